@@ -1,0 +1,52 @@
+"""STIX 2.1 timestamps (§3.2): syntax check and an order-preserving sort key.
+
+STIX allows any sub-second precision, so "…:41Z" and "…:41.000Z" name the same instant but do not
+compare correctly as strings. The store orders versions by `sort_key`, which pads the fraction.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+# §3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC, upper-case T and Z.
+TIMESTAMP = re.compile(
+    r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d+)?Z$"
+)
+
+FRACTION_DIGITS = 9
+
+
+def is_timestamp(value: object) -> bool:
+    """True when `value` is a syntactically valid STIX timestamp naming a real calendar date."""
+    if not isinstance(value, str):
+        return False
+    m = TIMESTAMP.match(value)
+    if m is None:
+        return False
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if day > 28:
+        try:
+            datetime(year, month, day)
+        except ValueError:
+            return False
+    return True
+
+
+def sort_key(value: str) -> str:
+    """A string that orders like the instant `value` names (fraction padded to nanoseconds)."""
+    body = value[:-1]  # drop the Z
+    if "." in body:
+        seconds, fraction = body.split(".", 1)
+    else:
+        seconds, fraction = body, ""
+    return f"{seconds}.{fraction.ljust(FRACTION_DIGITS, '0')}Z"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """A STIX/TAXII timestamp with microsecond precision (TAXII 2.1 §3.2 date_added)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_timestamp() -> str:
+    return format_timestamp(datetime.now(UTC))
