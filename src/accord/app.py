@@ -1,0 +1,47 @@
+"""Build the ASGI application of a node from its `--db` URL."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accord.node import Node, open_node
+from accord.taxii.errors import error_response
+from accord.taxii.routes import routes as taxii_routes
+
+log = logging.getLogger("accord")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(404, f"nothing at {request.url.path}; TAXII discovery is at /taxii2/")
+    if exc.status_code == 405:
+        return error_response(405, f"{request.method} is not allowed on {request.url.path}",
+                              headers=dict(exc.headers or {}))
+    return error_response(exc.status_code, str(exc.detail))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Never a traceback to the caller: it may hold data the caller is not entitled to.
+    return error_response(500, "the server failed to handle this request; it has been logged")
+
+
+def create_app(node: Node) -> Starlette:
+    app = Starlette(
+        routes=taxii_routes,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.node = node
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """For uvicorn workers: the database comes from ACCORD_DB (set by `accord serve`)."""
+    return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False))

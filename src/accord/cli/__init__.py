@@ -1,0 +1,11 @@
+"""The `accord` command. Commands that create something print only the new id or token on
+stdout; every message goes to stderr, so scripts can capture what they need."""
+
+from __future__ import annotations
+
+from accord.cli.common import app
+from accord.cli import admin, data, serve  # noqa: F401  (registers the commands)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,127 @@
+"""Setting up a node: init, parties, tokens, collections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accord.cli.common import DEFAULT_DB, Db, app, err, opened, split_names, user_errors
+from accord.durations import parse_duration
+from accord.node import initialise
+from accord.stix.timestamps import format_timestamp
+from accord.trust.tokens import ROLES
+
+party_app = typer.Typer(help="Parties: the organisations this node knows.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens: who may call this node.", no_args_is_help=True)
+collection_app = typer.Typer(help="TAXII collections and who may read and write them.",
+                             no_args_is_help=True)
+app.add_typer(party_app, name="party")
+app.add_typer(token_app, name="token")
+app.add_typer(collection_app, name="collection")
+
+
+@app.command()
+def init(
+    party: Annotated[str, typer.Option(help="The name of this node's own party.")],
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Create the node and its own party; prints an admin token (shown only this once)."""
+    with opened(db, initialised=False) as node:
+        own, token = initialise(node, party)
+        err.print(f"Node of [bold]{own.name}[/] created in {db} (identity {own.id}).")
+        err.print("Admin token (store it now; it is not shown again):")
+        typer.echo(token)
+
+
+@party_app.command("add")
+def party_add(name: str, db: Db = DEFAULT_DB) -> None:
+    """Register another party; prints its STIX identity id."""
+    with opened(db) as node:
+        party = node.directory.add_party(name)
+        err.print(f"Party [bold]{party.name}[/] added.")
+        typer.echo(party.id)
+
+
+@party_app.command("list")
+def party_list(db: Db = DEFAULT_DB) -> None:
+    """List the parties this node knows."""
+    with opened(db) as node:
+        table = Table("name", "identity", "")
+        for p in node.directory.parties():
+            table.add_row(p.name, p.id, "this node" if p.is_self else "")
+        err.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    party: Annotated[str, typer.Option(help="Name or identity id of the token's party.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "analyst",
+    expires: Annotated[str | None, typer.Option(help="Lifetime, e.g. 90d, 12h or P30D.")] = None,
+    name: Annotated[str, typer.Option(help="A label: whose token this is.")] = "",
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Create an API token for a party; prints it (shown only this once)."""
+    with opened(db) as node, user_errors():
+        until = None
+        if expires:
+            until = format_timestamp(datetime.now(UTC) + parse_duration(expires))
+        owner = node.directory.party(party)
+        token = node.directory.create_token(owner, role=role, name=name, expires=until)
+        err.print(f"Token for [bold]{owner.name}[/] ({role})"
+                  + (f", valid until {until}" if until else "") + ":")
+        typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(db: Db = DEFAULT_DB) -> None:
+    """List tokens (never their secrets)."""
+    with opened(db) as node:
+        table = Table("id", "party", "role", "name", "created", "expires", "revoked")
+        for t in node.directory.tokens():
+            table.add_row(t.id, t.party_name, t.role, t.name, t.created, t.expires or "",
+                          t.revoked or "")
+        err.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, db: Db = DEFAULT_DB) -> None:
+    """Revoke a token by its id (see `accord token list`); it stops working at once."""
+    with opened(db) as node:
+        node.directory.revoke_token(token_id)
+        err.print(f"Token {token_id} revoked.")
+
+
+@collection_app.command("create")
+def collection_create(
+    title: str,
+    read: Annotated[str | None, typer.Option(help="Parties that may read, comma-separated.")]
+    = None,
+    write: Annotated[str | None, typer.Option(help="Parties that may write, comma-separated.")]
+    = None,
+    description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
+    alias: Annotated[str | None, typer.Option(help="A short name usable in URLs.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Create a collection; prints its id. This node's own party may always read and write."""
+    with opened(db) as node:
+        directory = node.directory
+        readers = [directory.party(n) for n in split_names(read)]
+        writers = [directory.party(n) for n in split_names(write)]
+        collection = directory.create_collection(
+            title, description=description, alias=alias,
+            read=[node.party, *readers], write=[node.party, *writers])
+        err.print(f"Collection [bold]{collection.title}[/] created.")
+        typer.echo(collection.id)
+
+
+@collection_app.command("list")
+def collection_list(db: Db = DEFAULT_DB) -> None:
+    """List collections with how many object versions each holds."""
+    with opened(db) as node:
+        table = Table("id", "title", "alias", "objects")
+        for c in node.directory.all_collections():
+            table.add_row(c.id, c.title, c.alias or "", str(node.objects.count(c.id)))
+        err.print(table)

@@ -1,0 +1,72 @@
+"""What every command shares: the Typer app, the --db option, and plain-words errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from accord.durations import DurationError
+from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
+from accord.store.directory import DirectoryError
+from accord.store.engine import DatabaseUrlError
+
+app = typer.Typer(
+    name="accord",
+    help="Accord: a node of the cooperation mechanism — STIX 2.1 store and TAXII 2.1 server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False)
+
+DEFAULT_DB = "accord.db"
+
+Db = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="ACCORD_DB",
+        help="Database: a SQLite file path or sqlite:///PATH, or postgresql://USER@HOST/DB.",
+        show_default=True,
+    ),
+]
+
+
+def default_db() -> str:
+    return os.environ.get("ACCORD_DB", DEFAULT_DB)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the core's specific errors into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except (DirectoryError, DurationError, DatabaseUrlError, NodeNotInitialised,
+            NodeAlreadyInitialised) as error:
+        raise fail(str(error)) from None
+    except OperationalError as error:
+        raise fail(f"cannot use the database: {error.orig}") from None
+
+
+@contextmanager
+def opened(db: str, *, initialised: bool = True) -> Iterator[Node]:
+    with user_errors():
+        node = open_node(db)
+        if initialised:
+            _ = node.party  # raises NodeNotInitialised with the fix in its message
+        yield node
+
+
+def split_names(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]

@@ -1,0 +1,147 @@
+"""Moving STIX in and out of a node: import and export."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import uuid
+from dataclasses import replace
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
+from accord.intake import IntakeReport, accept
+from accord.node import Node
+from accord.stix.bundle import NotStixError, objects_in
+from accord.stix.timestamps import is_timestamp
+from accord.store.directory import Collection
+from accord.store.query import ALL, LAST, ObjectQuery
+from accord.taxii.filters import date_added_key
+
+BATCH = 5000
+
+
+def _sources(paths: list[str]) -> Iterator[tuple[str, bytes]]:
+    for name in paths:
+        if name == "-":
+            yield "stdin", _maybe_gunzip(sys.stdin.buffer.read())
+            continue
+        path = Path(name)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.name.endswith((".json", ".json.gz")):
+                    yield str(child), _maybe_gunzip(child.read_bytes())
+        elif path.is_file():
+            yield str(path), _maybe_gunzip(path.read_bytes())
+        else:
+            raise fail(f"{name}: no such file or directory")
+
+
+def _maybe_gunzip(raw: bytes) -> bytes:
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
+
+def _target(node: Node, collection: str | None) -> Collection:
+    if collection:
+        return node.directory.collection(collection)
+    known = node.directory.all_collections()
+    if len(known) == 1:
+        return known[0]
+    raise fail("this node has several collections: name one with --collection "
+               f"({', '.join(c.alias or c.title for c in known)})")
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories or - for stdin; "
+                                                    ".json or .json.gz.")],
+    collection: Annotated[str | None, typer.Option(help="Collection id, alias or title.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Validate and store STIX 2.1 objects; lists each rejected object and why."""
+    with opened(db) as node, user_errors():
+        target = _target(node, collection)
+        documents: list[tuple[str, list[Any]]] = []
+        unreadable: list[str] = []
+        for name, raw in _sources(paths):
+            try:
+                documents.append((name, objects_in(orjson.loads(raw))))
+            except orjson.JSONDecodeError as error:
+                unreadable.append(f"{name}: not valid JSON ({error})")
+            except NotStixError as error:
+                unreadable.append(f"{name}: {error}")
+        total = sum(len(objs) for _, objs in documents)
+        report = IntakeReport()
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=False) as progress:
+            task = progress.add_task(f"Importing into {target.title}", total=total)
+            for _, objs in documents:
+                for start in range(0, len(objs), BATCH):
+                    chunk = objs[start:start + BATCH]
+                    report.merge(accept(node.engine, target.id, chunk))
+                    progress.advance(task, len(chunk))
+        for line in unreadable:
+            err.print(f"[red]unreadable[/] {line}")
+        for rejection in report.rejected:
+            err.print(f"[red]rejected[/] {rejection.id or '(no id)'}: {rejection.message}")
+        err.print(f"{len(report.added)} accepted, {len(report.unchanged)} unchanged, "
+                  f"{len(report.rejected)} rejected"
+                  + (f", {len(unreadable)} unreadable file(s)" if unreadable else "")
+                  + f" — collection {target.title} ({target.id})")
+        if report.rejected or unreadable:
+            raise typer.Exit(1)
+
+
+@app.command("export")
+def export(
+    collection: Annotated[str | None, typer.Option(help="Collection id, alias or title "
+                                                        "(default: every collection).")] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Object types, comma-separated.")]
+    = None,
+    added_after: Annotated[str | None, typer.Option(help="Only objects added after this "
+                                                         "timestamp.")] = None,
+    all_versions: Annotated[bool, typer.Option(help="Every version, not only the latest.")]
+    = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write "
+                                                "(default: stdout).")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Write a STIX 2.1 bundle of what the node holds."""
+    if added_after is not None and not is_timestamp(added_after):
+        raise fail(f"--added-after: {added_after!r} is not a timestamp such as "
+                   "2016-04-06T20:07:09.000Z")
+    with opened(db) as node, user_errors():
+        targets = ([node.directory.collection(collection)] if collection
+                   else node.directory.all_collections())
+        query = ObjectQuery(
+            types=tuple(split_names(type_)),
+            versions=frozenset({ALL if all_versions else LAST}),
+            added_after=date_added_key(added_after) if added_after else None,
+            limit=BATCH,
+        )
+        seen: set[tuple[str, str]] = set()
+        bodies: list[bytes] = []
+        for target in targets:
+            page = node.objects.page(target.id, query)
+            while True:
+                for item in page.items:
+                    if (item.id, item.version) not in seen:
+                        seen.add((item.id, item.version))
+                        bodies.append(item.body)
+                if not page.more:
+                    break
+                page = node.objects.page(target.id, replace(query, after=page.next_cursor))
+        bundle = (b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
+                  + b'","objects":[' + b",".join(bodies) + b"]}\n")
+        if output is None:
+            sys.stdout.buffer.write(bundle)
+            sys.stdout.flush()
+        else:
+            output.write_bytes(bundle)
+        err.print(f"{len(bodies)} objects exported" + (f" to {output}" if output else ""))
+

@@ -1,0 +1,48 @@
+"""Run the node: the TAXII 2.1 server."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from accord.app import create_app
+from accord.cli.common import DEFAULT_DB, Db, app, err, opened
+from accord.node import initialise
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+    workers: Annotated[int, typer.Option(help="Worker processes (each serves requests).")] = 1,
+    party: Annotated[str, typer.Option(help="On first run: the name of this node's party.")]
+    = "Local CERT",
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (creates the node on first run)."""
+    with opened(db, initialised=False) as node:
+        if node.directory.own_party() is None:
+            own, token = initialise(node, party)
+            err.print(f"New node of [bold]{own.name}[/] created in {db}.")
+            err.print(f"Admin token (shown only now): [bold]{token}[/]")
+        else:
+            token = None
+        base = f"http://{host}:{port}"
+        err.print(f"TAXII 2.1 discovery: {base}/taxii2/   API root: {base}/taxii2/accord/")
+        example = token or "YOUR_TOKEN"
+        err.print(f"Try: curl -H 'Authorization: Bearer {example}' "
+                  f"-H 'Accept: application/taxii+json;version=2.1' {base}/taxii2/accord/collections/")
+        if token is None:
+            err.print("(make a token with: accord token create --party NAME)")
+    if workers > 1:
+        # Each worker process opens the database itself, from the environment.
+        os.environ["ACCORD_DB"] = db
+        uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", access_log=access_log)
+    else:
+        uvicorn.run(create_app(node), host=host, port=port, log_level="warning",
+                    access_log=access_log)

@@ -1,0 +1,29 @@
+"""Durations as users write them: ISO 8601 (P30D, PT12H, P1DT6H) or short forms (90d, 12h, 30m)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_ISO = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+_SHORT = re.compile(r"^(?P<n>\d+(?:\.\d+)?)(?P<unit>[smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> timedelta:
+    value = text.strip()
+    short = _SHORT.match(value.lower())
+    if short:
+        return timedelta(**{_UNITS[short.group("unit")]: float(short.group("n"))})
+    iso = _ISO.match(value.upper())
+    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
+        return timedelta(**parts)
+    raise DurationError(f"{text!r} is not a duration: write e.g. 90d, 12h, P30D or PT12H")

@@ -1,0 +1,101 @@
+"""Accept STIX objects into a collection: validate each, store the valid, report each refusal.
+
+The one use case behind TAXII POST and `accord import`. An invalid object never blocks the
+valid objects beside it; the valid ones are stored in one transaction, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from accord.stix.timestamps import now_timestamp
+from accord.stix.validation import validate
+from accord.stix.violations import Violation
+from accord.store.objects import ObjectStore, version_of
+from accord.store.query import Outcome
+from accord.store.statuses import Status, StatusStore
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    id: str | None
+    version: str | None
+    violations: list[Violation]
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{v.message} [{v.rule}]" for v in self.violations)
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    added: list[Outcome] = field(default_factory=list)
+    unchanged: list[Outcome] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    status: Status | None = None
+
+    def merge(self, other: IntakeReport) -> None:
+        self.added += other.added
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+
+
+def _identify(candidate: Any) -> tuple[str | None, str | None]:
+    if not isinstance(candidate, dict):
+        return None, None
+    oid = candidate.get("id") if isinstance(candidate.get("id"), str) else None
+    version = version_of(candidate)
+    return oid, version if isinstance(version, str) else None
+
+
+def accept(
+    engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str | None = None
+) -> IntakeReport:
+    """Validate and store; with `party_id`, also record a TAXII status for that party."""
+    report = IntakeReport()
+    valid: list[dict[str, Any]] = []
+    for candidate in candidates:
+        violations = validate(candidate)
+        if violations:
+            report.rejected.append(Rejection(*_identify(candidate), violations))
+        else:
+            valid.append(candidate)
+    store = ObjectStore(engine)
+    with engine.connect().execution_options(accord_write=True) as conn, conn.begin():
+        outcomes = store.add_in(conn, collection_id, valid) if valid else []
+        for outcome in outcomes:
+            if outcome.added:
+                report.added.append(outcome)
+            elif outcome.stored:
+                report.unchanged.append(outcome)
+            else:
+                report.rejected.append(Rejection(outcome.id, outcome.version, [
+                    Violation(outcome.id, "modified", "version-conflict", outcome.message)]))
+        if party_id is not None:
+            status = _status_for(report, party_id, collection_id)
+            StatusStore(engine).save_in(conn, status)
+            report.status = status
+    return report
+
+
+def _status_for(report: IntakeReport, party_id: str, collection_id: str) -> Status:
+    successes: list[dict[str, Any]] = []
+    for outcome in report.added + report.unchanged:
+        detail: dict[str, Any] = {"id": outcome.id}
+        if outcome.version:
+            detail["version"] = outcome.version
+        if outcome.message:
+            detail["message"] = outcome.message
+        successes.append(detail)
+    failures: list[dict[str, Any]] = []
+    for rejection in report.rejected:
+        detail = {"id": rejection.id or "", "message": rejection.message}
+        if rejection.version:
+            detail["version"] = rejection.version
+        failures.append(detail)
+    return Status(str(uuid.uuid4()), party_id, collection_id, now_timestamp(), successes, failures)

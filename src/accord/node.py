@@ -1,0 +1,78 @@
+"""A node: one party's Accord installation — its database, directory and object store, wired.
+
+`open_node` is the one place that builds these from a `--db` URL (the CLI, the server and the
+tests all come through here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from accord.store.directory import Directory, Party
+from accord.store.engine import migrate, open_engine
+from accord.store.objects import ObjectStore
+from accord.store.statuses import StatusStore
+from accord.taxii.resources import NodeInfo
+
+DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+DEFAULT_MAX_PAGE = 1000
+
+
+class NodeNotInitialised(RuntimeError):
+    """The database holds no node yet (run `accord init`)."""
+
+
+@dataclass
+class Node:
+    engine: Engine
+    directory: Directory
+    objects: ObjectStore
+    statuses: StatusStore
+    info: NodeInfo
+
+    @property
+    def party(self) -> Party:
+        own = self.directory.own_party()
+        if own is None:
+            raise NodeNotInitialised("this database holds no node yet: run `accord init --party NAME`")
+        return own
+
+
+def open_node(db: str, *, migrate_schema: bool = True) -> Node:
+    engine = open_engine(db)
+    if migrate_schema:
+        migrate(engine)
+    directory = Directory(engine)
+    own = directory.own_party()
+    title = directory.setting("title") or (f"Accord node of {own.name}" if own else "Accord node")
+    info = NodeInfo(
+        title=title,
+        description=directory.setting("description")
+        or "STIX 2.1 evidence and cooperation requests, over TAXII 2.1",
+        contact=directory.setting("contact") or "",
+        api_root="accord",
+        max_content_length=int(directory.setting("max_content_length")
+                               or DEFAULT_MAX_CONTENT_LENGTH),
+        max_page=DEFAULT_MAX_PAGE,
+    )
+    return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info)
+
+
+def initialise(node: Node, party_name: str) -> tuple[Party, str]:
+    """Create the node's own party and an admin token for it (shown once)."""
+    if node.directory.own_party() is not None:
+        raise NodeAlreadyInitialised(
+            f"this database already holds the node of {node.party.name!r}")
+    party = node.directory.add_party(party_name, is_self=True)
+    token = node.directory.create_token(party, role="admin", name="initial admin token")
+    # A node is usable at once: one collection of its own for evidence.
+    node.directory.create_collection(
+        "Evidence", alias="evidence", description=f"Evidence held by {party.name}",
+        read=[party], write=[party])
+    return party, token
+
+
+class NodeAlreadyInitialised(RuntimeError):
+    """`accord init` on a database that already has a node."""

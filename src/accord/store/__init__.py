@@ -1,0 +1,1 @@
+"""The storage port and its SQL adapter (SQLite, the embedded default, and PostgreSQL)."""

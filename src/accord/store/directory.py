@@ -1,0 +1,231 @@
+"""Parties, tokens, collections and their permissions, and node settings, as stored rows."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, select, update
+
+from accord.stix.timestamps import now_timestamp
+from accord.store.schema import collections, parties, permissions, settings, tokens
+from accord.trust.access import Grant, Principal
+from accord.trust.tokens import ROLES, digest, new_token
+
+
+class DirectoryError(ValueError):
+    """A name, role or id the user gave does not fit (unknown party, duplicate name, …)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    id: str
+    name: str
+    is_self: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    alias: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: str
+    party_name: str
+    name: str
+    role: str
+    created: str
+    expires: str | None
+    revoked: str | None
+
+
+def identity_for(name: str, created: str) -> dict[str, Any]:
+    """The STIX identity that stands for a party in created_by_ref and elsewhere."""
+    return {
+        "type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+        "created": created, "modified": created, "name": name, "identity_class": "organization",
+    }
+
+
+class Directory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- settings --------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
+                conn.execute(update(settings).where(settings.c.key == key).values(value=value))
+            else:
+                conn.execute(settings.insert().values(key=key, value=value))
+
+    # -- parties ---------------------------------------------------------------------------
+
+    def add_party(self, name: str, *, is_self: bool = False) -> Party:
+        name = name.strip()
+        if not name:
+            raise DirectoryError("a party needs a non-empty name")
+        if self.find_party(name) is not None:
+            raise DirectoryError(f"a party named {name!r} already exists")
+        created = now_timestamp()
+        identity = identity_for(name, created)
+        with self.engine.begin() as conn:
+            conn.execute(parties.insert().values(
+                id=identity["id"], name=name, created=created, is_self=is_self,
+                identity=orjson.dumps(identity)))
+        return Party(identity["id"], name, is_self)
+
+    def find_party(self, name_or_id: str) -> Party | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(parties.c.id, parties.c.name, parties.c.is_self)
+                .where((parties.c.name == name_or_id) | (parties.c.id == name_or_id))
+            ).first()
+        return Party(row.id, row.name, bool(row.is_self)) if row else None
+
+    def party(self, name_or_id: str) -> Party:
+        found = self.find_party(name_or_id)
+        if found is None:
+            known = ", ".join(p.name for p in self.parties()) or "none yet"
+            raise DirectoryError(f"no party named {name_or_id!r} (known parties: {known})")
+        return found
+
+    def parties(self) -> list[Party]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(parties.c.id, parties.c.name, parties.c.is_self)
+                                .order_by(parties.c.created))
+            return [Party(r.id, r.name, bool(r.is_self)) for r in rows]
+
+    def own_party(self) -> Party | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(parties.c.id, parties.c.name)
+                               .where(parties.c.is_self.is_(True))).first()
+        return Party(row.id, row.name, True) if row else None
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def create_token(self, party: Party, *, role: str = "analyst", name: str = "",
+                     expires: str | None = None) -> str:
+        if role not in ROLES:
+            raise DirectoryError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        token = new_token()
+        with self.engine.begin() as conn:
+            conn.execute(tokens.insert().values(
+                id=str(uuid.uuid4()), party_id=party.id, digest=digest(token), name=name,
+                role=role, created=now_timestamp(), expires=expires, revoked=None))
+        return token
+
+    def principal(self, token: str) -> Principal | None:
+        """The holder of `token`, or None if it is unknown, expired or revoked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role,
+                       tokens.c.expires, tokens.c.revoked)
+                .join(parties, parties.c.id == tokens.c.party_id)
+                .where(tokens.c.digest == digest(token))
+            ).first()
+        if row is None or row.revoked is not None:
+            return None
+        if row.expires is not None and row.expires <= now_timestamp():
+            return None
+        return Principal(row.id, row.party_id, row.name, row.role)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tokens.c.id, parties.c.name.label("party"), tokens.c.name, tokens.c.role,
+                       tokens.c.created, tokens.c.expires, tokens.c.revoked)
+                .join(parties, parties.c.id == tokens.c.party_id).order_by(tokens.c.created))
+            return [TokenInfo(r.id, r.party, r.name, r.role, r.created, r.expires, r.revoked)
+                    for r in rows]
+
+    def revoke_token(self, token_id: str) -> None:
+        with self.engine.begin() as conn:
+            done = conn.execute(update(tokens).where(tokens.c.id == token_id,
+                                                     tokens.c.revoked.is_(None))
+                                .values(revoked=now_timestamp()))
+        if done.rowcount == 0:
+            raise DirectoryError(f"no active token with id {token_id!r}")
+
+    # -- collections -----------------------------------------------------------------------
+
+    def create_collection(self, title: str, *, description: str = "", alias: str | None = None,
+                          read: list[Party], write: list[Party]) -> Collection:
+        if not title.strip():
+            raise DirectoryError("a collection needs a non-empty title")
+        collection = Collection(str(uuid.uuid4()), title.strip(), description, alias)
+        with self.engine.begin() as conn:
+            if alias and conn.execute(select(collections.c.id)
+                                      .where(collections.c.alias == alias)).first():
+                raise DirectoryError(f"a collection with alias {alias!r} already exists")
+            conn.execute(collections.insert().values(
+                id=collection.id, title=collection.title, description=description, alias=alias,
+                created=now_timestamp()))
+            readers = {p.id for p in read}
+            writers = {p.id for p in write}
+            for party_id in readers | writers:
+                conn.execute(permissions.insert().values(
+                    collection_id=collection.id, party_id=party_id,
+                    can_read=party_id in readers, can_write=party_id in writers))
+        return collection
+
+    def grant(self, collection_id: str, party: Party, grant: Grant) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(permissions.delete().where(permissions.c.collection_id == collection_id,
+                                                    permissions.c.party_id == party.id))
+            conn.execute(permissions.insert().values(
+                collection_id=collection_id, party_id=party.id, can_read=grant.can_read,
+                can_write=grant.can_write))
+
+    def collections_for(self, party_id: str) -> list[tuple[Collection, Grant]]:
+        """The collections a party may read or write, each with its grant; no others."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(collections, permissions.c.can_read, permissions.c.can_write)
+                .join(permissions, permissions.c.collection_id == collections.c.id)
+                .where(permissions.c.party_id == party_id)
+                .where(permissions.c.can_read.is_(True) | permissions.c.can_write.is_(True))
+                .order_by(collections.c.created, collections.c.id))
+            return [(Collection(r.id, r.title, r.description, r.alias),
+                     Grant(bool(r.can_read), bool(r.can_write))) for r in rows]
+
+    def collection_for(self, party_id: str, collection_id: str) -> tuple[Collection, Grant] | None:
+        """One collection by id or alias, if this party may read or write it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(collections, permissions.c.can_read, permissions.c.can_write)
+                .join(permissions, permissions.c.collection_id == collections.c.id)
+                .where(permissions.c.party_id == party_id)
+                .where((collections.c.id == collection_id) | (collections.c.alias == collection_id))
+            ).first()
+        if row is None or not (row.can_read or row.can_write):
+            return None
+        return (Collection(row.id, row.title, row.description, row.alias),
+                Grant(bool(row.can_read), bool(row.can_write)))
+
+    def all_collections(self) -> list[Collection]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(collections).order_by(collections.c.created))
+            return [Collection(r.id, r.title, r.description, r.alias) for r in rows]
+
+    def collection(self, id_alias_or_title: str) -> Collection:
+        matches = [c for c in self.all_collections()
+                   if id_alias_or_title in (c.id, c.alias, c.title)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            known = ", ".join(f"{c.title} ({c.id})" for c in self.all_collections()) or "none yet"
+            raise DirectoryError(f"no collection {id_alias_or_title!r} (collections: {known})")
+        raise DirectoryError(f"{len(matches)} collections are titled {id_alias_or_title!r}: "
+                             "name one by its id")

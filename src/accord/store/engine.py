@@ -1,0 +1,80 @@
+"""Open the database a `--db` URL names, and bring its schema up to date.
+
+SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through psycopg 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseUrlError(ValueError):
+    """The --db value names no database Accord can use."""
+
+
+def normalise_url(db: str) -> str:
+    """Accept a plain path (SQLite file), `sqlite:///…` or `postgresql://…`."""
+    if "://" not in db:
+        return f"sqlite:///{db}"
+    scheme = db.split("://", 1)[0]
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    if scheme == "sqlite":
+        return db
+    raise DatabaseUrlError(f"unsupported database URL scheme {scheme!r}: use a file path, "
+                           "sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def open_engine(db: str) -> Engine:
+    url = make_url(normalise_url(db))
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+
+
+def _sqlite_engine(url: Any) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A writer takes the write lock up front: two workers that both read first and then
+        # write would otherwise deadlock on the lock upgrade and one would fail with BUSY.
+        if conn.get_execution_options().get("accord_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every migration the database lacks (Alembic, versions under migrations/)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

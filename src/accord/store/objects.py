@@ -1,0 +1,248 @@
+"""Every version of every STIX object, per collection: add, query, list versions, delete.
+
+Objects arrive here already validated. The store keeps each version once (id + version), marks
+the newest version of each id so that the default TAXII query ("last") is an index lookup, and
+orders a collection by (date_added, seq) so that paging needs no server-side state.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from accord.stix.timestamps import now_timestamp, sort_key
+from accord.store.engine import is_sqlite
+from accord.store.query import ALL, FIRST, LAST, ObjectQuery, Outcome, Page, StoredVersion
+from accord.store.schema import objects
+
+_CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
+
+
+@dataclass(slots=True)
+class _Row:
+    id: str
+    version: str
+    version_key: str
+    is_latest: bool
+    body: bytes
+    seq: int | None  # None for a row this call is adding
+
+
+def version_of(obj: dict[str, Any]) -> str | None:
+    """TAXII 2.1 §3.4.1: an object's version is `modified`, else `created` (else date_added)."""
+    return obj.get("modified") or obj.get("created")
+
+
+class ObjectStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, collection_id: str, incoming: Sequence[dict[str, Any]]) -> list[Outcome]:
+        """Store each object unless that version is already there; one transaction for all."""
+        with self.engine.connect().execution_options(accord_write=True) as conn, conn.begin():
+            return self.add_in(conn, collection_id, incoming)
+
+    def add_in(
+        self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]]
+    ) -> list[Outcome]:
+        date_added = self._date_added(conn, collection_id)
+        known = self._existing(conn, collection_id, {o["id"] for o in incoming})
+        outcomes: list[Outcome] = []
+        inserts: list[dict[str, Any]] = []
+        superseded: list[_Row] = []
+        for obj in incoming:
+            oid = obj["id"]
+            body = orjson.dumps(obj)
+            versions = known.setdefault(oid, {})
+            version = version_of(obj)
+            if version is None:
+                # No timestamps (most SCOs): an identical body is the same version.
+                same = next((r for r in versions.values() if _same(r.body, body)), None)
+                if same is not None:
+                    outcomes.append(Outcome(oid, same.version, stored=True, added=False,
+                                            message="already stored"))
+                    continue
+                version = date_added
+            key = sort_key(version)
+            existing = versions.get(key)
+            if existing is not None:
+                if _same(existing.body, body):
+                    outcomes.append(Outcome(oid, version, stored=True, added=False,
+                                            message="already stored"))
+                else:
+                    outcomes.append(Outcome(
+                        oid, version, stored=False, added=False,
+                        message=f"a different object with id {oid} and version {version} is "
+                        "already stored; a new version needs a later 'modified'"))
+                continue
+            latest = next((r for r in versions.values() if r.is_latest), None)
+            is_latest = latest is None or key > latest.version_key
+            if is_latest and latest is not None:
+                latest.is_latest = False
+                if latest.seq is not None:
+                    superseded.append(latest)
+                else:
+                    latest_insert = next(i for i in inserts
+                                         if i["id"] == oid and i["version_key"] == latest.version_key)
+                    latest_insert["is_latest"] = False
+            versions[key] = _Row(oid, version, key, is_latest, body, None)
+            inserts.append({
+                "collection_id": collection_id, "id": oid, "type": obj["type"],
+                "spec_version": obj.get("spec_version", "2.1"), "version": version,
+                "version_key": key, "date_added": date_added, "is_latest": is_latest,
+                "body": body,
+            })
+            outcomes.append(Outcome(oid, version, stored=True, added=True))
+        if superseded:
+            conn.execute(
+                update(objects)
+                .where(objects.c.seq == bindparam("row_seq"))
+                .values(is_latest=False),
+                [{"row_seq": r.seq} for r in superseded],
+            )
+        if inserts:
+            conn.execute(objects.insert(), inserts)
+        return outcomes
+
+    def _date_added(self, conn: Connection, collection_id: str) -> str:
+        """Now, but never before what the collection already holds (added_after stays exact)."""
+        if not self._sqlite:
+            # Writers to one collection take turns, so date_added grows with commit order.
+            conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
+        newest = conn.execute(
+            select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
+        ).scalar()
+        now = now_timestamp()
+        return newest if newest is not None and newest > now else now
+
+    def _existing(
+        self, conn: Connection, collection_id: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, _Row]]:
+        found: dict[str, dict[str, _Row]] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), _CHUNK):
+            rows = conn.execute(
+                select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
+                       objects.c.is_latest, objects.c.body)
+                .where(objects.c.collection_id == collection_id,
+                       objects.c.id.in_(id_list[start:start + _CHUNK]))
+            )
+            for seq, oid, version, key, is_latest, body in rows:
+                found.setdefault(oid, {})[key] = _Row(oid, version, key, bool(is_latest),
+                                                      bytes(body), seq)
+        return found
+
+    def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
+        """TAXII 2.1 §5.7: remove the matching versions; the newest survivor becomes latest."""
+        with self.engine.connect().execution_options(accord_write=True) as conn, conn.begin():
+            seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
+            if not seqs:
+                return 0
+            for start in range(0, len(seqs), _CHUNK):
+                conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
+            newest = conn.execute(
+                select(objects.c.seq)
+                .where(objects.c.collection_id == collection_id, objects.c.id == object_id)
+                .order_by(objects.c.version_key.desc()).limit(1)
+            ).scalar()
+            if newest is not None:
+                conn.execute(update(objects).where(objects.c.seq == newest).values(is_latest=True))
+            return len(seqs)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def exists(self, collection_id: str, object_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(objects.c.seq).where(objects.c.collection_id == collection_id,
+                                            objects.c.id == object_id).limit(1)
+            ).first() is not None
+
+    def count(self, collection_id: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(objects)
+                .where(objects.c.collection_id == collection_id)
+            ).scalar_one()
+
+    def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
+        with self.engine.connect() as conn:
+            rows = self._select(conn, collection_id, query, object_id, query.limit + 1)
+        return Page(rows[: query.limit], more=len(rows) > query.limit)
+
+    def _select(
+        self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
+        limit: int,
+    ) -> list[StoredVersion]:
+        c = objects.c
+        where: list[ColumnElement[bool]] = [c.collection_id == collection_id]
+        if object_id is not None:
+            where.append(c.id == object_id)
+        if query.ids:
+            where.append(c.id.in_(query.ids))
+        if query.types:
+            where.append(c.type.in_(query.types))
+        if query.spec_versions:
+            where.append(c.spec_version.in_(query.spec_versions))
+        if query.added_after is not None:
+            where.append(c.date_added > query.added_after)
+        if query.after is not None:
+            where.append(tuple_(c.date_added, c.seq) > tuple_(query.after.date_added,
+                                                               query.after.seq))
+        version_filter = _version_filter(query.versions)
+        if version_filter is not None:
+            where.append(version_filter)
+        stmt = (
+            select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
+            .where(and_(*where))
+            .order_by(c.date_added, c.seq)
+            .limit(limit)
+        )
+        return [StoredVersion(seq, oid, added, version, spec, bytes(body))
+                for seq, oid, added, version, spec, body in conn.execute(stmt)]
+
+
+def _version_filter(versions: frozenset[str]) -> ColumnElement[bool] | None:
+    if ALL in versions:
+        return None
+    c = objects.c
+    alternatives: list[ColumnElement[bool]] = []
+    if LAST in versions:
+        alternatives.append(c.is_latest == true())
+    if FIRST in versions:
+        first = objects.alias("first_version")
+        alternatives.append(c.version_key == (
+            select(func.min(first.c.version_key))
+            .where(first.c.collection_id == c.collection_id, first.c.id == c.id)
+            .scalar_subquery()))
+    keys = [v for v in versions if v not in (LAST, FIRST)]
+    if keys:
+        alternatives.append(c.version_key.in_(keys))
+    return or_(*alternatives)
+
+
+def _same(stored: bytes, body: bytes) -> bool:
+    # Byte equality is the fast path; key order alone must not make a re-post a conflict.
+    return stored == body or orjson.loads(stored) == orjson.loads(body)
+

@@ -1,0 +1,66 @@
+"""What a reader asks the store for: the TAXII filters, in store terms (no HTTP here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LAST = "last"
+FIRST = "first"
+ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A position in a collection: after the object added at `date_added` with number `seq`."""
+
+    date_added: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """TAXII 2.1 §3.4 filters. `versions` holds "last", "first", "all" or version sort keys."""
+
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: frozenset[str] = field(default_factory=lambda: frozenset({LAST}))
+    spec_versions: tuple[str, ...] = ()
+    added_after: str | None = None  # a date_added value (µs precision), exclusive
+    limit: int = 1000
+    after: Cursor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """One stored version of one object, as a page lists it."""
+
+    seq: int
+    id: str
+    date_added: str
+    version: str
+    spec_version: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[StoredVersion]
+    more: bool
+
+    @property
+    def next_cursor(self) -> Cursor | None:
+        if not self.more or not self.items:
+            return None
+        last = self.items[-1]
+        return Cursor(last.date_added, last.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one posted object."""
+
+    id: str
+    version: str | None
+    stored: bool  # True when the store holds it now (added, or already there)
+    added: bool  # True when this call added it
+    message: str = ""

@@ -1,0 +1,104 @@
+"""The tables of a node. Migrations under `migrations/versions` create and change them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Key/value facts about this node: its own party, its title, the schema it was made with.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the party's STIX identity id
+    Column("name", String(400), nullable=False, unique=True),
+    Column("created", String(40), nullable=False),
+    Column("is_self", Boolean, nullable=False, default=False),
+    Column("identity", LargeBinary, nullable=False),  # the STIX identity object, JSON
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("party_id", String(100), ForeignKey("parties.id"), nullable=False),
+    # Only a digest is kept: a stolen database does not yield usable tokens.
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),
+    Column("created", String(40), nullable=False),
+    Column("expires", String(40), nullable=True),
+    Column("revoked", String(40), nullable=True),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("title", String(400), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("alias", String(200), nullable=True, unique=True),
+    Column("created", String(40), nullable=False),
+)
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("collection_id", String(40), ForeignKey("collections.id"), primary_key=True),
+    Column("party_id", String(100), ForeignKey("parties.id"), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+)
+
+# Every version of every object, per collection. `seq` breaks ties between objects added in
+# the same instant, so that (date_added, seq) is a total order for stateless paging.
+objects = Table(
+    "objects",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("collection_id", String(40), ForeignKey("collections.id"), nullable=False),
+    Column("id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(10), nullable=False),
+    Column("version", String(40), nullable=False),  # TAXII version: modified, created or date_added
+    Column("version_key", String(60), nullable=False),  # `version` in sortable form
+    Column("date_added", String(40), nullable=False),  # always ".ffffffZ": sorts as text
+    Column("is_latest", Boolean, nullable=False),
+    Column("body", LargeBinary, nullable=False),  # the object as compact JSON
+    UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
+)
+Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, objects.c.seq)
+Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.is_latest)
+
+# TAXII status resources (§4.3), kept so that any worker can answer GET status after a POST.
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("party_id", String(100), ForeignKey("parties.id"), nullable=False),
+    Column("collection_id", String(40), ForeignKey("collections.id"), nullable=False),
+    Column("request_timestamp", String(40), nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("details", LargeBinary, nullable=False),  # JSON: successes and failures
+)

@@ -1,0 +1,49 @@
+"""TAXII error messages (§3.6.1): every 4xx and 5xx is JSON of the TAXII media type, never HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from accord.taxii.media import TAXII_21
+
+TITLES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 406: "Not Acceptable", 413: "Payload Too Large",
+    415: "Unsupported Media Type", 422: "Unprocessable Entity", 500: "Internal Server Error",
+}
+
+
+class TaxiiError(Exception):
+    """Raised anywhere in a request; the app turns it into one TAXII error message."""
+
+    def __init__(self, status: int, description: str, *, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.details = details
+        self.headers = headers or {}
+
+
+def error_response(status: int, description: str, *, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {
+        "title": TITLES.get(status, "Error"),
+        "description": description,
+        "http_status": str(status),  # a string in TAXII 2.1 §3.6.1
+    }
+    if details:
+        body["details"] = details
+    return Response(orjson.dumps(body), status_code=status, media_type=TAXII_21,
+                    headers=headers)
+
+
+def response_for(error: TaxiiError) -> Response:
+    return error_response(error.status, error.description, details=error.details,
+                          headers=error.headers)
+
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="accord", Basic realm="accord"'}

@@ -1,0 +1,113 @@
+"""TAXII 2.1 §3.4 URL parameters → an ObjectQuery; and the stateless `next` paging token."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from starlette.datastructures import QueryParams
+
+from accord.stix.timestamps import is_timestamp, sort_key
+from accord.store.query import ALL, FIRST, LAST, Cursor, ObjectQuery
+from accord.taxii.errors import TaxiiError
+
+OBJECTS_FILTERS = frozenset({"id", "type", "version", "spec_version"})
+OBJECT_FILTERS = frozenset({"version", "spec_version"})
+VERSIONS_FILTERS = frozenset({"spec_version"})
+
+_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
+_SPEC_VERSION = re.compile(r"^\d\.\d$")
+_MATCH = re.compile(r"^match\[([^\]]*)\]$")
+
+
+def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
+                paging: bool = True, default_versions: frozenset[str] = frozenset({LAST})
+                ) -> ObjectQuery:
+    for key in params:
+        m = _MATCH.match(key)
+        if m and m.group(1) not in allowed:
+            can = ", ".join(f"match[{f}]" for f in sorted(allowed)) or "no match[] filter"
+            raise TaxiiError(400, f"filter {key} is not supported here (this endpoint takes {can})")
+    ids = _values(params, "match[id]")
+    types = _values(params, "match[type]")
+    for t in types:
+        if not _TYPE.match(t):
+            raise TaxiiError(400, f"match[type]: {t!r} is not a STIX type name")
+    spec_versions = _values(params, "match[spec_version]")
+    for s in spec_versions:
+        if not _SPEC_VERSION.match(s):
+            raise TaxiiError(400, f"match[spec_version]: {s!r} is not a version such as 2.1")
+    versions = _versions(_values(params, "match[version]")) or default_versions
+    return ObjectQuery(
+        ids=tuple(ids), types=tuple(types), versions=versions, spec_versions=tuple(spec_versions),
+        added_after=_added_after(params.get("added_after")) if paging else None,
+        limit=_limit(params.get("limit"), max_page) if paging else max_page,
+        after=decode_cursor(params["next"]) if paging and params.get("next") else None,
+    )
+
+
+def _values(params: QueryParams, key: str) -> list[str]:
+    values: list[str] = []
+    for raw in params.getlist(key):
+        parts = [v.strip() for v in raw.split(",")]
+        if any(not p for p in parts):
+            raise TaxiiError(400, f"{key}: empty value in {raw!r}")
+        values += parts
+    return values
+
+
+def _versions(values: list[str]) -> frozenset[str]:
+    keys: set[str] = set()
+    for value in values:
+        if value in (LAST, FIRST, ALL):
+            keys.add(value)
+        elif is_timestamp(value):
+            keys.add(sort_key(value))
+        else:
+            raise TaxiiError(400, f"match[version]: {value!r} is neither first, last, all nor a "
+                             "timestamp such as 2016-04-06T20:07:09.000Z")
+    return frozenset(keys)
+
+
+def _added_after(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not is_timestamp(value):
+        raise TaxiiError(400, f"added_after: {value!r} is not a timestamp such as "
+                         "2016-04-06T20:07:09.000Z")
+    return date_added_key(value)
+
+
+def date_added_key(value: str) -> str:
+    """A timestamp in the store's date_added form (microseconds), for exact comparison."""
+    key = sort_key(value)  # YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ
+    return key[:26] + "Z"
+
+
+def _limit(value: str | None, max_page: int) -> int:
+    if value is None:
+        return max_page
+    try:
+        limit = int(value)
+    except ValueError:
+        raise TaxiiError(400, f"limit: {value!r} is not a whole number") from None
+    if limit < 1:
+        raise TaxiiError(400, f"limit: must be at least 1, not {limit}")
+    return min(limit, max_page)  # §3.4: a server may return fewer than asked
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = f"{cursor.date_added}|{cursor.seq}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        date_added, seq = raw.split("|")
+        if not is_timestamp(date_added):
+            raise ValueError(date_added)
+        return Cursor(date_added, int(seq))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise TaxiiError(400, f"next: {token!r} is not a paging token this server issued") from None

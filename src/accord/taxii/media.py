@@ -1,0 +1,59 @@
+"""Content negotiation (TAXII 2.1 §1.6.8): which media types a request accepts and sends."""
+
+from __future__ import annotations
+
+TAXII_21 = "application/taxii+json;version=2.1"
+STIX_21 = "application/stix+json;version=2.1"
+
+
+def _media_ranges(header: str) -> list[tuple[str, dict[str, str], float]]:
+    ranges = []
+    for part in header.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        media = pieces[0].lower()
+        if not media:
+            continue
+        params: dict[str, str] = {}
+        quality = 1.0
+        for piece in pieces[1:]:
+            if "=" not in piece:
+                continue
+            key, value = (s.strip() for s in piece.split("=", 1))
+            if key.lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+            else:
+                params[key.lower()] = value.strip('"')
+        ranges.append((media, params, quality))
+    return ranges
+
+
+def accepts_taxii(header: str | None) -> bool:
+    """True when the Accept header admits TAXII 2.1 JSON (no header admits anything).
+
+    `application/taxii+json` with version 2.1 or no version, `application/*` and `*/*` qualify,
+    unless given q=0.
+    """
+    if header is None or not header.strip():
+        return True
+    for media, params, quality in _media_ranges(header):
+        if quality <= 0:
+            continue
+        if media in ("*/*", "application/*"):
+            return True
+        if media == "application/taxii+json" and params.get("version", "2.1") == "2.1":
+            return True
+    return False
+
+
+def is_taxii_content(header: str | None) -> bool:
+    """True when a POST body is declared as TAXII 2.1 JSON (§5.4)."""
+    if not header:
+        return False
+    ranges = _media_ranges(header)
+    if len(ranges) != 1:
+        return False
+    media, params, _ = ranges[0]
+    return media == "application/taxii+json" and params.get("version", "2.1") == "2.1"

@@ -1,0 +1,214 @@
+"""The TAXII 2.1 endpoints (§4 API root, status, collections; §5 objects, manifest, versions)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from accord.intake import accept
+from accord.node import Node
+from accord.store.directory import Collection
+from accord.store.query import ALL
+from accord.taxii import resources
+from accord.taxii.auth import authenticate
+from accord.taxii.errors import TaxiiError, response_for
+from accord.taxii.filters import (
+    OBJECT_FILTERS,
+    OBJECTS_FILTERS,
+    VERSIONS_FILTERS,
+    parse_query,
+)
+from accord.taxii.media import TAXII_21, accepts_taxii, is_taxii_content
+from accord.trust.access import Grant, Principal, effective
+
+Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
+
+
+def taxii(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, negotiate and translate errors for one endpoint."""
+
+    async def endpoint(request: Request) -> Response:
+        node: Node = request.app.state.node
+        try:
+            principal = authenticate(node.directory, request.headers.get("authorization"))
+            if not accepts_taxii(request.headers.get("accept")):
+                raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
+                                 f"asked for {request.headers.get('accept')!r}")
+            return await handler(request, node, principal)
+        except TaxiiError as error:
+            return response_for(error)
+
+    return endpoint
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    raw = body if isinstance(body, bytes) else orjson.dumps(body)
+    return Response(raw, status_code=status, media_type=TAXII_21, headers=headers)
+
+
+def _api_root(request: Request, node: Node) -> None:
+    if request.path_params["api_root"] != node.info.api_root:
+        raise TaxiiError(404, f"no API root {request.path_params['api_root']!r} on this server")
+
+
+def _collection(request: Request, node: Node, principal: Principal) -> tuple[Collection, Grant]:
+    _api_root(request, node)
+    cid = request.path_params["collection_id"]
+    found = node.directory.collection_for(principal.party_id, cid)
+    if found is None:
+        # The same answer whether it does not exist or is not this party's to see.
+        raise TaxiiError(404, f"no collection {cid!r} is available to you")
+    return found[0], effective(principal, found[1])
+
+
+def _readable(request: Request, node: Node, principal: Principal) -> Collection:
+    collection, grant = _collection(request, node, principal)
+    if not grant.can_read:
+        raise TaxiiError(403, f"you may write to collection {collection.id} but not read it")
+    return collection
+
+
+async def discovery(request: Request, node: Node, principal: Principal) -> Response:
+    return _json(resources.discovery(node.info, str(request.base_url)))
+
+
+async def api_root(request: Request, node: Node, principal: Principal) -> Response:
+    _api_root(request, node)
+    return _json(resources.api_root(node.info))
+
+
+async def status(request: Request, node: Node, principal: Principal) -> Response:
+    _api_root(request, node)
+    sid = request.path_params["status_id"]
+    found = node.statuses.get(sid, principal.party_id)
+    if found is None:
+        raise TaxiiError(404, f"no status {sid!r} is available to you")
+    return _json(found.resource())
+
+
+async def collections(request: Request, node: Node, principal: Principal) -> Response:
+    _api_root(request, node)
+    listed = [resources.collection(c, effective(principal, g))
+              for c, g in node.directory.collections_for(principal.party_id)]
+    return _json({"collections": listed} if listed else {})
+
+
+async def collection(request: Request, node: Node, principal: Principal) -> Response:
+    found, grant = _collection(request, node, principal)
+    return _json(resources.collection(found, grant))
+
+
+async def get_objects(request: Request, node: Node, principal: Principal) -> Response:
+    collection = _readable(request, node, principal)
+    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page)
+    page = node.objects.page(collection.id, query)
+    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
+
+
+async def add_objects(request: Request, node: Node, principal: Principal) -> Response:
+    collection, grant = _collection(request, node, principal)
+    if not grant.can_write:
+        raise TaxiiError(403, f"you may not write to collection {collection.id}")
+    content_type = request.headers.get("content-type")
+    if not is_taxii_content(content_type):
+        raise TaxiiError(415, f"send the objects as {TAXII_21}, not {content_type!r}")
+    body = await _body(request, node.info.max_content_length)
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise TaxiiError(400, f"the request body is not valid JSON: {error}") from None
+    if not isinstance(envelope, dict):
+        raise TaxiiError(422, "the request body must be a TAXII envelope: a JSON object with "
+                         "an 'objects' list")
+    objects = envelope.get("objects", [])
+    if not isinstance(objects, list):
+        raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
+    report = accept(node.engine, collection.id, objects, party_id=principal.party_id)
+    assert report.status is not None  # accept() records one whenever a party is named
+    return _json(report.status.resource(), status=202)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    too_large = TaxiiError(413, f"the request body exceeds this API root's max_content_length "
+                           f"of {limit} bytes; send fewer objects per request")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def get_object(request: Request, node: Node, principal: Principal) -> Response:
+    collection = _readable(request, node, principal)
+    oid = request.path_params["object_id"]
+    query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page)
+    page = node.objects.page(collection.id, query, object_id=oid)
+    if not page.items and query.after is None:
+        _require_object(node, collection.id, oid)
+    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
+
+
+async def delete_object(request: Request, node: Node, principal: Principal) -> Response:
+    collection, grant = _collection(request, node, principal)
+    if not (grant.can_read and grant.can_write):
+        raise TaxiiError(403, f"deleting from collection {collection.id} needs read and write "
+                         "permission")
+    oid = request.path_params["object_id"]
+    query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
+                        paging=False, default_versions=frozenset({ALL}))
+    if node.objects.delete(collection.id, oid, query) == 0:
+        _require_object(node, collection.id, oid)
+    return Response(status_code=200, media_type=TAXII_21)
+
+
+async def versions(request: Request, node: Node, principal: Principal) -> Response:
+    collection = _readable(request, node, principal)
+    oid = request.path_params["object_id"]
+    query = parse_query(request.query_params, VERSIONS_FILTERS, max_page=node.info.max_page,
+                        default_versions=frozenset({ALL}))
+    page = node.objects.page(collection.id, query, object_id=oid)
+    if not page.items and query.after is None:
+        _require_object(node, collection.id, oid)
+    return _json(resources.versions(page), headers=resources.date_added_headers(page))
+
+
+async def manifest(request: Request, node: Node, principal: Principal) -> Response:
+    collection = _readable(request, node, principal)
+    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page)
+    page = node.objects.page(collection.id, query)
+    return _json(resources.manifest(page), headers=resources.date_added_headers(page))
+
+
+def _require_object(node: Node, collection_id: str, object_id: str) -> None:
+    if not node.objects.exists(collection_id, object_id):
+        raise TaxiiError(404, f"no object {object_id!r} in collection {collection_id}")
+
+
+ROOT = "/taxii2/{api_root}/"
+COLLECTION = ROOT + "collections/{collection_id}/"
+OBJECT = COLLECTION + "objects/{object_id}/"
+
+routes = [
+    Route("/taxii2/", taxii(discovery), methods=["GET"]),
+    Route(ROOT, taxii(api_root), methods=["GET"]),
+    Route(ROOT + "status/{status_id}/", taxii(status), methods=["GET"]),
+    Route(ROOT + "collections/", taxii(collections), methods=["GET"]),
+    Route(COLLECTION, taxii(collection), methods=["GET"]),
+    Route(COLLECTION + "objects/", taxii(get_objects), methods=["GET"]),
+    Route(COLLECTION + "objects/", taxii(add_objects), methods=["POST"]),
+    Route(OBJECT, taxii(get_object), methods=["GET"]),
+    Route(OBJECT, taxii(delete_object), methods=["DELETE"]),
+    Route(OBJECT + "versions/", taxii(versions), methods=["GET"]),
+    Route(COLLECTION + "manifest/", taxii(manifest), methods=["GET"]),
+]
