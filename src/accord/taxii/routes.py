@@ -29,8 +29,8 @@ from accord.trust.access import Grant, Principal, effective
 Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
 
 
-def taxii(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, negotiate and translate errors for one endpoint."""
+def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint: authenticate, negotiate, dispatch on the method, translate errors."""
 
     async def endpoint(request: Request) -> Response:
         node: Node = request.app.state.node
@@ -39,6 +39,8 @@ def taxii(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             if not accepts_taxii(request.headers.get("accept")):
                 raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
                                  f"asked for {request.headers.get('accept')!r}")
+            # Starlette answers HEAD like GET.
+            handler = handlers["get" if request.method == "HEAD" else request.method.lower()]
             return await handler(request, node, principal)
         except TaxiiError as error:
             return response_for(error)
@@ -200,15 +202,14 @@ COLLECTION = ROOT + "collections/{collection_id}/"
 OBJECT = COLLECTION + "objects/{object_id}/"
 
 routes = [
-    Route("/taxii2/", taxii(discovery), methods=["GET"]),
-    Route(ROOT, taxii(api_root), methods=["GET"]),
-    Route(ROOT + "status/{status_id}/", taxii(status), methods=["GET"]),
-    Route(ROOT + "collections/", taxii(collections), methods=["GET"]),
-    Route(COLLECTION, taxii(collection), methods=["GET"]),
-    Route(COLLECTION + "objects/", taxii(get_objects), methods=["GET"]),
-    Route(COLLECTION + "objects/", taxii(add_objects), methods=["POST"]),
-    Route(OBJECT, taxii(get_object), methods=["GET"]),
-    Route(OBJECT, taxii(delete_object), methods=["DELETE"]),
-    Route(OBJECT + "versions/", taxii(versions), methods=["GET"]),
-    Route(COLLECTION + "manifest/", taxii(manifest), methods=["GET"]),
+    Route("/taxii2/", taxii(get=discovery), methods=["GET"]),
+    Route(ROOT, taxii(get=api_root), methods=["GET"]),
+    Route(ROOT + "status/{status_id}/", taxii(get=status), methods=["GET"]),
+    Route(ROOT + "collections/", taxii(get=collections), methods=["GET"]),
+    Route(COLLECTION, taxii(get=collection), methods=["GET"]),
+    Route(COLLECTION + "objects/", taxii(get=get_objects, post=add_objects),
+          methods=["GET", "POST"]),
+    Route(OBJECT, taxii(get=get_object, delete=delete_object), methods=["GET", "DELETE"]),
+    Route(OBJECT + "versions/", taxii(get=versions), methods=["GET"]),
+    Route(COLLECTION + "manifest/", taxii(get=manifest), methods=["GET"]),
 ]

@@ -70,7 +70,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
     )
     op.create_index("ix_objects_paging", "objects", ["collection_id", "date_added", "seq"])
-    op.create_index("ix_objects_type", "objects", ["collection_id", "type", "is_latest"])
+    op.create_index("ix_objects_type", "objects", ["collection_id", "type", "date_added", "seq"])
+    op.create_index("ix_objects_id", "objects", ["collection_id", "id", "date_added", "seq"])
     op.create_table(
         "statuses",
         sa.Column("id", sa.String(40), primary_key=True),

@@ -1,0 +1,130 @@
+"""The object store on SQLite and PostgreSQL: versions, latest, duplicates, paging, deletion."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from accord.stix.timestamps import sort_key
+from accord.store.query import ALL, FIRST, LAST, ObjectQuery
+
+import orjson
+
+
+def indicator(n: int, modified: str = "2020-01-01T00:00:00.000Z", **extra):
+    return {
+        "type": "indicator", "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+        "created": "2020-01-01T00:00:00.000Z", "modified": modified,
+        "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+        "valid_from": "2020-01-01T00:00:00Z", **extra,
+    }
+
+
+def test_every_version_is_kept_and_the_newest_is_latest(world):
+    store, cid = world.node.objects, world.evidence.id
+    v1, v2, v3 = (indicator(1, f"2020-0{m}-01T00:00:00.000Z") for m in (1, 3, 2))
+    outcomes = store.add(cid, [v1, v2]) + store.add(cid, [v3])
+    assert all(o.added for o in outcomes)
+    latest = store.page(cid, ObjectQuery())
+    assert [orjson.loads(v.body)["modified"] for v in latest.items] == ["2020-03-01T00:00:00.000Z"]
+    every = store.page(cid, ObjectQuery(versions=frozenset({ALL})))
+    assert len(every.items) == 3
+    first = store.page(cid, ObjectQuery(versions=frozenset({FIRST})))
+    assert [v.version for v in first.items] == ["2020-01-01T00:00:00.000Z"]
+    exact = store.page(cid, ObjectQuery(versions=frozenset({sort_key("2020-02-01T00:00:00Z")})))
+    assert [v.version for v in exact.items] == ["2020-02-01T00:00:00.000Z"]
+
+
+def test_reposting_an_identical_version_is_a_no_op(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(1)])
+    again = store.add(cid, [indicator(1)])
+    assert [(o.stored, o.added) for o in again] == [(True, False)]
+    assert store.count(cid) == 1
+
+
+def test_same_version_with_other_content_is_refused_not_overwritten(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(1)])
+    clash = store.add(cid, [indicator(1, name="changed without a new modified")])
+    assert not clash[0].stored and "already stored" in clash[0].message
+    body = orjson.loads(store.page(cid, ObjectQuery()).items[0].body)
+    assert "name" not in body
+
+
+def test_objects_without_timestamps_are_versioned_by_content(world):
+    store, cid = world.node.objects, world.evidence.id
+    ip = {"type": "ipv4-addr", "spec_version": "2.1",
+          "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.3"}
+    assert store.add(cid, [ip])[0].added
+    assert not store.add(cid, [ip])[0].added
+    assert store.count(cid) == 1
+
+
+def test_custom_properties_round_trip_exactly(world):
+    store, cid = world.node.objects, world.evidence.id
+    obj = indicator(1, x_mitre_version="3.1", x_acme={"nested": [1, 2.5, "é", True]})
+    store.add(cid, [obj])
+    assert orjson.loads(store.page(cid, ObjectQuery()).items[0].body) == obj
+
+
+def test_paging_is_stateless_and_complete(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(n) for n in range(25)])
+    store.add(cid, [indicator(n) for n in range(25, 30)])
+    query = ObjectQuery(limit=7)
+    seen, page = [], store.page(cid, query)
+    while True:
+        seen += [v.id for v in page.items]
+        if not page.more:
+            break
+        page = store.page(cid, replace(query, after=page.next_cursor))
+    assert len(seen) == 30 == len(set(seen))
+
+
+def test_added_after_is_exclusive(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(1)])
+    first_added = store.page(cid, ObjectQuery()).items[0].date_added
+    store.add(cid, [indicator(2)])
+    later = store.page(cid, ObjectQuery(added_after=first_added))
+    assert [v.id for v in later.items] == [indicator(2)["id"]]
+
+
+def test_date_added_never_goes_backwards_within_a_collection(world):
+    store, cid = world.node.objects, world.evidence.id
+    for n in range(5):
+        store.add(cid, [indicator(n)])
+    added = [v.date_added for v in store.page(cid, ObjectQuery()).items]
+    assert added == sorted(added)
+
+
+def test_filters_by_type_and_id(world):
+    store, cid = world.node.objects, world.evidence.id
+    malware = {"type": "malware", "spec_version": "2.1", "is_family": True, "name": "Sakula",
+               "id": "malware--96b08451-b27a-4ff6-893f-790e26393a8e",
+               "created": "2020-01-01T00:00:00Z", "modified": "2020-01-01T00:00:00Z"}
+    store.add(cid, [indicator(1), indicator(2), malware])
+    assert [v.id for v in store.page(cid, ObjectQuery(types=("malware",))).items] == [malware["id"]]
+    by_id = store.page(cid, ObjectQuery(ids=(indicator(2)["id"],)))
+    assert [v.id for v in by_id.items] == [indicator(2)["id"]]
+    assert store.page(cid, ObjectQuery(spec_versions=("2.0",))).items == []
+
+
+def test_deleting_the_latest_version_promotes_the_previous_one(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(1, "2020-01-01T00:00:00.000Z"), indicator(1, "2021-01-01T00:00:00.000Z")])
+    gone = store.delete(cid, indicator(1)["id"],
+                        ObjectQuery(versions=frozenset({sort_key("2021-01-01T00:00:00.000Z")})))
+    assert gone == 1
+    assert [v.version for v in store.page(cid, ObjectQuery()).items] == ["2020-01-01T00:00:00.000Z"]
+    assert store.delete(cid, indicator(1)["id"], ObjectQuery(versions=frozenset({ALL}))) == 1
+    assert not store.exists(cid, indicator(1)["id"])
+
+
+def test_collections_are_separate(world):
+    store = world.node.objects
+    other = world.node.directory.create_collection("Other", read=[world.own], write=[world.own])
+    store.add(world.evidence.id, [indicator(1)])
+    assert store.page(other.id, ObjectQuery(versions=frozenset({LAST}))).items == []
+    assert store.add(other.id, [indicator(1)])[0].added

@@ -1,0 +1,34 @@
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accord.stix.timestamps import format_timestamp, is_timestamp, sort_key
+
+
+def test_valid_timestamps():
+    assert is_timestamp("2016-04-06T20:03:00Z")
+    assert is_timestamp("2016-04-06T20:03:00.000Z")
+    assert is_timestamp("2016-02-29T20:03:00.123456789Z")
+
+
+def test_invalid_timestamps():
+    for bad in ["2016-04-06 20:03:00Z", "2016-04-06T20:03:00", "2016-04-06T20:03:00+00:00",
+                "2015-02-29T00:00:00Z", "2016-04-31T00:00:00Z", "2016-04-06t20:03:00z", "", 5,
+                None, "2016-04-06T24:00:00Z"]:
+        assert not is_timestamp(bad), bad
+
+
+def test_sort_key_orders_by_instant_not_by_spelling():
+    assert sort_key("2016-01-01T00:00:41Z") == sort_key("2016-01-01T00:00:41.000Z")
+    assert sort_key("2016-01-01T00:00:41Z") < sort_key("2016-01-01T00:00:41.001Z")
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1)), st.datetimes(min_value=datetime(1000, 1, 1)))
+def test_sort_key_order_matches_time_order(a, b):
+    ka, kb = (sort_key(format_timestamp(d.replace(tzinfo=UTC))) for d in (a, b))
+    assert (ka < kb) == (a < b)
+
+
+def test_format_timestamp_has_microseconds():
+    assert format_timestamp(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2020-01-02T03:04:05.000000Z"

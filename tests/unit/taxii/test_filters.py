@@ -1,0 +1,83 @@
+from datetime import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
+
+from accord.store.query import ALL, FIRST, LAST, Cursor
+from accord.taxii.errors import TaxiiError
+from accord.taxii.filters import (
+    OBJECT_FILTERS,
+    OBJECTS_FILTERS,
+    decode_cursor,
+    encode_cursor,
+    parse_query,
+)
+
+
+def parse(query: str, allowed=OBJECTS_FILTERS, **kw):
+    return parse_query(QueryParams(query), allowed, max_page=1000, **kw)
+
+
+def test_defaults_are_latest_version_and_a_full_page():
+    q = parse("")
+    assert q.versions == frozenset({LAST})
+    assert q.limit == 1000
+    assert q.ids == () and q.types == () and q.added_after is None and q.after is None
+
+
+def test_comma_lists_and_repeated_parameters_combine():
+    q = parse("match[type]=indicator,malware&match[type]=tool&match[id]=a--1")
+    assert q.types == ("indicator", "malware", "tool")
+    assert q.ids == ("a--1",)
+
+
+def test_version_keywords_and_timestamps():
+    q = parse("match[version]=first,last,2016-04-06T20:07:09Z")
+    assert FIRST in q.versions and LAST in q.versions
+    assert "2016-04-06T20:07:09.000000000Z" in q.versions
+    assert parse("match[version]=all").versions == frozenset({ALL})
+
+
+def test_limit_is_capped_at_the_server_page_size():
+    assert parse("limit=5").limit == 5
+    assert parse("limit=50000").limit == 1000
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ("limit=0", "limit"),
+    ("limit=-3", "limit"),
+    ("limit=ten", "limit"),
+    ("added_after=yesterday", "added_after"),
+    ("added_after=2016-13-01T00:00:00Z", "added_after"),
+    ("match[version]=newest", "match[version]"),
+    ("match[type]=Not A Type", "match[type]"),
+    ("match[spec_version]=two", "match[spec_version]"),
+    ("match[type]=indicator,,malware", "match[type]"),
+    ("next=%%%garbage", "next"),
+    ("match[colour]=red", "match[colour]"),
+])
+def test_bad_filters_are_400_naming_the_parameter(query, fragment):
+    with pytest.raises(TaxiiError) as caught:
+        parse(query)
+    assert caught.value.status == 400
+    assert fragment in caught.value.description
+
+
+def test_filters_an_endpoint_does_not_take_are_refused():
+    with pytest.raises(TaxiiError) as caught:
+        parse("match[type]=indicator", allowed=OBJECT_FILTERS)
+    assert caught.value.status == 400
+
+
+def test_added_after_is_compared_at_microsecond_precision():
+    assert parse("added_after=2020-01-01T00:00:00Z").added_after == "2020-01-01T00:00:00.000000Z"
+    assert parse("added_after=2020-01-01T00:00:00.5Z").added_after == "2020-01-01T00:00:00.500000Z"
+
+
+@given(st.integers(min_value=0, max_value=2**62),
+       st.datetimes(min_value=datetime(1000, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+def test_paging_token_round_trips(seq, date_added):
+    cursor = Cursor(date_added, seq)
+    assert decode_cursor(encode_cursor(cursor)) == cursor
