@@ -14,10 +14,21 @@ from accord.store.directory import Directory, Party
 from accord.store.engine import migrate, open_engine
 from accord.store.objects import ObjectStore
 from accord.store.statuses import StatusStore
-from accord.taxii.resources import NodeInfo
 
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 DEFAULT_MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """What the TAXII discovery and API root resources say about this node."""
+
+    title: str
+    description: str
+    contact: str
+    api_root: str  # path segment, e.g. "accord"
+    max_content_length: int
+    max_page: int
 
 
 class NodeNotInitialised(RuntimeError):

@@ -18,10 +18,9 @@ from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_name
 from accord.intake import IntakeReport, accept
 from accord.node import Node
 from accord.stix.bundle import NotStixError, objects_in
-from accord.stix.timestamps import is_timestamp
+from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.query import ALL, LAST, ObjectQuery
-from accord.taxii.filters import date_added_key
 
 BATCH = 5000
 
@@ -121,7 +120,7 @@ def export(
         query = ObjectQuery(
             types=tuple(split_names(type_)),
             versions=frozenset({ALL if all_versions else LAST}),
-            added_after=date_added_key(added_after) if added_after else None,
+            added_after=microsecond_key(added_after) if added_after else None,
             limit=BATCH,
         )
         seen: set[tuple[str, str]] = set()

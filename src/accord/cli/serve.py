@@ -6,9 +6,7 @@ import os
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from accord.app import create_app
 from accord.cli.common import DEFAULT_DB, Db, app, err, opened
 from accord.node import initialise
 
@@ -38,6 +36,10 @@ def serve(
                   f"-H 'Accept: application/taxii+json;version=2.1' {base}/taxii2/accord/collections/")
         if token is None:
             err.print("(make a token with: accord token create --party NAME)")
+    import uvicorn  # here, not at the top: other commands start faster without it
+
+    from accord.app import create_app
+
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db

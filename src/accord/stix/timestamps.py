@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-# §3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC, upper-case T and Z.
+# §3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC, upper-case T and Z, ASCII digits only, nothing
+# after the Z (not even the newline `$` would let through).
 TIMESTAMP = re.compile(
-    r"^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d+)?Z$"
+    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?Z\Z",
+    re.ASCII,
 )
 
 FRACTION_DIGITS = 9
@@ -19,15 +21,11 @@ FRACTION_DIGITS = 9
 
 def is_timestamp(value: object) -> bool:
     """True when `value` is a syntactically valid STIX timestamp naming a real calendar date."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or TIMESTAMP.match(value) is None:
         return False
-    m = TIMESTAMP.match(value)
-    if m is None:
-        return False
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if day > 28:
+    if value[8:10] > "28":  # the 29th to 31st: does this month have that day?
         try:
-            datetime(year, month, day)
+            datetime(int(value[:4]), int(value[5:7]), int(value[8:10]))
         except ValueError:
             return False
     return True
@@ -41,6 +39,11 @@ def sort_key(value: str) -> str:
     else:
         seconds, fraction = body, ""
     return f"{seconds}.{fraction.ljust(FRACTION_DIGITS, '0')}Z"
+
+
+def microsecond_key(value: str) -> str:
+    """`value` as the store writes date_added (exactly six fraction digits), for comparison."""
+    return sort_key(value)[:26] + "Z"
 
 
 def format_timestamp(moment: datetime) -> str:

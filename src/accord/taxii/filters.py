@@ -8,7 +8,7 @@ import re
 
 from starlette.datastructures import QueryParams
 
-from accord.stix.timestamps import is_timestamp, sort_key
+from accord.stix.timestamps import is_timestamp, microsecond_key, sort_key
 from accord.store.query import ALL, FIRST, LAST, Cursor, ObjectQuery
 from accord.taxii.errors import TaxiiError
 
@@ -76,13 +76,7 @@ def _added_after(value: str | None) -> str | None:
     if not is_timestamp(value):
         raise TaxiiError(400, f"added_after: {value!r} is not a timestamp such as "
                          "2016-04-06T20:07:09.000Z")
-    return date_added_key(value)
-
-
-def date_added_key(value: str) -> str:
-    """A timestamp in the store's date_added form (microseconds), for exact comparison."""
-    key = sort_key(value)  # YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ
-    return key[:26] + "Z"
+    return microsecond_key(value)
 
 
 def _limit(value: str | None, max_page: int) -> int:

@@ -6,26 +6,16 @@ objects costs no parsing and no re-serialising.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from accord.node import NodeInfo
 from accord.store.directory import Collection
 from accord.store.query import Page
 from accord.taxii.filters import encode_cursor
 from accord.taxii.media import STIX_21, TAXII_21
 from accord.trust.access import Grant
-
-
-@dataclass(frozen=True, slots=True)
-class NodeInfo:
-    title: str
-    description: str
-    contact: str
-    api_root: str  # path segment, e.g. "accord"
-    max_content_length: int
-    max_page: int
 
 
 def discovery(node: NodeInfo, base_url: str) -> dict[str, Any]:
