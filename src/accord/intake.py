@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
+from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
@@ -66,7 +67,7 @@ def accept(
         else:
             valid.append(candidate)
     store = ObjectStore(engine)
-    with engine.connect().execution_options(accord_write=True) as conn, conn.begin():
+    with writing(engine) as conn:
         outcomes = store.add_in(conn, collection_id, valid) if valid else []
         for outcome in outcomes:
             if outcome.added:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +11,16 @@ import orjson
 from sqlalchemy import Engine, select, update
 
 from accord.stix.timestamps import now_timestamp
+from accord.store.engine import writing
 from accord.store.schema import collections, parties, permissions, settings, tokens
 from accord.trust.access import Grant, Principal
 from accord.trust.tokens import ROLES, digest, new_token
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _is_uuid(value: str) -> bool:
+    return _UUID.match(value) is not None
 
 
 class DirectoryError(ValueError):
@@ -64,7 +72,7 @@ class Directory:
             return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
 
     def set_setting(self, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
                 conn.execute(update(settings).where(settings.c.key == key).values(value=value))
             else:
@@ -80,7 +88,7 @@ class Directory:
             raise DirectoryError(f"a party named {name!r} already exists")
         created = now_timestamp()
         identity = identity_for(name, created)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(parties.insert().values(
                 id=identity["id"], name=name, created=created, is_self=is_self,
                 identity=orjson.dumps(identity)))
@@ -120,7 +128,7 @@ class Directory:
         if role not in ROLES:
             raise DirectoryError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
         token = new_token()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(tokens.insert().values(
                 id=str(uuid.uuid4()), party_id=party.id, digest=digest(token), name=name,
                 role=role, created=now_timestamp(), expires=expires, revoked=None))
@@ -151,7 +159,7 @@ class Directory:
                     for r in rows]
 
     def revoke_token(self, token_id: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             done = conn.execute(update(tokens).where(tokens.c.id == token_id,
                                                      tokens.c.revoked.is_(None))
                                 .values(revoked=now_timestamp()))
@@ -165,7 +173,7 @@ class Directory:
         if not title.strip():
             raise DirectoryError("a collection needs a non-empty title")
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if alias and conn.execute(select(collections.c.id)
                                       .where(collections.c.alias == alias)).first():
                 raise DirectoryError(f"a collection with alias {alias!r} already exists")
@@ -181,7 +189,7 @@ class Directory:
         return collection
 
     def grant(self, collection_id: str, party: Party, grant: Grant) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(permissions.delete().where(permissions.c.collection_id == collection_id,
                                                     permissions.c.party_id == party.id))
             conn.execute(permissions.insert().values(
@@ -207,7 +215,9 @@ class Directory:
                 select(collections, permissions.c.can_read, permissions.c.can_write)
                 .join(permissions, permissions.c.collection_id == collections.c.id)
                 .where(permissions.c.party_id == party_id)
-                .where((collections.c.id == collection_id) | (collections.c.alias == collection_id))
+                # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases not.
+                .where(collections.c.id == collection_id if _is_uuid(collection_id)
+                       else collections.c.alias == collection_id)
             ).first()
         if row is None or not (row.can_read or row.can_write):
             return None
