@@ -3,8 +3,8 @@ stdout; every message goes to stderr, so scripts can capture what they need."""
 
 from __future__ import annotations
 
-from accord.cli.common import app
 from accord.cli import admin, data, serve  # noqa: F401  (registers the commands)
+from accord.cli.common import app
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import sys
 import uuid
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
