@@ -47,7 +47,8 @@ class Node:
     def party(self) -> Party:
         own = self.directory.own_party()
         if own is None:
-            raise NodeNotInitialised("this database holds no node yet: run `accord init --party NAME`")
+            raise NodeNotInitialised(
+                "this database holds no node yet: run `accord init --party NAME`")
         return own
 
 

@@ -33,7 +33,8 @@ def serve(
         err.print(f"TAXII 2.1 discovery: {base}/taxii2/   API root: {base}/taxii2/accord/")
         example = token or "YOUR_TOKEN"
         err.print(f"Try: curl -H 'Authorization: Bearer {example}' "
-                  f"-H 'Accept: application/taxii+json;version=2.1' {base}/taxii2/accord/collections/")
+                  "-H 'Accept: application/taxii+json;version=2.1' "
+                  f"{base}/taxii2/accord/collections/")
         if token is None:
             err.print("(make a token with: accord token create --party NAME)")
     import uvicorn  # here, not at the top: other commands start faster without it

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import orjson
+
 from accord.stix.timestamps import sort_key
 from accord.store.query import ALL, FIRST, LAST, ObjectQuery
-
-import orjson
 
 
 def indicator(n: int, modified: str = "2020-01-01T00:00:00.000Z", **extra):
@@ -113,7 +113,8 @@ def test_filters_by_type_and_id(world):
 
 def test_deleting_the_latest_version_promotes_the_previous_one(world):
     store, cid = world.node.objects, world.evidence.id
-    store.add(cid, [indicator(1, "2020-01-01T00:00:00.000Z"), indicator(1, "2021-01-01T00:00:00.000Z")])
+    store.add(cid, [indicator(1, "2020-01-01T00:00:00.000Z"),
+                    indicator(1, "2021-01-01T00:00:00.000Z")])
     gone = store.delete(cid, indicator(1)["id"],
                         ObjectQuery(versions=frozenset({sort_key("2021-01-01T00:00:00.000Z")})))
     assert gone == 1

@@ -218,7 +218,8 @@ def test_basic_auth_with_the_token_as_password(client, world):
 def test_revoked_and_expired_tokens_are_refused(client, world):
     directory = world.node.directory
     token = directory.create_token(world.own, role="reader")
-    expired = directory.create_token(world.own, role="reader", expires="2001-01-01T00:00:00.000000Z")
+    expired = directory.create_token(world.own, role="reader",
+                                     expires="2001-01-01T00:00:00.000000Z")
     assert client.get("/taxii2/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     directory.revoke_token(directory.tokens()[-2].id)
     assert_taxii_error(client.get("/taxii2/", headers={"Authorization": f"Bearer {token}"}), 401)

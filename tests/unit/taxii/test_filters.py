@@ -77,7 +77,8 @@ def test_added_after_is_compared_at_microsecond_precision():
 
 
 @given(st.integers(min_value=0, max_value=2**62),
-       st.datetimes(min_value=datetime(1000, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+       st.datetimes(min_value=datetime(1000, 1, 1))
+       .map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
 def test_paging_token_round_trips(seq, date_added):
     cursor = Cursor(date_added, seq)
     assert decode_cursor(encode_cursor(cursor)) == cursor
