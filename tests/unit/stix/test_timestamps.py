@@ -34,4 +34,5 @@ def test_sort_key_order_matches_time_order(a, b):
 
 
 def test_format_timestamp_has_microseconds():
-    assert format_timestamp(datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2020-01-02T03:04:05.000000Z"
+    moment = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert format_timestamp(moment) == "2020-01-02T03:04:05.000000Z"
