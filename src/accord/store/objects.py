@@ -84,8 +84,9 @@ class ObjectStore:
     def add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]]
     ) -> list[Outcome]:
-        date_added = self._date_added(conn, collection_id)
-        known = self._existing(conn, collection_id, {o["id"] for o in incoming})
+        date_added, is_empty = self._date_added(conn, collection_id)
+        known = {} if is_empty else self._existing(conn, collection_id,
+                                                   {o["id"] for o in incoming})
         outcomes: list[Outcome] = []
         inserts: list[_Insert] = []
         superseded: list[_Row] = []
@@ -162,8 +163,9 @@ class ObjectStore:
             for value in values:
                 copy.write_row(value)
 
-    def _date_added(self, conn: Connection, collection_id: str) -> str:
-        """Now, but never before what the collection already holds (added_after stays exact)."""
+    def _date_added(self, conn: Connection, collection_id: str) -> tuple[str, bool]:
+        """Now, but never before what the collection already holds (added_after stays exact);
+        and whether the collection is still empty."""
         if not self._sqlite:
             # Writers to one collection take turns, so date_added grows with commit order.
             conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
@@ -171,7 +173,9 @@ class ObjectStore:
             select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
         ).scalar()
         now = now_timestamp()
-        return newest if newest is not None and newest > now else now
+        if newest is None:
+            return now, True
+        return max(newest, now), False
 
     def _existing(
         self, conn: Connection, collection_id: str, ids: Iterable[str]
@@ -250,10 +254,16 @@ class ObjectStore:
         version_filter = _version_filter(query.versions)
         if version_filter is not None:
             where.append(version_filter)
+        if object_id is not None or query.ids:
+            # Sorting on an expression keeps the planner from walking the paging index in
+            # order (a scan of the collection) when the (collection, id) index finds the rows.
+            order = (c.date_added.concat(""), c.seq)
+        else:
+            order = (c.date_added, c.seq)
         stmt = (
             select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
             .where(and_(*where))
-            .order_by(c.date_added, c.seq)
+            .order_by(*order)
             .limit(limit)
         )
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))

@@ -87,10 +87,9 @@ objects = Table(
     UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
 )
 Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, objects.c.seq)
-# Each filtered read finds its rows already in paging order (no sort, no collection scan).
+# A read by type finds its rows already in paging order; reads by id use uq_object_version.
 Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.date_added,
       objects.c.seq)
-Index("ix_objects_id", objects.c.collection_id, objects.c.id, objects.c.date_added, objects.c.seq)
 
 # TAXII status resources (§4.3), kept so that any worker can answer GET status after a POST.
 statuses = Table(

@@ -71,7 +71,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_objects_paging", "objects", ["collection_id", "date_added", "seq"])
     op.create_index("ix_objects_type", "objects", ["collection_id", "type", "date_added", "seq"])
-    op.create_index("ix_objects_id", "objects", ["collection_id", "id", "date_added", "seq"])
     op.create_table(
         "statuses",
         sa.Column("id", sa.String(40), primary_key=True),
