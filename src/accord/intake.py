@@ -6,8 +6,12 @@ valid objects beside it; the valid ones are stored in one transaction, so nothin
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pickle
+import signal
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,17 +62,80 @@ def accept(
     engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str | None = None
 ) -> IntakeReport:
     """Validate and store; with `party_id`, also record a TAXII status for that party."""
-    report = IntakeReport()
+    return store(engine, collection_id, screen(candidates), party_id=party_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """Candidates split by validation: what may be stored, and what was refused and why."""
+
+    valid: list[dict[str, Any]]
+    rejected: list[Rejection]
+
+
+def screen(candidates: Sequence[Any]) -> Screened:
     valid: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
     for candidate in candidates:
         violations = validate(candidate)
         if violations:
-            report.rejected.append(Rejection(*_identify(candidate), violations))
+            rejected.append(Rejection(*_identify(candidate), violations))
         else:
             valid.append(candidate)
-    store = ObjectStore(engine)
+    return Screened(valid, rejected)
+
+
+def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
+    """Screen each batch, working ahead on another core while the caller stores earlier ones.
+
+    Validation is pure CPU in Python; a forked process gets the second core for it, where a
+    thread would wait on the GIL. The child sends back only the refusals, never the objects.
+    """
+    if not hasattr(os, "fork") or len(batches) < 2:
+        yield from (screen(batch) for batch in batches)
+        return
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked process
+        status = 0
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                for batch in batches:
+                    refused = [(i, v) for i, v in enumerate(map(validate, batch)) if v]
+                    pickle.dump(refused, out)
+                    out.flush()
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    done = 0
+    try:
+        with os.fdopen(read_end, "rb") as verdicts:
+            for batch in batches:
+                refused = dict(pickle.load(verdicts))
+                yield Screened([o for i, o in enumerate(batch) if i not in refused],
+                               [Rejection(*_identify(batch[i]), v) for i, v in refused.items()])
+                done += 1
+    except (EOFError, pickle.UnpicklingError):
+        # The helper process died: screen what is left here, more slowly but just as well.
+        yield from (screen(batch) for batch in batches[done:])
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
+def store(
+    engine: Engine, collection_id: str, screened: Screened, *, party_id: str | None = None
+) -> IntakeReport:
+    """Store what passed screening in one transaction; report every object's fate."""
+    report = IntakeReport(rejected=list(screened.rejected))
+    valid = screened.valid
+    objects = ObjectStore(engine)
     with writing(engine) as conn:
-        outcomes = store.add_in(conn, collection_id, valid) if valid else []
+        outcomes = objects.add_in(conn, collection_id, valid) if valid else []
         for outcome in outcomes:
             if outcome.added:
                 report.added.append(outcome)

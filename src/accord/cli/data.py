@@ -12,10 +12,16 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
-from accord.intake import IntakeReport, accept
+from accord.intake import IntakeReport, screen_ahead, store
 from accord.node import Node
 from accord.stix.bundle import NotStixError, objects_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
@@ -79,11 +85,10 @@ def import_(
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"Importing into {target.title}", total=total)
-            for _, objs in documents:
-                for start in range(0, len(objs), BATCH):
-                    chunk = objs[start:start + BATCH]
-                    report.merge(accept(node.engine, target.id, chunk))
-                    progress.advance(task, len(chunk))
+            for screened in screen_ahead(list(_batches(documents))):
+                done = store(node.engine, target.id, screened)
+                report.merge(done)
+                progress.advance(task, len(done.added) + len(done.unchanged) + len(done.rejected))
         for line in unreadable:
             err.print(f"[red]unreadable[/] {line}")
         for rejection in report.rejected:
@@ -94,6 +99,12 @@ def import_(
                   + f" — collection {target.title} ({target.id})")
         if report.rejected or unreadable:
             raise typer.Exit(1)
+
+
+def _batches(documents: list[tuple[str, list[Any]]]) -> Iterator[list[Any]]:
+    for _, objs in documents:
+        for start in range(0, len(objs), BATCH):
+            yield objs[start:start + BATCH]
 
 
 @app.command("export")
