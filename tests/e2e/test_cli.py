@@ -187,11 +187,6 @@ def test_import_stores_the_valid_objects_and_lists_each_rejection(node, accord, 
     assert summary(again.stderr) == (0, len(valid), len(invalid_ids))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cli/data.py prints rejection messages as rich "
-    "markup, so '[rule]' codes vanish and a value with '[/…]' crashes the import",
-)
 def test_rejection_messages_are_printed_literally(node, accord, tmp_path, deep_panda):
     tricky = {
         **copy.deepcopy(deep_panda[0]),
@@ -301,11 +296,6 @@ def test_a_bad_db_scheme_fails_with_a_plain_message_and_no_traceback(accord):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: rich wraps stderr at 80 columns when it is a pipe, "
-    "so one message becomes several lines",
-)
 def test_an_error_is_one_line_even_when_stderr_is_a_pipe(accord):
     done = accord("party", "list", db="mysql://root@localhost/accord")
     assert done.returncode == 2

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, opened, split_names, user_errors
@@ -31,7 +32,8 @@ def init(
     """Create the node and its own party; prints an admin token (shown only this once)."""
     with opened(db, initialised=False) as node:
         own, token = initialise(node, party)
-        err.print(f"Node of [bold]{own.name}[/] created in {db} (identity {own.id}).")
+        err.print(f"Node of [bold]{escape(own.name)}[/] created in {escape(db)} "
+                  f"(identity {own.id}).")
         err.print("Admin token (store it now; it is not shown again):")
         typer.echo(token)
 
@@ -41,7 +43,7 @@ def party_add(name: str, db: Db = DEFAULT_DB) -> None:
     """Register another party; prints its STIX identity id."""
     with opened(db) as node:
         party = node.directory.add_party(name)
-        err.print(f"Party [bold]{party.name}[/] added.")
+        err.print(f"Party [bold]{escape(party.name)}[/] added.")
         typer.echo(party.id)
 
 
@@ -51,7 +53,7 @@ def party_list(db: Db = DEFAULT_DB) -> None:
     with opened(db) as node:
         table = Table("name", "identity", "")
         for p in node.directory.parties():
-            table.add_row(p.name, p.id, "this node" if p.is_self else "")
+            table.add_row(escape(p.name), p.id, "this node" if p.is_self else "")
         err.print(table)
 
 
@@ -70,7 +72,7 @@ def token_create(
             until = format_timestamp(datetime.now(UTC) + parse_duration(expires))
         owner = node.directory.party(party)
         token = node.directory.create_token(owner, role=role, name=name, expires=until)
-        err.print(f"Token for [bold]{owner.name}[/] ({role})"
+        err.print(f"Token for [bold]{escape(owner.name)}[/] ({role})"
                   + (f", valid until {until}" if until else "") + ":")
         typer.echo(token)
 
@@ -81,8 +83,8 @@ def token_list(db: Db = DEFAULT_DB) -> None:
     with opened(db) as node:
         table = Table("id", "party", "role", "name", "created", "expires", "revoked")
         for t in node.directory.tokens():
-            table.add_row(t.id, t.party_name, t.role, t.name, t.created, t.expires or "",
-                          t.revoked or "")
+            table.add_row(t.id, escape(t.party_name), t.role, escape(t.name), t.created,
+                          t.expires or "", t.revoked or "")
         err.print(table)
 
 
@@ -91,7 +93,7 @@ def token_revoke(token_id: str, db: Db = DEFAULT_DB) -> None:
     """Revoke a token by its id (see `accord token list`); it stops working at once."""
     with opened(db) as node:
         node.directory.revoke_token(token_id)
-        err.print(f"Token {token_id} revoked.")
+        err.print(f"Token {escape(token_id)} revoked.")
 
 
 @collection_app.command("create")
@@ -113,7 +115,7 @@ def collection_create(
         collection = directory.create_collection(
             title, description=description, alias=alias,
             read=[node.party, *readers], write=[node.party, *writers])
-        err.print(f"Collection [bold]{collection.title}[/] created.")
+        err.print(f"Collection [bold]{escape(collection.title)}[/] created.")
         typer.echo(collection.id)
 
 
@@ -123,5 +125,6 @@ def collection_list(db: Db = DEFAULT_DB) -> None:
     with opened(db) as node:
         table = Table("id", "title", "alias", "objects")
         for c in node.directory.all_collections():
-            table.add_row(c.id, c.title, c.alias or "", str(node.objects.count(c.id)))
+            table.add_row(c.id, escape(c.title), escape(c.alias or ""),
+                          str(node.objects.count(c.id)))
         err.print(table)

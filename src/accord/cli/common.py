@@ -9,12 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
 from accord.store.directory import DirectoryError
-from accord.store.engine import DatabaseUrlError
+from accord.store.engine import DatabaseUrlError, sqlite_file
 
 app = typer.Typer(
     name="accord",
@@ -23,7 +24,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False)
+# soft_wrap: one message is one line, also when stderr is a pipe read by a script.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_DB = "accord.db"
 
@@ -43,7 +45,7 @@ def default_db() -> str:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -62,6 +64,11 @@ def user_errors() -> Iterator[None]:
 @contextmanager
 def opened(db: str, *, initialised: bool = True) -> Iterator[Node]:
     with user_errors():
+        path = sqlite_file(db)
+        if initialised and path is not None and not path.exists():
+            # Do not leave an empty database behind a mistyped path.
+            raise NodeNotInitialised(f"no Accord database at {path}: run `accord init --party "
+                                     "NAME` to create one, or name another with --db")
         node = open_node(db)
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -84,19 +85,20 @@ def import_(
         report = IntakeReport()
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as progress:
-            task = progress.add_task(f"Importing into {target.title}", total=total)
+            task = progress.add_task(f"Importing into {escape(target.title)}", total=total)
             for screened in screen_ahead(list(_batches(documents))):
                 done = store(node.engine, target.id, screened)
                 report.merge(done)
                 progress.advance(task, len(done.added) + len(done.unchanged) + len(done.rejected))
         for line in unreadable:
-            err.print(f"[red]unreadable[/] {line}")
+            err.print(f"[red]unreadable[/] {escape(line)}")
         for rejection in report.rejected:
-            err.print(f"[red]rejected[/] {rejection.id or '(no id)'}: {rejection.message}")
+            err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
+                      f"{escape(rejection.message)}")
         err.print(f"{len(report.added)} accepted, {len(report.unchanged)} unchanged, "
                   f"{len(report.rejected)} rejected"
                   + (f", {len(unreadable)} unreadable file(s)" if unreadable else "")
-                  + f" — collection {target.title} ({target.id})")
+                  + f" — collection {escape(target.title)} ({target.id})")
         if report.rejected or unreadable:
             raise typer.Exit(1)
 
@@ -153,5 +155,6 @@ def export(
             sys.stdout.flush()
         else:
             output.write_bytes(bundle)
-        err.print(f"{len(bodies)} objects exported" + (f" to {output}" if output else ""))
+        err.print(f"{len(bodies)} objects exported"
+                  + (f" to {escape(str(output))}" if output else ""))
 

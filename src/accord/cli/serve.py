@@ -6,6 +6,7 @@ import os
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, opened
 from accord.node import initialise
@@ -25,7 +26,7 @@ def serve(
     with opened(db, initialised=False) as node:
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
-            err.print(f"New node of [bold]{own.name}[/] created in {db}.")
+            err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
             err.print(f"Admin token (shown only now): [bold]{token}[/]")
         else:
             token = None

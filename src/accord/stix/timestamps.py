@@ -46,6 +46,12 @@ def microsecond_key(value: str) -> str:
     return sort_key(value)[:26] + "Z"
 
 
+def parse_timestamp(value: str) -> datetime:
+    """The instant a valid STIX timestamp names, to the microsecond (finer digits dropped)."""
+    key = microsecond_key(value)
+    return datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def format_timestamp(moment: datetime) -> str:
     """A STIX/TAXII timestamp with microsecond precision (TAXII 2.1 §3.2 date_added)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

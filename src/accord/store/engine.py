@@ -35,6 +35,14 @@ def normalise_url(db: str) -> str:
                            "sqlite:///PATH or postgresql://USER@HOST/DB")
 
 
+def sqlite_file(db: str) -> Path | None:
+    """The file a SQLite --db names (None for PostgreSQL or an in-memory database)."""
+    url = make_url(normalise_url(db))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 def open_engine(db: str) -> Engine:
     url = make_url(normalise_url(db))
     if url.get_backend_name() == "sqlite":

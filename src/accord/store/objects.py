@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import count
 from typing import Any
 
 import orjson
@@ -28,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from accord.stix.timestamps import now_timestamp, sort_key
+from accord.stix.timestamps import format_timestamp, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import ALL, FIRST, LAST, ObjectQuery, Outcome, Page, StoredVersion
 from accord.store.schema import objects
@@ -84,7 +86,10 @@ class ObjectStore:
     def add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]]
     ) -> list[Outcome]:
-        date_added, is_empty = self._date_added(conn, collection_id)
+        # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
+        # resumes with added_after = the last date_added it saw can never skip an object.
+        start, is_empty = self._first_date_added(conn, collection_id)
+        stamps = (format_timestamp(start + timedelta(microseconds=n)) for n in count())
         known = {} if is_empty else self._existing(conn, collection_id,
                                                    {o["id"] for o in incoming})
         outcomes: list[Outcome] = []
@@ -95,6 +100,7 @@ class ObjectStore:
             body = orjson.dumps(obj)
             versions = known.setdefault(oid, {})
             version = version_of(obj)
+            date_added = ""
             if version is None:
                 # No timestamps (most SCOs): an identical body is the same version.
                 same = next((r for r in versions.values() if _same(r.body, body)), None)
@@ -102,7 +108,7 @@ class ObjectStore:
                     outcomes.append(Outcome(oid, same.version, stored=True, added=False,
                                             message="already stored"))
                     continue
-                version = date_added
+                date_added = version = next(stamps)
             key = sort_key(version)
             existing = versions.get(key)
             if existing is not None:
@@ -127,8 +133,8 @@ class ObjectStore:
                     latest_insert.is_latest = False
             versions[key] = _Row(oid, version, key, is_latest, body, None)
             inserts.append(_Insert(collection_id, oid, obj["type"],
-                                   obj.get("spec_version", "2.1"), version, key, date_added,
-                                   is_latest, body))
+                                   obj.get("spec_version", "2.1"), version, key,
+                                   date_added or next(stamps), is_latest, body))
             outcomes.append(Outcome(oid, version, stored=True, added=True))
         if superseded:
             conn.execute(
@@ -163,19 +169,18 @@ class ObjectStore:
             for value in values:
                 copy.write_row(value)
 
-    def _date_added(self, conn: Connection, collection_id: str) -> tuple[str, bool]:
-        """Now, but never before what the collection already holds (added_after stays exact);
-        and whether the collection is still empty."""
+    def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
+        """Now, but always after what the collection already holds; and whether it is empty."""
         if not self._sqlite:
             # Writers to one collection take turns, so date_added grows with commit order.
             conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
         newest = conn.execute(
             select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
         ).scalar()
-        now = now_timestamp()
+        now = datetime.now(UTC)
         if newest is None:
             return now, True
-        return max(newest, now), False
+        return max(parse_timestamp(newest) + timedelta(microseconds=1), now), False
 
     def _existing(
         self, conn: Connection, collection_id: str, ids: Iterable[str]

@@ -16,7 +16,8 @@ def token_from(authorization: str | None) -> str | None:
     scheme, _, credentials = authorization.partition(" ")
     scheme = scheme.lower()
     credentials = credentials.strip()
-    if scheme == "bearer":
+    if scheme in ("bearer", "token"):
+        # "Token" is what taxii2-client's TokenAuth sends; same meaning as Bearer.
         return credentials or None
     if scheme == "basic":
         try:
