@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from accord.stix.timestamps import now_timestamp
 from accord.store.engine import writing
@@ -51,6 +51,22 @@ class TokenInfo:
     created: str
     expires: str | None
     revoked: str | None
+
+
+# The two reads behind every TAXII request, built once (building costs more than running).
+_PRINCIPAL = (
+    select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role, tokens.c.expires,
+           tokens.c.revoked)
+    .join(parties, parties.c.id == tokens.c.party_id)
+    .where(tokens.c.digest == bindparam("digest"))
+)
+_GRANTS = (
+    select(collections, permissions.c.can_read, permissions.c.can_write)
+    .join(permissions, permissions.c.collection_id == collections.c.id)
+    .where(permissions.c.party_id == bindparam("party_id"))
+)
+_GRANT_BY_ID = _GRANTS.where(collections.c.id == bindparam("key"))
+_GRANT_BY_ALIAS = _GRANTS.where(collections.c.alias == bindparam("key"))
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -137,12 +153,7 @@ class Directory:
     def principal(self, token: str) -> Principal | None:
         """The holder of `token`, or None if it is unknown, expired or revoked."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role,
-                       tokens.c.expires, tokens.c.revoked)
-                .join(parties, parties.c.id == tokens.c.party_id)
-                .where(tokens.c.digest == digest(token))
-            ).first()
+            row = conn.execute(_PRINCIPAL, {"digest": digest(token)}).first()
         if row is None or row.revoked is not None:
             return None
         if row.expires is not None and row.expires <= now_timestamp():
@@ -210,15 +221,10 @@ class Directory:
 
     def collection_for(self, party_id: str, collection_id: str) -> tuple[Collection, Grant] | None:
         """One collection by id or alias, if this party may read or write it."""
+        # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases are not.
+        statement = _GRANT_BY_ID if _is_uuid(collection_id) else _GRANT_BY_ALIAS
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(collections, permissions.c.can_read, permissions.c.can_write)
-                .join(permissions, permissions.c.collection_id == collections.c.id)
-                .where(permissions.c.party_id == party_id)
-                # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases not.
-                .where(collections.c.id == collection_id if _is_uuid(collection_id)
-                       else collections.c.alias == collection_id)
-            ).first()
+            row = conn.execute(statement, {"party_id": party_id, "key": collection_id}).first()
         if row is None or not (row.can_read or row.can_write):
             return None
         return (Collection(row.id, row.title, row.description, row.alias),

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from itertools import count
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.stix.timestamps import format_timestamp, parse_timestamp, sort_key
@@ -241,57 +243,90 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
         limit: int,
     ) -> list[StoredVersion]:
-        c = objects.c
-        where: list[ColumnElement[bool]] = [c.collection_id == collection_id]
-        if object_id is not None:
-            where.append(c.id == object_id)
-        if query.ids:
-            where.append(c.id.in_(query.ids))
-        if query.types:
-            where.append(c.type.in_(query.types))
-        if query.spec_versions:
-            where.append(c.spec_version.in_(query.spec_versions))
-        if query.added_after is not None:
-            where.append(c.date_added > query.added_after)
-        if query.after is not None:
-            where.append(tuple_(c.date_added, c.seq) > tuple_(query.after.date_added,
-                                                               query.after.seq))
-        version_filter = _version_filter(query.versions)
-        if version_filter is not None:
-            where.append(version_filter)
-        if object_id is not None or query.ids:
-            # Sorting on an expression keeps the planner from walking the paging index in
-            # order (a scan of the collection) when the (collection, id) index finds the rows.
-            order = (c.date_added.concat(""), c.seq)
-        else:
-            order = (c.date_added, c.seq)
-        stmt = (
-            select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
-            .where(and_(*where))
-            .order_by(*order)
-            .limit(limit)
+        keys = frozenset(v for v in query.versions if v not in (LAST, FIRST, ALL))
+        shape = _Shape(
+            by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
+            by_spec_versions=bool(query.spec_versions),
+            by_added_after=query.added_after is not None, by_cursor=query.after is not None,
+            every_version=ALL in query.versions, last=LAST in query.versions,
+            first=FIRST in query.versions, by_version_keys=bool(keys),
         )
+        params: dict[str, Any] = {
+            "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
+            "types": list(query.types), "spec_versions": list(query.spec_versions),
+            "added_after": query.added_after, "version_keys": sorted(keys), "limit": limit,
+            "after_date_added": query.after.date_added if query.after else None,
+            "after_seq": query.after.seq if query.after else None,
+        }
+        rows = conn.execute(_statement(shape), params)
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
-                for seq, oid, added, version, spec, body in conn.execute(stmt)]
+                for seq, oid, added, version, spec, body in rows]
 
 
-def _version_filter(versions: frozenset[str]) -> ColumnElement[bool] | None:
-    if ALL in versions:
-        return None
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a query uses: one prepared statement per shape, values bound per call."""
+
+    by_object: bool
+    by_ids: bool
+    by_types: bool
+    by_spec_versions: bool
+    by_added_after: bool
+    by_cursor: bool
+    every_version: bool
+    last: bool
+    first: bool
+    by_version_keys: bool
+
+
+@lru_cache(maxsize=256)
+def _statement(shape: _Shape) -> Select[Any]:
+    # Building a statement costs more than running a small one; each shape is built once.
+    c = objects.c
+    where: list[ColumnElement[bool]] = [c.collection_id == bindparam("collection_id")]
+    if shape.by_object:
+        where.append(c.id == bindparam("object_id"))
+    if shape.by_ids:
+        where.append(c.id.in_(bindparam("ids", expanding=True)))
+    if shape.by_types:
+        where.append(c.type.in_(bindparam("types", expanding=True)))
+    if shape.by_spec_versions:
+        where.append(c.spec_version.in_(bindparam("spec_versions", expanding=True)))
+    if shape.by_added_after:
+        where.append(c.date_added > bindparam("added_after"))
+    if shape.by_cursor:
+        where.append(tuple_(c.date_added, c.seq)
+                     > tuple_(bindparam("after_date_added"), bindparam("after_seq")))
+    if not shape.every_version:
+        where.append(or_(*_version_alternatives(shape)))
+    if shape.by_object or shape.by_ids:
+        # Sorting on an expression keeps the planner from walking the paging index in
+        # order (a scan of the collection) when the (collection, id) index finds the rows.
+        order = (c.date_added.concat(""), c.seq)
+    else:
+        order = (c.date_added, c.seq)
+    return (
+        select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
+        .where(and_(*where))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+    )
+
+
+def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
     c = objects.c
     alternatives: list[ColumnElement[bool]] = []
-    if LAST in versions:
+    if shape.last:
         alternatives.append(c.is_latest == true())
-    if FIRST in versions:
+    if shape.first:
         first = objects.alias("first_version")
         alternatives.append(c.version_key == (
             select(func.min(first.c.version_key))
             .where(first.c.collection_id == c.collection_id, first.c.id == c.id)
             .scalar_subquery()))
-    keys = [v for v in versions if v not in (LAST, FIRST)]
-    if keys:
-        alternatives.append(c.version_key.in_(keys))
-    return or_(*alternatives)
+    if shape.by_version_keys:
+        alternatives.append(c.version_key.in_(bindparam("version_keys", expanding=True)))
+    return alternatives
 
 
 def _same(stored: bytes, body: bytes) -> bool:
