@@ -8,11 +8,10 @@ orders a collection by (date_added, seq) so that paging needs no server-side sta
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import count
 from typing import Any
 
 import orjson
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
-from accord.stix.timestamps import format_timestamp, parse_timestamp, sort_key
+from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import ALL, FIRST, LAST, ObjectQuery, Outcome, Page, StoredVersion
 from accord.store.schema import objects
@@ -49,6 +48,7 @@ class _Row:
     is_latest: bool
     body: bytes
     seq: int | None  # None for a row this call is adding
+    insert: _Insert | None = None  # the pending insert of a row this call is adding
 
 
 @dataclass(slots=True)
@@ -66,6 +66,16 @@ class _Insert:
 
 _INSERT_COLUMNS = ("collection_id", "id", "type", "spec_version", "version", "version_key",
                    "date_added", "is_latest", "body")
+
+
+def _stamps(start: datetime) -> Iterator[str]:
+    """start, start + 1 µs, start + 2 µs, … as date_added strings (cheaply: one per object)."""
+    moment = start
+    while True:
+        prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        for micro in range(moment.microsecond, 1_000_000):
+            yield f"{prefix}{micro:06d}Z"
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -91,7 +101,7 @@ class ObjectStore:
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
-        stamps = (format_timestamp(start + timedelta(microseconds=n)) for n in count())
+        stamps = _stamps(start)
         known = {} if is_empty else self._existing(conn, collection_id,
                                                    {o["id"] for o in incoming})
         outcomes: list[Outcome] = []
@@ -123,20 +133,18 @@ class ObjectStore:
                         message=f"a different object with id {oid} and version {version} is "
                         "already stored; a new version needs a later 'modified'"))
                 continue
-            latest = next((r for r in versions.values() if r.is_latest), None)
+            latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             is_latest = latest is None or key > latest.version_key
             if is_latest and latest is not None:
                 latest.is_latest = False
-                if latest.seq is not None:
-                    superseded.append(latest)
+                if latest.insert is not None:
+                    latest.insert.is_latest = False  # added earlier in this same call
                 else:
-                    latest_insert = next(i for i in inserts
-                                         if i.id == oid and i.version_key == latest.version_key)
-                    latest_insert.is_latest = False
-            versions[key] = _Row(oid, version, key, is_latest, body, None)
-            inserts.append(_Insert(collection_id, oid, obj["type"],
-                                   obj.get("spec_version", "2.1"), version, key,
-                                   date_added or next(stamps), is_latest, body))
+                    superseded.append(latest)
+            insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
+                             version, key, date_added or next(stamps), is_latest, body)
+            versions[key] = _Row(oid, version, key, is_latest, body, None, insert)
+            inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
         if superseded:
             conn.execute(

@@ -129,3 +129,18 @@ def test_collections_are_separate(world):
     store.add(world.evidence.id, [indicator(1)])
     assert store.page(other.id, ObjectQuery(versions=frozenset({LAST}))).items == []
     assert store.add(other.id, [indicator(1)])[0].added
+
+
+def test_each_object_of_one_post_gets_its_own_later_date_added(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(n) for n in range(50)])
+    added = [v.date_added for v in store.page(cid, ObjectQuery()).items]
+    assert len(set(added)) == 50 and added == sorted(added)
+
+
+def test_many_versions_of_one_object_in_one_post_leave_one_latest(world):
+    store, cid = world.node.objects, world.evidence.id
+    months = [f"2020-{m:02d}-01T00:00:00.000Z" for m in (3, 1, 12, 7, 2)]
+    store.add(cid, [indicator(1, m) for m in months])
+    assert [v.version for v in store.page(cid, ObjectQuery()).items] == [
+        "2020-12-01T00:00:00.000Z"]
