@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,17 @@ def _pg_reason() -> str | None:
 _PG_UNAVAILABLE = _pg_reason()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL to a fresh, empty schema in the test PostgreSQL database; dropped afterwards."""
+@contextmanager
+def fresh_pg_schema(prefix: str) -> Iterator[str]:
+    """A URL to a new, empty schema in the test PostgreSQL database; dropped afterwards.
+
+    Skips the calling test, saying why, when no server is reachable.
+    """
     if _PG_UNAVAILABLE:
         pytest.skip(_PG_UNAVAILABLE)
     import psycopg
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
@@ -43,6 +47,18 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def pg_schemas() -> Callable[[str], AbstractContextManager[str]]:
+    """For fixtures of any scope (e.g. a session-wide server): fresh_pg_schema itself."""
+    return fresh_pg_schema
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_pg_schema("t") as url:
+        yield url
 
 
 @pytest.fixture

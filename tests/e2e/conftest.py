@@ -13,8 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ import requests
 
 ACCORD = Path(sys.executable).parent / "accord"
 TAXII = "application/taxii+json;version=2.1"
-PG_URL = os.environ.get("ACCORD_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # Seven China-nexus groups from ATT&CK Enterprise 18.1, with every relationship and every
 # referenced object: real data with MITRE's x_mitre_* properties (1.3 MB, 635 objects).
 ATTACK_SAMPLE = (
@@ -107,39 +106,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_unreachable() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, connect_timeout=3):
-            return None
-    except Exception as error:  # any failure means: no server for these tests
-        return f"no PostgreSQL server reachable at {PG_URL}: {error}"
-
-
 @pytest.fixture(
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def node_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    pg_schemas: Callable[[str], AbstractContextManager[str]],
 ) -> Iterator[str]:
     """A --db URL for the session's node: a fresh SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         yield str(tmp_path_factory.mktemp("sqlite") / "accord.db")
         return
-    reason = _pg_unreachable()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schemas("e2e") as url:
+        yield url
 
 
 def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, log: Path) -> None:
