@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +32,7 @@ from accord.store.directory import Collection
 from accord.store.query import ALL, LAST, ObjectQuery
 
 BATCH = 5000
+FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
 
 
 def _sources(paths: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -70,7 +73,7 @@ def import_(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Validate and store STIX 2.1 objects; lists each rejected object and why."""
-    with opened(db) as node, user_errors():
+    with opened(db) as node, user_errors(), _no_cyclic_gc():
         target = _target(node, collection)
         documents: list[tuple[str, list[Any]]] = []
         unreadable: list[str] = []
@@ -103,10 +106,27 @@ def import_(
             raise typer.Exit(1)
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Parsing and storing make hundreds of thousands of objects and no reference cycles; the
+    cyclic collector would walk them over and over for nothing (a sixth of an import's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _batches(documents: list[tuple[str, list[Any]]]) -> Iterator[list[Any]]:
+    size = FIRST_BATCH
     for _, objs in documents:
-        for start in range(0, len(objs), BATCH):
-            yield objs[start:start + BATCH]
+        start = 0
+        while start < len(objs):
+            yield objs[start:start + size]
+            start += size
+            size = BATCH
 
 
 @app.command("export")

