@@ -59,10 +59,12 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 
 
 def accept(
-    engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str | None = None
+    engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str,
+    record_status: bool = False,
 ) -> IntakeReport:
-    """Validate and store; with `party_id`, also record a TAXII status for that party."""
-    return store(engine, collection_id, screen(candidates), party_id=party_id)
+    """Validate and store as posted by `party_id`; optionally record a TAXII status for it."""
+    return store(engine, collection_id, screen(candidates), party_id=party_id,
+                 record_status=record_status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +130,15 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 
 
 def store(
-    engine: Engine, collection_id: str, screened: Screened, *, party_id: str | None = None
+    engine: Engine, collection_id: str, screened: Screened, *, party_id: str,
+    record_status: bool = False,
 ) -> IntakeReport:
     """Store what passed screening in one transaction; report every object's fate."""
     report = IntakeReport(rejected=list(screened.rejected))
     valid = screened.valid
     objects = ObjectStore(engine)
     with writing(engine) as conn:
-        outcomes = objects.add_in(conn, collection_id, valid) if valid else []
+        outcomes = objects.add_in(conn, collection_id, valid, poster_id=party_id) if valid else []
         for outcome in outcomes:
             if outcome.added:
                 report.added.append(outcome)
@@ -144,7 +147,7 @@ def store(
             else:
                 report.rejected.append(Rejection(outcome.id, outcome.version, [
                     Violation(outcome.id, "modified", "version-conflict", outcome.message)]))
-        if party_id is not None:
+        if record_status:
             status = _status_for(report, party_id, collection_id)
             StatusStore(engine).save_in(conn, status)
             report.status = status

@@ -29,7 +29,7 @@ from accord.node import Node
 from accord.stix.bundle import NotStixError, objects_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
-from accord.store.query import ALL, LAST, ObjectQuery
+from accord.store.query import ALL, LAST, ObjectQuery, Reader
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
@@ -90,7 +90,7 @@ def import_(
                       TimeElapsedColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"Importing into {escape(target.title)}", total=total)
             for screened in screen_ahead(list(_batches(documents))):
-                done = store(node.engine, target.id, screened)
+                done = store(node.engine, target.id, screened, party_id=node.party.id)
                 report.merge(done)
                 progress.advance(task, len(done.added) + len(done.unchanged) + len(done.rejected))
         for line in unreadable:
@@ -159,6 +159,8 @@ def export(
         seen: set[tuple[str, str]] = set()
         bodies: list[bytes] = []
         for target in targets:
+            # The node's own view: what its own party may read under each object's TLP.
+            query = replace(query, reader=Reader(node.party.id, int(target.default_tlp)))
             page = node.objects.page(target.id, query)
             while True:
                 for item in page.items:

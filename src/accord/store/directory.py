@@ -14,6 +14,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.engine import writing
 from accord.store.schema import collections, parties, permissions, settings, tokens
 from accord.trust.access import Grant, Principal
+from accord.trust.markings import Tlp
 from accord.trust.tokens import ROLES, digest, new_token
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -40,6 +41,11 @@ class Collection:
     title: str
     description: str
     alias: str | None
+    default_tlp: Tlp = Tlp.AMBER  # the level of objects posted without a TLP marking
+
+    @classmethod
+    def from_row(cls, row: Any) -> Collection:
+        return cls(row.id, row.title, row.description, row.alias, Tlp(row.default_tlp))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,17 +186,19 @@ class Directory:
     # -- collections -----------------------------------------------------------------------
 
     def create_collection(self, title: str, *, description: str = "", alias: str | None = None,
-                          read: list[Party], write: list[Party]) -> Collection:
+                          read: list[Party], write: list[Party],
+                          default_tlp: Tlp = Tlp.AMBER) -> Collection:
         if not title.strip():
             raise DirectoryError("a collection needs a non-empty title")
-        collection = Collection(str(uuid.uuid4()), title.strip(), description, alias)
+        collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
+                                default_tlp)
         with writing(self.engine) as conn:
             if alias and conn.execute(select(collections.c.id)
                                       .where(collections.c.alias == alias)).first():
                 raise DirectoryError(f"a collection with alias {alias!r} already exists")
             conn.execute(collections.insert().values(
                 id=collection.id, title=collection.title, description=description, alias=alias,
-                created=now_timestamp()))
+                created=now_timestamp(), default_tlp=int(default_tlp)))
             readers = {p.id for p in read}
             writers = {p.id for p in write}
             for party_id in readers | writers:
@@ -216,7 +224,7 @@ class Directory:
                 .where(permissions.c.party_id == party_id)
                 .where(permissions.c.can_read.is_(True) | permissions.c.can_write.is_(True))
                 .order_by(collections.c.created, collections.c.id))
-            return [(Collection(r.id, r.title, r.description, r.alias),
+            return [(Collection.from_row(r),
                      Grant(bool(r.can_read), bool(r.can_write))) for r in rows]
 
     def collection_for(self, party_id: str, collection_id: str) -> tuple[Collection, Grant] | None:
@@ -227,13 +235,13 @@ class Directory:
             row = conn.execute(statement, {"party_id": party_id, "key": collection_id}).first()
         if row is None or not (row.can_read or row.can_write):
             return None
-        return (Collection(row.id, row.title, row.description, row.alias),
+        return (Collection.from_row(row),
                 Grant(bool(row.can_read), bool(row.can_write)))
 
     def all_collections(self) -> list[Collection]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(collections).order_by(collections.c.created))
-            return [Collection(r.id, r.title, r.description, r.alias) for r in rows]
+            return [Collection.from_row(r) for r in rows]
 
     def collection(self, id_alias_or_title: str) -> Collection:
         matches = [c for c in self.all_collections()

@@ -18,6 +18,8 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
+    String,
     and_,
     bindparam,
     delete,
@@ -33,8 +35,18 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
-from accord.store.query import ALL, FIRST, LAST, ObjectQuery, Outcome, Page, StoredVersion
-from accord.store.schema import objects
+from accord.store.query import (
+    ALL,
+    FIRST,
+    LAST,
+    ObjectQuery,
+    Outcome,
+    Page,
+    Reader,
+    StoredVersion,
+)
+from accord.store.schema import objects, recipients
+from accord.trust.markings import Tlp, recipients_of, tlp_of
 
 _ANALYZE_AFTER = 1000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
@@ -48,6 +60,8 @@ class _Row:
     is_latest: bool
     body: bytes
     seq: int | None  # None for a row this call is adding
+    tlp: int | None
+    creator_id: str | None
     insert: _Insert | None = None  # the pending insert of a row this call is adding
 
 
@@ -62,10 +76,20 @@ class _Insert:
     date_added: str
     is_latest: bool
     body: bytes
+    tlp: int | None
+    creator_id: str | None
+    poster_id: str | None
+    recipients: frozenset[str]
+
+    def values(self) -> tuple[Any, ...]:
+        return (self.collection_id, self.id, self.type, self.spec_version, self.version,
+                self.version_key, self.date_added, self.is_latest, self.body, self.tlp,
+                self.creator_id, self.poster_id)
 
 
 _INSERT_COLUMNS = ("collection_id", "id", "type", "spec_version", "version", "version_key",
-                   "date_added", "is_latest", "body")
+                   "date_added", "is_latest", "body", "tlp", "creator_id", "poster_id")
+_COPY_TYPES = ["varchar"] * 7 + ["bool", "bytea", "int4", "varchar", "varchar"]
 
 
 def _stamps(start: datetime) -> Iterator[str]:
@@ -90,14 +114,17 @@ class ObjectStore:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, collection_id: str, incoming: Sequence[dict[str, Any]]) -> list[Outcome]:
+    def add(self, collection_id: str, incoming: Sequence[dict[str, Any]], *,
+            poster_id: str | None = None) -> list[Outcome]:
         """Store each object unless that version is already there; one transaction for all."""
         with writing(self.engine) as conn:
-            return self.add_in(conn, collection_id, incoming)
+            return self.add_in(conn, collection_id, incoming, poster_id=poster_id)
 
     def add_in(
-        self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]]
+        self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]], *,
+        poster_id: str | None = None,
     ) -> list[Outcome]:
+        """Add versions as `poster_id` (a party id; None only for the node's own tooling)."""
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
@@ -135,6 +162,16 @@ class ObjectStore:
                 continue
             latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             is_latest = latest is None or key > latest.version_key
+            level = tlp_of(obj)
+            tlp = None if level is None else int(level)
+            creator = obj.get("created_by_ref")
+            if (is_latest and latest is not None and _loosens(latest.tlp, tlp)
+                    and poster_id not in (None, latest.creator_id)):
+                outcomes.append(Outcome(
+                    oid, version, stored=False, added=False,
+                    message="this version carries a less restrictive TLP marking than the "
+                    "current one; only the object's creator may loosen a marking"))
+                continue
             if is_latest and latest is not None:
                 latest.is_latest = False
                 if latest.insert is not None:
@@ -142,8 +179,9 @@ class ObjectStore:
                 else:
                     superseded.append(latest)
             insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
-                             version, key, date_added or next(stamps), is_latest, body)
-            versions[key] = _Row(oid, version, key, is_latest, body, None, insert)
+                             version, key, date_added or next(stamps), is_latest, body, tlp,
+                             creator, poster_id, recipients_of(obj))
+            versions[key] = _Row(oid, version, key, is_latest, body, None, tlp, creator, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
         if superseded:
@@ -164,20 +202,31 @@ class ObjectStore:
     def _insert(self, conn: Connection, rows: list[_Insert]) -> None:
         # The bulk path bypasses SQLAlchemy's per-row parameter processing, which costs more
         # than SQLite's own insert: COPY on PostgreSQL, a plain executemany on SQLite.
-        values = [(r.collection_id, r.id, r.type, r.spec_version, r.version, r.version_key,
-                   r.date_added, r.is_latest, r.body) for r in rows]
+        values = [r.values() for r in rows]
         if self._sqlite:
             conn.exec_driver_sql(
                 f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})", values)
-            return
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        # Binary COPY: bytea in text COPY would travel hex-escaped, at twice its size.
-        with cursor.copy(f"COPY objects ({', '.join(_INSERT_COLUMNS)}) FROM STDIN "
-                         "(FORMAT BINARY)") as copy:
-            copy.set_types(["varchar"] * 7 + ["bool", "bytea"])
-            for value in values:
-                copy.write_row(value)
+        else:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            # Binary COPY: bytea in text COPY would travel hex-escaped, at twice its size.
+            with cursor.copy(f"COPY objects ({', '.join(_INSERT_COLUMNS)}) FROM STDIN "
+                             "(FORMAT BINARY)") as copy:
+                copy.set_types(_COPY_TYPES)
+                for value in values:
+                    copy.write_row(value)
+        addressed = [r for r in rows if r.recipients]
+        if addressed:
+            self._insert_recipients(conn, addressed)
+
+    def _insert_recipients(self, conn: Connection, rows: list[_Insert]) -> None:
+        c = objects.c
+        for row in rows:
+            seq = conn.execute(select(c.seq).where(
+                c.collection_id == row.collection_id, c.id == row.id,
+                c.version_key == row.version_key)).scalar_one()
+            conn.execute(recipients.insert(),
+                         [{"seq": seq, "party_id": party} for party in sorted(row.recipients)])
 
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
         """Now, but always after what the collection already holds; and whether it is empty."""
@@ -200,13 +249,13 @@ class ObjectStore:
         for start in range(0, len(id_list), _CHUNK):
             rows = conn.execute(
                 select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
-                       objects.c.is_latest, objects.c.body)
+                       objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id)
                 .where(objects.c.collection_id == collection_id,
                        objects.c.id.in_(id_list[start:start + _CHUNK]))
             )
-            for seq, oid, version, key, is_latest, body in rows:
+            for seq, oid, version, key, is_latest, body, tlp, creator in rows:
                 found.setdefault(oid, {})[key] = _Row(oid, version, key, bool(is_latest),
-                                                      bytes(body), seq)
+                                                      bytes(body), seq, tlp, creator)
         return found
 
     def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
@@ -228,12 +277,11 @@ class ObjectStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def exists(self, collection_id: str, object_id: str) -> bool:
+    def exists(self, collection_id: str, object_id: str, reader: Reader | None = None) -> bool:
+        """Whether any version of the object is there (that `reader` may see)."""
+        query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader)
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(objects.c.seq).where(objects.c.collection_id == collection_id,
-                                            objects.c.id == object_id).limit(1)
-            ).first() is not None
+            return bool(self._select(conn, collection_id, query, object_id, 1))
 
     def count(self, collection_id: str) -> int:
         with self.engine.connect() as conn:
@@ -258,6 +306,7 @@ class ObjectStore:
             by_added_after=query.added_after is not None, by_cursor=query.after is not None,
             every_version=ALL in query.versions, last=LAST in query.versions,
             first=FIRST in query.versions, by_version_keys=bool(keys),
+            by_reader=query.reader is not None,
         )
         params: dict[str, Any] = {
             "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
@@ -265,6 +314,8 @@ class ObjectStore:
             "added_after": query.added_after, "version_keys": sorted(keys), "limit": limit,
             "after_date_added": query.after.date_added if query.after else None,
             "after_seq": query.after.seq if query.after else None,
+            "reader": query.reader.party_id if query.reader else None,
+            "default_tlp": query.reader.default_tlp if query.reader else None,
         }
         rows = conn.execute(_statement(shape), params)
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
@@ -285,6 +336,7 @@ class _Shape:
     last: bool
     first: bool
     by_version_keys: bool
+    by_reader: bool
 
 
 @lru_cache(maxsize=256)
@@ -307,6 +359,8 @@ def _statement(shape: _Shape) -> Select[Any]:
                      > tuple_(bindparam("after_date_added"), bindparam("after_seq")))
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
+    if shape.by_reader:
+        where.append(_entitled())
     if shape.by_object or shape.by_ids:
         # Sorting on an expression keeps the planner from walking the paging index in
         # order (a scan of the collection) when the (collection, id) index finds the rows.
@@ -319,6 +373,26 @@ def _statement(shape: _Shape) -> Select[Any]:
         .order_by(*order)
         .limit(bindparam("limit"))
     )
+
+
+def _entitled() -> ColumnElement[bool]:
+    """trust.markings.may_read, in SQL: the reader sees a version if its level is AMBER or
+    below (unmarked: the collection's default), or the reader created, posted or receives it."""
+    c = objects.c
+    reader = bindparam("reader", type_=String)
+    return or_(
+        c.tlp <= int(Tlp.AMBER),
+        and_(c.tlp.is_(None), bindparam("default_tlp", type_=Integer) <= int(Tlp.AMBER)),
+        c.poster_id == reader,
+        c.creator_id == reader,
+        c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),
+    )
+
+
+def _loosens(current: int | None, new: int | None) -> bool:
+    """Whether a new version's marking is less restrictive (an unmarked one counts as AMBER)."""
+    amber = int(Tlp.AMBER)
+    return (amber if new is None else new) < (amber if current is None else current)
 
 
 def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:

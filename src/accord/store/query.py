@@ -18,6 +18,17 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """The party a read is for: only versions its TLP entitlement covers are seen (or counted).
+
+    `default_tlp` is the level of the collection's unmarked objects (trust.markings.Tlp).
+    """
+
+    party_id: str
+    default_tlp: int
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectQuery:
     """TAXII 2.1 §3.4 filters. `versions` holds "last", "first", "all" or version sort keys."""
 
@@ -28,6 +39,7 @@ class ObjectQuery:
     added_after: str | None = None  # a date_added value (µs precision), exclusive
     limit: int = 1000
     after: Cursor | None = None
+    reader: Reader | None = None  # None: every version, for the node itself (e.g. counting)
 
 
 @dataclass(frozen=True, slots=True)

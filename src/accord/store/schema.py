@@ -58,6 +58,7 @@ collections = Table(
     Column("description", Text, nullable=False, default=""),
     Column("alias", String(200), nullable=True, unique=True),
     Column("created", String(40), nullable=False),
+    Column("default_tlp", Integer, nullable=False, server_default="2"),  # for unmarked objects
 )
 
 permissions = Table(
@@ -84,12 +85,24 @@ objects = Table(
     Column("date_added", String(40), nullable=False),  # always ".ffffffZ": sorts as text
     Column("is_latest", Boolean, nullable=False),
     Column("body", LargeBinary, nullable=False),  # the object as compact JSON
+    Column("tlp", Integer, nullable=True),  # trust.markings.Tlp; None: the collection's default
+    Column("creator_id", String(300), nullable=True),  # created_by_ref
+    Column("poster_id", String(100), nullable=True),  # the party that added this version
     UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
 )
 Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, objects.c.seq)
 # A read by type finds its rows already in paging order; reads by id use uq_object_version.
 Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.date_added,
       objects.c.seq)
+
+# Whom an AMBER+STRICT or RED version is addressed to (besides its creator and poster).
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
+    Column("party_id", String(300), primary_key=True),
+)
+Index("ix_recipients_party", recipients.c.party_id, recipients.c.seq)
 
 # TAXII status resources (§4.3), kept so that any worker can answer GET status after a POST.
 statuses = Table(

@@ -9,7 +9,7 @@ import re
 from starlette.datastructures import QueryParams
 
 from accord.stix.timestamps import is_timestamp, microsecond_key, sort_key
-from accord.store.query import ALL, FIRST, LAST, Cursor, ObjectQuery
+from accord.store.query import ALL, FIRST, LAST, Cursor, ObjectQuery, Reader
 from accord.taxii.errors import TaxiiError
 
 OBJECTS_FILTERS = frozenset({"id", "type", "version", "spec_version"})
@@ -22,8 +22,8 @@ _MATCH = re.compile(r"^match\[([^\]]*)\]$")
 
 
 def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
-                paging: bool = True, default_versions: frozenset[str] = frozenset({LAST})
-                ) -> ObjectQuery:
+                paging: bool = True, default_versions: frozenset[str] = frozenset({LAST}),
+                reader: Reader | None = None) -> ObjectQuery:
     for key in params:
         m = _MATCH.match(key)
         if m and m.group(1) not in allowed:
@@ -44,6 +44,7 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
         added_after=_added_after(params.get("added_after")) if paging else None,
         limit=_limit(params.get("limit"), max_page) if paging else max_page,
         after=decode_cursor(params["next"]) if paging and params.get("next") else None,
+        reader=reader,
     )
 
 

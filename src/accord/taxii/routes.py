@@ -13,7 +13,7 @@ from starlette.routing import Route
 from accord.intake import accept
 from accord.node import Node
 from accord.store.directory import Collection
-from accord.store.query import ALL
+from accord.store.query import ALL, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate
 from accord.taxii.errors import TaxiiError, response_for
@@ -107,7 +107,8 @@ async def collection(request: Request, node: Node, principal: Principal) -> Resp
 
 async def get_objects(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
-    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page)
+    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
+                        reader=_reader(principal, collection))
     page = node.objects.page(collection.id, query)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
@@ -130,7 +131,8 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     objects = envelope.get("objects", [])
     if not isinstance(objects, list):
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
-    report = accept(node.engine, collection.id, objects, party_id=principal.party_id)
+    report = accept(node.engine, collection.id, objects, party_id=principal.party_id,
+                    record_status=True)
     assert report.status is not None  # accept() records one whenever a party is named
     return _json(report.status.resource(), status=202)
 
@@ -154,10 +156,11 @@ async def _body(request: Request, limit: int) -> bytes:
 async def get_object(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
     oid = request.path_params["object_id"]
-    query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page)
+    query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
+                        reader=_reader(principal, collection))
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
-        _require_object(node, collection.id, oid)
+        _require_object(node, collection.id, oid, query.reader)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
 
@@ -168,9 +171,10 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
                          "permission")
     oid = request.path_params["object_id"]
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
+                        reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
     if node.objects.delete(collection.id, oid, query) == 0:
-        _require_object(node, collection.id, oid)
+        _require_object(node, collection.id, oid, query.reader)
     return Response(status_code=200, media_type=TAXII_21)
 
 
@@ -178,22 +182,30 @@ async def versions(request: Request, node: Node, principal: Principal) -> Respon
     collection = _readable(request, node, principal)
     oid = request.path_params["object_id"]
     query = parse_query(request.query_params, VERSIONS_FILTERS, max_page=node.info.max_page,
+                        reader=_reader(principal, collection),
                         default_versions=frozenset({ALL}))
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
-        _require_object(node, collection.id, oid)
+        _require_object(node, collection.id, oid, query.reader)
     return _json(resources.versions(page), headers=resources.date_added_headers(page))
 
 
 async def manifest(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
-    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page)
+    query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
+                        reader=_reader(principal, collection))
     page = node.objects.page(collection.id, query)
     return _json(resources.manifest(page), headers=resources.date_added_headers(page))
 
 
-def _require_object(node: Node, collection_id: str, object_id: str) -> None:
-    if not node.objects.exists(collection_id, object_id):
+def _reader(principal: Principal, collection: Collection) -> Reader:
+    return Reader(principal.party_id, int(collection.default_tlp))
+
+
+def _require_object(node: Node, collection_id: str, object_id: str,
+                    reader: Reader | None) -> None:
+    # An object the reader may not see gets the same 404 as one that does not exist.
+    if not node.objects.exists(collection_id, object_id, reader):
         raise TaxiiError(404, f"no object {object_id!r} in collection {collection_id}")
 
 

@@ -1,0 +1,108 @@
+"""TLP 2.0 on a node: which marking an object carries, and who may read it — pure rules.
+
+An object's level is the strictest TLP marking among its `object_marking_refs` and the
+`marking_ref`s of its `granular_markings` (a granular marking stricter than the reader's
+entitlement withholds the whole object: redacting single properties correctly is not worth the
+risk of getting it wrong). An object with no TLP marking takes its collection's default.
+
+| level        | who may read it on this node                                              |
+|--------------|----------------------------------------------------------------------------|
+| CLEAR        | every party that may read the collection                                    |
+| GREEN        | every party that may read the collection (all are of the node's community)  |
+| AMBER        | every party that may read the collection it was shared in                   |
+| AMBER+STRICT | its creator and the recipient organisations it names (Accord extension)     |
+| RED          | its creator and the recipients it names (Accord extension)                  |
+
+The party that created an object (`created_by_ref`) and the party that posted it may always read
+it. Levels differ further in where an object may travel (export, sync), which `may_forward` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import IntEnum
+from typing import Any
+
+
+class Tlp(IntEnum):
+    """TLP 2.0 levels, ordered from least to most restrictive."""
+
+    CLEAR = 0
+    GREEN = 1
+    AMBER = 2
+    AMBER_STRICT = 3
+    RED = 4
+
+    @property
+    def label(self) -> str:
+        return "TLP:" + self.name.replace("_", "+")
+
+
+# The fixed marking-definition ids of TLP 2.0 (OASIS cti-stix-common-objects) and of TLP 1.0
+# (STIX 2.1 §7.2.1.4), the latter read with their 2.0 meaning (WHITE is CLEAR).
+TLP_MARKINGS: Mapping[str, Tlp] = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": Tlp.CLEAR,
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": Tlp.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": Tlp.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": Tlp.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": Tlp.RED,
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": Tlp.CLEAR,
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": Tlp.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": Tlp.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": Tlp.RED,
+}
+MARKING_FOR: Mapping[Tlp, str] = {
+    level: marking for marking, level in list(TLP_MARKINGS.items())[:5]
+}
+
+# Accord's property extension that names who an AMBER+STRICT or RED object is addressed to.
+ACCORD_MARKING_EXTENSION = "extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"
+
+
+def _marking_refs(obj: Mapping[str, Any]) -> Iterable[str]:
+    refs = obj.get("object_marking_refs")
+    if isinstance(refs, list):
+        yield from (r for r in refs if isinstance(r, str))
+    granular = obj.get("granular_markings")
+    if isinstance(granular, list):
+        for marking in granular:
+            if isinstance(marking, dict) and isinstance(marking.get("marking_ref"), str):
+                yield marking["marking_ref"]
+
+
+def tlp_of(obj: Mapping[str, Any]) -> Tlp | None:
+    """The strictest TLP level the object is marked with, or None if it carries no TLP."""
+    levels = [TLP_MARKINGS[r] for r in _marking_refs(obj) if r in TLP_MARKINGS]
+    return max(levels) if levels else None
+
+
+def recipients_of(obj: Mapping[str, Any]) -> frozenset[str]:
+    """The identity ids an object is addressed to (Accord marking extension), if any."""
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, dict):
+        return frozenset()
+    accord = extensions.get(ACCORD_MARKING_EXTENSION)
+    if not isinstance(accord, dict) or not isinstance(accord.get("recipients"), list):
+        return frozenset()
+    return frozenset(r for r in accord["recipients"] if isinstance(r, str))
+
+
+def may_read(reader: str, *, level: Tlp, creator: str | None, poster: str,
+             recipients: frozenset[str]) -> bool:
+    """May party `reader`, already entitled to read the collection, read this object?"""
+    if reader in (poster, creator):
+        return True
+    if level <= Tlp.AMBER:
+        return True
+    return reader in recipients
+
+
+def may_forward(level: Tlp, *, creator_permits: bool = False) -> bool:
+    """May a node pass this object on to a party outside the collection it was shared in?"""
+    if level <= Tlp.GREEN:
+        return True
+    return level == Tlp.AMBER and creator_permits
+
+
+def is_loosening(previous: Tlp, new: Tlp) -> bool:
+    return new < previous
