@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
 from accord.store.engine import writing
@@ -60,11 +59,11 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 
 def accept(
     engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str,
-    record_status: bool = False,
+    request_timestamp: str,
 ) -> IntakeReport:
-    """Validate and store as posted by `party_id`; optionally record a TAXII status for it."""
+    """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status."""
     return store(engine, collection_id, screen(candidates), party_id=party_id,
-                 record_status=record_status)
+                 request_timestamp=request_timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +130,9 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 
 def store(
     engine: Engine, collection_id: str, screened: Screened, *, party_id: str,
-    record_status: bool = False,
+    request_timestamp: str | None = None,
 ) -> IntakeReport:
+    """Store what passed screening; with a request_timestamp, record a TAXII status too."""
     """Store what passed screening in one transaction; report every object's fate."""
     report = IntakeReport(rejected=list(screened.rejected))
     valid = screened.valid
@@ -147,14 +147,15 @@ def store(
             else:
                 report.rejected.append(Rejection(outcome.id, outcome.version, [
                     Violation(outcome.id, "modified", "version-conflict", outcome.message)]))
-        if record_status:
-            status = _status_for(report, party_id, collection_id)
+        if request_timestamp is not None:
+            status = _status_for(report, party_id, collection_id, request_timestamp)
             StatusStore(engine).save_in(conn, status)
             report.status = status
     return report
 
 
-def _status_for(report: IntakeReport, party_id: str, collection_id: str) -> Status:
+def _status_for(report: IntakeReport, party_id: str, collection_id: str,
+                request_timestamp: str) -> Status:
     successes: list[dict[str, Any]] = []
     for outcome in report.added + report.unchanged:
         detail: dict[str, Any] = {"id": outcome.id}
@@ -169,4 +170,5 @@ def _status_for(report: IntakeReport, party_id: str, collection_id: str) -> Stat
         if rejection.version:
             detail["version"] = rejection.version
         failures.append(detail)
-    return Status(str(uuid.uuid4()), party_id, collection_id, now_timestamp(), successes, failures)
+    return Status(str(uuid.uuid4()), party_id, collection_id, request_timestamp, successes,
+                  failures)

@@ -112,7 +112,7 @@ def test_party_add_prints_the_new_partys_identity_id(node, accord):
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(f"identity--{UUID}\n", done.stdout)
     listed = accord("party", "list", db=node)
-    assert listed.returncode == 0 and "JPCERT/CC" in listed.stderr
+    assert listed.returncode == 0 and "JPCERT/CC" in listed.stdout
 
     twice = accord("party", "add", "JPCERT/CC", db=node)
     assert twice.returncode != 0 and twice.stdout == ""
@@ -329,4 +329,28 @@ def test_import_into_a_database_without_a_node_says_to_run_accord_init(
 def test_the_accord_db_variable_names_the_database_when_db_is_not_given(node, accord):
     done = accord("party", "list", db=None, env={"ACCORD_DB": node})
     assert done.returncode == 0, done.stderr
-    assert "CNCERT" in done.stderr
+    assert "CNCERT" in done.stdout
+
+
+def test_a_corrupt_gzip_file_is_listed_as_unreadable_not_aborted(node, accord, tmp_path):
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00" + b"not really gzip")
+    done = accord("import", str(broken), "--collection", "evidence", db=node)
+    assert done.returncode == 1
+    assert "not a readable gzip file" in done.stderr and "Aborted" not in done.stderr
+
+
+def test_a_token_that_would_be_born_expired_is_refused(node, accord):
+    done = accord("token", "create", "--party", "US-CERT", "--expires", "0d", db=node)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "must live longer" in done.stderr
+
+
+def test_list_commands_print_their_tables_on_stdout(node, accord):
+    done = accord("collection", "list", db=node)
+    assert done.returncode == 0 and "evidence" in done.stdout
+
+
+def test_an_alias_that_cannot_stand_in_a_url_is_refused(node, accord):
+    done = accord("collection", "create", "Odd", "--alias", "a/b", db=node)
+    assert done.returncode == 2 and "alias" in done.stderr and done.stdout == ""

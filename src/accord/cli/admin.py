@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, opened, split_names, user_errors
-from accord.durations import parse_duration
+from accord.cli.common import DEFAULT_DB, Db, app, err, opened, out, split_names, user_errors
+from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.stix.timestamps import format_timestamp
 from accord.trust.tokens import ROLES
@@ -54,7 +54,7 @@ def party_list(db: Db = DEFAULT_DB) -> None:
         table = Table("name", "identity", "")
         for p in node.directory.parties():
             table.add_row(escape(p.name), p.id, "this node" if p.is_self else "")
-        err.print(table)
+        out.print(table)
 
 
 @token_app.command("create")
@@ -69,7 +69,10 @@ def token_create(
     with opened(db) as node, user_errors():
         until = None
         if expires:
-            until = format_timestamp(datetime.now(UTC) + parse_duration(expires))
+            lifetime = parse_duration(expires)
+            if lifetime.total_seconds() <= 0:
+                raise DurationError(f"--expires {expires!r}: a token must live longer than that")
+            until = format_timestamp(datetime.now(UTC) + lifetime)
         owner = node.directory.party(party)
         token = node.directory.create_token(owner, role=role, name=name, expires=until)
         err.print(f"Token for [bold]{escape(owner.name)}[/] ({role})"
@@ -85,7 +88,7 @@ def token_list(db: Db = DEFAULT_DB) -> None:
         for t in node.directory.tokens():
             table.add_row(t.id, escape(t.party_name), t.role, escape(t.name), t.created,
                           t.expires or "", t.revoked or "")
-        err.print(table)
+        out.print(table)
 
 
 @token_app.command("revoke")
@@ -127,4 +130,4 @@ def collection_list(db: Db = DEFAULT_DB) -> None:
         for c in node.directory.all_collections():
             table.add_row(c.id, escape(c.title), escape(c.alias or ""),
                           str(node.objects.count(c.id)))
-        err.print(table)
+        out.print(table)

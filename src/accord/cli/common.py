@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Tables are data: they go to stdout, so that `accord token list | grep …` works.
+out = Console(highlight=False, soft_wrap=True)
 
 DEFAULT_DB = "accord.db"
 
@@ -57,6 +59,9 @@ def user_errors() -> Iterator[None]:
     except (DirectoryError, DurationError, DatabaseUrlError, NodeNotInitialised,
             NodeAlreadyInitialised) as error:
         raise fail(str(error)) from None
+    except IntegrityError as error:
+        # e.g. two commands adding the same party at once: the second loses the race.
+        raise fail(f"the database refused the change: {error.orig}") from None
     except OperationalError as error:
         raise fail(f"cannot use the database: {error.orig}") from None
 

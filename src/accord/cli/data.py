@@ -6,6 +6,7 @@ import gc
 import gzip
 import sys
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -38,21 +39,22 @@ FIRST_BATCH = 1000  # small, so that storing starts while the rest is still bein
 def _sources(paths: list[str]) -> Iterator[tuple[str, bytes]]:
     for name in paths:
         if name == "-":
-            yield "stdin", _maybe_gunzip(sys.stdin.buffer.read())
+            yield "stdin", sys.stdin.buffer.read()
             continue
         path = Path(name)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.name.endswith((".json", ".json.gz")):
-                    yield str(child), _maybe_gunzip(child.read_bytes())
+                    yield str(child), child.read_bytes()
         elif path.is_file():
-            yield str(path), _maybe_gunzip(path.read_bytes())
+            yield str(path), path.read_bytes()
         else:
             raise fail(f"{name}: no such file or directory")
 
 
 def _maybe_gunzip(raw: bytes) -> bytes:
     return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
 
 
 def _target(node: Node, collection: str | None) -> Collection:
@@ -79,7 +81,9 @@ def import_(
         unreadable: list[str] = []
         for name, raw in _sources(paths):
             try:
-                documents.append((name, objects_in(orjson.loads(raw))))
+                documents.append((name, objects_in(orjson.loads(_maybe_gunzip(raw)))))
+            except (EOFError, OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+                unreadable.append(f"{name}: not a readable gzip file ({error})")
             except orjson.JSONDecodeError as error:
                 unreadable.append(f"{name}: not valid JSON ({error})")
             except NotStixError as error:

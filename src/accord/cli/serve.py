@@ -32,8 +32,7 @@ def serve(
             token = None
         base = f"http://{host}:{port}"
         err.print(f"TAXII 2.1 discovery: {base}/taxii2/   API root: {base}/taxii2/accord/")
-        example = token or "YOUR_TOKEN"
-        err.print(f"Try: curl -H 'Authorization: Bearer {example}' "
+        err.print("Try: curl -H 'Authorization: Bearer YOUR_TOKEN' "
                   "-H 'Accept: application/taxii+json;version=2.1' "
                   f"{base}/taxii2/accord/collections/")
         if token is None:

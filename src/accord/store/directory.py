@@ -20,6 +20,10 @@ from accord.trust.tokens import ROLES, digest, new_token
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+# An alias stands in a URL path segment in place of the collection id.
+_ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
 def _is_uuid(value: str) -> bool:
     return _UUID.match(value) is not None
 
@@ -190,6 +194,9 @@ class Directory:
                           default_tlp: Tlp = Tlp.AMBER) -> Collection:
         if not title.strip():
             raise DirectoryError("a collection needs a non-empty title")
+        if alias is not None and (_ALIAS.match(alias) is None or _is_uuid(alias)):
+            raise DirectoryError(f"alias {alias!r}: use lower-case letters, digits, '-', '_' or "
+                                 "'.' (up to 64, not shaped like a UUID), e.g. cn-shared")
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
                                 default_tlp)
         with writing(self.engine) as conn:

@@ -228,11 +228,14 @@ class ObjectStore:
             conn.execute(recipients.insert(),
                          [{"seq": seq, "party_id": party} for party in sorted(row.recipients)])
 
+    def _lock(self, conn: Connection, collection_id: str) -> None:
+        """Writers to one collection take turns (SQLite: BEGIN IMMEDIATE does it for all)."""
+        if not self._sqlite:
+            conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
+
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
         """Now, but always after what the collection already holds; and whether it is empty."""
-        if not self._sqlite:
-            # Writers to one collection take turns, so date_added grows with commit order.
-            conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
+        self._lock(conn, collection_id)  # so date_added grows with commit order
         newest = conn.execute(
             select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
         ).scalar()
@@ -261,18 +264,20 @@ class ObjectStore:
     def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
         """TAXII 2.1 §5.7: remove the matching versions; the newest survivor becomes latest."""
         with writing(self.engine) as conn:
+            self._lock(conn, collection_id)
             seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
             if not seqs:
                 return 0
             for start in range(0, len(seqs), _CHUNK):
                 conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
-            newest = conn.execute(
-                select(objects.c.seq)
-                .where(objects.c.collection_id == collection_id, objects.c.id == object_id)
-                .order_by(objects.c.version_key.desc()).limit(1)
-            ).scalar()
-            if newest is not None:
-                conn.execute(update(objects).where(objects.c.seq == newest).values(is_latest=True))
+            # One statement marks the newest survivor latest and every other version not.
+            c, other = objects.c, objects.alias("other_version")
+            newest = (select(func.max(other.c.version_key))
+                      .where(other.c.collection_id == c.collection_id, other.c.id == c.id)
+                      .scalar_subquery())
+            conn.execute(update(objects)
+                         .where(c.collection_id == collection_id, c.id == object_id)
+                         .values(is_latest=c.version_key == newest))
             return len(seqs)
 
     # -- reading ---------------------------------------------------------------------------

@@ -101,8 +101,9 @@ def decode_cursor(token: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         date_added, seq = raw.split("|")
-        if not is_timestamp(date_added):
-            raise ValueError(date_added)
-        return Cursor(date_added, int(seq))
+        position = int(seq)
+        if not is_timestamp(date_added) or not 0 <= position < 2**63:
+            raise ValueError(raw)
+        return Cursor(date_added, position)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise TaxiiError(400, f"next: {token!r} is not a paging token this server issued") from None

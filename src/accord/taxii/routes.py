@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from accord.intake import accept
 from accord.node import Node
+from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.query import ALL, Reader
 from accord.taxii import resources
@@ -120,6 +122,7 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     content_type = request.headers.get("content-type")
     if not is_taxii_content(content_type):
         raise TaxiiError(415, f"send the objects as {TAXII_21}, not {content_type!r}")
+    request_timestamp = now_timestamp()  # TAXII 2.1 §4.3.1: when the request arrived
     body = await _body(request, node.info.max_content_length)
     try:
         envelope = orjson.loads(body)
@@ -131,9 +134,12 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     objects = envelope.get("objects", [])
     if not isinstance(objects, list):
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
-    report = accept(node.engine, collection.id, objects, party_id=principal.party_id,
-                    record_status=True)
-    assert report.status is not None  # accept() records one whenever a party is named
+    # Validating and storing take long and may wait for the database's write lock: in a
+    # worker thread, so that reads on this worker go on meanwhile.
+    report = await run_in_threadpool(accept, node.engine, collection.id, objects,
+                                     party_id=principal.party_id,
+                                     request_timestamp=request_timestamp)
+    assert report.status is not None  # accept() records one for every TAXII POST
     return _json(report.status.resource(), status=202)
 
 
@@ -173,9 +179,9 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
-    if node.objects.delete(collection.id, oid, query) == 0:
+    if await run_in_threadpool(node.objects.delete, collection.id, oid, query) == 0:
         _require_object(node, collection.id, oid, query.reader)
-    return Response(status_code=200, media_type=TAXII_21)
+    return Response(status_code=200)  # no body, so no Content-Type
 
 
 async def versions(request: Request, node: Node, principal: Principal) -> Response:

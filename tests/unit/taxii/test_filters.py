@@ -82,3 +82,12 @@ def test_added_after_is_compared_at_microsecond_precision():
 def test_paging_token_round_trips(seq, date_added):
     cursor = Cursor(date_added, seq)
     assert decode_cursor(encode_cursor(cursor)) == cursor
+
+
+def test_a_forged_paging_position_out_of_range_is_400_not_a_crash():
+    import base64
+
+    forged = base64.urlsafe_b64encode(b"2020-01-01T00:00:00Z|99999999999999999999999").decode()
+    with pytest.raises(TaxiiError) as caught:
+        parse(f"next={forged}")
+    assert caught.value.status == 400
