@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
+from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
@@ -58,11 +59,11 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 
 
 def accept(
-    engine: Engine, collection_id: str, candidates: Sequence[Any], *, party_id: str,
+    engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
     request_timestamp: str,
 ) -> IntakeReport:
     """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status."""
-    return store(engine, collection_id, screen(candidates), party_id=party_id,
+    return store(engine, collection, screen(candidates), party_id=party_id,
                  request_timestamp=request_timestamp)
 
 
@@ -129,7 +130,7 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 
 
 def store(
-    engine: Engine, collection_id: str, screened: Screened, *, party_id: str,
+    engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
     request_timestamp: str | None = None,
 ) -> IntakeReport:
     """Store what passed screening; with a request_timestamp, record a TAXII status too."""
@@ -138,7 +139,8 @@ def store(
     valid = screened.valid
     objects = ObjectStore(engine)
     with writing(engine) as conn:
-        outcomes = objects.add_in(conn, collection_id, valid, poster_id=party_id) if valid else []
+        outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
+                                   default_tlp=collection.default_tlp) if valid else [])
         for outcome in outcomes:
             if outcome.added:
                 report.added.append(outcome)
@@ -146,9 +148,9 @@ def store(
                 report.unchanged.append(outcome)
             else:
                 report.rejected.append(Rejection(outcome.id, outcome.version, [
-                    Violation(outcome.id, "modified", "version-conflict", outcome.message)]))
+                    Violation(outcome.id, None, "refused", outcome.message)]))
         if request_timestamp is not None:
-            status = _status_for(report, party_id, collection_id, request_timestamp)
+            status = _status_for(report, party_id, collection.id, request_timestamp)
             StatusStore(engine).save_in(conn, status)
             report.status = status
     return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     or_,
     select,
@@ -30,7 +31,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.stix.timestamps import parse_timestamp, sort_key
@@ -46,7 +47,15 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.schema import objects, recipients
-from accord.trust.markings import Tlp, recipients_of, tlp_of
+from accord.trust.markings import (
+    NOT_YOURS,
+    MarkedVersion,
+    Tlp,
+    may_read,
+    recipients_of,
+    tlp_of,
+    why_not_add,
+)
 
 _ANALYZE_AFTER = 1000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
@@ -60,8 +69,7 @@ class _Row:
     is_latest: bool
     body: bytes
     seq: int | None  # None for a row this call is adding
-    tlp: int | None
-    creator_id: str | None
+    marking: MarkedVersion
     insert: _Insert | None = None  # the pending insert of a row this call is adding
 
 
@@ -115,16 +123,20 @@ class ObjectStore:
     # -- writing ---------------------------------------------------------------------------
 
     def add(self, collection_id: str, incoming: Sequence[dict[str, Any]], *,
-            poster_id: str | None = None) -> list[Outcome]:
+            poster_id: str | None = None, default_tlp: Tlp = Tlp.AMBER) -> list[Outcome]:
         """Store each object unless that version is already there; one transaction for all."""
         with writing(self.engine) as conn:
-            return self.add_in(conn, collection_id, incoming, poster_id=poster_id)
+            return self.add_in(conn, collection_id, incoming, poster_id=poster_id,
+                               default_tlp=default_tlp)
 
     def add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]], *,
-        poster_id: str | None = None,
+        poster_id: str | None = None, default_tlp: Tlp = Tlp.AMBER,
     ) -> list[Outcome]:
-        """Add versions as `poster_id` (a party id; None only for the node's own tooling)."""
+        """Add versions as `poster_id` (a party id; None only for the node's own tooling).
+
+        `default_tlp` is the collection's level for unmarked objects.
+        """
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
@@ -151,7 +163,11 @@ class ObjectStore:
             key = sort_key(version)
             existing = versions.get(key)
             if existing is not None:
-                if _same(existing.body, body):
+                if poster_id is not None and not may_read(poster_id, existing.marking,
+                                                          default_tlp):
+                    outcomes.append(Outcome(oid, version, stored=False, added=False,
+                                            message=NOT_YOURS))
+                elif _same(existing.body, body):
                     outcomes.append(Outcome(oid, version, stored=True, added=False,
                                             message="already stored"))
                 else:
@@ -162,15 +178,13 @@ class ObjectStore:
                 continue
             latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             is_latest = latest is None or key > latest.version_key
-            level = tlp_of(obj)
-            tlp = None if level is None else int(level)
-            creator = obj.get("created_by_ref")
-            if (is_latest and latest is not None and _loosens(latest.tlp, tlp)
-                    and poster_id not in (None, latest.creator_id)):
-                outcomes.append(Outcome(
-                    oid, version, stored=False, added=False,
-                    message="this version carries a less restrictive TLP marking than the "
-                    "current one; only the object's creator may loosen a marking"))
+            marking = MarkedVersion(tlp_of(obj), obj.get("created_by_ref"), poster_id,
+                                    recipients_of(obj))
+            refusal = (why_not_add(poster_id, latest.marking, marking, default_tlp)
+                       if latest is not None and is_latest else None)
+            if refusal:
+                outcomes.append(Outcome(oid, version, stored=False, added=False,
+                                        message=refusal))
                 continue
             if is_latest and latest is not None:
                 latest.is_latest = False
@@ -179,9 +193,10 @@ class ObjectStore:
                 else:
                     superseded.append(latest)
             insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
-                             version, key, date_added or next(stamps), is_latest, body, tlp,
-                             creator, poster_id, recipients_of(obj))
-            versions[key] = _Row(oid, version, key, is_latest, body, None, tlp, creator, insert)
+                             version, key, date_added or next(stamps), is_latest, body,
+                             None if marking.level is None else int(marking.level),
+                             marking.creator, poster_id, marking.recipients)
+            versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
         if superseded:
@@ -252,13 +267,24 @@ class ObjectStore:
         for start in range(0, len(id_list), _CHUNK):
             rows = conn.execute(
                 select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
-                       objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id)
+                       objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id,
+                       objects.c.poster_id)
                 .where(objects.c.collection_id == collection_id,
                        objects.c.id.in_(id_list[start:start + _CHUNK]))
             )
-            for seq, oid, version, key, is_latest, body, tlp, creator in rows:
-                found.setdefault(oid, {})[key] = _Row(oid, version, key, bool(is_latest),
-                                                      bytes(body), seq, tlp, creator)
+            for seq, oid, version, key, is_latest, body, tlp, creator, poster in rows:
+                level = None if tlp is None else Tlp(tlp)
+                found.setdefault(oid, {})[key] = _Row(
+                    oid, version, key, bool(is_latest), bytes(body), seq,
+                    MarkedVersion(level, creator, poster))
+        addressed = {r.seq: r for versions in found.values() for r in versions.values()
+                     if r.marking.level is not None and r.marking.level > Tlp.AMBER}
+        if addressed:
+            for seq, party in conn.execute(select(recipients.c.seq, recipients.c.party_id)
+                                           .where(recipients.c.seq.in_(list(addressed)))):
+                row = addressed[seq]
+                row.marking = replace(row.marking,
+                                      recipients=row.marking.recipients | {party})
         return found
 
     def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
@@ -365,7 +391,14 @@ def _statement(shape: _Shape) -> Select[Any]:
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
     if shape.by_reader:
-        where.append(_entitled())
+        where.append(_entitled(objects))
+        if shape.every_version or shape.first or shape.by_version_keys:
+            # An object follows its newest version: once that is tightened beyond the
+            # reader, its older versions disappear for the reader too.
+            latest = objects.alias("latest_version")
+            where.append(exists().where(
+                latest.c.collection_id == c.collection_id, latest.c.id == c.id,
+                latest.c.is_latest == true(), _entitled(latest)))
     if shape.by_object or shape.by_ids:
         # Sorting on an expression keeps the planner from walking the paging index in
         # order (a scan of the collection) when the (collection, id) index finds the rows.
@@ -380,10 +413,10 @@ def _statement(shape: _Shape) -> Select[Any]:
     )
 
 
-def _entitled() -> ColumnElement[bool]:
+def _entitled(table: FromClause) -> ColumnElement[bool]:
     """trust.markings.may_read, in SQL: the reader sees a version if its level is AMBER or
     below (unmarked: the collection's default), or the reader created, posted or receives it."""
-    c = objects.c
+    c = table.c
     reader = bindparam("reader", type_=String)
     return or_(
         c.tlp <= int(Tlp.AMBER),
@@ -392,12 +425,6 @@ def _entitled() -> ColumnElement[bool]:
         c.creator_id == reader,
         c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),
     )
-
-
-def _loosens(current: int | None, new: int | None) -> bool:
-    """Whether a new version's marking is less restrictive (an unmarked one counts as AMBER)."""
-    amber = int(Tlp.AMBER)
-    return (amber if new is None else new) < (amber if current is None else current)
 
 
 def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:

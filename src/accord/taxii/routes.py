@@ -136,7 +136,7 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
     # Validating and storing take long and may wait for the database's write lock: in a
     # worker thread, so that reads on this worker go on meanwhile.
-    report = await run_in_threadpool(accept, node.engine, collection.id, objects,
+    report = await run_in_threadpool(accept, node.engine, collection, objects,
                                      party_id=principal.party_id,
                                      request_timestamp=request_timestamp)
     assert report.status is not None  # accept() records one for every TAXII POST

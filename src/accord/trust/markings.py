@@ -20,6 +20,7 @@ it. Levels differ further in where an object may travel (export, sync), which `m
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -87,14 +88,52 @@ def recipients_of(obj: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(r for r in accord["recipients"] if isinstance(r, str))
 
 
-def may_read(reader: str, *, level: Tlp, creator: str | None, poster: str,
-             recipients: frozenset[str]) -> bool:
-    """May party `reader`, already entitled to read the collection, read this object?"""
-    if reader in (poster, creator):
+@dataclass(frozen=True, slots=True)
+class MarkedVersion:
+    """What the rules need to know of one stored version."""
+
+    level: Tlp | None  # None: unmarked, read at the collection's default
+    creator: str | None  # created_by_ref
+    poster: str | None  # the party that added it (None: the node's own tooling)
+    recipients: frozenset[str] = frozenset()
+
+
+def may_read(reader: str, version: MarkedVersion, default: Tlp) -> bool:
+    """May party `reader`, already entitled to read the collection, read this version?
+
+    The store applies the same rule in SQL (store.objects._entitled); tests hold them equal.
+    """
+    if reader in (version.poster, version.creator):
         return True
-    if level <= Tlp.AMBER:
+    if (version.level if version.level is not None else default) <= Tlp.AMBER:
         return True
-    return reader in recipients
+    return reader in version.recipients
+
+
+# One answer for every id the poster may not see, whatever the reason: a refusal must not tell
+# a party that an object it may not read exists, nor how it is marked.
+NOT_YOURS = "this id belongs to an object you may not change"
+
+
+def why_not_add(poster: str | None, latest: MarkedVersion, new: MarkedVersion,
+                default: Tlp) -> str | None:
+    """Why `poster` may not add `new` as the newest version of an object (None: it may).
+
+    STIX 2.1 §3.6: only an object's creator versions it, so the creator must not change.
+    TLP: a marking may be tightened by anyone who may change the object, loosened only by its
+    creator. The node's own tooling (poster None) is trusted like the creator.
+    """
+    if poster is not None and not may_read(poster, latest, default):
+        return NOT_YOURS
+    if latest.creator is not None and new.creator != latest.creator:
+        return ("a new version must keep the object's created_by_ref "
+                f"({latest.creator}); only its creator may version it")
+    current = latest.level if latest.level is not None else default
+    proposed = new.level if new.level is not None else default
+    if proposed < current and poster not in (None, latest.creator):
+        return (f"this version would loosen the marking from {current.label} to "
+                f"{proposed.label}; only the object's creator may loosen a marking")
+    return None
 
 
 def may_forward(level: Tlp, *, creator_permits: bool = False) -> bool:
@@ -102,7 +141,3 @@ def may_forward(level: Tlp, *, creator_permits: bool = False) -> bool:
     if level <= Tlp.GREEN:
         return True
     return level == Tlp.AMBER and creator_permits
-
-
-def is_loosening(previous: Tlp, new: Tlp) -> bool:
-    return new < previous

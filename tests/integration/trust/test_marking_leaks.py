@@ -157,3 +157,45 @@ def test_a_party_without_read_permission_sees_nothing_whatever_the_marking(clien
     r = client.get(f"{ROOT}collections/{shared.id}/objects/",
                    headers=as_party(client, tokens["ru"]))
     assert r.status_code == 404
+
+
+def test_tightening_the_newest_version_hides_the_older_ones_too(client, three):
+    shared, tokens, ids = three
+    post(client, shared, tokens["us"], [indicator(60, ids["us"], Tlp.GREEN)])
+    post(client, shared, tokens["us"], [indicator(60, ids["us"], Tlp.RED,
+                                                  modified="2021-01-01T00:00:00.000Z")])
+    oid = indicator(60, ids["us"], None)["id"]
+    for params in ({}, {"match[version]": "all"}, {"match[version]": "first"},
+                   {"match[version]": "2020-01-01T00:00:00.000Z"}):
+        assert visible_ids(client, shared, tokens["ru"], **params) == set(), params
+    r = client.get(f"{ROOT}collections/{shared.id}/objects/{oid}/versions/",
+                   headers=as_party(client, tokens["ru"]))
+    assert r.status_code == 404
+    assert visible_ids(client, shared, tokens["us"], **{"match[version]": "all"}) == {oid}
+
+
+def test_a_party_cannot_hijack_or_probe_an_object_it_may_not_see(client, three):
+    shared, tokens, ids = three
+    secret = indicator(61, ids["us"], Tlp.RED, recipients=[ids["cn"]])
+    post(client, shared, tokens["us"], [secret])
+    probes = [
+        secret,  # the same version again
+        indicator(61, ids["ru"], Tlp.RED, modified="2021-01-01T00:00:00.000Z"),  # newer, own
+        indicator(61, ids["us"], Tlp.CLEAR, modified="2021-01-01T00:00:00.000Z"),  # loosened
+    ]
+    for probe in probes:
+        status = post(client, shared, tokens["ru"], [probe])
+        assert status["failure_count"] == 1
+        assert status["failures"][0]["message"] == (
+            "this id belongs to an object you may not change [refused]")
+    # the creator still sees its object as it was
+    assert visible_ids(client, shared, tokens["us"]) == {secret["id"]}
+    assert visible_ids(client, shared, tokens["cn"]) == {secret["id"]}
+
+
+def test_a_new_version_must_keep_its_creator(client, three):
+    shared, tokens, ids = three
+    post(client, shared, tokens["us"], [indicator(62, ids["us"], Tlp.AMBER)])
+    status = post(client, shared, tokens["cn"],
+                  [indicator(62, ids["cn"], Tlp.AMBER, modified="2021-01-01T00:00:00.000Z")])
+    assert status["failure_count"] == 1 and "created_by_ref" in status["failures"][0]["message"]

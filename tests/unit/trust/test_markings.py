@@ -1,11 +1,14 @@
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
     MARKING_FOR,
+    NOT_YOURS,
+    MarkedVersion,
     Tlp,
     may_forward,
     may_read,
     recipients_of,
     tlp_of,
+    why_not_add,
 )
 
 US, CN, RU = "identity--us", "identity--cn", "identity--ru"
@@ -40,14 +43,38 @@ def test_recipients_come_from_the_accord_extension():
     assert recipients_of({"extensions": {"other": {}}}) == frozenset()
 
 
+def version(level, creator=US, poster=US, recipients=()):
+    return MarkedVersion(level, creator, poster, frozenset(recipients))
+
+
 def test_who_may_read_each_level():
     for level in (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER):
-        assert may_read(RU, level=level, creator=US, poster=US, recipients=frozenset())
+        assert may_read(RU, version(level), Tlp.AMBER)
     for level in (Tlp.AMBER_STRICT, Tlp.RED):
-        assert may_read(US, level=level, creator=US, poster=US, recipients=frozenset())
-        assert may_read(CN, level=level, creator=US, poster=US, recipients=frozenset({CN}))
-        assert not may_read(RU, level=level, creator=US, poster=US, recipients=frozenset({CN}))
-        assert may_read(RU, level=level, creator=US, poster=RU, recipients=frozenset())
+        assert may_read(US, version(level), Tlp.AMBER)
+        assert may_read(CN, version(level, recipients=[CN]), Tlp.AMBER)
+        assert not may_read(RU, version(level, recipients=[CN]), Tlp.AMBER)
+        assert may_read(RU, version(level, creator=US, poster=RU), Tlp.AMBER)
+
+
+def test_unmarked_versions_are_read_at_the_collection_default():
+    assert may_read(RU, version(None), Tlp.AMBER)
+    assert not may_read(RU, version(None), Tlp.RED)
+
+
+def test_a_stranger_to_the_object_gets_one_answer_whatever_the_reason():
+    hidden = version(Tlp.RED, recipients=[CN])
+    assert why_not_add(RU, hidden, version(Tlp.RED, poster=RU), Tlp.AMBER) == NOT_YOURS
+    assert why_not_add(RU, hidden, version(Tlp.CLEAR, poster=RU), Tlp.AMBER) == NOT_YOURS
+
+
+def test_only_the_creator_versions_an_object_and_only_it_loosens_a_marking():
+    current = version(Tlp.AMBER)
+    assert "created_by_ref" in why_not_add(CN, current, version(Tlp.AMBER, creator=CN), Tlp.AMBER)
+    assert "loosen" in why_not_add(CN, current, version(Tlp.CLEAR, poster=CN), Tlp.AMBER)
+    assert why_not_add(CN, current, version(Tlp.RED, poster=CN), Tlp.AMBER) is None
+    assert why_not_add(US, current, version(Tlp.CLEAR), Tlp.AMBER) is None
+    assert why_not_add(None, current, version(Tlp.CLEAR, poster=None), Tlp.AMBER) is None
 
 
 def test_only_clear_and_green_travel_on_and_amber_with_its_creators_consent():
