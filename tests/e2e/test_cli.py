@@ -354,3 +354,17 @@ def test_list_commands_print_their_tables_on_stdout(node, accord):
 def test_an_alias_that_cannot_stand_in_a_url_is_refused(node, accord):
     done = accord("collection", "create", "Odd", "--alias", "a/b", db=node)
     assert done.returncode == 2 and "alias" in done.stderr and done.stdout == ""
+
+
+def test_collection_grant_changes_what_a_party_may_do(node, accord):
+    cid = accord("collection", "create", "Granted", "--default-tlp", "red", db=node).stdout.strip()
+    done = accord("collection", "grant", cid, "--party", "CNCERT", "--write", db=node)
+    assert done.returncode == 0, done.stderr
+    assert "may now read and write" in done.stderr
+    listed = accord("collection", "list", db=node).stdout
+    assert cid in listed and "TLP:RED" in listed
+
+
+def test_an_unknown_tlp_level_is_refused_in_words(node, accord):
+    done = accord("collection", "create", "Bad", "--default-tlp", "purple", db=node)
+    assert done.returncode == 2 and "not a TLP level" in done.stderr and done.stdout == ""

@@ -13,6 +13,8 @@ from accord.cli.common import DEFAULT_DB, Db, app, err, opened, out, split_names
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.stix.timestamps import format_timestamp
+from accord.trust.access import Grant
+from accord.trust.markings import parse_tlp
 from accord.trust.tokens import ROLES
 
 party_app = typer.Typer(help="Parties: the organisations this node knows.", no_args_is_help=True)
@@ -108,16 +110,20 @@ def collection_create(
     = None,
     description: Annotated[str, typer.Option(help="What the collection holds.")] = "",
     alias: Annotated[str | None, typer.Option(help="A short name usable in URLs.")] = None,
+    default_tlp: Annotated[str, typer.Option(
+        help="TLP of objects posted without one: clear, green, amber, amber+strict, red.")]
+    = "amber",
     db: Db = DEFAULT_DB,
 ) -> None:
     """Create a collection; prints its id. This node's own party may always read and write."""
-    with opened(db) as node:
+    with opened(db) as node, user_errors():
         directory = node.directory
         readers = [directory.party(n) for n in split_names(read)]
         writers = [directory.party(n) for n in split_names(write)]
         collection = directory.create_collection(
             title, description=description, alias=alias,
-            read=[node.party, *readers], write=[node.party, *writers])
+            read=[node.party, *readers], write=[node.party, *writers],
+            default_tlp=parse_tlp(default_tlp))
         err.print(f"Collection [bold]{escape(collection.title)}[/] created.")
         typer.echo(collection.id)
 
@@ -126,8 +132,26 @@ def collection_create(
 def collection_list(db: Db = DEFAULT_DB) -> None:
     """List collections with how many object versions each holds."""
     with opened(db) as node:
-        table = Table("id", "title", "alias", "objects")
+        table = Table("id", "title", "alias", "unmarked objects", "objects")
         for c in node.directory.all_collections():
-            table.add_row(c.id, escape(c.title), escape(c.alias or ""),
+            table.add_row(c.id, escape(c.title), escape(c.alias or ""), c.default_tlp.label,
                           str(node.objects.count(c.id)))
         out.print(table)
+
+
+@collection_app.command("grant")
+def collection_grant(
+    collection: Annotated[str, typer.Argument(help="Collection id, alias or title.")],
+    party: Annotated[str, typer.Option(help="Name or identity id of the party.")],
+    read: Annotated[bool, typer.Option("--read/--no-read", help="May it read?")] = True,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="May it write?")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Set what a party may do with a collection (--no-read --no-write takes it all away)."""
+    with opened(db) as node:
+        target = node.directory.collection(collection)
+        who = node.directory.party(party)
+        node.directory.grant(target.id, who, Grant(read, write))
+        rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
+        err.print(f"{escape(who.name)} may now {rights or 'do nothing with'} "
+                  f"{escape(target.title)}.")

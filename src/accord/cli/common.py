@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -27,7 +28,8 @@ app = typer.Typer(
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Tables are data: they go to stdout, so that `accord token list | grep …` works.
-out = Console(highlight=False, soft_wrap=True)
+# Piped, they are not cut to 80 columns: ids must come out whole.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
 
 DEFAULT_DB = "accord.db"
 
@@ -57,7 +59,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (DirectoryError, DurationError, DatabaseUrlError, NodeNotInitialised,
-            NodeAlreadyInitialised) as error:
+            NodeAlreadyInitialised, ValueError) as error:
         raise fail(str(error)) from None
     except IntegrityError as error:
         # e.g. two commands adding the same party at once: the second loses the race.

@@ -60,6 +60,18 @@ MARKING_FOR: Mapping[Tlp, str] = {
 ACCORD_MARKING_EXTENSION = "extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"
 
 
+def parse_tlp(text: str) -> Tlp:
+    """A level as people write it: amber, AMBER+STRICT, tlp:red, white (TLP 1.0 for clear)."""
+    name = text.strip().upper().removeprefix("TLP:").replace("+", "_").replace("-", "_")
+    if name == "WHITE":
+        return Tlp.CLEAR
+    try:
+        return Tlp[name]
+    except KeyError:
+        raise ValueError(f"{text!r} is not a TLP level: use clear, green, amber, "
+                         "amber+strict or red") from None
+
+
 def _marking_refs(obj: Mapping[str, Any]) -> Iterable[str]:
     refs = obj.get("object_marking_refs")
     if isinstance(refs, list):

@@ -1,3 +1,5 @@
+import pytest
+
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
     MARKING_FOR,
@@ -6,6 +8,7 @@ from accord.trust.markings import (
     Tlp,
     may_forward,
     may_read,
+    parse_tlp,
     recipients_of,
     tlp_of,
     why_not_add,
@@ -86,3 +89,11 @@ def test_only_clear_and_green_travel_on_and_amber_with_its_creators_consent():
 
 def test_labels():
     assert Tlp.AMBER_STRICT.label == "TLP:AMBER+STRICT"
+
+
+def test_levels_as_people_write_them():
+    assert parse_tlp("amber+strict") is Tlp.AMBER_STRICT
+    assert parse_tlp("TLP:RED") is Tlp.RED
+    assert parse_tlp("white") is Tlp.CLEAR
+    with pytest.raises(ValueError, match="not a TLP level"):
+        parse_tlp("purple")
