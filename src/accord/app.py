@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -34,9 +36,18 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(node: Node) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        node.reads.start()
+        try:
+            yield
+        finally:
+            node.reads.stop()  # and appends what is still pending
+
     app = Starlette(
         routes=taxii_routes,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
     )
     app.state.node = node
     return app

@@ -17,13 +17,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
+from accord.store.audit_log import AuditLog
 from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
+from accord.trust.audit import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,10 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 
 def accept(
     engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
-    request_timestamp: str,
+    token_id: str, request_timestamp: str,
 ) -> IntakeReport:
     """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status."""
-    return store(engine, collection, screen(candidates), party_id=party_id,
+    return store(engine, collection, screen(candidates), party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp)
 
 
@@ -131,7 +134,7 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 
 def store(
     engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
-    request_timestamp: str | None = None,
+    token_id: str | None = None, request_timestamp: str | None = None,
 ) -> IntakeReport:
     """Store what passed screening; with a request_timestamp, record a TAXII status too."""
     """Store what passed screening in one transaction; report every object's fate."""
@@ -153,6 +156,13 @@ def store(
             status = _status_for(report, party_id, collection.id, request_timestamp)
             StatusStore(engine).save_in(conn, status)
             report.status = status
+        # Audited in the same transaction: the objects and their record stand or fall together.
+        AuditLog(engine).append_in(conn, [Event(
+            now_timestamp(), "objects.add" if token_id else "objects.import", party_id, token_id,
+            collection.id, tuple(o.id for o in report.added),
+            {"added": len(report.added), "unchanged": len(report.unchanged),
+             "rejected": len(report.rejected),
+             "status": report.status.id if report.status else None})])
     return report
 
 

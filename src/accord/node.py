@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from accord.stix.timestamps import now_timestamp
+from accord.store.audit_log import AuditBuffer, AuditLog
 from accord.store.directory import Directory, Party
 from accord.store.engine import migrate, open_engine
 from accord.store.objects import ObjectStore
 from accord.store.statuses import StatusStore
+from accord.trust.audit import Event
 
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 DEFAULT_MAX_PAGE = 1000
@@ -42,6 +45,8 @@ class Node:
     objects: ObjectStore
     statuses: StatusStore
     info: NodeInfo
+    audit: AuditLog
+    reads: AuditBuffer  # read events, appended to the audit trail in the background
 
     @property
     def party(self) -> Party:
@@ -69,7 +74,9 @@ def open_node(db: str, *, migrate_schema: bool = True) -> Node:
                                or DEFAULT_MAX_CONTENT_LENGTH),
         max_page=DEFAULT_MAX_PAGE,
     )
-    return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info)
+    audit = AuditLog(engine)
+    return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info, audit,
+                AuditBuffer(audit))
 
 
 def initialise(node: Node, party_name: str) -> tuple[Party, str]:
@@ -80,9 +87,12 @@ def initialise(node: Node, party_name: str) -> tuple[Party, str]:
     party = node.directory.add_party(party_name, is_self=True)
     token = node.directory.create_token(party, role="admin", name="initial admin token")
     # A node is usable at once: one collection of its own for evidence.
-    node.directory.create_collection(
+    evidence = node.directory.create_collection(
         "Evidence", alias="evidence", description=f"Evidence held by {party.name}",
         read=[party], write=[party])
+    node.audit.append([Event(now_timestamp(), "node.init", None,
+                             detail={"party": party.id, "name": party.name,
+                                     "collection": evidence.id})])
     return party, token
 
 

@@ -368,3 +368,21 @@ def test_collection_grant_changes_what_a_party_may_do(node, accord):
 def test_an_unknown_tlp_level_is_refused_in_words(node, accord):
     done = accord("collection", "create", "Bad", "--default-tlp", "purple", db=node)
     assert done.returncode == 2 and "not a TLP level" in done.stderr and done.stdout == ""
+
+
+def test_audit_verify_passes_then_names_the_record_someone_edited(tmp_path, accord):
+    import sqlite3
+
+    db = str(tmp_path / "audited.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    assert accord("token", "create", "--party", "CNCERT", db=db).returncode == 0
+    shown = accord("audit", db=db)
+    assert shown.returncode == 0 and "token.create" in shown.stdout
+    intact = accord("audit", "verify", db=db)
+    assert intact.returncode == 0 and "3 records" in intact.stderr
+    assert len(intact.stdout.strip()) == 64  # the head hash, for safekeeping
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE audit SET action = 'party.remove' WHERE seq = 2")
+    broken = accord("audit", "verify", db=db)
+    assert broken.returncode == 1 and "broken at record 2" in broken.stderr

@@ -9,7 +9,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, opened, out, split_names, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    Db,
+    app,
+    err,
+    opened,
+    out,
+    record,
+    split_names,
+    user_errors,
+)
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.stix.timestamps import format_timestamp
@@ -45,6 +55,7 @@ def party_add(name: str, db: Db = DEFAULT_DB) -> None:
     """Register another party; prints its STIX identity id."""
     with opened(db) as node:
         party = node.directory.add_party(name)
+        record(node, "party.add", party=party.id, name=party.name)
         err.print(f"Party [bold]{escape(party.name)}[/] added.")
         typer.echo(party.id)
 
@@ -77,6 +88,7 @@ def token_create(
             until = format_timestamp(datetime.now(UTC) + lifetime)
         owner = node.directory.party(party)
         token = node.directory.create_token(owner, role=role, name=name, expires=until)
+        record(node, "token.create", party=owner.id, role=role, name=name, expires=until)
         err.print(f"Token for [bold]{escape(owner.name)}[/] ({role})"
                   + (f", valid until {until}" if until else "") + ":")
         typer.echo(token)
@@ -98,6 +110,7 @@ def token_revoke(token_id: str, db: Db = DEFAULT_DB) -> None:
     """Revoke a token by its id (see `accord token list`); it stops working at once."""
     with opened(db) as node:
         node.directory.revoke_token(token_id)
+        record(node, "token.revoke", token=token_id)
         err.print(f"Token {escape(token_id)} revoked.")
 
 
@@ -124,6 +137,9 @@ def collection_create(
             title, description=description, alias=alias,
             read=[node.party, *readers], write=[node.party, *writers],
             default_tlp=parse_tlp(default_tlp))
+        record(node, "collection.create", collection=collection.id, title=collection.title,
+               read=[p.id for p in readers], write=[p.id for p in writers],
+               default_tlp=collection.default_tlp.label)
         err.print(f"Collection [bold]{escape(collection.title)}[/] created.")
         typer.echo(collection.id)
 
@@ -152,6 +168,8 @@ def collection_grant(
         target = node.directory.collection(collection)
         who = node.directory.party(party)
         node.directory.grant(target.id, who, Grant(read, write))
+        record(node, "permission.grant", collection=target.id, party=who.id, read=read,
+               write=write)
         rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
         err.print(f"{escape(who.name)} may now {rights or 'do nothing with'} "
                   f"{escape(target.title)}.")

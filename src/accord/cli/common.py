@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
+from accord.stix.timestamps import now_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import DatabaseUrlError, sqlite_file
+from accord.trust.audit import Event
 
 app = typer.Typer(
     name="accord",
@@ -80,6 +82,11 @@ def opened(db: str, *, initialised: bool = True) -> Iterator[Node]:
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node
+
+
+def record(node: Node, action: str, **detail: Any) -> None:
+    """Audit a change made from the command line (by the node's operator, not a party)."""
+    node.audit.append([Event(now_timestamp(), action, None, detail=detail)])
 
 
 def split_names(value: str | None) -> list[str]:

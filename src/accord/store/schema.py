@@ -117,3 +117,30 @@ statuses = Table(
     Column("failure_count", Integer, nullable=False),
     Column("details", LargeBinary, nullable=False),  # JSON: successes and failures
 )
+
+# The audit trail (trust.audit): append-only, each record chained to the one before by hash.
+# `seq` is assigned by the appender (no gaps), not by the database.
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("party_id", String(100), nullable=True),
+    Column("token_id", String(40), nullable=True),
+    Column("collection_id", String(40), nullable=True),
+    Column("object_ids", LargeBinary, nullable=False),  # JSON list
+    Column("detail", LargeBinary, nullable=False),  # JSON object
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_party", audit.c.party_id, audit.c.seq)
+Index("ix_audit_at", audit.c.at)
+
+# Which records name which object: "who was served object X?" without reading every record.
+audit_objects = Table(
+    "audit_objects",
+    metadata,
+    Column("object_id", String(300), primary_key=True),
+    Column("seq", Integer, ForeignKey("audit.seq"), primary_key=True),
+)

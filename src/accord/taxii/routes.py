@@ -15,7 +15,7 @@ from accord.intake import accept
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
-from accord.store.query import ALL, Reader
+from accord.store.query import ALL, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate
 from accord.taxii.errors import TaxiiError, response_for
@@ -27,6 +27,7 @@ from accord.taxii.filters import (
 )
 from accord.taxii.media import TAXII_21, accepts_taxii, is_taxii_content
 from accord.trust.access import Grant, Principal, effective
+from accord.trust.audit import Event
 
 Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
 
@@ -112,6 +113,7 @@ async def get_objects(request: Request, node: Node, principal: Principal) -> Res
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection))
     page = node.objects.page(collection.id, query)
+    _served(node, principal, "objects.read", collection, page)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
 
@@ -137,7 +139,7 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     # Validating and storing take long and may wait for the database's write lock: in a
     # worker thread, so that reads on this worker go on meanwhile.
     report = await run_in_threadpool(accept, node.engine, collection, objects,
-                                     party_id=principal.party_id,
+                                     party_id=principal.party_id, token_id=principal.token_id,
                                      request_timestamp=request_timestamp)
     assert report.status is not None  # accept() records one for every TAXII POST
     return _json(report.status.resource(), status=202)
@@ -167,6 +169,7 @@ async def get_object(request: Request, node: Node, principal: Principal) -> Resp
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
         _require_object(node, collection.id, oid, query.reader)
+    _served(node, principal, "objects.read", collection, page)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
 
@@ -179,8 +182,12 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
-    if await run_in_threadpool(node.objects.delete, collection.id, oid, query) == 0:
+    deleted = await run_in_threadpool(node.objects.delete, collection.id, oid, query)
+    if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
+    await run_in_threadpool(node.audit.append, [Event(
+        now_timestamp(), "objects.delete", principal.party_id, principal.token_id, collection.id,
+        (oid,), {"versions": deleted, "query": str(request.query_params)})])
     return Response(status_code=200)  # no body, so no Content-Type
 
 
@@ -193,6 +200,7 @@ async def versions(request: Request, node: Node, principal: Principal) -> Respon
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
         _require_object(node, collection.id, oid, query.reader)
+    _served(node, principal, "versions.read", collection, page)
     return _json(resources.versions(page), headers=resources.date_added_headers(page))
 
 
@@ -201,7 +209,16 @@ async def manifest(request: Request, node: Node, principal: Principal) -> Respon
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection))
     page = node.objects.page(collection.id, query)
+    _served(node, principal, "manifest.read", collection, page)
     return _json(resources.manifest(page), headers=resources.date_added_headers(page))
+
+
+def _served(node: Node, principal: Principal, action: str, collection: Collection,
+            page: Page) -> None:
+    """Audit: which versions went to whom (recorded in the background, see AuditBuffer)."""
+    node.reads.record(Event(
+        now_timestamp(), action, principal.party_id, principal.token_id, collection.id,
+        tuple(v.id for v in page.items), {"versions": [v.version for v in page.items]}))
 
 
 def _reader(principal: Principal, collection: Collection) -> Reader:

@@ -1,0 +1,77 @@
+"""Reading the audit trail and checking that it is whole."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli.common import DEFAULT_DB, Db, err, fail, opened, out
+from accord.stix.timestamps import is_timestamp
+from accord.store.audit_log import AuditQuery
+from accord.trust.audit import verify as verify_chain
+
+audit_app = typer.Typer(help="The audit trail: every read and write, chained by hash.",
+                        invoke_without_command=True)
+
+
+@audit_app.callback()
+def show(
+    ctx: typer.Context,
+    party: Annotated[str | None, typer.Option(help="Only this party (name or id).")] = None,
+    object_id: Annotated[str | None, typer.Option("--object", help="Only records naming this "
+                                                                   "object id.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. objects.read.")]
+    = None,
+    since: Annotated[str | None, typer.Option(help="From this timestamp on.")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this timestamp.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Show audit records, newest first (`accord audit verify` checks the chain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    for name, value in (("--since", since), ("--until", until)):
+        if value is not None and not is_timestamp(value):
+            raise fail(f"{name}: {value!r} is not a timestamp such as 2016-04-06T20:07:09.000Z")
+    with opened(db) as node:
+        party_id = node.directory.party(party).id if party else None
+        names = {p.id: p.name for p in node.directory.parties()}
+        records = node.audit.query(AuditQuery(party_id, object_id, action, since, until, limit))
+        if as_json:
+            for r in records:
+                e = r.event
+                typer.echo(orjson.dumps({
+                    "seq": r.seq, "at": e.at, "action": e.action, "party_id": e.party_id,
+                    "party": names.get(e.party_id or ""), "token_id": e.token_id,
+                    "collection_id": e.collection_id, "object_ids": list(e.object_ids),
+                    "detail": e.detail, "hash": r.hash}).decode())
+            return
+        table = Table("seq", "at", "party", "action", "collection", "objects")
+        for r in records:
+            e = r.event
+            shown = ", ".join(e.object_ids[:3]) + (f" (+{len(e.object_ids) - 3})"
+                                                   if len(e.object_ids) > 3 else "")
+            who = names.get(e.party_id or "", e.party_id or "this node (command line)")
+            table.add_row(str(r.seq), e.at, escape(who), e.action, e.collection_id or "",
+                          escape(shown))
+        out.print(table)
+
+
+@audit_app.command()
+def verify(db: Db = DEFAULT_DB) -> None:
+    """Check every record's hash and link; exit 1 at the first that does not hold."""
+    with opened(db) as node:
+        verdict = verify_chain(node.audit.records())
+    if verdict.is_intact:
+        err.print(f"Audit trail intact: {verdict.records} records. Head hash (keep a copy "
+                  "elsewhere to detect removal of the newest records):")
+        typer.echo(verdict.head)
+        return
+    err.print(f"[bold red]Audit trail broken at record {verdict.broken_at}:[/] "
+              f"{escape(verdict.reason)}. {verdict.records} records before it hold.")
+    raise typer.Exit(1)

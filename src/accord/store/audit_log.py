@@ -1,0 +1,153 @@
+"""The audit trail in the database: append (chained, one writer at a time), query, read back."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Row, func, select
+
+from accord.store.engine import is_sqlite, writing
+from accord.store.schema import audit, audit_objects
+from accord.trust.audit import GENESIS, Event, Record, chain_hash
+
+_AUDIT_LOCK = 0x41554449  # PostgreSQL advisory lock key for appends ("AUDI")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    party_id: str | None = None
+    object_id: str | None = None
+    action: str | None = None
+    since: str | None = None  # inclusive STIX timestamps
+    until: str | None = None
+    limit: int = 100
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    def append(self, events: Sequence[Event]) -> None:
+        with writing(self.engine) as conn:
+            self.append_in(conn, events)
+
+    def append_in(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Chain and store `events` in the caller's write transaction."""
+        if not events:
+            return
+        if not self._sqlite:
+            conn.execute(select(func.pg_advisory_xact_lock(_AUDIT_LOCK)))
+        last = conn.execute(select(audit.c.seq, audit.c.hash)
+                            .order_by(audit.c.seq.desc()).limit(1)).first()
+        seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+        rows, names = [], []
+        for event in events:
+            seq += 1
+            digest = chain_hash(previous, event)
+            rows.append({"seq": seq, "at": event.at, "action": event.action,
+                         "party_id": event.party_id, "token_id": event.token_id,
+                         "collection_id": event.collection_id,
+                         "object_ids": orjson.dumps(list(event.object_ids)),
+                         "detail": orjson.dumps(event.detail), "prev_hash": previous,
+                         "hash": digest})
+            names += [{"object_id": oid, "seq": seq} for oid in dict.fromkeys(event.object_ids)]
+            previous = digest
+        conn.execute(audit.insert(), rows)
+        if names:
+            conn.execute(audit_objects.insert(), names)
+
+    def query(self, query: AuditQuery) -> list[Record]:
+        """The newest records matching every given criterion, newest first."""
+        stmt = select(audit).order_by(audit.c.seq.desc()).limit(query.limit)
+        if query.object_id is not None:
+            stmt = stmt.where(audit.c.seq.in_(select(audit_objects.c.seq).where(
+                audit_objects.c.object_id == query.object_id)))
+        if query.party_id is not None:
+            stmt = stmt.where(audit.c.party_id == query.party_id)
+        if query.action is not None:
+            stmt = stmt.where(audit.c.action == query.action)
+        if query.since is not None:
+            stmt = stmt.where(audit.c.at >= query.since)
+        if query.until is not None:
+            stmt = stmt.where(audit.c.at <= query.until)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(stmt)]
+
+    def records(self, batch: int = 5000) -> Iterator[Record]:
+        """Every record in chain order, read in batches."""
+        after = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(audit).where(audit.c.seq > after)
+                                    .order_by(audit.c.seq).limit(batch)).all()
+            if not rows:
+                return
+            yield from (_record(row) for row in rows)
+            after = rows[-1].seq
+
+
+def _record(row: Row[Any]) -> Record:
+    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
+                  tuple(orjson.loads(row.object_ids)), orjson.loads(row.detail))
+    return Record(row.seq, event, row.prev_hash, row.hash)
+
+
+class AuditBuffer:
+    """Read events, gathered and appended in the background every `interval` seconds.
+
+    A read must not wait for, or contend on, the database's write lock; so reads are recorded a
+    moment later, in one transaction per batch. Writes are recorded in their own transaction.
+    """
+
+    def __init__(self, log: AuditLog, interval: float = 0.2) -> None:
+        self.log = log
+        self.interval = interval
+        self._pending: list[Event] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def record(self, event: Event) -> None:
+        with self._lock:
+            self._pending.append(event)
+
+    def flush(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+        if not events:
+            return
+        try:
+            self.log.append(events)
+        except Exception:
+            with self._lock:  # nothing is lost: the next flush tries these again, first
+                self._pending[:0] = events
+            raise
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="audit-flush", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(self.interval)
+            try:
+                self.flush()
+            except Exception:  # keep recording; the next flush retries what it can
+                import logging
+
+                logging.getLogger("accord.audit").exception("audit flush failed")

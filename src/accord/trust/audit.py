@@ -1,0 +1,82 @@
+"""The audit trail: who did what to which objects, when — append-only and tamper-evident.
+
+Each record carries the hash of the record before it, and its own hash covers its content and
+that link. Editing a record breaks its hash; deleting one breaks the link of the next; `verify`
+names the first record where the chain no longer holds. (Removing records from the end leaves
+a shorter, valid chain: compare the head — `accord audit verify` prints it — with a copy kept
+elsewhere.) Pure: hashing and checking, no storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64  # the link of the first record
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something to record, before it has a place in the chain."""
+
+    at: str  # when (a STIX timestamp)
+    action: str  # e.g. "objects.read", "objects.add", "token.revoke"
+    party_id: str | None  # on whose behalf (None: the node's own command line)
+    token_id: str | None = None
+    collection_id: str | None = None
+    object_ids: tuple[str, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def content(self) -> bytes:
+        """The canonical bytes the hash covers (sorted keys, no whitespace)."""
+        return orjson.dumps({
+            "at": self.at, "action": self.action, "party_id": self.party_id,
+            "token_id": self.token_id, "collection_id": self.collection_id,
+            "object_ids": list(self.object_ids), "detail": self.detail,
+        }, option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    seq: int
+    event: Event
+    prev_hash: str
+    hash: str
+
+
+def chain_hash(prev_hash: str, event: Event) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + event.content()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    records: int
+    head: str  # the hash of the last record (GENESIS for an empty trail)
+    broken_at: int | None = None  # seq of the first record that does not hold
+    reason: str = ""
+
+    @property
+    def is_intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(records: Iterable[Record]) -> Verdict:
+    """Check the chain in seq order: each link and each hash."""
+    previous, count, last_seq = GENESIS, 0, 0
+    for record in records:
+        if record.seq != last_seq + 1:
+            return Verdict(count, previous, record.seq,
+                           f"records {last_seq + 1} to {record.seq - 1} are missing")
+        if record.prev_hash != previous:
+            return Verdict(count, previous, record.seq,
+                           "its link does not match the record before it (one was removed "
+                           "or changed)")
+        if chain_hash(record.prev_hash, record.event) != record.hash:
+            return Verdict(count, previous, record.seq,
+                           "its content does not match its hash (it was edited)")
+        previous, count, last_seq = record.hash, count + 1, record.seq
+    return Verdict(count, previous)
