@@ -45,7 +45,8 @@ class AuditLog:
         last = conn.execute(select(audit.c.seq, audit.c.hash)
                             .order_by(audit.c.seq.desc()).limit(1)).first()
         seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
-        rows, names = [], []
+        rows: list[dict[str, Any]] = []
+        names: list[tuple[str, int]] = []
         for event in events:
             seq += 1
             digest = chain_hash(previous, event)
@@ -55,11 +56,15 @@ class AuditLog:
                          "object_ids": orjson.dumps(list(event.object_ids)),
                          "detail": orjson.dumps(event.detail), "prev_hash": previous,
                          "hash": digest})
-            names += [{"object_id": oid, "seq": seq} for oid in dict.fromkeys(event.object_ids)]
+            names += [(oid, seq) for oid in dict.fromkeys(event.object_ids)]
             previous = digest
         conn.execute(audit.insert(), rows)
         if names:
-            conn.execute(audit_objects.insert(), names)
+            # Plain executemany: an import names tens of thousands of objects, and SQLAlchemy's
+            # per-row parameter handling would cost more than the inserts themselves.
+            mark = "?" if self._sqlite else "%s"
+            conn.exec_driver_sql(
+                f"INSERT INTO audit_objects (object_id, seq) VALUES ({mark}, {mark})", names)
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""
