@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accord.api.app import build_api
 from accord.node import Node, open_node
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
@@ -50,6 +51,7 @@ def create_app(node: Node) -> Starlette:
         lifespan=lifespan,
     )
     app.state.node = node
+    app.mount("/api/v1", build_api(node))
     return app
 
 

@@ -3,7 +3,7 @@ stdout; every message goes to stderr, so scripts can capture what they need."""
 
 from __future__ import annotations
 
-from accord.cli import admin, data, serve  # noqa: F401  (registers the commands)
+from accord.cli import admin, data, lookup, serve  # noqa: F401  (registers the commands)
 from accord.cli.audit import audit_app
 from accord.cli.common import app
 

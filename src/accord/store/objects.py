@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.correlation.values import Value, values_in
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import (
@@ -88,6 +89,7 @@ class _Insert:
     creator_id: str | None
     poster_id: str | None
     recipients: frozenset[str]
+    mentions: set[Value]  # observable values, for correlation
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -195,7 +197,7 @@ class ObjectStore:
             insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
                              version, key, date_added or next(stamps), is_latest, body,
                              None if marking.level is None else int(marking.level),
-                             marking.creator, poster_id, marking.recipients)
+                             marking.creator, poster_id, marking.recipients, values_in(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
@@ -230,18 +232,30 @@ class ObjectStore:
                 copy.set_types(_COPY_TYPES)
                 for value in values:
                     copy.write_row(value)
-        addressed = [r for r in rows if r.recipients]
-        if addressed:
-            self._insert_recipients(conn, addressed)
+        linked = [r for r in rows if r.recipients or r.mentions]
+        if linked:
+            self._insert_links(conn, linked)
 
-    def _insert_recipients(self, conn: Connection, rows: list[_Insert]) -> None:
+    def _insert_links(self, conn: Connection, rows: list[_Insert]) -> None:
+        """Recipients and observable values of rows just inserted, keyed by their seq."""
         c = objects.c
-        for row in rows:
-            seq = conn.execute(select(c.seq).where(
-                c.collection_id == row.collection_id, c.id == row.id,
-                c.version_key == row.version_key)).scalar_one()
-            conn.execute(recipients.insert(),
-                         [{"seq": seq, "party_id": party} for party in sorted(row.recipients)])
+        # What this call added is everything in the collection from its first date_added on.
+        seqs = {(oid, key): seq for seq, oid, key in conn.execute(
+            select(c.seq, c.id, c.version_key).where(
+                c.collection_id == rows[0].collection_id,
+                c.date_added >= min(r.date_added for r in rows)))}
+        addressed = [(seqs[r.id, r.version_key], party)
+                     for r in rows for party in sorted(r.recipients)]
+        mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
+                     for r in rows for v in sorted(r.mentions)]
+        mark = "?" if self._sqlite else "%s"
+        if addressed:
+            conn.exec_driver_sql(
+                f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)
+        if mentioned:
+            conn.exec_driver_sql(
+                f"INSERT INTO observables (kind, value, seq) VALUES ({mark}, {mark}, {mark})",
+                mentioned)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
         """Writers to one collection take turns (SQLite: BEGIN IMMEDIATE does it for all)."""
@@ -391,14 +405,14 @@ def _statement(shape: _Shape) -> Select[Any]:
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
     if shape.by_reader:
-        where.append(_entitled(objects))
+        where.append(entitled(objects))
         if shape.every_version or shape.first or shape.by_version_keys:
             # An object follows its newest version: once that is tightened beyond the
             # reader, its older versions disappear for the reader too.
             latest = objects.alias("latest_version")
             where.append(exists().where(
                 latest.c.collection_id == c.collection_id, latest.c.id == c.id,
-                latest.c.is_latest == true(), _entitled(latest)))
+                latest.c.is_latest == true(), entitled(latest)))
     if shape.by_object or shape.by_ids:
         # Sorting on an expression keeps the planner from walking the paging index in
         # order (a scan of the collection) when the (collection, id) index finds the rows.
@@ -413,14 +427,18 @@ def _statement(shape: _Shape) -> Select[Any]:
     )
 
 
-def _entitled(table: FromClause) -> ColumnElement[bool]:
-    """trust.markings.may_read, in SQL: the reader sees a version if its level is AMBER or
-    below (unmarked: the collection's default), or the reader created, posted or receives it."""
+def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None
+             ) -> ColumnElement[bool]:
+    """trust.markings.may_read, in SQL: the reader (bound as "reader") sees a version if its
+    level is AMBER or below (unmarked: the collection's default, bound as "default_tlp" unless
+    given), or the reader created, posted or receives it."""
     c = table.c
     reader = bindparam("reader", type_=String)
+    if default_tlp is None:
+        default_tlp = bindparam("default_tlp", type_=Integer)
     return or_(
         c.tlp <= int(Tlp.AMBER),
-        and_(c.tlp.is_(None), bindparam("default_tlp", type_=Integer) <= int(Tlp.AMBER)),
+        and_(c.tlp.is_(None), default_tlp <= int(Tlp.AMBER)),
         c.poster_id == reader,
         c.creator_id == reader,
         c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),

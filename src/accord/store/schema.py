@@ -144,3 +144,14 @@ audit_objects = Table(
     Column("object_id", String(300), primary_key=True),
     Column("seq", Integer, ForeignKey("audit.seq"), primary_key=True),
 )
+
+# The correlation index (accord.correlation): one row per (value, stored version) — it grows
+# with the number of mentions, never with pairs of objects that share a value.
+observables = Table(
+    "observables",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", String(2048), primary_key=True),
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_observables_seq", observables.c.seq)

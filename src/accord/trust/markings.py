@@ -113,7 +113,7 @@ class MarkedVersion:
 def may_read(reader: str, version: MarkedVersion, default: Tlp) -> bool:
     """May party `reader`, already entitled to read the collection, read this version?
 
-    The store applies the same rule in SQL (store.objects._entitled); tests hold them equal.
+    The store applies the same rule in SQL (store.objects.entitled); tests hold them equal.
     """
     if reader in (version.poster, version.creator):
         return True

@@ -1,0 +1,119 @@
+"""The REST API: look-ups in the correlation index and, for admins, the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from accord.correlation.values import guess
+from accord.node import Node
+from accord.stix.timestamps import is_timestamp, now_timestamp
+from accord.store.audit_log import AuditQuery
+from accord.store.correlations import Correlations
+from accord.taxii.auth import token_from
+from accord.trust.access import Principal
+from accord.trust.audit import Event
+
+
+class Matched(BaseModel):
+    kind: str
+    value: str
+
+
+class CollectionRef(BaseModel):
+    id: str
+    title: str
+
+
+class MentionOut(BaseModel):
+    id: str
+    type: str
+    name: str | None
+    version: str
+    collection: CollectionRef
+    marking: str
+    created_by: str | None
+    first_seen: str | None
+    last_seen: str | None
+    matched: Matched
+    date_added: str
+
+
+class LookupOut(BaseModel):
+    value: str
+    read_as: list[Matched]  # how the value was understood (an IP, a domain, a hash …)
+    count: int
+    results: list[MentionOut]
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    at: str
+    action: str
+    party_id: str | None
+    token_id: str | None
+    collection_id: str | None
+    object_ids: list[str]
+    detail: dict[str, Any]
+    hash: str
+
+
+def build_api(node: Node) -> FastAPI:
+    api = FastAPI(title="Accord REST API", version="1", openapi_url="/openapi.json",
+                  docs_url="/docs", redoc_url=None,
+                  description="Correlation look-ups and the audit trail of an Accord node. "
+                              "Authenticate with `Authorization: Bearer TOKEN`.")
+
+    @api.exception_handler(HTTPException)
+    async def _problem(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"title": str(exc.detail), "status": exc.status_code},
+                            status_code=exc.status_code, headers=exc.headers)
+
+    def principal(request: Request) -> Principal:
+        token = token_from(request.headers.get("authorization"))
+        found = node.directory.principal(token) if token else None
+        if found is None:
+            raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
+                                "TOKEN)", headers={"WWW-Authenticate": 'Bearer realm="accord"'})
+        return found
+
+    @api.get("/lookup", response_model=LookupOut, summary="Objects that mention a value")
+    def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,
+                                           description="An IP address or network, domain, "
+                                                       "URL, e-mail address or file hash")],
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               caller: Principal = Depends(principal)) -> LookupOut:
+        """Every object the caller may read that mentions `value` (values held only in objects
+        it may not read are not shown, nor counted)."""
+        read_as = guess(value)
+        found = Correlations(node.engine).lookup(caller.party_id, read_as, limit)
+        node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
+                                None, tuple(m.id for m in found), {"value": value}))
+        return LookupOut(value=value, read_as=[Matched(kind=v.kind, value=v.value)
+                                               for v in read_as],
+                         count=len(found),
+                         results=[MentionOut(**m.as_json()) for m in found])
+
+    @api.get("/audit", response_model=list[AuditRecordOut], summary="The audit trail (admins)")
+    def audit(party: str | None = None, object_id: str | None = None,
+              action: str | None = None, since: str | None = None, until: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+              caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
+        """Audit records, newest first, by party id, object id, action and time."""
+        if caller.role != "admin":
+            raise HTTPException(403, "only an admin token may read the audit trail")
+        for name, stamp in (("since", since), ("until", until)):
+            if stamp is not None and not is_timestamp(stamp):
+                raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
+                                         "2016-04-06T20:07:09.000Z")
+        records = node.audit.query(AuditQuery(party, object_id, action, since, until, limit))
+        return [AuditRecordOut(seq=r.seq, at=r.event.at, action=r.event.action,
+                               party_id=r.event.party_id, token_id=r.event.token_id,
+                               collection_id=r.event.collection_id,
+                               object_ids=list(r.event.object_ids), detail=r.event.detail,
+                               hash=r.hash) for r in records]
+
+    return api

@@ -1,0 +1,167 @@
+"""The observable values an object mentions, in canonical form — pure, no I/O.
+
+Values come from cyber-observable objects, from the SCOs embedded in observed-data, and from
+the comparisons of STIX indicator patterns. Patterns are read with a scanner for
+`object-path = 'literal'` (and ISSUBSET for networks), not the full grammar: intake has already
+parsed every pattern, and the grammar takes a millisecond a pattern where the scanner takes a
+few microseconds. Negated comparisons (`!=`, `NOT =`) name values that are *not* seen, and are
+skipped.
+
+Kinds: ipv4 and ipv6 (stored as network/prefix, so that an address finds the networks that
+contain it), domain, url, email, md5, sha1, sha256, sha512, file-name, mutex.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Value:
+    kind: str
+    value: str
+
+
+HASH_KINDS = {"MD5": "md5", "SHA-1": "sha1", "SHA1": "sha1", "SHA-256": "sha256",
+              "SHA256": "sha256", "SHA-512": "sha512", "SHA512": "sha512"}
+HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+# `type:path OP 'literal'`; OP is = or ISSUBSET, not preceded by NOT; literal with \' escapes.
+_COMPARISON = re.compile(
+    r"([a-z0-9-]+):([A-Za-z0-9_.'\-\[\]*]+)\s+(NOT\s+)?(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'"
+)
+
+
+def network(text: str) -> Value | None:
+    """An address or network as (ipv4|ipv6, 'hexnetwork/prefix'); None if it is neither."""
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    width = 8 if net.version == 4 else 32
+    return Value(f"ipv{net.version}",
+                 f"{int(net.network_address):0{width}x}/{net.prefixlen}")
+
+
+def network_range(net: Value) -> tuple[str, str]:
+    """The lowest and highest address of a network, as the index spells addresses."""
+    hex_part, _, prefix = net.value.partition("/")
+    bits = 32 if net.kind == "ipv4" else 128
+    low = int(hex_part, 16)
+    high = low | ((1 << (bits - int(prefix))) - 1)
+    return f"{low:0{len(hex_part)}x}", f"{high:0{len(hex_part)}x}"
+
+
+def containing_networks(address: Value) -> list[Value]:
+    """Every network, down to the address itself, that contains `address` (a /32 or /128)."""
+    hex_part, _, prefix = address.value.partition("/")
+    bits = 32 if address.kind == "ipv4" else 128
+    number, width = int(hex_part, 16), len(hex_part)
+    found = []
+    for length in range(int(prefix), -1, -1):
+        masked = number >> (bits - length) << (bits - length) if length else 0
+        found.append(Value(address.kind, f"{masked:0{width}x}/{length}"))
+    return found
+
+
+def canonical(kind: str, raw: str) -> Value | None:
+    """`raw` as a value of `kind` in the form the index keeps, or None if it is not one."""
+    text = raw.strip()
+    if not text:
+        return None
+    if kind in ("ipv4", "ipv6"):
+        return network(text)
+    if kind in HASH_LENGTHS:
+        if len(text) != HASH_LENGTHS[kind] or not _HEX.match(text):
+            return None
+        return Value(kind, text.lower())
+    if kind in ("domain", "email"):
+        return Value(kind, text.lower().rstrip("."))
+    return Value(kind, text)
+
+
+def guess(text: str) -> list[Value]:
+    """What a value a user typed could be: an address or network, a hash, a URL, …"""
+    text = text.strip()
+    found = network(text)
+    if found is not None:
+        return [found]
+    if _HEX.match(text):
+        kinds = [k for k, n in HASH_LENGTHS.items() if n == len(text)]
+        return [Value(k, text.lower()) for k in kinds]
+    if "://" in text:
+        return [Value("url", text)]
+    if "@" in text:
+        return [Value("email", text.lower())]
+    values = [Value("file-name", text), Value("mutex", text)]
+    if "." in text and " " not in text:
+        values.insert(0, Value("domain", text.lower().rstrip(".")))
+    return values
+
+
+def _sco_values(obj: Mapping[str, Any]) -> Iterator[Value | None]:
+    kind = obj.get("type")
+    value = obj.get("value")
+    if isinstance(value, str):
+        if kind in ("ipv4-addr", "ipv6-addr"):
+            yield network(value)
+        elif kind == "domain-name":
+            yield canonical("domain", value)
+        elif kind == "url":
+            yield canonical("url", value)
+        elif kind == "email-addr":
+            yield canonical("email", value)
+    if kind == "file":
+        hashes = obj.get("hashes")
+        if isinstance(hashes, dict):
+            for name, digest in hashes.items():
+                kind_of_hash = HASH_KINDS.get(str(name).upper())
+                if kind_of_hash is not None and isinstance(digest, str):
+                    yield canonical(kind_of_hash, digest)
+        if isinstance(obj.get("name"), str):
+            yield canonical("file-name", obj["name"])
+    if kind == "mutex" and isinstance(obj.get("name"), str):
+        yield canonical("mutex", obj["name"])
+
+
+_PATH_KINDS = {
+    ("ipv4-addr", "value"): "ipv4", ("ipv6-addr", "value"): "ipv6",
+    ("domain-name", "value"): "domain", ("url", "value"): "url",
+    ("email-addr", "value"): "email", ("file", "name"): "file-name",
+    ("mutex", "name"): "mutex",
+}
+
+
+def _pattern_values(pattern: str) -> Iterator[Value | None]:
+    for m in _COMPARISON.finditer(pattern):
+        sco, path, negated, _operator, literal = m.groups()
+        if negated:
+            continue
+        text = literal.replace("\\'", "'").replace("\\\\", "\\")
+        kind = _PATH_KINDS.get((sco, path))
+        if kind is None and sco == "file" and path.startswith("hashes."):
+            kind = HASH_KINDS.get(path[len("hashes."):].strip("'").upper())
+        if kind is not None:
+            yield canonical(kind, text)
+
+
+def values_in(obj: Mapping[str, Any]) -> set[Value]:
+    """Every observable value `obj` mentions, canonical, without repeats."""
+    found: list[Value | None] = []
+    kind = obj.get("type")
+    if kind == "indicator" and obj.get("pattern_type") == "stix":
+        pattern = obj.get("pattern")
+        if isinstance(pattern, str):
+            found += _pattern_values(pattern)
+    elif kind == "observed-data" and isinstance(obj.get("objects"), dict):
+        for embedded in obj["objects"].values():
+            if isinstance(embedded, dict):
+                found += _sco_values(embedded)
+    else:
+        found += _sco_values(obj)
+    return {v for v in found if v is not None}

@@ -1,0 +1,95 @@
+"""Look-ups through the REST API: every readable mention, and nothing a party may not see."""
+
+from __future__ import annotations
+
+import orjson
+
+from accord.trust.markings import MARKING_FOR, Tlp
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def indicator(n: int, pattern: str, creator: str, level: Tlp | None = None) -> dict:
+    obj = {"type": "indicator", "spec_version": "2.1", "name": f"indicator {n}",
+           "id": f"indicator--00000000-0000-4000-8000-{n:012d}", "created_by_ref": creator,
+           "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+           "pattern": pattern, "pattern_type": "stix", "valid_from": "2020-01-02T00:00:00Z"}
+    if level is not None:
+        obj["object_marking_refs"] = [MARKING_FOR[level]]
+    return obj
+
+
+def post(client, collection_id, objects, token=None):
+    headers = {"Content-Type": TAXII}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    r = client.post(f"/taxii2/accord/collections/{collection_id}/objects/",
+                    content=orjson.dumps({"objects": objects}), headers=headers)
+    assert r.status_code == 202 and r.json()["failure_count"] == 0, r.text
+
+
+def lookup(client, value, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = client.get("/api/v1/lookup", params={"value": value}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_an_address_finds_indicators_of_it_and_of_the_networks_around_it(client, world):
+    us = world.own.id
+    post(client, world.evidence.id, [
+        indicator(1, "[ipv4-addr:value = '198.51.100.7']", us),
+        indicator(2, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']", us),
+        indicator(3, "[ipv4-addr:value = '203.0.113.9']", us),
+    ])
+    found = lookup(client, "198.51.100.7")
+    assert {m["name"] for m in found["results"]} == {"indicator 1", "indicator 2"}
+    assert found["count"] == 2 and found["read_as"] == [{"kind": "ipv4", "value": "c6336407/32"}]
+    first = found["results"][0]
+    assert first["marking"] == "TLP:AMBER" and first["created_by"] == world.own.name
+    assert first["first_seen"] == "2020-01-02T00:00:00Z"
+    assert {m["name"] for m in lookup(client, "198.51.0.0/16")["results"]} == {
+        "indicator 1", "indicator 2"}
+
+
+def test_values_held_only_where_a_party_may_not_read_are_invisible_even_in_counts(
+        client, world):
+    us, cn = world.own.id, world.other.id
+    shared = world.node.directory.create_collection(
+        "Shared", read=[world.own, world.other], write=[world.own])
+    post(client, shared.id, [
+        indicator(10, "[domain-name:value = 'c2.example']", us, Tlp.GREEN),
+        indicator(11, "[domain-name:value = 'secret.example']", us, Tlp.RED),
+    ])
+    post(client, world.evidence.id, [indicator(12, "[domain-name:value = 'c2.example']", us)])
+    china = world.other_token
+    assert [m["name"] for m in lookup(client, "c2.example", china)["results"]] == ["indicator 10"]
+    hidden = lookup(client, "secret.example", china)
+    assert hidden["count"] == 0 and hidden["results"] == []
+    assert lookup(client, "secret.example")["count"] == 1  # the creator sees it
+    assert cn  # (China is a reader of Shared only)
+
+
+def test_only_the_newest_version_counts(client, world):
+    us = world.own.id
+    old = indicator(20, "[domain-name:value = 'old.example']", us)
+    new = dict(indicator(20, "[domain-name:value = 'new.example']", us),
+               modified="2021-01-01T00:00:00.000Z")
+    post(client, world.evidence.id, [old, new])
+    assert lookup(client, "old.example")["count"] == 0
+    assert lookup(client, "new.example")["count"] == 1
+
+
+def test_the_api_needs_a_token_and_publishes_its_openapi(client, world):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/lookup" in spec["paths"] and "/audit" in spec["paths"]
+    r = client.get("/api/v1/lookup", params={"value": "x"},
+                   headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and "token" in r.json()["title"]
+
+
+def test_the_audit_trail_is_for_admins_only(client, world):
+    assert client.get("/api/v1/audit").status_code == 200
+    r = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {world.other_token}"})
+    assert r.status_code == 403
+    assert client.get("/api/v1/audit", params={"since": "yesterday"}).status_code == 400

@@ -1,0 +1,75 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accord.correlation.values import (
+    Value,
+    containing_networks,
+    guess,
+    network,
+    network_range,
+    values_in,
+)
+
+SHA256 = "a" * 64
+
+
+def indicator(pattern: str) -> dict:
+    return {"type": "indicator", "pattern_type": "stix", "pattern": pattern}
+
+
+def test_values_from_indicator_patterns():
+    found = values_in(indicator(
+        "[ipv4-addr:value = '198.51.100.7'] OR [domain-name:value = 'Evil.Example.COM.'] "
+        f"OR [file:hashes.'SHA-256' = '{SHA256.upper()}'] OR [url:value = 'http://x/\\'y'] "
+        "OR [email-addr:value = 'Boss@Example.org'] OR [ipv6-addr:value = '2001:db8::/32']"))
+    assert found == {
+        Value("ipv4", "c6336407/32"), Value("domain", "evil.example.com"),
+        Value("sha256", SHA256), Value("url", "http://x/'y"),
+        Value("email", "boss@example.org"), Value("ipv6", "20010db8" + "0" * 24 + "/32"),
+    }
+
+
+def test_negated_comparisons_and_other_pattern_languages_are_not_mentions():
+    assert values_in(indicator("[ipv4-addr:value != '198.51.100.7']")) == set()
+    assert values_in(indicator("[ipv4-addr:value NOT = '198.51.100.7']")) == set()
+    assert values_in({"type": "indicator", "pattern_type": "snort",
+                      "pattern": "[ipv4-addr:value = '198.51.100.7']"}) == set()
+
+
+def test_hashes_of_the_wrong_length_are_ignored():
+    assert values_in(indicator("[file:hashes.MD5 = 'abc']")) == set()
+
+
+def test_values_from_observables_and_observed_data():
+    assert values_in({"type": "ipv4-addr", "value": "203.0.113.0/24"}) == {
+        Value("ipv4", "cb007100/24")}
+    assert values_in({"type": "file", "hashes": {"sha-1": "b" * 40}, "name": "x.exe"}) == {
+        Value("sha1", "b" * 40), Value("file-name", "x.exe")}
+    observed = {"type": "observed-data", "objects": {"0": {"type": "domain-name",
+                                                           "value": "c2.example"}}}
+    assert values_in(observed) == {Value("domain", "c2.example")}
+
+
+def test_an_address_is_inside_every_network_up_to_the_whole_space():
+    nets = containing_networks(network("10.1.2.3"))
+    assert nets[0] == Value("ipv4", "0a010203/32") and nets[-1] == Value("ipv4", "00000000/0")
+    assert Value("ipv4", "0a000000/8") in nets and len(nets) == 33
+
+
+@given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32))
+def test_an_address_lies_in_the_range_of_its_networks(address, prefix):
+    net = network(f"{address}/{prefix}")
+    low, high = network_range(net)
+    spelled = network(str(address)).value.split("/")[0]
+    assert low <= spelled <= high
+    assert net in containing_networks(network(str(address)))
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("198.51.100.1", ["ipv4"]), ("2001:db8::1", ["ipv6"]), ("d" * 32, ["md5"]),
+    ("e" * 64, ["sha256"]), ("http://evil.example/x", ["url"]), ("a@b.example", ["email"]),
+    ("evil.example", ["domain", "file-name", "mutex"]),
+])
+def test_what_a_typed_value_is_read_as(text, kinds):
+    assert [v.kind for v in guess(text)] == kinds
