@@ -386,3 +386,17 @@ def test_audit_verify_passes_then_names_the_record_someone_edited(tmp_path, acco
         conn.execute("UPDATE audit SET action = 'party.remove' WHERE seq = 2")
     broken = accord("audit", "verify", db=db)
     assert broken.returncode == 1 and "broken at record 2" in broken.stderr
+
+
+def test_lookup_finds_what_the_party_may_read_and_nothing_else(tmp_path, accord):
+    fixture = Path(__file__).parents[1] / "fixtures" / "oasis" / "indicator-for-c2-ip-address.json"
+    db = str(tmp_path / "lookup.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    assert accord("import", str(fixture), db=db).returncode == 0
+    mine = accord("lookup", "10.0.0.0", "--json", db=db)
+    assert mine.returncode == 0
+    [found] = [json.loads(line) for line in mine.stdout.splitlines()]
+    assert found["type"] == "indicator" and found["matched"]["kind"] == "ipv4"
+    theirs = accord("lookup", "10.0.0.0", "--as", "CNCERT", db=db)
+    assert theirs.returncode == 0 and "0 object(s)" in theirs.stderr and theirs.stdout == ""

@@ -73,3 +73,17 @@ def test_an_address_lies_in_the_range_of_its_networks(address, prefix):
 ])
 def test_what_a_typed_value_is_read_as(text, kinds):
     assert [v.kind for v in guess(text)] == kinds
+
+
+@given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32))
+def test_the_fast_ipv4_reader_agrees_with_the_ipaddress_module(address, prefix):
+    import ipaddress
+
+    for text in (str(address), f"{address}/{prefix}"):
+        net = ipaddress.ip_network(text, strict=False)
+        assert network(text) == Value("ipv4", f"{int(net.network_address):08x}/{net.prefixlen}")
+
+
+@pytest.mark.parametrize("text", ["256.1.1.1", "1.2.3.4/33", "01.2.3.4", "1.2.3", "x.1.2.3"])
+def test_malformed_addresses_are_not_values(text):
+    assert network(text) is None
