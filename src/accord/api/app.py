@@ -40,6 +40,18 @@ class MentionOut(BaseModel):
     last_seen: str | None
     matched: Matched
     date_added: str
+    sightings: int
+
+
+class SightingOut(BaseModel):
+    id: str
+    by: str | None
+    count: int | None
+    first_seen: str | None
+    last_seen: str | None
+    where_sighted_refs: list[str]
+    marking: str
+    collection: str
 
 
 class LookupOut(BaseModel):
@@ -96,6 +108,18 @@ def build_api(node: Node) -> FastAPI:
                                                for v in read_as],
                          count=len(found),
                          results=[MentionOut(**m.as_json()) for m in found])
+
+    @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
+             summary="Feedback: sightings of an object")
+    def object_sightings(object_id: str, caller: Principal = Depends(principal)
+                         ) -> list[SightingOut]:
+        """Who reported seeing the object, how often and where: every report for the object's
+        creator, otherwise only the reports the caller may read."""
+        found = Correlations(node.engine).sightings_of(caller.party_id, object_id)
+        node.reads.record(Event(now_timestamp(), "sightings.read", caller.party_id,
+                                caller.token_id, None, tuple(s.id for s in found),
+                                {"sighting_of_ref": object_id}))
+        return [SightingOut(**s.as_json()) for s in found]
 
     @api.get("/audit", response_model=list[AuditRecordOut], summary="The audit trail (admins)")
     def audit(party: str | None = None, object_id: str | None = None,

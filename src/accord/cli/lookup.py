@@ -44,3 +44,26 @@ def lookup(
                               escape(m.creator or ""), m.first_seen or "", m.last_seen or "",
                               escape(m.collection))
             out.print(table)
+
+
+@app.command()
+def sightings(
+    object_id: Annotated[str, typer.Argument(help="The id of the sighted object.")],
+    as_party: Annotated[str | None, typer.Option("--as", help="See only what this party may "
+                                                              "(default: this node's).")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Who reported seeing an object: every report for its creator, else what the party may
+    read."""
+    with opened(db) as node:
+        reader = node.directory.party(as_party) if as_party else node.party
+        found = Correlations(node.engine).sightings_of(reader.id, object_id)
+        total = sum(s.count or 1 for s in found)
+        err.print(f"{len(found)} sighting report(s), {total} sighting(s) of {escape(object_id)}"
+                  f", as {escape(reader.name)} may see them")
+        if found:
+            table = Table("by", "count", "first seen", "last seen", "marking", "sighting")
+            for s in found:
+                table.add_row(escape(s.by or ""), str(s.count or ""), s.first_seen or "",
+                              s.last_seen or "", s.marking, s.id)
+            out.print(table)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, bindparam, or_, select, true
+from sqlalchemy import Engine, Select, and_, bindparam, func, or_, select, true
 
 from accord.correlation.values import Value, containing_networks, network_range
 from accord.store.objects import entitled
-from accord.store.schema import collections, objects, observables, parties, permissions
+from accord.store.schema import (
+    collections,
+    objects,
+    observables,
+    parties,
+    permissions,
+    sightings,
+)
 from accord.trust.markings import Tlp
 
 
@@ -30,6 +37,8 @@ class Mention:
     last_seen: str | None
     matched: Value
     date_added: str
+    sightings: int = 0  # sightings of it that the reader may see (all, for its creator)
+    creator_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "name": self.name, "version": self.version,
@@ -37,7 +46,27 @@ class Mention:
                 "marking": self.marking, "created_by": self.creator,
                 "first_seen": self.first_seen, "last_seen": self.last_seen,
                 "matched": {"kind": self.matched.kind, "value": self.matched.value},
-                "date_added": self.date_added}
+                "date_added": self.date_added, "sightings": self.sightings}
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One party's report that it saw an object: feedback on the use of what was shared."""
+
+    id: str
+    by: str | None  # the reporting party's name (or identity id)
+    count: int | None
+    first_seen: str | None
+    last_seen: str | None
+    where_sighted_refs: list[str]
+    marking: str
+    collection: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "by": self.by, "count": self.count,
+                "first_seen": self.first_seen, "last_seen": self.last_seen,
+                "where_sighted_refs": self.where_sighted_refs, "marking": self.marking,
+                "collection": self.collection}
 
 
 _SEEN = {"indicator": ("valid_from", "valid_until"),
@@ -76,27 +105,81 @@ class Correlations:
                   for low, high in [network_range(n)] if low != high]
         stmt = (
             select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+                   o.creator_id,
                    col.title, col.default_tlp, v.kind, v.value, parties.c.name)
             .select_from(observables)
             .join(objects, o.seq == v.seq)
             .join(collections, col.id == o.collection_id)
-            .join(permissions, and_(permissions.c.collection_id == o.collection_id,
-                                    permissions.c.party_id == bindparam("reader"),
-                                    permissions.c.can_read == true()))
             .outerjoin(parties, parties.c.id == o.creator_id)
             .where(or_(*exact, *inside))
-            .where(o.is_latest == true(), entitled(objects, col.default_tlp))
+            .where(o.is_latest == true())
             .order_by(o.date_added.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(stmt, {"reader": reader}).all()
+            rows = conn.execute(_readable(stmt), {"reader": reader}).all()
         mentions, seen = [], set()
         for row in rows:  # an object that names an address and its network is listed once
             if row.id not in seen:
                 seen.add(row.id)
                 mentions.append(_mention(row))
-        return mentions
+        counts = self._sighting_counts(reader, [m.id for m in mentions],
+                                       {m.id for m in mentions if m.creator_id == reader})
+        return [replace(m, sightings=counts.get(m.id, 0)) for m in mentions]
+
+    def _sighting_counts(self, reader: str, ids: list[str], created: set[str]
+                         ) -> dict[str, int]:
+        if not ids:
+            return {}
+        s = sightings.c
+        base = (select(s.sighting_of_ref, func.count())
+                .select_from(sightings).join(objects, objects.c.seq == s.seq)
+                .join(collections, collections.c.id == objects.c.collection_id)
+                .where(objects.c.is_latest == true()).group_by(s.sighting_of_ref))
+        counts: dict[str, int] = {}
+        with self.engine.connect() as conn:
+            if created:  # its creator hears of every use of an object
+                counts.update(conn.execute(base.where(s.sighting_of_ref.in_(created))).all())
+            others = [i for i in ids if i not in created]
+            if others:
+                counts.update(conn.execute(_readable(base.where(s.sighting_of_ref.in_(others))),
+                                           {"reader": reader}).all())
+        return counts
+
+    def sightings_of(self, reader: str, object_id: str, limit: int = 1000) -> list[Sighting]:
+        """Sightings of an object: every one for its creator, else those `reader` may read."""
+        o, s = objects.c, sightings.c
+        with self.engine.connect() as conn:
+            is_creator = conn.execute(select(o.seq).where(
+                o.id == object_id, o.is_latest == true(), o.creator_id == reader).limit(1)
+            ).first() is not None
+            stmt = (select(o.body, o.tlp, collections.c.default_tlp, collections.c.title,
+                           parties.c.name)
+                    .select_from(sightings).join(objects, o.seq == s.seq)
+                    .join(collections, collections.c.id == o.collection_id)
+                    .outerjoin(parties, parties.c.id == o.creator_id)
+                    .where(s.sighting_of_ref == object_id, o.is_latest == true())
+                    .order_by(o.date_added.desc()).limit(limit))
+            rows = conn.execute(stmt if is_creator else _readable(stmt), {"reader": reader}).all()
+        return [_sighting(row) for row in rows]
+
+
+def _readable(stmt: Select[Any]) -> Select[Any]:
+    """Only versions in collections the reader (bound as "reader") may read, under markings
+    that let it see them. The statement joins `objects` and `collections`."""
+    o = objects.c
+    return (stmt.join(permissions, and_(permissions.c.collection_id == o.collection_id,
+                                        permissions.c.party_id == bindparam("reader"),
+                                        permissions.c.can_read == true()))
+            .where(entitled(objects, collections.c.default_tlp)))
+
+
+def _sighting(row: Any) -> Sighting:
+    body = orjson.loads(row.body)
+    level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
+    return Sighting(body["id"], row.name or body.get("created_by_ref"), body.get("count"),
+                    body.get("first_seen"), body.get("last_seen"),
+                    body.get("where_sighted_refs", []), level.label, row.title)
 
 
 def _mention(row: Any) -> Mention:
@@ -107,4 +190,4 @@ def _mention(row: Any) -> Mention:
         row.id, row.type, body.get("name"), row.version, row.collection_id, row.title,
         level.label, row.name or body.get("created_by_ref"),
         body.get(first) or body.get("created"), body.get(last) or body.get("modified"),
-        Value(row.kind, row.value), row.date_added)
+        Value(row.kind, row.value), row.date_added, creator_id=row.creator_id)

@@ -90,6 +90,7 @@ class _Insert:
     poster_id: str | None
     recipients: frozenset[str]
     mentions: set[Value]  # observable values, for correlation
+    sighting_of: str | None  # for a sighting: the object it sighted
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -197,7 +198,8 @@ class ObjectStore:
             insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
                              version, key, date_added or next(stamps), is_latest, body,
                              None if marking.level is None else int(marking.level),
-                             marking.creator, poster_id, marking.recipients, values_in(obj))
+                             marking.creator, poster_id, marking.recipients, values_in(obj),
+                             obj.get("sighting_of_ref") if obj["type"] == "sighting" else None)
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
@@ -232,7 +234,7 @@ class ObjectStore:
                 copy.set_types(_COPY_TYPES)
                 for value in values:
                     copy.write_row(value)
-        linked = [r for r in rows if r.recipients or r.mentions]
+        linked = [r for r in rows if r.recipients or r.mentions or r.sighting_of]
         if linked:
             self._insert_links(conn, linked)
 
@@ -248,7 +250,11 @@ class ObjectStore:
                      for r in rows for party in sorted(r.recipients)]
         mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
                      for r in rows for v in sorted(r.mentions)]
+        sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
         mark = "?" if self._sqlite else "%s"
+        if sighted:
+            conn.exec_driver_sql(
+                f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
         if addressed:
             conn.exec_driver_sql(
                 f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)

@@ -155,3 +155,12 @@ observables = Table(
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
 )
 Index("ix_observables_seq", observables.c.seq)
+
+# Sightings by what they sighted: the creator of an object sees who used it and how often.
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
+    Column("sighting_of_ref", String(300), nullable=False),
+)
+Index("ix_sightings_of", sightings.c.sighting_of_ref)

@@ -93,3 +93,35 @@ def test_the_audit_trail_is_for_admins_only(client, world):
     r = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {world.other_token}"})
     assert r.status_code == 403
     assert client.get("/api/v1/audit", params={"since": "yesterday"}).status_code == 400
+
+
+def sighting(n: int, of: str, by: str, level: Tlp, count: int = 1) -> dict:
+    return {"type": "sighting", "spec_version": "2.1",
+            "id": f"sighting--00000000-0000-4000-8000-{n:012d}", "created_by_ref": by,
+            "created": "2020-02-01T00:00:00.000Z", "modified": "2020-02-01T00:00:00.000Z",
+            "sighting_of_ref": of, "count": count, "where_sighted_refs": [by],
+            "first_seen": "2020-02-01T00:00:00Z", "last_seen": "2020-02-03T00:00:00Z",
+            "object_marking_refs": [MARKING_FOR[level]]}
+
+
+def test_the_creator_hears_of_every_use_others_only_what_they_may_read(client, world):
+    directory = world.node.directory
+    russia = directory.add_party("Russia")
+    ru_token = directory.create_token(russia, role="analyst")
+    us, cn, ru = world.own.id, world.other.id, russia.id
+    shared = directory.create_collection("Shared", read=[world.own, world.other, russia],
+                                         write=[world.own, world.other, russia])
+    china_only = directory.create_collection("China's", read=[world.other], write=[world.other])
+    shared_indicator = indicator(30, "[domain-name:value = 'used.example']", us, Tlp.GREEN)
+    post(client, shared.id, [shared_indicator])
+    post(client, china_only.id, [sighting(1, shared_indicator["id"], cn, Tlp.RED, count=4)],
+         world.other_token)
+    post(client, shared.id, [sighting(2, shared_indicator["id"], ru, Tlp.GREEN)], ru_token)
+    url = f"/api/v1/objects/{shared_indicator['id']}/sightings"
+    creator_view = client.get(url).json()
+    assert {(s["by"], s["count"]) for s in creator_view} == {
+        (world.other.name, 4), ("Russia", 1)}
+    russia_view = client.get(url, headers={"Authorization": f"Bearer {ru_token}"}).json()
+    assert [s["by"] for s in russia_view] == ["Russia"]
+    assert lookup(client, "used.example")["results"][0]["sightings"] == 2
+    assert lookup(client, "used.example", ru_token)["results"][0]["sightings"] == 1
