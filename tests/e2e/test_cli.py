@@ -400,3 +400,31 @@ def test_lookup_finds_what_the_party_may_read_and_nothing_else(tmp_path, accord)
     assert found["type"] == "indicator" and found["matched"]["kind"] == "ipv4"
     theirs = accord("lookup", "10.0.0.0", "--as", "CNCERT", db=db)
     assert theirs.returncode == 0 and "0 object(s)" in theirs.stderr and theirs.stdout == ""
+
+
+def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord):
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    db = str(tmp_path / "export-for.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    cid = accord("collection", "create", "Shared", "--read", "CNCERT", db=db).stdout.strip()
+    objects = []
+    for n, level in enumerate(Tlp):
+        objects.append({
+            "type": "indicator", "spec_version": "2.1",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": "[domain-name:value = 'x.example']", "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z", "object_marking_refs": [MARKING_FOR[level]]})
+    bundle = tmp_path / "marked.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}))
+    assert accord("import", str(bundle), "--collection", cid, db=db).returncode == 0
+    done = accord("export", "--collection", cid, "--for", "CNCERT", db=db)
+    assert done.returncode == 0, done.stderr
+    handed = json.loads(done.stdout)["objects"]
+    assert {o["object_marking_refs"][0] for o in handed} == {
+        MARKING_FOR[Tlp.CLEAR], MARKING_FOR[Tlp.GREEN]}
+    assert "1 withheld" in done.stderr  # AMBER; AMBER+STRICT and RED it may not even read
+    own_view = json.loads(accord("export", "--collection", cid, db=db).stdout)["objects"]
+    assert len(own_view) == 5

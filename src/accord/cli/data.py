@@ -31,6 +31,7 @@ from accord.stix.bundle import NotStixError, objects_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
+from accord.trust.markings import may_forward, tlp_of
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
@@ -145,9 +146,12 @@ def export(
     = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write "
                                                 "(default: stdout).")] = None,
+    for_party: Annotated[str | None, typer.Option(
+        "--for", help="Only what may be handed to this other party: TLP:CLEAR and TLP:GREEN "
+                      "that it may read; never AMBER, AMBER+STRICT or RED.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Write a STIX 2.1 bundle of what the node holds."""
+    """Write a STIX 2.1 bundle of what the node holds (its own view, or --for a party)."""
     if added_after is not None and not is_timestamp(added_after):
         raise fail(f"--added-after: {added_after!r} is not a timestamp such as "
                    "2016-04-06T20:07:09.000Z")
@@ -160,14 +164,23 @@ def export(
             added_after=microsecond_key(added_after) if added_after else None,
             limit=BATCH,
         )
+        recipient = node.directory.party(for_party) if for_party else None
         seen: set[tuple[str, str]] = set()
         bodies: list[bytes] = []
+        withheld = 0
         for target in targets:
-            # The node's own view: what its own party may read under each object's TLP.
-            query = replace(query, reader=Reader(node.party.id, int(target.default_tlp)))
+            # The node's own view: what its own party may read under each object's TLP; for
+            # another party, what that party may read and what may travel (TLP 2.0).
+            reader = recipient or node.party
+            query = replace(query, reader=Reader(reader.id, int(target.default_tlp)))
             page = node.objects.page(target.id, query)
             while True:
                 for item in page.items:
+                    level = tlp_of(orjson.loads(item.body)) if recipient else None
+                    if recipient is not None and not may_forward(
+                            target.default_tlp if level is None else level):
+                        withheld += 1
+                        continue
                     if (item.id, item.version) not in seen:
                         seen.add((item.id, item.version))
                         bodies.append(item.body)
@@ -182,5 +195,7 @@ def export(
         else:
             output.write_bytes(bundle)
         err.print(f"{len(bodies)} objects exported"
-                  + (f" to {escape(str(output))}" if output else ""))
+                  + (f" to {escape(str(output))}" if output else "")
+                  + (f"; {withheld} withheld (TLP:AMBER or stricter may not be handed on)"
+                     if withheld else ""))
 
