@@ -119,9 +119,9 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
     try:
         with os.fdopen(read_end, "rb") as verdicts:
             for batch in batches:
-                refused = dict(pickle.load(verdicts))
-                yield Screened([o for i, o in enumerate(batch) if i not in refused],
-                               [Rejection(*_identify(batch[i]), v) for i, v in refused.items()])
+                verdict: dict[int, list[Violation]] = dict(pickle.load(verdicts))
+                yield Screened([o for i, o in enumerate(batch) if i not in verdict],
+                               [Rejection(*_identify(batch[i]), v) for i, v in verdict.items()])
                 done += 1
     except (EOFError, pickle.UnpicklingError):
         # The helper process died: screen what is left here, more slowly but just as well.
