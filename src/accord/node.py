@@ -32,6 +32,8 @@ class NodeInfo:
     api_root: str  # path segment, e.g. "accord"
     max_content_length: int
     max_page: int
+    # Where clients reach the node (behind a TLS proxy, say); None: as the request came in.
+    public_url: str | None = None
 
 
 class NodeNotInitialised(RuntimeError):
@@ -69,6 +71,7 @@ def open_node(db: str, *, migrate_schema: bool = True) -> Node:
         description=directory.setting("description")
         or "STIX 2.1 evidence and cooperation requests, over TAXII 2.1",
         contact=directory.setting("contact") or "",
+        public_url=directory.setting("public_url"),
         api_root="accord",
         max_content_length=int(directory.setting("max_content_length")
                                or DEFAULT_MAX_CONTENT_LENGTH),

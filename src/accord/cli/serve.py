@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, opened
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
 from accord.node import initialise
 
 
@@ -20,10 +21,19 @@ def serve(
     party: Annotated[str, typer.Option(help="On first run: the name of this node's party.")]
     = "Local CERT",
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    public_url: Annotated[str | None, typer.Option(
+        help="The URL clients reach this node at (e.g. behind a TLS proxy), announced in "
+             "TAXII discovery; kept for later runs.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (creates the node on first run)."""
     with opened(db, initialised=False) as node:
+        if public_url is not None:
+            if not public_url.startswith(("http://", "https://")):
+                raise fail(f"--public-url {public_url!r}: give a full URL such as "
+                           "https://cert.example.org/")
+            node.directory.set_setting("public_url", public_url.rstrip("/") + "/")
+            node.info = replace(node.info, public_url=public_url.rstrip("/") + "/")
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
             err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")

@@ -79,7 +79,9 @@ def _readable(request: Request, node: Node, principal: Principal) -> Collection:
 
 
 async def discovery(request: Request, node: Node, principal: Principal) -> Response:
-    return _json(resources.discovery(node.info, str(request.base_url)))
+    # A configured public URL, not the Host header: behind a proxy the request's own URL is
+    # wrong (http for https), and a client must not be able to choose what we announce.
+    return _json(resources.discovery(node.info, node.info.public_url or str(request.base_url)))
 
 
 async def api_root(request: Request, node: Node, principal: Principal) -> Response:

@@ -280,3 +280,9 @@ def test_unknown_paths_and_methods_are_taxii_errors_not_html(client, world):
     r = client.put(objects_url(world))
     assert_taxii_error(r, 405)
     assert set(r.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_discovery_announces_the_configured_public_url_not_the_host_header(client, world):
+    world.node.info = replace(world.node.info, public_url="https://cert.example.org/")
+    body = client.get("/taxii2/", headers={"Host": "attacker.example"}).json()
+    assert body["api_roots"] == ["https://cert.example.org/taxii2/accord/"]
