@@ -2,7 +2,7 @@
 
 Objects arrive here already validated. The store keeps each version once (id + version), marks
 the newest version of each id so that the default TAXII query ("last") is an index lookup, and
-orders a collection by (date_added, seq) so that paging needs no server-side state.
+orders a collection by date_added (unique in it) so that paging needs no server-side state.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.sql import FromClause, Select
@@ -364,7 +363,6 @@ class ObjectStore:
             "types": list(query.types), "spec_versions": list(query.spec_versions),
             "added_after": query.added_after, "version_keys": sorted(keys), "limit": limit,
             "after_date_added": query.after.date_added if query.after else None,
-            "after_seq": query.after.seq if query.after else None,
             "reader": query.reader.party_id if query.reader else None,
             "default_tlp": query.reader.default_tlp if query.reader else None,
         }
@@ -406,8 +404,7 @@ def _statement(shape: _Shape) -> Select[Any]:
     if shape.by_added_after:
         where.append(c.date_added > bindparam("added_after"))
     if shape.by_cursor:
-        where.append(tuple_(c.date_added, c.seq)
-                     > tuple_(bindparam("after_date_added"), bindparam("after_seq")))
+        where.append(c.date_added > bindparam("after_date_added"))
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
     if shape.by_reader:
@@ -419,16 +416,14 @@ def _statement(shape: _Shape) -> Select[Any]:
             where.append(exists().where(
                 latest.c.collection_id == c.collection_id, latest.c.id == c.id,
                 latest.c.is_latest == true(), entitled(latest)))
-    if shape.by_object or shape.by_ids:
-        # Sorting on an expression keeps the planner from walking the paging index in
-        # order (a scan of the collection) when the (collection, id) index finds the rows.
-        order = (c.date_added.concat(""), c.seq)
-    else:
-        order = (c.date_added, c.seq)
+    # By id, sorting on an expression keeps the planner from walking the paging index in
+    # order (a scan of the collection) when the (collection, id) index finds the rows.
+    by_id = shape.by_object or shape.by_ids
+    order = c.date_added.concat("") if by_id else c.date_added
     return (
         select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
         .where(and_(*where))
-        .order_by(*order)
+        .order_by(order)
         .limit(bindparam("limit"))
     )
 

@@ -11,10 +11,9 @@ ALL = "all"
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """A position in a collection: after the object added at `date_added` with number `seq`."""
+    """A position in a collection: after the object added at `date_added` (unique in it)."""
 
     date_added: str
-    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ class Page:
         if not self.more or not self.items:
             return None
         last = self.items[-1]
-        return Cursor(last.date_added, last.seq)
+        return Cursor(last.date_added)
 
 
 @dataclass(frozen=True, slots=True)

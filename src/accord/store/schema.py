@@ -90,10 +90,11 @@ objects = Table(
     Column("poster_id", String(100), nullable=True),  # the party that added this version
     UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
 )
-Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, objects.c.seq)
+# date_added is unique in a collection (store.objects gives each object its own instant): the
+# position of a page is a date_added alone.
+Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, unique=True)
 # A read by type finds its rows already in paging order; reads by id use uq_object_version.
-Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.date_added,
-      objects.c.seq)
+Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.date_added)
 
 # Whom an AMBER+STRICT or RED version is addressed to (besides its creator and poster).
 recipients = Table(

@@ -93,17 +93,17 @@ def _limit(value: str | None, max_page: int) -> int:
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    raw = f"{cursor.date_added}|{cursor.seq}".encode()
+    # Only a date_added the client has seen in the X-TAXII-Date-Added headers already: the
+    # token reveals nothing about the rest of the node.
+    raw = cursor.date_added.encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(token: str) -> Cursor:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        date_added, seq = raw.split("|")
-        position = int(seq)
-        if not is_timestamp(date_added) or not 0 <= position < 2**63:
+        if not is_timestamp(raw):
             raise ValueError(raw)
-        return Cursor(date_added, position)
+        return Cursor(microsecond_key(raw))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise TaxiiError(400, f"next: {token!r} is not a paging token this server issued") from None

@@ -76,15 +76,14 @@ def test_added_after_is_compared_at_microsecond_precision():
     assert parse("added_after=2020-01-01T00:00:00.5Z").added_after == "2020-01-01T00:00:00.500000Z"
 
 
-@given(st.integers(min_value=0, max_value=2**62),
-       st.datetimes(min_value=datetime(1000, 1, 1))
+@given(st.datetimes(min_value=datetime(1000, 1, 1))
        .map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
-def test_paging_token_round_trips(seq, date_added):
-    cursor = Cursor(date_added, seq)
+def test_paging_token_round_trips(date_added):
+    cursor = Cursor(date_added)
     assert decode_cursor(encode_cursor(cursor)) == cursor
 
 
-def test_a_forged_paging_position_out_of_range_is_400_not_a_crash():
+def test_a_forged_paging_position_is_400_not_a_crash():
     import base64
 
     forged = base64.urlsafe_b64encode(b"2020-01-01T00:00:00Z|99999999999999999999999").decode()

@@ -69,8 +69,8 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.UniqueConstraint("collection_id", "id", "version_key", name="uq_object_version"),
     )
-    op.create_index("ix_objects_paging", "objects", ["collection_id", "date_added", "seq"])
-    op.create_index("ix_objects_type", "objects", ["collection_id", "type", "date_added", "seq"])
+    op.create_index("ix_objects_paging", "objects", ["collection_id", "date_added"], unique=True)
+    op.create_index("ix_objects_type", "objects", ["collection_id", "type", "date_added"])
     op.create_table(
         "statuses",
         sa.Column("id", sa.String(40), primary_key=True),
