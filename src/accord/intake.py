@@ -63,11 +63,26 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 
 def accept(
     engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
-    token_id: str, request_timestamp: str,
+    token_id: str, request_timestamp: str, party_ids: frozenset[str] = frozenset(),
+    poster_reads: bool = True,
 ) -> IntakeReport:
-    """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status."""
-    return store(engine, collection, screen(candidates), party_id=party_id, token_id=token_id,
-                 request_timestamp=request_timestamp)
+    """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status.
+
+    `party_ids`: the identities of the parties this node knows. A party posts only as itself:
+    an object whose created_by_ref names another of them is refused.
+    """
+    screened = screen(candidates)
+    impostors = [o for o in screened.valid
+                 if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id]
+    if impostors:
+        screened = Screened(
+            [o for o in screened.valid if o not in impostors],
+            screened.rejected + [Rejection(o["id"], version_of(o), [Violation(
+                o["id"], "created_by_ref", "not-your-identity",
+                "created_by_ref names another party; a party posts objects only as itself")])
+                for o in impostors])
+    return store(engine, collection, screened, party_id=party_id, token_id=token_id,
+                 request_timestamp=request_timestamp, poster_reads=poster_reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +150,7 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 def store(
     engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
     token_id: str | None = None, request_timestamp: str | None = None,
+    poster_reads: bool = True,
 ) -> IntakeReport:
     """Store what passed screening; with a request_timestamp, record a TAXII status too."""
     """Store what passed screening in one transaction; report every object's fate."""
@@ -143,7 +159,8 @@ def store(
     objects = ObjectStore(engine)
     with writing(engine) as conn:
         outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
-                                   default_tlp=collection.default_tlp) if valid else [])
+                                   default_tlp=collection.default_tlp,
+                                   poster_reads=poster_reads) if valid else [])
         for outcome in outcomes:
             if outcome.added:
                 report.added.append(outcome)

@@ -428,3 +428,7 @@ def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord
     assert "1 withheld" in done.stderr  # AMBER; AMBER+STRICT and RED it may not even read
     own_view = json.loads(accord("export", "--collection", cid, db=db).stdout)["objects"]
     assert len(own_view) == 5
+    # a collection China may not read hands it nothing, whatever the markings
+    assert accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
+    evidence = accord("export", "--collection", "evidence", "--for", "CNCERT", db=db)
+    assert json.loads(evidence.stdout)["objects"] == []

@@ -127,8 +127,9 @@ def build_api(node: Node) -> FastAPI:
               limit: Annotated[int, Query(ge=1, le=10000)] = 100,
               caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
         """Audit records, newest first, by party id, object id, action and time."""
-        if caller.role != "admin":
-            raise HTTPException(403, "only an admin token may read the audit trail")
+        if caller.role != "admin" or caller.party_id != node.party.id:
+            raise HTTPException(403, "only an admin of this node's own party may read the "
+                                     "audit trail")
         for name, stamp in (("since", since), ("until", until)):
             if stamp is not None and not is_timestamp(stamp):
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "

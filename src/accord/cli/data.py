@@ -165,6 +165,13 @@ def export(
             limit=BATCH,
         )
         recipient = node.directory.party(for_party) if for_party else None
+        if recipient is not None:
+            # Only collections the party may read, and only newest versions: what travels is
+            # decided by the marking an object has now.
+            targets = [t for t in targets
+                       if (found := node.directory.collection_for(recipient.id, t.id))
+                       and found[1].can_read]
+            query = replace(query, versions=frozenset({LAST}))
         seen: set[tuple[str, str]] = set()
         bodies: list[bytes] = []
         withheld = 0

@@ -134,8 +134,12 @@ class ObjectStore:
     def add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]], *,
         poster_id: str | None = None, default_tlp: Tlp = Tlp.AMBER,
+        poster_reads: bool = True,
     ) -> list[Outcome]:
         """Add versions as `poster_id` (a party id; None only for the node's own tooling).
+
+        `poster_reads`: whether the poster may read the collection; one that may only write
+        learns nothing of what is there and may not version it.
 
         `default_tlp` is the collection's level for unmarked objects.
         """
@@ -164,6 +168,13 @@ class ObjectStore:
                 date_added = version = next(stamps)
             key = sort_key(version)
             existing = versions.get(key)
+            latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
+            if latest is not None and poster_id is not None and (
+                    not poster_reads or not may_read(poster_id, latest.marking, default_tlp)):
+                # Whatever this version's place among the others: one answer, no timestamps.
+                outcomes.append(Outcome(oid, version, stored=False, added=False,
+                                        message=NOT_YOURS))
+                continue
             if existing is not None:
                 if poster_id is not None and not may_read(poster_id, existing.marking,
                                                           default_tlp):
@@ -178,12 +189,16 @@ class ObjectStore:
                         message=f"a different object with id {oid} and version {version} is "
                         "already stored; a new version needs a later 'modified'"))
                 continue
-            latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             is_latest = latest is None or key > latest.version_key
             marking = MarkedVersion(tlp_of(obj), obj.get("created_by_ref"), poster_id,
                                     recipients_of(obj))
-            refusal = (why_not_add(poster_id, latest.marking, marking, default_tlp)
-                       if latest is not None and is_latest else None)
+            refusal = None
+            if latest is not None and latest.marking.creator is not None \
+                    and marking.creator != latest.marking.creator:
+                refusal = ("a new version must keep the object's created_by_ref "
+                           f"({latest.marking.creator}); only its creator may version it")
+            elif latest is not None and is_latest:
+                refusal = why_not_add(poster_id, latest.marking, marking, default_tlp)
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
                                         message=refusal))

@@ -140,9 +140,11 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
     # Validating and storing take long and may wait for the database's write lock: in a
     # worker thread, so that reads on this worker go on meanwhile.
+    known = frozenset(p.id for p in node.directory.parties())
     report = await run_in_threadpool(accept, node.engine, collection, objects,
                                      party_id=principal.party_id, token_id=principal.token_id,
-                                     request_timestamp=request_timestamp)
+                                     request_timestamp=request_timestamp, party_ids=known,
+                                     poster_reads=grant.can_read)
     assert report.status is not None  # accept() records one for every TAXII POST
     return _json(report.status.resource(), status=202)
 
