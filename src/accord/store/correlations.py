@@ -124,8 +124,25 @@ class Correlations:
                 seen.add(row.id)
                 mentions.append(_mention(row))
         counts = self._sighting_counts(reader, [m.id for m in mentions],
-                                       {m.id for m in mentions if m.creator_id == reader})
+                                       self._created_by(reader, [m.id for m in mentions]))
         return [replace(m, sightings=counts.get(m.id, 0)) for m in mentions]
+
+    def _created_by(self, reader: str, ids: list[str]) -> set[str]:
+        """The ids whose every newest version on the node names `reader` as creator.
+
+        Ids are not owned: anyone may store an object under an id it saw. Only a party that is
+        the creator of every copy hears of every sighting; otherwise, none does (fail closed).
+        """
+        if not ids:
+            return set()
+        o = objects.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(o.id, o.creator_id).where(
+                o.id.in_(ids), o.is_latest == true())).all()
+        creators: dict[str, set[str | None]] = {}
+        for oid, creator in rows:
+            creators.setdefault(oid, set()).add(creator)
+        return {oid for oid, found in creators.items() if found == {reader}}
 
     def _sighting_counts(self, reader: str, ids: list[str], created: set[str]
                          ) -> dict[str, int]:
@@ -149,10 +166,8 @@ class Correlations:
     def sightings_of(self, reader: str, object_id: str, limit: int = 1000) -> list[Sighting]:
         """Sightings of an object: every one for its creator, else those `reader` may read."""
         o, s = objects.c, sightings.c
+        is_creator = object_id in self._created_by(reader, [object_id])
         with self.engine.connect() as conn:
-            is_creator = conn.execute(select(o.seq).where(
-                o.id == object_id, o.is_latest == true(), o.creator_id == reader).limit(1)
-            ).first() is not None
             stmt = (select(o.body, o.tlp, collections.c.default_tlp, collections.c.title,
                            parties.c.name)
                     .select_from(sightings).join(objects, o.seq == s.seq)

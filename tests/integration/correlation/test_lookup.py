@@ -125,3 +125,16 @@ def test_the_creator_hears_of_every_use_others_only_what_they_may_read(client, w
     assert [s["by"] for s in russia_view] == ["Russia"]
     assert lookup(client, "used.example")["results"][0]["sightings"] == 2
     assert lookup(client, "used.example", ru_token)["results"][0]["sightings"] == 1
+
+
+def test_copying_an_id_does_not_make_a_party_its_creator(client, world):
+    directory = world.node.directory
+    us, cn = world.own.id, world.other.id
+    cn_own = directory.create_collection("China's own", read=[world.other], write=[world.other])
+    original = indicator(40, "[domain-name:value = 'copied.example']", us, Tlp.GREEN)
+    post(client, world.evidence.id, [original])
+    post(client, world.evidence.id, [sighting(3, original["id"], us, Tlp.RED)])
+    copy = dict(original, created_by_ref=cn)
+    post(client, cn_own.id, [copy], world.other_token)
+    url = f"/api/v1/objects/{original['id']}/sightings"
+    assert client.get(url, headers={"Authorization": f"Bearer {world.other_token}"}).json() == []
