@@ -102,6 +102,10 @@ _INSERT_COLUMNS = ("collection_id", "id", "type", "spec_version", "version", "ve
 _COPY_TYPES = ["varchar"] * 7 + ["bool", "bytea", "int4", "varchar", "varchar"]
 
 
+class NotYours(Exception):
+    """A party tried to remove versions it neither posted nor created."""
+
+
 def _stamps(start: datetime) -> Iterator[str]:
     """start, start + 1 µs, start + 2 µs, … as date_added strings (cheaply: one per object)."""
     moment = start
@@ -328,6 +332,15 @@ class ObjectStore:
             seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
             if not seqs:
                 return 0
+            deleter = query.reader.party_id if query.reader else None
+            if deleter is not None and any(conn.execute(
+                    select(func.count()).select_from(objects).where(
+                        objects.c.seq.in_(seqs[start:start + _CHUNK]),
+                        or_(objects.c.poster_id.is_(None), objects.c.poster_id != deleter),
+                        or_(objects.c.creator_id.is_(None), objects.c.creator_id != deleter))
+            ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
+                # Removing another party's version could undo its tightening of a marking.
+                raise NotYours(object_id)
             for start in range(0, len(seqs), _CHUNK):
                 conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
             # One statement marks the newest survivor latest and every other version not.

@@ -15,6 +15,7 @@ from accord.intake import accept
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
+from accord.store.objects import NotYours
 from accord.store.query import ALL, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate
@@ -186,7 +187,11 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
-    deleted = await run_in_threadpool(node.objects.delete, collection.id, oid, query)
+    try:
+        deleted = await run_in_threadpool(node.objects.delete, collection.id, oid, query)
+    except NotYours:
+        raise TaxiiError(403, "you may delete only versions your party posted or created "
+                         "(removing another's could undo its tightening of a marking)") from None
     if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
     await run_in_threadpool(node.audit.append, [Event(

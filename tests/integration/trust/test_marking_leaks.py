@@ -222,3 +222,16 @@ def test_an_admin_of_another_party_may_not_read_the_audit_trail(client, world):
     foreign_admin = world.node.directory.create_token(world.other, role="admin")
     r = client.get("/api/v1/audit", headers={"Authorization": f"Bearer {foreign_admin}"})
     assert r.status_code == 403
+
+
+def test_a_party_may_not_delete_versions_it_neither_posted_nor_created(client, world, three):
+    shared, tokens, ids = three
+    world.node.directory.grant(shared.id, world.other, Grant(True, True))
+    post(client, shared, tokens["us"], [indicator(80, ids["us"], Tlp.AMBER)])
+    post(client, shared, tokens["us"], [indicator(80, ids["us"], Tlp.RED, recipients=[ids["cn"]],
+                                                  modified="2021-01-01T00:00:00.000Z")])
+    oid = indicator(80, ids["us"], None)["id"]
+    r = client.delete(f"{ROOT}collections/{shared.id}/objects/{oid}/",
+                      params={"match[version]": "last"}, headers=as_party(client, tokens["cn"]))
+    assert r.status_code == 403
+    assert visible_ids(client, shared, tokens["ru"]) == set()  # the tightening holds
