@@ -16,7 +16,7 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.objects import NotYours
-from accord.store.query import ALL, Page, Reader
+from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate
 from accord.taxii.errors import TaxiiError, response_for
@@ -167,15 +167,23 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def get_object(request: Request, node: Node, principal: Principal) -> Response:
+    page = _one_object(request, node, principal, OBJECT_FILTERS, "objects.read", LAST)
+    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
+
+
+def _one_object(request: Request, node: Node, principal: Principal, filters: frozenset[str],
+                action: str, default_version: str) -> Page:
+    """The page of one object's versions the reader may see; 404 if it sees none at all."""
     collection = _readable(request, node, principal)
     oid = request.path_params["object_id"]
-    query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
-                        reader=_reader(principal, collection))
+    query = parse_query(request.query_params, filters, max_page=node.info.max_page,
+                        reader=_reader(principal, collection),
+                        default_versions=frozenset({default_version}))
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
         _require_object(node, collection.id, oid, query.reader)
-    _served(node, principal, "objects.read", collection, page)
-    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
+    _served(node, principal, action, collection, page)
+    return page
 
 
 async def delete_object(request: Request, node: Node, principal: Principal) -> Response:
@@ -201,15 +209,7 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
 
 
 async def versions(request: Request, node: Node, principal: Principal) -> Response:
-    collection = _readable(request, node, principal)
-    oid = request.path_params["object_id"]
-    query = parse_query(request.query_params, VERSIONS_FILTERS, max_page=node.info.max_page,
-                        reader=_reader(principal, collection),
-                        default_versions=frozenset({ALL}))
-    page = node.objects.page(collection.id, query, object_id=oid)
-    if not page.items and query.after is None:
-        _require_object(node, collection.id, oid, query.reader)
-    _served(node, principal, "versions.read", collection, page)
+    page = _one_object(request, node, principal, VERSIONS_FILTERS, "versions.read", ALL)
     return _json(resources.versions(page), headers=resources.date_added_headers(page))
 
 
