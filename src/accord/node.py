@@ -88,7 +88,7 @@ def initialise(node: Node, party_name: str) -> tuple[Party, str]:
         raise NodeAlreadyInitialised(
             f"this database already holds the node of {node.party.name!r}")
     party = node.directory.add_party(party_name, is_self=True)
-    token = node.directory.create_token(party, role="admin", name="initial admin token")
+    token = node.directory.create_token(party, role="admin", name="administrator")
     # A node is usable at once: one collection of its own for evidence.
     evidence = node.directory.create_collection(
         "Evidence", alias="evidence", description=f"Evidence held by {party.name}",

@@ -130,6 +130,30 @@ def test_token_create_prints_a_fresh_token(node, accord):
     assert "valid until" in words(first.stderr)
 
 
+def test_tokens_belong_to_people_and_the_list_shows_holders_never_secrets(node, accord):
+    added = accord("person", "add", "Wang Fang", "--party", "CNCERT", db=node)
+    assert added.returncode == 0, added.stderr
+    assert re.fullmatch(f"{UUID}\n", added.stdout)
+    made = accord("token", "create", "--party", "CNCERT", "--name", "Wang Fang", db=node)
+    bot = accord("token", "create", "--party", "CNCERT", "--name", "feed", "--machine", db=node)
+    assert made.returncode == bot.returncode == 0, made.stderr + bot.stderr
+    assert "Token for Wang Fang of CNCERT" in words(made.stderr)
+    people = accord("person", "list", "--party", "CNCERT", db=node)
+    assert people.returncode == 0, people.stderr
+    assert "Wang Fang" in people.stdout and "feed" in people.stdout
+    assert "machine" in people.stdout
+    listed = accord("token", "list", db=node)
+    assert "Wang Fang" in listed.stdout and "feed (machine)" in listed.stdout
+    for secret in (made.stdout.strip(), bot.stdout.strip()):
+        assert secret not in listed.stdout + listed.stderr
+
+    unknown = accord("audit", "--party", "CNCERT", "--person", "Nobody", db=node)
+    assert unknown.returncode != 0 and "has nobody named 'Nobody'" in words(unknown.stderr)
+    alone = accord("audit", "--person", "Wang Fang", db=node)
+    assert alone.returncode != 0 and "--person needs --party" in words(alone.stderr)
+    assert "Traceback" not in unknown.stderr + alone.stderr
+
+
 def test_token_create_with_an_unknown_role_fails_and_names_the_roles(node, accord):
     done = accord("token", "create", "--party", "CNCERT", "--role", "bogus", db=node)
     assert done.returncode != 0 and done.stdout == ""
@@ -432,3 +456,37 @@ def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord
     assert accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
     evidence = accord("export", "--collection", "evidence", "--for", "CNCERT", db=db)
     assert json.loads(evidence.stdout)["objects"] == []
+
+
+def test_export_for_another_party_hands_on_amber_only_with_its_creators_permission(
+        tmp_path, accord):
+    from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
+
+    db = str(tmp_path / "export-amber.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    [us] = [re.search(f"identity--{UUID}", line).group(0)
+            for line in accord("party", "list", db=db).stdout.splitlines() if "US-CERT" in line]
+    cid = accord("collection", "create", "Shared", "--read", "CNCERT", db=db).stdout.strip()
+
+    def amber(n, creator, permit):
+        return {
+            "type": "indicator", "spec_version": "2.1",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}", "created_by_ref": creator,
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": "[domain-name:value = 'x.example']", "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z", "object_marking_refs": [MARKING_FOR[Tlp.AMBER]],
+            "extensions": {ACCORD_MARKING_EXTENSION: {
+                "extension_type": "property-extension", "permit_forwarding": permit}}}
+
+    stranger = "identity--00000000-0000-4000-8000-00000000beef"
+    objects = [amber(1, us, True), amber(2, us, False), amber(3, stranger, True)]
+    bundle = tmp_path / "amber.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": BUNDLE_ID, "objects": objects}))
+    imported = accord("import", str(bundle), "--collection", cid, db=db)
+    assert imported.returncode == 0, imported.stderr
+    done = accord("export", "--collection", cid, "--for", "CNCERT", db=db)
+    assert done.returncode == 0, done.stderr
+    # only the node's own party's consent counts: anyone may claim an unknown identity
+    assert [o["id"] for o in json.loads(done.stdout)["objects"]] == [objects[0]["id"]]
+    assert "2 withheld" in words(done.stderr)

@@ -122,11 +122,13 @@ def build_api(node: Node) -> FastAPI:
         return [SightingOut(**s.as_json()) for s in found]
 
     @api.get("/audit", response_model=list[AuditRecordOut], summary="The audit trail (admins)")
-    def audit(party: str | None = None, object_id: str | None = None,
+    def audit(party: str | None = None, person: str | None = None,
+              object_id: str | None = None,
               action: str | None = None, since: str | None = None, until: str | None = None,
               limit: Annotated[int, Query(ge=1, le=10000)] = 100,
               caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
-        """Audit records, newest first, by party id, object id, action and time."""
+        """Audit records, newest first, by party id, person id (see `accord person list`),
+        object id, action and time."""
         if caller.role != "admin" or caller.party_id != node.party.id:
             raise HTTPException(403, "only an admin of this node's own party may read the "
                                      "audit trail")
@@ -134,7 +136,8 @@ def build_api(node: Node) -> FastAPI:
             if stamp is not None and not is_timestamp(stamp):
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
                                          "2016-04-06T20:07:09.000Z")
-        records = node.audit.query(AuditQuery(party, object_id, action, since, until, limit))
+        records = node.audit.query(AuditQuery(party, person, object_id, action, since, until,
+                                              limit))
         return [AuditRecordOut(seq=r.seq, at=r.event.at, action=r.event.action,
                                party_id=r.event.party_id, token_id=r.event.token_id,
                                collection_id=r.event.collection_id,

@@ -28,10 +28,13 @@ from accord.trust.markings import parse_tlp
 from accord.trust.tokens import ROLES
 
 party_app = typer.Typer(help="Parties: the organisations this node knows.", no_args_is_help=True)
+person_app = typer.Typer(help="People and machine accounts of a party: who holds tokens.",
+                         no_args_is_help=True)
 token_app = typer.Typer(help="API tokens: who may call this node.", no_args_is_help=True)
 collection_app = typer.Typer(help="TAXII collections and who may read and write them.",
                              no_args_is_help=True)
 app.add_typer(party_app, name="party")
+app.add_typer(person_app, name="person")
 app.add_typer(token_app, name="token")
 app.add_typer(collection_app, name="collection")
 
@@ -70,15 +73,55 @@ def party_list(db: Db = DEFAULT_DB) -> None:
         out.print(table)
 
 
+@person_app.command("add")
+def person_add(
+    name: str,
+    party: Annotated[str, typer.Option(help="Name or identity id of the person's party.")],
+    machine: Annotated[bool, typer.Option("--machine", help="A machine account (a script, a "
+                                                            "peer), not a person.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Register a person (or a machine account) of a party."""
+    with opened(db) as node, user_errors():
+        owner = node.directory.party(party)
+        person = node.directory.add_person(owner, name, kind="machine" if machine else "person")
+        record(node, "person.add", party=owner.id, person=person.id, name=person.name,
+               kind=person.kind)
+        err.print(f"{'Machine account' if machine else 'Person'} [bold]{escape(person.name)}[/] "
+                  f"of {escape(owner.name)} added.")
+        typer.echo(person.id)
+
+
+@person_app.command("list")
+def person_list(
+    party: Annotated[str | None, typer.Option(help="Only this party's people.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """List the people and machine accounts of every party (or one)."""
+    with opened(db) as node, user_errors():
+        only = node.directory.party(party) if party else None
+        names = {p.id: p.name for p in node.directory.parties()}
+        table = Table("party", "name", "kind", "since", "id")
+        for person in node.directory.people(only):
+            table.add_row(escape(names.get(person.party_id, person.party_id)),
+                          escape(person.name), person.kind, person.created, person.id)
+        out.print(table)
+
+
 @token_app.command("create")
 def token_create(
     party: Annotated[str, typer.Option(help="Name or identity id of the token's party.")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "analyst",
     expires: Annotated[str | None, typer.Option(help="Lifetime, e.g. 90d, 12h or P30D.")] = None,
-    name: Annotated[str, typer.Option(help="A label: whose token this is.")] = "",
+    name: Annotated[str, typer.Option(
+        help="Whose token this is: a person of the party (registered on first use). Without "
+             "it, the party's machine account 'automation'.")] = "",
+    machine: Annotated[bool, typer.Option("--machine",
+                                          help="--name is a machine account, not a person.")]
+    = False,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Create an API token for a party; prints it (shown only this once)."""
+    """Create an API token for a person of a party; prints it (shown only this once)."""
     with opened(db) as node, user_errors():
         until = None
         if expires:
@@ -87,9 +130,12 @@ def token_create(
                 raise DurationError(f"--expires {expires!r}: a token must live longer than that")
             until = format_timestamp(datetime.now(UTC) + lifetime)
         owner = node.directory.party(party)
-        token = node.directory.create_token(owner, role=role, name=name, expires=until)
-        record(node, "token.create", party=owner.id, role=role, name=name, expires=until)
-        err.print(f"Token for [bold]{escape(owner.name)}[/] ({role})"
+        token = node.directory.create_token(owner, role=role, name=name, expires=until,
+                                            machine=machine)
+        holder = node.directory.person(owner, name or "automation")
+        record(node, "token.create", party=owner.id, person=holder.id, role=role,
+               name=holder.name, expires=until)
+        err.print(f"Token for {escape(holder.name)} of [bold]{escape(owner.name)}[/] ({role})"
                   + (f", valid until {until}" if until else "") + ":")
         typer.echo(token)
 
@@ -98,9 +144,10 @@ def token_create(
 def token_list(db: Db = DEFAULT_DB) -> None:
     """List tokens (never their secrets)."""
     with opened(db) as node:
-        table = Table("id", "party", "role", "name", "created", "expires", "revoked")
+        table = Table("id", "party", "holder", "role", "created", "expires", "revoked")
         for t in node.directory.tokens():
-            table.add_row(t.id, escape(t.party_name), t.role, escape(t.name), t.created,
+            holder = escape(t.name) + (" (machine)" if t.kind == "machine" else "")
+            table.add_row(t.id, escape(t.party_name), holder, t.role, t.created,
                           t.expires or "", t.revoked or "")
         out.print(table)
 

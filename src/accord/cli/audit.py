@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, err, fail, opened, out
+from accord.cli.common import DEFAULT_DB, Db, err, fail, opened, out, user_errors
 from accord.stix.timestamps import is_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.trust.audit import verify as verify_chain
@@ -22,6 +22,8 @@ audit_app = typer.Typer(help="The audit trail: every read and write, chained by 
 def show(
     ctx: typer.Context,
     party: Annotated[str | None, typer.Option(help="Only this party (name or id).")] = None,
+    person: Annotated[str | None, typer.Option(
+        help="Only what this person or machine account of --party did.")] = None,
     object_id: Annotated[str | None, typer.Option("--object", help="Only records naming this "
                                                                    "object id.")] = None,
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. objects.read.")]
@@ -38,26 +40,33 @@ def show(
     for name, value in (("--since", since), ("--until", until)):
         if value is not None and not is_timestamp(value):
             raise fail(f"{name}: {value!r} is not a timestamp such as 2016-04-06T20:07:09.000Z")
-    with opened(db) as node:
-        party_id = node.directory.party(party).id if party else None
+    if person is not None and party is None:
+        raise fail("--person needs --party: people are named within their party")
+    with opened(db) as node, user_errors():
+        who = node.directory.party(party) if party else None
+        person_id = node.directory.person(who, person).id if who and person else None
         names = {p.id: p.name for p in node.directory.parties()}
-        records = node.audit.query(AuditQuery(party_id, object_id, action, since, until, limit))
+        holders = {t.id: t.name for t in node.directory.tokens()}
+        records = node.audit.query(AuditQuery(who.id if who else None, person_id, object_id,
+                                              action, since, until, limit))
         if as_json:
             for r in records:
                 e = r.event
                 typer.echo(orjson.dumps({
                     "seq": r.seq, "at": e.at, "action": e.action, "party_id": e.party_id,
                     "party": names.get(e.party_id or ""), "token_id": e.token_id,
+                    "person": holders.get(e.token_id or ""),
                     "collection_id": e.collection_id, "object_ids": list(e.object_ids),
                     "detail": e.detail, "hash": r.hash}).decode())
             return
-        table = Table("seq", "at", "party", "action", "collection", "objects")
+        table = Table("seq", "at", "party", "person", "action", "collection", "objects")
         for r in records:
             e = r.event
             shown = ", ".join(e.object_ids[:3]) + (f" (+{len(e.object_ids) - 3})"
                                                    if len(e.object_ids) > 3 else "")
             who = names.get(e.party_id or "", e.party_id or "this node (command line)")
-            table.add_row(str(r.seq), e.at, escape(who), e.action, e.collection_id or "",
+            table.add_row(str(r.seq), e.at, escape(who), escape(holders.get(e.token_id or "", "")),
+                          e.action, e.collection_id or "",
                           escape(shown))
         out.print(table)
 
@@ -67,6 +76,12 @@ def verify(db: Db = DEFAULT_DB) -> None:
     """Check every record's hash and link; exit 1 at the first that does not hold."""
     with opened(db) as node:
         verdict = verify_chain(node.audit.records())
+        stray = node.audit.index_disagreement() if verdict.is_intact else None
+    if stray is not None:
+        err.print(f"[bold red]Audit index broken at record {stray}:[/] the objects indexed "
+                  "for it differ from those the record names (an index row was added, removed "
+                  "or changed). The chain itself holds.")
+        raise typer.Exit(1)
     if verdict.is_intact:
         err.print(f"Audit trail intact: {verdict.records} records. Head hash (keep a copy "
                   "elsewhere to detect removal of the newest records):")

@@ -31,7 +31,7 @@ from accord.stix.bundle import NotStixError, objects_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
-from accord.trust.markings import may_forward, tlp_of
+from accord.trust.markings import creator_permits_forwarding, may_forward, tlp_of
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
@@ -148,7 +148,8 @@ def export(
                                                 "(default: stdout).")] = None,
     for_party: Annotated[str | None, typer.Option(
         "--for", help="Only what may be handed to this other party: TLP:CLEAR and TLP:GREEN "
-                      "that it may read; never AMBER, AMBER+STRICT or RED.")] = None,
+                      "that it may read, TLP:AMBER whose creator permits forwarding; never "
+                      "AMBER+STRICT or RED.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Write a STIX 2.1 bundle of what the node holds (its own view, or --for a party)."""
@@ -175,6 +176,7 @@ def export(
         seen: set[tuple[str, str]] = set()
         bodies: list[bytes] = []
         withheld = 0
+        parties = frozenset(p.id for p in node.directory.parties())
         for target in targets:
             # The node's own view: what its own party may read under each object's TLP; for
             # another party, what that party may read and what may travel (TLP 2.0).
@@ -183,11 +185,14 @@ def export(
             page = node.objects.page(target.id, query)
             while True:
                 for item in page.items:
-                    level = tlp_of(orjson.loads(item.body)) if recipient else None
-                    if recipient is not None and not may_forward(
-                            target.default_tlp if level is None else level):
-                        withheld += 1
-                        continue
+                    if recipient is not None:
+                        obj = orjson.loads(item.body)
+                        level = tlp_of(obj)
+                        if not may_forward(target.default_tlp if level is None else level,
+                                           creator_permits=creator_permits_forwarding(
+                                               obj, parties)):
+                            withheld += 1
+                            continue
                     if (item.id, item.version) not in seen:
                         seen.add((item.id, item.version))
                         bodies.append(item.body)
@@ -203,6 +208,7 @@ def export(
             output.write_bytes(bundle)
         err.print(f"{len(bodies)} objects exported"
                   + (f" to {escape(str(output))}" if output else "")
-                  + (f"; {withheld} withheld (TLP:AMBER or stricter may not be handed on)"
+                  + (f"; {withheld} withheld (TLP:AMBER without its creator's permission, "
+                     "AMBER+STRICT and RED may not be handed on)"
                      if withheld else ""))
 

@@ -1,11 +1,11 @@
 """The observable values an object mentions, in canonical form — pure, no I/O.
 
 Values come from cyber-observable objects, from the SCOs embedded in observed-data, and from
-the comparisons of STIX indicator patterns. Patterns are read with a scanner for
-`object-path = 'literal'` (and ISSUBSET for networks), not the full grammar: intake has already
-parsed every pattern, and the grammar takes a millisecond a pattern where the scanner takes a
-few microseconds. Negated comparisons (`!=`, `NOT =`) name values that are *not* seen, and are
-skipped.
+the comparisons of STIX indicator patterns. The common pattern — comparisons
+`type:path = 'literal'` (or ISSUBSET) joined by AND, OR, FOLLOWEDBY and qualifiers — is read by
+a scanner in microseconds; any other (IN lists, `*_ref.value` paths, odd spacing, …) is read by
+the stix2-patterns grammar, which takes about a millisecond. Negated comparisons (`!=`,
+`NOT =`, `NOT IN`) name values that are *not* seen, and are skipped.
 
 Kinds: ipv4 and ipv6 (stored as network/prefix, so that an address finds the networks that
 contain it), domain, url, email, md5, sha1, sha256, sha512, file-name, mutex.
@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from accord.stix.patterns import comparisons_of
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,6 +38,16 @@ _COMPARISON = re.compile(
     r"([a-z0-9-]+):([A-Za-z0-9_.'\-\[\]*]+)\s+(NOT\s+)?(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'"
 )
 
+
+# What may stand between comparisons in a pattern the scanner reads whole; anything else is
+# left to the grammar.
+_BETWEEN = re.compile(
+    r"(?:\s|[\[\]()]|AND|OR|FOLLOWEDBY|WITHIN\s+\d+(?:\.\d+)?\s+SECONDS"
+    r"|REPEATS\s+\d+\s+TIMES|START\s+t'[^']*'\s+STOP\s+t'[^']*')*"
+)
+# `…_ref.value`, `…_refs[*].value`, `…_refs.*.value`: the value of a referenced SCO.
+_REFERENCE_VALUE = re.compile(r"_refs?(?:\[[^\]]*\]|\.\*|\.\d+)?\.value$")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 _IPV4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?$")
 
@@ -96,7 +108,29 @@ def canonical(kind: str, raw: str) -> Value | None:
         return Value(kind, text.lower())
     if kind in ("domain", "email"):
         return Value(kind, text.lower().rstrip("."))
+    if kind == "url":
+        return Value(kind, normal_url(text))
     return Value(kind, text)
+
+
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ftp": "21"}
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$", re.DOTALL)
+
+
+def normal_url(text: str) -> str:
+    """A URL as the index keeps it (RFC 3986 §6.2.2–6.2.3): scheme and host in lower case,
+    no default port, an empty path as "/". Path, query and fragment keep their case."""
+    m = _URL.match(text)
+    if m is None:
+        return text
+    scheme, authority, rest = m.group(1).lower(), m.group(2), m.group(3)
+    userinfo, at, host = authority.rpartition("@")
+    host = host.lower()
+    if not host.endswith("]"):  # an IPv6 literal holds colons of its own
+        name, colon, port = host.rpartition(":")
+        if colon and port == _DEFAULT_PORTS.get(scheme):
+            host = name
+    return f"{scheme}://{userinfo}{at}{host}{rest or '/'}"
 
 
 def guess(text: str) -> list[Value]:
@@ -109,7 +143,7 @@ def guess(text: str) -> list[Value]:
         kinds = [k for k, n in HASH_LENGTHS.items() if n == len(text)]
         return [Value(k, text.lower()) for k in kinds]
     if "://" in text:
-        return [Value("url", text)]
+        return [Value("url", normal_url(text))]
     if "@" in text:
         return [Value("email", text.lower())]
     values = [Value("file-name", text), Value("mutex", text)]
@@ -152,6 +186,9 @@ _PATH_KINDS = {
 
 
 def _pattern_values(pattern: str) -> Iterator[Value | None]:
+    if _BETWEEN.fullmatch(_COMPARISON.sub("", pattern)) is None:
+        yield from _grammar_values(pattern)
+        return
     for m in _COMPARISON.finditer(pattern):
         sco, path, negated, _operator, literal = m.groups()
         if negated:
@@ -162,6 +199,44 @@ def _pattern_values(pattern: str) -> Iterator[Value | None]:
             kind = HASH_KINDS.get(path[len("hashes."):].strip("'").upper())
         if kind is not None:
             yield canonical(kind, text)
+        elif _REFERENCE_VALUE.search(path):
+            yield _referenced(text)
+
+
+def _grammar_values(pattern: str) -> Iterator[Value | None]:
+    for sco, path, operator, literal in comparisons_of(pattern):
+        if operator not in ("=", "IN", "ISSUBSET"):
+            continue  # negated, ordering, LIKE, MATCHES: no value that was seen
+        texts = [m.group(1).replace("\\'", "'").replace("\\\\", "\\")
+                 for m in _QUOTED.finditer(literal)]
+        if len(path) == 1:
+            kind = _PATH_KINDS.get((sco, path[0]))
+        elif sco == "file" and path[0] == "hashes":
+            kind = HASH_KINDS.get(path[1].upper())
+        elif _REFERENCE_VALUE.search(".".join(path)):
+            # A referenced SCO's value (network-traffic:dst_ref.value, email-message:from_ref
+            # .value): its type is not named, so it is read from the value itself.
+            for text in texts:
+                yield _referenced(text)
+            continue
+        else:
+            kind = None
+        if kind is not None:
+            for text in texts:
+                yield canonical(kind, text)
+
+
+def _referenced(text: str) -> Value | None:
+    found = network(text)
+    if found is not None:
+        return found
+    if "://" in text:
+        return canonical("url", text)
+    if "@" in text:
+        return canonical("email", text)
+    if "." in text and " " not in text.strip():
+        return canonical("domain", text)
+    return None
 
 
 def values_in(obj: Mapping[str, Any]) -> set[Value]:

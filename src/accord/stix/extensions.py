@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from accord.stix.accord_marking import ACCORD_MARKING_EXTENSION, check_accord_marking
 from accord.stix.identifiers import identifier_type
 from accord.stix.observables import PREDEFINED_EXTENSIONS
 from accord.stix.properties import (
@@ -59,6 +60,8 @@ def extensions(value: Any, path: str, found: Findings) -> None:
                       "'extension_type' is required in an extension defined by an "
                       "extension-definition (§3.2)")
         check = predefined.get(key) if predefined is not None else None
+        if key == ACCORD_MARKING_EXTENSION:
+            check = check_accord_marking
         if check is not None:
             check(instance, where, found)
             continue

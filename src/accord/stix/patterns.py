@@ -40,3 +40,24 @@ def pattern_errors(pattern: str, version: str = "2.1") -> tuple[str, ...]:
             if name != "id" and (not isinstance(name, str) or PROPERTY_NAME.match(name) is None):
                 problems.append(f"'{name}' is not a valid property name of '{object_type}'")
     return tuple(problems)
+
+
+Comparison = tuple[str, tuple[str, ...], str, str]  # object type, path, operator, literal
+
+
+@lru_cache(maxsize=4096)
+def comparisons_of(pattern: str) -> tuple[Comparison, ...]:
+    """Every comparison of a valid STIX 2.1 pattern, as the grammar reads it, e.g.
+    ("network-traffic", ("dst_ref", "value"), "=", "'198.51.100.1'"); () if it does not parse.
+    Literals keep their pattern spelling (quotes, escapes; `IN` lists in parentheses)."""
+    from stix2patterns.v21.pattern import Pattern
+
+    try:
+        found = Pattern(pattern).inspect().comparisons
+    except Exception:  # an invalid pattern mentions nothing
+        return ()
+    # The grammar spells a `[*]` index as a sentinel object; here it is "*".
+    return tuple((object_type, tuple(p if isinstance(p, str) else str(p) if isinstance(p, int)
+                                     else "*" for p in path), operator, literal)
+                 for object_type, expressions in found.items()
+                 for path, operator, literal in expressions)

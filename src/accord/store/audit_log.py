@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Row, func, select
 
 from accord.store.engine import is_sqlite, writing
-from accord.store.schema import audit, audit_objects
+from accord.store.schema import audit, audit_objects, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
 
 _AUDIT_LOCK = 0x41554449  # PostgreSQL advisory lock key for appends ("AUDI")
@@ -20,6 +20,7 @@ _AUDIT_LOCK = 0x41554449  # PostgreSQL advisory lock key for appends ("AUDI")
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
     party_id: str | None = None
+    person_id: str | None = None  # records made with any token of this person
     object_id: str | None = None
     action: str | None = None
     since: str | None = None  # inclusive STIX timestamps
@@ -74,6 +75,9 @@ class AuditLog:
                 audit_objects.c.object_id == query.object_id)))
         if query.party_id is not None:
             stmt = stmt.where(audit.c.party_id == query.party_id)
+        if query.person_id is not None:
+            stmt = stmt.where(audit.c.token_id.in_(select(tokens.c.id).where(
+                tokens.c.person_id == query.person_id)))
         if query.action is not None:
             stmt = stmt.where(audit.c.action == query.action)
         if query.since is not None:
@@ -93,6 +97,32 @@ class AuditLog:
             if not rows:
                 return
             yield from (_record(row) for row in rows)
+            after = rows[-1].seq
+
+
+    def index_disagreement(self, batch: int = 5000) -> int | None:
+        """The first record whose by-object index rows (audit_objects, kept outside the hash
+        chain so "who was served X?" needs no scan) differ from the object ids the record
+        itself holds — a row added, removed or changed — or None when they all agree."""
+        after = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(audit.c.seq, audit.c.object_ids)
+                                    .where(audit.c.seq > after)
+                                    .order_by(audit.c.seq).limit(batch)).all()
+                if not rows:
+                    stray = conn.execute(select(func.min(audit_objects.c.seq))
+                                         .where(audit_objects.c.seq > after)).scalar()
+                    return stray
+                indexed: dict[int, set[str]] = {}
+                for oid, seq in conn.execute(
+                        select(audit_objects.c.object_id, audit_objects.c.seq)
+                        .where(audit_objects.c.seq > after,
+                               audit_objects.c.seq <= rows[-1].seq)):
+                    indexed.setdefault(seq, set()).add(oid)
+            for seq, object_ids in rows:
+                if set(orjson.loads(object_ids)) != indexed.get(seq, set()):
+                    return int(seq)
             after = rows[-1].seq
 
 

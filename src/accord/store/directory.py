@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from accord.stix.timestamps import now_timestamp
 from accord.store.engine import writing
-from accord.store.schema import collections, parties, permissions, settings, tokens
+from accord.store.schema import collections, parties, people, permissions, settings, tokens
 from accord.trust.access import Grant, Principal
 from accord.trust.markings import Tlp
 from accord.trust.tokens import ROLES, digest, new_token
@@ -53,21 +53,43 @@ class Collection:
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    """A person, or a machine account, of one party: who holds a token."""
+
+    id: str
+    party_id: str
+    name: str
+    kind: str  # "person" or "machine"
+    created: str
+
+    @property
+    def is_machine(self) -> bool:
+        return self.kind == "machine"
+
+
+PERSON_KINDS = ("person", "machine")
+# Who holds a token created without a holder's name: scripts and other machines.
+UNNAMED_HOLDER = "automation"
+
+
+@dataclass(frozen=True, slots=True)
 class TokenInfo:
     id: str
     party_name: str
-    name: str
+    name: str  # the holder's name
     role: str
     created: str
     expires: str | None
     revoked: str | None
+    kind: str = "person"  # of the holder: person or machine
 
 
 # The two reads behind every TAXII request, built once (building costs more than running).
 _PRINCIPAL = (
     select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role, tokens.c.expires,
-           tokens.c.revoked)
+           tokens.c.revoked, tokens.c.person_id, people.c.name.label("person_name"))
     .join(parties, parties.c.id == tokens.c.party_id)
+    .outerjoin(people, people.c.id == tokens.c.person_id)
     .where(tokens.c.digest == bindparam("digest"))
 )
 _GRANTS = (
@@ -149,15 +171,75 @@ class Directory:
 
     # -- tokens ----------------------------------------------------------------------------
 
+    # -- people ------------------------------------------------------------------------------
+
+    def add_person(self, party: Party, name: str, *, kind: str = "person") -> Person:
+        with writing(self.engine) as conn:
+            return self._add_person(conn, party, name, kind)
+
+    def _add_person(self, conn: Connection, party: Party, name: str, kind: str) -> Person:
+        name = name.strip()
+        if not name:
+            raise DirectoryError("a person needs a name")
+        if kind not in PERSON_KINDS:
+            raise DirectoryError(f"unknown kind {kind!r}: choose person or machine")
+        if self._person_row(conn, party.id, name) is not None:
+            raise DirectoryError(f"{party.name} already has someone named {name!r}")
+        person = Person(str(uuid.uuid4()), party.id, name, kind, now_timestamp())
+        conn.execute(people.insert().values(id=person.id, party_id=party.id, name=name,
+                                            kind=kind, created=person.created))
+        return person
+
+    @staticmethod
+    def _person_row(conn: Connection, party_id: str, name: str) -> Any:
+        return conn.execute(select(people).where(people.c.party_id == party_id,
+                                                 people.c.name == name)).first()
+
+    def person(self, party: Party, name: str) -> Person:
+        with self.engine.connect() as conn:
+            row = self._person_row(conn, party.id, name.strip())
+        if row is None:
+            raise DirectoryError(f"{party.name} has nobody named {name!r} "
+                                 "(see `accord person list`)")
+        return Person(row.id, row.party_id, row.name, row.kind, row.created)
+
+    def people(self, party: Party | None = None) -> list[Person]:
+        stmt = select(people).order_by(people.c.party_id, people.c.name)
+        if party is not None:
+            stmt = stmt.where(people.c.party_id == party.id)
+        with self.engine.connect() as conn:
+            return [Person(r.id, r.party_id, r.name, r.kind, r.created)
+                    for r in conn.execute(stmt)]
+
+    def token_ids_of(self, person: Person) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(tokens.c.id)
+                                     .where(tokens.c.person_id == person.id)).scalars())
+
+    # -- tokens ------------------------------------------------------------------------------
+
     def create_token(self, party: Party, *, role: str = "analyst", name: str = "",
-                     expires: str | None = None) -> str:
+                     expires: str | None = None, machine: bool = False) -> str:
+        """A new token for the person (or machine account) `name` of `party`, made on first use;
+        without a name, for the party's machine account "automation"."""
         if role not in ROLES:
             raise DirectoryError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+        holder_name = name.strip() or UNNAMED_HOLDER
+        kind = "machine" if machine or not name.strip() else "person"
         token = new_token()
         with writing(self.engine) as conn:
+            row = self._person_row(conn, party.id, holder_name)
+            if row is None:
+                holder = self._add_person(conn, party, holder_name, kind)
+            else:
+                holder = Person(row.id, row.party_id, row.name, row.kind, row.created)
+                if machine and not holder.is_machine:
+                    raise DirectoryError(f"{holder_name!r} of {party.name} is a person, "
+                                         "not a machine account")
             conn.execute(tokens.insert().values(
-                id=str(uuid.uuid4()), party_id=party.id, digest=digest(token), name=name,
-                role=role, created=now_timestamp(), expires=expires, revoked=None))
+                id=str(uuid.uuid4()), party_id=party.id, digest=digest(token),
+                name=holder.name, role=role, created=now_timestamp(), expires=expires,
+                revoked=None, person_id=holder.id))
         return token
 
     def principal(self, token: str) -> Principal | None:
@@ -168,16 +250,19 @@ class Directory:
             return None
         if row.expires is not None and row.expires <= now_timestamp():
             return None
-        return Principal(row.id, row.party_id, row.name, row.role)
+        return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
+                         row.person_name or "")
 
     def tokens(self) -> list[TokenInfo]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(tokens.c.id, parties.c.name.label("party"), tokens.c.name, tokens.c.role,
-                       tokens.c.created, tokens.c.expires, tokens.c.revoked)
-                .join(parties, parties.c.id == tokens.c.party_id).order_by(tokens.c.created))
-            return [TokenInfo(r.id, r.party, r.name, r.role, r.created, r.expires, r.revoked)
-                    for r in rows]
+                       tokens.c.created, tokens.c.expires, tokens.c.revoked, people.c.kind)
+                .join(parties, parties.c.id == tokens.c.party_id)
+                .outerjoin(people, people.c.id == tokens.c.person_id)
+                .order_by(tokens.c.created))
+            return [TokenInfo(r.id, r.party, r.name, r.role, r.created, r.expires, r.revoked,
+                              r.kind or "person") for r in rows]
 
     def revoke_token(self, token_id: str) -> None:
         with writing(self.engine) as conn:

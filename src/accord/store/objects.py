@@ -7,6 +7,7 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 
 from __future__ import annotations
 
+import random
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -107,13 +108,22 @@ class NotYours(Exception):
 
 
 def _stamps(start: datetime) -> Iterator[str]:
-    """start, start + 1 µs, start + 2 µs, … as date_added strings (cheaply: one per object)."""
-    moment = start
+    """Strictly increasing date_added strings from `start`, one per object, cheaply.
+
+    The steps are random (1–32 µs), not 1 µs: with consecutive stamps, a reader who sees two
+    objects of one POST could count the objects between them it may not see.
+    """
+    step = random.Random().getrandbits
+    moment = start.replace(microsecond=0)
+    prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+    micro = start.microsecond
     while True:
-        prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
-        for micro in range(moment.microsecond, 1_000_000):
-            yield f"{prefix}{micro:06d}Z"
-        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+        yield f"{prefix}{micro:06d}Z"
+        micro += step(5) + 1
+        if micro >= 1_000_000:
+            moment += timedelta(seconds=1)
+            prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+            micro -= 1_000_000
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -481,10 +491,13 @@ def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
         alternatives.append(c.is_latest == true())
     if shape.first:
         first = objects.alias("first_version")
+        among = [first.c.collection_id == c.collection_id, first.c.id == c.id]
+        if shape.by_reader:
+            # The first version the reader may see: an earlier one marked beyond the reader
+            # (later loosened by its creator) is not there for the reader at all.
+            among.append(entitled(first))
         alternatives.append(c.version_key == (
-            select(func.min(first.c.version_key))
-            .where(first.c.collection_id == c.collection_id, first.c.id == c.id)
-            .scalar_subquery()))
+            select(func.min(first.c.version_key)).where(*among).scalar_subquery()))
     if shape.by_version_keys:
         alternatives.append(c.version_key.in_(bindparam("version_keys", expanding=True)))
     return alternatives

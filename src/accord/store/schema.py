@@ -36,6 +36,19 @@ parties = Table(
     Column("identity", LargeBinary, nullable=False),  # the STIX identity object, JSON
 )
 
+# The people and machine accounts of each party: every token belongs to one of them, so the
+# audit trail says which person of a party read or wrote, not just which party.
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("party_id", String(100), ForeignKey("parties.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # "person" or "machine"
+    Column("created", String(40), nullable=False),
+    UniqueConstraint("party_id", "name", name="uq_people_name"),
+)
+
 tokens = Table(
     "tokens",
     metadata,
@@ -43,11 +56,12 @@ tokens = Table(
     Column("party_id", String(100), ForeignKey("parties.id"), nullable=False),
     # Only a digest is kept: a stolen database does not yield usable tokens.
     Column("digest", String(64), nullable=False, unique=True),
-    Column("name", String(200), nullable=False, default=""),
+    Column("name", String(200), nullable=False, default=""),  # the holder's name, as created
     Column("role", String(20), nullable=False),
     Column("created", String(40), nullable=False),
     Column("expires", String(40), nullable=True),
     Column("revoked", String(40), nullable=True),
+    Column("person_id", String(40), ForeignKey("people.id"), nullable=True),
 )
 
 collections = Table(

@@ -13,6 +13,8 @@ class Principal:
     party_id: str
     party_name: str
     role: str
+    person_id: str | None = None  # the person or machine account the token belongs to
+    person_name: str = ""
 
     @property
     def may_write_evidence(self) -> bool:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from accord.stix.accord_marking import ACCORD_MARKING_EXTENSION as STIX_ACCORD_MARKING
+
 
 class Tlp(IntEnum):
     """TLP 2.0 levels, ordered from least to most restrictive."""
@@ -56,8 +58,9 @@ MARKING_FOR: Mapping[Tlp, str] = {
     level: marking for marking, level in list(TLP_MARKINGS.items())[:5]
 }
 
-# Accord's property extension that names who an AMBER+STRICT or RED object is addressed to.
-ACCORD_MARKING_EXTENSION = "extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"
+# Accord's property extension (checked by stix.accord_marking): whom an AMBER+STRICT or RED
+# object is addressed to, and whether its creator lets AMBER travel.
+ACCORD_MARKING_EXTENSION = STIX_ACCORD_MARKING
 
 
 def parse_tlp(text: str) -> Tlp:
@@ -89,15 +92,31 @@ def tlp_of(obj: Mapping[str, Any]) -> Tlp | None:
     return max(levels) if levels else None
 
 
-def recipients_of(obj: Mapping[str, Any]) -> frozenset[str]:
-    """The identity ids an object is addressed to (Accord marking extension), if any."""
+def _accord_marking(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     extensions = obj.get("extensions")
     if not isinstance(extensions, dict):
-        return frozenset()
+        return {}
     accord = extensions.get(ACCORD_MARKING_EXTENSION)
-    if not isinstance(accord, dict) or not isinstance(accord.get("recipients"), list):
+    return accord if isinstance(accord, dict) else {}
+
+
+def recipients_of(obj: Mapping[str, Any]) -> frozenset[str]:
+    """The identity ids an object is addressed to (Accord marking extension), if any."""
+    recipients = _accord_marking(obj).get("recipients")
+    if not isinstance(recipients, list):
         return frozenset()
-    return frozenset(r for r in accord["recipients"] if isinstance(r, str))
+    return frozenset(r for r in recipients if isinstance(r, str))
+
+
+def creator_permits_forwarding(obj: Mapping[str, Any], parties: frozenset[str]) -> bool:
+    """Has the object's creator let this TLP:AMBER object travel beyond its collection?
+
+    The permission counts only when the creator is a party of this node: a party posts only as
+    itself, so such a version was posted by its creator (or the node's own tooling), while an
+    unknown created_by_ref could be anyone's claim.
+    """
+    return (_accord_marking(obj).get("permit_forwarding") is True
+            and obj.get("created_by_ref") in parties)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +168,9 @@ def why_not_add(poster: str | None, latest: MarkedVersion, new: MarkedVersion,
 
 
 def may_forward(level: Tlp, *, creator_permits: bool = False) -> bool:
-    """May a node pass this object on to a party outside the collection it was shared in?"""
+    """May a node pass this object on to a party outside the collection it was shared in
+    (export, sync)? CLEAR and GREEN travel; AMBER only with its creator's permission;
+    AMBER+STRICT and RED never (TLP 2.0: their recipients may not pass them on)."""
     if level <= Tlp.GREEN:
         return True
     return level == Tlp.AMBER and creator_permits

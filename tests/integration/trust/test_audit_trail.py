@@ -78,3 +78,21 @@ def test_a_deleted_record_breaks_the_chain_there(client, world):
         conn.execute(delete(audit).where(audit.c.seq == victim))
     verdict = verify(world.node.audit.records())
     assert verdict.broken_at == victim + 1 and not verdict.is_intact
+
+
+def test_the_by_object_index_agrees_with_the_records_until_someone_changes_it(client, world):
+    records = _trail_with_records(client, world)
+    assert world.node.audit.index_disagreement() is None
+    hidden = next(r for r in records if r.event.object_ids)
+    with writing(world.node.engine) as conn:
+        # Removing the index row would hide from "who was served X?" that X was served.
+        conn.execute(delete(audit_objects).where(audit_objects.c.seq == hidden.seq))
+    assert world.node.audit.index_disagreement() == hidden.seq
+
+
+def test_an_index_row_pointing_past_the_last_record_is_caught(client, world):
+    records = _trail_with_records(client, world)
+    with writing(world.node.engine) as conn:
+        conn.execute(audit_objects.insert().values(object_id="indicator--x",
+                                                   seq=records[-1].seq))
+    assert world.node.audit.index_disagreement() == records[-1].seq

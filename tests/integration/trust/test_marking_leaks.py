@@ -175,6 +175,19 @@ def test_tightening_the_newest_version_hides_the_older_ones_too(client, three):
     assert visible_ids(client, shared, tokens["us"], **{"match[version]": "all"}) == {oid}
 
 
+def test_the_first_version_is_the_first_the_reader_may_see(client, three):
+    shared, tokens, ids = three
+    post(client, shared, tokens["us"], [indicator(62, ids["us"], Tlp.RED)])
+    loosened = indicator(62, ids["us"], Tlp.GREEN, modified="2021-01-01T00:00:00.000Z")
+    post(client, shared, tokens["us"], [loosened])
+    r = client.get(f"{ROOT}collections/{shared.id}/objects/",
+                   params={"match[version]": "first"}, headers=as_party(client, tokens["ru"]))
+    assert [o["modified"] for o in r.json()["objects"]] == [loosened["modified"]]
+    mine = client.get(f"{ROOT}collections/{shared.id}/objects/",
+                      params={"match[version]": "first"}, headers=as_party(client, tokens["us"]))
+    assert [o["modified"] for o in mine.json()["objects"]] == ["2020-01-01T00:00:00.000Z"]
+
+
 def test_a_party_cannot_hijack_or_probe_an_object_it_may_not_see(client, three):
     shared, tokens, ids = three
     secret = indicator(61, ids["us"], Tlp.RED, recipients=[ids["cn"]])

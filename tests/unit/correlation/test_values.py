@@ -87,3 +87,33 @@ def test_the_fast_ipv4_reader_agrees_with_the_ipaddress_module(address, prefix):
 @pytest.mark.parametrize("text", ["256.1.1.1", "1.2.3.4/33", "01.2.3.4", "1.2.3", "x.1.2.3"])
 def test_malformed_addresses_are_not_values(text):
     assert network(text) is None
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    # what the scanner does not read whole is read by the stix2-patterns grammar
+    ("[ipv4-addr:value IN ('198.51.100.1', '198.51.100.2')]",
+     {("ipv4", "c6336401/32"), ("ipv4", "c6336402/32")}),
+    ("[ipv4-addr:value='198.51.100.3']", {("ipv4", "c6336403/32")}),
+    ("[network-traffic:dst_ref.value = '198.51.100.4' AND network-traffic:dst_port = 443]",
+     {("ipv4", "c6336404/32")}),
+    ("[email-message:from_ref.value = 'Spy@Evil.example']", {("email", "spy@evil.example")}),
+    ("[email-message:to_refs[*].value = 'a@b.example']", {("email", "a@b.example")}),
+    ("[network-traffic:dst_ref.value = 'c2.evil.example']", {("domain", "c2.evil.example")}),
+    ("[ipv4-addr:value NOT IN ('198.51.100.5')]", set()),
+    ("[url:value LIKE 'http://evil.example/%']", set()),
+    ("[domain-name:value = 'evil.example'] REPEATS 5 TIMES WITHIN 300 SECONDS",
+     {("domain", "evil.example")}),
+])
+def test_every_way_of_writing_a_comparison_is_read(pattern, expected):
+    assert {(v.kind, v.value) for v in values_in(indicator(pattern))} == expected
+
+
+@pytest.mark.parametrize("raw, kept", [
+    ("HTTP://Evil.EXAMPLE:80", "http://evil.example/"),
+    ("https://evil.example:443/Path?Q=1", "https://evil.example/Path?Q=1"),
+    ("https://evil.example:8443/x", "https://evil.example:8443/x"),
+    ("http://User@Evil.example/", "http://User@evil.example/"),
+    ("http://[2001:DB8::1]/", "http://[2001:db8::1]/"),
+])
+def test_urls_are_compared_in_normal_form(raw, kept):
+    assert values_in({"type": "url", "value": raw}) == {Value("url", kept)}

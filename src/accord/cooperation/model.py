@@ -1,0 +1,159 @@
+"""The words of the mechanism as types: a request and the ledger of what followed it.
+
+Pure: no I/O, no clock. Times are timezone-aware UTC datetimes. Every entry of a ledger is an
+immutable STIX object (see `cooperation.objects`); nothing here is ever updated in place — the
+state of a request is derived from its ledger by `cooperation.ledger`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+# What the requester asks the addressee to do (the 2015 commitments' "information and assistance").
+Kind = Literal["information", "preservation", "investigation", "mitigation", "prosecution"]
+KINDS: tuple[Kind, ...] = ("information", "preservation", "investigation", "mitigation",
+                           "prosecution")
+
+# What the malicious activity is (the 2015–2016 dialogues' categories).
+Category = Literal["intrusion", "ip-theft", "ddos", "ransomware", "fraud", "child-abuse",
+                   "terrorist-misuse", "other"]
+CATEGORIES: tuple[Category, ...] = ("intrusion", "ip-theft", "ddos", "ransomware", "fraud",
+                                    "child-abuse", "terrorist-misuse", "other")
+
+Urgency = Literal["routine", "priority", "urgent"]
+URGENCIES: tuple[Urgency, ...] = ("routine", "priority", "urgent")
+
+# How the addressee's final response ended the request.
+Outcome = Literal["information-provided", "action-taken", "no-information-found", "declined",
+                  "referred"]
+OUTCOMES: tuple[Outcome, ...] = ("information-provided", "action-taken", "no-information-found",
+                                 "declined", "referred")
+
+EscalationReason = Literal["acknowledgement-overdue", "response-overdue", "disputed", "manual"]
+ESCALATION_REASONS: tuple[EscalationReason, ...] = ("acknowledgement-overdue", "response-overdue",
+                                                    "disputed", "manual")
+
+# The derived state of a request (never stored).
+State = Literal["submitted", "acknowledged", "in-progress", "answered", "closed", "declined",
+                "withdrawn", "overdue", "escalated"]
+STATES: tuple[State, ...] = ("submitted", "acknowledged", "in-progress", "answered", "closed",
+                             "declined", "withdrawn", "overdue", "escalated")
+
+# The request's optional content fields, by the names guidelines use in `[required]`.
+CONTENT_FIELDS: tuple[str, ...] = (
+    "summary", "description", "activity", "victims", "impact", "legal_basis",
+    "point_of_contact", "evidence",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A request for information or assistance, as its requester made it."""
+
+    id: str  # x-accord-request--UUID
+    created: datetime
+    requester: str  # identity id of the requesting party (created_by_ref)
+    addressee: str  # identity id of the addressed party
+    kind: Kind
+    category: Category
+    urgency: Urgency
+    summary: str
+    description: str = ""
+    activity_start: datetime | None = None  # when the malicious activity was seen
+    activity_end: datetime | None = None
+    victims: tuple[str, ...] = ()  # affected victims, in words or identity ids
+    impact: str = ""  # e.g. "22.1 million personnel records exposed"
+    legal_basis: str = ""
+    point_of_contact: str = ""
+    evidence: tuple[str, ...] = ()  # STIX ids (object_refs)
+    shared_with: tuple[str, ...] = ()  # identity ids of other parties the requester lets see it
+    is_exercise: bool = False  # a drill: reported apart in the review
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What every ledger entry after the request has: who made it, when, about which request."""
+
+    id: str
+    request_id: str
+    party: str  # identity id of its maker (created_by_ref)
+    time: datetime  # its STIX `created`; for a receipt, see `Receipt.received`
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt(Entry):
+    """Made by the addressee's node when it first stores the request: the clock starts here.
+
+    It fixes the deadlines from the guidelines in force at that moment, so a later change of
+    guidelines moves no running deadline, and two nodes holding the same ledger agree.
+    """
+
+    received: datetime = datetime.min  # the request's date_added at the addressee's node
+    acknowledge_by: datetime = datetime.min
+    respond_by: datetime = datetime.min
+    guidelines_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement(Entry):
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport(Entry):
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Response(Entry):
+    """The addressee's final answer."""
+
+    outcome: Outcome = "information-provided"
+    text: str = ""
+    reason: str = ""  # why, when declined or referred
+    evidence: tuple[str, ...] = ()  # STIX ids returned
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation(Entry):
+    reason: EscalationReason = "manual"
+    level: int = 1  # index into the guidelines' escalation ladder, from 1
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeEscalation(Entry):
+    escalation_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rating(Entry):
+    """The requester's judgement of a response's quality."""
+
+    response_id: str = ""
+    score: int = 3  # 1 (useless) to 5 (complete and timely)
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal(Entry):
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """A request and every entry that followed it, in any order (derivation sorts them)."""
+
+    request: Request
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """How long the addressee has, from receipt, for one urgency."""
+
+    acknowledge: timedelta
+    respond: timedelta

@@ -1,0 +1,38 @@
+"""Accord's property extension for markings: whom a TLP:AMBER+STRICT or TLP:RED object is
+addressed to, and whether its creator lets TLP:AMBER travel beyond the collection it was
+shared in. Checked here like any predefined extension, so a malformed one is refused on intake
+instead of silently reading as "no recipients"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.stix.identifiers import identifier_type
+from accord.stix.properties import Findings, show, unexpected
+
+ACCORD_MARKING_EXTENSION = "extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"
+_PROPERTIES = {"extension_type", "recipients", "permit_forwarding"}
+
+
+def check_accord_marking(instance: dict[str, Any], where: str, found: Findings) -> None:
+    if instance.get("extension_type") != "property-extension":
+        found.add(f"{where}.extension_type", "accord-marking",
+                  "Accord's marking extension is a property-extension")
+    for name in instance:
+        if name not in _PROPERTIES:
+            found.add(f"{where}.{name}", "accord-marking",
+                      f"{show(name)} is not a property of Accord's marking extension "
+                      "(recipients, permit_forwarding)")
+    if "recipients" in instance:
+        recipients = instance["recipients"]
+        if type(recipients) is not list or not recipients:
+            unexpected(found, f"{where}.recipients", recipients,
+                       "a non-empty list of identity ids")
+        else:
+            for n, recipient in enumerate(recipients):
+                if type(recipient) is not str or identifier_type(recipient) != "identity":
+                    found.add(f"{where}.recipients[{n}]", "accord-marking",
+                              f"{show(recipient)} is not an identity id")
+    if "permit_forwarding" in instance and type(instance["permit_forwarding"]) is not bool:
+        unexpected(found, f"{where}.permit_forwarding", instance["permit_forwarding"],
+                   "true or false")
