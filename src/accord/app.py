@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -36,13 +37,22 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "the server failed to handle this request; it has been logged")
 
 
-def create_app(node: Node) -> Starlette:
+def create_app(node: Node, tick: float | None = None) -> Starlette:
+    """The node's ASGI app; with `tick` (seconds), it also runs the deadline watcher."""
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         node.reads.start()
+        watching = None
+        if tick:
+            from accord.cooperation.watcher import Watcher
+
+            watching = asyncio.create_task(Watcher(node, tick).run())
         try:
             yield
         finally:
+            if watching is not None:
+                watching.cancel()
             node.reads.stop()  # and appends what is still pending
 
     app = Starlette(
@@ -56,5 +66,8 @@ def create_app(node: Node) -> Starlette:
 
 
 def create_app_from_env() -> Starlette:
-    """For uvicorn workers: the database comes from ACCORD_DB (set by `accord serve`)."""
-    return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False))
+    """For uvicorn workers: the database and the watcher's tick come from ACCORD_DB and
+    ACCORD_TICK (set by `accord serve`)."""
+    tick = float(os.environ.get("ACCORD_TICK", "0")) or None
+    return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False),
+                      tick)

@@ -11,12 +11,15 @@ import os
 import pickle
 import signal
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from accord.cooperation.objects import PREFIX, check
+from accord.cooperation.receipts import add_receipts
 from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
@@ -93,11 +96,21 @@ class Screened:
     rejected: list[Rejection]
 
 
+def violations_of(candidate: Any) -> list[Violation]:
+    """STIX 2.1 validation, and for Accord's own objects (x-accord-*) their definition."""
+    violations = validate(candidate)
+    if (not violations and type(candidate) is dict
+            and str(candidate.get("type", "")).startswith(PREFIX)):
+        violations = [Violation(candidate.get("id"), None, "accord-object", problem)
+                      for problem in check(candidate)]
+    return violations
+
+
 def screen(candidates: Sequence[Any]) -> Screened:
     valid: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
     for candidate in candidates:
-        violations = validate(candidate)
+        violations = violations_of(candidate)
         if violations:
             rejected.append(Rejection(*_identify(candidate), violations))
         else:
@@ -122,7 +135,7 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
             os.close(read_end)
             with os.fdopen(write_end, "wb") as out:
                 for batch in batches:
-                    refused = [(i, v) for i, v in enumerate(map(validate, batch)) if v]
+                    refused = [(i, v) for i, v in enumerate(map(violations_of, batch)) if v]
                     pickle.dump(refused, out)
                     out.flush()
         except BaseException:
@@ -150,17 +163,23 @@ def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
 def store(
     engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
     token_id: str | None = None, request_timestamp: str | None = None,
-    poster_reads: bool = True,
+    poster_reads: bool = True, also: Callable[[Connection], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> IntakeReport:
-    """Store what passed screening; with a request_timestamp, record a TAXII status too."""
-    """Store what passed screening in one transaction; report every object's fate."""
+    """Store what passed screening in one transaction and report every object's fate; with
+    a request_timestamp, record a TAXII status too. `also` runs in the same transaction
+    (e.g. the hotline notification of an escalation: stored together or not at all)."""
     report = IntakeReport(rejected=list(screened.rejected))
     valid = screened.valid
-    objects = ObjectStore(engine)
+    objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
         outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
                                    default_tlp=collection.default_tlp,
                                    poster_reads=poster_reads) if valid else [])
+        # A request addressed to a party this node hosts starts its clock now.
+        receipts = add_receipts(conn, objects, collection, outcomes)
+        if also is not None:
+            also(conn)
         for outcome in outcomes:
             if outcome.added:
                 report.added.append(outcome)
@@ -179,7 +198,8 @@ def store(
             collection.id, tuple(o.id for o in report.added),
             {"added": len(report.added), "unchanged": len(report.unchanged),
              "rejected": len(report.rejected),
-             "status": report.status.id if report.status else None})])
+             "status": report.status.id if report.status else None,
+             **({"receipts": receipts} if receipts else {})})])
     return report
 
 

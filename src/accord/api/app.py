@@ -1,4 +1,5 @@
-"""The REST API: look-ups in the correlation index and, for admins, the audit trail."""
+"""The REST API: look-ups in the correlation index, requests of the cooperation mechanism and
+their review, and, for admins, the audit trail."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from accord.api.requests import add_request_routes
 from accord.correlation.values import guess
 from accord.node import Node
 from accord.stix.timestamps import is_timestamp, now_timestamp
@@ -144,4 +146,5 @@ def build_api(node: Node) -> FastAPI:
                                object_ids=list(r.event.object_ids), detail=r.event.detail,
                                hash=r.hash) for r in records]
 
+    add_request_routes(api, node, principal)
     return api

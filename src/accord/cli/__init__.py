@@ -3,7 +3,14 @@ stdout; every message goes to stderr, so scripts can capture what they need."""
 
 from __future__ import annotations
 
-from accord.cli import admin, data, lookup, serve  # noqa: F401  (registers the commands)
+from accord.cli import (  # noqa: F401  (registers the commands)
+    admin,
+    data,
+    lookup,
+    mechanism,
+    requests,
+    serve,
+)
 from accord.cli.audit import audit_app
 from accord.cli.common import app
 

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
+from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 
 
@@ -24,9 +25,17 @@ def serve(
     public_url: Annotated[str | None, typer.Option(
         help="The URL clients reach this node at (e.g. behind a TLS proxy), announced in "
              "TAXII discovery; kept for later runs.")] = None,
+    tick: Annotated[str, typer.Option(
+        help="How often the deadline watcher checks for overdue requests (e.g. 30s, 1s, "
+             "PT5M); 0 turns it off.")] = "30s",
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (creates the node on first run)."""
+    """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ and the REST API at /api/v1/, and watch
+    request deadlines (creates the node on first run)."""
+    try:
+        every = 0.0 if tick.strip() == "0" else parse_duration(tick).total_seconds()
+    except DurationError as error:
+        raise fail(f"--tick: {error}") from None
     with opened(db, initialised=False) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
@@ -54,8 +63,9 @@ def serve(
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db
+        os.environ["ACCORD_TICK"] = str(every)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=access_log)
     else:
-        uvicorn.run(create_app(node), host=host, port=port, log_level="warning",
+        uvicorn.run(create_app(node, every or None), host=host, port=port, log_level="warning",
                     access_log=access_log)

@@ -137,8 +137,11 @@ class Correlations:
             return set()
         o = objects.c
         with self.engine.connect() as conn:
+            # Naming every collection lets the (collection, id, version) index find the rows:
+            # there is no index on the id alone, and a scan of every object is slow.
             rows = conn.execute(select(o.id, o.creator_id).where(
-                o.id.in_(ids), o.is_latest == true())).all()
+                o.collection_id.in_(select(collections.c.id)), o.id.in_(ids),
+                o.is_latest == true())).all()
         creators: dict[str, set[str | None]] = {}
         for oid, creator in rows:
             creators.setdefault(oid, set()).add(creator)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -91,6 +91,7 @@ class _Insert:
     recipients: frozenset[str]
     mentions: set[Value]  # observable values, for correlation
     sighting_of: str | None  # for a sighting: the object it sighted
+    request_of: str | None = None  # for a cooperation object: the request whose ledger it is in
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -126,15 +127,26 @@ def _stamps(start: datetime) -> Iterator[str]:
             micro -= 1_000_000
 
 
+def _request_of(obj: dict[str, Any]) -> str | None:
+    """The request whose ledger a cooperation object (x-accord-*) belongs to."""
+    kind = obj["type"]
+    if not kind.startswith("x-accord-"):
+        return None
+    found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
+    return found if isinstance(found, str) else None
+
+
 def version_of(obj: dict[str, Any]) -> str | None:
     """TAXII 2.1 §3.4.1: an object's version is `modified`, else `created` (else date_added)."""
     return obj.get("modified") or obj.get("created")
 
 
 class ObjectStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
+        # What date_added is taken from; tests of deadlines pass their own clock.
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -227,7 +239,8 @@ class ObjectStore:
                              version, key, date_added or next(stamps), is_latest, body,
                              None if marking.level is None else int(marking.level),
                              marking.creator, poster_id, marking.recipients, values_in(obj),
-                             obj.get("sighting_of_ref") if obj["type"] == "sighting" else None)
+                             obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
+                             _request_of(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
@@ -262,7 +275,8 @@ class ObjectStore:
                 copy.set_types(_COPY_TYPES)
                 for value in values:
                     copy.write_row(value)
-        linked = [r for r in rows if r.recipients or r.mentions or r.sighting_of]
+        linked = [r for r in rows
+                  if r.recipients or r.mentions or r.sighting_of or r.request_of]
         if linked:
             self._insert_links(conn, linked)
 
@@ -279,7 +293,11 @@ class ObjectStore:
         mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
                      for r in rows for v in sorted(r.mentions)]
         sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
+        ledgered = [(seqs[r.id, r.version_key], r.request_of) for r in rows if r.request_of]
         mark = "?" if self._sqlite else "%s"
+        if ledgered:
+            conn.exec_driver_sql(
+                f"INSERT INTO ledger (seq, request_id) VALUES ({mark}, {mark})", ledgered)
         if sighted:
             conn.exec_driver_sql(
                 f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
@@ -302,7 +320,7 @@ class ObjectStore:
         newest = conn.execute(
             select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
         ).scalar()
-        now = datetime.now(UTC)
+        now = self.clock()
         if newest is None:
             return now, True
         return max(parse_timestamp(newest) + timedelta(microseconds=1), now), False

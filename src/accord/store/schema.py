@@ -116,6 +116,7 @@ recipients = Table(
     metadata,
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
     Column("party_id", String(300), primary_key=True),
+    sqlite_with_rowid=False,  # migration 0008: one B-tree, not two
 )
 Index("ix_recipients_party", recipients.c.party_id, recipients.c.seq)
 
@@ -158,6 +159,7 @@ audit_objects = Table(
     metadata,
     Column("object_id", String(300), primary_key=True),
     Column("seq", Integer, ForeignKey("audit.seq"), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # The correlation index (accord.correlation): one row per (value, stored version) — it grows
@@ -168,6 +170,7 @@ observables = Table(
     Column("kind", String(16), primary_key=True),
     Column("value", String(2048), primary_key=True),
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
 )
 Index("ix_observables_seq", observables.c.seq)
 
@@ -179,3 +182,50 @@ sightings = Table(
     Column("sighting_of_ref", String(300), nullable=False),
 )
 Index("ix_sightings_of", sightings.c.sighting_of_ref)
+
+# The guidelines (cooperation.guidelines), versioned: a new version never changes a running
+# deadline, which the request's receipt fixed. pair_a < pair_b name the two parties a version
+# is agreed between; both NULL: the node's own policy.
+guidelines = Table(
+    "guidelines",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("pair_a", String(100), nullable=True),
+    Column("pair_b", String(100), nullable=True),
+    Column("effective", String(40), nullable=False),
+    Column("text", Text, nullable=False),  # the TOML as given
+)
+
+# Where a party's hotline hears of escalations (a webhook), per party.
+hotline_contacts = Table(
+    "hotline_contacts",
+    metadata,
+    Column("party_id", String(100), ForeignKey("parties.id"), primary_key=True),
+    Column("webhook", String(2000), nullable=False),
+)
+
+# Notifications waiting to be delivered: written in the same transaction as the escalation
+# they announce, so a crash or restart loses none; retried with growing delays.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("created", String(40), nullable=False),
+    Column("webhook", String(2000), nullable=False),
+    Column("body", LargeBinary, nullable=False),  # JSON
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", String(40), nullable=False),
+    Column("delivered", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+Index("ix_outbox_due", outbox.c.delivered, outbox.c.next_attempt)
+
+# The ledger of each request (cooperation.ledger): which stored versions belong to which
+# request, so that a request's whole history is found without reading every object.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
+    Column("request_id", String(300), nullable=False),
+)
+Index("ix_ledger_request", ledger.c.request_id)

@@ -1,0 +1,221 @@
+"""REST for the mechanism: requests and their ledger, the review, the guidelines in force.
+
+A token acts for its party. Sending and answering requests takes the `liaison` (or `admin`)
+role; every role of a participant may read a request. A request a party may not see is "not
+found", whether it exists or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
+from accord.cooperation.guidelines import in_force, to_dict
+from accord.cooperation.ledger import RequestView, derive
+from accord.cooperation.report import render
+from accord.cooperation.review import review as review_of
+from accord.cooperation.views import view_json
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.store.guidelines import GuidelinesStore
+from accord.trust.access import Principal
+from accord.trust.audit import Event
+
+
+class RequestIn(BaseModel):
+    to: str = Field(description="The addressed party: name or identity id")
+    kind: str
+    category: str
+    urgency: str
+    summary: str
+    description: str = ""
+    activity_start: datetime | None = None
+    activity_end: datetime | None = None
+    victims: list[str] = []
+    impact: str = ""
+    legal_basis: str = ""
+    point_of_contact: str = ""
+    evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
+    shared_with: list[str] = []
+    exercise: bool = False
+
+
+class NoteIn(BaseModel):
+    note: str = ""
+
+
+class TextIn(BaseModel):
+    text: str
+
+
+class ResponseIn(BaseModel):
+    outcome: str
+    text: str = ""
+    reason: str = ""
+    evidence: list[str] = []
+
+
+class RatingIn(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str = ""
+
+
+class EscalationIn(BaseModel):
+    reason: str = "manual"
+    note: str = ""
+
+
+class ReasonIn(BaseModel):
+    reason: str = ""
+
+
+SENDS = ("liaison", "admin")
+
+
+def add_request_routes(api: FastAPI, node: Node,
+                       principal: Callable[..., Principal]) -> None:
+    desk = Desk(node)
+
+    def actor_of(caller: Principal, *, acting: bool) -> Actor:
+        if acting and caller.role not in SENDS:
+            raise HTTPException(403, f"a {caller.role} token may read requests but not send or "
+                                     "answer them (that takes the liaison role)")
+        return Actor(node.directory.party(caller.party_id), caller.token_id,
+                     caller.person_name)
+
+    def names() -> dict[str, str]:
+        return {p.id: p.name for p in node.directory.parties()}
+
+    def shown(view: RequestView, caller: Principal) -> dict[str, Any]:
+        node.reads.record(Event(now_timestamp(), "request.read", caller.party_id,
+                                caller.token_id, None, (view.request.id,)))
+        return view_json(view, names())
+
+    def act(caller: Principal, work: Callable[[Actor], RequestView]) -> dict[str, Any]:
+        try:
+            return view_json(work(actor_of(caller, acting=True)), names())
+        except NoSuchRequest as error:
+            raise HTTPException(404, str(error)) from None
+        except CooperationError as error:
+            raise HTTPException(409 if "already" in str(error) or "cannot" in str(error)
+                                else 400, str(error)) from None
+        except ValueError as error:  # e.g. content the guidelines require is missing
+            raise HTTPException(400, str(error)) from None
+
+    @api.post("/requests", status_code=201, summary="Send a request for information or "
+                                                    "assistance")
+    def create(body: RequestIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda actor: desk.create(actor, Draft(
+            body.to, body.kind, body.category, body.urgency, body.summary, body.description,
+            _utc(body.activity_start), _utc(body.activity_end), tuple(body.victims),
+            body.impact, body.legal_basis, body.point_of_contact, tuple(body.evidence),
+            tuple(body.shared_with), body.exercise)))
+
+    @api.get("/requests", summary="Requests you sent or received")
+    def listing(
+        direction: Literal["sent", "received"] | None = None, state: str | None = None,
+        overdue: bool | None = None, party: str | None = None, category: str | None = None,
+        caller: Principal = Depends(principal),
+    ) -> list[dict[str, Any]]:
+        actor = actor_of(caller, acting=False)
+        other = None
+        if party is not None:
+            found = node.directory.find_party(party)
+            if found is None:
+                raise HTTPException(400, f"party: no party {party!r} on this node")
+            other = found.id
+        views = desk.list(actor, Filters(direction, state, overdue, other, category))
+        node.reads.record(Event(now_timestamp(), "request.list", caller.party_id,
+                                caller.token_id, None, tuple(v.request.id for v in views)))
+        every = names()
+        return [view_json(v, every) for v in views]
+
+    @api.get("/requests/{request_id}", summary="A request with its deadlines and timeline")
+    def show(request_id: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        try:
+            return shown(desk.view(actor_of(caller, acting=False), request_id), caller)
+        except NoSuchRequest as error:
+            raise HTTPException(404, str(error)) from None
+
+    @api.post("/requests/{request_id}/acknowledgement", summary="Acknowledge a request")
+    def acknowledge(request_id: str, body: NoteIn,
+                    caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.acknowledge(a, request_id, body.note))
+
+    @api.post("/requests/{request_id}/status-reports", summary="Report interim status")
+    def report(request_id: str, body: TextIn,
+               caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.report(a, request_id, body.text))
+
+    @api.post("/requests/{request_id}/response", summary="Answer a request (final)")
+    def respond(request_id: str, body: ResponseIn,
+                caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.respond(a, request_id, body.outcome, body.text,
+                                                  body.reason, tuple(body.evidence)))
+
+    @api.post("/requests/{request_id}/rating", summary="Rate the response's quality")
+    def rate(request_id: str, body: RatingIn,
+             caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.rate(a, request_id, body.score, body.comment))
+
+    @api.post("/requests/{request_id}/escalations", summary="Escalate to the hotline")
+    def escalate(request_id: str, body: EscalationIn,
+                 caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.escalate(a, request_id, body.reason, body.note))
+
+    @api.post("/requests/{request_id}/de-escalation", summary="End the open escalation")
+    def de_escalate(request_id: str, body: ReasonIn,
+                    caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.de_escalate(a, request_id, body.reason))
+
+    @api.post("/requests/{request_id}/withdrawal", summary="Withdraw your request")
+    def withdraw(request_id: str, body: ReasonIn,
+                 caller: Principal = Depends(principal)) -> dict[str, Any]:
+        return act(caller, lambda a: desk.withdraw(a, request_id, body.reason))
+
+    @api.get("/review", summary="Timeliness and quality of responses, per direction",
+             response_model=None)
+    def review(
+        start: Annotated[datetime, Query(alias="from")],
+        end: Annotated[datetime, Query(alias="to")],
+        format: Literal["json", "html", "md", "csv"] = "json",
+        caller: Principal = Depends(principal),
+    ) -> Response:
+        """The review over the requests the caller's party may see (its own, in both
+        directions); the same figures `accord review` computes from the same ledger."""
+        period_start, period_end = _utc(start), _utc(end)
+        assert period_start is not None and period_end is not None
+        if period_end <= period_start:
+            raise HTTPException(400, "to must be after from")
+        now = datetime.now(UTC)
+        actor = actor_of(caller, acting=False)
+        views = [derive(ledger, now) for ledger in desk.ledgers(actor)]
+        text = render(review_of(views, start=period_start, end=period_end, now=now,
+                                names=names()), format)
+        media = {"json": "application/json", "html": "text/html; charset=utf-8",
+                 "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+        return PlainTextResponse(text, media_type=media[format])
+
+    @api.get("/guidelines", summary="The guidelines in force between you and another party")
+    def guidelines(with_party: Annotated[str | None, Query(alias="with")] = None,
+                   caller: Principal = Depends(principal)) -> dict[str, Any]:
+        other = ""
+        if with_party is not None:
+            found = node.directory.find_party(with_party)
+            if found is None:
+                raise HTTPException(400, f"with: no party {with_party!r} on this node")
+            other = found.id
+        versions = GuidelinesStore(node.engine).versions()
+        return to_dict(in_force(versions, datetime.now(UTC), caller.party_id, other))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

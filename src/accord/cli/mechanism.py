@@ -1,0 +1,205 @@
+"""The agreed guidelines, the hotline and the review, from the command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, split_names
+from accord.cooperation.desk import Desk
+from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
+from accord.cooperation.hotline import Hotline
+from accord.cooperation.ledger import derive
+from accord.cooperation.report import render
+from accord.cooperation.review import review as review_of
+from accord.node import Node
+from accord.stix.timestamps import format_timestamp, now_timestamp
+from accord.store.guidelines import GuidelinesStore
+
+guidelines_app = typer.Typer(help="The agreed guidelines: deadlines per urgency, required "
+                                  "content per kind, the escalation ladder.",
+                             no_args_is_help=True)
+hotline_app = typer.Typer(help="The hotline: where escalations are announced, and its log.",
+                          no_args_is_help=True)
+app.add_typer(guidelines_app, name="guidelines")
+app.add_typer(hotline_app, name="hotline")
+
+
+def _pair(node: Node, between: str | None) -> tuple[str, str] | None:
+    names = split_names(between)
+    if not names:
+        return None
+    if len(names) != 2:
+        raise fail(f"--between {between!r}: name exactly two parties, e.g. --between A,B")
+    a, b = (node.directory.party(n).id for n in names)
+    if a == b:
+        raise fail("--between: name two different parties")
+    return a, b
+
+
+@guidelines_app.command("show")
+def guidelines_show(
+    between: Annotated[str | None, typer.Option(help="The version in force between two "
+                                                     "parties, A,B.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """The guidelines in force now (as TOML, ready to edit and `set`)."""
+    with opened(db) as node:
+        pair = _pair(node, between)
+        versions = GuidelinesStore(node.engine).versions()
+        a, b = pair if pair else ("", "")
+        current = in_force(versions, datetime.now(UTC), a, b) if versions else DEFAULT
+        where = "between the two parties" if current.pair else "for the node"
+        err.print(f"Guidelines version {current.version} ({where}"
+                  + (", the built-in defaults" if current.version == 0 else "") + ").")
+        if as_json:
+            typer.echo(orjson.dumps(to_dict(current), option=orjson.OPT_INDENT_2).decode())
+        else:
+            typer.echo(to_toml(current))
+
+
+@guidelines_app.command("set")
+def guidelines_set(
+    file: Annotated[Path, typer.Argument(help="A TOML file (see `accord guidelines show`); "
+                                              "- for stdin.")],
+    between: Annotated[str | None, typer.Option(help="Agreed between two parties only, A,B.")]
+    = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Put a new version of the guidelines in force now. Running deadlines do not move."""
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise fail(f"{file}: {error.strerror}") from None
+    with opened(db) as node:
+        pair = _pair(node, between)
+        try:
+            added = GuidelinesStore(node.engine).add(text, now_timestamp(), pair)
+        except ValueError as error:
+            raise fail(f"{file}: {error}") from None
+        record(node, "guidelines.set", version=added.version, pair=list(pair or ()),
+               text=text)
+        err.print(f"Guidelines version {added.version} in force from "
+                  f"{format_timestamp(added.effective)}.")
+        typer.echo(str(added.version))
+
+
+@hotline_app.command("set")
+def hotline_set(
+    party: Annotated[str, typer.Option(help="The party whose hotline this is.")],
+    webhook: Annotated[str | None, typer.Option(help="URL that receives a JSON POST for each "
+                                                     "escalation.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="No hotline for this party.")]
+    = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Set (or remove) where a party's hotline hears of escalations."""
+    if (webhook is None) == (not remove):
+        raise fail("give either --webhook URL or --remove")
+    with opened(db) as node:
+        who = node.directory.party(party)
+        try:
+            Hotline(node.engine).set_contact(who.id, None if remove else webhook)
+        except ValueError as error:
+            raise fail(str(error)) from None
+        record(node, "hotline.set", party=who.id, webhook=webhook)
+        err.print(f"Hotline of {escape(who.name)}: {escape(webhook or 'none')}.")
+
+
+@hotline_app.command("log")
+def hotline_log(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Every escalation on this node, how it ended, and whether the hotline heard of it."""
+    with opened(db) as node:
+        names = {p.id: p.name for p in node.directory.parties()}
+        sent: dict[str, list[str]] = {}
+        for note in Hotline(node.engine).log(100_000):
+            escalation = note.body.get("escalation")
+            if isinstance(escalation, dict):
+                state = ("delivered " + note.delivered if note.delivered else
+                         "gave up" if note.has_given_up else
+                         f"pending ({note.attempts} attempts"
+                         + (f", {note.last_error}" if note.last_error else "") + ")")
+                sent.setdefault(str(escalation["id"]), []).append(f"{note.body['to']}: {state}")
+        desk = Desk(node)
+        now = datetime.now(UTC)
+        rows = []
+        for ledger in desk.ledgers(None):
+            view = derive(ledger, now)
+            for e in view.escalations:
+                rows.append({
+                    "escalation": e.escalation.id, "request": view.request.id,
+                    "time": format_timestamp(e.escalation.time), "reason": e.escalation.reason,
+                    "level": e.escalation.level,
+                    "requester": names.get(view.request.requester, view.request.requester),
+                    "addressee": names.get(view.request.addressee, view.request.addressee),
+                    "ended": format_timestamp(e.ended_at) if e.ended_at else None,
+                    "ended_by": e.ended_by, "notified": sent.get(e.escalation.id, [])})
+        rows.sort(key=lambda r: (r["time"], r["escalation"]))
+        if as_json:
+            for row in rows:
+                typer.echo(orjson.dumps(row).decode())
+            return
+        table = Table("time", "request", "between", "reason", "level", "ended", "notified")
+        for row in rows:
+            table.add_row(row["time"], row["request"],
+                          escape(f"{row['requester']} → {row['addressee']}"), row["reason"],
+                          str(row["level"]),
+                          f"{row['ended_by']} {row['ended']}" if row["ended"] else "open",
+                          escape("; ".join(row["notified"]) or "no hotline set"))
+        out.print(table)
+        err.print(f"{len(rows)} escalation(s)")
+
+
+def _date(text: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"{name} {text!r} is not a date such as 2026-01-01 or "
+                   "2026-01-01T00:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@app.command()
+def review(
+    start: Annotated[str, typer.Option("--from", help="First day (or instant) of the period.")],
+    end: Annotated[str, typer.Option("--to", help="End of the period (exclusive).")],
+    between: Annotated[str | None, typer.Option(help="Only these two parties, A,B.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html, md, json or csv.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+    = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """The review of timeliness and quality of responses, per direction between parties."""
+    if fmt not in ("html", "md", "json", "csv"):
+        raise fail(f"--format {fmt!r}: use html, md, json or csv")
+    period_start, period_end = _date(start, "--from"), _date(end, "--to")
+    if period_end <= period_start:
+        raise fail("--to must be after --from")
+    with opened(db) as node:
+        pair = _pair(node, between)
+        names = {p.id: p.name for p in node.directory.parties()}
+        now = datetime.now(UTC)
+        views = [derive(ledger, now) for ledger in Desk(node).ledgers(None)]
+        if pair is not None:
+            views = [v for v in views
+                     if {v.request.requester, v.request.addressee} == set(pair)]
+        result = review_of(views, start=period_start, end=period_end, now=now, names=names)
+        text = render(result, fmt)
+        record(node, "review.run", start=format_timestamp(period_start),
+               end=format_timestamp(period_end), between=list(pair or ()), format=fmt)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Review written to {escape(str(output))}.")

@@ -1,0 +1,256 @@
+"""Requests for information and assistance, from the command line: acting as a party of this
+node (`--as`, default the node's own), create, acknowledge, report, respond, rate, escalate,
+withdraw, list and show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, split_names, user_errors
+from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters
+from accord.cooperation.ledger import RequestView
+from accord.cooperation.model import (
+    CATEGORIES,
+    ESCALATION_REASONS,
+    KINDS,
+    OUTCOMES,
+    STATES,
+    URGENCIES,
+)
+from accord.cooperation.views import view_json
+from accord.node import Node
+from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+
+request_app = typer.Typer(help="Requests for information and assistance, and what follows.",
+                          no_args_is_help=True)
+app.add_typer(request_app, name="request")
+
+As = Annotated[str | None, typer.Option("--as", help="Act as this party of the node (name or "
+                                                     "identity id; default: the node's own).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the request as JSON.")]
+
+
+@contextmanager
+def desk_for(db: str, as_party: str | None) -> Iterator[tuple[Node, Desk, Actor]]:
+    with opened(db) as node, user_errors():
+        party = node.directory.party(as_party) if as_party else node.party
+        try:
+            yield node, Desk(node), Actor(party)
+        except CooperationError as error:
+            raise fail(str(error)) from None
+
+
+def _names(node: Node) -> dict[str, str]:
+    return {p.id: p.name for p in node.directory.parties()}
+
+
+def _show(node: Node, view: RequestView, as_json: bool) -> None:
+    if as_json:
+        typer.echo(orjson.dumps(view_json(view, _names(node)), option=orjson.OPT_INDENT_2)
+                   .decode())
+        return
+    data = view_json(view, _names(node))
+    err.print(f"[bold]{escape(data['summary'])}[/]  ({data['state']})")
+    for label, value in (
+        ("id", data["id"]), ("from", data["requester"]["name"]),
+        ("to", data["addressee"]["name"]),
+        ("kind / category / urgency", f"{data['kind']} / {data['category']} / "
+                                      f"{data['urgency']}" + (" — EXERCISE" if data["exercise"]
+                                                             else "")),
+        ("received", data["received"] or "not yet"),
+        ("acknowledge by", data["deadlines"]["acknowledge"] or "—"),
+        ("respond by", data["deadlines"]["respond"] or "—"),
+    ):
+        out.print(f"{label:>26}: {escape(str(value))}")
+    table = Table("time", "event", "by", "detail")
+    for event in data["timeline"]:
+        detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items() if v not in ("", None))
+        table.add_row(event["time"], event["type"], escape(event["by"]["name"]), escape(detail))
+    out.print(table)
+
+
+def _after(node: Node, view: RequestView, as_json: bool, message: str) -> None:
+    if as_json:
+        _show(node, view, True)
+    else:
+        err.print(f"{message} — {view.request.id} is now {view.state}.")
+
+
+@request_app.command("create")
+def create(
+    to: Annotated[str, typer.Option("--to", help="The addressed party.")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}.")],
+    category: Annotated[str, typer.Option(help=f"One of: {', '.join(CATEGORIES)}.")],
+    urgency: Annotated[str, typer.Option(help=f"One of: {', '.join(URGENCIES)}.")],
+    summary: Annotated[str, typer.Option(help="What is asked, in one line.")],
+    description: Annotated[str, typer.Option(help="The details.")] = "",
+    evidence: Annotated[str | None, typer.Option(help="STIX ids, comma-separated.")] = None,
+    legal_basis: Annotated[str, typer.Option(help="The legal basis of the request.")] = "",
+    activity_start: Annotated[str | None, typer.Option(help="When the activity began "
+                                                            "(timestamp).")] = None,
+    activity_end: Annotated[str | None, typer.Option(help="When it ended.")] = None,
+    victims: Annotated[str | None, typer.Option(help="Affected victims, comma-separated.")]
+    = None,
+    impact: Annotated[str, typer.Option(help="e.g. '22 million records exposed'.")] = "",
+    contact: Annotated[str, typer.Option("--contact", help="Point of contact.")] = "",
+    share_with: Annotated[str | None, typer.Option(help="Other parties that may see it.")]
+    = None,
+    exercise: Annotated[bool, typer.Option("--exercise", help="A drill.")] = False,
+    as_party: As = None,
+    as_json: Json = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Send a request; prints its id."""
+    for name, stamp in (("--activity-start", activity_start), ("--activity-end", activity_end)):
+        if stamp is not None and not is_timestamp(stamp):
+            raise fail(f"{name}: {stamp!r} is not a timestamp such as 2015-06-04T00:00:00Z")
+    with desk_for(db, as_party) as (node, desk, actor):
+        view = desk.create(actor, Draft(
+            to, kind, category, urgency, summary, description,
+            parse_timestamp(activity_start) if activity_start else None,
+            parse_timestamp(activity_end) if activity_end else None,
+            tuple(split_names(victims)), impact, legal_basis, contact,
+            tuple(split_names(evidence)), tuple(split_names(share_with)), exercise))
+        if as_json:
+            _show(node, view, True)
+            return
+        err.print(f"Request sent to {escape(view_json(view, _names(node))['addressee']['name'])}"
+                  f"; acknowledge by {_stamp(view.acknowledge_by)}, respond by "
+                  f"{_stamp(view.respond_by)}.")
+        typer.echo(view.request.id)
+
+
+def _stamp(moment: object) -> str:
+    return format_timestamp(moment) if moment is not None else "—"  # type: ignore[arg-type]
+
+
+@request_app.command("ack")
+def ack(request_id: str, note: Annotated[str, typer.Option(help="A word to the requester.")]
+        = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
+    """Acknowledge a request addressed to you."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.acknowledge(actor, request_id, note), as_json, "Acknowledged")
+
+
+@request_app.command("report")
+def report(request_id: str, text: Annotated[str, typer.Option(help="Where things stand.")],
+           as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
+    """Send an interim status report on a request addressed to you."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.report(actor, request_id, text), as_json, "Status report sent")
+
+
+@request_app.command("respond")
+def respond(
+    request_id: str,
+    outcome: Annotated[str, typer.Option(help=f"One of: {', '.join(OUTCOMES)}.")],
+    text: Annotated[str, typer.Option(help="The answer.")] = "",
+    reason: Annotated[str, typer.Option(help="Why (required when declined or referred).")]
+    = "",
+    evidence: Annotated[str | None, typer.Option(help="STIX ids returned, comma-separated.")]
+    = None,
+    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+) -> None:
+    """Answer a request addressed to you (final)."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        view = desk.respond(actor, request_id, outcome, text, reason,
+                            tuple(split_names(evidence)))
+        _after(node, view, as_json, "Response sent")
+
+
+@request_app.command("rate")
+def rate(
+    request_id: str,
+    score: Annotated[int, typer.Option(help="1 (useless) to 5 (complete and timely).")],
+    comment: Annotated[str, typer.Option(help="Why this score.")] = "",
+    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+) -> None:
+    """Rate the quality of the response to your request."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.rate(actor, request_id, score, comment), as_json, "Rated")
+
+
+@request_app.command("escalate")
+def escalate(
+    request_id: str,
+    reason: Annotated[str, typer.Option(help=f"One of: {', '.join(ESCALATION_REASONS)}.")]
+    = "manual",
+    note: Annotated[str, typer.Option(help="What the hotline should know.")] = "",
+    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+) -> None:
+    """Raise a request to the hotline."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.escalate(actor, request_id, reason, note), as_json, "Escalated")
+
+
+@request_app.command("de-escalate")
+def de_escalate(
+    request_id: str,
+    reason: Annotated[str, typer.Option(help="Why the escalation ends.")],
+    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+) -> None:
+    """End the newest open escalation of a request."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.de_escalate(actor, request_id, reason), as_json, "De-escalated")
+
+
+@request_app.command("withdraw")
+def withdraw(
+    request_id: str,
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+) -> None:
+    """Withdraw your request."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _after(node, desk.withdraw(actor, request_id, reason), as_json, "Withdrawn")
+
+
+@request_app.command("show")
+def show(request_id: str, as_party: As = None, as_json: Json = False,
+         db: Db = DEFAULT_DB) -> None:
+    """A request, its deadlines and its timeline."""
+    with desk_for(db, as_party) as (node, desk, actor):
+        _show(node, desk.view(actor, request_id), as_json)
+
+
+@request_app.command("list")
+def list_requests(
+    direction: Annotated[str | None, typer.Option(help="sent or received.")] = None,
+    state: Annotated[str | None, typer.Option(help=f"One of: {', '.join(STATES)}.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue requests.")] = False,
+    party: Annotated[str | None, typer.Option(help="Only those with this other party.")]
+    = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    as_party: As = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """The requests you sent or received, newest first."""
+    if direction not in (None, "sent", "received"):
+        raise fail(f"--direction {direction!r}: use sent or received")
+    if state is not None and state not in STATES:
+        raise fail(f"--state {state!r} is not one of: {', '.join(STATES)}")
+    with desk_for(db, as_party) as (node, desk, actor):
+        other = node.directory.party(party).id if party else None
+        views = desk.list(actor, Filters(direction, state, True if overdue else None, other,
+                                         category))
+        names = _names(node)
+        if as_json:
+            for view in views:
+                typer.echo(orjson.dumps(view_json(view, names)).decode())
+            return
+        table = Table("id", "state", "from", "to", "urgency", "summary", "respond by")
+        for view in views:
+            request = view.request
+            table.add_row(request.id, view.state, escape(names.get(request.requester, "?")),
+                          escape(names.get(request.addressee, "?")), request.urgency,
+                          escape(request.summary[:60]), _stamp(view.respond_by))
+        out.print(table)
+        err.print(f"{len(views)} request(s)")

@@ -1,0 +1,403 @@
+"""The liaison desk: the mechanism's use cases on one node.
+
+Make a request and everything that follows it, read a request's ledger as a party may see it,
+watch deadlines, review. Every entry is a STIX object stored through intake (validated,
+audited, marked TLP:AMBER+STRICT for the request's participants), so requests travel over
+TAXII like any other evidence, and the trust rules hold for them unchanged. State is never
+stored: it is derived from the ledger each time (`cooperation.ledger`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, select, true
+
+from accord.cooperation.guidelines import in_force, require_content
+from accord.cooperation.ledger import RequestView, derive, escalations_due, next_level
+from accord.cooperation.model import (
+    CATEGORIES,
+    ESCALATION_REASONS,
+    KINDS,
+    OUTCOMES,
+    URGENCIES,
+    Acknowledgement,
+    DeEscalation,
+    Entry,
+    Escalation,
+    Ledger,
+    Rating,
+    Request,
+    Response,
+    StatusReport,
+    Withdrawal,
+)
+from accord.cooperation.objects import from_stix, to_stix
+from accord.cooperation.receipts import marked
+from accord.intake import screen, store
+from accord.node import Node
+from accord.store.directory import Collection, Party
+from accord.store.guidelines import GuidelinesStore
+from accord.store.objects import entitled
+from accord.store.query import ObjectQuery, Reader
+from accord.store.schema import collections, ledger, objects, permissions
+from accord.trust.access import Grant
+from accord.trust.markings import Tlp
+
+REQUESTS_ALIAS = "requests"
+# Automatic escalations get ids derived from (request, reason): every worker's watcher makes
+# the same object, so a passed deadline yields exactly one escalation however many watch.
+_ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
+
+
+class CooperationError(ValueError):
+    """A request or act the mechanism does not allow, in words for the person who tried."""
+
+
+class NoSuchRequest(CooperationError):
+    """No request with that id that the party may see (the same answer whether it exists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a party of this node, through a token (REST) or the command line."""
+
+    party: Party
+    token_id: str | None = None
+    person: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What a requester writes; the desk adds the ids, the clock and the markings."""
+
+    addressee: str  # a party's name or identity id
+    kind: str
+    category: str
+    urgency: str
+    summary: str
+    description: str = ""
+    activity_start: datetime | None = None
+    activity_end: datetime | None = None
+    victims: tuple[str, ...] = ()
+    impact: str = ""
+    legal_basis: str = ""
+    point_of_contact: str = ""
+    evidence: tuple[str, ...] = ()
+    shared_with: tuple[str, ...] = ()  # party names or identity ids
+    is_exercise: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    direction: str | None = None  # "sent" or "received", from the actor's side
+    state: str | None = None
+    is_overdue: bool | None = None
+    party: str | None = None  # the other party's identity id
+    category: str | None = None
+    include_exercises: bool = True
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise CooperationError(f"{name} {value!r} is not one of: {', '.join(allowed)}")
+
+
+class Desk:
+    def __init__(self, node: Node, clock: Callable[[], datetime] = utc_now) -> None:
+        self.node = node
+        self.clock = clock
+
+    # -- where requests live -----------------------------------------------------------------
+
+    def collection(self) -> Collection:
+        """The collection that holds every ledger on this node, made on first use. Who sees
+        which request is decided by each object's marking, not by this collection."""
+        directory = self.node.directory
+        for found in directory.all_collections():
+            if found.alias == REQUESTS_ALIAS:
+                return found
+        return directory.create_collection(
+            "Requests", alias=REQUESTS_ALIAS, default_tlp=Tlp.RED,
+            description="Requests for information and assistance, and their ledgers",
+            read=[self.node.party], write=[self.node.party])
+
+    def _admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
+        directory = self.node.directory
+        for party_id in party_ids:
+            found = directory.collection_for(party_id, collection.id)
+            if found is None or not (found[1].can_read and found[1].can_write):
+                directory.grant(collection.id, directory.party(party_id), Grant(True, True))
+
+    def _party(self, name_or_id: str, what: str) -> Party:
+        found = self.node.directory.find_party(name_or_id)
+        if found is None:
+            raise CooperationError(f"{what}: no party {name_or_id!r} on this node "
+                                   "(see `accord party list`)")
+        return found
+
+    # -- making requests and entries ---------------------------------------------------------
+
+    def create(self, actor: Actor, draft: Draft) -> RequestView:
+        _one_of("kind", draft.kind, KINDS)
+        _one_of("category", draft.category, CATEGORIES)
+        _one_of("urgency", draft.urgency, URGENCIES)
+        addressee = self._party(draft.addressee, "--to")
+        if addressee.id == actor.party.id:
+            raise CooperationError("a party cannot address a request to itself")
+        shared = tuple(self._party(p, "--share-with").id for p in draft.shared_with)
+        now = self.clock()
+        request = Request(
+            f"x-accord-request--{uuid.uuid4()}", now, actor.party.id, addressee.id,
+            draft.kind, draft.category, draft.urgency, draft.summary.strip(),  # type: ignore[arg-type]
+            draft.description, draft.activity_start, draft.activity_end, draft.victims,
+            draft.impact, draft.legal_basis, draft.point_of_contact, draft.evidence, shared,
+            draft.is_exercise)
+        policy = in_force(GuidelinesStore(self.node.engine).versions(), now, request.requester,
+                          request.addressee)
+        require_content(request, policy)
+        self._check_evidence(actor, request.evidence)
+        collection = self.collection()
+        self._admit(collection, [request.requester, request.addressee, *shared])
+        self._store(actor, collection, [marked(to_stix(request), actor.party.id, request)])
+        return self.view(actor, request.id)
+
+    def _check_evidence(self, actor: Actor, evidence: Sequence[str]) -> None:
+        """Evidence must be objects the requester may read on this node: a request cannot
+        point at what its maker cannot see, nor probe for what exists."""
+        if not evidence:
+            return
+        readable: set[str] = set()
+        for collection, grant in self.node.directory.collections_for(actor.party.id):
+            if not grant.can_read:
+                continue
+            page = self.node.objects.page(collection.id, ObjectQuery(
+                ids=tuple(evidence), limit=len(evidence) + 1,
+                reader=Reader(actor.party.id, int(collection.default_tlp))))
+            readable |= {item.id for item in page.items}
+        unknown = [e for e in evidence if e not in readable]
+        if unknown:
+            raise CooperationError(
+                "evidence: no object you may read has the id " + ", ".join(unknown))
+
+    def acknowledge(self, actor: Actor, request_id: str, note: str = "") -> RequestView:
+        view = self._for_addressee(actor, request_id, "acknowledge")
+        if view.acknowledged_at is not None:
+            raise CooperationError(f"{request_id} is already acknowledged")
+        return self._add(actor, view, Acknowledgement(
+            self._new_id("acknowledgement"), request_id, actor.party.id, self.clock(), note=note))
+
+    def report(self, actor: Actor, request_id: str, text: str) -> RequestView:
+        view = self._for_addressee(actor, request_id, "report on")
+        if not text.strip():
+            raise CooperationError("a status report needs some text")
+        return self._add(actor, view, StatusReport(
+            self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text))
+
+    def respond(self, actor: Actor, request_id: str, outcome: str, text: str = "",
+                reason: str = "", evidence: Sequence[str] = ()) -> RequestView:
+        _one_of("outcome", outcome, OUTCOMES)
+        view = self._for_addressee(actor, request_id, "respond to")
+        if view.response is not None:
+            raise CooperationError(f"{request_id} has already been answered")
+        if outcome in ("declined", "referred") and not reason.strip():
+            raise CooperationError(f"a response with outcome {outcome!r} must give a reason "
+                                   "(--reason)")
+        self._check_evidence(actor, evidence)
+        return self._add(actor, view, Response(
+            self._new_id("response"), request_id, actor.party.id, self.clock(),
+            outcome=outcome, text=text, reason=reason, evidence=tuple(evidence)))  # type: ignore[arg-type]
+
+    def rate(self, actor: Actor, request_id: str, score: int, comment: str = "") -> RequestView:
+        view = self._visible(actor, request_id)
+        if actor.party.id != view.request.requester:
+            raise CooperationError("only the requesting party rates the response")
+        if view.response is None:
+            raise CooperationError(f"{request_id} has no response to rate yet")
+        if not 1 <= score <= 5:
+            raise CooperationError(f"--score {score}: a rating is from 1 (useless) to 5 "
+                                   "(complete and timely)")
+        return self._add(actor, view, Rating(
+            self._new_id("rating"), request_id, actor.party.id, self.clock(),
+            response_id=view.response.id, score=score, comment=comment))
+
+    def escalate(self, actor: Actor, request_id: str, reason: str = "manual",
+                 note: str = "") -> RequestView:
+        _one_of("reason", reason, ESCALATION_REASONS)
+        view = self._visible(actor, request_id)
+        self._still_open(view, "escalate")
+        level = self._level(view)
+        return self._add(actor, view, Escalation(
+            self._new_id("escalation"), request_id, actor.party.id, self.clock(),
+            reason=reason, level=level, note=note))  # type: ignore[arg-type]
+
+    def de_escalate(self, actor: Actor, request_id: str, reason: str) -> RequestView:
+        view = self._visible(actor, request_id)
+        open_ones = [e for e in view.escalations if e.is_open]
+        if not open_ones:
+            raise CooperationError(f"{request_id} has no open escalation")
+        if not reason.strip():
+            raise CooperationError("say why the escalation ends (--reason)")
+        newest = max(open_ones, key=lambda e: (e.escalation.time, e.escalation.id))
+        return self._add(actor, view, DeEscalation(
+            self._new_id("de-escalation"), request_id, actor.party.id, self.clock(),
+            escalation_id=newest.escalation.id, reason=reason))
+
+    def withdraw(self, actor: Actor, request_id: str, reason: str = "") -> RequestView:
+        view = self._visible(actor, request_id)
+        if actor.party.id != view.request.requester:
+            raise CooperationError("only the requesting party withdraws its request")
+        self._still_open(view, "withdraw")
+        return self._add(actor, view, Withdrawal(
+            self._new_id("withdrawal"), request_id, actor.party.id, self.clock(),
+            reason=reason))
+
+    def _for_addressee(self, actor: Actor, request_id: str, act: str) -> RequestView:
+        view = self._visible(actor, request_id)
+        if actor.party.id != view.request.addressee:
+            raise CooperationError(f"only the addressed party may {act} a request")
+        self._still_open(view, act)
+        return view
+
+    @staticmethod
+    def _still_open(view: RequestView, act: str) -> None:
+        if view.withdrawn_at is not None:
+            raise CooperationError(f"cannot {act} {view.request.id}: it was withdrawn")
+        if view.response is not None and act in ("escalate", "withdraw", "report on",
+                                                 "acknowledge"):
+            raise CooperationError(f"cannot {act} {view.request.id}: it has been answered")
+
+    def _level(self, view: RequestView) -> int:
+        ladder = self._policy(view.request).ladder
+        return min(next_level(view), max(1, len(ladder)))
+
+    def _policy(self, request: Request) -> Any:
+        at = request.created
+        return in_force(GuidelinesStore(self.node.engine).versions(), at, request.requester,
+                        request.addressee)
+
+    @staticmethod
+    def _new_id(kind: str) -> str:
+        return f"x-accord-{kind}--{uuid.uuid4()}"
+
+    def _add(self, actor: Actor, view: RequestView, entry: Entry) -> RequestView:
+        obj = marked(to_stix(entry), actor.party.id, view.request)
+        self._store(actor, self.collection(), [obj])
+        return self.view(actor, view.request.id)
+
+    def _store(self, actor: Actor, collection: Collection, objs: list[dict[str, Any]],
+               also: Callable[[Connection], None] | None = None) -> None:
+        screened = screen(objs)
+        if screened.rejected:
+            raise CooperationError("; ".join(r.message for r in screened.rejected))
+        report = store(self.node.engine, collection, screened, party_id=actor.party.id,
+                       token_id=actor.token_id, also=also, clock=self.clock)
+        if report.rejected:
+            raise CooperationError("; ".join(r.message for r in report.rejected))
+
+    # -- reading ledgers ---------------------------------------------------------------------
+
+    def view(self, actor: Actor | None, request_id: str) -> RequestView:
+        return self._visible(actor, request_id)
+
+    def _visible(self, actor: Actor | None, request_id: str) -> RequestView:
+        found = self.ledgers(actor, [request_id])
+        if not found:
+            raise NoSuchRequest(f"no request {request_id!r} that you may see")
+        return derive(found[0], self.clock())
+
+    def ledgers(self, actor: Actor | None, request_ids: Sequence[str] | None = None
+                ) -> list[Ledger]:
+        """The ledgers `actor` may see (None: the node's own view, every ledger), each holding
+        only the entries the actor may read."""
+        collection = self.collection()
+        o = objects.c
+        stmt = (select(ledger.c.request_id, o.body)
+                .select_from(ledger).join(objects, o.seq == ledger.c.seq)
+                .where(o.collection_id == collection.id, o.is_latest == true()))
+        params: dict[str, Any] = {}
+        if actor is not None:
+            stmt = stmt.where(entitled(objects, collections.c.default_tlp)).join(
+                collections, collections.c.id == o.collection_id).join(
+                permissions, and_(permissions.c.collection_id == o.collection_id,
+                                  permissions.c.party_id == actor.party.id,
+                                  permissions.c.can_read == true()))
+            params["reader"] = actor.party.id
+        if request_ids is not None:
+            stmt = stmt.where(ledger.c.request_id.in_(list(request_ids)))
+        requests: dict[str, Request] = {}
+        entries: dict[str, list[Entry]] = {}
+        with self.node.engine.connect() as conn:
+            for request_id, body in conn.execute(stmt, params):
+                item = from_stix(orjson.loads(body))
+                if isinstance(item, Request):
+                    requests[request_id] = item
+                else:
+                    entries.setdefault(request_id, []).append(item)
+        return [Ledger(request, tuple(entries.get(rid, ()))) for rid, request in
+                requests.items()]
+
+    def list(self, actor: Actor | None, filters: Filters = Filters()) -> list[RequestView]:
+        now = self.clock()
+        views = [derive(ledger_, now) for ledger_ in self.ledgers(actor)]
+        me = actor.party.id if actor is not None else None
+        chosen = []
+        for view in views:
+            request = view.request
+            if filters.direction == "sent" and request.requester != me:
+                continue
+            if filters.direction == "received" and request.addressee != me:
+                continue
+            if filters.state is not None and view.state != filters.state:
+                continue
+            if filters.is_overdue is not None and view.is_overdue != filters.is_overdue:
+                continue
+            if filters.party is not None and filters.party not in (request.requester,
+                                                                   request.addressee):
+                continue
+            if filters.category is not None and request.category != filters.category:
+                continue
+            if not filters.include_exercises and request.is_exercise:
+                continue
+            chosen.append(view)
+        chosen.sort(key=lambda v: (v.received or v.request.created, v.request.id), reverse=True)
+        return chosen
+
+    # -- the deadline watcher ----------------------------------------------------------------
+
+    def watch(self) -> list[str]:
+        """One tick of the watcher: an escalation for every deadline that has passed without
+        one, and a notification to each participant's hotline; returns the escalation ids."""
+        now = self.clock()
+        made: list[str] = []
+        for ledger_ in self.ledgers(None):
+            view = derive(ledger_, now)
+            for reason in escalations_due(view, now):
+                made.append(self._escalate_automatically(view, reason))
+        return made
+
+    def _escalate_automatically(self, view: RequestView, reason: str) -> str:
+        request = view.request
+        due = view.acknowledge_by if reason == "acknowledgement-overdue" else view.respond_by
+        assert due is not None
+        escalation = Escalation(
+            f"x-accord-escalation--{uuid.uuid5(_ESCALATIONS, request.id + '/' + reason)}",
+            request.id, request.requester, due, reason=reason,  # type: ignore[arg-type]
+            level=self._level(view), note=f"the {reason.split('-')[0]} deadline passed")
+        requester = self.node.directory.party(request.requester)
+        obj = marked(to_stix(escalation), request.requester, request)
+        from accord.cooperation.hotline import Hotline
+
+        hotline = Hotline(self.node.engine)
+        self._store(Actor(requester), self.collection(), [obj],
+                    also=lambda conn: hotline.enqueue_in(conn, escalation, request, self.clock()))
+        return escalation.id

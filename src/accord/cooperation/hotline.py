@@ -1,0 +1,154 @@
+"""The hotline: each party's contact (a webhook) hears of every escalation of its requests.
+
+Notifications go through an outbox written in the escalation's own transaction, so none is lost
+to a crash or a restart; delivery retries with growing delays, and several workers never send
+the same notification twice at once (each claims a row before sending it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import orjson
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from accord.cooperation.model import Escalation, Request
+from accord.cooperation.objects import to_stix
+from accord.stix.timestamps import format_timestamp
+from accord.store.engine import writing
+from accord.store.schema import hotline_contacts, outbox, parties
+
+_NOTIFICATIONS = uuid.UUID("2a9e4f6b-8c1d-4e3a-b5f7-9d0c1e2f3a4b")
+MAX_ATTEMPTS = 12  # about 34 hours of retries with the delays below
+CLAIM = timedelta(seconds=60)  # a sender has this long before another may retry its row
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """After the n-th failed attempt: 10 s, 20 s, 40 s, … at most one hour."""
+    return timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    created: str
+    webhook: str
+    body: dict[str, object]
+    attempts: int
+    next_attempt: str
+    delivered: str | None
+    last_error: str | None
+
+    @property
+    def has_given_up(self) -> bool:
+        return self.delivered is None and self.attempts >= MAX_ATTEMPTS
+
+
+class HotlineError(ValueError):
+    pass
+
+
+class Hotline:
+    def __init__(self, engine: Engine, transport: httpx.BaseTransport | None = None) -> None:
+        self.engine = engine
+        self.transport = transport  # tests pass a mock transport
+
+    # -- contacts --------------------------------------------------------------------------
+
+    def set_contact(self, party_id: str, webhook: str | None) -> None:
+        if webhook is not None and not webhook.startswith(("http://", "https://")):
+            raise HotlineError(f"--webhook {webhook!r}: give an http:// or https:// URL")
+        with writing(self.engine) as conn:
+            conn.execute(delete(hotline_contacts).where(hotline_contacts.c.party_id == party_id))
+            if webhook is not None:
+                conn.execute(hotline_contacts.insert().values(party_id=party_id,
+                                                              webhook=webhook))
+
+    def contacts(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(hotline_contacts.c.party_id,
+                                            hotline_contacts.c.webhook)).all())
+
+    # -- the outbox ------------------------------------------------------------------------
+
+    def enqueue_in(self, conn: Connection, escalation: Escalation, request: Request,
+                   at: datetime) -> None:
+        """Notify the requester's and the addressee's hotlines, in the caller's transaction."""
+        names = dict(conn.execute(select(parties.c.id, parties.c.name).where(
+            parties.c.id.in_([request.requester, request.addressee]))).all())
+        contacts = dict(conn.execute(select(hotline_contacts.c.party_id,
+                                            hotline_contacts.c.webhook).where(
+            hotline_contacts.c.party_id.in_([request.requester, request.addressee]))).all())
+        body = {
+            "type": "accord.escalation", "request_id": request.id, "summary": request.summary,
+            "urgency": request.urgency, "kind": request.kind,
+            "requester": names.get(request.requester, request.requester),
+            "addressee": names.get(request.addressee, request.addressee),
+            "reason": escalation.reason, "level": escalation.level,
+            "escalation": to_stix(escalation),
+        }
+        now = format_timestamp(at)
+        for party_id, webhook in sorted(contacts.items()):
+            nid = str(uuid.uuid5(_NOTIFICATIONS, f"{escalation.id}/{party_id}"))
+            if conn.execute(select(outbox.c.id).where(outbox.c.id == nid)).first() is not None:
+                continue
+            conn.execute(outbox.insert().values(
+                id=nid, created=now, webhook=webhook,
+                body=orjson.dumps({**body, "to": names.get(party_id, party_id)}),
+                attempts=0, next_attempt=now, delivered=None, last_error=None))
+
+    def log(self, limit: int = 1000) -> list[Notification]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox).order_by(outbox.c.created.desc())
+                                .limit(limit)).all()
+        return [Notification(r.id, r.created, r.webhook, orjson.loads(r.body), r.attempts,
+                             r.next_attempt, r.delivered, r.last_error) for r in rows]
+
+    def deliver_due(self, now: datetime) -> int:
+        """Send every notification that is due; returns how many were delivered."""
+        stamp = format_timestamp(now)
+        with self.engine.connect() as conn:
+            due = conn.execute(select(outbox.c.id, outbox.c.next_attempt).where(
+                outbox.c.delivered.is_(None), outbox.c.next_attempt <= stamp,
+                outbox.c.attempts < MAX_ATTEMPTS).order_by(outbox.c.created).limit(100)).all()
+        delivered = 0
+        with httpx.Client(transport=self.transport, timeout=10.0) as client:
+            for nid, planned in due:
+                if not self._claim(nid, planned, format_timestamp(now + CLAIM)):
+                    continue  # another worker took it
+                delivered += self._send(client, nid, now)
+        return delivered
+
+    def _claim(self, nid: str, planned: str, until: str) -> bool:
+        with writing(self.engine) as conn:
+            done = conn.execute(update(outbox).where(outbox.c.id == nid,
+                                                     outbox.c.next_attempt == planned,
+                                                     outbox.c.delivered.is_(None))
+                                .values(next_attempt=until))
+        return done.rowcount == 1
+
+    def _send(self, client: httpx.Client, nid: str, now: datetime) -> int:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == nid)).one()
+        error: str | None = None
+        try:
+            answer = client.post(row.webhook, content=row.body,
+                                 headers={"Content-Type": "application/json",
+                                          "X-Accord-Notification": nid})
+            if answer.status_code >= 300:
+                error = f"HTTP {answer.status_code}"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        attempts = row.attempts + 1
+        with writing(self.engine) as conn:
+            if error is None:
+                conn.execute(update(outbox).where(outbox.c.id == nid).values(
+                    attempts=attempts, delivered=format_timestamp(now), last_error=None))
+                return 1
+            conn.execute(update(outbox).where(outbox.c.id == nid).values(
+                attempts=attempts, last_error=error,
+                next_attempt=format_timestamp(now + retry_delay(attempts))))
+        return 0

@@ -1,0 +1,499 @@
+"""The state of a request, derived from its ledger; what the deadline watcher must raise.
+
+Pure: the clock is an argument. Two nodes holding the same ledger, in any order, derive the
+same view: every choice between entries is made by (time, entry id), never by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from accord.cooperation.model import (
+    Acknowledgement,
+    DeEscalation,
+    Entry,
+    Escalation,
+    EscalationReason,
+    Ledger,
+    Rating,
+    Receipt,
+    Request,
+    Response,
+    State,
+    StatusReport,
+    Withdrawal,
+)
+
+EndedBy = Literal["de-escalated", "answered", "withdrawn"]
+
+EventType = Literal["created", "received", "acknowledged", "status-report", "responded", "rated",
+                    "escalated", "de-escalated", "withdrawn"]
+# Events at the same instant are listed in the order the mechanism runs: a request is created
+# before it is received, acknowledged before it is answered, and so on.
+EVENT_TYPES: tuple[EventType, ...] = ("created", "received", "acknowledged", "status-report",
+                                      "responded", "rated", "escalated", "de-escalated",
+                                      "withdrawn")
+_EVENT_RANK = {name: rank for rank, name in enumerate(EVENT_TYPES)}
+
+MICROSECOND = timedelta(microseconds=1)
+MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    type: EventType
+    time: datetime
+    party: str  # identity id of whoever made it
+    entry_id: str  # the request's id for "created", else the entry's id
+    detail: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationView:
+    escalation: Escalation
+    ended_at: datetime | None = None
+    ended_by: EndedBy | None = None  # None while the escalation is open
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_by is None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """A request as its ledger shows it at `as_of`.
+
+    Stored fields are what the ledger says; the rest are properties computed from them on
+    access (deriving 100,000 views must stay cheap). `state` follows this precedence, first
+    match wins:
+
+        withdrawn > closed (answered and rated by the requester) > declined (the response's
+        outcome is "declined") > answered > escalated (an escalation is open) > overdue (a
+        deadline has passed) > in-progress (a status report exists) > acknowledged > submitted
+    """
+
+    request: Request
+    as_of: datetime  # the `now` the view was derived for: decides which deadlines have passed
+    received: datetime | None = None
+    acknowledge_by: datetime | None = None
+    respond_by: datetime | None = None
+    acknowledged_at: datetime | None = None  # first acknowledgement, status report or response
+    answered_at: datetime | None = None
+    response: Response | None = None  # the first response: later ones correct, not answer
+    rating: Rating | None = None  # the requester's latest
+    withdrawn_at: datetime | None = None
+    last_status_report_at: datetime | None = None
+    escalations: tuple[EscalationView, ...] = ()
+    # The entries that count, in no particular order: the timeline sorts them. Left out of
+    # equality because every field above is already a function of them.
+    entries: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def is_escalated(self) -> bool:
+        return any(e.ended_by is None for e in self.escalations)
+
+    @property
+    def is_acknowledgement_overdue(self) -> bool:
+        return is_acknowledgement_overdue_at(self, self.as_of)
+
+    @property
+    def is_response_overdue(self) -> bool:
+        return is_response_overdue_at(self, self.as_of)
+
+    @property
+    def is_overdue(self) -> bool:
+        return is_overdue_at(self, self.as_of)
+
+    @property
+    def acknowledged_on_time(self) -> bool | None:
+        """None when not acknowledged or never received (no deadline to judge by)."""
+        if self.acknowledged_at is None or self.acknowledge_by is None:
+            return None
+        # Exactly at the deadline is on time.
+        return self.acknowledged_at <= self.acknowledge_by
+
+    @property
+    def answered_on_time(self) -> bool | None:
+        if self.answered_at is None or self.respond_by is None:
+            return None
+        return self.answered_at <= self.respond_by
+
+    @property
+    def microseconds_to_acknowledge(self) -> int | None:
+        """From receipt (the addressee node's clock) to the acknowledgement's `created`."""
+        return _microseconds_between(self.received, self.acknowledged_at)
+
+    @property
+    def microseconds_to_answer(self) -> int | None:
+        return _microseconds_between(self.received, self.answered_at)
+
+    @property
+    def hours_to_acknowledge(self) -> float | None:
+        return _hours(self.microseconds_to_acknowledge)
+
+    @property
+    def hours_to_answer(self) -> float | None:
+        return _hours(self.microseconds_to_answer)
+
+    @property
+    def state(self) -> State:
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        if self.answered_at is not None:
+            if self.rating is not None:
+                return "closed"
+            if self.response is not None and self.response.outcome == "declined":
+                return "declined"
+            return "answered"
+        if self.is_escalated:
+            return "escalated"
+        if self.is_overdue:
+            return "overdue"
+        if self.last_status_report_at is not None:
+            return "in-progress"
+        if self.acknowledged_at is not None:
+            return "acknowledged"
+        return "submitted"
+
+    @property
+    def timeline(self) -> tuple[TimelineEvent, ...]:
+        """Every entry that counts, by time, then in the mechanism's order, then by entry id."""
+        request = self.request
+        events = [TimelineEvent("created", request.created, request.requester, request.id, {
+            "kind": request.kind, "category": request.category, "urgency": request.urgency,
+            "is_exercise": request.is_exercise,
+        })]
+        seen: set[str] = set()
+        for entry in self.entries:
+            if entry.id not in seen:  # the same entry stored twice is one event
+                seen.add(entry.id)
+                events.append(_event(entry))
+        events.sort(key=lambda e: (e.time, _EVENT_RANK[e.type], e.entry_id))
+        return tuple(events)
+
+
+def is_acknowledgement_overdue_at(view: RequestView, now: datetime) -> bool:
+    """Not acknowledged (nor answered, nor withdrawn) and `now` is past the deadline."""
+    return (view.acknowledged_at is None and view.withdrawn_at is None
+            and view.acknowledge_by is not None and now > view.acknowledge_by)
+
+
+def is_response_overdue_at(view: RequestView, now: datetime) -> bool:
+    return (view.answered_at is None and view.withdrawn_at is None
+            and view.respond_by is not None and now > view.respond_by)
+
+
+def is_overdue_at(view: RequestView, now: datetime) -> bool:
+    return is_acknowledgement_overdue_at(view, now) or is_response_overdue_at(view, now)
+
+
+def _microseconds_between(start: datetime | None, end: datetime | None) -> int | None:
+    # Integers, so every node computes exactly the same figures from them.
+    return None if start is None or end is None else (end - start) // MICROSECOND
+
+
+def _hours(microseconds: int | None) -> float | None:
+    # One correctly rounded division of integers: the same float on every node.
+    return None if microseconds is None else microseconds / MICROSECONDS_PER_HOUR
+
+
+def _event(entry: Entry) -> TimelineEvent:
+    detail: dict[str, object]
+    if isinstance(entry, Receipt):
+        return TimelineEvent("received", entry.received, entry.party, entry.id, {
+            "acknowledge_by": entry.acknowledge_by, "respond_by": entry.respond_by,
+            "guidelines_version": entry.guidelines_version,
+        })
+    if isinstance(entry, Acknowledgement):
+        kind: EventType = "acknowledged"
+        detail = {"note": entry.note}
+    elif isinstance(entry, StatusReport):
+        kind, detail = "status-report", {"text": entry.text}
+    elif isinstance(entry, Response):
+        kind, detail = "responded", {"outcome": entry.outcome, "text": entry.text,
+                                     "reason": entry.reason, "evidence": entry.evidence}
+    elif isinstance(entry, Rating):
+        kind, detail = "rated", {"response_id": entry.response_id, "score": entry.score,
+                                 "comment": entry.comment}
+    elif isinstance(entry, Escalation):
+        kind, detail = "escalated", {"reason": entry.reason, "level": entry.level,
+                                     "note": entry.note}
+    elif isinstance(entry, DeEscalation):
+        kind, detail = "de-escalated", {"escalation_id": entry.escalation_id,
+                                        "reason": entry.reason}
+    else:  # only withdrawals are kept besides the above (see `derive`)
+        assert isinstance(entry, Withdrawal)
+        kind, detail = "withdrawn", {"reason": entry.reason}
+    return TimelineEvent(kind, entry.time, entry.party, entry.id, detail)
+
+
+# Entry types as small integers, so one dictionary look-up sorts an entry into its bucket.
+_RECEIPT, _ACK, _REPORT, _RESPONSE, _RATING, _ESCALATION, _DE_ESCALATION, _WITHDRAWAL = range(8)
+_CODES: dict[type, int] = {
+    Receipt: _RECEIPT, Acknowledgement: _ACK, StatusReport: _REPORT, Response: _RESPONSE,
+    Rating: _RATING, Escalation: _ESCALATION, DeEscalation: _DE_ESCALATION,
+    Withdrawal: _WITHDRAWAL,
+}
+
+
+def _code(entry: Entry) -> int | None:
+    code = _CODES.get(type(entry))
+    if code is None:  # a subclass, or a kind of entry this module does not know
+        for kind, known in _CODES.items():
+            if isinstance(entry, kind):
+                return known
+    return code
+
+
+def _earlier(a: Entry, b: Entry | None) -> bool:
+    """Whether `a` comes before `b` (None: nothing yet); equal times are ordered by id."""
+    return b is None or a.time < b.time or (a.time == b.time and a.id < b.id)
+
+
+def derive(ledger: Ledger, now: datetime) -> RequestView:
+    """The view of a request from every entry of its ledger, as of `now`.
+
+    Entries that do not belong are ignored, so a forged, misrouted or late entry cannot change
+    the state:
+    - entries about another request;
+    - receipts, acknowledgements, status reports and responses not made by the addressee;
+    - ratings and withdrawals not made by the requester; ratings of a response not in this
+      ledger;
+    - escalations and de-escalations made by neither party; de-escalations of an escalation not
+      in this ledger;
+    - a second receipt: the one with the earliest `received` counts (then the smallest id);
+    - after a withdrawal (the requester's earliest), every act stamped strictly later: the
+      request was over, so they count neither for timeliness nor for state, nor in the timeline.
+    Every other choice is the earliest (or, for ratings, the latest) by time, then by entry id,
+    so the order of `ledger.entries` never matters. `now` only decides which deadlines have
+    passed: entries stamped later than `now` still count (a peer's clock may run ahead).
+    """
+    request = ledger.request
+    request_id, requester, addressee = request.id, request.requester, request.addressee
+    entries = ledger.entries
+
+    # The withdrawal first, since acts stamped after it do not count.
+    withdrawal: Withdrawal | None = None
+    for entry in entries:
+        if (isinstance(entry, Withdrawal) and entry.request_id == request_id
+                and entry.party == requester and _earlier(entry, withdrawal)):
+            withdrawal = entry
+    withdrawn_at = withdrawal.time if withdrawal is not None else None
+
+    # One pass. Containers are made only when needed (deriving 100,000 views costs mostly
+    # allocation): `kept` stays None, and the view shares the ledger's tuple, until an entry
+    # does not count; rarer kinds of entry get their list when the first one turns up.
+    receipt: Receipt | None = None
+    receipts = 0
+    first_ack: Entry | None = None
+    first_report: Entry | None = None
+    last_report: Entry | None = None
+    first_response: Response | None = None
+    more_responses: list[Response] | None = None  # besides the first seen: for their ids
+    ratings: list[Rating] | None = None
+    escalations: dict[str, Escalation] | None = None  # by id: one escalation stored twice is one
+    de_escalations: list[DeEscalation] | None = None
+    kept: list[Entry] | None = None
+    codes = _CODES
+    for index, entry in enumerate(entries):
+        code = codes.get(type(entry))
+        if code is None:
+            code = _code(entry)
+        party = entry.party
+        if code is None or entry.request_id != request_id:
+            pass
+        elif code == _RECEIPT:
+            if party == addressee and isinstance(entry, Receipt):
+                receipts += 1
+                if (receipt is None or entry.received < receipt.received
+                        or (entry.received == receipt.received and entry.id < receipt.id)):
+                    receipt = entry
+                if kept is not None:
+                    kept.append(entry)
+                continue  # a second receipt is dropped below, once the first is known
+        elif code == _WITHDRAWAL:
+            if entry is withdrawal:
+                if kept is not None:
+                    kept.append(entry)
+                continue
+        elif withdrawn_at is not None and entry.time > withdrawn_at:
+            pass
+        elif code <= _RESPONSE:
+            if party == addressee:
+                if code == _ACK:
+                    if first_ack is None or _earlier(entry, first_ack):
+                        first_ack = entry
+                elif code == _REPORT:
+                    if first_report is None or _earlier(entry, first_report):
+                        first_report = entry
+                    if last_report is None or _earlier(last_report, entry):
+                        last_report = entry
+                else:
+                    assert isinstance(entry, Response)
+                    if first_response is None:
+                        first_response = entry
+                    else:
+                        if more_responses is None:
+                            more_responses = []
+                        more_responses.append(entry)
+                        if _earlier(entry, first_response):
+                            first_response = entry
+                if kept is not None:
+                    kept.append(entry)
+                continue
+        elif code == _RATING:
+            if party == requester:
+                assert isinstance(entry, Rating)
+                if ratings is None:
+                    ratings = []
+                ratings.append(entry)
+                if kept is not None:
+                    kept.append(entry)
+                continue
+        elif party in (requester, addressee):
+            if code == _ESCALATION:
+                assert isinstance(entry, Escalation)
+                if escalations is None:
+                    escalations = {}
+                escalations[entry.id] = entry
+            else:
+                assert isinstance(entry, DeEscalation)
+                if de_escalations is None:
+                    de_escalations = []
+                de_escalations.append(entry)
+            if kept is not None:
+                kept.append(entry)
+            continue
+        # This entry does not count: from here on the view keeps its own list.
+        if kept is None:
+            kept = list(entries[:index])
+
+    # A status report or a response acknowledges the request as well.
+    acknowledged = first_ack
+    if first_report is not None and _earlier(first_report, acknowledged):
+        acknowledged = first_report
+    if first_response is not None and _earlier(first_response, acknowledged):
+        acknowledged = first_response
+
+    rating: Rating | None = None
+    stray: list[str] = []  # ids of entries that turn out not to count after all
+    if receipt is not None and receipts > 1:
+        stray.extend(e.id for e in entries if isinstance(e, Receipt) and e is not receipt)
+    if ratings is not None:
+        for candidate in ratings:
+            if not _names_response(candidate, first_response, more_responses):
+                stray.append(candidate.id)
+            elif rating is None or _earlier(rating, candidate):
+                rating = candidate
+    if de_escalations is not None:
+        stray.extend(d.id for d in de_escalations if d.escalation_id not in (escalations or {}))
+    if stray:
+        kept = [e for e in (entries if kept is None else kept)
+                if e.id not in stray or e is receipt]
+
+    answered_at = first_response.time if first_response is not None else None
+    views: tuple[EscalationView, ...] = ()
+    if escalations is not None:
+        views = _escalation_views(escalations, de_escalations or [], answered_at, withdrawn_at)
+    return RequestView(
+        request=request,
+        as_of=now,
+        received=receipt.received if receipt is not None else None,
+        acknowledge_by=receipt.acknowledge_by if receipt is not None else None,
+        respond_by=receipt.respond_by if receipt is not None else None,
+        acknowledged_at=acknowledged.time if acknowledged is not None else None,
+        answered_at=answered_at,
+        response=first_response,
+        rating=rating,
+        withdrawn_at=withdrawn_at,
+        last_status_report_at=last_report.time if last_report is not None else None,
+        escalations=views,
+        entries=entries if kept is None else tuple(kept),
+    )
+
+
+def _names_response(rating: Rating, first: Response | None,
+                    more: list[Response] | None) -> bool:
+    """Whether the rating is of a response that counts in this ledger."""
+    if first is not None and rating.response_id == first.id:
+        return True
+    return more is not None and any(rating.response_id == r.id for r in more)
+
+
+def _escalation_views(escalations: Mapping[str, Escalation],
+                      de_escalations: list[DeEscalation], answered_at: datetime | None,
+                      withdrawn_at: datetime | None) -> tuple[EscalationView, ...]:
+    """Each escalation with what ended it, if anything did, by time then by escalation id.
+
+    An escalation ends at the earliest of: a de-escalation naming it, the answer, the
+    withdrawal. An answer or a withdrawal only ends escalations raised at or before it (an
+    escalation raised after the answer, e.g. a dispute of its quality, stays open). On a tie a
+    de-escalation wins over the answer, and the answer over the withdrawal: the most specific.
+    """
+    first_de: dict[str, DeEscalation] = {}
+    for de in de_escalations:
+        if de.escalation_id in escalations and _earlier(de, first_de.get(de.escalation_id)):
+            first_de[de.escalation_id] = de
+    views = []
+    for escalation in sorted(escalations.values(), key=lambda e: (e.time, e.id)):
+        ends: list[tuple[datetime, int, EndedBy]] = []
+        ended = first_de.get(escalation.id)
+        if ended is not None:
+            ends.append((ended.time, 0, "de-escalated"))
+        if answered_at is not None and answered_at >= escalation.time:
+            ends.append((answered_at, 1, "answered"))
+        if withdrawn_at is not None and withdrawn_at >= escalation.time:
+            ends.append((withdrawn_at, 2, "withdrawn"))
+        if ends:
+            ended_at, _, ended_by = min(ends)
+            views.append(EscalationView(escalation, ended_at, ended_by))
+        else:
+            views.append(EscalationView(escalation))
+    return tuple(views)
+
+
+def escalations_due(view: RequestView, now: datetime) -> list[EscalationReason]:
+    """What the deadline watcher must raise for this request at `now`.
+
+    "acknowledgement-overdue" once the acknowledgement deadline has passed unmet, and
+    "response-overdue" once the response deadline has; each only if no escalation with that
+    reason exists yet, so each passed deadline is escalated exactly once. Never for a withdrawn
+    or answered request.
+    """
+    if view.withdrawn_at is not None or view.answered_at is not None:
+        return []
+    raised = {e.escalation.reason for e in view.escalations}
+    due: list[EscalationReason] = []
+    if is_acknowledgement_overdue_at(view, now) and "acknowledgement-overdue" not in raised:
+        due.append("acknowledgement-overdue")
+    if is_response_overdue_at(view, now) and "response-overdue" not in raised:
+        due.append("response-overdue")
+    return due
+
+
+def next_level(view: RequestView) -> int:
+    """The level of the next escalation: one above the number so far (the caller caps it by
+    the guidelines' ladder)."""
+    return 1 + len(view.escalations)
+
+
+def next_deadline(view: RequestView) -> datetime | None:
+    """The earliest deadline still pending: unmet and not yet escalated; None if there is none.
+
+    A deadline that has passed stays pending until its escalation exists, so a watcher that
+    wakes at this time and raises `escalations_due` never loops. Note that at the deadline
+    itself the request is still on time: the watcher must act strictly after it.
+    """
+    if view.withdrawn_at is not None or view.answered_at is not None:
+        return None
+    raised = {e.escalation.reason for e in view.escalations}
+    pending = []
+    if (view.acknowledged_at is None and view.acknowledge_by is not None
+            and "acknowledgement-overdue" not in raised):
+        pending.append(view.acknowledge_by)
+    if view.respond_by is not None and "response-overdue" not in raised:
+        pending.append(view.respond_by)
+    return min(pending, default=None)

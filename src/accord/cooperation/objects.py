@@ -1,0 +1,466 @@
+"""Accord's cooperation objects as STIX 2.1 SDOs of a new-sdo extension (STIX 2.1 §7.3), and
+their exact translation to and from the domain types of `cooperation.model`.
+
+A node runs `check` on intake after the STIX validator, so a malformed cooperation object is
+refused with a message naming the property and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accord.cooperation.model import (
+    CATEGORIES,
+    ESCALATION_REASONS,
+    KINDS,
+    OUTCOMES,
+    URGENCIES,
+    Acknowledgement,
+    DeEscalation,
+    Entry,
+    Escalation,
+    Rating,
+    Receipt,
+    Request,
+    Response,
+    StatusReport,
+    Withdrawal,
+)
+from accord.stix.identifiers import identifier_type
+from accord.stix.properties import show
+from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp, sort_key
+
+EXTENSION_ID = "extension-definition--5f8b9c1e-3a44-4d8e-9f0a-6c2d1b7e4a90"
+EXTENSION_VERSION = "1.0.0"
+SCHEMA_URL = "https://accord.example/schemas/cooperation-v1.json"
+# The Accord project itself, creator of its extension definitions (§7.3: created_by_ref is
+# required on an extension-definition).
+ACCORD_IDENTITY_ID = "identity--430b6345-3109-40e9-8c6e-a3cc238ab483"
+# Fixed, so the definition is the same object, byte for byte, on every node.
+DEFINED = "2025-01-01T00:00:00.000Z"
+
+PREFIX = "x-accord-"
+REQUEST = "x-accord-request"
+IDENTITY = "identity"
+
+# Read apart from each type's properties: the same on every cooperation object.
+_ENVELOPE = frozenset({"type", "spec_version", "id", "modified", "extensions"})
+# STIX 2.1 §3.2 common properties an SDO may carry besides those every cooperation object has.
+COMMON_OPTIONAL = frozenset({"revoked", "labels", "confidence", "lang", "external_references",
+                             "object_marking_refs", "granular_markings"})
+
+
+class NotACooperationObject(ValueError):
+    """The object is not one of Accord's (its type does not start with x-accord-)."""
+
+
+class MalformedCooperationObject(ValueError):
+    """A cooperation object breaks a rule of its type; `problems` names each, path first."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
+# How each kind of property value is written in STIX and read back. `read` returns the model's
+# value, or None after adding a problem; only a problem-free object is ever built.
+
+class Value:
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        raise NotImplementedError
+
+    def write(self, value: Any) -> Any:
+        return value
+
+    def is_empty(self, value: Any) -> bool:
+        """True when an optional property holding `value` is left out (STIX has no empty
+        lists, and Accord writes no empty strings)."""
+        return not value
+
+
+class Text(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not str:
+            problems.append(f"{path}: {show(raw)} is not a string")
+        elif not raw:
+            problems.append(f"{path}: must not be empty (leave out an optional property instead)")
+        else:
+            return raw
+        return None
+
+
+class Texts(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not list or not raw:
+            problems.append(f"{path}: {show(raw)} is not a non-empty list of strings")
+            return None
+        count = len(problems)
+        items = tuple(Text().read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        return items if len(problems) == count else None
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+
+class Timestamp(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if not is_timestamp(raw):
+            problems.append(f"{path}: {show(raw)} is not a STIX timestamp "
+                            "(YYYY-MM-DDTHH:MM:SS[.s+]Z, STIX 2.1 §3.2)")
+            return None
+        return parse_timestamp(raw)
+
+    def write(self, value: Any) -> Any:
+        if value.tzinfo is None:  # astimezone would read it as the machine's local time
+            raise ValueError(f"{value!r} has no time zone: the model's times are UTC")
+        return format_timestamp(value)
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Value):
+    """An identifier (§2.9) of one of `types`, or of any type when `types` is None."""
+
+    types: tuple[str, ...] | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        named = identifier_type(raw)
+        if named is None or (self.types is not None and named not in self.types):
+            problems.append(f"{path}: {show(raw)} is not {self.expected}")
+            return None
+        return raw
+
+    @property
+    def expected(self) -> str:
+        if self.types is None:
+            return "an identifier (<type>--<UUID>, STIX 2.1 §2.9)"
+        return f"an identifier of type {' or '.join(self.types)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Refs(Value):
+    types: tuple[str, ...] | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not list or not raw:
+            problems.append(f"{path}: {show(raw)} is not a non-empty list of identifiers")
+            return None
+        single, count = Ref(self.types), len(problems)
+        items = tuple(single.read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        return items if len(problems) == count else None
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Value):
+    vocabulary: tuple[str, ...]
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if raw not in self.vocabulary or type(raw) is not str:
+            problems.append(f"{path}: {show(raw)} is not one of {', '.join(self.vocabulary)}")
+            return None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Integer(Value):
+    low: int
+    high: int | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not int:  # JSON true/false are not numbers, though Python bools are
+            problems.append(f"{path}: {show(raw)} is not an integer")
+        elif self.high is not None and not self.low <= raw <= self.high:
+            problems.append(f"{path}: {raw} is not between {self.low} and {self.high}")
+        elif raw < self.low:
+            problems.append(f"{path}: {raw} is less than {self.low}")
+        else:
+            return raw
+        return None
+
+
+class Flag(Value):
+    """A boolean the model reads as false when absent; Accord writes it only when true."""
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not bool:
+            problems.append(f"{path}: {show(raw)} is not true or false")
+            return None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str  # as STIX spells it
+    field: str  # the model's field it holds
+    value: Value
+    required: bool = False
+
+
+# A rule over several properties: given the type name and the fields read without a problem,
+# a problem or None.
+Rule = Callable[[str, Mapping[str, Any]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class CooperationType:
+    name: str
+    model: type[Request] | type[Entry]
+    description: str
+    properties: tuple[Property, ...]  # every property but type, spec_version, id, modified
+    rules: tuple[Rule, ...] = ()
+
+    def property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+
+TEXT, TEXTS, TIMESTAMP, FLAG = Text(), Texts(), Timestamp(), Flag()
+IDENTITY_REF = Ref((IDENTITY,))
+
+
+def _activity_in_order(kind: str, fields: Mapping[str, Any]) -> str | None:
+    start, end = fields.get("activity_start"), fields.get("activity_end")
+    if start is not None and end is not None and end < start:
+        return f"{kind}.activity_end: {format_timestamp(end)} is before activity_start"
+    return None
+
+
+def _deadlines_in_order(kind: str, fields: Mapping[str, Any]) -> str | None:
+    received, acknowledge_by = fields.get("received"), fields.get("acknowledge_by")
+    respond_by = fields.get("respond_by")
+    if received is not None and acknowledge_by is not None and acknowledge_by <= received:
+        return f"{kind}.acknowledge_by: {format_timestamp(acknowledge_by)} is not after received"
+    if acknowledge_by is not None and respond_by is not None and respond_by < acknowledge_by:
+        return f"{kind}.respond_by: {format_timestamp(respond_by)} is before acknowledge_by"
+    return None
+
+
+def _entry(name: str, model: type[Entry], description: str, *properties: Property,
+           rules: tuple[Rule, ...] = ()) -> CooperationType:
+    return CooperationType(name, model, description, (
+        Property("created_by_ref", "party", IDENTITY_REF, required=True),
+        Property("created", "time", TIMESTAMP, required=True),
+        Property("request_ref", "request_id", Ref((REQUEST,)), required=True),
+        *properties,
+    ), rules)
+
+
+TYPES: tuple[CooperationType, ...] = (
+    CooperationType(REQUEST, Request,
+                    "A request for information or assistance about malicious cyber activity, "
+                    "from its requester (created_by_ref) to the addressed party.", (
+        Property("created_by_ref", "requester", IDENTITY_REF, required=True),
+        Property("created", "created", TIMESTAMP, required=True),
+        Property("addressee_ref", "addressee", IDENTITY_REF, required=True),
+        Property("kind", "kind", Choice(KINDS), required=True),
+        Property("category", "category", Choice(CATEGORIES), required=True),
+        Property("urgency", "urgency", Choice(URGENCIES), required=True),
+        Property("summary", "summary", TEXT, required=True),
+        Property("description", "description", TEXT),
+        Property("activity_start", "activity_start", TIMESTAMP),
+        Property("activity_end", "activity_end", TIMESTAMP),
+        Property("victims", "victims", TEXTS),
+        Property("impact", "impact", TEXT),
+        Property("legal_basis", "legal_basis", TEXT),
+        Property("point_of_contact", "point_of_contact", TEXT),
+        Property("object_refs", "evidence", Refs()),
+        Property("shared_with_refs", "shared_with", Refs((IDENTITY,))),
+        Property("exercise", "is_exercise", FLAG),
+    ), (_activity_in_order,)),
+    _entry("x-accord-receipt", Receipt,
+           "Made by the addressee's node when it first stores the request: fixes the deadlines "
+           "from the guidelines in force at that moment.",
+           Property("received", "received", TIMESTAMP, required=True),
+           Property("acknowledge_by", "acknowledge_by", TIMESTAMP, required=True),
+           Property("respond_by", "respond_by", TIMESTAMP, required=True),
+           Property("guidelines_version", "guidelines_version", Integer(0), required=True),
+           rules=(_deadlines_in_order,)),
+    _entry("x-accord-acknowledgement", Acknowledgement,
+           "The addressee acknowledges the request.",
+           Property("note", "note", TEXT)),
+    _entry("x-accord-status-report", StatusReport,
+           "An interim report from the addressee on the work in progress.",
+           Property("text", "text", TEXT, required=True)),
+    _entry("x-accord-response", Response,
+           "The addressee's final response, with its outcome.",
+           Property("outcome", "outcome", Choice(OUTCOMES), required=True),
+           Property("text", "text", TEXT),
+           Property("reason", "reason", TEXT),
+           Property("object_refs", "evidence", Refs())),
+    _entry("x-accord-escalation", Escalation,
+           "The request raised to a level of the hotline's escalation ladder (1 is the first).",
+           Property("reason", "reason", Choice(ESCALATION_REASONS), required=True),
+           Property("level", "level", Integer(1), required=True),
+           Property("note", "note", TEXT)),
+    _entry("x-accord-de-escalation", DeEscalation,
+           "Ends an escalation of the request.",
+           Property("escalation_ref", "escalation_id", Ref(("x-accord-escalation",)),
+                    required=True),
+           Property("reason", "reason", TEXT, required=True)),
+    _entry("x-accord-rating", Rating,
+           "The requester's judgement of a response's quality, from 1 (useless) to 5 "
+           "(complete and timely).",
+           Property("response_ref", "response_id", Ref(("x-accord-response",)), required=True),
+           Property("score", "score", Integer(1, 5), required=True),
+           Property("comment", "comment", TEXT)),
+    _entry("x-accord-withdrawal", Withdrawal,
+           "The requester withdraws the request.",
+           Property("reason", "reason", TEXT)),
+)
+BY_NAME: Mapping[str, CooperationType] = {t.name: t for t in TYPES}
+_BY_MODEL: Mapping[type, CooperationType] = {t.model: t for t in TYPES}
+COOPERATION_TYPES: tuple[str, ...] = tuple(t.name for t in TYPES)
+
+
+def extension_definition() -> dict[str, Any]:
+    """The extension-definition (STIX 2.1 §7.3) that makes Accord's objects new SDOs."""
+    return {
+        "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
+        "created_by_ref": ACCORD_IDENTITY_ID, "created": DEFINED, "modified": DEFINED,
+        "name": "Accord cooperation objects",
+        "description": "Requests for information and assistance about malicious cyber "
+                       "activity between parties, and what follows them: receipts fixing the "
+                       "deadlines, acknowledgements, status reports, responses, escalations to "
+                       "the hotline and their end, ratings of responses, withdrawals.",
+        "schema": SCHEMA_URL, "version": EXTENSION_VERSION, "extension_types": ["new-sdo"],
+    }
+
+
+def accord_identity() -> dict[str, Any]:
+    """The Accord project's identity, creator of `extension_definition()`."""
+    return {
+        "type": "identity", "spec_version": "2.1", "id": ACCORD_IDENTITY_ID,
+        "created": DEFINED, "modified": DEFINED, "name": "Accord project",
+        "description": "The authors of Accord, who define its STIX extensions.",
+        "identity_class": "organization",
+    }
+
+
+def is_cooperation_object(obj: object) -> bool:
+    """True for an object whose type is Accord's (x-accord-*), known or misspelt alike, so
+    that a misspelt one is refused by `check` instead of stored as a custom object."""
+    if not isinstance(obj, Mapping):
+        return False
+    kind = obj.get("type")
+    return isinstance(kind, str) and kind.startswith(PREFIX)
+
+
+def to_stix(item: Request | Entry) -> dict[str, Any]:
+    """`item` as a new STIX object; `from_stix` reads it back equal."""
+    spec = _BY_MODEL.get(type(item))
+    if spec is None:
+        raise TypeError(f"{type(item).__name__} is not a cooperation object type")
+    obj: dict[str, Any] = {"type": spec.name, "spec_version": "2.1", "id": item.id}
+    for prop in spec.properties:
+        value = getattr(item, prop.field)
+        if prop.required or not prop.value.is_empty(value):
+            obj[prop.name] = prop.value.write(value)
+        if prop.name == "created":
+            obj["modified"] = obj["created"]  # never revised: each object is one version
+    obj["extensions"] = {EXTENSION_ID: {"extension_type": "new-sdo"}}
+    return obj
+
+
+def from_stix(obj: Mapping[str, Any]) -> Request | Entry:
+    """The request or ledger entry `obj` is; raises `NotACooperationObject` for another
+    object, `MalformedCooperationObject` naming every problem for a malformed one."""
+    if not is_cooperation_object(obj):
+        kind = obj.get("type") if isinstance(obj, Mapping) else None
+        raise NotACooperationObject(f"{show(kind)} is not a cooperation object type "
+                                    f"(one of {', '.join(COOPERATION_TYPES)})")
+    spec, fields, problems = _read(obj)
+    if spec is None or problems:
+        raise MalformedCooperationObject(problems)
+    return spec.model(**fields)
+
+
+def check(obj: Mapping[str, Any]) -> list[str]:
+    """The problems that make `obj` a malformed cooperation object; [] for a well-formed one,
+    and for an object that is not Accord's (the STIX validator judges those)."""
+    if not is_cooperation_object(obj):
+        return []
+    return _read(obj)[2]
+
+
+def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any], list[str]]:
+    kind = obj["type"]
+    problems: list[str] = []
+    fields: dict[str, Any] = {}
+    spec = BY_NAME.get(kind)
+    if spec is None:
+        return None, fields, [f"{kind}: not a cooperation object type "
+                              f"(one of {', '.join(COOPERATION_TYPES)})"]
+    _read_envelope(kind, obj, fields, problems)
+    for prop in spec.properties:
+        path = f"{kind}.{prop.name}"
+        if prop.name not in obj:
+            if prop.required:
+                problems.append(f"{path}: required but missing")
+            continue
+        value = prop.value.read(obj[prop.name], path, problems)
+        if value is not None:
+            fields[prop.field] = value
+    _read_modified(kind, obj, problems)
+    for name in obj:
+        # §11.1: custom properties (x_…) are welcome; anything else unknown is a slip.
+        if spec.property(name) is None and name not in _ENVELOPE and name not in COMMON_OPTIONAL \
+                and not (isinstance(name, str) and name.startswith("x_")):
+            problems.append(_unknown_property(spec, name))
+    for rule in spec.rules:
+        problem = rule(kind, fields)
+        if problem is not None:
+            problems.append(problem)
+    return spec, fields, problems
+
+
+def _read_envelope(kind: str, obj: Mapping[str, Any], fields: dict[str, Any],
+                   problems: list[str]) -> None:
+    if obj.get("spec_version") != "2.1":
+        problems.append(f"{kind}.spec_version: {show(obj.get('spec_version'))} is not '2.1'")
+    if identifier_type(obj.get("id")) != kind:
+        problems.append(f"{kind}.id: {show(obj.get('id'))} is not an identifier {kind}--<UUID>")
+    else:
+        fields["id"] = obj["id"]
+    if obj.get("revoked", False) is not False:
+        problems.append(f"{kind}.revoked: cooperation objects are immutable and never revoked")
+    where = f"{kind}.extensions"
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, Mapping) or EXTENSION_ID not in extensions:
+        # §7.3: an object of a new SDO type names the extension-definition that defines it.
+        problems.append(f"{where}: must hold {EXTENSION_ID} (Accord's extension definition, "
+                        "STIX 2.1 §7.3)")
+        return
+    instance = extensions[EXTENSION_ID]
+    where = f"{where}.{EXTENSION_ID}"
+    if not isinstance(instance, Mapping) or instance.get("extension_type") != "new-sdo":
+        got = instance.get("extension_type") if isinstance(instance, Mapping) else instance
+        problems.append(f"{where}.extension_type: {show(got)} is not 'new-sdo'")
+        return
+    for name in instance:
+        if name != "extension_type":
+            problems.append(f"{where}.{name}: a new-sdo extension holds only extension_type; "
+                            "the object's own properties are top-level (STIX 2.1 §7.3)")
+
+
+def _read_modified(kind: str, obj: Mapping[str, Any], problems: list[str]) -> None:
+    path = f"{kind}.modified"
+    if "modified" not in obj:
+        problems.append(f"{path}: required but missing")
+    elif TIMESTAMP.read(obj["modified"], path, problems) is not None and is_timestamp(
+            obj.get("created")) and sort_key(obj["modified"]) != sort_key(obj["created"]):
+        problems.append(f"{path}: {show(obj['modified'])} differs from created: cooperation "
+                        "objects are immutable, so each has exactly one version")
+
+
+def _unknown_property(spec: CooperationType, name: Any) -> str:
+    known = [p.name for p in spec.properties]
+    near = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    hint = f"did you mean {near[0]}?" if near else "custom properties start with x_"
+    return f"{spec.name}.{name}: not a property of {spec.name} ({hint})"

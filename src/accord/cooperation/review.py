@@ -1,0 +1,313 @@
+"""The review of the timeliness and quality of responses, per direction, for one period.
+
+Pure, and exact: every figure comes from integers (counts, microseconds, scores) with one
+rounding at the end, so two nodes holding the same ledgers print the same numbers. The
+definitions are in docs/review.md.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from accord.cooperation.ledger import (
+    MICROSECOND,
+    MICROSECONDS_PER_HOUR,
+    RequestView,
+    is_overdue_at,
+)
+from accord.cooperation.model import (
+    CATEGORIES,
+    ESCALATION_REASONS,
+    KINDS,
+    OUTCOMES,
+    URGENCIES,
+)
+from accord.stix.timestamps import format_timestamp
+
+_HOUR = MICROSECONDS_PER_HOUR
+# Time to answer, upper bounds inclusive: an answer after exactly 6 hours is "<=6h".
+HISTOGRAM_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("<=1h", _HOUR), ("<=6h", 6 * _HOUR), ("<=24h", 24 * _HOUR), ("<=3d", 72 * _HOUR),
+    ("<=7d", 168 * _HOUR), ("<=30d", 720 * _HOUR), (">30d", None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterFigures:
+    """Requests received in one calendar quarter (UTC), and how many were met on time."""
+
+    requests: int
+    acknowledged_on_time: int
+    answered_on_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionFigures:
+    """The figures of one direction (requester -> addressee) for the period."""
+
+    requester: str  # the requesting party's name (its identity id if it has none)
+    addressee: str
+    requests: int
+    by_kind: Mapping[str, int]
+    by_category: Mapping[str, int]
+    by_urgency: Mapping[str, int]
+    acknowledged: int
+    acknowledged_on_time: int
+    acknowledged_on_time_pct: float | None
+    answered: int
+    answered_on_time: int
+    answered_on_time_pct: float | None
+    median_hours_to_acknowledge: float | None
+    p90_hours_to_acknowledge: float | None
+    median_hours_to_answer: float | None
+    p90_hours_to_answer: float | None
+    outcomes: Mapping[str, int]
+    open_now: int
+    overdue_now: int
+    escalations: int
+    escalations_by_reason: Mapping[str, int]
+    mean_rating: float | None
+    ratings: int
+    withdrawn: int
+    quarters: Mapping[str, QuarterFigures]
+    hours_to_answer_histogram: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    start: datetime  # inclusive
+    end: datetime  # exclusive
+    generated_at: datetime
+    directions: Mapping[str, DirectionFigures]  # real requests, by "REQUESTER->ADDRESSEE"
+    exercises: Mapping[str, DirectionFigures]  # drills, reported apart
+
+
+class _Tally:
+    """What one direction adds up while the views stream past; frozen by `_figures`."""
+
+    __slots__ = ("requests", "kinds", "categories", "urgencies", "acknowledged",
+                 "acknowledged_on_time", "answered", "answered_on_time", "to_acknowledge",
+                 "to_answer", "outcomes", "open_now", "overdue_now", "escalations", "reasons",
+                 "rating_sum", "ratings", "withdrawn", "quarters")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.kinds: dict[str, int] = {}
+        self.categories: dict[str, int] = {}
+        self.urgencies: dict[str, int] = {}
+        self.acknowledged = 0
+        self.acknowledged_on_time = 0
+        self.answered = 0
+        self.answered_on_time = 0
+        self.to_acknowledge: list[int] = []  # microseconds
+        self.to_answer: list[int] = []
+        self.outcomes: dict[str, int] = {}
+        self.open_now = 0
+        self.overdue_now = 0
+        self.escalations = 0
+        self.reasons: dict[str, int] = {}
+        self.rating_sum = 0
+        self.ratings = 0
+        self.withdrawn = 0
+        # year * 4 + quarter index -> [requests, acknowledged on time, answered on time]
+        self.quarters: dict[int, list[int]] = {}
+
+
+def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now: datetime,
+           names: Mapping[str, str]) -> Review:
+    """The review of every request counted in [start, end).
+
+    A request is counted when its addressee's node received it within the period (the receipt
+    fixes that instant for both sides); a request never received is counted by its `created`.
+    Its acts are measured whenever they happened, even after `end`. `now` decides what is open
+    and overdue; derive the views with the same `now`. `names` maps identity ids to the party
+    names used in direction keys (an id without a name stands for itself).
+    """
+    tallies: dict[tuple[str, str, bool], _Tally] = {}
+    for view in views:
+        request = view.request
+        received = view.received
+        counted_at = received if received is not None else request.created
+        if counted_at < start or counted_at >= end:
+            continue
+        key = (request.requester, request.addressee, request.is_exercise)
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = _Tally()
+        tally.requests += 1
+        counts = tally.kinds
+        counts[request.kind] = counts.get(request.kind, 0) + 1
+        counts = tally.categories
+        counts[request.category] = counts.get(request.category, 0) + 1
+        counts = tally.urgencies
+        counts[request.urgency] = counts.get(request.urgency, 0) + 1
+        quarter_key = counted_at.year * 4 + (counted_at.month - 1) // 3
+        quarter = tally.quarters.get(quarter_key)
+        if quarter is None:
+            quarter = tally.quarters[quarter_key] = [0, 0, 0]
+        quarter[0] += 1
+
+        if view.acknowledged_at is not None:
+            tally.acknowledged += 1
+            if view.acknowledged_on_time:
+                tally.acknowledged_on_time += 1
+                quarter[1] += 1
+            if received is not None:
+                tally.to_acknowledge.append((view.acknowledged_at - received) // MICROSECOND)
+        response = view.response
+        if response is not None:
+            tally.answered += 1
+            if view.answered_on_time:
+                tally.answered_on_time += 1
+                quarter[2] += 1
+            if received is not None:
+                tally.to_answer.append((response.time - received) // MICROSECOND)
+            counts = tally.outcomes
+            counts[response.outcome] = counts.get(response.outcome, 0) + 1
+        if view.withdrawn_at is not None:
+            tally.withdrawn += 1
+        elif response is None:
+            tally.open_now += 1
+            if is_overdue_at(view, now):
+                tally.overdue_now += 1
+        if view.escalations:
+            tally.escalations += len(view.escalations)
+            counts = tally.reasons
+            for escalation in view.escalations:
+                reason = escalation.escalation.reason
+                counts[reason] = counts.get(reason, 0) + 1
+        if view.rating is not None:
+            tally.ratings += 1
+            tally.rating_sum += view.rating.score
+
+    keys: dict[tuple[str, str, bool], str] = {}
+    named: dict[tuple[str, bool], list[tuple[str, str, bool]]] = {}
+    for ids in tallies:
+        requester, addressee, is_exercise = ids
+        label = f"{names.get(requester, requester)}->{names.get(addressee, addressee)}"
+        keys[ids] = label
+        named.setdefault((label, is_exercise), []).append(ids)
+    for clashing in named.values():
+        if len(clashing) > 1:  # two ids under one name: keep them apart rather than merge
+            for ids in clashing:
+                keys[ids] = f"{ids[0]}->{ids[1]}"
+    directions: dict[str, DirectionFigures] = {}
+    exercises: dict[str, DirectionFigures] = {}
+    for ids, tally in tallies.items():
+        (exercises if ids[2] else directions)[keys[ids]] = _figures(
+            tally, names.get(ids[0], ids[0]), names.get(ids[1], ids[1]))
+    return Review(start=start, end=end, generated_at=now,
+                  directions=dict(sorted(directions.items())),
+                  exercises=dict(sorted(exercises.items())))
+
+
+def _figures(tally: _Tally, requester: str, addressee: str) -> DirectionFigures:
+    to_acknowledge = sorted(tally.to_acknowledge)
+    to_answer = sorted(tally.to_answer)
+    return DirectionFigures(
+        requester=requester,
+        addressee=addressee,
+        requests=tally.requests,
+        by_kind=_in_order(tally.kinds, KINDS),
+        by_category=_in_order(tally.categories, CATEGORIES),
+        by_urgency=_in_order(tally.urgencies, URGENCIES),
+        acknowledged=tally.acknowledged,
+        acknowledged_on_time=tally.acknowledged_on_time,
+        acknowledged_on_time_pct=percent(tally.acknowledged_on_time, tally.requests),
+        answered=tally.answered,
+        answered_on_time=tally.answered_on_time,
+        answered_on_time_pct=percent(tally.answered_on_time, tally.requests),
+        median_hours_to_acknowledge=median_hours(to_acknowledge),
+        p90_hours_to_acknowledge=p90_hours(to_acknowledge),
+        median_hours_to_answer=median_hours(to_answer),
+        p90_hours_to_answer=p90_hours(to_answer),
+        outcomes=_in_order(tally.outcomes, OUTCOMES),
+        open_now=tally.open_now,
+        overdue_now=tally.overdue_now,
+        escalations=tally.escalations,
+        escalations_by_reason=_in_order(tally.reasons, ESCALATION_REASONS),
+        mean_rating=(None if not tally.ratings
+                     else _round_half_up(100 * tally.rating_sum, tally.ratings) / 100),
+        ratings=tally.ratings,
+        withdrawn=tally.withdrawn,
+        quarters={f"{key // 4}-Q{key % 4 + 1}": QuarterFigures(*counts)
+                  for key, counts in sorted(tally.quarters.items())},
+        hours_to_answer_histogram=histogram(to_answer),
+    )
+
+
+def _in_order(counts: Mapping[str, int], vocabulary: Sequence[str]) -> dict[str, int]:
+    """Non-zero counts in the vocabulary's order; values outside it last, by name."""
+    ordered = {name: counts[name] for name in vocabulary if counts.get(name)}
+    for name in sorted(set(counts) - set(vocabulary)):
+        ordered[name] = counts[name]
+    return ordered
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded to the nearest integer, halves up; exact."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def percent(part: int, whole: int) -> float | None:
+    """part / whole as a percentage, rounded half up to one decimal; None when whole is 0."""
+    return None if whole == 0 else _round_half_up(1000 * part, whole) / 10
+
+
+def median_hours(microseconds: Sequence[int]) -> float | None:
+    """The median of sorted durations, in hours to 2 decimals (halves up); mean of the two
+    middle values when their number is even."""
+    n = len(microseconds)
+    if n == 0:
+        return None
+    if n % 2:
+        return _round_half_up(100 * microseconds[n // 2], _HOUR) / 100
+    middle = microseconds[n // 2 - 1] + microseconds[n // 2]
+    return _round_half_up(100 * middle, 2 * _HOUR) / 100
+
+
+def p90_hours(microseconds: Sequence[int]) -> float | None:
+    """The 90th percentile of sorted durations by nearest rank: the ceil(0.9 n)-th smallest."""
+    n = len(microseconds)
+    if n == 0:
+        return None
+    rank = (9 * n + 9) // 10  # ceil(9n / 10) in integers
+    return _round_half_up(100 * microseconds[rank - 1], _HOUR) / 100
+
+
+def histogram(microseconds: Sequence[int]) -> dict[str, int]:
+    """How many sorted durations fall in each bucket of HISTOGRAM_BUCKETS (all buckets listed)."""
+    counts: dict[str, int] = {}
+    below = 0
+    for label, bound in HISTOGRAM_BUCKETS:
+        upto = len(microseconds) if bound is None else bisect_right(microseconds, bound)
+        counts[label] = upto - below
+        below = upto
+    return counts
+
+
+def to_dict(result: Review) -> dict[str, object]:
+    """The review as JSON-ready data (timestamps as STIX timestamps, UTC, microseconds)."""
+    return {
+        "period": {"from": format_timestamp(result.start), "to": format_timestamp(result.end)},
+        "generated_at": format_timestamp(result.generated_at),
+        "directions": {key: figures_to_dict(f) for key, f in result.directions.items()},
+        "exercises": {key: figures_to_dict(f) for key, f in result.exercises.items()},
+    }
+
+
+def figures_to_dict(figures: DirectionFigures) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for field in fields(DirectionFigures):
+        name = field.name
+        value = getattr(figures, name)
+        if name == "quarters":
+            value = {q: {"requests": f.requests, "acknowledged_on_time": f.acknowledged_on_time,
+                         "answered_on_time": f.answered_on_time} for q, f in value.items()}
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        data[name] = value
+    return data

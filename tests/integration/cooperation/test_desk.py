@@ -1,0 +1,273 @@
+"""The mechanism on a real store, with an injected clock: every transition and deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+import pytest
+
+from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, NoSuchRequest
+from accord.cooperation.hotline import Hotline
+from accord.cooperation.watcher import Watcher
+from accord.store.guidelines import GuidelinesStore
+from accord.store.query import ObjectQuery, Reader
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+EVIDENCE = {
+    "type": "indicator", "spec_version": "2.1",
+    "id": "indicator--00000000-0000-4000-8000-000000000001",
+    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+    "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+    "valid_from": "2026-01-01T00:00:00Z",
+    "object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"],
+}
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def desk(world, clock):
+    return Desk(world.node, clock)
+
+
+@pytest.fixture
+def us(world):
+    return Actor(world.own)
+
+
+@pytest.fixture
+def cn(world):
+    return Actor(world.other)
+
+
+@pytest.fixture
+def evidence(world):
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    return EVIDENCE["id"]
+
+
+def draft(world, evidence_id, urgency="urgent", **more):
+    return Draft(world.other.name, "information", "intrusion", urgency,
+                 "Who runs the C2 server at 198.51.100.7?", evidence=(evidence_id,), **more)
+
+
+def test_a_request_is_received_at_once_and_its_deadlines_follow_the_guidelines(
+        world, desk, us, evidence):
+    view = desk.create(us, draft(world, evidence))
+    assert view.state == "submitted"
+    assert view.received == T0  # the addressee's node stored it now
+    assert view.acknowledge_by == T0 + timedelta(hours=24)
+    assert view.respond_by == T0 + timedelta(days=3)
+    assert [e.type for e in view.timeline] == ["created", "received"]
+
+
+def test_a_request_missing_required_content_is_refused_naming_what_is_missing(world, desk, us):
+    with pytest.raises(ValueError, match="evidence"):
+        desk.create(us, Draft(world.other.name, "information", "intrusion", "routine",
+                              "Anything on this?"))
+    with pytest.raises(ValueError) as refused:
+        desk.create(us, Draft(world.other.name, "prosecution", "fraud", "routine", "Charge"))
+    for missing in ("evidence", "legal_basis", "victims", "impact"):
+        assert missing in str(refused.value)
+    assert desk.list(us) == []  # nothing half-stored
+
+
+def test_evidence_must_be_an_object_the_requester_may_read(world, desk, us):
+    with pytest.raises(CooperationError, match="no object you may read"):
+        desk.create(us, draft(world, "indicator--00000000-0000-4000-8000-00000000dead"))
+
+
+def test_the_addressee_acknowledges_reports_and_answers_and_the_requester_rates(
+        world, desk, us, cn, clock, evidence):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    with pytest.raises(CooperationError, match="only the addressed party"):
+        desk.acknowledge(us, rid)
+    clock.advance(hours=2)
+    assert desk.acknowledge(cn, rid, "on it").state == "acknowledged"
+    clock.advance(hours=2)
+    assert desk.report(cn, rid, "server located, preserving logs").state == "in-progress"
+    with pytest.raises(CooperationError, match="only the requesting party rates"):
+        desk.rate(cn, rid, 5)
+    with pytest.raises(CooperationError, match="no response to rate"):
+        desk.rate(us, rid, 5)
+    clock.advance(days=1)
+    answered = desk.respond(cn, rid, "information-provided", "hosted by a reseller")
+    assert answered.state == "answered" and answered.answered_on_time
+    with pytest.raises(CooperationError, match="already been answered"):
+        desk.respond(cn, rid, "action-taken")
+    with pytest.raises(CooperationError, match="from 1"):
+        desk.rate(us, rid, 6)
+    closed = desk.rate(us, rid, 4, "useful")
+    assert closed.state == "closed" and closed.rating.score == 4
+    assert [e.type for e in closed.timeline] == [
+        "created", "received", "acknowledged", "status-report", "responded", "rated"]
+
+
+def test_acknowledging_exactly_at_the_deadline_is_on_time_a_microsecond_later_is_not(
+        world, desk, us, cn, clock, evidence):
+    on_time = desk.create(us, draft(world, evidence)).request.id
+    late = desk.create(us, draft(world, evidence)).request.id
+    deadline = desk.view(us, on_time).acknowledge_by
+    clock.now = deadline
+    assert desk.acknowledge(cn, on_time).acknowledged_on_time is True
+    clock.now = desk.view(us, late).acknowledge_by + timedelta(microseconds=1)
+    assert desk.acknowledge(cn, late).acknowledged_on_time is False
+
+
+def test_a_passed_deadline_is_escalated_exactly_once_and_the_hotlines_hear_of_it(
+        world, desk, us, cn, clock, evidence):
+    heard: list[dict] = []
+
+    def hotline_endpoint(request: httpx.Request) -> httpx.Response:
+        heard.append(orjson.loads(request.content))
+        return httpx.Response(204)
+
+    Hotline(world.node.engine).set_contact(world.own.id, "https://us.example/hotline")
+    Hotline(world.node.engine).set_contact(world.other.id, "https://cn.example/hotline")
+    rid = desk.create(us, draft(world, evidence)).request.id
+    watcher = Watcher(world.node, 1.0, clock, httpx.MockTransport(hotline_endpoint))
+    clock.advance(hours=23, minutes=59)
+    assert watcher.run_once() == ([], 0)
+    clock.advance(minutes=2)
+    made, delivered = watcher.run_once()
+    assert len(made) == 1 and delivered == 2
+    assert watcher.run_once() == ([], 0)  # once per passed deadline, however often it looks
+    view = desk.view(us, rid)
+    assert view.state == "escalated"
+    [escalation] = view.escalations
+    assert escalation.escalation.reason == "acknowledgement-overdue"
+    assert {n["to"] for n in heard} == {world.own.name, world.other.name}
+    assert all(n["request_id"] == rid and n["reason"] == "acknowledgement-overdue"
+               for n in heard)
+    # a second watcher (another worker) makes the same escalation, not a second one
+    assert Watcher(world.node, 1.0, clock).desk.watch() == []
+
+
+def test_an_undelivered_notification_waits_in_the_outbox_and_is_retried(
+        world, desk, us, clock, evidence):
+    answers = iter([httpx.Response(503), httpx.Response(200)])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    Hotline(world.node.engine).set_contact(world.other.id, "https://cn.example/hotline")
+    desk.create(us, draft(world, evidence))
+    clock.advance(days=2)
+    watcher = Watcher(world.node, 1.0, clock, transport)
+    assert watcher.run_once()[1] == 0
+    [waiting] = Hotline(world.node.engine).log()
+    assert waiting.delivered is None and waiting.last_error == "HTTP 503"
+    assert watcher.run_once()[1] == 0  # not due yet: the retry waits
+    clock.advance(seconds=11)
+    assert watcher.run_once()[1] == 1
+    [sent] = Hotline(world.node.engine).log()
+    assert sent.delivered is not None and sent.attempts == 2
+
+
+def test_a_withdrawn_request_is_never_escalated(world, desk, us, clock, evidence):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    assert desk.withdraw(us, rid, "solved locally").state == "withdrawn"
+    clock.advance(days=30)
+    assert desk.watch() == []
+    with pytest.raises(CooperationError, match="withdrawn"):
+        desk.escalate(us, rid)
+
+
+def test_new_guidelines_do_not_move_a_running_deadline(world, desk, us, clock, evidence):
+    first = desk.create(us, draft(world, evidence, urgency="routine")).request.id
+    clock.advance(hours=1)
+    GuidelinesStore(world.node.engine).add(
+        '[urgency.routine]\nacknowledge = "PT1H"\nrespond = "P1D"\n',
+        clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    clock.advance(seconds=1)
+    second = desk.create(us, draft(world, evidence, urgency="routine")).request.id
+    assert desk.view(us, first).acknowledge_by == T0 + timedelta(days=7)
+    assert desk.view(us, second).acknowledge_by == clock() + timedelta(hours=1)
+
+
+def test_guidelines_agreed_between_two_parties_apply_to_them_alone(
+        world, desk, us, clock, evidence):
+    GuidelinesStore(world.node.engine).add(
+        '[urgency.urgent]\nacknowledge = "PT2H"\nrespond = "PT12H"\n',
+        T0.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), (world.own.id, world.other.id))
+    third = world.node.directory.add_party("Japan (JPCERT/CC)")
+    clock.advance(seconds=1)
+    paired = desk.create(us, draft(world, evidence))
+    other = desk.create(us, Draft(third.name, "information", "intrusion", "urgent", "?",
+                                  evidence=(evidence,)))
+    assert paired.acknowledge_by - paired.received == timedelta(hours=2)
+    assert other.acknowledge_by - other.received == timedelta(hours=24)
+
+
+def test_manual_escalation_and_de_escalation_with_reasons(world, desk, us, cn, evidence):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    escalated = desk.escalate(cn, rid, "disputed", "the evidence is fabricated")
+    assert escalated.state == "escalated"
+    with pytest.raises(CooperationError, match="say why"):
+        desk.de_escalate(us, rid, " ")
+    calmed = desk.de_escalate(us, rid, "talked it through")
+    assert calmed.state == "submitted"
+    assert calmed.escalations[0].ended_by == "de-escalated"
+    with pytest.raises(CooperationError, match="no open escalation"):
+        desk.de_escalate(us, rid, "again")
+
+
+def test_a_third_party_cannot_see_a_request_or_learn_that_it_exists(
+        world, desk, us, evidence):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    russia = world.node.directory.add_party("Russia (GOV-CERT.RU)")
+    outsider = Actor(russia)
+    with pytest.raises(NoSuchRequest) as hidden:
+        desk.view(outsider, rid)
+    with pytest.raises(NoSuchRequest) as absent:
+        desk.view(outsider, "x-accord-request--00000000-0000-4000-8000-000000000000")
+    assert str(hidden.value).replace(rid, "ID") == str(absent.value).replace(
+        "x-accord-request--00000000-0000-4000-8000-000000000000", "ID")
+    assert desk.list(outsider) == []
+    with pytest.raises(NoSuchRequest):
+        desk.escalate(outsider, rid)
+    # nor through TAXII, even if it is granted the collection that holds the ledgers
+    requests = desk.collection()
+    from accord.trust.access import Grant
+
+    world.node.directory.grant(requests.id, russia, Grant(True, True))
+    page = world.node.objects.page(requests.id, ObjectQuery(
+        reader=Reader(russia.id, int(requests.default_tlp))))
+    assert page.items == []
+
+
+def test_shared_with_parties_see_the_request_but_cannot_act_for_either_side(
+        world, desk, us, evidence):
+    japan = world.node.directory.add_party("Japan (JPCERT/CC)")
+    rid = desk.create(us, draft(world, evidence, shared_with=(japan.name,))).request.id
+    watcher = Actor(japan)
+    assert desk.view(watcher, rid).request.id == rid
+    with pytest.raises(CooperationError, match="only the addressed party"):
+        desk.acknowledge(watcher, rid)
+    with pytest.raises(CooperationError, match="only the requesting party"):
+        desk.withdraw(watcher, rid)
+
+
+def test_a_party_cannot_address_itself_or_an_unknown_party(world, desk, us, evidence):
+    with pytest.raises(CooperationError, match="itself"):
+        desk.create(us, Draft(world.own.name, "information", "intrusion", "urgent", "?",
+                              evidence=(evidence,)))
+    with pytest.raises(CooperationError, match="no party 'Atlantis'"):
+        desk.create(us, Draft("Atlantis", "information", "intrusion", "urgent", "?",
+                              evidence=(evidence,)))
+    with pytest.raises(CooperationError, match="urgency 'asap' is not one of"):
+        desk.create(us, Draft(world.other.name, "information", "intrusion", "asap", "?",
+                              evidence=(evidence,)))
