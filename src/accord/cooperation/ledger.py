@@ -160,18 +160,23 @@ class RequestView:
 
     @property
     def timeline(self) -> tuple[TimelineEvent, ...]:
-        """Every entry that counts, by time, then in the mechanism's order, then by entry id."""
+        """Every entry that counts, and the request's creation, by time, then in the
+        mechanism's order (EVENT_TYPES), then by entry id."""
         request = self.request
-        events = [TimelineEvent("created", request.created, request.requester, request.id, {
+        created = TimelineEvent("created", request.created, request.requester, request.id, {
             "kind": request.kind, "category": request.category, "urgency": request.urgency,
             "is_exercise": request.is_exercise,
-        })]
+        })
+        pairs: list[tuple[TimelineEvent, object]] = [(created, request)]
+        pairs += ((_event(entry), entry) for entry in self.entries)
+        pairs.sort(key=lambda pair: (pair[0].time, _EVENT_RANK[pair[0].type], pair[0].entry_id,
+                                     repr(pair[1])))
+        events: list[TimelineEvent] = []
         seen: set[str] = set()
-        for entry in self.entries:
-            if entry.id not in seen:  # the same entry stored twice is one event
-                seen.add(entry.id)
-                events.append(_event(entry))
-        events.sort(key=lambda e: (e.time, _EVENT_RANK[e.type], e.entry_id))
+        for event, _ in pairs:
+            if event.entry_id not in seen:  # one entry stored twice (or in two versions) is one
+                seen.add(event.entry_id)
+                events.append(event)
         return tuple(events)
 
 
@@ -249,8 +254,18 @@ def _code(entry: Entry) -> int | None:
 
 
 def _earlier(a: Entry, b: Entry | None) -> bool:
-    """Whether `a` comes before `b` (None: nothing yet); equal times are ordered by id."""
-    return b is None or a.time < b.time or (a.time == b.time and a.id < b.id)
+    """Whether `a` comes before `b` (None: nothing yet): by time, then id, then content."""
+    if b is None or a.time < b.time:
+        return True
+    # Two versions of one id (or a forgery) are ordered by their whole content, so that no
+    # choice between entries ever depends on the order a node happens to hold them in.
+    return a.time == b.time and (a.id < b.id or (a.id == b.id and repr(a) < repr(b)))
+
+
+def _received_earlier(a: Receipt, b: Receipt | None) -> bool:
+    if b is None or a.received < b.received:
+        return True
+    return a.received == b.received and (a.id < b.id or (a.id == b.id and repr(a) < repr(b)))
 
 
 def derive(ledger: Ledger, now: datetime) -> RequestView:
@@ -308,8 +323,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         elif code == _RECEIPT:
             if party == addressee and isinstance(entry, Receipt):
                 receipts += 1
-                if (receipt is None or entry.received < receipt.received
-                        or (entry.received == receipt.received and entry.id < receipt.id)):
+                if _received_earlier(entry, receipt):
                     receipt = entry
                 if kept is not None:
                     kept.append(entry)
@@ -358,7 +372,8 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
                 assert isinstance(entry, Escalation)
                 if escalations is None:
                     escalations = {}
-                escalations[entry.id] = entry
+                if _earlier(entry, escalations.get(entry.id)):
+                    escalations[entry.id] = entry
             else:
                 assert isinstance(entry, DeEscalation)
                 if de_escalations is None:

@@ -1,0 +1,149 @@
+"""Two parties on one node take a request through the mechanism, end to end: the real
+`accord` command and a real `accord serve` whose deadline watcher escalates a late
+acknowledgement, notifies the hotline, and a review whose numbers are checked by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ACCORD, OWN_PARTY, PARTNER, _free_port, created, run_accord
+
+GUIDELINES = """
+[urgency.urgent]
+acknowledge = "PT2S"
+respond = "PT40S"
+
+[required]
+information = ["summary"]
+"""
+
+
+class Hotline(BaseHTTPRequestHandler):
+    heard: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        length = int(self.headers["Content-Length"])
+        Hotline.heard.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hotline():
+    Hotline.heard = []
+    server = HTTPServer(("127.0.0.1", 0), Hotline)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hotline", Hotline.heard
+    server.shutdown()
+
+
+def stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def show(rid: str, db: str, as_party: str = OWN_PARTY) -> dict:
+    done = run_accord("request", "show", rid, "--json", "--as", as_party, db=db)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(tmp_path: Path, hotline):
+    url, heard = hotline
+    db = str(tmp_path / "node.db")
+    created("init", "--party", OWN_PARTY, db=db)
+    created("party", "add", PARTNER, db=db)
+    rules = tmp_path / "guidelines.toml"
+    rules.write_text(GUIDELINES)
+    assert created("guidelines", "set", str(rules), db=db) == "1"
+    assert run_accord("hotline", "set", "--party", PARTNER, "--webhook", url,
+                      db=db).returncode == 0
+
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
+                                   "--tick", "0.5s"], stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        rid = created("request", "create", "--to", PARTNER, "--kind", "information",
+                      "--category", "intrusion", "--urgency", "urgent",
+                      "--summary", "Who operates the C2 server at 198.51.100.7?", db=db)
+        drill = created("request", "create", "--to", PARTNER, "--kind", "information",
+                        "--category", "ddos", "--urgency", "urgent", "--summary", "Drill",
+                        "--exercise", db=db)
+        assert run_accord("request", "withdraw", drill, "--reason", "drill over",
+                          db=db).returncode == 0
+
+        # nobody acknowledges within 2 s: the watcher escalates, once, and calls the hotline
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and show(rid, db)["state"] != "escalated":
+            time.sleep(0.3)
+        seen = show(rid, db, PARTNER)
+        assert seen["state"] == "escalated", log.read_text()
+        [escalation] = seen["escalations"]
+        assert escalation["reason"] == "acknowledgement-overdue"
+        while time.monotonic() < deadline and not heard:
+            time.sleep(0.2)
+        assert [(h["request_id"], h["reason"], h["to"]) for h in heard] == [
+            (rid, "acknowledgement-overdue", PARTNER)]
+
+        late = run_accord("request", "ack", rid, "--as", PARTNER, db=db)
+        assert late.returncode == 0, late.stderr
+        answered = run_accord("request", "respond", rid, "--as", PARTNER, "--outcome",
+                              "information-provided", "--text", "A reseller; logs preserved.",
+                              db=db)
+        assert answered.returncode == 0, answered.stderr
+        assert run_accord("request", "rate", rid, "--score", "4", "--comment", "useful",
+                          db=db).returncode == 0
+        wrong = run_accord("request", "rate", rid, "--score", "9", db=db)
+        assert wrong.returncode == 2 and "from 1" in wrong.stderr
+        assert "Traceback" not in wrong.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    final = show(rid, db)
+    assert final["state"] == "closed"
+    kinds = [event["type"] for event in final["timeline"]]
+    assert kinds == ["created", "received", "escalated", "acknowledged", "responded", "rated"]
+    received = stamp(final["received"])
+    assert stamp(final["deadlines"]["acknowledge"]) == received + timedelta(seconds=2)
+    assert stamp(final["deadlines"]["respond"]) == received + timedelta(seconds=40)
+    assert final["acknowledged_on_time"] is False and final["answered_on_time"] is True
+
+    # the review, against numbers worked out from the timeline by hand
+    day = received.date()
+    done = run_accord("review", "--from", str(day), "--to", str(day + timedelta(days=1)),
+                      "--format", "json", db=db)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    us_to_cn = figures["directions"][f"{OWN_PARTY}->{PARTNER}"]
+    hours = (stamp(final["answered"]) - received).total_seconds() / 3600
+    assert us_to_cn["requests"] == 1
+    assert us_to_cn["acknowledged_on_time"] == 0
+    assert us_to_cn["answered_on_time"] == 1
+    assert us_to_cn["escalations"] == 1
+    assert us_to_cn["median_hours_to_answer"] == round(hours, 2)
+    assert us_to_cn["mean_rating"] == 4.0
+    assert f"{PARTNER}->{OWN_PARTY}" not in figures["directions"]
+    # the drill is reported apart
+    assert figures["exercises"][f"{OWN_PARTY}->{PARTNER}"]["requests"] == 1
+
+    log_lines = run_accord("hotline", "log", "--json", db=db)
+    [entry] = [json.loads(line) for line in log_lines.stdout.splitlines()]
+    assert entry["request"] == rid and entry["ended_by"] == "answered"
+    assert entry["notified"][0].startswith(f"{PARTNER}: delivered")
+
+    html = run_accord("review", "--from", str(day), "--to", str(day + timedelta(days=1)),
+                      "--format", "html", db=db)
+    assert html.returncode == 0 and "<svg" in html.stdout and OWN_PARTY in html.stdout
