@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView, derive
+from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
+from accord.cooperation.schema import json_schema
 from accord.cooperation.report import render
 from accord.cooperation.review import review as review_of
 from accord.cooperation.views import view_json
@@ -195,12 +197,23 @@ def add_request_routes(api: FastAPI, node: Node,
             raise HTTPException(400, "to must be after from")
         now = datetime.now(UTC)
         actor = actor_of(caller, acting=False)
-        views = [derive(ledger, now) for ledger in desk.ledgers(actor)]
+        views = [derive(ledger, now) for ledger in desk.ledgers(actor, whole=False)]
         text = render(review_of(views, start=period_start, end=period_end, now=now,
                                 names=names()), format)
         media = {"json": "application/json", "html": "text/html; charset=utf-8",
                  "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
         return PlainTextResponse(text, media_type=media[format])
+
+    @api.get("/extension-definition", summary="The STIX extension-definition of Accord's "
+                                               "objects, with its creator's identity")
+    def definition() -> dict[str, Any]:
+        """Public: what a STIX consumer needs to understand x-accord-* objects."""
+        return {"type": "bundle", "id": f"bundle--{EXTENSION_ID.split('--')[1]}",
+                "objects": [accord_identity(), extension_definition()]}
+
+    @api.get("/schemas/cooperation-v1.json", summary="JSON schema of Accord's objects")
+    def schema() -> dict[str, Any]:
+        return json_schema()
 
     @api.get("/guidelines", summary="The guidelines in force between you and another party")
     def guidelines(with_party: Annotated[str | None, Query(alias="with")] = None,

@@ -190,7 +190,7 @@ def review(
         pair = _pair(node, between)
         names = {p.id: p.name for p in node.directory.parties()}
         now = datetime.now(UTC)
-        views = [derive(ledger, now) for ledger in Desk(node).ledgers(None)]
+        views = [derive(ledger, now) for ledger in Desk(node).ledgers(None, whole=False)]
         if pair is not None:
             views = [v for v in views
                      if {v.request.requester, v.request.addressee} == set(pair)]

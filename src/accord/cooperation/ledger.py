@@ -93,7 +93,7 @@ class RequestView:
 
     @property
     def is_escalated(self) -> bool:
-        return any(e.ended_by is None for e in self.escalations)
+        return any(e.is_open for e in self.escalations)
 
     @property
     def is_acknowledgement_overdue(self) -> bool:
@@ -206,15 +206,14 @@ def _hours(microseconds: int | None) -> float | None:
 
 
 def _event(entry: Entry) -> TimelineEvent:
-    detail: dict[str, object]
     if isinstance(entry, Receipt):
         return TimelineEvent("received", entry.received, entry.party, entry.id, {
             "acknowledge_by": entry.acknowledge_by, "respond_by": entry.respond_by,
-            "guidelines_version": entry.guidelines_version,
-        })
+            "guidelines_version": entry.guidelines_version})
+    kind: EventType
+    detail: dict[str, object]
     if isinstance(entry, Acknowledgement):
-        kind: EventType = "acknowledged"
-        detail = {"note": entry.note}
+        kind, detail = "acknowledged", {"note": entry.note}
     elif isinstance(entry, StatusReport):
         kind, detail = "status-report", {"text": entry.text}
     elif isinstance(entry, Response):
@@ -245,12 +244,8 @@ _CODES: dict[type, int] = {
 
 
 def _code(entry: Entry) -> int | None:
-    code = _CODES.get(type(entry))
-    if code is None:  # a subclass, or a kind of entry this module does not know
-        for kind, known in _CODES.items():
-            if isinstance(entry, kind):
-                return known
-    return code
+    """The code of a subclass of a known entry; None for a kind this module does not know."""
+    return next((code for kind, code in _CODES.items() if isinstance(entry, kind)), None)
 
 
 def _earlier(a: Entry, b: Entry | None) -> bool:
@@ -414,19 +409,15 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     if escalations is not None:
         views = _escalation_views(escalations, de_escalations or [], answered_at, withdrawn_at)
     return RequestView(
-        request=request,
-        as_of=now,
+        request=request, as_of=now,
         received=receipt.received if receipt is not None else None,
         acknowledge_by=receipt.acknowledge_by if receipt is not None else None,
         respond_by=receipt.respond_by if receipt is not None else None,
         acknowledged_at=acknowledged.time if acknowledged is not None else None,
-        answered_at=answered_at,
-        response=first_response,
-        rating=rating,
+        answered_at=answered_at, response=first_response, rating=rating,
         withdrawn_at=withdrawn_at,
         last_status_report_at=last_report.time if last_report is not None else None,
-        escalations=views,
-        entries=entries if kept is None else tuple(kept),
+        escalations=views, entries=entries if kept is None else tuple(kept),
     )
 
 

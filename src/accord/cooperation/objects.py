@@ -217,9 +217,6 @@ class CooperationType:
     properties: tuple[Property, ...]  # every property but type, spec_version, id, modified
     rules: tuple[Rule, ...] = ()
 
-    def property(self, name: str) -> Property | None:
-        return next((p for p in self.properties if p.name == name), None)
-
 
 TEXT, TEXTS, TIMESTAMP, FLAG = Text(), Texts(), Timestamp(), Flag()
 IDENTITY_REF = Ref((IDENTITY,))
@@ -317,6 +314,10 @@ TYPES: tuple[CooperationType, ...] = (
 BY_NAME: Mapping[str, CooperationType] = {t.name: t for t in TYPES}
 _BY_MODEL: Mapping[type, CooperationType] = {t.model: t for t in TYPES}
 COOPERATION_TYPES: tuple[str, ...] = tuple(t.name for t in TYPES)
+# Every property name each type may carry, besides custom ones.
+_KNOWN: Mapping[str, frozenset[str]] = {
+    t.name: frozenset(p.name for p in t.properties) | _ENVELOPE | COMMON_OPTIONAL for t in TYPES
+}
 
 
 def extension_definition() -> dict[str, Any]:
@@ -410,8 +411,7 @@ def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any
     _read_modified(kind, obj, problems)
     for name in obj:
         # §11.1: custom properties (x_…) are welcome; anything else unknown is a slip.
-        if spec.property(name) is None and name not in _ENVELOPE and name not in COMMON_OPTIONAL \
-                and not (isinstance(name, str) and name.startswith("x_")):
+        if name not in _KNOWN[kind] and not (isinstance(name, str) and name.startswith("x_")):
             problems.append(_unknown_property(spec, name))
     for rule in spec.rules:
         problem = rule(kind, fields)

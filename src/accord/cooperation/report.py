@@ -91,7 +91,9 @@ def _hours(value: float | None) -> str:
 
 
 def _counts(counts: Mapping[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
+    """Counts in words: "information provided 3, declined 1" (vocabulary without hyphens)."""
+    return ", ".join(f"{name.replace('-', ' ')} {count}"
+                     for name, count in counts.items()) or "none"
 
 
 def _summary_rows(f: DirectionFigures) -> list[tuple[str, str]]:
@@ -125,8 +127,10 @@ def _breakdowns(f: DirectionFigures) -> list[tuple[str, Mapping[str, int]]]:
 # Markdown
 
 def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe in a Markdown heading or table cell: markup shown, never run (a party name
+    is whatever that party chose)."""
+    return (escape(text, quote=False).replace("\\", "\\\\").replace("|", "\\|")
+            .replace("\n", " "))
 
 
 def _markdown(review: Review) -> str:
@@ -222,13 +226,13 @@ def _html_direction(f: DirectionFigures) -> str:
         f"<tr><td>{escape(q)}</td><td class=\"n\">{c.requests}</td>"
         f"<td class=\"n\">{c.acknowledged_on_time}</td><td class=\"n\">{c.answered_on_time}</td>"
         "</tr>" for q, c in f.quarters.items())
-    return (f"<section class=\"direction\"><h3>{escape(heading)}</h3>"
-            f"<table><caption>{escape(heading)}: summary</caption>{table}</table>"
+    return (f"<section class=\"direction\">\n<h3>{escape(heading)}</h3>\n"
+            f"<table><caption>{escape(heading)}: summary</caption>{table}</table>\n"
             "<table><caption>By quarter of receipt</caption><tr><th>Quarter</th>"
             "<th>Requests</th><th>Acknowledged on time</th><th>Answered on time</th></tr>"
-            f"{quarters}</table>"
-            f"<div class=\"charts\">{_on_time_chart(f, heading)}"
-            f"{_histogram_chart(f, heading)}</div></section>")
+            f"{quarters}</table>\n"
+            f"<div class=\"charts\">\n{_on_time_chart(f, heading)}\n"
+            f"{_histogram_chart(f, heading)}\n</div>\n</section>")
 
 
 def _svg(width: int, height: int, label: str, parts: Sequence[str]) -> str:
@@ -271,7 +275,7 @@ def _on_time_chart(f: DirectionFigures, heading: str) -> str:
     label = f"{heading}: share of requests acknowledged and answered on time, by quarter"
     if not f.quarters:
         return ""
-    left, top, plot_w, plot_h = 56, 30, max(160, 90 * len(f.quarters)), 180
+    left, top, plot_w, plot_h = 56, 30, max(300, 90 * len(f.quarters)), 180
     parts = _axes(left, top, plot_w, plot_h, [(i / 4, f"{25 * i}%") for i in range(5)],
                   "On time (% of requests)", "Quarter the request was received")
     group_w = plot_w / len(f.quarters)

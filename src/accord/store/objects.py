@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.cooperation.digest import digest
 from accord.correlation.values import Value, values_in
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
@@ -92,6 +93,7 @@ class _Insert:
     mentions: set[Value]  # observable values, for correlation
     sighting_of: str | None  # for a sighting: the object it sighted
     request_of: str | None = None  # for a cooperation object: the request whose ledger it is in
+    digest: bytes | None = None  # and the facts its request's state is derived from
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -127,13 +129,16 @@ def _stamps(start: datetime) -> Iterator[str]:
             micro -= 1_000_000
 
 
-def _request_of(obj: dict[str, Any]) -> str | None:
-    """The request whose ledger a cooperation object (x-accord-*) belongs to."""
+def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, bytes | None]:
+    """For a cooperation object (x-accord-*): the request whose ledger it belongs to, and its
+    digest (cooperation.digest)."""
     kind = obj["type"]
     if not kind.startswith("x-accord-"):
-        return None
+        return None, None
     found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
-    return found if isinstance(found, str) else None
+    if not isinstance(found, str):
+        return None, None
+    return found, digest(obj)
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -240,7 +245,7 @@ class ObjectStore:
                              None if marking.level is None else int(marking.level),
                              marking.creator, poster_id, marking.recipients, values_in(obj),
                              obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                             _request_of(obj))
+                             *_ledger_entry(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True))
@@ -293,11 +298,13 @@ class ObjectStore:
         mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
                      for r in rows for v in sorted(r.mentions)]
         sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
-        ledgered = [(seqs[r.id, r.version_key], r.request_of) for r in rows if r.request_of]
+        ledgered = [(seqs[r.id, r.version_key], r.request_of, r.digest)
+                    for r in rows if r.request_of]
         mark = "?" if self._sqlite else "%s"
         if ledgered:
             conn.exec_driver_sql(
-                f"INSERT INTO ledger (seq, request_id) VALUES ({mark}, {mark})", ledgered)
+                f"INSERT INTO ledger (seq, request_id, digest) VALUES ({mark}, {mark}, {mark})",
+                ledgered)
         if sighted:
             conn.exec_driver_sql(
                 f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)

@@ -227,5 +227,6 @@ ledger = Table(
     metadata,
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
     Column("request_id", String(300), nullable=False),
+    Column("digest", LargeBinary, nullable=True),  # cooperation.digest: facts for review
 )
 Index("ix_ledger_request", ledger.c.request_id)

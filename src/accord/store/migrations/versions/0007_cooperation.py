@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer, sa.ForeignKey("objects.seq", ondelete="CASCADE"),
                   primary_key=True),
         sa.Column("request_id", sa.String(300), nullable=False),
+        sa.Column("digest", sa.LargeBinary, nullable=True),
     )
     op.create_index("ix_ledger_request", "ledger", ["request_id"])
 

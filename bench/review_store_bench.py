@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The review as users run it: `accord review` over N requests stored in a node.
+
+Stores the ledgers `review_bench.generate_ledgers` makes (N requests, about four entries each,
+as the STIX objects the desk would store, through the object store: validation is not timed)
+in a fresh SQLite file (or --db URL), then times the whole `accord review --format json`
+command, start-up included, and its in-process part alone.
+
+usage: review_store_bench.py [--count 100000] [--db URL] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import update
+
+sys.path.insert(0, str(Path(__file__).parent))
+from review_bench import NOW, PARTIES, PERIOD_END, PERIOD_START, generate_ledgers  # noqa: E402
+
+from accord.cooperation.desk import Desk  # noqa: E402
+from accord.cooperation.ledger import derive  # noqa: E402
+from accord.cooperation.objects import to_stix  # noqa: E402
+from accord.cooperation.receipts import marked  # noqa: E402
+from accord.cooperation.report import render  # noqa: E402
+from accord.cooperation.review import review  # noqa: E402
+from accord.node import initialise, open_node  # noqa: E402
+from accord.store.directory import identity_for  # noqa: E402
+from accord.store.schema import parties  # noqa: E402
+
+BATCH = 20_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in /tmp)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory(prefix="accord-review-")
+    db = args.db or str(Path(scratch.name) / "review.db")
+    node = open_node(db)
+    initialise(node, "Bench node")
+    # The generated parties, under the identity ids the generator uses.
+    for identity, name in PARTIES.items():
+        party = node.directory.add_party(name)
+        with node.engine.begin() as conn:
+            conn.execute(update(parties).where(parties.c.id == party.id).values(
+                id=identity, identity=json.dumps(identity_for(name, "2026-01-01T00:00:00Z")
+                                                 ).encode()))
+    collection = Desk(node).collection()
+    ledgers = generate_ledgers(args.count)
+    started = time.perf_counter()
+    batch: list[dict] = []
+    stored = 0
+    for ledger in ledgers:
+        request = ledger.request
+        batch.append(marked(to_stix(request), request.requester, request))
+        batch += [marked(to_stix(e), e.party, request) for e in ledger.entries]
+        if len(batch) >= BATCH:
+            node.objects.add(collection.id, batch)
+            stored += len(batch)
+            batch = []
+    if batch:
+        node.objects.add(collection.id, batch)
+        stored += len(batch)
+    print(json.dumps({"phase": "store", "requests": args.count, "objects": stored,
+                      "seconds": round(time.perf_counter() - started, 2)}), flush=True)
+
+    def in_process() -> str:
+        views = [derive(ledger, NOW) for ledger in Desk(node).ledgers(None, whole=False)]
+        names = {p.id: p.name for p in node.directory.parties()}
+        return render(review(views, start=PERIOD_START, end=PERIOD_END, now=NOW,
+                             names=names), "json")
+
+    timings = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        in_process()
+        timings.append(time.perf_counter() - t)
+    print(json.dumps({"phase": "read ledgers + derive + review + json, in process",
+                      "best_s": round(min(timings), 3)}), flush=True)
+
+    accord = Path(sys.executable).parent / "accord"
+    command = [str(accord), "review", "--from", PERIOD_START.date().isoformat(),
+               "--to", PERIOD_END.date().isoformat(), "--format", "json", "--db", db]
+    timings = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        done = subprocess.run(command, capture_output=True)
+        timings.append(time.perf_counter() - t)
+        assert done.returncode == 0, done.stderr.decode()
+    figures = json.loads(done.stdout)
+    print(json.dumps({"phase": "accord review --format json (whole command)",
+                      "best_s": round(min(timings), 3),
+                      "directions": len(figures["directions"]),
+                      "requests": sum(d["requests"] for d in figures["directions"].values())}))
+    print(f"\n| figure | measured | target |\n|---|---|---|\n"
+          f"| `accord review` of {args.count:,} requests | {min(timings):.2f} s | ≤ 2 s |")
+    node.engine.dispose()
+    scratch.cleanup()
+
+
+if __name__ == "__main__":
+    main()

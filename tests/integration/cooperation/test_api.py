@@ -1,0 +1,120 @@
+"""The mechanism over REST: who may act, who may see, what the review says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+API = "/api/v1"
+EVIDENCE = {
+    "type": "indicator", "spec_version": "2.1",
+    "id": "indicator--00000000-0000-4000-8000-000000000002",
+    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+    "pattern": "[domain-name:value = 'c2.evil.example']", "pattern_type": "stix",
+    "valid_from": "2026-01-01T00:00:00Z",
+}
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def sent(client, world):
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    r = client.post(f"{API}/requests", json={
+        "to": world.other.name, "kind": "information", "category": "intrusion",
+        "urgency": "priority", "summary": "Who registered c2.evil.example?",
+        "evidence": [EVIDENCE["id"]]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_request_is_created_with_its_deadlines_and_seen_by_both_sides(client, world, sent):
+    assert sent["state"] == "submitted"
+    received = datetime.fromisoformat(sent["received"].replace("Z", "+00:00"))
+    assert datetime.fromisoformat(sent["deadlines"]["respond"].replace("Z", "+00:00")) \
+        - received == timedelta(days=10)
+    theirs = client.get(f"{API}/requests/{sent['id']}", headers=bearer(world.other_token))
+    assert theirs.status_code == 200 and theirs.json()["requester"]["name"] == world.own.name
+    listed = client.get(f"{API}/requests", params={"direction": "received"},
+                        headers=bearer(world.other_token))
+    assert [r["id"] for r in listed.json()] == [sent["id"]]
+    assert client.get(f"{API}/requests", params={"direction": "received"}).json() == []
+
+
+def test_the_addressee_answers_over_rest_and_the_requester_rates(client, world, sent):
+    rid = sent["id"]
+    as_cn = bearer(world.other_token)
+    assert client.post(f"{API}/requests/{rid}/acknowledgement", json={},
+                       headers=as_cn).json()["state"] == "acknowledged"
+    assert client.post(f"{API}/requests/{rid}/status-reports", json={"text": "working"},
+                       headers=as_cn).json()["state"] == "in-progress"
+    refused = client.post(f"{API}/requests/{rid}/response", json={"outcome": "declined"},
+                          headers=as_cn)
+    assert refused.status_code == 400 and "must give a reason" in refused.json()["title"]
+    done = client.post(f"{API}/requests/{rid}/response",
+                       json={"outcome": "declined", "reason": "outside our jurisdiction"},
+                       headers=as_cn)
+    assert done.json()["state"] == "declined"
+    again = client.post(f"{API}/requests/{rid}/response",
+                        json={"outcome": "action-taken"}, headers=as_cn)
+    assert again.status_code == 409
+    bad = client.post(f"{API}/requests/{rid}/rating", json={"score": 0})
+    assert bad.status_code == 422
+    rated = client.post(f"{API}/requests/{rid}/rating", json={"score": 2, "comment": "terse"})
+    assert rated.json()["state"] == "closed"
+
+
+def test_a_reader_token_reads_requests_but_cannot_act(client, world, sent):
+    reader = world.node.directory.create_token(world.other, role="reader", name="Zhao")
+    seen = client.get(f"{API}/requests/{sent['id']}", headers=bearer(reader))
+    assert seen.status_code == 200
+    acted = client.post(f"{API}/requests/{sent['id']}/acknowledgement", json={},
+                        headers=bearer(reader))
+    assert acted.status_code == 403 and "liaison" in acted.json()["title"]
+
+
+def test_an_outsider_gets_not_found_for_a_request_and_for_nothing_alike(client, world, sent):
+    russia = world.node.directory.add_party("Russia (GOV-CERT.RU)")
+    token = world.node.directory.create_token(russia, role="liaison")
+    real = client.get(f"{API}/requests/{sent['id']}", headers=bearer(token))
+    fake = client.get(f"{API}/requests/x-accord-request--00000000-0000-4000-8000-000000000000",
+                      headers=bearer(token))
+    assert real.status_code == fake.status_code == 404
+    assert client.get(f"{API}/requests", headers=bearer(token)).json() == []
+    act = client.post(f"{API}/requests/{sent['id']}/escalations", json={},
+                      headers=bearer(token))
+    assert act.status_code == 404
+
+
+def test_the_review_over_rest_counts_the_callers_requests(client, world, sent):
+    today = datetime.now(UTC).date()
+    r = client.get(f"{API}/review", params={"from": str(today),
+                                            "to": str(today + timedelta(days=1))})
+    assert r.status_code == 200
+    [(direction, figures)] = r.json()["directions"].items()
+    assert direction == f"{world.own.name}->{world.other.name}"
+    assert figures["requests"] == 1 and figures["acknowledged_on_time"] == 0
+    html = client.get(f"{API}/review", params={"from": str(today), "format": "html",
+                                               "to": str(today + timedelta(days=1))})
+    assert html.headers["content-type"].startswith("text/html") and "<svg" in html.text
+
+
+def test_missing_content_is_refused_with_what_is_missing(client, world):
+    r = client.post(f"{API}/requests", json={
+        "to": world.other.name, "kind": "preservation", "category": "ransomware",
+        "urgency": "urgent", "summary": "Preserve the logs of 198.51.100.9"})
+    assert r.status_code == 400
+    assert "evidence" in r.json()["title"] and "legal_basis" in r.json()["title"]
+
+
+def test_the_extension_definition_and_its_schema_are_published(client):
+    bundle = client.get(f"{API}/extension-definition").json()
+    [definition] = [o for o in bundle["objects"] if o["type"] == "extension-definition"]
+    assert definition["extension_types"] == ["new-sdo"]
+    schema = client.get(f"{API}/schemas/cooperation-v1.json").json()
+    assert "x-accord-request" in str(schema)
+    paths = client.get(f"{API}/openapi.json").json()["paths"]
+    assert "/requests/{request_id}/response" in paths and "/review" in paths
