@@ -25,11 +25,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from review_bench import NOW, PARTIES, PERIOD_END, PERIOD_START, generate_ledgers  # noqa: E402
 
 from accord.cooperation.desk import Desk  # noqa: E402
-from accord.cooperation.ledger import derive  # noqa: E402
 from accord.cooperation.objects import to_stix  # noqa: E402
 from accord.cooperation.receipts import marked  # noqa: E402
 from accord.cooperation.report import render  # noqa: E402
-from accord.cooperation.review import review  # noqa: E402
 from accord.node import initialise, open_node  # noqa: E402
 from accord.store.directory import identity_for  # noqa: E402
 from accord.store.schema import parties  # noqa: E402
@@ -74,10 +72,9 @@ def main() -> None:
                       "seconds": round(time.perf_counter() - started, 2)}), flush=True)
 
     def in_process() -> str:
-        views = [derive(ledger, NOW) for ledger in Desk(node).ledgers(None, whole=False)]
         names = {p.id: p.name for p in node.directory.parties()}
-        return render(review(views, start=PERIOD_START, end=PERIOD_END, now=NOW,
-                             names=names), "json")
+        desk = Desk(node, clock=lambda: NOW)
+        return render(desk.review(PERIOD_START, PERIOD_END, names=names), "json")
 
     timings = []
     for _ in range(args.repeat):

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-
 from tests.e2e.conftest import ACCORD, OWN_PARTY, PARTNER, _free_port, created, run_accord
 
 GUIDELINES = """

@@ -17,11 +17,10 @@ from pydantic import BaseModel, Field
 
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
-from accord.cooperation.ledger import RequestView, derive
+from accord.cooperation.ledger import RequestView
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
-from accord.cooperation.schema import json_schema
 from accord.cooperation.report import render
-from accord.cooperation.review import review as review_of
+from accord.cooperation.schema import json_schema
 from accord.cooperation.views import view_json
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
@@ -132,7 +131,7 @@ def add_request_routes(api: FastAPI, node: Node,
             if found is None:
                 raise HTTPException(400, f"party: no party {party!r} on this node")
             other = found.id
-        views = desk.list(actor, Filters(direction, state, overdue, other, category))
+        views = desk.search(actor, Filters(direction, state, overdue, other, category))
         node.reads.record(Event(now_timestamp(), "request.list", caller.party_id,
                                 caller.token_id, None, tuple(v.request.id for v in views)))
         every = names()
@@ -195,11 +194,9 @@ def add_request_routes(api: FastAPI, node: Node,
         assert period_start is not None and period_end is not None
         if period_end <= period_start:
             raise HTTPException(400, "to must be after from")
-        now = datetime.now(UTC)
         actor = actor_of(caller, acting=False)
-        views = [derive(ledger, now) for ledger in desk.ledgers(actor, whole=False)]
-        text = render(review_of(views, start=period_start, end=period_end, now=now,
-                                names=names()), format)
+        text = render(desk.review(period_start, period_end, names=names(), actor=actor),
+                      format)
         media = {"json": "application/json", "html": "text/html; charset=utf-8",
                  "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
         return PlainTextResponse(text, media_type=media[format])

@@ -64,10 +64,10 @@ def show(
             e = r.event
             shown = ", ".join(e.object_ids[:3]) + (f" (+{len(e.object_ids) - 3})"
                                                    if len(e.object_ids) > 3 else "")
-            who = names.get(e.party_id or "", e.party_id or "this node (command line)")
-            table.add_row(str(r.seq), e.at, escape(who), escape(holders.get(e.token_id or "", "")),
-                          e.action, e.collection_id or "",
-                          escape(shown))
+            acting = names.get(e.party_id or "", e.party_id or "this node (command line)")
+            person = holders.get(e.token_id or "", "")
+            table.add_row(str(r.seq), e.at, escape(acting), escape(person), e.action,
+                          e.collection_id or "", escape(shown))
         out.print(table)
 
 

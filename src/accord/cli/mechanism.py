@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -18,7 +18,6 @@ from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
 from accord.cooperation.report import render
-from accord.cooperation.review import review as review_of
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.guidelines import GuidelinesStore
@@ -133,7 +132,7 @@ def hotline_log(
                 sent.setdefault(str(escalation["id"]), []).append(f"{note.body['to']}: {state}")
         desk = Desk(node)
         now = datetime.now(UTC)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for ledger in desk.ledgers(None):
             view = derive(ledger, now)
             for e in view.escalations:
@@ -189,12 +188,7 @@ def review(
     with opened(db) as node:
         pair = _pair(node, between)
         names = {p.id: p.name for p in node.directory.parties()}
-        now = datetime.now(UTC)
-        views = [derive(ledger, now) for ledger in Desk(node).ledgers(None, whole=False)]
-        if pair is not None:
-            views = [v for v in views
-                     if {v.request.requester, v.request.addressee} == set(pair)]
-        result = review_of(views, start=period_start, end=period_end, now=now, names=names)
+        result = Desk(node).review(period_start, period_end, names=names, pair=pair)
         text = render(result, fmt)
         record(node, "review.run", start=format_timestamp(period_start),
                end=format_timestamp(period_end), between=list(pair or ()), format=fmt)

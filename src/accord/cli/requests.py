@@ -35,6 +35,8 @@ app.add_typer(request_app, name="request")
 As = Annotated[str | None, typer.Option("--as", help="Act as this party of the node (name or "
                                                      "identity id; default: the node's own).")]
 Json = Annotated[bool, typer.Option("--json", help="Print the request as JSON.")]
+RequestId = Annotated[str, typer.Argument(metavar="ID", help="The request's id "
+                                                             "(x-accord-request--…).")]
 
 
 @contextmanager
@@ -71,7 +73,9 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         out.print(f"{label:>26}: {escape(str(value))}")
     table = Table("time", "event", "by", "detail")
     for event in data["timeline"]:
-        detail = ", ".join(f"{k}: {v}" for k, v in event["detail"].items() if v not in ("", None))
+        detail = ", ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}"
+                           for k, v in event["detail"].items()
+                           if v not in ("", None, [], False))
         table.add_row(event["time"], event["type"], escape(event["by"]["name"]), escape(detail))
     out.print(table)
 
@@ -132,7 +136,7 @@ def _stamp(moment: object) -> str:
 
 
 @request_app.command("ack")
-def ack(request_id: str, note: Annotated[str, typer.Option(help="A word to the requester.")]
+def ack(request_id: RequestId, note: Annotated[str, typer.Option(help="A word to the requester.")]
         = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
     """Acknowledge a request addressed to you."""
     with desk_for(db, as_party) as (node, desk, actor):
@@ -140,7 +144,7 @@ def ack(request_id: str, note: Annotated[str, typer.Option(help="A word to the r
 
 
 @request_app.command("report")
-def report(request_id: str, text: Annotated[str, typer.Option(help="Where things stand.")],
+def report(request_id: RequestId, text: Annotated[str, typer.Option(help="Where things stand.")],
            as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
     """Send an interim status report on a request addressed to you."""
     with desk_for(db, as_party) as (node, desk, actor):
@@ -149,7 +153,7 @@ def report(request_id: str, text: Annotated[str, typer.Option(help="Where things
 
 @request_app.command("respond")
 def respond(
-    request_id: str,
+    request_id: RequestId,
     outcome: Annotated[str, typer.Option(help=f"One of: {', '.join(OUTCOMES)}.")],
     text: Annotated[str, typer.Option(help="The answer.")] = "",
     reason: Annotated[str, typer.Option(help="Why (required when declined or referred).")]
@@ -167,7 +171,7 @@ def respond(
 
 @request_app.command("rate")
 def rate(
-    request_id: str,
+    request_id: RequestId,
     score: Annotated[int, typer.Option(help="1 (useless) to 5 (complete and timely).")],
     comment: Annotated[str, typer.Option(help="Why this score.")] = "",
     as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
@@ -179,7 +183,7 @@ def rate(
 
 @request_app.command("escalate")
 def escalate(
-    request_id: str,
+    request_id: RequestId,
     reason: Annotated[str, typer.Option(help=f"One of: {', '.join(ESCALATION_REASONS)}.")]
     = "manual",
     note: Annotated[str, typer.Option(help="What the hotline should know.")] = "",
@@ -192,7 +196,7 @@ def escalate(
 
 @request_app.command("de-escalate")
 def de_escalate(
-    request_id: str,
+    request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why the escalation ends.")],
     as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
@@ -203,7 +207,7 @@ def de_escalate(
 
 @request_app.command("withdraw")
 def withdraw(
-    request_id: str,
+    request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
     as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
@@ -213,7 +217,7 @@ def withdraw(
 
 
 @request_app.command("show")
-def show(request_id: str, as_party: As = None, as_json: Json = False,
+def show(request_id: RequestId, as_party: As = None, as_json: Json = False,
          db: Db = DEFAULT_DB) -> None:
     """A request, its deadlines and its timeline."""
     with desk_for(db, as_party) as (node, desk, actor):
@@ -239,7 +243,7 @@ def list_requests(
         raise fail(f"--state {state!r} is not one of: {', '.join(STATES)}")
     with desk_for(db, as_party) as (node, desk, actor):
         other = node.directory.party(party).id if party else None
-        views = desk.list(actor, Filters(direction, state, True if overdue else None, other,
+        views = desk.search(actor, Filters(direction, state, True if overdue else None, other,
                                          category))
         names = _names(node)
         if as_json:

@@ -126,7 +126,18 @@ def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now:
     and overdue; derive the views with the same `now`. `names` maps identity ids to the party
     names used in direction keys (an id without a name stands for itself).
     """
-    tallies: dict[tuple[str, str, bool], _Tally] = {}
+    return finish(tally(views, start=start, end=end, now=now), start=start, end=end, now=now,
+                  names=names)
+
+
+Tallies = dict[tuple[str, str, bool], _Tally]  # by (requester, addressee, is_exercise)
+
+
+def tally(views: Iterable[RequestView], *, start: datetime, end: datetime, now: datetime
+          ) -> Tallies:
+    """The counts and durations `review` adds up, per direction; tallies of disjoint sets of
+    requests can be merged (`merge`), so parts of a ledger can be tallied apart."""
+    tallies: Tallies = {}
     for view in views:
         request = view.request
         received = view.received
@@ -134,55 +145,85 @@ def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now:
         if counted_at < start or counted_at >= end:
             continue
         key = (request.requester, request.addressee, request.is_exercise)
-        tally = tallies.get(key)
-        if tally is None:
-            tally = tallies[key] = _Tally()
-        tally.requests += 1
-        counts = tally.kinds
+        counted = tallies.get(key)
+        if counted is None:
+            counted = tallies[key] = _Tally()
+        counted.requests += 1
+        counts = counted.kinds
         counts[request.kind] = counts.get(request.kind, 0) + 1
-        counts = tally.categories
+        counts = counted.categories
         counts[request.category] = counts.get(request.category, 0) + 1
-        counts = tally.urgencies
+        counts = counted.urgencies
         counts[request.urgency] = counts.get(request.urgency, 0) + 1
         quarter_key = counted_at.year * 4 + (counted_at.month - 1) // 3
-        quarter = tally.quarters.get(quarter_key)
+        quarter = counted.quarters.get(quarter_key)
         if quarter is None:
-            quarter = tally.quarters[quarter_key] = [0, 0, 0]
+            quarter = counted.quarters[quarter_key] = [0, 0, 0]
         quarter[0] += 1
 
         if view.acknowledged_at is not None:
-            tally.acknowledged += 1
+            counted.acknowledged += 1
             if view.acknowledged_on_time:
-                tally.acknowledged_on_time += 1
+                counted.acknowledged_on_time += 1
                 quarter[1] += 1
             if received is not None:
-                tally.to_acknowledge.append((view.acknowledged_at - received) // MICROSECOND)
+                counted.to_acknowledge.append((view.acknowledged_at - received) // MICROSECOND)
         response = view.response
         if response is not None:
-            tally.answered += 1
+            counted.answered += 1
             if view.answered_on_time:
-                tally.answered_on_time += 1
+                counted.answered_on_time += 1
                 quarter[2] += 1
             if received is not None:
-                tally.to_answer.append((response.time - received) // MICROSECOND)
-            counts = tally.outcomes
+                counted.to_answer.append((response.time - received) // MICROSECOND)
+            counts = counted.outcomes
             counts[response.outcome] = counts.get(response.outcome, 0) + 1
         if view.withdrawn_at is not None:
-            tally.withdrawn += 1
+            counted.withdrawn += 1
         elif response is None:
-            tally.open_now += 1
+            counted.open_now += 1
             if is_overdue_at(view, now):
-                tally.overdue_now += 1
+                counted.overdue_now += 1
         if view.escalations:
-            tally.escalations += len(view.escalations)
-            counts = tally.reasons
+            counted.escalations += len(view.escalations)
+            counts = counted.reasons
             for escalation in view.escalations:
                 reason = escalation.escalation.reason
                 counts[reason] = counts.get(reason, 0) + 1
         if view.rating is not None:
-            tally.ratings += 1
-            tally.rating_sum += view.rating.score
+            counted.ratings += 1
+            counted.rating_sum += view.rating.score
+    return tallies
 
+
+def merge(into: Tallies, other: Tallies) -> Tallies:
+    """Add the tallies of other requests to `into` (each request tallied once overall)."""
+    for key, theirs in other.items():
+        ours = into.get(key)
+        if ours is None:
+            into[key] = theirs
+            continue
+        for name in ("requests", "acknowledged", "acknowledged_on_time", "answered",
+                     "answered_on_time", "open_now", "overdue_now", "escalations",
+                     "rating_sum", "ratings", "withdrawn"):
+            setattr(ours, name, getattr(ours, name) + getattr(theirs, name))
+        for name in ("kinds", "categories", "urgencies", "outcomes", "reasons"):
+            counts = getattr(ours, name)
+            for label, n in getattr(theirs, name).items():
+                counts[label] = counts.get(label, 0) + n
+        ours.to_acknowledge += theirs.to_acknowledge
+        ours.to_answer += theirs.to_answer
+        for quarter, (requests, acknowledged, answered) in theirs.quarters.items():
+            mine = ours.quarters.setdefault(quarter, [0, 0, 0])
+            mine[0] += requests
+            mine[1] += acknowledged
+            mine[2] += answered
+    return into
+
+
+def finish(tallies: Tallies, *, start: datetime, end: datetime, now: datetime,
+           names: Mapping[str, str]) -> Review:
+    """The review's figures from the tallies of every request counted."""
     keys: dict[tuple[str, str, bool], str] = {}
     named: dict[tuple[str, bool], list[tuple[str, str, bool]]] = {}
     for ids in tallies:
@@ -196,9 +237,9 @@ def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now:
                 keys[ids] = f"{ids[0]}->{ids[1]}"
     directions: dict[str, DirectionFigures] = {}
     exercises: dict[str, DirectionFigures] = {}
-    for ids, tally in tallies.items():
+    for ids, counts in tallies.items():
         (exercises if ids[2] else directions)[keys[ids]] = _figures(
-            tally, names.get(ids[0], ids[0]), names.get(ids[1], ids[1]))
+            counts, names.get(ids[0], ids[0]), names.get(ids[1], ids[1]))
     return Review(start=start, end=end, generated_at=now,
                   directions=dict(sorted(directions.items())),
                   exercises=dict(sorted(exercises.items())))

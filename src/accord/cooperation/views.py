@@ -14,6 +14,15 @@ def _time(moment: datetime | None) -> str | None:
     return None if moment is None else format_timestamp(moment)
 
 
+def _plain(value: object) -> object:
+    """A timeline detail as JSON has it: timestamps as STIX writes them, tuples as lists."""
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
     """Everything a liaison officer needs about one request; party ids come with names."""
     request = view.request
@@ -62,5 +71,6 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
             "ended": _time(e.ended_at), "ended_by": e.ended_by} for e in view.escalations],
         "timeline": [{
             "type": event.type, "time": _time(event.time), "by": party(event.party),
-            "entry": event.entry_id, "detail": dict(event.detail)} for event in view.timeline],
+            "entry": event.entry_id, "detail": {k: _plain(v) for k, v in event.detail.items()}}
+            for event in view.timeline],
     }

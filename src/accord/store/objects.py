@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accord.cooperation.digest import digest
 from accord.correlation.values import Value, values_in
-from accord.stix.timestamps import parse_timestamp, sort_key
+from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import (
     ALL,
@@ -92,8 +92,11 @@ class _Insert:
     recipients: frozenset[str]
     mentions: set[Value]  # observable values, for correlation
     sighting_of: str | None  # for a sighting: the object it sighted
-    request_of: str | None = None  # for a cooperation object: the request whose ledger it is in
-    digest: bytes | None = None  # and the facts its request's state is derived from
+    # For a cooperation object: the request whose ledger it is in, when it happened (a
+    # receipt: when the request was received; sorts as text) and its digest.
+    request_of: str | None = None
+    happened: str | None = None
+    digest: bytes | None = None
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -129,16 +132,17 @@ def _stamps(start: datetime) -> Iterator[str]:
             micro -= 1_000_000
 
 
-def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, bytes | None]:
-    """For a cooperation object (x-accord-*): the request whose ledger it belongs to, and its
-    digest (cooperation.digest)."""
+def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
+    """For a cooperation object (x-accord-*): the request whose ledger it belongs to, when it
+    happened, and its digest (cooperation.digest)."""
     kind = obj["type"]
     if not kind.startswith("x-accord-"):
-        return None, None
+        return None, None, None
     found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
     if not isinstance(found, str):
-        return None, None
-    return found, digest(obj)
+        return None, None, None
+    happened = obj.get("received") if kind == "x-accord-receipt" else obj.get("created")
+    return found, microsecond_key(str(happened)), digest(obj)
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -220,6 +224,13 @@ class ObjectStore:
                         message=f"a different object with id {oid} and version {version} is "
                         "already stored; a new version needs a later 'modified'"))
                 continue
+            if versions and oid.startswith("x-accord-"):
+                # A ledger is append-only: an entry is never replaced, only followed.
+                outcomes.append(Outcome(
+                    oid, version, stored=False, added=False,
+                    message=f"{oid} is already in its request's ledger, and ledger entries are "
+                            "immutable: add a new entry instead of a new version"))
+                continue
             is_latest = latest is None or key > latest.version_key
             marking = MarkedVersion(tlp_of(obj), obj.get("created_by_ref"), poster_id,
                                     recipients_of(obj))
@@ -298,13 +309,13 @@ class ObjectStore:
         mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
                      for r in rows for v in sorted(r.mentions)]
         sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
-        ledgered = [(seqs[r.id, r.version_key], r.request_of, r.digest)
-                    for r in rows if r.request_of]
+        ledgered = [(seqs[r.id, r.version_key], r.request_of, r.id, r.id.split("--", 1)[0],
+                     r.happened, r.digest) for r in rows if r.request_of]
         mark = "?" if self._sqlite else "%s"
         if ledgered:
             conn.exec_driver_sql(
-                f"INSERT INTO ledger (seq, request_id, digest) VALUES ({mark}, {mark}, {mark})",
-                ledgered)
+                "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
+                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
         if sighted:
             conn.exec_driver_sql(
                 f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)

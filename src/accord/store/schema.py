@@ -227,6 +227,15 @@ ledger = Table(
     metadata,
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
     Column("request_id", String(300), nullable=False),
+    # The entry's own id: entries are immutable (one version each), so the node's whole
+    # ledger is read from this table alone.
+    Column("object_id", String(300), nullable=False),
+    Column("type", String(40), nullable=False),  # x-accord-request, x-accord-receipt, …
+    # When it happened (a receipt: when the request was received), so that a review reads
+    # only the requests of its period.
+    Column("time", String(40), nullable=False),
     Column("digest", LargeBinary, nullable=True),  # cooperation.digest: facts for review
 )
 Index("ix_ledger_request", ledger.c.request_id)
+# Covering: a review reads the request ids of its period from the index alone.
+Index("ix_ledger_time", ledger.c.type, ledger.c.time, ledger.c.request_id)

@@ -85,7 +85,7 @@ def test_a_request_missing_required_content_is_refused_naming_what_is_missing(wo
         desk.create(us, Draft(world.other.name, "prosecution", "fraud", "routine", "Charge"))
     for missing in ("evidence", "legal_basis", "victims", "impact"):
         assert missing in str(refused.value)
-    assert desk.list(us) == []  # nothing half-stored
+    assert desk.search(us) == []  # nothing half-stored
 
 
 def test_evidence_must_be_an_object_the_requester_may_read(world, desk, us):
@@ -236,7 +236,7 @@ def test_a_third_party_cannot_see_a_request_or_learn_that_it_exists(
         desk.view(outsider, "x-accord-request--00000000-0000-4000-8000-000000000000")
     assert str(hidden.value).replace(rid, "ID") == str(absent.value).replace(
         "x-accord-request--00000000-0000-4000-8000-000000000000", "ID")
-    assert desk.list(outsider) == []
+    assert desk.search(outsider) == []
     with pytest.raises(NoSuchRequest):
         desk.escalate(outsider, rid)
     # nor through TAXII, even if it is granted the collection that holds the ledgers

@@ -44,12 +44,17 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer, sa.ForeignKey("objects.seq", ondelete="CASCADE"),
                   primary_key=True),
         sa.Column("request_id", sa.String(300), nullable=False),
+        sa.Column("object_id", sa.String(300), nullable=False),
+        sa.Column("type", sa.String(40), nullable=False),
+        sa.Column("time", sa.String(40), nullable=False),
         sa.Column("digest", sa.LargeBinary, nullable=True),
     )
     op.create_index("ix_ledger_request", "ledger", ["request_id"])
+    op.create_index("ix_ledger_time", "ledger", ["type", "time", "request_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ledger_time", "ledger")
     op.drop_index("ix_ledger_request", "ledger")
     op.drop_table("ledger")
     op.drop_index("ix_outbox_due", "outbox")
