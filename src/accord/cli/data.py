@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import gzip
 import sys
 import uuid
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +24,7 @@ from rich.progress import (
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
 from accord.intake import IntakeReport, screen_ahead, store
+from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.bundle import NotStixError, objects_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
@@ -76,7 +75,7 @@ def import_(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Validate and store STIX 2.1 objects; lists each rejected object and why."""
-    with opened(db) as node, user_errors(), _no_cyclic_gc():
+    with opened(db) as node, user_errors(), no_cyclic_gc():
         target = _target(node, collection)
         documents: list[tuple[str, list[Any]]] = []
         unreadable: list[str] = []
@@ -109,19 +108,6 @@ def import_(
                   + f" — collection {escape(target.title)} ({target.id})")
         if report.rejected or unreadable:
             raise typer.Exit(1)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Parsing and storing make hundreds of thousands of objects and no reference cycles; the
-    cyclic collector would walk them over and over for nothing (a sixth of an import's time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _batches(documents: list[tuple[str, list[Any]]]) -> Iterator[list[Any]]:

@@ -9,12 +9,10 @@ stored: it is derived from the ledger each time (`cooperation.ledger`).
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +44,7 @@ from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
 from accord.cooperation.review import Review, Tallies, finish, merge, tally
 from accord.intake import screen, store
+from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Collection, Party
@@ -112,19 +111,6 @@ class Filters:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """Reading a review's half-million entries makes millions of objects that all live on;
-    the cyclic garbage collector would walk them again and again for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _MIDDLE = "x-accord-request--8"  # request ids are random (UUID v4): this splits them in two
@@ -386,7 +372,7 @@ class Desk:
         review counts them. `half` 0 or 1: only the requests whose id sorts below (0) or from
         (1) the middle of the UUID space, so that two processes can share the work. `among`:
         only these requests (filtered as rows are read, not in SQL)."""
-        with _no_collection():
+        with no_cyclic_gc():
             if received is not None:
                 found = self.received_between(*received)
                 among = found if among is None else found & among
