@@ -112,11 +112,21 @@ def add_request_routes(api: FastAPI, node: Node,
     @api.post("/requests", status_code=201, summary="Send a request for information or "
                                                     "assistance")
     def create(body: RequestIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda actor: desk.create(actor, Draft(
-            body.to, body.kind, body.category, body.urgency, body.summary, body.description,
-            _utc(body.activity_start), _utc(body.activity_end), tuple(body.victims),
-            body.impact, body.legal_basis, body.point_of_contact, tuple(body.evidence),
-            tuple(body.shared_with), body.exercise)))
+        """The new request's view, with `evidence_hidden_from_addressee`: evidence the
+        addressee may not read yet."""
+        made: list[RequestView] = []
+
+        def send(actor: Actor) -> RequestView:
+            made.append(desk.create(actor, Draft(
+                body.to, body.kind, body.category, body.urgency, body.summary,
+                body.description, _utc(body.activity_start), _utc(body.activity_end),
+                tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
+                tuple(body.evidence), tuple(body.shared_with), body.exercise)))
+            return made[0]
+
+        shown = act(caller, send)
+        shown["evidence_hidden_from_addressee"] = desk.evidence_hidden_from_addressee(made[0])
+        return shown
 
     @api.get("/requests", summary="Requests you sent or received")
     def listing(

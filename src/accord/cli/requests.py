@@ -125,9 +125,14 @@ def create(
         if as_json:
             _show(node, view, True)
             return
-        err.print(f"Request sent to {escape(view_json(view, _names(node))['addressee']['name'])}"
-                  f"; acknowledge by {_stamp(view.acknowledge_by)}, respond by "
-                  f"{_stamp(view.respond_by)}.")
+        addressee = view_json(view, _names(node))["addressee"]["name"]
+        err.print(f"Request sent to {escape(addressee)}; acknowledge by "
+                  f"{_stamp(view.acknowledge_by)}, respond by {_stamp(view.respond_by)}.")
+        hidden = desk.evidence_hidden_from_addressee(view)
+        if hidden:
+            err.print(f"[yellow]warning:[/] {escape(addressee)} may not read this evidence: "
+                      f"{', '.join(hidden)} (grant it the collection, or mark the objects so "
+                      "that it may)")
         typer.echo(view.request.id)
 
 

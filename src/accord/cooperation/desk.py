@@ -218,19 +218,33 @@ class Desk:
         self._store(actor, collection, [marked(to_stix(request), actor.party.id, request)])
         return self.view(actor, request.id)
 
+    def readable_by(self, party_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` name objects `party_id` may read on this node (any collection)."""
+        readable: set[str] = set()
+        if not ids:
+            return readable
+        for collection, grant in self.node.directory.collections_for(party_id):
+            if not grant.can_read:
+                continue
+            page = self.node.objects.page(collection.id, ObjectQuery(
+                ids=tuple(ids), limit=10 * len(ids) + 1,
+                reader=Reader(party_id, int(collection.default_tlp))))
+            readable |= {item.id for item in page.items}
+        return readable
+
+    def evidence_hidden_from_addressee(self, view: RequestView) -> list[str]:
+        """The request's evidence its addressee may not read (not yet shared with it, or
+        marked beyond it): the requester should know before waiting for an answer."""
+        evidence = view.request.evidence
+        seen = self.readable_by(view.request.addressee, evidence)
+        return [e for e in evidence if e not in seen]
+
     def _check_evidence(self, actor: Actor, evidence: Sequence[str]) -> None:
         """Evidence must be objects the requester may read on this node: a request cannot
         point at what its maker cannot see, nor probe for what exists."""
         if not evidence:
             return
-        readable: set[str] = set()
-        for collection, grant in self.node.directory.collections_for(actor.party.id):
-            if not grant.can_read:
-                continue
-            page = self.node.objects.page(collection.id, ObjectQuery(
-                ids=tuple(evidence), limit=len(evidence) + 1,
-                reader=Reader(actor.party.id, int(collection.default_tlp))))
-            readable |= {item.id for item in page.items}
+        readable = self.readable_by(actor.party.id, evidence)
         unknown = [e for e in evidence if e not in readable]
         if unknown:
             raise CooperationError(

@@ -65,8 +65,10 @@ def _sqlite_engine(url: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        # 64 MiB of page cache: bulk loads update four indexes in id order, not insert order.
-        cursor.execute("PRAGMA cache_size=-65536")
+        # Up to 256 MiB of page cache per connection, taken only as pages are read: bulk loads
+        # update the id and value indexes at random places, and once those outgrow the cache
+        # every insert reads pages back (1 M indicators: 16,600/s with 64 MiB).
+        cursor.execute("PRAGMA cache_size=-262144")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -271,3 +271,21 @@ def test_a_party_cannot_address_itself_or_an_unknown_party(world, desk, us, evid
     with pytest.raises(CooperationError, match="urgency 'asap' is not one of"):
         desk.create(us, Draft(world.other.name, "information", "intrusion", "asap", "?",
                               evidence=(evidence,)))
+
+
+def test_a_response_exactly_at_the_deadline_is_on_time(world, desk, us, cn, clock, evidence):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    clock.now = desk.view(us, rid).respond_by
+    answered = desk.respond(cn, rid, "no-information-found")
+    assert answered.answered_on_time is True and answered.state == "answered"
+    assert desk.watch() == []  # answered at the deadline: nothing to escalate
+
+
+def test_the_requester_learns_which_evidence_the_addressee_cannot_read(
+        world, desk, us, evidence):
+    view = desk.create(us, draft(world, evidence))
+    assert desk.evidence_hidden_from_addressee(view) == [evidence]
+    from accord.trust.access import Grant
+
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    assert desk.evidence_hidden_from_addressee(view) == []
