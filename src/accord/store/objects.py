@@ -36,6 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accord.cooperation.digest import digest
 from accord.correlation.values import Value, values_in
+from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import (
@@ -178,6 +179,14 @@ class ObjectStore:
 
         `default_tlp` is the collection's level for unmarked objects.
         """
+        with no_cyclic_gc():  # thousands of new objects, no reference cycles among them
+            return self._add_in(conn, collection_id, incoming, poster_id, default_tlp,
+                                poster_reads)
+
+    def _add_in(
+        self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]],
+        poster_id: str | None, default_tlp: Tlp, poster_reads: bool,
+    ) -> list[Outcome]:
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
