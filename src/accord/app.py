@@ -37,8 +37,24 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "the server failed to handle this request; it has been logged")
 
 
-def create_app(node: Node, tick: float | None = None) -> Starlette:
-    """The node's ASGI app; with `tick` (seconds), it also runs the deadline watcher."""
+async def _sync_forever(node: Node, every: float) -> None:
+    """Pull from every peer, again and again: what peers share arrives within `every` s."""
+    from starlette.concurrency import run_in_threadpool
+
+    from accord.federation.sync import sync_all
+
+    while True:
+        try:
+            await run_in_threadpool(sync_all, node)
+        except Exception:  # a failed round is retried at the next; peer list shows the error
+            log.exception("sync with peers failed")
+        await asyncio.sleep(every)
+
+
+def create_app(node: Node, tick: float | None = None, sync_every: float | None = None
+               ) -> Starlette:
+    """The node's ASGI app; with `tick` (seconds), it also runs the deadline watcher, and with
+    `sync_every`, pulls from its peers."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -48,11 +64,14 @@ def create_app(node: Node, tick: float | None = None) -> Starlette:
             from accord.cooperation.watcher import Watcher
 
             watching = asyncio.create_task(Watcher(node, tick).run())
+        syncing = asyncio.create_task(_sync_forever(node, sync_every)) if sync_every else None
         try:
             yield
         finally:
             if watching is not None:
                 watching.cancel()
+            if syncing is not None:
+                syncing.cancel()
             node.reads.stop()  # and appends what is still pending
 
     app = Starlette(
@@ -69,5 +88,6 @@ def create_app_from_env() -> Starlette:
     """For uvicorn workers: the database and the watcher's tick come from ACCORD_DB and
     ACCORD_TICK (set by `accord serve`)."""
     tick = float(os.environ.get("ACCORD_TICK", "0")) or None
+    sync_every = float(os.environ.get("ACCORD_SYNC_EVERY", "0")) or None
     return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False),
-                      tick)
+                      tick, sync_every)

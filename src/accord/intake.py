@@ -169,15 +169,16 @@ def store(
     """Store what passed screening in one transaction and report every object's fate; with
     a request_timestamp, record a TAXII status too. `also` runs in the same transaction
     (e.g. the hotline notification of an escalation: stored together or not at all)."""
-    report = IntakeReport(rejected=list(screened.rejected))
-    valid = screened.valid
+    signer = _Signer(engine)
+    valid, unsignable = signer.split(screened.valid)
+    report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
         outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
                                    default_tlp=collection.default_tlp,
                                    poster_reads=poster_reads) if valid else [])
         # A request addressed to a party this node hosts starts its clock now.
-        receipts = add_receipts(conn, objects, collection, outcomes)
+        receipts = add_receipts(conn, objects, collection, outcomes, signer)
         if also is not None:
             also(conn)
         for outcome in outcomes:
@@ -201,6 +202,58 @@ def store(
              "status": report.status.id if report.status else None,
              **({"receipts": receipts} if receipts else {})})])
     return report
+
+
+class _Signer:
+    """Signs what parties hosted here create (federation): peers accept their objects only so,
+    and nobody can claim their authorship elsewhere. Looks up parties and key on first use."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._hosted: frozenset[str] | None = None
+        self._key: Any = None
+
+    @property
+    def hosted(self) -> frozenset[str]:
+        """The parties this node speaks for: all it knows but those of its peers."""
+        if self._hosted is None:
+            from accord.store.directory import Directory
+            from accord.store.peers import PeerStore
+
+            self._hosted = frozenset(p.id for p in Directory(self.engine).parties()) - set(
+                PeerStore(self.engine).party_keys())
+        return self._hosted
+
+    def __call__(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        signed, refused = self.split(objs)
+        assert not refused, refused  # only for objects this node made itself
+        return signed
+
+    def split(self, objs: list[dict[str, Any]]
+              ) -> tuple[list[dict[str, Any]], list[Rejection]]:
+        """The objects, those of hosted parties signed; and those that cannot be signed."""
+        if not any("created_by_ref" in o for o in objs):
+            return objs, []
+        if not any(o.get("created_by_ref") in self.hosted for o in objs):
+            return objs, []
+        from accord.federation.keys import node_key
+        from accord.federation.signing import UnsignableError, sign
+        from accord.store.directory import Directory
+
+        if self._key is None:
+            self._key = node_key(Directory(self.engine))
+        signed: list[dict[str, Any]] = []
+        refused: list[Rejection] = []
+        for obj in objs:
+            if obj.get("created_by_ref") not in self.hosted:
+                signed.append(obj)
+                continue
+            try:
+                signed.append(sign(obj, self._key))
+            except UnsignableError as error:
+                refused.append(Rejection(obj["id"], version_of(obj), [Violation(
+                    obj["id"], None, "unsignable", str(error))]))
+        return signed, refused
 
 
 def _status_for(report: IntakeReport, party_id: str, collection_id: str,

@@ -28,6 +28,8 @@ def serve(
     tick: Annotated[str, typer.Option(
         help="How often the deadline watcher checks for overdue requests (e.g. 30s, 1s, "
              "PT5M); 0 turns it off.")] = "30s",
+    sync_every: Annotated[str, typer.Option(
+        help="How often to pull from peers (e.g. 5s); 0 turns it off.")] = "5s",
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ and the REST API at /api/v1/, and watch
@@ -36,6 +38,10 @@ def serve(
         every = 0.0 if tick.strip() == "0" else parse_duration(tick).total_seconds()
     except DurationError as error:
         raise fail(f"--tick: {error}") from None
+    try:
+        pull = 0.0 if sync_every.strip() == "0" else parse_duration(sync_every).total_seconds()
+    except DurationError as error:
+        raise fail(f"--sync-every: {error}") from None
     with opened(db, initialised=False) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
@@ -64,8 +70,10 @@ def serve(
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db
         os.environ["ACCORD_TICK"] = str(every)
+        # Each worker pulls; stores are idempotent, so overlapping rounds store nothing twice.
+        os.environ["ACCORD_SYNC_EVERY"] = str(pull)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=access_log)
     else:
-        uvicorn.run(create_app(node, every or None), host=host, port=port, log_level="warning",
-                    access_log=access_log)
+        uvicorn.run(create_app(node, every or None, pull or None), host=host, port=port,
+                    log_level="warning", access_log=access_log)

@@ -178,7 +178,9 @@ class Desk:
             description="Requests for information and assistance, and their ledgers",
             read=[self.node.party], write=[self.node.party])
 
-    def _admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
+    def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
+        """Let these parties read and write the ledgers collection (markings still decide
+        which request each may see)."""
         directory = self.node.directory
         for party_id in party_ids:
             found = directory.collection_for(party_id, collection.id)
@@ -214,7 +216,7 @@ class Desk:
         require_content(request, policy)
         self._check_evidence(actor, request.evidence)
         collection = self.collection()
-        self._admit(collection, [request.requester, request.addressee, *shared])
+        self.admit(collection, [request.requester, request.addressee, *shared])
         self._store(actor, collection, [marked(to_stix(request), actor.party.id, request)])
         return self.view(actor, request.id)
 

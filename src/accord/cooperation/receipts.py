@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, select, true
@@ -19,7 +19,7 @@ from accord.stix.timestamps import parse_timestamp
 from accord.store.directory import Collection
 from accord.store.objects import ObjectStore
 from accord.store.query import Outcome
-from accord.store.schema import ledger, objects, parties
+from accord.store.schema import ledger, objects
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
 REQUEST_PREFIX = "x-accord-request--"
@@ -46,16 +46,24 @@ def marked(obj: dict[str, Any], maker: str, request: Request) -> dict[str, Any]:
     return obj
 
 
+class Signer(Protocol):
+    """What signs the objects of the parties a node hosts (intake's signer)."""
+
+    @property
+    def hosted(self) -> frozenset[str]: ...
+
+    def __call__(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+
 def add_receipts(conn: Connection, store: ObjectStore, collection: Collection,
-                 outcomes: Iterable[Outcome], hosted: frozenset[str] | None = None) -> list[str]:
-    """Receipts for the requests just added to `collection` and addressed to a party this node
-    hosts (default: every party it knows); returns their ids. Runs in the caller's write
-    transaction, so a request is never stored without its receipt."""
+                 outcomes: Iterable[Outcome], signer: Signer) -> list[str]:
+    """Signed receipts for the requests just added to `collection` and addressed to a party
+    this node hosts (not a peer's); returns their ids. Runs in the caller's write transaction,
+    so a request is never stored without its receipt."""
     added = [o.id for o in outcomes if o.added and o.id.startswith(REQUEST_PREFIX)]
     if not added:
         return []
-    if hosted is None:
-        hosted = frozenset(conn.execute(select(parties.c.id)).scalars())
+    hosted = signer.hosted
     c = objects.c
     rows = conn.execute(select(c.body, c.date_added).where(
         c.collection_id == collection.id, c.id.in_(added), c.is_latest == true())).all()
@@ -82,6 +90,6 @@ def add_receipts(conn: Connection, store: ObjectStore, collection: Collection,
                           guidelines_version=policy.version)
         made.append(marked(to_stix(receipt), request.addressee, request))
     if made:
-        store.add_in(conn, collection.id, made, poster_id=None,
+        store.add_in(conn, collection.id, signer(made), poster_id=None,
                      default_tlp=collection.default_tlp)
     return [m["id"] for m in made]

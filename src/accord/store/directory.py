@@ -8,11 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from accord.stix.timestamps import now_timestamp
 from accord.store.engine import writing
-from accord.store.schema import collections, parties, people, permissions, settings, tokens
+from accord.store.schema import (
+    collections,
+    hotline_contacts,
+    parties,
+    people,
+    permissions,
+    settings,
+    tokens,
+)
 from accord.trust.access import Grant, Principal
 from accord.trust.markings import Tlp
 from accord.trust.tokens import ROLES, digest, new_token
@@ -126,6 +134,15 @@ class Directory:
             else:
                 conn.execute(settings.insert().values(key=key, value=value))
 
+    def setting_once(self, key: str, value: str) -> str:
+        """Store `value` unless the key has one already; returns the stored value."""
+        with writing(self.engine) as conn:
+            found = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+            if found is not None:
+                return str(found)
+            conn.execute(settings.insert().values(key=key, value=value))
+            return value
+
     # -- parties ---------------------------------------------------------------------------
 
     def add_party(self, name: str, *, is_self: bool = False) -> Party:
@@ -141,6 +158,52 @@ class Directory:
                 id=identity["id"], name=name, created=created, is_self=is_self,
                 identity=orjson.dumps(identity)))
         return Party(identity["id"], name, is_self)
+
+    def pin_party(self, identity: dict[str, Any], local: Party | None) -> Party:
+        """The party a peer's node stands for, under the identity that node publishes.
+
+        With `local` (a party registered here before, e.g. to give the peer a token), that
+        party takes the peer's identity id — its tokens, people and permissions follow — so
+        that objects created there and here name it the same way. Without, the identity is
+        registered as a new party (or found, if known already).
+        """
+        found = self.find_party(identity["id"])
+        if found is not None:
+            return found
+        name = str(identity.get("name") or identity["id"])
+        with writing(self.engine) as conn:
+            if local is None:
+                if self._find(conn, name) is not None:
+                    raise DirectoryError(
+                        f"a party named {name!r} already exists here under another identity: "
+                        f"name it with --party to take the peer's identity")
+                conn.execute(parties.insert().values(
+                    id=identity["id"], name=name, created=now_timestamp(), is_self=False,
+                    identity=orjson.dumps(identity)))
+                return Party(identity["id"], name, False)
+            if local.is_self:
+                raise DirectoryError("a peer cannot stand for this node's own party")
+            # New row first, then every reference, then the old row: no foreign key is ever
+            # left dangling, on SQLite or PostgreSQL.
+            conn.execute(update(parties).where(parties.c.id == local.id)
+                         .values(name=f"{local.name} (moving)"))
+            conn.execute(parties.insert().values(
+                id=identity["id"], name=local.name, created=now_timestamp(), is_self=False,
+                identity=orjson.dumps(identity)))
+            for table in (tokens, people, permissions, hotline_contacts):
+                conn.execute(update(table).where(table.c.party_id == local.id)
+                             .values(party_id=identity["id"]))
+            conn.execute(delete(parties).where(parties.c.id == local.id))
+        return Party(identity["id"], local.name, False)
+
+    @staticmethod
+    def _find(conn: Connection, name: str) -> Any:
+        return conn.execute(select(parties.c.id).where(parties.c.name == name)).first()
+
+    def identities(self) -> list[dict[str, Any]]:
+        """The STIX identity object of every party."""
+        with self.engine.connect() as conn:
+            return [orjson.loads(r) for r in conn.execute(select(parties.c.identity)).scalars()]
 
     def find_party(self, name_or_id: str) -> Party | None:
         with self.engine.connect() as conn:

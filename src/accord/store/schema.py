@@ -239,3 +239,21 @@ ledger = Table(
 Index("ix_ledger_request", ledger.c.request_id)
 # Covering: a review reads the request ids of its period from the index alone.
 Index("ix_ledger_time", ledger.c.type, ledger.c.time, ledger.c.request_id)
+
+# Other parties' nodes this node federates with (federation.peers): each pinned to one party
+# and its public key, with where each of their collections was read up to.
+peers = Table(
+    "peers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("url", String(2000), nullable=False),  # the peer's base URL
+    Column("token", String(200), nullable=False),  # this node's token on the peer
+    Column("party_id", String(100), ForeignKey("parties.id"), nullable=False),
+    Column("public_key", String(100), nullable=False),  # base64url, Ed25519 raw
+    Column("added", String(40), nullable=False),
+    Column("last_attempt", String(40), nullable=True),
+    Column("last_success", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("cursors", LargeBinary, nullable=False),  # JSON: peer collection id -> added_after
+    Column("pulled", Integer, nullable=False, default=0),  # objects stored from it, in all
+)

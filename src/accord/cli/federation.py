@@ -1,0 +1,121 @@
+"""Peers and sync, from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, user_errors
+from accord.federation.signing import fingerprint, load_public, public_bytes
+from accord.federation.sync import SyncError, sync_peer
+from accord.store.peers import PeerStore
+
+peer_app = typer.Typer(help="Peers: other parties' nodes this node federates with.",
+                       no_args_is_help=True)
+app.add_typer(peer_app, name="peer")
+
+
+@peer_app.command("add")
+def peer_add(
+    name: Annotated[str, typer.Argument(help="A short name for the peer, e.g. china.")],
+    url: Annotated[str, typer.Option(help="The peer's base URL, e.g. https://cert.example.cn/")],
+    token: Annotated[str, typer.Option(help="The token the peer gave this node's party.")],
+    party: Annotated[str | None, typer.Option(
+        help="A party registered here that the peer stands for (it takes the peer's identity).")]
+    = None,
+    expect: Annotated[str | None, typer.Option(
+        "--fingerprint", help="Refuse the peer unless its key has this fingerprint.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Pin a peer: fetch its party's identity and public key; prints the key's fingerprint."""
+    if not url.startswith(("http://", "https://")):
+        raise fail(f"--url {url!r}: give the peer's full URL, e.g. https://cert.example.cn/")
+    try:
+        answer = httpx.get(url.rstrip("/") + "/api/v1/node", timeout=15.0,
+                           headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as error:
+        raise fail(f"cannot reach {url}: {error}") from None
+    if answer.status_code == 401:
+        raise fail(f"{url} refused the token (401): check it with the peer's administrator")
+    if answer.status_code != 200:
+        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered "
+                   f"{answer.status_code})")
+    published = answer.json()
+    identity, key = published.get("identity"), published.get("public_key")
+    if not isinstance(identity, dict) or not isinstance(key, str):
+        raise fail(f"{url} published no identity and key")
+    seen = fingerprint(public_bytes(load_public(key)))
+    if expect is not None and expect != seen:
+        raise fail(f"{url} has key {seen}, not {expect}: refusing it (a different node, or "
+                   "someone in between)")
+    with opened(db) as node, user_errors():
+        local = node.directory.party(party) if party else None
+        pinned = node.directory.pin_party(identity, local)
+        PeerStore(node.engine).add(name, url.rstrip("/") + "/", token, pinned.id, key)
+        record(node, "peer.add", peer=name, url=url, party=pinned.id, fingerprint=seen)
+        err.print(f"Peer [bold]{escape(name)}[/] pinned: {escape(pinned.name)} "
+                  f"({pinned.id}); key fingerprint:")
+        typer.echo(seen)
+
+
+@peer_app.command("list")
+def peer_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Each peer and its state: last success, last error, how much was pulled."""
+    with opened(db) as node:
+        names = {p.id: p.name for p in node.directory.parties()}
+        found = PeerStore(node.engine).all()
+        if as_json:
+            for p in found:
+                typer.echo(orjson.dumps({
+                    "name": p.name, "url": p.url, "party": names.get(p.party_id, p.party_id),
+                    "party_id": p.party_id,
+                    "fingerprint": fingerprint(public_bytes(load_public(p.public_key))),
+                    "last_attempt": p.last_attempt, "last_success": p.last_success,
+                    "last_error": p.last_error, "pulled": p.pulled,
+                    "cursors": p.cursors}).decode())
+            return
+        table = Table("peer", "party", "url", "last success", "pulled", "last error")
+        for p in found:
+            table.add_row(escape(p.name), escape(names.get(p.party_id, p.party_id)),
+                          escape(p.url), p.last_success or "never", str(p.pulled),
+                          escape(p.last_error or ""))
+        out.print(table)
+
+
+@app.command()
+def sync(
+    peer: Annotated[str | None, typer.Option(help="Only this peer (default: every peer).")]
+    = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """One sync round: pull what each peer lets this node read. Exit 0 when every round
+    completed."""
+    with opened(db) as node:
+        store = PeerStore(node.engine)
+        chosen = store.all() if peer is None else [store.find(peer)]
+        if chosen == [None]:
+            raise fail(f"no peer named {peer!r} (see `accord peer list`)")
+        failed = False
+        for each in chosen:
+            assert each is not None
+            try:
+                done = sync_peer(node, each)
+            except SyncError as error:
+                err.print(f"[bold red]{escape(each.name)}:[/] {escape(str(error))}")
+                failed = True
+                continue
+            err.print(f"{escape(each.name)}: {done.stored} stored, {done.unchanged} already "
+                      f"here, {len(done.refused)} refused, from {done.collections} "
+                      "collection(s)")
+            for refusal in done.refused:
+                err.print(f"  refused {escape(refusal.id or '?')}: {escape(refusal.message)}")
+    if failed:
+        raise typer.Exit(1)

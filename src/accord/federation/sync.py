@@ -1,0 +1,201 @@
+"""One sync round with a peer: pull, over TAXII 2.1, every object the peer lets this node's
+party read, checking authorship, and store it here.
+
+Resumable and idempotent: each of the peer's collections is read with `added_after` from where
+the last stored page ended (its `X-TAXII-Date-Added-Last`, unique in the collection), and the
+cursor moves only after that page is stored. A node killed at any moment re-reads at most one
+page; objects already held (same id and version) are "already stored", never duplicated.
+
+Authorship: an object whose `created_by_ref` names a party of a peer must carry that party's
+node's signature (federation.signing); one naming this node's own parties must carry this
+node's. Anything else forged is refused and reported. Objects created by nobody known here
+(ATT&CK, say) are taken as they are: they cannot speak for a party.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from accord.cooperation.desk import Desk
+from accord.cooperation.model import Request
+from accord.cooperation.objects import PREFIX, from_stix
+from accord.federation.keys import node_key
+from accord.federation.signing import load_public, why_not_authentic
+from accord.intake import Rejection, Screened, screen, store
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.stix.violations import Violation
+from accord.store.directory import Collection
+from accord.store.peers import Peer, PeerStore
+from accord.trust.audit import Event
+from accord.trust.markings import Tlp
+
+TAXII = "application/taxii+json;version=2.1"
+PAGE = 1000
+
+
+class SyncError(Exception):
+    """The peer could not be read (unreachable, refused the token, answered nonsense)."""
+
+
+@dataclass
+class Round:
+    peer: str
+    collections: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    refused: list[Rejection] = field(default_factory=list)
+
+
+def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None) -> Round:
+    """Pull everything new from `peer`; raises SyncError when the peer cannot be read (what
+    was stored before the failure stays stored, and the cursors say how far)."""
+    outcome = Round(peer.name)
+    peers = PeerStore(node.engine)
+    try:
+        with httpx.Client(base_url=peer.url, transport=transport, timeout=30.0, headers={
+                "Authorization": f"Bearer {peer.token}", "Accept": TAXII}) as client:
+            root = _api_root(client)
+            listed = _get(client, f"{root}collections/").get("collections", [])
+            for theirs in listed:
+                if not theirs.get("can_read"):
+                    continue
+                outcome.collections += 1
+                _pull_collection(node, peer, client, root, theirs, outcome)
+    except SyncError as error:
+        peers.attempted(peer.name, str(error))
+        raise
+    peers.attempted(peer.name, None)
+    return outcome
+
+
+def _get(client: httpx.Client, url: str, **params: Any) -> Any:
+    try:
+        answer = client.get(url, params=params)
+    except httpx.HTTPError as error:
+        raise SyncError(f"cannot reach {client.base_url}: {error}") from None
+    if answer.status_code == 401:
+        raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
+                        "a new one and `accord peer add` again")
+    if answer.status_code != 200:
+        raise SyncError(f"{client.base_url}{url} answered {answer.status_code}")
+    try:
+        return answer.json() | {"_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
+    except ValueError:
+        raise SyncError(f"{client.base_url}{url} did not answer JSON") from None
+
+
+def _api_root(client: httpx.Client) -> str:
+    found = _get(client, "/taxii2/")
+    root = found.get("default") or next(iter(found.get("api_roots", [])), None)
+    if not isinstance(root, str):
+        raise SyncError(f"{client.base_url} announces no TAXII API root")
+    return httpx.URL(root).path if "://" in root else root
+
+
+def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
+                     theirs: dict[str, Any], outcome: Round) -> None:
+    cid = str(theirs["id"])
+    mirror = _mirror(node, peer, theirs)
+    cursor = PeerStore(node.engine).find(peer.name)
+    added_after = cursor.cursors.get(cid) if cursor else None
+    params: dict[str, Any] = {"limit": PAGE}
+    if added_after:
+        params["added_after"] = added_after
+    while True:
+        page = _get(client, f"{root}collections/{cid}/objects/", **params)
+        objects = page.get("objects", [])
+        if objects:
+            _store_page(node, peer, mirror, objects, outcome)
+        last = page.get("_added_last")
+        if last:
+            PeerStore(node.engine).advance(peer.name, cid, last, len(objects))
+        if not page.get("more") or not page.get("next"):
+            return
+        params = {"limit": PAGE, "next": page["next"]}
+        if added_after:
+            params["added_after"] = added_after
+
+
+def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
+    """Where this peer's collection lands here: a collection of its own, readable by this
+    node's party alone (what the peer shared with us is not ours to share further)."""
+    alias = f"from-{peer.name}-{theirs.get('alias') or str(theirs['id'])[:8]}".lower()
+    for found in node.directory.all_collections():
+        if found.alias == alias:
+            return found
+    return node.directory.create_collection(
+        f"{theirs.get('title') or theirs['id']} (from {peer.name})", alias=alias,
+        description=f"Pulled from peer {peer.name} ({peer.url}), collection {theirs['id']}",
+        read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
+
+
+def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
+                outcome: Round) -> None:
+    screened = screen(objects)
+    authentic, forged = _authentic(node, screened.valid)
+    rejected = screened.rejected + forged
+    if forged:  # logged: someone tried to speak for a party
+        node.audit.append([Event(
+            now_timestamp(), "sync.forged", peer.party_id, None, mirror.id,
+            tuple(r.id or "" for r in forged),
+            {"peer": peer.name, "reasons": [r.message for r in forged]})])
+    cooperation = [o for o in authentic if str(o.get("type", "")).startswith(PREFIX)]
+    evidence = [o for o in authentic if not str(o.get("type", "")).startswith(PREFIX)]
+    for objs, target in ((evidence, mirror), (cooperation, None)):
+        if not objs:
+            continue
+        if target is None:
+            desk = Desk(node)
+            target = desk.collection()
+            desk.admit(target, _participants(objs))
+        report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id)
+        outcome.stored += len(report.added)
+        outcome.unchanged += len(report.unchanged)
+        rejected += report.rejected
+    outcome.refused += rejected
+
+
+def _participants(objs: list[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for obj in objs:
+        if obj.get("type") == "x-accord-request":
+            request = from_stix(obj)
+            if isinstance(request, Request):
+                found |= {request.requester, request.addressee, *request.shared_with}
+    return found
+
+
+def _authentic(node: Node, objs: list[dict[str, Any]]
+               ) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    keys = {party: load_public(key) for party, key in PeerStore(node.engine).party_keys().items()}
+    own = node_key(node.directory).public_key()
+    hosted = {p.id for p in node.directory.parties()} - set(keys)
+    kept: list[dict[str, Any]] = []
+    forged: list[Rejection] = []
+    for obj in objs:
+        creator = obj.get("created_by_ref")
+        key = keys.get(creator) if creator in keys else own if creator in hosted else None
+        if creator in keys or creator in hosted:
+            why = why_not_authentic(obj, key) if key is not None else "no key is known"
+            if why is not None:
+                forged.append(Rejection(obj.get("id"), None, [Violation(
+                    obj.get("id"), "created_by_ref", "forged-authorship",
+                    f"claims to be created by {creator}, but {why}")]))
+                continue
+        kept.append(obj)
+    return kept, forged
+
+
+def sync_all(node: Node) -> list[Round]:
+    """A round with every peer; a peer that fails is noted (peer list shows it) and skipped."""
+    rounds = []
+    for peer in PeerStore(node.engine).all():
+        try:
+            rounds.append(sync_peer(node, peer))
+        except SyncError:
+            continue
+    return rounds

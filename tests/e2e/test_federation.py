@@ -1,0 +1,129 @@
+"""Two sovereign nodes on loopback — the US's and China's — pin each other, and a request
+travels across them over TAXII 2.1 with signed authorship; a forged object is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from tests.e2e.conftest import ACCORD, _free_port, created, run_accord
+
+US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
+EVIDENCE_ID = "indicator--7f0b6c1e-2d3a-4b5c-9d8e-1f2a3b4c5d6e"
+
+
+@contextmanager
+def serving(db: str, log: Path) -> Iterator[str]:
+    port = _free_port()
+    with log.open("wb") as sink:
+        server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
+                                   "--tick", "0", "--sync-every", "0"],
+                                  stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url + "taxii2/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def synced(peer: str, db: str) -> str:
+    done = run_accord("sync", "--peer", peer, db=db)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def show(rid: str, db: str) -> dict:
+    done = run_accord("request", "show", rid, "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: Path):
+    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+    created("init", "--party", US, db=us_db)
+    created("init", "--party", CN, db=cn_db)
+    with serving(us_db, tmp_path / "us.log") as us_url, \
+            serving(cn_db, tmp_path / "cn.log") as cn_url:
+        # China registers the US and gives it a token; the US pins China with it …
+        created("party", "add", US, db=cn_db)
+        us_on_cn = created("token", "create", "--party", US, "--role", "liaison",
+                           "--name", "US node", "--machine", db=cn_db)
+        cn_key = created("peer", "add", "china", "--url", cn_url, "--token", us_on_cn,
+                         db=us_db)
+        assert cn_key.startswith("SHA256:")
+        # … and the other way round; China's record of the US takes the US's own identity.
+        cn_on_us = created("token", "create", "--party", CN, "--role", "liaison",
+                           "--name", "CN node", "--machine", db=us_db)
+        wrong = run_accord("peer", "add", "us", "--url", us_url, "--token", cn_on_us,
+                           "--party", US, "--fingerprint", cn_key, db=cn_db)
+        assert wrong.returncode == 2 and "refusing it" in wrong.stderr
+        created("peer", "add", "us", "--url", us_url, "--token", cn_on_us, "--party", US,
+                db=cn_db)
+
+        # The US shares its evidence with China and asks.
+        bundle = tmp_path / "evidence.json"
+        us_id = json.loads(run_accord("peer", "list", "--json", db=cn_db).stdout)["party_id"]
+        bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": [{
+            "type": "indicator", "spec_version": "2.1", "id": EVIDENCE_ID,
+            "created_by_ref": us_id,
+            "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
+            "name": "C2 server used against OPM", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+            "pattern_type": "stix", "valid_from": "2015-06-04T10:00:00Z"}]}))
+        assert run_accord("import", str(bundle), db=us_db).returncode == 0
+        assert run_accord("collection", "grant", "evidence", "--party", CN, "--read",
+                          db=us_db).returncode == 0
+        rid = created("request", "create", "--to", CN, "--kind", "information",
+                      "--category", "intrusion", "--urgency", "urgent",
+                      "--summary", "Who operates the C2 server at 198.51.100.7?",
+                      "--evidence", EVIDENCE_ID, db=us_db)
+        assert show(rid, us_db)["received"] is None  # China's node has not stored it yet
+
+        # China pulls: the request arrives, China's node receives it (the clock starts there)
+        first = synced("us", cn_db)
+        assert " 0 refused" in first and "0 stored" not in first
+        at_cn = show(rid, cn_db)
+        assert at_cn["state"] == "submitted" and at_cn["received"] is not None
+        assert run_accord("request", "ack", rid, "--note", "on it", db=cn_db).returncode == 0
+
+        # The US pulls the receipt and the acknowledgement back: the same deadlines both sides
+        synced("china", us_db)
+        at_us = show(rid, us_db)
+        assert at_us["state"] == "acknowledged"
+        assert at_us["received"] == at_cn["received"]
+        assert at_us["deadlines"] == show(rid, cn_db)["deadlines"]
+
+        # A second round finds nothing new: idempotent
+        assert "0 stored" in synced("china", us_db)
+
+        # China's node tries to pass off an object as the US's: the US refuses and logs it
+        forged = tmp_path / "forged.json"
+        forged.write_text(json.dumps({"type": "bundle", "id": "bundle--2", "objects": [{
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-00000000f0f0", "created_by_ref": us_id,
+            "created": "2016-01-01T00:00:00.000Z", "modified": "2016-01-01T00:00:00.000Z",
+            "name": "US admits everything", "pattern": "[ipv4-addr:value = '203.0.113.1']",
+            "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z"}]}))
+        cid = created("collection", "create", "For the US", "--read", US, db=cn_db)
+        assert run_accord("import", str(forged), "--collection", cid, db=cn_db).returncode == 0
+        pulled = synced("china", us_db)
+        assert "refused indicator--00000000-0000-4000-8000-00000000f0f0" in pulled
+        assert "carries no Accord signature" in pulled
+        logged = run_accord("audit", "--action", "sync.forged", "--json", db=us_db)
+        assert "indicator--00000000-0000-4000-8000-00000000f0f0" in logged.stdout
+
+        state = json.loads(run_accord("peer", "list", "--json", db=us_db).stdout)
+        assert state["name"] == "china" and state["last_error"] is None
+        assert state["pulled"] >= 3

@@ -1,0 +1,44 @@
+"""What a party hosted here creates is stored signed with the node's key; what cannot be
+signed is refused in words, never a server error."""
+
+from __future__ import annotations
+
+import orjson
+
+from accord.federation.keys import node_key
+from accord.federation.signing import SIGNATURE_EXTENSION, why_not_authentic
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def indicator(world, n, **more):
+    return {"type": "indicator", "spec_version": "2.1",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+            "created_by_ref": world.own.id,
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z", **more}
+
+
+def post(client, world, objects):
+    r = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                    content=orjson.dumps({"objects": objects}),
+                    headers={"Content-Type": TAXII})
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def test_objects_of_hosted_parties_are_stored_signed_and_a_repost_is_unchanged(client, world):
+    assert post(client, world, [indicator(world, 1)])["success_count"] == 1
+    stored = client.get(f"/taxii2/accord/collections/{world.evidence.id}/objects/"
+                        f"{indicator(world, 1)['id']}/").json()["objects"][0]
+    assert SIGNATURE_EXTENSION in stored["extensions"]
+    assert why_not_authentic(stored, node_key(world.node.directory).public_key()) is None
+    again = post(client, world, [indicator(world, 1)])
+    assert again["success_count"] == 1 and again["successes"][0]["message"] == "already stored"
+
+
+def test_an_object_that_cannot_be_signed_is_refused_with_the_reason(client, world):
+    status = post(client, world, [indicator(world, 2, x_count=2**60), indicator(world, 3)])
+    assert status["success_count"] == 1 and status["failure_count"] == 1
+    assert "cannot be signed" in status["failures"][0]["message"]
