@@ -84,6 +84,7 @@ def accept(
                 o["id"], "created_by_ref", "not-your-identity",
                 "created_by_ref names another party; a party posts objects only as itself")])
                 for o in impostors])
+    screened = _signed_by_peers(engine, screened)
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp, poster_reads=poster_reads)
 
@@ -202,6 +203,30 @@ def store(
              "status": report.status.id if report.status else None,
              **({"receipts": receipts} if receipts else {})})])
     return report
+
+
+def _signed_by_peers(engine: Engine, screened: Screened) -> Screened:
+    """A peer's party speaks only with its node's signature: a stolen token cannot forge it."""
+    from accord.store.peers import PeerStore
+
+    keys = PeerStore(engine).party_keys()
+    if not keys or not any(o.get("created_by_ref") in keys for o in screened.valid):
+        return screened
+    from accord.federation.signing import load_public, why_not_authentic
+
+    kept: list[dict[str, Any]] = []
+    forged: list[Rejection] = []
+    for obj in screened.valid:
+        creator = obj.get("created_by_ref")
+        why = (why_not_authentic(obj, load_public(keys[creator])) if creator in keys
+               else None)
+        if why is None:
+            kept.append(obj)
+        else:
+            forged.append(Rejection(obj["id"], version_of(obj), [Violation(
+                obj["id"], "created_by_ref", "forged-authorship",
+                f"claims to be created by {creator}, but {why}")]))
+    return Screened(kept, screened.rejected + forged)
 
 
 class _Signer:

@@ -91,10 +91,12 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: 
                       "--evidence", EVIDENCE_ID, db=us_db)
         assert show(rid, us_db)["received"] is None  # China's node has not stored it yet
 
-        # China pulls: the request arrives, China's node receives it (the clock starts there)
-        first = synced("us", cn_db)
-        assert " 0 refused" in first and "0 stored" not in first
+        # The US delivers it: China's node receives it (the clock starts there)
+        delivered = synced("china", us_db)
+        assert "1 ledger entries delivered, 0 refused by the peer" in delivered
         at_cn = show(rid, cn_db)
+        first = synced("us", cn_db)  # China pulls the evidence shared with it
+        assert " 0 refused" in first and "0 stored" not in first
         assert at_cn["state"] == "submitted" and at_cn["received"] is not None
         assert run_accord("request", "ack", rid, "--note", "on it", db=cn_db).returncode == 0
 

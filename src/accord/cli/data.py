@@ -56,11 +56,11 @@ def _maybe_gunzip(raw: bytes) -> bytes:
     return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
-
 def _target(node: Node, collection: str | None) -> Collection:
     if collection:
         return node.directory.collection(collection)
-    known = node.directory.all_collections()
+    # The requests collection holds ledgers, not evidence: never the default.
+    known = [c for c in node.directory.all_collections() if c.alias != "requests"]
     if len(known) == 1:
         return known[0]
     raise fail("this node has several collections: name one with --collection "

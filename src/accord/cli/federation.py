@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, user_errors
+from accord.cooperation.desk import Desk
 from accord.federation.signing import fingerprint, load_public, public_bytes
 from accord.federation.sync import SyncError, sync_peer
 from accord.store.peers import PeerStore
@@ -57,6 +58,9 @@ def peer_add(
         local = node.directory.party(party) if party else None
         pinned = node.directory.pin_party(identity, local)
         PeerStore(node.engine).add(name, url.rstrip("/") + "/", token, pinned.id, key)
+        # The peer delivers its requests and acts here, and reads ours back.
+        desk = Desk(node)
+        desk.admit(desk.collection(), [pinned.id])
         record(node, "peer.add", peer=name, url=url, party=pinned.id, fingerprint=seen)
         err.print(f"Peer [bold]{escape(name)}[/] pinned: {escape(pinned.name)} "
                   f"({pinned.id}); key fingerprint:")
@@ -114,7 +118,10 @@ def sync(
                 continue
             err.print(f"{escape(each.name)}: {done.stored} stored, {done.unchanged} already "
                       f"here, {len(done.refused)} refused, from {done.collections} "
-                      "collection(s)")
+                      f"collection(s); {done.pushed} ledger entries delivered, "
+                      f"{len(done.push_refused)} refused by the peer")
+            for refusal_text in done.push_refused:
+                err.print(f"  the peer refused {escape(refusal_text)}")
             for refusal in done.refused:
                 err.print(f"  refused {escape(refusal.id or '?')}: {escape(refusal.message)}")
     if failed:

@@ -497,7 +497,13 @@ class Desk:
         one, and a notification to each participant's hotline; returns the escalation ids."""
         now = self.clock()
         made: list[str] = []
+        # The requester's node raises what stalls: a node never writes for a peer's party.
+        from accord.store.peers import PeerStore
+
+        remote = set(PeerStore(self.node.engine).party_keys())
         for ledger_ in self.ledgers(None, whole=False):
+            if ledger_.request.requester in remote:
+                continue
             view = derive(ledger_, now)
             for reason in escalations_due(view, now):
                 made.append(self._escalate_automatically(view, reason))

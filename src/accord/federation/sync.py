@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
@@ -30,6 +31,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
 from accord.store.directory import Collection
 from accord.store.peers import Peer, PeerStore
+from accord.store.query import ALL, ObjectQuery, Reader
 from accord.trust.audit import Event
 from accord.trust.markings import Tlp
 
@@ -48,6 +50,8 @@ class Round:
     stored: int = 0
     unchanged: int = 0
     refused: list[Rejection] = field(default_factory=list)
+    pushed: int = 0  # ledger entries of ours the peer stored (or held already)
+    push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
 
 
 def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None) -> Round:
@@ -65,6 +69,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
                     continue
                 outcome.collections += 1
                 _pull_collection(node, peer, client, root, theirs, outcome)
+            _push_ledgers(node, peer, client, root, outcome)
     except SyncError as error:
         peers.attempted(peer.name, str(error))
         raise
@@ -118,6 +123,51 @@ def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
         params = {"limit": PAGE, "next": page["next"]}
         if added_after:
             params["added_after"] = added_after
+
+
+PUSH = "push:"  # cursor key prefix: how far our own collection was pushed
+
+
+def _push_ledgers(node: Node, peer: Peer, client: httpx.Client, root: str,
+                  outcome: Round) -> None:
+    """Deliver what our parties added to the ledgers the peer's party may see (requests to
+    it, our acts on its requests) to the peer's requests collection at once, rather than
+    waiting for the peer to pull: the addressee's clock starts when its node stores them."""
+    local = Desk(node).collection()
+    peers = PeerStore(node.engine)
+    current = peers.find(peer.name)
+    cursor = current.cursors.get(PUSH + local.id) if current else None
+    hosted = {p.id for p in node.directory.parties()} - set(peers.party_keys())
+    reader = Reader(peer.party_id, int(local.default_tlp))
+    while True:
+        page = node.objects.page(local.id, ObjectQuery(
+            versions=frozenset({ALL}), added_after=cursor, limit=500, reader=reader))
+        ours = [obj for obj in (orjson.loads(item.body) for item in page.items)
+                if obj.get("created_by_ref") in hosted]
+        if ours:
+            status = _post(client, f"{root}collections/requests/objects/", ours)
+            outcome.pushed += int(status.get("success_count", 0))
+            outcome.push_refused += [f"{f.get('id')}: {f.get('message')}"
+                                     for f in status.get("failures", [])]
+        if page.items:
+            cursor = page.items[-1].date_added
+            peers.advance(peer.name, PUSH + local.id, cursor, 0)
+        if not page.more:
+            return
+
+
+def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
+    try:
+        answer = client.post(url, content=orjson.dumps({"objects": objects}),
+                             headers={"Content-Type": TAXII})
+    except httpx.HTTPError as error:
+        raise SyncError(f"cannot reach {client.base_url}: {error}") from None
+    if answer.status_code == 404 or answer.status_code == 403:
+        raise SyncError(f"{client.base_url} has not opened its requests collection to this "
+                        "node's party: its administrator runs `accord peer add` for this node")
+    if answer.status_code != 202:
+        raise SyncError(f"{client.base_url}{url} answered {answer.status_code} to a POST")
+    return answer.json()
 
 
 def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
