@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,3 +202,27 @@ def attack_sample() -> Path:
 @pytest.fixture(scope="session")
 def attack_objects() -> list[dict[str, Any]]:
     return list(json.loads(ATTACK_SAMPLE.read_text())["objects"])
+
+
+@contextmanager
+def serving(db: str, log: Path, port: int | None = None) -> Iterator[str]:
+    """`accord serve` on DB (no watcher, no automatic sync: the test drives both), yielding
+    its base URL; stopped at the end."""
+    port = port or _free_port()
+    with log.open("wb") as sink:
+        server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
+                                   "--tick", "0", "--sync-every", "0"],
+                                  stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url + "taxii2/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -4,39 +4,12 @@ travels across them over TAXII 2.1 with signed authorship; a forged object is re
 from __future__ import annotations
 
 import json
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-from tests.e2e.conftest import ACCORD, _free_port, created, run_accord
+from tests.e2e.conftest import created, run_accord, serving
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 EVIDENCE_ID = "indicator--7f0b6c1e-2d3a-4b5c-9d8e-1f2a3b4c5d6e"
-
-
-@contextmanager
-def serving(db: str, log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("wb") as sink:
-        server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
-                                   "--tick", "0", "--sync-every", "0"],
-                                  stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "taxii2/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def synced(peer: str, db: str) -> str:

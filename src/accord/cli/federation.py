@@ -98,6 +98,8 @@ def peer_list(
 def sync(
     peer: Annotated[str | None, typer.Option(help="Only this peer (default: every peer).")]
     = None,
+    page_size: Annotated[int, typer.Option(min=1, max=1000,
+                                           help="Objects per TAXII page pulled.")] = 1000,
     db: Db = DEFAULT_DB,
 ) -> None:
     """One sync round: pull what each peer lets this node read. Exit 0 when every round
@@ -111,7 +113,7 @@ def sync(
         for each in chosen:
             assert each is not None
             try:
-                done = sync_peer(node, each)
+                done = sync_peer(node, each, page_size=page_size)
             except SyncError as error:
                 err.print(f"[bold red]{escape(each.name)}:[/] {escape(str(error))}")
                 failed = True

@@ -54,7 +54,8 @@ class Round:
     push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
 
 
-def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None) -> Round:
+def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None,
+              page_size: int = PAGE) -> Round:
     """Pull everything new from `peer`; raises SyncError when the peer cannot be read (what
     was stored before the failure stays stored, and the cursors say how far)."""
     outcome = Round(peer.name)
@@ -68,7 +69,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
                 if not theirs.get("can_read"):
                     continue
                 outcome.collections += 1
-                _pull_collection(node, peer, client, root, theirs, outcome)
+                _pull_collection(node, peer, client, root, theirs, outcome, page_size)
             _push_ledgers(node, peer, client, root, outcome)
     except SyncError as error:
         peers.attempted(peer.name, str(error))
@@ -102,12 +103,12 @@ def _api_root(client: httpx.Client) -> str:
 
 
 def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
-                     theirs: dict[str, Any], outcome: Round) -> None:
+                     theirs: dict[str, Any], outcome: Round, page_size: int) -> None:
     cid = str(theirs["id"])
     mirror = _mirror(node, peer, theirs)
     cursor = PeerStore(node.engine).find(peer.name)
     added_after = cursor.cursors.get(cid) if cursor else None
-    params: dict[str, Any] = {"limit": PAGE}
+    params: dict[str, Any] = {"limit": page_size}
     if added_after:
         params["added_after"] = added_after
     while True:
@@ -120,7 +121,7 @@ def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
             PeerStore(node.engine).advance(peer.name, cid, last, len(objects))
         if not page.get("more") or not page.get("next"):
             return
-        params = {"limit": PAGE, "next": page["next"]}
+        params = {"limit": page_size, "next": page["next"]}
         if added_after:
             params["added_after"] = added_after
 

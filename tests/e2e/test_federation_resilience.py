@@ -1,0 +1,165 @@
+"""Three sovereign nodes: sync survives kill -9 of either side with nothing lost or doubled,
+a revocation reaches the peer, and what the US shares with China never reaches Japan."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+from tests.e2e.conftest import ACCORD, ATTACK_SAMPLE, _free_port, created, run_accord
+
+US, CN, JP = "United States (US-CERT)", "China (CNCERT/CC)", "Japan (JPCERT/CC)"
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+
+
+class Node:
+    def __init__(self, tmp: Path, name: str, party: str) -> None:
+        self.db, self.log, self.party = str(tmp / f"{name}.db"), tmp / f"{name}.log", party
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.server: subprocess.Popen[bytes] | None = None
+        created("init", "--party", party, db=self.db)
+
+    def start(self) -> None:
+        with self.log.open("ab") as sink:
+            self.server = subprocess.Popen(
+                [str(ACCORD), "serve", "--db", self.db, "--port", str(self.port), "--tick", "0",
+                 "--sync-every", "0"], stdout=sink, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "taxii2/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(self.log.read_text())
+
+    def kill(self) -> None:
+        assert self.server is not None
+        self.server.send_signal(signal.SIGKILL)
+        self.server.wait()
+
+    def stop(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            self.server.wait(timeout=10)
+
+
+def meet(a: Node, a_peer: str, b: Node, b_peer: str) -> None:
+    """a and b pin each other (a is named b_peer on b, b is named a_peer on a)."""
+    created("party", "add", a.party, db=b.db)
+    token_on_b = created("token", "create", "--party", a.party, "--role", "liaison", db=b.db)
+    created("peer", "add", a_peer, "--url", b.url, "--token", token_on_b, db=a.db)
+    token_on_a = created("token", "create", "--party", b.party, "--role", "liaison", db=a.db)
+    created("peer", "add", b_peer, "--url", a.url, "--token", token_on_a, "--party", a.party,
+            db=b.db)
+
+
+def _pulled_some(db: str) -> bool:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return bool(conn.execute("SELECT max(pulled) FROM peers").fetchone()[0])
+
+
+def peer_state(db: str, name: str) -> dict:
+    listed = run_accord("peer", "list", "--json", db=db)
+    [state] = [p for p in map(json.loads, listed.stdout.splitlines()) if p["name"] == name]
+    return state
+
+
+def export(db: str, *args: str) -> set[tuple[str, str]]:
+    done = run_accord("export", "--all-versions", *args, db=db)
+    assert done.returncode == 0, done.stderr
+    objects = json.loads(done.stdout)["objects"]
+    versions = [(o["id"], o.get("modified", o.get("created", ""))) for o in objects]
+    assert len(versions) == len(set(versions)), "a version held twice"
+    return set(versions)
+
+
+def sync(db: str, peer: str, *more: str) -> subprocess.CompletedProcess[str]:
+    return run_accord("sync", "--peer", peer, *more, db=db)
+
+
+def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(tmp_path):
+    us, cn, jp = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN), Node(tmp_path, "jp", JP)
+    for node in (us, cn, jp):
+        node.start()
+    try:
+        meet(us, "china", cn, "us")
+        meet(cn, "japan", jp, "china")
+        us_id = peer_state(cn.db, "us")["party_id"]
+
+        # The US shares ATT&CK and one AMBER indicator of its own with China.
+        shared = created("collection", "create", "Shared with China", "--read", CN, db=us.db)
+        assert run_accord("import", str(ATTACK_SAMPLE), "--collection", shared,
+                          db=us.db).returncode == 0
+        amber = {"type": "indicator", "spec_version": "2.1",
+                 "id": "indicator--5c2b3a1e-0000-4000-8000-0000000000a1", "created_by_ref": us_id,
+                 "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
+                 "name": "Sakula C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+                 "pattern_type": "stix", "valid_from": "2015-06-04T10:00:00Z",
+                 "object_marking_refs": [AMBER]}
+        bundle = tmp_path / "amber.json"
+        bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": [amber]}))
+        assert run_accord("import", str(bundle), "--collection", shared, db=us.db).returncode == 0
+        # Unmarked objects take the collection's default, AMBER: China, permitted on the
+        # collection, may read every one of them (AMBER never travels *beyond* China).
+        for_china = export(us.db, "--collection", shared)
+        assert len(for_china) > 600
+
+        # The US node is killed -9 under China's first sync (small pages keep it busy long
+        # enough), and restarted; then China's own sync is killed -9 part-way, three times;
+        # the next round completes.
+        running = subprocess.Popen([str(ACCORD), "sync", "--peer", "us", "--page-size", "1",
+                                    "--db", cn.db], stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _pulled_some(cn.db):
+            time.sleep(0.05)
+        us.kill()
+        assert running.wait(timeout=60) == 1  # the round failed, and says so
+        assert peer_state(cn.db, "us")["last_error"]
+        assert 0 < peer_state(cn.db, "us")["pulled"] < len(for_china)
+        us.start()
+        for delay in (0.7, 0.9, 1.1):
+            running = subprocess.Popen([str(ACCORD), "sync", "--peer", "us", "--page-size", "5",
+                                        "--db", cn.db], stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            running.send_signal(signal.SIGKILL)
+            running.wait()
+        done = sync(cn.db, "us", "--page-size", "20")
+        assert done.returncode == 0, done.stderr
+
+        # China holds exactly what the US entitled it to: none lost, none twice.
+        mirror = f"from-us-{shared[:8]}"
+        assert export(cn.db, "--collection", mirror) == for_china
+
+        # The US revokes its indicator: the revocation reaches China.
+        revoked = {**amber, "modified": "2016-01-01T00:00:00.000Z", "revoked": True}
+        bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--2",
+                                      "objects": [revoked]}))
+        assert run_accord("import", str(bundle), "--collection", shared, db=us.db).returncode == 0
+        assert sync(cn.db, "us").returncode == 0
+        latest = json.loads(run_accord("export", "--collection", mirror, "--type", "indicator",
+                                       db=cn.db).stdout)["objects"]
+        assert [o.get("revoked") for o in latest if o["id"] == amber["id"]] == [True]
+
+        # China shares something of its own with Japan; Japan syncs and gets that alone.
+        own = created("collection", "create", "Shared with Japan", "--read", JP, db=cn.db)
+        cn_id = peer_state(us.db, "china")["party_id"]
+        mine = {**amber, "id": "indicator--5c2b3a1e-0000-4000-8000-0000000000c1",
+                "created_by_ref": cn_id, "name": "China's own", "object_marking_refs": [CLEAR]}
+        bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--3", "objects": [mine]}))
+        assert run_accord("import", str(bundle), "--collection", own, db=cn.db).returncode == 0
+        assert sync(jp.db, "china").returncode == 0
+        at_japan = {i for i, _ in export(jp.db)}
+        assert mine["id"] in at_japan
+        assert amber["id"] not in at_japan and not (at_japan & {i for i, _ in for_china})
+    finally:
+        for node in (us, cn, jp):
+            node.stop()
