@@ -149,6 +149,17 @@ def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(tmp_
                                        db=cn.db).stdout)["objects"]
         assert [o.get("revoked") for o in latest if o["id"] == amber["id"]] == [True]
 
+        # The US tightens it to RED for nobody but itself: China's copy goes too.
+        red = {**revoked, "modified": "2016-02-01T00:00:00.000Z",
+               "object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]}
+        bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--4", "objects": [red]}))
+        assert run_accord("import", str(bundle), "--collection", shared, db=us.db).returncode == 0
+        pulled = sync(cn.db, "us")
+        assert pulled.returncode == 0 and "1 retracted" in pulled.stderr
+        assert amber["id"] not in {i for i, _ in export(cn.db, "--collection", mirror)}
+        assert amber["id"] in run_accord("audit", "--action", "sync.retracted", "--json",
+                                         db=cn.db).stdout
+
         # China shares something of its own with Japan; Japan syncs and gets that alone.
         own = created("collection", "create", "Shared with Japan", "--read", JP, db=cn.db)
         cn_id = peer_state(us.db, "china")["party_id"]

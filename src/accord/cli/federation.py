@@ -120,7 +120,8 @@ def sync(
                 continue
             err.print(f"{escape(each.name)}: {done.stored} stored, {done.unchanged} already "
                       f"here, {len(done.refused)} refused, from {done.collections} "
-                      f"collection(s); {done.pushed} ledger entries delivered, "
+                      f"collection(s), {done.retracted} retracted; {done.pushed} ledger entries "
+                      "delivered, "
                       f"{len(done.push_refused)} refused by the peer")
             for refusal_text in done.push_refused:
                 err.print(f"  the peer refused {escape(refusal_text)}")
