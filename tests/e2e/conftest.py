@@ -27,9 +27,8 @@ ACCORD = Path(sys.executable).parent / "accord"
 TAXII = "application/taxii+json;version=2.1"
 # Seven China-nexus groups from ATT&CK Enterprise 18.1, with every relationship and every
 # referenced object: real data with MITRE's x_mitre_* properties (1.3 MB, 635 objects).
-ATTACK_SAMPLE = (
-    Path(__file__).parents[1] / "fixtures" / "attack" / "attack-enterprise-18.1-china-groups.json"
-)
+ATTACK_SAMPLE = (Path(__file__).parents[2] / "src" / "accord" / "demo"
+                 / "attack-enterprise-18.1-china-groups.json")
 OWN_PARTY = "United States (US-CERT)"
 PARTNER = "China (CNCERT/CC)"
 STARTUP_SECONDS = 30

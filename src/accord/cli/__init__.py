@@ -6,6 +6,7 @@ from __future__ import annotations
 from accord.cli import (  # noqa: F401  (registers the commands)
     admin,
     data,
+    demo,
     federation,
     lookup,
     mechanism,

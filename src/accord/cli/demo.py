@@ -1,0 +1,273 @@
+"""`accord demo`: the 2015 mechanism on two federated nodes on this machine, ready to explore.
+
+Two real `accord serve` processes — the US's and China's — meet as their operators would (a
+token each way, `accord peer add` both ways) and the 2015 story is played through the command
+line: ATT&CK loaded, evidence on Deep Panda / APT19 and Sakula shared, a US request for
+assistance about a command-and-control server answered and rated, another left unacknowledged
+until the deadline watcher escalates it to the hotline, and the review written. Every step is
+an ordinary `accord` command, printed as it runs, so the demo doubles as a script to copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.markup import escape
+
+from accord.cli.common import app, err, fail
+
+US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
+SAMPLE = Path(__file__).parents[1] / "demo" / "attack-enterprise-18.1-china-groups.json"
+ENTERPRISE = Path("../shared/data/attack/enterprise-attack-18.1.json")
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+SAKULA = "malware--96b08451-b27a-4ff6-893f-790e26393a8e"
+APT19 = "intrusion-set--fe8796a4-2a02-41a0-9d27-7aa1e995feb6"
+DEEP_PANDA = "intrusion-set--a653431d-6a5e-4600-8ad3-609b5af57064"
+# China's guidelines for the demo: an urgent request must be acknowledged within 20 seconds,
+# so that the watcher's escalation happens while you watch.
+DEMO_GUIDELINES = """
+[urgency.urgent]
+acknowledge = "PT20S"
+respond = "PT10M"
+"""
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass
+class DemoNode:
+    name: str
+    party: str
+    db: str
+    port: int
+    admin: str = ""
+    server: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def run(*args: str, db: str, quiet: bool = False) -> str:
+    """Run one `accord` command as a user would; echo it; return its stdout."""
+    shown = " ".join(f'"{a}"' if " " in a else a for a in args)
+    if not quiet:
+        err.print(f"[dim]$ accord {escape(shown)} --db {escape(Path(db).name)}[/]")
+    done = subprocess.run([sys.executable, "-m", "accord", *args, "--db", db],
+                          capture_output=True, text=True)
+    if done.returncode not in (0,):
+        raise DemoError(f"accord {shown} failed:\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def start(node: DemoNode, log: Path) -> None:
+    with log.open("ab") as sink:
+        node.server = subprocess.Popen(
+            [sys.executable, "-m", "accord", "serve", "--db", node.db, "--port", str(node.port),
+             "--tick", "1s", "--sync-every", "2s"], stdout=sink, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        if node.server.poll() is not None:
+            raise DemoError(f"{node.name}'s server stopped:\n{log.read_text()[-2000:]}")
+        try:
+            httpx.get(node.url + "taxii2/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise DemoError(f"{node.name}'s server did not start:\n{log.read_text()[-2000:]}")
+
+
+def stop(nodes: list[DemoNode]) -> None:
+    for node in nodes:
+        if node.server is not None and node.server.poll() is None:
+            node.server.terminate()
+            node.server.wait(timeout=10)
+
+
+def bundle(path: Path, objects: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--2d1f0e4c-5b6a-4c7d-8e9f-"
+                                "0a1b2c3d4e5f", "objects": objects}))
+    return path
+
+
+def evidence(us_id: str) -> list[dict[str, object]]:
+    """The US's evidence: the C2 address Sakula used, tied to the malware and the groups."""
+    made = "2015-06-04T10:00:00.000Z"
+
+    def sdo(kind: str, n: int, **more: object) -> dict[str, object]:
+        return {"type": kind, "spec_version": "2.1",
+                "id": f"{kind}--7f0b6c1e-2d3a-4b5c-9d8e-{n:012d}", "created_by_ref": us_id,
+                "created": made, "modified": made, "object_marking_refs": [AMBER], **more}
+
+    c2 = sdo("indicator", 1, name="Sakula command-and-control server, 198.51.100.7",
+             description="Beaconing from hosts of a US federal agency, April–June 2015.",
+             pattern="[ipv4-addr:value = '198.51.100.7']", pattern_type="stix",
+             valid_from="2015-04-15T00:00:00Z", indicator_types=["malicious-activity"])
+    return [c2,
+            sdo("relationship", 2, relationship_type="indicates", source_ref=c2["id"],
+                target_ref=SAKULA),
+            sdo("relationship", 3, relationship_type="indicates", source_ref=c2["id"],
+                target_ref=DEEP_PANDA),
+            sdo("relationship", 4, relationship_type="indicates", source_ref=c2["id"],
+                target_ref=APT19)]
+
+
+def wait_for(node: DemoNode, rid: str, state: str, seconds: float) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
+    while True:
+        shown = json.loads(run("request", "show", rid, "--json", db=node.db, quiet=True))
+        if shown["state"] == state or time.monotonic() > deadline:
+            return dict(shown)
+        time.sleep(1)
+
+
+def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, str]:
+    """Meet, load, and play the story; returns what to print."""
+    err.print("[bold]1. Two sovereign nodes meet.[/]")
+    run("party", "add", US, db=cn.db)
+    us_on_cn = run("token", "create", "--party", US, "--role", "liaison", "--name", "US node",
+                   "--machine", db=cn.db)
+    fingerprint = run("peer", "add", "china", "--url", cn.url, "--token", us_on_cn, db=us.db)
+    cn_on_us = run("token", "create", "--party", CN, "--role", "liaison", "--name", "CN node",
+                   "--machine", db=us.db)
+    run("peer", "add", "us", "--url", us.url, "--token", cn_on_us, "--party", US, db=cn.db)
+    us_id = json.loads(run("peer", "list", "--json", db=cn.db, quiet=True))["party_id"]
+
+    err.print("[bold]2. Evidence: ATT&CK, and the US's own on Sakula, Deep Panda and APT19.[/]")
+    run("import", str(attack), "--collection", "evidence", db=us.db)
+    run("import", str(bundle(work / "evidence.json", evidence(us_id))), "--collection",
+        "evidence", db=us.db)
+    run("collection", "grant", "evidence", "--party", CN, "--read", db=us.db)
+    run("guidelines", "set", str(_write(work / "china-guidelines.toml", DEMO_GUIDELINES)),
+        db=cn.db)
+
+    err.print("[bold]3. The US asks China for assistance; China answers; the US rates it.[/]")
+    answered = run("request", "create", "--to", CN, "--kind", "investigation",
+                   "--category", "intrusion", "--urgency", "priority",
+                   "--summary", "Identify who operates the Sakula C2 server at 198.51.100.7",
+                   "--activity-start", "2015-04-15T00:00:00Z",
+                   "--evidence", "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001",
+                   "--legal-basis", "2015 US–China cybercrime cooperation commitments",
+                   db=us.db)
+    run("sync", "--peer", "china", db=us.db)
+    run("request", "ack", answered, "--note", "Received; assigned to our investigations team",
+        db=cn.db)
+    run("request", "report", answered, "--text", "Server located at a hosting provider in "
+        "Tianjin; logs preserved", db=cn.db)
+    run("request", "respond", answered, "--outcome", "action-taken", "--text",
+        "Server taken down on 2015-10-02; its operator was identified and referred to the "
+        "Ministry of Public Security", db=cn.db)
+    run("sync", "--peer", "us", db=cn.db)
+    run("sync", "--peer", "china", db=us.db)
+    run("request", "rate", answered, "--score", "4", "--comment",
+        "Timely and useful; attribution details thin", db=us.db)
+
+    err.print("[bold]4. A second, urgent request goes unacknowledged: the watcher escalates it "
+              "to the hotline (about 20 seconds).[/]")
+    stalled = run("request", "create", "--to", CN, "--kind", "information",
+                  "--category", "ip-theft", "--urgency", "urgent",
+                  "--summary", "Who exfiltrated personnel records through 198.51.100.7?",
+                  "--evidence", "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001", db=us.db)
+    run("sync", "--peer", "china", db=us.db)
+    escalated = wait_for(us, stalled, "escalated", 60)
+    if escalated["state"] != "escalated":
+        raise DemoError(f"the watcher did not escalate {stalled} in time")
+
+    err.print("[bold]5. The review, as the officials will read it.[/]")
+    today = datetime.now(UTC).date()
+    report = work / "review.html"
+    run("review", "--from", str(today - timedelta(days=1)), "--to", str(today + timedelta(days=1)),
+        "--format", "html", "-o", str(report), db=us.db)
+    return {"answered": answered, "stalled": stalled, "review": str(report),
+            "fingerprint": fingerprint}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the two nodes' databases and "
+                                                         "logs go.")] = Path("accord-demo"),
+    port: Annotated[int, typer.Option(help="The US node's port; China's is the next one.")]
+    = 8401,
+    attack: Annotated[Path | None, typer.Option(
+        help="ATT&CK bundle to load (default: Enterprise from ../shared if present, else the "
+             "China-groups excerpt that ships with Accord).")] = None,
+    stay: Annotated[bool, typer.Option("--stay/--exit", help="Keep serving until Ctrl-C.")]
+    = True,
+) -> None:
+    """Two federated nodes on loopback — US-CERT and CNCERT/CC — and the 2015 story."""
+    source = attack or (ENTERPRISE if ENTERPRISE.exists() else SAMPLE)
+    if not source.exists():
+        raise fail(f"--attack {source}: no such file")
+    directory.mkdir(parents=True, exist_ok=True)
+    us = DemoNode("US", US, str(directory / "us.db"), port)
+    cn = DemoNode("China", CN, str(directory / "cn.db"), port + 1)
+    fresh = not Path(us.db).exists()
+    nodes = [us, cn]
+    try:
+        if fresh:
+            us.admin = run("init", "--party", US, db=us.db)
+            cn.admin = run("init", "--party", CN, db=cn.db)
+        for node in nodes:
+            start(node, directory / f"{node.name.lower()}.log")
+        if fresh:
+            story = set_up(us, cn, directory, source)
+            (directory / "demo.json").write_text(json.dumps(
+                {**story, "us_admin": us.admin, "cn_admin": cn.admin}, indent=2))
+        else:
+            err.print(f"Serving the demo nodes set up before in {escape(str(directory))} "
+                      "(remove the directory for a fresh start).")
+        _tell(us, cn, json.loads((directory / "demo.json").read_text()), directory)
+        if stay:
+            err.print("Serving; Ctrl-C stops both nodes.")
+            while all(n.server is not None and n.server.poll() is None for n in nodes):
+                time.sleep(1)
+    except DemoError as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(nodes)
+
+
+def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) -> None:
+    us_db, cn_db = Path(us.db), Path(cn.db)
+    lines = [
+        "",
+        "[bold]Accord demo: two federated nodes on this machine[/]",
+        f"  US-CERT     TAXII {us.url}taxii2/   REST {us.url}api/v1/docs",
+        f"              admin token {story['us_admin']}",
+        f"  CNCERT/CC   TAXII {cn.url}taxii2/   REST {cn.url}api/v1/docs",
+        f"              admin token {story['cn_admin']}",
+        f"  China's key fingerprint, as the US pinned it: {story['fingerprint']}",
+        "",
+        f"  answered and rated: {story['answered']}",
+        f"  escalated:          {story['stalled']}",
+        f"  review for the officials: {story['review']}",
+        "",
+        "Try:",
+        f"  accord request show {story['answered']} --db {us_db}",
+        f"  accord request list --db {cn_db}",
+        f"  accord hotline log --db {us_db}",
+        f"  accord lookup 198.51.100.7 --db {us_db}",
+        f"  accord audit --db {cn_db}",
+        f"  curl -H 'Authorization: Bearer {story['us_admin']}' {us.url}api/v1/requests",
+    ]
+    for line in lines:
+        err.print(line, highlight=False)
+    os.environ.pop("ACCORD_DB", None)

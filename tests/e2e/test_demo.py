@@ -1,0 +1,33 @@
+"""`accord demo` plays the 2015 story on two federated nodes and leaves them consistent."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.conftest import _free_port, run_accord
+
+
+def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
+    directory = tmp_path / "demo"
+    port = _free_port()
+    done = run_accord("demo", "--dir", str(directory), "--port", str(port), "--exit", db=None)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    story = json.loads((directory / "demo.json").read_text())
+    us, cn = str(directory / "us.db"), str(directory / "cn.db")
+
+    def state(rid: str, db: str) -> str:
+        shown = run_accord("request", "show", rid, "--json", db=db)
+        assert shown.returncode == 0, shown.stderr
+        return json.loads(shown.stdout)["state"]
+
+    assert state(story["answered"], us) == "closed"
+    assert state(story["stalled"], us) == "escalated"
+    assert state(story["answered"], cn) in ("answered", "closed")  # China pulls the rating later
+    review = (directory / "review.html").read_text()
+    assert "<svg" in review and "United States (US-CERT)" in review
+    assert f"http://127.0.0.1:{port}/taxii2/" in done.stderr
+    assert story["us_admin"] in done.stderr and story["cn_admin"] in done.stderr
+    # the evidence crossed: China's node holds the US's signed indicator
+    found = run_accord("lookup", "198.51.100.7", "--json", db=cn)
+    assert "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001" in found.stdout
