@@ -83,6 +83,7 @@ def main() -> None:
                db=us)
         accord("peer", "add", "us", "--url", us_url, "--token", token, "--party",
                "United States", db=cn)
+        accord("peer", "trust", "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5", db=cn)  # MITRE
         shared = accord("collection", "create", "Shared with China", "--read", "China", db=us)
         count = len(json.loads(first.read_text())["objects"])
         accord("import", str(first), "--collection", shared, db=us)

@@ -4,6 +4,7 @@ travels across them over TAXII 2.1 with signed authorship; a forged object is re
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.e2e.conftest import created, run_accord, serving
@@ -90,15 +91,68 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: 
             "id": "indicator--00000000-0000-4000-8000-00000000f0f0", "created_by_ref": us_id,
             "created": "2016-01-01T00:00:00.000Z", "modified": "2016-01-01T00:00:00.000Z",
             "name": "US admits everything", "pattern": "[ipv4-addr:value = '203.0.113.1']",
-            "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z"}]}))
+            "pattern_type": "stix", "valid_from": "2016-01-01T00:00:00Z"}, {
+            "type": "identity", "spec_version": "2.1",
+            "id": "identity--00000000-0000-4000-8000-00000000abcd",
+            "created_by_ref": "identity--00000000-0000-4000-8000-00000000abcd",
+            "created": "2016-01-01T00:00:00.000Z", "modified": "2016-01-01T00:00:00.000Z",
+            "name": "An unknown source", "identity_class": "organization"}]}))
         cid = created("collection", "create", "For the US", "--read", US, db=cn_db)
         assert run_accord("import", str(forged), "--collection", cid, db=cn_db).returncode == 0
         pulled = synced("china", us_db)
         assert "refused indicator--00000000-0000-4000-8000-00000000f0f0" in pulled
         assert "carries no Accord signature" in pulled
+        # a source no peer speaks for is taken only once the US trusts it
+        assert "has not trusted" in pulled
+        created("peer", "trust", "identity--00000000-0000-4000-8000-00000000abcd", db=us_db)
+        assert "1 stored" in synced("china", us_db)
         logged = run_accord("audit", "--action", "sync.forged", "--json", db=us_db)
         assert "indicator--00000000-0000-4000-8000-00000000f0f0" in logged.stdout
 
         state = json.loads(run_accord("peer", "list", "--json", db=us_db).stdout)
         assert state["name"] == "china" and state["last_error"] is None
         assert state["pulled"] >= 3
+
+
+def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
+    behind = {"ACCORD_CLOCK_OFFSET": "-3600"}  # China's node runs an hour behind
+    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+    created("init", "--party", US, db=us_db)
+    assert run_accord("init", "--party", CN, db=cn_db, env=behind).returncode == 0
+    with serving(us_db, tmp_path / "us.log") as us_url, \
+            serving(cn_db, tmp_path / "cn.log", env=behind) as cn_url:
+        assert run_accord("party", "add", US, db=cn_db, env=behind).returncode == 0
+        token = run_accord("token", "create", "--party", US, "--role", "liaison", db=cn_db,
+                           env=behind).stdout.strip()
+        created("peer", "add", "china", "--url", cn_url, "--token", token, db=us_db)
+        back = created("token", "create", "--party", CN, "--role", "liaison", db=us_db)
+        assert run_accord("peer", "add", "us", "--url", us_url, "--token", back, "--party", US,
+                          db=cn_db, env=behind).returncode == 0
+        rid = created("request", "create", "--to", CN, "--kind", "mitigation",
+                      "--category", "ddos", "--urgency", "urgent", "--summary", "Stop it",
+                      "--activity-start", "2026-01-01T00:00:00Z", "--evidence",
+                      _shared_evidence(tmp_path, us_db), db=us_db)
+        synced("china", us_db)  # delivered: China's node receives it on its own clock
+        assert run_accord("sync", "--peer", "us", db=cn_db, env=behind).returncode == 0
+        synced("china", us_db)  # and the US gets the receipt back
+        at_us = show(rid, us_db)
+        at_cn = json.loads(run_accord("request", "show", rid, "--json", db=cn_db,
+                                      env=behind).stdout)
+    created_at = datetime.fromisoformat(at_us["created"].replace("Z", "+00:00"))
+    received = datetime.fromisoformat(at_us["received"].replace("Z", "+00:00"))
+    # received on China's clock, an hour "before" the US made it — and both agree on it
+    assert timedelta(minutes=59) < created_at - received < timedelta(minutes=61)
+    assert at_us["received"] == at_cn["received"]
+    assert at_us["deadlines"] == at_cn["deadlines"]
+    assert at_us["state"] == at_cn["state"] == "submitted"
+
+
+def _shared_evidence(tmp_path: Path, db: str) -> str:
+    bundle = tmp_path / "one.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--9", "objects": [{
+        "type": "indicator", "spec_version": "2.1", "id": EVIDENCE_ID,
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.9']", "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z"}]}))
+    assert run_accord("import", str(bundle), db=db).returncode == 0
+    return EVIDENCE_ID

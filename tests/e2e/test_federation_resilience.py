@@ -13,6 +13,7 @@ import httpx
 from tests.e2e.conftest import ACCORD, ATTACK_SAMPLE, _free_port, created, run_accord
 
 US, CN, JP = "United States (US-CERT)", "China (CNCERT/CC)", "Japan (JPCERT/CC)"
+MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
@@ -94,6 +95,7 @@ def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(tmp_
         meet(us, "china", cn, "us")
         meet(cn, "japan", jp, "china")
         us_id = peer_state(cn.db, "us")["party_id"]
+        created("peer", "trust", MITRE, db=cn.db)  # ATT&CK travels unsigned
 
         # The US shares ATT&CK and one AMBER indicator of its own with China.
         shared = created("collection", "create", "Shared with China", "--read", CN, db=us.db)

@@ -30,6 +30,7 @@ US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 SAMPLE = Path(__file__).parents[1] / "demo" / "attack-enterprise-18.1-china-groups.json"
 ENTERPRISE = Path("../shared/data/attack/enterprise-attack-18.1.json")
 AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"  # ATT&CK's creator
 SAKULA = "malware--96b08451-b27a-4ff6-893f-790e26393a8e"
 APT19 = "intrusion-set--fe8796a4-2a02-41a0-9d27-7aa1e995feb6"
 DEEP_PANDA = "intrusion-set--a653431d-6a5e-4600-8ad3-609b5af57064"
@@ -142,6 +143,7 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
     cn_on_us = run("token", "create", "--party", CN, "--role", "liaison", "--name", "CN node",
                    "--machine", db=us.db)
     run("peer", "add", "us", "--url", us.url, "--token", cn_on_us, "--party", US, db=cn.db)
+    run("peer", "trust", MITRE, db=cn.db)  # ATT&CK comes unsigned; China takes it as MITRE's
     us_id = json.loads(run("peer", "list", "--json", db=cn.db, quiet=True))["party_id"]
 
     err.print("[bold]2. Evidence: ATT&CK, and the US's own on Sakula, Deep Panda and APT19.[/]")

@@ -10,10 +10,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from accord import clock
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, user_errors
 from accord.cooperation.desk import Desk
 from accord.federation.signing import fingerprint, load_public, public_bytes
-from accord.federation.sync import SyncError, sync_peer
+from accord.federation.sync import TRUSTED_SOURCES, SyncError, sync_peer, trusted_sources
+from accord.stix.timestamps import parse_timestamp
 from accord.store.peers import PeerStore
 
 peer_app = typer.Typer(help="Peers: other parties' nodes this node federates with.",
@@ -83,15 +85,55 @@ def peer_list(
                     "party_id": p.party_id,
                     "fingerprint": fingerprint(public_bytes(load_public(p.public_key))),
                     "last_attempt": p.last_attempt, "last_success": p.last_success,
-                    "last_error": p.last_error, "pulled": p.pulled,
-                    "cursors": p.cursors}).decode())
+                    "last_error": p.last_error, "failures": p.failures,
+                    "next_attempt": p.next_attempt(), "lag_seconds": _lag(p.last_success),
+                    "pulled": p.pulled, "cursors": p.cursors}).decode())
             return
-        table = Table("peer", "party", "url", "last success", "pulled", "last error")
+        table = Table("peer", "party", "url", "last success", "behind by", "pulled",
+                      "last error")
         for p in found:
+            lag = _lag(p.last_success)
             table.add_row(escape(p.name), escape(names.get(p.party_id, p.party_id)),
-                          escape(p.url), p.last_success or "never", str(p.pulled),
-                          escape(p.last_error or ""))
+                          escape(p.url), p.last_success or "never",
+                          "never synced" if lag is None else f"{lag:.0f} s", str(p.pulled),
+                          escape(p.last_error or "")
+                          + (f" ({p.failures} failed rounds; next try {p.next_attempt()})"
+                             if p.failures else ""))
         out.print(table)
+
+
+def _lag(last_success: str | None) -> float | None:
+    """How long ago the last complete round ended: how far behind the peer we may be."""
+    if last_success is None:
+        return None
+    return round((clock.now() - parse_timestamp(last_success)).total_seconds(), 1)
+
+
+@peer_app.command("trust")
+def peer_trust(
+    identity: Annotated[str, typer.Argument(help="The identity id of a source, e.g. MITRE's "
+                                                 "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5.")],
+    remove: Annotated[bool, typer.Option("--remove", help="Trust it no more.")] = False,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Take a source's objects from peers unsigned (no party of a peer speaks for it: ATT&CK,
+    say); the next sync re-reads every peer for them. Objects claiming a party's authorship
+    always need that party's signature."""
+    if not identity.startswith("identity--"):
+        raise fail(f"{identity!r} is not an identity id (identity--…)")
+    with opened(db) as node:
+        if node.directory.find_party(identity) is not None:
+            raise fail(f"{identity} is a party here: its objects are checked by signature")
+        trusted = [t for t in trusted_sources(node) if t != identity]
+        if not remove:
+            trusted.append(identity)
+        node.directory.set_setting(TRUSTED_SOURCES, orjson.dumps(sorted(trusted)).decode())
+        if not remove:  # what peers offered before and was refused comes at the next round
+            PeerStore(node.engine).reread()
+        record(node, "peer.trust", identity=identity, trusted=not remove)
+        err.print(f"Trusted unsigned sources: {len(trusted)}")
+        for each in sorted(trusted):
+            typer.echo(each)
 
 
 @app.command()

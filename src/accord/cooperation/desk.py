@@ -14,12 +14,13 @@ import pickle
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import CompoundSelect, Connection, Engine, and_, select, true, union
 
+from accord import clock
 from accord.cooperation.digest import from_digest
 from accord.cooperation.guidelines import in_force, require_content
 from accord.cooperation.ledger import RequestView, derive, escalations_due, next_level
@@ -110,7 +111,7 @@ class Filters:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 _MIDDLE = "x-accord-request--8"  # request ids are random (UUID v4): this splits them in two

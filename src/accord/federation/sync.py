@@ -220,8 +220,9 @@ def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
                 outcome: Round) -> None:
     screened = screen(objects)
-    authentic, forged = _authentic(node, screened.valid)
-    rejected = screened.rejected + forged
+    authentic, refused = _authentic(node, screened.valid)
+    rejected = screened.rejected + refused
+    forged = [r for r in refused if r.violations[0].rule == "forged-authorship"]
     if forged:  # logged: someone tried to speak for a party
         node.audit.append([Event(
             now_timestamp(), "sync.forged", peer.party_id, None, mirror.id,
@@ -253,31 +254,49 @@ def _participants(objs: list[dict[str, Any]]) -> set[str]:
     return found
 
 
+TRUSTED_SOURCES = "trusted_sources"  # node setting: JSON list of identity ids
+
+
+def trusted_sources(node: Node) -> list[str]:
+    """Identities whose unsigned objects this node takes from peers (e.g. MITRE's ATT&CK)."""
+    return list(orjson.loads(node.directory.setting(TRUSTED_SOURCES) or "[]"))
+
+
 def _authentic(node: Node, objs: list[dict[str, Any]]
                ) -> tuple[list[dict[str, Any]], list[Rejection]]:
     keys = {party: load_public(key) for party, key in PeerStore(node.engine).party_keys().items()}
     own = node_key(node.directory).public_key()
     hosted = {p.id for p in node.directory.parties()} - set(keys)
+    trusted = set(trusted_sources(node))
     kept: list[dict[str, Any]] = []
-    forged: list[Rejection] = []
+    refused: list[Rejection] = []
     for obj in objs:
         creator = obj.get("created_by_ref")
-        key = keys.get(creator) if creator in keys else own if creator in hosted else None
+        why, rule = None, "forged-authorship"
         if creator in keys or creator in hosted:
-            why = why_not_authentic(obj, key) if key is not None else "no key is known"
-            if why is not None:
-                forged.append(Rejection(obj.get("id"), None, [Violation(
-                    obj.get("id"), "created_by_ref", "forged-authorship",
-                    f"claims to be created by {creator}, but {why}")]))
-                continue
-        kept.append(obj)
-    return kept, forged
+            found = why_not_authentic(obj, keys.get(creator, own))
+            why = None if found is None else f"claims to be created by {creator}, but {found}"
+        elif creator is not None and creator not in trusted:
+            why, rule = (f"created by {creator}, which no peer speaks for and this node has not "
+                         f"trusted (`accord peer trust {creator}` takes its objects unsigned)",
+                         "untrusted-source")
+        if why is None:
+            kept.append(obj)
+        else:
+            refused.append(Rejection(obj.get("id"), None, [Violation(
+                obj.get("id"), "created_by_ref", rule, why)]))
+    return kept, refused
 
 
 def sync_all(node: Node) -> list[Round]:
-    """A round with every peer; a peer that fails is noted (peer list shows it) and skipped."""
+    """A round with every peer that is due: one that keeps failing is tried again after a
+    growing pause (`Peer.next_attempt`), and the failure is noted (`accord peer list`)."""
     rounds = []
+    now = now_timestamp()
     for peer in PeerStore(node.engine).all():
+        due = peer.next_attempt()
+        if due is not None and due > now:
+            continue
         try:
             rounds.append(sync_peer(node, peer))
         except SyncError:

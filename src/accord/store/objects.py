@@ -11,7 +11,7 @@ import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord import clock as node_clock
 from accord.cooperation.digest import digest
 from accord.correlation.values import Value, values_in
 from accord.memory import no_cyclic_gc
@@ -156,7 +157,7 @@ class ObjectStore:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
         # What date_added is taken from; tests of deadlines pass their own clock.
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or node_clock.now
 
     # -- writing ---------------------------------------------------------------------------
 

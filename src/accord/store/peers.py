@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import orjson
 from sqlalchemy import Engine, select, update
 
-from accord.stix.timestamps import now_timestamp
+from accord.stix.timestamps import format_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import writing
 from accord.store.schema import peers
@@ -26,6 +27,15 @@ class Peer:
     last_error: str | None
     cursors: dict[str, str]  # the peer's collection id -> the last date_added stored from it
     pulled: int
+    failures: int = 0  # rounds failed in a row
+
+    def next_attempt(self) -> str | None:
+        """When the continuous sync tries a failing peer again: 5 s after the first failure,
+        doubling with each, at most an hour (None: at the next interval)."""
+        if not self.failures or self.last_attempt is None:
+            return None
+        wait = timedelta(seconds=min(3600, 5 * 2 ** (self.failures - 1)))
+        return format_timestamp(parse_timestamp(self.last_attempt) + wait)
 
 
 class PeerStore:
@@ -66,11 +76,22 @@ class PeerStore:
             conn.execute(update(peers).where(peers.c.name == name).values(
                 cursors=orjson.dumps(cursors), pulled=row.pulled + stored))
 
+    def reread(self) -> None:
+        """Read every peer from the start at the next round (what was refused before may be
+        taken now; what is held already stays as it is)."""
+        with writing(self.engine) as conn:
+            for name, cursors in conn.execute(select(peers.c.name, peers.c.cursors)).all():
+                kept = {k: v for k, v in orjson.loads(cursors).items() if k.startswith("push:")}
+                conn.execute(update(peers).where(peers.c.name == name)
+                             .values(cursors=orjson.dumps(kept)))
+
     def attempted(self, name: str, error: str | None) -> None:
         now = now_timestamp()
-        values: dict[str, object] = {"last_attempt": now, "last_error": error}
+        values: dict[str, object] = {"last_attempt": now, "last_error": error,
+                                     "failures": peers.c.failures + 1}
         if error is None:
             values["last_success"] = now
+            values["failures"] = 0
         with writing(self.engine) as conn:
             conn.execute(update(peers).where(peers.c.name == name).values(**values))
 
@@ -79,4 +100,4 @@ def _peer(row: object) -> Peer:
     r = row  # a Row with the peers columns
     return Peer(r.name, r.url, r.token, r.party_id, r.public_key, r.added,  # type: ignore[attr-defined]
                 r.last_attempt, r.last_success, r.last_error,  # type: ignore[attr-defined]
-                orjson.loads(r.cursors), r.pulled)  # type: ignore[attr-defined]
+                orjson.loads(r.cursors), r.pulled, r.failures)  # type: ignore[attr-defined]

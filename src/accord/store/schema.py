@@ -256,4 +256,5 @@ peers = Table(
     Column("last_error", Text, nullable=True),
     Column("cursors", LargeBinary, nullable=False),  # JSON: peer collection id -> added_after
     Column("pulled", Integer, nullable=False, default=0),  # objects stored from it, in all
+    Column("failures", Integer, nullable=False, default=0),  # rounds failed in a row
 )

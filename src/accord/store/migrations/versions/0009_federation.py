@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("cursors", sa.LargeBinary, nullable=False),
         sa.Column("pulled", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
     )
 
 
