@@ -104,8 +104,12 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: 
         assert "carries no Accord signature" in pulled
         # a source no peer speaks for is taken only once the US trusts it
         assert "has not trusted" in pulled
+        lag = json.loads(run_accord("peer", "list", "--json", db=us_db).stdout)["lag_objects"]
+        assert lag == 2  # offered by China, not held here: the forged one and the untrusted
         created("peer", "trust", "identity--00000000-0000-4000-8000-00000000abcd", db=us_db)
         assert "1 stored" in synced("china", us_db)
+        assert json.loads(run_accord("peer", "list", "--json",
+                                     db=us_db).stdout)["lag_objects"] == 1
         logged = run_accord("audit", "--action", "sync.forged", "--json", db=us_db)
         assert "indicator--00000000-0000-4000-8000-00000000f0f0" in logged.stdout
 

@@ -87,6 +87,7 @@ def peer_list(
                     "last_attempt": p.last_attempt, "last_success": p.last_success,
                     "last_error": p.last_error, "failures": p.failures,
                     "next_attempt": p.next_attempt(), "lag_seconds": _lag(p.last_success),
+                    "lag_objects": p.behind,
                     "pulled": p.pulled, "cursors": p.cursors}).decode())
             return
         table = Table("peer", "party", "url", "last success", "behind by", "pulled",
@@ -95,7 +96,8 @@ def peer_list(
             lag = _lag(p.last_success)
             table.add_row(escape(p.name), escape(names.get(p.party_id, p.party_id)),
                           escape(p.url), p.last_success or "never",
-                          "never synced" if lag is None else f"{lag:.0f} s", str(p.pulled),
+                          "never synced" if lag is None
+                          else f"{lag:.0f} s, {p.behind} objects", str(p.pulled),
                           escape(p.last_error or "")
                           + (f" ({p.failures} failed rounds; next try {p.next_attempt()})"
                              if p.failures else ""))

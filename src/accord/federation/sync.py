@@ -51,6 +51,7 @@ class Round:
     unchanged: int = 0
     refused: list[Rejection] = field(default_factory=list)
     retracted: int = 0  # objects removed here because the peer no longer shows them to us
+    behind: int = 0  # objects the peer shows us that are not held here after the round
     pushed: int = 0  # ledger entries of ours the peer stored (or held already)
     push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
 
@@ -75,7 +76,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     except SyncError as error:
         peers.attempted(peer.name, str(error))
         raise
-    peers.attempted(peer.name, None)
+    peers.attempted(peer.name, None, outcome.behind)
     return outcome
 
 
@@ -125,11 +126,13 @@ def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
         params = {"limit": page_size, "next": page["next"]}
         if added_after:
             params["added_after"] = added_after
-    outcome.retracted += _honour_retractions(node, client, root, cid, mirror)
+    retracted, behind = _honour_retractions(node, client, root, cid, mirror)
+    outcome.retracted += retracted
+    outcome.behind += behind
 
 
 def _honour_retractions(node: Node, client: httpx.Client, root: str, cid: str,
-                        mirror: Collection) -> int:
+                        mirror: Collection) -> tuple[int, int]:
     """Remove here what the peer no longer lets us read: objects it deleted, and objects
     whose marking it tightened beyond us (their newest version never reaches us, so the old
     one must go). The peer's manifest lists the ids we may still read; comparing costs one
@@ -151,12 +154,14 @@ def _honour_retractions(node: Node, client: httpx.Client, root: str, cid: str,
             break
         query = ObjectQuery(limit=PAGE, after=mine.next_cursor)
     gone = sorted(held - visible)
+    # Ledger entries land in the requests collection, not the mirror: not counted as missing.
+    missing = {i for i in visible - held if not i.startswith(PREFIX)}
     for object_id in gone:
         node.objects.delete(mirror.id, object_id, ObjectQuery(versions=frozenset({ALL})))
     if gone:
         node.audit.append([Event(now_timestamp(), "sync.retracted", None, None, mirror.id,
                                  tuple(gone), {"peer_collection": cid})])
-    return len(gone)
+    return len(gone), len(missing)
 
 
 PUSH = "push:"  # cursor key prefix: how far our own collection was pushed

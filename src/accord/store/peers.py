@@ -28,6 +28,7 @@ class Peer:
     cursors: dict[str, str]  # the peer's collection id -> the last date_added stored from it
     pulled: int
     failures: int = 0  # rounds failed in a row
+    behind: int = 0  # objects the peer offered at the last round's end that are not here
 
     def next_attempt(self) -> str | None:
         """When the continuous sync tries a failing peer again: 5 s after the first failure,
@@ -85,13 +86,15 @@ class PeerStore:
                 conn.execute(update(peers).where(peers.c.name == name)
                              .values(cursors=orjson.dumps(kept)))
 
-    def attempted(self, name: str, error: str | None) -> None:
+    def attempted(self, name: str, error: str | None, behind: int | None = None) -> None:
         now = now_timestamp()
         values: dict[str, object] = {"last_attempt": now, "last_error": error,
                                      "failures": peers.c.failures + 1}
         if error is None:
             values["last_success"] = now
             values["failures"] = 0
+        if behind is not None:
+            values["behind"] = behind
         with writing(self.engine) as conn:
             conn.execute(update(peers).where(peers.c.name == name).values(**values))
 
@@ -100,4 +103,5 @@ def _peer(row: object) -> Peer:
     r = row  # a Row with the peers columns
     return Peer(r.name, r.url, r.token, r.party_id, r.public_key, r.added,  # type: ignore[attr-defined]
                 r.last_attempt, r.last_success, r.last_error,  # type: ignore[attr-defined]
-                orjson.loads(r.cursors), r.pulled, r.failures)  # type: ignore[attr-defined]
+                orjson.loads(r.cursors), r.pulled, r.failures,  # type: ignore[attr-defined]
+                r.behind)  # type: ignore[attr-defined]

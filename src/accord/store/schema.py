@@ -257,4 +257,6 @@ peers = Table(
     Column("cursors", LargeBinary, nullable=False),  # JSON: peer collection id -> added_after
     Column("pulled", Integer, nullable=False, default=0),  # objects stored from it, in all
     Column("failures", Integer, nullable=False, default=0),  # rounds failed in a row
+    # Objects the peer offered at the last round's end that are not held here (refused ones).
+    Column("behind", Integer, nullable=False, default=0),
 )

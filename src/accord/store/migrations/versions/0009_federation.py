@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("cursors", sa.LargeBinary, nullable=False),
         sa.Column("pulled", sa.Integer, nullable=False, server_default="0"),
         sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("behind", sa.Integer, nullable=False, server_default="0"),
     )
 
 
