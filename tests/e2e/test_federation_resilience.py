@@ -140,6 +140,9 @@ def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(tmp_
         # China holds exactly what the US entitled it to: none lost, none twice.
         mirror = f"from-us-{shared[:8]}"
         assert export(cn.db, "--collection", mirror) == for_china
+        # … and may not pass it on: the collection it landed in cannot be granted to Japan
+        refused = run_accord("collection", "grant", mirror, "--party", JP, "--read", db=cn.db)
+        assert refused.returncode == 2 and "not this node's to share" in refused.stderr
 
         # The US revokes its indicator: the revocation reaches China.
         revoked = {**amber, "modified": "2016-01-01T00:00:00.000Z", "revoked": True}

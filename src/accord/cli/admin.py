@@ -14,6 +14,7 @@ from accord.cli.common import (
     Db,
     app,
     err,
+    fail,
     opened,
     out,
     record,
@@ -211,9 +212,14 @@ def collection_grant(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Set what a party may do with a collection (--no-read --no-write takes it all away)."""
-    with opened(db) as node:
+    with opened(db) as node, user_errors():
         target = node.directory.collection(collection)
         who = node.directory.party(party)
+        from accord.federation.sync import mirrors
+
+        if (read or write) and target.id in mirrors(node) and not who.is_self:
+            raise fail(f"{target.title} holds what a peer shared with this node's party; it "
+                       "is not this node's to share with another (TLP: it travels no further)")
         node.directory.grant(target.id, who, Grant(read, write))
         record(node, "permission.grant", collection=target.id, party=who.id, read=read,
                write=write)

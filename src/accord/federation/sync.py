@@ -216,10 +216,20 @@ def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
     for found in node.directory.all_collections():
         if found.alias == alias:
             return found
-    return node.directory.create_collection(
+    made = node.directory.create_collection(
         f"{theirs.get('title') or theirs['id']} (from {peer.name})", alias=alias,
         description=f"Pulled from peer {peer.name} ({peer.url}), collection {theirs['id']}",
         read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
+    node.directory.set_setting(MIRRORS, orjson.dumps([*mirrors(node), made.id]).decode())
+    return made
+
+
+MIRRORS = "mirror_collections"  # node setting: JSON list of the collections peers fill
+
+
+def mirrors(node: Node) -> list[str]:
+    """The collections holding what peers shared with this node's party: never shared on."""
+    return list(orjson.loads(node.directory.setting(MIRRORS) or "[]"))
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
