@@ -8,6 +8,7 @@ refused with a message naming the property and what is wrong with it.
 from __future__ import annotations
 
 import difflib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,9 +69,10 @@ class MalformedCooperationObject(ValueError):
 # How each kind of property value is written in STIX and read back. `read` returns the model's
 # value, or None after adding a problem; only a problem-free object is ever built.
 
-class Value:
+class Value(ABC):
+    @abstractmethod
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
-        raise NotImplementedError
+        """The model's value of `raw`, or None after adding what is wrong to `problems`."""
 
     def write(self, value: Any) -> Any:
         return value
