@@ -28,6 +28,7 @@ from accord.cooperation.desk import Desk  # noqa: E402
 from accord.cooperation.objects import to_stix  # noqa: E402
 from accord.cooperation.receipts import marked  # noqa: E402
 from accord.cooperation.report import render  # noqa: E402
+from accord.cooperation.reviewing import review_ledgers  # noqa: E402
 from accord.node import initialise, open_node  # noqa: E402
 from accord.store.directory import identity_for  # noqa: E402
 from accord.store.schema import parties  # noqa: E402
@@ -74,7 +75,7 @@ def main() -> None:
     def in_process() -> str:
         names = {p.id: p.name for p in node.directory.parties()}
         desk = Desk(node, clock=lambda: NOW)
-        return render(desk.review(PERIOD_START, PERIOD_END, names=names), "json")
+        return render(review_ledgers(desk, PERIOD_START, PERIOD_END, names=names), "json")
 
     timings = []
     for _ in range(args.repeat):

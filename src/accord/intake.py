@@ -242,11 +242,9 @@ class _Signer:
     def hosted(self) -> frozenset[str]:
         """The parties this node speaks for: all it knows but those of its peers."""
         if self._hosted is None:
-            from accord.store.directory import Directory
-            from accord.store.peers import PeerStore
+            from accord.store.peers import hosted_parties
 
-            self._hosted = frozenset(p.id for p in Directory(self.engine).parties()) - set(
-                PeerStore(self.engine).party_keys())
+            self._hosted = hosted_parties(self.engine)
         return self._hosted
 
     def __call__(self, objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -261,6 +259,8 @@ class _Signer:
             return objs, []
         if not any(o.get("created_by_ref") in self.hosted for o in objs):
             return objs, []
+        # Imported here: cryptography and rfc8785 load only when there is something to sign
+        # (an import of ATT&CK has nothing, and starts faster without them).
         from accord.federation.keys import node_key
         from accord.federation.signing import UnsignableError, sign
         from accord.store.directory import Directory

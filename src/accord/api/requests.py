@@ -20,6 +20,7 @@ from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
 from accord.cooperation.report import render
+from accord.cooperation.reviewing import review_ledgers
 from accord.cooperation.schema import json_schema
 from accord.cooperation.views import view_json
 from accord.node import Node
@@ -205,8 +206,8 @@ def add_request_routes(api: FastAPI, node: Node,
         if period_end <= period_start:
             raise HTTPException(400, "to must be after from")
         actor = actor_of(caller, acting=False)
-        text = render(desk.review(period_start, period_end, names=names(), actor=actor),
-                      format)
+        text = render(review_ledgers(desk, period_start, period_end, names=names(),
+                                     actor=actor), format)
         media = {"json": "application/json", "html": "text/html; charset=utf-8",
                  "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
         return PlainTextResponse(text, media_type=media[format])

@@ -11,7 +11,6 @@ an ordinary `accord` command, printed as it runs, so the demo doubles as a scrip
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -68,7 +67,7 @@ def run(*args: str, db: str, quiet: bool = False) -> str:
         err.print(f"[dim]$ accord {escape(shown)} --db {escape(Path(db).name)}[/]")
     done = subprocess.run([sys.executable, "-m", "accord", *args, "--db", db],
                           capture_output=True, text=True)
-    if done.returncode not in (0,):
+    if done.returncode != 0:
         raise DemoError(f"accord {shown} failed:\n{done.stderr}")
     return done.stdout.strip()
 
@@ -272,4 +271,3 @@ def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) ->
     ]
     for line in lines:
         err.print(line, highlight=False)
-    os.environ.pop("ACCORD_DB", None)

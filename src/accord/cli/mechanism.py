@@ -18,6 +18,7 @@ from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
 from accord.cooperation.report import render
+from accord.cooperation.reviewing import review_ledgers
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.guidelines import GuidelinesStore
@@ -188,7 +189,7 @@ def review(
     with opened(db) as node:
         pair = _pair(node, between)
         names = {p.id: p.name for p in node.directory.parties()}
-        result = Desk(node).review(period_start, period_end, names=names, pair=pair)
+        result = review_ledgers(Desk(node), period_start, period_end, names=names, pair=pair)
         text = render(result, fmt)
         record(node, "review.run", start=format_timestamp(period_start),
                end=format_timestamp(period_end), between=list(pair or ()), format=fmt)

@@ -9,16 +9,14 @@ stored: it is derived from the ledger each time (`cooperation.ledger`).
 
 from __future__ import annotations
 
-import os
-import pickle
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import CompoundSelect, Connection, Engine, and_, select, true, union
+from sqlalchemy import CompoundSelect, Connection, and_, select, true, union
 
 from accord import clock
 from accord.cooperation.digest import from_digest
@@ -43,15 +41,15 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
-from accord.cooperation.review import Review, Tallies, finish, merge, tally
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Collection, Party
 from accord.store.guidelines import GuidelinesStore
-from accord.store.objects import entitled
+from accord.store.peers import hosted_parties
 from accord.store.query import ObjectQuery, Reader
+from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
@@ -115,35 +113,6 @@ def utc_now() -> datetime:
 
 
 _MIDDLE = "x-accord-request--8"  # request ids are random (UUID v4): this splits them in two
-
-
-def _in_two(work: Callable[[int | None], Tallies], engine: Engine) -> Tallies:
-    """work(1) in a forked child, work(0) here; the child's tallies come back pickled. If
-    the child fails, its half is done here: slower, the same figures."""
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the forked process
-        status = 0
-        try:
-            os.close(read_end)
-            engine.dispose(close=False)  # the parent's connections are not the child's
-            with os.fdopen(write_end, "wb") as out:
-                pickle.dump(work(1), out, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        mine = work(0)
-        with os.fdopen(read_end, "rb") as theirs:
-            try:
-                other: Tallies = pickle.load(theirs)
-            except (EOFError, pickle.UnpicklingError):
-                other = work(1)
-    finally:
-        os.waitpid(child, 0)
-    return merge(mine, other)
 
 
 def _received_between(start: datetime, end: datetime) -> CompoundSelect[Any]:
@@ -470,27 +439,6 @@ class Desk:
         chosen.sort(key=lambda v: (v.received or v.request.created, v.request.id), reverse=True)
         return chosen
 
-    def review(self, start: datetime, end: datetime, *, names: Mapping[str, str],
-               actor: Actor | None = None, pair: tuple[str, str] | None = None) -> Review:
-        """The review of [start, end) (cooperation.review) over the ledgers `actor` may see
-        (None: all). Half the ledgers are read and tallied in a forked process on the second
-        core, the other half here: reading 100,000 requests is CPU work for Python."""
-        now = self.clock()
-
-        counted = self.received_between(start, end)
-
-        def tallied(half: int | None) -> Tallies:
-            ledgers = self.ledgers(actor, whole=False, half=half, among=counted)
-            if pair is not None:
-                ledgers = [ledger_ for ledger_ in ledgers
-                           if {ledger_.request.requester, ledger_.request.addressee}
-                           == set(pair)]
-            return tally((derive(ledger_, now) for ledger_ in ledgers),
-                         start=start, end=end, now=now)
-
-        tallies = _in_two(tallied, self.node.engine) if hasattr(os, "fork") else tallied(None)
-        return finish(tallies, start=start, end=end, now=now, names=names)
-
     # -- the deadline watcher ----------------------------------------------------------------
 
     def watch(self) -> list[str]:
@@ -499,11 +447,9 @@ class Desk:
         now = self.clock()
         made: list[str] = []
         # The requester's node raises what stalls: a node never writes for a peer's party.
-        from accord.store.peers import PeerStore
-
-        remote = set(PeerStore(self.node.engine).party_keys())
+        hosted = hosted_parties(self.node.engine)
         for ledger_ in self.ledgers(None, whole=False):
-            if ledger_.request.requester in remote:
+            if ledger_.request.requester not in hosted:
                 continue
             view = derive(ledger_, now)
             for reason in escalations_due(view, now):

@@ -17,6 +17,7 @@ from accord.cooperation.model import Receipt, Request
 from accord.cooperation.objects import from_stix, to_stix
 from accord.stix.timestamps import parse_timestamp
 from accord.store.directory import Collection
+from accord.store.guidelines import GuidelinesStore
 from accord.store.objects import ObjectStore
 from accord.store.query import Outcome
 from accord.store.schema import ledger, objects
@@ -79,8 +80,6 @@ def add_receipts(conn: Connection, store: ObjectStore, collection: Collection,
                         .limit(1)).first() is not None:
             continue  # received before, in another collection: the first receipt stands
         if versions is None:
-            from accord.store.guidelines import GuidelinesStore
-
             versions = GuidelinesStore(store.engine).versions(conn)
         received = parse_timestamp(date_added)
         policy = in_force(versions, received, request.requester, request.addressee)

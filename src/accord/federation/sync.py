@@ -30,7 +30,7 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
 from accord.store.directory import Collection
-from accord.store.peers import Peer, PeerStore
+from accord.store.peers import Peer, PeerStore, hosted_parties
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.trust.audit import Event
 from accord.trust.markings import Tlp
@@ -176,7 +176,7 @@ def _push_ledgers(node: Node, peer: Peer, client: httpx.Client, root: str,
     peers = PeerStore(node.engine)
     current = peers.find(peer.name)
     cursor = current.cursors.get(PUSH + local.id) if current else None
-    hosted = {p.id for p in node.directory.parties()} - set(peers.party_keys())
+    hosted = hosted_parties(node.engine)
     reader = Reader(peer.party_id, int(local.default_tlp))
     while True:
         page = node.objects.page(local.id, ObjectQuery(
@@ -281,7 +281,7 @@ def _authentic(node: Node, objs: list[dict[str, Any]]
                ) -> tuple[list[dict[str, Any]], list[Rejection]]:
     keys = {party: load_public(key) for party, key in PeerStore(node.engine).party_keys().items()}
     own = node_key(node.directory).public_key()
-    hosted = {p.id for p in node.directory.parties()} - set(keys)
+    hosted = hosted_parties(node.engine)
     trusted = set(trusted_sources(node))
     kept: list[dict[str, Any]] = []
     refused: list[Rejection] = []

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Engine, Select, and_, bindparam, func, or_, select, true
 
 from accord.correlation.values import Value, containing_networks, network_range
-from accord.store.objects import entitled
+from accord.store.reads import entitled
 from accord.store.schema import (
     collections,
     objects,

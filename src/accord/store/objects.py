@@ -12,27 +12,19 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
-    String,
-    and_,
     bindparam,
     delete,
-    exists,
     func,
     or_,
     select,
-    true,
     update,
 )
-from sqlalchemy.sql import FromClause, Select
-from sqlalchemy.sql.elements import ColumnElement
 
 from accord import clock as node_clock
 from accord.cooperation.digest import digest
@@ -42,14 +34,13 @@ from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.query import (
     ALL,
-    FIRST,
-    LAST,
     ObjectQuery,
     Outcome,
     Page,
     Reader,
     StoredVersion,
 )
+from accord.store.reads import statement_for
 from accord.store.schema import objects, recipients
 from accord.trust.markings import (
     NOT_YOURS,
@@ -433,120 +424,9 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
         limit: int,
     ) -> list[StoredVersion]:
-        keys = frozenset(v for v in query.versions if v not in (LAST, FIRST, ALL))
-        shape = _Shape(
-            by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
-            by_spec_versions=bool(query.spec_versions),
-            by_added_after=query.added_after is not None, by_cursor=query.after is not None,
-            every_version=ALL in query.versions, last=LAST in query.versions,
-            first=FIRST in query.versions, by_version_keys=bool(keys),
-            by_reader=query.reader is not None,
-        )
-        params: dict[str, Any] = {
-            "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
-            "types": list(query.types), "spec_versions": list(query.spec_versions),
-            "added_after": query.added_after, "version_keys": sorted(keys), "limit": limit,
-            "after_date_added": query.after.date_added if query.after else None,
-            "reader": query.reader.party_id if query.reader else None,
-            "default_tlp": query.reader.default_tlp if query.reader else None,
-        }
-        rows = conn.execute(_statement(shape), params)
+        rows = conn.execute(*statement_for(collection_id, query, object_id, limit))
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
                 for seq, oid, added, version, spec, body in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class _Shape:
-    """Which filters a query uses: one prepared statement per shape, values bound per call."""
-
-    by_object: bool
-    by_ids: bool
-    by_types: bool
-    by_spec_versions: bool
-    by_added_after: bool
-    by_cursor: bool
-    every_version: bool
-    last: bool
-    first: bool
-    by_version_keys: bool
-    by_reader: bool
-
-
-@lru_cache(maxsize=256)
-def _statement(shape: _Shape) -> Select[Any]:
-    # Building a statement costs more than running a small one; each shape is built once.
-    c = objects.c
-    where: list[ColumnElement[bool]] = [c.collection_id == bindparam("collection_id")]
-    if shape.by_object:
-        where.append(c.id == bindparam("object_id"))
-    if shape.by_ids:
-        where.append(c.id.in_(bindparam("ids", expanding=True)))
-    if shape.by_types:
-        where.append(c.type.in_(bindparam("types", expanding=True)))
-    if shape.by_spec_versions:
-        where.append(c.spec_version.in_(bindparam("spec_versions", expanding=True)))
-    if shape.by_added_after:
-        where.append(c.date_added > bindparam("added_after"))
-    if shape.by_cursor:
-        where.append(c.date_added > bindparam("after_date_added"))
-    if not shape.every_version:
-        where.append(or_(*_version_alternatives(shape)))
-    if shape.by_reader:
-        where.append(entitled(objects))
-        if shape.every_version or shape.first or shape.by_version_keys:
-            # An object follows its newest version: once that is tightened beyond the
-            # reader, its older versions disappear for the reader too.
-            latest = objects.alias("latest_version")
-            where.append(exists().where(
-                latest.c.collection_id == c.collection_id, latest.c.id == c.id,
-                latest.c.is_latest == true(), entitled(latest)))
-    # By id, sorting on an expression keeps the planner from walking the paging index in
-    # order (a scan of the collection) when the (collection, id) index finds the rows.
-    by_id = shape.by_object or shape.by_ids
-    order = c.date_added.concat("") if by_id else c.date_added
-    return (
-        select(c.seq, c.id, c.date_added, c.version, c.spec_version, c.body)
-        .where(and_(*where))
-        .order_by(order)
-        .limit(bindparam("limit"))
-    )
-
-
-def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None
-             ) -> ColumnElement[bool]:
-    """trust.markings.may_read, in SQL: the reader (bound as "reader") sees a version if its
-    level is AMBER or below (unmarked: the collection's default, bound as "default_tlp" unless
-    given), or the reader created, posted or receives it."""
-    c = table.c
-    reader = bindparam("reader", type_=String)
-    if default_tlp is None:
-        default_tlp = bindparam("default_tlp", type_=Integer)
-    return or_(
-        c.tlp <= int(Tlp.AMBER),
-        and_(c.tlp.is_(None), default_tlp <= int(Tlp.AMBER)),
-        c.poster_id == reader,
-        c.creator_id == reader,
-        c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),
-    )
-
-
-def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
-    c = objects.c
-    alternatives: list[ColumnElement[bool]] = []
-    if shape.last:
-        alternatives.append(c.is_latest == true())
-    if shape.first:
-        first = objects.alias("first_version")
-        among = [first.c.collection_id == c.collection_id, first.c.id == c.id]
-        if shape.by_reader:
-            # The first version the reader may see: an earlier one marked beyond the reader
-            # (later loosened by its creator) is not there for the reader at all.
-            among.append(entitled(first))
-        alternatives.append(c.version_key == (
-            select(func.min(first.c.version_key)).where(*among).scalar_subquery()))
-    if shape.by_version_keys:
-        alternatives.append(c.version_key.in_(bindparam("version_keys", expanding=True)))
-    return alternatives
 
 
 def _same(stored: bytes, body: bytes) -> bool:

@@ -99,6 +99,16 @@ class PeerStore:
             conn.execute(update(peers).where(peers.c.name == name).values(**values))
 
 
+def hosted_parties(engine: Engine) -> frozenset[str]:
+    """The parties this node speaks for (and signs for): every party it knows but those a
+    peer's node stands for."""
+    from accord.store.schema import parties
+
+    with engine.connect() as conn:
+        known = set(conn.execute(select(parties.c.id)).scalars())
+    return frozenset(known - set(PeerStore(engine).party_keys()))
+
+
 def _peer(row: object) -> Peer:
     r = row  # a Row with the peers columns
     return Peer(r.name, r.url, r.token, r.party_id, r.public_key, r.added,  # type: ignore[attr-defined]
