@@ -9,8 +9,12 @@ from tests.e2e.conftest import _free_port, run_accord
 
 def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
     directory = tmp_path / "demo"
-    port = _free_port()
-    done = run_accord("demo", "--dir", str(directory), "--port", str(port), "--exit", db=None)
+    # Two ports the system handed out: the one after a free port may be taken by a parallel test.
+    port, cn_port = _free_port(), _free_port()
+    while cn_port == port:
+        cn_port = _free_port()
+    done = run_accord("demo", "--dir", str(directory), "--port", str(port),
+                      "--cn-port", str(cn_port), "--exit", db=None)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     story = json.loads((directory / "demo.json").read_text())

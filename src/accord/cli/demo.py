@@ -203,8 +203,9 @@ def _write(path: Path, text: str) -> Path:
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the two nodes' databases and "
                                                          "logs go.")] = Path("accord-demo"),
-    port: Annotated[int, typer.Option(help="The US node's port; China's is the next one.")]
-    = 8401,
+    port: Annotated[int, typer.Option(help="The US node's port.")] = 8401,
+    cn_port: Annotated[int | None, typer.Option(
+        help="China's node's port (default: the one after the US node's).")] = None,
     attack: Annotated[Path | None, typer.Option(
         help="ATT&CK bundle to load (default: Enterprise from ../shared if present, else the "
              "China-groups excerpt that ships with Accord).")] = None,
@@ -217,7 +218,7 @@ def demo(
         raise fail(f"--attack {source}: no such file")
     directory.mkdir(parents=True, exist_ok=True)
     us = DemoNode("US", US, str(directory / "us.db"), port)
-    cn = DemoNode("China", CN, str(directory / "cn.db"), port + 1)
+    cn = DemoNode("China", CN, str(directory / "cn.db"), cn_port or port + 1)
     fresh = not Path(us.db).exists()
     nodes = [us, cn]
     try:
