@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from accord.api.app import build_api
 from accord.node import Node, open_node
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
+from accord.web.app import build_web
 
 log = logging.getLogger("accord")
 
@@ -24,7 +26,8 @@ log = logging.getLogger("accord")
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_response(404, f"nothing at {request.url.path}; TAXII discovery is at /taxii2/")
+        return error_response(404, f"nothing at {request.url.path}; TAXII discovery is at "
+                                   "/taxii2/, the web UI at /ui/")
     if exc.status_code == 405:
         return error_response(405, f"{request.method} is not allowed on {request.url.path}",
                               headers=dict(exc.headers or {}))
@@ -74,13 +77,17 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
                 syncing.cancel()
             node.reads.stop()  # and appends what is still pending
 
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/ui/", status_code=307)
+
     app = Starlette(
-        routes=taxii_routes,
+        routes=[Route("/", home), *taxii_routes],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.node = node
     app.mount("/api/v1", build_api(node))
+    app.mount("/ui", build_web(node))
     return app
 
 

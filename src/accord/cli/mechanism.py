@@ -20,7 +20,7 @@ from accord.cooperation.ledger import derive
 from accord.cooperation.report import render
 from accord.cooperation.reviewing import review_ledgers
 from accord.node import Node
-from accord.stix.timestamps import format_timestamp, now_timestamp
+from accord.stix.timestamps import format_timestamp, now_timestamp, parse_instant
 from accord.store.guidelines import GuidelinesStore
 
 guidelines_app = typer.Typer(help="The agreed guidelines: deadlines per urgency, required "
@@ -163,11 +163,10 @@ def hotline_log(
 
 def _date(text: str, name: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_instant(text)
     except ValueError:
         raise fail(f"{name} {text!r} is not a date such as 2026-01-01 or "
                    "2026-01-01T00:00:00Z") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @app.command()

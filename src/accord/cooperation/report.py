@@ -199,7 +199,17 @@ _ACK_COLOUR, _ANSWER_COLOUR, _BAR_COLOUR = "#3b6ea5", "#d9822b", "#5f7f3f"
 def _html(review: Review) -> str:
     title = (f"Review of requests for information and assistance, "
              f"{review.start:%Y-%m-%d} to {review.end:%Y-%m-%d}")
-    body = [f"<h1>{escape(title)}</h1>", f"<p>{escape(_period(review))}</p>"]
+    body = [f"<h1>{escape(title)}</h1>", f"<p>{escape(_period(review))}</p>",
+            html_sections(review)]
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def html_sections(review: Review) -> str:
+    """The report's body without its page: each direction with its tables and charts, and
+    the definitions (the web UI shows them inside its own page)."""
+    body: list[str] = []
     for group, is_exercise, directions in _groups(review):
         if not directions and is_exercise:
             continue
@@ -211,9 +221,7 @@ def _html(review: Review) -> str:
     body.append("<h2>Definitions</h2><dl>")
     body += [f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in DEFINITIONS]
     body.append("</dl>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return "\n".join(body)
 
 
 def _html_direction(f: DirectionFigures) -> str:

@@ -61,3 +61,10 @@ def now_timestamp() -> str:
     from accord import clock  # the node's clock (it may be set off for drills)
 
     return format_timestamp(clock.now())
+
+
+def parse_instant(text: str) -> datetime:
+    """A date or instant as people type it (2026-01-01, 2026-01-01T10:00, with Z or an offset)
+    as an aware UTC datetime; without an offset it is taken as UTC. ValueError otherwise."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

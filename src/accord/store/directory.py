@@ -100,6 +100,13 @@ _PRINCIPAL = (
     .outerjoin(people, people.c.id == tokens.c.person_id)
     .where(tokens.c.digest == bindparam("digest"))
 )
+_BY_TOKEN_ID = (
+    select(*_PRINCIPAL.selected_columns)
+    .join(parties, parties.c.id == tokens.c.party_id)
+    .outerjoin(people, people.c.id == tokens.c.person_id)
+    .where(tokens.c.id == bindparam("token_id"))
+)
+
 _GRANTS = (
     select(collections, permissions.c.can_read, permissions.c.can_write)
     .join(permissions, permissions.c.collection_id == collections.c.id)
@@ -107,6 +114,16 @@ _GRANTS = (
 )
 _GRANT_BY_ID = _GRANTS.where(collections.c.id == bindparam("key"))
 _GRANT_BY_ALIAS = _GRANTS.where(collections.c.alias == bindparam("key"))
+
+
+def _holder(row: Any) -> Principal | None:
+    """The principal a token row stands for, unless the token is revoked or expired."""
+    if row is None or row.revoked is not None:
+        return None
+    if row.expires is not None and row.expires <= now_timestamp():
+        return None
+    return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
+                     row.person_name or "")
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -309,12 +326,14 @@ class Directory:
         """The holder of `token`, or None if it is unknown, expired or revoked."""
         with self.engine.connect() as conn:
             row = conn.execute(_PRINCIPAL, {"digest": digest(token)}).first()
-        if row is None or row.revoked is not None:
-            return None
-        if row.expires is not None and row.expires <= now_timestamp():
-            return None
-        return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
-                         row.person_name or "")
+        return _holder(row)
+
+    def principal_by_token_id(self, token_id: str) -> Principal | None:
+        """The holder of the token with this id, if it is still valid (web sessions keep the
+        id, never the token)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_BY_TOKEN_ID, {"token_id": token_id}).first()
+        return _holder(row)
 
     def tokens(self) -> list[TokenInfo]:
         with self.engine.connect() as conn:

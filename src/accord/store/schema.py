@@ -260,3 +260,17 @@ peers = Table(
     # Objects the peer offered at the last round's end that are not held here (refused ones).
     Column("behind", Integer, nullable=False, default=0),
 )
+
+# Signed-in browsers (accord.web): the cookie holds a random secret, the node only its digest,
+# so a copied database opens no session. Signing out deletes the row; so does revoking the
+# token (a session is only as good as the token it was opened with, checked on every page).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("token_id", String(40), ForeignKey("tokens.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),  # the session's anti-forgery token
+    Column("created", String(40), nullable=False),
+    Column("expires", String(40), nullable=False),
+)
+Index("ix_web_sessions_token", web_sessions.c.token_id)

@@ -1,0 +1,204 @@
+"""What the web UI reads besides requests: recent evidence, search by name, type or id, an
+object's versions, its relationships and the values it mentions.
+
+Every read is for one party and sees only what that party may read: collections it is granted
+and versions its TLP entitlement covers (the same SQL rule as TAXII, `reads.entitled`). What it
+may not read is not listed, not counted, and not told apart from what does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from sqlalchemy import String, and_, bindparam, cast, func, not_, select, true
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+
+from accord.store.reads import entitled
+from accord.store.schema import collections, objects, observables, parties, permissions
+from accord.trust.markings import Tlp
+
+_STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}$")
+_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,249}$")
+_ACCORD_TYPES = "x-accord-%"  # requests and their ledger: the request pages show them
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One object (its newest version the reader may see) as a list shows it."""
+
+    id: str
+    type: str
+    name: str
+    version: str
+    date_added: str
+    collection_id: str
+    collection: str
+    marking: str  # the TLP label that decides who reads it
+    creator: str | None  # the creating party's name, or its identity id
+    body: dict[str, Any]
+
+
+def _name_of(body: dict[str, Any]) -> str:
+    for key in ("name", "value", "pattern", "summary", "x_accord_summary", "result",
+                "relationship_type"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _body_text(engine: Engine) -> ColumnElement[Any]:
+    """The stored body as text, to match with LIKE (PostgreSQL keeps it as bytea)."""
+    if engine.dialect.name == "postgresql":
+        return func.convert_from(objects.c.body, "UTF8")
+    return cast(objects.c.body, String)
+
+
+def _contains(engine: Engine, text: str) -> ColumnElement[bool]:
+    """The body contains `text`, case aside (SQLite's LIKE ignores ASCII case already)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    body = _body_text(engine)
+    if engine.dialect.name == "postgresql":
+        return body.ilike(f"%{escaped}%", escape="\\")
+    return body.like(f"%{escaped}%", escape="\\")
+
+
+class Browse:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
+                limit: int = 50, newest_first: bool = True, name_creators: bool = True
+                ) -> list[Found]:
+        o, col = objects.c, collections.c
+        stmt = (
+            select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+                   o.creator_id, col.title, col.default_tlp, parties.c.name)
+            .select_from(objects)
+            .join(collections, col.id == o.collection_id)
+            .join(permissions, and_(permissions.c.collection_id == o.collection_id,
+                                    permissions.c.party_id == bindparam("reader"),
+                                    permissions.c.can_read == true()))
+            .outerjoin(parties, parties.c.id == o.creator_id)
+            .where(entitled(objects, col.default_tlp), *where)
+            .order_by(o.date_added.desc() if newest_first else o.date_added)
+            .limit(limit)
+        )
+        if latest:
+            stmt = stmt.where(o.is_latest == true())
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt, {"reader": reader}).all()
+        found = [_found(row) for row in rows]
+        return self._named_creators(reader, found) if name_creators else found
+
+    def _named_creators(self, reader: str, found: list[Found]) -> list[Found]:
+        """Creators that are not parties of the node (e.g. MITRE) by the name of their identity
+        object, where the reader may read it; otherwise their id stays."""
+        ids = {f.creator for f in found if f.creator and f.creator.startswith("identity--")}
+        if not ids:
+            return found
+        names = {i.id: i.name for i in self._select(reader, objects.c.id.in_(sorted(ids)),
+                                                    limit=10 * len(ids), name_creators=False)}
+        return [replace(f, creator=names[f.creator]) if f.creator in names else f
+                for f in found]
+
+    def recent(self, reader: str, *, limit: int = 10) -> list[Found]:
+        """The newest evidence shared with `reader` by others (not its own, not requests)."""
+        o = objects.c
+        return self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
+                            (o.poster_id != reader) | o.poster_id.is_(None), limit=limit)
+
+    def by_ids(self, reader: str, ids: Iterable[str]) -> dict[str, Found]:
+        """Newest readable version of each id `reader` may read; the others are left out."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        found: dict[str, Found] = {}
+        for item in self._select(reader, objects.c.id.in_(wanted), limit=10 * len(wanted)):
+            found.setdefault(item.id, item)
+        return found
+
+    def versions(self, reader: str, object_id: str) -> list[Found]:
+        """Every version of the object `reader` may see, oldest first (all collections)."""
+        return self._select(reader, objects.c.id == object_id, latest=False, limit=1000,
+                            newest_first=False)
+
+    def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
+        """By STIX id, by type, or by name, alias or external id (e.g. "APT19", "T1059")."""
+        text = text.strip()
+        if not text:
+            return []
+        o = objects.c
+        if _STIX_ID.match(text):
+            return self._select(reader, o.id == text.lower(), limit=limit)
+        hits: list[Found] = []
+        if _TYPE.match(text):
+            hits = self._select(reader, o.type == text, limit=limit)
+        if len(hits) < limit:
+            # LIKE finds candidates; the names are checked here (the pattern also matches
+            # descriptions and other properties).
+            needle = text.casefold()
+            candidates = self._select(reader, _contains(self.engine, text),
+                                      not_(o.type.like(_ACCORD_TYPES)), limit=5000)
+            seen = {h.id for h in hits}
+            for item in candidates:
+                if item.id not in seen and any(needle in n.casefold() for n in _names(item.body)):
+                    hits.append(item)
+                    seen.add(item.id)
+                    if len(hits) >= limit:
+                        break
+        return hits
+
+    def relationships(self, reader: str, object_id: str, *, limit: int = 60) -> list[Found]:
+        """Relationship objects `reader` may read that have `object_id` at one end."""
+        o = objects.c
+        candidates = self._select(reader, o.type == "relationship",
+                                  _contains(self.engine, f'"{object_id}"'), limit=limit * 4)
+        return [r for r in candidates
+                if object_id in (r.body.get("source_ref"), r.body.get("target_ref"))][:limit]
+
+    def mentioned_values(self, reader: str, object_id: str) -> list[tuple[str, str]]:
+        """The observable values (kind, value) the newest readable version of the object
+        mentions, as the correlation index holds them."""
+        o = objects.c
+        stmt = (
+            select(observables.c.kind, observables.c.value).distinct()
+            .select_from(observables)
+            .join(objects, o.seq == observables.c.seq)
+            .join(collections, collections.c.id == o.collection_id)
+            .join(permissions, and_(permissions.c.collection_id == o.collection_id,
+                                    permissions.c.party_id == bindparam("reader"),
+                                    permissions.c.can_read == true()))
+            .where(o.id == object_id, o.is_latest == true(),
+                   entitled(objects, collections.c.default_tlp))
+            .order_by(observables.c.kind, observables.c.value)
+            .limit(100)
+        )
+        with self.engine.connect() as conn:
+            return [(k, v) for k, v in conn.execute(stmt, {"reader": reader}).all()]
+
+
+def _names(body: dict[str, Any]) -> Sequence[str]:
+    names = [v for k in ("name", "value") if isinstance(v := body.get(k), str)]
+    for key in ("aliases", "x_mitre_aliases"):
+        values = body.get(key)
+        if isinstance(values, list):
+            names += [v for v in values if isinstance(v, str)]
+    references = body.get("external_references")
+    if isinstance(references, list):
+        names += [r["external_id"] for r in references
+                  if isinstance(r, dict) and isinstance(r.get("external_id"), str)]
+    return names
+
+
+def _found(row: Any) -> Found:
+    body = orjson.loads(row.body)
+    level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
+    return Found(row.id, row.type, _name_of(body), row.version, row.date_added,
+                 row.collection_id, row.title, level.label, row.name or body.get("created_by_ref"),
+                 body)

@@ -1,0 +1,116 @@
+"""Administration of the node, for admins of its own party: parties, people and tokens,
+collections and permissions, guidelines, peers, and the audit trail.
+
+Every change is audited as the admin who made it (party and token), not as the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from accord.cooperation.guidelines import in_force, to_toml
+from accord.durations import parse_duration
+from accord.federation.sync import mirrors
+from accord.stix.timestamps import format_timestamp, now_timestamp
+from accord.store.audit_log import AuditQuery
+from accord.store.directory import DirectoryError
+from accord.store.guidelines import GuidelinesStore
+from accord.store.peers import PeerStore
+from accord.trust.access import Grant
+from accord.trust.audit import Event
+from accord.trust.tokens import ROLES
+from accord.web.core import Ctx, Page
+
+DONE = {"party": "Party added.", "revoked": "Token revoked; its sessions ended with it.",
+        "grant": "Permission set.", "guidelines": "New guidelines in force from now."}
+
+
+def _record(ctx: Ctx, action: str, **detail: Any) -> None:
+    ctx.node.audit.append([Event(now_timestamp(), action, ctx.viewer.party_id,
+                                 ctx.viewer.principal.token_id, None, (),
+                                 {"via": "ui", **detail})])
+
+
+def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 200) -> Page:
+    directory = ctx.node.directory
+    parties = directory.parties()
+    collections = directory.all_collections()
+    grants: dict[str, list[tuple[str, Grant]]] = {c.id: [] for c in collections}
+    for party in parties:
+        for collection, grant in directory.collections_for(party.id):
+            grants.setdefault(collection.id, []).append((party.name, grant))
+    audit_filter = AuditQuery(ctx.arg("party") or None, ctx.arg("person") or None,
+                              ctx.arg("object") or None, ctx.arg("action") or None,
+                              None, None, 100)
+    records = ctx.node.audit.query(audit_filter)
+    versions = GuidelinesStore(ctx.node.engine).versions()
+    current = in_force(versions, datetime.now(UTC), "", "")
+    return Page("admin.html", {
+        "parties": parties, "people": directory.people(), "tokens": directory.tokens(),
+        "roles": ROLES, "collections": collections, "grants": grants,
+        "mirrors": set(mirrors(ctx.node)), "guidelines": to_toml(current),
+        "guideline_versions": versions, "peers": PeerStore(ctx.node.engine).all(),
+        "names": {p.id: p.name for p in parties}, "records": records,
+        "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action")},
+        "error": error, "new_token": new_token, "done": DONE.get(ctx.arg("done"), ""),
+        "form": ctx.form or {},
+    }, status, "Administration")
+
+
+def admin_change(ctx: Ctx) -> Page | Response:
+    what = ctx.params["what"]
+    directory = ctx.node.directory
+    try:
+        if what == "party":
+            party = directory.add_party(ctx.field("name"))
+            _record(ctx, "party.add", party=party.id, name=party.name)
+        elif what == "token":
+            return _token(ctx)
+        elif what == "revoke":
+            token_id = ctx.field("token_id")
+            directory.revoke_token(token_id)
+            _record(ctx, "token.revoke", token=token_id)
+        elif what == "grant":
+            collection = directory.collection(ctx.field("collection"))
+            party = directory.party(ctx.field("party"))
+            read, write = ctx.field("read") == "yes", ctx.field("write") == "yes"
+            if (read or write) and collection.id in mirrors(ctx.node) and not party.is_self:
+                raise DirectoryError(f"{collection.title} holds what a peer shared with this "
+                                     "node's party; it is not this node's to share with another "
+                                     "(TLP: it travels no further)")
+            directory.grant(collection.id, party, Grant(read, write))
+            _record(ctx, "permission.grant", collection=collection.id, party=party.id,
+                    read=read, write=write)
+        elif what == "guidelines":
+            text = ctx.field("toml")
+            added = GuidelinesStore(ctx.node.engine).add(text, now_timestamp())
+            _record(ctx, "guidelines.set", version=added.version, pair=[], text=text)
+        else:
+            return admin_page(ctx, error=f"Nothing to change called {what!r}.", status=404)
+    except ValueError as error:  # DirectoryError, GuidelinesError: the user's to fix
+        return admin_page(ctx, error=str(error), status=400)
+    return RedirectResponse(f"/ui/admin?done={what}", status_code=303)
+
+
+def _token(ctx: Ctx) -> Page:
+    directory = ctx.node.directory
+    owner = directory.party(ctx.field("party"))
+    role = ctx.field("role") or "analyst"
+    until = None
+    if ctx.field("expires"):
+        lifetime = parse_duration(ctx.field("expires"))
+        if lifetime.total_seconds() <= 0:
+            raise DirectoryError(f"Expires {ctx.field('expires')!r}: a token must live longer "
+                                 "than that")
+        until = format_timestamp(datetime.now(UTC) + lifetime)
+    name = ctx.field("holder")
+    token = directory.create_token(owner, role=role, name=name, expires=until,
+                                   machine=ctx.field("machine") == "yes")
+    holder = directory.person(owner, name or "automation")
+    _record(ctx, "token.create", party=owner.id, person=holder.id, role=role,
+            name=holder.name, expires=until)
+    # Shown once, on this page, never in a URL (a redirect would put it in history).
+    return admin_page(ctx, new_token=token, status=201)

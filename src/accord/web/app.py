@@ -1,0 +1,66 @@
+"""The web UI's routes, mounted at /ui by the node's app."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from accord.node import Node
+from accord.web.admin_page import admin_change, admin_page
+from accord.web.core import page, problem, render
+from accord.web.dashboard import dashboard
+from accord.web.hotline_page import hotline_page
+from accord.web.new_request import check, evidence_search, new_request
+from accord.web.objects_page import object_page, search_page
+from accord.web.request_page import act, request_page
+from accord.web.review_page import review_download, review_page
+from accord.web.signin import sign_in, sign_out
+
+
+def build_web(node: Node) -> Starlette:
+    routes = [
+        Route("/", page(node, dashboard)),
+        Route("/sign-in", sign_in(node), methods=["GET", "POST"]),
+        Route("/sign-out", sign_out(node), methods=["POST"]),
+        Route("/requests/new", page(node, new_request), methods=["GET", "POST"]),
+        Route("/requests/check", page(node, check), methods=["POST"]),
+        Route("/evidence", page(node, evidence_search)),
+        Route("/requests/{request_id}", page(node, request_page)),
+        Route("/requests/{request_id}/{act}", page(node, act), methods=["POST"]),
+        Route("/review", page(node, review_page)),
+        Route("/review/download", page(node, review_download)),
+        Route("/hotline", page(node, hotline_page)),
+        Route("/search", page(node, search_page)),
+        Route("/objects/{object_id}", page(node, object_page)),
+        Route("/admin", page(node, admin_page, admin=True)),
+        Route("/admin/{what}", page(node, admin_change, admin=True), methods=["POST"]),
+        Mount("/static", StaticFiles(packages=[("accord.web", "static")]), name="static"),
+    ]
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        logging.getLogger("accord").exception("web UI failed on %s %s", request.method,
+                                              request.url.path, exc_info=exc)
+        # Never a traceback in a page: it may hold what the viewer may not read.
+        return render(request, problem(500, "Something went wrong",
+                                       "Accord could not show this page; the failure has been "
+                                       "logged for the node's administrator."),
+                      None, node, time.perf_counter())
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        text = ("There is no such page in Accord." if exc.status_code == 404
+                else f"{request.method} is not allowed here." if exc.status_code == 405
+                else str(exc.detail))
+        return render(request, problem(exc.status_code, "Not found" if exc.status_code == 404
+                                       else "Not possible", text),
+                      None, node, time.perf_counter())
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error,
+                                                        Exception: failed})

@@ -1,0 +1,210 @@
+"""What every page shares: who is signed in, CSRF, rendering, timing and the security headers.
+
+A page handler is plain, synchronous code: it gets a `Ctx` and returns a `Page` (a template and
+its data) or a response (e.g. a redirect). `page()` wraps it into a Starlette endpoint that
+resolves the session, checks the anti-forgery token of every POST, runs the handler off the
+event loop, and renders.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from accord import clock
+from accord.cooperation.desk import Actor
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.store.sessions import Session, Sessions
+from accord.trust.access import Principal
+from accord.trust.audit import Event
+from accord.web.format import countdown, duration, moment, state_label
+
+COOKIE = "accord_session"
+SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
+ACTING_ROLES = ("liaison", "admin")
+
+# Nothing from elsewhere: no inline script, no inline style, no framing, forms post here only.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",  # and so browsers send Origin on our own POSTs
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",  # pages hold what only this viewer may read
+}
+
+templates = Environment(loader=PackageLoader("accord.web", "templates"),
+                        autoescape=select_autoescape(default=True), trim_blocks=True,
+                        lstrip_blocks=True)
+templates.filters.update(moment=moment, countdown=countdown, duration=duration,
+                         state_label=state_label)
+
+
+class NotFound(Exception):
+    """Nothing the viewer may see is there (the same whether it exists or not)."""
+
+
+class Forbidden(Exception):
+    """The viewer's role does not allow this; the message says what would."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    principal: Principal
+    session: Session
+    node_party_id: str
+
+    @property
+    def party_id(self) -> str:
+        return self.principal.party_id
+
+    @property
+    def may_act(self) -> bool:
+        """May send and answer requests (liaison or admin)."""
+        return self.principal.role in ACTING_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        """Administers this node: an admin of the node's own party."""
+        return self.principal.role == "admin" and self.party_id == self.node_party_id
+
+
+@dataclass
+class Ctx:
+    request: Request
+    node: Node
+    viewer: Viewer
+    form: FormData | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.node.directory.party(self.viewer.party_id),
+                     self.viewer.principal.token_id, self.viewer.principal.person_name)
+
+    def arg(self, name: str, default: str = "") -> str:
+        return self.request.query_params.get(name, default)
+
+    def field(self, name: str, default: str = "") -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def fields(self, name: str) -> list[str]:
+        if self.form is None:
+            return []
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+    def audit(self, action: str, object_ids: tuple[str, ...] = (),
+              detail: dict[str, Any] | None = None) -> None:
+        """Every read through the UI is on the audit trail, as through TAXII and REST."""
+        self.node.reads.record(Event(now_timestamp(), action, self.viewer.party_id,
+                                     self.viewer.principal.token_id, None, object_ids,
+                                     {"via": "ui", **(detail or {})}))
+
+
+@dataclass
+class Page:
+    template: str
+    data: dict[str, Any]
+    status: int = 200
+    title: str = ""
+
+
+Handler = Callable[[Ctx], "Page | Response"]
+
+
+def names_of(node: Node) -> dict[str, str]:
+    return {p.id: p.name for p in node.directory.parties()}
+
+
+def _viewer(node: Node, secret: str | None) -> Viewer | None:
+    if not secret:
+        return None
+    session = Sessions(node.engine).find(secret)
+    if session is None:
+        return None
+    principal = node.directory.principal_by_token_id(session.token_id)
+    if principal is None:  # the token was revoked or expired since: so is the session
+        return None
+    return Viewer(principal, session, node.party.id)
+
+
+def _same_origin(request: Request) -> bool:
+    """A POST whose Origin names another site is refused (CSRF defence in depth)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
+           started: float) -> Response:
+    now = clock.now()
+    context = {**page.data, "viewer": viewer, "node_name": node.party.name, "now": now,
+               "path": request.url.path, "title": page.title,
+               "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
+    html = templates.get_template(page.template).render(context)
+    return finish(HTMLResponse(html, status_code=page.status), started)
+
+
+def finish(response: Response, started: float) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    # How long the server took, for the browser's developer tools and the UI benchmark.
+    response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
+
+
+def problem(status: int, heading: str, text: str) -> Page:
+    return Page("problem.html", {"heading": heading, "text": text}, status, heading)
+
+
+def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        viewer = await run_in_threadpool(_viewer, node, request.cookies.get(COOKIE))
+        if viewer is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            response = RedirectResponse(f"/ui/sign-in?next={quote(target)}", status_code=303)
+            return finish(response, started)
+        form = None
+        if request.method == "POST":
+            form = await request.form()
+            given = form.get("csrf")
+            if (not isinstance(given, str) or not _same_origin(request)
+                    or not hmac.compare_digest(given, viewer.session.csrf)):
+                return render(request, problem(
+                    403, "This form has expired",
+                    "The form did not come from this page of Accord, or your session was "
+                    "renewed since. Go back, reload the page and send it again."),
+                    viewer, node, started)
+        if admin and not viewer.is_admin:
+            return render(request, problem(
+                403, "Administrators only",
+                f"Your token has the {viewer.principal.role} role for "
+                f"{viewer.principal.party_name}; this page needs an admin of "
+                f"{node.party.name}."), viewer, node, started)
+        ctx = Ctx(request, node, viewer, form, dict(request.path_params))
+        try:
+            result = await run_in_threadpool(handler, ctx)
+        except NotFound as error:
+            result = problem(404, "Not found", str(error))
+        except Forbidden as error:
+            result = problem(403, "Not allowed", str(error))
+        if isinstance(result, Page):
+            return render(request, result, viewer, node, started)
+        return finish(result, started)
+
+    return endpoint

@@ -1,0 +1,32 @@
+"""The dashboard: what I owe, what I am owed, what arrived, and how the peers are doing."""
+
+from __future__ import annotations
+
+from accord.cooperation.desk import Desk
+from accord.store.browse import Browse
+from accord.store.peers import PeerStore
+from accord.web.core import Ctx, Page, names_of
+from accord.web.rows import by_urgency_of_action, row
+
+
+def dashboard(ctx: Ctx) -> Page:
+    desk = Desk(ctx.node)
+    me = ctx.viewer.party_id
+    views = desk.search(ctx.actor)
+    names = names_of(ctx.node)
+    rows = [row(v, me, names) for v in views]
+    ctx.audit("request.list", tuple(r.id for r in rows))
+    recent = Browse(ctx.node.engine).recent(me, limit=8)
+    ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
+    peers = PeerStore(ctx.node.engine).all()
+    return Page("dashboard.html", {
+        "needs": by_urgency_of_action([r for r in rows if r.action or r.is_escalated]),
+        "incoming": [r for r in rows if r.incoming],
+        "outgoing": [r for r in rows if not r.incoming],
+        "recent": recent,
+        "peers": [{"name": p.name, "party": names.get(p.party_id, p.party_id),
+                   "last_success": p.last_success, "behind": p.behind,
+                   "failing": p.failures > 0,
+                   "error": p.last_error if ctx.viewer.is_admin else None}
+                  for p in peers],
+    }, title="Dashboard")

@@ -1,0 +1,183 @@
+"""Filing a request: a form that says what the guidelines require while you type, and finds
+evidence by value, name or id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from accord.cooperation.desk import CooperationError, Desk, Draft
+from accord.cooperation.guidelines import (
+    ALWAYS_REQUIRED,
+    Guidelines,
+    in_force,
+    missing_content,
+)
+from accord.cooperation.model import (
+    CATEGORIES,
+    CONTENT_FIELDS,
+    KINDS,
+    URGENCIES,
+    Request,
+)
+from accord.correlation.values import guess
+from accord.stix.timestamps import parse_instant
+from accord.store.browse import Browse
+from accord.store.correlations import Correlations
+from accord.store.guidelines import GuidelinesStore
+from accord.web.core import Ctx, Forbidden, Page
+from accord.web.format import duration
+from accord.web.request_page import plain
+
+FIELD_LABELS = {
+    "summary": "Summary", "description": "Description", "activity": "Activity window (start)",
+    "victims": "Affected victims", "impact": "Impact", "legal_basis": "Legal basis",
+    "point_of_contact": "Point of contact", "evidence": "Evidence",
+}
+CATEGORY_LABELS = {
+    "intrusion": "Intrusion", "ip-theft": "Theft of intellectual property / trade secrets",
+    "ddos": "Denial of service (DDoS)", "ransomware": "Ransomware",
+    "fraud": "Fraud / business e-mail compromise", "child-abuse": "Online child abuse material",
+    "terrorist-misuse": "Terrorist misuse of the internet", "other": "Other",
+}
+KIND_LABELS = {
+    "information": "Information", "preservation": "Preservation of evidence",
+    "investigation": "Investigation", "mitigation": "Mitigation of ongoing activity",
+    "prosecution": "Prosecution",
+}
+
+
+class BadField(ValueError):
+    pass
+
+
+def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
+    text = ctx.field(name)
+    if not text:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise BadField(f"{label}: {text!r} is not a date and time such as "
+                       "2015-06-04T10:00") from None
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
+
+
+def _draft(ctx: Ctx) -> Draft:
+    return Draft(
+        ctx.field("to"), ctx.field("kind"), ctx.field("category"), ctx.field("urgency"),
+        ctx.field("summary"), ctx.field("description"),
+        _when(ctx, "activity_start", "Activity start"), _when(ctx, "activity_end", "Activity end"),
+        _lines(ctx.field("victims")), ctx.field("impact"), ctx.field("legal_basis"),
+        ctx.field("point_of_contact"), tuple(dict.fromkeys(_lines(ctx.field("evidence")))),
+        (), ctx.field("exercise") == "yes")
+
+
+def _policy(ctx: Ctx, addressee: str) -> Guidelines:
+    return in_force(GuidelinesStore(ctx.node.engine).versions(), datetime.now(UTC),
+                    ctx.viewer.party_id, addressee)
+
+
+def _explained(policy: Guidelines) -> dict[str, Any]:
+    return {
+        "version": policy.version,
+        "required": {kind: [FIELD_LABELS[f] for f in CONTENT_FIELDS
+                            if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
+                     for kind in KINDS},
+        "fields": {kind: [f for f in CONTENT_FIELDS
+                          if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
+                   for kind in KINDS},
+        "deadlines": {u: {"acknowledge": duration(d.acknowledge),
+                          "respond": duration(d.respond)}
+                      for u, d in policy.deadlines.items()},
+    }
+
+
+def _others(ctx: Ctx) -> list[Any]:
+    return [p for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id]
+
+
+def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
+    others = _others(ctx)
+    chosen = ctx.field("to") or ctx.arg("to") or (others[0].id if others else "")
+    found = ctx.node.directory.find_party(chosen) if chosen else None
+    policy = _policy(ctx, found.id if found else "")
+    evidence = _lines(ctx.field("evidence") or ctx.arg("evidence"))
+    attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence)
+    return Page("new_request.html", {
+        "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
+        "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
+        "guidelines": _explained(policy), "error": error, "form": ctx.form or {},
+        "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
+    }, status, "New request")
+
+
+def new_request(ctx: Ctx) -> Page | Response:
+    if ctx.request.method == "GET":
+        return _form_page(ctx)
+    if not ctx.viewer.may_act:
+        raise Forbidden(f"A {ctx.viewer.principal.role} token may not send requests; that "
+                        "takes the liaison role.")
+    try:
+        view = Desk(ctx.node).create(ctx.actor, _draft(ctx))
+    except (CooperationError, ValueError) as error:
+        return _form_page(ctx, error=plain(str(error)), status=400)
+    return RedirectResponse(f"/ui/requests/{view.request.id}?done=created", status_code=303)
+
+
+def check(ctx: Ctx) -> Response:
+    """What the guidelines still want of the draft: the form asks this as you type."""
+    others = {p.id: p for p in _others(ctx)}
+    to = ctx.field("to")
+    party = ctx.node.directory.find_party(to) if to else None
+    problems: list[str] = []
+    if party is None or party.id not in others:
+        problems.append("Choose the party the request is addressed to.")
+    kind = ctx.field("kind")
+    if kind not in KINDS:
+        problems.append("Choose what you ask for (kind).")
+    if ctx.field("category") not in CATEGORIES:
+        problems.append("Choose the category of activity.")
+    if ctx.field("urgency") not in URGENCIES:
+        problems.append("Choose the urgency.")
+    policy = _policy(ctx, party.id if party else "")
+    missing: list[str] = []
+    try:
+        draft = _draft(ctx)
+    except BadField as error:
+        problems.append(str(error))
+    else:
+        if kind in KINDS:
+            probe = Request("x-accord-request--check", datetime.now(UTC), ctx.viewer.party_id,
+                            party.id if party else "", kind, "other", "routine",  # type: ignore[arg-type]
+                            draft.summary, draft.description, draft.activity_start,
+                            draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
+                            draft.point_of_contact, draft.evidence)
+            missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
+    return JSONResponse({"missing": missing, "problems": problems,
+                         "guidelines": _explained(policy)})
+
+
+def evidence_search(ctx: Ctx) -> Response:
+    """Objects the viewer may read that match a value, a name or an id, to attach."""
+    text = ctx.arg("q").strip()
+    if len(text) < 2:
+        return JSONResponse({"results": []})
+    me = ctx.viewer.party_id
+    results: dict[str, dict[str, str]] = {}
+    values = guess(text)
+    if values:
+        for m in Correlations(ctx.node.engine).lookup(me, values, limit=20):
+            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or m.matched.value,
+                             "marking": m.marking}
+    for f in Browse(ctx.node.engine).search(me, text, limit=20):
+        results.setdefault(f.id, {"id": f.id, "type": f.type, "name": f.name,
+                                  "marking": f.marking})
+    chosen = list(results.values())[:20]
+    ctx.audit("lookup", tuple(r["id"] for r in chosen), {"value": text, "page": "evidence"})
+    return JSONResponse({"results": chosen})

@@ -1,0 +1,105 @@
+"""Search, and one object's page: properties, marking, versions, relationships (a small graph),
+correlations and sightings — all of it only what the viewer's party may read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from markupsafe import Markup
+
+from accord.correlation.values import Value, guess
+from accord.store.browse import Browse, Found
+from accord.store.correlations import Correlations, Mention
+from accord.web.core import Ctx, NotFound, Page
+from accord.web.graph import Edge, svg
+
+KIND_LABELS = {"ipv4": "IPv4", "ipv6": "IPv6", "domain": "domain", "url": "URL",
+               "email": "e-mail", "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
+               "sha512": "SHA-512"}
+
+
+def search_page(ctx: Ctx) -> Page:
+    text = ctx.arg("q").strip()
+    me = ctx.viewer.party_id
+    mentions: list[Mention] = []
+    found: list[Found] = []
+    read_as: list[Value] = []
+    if text:
+        read_as = guess(text)
+        if read_as:
+            mentions = Correlations(ctx.node.engine).lookup(me, read_as, limit=100)
+        found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
+                 if f.id not in {m.id for m in mentions}]
+        ctx.audit("lookup", tuple(m.id for m in mentions) + tuple(f.id for f in found),
+                  {"value": text, "page": "search"})
+    return Page("search.html", {"q": text, "mentions": mentions, "found": found,
+                                "read_as": [(KIND_LABELS.get(v.kind, v.kind), v.value)
+                                            for v in read_as]},
+                title=f"Search: {text}" if text else "Search")
+
+
+def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(property, id) for every reference the object itself makes."""
+    refs = []
+    for key, value in body.items():
+        if key.endswith("_ref") and isinstance(value, str):
+            refs.append((key, value))
+        elif key.endswith("_refs") and isinstance(value, list):
+            refs += [(key, v) for v in value if isinstance(v, str)]
+    return refs
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def object_page(ctx: Ctx) -> Page:
+    object_id = ctx.params["object_id"]
+    me = ctx.viewer.party_id
+    browse = Browse(ctx.node.engine)
+    versions = browse.versions(me, object_id)
+    if not versions:
+        raise NotFound(f"No object {object_id} that {ctx.viewer.principal.party_name} may "
+                       "read is on this node.")
+    current = max(versions, key=lambda f: (f.version, f.date_added))
+    body = current.body
+    relationships = browse.relationships(me, object_id)
+    own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
+    ends = [r.body.get("target_ref") if r.body.get("source_ref") == object_id
+            else r.body.get("source_ref") for r in relationships]
+    names = browse.by_ids(me, [str(e) for e in ends if e] + [v for _, v in own_refs])
+    edges = []
+    for rel, end in zip(relationships, ends, strict=True):
+        end = str(end)
+        other = names.get(end)
+        edges.append(Edge(end, other.name if other else end.split("--")[0], end.split("--")[0],
+                          str(rel.body.get("relationship_type", "related-to")),
+                          rel.body.get("source_ref") == object_id))
+    for key, ref in own_refs:
+        if key in ("created_by_ref",):
+            continue
+        other = names.get(ref)
+        edges.append(Edge(ref, other.name if other else ref.split("--")[0], ref.split("--")[0],
+                          key.removesuffix("_refs").removesuffix("_ref"), True))
+    correlations = []
+    for kind, value in browse.mentioned_values(me, object_id):
+        others = [m for m in Correlations(ctx.node.engine).lookup(me, [Value(kind, value)], 20)
+                  if m.id != object_id]
+        correlations.append((KIND_LABELS.get(kind, kind), value, others))
+    sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
+    served = {object_id, *(r.id for r in relationships), *names,
+              *(m.id for _, _, ms in correlations for m in ms), *(s.id for s in sightings)}
+    ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
+    properties = [(k, _shown(v), k.endswith("_ref") or k.endswith("_refs"))
+                  for k, v in body.items() if k not in ("id", "type")]
+    return Page("object.html", {
+        "o": current, "versions": versions, "properties": properties,
+        "relationships": relationships, "names": names, "edges": edges,
+        "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
+                            edges)) if edges else None,
+        "correlations": correlations, "sightings": sightings,
+        "raw": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
+    }, title=current.name or object_id)

@@ -1,0 +1,183 @@
+"""One request: its timeline against the deadlines, its evidence, and the acts open to me."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.responses import RedirectResponse, Response
+
+from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
+from accord.cooperation.guidelines import in_force
+from accord.cooperation.ledger import RequestView
+from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
+from accord.cooperation.views import view_json
+from accord.store.browse import Browse
+from accord.store.guidelines import GuidelinesStore
+from accord.web.core import Ctx, Forbidden, NotFound, Page, names_of
+from accord.web.format import duration
+
+ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
+DONE = {
+    "acknowledge": "Acknowledged. The requester's node learns of it at the next sync.",
+    "report": "Status report sent.", "respond": "Response sent.", "rate": "Rating sent.",
+    "escalate": "Escalated to the hotline.", "de-escalate": "Escalation ended.",
+    "withdraw": "Request withdrawn.", "created": "Request sent. It reaches the addressee's "
+                                                 "node at the next sync.",
+}
+OUTCOME_HELP = {
+    "information-provided": "you answer with information (attach what you found)",
+    "action-taken": "you acted, e.g. took a server down or preserved evidence",
+    "no-information-found": "you looked and found nothing",
+    "declined": "you will not act; say why (required)",
+    "referred": "another body is competent; say which (required)",
+}
+REASON_HELP = {
+    "acknowledgement-overdue": "the addressee did not acknowledge in time",
+    "response-overdue": "the addressee did not answer in time",
+    "disputed": "the parties disagree about the request or the response",
+    "manual": "another reason: say it in the note",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A deadline placed on the timeline, met or missed."""
+
+    label: str
+    time: datetime
+    met: bool | None  # None: still ahead
+
+
+def _view(ctx: Ctx, request_id: str) -> RequestView:
+    try:
+        return Desk(ctx.node).view(ctx.actor, request_id)
+    except NoSuchRequest:
+        raise NotFound(f"No request {request_id} that {ctx.viewer.principal.party_name} may "
+                       "see is on this node.") from None
+
+
+def allowed_acts(view: RequestView, me: str, may_act: bool) -> set[str]:
+    if not may_act:
+        return set()
+    request = view.request
+    acts: set[str] = set()
+    is_open = view.withdrawn_at is None and view.response is None
+    if request.addressee == me and is_open:
+        acts |= {"report", "respond"}
+        if view.acknowledged_at is None:
+            acts.add("acknowledge")
+    if request.requester == me:
+        if view.response is not None:
+            acts.add("rate")
+        if is_open:
+            acts.add("withdraw")
+    if is_open:
+        acts.add("escalate")
+    if view.withdrawn_at is None and view.is_escalated:
+        acts.add("de-escalate")
+    return acts
+
+
+def _marks(view: RequestView) -> list[Mark]:
+    marks = []
+    if view.acknowledge_by is not None:
+        met = view.acknowledged_on_time
+        if met is None and view.is_acknowledgement_overdue:
+            met = False
+        marks.append(Mark("Deadline to acknowledge", view.acknowledge_by, met))
+    if view.respond_by is not None:
+        met = view.answered_on_time
+        if met is None and view.is_response_overdue:
+            met = False
+        marks.append(Mark("Deadline to respond", view.respond_by, met))
+    return marks
+
+
+def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200) -> Page:
+    request_id = ctx.params["request_id"]
+    view = _view(ctx, request_id)
+    names = names_of(ctx.node)
+    shown = view_json(view, names)
+    me = ctx.viewer.party_id
+    request = view.request
+    evidence_ids = list(request.evidence) + (list(view.response.evidence) if view.response
+                                             else [])
+    readable = Browse(ctx.node.engine).by_ids(me, evidence_ids)
+    ctx.audit("request.read", (request.id, *readable), {"page": "request"})
+    policy = in_force(GuidelinesStore(ctx.node.engine).versions(), request.created,
+                      request.requester, request.addressee)
+    deadlines = policy.deadlines.get(request.urgency)
+    hidden: list[str] = []
+    if request.requester == me:
+        hidden = Desk(ctx.node).evidence_hidden_from_addressee(view)
+    # The timeline and the deadlines, in one order of time.
+    items: list[tuple[datetime, int, Any]] = [(e.time, 0, ("event", e)) for e in view.timeline]
+    items += [(m.time, 1, ("mark", m)) for m in _marks(view)]
+    items.sort(key=lambda item: (item[0], item[1]))
+    return Page("request.html", {
+        "r": shown, "view": view, "timeline": [item[2] for item in items],
+        "names": names, "evidence": request.evidence,
+        "returned": view.response.evidence if view.response else (),
+        "readable": readable, "hidden": hidden,
+        "acts": allowed_acts(view, me, ctx.viewer.may_act),
+        "mine": request.requester == me, "theirs": request.addressee == me,
+        "policy": policy,
+        "allowed": {"acknowledge": duration(deadlines.acknowledge),
+                    "respond": duration(deadlines.respond)} if deadlines else None,
+        "outcomes": [(o, OUTCOME_HELP[o]) for o in OUTCOMES],
+        "reasons": [(r, REASON_HELP[r]) for r in ESCALATION_REASONS],
+        "done": DONE.get(ctx.arg("done"), ""), "error": error, "failed": failed,
+        "form": ctx.form or {},
+    }, status, request.summary)
+
+
+def act(ctx: Ctx) -> Page | Response:
+    request_id, name = ctx.params["request_id"], ctx.params["act"]
+    if name not in ACTS:
+        raise NotFound(f"There is no act {name!r}: one of {', '.join(ACTS)}.")
+    if not ctx.viewer.may_act:
+        raise Forbidden(f"A {ctx.viewer.principal.role} token may read requests but not send "
+                        "or answer them; that takes the liaison role.")
+    desk, actor = Desk(ctx.node), ctx.actor
+    work: dict[str, Callable[[], object]] = {
+        "acknowledge": lambda: desk.acknowledge(actor, request_id, ctx.field("note")),
+        "report": lambda: desk.report(actor, request_id, ctx.field("text")),
+        "respond": lambda: desk.respond(actor, request_id, ctx.field("outcome"),
+                                        ctx.field("text"), ctx.field("reason"),
+                                        tuple(ctx.fields("evidence"))),
+        "rate": lambda: desk.rate(actor, request_id, _score(ctx.field("score")),
+                                  ctx.field("comment")),
+        "escalate": lambda: desk.escalate(actor, request_id, ctx.field("reason") or "manual",
+                                          ctx.field("note")),
+        "de-escalate": lambda: desk.de_escalate(actor, request_id, ctx.field("reason")),
+        "withdraw": lambda: desk.withdraw(actor, request_id, ctx.field("reason")),
+    }
+    try:
+        work[name]()
+    except NoSuchRequest:
+        raise NotFound(f"No request {request_id} that {ctx.viewer.principal.party_name} may "
+                       "see is on this node.") from None
+    except (CooperationError, ValueError) as error:
+        message = plain(str(error))
+        status = 409 if ("already" in message or "cannot" in message) else 400
+        return request_page(ctx, error=message, failed=name, status=status)
+    return RedirectResponse(f"/ui/requests/{request_id}?done={name}#timeline", status_code=303)
+
+
+def _score(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CooperationError("choose a score from 1 (useless) to 5 (complete and "
+                               "timely)") from None
+
+
+def plain(message: str) -> str:
+    """The desk speaks to the command line (--reason); on a page the field has a label."""
+    for flag, label in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
+                        ("--share-with", "share with")):
+        message = message.replace(flag, label)
+    return " ".join(message.split())

@@ -1,0 +1,99 @@
+"""Signing in with an API token, and out again.
+
+The token is checked once, here; the browser then holds only a session secret (HttpOnly,
+SameSite=Strict, Secure over HTTPS) and the node the secret's digest. The sign-in form has its
+own anti-forgery cookie, so another site cannot sign a browser in under someone else's token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.store.sessions import LIFETIME, Sessions
+from accord.trust.audit import Event
+from accord.web.core import COOKIE, SIGN_IN_COOKIE, Page, _same_origin, finish, render
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a page of this UI: never an absolute URL (no open redirect)."""
+    if target and target.startswith("/ui/") and not target.startswith("//"):
+        return target
+    return "/ui/"
+
+
+def _form(request: Request, node: Node, started: float, *, status: int = 200,
+          error: str = "", next_page: str = "/ui/") -> Response:
+    nonce = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
+    response = render(request, Page("sign_in.html", {"error": error, "next": next_page,
+                                                     "csrf": nonce}, status, "Sign in"),
+                      None, node, started)
+    response.set_cookie(SIGN_IN_COOKIE, nonce, max_age=3600, path="/ui/", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+def sign_in(node: Node) -> Any:
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        if request.method == "GET":
+            return _form(request, node, started,
+                         next_page=_safe_next(request.query_params.get("next")))
+        form = await request.form()
+        next_page = _safe_next(str(form.get("next") or ""))
+        nonce, given = request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")
+        if (not nonce or not isinstance(given, str) or not _same_origin(request)
+                or not hmac.compare_digest(nonce, given)):
+            return _form(request, node, started, status=403, next_page=next_page,
+                         error="The sign-in form had expired. Paste your token again.")
+        token = str(form.get("token") or "").strip()
+        principal = await run_in_threadpool(node.directory.principal, token) if token else None
+        if principal is None:
+            await run_in_threadpool(node.audit.append, [Event(
+                now_timestamp(), "ui.sign-in.refused", None, None, None, (),
+                {"client": request.client.host if request.client else None})])
+            return _form(request, node, started, status=401, next_page=next_page,
+                         error="That token is not valid here: it is unknown to this node, "
+                               "has expired or was revoked. Ask your node's administrator "
+                               "for a token (accord token create).")
+        secret, _session = await run_in_threadpool(Sessions(node.engine).open,
+                                                    principal.token_id)
+        await run_in_threadpool(node.audit.append, [Event(
+            now_timestamp(), "ui.sign-in", principal.party_id, principal.token_id)])
+        response = RedirectResponse(next_page, status_code=303)
+        response.set_cookie(COOKIE, secret, max_age=int(LIFETIME.total_seconds()), path="/ui/",
+                            httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+        response.delete_cookie(SIGN_IN_COOKIE, path="/ui/")
+        return finish(response, started)
+
+    return endpoint
+
+
+def sign_out(node: Node) -> Any:
+    async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
+        secret = request.cookies.get(COOKIE)
+        form = await request.form()
+        if secret:
+            session = await run_in_threadpool(Sessions(node.engine).find, secret)
+            given = form.get("csrf")
+            # Only the page's own form signs out (no forced sign-out from another site).
+            if (session is not None and isinstance(given, str)
+                    and hmac.compare_digest(given, session.csrf)):
+                await run_in_threadpool(Sessions(node.engine).close, secret)
+                await run_in_threadpool(node.audit.append, [Event(
+                    now_timestamp(), "ui.sign-out", None, session.token_id)])
+        response = RedirectResponse("/ui/sign-in", status_code=303)
+        response.delete_cookie(COOKIE, path="/ui/")
+        return finish(response, started)
+
+    return endpoint

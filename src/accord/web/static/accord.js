@@ -1,0 +1,112 @@
+// Accord's one script. The pages work without it; it adds live deadline countdowns, the new
+// request form's check against the guidelines as you type, and evidence search.
+"use strict";
+
+function duration(ms) {
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const parts = [[Math.floor(s / 86400), "d"], [Math.floor((s % 86400) / 3600), "h"],
+                 [Math.floor((s % 3600) / 60), "min"], [s % 60, "s"]];
+  while (parts.length && parts[0][0] === 0) parts.shift();
+  const shown = parts.slice(0, 2).filter(p => p[0]).map(p => p[0] + " " + p[1]);
+  return shown.join(" ") || "0 s";
+}
+
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("[data-countdown]")) {
+    const left = Date.parse(el.getAttribute("datetime")) - now;
+    el.textContent = left >= 0 ? "due in " + duration(left) : "overdue by " + duration(left);
+    el.classList.toggle("late", left < 0);
+  }
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+function checkRequest(form) {
+  const box = document.getElementById("missing");
+  const check = async () => {
+    const response = await fetch(form.dataset.check, {method: "POST", body: new FormData(form),
+                                                      credentials: "same-origin"});
+    if (!response.ok) return;
+    const result = await response.json();
+    const lines = result.problems.concat(result.missing.length
+      ? ["The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
+      : []);
+    box.hidden = lines.length === 0;
+    box.textContent = lines.join(" ");
+    document.getElementById("g-version").textContent = result.guidelines.version;
+    for (const row of document.querySelectorAll("#g-required tr[data-kind]")) {
+      row.querySelector("td").textContent = result.guidelines.required[row.dataset.kind].join(", ");
+    }
+    const kind = new FormData(form).get("kind");
+    const wanted = (kind && result.guidelines.fields[kind]) || [];
+    for (const label of form.querySelectorAll("label[data-field]")) {
+      const field = label.dataset.field;
+      if (field === "summary") continue;  // always required, marked in the page
+      let mark = label.querySelector(".req");
+      if (wanted.includes(field) && !mark) {
+        mark = document.createElement("span");
+        mark.className = "req";
+        mark.textContent = " required";
+        label.append(mark);
+      } else if (!wanted.includes(field) && mark) {
+        mark.remove();
+      }
+    }
+  };
+  const later = debounce(check, 250);
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+  check();
+}
+
+function searchEvidence(input) {
+  const list = document.getElementById("evidence-results");
+  const attached = document.getElementById("evidence");
+  const attach = id => {
+    const ids = attached.value.split(/\s+/).filter(Boolean);
+    if (!ids.includes(id)) ids.push(id);
+    attached.value = ids.join("\n");
+    attached.dispatchEvent(new Event("input", {bubbles: true}));
+  };
+  const search = async () => {
+    const q = input.value.trim();
+    list.replaceChildren();
+    if (q.length < 2) return;
+    const response = await fetch(input.dataset.search + "?q=" + encodeURIComponent(q),
+                                 {credentials: "same-origin"});
+    if (!response.ok) return;
+    const found = (await response.json()).results;
+    if (!found.length) {
+      const none = document.createElement("li");
+      none.className = "muted small";
+      none.textContent = "Nothing you may read matches.";
+      list.append(none);
+    }
+    for (const item of found) {
+      const li = document.createElement("li");
+      li.textContent = (item.name || item.id) + " (" + item.type + ", " + item.marking + ")";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small";
+      button.textContent = "Attach";
+      button.setAttribute("aria-label", "Attach " + (item.name || item.id));
+      button.addEventListener("click", () => { attach(item.id); button.textContent = "Attached"; });
+      li.append(button);
+      list.append(li);
+    }
+  };
+  input.addEventListener("input", debounce(search, 250));
+  input.addEventListener("keydown", event => { if (event.key === "Enter") event.preventDefault(); });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
+  const form = document.getElementById("new-request");
+  if (form) checkRequest(form);
+  const input = document.querySelector("[data-search]");
+  if (input) searchEvidence(input);
+});

@@ -1,0 +1,65 @@
+"""Administration through the UI: admins of the node's own party only, every change audited."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from accord.store.audit_log import AuditQuery
+
+
+def test_only_an_admin_of_the_nodes_own_party_administers(world, browser):
+    cn_admin = browser(world.node.directory.create_token(world.other, role="admin"))
+    refused = cn_admin.get("/ui/admin")
+    assert refused.status_code == 403 and "needs an admin of United States" in refused.text
+    assert cn_admin.post("/ui/admin/party", {"name": "Sneaky"}).status_code == 403
+    assert world.node.directory.find_party("Sneaky") is None
+    assert "/ui/admin" not in cn_admin.get("/ui/").text  # not even offered
+
+
+def test_an_admin_makes_a_token_sees_it_once_and_revokes_it(world, browser):
+    admin = browser(world.admin_token)
+    admin.get("/ui/admin")
+    made = admin.post("/ui/admin/token", {"party": world.other.id, "role": "liaison",
+                                          "holder": "Officer Wang", "expires": "30d"})
+    assert made.status_code == 201
+    token = re.search(r'id="new-token">(accord_[^<]+)<', made.text).group(1)
+    assert token not in admin.get("/ui/admin").text  # shown once
+    officer = browser(token)
+    assert "Officer Wang" in officer.get("/ui/").text
+    token_id = next(t.id for t in world.node.directory.tokens() if t.name == "Officer Wang")
+    admin.get("/ui/admin")
+    revoked = admin.post("/ui/admin/revoke", {"token_id": token_id})
+    assert revoked.status_code == 303
+    assert officer.get("/ui/").url.path == "/ui/sign-in"
+    records = world.node.audit.query(AuditQuery(action="token.create", limit=5))
+    assert records[0].event.party_id == world.own.id and records[0].event.detail["via"] == "ui"
+    bad = admin.post("/ui/admin/token", {"party": world.other.id, "role": "overlord"})
+    assert bad.status_code == 400 and "unknown role 'overlord'" in html.unescape(bad.text)
+
+
+def test_guidelines_and_permissions_are_set_with_clear_errors(world, browser):
+    admin = browser(world.admin_token)
+    admin.get("/ui/admin")
+    wrong = admin.post("/ui/admin/guidelines", {"toml": "[urgency.urgent]\nacknowledge = 'soon'"})
+    assert wrong.status_code == 400 and "soon" in wrong.text
+    assert "[urgency.urgent]" in wrong.text  # what was typed is still there to fix
+    right = admin.post("/ui/admin/guidelines",
+                       {"toml": "[urgency.urgent]\nacknowledge = \"PT2H\"\n"})
+    assert right.status_code == 303
+    assert "Versions: 1" in admin.get("/ui/admin?done=guidelines").text
+    granted = admin.post("/ui/admin/grant", {"collection": world.evidence.id,
+                                             "party": world.other.id, "read": "yes"})
+    assert granted.status_code == 303
+    assert world.node.directory.collection_for(world.other.id, world.evidence.id) is not None
+    added = admin.post("/ui/admin/party", {"name": ""})
+    assert added.status_code == 400
+
+
+def test_the_audit_log_is_there_to_filter(world, browser):
+    admin = browser(world.admin_token)
+    admin.get("/ui/")
+    world.node.reads.flush()
+    page = admin.get("/ui/admin", params={"action": "ui.sign-in"})
+    assert page.status_code == 200 and "ui.sign-in" in page.text
+    assert "request.list" not in page.text.split('id="audit"')[1]

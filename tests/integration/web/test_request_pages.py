@@ -1,0 +1,152 @@
+"""A request from form to rating through the pages, as two liaison officers would do it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from accord.trust.access import Grant
+
+EVIDENCE = {
+    "type": "indicator", "spec_version": "2.1",
+    "id": "indicator--00000000-0000-4000-8000-00000000a001",
+    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+    "name": "Sakula C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+    "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+}
+REQUEST = {"kind": "information", "category": "intrusion", "urgency": "priority",
+           "summary": "Who operates 198.51.100.7?", "evidence": EVIDENCE["id"]}
+
+
+@pytest.fixture
+def shared(world):
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+
+
+def request_id(response) -> str:
+    return re.search(r"/ui/requests/(x-accord-request--[0-9a-f-]+)",
+                     response.headers["location"]).group(1)
+
+
+def test_a_request_goes_from_the_form_to_the_rating(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    incomplete = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "evidence": ""})
+    assert incomplete.status_code == 400
+    assert "must carry: evidence" in incomplete.text
+    assert 'value="Who operates 198.51.100.7?"' in incomplete.text  # nothing typed is lost
+    sent = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id})
+    assert sent.status_code == 303, sent.text
+    rid = request_id(sent)
+    page = us.get(sent.headers["location"])
+    assert "Request sent" in page.text and "Sakula C2" in page.text
+    assert "Deadline to respond" in page.text and "/acknowledge" not in page.text
+
+    cn = browser(world.other_token)
+    dashboard = cn.get("/ui/")
+    assert "Who operates 198.51.100.7?" in dashboard.text and "Acknowledge" in dashboard.text
+    theirs = cn.get(f"/ui/requests/{rid}")
+    assert f"/ui/requests/{rid}/acknowledge" in theirs.text
+    assert "The guidelines (version 0) give 2 d to acknowledge" in theirs.text
+    assert cn.post(f"/ui/requests/{rid}/acknowledge", {"note": "on it"}).status_code == 303
+    twice = cn.post(f"/ui/requests/{rid}/acknowledge", {"note": "again"})
+    assert twice.status_code == 409 and "already acknowledged" in twice.text
+    assert cn.post(f"/ui/requests/{rid}/report", {"text": "tracing"}).status_code == 303
+    no_reason = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined"})
+    assert no_reason.status_code == 400 and "must give a reason" in no_reason.text
+    assert "--reason" not in no_reason.text
+    answered = cn.post(f"/ui/requests/{rid}/respond",
+                       {"outcome": "information-provided", "text": "A hosting firm in Tianjin"})
+    assert answered.status_code == 303
+
+    back = us.get("/ui/")
+    assert "Rate the response" in back.text
+    bad = us.post(f"/ui/requests/{rid}/rate", {"score": "nine"})
+    assert bad.status_code == 400 and "from 1 (useless) to 5" in bad.text
+    assert us.post(f"/ui/requests/{rid}/rate", {"score": "4", "comment": "useful"}
+                   ).status_code == 303
+    final = us.get(f"/ui/requests/{rid}?done=rate")
+    assert "Rating sent." in final.text and "Closed" in final.text
+    for step in ("Request sent", "Received by the addressee", "Acknowledged", "Status report",
+                 "Response", "Rated", "A hosting firm in Tianjin", "useful"):
+        assert step in final.text, step
+
+
+def test_only_the_addressee_answers_and_a_reader_only_reads(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    wrong_side = us.post(f"/ui/requests/{rid}/acknowledge", {})
+    assert wrong_side.status_code == 400 and "only the addressed party" in wrong_side.text
+
+    reader = browser(world.node.directory.create_token(world.other, role="reader",
+                                                       name="Analyst Li"))
+    page = reader.get(f"/ui/requests/{rid}")
+    assert page.status_code == 200 and "reader role" in page.text
+    assert "/acknowledge\"" not in page.text
+    refused = reader.post(f"/ui/requests/{rid}/acknowledge", {})
+    assert refused.status_code == 403 and "liaison role" in refused.text
+    assert "Acknowledged" not in us.get(f"/ui/requests/{rid}").text
+
+
+def test_a_request_another_party_may_not_see_is_not_found(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    russia = world.node.directory.add_party("Russia")
+    ru = browser(world.node.directory.create_token(russia, role="liaison"))
+    hidden = ru.get(f"/ui/requests/{rid}")
+    missing = ru.get("/ui/requests/x-accord-request--00000000-0000-4000-8000-000000000000")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.text.replace(rid, "ID") == missing.text.replace(
+        "x-accord-request--00000000-0000-4000-8000-000000000000", "ID")
+    assert "Who operates" not in ru.get("/ui/").text + ru.get("/ui/hotline").text
+
+
+def test_the_form_is_checked_against_the_guidelines_as_you_type(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    checked = us.post("/ui/requests/check", {"to": world.other.id, "kind": "prosecution",
+                                             "category": "fraud", "urgency": "urgent",
+                                             "summary": "BEC ring"})
+    assert checked.status_code == 200
+    assert checked.json()["missing"] == ["Affected victims", "Impact", "Legal basis",
+                                         "Evidence"]
+    assert checked.json()["guidelines"]["deadlines"]["urgent"] == {"acknowledge": "1 d",
+                                                                   "respond": "3 d"}
+    odd = us.post("/ui/requests/check", {"to": "nobody", "kind": "information",
+                                         "activity_start": "yesterday"})
+    problems = odd.json()["problems"]
+    assert any("addressed to" in p for p in problems)
+    assert any("'yesterday' is not a date" in p for p in problems)
+
+
+def test_evidence_is_found_by_value_name_or_id_among_what_i_may_read(world, browser, shared):
+    us = browser(world.admin_token)
+    for query in ("198.51.100.7", "Sakula", EVIDENCE["id"]):
+        found = us.get("/ui/evidence", params={"q": query}).json()["results"]
+        assert [r["id"] for r in found] == [EVIDENCE["id"]], query
+    russia = world.node.directory.add_party("Russia")
+    ru = browser(world.node.directory.create_token(russia, role="liaison"))
+    for query in ("198.51.100.7", "Sakula", EVIDENCE["id"]):
+        assert ru.get("/ui/evidence", params={"q": query}).json()["results"] == []
+
+
+def test_the_review_page_shows_the_report_and_offers_every_format(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    us.post("/ui/requests/new", {**REQUEST, "to": world.other.id})
+    page = us.get("/ui/review")
+    assert page.status_code == 200 and "From United States (US-CERT) to China" in page.text
+    assert "<svg" in page.text
+    for fmt, media in (("csv", "text/csv"), ("json", "application/json"),
+                       ("html", "text/html"), ("md", "text/markdown")):
+        link = re.search(rf'href="(/ui/review/download\?format={fmt}[^"]*)"', page.text)
+        assert link, fmt
+        got = us.get(link.group(1).replace("&amp;", "&"))
+        assert got.status_code == 200 and got.headers["content-type"].startswith(media)
+        assert "attachment" in got.headers["content-disposition"]
+    wrong = us.get("/ui/review", params={"from": "2026-13-01"})
+    assert wrong.status_code == 400 and "is not a date" in wrong.text

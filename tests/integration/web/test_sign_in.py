@@ -1,0 +1,91 @@
+"""Signing in with a token, sessions, anti-forgery, and the headers every page carries."""
+
+from __future__ import annotations
+
+from accord.store.audit_log import AuditQuery
+
+
+def test_a_valid_token_opens_a_session_and_a_wrong_one_is_told_why(world, browser):
+    anonymous = browser(None)
+    first = anonymous.get("/ui/")
+    assert first.status_code == 200 and "Sign in to United States (US-CERT)" in first.text
+    assert str(first.url).endswith("/ui/sign-in?next=/ui/")
+    refused = anonymous.post("/ui/sign-in", {"token": "accord_not-a-token", "next": "/ui/"})
+    assert refused.status_code == 401
+    assert "not valid here" in refused.text and "accord_not-a-token" not in refused.text
+    signed = anonymous.post("/ui/sign-in", {"token": world.other_token, "next": "/ui/hotline"})
+    assert signed.status_code == 303 and signed.headers["location"] == "/ui/hotline"
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/ui/" in cookie
+    assert world.other_token not in cookie  # the browser holds a session, never the token
+    page = anonymous.get("/ui/")
+    assert page.status_code == 200 and "China (CNCERT/CC)" in page.text
+    world.node.reads.flush()
+    actions = [r.event.action for r in world.node.audit.query(AuditQuery(limit=50))]
+    assert "ui.sign-in" in actions and "ui.sign-in.refused" in actions
+
+
+def test_sign_in_only_sends_you_to_pages_of_this_ui(world, browser):
+    anonymous = browser(None)
+    for target in ("https://evil.example/", "//evil.example/ui/", "/api/v1/audit"):
+        anonymous.get("/ui/sign-in")
+        signed = anonymous.post("/ui/sign-in", {"token": world.other_token, "next": target})
+        assert signed.headers["location"] == "/ui/", target
+
+
+def test_the_sign_in_form_needs_its_own_anti_forgery_token(world, browser):
+    anonymous = browser(None)
+    anonymous.get("/ui/sign-in")
+    forged = anonymous.post("/ui/sign-in", {"token": world.other_token}, csrf="guessed")
+    assert forged.status_code == 403 and "expired" in forged.text
+    assert anonymous.get("/ui/").url.path == "/ui/sign-in"
+
+
+def test_signing_out_or_revoking_the_token_ends_the_session(world, browser):
+    officer = browser(world.other_token)
+    assert officer.get("/ui/").status_code == 200
+    out = officer.post("/ui/sign-out")
+    assert out.status_code == 303 and out.headers["location"] == "/ui/sign-in"
+    assert officer.get("/ui/").url.path == "/ui/sign-in"
+
+    again = browser(world.other_token)
+    assert again.get("/ui/hotline").url.path == "/ui/hotline"
+    token_id = next(t.id for t in world.node.directory.tokens()
+                    if t.party_name == world.other.name)
+    world.node.directory.revoke_token(token_id)
+    assert again.get("/ui/hotline").url.path == "/ui/sign-in"
+
+
+def test_a_form_without_the_pages_anti_forgery_token_changes_nothing(world, browser):
+    officer = browser(world.other_token)
+    officer.get("/ui/requests/new")
+    forged = officer.post("/ui/admin/party", {"name": "Forged"}, csrf="")
+    assert forged.status_code == 403
+    other_site = officer.post("/ui/requests/new", {"summary": "x"},
+                              headers={"Origin": "https://evil.example"})
+    assert other_site.status_code == 403 and "expired" in other_site.text
+    assert world.node.directory.find_party("Forged") is None
+
+
+def test_every_page_carries_the_security_headers_and_no_inline_script(world, browser):
+    admin = browser(world.admin_token)
+    for path in ("/ui/", "/ui/requests/new", "/ui/hotline", "/ui/review", "/ui/search?q=x",
+                 "/ui/admin", "/ui/sign-in"):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["server-timing"].startswith("app;dur=")
+        assert "<script>" not in page.text and "style=" not in page.text, path
+    assert admin.get("/ui/static/accord.js").headers["content-type"].startswith(
+        "text/javascript")
+
+
+def test_a_page_that_does_not_exist_is_an_html_page_not_a_traceback(world, browser):
+    admin = browser(world.admin_token)
+    missing = admin.get("/ui/no-such-page")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+    assert "There is no such page" in missing.text
+    assert admin.get("/").headers.get("location") is None  # followed to the UI
+    assert admin.get("/").url.path in ("/ui/", "/ui/sign-in")
