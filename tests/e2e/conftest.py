@@ -205,13 +205,14 @@ def attack_objects() -> list[dict[str, Any]]:
 
 @contextmanager
 def serving(db: str, log: Path, port: int | None = None,
-            env: dict[str, str] | None = None) -> Iterator[str]:
-    """`accord serve` on DB (no watcher, no automatic sync: the test drives both), yielding
-    its base URL; stopped at the end."""
+            env: dict[str, str] | None = None,
+            options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0")) -> Iterator[str]:
+    """`accord serve` on DB, yielding its base URL; stopped at the end. By default with no
+    watcher and no automatic sync: the test drives both."""
     port = port or _free_port()
     with log.open("wb") as sink:
         server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
-                                   "--tick", "0", "--sync-every", "0"],
+                                   *options],
                                   stdout=sink, stderr=subprocess.STDOUT,
                                   env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"

@@ -32,6 +32,8 @@ def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
     assert "<svg" in review and "United States (US-CERT)" in review
     assert f"http://127.0.0.1:{port}/taxii2/" in done.stderr
     assert story["us_admin"] in done.stderr and story["cn_admin"] in done.stderr
+    assert f"web UI http://127.0.0.1:{port}/ui/" in done.stderr
+    assert story["us_liaison"] in done.stderr and story["cn_liaison"] in done.stderr
     # the evidence crossed: China's node holds the US's signed indicator
     found = run_accord("lookup", "198.51.100.7", "--json", db=cn)
     assert "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001" in found.stdout

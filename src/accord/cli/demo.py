@@ -190,8 +190,15 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
     report = work / "review.html"
     run("review", "--from", str(today - timedelta(days=1)), "--to", str(today + timedelta(days=1)),
         "--format", "html", "-o", str(report), db=us.db)
+    # A liaison officer on each side, for the web UI: what the demo hands to a person.
+    officers = {
+        "us_liaison": run("token", "create", "--party", US, "--role", "liaison", "--name",
+                          "US liaison officer", db=us.db, quiet=True),
+        "cn_liaison": run("token", "create", "--party", CN, "--role", "liaison", "--name",
+                          "CNCERT liaison officer", db=cn.db, quiet=True),
+    }
     return {"answered": answered, "stalled": stalled, "review": str(report),
-            "fingerprint": fingerprint}
+            "fingerprint": fingerprint, **officers}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -252,10 +259,13 @@ def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) ->
     lines = [
         "",
         "[bold]Accord demo: two federated nodes on this machine[/]",
-        f"  US-CERT     TAXII {us.url}taxii2/   REST {us.url}api/v1/docs",
+        f"  US-CERT     web UI {us.url}ui/   TAXII {us.url}taxii2/   REST {us.url}api/v1/docs",
+        f"              liaison officer's token {story.get('us_liaison', '(none)')}",
         f"              admin token {story['us_admin']}",
-        f"  CNCERT/CC   TAXII {cn.url}taxii2/   REST {cn.url}api/v1/docs",
+        f"  CNCERT/CC   web UI {cn.url}ui/   TAXII {cn.url}taxii2/   REST {cn.url}api/v1/docs",
+        f"              liaison officer's token {story.get('cn_liaison', '(none)')}",
         f"              admin token {story['cn_admin']}",
+        "  Open a web UI and sign in with a token: the dashboard shows what each side owes.",
         f"  China's key fingerprint, as the US pinned it: {story['fingerprint']}",
         "",
         f"  answered and rated: {story['answered']}",

@@ -56,6 +56,7 @@ def serve(
         else:
             token = None
         base = f"http://{host}:{port}"
+        err.print(f"Web UI: {base}/ui/ (sign in with a token)")
         err.print(f"TAXII 2.1 discovery: {base}/taxii2/   API root: {base}/taxii2/accord/")
         err.print("Try: curl -H 'Authorization: Bearer YOUR_TOKEN' "
                   "-H 'Accept: application/taxii+json;version=2.1' "

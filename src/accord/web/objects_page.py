@@ -11,6 +11,7 @@ from markupsafe import Markup
 from accord.correlation.values import Value, guess
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
+from accord.trust.markings import TLP_MARKINGS
 from accord.web.core import Ctx, NotFound, Page
 from accord.web.graph import Edge, svg
 
@@ -50,10 +51,22 @@ def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
     return refs
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+def _property(key: str, value: Any) -> tuple[str, str, Any]:
+    """(name, how to show it, what to show) for one property of an object."""
+    if key == "object_marking_refs" and isinstance(value, list):
+        return key, "markings", [(ref, TLP_MARKINGS[ref].label if ref in TLP_MARKINGS else ref)
+                                 for ref in value]
+    if key.endswith("_ref") and isinstance(value, str):
+        return key, "ref", value
+    if key.endswith("_refs") and isinstance(value, list):
+        return key, "refs", value
+    if key == "external_references" and isinstance(value, list):
+        return key, "external", [r for r in value if isinstance(r, dict)]
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return key, "text", ", ".join(str(v) for v in value)
+    if isinstance(value, str | int | float | bool):
+        return key, "text", str(value).lower() if isinstance(value, bool) else str(value)
+    return key, "json", orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 def object_page(ctx: Ctx) -> Page:
@@ -93,8 +106,7 @@ def object_page(ctx: Ctx) -> Page:
     served = {object_id, *(r.id for r in relationships), *names,
               *(m.id for _, _, ms in correlations for m in ms), *(s.id for s in sightings)}
     ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
-    properties = [(k, _shown(v), k.endswith("_ref") or k.endswith("_refs"))
-                  for k, v in body.items() if k not in ("id", "type")]
+    properties = [_property(k, v) for k, v in body.items() if k not in ("id", "type")]
     return Page("object.html", {
         "o": current, "versions": versions, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,

@@ -1,0 +1,36 @@
+"""An object's page shows what the object says, safely: nothing in a STIX object can run."""
+
+from __future__ import annotations
+
+import orjson
+
+TAXII = "application/taxii+json;version=2.1"
+HOSTILE = {
+    "type": "malware", "spec_version": "2.1",
+    "id": "malware--00000000-0000-4000-8000-0000000000aa",
+    "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+    "name": "<script>alert('owned')</script>", "is_family": True,
+    "external_references": [
+        {"source_name": "trap", "url": "javascript:alert(1)"},
+        {"source_name": "mitre-attack", "external_id": "S9999",
+         "url": "https://attack.mitre.org/software/S9999"}],
+}
+
+
+def test_names_are_escaped_and_only_web_links_are_links(world, client, browser):
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [HOSTILE]}),
+                         headers={"Content-Type": TAXII})
+    assert posted.json()["success_count"] == 1
+    us = browser(world.admin_token)
+    page = us.get(f"/ui/objects/{HOSTILE['id']}")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in page.text
+    assert 'href="javascript:' not in page.text
+    assert 'href="https://attack.mitre.org/software/S9999"' in page.text
+    assert "mitre-attack: S9999" in page.text
+    found = us.get("/ui/search", params={"q": "S9999"})  # by external id
+    assert f"/ui/objects/{HOSTILE['id']}" in found.text
+    by_type = us.get("/ui/search", params={"q": "malware"})
+    assert f"/ui/objects/{HOSTILE['id']}" in by_type.text
