@@ -21,11 +21,17 @@ from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
 from accord.trust.access import Grant
 from accord.trust.audit import Event
+from accord.trust.markings import Tlp, parse_tlp
 from accord.trust.tokens import ROLES
 from accord.web.core import Ctx, Page
 
-DONE = {"party": "Party added.", "revoked": "Token revoked; its sessions ended with it.",
-        "grant": "Permission set.", "guidelines": "New guidelines in force from now."}
+DONE = {
+    "party": "Party added.",
+    "collection": "Collection created; grant other parties access below.",
+    "revoked": "Token revoked; its sessions ended with it.",
+    "grant": "Permission set.",
+    "guidelines": "New guidelines in force from now.",
+}
 
 
 def _record(ctx: Ctx, action: str, **detail: Any) -> None:
@@ -50,7 +56,8 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
     current = in_force(versions, datetime.now(UTC), "", "")
     return Page("admin.html", {
         "parties": parties, "people": directory.people(), "tokens": directory.tokens(),
-        "roles": ROLES, "collections": collections, "grants": grants,
+        "roles": ROLES, "collections": collections, "levels": [t.label for t in Tlp],
+        "grants": grants,
         "mirrors": set(mirrors(ctx.node)), "guidelines": to_toml(current),
         "guideline_versions": versions, "peers": PeerStore(ctx.node.engine).all(),
         "names": {p.id: p.name for p in parties}, "records": records,
@@ -67,6 +74,14 @@ def admin_change(ctx: Ctx) -> Page | Response:
         if what == "party":
             party = directory.add_party(ctx.field("name"))
             _record(ctx, "party.add", party=party.id, name=party.name)
+        elif what == "collection":
+            collection = directory.create_collection(
+                ctx.field("title"), description=ctx.field("description"),
+                alias=ctx.field("alias") or None, read=[ctx.node.party],
+                write=[ctx.node.party], default_tlp=parse_tlp(ctx.field("default_tlp")
+                                                              or "amber"))
+            _record(ctx, "collection.create", collection=collection.id, title=collection.title,
+                    read=[], write=[], default_tlp=collection.default_tlp.label)
         elif what == "token":
             return _token(ctx)
         elif what == "revoke":

@@ -43,15 +43,16 @@ class Browser:
 
 
 @pytest.fixture
-def browser(world: Any) -> Iterator[Callable[[str | None], Browser]]:
+def browser(world: Any) -> Iterator[Callable[..., Browser]]:
     """browser(token) -> a Browser signed in with it (None: not signed in). Each has its own
     cookies; one of them runs the app's lifespan (the audit buffer)."""
     app = create_app(world.node)
     running = TestClient(app, base_url="http://testserver")
     running.__enter__()
 
-    def make(token: str | None) -> Browser:
-        opened = Browser(TestClient(app, base_url="http://testserver"))
+    def make(token: str | None, *, raise_server_errors: bool = True) -> Browser:
+        opened = Browser(TestClient(app, base_url="http://testserver",
+                                    raise_server_exceptions=raise_server_errors))
         if token is not None:
             signed = opened.sign_in(token)
             assert signed.status_code == 303, signed.text

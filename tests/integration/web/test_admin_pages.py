@@ -63,3 +63,19 @@ def test_the_audit_log_is_there_to_filter(world, browser):
     page = admin.get("/ui/admin", params={"action": "ui.sign-in"})
     assert page.status_code == 200 and "ui.sign-in" in page.text
     assert "request.list" not in page.text.split('id="audit"')[1]
+
+
+def test_an_admin_creates_a_collection_and_shares_it(world, browser):
+    admin = browser(world.admin_token)
+    admin.get("/ui/admin")
+    made = admin.post("/ui/admin/collection", {"title": "Shared with CNCERT",
+                                               "alias": "cn-shared", "default_tlp": "green"})
+    assert made.status_code == 303
+    collection = world.node.directory.collection("cn-shared")
+    assert collection.default_tlp.label == "TLP:GREEN"
+    assert admin.post("/ui/admin/grant", {"collection": collection.id, "party": world.other.id,
+                                          "read": "yes", "write": "yes"}).status_code == 303
+    page = admin.get("/ui/admin").text
+    assert "China (CNCERT/CC): read+write" in page
+    clash = admin.post("/ui/admin/collection", {"title": "Again", "alias": "cn-shared"})
+    assert clash.status_code == 400 and "already exists" in clash.text

@@ -89,3 +89,17 @@ def test_a_page_that_does_not_exist_is_an_html_page_not_a_traceback(world, brows
     assert "There is no such page" in missing.text
     assert admin.get("/").headers.get("location") is None  # followed to the UI
     assert admin.get("/").url.path in ("/ui/", "/ui/sign-in")
+
+
+def test_a_failure_inside_a_page_is_a_plain_500_page_without_details(world, browser,
+                                                                      monkeypatch):
+    from accord.store.browse import Browse
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret internals: indicator--deadbeef")
+
+    monkeypatch.setattr(Browse, "recent", broken)
+    admin = browser(world.admin_token, raise_server_errors=False)
+    failed = admin.get("/ui/")
+    assert failed.status_code == 500 and "Something went wrong" in failed.text
+    assert "secret internals" not in failed.text and "Traceback" not in failed.text

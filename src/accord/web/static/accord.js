@@ -20,6 +20,15 @@ function tick() {
   }
 }
 
+// The session ended (signed out elsewhere, expired, token revoked): say so by going to sign-in.
+function signedOut(response) {
+  if (response.redirected && new URL(response.url).pathname === "/ui/sign-in") {
+    location.assign("/ui/sign-in?next=" + encodeURIComponent(location.pathname));
+    return true;
+  }
+  return false;
+}
+
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -30,7 +39,7 @@ function checkRequest(form) {
   const check = async () => {
     const response = await fetch(form.dataset.check, {method: "POST", body: new FormData(form),
                                                       credentials: "same-origin"});
-    if (!response.ok) return;
+    if (signedOut(response) || !response.ok) return;
     const result = await response.json();
     const lines = result.problems.concat(result.missing.length
       ? ["The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
@@ -78,7 +87,7 @@ function searchEvidence(input) {
     if (q.length < 2) return;
     const response = await fetch(input.dataset.search + "?q=" + encodeURIComponent(q),
                                  {credentials: "same-origin"});
-    if (!response.ok) return;
+    if (signedOut(response) || !response.ok) return;
     const found = (await response.json()).results;
     if (!found.length) {
       const none = document.createElement("li");
