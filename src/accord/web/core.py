@@ -141,7 +141,7 @@ def _viewer(node: Node, secret: str | None) -> Viewer | None:
     return Viewer(principal, session, node.party.id)
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     """A POST whose Origin names another site is refused (CSRF defence in depth)."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
@@ -183,7 +183,7 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
         if request.method == "POST":
             form = await request.form()
             given = form.get("csrf")
-            if (not isinstance(given, str) or not _same_origin(request)
+            if (not isinstance(given, str) or not same_origin(request)
                     or not hmac.compare_digest(given, viewer.session.csrf)):
                 return render(request, problem(
                     403, "This form has expired",

@@ -20,7 +20,7 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import LIFETIME, Sessions
 from accord.trust.audit import Event
-from accord.web.core import COOKIE, SIGN_IN_COOKIE, Page, _same_origin, finish, render
+from accord.web.core import COOKIE, SIGN_IN_COOKIE, Page, finish, render, same_origin
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,7 +50,7 @@ def sign_in(node: Node) -> Any:
         form = await request.form()
         next_page = _safe_next(str(form.get("next") or ""))
         nonce, given = request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")
-        if (not nonce or not isinstance(given, str) or not _same_origin(request)
+        if (not nonce or not isinstance(given, str) or not same_origin(request)
                 or not hmac.compare_digest(nonce, given)):
             return _form(request, node, started, status=403, next_page=next_page,
                          error="The sign-in form had expired. Paste your token again.")

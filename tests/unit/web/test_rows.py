@@ -1,0 +1,79 @@
+"""What a request's row on the dashboard says I should do, and which acts its page offers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from accord.cooperation.ledger import derive
+from accord.cooperation.model import (
+    Acknowledgement,
+    Escalation,
+    Ledger,
+    Rating,
+    Receipt,
+    Request,
+    Response,
+    Withdrawal,
+)
+from accord.web.request_page import allowed_acts
+from accord.web.rows import by_urgency_of_action, row
+
+US = "identity--00000000-0000-4000-8000-0000000000a1"
+CN = "identity--00000000-0000-4000-8000-0000000000c1"
+NAMES = {US: "United States", CN: "China"}
+RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REQUEST = Request(id="x-accord-request--1", created=RECEIVED, requester=US, addressee=CN,
+                  kind="information", category="intrusion", urgency="priority",
+                  summary="who is behind 198.51.100.7")
+RECEIPT = Receipt("x-accord-receipt--1", REQUEST.id, CN, RECEIVED, received=RECEIVED,
+                  acknowledge_by=RECEIVED + timedelta(days=2),
+                  respond_by=RECEIVED + timedelta(days=10), guidelines_version=0)
+ACK = Acknowledgement("x-accord-ack--1", REQUEST.id, CN, RECEIVED + timedelta(hours=1))
+RESPONSE = Response("x-accord-response--1", REQUEST.id, CN, RECEIVED + timedelta(days=1),
+                    outcome="information-provided")
+RATING = Rating("x-accord-rating--1", REQUEST.id, US, RECEIVED + timedelta(days=2),
+                response_id=RESPONSE.id, score=4)
+
+
+def view(*entries, at=RECEIVED + timedelta(hours=2)):
+    return derive(Ledger(REQUEST, (RECEIPT, *entries)), at)
+
+
+def test_the_addressee_acknowledges_then_responds_and_the_requester_rates():
+    fresh = view()
+    assert row(fresh, CN, NAMES).action == "Acknowledge"
+    assert row(fresh, CN, NAMES).deadline == RECEIPT.acknowledge_by
+    assert row(fresh, US, NAMES).action == ""  # the requester waits
+    acknowledged = view(ACK)
+    assert row(acknowledged, CN, NAMES).action == "Respond"
+    assert row(acknowledged, CN, NAMES).deadline_of == "respond"
+    answered = view(ACK, RESPONSE, at=RECEIVED + timedelta(days=1, hours=1))
+    assert row(answered, US, NAMES).action == "Rate the response"
+    assert row(answered, US, NAMES).deadline is None
+    closed = view(ACK, RESPONSE, RATING, at=RECEIVED + timedelta(days=3))
+    assert row(closed, US, NAMES).action == "" and row(closed, CN, NAMES).action == ""
+    assert row(closed, CN, NAMES).other == "United States"
+
+
+def test_overdue_and_escalated_come_first_then_the_nearest_deadline():
+    overdue = view(at=RECEIVED + timedelta(days=3))
+    later = derive(Ledger(REQUEST, (RECEIPT, ACK)), RECEIVED + timedelta(hours=2))
+    assert row(overdue, CN, NAMES).is_overdue
+    ordered = by_urgency_of_action([row(later, CN, NAMES), row(overdue, CN, NAMES)])
+    assert ordered[0].is_overdue
+
+
+def test_the_acts_offered_follow_the_side_the_role_and_the_state():
+    fresh = view()
+    assert allowed_acts(fresh, CN, True) == {"acknowledge", "report", "respond", "escalate"}
+    assert allowed_acts(fresh, US, True) == {"withdraw", "escalate"}
+    assert allowed_acts(fresh, CN, False) == set()  # a reader or analyst only reads
+    escalated = view(Escalation("x-accord-escalation--1", REQUEST.id, US,
+                                RECEIVED + timedelta(hours=1), reason="manual"))
+    assert "de-escalate" in allowed_acts(escalated, CN, True)
+    answered = view(ACK, RESPONSE, at=RECEIVED + timedelta(days=1, hours=1))
+    assert allowed_acts(answered, US, True) == {"rate"}
+    assert allowed_acts(answered, CN, True) == set()
+    withdrawn = view(Withdrawal("x-accord-withdrawal--1", REQUEST.id, US,
+                                RECEIVED + timedelta(hours=1)))
+    assert allowed_acts(withdrawn, US, True) == set() == allowed_acts(withdrawn, CN, True)
