@@ -245,9 +245,10 @@ def test_the_pages_work_with_the_keyboard_alone(tmp_path: Path, chromium: Browse
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Enter")
         expect(page.locator("main")).to_be_focused()
-        for label in ("Dashboard", "New request", "Hotline", "Review", "Search", "Admin"):
+        for label in ("Dashboard", "Requests", "New request", "Hotline", "Review", "Search",
+                      "Admin"):
             expect(page.get_by_role("navigation", name="Main").get_by_role(
-                "link", name=label)).to_be_visible()
+                "link", name=label, exact=True)).to_be_visible()
         # every form field has a label a screen reader announces
         page.goto(url + "ui/requests/new")
         unlabelled = page.evaluate("""() => [...document.querySelectorAll(

@@ -6,7 +6,7 @@ from accord.cooperation.desk import Desk
 from accord.store.browse import Browse
 from accord.store.peers import PeerStore
 from accord.web.core import Ctx, Page, names_of
-from accord.web.rows import by_urgency_of_action, row
+from accord.web.rows import OPEN_STATES, by_urgency_of_action, row
 
 
 def dashboard(ctx: Ctx) -> Page:
@@ -19,10 +19,16 @@ def dashboard(ctx: Ctx) -> Page:
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
     peers = PeerStore(ctx.node.engine).all()
+    # The lists hold what is still running; finished requests are one click away.
+    running = [r for r in rows if r.state in OPEN_STATES or r.action]
     return Page("dashboard.html", {
         "needs": by_urgency_of_action([r for r in rows if r.action or r.is_escalated]),
-        "incoming": [r for r in rows if r.incoming],
-        "outgoing": [r for r in rows if not r.incoming],
+        "incoming": [r for r in running if r.incoming],
+        "outgoing": [r for r in running if not r.incoming],
+        "finished": {"received": sum(1 for r in rows if r.incoming) -
+                     sum(1 for r in running if r.incoming),
+                     "sent": sum(1 for r in rows if not r.incoming) -
+                     sum(1 for r in running if not r.incoming)},
         "recent": recent,
         "peers": [{"name": p.name, "party": names.get(p.party_id, p.party_id),
                    "last_success": p.last_success, "behind": p.behind,

@@ -150,3 +150,25 @@ def test_the_review_page_shows_the_report_and_offers_every_format(world, browser
         assert "attachment" in got.headers["content-disposition"]
     wrong = us.get("/ui/review", params={"from": "2026-13-01"})
     assert wrong.status_code == 400 and "is not a date" in wrong.text
+
+
+def test_the_requests_page_filters_and_the_dashboard_keeps_what_still_runs(world, browser,
+                                                                           shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    running = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get("/ui/requests/new")
+    done = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                                   "summary": "Withdrawn one"}))
+    us.get(f"/ui/requests/{done}")
+    assert us.post(f"/ui/requests/{done}/withdraw", {"reason": "solved"}).status_code == 303
+    dashboard = us.get("/ui/").text
+    assert f"/ui/requests/{running}" in dashboard and f"/ui/requests/{done}" not in dashboard
+    assert "(1 finished)" in dashboard
+    every = us.get("/ui/requests", params={"direction": "sent"}).text
+    assert f"/ui/requests/{running}" in every and f"/ui/requests/{done}" in every
+    withdrawn = us.get("/ui/requests", params={"state": "withdrawn"}).text
+    assert f"/ui/requests/{done}" in withdrawn and f"/ui/requests/{running}" not in withdrawn
+    assert "No request matches" in us.get("/ui/requests", params={"direction": "received"}).text
+    odd = us.get("/ui/requests", params={"state": "<nonsense>", "party": "x"})
+    assert odd.status_code == 200 and "2 request(s)" in odd.text  # unknown filters ignored
