@@ -350,19 +350,22 @@ class Desk:
 
     def ledgers(self, actor: Actor | None, request_ids: Sequence[str] | None = None, *,
                 whole: bool = True, received: tuple[datetime, datetime] | None = None,
-                half: int | None = None, among: set[str] | None = None) -> list[Ledger]:
+                half: int | None = None, among: set[str] | None = None,
+                without: tuple[str, ...] = ()) -> list[Ledger]:
         """The ledgers `actor` may see (None: the node's own view, every ledger), each holding
         only the entries the actor may read. `whole=False` reads each entry's digest instead of
         the object: all that deadlines and the review need, many times faster. `received`
         [start, end): only requests received then (or, never received, created then), as the
         review counts them. `half` 0 or 1: only the requests whose id sorts below (0) or from
         (1) the middle of the UUID space, so that two processes can share the work. `among`:
-        only these requests (filtered as rows are read, not in SQL)."""
+        only these requests (filtered as rows are read, not in SQL). `without`: leave out the
+        requests whose ledger holds an entry of one of these types (e.g. a response: what the
+        watcher need not look at again)."""
         with no_cyclic_gc():
             if received is not None:
                 found = self.received_between(*received)
                 among = found if among is None else found & among
-            return self._ledgers(actor, request_ids, whole, half, among)
+            return self._ledgers(actor, request_ids, whole, half, among, without)
 
     def received_between(self, start: datetime, end: datetime) -> set[str]:
         """The ids of the requests the review of [start, end) may count (_received_between)."""
@@ -370,7 +373,8 @@ class Desk:
             return set(conn.execute(_received_between(start, end)).scalars())
 
     def _ledgers(self, actor: Actor | None, request_ids: Sequence[str] | None, whole: bool,
-                 half: int | None, wanted: set[str] | None) -> list[Ledger]:
+                 half: int | None, wanted: set[str] | None,
+                 without: tuple[str, ...] = ()) -> list[Ledger]:
         o = objects.c
         params: dict[str, Any] = {}
         if actor is None and not whole:
@@ -392,6 +396,9 @@ class Desk:
             params["reader"] = actor.party.id
         if request_ids is not None:
             stmt = stmt.where(ledger.c.request_id.in_(list(request_ids)))
+        if without:
+            ended = select(ledger.c.request_id).where(ledger.c.type.in_(list(without)))
+            stmt = stmt.where(ledger.c.request_id.not_in(ended))
         if half is not None:
             # An expression, not the column: a scan of the table beats walking its index.
             key = ledger.c.request_id.concat("")
@@ -413,9 +420,10 @@ class Desk:
         return [Ledger(request, tuple(entries[rid].values()) if rid in entries else ())
                 for rid, request in requests.items()]
 
-    def search(self, actor: Actor | None, filters: Filters = Filters()) -> list[RequestView]:
+    def search(self, actor: Actor | None, filters: Filters = Filters(), *,
+               without: tuple[str, ...] = ()) -> list[RequestView]:
         now = self.clock()
-        views = [derive(ledger_, now) for ledger_ in self.ledgers(actor)]
+        views = [derive(ledger_, now) for ledger_ in self.ledgers(actor, without=without)]
         me = actor.party.id if actor is not None else None
         chosen = []
         for view in views:
@@ -448,7 +456,10 @@ class Desk:
         made: list[str] = []
         # The requester's node raises what stalls: a node never writes for a peer's party.
         hosted = hosted_parties(self.node.engine)
-        for ledger_ in self.ledgers(None, whole=False):
+        # A request answered or withdrawn is never escalated again (escalations_due): the
+        # watcher reads only the others, however long the ledger grows.
+        for ledger_ in self.ledgers(None, whole=False,
+                                    without=("x-accord-response", "x-accord-withdrawal")):
             if ledger_.request.requester not in hosted:
                 continue
             view = derive(ledger_, now)

@@ -12,23 +12,20 @@ from accord.web.rows import OPEN_STATES, by_urgency_of_action, row
 def dashboard(ctx: Ctx) -> Page:
     desk = Desk(ctx.node)
     me = ctx.viewer.party_id
-    views = desk.search(ctx.actor)
+    # What still runs: a rated or withdrawn request is finished (the requests page lists it).
+    views = desk.search(ctx.actor, without=("x-accord-rating", "x-accord-withdrawal"))
     names = names_of(ctx.node)
     rows = [row(v, me, names) for v in views]
     ctx.audit("request.list", tuple(r.id for r in rows))
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
     peers = PeerStore(ctx.node.engine).all()
-    # The lists hold what is still running; finished requests are one click away.
+    # An answered request stays while it waits for its rating (on the requester's side).
     running = [r for r in rows if r.state in OPEN_STATES or r.action]
     return Page("dashboard.html", {
         "needs": by_urgency_of_action([r for r in rows if r.action or r.is_escalated]),
         "incoming": [r for r in running if r.incoming],
         "outgoing": [r for r in running if not r.incoming],
-        "finished": {"received": sum(1 for r in rows if r.incoming) -
-                     sum(1 for r in running if r.incoming),
-                     "sent": sum(1 for r in rows if not r.incoming) -
-                     sum(1 for r in running if not r.incoming)},
         "recent": recent,
         "peers": [{"name": p.name, "party": names.get(p.party_id, p.party_id),
                    "last_success": p.last_success, "behind": p.behind,

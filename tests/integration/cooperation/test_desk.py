@@ -186,6 +186,21 @@ def test_a_withdrawn_request_is_never_escalated(world, desk, us, clock, evidence
         desk.escalate(us, rid)
 
 
+def test_the_watcher_reads_only_requests_that_can_still_go_overdue(world, desk, us, cn, clock,
+                                                                   evidence):
+    answered = desk.create(us, draft(world, evidence)).request.id
+    desk.respond(cn, answered, "no-information-found")
+    withdrawn = desk.create(us, draft(world, evidence)).request.id
+    desk.withdraw(us, withdrawn, "solved")
+    running = desk.create(us, draft(world, evidence)).request.id
+    left = desk.ledgers(None, whole=False, without=("x-accord-response", "x-accord-withdrawal"))
+    assert [ledger.request.id for ledger in left] == [running]
+    clock.advance(days=30)
+    made = desk.watch()
+    assert len(made) == 2  # both of the running request's deadlines, none for the others
+    assert {v.request.id for v in desk.search(us) if v.is_escalated} == {running}
+
+
 def test_new_guidelines_do_not_move_a_running_deadline(world, desk, us, clock, evidence):
     first = desk.create(us, draft(world, evidence, urgency="routine")).request.id
     clock.advance(hours=1)
