@@ -24,7 +24,7 @@ from sqlalchemy import update
 sys.path.insert(0, str(Path(__file__).parent))
 from review_bench import NOW, PARTIES, PERIOD_END, PERIOD_START, generate_ledgers  # noqa: E402
 
-from accord.cooperation.desk import Desk  # noqa: E402
+from accord.cooperation.desk import Actor, Desk  # noqa: E402
 from accord.cooperation.objects import to_stix  # noqa: E402
 from accord.cooperation.receipts import marked  # noqa: E402
 from accord.cooperation.report import render  # noqa: E402
@@ -84,6 +84,28 @@ def main() -> None:
         timings.append(time.perf_counter() - t)
     print(json.dumps({"phase": "read ledgers + derive + review + json, in process",
                       "best_s": round(min(timings), 3)}), flush=True)
+
+    # The deadline watcher's read and the dashboard's, whole ledger against what still runs.
+    desk = Desk(node, clock=lambda: NOW)
+    desk.admit(collection, list(PARTIES))  # as the desk does when a request names them
+    reads = {
+        "watcher tick read (every ledger)": lambda: desk.ledgers(None, whole=False),
+        "watcher tick read (not answered, not withdrawn)": lambda: desk.ledgers(
+            None, whole=False, without=("x-accord-response", "x-accord-withdrawal")),
+        "dashboard of one party (every request)": lambda: desk.search(
+            Actor(node.directory.party(next(iter(PARTIES))))),
+        "dashboard of one party (still running)": lambda: desk.search(
+            Actor(node.directory.party(next(iter(PARTIES)))),
+            without=("x-accord-rating", "x-accord-withdrawal")),
+    }
+    for phase, read in reads.items():
+        timings = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            found = read()
+            timings.append(time.perf_counter() - t)
+        print(json.dumps({"phase": phase, "ledgers": len(found),
+                          "best_s": round(min(timings), 3)}), flush=True)
 
     accord = Path(sys.executable).parent / "accord"
     command = [str(accord), "review", "--from", PERIOD_START.date().isoformat(),
