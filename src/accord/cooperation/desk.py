@@ -45,7 +45,7 @@ from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp
-from accord.store.directory import Collection, Party
+from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.store.query import ObjectQuery, Reader
@@ -139,14 +139,24 @@ class Desk:
     def collection(self) -> Collection:
         """The collection that holds every ledger on this node, made on first use. Who sees
         which request is decided by each object's marking, not by this collection."""
-        directory = self.node.directory
-        for found in directory.all_collections():
-            if found.alias == REQUESTS_ALIAS:
-                return found
-        return directory.create_collection(
-            "Requests", alias=REQUESTS_ALIAS, default_tlp=Tlp.RED,
-            description="Requests for information and assistance, and their ledgers",
-            read=[self.node.party], write=[self.node.party])
+        found = self._requests_collection()
+        if found is not None:
+            return found
+        try:
+            return self.node.directory.create_collection(
+                "Requests", alias=REQUESTS_ALIAS, default_tlp=Tlp.RED,
+                description="Requests for information and assistance, and their ledgers",
+                read=[self.node.party], write=[self.node.party])
+        except DirectoryError:
+            # Made at the same moment by another worker (or the review's fork): use theirs.
+            found = self._requests_collection()
+            if found is None:
+                raise
+            return found
+
+    def _requests_collection(self) -> Collection | None:
+        return next((c for c in self.node.directory.all_collections()
+                     if c.alias == REQUESTS_ALIAS), None)
 
     def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
         """Let these parties read and write the ledgers collection (markings still decide

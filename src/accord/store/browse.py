@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import String, and_, bindparam, cast, func, not_, select, true
+from sqlalchemy import String, and_, bindparam, cast, exists, func, not_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -124,9 +124,15 @@ class Browse:
         return found
 
     def versions(self, reader: str, object_id: str) -> list[Found]:
-        """Every version of the object `reader` may see, oldest first (all collections)."""
-        return self._select(reader, objects.c.id == object_id, latest=False, limit=1000,
-                            newest_first=False)
+        """Every version of the object `reader` may see, oldest first (all collections). As
+        over TAXII, an object follows its newest version: once that is tightened beyond the
+        reader, the older versions disappear for the reader too."""
+        latest = objects.alias("latest_version")
+        newest_entitled = exists().where(
+            latest.c.collection_id == objects.c.collection_id, latest.c.id == objects.c.id,
+            latest.c.is_latest == true(), entitled(latest, collections.c.default_tlp))
+        return self._select(reader, objects.c.id == object_id, newest_entitled, latest=False,
+                            limit=1000, newest_first=False)
 
     def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
         """By STIX id, by type, or by name, alias or external id (e.g. "APT19", "T1059")."""

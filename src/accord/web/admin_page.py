@@ -120,7 +120,12 @@ def _token(ctx: Ctx) -> Page:
         if lifetime.total_seconds() <= 0:
             raise DirectoryError(f"Expires {ctx.field('expires')!r}: a token must live longer "
                                  "than that")
-        until = format_timestamp(datetime.now(UTC) + lifetime)
+        try:
+            until = format_timestamp(datetime.now(UTC) + lifetime)
+        except OverflowError:
+            raise DirectoryError(f"Expires {ctx.field('expires')!r}: that is beyond the "
+                                 "calendar; leave it empty for a token that never expires"
+                                 ) from None
     name = ctx.field("holder")
     token = directory.create_token(owner, role=role, name=name, expires=until,
                                    machine=ctx.field("machine") == "yes")

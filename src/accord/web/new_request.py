@@ -109,6 +109,8 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
     policy = _policy(ctx, found.id if found else "")
     evidence = _lines(ctx.field("evidence") or ctx.arg("evidence"))
     attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence)
+    if attached:
+        ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
     return Page("new_request.html", {
         "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
         "categories": CATEGORY_LABELS, "urgencies": URGENCIES,

@@ -58,7 +58,8 @@ def _property(key: str, value: Any) -> tuple[str, str, Any]:
                                  for ref in value]
     if key.endswith("_ref") and isinstance(value, str):
         return key, "ref", value
-    if key.endswith("_refs") and isinstance(value, list):
+    if key.endswith("_refs") and isinstance(value, list) and all(isinstance(v, str)
+                                                                  for v in value):
         return key, "refs", value
     if key == "external_references" and isinstance(value, list):
         return key, "external", [r for r in value if isinstance(r, dict)]

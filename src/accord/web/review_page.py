@@ -48,6 +48,8 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
             raise BadPeriod(f"Between: no party {between!r} on this node")
         pair = (ctx.viewer.party_id, other.id)
     midnight = datetime.min.time().replace(tzinfo=UTC)
+    if end >= date.max:
+        raise BadPeriod(f"To: {end.isoformat()} is beyond the calendar's last day")
     # "To" is a day the review includes: the period ends at the next midnight.
     return review_ledgers(Desk(ctx.node), datetime.combine(start, midnight),
                           datetime.combine(end + timedelta(days=1), midnight),

@@ -83,15 +83,21 @@ def sign_out(node: Node) -> Any:
         started = time.perf_counter()
         secret = request.cookies.get(COOKIE)
         form = await request.form()
-        if secret:
-            session = await run_in_threadpool(Sessions(node.engine).find, secret)
+        session = await run_in_threadpool(Sessions(node.engine).find, secret) if secret else None
+        if session is not None and secret:
             given = form.get("csrf")
-            # Only the page's own form signs out (no forced sign-out from another site).
-            if (session is not None and isinstance(given, str)
-                    and hmac.compare_digest(given, session.csrf)):
-                await run_in_threadpool(Sessions(node.engine).close, secret)
-                await run_in_threadpool(node.audit.append, [Event(
-                    now_timestamp(), "ui.sign-out", None, session.token_id)])
+            # Only the page's own form signs out (no forced sign-out from another site), and
+            # the session ends on the node, not only in this browser.
+            if (not isinstance(given, str) or not same_origin(request)
+                    or not hmac.compare_digest(given, session.csrf)):
+                return render(request, Page("problem.html", {
+                    "heading": "This form has expired",
+                    "text": "The sign-out did not come from this page of Accord. Go back, "
+                            "reload the page and sign out again."}, 403, "Sign out"),
+                    None, node, started)
+            await run_in_threadpool(Sessions(node.engine).close, secret)
+            await run_in_threadpool(node.audit.append, [Event(
+                now_timestamp(), "ui.sign-out", None, session.token_id)])
         response = RedirectResponse("/ui/sign-in", status_code=303)
         response.delete_cookie(COOKIE, path="/ui/")
         return finish(response, started)

@@ -304,3 +304,17 @@ def test_the_requester_learns_which_evidence_the_addressee_cannot_read(
 
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
     assert desk.evidence_hidden_from_addressee(view) == []
+
+
+def test_a_requests_collection_made_at_the_same_moment_elsewhere_is_used(world, desk,
+                                                                        monkeypatch):
+    made = desk.collection()
+    calls = []
+    real = Desk._requests_collection
+
+    def late(self):  # the first look misses it, as a worker racing another would
+        calls.append(1)
+        return None if len(calls) == 1 else real(self)
+
+    monkeypatch.setattr(Desk, "_requests_collection", late)
+    assert Desk(world.node).collection() == made

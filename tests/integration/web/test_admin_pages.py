@@ -34,6 +34,9 @@ def test_an_admin_makes_a_token_sees_it_once_and_revokes_it(world, browser):
     assert officer.get("/ui/").url.path == "/ui/sign-in"
     records = world.node.audit.query(AuditQuery(action="token.create", limit=5))
     assert records[0].event.party_id == world.own.id and records[0].event.detail["via"] == "ui"
+    forever = admin.post("/ui/admin/token", {"party": world.other.id, "role": "reader",
+                                             "expires": "99999999d"})
+    assert forever.status_code == 400 and "beyond the calendar" in forever.text
     bad = admin.post("/ui/admin/token", {"party": world.other.id, "role": "overlord"})
     assert bad.status_code == 400 and "unknown role 'overlord'" in html.unescape(bad.text)
 

@@ -34,3 +34,16 @@ def test_names_are_escaped_and_only_web_links_are_links(world, client, browser):
     assert f"/ui/objects/{HOSTILE['id']}" in found.text
     by_type = us.get("/ui/search", params={"q": "malware"})
     assert f"/ui/objects/{HOSTILE['id']}" in by_type.text
+
+
+def test_custom_objects_with_odd_reference_lists_still_show(world, client, browser):
+    custom = {"type": "x-acme-note", "spec_version": "2.1",
+              "id": "x-acme-note--00000000-0000-4000-8000-0000000000ab",
+              "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+              "x_acme_refs": [{"a": 1}, 3], "x_acme_more_refs": [["a"]]}
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [custom]}),
+                         headers={"Content-Type": TAXII})
+    assert posted.json()["success_count"] == 1, posted.text
+    page = browser(world.admin_token).get(f"/ui/objects/{custom['id']}")
+    assert page.status_code == 200 and "x_acme_refs" in page.text

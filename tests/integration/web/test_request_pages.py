@@ -123,6 +123,18 @@ def test_the_form_is_checked_against_the_guidelines_as_you_type(world, browser, 
     assert any("'yesterday' is not a date" in p for p in problems)
 
 
+def test_evidence_named_in_the_form_is_read_on_the_record(world, browser, shared):
+    from accord.store.audit_log import AuditQuery
+
+    cn = browser(world.other_token)
+    page = cn.get("/ui/requests/new", params={"evidence": EVIDENCE["id"]})
+    assert "Sakula C2" in page.text
+    world.node.reads.flush()
+    records = world.node.audit.query(AuditQuery(party_id=world.other.id,
+                                                action="objects.read", limit=5))
+    assert any(EVIDENCE["id"] in r.event.object_ids for r in records)
+
+
 def test_evidence_is_found_by_value_name_or_id_among_what_i_may_read(world, browser, shared):
     us = browser(world.admin_token)
     for query in ("198.51.100.7", "Sakula", EVIDENCE["id"]):
@@ -150,6 +162,9 @@ def test_the_review_page_shows_the_report_and_offers_every_format(world, browser
         assert "attachment" in got.headers["content-disposition"]
     wrong = us.get("/ui/review", params={"from": "2026-13-01"})
     assert wrong.status_code == 400 and "is not a date" in wrong.text
+    for path in ("/ui/review", "/ui/review/download"):
+        far = us.get(path, params={"to": "9999-12-31", "format": "csv"})
+        assert far.status_code == 400 and "beyond the calendar" in far.text, path
 
 
 def test_the_requests_page_filters_and_the_dashboard_keeps_what_still_runs(world, browser,

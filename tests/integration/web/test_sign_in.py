@@ -44,9 +44,15 @@ def test_the_sign_in_form_needs_its_own_anti_forgery_token(world, browser):
 def test_signing_out_or_revoking_the_token_ends_the_session(world, browser):
     officer = browser(world.other_token)
     assert officer.get("/ui/").status_code == 200
+    secret = officer.client.cookies.get("accord_session")
+    forced = officer.post("/ui/sign-out", csrf="from-another-site")
+    assert forced.status_code == 403 and officer.get("/ui/").status_code == 200
     out = officer.post("/ui/sign-out")
     assert out.status_code == 303 and out.headers["location"] == "/ui/sign-in"
     assert officer.get("/ui/").url.path == "/ui/sign-in"
+    replayed = browser(None)  # the old cookie, copied: the session has ended on the node
+    replayed.client.cookies.set("accord_session", secret, path="/ui/")
+    assert replayed.get("/ui/").url.path == "/ui/sign-in"
 
     again = browser(world.other_token)
     assert again.get("/ui/hotline").url.path == "/ui/hotline"

@@ -133,3 +133,24 @@ def test_every_object_page_read_is_on_the_audit_trail(world, browser, secrets):
                                                 limit=10))
     assert any(secrets["strict"]["id"] in r.event.object_ids for r in records)
     assert all(secrets["red"]["id"] not in r.event.object_ids for r in records)
+
+
+def test_an_object_tightened_beyond_a_party_takes_its_older_versions_with_it(world, client,
+                                                                             browser):
+    d = world.node.directory
+    shared = d.create_collection("Shared", read=[world.own, world.other], write=[world.own])
+    first = indicator(40, "Old Secret Name", "203.0.113.40", world.own.id, Tlp.AMBER)
+    tightened = {**first, "modified": "2020-02-01T00:00:00.000Z", "name": "Now Red",
+                 "object_marking_refs": [MARKING_FOR[Tlp.RED]]}
+    for version in (first, tightened):
+        r = client.post(f"/taxii2/accord/collections/{shared.id}/objects/",
+                        content=orjson.dumps({"objects": [version]}),
+                        headers={"Content-Type": TAXII})
+        assert r.json()["success_count"] == 1, r.text
+    china = browser(world.other_token)
+    assert_not_found_like_nothing(china, first)
+    assert_never_shown(china, [first])
+    us = browser(world.admin_token)
+    page = us.get(f"/ui/objects/{first['id']}")
+    assert page.status_code == 200 and "Now Red" in page.text
+    assert "Versions <span class=\"count\">2</span>" in page.text
