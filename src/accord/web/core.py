@@ -101,10 +101,10 @@ class Ctx:
         value = self.form.get(name) if self.form is not None else None
         return value.strip() if isinstance(value, str) else default
 
-    def fields(self, name: str) -> list[str]:
-        if self.form is None:
-            return []
-        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+    def lines(self, name: str) -> tuple[str, ...]:
+        """A textarea of one item per line (commas also separate), each once, in order."""
+        text = self.field(name).replace(",", "\n")
+        return tuple(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
 
     def audit(self, action: str, object_ids: tuple[str, ...] = (),
               detail: dict[str, Any] | None = None) -> None:

@@ -64,17 +64,13 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
                        "2015-06-04T10:00") from None
 
 
-def _lines(text: str) -> tuple[str, ...]:
-    return tuple(line.strip() for line in text.replace(",", "\n").splitlines() if line.strip())
-
-
 def _draft(ctx: Ctx) -> Draft:
     return Draft(
         ctx.field("to"), ctx.field("kind"), ctx.field("category"), ctx.field("urgency"),
         ctx.field("summary"), ctx.field("description"),
         _when(ctx, "activity_start", "Activity start"), _when(ctx, "activity_end", "Activity end"),
-        _lines(ctx.field("victims")), ctx.field("impact"), ctx.field("legal_basis"),
-        ctx.field("point_of_contact"), tuple(dict.fromkeys(_lines(ctx.field("evidence")))),
+        ctx.lines("victims"), ctx.field("impact"), ctx.field("legal_basis"),
+        ctx.field("point_of_contact"), ctx.lines("evidence"),
         (), ctx.field("exercise") == "yes")
 
 
@@ -107,7 +103,7 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
     chosen = ctx.field("to") or ctx.arg("to") or (others[0].id if others else "")
     found = ctx.node.directory.find_party(chosen) if chosen else None
     policy = _policy(ctx, found.id if found else "")
-    evidence = _lines(ctx.field("evidence") or ctx.arg("evidence"))
+    evidence = ctx.lines("evidence") or tuple(e for e in ctx.arg("evidence").split(",") if e)
     attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence)
     if attached:
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})

@@ -147,7 +147,7 @@ def act(ctx: Ctx) -> Page | Response:
         "report": lambda: desk.report(actor, request_id, ctx.field("text")),
         "respond": lambda: desk.respond(actor, request_id, ctx.field("outcome"),
                                         ctx.field("text"), ctx.field("reason"),
-                                        tuple(ctx.fields("evidence"))),
+                                        ctx.lines("evidence")),
         "rate": lambda: desk.rate(actor, request_id, _score(ctx.field("score")),
                                   ctx.field("comment")),
         "escalate": lambda: desk.escalate(actor, request_id, ctx.field("reason") or "manual",

@@ -57,9 +57,13 @@ def test_a_request_goes_from_the_form_to_the_rating(world, browser, shared):
     no_reason = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined"})
     assert no_reason.status_code == 400 and "must give a reason" in no_reason.text
     assert "--reason" not in no_reason.text
+    found = {**EVIDENCE, "id": "indicator--00000000-0000-4000-8000-00000000a002",
+             "name": "Tianjin hosting range", "pattern": "[ipv4-addr:value = '203.0.113.0/24']"}
+    world.node.objects.add(world.evidence.id, [found], poster_id=world.own.id)
     answered = cn.post(f"/ui/requests/{rid}/respond",
-                       {"outcome": "information-provided", "text": "A hosting firm in Tianjin"})
-    assert answered.status_code == 303
+                       {"outcome": "information-provided", "text": "A hosting firm in Tianjin",
+                        "evidence": f"{EVIDENCE['id']}\n{found['id']}\n"})
+    assert answered.status_code == 303, answered.text
 
     back = us.get("/ui/")
     assert "Rate the response" in back.text
@@ -72,6 +76,8 @@ def test_a_request_goes_from_the_form_to_the_rating(world, browser, shared):
     for step in ("Request sent", "Received by the addressee", "Acknowledged", "Status report",
                  "Response", "Rated", "A hosting firm in Tianjin", "useful"):
         assert step in final.text, step
+    returned = final.text.split("Returned evidence")[1].split("</dd>")[0]
+    assert "Sakula C2" in returned and "Tianjin hosting range" in returned
 
 
 def test_only_the_addressee_answers_and_a_reader_only_reads(world, browser, shared):
