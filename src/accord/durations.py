@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _ISO = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -20,10 +20,25 @@ class DurationError(ValueError):
 def parse_duration(text: str) -> timedelta:
     value = text.strip()
     short = _SHORT.match(value.lower())
-    if short:
-        return timedelta(**{_UNITS[short.group("unit")]: float(short.group("n"))})
-    iso = _ISO.match(value.upper())
-    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
-        parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
-        return timedelta(**parts)
+    try:
+        if short:
+            return timedelta(**{_UNITS[short.group("unit")]: float(short.group("n"))})
+        iso = _ISO.match(value.upper())
+        if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+            parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
+            return timedelta(**parts)
+    except OverflowError:
+        raise DurationError(f"{text!r} is longer than any calendar holds") from None
     raise DurationError(f"{text!r} is not a duration: write e.g. 90d, 12h, P30D or PT12H")
+
+
+def lifetime_end(text: str, start: datetime) -> datetime:
+    """When something that lives for `text` from `start` (e.g. a token) ends; DurationError
+    if that is not after `start` or lies beyond the calendar."""
+    lifetime = parse_duration(text)
+    if lifetime.total_seconds() <= 0:
+        raise DurationError(f"{text!r}: it must live longer than that")
+    try:
+        return start + lifetime
+    except OverflowError:
+        raise DurationError(f"{text!r} ends beyond the calendar's last day") from None

@@ -368,6 +368,9 @@ def test_a_token_that_would_be_born_expired_is_refused(node, accord):
     done = accord("token", "create", "--party", "US-CERT", "--expires", "0d", db=node)
     assert done.returncode == 2 and done.stdout == ""
     assert "must live longer" in done.stderr
+    endless = accord("token", "create", "--party", "US-CERT", "--expires", "99999999d", db=node)
+    assert endless.returncode == 2 and "beyond the calendar" in endless.stderr
+    assert "Traceback" not in endless.stderr
 
 
 def test_list_commands_print_their_tables_on_stdout(node, accord):

@@ -1,8 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accord.durations import DurationError, parse_duration
+from accord.durations import DurationError, lifetime_end, parse_duration
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -19,3 +19,17 @@ def test_durations(text, expected):
 def test_bad_durations_name_the_input(text):
     with pytest.raises(DurationError, match="not a duration"):
         parse_duration(text)
+
+
+def test_a_duration_no_calendar_holds_is_refused_not_a_crash():
+    with pytest.raises(DurationError, match="longer than any calendar"):
+        parse_duration("99999999999d")
+
+
+def test_a_lifetime_ends_after_its_start_and_within_the_calendar():
+    start = datetime(2026, 11, 27, tzinfo=UTC)
+    assert lifetime_end("90d", start) == start + timedelta(days=90)
+    with pytest.raises(DurationError, match="must live longer"):
+        lifetime_end("0d", start)
+    with pytest.raises(DurationError, match="beyond the calendar"):
+        lifetime_end("99999999d", start)

@@ -21,7 +21,7 @@ from accord.cli.common import (
     split_names,
     user_errors,
 )
-from accord.durations import DurationError, parse_duration
+from accord.durations import DurationError, lifetime_end
 from accord.node import initialise
 from accord.stix.timestamps import format_timestamp
 from accord.trust.access import Grant
@@ -126,10 +126,10 @@ def token_create(
     with opened(db) as node, user_errors():
         until = None
         if expires:
-            lifetime = parse_duration(expires)
-            if lifetime.total_seconds() <= 0:
-                raise DurationError(f"--expires {expires!r}: a token must live longer than that")
-            until = format_timestamp(datetime.now(UTC) + lifetime)
+            try:
+                until = format_timestamp(lifetime_end(expires, datetime.now(UTC)))
+            except DurationError as error:
+                raise DurationError(f"--expires {error}") from None
         owner = node.directory.party(party)
         token = node.directory.create_token(owner, role=role, name=name, expires=until,
                                             machine=machine)
@@ -215,11 +215,11 @@ def collection_grant(
     with opened(db) as node, user_errors():
         target = node.directory.collection(collection)
         who = node.directory.party(party)
-        from accord.federation.sync import mirrors
+        from accord.federation.sync import why_not_grant
 
-        if (read or write) and target.id in mirrors(node) and not who.is_self:
-            raise fail(f"{target.title} holds what a peer shared with this node's party; it "
-                       "is not this node's to share with another (TLP: it travels no further)")
+        refusal = why_not_grant(node, target, who, Grant(read, write))
+        if refusal is not None:
+            raise fail(refusal)
         node.directory.grant(target.id, who, Grant(read, write))
         record(node, "permission.grant", collection=target.id, party=who.id, read=read,
                write=write)

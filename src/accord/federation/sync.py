@@ -29,9 +29,10 @@ from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
-from accord.store.directory import Collection
+from accord.store.directory import Collection, Party
 from accord.store.peers import Peer, PeerStore, hosted_parties
 from accord.store.query import ALL, ObjectQuery, Reader
+from accord.trust.access import Grant
 from accord.trust.audit import Event
 from accord.trust.markings import Tlp
 
@@ -230,6 +231,16 @@ MIRRORS = "mirror_collections"  # node setting: JSON list of the collections pee
 def mirrors(node: Node) -> list[str]:
     """The collections holding what peers shared with this node's party: never shared on."""
     return list(orjson.loads(node.directory.setting(MIRRORS) or "[]"))
+
+
+def why_not_grant(node: Node, collection: Collection, party: Party, grant: Grant) -> str | None:
+    """Why `party` may not be given `grant` on `collection` (None: it may). What a peer shared
+    with this node's party travels no further: its collection is granted to no other party."""
+    if (grant.can_read or grant.can_write) and not party.is_self \
+            and collection.id in mirrors(node):
+        return (f"{collection.title} holds what a peer shared with this node's party; it is "
+                "not this node's to share with another (TLP: it travels no further)")
+    return None
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.responses import RedirectResponse, Response
 
 from accord.cooperation.guidelines import in_force, to_toml
-from accord.durations import parse_duration
-from accord.federation.sync import mirrors
+from accord.durations import DurationError, lifetime_end
+from accord.federation.sync import mirrors, why_not_grant
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.directory import DirectoryError
@@ -92,10 +92,9 @@ def admin_change(ctx: Ctx) -> Page | Response:
             collection = directory.collection(ctx.field("collection"))
             party = directory.party(ctx.field("party"))
             read, write = ctx.field("read") == "yes", ctx.field("write") == "yes"
-            if (read or write) and collection.id in mirrors(ctx.node) and not party.is_self:
-                raise DirectoryError(f"{collection.title} holds what a peer shared with this "
-                                     "node's party; it is not this node's to share with another "
-                                     "(TLP: it travels no further)")
+            refusal = why_not_grant(ctx.node, collection, party, Grant(read, write))
+            if refusal is not None:
+                raise DirectoryError(refusal)
             directory.grant(collection.id, party, Grant(read, write))
             _record(ctx, "permission.grant", collection=collection.id, party=party.id,
                     read=read, write=write)
@@ -116,16 +115,10 @@ def _token(ctx: Ctx) -> Page:
     role = ctx.field("role") or "analyst"
     until = None
     if ctx.field("expires"):
-        lifetime = parse_duration(ctx.field("expires"))
-        if lifetime.total_seconds() <= 0:
-            raise DirectoryError(f"Expires {ctx.field('expires')!r}: a token must live longer "
-                                 "than that")
         try:
-            until = format_timestamp(datetime.now(UTC) + lifetime)
-        except OverflowError:
-            raise DirectoryError(f"Expires {ctx.field('expires')!r}: that is beyond the "
-                                 "calendar; leave it empty for a token that never expires"
-                                 ) from None
+            until = format_timestamp(lifetime_end(ctx.field("expires"), datetime.now(UTC)))
+        except DurationError as error:
+            raise DirectoryError(f"Expires {error}") from None
     name = ctx.field("holder")
     token = directory.create_token(owner, role=role, name=name, expires=until,
                                    machine=ctx.field("machine") == "yes")

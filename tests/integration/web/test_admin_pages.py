@@ -82,3 +82,23 @@ def test_an_admin_creates_a_collection_and_shares_it(world, browser):
     assert "China (CNCERT/CC): read+write" in page
     clash = admin.post("/ui/admin/collection", {"title": "Again", "alias": "cn-shared"})
     assert clash.status_code == 400 and "already exists" in clash.text
+
+
+def test_what_a_peer_shared_cannot_be_granted_on(world, browser):
+    import orjson
+
+    from accord.federation.sync import MIRRORS, why_not_grant
+    from accord.trust.access import Grant
+
+    d = world.node.directory
+    pulled = d.create_collection("From china", read=[world.own], write=[world.own])
+    d.set_setting(MIRRORS, orjson.dumps([pulled.id]).decode())
+    assert why_not_grant(world.node, pulled, world.other, Grant(True, False)) is not None
+    assert why_not_grant(world.node, pulled, world.own, Grant(True, True)) is None
+    assert why_not_grant(world.node, pulled, world.other, Grant(False, False)) is None
+    admin = browser(world.admin_token)
+    admin.get("/ui/admin")
+    refused = admin.post("/ui/admin/grant", {"collection": pulled.id, "party": world.other.id,
+                                             "read": "yes"})
+    assert refused.status_code == 400 and "travels no further" in refused.text
+    assert d.collection_for(world.other.id, pulled.id) is None
