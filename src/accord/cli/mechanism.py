@@ -122,15 +122,12 @@ def hotline_log(
     """Every escalation on this node, how it ended, and whether the hotline heard of it."""
     with opened(db) as node:
         names = {p.id: p.name for p in node.directory.parties()}
-        sent: dict[str, list[str]] = {}
-        for note in Hotline(node.engine).log(100_000):
-            escalation = note.body.get("escalation")
-            if isinstance(escalation, dict):
-                state = ("delivered " + note.delivered if note.delivered else
-                         "gave up" if note.has_given_up else
-                         f"pending ({note.attempts} attempts"
-                         + (f", {note.last_error}" if note.last_error else "") + ")")
-                sent.setdefault(str(escalation["id"]), []).append(f"{note.body['to']}: {state}")
+        sent = {escalation: [f"{note.body['to']}: " + (
+            "delivered " + note.delivered if note.delivered else
+            "gave up" if note.has_given_up else
+            f"pending ({note.attempts} attempts"
+            + (f", {note.last_error}" if note.last_error else "") + ")") for note in notes]
+            for escalation, notes in Hotline(node.engine).by_escalation().items()}
         desk = Desk(node)
         now = datetime.now(UTC)
         rows: list[dict[str, Any]] = []

@@ -278,10 +278,11 @@ class Desk:
         _one_of("reason", reason, ESCALATION_REASONS)
         view = self._visible(actor, request_id)
         self._still_open(view, "escalate")
-        level = self._level(view)
-        return self._add(actor, view, Escalation(
+        escalation = Escalation(
             self._new_id("escalation"), request_id, actor.party.id, self.clock(),
-            reason=reason, level=level, note=note))  # type: ignore[arg-type]
+            reason=reason, level=self._level(view), note=note)  # type: ignore[arg-type]
+        return self._add(actor, view, escalation, also=self._tell_hotlines(escalation,
+                                                                           view.request))
 
     def de_escalate(self, actor: Actor, request_id: str, reason: str) -> RequestView:
         view = self._visible(actor, request_id)
@@ -332,10 +333,21 @@ class Desk:
     def _new_id(kind: str) -> str:
         return f"x-accord-{kind}--{uuid.uuid4()}"
 
-    def _add(self, actor: Actor, view: RequestView, entry: Entry) -> RequestView:
+    def _add(self, actor: Actor, view: RequestView, entry: Entry,
+             also: Callable[[Connection], None] | None = None) -> RequestView:
         obj = marked(to_stix(entry), actor.party.id, view.request)
-        self._store(actor, self.collection(), [obj])
+        self._store(actor, self.collection(), [obj], also=also)
         return self.view(actor, view.request.id)
+
+    def _tell_hotlines(self, escalation: Escalation, request: Request
+                       ) -> Callable[[Connection], None]:
+        """The notification of both parties' hotlines, written in the escalation's own
+        transaction (an outbox that survives restarts), whoever raised it."""
+        # Imported here: the hotline's HTTP client is not needed by most commands.
+        from accord.cooperation.hotline import Hotline
+
+        hotline = Hotline(self.node.engine)
+        return lambda conn: hotline.enqueue_in(conn, escalation, request, self.clock())
 
     def _store(self, actor: Actor, collection: Collection, objs: list[dict[str, Any]],
                also: Callable[[Connection], None] | None = None) -> None:
@@ -489,9 +501,6 @@ class Desk:
             level=self._level(view), note=f"the {reason.split('-')[0]} deadline passed")
         requester = self.node.directory.party(request.requester)
         obj = marked(to_stix(escalation), request.requester, request)
-        from accord.cooperation.hotline import Hotline
-
-        hotline = Hotline(self.node.engine)
         self._store(Actor(requester), self.collection(), [obj],
-                    also=lambda conn: hotline.enqueue_in(conn, escalation, request, self.clock()))
+                    also=self._tell_hotlines(escalation, request))
         return escalation.id

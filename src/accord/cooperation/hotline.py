@@ -107,6 +107,15 @@ class Hotline:
         return [Notification(r.id, r.created, r.webhook, orjson.loads(r.body), r.attempts,
                              r.next_attempt, r.delivered, r.last_error) for r in rows]
 
+    def by_escalation(self, limit: int = 100_000) -> dict[str, list[Notification]]:
+        """The notifications of each escalation, by the escalation's id."""
+        found: dict[str, list[Notification]] = {}
+        for note in self.log(limit):
+            escalation = note.body.get("escalation")
+            if isinstance(escalation, dict):
+                found.setdefault(str(escalation.get("id")), []).append(note)
+        return found
+
     def deliver_due(self, now: datetime) -> int:
         """Send every notification that is due; returns how many were delivered."""
         stamp = format_timestamp(now)

@@ -12,14 +12,12 @@ from accord.web.core import Ctx, Page, names_of
 
 def hotline_page(ctx: Ctx) -> Page:
     names = names_of(ctx.node)
-    heard: dict[str, list[str]] = {}
-    for note in Hotline(ctx.node.engine).log(100_000):
-        escalation = note.body.get("escalation")
-        if isinstance(escalation, dict):
-            state = ("delivered" if note.delivered else "gave up" if note.has_given_up
-                     else f"pending, {note.attempts} attempts")
-            heard.setdefault(str(escalation.get("id")), []).append(
-                f"{note.body.get('to', '')}: {state}")
+    # Whether each hotline heard, not why it did not: the error may name the other party's
+    # webhook, which is the node operator's business (accord hotline log).
+    heard = {escalation: [f"{note.body.get('to', '')}: " + (
+        "delivered" if note.delivered else "gave up" if note.has_given_up
+        else f"pending, {note.attempts} attempts") for note in notes]
+        for escalation, notes in Hotline(ctx.node.engine).by_escalation().items()}
     rows: list[dict[str, Any]] = []
     for view in Desk(ctx.node).search(ctx.actor):
         for e in view.escalations:

@@ -240,6 +240,20 @@ def test_manual_escalation_and_de_escalation_with_reasons(world, desk, us, cn, e
         desk.de_escalate(us, rid, "again")
 
 
+def test_an_escalation_raised_by_hand_reaches_both_hotlines(world, desk, us, cn, evidence):
+    from accord.cooperation.hotline import Hotline
+
+    hotline = Hotline(world.node.engine)
+    hotline.set_contact(world.own.id, "https://hotline.us.example/hook")
+    hotline.set_contact(world.other.id, "https://hotline.cn.example/hook")
+    rid = desk.create(us, draft(world, evidence)).request.id
+    escalated = desk.escalate(cn, rid, "disputed", "the evidence is fabricated")
+    told = hotline.by_escalation()[escalated.escalations[0].escalation.id]
+    assert sorted(note.body["to"] for note in told) == sorted([world.own.name,
+                                                               world.other.name])
+    assert {note.body["reason"] for note in told} == {"disputed"}
+
+
 def test_a_third_party_cannot_see_a_request_or_learn_that_it_exists(
         world, desk, us, evidence):
     rid = desk.create(us, draft(world, evidence)).request.id

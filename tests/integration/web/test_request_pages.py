@@ -192,3 +192,21 @@ def test_the_requests_page_filters_and_the_dashboard_keeps_what_still_runs(world
     assert "No request matches" in us.get("/ui/requests", params={"direction": "received"}).text
     odd = us.get("/ui/requests", params={"state": "<nonsense>", "party": "x"})
     assert odd.status_code == 200 and "2 request(s)" in odd.text  # unknown filters ignored
+
+
+def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world, browser,
+                                                                           shared):
+    from accord.cooperation.hotline import Hotline
+
+    Hotline(world.node.engine).set_contact(world.other.id, "https://hotline.cn.example/hook")
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get(f"/ui/requests/{rid}")
+    assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer"}
+                   ).status_code == 303
+    page = us.get("/ui/hotline").text
+    opened = page.split("Closed")[0]
+    assert "Who operates 198.51.100.7?" in opened and "disputed, 1" in opened
+    assert "China (CNCERT/CC): pending, 0 attempts" in opened
+    assert "hotline.cn.example" not in page  # the other party's webhook is not shown
