@@ -91,17 +91,14 @@ def add_request_routes(api: FastAPI, node: Node,
         return Actor(node.directory.party(caller.party_id), caller.token_id,
                      caller.person_name)
 
-    def names() -> dict[str, str]:
-        return {p.id: p.name for p in node.directory.parties()}
-
     def shown(view: RequestView, caller: Principal) -> dict[str, Any]:
         node.reads.record(Event(now_timestamp(), "request.read", caller.party_id,
                                 caller.token_id, None, (view.request.id,)))
-        return view_json(view, names())
+        return view_json(view, node.directory.names())
 
     def act(caller: Principal, work: Callable[[Actor], RequestView]) -> dict[str, Any]:
         try:
-            return view_json(work(actor_of(caller, acting=True)), names())
+            return view_json(work(actor_of(caller, acting=True)), node.directory.names())
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
@@ -145,7 +142,7 @@ def add_request_routes(api: FastAPI, node: Node,
         views = desk.search(actor, Filters(direction, state, overdue, other, category))
         node.reads.record(Event(now_timestamp(), "request.list", caller.party_id,
                                 caller.token_id, None, tuple(v.request.id for v in views)))
-        every = names()
+        every = node.directory.names()
         return [view_json(v, every) for v in views]
 
     @api.get("/requests/{request_id}", summary="A request with its deadlines and timeline")
@@ -206,7 +203,7 @@ def add_request_routes(api: FastAPI, node: Node,
         if period_end <= period_start:
             raise HTTPException(400, "to must be after from")
         actor = actor_of(caller, acting=False)
-        text = render(review_ledgers(desk, period_start, period_end, names=names(),
+        text = render(review_ledgers(desk, period_start, period_end, names=node.directory.names(),
                                      actor=actor), format)
         media = {"json": "application/json", "html": "text/html; charset=utf-8",
                  "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}

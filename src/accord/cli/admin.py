@@ -101,7 +101,7 @@ def person_list(
     """List the people and machine accounts of every party (or one)."""
     with opened(db) as node, user_errors():
         only = node.directory.party(party) if party else None
-        names = {p.id: p.name for p in node.directory.parties()}
+        names = node.directory.names()
         table = Table("party", "name", "kind", "since", "id")
         for person in node.directory.people(only):
             table.add_row(escape(names.get(person.party_id, person.party_id)),

@@ -45,7 +45,7 @@ def show(
     with opened(db) as node, user_errors():
         who = node.directory.party(party) if party else None
         person_id = node.directory.person(who, person).id if who and person else None
-        names = {p.id: p.name for p in node.directory.parties()}
+        names = node.directory.names()
         holders = {t.id: t.name for t in node.directory.tokens()}
         records = node.audit.query(AuditQuery(who.id if who else None, person_id, object_id,
                                               action, since, until, limit))

@@ -76,7 +76,7 @@ def peer_list(
 ) -> None:
     """Each peer and its state: last success, last error, how much was pulled."""
     with opened(db) as node:
-        names = {p.id: p.name for p in node.directory.parties()}
+        names = node.directory.names()
         found = PeerStore(node.engine).all()
         if as_json:
             for p in found:

@@ -121,7 +121,7 @@ def hotline_log(
 ) -> None:
     """Every escalation on this node, how it ended, and whether the hotline heard of it."""
     with opened(db) as node:
-        names = {p.id: p.name for p in node.directory.parties()}
+        names = node.directory.names()
         sent = {escalation: [f"{note.body['to']}: " + (
             "delivered " + note.delivered if note.delivered else
             "gave up" if note.has_given_up else
@@ -184,7 +184,7 @@ def review(
         raise fail("--to must be after --from")
     with opened(db) as node:
         pair = _pair(node, between)
-        names = {p.id: p.name for p in node.directory.parties()}
+        names = node.directory.names()
         result = review_ledgers(Desk(node), period_start, period_end, names=names, pair=pair)
         text = render(result, fmt)
         record(node, "review.run", start=format_timestamp(period_start),

@@ -49,16 +49,13 @@ def desk_for(db: str, as_party: str | None) -> Iterator[tuple[Node, Desk, Actor]
             raise fail(str(error)) from None
 
 
-def _names(node: Node) -> dict[str, str]:
-    return {p.id: p.name for p in node.directory.parties()}
-
-
 def _show(node: Node, view: RequestView, as_json: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps(view_json(view, _names(node)), option=orjson.OPT_INDENT_2)
+        typer.echo(orjson.dumps(view_json(view, node.directory.names()),
+                                option=orjson.OPT_INDENT_2)
                    .decode())
         return
-    data = view_json(view, _names(node))
+    data = view_json(view, node.directory.names())
     err.print(f"[bold]{escape(data['summary'])}[/]  ({data['state']})")
     for label, value in (
         ("id", data["id"]), ("from", data["requester"]["name"]),
@@ -125,7 +122,7 @@ def create(
         if as_json:
             _show(node, view, True)
             return
-        addressee = view_json(view, _names(node))["addressee"]["name"]
+        addressee = view_json(view, node.directory.names())["addressee"]["name"]
         err.print(f"Request sent to {escape(addressee)}; acknowledge by "
                   f"{_stamp(view.acknowledge_by)}, respond by {_stamp(view.respond_by)}.")
         hidden = desk.evidence_hidden_from_addressee(view)
@@ -250,7 +247,7 @@ def list_requests(
         other = node.directory.party(party).id if party else None
         views = desk.search(actor, Filters(direction, state, True if overdue else None, other,
                                          category))
-        names = _names(node)
+        names = node.directory.names()
         if as_json:
             for view in views:
                 typer.echo(orjson.dumps(view_json(view, names)).decode())

@@ -243,6 +243,10 @@ class Directory:
                                 .order_by(parties.c.created))
             return [Party(r.id, r.name, bool(r.is_self)) for r in rows]
 
+    def names(self) -> dict[str, str]:
+        """Every party's name by its identity id: how pages and reports show who did what."""
+        return {p.id: p.name for p in self.parties()}
+
     def own_party(self) -> Party | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(parties.c.id, parties.c.name)

@@ -125,10 +125,6 @@ class Page:
 Handler = Callable[[Ctx], "Page | Response"]
 
 
-def names_of(node: Node) -> dict[str, str]:
-    return {p.id: p.name for p in node.directory.parties()}
-
-
 def _viewer(node: Node, secret: str | None) -> Viewer | None:
     if not secret:
         return None

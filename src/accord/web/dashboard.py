@@ -5,7 +5,7 @@ from __future__ import annotations
 from accord.cooperation.desk import Desk
 from accord.store.browse import Browse
 from accord.store.peers import PeerStore
-from accord.web.core import Ctx, Page, names_of
+from accord.web.core import Ctx, Page
 from accord.web.rows import OPEN_STATES, by_urgency_of_action, row
 
 
@@ -14,7 +14,7 @@ def dashboard(ctx: Ctx) -> Page:
     me = ctx.viewer.party_id
     # What still runs: a rated or withdrawn request is finished (the requests page lists it).
     views = desk.search(ctx.actor, without=("x-accord-rating", "x-accord-withdrawal"))
-    names = names_of(ctx.node)
+    names = ctx.node.directory.names()
     rows = [row(v, me, names) for v in views]
     ctx.audit("request.list", tuple(r.id for r in rows))
     recent = Browse(ctx.node.engine).recent(me, limit=8)

@@ -7,11 +7,11 @@ from typing import Any
 
 from accord.cooperation.desk import Desk
 from accord.cooperation.hotline import Hotline
-from accord.web.core import Ctx, Page, names_of
+from accord.web.core import Ctx, Page
 
 
 def hotline_page(ctx: Ctx) -> Page:
-    names = names_of(ctx.node)
+    names = ctx.node.directory.names()
     # Whether each hotline heard, not why it did not: the error may name the other party's
     # webhook, which is the node operator's business (accord hotline log).
     heard = {escalation: [f"{note.body.get('to', '')}: " + (

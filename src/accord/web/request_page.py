@@ -16,7 +16,7 @@ from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
-from accord.web.core import Ctx, Forbidden, NotFound, Page, names_of
+from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.format import duration
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
@@ -99,7 +99,7 @@ def _marks(view: RequestView) -> list[Mark]:
 def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200) -> Page:
     request_id = ctx.params["request_id"]
     view = _view(ctx, request_id)
-    names = names_of(ctx.node)
+    names = ctx.node.directory.names()
     shown = view_json(view, names)
     me = ctx.viewer.party_id
     request = view.request

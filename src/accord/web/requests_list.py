@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accord.cooperation.desk import Desk, Filters
 from accord.cooperation.model import CATEGORIES, STATES
-from accord.web.core import Ctx, Page, names_of
+from accord.web.core import Ctx, Page
 from accord.web.rows import row
 
 PAGE_SIZE = 200
@@ -17,7 +17,7 @@ def requests_list(ctx: Ctx) -> Page:
     others = [p for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id]
     party = ctx.arg("party") if ctx.arg("party") in {p.id for p in others} else None
     views = Desk(ctx.node).search(ctx.actor, Filters(direction, state, None, party, category))
-    names = names_of(ctx.node)
+    names = ctx.node.directory.names()
     rows = [row(v, ctx.viewer.party_id, names) for v in views]
     shown = rows[:PAGE_SIZE]
     ctx.audit("request.list", tuple(r.id for r in shown), {"page": "requests"})

@@ -12,7 +12,7 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.report import FORMATS, html_sections, render
 from accord.cooperation.review import Review
 from accord.cooperation.reviewing import review_ledgers
-from accord.web.core import Ctx, Page, names_of
+from accord.web.core import Ctx, Page
 
 MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
          "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
@@ -53,7 +53,7 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
     # "To" is a day the review includes: the period ends at the next midnight.
     return review_ledgers(Desk(ctx.node), datetime.combine(start, midnight),
                           datetime.combine(end + timedelta(days=1), midnight),
-                          names=names_of(ctx.node), actor=ctx.actor, pair=pair)
+                          names=ctx.node.directory.names(), actor=ctx.actor, pair=pair)
 
 
 def review_page(ctx: Ctx) -> Page:
