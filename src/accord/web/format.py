@@ -25,7 +25,7 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
 
 
 def moment(value: datetime | str | None) -> str:
-    """2026-11-27 05:40 UTC (seconds only where they matter: under a minute apart)."""
+    """2026-11-27 05:40:01 UTC; a value that is not a timestamp is shown as it is."""
     when = _as_datetime(value)
     if when is None:
         return str(value) if value else "—"

@@ -4,6 +4,7 @@ same report to download as HTML, CSV, JSON or Markdown."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from markupsafe import Markup
 from starlette.responses import Response
@@ -71,7 +72,8 @@ def review_page(ctx: Ctx) -> Page:
         "others": others, "between": between, "start": start.isoformat(),
         "end": end.isoformat(), "report": Markup(html_sections(review)),  # noqa: S704
         "formats": FORMATS, "error": "",
-        "query": f"from={start.isoformat()}&to={end.isoformat()}&between={between}",
+        "query": urlencode({"from": start.isoformat(), "to": end.isoformat(),
+                            "between": between}),
     }, title="Review")
 
 

@@ -20,7 +20,15 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import LIFETIME, Sessions
 from accord.trust.audit import Event
-from accord.web.core import COOKIE, SIGN_IN_COOKIE, Page, finish, render, same_origin
+from accord.web.core import (
+    COOKIE,
+    SIGN_IN_COOKIE,
+    Page,
+    finish,
+    problem,
+    render,
+    same_origin,
+)
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,10 +98,9 @@ def sign_out(node: Node) -> Any:
             # the session ends on the node, not only in this browser.
             if (not isinstance(given, str) or not same_origin(request)
                     or not hmac.compare_digest(given, session.csrf)):
-                return render(request, Page("problem.html", {
-                    "heading": "This form has expired",
-                    "text": "The sign-out did not come from this page of Accord. Go back, "
-                            "reload the page and sign out again."}, 403, "Sign out"),
+                return render(request, problem(
+                    403, "This form has expired", "The sign-out did not come from this page "
+                    "of Accord. Go back, reload the page and sign out again."),
                     None, node, started)
             await run_in_threadpool(Sessions(node.engine).close, secret)
             await run_in_threadpool(node.audit.append, [Event(
