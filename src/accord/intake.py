@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
+from accord.stix.limits import MAX_DEPTH, too_deep
 from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
@@ -40,7 +41,13 @@ class Rejection:
 
     @property
     def message(self) -> str:
-        return "; ".join(f"{v.message} [{v.rule}]" for v in self.violations)
+        # Bounded: an object with thousands of bad properties must not make a huge status.
+        shown = "; ".join(f"{v.message} [{v.rule}]" for v in self.violations[:_SHOWN])
+        more = len(self.violations) - _SHOWN
+        return shown + (f"; and {more} more problem(s)" if more > 0 else "")
+
+
+_SHOWN = 20  # violations named per refused object
 
 
 @dataclass(slots=True)
@@ -67,7 +74,7 @@ def _identify(candidate: Any) -> tuple[str | None, str | None]:
 def accept(
     engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
     token_id: str, request_timestamp: str, party_ids: frozenset[str] = frozenset(),
-    poster_reads: bool = True,
+    poster_reads: bool = True, operator: bool = False,
 ) -> IntakeReport:
     """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status.
 
@@ -86,7 +93,8 @@ def accept(
                 for o in impostors])
     screened = _signed_by_peers(engine, screened)
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
-                 request_timestamp=request_timestamp, poster_reads=poster_reads)
+                 request_timestamp=request_timestamp, poster_reads=poster_reads,
+                 operator=operator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +107,14 @@ class Screened:
 
 def violations_of(candidate: Any) -> list[Violation]:
     """STIX 2.1 validation, and for Accord's own objects (x-accord-*) their definition."""
+    if type(candidate) is dict:
+        deep = too_deep(candidate)
+        if deep is not None:  # refused before anything recursive reads it
+            oid = candidate.get("id")
+            return [Violation(oid if isinstance(oid, str) else None, deep, "too-deep",
+                              f"'{deep}' nests more than {MAX_DEPTH} levels of objects and "
+                              f"lists; this node takes objects nested at most {MAX_DEPTH} "
+                              "levels deep")]
     violations = validate(candidate)
     if (not violations and type(candidate) is dict
             and str(candidate.get("type", "")).startswith(PREFIX)):
@@ -165,11 +181,12 @@ def store(
     engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
     token_id: str | None = None, request_timestamp: str | None = None,
     poster_reads: bool = True, also: Callable[[Connection], None] | None = None,
-    clock: Callable[[], datetime] | None = None,
+    clock: Callable[[], datetime] | None = None, operator: bool = False,
 ) -> IntakeReport:
     """Store what passed screening in one transaction and report every object's fate; with
     a request_timestamp, record a TAXII status too. `also` runs in the same transaction
-    (e.g. the hotline notification of an escalation: stored together or not at all)."""
+    (e.g. the hotline notification of an escalation: stored together or not at all).
+    `operator`: the poster acts as the node's operator (trust.ownership)."""
     signer = _Signer(engine)
     valid, unsignable = signer.split(screened.valid)
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
@@ -177,7 +194,8 @@ def store(
     with writing(engine) as conn:
         outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
                                    default_tlp=collection.default_tlp,
-                                   poster_reads=poster_reads) if valid else [])
+                                   poster_reads=poster_reads, operator=operator)
+                    if valid else [])
         # A request addressed to a party this node hosts starts its clock now.
         receipts = add_receipts(conn, objects, collection, outcomes, signer)
         if also is not None:

@@ -20,6 +20,8 @@ from accord.trust.audit import Event
 
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 DEFAULT_MAX_PAGE = 1000
+# Objects one POST may carry: bounds the work, the memory and the status of one request.
+DEFAULT_MAX_OBJECTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class NodeInfo:
     api_root: str  # path segment, e.g. "accord"
     max_content_length: int
     max_page: int
+    max_objects: int = DEFAULT_MAX_OBJECTS  # per POSTed envelope
     # Where clients reach the node (behind a TLS proxy, say); None: as the request came in.
     public_url: str | None = None
 
@@ -76,6 +79,7 @@ def open_node(db: str, *, migrate_schema: bool = True) -> Node:
         max_content_length=int(directory.setting("max_content_length")
                                or DEFAULT_MAX_CONTENT_LENGTH),
         max_page=DEFAULT_MAX_PAGE,
+        max_objects=int(directory.setting("max_objects") or DEFAULT_MAX_OBJECTS),
     )
     audit = AuditLog(engine)
     return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info, audit,

@@ -94,7 +94,8 @@ def import_(
                       TimeElapsedColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"Importing into {escape(target.title)}", total=total)
             for screened in screen_ahead(list(_batches(documents))):
-                done = store(node.engine, target, screened, party_id=node.party.id)
+                done = store(node.engine, target, screened, party_id=node.party.id,
+                             operator=True)
                 report.merge(done)
                 progress.advance(task, len(done.added) + len(done.unchanged) + len(done.rejected))
         for line in unreadable:

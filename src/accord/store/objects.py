@@ -41,7 +41,7 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import statement_for
-from accord.store.schema import objects, recipients
+from accord.store.schema import objects, parties, recipients
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -51,6 +51,7 @@ from accord.trust.markings import (
     tlp_of,
     why_not_add,
 )
+from accord.trust.ownership import Holding, why_not_version
 
 _ANALYZE_AFTER = 1000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
@@ -162,22 +163,24 @@ class ObjectStore:
     def add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]], *,
         poster_id: str | None = None, default_tlp: Tlp = Tlp.AMBER,
-        poster_reads: bool = True,
+        poster_reads: bool = True, operator: bool = False,
     ) -> list[Outcome]:
         """Add versions as `poster_id` (a party id; None only for the node's own tooling).
 
         `poster_reads`: whether the poster may read the collection; one that may only write
         learns nothing of what is there and may not version it.
 
+        `operator`: the poster acts as the node's operator (trust.ownership).
+
         `default_tlp` is the collection's level for unmarked objects.
         """
         with no_cyclic_gc():  # thousands of new objects, no reference cycles among them
             return self._add_in(conn, collection_id, incoming, poster_id, default_tlp,
-                                poster_reads)
+                                poster_reads, operator)
 
     def _add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]],
-        poster_id: str | None, default_tlp: Tlp, poster_reads: bool,
+        poster_id: str | None, default_tlp: Tlp, poster_reads: bool, operator: bool,
     ) -> list[Outcome]:
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
@@ -185,6 +188,11 @@ class ObjectStore:
         stamps = _stamps(start)
         known = {} if is_empty else self._existing(conn, collection_id,
                                                    {o["id"] for o in incoming})
+        # Which of the ids concerned are parties of this node (trust.ownership).
+        known_parties = frozenset() if poster_id is None else self._parties_among(conn, {
+            *(o["id"] for o in incoming if o["type"] == "identity"),
+            *(r.marking.creator for versions in known.values() for r in versions.values()
+              if r.is_latest and r.marking.creator)})
         outcomes: list[Outcome] = []
         inserts: list[_Insert] = []
         superseded: list[_Row] = []
@@ -231,6 +239,12 @@ class ObjectStore:
                     oid, version, stored=False, added=False,
                     message=f"{oid} is already in its request's ledger, and ledger entries are "
                             "immutable: add a new entry instead of a new version"))
+                continue
+            refusal = why_not_version(oid, poster_id, _holding(versions, latest),
+                                      parties=known_parties, operator=operator)
+            if refusal:
+                outcomes.append(Outcome(oid, version, stored=False, added=False,
+                                        message=refusal))
                 continue
             is_latest = latest is None or key > latest.version_key
             marking = MarkedVersion(tlp_of(obj), obj.get("created_by_ref"), poster_id,
@@ -327,6 +341,15 @@ class ObjectStore:
             conn.exec_driver_sql(
                 f"INSERT INTO observables (kind, value, seq) VALUES ({mark}, {mark}, {mark})",
                 mentioned)
+
+    @staticmethod
+    def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
+        found: set[str] = set()
+        id_list = sorted(ids)  # often empty: then no query at all
+        for start in range(0, len(id_list), _CHUNK):
+            found.update(conn.execute(select(parties.c.id).where(
+                parties.c.id.in_(id_list[start:start + _CHUNK]))).scalars())
+        return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
         """Writers to one collection take turns (SQLite: BEGIN IMMEDIATE does it for all)."""
@@ -427,6 +450,14 @@ class ObjectStore:
         rows = conn.execute(*statement_for(collection_id, query, object_id, limit))
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
                 for seq, oid, added, version, spec, body in rows]
+
+
+def _holding(versions: dict[str, _Row], latest: _Row | None) -> Holding | None:
+    """The object as the collection holds it: its creator, and who first put it there."""
+    if latest is None:
+        return None
+    first = min(versions.values(), key=lambda r: (r.seq is None, r.seq or 0))
+    return Holding(latest.marking.creator, first.marking.poster)
 
 
 def _same(stored: bytes, body: bytes) -> bool:

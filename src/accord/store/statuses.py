@@ -21,14 +21,22 @@ class Status:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def resource(self) -> dict[str, Any]:
-        """The TAXII status resource; every POST is processed before it is answered."""
-        return {
+        """The TAXII status resource; every POST is processed before it is answered.
+
+        TAXII 2.1 §4.3.1: the lists are optional and, like every list in TAXII, must not be
+        empty: an empty one is left out (the counts say 0). Nothing is ever pending.
+        """
+        resource: dict[str, Any] = {
             "id": self.id, "status": "complete", "request_timestamp": self.request_timestamp,
             "total_count": len(self.successes) + len(self.failures),
-            "success_count": len(self.successes), "successes": self.successes,
-            "failure_count": len(self.failures), "failures": self.failures,
-            "pending_count": 0, "pendings": [],
+            "success_count": len(self.successes), "failure_count": len(self.failures),
+            "pending_count": 0,
         }
+        if self.successes:
+            resource["successes"] = self.successes
+        if self.failures:
+            resource["failures"] = self.failures
+        return resource
 
 
 class StatusStore:

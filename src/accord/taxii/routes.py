@@ -27,7 +27,7 @@ from accord.taxii.filters import (
     parse_query,
 )
 from accord.taxii.media import TAXII_21, accepts_taxii, is_taxii_content
-from accord.trust.access import Grant, Principal, effective
+from accord.trust.access import Grant, Principal, effective, is_operator
 from accord.trust.audit import Event
 
 Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
@@ -129,6 +129,34 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
         raise TaxiiError(415, f"send the objects as {TAXII_21}, not {content_type!r}")
     request_timestamp = now_timestamp()  # TAXII 2.1 §4.3.1: when the request arrived
     body = await _body(request, node.info.max_content_length)
+    objects = _objects_of(body, node.info.max_objects)
+    # Validating and storing take long and may wait for the database's write lock: in a
+    # worker thread, so that reads on this worker go on meanwhile.
+    known = frozenset(p.id for p in node.directory.parties())
+    report = await run_in_threadpool(accept, node.engine, collection, objects,
+                                     party_id=principal.party_id, token_id=principal.token_id,
+                                     request_timestamp=request_timestamp, party_ids=known,
+                                     poster_reads=grant.can_read,
+                                     operator=is_operator(principal, node.party.id))
+    assert report.status is not None  # accept() records one for every TAXII POST
+    return _json(report.status.resource(), status=202)
+
+
+# JSON objects and arrays parsed per STIX object allowed in an envelope: what memory a body
+# may cost to parse is set by how many containers it holds, not by its size in bytes.
+_CONTAINERS_PER_OBJECT = 50
+
+
+def _objects_of(body: bytes, max_objects: int) -> list[Any]:
+    """The envelope's objects, refused whole when parsing or holding them would cost too much."""
+    # Counted before parsing, at C speed: every JSON object or array opens with one of these
+    # bytes (a string may hold some too, which only counts high). A megabyte of {} would
+    # otherwise become 300,000 dictionaries before the object count below could refuse them.
+    containers = body.count(b"{") + body.count(b"[")
+    if containers > max_objects * _CONTAINERS_PER_OBJECT:
+        raise TaxiiError(413, f"the request body holds {containers} JSON objects and arrays; "
+                         f"an envelope may hold at most {max_objects} STIX objects: send them "
+                         "in several requests")
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -139,15 +167,10 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     objects = envelope.get("objects", [])
     if not isinstance(objects, list):
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
-    # Validating and storing take long and may wait for the database's write lock: in a
-    # worker thread, so that reads on this worker go on meanwhile.
-    known = frozenset(p.id for p in node.directory.parties())
-    report = await run_in_threadpool(accept, node.engine, collection, objects,
-                                     party_id=principal.party_id, token_id=principal.token_id,
-                                     request_timestamp=request_timestamp, party_ids=known,
-                                     poster_reads=grant.can_read)
-    assert report.status is not None  # accept() records one for every TAXII POST
-    return _json(report.status.resource(), status=202)
+    if len(objects) > max_objects:
+        raise TaxiiError(413, f"the envelope holds {len(objects)} objects; this API root takes "
+                         f"at most {max_objects} per request: send them in several requests")
+    return objects
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -205,7 +228,9 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     await run_in_threadpool(node.audit.append, [Event(
         now_timestamp(), "objects.delete", principal.party_id, principal.token_id, collection.id,
         (oid,), {"versions": deleted, "query": str(request.query_params)})])
-    return Response(status_code=200)  # no body, so no Content-Type
+    # TAXII 2.1 §5.7: no body; the media type still says what answered (every TAXII response
+    # carries it).
+    return Response(status_code=200, media_type=TAXII_21)
 
 
 async def versions(request: Request, node: Node, principal: Principal) -> Response:

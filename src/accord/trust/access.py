@@ -32,3 +32,8 @@ class Grant:
 def effective(principal: Principal, grant: Grant) -> Grant:
     """A reader token may not write even where its party may."""
     return Grant(grant.can_read, grant.can_write and principal.may_write_evidence)
+
+
+def is_operator(principal: Principal, own_party_id: str) -> bool:
+    """An admin of the node's own party acts for the node (trust.ownership)."""
+    return principal.role == "admin" and principal.party_id == own_party_id
