@@ -30,6 +30,9 @@ def serve(
              "PT5M); 0 turns it off.")] = "30s",
     sync_every: Annotated[str, typer.Option(
         help="How often to pull from peers (e.g. 5s); 0 turns it off.")] = "5s",
+    max_objects: Annotated[int | None, typer.Option(
+        min=1, help="The most STIX objects one POST may carry (default 10000; see "
+                    "docs/limits.md); kept for later runs.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ and the REST API at /api/v1/, and watch
@@ -49,6 +52,9 @@ def serve(
                            "https://cert.example.org/")
             node.directory.set_setting("public_url", public_url.rstrip("/") + "/")
             node.info = replace(node.info, public_url=public_url.rstrip("/") + "/")
+        if max_objects is not None:
+            node.directory.set_setting("max_objects", str(max_objects))
+            node.info = replace(node.info, max_objects=max_objects)
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
             err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
