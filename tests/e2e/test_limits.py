@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 import orjson
-
 from tests.e2e.conftest import created, serving
 
 TAXII = "application/taxii+json;version=2.1"
