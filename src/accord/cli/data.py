@@ -186,8 +186,10 @@ def export(
                 if not page.more:
                     break
                 page = node.objects.page(target.id, replace(query, after=page.next_cursor))
-        bundle = (b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode()
-                  + b'","objects":[' + b",".join(bodies) + b"]}\n")
+        # STIX 2.1 §3.3: no empty lists; a bundle with nothing in it has no 'objects'.
+        held = b',"objects":[' + b",".join(bodies) + b"]" if bodies else b""
+        bundle = (b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'"'
+                  + held + b"}\n")
         if output is None:
             sys.stdout.buffer.write(bundle)
             sys.stdout.flush()
