@@ -1,0 +1,1 @@
+"""Attribution claims, positions on them, designations and name screening."""
