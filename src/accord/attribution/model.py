@@ -90,21 +90,29 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Designation:
-    """A firm or person designated by a party; lifted or amended only by a new version."""
+    """A firm or person designated by a party, as one version says; it is lifted or amended
+    only by a later version (STIX versioning), never edited in place."""
 
     id: str  # x-accord-designation--UUID
-    party: str  # the designating party
+    party: str  # the designating party (created_by_ref)
     created: datetime
     modified: datetime
-    name: str
+    name: str  # as the designation spells it (any script)
     kind: DesignationKind
     legal_basis: str
+    designated: datetime  # when the measure took effect
     aliases: tuple[str, ...] = ()
     programme: str | None = None
+    identity: str | None = None  # the STIX identity that stands for the designee
     claims: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
-    lifted_reason: str | None = None  # set on the version that lifts it
+    lifted: datetime | None = None
+    lift_reason: str | None = None
 
     @property
     def is_in_force(self) -> bool:
-        return self.lifted_reason is None
+        return self.lifted is None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
