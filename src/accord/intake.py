@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from accord.attribution.objects import check as check_attribution
+from accord.attribution.objects import is_attribution_object
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
 from accord.stix.limits import MAX_DEPTH, too_deep
@@ -116,11 +118,18 @@ def violations_of(candidate: Any) -> list[Violation]:
                               f"lists; this node takes objects nested at most {MAX_DEPTH} "
                               "levels deep")]
     violations = validate(candidate)
-    if (not violations and type(candidate) is dict
-            and str(candidate.get("type", "")).startswith(PREFIX)):
-        violations = [Violation(candidate.get("id"), None, "accord-object", problem)
-                      for problem in check(candidate)]
-    return violations
+    if violations or type(candidate) is not dict:
+        return violations
+    # Accord's own objects, by their definitions: attribution first (a position is a standard
+    # opinion, and claims share the x-accord- prefix with the cooperation objects).
+    if is_attribution_object(candidate):
+        problems = check_attribution(candidate)
+    elif str(candidate.get("type", "")).startswith(PREFIX):
+        problems = check(candidate)
+    else:
+        return violations
+    return [Violation(candidate.get("id"), None, "accord-object", problem)
+            for problem in problems]
 
 
 def screen(candidates: Sequence[Any]) -> Screened:

@@ -54,6 +54,10 @@ from accord.trust.markings import (
 from accord.trust.ownership import Holding, why_not_version
 
 _ANALYZE_AFTER = 1000
+# Accord's objects that are versioned like any STIX object (a designation is lifted by a new
+# version); every other x-accord- object is an immutable ledger entry or claim.
+_VERSIONED = "x-accord-designation--"
+
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
 
 
@@ -233,7 +237,7 @@ class ObjectStore:
                         message=f"a different object with id {oid} and version {version} is "
                         "already stored; a new version needs a later 'modified'"))
                 continue
-            if versions and oid.startswith("x-accord-"):
+            if versions and oid.startswith("x-accord-") and not oid.startswith(_VERSIONED):
                 # A ledger is append-only: an entry is never replaced, only followed.
                 outcomes.append(Outcome(
                     oid, version, stored=False, added=False,

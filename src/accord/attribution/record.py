@@ -1,0 +1,336 @@
+"""The attribution record of a node: make claims, take positions, designate, and read them
+back as each party may see them.
+
+Claims, positions and designations live beside the request ledgers, in the node's
+cooperation collection (`Desk.collection`), and travel to peers the same way: pushed at once
+to the nodes of the parties they are addressed to, pulled, signed, checked. Each is marked
+TLP:AMBER+STRICT for the parties it is shared with (all parties of the node unless the maker
+names some), and a position carries its claim's audience, so whoever may read a claim reads
+every position taken on it, and nobody else learns of either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from accord.attribution.model import (
+    ACTOR_TYPES,
+    BASES,
+    DESIGNATION_KINDS,
+    POSITIONS,
+    SUBJECT_TYPES,
+    Claim,
+    Designation,
+    Position,
+)
+from accord.attribution.objects import (
+    CLAIM,
+    DESIGNATION,
+    MalformedAttributionObject,
+    claim_from_stix,
+    claim_to_stix,
+    designation_from_stix,
+    designation_to_stix,
+    is_attribution_object,
+    position_from_stix,
+    position_to_stix,
+    relationships,
+)
+from accord.attribution.standing import (
+    ClaimStanding,
+    SubjectStanding,
+    claim_standing,
+    subject_standing,
+)
+from accord.cooperation.desk import Actor, CooperationError, Desk, utc_now
+from accord.intake import screen, store
+from accord.node import Node
+from accord.stix.identifiers import identifier_type
+from accord.store.directory import Collection, Party
+from accord.store.query import ALL, LAST, ObjectQuery, Reader
+from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp, recipients_of
+
+_PAGE = 1000
+
+
+class AttributionError(CooperationError):
+    """A claim, position or designation the record does not take, in words for its maker."""
+
+
+class NoSuchClaim(AttributionError):
+    """No claim with that id that the party may see (the same answer whether it exists)."""
+
+
+class NoSuchDesignation(AttributionError):
+    """No designation with that id that the party may see."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDraft:
+    subject: str
+    attributed_to: tuple[str, ...]
+    basis: tuple[str, ...]
+    confidence: int
+    summary: str
+    sponsor: str | None = None
+    evidence: tuple[str, ...] = ()
+    share_with: tuple[str, ...] = ()  # party names or ids; none: every party of the node
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationDraft:
+    name: str
+    kind: str
+    legal_basis: str
+    aliases: tuple[str, ...] = ()
+    programme: str | None = None
+    claims: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    share_with: tuple[str, ...] = ()
+
+
+def _one_of(what: str, values: Iterable[str], allowed: Iterable[str]) -> None:
+    known = list(allowed)
+    wrong = [v for v in values if v not in known]
+    if wrong:
+        raise AttributionError(f"{what} {', '.join(map(repr, wrong))} is not one of: "
+                               f"{', '.join(known)}")
+
+
+class AttributionRecord:
+    def __init__(self, node: Node, clock: Callable[[], datetime] = utc_now) -> None:
+        self.node = node
+        self.clock = clock
+        self.desk = Desk(node, clock)
+
+    # -- making ------------------------------------------------------------------------------
+
+    def claim(self, actor: Actor, draft: ClaimDraft) -> ClaimStanding:
+        _one_of("basis", draft.basis, BASES)
+        if not draft.basis:
+            raise AttributionError("basis: name at least one of: " + ", ".join(BASES))
+        if not 0 <= draft.confidence <= 100:
+            raise AttributionError(f"confidence {draft.confidence} is not between 0 and 100")
+        if not draft.summary.strip():
+            raise AttributionError("summary: say in words what is attributed to whom and why")
+        if identifier_type(draft.subject) not in SUBJECT_TYPES:
+            raise AttributionError(f"subject {draft.subject!r} is not an id of an "
+                                   f"{', '.join(SUBJECT_TYPES)}")
+        wrong = [a for a in draft.attributed_to if identifier_type(a) not in ACTOR_TYPES]
+        if wrong:
+            raise AttributionError(f"attributed-to {', '.join(wrong)}: not an id of an "
+                                   f"{', '.join(ACTOR_TYPES)}")
+        sponsor = draft.sponsor.strip().upper() if draft.sponsor else None
+        if sponsor is not None and not (len(sponsor) == 2 and sponsor.isalpha()):
+            raise AttributionError(f"sponsor {draft.sponsor!r}: give the state's ISO 3166-1 "
+                                   "alpha-2 code, such as CN or US")
+        if not draft.attributed_to and sponsor is None:
+            raise AttributionError("a claim attributes the activity to someone: give "
+                                   "--attributed-to, --sponsor or both")
+        self._require_readable(actor, "subject", [draft.subject])
+        self._require_readable(actor, "attributed-to", draft.attributed_to)
+        self._require_readable(actor, "evidence", draft.evidence)
+        claim = Claim(f"{CLAIM}--{uuid.uuid4()}", actor.party.id, self.clock(), draft.subject,
+                      draft.attributed_to, sponsor, draft.basis, draft.confidence,
+                      draft.summary.strip(), draft.evidence)
+        audience = self._audience(actor, draft.share_with)
+        made = [claim_to_stix(claim),
+                *relationships(claim, lambda: f"relationship--{uuid.uuid4()}")]
+        self._store(actor, [_marked(obj, actor.party.id, audience) for obj in made], audience)
+        return self.standing(actor, claim.id)
+
+    def respond(self, actor: Actor, claim_id: str, position: str, text: str, *,
+                basis: Sequence[str] = (), evidence: Sequence[str] = (),
+                competing_claim: str | None = None) -> ClaimStanding:
+        _one_of("position", [position], POSITIONS)
+        _one_of("basis", basis, BASES)
+        if not text.strip():
+            raise AttributionError("text: say in words why you take this position")
+        claim, obj = self._claim(actor, claim_id)
+        self._require_readable(actor, "evidence", evidence)
+        if competing_claim is not None:
+            rival, _ = self._claim(actor, competing_claim)
+            if rival.claimant != actor.party.id or rival.subject != claim.subject:
+                raise AttributionError(f"competing claim {competing_claim}: it must be your "
+                                       "own claim on the same subject")
+        made = Position(f"opinion--{uuid.uuid4()}", actor.party.id, self.clock(), claim.id,
+                        position, text.strip(), tuple(basis), tuple(evidence),  # type: ignore[arg-type]
+                        competing_claim)
+        # The claim's audience reads the position, and the claim's maker always does.
+        audience = sorted((recipients_of(obj) | {claim.claimant}) - {actor.party.id})
+        self._store(actor, [_marked(position_to_stix(made), actor.party.id, audience)], audience)
+        return self.standing(actor, claim.id)
+
+    def designate(self, actor: Actor, draft: DesignationDraft) -> Designation:
+        _one_of("kind", [draft.kind], DESIGNATION_KINDS)
+        if not draft.name.strip():
+            raise AttributionError("name: the designated firm's or person's name")
+        if not draft.legal_basis.strip():
+            raise AttributionError("legal basis: the authority the designation is made under "
+                                   "(e.g. Executive Order 13694)")
+        for claim_id in draft.claims:
+            self._claim(actor, claim_id)
+        self._require_readable(actor, "evidence", draft.evidence)
+        now = self.clock()
+        designation = Designation(
+            f"{DESIGNATION}--{uuid.uuid4()}", actor.party.id, now, now, draft.name.strip(),
+            draft.kind, draft.legal_basis.strip(), now,  # type: ignore[arg-type]
+            tuple(a.strip() for a in draft.aliases if a.strip()), draft.programme or None,
+            None, draft.claims, draft.evidence)
+        audience = self._audience(actor, draft.share_with)
+        self._store(actor, [_marked(designation_to_stix(designation), actor.party.id, audience)],
+                    audience)
+        return designation
+
+    def lift(self, actor: Actor, designation_id: str, reason: str) -> Designation:
+        if not reason.strip():
+            raise AttributionError("reason: say why the designation is lifted")
+        current, obj = self._designation(actor, designation_id)
+        if current.party != actor.party.id:
+            raise AttributionError(f"{designation_id} was made by another party; only it may "
+                                   "lift it")
+        if not current.is_in_force:
+            raise AttributionError(f"{designation_id} was lifted already")
+        now = max(self.clock(), current.modified)
+        lifted = replace(current, modified=now, lifted=now, lift_reason=reason.strip())
+        audience = sorted(recipients_of(obj))
+        self._store(actor, [_marked(designation_to_stix(lifted), actor.party.id, audience)],
+                    audience)
+        return lifted
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def standing(self, actor: Actor, claim_id: str) -> ClaimStanding:
+        claim, _ = self._claim(actor, claim_id)
+        return claim_standing(claim, self._positions(actor), self.names(actor))
+
+    def claims(self, actor: Actor, subject: str | None = None) -> list[ClaimStanding]:
+        positions, names = self._positions(actor), self.names(actor)
+        return [claim_standing(c, positions, names) for c, _ in self._claims(actor)
+                if subject is None or c.subject == subject]
+
+    def subject(self, actor: Actor, subject: str) -> SubjectStanding:
+        claims = [c for c, _ in self._claims(actor) if c.subject == subject]
+        return subject_standing(subject, claims, self._positions(actor), self.names(actor))
+
+    def designations(self, actor: Actor) -> list[Designation]:
+        """The newest version of every designation the party may read, newest first."""
+        found = [designation_from_stix(o) for o in self._objects(actor, DESIGNATION)]
+        return sorted(found, key=lambda d: (d.created, d.id), reverse=True)
+
+    def names(self, actor: Actor) -> dict[str, str]:
+        """Display names: parties, and the actors and subjects the party may read."""
+        names = self.node.directory.names()
+        for kind in (*ACTOR_TYPES, *SUBJECT_TYPES):
+            if kind.startswith("x-accord-"):
+                continue
+            for collection, reader in self._readable_collections(actor):
+                page = self.node.objects.page(collection.id, ObjectQuery(
+                    types=(kind,), limit=_PAGE, reader=reader))
+                for item in page.items:
+                    name = orjson.loads(item.body).get("name")
+                    if isinstance(name, str):
+                        names.setdefault(item.id, name)
+        return names
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _readable_collections(self, actor: Actor) -> list[tuple[Collection, Reader]]:
+        return [(c, Reader(actor.party.id, int(c.default_tlp)))
+                for c, grant in self.node.directory.collections_for(actor.party.id)
+                if grant.can_read]
+
+    def _objects(self, actor: Actor, kind: str, versions: str = LAST) -> list[dict[str, Any]]:
+        collection = self.desk.collection()
+        reader = Reader(actor.party.id, int(collection.default_tlp))
+        found = self.node.directory.collection_for(actor.party.id, collection.id)
+        if found is None or not found[1].can_read:
+            return []
+        query = ObjectQuery(types=(kind,), versions=frozenset({versions}), limit=_PAGE,
+                            reader=reader)
+        objects: list[dict[str, Any]] = []
+        while True:
+            page = self.node.objects.page(collection.id, query)
+            objects += [orjson.loads(item.body) for item in page.items]
+            if not page.more:
+                return objects
+            query = ObjectQuery(types=(kind,), versions=frozenset({versions}), limit=_PAGE,
+                                reader=reader, after=page.next_cursor)
+
+    def _claims(self, actor: Actor) -> list[tuple[Claim, dict[str, Any]]]:
+        return [(claim_from_stix(o), o) for o in self._objects(actor, CLAIM)]
+
+    def _positions(self, actor: Actor) -> list[Position]:
+        # Every version counts: a party that re-versions its opinion adds to the history.
+        found = []
+        for obj in self._objects(actor, "opinion", ALL):
+            if is_attribution_object(obj):
+                try:
+                    found.append(position_from_stix(obj))
+                except MalformedAttributionObject:
+                    continue  # refused on intake; only a node's own tooling could store one
+        return found
+
+    def _claim(self, actor: Actor, claim_id: str) -> tuple[Claim, dict[str, Any]]:
+        found = next(((c, o) for c, o in self._claims(actor) if c.id == claim_id), None)
+        if found is None:
+            raise NoSuchClaim(f"no claim {claim_id!r} that you may see")
+        return found
+
+    def _designation(self, actor: Actor, designation_id: str
+                     ) -> tuple[Designation, dict[str, Any]]:
+        for obj in self._objects(actor, DESIGNATION):
+            if obj.get("id") == designation_id:
+                return designation_from_stix(obj), obj
+        raise NoSuchDesignation(f"no designation {designation_id!r} that you may see")
+
+    def _require_readable(self, actor: Actor, what: str, ids: Sequence[str]) -> None:
+        """A claim may point only at what its maker may read: no probing for what exists."""
+        if not ids:
+            return
+        readable = self.desk.readable_by(actor.party.id, ids)
+        unknown = [i for i in ids if i not in readable]
+        if unknown:
+            raise AttributionError(f"{what}: no object you may read has the id "
+                                   + ", ".join(unknown))
+
+    def _audience(self, actor: Actor, share_with: Sequence[str]) -> list[str]:
+        parties: list[Party]
+        if share_with:
+            parties = []
+            for name in share_with:
+                found = self.node.directory.find_party(name)
+                if found is None:
+                    raise AttributionError(f"--share-with: no party {name!r} on this node "
+                                           "(see `accord party list`)")
+                parties.append(found)
+        else:
+            parties = self.node.directory.parties()
+        return sorted({p.id for p in parties} - {actor.party.id})
+
+    def _store(self, actor: Actor, objs: list[dict[str, Any]], audience: Sequence[str]) -> None:
+        collection = self.desk.collection()
+        self.desk.admit(collection, [actor.party.id, *audience])
+        screened = screen(objs)
+        if screened.rejected:
+            raise AttributionError("; ".join(r.message for r in screened.rejected))
+        report = store(self.node.engine, collection, screened, party_id=actor.party.id,
+                       token_id=actor.token_id, clock=self.clock)
+        if report.rejected:
+            raise AttributionError("; ".join(r.message for r in report.rejected))
+
+
+def _marked(obj: dict[str, Any], maker: str, audience: Sequence[str]) -> dict[str, Any]:
+    """`obj` marked TLP:AMBER+STRICT for its audience (its maker reads it as its creator)."""
+    obj["object_marking_refs"] = [MARKING_FOR[Tlp.AMBER_STRICT]]
+    others = [p for p in audience if p != maker]
+    if others:
+        obj.setdefault("extensions", {})[ACCORD_MARKING_EXTENSION] = {
+            "extension_type": "property-extension", "recipients": others}
+    return obj

@@ -1,0 +1,140 @@
+"""The attribution record on a real store: claims, positions, designations, and who sees them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from accord.attribution.record import (
+    AttributionError,
+    AttributionRecord,
+    ClaimDraft,
+    DesignationDraft,
+    NoSuchClaim,
+    NoSuchDesignation,
+)
+from accord.cooperation.desk import Actor
+from accord.intake import Screened, store
+
+T0 = datetime(2015, 9, 1, 9, 0, tzinfo=UTC)
+APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
+CAMPAIGN = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+EVIDENCE = "indicator--00000000-0000-4000-8000-000000000001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def record(world):
+    shared = world.node.directory.create_collection(
+        "ATT&CK", alias="attack", read=[world.own, world.other], write=[world.own])
+    store(world.node.engine, shared, Screened([
+        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
+         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
+        {"type": "campaign", "spec_version": "2.1", "id": CAMPAIGN, "name": "OPM intrusions",
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"},
+        {"type": "indicator", "spec_version": "2.1", "id": EVIDENCE,
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z",
+         "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+         "valid_from": "2015-06-01T00:00:00Z"},
+    ], []), party_id=world.own.id, operator=True)
+    return AttributionRecord(world.node, Clock())
+
+
+@pytest.fixture
+def us(world):
+    return Actor(world.own)
+
+
+@pytest.fixture
+def cn(world):
+    return Actor(world.other)
+
+
+def draft(**changes):
+    fields = dict(subject=CAMPAIGN, attributed_to=(APT19,), sponsor="cn",
+                  basis=("technical-forensics", "indictment"), confidence=80,
+                  summary="The OPM intrusions are APT19's work.", evidence=(EVIDENCE,))
+    return ClaimDraft(**{**fields, **changes})
+
+
+def test_a_claim_denied_by_the_accused_stands_contested_on_both_sides(record, us, cn):
+    made = record.claim(us, draft())
+    assert made.status == "uncontested" and made.claim.sponsor == "CN"
+    denied = record.respond(cn, made.claim.id, "deny", "China opposes groundless accusations.",
+                            basis=("government-statement",))
+    assert denied.status == "contested"
+    assert denied.reason == ("Contested: United States (US-CERT) asserts it, but "
+                             "China (CNCERT/CC) denies it.")
+    assert record.standing(us, made.claim.id) == denied
+    view = record.subject(us, CAMPAIGN)
+    assert view.status == "contested" and view.claims == (denied,)
+    assert record.names(us)[APT19] == "APT19"
+
+
+def test_a_position_changes_and_the_history_is_kept(record, us, cn):
+    claim_id = record.claim(us, draft()).claim.id
+    record.respond(cn, claim_id, "deny", "No.")
+    later = record.respond(cn, claim_id, "neutral", "We are looking into it.")
+    assert [s.position for s in later.stands] == ["agree", "neutral"]
+    assert [p.position for p in later.history] == ["deny", "neutral"]
+
+
+def test_a_claim_shared_with_nobody_else_is_invisible_to_others(record, world, us, cn):
+    made = record.claim(us, draft(share_with=(world.own.id,)))
+    assert record.claims(cn) == []
+    with pytest.raises(NoSuchClaim) as refused:
+        record.respond(cn, made.claim.id, "deny", "No.")
+    with pytest.raises(NoSuchClaim) as unknown:
+        record.respond(cn, "x-accord-claim--00000000-0000-4000-8000-000000000000", "deny", "No.")
+    # The same words whether the claim exists or not, but for its id.
+    assert str(refused.value).replace(made.claim.id, "X") == \
+        str(unknown.value).replace("x-accord-claim--00000000-0000-4000-8000-000000000000", "X")
+    assert record.subject(cn, CAMPAIGN).reason == "No party attributes this activity."
+
+
+def test_a_claim_may_point_only_at_what_its_maker_may_read(record, world, us):
+    hidden = world.node.directory.create_collection("Ours", read=[world.own], write=[world.own])
+    secret = "indicator--00000000-0000-4000-8000-000000000002"
+    store(world.node.engine, hidden, Screened([{
+        "type": "indicator", "spec_version": "2.1", "id": secret,
+        "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.8']", "pattern_type": "stix",
+        "valid_from": "2015-06-01T00:00:00Z"}], []), party_id=world.own.id)
+    cn = Actor(world.other)
+    with pytest.raises(AttributionError, match="evidence: no object you may read"):
+        record.claim(cn, draft(evidence=(secret,)))
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"basis": ("hunch",)}, "basis 'hunch' is not one of"),
+    ({"confidence": 101}, "confidence 101 is not between 0 and 100"),
+    ({"sponsor": "China"}, "ISO 3166-1 alpha-2"),
+    ({"attributed_to": (), "sponsor": None}, "attributes the activity to someone"),
+    ({"subject": EVIDENCE}, "is not an id of an incident"),
+])
+def test_a_malformed_claim_is_refused_in_words(record, us, changes, words):
+    with pytest.raises(AttributionError, match=words):
+        record.claim(us, draft(**changes))
+
+
+def test_a_designation_is_lifted_by_a_new_version_by_its_maker_only(record, us, cn):
+    made = record.designate(us, DesignationDraft(
+        "Wang Dong", "individual", "Executive Order 13694", aliases=("王东", "UglyGorilla"),
+        programme="CYBER2"))
+    assert [d.name for d in record.designations(cn)] == ["Wang Dong"]
+    with pytest.raises(AttributionError, match="only it may lift it"):
+        record.lift(cn, made.id, "Not ours to keep.")
+    lifted = record.lift(us, made.id, "Delisted after review.")
+    assert not lifted.is_in_force
+    assert record.designations(cn)[0].lift_reason == "Delisted after review."
+    with pytest.raises(NoSuchDesignation):
+        record.lift(us, "x-accord-designation--00000000-0000-4000-8000-000000000000", "x")
