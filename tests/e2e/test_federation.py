@@ -4,6 +4,8 @@ travels across them over TAXII 2.1 with signed authorship; a forged object is re
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -118,30 +120,39 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: 
         assert state["pulled"] >= 3
 
 
-def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
-    behind = {"ACCORD_CLOCK_OFFSET": "-3600"}  # China's node runs an hour behind
+BEHIND = {"ACCORD_CLOCK_OFFSET": "-3600"}  # China's node runs an hour behind
+
+
+@contextmanager
+def _china_an_hour_behind(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two nodes pinned to each other and serving, China's clock an hour behind: (US db, CN db)."""
     us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
     created("init", "--party", US, db=us_db)
-    assert run_accord("init", "--party", CN, db=cn_db, env=behind).returncode == 0
+    assert run_accord("init", "--party", CN, db=cn_db, env=BEHIND).returncode == 0
     with serving(us_db, tmp_path / "us.log") as us_url, \
-            serving(cn_db, tmp_path / "cn.log", env=behind) as cn_url:
-        assert run_accord("party", "add", US, db=cn_db, env=behind).returncode == 0
+            serving(cn_db, tmp_path / "cn.log", env=BEHIND) as cn_url:
+        assert run_accord("party", "add", US, db=cn_db, env=BEHIND).returncode == 0
         token = run_accord("token", "create", "--party", US, "--role", "liaison", db=cn_db,
-                           env=behind).stdout.strip()
+                           env=BEHIND).stdout.strip()
         created("peer", "add", "china", "--url", cn_url, "--token", token, db=us_db)
         back = created("token", "create", "--party", CN, "--role", "liaison", db=us_db)
         assert run_accord("peer", "add", "us", "--url", us_url, "--token", back, "--party", US,
-                          db=cn_db, env=behind).returncode == 0
+                          db=cn_db, env=BEHIND).returncode == 0
+        yield us_db, cn_db
+
+
+def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
+    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
         rid = created("request", "create", "--to", CN, "--kind", "mitigation",
                       "--category", "ddos", "--urgency", "urgent", "--summary", "Stop it",
                       "--activity-start", "2026-01-01T00:00:00Z", "--evidence",
                       _shared_evidence(tmp_path, us_db), db=us_db)
         synced("china", us_db)  # delivered: China's node receives it on its own clock
-        assert run_accord("sync", "--peer", "us", db=cn_db, env=behind).returncode == 0
+        assert run_accord("sync", "--peer", "us", db=cn_db, env=BEHIND).returncode == 0
         synced("china", us_db)  # and the US gets the receipt back
         at_us = show(rid, us_db)
         at_cn = json.loads(run_accord("request", "show", rid, "--json", db=cn_db,
-                                      env=behind).stdout)
+                                      env=BEHIND).stdout)
     created_at = datetime.fromisoformat(at_us["created"].replace("Z", "+00:00"))
     received = datetime.fromisoformat(at_us["received"].replace("Z", "+00:00"))
     # received on China's clock, an hour "before" the US made it — and both agree on it
@@ -149,6 +160,40 @@ def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
     assert at_us["received"] == at_cn["received"]
     assert at_us["deadlines"] == at_cn["deadlines"]
     assert at_us["state"] == at_cn["state"] == "submitted"
+
+
+def test_an_act_from_a_node_whose_clock_is_wrong_is_timed_by_its_arrival_on_both_nodes(
+        tmp_path: Path):
+    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
+        rid = created("request", "create", "--to", CN, "--kind", "information",
+                      "--category", "ddos", "--urgency", "urgent", "--summary", "Who is it?",
+                      "--evidence", _shared_evidence(tmp_path, us_db), db=us_db)
+        synced("china", us_db)  # delivered: China's node receives it on its own clock
+        assert run_accord("request", "ack", rid, db=cn_db, env=BEHIND).returncode == 0
+        # The US pulls the acknowledgement (its node stamps the arrival) and pushes the stamp
+        # back in the same round: both nodes now hold the same ledger.
+        synced("china", us_db)
+        assert run_accord("sync", "--peer", "us", db=cn_db, env=BEHIND).returncode == 0
+        at_us = show(rid, us_db)
+        at_cn = json.loads(run_accord("request", "show", rid, "--json", db=cn_db,
+                                      env=BEHIND).stdout)
+        period = ("review", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "json")
+        reviews = [json.loads(run_accord(*period, db=us_db).stdout),
+                   json.loads(run_accord(*period, db=cn_db, env=BEHIND).stdout)]
+    ack = next(e for e in at_us["timeline"] if e["type"] == "acknowledged")
+    made = datetime.fromisoformat(ack["stamped"].replace("Z", "+00:00"))
+    arrived = datetime.fromisoformat(ack["time"].replace("Z", "+00:00"))
+    # stamped on China's clock an hour "before" it reached the US: backdated, on both nodes
+    assert timedelta(minutes=59) < arrived - made < timedelta(minutes=65)
+    assert ack["backdated"] is True and at_us["backdated"] == [ack["entry"]]
+    assert at_us["acknowledged"] == at_cn["acknowledged"] == ack["time"]
+    assert at_us["timeline"] == at_cn["timeline"]
+    for figures in reviews:
+        del figures["generated_at"]
+    assert reviews[0] == reviews[1]
+    (direction,) = reviews[0]["directions"].values()
+    assert direction["backdated_acts"] == 1
+    assert direction["median_hours_to_acknowledge"] >= 0.98  # the lost hour shows
 
 
 def _shared_evidence(tmp_path: Path, db: str) -> str:

@@ -17,6 +17,7 @@ import orjson
 
 from accord.cooperation.model import (
     Acknowledgement,
+    ActReceipt,
     DeEscalation,
     Entry,
     Escalation,
@@ -44,6 +45,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "x-accord-request": ("addressee_ref", "kind", "category", "urgency", "exercise", "summary",
                          "shared_with_refs"),
     "x-accord-receipt": ("received", "acknowledge_by", "respond_by", "guidelines_version"),
+    "x-accord-act-receipt": ("act_ref", "received"),
     "x-accord-acknowledgement": (),
     "x-accord-status-report": (),
     "x-accord-response": ("outcome",),
@@ -70,6 +72,8 @@ def _receipt(oid: str, rid: str, f: list[Any]) -> Receipt:
 _BUILD: dict[str, Callable[[str, str, list[Any]], Request | Entry]] = {
     "x-accord-request": _request,
     "x-accord-receipt": _receipt,
+    "x-accord-act-receipt": lambda oid, rid, f: ActReceipt(oid, rid, f[1], _time(f[0]),
+                                                          act_id=f[2], received=_time(f[3])),
     "x-accord-acknowledgement": lambda oid, rid, f: Acknowledgement(oid, rid, f[1], _time(f[0])),
     "x-accord-status-report": lambda oid, rid, f: StatusReport(oid, rid, f[1], _time(f[0])),
     "x-accord-response": lambda oid, rid, f: Response(oid, rid, f[1], _time(f[0]),

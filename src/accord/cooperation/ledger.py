@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from accord.cooperation.arrivals import arrivals, is_backdated, retimed
 from accord.cooperation.model import (
     Acknowledgement,
+    ActReceipt,
     DeEscalation,
     Entry,
     Escalation,
@@ -26,29 +28,14 @@ from accord.cooperation.model import (
     StatusReport,
     Withdrawal,
 )
+from accord.cooperation.timeline import EVENT_TYPES, EventType, TimelineEvent, timeline
+
+__all__ = ["EVENT_TYPES", "EventType", "TimelineEvent"]  # the timeline's words, from here too
 
 EndedBy = Literal["de-escalated", "answered", "withdrawn"]
 
-EventType = Literal["created", "received", "acknowledged", "status-report", "responded", "rated",
-                    "escalated", "de-escalated", "withdrawn"]
-# Events at the same instant are listed in the order the mechanism runs: a request is created
-# before it is received, acknowledged before it is answered, and so on.
-EVENT_TYPES: tuple[EventType, ...] = ("created", "received", "acknowledged", "status-report",
-                                      "responded", "rated", "escalated", "de-escalated",
-                                      "withdrawn")
-_EVENT_RANK = {name: rank for rank, name in enumerate(EVENT_TYPES)}
-
 MICROSECOND = timedelta(microseconds=1)
 MICROSECONDS_PER_HOUR = 3_600_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEvent:
-    type: EventType
-    time: datetime
-    party: str  # identity id of whoever made it
-    entry_id: str  # the request's id for "created", else the entry's id
-    detail: Mapping[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +74,12 @@ class RequestView:
     withdrawn_at: datetime | None = None
     last_status_report_at: datetime | None = None
     escalations: tuple[EscalationView, ...] = ()
+    # The acts that count whose own `created` is earlier than their receipt beyond the
+    # allowance (arrivals.CLOCK_SKEW_ALLOWANCE), by id.
+    backdated: tuple[str, ...] = ()
+    # Each act timed by its receipt: the `created` its maker wrote (by act id). A function of
+    # the ledger like `entries`, so left out of equality too.
+    stamped: Mapping[str, datetime] = field(default_factory=dict, compare=False, repr=False)
     # The entries that count, in no particular order: the timeline sorts them. Left out of
     # equality because every field above is already a function of them.
     entries: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
@@ -123,7 +116,8 @@ class RequestView:
 
     @property
     def microseconds_to_acknowledge(self) -> int | None:
-        """From receipt (the addressee node's clock) to the acknowledgement's `created`."""
+        """From receipt (the addressee node's clock) to the acknowledgement's arrival at the
+        requester's node (its act receipt; without one, the acknowledgement's `created`)."""
         return _microseconds_between(self.received, self.acknowledged_at)
 
     @property
@@ -162,22 +156,7 @@ class RequestView:
     def timeline(self) -> tuple[TimelineEvent, ...]:
         """Every entry that counts, and the request's creation, by time, then in the
         mechanism's order (EVENT_TYPES), then by entry id."""
-        request = self.request
-        created = TimelineEvent("created", request.created, request.requester, request.id, {
-            "kind": request.kind, "category": request.category, "urgency": request.urgency,
-            "is_exercise": request.is_exercise,
-        })
-        pairs: list[tuple[TimelineEvent, object]] = [(created, request)]
-        pairs += ((_event(entry), entry) for entry in self.entries)
-        pairs.sort(key=lambda pair: (pair[0].time, _EVENT_RANK[pair[0].type], pair[0].entry_id,
-                                     repr(pair[1])))
-        events: list[TimelineEvent] = []
-        seen: set[str] = set()
-        for event, _ in pairs:
-            if event.entry_id not in seen:  # one entry stored twice (or in two versions) is one
-                seen.add(event.entry_id)
-                events.append(event)
-        return tuple(events)
+        return timeline(self.request, self.entries, self.stamped)
 
 
 def is_acknowledgement_overdue_at(view: RequestView, now: datetime) -> bool:
@@ -203,35 +182,6 @@ def _microseconds_between(start: datetime | None, end: datetime | None) -> int |
 def _hours(microseconds: int | None) -> float | None:
     # One correctly rounded division of integers: the same float on every node.
     return None if microseconds is None else microseconds / MICROSECONDS_PER_HOUR
-
-
-def _event(entry: Entry) -> TimelineEvent:
-    if isinstance(entry, Receipt):
-        return TimelineEvent("received", entry.received, entry.party, entry.id, {
-            "acknowledge_by": entry.acknowledge_by, "respond_by": entry.respond_by,
-            "guidelines_version": entry.guidelines_version})
-    kind: EventType
-    detail: dict[str, object]
-    if isinstance(entry, Acknowledgement):
-        kind, detail = "acknowledged", {"note": entry.note}
-    elif isinstance(entry, StatusReport):
-        kind, detail = "status-report", {"text": entry.text}
-    elif isinstance(entry, Response):
-        kind, detail = "responded", {"outcome": entry.outcome, "text": entry.text,
-                                     "reason": entry.reason, "evidence": entry.evidence}
-    elif isinstance(entry, Rating):
-        kind, detail = "rated", {"response_id": entry.response_id, "score": entry.score,
-                                 "comment": entry.comment}
-    elif isinstance(entry, Escalation):
-        kind, detail = "escalated", {"reason": entry.reason, "level": entry.level,
-                                     "note": entry.note}
-    elif isinstance(entry, DeEscalation):
-        kind, detail = "de-escalated", {"escalation_id": entry.escalation_id,
-                                        "reason": entry.reason}
-    else:  # only withdrawals are kept besides the above (see `derive`)
-        assert isinstance(entry, Withdrawal)
-        kind, detail = "withdrawn", {"reason": entry.reason}
-    return TimelineEvent(kind, entry.time, entry.party, entry.id, detail)
 
 
 # Entry types as small integers, so one dictionary look-up sorts an entry into its bucket.
@@ -275,8 +225,11 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     - escalations and de-escalations made by neither party; de-escalations of an escalation not
       in this ledger;
     - a second receipt: the one with the earliest `received` counts (then the smallest id);
+    - act receipts not made by the party the act is addressed to (`arrivals`);
     - after a withdrawal (the requester's earliest), every act stamped strictly later: the
       request was over, so they count neither for timeliness nor for state, nor in the timeline.
+    An act with a receipt is timed by its receipt's `received`, and listed in `backdated` when
+    its own `created` is earlier than that beyond the allowance.
     Every other choice is the earliest (or, for ratings, the latest) by time, then by entry id,
     so the order of `ledger.entries` never matters. `now` only decides which deadlines have
     passed: entries stamped later than `now` still count (a peer's clock may run ahead).
@@ -284,6 +237,11 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     request = ledger.request
     request_id, requester, addressee = request.id, request.requester, request.addressee
     entries = ledger.entries
+    # An act with a receipt is timed by when it reached the party it is addressed to, not by
+    # the `created` its maker wrote: from here on its `time` is that arrival (arrivals.py).
+    stamped: dict[str, datetime] = {}
+    if any(isinstance(entry, ActReceipt) for entry in entries):
+        entries, stamped = retimed(entries, arrivals(entries, request))
 
     # The withdrawal first, since acts stamped after it do not count.
     withdrawal: Withdrawal | None = None
@@ -404,6 +362,9 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         kept = [e for e in (entries if kept is None else kept)
                 if e.id not in stray or e is receipt]
 
+    counted = entries if kept is None else kept
+    backdated = () if not stamped else tuple(sorted({
+        e.id for e in counted if e.id in stamped and is_backdated(stamped[e.id], e.time)}))
     answered_at = first_response.time if first_response is not None else None
     views: tuple[EscalationView, ...] = ()
     if escalations is not None:
@@ -417,7 +378,8 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         answered_at=answered_at, response=first_response, rating=rating,
         withdrawn_at=withdrawn_at,
         last_status_report_at=last_report.time if last_report is not None else None,
-        escalations=views, entries=entries if kept is None else tuple(kept),
+        escalations=views, backdated=backdated, stamped=stamped,
+        entries=entries if kept is None else tuple(kept),
     )
 
 

@@ -97,6 +97,15 @@ class Receipt(Entry):
 
 
 @dataclass(frozen=True, slots=True)
+class ActReceipt(Entry):
+    """Made by the node hosting the party an act is addressed to, when it first stores the act:
+    the act is timed by this, not by its own `created`, which the acting side wrote."""
+
+    act_id: str = ""  # the acknowledgement, status report, response or withdrawal received
+    received: datetime = datetime.min  # the act's date_added at the receiving node
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledgement(Entry):
     note: str = ""
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accord.cooperation.arrivals import ACT_TYPES
 from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
@@ -20,6 +21,7 @@ from accord.cooperation.model import (
     OUTCOMES,
     URGENCIES,
     Acknowledgement,
+    ActReceipt,
     DeEscalation,
     Entry,
     Escalation,
@@ -281,6 +283,12 @@ TYPES: tuple[CooperationType, ...] = (
            Property("respond_by", "respond_by", TIMESTAMP, required=True),
            Property("guidelines_version", "guidelines_version", Integer(0), required=True),
            rules=(_deadlines_in_order,)),
+    _entry("x-accord-act-receipt", ActReceipt,
+           "Made by the node hosting the party an act is addressed to (the requester for an "
+           "acknowledgement, status report or response; the addressee for a withdrawal) when "
+           "it first stores the act: the review times the act by this, not by its created.",
+           Property("act_ref", "act_id", Ref(ACT_TYPES), required=True),
+           Property("received", "received", TIMESTAMP, required=True)),
     _entry("x-accord-acknowledgement", Acknowledgement,
            "The addressee acknowledges the request.",
            Property("note", "note", TEXT)),

@@ -1,6 +1,8 @@
 """The clock of a request starts here: when this node first stores a request addressed to a
 party it hosts, it adds the addressee's receipt in the same transaction. The receipt fixes the
 deadlines from the guidelines in force at that instant; neither side can move them later.
+Likewise each act addressed to a party this node hosts gets a receipt stamping its arrival,
+which times the act (`arrivals`): the acting side cannot backdate it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, select, true
 
+from accord.cooperation.arrivals import ADDRESSED_TO, act_receipt_id, receiver_of
 from accord.cooperation.guidelines import deadlines_for, in_force
-from accord.cooperation.model import Receipt, Request
+from accord.cooperation.model import ActReceipt, Receipt, Request
 from accord.cooperation.objects import from_stix, to_stix
 from accord.stix.timestamps import parse_timestamp
 from accord.store.directory import Collection
@@ -58,26 +61,48 @@ class Signer(Protocol):
 
 def add_receipts(conn: Connection, store: ObjectStore, collection: Collection,
                  outcomes: Iterable[Outcome], signer: Signer) -> list[str]:
-    """Signed receipts for the requests just added to `collection` and addressed to a party
-    this node hosts (not a peer's); returns their ids. Runs in the caller's write transaction,
-    so a request is never stored without its receipt."""
-    added = [o.id for o in outcomes if o.added and o.id.startswith(REQUEST_PREFIX)]
-    if not added:
+    """Signed receipts for what was just added to `collection`: for each request addressed to
+    a party this node hosts (not a peer's), and for each act addressed to such a party (its
+    arrival, `arrivals.py`); returns their ids. Runs in the caller's write transaction, so a
+    request or an act is never stored here without its receipt."""
+    added = [o.id for o in outcomes if o.added]
+    requests = [i for i in added if i.startswith(REQUEST_PREFIX)]
+    acts = [i for i in added if i.split("--", 1)[0] in ADDRESSED_TO]
+    if not requests and not acts:
         return []
     hosted = signer.hosted
+    made = _request_receipts(conn, store, collection, requests, hosted) if requests else []
+    if acts:
+        made += _act_receipts(conn, collection, acts, hosted)
+    if made:
+        store.add_in(conn, collection.id, signer(made), poster_id=None,
+                     default_tlp=collection.default_tlp)
+    return [m["id"] for m in made]
+
+
+def _stored(conn: Connection, collection: Collection, ids: list[str]) -> list[Any]:
     c = objects.c
-    rows = conn.execute(select(c.body, c.date_added).where(
-        c.collection_id == collection.id, c.id.in_(added), c.is_latest == true())).all()
+    return list(conn.execute(select(c.body, c.date_added).where(
+        c.collection_id == collection.id, c.id.in_(ids), c.is_latest == true())).all())
+
+
+def _in_ledger(conn: Connection, request_id: str, entry_id: str) -> bool:
+    """Whether the request's ledger on this node already holds `entry_id`, in any collection."""
+    return conn.execute(select(ledger.c.seq).where(
+        ledger.c.request_id == request_id, ledger.c.object_id == entry_id).limit(1)
+    ).first() is not None
+
+
+def _request_receipts(conn: Connection, store: ObjectStore, collection: Collection,
+                      added: list[str], hosted: frozenset[str]) -> list[dict[str, Any]]:
     made: list[dict[str, Any]] = []
     versions: Sequence[Any] | None = None
-    for body, date_added in rows:
+    for body, date_added in _stored(conn, collection, added):
         request = from_stix(orjson.loads(body))
         if not isinstance(request, Request) or request.addressee not in hosted:
             continue
         rid = receipt_id(request.id)
-        if conn.execute(select(ledger.c.seq).join(objects, objects.c.seq == ledger.c.seq)
-                        .where(ledger.c.request_id == request.id, objects.c.id == rid)
-                        .limit(1)).first() is not None:
+        if _in_ledger(conn, request.id, rid):
             continue  # received before, in another collection: the first receipt stands
         if versions is None:
             versions = GuidelinesStore(store.engine).versions(conn)
@@ -88,7 +113,42 @@ def add_receipts(conn: Connection, store: ObjectStore, collection: Collection,
                           acknowledge_by=acknowledge_by, respond_by=respond_by,
                           guidelines_version=policy.version)
         made.append(marked(to_stix(receipt), request.addressee, request))
-    if made:
-        store.add_in(conn, collection.id, signer(made), poster_id=None,
-                     default_tlp=collection.default_tlp)
-    return [m["id"] for m in made]
+    return made
+
+
+def _act_receipts(conn: Connection, collection: Collection, added: list[str],
+                  hosted: frozenset[str]) -> list[dict[str, Any]]:
+    """The arrival of each act just stored whose receiving party this node hosts, stamped
+    with its date_added here. Where both parties are hosted here, the act is received the
+    moment it is stored. An act whose request this node does not hold gets none: it is timed
+    by its own `created`."""
+    made: list[dict[str, Any]] = []
+    requests: dict[str, Request | None] = {}
+    for body, date_added in _stored(conn, collection, added):
+        act = from_stix(orjson.loads(body))
+        if isinstance(act, Request):
+            continue
+        if act.request_id not in requests:
+            requests[act.request_id] = _request(conn, act.request_id)
+        request = requests[act.request_id]
+        receiver = None if request is None else receiver_of(act.id, request)
+        if request is None or receiver is None or receiver not in hosted \
+                or receiver == act.party:
+            continue
+        rid = act_receipt_id(act.id)
+        if _in_ledger(conn, request.id, rid):
+            continue  # received before, in another collection: the first receipt stands
+        received = parse_timestamp(date_added)
+        receipt = ActReceipt(rid, request.id, receiver, received, act_id=act.id,
+                             received=received)
+        made.append(marked(to_stix(receipt), receiver, request))
+    return made
+
+
+def _request(conn: Connection, request_id: str) -> Request | None:
+    """The request as this node holds it, in any collection; None if it holds none."""
+    body = conn.execute(select(objects.c.body).join(ledger, ledger.c.seq == objects.c.seq)
+                        .where(ledger.c.request_id == request_id,
+                               ledger.c.object_id == request_id).limit(1)).scalar()
+    found = None if body is None else from_stix(orjson.loads(body))
+    return found if isinstance(found, Request) else None

@@ -21,8 +21,13 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
      "at or after the start and before the end (the end is not included). A request that was "
      "never received is placed by the time it was created."),
     ("Clock", "Every time is measured from the moment the addressed party's node received the "
-     "request, as fixed in its receipt, to the time the act was made. The deadlines were fixed "
-     "in the same receipt, from the guidelines in force then."),
+     "request, as fixed in its receipt, to the moment the act reached the other party's node, "
+     "as fixed in that node's receipt of the act (an act without one: the time it says it was "
+     "made). The deadlines were fixed in the request's receipt, from the guidelines in force "
+     "then."),
+    ("Backdated", "An act that says it was made more than five minutes before it reached the "
+     "other party's node. It is timed by when it arrived all the same; the count shows whose "
+     "clock, or whose word, was wrong."),
     ("On time", "An acknowledgement or answer made at or before its deadline is on time; "
      "exactly at the deadline is on time, one microsecond later is late. A status report or an "
      "answer also counts as an acknowledgement."),
@@ -47,7 +52,7 @@ CSV_FIGURES: tuple[str, ...] = (
     "requests", "acknowledged", "acknowledged_on_time", "acknowledged_on_time_pct", "answered",
     "answered_on_time", "answered_on_time_pct", "median_hours_to_acknowledge",
     "p90_hours_to_acknowledge", "median_hours_to_answer", "p90_hours_to_answer", "open_now",
-    "overdue_now", "escalations", "ratings", "mean_rating", "withdrawn",
+    "overdue_now", "escalations", "ratings", "mean_rating", "withdrawn", "backdated_acts",
 )
 
 
@@ -114,6 +119,7 @@ def _summary_rows(f: DirectionFigures) -> list[tuple[str, str]]:
         ("Still open", str(f.open_now)),
         ("Overdue now", str(f.overdue_now)),
         ("Withdrawn", str(f.withdrawn)),
+        ("Acts backdated", str(f.backdated_acts)),
         ("Escalations to the hotline", f"{f.escalations}{reasons}"),
         ("Quality rating", rating),
     ]

@@ -74,6 +74,8 @@ class DirectionFigures:
     withdrawn: int
     quarters: Mapping[str, QuarterFigures]
     hours_to_answer_histogram: Mapping[str, int]
+    # Acts whose own `created` is earlier than their arrival beyond the clock-skew allowance.
+    backdated_acts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ class _Tally:
     __slots__ = ("requests", "kinds", "categories", "urgencies", "acknowledged",
                  "acknowledged_on_time", "answered", "answered_on_time", "to_acknowledge",
                  "to_answer", "outcomes", "open_now", "overdue_now", "escalations", "reasons",
-                 "rating_sum", "ratings", "withdrawn", "quarters")
+                 "rating_sum", "ratings", "withdrawn", "quarters", "backdated_acts")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -112,6 +114,7 @@ class _Tally:
         self.rating_sum = 0
         self.ratings = 0
         self.withdrawn = 0
+        self.backdated_acts = 0
         # year * 4 + quarter index -> [requests, acknowledged on time, answered on time]
         self.quarters: dict[int, list[int]] = {}
 
@@ -190,6 +193,8 @@ def tally(views: Iterable[RequestView], *, start: datetime, end: datetime, now: 
             for escalation in view.escalations:
                 reason = escalation.escalation.reason
                 counts[reason] = counts.get(reason, 0) + 1
+        if view.backdated:
+            counted.backdated_acts += len(view.backdated)
         if view.rating is not None:
             counted.ratings += 1
             counted.rating_sum += view.rating.score
@@ -205,7 +210,7 @@ def merge(into: Tallies, other: Tallies) -> Tallies:
             continue
         for name in ("requests", "acknowledged", "acknowledged_on_time", "answered",
                      "answered_on_time", "open_now", "overdue_now", "escalations",
-                     "rating_sum", "ratings", "withdrawn"):
+                     "rating_sum", "ratings", "withdrawn", "backdated_acts"):
             setattr(ours, name, getattr(ours, name) + getattr(theirs, name))
         for name in ("kinds", "categories", "urgencies", "outcomes", "reasons"):
             counts = getattr(ours, name)
@@ -277,6 +282,7 @@ def _figures(tally: _Tally, requester: str, addressee: str) -> DirectionFigures:
         quarters={f"{key // 4}-Q{key % 4 + 1}": QuarterFigures(*counts)
                   for key, counts in sorted(tally.quarters.items())},
         hours_to_answer_histogram=histogram(to_answer),
+        backdated_acts=tally.backdated_acts,
     )
 
 

@@ -56,6 +56,7 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
         "acknowledged_on_time": view.acknowledged_on_time,
         "answered": _time(view.answered_at),
         "answered_on_time": view.answered_on_time,
+        "backdated": list(view.backdated),
         "overdue": {"acknowledge": view.is_acknowledgement_overdue,
                     "respond": view.is_response_overdue},
         "response": None if view.response is None else {
@@ -71,6 +72,7 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
             "ended": _time(e.ended_at), "ended_by": e.ended_by} for e in view.escalations],
         "timeline": [{
             "type": event.type, "time": _time(event.time), "by": party(event.party),
-            "entry": event.entry_id, "detail": {k: _plain(v) for k, v in event.detail.items()}}
+            "entry": event.entry_id, "detail": {k: _plain(v) for k, v in event.detail.items()},
+            "stamped": _time(event.stamped), "backdated": event.is_backdated}
             for event in view.timeline],
     }

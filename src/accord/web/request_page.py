@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
+from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
 from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
 from accord.cooperation.guidelines import in_force
 from accord.cooperation.ledger import RequestView
@@ -124,7 +125,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "readable": readable, "hidden": hidden,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,
-        "policy": policy,
+        "policy": policy, "skew": duration(CLOCK_SKEW_ALLOWANCE),
         "allowed": {"acknowledge": duration(deadlines.acknowledge),
                     "respond": duration(deadlines.respond)} if deadlines else None,
         "outcomes": [(o, OUTCOME_HELP[o]) for o in OUTCOMES],

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from accord.cooperation.desk import Actor, Desk, Draft
+from accord.cooperation.model import Acknowledgement
+from accord.cooperation.objects import to_stix
+from accord.cooperation.receipts import marked
+from accord.intake import screen, store
 from accord.trust.access import Grant
 
 EVIDENCE = {
@@ -210,3 +216,17 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
     assert "Who operates 198.51.100.7?" in opened and "disputed, 1" in opened
     assert "China (CNCERT/CC): pending, 0 attempts" in opened
     assert "hotline.cn.example" not in page  # the other party's webhook is not shown
+
+
+def test_a_backdated_acknowledgement_is_marked_on_the_timeline(world, browser, shared):
+    desk = Desk(world.node)
+    view = desk.create(Actor(world.own), Draft(world.other.name, **{
+        k: v for k, v in REQUEST.items() if k != "evidence"}, evidence=(EVIDENCE["id"],)))
+    request = view.request
+    ack = Acknowledgement("x-accord-acknowledgement--00000000-0000-4000-8000-00000000a0c1",
+                          request.id, world.other.id, view.received - timedelta(hours=3))
+    store(world.node.engine, desk.collection(),
+          screen([marked(to_stix(ack), world.other.id, request)]), party_id=world.other.id)
+    for token in (world.admin_token, world.other_token):
+        page = browser(token).get(f"/ui/requests/{request.id}").text
+        assert "Backdated:" in page and "more than 5 min before it reached" in page

@@ -222,7 +222,8 @@ def test_the_extension_definition_and_its_creator_are_valid_stix():
 
 def test_cooperation_objects_are_known_by_their_type_prefix():
     assert COOPERATION_TYPES == (
-        "x-accord-request", "x-accord-receipt", "x-accord-acknowledgement",
+        "x-accord-request", "x-accord-receipt", "x-accord-act-receipt",
+        "x-accord-acknowledgement",
         "x-accord-status-report", "x-accord-response", "x-accord-escalation",
         "x-accord-de-escalation", "x-accord-rating", "x-accord-withdrawal")
     assert is_cooperation_object(stix())
