@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from accord.cli import (  # noqa: F401  (registers the commands)
     admin,
+    attribution,
     data,
     demo,
     federation,

@@ -1,0 +1,251 @@
+"""Attribution from the command line: claims and the positions taken on them, the disputed
+attribution of a subject, and designations — acting as a party of this node (`--as`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
+from accord.attribution.record import (
+    AttributionError,
+    AttributionRecord,
+    ClaimDraft,
+    DesignationDraft,
+)
+from accord.attribution.standing import ClaimStanding
+from accord.attribution.views import claim_json, designation_json, subject_json
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, split_names, user_errors
+from accord.cooperation.desk import Actor
+from accord.node import Node
+
+claim_app = typer.Typer(help="Attribution claims and the positions parties take on them.",
+                        no_args_is_help=True)
+designation_app = typer.Typer(help="Designations of firms and individuals for measures.",
+                              no_args_is_help=True)
+app.add_typer(claim_app, name="claim")
+app.add_typer(designation_app, name="designation")
+
+As = Annotated[str | None, typer.Option("--as", help="Act as this party of the node (name or "
+                                                     "identity id; default: the node's own).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Ids = Annotated[str | None, typer.Option(help="STIX ids, comma-separated.")]
+ShareWith = Annotated[str | None, typer.Option(
+    help="Parties that may read it, comma-separated (default: every party of the node).")]
+
+
+@contextmanager
+def record_for(db: str, as_party: str | None
+               ) -> Iterator[tuple[Node, AttributionRecord, Actor]]:
+    with opened(db) as node, user_errors():
+        party = node.directory.party(as_party) if as_party else node.party
+        try:
+            yield node, AttributionRecord(node), Actor(party)
+        except AttributionError as error:
+            raise fail(str(error)) from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+def _confidence(value: int) -> int:
+    if not 0 <= value <= 100:
+        raise typer.BadParameter(f"{value} is not between 0 and 100")
+    return value
+
+
+@claim_app.command("create")
+def create(
+    subject: Annotated[str, typer.Option(help="The activity: an incident, campaign, "
+                                              "intrusion-set or request id.")],
+    basis: Annotated[str, typer.Option(help=f"What it rests on, comma-separated: "
+                                            f"{', '.join(BASES)}.")],
+    confidence: Annotated[int, typer.Option(help="0–100.", callback=_confidence)],
+    summary: Annotated[str, typer.Option(help="What is attributed to whom and why.")],
+    attributed_to: Annotated[str | None, typer.Option(
+        help="Actors, organisations or people (intrusion-set, threat-actor, identity ids), "
+             "comma-separated.")] = None,
+    sponsor: Annotated[str | None, typer.Option(
+        help="The sponsoring state, as its ISO 3166-1 alpha-2 code (e.g. CN).")] = None,
+    evidence: Ids = None,
+    share_with: ShareWith = None,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Attribute activity to an actor and/or a sponsoring state; prints the claim's id."""
+    with record_for(db, as_party) as (_, record, actor):
+        made = record.claim(actor, ClaimDraft(
+            subject, tuple(split_names(attributed_to)), tuple(split_names(basis)), confidence,
+            summary, sponsor, tuple(split_names(evidence)), tuple(split_names(share_with))))
+        err.print(f"Claim made; it stands {made.status}.")
+        typer.echo(made.claim.id)
+
+
+@claim_app.command("respond")
+def respond(
+    claim: Annotated[str, typer.Argument(metavar="CLAIM", help="The claim's id.")],
+    position: Annotated[str, typer.Option(help=f"One of: {', '.join(POSITIONS)}.")],
+    text: Annotated[str, typer.Option(help="Why, in words.")],
+    basis: Annotated[str | None, typer.Option(help="What the position rests on, "
+                                                   "comma-separated.")] = None,
+    evidence: Ids = None,
+    competing_claim: Annotated[str | None, typer.Option(
+        help="Your own claim on the same subject, if you attribute it elsewhere.")] = None,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Take a position on a claim (a later one replaces it; the history is kept); prints the
+    position's id."""
+    with record_for(db, as_party) as (_, record, actor):
+        standing = record.respond(actor, claim, position, text,
+                                  basis=tuple(split_names(basis)),
+                                  evidence=tuple(split_names(evidence)),
+                                  competing_claim=competing_claim)
+        err.print(f"Position taken; the claim stands {standing.status}. "
+                  f"{escape(standing.reason)}")
+        mine = [p for p in standing.history if p.party == actor.party.id]
+        typer.echo(mine[-1].id)
+
+
+def _show_claim(standing: ClaimStanding, names: dict[str, str]) -> None:
+    data = claim_json(standing, names)
+    out.print(f"[bold]{escape(data['summary'])}[/]")
+    for label, value in (
+        ("id", data["id"]), ("claimant", data["claimant"]),
+        ("subject", f"{data['subject_name']} ({data['subject']})"),
+        ("attributed to", ", ".join(data["attributed_to_names"]) or "—"),
+        ("sponsor", data["sponsor"] or "—"), ("basis", ", ".join(data["basis"])),
+        ("confidence", data["confidence"]), ("evidence", ", ".join(data["evidence"]) or "—"),
+        ("status", f"{data['status']}: {data['status_reason']}"),
+    ):
+        out.print(f"{label:>14}: {escape(str(value))}")
+    table = Table("at", "party", "position", "basis", "text")
+    for entry in data["history"] if data["history"] else data["positions"]:
+        table.add_row(entry["at"], escape(entry["party"]), entry["position"],
+                      ", ".join(entry["basis"]), escape(entry["text"]))
+    out.print(table)
+
+
+@claim_app.command("show")
+def show(
+    claim: Annotated[str, typer.Argument(metavar="CLAIM", help="The claim's id.")],
+    as_json: Json = False,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """A claim: who asserts it, who supports, doubts or denies it, and how it stands."""
+    with record_for(db, as_party) as (_, record, actor):
+        standing, names = record.standing(actor, claim), record.names(actor)
+        if as_json:
+            _print_json(claim_json(standing, names))
+        else:
+            _show_claim(standing, names)
+
+
+@claim_app.command("list")
+def list_claims(
+    subject: Annotated[str | None, typer.Option(help="Only claims on this subject.")] = None,
+    as_json: Json = False,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """The claims this party may read, oldest first."""
+    with record_for(db, as_party) as (_, record, actor):
+        names = record.names(actor)
+        rows = [claim_json(s, names) for s in record.claims(actor, subject)]
+        if as_json:
+            _print_json(rows)
+            return
+        table = Table("id", "created", "claimant", "subject", "attributed to", "status")
+        for row in rows:
+            table.add_row(row["id"], row["created"], escape(row["claimant"]),
+                          escape(row["subject_name"]),
+                          escape(", ".join(row["attributed_to_names"] + (
+                              [row["sponsor"]] if row["sponsor"] else []))), row["status"])
+        out.print(table)
+
+
+@claim_app.command("view")
+def view(
+    subject: Annotated[str, typer.Argument(metavar="SUBJECT", help="The activity's id.")],
+    as_json: Json = False,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """The disputed attribution of a subject: every claim on it, every position, and why the
+    attribution stands contested, uncontested or agreed."""
+    with record_for(db, as_party) as (_, record, actor):
+        standing, names = record.subject(actor, subject), record.names(actor)
+        if as_json:
+            _print_json(subject_json(standing, names))
+            return
+        out.print(f"[bold]{escape(names.get(subject, subject))}[/]: {standing.status}")
+        out.print(escape(standing.reason))
+        for claim in standing.claims:
+            out.print()
+            _show_claim(claim, names)
+
+
+@designation_app.command("add")
+def designate(
+    name: Annotated[str, typer.Argument(help="The firm's or person's name, in any script.")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(DESIGNATION_KINDS)}.")],
+    legal_basis: Annotated[str, typer.Option(help="The authority it is made under.")],
+    alias: Annotated[list[str] | None, typer.Option(help="Another name (repeat).")] = None,
+    programme: Annotated[str | None, typer.Option(help="e.g. CYBER2.")] = None,
+    claim: Annotated[list[str] | None, typer.Option(help="A claim it rests on (repeat).")]
+    = None,
+    evidence: Ids = None,
+    share_with: ShareWith = None,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Designate a firm or individual; prints the designation's id."""
+    with record_for(db, as_party) as (_, record, actor):
+        made = record.designate(actor, DesignationDraft(
+            name, kind, legal_basis, tuple(alias or ()), programme, tuple(claim or ()),
+            tuple(split_names(evidence)), tuple(split_names(share_with))))
+        err.print(f"{escape(made.name)} designated.")
+        typer.echo(made.id)
+
+
+@designation_app.command("lift")
+def lift(
+    designation: Annotated[str, typer.Argument(metavar="ID", help="The designation's id.")],
+    reason: Annotated[str, typer.Option(help="Why it is lifted.")],
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Lift a designation (a new version of it; the old one is kept)."""
+    with record_for(db, as_party) as (_, record, actor):
+        lifted = record.lift(actor, designation, reason)
+        err.print(f"Designation of {escape(lifted.name)} lifted.")
+
+
+@designation_app.command("list")
+def list_designations(
+    as_json: Json = False,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Designations this party may read, newest first (each as its newest version says)."""
+    with record_for(db, as_party) as (node, record, actor):
+        names = node.directory.names()
+        rows = [designation_json(d, names) for d in record.designations(actor)]
+        if as_json:
+            _print_json(rows)
+            return
+        table = Table("id", "name", "kind", "aliases", "programme", "by", "designated", "in force")
+        for row in rows:
+            table.add_row(row["id"], escape(row["name"]), row["kind"],
+                          escape(", ".join(row["aliases"])), escape(row["programme"] or "—"),
+                          escape(row["party"]), row["designated"],
+                          "yes" if row["in_force"] else f"lifted {row['lifted']}")
+        out.print(table)

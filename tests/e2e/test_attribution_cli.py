@@ -1,0 +1,59 @@
+"""`accord claim` and `accord designation` as scripts use them: the exact command forms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import created, run_accord
+
+US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
+APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
+OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+
+
+def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
+    db = str(tmp_path / "us.db")
+    created("init", "--party", US, db=db)
+    created("party", "add", CN, db=db)
+    bundle = tmp_path / "opm.json"
+    bundle.write_text(json.dumps({"type": "bundle", "objects": [
+        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
+         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
+        {"type": "campaign", "spec_version": "2.1", "id": OPM, "name": "OPM intrusions",
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}]}))
+    assert run_accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
+    claim = created("claim", "create", "--subject", OPM, "--attributed-to", APT19,
+                    "--sponsor", "CN", "--basis", "technical-forensics,indictment",
+                    "--confidence", "80", "--summary", "APT19 intruded into OPM.", db=db)
+    assert claim.startswith("x-accord-claim--")
+    position = created("claim", "respond", claim, "--position", "deny", "--basis",
+                       "government-statement", "--text", "China opposes groundless accusations.",
+                       "--as", CN, db=db)
+    assert position.startswith("opinion--")
+    shown = run_accord("claim", "show", claim, "--json", db=db)
+    data = json.loads(shown.stdout)
+    assert data["status"] == "contested" and "denies it" in data["status_reason"]
+    assert [(p["party"], p["position"]) for p in data["positions"]] == [(US, "agree"), (CN, "deny")]
+    assert set(data["positions"][1]) >= {"party", "party_id", "position", "basis", "text", "at"}
+    listed = json.loads(run_accord("claim", "list", "--subject", OPM, "--json", db=db).stdout)
+    assert [c["id"] for c in listed] == [claim]
+    view = json.loads(run_accord("claim", "view", OPM, "--json", db=db).stdout)
+    assert view["status"] == "contested" and view["subject_name"] == "OPM intrusions"
+    bad = run_accord("claim", "respond", claim, "--position", "maybe", "--text", "x", db=db)
+    assert bad.returncode != 0 and "not one of: agree" in bad.stderr and bad.stdout == ""
+
+
+def test_a_designation_is_added_listed_and_lifted(tmp_path: Path):
+    db = str(tmp_path / "us.db")
+    created("init", "--party", US, db=db)
+    made = created("designation", "add", "Wang Dong", "--kind", "individual", "--alias", "王东",
+                   "--alias", "UglyGorilla", "--programme", "CYBER2", "--legal-basis",
+                   "Executive Order 13694", db=db)
+    listed = json.loads(run_accord("designation", "list", "--json", db=db).stdout)
+    assert [(d["id"], d["aliases"], d["in_force"]) for d in listed] == [
+        (made, ["王东", "UglyGorilla"], True)]
+    done = run_accord("designation", "lift", made, "--reason", "Delisted.", db=db)
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(run_accord("designation", "list", "--json", db=db).stdout)
+    assert listed[0]["in_force"] is False and listed[0]["lift_reason"] == "Delisted."
