@@ -7,16 +7,18 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from accord.cli.common import (
     DEFAULT_DB,
+    AsJson,
     Db,
+    Row,
     app,
+    cell,
     err,
     fail,
+    listing,
     opened,
-    out,
     record,
     split_names,
     user_errors,
@@ -65,13 +67,12 @@ def party_add(name: str, db: Db = DEFAULT_DB) -> None:
 
 
 @party_app.command("list")
-def party_list(db: Db = DEFAULT_DB) -> None:
+def party_list(as_json: AsJson = False, db: Db = DEFAULT_DB) -> None:
     """List the parties this node knows."""
     with opened(db) as node:
-        table = Table("name", "identity", "")
-        for p in node.directory.parties():
-            table.add_row(escape(p.name), p.id, "this node" if p.is_self else "")
-        out.print(table)
+        listing(({"name": p.name, "id": p.id, "is_this_node": p.is_self}
+                 for p in node.directory.parties()),
+                ("name", "id", "is_this_node"), as_json=as_json)
 
 
 @person_app.command("add")
@@ -96,17 +97,17 @@ def person_add(
 @person_app.command("list")
 def person_list(
     party: Annotated[str | None, typer.Option(help="Only this party's people.")] = None,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """List the people and machine accounts of every party (or one)."""
     with opened(db) as node, user_errors():
         only = node.directory.party(party) if party else None
         names = node.directory.names()
-        table = Table("party", "name", "kind", "since", "id")
-        for person in node.directory.people(only):
-            table.add_row(escape(names.get(person.party_id, person.party_id)),
-                          escape(person.name), person.kind, person.created, person.id)
-        out.print(table)
+        listing(({"party": names.get(person.party_id, person.party_id), "name": person.name,
+                  "kind": person.kind, "created": person.created, "id": person.id}
+                 for person in node.directory.people(only)),
+                ("party", "name", "kind", "created", "id"), as_json=as_json)
 
 
 @token_app.command("create")
@@ -142,15 +143,21 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(db: Db = DEFAULT_DB) -> None:
+def token_list(as_json: AsJson = False, db: Db = DEFAULT_DB) -> None:
     """List tokens (never their secrets)."""
+    columns = ("id", "party", "holder", "role", "created", "expires", "revoked")
+
+    def cells(row: Row) -> list[str]:
+        shown = [cell(row[c]) for c in columns]
+        if row["holder_kind"] == "machine":
+            shown[columns.index("holder")] += " (machine)"
+        return shown
+
     with opened(db) as node:
-        table = Table("id", "party", "holder", "role", "created", "expires", "revoked")
-        for t in node.directory.tokens():
-            holder = escape(t.name) + (" (machine)" if t.kind == "machine" else "")
-            table.add_row(t.id, escape(t.party_name), holder, t.role, t.created,
-                          t.expires or "", t.revoked or "")
-        out.print(table)
+        listing(({"id": t.id, "party": t.party_name, "holder": t.name, "holder_kind": t.kind,
+                  "role": t.role, "created": t.created, "expires": t.expires,
+                  "revoked": t.revoked} for t in node.directory.tokens()),
+                columns, as_json=as_json, cells=cells)
 
 
 @token_app.command("revoke")
@@ -193,14 +200,14 @@ def collection_create(
 
 
 @collection_app.command("list")
-def collection_list(db: Db = DEFAULT_DB) -> None:
-    """List collections with how many object versions each holds."""
+def collection_list(as_json: AsJson = False, db: Db = DEFAULT_DB) -> None:
+    """List collections, the TLP of their unmarked objects, and how many object versions each
+    holds."""
     with opened(db) as node:
-        table = Table("id", "title", "alias", "unmarked objects", "objects")
-        for c in node.directory.all_collections():
-            table.add_row(c.id, escape(c.title), escape(c.alias or ""), c.default_tlp.label,
-                          str(node.objects.count(c.id)))
-        out.print(table)
+        listing(({"id": c.id, "title": c.title, "alias": c.alias,
+                  "default_tlp": c.default_tlp.label, "objects": node.objects.count(c.id)}
+                 for c in node.directory.all_collections()),
+                ("id", "title", "alias", "default_tlp", "objects"), as_json=as_json)
 
 
 @collection_app.command("grant")

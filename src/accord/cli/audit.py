@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, err, fail, opened, out, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    AsJson,
+    Db,
+    Row,
+    cell,
+    err,
+    fail,
+    listing,
+    opened,
+    user_errors,
+)
 from accord.stix.timestamps import is_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.trust.audit import verify as verify_chain
@@ -31,7 +40,7 @@ def show(
     since: Annotated[str | None, typer.Option(help="From this timestamp on.")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this timestamp.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Show audit records, newest first (`accord audit verify` checks the chain)."""
@@ -49,26 +58,22 @@ def show(
         holders = {t.id: t.name for t in node.directory.tokens()}
         records = node.audit.query(AuditQuery(who.id if who else None, person_id, object_id,
                                               action, since, until, limit))
-        if as_json:
-            for r in records:
-                e = r.event
-                typer.echo(orjson.dumps({
-                    "seq": r.seq, "at": e.at, "action": e.action, "party_id": e.party_id,
-                    "party": names.get(e.party_id or ""), "token_id": e.token_id,
-                    "person": holders.get(e.token_id or ""),
-                    "collection_id": e.collection_id, "object_ids": list(e.object_ids),
-                    "detail": e.detail, "hash": r.hash}).decode())
-            return
-        table = Table("seq", "at", "party", "person", "action", "collection", "objects")
-        for r in records:
-            e = r.event
-            shown = ", ".join(e.object_ids[:3]) + (f" (+{len(e.object_ids) - 3})"
-                                                   if len(e.object_ids) > 3 else "")
-            acting = names.get(e.party_id or "", e.party_id or "this node (command line)")
-            person = holders.get(e.token_id or "", "")
-            table.add_row(str(r.seq), e.at, escape(acting), escape(person), e.action,
-                          e.collection_id or "", escape(shown))
-        out.print(table)
+        columns = ("seq", "at", "party", "person", "action", "collection_id", "object_ids")
+
+        def cells(row: Row) -> list[str]:
+            ids = row["object_ids"]
+            shown = {"party": row["party"] or row["party_id"] or "this node (command line)",
+                     "object_ids": ", ".join(ids[:3])
+                     + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")}
+            return [cell(shown.get(c, row[c])) for c in columns]
+
+        listing(({"seq": r.seq, "at": r.event.at, "action": r.event.action,
+                  "party_id": r.event.party_id, "party": names.get(r.event.party_id or ""),
+                  "token_id": r.event.token_id, "person": holders.get(r.event.token_id or ""),
+                  "collection_id": r.event.collection_id,
+                  "object_ids": list(r.event.object_ids), "detail": r.event.detail,
+                  "hash": r.hash} for r in records),
+                columns, as_json=as_json, cells=cells)
 
 
 @audit_app.command()

@@ -1,21 +1,25 @@
-"""What every command shares: the Typer app, the --db option, and plain-words errors."""
+"""What every command shares: the Typer app, the --db and --json options, listings (a table
+or JSON Lines) and plain-words errors."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
-from accord.stix.timestamps import now_timestamp
+from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import DatabaseUrlError, sqlite_file
 from accord.trust.audit import Event
@@ -44,6 +48,9 @@ Db = Annotated[
         show_default=True,
     ),
 ]
+
+AsJson = Annotated[bool, typer.Option(
+    "--json", help="One JSON object per line, with the table's columns as its fields.")]
 
 
 def default_db() -> str:
@@ -91,3 +98,46 @@ def record(node: Node, action: str, **detail: Any) -> None:
 
 def split_names(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+Row = Mapping[str, Any]
+
+
+def listing(rows: Iterable[Row], columns: Sequence[str], *, as_json: bool,
+            cells: Callable[[Row], Sequence[str]] | None = None) -> None:
+    """Print rows on stdout: a table, or with --json one JSON object per row and line.
+
+    A row's keys are its stable snake_case field names; the table's column headers are
+    `columns`, the same names with spaces for underscores, so the JSON always carries every
+    column under the column's name (a row may carry more than the table has room for).
+    `cells` renders a row for the table where a column shows more than its bare value;
+    the cells it returns are rich markup, escaped by it."""
+    if as_json:
+        for row in rows:
+            assert all(c in row for c in columns), f"row lacks a column of {columns}"
+            typer.echo(orjson.dumps(row, default=_json_value,
+                                    option=orjson.OPT_PASSTHROUGH_DATETIME).decode())
+        return
+    table = Table(*(c.replace("_", " ") for c in columns))
+    for row in rows:
+        table.add_row(*(cells(row) if cells else [cell(row[c]) for c in columns]))
+    out.print(table)
+
+
+def cell(value: Any) -> str:
+    """A value as a table shows it: nothing for None and False, "yes" for True, lists joined."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "yes"
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
+    return escape(str(value))
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return format_timestamp(value)  # RFC 3339 in UTC, with Z, like every STIX timestamp
+    raise TypeError(f"{type(value).__name__} is not JSON")

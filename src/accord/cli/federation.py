@@ -8,10 +8,22 @@ import httpx
 import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from accord import clock
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    AsJson,
+    Db,
+    Row,
+    app,
+    cell,
+    err,
+    fail,
+    listing,
+    opened,
+    record,
+    user_errors,
+)
 from accord.cooperation.desk import Desk
 from accord.federation.signing import fingerprint, load_public, public_bytes
 from accord.federation.sync import TRUSTED_SOURCES, SyncError, sync_peer, trusted_sources
@@ -71,37 +83,34 @@ def peer_add(
 
 @peer_app.command("list")
 def peer_list(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Each peer and its state: last success, last error, how much was pulled."""
+    columns = ("name", "party", "url", "last_success", "lag_seconds", "lag_objects", "pulled",
+               "last_error")
+
+    def cells(row: Row) -> list[str]:
+        synced = row["lag_seconds"] is not None
+        shown = {"last_success": row["last_success"] or "never",
+                 "lag_seconds": f"{row['lag_seconds']:.0f} s" if synced else "never synced",
+                 "lag_objects": row["lag_objects"] if synced else None,
+                 "last_error": (row["last_error"] or "")
+                 + (f" ({row['failures']} failed rounds; next try {row['next_attempt']})"
+                    if row["failures"] else "")}
+        return [cell(shown.get(c, row[c])) for c in columns]
+
     with opened(db) as node:
         names = node.directory.names()
-        found = PeerStore(node.engine).all()
-        if as_json:
-            for p in found:
-                typer.echo(orjson.dumps({
-                    "name": p.name, "url": p.url, "party": names.get(p.party_id, p.party_id),
-                    "party_id": p.party_id,
-                    "fingerprint": fingerprint(public_bytes(load_public(p.public_key))),
-                    "last_attempt": p.last_attempt, "last_success": p.last_success,
-                    "last_error": p.last_error, "failures": p.failures,
-                    "next_attempt": p.next_attempt(), "lag_seconds": _lag(p.last_success),
-                    "lag_objects": p.behind,
-                    "pulled": p.pulled, "cursors": p.cursors}).decode())
-            return
-        table = Table("peer", "party", "url", "last success", "behind by", "pulled",
-                      "last error")
-        for p in found:
-            lag = _lag(p.last_success)
-            table.add_row(escape(p.name), escape(names.get(p.party_id, p.party_id)),
-                          escape(p.url), p.last_success or "never",
-                          "never synced" if lag is None
-                          else f"{lag:.0f} s, {p.behind} objects", str(p.pulled),
-                          escape(p.last_error or "")
-                          + (f" ({p.failures} failed rounds; next try {p.next_attempt()})"
-                             if p.failures else ""))
-        out.print(table)
+        listing(({"name": p.name, "url": p.url, "party": names.get(p.party_id, p.party_id),
+                  "party_id": p.party_id,
+                  "fingerprint": fingerprint(public_bytes(load_public(p.public_key))),
+                  "last_attempt": p.last_attempt, "last_success": p.last_success,
+                  "last_error": p.last_error, "failures": p.failures,
+                  "next_attempt": p.next_attempt(), "lag_seconds": _lag(p.last_success),
+                  "lag_objects": p.behind, "pulled": p.pulled, "cursors": p.cursors}
+                 for p in PeerStore(node.engine).all()),
+                columns, as_json=as_json, cells=cells)
 
 
 def _lag(last_success: str | None) -> float | None:

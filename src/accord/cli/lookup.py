@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, opened, out
+from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, app, cell, err, listing, opened
 from accord.correlation.values import guess
 from accord.store.correlations import Correlations
 
@@ -21,7 +19,7 @@ def lookup(
     as_party: Annotated[str | None, typer.Option("--as", help="See only what this party may "
                                                               "(default: this node's).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many objects.")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Every object that mentions VALUE and that the party may read."""
@@ -29,21 +27,19 @@ def lookup(
         reader = node.directory.party(as_party) if as_party else node.party
         read_as = guess(value)
         found = Correlations(node.engine).lookup(reader.id, read_as, limit)
-        if as_json:
-            for mention in found:
-                typer.echo(orjson.dumps(mention.as_json()).decode())
-            return
-        understood = ", ".join(f"{v.kind} {v.value}" for v in read_as)
-        err.print(f"{len(found)} object(s) mention {escape(value)} (read as {understood}), "
-                  f"as {escape(reader.name)} may see them")
+        if not as_json:
+            understood = ", ".join(f"{v.kind} {v.value}" for v in read_as)
+            err.print(f"{len(found)} object(s) mention {escape(value)} (read as {understood}), "
+                      f"as {escape(reader.name)} may see them")
+        columns = ("type", "name", "id", "marking", "created_by", "first_seen", "last_seen",
+                   "collection")
+
+        def cells(row: Row) -> list[str]:
+            return [cell(row["collection"]["title"] if c == "collection" else row[c])
+                    for c in columns]
+
         if found:
-            table = Table("type", "name", "id", "marking", "created by", "first seen",
-                          "last seen", "collection")
-            for m in found:
-                table.add_row(m.type, escape(m.name or ""), m.id, m.marking,
-                              escape(m.creator or ""), m.first_seen or "", m.last_seen or "",
-                              escape(m.collection))
-            out.print(table)
+            listing((m.as_json() for m in found), columns, as_json=as_json, cells=cells)
 
 
 @app.command()
@@ -51,6 +47,7 @@ def sightings(
     object_id: Annotated[str, typer.Argument(help="The id of the sighted object.")],
     as_party: Annotated[str | None, typer.Option("--as", help="See only what this party may "
                                                               "(default: this node's).")] = None,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Who reported seeing an object: every report for its creator, else what the party may
@@ -58,12 +55,11 @@ def sightings(
     with opened(db) as node:
         reader = node.directory.party(as_party) if as_party else node.party
         found = Correlations(node.engine).sightings_of(reader.id, object_id)
-        total = sum(s.count or 1 for s in found)
-        err.print(f"{len(found)} sighting report(s), {total} sighting(s) of {escape(object_id)}"
-                  f", as {escape(reader.name)} may see them")
+        if not as_json:
+            total = sum(s.count or 1 for s in found)
+            err.print(f"{len(found)} sighting report(s), {total} sighting(s) of "
+                      f"{escape(object_id)}, as {escape(reader.name)} may see them")
         if found:
-            table = Table("by", "count", "first seen", "last seen", "marking", "sighting")
-            for s in found:
-                table.add_row(escape(s.by or ""), str(s.count or ""), s.first_seen or "",
-                              s.last_seen or "", s.marking, s.id)
-            out.print(table)
+            listing((s.as_json() for s in found),
+                    ("by", "count", "first_seen", "last_seen", "marking", "id"),
+                    as_json=as_json)

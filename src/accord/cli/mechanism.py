@@ -10,9 +10,21 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, record, split_names
+from accord.cli.common import (
+    DEFAULT_DB,
+    AsJson,
+    Db,
+    Row,
+    app,
+    cell,
+    err,
+    fail,
+    listing,
+    opened,
+    record,
+    split_names,
+)
 from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
 from accord.cooperation.hotline import Hotline
@@ -116,7 +128,7 @@ def hotline_set(
 
 @hotline_app.command("log")
 def hotline_log(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Every escalation on this node, how it ended, and whether the hotline heard of it."""
@@ -143,19 +155,17 @@ def hotline_log(
                     "ended": format_timestamp(e.ended_at) if e.ended_at else None,
                     "ended_by": e.ended_by, "notified": sent.get(e.escalation.id, [])})
         rows.sort(key=lambda r: (r["time"], r["escalation"]))
-        if as_json:
-            for row in rows:
-                typer.echo(orjson.dumps(row).decode())
-            return
-        table = Table("time", "request", "between", "reason", "level", "ended", "notified")
-        for row in rows:
-            table.add_row(row["time"], row["request"],
-                          escape(f"{row['requester']} → {row['addressee']}"), row["reason"],
-                          str(row["level"]),
-                          f"{row['ended_by']} {row['ended']}" if row["ended"] else "open",
-                          escape("; ".join(row["notified"]) or "no hotline set"))
-        out.print(table)
-        err.print(f"{len(rows)} escalation(s)")
+        columns = ("time", "request", "requester", "addressee", "reason", "level", "ended",
+                   "notified")
+
+        def cells(row: Row) -> list[str]:
+            shown = {"ended": f"{row['ended_by']} {row['ended']}" if row["ended"] else "open",
+                     "notified": "; ".join(row["notified"]) or "no hotline set"}
+            return [cell(shown.get(c, row[c])) for c in columns]
+
+        listing(rows, columns, as_json=as_json, cells=cells)
+        if not as_json:
+            err.print(f"{len(rows)} escalation(s)")
 
 
 def _date(text: str, name: str) -> datetime:

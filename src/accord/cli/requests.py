@@ -13,7 +13,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, split_names, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    AsJson,
+    Db,
+    Row,
+    app,
+    cell,
+    err,
+    fail,
+    listing,
+    opened,
+    out,
+    split_names,
+    user_errors,
+)
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import (
@@ -235,7 +249,7 @@ def list_requests(
     = None,
     category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
     as_party: As = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """The requests you sent or received, newest first."""
@@ -248,15 +262,15 @@ def list_requests(
         views = desk.search(actor, Filters(direction, state, True if overdue else None, other,
                                          category))
         names = node.directory.names()
-        if as_json:
-            for view in views:
-                typer.echo(orjson.dumps(view_json(view, names)).decode())
-            return
-        table = Table("id", "state", "from", "to", "urgency", "summary", "respond by")
-        for view in views:
-            request = view.request
-            table.add_row(request.id, view.state, escape(names.get(request.requester, "?")),
-                          escape(names.get(request.addressee, "?")), request.urgency,
-                          escape(request.summary[:60]), _stamp(view.respond_by))
-        out.print(table)
-        err.print(f"{len(views)} request(s)")
+        columns = ("id", "state", "requester", "addressee", "urgency", "summary", "deadlines")
+
+        def cells(row: Row) -> list[str]:
+            shown = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
+                     "summary": row["summary"][:60],
+                     "deadlines": f"respond by {row['deadlines']['respond'] or '—'}"}
+            return [cell(shown.get(c, row[c])) for c in columns]
+
+        listing((view_json(view, names) for view in views), columns, as_json=as_json,
+                cells=cells)
+        if not as_json:
+            err.print(f"{len(views)} request(s)")

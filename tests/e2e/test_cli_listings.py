@@ -1,0 +1,162 @@
+"""Every command of `accord` that lists or shows something takes --json: a walk over the whole
+command tree, then each such command run with --json against a node holding a row of every
+kind, its output held to the fields of its table."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord
+
+from accord.cli import app
+from accord.federation.signing import publish
+from accord.node import open_node
+from accord.store.peers import PeerStore
+
+INDICATOR = "indicator--33fe3b22-0201-47cf-85d0-97c02164528d"
+SIGHTING = "sighting--8a2f4c1e-3b5d-4e6f-9a7b-1c2d3e4f5a6b"
+
+# The commands that neither list nor show, and why; every other command must take --json.
+NOT_LISTING: dict[str, tuple[str, ...]] = {
+    "print only the id, token, fingerprint or version they create":
+        ("init", "party add", "person add", "token create", "collection create", "peer add",
+         "guidelines set", "request create"),
+    "change something and print nothing on stdout (the request commands print the changed "
+    "request with --json, as `request show`)":
+        ("token revoke", "collection grant", "hotline set", "request ack", "request report",
+         "request respond", "request rate", "request escalate", "request de-escalate",
+         "request withdraw"),
+    "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
+    "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
+    "a report, in the format chosen with --format (json among them)": ("review",),
+    "a check: its exit status, and the head hash of the audit trail": ("audit verify",),
+    "change the trusted sources and print them, one id a line": ("peer trust",),
+}
+
+# Listings print a table, or with --json one object per line; their arguments here.
+LISTINGS: dict[str, tuple[str, ...]] = {
+    "party list": (), "person list": (), "token list": (), "collection list": (),
+    "peer list": (), "lookup": ("10.0.0.0",), "sightings": (INDICATOR,), "audit": (),
+    "request list": (), "hotline log": (),
+}
+# Showings print one thing, or with --json one JSON document.
+SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": ()}
+
+RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+
+def every_command(group: Any = None, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Each command of the tree by its full name (`party list`); a group that runs on its
+    own (`audit`) is a command too."""
+    group = group or typer.main.get_command(app)
+    for name, command in group.commands.items():
+        full = f"{prefix}{name}"
+        if hasattr(command, "commands"):
+            if command.invoke_without_command:
+                yield full, command
+            yield from every_command(command, f"{full} ")
+        else:
+            yield full, command
+
+
+def takes_json(command: Any) -> bool:
+    return any("--json" in getattr(param, "opts", ()) for param in command.params)
+
+
+def exempt() -> set[str]:
+    return {name for names in NOT_LISTING.values() for name in names}
+
+
+def test_every_command_that_lists_or_shows_takes_json():
+    commands = dict(every_command())
+    assert exempt() <= commands.keys(), "NOT_LISTING names a command that does not exist"
+    lacking = sorted(name for name, command in commands.items()
+                     if name not in exempt() and not takes_json(command))
+    assert lacking == [], f"these list or show something but take no --json: {lacking}"
+
+
+def test_every_command_that_lists_or_shows_is_run_below():
+    listed = {name for name, _ in every_command()} - exempt()
+    assert listed == LISTINGS.keys() | SHOWINGS.keys()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory) -> dict[str, str]:
+    """A node with a row of every kind: parties, a person, tokens, collections, an indicator
+    and a sighting of it, an escalated request, a peer and audit records."""
+    work = tmp_path_factory.mktemp("listings")
+    db = str(work / "node.db")
+    created("init", "--party", OWN_PARTY, db=db)
+    partner = created("party", "add", PARTNER, db=db)
+    created("person", "add", "Li Wei", "--party", PARTNER, db=db)
+    created("token", "create", "--party", PARTNER, "--name", "Li Wei", "--expires", "90d", db=db)
+    created("collection", "create", "Shared", "--alias", "shared", "--read", PARTNER, db=db)
+    own = open_node(db).party.id
+    stix = work / "sighted.json"
+    stix.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": INDICATOR, "name": "C2 address",
+         "created": "2014-05-08T09:00:00.000Z", "modified": "2014-05-08T09:00:00.000Z",
+         "pattern_type": "stix", "pattern": "[ipv4-addr:value = '10.0.0.0']",
+         "valid_from": "2014-05-08T09:00:00Z", "created_by_ref": own},
+        {"type": "sighting", "spec_version": "2.1", "id": SIGHTING, "sighting_of_ref": INDICATOR,
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z",
+         "count": 2, "first_seen": "2015-05-30T00:00:00Z", "last_seen": "2015-05-31T00:00:00Z",
+         "created_by_ref": own}]}))
+    run(db, "import", str(stix), "--collection", "evidence")
+    request = created("request", "create", "--to", PARTNER, "--kind", "information",
+                      "--category", "intrusion", "--urgency", "urgent",
+                      "--summary", "Who operates 10.0.0.0?", "--evidence", INDICATOR,
+                      db=db)
+    run(db, "request", "escalate", request, "--note", "no answer")
+    # A peer is pinned over HTTP; here its row is written as `peer add` would leave it.
+    PeerStore(open_node(db).engine).add("china", "http://127.0.0.1:9/", "token", partner,
+                                        publish(Ed25519PrivateKey.generate().public_key()))
+    return {"db": db, "request": request}
+
+
+def run(db: str, *args: str) -> str:
+    done = run_accord(*args, db=db)
+    assert done.returncode == 0, f"accord {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def table_columns(stdout: str) -> list[str]:
+    """The column headers of the table printed, as field names ('first seen' → first_seen)."""
+    header = next(line for line in stdout.splitlines() if line.startswith("┃"))
+    return [cell.strip().replace(" ", "_") for cell in header.strip("┃").split("┃")]
+
+
+def timestamps_are_rfc3339_utc(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(timestamps_are_rfc3339_utc(v) for v in value.values())
+    if isinstance(value, list):
+        return all(timestamps_are_rfc3339_utc(v) for v in value)
+    if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\dT", value):
+        return RFC3339_UTC.fullmatch(value) is not None
+    return True
+
+
+@pytest.mark.parametrize("command", sorted(LISTINGS))
+def test_a_listing_as_json_is_one_object_per_line_with_the_tables_columns(node, command):
+    args = (*command.split(), *LISTINGS[command])
+    columns = table_columns(run(node["db"], *args))
+    rows = [json.loads(line) for line in run(node["db"], *args, "--json").splitlines()]
+    assert rows, f"accord {command} --json listed nothing"
+    for row in rows:
+        assert isinstance(row, dict)
+        assert [c for c in columns if c not in row] == [], (columns, row)
+        assert timestamps_are_rfc3339_utc(row), row
+
+
+@pytest.mark.parametrize("command", sorted(SHOWINGS))
+def test_a_showing_as_json_is_one_json_document(node, command):
+    args = [a.format(**node) for a in (*command.split(), *SHOWINGS[command])]
+    shown = json.loads(run(node["db"], *args, "--json"))
+    assert isinstance(shown, dict) and shown
+    assert timestamps_are_rfc3339_utc(shown), shown
