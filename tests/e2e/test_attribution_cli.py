@@ -12,6 +12,11 @@ APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
 OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 
 
+def lines(stdout: str) -> list[dict]:
+    """A listing's --json: one object per line."""
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
 def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
     db = str(tmp_path / "us.db")
     created("init", "--party", US, db=db)
@@ -36,7 +41,7 @@ def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
     assert data["status"] == "contested" and "denies it" in data["status_reason"]
     assert [(p["party"], p["position"]) for p in data["positions"]] == [(US, "agree"), (CN, "deny")]
     assert set(data["positions"][1]) >= {"party", "party_id", "position", "basis", "text", "at"}
-    listed = json.loads(run_accord("claim", "list", "--subject", OPM, "--json", db=db).stdout)
+    listed = lines(run_accord("claim", "list", "--subject", OPM, "--json", db=db).stdout)
     assert [c["id"] for c in listed] == [claim]
     view = json.loads(run_accord("claim", "view", OPM, "--json", db=db).stdout)
     assert view["status"] == "contested" and view["subject_name"] == "OPM intrusions"
@@ -50,10 +55,10 @@ def test_a_designation_is_added_listed_and_lifted(tmp_path: Path):
     made = created("designation", "add", "Wang Dong", "--kind", "individual", "--alias", "王东",
                    "--alias", "UglyGorilla", "--programme", "CYBER2", "--legal-basis",
                    "Executive Order 13694", db=db)
-    listed = json.loads(run_accord("designation", "list", "--json", db=db).stdout)
+    listed = lines(run_accord("designation", "list", "--json", db=db).stdout)
     assert [(d["id"], d["aliases"], d["in_force"]) for d in listed] == [
         (made, ["王东", "UglyGorilla"], True)]
     done = run_accord("designation", "lift", made, "--reason", "Delisted.", db=db)
     assert done.returncode == 0, done.stderr
-    listed = json.loads(run_accord("designation", "list", "--json", db=db).stdout)
+    listed = lines(run_accord("designation", "list", "--json", db=db).stdout)
     assert listed[0]["in_force"] is False and listed[0]["lift_reason"] == "Delisted."

@@ -26,12 +26,13 @@ SIGHTING = "sighting--8a2f4c1e-3b5d-4e6f-9a7b-1c2d3e4f5a6b"
 NOT_LISTING: dict[str, tuple[str, ...]] = {
     "print only the id, token, fingerprint or version they create":
         ("init", "party add", "person add", "token create", "collection create", "peer add",
-         "guidelines set", "request create"),
+         "guidelines set", "request create", "claim create", "claim respond",
+         "designation add"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
         ("token revoke", "collection grant", "hotline set", "request ack", "request report",
          "request respond", "request rate", "request escalate", "request de-escalate",
-         "request withdraw"),
+         "request withdraw", "designation lift"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
     "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
     "a report, in the format chosen with --format (json among them)": ("review",),
@@ -43,10 +44,11 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
 LISTINGS: dict[str, tuple[str, ...]] = {
     "party list": (), "person list": (), "token list": (), "collection list": (),
     "peer list": (), "lookup": ("10.0.0.0",), "sightings": (INDICATOR,), "audit": (),
-    "request list": (), "hotline log": (),
+    "request list": (), "hotline log": (), "claim list": (), "designation list": (),
 }
 # Showings print one thing, or with --json one JSON document.
-SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": ()}
+SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": (),
+                                        "claim show": ("{claim}",), "claim view": ("{request}",)}
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -114,10 +116,14 @@ def node(tmp_path_factory) -> dict[str, str]:
                       "--summary", "Who operates 10.0.0.0?", "--evidence", INDICATOR,
                       db=db)
     run(db, "request", "escalate", request, "--note", "no answer")
+    claim = created("claim", "create", "--subject", request, "--sponsor", "CN", "--basis",
+                    "intelligence", "--confidence", "60", "--summary", "State-sponsored.", db=db)
+    created("designation", "add", "Wang Dong", "--kind", "individual", "--alias", "UglyGorilla",
+            "--legal-basis", "Executive Order 13694", db=db)
     # A peer is pinned over HTTP; here its row is written as `peer add` would leave it.
     PeerStore(open_node(db).engine).add("china", "http://127.0.0.1:9/", "token", partner,
                                         publish(Ed25519PrivateKey.generate().public_key()))
-    return {"db": db, "request": request}
+    return {"db": db, "request": request, "claim": claim}
 
 
 def run(db: str, *args: str) -> str:

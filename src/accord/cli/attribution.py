@@ -21,7 +21,19 @@ from accord.attribution.record import (
 )
 from accord.attribution.standing import ClaimStanding
 from accord.attribution.views import claim_json, designation_json, subject_json
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, out, split_names, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    AsJson,
+    Db,
+    app,
+    err,
+    fail,
+    listing,
+    opened,
+    out,
+    split_names,
+    user_errors,
+)
 from accord.cooperation.desk import Actor
 from accord.node import Node
 
@@ -152,24 +164,16 @@ def show(
 @claim_app.command("list")
 def list_claims(
     subject: Annotated[str | None, typer.Option(help="Only claims on this subject.")] = None,
-    as_json: Json = False,
+    as_json: AsJson = False,
     as_party: As = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """The claims this party may read, oldest first."""
     with record_for(db, as_party) as (_, record, actor):
         names = record.names(actor)
-        rows = [claim_json(s, names) for s in record.claims(actor, subject)]
-        if as_json:
-            _print_json(rows)
-            return
-        table = Table("id", "created", "claimant", "subject", "attributed to", "status")
-        for row in rows:
-            table.add_row(row["id"], row["created"], escape(row["claimant"]),
-                          escape(row["subject_name"]),
-                          escape(", ".join(row["attributed_to_names"] + (
-                              [row["sponsor"]] if row["sponsor"] else []))), row["status"])
-        out.print(table)
+        listing([claim_json(s, names) for s in record.claims(actor, subject)],
+                ("id", "created", "claimant", "subject_name", "attributed_to_names", "sponsor",
+                 "status"), as_json=as_json)
 
 
 @claim_app.command("view")
@@ -231,21 +235,13 @@ def lift(
 
 @designation_app.command("list")
 def list_designations(
-    as_json: Json = False,
+    as_json: AsJson = False,
     as_party: As = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Designations this party may read, newest first (each as its newest version says)."""
     with record_for(db, as_party) as (node, record, actor):
         names = node.directory.names()
-        rows = [designation_json(d, names) for d in record.designations(actor)]
-        if as_json:
-            _print_json(rows)
-            return
-        table = Table("id", "name", "kind", "aliases", "programme", "by", "designated", "in force")
-        for row in rows:
-            table.add_row(row["id"], escape(row["name"]), row["kind"],
-                          escape(", ".join(row["aliases"])), escape(row["programme"] or "—"),
-                          escape(row["party"]), row["designated"],
-                          "yes" if row["in_force"] else f"lifted {row['lifted']}")
-        out.print(table)
+        listing([designation_json(d, names) for d in record.designations(actor)],
+                ("id", "name", "kind", "aliases", "programme", "party", "designated", "in_force",
+                 "lifted"), as_json=as_json)
