@@ -28,10 +28,21 @@ def _hint(text: str) -> str:
     return " (defanged?)" if looks_defanged(text) else ""
 
 
-def defanged_scheme(uri: str) -> str | None:
-    """The scheme a well-formed but defanged URI stands for ('hxxp' → 'http'), or None."""
-    scheme = uri.partition(":")[0].lower()
-    return _DEFANGED_SCHEMES.get(scheme)
+def defanging(uri: str) -> str | None:
+    """How a well-formed URI is defanged ("the scheme 'hxxp' stands for 'http'"), or None.
+
+    RFC 3986 allows "(" and ")" in a host and any scheme name, so some defanged URLs are
+    well-formed URIs: they still locate nothing."""
+    scheme = uri.partition(":")[0]
+    meant = _DEFANGED_SCHEMES.get(scheme.lower())
+    if meant is not None:
+        return f"the scheme '{scheme}' stands for '{meant}'"
+    # Only the host: a path or query may hold "(at)" and mean it.
+    authority = _COMPONENTS.match(uri).group(2)  # type: ignore[union-attr]
+    marker = _DEFANGED.search(authority) if authority else None
+    if marker is not None:
+        return f"{marker.group()!r} in the host stands for {marker.group()[1:-1]!r}"
+    return None
 
 
 # --- RFC 3986 URIs ------------------------------------------------------------------------------

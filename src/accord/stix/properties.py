@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from accord.stix.formats import defanged_scheme, uri_problem
+from accord.stix.formats import defanging, uri_problem
 from accord.stix.timestamps import is_timestamp
 from accord.stix.violations import Violation
 from accord.stix.vocabularies import HASH_ALGORITHMS, HASH_HEX_LENGTHS
@@ -229,7 +229,7 @@ _good_urls: set[str] = set()
 def _is_good_url(value: str) -> bool:
     if value in _good_urls:
         return True
-    if uri_problem(value) is not None or defanged_scheme(value) is not None:
+    if uri_problem(value) is not None or defanging(value) is not None:
         return False
     if len(_good_urls) > 50_000:
         _good_urls.clear()
@@ -249,13 +249,12 @@ def url(value: Any, path: str, found: Findings) -> None:
     if problem is not None:
         found.add(path, "uri-syntax", f"'{path}' is not an RFC 3986 URI: {problem}")
         return
-    meant = defanged_scheme(value)
+    how = defanging(value)
     # §3.2: an observable that says it is defanged may carry the defanged form.
-    if meant is not None and found.obj.get("defanged") is not True:
-        scheme = value.partition(":")[0]
+    if how is not None and found.obj.get("defanged") is not True:
         found.add(path, "defanged-url",
-                  f"'{path}' looks defanged: the scheme '{scheme}' stands for '{meant}'; give "
-                  "the URL itself, or mark the observable \"defanged\": true (§3.2)")
+                  f"'{path}' looks defanged: {how}; give the URL itself, or mark the "
+                  "observable \"defanged\": true (§3.2)")
 
 
 URL = url
