@@ -37,6 +37,8 @@ def defanging(uri: str) -> str | None:
     meant = _DEFANGED_SCHEMES.get(scheme.lower())
     if meant is not None:
         return f"the scheme '{scheme}' stands for '{meant}'"
+    if "(" not in uri:  # in a well-formed URI, only "(.)" and the like can be defanging
+        return None
     # Only the host: a path or query may hold "(at)" and mean it.
     authority = _COMPONENTS.match(uri).group(2)  # type: ignore[union-attr]
     marker = _DEFANGED.search(authority) if authority else None
@@ -49,18 +51,27 @@ def defanging(uri: str) -> str | None:
 
 _UNRESERVED_SUB_DELIMS = r"A-Za-z0-9\-._~!$&'()*+,;="
 _PCT = r"%[0-9A-Fa-f]{2}"
+
+
+def _run(characters: str) -> str:
+    """Any number of `characters` and percent-encodings; possessive, so it never backtracks."""
+    return rf"(?:[{characters}]++|{_PCT})*+"
+
+
 _PCHAR = rf"(?:[{_UNRESERVED_SUB_DELIMS}:@]|{_PCT})"
-_SEGMENTS = rf"(?:/{_PCHAR}*)*"
+_SEGMENTS = rf"(?:/{_run(_UNRESERVED_SUB_DELIMS + ':@')})*+"
+_QUERY = _run(_UNRESERVED_SUB_DELIMS + ":@/?")
 # RFC 3986 §3: scheme ":" hier-part ["?" query] ["#" fragment]. An IP-literal host is matched
 # loosely here and its address checked with `ipaddress` afterwards.
 _URI = re.compile(
-    rf"^[A-Za-z][A-Za-z0-9+.\-]*:"
-    rf"(?://(?:(?:[{_UNRESERVED_SUB_DELIMS}:]|{_PCT})*@)?"  # userinfo
-    rf"(?P<host>\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[{_UNRESERVED_SUB_DELIMS}:]+\]"
-    rf"|(?:[{_UNRESERVED_SUB_DELIMS}]|{_PCT})*)"
-    rf"(?::[0-9]*)?{_SEGMENTS}"  # port, path-abempty
-    rf"|/(?:{_PCHAR}+{_SEGMENTS})?|{_PCHAR}+{_SEGMENTS}|)"  # path-absolute, -rootless, -empty
-    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?\Z"
+    rf"^[A-Za-z][A-Za-z0-9+.\-]*+:"
+    rf"(?://(?:{_run(_UNRESERVED_SUB_DELIMS + ':')}@)?"  # userinfo
+    rf"(?P<host>\[[0-9A-Fa-f:.]++\]|\[v[0-9A-Fa-f]++\.[{_UNRESERVED_SUB_DELIMS}:]++\]"
+    rf"|{_run(_UNRESERVED_SUB_DELIMS)})"
+    rf"(?::[0-9]*+)?{_SEGMENTS}"  # port, path-abempty
+    rf"|/(?:{_PCHAR}{_run(_UNRESERVED_SUB_DELIMS + ':@')}{_SEGMENTS})?"
+    rf"|{_PCHAR}{_run(_UNRESERVED_SUB_DELIMS + ':@')}{_SEGMENTS}|)"  # path-absolute, -rootless
+    rf"(?:\?{_QUERY})?(?:#{_QUERY})?\Z"
 )
 # RFC 3986 Appendix B: the components of any URI reference, well-formed or not.
 _COMPONENTS = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?\Z",
