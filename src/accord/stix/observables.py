@@ -8,6 +8,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from accord.stix.formats import (
+    domain_name_problem,
+    email_address_problem,
+    looks_defanged,
+    media_type_problem,
+)
 from accord.stix.identifiers import (
     identifier_type,
     reference,
@@ -46,6 +52,7 @@ from accord.stix.properties import (
     string,
     strings,
     structure,
+    syntax,
     timestamp,
     timestamp_in_seconds,
     unexpected,
@@ -76,16 +83,15 @@ ANY_OBSERVABLE = references(denied=SDO_TYPES | SRO_TYPES | SMO_TYPES)
 
 # §3.9.1: an _enc property names an IANA character set.
 CHARACTER_SET = pattern(r"^[a-zA-Z0-9/.+_:()-]{1,250}\Z", "an IANA character set name")
-# §6.4: a domain name per RFC 1034, each label per RFC 5890 (U-labels allowed): labels of 1 to
-# 63 letters, digits, '-' or '_', not starting or ending with '-', 253 characters in all.
-DOMAIN_NAME = pattern(
-    r"^(?=.{1,253}\.?\Z)(?:(?!-)[\w-]{1,63}(?<!-)\.)*(?!-)[\w-]{1,63}(?<!-)\.?\Z",
-    "a domain name (RFC 1034, RFC 5890)")
+# §6.4: a domain name per RFC 1034, its labels per RFC 5890 (U-labels allowed).
+DOMAIN_NAME = syntax(domain_name_problem, "a domain name", "domain-name-syntax")
 # §6.10: a colon-delimited, lowercase MAC-48 address with leading zeros.
 MAC_ADDRESS = pattern(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){5}\Z",
                       "a lowercase colon-delimited MAC-48 address")
-# §6.5: one e-mail address (addr-spec).
-EMAIL = pattern(r"^[^@\s]+@[^@\s]+\Z", "a single e-mail address")
+# §6.5: one e-mail address, the addr-spec of RFC 5322 §3.4, without a display name.
+EMAIL = syntax(email_address_problem, "an e-mail address", "email-syntax")
+# §6.1, §6.7: a MIME type name; that it be registered with IANA is a SHOULD, its form is not.
+MEDIA_TYPE = syntax(media_type_problem, "a media type name", "media-type-syntax")
 # §6.14: a CPE 2.3 formatted string (NISTIR 7695 §6.2).
 _CPE_PART = (r"(?:(?:\?*|\*?)(?:[a-zA-Z0-9._-]|\\[\\*?!\"#$%&'()+,/:;<=>@\[\]^`{|}~])+"
              r"(?:\?*|\*?)|[*-])")
@@ -102,13 +108,19 @@ def _ip(version: int) -> Check:
         if type(value) is not str:
             unexpected(found, path, value, "a string")
             return
+        _, slash, prefix = value.partition("/")
         try:
             network = ipaddress.ip_network(value, strict=False)
         except ValueError:
             network = None
-        if network is None or network.version != version or value.strip() != value:
+        # CIDR notation: the prefix is a length in decimal, not a netmask (which ipaddress takes).
+        if (network is None or network.version != version or value.strip() != value
+                or (slash and not (prefix.isascii() and prefix.isdigit()
+                                   and str(int(prefix)) == prefix))):
+            hint = " (defanged?)" if looks_defanged(value) else ""
             found.add(path, "value-format",
-                      f"'{path}' must be an IPv{version} address or CIDR block, not {show(value)}")
+                      f"'{path}' must be an IPv{version} address or CIDR block, "
+                      f"not {show(value)}{hint}")
 
     return check
 
@@ -284,8 +296,7 @@ def _mime_part(value: Any, path: str, found: Findings) -> None:
 
 TYPES: tuple[ObjectType, ...] = (
     object_type("artifact", SCO, {
-        # §6.1: mime_type SHOULD (not MUST) come from the IANA registry: any string is valid.
-        "mime_type": string, "payload_bin": BINARY, "url": URL, "hashes": HASHES,
+            "mime_type": MEDIA_TYPE, "payload_bin": BINARY, "url": URL, "hashes": HASHES,
         "encryption_algorithm": enum(ENCRYPTION_ALGORITHMS), "decryption_key": string,
     }, rules=(_artifact_content, not_together("payload_bin", "url", "§6.1"),
               requires("url", "hashes", "§6.1"),
@@ -313,7 +324,7 @@ TYPES: tuple[ObjectType, ...] = (
     }, ("is_multipart",), (_multipart_body, uuid_version_4("from_ref", "subject", "body"))),
     object_type("file", SCO, {
         "hashes": HASHES, "size": NON_NEGATIVE, "name": string, "name_enc": CHARACTER_SET,
-        "magic_number_hex": HEX, "mime_type": string, **TIMES,
+        "magic_number_hex": HEX, "mime_type": MEDIA_TYPE, **TIMES,
         "parent_directory_ref": reference({"directory"}), "contains_refs": ANY_OBSERVABLE,
         "content_ref": ARTIFACT,
     }, rules=(at_least_one("hashes", "name", section="§6.7"),

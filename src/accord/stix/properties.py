@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from accord.stix.formats import defanging, uri_problem
 from accord.stix.timestamps import is_timestamp
 from accord.stix.violations import Violation
 from accord.stix.vocabularies import HASH_ALGORITHMS, HASH_HEX_LENGTHS
@@ -206,9 +207,57 @@ HEX = pattern(r"^(?:[0-9a-fA-F]{2})+\Z", "an even number of hexadecimal digits (
 # §2.1: base64 per RFC 4648, padded.
 BINARY = pattern(r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z",
                  "base64 text (§2.1)")
-# RFC 3986: a scheme, a colon, and no whitespace or characters URIs exclude.
-URL_SYNTAX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s\"<>\\^`{|}]*\Z")
-URL = pattern(URL_SYNTAX, "a URL with a scheme (RFC 3986)")
+
+
+def syntax(problem: Callable[[str], str | None], what: str, rule: str) -> Check:
+    """A string in a syntax another standard defines: `problem(text)` says why one is not."""
+    def check(value: Any, path: str, found: Findings) -> None:
+        if type(value) is not str:
+            unexpected(found, path, value, "a string")
+            return
+        reason = problem(value)
+        if reason is not None:
+            found.add(path, rule, f"'{path}' is not {what}: {reason}")
+
+    return check
+
+
+# The same sources are cited again and again: remember the URLs already found well-formed.
+_good_urls: set[str] = set()
+
+
+def _is_good_url(value: str) -> bool:
+    if value in _good_urls:
+        return True
+    if uri_problem(value) is not None or defanging(value) is not None:
+        return False
+    if len(_good_urls) > 50_000:
+        _good_urls.clear()
+    _good_urls.add(value)
+    return True
+
+
+def url(value: Any, path: str, found: Findings) -> None:
+    """A URL (the url SCO §6.15, external references §2.5, artifacts §6.1): it MUST conform to
+    RFC 3986, and as a URL (§1.1.3 there) locate its resource, which a defanged one does not."""
+    if type(value) is not str:
+        unexpected(found, path, value, "a string")
+        return
+    if _is_good_url(value):
+        return
+    problem = uri_problem(value)
+    if problem is not None:
+        found.add(path, "uri-syntax", f"'{path}' is not an RFC 3986 URI: {problem}")
+        return
+    how = defanging(value)
+    # §3.2: an observable that says it is defanged may carry the defanged form.
+    if how is not None and found.obj.get("defanged") is not True:
+        found.add(path, "defanged-url",
+                  f"'{path}' looks defanged: {how}; give the URL itself, or mark the "
+                  "observable \"defanged\": true (§3.2)")
+
+
+URL = url
 
 # RFC 5646 §2.1: a well-formed language tag (registry membership is not checked).
 LANGUAGE_TAG = (
@@ -307,7 +356,18 @@ def dictionary_of(value_check: Check | None = None, key: re.Pattern[str] = DICTI
 
 
 DICTIONARY = dictionary_of()
-HEX_DIGITS = re.compile(r"^[0-9a-fA-F]*\Z")
+# §2.7: "the value MUST be a string in the appropriate format defined by the hash type".
+HASH_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    name: (re.compile(rf"^[0-9a-fA-F]{{{length}}}\Z"), f"{length} hexadecimal digits")
+    for name, length in HASH_HEX_LENGTHS.items()
+}
+# ssdeep writes blocksize:hash:hash, the hashes in the base64 alphabet and empty for tiny
+# inputs; TLSH writes 70 hex digits (74 or 134, 138 in its other builds), lately after "T1".
+HASH_FORMS["SSDEEP"] = (re.compile(r"^[0-9]{1,10}:[A-Za-z0-9+/]*:[A-Za-z0-9+/]*\Z"),
+                        "an ssdeep digest, blocksize:hash:hash")
+HASH_FORMS["TLSH"] = (re.compile(r"^(?:T1)?(?:[0-9A-Fa-f]{70}|[0-9A-Fa-f]{74}"
+                                 r"|[0-9A-Fa-f]{134}|[0-9A-Fa-f]{138})\Z"),
+                      "a TLSH digest, 70 hexadecimal digits after an optional 'T1'")
 
 
 def _hashes(closed: bool) -> Check:
@@ -327,10 +387,9 @@ def _hashes(closed: bool) -> Check:
             if type(digest) is not str:
                 unexpected(found, where, digest, "a string")
                 continue
-            length = HASH_HEX_LENGTHS.get(name)
-            if length is not None and (len(digest) != length or HEX_DIGITS.match(digest) is None):
-                found.add(where, "value-format",
-                          f"'{where}' must be {length} hexadecimal digits, not {show(digest)}")
+            form = HASH_FORMS.get(name)
+            if form is not None and form[0].match(digest) is None:
+                found.add(where, "value-format", f"'{where}' must be {form[1]}, not {show(digest)}")
 
     return check
 
@@ -379,10 +438,6 @@ def external_reference(value: Any, path: str, found: Findings) -> None:
 _PLAIN_REFERENCE_KEYS = frozenset({"source_name", "description", "url", "external_id"})
 
 
-# The same sources are cited again and again: remember the URLs already found well-formed.
-_good_urls: set[str] = set()
-
-
 def _is_plain_external_reference(ref: dict[str, Any]) -> bool:
     """The shape nearly every reference has — a source and string fields, no CVE or CAPEC —
     recognised without building paths; anything else gets the full check."""
@@ -394,13 +449,9 @@ def _is_plain_external_reference(ref: dict[str, Any]) -> bool:
     for item in ref.values():
         if type(item) is not str:
             return False
-    url = ref.get("url")
-    if url is not None and url not in _good_urls:
-        if URL_SYNTAX.match(url) is None:
-            return False
-        if len(_good_urls) > 50_000:
-            _good_urls.clear()
-        _good_urls.add(url)
+    address = ref.get("url")
+    if address is not None and not _is_good_url(address):
+        return False
     external_id = ref.get("external_id")
     return external_id is None or not external_id.startswith(("CVE-", "CAPEC-"))
 

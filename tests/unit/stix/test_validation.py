@@ -460,7 +460,7 @@ def test_defanged_is_only_for_observables() -> None:
      ("value-format", "external_references[0].external_id")),
     ({"source_name": "nvd", "external_id": "CVE-2016-1234"},
      ("value-format", "external_references[0].source_name")),
-    ({"source_name": "ACME", "url": "not a url"}, ("value-format", "external_references[0].url")),
+    ({"source_name": "ACME", "url": "not a url"}, ("uri-syntax", "external_references[0].url")),
     ({"source_name": "ACME", "url": "https://x.example", "hashes": {"x_acme": "a"}},
      ("closed-vocabulary", "external_references[0].hashes.x_acme")),
     ({"source_name": "ACME", "url": "https://x.example", "hashes": {"MD5": "abc"}},
@@ -788,14 +788,14 @@ def test_number_observed_and_count_ranges() -> None:
                           "validity_not_before": DELETE, "validity_not_after": DELETE},
      {("required-property", None)}),
     ("directory", {"path_enc": "not a charset!"}, {("value-format", "path_enc")}),
-    ("domain-name", {"value": "bad domain.com"}, {("value-format", "value")}),
-    ("domain-name", {"value": "-example.com"}, {("value-format", "value")}),
-    ("domain-name", {"value": "a" * 64 + ".com"}, {("value-format", "value")}),
+    ("domain-name", {"value": "bad domain.com"}, {("domain-name-syntax", "value")}),
+    ("domain-name", {"value": "-example.com"}, {("domain-name-syntax", "value")}),
+    ("domain-name", {"value": "a" * 64 + ".com"}, {("domain-name-syntax", "value")}),
     ("domain-name", {"value": "_dmarc.bücher.example."}, set()),
-    ("email-addr", {"value": "not an address"}, {("value-format", "value")}),
+    ("email-addr", {"value": "not an address"}, {("email-syntax", "value")}),
     # §6.1: mime_type SHOULD come from the IANA registry; an unregistered one is still valid.
     ("artifact", {"mime_type": "application/x-acme-unregistered"}, set()),
-    ("url", {"value": "example.com/no scheme"}, {("value-format", "value")}),
+    ("url", {"value": "example.com/no scheme"}, {("uri-syntax", "value")}),
 ])
 def test_observable_rules(object_type: str, changes: dict[str, Any],
                           expected: set[tuple[str, str | None]]) -> None:
