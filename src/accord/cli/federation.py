@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import httpx
@@ -26,9 +27,17 @@ from accord.cli.common import (
 )
 from accord.cooperation.desk import Desk
 from accord.federation.signing import fingerprint, load_public, public_bytes
-from accord.federation.sync import TRUSTED_SOURCES, SyncError, sync_peer, trusted_sources
+from accord.federation.sync import (
+    TRUSTED_SOURCES,
+    PeerBusy,
+    Round,
+    SyncError,
+    sync_peer,
+    trusted_sources,
+)
+from accord.node import Node
 from accord.stix.timestamps import parse_timestamp
-from accord.store.peers import PeerStore
+from accord.store.peers import LEASE, Peer, PeerStore
 
 peer_app = typer.Typer(help="Peers: other parties' nodes this node federates with.",
                        no_args_is_help=True)
@@ -166,7 +175,7 @@ def sync(
         for each in chosen:
             assert each is not None
             try:
-                done = sync_peer(node, each, page_size=page_size)
+                done = _sync_when_free(node, each, page_size)
             except SyncError as error:
                 err.print(f"[bold red]{escape(each.name)}:[/] {escape(str(error))}")
                 failed = True
@@ -182,3 +191,20 @@ def sync(
                 err.print(f"  refused {escape(refusal.id or '?')}: {escape(refusal.message)}")
     if failed:
         raise typer.Exit(1)
+
+
+def _sync_when_free(node: Node, peer: Peer, page_size: int) -> Round:
+    """One round with `peer`, after the one already running (under `accord serve`, say) ends;
+    a round killed -9 holds the peer until its lease runs out, or not at all on this host."""
+    deadline = time.monotonic() + LEASE.total_seconds() + 5
+    told = False
+    while True:
+        try:
+            return sync_peer(node, peer, page_size=page_size)
+        except PeerBusy as busy:
+            if time.monotonic() > deadline:
+                raise
+            if not told:
+                err.print(f"{escape(peer.name)}: {escape(str(busy))}; waiting for it to end")
+                told = True
+            time.sleep(0.5)

@@ -77,7 +77,7 @@ def serve(
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db
         os.environ["ACCORD_TICK"] = str(every)
-        # Each worker pulls; stores are idempotent, so overlapping rounds store nothing twice.
+        # Each worker pulls; a lease on each peer (store.peers) lets one round at a time run.
         os.environ["ACCORD_SYNC_EVERY"] = str(pull)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=access_log)

@@ -3,8 +3,10 @@ party read, checking authorship, and store it here.
 
 Resumable and idempotent: each of the peer's collections is read with `added_after` from where
 the last stored page ended (its `X-TAXII-Date-Added-Last`, unique in the collection), and the
-cursor moves only after that page is stored. A node killed at any moment re-reads at most one
-page; objects already held (same id and version) are "already stored", never duplicated.
+cursor moves in the transaction that stores that page. A node killed at any moment re-reads at
+most one page; objects already held (same id and version) are "already stored", never
+duplicated. One round per peer at a time (a lease on the peer's row, store.peers): two rounds
+would each move the cursor past what the other had yet to store, or retract it.
 
 Authorship: an object whose `created_by_ref` names a party of a peer must carry that party's
 node's signature (federation.signing); one naming this node's own parties must carry this
@@ -14,23 +16,27 @@ node's. Anything else forged is refused and reported. Objects created by nobody 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import orjson
+from sqlalchemy import Connection
 
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
 from accord.federation.keys import node_key
+from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.signing import load_public, why_not_authentic
 from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
-from accord.store.directory import Collection, Party
-from accord.store.peers import Peer, PeerStore, hosted_parties
+from accord.store.directory import Collection, DirectoryError, Party
+from accord.store.engine import writing
+from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.trust.access import Grant
 from accord.trust.audit import Event
@@ -42,6 +48,16 @@ PAGE = 1000
 
 class SyncError(Exception):
     """The peer could not be read (unreachable, refused the token, answered nonsense)."""
+
+
+class PeerBusy(SyncError):
+    """Another round with the peer holds it (or took it over from this one): not a failure of
+    the peer's; the next round carries on."""
+
+
+class CollectionGone(SyncError):
+    """The peer answered, definitively, that one of its collections is not ours to read (403
+    or 404): what was pulled from it is retracted."""
 
 
 @dataclass
@@ -60,28 +76,71 @@ class Round:
 def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None,
               page_size: int = PAGE) -> Round:
     """Pull everything new from `peer`; raises SyncError when the peer cannot be read (what
-    was stored before the failure stays stored, and the cursors say how far)."""
-    outcome = Round(peer.name)
+    was stored before the failure stays stored, and the cursors say how far), PeerBusy when
+    another round holds the peer."""
     peers = PeerStore(node.engine)
+    holder = new_holder()
+    running = peers.take_lease(peer.name, holder)
+    if running is not None:
+        raise PeerBusy(f"a round with {peer.name} is running already (held by {running})")
+    outcome = Round(peer.name)
     try:
         with httpx.Client(base_url=peer.url, transport=transport, timeout=30.0, headers={
                 "Authorization": f"Bearer {peer.token}", "Accept": TAXII}) as client:
-            root = _api_root(client)
-            listed = _get(client, f"{root}collections/").get("collections", [])
-            for theirs in listed:
-                if not theirs.get("can_read"):
-                    continue
+            pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size)
+            listed = _get(client, f"{pulling.root}collections/").get("collections", [])
+            readable = {str(c["id"]): c for c in listed if c.get("can_read")}
+            for cid, theirs in readable.items():
                 outcome.collections += 1
-                _pull_collection(node, peer, client, root, theirs, outcome, page_size)
-            _push_ledgers(node, peer, client, root, outcome)
+                try:
+                    _pull_collection(pulling, theirs, outcome)
+                except CollectionGone as gone:
+                    outcome.retracted += _lose(pulling, cid, str(gone))
+            # A definitive answer, unlike a failure (which ends the round before this line).
+            for cid in sorted(set(_known_mirrors(node, peer)) - set(readable)):
+                outcome.retracted += _lose(pulling, cid, "the peer no longer lets us read it")
+            _push_ledgers(pulling, outcome)
+    except LeaseLost:
+        raise PeerBusy(f"the round with {peer.name} stopped: another took the peer over, or "
+                       "`accord peer trust` reset its cursors; the next round carries on"
+                       ) from None
     except SyncError as error:
         peers.attempted(peer.name, str(error))
         raise
+    finally:
+        peers.release(peer.name, holder)
     peers.attempted(peer.name, None, outcome.behind)
     return outcome
 
 
-def _get(client: httpx.Client, url: str, **params: Any) -> Any:
+@dataclass(frozen=True)
+class _Pulling:
+    """One round under way: with which peer, as which lease holder, over which connection."""
+
+    node: Node
+    peer: Peer
+    holder: str
+    client: httpx.Client
+    root: str
+    page_size: int
+
+
+def _known_mirrors(node: Node, peer: Peer) -> dict[str, str]:
+    found = PeerStore(node.engine).find(peer.name)
+    return found.mirrors if found else {}
+
+
+def _lose(pulling: _Pulling, cid: str, why: str) -> int:
+    local = _known_mirrors(pulling.node, pulling.peer).get(cid)
+    mirror = next((c for c in pulling.node.directory.all_collections() if c.id == local), None)
+    if mirror is None:  # never pulled from (or its mirror was removed here)
+        return 0
+    return lose_collection(pulling.node, pulling.peer.name, pulling.holder, cid, mirror, why)
+
+
+def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any) -> Any:
+    """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
+    is not ours to read (CollectionGone); any other failure says nothing about access."""
     try:
         answer = client.get(url, params=params)
     except httpx.HTTPError as error:
@@ -89,6 +148,8 @@ def _get(client: httpx.Client, url: str, **params: Any) -> Any:
     if answer.status_code == 401:
         raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
                         "a new one and `accord peer add` again")
+    if collection and answer.status_code in (403, 404):
+        raise CollectionGone(f"the peer answered {answer.status_code} for {url}")
     if answer.status_code != 200:
         raise SyncError(f"{client.base_url}{url} answered {answer.status_code}")
     try:
@@ -105,74 +166,60 @@ def _api_root(client: httpx.Client) -> str:
     return httpx.URL(root).path if "://" in root else root
 
 
-def _pull_collection(node: Node, peer: Peer, client: httpx.Client, root: str,
-                     theirs: dict[str, Any], outcome: Round, page_size: int) -> None:
+def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) -> None:
+    node, peer, client, root = pulling.node, pulling.peer, pulling.client, pulling.root
     cid = str(theirs["id"])
     mirror = _mirror(node, peer, theirs)
-    cursor = PeerStore(node.engine).find(peer.name)
+    peers = PeerStore(node.engine)
+    cursor = peers.find(peer.name)
     added_after = cursor.cursors.get(cid) if cursor else None
-    params: dict[str, Any] = {"limit": page_size}
+    params: dict[str, Any] = {"limit": pulling.page_size}
     if added_after:
         params["added_after"] = added_after
     while True:
-        page = _get(client, f"{root}collections/{cid}/objects/", **params)
+        page = _get(client, f"{root}collections/{cid}/objects/", collection=True, **params)
         objects = page.get("objects", [])
-        if objects:
-            _store_page(node, peer, mirror, objects, outcome)
         last = page.get("_added_last")
-        if last:
-            PeerStore(node.engine).advance(peer.name, cid, last, len(objects))
+
+        def advance(conn: Connection, last: str | None = last, stored: int = len(objects)
+                    ) -> None:
+            if last:
+                peers.advance_in(conn, peer.name, pulling.holder, cid, last, stored)
+            else:
+                peers.hold_in(conn, peer.name, pulling.holder)
+
+        _store_page(node, peer, mirror, objects, outcome, advance)
         if not page.get("more") or not page.get("next"):
             break
-        params = {"limit": page_size, "next": page["next"]}
+        params = {"limit": pulling.page_size, "next": page["next"]}
         if added_after:
             params["added_after"] = added_after
-    retracted, behind = _honour_retractions(node, client, root, cid, mirror)
+    retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
+                                        lambda: _manifest(client, root, cid))
     outcome.retracted += retracted
     outcome.behind += behind
 
 
-def _honour_retractions(node: Node, client: httpx.Client, root: str, cid: str,
-                        mirror: Collection) -> tuple[int, int]:
-    """Remove here what the peer no longer lets us read: objects it deleted, and objects
-    whose marking it tightened beyond us (their newest version never reaches us, so the old
-    one must go). The peer's manifest lists the ids we may still read; comparing costs one
-    page per 1,000 objects."""
+def _manifest(client: httpx.Client, root: str, cid: str) -> set[str]:
+    """The ids the peer's manifest of `cid` lists: what it still lets us read."""
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": PAGE}
     while True:
-        page = _get(client, f"{root}collections/{cid}/manifest/", **params)
+        page = _get(client, f"{root}collections/{cid}/manifest/", collection=True, **params)
         visible |= {str(entry["id"]) for entry in page.get("objects", [])}
         if not page.get("more") or not page.get("next"):
-            break
+            return visible
         params = {"limit": PAGE, "next": page["next"]}
-    held: set[str] = set()
-    query = ObjectQuery(limit=PAGE)
-    while True:
-        mine = node.objects.page(mirror.id, query)
-        held |= {item.id for item in mine.items}
-        if not mine.more:
-            break
-        query = ObjectQuery(limit=PAGE, after=mine.next_cursor)
-    gone = sorted(held - visible)
-    # Ledger entries land in the requests collection, not the mirror: not counted as missing.
-    missing = {i for i in visible - held if not i.startswith(PREFIX)}
-    for object_id in gone:
-        node.objects.delete(mirror.id, object_id, ObjectQuery(versions=frozenset({ALL})))
-    if gone:
-        node.audit.append([Event(now_timestamp(), "sync.retracted", None, None, mirror.id,
-                                 tuple(gone), {"peer_collection": cid})])
-    return len(gone), len(missing)
 
 
 PUSH = "push:"  # cursor key prefix: how far our own collection was pushed
 
 
-def _push_ledgers(node: Node, peer: Peer, client: httpx.Client, root: str,
-                  outcome: Round) -> None:
+def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
     """Deliver what our parties added to the ledgers the peer's party may see (requests to
     it, our acts on its requests) to the peer's requests collection at once, rather than
     waiting for the peer to pull: the addressee's clock starts when its node stores them."""
+    node, peer, client, root = pulling.node, pulling.peer, pulling.client, pulling.root
     local = Desk(node).collection()
     peers = PeerStore(node.engine)
     current = peers.find(peer.name)
@@ -191,7 +238,7 @@ def _push_ledgers(node: Node, peer: Peer, client: httpx.Client, root: str,
                                      for f in status.get("failures", [])]
         if page.items:
             cursor = page.items[-1].date_added
-            peers.advance(peer.name, PUSH + local.id, cursor, 0)
+            peers.advance(peer.name, pulling.holder, PUSH + local.id, cursor, 0)
         if not page.more:
             return
 
@@ -213,16 +260,26 @@ def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
 def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
     """Where this peer's collection lands here: a collection of its own, readable by this
     node's party alone (what the peer shared with us is not ours to share further)."""
-    alias = f"from-{peer.name}-{theirs.get('alias') or str(theirs['id'])[:8]}".lower()
-    for found in node.directory.all_collections():
-        if found.alias == alias:
-            return found
-    made = node.directory.create_collection(
-        f"{theirs.get('title') or theirs['id']} (from {peer.name})", alias=alias,
-        description=f"Pulled from peer {peer.name} ({peer.url}), collection {theirs['id']}",
-        read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
-    node.directory.set_setting(MIRRORS, orjson.dumps([*mirrors(node), made.id]).decode())
-    return made
+    cid = str(theirs["id"])
+    local = _known_mirrors(node, peer).get(cid)
+    alias = f"from-{peer.name}-{theirs.get('alias') or cid[:8]}".lower()
+    found = next((c for c in node.directory.all_collections()
+                  if c.id == local or (local is None and c.alias == alias)), None)
+    if found is None:
+        try:
+            found = node.directory.create_collection(
+                f"{theirs.get('title') or cid} (from {peer.name})", alias=alias,
+                description=f"Pulled from peer {peer.name} ({peer.url}), collection {cid}",
+                read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
+        except DirectoryError as error:  # the alias is another collection's
+            raise SyncError(f"cannot make a collection for {peer.name}'s {cid}: {error}"
+                            ) from None
+    # Each recorded on its own: a round killed between them records what is missing next time.
+    if found.id not in mirrors(node):
+        node.directory.set_setting(MIRRORS, orjson.dumps([*mirrors(node), found.id]).decode())
+    if local != found.id:
+        PeerStore(node.engine).add_mirror(peer.name, cid, found.id)
+    return found
 
 
 MIRRORS = "mirror_collections"  # node setting: JSON list of the collections peers fill
@@ -244,7 +301,8 @@ def why_not_grant(node: Node, collection: Collection, party: Party, grant: Grant
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
-                outcome: Round) -> None:
+                outcome: Round, advance: Callable[[Connection], None]) -> None:
+    """Store one page; `advance` (the cursor) runs in the transaction of its last part."""
     screened = screen(objects)
     authentic, refused = _authentic(node, screened.valid)
     rejected = screened.rejected + refused
@@ -256,14 +314,18 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
             {"peer": peer.name, "reasons": [r.message for r in forged]})])
     cooperation = [o for o in authentic if str(o.get("type", "")).startswith(PREFIX)]
     evidence = [o for o in authentic if not str(o.get("type", "")).startswith(PREFIX)]
-    for objs, target in ((evidence, mirror), (cooperation, None)):
-        if not objs:
-            continue
+    parts = [(objs, target) for objs, target in ((evidence, mirror), (cooperation, None))
+             if objs]
+    if not parts:
+        with writing(node.engine) as conn:
+            advance(conn)
+    for n, (objs, target) in enumerate(parts, 1):
         if target is None:
             desk = Desk(node)
             target = desk.collection()
             desk.admit(target, _participants(objs))
-        report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id)
+        report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
+                       also=advance if n == len(parts) else None)
         outcome.stored += len(report.added)
         outcome.unchanged += len(report.unchanged)
         rejected += report.rejected

@@ -402,30 +402,35 @@ class ObjectStore:
     def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
         """TAXII 2.1 §5.7: remove the matching versions; the newest survivor becomes latest."""
         with writing(self.engine) as conn:
-            self._lock(conn, collection_id)
-            seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
-            if not seqs:
-                return 0
-            deleter = query.reader.party_id if query.reader else None
-            if deleter is not None and any(conn.execute(
-                    select(func.count()).select_from(objects).where(
-                        objects.c.seq.in_(seqs[start:start + _CHUNK]),
-                        or_(objects.c.poster_id.is_(None), objects.c.poster_id != deleter),
-                        or_(objects.c.creator_id.is_(None), objects.c.creator_id != deleter))
-            ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
-                # Removing another party's version could undo its tightening of a marking.
-                raise NotYours(object_id)
-            for start in range(0, len(seqs), _CHUNK):
-                conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
-            # One statement marks the newest survivor latest and every other version not.
-            c, other = objects.c, objects.alias("other_version")
-            newest = (select(func.max(other.c.version_key))
-                      .where(other.c.collection_id == c.collection_id, other.c.id == c.id)
-                      .scalar_subquery())
-            conn.execute(update(objects)
-                         .where(c.collection_id == collection_id, c.id == object_id)
-                         .values(is_latest=c.version_key == newest))
-            return len(seqs)
+            return self.delete_in(conn, collection_id, object_id, query)
+
+    def delete_in(self, conn: Connection, collection_id: str, object_id: str,
+                  query: ObjectQuery) -> int:
+        """`delete`, in the caller's write transaction."""
+        self._lock(conn, collection_id)
+        seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
+        if not seqs:
+            return 0
+        deleter = query.reader.party_id if query.reader else None
+        if deleter is not None and any(conn.execute(
+                select(func.count()).select_from(objects).where(
+                    objects.c.seq.in_(seqs[start:start + _CHUNK]),
+                    or_(objects.c.poster_id.is_(None), objects.c.poster_id != deleter),
+                    or_(objects.c.creator_id.is_(None), objects.c.creator_id != deleter))
+        ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
+            # Removing another party's version could undo its tightening of a marking.
+            raise NotYours(object_id)
+        for start in range(0, len(seqs), _CHUNK):
+            conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
+        # One statement marks the newest survivor latest and every other version not.
+        c, other = objects.c, objects.alias("other_version")
+        newest = (select(func.max(other.c.version_key))
+                  .where(other.c.collection_id == c.collection_id, other.c.id == c.id)
+                  .scalar_subquery())
+        conn.execute(update(objects)
+                     .where(c.collection_id == collection_id, c.id == object_id)
+                     .values(is_latest=c.version_key == newest))
+        return len(seqs)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -1,13 +1,18 @@
-"""Peers as stored rows: where they are, whom they stand for, how far each was read."""
+"""Peers as stored rows: where they are, whom they stand for, how far each was read, and
+which round holds each (one at a time: see `take_lease`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import orjson
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
+from accord import clock
 from accord.stix.timestamps import format_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import writing
@@ -29,6 +34,7 @@ class Peer:
     pulled: int
     failures: int = 0  # rounds failed in a row
     behind: int = 0  # objects the peer offered at the last round's end that are not here
+    mirrors: dict[str, str] = field(default_factory=dict)  # peer collection id -> local one
 
     def next_attempt(self) -> str | None:
         """When the continuous sync tries a failing peer again: 5 s after the first failure,
@@ -37,6 +43,37 @@ class Peer:
             return None
         wait = timedelta(seconds=min(3600, 5 * 2 ** (self.failures - 1)))
         return format_timestamp(parse_timestamp(self.last_attempt) + wait)
+
+
+# How long a round holds its peer without renewing (it renews at every page it stores). A
+# round killed -9 holds it no longer than this, and not at all once another round on the same
+# host sees that its process is gone.
+LEASE = timedelta(seconds=60)
+
+
+class LeaseLost(Exception):
+    """This round no longer holds the peer (it ran past its lease and another round took over,
+    or `peer trust` reset the cursors under it): it must stop; the next round carries on."""
+
+
+def new_holder() -> str:
+    """Who a round is, for the lease: this host, this process, and this round alone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def is_gone(holder: str) -> bool:
+    """Whether the round `holder` names certainly ended: its process, on this host, is gone
+    (killed -9, say). On another host nobody can tell: its lease runs out instead."""
+    host, _, pid = holder.rpartition(":")[0].rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # some other user's process: alive
+    return False
 
 
 class PeerStore:
@@ -67,24 +104,81 @@ class PeerStore:
         """Each peer's party id -> its published public key."""
         return {p.party_id: p.public_key for p in self.all()}
 
-    def advance(self, name: str, collection_id: str, added_after: str, stored: int) -> None:
-        """Remember that the peer's collection was read up to `added_after` (after storing)."""
+    def take_lease(self, name: str, holder: str) -> str | None:
+        """Hold the peer for one round (None), unless another round does (then: who). A lease
+        run out, or held by a process gone from this host, is taken over."""
+        now = clock.now()
         with writing(self.engine) as conn:
-            row = conn.execute(select(peers.c.cursors, peers.c.pulled)
-                               .where(peers.c.name == name)).one()
-            cursors = orjson.loads(row.cursors)
+            current, expires = conn.execute(
+                select(peers.c.lease_holder, peers.c.lease_expires)
+                .where(peers.c.name == name).with_for_update()).one()
+            if current is not None and current != holder and expires is not None \
+                    and parse_timestamp(expires) > now and not is_gone(current):
+                return str(current)
+            # Conditional on the holder seen: two takers never both succeed.
+            seen = peers.c.lease_holder.is_(None) if current is None \
+                else peers.c.lease_holder == current
+            taken = conn.execute(update(peers).where(peers.c.name == name, seen).values(
+                lease_holder=holder, lease_expires=format_timestamp(now + LEASE)))
+            return None if taken.rowcount == 1 else str(current)
+
+    def release(self, name: str, holder: str) -> None:
+        with writing(self.engine) as conn:
+            conn.execute(update(peers).where(peers.c.name == name, peers.c.lease_holder == holder)
+                         .values(lease_holder=None, lease_expires=None))
+
+    def renew(self, name: str, holder: str) -> None:
+        """Keep holding the peer (raises LeaseLost if this round no longer does)."""
+        with writing(self.engine) as conn:
+            self.hold_in(conn, name, holder)
+
+    def advance_in(self, conn: Connection, name: str, holder: str, collection_id: str,
+                   added_after: str | None, stored: int) -> None:
+        """In the transaction that stored the page: the peer's collection was read up to
+        `added_after` (None: from its start again). Raises LeaseLost, undoing the page, if
+        this round no longer holds the peer."""
+        cursors = self.hold_in(conn, name, holder)
+        if added_after is None:
+            cursors.pop(collection_id, None)
+        else:
             cursors[collection_id] = added_after
-            conn.execute(update(peers).where(peers.c.name == name).values(
-                cursors=orjson.dumps(cursors), pulled=row.pulled + stored))
+        conn.execute(update(peers).where(peers.c.name == name).values(
+            cursors=orjson.dumps(cursors), pulled=peers.c.pulled + stored))
+
+    def advance(self, name: str, holder: str, collection_id: str, added_after: str | None,
+                stored: int) -> None:
+        with writing(self.engine) as conn:
+            self.advance_in(conn, name, holder, collection_id, added_after, stored)
+
+    def hold_in(self, conn: Connection, name: str, holder: str) -> dict[str, str]:
+        """Check that `holder` holds the peer and extend its lease; the peer's cursors."""
+        row = conn.execute(select(peers.c.cursors, peers.c.lease_holder)
+                           .where(peers.c.name == name).with_for_update()).one()
+        if row.lease_holder != holder:
+            raise LeaseLost(name)
+        conn.execute(update(peers).where(peers.c.name == name).values(
+            lease_expires=format_timestamp(clock.now() + LEASE)))
+        return dict(orjson.loads(row.cursors))
+
+    def add_mirror(self, name: str, collection_id: str, local_id: str) -> None:
+        """Remember that the peer's collection lands in the local collection `local_id`."""
+        with writing(self.engine) as conn:
+            found = conn.execute(select(peers.c.mirrors).where(peers.c.name == name)
+                                 .with_for_update()).scalar()
+            mirrors = orjson.loads(found or b"{}") | {collection_id: local_id}
+            conn.execute(update(peers).where(peers.c.name == name)
+                         .values(mirrors=orjson.dumps(mirrors)))
 
     def reread(self) -> None:
         """Read every peer from the start at the next round (what was refused before may be
-        taken now; what is held already stays as it is)."""
+        taken now; what is held already stays as it is). A round running meanwhile loses its
+        lease, so that it cannot move a cursor past what it refused before."""
         with writing(self.engine) as conn:
-            for name, cursors in conn.execute(select(peers.c.name, peers.c.cursors)).all():
+            for name, cursors in conn.execute(select(peers.c.name, peers.c.cursors)
+                                              .with_for_update()).all():
                 kept = {k: v for k, v in orjson.loads(cursors).items() if k.startswith("push:")}
-                conn.execute(update(peers).where(peers.c.name == name)
-                             .values(cursors=orjson.dumps(kept)))
+                conn.execute(update(peers).where(peers.c.name == name).values(
+                    cursors=orjson.dumps(kept), lease_holder=None, lease_expires=None))
 
     def attempted(self, name: str, error: str | None, behind: int | None = None) -> None:
         now = now_timestamp()
@@ -114,4 +208,4 @@ def _peer(row: object) -> Peer:
     return Peer(r.name, r.url, r.token, r.party_id, r.public_key, r.added,  # type: ignore[attr-defined]
                 r.last_attempt, r.last_success, r.last_error,  # type: ignore[attr-defined]
                 orjson.loads(r.cursors), r.pulled, r.failures,  # type: ignore[attr-defined]
-                r.behind)  # type: ignore[attr-defined]
+                r.behind, orjson.loads(r.mirrors or b"{}"))  # type: ignore[attr-defined]

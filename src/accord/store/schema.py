@@ -259,6 +259,11 @@ peers = Table(
     Column("failures", Integer, nullable=False, default=0),  # rounds failed in a row
     # Objects the peer offered at the last round's end that are not held here (refused ones).
     Column("behind", Integer, nullable=False, default=0),
+    # One round with a peer at a time: who holds the peer (host:pid:nonce) and until when; a
+    # holder that stops renewing (killed) loses it then, or at once if its process is gone.
+    Column("lease_holder", String(200), nullable=True),
+    Column("lease_expires", String(40), nullable=True),
+    Column("mirrors", LargeBinary, nullable=True),  # JSON: peer collection id -> local one
 )
 
 # Signed-in browsers (accord.web): the cookie holds a random secret, the node only its digest,
