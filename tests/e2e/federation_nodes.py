@@ -74,7 +74,7 @@ def peer_state(db: str, name: str) -> dict:
 def export(db: str, *args: str) -> set[tuple[str, str]]:
     done = run_accord("export", "--all-versions", *args, db=db)
     assert done.returncode == 0, done.stderr
-    objects = json.loads(done.stdout)["objects"]
+    objects = json.loads(done.stdout).get("objects", [])
     versions = [(o["id"], o.get("modified", o.get("created", ""))) for o in objects]
     assert len(versions) == len(set(versions)), "a version held twice"
     return set(versions)

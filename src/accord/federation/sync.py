@@ -24,6 +24,7 @@ import httpx
 import orjson
 from sqlalchemy import Connection
 
+from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
@@ -312,8 +313,10 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
             now_timestamp(), "sync.forged", peer.party_id, None, mirror.id,
             tuple(r.id or "" for r in forged),
             {"peer": peer.name, "reasons": [r.message for r in forged]})])
-    cooperation = [o for o in authentic if str(o.get("type", "")).startswith(PREFIX)]
-    evidence = [o for o in authentic if not str(o.get("type", "")).startswith(PREFIX)]
+    # Ledgers and the attribution record (claims, positions on them, designations) live in
+    # the cooperation collection, whichever collection of the peer's they came through.
+    cooperation = [o for o in authentic if _is_cooperation(o)]
+    evidence = [o for o in authentic if not _is_cooperation(o)]
     parts = [(objs, target) for objs, target in ((evidence, mirror), (cooperation, None))
              if objs]
     if not parts:
@@ -330,6 +333,10 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
         outcome.unchanged += len(report.unchanged)
         rejected += report.rejected
     outcome.refused += rejected
+
+
+def _is_cooperation(obj: dict[str, Any]) -> bool:
+    return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj)
 
 
 def _participants(objs: list[dict[str, Any]]) -> set[str]:
