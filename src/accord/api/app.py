@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from accord.api.attribution import add_attribution_routes
 from accord.api.requests import add_request_routes
 from accord.correlation.values import guess
 from accord.node import Node
@@ -160,4 +161,5 @@ def build_api(node: Node) -> FastAPI:
                 "fingerprint": fingerprint(public_bytes(public))}
 
     add_request_routes(api, node, principal)
+    add_attribution_routes(api, node, principal)
     return api

@@ -1,0 +1,167 @@
+"""REST for attribution: claims and the positions taken on them, the disputed attribution of a
+subject, designations.
+
+Making a claim, taking a position and designating take the `liaison` (or `admin`) role, as
+sending requests does; every role may read what its party may read. A claim or designation a
+party may not read is "not found", whether it exists or not. Every read is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
+from accord.attribution.record import (
+    AttributionError,
+    AttributionRecord,
+    ClaimDraft,
+    DesignationDraft,
+    NoSuchClaim,
+    NoSuchDesignation,
+)
+from accord.attribution.views import claim_json, designation_json, subject_json
+from accord.cooperation.desk import Actor
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.trust.access import Principal
+from accord.trust.audit import Event
+
+# The closed vocabularies, as the OpenAPI description declares them.
+Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
+Stance = Literal[POSITIONS]  # type: ignore[valid-type]
+Kind = Literal[DESIGNATION_KINDS]  # type: ignore[valid-type]
+ACTS = ("liaison", "admin")
+
+
+class ClaimIn(BaseModel):
+    subject: str = Field(description="The activity: an incident, campaign, intrusion-set or "
+                                     "request id")
+    attributed_to: list[str] = Field(default=[], description="intrusion-set, threat-actor or "
+                                                             "identity ids")
+    sponsor: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code of the "
+                                                          "sponsoring state")
+    basis: list[Basis] = Field(min_length=1)  # type: ignore[valid-type]
+    confidence: int = Field(ge=0, le=100)
+    summary: str = Field(min_length=1)
+    evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
+    share_with: list[str] = Field(default=[], description="Parties that may read it (default: "
+                                                          "every party of the node)")
+
+
+class PositionIn(BaseModel):
+    position: Stance  # type: ignore[valid-type]
+    text: str = Field(min_length=1)
+    basis: list[Basis] = []  # type: ignore[valid-type]
+    evidence: list[str] = []
+    competing_claim: str | None = None
+
+
+class DesignationIn(BaseModel):
+    name: str = Field(min_length=1)
+    kind: Kind  # type: ignore[valid-type]
+    legal_basis: str = Field(min_length=1)
+    aliases: list[str] = []
+    programme: str | None = None
+    claims: list[str] = []
+    evidence: list[str] = []
+    share_with: list[str] = []
+
+
+class LiftIn(BaseModel):
+    reason: str = Field(min_length=1)
+
+
+def add_attribution_routes(api: FastAPI, node: Node,
+                           principal: Callable[..., Principal]) -> None:
+    record = AttributionRecord(node)
+
+    def actor_of(caller: Principal, *, acting: bool) -> Actor:
+        if acting and caller.role not in ACTS:
+            raise HTTPException(403, f"a {caller.role} token may read attribution but not "
+                                     "claim, take positions or designate (that takes the "
+                                     "liaison role)")
+        return Actor(node.directory.party(caller.party_id), caller.token_id,
+                     caller.person_name)
+
+    def read(caller: Principal, action: str, ids: tuple[str, ...]) -> None:
+        node.reads.record(Event(now_timestamp(), action, caller.party_id, caller.token_id,
+                                None, ids))
+
+    def attempt(work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except (NoSuchClaim, NoSuchDesignation) as error:
+            raise HTTPException(404, str(error)) from None
+        except AttributionError as error:
+            raise HTTPException(409 if "already" in str(error) or "only it may" in str(error)
+                                else 400, str(error)) from None
+
+    @api.post("/claims", status_code=201, summary="Attribute activity to an actor and/or a "
+                                                  "sponsoring state")
+    def make_claim(body: ClaimIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+        standing = attempt(lambda: record.claim(actor, ClaimDraft(
+            body.subject, tuple(body.attributed_to), tuple(body.basis), body.confidence,
+            body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with))))
+        return claim_json(standing, record.names(actor))
+
+    @api.post("/claims/{claim_id}/positions", status_code=201,
+              summary="Take a position on a claim (agree … deny)")
+    def take_position(claim_id: str, body: PositionIn,
+                      caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+        standing = attempt(lambda: record.respond(
+            actor, claim_id, body.position, body.text, basis=tuple(body.basis),
+            evidence=tuple(body.evidence), competing_claim=body.competing_claim))
+        return claim_json(standing, record.names(actor))
+
+    @api.get("/claims", summary="Claims you may read, oldest first")
+    def claims(subject: str | None = None,
+               caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        actor = actor_of(caller, acting=False)
+        found, names = record.claims(actor, subject), record.names(actor)
+        read(caller, "claim.list", tuple(s.claim.id for s in found))
+        return [claim_json(s, names) for s in found]
+
+    @api.get("/claims/{claim_id}", summary="A claim, every position on it, and how it stands")
+    def claim(claim_id: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=False)
+        standing = attempt(lambda: record.standing(actor, claim_id))
+        read(caller, "claim.read", (claim_id,))
+        return claim_json(standing, record.names(actor))
+
+    @api.get("/attribution/{subject}", summary="The disputed attribution of a subject: every "
+                                               "claim, every position, and why it stands so")
+    def attribution(subject: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=False)
+        standing = record.subject(actor, subject)
+        read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))
+        return subject_json(standing, record.names(actor))
+
+    @api.post("/designations", status_code=201, summary="Designate a firm or individual")
+    def designate(body: DesignationIn,
+                  caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+        made = attempt(lambda: record.designate(actor, DesignationDraft(
+            body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
+            tuple(body.claims), tuple(body.evidence), tuple(body.share_with))))
+        return designation_json(made, node.directory.names())
+
+    @api.post("/designations/{designation_id}/lifting", summary="Lift a designation (a new "
+                                                                "version of it)")
+    def lift(designation_id: str, body: LiftIn,
+             caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+        lifted = attempt(lambda: record.lift(actor, designation_id, body.reason))
+        return designation_json(lifted, node.directory.names())
+
+    @api.get("/designations", summary="Designations you may read, newest first")
+    def designations(caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
+        found = record.designations(actor_of(caller, acting=False))
+        read(caller, "designation.list", tuple(d.id for d in found))
+        names = node.directory.names()
+        return [designation_json(d, names) for d in found]

@@ -1,0 +1,112 @@
+"""Attribution over REST: who may claim and answer, who sees what, what a third party learns."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.intake import Screened, store
+
+API = "/api/v1"
+APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
+OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def third(world):
+    russia = world.node.directory.add_party("Russia (GOV-CERT.RU)")
+    return russia, world.node.directory.create_token(russia, role="liaison")
+
+
+@pytest.fixture
+def claim(client, world, third):
+    store(world.node.engine, world.evidence, Screened([
+        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
+         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
+        {"type": "campaign", "spec_version": "2.1", "id": OPM, "name": "OPM intrusions",
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}], []),
+        party_id=world.own.id, operator=True)
+    r = client.post(f"{API}/claims", json={
+        "subject": OPM, "attributed_to": [APT19], "sponsor": "CN",
+        "basis": ["technical-forensics"], "confidence": 80, "summary": "APT19 did it.",
+        "share_with": [world.other.name]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_the_accused_denies_and_both_read_the_contested_claim(client, world, claim):
+    r = client.post(f"{API}/claims/{claim['id']}/positions", headers=bearer(world.other_token),
+                    json={"position": "deny", "text": "Groundless.",
+                          "basis": ["government-statement"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "contested"
+    mine = client.get(f"{API}/claims/{claim['id']}").json()
+    theirs = client.get(f"{API}/claims/{claim['id']}", headers=bearer(world.other_token)).json()
+    # The same record; but China may not read the US's evidence collection, so the names of
+    # the campaign and the group held there are not shown to it, only their ids.
+    assert mine["subject_name"] == "OPM intrusions" and theirs["subject_name"] == OPM
+    assert theirs["attributed_to_names"] == [APT19]
+    names = ("subject_name", "attributed_to_names")
+    assert {k: v for k, v in mine.items() if k not in names} == \
+        {k: v for k, v in theirs.items() if k not in names}
+    view = client.get(f"{API}/attribution/{OPM}").json()
+    assert view["status"] == "contested" and view["claims"][0]["id"] == claim["id"]
+
+
+def test_a_party_the_claim_is_not_shared_with_learns_nothing_of_it(client, claim, third):
+    _, token = third
+    hidden = client.get(f"{API}/claims/{claim['id']}", headers=bearer(token))
+    missing = client.get(f"{API}/claims/x-accord-claim--00000000-0000-4000-8000-000000000000",
+                         headers=bearer(token))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["title"].replace(claim["id"], "X") == \
+        missing.json()["title"].replace("x-accord-claim--00000000-0000-4000-8000-000000000000",
+                                        "X")
+    assert client.get(f"{API}/claims", headers=bearer(token)).json() == []
+    view = client.get(f"{API}/attribution/{OPM}", headers=bearer(token)).json()
+    assert view["claims"] == [] and view["status_reason"] == "No party attributes this activity."
+    answer = client.post(f"{API}/claims/{claim['id']}/positions", headers=bearer(token),
+                         json={"position": "agree", "text": "Yes."})
+    assert answer.status_code == 404
+
+
+def test_a_reader_may_read_but_not_answer(client, world, claim):
+    reader = world.node.directory.create_token(world.other, role="reader")
+    assert client.get(f"{API}/claims/{claim['id']}", headers=bearer(reader)).status_code == 200
+    r = client.post(f"{API}/claims/{claim['id']}/positions", headers=bearer(reader),
+                    json={"position": "deny", "text": "No."})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("body", [
+    {"position": "maybe", "text": "x"},
+    {"position": "deny", "text": ""},
+    {"position": "deny", "text": "x", "basis": ["hunch"]},
+])
+def test_a_malformed_position_is_a_clear_422(client, claim, body):
+    r = client.post(f"{API}/claims/{claim['id']}/positions", json=body)
+    assert r.status_code == 422
+
+
+def test_the_openapi_description_declares_the_vocabularies(client):
+    spec = client.get(f"{API}/openapi.json").json()
+    position = spec["components"]["schemas"]["PositionIn"]["properties"]["position"]
+    assert position["enum"] == ["agree", "partly-agree", "neutral", "disagree", "deny"]
+
+
+def test_a_designation_is_made_listed_and_lifted(client, world):
+    r = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694",
+        "aliases": ["王东"]})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert [d["id"] for d in client.get(f"{API}/designations",
+                                        headers=bearer(world.other_token)).json()] == [made["id"]]
+    refused = client.post(f"{API}/designations/{made['id']}/lifting",
+                          headers=bearer(world.other_token), json={"reason": "no"})
+    assert refused.status_code == 409
+    lifted = client.post(f"{API}/designations/{made['id']}/lifting", json={"reason": "Done."})
+    assert lifted.status_code == 200 and lifted.json()["in_force"] is False
