@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from accord.node import Node
 from accord.web.admin_page import admin_change, admin_page
+from accord.web.attribution_page import attribution_act, attribution_page
 from accord.web.core import page, problem, render
 from accord.web.dashboard import dashboard
 from accord.web.hotline_page import hotline_page
@@ -41,6 +42,8 @@ def build_web(node: Node) -> Starlette:
         Route("/hotline", page(node, hotline_page)),
         Route("/search", page(node, search_page)),
         Route("/objects/{object_id}", page(node, object_page)),
+        Route("/attribution/{subject}", page(node, attribution_page)),
+        Route("/attribution/{subject}/{act}", page(node, attribution_act), methods=["POST"]),
         Route("/admin", page(node, admin_page, admin=True)),
         Route("/admin/{what}", page(node, admin_change, admin=True), methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("accord.web", "static")]), name="static"),

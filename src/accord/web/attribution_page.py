@@ -1,0 +1,72 @@
+"""The disputed attribution of a subject: every claim on it, who asserts it, who supports,
+doubts or denies it, on what basis and evidence, over time — and why it stands as it does.
+With the forms to make a claim on the subject and to take a position on a claim."""
+
+from __future__ import annotations
+
+from starlette.responses import RedirectResponse, Response
+
+from accord.attribution.model import BASES, POSITIONS
+from accord.attribution.record import (
+    AttributionError,
+    AttributionRecord,
+    ClaimDraft,
+    NoSuchClaim,
+)
+from accord.attribution.views import subject_json
+from accord.web.core import Ctx, Forbidden, NotFound, Page
+
+
+def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
+                     status: int = 200) -> Page:
+    subject = ctx.params["subject"]
+    record = AttributionRecord(ctx.node)
+    actor = ctx.actor
+    standing = record.subject(actor, subject)
+    names = record.names(actor)
+    view = subject_json(standing, names)
+    ctx.audit("attribution.read", (subject, *(c["id"] for c in view["claims"])),
+              {"page": "attribution"})
+    return Page("attribution.html", {
+        "view": view, "names": names, "bases": BASES, "positions": POSITIONS,
+        "error": error, "failed": failed, "form": ctx.form or {},
+    }, status=status, title=f"Attribution: {view['subject_name']}")
+
+
+def attribution_act(ctx: Ctx) -> Page | Response:
+    subject, name = ctx.params["subject"], ctx.params["act"]
+    if name not in ("claim", "position"):
+        raise NotFound(f"There is no act {name!r} here: claim or position.")
+    if not ctx.viewer.may_act:
+        raise Forbidden(f"A {ctx.viewer.principal.role} token may read attribution but not "
+                        "make claims or take positions; that takes the liaison role.")
+    record, actor = AttributionRecord(ctx.node), ctx.actor
+    try:
+        if name == "claim":
+            record.claim(actor, ClaimDraft(
+                subject, ctx.lines("attributed_to"), _chosen(ctx, "basis"),
+                _confidence(ctx.field("confidence")), ctx.field("summary"),
+                ctx.field("sponsor") or None, ctx.lines("evidence")))
+        else:
+            record.respond(actor, ctx.field("claim"), ctx.field("position"), ctx.field("text"),
+                           basis=_chosen(ctx, "basis"), evidence=ctx.lines("evidence"))
+    except NoSuchClaim:
+        raise NotFound(f"No claim {ctx.field('claim')} that {ctx.viewer.principal.party_name} "
+                       "may see is on this node.") from None
+    except AttributionError as error:
+        return attribution_page(ctx, error=str(error), failed=name, status=400)
+    return RedirectResponse(f"/ui/attribution/{subject}?done={name}", status_code=303)
+
+
+def _chosen(ctx: Ctx, name: str) -> tuple[str, ...]:
+    """The values of a group of checkboxes."""
+    if ctx.form is None:
+        return ()
+    return tuple(v for v in ctx.form.getlist(name) if isinstance(v, str) and v)
+
+
+def _confidence(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise AttributionError("confidence: a whole number from 0 to 100") from None

@@ -1,0 +1,75 @@
+"""The disputed-attribution page: a claim made and denied through the forms, linked from the
+object page, and nothing of it shown to a party it is not shared with."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.intake import Screened, store
+from accord.trust.access import Grant
+
+APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
+OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+
+
+@pytest.fixture
+def opm(world):
+    store(world.node.engine, world.evidence, Screened([
+        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
+         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
+        {"type": "campaign", "spec_version": "2.1", "id": OPM, "name": "OPM intrusions",
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}], []),
+        party_id=world.own.id, operator=True)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+
+
+CLAIM = {"attributed_to": APT19, "sponsor": "CN", "basis": ["technical-forensics",
+                                                           "indictment"],
+         "confidence": "80", "summary": "APT19 intruded into OPM."}
+
+
+def test_a_claim_is_made_and_denied_through_the_page(world, browser, opm):
+    us = browser(world.admin_token)
+    assert f"/ui/attribution/{OPM}" in us.get(f"/ui/objects/{OPM}").text
+    us.get(f"/ui/attribution/{OPM}")
+    made = us.post(f"/ui/attribution/{OPM}/claim", CLAIM)
+    assert made.status_code == 303, made.text
+    page = us.get(made.headers["location"]).text
+    assert "APT19 intruded into OPM." in page and "Uncontested" in page
+    claim_id = page.split('name="claim" value="')[1].split('"')[0]
+    cn = browser(world.other_token)
+    cn.get(f"/ui/attribution/{OPM}")
+    denied = cn.post(f"/ui/attribution/{OPM}/position",
+                     {"claim": claim_id, "position": "deny", "text": "Groundless accusations.",
+                      "basis": "government-statement"})
+    assert denied.status_code == 303, denied.text
+    page = us.get(f"/ui/attribution/{OPM}").text
+    assert "Contested." in page and "China (CNCERT/CC) denies it" in page
+    assert "Groundless accusations." in page
+
+
+def test_a_refused_claim_keeps_what_was_typed_and_says_why(world, browser, opm):
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    refused = us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "basis": []})
+    assert refused.status_code == 400
+    assert "basis: name at least one of" in refused.text
+    assert "APT19 intruded into OPM." in refused.text
+
+
+def test_a_reader_sees_the_page_but_no_forms(world, browser, opm):
+    reader = browser(world.node.directory.create_token(world.own, role="reader"))
+    page = reader.get(f"/ui/attribution/{OPM}").text
+    assert "Make a claim" not in page and "No claim on this activity" in page
+    refused = reader.post(f"/ui/attribution/{OPM}/claim", CLAIM)
+    assert refused.status_code == 403
+
+
+def test_a_party_not_shared_with_sees_no_trace_of_the_claim(world, browser, opm):
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    assert us.post(f"/ui/attribution/{OPM}/claim", CLAIM).status_code == 303
+    russia = world.node.directory.add_party("Russia (GOV-CERT.RU)")
+    ru = browser(world.node.directory.create_token(russia, role="liaison"))
+    page = ru.get(f"/ui/attribution/{OPM}").text
+    assert "APT19 intruded" not in page and "No party attributes this activity." in page
