@@ -23,6 +23,7 @@ from accord.attribution.record import (
     NoSuchClaim,
     NoSuchDesignation,
 )
+from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.cooperation.desk import Actor
 from accord.node import Node
@@ -158,6 +159,11 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=True)
         lifted = attempt(lambda: record.lift(actor, designation_id, body.reason))
         return designation_json(lifted, node.directory.names())
+
+    @api.get("/schemas/attribution-v1.json", summary="JSON schema of Accord's attribution "
+                                                     "objects")
+    def schema() -> dict[str, Any]:
+        return json_schema()
 
     @api.get("/designations", summary="Designations you may read, newest first")
     def designations(caller: Principal = Depends(principal)) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView
@@ -209,12 +210,13 @@ def add_request_routes(api: FastAPI, node: Node,
                  "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
         return PlainTextResponse(text, media_type=media[format])
 
-    @api.get("/extension-definition", summary="The STIX extension-definition of Accord's "
-                                               "objects, with its creator's identity")
+    @api.get("/extension-definition", summary="The STIX extension-definitions of Accord's "
+                                               "objects, with their creator's identity")
     def definition() -> dict[str, Any]:
         """Public: what a STIX consumer needs to understand x-accord-* objects."""
         return {"type": "bundle", "id": f"bundle--{EXTENSION_ID.split('--')[1]}",
-                "objects": [accord_identity(), extension_definition()]}
+                "objects": [accord_identity(), extension_definition(),
+                            attribution_extension_definition()]}
 
     @api.get("/schemas/cooperation-v1.json", summary="JSON schema of Accord's objects")
     def schema() -> dict[str, Any]:

@@ -32,7 +32,7 @@ TYPE_NAME = "[a-z][a-z0-9]*(-[a-z0-9]+)*"
 TIMESTAMP = ("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
              "T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?Z$")
 
-_DEFS: dict[str, Any] = {
+DEFS: dict[str, Any] = {
     "timestamp": {"type": "string", "pattern": TIMESTAMP,
                   "description": "A STIX timestamp (STIX 2.1 §3.2), always UTC."},
     "identifier": {"type": "string", "pattern": f"^{TYPE_NAME}--{UUID}$",
@@ -61,7 +61,9 @@ def _ref(types: tuple[str, ...] | None) -> dict[str, Any]:
     return {"type": "string", "pattern": f"^({'|'.join(types)})--{UUID}$"}
 
 
-def _value(value: Value) -> dict[str, Any]:
+def value_schema(value: Value) -> dict[str, Any]:
+    """The JSON schema of one kind of property value (also used for the attribution
+    objects)."""
     match value:
         case Texts():
             return {"type": "array", "items": {"$ref": "#/$defs/text"}, "minItems": 1}
@@ -114,7 +116,7 @@ def _object(spec: CooperationType) -> dict[str, Any]:
         "properties": {
             "type": {"const": spec.name},
             "id": {"type": "string", "pattern": f"^{spec.name}--{UUID}$"},
-            **{p.name: _value(p.value) for p in spec.properties},
+            **{p.name: value_schema(p.value) for p in spec.properties},
         },
         # STIX 2.1 §11.1: custom properties are allowed; Accord's own are all listed.
         "patternProperties": {"^x_[a-z0-9_]+$": {}},
@@ -141,7 +143,7 @@ def json_schema() -> dict[str, Any]:
              "then": {"$ref": f"#/$defs/{spec.name}"}}
             for spec in TYPES
         ],
-        "$defs": {**_DEFS, "common": _COMMON, **{spec.name: _object(spec) for spec in TYPES}},
+        "$defs": {**DEFS, "common": _COMMON, **{spec.name: _object(spec) for spec in TYPES}},
     }
 
 

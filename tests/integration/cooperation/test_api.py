@@ -112,8 +112,11 @@ def test_missing_content_is_refused_with_what_is_missing(client, world):
 
 def test_the_extension_definition_and_its_schema_are_published(client):
     bundle = client.get(f"{API}/extension-definition").json()
-    [definition] = [o for o in bundle["objects"] if o["type"] == "extension-definition"]
-    assert definition["extension_types"] == ["new-sdo"]
+    definitions = {o["name"]: o for o in bundle["objects"] if o["type"] == "extension-definition"}
+    assert definitions["Accord cooperation objects"]["extension_types"] == ["new-sdo"]
+    assert definitions["Accord attribution objects"]["extension_types"] == [
+        "new-sdo", "property-extension"]
+    assert "x-accord-claim" in str(client.get(f"{API}/schemas/attribution-v1.json").json())
     schema = client.get(f"{API}/schemas/cooperation-v1.json").json()
     assert "x-accord-request" in str(schema)
     paths = client.get(f"{API}/openapi.json").json()["paths"]

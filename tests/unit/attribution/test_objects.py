@@ -95,3 +95,49 @@ def test_each_actor_of_a_claim_gets_a_standard_attributed_to_relationship():
 
 def test_other_objects_are_not_judged_here():
     assert check({"type": "opinion", "opinion": "agree", "object_refs": [APT19]}) == []
+
+
+# --- the JSON schema ---------------------------------------------------------------------------
+
+def test_the_published_schema_file_is_the_schema():
+    from pathlib import Path
+
+    from accord.attribution.schema import schema_text
+
+    published = Path(__file__).parents[3] / "docs/schemas/attribution-v1.json"
+    assert published.read_text(encoding="utf-8") == schema_text(), (
+        "regenerate: python -m accord.attribution.schema > docs/schemas/attribution-v1.json")
+
+
+def test_the_schema_takes_what_check_takes_and_refuses_what_it_refuses():
+    jsonschema = pytest.importorskip("jsonschema")  # installed with stix2-validator
+    from accord.attribution.schema import json_schema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    validator.check_schema(json_schema())
+    good = [claim_to_stix(claim()),
+            position_to_stix(Position("opinion--0f7e4c2a-9b1d-4e3f-8a6b-5c4d3e2f1a0b", CN, T0,
+                                      CLAIM_ID, "deny", "No.")),
+            designation_to_stix(Designation(
+                "x-accord-designation--2b4c6d8e-1a3f-4b5c-9d7e-0f1a2b3c4d5e", US, T0, T0,
+                "Wang Dong", "individual", "E.O. 13694", T0))]
+    for obj in good:
+        assert validator.is_valid(obj), list(validator.iter_errors(obj))
+    bad = [dict(good[0], basis=["hunch"]), dict(good[0], confidence=101),
+           dict(good[0], sponsor="China"), dict(good[0], colour="red"),
+           dict(good[2], identity_class="group")]
+    for obj in bad:
+        assert check(obj) and not validator.is_valid(obj), obj
+
+
+def test_every_example_in_the_docs_is_well_formed():
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[3] / "docs/attribution.md").read_text(encoding="utf-8")
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+    assert {o["type"] for o in examples} == {"x-accord-claim", "x-accord-designation",
+                                             "opinion", "relationship"}
+    for obj in examples:
+        assert validate(obj) == [] and check(obj) == [], obj["id"]
