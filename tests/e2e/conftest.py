@@ -35,7 +35,8 @@ STARTUP_SECONDS = 30
 
 
 def run_accord(
-    *args: str, db: str | None, stdin: bytes | None = None, env: dict[str, str] | None = None
+    *args: str, db: str | None, stdin: bytes | None = None, env: dict[str, str] | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run `accord ARGS --db DB` (no --db when `db` is None) as a script would, stdout and
     stderr being pipes, and return what it did; never raises on a non-zero exit."""
@@ -45,7 +46,7 @@ def run_accord(
         [str(ACCORD), *args, *(["--db", db] if db is not None else [])],
         input=stdin,
         capture_output=True,
-        timeout=120,
+        timeout=timeout,
         env={**inherited, **(env or {})},
     )
     return subprocess.CompletedProcess(

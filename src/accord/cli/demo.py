@@ -33,6 +33,8 @@ MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"  # ATT&CK's creator
 SAKULA = "malware--96b08451-b27a-4ff6-893f-790e26393a8e"
 APT19 = "intrusion-set--fe8796a4-2a02-41a0-9d27-7aa1e995feb6"
 DEEP_PANDA = "intrusion-set--a653431d-6a5e-4600-8ad3-609b5af57064"
+C2 = "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001"
+OPM = "campaign--7f0b6c1e-2d3a-4b5c-9d8e-000000000005"
 # China's guidelines for the demo: an urgent request must be acknowledged within 20 seconds,
 # so that the watcher's escalation happens while you watch.
 DEMO_GUIDELINES = """
@@ -120,7 +122,11 @@ def evidence(us_id: str) -> list[dict[str, object]]:
             sdo("relationship", 3, relationship_type="indicates", source_ref=c2["id"],
                 target_ref=DEEP_PANDA),
             sdo("relationship", 4, relationship_type="indicates", source_ref=c2["id"],
-                target_ref=APT19)]
+                target_ref=APT19),
+            sdo("campaign", 5, name="Intrusions into OPM's networks",
+                description="Personnel records of 21.5 million people taken from the US "
+                            "Office of Personnel Management, 2014–2015.",
+                first_seen="2014-03-01T00:00:00Z", last_seen="2015-06-04T00:00:00Z")]
 
 
 def wait_for(node: DemoNode, rid: str, state: str, seconds: float) -> dict[str, object]:
@@ -185,7 +191,24 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
     if escalated["state"] != "escalated":
         raise DemoError(f"the watcher did not escalate {stalled} in time")
 
-    err.print("[bold]5. The review, as the officials will read it.[/]")
+    err.print("[bold]5. Attribution: the US attributes the OPM intrusions to APT19 and Deep "
+              "Panda; China denies it; the US designates a person.[/]")
+    claim = run("claim", "create", "--subject", OPM, "--attributed-to", f"{APT19},{DEEP_PANDA}",
+                "--sponsor", "CN", "--basis", "technical-forensics,law-enforcement",
+                "--confidence", "80", "--evidence", C2,
+                "--summary", "The intrusions into OPM's networks are the work of APT19 and "
+                             "Deep Panda, acting for the Chinese state.", db=us.db)
+    run("sync", "--peer", "china", db=us.db)
+    run("claim", "respond", claim, "--position", "deny", "--basis", "government-statement",
+        "--text", "China firmly opposes groundless accusations; China is itself a major "
+                  "victim of cyber attacks.", db=cn.db)
+    run("sync", "--peer", "us", db=cn.db)
+    designation = run("designation", "add", "Wang Dong", "--kind", "individual",
+                      "--alias", "王东", "--alias", "UglyGorilla", "--programme", "CYBER2",
+                      "--legal-basis", "Executive Order 13694 (April 2015)", "--claim", claim,
+                      db=us.db)
+
+    err.print("[bold]6. The review, as the officials will read it.[/]")
     today = datetime.now(UTC).date()
     report = work / "review.html"
     run("review", "--from", str(today - timedelta(days=1)), "--to", str(today + timedelta(days=1)),
@@ -198,7 +221,7 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
                           "CNCERT liaison officer", db=cn.db, quiet=True),
     }
     return {"answered": answered, "stalled": stalled, "review": str(report),
-            "fingerprint": fingerprint, **officers}
+            "claim": claim, "designation": designation, "fingerprint": fingerprint, **officers}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -271,11 +294,13 @@ def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) ->
         f"  answered and rated: {story['answered']}",
         f"  escalated:          {story['stalled']}",
         f"  review for the officials: {story['review']}",
+        f"  attribution, contested: {story.get('claim', '(none)')}",
         "",
         "Try:",
         f"  accord request show {story['answered']} --db {us_db}",
         f"  accord request list --db {cn_db}",
         f"  accord hotline log --db {us_db}",
+        f"  accord claim view {OPM} --db {cn_db}",
         f"  accord lookup 198.51.100.7 --db {us_db}",
         f"  accord audit --db {cn_db}",
         f"  curl -H 'Authorization: Bearer {story['us_admin']}' {us.url}api/v1/requests",
