@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
 
 from accord.correlation.values import Value, guess
 from accord.store.browse import Browse, Found
@@ -70,7 +71,7 @@ def _property(key: str, value: Any) -> tuple[str, str, Any]:
     return key, "json", orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
-def object_page(ctx: Ctx) -> Page:
+def object_page(ctx: Ctx) -> Page | Response:
     object_id = ctx.params["object_id"]
     me = ctx.viewer.party_id
     browse = Browse(ctx.node.engine)
@@ -80,6 +81,10 @@ def object_page(ctx: Ctx) -> Page:
                        "read is on this node.")
     current = max(versions, key=lambda f: (f.version, f.date_added))
     body = current.body
+    if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
+        # A claim is read with everything said about it: on its subject's attribution page.
+        return RedirectResponse(f"/ui/attribution/{body['subject_ref']}#{object_id}",
+                                status_code=303)
     relationships = browse.relationships(me, object_id)
     own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
     ends = [r.body.get("target_ref") if r.body.get("source_ref") == object_id

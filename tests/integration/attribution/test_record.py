@@ -138,3 +138,23 @@ def test_a_designation_is_lifted_by_a_new_version_by_its_maker_only(record, us, 
     assert record.designations(cn)[0].lift_reason == "Delisted after review."
     with pytest.raises(NoSuchDesignation):
         record.lift(us, "x-accord-designation--00000000-0000-4000-8000-000000000000", "x")
+
+
+def test_a_request_cites_a_claim_and_the_response_answers_it_with_a_position(record, us, cn):
+    from accord.cooperation.desk import Draft
+
+    claim_id = record.claim(us, draft()).claim.id
+    desk = record.desk
+    view = desk.create(us, Draft("China (CNCERT/CC)", "information", "intrusion", "priority",
+                                 "Act on the attribution of the OPM intrusions",
+                                 evidence=(claim_id,)))
+    assert view.request.evidence == (claim_id,)
+    assert desk.evidence_hidden_from_addressee(view) == []
+    denial = record.respond(cn, claim_id, "deny", "Counter-evidence attached.",
+                            evidence=(EVIDENCE,))
+    position_id = denial.history[-1].id
+    desk.acknowledge(cn, view.request.id)
+    answered = desk.respond(cn, view.request.id, "information-provided",
+                            "Our position on the claim, with counter-evidence.",
+                            evidence=(position_id,))
+    assert answered.response is not None and answered.response.evidence == (position_id,)

@@ -73,3 +73,14 @@ def test_a_party_not_shared_with_sees_no_trace_of_the_claim(world, browser, opm)
     ru = browser(world.node.directory.create_token(russia, role="liaison"))
     page = ru.get(f"/ui/attribution/{OPM}").text
     assert "APT19 intruded" not in page and "No party attributes this activity." in page
+
+
+def test_a_claim_cited_as_evidence_opens_on_its_subjects_attribution_page(world, browser, opm):
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    us.post(f"/ui/attribution/{OPM}/claim", CLAIM)
+    page = us.get(f"/ui/attribution/{OPM}").text
+    claim_id = page.split('name="claim" value="')[1].split('"')[0]
+    opened = us.get(f"/ui/objects/{claim_id}", follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/ui/attribution/{OPM}#{claim_id}"
