@@ -12,9 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
-from accord.screening.names import OrgName, PersonName, org_name, person_name
+from accord.screening.names import (
+    OrgName,
+    PersonName,
+    org_name,
+    person_name,
+    pinyin_syllable_count,
+)
 from accord.screening.rules import TYPO_MIN_LENGTH, Verdict, score_org, score_person
 from accord.screening.typos import deletions, one_typo_apart
+from accord.screening.words import GENERIC_WORDS, LEGAL_FORMS, PLACES, STOP_WORDS
 
 DEFAULT_THRESHOLD = 0.85
 # Below this a candidate is not worth showing (a shared surname scores 0.30).
@@ -22,6 +29,10 @@ SHOWN_FROM = 0.40
 # A word found in at most this many names leads to them on its own; a commoner one
 # (a frequent surname) only together with another word of the query.
 RARE_WORD = 300
+# Words of firm names that do not name one (legal forms, generic words, places).
+CONTEXT_WORDS = frozenset(
+    {*LEGAL_FORMS, *STOP_WORDS, *PLACES, *GENERIC_WORDS, *" ".join(GENERIC_WORDS.values()).split()}
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class Screener:
         for entry in listed:
             for text, is_alias in [(entry.name, False), *((a, True) for a in entry.aliases)]:
                 self._add(entry, text, is_alias)
+        pinyin_syllable_count("")  # reads pypinyin's dictionary now, not in the first screening
         for word in self._by_word:
             if len(word) >= TYPO_MIN_LENGTH:
                 for deletion in deletions(word):
@@ -125,21 +137,31 @@ class Screener:
         found: set[int] = set()
         for key in as_person.keys | {as_org.joined}:
             found |= self._by_key.get(key, set())
-        near = [self._near(word) for word in as_person.tokens | set(as_org.distinctive)]
-        for names in near:
-            if len(names) <= RARE_WORD:
-                found |= names
-        for one, other in combinations(near, 2):
-            if len(one) > RARE_WORD or len(other) > RARE_WORD:
-                found |= one & other
+        words = as_person.tokens | set(as_org.distinctive)
+        near = [(word in CONTEXT_WORDS, *self._near(word, words)) for word in words]
+        naming = [(exact, typo) for is_context, exact, typo in near if not is_context]
+        for exact, typo in naming:
+            if len(exact) <= RARE_WORD:
+                found |= exact
+            if len(naming) == 1 and len(typo) <= RARE_WORD:
+                found |= typo  # a typo alone leads to a name only when it is the only word
+        for (one_is_context, *one), (other_is_context, *other) in combinations(near, 2):
+            if one_is_context and other_is_context:
+                continue  # two generic words ("network", "technology") name thousands of firms
+            # both words, or one of them with a typo (a name has one typo at most)
+            found |= one[0] & other[0]
+            found |= one[0] & other[1]
+            found |= one[1] & other[0]
         return found
 
-    def _near(self, word: str) -> set[int]:
-        """The names with this word, or with a word one typo away from it."""
-        names = set(self._by_word.get(word, ()))
-        if len(word) >= TYPO_MIN_LENGTH - 1:
+    def _near(self, word: str, asked: set[str]) -> tuple[set[int], set[int]]:
+        """The names with this word, and those with a word one typo away from it (not one
+        of the other words asked: "jiang" is no typo of "jian" in "Jiang Jian")."""
+        exact = self._by_word.get(word, set())
+        typo: set[int] = set()
+        if len(word) >= TYPO_MIN_LENGTH - 1 and word not in CONTEXT_WORDS:
             for deletion in deletions(word):
                 for listed_word in self._by_deletion.get(deletion, ()):
-                    if one_typo_apart(word, listed_word):
-                        names |= self._by_word[listed_word]
-        return names
+                    if listed_word not in asked and one_typo_apart(word, listed_word):
+                        typo |= self._by_word[listed_word]
+        return exact, typo

@@ -163,10 +163,7 @@ class OrgName:
     places: frozenset[str]
     legal: tuple[str, ...]
     reading: str  # Chinese script read as pinyin, "" when there is none
-
-    @property
-    def joined(self) -> str:
-        return "".join(self.distinctive)
+    joined: str  # the distinctive words without spaces: "Xiao Rui Zhi" is "Xiaoruizhi"
 
     @property
     def context(self) -> frozenset[str]:
@@ -219,5 +216,11 @@ def org_name(text: str) -> OrgName:
         generic, places = set(), set()
     reading = " ".join(_chinese_org_words(text)) if has_han(text) else ""
     return OrgName(
-        text, tuple(distinctive), frozenset(generic), frozenset(places), tuple(legal), reading
+        text,
+        tuple(distinctive),
+        frozenset(generic),
+        frozenset(places),
+        tuple(legal),
+        reading,
+        "".join(distinctive),
     )
