@@ -112,8 +112,10 @@ class Screener:
             if verdict is None or verdict.score < SHOWN_FROM:
                 continue
             held = best.get(name.listed.id)
-            if held is None or (verdict.score, not name.is_alias) > (
+            # among equal scores, the name written as asked, then the designated name
+            if held is None or (verdict.score, name.text == query, not name.is_alias) > (
                 held[0].score,
+                held[1].text == query,
                 not held[1].is_alias,
             ):
                 best[name.listed.id] = (verdict, name)

@@ -165,3 +165,8 @@ def test_threshold_decides_match():
 
 def test_nothing_listed_finds_nothing():
     assert Screener([]).screen("Wang Dong") == []
+
+
+def test_among_equal_scores_the_name_written_as_asked_is_the_one_shown(screener):
+    assert best(screener, "王东").matched == "王东"
+    assert best(screener, "Dong Wang").matched == "Wang Dong"
