@@ -156,7 +156,7 @@ class Screener:
             found |= one[1] & other[0]
         return found
 
-    def _near(self, word: str, asked: set[str]) -> tuple[set[int], set[int]]:
+    def _near(self, word: str, asked: frozenset[str]) -> tuple[set[int], set[int]]:
         """The names with this word, and those with a word one typo away from it (not one
         of the other words asked: "jiang" is no typo of "jian" in "Jiang Jian")."""
         exact = self._by_word.get(word, set())
