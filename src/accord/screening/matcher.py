@@ -1,0 +1,169 @@
+"""Screening: is a name designated, or an alias of a listed actor? — pure, no I/O.
+
+`Screener` indexes the listed names and aliases once; `screen` finds the few listed names that
+share a word (or a word one typo away) with the query, scores each with the rules of
+`accord.screening.rules`, and says why, best first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+
+from accord.screening.names import (
+    OrgName,
+    PersonName,
+    org_name,
+    person_name,
+    pinyin_syllable_count,
+)
+from accord.screening.rules import TYPO_MIN_LENGTH, Verdict, score_org, score_person
+from accord.screening.typos import deletions, one_typo_apart
+from accord.screening.words import GENERIC_WORDS, LEGAL_FORMS, PLACES, STOP_WORDS
+
+DEFAULT_THRESHOLD = 0.85
+# Below this a candidate is not worth showing (a shared surname scores 0.30).
+SHOWN_FROM = 0.40
+# A word found in at most this many names leads to them on its own; a commoner one
+# (a frequent surname) only together with another word of the query.
+RARE_WORD = 300
+# Words of firm names that do not name one (legal forms, generic words, places).
+CONTEXT_WORDS = frozenset(
+    {*LEGAL_FORMS, *STOP_WORDS, *PLACES, *GENERIC_WORDS, *" ".join(GENERIC_WORDS.values()).split()}
+)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A designated individual or organisation, with its published aliases."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "individual"  # or "organization"
+
+
+@dataclass(frozen=True)
+class Match:
+    id: str
+    name: str  # the designated name
+    matched: str  # the name or alias that matched
+    score: float
+    match: bool  # score at or above the threshold
+    why: str
+
+
+@dataclass(frozen=True)
+class _Name:
+    """One name or alias of a listed entry, in comparable form."""
+
+    listed: Listed
+    text: str
+    is_alias: bool
+    person: PersonName | None
+    org: OrgName | None
+
+
+class Screener:
+    def __init__(self, listed: Iterable[Listed], threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._names: list[_Name] = []
+        self._by_key: dict[str, set[int]] = defaultdict(set)
+        self._by_word: dict[str, set[int]] = defaultdict(set)
+        self._by_deletion: dict[str, set[str]] = defaultdict(set)
+        for entry in listed:
+            for text, is_alias in [(entry.name, False), *((a, True) for a in entry.aliases)]:
+                self._add(entry, text, is_alias)
+        pinyin_syllable_count("")  # reads pypinyin's dictionary now, not in the first screening
+        for word in self._by_word:
+            if len(word) >= TYPO_MIN_LENGTH:
+                for deletion in deletions(word):
+                    self._by_deletion[deletion].add(word)
+
+    def _add(self, entry: Listed, text: str, is_alias: bool) -> None:
+        at = len(self._names)
+        if entry.kind == "organization":
+            org = org_name(text)
+            self._names.append(_Name(entry, text, is_alias, None, org))
+            self._by_key[org.joined].add(at)
+            words: Iterable[str] = (*org.distinctive, *org.context)
+        else:
+            person = person_name(text)
+            self._names.append(_Name(entry, text, is_alias, person, None))
+            for key in person.keys:
+                self._by_key[key].add(at)
+            words = person.tokens
+        for word in words:
+            self._by_word[word].add(at)
+
+    def screen(self, query: str, *, limit: int = 10) -> list[Match]:
+        """The listed entries worth showing for a name, best first, one per entry."""
+        as_person, as_org = person_name(query), org_name(query)
+        best: dict[str, tuple[Verdict, _Name]] = {}
+        for at in self._candidates(as_person, as_org):
+            name = self._names[at]
+            if name.person is not None:
+                verdict = score_person(as_person, name.person)
+            else:
+                assert name.org is not None
+                verdict = score_org(as_org, name.org)
+            if verdict is None or verdict.score < SHOWN_FROM:
+                continue
+            held = best.get(name.listed.id)
+            # among equal scores, the name written as asked, then the designated name
+            if held is None or (verdict.score, name.text == query, not name.is_alias) > (
+                held[0].score,
+                held[1].text == query,
+                not held[1].is_alias,
+            ):
+                best[name.listed.id] = (verdict, name)
+        ranked = sorted(best.values(), key=lambda found: (-found[0].score, found[1].listed.name))
+        return [self._match(query, verdict, name) for verdict, name in ranked[:limit]]
+
+    def _match(self, query: str, verdict: Verdict, name: _Name) -> Match:
+        score = round(verdict.score, 2)
+        role = "alias" if name.is_alias else "name"
+        verb = "matches" if score >= self.threshold else "is close to, but no match for,"
+        return Match(
+            id=name.listed.id,
+            name=name.listed.name,
+            matched=name.text,
+            score=score,
+            match=score >= self.threshold,
+            why=f"'{query}' {verb} the {role} '{name.text}': {verdict.rule} (score {score:.2f})",
+        )
+
+    def _candidates(self, as_person: PersonName, as_org: OrgName) -> set[int]:
+        found: set[int] = set()
+        for key in as_person.keys | {as_org.joined}:
+            found |= self._by_key.get(key, set())
+        words = as_person.tokens | set(as_org.distinctive)
+        near = [(word in CONTEXT_WORDS, *self._near(word, words)) for word in words]
+        naming = [(exact, typo) for is_context, exact, typo in near if not is_context]
+        for exact, typo in naming:
+            if len(exact) <= RARE_WORD:
+                found |= exact
+            if len(naming) == 1 and len(typo) <= RARE_WORD:
+                found |= typo  # a typo alone leads to a name only when it is the only word
+        for (one_is_context, *one), (other_is_context, *other) in combinations(near, 2):
+            if one_is_context and other_is_context:
+                continue  # two generic words ("network", "technology") name thousands of firms
+            # both words, or one of them with a typo (a name has one typo at most)
+            found |= one[0] & other[0]
+            found |= one[0] & other[1]
+            found |= one[1] & other[0]
+        return found
+
+    def _near(self, word: str, asked: frozenset[str]) -> tuple[set[int], set[int]]:
+        """The names with this word, and those with a word one typo away from it (not one
+        of the other words asked: "jiang" is no typo of "jian" in "Jiang Jian")."""
+        exact = self._by_word.get(word, set())
+        typo: set[int] = set()
+        if len(word) >= TYPO_MIN_LENGTH - 1 and word not in CONTEXT_WORDS:
+            for deletion in deletions(word):
+                for listed_word in self._by_deletion.get(deletion, ()):
+                    if listed_word not in asked and one_typo_apart(word, listed_word):
+                        typo |= self._by_word[listed_word]
+        return exact, typo

@@ -1,0 +1,226 @@
+"""Names in comparable forms — pure, no I/O.
+
+A person's name becomes token lists (pinyin syllables of a given name joined, Chinese script
+read as pinyin with surname readings, case, tone marks, hyphens and spacing folded) and the set
+of its tokens joined in every order; an organisation's name becomes its distinctive words, its
+context words (generic words and places) and its legal form, which is kept apart so that it
+never makes a match on its own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from itertools import permutations
+
+from accord.screening.words import (
+    CHINESE_ORG_WORDS,
+    COMPOUND_SURNAMES,
+    GENERIC_WORDS,
+    LEGAL_FORMS,
+    PLACES,
+    STOP_WORDS,
+    SURNAME_READINGS,
+)
+
+# One name's tokens joined in every order stop being worth it beyond four tokens (24 keys).
+MAX_PERMUTED_TOKENS = 4
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_JOINERS = re.compile(r"['’ʼ`´\-‐‑‒–]")
+_SEPARATORS = re.compile(r"[\W_]+")
+
+_LONGEST_CHINESE_WORD = max(map(len, CHINESE_ORG_WORDS))
+
+
+def fold(text: str) -> str:
+    """Compatibility forms, case and diacritics (tone marks included) folded away."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def _latin_tokens(text: str) -> list[str]:
+    """Words of folded text: apostrophes and hyphens join ("Kai-liang" is "kailiang")."""
+    return [t for t in _SEPARATORS.split(_JOINERS.sub("", fold(text))) if t]
+
+
+@cache
+def _pinyin_module():  # type: ignore[no-untyped-def]
+    # Imported on first use: loading its phrase dictionary takes about 0.4 s.
+    import pypinyin
+
+    return pypinyin
+
+
+def pinyin(han: str) -> list[str]:
+    """Chinese characters as toneless pinyin syllables, phrases read in context (重庆 chongqing)."""
+    pypinyin = _pinyin_module()
+    return [fold(s) for s in pypinyin.lazy_pinyin(han, style=pypinyin.Style.NORMAL, v_to_u=True)]
+
+
+def person_reading(han: str) -> list[list[str]]:
+    """A name in Chinese script as [surname, given name] readings: the surname's own reading
+    first (单 shan), then the character's common one when it differs."""
+    if len(han) > 4:
+        return [["".join(pinyin(han))]]
+    if len(han) >= 3 and han[:2] in COMPOUND_SURNAMES:
+        surnames, given = [COMPOUND_SURNAMES[han[:2]]], han[2:]
+    else:
+        common = "".join(pinyin(han[0]))
+        surnames = list(dict.fromkeys([SURNAME_READINGS.get(han[0], common), common]))
+        given = han[1:]
+    given_reading = "".join(pinyin(given)) if given else ""
+    return [[s, given_reading] if given_reading else [s] for s in surnames]
+
+
+@cache
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable, from pypinyin's character dictionary."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    found = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            syllable = fold(reading)
+            if syllable.isascii() and any(v in syllable for v in "aeiou"):
+                found.add(syllable)
+    return frozenset(found)
+
+
+@cache
+def pinyin_syllable_count(token: str) -> int | None:
+    """How few pinyin syllables a token reads as ("kailiang": 2), None if it does not read as
+    pinyin ("kailaing")."""
+    syllables = _syllables()
+    fewest: list[int | None] = [0] + [None] * len(token)
+    for end in range(1, len(token) + 1):
+        for start in range(max(0, end - 6), end):
+            before = fewest[start]
+            if (
+                before is not None
+                and token[start:end] in syllables
+                # pinyin writes "xi'an": a syllable after another never starts with a, e or o
+                and (start == 0 or token[start] not in "aeo")
+            ):
+                now = fewest[end]
+                fewest[end] = before + 1 if now is None else min(now, before + 1)
+    return fewest[-1]
+
+
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name as its comparable forms."""
+
+    text: str
+    forms: tuple[tuple[str, ...], ...]  # token lists: as written, given names joined, readings
+    keys: frozenset[str]  # the tokens of a form joined in every order: spacing and order folded
+    reading: str  # Chinese script read as pinyin ("wang dong"), "" when there is none
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(t for form in self.forms for t in form)
+
+
+def person_name(text: str) -> PersonName:
+    readings: list[list[str]] = [[]]
+    for part in re.split(f"({_HAN.pattern})", text):
+        if not part:
+            continue
+        options = person_reading(part) if _HAN.fullmatch(part) else [_latin_tokens(part)]
+        readings = [done + option for done in readings for option in options]
+    forms: dict[tuple[str, ...], None] = {}
+    for tokens in readings:
+        if not tokens:
+            continue
+        forms[tuple(tokens)] = None
+        if len(tokens) >= 3:  # "Sun Kai Liang": the given name joined, surname first or last
+            forms[(tokens[0], "".join(tokens[1:]))] = None
+            forms[("".join(tokens[:-1]), tokens[-1])] = None
+    keys = frozenset(
+        "".join(order)
+        for form in forms
+        for order in (permutations(form) if len(form) <= MAX_PERMUTED_TOKENS else [form])
+    )
+    reading = " ".join(readings[0]) if has_han(text) else ""
+    return PersonName(text, tuple(forms), keys, reading)
+
+
+@dataclass(frozen=True)
+class OrgName:
+    """An organisation's name: what identifies it, its context, and its legal form."""
+
+    text: str
+    distinctive: tuple[str, ...]
+    generic: frozenset[str]
+    places: frozenset[str]
+    legal: tuple[str, ...]
+    reading: str  # Chinese script read as pinyin, "" when there is none
+    joined: str  # the distinctive words without spaces: "Xiao Rui Zhi" is "Xiaoruizhi"
+
+    @property
+    def context(self) -> frozenset[str]:
+        return self.generic | self.places
+
+
+def _chinese_org_words(han: str) -> list[str]:
+    """A firm's name in Chinese script as words: known words (legal forms, generic words,
+    places) in English or pinyin, and what lies between them read as one pinyin word."""
+    words: list[str] = []
+    core = ""
+    at = 0
+    while at < len(han):
+        for size in range(min(_LONGEST_CHINESE_WORD, len(han) - at), 0, -1):
+            if han[at : at + size] in CHINESE_ORG_WORDS:
+                if core:
+                    words.append("".join(pinyin(core)))
+                    core = ""
+                words.extend(CHINESE_ORG_WORDS[han[at : at + size]].split())
+                at += size
+                break
+        else:
+            core += han[at]
+            at += 1
+    if core:
+        words.append("".join(pinyin(core)))
+    return words
+
+
+def org_name(text: str) -> OrgName:
+    words: list[str] = []
+    for part in re.split(f"({_HAN.pattern})", text.replace("&", " and ")):
+        if part:
+            words += _chinese_org_words(part) if _HAN.fullmatch(part) else _latin_tokens(part)
+    distinctive: list[str] = []
+    generic: set[str] = set()
+    places: set[str] = set()
+    legal: list[str] = []
+    for word in words:
+        if word in LEGAL_FORMS:
+            legal.append(word)
+        elif word in GENERIC_WORDS:
+            generic.update(GENERIC_WORDS[word].split())
+        elif word in PLACES:
+            places.add(word)
+        elif word not in STOP_WORDS:
+            distinctive.append(word)
+    if not distinctive:  # a name made only of common words: they are what identifies it
+        distinctive = sorted(generic | places)
+        generic, places = set(), set()
+    reading = " ".join(_chinese_org_words(text)) if has_han(text) else ""
+    return OrgName(
+        text,
+        tuple(distinctive),
+        frozenset(generic),
+        frozenset(places),
+        tuple(legal),
+        reading,
+        "".join(distinctive),
+    )

@@ -1,0 +1,201 @@
+"""The rules that score a name against a listed name, each with its reason — pure, no I/O.
+
+A person matches when every word of the name matches (in any order, spacing and script
+folded), or when all do but one, which is one typo away and is not itself a pinyin name
+("Kailaing" is a typo of "Kailiang"; "Xinyi" is another name than "Xinyu"). Sharing only a
+surname is no match. An organisation matches on its distinctive words; generic words and places
+add or take away a little, and a legal form nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import permutations
+
+from accord.screening.names import PLACES, OrgName, PersonName, pinyin_syllable_count
+from accord.screening.typos import one_typo_apart
+
+# Words shorter than this must be spelt right: a typo in a short pinyin word is another name.
+TYPO_MIN_LENGTH = 5
+# A name of one word (a handle, an alias) tolerates a typo only from this length.
+SINGLE_WORD_TYPO_MIN_LENGTH = 8
+
+# Two pinyin words of up to two syllables one letter apart are two names ("Xinyi", "Xinyu"; a
+# Chinese given name has one or two), longer ones ("Xiaoruizi", "Xiaoruizhi") a typo.
+OTHER_PINYIN_NAME_SYLLABLES = 2
+
+TYPO_SCORE = 0.90
+# One letter away, but both spellings are pinyin: more likely another person than a typo.
+OTHER_PINYIN_NAME_SCORE = 0.80
+# At most this for a person who shares some words of the name but not all.
+PARTIAL_CEILING = 0.60
+# An organisation whose distinctive words all match scores from here (up to 1 with its context).
+IDENTIFYING_BASE = 0.90  # distinctive words of 10 letters or more together
+DISTINCTIVE_BASE = 0.75  # shorter ("Silence", "404"): the context decides
+# A place says more about which firm is meant than a generic word does.
+PLACE_WEIGHT = 2.0
+ORG_TYPO_PENALTY = 0.05
+OTHER_PLACE_PENALTY = 0.15
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A score and the rule that gave it, in words (the Match's `why` without its frame)."""
+
+    score: float
+    rule: str
+
+
+def _quoted(words: object) -> str:
+    return ", ".join(f"'{w}'" for w in words)  # type: ignore[attr-defined]
+
+
+def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
+    if query.keys & listed.keys:
+        return Verdict(1.0, _same_person_words(query, listed))
+    best: Verdict | None = None
+    for asked in query.forms:
+        for form in listed.forms:
+            if len(asked) != len(form):
+                continue
+            for order in permutations(form) if len(form) <= 4 else [form]:
+                verdict = _one_typo(asked, order)
+                if verdict and (best is None or verdict.score > best.score):
+                    best = verdict
+    return best or _shared_words(query, listed)
+
+
+def _same_person_words(query: PersonName, listed: PersonName) -> str:
+    if query.text == listed.text:
+        return "exactly"
+    notes = []
+    if query.reading or listed.reading:
+        notes.append(_reading_note(query.reading, listed.reading))
+    same_count = [(a, f) for a in query.forms for f in listed.forms if len(a) == len(f)]
+    if not any(sorted(asked) == sorted(form) for asked, form in same_count):
+        notes.append("with other spacing")
+    if not any(asked == form for asked, form in same_count):
+        notes.append("in another order")
+    return ", ".join(notes) or "case, tone marks and hyphens aside"
+
+
+def _reading_note(query_reading: str, listed_reading: str) -> str:
+    if query_reading and listed_reading:
+        return f"both read as pinyin '{listed_reading}'"
+    if query_reading:
+        return f"read as pinyin '{query_reading}'"
+    return f"the listed Chinese read as pinyin '{listed_reading}'"
+
+
+def _one_typo(asked: tuple[str, ...], order: tuple[str, ...]) -> Verdict | None:
+    differing = [(a, b) for a, b in zip(asked, order, strict=True) if a != b]
+    if len(differing) != 1:
+        return None
+    typed, listed = differing[0]
+    shortest = SINGLE_WORD_TYPO_MIN_LENGTH if len(asked) == 1 else TYPO_MIN_LENGTH
+    if len(listed) < shortest or not one_typo_apart(typed, listed):
+        return None
+    if _is_other_pinyin_name(typed, listed):
+        return Verdict(
+            OTHER_PINYIN_NAME_SCORE,
+            f"one letter differs, '{typed}' for '{listed}', but both are pinyin names: "
+            "more likely another person",
+        )
+    return Verdict(TYPO_SCORE, f"one letter differs: '{typed}' for '{listed}'")
+
+
+def _is_other_pinyin_name(typed: str, listed: str) -> bool:
+    typed_count, listed_count = pinyin_syllable_count(typed), pinyin_syllable_count(listed)
+    return (
+        typed_count is not None
+        and listed_count is not None
+        and max(typed_count, listed_count) <= OTHER_PINYIN_NAME_SYLLABLES
+    )
+
+
+def _shared_words(query: PersonName, listed: PersonName) -> Verdict | None:
+    best = (0.0, frozenset[str](), tuple[str, ...]())
+    for asked in query.forms:
+        for form in listed.forms:
+            shared = frozenset(asked) & frozenset(form)
+            share = len(shared) / max(len(asked), len(form))
+            if share > best[0]:
+                best = (share, shared, form)
+    share, shared, form = best
+    if not shared:
+        return None
+    missing = [w for w in form if w not in shared]
+    return Verdict(
+        PARTIAL_CEILING * share,
+        f"shares {_quoted(sorted(shared))} only, not {_quoted(missing) or 'the other words'}",
+    )
+
+
+def score_org(query: OrgName, listed: OrgName) -> Verdict | None:
+    if not query.distinctive or not listed.distinctive:
+        return None  # a legal form alone, or nothing at all, never matches
+    typos: list[tuple[str, str]] = []
+    if query.joined == listed.joined or sorted(query.distinctive) == sorted(listed.distinctive):
+        unmatched_query: list[str] = []
+        unmatched_listed: list[str] = []
+    else:
+        unmatched_listed = list(listed.distinctive)
+        unmatched_query = []
+        for word in query.distinctive:
+            if word in unmatched_listed:
+                unmatched_listed.remove(word)
+                continue
+            near = [w for w in unmatched_listed if _org_typo(word, w)]
+            if near:
+                typos.append((word, near[0]))
+                unmatched_listed.remove(near[0])
+            else:
+                unmatched_query.append(word)
+        if (unmatched_query or unmatched_listed) and _org_typo(query.joined, listed.joined):
+            typos, unmatched_query, unmatched_listed = [(query.joined, listed.joined)], [], []
+    if unmatched_query or unmatched_listed:
+        shared = len(query.distinctive) - len(unmatched_query) - len(typos)
+        if shared <= 0:
+            return None
+        return Verdict(
+            PARTIAL_CEILING * shared / (len(query.distinctive) + len(unmatched_listed)),
+            f"shares some distinctive words, not {_quoted(unmatched_query + unmatched_listed)}",
+        )
+    return _org_verdict(query, listed, typos)
+
+
+def _org_typo(typed: str, listed: str) -> bool:
+    return (
+        len(listed) >= TYPO_MIN_LENGTH
+        and one_typo_apart(typed, listed)
+        and not _is_other_pinyin_name(typed, listed)
+    )
+
+
+def _weight(words: frozenset[str]) -> float:
+    return sum(PLACE_WEIGHT if w in PLACES else 1.0 for w in words)
+
+
+def _org_verdict(query: OrgName, listed: OrgName, typos: list[tuple[str, str]]) -> Verdict:
+    union = query.context | listed.context
+    in_context = _weight(query.context & listed.context) / _weight(union) if union else 1.0
+    identifying = len(listed.joined) >= 10
+    base = IDENTIFYING_BASE if identifying else DISTINCTIVE_BASE
+    score = base + (1 - base) * in_context - ORG_TYPO_PENALTY * len(typos)
+    notes = [f"on its distinctive words {_quoted(listed.distinctive)}"]
+    if query.text == listed.text:
+        notes = ["exactly"]
+    if typos:
+        notes.append("; ".join(f"one letter differs: '{a}' for '{b}'" for a, b in typos))
+    if query.places and listed.places and not query.places & listed.places:
+        score -= OTHER_PLACE_PENALTY
+        notes.append(f"but in another place ({_quoted(sorted(query.places))})")
+    if missing := sorted(listed.context - query.context):
+        notes.append(f"without {_quoted(missing)}")
+    if extra := sorted(query.context - listed.context):
+        notes.append(f"with {_quoted(extra)} besides")
+    if query.legal != listed.legal and listed.legal + query.legal:
+        notes.append("ignoring the legal form")
+    if query.reading or listed.reading:
+        notes.append(_reading_note(query.reading, listed.reading))
+    return Verdict(max(0.0, min(1.0, score)), ", ".join(notes))

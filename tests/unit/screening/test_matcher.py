@@ -1,0 +1,172 @@
+import pytest
+
+from accord.screening import DEFAULT_THRESHOLD, Listed, Screener
+
+LISTED = [
+    Listed("wang-dong", "Wang Dong", ("王东", "UglyGorilla")),
+    Listed("sun-kailiang", "Sun Kailiang", ("Jack Sun",)),
+    Listed("wen-xinyu", "Wen Xinyu"),
+    Listed("chengdu-404", "Chengdu 404 Network Technology Co., Ltd.", kind="organization"),
+    Listed(
+        "sichuan-silence",
+        "Sichuan Silence Information Technology Company, Limited",
+        ("四川无声信息技术有限公司",),
+        kind="organization",
+    ),
+    Listed(
+        "wuhan-xiaoruizhi",
+        "Wuhan Xiaoruizhi Science and Technology Company, Limited",
+        kind="organization",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def screener():
+    return Screener(LISTED)
+
+
+def best(screener, query):
+    found = screener.screen(query)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    "query", ["Wang Dong", "WANG DONG", "Dong Wang", "wang, dong", "Wáng Dōng", "Wangdong"]
+)
+def test_order_case_tone_marks_and_spacing_do_not_matter(screener, query):
+    found = best(screener, query)
+    assert (found.id, found.score, found.match) == ("wang-dong", 1.0, True)
+
+
+def test_pinyin_matches_the_listed_chinese_and_says_so(screener):
+    found = best(screener, "Wang Dong")
+    assert found.matched == "Wang Dong"
+    found = Screener([Listed("wd", "王东")]).screen("Dong Wang")[0]
+    assert found.match
+    assert found.why == (
+        "'Dong Wang' matches the name '王东': the listed Chinese read as pinyin 'wang dong', "
+        "in another order (score 1.00)"
+    )
+
+
+def test_chinese_query_matches_the_pinyin_name(screener):
+    found = Screener([Listed("sk", "Sun Kailiang")]).screen("孙凯亮")[0]
+    assert found.match and "read as pinyin 'sun kailiang'" in found.why
+
+
+@pytest.mark.parametrize("query", ["Sun Kai-liang", "Sun Kai Liang", "Kailiang Sun"])
+def test_hyphenated_or_split_given_name_matches(screener, query):
+    assert best(screener, query).id == "sun-kailiang"
+    assert best(screener, query).match
+
+
+def test_alias_match_names_the_alias_and_the_designated_name(screener):
+    found = best(screener, "Jack Sun")
+    assert (found.name, found.matched, found.match) == ("Sun Kailiang", "Jack Sun", True)
+    assert "the alias 'Jack Sun'" in found.why
+
+
+def test_one_typo_in_a_rare_given_name_matches(screener):
+    found = best(screener, "Sun Kailaing")
+    assert (found.id, found.match) == ("sun-kailiang", True)
+    assert "one letter differs: 'kailaing' for 'kailiang'" in found.why
+
+
+def test_typo_that_spells_another_pinyin_given_name_is_shown_but_no_match(screener):
+    found = best(screener, "Wen Xinyi")
+    assert found.id == "wen-xinyu"
+    assert found.score < DEFAULT_THRESHOLD and not found.match
+    assert "is close to, but no match for," in found.why
+
+
+@pytest.mark.parametrize("query", ["Wang Wei", "Wang Long", "Sun Kai", "Li Dong", "Jack Smith"])
+def test_common_names_sharing_a_surname_or_given_name_are_not_matches(screener, query):
+    assert all(not found.match for found in screener.screen(query))
+
+
+def test_typo_in_a_short_surname_is_not_tolerated(screener):
+    assert all(not found.match for found in screener.screen("Wnag Dong"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Chengdu 404 Network Technology Company Limited",
+        "CHENGDU 404 NETWORK TECHNOLOGY CO LTD",
+        "Chengdu 404 Network Tech",
+        "Chengdu 404",
+    ],
+)
+def test_company_forms_and_abbreviations_match(screener, query):
+    found = best(screener, query)
+    assert (found.id, found.match) == ("chengdu-404", True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Co., Ltd.", "Company Limited", "Network Technology Co., Ltd.", "有限公司", "Incorporated"],
+)
+def test_legal_forms_and_generic_words_alone_never_match(screener, query):
+    assert all(not found.match for found in screener.screen(query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Sichuan Airlines Co., Ltd.",
+        "Chengdu Network Technology Services",
+        "Chengdu 405 Network Technology Co., Ltd.",
+        "Silence Technologies Ltd",
+    ],
+)
+def test_unrelated_firms_sharing_words_are_not_matches(screener, query):
+    assert all(not found.match for found in screener.screen(query))
+
+
+def test_chinese_firm_name_matches_its_pinyin(screener):
+    found = best(screener, "Sichuan Wusheng Information Technology Co., Ltd.")
+    assert (found.id, found.matched, found.match) == (
+        "sichuan-silence",
+        "四川无声信息技术有限公司",
+        True,
+    )
+
+
+def test_firm_in_another_place_is_not_a_match(screener):
+    found = best(screener, "Beijing Silence Information Technology Co., Ltd.")
+    assert not found.match and "another place" in found.why
+
+
+def test_typo_in_a_long_firm_word_matches(screener):
+    found = best(screener, "Wuhan Xiaoruizi Science and Technology")
+    assert (found.id, found.match) == ("wuhan-xiaoruizhi", True)
+
+
+def test_results_are_best_first_one_per_entry_and_limited():
+    screener = Screener(
+        [
+            Listed("a", "Zhang Haoran", ("张浩然",)),
+            Listed("b", "Zhang Haoren"),
+            Listed("c", "Zhang Haorab"),
+        ]
+    )
+    found = screener.screen("Zhang Haoran")
+    assert [f.id for f in found] == ["a", "c", "b"]  # a typo (0.90) before another name (0.80)
+    assert [f.score for f in found] == sorted((f.score for f in found), reverse=True)
+    assert len(screener.screen("Zhang Haoran", limit=1)) == 1
+
+
+def test_threshold_decides_match():
+    strict = Screener([Listed("sk", "Sun Kailiang")], threshold=0.95)
+    found = strict.screen("Sun Kailaing")[0]
+    assert found.score == 0.9 and not found.match
+
+
+def test_nothing_listed_finds_nothing():
+    assert Screener([]).screen("Wang Dong") == []
+
+
+def test_among_equal_scores_the_name_written_as_asked_is_the_one_shown(screener):
+    assert best(screener, "王东").matched == "王东"
+    assert best(screener, "Dong Wang").matched == "Wang Dong"
