@@ -108,7 +108,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
         standing = attempt(lambda: record.claim(actor, ClaimDraft(
             body.subject, tuple(body.attributed_to), tuple(body.basis), body.confidence,
             body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with))))
-        return claim_json(standing, record.names(actor))
+        return claim_json(standing, record.names_in(actor, [standing]))
 
     @api.post("/claims/{claim_id}/positions", status_code=201,
               summary="Take a position on a claim (agree … deny)")
@@ -118,13 +118,14 @@ def add_attribution_routes(api: FastAPI, node: Node,
         standing = attempt(lambda: record.respond(
             actor, claim_id, body.position, body.text, basis=tuple(body.basis),
             evidence=tuple(body.evidence), competing_claim=body.competing_claim))
-        return claim_json(standing, record.names(actor))
+        return claim_json(standing, record.names_in(actor, [standing]))
 
     @api.get("/claims", summary="Claims you may read, oldest first")
     def claims(subject: str | None = None,
                caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
         actor = actor_of(caller, acting=False)
-        found, names = record.claims(actor, subject), record.names(actor)
+        found = record.claims(actor, subject)
+        names = record.names_in(actor, found)
         read(caller, "claim.list", tuple(s.claim.id for s in found))
         return [claim_json(s, names) for s in found]
 
@@ -133,7 +134,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=False)
         standing = attempt(lambda: record.standing(actor, claim_id))
         read(caller, "claim.read", (claim_id,))
-        return claim_json(standing, record.names(actor))
+        return claim_json(standing, record.names_in(actor, [standing]))
 
     @api.get("/attribution/{subject}", summary="The disputed attribution of a subject: every "
                                                "claim, every position, and why it stands so")
@@ -141,7 +142,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=False)
         standing = record.subject(actor, subject)
         read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))
-        return subject_json(standing, record.names(actor))
+        return subject_json(standing, record.names_in(actor, standing.claims, [subject]))
 
     @api.post("/designations", status_code=201, summary="Designate a firm or individual")
     def designate(body: DesignationIn,

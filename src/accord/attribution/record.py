@@ -208,36 +208,49 @@ class AttributionRecord:
 
     def standing(self, actor: Actor, claim_id: str) -> ClaimStanding:
         claim, _ = self._claim(actor, claim_id)
-        return claim_standing(claim, self._positions(actor), self.names(actor))
+        return claim_standing(claim, self._positions(actor), self._party_names())
 
     def claims(self, actor: Actor, subject: str | None = None) -> list[ClaimStanding]:
-        positions, names = self._positions(actor), self.names(actor)
+        positions, names = self._positions(actor), self._party_names()
         return [claim_standing(c, positions, names) for c, _ in self._claims(actor)
                 if subject is None or c.subject == subject]
 
     def subject(self, actor: Actor, subject: str) -> SubjectStanding:
         claims = [c for c, _ in self._claims(actor) if c.subject == subject]
-        return subject_standing(subject, claims, self._positions(actor), self.names(actor))
+        names = self.names(actor, [subject, *(a for c in claims for a in c.accused)])
+        return subject_standing(subject, claims, self._positions(actor), names)
+
+    def _party_names(self) -> dict[str, str]:
+        # A claim's standing names parties only; a rival claim's reason names actors too,
+        # which `subject` looks up.
+        return self.node.directory.names()
 
     def designations(self, actor: Actor) -> list[Designation]:
         """The newest version of every designation the party may read, newest first."""
         found = [designation_from_stix(o) for o in self._objects(actor, DESIGNATION)]
         return sorted(found, key=lambda d: (d.created, d.id), reverse=True)
 
-    def names(self, actor: Actor) -> dict[str, str]:
-        """Display names: parties, and the actors and subjects the party may read."""
+    def names(self, actor: Actor, ids: Iterable[str]) -> dict[str, str]:
+        """Display names: every party's, and those of `ids` (actors, subjects, evidence) the
+        party may read; an object it may not read keeps its id."""
         names = self.node.directory.names()
-        for kind in (*ACTOR_TYPES, *SUBJECT_TYPES):
-            if kind.startswith("x-accord-"):
-                continue
-            for collection, reader in self._readable_collections(actor):
+        wanted = sorted({i for i in ids if i not in names and not i.startswith("x-accord-")})
+        for collection, reader in self._readable_collections(actor) if wanted else ():
+            for start in range(0, len(wanted), _PAGE):
                 page = self.node.objects.page(collection.id, ObjectQuery(
-                    types=(kind,), limit=_PAGE, reader=reader))
+                    ids=tuple(wanted[start:start + _PAGE]), limit=_PAGE * 4, reader=reader))
                 for item in page.items:
                     name = orjson.loads(item.body).get("name")
                     if isinstance(name, str):
                         names.setdefault(item.id, name)
         return names
+
+    def names_in(self, actor: Actor, standings: Iterable[ClaimStanding],
+                 also: Iterable[str] = ()) -> dict[str, str]:
+        """The names a view of these claims (and of `also`, e.g. its subject) shows."""
+        return self.names(actor, (*also, *(i for s in standings for i in (
+            s.claim.subject, *s.claim.attributed_to, *s.claim.evidence,
+            *(e for p in s.history for e in p.evidence)))))
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -154,7 +154,8 @@ def show(
 ) -> None:
     """A claim: who asserts it, who supports, doubts or denies it, and how it stands."""
     with record_for(db, as_party) as (_, record, actor):
-        standing, names = record.standing(actor, claim), record.names(actor)
+        standing = record.standing(actor, claim)
+        names = record.names_in(actor, [standing])
         if as_json:
             _print_json(claim_json(standing, names))
         else:
@@ -170,8 +171,9 @@ def list_claims(
 ) -> None:
     """The claims this party may read, oldest first."""
     with record_for(db, as_party) as (_, record, actor):
-        names = record.names(actor)
-        listing([claim_json(s, names) for s in record.claims(actor, subject)],
+        found = record.claims(actor, subject)
+        names = record.names_in(actor, found)
+        listing([claim_json(s, names) for s in found],
                 ("id", "created", "claimant", "subject_name", "attributed_to_names", "sponsor",
                  "status"), as_json=as_json)
 
@@ -186,7 +188,8 @@ def view(
     """The disputed attribution of a subject: every claim on it, every position, and why the
     attribution stands contested, uncontested or agreed."""
     with record_for(db, as_party) as (_, record, actor):
-        standing, names = record.subject(actor, subject), record.names(actor)
+        standing = record.subject(actor, subject)
+        names = record.names_in(actor, standing.claims, [subject])
         if as_json:
             _print_json(subject_json(standing, names))
             return

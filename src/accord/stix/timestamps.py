@@ -48,8 +48,9 @@ def microsecond_key(value: str) -> str:
 
 def parse_timestamp(value: str) -> datetime:
     """The instant a valid STIX timestamp names, to the microsecond (finer digits dropped)."""
-    key = microsecond_key(value)
-    return datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # Exactly six fraction digits and 'Z': fromisoformat reads it as UTC, ten times faster
+    # than strptime (a leap second, :60, is refused by both, as datetime has none).
+    return datetime.fromisoformat(microsecond_key(value))
 
 
 def format_timestamp(moment: datetime) -> str:

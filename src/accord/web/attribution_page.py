@@ -23,7 +23,7 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
     record = AttributionRecord(ctx.node)
     actor = ctx.actor
     standing = record.subject(actor, subject)
-    names = record.names(actor)
+    names = record.names_in(actor, standing.claims, [subject])
     view = subject_json(standing, names)
     ctx.audit("attribution.read", (subject, *(c["id"] for c in view["claims"])),
               {"page": "attribution"})

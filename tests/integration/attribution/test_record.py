@@ -77,7 +77,7 @@ def test_a_claim_denied_by_the_accused_stands_contested_on_both_sides(record, us
     assert record.standing(us, made.claim.id) == denied
     view = record.subject(us, CAMPAIGN)
     assert view.status == "contested" and view.claims == (denied,)
-    assert record.names(us)[APT19] == "APT19"
+    assert record.names_in(us, view.claims)[APT19] == "APT19"
 
 
 def test_a_position_changes_and_the_history_is_kept(record, us, cn):

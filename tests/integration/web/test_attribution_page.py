@@ -36,7 +36,8 @@ def test_a_claim_is_made_and_denied_through_the_page(world, browser, opm):
     assert made.status_code == 303, made.text
     page = us.get(made.headers["location"]).text
     assert "APT19 intruded into OPM." in page and "Uncontested" in page
-    claim_id = page.split('name="claim" value="')[1].split('"')[0]
+    claim_id = page.split('<option value="x-accord-claim--')[1].split('"')[0]
+    claim_id = f"x-accord-claim--{claim_id}"
     cn = browser(world.other_token)
     cn.get(f"/ui/attribution/{OPM}")
     denied = cn.post(f"/ui/attribution/{OPM}/position",
@@ -80,7 +81,8 @@ def test_a_claim_cited_as_evidence_opens_on_its_subjects_attribution_page(world,
     us.get(f"/ui/attribution/{OPM}")
     us.post(f"/ui/attribution/{OPM}/claim", CLAIM)
     page = us.get(f"/ui/attribution/{OPM}").text
-    claim_id = page.split('name="claim" value="')[1].split('"')[0]
+    claim_id = page.split('<option value="x-accord-claim--')[1].split('"')[0]
+    claim_id = f"x-accord-claim--{claim_id}"
     opened = us.get(f"/ui/objects/{claim_id}", follow_redirects=False)
     assert opened.status_code == 303
     assert opened.headers["location"] == f"/ui/attribution/{OPM}#{claim_id}"
