@@ -62,3 +62,27 @@ def test_a_designation_is_added_listed_and_lifted(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     listed = lines(run_accord("designation", "list", "--json", db=db).stdout)
     assert listed[0]["in_force"] is False and listed[0]["lift_reason"] == "Delisted."
+
+
+def test_a_name_is_screened_alone_and_in_a_batch(tmp_path: Path):
+    db = str(tmp_path / "us.db")
+    created("init", "--party", US, db=db)
+    made = created("designation", "add", "Sun Kailiang", "--kind", "individual", "--alias",
+                   "孙凯亮", "--alias", "Jack Sun", "--legal-basis", "Indictment, 2014", db=db)
+    one = json.loads(run_accord("screen", "Sun Kai-liang", "--json", db=db).stdout)
+    assert one["query"] == "Sun Kai-liang"
+    [best, *_] = one["matches"]
+    assert (best["id"], best["match"], best["name"]) == (made, True, "Sun Kailiang")
+    assert set(best) >= {"id", "name", "matched", "score", "match", "why"}
+    assert 0 <= best["score"] <= 1 and "Sun Kailiang" in best["why"]
+    names = tmp_path / "names.csv"
+    names.write_text("name,country\n孙凯亮,CN\nLi Na,CN\nKailiang Sun,CN\n", encoding="utf-8")
+    results = tmp_path / "results.csv"
+    done = run_accord("screen", "--file", str(names), "-o", str(results), db=db)
+    assert done.returncode == 0, done.stderr
+    assert "3 names screened, 2 matched" in done.stderr
+    rows = results.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("query,match,score,id,name,matched,kind,why")
+    assert [r.split(",")[1] for r in rows[1:]] == ["yes", "no", "yes"]
+    both = run_accord("screen", "x", "--file", str(names), db=db)
+    assert both.returncode != 0 and "not both" in both.stderr

@@ -48,7 +48,8 @@ LISTINGS: dict[str, tuple[str, ...]] = {
 }
 # Showings print one thing, or with --json one JSON document.
 SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": (),
-                                        "claim show": ("{claim}",), "claim view": ("{request}",)}
+                                        "claim show": ("{claim}",), "claim view": ("{request}",),
+                                        "screen": ("Dong Wang",)}
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 

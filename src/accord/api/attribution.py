@@ -9,9 +9,9 @@ party may not read is "not found", whether it exists or not. Every read is audit
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
@@ -25,6 +25,7 @@ from accord.attribution.record import (
 )
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
+from accord.attribution.watchlist import screen_all, watchlist
 from accord.cooperation.desk import Actor
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
@@ -70,6 +71,11 @@ class DesignationIn(BaseModel):
     claims: list[str] = []
     evidence: list[str] = []
     share_with: list[str] = []
+
+
+class BatchIn(BaseModel):
+    names: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1, max_length=10_000)
 
 
 class LiftIn(BaseModel):
@@ -160,6 +166,28 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=True)
         lifted = attempt(lambda: record.lift(actor, designation_id, body.reason))
         return designation_json(lifted, node.directory.names())
+
+    @api.get("/screen", summary="Is a name designated, or a known actor's?")
+    def screen(name: Annotated[str, Query(min_length=1, max_length=500)],
+               limit: Annotated[int, Query(ge=1, le=50)] = 10,
+               caller: Principal = Depends(principal)) -> dict[str, Any]:
+        """Screens `name` against the designations in force and the actors' names and
+        aliases the caller's party may read; each result says why it matched. `match` is true
+        at or above the default threshold."""
+        actor = actor_of(caller, acting=False)
+        hits = watchlist(record, actor).screen(name, limit)
+        node.reads.record(Event(now_timestamp(), "screen", caller.party_id, caller.token_id,
+                                None, tuple(h.match.id for h in hits), {"query": name}))
+        return {"query": name, "matches": [h.as_json() for h in hits]}
+
+    @api.post("/screen", summary="Screen a batch of names (at most 10,000)")
+    def screen_batch(body: BatchIn, caller: Principal = Depends(principal)
+                     ) -> list[dict[str, Any]]:
+        actor = actor_of(caller, acting=False)
+        found = list(screen_all(record, actor, body.names, limit=3))
+        node.reads.record(Event(now_timestamp(), "screen.batch", caller.party_id,
+                                caller.token_id, None, (), {"names": len(body.names)}))
+        return [{"query": name, "matches": [h.as_json() for h in hits]} for name, hits in found]
 
     @api.get("/schemas/attribution-v1.json", summary="JSON schema of Accord's attribution "
                                                      "objects")

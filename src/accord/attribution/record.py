@@ -235,7 +235,7 @@ class AttributionRecord:
         party may read; an object it may not read keeps its id."""
         names = self.node.directory.names()
         wanted = sorted({i for i in ids if i not in names and not i.startswith("x-accord-")})
-        for collection, reader in self._readable_collections(actor) if wanted else ():
+        for collection, reader in self.readable_collections(actor) if wanted else ():
             for start in range(0, len(wanted), _PAGE):
                 page = self.node.objects.page(collection.id, ObjectQuery(
                     ids=tuple(wanted[start:start + _PAGE]), limit=_PAGE * 4, reader=reader))
@@ -254,7 +254,7 @@ class AttributionRecord:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _readable_collections(self, actor: Actor) -> list[tuple[Collection, Reader]]:
+    def readable_collections(self, actor: Actor) -> list[tuple[Collection, Reader]]:
         return [(c, Reader(actor.party.id, int(c.default_tlp)))
                 for c, grant in self.node.directory.collections_for(actor.party.id)
                 if grant.can_read]

@@ -3,13 +3,17 @@ attribution of a subject, and designations — acting as a party of this node (`
 
 from __future__ import annotations
 
+import csv
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
@@ -21,6 +25,7 @@ from accord.attribution.record import (
 )
 from accord.attribution.standing import ClaimStanding
 from accord.attribution.views import claim_json, designation_json, subject_json
+from accord.attribution.watchlist import screen_all, watchlist
 from accord.cli.common import (
     DEFAULT_DB,
     AsJson,
@@ -36,6 +41,8 @@ from accord.cli.common import (
 )
 from accord.cooperation.desk import Actor
 from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.trust.audit import Event
 
 claim_app = typer.Typer(help="Attribution claims and the positions parties take on them.",
                         no_args_is_help=True)
@@ -248,3 +255,79 @@ def list_designations(
         listing([designation_json(d, names) for d in record.designations(actor)],
                 ("id", "name", "kind", "aliases", "programme", "party", "designated", "in_force",
                  "lifted"), as_json=as_json)
+
+
+@app.command("screen")
+def screen(
+    name: Annotated[str | None, typer.Argument(help="The name to screen (any script).")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="A CSV of names: the column 'name' if there is one, else the first.")]
+    = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="With --file: the CSV of results (default: stdout).")] = None,
+    as_json: Json = False,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Is a name designated, or a known actor's? Screens against the designations in force and
+    the actors' names and aliases this party may read; says why each result matched."""
+    if (name is None) == (file is None):
+        raise fail("give a NAME, or --file names.csv (not both)")
+    with record_for(db, as_party) as (_, record, actor):
+        if file is not None:
+            _screen_file(record, actor, file, output)
+            return
+        assert name is not None
+        hits = watchlist(record, actor).screen(name)
+        record.node.reads.record(Event(now_timestamp(), "screen", actor.party.id, None, None,
+                                       tuple(h.match.id for h in hits), {"query": name}))
+        if as_json:
+            _print_json({"query": name, "matches": [h.as_json() for h in hits]})
+            return
+        if not hits:
+            err.print(f"No designation or known actor is close to {escape(name)!r}.")
+            return
+        table = Table("match", "score", "name", "matched", "kind", "why")
+        for hit in hits:
+            m = hit.match
+            table.add_row("[bold red]yes[/]" if m.match else "no", f"{m.score:.2f}",
+                          escape(m.name), escape(m.matched), hit.kind, escape(m.why))
+        out.print(table)
+
+
+def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
+                 output: Path | None) -> None:
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as source:
+            rows = list(csv.reader(source))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise fail(f"--file {file}: cannot read it as a CSV file ({error})") from None
+    if not rows:
+        raise fail(f"--file {file}: no names in it")
+    header = [h.strip().lower() for h in rows[0]]
+    column = header.index("name") if "name" in header else 0
+    names = [r[column].strip() for r in (rows[1:] if "name" in header else rows)
+             if len(r) > column and r[column].strip()]
+    sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    matched = 0
+    try:
+        writer = csv.writer(sink)
+        writer.writerow(["query", "match", "score", "id", "name", "matched", "kind", "why"])
+        with Progress(TextColumn("[bold]Screening"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err) as progress:
+            task = progress.add_task("names", total=len(names))
+            for query, hits in screen_all(record, actor, names, limit=3):
+                best = hits[0].match if hits else None
+                matched += bool(best and best.match)
+                writer.writerow([query, "yes" if best and best.match else "no",
+                                 f"{best.score:.2f}" if best else "", best.id if best else "",
+                                 best.name if best else "", best.matched if best else "",
+                                 hits[0].kind if hits else "", best.why if best else ""])
+                progress.advance(task)
+    finally:
+        if output:
+            sink.close()
+    record.node.reads.record(Event(now_timestamp(), "screen.batch", actor.party.id, None, None,
+                                   (), {"names": len(names), "matched": matched}))
+    err.print(f"{len(names)} names screened, {matched} matched"
+              + (f"; results in {escape(str(output))}" if output else ""))

@@ -1,0 +1,112 @@
+"""Screening names against what a party may read: the designations in force and the known
+actors' names and aliases — never anything else, so a designation a party may not read can
+neither match nor be counted for it.
+
+A watchlist is built per party and kept while nothing it could hold has changed (the newest
+stored version, and how many objects the cooperation collection holds, say so cheaply), so a
+server screens a batch without re-reading every designation for each name.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+
+from accord.attribution.model import Designation
+from accord.attribution.record import AttributionRecord
+from accord.cooperation.desk import Actor
+from accord.screening import Listed, Match, Screener
+from accord.store.query import ObjectQuery
+from accord.store.schema import objects
+
+ACTOR_KINDS = ("intrusion-set", "threat-actor")
+_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A screening result with what it matched: a designation or a known actor."""
+
+    match: Match
+    kind: str  # "designation" or the actor's STIX type
+    designation: Designation | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        m = self.match
+        found: dict[str, Any] = {"id": m.id, "name": m.name, "matched": m.matched,
+                                 "score": m.score, "match": m.match, "why": m.why,
+                                 "kind": self.kind}
+        if self.designation is not None:
+            found.update(programme=self.designation.programme,
+                         legal_basis=self.designation.legal_basis)
+        return found
+
+
+class Watchlist:
+    """What one party screens against, as it may read it now."""
+
+    def __init__(self, record: AttributionRecord, actor: Actor) -> None:
+        self.designations = {d.id: d for d in record.designations(actor) if d.is_in_force}
+        self.actors: dict[str, str] = {}
+        listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
+        for collection, reader in record.readable_collections(actor):
+            query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader)
+            while True:
+                page = record.node.objects.page(collection.id, query)
+                for item in page.items:
+                    if item.id in self.actors:
+                        continue
+                    body = orjson.loads(item.body)
+                    name = body.get("name")
+                    if not isinstance(name, str):
+                        continue
+                    aliases = tuple(a for a in body.get("aliases", ()) if isinstance(a, str)
+                                    and a != name)
+                    self.actors[item.id] = body["type"]
+                    listed.append(Listed(item.id, name, aliases, "organization"))
+                if not page.more:
+                    break
+                query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader,
+                                    after=page.next_cursor)
+        self.screener = Screener(listed)
+
+    def screen(self, name: str, limit: int = 10) -> list[Hit]:
+        return [Hit(m, "designation" if m.id in self.designations else self.actors[m.id],
+                    self.designations.get(m.id))
+                for m in self.screener.screen(name, limit=limit)]
+
+
+_cache: dict[tuple[Any, ...], Watchlist] = {}
+_lock = threading.Lock()
+
+
+def watchlist(record: AttributionRecord, actor: Actor) -> Watchlist:
+    """The party's watchlist, rebuilt only when what it could hold may have changed."""
+    readable = tuple(sorted(c.id for c, _ in record.readable_collections(actor)))
+    with record.node.engine.connect() as conn:
+        newest = conn.execute(select(func.max(objects.c.seq))).scalar()
+        held = conn.execute(select(func.count()).select_from(objects).where(
+            objects.c.collection_id == record.desk.collection().id)).scalar()
+    key = (str(record.node.engine.url), actor.party.id, readable, newest, held)
+    with _lock:
+        found = _cache.get(key)
+    if found is None:
+        found = Watchlist(record, actor)
+        with _lock:
+            # One per party: an older one of the same party can only be stale.
+            for stale in [k for k in _cache if k[:2] == key[:2]]:
+                del _cache[stale]
+            _cache[key] = found
+    return found
+
+
+def screen_all(record: AttributionRecord, actor: Actor, names: Iterable[str],
+               limit: int = 10) -> Iterable[tuple[str, list[Hit]]]:
+    listing = watchlist(record, actor)
+    for name in names:
+        yield name, listing.screen(name, limit)

@@ -1,0 +1,67 @@
+"""Screening on a node: designations in force and known actors, as each party may read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.attribution.record import AttributionRecord, DesignationDraft
+from accord.attribution.watchlist import watchlist
+from accord.cooperation.desk import Actor
+from accord.intake import Screened, store
+
+API = "/api/v1"
+APT3 = "intrusion-set--0bbdf25b-30ff-4894-a1cd-49260d0dd2d9"
+
+
+@pytest.fixture
+def record(world):
+    store(world.node.engine, world.evidence, Screened([
+        {"type": "intrusion-set", "spec_version": "2.1", "id": APT3, "name": "APT3",
+         "aliases": ["APT3", "Gothic Panda", "Pirpi", "UPS Team", "Buckeye", "Threat Group-0110"],
+         "created": "2017-05-31T21:31:48.664Z", "modified": "2017-05-31T21:31:48.664Z"}], []),
+        party_id=world.own.id, operator=True)
+    return AttributionRecord(world.node)
+
+
+def test_a_designated_name_is_found_in_another_order_and_script(world, record):
+    us = Actor(world.own)
+    made = record.designate(us, DesignationDraft("Wang Dong", "individual", "E.O. 13694",
+                                                 aliases=("王东", "UglyGorilla")))
+    for query in ("Dong Wang", "王东", "WANG Dong", "uglygorilla"):
+        [hit, *_] = watchlist(record, us).screen(query)
+        assert hit.match.match and hit.match.id == made.id and hit.kind == "designation", query
+    assert not any(h.match.match for h in watchlist(record, us).screen("Wang Wei"))
+
+
+def test_a_lifted_designation_no_longer_matches(world, record):
+    us = Actor(world.own)
+    made = record.designate(us, DesignationDraft("Zhu Hua", "individual", "E.O. 13694"))
+    assert watchlist(record, us).screen("Zhu Hua")[0].match.match
+    record.lift(us, made.id, "Delisted.")
+    assert watchlist(record, us).screen("Zhu Hua") == []
+
+
+def test_a_known_actors_alias_is_found(world, record):
+    [hit, *_] = watchlist(record, Actor(world.own)).screen("Gothic Panda")
+    assert hit.match.id == APT3 and hit.kind == "intrusion-set" and hit.match.match
+
+
+def test_a_designation_a_party_may_not_read_never_matches_for_it(client, world, record):
+    us = Actor(world.own)
+    record.designate(us, DesignationDraft("Sun Kailiang", "individual", "E.O. 13694",
+                                          share_with=(world.own.id,)))
+    assert watchlist(record, us).screen("Sun Kailiang")[0].match.match
+    assert watchlist(record, Actor(world.other)).screen("Sun Kailiang") == []
+    theirs = client.get(f"{API}/screen", params={"name": "Sun Kailiang"},
+                        headers={"Authorization": f"Bearer {world.other_token}"}).json()
+    assert theirs == {"query": "Sun Kailiang", "matches": []}
+    mine = client.get(f"{API}/screen", params={"name": "Sun Kai-liang"}).json()
+    assert mine["matches"][0]["match"] is True and "why" in mine["matches"][0]
+
+
+def test_a_batch_is_screened_over_rest(client, world, record):
+    record.designate(Actor(world.own), DesignationDraft("Wang Dong", "individual", "E.O."))
+    r = client.post(f"{API}/screen", json={"names": ["Dong Wang", "Li Na"]})
+    assert r.status_code == 200
+    assert [bool(x["matches"] and x["matches"][0]["match"]) for x in r.json()] == [True, False]
+    assert client.post(f"{API}/screen", json={"names": []}).status_code == 422
