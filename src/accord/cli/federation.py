@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from accord import clock
+from accord.cli.attribution import report_arrivals
 from accord.cli.common import (
     DEFAULT_DB,
     AsJson,
@@ -189,6 +190,7 @@ def sync(
                 err.print(f"  the peer refused {escape(refusal_text)}")
             for refusal in done.refused:
                 err.print(f"  refused {escape(refusal.id or '?')}: {escape(refusal.message)}")
+        report_arrivals(node)
     if failed:
         raise typer.Exit(1)
 

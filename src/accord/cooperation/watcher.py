@@ -29,6 +29,10 @@ class Watcher:
     def run_once(self) -> tuple[list[str], int]:
         """Escalate what is overdue, then deliver notifications; (escalation ids, delivered)."""
         made = self.desk.watch()
+        # Arrivals are screened at each tick too, whatever path brought them.
+        from accord.attribution.arrivals import screen_arrivals
+
+        screen_arrivals(self.desk.node)
         return made, self.hotline.deliver_due(self.clock())
 
     async def run(self) -> None:

@@ -396,4 +396,8 @@ def sync_all(node: Node) -> list[Round]:
             rounds.append(sync_peer(node, peer))
         except SyncError:
             continue
+    if any(r.stored for r in rounds):
+        from accord.attribution.arrivals import screen_arrivals
+
+        screen_arrivals(node)  # what peers sent is screened like what was posted here
     return rounds

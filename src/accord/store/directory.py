@@ -146,10 +146,19 @@ class Directory:
 
     def set_setting(self, key: str, value: str) -> None:
         with writing(self.engine) as conn:
-            if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
-                conn.execute(update(settings).where(settings.c.key == key).values(value=value))
-            else:
-                conn.execute(settings.insert().values(key=key, value=value))
+            self.set_setting_in(conn, key, value)
+
+    @staticmethod
+    def setting_in(conn: Connection, key: str) -> str | None:
+        return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    @staticmethod
+    def set_setting_in(conn: Connection, key: str, value: str) -> None:
+        """Set a setting in the caller's transaction (with what it depends on)."""
+        if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
+            conn.execute(update(settings).where(settings.c.key == key).values(value=value))
+        else:
+            conn.execute(settings.insert().values(key=key, value=value))
 
     def setting_once(self, key: str, value: str) -> str:
         """Store `value` unless the key has one already; returns the stored value."""

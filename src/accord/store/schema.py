@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -279,3 +280,20 @@ web_sessions = Table(
     Column("expires", String(40), nullable=False),
 )
 Index("ix_web_sessions_token", web_sessions.c.token_id)
+
+# Arrivals screened against the designations (attribution.arrivals): an identity's or an
+# e-mail sender's name that matched one, for the node's admins and the object's page.
+screening_hits = Table(
+    "screening_hits",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("collection_id", String(40), nullable=False),
+    Column("screened", String(500), nullable=False),  # the name as the object gives it
+    Column("designation_id", String(100), nullable=False),
+    Column("matched", String(500), nullable=False),  # the designated name or alias
+    Column("score", Float, nullable=False),
+    Column("why", Text, nullable=False),
+)
+Index("ix_screening_hits_object", screening_hits.c.object_id)

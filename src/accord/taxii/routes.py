@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from accord.attribution.arrivals import NAMED, screen_arrivals
 from accord.intake import accept
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
@@ -139,6 +140,8 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      poster_reads=grant.can_read,
                                      operator=is_operator(principal, node.party.id))
     assert report.status is not None  # accept() records one for every TAXII POST
+    if report.added and any(isinstance(o, dict) and o.get("type") in NAMED for o in objects):
+        await run_in_threadpool(screen_arrivals, node)
     return _json(report.status.resource(), status=202)
 
 

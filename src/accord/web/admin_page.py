@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
+from accord.attribution.arrivals import flags
 from accord.cooperation.guidelines import in_force, to_toml
 from accord.durations import DurationError, lifetime_end
 from accord.federation.sync import mirrors, why_not_grant
@@ -63,7 +64,7 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         "names": {p.id: p.name for p in parties}, "records": records,
         "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action")},
         "error": error, "new_token": new_token, "done": DONE.get(ctx.arg("done"), ""),
-        "form": ctx.form or {},
+        "form": ctx.form or {}, "flags": flags(ctx.node, limit=50),
     }, status, "Administration")
 
 

@@ -9,6 +9,7 @@ import orjson
 from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
+from accord.attribution.arrivals import flags_for
 from accord.correlation.values import Value, guess
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
@@ -119,5 +120,6 @@ def object_page(ctx: Ctx) -> Page | Response:
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
                             edges)) if edges else None,
         "correlations": correlations, "sightings": sightings,
+        "flags": flags_for(ctx.node, ctx.actor, object_id),
         "raw": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
     }, title=current.name or object_id)

@@ -1,0 +1,120 @@
+"""Screen what arrives: every identity and every e-mail sender or user account whose name a
+TAXII POST, an import or a sync brings is screened against the designations in force, and a
+match is flagged — to the node's admins, and on the object's page to whoever may read both the
+object and the designation.
+
+Run after each import and sync round and at each tick of `accord serve`; a cursor (the
+objects' `seq`) says how far it got, so each arrival is screened once and none is missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from accord.attribution.record import AttributionRecord
+from accord.attribution.watchlist import Watchlist, watchlist
+from accord.cooperation.desk import Actor
+from accord.node import Node
+from accord.stix.timestamps import now_timestamp
+from accord.store.directory import Directory
+from accord.store.engine import writing
+from accord.store.schema import objects, screening_hits
+from accord.trust.audit import Event
+
+CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
+NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An arrival whose name matched a designation."""
+
+    seq: int
+    at: str
+    object_id: str
+    collection_id: str
+    screened: str
+    designation_id: str
+    matched: str
+    score: float
+    why: str
+
+
+def _arrivals(node: Node, after: int) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(objects.c.seq, objects.c.id, objects.c.collection_id, objects.c.body)
+            .where(objects.c.seq > after, objects.c.type.in_(tuple(NAMED)))
+            .order_by(objects.c.seq).limit(BATCH)).all()
+    for seq, oid, collection_id, body in rows:
+        yield seq, oid, collection_id, orjson.loads(body)
+
+
+def screen_arrivals(node: Node) -> list[Flag]:
+    """Screen everything that arrived since the last call; returns the new flags."""
+    after = int(node.directory.setting(CURSOR) or 0)
+    newest = after
+    found: list[Flag] = []
+    listing: Watchlist | None = None
+    while True:
+        batch = list(_arrivals(node, newest))
+        if not batch:
+            break
+        if listing is None:  # the node's own view: its administrators are told
+            listing = watchlist(AttributionRecord(node), Actor(node.party))
+        for seq, oid, collection_id, body in batch:
+            newest = seq
+            name = body.get(NAMED[body["type"]])
+            if not isinstance(name, str) or not name.strip() or not listing.designations:
+                continue
+            for hit in listing.screen(name[:500], limit=3):
+                if hit.designation is not None and hit.match.match:
+                    m = hit.match
+                    found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
+                                      m.id, m.matched, m.score, m.why))
+        if len(batch) < BATCH:
+            break
+    if newest == after:
+        return []
+    with writing(node.engine) as conn:
+        # The flags and the cursor together; and only if no other process screened these
+        # arrivals meanwhile (the server's tick and an import may both run).
+        if int(Directory.setting_in(conn, CURSOR) or 0) != after:
+            return []
+        if found:
+            conn.execute(screening_hits.insert(), [
+                {"at": f.at, "object_id": f.object_id, "collection_id": f.collection_id,
+                 "screened": f.screened, "designation_id": f.designation_id,
+                 "matched": f.matched, "score": f.score, "why": f.why} for f in found])
+        Directory.set_setting_in(conn, CURSOR, str(newest))
+    if found:
+        node.audit.append([Event(now_timestamp(), "screening.hit", None, None, None,
+                                 tuple(sorted({f.object_id for f in found})),
+                                 {"designations": sorted({f.designation_id for f in found})})])
+    return found
+
+
+def flags(node: Node, object_id: str | None = None, limit: int = 200) -> list[Flag]:
+    """Flags, newest first (of one object, or all)."""
+    query = select(screening_hits).order_by(screening_hits.c.seq.desc()).limit(limit)
+    if object_id is not None:
+        query = query.where(screening_hits.c.object_id == object_id)
+    with node.engine.connect() as conn:
+        return [Flag(r.seq, r.at, r.object_id, r.collection_id, r.screened, r.designation_id,
+                     r.matched, r.score, r.why) for r in conn.execute(query)]
+
+
+def flags_for(node: Node, actor: Actor, object_id: str) -> list[Flag]:
+    """The flags on an object that this party may be shown: only those whose designation it
+    may read (a designation not shared with it must not surface here either)."""
+    found = flags(node, object_id)
+    if not found:
+        return []
+    readable = watchlist(AttributionRecord(node), actor).designations
+    return [f for f in found if f.designation_id in readable]

@@ -1,0 +1,57 @@
+"""Arrivals are screened: an identity posted over TAXII whose name matches a designation is
+flagged to the admins and on its page — only to those who may read the designation."""
+
+from __future__ import annotations
+
+import orjson
+
+from accord.attribution.arrivals import flags, screen_arrivals
+from accord.attribution.record import AttributionRecord, DesignationDraft
+from accord.cooperation.desk import Actor
+from accord.trust.access import Grant
+
+TAXII = "application/taxii+json;version=2.1"
+SUPPLIER = "identity--5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def identity(name: str, oid: str = SUPPLIER) -> dict:
+    return {"type": "identity", "spec_version": "2.1", "id": oid, "name": name,
+            "identity_class": "organization", "created": "2024-01-01T00:00:00.000Z",
+            "modified": "2024-01-01T00:00:00.000Z"}
+
+
+def post(client, world, objects, token=None):
+    headers = {"Content-Type": TAXII}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    r = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                    content=orjson.dumps({"objects": objects}), headers=headers)
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def test_a_posted_supplier_matching_a_designation_is_flagged(client, world, browser):
+    designation = AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Sichuan Silence Information Technology Company, Limited", "organization",
+        "E.O. 13694", aliases=("四川无声信息技术有限公司",), share_with=(world.own.id,)))
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, True))
+    post(client, world, [identity("Sichuan Silence Information Technology Co., Ltd."),
+                         identity("Acme Widgets Inc.",
+                              "identity--6b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e")],
+         token=world.other_token)
+    [flag] = flags(world.node)
+    assert (flag.object_id, flag.designation_id) == (SUPPLIER, designation.id)
+    assert "Sichuan Silence" in flag.why
+    assert screen_arrivals(world.node) == []  # each arrival once
+    admin = browser(world.admin_token)
+    assert "Screening:" in admin.get(f"/ui/objects/{SUPPLIER}").text
+    assert SUPPLIER in admin.get("/ui/admin").text
+    # China posted the identity and may read it, but not the designation: no trace of it.
+    china = browser(world.other_token)
+    page = china.get(f"/ui/objects/{SUPPLIER}").text
+    assert "Sichuan Silence Information" in page and "Screening:" not in page
+
+
+def test_nothing_is_flagged_without_designations(client, world):
+    post(client, world, [identity("Anybody Ltd.")])
+    assert flags(world.node) == []
