@@ -45,7 +45,7 @@ def test_a_claim_is_made_and_denied_through_the_page(world, browser, opm):
                       "basis": "government-statement"})
     assert denied.status_code == 303, denied.text
     page = us.get(f"/ui/attribution/{OPM}").text
-    assert "Contested." in page and "China (CNCERT/CC) denies it" in page
+    assert "standing-contested" in page and "China (CNCERT/CC) denies it" in page
     assert "Groundless accusations." in page
 
 
