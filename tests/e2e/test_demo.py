@@ -41,6 +41,8 @@ def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
     assert claims[0] == claims[1] and claims[0]["status"] == "contested"
     assert [p["position"] for p in claims[0]["positions"]] == ["agree", "deny"]
     assert claims[0]["attributed_to_names"] == ["APT19", "Deep Panda"]
+    # 王东, screened on China's node, hit the US's designation of Wang Dong
+    assert story["screened"]["name"] == "Wang Dong" and story["screened"]["match"] is True
     # the evidence crossed: China's node holds the US's signed indicator
     found = run_accord("lookup", "198.51.100.7", "--json", db=cn)
     assert "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001" in found.stdout

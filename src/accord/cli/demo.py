@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -138,7 +138,7 @@ def wait_for(node: DemoNode, rid: str, state: str, seconds: float) -> dict[str, 
         time.sleep(1)
 
 
-def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, str]:
+def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, Any]:
     """Meet, load, and play the story; returns what to print."""
     err.print("[bold]1. Two sovereign nodes meet.[/]")
     run("party", "add", US, db=cn.db)
@@ -207,6 +207,12 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
                       "--alias", "王东", "--alias", "UglyGorilla", "--programme", "CYBER2",
                       "--legal-basis", "Executive Order 13694 (April 2015)", "--claim", claim,
                       db=us.db)
+    run("sync", "--peer", "china", db=us.db)  # the designation reaches China's node too
+    screened = json.loads(run("screen", "王东", "--json", db=cn.db))["matches"]
+    if not screened or not screened[0]["match"]:
+        raise DemoError("screening 王东 on China's node did not find the designation")
+    err.print(f"  screening 王东 on China's node: it is {screened[0]['name']}, designated "
+              f"({screened[0]['why']})")
 
     err.print("[bold]6. The review, as the officials will read it.[/]")
     today = datetime.now(UTC).date()
@@ -221,7 +227,8 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, st
                           "CNCERT liaison officer", db=cn.db, quiet=True),
     }
     return {"answered": answered, "stalled": stalled, "review": str(report),
-            "claim": claim, "designation": designation, "fingerprint": fingerprint, **officers}
+            "claim": claim, "designation": designation, "screened": screened[0],
+            "fingerprint": fingerprint, **officers}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -277,7 +284,7 @@ def demo(
         stop(nodes)
 
 
-def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) -> None:
+def _tell(us: DemoNode, cn: DemoNode, story: dict[str, Any], directory: Path) -> None:
     us_db, cn_db = Path(us.db), Path(cn.db)
     lines = [
         "",
@@ -301,6 +308,7 @@ def _tell(us: DemoNode, cn: DemoNode, story: dict[str, str], directory: Path) ->
         f"  accord request list --db {cn_db}",
         f"  accord hotline log --db {us_db}",
         f"  accord claim view {OPM} --db {cn_db}",
+        f"  accord screen 'Dong Wang' --db {us_db}",
         f"  accord lookup 198.51.100.7 --db {us_db}",
         f"  accord audit --db {cn_db}",
         f"  curl -H 'Authorization: Bearer {story['us_admin']}' {us.url}api/v1/requests",
