@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 from tests.e2e.conftest import created, run_accord
+from tests.opm import APT19, OPM, opm_bundle
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
-APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
-OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 
 
 def lines(stdout: str) -> list[dict]:
@@ -21,12 +20,7 @@ def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
     db = str(tmp_path / "us.db")
     created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
-    bundle = tmp_path / "opm.json"
-    bundle.write_text(json.dumps({"type": "bundle", "objects": [
-        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
-         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
-        {"type": "campaign", "spec_version": "2.1", "id": OPM, "name": "OPM intrusions",
-         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}]}))
+    bundle = opm_bundle(tmp_path / "opm.json")
     assert run_accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
     claim = created("claim", "create", "--subject", OPM, "--attributed-to", APT19,
                     "--sponsor", "CN", "--basis", "technical-forensics,indictment",

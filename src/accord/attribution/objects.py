@@ -27,8 +27,6 @@ from accord.attribution.model import (
     Position,
 )
 from accord.cooperation.objects import (
-    ACCORD_IDENTITY_ID,
-    DEFINED,
     Choice,
     Integer,
     Property,
@@ -38,13 +36,13 @@ from accord.cooperation.objects import (
     Texts,
     Timestamp,
     Value,
+    define_extension,
 )
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import show
 from accord.stix.timestamps import format_timestamp, sort_key
 
 EXTENSION_ID = "extension-definition--9d3b2f61-7c1a-4e55-8f0b-2a6e4c9d1b37"
-EXTENSION_VERSION = "1.0.0"
 SCHEMA_URL = "https://accord.example/schemas/attribution-v1.json"
 CLAIM = "x-accord-claim"
 DESIGNATION = "x-accord-designation"
@@ -168,17 +166,12 @@ _COMMON_OPTIONAL = frozenset({"labels", "lang", "external_references", "object_m
 
 def extension_definition() -> dict[str, Any]:
     """The extension-definition (STIX 2.1 §7.3) of Accord's attribution objects."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
-        "created_by_ref": ACCORD_IDENTITY_ID, "created": DEFINED, "modified": DEFINED,
-        "name": "Accord attribution objects",
-        "description": "Attribution claims (who a party holds responsible for malicious cyber "
-                       "activity, on what basis), the positions parties take on them (a "
-                       "property extension of opinion), and designations of firms and "
-                       "individuals for measures.",
-        "schema": SCHEMA_URL, "version": EXTENSION_VERSION,
-        "extension_types": ["new-sdo", "property-extension"],
-    }
+    return define_extension(
+        EXTENSION_ID, "Accord attribution objects",
+        "Attribution claims (who a party holds responsible for malicious cyber activity, on "
+        "what basis), the positions parties take on them (a property extension of opinion), "
+        "and designations of firms and individuals for measures.", SCHEMA_URL,
+        ["new-sdo", "property-extension"])
 
 
 def is_attribution_object(obj: object) -> bool:

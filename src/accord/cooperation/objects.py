@@ -330,18 +330,26 @@ _KNOWN: Mapping[str, frozenset[str]] = {
 }
 
 
+def define_extension(extension_id: str, name: str, description: str, schema: str,
+                     extension_types: list[str]) -> dict[str, Any]:
+    """One of Accord's extension-definitions (STIX 2.1 §7.3): fixed, so it is the same object,
+    byte for byte, on every node."""
+    return {
+        "type": "extension-definition", "spec_version": "2.1", "id": extension_id,
+        "created_by_ref": ACCORD_IDENTITY_ID, "created": DEFINED, "modified": DEFINED,
+        "name": name, "description": description, "schema": schema,
+        "version": EXTENSION_VERSION, "extension_types": extension_types,
+    }
+
+
 def extension_definition() -> dict[str, Any]:
     """The extension-definition (STIX 2.1 §7.3) that makes Accord's objects new SDOs."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": EXTENSION_ID,
-        "created_by_ref": ACCORD_IDENTITY_ID, "created": DEFINED, "modified": DEFINED,
-        "name": "Accord cooperation objects",
-        "description": "Requests for information and assistance about malicious cyber "
-                       "activity between parties, and what follows them: receipts fixing the "
-                       "deadlines, acknowledgements, status reports, responses, escalations to "
-                       "the hotline and their end, ratings of responses, withdrawals.",
-        "schema": SCHEMA_URL, "version": EXTENSION_VERSION, "extension_types": ["new-sdo"],
-    }
+    return define_extension(
+        EXTENSION_ID, "Accord cooperation objects",
+        "Requests for information and assistance about malicious cyber activity between "
+        "parties, and what follows them: receipts fixing the deadlines, acknowledgements, "
+        "status reports, responses, escalations to the hotline and their end, ratings of "
+        "responses, withdrawals.", SCHEMA_URL, ["new-sdo"])
 
 
 def accord_identity() -> dict[str, Any]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.opm import APT19, OPM, opm_objects
 
 from accord.intake import Screened, store
 
 API = "/api/v1"
-APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
-OPM = "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
 
 
 def bearer(token):
@@ -23,11 +22,7 @@ def third(world):
 
 @pytest.fixture
 def claim(client, world, third):
-    store(world.node.engine, world.evidence, Screened([
-        {"type": "intrusion-set", "spec_version": "2.1", "id": APT19, "name": "APT19",
-         "created": "2017-05-31T21:31:58.518Z", "modified": "2017-05-31T21:31:58.518Z"},
-        {"type": "campaign", "spec_version": "2.1", "id": OPM, "name": "OPM intrusions",
-         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}], []),
+    store(world.node.engine, world.evidence, Screened(opm_objects(), []),
         party_id=world.own.id, operator=True)
     r = client.post(f"{API}/claims", json={
         "subject": OPM, "attributed_to": [APT19], "sponsor": "CN",
