@@ -78,6 +78,12 @@ class BatchIn(BaseModel):
         min_length=1, max_length=10_000)
 
 
+class AmendmentIn(BaseModel):
+    aliases: list[str] = []
+    programme: str | None = None
+    legal_basis: str | None = None
+
+
 class LiftIn(BaseModel):
     reason: str = Field(min_length=1)
 
@@ -104,8 +110,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
         except (NoSuchClaim, NoSuchDesignation) as error:
             raise HTTPException(404, str(error)) from None
         except AttributionError as error:
-            raise HTTPException(409 if "already" in str(error) or "only it may" in str(error)
-                                else 400, str(error)) from None
+            conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
+            raise HTTPException(409 if conflict else 400, str(error)) from None
 
     @api.post("/claims", status_code=201, summary="Attribute activity to an actor and/or a "
                                                   "sponsoring state")
@@ -158,6 +164,15 @@ def add_attribution_routes(api: FastAPI, node: Node,
             body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
             tuple(body.claims), tuple(body.evidence), tuple(body.share_with))))
         return designation_json(made, node.directory.names())
+
+    @api.post("/designations/{designation_id}/amendment", summary="Amend a designation "
+                                                                   "(a new version of it)")
+    def amend(designation_id: str, body: AmendmentIn,
+              caller: Principal = Depends(principal)) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+        amended = attempt(lambda: record.amend(actor, designation_id, aliases=tuple(
+            body.aliases), programme=body.programme, legal_basis=body.legal_basis))
+        return designation_json(amended, node.directory.names())
 
     @api.post("/designations/{designation_id}/lifting", summary="Lift a designation (a new "
                                                                 "version of it)")

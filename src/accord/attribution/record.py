@@ -188,6 +188,32 @@ class AttributionRecord:
                     audience)
         return designation
 
+    def amend(self, actor: Actor, designation_id: str, *, aliases: Sequence[str] = (),
+              programme: str | None = None, legal_basis: str | None = None) -> Designation:
+        """A new version with more aliases, or another programme or legal basis."""
+        current, obj = self._designation(actor, designation_id)
+        if current.party != actor.party.id:
+            raise AttributionError(f"{designation_id} was made by another party; only it may "
+                                   "amend it")
+        if not current.is_in_force:
+            raise AttributionError(f"{designation_id} was lifted; designate again instead")
+        added = tuple(a.strip() for a in aliases
+                      if a.strip() and a.strip() not in current.names)
+        if not added and programme is None and legal_basis is None:
+            raise AttributionError("nothing to amend: give an alias, a programme or a legal "
+                                   "basis")
+        if legal_basis is not None and not legal_basis.strip():
+            raise AttributionError("legal basis: it cannot be empty")
+        now = max(self.clock(), current.modified)
+        amended = replace(current, modified=now, aliases=current.aliases + added,
+                          programme=programme.strip() or None if programme is not None
+                          else current.programme,
+                          legal_basis=legal_basis.strip() if legal_basis is not None
+                          else current.legal_basis)
+        self._store(actor, [_marked(designation_to_stix(amended), actor.party.id,
+                                    sorted(recipients_of(obj)))], sorted(recipients_of(obj)))
+        return amended
+
     def lift(self, actor: Actor, designation_id: str, reason: str) -> Designation:
         if not reason.strip():
             raise AttributionError("reason: say why the designation is lifted")

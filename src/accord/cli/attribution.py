@@ -230,6 +230,23 @@ def designate(
         typer.echo(made.id)
 
 
+@designation_app.command("amend")
+def amend(
+    designation: Annotated[str, typer.Argument(metavar="ID", help="The designation's id.")],
+    alias: Annotated[list[str] | None, typer.Option(help="Another name (repeat).")] = None,
+    programme: Annotated[str | None, typer.Option(help="Its programme now.")] = None,
+    legal_basis: Annotated[str | None, typer.Option(help="Its legal basis now.")] = None,
+    as_party: As = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Amend a designation: more aliases, another programme or legal basis (a new version of
+    it; the old one is kept)."""
+    with record_for(db, as_party) as (_, record, actor):
+        amended = record.amend(actor, designation, aliases=tuple(alias or ()),
+                               programme=programme, legal_basis=legal_basis)
+        err.print(f"Designation of {escape(amended.name)} amended.")
+
+
 @designation_app.command("lift")
 def lift(
     designation: Annotated[str, typer.Argument(metavar="ID", help="The designation's id.")],

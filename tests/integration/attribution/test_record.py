@@ -158,3 +158,32 @@ def test_a_request_cites_a_claim_and_the_response_answers_it_with_a_position(rec
                             "Our position on the claim, with counter-evidence.",
                             evidence=(position_id,))
     assert answered.response is not None and answered.response.evidence == (position_id,)
+
+
+def test_a_designation_is_amended_by_a_new_version_and_found_by_its_new_alias(record, us, cn):
+    from accord.attribution.watchlist import watchlist
+
+    made = record.designate(us, DesignationDraft("Huang Zhenyu", "individual", "E.O. 13694"))
+    with pytest.raises(AttributionError, match="only it may amend it"):
+        record.amend(cn, made.id, aliases=("黄振宇",))
+    with pytest.raises(AttributionError, match="nothing to amend"):
+        record.amend(us, made.id, aliases=("Huang Zhenyu",))
+    amended = record.amend(us, made.id, aliases=("黄振宇",), programme="CYBER2")
+    assert amended.aliases == ("黄振宇",) and amended.modified > made.modified
+    assert record.designations(cn)[0].programme == "CYBER2"
+    assert watchlist(record, cn).screen("黄振宇")[0].match.id == made.id
+
+
+def test_claims_marked_for_others_stay_hidden_over_taxii(client, record, world, us):
+    from accord.trust.access import Grant
+
+    made = record.claim(us, draft(share_with=(world.own.id,)))
+    requests = record.desk.collection()
+    world.node.directory.grant(requests.id, world.other, Grant(True, True))
+    r = client.get(f"/taxii2/accord/collections/{requests.id}/objects/",
+                   params={"match[type]": "x-accord-claim,opinion,relationship"},
+                   headers={"Authorization": f"Bearer {world.other_token}"})
+    assert r.status_code == 200 and "objects" not in r.json()
+    one = client.get(f"/taxii2/accord/collections/{requests.id}/objects/{made.claim.id}/",
+                     headers={"Authorization": f"Bearer {world.other_token}"})
+    assert one.status_code == 404
