@@ -7,7 +7,7 @@ memory, a batch of objects at a time, and says where a document stops being vali
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -48,6 +48,8 @@ CHUNK = 1 << 20
 _SPACE = re.compile(rb"[ \t\n\r]*")
 # Everything up to the next bracket outside a string; stops at a string cut by the buffer's end.
 _TO_BRACKET = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.DOTALL)
+_CONTINUED = re.compile(rb"[ \t\n\r]*,")
+_SEPARATOR = re.compile(rb'\}[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _SCALAR = re.compile(rb"[^,\[\]{}\s\"]*")
 _OPEN, _CLOSE, _QUOTE = frozenset(b"[{"), frozenset(b"]}"), ord('"')
@@ -73,57 +75,31 @@ def batches_in(stream: BinaryIO, *, first: int, size: int, max_bytes: int,
     A top-level object with a list `objects` before any `type` is read as a bundle. The
     stream is read `chunk` bytes at a time (more while a long value is being read).
     """
-    scanner = _Scanner(stream, chunk)
-    elements = scanner.elements()
-    spans: list[tuple[int, int]] = []
-    limit = first
-    while True:
-        try:
-            span = next(elements, None)
-        except MalformedJsonError:
-            yield from _parsed(scanner, spans)
-            raise
-        if span is None:
-            break
-        spans.append(span)
-        if len(spans) >= limit or span[1] - spans[0][0] >= max_bytes:
-            yield from _parsed(scanner, spans)
-            spans, limit = [], size
-            scanner.keep = None
-    yield from _parsed(scanner, spans)
-
-
-def _parsed(scanner: _Scanner, spans: list[tuple[int, int]]) -> Iterator[Batch]:
-    """The batch of these elements; if it is not JSON, the batch of those before the fault,
-    then the fault with its byte offset in the document."""
-    if not spans:
-        return
-    start, end = spans[0][0], spans[-1][1]
-    raw = b"[" + scanner.text(start, end) + b"]"
-    try:
-        objects = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        text = raw.decode("utf-8", "surrogateescape")
-        # orjson counts characters; the message counts bytes of the document.
-        offset = start - 1 + len(text[:error.pos].encode("utf-8", "surrogateescape"))
-        yield from _parsed(scanner, [span for span in spans if span[1] <= offset])
-        raise MalformedJsonError(offset, error.msg) from None
-    yield Batch(objects, raw, end)
+    yield from _Scanner(stream, chunk, first, size, max_bytes).batches()
 
 
 class _Scanner:
-    """Finds the elements of the document's list of objects, reading the stream a chunk at a
-    time and keeping only what is from `keep` (or else the read position) on. Offsets count
-    bytes of the document. Brackets are counted, not parsed: orjson parses each batch."""
+    """Cuts the document's list of objects into batches for orjson to parse, reading the
+    stream a chunk at a time and keeping only what is from `keep` (or else the read position)
+    on. Offsets count bytes of the document.
 
-    def __init__(self, stream: BinaryIO, chunk: int) -> None:
+    Where to cut is found by counting brackets outside strings, one regular expression match
+    per bracket; once a batch has shown how its objects are separated (`},{"type"`, or with
+    the file's indentation), later cuts are guessed at that separator and confirmed by orjson
+    parsing the batch (a wrong cut cannot parse), which is much faster."""
+
+    def __init__(self, stream: BinaryIO, chunk: int, first: int, size: int,
+                 max_bytes: int) -> None:
         self.stream = stream
         self.chunk = chunk
+        self.first, self.size, self.max_bytes = first, size, max_bytes
         self.buffer = bytearray()
         self.base = 0  # the offset of buffer[0]
         self.pos = 0
         self.keep: int | None = None
         self.at_end = False
+        self.start = 0  # where the text of the batch being gathered begins
+        self.is_continued = False  # that text follows an earlier batch of the same list
 
     def text(self, start: int, end: int) -> bytes:
         return bytes(self.buffer[start - self.base:end - self.base])
@@ -214,12 +190,12 @@ class _Scanner:
                 if level == 0:
                     return
 
-    def elements(self) -> Iterator[tuple[int, int]]:
-        """The (start, end) of each STIX object of the document, in order."""
+    def batches(self) -> Iterator[Batch]:
+        """The STIX objects of the document, in order, a batch at a time."""
         opening = self._peek()
         if opening == ord("["):
             self.pos += 1
-            yield from self._elements_of_list(1)
+            yield from self._list(1)
         elif opening == ord("{"):
             yield from self._members()
         else:
@@ -234,21 +210,142 @@ class _Scanner:
         if self._peek() is not None:
             raise MalformedJsonError(self.pos, "unexpected content after the document")
 
-    def _elements_of_list(self, depth: int) -> Iterator[tuple[int, int]]:
-        """The (start, end) of each element of the list just opened."""
-        if self._peek() == ord("]"):
-            self.pos += 1
+    def _batch(self, end: int, ends: list[int]) -> Iterator[Batch]:
+        """The batch of the document's text from `start` to `end`; if that is not JSON, the
+        batch of the objects before the fault, then the fault with its byte offset."""
+        start = self.start
+        text = self.text(start, end)
+        if _SPACE.fullmatch(text):
             return
-        while True:
-            self._peek()
-            start = self.pos
-            self._hold(start)
-            self._skip(depth)
-            yield start, self.pos
-            if self._expect(b",]", "',' or ']' after an object") == ord("]"):
-                return
+        if self.is_continued:  # the separator after the previous batch's last object
+            found = _CONTINUED.match(text)
+            if found is None:
+                raise MalformedJsonError(start + len(text) - len(text.lstrip()),
+                                         "expected ',' or ']' after an object")
+            start, text = start + found.end(), text[found.end():]
+        raw = b"[" + text + b"]"
+        try:
+            objects = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            if "memory" in error.msg.lower():
+                raise MemoryError(error.msg) from None
+            decoded = raw.decode("utf-8", "surrogateescape")
+            # orjson counts characters; the message counts bytes of the document.
+            offset = start - 1 + len(decoded[:error.pos].encode("utf-8", "surrogateescape"))
+            good = [e for e in ends if e <= offset]
+            if good and good[-1] < end:
+                yield from self._batch(good[-1], good)
+            raise MalformedJsonError(offset, error.msg) from None
+        if objects:
+            yield Batch(objects, raw, end)
 
-    def _members(self) -> Iterator[tuple[int, int]]:
+    def _list(self, depth: int) -> Iterator[Batch]:
+        """The batches of the list just opened."""
+        self.start = self.pos
+        self._hold(self.pos)
+        limit, target, misses = self.first, 0, 0
+        separator: bytes | None = None
+        while True:
+            if separator is not None and misses < 3:
+                batch = self._guessed(separator, target)
+                misses = 0 if batch else misses + 1
+                if batch:
+                    yield batch
+                    continue
+            begin = self.start
+            count = yield from self._scan(depth, limit)
+            if count is None:
+                return
+            if separator is None:
+                separator = self._separator()
+                target = min(self.max_bytes, (self.start - begin) * self.size // count)
+            limit = self.size
+
+    def _scan(self, depth: int, limit: int) -> Generator[Batch, None, int | None]:
+        """Counts brackets to the end of `limit` objects (or `max_bytes`) and yields them as a
+        batch; returns how many, or None when the list has ended. Scalars between objects are
+        left to orjson."""
+        ends: list[int] = []
+        level = 0
+        i = self.pos - self.base
+        closing: int | None = None  # the list's closing bracket, once found
+        try:
+            while True:
+                found = _TO_BRACKET.match(self.buffer, i)
+                assert found is not None
+                j = found.end()
+                if j == len(self.buffer) or self.buffer[j] == _QUOTE:  # cut by the buffer's end
+                    self.pos = self.base + j
+                    if not self._fill():
+                        raise MalformedJsonError(self.pos, "unexpected end of data")
+                    i = self.pos - self.base
+                    continue
+                i = j + 1
+                if self.buffer[j] in _OPEN:
+                    level += 1
+                    if depth + level > MAX_DEPTH:
+                        raise MalformedJsonError(self.base + j,
+                                                 f"nested more than {MAX_DEPTH} levels deep")
+                elif level > 1:
+                    level -= 1
+                elif level == 1:
+                    level = 0
+                    ends.append(self.base + i)
+                    if len(ends) >= limit or ends[-1] - self.start >= self.max_bytes:
+                        break
+                elif self.buffer[j] == ord("]"):
+                    closing = self.base + j
+                    break
+                else:
+                    raise MalformedJsonError(self.base + j,
+                                             "expected ',' or ']' after an object")
+        except MalformedJsonError:
+            if ends:
+                yield from self._batch(ends[-1], ends)
+            raise
+        self.pos = self.base + i
+        if closing is not None:
+            # Up to the closing bracket: orjson sees what follows the last object too.
+            yield from self._batch(closing, ends)
+            return None
+        yield from self._batch(ends[-1], ends)
+        self.start = self.keep = ends[-1]
+        self.is_continued = True
+        return len(ends)
+
+    def _separator(self) -> bytes | None:
+        """What separates the last object of the batch just cut from the next, up to the
+        next's first property name; None if that is not an object."""
+        while self.base + len(self.buffer) < self.start + 4096 and self._fill():
+            pass
+        found = _SEPARATOR.match(self.buffer, self.start - 1 - self.base)
+        return found.group() if found else None
+
+    def _guessed(self, separator: bytes, target: int) -> Batch | None:
+        """The batch of about `target` bytes up to where `separator` next occurs, if orjson
+        parses it; None to count brackets instead."""
+        while self.base + len(self.buffer) < self.start + target + (1 << 16) and self._fill():
+            pass
+        begin = self.start
+        if self.is_continued:
+            found = _CONTINUED.match(self.buffer, begin - self.base)
+            if found is None:
+                return None
+            begin = self.base + found.end()
+        at = self.buffer.find(separator, begin + target - self.base)
+        if at < 0:
+            return None
+        end = self.base + at + 1
+        raw = b"[" + self.text(begin, end) + b"]"
+        try:
+            objects = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        self.start = self.keep = self.pos = end
+        self.is_continued = True
+        return Batch(objects, raw, end)
+
+    def _members(self) -> Iterator[Batch]:
         """A top-level object: the elements of its `objects` when it is a bundle or a TAXII
         envelope, else the object itself."""
         start = self.keep = self.pos
@@ -272,7 +369,7 @@ class _Scanner:
                     self.pos += 1
                     self.keep = None
                     streamed = True
-                    yield from self._elements_of_list(2)
+                    yield from self._list(2)
                 else:
                     value_at = self.pos
                     self._hold(value_at)
@@ -290,7 +387,8 @@ class _Scanner:
         if kind is None:
             raise NotStixError(_NOT_STIX)
         if kind != "bundle":
-            yield start, self.pos
+            self.start = start
+            yield from self._batch(self.pos, [self.pos])
 
 
 _NOT_STIX = "expected a STIX bundle, a TAXII envelope, a list of objects or one object"
