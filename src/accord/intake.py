@@ -7,6 +7,7 @@ valid objects beside it; the valid ones are stored in one transaction, so nothin
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -201,6 +202,9 @@ class _Validator:
 
 def _validate_batches(batches_fd: int, verdicts_fd: int) -> int:  # pragma: no cover - child
     """The forked validator's loop: until the parent closes the pipe. Its exit status."""
+    # The parent pauses the cyclic collector while it imports, but validating a pattern leaves
+    # cycles (its parse tree): collected after each batch, leaving what the fork inherited alone.
+    gc.freeze()
     try:
         with os.fdopen(batches_fd, "rb") as batches, os.fdopen(verdicts_fd, "wb") as verdicts:
             while header := batches.read(8):
@@ -208,6 +212,7 @@ def _validate_batches(batches_fd: int, verdicts_fd: int) -> int:  # pragma: no c
                 pickle.dump([(i, v) for i, v in enumerate(map(violations_of, objects)) if v],
                             verdicts)
                 verdicts.flush()
+                gc.collect()
     except BaseException:
         return 1
     return 0
