@@ -145,9 +145,9 @@ def _batches(sources: list[_Source], unreadable: list[str],
                     yield batch
                 advance((source.size or 0) - position)
         except MalformedJsonError as error:
-            unreadable.append(f"{source.name}: {error}; "
-                              + (f"its {read} objects before that point were imported, none "
-                                 "after it" if read else "nothing in it was imported"))
+            unreadable.append(f"{source.name}: {error}; " + (
+                f"{read} object{'s' if read != 1 else ''} before that point imported, none "
+                "after it" if read else "nothing in it was imported"))
         except NotStixError as error:
             unreadable.append(f"{source.name}: {error}")
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
