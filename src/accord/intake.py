@@ -132,7 +132,7 @@ def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
     """
     batches = iter(batches)
     current, following = next(batches, None), next(batches, None)
-    if following is None or not hasattr(os, "fork"):
+    if current is None or following is None or not hasattr(os, "fork"):
         yield from (screen(b.objects) for b in chain((current, following), batches) if b)
         return
     helper = _Validator()

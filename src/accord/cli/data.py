@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 import uuid
 import zlib
@@ -64,9 +65,10 @@ def _sources(paths: list[str]) -> list[_Source]:
 
 
 @contextmanager
-def _opened(source: _Source) -> Iterator[tuple[BinaryIO, BinaryIO]]:
+def _opened(source: _Source) -> Iterator[tuple[io.BufferedReader, BinaryIO]]:
     """The source as it is (for how far it has been read) and as JSON (gunzipped if need be)."""
-    handle = sys.stdin.buffer if source.path is None else source.path.open("rb")
+    handle = cast(io.BufferedReader, sys.stdin.buffer if source.path is None
+                  else source.path.open("rb"))
     try:
         is_gzip = handle.peek(len(GZIP_MAGIC))[:len(GZIP_MAGIC)] == GZIP_MAGIC
         yield handle, (cast(BinaryIO, gzip.GzipFile(fileobj=handle)) if is_gzip else handle)
