@@ -7,21 +7,25 @@ valid objects beside it; the valid ones are stored in one transaction, so nothin
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine
 
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
+from accord.stix.bundle import Batch
 from accord.stix.limits import MAX_DEPTH, too_deep
 from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
@@ -144,46 +148,99 @@ def screen(candidates: Sequence[Any]) -> Screened:
     return Screened(valid, rejected)
 
 
-def screen_ahead(batches: Sequence[Sequence[Any]]) -> Iterator[Screened]:
+def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
     """Screen each batch, working ahead on another core while the caller stores earlier ones.
 
     Validation is pure CPU in Python; a forked process gets the second core for it, where a
-    thread would wait on the GIL. The child sends back only the refusals, never the objects.
+    thread would wait on the GIL. It is sent each batch's JSON text in turn and sends back only
+    the refusals; it holds one batch at a time, so memory stays flat however many there are.
     """
-    if not hasattr(os, "fork") or len(batches) < 2:
-        yield from (screen(batch) for batch in batches)
+    batches = iter(batches)
+    current, following = next(batches, None), next(batches, None)
+    if current is None or following is None or not hasattr(os, "fork"):
+        yield from (screen(b.objects) for b in chain((current, following), batches) if b)
         return
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the forked process
-        status = 0
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                for batch in batches:
-                    refused = [(i, v) for i, v in enumerate(map(violations_of, batch)) if v]
-                    pickle.dump(refused, out)
-                    out.flush()
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    done = 0
+    helper = _Validator()
     try:
-        with os.fdopen(read_end, "rb") as verdicts:
-            for batch in batches:
-                verdict: dict[int, list[Violation]] = dict(pickle.load(verdicts))
-                yield Screened([o for i, o in enumerate(batch) if i not in verdict],
-                               [Rejection(*_identify(batch[i]), v) for i, v in verdict.items()])
-                done += 1
-    except (EOFError, pickle.UnpicklingError):
-        # The helper process died: screen what is left here, more slowly but just as well.
-        yield from (screen(batch) for batch in batches[done:])
+        helper.send(current.raw)
+        while current is not None:
+            verdict = helper.verdict()
+            if verdict is None:
+                break
+            if following is not None:
+                helper.send(following.raw)  # validated while the caller stores this one
+            yield Screened([o for i, o in enumerate(current.objects) if i not in verdict],
+                           [Rejection(*_identify(current.objects[i]), v)
+                            for i, v in verdict.items()])
+            current, following = following, next(batches, None)
     finally:
+        helper.stop()
+    # The helper process died: screen what is left here, more slowly but just as well.
+    if current is not None:
+        yield from (screen(b.objects) for b in chain((current, following), batches) if b)
+
+
+class _Validator:
+    """A forked process that validates batches sent as JSON text over one pipe and sends the
+    refusals of each back over another: (index in the batch, violations) pickled."""
+
+    def __init__(self) -> None:
+        batches_read, batches_write = os.pipe()
+        verdicts_read, verdicts_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - runs in the forked process
+            os.close(batches_write)
+            os.close(verdicts_read)
+            os._exit(_validate_batches(batches_read, verdicts_write))
+        os.close(batches_read)
+        os.close(verdicts_write)
+        self.batches = os.fdopen(batches_write, "wb")
+        self.verdicts = os.fdopen(verdicts_read, "rb")
+        self.is_alive = True
+
+    def send(self, raw: bytes) -> None:
+        try:
+            self.batches.write(len(raw).to_bytes(8, "big"))
+            self.batches.write(raw)
+            self.batches.flush()
+        except OSError:  # BrokenPipeError: it died; verdict() says so
+            self.is_alive = False
+
+    def verdict(self) -> dict[int, list[Violation]] | None:
+        """The refusals of the batch sent first of those not answered; None if it died."""
+        if not self.is_alive:
+            return None
+        try:
+            return dict(pickle.load(self.verdicts))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self.is_alive = False
+            return None
+
+    def stop(self) -> None:
+        for pipe in (self.batches, self.verdicts):
+            with contextlib.suppress(OSError):
+                pipe.close()
         with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+def _validate_batches(batches_fd: int, verdicts_fd: int) -> int:  # pragma: no cover - child
+    """The forked validator's loop: until the parent closes the pipe. Its exit status."""
+    # The parent pauses the cyclic collector while it imports, but validating a pattern leaves
+    # cycles (its parse tree): collected after each batch, leaving what the fork inherited alone.
+    gc.freeze()
+    try:
+        with os.fdopen(batches_fd, "rb") as batches, os.fdopen(verdicts_fd, "wb") as verdicts:
+            while header := batches.read(8):
+                objects = orjson.loads(batches.read(int.from_bytes(header, "big")))
+                pickle.dump([(i, v) for i, v in enumerate(map(violations_of, objects)) if v],
+                            verdicts)
+                verdicts.flush()
+                gc.collect()
+    except BaseException:
+        return 1
+    return 0
 
 
 def store(

@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 import uuid
 import zlib
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, BinaryIO, cast
 
 import orjson
 import typer
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
+    DownloadColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
 )
 
+from accord.cli.attribution import report_arrivals
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
-from accord.intake import IntakeReport, screen_ahead, store
+from accord.intake import screen_ahead, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
-from accord.stix.bundle import NotStixError, objects_in
+from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
@@ -34,26 +37,45 @@ from accord.trust.markings import creator_permits_forwarding, may_forward, tlp_o
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
+BATCH_BYTES = 4 << 20  # and no batch of large objects holds more JSON than this
+GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _sources(paths: list[str]) -> Iterator[tuple[str, bytes]]:
+@dataclass(frozen=True, slots=True)
+class _Source:
+    name: str
+    path: Path | None  # None: standard input
+    size: int | None
+
+
+def _sources(paths: list[str]) -> list[_Source]:
+    found: list[_Source] = []
     for name in paths:
-        if name == "-":
-            yield "stdin", sys.stdin.buffer.read()
-            continue
         path = Path(name)
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.name.endswith((".json", ".json.gz")):
-                    yield str(child), child.read_bytes()
+        if name == "-":
+            found.append(_Source("stdin", None, None))
+        elif path.is_dir():
+            found += [_Source(str(child), child, child.stat().st_size)
+                      for child in sorted(path.rglob("*"))
+                      if child.is_file() and child.name.endswith((".json", ".json.gz"))]
         elif path.is_file():
-            yield str(path), path.read_bytes()
+            found.append(_Source(str(path), path, path.stat().st_size))
         else:
             raise fail(f"{name}: no such file or directory")
+    return found
 
 
-def _maybe_gunzip(raw: bytes) -> bytes:
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+@contextmanager
+def _opened(source: _Source) -> Iterator[tuple[io.BufferedReader, BinaryIO]]:
+    """The source as it is (for how far it has been read) and as JSON (gunzipped if need be)."""
+    handle = cast(io.BufferedReader, sys.stdin.buffer if source.path is None
+                  else source.path.open("rb"))
+    try:
+        is_gzip = handle.peek(len(GZIP_MAGIC))[:len(GZIP_MAGIC)] == GZIP_MAGIC
+        yield handle, (cast(BinaryIO, gzip.GzipFile(fileobj=handle)) if is_gzip else handle)
+    finally:
+        if source.path is not None:
+            handle.close()
 
 
 def _target(node: Node, collection: str | None) -> Collection:
@@ -74,51 +96,71 @@ def import_(
     collection: Annotated[str | None, typer.Option(help="Collection id, alias or title.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Validate and store STIX 2.1 objects; lists each rejected object and why."""
+    """Validate and store STIX 2.1 objects; lists each rejected object and why.
+
+    Files of any size are read as they are stored, a batch at a time. A file that stops being
+    valid JSON is reported with the byte where it does: the objects before that point are
+    imported, none after it, and the other files are still read.
+    """
     with opened(db) as node, user_errors(), no_cyclic_gc():
         target = _target(node, collection)
-        documents: list[tuple[str, list[Any]]] = []
+        sources = _sources(paths)
+        sizes = [s.size for s in sources]
         unreadable: list[str] = []
-        for name, raw in _sources(paths):
-            try:
-                documents.append((name, objects_in(orjson.loads(_maybe_gunzip(raw)))))
-            except (EOFError, OSError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
-                unreadable.append(f"{name}: not a readable gzip file ({error})")
-            except orjson.JSONDecodeError as error:
-                unreadable.append(f"{name}: not valid JSON ({error})")
-            except NotStixError as error:
-                unreadable.append(f"{name}: {error}")
-        total = sum(len(objs) for _, objs in documents)
-        report = IntakeReport()
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        added = unchanged = rejected = 0
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as progress:
-            task = progress.add_task(f"Importing into {escape(target.title)}", total=total)
-            for screened in screen_ahead(list(_batches(documents))):
+            task = progress.add_task(f"Importing into {escape(target.title)}",
+                                     total=None if None in sizes else sum(cast(list[int], sizes)))
+            batches = _batches(sources, unreadable, lambda n: progress.advance(task, n))
+            for screened in screen_ahead(batches):
                 done = store(node.engine, target, screened, party_id=node.party.id,
                              operator=True)
-                report.merge(done)
-                progress.advance(task, len(done.added) + len(done.unchanged) + len(done.rejected))
+                added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
+                rejected += len(done.rejected)
+                # Printed as they come: a file of any size leaves no list of them behind.
+                for rejection in done.rejected:
+                    err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
+                              f"{escape(rejection.message)}")
         for line in unreadable:
             err.print(f"[red]unreadable[/] {escape(line)}")
-        for rejection in report.rejected:
-            err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
-                      f"{escape(rejection.message)}")
-        err.print(f"{len(report.added)} accepted, {len(report.unchanged)} unchanged, "
-                  f"{len(report.rejected)} rejected"
+        err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"
                   + (f", {len(unreadable)} unreadable file(s)" if unreadable else "")
                   + f" — collection {escape(target.title)} ({target.id})")
-        if report.rejected or unreadable:
+        report_arrivals(node)
+        if rejected or unreadable:
             raise typer.Exit(1)
 
 
-def _batches(documents: list[tuple[str, list[Any]]]) -> Iterator[list[Any]]:
-    size = FIRST_BATCH
-    for _, objs in documents:
-        start = 0
-        while start < len(objs):
-            yield objs[start:start + size]
-            start += size
-            size = BATCH
+def _batches(sources: list[_Source], unreadable: list[str],
+             advance: Callable[[int], object]) -> Iterator[Batch]:
+    """Every source's objects in batches; what cannot be read is added to `unreadable`, and
+    `advance` is told how many bytes of the sources have been read."""
+    for source in sources:
+        read = 0
+        try:
+            with _opened(source) as (handle, stream):
+                position = 0
+                for batch in batches_in(stream, first=FIRST_BATCH, size=BATCH,
+                                        max_bytes=BATCH_BYTES):
+                    read += len(batch.objects)
+                    if source.path is not None:
+                        advance(handle.tell() - position)
+                        position = handle.tell()
+                    yield batch
+                advance((source.size or 0) - position)
+        except MalformedJsonError as error:
+            unreadable.append(f"{source.name}: {error}; " + (
+                f"{read} object{'s' if read != 1 else ''} before that point imported, none "
+                "after it" if read else "nothing in it was imported"))
+        except NotStixError as error:
+            unreadable.append(f"{source.name}: {error}")
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            unreadable.append(f"{source.name}: not a readable gzip file ({error})"
+                              + (f"; its {read} objects before the fault were imported"
+                                 if read else ""))
+        except OSError as error:
+            unreadable.append(f"{source.name}: cannot be read ({error.strerror or error})")
 
 
 @app.command("export")

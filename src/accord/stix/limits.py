@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 MAX_DEPTH = 64  # levels of JSON objects and arrays, the STIX object itself being the first
+# A document read as a stream (`accord import`): the objects' limit and room around them. An
+# object too deep is refused alone; only nesting past this stops reading the file (orjson,
+# which reads TAXII envelopes, stops at 1,024).
+MAX_DOCUMENT_DEPTH = 100
 
 
 def too_deep(obj: dict[str, Any], limit: int = MAX_DEPTH) -> str | None:

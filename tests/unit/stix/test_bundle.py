@@ -1,6 +1,12 @@
-import pytest
+import io
+import json
+from typing import Any
 
-from accord.stix.bundle import NotStixError, objects_in
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.stix.bundle import MAX_DEPTH, MalformedJsonError, NotStixError, batches_in, objects_in
 
 
 def test_bundle_envelope_list_and_single_object():
@@ -16,3 +22,106 @@ def test_bundle_envelope_list_and_single_object():
 def test_other_documents_are_refused(document):
     with pytest.raises(NotStixError):
         objects_in(document)
+
+
+# -- reading a stream of any size ------------------------------------------------------------
+
+# Strings with what a scanner could mistake for structure: brackets, quotes, escapes, non-ASCII.
+TEXT = st.text(alphabet=st.sampled_from('ab[]{}",:\\ é中\n\t'), max_size=12)
+# (orjson reads integers past 64 bits as floats, in a batch as in a whole file.)
+SCALAR = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
+          | st.floats(allow_nan=False, allow_infinity=False) | TEXT)
+JSON = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
+OBJECT = st.fixed_dictionaries({"type": st.just("indicator"), "x": JSON})
+FORMS = {
+    "bundle": lambda objs: {"type": "bundle", "id": "bundle--1", "objects": objs},
+    "bundle, objects first": lambda objs: {"objects": objs, "id": "bundle--1", "type": "bundle"},
+    "envelope": lambda objs: {"more": False, "objects": objs, "next": "2"},
+    "list": lambda objs: objs,
+}
+
+
+def read(document: bytes, *, first: int = 2, size: int = 3, max_bytes: int = 10_000,
+         chunk: int = 4) -> tuple[list[Any], Exception | None]:
+    """Every object read, and the error that stopped the reading; a few bytes at a time by
+    default, so that tokens straddle the buffer's end."""
+    got: list[Any] = []
+    try:
+        for batch in batches_in(io.BytesIO(document), first=first, size=size,
+                                max_bytes=max_bytes, chunk=chunk):
+            assert json.loads(batch.raw) == batch.objects
+            got += batch.objects
+    except (MalformedJsonError, NotStixError) as error:
+        return got, error
+    return got, None
+
+
+@settings(max_examples=100, deadline=None)
+@given(objs=st.lists(OBJECT, max_size=8), form=st.sampled_from(sorted(FORMS)),
+       chunk=st.integers(1, 64), indent=st.sampled_from([None, 1]))
+def test_a_streamed_document_gives_the_objects_a_parsed_one_gives(objs, form, chunk, indent):
+    document = json.dumps(FORMS[form](objs), indent=indent, ensure_ascii=False).encode()
+    assert read(document, chunk=chunk) == (objects_in(json.loads(document)), None)
+
+
+@given(obj=OBJECT, chunk=st.integers(1, 64))
+def test_one_object_alone_is_read_as_itself(obj, chunk):
+    assert read(json.dumps(obj).encode(), chunk=chunk) == ([obj], None)
+
+
+def test_batches_hold_first_then_size_objects_and_stop_at_max_bytes():
+    objs = [{"type": "indicator", "n": n} for n in range(9)]
+    sizes = [len(b.objects) for b in batches_in(io.BytesIO(json.dumps(objs).encode()),
+                                                first=2, size=3, max_bytes=10_000)]
+    assert sizes == [2, 3, 3, 1]
+    small = [len(b.objects) for b in batches_in(io.BytesIO(json.dumps(objs).encode()),
+                                                first=2, size=3, max_bytes=1)]
+    assert small == [1] * 9
+
+
+@pytest.mark.parametrize(("document", "offset", "before"), [
+    (b'[{"a":1}, {"a":2}, {"a":tru}, {"a":4}]', 24, 2),
+    (b'[{"a":1}, {"a":"\xc3\xa9\xc3\xa9"}, {"b": x}]', 30, 2),  # bytes, not characters
+    (b'{"type":"bundle","objects":[{"a":1},{"a":2}', 43, 2),  # cut short
+    (b'[{"a":1},{"a":2},]', 16, 2),
+    (b'[{"a":1}] x', 10, 1),
+    (b'[{"a":1}}', 8, 1),
+    (b'', 0, 0),
+])
+def test_malformed_json_is_reported_at_its_byte_after_the_objects_before_it(
+    document, offset, before
+):
+    got, error = read(document, first=10, size=10)
+    assert isinstance(error, MalformedJsonError) and error.offset == offset, error
+    assert len(got) == before
+    assert str(error).startswith(f"not valid JSON at byte {offset}: ")
+
+
+def test_a_document_nested_too_deep_is_an_error_not_a_crash():
+    deep = b'[{"type":"indicator","x":' + b"[" * 10_000 + b"]" * 10_000 + b"}]"
+    got, error = read(deep)
+    assert got == [] and isinstance(error, MalformedJsonError)
+    assert f"nested more than {MAX_DEPTH} levels deep" in str(error)
+    fine = b'[{"type":"indicator","x":' + b"[" * 90 + b"]" * 90 + b"}]"
+    assert read(fine)[1] is None
+
+
+@pytest.mark.parametrize("document", [b"42", b'"text"', b"null", b'{"objects": "nope"}',
+                                      b'{"no": "type"}'])
+def test_other_streamed_documents_are_refused(document):
+    got, error = read(document)
+    assert got == [] and isinstance(error, NotStixError)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_cuts_guessed_inside_a_string_or_a_nested_object_are_not_taken(indent):
+    """After the first batch, cuts are guessed where the separator of objects recurs; here it
+    recurs inside strings and nested lists of objects, where cutting would be wrong."""
+    separator = "},{" if indent is None else "},\n  {"
+    objs = [{"type": "indicator", "n": n, "inner": [{"type": "a"}, {"type": "b"}],
+             "text": f'{separator}"type": "x"'} for n in range(300)]
+    document = json.dumps(objs, indent=indent, separators=(",", ":") if indent is None
+                          else None).encode()
+    got, error = read(document, first=10, size=20, chunk=1 << 16)
+    assert error is None and got == objs

@@ -1,0 +1,117 @@
+"""`accord import` reads files of any size in constant memory, and says where a file stops
+being JSON and what was imported before that point."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ACCORD = Path(sys.executable).parent / "accord"
+SUMMARY = re.compile(r"^(\d+) accepted, (\d+) unchanged, (\d+) rejected", re.MULTILINE)
+MEMORY_LIMIT = 200 << 20  # the import's data segment (RLIMIT_DATA); start-up alone is ~130 MiB
+FILE_SIZE = 320 << 20
+
+
+def identity(n: int) -> dict[str, Any]:
+    return {"type": "identity", "spec_version": "2.1", "id": f"identity--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "name": f"Party {n}"}
+
+
+def summary(stderr: str) -> tuple[int, int, int]:
+    found = SUMMARY.search(stderr)
+    assert found, f"no import summary in:\n{stderr}"
+    accepted, unchanged, rejected = (int(n) for n in found.groups())
+    return accepted, unchanged, rejected
+
+
+@pytest.fixture
+def node(tmp_path, accord) -> str:
+    db = str(tmp_path / "accord.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    return db
+
+
+def indicator(n: int, **changes: Any) -> dict[str, Any]:
+    return {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "pattern": f"[ipv4-addr:value = '10.{n >> 16}.{(n >> 8) & 255}.{n & 255}']",
+            "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z", **changes}
+
+
+def test_a_file_larger_than_the_memory_limit_is_imported(node, tmp_path):
+    """The file is 1.6 times what the import process may allocate: read whole, it could not be
+    imported at all. 20,000 indicators with patterns of their own come first (each pattern's
+    validation leaves garbage behind); then one 100 KB indicator repeats, so the database stays
+    small and only the reading, validating and storing of each object meet the limit."""
+    distinct = 20_000
+    large = indicator(0, description="x" * 100_000)
+    invalid = {**identity(0), "created": "yesterday"}
+    head = [json.dumps(o).encode() for o in [indicator(n) for n in range(1, distinct + 1)]
+            + [invalid]]
+    body = json.dumps(large).encode()
+    copies = FILE_SIZE // len(body) + 1
+    path = tmp_path / "large.json"
+    with path.open("wb") as out:  # streamed to disk: the test holds no more than one object
+        out.write(b'{"type": "bundle", "id": "bundle--6d5f8a4e-2c1b-4f3a-9e8d-7c6b5a4f3e2d", '
+                  b'"objects": [' + b",".join(head))
+        for _ in range(copies):
+            out.write(b",\n" + body)
+        out.write(b"]}\n")
+    assert path.stat().st_size > 1.5 * MEMORY_LIMIT
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    done = subprocess.run([str(ACCORD), "import", str(path), "--db", node],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit_memory,
+                          env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr[-3000:]
+    assert summary(done.stderr) == (distinct + 1, copies - 1, 1), done.stderr[-3000:]
+    assert re.search(rf"^rejected {invalid['id']}: ", done.stderr, re.MULTILINE)
+    assert done.returncode == 1  # for the one rejection
+
+
+def test_malformed_json_names_the_byte_and_what_was_imported_before_it(
+    node, tmp_path, accord
+):
+    before = [identity(n) for n in range(1200)]  # more than the first batch of 1,000
+    text = json.dumps({"type": "bundle", "id": "bundle--6d5f8a4e-2c1b-4f3a-9e8d-7c6b5a4f3e2d",
+                       "objects": [*before, "@", identity(1200)]})
+    fault = text.index('"@"')
+    path = tmp_path / "broken.json"
+    path.write_text(text.replace('"@"', "{'single': 'quotes'}"))
+    also = tmp_path / "fine.json"
+    also.write_text(json.dumps([identity(2000)]))
+
+    done = accord("import", str(path), str(also), db=node)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert (f"unreadable {path}: not valid JSON at byte {fault + 1}: " in message), message
+    assert "1200 objects before that point imported, none after it" in message
+    assert summary(done.stderr) == (1201, 0, 0)  # and the other file was still read
+    exported = json.loads(accord("export", db=node).stdout)["objects"]
+    assert {o["id"] for o in exported} == {o["id"] for o in before} | {
+        json.loads(also.read_text())[0]["id"]}
+
+
+def test_a_document_nested_too_deep_is_reported_not_a_crash(node, tmp_path, accord):
+    deep = {**identity(1), "x_deep": 0}
+    text = json.dumps([identity(0), deep]).replace('"x_deep": 0',
+                                                   '"x_deep": ' + "[" * 300 + "]" * 300)
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    done = accord("import", str(path), db=node)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "nested more than 100 levels deep" in done.stderr
+    assert "1 object before that point imported, none after it" in " ".join(done.stderr.split())
+    assert summary(done.stderr) == (1, 0, 0)
