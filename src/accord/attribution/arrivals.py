@@ -62,16 +62,19 @@ def screen_arrivals(node: Node) -> list[Flag]:
     newest = after
     found: list[Flag] = []
     listing: Watchlist | None = None
+    designees: set[str | None] = set()
     while True:
         batch = list(_arrivals(node, newest))
         if not batch:
             break
         if listing is None:  # the node's own view: its administrators are told
             listing = watchlist(AttributionRecord(node), Actor(node.party))
+            designees = {d.identity for d in listing.designations.values()}
         for seq, oid, collection_id, body in batch:
             newest = seq
             name = body.get(NAMED[body["type"]])
-            if not isinstance(name, str) or not name.strip() or not listing.designations:
+            if (not isinstance(name, str) or not name.strip() or not listing.designations
+                    or oid in designees):  # a designee's own identity is no news
                 continue
             for hit in listing.screen(name[:500], limit=3):
                 if hit.designation is not None and hit.match.match:

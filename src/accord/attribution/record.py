@@ -52,6 +52,7 @@ from accord.cooperation.desk import Actor, CooperationError, Desk, utc_now
 from accord.intake import screen, store
 from accord.node import Node
 from accord.stix.identifiers import identifier_type
+from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Collection, Party
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp, recipients_of
@@ -178,14 +179,21 @@ class AttributionRecord:
             self._claim(actor, claim_id)
         self._require_readable(actor, "evidence", draft.evidence)
         now = self.clock()
+        aliases = tuple(a.strip() for a in draft.aliases if a.strip())
+        # The designee as a standard STIX identity too, for tools that know only STIX.
+        designee = {"type": "identity", "spec_version": "2.1",
+                    "id": f"identity--{uuid.uuid4()}", "created_by_ref": actor.party.id,
+                    "created": format_timestamp(now), "modified": format_timestamp(now),
+                    "name": draft.name.strip(), "identity_class": draft.kind,
+                    **({"description": "Also known as: " + "; ".join(aliases)}
+                       if aliases else {})}
         designation = Designation(
             f"{DESIGNATION}--{uuid.uuid4()}", actor.party.id, now, now, draft.name.strip(),
             draft.kind, draft.legal_basis.strip(), now,  # type: ignore[arg-type]
-            tuple(a.strip() for a in draft.aliases if a.strip()), draft.programme or None,
-            None, draft.claims, draft.evidence)
+            aliases, draft.programme or None, designee["id"], draft.claims, draft.evidence)
         audience = self._audience(actor, draft.share_with)
-        self._store(actor, [_marked(designation_to_stix(designation), actor.party.id, audience)],
-                    audience)
+        self._store(actor, [_marked(obj, actor.party.id, audience)
+                            for obj in (designee, designation_to_stix(designation))], audience)
         return designation
 
     def amend(self, actor: Actor, designation_id: str, *, aliases: Sequence[str] = (),

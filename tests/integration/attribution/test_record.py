@@ -187,3 +187,11 @@ def test_claims_marked_for_others_stay_hidden_over_taxii(client, record, world, 
     one = client.get(f"/taxii2/accord/collections/{requests.id}/objects/{made.claim.id}/",
                      headers={"Authorization": f"Bearer {world.other_token}"})
     assert one.status_code == 404
+
+
+def test_the_designee_is_a_standard_stix_identity_too(record, world, us):
+    made = record.designate(us, DesignationDraft("Wu Yingzhuo", "individual", "Indictment",
+                                                 aliases=("Wu Ying Zhuo",)))
+    assert made.identity is not None and made.identity.startswith("identity--")
+    readable = record.desk.readable_by(world.other.id, [made.identity])
+    assert readable == {made.identity}

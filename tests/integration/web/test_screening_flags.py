@@ -55,3 +55,9 @@ def test_a_posted_supplier_matching_a_designation_is_flagged(client, world, brow
 def test_nothing_is_flagged_without_designations(client, world):
     post(client, world, [identity("Anybody Ltd.")])
     assert flags(world.node) == []
+
+
+def test_a_designees_own_identity_is_not_flagged(world):
+    AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Zhang Shilong", "individual", "Indictment, 2018"))
+    assert screen_arrivals(world.node) == []
