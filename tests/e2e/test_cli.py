@@ -458,7 +458,7 @@ def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord
     # a collection China may not read hands it nothing, whatever the markings
     assert accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
     evidence = accord("export", "--collection", "evidence", "--for", "CNCERT", db=db)
-    assert json.loads(evidence.stdout)["objects"] == []
+    assert "objects" not in json.loads(evidence.stdout)  # STIX 2.1: no empty list
 
 
 def test_export_for_another_party_hands_on_amber_only_with_its_creators_permission(

@@ -49,7 +49,8 @@ def we_accept(obj: dict[str, Any]) -> bool:
 # The ATT&CK excerpt that ships for `accord demo` first: its objects (MITRE's statement marking
 # among them) are the samples the one-rule breakages start from.
 FIXTURE_FILES = [Path(__file__).parents[2] / "src" / "accord" / "demo"
-                 / "attack-enterprise-18.1-china-groups.json", *sorted(FIXTURES.rglob("*.json"))]
+                 / "attack-enterprise-18.1-china-groups.json",
+                 *sorted(FIXTURES.glob("oasis/*.json")), *sorted(FIXTURES.glob("tlp2/*.json"))]
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda path: path.name)
