@@ -56,19 +56,32 @@ def _arrivals(node: Node, after: int) -> Iterator[tuple[int, str, str, dict[str,
         yield seq, oid, collection_id, orjson.loads(body)
 
 
-def screen_arrivals(node: Node) -> list[Flag]:
-    """Screen everything that arrived since the last call; returns the new flags."""
+def _has_designations(node: Node) -> bool:
+    with node.engine.connect() as conn:
+        return conn.execute(select(objects.c.seq).where(
+            objects.c.type == "x-accord-designation").limit(1)).first() is not None
+
+
+def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
+    """Screen what arrived since the last call (at most `max_batches` of BATCH objects: the
+    server's tick takes a slice, the rest at the next); returns the new flags. Until the
+    node holds a designation nothing is screened and nothing is passed over: the first one
+    screens every arrival so far."""
+    if not _has_designations(node):
+        return []
     after = int(node.directory.setting(CURSOR) or 0)
     newest = after
     found: list[Flag] = []
     listing: Watchlist | None = None
     designees: set[str | None] = set()
-    while True:
+    done = 0
+    while max_batches is None or done < max_batches:
         batch = list(_arrivals(node, newest))
+        done += 1
         if not batch:
             break
         if listing is None:  # the node's own view: its administrators are told
-            listing = watchlist(AttributionRecord(node), Actor(node.party))
+            listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
             designees = {d.identity for d in listing.designations.values()}
         for seq, oid, collection_id, body in batch:
             newest = seq

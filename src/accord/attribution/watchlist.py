@@ -50,11 +50,11 @@ class Hit:
 class Watchlist:
     """What one party screens against, as it may read it now."""
 
-    def __init__(self, record: AttributionRecord, actor: Actor) -> None:
+    def __init__(self, record: AttributionRecord, actor: Actor, *, actors: bool = True) -> None:
         self.designations = {d.id: d for d in record.designations(actor) if d.is_in_force}
         self.actors: dict[str, str] = {}
         listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
-        for collection, reader in record.readable_collections(actor):
+        for collection, reader in record.readable_collections(actor) if actors else ():
             query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader)
             while True:
                 page = record.node.objects.page(collection.id, query)
@@ -85,21 +85,22 @@ _cache: dict[tuple[Any, ...], Watchlist] = {}
 _lock = threading.Lock()
 
 
-def watchlist(record: AttributionRecord, actor: Actor) -> Watchlist:
-    """The party's watchlist, rebuilt only when what it could hold may have changed."""
+def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -> Watchlist:
+    """The party's watchlist (with the known actors, or designations only), rebuilt only when
+    what it could hold may have changed."""
     readable = tuple(sorted(c.id for c, _ in record.readable_collections(actor)))
     with record.node.engine.connect() as conn:
         newest = conn.execute(select(func.max(objects.c.seq))).scalar()
         held = conn.execute(select(func.count()).select_from(objects).where(
             objects.c.collection_id == record.desk.collection().id)).scalar()
-    key = (str(record.node.engine.url), actor.party.id, readable, newest, held)
+    key = (str(record.node.engine.url), actor.party.id, actors, readable, newest, held)
     with _lock:
         found = _cache.get(key)
     if found is None:
-        found = Watchlist(record, actor)
+        found = Watchlist(record, actor, actors=actors)
         with _lock:
-            # One per party: an older one of the same party can only be stale.
-            for stale in [k for k in _cache if k[:2] == key[:2]]:
+            # One per party and kind: an older one of the same can only be stale.
+            for stale in [k for k in _cache if k[:3] == key[:3]]:
                 del _cache[stale]
             _cache[key] = found
     return found

@@ -4,8 +4,12 @@ is CPU work for Python — then the figures (cooperation.review)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import select
+import signal
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -52,12 +56,25 @@ def _in_two(work: Callable[[int | None], Tallies], engine: Engine) -> Tallies:
             os._exit(status)
     os.close(write_end)
     try:
+        started = time.monotonic()
         mine = work(0)
+        # A child forked from a process with threads can hang on a lock another thread held at
+        # the fork: it gets as long again as this half took (and 30 s at least), then its half
+        # is done here.
+        patience = max(_PATIENCE, 2 * (time.monotonic() - started))
         with os.fdopen(read_end, "rb") as theirs:
+            ready, _, _ = select.select([theirs], [], [], patience)
             try:
+                if not ready:
+                    raise TimeoutError
                 other: Tallies = pickle.load(theirs)
-            except (EOFError, pickle.UnpicklingError):
+            except (EOFError, pickle.UnpicklingError, TimeoutError):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
                 other = work(1)
     finally:
         os.waitpid(child, 0)
     return merge(mine, other)
+
+
+_PATIENCE = 30.0  # seconds the forked half may take beyond the parent's own

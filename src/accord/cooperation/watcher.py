@@ -32,7 +32,7 @@ class Watcher:
         # Arrivals are screened at each tick too, whatever path brought them.
         from accord.attribution.arrivals import screen_arrivals
 
-        screen_arrivals(self.desk.node)
+        screen_arrivals(self.desk.node, max_batches=1)
         return made, self.hotline.deliver_due(self.clock())
 
     async def run(self) -> None:

@@ -399,5 +399,5 @@ def sync_all(node: Node) -> list[Round]:
     if any(r.stored for r in rounds):
         from accord.attribution.arrivals import screen_arrivals
 
-        screen_arrivals(node)  # what peers sent is screened like what was posted here
+        screen_arrivals(node, max_batches=4)  # what peers sent, like what was posted here
     return rounds

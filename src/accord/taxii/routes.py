@@ -141,7 +141,7 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      operator=is_operator(principal, node.party.id))
     assert report.status is not None  # accept() records one for every TAXII POST
     if report.added and any(isinstance(o, dict) and o.get("type") in NAMED for o in objects):
-        await run_in_threadpool(screen_arrivals, node)
+        await run_in_threadpool(screen_arrivals, node, 1)  # a slice; the tick does the rest
     return _json(report.status.resource(), status=202)
 
 

@@ -61,3 +61,12 @@ def test_a_designees_own_identity_is_not_flagged(world):
     AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
         "Zhang Shilong", "individual", "Indictment, 2018"))
     assert screen_arrivals(world.node) == []
+
+
+def test_arrivals_before_the_first_designation_are_screened_when_it_comes(client, world):
+    post(client, world, [identity("Zhu Hua")])
+    assert screen_arrivals(world.node) == []  # nothing to screen against yet, nothing skipped
+    AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Zhu Hua", "individual", "Indictment, 2018"))
+    [flag] = screen_arrivals(world.node)
+    assert flag.object_id == SUPPLIER
