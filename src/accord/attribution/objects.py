@@ -37,6 +37,7 @@ from accord.cooperation.objects import (
     Timestamp,
     Value,
     define_extension,
+    read_properties,
 )
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import show
@@ -208,7 +209,7 @@ def _read(spec: AttributionType, obj: Mapping[str, Any]) -> tuple[dict[str, Any]
         problems += [f"{kind}.extensions.{EXTENSION_ID}.{name}: a new-sdo extension holds only "
                      "extension_type (STIX 2.1 §7.3)" for name in extension
                      if name != "extension_type"]
-    _read_properties(kind, spec.properties, obj, fields, problems)
+    read_properties(kind, spec.properties, obj, fields, problems)
     modified = TIMESTAMP.read(obj.get("modified"), f"{kind}.modified", problems)
     if modified is not None:
         fields["modified"] = modified
@@ -221,19 +222,6 @@ def _read(spec: AttributionType, obj: Mapping[str, Any]) -> tuple[dict[str, Any]
                  for name in obj if name not in known and not str(name).startswith("x_")]
     problems += [p for rule in spec.rules if (p := rule(fields)) is not None]
     return fields, problems
-
-
-def _read_properties(kind: str, properties: tuple[Property, ...], source: Mapping[str, Any],
-                     fields: dict[str, Any], problems: list[str]) -> None:
-    for prop in properties:
-        path = f"{kind}.{prop.name}"
-        if prop.name not in source:
-            if prop.required:
-                problems.append(f"{path}: required but missing")
-            continue
-        value = prop.value.read(source[prop.name], path, problems)
-        if value is not None:
-            fields[prop.field] = value
 
 
 def _extension(obj: Mapping[str, Any], where: str, extension_type: str,
@@ -259,7 +247,7 @@ def _read_position(obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     extension = _extension(obj, f"{OPINION}.extensions", "property-extension", problems)
     if extension is None:
         return fields, problems
-    _read_properties(where, POSITION_PROPERTIES, extension, fields, problems)
+    read_properties(where, POSITION_PROPERTIES, extension, fields, problems)
     known = {p.name for p in POSITION_PROPERTIES} | {"extension_type"}
     problems += [f"{where}.{name}: not a property of a position" for name in extension
                  if name not in known]

@@ -417,15 +417,7 @@ def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any
         return None, fields, [f"{kind}: not a cooperation object type "
                               f"(one of {', '.join(COOPERATION_TYPES)})"]
     _read_envelope(kind, obj, fields, problems)
-    for prop in spec.properties:
-        path = f"{kind}.{prop.name}"
-        if prop.name not in obj:
-            if prop.required:
-                problems.append(f"{path}: required but missing")
-            continue
-        value = prop.value.read(obj[prop.name], path, problems)
-        if value is not None:
-            fields[prop.field] = value
+    read_properties(kind, spec.properties, obj, fields, problems)
     _read_modified(kind, obj, problems)
     for name in obj:
         # §11.1: custom properties (x_…) are welcome; anything else unknown is a slip.
@@ -436,6 +428,21 @@ def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any
         if problem is not None:
             problems.append(problem)
     return spec, fields, problems
+
+
+def read_properties(kind: str, properties: tuple[Property, ...], source: Mapping[str, Any],
+                    fields: dict[str, Any], problems: list[str]) -> None:
+    """Each property's value as the model holds it into `fields`; what is wrong, path first,
+    into `problems` (also for Accord's attribution objects)."""
+    for prop in properties:
+        path = f"{kind}.{prop.name}"
+        if prop.name not in source:
+            if prop.required:
+                problems.append(f"{path}: required but missing")
+            continue
+        value = prop.value.read(source[prop.name], path, problems)
+        if value is not None:
+            fields[prop.field] = value
 
 
 def _read_envelope(kind: str, obj: Mapping[str, Any], fields: dict[str, Any],
