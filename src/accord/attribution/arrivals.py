@@ -4,7 +4,8 @@ match is flagged — to the node's admins, and on the object's page to whoever m
 object and the designation.
 
 Run after each import and sync round and at each tick of `accord serve`; a cursor (the
-objects' `seq`) says how far it got, so each arrival is screened once and none is missed.
+objects' `seq`, up to the last one looked at) says how far it got, so each arrival is
+screened once, none is missed, and a tick with nothing new reads nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accord.attribution.record import AttributionRecord
-from accord.attribution.watchlist import Watchlist, watchlist
-from accord.cooperation.desk import Actor
+from accord.attribution.watchlist import watchlist
+from accord.cooperation.desk import REQUESTS_ALIAS, Actor
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
@@ -28,7 +29,7 @@ from accord.trust.audit import Event
 
 CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
 NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
-BATCH = 5000
+WINDOW = 20_000  # stored objects (seq) looked at per slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,45 +47,51 @@ class Flag:
     why: str
 
 
-def _arrivals(node: Node, after: int) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+def _arrivals(node: Node, after: int, upto: int
+              ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """The named objects stored with a seq in (after, upto]: a range of the primary key, so a
+    tick with nothing new reads nothing, whatever the store holds."""
     with node.engine.connect() as conn:
         rows = conn.execute(
-            select(objects.c.seq, objects.c.id, objects.c.collection_id, objects.c.body)
-            .where(objects.c.seq > after, objects.c.type.in_(tuple(NAMED)))
-            .order_by(objects.c.seq).limit(BATCH)).all()
-    for seq, oid, collection_id, body in rows:
-        yield seq, oid, collection_id, orjson.loads(body)
+            select(objects.c.id, objects.c.collection_id, objects.c.body)
+            .where(objects.c.seq > after, objects.c.seq <= upto,
+                   objects.c.type.in_(tuple(NAMED)))
+            .order_by(objects.c.seq)).all()
+    for oid, collection_id, body in rows:
+        yield oid, collection_id, orjson.loads(body)
 
 
 def _has_designations(node: Node) -> bool:
+    """Whether the cooperation collection (where designations live) holds one: its index
+    (collection, type) answers."""
+    found = next((c for c in node.directory.all_collections() if c.alias == REQUESTS_ALIAS),
+                 None)
+    if found is None:
+        return False
     with node.engine.connect() as conn:
         return conn.execute(select(objects.c.seq).where(
+            objects.c.collection_id == found.id,
             objects.c.type == "x-accord-designation").limit(1)).first() is not None
 
 
 def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
-    """Screen what arrived since the last call (at most `max_batches` of BATCH objects: the
-    server's tick takes a slice, the rest at the next); returns the new flags. Until the
-    node holds a designation nothing is screened and nothing is passed over: the first one
-    screens every arrival so far."""
+    """Screen what arrived since the last call (at most `max_batches` windows of WINDOW
+    stored objects: the server's tick takes a slice, the rest at the next); returns the new
+    flags. Until the node holds a designation nothing is screened and nothing is passed over:
+    the first one screens every arrival so far."""
     if not _has_designations(node):
         return []
     after = int(node.directory.setting(CURSOR) or 0)
+    with node.engine.connect() as conn:
+        top = conn.execute(select(func.max(objects.c.seq))).scalar() or 0
     newest = after
     found: list[Flag] = []
-    listing: Watchlist | None = None
-    designees: set[str | None] = set()
+    listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
+    designees = {d.identity for d in listing.designations.values()}
     done = 0
-    while max_batches is None or done < max_batches:
-        batch = list(_arrivals(node, newest))
-        done += 1
-        if not batch:
-            break
-        if listing is None:  # the node's own view: its administrators are told
-            listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
-            designees = {d.identity for d in listing.designations.values()}
-        for seq, oid, collection_id, body in batch:
-            newest = seq
+    while newest < top and (max_batches is None or done < max_batches):
+        upto = min(newest + WINDOW, top)
+        for oid, collection_id, body in _arrivals(node, newest, upto):
             name = body.get(NAMED[body["type"]])
             if (not isinstance(name, str) or not name.strip() or not listing.designations
                     or oid in designees):  # a designee's own identity is no news
@@ -94,8 +101,7 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
                     m = hit.match
                     found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
                                       m.id, m.matched, m.score, m.why))
-        if len(batch) < BATCH:
-            break
+        newest, done = upto, done + 1
     if newest == after:
         return []
     with writing(node.engine) as conn:
