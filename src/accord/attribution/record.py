@@ -293,22 +293,24 @@ class AttributionRecord:
                 for c, grant in self.node.directory.collections_for(actor.party.id)
                 if grant.can_read]
 
-    def _objects(self, actor: Actor, kind: str, versions: str = LAST) -> list[dict[str, Any]]:
+    def _objects(self, actor: Actor, kind: str, versions: str = LAST,
+                 ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """Objects of `kind` (only `ids`, if given) in the cooperation collection that the
+        party may read."""
         collection = self.desk.collection()
-        reader = Reader(actor.party.id, int(collection.default_tlp))
         found = self.node.directory.collection_for(actor.party.id, collection.id)
         if found is None or not found[1].can_read:
             return []
-        query = ObjectQuery(types=(kind,), versions=frozenset({versions}), limit=_PAGE,
-                            reader=reader)
+        query = ObjectQuery(ids=ids, types=(kind,), versions=frozenset({versions}),
+                            limit=_PAGE, reader=Reader(actor.party.id,
+                                                       int(collection.default_tlp)))
         objects: list[dict[str, Any]] = []
         while True:
             page = self.node.objects.page(collection.id, query)
             objects += [orjson.loads(item.body) for item in page.items]
             if not page.more:
                 return objects
-            query = ObjectQuery(types=(kind,), versions=frozenset({versions}), limit=_PAGE,
-                                reader=reader, after=page.next_cursor)
+            query = replace(query, after=page.next_cursor)
 
     def _claims(self, actor: Actor) -> list[tuple[Claim, dict[str, Any]]]:
         return [(claim_from_stix(o), o) for o in self._objects(actor, CLAIM)]
@@ -325,16 +327,14 @@ class AttributionRecord:
         return found
 
     def _claim(self, actor: Actor, claim_id: str) -> tuple[Claim, dict[str, Any]]:
-        found = next(((c, o) for c, o in self._claims(actor) if c.id == claim_id), None)
-        if found is None:
-            raise NoSuchClaim(f"no claim {claim_id!r} that you may see")
-        return found
+        for obj in self._objects(actor, CLAIM, ids=(claim_id,)):
+            return claim_from_stix(obj), obj
+        raise NoSuchClaim(f"no claim {claim_id!r} that you may see")
 
     def _designation(self, actor: Actor, designation_id: str
                      ) -> tuple[Designation, dict[str, Any]]:
-        for obj in self._objects(actor, DESIGNATION):
-            if obj.get("id") == designation_id:
-                return designation_from_stix(obj), obj
+        for obj in self._objects(actor, DESIGNATION, ids=(designation_id,)):
+            return designation_from_stix(obj), obj
         raise NoSuchDesignation(f"no designation {designation_id!r} that you may see")
 
     def _require_readable(self, actor: Actor, what: str, ids: Sequence[str]) -> None:
