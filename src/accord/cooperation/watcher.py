@@ -11,6 +11,7 @@ from datetime import datetime
 import httpx
 from starlette.concurrency import run_in_threadpool
 
+from accord.attribution.arrivals import screen_arrivals
 from accord.cooperation.desk import Desk, utc_now
 from accord.cooperation.hotline import Hotline
 from accord.node import Node
@@ -30,8 +31,6 @@ class Watcher:
         """Escalate what is overdue, then deliver notifications; (escalation ids, delivered)."""
         made = self.desk.watch()
         # Arrivals are screened at each tick too, whatever path brought them.
-        from accord.attribution.arrivals import screen_arrivals
-
         screen_arrivals(self.desk.node, max_batches=1)
         return made, self.hotline.deliver_due(self.clock())
 

@@ -24,6 +24,7 @@ import httpx
 import orjson
 from sqlalchemy import Connection
 
+from accord.attribution.arrivals import screen_arrivals
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
@@ -397,7 +398,5 @@ def sync_all(node: Node) -> list[Round]:
         except SyncError:
             continue
     if any(r.stored for r in rounds):
-        from accord.attribution.arrivals import screen_arrivals
-
         screen_arrivals(node, max_batches=4)  # what peers sent, like what was posted here
     return rounds
