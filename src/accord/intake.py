@@ -293,17 +293,19 @@ def _signed_by_peers(engine: Engine, screened: Screened) -> Screened:
     """A peer's party speaks only with its node's signature: a stolen token cannot forge it."""
     from accord.store.peers import PeerStore
 
-    keys = PeerStore(engine).party_keys()
-    if not keys or not any(o.get("created_by_ref") in keys for o in screened.valid):
+    parties = PeerStore(engine).party_keys()
+    if not parties or not any(o.get("created_by_ref") in parties for o in screened.valid):
         return screened
-    from accord.federation.signing import load_public, why_not_authentic
+    from accord.federation.keys import peer_keys
+    from accord.federation.signing import why_not_signed
+
+    keys = peer_keys(engine)
 
     kept: list[dict[str, Any]] = []
     forged: list[Rejection] = []
     for obj in screened.valid:
         creator = obj.get("created_by_ref")
-        why = (why_not_authentic(obj, load_public(keys[creator])) if creator in keys
-               else None)
+        why = why_not_signed(obj, keys[creator]) if creator in keys else None
         if why is None:
             kept.append(obj)
         else:

@@ -27,12 +27,12 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
     "print only the id, token, fingerprint or version they create":
         ("init", "party add", "person add", "token create", "collection create", "peer add",
          "guidelines set", "request create", "claim create", "claim respond",
-         "designation add"),
+         "designation add", "key rotate"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
         ("token revoke", "collection grant", "hotline set", "request ack", "request report",
          "request respond", "request rate", "request escalate", "request de-escalate",
-         "request withdraw", "designation lift", "designation amend"),
+         "request withdraw", "designation lift", "designation amend", "peer repin"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
     "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
     "a report, in the format chosen with --format (json among them)": ("review",),
@@ -45,6 +45,7 @@ LISTINGS: dict[str, tuple[str, ...]] = {
     "party list": (), "person list": (), "token list": (), "collection list": (),
     "peer list": (), "lookup": ("10.0.0.0",), "sightings": (INDICATOR,), "audit": (),
     "request list": (), "hotline log": (), "claim list": (), "designation list": (),
+    "key show": (), "peer keys": ("china",),
 }
 # Showings print one thing, or with --json one JSON document.
 SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": (),

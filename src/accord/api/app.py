@@ -149,16 +149,12 @@ def build_api(node: Node) -> FastAPI:
 
     @api.get("/node", summary="This node: its party's STIX identity and its signing key")
     def this_node(caller: Principal = Depends(principal)) -> dict[str, Any]:
-        """What a peer pins (`accord peer add`): the identity objects created here name, and
-        the Ed25519 public key their signatures verify against."""
-        from accord.federation.keys import node_key
-        from accord.federation.signing import fingerprint, public_bytes, publish
+        """What a peer pins (`accord peer add`): the identity objects created here name, the
+        Ed25519 public key their signatures verify against, and every key the node had,
+        each with the announcement its predecessor signed (what a peer follows)."""
+        from accord.federation.keys import published
 
-        own = node.party
-        identity = next((p for p in node.directory.identities() if p["id"] == own.id), None)
-        public = node_key(node.directory).public_key()
-        return {"identity": identity, "public_key": publish(public),
-                "fingerprint": fingerprint(public_bytes(public))}
+        return published(node)
 
     add_request_routes(api, node, principal)
     add_attribution_routes(api, node, principal)

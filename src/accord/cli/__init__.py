@@ -9,6 +9,7 @@ from accord.cli import (  # noqa: F401  (registers the commands)
     data,
     demo,
     federation,
+    keys,
     lookup,
     mechanism,
     requests,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import orjson
@@ -60,17 +60,7 @@ def peer_add(
     """Pin a peer: fetch its party's identity and public key; prints the key's fingerprint."""
     if not url.startswith(("http://", "https://")):
         raise fail(f"--url {url!r}: give the peer's full URL, e.g. https://cert.example.cn/")
-    try:
-        answer = httpx.get(url.rstrip("/") + "/api/v1/node", timeout=15.0,
-                           headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as error:
-        raise fail(f"cannot reach {url}: {error}") from None
-    if answer.status_code == 401:
-        raise fail(f"{url} refused the token (401): check it with the peer's administrator")
-    if answer.status_code != 200:
-        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered "
-                   f"{answer.status_code})")
-    published = answer.json()
+    published = fetch_node(url, token)
     identity, key = published.get("identity"), published.get("public_key")
     if not isinstance(identity, dict) or not isinstance(key, str):
         raise fail(f"{url} published no identity and key")
@@ -89,6 +79,27 @@ def peer_add(
         err.print(f"Peer [bold]{escape(name)}[/] pinned: {escape(pinned.name)} "
                   f"({pinned.id}); key fingerprint:")
         typer.echo(seen)
+
+
+def fetch_node(url: str, token: str) -> dict[str, Any]:
+    """What the node at `url` publishes at GET /api/v1/node: its party and its keys."""
+    try:
+        answer = httpx.get(url.rstrip("/") + "/api/v1/node", timeout=15.0,
+                           headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as error:
+        raise fail(f"cannot reach {url}: {error}") from None
+    if answer.status_code == 401:
+        raise fail(f"{url} refused the token (401): check it with the peer's administrator")
+    if answer.status_code != 200:
+        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered "
+                   f"{answer.status_code})")
+    try:
+        published = answer.json()
+    except ValueError:
+        published = None
+    if not isinstance(published, dict):
+        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered no JSON object)")
+    return published
 
 
 @peer_app.command("list")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
@@ -25,15 +26,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from accord.stix.timestamps import is_timestamp, sort_key
+
 SIGNATURE_EXTENSION = "extension-definition--9a3f5e1c-2b4d-4c6e-8f0a-1b2c3d4e5f60"
 ALGORITHM = "Ed25519"
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def from_b64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
@@ -43,16 +46,21 @@ def public_bytes(key: Ed25519PublicKey) -> bytes:
 
 def fingerprint(public_key: bytes) -> str:
     """How people compare keys: "SHA256:" and the base64url of the raw key's SHA-256."""
-    return "SHA256:" + _b64(hashlib.sha256(public_key).digest())
+    return "SHA256:" + b64url(hashlib.sha256(public_key).digest())
 
 
 def load_public(text: str) -> Ed25519PublicKey:
     """A public key as nodes publish it: base64url of the 32 raw bytes."""
-    return Ed25519PublicKey.from_public_bytes(_unb64(text))
+    return Ed25519PublicKey.from_public_bytes(from_b64url(text))
 
 
 def publish(key: Ed25519PublicKey) -> str:
-    return _b64(public_bytes(key))
+    return b64url(public_bytes(key))
+
+
+def key_fingerprint(published: str) -> str:
+    """The fingerprint of a key as nodes publish it (ValueError: it is no Ed25519 key)."""
+    return fingerprint(public_bytes(load_public(published)))
 
 
 def unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,7 +97,7 @@ def sign(obj: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     signed = unsigned(obj)
     signed["extensions"] = {**signed.get("extensions", {}), SIGNATURE_EXTENSION: {
         "extension_type": "property-extension", "algorithm": ALGORITHM,
-        "key": fingerprint(public_bytes(key.public_key())), "signature": _b64(signature)}}
+        "key": fingerprint(public_bytes(key.public_key())), "signature": b64url(signature)}}
     return signed
 
 
@@ -112,7 +120,43 @@ def why_not_authentic(obj: Mapping[str, Any], key: Ed25519PublicKey) -> str | No
         return (f"it is signed with key {found.get('key')}, not its creator's "
                 f"{fingerprint(public_bytes(key))}")
     try:
-        key.verify(_unb64(str(found.get("signature", ""))), canonical(obj))
+        key.verify(from_b64url(str(found.get("signature", ""))), canonical(obj))
     except (InvalidSignature, ValueError):  # UnsignableError is a ValueError too
         return "its signature does not match its content (altered or forged)"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownKey:
+    """One of a signer's keys as a verifier knows it: the current one, one rotated away from
+    (still good for what it signed), or one revoked from a date (stolen: a version it signed
+    dated then or later is refused)."""
+
+    public: Ed25519PublicKey
+    fingerprint: str
+    revoked_from: str | None = None
+
+    @classmethod
+    def of(cls, published: str, revoked_from: str | None = None) -> KnownKey:
+        public = load_public(published)
+        return cls(public, fingerprint(public_bytes(public)), revoked_from)
+
+
+def why_not_signed(obj: Mapping[str, Any], keys: Sequence[KnownKey]) -> str | None:
+    """Why `obj` is not signed by one of `keys` (None: it is).
+
+    A revoked key's date is compared with the version's own timestamp (`modified`, else
+    `created`), which the signer chose: a thief can backdate (docs/federation.md)."""
+    found = signature_of(obj)
+    if found is None:
+        return "it carries no Accord signature"
+    used = next((k for k in keys if k.fingerprint == found.get("key")), None)
+    if used is None:
+        return (f"it is signed with key {found.get('key')}, not its creator's "
+                f"{', '.join(k.fingerprint for k in keys)}")
+    if used.revoked_from is not None:
+        version = obj.get("modified", obj.get("created"))
+        if not is_timestamp(version) or sort_key(str(version)) >= sort_key(used.revoked_from):
+            return (f"it is signed with key {used.fingerprint}, revoked from "
+                    f"{used.revoked_from} (stolen), and its version {version} is not earlier")
+    return why_not_authentic(obj, used.public)

@@ -29,9 +29,11 @@ from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
-from accord.federation.keys import node_key
+from accord.federation.following import follow
+from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
-from accord.federation.signing import load_public, why_not_authentic
+from accord.federation.rotation import KeyChangeRefused
+from accord.federation.signing import why_not_signed
 from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
@@ -89,6 +91,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     try:
         with httpx.Client(base_url=peer.url, transport=transport, timeout=30.0, headers={
                 "Authorization": f"Bearer {peer.token}", "Accept": TAXII}) as client:
+            _follow_key(node, peer, client)
             pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size)
             listed = _get(client, f"{pulling.root}collections/").get("collections", [])
             readable = {str(c["id"]): c for c in listed if c.get("can_read")}
@@ -158,6 +161,15 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
         return answer.json() | {"_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
     except ValueError:
         raise SyncError(f"{client.base_url}{url} did not answer JSON") from None
+
+
+def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
+    """The peer's key first: a rotation announced by the key pinned here is followed; any
+    other change of key ends the round before anything is pulled or pushed."""
+    try:
+        follow(node, peer, _get(client, "/api/v1/node"))
+    except KeyChangeRefused as refused:
+        raise SyncError(str(refused)) from None
 
 
 def _api_root(client: httpx.Client) -> str:
@@ -360,8 +372,8 @@ def trusted_sources(node: Node) -> list[str]:
 
 def _authentic(node: Node, objs: list[dict[str, Any]]
                ) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    keys = {party: load_public(key) for party, key in PeerStore(node.engine).party_keys().items()}
-    own = node_key(node.directory).public_key()
+    keys = peer_keys(node.engine)
+    own = own_keys(node.engine)
     hosted = hosted_parties(node.engine)
     trusted = set(trusted_sources(node))
     kept: list[dict[str, Any]] = []
@@ -370,7 +382,7 @@ def _authentic(node: Node, objs: list[dict[str, Any]]
         creator = obj.get("created_by_ref")
         why, rule = None, "forged-authorship"
         if creator in keys or creator in hosted:
-            found = why_not_authentic(obj, keys.get(creator, own))
+            found = why_not_signed(obj, keys.get(creator, own))
             why = None if found is None else f"claims to be created by {creator}, but {found}"
         elif creator is not None and creator not in trusted:
             why, rule = (f"created by {creator}, which no peer speaks for and this node has not "

@@ -83,10 +83,16 @@ class PeerStore:
     def add(self, name: str, url: str, token: str, party_id: str, public_key: str) -> Peer:
         if self.find(name) is not None:
             raise DirectoryError(f"a peer named {name!r} exists already (see `accord peer list`)")
+        added = now_timestamp()
         with writing(self.engine) as conn:
             conn.execute(peers.insert().values(
                 name=name, url=url, token=token, party_id=party_id, public_key=public_key,
-                added=now_timestamp(), cursors=b"{}", pulled=0))
+                added=added, cursors=b"{}", pulled=0))
+            # The first of the peer's keys (store.keyring), pinned with it.
+            from accord.federation.signing import key_fingerprint
+            from accord.store.keyring import Keyring
+
+            Keyring.add_first_in(conn, name, key_fingerprint(public_key), public_key, added)
         found = self.find(name)
         assert found is not None
         return found
@@ -174,11 +180,19 @@ class PeerStore:
         taken now; what is held already stays as it is). A round running meanwhile loses its
         lease, so that it cannot move a cursor past what it refused before."""
         with writing(self.engine) as conn:
-            for name, cursors in conn.execute(select(peers.c.name, peers.c.cursors)
-                                              .with_for_update()).all():
-                kept = {k: v for k, v in orjson.loads(cursors).items() if k.startswith("push:")}
-                conn.execute(update(peers).where(peers.c.name == name).values(
-                    cursors=orjson.dumps(kept), lease_holder=None, lease_expires=None))
+            for name in conn.execute(select(peers.c.name).with_for_update()).scalars().all():
+                self.restart_in(conn, name)
+
+    @staticmethod
+    def restart_in(conn: Connection, name: str, *, soon: bool = False) -> None:
+        """Read the peer from its start at the next round (pushes carry on where they were),
+        and take the lease from a round running meanwhile. `soon`: at the next interval,
+        whatever failed before (e.g. once its key is re-pinned)."""
+        cursors = conn.execute(select(peers.c.cursors).where(peers.c.name == name)).scalar()
+        kept = {k: v for k, v in orjson.loads(cursors or b"{}").items() if k.startswith("push:")}
+        conn.execute(update(peers).where(peers.c.name == name).values(
+            cursors=orjson.dumps(kept), lease_holder=None, lease_expires=None,
+            **({"failures": 0} if soon else {})))
 
     def attempted(self, name: str, error: str | None, behind: int | None = None) -> None:
         now = now_timestamp()

@@ -297,3 +297,36 @@ screening_hits = Table(
     Column("why", Text, nullable=False),
 )
 Index("ix_screening_hits_object", screening_hits.c.object_id)
+
+# Every signing key this node has had (federation.keys): the current one (not retired), and
+# those rotated away from, kept so that what they signed still verifies, here and at peers.
+# The private half of the current key alone is kept, in the setting `signing_key`.
+node_keys = Table(
+    "node_keys",
+    metadata,
+    Column("fingerprint", String(60), primary_key=True),  # SHA256:… (federation.signing)
+    Column("public_key", String(100), nullable=False),  # base64url, Ed25519 raw
+    Column("created", String(40), nullable=False),
+    Column("retired", String(40), nullable=True),  # when the next key replaced it
+    # Stolen: what it signed dated from then on is refused (`accord key rotate
+    # --compromised-since`).
+    Column("compromised_from", String(40), nullable=True),
+    # JSON: the announcement of this key, signed by the one before (federation.rotation);
+    # None for the first key and one made after a compromise.
+    Column("announcement", LargeBinary, nullable=True),
+)
+
+# Every key of each peer this node has pinned (federation.following): the current one (also
+# in peers.public_key), those the peer rotated away from, and those revoked from a date.
+peer_keys = Table(
+    "peer_keys",
+    metadata,
+    Column("peer", String(100), ForeignKey("peers.name"), primary_key=True),
+    Column("fingerprint", String(60), primary_key=True),
+    Column("public_key", String(100), nullable=False),
+    Column("pinned", String(40), nullable=False),  # when this node took it
+    Column("how", String(20), nullable=False),  # added, announced, repinned
+    Column("retired", String(40), nullable=True),  # when a later key replaced it here
+    Column("revoked_from", String(40), nullable=True),  # stolen: refused from then on
+    Column("announcement", LargeBinary, nullable=True),  # JSON: the one followed to take it
+)
