@@ -129,19 +129,20 @@ def chain(pinned: str, current: str, party: str, documents: Iterable[object]
     if len(documents) > MAX_ANNOUNCEMENTS:
         raise KeyChangeRefused(f"it publishes {len(documents)} key announcements, more than "
                                f"the {MAX_ANNOUNCEMENTS} a node can be believed to have made")
-    announced: list[Announcement] = []
+    by_signer: dict[str, list[Announcement]] = {}
     for document in documents:
         try:
-            announced.append(parse(document))
+            found = parse(document)
         except ValueError:
             continue  # not part of any chain; if one was needed, the chain breaks below
+        by_signer.setdefault(found.previous, []).append(found)
     target = key_fingerprint(current)
     path: list[Announcement] = []
     key = pinned
     seen = {key_fingerprint(key)}
     while key_fingerprint(key) != target:
         signer = load_public(key)
-        signed_by_key = [a for a in announced if a.previous == key_fingerprint(key)]
+        signed_by_key = by_signer.get(key_fingerprint(key), [])
         valid = [a for a in signed_by_key if why_not_valid(a, signer, party) is None]
         successors = sorted({a.fingerprint for a in valid})
         if len(successors) > 1:
