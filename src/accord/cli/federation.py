@@ -27,6 +27,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.cooperation.desk import Desk
+from accord.federation.following import earlier_keys
 from accord.federation.signing import fingerprint, load_public, public_bytes
 from accord.federation.sync import (
     TRUSTED_SOURCES,
@@ -64,14 +65,20 @@ def peer_add(
     identity, key = published.get("identity"), published.get("public_key")
     if not isinstance(identity, dict) or not isinstance(key, str):
         raise fail(f"{url} published no identity and key")
-    seen = fingerprint(public_bytes(load_public(key)))
+    try:
+        seen = fingerprint(public_bytes(load_public(key)))
+    except ValueError:
+        raise fail(f"{url} published {key[:80]!r} as its key: not an Ed25519 public key"
+                   ) from None
     if expect is not None and expect != seen:
         raise fail(f"{url} has key {seen}, not {expect}: refusing it (a different node, or "
                    "someone in between)")
     with opened(db) as node, user_errors():
         local = node.directory.party(party) if party else None
         pinned = node.directory.pin_party(identity, local)
-        PeerStore(node.engine).add(name, url.rstrip("/") + "/", token, pinned.id, key)
+        # The keys its current one succeeded: what they signed verifies here too.
+        PeerStore(node.engine).add(name, url.rstrip("/") + "/", token, pinned.id, key,
+                                   earlier_keys(published, pinned.id))
         # The peer delivers its requests and acts here, and reads ours back.
         desk = Desk(node)
         desk.admit(desk.collection(), [pinned.id])

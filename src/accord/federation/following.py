@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from accord.federation.rotation import Announcement, KeyChangeRefused, chain
+from accord.federation.rotation import Announcement, KeyChangeRefused, chain, predecessors
 from accord.federation.signing import key_fingerprint, load_public, publish, signature_of
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp, sort_key
@@ -83,6 +83,17 @@ def _refusal(peer: Peer, current: str, published: Mapping[str, Any], why: str) -
             + ". If its administrator confirms the new fingerprint over another channel: "
             f"accord peer repin {peer.name} --fingerprint {new}"
             + (f" --revoke-from {said}" if said else " [--revoke-from DATE]"))
+
+
+def earlier_keys(published: Mapping[str, Any], party: str
+                 ) -> list[tuple[str, str, dict[str, Any]]]:
+    """The keys the key a peer shows now succeeded, as `accord peer add` pins them with it:
+    (public key, when retired, the announcement binding it to its successor)."""
+    shown = published.get("keys")
+    listed = [str(k.get("public_key")) for k in shown if isinstance(k, dict)] \
+        if isinstance(shown, list) else []
+    return [(key, step.created, dict(step.document)) for key, step in predecessors(
+        _current(published), party, listed, _announced(published))]
 
 
 @dataclass(frozen=True)

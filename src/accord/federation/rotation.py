@@ -162,3 +162,39 @@ def chain(pinned: str, current: str, party: str, documents: Iterable[object]
         path.append(step)
         key = step.public_key
     return path
+
+
+def predecessors(current: str, party: str, published: Iterable[str], documents: Iterable[object]
+                 ) -> list[tuple[str, Announcement]]:
+    """The keys `current` succeeded, newest first, each with the announcement that binds the
+    two: signed by the older key and proven by the newer, so that whoever trusts `current`
+    (a fingerprint compared out of band, at `accord peer add`) may trust what the older keys
+    signed too. `published`: the keys the node lists (the older ones are looked up there by
+    fingerprint). The walk stops at a key no valid announcement introduces."""
+    documents = list(documents)
+    if len(documents) > MAX_ANNOUNCEMENTS:
+        return []
+    keys: dict[str, str] = {}
+    for each in published:
+        try:
+            keys[key_fingerprint(each)] = publish(load_public(each))
+        except ValueError:
+            continue
+    by_key: dict[str, list[Announcement]] = {}
+    for document in documents:
+        try:
+            found = parse(document)
+        except ValueError:
+            continue
+        by_key.setdefault(found.fingerprint, []).append(found)
+    found_keys: list[tuple[str, Announcement]] = []
+    key, seen = current, {key_fingerprint(current)}
+    while True:
+        older = [(keys[a.previous], a) for a in by_key.get(key_fingerprint(key), [])
+                 if a.previous in keys and a.previous not in seen
+                 and why_not_valid(a, load_public(keys[a.previous]), party) is None]
+        if len(older) != 1:  # none, or two claimed predecessors: believe neither
+            return found_keys
+        found_keys.append(older[0])
+        key = older[0][0]
+        seen.add(key_fingerprint(key))

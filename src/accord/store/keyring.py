@@ -160,11 +160,7 @@ class Keyring:
         known = conn.execute(select(peer_keys.c.fingerprint).where(
             peer_keys.c.peer == peer, peer_keys.c.fingerprint == key.fingerprint)).first()
         if known is None:
-            conn.execute(peer_keys.insert().values(
-                peer=peer, fingerprint=key.fingerprint, public_key=key.public_key,
-                pinned=key.pinned, how=key.how, revoked_from=key.revoked_from,
-                announcement=None if key.announcement is None
-                else orjson.dumps(key.announcement)))
+            Keyring.add_in(conn, key)
         else:  # pinned again (after a peer went back to it): current once more
             conn.execute(update(peer_keys).where(
                 peer_keys.c.peer == peer, peer_keys.c.fingerprint == key.fingerprint
@@ -172,12 +168,13 @@ class Keyring:
                      revoked_from=key.revoked_from))
 
     @staticmethod
-    def add_first_in(conn: Connection, peer: str, fingerprint: str, public_key: str,
-                     pinned: str) -> None:
-        """The key a new peer is pinned with (`accord peer add`)."""
-        conn.execute(peer_keys.insert().values(peer=peer, fingerprint=fingerprint,
-                                               public_key=public_key, pinned=pinned,
-                                               how="added"))
+    def add_in(conn: Connection, key: PeerKey) -> None:
+        """A key of a peer being added (`accord peer add`): the one it shows, and those that
+        one succeeded (retired)."""
+        conn.execute(peer_keys.insert().values(
+            peer=key.peer, fingerprint=key.fingerprint, public_key=key.public_key,
+            pinned=key.pinned, how=key.how, retired=key.retired, revoked_from=key.revoked_from,
+            announcement=None if key.announcement is None else orjson.dumps(key.announcement)))
 
     @staticmethod
     def revoke_in(conn: Connection, peer: str, keep: str, revoked_from: str

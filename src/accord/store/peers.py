@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, select, update
@@ -80,7 +82,11 @@ class PeerStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, name: str, url: str, token: str, party_id: str, public_key: str) -> Peer:
+    def add(self, name: str, url: str, token: str, party_id: str, public_key: str,
+            earlier: Sequence[tuple[str, str, dict[str, Any]]] = ()) -> Peer:
+        """Pin a new peer to `public_key`; `earlier`: the keys that one succeeded, each with
+        when it was retired and the announcement binding it to its successor (what they
+        signed still verifies)."""
         if self.find(name) is not None:
             raise DirectoryError(f"a peer named {name!r} exists already (see `accord peer list`)")
         added = now_timestamp()
@@ -88,11 +94,15 @@ class PeerStore:
             conn.execute(peers.insert().values(
                 name=name, url=url, token=token, party_id=party_id, public_key=public_key,
                 added=added, cursors=b"{}", pulled=0))
-            # The first of the peer's keys (store.keyring), pinned with it.
+            # Its keys (store.keyring), pinned with it.
             from accord.federation.signing import key_fingerprint
-            from accord.store.keyring import Keyring
+            from accord.store.keyring import Keyring, PeerKey
 
-            Keyring.add_first_in(conn, name, key_fingerprint(public_key), public_key, added)
+            Keyring.add_in(conn, PeerKey(name, key_fingerprint(public_key), public_key, added,
+                                         "added", None, None, None))
+            for key, retired, announcement in earlier:
+                Keyring.add_in(conn, PeerKey(name, key_fingerprint(key), key, added, "history",
+                                             retired, None, announcement))
         found = self.find(name)
         assert found is not None
         return found

@@ -230,3 +230,42 @@ def test_a_repost_after_rotation_is_already_stored_not_a_conflict(world, client)
     assert again["success_count"] == 1 and again["successes"][0]["message"] == "already stored"
     stored = client.get(f"{url}{obj['id']}/").json()["objects"][0]
     assert SIGNATURE_EXTENSION in stored["extensions"]
+
+
+def test_a_peer_pinned_after_rotations_takes_the_keys_before_too(world, china):
+    from accord.federation.following import earlier_keys
+    from accord.federation.keys import peer_keys
+    from accord.federation.signing import why_not_signed
+    from accord.node import initialise
+
+    initialise(china, "China (CNCERT/CC)")
+    made = []
+    for _ in range(3):
+        made.append(store(world.node.engine, world.evidence,
+                          screen([indicator(len(made), created_by_ref=world.own.id)]),
+                          party_id=world.own.id))
+        rotate(world.node, now_timestamp())
+    with TestClient(create_app(world.node), base_url="http://us.test") as us:
+        shown = us.get("/api/v1/node",
+                       headers={"Authorization": f"Bearer {world.other_token}"}).json()
+    pinned = china.directory.pin_party(shown["identity"], None)
+    PeerStore(china.engine).add("us", "http://us.test/", "t", pinned.id, shown["public_key"],
+                                earlier_keys(shown, pinned.id))
+    keys = Keyring(china.engine).of_peer("us")
+    assert [(k.how, k.status) for k in keys] == [("history", "retired")] * 3 + [
+        ("added", "current")]
+    signed = [orjson.loads(v.body) for v in world.node.objects.page(
+        world.evidence.id, _all()).items]
+    assert len(signed) == 3
+    assert all(why_not_signed(o, peer_keys(china.engine)[pinned.id]) is None for o in signed)
+
+
+def test_a_peer_pinned_after_a_theft_does_not_take_the_keys_before_it(world, china):
+    from accord.federation.following import earlier_keys
+    from accord.node import initialise
+
+    initialise(china, "China (CNCERT/CC)")
+    rotate(world.node, now_timestamp())
+    rotate(world.node, now_timestamp(), compromised_since="2026-01-01T00:00:00Z")
+    shown = published(world.node)
+    assert earlier_keys(shown, shown["identity"]["id"]) == []

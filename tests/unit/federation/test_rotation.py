@@ -15,6 +15,7 @@ from accord.federation.rotation import (
     announce,
     chain,
     parse,
+    predecessors,
     why_not_valid,
 )
 from accord.federation.signing import (
@@ -179,3 +180,22 @@ def test_key_fingerprint_of_a_published_key():
     assert key_fingerprint(pub(K2)) == fp(K2)
     with pytest.raises(ValueError):
         key_fingerprint("!!")
+
+
+def test_a_new_peer_takes_the_keys_the_pinned_one_succeeded():
+    found = predecessors(pub(K2), PARTY, [pub(K0), pub(K1), pub(K2)], [K0_K1, K1_K2])
+    assert [(key, a.previous) for key, a in found] == [(pub(K1), fp(K1)), (pub(K0), fp(K0))]
+
+
+def test_a_predecessor_the_newer_key_did_not_prove_is_not_taken():
+    # The thief's key claims to precede K1: signed by the thief, but K1 never proved it.
+    claimed = announce(PARTY, THIEF, K1, AT[0]) | {"proof": K0_K1["proof"]}
+    assert predecessors(pub(K1), PARTY, [pub(THIEF), pub(K1)], [claimed]) == []
+    # Nor one another party's, nor one whose key is not published.
+    assert predecessors(pub(K1), OTHER_PARTY, [pub(K0), pub(K1)], [K0_K1]) == []
+    assert predecessors(pub(K1), PARTY, [pub(K1)], [K0_K1]) == []
+
+
+def test_two_claimed_predecessors_are_both_refused():
+    rival = announce(PARTY, THIEF, K1, AT[0])
+    assert predecessors(pub(K1), PARTY, [pub(K0), pub(THIEF), pub(K1)], [K0_K1, rival]) == []
