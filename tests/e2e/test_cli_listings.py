@@ -26,7 +26,7 @@ SIGHTING = "sighting--8a2f4c1e-3b5d-4e6f-9a7b-1c2d3e4f5a6b"
 NOT_LISTING: dict[str, tuple[str, ...]] = {
     "print only the id, token, fingerprint or version they create":
         ("init", "party add", "person add", "token create", "collection create", "peer add",
-         "guidelines set", "request create", "claim create", "claim respond",
+         "peer repin", "guidelines set", "request create", "claim create", "claim respond",
          "designation add"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
