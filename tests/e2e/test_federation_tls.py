@@ -118,8 +118,13 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
     finally:
         cn.stop()
 
-    # Someone else answers at China's address, with a certificate of their own.
-    with RecordingTlsServer(renewed, port=cn.port) as impostor:
+    # Someone else answers at China's address, with a certificate of their own, and claims
+    # to be a node (with a key of its own).
+    claim = {"identity": {"type": "identity", "id": "identity--00000000-0000-4000-8000-"
+                                                    "000000000001", "name": CN},
+             "public_key": "_EbDQIJfQMVp0RpmXG8H-Qwlev9QUYhmLj-10dQB8-4"}
+    with RecordingTlsServer(renewed, port=cn.port, answer=json.dumps(claim).encode()) \
+            as impostor:
         refused = sync(us.db, "china")
         assert refused.returncode == 1
         assert first.fingerprint in refused.stderr and renewed.fingerprint in refused.stderr
@@ -132,6 +137,11 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
         assert unsure.returncode == 2 and f"presents certificate {renewed.fingerprint}" in \
             unsure.stderr
         assert impostor.received == []
+        # An officer who pins it anyway finds that the node behind it is not China's.
+        wrong = run_accord("peer", "repin", "china", "--tls-fingerprint",
+                           renewed.fingerprint, db=us.db)
+        assert wrong.returncode == 2 and "refusing to re-pin" in wrong.stderr, wrong.stderr
+        assert peer_state(us.db, "china")["tls_fingerprint"] == first.fingerprint
 
     # It was China renewing its certificate after all: its officers confirm the fingerprint.
     cn.tls = serving_with(renewed)
@@ -227,3 +237,14 @@ def test_serve_refuses_tls_settings_that_cannot_work_in_plain_words(tmp_path: Pa
         done = run_accord("serve", "--port", "1", *options, db=db, timeout=30)
         assert done.returncode == 2, done.stderr
         assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_server_publishing_no_valid_node_key_is_not_pinned(tmp_path: Path):
+    answer = json.dumps({"identity": {"type": "identity"}, "public_key": "not-a-key"}).encode()
+    with RecordingTlsServer(self_signed(tmp_path, "odd"), answer=answer) as odd:
+        db = str(tmp_path / "us.db")
+        created("init", "--party", US, db=db)
+        done = run_accord("peer", "add", "odd", "--url", odd.url, "--token", "t", db=db)
+    assert done.returncode == 2 and "not an Ed25519 public key" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert run_accord("peer", "list", "--json", db=db).stdout == ""

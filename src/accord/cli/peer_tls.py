@@ -21,6 +21,7 @@ from accord.federation.pinning import (
     parse_fingerprint,
     why_not_expected,
 )
+from accord.federation.signing import load_public
 from accord.federation.transport import (
     CertificateRefused,
     ClientCertificate,
@@ -141,4 +142,8 @@ def published_node(link: PeerLink, token: str) -> tuple[dict[str, Any], str]:
     key = published.get("public_key") if isinstance(published, dict) else None
     if not isinstance(identity, dict) or not isinstance(key, str):
         raise fail(f"{link.url} published no identity and key")
+    try:
+        load_public(key)
+    except ValueError:
+        raise fail(f"{link.url} published a key that is not an Ed25519 public key") from None
     return identity, key

@@ -75,6 +75,14 @@ def test_a_certificate_reissued_with_the_same_key_is_a_changed_certificate(tmp_p
         assert server.received == []
 
 
+def test_the_pinned_certificate_itself_is_refused_once_it_has_expired(tmp_path):
+    lapsed = self_signed(tmp_path, "lapsed", days=(-60, -1))
+    with RecordingTlsServer(lapsed) as server:
+        with pytest.raises(CertificateRefused, match="certificate has expired"):
+            get(PeerLink("china", server.url, pinned(lapsed)))
+        assert server.received == []
+
+
 def test_a_pinned_ca_vouches_only_for_leaves_naming_the_peers_host(tmp_path):
     root, stranger = authority(tmp_path, "root"), authority(tmp_path, "stranger")
     pin = ca_pin(root.cert.read_bytes(), "root.pem")
