@@ -33,18 +33,19 @@ class Node:
                 [str(ACCORD), "serve", "--db", self.db, "--port", str(self.port), "--tick", "0",
                  "--sync-every", sync_every, *self.tls, *more],
                 stdout=sink, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
                 break
             try:
-                # Up yet? (only that: a mutual-TLS node may end the handshake, which says so)
                 httpx.get(self.url + "taxii2/", timeout=1, verify=False)
                 return
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 time.sleep(0.1)
             except httpx.TransportError:
-                return
+                if self.tls:  # listening: a mutual-TLS node ended the handshake, as it should
+                    return
+                time.sleep(0.1)
         raise AssertionError(self.log.read_text())
 
     def kill(self) -> None:

@@ -53,9 +53,9 @@ def test_two_nodes_federate_over_tls_each_pinning_the_other(tmp_path: Path):
     cn_cert = signed_by(cn_root, certs, "cn-node")
     us = Node(tmp_path, "us", US, tls=serving_with(us_cert))
     cn = Node(tmp_path, "cn", CN, tls=serving_with(cn_cert))
-    us.start()
-    cn.start("0", "--workers", "2")
     try:
+        us.start()
+        cn.start("0", "--workers", "2")
         assert us.url.startswith("https://")
         assert f"TAXII 2.1 discovery: {us.url}taxii2/" in us.log.read_text()
         # The US officer reads China's CA from China's officers; China's reads the US's
@@ -106,8 +106,8 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
     certs = tmp_path / "certs"
     first, renewed = self_signed(certs, "cn-2015"), self_signed(certs, "cn-2016")
     us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN, tls=serving_with(first))
-    cn.start()
     try:
+        cn.start()
         created("party", "add", US, db=cn.db)
         token = created("token", "create", "--party", US, "--role", "liaison", db=cn.db)
         added = run_accord("peer", "add", "china", "--url", cn.url, "--token", token, db=us.db)
@@ -145,8 +145,8 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
 
     # It was China renewing its certificate after all: its officers confirm the fingerprint.
     cn.tls = serving_with(renewed)
-    cn.start()
     try:
+        cn.start()
         repinned = run_accord("peer", "repin", "china", "--tls-fingerprint",
                               renewed.fingerprint.lower(), db=us.db)
         assert repinned.returncode == 0, repinned.stderr
@@ -163,8 +163,8 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
 def test_plain_http_is_refused_unless_insecure_is_said_and_then_marked_everywhere(
         tmp_path: Path):
     us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
-    cn.start()
     try:
+        cn.start()
         created("party", "add", US, db=cn.db)
         token = created("token", "create", "--party", US, "--role", "liaison", db=cn.db)
         refused = run_accord("peer", "add", "china", "--url", cn.url, "--token", token,
@@ -195,8 +195,8 @@ def test_a_mutual_tls_node_turns_away_a_client_without_a_certificate(tmp_path: P
     us = Node(tmp_path, "us", US)
     cn = Node(tmp_path, "cn", CN, tls=serving_with(cn_cert, "--tls-client-ca",
                                                     str(clients.cert)))
-    cn.start()
     try:
+        cn.start()
         created("party", "add", US, db=cn.db)
         token = created("token", "create", "--party", US, "--role", "liaison", db=cn.db)
         with pytest.raises(httpx.TransportError):
