@@ -80,9 +80,9 @@ def main() -> None:
         accord("party", "add", "United States", db=cn)
         back = accord("token", "create", "--party", "United States", "--role", "liaison", db=cn)
         accord("peer", "add", "china", "--url", cn_url, "--token", back, "--party", "China",
-               db=us)
+               "--insecure", db=us)
         accord("peer", "add", "us", "--url", us_url, "--token", token, "--party",
-               "United States", db=cn)
+               "United States", "--insecure", db=cn)
         accord("peer", "trust", "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5", db=cn)  # MITRE
         shared = accord("collection", "create", "Shared with China", "--read", "China", db=us)
         count = len(json.loads(first.read_text())["objects"])

@@ -16,24 +16,35 @@ MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 
 
 class Node:
-    def __init__(self, tmp: Path, name: str, party: str) -> None:
+    """A node; with `tls` (accord serve's options, e.g. --tls-cert FILE --tls-key FILE) it
+    serves https://."""
+
+    def __init__(self, tmp: Path, name: str, party: str, tls: tuple[str, ...] = ()) -> None:
         self.db, self.log, self.party = str(tmp / f"{name}.db"), tmp / f"{name}.log", party
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/"
         self.server: subprocess.Popen[bytes] | None = None
         created("init", "--party", party, db=self.db)
 
-    def start(self, sync_every: str = "0") -> None:
+    def start(self, sync_every: str = "0", *more: str) -> None:
         with self.log.open("ab") as sink:
             self.server = subprocess.Popen(
                 [str(ACCORD), "serve", "--db", self.db, "--port", str(self.port), "--tick", "0",
-                 "--sync-every", sync_every], stdout=sink, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+                 "--sync-every", sync_every, *self.tls, *more],
+                stdout=sink, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                break
             try:
-                httpx.get(self.url + "taxii2/", timeout=1)
+                httpx.get(self.url + "taxii2/", timeout=1, verify=False)
                 return
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                time.sleep(0.1)
             except httpx.TransportError:
+                if self.tls:  # listening: a mutual-TLS node ended the handshake, as it should
+                    return
                 time.sleep(0.1)
         raise AssertionError(self.log.read_text())
 
@@ -48,14 +59,21 @@ class Node:
             self.server.wait(timeout=10)
 
 
-def meet(a: Node, a_peer: str, b: Node, b_peer: str) -> None:
-    """a and b pin each other (a is named b_peer on b, b is named a_peer on a)."""
+def meet(a: Node, a_peer: str, b: Node, b_peer: str, a_pins_b: tuple[str, ...] = (),
+         b_pins_a: tuple[str, ...] = ()) -> None:
+    """a and b pin each other (a is named b_peer on b, b is named a_peer on a), with the
+    options given to each `peer add` (an http:// node is accepted --insecure)."""
     created("party", "add", a.party, db=b.db)
     token_on_b = created("token", "create", "--party", a.party, "--role", "liaison", db=b.db)
-    created("peer", "add", a_peer, "--url", b.url, "--token", token_on_b, db=a.db)
+    created("peer", "add", a_peer, "--url", b.url, "--token", token_on_b, *_plain(b),
+            *a_pins_b, db=a.db)
     token_on_a = created("token", "create", "--party", b.party, "--role", "liaison", db=a.db)
     created("peer", "add", b_peer, "--url", a.url, "--token", token_on_a, "--party", a.party,
-            db=b.db)
+            *_plain(a), *b_pins_a, db=b.db)
+
+
+def _plain(node: Node) -> tuple[str, ...]:
+    return () if node.tls else ("--insecure",)
 
 
 def pulled_some(db: str) -> bool:

@@ -26,13 +26,13 @@ SIGHTING = "sighting--8a2f4c1e-3b5d-4e6f-9a7b-1c2d3e4f5a6b"
 NOT_LISTING: dict[str, tuple[str, ...]] = {
     "print only the id, token, fingerprint or version they create":
         ("init", "party add", "person add", "token create", "collection create", "peer add",
-         "guidelines set", "request create", "claim create", "claim respond",
+         "peer repin", "guidelines set", "request create", "claim create", "claim respond",
          "designation add", "key rotate"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
         ("token revoke", "collection grant", "hotline set", "request ack", "request report",
          "request respond", "request rate", "request escalate", "request de-escalate",
-         "request withdraw", "designation lift", "designation amend", "peer repin"),
+         "request withdraw", "designation lift", "designation amend", "peer rekey"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
     "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
     "a report, in the format chosen with --format (json among them)": ("review",),

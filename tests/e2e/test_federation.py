@@ -38,16 +38,16 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: 
         us_on_cn = created("token", "create", "--party", US, "--role", "liaison",
                            "--name", "US node", "--machine", db=cn_db)
         cn_key = created("peer", "add", "china", "--url", cn_url, "--token", us_on_cn,
-                         db=us_db)
+                         "--insecure", db=us_db)
         assert cn_key.startswith("SHA256:")
         # … and the other way round; China's record of the US takes the US's own identity.
         cn_on_us = created("token", "create", "--party", CN, "--role", "liaison",
                            "--name", "CN node", "--machine", db=us_db)
         wrong = run_accord("peer", "add", "us", "--url", us_url, "--token", cn_on_us,
-                           "--party", US, "--fingerprint", cn_key, db=cn_db)
+                           "--party", US, "--fingerprint", cn_key, "--insecure", db=cn_db)
         assert wrong.returncode == 2 and "refusing it" in wrong.stderr
         created("peer", "add", "us", "--url", us_url, "--token", cn_on_us, "--party", US,
-                db=cn_db)
+                "--insecure", db=cn_db)
 
         # The US shares its evidence with China and asks.
         bundle = tmp_path / "evidence.json"
@@ -134,10 +134,11 @@ def _china_an_hour_behind(tmp_path: Path) -> Iterator[tuple[str, str]]:
         assert run_accord("party", "add", US, db=cn_db, env=BEHIND).returncode == 0
         token = run_accord("token", "create", "--party", US, "--role", "liaison", db=cn_db,
                            env=BEHIND).stdout.strip()
-        created("peer", "add", "china", "--url", cn_url, "--token", token, db=us_db)
+        created("peer", "add", "china", "--url", cn_url, "--token", token, "--insecure",
+                db=us_db)
         back = created("token", "create", "--party", CN, "--role", "liaison", db=us_db)
         assert run_accord("peer", "add", "us", "--url", us_url, "--token", back, "--party", US,
-                          db=cn_db, env=BEHIND).returncode == 0
+                          "--insecure", db=cn_db, env=BEHIND).returncode == 0
         yield us_db, cn_db
 
 

@@ -111,9 +111,9 @@ def test_a_rotation_is_followed_a_forged_one_refused_and_a_stolen_key_revoked(tm
                                                    "peer.key_refused")] == ["us"]
 
         # Told the fingerprint over another channel, China's administrator re-pins.
-        wrong = run_accord("peer", "repin", "us", "--fingerprint", rotated, db=cn.db)
+        wrong = run_accord("peer", "rekey", "us", "--fingerprint", rotated, db=cn.db)
         assert wrong.returncode == 2 and "refusing it" in wrong.stderr
-        assert run_accord("peer", "repin", "us", "--fingerprint", third,
+        assert run_accord("peer", "rekey", "us", "--fingerprint", third,
                           db=cn.db).returncode == 0
         assert sync(cn.db, "us").returncode == 0
         assert later in held_at(cn)
@@ -122,11 +122,11 @@ def test_a_rotation_is_followed_a_forged_one_refused_and_a_stolen_key_revoked(tm
         # until re-pinned with the date, from which the stolen key's signatures are refused.
         today = datetime.now(UTC).strftime("%Y-%m-%d")
         stolen = run_accord("key", "rotate", "--compromised-since", today, db=us.db)
-        assert stolen.returncode == 0 and "accord peer repin NAME" in stolen.stderr
+        assert stolen.returncode == 0 and "accord peer rekey NAME" in stolen.stderr
         fourth = stolen.stdout.strip()
         refused = sync(cn.db, "us")
         assert refused.returncode == 1 and f"stolen from {today}T00:00:00Z" in refused.stderr
-        assert run_accord("peer", "repin", "us", "--fingerprint", fourth, "--revoke-from", today,
+        assert run_accord("peer", "rekey", "us", "--fingerprint", fourth, "--revoke-from", today,
                           db=cn.db).returncode == 0
         assert sync(cn.db, "us").returncode == 0
         statuses = {k["fingerprint"]: (k["status"], k["revoked_from"])

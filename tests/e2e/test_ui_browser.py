@@ -85,11 +85,12 @@ def test_a_request_from_filing_to_review_in_the_browser(tmp_path: Path, chromium
         created("party", "add", US, db=cn_db)
         us_on_cn = created("token", "create", "--party", US, "--role", "liaison",
                            "--name", "US node", "--machine", db=cn_db)
-        created("peer", "add", "china", "--url", cn_url, "--token", us_on_cn, db=us_db)
+        created("peer", "add", "china", "--url", cn_url, "--token", us_on_cn, "--insecure",
+                db=us_db)
         cn_on_us = created("token", "create", "--party", CN, "--role", "liaison",
                            "--name", "CN node", "--machine", db=us_db)
         created("peer", "add", "us", "--url", us_url, "--token", cn_on_us, "--party", US,
-                db=cn_db)
+                "--insecure", db=cn_db)
         guidelines = tmp_path / "guidelines.toml"
         guidelines.write_text(GUIDELINES)
         assert run_accord("guidelines", "set", str(guidelines), db=cn_db).returncode == 0

@@ -32,10 +32,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 # Tables are data: they go to stdout, so that `accord token list | grep …` works.
 # Piped, they are not cut to 80 columns: ids must come out whole.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 250)
+out = Console(highlight=False, soft_wrap=True, emoji=False,
+              width=None if sys.stdout.isatty() else 250)
 
 DEFAULT_DB = "accord.db"
 

@@ -144,10 +144,14 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
     run("party", "add", US, db=cn.db)
     us_on_cn = run("token", "create", "--party", US, "--role", "liaison", "--name", "US node",
                    "--machine", db=cn.db)
-    fingerprint = run("peer", "add", "china", "--url", cn.url, "--token", us_on_cn, db=us.db)
+    # Both nodes on this machine's loopback: plain HTTP, said so (--insecure). Between
+    # machines, nodes serve https:// and pin each other's certificates (docs/federation.md).
+    fingerprint = run("peer", "add", "china", "--url", cn.url, "--token", us_on_cn,
+                      "--insecure", db=us.db)
     cn_on_us = run("token", "create", "--party", CN, "--role", "liaison", "--name", "CN node",
                    "--machine", db=us.db)
-    run("peer", "add", "us", "--url", us.url, "--token", cn_on_us, "--party", US, db=cn.db)
+    run("peer", "add", "us", "--url", us.url, "--token", cn_on_us, "--party", US,
+        "--insecure", db=cn.db)
     run("peer", "trust", MITRE, db=cn.db)  # ATT&CK comes unsigned; China takes it as MITRE's
     us_id = json.loads(run("peer", "list", "--json", db=cn.db, quiet=True))["party_id"]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
-import httpx
 import orjson
 import typer
 from rich.markup import escape
@@ -26,6 +26,15 @@ from accord.cli.common import (
     record,
     user_errors,
 )
+from accord.cli.peer_tls import (
+    ClientCert,
+    ClientKey,
+    Insecure,
+    TlsCa,
+    TlsFingerprint,
+    published_node,
+    secured,
+)
 from accord.cooperation.desk import Desk
 from accord.federation.following import earlier_keys
 from accord.federation.signing import fingerprint, load_public, public_bytes
@@ -37,9 +46,10 @@ from accord.federation.sync import (
     sync_peer,
     trusted_sources,
 )
+from accord.federation.transport import link_of, pin_of
 from accord.node import Node
 from accord.stix.timestamps import parse_timestamp
-from accord.store.peers import LEASE, Peer, PeerStore
+from accord.store.peers import LEASE, Peer, PeerStore, PeerTls
 
 peer_app = typer.Typer(help="Peers: other parties' nodes this node federates with.",
                        no_args_is_help=True)
@@ -56,20 +66,22 @@ def peer_add(
     = None,
     expect: Annotated[str | None, typer.Option(
         "--fingerprint", help="Refuse the peer unless its key has this fingerprint.")] = None,
+    insecure: Insecure = False,
+    tls_fingerprint: TlsFingerprint = None,
+    tls_ca: TlsCa = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Pin a peer: fetch its party's identity and public key; prints the key's fingerprint."""
+    """Pin a peer: its TLS certificate (or CA), then its party's identity and public key;
+    prints the key's fingerprint."""
     if not url.startswith(("http://", "https://")):
         raise fail(f"--url {url!r}: give the peer's full URL, e.g. https://cert.example.cn/")
-    published = fetch_node(url, token)
-    identity, key = published.get("identity"), published.get("public_key")
-    if not isinstance(identity, dict) or not isinstance(key, str):
-        raise fail(f"{url} published no identity and key")
-    try:
-        seen = fingerprint(public_bytes(load_public(key)))
-    except ValueError:
-        raise fail(f"{url} published {key[:80]!r} as its key: not an Ed25519 public key"
-                   ) from None
+    url = url.rstrip("/") + "/"
+    tls = secured(name, url, insecure, tls_fingerprint, tls_ca, client_cert, client_key)
+    published = published_node(link_of(name, url, tls), token)
+    identity, key = published["identity"], published["public_key"]
+    seen = fingerprint(public_bytes(load_public(key)))
     if expect is not None and expect != seen:
         raise fail(f"{url} has key {seen}, not {expect}: refusing it (a different node, or "
                    "someone in between)")
@@ -77,36 +89,72 @@ def peer_add(
         local = node.directory.party(party) if party else None
         pinned = node.directory.pin_party(identity, local)
         # The keys its current one succeeded: what they signed verifies here too.
-        PeerStore(node.engine).add(name, url.rstrip("/") + "/", token, pinned.id, key,
-                                   earlier_keys(published, pinned.id))
+        PeerStore(node.engine).add(name, url, token, pinned.id, key, tls,
+                                   earlier=earlier_keys(published, pinned.id))
         # The peer delivers its requests and acts here, and reads ours back.
         desk = Desk(node)
         desk.admit(desk.collection(), [pinned.id])
-        record(node, "peer.add", peer=name, url=url, party=pinned.id, fingerprint=seen)
+        record(node, "peer.add", peer=name, url=url, party=pinned.id, fingerprint=seen,
+               **_tls_detail(tls))
         err.print(f"Peer [bold]{escape(name)}[/] pinned: {escape(pinned.name)} "
                   f"({pinned.id}); key fingerprint:")
         typer.echo(seen)
 
 
-def fetch_node(url: str, token: str) -> dict[str, Any]:
-    """What the node at `url` publishes at GET /api/v1/node: its party and its keys."""
-    try:
-        answer = httpx.get(url.rstrip("/") + "/api/v1/node", timeout=15.0,
-                           headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError as error:
-        raise fail(f"cannot reach {url}: {error}") from None
-    if answer.status_code == 401:
-        raise fail(f"{url} refused the token (401): check it with the peer's administrator")
-    if answer.status_code != 200:
-        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered "
-                   f"{answer.status_code})")
-    try:
-        published = answer.json()
-    except ValueError:
-        published = None
-    if not isinstance(published, dict):
-        raise fail(f"{url} is not an Accord node (GET /api/v1/node answered no JSON object)")
-    return published
+@peer_app.command("repin")
+def peer_repin(
+    name: Annotated[str, typer.Argument(help="The peer, as `accord peer list` names it.")],
+    url: Annotated[str | None, typer.Option(
+        help="A new base URL for the peer (default: the one it has).")] = None,
+    insecure: Insecure = False,
+    tls_fingerprint: TlsFingerprint = None,
+    tls_ca: TlsCa = None,
+    client_cert: ClientCert = None,
+    client_key: ClientKey = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Pin the peer's TLS certificate anew, deliberately (it changed it, or moved to https://):
+    by its fingerprint, compared out of band, or a CA; the node behind it must still have the
+    peer's pinned key. Prints the new fingerprint."""
+    with opened(db) as node:
+        store = PeerStore(node.engine)
+        peer = store.find(name)
+        if peer is None:
+            raise fail(f"no peer named {name!r} (see `accord peer list`)")
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise fail(f"--url {url!r}: give the peer's full URL, e.g. https://cert.example.cn/")
+        where = (url or peer.url).rstrip("/") + "/"
+        if client_cert is None and client_key is None and peer.tls is not None \
+                and peer.tls.client_cert is not None and peer.tls.client_key is not None \
+                and where.startswith("https://"):  # kept unless replaced
+            client_cert, client_key = Path(peer.tls.client_cert), Path(peer.tls.client_key)
+        tls = secured(name, where, insecure, tls_fingerprint, tls_ca, client_cert, client_key,
+                      first_use=False)
+        key = published_node(link_of(name, where, tls), peer.token)["public_key"]
+        if key != peer.public_key:
+            was = fingerprint(public_bytes(load_public(peer.public_key)))
+            now = fingerprint(public_bytes(load_public(key)))
+            raise fail(f"{where} is a node with key {now}, not the pinned {was}: refusing to "
+                       "re-pin (a different node, or someone in between)")
+        store.repin(name, where, tls)
+        record(node, "peer.repin", peer=name, url=where,
+               was=_tls_detail(peer.tls if peer.url.startswith("https://") else None),
+               **_tls_detail(tls))
+        if tls is None:
+            err.print(f"Peer [bold]{escape(name)}[/] is now reached over plain HTTP.")
+            return
+        shown = pin_of(tls)
+        err.print(f"Peer [bold]{escape(name)}[/] re-pinned: {escape(shown.describe())}")
+        typer.echo(shown.fingerprint)
+
+
+def _tls_detail(tls: PeerTls | None) -> dict[str, object]:
+    """What the audit trail keeps of a peer's TLS: insecure, or the pin and client cert."""
+    if tls is None:
+        return {"insecure": True}
+    pin = pin_of(tls)
+    return {"tls_pin": pin.kind, "tls_fingerprint": pin.fingerprint,
+            "client_cert": tls.client_cert}
 
 
 @peer_app.command("list")
@@ -115,8 +163,8 @@ def peer_list(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Each peer and its state: last success, last error, how much was pulled."""
-    columns = ("name", "party", "url", "last_success", "lag_seconds", "lag_objects", "pulled",
-               "last_error")
+    columns = ("name", "party", "url", "tls", "last_success", "lag_seconds", "lag_objects",
+               "pulled", "last_error")
 
     def cells(row: Row) -> list[str]:
         synced = row["lag_seconds"] is not None
@@ -125,7 +173,8 @@ def peer_list(
                  "lag_objects": row["lag_objects"] if synced else None,
                  "last_error": (row["last_error"] or "")
                  + (f" ({row['failures']} failed rounds; next try {row['next_attempt']})"
-                    if row["failures"] else "")}
+                    if row["failures"] else ""),
+                 "tls": _tls_cell(row)}
         return [cell(shown.get(c, row[c])) for c in columns]
 
     with opened(db) as node:
@@ -136,9 +185,33 @@ def peer_list(
                   "last_attempt": p.last_attempt, "last_success": p.last_success,
                   "last_error": p.last_error, "failures": p.failures,
                   "next_attempt": p.next_attempt(), "lag_seconds": _lag(p.last_success),
-                  "lag_objects": p.behind, "pulled": p.pulled, "cursors": p.cursors}
+                  "lag_objects": p.behind, "pulled": p.pulled, "cursors": p.cursors,
+                  **_tls_state(p)}
                  for p in PeerStore(node.engine).all()),
                 columns, as_json=as_json, cells=cells)
+
+
+def _tls_state(peer: Peer) -> dict[str, object]:
+    """How the peer's connection is secured: `tls` is "insecure" (plain http://), "certificate"
+    or "ca" (the pin), or "unpinned" (an https:// peer added before pinning: not synced)."""
+    if peer.url.startswith("http://"):
+        return {"tls": "insecure", "insecure": True, "tls_fingerprint": None,
+                "client_cert": None}
+    if peer.tls is None:
+        return {"tls": "unpinned", "insecure": False, "tls_fingerprint": None,
+                "client_cert": None}
+    return {"tls": peer.tls.pin_kind, "insecure": False,
+            "tls_fingerprint": pin_of(peer.tls).fingerprint, "client_cert": peer.tls.client_cert}
+
+
+def _tls_cell(row: Row) -> str:
+    if row["tls"] == "insecure":
+        return "[bold red]INSECURE (http)[/]"
+    if row["tls"] == "unpinned":
+        return f"[bold red]not pinned: accord peer repin {escape(row['name'])}[/]"
+    # Enough of the fingerprint to tell pins apart; `--json` has all of it.
+    shown = f"{row['tls']} {row['tls_fingerprint'][:22]}…"
+    return shown + (" + client cert" if row["client_cert"] else "")
 
 
 def _lag(last_success: str | None) -> float | None:
@@ -193,6 +266,9 @@ def sync(
         failed = False
         for each in chosen:
             assert each is not None
+            if each.url.startswith("http://"):
+                err.print(f"[bold red]{escape(each.name)}: INSECURE (http://):[/] the token and "
+                          "all that is federated travel in clear")
             try:
                 done = _sync_when_free(node, each, page_size)
             except SyncError as error:

@@ -20,9 +20,11 @@ from accord.cli.common import (
     opened,
     user_errors,
 )
-from accord.cli.federation import fetch_node, peer_app
+from accord.cli.federation import peer_app
+from accord.cli.peer_tls import published_node
 from accord.federation.following import repin
 from accord.federation.keys import history, rotate
+from accord.federation.transport import link_of
 from accord.stix.timestamps import is_timestamp, now_timestamp
 from accord.store.keyring import KeyChanged, Keyring
 from accord.store.peers import PeerStore
@@ -85,7 +87,7 @@ def key_rotate(
                 "refuse the new key until each re-pins it: tell each peer's administrator, "
                 "over another channel than this network (the hotline), the new fingerprint "
                 "and the date, for them to run:")
-            err.print(f"  accord peer repin NAME --fingerprint {done.new.fingerprint} "
+            err.print(f"  accord peer rekey NAME --fingerprint {done.new.fingerprint} "
                       f"--revoke-from {since}")
         typer.echo(done.new.fingerprint)
 
@@ -109,8 +111,8 @@ def peer_keys(
                 as_json=as_json)
 
 
-@peer_app.command("repin")
-def peer_repin(
+@peer_app.command("rekey")
+def peer_rekey(
     name: Annotated[str, typer.Argument(help="The peer, as `accord peer list` names it.")],
     expect: Annotated[str, typer.Option(
         "--fingerprint", help="The fingerprint of the peer's new key, as its administrator "
@@ -129,7 +131,8 @@ def peer_repin(
         if peer is None:
             raise fail(f"no peer named {name!r} (see `accord peer list`)")
         try:
-            done = repin(node, peer, fetch_node(peer.url, peer.token), expect, since)
+            done = repin(node, peer, published_node(link_of(peer.name, peer.url, peer.tls),
+                                                      peer.token), expect, since)
         except KeyChanged as changed:
             raise fail(str(changed)) from None
         err.print(f"Peer [bold]{escape(name)}[/] re-pinned: {done.old} → {done.new}.")
@@ -137,4 +140,4 @@ def peer_repin(
             err.print(f"  {fingerprint} revoked from {date}")
         if since is not None:
             err.print(f"{len(done.removed)} version(s) held here that a revoked key signed "
-                      f"since then removed (recorded in the audit trail: peer.repin).")
+                      f"since then removed (recorded in the audit trail: peer.rekey).")

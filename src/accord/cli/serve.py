@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from accord import clock
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
+from accord.serving.tls import TlsSettingsError, listener_tls
 
 
 @app.command()
@@ -33,10 +36,21 @@ def serve(
     max_objects: Annotated[int | None, typer.Option(
         min=1, help="The most STIX objects one POST may carry (default 10000; see "
                     "docs/limits.md); kept for later runs.")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(
+        help="Serve HTTPS with this certificate (PEM; its chain may follow it).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        help="The unencrypted private key (PEM) of --tls-cert.")] = None,
+    tls_client_ca: Annotated[Path | None, typer.Option(
+        help="Mutual TLS: require every client to present a certificate signed by this CA "
+             "(PEM); tokens are still required.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ and the REST API at /api/v1/, and watch
-    request deadlines (creates the node on first run)."""
+    """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (https:// with --tls-cert) and the REST API
+    at /api/v1/, and watch request deadlines (creates the node on first run)."""
+    try:
+        tls = listener_tls(tls_cert, tls_key, tls_client_ca, clock.now())
+    except TlsSettingsError as error:
+        raise fail(str(error)) from None
     try:
         every = 0.0 if tick.strip() == "0" else parse_duration(tick).total_seconds()
     except DurationError as error:
@@ -61,10 +75,16 @@ def serve(
             err.print(f"Admin token (shown only now): [bold]{token}[/]")
         else:
             token = None
-        base = f"http://{host}:{port}"
+        base = f"{'https' if tls else 'http'}://{host}:{port}"
+        if tls is not None:
+            for warning in tls.warnings:
+                err.print(f"[bold red]warning:[/] {escape(warning)}")
+            err.print(f"TLS certificate fingerprint (peers pin it: `accord peer add NAME --url "
+                      f"{base}/ --tls-fingerprint …`): {tls.fingerprint}")
         err.print(f"Web UI: {base}/ui/ (sign in with a token)")
         err.print(f"TAXII 2.1 discovery: {base}/taxii2/   API root: {base}/taxii2/accord/")
-        err.print("Try: curl -H 'Authorization: Bearer YOUR_TOKEN' "
+        err.print("Try: curl " + (f"--cacert {escape(str(tls.cert))} " if tls else "")
+                  + "-H 'Authorization: Bearer YOUR_TOKEN' "
                   "-H 'Accept: application/taxii+json;version=2.1' "
                   f"{base}/taxii2/accord/collections/")
         if token is None:
@@ -73,6 +93,7 @@ def serve(
 
     from accord.app import create_app
 
+    listening = tls.uvicorn_options() if tls else {}
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db
@@ -80,7 +101,7 @@ def serve(
         # Each worker pulls; a lease on each peer (store.peers) lets one round at a time run.
         os.environ["ACCORD_SYNC_EVERY"] = str(pull)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=access_log)
+                    workers=workers, log_level="warning", access_log=access_log, **listening)
     else:
         uvicorn.run(create_app(node, every or None, pull or None), host=host, port=port,
-                    log_level="warning", access_log=access_log)
+                    log_level="warning", access_log=access_log, **listening)

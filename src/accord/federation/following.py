@@ -1,6 +1,6 @@
 """A peer's change of key, as this node takes it: followed at a sync round when announcements
 signed by the pinned key lead to it (federation.rotation), refused loudly otherwise; or
-re-pinned deliberately by the administrator (`accord peer repin`) after comparing the new
+re-pinned deliberately by the administrator (`accord peer rekey`) after comparing the new
 fingerprint out of band, when the peer's old key was stolen."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _refusal(peer: Peer, current: str, published: Mapping[str, Any], why: str) -
             "nothing more is taken from or sent to it"
             + (f". It says its key {old} was stolen from {said}" if said else "")
             + ". If its administrator confirms the new fingerprint over another channel: "
-            f"accord peer repin {peer.name} --fingerprint {new}"
+            f"accord peer rekey {peer.name} --fingerprint {new}"
             + (f" --revoke-from {said}" if said else " [--revoke-from DATE]"))
 
 
@@ -129,7 +129,7 @@ def repin(node: Node, peer: Peer, published: Mapping[str, Any], expected: str,
                                                                     revoke_from)
         removed = _remove_suspects_in(conn, node, peer.party_id, revoked)
         PeerStore.restart_in(conn, peer.name, soon=True)
-        node.audit.append_in(conn, [Event(at, "peer.repin", None, object_ids=removed, detail={
+        node.audit.append_in(conn, [Event(at, "peer.rekey", None, object_ids=removed, detail={
             "peer": peer.name, "party": peer.party_id,
             "from": key_fingerprint(peer.public_key), "to": new, "revoked": revoked,
             "removed": len(removed)})])

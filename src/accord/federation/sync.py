@@ -34,6 +34,7 @@ from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
 from accord.federation.signing import why_not_signed
+from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
 from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
@@ -89,8 +90,9 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
         raise PeerBusy(f"a round with {peer.name} is running already (held by {running})")
     outcome = Round(peer.name)
     try:
-        with httpx.Client(base_url=peer.url, transport=transport, timeout=30.0, headers={
-                "Authorization": f"Bearer {peer.token}", "Accept": TAXII}) as client:
+        with httpx.Client(base_url=peer.url, transport=transport or _pinned(peer),
+                          timeout=30.0, headers={"Authorization": f"Bearer {peer.token}",
+                                                 "Accept": TAXII}) as client:
             _follow_key(node, peer, client)
             pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size)
             listed = _get(client, f"{pulling.root}collections/").get("collections", [])
@@ -143,13 +145,27 @@ def _lose(pulling: _Pulling, cid: str, why: str) -> int:
     return lose_collection(pulling.node, pulling.peer.name, pulling.holder, cid, mirror, why)
 
 
+def _pinned(peer: Peer) -> httpx.BaseTransport:
+    """The connection to the peer, checked against its TLS pin in each handshake."""
+    try:
+        return transport_for(peer_link(peer))
+    except PeerTlsError as error:
+        raise SyncError(str(error)) from None
+
+
+def _unreachable(client: httpx.Client, error: httpx.HTTPError) -> str:
+    if isinstance(error, CertificateRefused):  # says itself what was refused, and what to do
+        return str(error)
+    return f"cannot reach {client.base_url}: {error}"
+
+
 def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any) -> Any:
     """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
     is not ours to read (CollectionGone); any other failure says nothing about access."""
     try:
         answer = client.get(url, params=params)
     except httpx.HTTPError as error:
-        raise SyncError(f"cannot reach {client.base_url}: {error}") from None
+        raise SyncError(_unreachable(client, error)) from None
     if answer.status_code == 401:
         raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
                         "a new one and `accord peer add` again")
@@ -262,7 +278,7 @@ def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
         answer = client.post(url, content=orjson.dumps({"objects": objects}),
                              headers={"Content-Type": TAXII})
     except httpx.HTTPError as error:
-        raise SyncError(f"cannot reach {client.base_url}: {error}") from None
+        raise SyncError(_unreachable(client, error)) from None
     if answer.status_code == 404 or answer.status_code == 403:
         raise SyncError(f"{client.base_url} has not opened its requests collection to this "
                         "node's party: its administrator runs `accord peer add` for this node")

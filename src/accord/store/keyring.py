@@ -47,7 +47,7 @@ class PeerKey:
     fingerprint: str
     public_key: str
     pinned: str
-    how: str  # added (`peer add`), announced (followed at a round), repinned (`peer repin`)
+    how: str  # added (`peer add`), announced (followed at a round), repinned (`peer rekey`)
     retired: str | None
     revoked_from: str | None
     announcement: dict[str, Any] | None

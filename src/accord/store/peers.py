@@ -22,6 +22,17 @@ from accord.store.schema import peers
 
 
 @dataclass(frozen=True, slots=True)
+class PeerTls:
+    """How the peer's TLS is checked (federation.pinning): the pin's kind ("certificate" or
+    "ca") and PEM, and the client certificate and key files this node presents to it."""
+
+    pin_kind: str
+    pin: str
+    client_cert: str | None = None
+    client_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Peer:
     name: str
     url: str
@@ -37,6 +48,7 @@ class Peer:
     failures: int = 0  # rounds failed in a row
     behind: int = 0  # objects the peer offered at the last round's end that are not here
     mirrors: dict[str, str] = field(default_factory=dict)  # peer collection id -> local one
+    tls: PeerTls | None = None  # None: no pin (an http:// peer, or one added before pinning)
 
     def next_attempt(self) -> str | None:
         """When the continuous sync tries a failing peer again: 5 s after the first failure,
@@ -83,17 +95,18 @@ class PeerStore:
         self.engine = engine
 
     def add(self, name: str, url: str, token: str, party_id: str, public_key: str,
+            tls: PeerTls | None = None,
             earlier: Sequence[tuple[str, str, dict[str, Any]]] = ()) -> Peer:
-        """Pin a new peer to `public_key`; `earlier`: the keys that one succeeded, each with
-        when it was retired and the announcement binding it to its successor (what they
-        signed still verifies)."""
+        """Pin a new peer to `public_key` (and its TLS pin, `tls`; None: plain HTTP);
+        `earlier`: the keys that one succeeded, each with when it was retired and the
+        announcement binding it to its successor (what they signed still verifies)."""
         if self.find(name) is not None:
             raise DirectoryError(f"a peer named {name!r} exists already (see `accord peer list`)")
         added = now_timestamp()
         with writing(self.engine) as conn:
             conn.execute(peers.insert().values(
                 name=name, url=url, token=token, party_id=party_id, public_key=public_key,
-                added=added, cursors=b"{}", pulled=0))
+                added=added, cursors=b"{}", pulled=0, **_tls_columns(tls)))
             # Its keys (store.keyring), pinned with it.
             from accord.federation.signing import key_fingerprint
             from accord.store.keyring import Keyring, PeerKey
@@ -105,6 +118,17 @@ class PeerStore:
                                              retired, None, announcement))
         found = self.find(name)
         assert found is not None
+        return found
+
+    def repin(self, name: str, url: str, tls: PeerTls | None) -> Peer:
+        """Keep a new pin (and URL, and client certificate) for the peer; what was pulled
+        from it and its cursors stay (it is the same node: its key was checked)."""
+        with writing(self.engine) as conn:
+            done = conn.execute(update(peers).where(peers.c.name == name)
+                                .values(url=url, **_tls_columns(tls)))
+        found = self.find(name)
+        if done.rowcount != 1 or found is None:
+            raise DirectoryError(f"no peer named {name!r} (see `accord peer list`)")
         return found
 
     def find(self, name: str) -> Peer | None:
@@ -232,4 +256,15 @@ def _peer(row: object) -> Peer:
     return Peer(r.name, r.url, r.token, r.party_id, r.public_key, r.added,  # type: ignore[attr-defined]
                 r.last_attempt, r.last_success, r.last_error,  # type: ignore[attr-defined]
                 orjson.loads(r.cursors), r.pulled, r.failures,  # type: ignore[attr-defined]
-                r.behind, orjson.loads(r.mirrors or b"{}"))  # type: ignore[attr-defined]
+                r.behind, orjson.loads(r.mirrors or b"{}"),  # type: ignore[attr-defined]
+                None if r.tls_pin is None else PeerTls(  # type: ignore[attr-defined]
+                    r.tls_pin_kind, r.tls_pin, r.tls_client_cert,  # type: ignore[attr-defined]
+                    r.tls_client_key))  # type: ignore[attr-defined]
+
+
+def _tls_columns(tls: PeerTls | None) -> dict[str, str | None]:
+    if tls is None:
+        return {"tls_pin_kind": None, "tls_pin": None, "tls_client_cert": None,
+                "tls_client_key": None}
+    return {"tls_pin_kind": tls.pin_kind, "tls_pin": tls.pin,
+            "tls_client_cert": tls.client_cert, "tls_client_key": tls.client_key}

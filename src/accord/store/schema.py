@@ -265,6 +265,13 @@ peers = Table(
     Column("lease_holder", String(200), nullable=True),
     Column("lease_expires", String(40), nullable=True),
     Column("mirrors", LargeBinary, nullable=True),  # JSON: peer collection id -> local one
+    # The TLS pin (federation.pinning): "certificate" or "ca", and its PEM; none for a peer
+    # added --insecure over http://. Checked in every handshake before anything is sent.
+    Column("tls_pin_kind", String(16), nullable=True),
+    Column("tls_pin", Text, nullable=True),
+    # The client certificate this node presents to the peer (mutual TLS): PEM file paths.
+    Column("tls_client_cert", String(4096), nullable=True),
+    Column("tls_client_key", String(4096), nullable=True),
 )
 
 # Signed-in browsers (accord.web): the cookie holds a random secret, the node only its digest,

@@ -176,7 +176,7 @@ def test_a_stolen_key_is_recovered_from_by_a_deliberate_repin(federation):
     again = repin(f.china, peer, published(f.us.node), done.new.fingerprint, since)
     assert again.revoked == {stolen: since}
     assert sorted(again.removed) == sorted([ours(f, 2)["id"], ours(f, 3)["id"]])
-    [audited] = actions(f, "peer.repin")
+    [audited] = actions(f, "peer.rekey")
     assert audited["removed"] == 2 and audited["to"] == done.new.fingerprint
 
     # The next round reads the US again from its start: indicator 2 comes back signed anew,
@@ -250,7 +250,7 @@ def test_a_peer_pinned_after_rotations_takes_the_keys_before_too(world, china):
                        headers={"Authorization": f"Bearer {world.other_token}"}).json()
     pinned = china.directory.pin_party(shown["identity"], None)
     PeerStore(china.engine).add("us", "http://us.test/", "t", pinned.id, shown["public_key"],
-                                earlier_keys(shown, pinned.id))
+                                earlier=earlier_keys(shown, pinned.id))
     keys = Keyring(china.engine).of_peer("us")
     assert [(k.how, k.status) for k in keys] == [("history", "retired")] * 3 + [
         ("added", "current")]
