@@ -16,6 +16,7 @@ import functools
 import logging
 import math
 import resource
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -182,7 +183,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     # -- deadlines -------------------------------------------------------------------------
 
-    def set_deadline(self, seconds: float, then: Any) -> None:
+    def set_deadline(self, seconds: float, then: Callable[[], None]) -> None:
         self.clear_deadline()
         self.deadline = self.loop.call_later(max(0.0, seconds), then)
 
@@ -231,8 +232,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if pending:
             cycle.disconnected = True  # the app's receive() ends; its send() writes nothing
             cycle.message_event.set()
-            if cycle.response_started or self.head_room is not None:
-                # A response is under way, or due first (this head is pipelined behind it).
+            if cycle.response_started or self.head_room is not None or self.pipeline:
+                # A response is under way, or another is due first (this request is
+                # pipelined behind it): no room for an answer.
                 self.transport.close()
                 return
         if not self.transport.is_closing():

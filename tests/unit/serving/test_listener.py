@@ -29,8 +29,11 @@ QUICK = Limits(max_header_size=4 * KiB, header_timeout=0.2, body_timeout=0.2,
 
 async def echo(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
                send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-    """Answers with the body it was sent, or at once without reading it on /early."""
+    """Answers with the body it was sent, or at once without reading it on /early, or after
+    half a second on /wait."""
     body = b""
+    if scope["path"] == "/wait":
+        await asyncio.sleep(0.5)
     while scope["path"] != "/early":
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -349,4 +352,15 @@ def test_a_pipelined_oversized_head_closes_without_writing_over_the_first_answer
                                + b"a" * 8 * KiB)
         await asyncio.sleep(0.01)
         assert wire.closed and b"431" not in wire.written
+    run(scenario)
+
+
+def test_a_pipelined_body_cut_for_time_writes_nothing_over_the_answer_before_it():
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        # The second request's body is due within 0.3 s; the first is answered at 0.5 s.
+        protocol.data_received(b"GET /wait HTTP/1.1\r\nHost: n\r\n\r\n" + post(1000)
+                               + b"a" * 10)
+        await asyncio.sleep(0.4)
+        assert wire.closed and not wire.written
     run(scenario)
