@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -33,6 +33,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error_response(405, f"{request.method} is not allowed on {request.url.path}",
                               headers=dict(exc.headers or {}))
     return error_response(exc.status_code, str(exc.detail))
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client left before its body ended, or the listener cut a body that came too slowly
+    # (accord.serving.listener): not a server failure, and nobody reads this answer.
+    return error_response(400, "the request body ended before it was complete")
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -87,7 +93,8 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
 
     app = Starlette(
         routes=[Route("/", home), *taxii_routes],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
+                            Exception: _server_error},
         lifespan=lifespan,
     )
     app.state.node = node

@@ -210,6 +210,16 @@ def serving(db: str, log: Path, port: int | None = None,
             options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0")) -> Iterator[str]:
     """`accord serve` on DB, yielding its base URL; stopped at the end. By default with no
     watcher and no automatic sync: the test drives both."""
+    with serving_process(db, log, port, env, options) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_process(db: str, log: Path, port: int | None = None,
+                    env: dict[str, str] | None = None,
+                    options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0"),
+                    ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serving`, yielding the process too (to watch its PID)."""
     port = port or _free_port()
     with log.open("wb") as sink:
         server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
@@ -225,7 +235,7 @@ def serving(db: str, log: Path, port: int | None = None,
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         server.wait(timeout=10)

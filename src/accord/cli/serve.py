@@ -14,6 +14,7 @@ from accord import clock
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
+from accord.serving.limits import LimitError, kept_limits
 from accord.serving.tls import TlsSettingsError, listener_tls
 
 
@@ -43,6 +44,28 @@ def serve(
     tls_client_ca: Annotated[Path | None, typer.Option(
         help="Mutual TLS: require every client to present a certificate signed by this CA "
              "(PEM); tokens are still required.")] = None,
+    max_header_size: Annotated[str | None, typer.Option(
+        help="The most a request line and its headers may take (default 64KiB): more is "
+             "answered 431, or 414 for a long URL; kept for later runs.")] = None,
+    header_timeout: Annotated[str | None, typer.Option(
+        help="Time a request line and headers may take, from the connection or the previous "
+             "response (default 10s); then 408; kept for later runs.")] = None,
+    body_timeout: Annotated[str | None, typer.Option(
+        help="Time any request body may take on top of its length at --min-body-rate "
+             "(default 10s); then 408; kept for later runs.")] = None,
+    min_body_rate: Annotated[str | None, typer.Option(
+        help="Bytes a second a request body must average beyond --body-timeout (default "
+             "128KiB: a 64 MiB envelope within 522 s); kept for later runs.")] = None,
+    idle_timeout: Annotated[str | None, typer.Option(
+        help="How long a connection may stay open without a request (default 5s); kept "
+             "for later runs.")] = None,
+    max_connections: Annotated[int | None, typer.Option(
+        min=1, help="Connections each worker holds at most (default 1000); more are "
+                    "answered 503; kept for later runs.")] = None,
+    max_connections_per_source: Annotated[int | None, typer.Option(
+        min=1, help="Of those, what one IPv4 address or IPv6 /64 may hold (default 32; "
+                    "behind a proxy, as many as --max-connections); kept for later runs.")]
+    = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (https:// with --tls-cert) and the REST API
@@ -69,6 +92,14 @@ def serve(
         if max_objects is not None:
             node.directory.set_setting("max_objects", str(max_objects))
             node.info = replace(node.info, max_objects=max_objects)
+        given = {"max_header_size": max_header_size, "header_timeout": header_timeout,
+                 "body_timeout": body_timeout, "min_body_rate": min_body_rate,
+                 "idle_timeout": idle_timeout, "max_connections": max_connections,
+                 "max_connections_per_source": max_connections_per_source}
+        try:
+            limits = kept_limits(node.directory.setting, node.directory.set_setting, given)
+        except LimitError as error:
+            raise fail(f"--{error.field.replace('_', '-')}: {error.message}") from None
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
             err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
@@ -89,11 +120,16 @@ def serve(
                   f"{base}/taxii2/accord/collections/")
         if token is None:
             err.print("(make a token with: accord token create --party NAME)")
+        err.print(f"Limits: {limits.summary()} (see docs/limits.md)")
     import uvicorn  # here, not at the top: other commands start faster without it
 
     from accord.app import create_app
+    from accord.serving.listener import raise_open_files, uvicorn_options
 
-    listening = tls.uvicorn_options() if tls else {}
+    if (warning := raise_open_files(limits)) is not None:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+
+    listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {})
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db

@@ -1,0 +1,289 @@
+"""The node's HTTP/1.1 listener: uvicorn's httptools protocol, held to `Limits`.
+
+Left alone, uvicorn reads whatever a peer sends for as long as it sends it. This protocol
+bounds every connection: the size and time of a request head, the rate of a body, idle time,
+and how many connections a worker and one source may hold. What it refuses is answered with a
+TAXII error message (400, 408, 414, 431, 503) where an answer can be written, then closed.
+
+It is built on uvicorn's internals: pyproject.toml pins uvicorn, and
+tests/unit/serving/test_listener.py drives this class through them and fails if they move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import resource
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import httptools
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from accord.serving.admission import Admission, source_of
+from accord.serving.limits import LONGEST_URL, Limits, size_text
+from accord.taxii.errors import error_response
+
+log = logging.getLogger("accord.listener")
+
+# One count of connections per server (per worker process).
+_admissions: WeakKeyDictionary[ServerState, Admission] = WeakKeyDictionary()
+
+
+class _Refused(Exception):
+    """Raised in a parser callback so that the parser stops at what was refused."""
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """One connection, held to LIMITS (given through `uvicorn_options`)."""
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None, *, limits: Limits) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.limits = limits
+        self.timeout_keep_alive = limits.idle_timeout  # type: ignore[assignment]
+        admission = _admissions.get(server_state)
+        if admission is None:
+            admission = _admissions[server_state] = Admission(limits)
+        self.admission = admission
+        self.source: str | None = None  # what the connection counts against, once held
+        self.refused = False
+        # The head being read: how many more bytes it may take (None: no head is being read),
+        # and whether its request line has ended (past it, an oversized head is a 431).
+        self.head_room: int | None = limits.max_header_size
+        self.line_done = False
+        self.heads = 0  # heads read on this connection
+        # The body being read: when its head ended (loop time), its Content-Length (None:
+        # chunked), what came so far, and whether it was answered before it ended.
+        self.body_start = 0.0
+        self.body_length: int | None = None
+        self.body_received = 0
+        self.body_answered = False
+        self.deadline: asyncio.TimerHandle | None = None
+
+    # -- the connection --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        source = source_of(self.client[0] if self.client else None)
+        refusal = self.admission.refusal(source)
+        if refusal is not None:
+            self.refuse(503, refusal, {"Retry-After": str(math.ceil(self.limits.idle_timeout))})
+            return
+        self.source = source
+        self.set_deadline(self.limits.header_timeout, self.head_overdue)
+        # Idle from the start, not only after a first response as uvicorn has it.
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.clear_deadline()
+        if self.source is not None:
+            self.admission.release(self.source)
+            self.source = None
+        super().connection_lost(exc)
+
+    def _should_upgrade_to_ws(self) -> bool:
+        # No WebSocket here: an Upgrade is answered as plain HTTP and never leaves this class.
+        return False
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused or self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        while data:
+            room = self.head_room
+            if room == 0:  # the head took all it may and goes on
+                if self.line_done:
+                    self.refuse(431, f"the request line and headers exceed "
+                                     f"{size_text(self.limits.max_header_size)}")
+                else:
+                    self.refuse(414, f"the request line exceeds "
+                                     f"{size_text(self.limits.max_header_size)}; send long "
+                                     "filters in several requests")
+                return
+            # A head is fed only what it may still take, never more.
+            piece = data if room is None else data[:room]
+            data = data[len(piece):]
+            heads = self.heads
+            if room is not None and not self.line_done:
+                self.line_done = b"\n" in piece
+            if not self.feed(piece):
+                return
+            if room is not None and self.heads == heads:
+                self.head_room = room - len(piece)
+
+    def feed(self, piece: bytes) -> bool:
+        """Parse PIECE; False when the connection was refused on the way."""
+        try:
+            self.parser.feed_data(piece)
+        except httptools.HttpParserUpgrade:
+            if self.cycle is not None:  # answered as plain HTTP, then closed
+                self.cycle.keep_alive = False
+        except httptools.HttpParserError as error:
+            if not self.refused:
+                self.refuse(400, f"this is not a valid HTTP/1.1 request ({error})")
+            return False
+        return not self.refused
+
+    # -- parser callbacks ------------------------------------------------------------------
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > LONGEST_URL:  # reachable with a head limit above 64 KiB
+            self.refuse(414, f"the request target exceeds {LONGEST_URL} bytes, the most this "
+                             "server parses; send long filters in several requests")
+            raise _Refused
+
+    def on_headers_complete(self) -> None:
+        self.head_room = None
+        self.heads += 1
+        self.clear_deadline()
+        super().on_headers_complete()
+        length, chunked = _declared_body(self.headers)
+        if length or chunked:
+            self.body_start = self.loop.time()
+            self.body_length = None if chunked else length
+            self.body_received = 0
+            self.body_answered = False
+            self.set_deadline(self.limits.body_due(length), self.body_overdue)
+
+    def on_body(self, body: bytes) -> None:
+        self.body_received += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.clear_deadline()
+        self.head_room = self.limits.max_header_size
+        self.line_done = False
+        if self.cycle.response_complete:  # answered before its body ended
+            self.set_deadline(self.limits.header_timeout, self.head_overdue)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.transport.is_closing():
+            return
+        if self.head_room is None:
+            # Answered while its body still comes: the rest is read only to keep the
+            # connection, and within the body timeout at most.
+            self.body_answered = True
+            left = self.limits.body_timeout
+            if self.deadline is not None:
+                left = min(left, self.deadline.when() - self.loop.time())
+            self.set_deadline(left, self.body_overdue)
+        elif self.cycle.response_complete:  # not a pipelined request's response to come
+            self.set_deadline(self.limits.header_timeout, self.head_overdue)
+
+    # -- deadlines -------------------------------------------------------------------------
+
+    def set_deadline(self, seconds: float, then: Callable[[], None]) -> None:
+        self.clear_deadline()
+        self.deadline = self.loop.call_later(max(0.0, seconds), then)
+
+    def clear_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def head_overdue(self) -> None:
+        self.deadline = None
+        if self.head_room == self.limits.max_header_size:
+            self.transport.close()  # nothing was asked: nothing to answer
+            return
+        self.refuse(408, f"the request line and headers did not arrive within "
+                         f"{self.limits.header_timeout:g} s")
+
+    def body_overdue(self) -> None:
+        self.deadline = None
+        if self.body_answered:
+            self.transport.close()
+            return
+        if self.body_length is None:  # chunked: the deadline moves with what came
+            left = (self.body_start + self.limits.body_due(self.body_received)
+                    - self.loop.time())
+            if left > 0:
+                self.set_deadline(left, self.body_overdue)
+                return
+        expected = "" if self.body_length is None else f" of {self.body_length}"
+        self.refuse(408, f"the request body came too slowly: {self.body_received}{expected} "
+                         f"bytes in {self.loop.time() - self.body_start:.1f} s; a body may take "
+                         f"{self.limits.body_timeout:g} s plus its length at "
+                         f"{size_text(self.limits.min_body_rate)}/s")
+
+    # -- refusing --------------------------------------------------------------------------
+
+    def refuse(self, status: int, description: str,
+               headers: dict[str, str] | None = None) -> None:
+        """Answer STATUS with a TAXII error message where one can be written, and close."""
+        if self.refused:
+            return
+        self.refused = True
+        self.clear_deadline()
+        log.info("%d to %s: %s", status, self.client, description)
+        cycle = self.cycle
+        pending = cycle is not None and not cycle.response_complete
+        if pending:
+            cycle.disconnected = True  # the app's receive() ends; its send() writes nothing
+            cycle.message_event.set()
+            if cycle.response_started or self.head_room is not None or self.pipeline:
+                # A response is under way, or another is due first (this request is
+                # pipelined behind it): no room for an answer.
+                self.transport.close()
+                return
+        if not self.transport.is_closing():
+            self.transport.write(self.error_message(status, description, headers))
+            self.transport.close()
+
+    def error_message(self, status: int, description: str,
+                      headers: dict[str, str] | None) -> bytes:
+        response = error_response(status, description, headers=headers)
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode()]
+        for name, value in [*self.server_state.default_headers, *response.raw_headers,
+                            (b"connection", b"close")]:
+            lines.append(name + b": " + value)
+        return b"\r\n".join(lines) + b"\r\n\r\n" + response.body
+
+
+def _declared_body(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+    """The Content-Length of a request (0 when none) and whether its body is chunked (the
+    parser has refused conflicting or malformed ones already)."""
+    length, chunked = 0, False
+    for name, value in headers:
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+    return length, chunked
+
+
+def uvicorn_options(limits: Limits) -> dict[str, Any]:
+    """What `uvicorn.run` needs to serve under LIMITS. The protocol is a partial, which
+    pickles: worker processes receive it, limits and all, with their configuration."""
+    return {"http": functools.partial(GuardedHttpProtocol, limits=limits)}
+
+
+# Files a worker needs besides its connections: database, logs, listening sockets.
+SPARE_FILES = 256
+
+
+def raise_open_files(limits: Limits) -> str | None:
+    """Raise this process's open-files limit (workers inherit it) to what max_connections
+    needs; a warning when the hard limit does not allow it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = limits.max_connections + SPARE_FILES
+    if soft >= wanted:
+        return None
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return (f"the open-files limit is {hard}: a worker cannot hold "
+                f"{limits.max_connections} connections (ulimit -n, or lower "
+                "--max-connections)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return None
