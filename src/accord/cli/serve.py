@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
+from accord.cli.knocking import keep_allowance, trusted_proxies
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 
@@ -33,6 +34,16 @@ def serve(
     max_objects: Annotated[int | None, typer.Option(
         min=1, help="The most STIX objects one POST may carry (default 10000; see "
                     "docs/limits.md); kept for later runs.")] = None,
+    auth_failures: Annotated[int | None, typer.Option(
+        min=1, help="Failed authentications one client address may make in a row before it "
+                    "is answered 429 (default 20; a valid token is always served); kept for "
+                    "later runs.")] = None,
+    auth_failure_refill: Annotated[str | None, typer.Option(
+        help="How soon an address gets one more attempt (default 6s); kept for later "
+             "runs.")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        help="A reverse proxy (address or network) whose X-Forwarded-For names the client; "
+             "repeat for more. Without it the header is ignored.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ and the REST API at /api/v1/, and watch
@@ -45,6 +56,7 @@ def serve(
         pull = 0.0 if sync_every.strip() == "0" else parse_duration(sync_every).total_seconds()
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
+    proxies = trusted_proxies(trusted_proxy)
     with opened(db, initialised=False) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
@@ -55,6 +67,7 @@ def serve(
         if max_objects is not None:
             node.directory.set_setting("max_objects", str(max_objects))
             node.info = replace(node.info, max_objects=max_objects)
+        keep_allowance(node, auth_failures, auth_failure_refill)
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
             err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
@@ -80,7 +93,9 @@ def serve(
         # Each worker pulls; a lease on each peer (store.peers) lets one round at a time run.
         os.environ["ACCORD_SYNC_EVERY"] = str(pull)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning", access_log=access_log)
+                    workers=workers, log_level="warning", access_log=access_log,
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     else:
         uvicorn.run(create_app(node, every or None, pull or None), host=host, port=port,
-                    log_level="warning", access_log=access_log)
+                    log_level="warning", access_log=access_log,
+                    proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)

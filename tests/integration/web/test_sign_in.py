@@ -22,7 +22,7 @@ def test_a_valid_token_opens_a_session_and_a_wrong_one_is_told_why(world, browse
     assert page.status_code == 200 and "China (CNCERT/CC)" in page.text
     world.node.reads.flush()
     actions = [r.event.action for r in world.node.audit.query(AuditQuery(limit=50))]
-    assert "ui.sign-in" in actions and "ui.sign-in.refused" in actions
+    assert "ui.sign-in" in actions and "auth.refused" in actions
 
 
 def test_sign_in_only_sends_you_to_pages_of_this_ui(world, browser):
