@@ -241,3 +241,28 @@ def test_every_kind_of_bad_web_sign_in_costs_the_same_work(guarded, world, monke
         spent[f"{kind} ({round_}, {status})"] = (work.statements, work.hashes)
     assert answers == {401, 429}
     assert len(set(spent.values())) == 1, spent
+
+
+def test_addresses_rotating_through_ipv6_leave_the_table_bounded(world, db_url):
+    world.node.directory.set_setting("auth_failures", "2")
+    world.node.directory.set_setting("auth_sources", "50")
+    node = open_node(db_url)
+    app = create_app(node)
+    try:
+        def failed_from(address: str) -> int:
+            client = TestClient(app, base_url="http://testserver", client=(address, 40000))
+            return client.get("/api/v1/lookup", params={"value": "x"},
+                              headers=bearer(GUESS)).status_code
+
+        # Within one /64 (what one host usually holds) rotating gains nothing.
+        assert [failed_from(f"2001:db8:0:1::{n:x}") for n in range(1, 6)] == [401, 401, 429,
+                                                                              429, 429]
+        # Across /64s each is a new source, but the table keeps at most 50 of them.
+        assert {failed_from(f"2001:db8:{n:x}::1") for n in range(2, 300)} == {401}
+        assert len(node.refusals.throttle) == 50
+        node.reads.flush()
+        paths = {r.event.detail.get("path") for r in node.audit.query(AuditQuery(
+            action="auth.refused", limit=5))}
+        assert paths == {"/api/v1/lookup"}
+    finally:
+        node.engine.dispose()
