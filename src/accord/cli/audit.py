@@ -88,10 +88,15 @@ def described(action: str, detail: dict[str, Any]) -> str:
         return (f"from {detail.get('source')}: {detail.get('form')} credential, "
                 f"{detail.get('via')} {detail.get('method')} {detail.get('path')}")
     if action == THROTTLED:
+        counts = [f"{detail['throttled']} answered 429"] if detail.get("throttled") else []
+        if detail.get("refused"):
+            counts.append(f"{detail['refused']} answered 401 (past the trail's budget of "
+                          "single records)")
         forms = ", ".join(f"{form} {n}" for form, n in detail.get("forms", {}).items())
-        more = f", {detail['refused']} more refused" if detail.get("refused") else ""
-        return (f"from {detail.get('source')}: {detail.get('throttled')} answered 429{more} "
-                f"({forms}), {detail.get('first')} to {detail.get('last')}")
+        first, last = str(detail.get("first")), str(detail.get("last"))
+        until = last[11:] if last[:10] == first[:10] else last  # the time, on the same day
+        return (f"from {detail.get('source')}: {', '.join(counts)}; {forms}; "
+                f"{first} to {until}")
     text = "; ".join(f"{key}: {value}" for key, value in detail.items())
     return text if len(text) <= 80 else text[:79] + "…"
 
