@@ -14,7 +14,7 @@ on the REST API's look-up, and a wrong token at the web sign-in. The control sen
 requests with a valid token (and GETs the sign-in form instead of posting to it). At the end
 the server is stopped, the audit records it wrote are counted and `accord audit verify` runs.
 
-usage: auth_abuse_bench.py [--failures 10000] [--sources 200] [--concurrency 32]
+usage: auth_abuse_bench.py [--failures 10000] [--sources 200] [--concurrency 32] [--rate R]
                            [--workers 2] [--pace 5] [--quiet 10] [--accord PATH]
 (--accord: another installation's `accord`, e.g. a checkout before this change)
 """
@@ -92,9 +92,10 @@ def requests_of(port: int, sign_in: tuple[str, str], token: str | None,
 
 
 async def attack(port: int, count: int, sources: int, concurrency: int, token: str | None,
-                 object_id: str) -> dict[str, object]:
+                 object_id: str, rate: float) -> dict[str, object]:
     """COUNT requests over CONCURRENCY connections from SOURCES addresses, in turn through
-    the five forms of failure; with `token`, valid requests instead (the control)."""
+    the five forms of failure; with `token`, valid requests instead (the control). With a
+    `rate`, at most that many a second in all; else as fast as the server answers."""
     # The sign-in form's anti-forgery cookie and token: any address may use them.
     form = httpx.get(f"http://127.0.0.1:{port}/ui/sign-in")
     found = CSRF.search(form.text)
@@ -103,9 +104,13 @@ async def attack(port: int, count: int, sources: int, concurrency: int, token: s
     statuses: Counter[str] = Counter()
     taken = iter(range(count))
 
+    begun = time.perf_counter()
+
     async def connection(slot: int) -> None:
         reader = writer = None
         for n in taken:
+            if rate:  # request n is due at n / rate seconds
+                await asyncio.sleep(max(0.0, begun + n / rate - time.perf_counter()))
             if writer is None:
                 source = f"127.1.{slot % sources // 250}.{slot % sources % 250 + 1}"
                 reader, writer = await asyncio.open_connection(
@@ -175,9 +180,31 @@ def in_flight(python: str, url: str, args: argparse.Namespace, token: str | None
     port = url.rsplit(":", 1)[1]
     command = [python, __file__, "--attack", port, "--failures", str(args.failures),
                "--sources", str(args.sources), "--concurrency", str(args.concurrency),
+               "--rate", str(args.rate),
                "--object", object_id]
     return subprocess.Popen([*command, *(["--token", token] if token else [])],
                             stdout=subprocess.PIPE, text=True)
+
+
+def server_cpu(root: int) -> float:
+    """CPU seconds (user + system) used so far by the server: its process and its workers."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, total, tick = {root}, 0.0, os.sysconf("SC_CLK_TCK")
+    for _ in range(3):  # the server, its workers, theirs
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+    for pid in tree:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def refusal_cost() -> dict[str, float]:
@@ -204,6 +231,8 @@ def main() -> None:
     parser.add_argument("--failures", type=int, default=10_000)
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="failures a second in all (default: as fast as answered)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pace", type=float, default=5.0, help="ms between legitimate GETs")
     parser.add_argument("--quiet", type=float, default=10.0, help="seconds alone, each time")
@@ -214,7 +243,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.attack:
         print(json.dumps(asyncio.run(attack(int(args.attack), args.failures, args.sources,
-                                            args.concurrency, args.token, args.object))))
+                                            args.concurrency, args.token, args.object,
+                                            args.rate))))
         return
 
     work = Path(tempfile.mkdtemp(prefix="accord-auth-bench-"))
@@ -245,18 +275,26 @@ def main() -> None:
         legit.start()
         time.sleep(2)  # warm-up: every worker has served, statements are prepared
 
+        quiet_cpu: list[float] = []  # server CPU seconds a second, the legitimate client alone
+
         def alone(name: str) -> None:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), server_cpu(server.pid)
             time.sleep(args.quiet)
-            phases[name] = {"legitimate": summary(legit.window(start, time.perf_counter()))}
+            end = time.perf_counter()
+            quiet_cpu.append((server_cpu(server.pid) - cpu) / (end - start))
+            phases[name] = {"legitimate": summary(legit.window(start, end)),
+                            "server_cpu_per_s": quiet_cpu[-1]}
 
         def under(name: str, token: str | None) -> None:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), server_cpu(server.pid)
             flood = in_flight(sys.executable, url, args, token, ids[0])
             out, _ = flood.communicate()
             end = time.perf_counter()
+            # The server's CPU beyond what the legitimate client alone costs, per request.
+            spent = server_cpu(server.pid) - cpu - statistics.mean(quiet_cpu) * (end - start)
             phases[name] = {"legitimate": summary(legit.window(start, end)),
-                            "others": json.loads(out)}
+                            "others": json.loads(out),
+                            "server_cpu_ms_per_other_request": spent * 1000 / args.failures}
             print(f"{name}: {phases[name]}", file=sys.stderr)
 
         alone("alone")
@@ -275,6 +313,7 @@ def main() -> None:
     result = {
         "at": datetime.now(UTC).isoformat(), "accord": args.accord, "workers": args.workers,
         "failures": args.failures, "sources": args.sources, "concurrency": args.concurrency,
+        "rate": args.rate,
         "pace_ms": args.pace, "phases": phases, "audit": {
             "auth.refused": actions.get("auth.refused", 0),
             "auth.throttled": actions.get("auth.throttled", 0),
@@ -286,13 +325,16 @@ def main() -> None:
     with (results / f"auth_abuse-{stamp}.jsonl").open("a") as sink:
         sink.write(json.dumps(result) + "\n")
     print("| phase | legitimate GETs | p50 ms | p99 ms | max ms | errors | others: req/s "
-          "| others: answers |\n|---|---|---|---|---|---|---|---|")
+          "| others: answers | server CPU ms per other request |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     for name, phase in phases.items():
         mine, theirs = phase["legitimate"], phase.get("others") or {}
         assert isinstance(mine, dict) and isinstance(theirs, dict)
+        cost = phase.get("server_cpu_ms_per_other_request")
         print(f"| {name} | {mine.get('requests')} | {mine.get('p50', 0):.2f} | "
               f"{mine.get('p99', 0):.2f} | {mine.get('max', 0):.1f} | {mine.get('errors')} | "
-              f"{theirs.get('per_second', 0):.0f} | {theirs.get('statuses', '')} |")
+              f"{theirs.get('per_second', 0):.0f} | {theirs.get('statuses', '')} | "
+              f"{f'{cost:.3f}' if isinstance(cost, float) else ''} |")
     print(f"\naudit: {result['audit']}; in process, refuse(): "
           f"{result['refuse_in_process']}; load average {result['load']}")
     print(f"(work directory {work})", file=sys.stderr)

@@ -95,3 +95,13 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(tmp_
         assert taxii(url, admin, **one).status_code == 200
     assert sorted(r["detail"]["source"] for r in audit_rows(db, "auth.refused")) == [
         "127.0.0.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"]
+
+
+def test_wrong_allowance_or_proxy_options_are_refused_in_words(tmp_path: Path):
+    db, _admin, _partner = node(tmp_path)
+    proxy = run_accord("serve", "--trusted-proxy", "the-proxy", db=db)
+    assert proxy.returncode == 2 and "--trusted-proxy 'the-proxy'" in proxy.stderr
+    refill = run_accord("serve", "--auth-failure-refill", "soon", db=db)
+    assert refill.returncode == 2 and "--auth-failure-refill" in refill.stderr
+    none = run_accord("serve", "--auth-failures", "0", db=db)
+    assert none.returncode == 2 and "--auth-failures" in none.stderr
