@@ -152,6 +152,9 @@ class AuditBuffer:
         self.interval = interval
         self._pending: list[Event] = []
         self._lock = threading.Lock()
+        # One flush at a time: a flush that returns has appended everything recorded before
+        # it, even what the background thread had taken and was still appending.
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -166,6 +169,10 @@ class AuditBuffer:
 
     def flush(self, everything: bool = True) -> None:
         """Append what is pending; with `everything`, what the feeds still hold too."""
+        with self._flushing:
+            self._flush(everything)
+
+    def _flush(self, everything: bool) -> None:
         with self._lock:
             events, self._pending = self._pending, []
         for feed in self._feeds:
