@@ -12,7 +12,8 @@ loopback), in five forms in turn: an unknown Bearer token on GET by id, an unkno
 HTTP Basic on the collection list, no Authorization header on discovery, a malformed header
 on the REST API's look-up, and a wrong token at the web sign-in. The control sends the same
 requests with a valid token (and GETs the sign-in form instead of posting to it). At the end
-the server is stopped, the audit records it wrote are counted and `accord audit verify` runs.
+the server is stopped, the audit records it wrote are counted and `accord audit verify` runs;
+the scratch directory under /tmp is removed.
 
 usage: auth_abuse_bench.py [--failures 10000] [--sources 200] [--concurrency 32] [--rate R]
                            [--workers 2] [--pace 5] [--quiet 10] [--accord PATH]
@@ -28,6 +29,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -306,6 +308,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
     trail = accord(args.accord, "audit", "--limit", "1000000", "--json", "--db", db)
     actions = Counter(json.loads(line)["action"] for line in trail.splitlines())
     verified = subprocess.run([args.accord, "audit", "verify", "--db", db],
@@ -337,7 +340,7 @@ def main() -> None:
               f"{f'{cost:.3f}' if isinstance(cost, float) else ''} |")
     print(f"\naudit: {result['audit']}; in process, refuse(): "
           f"{result['refuse_in_process']}; load average {result['load']}")
-    print(f"(work directory {work})", file=sys.stderr)
+    shutil.rmtree(work)  # the scratch node, as every bench here leaves nothing behind
 
 
 if __name__ == "__main__":
