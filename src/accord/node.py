@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from accord.serving.refusals import RefusalLimits, Refusals
+from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
 from accord.store.audit_log import AuditBuffer, AuditLog
 from accord.store.directory import Directory, Party
@@ -52,6 +54,7 @@ class Node:
     info: NodeInfo
     audit: AuditLog
     reads: AuditBuffer  # read events, appended to the audit trail in the background
+    refusals: Refusals  # failed authentications: throttled per source, recorded via `reads`
 
     @property
     def party(self) -> Party:
@@ -82,8 +85,22 @@ def open_node(db: str, *, migrate_schema: bool = True) -> Node:
         max_objects=int(directory.setting("max_objects") or DEFAULT_MAX_OBJECTS),
     )
     audit = AuditLog(engine)
+    reads = AuditBuffer(audit)
+    refusals = Refusals(RefusalLimits(throttle_limits(directory)), reads.record)
+    reads.feed_from(refusals.summaries)
     return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info, audit,
-                AuditBuffer(audit))
+                reads, refusals)
+
+
+def throttle_limits(directory: Directory) -> ThrottleLimits:
+    """The allowance of failed authentications per source (`accord serve --auth-failures`,
+    `--auth-failure-refill`; docs/limits.md), from the node's settings."""
+    default = ThrottleLimits()
+    burst, refill, sources = (directory.setting(key) for key in (
+        "auth_failures", "auth_failure_refill", "auth_sources"))
+    return ThrottleLimits(int(burst) if burst else default.burst,
+                          float(refill) if refill else default.refill,
+                          int(sources) if sources else default.max_sources)
 
 
 def initialise(node: Node, party_name: str) -> tuple[Party, str]:

@@ -13,12 +13,13 @@ from accord.api.attribution import add_attribution_routes
 from accord.api.requests import add_request_routes
 from accord.correlation.values import guess
 from accord.node import Node
+from accord.serving.authentication import authenticate
 from accord.stix.timestamps import is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
-from accord.taxii.auth import token_from
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.trust.credentials import from_authorization
 
 
 class Matched(BaseModel):
@@ -88,12 +89,17 @@ def build_api(node: Node) -> FastAPI:
                             status_code=exc.status_code, headers=exc.headers)
 
     def principal(request: Request) -> Principal:
-        token = token_from(request.headers.get("authorization"))
-        found = node.directory.principal(token) if token else None
-        if found is None:
-            raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
-                                "TOKEN)", headers={"WWW-Authenticate": 'Bearer realm="accord"'})
-        return found
+        found = authenticate(node, from_authorization(request.headers.get("authorization")),
+                             source=request.client.host if request.client else None,
+                             via="api", method=request.method, path=request.url.path)
+        if isinstance(found, Principal):
+            return found
+        if found.is_throttled:
+            raise HTTPException(429, "too many failed authentications from your address: try "
+                                f"again in {found.retry_after} s (a valid token is still "
+                                "served)", headers={"Retry-After": str(found.retry_after)})
+        raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
+                            "TOKEN)", headers={"WWW-Authenticate": 'Bearer realm="accord"'})
 
     @api.get("/lookup", response_model=LookupOut, summary="Objects that mention a value")
     def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,7 @@ from accord.cli.common import (
     opened,
     user_errors,
 )
+from accord.serving.refusals import REFUSED, THROTTLED
 from accord.stix.timestamps import is_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.trust.audit import verify as verify_chain
@@ -35,8 +36,9 @@ def show(
         help="Only what this person or machine account of --party did.")] = None,
     object_id: Annotated[str | None, typer.Option("--object", help="Only records naming this "
                                                                    "object id.")] = None,
-    action: Annotated[str | None, typer.Option(help="Only this action, e.g. objects.read.")]
-    = None,
+    action: Annotated[str | None, typer.Option(
+        help="Only this action, e.g. objects.read, or a family of them: objects, or auth "
+             "(failed authentications).")] = None,
     since: Annotated[str | None, typer.Option(help="From this timestamp on.")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this timestamp.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
@@ -58,13 +60,17 @@ def show(
         holders = {t.id: t.name for t in node.directory.tokens()}
         records = node.audit.query(AuditQuery(who.id if who else None, person_id, object_id,
                                               action, since, until, limit))
-        columns = ("seq", "at", "party", "person", "action", "collection_id", "object_ids")
+        columns = ("seq", "at", "party", "person", "action", "collection_id", "object_ids",
+                   "detail")
 
         def cells(row: Row) -> list[str]:
             ids = row["object_ids"]
-            shown = {"party": row["party"] or row["party_id"] or "this node (command line)",
+            nobody = ("not authenticated" if row["action"].startswith("auth.")
+                      else "this node (command line)")
+            shown = {"party": row["party"] or row["party_id"] or nobody,
                      "object_ids": ", ".join(ids[:3])
-                     + (f" (+{len(ids) - 3})" if len(ids) > 3 else "")}
+                     + (f" (+{len(ids) - 3})" if len(ids) > 3 else ""),
+                     "detail": described(row["action"], row["detail"])}
             return [cell(shown.get(c, row[c])) for c in columns]
 
         listing(({"seq": r.seq, "at": r.event.at, "action": r.event.action,
@@ -74,6 +80,25 @@ def show(
                   "object_ids": list(r.event.object_ids), "detail": r.event.detail,
                   "hash": r.hash} for r in records),
                 columns, as_json=as_json, cells=cells)
+
+
+def described(action: str, detail: dict[str, Any]) -> str:
+    """A record's detail in a line: in words for failed authentications, else key: value."""
+    if action == REFUSED:
+        return (f"from {detail.get('source')}: {detail.get('form')} credential, "
+                f"{detail.get('via')} {detail.get('method')} {detail.get('path')}")
+    if action == THROTTLED:
+        counts = [f"{detail['throttled']} answered 429"] if detail.get("throttled") else []
+        if detail.get("refused"):
+            counts.append(f"{detail['refused']} answered 401 (past the trail's budget of "
+                          "single records)")
+        forms = ", ".join(f"{form} {n}" for form, n in detail.get("forms", {}).items())
+        first, last = str(detail.get("first")), str(detail.get("last"))
+        until = last[11:] if last[:10] == first[:10] else last  # the time, on the same day
+        return (f"from {detail.get('source')}: {', '.join(counts)}; {forms}; "
+                f"{first} to {until}")
+    text = "; ".join(f"{key}: {value}" for key, value in detail.items())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 @audit_app.command()

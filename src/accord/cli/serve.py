@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from accord import clock
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
+from accord.cli.knocking import keep_allowance, trusted_proxies
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.serving.limits import LimitError, kept_limits
@@ -66,6 +67,16 @@ def serve(
         min=1, help="Of those, what one IPv4 address or IPv6 /64 may hold (default 32; "
                     "behind a proxy, as many as --max-connections); kept for later runs.")]
     = None,
+    auth_failures: Annotated[int | None, typer.Option(
+        min=1, help="Failed authentications one client address may make in a row before it "
+                    "is answered 429 (default 20; a valid token is always served); kept for "
+                    "later runs.")] = None,
+    auth_failure_refill: Annotated[str | None, typer.Option(
+        help="How soon an address gets one more attempt (default 6s); kept for later "
+             "runs.")] = None,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        help="A reverse proxy (address or network) whose X-Forwarded-For names the client; "
+             "repeat for more. Without it the header is ignored.")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (https:// with --tls-cert) and the REST API
@@ -82,6 +93,7 @@ def serve(
         pull = 0.0 if sync_every.strip() == "0" else parse_duration(sync_every).total_seconds()
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
+    proxies = trusted_proxies(trusted_proxy)
     with opened(db, initialised=False) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
@@ -100,6 +112,7 @@ def serve(
             limits = kept_limits(node.directory.setting, node.directory.set_setting, given)
         except LimitError as error:
             raise fail(f"--{error.field.replace('_', '-')}: {error.message}") from None
+        keep_allowance(node, auth_failures, auth_failure_refill)
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
             err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
@@ -129,7 +142,8 @@ def serve(
     if (warning := raise_open_files(limits)) is not None:
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
 
-    listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {})
+    listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {}) | {
+        "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, or_, select
 
 from accord.store.engine import is_sqlite, writing
 from accord.store.schema import audit, audit_objects, tokens
@@ -22,7 +22,7 @@ class AuditQuery:
     party_id: str | None = None
     person_id: str | None = None  # records made with any token of this person
     object_id: str | None = None
-    action: str | None = None
+    action: str | None = None  # "auth" also matches auth.refused, auth.throttled, ...
     since: str | None = None  # inclusive STIX timestamps
     until: str | None = None
     limit: int = 100
@@ -79,7 +79,9 @@ class AuditLog:
             stmt = stmt.where(audit.c.token_id.in_(select(tokens.c.id).where(
                 tokens.c.person_id == query.person_id)))
         if query.action is not None:
-            stmt = stmt.where(audit.c.action == query.action)
+            stmt = stmt.where(or_(audit.c.action == query.action,
+                                  audit.c.action.startswith(f"{query.action}.",
+                                                            autoescape=True)))
         if query.since is not None:
             stmt = stmt.where(audit.c.at >= query.since)
         if query.until is not None:
@@ -132,11 +134,17 @@ def _record(row: Row[Any]) -> Record:
     return Record(row.seq, event, row.prev_hash, row.hash)
 
 
+# Events kept elsewhere until a flush asks (True: everything now, at shutdown or in tests).
+Feed = Callable[[bool], Sequence[Event]]
+
+
 class AuditBuffer:
     """Read events, gathered and appended in the background every `interval` seconds.
 
     A read must not wait for, or contend on, the database's write lock; so reads are recorded a
     moment later, in one transaction per batch. Writes are recorded in their own transaction.
+    Failed authentications come here too (`accord.serving.refusals`), and their per-source
+    summaries through a feed, asked at each flush.
     """
 
     def __init__(self, log: AuditLog, interval: float = 0.2) -> None:
@@ -144,17 +152,31 @@ class AuditBuffer:
         self.interval = interval
         self._pending: list[Event] = []
         self._lock = threading.Lock()
+        # One flush at a time: a flush that returns has appended everything recorded before
+        # it, even what the background thread had taken and was still appending.
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._feeds: list[Feed] = []
+
+    def feed_from(self, feed: Feed) -> None:
+        self._feeds.append(feed)
 
     def record(self, event: Event) -> None:
         with self._lock:
             self._pending.append(event)
 
-    def flush(self) -> None:
+    def flush(self, everything: bool = True) -> None:
+        """Append what is pending; with `everything`, what the feeds still hold too."""
+        with self._flushing:
+            self._flush(everything)
+
+    def _flush(self, everything: bool) -> None:
         with self._lock:
             events, self._pending = self._pending, []
+        for feed in self._feeds:
+            events += feed(everything)
         if not events:
             return
         try:
@@ -181,7 +203,7 @@ class AuditBuffer:
         while not self._stopped.is_set():
             self._wake.wait(self.interval)
             try:
-                self.flush()
+                self.flush(everything=False)
             except Exception:  # keep recording; the next flush retries what it can
                 import logging
 

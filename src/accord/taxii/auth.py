@@ -1,43 +1,30 @@
-"""Who is calling: an API token as HTTP Bearer, or as the password of HTTP Basic."""
+"""Who is calling over TAXII: an API token as HTTP Bearer, or as the password of HTTP Basic."""
 
 from __future__ import annotations
 
-import base64
-import binascii
+from starlette.requests import Request
 
-from accord.store.directory import Directory
+from accord.node import Node
+from accord.serving.authentication import authenticate as check
 from accord.taxii.errors import UNAUTHORIZED_HEADERS, TaxiiError
 from accord.trust.access import Principal
+from accord.trust.credentials import from_authorization
 
 
-def token_from(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    scheme = scheme.lower()
-    credentials = credentials.strip()
-    if scheme in ("bearer", "token"):
-        # "Token" is what taxii2-client's TokenAuth sends; same meaning as Bearer.
-        return credentials or None
-    if scheme == "basic":
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        # The user name is free text (a label for logs); the token is the password.
-        return decoded.partition(":")[2] or None
-    return None
-
-
-def authenticate(directory: Directory, authorization: str | None) -> Principal:
-    token = token_from(authorization)
-    if token is None:
+def authenticate(node: Node, request: Request) -> Principal:
+    credential = from_authorization(request.headers.get("authorization"))
+    found = check(node, credential, source=request.client.host if request.client else None,
+                  via="taxii", method=request.method, path=request.url.path)
+    if isinstance(found, Principal):
+        return found
+    if found.is_throttled:
+        raise TaxiiError(429, "too many failed authentications from your address: try again "
+                         f"in {found.retry_after} s (a valid token is still served)",
+                         headers={"Retry-After": str(found.retry_after)})
+    if credential.form in ("none", "malformed"):
         raise TaxiiError(401, "an API token is required: send 'Authorization: Bearer TOKEN' "
                          "(or HTTP Basic with the token as password)",
                          headers=UNAUTHORIZED_HEADERS)
-    principal = directory.principal(token)
-    if principal is None:
-        # One message for unknown, expired and revoked: a guesser learns nothing.
-        raise TaxiiError(401, "the API token is not valid (unknown, expired or revoked)",
-                         headers=UNAUTHORIZED_HEADERS)
-    return principal
+    # One message for unknown, expired and revoked: a guesser learns nothing.
+    raise TaxiiError(401, "the API token is not valid (unknown, expired or revoked)",
+                     headers=UNAUTHORIZED_HEADERS)

@@ -40,7 +40,7 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         node: Node = request.app.state.node
         try:
-            principal = authenticate(node.directory, request.headers.get("authorization"))
+            principal = authenticate(node, request)
             if not accepts_taxii(request.headers.get("accept")):
                 raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
                                  f"asked for {request.headers.get('accept')!r}")

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from accord import clock
 from accord.cooperation.desk import Actor
 from accord.node import Node
+from accord.serving.refusals import Attempt
 from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
@@ -125,16 +126,22 @@ class Page:
 Handler = Callable[[Ctx], "Page | Response"]
 
 
-def _viewer(node: Node, secret: str | None) -> Viewer | None:
-    if not secret:
-        return None
+def _viewer(node: Node, request: Request) -> Viewer | None:
+    """Who the session cookie stands for. The same work whatever is wrong with the cookie
+    (absent, unknown, expired, its token revoked): one digest and two queries. A cookie that
+    opens nothing is a failed authentication, counted against its source and recorded."""
+    secret = request.cookies.get(COOKIE) or ""
     session = Sessions(node.engine).find(secret)
-    if session is None:
-        return None
-    principal = node.directory.principal_by_token_id(session.token_id)
-    if principal is None:  # the token was revoked or expired since: so is the session
-        return None
-    return Viewer(principal, session, node.party.id)
+    # Asked even without a session ("" is no token's id), so that no case is quicker.
+    principal = node.directory.principal_by_token_id(session.token_id if session else "")
+    if session is not None and principal is not None:
+        return Viewer(principal, session, node.party.id)
+    if secret:
+        # Always the way to the sign-in form, even when throttled: the form is where a valid
+        # token still gets in, and a session secret (256 bits) is no more guessable than one.
+        node.refusals.refuse(Attempt(request.client.host if request.client else None,
+                                     "session", "ui", request.method, request.url.path))
+    return None
 
 
 def same_origin(request: Request) -> bool:
@@ -170,10 +177,12 @@ def problem(status: int, heading: str, text: str) -> Page:
 def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        viewer = await run_in_threadpool(_viewer, node, request.cookies.get(COOKIE))
+        viewer = await run_in_threadpool(_viewer, node, request)
         if viewer is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             response = RedirectResponse(f"/ui/sign-in?next={quote(target)}", status_code=303)
+            if request.cookies.get(COOKIE):  # it opens nothing: the browser need not send it
+                response.delete_cookie(COOKIE, path="/ui/")
             return finish(response, started)
         form = None
         if request.method == "POST":

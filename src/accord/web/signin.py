@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from datetime import timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,9 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from accord.node import Node
+from accord.serving.authentication import authenticate
 from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import LIFETIME, Sessions
+from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.trust.credentials import Credential
 from accord.web.core import (
     COOKIE,
     SIGN_IN_COOKIE,
@@ -29,6 +33,7 @@ from accord.web.core import (
     render,
     same_origin,
 )
+from accord.web.format import duration
 
 
 def _safe_next(target: str | None) -> str:
@@ -63,15 +68,23 @@ def sign_in(node: Node) -> Any:
             return _form(request, node, started, status=403, next_page=next_page,
                          error="The sign-in form had expired. Paste your token again.")
         token = str(form.get("token") or "").strip()
-        principal = await run_in_threadpool(node.directory.principal, token) if token else None
-        if principal is None:
-            await run_in_threadpool(node.audit.append, [Event(
-                now_timestamp(), "ui.sign-in.refused", None, None, None, (),
-                {"client": request.client.host if request.client else None})])
+        found = await run_in_threadpool(
+            authenticate, node, Credential("sign-in", token),
+            source=request.client.host if request.client else None, via="ui",
+            method=request.method, path=request.url.path)
+        if not isinstance(found, Principal):
+            if found.is_throttled:
+                wait = duration(timedelta(seconds=found.retry_after))
+                refused = _form(request, node, started, status=429, next_page=next_page,
+                                error=f"Too many failed sign-ins from your address. Try again "
+                                      f"in {wait}. (A valid token still signs in.)")
+                refused.headers["Retry-After"] = str(found.retry_after)
+                return refused
             return _form(request, node, started, status=401, next_page=next_page,
                          error="That token is not valid here: it is unknown to this node, "
                                "has expired or was revoked. Ask your node's administrator "
                                "for a token (accord token create).")
+        principal = found
         secret, _session = await run_in_threadpool(Sessions(node.engine).open,
                                                     principal.token_id)
         await run_in_threadpool(node.audit.append, [Event(

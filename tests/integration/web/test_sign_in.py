@@ -22,7 +22,7 @@ def test_a_valid_token_opens_a_session_and_a_wrong_one_is_told_why(world, browse
     assert page.status_code == 200 and "China (CNCERT/CC)" in page.text
     world.node.reads.flush()
     actions = [r.event.action for r in world.node.audit.query(AuditQuery(limit=50))]
-    assert "ui.sign-in" in actions and "ui.sign-in.refused" in actions
+    assert "ui.sign-in" in actions and "auth.refused" in actions
 
 
 def test_sign_in_only_sends_you_to_pages_of_this_ui(world, browser):
@@ -109,3 +109,13 @@ def test_a_failure_inside_a_page_is_a_plain_500_page_without_details(world, brow
     failed = admin.get("/ui/")
     assert failed.status_code == 500 and "Something went wrong" in failed.text
     assert "secret internals" not in failed.text and "Traceback" not in failed.text
+
+
+def test_failed_sign_ins_are_in_the_admin_pages_audit_log_without_the_token(world, browser):
+    anonymous = browser(None)
+    anonymous.get("/ui/sign-in")
+    assert anonymous.post("/ui/sign-in", {"token": "accord_wrongGuess42"}).status_code == 401
+    world.node.reads.flush()
+    page = browser(world.admin_token).get("/ui/admin?action=auth")
+    assert "auth.refused" in page.text and "not authenticated" in page.text
+    assert "sign-in" in page.text and "wrongGuess42" not in page.text
