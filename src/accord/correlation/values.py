@@ -35,8 +35,12 @@ HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 # `type:path OP 'literal'`; OP is = or ISSUBSET, not preceded by NOT; literal with \' escapes.
+# Linear: a match starts only where a type name starts, and nothing is tried twice (possessive);
+# otherwise a run of letters in a literal (`LIKE 'xxx…'`) is rescanned from each of its letters,
+# and a valid 16,000-character pattern took 5 s to scan.
 _COMPARISON = re.compile(
-    r"([a-z0-9-]+):([A-Za-z0-9_.'\-\[\]*]+)\s+(NOT\s+)?(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'"
+    r"(?<![a-z0-9-])([a-z0-9-]++):([A-Za-z0-9_.'\-\[\]*]++)\s++(NOT\s++)?(=|ISSUBSET)\s++"
+    r"'((?:[^'\\]++|\\.)*+)'"
 )
 
 
@@ -44,13 +48,13 @@ _COMPARISON = re.compile(
 # left to the grammar.
 _BETWEEN = re.compile(
     r"(?:\s|[\[\]()]|AND|OR|FOLLOWEDBY|WITHIN\s+\d+(?:\.\d+)?\s+SECONDS"
-    r"|REPEATS\s+\d+\s+TIMES|START\s+t'[^']*'\s+STOP\s+t'[^']*')*"
+    r"|REPEATS\s+\d+\s+TIMES|START\s+t'[^']*'\s+STOP\s+t'[^']*')*+"
 )
 # `…_ref.value`, `…_refs[*].value`, `…_refs.*.value`: the value of a referenced SCO.
 _REFERENCE_VALUE = re.compile(r"_refs?(?:\[[^\]]*\]|\.\*|\.\d+)?\.value$")
 # `[type:path = 'literal']` alone, the literal without quotes or escapes in it.
 _SINGLE = re.compile(r"^\[([a-z0-9-]+):([A-Za-z0-9_.'\-]+) = '([^'\\]*)'\]$")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_QUOTED = re.compile(r"'((?:[^'\\]++|\\.)*+)'")
 
 # Dotted quads without leading zeros (an octet such as "010" is ambiguous: octal to some).
 _IPV4 = re.compile(r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})"
