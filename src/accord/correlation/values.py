@@ -91,6 +91,29 @@ def network_range(net: Value) -> tuple[str, str]:
     return f"{low:0{len(hex_part)}x}", f"{high:0{len(hex_part)}x}"
 
 
+# Networks broader than these say nothing of an address inside them: an IPv4 /8 is the most
+# ever assigned to one organisation (and what IANA hands a regional registry), an IPv6 /32
+# what a registry allocates to one ISP. An indicator for a broader network (0.0.0.0/0, a /4)
+# is stored and shown, flagged, but a look-up lists it apart instead of as a match; a look-up
+# of such a network does not search what lies inside it. docs/correlation.md says why.
+BROADEST_PREFIX = {"ipv4": 8, "ipv6": 32}
+
+
+def is_over_broad(value: Value) -> bool:
+    """Is `value` a network broader than BROADEST_PREFIX allows (e.g. 0.0.0.0/0)?"""
+    broadest = BROADEST_PREFIX.get(value.kind)
+    return broadest is not None and int(value.value.rpartition("/")[2]) < broadest
+
+
+def network_text(value: Value) -> str:
+    """A network as people write it: 'c0a80000/16' as '192.168.0.0/16'."""
+    hex_part, _, prefix = value.value.partition("/")
+    number = int(hex_part, 16)
+    address = (ipaddress.IPv4Address(number) if value.kind == "ipv4"
+               else ipaddress.IPv6Address(number))
+    return f"{address}/{prefix}"
+
+
 def containing_networks(address: Value) -> list[Value]:
     """Every network, down to the address itself, that contains `address` (a /32 or /128)."""
     hex_part, _, prefix = address.value.partition("/")

@@ -70,7 +70,8 @@ def test_values_held_only_where_a_party_may_not_read_are_invisible_even_in_count
     assert cn  # (China is a reader of Shared only)
 
 
-def test_only_the_newest_version_counts(client, world):
+def test_only_the_newest_version_counts_and_deleting_it_brings_back_the_one_before(
+        client, world):
     us = world.own.id
     old = indicator(20, "[domain-name:value = 'old.example']", us)
     new = dict(indicator(20, "[domain-name:value = 'new.example']", us),
@@ -78,6 +79,11 @@ def test_only_the_newest_version_counts(client, world):
     post(client, world.evidence.id, [old, new])
     assert lookup(client, "old.example")["count"] == 0
     assert lookup(client, "new.example")["count"] == 1
+    r = client.delete(f"/taxii2/accord/collections/{world.evidence.id}/objects/{new['id']}/",
+                      params={"match[version]": new["modified"]})
+    assert r.status_code == 200, r.text
+    assert lookup(client, "new.example")["count"] == 0
+    assert [m["version"] for m in lookup(client, "old.example")["results"]] == [old["modified"]]
 
 
 def test_the_api_needs_a_token_and_publishes_its_openapi(client, world):

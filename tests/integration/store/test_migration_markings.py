@@ -1,20 +1,11 @@
 """Migration 0002 reads the TLP level and creator of versions stored before it."""
 
 import orjson
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import select
+from tests.integration.store.migrating import upgrade as _upgrade
 
-from accord.store.engine import MIGRATIONS, open_engine, writing
+from accord.store.engine import open_engine, writing
 from accord.store.schema import objects
-
-
-def _upgrade(engine, revision):
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with writing(engine) as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
 
 
 def test_versions_stored_before_markings_get_their_level_and_creator(db_url):
