@@ -6,8 +6,8 @@ Every node holds a collection the reader may read (VISIBLE indicators inside 10.
 HIDDEN more marked TLP:RED and not addressed to the reader) and one it may not read (HIDDEN
 indicators). On the "empty" node every hidden value lies in 10.2.0.0/16; on "collection" the
 unreadable collection's values lie in 10.1.0.0/16; on "marking" the RED ones do. The reader
-looks up 10.1.0.0/16 on each, ROUNDS times; the ratio of medians to the "empty" node is what
-the time tells an observer (1.0: nothing).
+looks up 10.1.0.0/16 on each, ROUNDS times, the three nodes taking turns in every round; the
+ratio of medians to the "empty" node is what the time tells an observer (1.0: nothing).
 
 usage: lookup_side_channel.py [--hidden 20000] [--visible 50] [--rounds 300] [--pg URL]
 (--pg: also on PostgreSQL, in fresh schemas of that database, dropped afterwards.)
@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from accord.correlation.values import guess
@@ -88,18 +88,25 @@ def database(backend: str, pg: str | None, scratch: Path, layout: str) -> Iterat
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def timed(node: object, reader: str, rounds: int) -> tuple[float, float, int]:
-    correlations = Correlations(node.engine)  # type: ignore[attr-defined]
+def timed(nodes: dict[str, tuple[object, str]], rounds: int
+          ) -> dict[str, tuple[float, float, int]]:
+    """Median, p90 (ms) and objects found per layout; the layouts take turns in every round,
+    so that whatever else the machine does weighs on each alike."""
     query = guess("10.1.0.0/16")
+    lookups = {layout: (Correlations(node.engine), reader)  # type: ignore[attr-defined]
+               for layout, (node, reader) in nodes.items()}
+    found = {layout: len(c.lookup(reader, query, 100)) for layout, (c, reader) in lookups.items()}
     for _ in range(20):  # warm the caches
-        found = correlations.lookup(reader, query, 100)
-    times = []
+        for correlations, reader in lookups.values():
+            correlations.lookup(reader, query, 100)
+    times: dict[str, list[float]] = {layout: [] for layout in lookups}
     for _ in range(rounds):
-        started = time.perf_counter()
-        correlations.lookup(reader, query, 100)
-        times.append(time.perf_counter() - started)
-    times.sort()
-    return statistics.median(times) * 1000, times[int(len(times) * 0.9)] * 1000, len(found)
+        for layout, (correlations, reader) in lookups.items():
+            started = time.perf_counter()
+            correlations.lookup(reader, query, 100)
+            times[layout].append(time.perf_counter() - started)
+    return {layout: (statistics.median(t) * 1000, sorted(t)[int(len(t) * 0.9)] * 1000,
+                     found[layout]) for layout, t in times.items()}
 
 
 def main() -> None:
@@ -110,19 +117,20 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL URL to measure on too")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory(prefix="accord-sidechannel-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="accord-sidechannel-") as scratch, ExitStack() as stack:
         for backend in ("sqlite", "postgresql") if args.pg else ("sqlite",):
-            medians = {}
-            for layout in LAYOUTS:
-                with database(backend, args.pg, Path(scratch), layout) as url:
-                    node, reader = build(url, layout, args.hidden, args.visible)
-                    median, p90, found = timed(node, reader, args.rounds)
-                    node.engine.dispose()  # type: ignore[attr-defined]
-                medians[layout] = median
+            nodes = {layout: build(stack.enter_context(database(backend, args.pg, Path(scratch),
+                                                                layout)),
+                                   layout, args.hidden, args.visible)
+                     for layout in LAYOUTS}
+            measured = timed(nodes, args.rounds)
+            for node, _reader in nodes.values():
+                node.engine.dispose()  # type: ignore[attr-defined]
+            for layout, (median, p90, found) in measured.items():
                 out = {"bench": "lookup-side-channel", "backend": backend, "layout": layout,
                        "hidden": args.hidden, "visible": args.visible, "found": found,
                        "median_ms": round(median, 3), "p90_ms": round(p90, 3),
-                       "ratio_to_empty": round(median / medians["empty"], 2)}
+                       "ratio_to_empty": round(median / measured["empty"][0], 2)}
                 print(json.dumps(out), flush=True)
                 rows.append(out)
     print("\n| backend | hidden values in the /16 | found | median | p90 | ÷ empty |\n"

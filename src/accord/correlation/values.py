@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from accord.stix.patterns import comparisons_of
@@ -105,13 +105,24 @@ def is_over_broad(value: Value) -> bool:
     return broadest is not None and int(value.value.rpartition("/")[2]) < broadest
 
 
+def over_broad_note(values: Iterable[Value]) -> str | None:
+    """What to tell the poster of an object that names over-broad networks (None: none)."""
+    broad = sorted(network_text(v) for v in values if is_over_broad(v))
+    if not broad:
+        return None
+    return (f"stored, but {', '.join(broad)} is broader than an IPv4 /8 or an IPv6 /32 "
+            "(over-broad): look-ups list it apart, flagged, not as a match of every address "
+            "inside it")
+
+
 def network_text(value: Value) -> str:
-    """A network as people write it: 'c0a80000/16' as '192.168.0.0/16'."""
+    """A network as people write it: 'c0a80000/16' as '192.168.0.0/16', 'c6336407/32' as
+    '198.51.100.7'."""
     hex_part, _, prefix = value.value.partition("/")
     number = int(hex_part, 16)
     address = (ipaddress.IPv4Address(number) if value.kind == "ipv4"
                else ipaddress.IPv6Address(number))
-    return f"{address}/{prefix}"
+    return str(address) if int(prefix) == address.max_prefixlen else f"{address}/{prefix}"
 
 
 def containing_networks(address: Value) -> list[Value]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from accord import clock as node_clock
 from accord.cooperation.digest import digest
-from accord.correlation.values import Value
+from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
@@ -279,7 +279,8 @@ class ObjectStore:
                              *_ledger_entry(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
-            outcomes.append(Outcome(oid, version, stored=True, added=True))
+            outcomes.append(Outcome(oid, version, stored=True, added=True,
+                                    message=over_broad_note(insert.mentions) or ""))
         if superseded:
             conn.execute(
                 update(objects)

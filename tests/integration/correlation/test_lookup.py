@@ -144,3 +144,29 @@ def test_copying_an_id_does_not_make_a_party_its_creator(client, world):
     post(client, cn_own.id, [copy], world.other_token)
     url = f"/api/v1/objects/{original['id']}/sightings"
     assert client.get(url, headers={"Authorization": f"Bearer {world.other_token}"}).json() == []
+
+
+def test_an_over_broad_network_is_stored_flagged_and_listed_apart_not_matched(client, world):
+    us = world.own.id
+    everything = indicator(60, "[ipv4-addr:value ISSUBSET '0.0.0.0/0']", us)
+    quarter = indicator(61, "[ipv4-addr:value ISSUBSET '192.0.0.0/2']", us)
+    legacy = indicator(62, "[ipv4-addr:value ISSUBSET '198.0.0.0/8']", us)
+    address = indicator(63, "[ipv4-addr:value = '198.51.100.7']", us)
+    r = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                    content=orjson.dumps({"objects": [everything, quarter, legacy, address]}),
+                    headers={"Content-Type": TAXII})
+    status = r.json()
+    assert status["success_count"] == 4  # stored: real data is not refused
+    notes = {s["id"]: s.get("message", "") for s in status["successes"]}
+    assert "0.0.0.0/0 is broader than an IPv4 /8" in notes[everything["id"]]
+    assert "over-broad" in notes[quarter["id"]] and notes[legacy["id"]] == ""
+    found = lookup(client, "198.51.100.7")
+    assert {m["name"] for m in found["results"]} == {"indicator 62", "indicator 63"}
+    assert found["count"] == 2
+    assert [(m["name"], m["matched"]["value"]) for m in found["over_broad"]] == [
+        ("indicator 61", "c0000000/2"), ("indicator 60", "00000000/0")]
+    # A look-up of an over-broad network lists what names it, and searches nothing inside.
+    whole = lookup(client, "0.0.0.0/0")
+    assert whole["results"] == [] and {m["name"] for m in whole["over_broad"]} == {
+        "indicator 60"}
+    assert lookup(client, "example.com")["over_broad"] == []
