@@ -26,7 +26,8 @@ from accord.attribution.objects import is_attribution_object
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
 from accord.stix.bundle import Batch
-from accord.stix.limits import MAX_DEPTH, too_deep
+from accord.stix.limits import MAX_DEPTH, MAX_PATTERN_TOKENS_PER_REQUEST, too_deep
+from accord.stix.patterns import size_of
 from accord.stix.timestamps import now_timestamp
 from accord.stix.validation import validate
 from accord.stix.violations import Violation
@@ -81,13 +82,15 @@ def accept(
     engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
     token_id: str, request_timestamp: str, party_ids: frozenset[str] = frozenset(),
     poster_reads: bool = True, operator: bool = False,
+    pattern_budget: int = MAX_PATTERN_TOKENS_PER_REQUEST,
 ) -> IntakeReport:
     """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status.
 
     `party_ids`: the identities of the parties this node knows. A party posts only as itself:
-    an object whose created_by_ref names another of them is refused.
+    an object whose created_by_ref names another of them is refused. `pattern_budget`: the
+    pattern tokens parsed for this request at most (accord.stix.limits.pattern_budget).
     """
-    screened = screen(candidates)
+    screened = screen(candidates, pattern_budget)
     impostors = [o for o in screened.valid
                  if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id]
     if impostors:
@@ -136,16 +139,44 @@ def violations_of(candidate: Any) -> list[Violation]:
             for problem in problems]
 
 
-def screen(candidates: Sequence[Any]) -> Screened:
+def screen(candidates: Sequence[Any],
+           pattern_budget: int | None = MAX_PATTERN_TOKENS_PER_REQUEST) -> Screened:
+    """Validate the candidates of one request. Their STIX patterns are parsed only up to
+    `pattern_budget` tokens in all (None: no bound but each pattern's own, for the operator's
+    `accord import`); indicators past it are refused, and may come again in another request."""
     valid: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
+    spent = 0  # pattern tokens counted so far: bounded by the budget and one pattern more
     for candidate in candidates:
+        pattern = _stix_pattern(candidate)
+        if pattern is not None and pattern_budget is not None:
+            over = spent >= pattern_budget  # then not even counted
+            if not over:
+                spent += size_of(pattern).tokens
+                over = spent > pattern_budget
+            if over:
+                oid, version = _identify(candidate)
+                rejected.append(Rejection(oid, version, [Violation(
+                    oid, "pattern", "pattern-budget",
+                    f"the patterns of this request hold more than {pattern_budget:,} tokens, "
+                    "the most this node parses for one request (10 per object it may hold, "
+                    "accord.stix.limits.pattern_budget); send this indicator again in another "
+                    "request")]))
+                continue
         violations = violations_of(candidate)
         if violations:
             rejected.append(Rejection(*_identify(candidate), violations))
         else:
             valid.append(candidate)
     return Screened(valid, rejected)
+
+
+def _stix_pattern(candidate: Any) -> str | None:
+    """The STIX pattern a candidate asks to have parsed, if any."""
+    if type(candidate) is not dict or candidate.get("pattern_type") != "stix":
+        return None
+    pattern = candidate.get("pattern")
+    return pattern if type(pattern) is str else None
 
 
 def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
@@ -158,7 +189,7 @@ def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
     batches = iter(batches)
     current, following = next(batches, None), next(batches, None)
     if current is None or following is None or not hasattr(os, "fork"):
-        yield from (screen(b.objects) for b in chain((current, following), batches) if b)
+        yield from (screen(b.objects, None) for b in chain((current, following), batches) if b)
         return
     helper = _Validator()
     try:
@@ -177,7 +208,7 @@ def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
         helper.stop()
     # The helper process died: screen what is left here, more slowly but just as well.
     if current is not None:
-        yield from (screen(b.objects) for b in chain((current, following), batches) if b)
+        yield from (screen(b.objects, None) for b in chain((current, following), batches) if b)
 
 
 class _Validator:

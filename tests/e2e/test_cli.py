@@ -429,6 +429,29 @@ def test_lookup_finds_what_the_party_may_read_and_nothing_else(tmp_path, accord)
     assert theirs.returncode == 0 and "0 object(s)" in theirs.stderr and theirs.stdout == ""
 
 
+def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(tmp_path, accord):
+    objects = [{"type": "indicator", "spec_version": "2.1", "name": name,
+                "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+                "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+                "pattern": f"[ipv4-addr:value ISSUBSET '{network}']", "pattern_type": "stix",
+                "valid_from": "2020-01-01T00:00:00Z"}
+               for n, (name, network) in enumerate([("all", "0.0.0.0/0"),
+                                                    ("c2", "198.51.100.0/24")])]
+    bundle = tmp_path / "broad.json"
+    bundle.write_text(json.dumps({"type": "bundle", "objects": objects,
+                                  "id": "bundle--00000000-0000-4000-8000-000000000001"}))
+    db = str(tmp_path / "broad.db")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    imported = accord("import", str(bundle), db=db)
+    assert imported.returncode == 0 and "2 accepted" in imported.stderr
+    assert f"note {objects[0]['id']}: stored, but 0.0.0.0/0 is broader" in imported.stderr
+    found = accord("lookup", "198.51.100.7", db=db)
+    assert "1 object(s) mention" in found.stderr and "over-broad, not matched" in found.stderr
+    rows = [json.loads(line) for line in
+            accord("lookup", "198.51.100.7", "--json", db=db).stdout.splitlines()]
+    assert [(r["name"], r["over_broad"]) for r in rows] == [("c2", False), ("all", True)]
+
+
 def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord):
     from accord.trust.markings import MARKING_FOR, Tlp
 

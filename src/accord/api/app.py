@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accord.api.attribution import add_attribution_routes
 from accord.api.requests import add_request_routes
@@ -63,6 +63,12 @@ class LookupOut(BaseModel):
     read_as: list[Matched]  # how the value was understood (an IP, a domain, a hash …)
     count: int
     results: list[MentionOut]
+    # Objects naming a network around the value that is too broad to be a match (IPv4 shorter
+    # than /8, IPv6 shorter than /32, e.g. 0.0.0.0/0): listed apart, not counted.
+    over_broad: list[MentionOut] = Field(
+        default_factory=list, description="Objects that name a network around the value "
+        "broader than IPv4 /8 or IPv6 /32 (e.g. 0.0.0.0/0): over-broad, not matched, not "
+        "counted")
 
 
 class AuditRecordOut(BaseModel):
@@ -108,15 +114,19 @@ def build_api(node: Node) -> FastAPI:
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                caller: Principal = Depends(principal)) -> LookupOut:
         """Every object the caller may read that mentions `value` (values held only in objects
-        it may not read are not shown, nor counted)."""
+        it may not read are not shown, nor counted). Objects that name a network around it too
+        broad to say anything of it (0.0.0.0/0) are listed apart, in `over_broad`."""
         read_as = guess(value)
-        found = Correlations(node.engine).lookup(caller.party_id, read_as, limit)
+        correlations = Correlations(node.engine)
+        found = correlations.lookup(caller.party_id, read_as, limit)
+        broad = correlations.over_broad(caller.party_id, read_as, limit)
         node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
-                                None, tuple(m.id for m in found), {"value": value}))
+                                None, tuple(m.id for m in found + broad), {"value": value}))
         return LookupOut(value=value, read_as=[Matched(kind=v.kind, value=v.value)
                                                for v in read_as],
                          count=len(found),
-                         results=[MentionOut(**m.as_json()) for m in found])
+                         results=[MentionOut(**m.as_json()) for m in found],
+                         over_broad=[MentionOut(**m.as_json()) for m in broad])
 
     @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
              summary="Feedback: sightings of an object")

@@ -122,6 +122,8 @@ def import_(
                 for rejection in done.rejected:
                     err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
                               f"{escape(rejection.message)}")
+                for note in (o for o in done.added if o.message):  # e.g. an over-broad network
+                    err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
         for line in unreadable:
             err.print(f"[red]unreadable[/] {escape(line)}")
         err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"

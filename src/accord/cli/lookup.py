@@ -26,7 +26,9 @@ def lookup(
     with opened(db) as node:
         reader = node.directory.party(as_party) if as_party else node.party
         read_as = guess(value)
-        found = Correlations(node.engine).lookup(reader.id, read_as, limit)
+        correlations = Correlations(node.engine)
+        found = correlations.lookup(reader.id, read_as, limit)
+        broad = correlations.over_broad(reader.id, read_as, limit)
         if not as_json:
             understood = ", ".join(f"{v.kind} {v.value}" for v in read_as)
             err.print(f"{len(found)} object(s) mention {escape(value)} (read as {understood}), "
@@ -38,8 +40,16 @@ def lookup(
             return [cell(row["collection"]["title"] if c == "collection" else row[c])
                     for c in columns]
 
+        # With --json every row says whether it is a match or only names an over-broad network.
         if found:
-            listing((m.as_json() for m in found), columns, as_json=as_json, cells=cells)
+            listing(({**m.as_json(), "over_broad": False} for m in found), columns,
+                    as_json=as_json, cells=cells)
+        if broad:
+            if not as_json:
+                err.print(f"{len(broad)} object(s) name a network around it broader than IPv4 "
+                          "/8 or IPv6 /32: over-broad, not matched")
+            listing(({**m.as_json(), "over_broad": True} for m in broad), columns,
+                    as_json=as_json, cells=cells)
 
 
 @app.command()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from accord.stix.patterns import comparisons_of
@@ -35,8 +35,12 @@ HASH_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 # `type:path OP 'literal'`; OP is = or ISSUBSET, not preceded by NOT; literal with \' escapes.
+# Linear: a match starts only where a type name starts, and nothing is tried twice (possessive);
+# otherwise a run of letters in a literal (`LIKE 'xxx…'`) is rescanned from each of its letters,
+# and a valid 16,000-character pattern took 5 s to scan.
 _COMPARISON = re.compile(
-    r"([a-z0-9-]+):([A-Za-z0-9_.'\-\[\]*]+)\s+(NOT\s+)?(=|ISSUBSET)\s+'((?:[^'\\]|\\.)*)'"
+    r"(?<![a-z0-9-])([a-z0-9-]++):([A-Za-z0-9_.'\-\[\]*]++)\s++(NOT\s++)?(=|ISSUBSET)\s++"
+    r"'((?:[^'\\]++|\\.)*+)'"
 )
 
 
@@ -44,13 +48,13 @@ _COMPARISON = re.compile(
 # left to the grammar.
 _BETWEEN = re.compile(
     r"(?:\s|[\[\]()]|AND|OR|FOLLOWEDBY|WITHIN\s+\d+(?:\.\d+)?\s+SECONDS"
-    r"|REPEATS\s+\d+\s+TIMES|START\s+t'[^']*'\s+STOP\s+t'[^']*')*"
+    r"|REPEATS\s+\d+\s+TIMES|START\s+t'[^']*'\s+STOP\s+t'[^']*')*+"
 )
 # `…_ref.value`, `…_refs[*].value`, `…_refs.*.value`: the value of a referenced SCO.
 _REFERENCE_VALUE = re.compile(r"_refs?(?:\[[^\]]*\]|\.\*|\.\d+)?\.value$")
 # `[type:path = 'literal']` alone, the literal without quotes or escapes in it.
 _SINGLE = re.compile(r"^\[([a-z0-9-]+):([A-Za-z0-9_.'\-]+) = '([^'\\]*)'\]$")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_QUOTED = re.compile(r"'((?:[^'\\]++|\\.)*+)'")
 
 # Dotted quads without leading zeros (an octet such as "010" is ambiguous: octal to some).
 _IPV4 = re.compile(r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})"
@@ -85,6 +89,40 @@ def network_range(net: Value) -> tuple[str, str]:
     low = int(hex_part, 16)
     high = low | ((1 << (bits - int(prefix))) - 1)
     return f"{low:0{len(hex_part)}x}", f"{high:0{len(hex_part)}x}"
+
+
+# Networks broader than these say nothing of an address inside them: an IPv4 /8 is the most
+# ever assigned to one organisation (and what IANA hands a regional registry), an IPv6 /32
+# what a registry allocates to one ISP. An indicator for a broader network (0.0.0.0/0, a /4)
+# is stored and shown, flagged, but a look-up lists it apart instead of as a match; a look-up
+# of such a network does not search what lies inside it. docs/correlation.md says why.
+BROADEST_PREFIX = {"ipv4": 8, "ipv6": 32}
+
+
+def is_over_broad(value: Value) -> bool:
+    """Is `value` a network broader than BROADEST_PREFIX allows (e.g. 0.0.0.0/0)?"""
+    broadest = BROADEST_PREFIX.get(value.kind)
+    return broadest is not None and int(value.value.rpartition("/")[2]) < broadest
+
+
+def over_broad_note(values: Iterable[Value]) -> str | None:
+    """What to tell the poster of an object that names over-broad networks (None: none)."""
+    broad = sorted(network_text(v) for v in values if is_over_broad(v))
+    if not broad:
+        return None
+    return (f"stored, but {', '.join(broad)} is broader than an IPv4 /8 or an IPv6 /32 "
+            "(over-broad): look-ups list it apart, flagged, not as a match of every address "
+            "inside it")
+
+
+def network_text(value: Value) -> str:
+    """A network as people write it: 'c0a80000/16' as '192.168.0.0/16', 'c6336407/32' as
+    '198.51.100.7'."""
+    hex_part, _, prefix = value.value.partition("/")
+    number = int(hex_part, 16)
+    address = (ipaddress.IPv4Address(number) if value.kind == "ipv4"
+               else ipaddress.IPv6Address(number))
+    return str(address) if int(prefix) == address.max_prefixlen else f"{address}/{prefix}"
 
 
 def containing_networks(address: Value) -> list[Value]:

@@ -22,7 +22,7 @@ from accord.stix.object_types import (
     ordered,
 )
 from accord.stix.observables import observable_container
-from accord.stix.patterns import pattern_errors
+from accord.stix.patterns import over_limits, pattern_errors, size_of
 from accord.stix.properties import (
     KILL_CHAIN_PHASES,
     LANGUAGE_CODE,
@@ -72,6 +72,10 @@ def _pattern_parses(obj: Mapping[str, Any], found: Findings) -> None:
     """§4.7: a pattern of pattern_type "stix" MUST be a valid STIX pattern (§9)."""
     source = obj.get("pattern")
     if obj.get("pattern_type") != "stix" or type(source) is not str:
+        return
+    too_large = over_limits(size_of(source))
+    if too_large is not None:  # not parsed at all: the grammar's time grows with the pattern
+        found.add("pattern", "pattern-limit", f"'pattern' is too large to check: {too_large}")
         return
     errors = pattern_errors(source, "2.0" if obj.get("pattern_version") == "2.0" else "2.1")
     if errors:

@@ -1,9 +1,14 @@
-"""How deep a STIX object may nest: one limit for every path that parses, checks and stores.
+"""What one STIX object may cost to take in: how deep it nests, how large and costly its
+indicator pattern is. One limit for every path that parses, checks and stores.
 
 JSON allows any depth and orjson parses 1,024 levels, but storing (orjson writes 254 levels),
 signing (RFC 8785, recursive) and rendering are recursive: an object deeper than they reach
 would fail half-way, after the objects beside it were read. No real STIX object comes near the
 limit (ATT&CK's deepest is 4 levels), so it can be low and the same everywhere.
+
+STIX patterns are parsed by an ANTLR grammar at about 0.1-0.25 ms a token (docs/limits.md has
+the measurements), so a pattern's cost is bounded by counting its tokens first, in one linear
+scan (`accord.stix.patterns.size_of`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,23 @@ MAX_DEPTH = 64  # levels of JSON objects and arrays, the STIX object itself bein
 # object too deep is refused alone; only nesting past this stops reading the file (orjson,
 # which reads TAXII envelopes, stops at 1,024).
 MAX_DOCUMENT_DEPTH = 100
+
+# One indicator pattern. The largest real ones seen (OASIS examples) are 452 characters and 11
+# comparisons; an OR of 500 SHA-256 hashes is 47,000 characters and 4,001 tokens.
+MAX_PATTERN_LENGTH = 65_536  # characters
+MAX_PATTERN_TOKENS = 6_000  # words, literals and signs: `[file:name = 'x']` has 7
+MAX_PATTERN_COMPARISONS = 500  # `=`, `!=`, `<`, `IN`, `LIKE`, `MATCHES`, … (and IN's values)
+MAX_PATTERN_NESTING = 16  # brackets and parentheses inside one another (real: at most 4)
+# All the patterns of one request (a TAXII envelope, a page of a peer's objects): 10 tokens
+# per object the request may hold, and never less than one largest pattern. 10,000
+# single-comparison indicators (an envelope of the default size) hold 70,000-90,000 tokens.
+PATTERN_TOKENS_PER_OBJECT = 10
+MAX_PATTERN_TOKENS_PER_REQUEST = 100_000  # for the default 10,000 objects per envelope
+
+
+def pattern_budget(max_objects: int) -> int:
+    """How many pattern tokens one request of at most `max_objects` objects may have parsed."""
+    return max(PATTERN_TOKENS_PER_OBJECT * max_objects, MAX_PATTERN_TOKENS)
 
 
 def too_deep(obj: dict[str, Any], limit: int = MAX_DEPTH) -> str | None:

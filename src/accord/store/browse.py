@@ -18,6 +18,7 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, not_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
 from accord.trust.markings import Tlp
@@ -180,7 +181,7 @@ class Browse:
             .join(permissions, and_(permissions.c.collection_id == o.collection_id,
                                     permissions.c.party_id == bindparam("reader"),
                                     permissions.c.can_read == true()))
-            .where(o.id == object_id, o.is_latest == true(),
+            .where(o.id == object_id, o.is_latest == true(), observables.c.kind != SIGHTED,
                    entitled(objects, collections.c.default_tlp))
             .order_by(observables.c.kind, observables.c.value)
             .limit(100)

@@ -6,9 +6,25 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Select, and_, bindparam, func, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    true,
+    union_all,
+)
 
-from accord.correlation.values import Value, containing_networks, network_range
+from accord.correlation.values import (
+    Value,
+    containing_networks,
+    is_over_broad,
+    network_range,
+)
+from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import (
     collections,
@@ -18,7 +34,7 @@ from accord.store.schema import (
     permissions,
     sightings,
 )
-from accord.trust.markings import Tlp
+from accord.trust.markings import EVERY_READER, Tlp
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +92,35 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
 
-def wanted(value: Value) -> list[Value]:
-    """The index entries that match `value`: an address also matches the networks around it."""
-    if value.kind in ("ipv4", "ipv6"):
-        return containing_networks(value)
-    return [value]
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a look-up of some values seeks in the index."""
+
+    exact: list[Value]  # the values, and every network around an address that is not too broad
+    inside: list[Value]  # networks whose addresses and smaller networks are sought too
+    over_broad: list[Value]  # networks around an address, or asked for, that are too broad
+
+
+def wanted(values: list[Value]) -> Wanted:
+    """The index entries a look-up of `values` seeks: an address also matches the networks
+    around it, a network what lies inside it; networks too broad (is_over_broad) are sought
+    apart, and never searched inside."""
+    exact: list[Value] = []
+    inside: list[Value] = []
+    broad: list[Value] = []
+    for value in values:
+        if value.kind not in ("ipv4", "ipv6"):
+            exact.append(value)
+            continue
+        for around in containing_networks(value):
+            (broad if is_over_broad(around) else exact).append(around)
+        low, high = network_range(value)
+        if low != high and not is_over_broad(value):
+            inside.append(value)
+    return Wanted(exact, inside, broad)
+
+
+_CHUNK = 500  # values or collections per IN (…) list
 
 
 class Correlations:
@@ -89,42 +129,35 @@ class Correlations:
 
     def lookup(self, reader: str, values: list[Value], limit: int = 100) -> list[Mention]:
         """Newest versions that mention any of `values`, in collections `reader` may read,
-        under markings that let it see them; nothing else, not even in counts."""
-        entries = [w for v in values for w in wanted(v)]
-        if not entries:
+        under markings that let it see them; nothing else, not even in counts or in the work
+        done: the index is only sought where the reader may read (store.observable_index)."""
+        sought = wanted(values)
+        return self._mentions(reader, sought.exact, sought.inside, limit)
+
+    def over_broad(self, reader: str, values: list[Value], limit: int = 100) -> list[Mention]:
+        """What `reader` may read that names a network too broad to count as a match of
+        `values` (0.0.0.0/0 for any IPv4 address): listed apart, flagged, not matched."""
+        return self._mentions(reader, wanted(values).over_broad, [], limit)
+
+    def _mentions(self, reader: str, exact: list[Value], inside: list[Value], limit: int
+                  ) -> list[Mention]:
+        if not exact and not inside:
             return []
-        o, col, v = objects.c, collections.c, observables.c
-        by_kind: dict[str, list[str]] = {}
-        for entry in entries:
-            by_kind.setdefault(entry.kind, []).append(entry.value)
-        exact = [and_(v.kind == kind, v.value.in_(found)) for kind, found in by_kind.items()]
-        # A network also finds the addresses and smaller networks inside it ("hex/prefix"
-        # sorts by address: '/' sorts before every digit of a prefix).
-        inside = [and_(v.kind == n.kind, v.value >= f"{low}/", v.value <= f"{high}/999")
-                  for n in values if n.kind in ("ipv4", "ipv6")
-                  for low, high in [network_range(n)] if low != high]
-        stmt = (
-            select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
-                   o.creator_id,
-                   col.title, col.default_tlp, v.kind, v.value, parties.c.name)
-            .select_from(observables)
-            .join(objects, o.seq == v.seq)
-            .join(collections, col.id == o.collection_id)
-            .outerjoin(parties, parties.c.id == o.creator_id)
-            .where(or_(*exact, *inside))
-            .where(o.is_latest == true())
-            .order_by(o.date_added.desc())
-            .limit(limit)
-        )
+        audiences = [EVERY_READER, reader]
         with self.engine.connect() as conn:
-            rows = conn.execute(_readable(stmt), {"reader": reader}).all()
-        mentions, seen = [], set()
-        for row in rows:  # an object that names an address and its network is listed once
-            if row.id not in seen:
-                seen.add(row.id)
-                mentions.append(_mention(row))
-        counts = self._sighting_counts(reader, [m.id for m in mentions],
-                                       self._created_by(reader, [m.id for m in mentions]))
+            readable = _readable_collections(conn, reader)
+            found = _seek(conn, readable, audiences, exact, inside)
+            mentions = [_mention(row, found[row.seq])
+                        for row in _fetch(conn, reader, _newest(conn, found, limit))]
+            # Its creator hears of every use of an object (asked only of objects the reader
+            # created: the question reads every copy); others count what they may read.
+            created = self._created_by(reader, [m.id for m in mentions
+                                                if m.creator_id == reader])
+            counts = _every_sighting(conn, sorted(created))
+            sighted = _seek(conn, readable, audiences,
+                            [Value(SIGHTED, m.id) for m in mentions if m.id not in created], [])
+        for value in sighted.values():
+            counts[value.value] = counts.get(value.value, 0) + 1
         return [replace(m, sightings=counts.get(m.id, 0)) for m in mentions]
 
     def _created_by(self, reader: str, ids: list[str]) -> set[str]:
@@ -147,39 +180,119 @@ class Correlations:
             creators.setdefault(oid, set()).add(creator)
         return {oid for oid, found in creators.items() if found == {reader}}
 
-    def _sighting_counts(self, reader: str, ids: list[str], created: set[str]
-                         ) -> dict[str, int]:
-        if not ids:
-            return {}
-        s = sightings.c
-        base = (select(s.sighting_of_ref, func.count())
-                .select_from(sightings).join(objects, objects.c.seq == s.seq)
-                .join(collections, collections.c.id == objects.c.collection_id)
-                .where(objects.c.is_latest == true()).group_by(s.sighting_of_ref))
-        counts: dict[str, int] = {}
-        with self.engine.connect() as conn:
-            if created:  # its creator hears of every use of an object
-                counts.update(conn.execute(base.where(s.sighting_of_ref.in_(created))).all())
-            others = [i for i in ids if i not in created]
-            if others:
-                counts.update(conn.execute(_readable(base.where(s.sighting_of_ref.in_(others))),
-                                           {"reader": reader}).all())
-        return counts
-
     def sightings_of(self, reader: str, object_id: str, limit: int = 1000) -> list[Sighting]:
-        """Sightings of an object: every one for its creator, else those `reader` may read."""
+        """Sightings of an object: every one for its creator, else those `reader` may read
+        (found through the index: the sightings it may not read are not even touched)."""
         o, s = objects.c, sightings.c
-        is_creator = object_id in self._created_by(reader, [object_id])
         with self.engine.connect() as conn:
-            stmt = (select(o.body, o.tlp, collections.c.default_tlp, collections.c.title,
-                           parties.c.name)
-                    .select_from(sightings).join(objects, o.seq == s.seq)
+            readable = _readable_collections(conn, reader)
+            own_copy = reader in conn.execute(select(o.creator_id).where(
+                o.collection_id.in_(readable), o.id == object_id,
+                o.is_latest == true())).scalars().all()
+        columns = (o.body, o.tlp, collections.c.default_tlp, collections.c.title, parties.c.name)
+        if own_copy and object_id in self._created_by(reader, [object_id]):
+            stmt = (select(*columns).select_from(sightings).join(objects, o.seq == s.seq)
                     .join(collections, collections.c.id == o.collection_id)
                     .outerjoin(parties, parties.c.id == o.creator_id)
                     .where(s.sighting_of_ref == object_id, o.is_latest == true())
                     .order_by(o.date_added.desc()).limit(limit))
-            rows = conn.execute(stmt if is_creator else _readable(stmt), {"reader": reader}).all()
+            with self.engine.connect() as conn:
+                return [_sighting(row) for row in conn.execute(stmt)]
+        with self.engine.connect() as conn:
+            found = _seek(conn, readable, [EVERY_READER, reader],
+                          [Value(SIGHTED, object_id)], [])
+            rows = _fetch(conn, reader, _newest(conn, found, limit))
         return [_sighting(row) for row in rows]
+
+
+def _readable_collections(conn: Connection, reader: str) -> list[str]:
+    """The collections `reader` may read; and, on PostgreSQL, no sequential scan for the rest
+    of the transaction. The planner's statistics see each column alone: where most rows of a
+    collection are hidden from a reader, it may judge a scan of the whole table cheaper than
+    seeking the reader's few rows, and that scan would read (and time) every hidden row. With
+    sequential scans off it seeks the index on every key column it is given."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return list(conn.execute(select(permissions.c.collection_id).where(
+        permissions.c.party_id == reader, permissions.c.can_read == true())).scalars())
+
+
+def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
+    """How many sightings of each object there are on the node (for its creator)."""
+    if not ids:
+        return {}
+    s = sightings.c
+    return {oid: count for oid, count in conn.execute(
+        select(s.sighting_of_ref, func.count()).select_from(sightings)
+        .join(objects, objects.c.seq == s.seq)
+        .where(objects.c.is_latest == true(), s.sighting_of_ref.in_(ids))
+        .group_by(s.sighting_of_ref))}
+
+
+def _seek(conn: Connection, collection_ids: list[str], audiences: list[str],
+          exact: list[Value], inside: list[Value]) -> dict[int, Value]:
+    """The newest versions (seq: the value matched) whose index rows match, sought only in
+    the given collections and audiences: every branch of the statement seeks the index key
+    (collection, audience, kind, value), so rows of other collections and audiences are never
+    read. One branch per audience: PostgreSQL without statistics reads `audience IN (…)` as a
+    filter on the rows of every audience, not as a bound of the index scan."""
+    v = observables.c
+    by_kind: dict[str, list[str]] = {}
+    for entry in exact:
+        by_kind.setdefault(entry.kind, []).append(entry.value)
+    conditions = [and_(v.kind == kind, v.value.in_(found[start:start + _CHUNK]))
+                  for kind, found in by_kind.items()
+                  for start in range(0, len(found), _CHUNK)]
+    # A network also finds the addresses and smaller networks inside it ("hex/prefix" sorts by
+    # address: '/' sorts before every digit of a prefix).
+    conditions += [and_(v.kind == n.kind, v.value >= f"{low}/", v.value <= f"{high}/999")
+                   for n in inside for low, high in [network_range(n)]]
+    found: dict[int, Value] = {}
+    if not conditions:
+        return found
+    for start in range(0, len(collection_ids), _CHUNK):
+        among = v.collection_id.in_(collection_ids[start:start + _CHUNK])
+        branches = [select(v.seq, v.kind, v.value).where(among, v.audience == audience,
+                                                         condition)
+                    for audience in audiences for condition in conditions]
+        for seq, kind, value in conn.execute(union_all(*branches)):
+            found.setdefault(seq, Value(kind, value))
+    return found
+
+
+def _newest(conn: Connection, found: dict[int, Value], limit: int) -> list[int]:
+    """The `limit` newest of the versions found, one per object id (an id stored in two
+    collections is listed once)."""
+    o = objects.c
+    seqs = sorted(found)
+    stamped: list[tuple[str, int, str]] = []
+    for start in range(0, len(seqs), _CHUNK):
+        stamped += [(added, seq, oid) for added, seq, oid in conn.execute(
+            select(o.date_added, o.seq, o.id).where(o.seq.in_(seqs[start:start + _CHUNK])))]
+    stamped.sort(reverse=True)
+    chosen, ids = [], set()
+    for _added, seq, oid in stamped:
+        if oid not in ids:
+            ids.add(oid)
+            chosen.append(seq)
+            if len(chosen) == limit:
+                break
+    return chosen
+
+
+def _fetch(conn: Connection, reader: str, seqs: list[int]) -> list[Any]:
+    """The chosen versions, newest first, checked once more against the rule itself."""
+    if not seqs:
+        return []
+    o, col = objects.c, collections.c
+    stmt = (select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp,
+                   o.body, o.creator_id, col.title, col.default_tlp, parties.c.name)
+            .select_from(objects)
+            .join(collections, col.id == o.collection_id)
+            .outerjoin(parties, parties.c.id == o.creator_id)
+            .where(o.seq.in_(seqs), o.is_latest == true())
+            .order_by(o.date_added.desc()))
+    return list(conn.execute(_readable(stmt), {"reader": reader}).all())
 
 
 def _readable(stmt: Select[Any]) -> Select[Any]:
@@ -200,7 +313,7 @@ def _sighting(row: Any) -> Sighting:
                     body.get("where_sighted_refs", []), level.label, row.title)
 
 
-def _mention(row: Any) -> Mention:
+def _mention(row: Any, matched: Value) -> Mention:
     body = orjson.loads(row.body)
     first, last = _SEEN.get(row.type, ("created", "modified"))
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
@@ -208,4 +321,4 @@ def _mention(row: Any) -> Mention:
         row.id, row.type, body.get("name"), row.version, row.collection_id, row.title,
         level.label, row.name or body.get("created_by_ref"),
         body.get(first) or body.get("created"), body.get(last) or body.get("modified"),
-        Value(row.kind, row.value), row.date_added, creator_id=row.creator_id)
+        matched, row.date_added, creator_id=row.creator_id)

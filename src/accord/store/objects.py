@@ -28,10 +28,11 @@ from sqlalchemy import (
 
 from accord import clock as node_clock
 from accord.cooperation.digest import digest
-from accord.correlation.values import Value, values_in
+from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
+from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
     ALL,
     ObjectQuery,
@@ -88,7 +89,7 @@ class _Insert:
     creator_id: str | None
     poster_id: str | None
     recipients: frozenset[str]
-    mentions: set[Value]  # observable values, for correlation
+    mentions: set[Value]  # observable values (and what a sighting sighted), for correlation
     sighting_of: str | None  # for a sighting: the object it sighted
     # For a cooperation object: the request whose ledger it is in, when it happened (a
     # receipt: when the request was received; sorts as text) and its digest.
@@ -273,12 +274,13 @@ class ObjectStore:
             insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
                              version, key, date_added or next(stamps), is_latest, body,
                              None if marking.level is None else int(marking.level),
-                             marking.creator, poster_id, marking.recipients, values_in(obj),
+                             marking.creator, poster_id, marking.recipients, indexed_values(obj),
                              obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
                              *_ledger_entry(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
-            outcomes.append(Outcome(oid, version, stored=True, added=True))
+            outcomes.append(Outcome(oid, version, stored=True, added=True,
+                                    message=over_broad_note(insert.mentions) or ""))
         if superseded:
             conn.execute(
                 update(objects)
@@ -286,15 +288,17 @@ class ObjectStore:
                 .values(is_latest=False),
                 [{"row_seq": r.seq} for r in superseded],
             )
+            forget(conn, [r.seq for r in superseded if r.seq is not None])
         if inserts:
-            self._insert(conn, inserts)
+            self._insert(conn, inserts, default_tlp)
             if not self._sqlite and len(inserts) >= _ANALYZE_AFTER:
                 # Fresh planner statistics after a bulk load: without them PostgreSQL scans the
-                # whole collection to look up ids, and the next batch of an import crawls.
-                conn.exec_driver_sql("ANALYZE objects")
+                # whole collection to look up ids, and the next batch of an import crawls (and
+                # reads the index's value lists as filters, not bounds: store.correlations).
+                conn.exec_driver_sql("ANALYZE objects, observables")
         return outcomes
 
-    def _insert(self, conn: Connection, rows: list[_Insert]) -> None:
+    def _insert(self, conn: Connection, rows: list[_Insert], default_tlp: Tlp) -> None:
         # The bulk path bypasses SQLAlchemy's per-row parameter processing, which costs more
         # than SQLite's own insert: COPY on PostgreSQL, a plain executemany on SQLite.
         values = [r.values() for r in rows]
@@ -313,9 +317,9 @@ class ObjectStore:
         linked = [r for r in rows
                   if r.recipients or r.mentions or r.sighting_of or r.request_of]
         if linked:
-            self._insert_links(conn, linked)
+            self._insert_links(conn, linked, default_tlp)
 
-    def _insert_links(self, conn: Connection, rows: list[_Insert]) -> None:
+    def _insert_links(self, conn: Connection, rows: list[_Insert], default_tlp: Tlp) -> None:
         """Recipients and observable values of rows just inserted, keyed by their seq."""
         c = objects.c
         # What this call added is everything in the collection from its first date_added on.
@@ -325,8 +329,11 @@ class ObjectStore:
                 c.date_added >= min(r.date_added for r in rows)))}
         addressed = [(seqs[r.id, r.version_key], party)
                      for r in rows for party in sorted(r.recipients)]
-        mentioned = [(v.kind, v.value, seqs[r.id, r.version_key])
-                     for r in rows for v in sorted(r.mentions)]
+        mentioned = [row for r in rows if r.is_latest and r.mentions
+                     for row in rows_for(r.collection_id, seqs[r.id, r.version_key],
+                                         MarkedVersion(None if r.tlp is None else Tlp(r.tlp),
+                                                       r.creator_id, r.poster_id, r.recipients),
+                                         default_tlp, r.mentions)]
         sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
         ledgered = [(seqs[r.id, r.version_key], r.request_of, r.id, r.id.split("--", 1)[0],
                      r.happened, r.digest) for r in rows if r.request_of]
@@ -343,8 +350,8 @@ class ObjectStore:
                 f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)
         if mentioned:
             conn.exec_driver_sql(
-                f"INSERT INTO observables (kind, value, seq) VALUES ({mark}, {mark}, {mark})",
-                mentioned)
+                "INSERT INTO observables (collection_id, audience, kind, value, seq) "
+                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", mentioned)
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
@@ -430,6 +437,7 @@ class ObjectStore:
         conn.execute(update(objects)
                      .where(c.collection_id == collection_id, c.id == object_id)
                      .values(is_latest=c.version_key == newest))
+        reindex_newest(conn, collection_id, object_id)  # only newest versions are indexed
         return len(seqs)
 
     # -- reading ---------------------------------------------------------------------------

@@ -84,6 +84,8 @@ permissions = Table(
     Column("can_read", Boolean, nullable=False),
     Column("can_write", Boolean, nullable=False),
 )
+# A party's own grants, without reading every party's (migration 0013).
+Index("ix_permissions_party", permissions.c.party_id, permissions.c.collection_id)
 
 # Every version of every object, per collection. `seq` breaks ties between objects added in
 # the same instant, so that (date_added, seq) is a total order for stateless paging.
@@ -163,11 +165,16 @@ audit_objects = Table(
     sqlite_with_rowid=False,
 )
 
-# The correlation index (accord.correlation): one row per (value, stored version) — it grows
-# with the number of mentions, never with pairs of objects that share a value.
+# The correlation index (accord.correlation, store.observable_index): one row per value, newest
+# version and audience — it grows with the number of mentions, never with pairs of objects that
+# share a value. The key starts with what decides who may read a row, so that a look-up seeks
+# only rows its reader may read (migration 0013).
 observables = Table(
     "observables",
     metadata,
+    Column("collection_id", String(40), primary_key=True),
+    # trust.markings.EVERY_READER ("*"), or a party that may read a version marked beyond AMBER
+    Column("audience", String(300), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("value", String(2048), primary_key=True),
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from accord.attribution.arrivals import NAMED, screen_arrivals
 from accord.intake import accept
 from accord.node import Node
+from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.objects import NotYours
@@ -138,7 +139,8 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      party_id=principal.party_id, token_id=principal.token_id,
                                      request_timestamp=request_timestamp, party_ids=known,
                                      poster_reads=grant.can_read,
-                                     operator=is_operator(principal, node.party.id))
+                                     operator=is_operator(principal, node.party.id),
+                                     pattern_budget=pattern_budget(node.info.max_objects))
     assert report.status is not None  # accept() records one for every TAXII POST
     if report.added and any(isinstance(o, dict) and o.get("type") in NAMED for o in objects):
         await run_in_threadpool(screen_arrivals, node, 1)  # a slice; the tick does the rest

@@ -141,6 +141,19 @@ def may_read(reader: str, version: MarkedVersion, default: Tlp) -> bool:
     return reader in version.recipients
 
 
+# Who may read a version, in the form the correlation index keeps (store.observable_index).
+EVERY_READER = "*"  # every party that may read the collection
+
+
+def audience(version: MarkedVersion, default: Tlp) -> frozenset[str]:
+    """`may_read` as a set: {EVERY_READER}, or the parties named by a version marked beyond
+    AMBER (its creator, poster and recipients). A reader of the collection may read the
+    version exactly when EVERY_READER or the reader is in it (a test holds them equal)."""
+    if (version.level if version.level is not None else default) <= Tlp.AMBER:
+        return frozenset({EVERY_READER})
+    return frozenset(p for p in (version.creator, version.poster, *version.recipients) if p)
+
+
 # One answer for every id the poster may not see, whatever the reason: a refusal must not tell
 # a party that an object it may not read exists, nor how it is marked.
 NOT_YOURS = "this id belongs to an object you may not change"

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
-from accord.correlation.values import Value, guess
+from accord.correlation.values import Value, guess, is_over_broad, network_text
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
 from accord.trust.markings import TLP_MARKINGS
@@ -26,17 +26,21 @@ def search_page(ctx: Ctx) -> Page:
     text = ctx.arg("q").strip()
     me = ctx.viewer.party_id
     mentions: list[Mention] = []
+    broad: list[Mention] = []
     found: list[Found] = []
     read_as: list[Value] = []
     if text:
         read_as = guess(text)
         if read_as:
-            mentions = Correlations(ctx.node.engine).lookup(me, read_as, limit=100)
+            correlations = Correlations(ctx.node.engine)
+            mentions = correlations.lookup(me, read_as, limit=100)
+            broad = correlations.over_broad(me, read_as, limit=100)
         found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
-                 if f.id not in {m.id for m in mentions}]
-        ctx.audit("lookup", tuple(m.id for m in mentions) + tuple(f.id for f in found),
+                 if f.id not in {m.id for m in mentions + broad}]
+        ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
                   {"value": text, "page": "search"})
-    return Page("search.html", {"q": text, "mentions": mentions, "found": found,
+    return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
+                                "found": found,
                                 "read_as": [(KIND_LABELS.get(v.kind, v.kind), v.value)
                                             for v in read_as]},
                 title=f"Search: {text}" if text else "Search")
@@ -106,12 +110,16 @@ def object_page(ctx: Ctx) -> Page | Response:
                           key.removesuffix("_refs").removesuffix("_ref"), True))
     correlations = []
     for kind, value in browse.mentioned_values(me, object_id):
-        others = [m for m in Correlations(ctx.node.engine).lookup(me, [Value(kind, value)], 20)
+        mentioned = Value(kind, value)
+        others = [m for m in Correlations(ctx.node.engine).lookup(me, [mentioned], 20)
                   if m.id != object_id]
-        correlations.append((KIND_LABELS.get(kind, kind), value, others))
+        # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
+        correlations.append((KIND_LABELS.get(kind, kind),
+                             network_text(mentioned) if kind in ("ipv4", "ipv6") else value,
+                             others, is_over_broad(mentioned)))
     sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
     served = {object_id, *(r.id for r in relationships), *names,
-              *(m.id for _, _, ms in correlations for m in ms), *(s.id for s in sightings)}
+              *(m.id for _, _, ms, _ in correlations for m in ms), *(s.id for s in sightings)}
     ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
     properties = [_property(k, v) for k, v in body.items() if k not in ("id", "type")]
     return Page("object.html", {

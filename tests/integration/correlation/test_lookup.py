@@ -70,7 +70,8 @@ def test_values_held_only_where_a_party_may_not_read_are_invisible_even_in_count
     assert cn  # (China is a reader of Shared only)
 
 
-def test_only_the_newest_version_counts(client, world):
+def test_only_the_newest_version_counts_and_deleting_it_brings_back_the_one_before(
+        client, world):
     us = world.own.id
     old = indicator(20, "[domain-name:value = 'old.example']", us)
     new = dict(indicator(20, "[domain-name:value = 'new.example']", us),
@@ -78,6 +79,11 @@ def test_only_the_newest_version_counts(client, world):
     post(client, world.evidence.id, [old, new])
     assert lookup(client, "old.example")["count"] == 0
     assert lookup(client, "new.example")["count"] == 1
+    r = client.delete(f"/taxii2/accord/collections/{world.evidence.id}/objects/{new['id']}/",
+                      params={"match[version]": new["modified"]})
+    assert r.status_code == 200, r.text
+    assert lookup(client, "new.example")["count"] == 0
+    assert [m["version"] for m in lookup(client, "old.example")["results"]] == [old["modified"]]
 
 
 def test_the_api_needs_a_token_and_publishes_its_openapi(client, world):
@@ -138,3 +144,29 @@ def test_copying_an_id_does_not_make_a_party_its_creator(client, world):
     post(client, cn_own.id, [copy], world.other_token)
     url = f"/api/v1/objects/{original['id']}/sightings"
     assert client.get(url, headers={"Authorization": f"Bearer {world.other_token}"}).json() == []
+
+
+def test_an_over_broad_network_is_stored_flagged_and_listed_apart_not_matched(client, world):
+    us = world.own.id
+    everything = indicator(60, "[ipv4-addr:value ISSUBSET '0.0.0.0/0']", us)
+    quarter = indicator(61, "[ipv4-addr:value ISSUBSET '192.0.0.0/2']", us)
+    legacy = indicator(62, "[ipv4-addr:value ISSUBSET '198.0.0.0/8']", us)
+    address = indicator(63, "[ipv4-addr:value = '198.51.100.7']", us)
+    r = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                    content=orjson.dumps({"objects": [everything, quarter, legacy, address]}),
+                    headers={"Content-Type": TAXII})
+    status = r.json()
+    assert status["success_count"] == 4  # stored: real data is not refused
+    notes = {s["id"]: s.get("message", "") for s in status["successes"]}
+    assert "0.0.0.0/0 is broader than an IPv4 /8" in notes[everything["id"]]
+    assert "over-broad" in notes[quarter["id"]] and notes[legacy["id"]] == ""
+    found = lookup(client, "198.51.100.7")
+    assert {m["name"] for m in found["results"]} == {"indicator 62", "indicator 63"}
+    assert found["count"] == 2
+    assert [(m["name"], m["matched"]["value"]) for m in found["over_broad"]] == [
+        ("indicator 61", "c0000000/2"), ("indicator 60", "00000000/0")]
+    # A look-up of an over-broad network lists what names it, and searches nothing inside.
+    whole = lookup(client, "0.0.0.0/0")
+    assert whole["results"] == [] and {m["name"] for m in whole["over_broad"]} == {
+        "indicator 60"}
+    assert lookup(client, "example.com")["over_broad"] == []

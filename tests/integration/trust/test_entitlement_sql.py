@@ -1,9 +1,12 @@
-"""The store's SQL entitlement filter and trust.markings.may_read agree on every combination."""
+"""The store's SQL entitlement filter, the correlation index's audiences and
+trust.markings.may_read agree on every combination."""
 
 from __future__ import annotations
 
 import itertools
 
+from accord.correlation.values import guess
+from accord.store.correlations import Correlations
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
@@ -16,10 +19,12 @@ from accord.trust.markings import (
 
 def test_sql_filter_matches_the_pure_rule(world):
     directory, store = world.node.directory, world.node.objects
-    parties = [world.own.id, world.other.id, directory.add_party("Russia").id]
+    russia = directory.add_party("Russia")
+    parties = [world.own.id, world.other.id, russia.id]
     for default in (Tlp.AMBER, Tlp.RED):
-        collection = directory.create_collection(f"default {default.label}", read=[world.own],
-                                                 write=[world.own], default_tlp=default)
+        collection = directory.create_collection(
+            f"default {default.label}", read=[world.own, world.other, russia],
+            write=[world.own], default_tlp=default)
         expected: dict[str, MarkedVersion] = {}
         combos = itertools.product([None, *Tlp], [parties[0], parties[1], None],
                                    parties[:2], [(), (parties[2],)])
@@ -42,4 +47,8 @@ def test_sql_filter_matches_the_pure_rule(world):
             query = ObjectQuery(versions=frozenset({ALL}), limit=1000,
                                 reader=Reader(reader, int(default)))
             seen = {v.id for v in store.page(collection.id, query).items}
-            assert seen == {oid for oid, v in expected.items() if may_read(reader, v, default)}
+            allowed = {oid for oid, v in expected.items() if may_read(reader, v, default)}
+            assert seen == allowed
+            # The index a look-up seeks holds each version under the parties that may read it.
+            found = Correlations(world.node.engine).lookup(reader, guess("203.0.113.9"), 1000)
+            assert {m.id for m in found if m.collection_id == collection.id} == allowed

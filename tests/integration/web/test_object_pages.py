@@ -47,3 +47,27 @@ def test_custom_objects_with_odd_reference_lists_still_show(world, client, brows
     assert posted.json()["success_count"] == 1, posted.text
     page = browser(world.admin_token).get(f"/ui/objects/{custom['id']}")
     assert page.status_code == 200 and "x_acme_refs" in page.text
+
+
+def test_an_over_broad_network_is_flagged_on_its_page_and_apart_in_a_search(
+        world, client, browser):
+    def indicator(n: int, network: str) -> dict:
+        return {"type": "indicator", "spec_version": "2.1", "name": f"net {n}",
+                "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+                "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+                "pattern": f"[ipv4-addr:value ISSUBSET '{network}']", "pattern_type": "stix",
+                "valid_from": "2020-01-01T00:00:00Z"}
+
+    everything, narrow = indicator(1, "0.0.0.0/0"), indicator(2, "198.51.100.0/24")
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [everything, narrow]}),
+                         headers={"Content-Type": TAXII})
+    assert posted.json()["success_count"] == 2
+    us = browser(world.admin_token)
+    page = us.get(f"/ui/objects/{everything['id']}").text
+    assert "<code>0.0.0.0/0</code> <strong>over-broad network</strong>" in page
+    assert "over-broad network" not in us.get(f"/ui/objects/{narrow['id']}").text
+    found = us.get("/ui/search", params={"q": "198.51.100.7"}).text
+    matches, apart = found.split("Over-broad networks around it, not matched")
+    assert "net 2" in matches and "net 1" not in matches
+    assert "net 1" in apart.split("By name, id or type")[0]

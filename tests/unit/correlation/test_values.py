@@ -117,3 +117,39 @@ def test_every_way_of_writing_a_comparison_is_read(pattern, expected):
 ])
 def test_urls_are_compared_in_normal_form(raw, kept):
     assert values_in({"type": "url", "value": raw}) == {Value("url", kept)}
+
+
+def test_reading_a_long_pattern_takes_time_in_proportion_to_it():
+    # The comparison scanner once restarted in every letter of a literal it could not read
+    # (`LIKE 'xxx…'`): 16,000 characters took 5 s, 32,000 about 20 s.
+    import time
+
+    from accord.stix.limits import MAX_PATTERN_LENGTH
+
+    tail = "x" * (MAX_PATTERN_LENGTH - 100)
+    started = time.perf_counter()
+    found = values_in(indicator(f"[file:size = 1 AND file:name LIKE '{tail}']"))
+    assert time.perf_counter() - started < 2  # about 0.1 s now
+    assert found == set()
+
+
+@pytest.mark.parametrize(("text", "broad"), [
+    ("0.0.0.0/0", True), ("224.0.0.0/4", True), ("128.0.0.0/7", True), ("10.0.0.0/8", False),
+    ("198.51.100.7", False), ("::/0", True), ("2000::/3", True), ("2001:db8::/31", True),
+    ("2001:db8::/32", False), ("2001:db8::1", False),
+])
+def test_networks_broader_than_an_ipv4_8_or_an_ipv6_32_are_over_broad(text, broad):
+    from accord.correlation.values import is_over_broad
+
+    assert is_over_broad(network(text)) is broad
+
+
+def test_an_over_broad_network_is_named_as_people_write_it():
+    from accord.correlation.values import network_text, over_broad_note
+
+    note = over_broad_note(values_in(indicator(
+        "[ipv4-addr:value ISSUBSET '0.0.0.0/0'] OR [ipv6-addr:value ISSUBSET '2000::/3'] "
+        "OR [ipv4-addr:value = '198.51.100.7']")))
+    assert note is not None and "0.0.0.0/0, 2000::/3 is broader" in note
+    assert over_broad_note(values_in(indicator("[ipv4-addr:value = '10.0.0.0/8']"))) is None
+    assert network_text(network("198.51.100.7")) == "198.51.100.7"

@@ -1,11 +1,15 @@
+import itertools
+
 import pytest
 
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
+    EVERY_READER,
     MARKING_FOR,
     NOT_YOURS,
     MarkedVersion,
     Tlp,
+    audience,
     may_forward,
     may_read,
     parse_tlp,
@@ -97,3 +101,15 @@ def test_levels_as_people_write_them():
     assert parse_tlp("white") is Tlp.CLEAR
     with pytest.raises(ValueError, match="not a TLP level"):
         parse_tlp("purple")
+
+
+def test_the_audience_of_a_version_is_exactly_who_may_read_it():
+    parties = ["identity--a", "identity--b", "identity--c"]
+    for level, creator, poster, recipients, default in itertools.product(
+            [None, *Tlp], [None, *parties[:2]], [None, *parties[:2]],
+            [frozenset(), frozenset({parties[2]})], list(Tlp)):
+        version = MarkedVersion(level, creator, poster, recipients)
+        readers = audience(version, default)
+        for reader in parties:
+            assert may_read(reader, version, default) == (
+                EVERY_READER in readers or reader in readers)
