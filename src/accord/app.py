@@ -11,10 +11,12 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from accord.allowed_methods import AllowedMethods
 from accord.api.app import build_api
 from accord.node import Node, open_node
 from accord.taxii.errors import error_response
@@ -88,6 +90,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
     app = Starlette(
         routes=[Route("/", home), *taxii_routes],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        middleware=[Middleware(AllowedMethods)],
         lifespan=lifespan,
     )
     app.state.node = node
