@@ -18,7 +18,7 @@ COLLECTION = "/taxii2/accord/collections/c1/"
     ("/api/v1/screen", "GET, OPTIONS, POST", "application/json"),
     ("/api/v1/claims", "GET, OPTIONS, POST", "application/json"),
     ("/api/v1/requests/x-accord-request--1", "GET, OPTIONS", "application/json"),
-    ("/api/v1/docs", "GET, HEAD, OPTIONS", "application/json"),
+    ("/api/v1/docs", "GET, OPTIONS", "application/json"),
     ("/taxii2/", "GET, HEAD, OPTIONS", TAXII),
     (COLLECTION + "objects/", "GET, HEAD, OPTIONS, POST", TAXII),
     (COLLECTION + "objects/indicator--1/", "DELETE, GET, HEAD, OPTIONS", TAXII),
