@@ -44,6 +44,7 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
             if not accepts_taxii(request.headers.get("accept")):
                 raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
                                  f"asked for {request.headers.get('accept')!r}")
+            _refuse_nul(request)
             # Starlette answers HEAD like GET.
             handler = handlers["get" if request.method == "HEAD" else request.method.lower()]
             return await handler(request, node, principal)
@@ -51,6 +52,17 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
             return response_for(error)
 
     return endpoint
+
+
+def _refuse_nul(request: Request) -> None:
+    """No id, filter or name holds a NUL character: PostgreSQL's text cannot, so a look-up of one
+    could only fail (it was a 500), and nothing stored can match it anyway."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise TaxiiError(400, f"the {name} in the URL holds a NUL character")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise TaxiiError(400, f"the URL parameter {name!r} holds a NUL character")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -140,7 +152,9 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      poster_reads=grant.can_read,
                                      operator=is_operator(principal, node.party.id))
     assert report.status is not None  # accept() records one for every TAXII POST
-    if report.added and any(isinstance(o, dict) and o.get("type") in NAMED for o in objects):
+    # A refused object's "type" may be anything JSON holds (a list is not a key of NAMED).
+    if report.added and any(isinstance(o, dict) and isinstance(o.get("type"), str)
+                            and o["type"] in NAMED for o in objects):
         await run_in_threadpool(screen_arrivals, node, 1)  # a slice; the tick does the rest
     return _json(report.status.resource(), status=202)
 
