@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from accord.nul import NUL, nul_in
+
 
 class FieldProblem(BaseModel):
     where: str  # e.g. "body.kind", "query.limit"
@@ -59,9 +61,6 @@ def problem(status: int, title: str, headers: Mapping[str, str] | None = None) -
                         status_code=status, headers=headers)
 
 
-NUL = "\x00"
-
-
 class Unusable(Exception):
     """Input the description allows but no operation can use (a 400, with where)."""
 
@@ -87,17 +86,14 @@ async def plain_input(request: Request) -> None:
     it could only fail later, as a 500)."""
     seen: set[str] = set()
     problems: list[dict[str, Any]] = []
-    for name, value in request.query_params.multi_items():
+    for name, _value in request.query_params.multi_items():
         if name in seen:
             problems.append({"loc": ("query", name), "type": "repeated",
                              "msg": "given more than once; give it once"})
         seen.add(name)
-        if NUL in value or NUL in name:
-            problems.append({"loc": ("query", name), "type": "nul",
-                             "msg": "holds a NUL character"})
-    problems += [{"loc": ("path", name), "type": "nul", "msg": "holds a NUL character"}
-                 for name, value in request.path_params.items()
-                 if isinstance(value, str) and NUL in value]
+    nul = nul_in(request)
+    if nul is not None:
+        problems.append({"loc": nul, "type": "nul", "msg": "holds a NUL character"})
     if "json" in request.headers.get("content-type", ""):
         try:
             body = await request.json()

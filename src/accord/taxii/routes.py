@@ -14,6 +14,7 @@ from starlette.routing import Route
 from accord.attribution.arrivals import NAMED, screen_arrivals
 from accord.intake import accept
 from accord.node import Node
+from accord.nul import nul_in
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.objects import NotYours
@@ -44,7 +45,10 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
             if not accepts_taxii(request.headers.get("accept")):
                 raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
                                  f"asked for {request.headers.get('accept')!r}")
-            _refuse_nul(request)
+            nul = nul_in(request)
+            if nul is not None:
+                raise TaxiiError(400, f"the {'URL parameter' if nul[0] == 'query' else nul[0]} "
+                                 f"{nul[1]!r} holds a NUL character")
             # Starlette answers HEAD like GET.
             handler = handlers["get" if request.method == "HEAD" else request.method.lower()]
             return await handler(request, node, principal)
@@ -52,17 +56,6 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
             return response_for(error)
 
     return endpoint
-
-
-def _refuse_nul(request: Request) -> None:
-    """No id, filter or name holds a NUL character: PostgreSQL's text cannot, so a look-up of one
-    could only fail (it was a 500), and nothing stored can match it anyway."""
-    for name, value in request.path_params.items():
-        if isinstance(value, str) and "\x00" in value:
-            raise TaxiiError(400, f"the {name} in the URL holds a NUL character")
-    for name, value in request.query_params.multi_items():
-        if "\x00" in name or "\x00" in value:
-            raise TaxiiError(400, f"the URL parameter {name!r} holds a NUL character")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

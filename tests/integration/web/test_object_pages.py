@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 TAXII = "application/taxii+json;version=2.1"
 HOSTILE = {
@@ -47,3 +48,18 @@ def test_custom_objects_with_odd_reference_lists_still_show(world, client, brows
     assert posted.json()["success_count"] == 1, posted.text
     page = browser(world.admin_token).get(f"/ui/objects/{custom['id']}")
     assert page.status_code == 200 and "x_acme_refs" in page.text
+
+
+@pytest.mark.parametrize("path", ["/ui/objects/a%00b", "/ui/requests/x%00",
+                                  "/ui/search?q=%00", "/ui/attribution/a%00"])
+def test_a_nul_character_in_an_address_is_a_plain_400(browser, world, path):
+    """Each of these was a 500 on PostgreSQL, whose text cannot hold a NUL."""
+    page = browser(world.admin_token).get(path)
+    assert page.status_code == 400 and "NUL character" in page.text
+
+
+def test_a_nul_character_in_a_form_is_a_plain_400(browser, world):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    sent = us.post("/ui/requests/new", {"to": "a\x00", "summary": "x"})
+    assert sent.status_code == 400 and "form field &#39;to&#39;" in sent.text
