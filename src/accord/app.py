@@ -11,21 +11,28 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from accord.allowed_methods import AllowedMethods
 from accord.api.app import build_api
+from accord.api.problems import problem
 from accord.node import Node, open_node
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
 from accord.web.app import build_web
 
 log = logging.getLogger("accord")
+API = "/api/v1"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and request.url.path.startswith(API + "/"):
+        # A path the API's mount could not take (e.g. a newline in it): the API's error shape.
+        return problem(404, f"nothing at {request.url.path}; see {API}/docs")
     if exc.status_code == 404:
         return error_response(404, f"nothing at {request.url.path}; TAXII discovery is at "
                                    "/taxii2/, the web UI at /ui/")
@@ -95,10 +102,11 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         routes=[Route("/", home), *taxii_routes],
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                             Exception: _server_error},
+        middleware=[Middleware(AllowedMethods)],
         lifespan=lifespan,
     )
     app.state.node = node
-    app.mount("/api/v1", build_api(node))
+    app.mount(API, build_api(node))
     app.mount("/ui", build_web(node))
     return app
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from accord.api.attribution import add_attribution_routes
+from accord.api.callers import principal_of
+from accord.api.docs import add_docs_routes
+from accord.api.problems import READS, READS_ONE, errors, install, plain_input
 from accord.api.requests import add_request_routes
 from accord.correlation.values import guess
 from accord.node import Node
-from accord.serving.authentication import authenticate
-from accord.stix.timestamps import is_timestamp, now_timestamp
+from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-from accord.trust.credentials import from_authorization
 
 
 class Matched(BaseModel):
@@ -83,31 +83,25 @@ class AuditRecordOut(BaseModel):
     hash: str
 
 
+# A STIX timestamp as a query parameter: its syntax in the description, the calendar (no
+# 30 February) checked by is_timestamp.
+Stamp = Annotated[str, Query(pattern=TIMESTAMP_SYNTAX, examples=["2016-04-06T20:07:09.000Z"])]
+
+
 def build_api(node: Node) -> FastAPI:
     api = FastAPI(title="Accord REST API", version="1", openapi_url="/openapi.json",
-                  docs_url="/docs", redoc_url=None,
-                  description="Correlation look-ups and the audit trail of an Accord node. "
-                              "Authenticate with `Authorization: Bearer TOKEN`.")
+                  docs_url=None, redoc_url=None, dependencies=[Depends(plain_input)],
+                  description="Correlation look-ups, the requests of the cooperation "
+                              "mechanism, attribution and the audit trail of an Accord node. "
+                              "Authenticate with `Authorization: Bearer TOKEN`, or HTTP Basic "
+                              "with the token as password. Every error answers a `Problem`.")
 
-    @api.exception_handler(HTTPException)
-    async def _problem(_request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"title": str(exc.detail), "status": exc.status_code},
-                            status_code=exc.status_code, headers=exc.headers)
+    install(api)
+    add_docs_routes(api)
+    principal = principal_of(node)
 
-    def principal(request: Request) -> Principal:
-        found = authenticate(node, from_authorization(request.headers.get("authorization")),
-                             source=request.client.host if request.client else None,
-                             via="api", method=request.method, path=request.url.path)
-        if isinstance(found, Principal):
-            return found
-        if found.is_throttled:
-            raise HTTPException(429, "too many failed authentications from your address: try "
-                                f"again in {found.retry_after} s (a valid token is still "
-                                "served)", headers={"Retry-After": str(found.retry_after)})
-        raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
-                            "TOKEN)", headers={"WWW-Authenticate": 'Bearer realm="accord"'})
-
-    @api.get("/lookup", response_model=LookupOut, summary="Objects that mention a value")
+    @api.get("/lookup", response_model=LookupOut, responses=READS,
+             summary="Objects that mention a value")
     def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,
                                            description="An IP address or network, domain, "
                                                        "URL, e-mail address or file hash")],
@@ -129,6 +123,7 @@ def build_api(node: Node) -> FastAPI:
                          over_broad=[MentionOut(**m.as_json()) for m in broad])
 
     @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
+             responses=READS_ONE,
              summary="Feedback: sightings of an object")
     def object_sightings(object_id: str, caller: Principal = Depends(principal)
                          ) -> list[SightingOut]:
@@ -140,10 +135,11 @@ def build_api(node: Node) -> FastAPI:
                                 {"sighting_of_ref": object_id}))
         return [SightingOut(**s.as_json()) for s in found]
 
-    @api.get("/audit", response_model=list[AuditRecordOut], summary="The audit trail (admins)")
+    @api.get("/audit", response_model=list[AuditRecordOut], responses=errors(400, 401, 403, 422),
+             summary="The audit trail (admins)")
     def audit(party: str | None = None, person: str | None = None,
               object_id: str | None = None,
-              action: str | None = None, since: str | None = None, until: str | None = None,
+              action: str | None = None, since: Stamp | None = None, until: Stamp | None = None,
               limit: Annotated[int, Query(ge=1, le=10000)] = 100,
               caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
         """Audit records, newest first, by party id, person id (see `accord person list`),
@@ -163,7 +159,8 @@ def build_api(node: Node) -> FastAPI:
                                object_ids=list(r.event.object_ids), detail=r.event.detail,
                                hash=r.hash) for r in records]
 
-    @api.get("/node", summary="This node: its party's STIX identity and its signing key")
+    @api.get("/node", responses=errors(400, 401),
+             summary="This node: its party's STIX identity and its signing key")
     def this_node(caller: Principal = Depends(principal)) -> dict[str, Any]:
         """What a peer pins (`accord peer add`): the identity objects created here name, the
         Ed25519 public key their signatures verify against, and every key the node had,

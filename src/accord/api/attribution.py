@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, errors
+from accord.attribution.model import BASES, DesignationKind, Stance
 from accord.attribution.record import (
     AttributionError,
     AttributionRecord,
@@ -34,8 +35,6 @@ from accord.trust.audit import Event
 
 # The closed vocabularies, as the OpenAPI description declares them.
 Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
-Stance = Literal[POSITIONS]  # type: ignore[valid-type]
-Kind = Literal[DESIGNATION_KINDS]  # type: ignore[valid-type]
 ACTS = ("liaison", "admin")
 
 
@@ -55,7 +54,7 @@ class ClaimIn(BaseModel):
 
 
 class PositionIn(BaseModel):
-    position: Stance  # type: ignore[valid-type]
+    position: Stance
     text: str = Field(min_length=1)
     basis: list[Basis] = []  # type: ignore[valid-type]
     evidence: list[str] = []
@@ -64,7 +63,7 @@ class PositionIn(BaseModel):
 
 class DesignationIn(BaseModel):
     name: str = Field(min_length=1)
-    kind: Kind  # type: ignore[valid-type]
+    kind: DesignationKind
     legal_basis: str = Field(min_length=1)
     aliases: list[str] = []
     programme: str | None = None
@@ -113,8 +112,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
             conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
             raise HTTPException(409 if conflict else 400, str(error)) from None
 
-    @api.post("/claims", status_code=201, summary="Attribute activity to an actor and/or a "
-                                                  "sponsoring state")
+    @api.post("/claims", status_code=201, responses=ACTING,
+              summary="Attribute activity to an actor and/or a sponsoring state")
     def make_claim(body: ClaimIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
         standing = attempt(lambda: record.claim(actor, ClaimDraft(
@@ -122,7 +121,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
             body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with))))
         return claim_json(standing, record.names_in(actor, [standing]))
 
-    @api.post("/claims/{claim_id}/positions", status_code=201,
+    @api.post("/claims/{claim_id}/positions", status_code=201, responses=ACTING,
               summary="Take a position on a claim (agree … deny)")
     def take_position(claim_id: str, body: PositionIn,
                       caller: Principal = Depends(principal)) -> dict[str, Any]:
@@ -132,7 +131,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
             evidence=tuple(body.evidence), competing_claim=body.competing_claim))
         return claim_json(standing, record.names_in(actor, [standing]))
 
-    @api.get("/claims", summary="Claims you may read, oldest first")
+    @api.get("/claims", responses=READS, summary="Claims you may read, oldest first")
     def claims(subject: str | None = None,
                caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
         actor = actor_of(caller, acting=False)
@@ -141,22 +140,25 @@ def add_attribution_routes(api: FastAPI, node: Node,
         read(caller, "claim.list", tuple(s.claim.id for s in found))
         return [claim_json(s, names) for s in found]
 
-    @api.get("/claims/{claim_id}", summary="A claim, every position on it, and how it stands")
+    @api.get("/claims/{claim_id}", responses=READS_ONE,
+             summary="A claim, every position on it, and how it stands")
     def claim(claim_id: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=False)
         standing = attempt(lambda: record.standing(actor, claim_id))
         read(caller, "claim.read", (claim_id,))
         return claim_json(standing, record.names_in(actor, [standing]))
 
-    @api.get("/attribution/{subject}", summary="The disputed attribution of a subject: every "
-                                               "claim, every position, and why it stands so")
+    @api.get("/attribution/{subject}", responses=READS_ONE,
+             summary="The disputed attribution of a subject: every claim, every position, "
+                     "and why it stands so")
     def attribution(subject: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=False)
         standing = record.subject(actor, subject)
         read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))
         return subject_json(standing, record.names_in(actor, standing.claims, [subject]))
 
-    @api.post("/designations", status_code=201, summary="Designate a firm or individual")
+    @api.post("/designations", status_code=201, responses=ACTING,
+              summary="Designate a firm or individual")
     def designate(body: DesignationIn,
                   caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
@@ -165,8 +167,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
             tuple(body.claims), tuple(body.evidence), tuple(body.share_with))))
         return designation_json(made, node.directory.names())
 
-    @api.post("/designations/{designation_id}/amendment", summary="Amend a designation "
-                                                                   "(a new version of it)")
+    @api.post("/designations/{designation_id}/amendment", responses=ACTING,
+              summary="Amend a designation (a new version of it)")
     def amend(designation_id: str, body: AmendmentIn,
               caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
@@ -174,15 +176,15 @@ def add_attribution_routes(api: FastAPI, node: Node,
             body.aliases), programme=body.programme, legal_basis=body.legal_basis))
         return designation_json(amended, node.directory.names())
 
-    @api.post("/designations/{designation_id}/lifting", summary="Lift a designation (a new "
-                                                                "version of it)")
+    @api.post("/designations/{designation_id}/lifting", responses=ACTING,
+              summary="Lift a designation (a new version of it)")
     def lift(designation_id: str, body: LiftIn,
              caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
         lifted = attempt(lambda: record.lift(actor, designation_id, body.reason))
         return designation_json(lifted, node.directory.names())
 
-    @api.get("/screen", summary="Is a name designated, or a known actor's?")
+    @api.get("/screen", responses=READS, summary="Is a name designated, or a known actor's?")
     def screen(name: Annotated[str, Query(min_length=1, max_length=500)],
                limit: Annotated[int, Query(ge=1, le=50)] = 10,
                caller: Principal = Depends(principal)) -> dict[str, Any]:
@@ -195,7 +197,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
                                 None, tuple(h.match.id for h in hits), {"query": name}))
         return {"query": name, "matches": [h.as_json() for h in hits]}
 
-    @api.post("/screen", summary="Screen a batch of names (at most 10,000)")
+    @api.post("/screen", responses=READS,
+              summary="Screen a batch of names (at most 10,000)")
     def screen_batch(body: BatchIn, caller: Principal = Depends(principal)
                      ) -> list[dict[str, Any]]:
         actor = actor_of(caller, acting=False)
@@ -204,12 +207,13 @@ def add_attribution_routes(api: FastAPI, node: Node,
                                 caller.token_id, None, (), {"names": len(body.names)}))
         return [{"query": name, "matches": [h.as_json() for h in hits]} for name, hits in found]
 
-    @api.get("/schemas/attribution-v1.json", summary="JSON schema of Accord's attribution "
-                                                     "objects")
+    @api.get("/schemas/attribution-v1.json", responses=PUBLIC,
+             summary="JSON schema of Accord's attribution objects")
     def schema() -> dict[str, Any]:
         return json_schema()
 
-    @api.get("/designations", summary="Designations you may read, newest first")
+    @api.get("/designations", responses=errors(400, 401),
+             summary="Designations you may read, newest first")
     def designations(caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
         found = record.designations(actor_of(caller, acting=False))
         read(caller, "designation.list", tuple(d.id for d in found))

@@ -15,10 +15,12 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView
+from accord.cooperation.model import Category, EscalationReason, Kind, Outcome, State, Urgency
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
 from accord.cooperation.report import render
 from accord.cooperation.reviewing import review_ledgers
@@ -33,9 +35,9 @@ from accord.trust.audit import Event
 
 class RequestIn(BaseModel):
     to: str = Field(description="The addressed party: name or identity id")
-    kind: str
-    category: str
-    urgency: str
+    kind: Kind
+    category: Category
+    urgency: Urgency
     summary: str
     description: str = ""
     activity_start: datetime | None = None
@@ -58,7 +60,7 @@ class TextIn(BaseModel):
 
 
 class ResponseIn(BaseModel):
-    outcome: str
+    outcome: Outcome
     text: str = ""
     reason: str = ""
     evidence: list[str] = []
@@ -70,7 +72,7 @@ class RatingIn(BaseModel):
 
 
 class EscalationIn(BaseModel):
-    reason: str = "manual"
+    reason: EscalationReason = "manual"
     note: str = ""
 
 
@@ -79,6 +81,8 @@ class ReasonIn(BaseModel):
 
 
 SENDS = ("liaison", "admin")
+REVIEW_MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
+                "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
 def add_request_routes(api: FastAPI, node: Node,
@@ -108,8 +112,8 @@ def add_request_routes(api: FastAPI, node: Node,
         except ValueError as error:  # e.g. content the guidelines require is missing
             raise HTTPException(400, str(error)) from None
 
-    @api.post("/requests", status_code=201, summary="Send a request for information or "
-                                                    "assistance")
+    @api.post("/requests", status_code=201, responses=ACTING,
+              summary="Send a request for information or assistance")
     def create(body: RequestIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
         """The new request's view, with `evidence_hidden_from_addressee`: evidence the
         addressee may not read yet."""
@@ -127,10 +131,10 @@ def add_request_routes(api: FastAPI, node: Node,
         shown["evidence_hidden_from_addressee"] = desk.evidence_hidden_from_addressee(made[0])
         return shown
 
-    @api.get("/requests", summary="Requests you sent or received")
+    @api.get("/requests", responses=READS, summary="Requests you sent or received")
     def listing(
-        direction: Literal["sent", "received"] | None = None, state: str | None = None,
-        overdue: bool | None = None, party: str | None = None, category: str | None = None,
+        direction: Literal["sent", "received"] | None = None, state: State | None = None,
+        overdue: bool | None = None, party: str | None = None, category: Category | None = None,
         caller: Principal = Depends(principal),
     ) -> list[dict[str, Any]]:
         actor = actor_of(caller, acting=False)
@@ -146,51 +150,60 @@ def add_request_routes(api: FastAPI, node: Node,
         every = node.directory.names()
         return [view_json(v, every) for v in views]
 
-    @api.get("/requests/{request_id}", summary="A request with its deadlines and timeline")
+    @api.get("/requests/{request_id}", responses=READS_ONE,
+             summary="A request with its deadlines and timeline")
     def show(request_id: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
         try:
             return shown(desk.view(actor_of(caller, acting=False), request_id), caller)
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
 
-    @api.post("/requests/{request_id}/acknowledgement", summary="Acknowledge a request")
+    @api.post("/requests/{request_id}/acknowledgement", responses=ACTING,
+              summary="Acknowledge a request")
     def acknowledge(request_id: str, body: NoteIn,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.acknowledge(a, request_id, body.note))
 
-    @api.post("/requests/{request_id}/status-reports", summary="Report interim status")
+    @api.post("/requests/{request_id}/status-reports", responses=ACTING,
+              summary="Report interim status")
     def report(request_id: str, body: TextIn,
                caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.report(a, request_id, body.text))
 
-    @api.post("/requests/{request_id}/response", summary="Answer a request (final)")
+    @api.post("/requests/{request_id}/response", responses=ACTING,
+              summary="Answer a request (final)")
     def respond(request_id: str, body: ResponseIn,
                 caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.respond(a, request_id, body.outcome, body.text,
                                                   body.reason, tuple(body.evidence)))
 
-    @api.post("/requests/{request_id}/rating", summary="Rate the response's quality")
+    @api.post("/requests/{request_id}/rating", responses=ACTING,
+              summary="Rate the response's quality")
     def rate(request_id: str, body: RatingIn,
              caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.rate(a, request_id, body.score, body.comment))
 
-    @api.post("/requests/{request_id}/escalations", summary="Escalate to the hotline")
+    @api.post("/requests/{request_id}/escalations", responses=ACTING,
+              summary="Escalate to the hotline")
     def escalate(request_id: str, body: EscalationIn,
                  caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.escalate(a, request_id, body.reason, body.note))
 
-    @api.post("/requests/{request_id}/de-escalation", summary="End the open escalation")
+    @api.post("/requests/{request_id}/de-escalation", responses=ACTING,
+              summary="End the open escalation")
     def de_escalate(request_id: str, body: ReasonIn,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.de_escalate(a, request_id, body.reason))
 
-    @api.post("/requests/{request_id}/withdrawal", summary="Withdraw your request")
+    @api.post("/requests/{request_id}/withdrawal", responses=ACTING,
+              summary="Withdraw your request")
     def withdraw(request_id: str, body: ReasonIn,
                  caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.withdraw(a, request_id, body.reason))
 
     @api.get("/review", summary="Timeliness and quality of responses, per direction",
-             response_model=None)
+             response_model=None, responses={200: {"content": {
+                 media.split(";")[0]: {} for media in REVIEW_MEDIA.values()}}, **READS})
     def review(
         start: Annotated[datetime, Query(alias="from")],
         end: Annotated[datetime, Query(alias="to")],
@@ -206,23 +219,24 @@ def add_request_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=False)
         text = render(review_ledgers(desk, period_start, period_end, names=node.directory.names(),
                                      actor=actor), format)
-        media = {"json": "application/json", "html": "text/html; charset=utf-8",
-                 "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
-        return PlainTextResponse(text, media_type=media[format])
+        return PlainTextResponse(text, media_type=REVIEW_MEDIA[format])
 
-    @api.get("/extension-definition", summary="The STIX extension-definitions of Accord's "
-                                               "objects, with their creator's identity")
+    @api.get("/extension-definition", responses=PUBLIC,
+             summary="The STIX extension-definitions of Accord's objects, with their creator's "
+                     "identity")
     def definition() -> dict[str, Any]:
         """Public: what a STIX consumer needs to understand x-accord-* objects."""
         return {"type": "bundle", "id": f"bundle--{EXTENSION_ID.split('--')[1]}",
                 "objects": [accord_identity(), extension_definition(),
                             attribution_extension_definition()]}
 
-    @api.get("/schemas/cooperation-v1.json", summary="JSON schema of Accord's objects")
+    @api.get("/schemas/cooperation-v1.json", responses=PUBLIC,
+             summary="JSON schema of Accord's objects")
     def schema() -> dict[str, Any]:
         return json_schema()
 
-    @api.get("/guidelines", summary="The guidelines in force between you and another party")
+    @api.get("/guidelines", responses=READS,
+             summary="The guidelines in force between you and another party")
     def guidelines(with_party: Annotated[str | None, Query(alias="with")] = None,
                    caller: Principal = Depends(principal)) -> dict[str, Any]:
         other = ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 # What an attribution rests on. The slugs are a contract (scripts depend on them: never
 # rename one). Each also says which of EuRepoC's attribution types it is evidence of
@@ -32,7 +32,7 @@ BASES: dict[str, tuple[str, str]] = {
 }
 
 Stance = Literal["agree", "partly-agree", "neutral", "disagree", "deny"]
-POSITIONS: tuple[Stance, ...] = ("agree", "partly-agree", "neutral", "disagree", "deny")
+POSITIONS: tuple[Stance, ...] = get_args(Stance)
 SUPPORTING: frozenset[str] = frozenset({"agree", "partly-agree"})
 OPPOSING: frozenset[str] = frozenset({"disagree", "deny"})
 # STIX 2.1 §4.12 opinion-enum, one for one: a position travels as a standard opinion.
@@ -46,7 +46,7 @@ SUBJECT_TYPES: tuple[str, ...] = ("incident", "campaign", "intrusion-set", "x-ac
 ACTOR_TYPES: tuple[str, ...] = ("intrusion-set", "threat-actor", "identity")
 
 DesignationKind = Literal["individual", "organization"]
-DESIGNATION_KINDS: tuple[DesignationKind, ...] = ("individual", "organization")
+DESIGNATION_KINDS: tuple[DesignationKind, ...] = get_args(DesignationKind)
 
 Status = Literal["contested", "uncontested", "agreed"]
 

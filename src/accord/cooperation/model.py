@@ -9,37 +9,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
+
+# Each closed vocabulary is a Literal (what mypy, pydantic and the OpenAPI description read) and
+# the tuple of its words drawn from it, so the two cannot drift apart.
 
 # What the requester asks the addressee to do (the 2015 commitments' "information and assistance").
 Kind = Literal["information", "preservation", "investigation", "mitigation", "prosecution"]
-KINDS: tuple[Kind, ...] = ("information", "preservation", "investigation", "mitigation",
-                           "prosecution")
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 # What the malicious activity is (the 2015–2016 dialogues' categories).
 Category = Literal["intrusion", "ip-theft", "ddos", "ransomware", "fraud", "child-abuse",
                    "terrorist-misuse", "other"]
-CATEGORIES: tuple[Category, ...] = ("intrusion", "ip-theft", "ddos", "ransomware", "fraud",
-                                    "child-abuse", "terrorist-misuse", "other")
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 Urgency = Literal["routine", "priority", "urgent"]
-URGENCIES: tuple[Urgency, ...] = ("routine", "priority", "urgent")
+URGENCIES: tuple[Urgency, ...] = get_args(Urgency)
 
 # How the addressee's final response ended the request.
 Outcome = Literal["information-provided", "action-taken", "no-information-found", "declined",
                   "referred"]
-OUTCOMES: tuple[Outcome, ...] = ("information-provided", "action-taken", "no-information-found",
-                                 "declined", "referred")
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 EscalationReason = Literal["acknowledgement-overdue", "response-overdue", "disputed", "manual"]
-ESCALATION_REASONS: tuple[EscalationReason, ...] = ("acknowledgement-overdue", "response-overdue",
-                                                    "disputed", "manual")
+ESCALATION_REASONS: tuple[EscalationReason, ...] = get_args(EscalationReason)
 
 # The derived state of a request (never stored).
 State = Literal["submitted", "acknowledged", "in-progress", "answered", "closed", "declined",
                 "withdrawn", "overdue", "escalated"]
-STATES: tuple[State, ...] = ("submitted", "acknowledged", "in-progress", "answered", "closed",
-                             "declined", "withdrawn", "overdue", "escalated")
+STATES: tuple[State, ...] = get_args(State)
 
 # The request's optional content fields, by the names guidelines use in `[required]`.
 CONTENT_FIELDS: tuple[str, ...] = (

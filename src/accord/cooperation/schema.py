@@ -25,15 +25,14 @@ from accord.cooperation.objects import (
     Timestamp,
     Value,
 )
+from accord.stix.timestamps import TIMESTAMP_SYNTAX
 
-# STIX 2.1 §2.9 and §3.2, spelt for ECMA-262 regular expressions.
+# STIX 2.1 §2.9, spelt for ECMA-262 regular expressions (§3.2 timestamps: stix.timestamps).
 UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 TYPE_NAME = "[a-z][a-z0-9]*(-[a-z0-9]+)*"
-TIMESTAMP = ("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-             "T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?Z$")
 
 DEFS: dict[str, Any] = {
-    "timestamp": {"type": "string", "pattern": TIMESTAMP,
+    "timestamp": {"type": "string", "pattern": TIMESTAMP_SYNTAX,
                   "description": "A STIX timestamp (STIX 2.1 §3.2), always UTC."},
     "identifier": {"type": "string", "pattern": f"^{TYPE_NAME}--{UUID}$",
                    "description": "A STIX identifier <type>--<UUID> (STIX 2.1 §2.9)."},

@@ -95,6 +95,8 @@ def sign(obj: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     object twice gives the same bytes, so a re-post is still "already stored")."""
     signature = key.sign(canonical(obj))
     signed = unsigned(obj)
+    if not isinstance(signed.get("extensions", {}), dict):  # where the signature goes
+        raise UnsignableError("it cannot be signed: its extensions are not a JSON object")
     signed["extensions"] = {**signed.get("extensions", {}), SIGNATURE_EXTENSION: {
         "extension_type": "property-extension", "algorithm": ALGORITHM,
         "key": fingerprint(public_bytes(key.public_key())), "signature": b64url(signature)}}

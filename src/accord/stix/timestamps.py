@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-# §3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC, upper-case T and Z, ASCII digits only, nothing
-# after the Z (not even the newline `$` would let through).
-TIMESTAMP = re.compile(
-    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?Z\Z",
-    re.ASCII,
-)
+# §3.2: YYYY-MM-DDTHH:mm:ss[.s+]Z, always UTC, upper-case T and Z, ASCII digits only. Written
+# so that JSON Schema (ECMA-262 regular expressions, where it is an OpenAPI `pattern`) reads it
+# as Python does: [0-9], not \d, which is any Unicode digit elsewhere.
+TIMESTAMP_SYNTAX = (r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+                    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?Z$")
+# In Python nothing may follow the Z, not even the newline `$` would let through.
+TIMESTAMP = re.compile(TIMESTAMP_SYNTAX.removesuffix("$") + r"\Z")
 
 FRACTION_DIGITS = 9
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from accord.attribution.arrivals import NAMED, screen_arrivals
 from accord.intake import accept
 from accord.node import Node
+from accord.nul import nul_in
 from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
@@ -45,6 +46,10 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
             if not accepts_taxii(request.headers.get("accept")):
                 raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
                                  f"asked for {request.headers.get('accept')!r}")
+            nul = nul_in(request)
+            if nul is not None:
+                raise TaxiiError(400, f"the {'URL parameter' if nul[0] == 'query' else nul[0]} "
+                                 f"{nul[1]!r} holds a NUL character")
             # Starlette answers HEAD like GET.
             handler = handlers["get" if request.method == "HEAD" else request.method.lower()]
             return await handler(request, node, principal)
@@ -142,7 +147,9 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      operator=is_operator(principal, node.party.id),
                                      pattern_budget=pattern_budget(node.info.max_objects))
     assert report.status is not None  # accept() records one for every TAXII POST
-    if report.added and any(isinstance(o, dict) and o.get("type") in NAMED for o in objects):
+    # A refused object's "type" may be anything JSON holds (a list is not a key of NAMED).
+    if report.added and any(isinstance(o, dict) and isinstance(o.get("type"), str)
+                            and o["type"] in NAMED for o in objects):
         await run_in_threadpool(screen_arrivals, node, 1)  # a slice; the tick does the rest
     return _json(report.status.resource(), status=202)
 

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from accord import clock
 from accord.cooperation.desk import Actor
 from accord.node import Node
+from accord.nul import nul_in
 from accord.serving.refusals import Attempt
 from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
@@ -195,6 +196,13 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
                     "The form did not come from this page of Accord, or your session was "
                     "renewed since. Go back, reload the page and send it again."),
                     viewer, node, started)
+        nul = nul_in(request, form)
+        if nul is not None:
+            where = {"path": "address", "query": "address parameter", "form": "form field"}
+            return render(request, problem(
+                400, "Not possible", f"The {where[nul[0]]} {nul[1]!r} holds a NUL character, "
+                "which nothing in Accord can hold: check what was pasted."), viewer, node,
+                started)
         if admin and not viewer.is_admin:
             return render(request, problem(
                 403, "Administrators only",

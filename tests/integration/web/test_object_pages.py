@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 TAXII = "application/taxii+json;version=2.1"
 HOSTILE = {
@@ -71,3 +72,17 @@ def test_an_over_broad_network_is_flagged_on_its_page_and_apart_in_a_search(
     matches, apart = found.split("Over-broad networks around it, not matched")
     assert "net 2" in matches and "net 1" not in matches
     assert "net 1" in apart.split("By name, id or type")[0]
+
+@pytest.mark.parametrize("path", ["/ui/objects/a%00b", "/ui/requests/x%00",
+                                  "/ui/search?q=%00", "/ui/attribution/a%00"])
+def test_a_nul_character_in_an_address_is_a_plain_400(browser, world, path):
+    """Each of these was a 500 on PostgreSQL, whose text cannot hold a NUL."""
+    page = browser(world.admin_token).get(path)
+    assert page.status_code == 400 and "NUL character" in page.text
+
+
+def test_a_nul_character_in_a_form_is_a_plain_400(browser, world):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    sent = us.post("/ui/requests/new", {"to": "a\x00", "summary": "x"})
+    assert sent.status_code == 400 and "form field &#39;to&#39;" in sent.text

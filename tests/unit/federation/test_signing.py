@@ -83,6 +83,16 @@ def test_an_object_without_a_canonical_form_is_refused_in_words():
         sign({**OBJ, "x_count": 2**60}, KEY)
 
 
+@pytest.mark.parametrize("extensions", [[1], "x", None])
+def test_extensions_that_are_not_an_object_are_refused_in_words(extensions):
+    """Found by fuzz/fuzz_signing.py: such an object had a canonical form, but signing it
+    raised a TypeError."""
+    from accord.federation.signing import UnsignableError
+
+    with pytest.raises(UnsignableError, match="extensions"):
+        sign({**OBJ, "extensions": extensions}, KEY)
+
+
 @given(st.dictionaries(st.text(min_size=1, max_size=8),
                        st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8), max_size=5))
 def test_the_canonical_form_does_not_depend_on_key_order(extra):

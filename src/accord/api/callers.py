@@ -1,0 +1,57 @@
+"""Who calls the REST API: a token, sent as HTTP Bearer or as the password of HTTP Basic (what
+`trust.credentials.from_authorization` reads), declared as the OpenAPI description's two
+security schemes; failures are counted and throttled per source (`serving.authentication`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request, Security
+from fastapi.openapi.models import HTTPBase, HTTPBearer
+from fastapi.security.base import SecurityBase
+
+from accord.node import Node
+from accord.serving.authentication import authenticate
+from accord.taxii.errors import UNAUTHORIZED_HEADERS
+from accord.trust.access import Principal
+from accord.trust.credentials import from_authorization
+
+
+class _Scheme(SecurityBase):
+    """A security scheme as the description states it; reading the header is `token_from`'s
+    alone, so that the REST API, TAXII and the description agree on what a token is."""
+
+    def __init__(self, name: str, model: HTTPBase) -> None:
+        self.scheme_name = name
+        self.model = model
+
+    async def __call__(self) -> None:
+        return None
+
+
+BEARER = _Scheme("bearer", HTTPBearer(description="An API token: `Authorization: Bearer TOKEN` "
+                                                  "(see `accord token create`)"))
+BASIC = _Scheme("basic", HTTPBase(scheme="basic", description="An API token as the password of "
+                                                              "HTTP Basic; the user name is a "
+                                                              "free label"))
+
+
+def principal_of(node: Node) -> Callable[..., Principal]:
+    """The dependency every operation but the public ones takes."""
+
+    def principal(request: Request, _bearer: None = Security(BEARER),
+                  _basic: None = Security(BASIC)) -> Principal:
+        found = authenticate(node, from_authorization(request.headers.get("authorization")),
+                             source=request.client.host if request.client else None,
+                             via="api", method=request.method, path=request.url.path)
+        if isinstance(found, Principal):
+            return found
+        if found.is_throttled:
+            raise HTTPException(429, "too many failed authentications from your address: try "
+                                f"again in {found.retry_after} s (a valid token is still "
+                                "served)", headers={"Retry-After": str(found.retry_after)})
+        raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
+                                "TOKEN, or HTTP Basic with the token as password)",
+                                headers=UNAUTHORIZED_HEADERS)
+
+    return principal

@@ -1,0 +1,143 @@
+"""The REST API's errors: one body shape for every 4xx and 5xx, and its place in the OpenAPI
+description, so a client (and schemathesis) knows what each operation may answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from accord.nul import NUL, nul_in
+
+
+class FieldProblem(BaseModel):
+    where: str  # e.g. "body.kind", "query.limit"
+    problem: str
+
+
+class Problem(BaseModel):
+    """What every error of the API answers."""
+
+    title: str
+    status: int
+    errors: list[FieldProblem] | None = None  # each part of the request refused, if known
+
+
+MEANINGS = {
+    400: "The request fits this description but cannot be used (a NUL character, a query "
+         "parameter given twice, an unknown party …); `title` says why and `errors` where",
+    401: "No valid API token (send `Authorization: Bearer TOKEN`, or HTTP Basic with the "
+         "token as password)",
+    403: "The token's role does not allow this; `title` says which role would",
+    404: "Nothing the caller may read is there (the same whether it exists or not)",
+    409: "The request conflicts with what was already done (answered, withdrawn, lifted …)",
+    422: "A parameter or the body does not match this description; `errors` says where",
+    429: "Too many failed authentications from the caller's address: try again after "
+         "`Retry-After` seconds (a valid token is still served)",
+    503: "The node's database cannot be reached for the moment: try again after "
+         "`Retry-After` seconds",
+    507: "The node's disk is full: nothing was stored",
+}
+_CHALLENGE = {"WWW-Authenticate": {"description": "The schemes a token may be sent in",
+                                   "schema": {"type": "string"}}}
+_WAIT = {"Retry-After": {"description": "Seconds to wait before trying again",
+                         "schema": {"type": "integer"}}}
+_HEADERS = {401: _CHALLENGE, 429: _WAIT, 503: _WAIT}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation that may answer these error statuses."""
+    return {status: {"model": Problem, "description": MEANINGS[status],
+                     **({"headers": _HEADERS[status]} if status in _HEADERS else {})}
+            for status in statuses}
+
+
+# The sets the operations use, by what an operation does. Any may answer 400 (`plain_input`).
+PUBLIC = errors(400, 503)
+READS = errors(400, 401, 422, 429, 503)
+READS_ONE = errors(400, 401, 404, 422, 429, 503)
+ACTING = errors(400, 401, 403, 404, 409, 422, 429, 503, 507)
+
+
+def problem(status: int, title: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(Problem(title=title, status=status).model_dump(exclude_none=True),
+                        status_code=status, headers=headers)
+
+
+class Unusable(Exception):
+    """Input the description allows but no operation can use (a 400, with where)."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _nuls(value: Any, where: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    if isinstance(value, str):
+        return [where] if NUL in value else []
+    if isinstance(value, dict):
+        return [w for key, item in value.items() for w in _nuls(item, (*where, key))]
+    if isinstance(value, list):
+        return [w for n, item in enumerate(value) for w in _nuls(item, (*where, n))]
+    return []
+
+
+async def plain_input(request: Request) -> None:
+    """Refuses what no operation can mean: a query parameter given twice (which value counts
+    would be a guess, and a proxy or a log may read the other; no operation takes a list in
+    its query), and a NUL character anywhere (no text column of PostgreSQL can hold one, so
+    it could only fail later, as a 500)."""
+    seen: set[str] = set()
+    problems: list[dict[str, Any]] = []
+    for name, _value in request.query_params.multi_items():
+        if name in seen:
+            problems.append({"loc": ("query", name), "type": "repeated",
+                             "msg": "given more than once; give it once"})
+        seen.add(name)
+    nul = nul_in(request)
+    if nul is not None:
+        problems.append({"loc": nul, "type": "nul", "msg": "holds a NUL character"})
+    if "json" in request.headers.get("content-type", ""):
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None  # FastAPI's own parsing says what is wrong with it
+        problems += [{"loc": ("body", *where), "type": "nul", "msg": "holds a NUL character"}
+                     for where in _nuls(body, ())]
+    if problems:
+        raise Unusable(problems)
+
+
+def _where(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location) or "request"
+
+
+def install(api: FastAPI) -> None:
+    """Every HTTP error and every refused parameter or body answers a `Problem`."""
+
+    @api.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), exc.headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _located(422, exc.errors())
+
+    @api.exception_handler(Unusable)
+    async def _unusable(_request: Request, exc: Unusable) -> JSONResponse:
+        return _located(400, exc.problems)
+
+
+def _located(status: int, problems: Sequence[Any]) -> JSONResponse:
+    found = [FieldProblem(where=_where(tuple(p.get("loc", ()))), problem=str(p.get("msg")))
+             for p in problems]
+    title = "; ".join(f"{f.where}: {f.problem}" for f in found[:3])
+    if len(found) > 3:
+        title += f" (and {len(found) - 3} more)"
+    return JSONResponse(Problem(title=title or "the request is not valid", status=status,
+                                errors=found).model_dump(exclude_none=True), status_code=status)
