@@ -23,7 +23,7 @@ class Watcher:
     def __init__(self, node: Node, tick: float, clock: Callable[[], datetime] = utc_now,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.desk = Desk(node, clock)
-        self.hotline = Hotline(node.engine, transport)
+        self.hotline = Hotline(node.engine, transport, clock)
         self.tick = tick
         self.clock = clock
 
