@@ -3,11 +3,14 @@ their review, and, for admins, the audit trail."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from accord.api.attribution import add_attribution_routes
 from accord.api.requests import add_request_routes
@@ -16,6 +19,7 @@ from accord.node import Node
 from accord.stix.timestamps import is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
+from accord.store.faults import noted
 from accord.taxii.auth import token_from
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -86,6 +90,18 @@ def build_api(node: Node) -> FastAPI:
     async def _problem(_request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"title": str(exc.detail), "status": exc.status_code},
                             status_code=exc.status_code, headers=exc.headers)
+
+    @api.exception_handler(DBAPIError)
+    @api.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        fault = noted(exc, f"{request.method} {request.url.path}")
+        if fault is None:
+            logging.getLogger("accord").exception(
+                "unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"title": "the server failed to handle this request; it has "
+                                 "been logged", "status": 500}, status_code=500)
+        return JSONResponse({"title": fault.words, "status": fault.status},
+                            status_code=fault.status, headers=fault.headers)
 
     def principal(request: Request) -> Principal:
         token = token_from(request.headers.get("authorization"))
