@@ -144,6 +144,7 @@ class AuditBuffer:
         self.interval = interval
         self._pending: list[Event] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -153,16 +154,19 @@ class AuditBuffer:
             self._pending.append(event)
 
     def flush(self) -> None:
-        with self._lock:
-            events, self._pending = self._pending, []
-        if not events:
-            return
-        try:
-            self.log.append(events)
-        except Exception:
-            with self._lock:  # nothing is lost: the next flush tries these again, first
-                self._pending[:0] = events
-            raise
+        """Append what was recorded; when it returns, every event recorded before the call is
+        in the trail (a flush running in the background meanwhile is waited for)."""
+        with self._flushing:
+            with self._lock:
+                events, self._pending = self._pending, []
+            if not events:
+                return
+            try:
+                self.log.append(events)
+            except Exception:
+                with self._lock:  # nothing is lost: the next flush tries these again, first
+                    self._pending[:0] = events
+                raise
 
     def start(self) -> None:
         if self._thread is None:
