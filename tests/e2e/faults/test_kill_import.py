@@ -14,7 +14,7 @@ from tests.e2e.faults.processes import accord, kill, orphans
 from tests.e2e.faults.stix_data import mixed
 from tests.e2e.federation_nodes import export
 
-KILLS, SECONDS = 3, 12  # per round: kills, and the time they may take
+KILLS, SECONDS = 3, 10  # per round: kills, and the time they may take
 
 
 def _bundle(path: Path, objects: list[dict]) -> Path:

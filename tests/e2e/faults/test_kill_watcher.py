@@ -23,7 +23,7 @@ from accord.cooperation.hotline import Hotline
 from accord.cooperation.watcher import Watcher
 from accord.node import open_node
 
-KILLS, SECONDS = 3, 12  # per round: kills, and the time they may take
+KILLS, SECONDS = 2, 10  # per round: kills, and the time they may take
 GUIDELINES = """
 [urgency.urgent]
 acknowledge = "PT1S"
@@ -92,7 +92,7 @@ def test_the_watcher_killed_while_escalating_and_notifying_escalates_and_stores_
             server.start()
             # New requests all along: their deadlines pass while the server runs, and dies.
             requests += [_request(site, 2 * n), _request(site, 2 * n + 1)]
-            time.sleep(rng.uniform(1.0, 3.0))
+            time.sleep(rng.uniform(1.0, 2.5))
             server.kill()
         _finish(site.db)
     finally:
