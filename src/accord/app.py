@@ -9,6 +9,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,6 +22,7 @@ from accord.allowed_methods import AllowedMethods
 from accord.api.app import build_api
 from accord.api.problems import problem
 from accord.node import Node, open_node
+from accord.store.faults import noted
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
 from accord.web.app import build_web
@@ -47,6 +50,14 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     # (accord.serving.listener): not a server failure, and nobody reads this answer.
     return error_response(400, "the request body ended before it was complete")
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """The database full or away is said as such (507, 503), in one log line; any other
+    database error is a fault of ours."""
+    fault = noted(exc, f"{request.method} {request.url.path}")
+    if fault is None:
+        return await _server_error(request, exc)
+    return error_response(fault.status, fault.words, headers=fault.headers)
+
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -63,8 +74,9 @@ async def _sync_forever(node: Node, every: float) -> None:
     while True:
         try:
             await run_in_threadpool(sync_all, node)
-        except Exception:  # a failed round is retried at the next; peer list shows the error
-            log.exception("sync with peers failed")
+        except Exception as error:  # a failed round is retried at the next; peer list shows
+            if noted(error, "sync with peers (retried at the next round)") is None:
+                log.exception("sync with peers failed")
         await asyncio.sleep(every)
 
 
@@ -101,6 +113,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
     app = Starlette(
         routes=[Route("/", home), *taxii_routes],
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
+                            DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},
         middleware=[Middleware(AllowedMethods)],
         lifespan=lifespan,

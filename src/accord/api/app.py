@@ -3,21 +3,26 @@ their review, and, for admins, the audit trail."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from accord.api.attribution import add_attribution_routes
 from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
-from accord.api.problems import READS, READS_ONE, errors, install, plain_input
+from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
 from accord.api.requests import add_request_routes
 from accord.correlation.values import guess
 from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
+from accord.store.faults import noted
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 
@@ -99,6 +104,16 @@ def build_api(node: Node) -> FastAPI:
     install(api)
     add_docs_routes(api)
     principal = principal_of(node)
+
+    @api.exception_handler(DBAPIError)
+    @api.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        fault = noted(exc, f"{request.method} {request.url.path}")
+        if fault is None:
+            logging.getLogger("accord").exception(
+                "unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+            return problem(500, "the server failed to handle this request; it has been logged")
+        return problem(fault.status, fault.words, headers=fault.headers)
 
     @api.get("/lookup", response_model=LookupOut, responses=READS,
              summary="Objects that mention a value")

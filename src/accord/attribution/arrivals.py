@@ -115,10 +115,11 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
                  "screened": f.screened, "designation_id": f.designation_id,
                  "matched": f.matched, "score": f.score, "why": f.why} for f in found])
         Directory.set_setting_in(conn, CURSOR, str(newest))
-    if found:
-        node.audit.append([Event(now_timestamp(), "screening.hit", None, None, None,
-                                 tuple(sorted({f.object_id for f in found})),
-                                 {"designations": sorted({f.designation_id for f in found})})])
+        if found:  # recorded with them: a node killed after the cursor moved loses no record
+            node.audit.append_in(conn, [Event(
+                now_timestamp(), "screening.hit", None, None, None,
+                tuple(sorted({f.object_id for f in found})),
+                {"designations": sorted({f.designation_id for f in found})})])
     return found
 
 

@@ -22,6 +22,7 @@ from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_n
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import DatabaseUrlError, sqlite_file
+from accord.store.faults import Fault, storage_fault
 from accord.trust.audit import Event
 
 app = typer.Typer(
@@ -75,6 +76,11 @@ def user_errors() -> Iterator[None]:
         # e.g. two commands adding the same party at once: the second loses the race.
         raise fail(f"the database refused the change: {error.orig}") from None
     except OperationalError as error:
+        fault = storage_fault(error)
+        if fault is not None and fault.kind is Fault.UNWRITABLE:
+            raise fail(f"the database cannot take more: its disk is full or failing "
+                       f"({fault.reason}); nothing of this command's change was stored. Free "
+                       "space and run it again.") from None
         raise fail(f"cannot use the database: {error.orig}") from None
 
 

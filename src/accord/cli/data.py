@@ -23,6 +23,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.exc import DBAPIError
 
 from accord.cli.attribution import report_arrivals
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
@@ -32,6 +33,7 @@ from accord.node import Node
 from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
+from accord.store.faults import Fault, storage_fault
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
 from accord.trust.markings import creator_permits_forwarding, may_forward, tlp_of
 
@@ -89,6 +91,10 @@ def _target(node: Node, collection: str | None) -> Collection:
                f"({', '.join(c.alias or c.title for c in known)})")
 
 
+_CANNOT = {Fault.UNWRITABLE: "cannot take more: its disk is full or failing",
+           Fault.UNREACHABLE: "cannot be reached"}
+
+
 @app.command("import")
 def import_(
     paths: Annotated[list[str], typer.Argument(help="Files, directories or - for stdin; "
@@ -113,17 +119,29 @@ def import_(
             task = progress.add_task(f"Importing into {escape(target.title)}",
                                      total=None if None in sizes else sum(cast(list[int], sizes)))
             batches = _batches(sources, unreadable, lambda n: progress.advance(task, n))
-            for screened in screen_ahead(batches):
-                done = store(node.engine, target, screened, party_id=node.party.id,
-                             operator=True)
-                added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
-                rejected += len(done.rejected)
-                # Printed as they come: a file of any size leaves no list of them behind.
-                for rejection in done.rejected:
-                    err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
-                              f"{escape(rejection.message)}")
-                for note in (o for o in done.added if o.message):  # e.g. an over-broad network
-                    err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
+            try:
+                for screened in screen_ahead(batches):
+                    done = store(node.engine, target, screened, party_id=node.party.id,
+                                 operator=True)
+                    added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
+                    rejected += len(done.rejected)
+                    # Printed as they come: a file of any size leaves no list of them behind.
+                    for rejection in done.rejected:
+                        err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
+                                  f"{escape(rejection.message)}")
+                    for note in (o for o in done.added if o.message):  # e.g. over-broad network
+                        err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
+            except DBAPIError as error:
+                fault = storage_fault(error)
+                if fault is None:
+                    raise
+                # Each batch is stored in one transaction: those before are whole, this one
+                # is not there at all, and a second run takes up where this one stopped.
+                raise fail(f"the import stopped: the database {_CANNOT[fault.kind]} "
+                           f"({fault.reason}). The {added} object(s) accepted before are "
+                           "stored; nothing of the batch being stored is. Run the same import "
+                           "again once it is fixed: what is stored already counts as "
+                           "unchanged.") from None
         for line in unreadable:
             err.print(f"[red]unreadable[/] {escape(line)}")
         err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"

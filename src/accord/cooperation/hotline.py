@@ -3,13 +3,19 @@
 Notifications go through an outbox written in the escalation's own transaction, so none is lost
 to a crash or a restart; delivery retries with growing delays, and several workers never send
 the same notification twice at once (each claims a row before sending it).
+
+Delivery is at least once: a node killed between a webhook's answer and recording it sends the
+notification again. So every attempt carries the notification's id as its idempotency key
+(`Idempotency-Key` and `X-Accord-Notification` headers, `id` in the body), the same on each
+retry, and a receiver keeps the keys it has seen and ignores a repeat.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -53,10 +59,19 @@ class HotlineError(ValueError):
     pass
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Hotline:
-    def __init__(self, engine: Engine, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, engine: Engine, transport: httpx.BaseTransport | None = None,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.engine = engine
         self.transport = transport  # tests pass a mock transport
+        # Claims and retries are timed from when they happen, not from when the tick began:
+        # a tick that spends long on slow webhooks must not claim rows until a moment already
+        # past (another worker would take them and send them a second time).
+        self.clock = clock
 
     # -- contacts --------------------------------------------------------------------------
 
@@ -99,7 +114,7 @@ class Hotline:
                 continue
             conn.execute(outbox.insert().values(
                 id=nid, created=now, webhook=webhook,
-                body=orjson.dumps({**body, "to": names.get(party_id, party_id)}),
+                body=orjson.dumps({"id": nid, **body, "to": names.get(party_id, party_id)}),
                 attempts=0, next_attempt=now, delivered=None, last_error=None))
 
     def log(self, limit: int = 1000) -> list[Notification]:
@@ -119,7 +134,7 @@ class Hotline:
         return found
 
     def deliver_due(self, now: datetime) -> int:
-        """Send every notification that is due; returns how many were delivered."""
+        """Send every notification due at `now`; returns how many were delivered."""
         stamp = format_timestamp(now)
         with self.engine.connect() as conn:
             due = conn.execute(select(outbox.c.id, outbox.c.next_attempt).where(
@@ -130,9 +145,9 @@ class Hotline:
         reaching = self.transport or ByOrigin(PeerStore(self.engine).all())
         with httpx.Client(transport=reaching, timeout=10.0) as client:
             for nid, planned in due:
-                if not self._claim(nid, planned, format_timestamp(now + CLAIM)):
+                if not self._claim(nid, planned, format_timestamp(self.clock() + CLAIM)):
                     continue  # another worker took it
-                delivered += self._send(client, nid, now)
+                delivered += self._send(client, nid)
         return delivered
 
     def _claim(self, nid: str, planned: str, until: str) -> bool:
@@ -143,19 +158,22 @@ class Hotline:
                                 .values(next_attempt=until))
         return done.rowcount == 1
 
-    def _send(self, client: httpx.Client, nid: str, now: datetime) -> int:
+    def _send(self, client: httpx.Client, nid: str) -> int:
         with self.engine.connect() as conn:
             row = conn.execute(select(outbox).where(outbox.c.id == nid)).one()
         error: str | None = None
         try:
-            answer = client.post(row.webhook, content=row.body,
+            # The same key on every attempt (IETF draft-ietf-httpapi-idempotency-key-header).
+            answer = client.post(row.webhook, content=_with_id(row.body, nid),
                                  headers={"Content-Type": "application/json",
+                                          "Idempotency-Key": nid,
                                           "X-Accord-Notification": nid})
             if answer.status_code >= 300:
                 error = f"HTTP {answer.status_code}"
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}"
         attempts = row.attempts + 1
+        now = self.clock()
         with writing(self.engine) as conn:
             if error is None:
                 conn.execute(update(outbox).where(outbox.c.id == nid).values(
@@ -165,3 +183,9 @@ class Hotline:
                 attempts=attempts, last_error=error,
                 next_attempt=format_timestamp(now + retry_delay(attempts))))
         return 0
+
+
+def _with_id(body: bytes, nid: str) -> bytes:
+    """The body as sent: with its id (rows queued before ids were written lack it)."""
+    parsed = orjson.loads(body)
+    return body if parsed.get("id") == nid else orjson.dumps({"id": nid, **parsed})

@@ -15,6 +15,7 @@ from accord.attribution.arrivals import screen_arrivals
 from accord.cooperation.desk import Desk, utc_now
 from accord.cooperation.hotline import Hotline
 from accord.node import Node
+from accord.store.faults import noted
 
 log = logging.getLogger("accord.watcher")
 
@@ -23,7 +24,7 @@ class Watcher:
     def __init__(self, node: Node, tick: float, clock: Callable[[], datetime] = utc_now,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.desk = Desk(node, clock)
-        self.hotline = Hotline(node.engine, transport)
+        self.hotline = Hotline(node.engine, transport, clock)
         self.tick = tick
         self.clock = clock
 
@@ -39,8 +40,9 @@ class Watcher:
             await asyncio.sleep(self.tick)
             try:
                 made, delivered = await run_in_threadpool(self.run_once)
-            except Exception:  # a bad tick must not stop the watch; the next one retries
-                log.exception("the deadline watcher failed; retrying at the next tick")
+            except Exception as error:  # a bad tick must not stop the watch; the next retries
+                if noted(error, "the deadline watcher's tick (retried at the next)") is None:
+                    log.exception("the deadline watcher failed; retrying at the next tick")
                 continue
             if made:
                 log.warning("escalated %d overdue request(s): %s", len(made), ", ".join(made))

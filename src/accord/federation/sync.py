@@ -203,9 +203,13 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
     peers = PeerStore(node.engine)
     cursor = peers.find(peer.name)
     added_after = cursor.cursors.get(cid) if cursor else None
-    params: dict[str, Any] = {"limit": pulling.page_size}
+    # Every version, not TAXII's default of the newest alone: a version superseded before a
+    # round reached it is still one the peer shares, and what is held here must not depend on
+    # when rounds ran (or how long this node was down).
+    first: dict[str, Any] = {"limit": pulling.page_size, "match[version]": "all"}
     if added_after:
-        params["added_after"] = added_after
+        first["added_after"] = added_after
+    params = first
     while True:
         page = _get(client, f"{root}collections/{cid}/objects/", collection=True, **params)
         objects = page.get("objects", [])
@@ -221,9 +225,7 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
         _store_page(node, peer, mirror, objects, outcome, advance)
         if not page.get("more") or not page.get("next"):
             break
-        params = {"limit": pulling.page_size, "next": page["next"]}
-        if added_after:
-            params["added_after"] = added_after
+        params = {**first, "next": page["next"]}
     retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
                                         lambda: _manifest(client, root, cid))
     outcome.retracted += retracted

@@ -168,7 +168,9 @@ class AuditBuffer:
             self._pending.append(event)
 
     def flush(self, everything: bool = True) -> None:
-        """Append what is pending; with `everything`, what the feeds still hold too."""
+        """Append what is pending, and with `everything` what the feeds still hold too; when it
+        returns, every event recorded before the call is in the trail (a flush running in the
+        background meanwhile is waited for)."""
         with self._flushing:
             self._flush(everything)
 
@@ -197,14 +199,27 @@ class AuditBuffer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.flush()
+        try:
+            self.flush()
+        except Exception as error:  # the node stops all the same; say what is lost
+            _failed_flush(error, f"{len(self._pending)} read event(s) could not be recorded "
+                                 "in the audit trail before the node stopped")
 
     def _run(self) -> None:
         while not self._stopped.is_set():
             self._wake.wait(self.interval)
             try:
                 self.flush(everything=False)
-            except Exception:  # keep recording; the next flush retries what it can
-                import logging
+            except Exception as error:  # keep recording; the next flush retries what it can
+                _failed_flush(error, "recording read events in the audit trail")
 
-                logging.getLogger("accord.audit").exception("audit flush failed")
+
+def _failed_flush(error: Exception, what: str) -> None:
+    """A full disk or a database away is one line now and then (store.faults), not a
+    traceback every interval; anything else is logged whole."""
+    from accord.store.faults import noted
+
+    if noted(error, what) is None:
+        import logging
+
+        logging.getLogger("accord.audit").error("%s failed", what, exc_info=error)

@@ -47,7 +47,11 @@ def open_engine(db: str) -> Engine:
     url = make_url(normalise_url(db))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
+    # pool_pre_ping: a pooled connection is checked (one round trip) before each use, and a
+    # dead one replaced. After PostgreSQL restarts, or a firewall drops idle connections, the
+    # pool holds only dead ones; without the check, the first requests after are the ones to
+    # find out, with an error.
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: Any) -> Engine:

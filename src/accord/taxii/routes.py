@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -18,6 +19,7 @@ from accord.nul import nul_in
 from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
+from accord.store.engine import writing
 from accord.store.objects import NotYours
 from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
@@ -230,19 +232,29 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
+    event = Event(now_timestamp(), "objects.delete", principal.party_id, principal.token_id,
+                  collection.id, (oid,), {"query": str(request.query_params)})
     try:
-        deleted = await run_in_threadpool(node.objects.delete, collection.id, oid, query)
+        deleted = await run_in_threadpool(_delete, node, collection, oid, query, event)
     except NotYours:
         raise TaxiiError(403, "you may delete only versions your party posted or created "
                          "(removing another's could undo its tightening of a marking)") from None
     if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
-    await run_in_threadpool(node.audit.append, [Event(
-        now_timestamp(), "objects.delete", principal.party_id, principal.token_id, collection.id,
-        (oid,), {"versions": deleted, "query": str(request.query_params)})])
     # TAXII 2.1 §5.7: no body; the media type still says what answered (every TAXII response
     # carries it).
     return Response(status_code=200, media_type=TAXII_21)
+
+
+def _delete(node: Node, collection: Collection, oid: str, query: Any, event: Event) -> int:
+    """Delete and record it in one transaction: a node that dies between the two must not
+    have removed versions without a trace."""
+    with writing(node.engine) as conn:
+        deleted = node.objects.delete_in(conn, collection.id, oid, query)
+        if deleted:
+            node.audit.append_in(conn, [replace(event, detail={**event.detail,
+                                                               "versions": deleted})])
+    return deleted
 
 
 async def versions(request: Request, node: Node, principal: Principal) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -13,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accord.node import Node
+from accord.store.faults import noted
 from accord.web.admin_page import admin_change, admin_page
 from accord.web.attribution_page import attribution_act, attribution_page
 from accord.web.core import page, problem, render
@@ -58,6 +61,20 @@ def build_web(node: Node) -> Starlette:
                                        "logged for the node's administrator."),
                       None, node, time.perf_counter())
 
+    async def database_failed(request: Request, exc: Exception) -> Response:
+        fault = noted(exc, f"{request.method} {request.url.path}")
+        if fault is None:
+            return await failed(request, exc)
+        text = ("Accord cannot store anything more: the disk holding its database is full "
+                "or failing. Nothing of what you sent was saved. Tell the node's "
+                "administrator." if fault.status == 507 else
+                "Accord cannot reach its database just now. Nothing of what you sent was "
+                "done. Try again in a few seconds.")
+        response = render(request, problem(fault.status, "Not possible now", text), None, node,
+                          time.perf_counter(), node_name="Accord")
+        response.headers.update(fault.headers)
+        return response
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         text = ("There is no such page in Accord." if exc.status_code == 404
@@ -67,5 +84,6 @@ def build_web(node: Node) -> Starlette:
                                        else "Not possible", text),
                       None, node, time.perf_counter())
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error,
-                                                        Exception: failed})
+    return Starlette(routes=routes, exception_handlers={
+        HTTPException: http_error, DBAPIError: database_failed, PoolTimeout: database_failed,
+        Exception: failed})

@@ -155,9 +155,11 @@ def same_origin(request: Request) -> bool:
 
 
 def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
-           started: float) -> Response:
+           started: float, node_name: str | None = None) -> Response:
+    """The page; `node_name` when the node's own cannot be read (its database away)."""
     now = clock.now()
-    context = {**page.data, "viewer": viewer, "node_name": node.party.name, "now": now,
+    context = {**page.data, "viewer": viewer, "node_name": node_name or node.party.name,
+               "now": now,
                "path": request.url.path, "title": page.title,
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
     html = templates.get_template(page.template).render(context)
