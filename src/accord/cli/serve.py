@@ -139,8 +139,8 @@ def serve(
     from accord.app import create_app
     from accord.serving.listener import raise_open_files, uvicorn_options
 
-    if (warning := raise_open_files(limits)) is not None:
-        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    if (short := raise_open_files(limits)) is not None:
+        err.print(f"[yellow]Warning:[/] {escape(short)}")
 
     listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {}) | {
         "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
