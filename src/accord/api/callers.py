@@ -47,9 +47,8 @@ def principal_of(node: Node) -> Callable[..., Principal]:
         if isinstance(found, Principal):
             return found
         if found.is_throttled:
-            raise HTTPException(429, "too many failed authentications from your address: try "
-                                f"again in {found.retry_after} s (a valid token is still "
-                                "served)", headers={"Retry-After": str(found.retry_after)})
+            raise HTTPException(429, found.throttled_words,
+                                headers={"Retry-After": str(found.retry_after)})
         raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
                                 "TOKEN, or HTTP Basic with the token as password)",
                                 headers=UNAUTHORIZED_HEADERS)

@@ -123,25 +123,26 @@ def rotate(node: Node, at: str, compromised_since: str | None = None) -> Rotatio
         node.party.id, old_key, new_key, at))
     with writing(node.engine) as conn:
         Keyring.replace_in(conn, _stored(old_key), _stored(new_key), new, compromised_since)
-        resigned = 0 if compromised_since is None else _resign_in(
+        resigned = () if compromised_since is None else _resign_in(
             conn, hosted_parties(node.engine), old.fingerprint, compromised_since, new_key)
-        node.audit.append_in(conn, [Event(at, "key.rotate", None, detail={
+        # Re-signing rewrites stored bodies (their signature only): the trail names each.
+        node.audit.append_in(conn, [Event(at, "key.rotate", None, object_ids=resigned, detail={
             "from": old.fingerprint, "to": new.fingerprint,
-            "compromised_since": compromised_since, "resigned": resigned,
+            "compromised_since": compromised_since, "resigned": len(resigned),
             "announcement": new.announcement})])
-    return Rotation(old, new, resigned)
+    return Rotation(old, new, len(resigned))
 
 
 def _resign_in(conn: Connection, creators: Iterable[str], stolen: str, since: str,
-               key: Ed25519PrivateKey) -> int:
+               key: Ed25519PrivateKey) -> tuple[str, ...]:
     """Sign anew every version this node holds of its parties' objects that the stolen key
     signed, dated `since` or later: peers that revoke the stolen key from then on refuse
-    those signatures, and take these at their next reading."""
-    done = 0
+    those signatures, and take these at their next reading. Returns the ids signed anew."""
+    done: list[str] = []
     for version in Keyring.versions_in(conn, set(creators), sort_key(since)):
         obj = orjson.loads(version.body)
         found = signature_of(obj)
         if found is not None and found.get("key") == stolen:
             Keyring.rewrite_in(conn, version.seq, orjson.dumps(sign(obj, key)))
-            done += 1
-    return done
+            done.append(version.id)
+    return tuple(done)

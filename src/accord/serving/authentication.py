@@ -33,6 +33,12 @@ class Refused:
     def is_throttled(self) -> bool:
         return self.retry_after > 0
 
+    @property
+    def throttled_words(self) -> str:
+        """What TAXII and the REST API say with their 429."""
+        return (f"too many failed authentications from your address: try again in "
+                f"{self.retry_after} s (a valid token is still served)")
+
 
 def authenticate(node: Node, credential: Credential, *, source: str | None, via: str,
                  method: str, path: str) -> Principal | Refused:

@@ -18,8 +18,7 @@ def authenticate(node: Node, request: Request) -> Principal:
     if isinstance(found, Principal):
         return found
     if found.is_throttled:
-        raise TaxiiError(429, "too many failed authentications from your address: try again "
-                         f"in {found.retry_after} s (a valid token is still served)",
+        raise TaxiiError(429, found.throttled_words,
                          headers={"Retry-After": str(found.retry_after)})
     if credential.form in ("none", "malformed"):
         raise TaxiiError(401, "an API token is required: send 'Authorization: Bearer TOKEN' "

@@ -167,6 +167,8 @@ def test_a_stolen_key_is_recovered_from_by_a_deliberate_repin(federation):
     since = "2029-12-31T00:00:00Z"
     done = rotate(f.us.node, now_timestamp(), compromised_since=since)
     assert done.resigned == 1  # indicator 2, dated after the theft; indicator 1 is not
+    [rotated] = f.us.node.audit.query(AuditQuery(action="key.rotate"))
+    assert rotated.event.object_ids == (ours(f, 2)["id"],)  # what was rewritten is named
     with pytest.raises(SyncError, match=f"It says its key {stolen} was stolen from {since}"):
         round_with_us(f)
 
