@@ -322,15 +322,12 @@ def store(
 
 def _signed_by_peers(engine: Engine, screened: Screened) -> Screened:
     """A peer's party speaks only with its node's signature: a stolen token cannot forge it."""
-    from accord.store.peers import PeerStore
-
-    parties = PeerStore(engine).party_keys()
-    if not parties or not any(o.get("created_by_ref") in parties for o in screened.valid):
-        return screened
     from accord.federation.keys import peer_keys
     from accord.federation.signing import why_not_signed
 
-    keys = peer_keys(engine)
+    keys = peer_keys(engine)  # one read: the peers' parties and every key pinned for each
+    if not keys or not any(o.get("created_by_ref") in keys for o in screened.valid):
+        return screened
 
     kept: list[dict[str, Any]] = []
     forged: list[Rejection] = []
