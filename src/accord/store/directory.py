@@ -95,7 +95,8 @@ class TokenInfo:
 # The two reads behind every TAXII request, built once (building costs more than running).
 _PRINCIPAL = (
     select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role, tokens.c.expires,
-           tokens.c.revoked, tokens.c.person_id, people.c.name.label("person_name"))
+           tokens.c.revoked, tokens.c.person_id, people.c.name.label("person_name"),
+           people.c.locale, people.c.time_zone)
     .join(parties, parties.c.id == tokens.c.party_id)
     .outerjoin(people, people.c.id == tokens.c.person_id)
     .where(tokens.c.digest == bindparam("digest"))
@@ -123,7 +124,7 @@ def _holder(row: Any) -> Principal | None:
     if row.expires is not None and row.expires <= now_timestamp():
         return None
     return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
-                     row.person_name or "")
+                     row.person_name or "", row.locale or "", row.time_zone or "")
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -303,6 +304,17 @@ class Directory:
         with self.engine.connect() as conn:
             return [Person(r.id, r.party_id, r.name, r.kind, r.created)
                     for r in conn.execute(stmt)]
+
+    def set_preferences(self, person_id: str, *, locale: str | None = None,
+                        time_zone: str | None = None) -> None:
+        """Keep a person's language or time zone (None leaves it, "" forgets it). The values
+        are checked by the caller (accord.i18n): the directory stores what it is given."""
+        values = {key: value for key, value in (("locale", locale), ("time_zone", time_zone))
+                  if value is not None}
+        if values:
+            with writing(self.engine) as conn:
+                conn.execute(people.update().where(people.c.id == person_id)
+                             .values(**{key: value or None for key, value in values.items()}))
 
     def token_ids_of(self, person: Person) -> list[str]:
         with self.engine.connect() as conn:

@@ -35,6 +35,7 @@ parties = Table(
     Column("created", String(40), nullable=False),
     Column("is_self", Boolean, nullable=False, default=False),
     Column("identity", LargeBinary, nullable=False),  # the STIX identity object, JSON
+    Column("time_zone", String(64), nullable=True),  # IANA name, e.g. "America/New_York"
 )
 
 # The people and machine accounts of each party: every token belongs to one of them, so the
@@ -47,6 +48,8 @@ people = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(10), nullable=False),  # "person" or "machine"
     Column("created", String(40), nullable=False),
+    Column("locale", String(16), nullable=True),  # "en" or "zh-Hans"; empty: the browser's
+    Column("time_zone", String(64), nullable=True),  # IANA name; empty: the browser's
     UniqueConstraint("party_id", "name", name="uq_people_name"),
 )
 

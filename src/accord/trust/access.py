@@ -15,6 +15,8 @@ class Principal:
     role: str
     person_id: str | None = None  # the person or machine account the token belongs to
     person_name: str = ""
+    locale: str = ""  # the person's chosen language ("" until chosen)
+    time_zone: str = ""  # the person's chosen IANA time zone ("" until chosen)
 
     @property
     def may_write_evidence(self) -> bool:

@@ -23,6 +23,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accord import clock
 from accord.cooperation.desk import Actor
+from accord.i18n.catalogue import Catalogue, catalogue
+from accord.i18n.languages import LANGUAGES, chosen
 from accord.node import Node
 from accord.nul import nul_in
 from accord.serving.refusals import Attempt
@@ -34,6 +36,7 @@ from accord.web.format import countdown, duration, moment, state_label
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
+LANGUAGE_COOKIE = "accord_lang"  # the language of a browser not signed in (sign-in page)
 ACTING_ROLES = ("liaison", "admin")
 
 # Nothing from elsewhere: no inline script, no inline style, no framing, forms post here only.
@@ -47,11 +50,34 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",  # pages hold what only this viewer may read
 }
 
-templates = Environment(loader=PackageLoader("accord.web", "templates"),
-                        autoescape=select_autoescape(default=True), trim_blocks=True,
-                        lstrip_blocks=True)
-templates.filters.update(moment=moment, countdown=countdown, duration=duration,
-                         state_label=state_label)
+
+def _environment(language: str) -> Environment:
+    """The templates in one language: Jinja2's i18n extension over that language's catalogue
+    (new-style gettext: `_("… %(name)s …", name=…)` escapes what it fills in)."""
+    environment = Environment(loader=PackageLoader("accord.web", "templates"),
+                              autoescape=select_autoescape(default=True), trim_blocks=True,
+                              lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_translations(catalogue(language),  # type: ignore[attr-defined]
+                                             newstyle=True)
+    environment.filters.update(moment=moment, countdown=countdown, duration=duration,
+                               state_label=state_label)
+    environment.globals.update(languages=LANGUAGES)
+    return environment
+
+
+TEMPLATES = {language: _environment(language) for language in LANGUAGES}
+
+
+def language_of(request: Request, viewer: Viewer | None) -> str:
+    """The person's chosen language, else this browser's cookie, else its Accept-Language."""
+    stored = viewer.principal.locale if viewer else ""
+    return chosen(stored or request.cookies.get(LANGUAGE_COOKIE, ""),
+                  request.headers.get("accept-language"))
+
+
+def words(language: str) -> Catalogue:
+    """The catalogue for messages written in Python (problems, notices) in `language`."""
+    return catalogue(language)
 
 
 class NotFound(Exception):
@@ -90,6 +116,18 @@ class Ctx:
     viewer: Viewer
     form: FormData | None = None
     params: Mapping[str, str] = field(default_factory=dict)
+    language: str = "en"
+
+    def _(self, message: str, **values: Any) -> str:
+        """`message` in the reader's language, its {placeholders} filled in. Messages are
+        found by Babel's extractor (`_` is one of its keywords): write them whole, with
+        named placeholders, so a translation may put the words in its own order."""
+        text = catalogue(self.language).gettext(message)
+        return text.format(**values) if values else text
+
+    def n_(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        text = catalogue(self.language).ngettext(singular, plural, count)
+        return text.format(count=count, **values)
 
     @property
     def actor(self) -> Actor:
@@ -158,11 +196,13 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
            started: float, node_name: str | None = None) -> Response:
     """The page; `node_name` when the node's own cannot be read (its database away)."""
     now = clock.now()
+    language = language_of(request, viewer)
     context = {**page.data, "viewer": viewer, "node_name": node_name or node.party.name,
-               "now": now,
+               "now": now, "lang": language,
                "path": request.url.path, "title": page.title,
+               "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
-    html = templates.get_template(page.template).render(context)
+    html = TEMPLATES[language].get_template(page.template).render(context)
     return finish(HTMLResponse(html, status_code=page.status), started)
 
 
@@ -187,6 +227,8 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
             if request.cookies.get(COOKIE):  # it opens nothing: the browser need not send it
                 response.delete_cookie(COOKIE, path="/ui/")
             return finish(response, started)
+        language = language_of(request, viewer)
+        _ = words(language).gettext
         form = None
         if request.method == "POST":
             form = await request.form()
@@ -194,30 +236,35 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
             if (not isinstance(given, str) or not same_origin(request)
                     or not hmac.compare_digest(given, viewer.session.csrf)):
                 return render(request, problem(
-                    403, "This form has expired",
-                    "The form did not come from this page of Accord, or your session was "
-                    "renewed since. Go back, reload the page and send it again."),
+                    403, _("This form has expired"),
+                    _("The form did not come from this page of Accord, or your session was "
+                      "renewed since. Go back, reload the page and send it again.")),
                     viewer, node, started)
         nul = nul_in(request, form)
         if nul is not None:
-            where = {"path": "address", "query": "address parameter", "form": "form field"}
-            return render(request, problem(
-                400, "Not possible", f"The {where[nul[0]]} {nul[1]!r} holds a NUL character, "
-                "which nothing in Accord can hold: check what was pasted."), viewer, node,
-                started)
+            where = {"path": _("The address {name} holds a NUL character, which nothing in "
+                               "Accord can hold: check what was pasted."),
+                     "query": _("The address parameter {name} holds a NUL character, which "
+                                "nothing in Accord can hold: check what was pasted."),
+                     "form": _("The form field {name} holds a NUL character, which nothing "
+                               "in Accord can hold: check what was pasted.")}
+            return render(request, problem(400, _("Not possible"),
+                                           where[nul[0]].format(name=repr(nul[1]))),
+                          viewer, node, started)
         if admin and not viewer.is_admin:
             return render(request, problem(
-                403, "Administrators only",
-                f"Your token has the {viewer.principal.role} role for "
-                f"{viewer.principal.party_name}; this page needs an admin of "
-                f"{node.party.name}."), viewer, node, started)
-        ctx = Ctx(request, node, viewer, form, dict(request.path_params))
+                403, _("Administrators only"),
+                _("Your token has the {role} role for {party}; this page needs an admin of "
+                  "{node}.").format(role=viewer.principal.role,
+                                    party=viewer.principal.party_name, node=node.party.name)),
+                viewer, node, started)
+        ctx = Ctx(request, node, viewer, form, dict(request.path_params), language)
         try:
             result = await run_in_threadpool(handler, ctx)
         except NotFound as error:
-            result = problem(404, "Not found", str(error))
+            result = problem(404, _("Not found"), str(error))
         except Forbidden as error:
-            result = problem(403, "Not allowed", str(error))
+            result = problem(403, _("Not allowed"), str(error))
         if isinstance(result, Page):
             return render(request, result, viewer, node, started)
         return finish(result, started)

@@ -29,9 +29,11 @@ from accord.web.core import (
     SIGN_IN_COOKIE,
     Page,
     finish,
+    language_of,
     problem,
     render,
     same_origin,
+    words,
 )
 from accord.web.format import duration
 
@@ -46,8 +48,9 @@ def _safe_next(target: str | None) -> str:
 def _form(request: Request, node: Node, started: float, *, status: int = 200,
           error: str = "", next_page: str = "/ui/") -> Response:
     nonce = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
+    title = words(language_of(request, None)).gettext("Sign in")
     response = render(request, Page("sign_in.html", {"error": error, "next": next_page,
-                                                     "csrf": nonce}, status, "Sign in"),
+                                                     "csrf": nonce}, status, title),
                       None, node, started)
     response.set_cookie(SIGN_IN_COOKIE, nonce, max_age=3600, path="/ui/", httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")
@@ -61,12 +64,13 @@ def sign_in(node: Node) -> Any:
             return _form(request, node, started,
                          next_page=_safe_next(request.query_params.get("next")))
         form = await request.form()
+        _ = words(language_of(request, None)).gettext
         next_page = _safe_next(str(form.get("next") or ""))
         nonce, given = request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")
         if (not nonce or not isinstance(given, str) or not same_origin(request)
                 or not hmac.compare_digest(nonce, given)):
             return _form(request, node, started, status=403, next_page=next_page,
-                         error="The sign-in form had expired. Paste your token again.")
+                         error=_("The sign-in form had expired. Paste your token again."))
         token = str(form.get("token") or "").strip()
         found = await run_in_threadpool(
             authenticate, node, Credential("sign-in", token),
@@ -76,14 +80,15 @@ def sign_in(node: Node) -> Any:
             if found.is_throttled:
                 wait = duration(timedelta(seconds=found.retry_after))
                 refused = _form(request, node, started, status=429, next_page=next_page,
-                                error=f"Too many failed sign-ins from your address. Try again "
-                                      f"in {wait}. (A valid token still signs in.)")
+                                error=_("Too many failed sign-ins from your address. Try "
+                                        "again in {wait}. (A valid token still signs in.)")
+                                .format(wait=wait))
                 refused.headers["Retry-After"] = str(found.retry_after)
                 return refused
             return _form(request, node, started, status=401, next_page=next_page,
-                         error="That token is not valid here: it is unknown to this node, "
-                               "has expired or was revoked. Ask your node's administrator "
-                               "for a token (accord token create).")
+                         error=_("That token is not valid here: it is unknown to this "
+                                 "node, has expired or was revoked. Ask your node's "
+                                 "administrator for a token (accord token create)."))
         principal = found
         secret, _session = await run_in_threadpool(Sessions(node.engine).open,
                                                     principal.token_id)
@@ -104,6 +109,7 @@ def sign_out(node: Node) -> Any:
         started = time.perf_counter()
         secret = request.cookies.get(COOKIE)
         form = await request.form()
+        _ = words(language_of(request, None)).gettext
         session = await run_in_threadpool(Sessions(node.engine).find, secret) if secret else None
         if session is not None and secret:
             given = form.get("csrf")
@@ -112,8 +118,8 @@ def sign_out(node: Node) -> Any:
             if (not isinstance(given, str) or not same_origin(request)
                     or not hmac.compare_digest(given, session.csrf)):
                 return render(request, problem(
-                    403, "This form has expired", "The sign-out did not come from this page "
-                    "of Accord. Go back, reload the page and sign out again."),
+                    403, _("This form has expired"), _("The sign-out did not come from this "
+                    "page of Accord. Go back, reload the page and sign out again.")),
                     None, node, started)
             await run_in_threadpool(Sessions(node.engine).close, secret)
             await run_in_threadpool(node.audit.append, [Event(

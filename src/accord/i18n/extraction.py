@@ -1,0 +1,89 @@
+"""Which messages the UI shows, found in the source by Babel's extractors, and which of them a
+catalogue does not translate yet.
+
+`python -m accord.i18n.extraction zh-Hans` prints the untranslated ones as PO entries, ready to
+be translated and added to a catalogue under locales/zh_Hans/LC_MESSAGES/.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from accord.i18n.catalogue import Catalogue, catalogue
+
+PACKAGE = Path(__file__).resolve().parent.parent  # src/accord
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+            "n_": (1, 2)}
+# Where words that reach a reader are written: the web UI's handlers and templates, and the
+# documents it renders (the review report).
+METHOD_MAP = [
+    ("web/**.py", "python"),
+    ("web/templates/**.html", "jinja2"),
+    ("i18n/**.py", "python"),
+    ("cooperation/review_*.py", "python"),
+    ("cooperation/templates/**.html", "jinja2"),
+]
+OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
+                                     "lstrip_blocks": "true"},
+           "cooperation/templates/**.html": {"extensions": "jinja2.ext.i18n",
+                                             "trim_blocks": "true", "lstrip_blocks": "true"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    plural: str | None
+    context: str | None
+    where: str  # file:line of its first use
+
+
+def source_messages() -> dict[tuple[str | None, str], Message]:
+    found: dict[tuple[str | None, str], Message] = {}
+    extracted: Iterator = extract_from_dir(str(PACKAGE), METHOD_MAP, OPTIONS, KEYWORDS,
+                                           strip_comment_tags=True)
+    for filename, line, message, _comments, context in extracted:
+        singular, plural = (message[0], message[1]) if isinstance(message, tuple) else \
+            (message, None)
+        if singular:
+            found.setdefault((context, singular),
+                             Message(singular, plural, context, f"{filename}:{line}"))
+    return found
+
+
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]*\}")
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+def untranslated(language: str) -> list[Message]:
+    words: Catalogue = catalogue(language)
+    return [message for key, message in source_messages().items()
+            if key not in words.messages]
+
+
+def _po_entry(message: Message) -> str:
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    lines = [f"#: {message.where}"]
+    if message.context:
+        lines.append(f"msgctxt {quoted(message.context)}")
+    lines.append(f"msgid {quoted(message.id)}")
+    if message.plural:
+        lines += [f"msgid_plural {quoted(message.plural)}", 'msgstr[0] ""']
+    else:
+        lines.append('msgstr ""')
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    missing = untranslated(sys.argv[1] if len(sys.argv) > 1 else "zh-Hans")
+    print("\n\n".join(_po_entry(message) for message in missing))
+    print(f"# {len(missing)} untranslated", file=sys.stderr)
