@@ -41,6 +41,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.engine import writing
+from accord.store.forms import PeerGuidelines
 from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.trust.access import Grant
@@ -49,6 +50,8 @@ from accord.trust.markings import Tlp
 
 TAXII = "application/taxii+json;version=2.1"
 PAGE = 1000
+GUIDELINES_TIMEOUT = 5.0  # seconds: the guidelines are a courtesy, not worth holding a round
+GUIDELINES_MOST_BYTES = 64 * 1024
 
 
 class SyncError(Exception):
@@ -94,6 +97,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
                           timeout=30.0, headers={"Authorization": f"Bearer {peer.token}",
                                                  "Accept": TAXII}) as client:
             _follow_key(node, peer, client)
+            _read_guidelines(node, peer, client)
             pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size)
             listed = _get(client, f"{pulling.root}collections/").get("collections", [])
             readable = {str(c["id"]): c for c in listed if c.get("can_read")}
@@ -186,6 +190,21 @@ def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
         follow(node, peer, _get(client, "/api/v1/node"))
     except KeyChangeRefused as refused:
         raise SyncError(str(refused)) from None
+
+
+def _read_guidelines(node: Node, peer: Peer, client: httpx.Client) -> None:
+    """The guidelines the peer's node applies to requests from this node's party to its own:
+    the deadlines the new-request form shows for it. Best effort, quickly: a peer that does not
+    answer keeps what was read before (or none), and the round goes on."""
+    try:
+        answer = client.get("/api/v1/guidelines", params={"with": peer.party_id},
+                            headers={"Accept": "application/json"}, timeout=GUIDELINES_TIMEOUT)
+        body = answer.json() if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return
+    if isinstance(body, dict) and isinstance(body.get("urgency"), dict) \
+            and len(answer.content) <= GUIDELINES_MOST_BYTES:
+        PeerGuidelines(node.engine).put(peer.party_id, body)
 
 
 def _api_root(client: httpx.Client) -> str:

@@ -298,6 +298,40 @@ web_sessions = Table(
 )
 Index("ix_web_sessions_token", web_sessions.c.token_id)
 
+# One-time keys of new-request forms (web.forms): a form sent twice makes one request. The
+# key is the browser's; the node keeps its digest with the party, and the request it made.
+form_keys = Table(
+    "form_keys",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("party_id", String(100), nullable=False),
+    Column("request_id", String(100), nullable=True),  # None: the first send is under way
+    Column("expires", String(40), nullable=False),
+)
+Index("ix_form_keys_expires", form_keys.c.expires)
+
+# What a browser typed when its session had ended, until it signs in again (web.forms):
+# sealed with a secret only that browser's cookie holds; the node keeps the secret's digest.
+kept_forms = Table(
+    "kept_forms",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("path", String(300), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("expires", String(40), nullable=False),
+)
+Index("ix_kept_forms_expires", kept_forms.c.expires)
+
+# The guidelines each peer's node applies to requests from this node's party (read at sync):
+# the deadlines a request to that peer will run under. JSON, as GET /api/v1/guidelines.
+peer_guidelines = Table(
+    "peer_guidelines",
+    metadata,
+    Column("party_id", String(100), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("fetched", String(40), nullable=False),
+)
+
 # Arrivals screened against the designations (attribution.arrivals): an identity's or an
 # e-mail sender's name that matched one, for the node's admins and the object's page.
 screening_hits = Table(

@@ -13,13 +13,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from accord import clock
 from accord.cooperation.desk import Actor
@@ -33,6 +32,7 @@ from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.web.format import countdown, duration, moment, state_label
+from accord.web.kept import ended
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
@@ -222,8 +222,10 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
         started = time.perf_counter()
         viewer = await run_in_threadpool(_viewer, node, request)
         if viewer is None:
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            response = RedirectResponse(f"/ui/sign-in?next={quote(target)}", status_code=303)
+            sent = await request.form() if request.method == "POST" else None
+            response = await run_in_threadpool(
+                ended, request, node, sent, had_session=bool(request.cookies.get(COOKIE)),
+                same_site=same_origin(request))
             if request.cookies.get(COOKIE):  # it opens nothing: the browser need not send it
                 response.delete_cookie(COOKIE, path="/ui/")
             return finish(response, started)

@@ -3,18 +3,21 @@ evidence by value, name or id."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from accord.cooperation.desk import CooperationError, Desk, Draft
+from accord.cooperation.desk import CooperationError, Desk, Draft, Filters
+from accord.cooperation.duplicates import likely_duplicate
 from accord.cooperation.guidelines import (
     ALWAYS_REQUIRED,
     Guidelines,
     in_force,
     missing_content,
 )
+from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import (
     CATEGORIES,
     CONTENT_FIELDS,
@@ -23,12 +26,17 @@ from accord.cooperation.model import (
     Request,
 )
 from accord.correlation.values import guess
+from accord.durations import DurationError, parse_duration
 from accord.stix.timestamps import parse_instant
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
+from accord.store.directory import Party
+from accord.store.forms import SENDING, FormKeys, PeerGuidelines, is_form_key, new_form_key
 from accord.store.guidelines import GuidelinesStore
+from accord.store.peers import PeerStore
 from accord.web.core import Ctx, Forbidden, Page
-from accord.web.format import duration
+from accord.web.format import duration, moment
+from accord.web.kept import restored
 from accord.web.request_page import plain
 
 FIELD_LABELS = {
@@ -98,7 +106,49 @@ def _others(ctx: Ctx) -> list[Any]:
     return [p for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id]
 
 
-def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
+def _their_deadlines(ctx: Ctx, party: Party | None) -> dict[str, Any]:
+    """The deadlines a request to `party` will run under, in words: they are fixed by the
+    guidelines of the addressee's node when it stores the request. For a party of this node,
+    this node's; for a peer's, what that node published at the last sync; else unknown."""
+    if party is None:
+        return {"labels": {}, "note": ""}
+    if party.id not in PeerStore(ctx.node.engine).party_keys():
+        policy = _policy(ctx, party.id)
+        deadlines: dict[str, tuple[timedelta, timedelta]] | None = {
+            u: (d.acknowledge, d.respond) for u, d in policy.deadlines.items()}
+        note = ctx._("The deadlines are set by this node's guidelines (version {version}), "
+                     "which apply to requests to {party}.", version=policy.version,
+                     party=party.name)
+    else:
+        published = PeerGuidelines(ctx.node.engine).get(party.id)
+        deadlines = _published_deadlines(published[0]) if published else None
+        if deadlines is not None and published is not None:
+            note = ctx._("The deadlines are set by the guidelines of {party}'s node (version "
+                         "{version}, read from it {when}).", party=party.name,
+                         version=published[0].get("version", "?"), when=moment(published[1]))
+        else:
+            note = ctx._("The deadlines are set by the guidelines of {party}'s node; they are "
+                         "unknown here (its node has not told this one yet).", party=party.name)
+    labels = {u: (ctx._("acknowledge within {acknowledge}, respond within {respond}",
+                        acknowledge=duration(deadlines[u][0]),
+                        respond=duration(deadlines[u][1]))
+                  if deadlines and u in deadlines else ctx._("deadlines unknown"))
+              for u in URGENCIES}
+    return {"labels": labels, "note": note}
+
+
+def _published_deadlines(body: dict[str, Any]) -> dict[str, tuple[timedelta, timedelta]] | None:
+    """The deadlines in a peer's GET /api/v1/guidelines answer; None if it does not say them
+    all plainly."""
+    try:
+        return {u: (parse_duration(str(body["urgency"][u]["acknowledge"])),
+                    parse_duration(str(body["urgency"][u]["respond"]))) for u in URGENCIES}
+    except (KeyError, TypeError, DurationError):
+        return None
+
+
+def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = "",
+               duplicate: RequestView | None = None) -> Page:
     others = _others(ctx)
     chosen = ctx.field("to") or ctx.arg("to") or (others[0].id if others else "")
     found = ctx.node.directory.find_party(chosen) if chosen else None
@@ -107,25 +157,71 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
     attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence)
     if attached:
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
+    key = ctx.field("form_key")
     return Page("new_request.html", {
         "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
         "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
         "guidelines": _explained(policy), "error": error, "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
+        "form_key": key if is_form_key(key) else new_form_key(),
+        "their": _their_deadlines(ctx, found), "notice": notice, "duplicate": duplicate,
+        "duplicate_to": found.name if found else "",
+        "ended_text": ctx._("Your session has ended. Send keeps what you typed and asks you to "
+                            "sign in again."),
     }, status, "New request")
 
 
 def new_request(ctx: Ctx) -> Page | Response:
     if ctx.request.method == "GET":
-        return _form_page(ctx)
+        kept = restored(ctx.request, ctx.node)
+        if kept is None:
+            return _form_page(ctx)
+        ctx.form = FormData(list(kept.fields))
+        return _form_page(ctx, notice=ctx._(
+            "What you typed before your session ended is back. Check it and send it."))
     if not ctx.viewer.may_act:
         raise Forbidden(f"A {ctx.viewer.principal.role} token may not send requests; that "
                         "takes the liaison role.")
+    me, key = ctx.viewer.party_id, ctx.field("form_key")
+    keys = FormKeys(ctx.node.engine)
+    if is_form_key(key):
+        earlier = keys.claim(me, key)
+        if earlier == SENDING:
+            return _form_page(ctx, status=409, error=ctx._(
+                "This form is being sent already (it was sent twice). Wait a moment, then look "
+                "for the request in the list of requests before sending it again."))
+        if earlier is not None:
+            return RedirectResponse(f"/ui/requests/{earlier}?done=already-sent",
+                                    status_code=303)
+    sent = False
     try:
-        view = Desk(ctx.node).create(ctx.actor, _draft(ctx))
+        draft = _draft(ctx)
+        if ctx.field("duplicate") != "send-anyway":
+            repeated = _repeated(ctx, draft)
+            if repeated is not None:
+                return _form_page(ctx, duplicate=repeated, status=409)
+        view = Desk(ctx.node).create(ctx.actor, draft)
+        sent = True
     except (CooperationError, ValueError) as error:
         return _form_page(ctx, error=plain(str(error)), status=400)
+    finally:
+        if is_form_key(key) and not sent:  # not sent: the same form may be sent again
+            keys.release(me, key)
+    if is_form_key(key):
+        keys.settle(me, key, view.request.id)
     return RedirectResponse(f"/ui/requests/{view.request.id}?done=created", status_code=303)
+
+
+def _repeated(ctx: Ctx, draft: Draft) -> RequestView | None:
+    """A request this party sent the same addressee lately with the same words and evidence."""
+    party = ctx.node.directory.find_party(draft.addressee) if draft.addressee else None
+    if party is None:
+        return None
+    desk = Desk(ctx.node)
+    views = desk.search(ctx.actor, Filters(direction="sent", party=party.id))
+    found = likely_duplicate([v.request for v in views], ctx.viewer.party_id, party.id,
+                             draft.summary, draft.description, draft.evidence, desk.clock())
+    return next((v for v in views if found is not None and v.request.id == found.id), None)
 
 
 def check(ctx: Ctx) -> Response:
@@ -158,7 +254,8 @@ def check(ctx: Ctx) -> Response:
                             draft.point_of_contact, draft.evidence)
             missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
     return JSONResponse({"missing": missing, "problems": problems,
-                         "guidelines": _explained(policy)})
+                         "guidelines": _explained(policy),
+                         "their": _their_deadlines(ctx, party)})
 
 
 def evidence_search(ctx: Ctx) -> Response:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
@@ -19,6 +20,7 @@ from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.format import duration
+from accord.web.kept import restored
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
 DONE = {
@@ -35,6 +37,10 @@ OUTCOME_HELP = {
     "declined": "you will not act; say why (required)",
     "referred": "another body is competent; say which (required)",
 }
+# Acts that cannot be taken back, or that call others in: each needs words (the field named)
+# and is confirmed in a second step, with or without script.
+CONFIRMED = {"escalate": "note", "withdraw": "reason"}
+
 REASON_HELP = {
     "acknowledgement-overdue": "the addressee did not acknowledge in time",
     "response-overdue": "the addressee did not answer in time",
@@ -97,9 +103,16 @@ def _marks(view: RequestView) -> list[Mark]:
     return marks
 
 
-def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200) -> Page:
+def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200,
+                 confirm: str = "") -> Page:
     request_id = ctx.params["request_id"]
     view = _view(ctx, request_id)
+    notice = ""
+    kept = restored(ctx.request, ctx.node) if ctx.request.method == "GET" else None
+    if kept is not None:  # what was typed into one of its forms before the session ended
+        ctx.form, failed = FormData(list(kept.fields)), kept.path.rsplit("/", 1)[-1]
+        notice = ctx._("What you typed before your session ended is back in its form below. "
+                       "Check it and send it.")
     names = ctx.node.directory.names()
     shown = view_json(view, names)
     me = ctx.viewer.party_id
@@ -131,7 +144,9 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "outcomes": [(o, OUTCOME_HELP[o]) for o in OUTCOMES],
         "reasons": [(r, REASON_HELP[r]) for r in ESCALATION_REASONS],
         "done": DONE.get(ctx.arg("done"), ""), "error": error, "failed": failed,
-        "form": ctx.form or {},
+        "form": ctx.form or {}, "confirm": confirm, "notice": notice,
+        "again": ctx._("This form was sent before: this is the request it made. Nothing was "
+                       "sent again.") if ctx.arg("done") == "already-sent" else "",
     }, status, request.summary)
 
 
@@ -142,6 +157,15 @@ def act(ctx: Ctx) -> Page | Response:
     if not ctx.viewer.may_act:
         raise Forbidden(f"A {ctx.viewer.principal.role} token may read requests but not send "
                         "or answer them; that takes the liaison role.")
+    if name in CONFIRMED:
+        if not ctx.field(CONFIRMED[name]):
+            return request_page(ctx, failed=name, status=400, error=ctx._(
+                "Say in the note why you escalate: the hotline and the other party read it."
+                if name == "escalate" else
+                "Say why you withdraw the request: the addressee reads it, and a withdrawal "
+                "cannot be undone."))
+        if ctx.field("confirmed") != "yes":
+            return request_page(ctx, failed=name, confirm=name)
     desk, actor = Desk(ctx.node), ctx.actor
     work: dict[str, Callable[[], object]] = {
         "acknowledge": lambda: desk.acknowledge(actor, request_id, ctx.field("note")),

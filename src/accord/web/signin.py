@@ -45,13 +45,26 @@ def _safe_next(target: str | None) -> str:
     return "/ui/"
 
 
+def _why(request: Request, why: str) -> str:
+    """Why the browser is asked to sign in again (web.kept sends it here with `why`)."""
+    _ = words(language_of(request, None)).gettext
+    if why == "kept":
+        return _("Your session ended (signed out in another tab, or 12 hours passed); sign in "
+                 "again. What you typed is kept and comes back once you have signed in.")
+    if why == "ended":
+        return _("Your session ended (signed out in another tab, or 12 hours passed); sign in "
+                 "again to go on.")
+    return ""
+
+
 def _form(request: Request, node: Node, started: float, *, status: int = 200,
-          error: str = "", next_page: str = "/ui/") -> Response:
+          error: str = "", next_page: str = "/ui/", why: str = "") -> Response:
     nonce = request.cookies.get(SIGN_IN_COOKIE) or secrets.token_urlsafe(24)
     title = words(language_of(request, None)).gettext("Sign in")
-    response = render(request, Page("sign_in.html", {"error": error, "next": next_page,
-                                                     "csrf": nonce}, status, title),
-                      None, node, started)
+    response = render(request, Page("sign_in.html", {
+        "error": error, "next": next_page, "csrf": nonce,
+        "why": why if why in ("kept", "ended") else "", "why_text": _why(request, why),
+    }, status, title), None, node, started)
     response.set_cookie(SIGN_IN_COOKIE, nonce, max_age=3600, path="/ui/", httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")
     return response
@@ -62,14 +75,16 @@ def sign_in(node: Node) -> Any:
         started = time.perf_counter()
         if request.method == "GET":
             return _form(request, node, started,
-                         next_page=_safe_next(request.query_params.get("next")))
+                         next_page=_safe_next(request.query_params.get("next")),
+                         why=request.query_params.get("why", ""))
         form = await request.form()
         _ = words(language_of(request, None)).gettext
         next_page = _safe_next(str(form.get("next") or ""))
+        why = str(form.get("why") or "")
         nonce, given = request.cookies.get(SIGN_IN_COOKIE), form.get("csrf")
         if (not nonce or not isinstance(given, str) or not same_origin(request)
                 or not hmac.compare_digest(nonce, given)):
-            return _form(request, node, started, status=403, next_page=next_page,
+            return _form(request, node, started, status=403, next_page=next_page, why=why,
                          error=_("The sign-in form had expired. Paste your token again."))
         token = str(form.get("token") or "").strip()
         found = await run_in_threadpool(
@@ -79,13 +94,13 @@ def sign_in(node: Node) -> Any:
         if not isinstance(found, Principal):
             if found.is_throttled:
                 wait = duration(timedelta(seconds=found.retry_after))
-                refused = _form(request, node, started, status=429, next_page=next_page,
+                refused = _form(request, node, started, status=429, next_page=next_page, why=why,
                                 error=_("Too many failed sign-ins from your address. Try "
                                         "again in {wait}. (A valid token still signs in.)")
                                 .format(wait=wait))
                 refused.headers["Retry-After"] = str(found.retry_after)
                 return refused
-            return _form(request, node, started, status=401, next_page=next_page,
+            return _form(request, node, started, status=401, next_page=next_page, why=why,
                          error=_("That token is not valid here: it is unknown to this "
                                  "node, has expired or was revoked. Ask your node's "
                                  "administrator for a token (accord token create)."))

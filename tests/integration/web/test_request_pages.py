@@ -188,7 +188,8 @@ def test_the_requests_page_filters_and_the_dashboard_keeps_what_still_runs(world
     done = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
                                                    "summary": "Withdrawn one"}))
     us.get(f"/ui/requests/{done}")
-    assert us.post(f"/ui/requests/{done}/withdraw", {"reason": "solved"}).status_code == 303
+    assert us.post(f"/ui/requests/{done}/withdraw", {"reason": "solved",
+                                                             "confirmed": "yes"}).status_code == 303
     dashboard = us.get("/ui/").text
     assert f"/ui/requests/{running}" in dashboard and f"/ui/requests/{done}" not in dashboard
     every = us.get("/ui/requests", params={"direction": "sent"}).text
@@ -209,8 +210,8 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
     us.get("/ui/requests/new")
     rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
     us.get(f"/ui/requests/{rid}")
-    assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer"}
-                   ).status_code == 303
+    assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer",
+                                                      "confirmed": "yes"}).status_code == 303
     page = us.get("/ui/hotline").text
     opened = page.split("Closed")[0]
     assert "Who operates 198.51.100.7?" in opened and "disputed, 1" in opened

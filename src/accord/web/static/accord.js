@@ -20,10 +20,12 @@ function tick() {
   }
 }
 
-// The session ended (signed out elsewhere, expired, token revoked): say so by going to sign-in.
-function signedOut(response) {
+// The session ended (signed out elsewhere, expired, token revoked): say so by going to sign-in,
+// or, on a form being typed (`stay`), by saying it there: its Send keeps what was typed.
+function signedOut(response, stay) {
   if (response.redirected && new URL(response.url).pathname === "/ui/sign-in") {
-    location.assign("/ui/sign-in?next=" + encodeURIComponent(location.pathname));
+    if (stay) { stay(); return true; }
+    location.assign("/ui/sign-in?why=ended&next=" + encodeURIComponent(location.pathname));
     return true;
   }
   return false;
@@ -36,11 +38,17 @@ function debounce(fn, ms) {
 
 function checkRequest(form) {
   const box = document.getElementById("missing");
+  const ended = () => { box.hidden = false; box.textContent = form.dataset.ended; };
   const check = async () => {
     const response = await fetch(form.dataset.check, {method: "POST", body: new FormData(form),
                                                       credentials: "same-origin"});
-    if (signedOut(response) || !response.ok) return;
+    if (signedOut(response, ended) || !response.ok) return;
     const result = await response.json();
+    // The deadlines are the addressee's node's: they change with the addressee.
+    for (const label of document.querySelectorAll("[data-deadline]")) {
+      label.textContent = result.their.labels[label.dataset.deadline] || "";
+    }
+    document.getElementById("their-deadlines").textContent = result.their.note;
     const lines = result.problems.concat(result.missing.length
       ? ["The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
       : []);
@@ -115,7 +123,13 @@ function searchEvidence(input) {
 document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
   const form = document.getElementById("new-request");
-  if (form) checkRequest(form);
+  if (form) {
+    // Set once by script, the form's key is one the browser restores with what was typed
+    // when Back comes to the form again: a second Send then shows the request already made.
+    const key = form.querySelector("input[name=form_key]");
+    if (key) key.value = key.value;
+    checkRequest(form);
+  }
   const input = document.querySelector("[data-search]");
   if (input) searchEvidence(input);
 });
