@@ -37,8 +37,10 @@ def _digest(*parts: str) -> str:
 
 
 def is_form_key(text: str) -> bool:
-    """A key as the form carries it: 16 to 64 URL-safe characters."""
-    return 16 <= len(text) <= 64 and all(c.isalnum() or c in "-_" for c in text)
+    """A key as the form carries it: 16 to 64 URL-safe characters (and the dot the page's
+    script adds, web/static/accord.js)."""
+    return 16 <= len(text) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.")
+                                         for c in text)
 
 
 def new_form_key() -> str:

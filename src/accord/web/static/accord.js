@@ -124,10 +124,13 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
   const form = document.getElementById("new-request");
   if (form) {
-    // Set once by script, the form's key is one the browser restores with what was typed
-    // when Back comes to the form again: a second Send then shows the request already made.
+    // Changed once by script, the form's key is one the browser restores with what was typed
+    // when Back comes to the form again (it keeps only values changed since the page came):
+    // a second Send then shows the request already made.
     const key = form.querySelector("input[name=form_key]");
-    if (key) key.value = key.value;
+    if (key && !key.value.includes(".")) {
+      key.value = key.value + "." + Math.random().toString(36).slice(2, 10);
+    }
     checkRequest(form);
   }
   const input = document.querySelector("[data-search]");
