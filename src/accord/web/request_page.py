@@ -159,11 +159,11 @@ def act(ctx: Ctx) -> Page | Response:
                         "or answer them; that takes the liaison role.")
     if name in CONFIRMED:
         if not ctx.field(CONFIRMED[name]):
-            return request_page(ctx, failed=name, status=400, error=ctx._(
-                "Say in the note why you escalate: the hotline and the other party read it."
-                if name == "escalate" else
-                "Say why you withdraw the request: the addressee reads it, and a withdrawal "
-                "cannot be undone."))
+            wanted = (ctx._("Say in the note why you escalate: the hotline and the other "
+                            "party read it.") if name == "escalate" else
+                      ctx._("Say why you withdraw the request: the addressee reads it, and a "
+                            "withdrawal cannot be undone."))
+            return request_page(ctx, failed=name, status=400, error=wanted)
         if ctx.field("confirmed") != "yes":
             return request_page(ctx, failed=name, confirm=name)
     desk, actor = Desk(ctx.node), ctx.actor
