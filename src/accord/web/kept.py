@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from accord.node import Node
+from accord.stix.timestamps import now_timestamp
 from accord.store.forms import KEEP_LIFETIME, KeptForm, KeptForms
+from accord.trust.audit import Event
 
 KEPT_COOKIE = "accord_kept"
 # The forms worth keeping (what a person writes) and the page that shows each again.
@@ -46,6 +48,10 @@ def ended(request: Request, node: Node, form: FormData | None, *, had_session: b
         fields = tuple((name, value) for name, value in form.multi_items()
                        if isinstance(value, str) and name not in NOT_KEPT)
         secret = KeptForms(node.engine).keep(KeptForm(request.url.path, fields))
+        if secret is not None:  # who sent it is unknown: its session had ended
+            node.audit.append([Event(now_timestamp(), "ui.form-kept", None, detail={
+                "path": request.url.path, "source": request.client.host if request.client
+                else None})])
     if secret is not None and shown is not None:
         target = f"{shown}?kept=1"
         why = "kept"
@@ -61,7 +67,7 @@ def ended(request: Request, node: Node, form: FormData | None, *, had_session: b
     return response
 
 
-def restored(request: Request, node: Node) -> KeptForm | None:
+def restored(request: Request, node: Node, party_id: str, token_id: str) -> KeptForm | None:
     """The form this browser sent before signing in again, if this page (`?kept=1`) is the one
     that shows it; taken once."""
     secret = request.cookies.get(KEPT_COOKIE)
@@ -70,4 +76,6 @@ def restored(request: Request, node: Node) -> KeptForm | None:
     kept = KeptForms(node.engine).take(secret)
     if kept is None or page_of(kept.path) != request.url.path:
         return None
+    node.audit.append([Event(now_timestamp(), "ui.form-restored", party_id, token_id,
+                             detail={"path": kept.path})])
     return kept

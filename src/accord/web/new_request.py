@@ -173,7 +173,8 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
 
 def new_request(ctx: Ctx) -> Page | Response:
     if ctx.request.method == "GET":
-        kept = restored(ctx.request, ctx.node)
+        kept = restored(ctx.request, ctx.node, ctx.viewer.party_id,
+                           ctx.viewer.principal.token_id)
         if kept is None:
             return _form_page(ctx)
         ctx.form = FormData(list(kept.fields))

@@ -108,7 +108,8 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
     request_id = ctx.params["request_id"]
     view = _view(ctx, request_id)
     notice = ""
-    kept = restored(ctx.request, ctx.node) if ctx.request.method == "GET" else None
+    kept = restored(ctx.request, ctx.node, ctx.viewer.party_id,
+                           ctx.viewer.principal.token_id) if ctx.request.method == "GET" else None
     if kept is not None:  # what was typed into one of its forms before the session ended
         ctx.form, failed = FormData(list(kept.fields)), kept.path.rsplit("/", 1)[-1]
         notice = ctx._("What you typed before your session ended is back in its form below. "

@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from accord.store.audit_log import AuditQuery
 from accord.store.forms import KeptForms, PeerGuidelines
 from accord.store.peers import PeerStore
 from accord.store.schema import kept_forms
@@ -113,6 +114,9 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_signing_in(world, 
     assert "Typed before the session ended" in back and 'value="Who operates' in back
     assert "Typed before the session ended" not in us.get("/ui/requests/new?kept=1").text  # once
     assert sent_requests(us) == 0  # nothing was sent without a session
+    world.node.reads.flush()
+    actions = [r.event.action for r in world.node.audit.query(AuditQuery(limit=50))]
+    assert "ui.form-kept" in actions and "ui.form-restored" in actions
 
 
 def test_a_form_posted_from_another_site_without_a_session_is_not_kept(world, browser):
