@@ -192,3 +192,23 @@ def test_the_urgencies_show_the_deadlines_of_the_addressee_node(world, browser):
     assert "set by the guidelines of Russia's node (version 4" in theirs
     checked = us.post("/ui/requests/check", {"to": peer.id, "kind": "information"}).json()
     assert checked["their"]["labels"]["urgent"] == "acknowledge within 20 s, respond within 1 min"
+
+
+def test_a_note_typed_on_a_request_when_the_session_ended_comes_back_in_its_form(world, browser,
+                                                                                   shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get(f"/ui/requests/{rid}")
+    us.post("/ui/sign-out", {})
+    late = us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed",
+                                                     "note": "Typed after the end"},
+                   headers={"origin": "http://testserver"})
+    assert late.headers["location"] == (f"/ui/sign-in?next=/ui/requests/{rid}%3Fkept%3D1"
+                                        "&why=kept")
+    us.sign_in(world.admin_token, f"/ui/requests/{rid}?kept=1")
+    back = us.get(f"/ui/requests/{rid}?kept=1").text
+    assert "is back in its form below" in back
+    assert ">Typed after the end</textarea>" in back
+    assert '<option value="disputed" selected>' in back
+    assert "Yes, escalate" not in back  # nothing is done: it is to be sent, and confirmed

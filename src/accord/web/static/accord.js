@@ -83,6 +83,13 @@ function checkRequest(form) {
 function searchEvidence(input) {
   const list = document.getElementById("evidence-results");
   const attached = document.getElementById("evidence");
+  // On the new-request form, an ended session is said there: what was typed stays.
+  const form = input.form;
+  const ended = form && form.dataset.ended ? () => {
+    const box = document.getElementById("missing");
+    box.hidden = false;
+    box.textContent = form.dataset.ended;
+  } : null;
   const attach = id => {
     const ids = attached.value.split(/\s+/).filter(Boolean);
     if (!ids.includes(id)) ids.push(id);
@@ -95,7 +102,7 @@ function searchEvidence(input) {
     if (q.length < 2) return;
     const response = await fetch(input.dataset.search + "?q=" + encodeURIComponent(q),
                                  {credentials: "same-origin"});
-    if (signedOut(response) || !response.ok) return;
+    if (signedOut(response, ended) || !response.ok) return;
     const found = (await response.json()).results;
     if (!found.length) {
       const none = document.createElement("li");
