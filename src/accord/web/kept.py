@@ -9,7 +9,7 @@ for an hour); the node keeps what it cannot read without it (store.forms.KeptFor
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -55,9 +55,12 @@ def ended(request: Request, node: Node, form: FormData | None, *, had_session: b
     if secret is not None and shown is not None:
         target = f"{shown}?kept=1"
         why = "kept"
+    elif request.method == "POST":  # back to the page the form was on (a POST has none)
+        target = _referring_page(request) or "/ui/"
+        why = "ended"
     else:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        why = "ended" if had_session or request.method == "POST" else ""
+        why = "ended" if had_session else ""
     address = f"/ui/sign-in?next={quote(target)}" + (f"&why={why}" if why else "")
     response = RedirectResponse(address, status_code=303)
     if secret is not None:
@@ -65,6 +68,16 @@ def ended(request: Request, node: Node, form: FormData | None, *, had_session: b
                             path="/ui/", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
     return response
+
+
+def _referring_page(request: Request) -> str | None:
+    """The path of this UI's page that sent the form (browsers send Referer to this site:
+    its referrer policy is same-origin), if any."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    host = request.headers.get("host", "")
+    if referer.netloc == host and referer.path.startswith("/ui/"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return None
 
 
 def restored(request: Request, node: Node, party_id: str, token_id: str) -> KeptForm | None:

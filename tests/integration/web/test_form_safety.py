@@ -131,7 +131,8 @@ def test_a_form_posted_from_another_site_without_a_session_is_not_kept(world, br
 
 def test_an_expired_session_says_why_on_the_sign_in_page(world, browser):
     us = browser(world.admin_token)
-    us.post("/ui/sign-out", {})
+    us.get("/ui/")
+    assert us.post("/ui/sign-out", {}).status_code == 303
     us.client.cookies.set("accord_session", "stale", path="/ui/")
     went = us.get("/ui/requests", follow_redirects=False)
     assert went.headers["location"] == "/ui/sign-in?next=/ui/requests&why=ended"
@@ -212,3 +213,16 @@ def test_a_note_typed_on_a_request_when_the_session_ended_comes_back_in_its_form
     assert ">Typed after the end</textarea>" in back
     assert '<option value="disputed" selected>' in back
     assert "Yes, escalate" not in back  # nothing is done: it is to be sent, and confirmed
+
+
+def test_a_form_not_kept_sends_back_to_the_page_it_was_on_after_signing_in(world, browser):
+    us = browser(world.admin_token)
+    us.get("/ui/")
+    assert us.post("/ui/sign-out", {}).status_code == 303
+    late = us.post("/ui/admin/party", {"name": "Russia"},
+                   headers={"origin": "http://testserver",
+                            "referer": "http://testserver/ui/admin?tab=parties"})
+    assert late.headers["location"] == "/ui/sign-in?next=/ui/admin%3Ftab%3Dparties&why=ended"
+    elsewhere = us.post("/ui/admin/party", {"name": "Russia"},
+                        headers={"referer": "https://evil.example/ui/admin"})
+    assert elsewhere.headers["location"] == "/ui/sign-in?next=/ui/&why=ended"
