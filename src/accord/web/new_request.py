@@ -23,7 +23,7 @@ from accord.cooperation.model import (
     Request,
 )
 from accord.correlation.values import guess
-from accord.stix.timestamps import parse_instant
+from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.guidelines import GuidelinesStore
@@ -58,7 +58,7 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     if not text:
         return None
     try:
-        return parse_instant(text)
+        return instant_in(text, ctx.zone)  # the form says which zone its times are in
     except ValueError:
         raise BadField(f"{label}: {text!r} is not a date and time such as "
                        "2015-06-04T10:00") from None
