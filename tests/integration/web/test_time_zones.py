@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import re
 
+from tests.integration.web.test_request_pages import EVIDENCE
+
 from accord.store.audit_log import AuditQuery
 from accord.trust.access import Grant
-
-EVIDENCE = {
-    "type": "indicator", "spec_version": "2.1",
-    "id": "indicator--00000000-0000-4000-8000-00000000b001",
-    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
-    "name": "Sakula C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
-    "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
-}
 
 
 def preferences(world):  # type: ignore[no-untyped-def]
