@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.integration.federation.conftest import Federation
 
 from accord.federation.sync import sync_peer
+from accord.federation.time_zones import learn_time_zone
 from accord.store.audit_log import AuditQuery
 from accord.store.peers import PeerStore
 
@@ -30,3 +31,13 @@ def test_a_peer_learns_the_zone_the_node_publishes_at_the_next_round(federation)
     assert learned == [{"peer": "us", "time_zone": "America/New_York", "via": "published"}]
     round_with_us(f)  # the same again: nothing to record
     assert len(list(f.china.audit.query(AuditQuery(action="party.time_zone")))) == 1
+
+
+def test_what_is_not_a_zone_is_not_learned(world):
+    world.node.directory.set_time_zone(world.other.id, "Asia/Shanghai")
+    for published in ({}, {"time_zone": None}, {"time_zone": 8}, {"time_zone": "../../etc"},
+                      {"time_zone": "Beijing"}, {"time_zone": ""}):
+        assert not learn_time_zone(world.node, world.other.id, published, "cn")
+    assert world.node.directory.time_zones()[world.other.id] == "Asia/Shanghai"
+    assert learn_time_zone(world.node, world.other.id, {"time_zone": "Asia/Urumqi"}, "cn")
+    assert world.node.directory.time_zones()[world.other.id] == "Asia/Urumqi"
