@@ -27,7 +27,7 @@ from accord.cooperation.model import (
 )
 from accord.correlation.values import guess
 from accord.durations import DurationError, parse_duration
-from accord.stix.timestamps import parse_instant
+from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.directory import Party
@@ -35,7 +35,7 @@ from accord.store.forms import SENDING, FormKeys, PeerGuidelines, is_form_key, n
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
 from accord.web.core import Ctx, Forbidden, Page
-from accord.web.format import duration, moment
+from accord.web.format import Clockface
 from accord.web.kept import restored
 from accord.web.request_page import plain
 
@@ -66,7 +66,7 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     if not text:
         return None
     try:
-        return parse_instant(text)
+        return instant_in(text, ctx.zone)  # the form says which zone its times are in
     except ValueError:
         raise BadField(f"{label}: {text!r} is not a date and time such as "
                        "2015-06-04T10:00") from None
@@ -87,7 +87,7 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(policy: Guidelines) -> dict[str, Any]:
+def _explained(policy: Guidelines, face: Clockface) -> dict[str, Any]:
     return {
         "version": policy.version,
         "required": {kind: [FIELD_LABELS[f] for f in CONTENT_FIELDS
@@ -96,8 +96,8 @@ def _explained(policy: Guidelines) -> dict[str, Any]:
         "fields": {kind: [f for f in CONTENT_FIELDS
                           if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
                    for kind in KINDS},
-        "deadlines": {u: {"acknowledge": duration(d.acknowledge),
-                          "respond": duration(d.respond)}
+        "deadlines": {u: {"acknowledge": face.duration(d.acknowledge),
+                          "respond": face.duration(d.respond)}
                       for u, d in policy.deadlines.items()},
     }
 
@@ -125,13 +125,14 @@ def _their_deadlines(ctx: Ctx, party: Party | None) -> dict[str, Any]:
         if deadlines is not None and published is not None:
             note = ctx._("The deadlines are set by the guidelines of {party}'s node (version "
                          "{version}, read from it {when}).", party=party.name,
-                         version=published[0].get("version", "?"), when=moment(published[1]))
+                         version=published[0].get("version", "?"),
+                         when=ctx.clockface.text(published[1]))
         else:
             note = ctx._("The deadlines are set by the guidelines of {party}'s node; they are "
                          "unknown here (its node has not told this one yet).", party=party.name)
     labels = {u: (ctx._("acknowledge within {acknowledge}, respond within {respond}",
-                        acknowledge=duration(deadlines[u][0]),
-                        respond=duration(deadlines[u][1]))
+                        acknowledge=ctx.clockface.duration(deadlines[u][0]),
+                        respond=ctx.clockface.duration(deadlines[u][1]))
                   if deadlines and u in deadlines else ctx._("deadlines unknown"))
               for u in URGENCIES}
     return {"labels": labels, "note": note}
@@ -161,7 +162,7 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
     return Page("new_request.html", {
         "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
         "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
-        "guidelines": _explained(policy), "error": error, "form": ctx.form or {},
+        "guidelines": _explained(policy, ctx.clockface), "error": error, "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
         "form_key": key if is_form_key(key) else new_form_key(),
         "their": _their_deadlines(ctx, found), "notice": notice, "duplicate": duplicate,
@@ -255,7 +256,7 @@ def check(ctx: Ctx) -> Response:
                             draft.point_of_contact, draft.evidence)
             missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
     return JSONResponse({"missing": missing, "problems": problems,
-                         "guidelines": _explained(policy),
+                         "guidelines": _explained(policy, ctx.clockface),
                          "their": _their_deadlines(ctx, party)})
 
 
