@@ -12,6 +12,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accord import clock
 from accord.cooperation.desk import Actor
+from accord.correlation.values import value_text
 from accord.i18n.catalogue import Catalogue, catalogue
 from accord.i18n.languages import LANGUAGES, chosen
 from accord.node import Node
@@ -32,6 +34,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.web.codes import word_html, word_text
 from accord.web.format import countdown, duration, moment, state_label
 
 COOKIE = "accord_session"
@@ -62,6 +65,10 @@ def _environment(language: str) -> Environment:
     environment.filters.update(moment=moment, countdown=countdown, duration=duration,
                                state_label=state_label)
     environment.globals.update(languages=LANGUAGES)
+    # A code (ip-theft, response-overdue…) as words in this language, the code in a title.
+    environment.filters["word"] = partial(word_html, language)
+    environment.filters["word_text"] = partial(word_text, language)
+    environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
     return environment
 
 
