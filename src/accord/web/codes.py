@@ -55,6 +55,10 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "sha256": "SHA-256", "sha512": "SHA-512", "file-name": _("file name"),
             "mutex": _("mutex"),
         },
+        # The default escalation ladder's steps (guidelines.DEFAULT); a ladder the parties
+        # wrote themselves is shown as they wrote it.
+        "ladder": {"liaison officers": _("liaison officers"), "hotline": _("hotline"),
+                   "senior officials": _("senior officials")},
         # What a deadline is for, and what the viewer's party should do next (rows.Row).
         "deadline": {"acknowledge": _("acknowledge"), "respond": _("respond")},
         "action": {"Acknowledge": _("Acknowledge"), "Respond": _("Respond"),

@@ -20,13 +20,13 @@ from accord.web.codes import word
 from accord.web.core import Ctx
 
 
-def step(ladder: Sequence[str], level: int) -> str:
+def step(ctx: Ctx, ladder: Sequence[str], level: int) -> str:
     """Who handles `level` of the ladder ("" when the ladder does not name it)."""
-    return ladder[level - 1] if 1 <= level <= len(ladder) else ""
+    return word(ctx.language, "ladder", ladder[level - 1]) if 1 <= level <= len(ladder) else ""
 
 
 def level_words(ctx: Ctx, ladder: Sequence[str], level: int) -> str:
-    name = step(ladder, level)
+    name = step(ctx, ladder, level)
     if name:
         return ctx._("level {level} of the escalation ladder ({step})", level=level, step=name)
     return ctx._("level {level} of the escalation ladder", level=level)
@@ -79,14 +79,16 @@ def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
                      "answer. The escalation ends by itself when you respond.",
                      requester=names.get(request.requester, request.requester),
                      reason=reason, where=where, todo=todo,
-                     step=step(ladder, level) or ctx._("liaison officers"))
+                     step=step(ctx, ladder, level) or word(ctx.language, "ladder",
+                                                            "liaison officers"))
     other = names.get(request.addressee, request.addressee)
     return ctx._("This request is escalated ({reason}); it is at {where}. What to do: contact "
                  "{other}'s {step} directly (telephone, or the hotline if one is agreed), name "
                  "this request and what is overdue, and agree when the answer comes. When it "
                  "is settled, end the escalation below; it also ends by itself when {other} "
                  "responds or you withdraw the request.", reason=reason, where=where,
-                 other=other, step=step(ladder, level) or ctx._("liaison officers"))
+                 other=other, step=step(ctx, ladder, level) or word(ctx.language, "ladder",
+                                                            "liaison officers"))
 
 
 def follow_up(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
@@ -97,7 +99,7 @@ def follow_up(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
         return ""
     request = view.request
     other_id = request.requester if request.addressee == me else request.addressee
-    name = step(ladder, current.escalation.level)
+    name = step(ctx, ladder, current.escalation.level)
     if name:
         return ctx._("Contact {other}'s {step} (escalation level {level})",
                      other=names.get(other_id, other_id), step=name,
