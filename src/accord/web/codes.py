@@ -55,6 +55,9 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "sha256": "SHA-256", "sha512": "SHA-512", "file-name": _("file name"),
             "mutex": _("mutex"),
         },
+        # What a token may do (trust.tokens.ROLES).
+        "role": {"reader": _("reader"), "analyst": _("analyst"),
+                 "liaison": _("liaison officer"), "admin": _("administrator")},
         # The default escalation ladder's steps (guidelines.DEFAULT); a ladder the parties
         # wrote themselves is shown as they wrote it.
         "ladder": {"liaison officers": _("liaison officers"), "hotline": _("hotline"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accord.cooperation.model import CATEGORIES, ESCALATION_REASONS, KINDS, OUTCOMES, URGENCIES
 from accord.correlation.values import Value, value_text
+from accord.trust.tokens import ROLES
 from accord.web.codes import vocabularies, word, word_html
 
 
@@ -11,7 +12,7 @@ def test_every_code_of_each_vocabulary_has_words():
     english = vocabularies("en")
     for vocabulary, codes in (("category", CATEGORIES), ("kind", KINDS),
                               ("urgency", URGENCIES), ("outcome", OUTCOMES),
-                              ("reason", ESCALATION_REASONS)):
+                              ("reason", ESCALATION_REASONS), ("role", ROLES)):
         assert set(english[vocabulary]) == set(codes), vocabulary
 
 
