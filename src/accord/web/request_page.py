@@ -26,7 +26,7 @@ ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "
 DONE = {
     "acknowledge": "Acknowledged. The requester's node learns of it at the next sync.",
     "report": "Status report sent.", "respond": "Response sent.", "rate": "Rating sent.",
-    "escalate": "Escalated to the hotline.", "de-escalate": "Escalation ended.",
+    "escalate": "Escalated.", "de-escalate": "Escalation ended.",
     "withdraw": "Request withdrawn.", "created": "Request sent. It reaches the addressee's "
                                                  "node at the next sync.",
 }
