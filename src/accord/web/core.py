@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
@@ -25,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 
 from accord import clock
 from accord.cooperation.desk import Actor
+from accord.correlation.values import value_text
 from accord.i18n.catalogue import Catalogue, catalogue
 from accord.i18n.languages import LANGUAGES, chosen
 from accord.i18n.zones import DEFAULT_ZONE, is_zone
@@ -35,6 +37,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.web.codes import word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
 
@@ -68,6 +71,10 @@ def _environment(language: str) -> Environment:
                                state_label=state_label)
     environment.globals.update(countdown_tag=_countdown_tag, deadline_sides=_sides)
     environment.globals.update(languages=LANGUAGES)
+    # A code (ip-theft, response-overdue…) as words in this language, the code in a title.
+    environment.filters["word"] = partial(word_html, language)
+    environment.filters["word_text"] = partial(word_text, language)
+    environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
     return environment
 
 

@@ -25,7 +25,7 @@ from accord.cooperation.model import (
     URGENCIES,
     Request,
 )
-from accord.correlation.values import guess
+from accord.correlation.values import guess, value_text
 from accord.durations import DurationError, parse_duration
 from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
@@ -270,7 +270,7 @@ def evidence_search(ctx: Ctx) -> Response:
     values = guess(text)
     if values:
         for m in Correlations(ctx.node.engine).lookup(me, values, limit=20):
-            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or m.matched.value,
+            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or value_text(m.matched),
                              "marking": m.marking}
     for f in Browse(ctx.node.engine).search(me, text, limit=20):
         results.setdefault(f.id, {"id": f.id, "type": f.type, "name": f.name,

@@ -147,7 +147,7 @@ def test_escalating_needs_a_note_and_a_confirmation(world, browser, shared):
     empty = us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": " "})
     assert empty.status_code == 400
     assert "Say in the note why you escalate" in empty.text
-    assert '<option value="disputed" selected>' in empty.text
+    assert '<option value="disputed" title="disputed" selected>' in empty.text
     asked = us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer"})
     assert asked.status_code == 200 and "Yes, escalate" in asked.text
     assert ">no answer</textarea>" in asked.text and 'name="confirmed" value="yes"' in asked.text
@@ -211,7 +211,7 @@ def test_a_note_typed_on_a_request_when_the_session_ended_comes_back_in_its_form
     back = us.get(f"/ui/requests/{rid}?kept=1").text
     assert "is back in its form below" in back
     assert ">Typed after the end</textarea>" in back
-    assert '<option value="disputed" selected>' in back
+    assert '<option value="disputed" title="disputed" selected>' in back
     assert "Yes, escalate" not in back  # nothing is done: it is to be sent, and confirmed
 
 
