@@ -49,6 +49,11 @@ class RequestIn(BaseModel):
     evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
     shared_with: list[str] = []
     exercise: bool = False
+    lang: str = Field(default="en", description="The language the request is written in "
+                      "(RFC 5646, e.g. en, zh-Hans)")
+    translations: dict[str, dict[str, str]] = Field(
+        default={}, description="Translations sent with it: language -> property (summary, "
+        "description, impact) -> text. The guidelines may require some languages.")
 
 
 class NoteIn(BaseModel):
@@ -124,7 +129,8 @@ def add_request_routes(api: FastAPI, node: Node,
                 body.to, body.kind, body.category, body.urgency, body.summary,
                 body.description, _utc(body.activity_start), _utc(body.activity_end),
                 tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
-                tuple(body.evidence), tuple(body.shared_with), body.exercise)))
+                tuple(body.evidence), tuple(body.shared_with), body.exercise, body.lang,
+                body.translations)))
             return made[0]
 
         shown = act(caller, send)
