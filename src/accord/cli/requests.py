@@ -118,11 +118,20 @@ def create(
     share_with: Annotated[str | None, typer.Option(help="Other parties that may see it.")]
     = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="A drill.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="The language it is written in "
+                                                     "(RFC 5646, e.g. en, zh-Hans).")] = "en",
+    translation: Annotated[list[str] | None, typer.Option(
+        "--translation", help="LANG:PROPERTY=TEXT, a translation sent with it (e.g. "
+                              "zh-Hans:summary=…); repeat for each. The guidelines may "
+                              "require some languages.")] = None,
     as_party: As = None,
     as_json: Json = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Send a request; prints its id."""
+    from accord.cli.translations import parse_translations  # it imports this module
+
+    translations = parse_translations(translation or [])
     for name, stamp in (("--activity-start", activity_start), ("--activity-end", activity_end)):
         if stamp is not None and not is_timestamp(stamp):
             raise fail(f"{name}: {stamp!r} is not a timestamp such as 2015-06-04T00:00:00Z")
@@ -132,7 +141,8 @@ def create(
             parse_timestamp(activity_start) if activity_start else None,
             parse_timestamp(activity_end) if activity_end else None,
             tuple(split_names(victims)), impact, legal_basis, contact,
-            tuple(split_names(evidence)), tuple(split_names(share_with)), exercise))
+            tuple(split_names(evidence)), tuple(split_names(share_with)), exercise, lang,
+            translations))
         if as_json:
             _show(node, view, True)
             return
