@@ -19,6 +19,7 @@ from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.format import duration
+from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
 DONE = {
@@ -132,6 +133,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "reasons": [(r, REASON_HELP[r]) for r in ESCALATION_REASONS],
         "done": DONE.get(ctx.arg("done"), ""), "error": error, "failed": failed,
         "form": ctx.form or {},
+        **translation_panel(ctx, view),
     }, status, request.summary)
 
 
