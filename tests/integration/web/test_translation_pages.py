@@ -49,3 +49,22 @@ def test_the_section_reads_in_chinese(world, browser, rid):
     cn = browser(world.other_token)
     page = cn.get(f"/ui/requests/{rid}", headers={"Accept-Language": "zh-CN"})
     assert "添加译文" in page.text and "原文" in page.text
+
+
+def test_a_new_request_carries_the_languages_the_guidelines_require(world, browser):
+    GuidelinesStore(world.node.engine).add(
+        '[required]\ninformation = []\n[languages]\nrequired = ["en", "zh-Hans"]\n',
+        "2000-01-01T00:00:00.000000Z")
+    us = browser(world.admin_token)
+    form = us.get("/ui/requests/new")
+    assert "The guidelines require every request in: en, zh-Hans" in form.text
+    fields = {"to": world.other.id, "kind": "information", "category": "intrusion",
+              "urgency": "urgent", "summary": "Who runs 198.51.100.7?"}
+    refused = us.post("/ui/requests/new", fields)
+    assert refused.status_code == 400 and "require this request in zh-Hans" in refused.text
+    assert 'value="Who runs 198.51.100.7?"' in refused.text  # nothing typed is lost
+    sent = us.post("/ui/requests/new", {**fields, "tr_lang": "zh-Hans",
+                                        "tr_summary": "谁在运行 198.51.100.7？"})
+    assert sent.status_code == 303, sent.text
+    page = browser(world.other_token).get(sent.headers["location"].split("?")[0])
+    assert "谁在运行 198.51.100.7？" in page.text and "original · 原文" in page.text
