@@ -164,3 +164,13 @@ def test_a_request_sent_over_rest_records_its_language(client, world):
         "translations": {"en": {"summary": "Who registered the domain?"}}})
     assert made.status_code == 201, made.text
     assert made.json()["lang"] == "zh-Hans"
+
+
+def test_an_act_over_rest_records_the_language_given(client, world, sent):
+    done = client.post(f"{API}/requests/{sent.id}/status-reports",
+                       headers=bearer(world.other_token),
+                       json={"text": "正在调查", "lang": "zh-Hans"})
+    assert done.status_code == 200, done.text
+    bad = client.post(f"{API}/requests/{sent.id}/status-reports",
+                      headers=bearer(world.other_token), json={"text": "x", "lang": "??"})
+    assert bad.status_code == 400 and "RFC 5646" in bad.json()["title"]
