@@ -126,6 +126,8 @@ class Translations:
             for (body,) in conn.execute(stmt, {"reader": actor.party.id}):
                 obj = orjson.loads(body)
                 if is_translation(obj):
+                    if len(translations) >= MAX_PER_REQUEST:
+                        continue  # bounded whatever a peer sent: the first ones stand
                     try:
                         translations.append(from_stix(obj))
                     except TranslationError:  # intake checks them: one from before is skipped

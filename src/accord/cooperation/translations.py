@@ -18,6 +18,7 @@ from accord.cooperation.objects import TRANSLATABLE
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import LANGUAGE_CODE, show
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp, sort_key
+from accord.trust.markings import Tlp, tlp_of
 
 LANGUAGE_CONTENT = "language-content"
 # STIX 2.1 §11.1 custom property: the request whose ledger the translation belongs to, so a
@@ -102,10 +103,22 @@ def is_translation(obj: object) -> bool:
 
 
 def check(obj: Mapping[str, Any]) -> list[str]:
-    """The problems of a translation beyond what the STIX validator checks; [] for another
-    object."""
+    """The problems of a translation beyond what the STIX validator checks (on intake); []
+    for another object."""
     if not is_translation(obj):
         return []
+    problems = _shape(obj)
+    level = tlp_of(obj)
+    if level is None or level < Tlp.AMBER_STRICT:
+        # Under the markings of what it translates: every ledger is TLP:AMBER+STRICT for its
+        # participants, and a translation must not carry the other party's words further.
+        problems.append(f"{LANGUAGE_CONTENT}.object_marking_refs: a translation is marked as "
+                        "the ledger entry it translates, TLP:AMBER+STRICT or TLP:RED (it is "
+                        f"{'unmarked' if level is None else level.label})")
+    return problems
+
+
+def _shape(obj: Mapping[str, Any]) -> list[str]:
     where, problems = LANGUAGE_CONTENT, []
     if identifier_type(obj.get(REQUEST_REF)) != "x-accord-request":
         problems.append(f"{where}.{REQUEST_REF}: {show(obj.get(REQUEST_REF))} is not an "
@@ -159,8 +172,8 @@ def to_stix(translation: Translation) -> dict[str, Any]:
 
 def from_stix(obj: Mapping[str, Any]) -> Translation:
     """A stored translation (intake checked it) as the model holds it."""
-    problems = check(obj) if is_translation(obj) else [f"{show(obj.get('type'))} is not an "
-                                                       "Accord translation"]
+    problems = _shape(obj) if is_translation(obj) else [f"{show(obj.get('type'))} is not an "
+                                                        "Accord translation"]
     if problems:
         raise TranslationError("; ".join(problems))
     return Translation(

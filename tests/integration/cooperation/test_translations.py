@@ -174,3 +174,29 @@ def test_an_act_over_rest_records_the_language_given(client, world, sent):
     bad = client.post(f"{API}/requests/{sent.id}/status-reports",
                       headers=bearer(world.other_token), json={"text": "x", "lang": "??"})
     assert bad.status_code == 400 and "RFC 5646" in bad.json()["title"]
+
+
+def test_translations_of_a_request_are_bounded(world, desk, sent, monkeypatch):
+    import accord.cooperation.translating as translating
+
+    monkeypatch.setattr(translating, "MAX_PER_REQUEST", 2)
+    translations = Translations(desk)
+    translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "一"})
+    translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "二"})
+    with pytest.raises(CooperationError, match=r"the most a request takes \(2\)"):
+        translations.add(Actor(world.own), sent.id, sent.id, "fr", {"summary": "trois"})
+
+
+def test_a_translation_looser_than_the_ledger_is_refused_on_intake(client, world, desk, sent):
+    made = Translations(desk).add(Actor(world.other), sent.id, sent.id, "zh-Hans",
+                                  {"summary": "钓鱼"})
+    loose = bodies(world, made.id)[0]
+    loose.pop("signatures", None)
+    loose |= {"id": "language-content--00000000-0000-4000-8000-0000000000aa",
+              "created_by_ref": world.own.id,
+              "object_marking_refs": ["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"]}
+    posted = client.post(f"/taxii2/accord/collections/{desk.collection().id}/objects/",
+                         content=orjson.dumps({"objects": [loose]}),
+                         headers={"Content-Type": "application/taxii+json;version=2.1"})
+    assert posted.json()["success_count"] == 0
+    assert "TLP:AMBER+STRICT or TLP:RED" in posted.text

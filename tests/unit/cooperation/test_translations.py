@@ -27,6 +27,7 @@ from accord.cooperation.translations import (
     translate,
 )
 from accord.stix.validation import validate
+from accord.trust.markings import MARKING_FOR, Tlp
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 US = "identity--11111111-1111-4111-8111-111111111111"
@@ -73,6 +74,10 @@ def test_a_translation_is_valid_stix_and_reads_back() -> None:
     obj = to_stix(made)
     assert is_translation(obj)
     assert validate(obj) == []
+    assert any("TLP:AMBER+STRICT or TLP:RED (it is unmarked)" in p for p in check(obj))
+    obj["object_marking_refs"] = [MARKING_FOR[Tlp.CLEAR]]
+    assert any("(it is TLP:CLEAR)" in p for p in check(obj))
+    obj["object_marking_refs"] = [MARKING_FOR[Tlp.AMBER_STRICT]]
     assert check(obj) == []
     assert obj["object_modified"] == cooperation_to_stix(request())["modified"]
     assert from_stix(obj) == made
