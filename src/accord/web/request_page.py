@@ -18,7 +18,6 @@ from accord.cooperation.views import view_json
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.web.core import Ctx, Forbidden, NotFound, Page
-from accord.web.format import duration
 from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
@@ -98,6 +97,13 @@ def _marks(view: RequestView) -> list[Mark]:
     return marks
 
 
+def _sides(ctx: Ctx, *party_ids: str) -> list[str]:
+    """The parties' time zones, requester's first: where each one's deadlines fall (a party
+    whose zone is not known here is left out)."""
+    zones = ctx.node.directory.time_zones()
+    return [zones[p] for p in party_ids if p in zones]
+
+
 def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200) -> Page:
     request_id = ctx.params["request_id"]
     view = _view(ctx, request_id)
@@ -126,9 +132,10 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "readable": readable, "hidden": hidden,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,
-        "policy": policy, "skew": duration(CLOCK_SKEW_ALLOWANCE),
-        "allowed": {"acknowledge": duration(deadlines.acknowledge),
-                    "respond": duration(deadlines.respond)} if deadlines else None,
+        "policy": policy, "skew": ctx.clockface.duration(CLOCK_SKEW_ALLOWANCE),
+        "allowed": {"acknowledge": ctx.clockface.duration(deadlines.acknowledge),
+                    "respond": ctx.clockface.duration(deadlines.respond)} if deadlines else None,
+        "sides": _sides(ctx, request.requester, request.addressee),
         "outcomes": [(o, OUTCOME_HELP[o]) for o in OUTCOMES],
         "reasons": [(r, REASON_HELP[r]) for r in ESCALATION_REASONS],
         "done": DONE.get(ctx.arg("done"), ""), "error": error, "failed": failed,
