@@ -21,6 +21,7 @@ from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
+from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
 DONE = {
@@ -155,6 +156,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "hotlines_set": [names.get(p, p) for p in (request.requester, request.addressee)
                          if p in contacts],
         "form": ctx.form or {},
+        **translation_panel(ctx, view),
     }, status, request.summary)
 
 
