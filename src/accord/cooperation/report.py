@@ -146,12 +146,17 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
 svg { max-width: 100%; height: auto; }
 dt { font-weight: bold; } dd { margin: 0 0 0.6rem 1.5rem; }
-.side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 0 2rem; }
-.side-by-side > * { min-width: 0; }
+/* A table's row, not a grid: printed, each row stays whole on its page (rows are short). */
+.side-by-side { display: table; table-layout: fixed; width: 100%; }
+.side-by-side > * { display: table-cell; width: 50%; vertical-align: top; padding-right: 2rem; }
 @media print {
-  body { margin: 0; max-width: none; font-size: 10pt; }
+  body { margin: 0; max-width: none; font-size: 10pt; line-height: 1.3; }
+  body.both { font-size: 8.5pt; }
+  h1 { font-size: 15pt; margin: 0 0 4pt; } h2 { font-size: 13pt; margin: 8pt 0 4pt; }
+  h3 { font-size: 11pt; margin: 8pt 0 2pt; }
+  th, td { padding: 1pt 4pt; } table { margin: 2pt 0 6pt; }
   table, svg, .side-by-side { break-inside: avoid; page-break-inside: avoid; }
-  h2, h3, .side-by-side:has(h2, h3) { break-after: avoid; page-break-after: avoid; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
 }
 """
 
@@ -179,13 +184,20 @@ def html_sections(review: Review, lang: str = "en") -> str:
 def _sections(review: Review, languages: tuple[str, ...]) -> str:
     blocks = [_blocks(review, Words(language)) for language in languages]
     if len(languages) == 1:
-        return "\n".join(_section(is_direction, parts) for is_direction, parts in blocks[0])
-    # Each part (a heading, a table, a chart) beside its translation, so the two columns line
-    # up and a page may break between any two parts.
-    shown = []
+        return "\n".join(_section(kind == "direction", parts) for kind, parts in blocks[0])
+    # Each part (a table, a chart) beside its translation, so the two columns line up and a
+    # page may break between any two parts; a group's heading goes with the part after it.
+    shown, heading = [], None
     for translations in zip(*blocks, strict=True):
-        rows = zip(*(parts for _, parts in translations), strict=True)
-        shown.append(_section(translations[0][0], [_side_by_side(rows, languages)]))
+        kind = translations[0][0]
+        rows = list(zip(*(parts for _, parts in translations), strict=True))
+        if kind == "heading":
+            heading = rows[0]
+            continue
+        if heading is not None:
+            rows[0] = tuple(h + part for h, part in zip(heading, rows[0], strict=True))
+            heading = None
+        shown.append(_section(kind == "direction", [_side_by_side(rows, languages)]))
     return "\n".join(shown)
 
 
@@ -202,25 +214,27 @@ def _side_by_side(rows: Iterable[Iterable[str]], languages: tuple[str, ...]) -> 
         for row in rows)
 
 
-def _blocks(review: Review, w: Words) -> list[tuple[bool, list[str]]]:
-    """The report in blocks (is it a direction, its parts) that stand beside their
+def _blocks(review: Review, w: Words) -> list[tuple[str, list[str]]]:
+    """The report in blocks (heading, direction or other, its parts) that stand beside their
     translation: the same blocks and parts, in the same order, whatever the language."""
-    blocks: list[tuple[bool, list[str]]] = []
+    blocks: list[tuple[str, list[str]]] = []
     for heading, is_exercise, directions in groups(w, review):
         if not directions and is_exercise:
             continue
-        empty = "" if directions else "<p>" + escape(w._("No requests in this period.")) + "</p>"
-        blocks.append((False, [f"<h2>{escape(heading)}</h2>{empty}"]))
-        blocks += [(True, _direction_parts(w, f))
-                   for f in directions.values()]
-    blocks.append((False, ["<h2>" + escape(w._("Definitions")) + "</h2><dl>" + "".join(
+        if directions:
+            blocks.append(("heading", [f"<h2>{escape(heading)}</h2>"]))
+        else:
+            empty = escape(w._("No requests in this period."))
+            blocks.append(("other", [f"<h2>{escape(heading)}</h2><p>{empty}</p>"]))
+        blocks += [("direction", _direction_parts(w, f)) for f in directions.values()]
+    blocks.append(("other", ["<h2>" + escape(w._("Definitions")) + "</h2><dl>" + "".join(
         f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in definitions(w))
         + "</dl>"]))
     return blocks
 
 
 def _direction_parts(w: Words, f: DirectionFigures) -> list[str]:
-    """Heading, summary table, table by quarter, the charts (each chart a part of its own)."""
+    """Heading and summary table, table by quarter, the charts (each a part of its own)."""
     heading = direction(w, f)
     rows = summary_rows(w, f)
     rows += [(label, counts(w, tally)) for label, tally in breakdowns(w, f)]
@@ -234,8 +248,9 @@ def _direction_parts(w: Words, f: DirectionFigures) -> list[str]:
     columns = "".join(f"<th>{escape(name)}</th>" for name in (
         w._("Quarter"), w._("Requests"), w._("Acknowledged on time"), w._("Answered on time")))
     by_quarter = w._("By quarter of receipt")
-    return [f"<h3>{escape(heading)}</h3>",
-            f"<table><caption>{escape(summary)}</caption>{table}</table>",
+    # The heading and the summary are one part: a page never ends with a heading.
+    return [f"<h3>{escape(heading)}</h3>\n<table><caption>{escape(summary)}</caption>{table}"
+            "</table>",
             f"<table><caption>{escape(by_quarter)}</caption><tr>{columns}</tr>{quarters}"
             "</table>",
             f"<div class=\"charts\">{on_time_chart(w, f, heading)}</div>",
