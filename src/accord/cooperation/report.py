@@ -176,9 +176,13 @@ def _html(review: Review, languages: tuple[str, ...]) -> str:
 
 
 def html_sections(review: Review, lang: str = "en") -> str:
-    """The report's body without its page: each direction with its tables and charts, and
-    the definitions (the web UI shows them inside its own page)."""
-    return _sections(review, languages_of(lang))
+    """The report's body without its page: the period, each direction with its tables and
+    charts, and the definitions (the web UI shows them inside its own page)."""
+    languages = languages_of(lang)
+    periods = [f"<p class=\"period\">{escape(period(Words(language), review))}</p>"
+               for language in languages]
+    shown = _side_by_side([periods], languages) if len(languages) > 1 else periods[0]
+    return shown + "\n" + _sections(review, languages)
 
 
 def _sections(review: Review, languages: tuple[str, ...]) -> str:

@@ -31,6 +31,8 @@ def test_the_review_page_shows_the_report_in_both_languages_with_the_same_number
     assert both.status_code == 200
     assert '<div class="report both">' in both.text
     assert "From United States (US-CERT) to China" in both.text and "按时确认收到" in both.text
+    # The period is part of the report (the form above it is not printed).
+    assert "Requests received from" in both.text and "收到时间自" in both.text
     # The figures (words aside: "no data" is "无数据"), each shown twice, in the same order.
     numbers = [_figures(value) for value in CELL.findall(english.text)]
     assert "1" in numbers
