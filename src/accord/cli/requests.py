@@ -25,6 +25,7 @@ from accord.cli.common import (
     listing,
     opened,
     out,
+    shown,
     split_names,
     user_errors,
 )
@@ -40,7 +41,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.views import view_json
 from accord.node import Node
-from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+from accord.stix.timestamps import is_timestamp, parse_timestamp
 
 request_app = typer.Typer(help="Requests for information and assistance, and what follows.",
                           no_args_is_help=True)
@@ -77,9 +78,9 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         ("kind / category / urgency", f"{data['kind']} / {data['category']} / "
                                       f"{data['urgency']}" + (" — EXERCISE" if data["exercise"]
                                                              else "")),
-        ("received", data["received"] or "not yet"),
-        ("acknowledge by", data["deadlines"]["acknowledge"] or "—"),
-        ("respond by", data["deadlines"]["respond"] or "—"),
+        ("received", shown(data["received"]) if data["received"] else "not yet"),
+        ("acknowledge by", shown(data["deadlines"]["acknowledge"])),
+        ("respond by", shown(data["deadlines"]["respond"])),
     ):
         out.print(f"{label:>26}: {escape(str(value))}")
     table = Table("time", "event", "by", "detail")
@@ -87,7 +88,8 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         detail = ", ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}"
                            for k, v in event["detail"].items()
                            if v not in ("", None, [], False))
-        table.add_row(event["time"], event["type"], escape(event["by"]["name"]), escape(detail))
+        table.add_row(shown(event["time"]), event["type"], escape(event["by"]["name"]),
+                      escape(detail))
     out.print(table)
 
 
@@ -148,7 +150,7 @@ def create(
 
 
 def _stamp(moment: object) -> str:
-    return format_timestamp(moment) if moment is not None else "—"  # type: ignore[arg-type]
+    return shown(moment)  # type: ignore[arg-type]
 
 
 @request_app.command("ack")
@@ -265,10 +267,10 @@ def list_requests(
         columns = ("id", "state", "requester", "addressee", "urgency", "summary", "deadlines")
 
         def cells(row: Row) -> list[str]:
-            shown = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
+            texts = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
                      "summary": row["summary"][:60],
-                     "deadlines": f"respond by {row['deadlines']['respond'] or '—'}"}
-            return [cell(shown.get(c, row[c])) for c in columns]
+                     "deadlines": f"respond by {shown(row['deadlines']['respond'])}"}
+            return [cell(texts.get(c, row[c])) for c in columns]
 
         listing((view_json(view, names) for view in views), columns, as_json=as_json,
                 cells=cells)

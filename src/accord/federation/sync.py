@@ -34,6 +34,7 @@ from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
 from accord.federation.signing import why_not_signed
+from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
 from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
@@ -182,10 +183,12 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
 def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
     """The peer's key first: a rotation announced by the key pinned here is followed; any
     other change of key ends the round before anything is pulled or pushed."""
+    published = _get(client, "/api/v1/node")
     try:
-        follow(node, peer, _get(client, "/api/v1/node"))
+        follow(node, peer, published)
     except KeyChangeRefused as refused:
         raise SyncError(str(refused)) from None
+    learn_time_zone(node, peer.party_id, published, peer.name)
 
 
 def _api_root(client: httpx.Client) -> str:

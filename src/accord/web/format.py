@@ -1,9 +1,20 @@
-"""How times, deadlines and states read on a page. Pure: the clock is passed in."""
+"""How times, deadlines and states read on a page: in the reader's time zone and language, one
+format everywhere ("Tue 1 Dec 2026 14:00 EST (UTC−5)", "2026年12月1日 周二 14:00（UTC+8）"), with
+UTC on hover. Pure: the clock is passed in."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from babel.dates import format_datetime
+from markupsafe import Markup, escape
+
+from accord.i18n.catalogue import catalogue
+from accord.i18n.languages import DEFAULT, LANGUAGES
+from accord.i18n.zones import DEFAULT_ZONE, offset_label, place, zone, zone_or_utc
 from accord.stix.timestamps import parse_timestamp
 
 STATE_LABELS = {
@@ -11,6 +22,11 @@ STATE_LABELS = {
     "answered": "Answered", "closed": "Closed", "declined": "Declined",
     "withdrawn": "Withdrawn", "overdue": "Overdue", "escalated": "Escalated",
 }
+NBSP = "\u00a0"  # a countdown is one unit of meaning: never broken across lines
+
+# Babel (CLDR) patterns: the day of the week first, as people say a deadline.
+_PATTERNS = {"en": ("EEE d MMM y HH:mm", "EEE HH:mm"),
+             "zh-Hans": ("y年M月d日 EEE HH:mm", "EEE HH:mm")}
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -24,36 +40,149 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def moment(value: datetime | str | None) -> str:
-    """2026-11-27 05:40:01 UTC; a value that is not a timestamp is shown as it is."""
-    when = _as_datetime(value)
-    if when is None:
-        return str(value) if value else "—"
+def utc_text(when: datetime) -> str:
+    """2026-12-01 19:00:00 UTC: what the hover shows, the same for every reader."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def utc_attribute(when: datetime) -> str:
+    """The machine-readable instant of <time datetime=…> (whole seconds, UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Clockface:
+    """Times as one reader reads them: their IANA zone and their language."""
+
+    zone_name: str = DEFAULT_ZONE
+    language: str = DEFAULT
+
+    @classmethod
+    def of(cls, zone_name: str | None, language: str) -> Clockface:
+        return cls(zone_or_utc(zone_name), language if language in LANGUAGES else DEFAULT)
+
+    def _(self, message: str, **values: Any) -> str:
+        text = catalogue(self.language).gettext(message)
+        return text.format(**values) if values else text
+
+    @property
+    def _babel(self) -> str:
+        return LANGUAGES[self.language].babel
+
+    def offset(self, when: datetime) -> str:
+        return offset_label(when.astimezone(zone(self.zone_name)).utcoffset())
+
+    def zone_label(self, now: datetime) -> str:
+        """Asia/Shanghai (UTC+8): how a form says which zone its dates are in."""
+        if self.zone_name == DEFAULT_ZONE:
+            return "UTC"
+        return f"{self.zone_name} ({self.offset(now)})"
+
+    def text(self, value: datetime | str | None) -> str:
+        """Tue 1 Dec 2026 14:00 EST (UTC−5); a value that is not a timestamp as it is."""
+        when = _as_datetime(value)
+        if when is None:
+            return str(value) if value else "—"
+        local = when.astimezone(zone(self.zone_name))
+        shown = format_datetime(local, _PATTERNS.get(self.language, _PATTERNS["en"])[0],
+                                locale=self._babel)
+        offset = offset_label(local.utcoffset())
+        if self.language != "en":
+            return f"{shown}（{offset}）"
+        abbreviation = local.tzname() or ""
+        if self.zone_name == DEFAULT_ZONE:
+            return f"{shown} UTC"
+        # zoneinfo names some zones by their offset ("+08"): no abbreviation then.
+        if abbreviation.isalpha() and abbreviation != "UTC":
+            return f"{shown} {abbreviation} ({offset})"
+        return f"{shown} ({offset})"
+
+    def moment(self, value: datetime | str | None) -> Markup:
+        """<time datetime="…Z" title="… UTC">Tue 1 Dec 2026 14:00 EST (UTC−5)</time>."""
+        when = _as_datetime(value)
+        if when is None:
+            return escape(str(value) if value else "—")
+        return Markup('<time datetime="{}" title="{}">{}</time>').format(
+            utc_attribute(when), utc_text(when), self.text(when))
+
+    def duration(self, delta: timedelta) -> str:
+        """3 d 4 h, 5 h 12 min, 4 min 30 s, 12 s (6天23小时): the two largest units that
+        are not zero."""
+        seconds = int(abs(delta).total_seconds())
+        days, rest = divmod(seconds, 86_400)
+        hours, rest = divmod(rest, 3_600)
+        minutes, secs = divmod(rest, 60)
+        units = self._units()
+        parts = list(zip((days, hours, minutes, secs), units, strict=True))
+        while parts and parts[0][0] == 0:
+            parts.pop(0)
+        gap = " " if self.language == "en" else ""
+        shown = [f"{n}{gap}{unit}" for n, unit in parts[:2] if n]
+        return gap.join(shown) or f"0{gap}{units[3]}"
+
+    def _units(self) -> tuple[str, str, str, str]:
+        words = catalogue(self.language)
+        return (words.pgettext("duration", "d"), words.pgettext("duration", "h"),
+                words.pgettext("duration", "min"), words.pgettext("duration", "s"))
+
+    def countdown(self, deadline: datetime | str | None, now: datetime) -> str:
+        """"due in 3 h 12 min" or "overdue by 2 d 1 h" ("" when there is no deadline), its
+        spaces non-breaking: a countdown is never cut across lines."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return ""
+        left = when - now
+        if left.total_seconds() >= 0:
+            text = self._("due in {time}", time=self.duration(left))
+        else:
+            text = self._("overdue by {time}", time=self.duration(left))
+        return text.replace(" ", NBSP)
+
+    def countdown_tag(self, deadline: datetime | str | None, now: datetime,
+                      label: str = "") -> Markup:
+        """The countdown as the page shows it and the script keeps counting: its words for
+        the script in data- attributes, the deadline in the reader's zone and UTC on hover."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return Markup('<span class="muted">—</span>')
+        title = f"{label} {self.text(when)} · {utc_text(when)}".strip()
+        return Markup(
+            '<time class="countdown{}" datetime="{}" title="{}" data-countdown data-due="{}" '
+            'data-over="{}" data-units="{}" data-gap="{}">{}</time>').format(
+            " late" if when < now else "", utc_attribute(when), title,
+            self._("due in {time}"), self._("overdue by {time}"), ",".join(self._units()),
+            NBSP if self.language == "en" else "", self.countdown(when, now))
+
+    def sides(self, deadline: datetime | str | None, zones: Iterable[str]) -> str:
+        """When a deadline falls for each party: "Tue 14:00 New York · Wed 03:00 Shanghai"
+        (each zone once, in the order given; "" when no party's zone is known)."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return ""
+        shown = []
+        for name in dict.fromkeys(z for z in zones if z):
+            local = when.astimezone(zone(zone_or_utc(name)))
+            time = format_datetime(local, _PATTERNS.get(self.language, _PATTERNS["en"])[1],
+                                   locale=self._babel)
+            shown.append(self._("{time} {place}", time=time,
+                                place=place(zone_or_utc(name), self.language, when)))
+        return " · ".join(shown)
+
+
+_UTC = Clockface()
+
+
+def moment(value: datetime | str | None) -> str:
+    """A time as a reader in UTC reading English sees it (outside a page: logs, tests)."""
+    return _UTC.text(value)
+
+
 def duration(delta: timedelta) -> str:
-    """3 d 4 h, 5 h 12 min, 4 min 30 s, 12 s: the two largest units that are not zero."""
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
-    while parts and parts[0][0] == 0:
-        parts.pop(0)
-    shown = [f"{n} {unit}" for n, unit in parts[:2] if n]
-    return " ".join(shown) or "0 s"
+    return _UTC.duration(delta)
 
 
 def countdown(deadline: datetime | str | None, now: datetime) -> str:
-    """"due in 3 h 12 min" or "overdue by 2 d 1 h" ("" when there is no deadline)."""
-    when = _as_datetime(deadline)
-    if when is None:
-        return ""
-    left = when - now
-    if left.total_seconds() >= 0:
-        return f"due in {duration(left)}"
-    return f"overdue by {duration(left)}"
+    return _UTC.countdown(deadline, now).replace(NBSP, " ")
 
 
 def state_label(state: str) -> str:

@@ -22,13 +22,13 @@ from accord.cooperation.model import (
     URGENCIES,
     Request,
 )
-from accord.correlation.values import guess
-from accord.stix.timestamps import parse_instant
+from accord.correlation.values import guess, value_text
+from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.guidelines import GuidelinesStore
 from accord.web.core import Ctx, Forbidden, Page
-from accord.web.format import duration
+from accord.web.format import Clockface
 from accord.web.request_page import plain
 
 FIELD_LABELS = {
@@ -58,7 +58,7 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     if not text:
         return None
     try:
-        return parse_instant(text)
+        return instant_in(text, ctx.zone)  # the form says which zone its times are in
     except ValueError:
         raise BadField(f"{label}: {text!r} is not a date and time such as "
                        "2015-06-04T10:00") from None
@@ -79,7 +79,7 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(policy: Guidelines) -> dict[str, Any]:
+def _explained(policy: Guidelines, face: Clockface) -> dict[str, Any]:
     return {
         "version": policy.version,
         "required": {kind: [FIELD_LABELS[f] for f in CONTENT_FIELDS
@@ -88,8 +88,8 @@ def _explained(policy: Guidelines) -> dict[str, Any]:
         "fields": {kind: [f for f in CONTENT_FIELDS
                           if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
                    for kind in KINDS},
-        "deadlines": {u: {"acknowledge": duration(d.acknowledge),
-                          "respond": duration(d.respond)}
+        "deadlines": {u: {"acknowledge": face.duration(d.acknowledge),
+                          "respond": face.duration(d.respond)}
                       for u, d in policy.deadlines.items()},
     }
 
@@ -110,7 +110,7 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
     return Page("new_request.html", {
         "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
         "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
-        "guidelines": _explained(policy), "error": error, "form": ctx.form or {},
+        "guidelines": _explained(policy, ctx.clockface), "error": error, "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
     }, status, "New request")
 
@@ -158,7 +158,7 @@ def check(ctx: Ctx) -> Response:
                             draft.point_of_contact, draft.evidence)
             missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
     return JSONResponse({"missing": missing, "problems": problems,
-                         "guidelines": _explained(policy)})
+                         "guidelines": _explained(policy, ctx.clockface)})
 
 
 def evidence_search(ctx: Ctx) -> Response:
@@ -171,7 +171,7 @@ def evidence_search(ctx: Ctx) -> Response:
     values = guess(text)
     if values:
         for m in Correlations(ctx.node.engine).lookup(me, values, limit=20):
-            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or m.matched.value,
+            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or value_text(m.matched),
                              "marking": m.marking}
     for f in Browse(ctx.node.engine).search(me, text, limit=20):
         results.setdefault(f.id, {"id": f.id, "type": f.type, "name": f.name,

@@ -15,6 +15,7 @@ from accord.cooperation.report import DOCUMENT_FORMATS, REPORT_LANGUAGES, docume
 from accord.cooperation.review import Review
 from accord.cooperation.review_pdf import PdfUnavailable
 from accord.cooperation.reviewing import review_ledgers
+from accord.i18n.zones import midnight_in, zone
 from accord.web.core import Ctx, Page
 
 MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
@@ -36,7 +37,7 @@ def _day(ctx: Ctx, text: str, name: str) -> date:
 
 def _period(ctx: Ctx) -> tuple[date, date]:
     """The half-year so far by default: the mechanism reviews twice a year."""
-    today = datetime.now(UTC).date()
+    today = datetime.now(UTC).astimezone(zone(ctx.zone)).date()  # the reader's today
     first = date(today.year, 1 if today.month <= 6 else 7, 1)
     start = _day(ctx, ctx.arg("from"), ctx._("From")) if ctx.arg("from") else first
     end = _day(ctx, ctx.arg("to"), ctx._("To")) if ctx.arg("to") else today
@@ -61,13 +62,17 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
         if other is None:
             raise BadPeriod(ctx._("Between: no party {party} on this node", party=repr(between)))
         pair = (ctx.viewer.party_id, other.id)
-    midnight = datetime.min.time().replace(tzinfo=UTC)
     if end >= date.max:
         raise BadPeriod(ctx._("To: {day} is beyond the calendar's last day",
                               day=end.isoformat()))
-    # "To" is a day the review includes: the period ends at the next midnight.
-    return review_ledgers(Desk(ctx.node), datetime.combine(start, midnight),
-                          datetime.combine(end + timedelta(days=1), midnight),
+    # "To" is a day the review includes: the period ends at the next midnight, both in the
+    # reader's time zone (the page says which).
+    try:
+        begins, ends = midnight_in(start, ctx.zone), midnight_in(end + timedelta(days=1), ctx.zone)
+    except OverflowError:  # the first or last day of the calendar, in a zone beyond UTC
+        raise BadPeriod(ctx._("{start} to {end} reaches beyond the calendar",
+                              start=start.isoformat(), end=end.isoformat())) from None
+    return review_ledgers(Desk(ctx.node), begins, ends,
                           names=ctx.node.directory.names(), actor=ctx.actor, pair=pair)
 
 
