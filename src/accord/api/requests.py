@@ -223,6 +223,9 @@ def add_request_routes(api: FastAPI, node: Node,
         start: Annotated[datetime, Query(alias="from")],
         end: Annotated[datetime, Query(alias="to")],
         format: Literal["json", "html", "md", "csv"] = "json",
+        lang: Annotated[Literal["en", "zh-Hans", "both"], Query(
+            description="The report's words (html, md): English, Simplified Chinese, or both "
+                        "side by side; the figures are the same.")] = "en",
         caller: Principal = Depends(principal),
     ) -> Response:
         """The review over the requests the caller's party may see (its own, in both
@@ -233,7 +236,7 @@ def add_request_routes(api: FastAPI, node: Node,
             raise HTTPException(400, "to must be after from")
         actor = actor_of(caller, acting=False)
         text = render(review_ledgers(desk, period_start, period_end, names=node.directory.names(),
-                                     actor=actor), format)
+                                     actor=actor), format, lang)
         return PlainTextResponse(text, media_type=REVIEW_MEDIA[format])
 
     @api.get("/extension-definition", responses=PUBLIC,
