@@ -29,6 +29,7 @@ from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
+from accord.cooperation.translations import is_translation
 from accord.federation.following import follow
 from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
@@ -366,8 +367,9 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
             now_timestamp(), "sync.forged", peer.party_id, None, mirror.id,
             tuple(r.id or "" for r in forged),
             {"peer": peer.name, "reasons": [r.message for r in forged]})])
-    # Ledgers and the attribution record (claims, positions on them, designations) live in
-    # the cooperation collection, whichever collection of the peer's they came through.
+    # Ledgers (with their translations) and the attribution record (claims, positions on
+    # them, designations) live in the cooperation collection, whichever collection of the
+    # peer's they came through.
     cooperation = [o for o in authentic if _is_cooperation(o)]
     evidence = [o for o in authentic if not _is_cooperation(o)]
     parts = [(objs, target) for objs, target in ((evidence, mirror), (cooperation, None))
@@ -389,7 +391,8 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
 
 
 def _is_cooperation(obj: dict[str, Any]) -> bool:
-    return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj)
+    return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj) \
+        or is_translation(obj)
 
 
 def _participants(objs: list[dict[str, Any]]) -> set[str]:

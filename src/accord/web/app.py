@@ -28,6 +28,7 @@ from accord.web.request_page import act, request_page
 from accord.web.requests_list import requests_list
 from accord.web.review_page import review_download, review_page
 from accord.web.signin import sign_in, sign_out
+from accord.web.translations_page import add_translation
 
 
 def build_web(node: Node) -> Starlette:
@@ -42,6 +43,8 @@ def build_web(node: Node) -> Starlette:
         Route("/requests/check", page(node, check), methods=["POST"]),
         Route("/evidence", page(node, evidence_search)),
         Route("/requests/{request_id}", page(node, request_page)),
+        Route("/requests/{request_id}/translations", page(node, add_translation),
+              methods=["POST"]),
         Route("/requests/{request_id}/{act}", page(node, act), methods=["POST"]),
         Route("/review", page(node, review_page)),
         Route("/review/download", page(node, review_download)),

@@ -193,8 +193,10 @@ class Ctx:
 
     @property
     def actor(self) -> Actor:
+        # What a person writes is taken to be in the language they read the pages in.
         return Actor(self.node.directory.party(self.viewer.party_id),
-                     self.viewer.principal.token_id, self.viewer.principal.person_name)
+                     self.viewer.principal.token_id, self.viewer.principal.person_name,
+                     self.language)
 
     def arg(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default)

@@ -79,7 +79,18 @@ def _draft(ctx: Ctx) -> Draft:
         _when(ctx, "activity_start", "Activity start"), _when(ctx, "activity_end", "Activity end"),
         ctx.lines("victims"), ctx.field("impact"), ctx.field("legal_basis"),
         ctx.field("point_of_contact"), ctx.lines("evidence"),
-        (), ctx.field("exercise") == "yes")
+        (), ctx.field("exercise") == "yes", lang=ctx.field("lang") or ctx.language,
+        translations=_translation(ctx))
+
+
+def _translation(ctx: Ctx) -> dict[str, dict[str, str]]:
+    """The translation the form sends with the request, if any (language -> property)."""
+    texts = {name: ctx.field(f"tr_{name}") for name in ("summary", "description", "impact")
+             if ctx.field(f"tr_{name}")}
+    lang = ctx.field("tr_lang")
+    if texts and not lang:
+        raise BadField("Translation: say which language it is in")
+    return {lang: texts} if lang else {}
 
 
 def _policy(ctx: Ctx, addressee: str) -> Guidelines:
@@ -169,6 +180,7 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
         "duplicate_to": found.name if found else "",
         "ended_text": ctx._("Your session has ended. Send keeps what you typed and asks you to "
                             "sign in again."),
+        "required_languages": policy.languages,
     }, status, "New request")
 
 

@@ -23,6 +23,7 @@ from accord.store.peers import hosted_parties
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
 from accord.web.kept import restored
+from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
 DONE = {
@@ -171,6 +172,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "form": ctx.form or {}, "confirm": confirm, "notice": notice,
         "again": ctx._("This form was sent before: this is the request it made. Nothing was "
                        "sent again.") if ctx.arg("done") == "already-sent" else "",
+        **translation_panel(ctx, view),
     }, status, request.summary)
 
 
