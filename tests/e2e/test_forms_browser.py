@@ -62,8 +62,8 @@ def signed_in(chromium: Browser, nodes: Nodes, script: bool = True) -> Page:  # 
 
 def fill_request(page: Page, summary: str, to: str = CN) -> None:
     page.get_by_label("Addressed to").select_option(label=to)
-    page.get_by_label("Summary").fill(summary)
-    page.get_by_label("Description").fill(f"Details of: {summary}")
+    page.locator("#summary").fill(summary)
+    page.locator("#description").fill(f"Details of: {summary}")
 
 
 def sent_with(page: Page, nodes: Nodes, summary: str) -> int:
@@ -80,7 +80,7 @@ def test_back_then_send_again_makes_no_second_request(chromium: Browser,  # noqa
     expect(page.locator(".notice.ok")).to_contain_text("Request sent")
     first = page.url.split("?")[0]
     page.go_back()
-    expect(page.get_by_label("Summary")).to_have_value("Who runs 198.51.100.7? (sent once)")
+    expect(page.locator("#summary")).to_have_value("Who runs 198.51.100.7? (sent once)")
     page.get_by_role("button", name="Send request").click()
     # The form's key came back with what was typed: the request it made is shown.
     expect(page.locator("#sent-before")).to_contain_text("This form was sent before")
@@ -97,7 +97,7 @@ def test_without_script_back_then_send_again_asks_first(chromium: Browser,  # no
     expect(page.locator(".notice.ok")).to_contain_text("Request sent")
     first = page.url.split("?")[0].split(nodes.us_url.rstrip("/"))[1]
     page.go_back()
-    expect(page.get_by_label("Summary")).to_have_value("Who runs 203.0.113.9? (no script)")
+    expect(page.locator("#summary")).to_have_value("Who runs 203.0.113.9? (no script)")
     page.get_by_role("button", name="Send request").click()
     # A new key (nothing kept it), but the same words to the same party: a likely copy.
     expect(page.locator("#duplicate")).to_contain_text("with the same summary, description "
@@ -126,8 +126,8 @@ def test_a_request_typed_when_the_session_ended_comes_back(chromium: Browser,  #
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#form-notice")).to_contain_text("What you typed before your session "
                                                          "ended is back")
-    expect(page.get_by_label("Summary")).to_have_value("Typed while signed out elsewhere")
-    expect(page.get_by_label("Description")).to_have_value(
+    expect(page.locator("#summary")).to_have_value("Typed while signed out elsewhere")
+    expect(page.locator("#description")).to_have_value(
         "Details of: Typed while signed out elsewhere")
     page.get_by_role("button", name="Send request").click()
     expect(page.locator(".notice.ok")).to_contain_text("Request sent")
