@@ -25,7 +25,7 @@ from accord.web.new_request import check, evidence_search, new_request
 from accord.web.objects_page import object_page, search_page
 from accord.web.preferences import choose_language, preferences_page
 from accord.web.request_page import act, request_page
-from accord.web.requests_list import requests_list
+from accord.web.requests_list import requests_csv, requests_list
 from accord.web.review_page import review_download, review_page
 from accord.web.signin import sign_in, sign_out
 from accord.web.translations_page import add_translation
@@ -39,6 +39,7 @@ def build_web(node: Node) -> Starlette:
         Route("/language", choose_language(node), methods=["POST"]),
         Route("/preferences", page(node, preferences_page), methods=["GET", "POST"]),
         Route("/requests", page(node, requests_list)),
+        Route("/requests.csv", page(node, requests_csv)),
         Route("/requests/new", page(node, new_request), methods=["GET", "POST"]),
         Route("/requests/check", page(node, check), methods=["POST"]),
         Route("/evidence", page(node, evidence_search)),

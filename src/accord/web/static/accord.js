@@ -89,9 +89,13 @@ function checkRequest(form) {
   check();
 }
 
+// An evidence search box: its data-results list shows what matches, and Attach adds the id to
+// its data-target textarea (the new-request form's are "evidence-results" and "evidence").
+// The page gives the words in the reader's language (data-none, data-attach, data-attached).
 function searchEvidence(input) {
-  const list = document.getElementById("evidence-results");
-  const attached = document.getElementById("evidence");
+  const list = document.getElementById(input.dataset.results || "evidence-results");
+  const attached = document.getElementById(input.dataset.target || "evidence");
+  const said = (name, english) => input.dataset[name] || english;
   const attach = id => {
     const ids = attached.value.split(/\s+/).filter(Boolean);
     if (!ids.includes(id)) ids.push(id);
@@ -109,7 +113,7 @@ function searchEvidence(input) {
     if (!found.length) {
       const none = document.createElement("li");
       none.className = "muted small";
-      none.textContent = "Nothing you may read matches.";
+      none.textContent = said("none", "Nothing you may read matches.");
       list.append(none);
     }
     for (const item of found) {
@@ -118,9 +122,12 @@ function searchEvidence(input) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "small";
-      button.textContent = "Attach";
-      button.setAttribute("aria-label", "Attach " + (item.name || item.id));
-      button.addEventListener("click", () => { attach(item.id); button.textContent = "Attached"; });
+      button.textContent = said("attach", "Attach");
+      button.setAttribute("aria-label", said("attach", "Attach") + " " + (item.name || item.id));
+      button.addEventListener("click", () => {
+        attach(item.id);
+        button.textContent = said("attached", "Attached");
+      });
       li.append(button);
       list.append(li);
     }
@@ -134,6 +141,5 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
   const form = document.getElementById("new-request");
   if (form) checkRequest(form);
-  const input = document.querySelector("[data-search]");
-  if (input) searchEvidence(input);
+  for (const input of document.querySelectorAll("[data-search]")) searchEvidence(input);
 });
