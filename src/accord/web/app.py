@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -29,6 +30,14 @@ from accord.web.requests_list import requests_csv, requests_list
 from accord.web.review_page import review_download, review_page
 from accord.web.signin import sign_in, sign_out
 from accord.web.translations_page import add_translation
+
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+async def favicon(_request: Request) -> Response:
+    """/favicon.ico, which browsers ask for on every site whatever the page links to."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={
+        "cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"})
 
 
 def build_web(node: Node) -> Starlette:
