@@ -46,7 +46,7 @@ def test_the_list_shows_when_each_request_was_sent_and_its_short_id(world, brows
     page = us.get("/ui/requests").text
     short = rid.rpartition("--")[2][:8]
     assert f'<code class="rid" title="Request id {rid}' in page and f">{short}</code>" in page
-    assert re.search(r"<td class=\"small\">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", page)
+    assert re.search(r'<td class="small"><time datetime="\d{4}-\d\d-\d\dT[\d:]+Z"', page)
 
 
 def test_words_find_requests_by_summary_description_id_and_party(world, browser, officers):
