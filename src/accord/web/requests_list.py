@@ -11,8 +11,8 @@ from starlette.responses import Response
 from accord import clock
 from accord.cooperation.desk import Desk, Filters
 from accord.cooperation.model import CATEGORIES, STATES
+from accord.web.codes import word
 from accord.web.core import Ctx, Page
-from accord.web.format import state_label
 from accord.web.rows import Row, mentions, row
 from accord.web.spreadsheet import csv_bytes
 
@@ -90,11 +90,16 @@ def requests_csv(ctx: Ctx) -> Page | Response:
               ctx._("Urgency"), ctx._("State"), ctx._("Escalated"), ctx._("Exercise"),
               ctx._("Next deadline"), ctx._("Deadline (UTC)"), ctx._("What to do")]
     yes = ctx._("yes")
+
+    def said(vocabulary: str, code: str) -> str:
+        return word(ctx.language, vocabulary, code) if code else ""
+
     lines = [[r.id, _utc(r.sent), _utc(r.received),
-              ctx._("received") if r.incoming else ctx._("sent"), r.other, r.summary, r.kind,
-              r.category, r.urgency, ctx._(state_label(r.state)), yes if r.is_escalated else "",
-              yes if r.is_exercise else "", r.deadline_of, _utc(r.deadline),
-              ctx._(r.action) if r.action else ""]
+              ctx._("received") if r.incoming else ctx._("sent"), r.other, r.summary,
+              said("kind", r.kind), said("category", r.category), said("urgency", r.urgency),
+              said("state", r.state), yes if r.is_escalated else "",
+              yes if r.is_exercise else "", said("deadline", r.deadline_of), _utc(r.deadline),
+              said("action", r.action)]
              for r in shown]
     day = clock.now().astimezone(UTC).strftime("%Y-%m-%d")
     return Response(csv_bytes(header, lines), media_type="text/csv; charset=utf-8", headers={

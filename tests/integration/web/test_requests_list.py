@@ -108,6 +108,7 @@ def test_the_export_is_exactly_the_listed_rows_inert_and_readable_in_excel(world
     assert rows[0][:3] == ["Id", "Sent (UTC)", "Received (UTC)"]
     assert [r[0] for r in rows[1:]] == [plus]  # what the page lists, no more
     assert rows[1][5] == "'+1 server in Tianjin" and rows[1][4] == "China (CNCERT/CC)"
+    assert rows[1][6:10] == ["Information", "Intrusion", "priority", "Submitted"]  # words
     every = list(csv.reader(io.StringIO(
         us.get("/ui/requests.csv").content.decode("utf-8-sig"))))
     summaries = {r[0]: r[5] for r in every[1:]}
