@@ -25,7 +25,7 @@ from accord.node import Node, open_node
 from accord.store.faults import noted
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
-from accord.web.app import build_web
+from accord.web.app import build_web, favicon
 
 log = logging.getLogger("accord")
 API = "/api/v1"
@@ -111,7 +111,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         return RedirectResponse("/ui/", status_code=307)
 
     app = Starlette(
-        routes=[Route("/", home), *taxii_routes],
+        routes=[Route("/", home), Route("/favicon.ico", favicon), *taxii_routes],
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                             DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},

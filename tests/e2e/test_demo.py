@@ -3,19 +3,55 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from tests.e2e.conftest import _free_port, run_accord
+import pytest
+from tests.e2e.conftest import ACCORD, ATTACK_SAMPLE, _free_port, run_accord
+
+# A shell where the PATH does not find `accord` (the venv not activated), as a newcomer's.
+WITHOUT_VENV = {**os.environ, "PATH": os.pathsep.join(
+    p for p in os.environ.get("PATH", "").split(os.pathsep)
+    if p and Path(p).resolve() != ACCORD.parent.resolve())}
+WITHOUT_VENV.pop("ACCORD_DB", None)
 
 
-def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
-    directory = tmp_path / "demo"
+@dataclass(frozen=True)
+class Played:
+    directory: Path
+    port: int
+    cn_port: int
+    done: subprocess.CompletedProcess[str]
+
+
+def _two_ports() -> tuple[int, int]:
     # Two ports the system handed out: the one after a free port may be taken by a parallel test.
     port, cn_port = _free_port(), _free_port()
     while cn_port == port:
         cn_port = _free_port()
+    return port, cn_port
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
+    """The demo played once (--exit): its nodes set up in a directory the tests reuse."""
+    directory = tmp_path_factory.mktemp("demo") / "demo"
+    port, cn_port = _two_ports()
+    # The ATT&CK excerpt that ships with Accord: the story is the same, and all of Enterprise
+    # (the default where ../shared has it) takes minutes on a busy machine.
     done = run_accord("demo", "--dir", str(directory), "--port", str(port),
-                      "--cn-port", str(cn_port), "--exit", db=None,
-                      timeout=300)  # all of ATT&CK Enterprise, where ../shared has it
+                      "--cn-port", str(cn_port), "--attack", str(ATTACK_SAMPLE), "--exit",
+                      db=None, env=WITHOUT_VENV, timeout=1200)  # some 45 commands
+    return Played(directory, port, cn_port, done)
+
+
+def test_the_demo_sets_up_two_nodes_and_plays_the_story(played):
+    directory, port, done = played.directory, played.port, played.done
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     story = json.loads((directory / "demo.json").read_text())
@@ -46,3 +82,58 @@ def test_the_demo_sets_up_two_nodes_and_plays_the_story(tmp_path):
     # the evidence crossed: China's node holds the US's signed indicator
     found = run_accord("lookup", "198.51.100.7", "--json", db=cn)
     assert "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001" in found.stdout
+
+
+def test_the_commands_it_prints_run_as_printed(played):
+    """Not a bare `accord` where the PATH does not find it, and the databases where they are."""
+    stderr = played.done.stderr
+    tries = [line.strip() for line in stderr[stderr.index("Try:"):].splitlines()[1:]]
+    commands = [line for line in tries if line and not line.startswith("curl ")]
+    assert len(commands) == 7, stderr
+    for command in commands:
+        assert not command.startswith("accord "), command
+        assert f" --db {played.directory}/" in command, command
+    assert f"--db {played.directory / 'us.db'}" in stderr and " --db us.db" not in stderr
+    story = json.loads((played.directory / "demo.json").read_text())
+    assert commands[0].endswith(f"request show {story['answered']} --db "
+                                f"{played.directory / 'us.db'}")
+    shown = subprocess.run(commands[0], shell=True, capture_output=True, text=True,
+                           env=WITHOUT_VENV, timeout=60)
+    assert shown.returncode == 0 and story["answered"] in shown.stdout, shown.stderr
+
+
+def _is_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# SIGKILL reaches no handler: on Linux the servers are told by the kernel (PR_SET_PDEATHSIG).
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT,
+                                    signal.SIGKILL])
+def test_a_signal_stops_the_demo_and_both_its_servers(played, signum, tmp_path):
+    port, cn_port = _two_ports()
+    log = (tmp_path / "demo.log").open("wb")
+    demo = subprocess.Popen([str(ACCORD), "demo", "--dir", str(played.directory),
+                             "--port", str(port), "--cn-port", str(cn_port), "--stay"],
+                            stdout=log, stderr=subprocess.STDOUT, env=WITHOUT_VENV)
+    try:
+        deadline = time.monotonic() + 60
+        while not (_is_open(port) and _is_open(cn_port)
+                   and b"Serving; Ctrl-C" in (tmp_path / "demo.log").read_bytes()):
+            assert demo.poll() is None, (tmp_path / "demo.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "demo.log").read_text()
+            time.sleep(0.2)
+        demo.send_signal(signum)  # to the demo alone, as `kill` or a service manager does
+        code = demo.wait(timeout=30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        log.close()
+    told = (tmp_path / "demo.log").read_text()
+    assert code in (0, 128 + signum, -signum), told
+    assert "Traceback" not in told
+    deadline = time.monotonic() + 10
+    while _is_open(port) or _is_open(cn_port):
+        assert time.monotonic() < deadline, f"a node still serves after {signum.name}:\n{told}"
+        time.sleep(0.2)

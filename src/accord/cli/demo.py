@@ -10,12 +10,20 @@ an ordinary `accord` command, printed as it runs, so the demo doubles as a scrip
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +45,7 @@ C2 = "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001"
 OPM = "campaign--7f0b6c1e-2d3a-4b5c-9d8e-000000000005"
 # China's guidelines for the demo: an urgent request must be acknowledged within 20 seconds,
 # so that the watcher's escalation happens while you watch.
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 DEMO_GUIDELINES = """
 [urgency.urgent]
 acknowledge = "PT20S"
@@ -46,6 +55,53 @@ respond = "PT10M"
 
 class DemoError(Exception):
     pass
+
+
+class Stopped(Exception):
+    """The demo was told to stop (SIGTERM, SIGHUP): its servers stop with it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the demo as Ctrl-C does, through its `finally`: by default they
+    would end only this process and leave both servers running, orphaned."""
+
+    def stop_now(signum: int, _frame: object) -> None:
+        raise Stopped(signum)
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGHUP, stop_now)
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+@cache
+def accord_command() -> str:
+    """How to run this very `accord` from the shell the demo was started in: the bare name
+    when the PATH finds it, else the path it was started by (e.g. .venv/bin/accord)."""
+    started = Path(sys.argv[0])
+    if started.name != "accord" or not started.is_file():  # python -m accord
+        return f"{shlex.quote(sys.executable)} -m accord"
+    found = shutil.which("accord")
+    if found is not None and Path(found).resolve() == started.resolve():
+        return "accord"
+    try:
+        return shlex.quote(str(started.resolve().relative_to(Path.cwd().resolve())))
+    except ValueError:  # outside the working directory
+        return shlex.quote(str(started.resolve()))
+
+
+def shown(*words: str) -> str:
+    """A command line as the shell reads it, to copy and paste."""
+    return " ".join([accord_command(), *(shlex.quote(w) for w in words)])
 
 
 @dataclass
@@ -64,21 +120,32 @@ class DemoNode:
 
 def run(*args: str, db: str, quiet: bool = False) -> str:
     """Run one `accord` command as a user would; echo it; return its stdout."""
-    shown = " ".join(f'"{a}"' if " " in a else a for a in args)
+    line = shown(*args, "--db", db)
     if not quiet:
-        err.print(f"[dim]$ accord {escape(shown)} --db {escape(Path(db).name)}[/]")
+        err.print(f"[dim]$ {escape(line)}[/]")
     done = subprocess.run([sys.executable, "-m", "accord", *args, "--db", db],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise DemoError(f"accord {shown} failed:\n{done.stderr}")
+        raise DemoError(f"{line} failed:\n{done.stderr}")
     return done.stdout.strip()
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: Linux sends it SIGTERM when the demo dies,
+    even by SIGKILL, which no handler sees. Elsewhere the demo's own handlers must do."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def start(node: DemoNode, log: Path) -> None:
     with log.open("ab") as sink:
         node.server = subprocess.Popen(
             [sys.executable, "-m", "accord", "serve", "--db", node.db, "--port", str(node.port),
-             "--tick", "1s", "--sync-every", "2s"], stdout=sink, stderr=subprocess.STDOUT)
+             "--tick", "1s", "--sync-every", "2s"], stdout=sink, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     for _ in range(300):
         if node.server.poll() is not None:
             raise DemoError(f"{node.name}'s server stopped:\n{log.read_text()[-2000:]}")
@@ -91,10 +158,16 @@ def start(node: DemoNode, log: Path) -> None:
 
 
 def stop(nodes: list[DemoNode]) -> None:
-    for node in nodes:
-        if node.server is not None and node.server.poll() is None:
-            node.server.terminate()
-            node.server.wait(timeout=10)
+    """Both servers told at once, then waited for; one that does not stop in 10 s is killed."""
+    running = [n.server for n in nodes if n.server is not None and n.server.poll() is None]
+    for server in running:
+        server.terminate()
+    for server in running:
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def bundle(path: Path, objects: list[dict[str, object]]) -> Path:
@@ -262,6 +335,12 @@ def demo(
     cn = DemoNode("China", CN, str(directory / "cn.db"), cn_port or port + 1)
     fresh = not Path(us.db).exists()
     nodes = [us, cn]
+    with stopped_by_signals():
+        _play(us, cn, nodes, fresh, directory, source, stay)
+
+
+def _play(us: DemoNode, cn: DemoNode, nodes: list[DemoNode], fresh: bool, directory: Path,
+          source: Path, stay: bool) -> None:
     try:
         if fresh:
             us.admin = run("init", "--party", US, db=us.db)
@@ -284,12 +363,18 @@ def demo(
         raise fail(str(error)) from None
     except KeyboardInterrupt:
         pass
+    except Stopped as signalled:
+        err.print(f"{signalled}: stopping both nodes.")
+        raise typer.Exit(128 + signalled.signum) from None  # as the shell reports a signal
     finally:
+        # A second signal while the servers stop must not leave one of them running.
+        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(s, signal.SIG_IGN)
         stop(nodes)
 
 
 def _tell(us: DemoNode, cn: DemoNode, story: dict[str, Any], directory: Path) -> None:
-    us_db, cn_db = Path(us.db), Path(cn.db)
+    us_db, cn_db = us.db, cn.db
     lines = [
         "",
         "[bold]Accord demo: two federated nodes on this machine[/]",
@@ -308,13 +393,13 @@ def _tell(us: DemoNode, cn: DemoNode, story: dict[str, Any], directory: Path) ->
         f"  attribution, contested: {story.get('claim', '(none)')}",
         "",
         "Try:",
-        f"  accord request show {story['answered']} --db {us_db}",
-        f"  accord request list --db {cn_db}",
-        f"  accord hotline log --db {us_db}",
-        f"  accord claim view {OPM} --db {cn_db}",
-        f"  accord screen 'Dong Wang' --db {us_db}",
-        f"  accord lookup 198.51.100.7 --db {us_db}",
-        f"  accord audit --db {cn_db}",
+        "  " + escape(shown("request", "show", story["answered"], "--db", us_db)),
+        "  " + escape(shown("request", "list", "--db", cn_db)),
+        "  " + escape(shown("hotline", "log", "--db", us_db)),
+        "  " + escape(shown("claim", "view", OPM, "--db", cn_db)),
+        "  " + escape(shown("screen", "Dong Wang", "--db", us_db)),
+        "  " + escape(shown("lookup", "198.51.100.7", "--db", us_db)),
+        "  " + escape(shown("audit", "--db", cn_db)),
         f"  curl -H 'Authorization: Bearer {story['us_admin']}' {us.url}api/v1/requests",
     ]
     for line in lines:

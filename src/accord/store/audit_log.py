@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 
 from accord.store.engine import is_sqlite, writing
-from accord.store.schema import audit, audit_objects, tokens
+from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
 
 _AUDIT_LOCK = 0x41554449  # PostgreSQL advisory lock key for appends ("AUDI")
@@ -88,6 +88,22 @@ class AuditLog:
             stmt = stmt.where(audit.c.at <= query.until)
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(stmt)]
+
+    def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(party id, person's name) of whoever first added each object with a person's token
+        on this node; objects imported, synced or added by a machine account are left out."""
+        if not object_ids:
+            return {}
+        stmt = (select(audit_objects.c.object_id, audit.c.party_id, people.c.name)
+                .join(audit, audit.c.seq == audit_objects.c.seq)
+                .join(tokens, tokens.c.id == audit.c.token_id)
+                .join(people, people.c.id == tokens.c.person_id)
+                .where(audit_objects.c.object_id.in_(sorted(set(object_ids))),
+                       audit.c.action == "objects.add", people.c.kind == "person")
+                .order_by(audit.c.seq.desc()))
+        with self.engine.connect() as conn:
+            # Newest first, so that the first record of each object is the one kept.
+            return {oid: (party, name) for oid, party, name in conn.execute(stmt)}
 
     def records(self, batch: int = 5000) -> Iterator[Record]:
         """Every record in chain order, read in batches."""

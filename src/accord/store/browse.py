@@ -28,6 +28,12 @@ _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,249}$")
 _ACCORD_TYPES = "x-accord-%"  # requests and their ledger: the request pages show them
 # Translations of ledger entries (cooperation.translations): shown on the request pages too.
 _TRANSLATIONS = "language-content"
+# A partial id: a type and the start of its UUID ("indicator--7f0b6c1e"), or the start of a
+# UUID alone ("7f0b6c1e"). At least 8 hex digits alone (4 after a type): fewer would match a
+# large share of the store and read like words ("face", "dead").
+_ID_PREFIX = re.compile(r"^(?:(?P<type>[a-z0-9][a-z0-9-]{0,249})--"
+                        r"(?P<typed>[0-9a-f]{4}[0-9a-f-]{0,31})"
+                        r"|(?P<bare>[0-9a-f]{8}[0-9a-f-]{0,28}))$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +145,21 @@ class Browse:
                             limit=1000, newest_first=False)
 
     def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
-        """By STIX id, by type, or by name, alias or external id (e.g. "APT19", "T1059")."""
+        """By STIX id (or its start: a type and 4 hex digits of its UUID, or 8 of the UUID
+        alone), by type, or by name, alias or external id (e.g. "APT19", "T1059")."""
         text = text.strip()
         if not text:
             return []
         o = objects.c
         if _STIX_ID.match(text):
             return self._select(reader, o.id == text.lower(), limit=limit)
+        partial = _ID_PREFIX.match(text.lower())
         hits: list[Found] = []
-        if _TYPE.match(text):
+        if partial:
+            hits = self._by_id_prefix(reader, partial, limit=limit)
+            if hits or partial["type"] is not None:
+                return hits  # a bare prefix that starts no id may still be a name or a hash
+        if _TYPE.match(text) and not partial:
             hits = self._select(reader, o.type == text, limit=limit)
         if len(hits) < limit:
             # LIKE finds candidates; the names are checked here (the pattern also matches
@@ -164,6 +176,24 @@ class Browse:
                     if len(hits) >= limit:
                         break
         return hits
+
+    def _by_id_prefix(self, reader: str, partial: re.Match[str], *, limit: int) -> list[Found]:
+        """Objects whose id starts with the typed prefix, or whose UUID starts with the bare
+        one. The pattern holds only [a-z0-9-] (checked by _ID_PREFIX): no LIKE wildcard."""
+        o = objects.c
+        where: list[ColumnElement[bool]]
+        if partial["type"] is not None:
+            prefix = f"{partial['type']}--{partial['typed']}"
+            where = [o.id.like(f"{prefix}%")]
+            if self.engine.dialect.name == "sqlite":
+                # SQLite's LIKE ignores case, so it cannot use an index; this range (ids
+                # compare bytewise there, "~" sorts after [a-z0-9-]) walks uq_object_version.
+                where += [o.id >= prefix, o.id < prefix + "~"]
+        else:
+            where = [o.id.like(f"%--{partial['bare']}%")]
+        # Requests, their ledger and its translations are on the request pages, as by name.
+        return self._select(reader, *where, not_(o.type.like(_ACCORD_TYPES)),
+                            o.type != _TRANSLATIONS, limit=limit)
 
     def relationships(self, reader: str, object_id: str, *, limit: int = 60) -> list[Found]:
         """Relationship objects `reader` may read that have `object_id` at one end."""

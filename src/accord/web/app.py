@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -25,10 +26,18 @@ from accord.web.new_request import check, evidence_search, new_request
 from accord.web.objects_page import object_page, search_page
 from accord.web.preferences import choose_language, preferences_page
 from accord.web.request_page import act, request_page
-from accord.web.requests_list import requests_list
+from accord.web.requests_list import requests_csv, requests_list
 from accord.web.review_page import review_download, review_page
 from accord.web.signin import sign_in, sign_out
 from accord.web.translations_page import add_translation
+
+FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+async def favicon(_request: Request) -> Response:
+    """/favicon.ico, which browsers ask for on every site whatever the page links to."""
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={
+        "cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"})
 
 
 def build_web(node: Node) -> Starlette:
@@ -39,6 +48,7 @@ def build_web(node: Node) -> Starlette:
         Route("/language", choose_language(node), methods=["POST"]),
         Route("/preferences", page(node, preferences_page), methods=["GET", "POST"]),
         Route("/requests", page(node, requests_list)),
+        Route("/requests.csv", page(node, requests_csv)),
         Route("/requests/new", page(node, new_request), methods=["GET", "POST"]),
         Route("/requests/check", page(node, check), methods=["POST"]),
         Route("/evidence", page(node, evidence_search)),

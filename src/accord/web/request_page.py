@@ -17,6 +17,7 @@ from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
+from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
@@ -150,9 +151,13 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         done = ctx._("Escalated to {where}.", where=escalated[newest.escalation.id]["level"]) \
             + " " + escalated[newest.escalation.id]["hotline"]
     contacts = Hotline(ctx.node.engine).contacts()
+    # Who acted, where this node knows: the person whose token added the entry here.
+    added = AuditLog(ctx.node.engine).people_who_added([e.entry_id for e in view.timeline])
+    people = {e.entry_id: added[e.entry_id][1] for e in view.timeline
+              if e.entry_id in added and added[e.entry_id][0] == e.party}
     return Page("request.html", {
         "r": shown, "view": view, "timeline": [item[2] for item in items],
-        "names": names, "evidence": request.evidence,
+        "names": names, "people": people, "evidence": request.evidence,
         "returned": view.response.evidence if view.response else (),
         "readable": readable, "hidden": hidden,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),

@@ -1,29 +1,106 @@
-"""Every request my party sent or received, filtered by direction, state, party and category."""
+"""Every request my party sent or received, filtered by direction, state, party, category and
+words in it — on the page, or as a CSV file of exactly the rows the page lists."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from starlette.responses import Response
+
+from accord import clock
 from accord.cooperation.desk import Desk, Filters
 from accord.cooperation.model import CATEGORIES, STATES
+from accord.web.codes import word
 from accord.web.core import Ctx, Page
-from accord.web.rows import row
+from accord.web.rows import Row, mentions, row
+from accord.web.spreadsheet import csv_bytes
 
 PAGE_SIZE = 200
+LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted document
+
+
+def _chosen(ctx: Ctx) -> dict[str, str]:
+    """The filters in the address, each kept only when it is one the page offers."""
+    others = {p.id for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id}
+    direction, state = ctx.arg("direction"), ctx.arg("state")
+    category, party = ctx.arg("category"), ctx.arg("party")
+    return {"direction": direction if direction in ("sent", "received") else "",
+            "state": state if state in STATES else "",
+            "party": party if party in others else "",
+            "category": category if category in CATEGORIES else "",
+            "q": " ".join(ctx.arg("q").split())}
+
+
+def _listed(ctx: Ctx, chosen: dict[str, str]) -> tuple[list[Row], int]:
+    """The rows the page lists (the newest PAGE_SIZE), and how many match in all. Only the
+    requests the viewer's party may see are read (the desk's rule); the words are looked for
+    in those alone, in memory: no query is built from them."""
+    views = Desk(ctx.node).search(ctx.actor, Filters(
+        chosen["direction"] or None, chosen["state"] or None, None, chosen["party"] or None,
+        chosen["category"] or None))
+    names = ctx.node.directory.names()
+    rows = [row(v, ctx.viewer.party_id, names) for v in views]
+    if chosen["q"]:
+        rows = [r for r in rows if mentions(r, chosen["q"])]
+    return rows[:PAGE_SIZE], len(rows)
+
+
+def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
+    if len(chosen["q"]) <= LONGEST_SEARCH:
+        return ""
+    return ctx._("The search text has {count} characters; shorten it to {limit} or fewer "
+                 "(a few words or a request's id).", count=len(chosen["q"]),
+                 limit=LONGEST_SEARCH)
 
 
 def requests_list(ctx: Ctx) -> Page:
-    direction = ctx.arg("direction") if ctx.arg("direction") in ("sent", "received") else None
-    state = ctx.arg("state") if ctx.arg("state") in STATES else None
-    category = ctx.arg("category") if ctx.arg("category") in CATEGORIES else None
+    chosen = _chosen(ctx)
+    error = _too_long(ctx, chosen)
+    shown, total = ([], 0) if error else _listed(ctx, chosen)
+    ctx.audit("request.list", tuple(r.id for r in shown),
+              {"page": "requests", **({"search": chosen["q"]} if chosen["q"] else {})})
     others = [p for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id]
-    party = ctx.arg("party") if ctx.arg("party") in {p.id for p in others} else None
-    views = Desk(ctx.node).search(ctx.actor, Filters(direction, state, None, party, category))
-    names = ctx.node.directory.names()
-    rows = [row(v, ctx.viewer.party_id, names) for v in views]
-    shown = rows[:PAGE_SIZE]
-    ctx.audit("request.list", tuple(r.id for r in shown), {"page": "requests"})
+    kept = {name: value for name, value in chosen.items() if value}
     return Page("requests.html", {
-        "rows": shown, "total": len(rows), "limit": PAGE_SIZE, "others": others,
-        "states": STATES, "categories": CATEGORIES,
-        "chosen": {"direction": direction or "", "state": state or "", "party": party or "",
-                   "category": category or ""},
-    }, title="Requests")
+        "rows": shown, "total": total, "limit": PAGE_SIZE, "others": others,
+        "states": STATES, "categories": CATEGORIES, "chosen": chosen, "error": error,
+        "longest": LONGEST_SEARCH,
+        "export": "/ui/requests.csv" + (f"?{urlencode(kept)}" if kept else ""),
+    }, 400 if error else 200, title="Requests")
+
+
+def _utc(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if moment else ""
+
+
+def requests_csv(ctx: Ctx) -> Page | Response:
+    """The rows the requests page lists for the same address, as a spreadsheet."""
+    chosen = _chosen(ctx)
+    error = _too_long(ctx, chosen)
+    if error:
+        return Page("problem.html", {"heading": ctx._("Not possible"), "text": error}, 400,
+                    ctx._("Not possible"))
+    shown, _total = _listed(ctx, chosen)
+    ctx.audit("request.export", tuple(r.id for r in shown),
+              {"page": "requests", "format": "csv",
+               **{k: v for k, v in chosen.items() if v}})
+    header = [ctx._("Id"), ctx._("Sent (UTC)"), ctx._("Received (UTC)"), ctx._("Direction"),
+              ctx._("Other party"), ctx._("Summary"), ctx._("Kind"), ctx._("Category"),
+              ctx._("Urgency"), ctx._("State"), ctx._("Escalated"), ctx._("Exercise"),
+              ctx._("Next deadline"), ctx._("Deadline (UTC)"), ctx._("What to do")]
+    yes = ctx._("yes")
+
+    def said(vocabulary: str, code: str) -> str:
+        return word(ctx.language, vocabulary, code) if code else ""
+
+    lines = [[r.id, _utc(r.sent), _utc(r.received),
+              ctx._("received") if r.incoming else ctx._("sent"), r.other, r.summary,
+              said("kind", r.kind), said("category", r.category), said("urgency", r.urgency),
+              said("state", r.state), yes if r.is_escalated else "",
+              yes if r.is_exercise else "", said("deadline", r.deadline_of), _utc(r.deadline),
+              said("action", r.action)]
+             for r in shown]
+    day = clock.now().astimezone(UTC).strftime("%Y-%m-%d")
+    return Response(csv_bytes(header, lines), media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="accord-requests-{day}.csv"'})

@@ -27,6 +27,20 @@ class Row:
     is_exercise: bool
     action: str  # what the viewer's party should do next ("" when nothing)
     received: datetime | None
+    sent: datetime | None = None  # when the requester made it (the request's `created`)
+    description: str = ""
+    other_id: str = ""  # the other party's identity id
+    category: str = ""
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the UUID: enough to tell a party's requests apart, and
+        what the requests page's search finds the request by."""
+        return short_id(self.id)
+
+
+def short_id(request_id: str) -> str:
+    return request_id.rpartition("--")[2][:8]
 
 
 def row(view: RequestView, me: str, names: Mapping[str, str]) -> Row:
@@ -46,7 +60,16 @@ def row(view: RequestView, me: str, names: Mapping[str, str]) -> Row:
         action = "Rate the response"  # a declined request is rated too: was the refusal fair?
     return Row(request.id, request.summary, names.get(other, other), incoming,
                request.urgency, request.kind, view.state, deadline, of, view.is_overdue,
-               view.is_escalated, request.is_exercise, action, view.received)
+               view.is_escalated, request.is_exercise, action, view.received, request.created,
+               request.description, other, request.category)
+
+
+def mentions(r: Row, text: str) -> bool:
+    """The row's request holds `text` (case aside) in its summary, description or id, or in
+    the other party's name or identity id."""
+    needle = text.casefold()
+    return any(needle in field.casefold()
+               for field in (r.summary, r.description, r.id, r.other, r.other_id))
 
 
 def by_urgency_of_action(rows: list[Row]) -> list[Row]:

@@ -77,3 +77,18 @@ def test_the_acts_offered_follow_the_side_the_role_and_the_state():
     withdrawn = view(Withdrawal("x-accord-withdrawal--1", REQUEST.id, US,
                                 RECEIVED + timedelta(hours=1)))
     assert allowed_acts(withdrawn, US, True) == set() == allowed_acts(withdrawn, CN, True)
+
+
+def test_a_row_is_found_by_words_of_its_request_or_its_other_party():
+    from dataclasses import replace
+
+    from accord.web.rows import mentions
+
+    r = row(derive(Ledger(replace(REQUEST, id="x-accord-request--7f0b6c1e-2d3a-4b5c-9d8e-"
+                                              "000000000001", description="Beacons from OPM"),
+                          (RECEIPT,)), RECEIVED), US, NAMES)
+    assert r.sent == RECEIVED and r.short_id == "7f0b6c1e" and r.category == "intrusion"
+    for found in ("198.51.100.7", "WHO IS", "opm", "7f0b6c1e", "chin", CN):
+        assert mentions(r, found), found
+    for missed in ("united states", US, "ransomware", "c2 server"):
+        assert not mentions(r, missed), missed

@@ -97,9 +97,13 @@ function checkRequest(form) {
   check();
 }
 
+// An evidence search box: its data-results list shows what matches, and Attach adds the id to
+// its data-target textarea (the new-request form's are "evidence-results" and "evidence").
+// The page gives the words in the reader's language (data-none, data-attach, data-attached).
 function searchEvidence(input) {
-  const list = document.getElementById("evidence-results");
-  const attached = document.getElementById("evidence");
+  const list = document.getElementById(input.dataset.results || "evidence-results");
+  const attached = document.getElementById(input.dataset.target || "evidence");
+  const said = (name, english) => input.dataset[name] || english;
   // On the new-request form, an ended session is said there: what was typed stays.
   const form = input.form;
   const ended = form && form.dataset.ended ? () => {
@@ -124,7 +128,7 @@ function searchEvidence(input) {
     if (!found.length) {
       const none = document.createElement("li");
       none.className = "muted small";
-      none.textContent = "Nothing you may read matches.";
+      none.textContent = said("none", "Nothing you may read matches.");
       list.append(none);
     }
     for (const item of found) {
@@ -133,9 +137,12 @@ function searchEvidence(input) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "small";
-      button.textContent = "Attach";
-      button.setAttribute("aria-label", "Attach " + (item.name || item.id));
-      button.addEventListener("click", () => { attach(item.id); button.textContent = "Attached"; });
+      button.textContent = said("attach", "Attach");
+      button.setAttribute("aria-label", said("attach", "Attach") + " " + (item.name || item.id));
+      button.addEventListener("click", () => {
+        attach(item.id);
+        button.textContent = said("attached", "Attached");
+      });
       li.append(button);
       list.append(li);
     }
@@ -158,6 +165,5 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     checkRequest(form);
   }
-  const input = document.querySelector("[data-search]");
-  if (input) searchEvidence(input);
+  for (const input of document.querySelectorAll("[data-search]")) searchEvidence(input);
 });

