@@ -32,7 +32,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-from accord.web.format import countdown, duration, moment, state_label
+from accord.web.format import countdown, duration, label, moment
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
@@ -59,8 +59,12 @@ def _environment(language: str) -> Environment:
                               lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
     environment.install_gettext_translations(catalogue(language),  # type: ignore[attr-defined]
                                              newstyle=True)
+    gettext = catalogue(language).gettext
+    # Codes (states, urgencies, outcomes…) in the reader's words; an unknown code as it is
+    # and escaped (never through `_()`, whose result Jinja does not escape).
     environment.filters.update(moment=moment, countdown=countdown, duration=duration,
-                               state_label=state_label)
+                               state_label=lambda state: label(state, "state", gettext),
+                               label=lambda code, table: label(code, table, gettext))
     environment.globals.update(languages=LANGUAGES)
     return environment
 
