@@ -15,8 +15,8 @@ def hotline_page(ctx: Ctx) -> Page:
     # Whether each hotline heard, not why it did not: the error may name the other party's
     # webhook, which is the node operator's business (accord hotline log).
     heard = {escalation: [f"{note.body.get('to', '')}: " + (
-        "delivered" if note.delivered else "gave up" if note.has_given_up
-        else f"pending, {note.attempts} attempts") for note in notes]
+        ctx._("delivered") if note.delivered else ctx._("gave up") if note.has_given_up
+        else ctx._("pending, {count} attempts", count=note.attempts)) for note in notes]
         for escalation, notes in Hotline(ctx.node.engine).by_escalation().items()}
     rows: list[dict[str, Any]] = []
     for view in Desk(ctx.node).search(ctx.actor):
@@ -36,4 +36,4 @@ def hotline_page(ctx: Ctx) -> Page:
               {"page": "hotline"})
     return Page("hotline.html", {"open": [r for r in rows if r["open"]],
                                  "closed": [r for r in rows if not r["open"]]},
-                title="Hotline")
+                title=ctx._("Hotline"))

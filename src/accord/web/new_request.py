@@ -23,30 +23,24 @@ from accord.cooperation.model import (
     Request,
 )
 from accord.correlation.values import guess
+from accord.i18n import N_
 from accord.stix.timestamps import parse_instant
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.guidelines import GuidelinesStore
 from accord.web.core import Ctx, Forbidden, Page
-from accord.web.format import duration
+from accord.web.format import LABELS, duration, label
 from accord.web.request_page import plain
 
 FIELD_LABELS = {
-    "summary": "Summary", "description": "Description", "activity": "Activity window (start)",
-    "victims": "Affected victims", "impact": "Impact", "legal_basis": "Legal basis",
-    "point_of_contact": "Point of contact", "evidence": "Evidence",
+    "summary": N_("Summary"), "description": N_("Description"),
+    "activity": N_("Activity window (start)"), "victims": N_("Affected victims"),
+    "impact": N_("Impact"), "legal_basis": N_("Legal basis"),
+    "point_of_contact": N_("Point of contact"), "evidence": N_("Evidence"),
 }
-CATEGORY_LABELS = {
-    "intrusion": "Intrusion", "ip-theft": "Theft of intellectual property / trade secrets",
-    "ddos": "Denial of service (DDoS)", "ransomware": "Ransomware",
-    "fraud": "Fraud / business e-mail compromise", "child-abuse": "Online child abuse material",
-    "terrorist-misuse": "Terrorist misuse of the internet", "other": "Other",
-}
-KIND_LABELS = {
-    "information": "Information", "preservation": "Preservation of evidence",
-    "investigation": "Investigation", "mitigation": "Mitigation of ongoing activity",
-    "prosecution": "Prosecution",
-}
+# One list of the words for kinds and categories: web.format's, which every page uses.
+CATEGORY_LABELS = LABELS["category"]
+KIND_LABELS = LABELS["kind"]
 
 
 class BadField(ValueError):
@@ -60,15 +54,16 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     try:
         return parse_instant(text)
     except ValueError:
-        raise BadField(f"{label}: {text!r} is not a date and time such as "
-                       "2015-06-04T10:00") from None
+        raise BadField(ctx._("{label}: {text} is not a date and time such as "
+                             "2015-06-04T10:00", label=label, text=repr(text))) from None
 
 
 def _draft(ctx: Ctx) -> Draft:
     return Draft(
         ctx.field("to"), ctx.field("kind"), ctx.field("category"), ctx.field("urgency"),
         ctx.field("summary"), ctx.field("description"),
-        _when(ctx, "activity_start", "Activity start"), _when(ctx, "activity_end", "Activity end"),
+        _when(ctx, "activity_start", ctx._("Activity start")),
+        _when(ctx, "activity_end", ctx._("Activity end")),
         ctx.lines("victims"), ctx.field("impact"), ctx.field("legal_basis"),
         ctx.field("point_of_contact"), ctx.lines("evidence"),
         (), ctx.field("exercise") == "yes")
@@ -79,10 +74,10 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(policy: Guidelines) -> dict[str, Any]:
+def _explained(ctx: Ctx, policy: Guidelines) -> dict[str, Any]:
     return {
         "version": policy.version,
-        "required": {kind: [FIELD_LABELS[f] for f in CONTENT_FIELDS
+        "required": {kind: [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
                             if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
                      for kind in KINDS},
         "fields": {kind: [f for f in CONTENT_FIELDS
@@ -108,19 +103,21 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
     if attached:
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
     return Page("new_request.html", {
-        "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
-        "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
-        "guidelines": _explained(policy), "error": error, "form": ctx.form or {},
+        "others": others, "chosen": found.id if found else "",
+        "kinds": {kind: ctx._(text) for kind, text in KIND_LABELS.items()},
+        "categories": {category: ctx._(text) for category, text in CATEGORY_LABELS.items()},
+        "urgencies": URGENCIES, "guidelines": _explained(ctx, policy), "error": error,
+        "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
-    }, status, "New request")
+    }, status, ctx._("New request"))
 
 
 def new_request(ctx: Ctx) -> Page | Response:
     if ctx.request.method == "GET":
         return _form_page(ctx)
     if not ctx.viewer.may_act:
-        raise Forbidden(f"A {ctx.viewer.principal.role} token may not send requests; that "
-                        "takes the liaison role.")
+        raise Forbidden(ctx._("A {role} token may not send requests; that takes the liaison "
+                              "role.", role=label(ctx.viewer.principal.role, "role", ctx._)))
     try:
         view = Desk(ctx.node).create(ctx.actor, _draft(ctx))
     except (CooperationError, ValueError) as error:
@@ -135,14 +132,14 @@ def check(ctx: Ctx) -> Response:
     party = ctx.node.directory.find_party(to) if to else None
     problems: list[str] = []
     if party is None or party.id not in others:
-        problems.append("Choose the party the request is addressed to.")
+        problems.append(ctx._("Choose the party the request is addressed to."))
     kind = ctx.field("kind")
     if kind not in KINDS:
-        problems.append("Choose what you ask for (kind).")
+        problems.append(ctx._("Choose what you ask for (kind)."))
     if ctx.field("category") not in CATEGORIES:
-        problems.append("Choose the category of activity.")
+        problems.append(ctx._("Choose the category of activity."))
     if ctx.field("urgency") not in URGENCIES:
-        problems.append("Choose the urgency.")
+        problems.append(ctx._("Choose the urgency."))
     policy = _policy(ctx, party.id if party else "")
     missing: list[str] = []
     try:
@@ -156,9 +153,13 @@ def check(ctx: Ctx) -> Response:
                             draft.summary, draft.description, draft.activity_start,
                             draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
                             draft.point_of_contact, draft.evidence)
-            missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
-    return JSONResponse({"missing": missing, "problems": problems,
-                         "guidelines": _explained(policy)})
+            missing = [ctx._(FIELD_LABELS[f]) for f in missing_content(probe, policy)]
+    explained = _explained(ctx, policy)
+    # The sentence the form shows, whole, in the reader's words (the script only places it).
+    said = ctx._("The guidelines (version {version}) still want: {fields}.",
+                 version=explained["version"], fields=", ".join(missing)) if missing else ""
+    return JSONResponse({"missing": missing, "problems": problems, "said": said,
+                         "guidelines": explained})
 
 
 def evidence_search(ctx: Ctx) -> Response:

@@ -11,14 +11,15 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
 from accord.correlation.values import Value, guess, is_over_broad, network_text
+from accord.i18n import N_
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
 from accord.trust.markings import TLP_MARKINGS
 from accord.web.core import Ctx, NotFound, Page
 from accord.web.graph import Edge, svg
 
-KIND_LABELS = {"ipv4": "IPv4", "ipv6": "IPv6", "domain": "domain", "url": "URL",
-               "email": "e-mail", "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
+KIND_LABELS = {"ipv4": "IPv4", "ipv6": "IPv6", "domain": N_("domain"), "url": "URL",
+               "email": N_("e-mail"), "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
                "sha512": "SHA-512"}
 
 
@@ -41,9 +42,9 @@ def search_page(ctx: Ctx) -> Page:
                   {"value": text, "page": "search"})
     return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
                                 "found": found,
-                                "read_as": [(KIND_LABELS.get(v.kind, v.kind), v.value)
+                                "read_as": [(ctx._(KIND_LABELS.get(v.kind, v.kind)), v.value)
                                             for v in read_as]},
-                title=f"Search: {text}" if text else "Search")
+                title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
 
 
 def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -82,8 +83,8 @@ def object_page(ctx: Ctx) -> Page | Response:
     browse = Browse(ctx.node.engine)
     versions = browse.versions(me, object_id)
     if not versions:
-        raise NotFound(f"No object {object_id} that {ctx.viewer.principal.party_name} may "
-                       "read is on this node.")
+        raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
+                             id=object_id, party=ctx.viewer.principal.party_name))
     current = max(versions, key=lambda f: (f.version, f.date_added))
     body = current.body
     if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
@@ -114,7 +115,7 @@ def object_page(ctx: Ctx) -> Page | Response:
         others = [m for m in Correlations(ctx.node.engine).lookup(me, [mentioned], 20)
                   if m.id != object_id]
         # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
-        correlations.append((KIND_LABELS.get(kind, kind),
+        correlations.append((ctx._(KIND_LABELS.get(kind, kind)),
                              network_text(mentioned) if kind in ("ipv4", "ipv6") else value,
                              others, is_over_broad(mentioned)))
     sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
@@ -126,7 +127,7 @@ def object_page(ctx: Ctx) -> Page | Response:
         "o": current, "versions": versions, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
-                            edges)) if edges else None,
+                            edges, ctx._("Relationships of {name}"))) if edges else None,
         "correlations": correlations, "sightings": sightings,
         "flags": flags_for(ctx.node, ctx.actor, object_id),
         "raw": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),

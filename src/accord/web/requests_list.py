@@ -26,4 +26,4 @@ def requests_list(ctx: Ctx) -> Page:
         "states": STATES, "categories": CATEGORIES,
         "chosen": {"direction": direction or "", "state": state or "", "party": party or "",
                    "category": category or ""},
-    }, title="Requests")
+    }, title=ctx._("Requests"))

@@ -23,21 +23,22 @@ class BadPeriod(ValueError):
     pass
 
 
-def _day(text: str, name: str) -> date:
+def _day(ctx: Ctx, text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise BadPeriod(f"{name}: {text!r} is not a date such as 2026-01-01") from None
+        raise BadPeriod(ctx._("{name}: {text} is not a date such as 2026-01-01", name=name,
+                              text=repr(text))) from None
 
 
 def _period(ctx: Ctx) -> tuple[date, date]:
     """The half-year so far by default: the mechanism reviews twice a year."""
     today = datetime.now(UTC).date()
     first = date(today.year, 1 if today.month <= 6 else 7, 1)
-    start = _day(ctx.arg("from"), "From") if ctx.arg("from") else first
-    end = _day(ctx.arg("to"), "To") if ctx.arg("to") else today
+    start = _day(ctx, ctx.arg("from"), ctx._("From")) if ctx.arg("from") else first
+    end = _day(ctx, ctx.arg("to"), ctx._("To")) if ctx.arg("to") else today
     if end < start:
-        raise BadPeriod("To must not be before From")
+        raise BadPeriod(ctx._("To must not be before From"))
     return start, end
 
 
@@ -46,11 +47,13 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
     if between:
         other = ctx.node.directory.find_party(between)
         if other is None:
-            raise BadPeriod(f"Between: no party {between!r} on this node")
+            raise BadPeriod(ctx._("Between: no party {name} on this node",
+                                  name=repr(between)))
         pair = (ctx.viewer.party_id, other.id)
     midnight = datetime.min.time().replace(tzinfo=UTC)
     if end >= date.max:
-        raise BadPeriod(f"To: {end.isoformat()} is beyond the calendar's last day")
+        raise BadPeriod(ctx._("To: {day} is beyond the calendar's last day",
+                              day=end.isoformat()))
     # "To" is a day the review includes: the period ends at the next midnight.
     return review_ledgers(Desk(ctx.node), datetime.combine(start, midnight),
                           datetime.combine(end + timedelta(days=1), midnight),
@@ -66,7 +69,7 @@ def review_page(ctx: Ctx) -> Page:
     except BadPeriod as error:
         return Page("review.html", {"error": str(error), "others": others, "between": between,
                                     "start": ctx.arg("from"), "end": ctx.arg("to"),
-                                    "report": None, "formats": FORMATS}, 400, "Review")
+                                    "report": None, "formats": FORMATS}, 400, ctx._("Review"))
     ctx.audit("review.read", (), {"from": str(start), "to": str(end), "between": between})
     return Page("review.html", {
         "others": others, "between": between, "start": start.isoformat(),
@@ -74,7 +77,7 @@ def review_page(ctx: Ctx) -> Page:
         "formats": FORMATS, "error": "",
         "query": urlencode({"from": start.isoformat(), "to": end.isoformat(),
                             "between": between}),
-    }, title="Review")
+    }, title=ctx._("Review"))
 
 
 def review_download(ctx: Ctx) -> Response:

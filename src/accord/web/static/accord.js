@@ -42,7 +42,7 @@ function checkRequest(form) {
     if (signedOut(response) || !response.ok) return;
     const result = await response.json();
     const lines = result.problems.concat(result.missing.length
-      ? ["The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
+      ? [result.said || "The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
       : []);
     box.hidden = lines.length === 0;
     box.textContent = lines.join(" ");
@@ -59,7 +59,8 @@ function checkRequest(form) {
       if (wanted.includes(field) && !mark) {
         mark = document.createElement("span");
         mark.className = "req";
-        mark.textContent = " required";
+        // In the page's language: the word the summary's mark already shows.
+        mark.textContent = " " + (form.querySelector(".req") || {textContent: "required"}).textContent;
         label.append(mark);
       } else if (!wanted.includes(field) && mark) {
         mark.remove();
@@ -92,7 +93,7 @@ function searchEvidence(input) {
     if (!found.length) {
       const none = document.createElement("li");
       none.className = "muted small";
-      none.textContent = "Nothing you may read matches.";
+      none.textContent = input.dataset.none || "Nothing you may read matches.";
       list.append(none);
     }
     for (const item of found) {
@@ -101,9 +102,12 @@ function searchEvidence(input) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "small";
-      button.textContent = "Attach";
-      button.setAttribute("aria-label", "Attach " + (item.name || item.id));
-      button.addEventListener("click", () => { attach(item.id); button.textContent = "Attached"; });
+      // The words come with the page, in its language (data-attach, data-attached).
+      button.textContent = input.dataset.attach || "Attach";
+      button.setAttribute("aria-label", button.textContent + " " + (item.name || item.id));
+      button.addEventListener("click", () => {
+        attach(item.id); button.textContent = input.dataset.attached || "Attached";
+      });
       li.append(button);
       list.append(li);
     }
