@@ -259,7 +259,7 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
             return render(request, problem(
                 403, _("Administrators only"),
                 _("Your token has the {role} role for {party}; this page needs an admin of "
-                  "{node}.").format(role=viewer.principal.role,
+                  "{node}.").format(role=label(viewer.principal.role, "role", _),
                                     party=viewer.principal.party_name, node=node.party.name)),
                 viewer, node, started)
         ctx = Ctx(request, node, viewer, form, dict(request.path_params), language)

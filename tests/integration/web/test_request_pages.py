@@ -213,7 +213,7 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
                    ).status_code == 303
     page = us.get("/ui/hotline").text
     opened = page.split("Closed")[0]
-    assert "Who operates 198.51.100.7?" in opened and "disputed, 1" in opened
+    assert "Who operates 198.51.100.7?" in opened and "disputed, level 1" in opened
     assert "China (CNCERT/CC): pending, 0 attempts" in opened
     assert "hotline.cn.example" not in page  # the other party's webhook is not shown
 
