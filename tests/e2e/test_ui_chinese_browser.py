@@ -41,19 +41,22 @@ def visible_english(page: Page) -> list[str]:
     """English words in the page's header and main landmark, minus what is not the UI's:
     code and ids, times (<time>), and the review report (worded by its own module)."""
     text = page.evaluate("""() => {
+        const skip = "code, pre, time, script, .report, .language, [hidden]";
         const parts = [];
         for (const landmark of document.querySelectorAll("header, main")) {
-            const copy = landmark.cloneNode(true);
-            copy.querySelectorAll("code, pre, time, script, .report, .language, [hidden]")
-                .forEach(el => el.remove());
-            parts.push(copy.innerText);
+            const walk = document.createTreeWalker(landmark, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) {
+                if (!walk.currentNode.parentElement.closest(skip)) {
+                    parts.push(walk.currentNode.textContent);
+                }
+            }
         }
         return parts.join("\\n");
     }""")
     for name in sorted(NAMES, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", " ", text)
     text = re.sub(r"[a-z-]+--[0-9a-f-]{36}", " ", text)
-    return [word for word in re.findall(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]", text)
+    return [word for word in re.findall(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]", text)
             if word not in SAME_IN_EVERY_LANGUAGE]
 
 

@@ -91,6 +91,10 @@ LABELS: dict[str, dict[str, str]] = {
     "ladder": {"liaison officers": N_("liaison officers"), "hotline": N_("hotline"),
                "senior officials": N_("senior officials")},
     "deadline": {"acknowledge": N_("acknowledge"), "respond": N_("respond")},
+    # What an observable value was read as (correlation.values kinds).
+    "value": {"ipv4": "IPv4", "ipv6": "IPv6", "domain": N_("domain"), "url": "URL",
+              "email": N_("e-mail"), "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
+              "sha512": "SHA-512"},
     "action": {"Acknowledge": N_("Acknowledge"), "Respond": N_("Respond"),
                "Rate the response": N_("Rate the response")},
     "role": {"liaison": N_("liaison"), "admin": N_("admin"), "reader": N_("reader"),

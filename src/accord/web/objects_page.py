@@ -11,16 +11,14 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
 from accord.correlation.values import Value, guess, is_over_broad, network_text
-from accord.i18n import N_
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
 from accord.trust.markings import TLP_MARKINGS
 from accord.web.core import Ctx, NotFound, Page
+from accord.web.format import LABELS
 from accord.web.graph import Edge, svg
 
-KIND_LABELS = {"ipv4": "IPv4", "ipv6": "IPv6", "domain": N_("domain"), "url": "URL",
-               "email": N_("e-mail"), "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
-               "sha512": "SHA-512"}
+KIND_LABELS = LABELS["value"]  # one list of these words: web.format's
 
 
 def search_page(ctx: Ctx) -> Page:
