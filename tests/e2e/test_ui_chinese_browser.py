@@ -34,7 +34,7 @@ SAME_IN_EVERY_LANGUAGE = {"Accord", "STIX", "TAXII", "REST", "TLP", "CLEAR", "GR
 # (issue 13, "Times people read"), which words them in the reader's language; until it is
 # merged they are left out of the check (the <time> elements are skipped below).
 NAMES = [US, CN, "Officer Wang", "Officer Smith", "US node", "CN node", ANSWER,
-         "Received; looking into it", "us", "china", "evidence"]
+         "Received; looking into it", "us", "china", "evidence", EVIDENCE_NAME]
 
 
 def visible_english(page: Page) -> list[str]:
@@ -56,8 +56,10 @@ def visible_english(page: Page) -> list[str]:
     for name in sorted(NAMES, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", " ", text)
     text = re.sub(r"[a-z-]+--[0-9a-f-]{36}", " ", text)
+    # Hexadecimal (an address as stored, a hash) is not a word.
     return [word for word in re.findall(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]", text)
-            if word not in SAME_IN_EVERY_LANGUAGE]
+            if word not in SAME_IN_EVERY_LANGUAGE
+            and not re.fullmatch(r"[0-9a-f]*\d[0-9a-f]*", word)]
 
 
 def in_chinese(page: Page, name: str) -> None:
