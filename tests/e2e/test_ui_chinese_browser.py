@@ -185,7 +185,8 @@ def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(tmp_path: P
         expect(cn_page.get_by_role("link", name=EVIDENCE_NAME).first).to_be_visible()
         in_chinese(cn_page, "search")
 
-        # 6. And back to English, from any page.
+        # 6. And back to English, from any page: the same page, the same search.
         cn_page.get_by_role("button", name="English").click()
-        expect(cn_page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+        expect(cn_page.get_by_role("heading", level=1)).to_have_text("Search")
+        expect(cn_page.get_by_label("Value, name, id or type")).to_have_value("198.51.100.7")
         expect(cn_page.locator("html")).to_have_attribute("lang", "en")
