@@ -25,6 +25,8 @@ from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
+from accord.cooperation.translations import check as check_translation
+from accord.cooperation.translations import is_translation
 from accord.stix.bundle import Batch
 from accord.stix.limits import MAX_DEPTH, MAX_PATTERN_TOKENS_PER_REQUEST, too_deep
 from accord.stix.patterns import size_of
@@ -133,6 +135,8 @@ def violations_of(candidate: Any) -> list[Violation]:
         problems = check_attribution(candidate)
     elif str(candidate.get("type", "")).startswith(PREFIX):
         problems = check(candidate)
+    elif is_translation(candidate):
+        problems = check_translation(candidate)
     else:
         return violations
     return [Violation(candidate.get("id"), None, "accord-object", problem)

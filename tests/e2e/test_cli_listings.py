@@ -27,12 +27,13 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
     "print only the id, token, fingerprint or version they create":
         ("init", "party add", "person add", "token create", "collection create", "peer add",
          "peer repin", "guidelines set", "request create", "claim create", "claim respond",
-         "designation add", "key rotate"),
+         "designation add", "key rotate", "request translate"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
         ("token revoke", "collection grant", "hotline set", "request ack", "request report",
          "request respond", "request rate", "request escalate", "request de-escalate",
-         "request withdraw", "designation lift", "designation amend", "peer rekey"),
+         "request withdraw", "designation lift", "designation amend", "peer rekey",
+         "party time-zone"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
     "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
     "a report, in the format chosen with --format (json among them)": ("review",),
@@ -45,7 +46,7 @@ LISTINGS: dict[str, tuple[str, ...]] = {
     "party list": (), "person list": (), "token list": (), "collection list": (),
     "peer list": (), "lookup": ("10.0.0.0",), "sightings": (INDICATOR,), "audit": (),
     "request list": (), "hotline log": (), "claim list": (), "designation list": (),
-    "key show": (), "peer keys": ("china",),
+    "key show": (), "peer keys": ("china",), "request translations": ("{request}",),
 }
 # Showings print one thing, or with --json one JSON document.
 SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": (),
@@ -118,6 +119,8 @@ def node(tmp_path_factory) -> dict[str, str]:
                       "--summary", "Who operates 10.0.0.0?", "--evidence", INDICATOR,
                       db=db)
     run(db, "request", "escalate", request, "--note", "no answer")
+    run(db, "request", "translate", request, "--lang", "zh-Hans", "--as", PARTNER,
+        "--field", "summary=谁在操作 10.0.0.0？")
     claim = created("claim", "create", "--subject", request, "--sponsor", "CN", "--basis",
                     "intelligence", "--confidence", "60", "--summary", "State-sponsored.", db=db)
     created("designation", "add", "Wang Dong", "--kind", "individual", "--alias", "UglyGorilla",
@@ -152,7 +155,7 @@ def timestamps_are_rfc3339_utc(value: Any) -> bool:
 
 @pytest.mark.parametrize("command", sorted(LISTINGS))
 def test_a_listing_as_json_is_one_object_per_line_with_the_tables_columns(node, command):
-    args = (*command.split(), *LISTINGS[command])
+    args = tuple(a.format(**node) for a in (*command.split(), *LISTINGS[command]))
     columns = table_columns(run(node["db"], *args))
     rows = [json.loads(line) for line in run(node["db"], *args, "--json").splitlines()]
     assert rows, f"accord {command} --json listed nothing"

@@ -163,12 +163,12 @@ def test_a_request_from_filing_to_review_in_the_browser(tmp_path: Path, chromium
         shot(us_page, "dashboard-phone")
         us_page.set_viewport_size({"width": 1280, "height": 900})
         us_page.get_by_role("link", name="Hotline").click()
-        expect(us_page.get_by_text("response overdue").first).to_be_visible()
+        expect(us_page.get_by_text("Response overdue").first).to_be_visible()
         shot(us_page, "hotline")
 
         # 4. China responds; the US rates the response.
         cn_page.goto(f"{cn_url}ui/requests/{rid}")
-        cn_page.get_by_label(re.compile("information provided:")).check()
+        cn_page.get_by_label(re.compile("Information provided: you answer")).check()
         cn_page.get_by_label("Answer", exact=True).fill(
             "The server is at a hosting provider in Tianjin; its logs are preserved.")
         cn_page.get_by_role("button", name="Send response").click()

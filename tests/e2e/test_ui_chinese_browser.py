@@ -155,7 +155,7 @@ def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(tmp_path: P
         us_page.get_by_label("Note to the requester").fill("Received; looking into it")
         us_page.get_by_role("button", name="Acknowledge").click()
         expect(us_page.get_by_role("status")).to_contain_text("Acknowledged")
-        us_page.get_by_label(re.compile("information provided:")).check()
+        us_page.get_by_label(re.compile("Information provided:")).check()
         us_page.get_by_label("Answer", exact=True).fill(ANSWER)
         us_page.get_by_role("button", name="Send response").click()
         expect(us_page.get_by_role("status")).to_contain_text("Response sent")

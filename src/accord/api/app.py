@@ -17,6 +17,7 @@ from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
 from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
 from accord.api.requests import add_request_routes
+from accord.api.translations import add_translation_routes
 from accord.correlation.values import guess
 from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
@@ -185,5 +186,6 @@ def build_api(node: Node) -> FastAPI:
         return published(node)
 
     add_request_routes(api, node, principal)
+    add_translation_routes(api, node, principal)
     add_attribution_routes(api, node, principal)
     return api

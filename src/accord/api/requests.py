@@ -49,34 +49,44 @@ class RequestIn(BaseModel):
     evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
     shared_with: list[str] = []
     exercise: bool = False
+    lang: str = Field(default="en", description="The language the request is written in "
+                      "(RFC 5646, e.g. en, zh-Hans)")
+    translations: dict[str, dict[str, str]] = Field(
+        default={}, description="Translations sent with it: language -> property (summary, "
+        "description, impact) -> text. The guidelines may require some languages.")
 
 
-class NoteIn(BaseModel):
+class Written(BaseModel):
+    lang: str = Field(default="en", description="The language it is written in (RFC 5646, "
+                      "e.g. en, zh-Hans)")
+
+
+class NoteIn(Written):
     note: str = ""
 
 
-class TextIn(BaseModel):
+class TextIn(Written):
     text: str
 
 
-class ResponseIn(BaseModel):
+class ResponseIn(Written):
     outcome: Outcome
     text: str = ""
     reason: str = ""
     evidence: list[str] = []
 
 
-class RatingIn(BaseModel):
+class RatingIn(Written):
     score: int = Field(ge=1, le=5)
     comment: str = ""
 
 
-class EscalationIn(BaseModel):
+class EscalationIn(Written):
     reason: EscalationReason = "manual"
     note: str = ""
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(Written):
     reason: str = ""
 
 
@@ -89,21 +99,23 @@ def add_request_routes(api: FastAPI, node: Node,
                        principal: Callable[..., Principal]) -> None:
     desk = Desk(node)
 
-    def actor_of(caller: Principal, *, acting: bool) -> Actor:
+    def actor_of(caller: Principal, *, acting: bool, lang: str = "en") -> Actor:
         if acting and caller.role not in SENDS:
             raise HTTPException(403, f"a {caller.role} token may read requests but not send or "
                                      "answer them (that takes the liaison role)")
         return Actor(node.directory.party(caller.party_id), caller.token_id,
-                     caller.person_name)
+                     caller.person_name, lang)
 
     def shown(view: RequestView, caller: Principal) -> dict[str, Any]:
         node.reads.record(Event(now_timestamp(), "request.read", caller.party_id,
                                 caller.token_id, None, (view.request.id,)))
         return view_json(view, node.directory.names())
 
-    def act(caller: Principal, work: Callable[[Actor], RequestView]) -> dict[str, Any]:
+    def act(caller: Principal, work: Callable[[Actor], RequestView],
+            lang: str = "en") -> dict[str, Any]:
         try:
-            return view_json(work(actor_of(caller, acting=True)), node.directory.names())
+            return view_json(work(actor_of(caller, acting=True, lang=lang)),
+                             node.directory.names())
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
@@ -124,7 +136,8 @@ def add_request_routes(api: FastAPI, node: Node,
                 body.to, body.kind, body.category, body.urgency, body.summary,
                 body.description, _utc(body.activity_start), _utc(body.activity_end),
                 tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
-                tuple(body.evidence), tuple(body.shared_with), body.exercise)))
+                tuple(body.evidence), tuple(body.shared_with), body.exercise, body.lang,
+                body.translations)))
             return made[0]
 
         shown = act(caller, send)
@@ -162,44 +175,46 @@ def add_request_routes(api: FastAPI, node: Node,
               summary="Acknowledge a request")
     def acknowledge(request_id: str, body: NoteIn,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.acknowledge(a, request_id, body.note))
+        return act(caller, lambda a: desk.acknowledge(a, request_id, body.note), body.lang)
 
     @api.post("/requests/{request_id}/status-reports", responses=ACTING,
               summary="Report interim status")
     def report(request_id: str, body: TextIn,
                caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.report(a, request_id, body.text))
+        return act(caller, lambda a: desk.report(a, request_id, body.text), body.lang)
 
     @api.post("/requests/{request_id}/response", responses=ACTING,
               summary="Answer a request (final)")
     def respond(request_id: str, body: ResponseIn,
                 caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.respond(a, request_id, body.outcome, body.text,
-                                                  body.reason, tuple(body.evidence)))
+                                                  body.reason, tuple(body.evidence)),
+                   body.lang)
 
     @api.post("/requests/{request_id}/rating", responses=ACTING,
               summary="Rate the response's quality")
     def rate(request_id: str, body: RatingIn,
              caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.rate(a, request_id, body.score, body.comment))
+        return act(caller, lambda a: desk.rate(a, request_id, body.score, body.comment), body.lang)
 
     @api.post("/requests/{request_id}/escalations", responses=ACTING,
               summary="Escalate to the hotline")
     def escalate(request_id: str, body: EscalationIn,
                  caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.escalate(a, request_id, body.reason, body.note))
+        return act(caller, lambda a: desk.escalate(a, request_id, body.reason, body.note),
+                   body.lang)
 
     @api.post("/requests/{request_id}/de-escalation", responses=ACTING,
               summary="End the open escalation")
     def de_escalate(request_id: str, body: ReasonIn,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.de_escalate(a, request_id, body.reason))
+        return act(caller, lambda a: desk.de_escalate(a, request_id, body.reason), body.lang)
 
     @api.post("/requests/{request_id}/withdrawal", responses=ACTING,
               summary="Withdraw your request")
     def withdraw(request_id: str, body: ReasonIn,
                  caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.withdraw(a, request_id, body.reason))
+        return act(caller, lambda a: desk.withdraw(a, request_id, body.reason), body.lang)
 
     @api.get("/review", summary="Timeliness and quality of responses, per direction",
              response_model=None, responses={200: {"content": {
@@ -208,6 +223,9 @@ def add_request_routes(api: FastAPI, node: Node,
         start: Annotated[datetime, Query(alias="from")],
         end: Annotated[datetime, Query(alias="to")],
         format: Literal["json", "html", "md", "csv"] = "json",
+        lang: Annotated[Literal["en", "zh-Hans", "both"], Query(
+            description="The report's words (html, md): English, Simplified Chinese, or both "
+                        "side by side; the figures are the same.")] = "en",
         caller: Principal = Depends(principal),
     ) -> Response:
         """The review over the requests the caller's party may see (its own, in both
@@ -218,7 +236,7 @@ def add_request_routes(api: FastAPI, node: Node,
             raise HTTPException(400, "to must be after from")
         actor = actor_of(caller, acting=False)
         text = render(review_ledgers(desk, period_start, period_end, names=node.directory.names(),
-                                     actor=actor), format)
+                                     actor=actor), format, lang)
         return PlainTextResponse(text, media_type=REVIEW_MEDIA[format])
 
     @api.get("/extension-definition", responses=PUBLIC,

@@ -14,6 +14,7 @@ from accord.cli import (  # noqa: F401  (registers the commands)
     mechanism,
     requests,
     serve,
+    translations,
 )
 from accord.cli.audit import audit_app
 from accord.cli.common import app

@@ -24,6 +24,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.durations import DurationError, lifetime_end
+from accord.i18n.zones import zone
 from accord.node import initialise
 from accord.stix.timestamps import format_timestamp
 from accord.trust.access import Grant
@@ -68,11 +69,32 @@ def party_add(name: str, db: Db = DEFAULT_DB) -> None:
 
 @party_app.command("list")
 def party_list(as_json: AsJson = False, db: Db = DEFAULT_DB) -> None:
-    """List the parties this node knows."""
+    """List the parties this node knows, with their time zones where known."""
     with opened(db) as node:
-        listing(({"name": p.name, "id": p.id, "is_this_node": p.is_self}
+        zones = node.directory.time_zones()
+        listing(({"name": p.name, "id": p.id, "is_this_node": p.is_self,
+                  "time_zone": zones.get(p.id)}
                  for p in node.directory.parties()),
-                ("name", "id", "is_this_node"), as_json=as_json)
+                ("name", "id", "is_this_node", "time_zone"), as_json=as_json)
+
+
+@party_app.command("time-zone")
+def party_time_zone(
+    party: Annotated[str, typer.Argument(help="Name or identity id of the party.")],
+    zone_name: Annotated[str, typer.Argument(
+        metavar="ZONE", help="An IANA time zone such as Asia/Shanghai; \"\" forgets it.")],
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Say where a party's deadlines fall: pages show each deadline in both parties' zones.
+    This node's own party's zone is published to its peers (GET /api/v1/node); a peer's is
+    learned from what it publishes at each sync, or set here when it publishes none."""
+    with opened(db) as node:
+        if zone_name:
+            zone(zone_name)  # UnknownZone (a ValueError): a plain-words error
+        found = node.directory.party(party)
+        if node.directory.set_time_zone(found.id, zone_name):
+            record(node, "party.time_zone", party=found.id, time_zone=zone_name)
+        err.print(f"{escape(found.name)}: time zone {escape(zone_name or 'not set')}.")
 
 
 @person_app.command("add")

@@ -18,8 +18,9 @@ from rich.table import Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.durations import DurationError
+from accord.i18n.zones import DEFAULT_ZONE, UnknownZone, zone
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
-from accord.stix.timestamps import format_timestamp, now_timestamp
+from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
 from accord.store.engine import DatabaseUrlError, sqlite_file
 from accord.store.faults import Fault, storage_fault
@@ -40,6 +41,37 @@ out = Console(highlight=False, soft_wrap=True, emoji=False,
               width=None if sys.stdout.isatty() else 250)
 
 DEFAULT_DB = "accord.db"
+
+# The zone the tables and messages of this run show times in (--tz); JSON stays in UTC, as
+# STIX timestamps are (RFC 3339 with Z), for scripts.
+_shown_zone = {"name": DEFAULT_ZONE}
+
+
+@app.callback()
+def _options(tz: Annotated[str, typer.Option(
+        "--tz", envvar="ACCORD_TZ", metavar="ZONE",
+        help="Show times in this IANA time zone (e.g. Asia/Shanghai) instead of UTC; "
+             "--json output stays in UTC.")] = DEFAULT_ZONE) -> None:
+    """Accord: a node of the cooperation mechanism — STIX 2.1 store and TAXII 2.1 server."""
+    try:
+        zone(tz)
+    except UnknownZone as error:
+        raise fail(f"--tz: {error}") from None
+    _shown_zone["name"] = tz
+
+
+def shown(value: datetime | str | None) -> str:
+    """A time as this run shows it: RFC 3339 in UTC (…Z) by default, with the offset of the
+    zone --tz names otherwise (2026-12-02T03:00:00+08:00). Not a time: as it is."""
+    if value is None:
+        return "—"
+    if _shown_zone["name"] == DEFAULT_ZONE:
+        return value if isinstance(value, str) else format_timestamp(value)
+    if isinstance(value, str):
+        if not is_timestamp(value):
+            return value
+        value = parse_timestamp(value)
+    return value.astimezone(zone(_shown_zone["name"])).isoformat(timespec="seconds")
 
 Db = Annotated[
     str,
@@ -137,8 +169,8 @@ def cell(value: Any) -> str:
         return ""
     if value is True:
         return "yes"
-    if isinstance(value, datetime):
-        return format_timestamp(value)
+    if isinstance(value, datetime) or is_timestamp(value):
+        return shown(value)
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     return escape(str(value))

@@ -46,6 +46,7 @@ from accord.federation.sync import (
     sync_peer,
     trusted_sources,
 )
+from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import link_of, pin_of
 from accord.node import Node
 from accord.stix.timestamps import parse_timestamp
@@ -96,6 +97,7 @@ def peer_add(
         desk.admit(desk.collection(), [pinned.id])
         record(node, "peer.add", peer=name, url=url, party=pinned.id, fingerprint=seen,
                **_tls_detail(tls))
+        learn_time_zone(node, pinned.id, published, name)
         err.print(f"Peer [bold]{escape(name)}[/] pinned: {escape(pinned.name)} "
                   f"({pinned.id}); key fingerprint:")
         typer.echo(seen)

@@ -29,7 +29,8 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
-from accord.cooperation.report import render
+from accord.cooperation.report import DOCUMENT_FORMATS, REPORT_LANGUAGES, document
+from accord.cooperation.review_pdf import PdfUnavailable
 from accord.cooperation.reviewing import review_ledgers
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp, now_timestamp, parse_instant
@@ -181,14 +182,21 @@ def review(
     start: Annotated[str, typer.Option("--from", help="First day (or instant) of the period.")],
     end: Annotated[str, typer.Option("--to", help="End of the period (exclusive).")],
     between: Annotated[str | None, typer.Option(help="Only these two parties, A,B.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="html, md, json or csv.")] = "md",
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf, md, json or csv.")] = "md",
+    lang: Annotated[str, typer.Option(
+        "--lang", help="The report's words: en, zh-Hans, or both side by side (html, pdf, md; "
+        "json and csv are data).")] = "en",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
     = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """The review of timeliness and quality of responses, per direction between parties."""
-    if fmt not in ("html", "md", "json", "csv"):
-        raise fail(f"--format {fmt!r}: use html, md, json or csv")
+    if fmt not in DOCUMENT_FORMATS:
+        raise fail(f"--format {fmt!r}: use html, pdf, md, json or csv")
+    if lang not in REPORT_LANGUAGES:
+        raise fail(f"--lang {lang!r}: use en, zh-Hans or both")
+    if fmt == "pdf" and output is None and sys.stdout.isatty():
+        raise fail("--format pdf writes a binary file: give --output FILE (or redirect it)")
     period_start, period_end = _date(start, "--from"), _date(end, "--to")
     if period_end <= period_start:
         raise fail("--to must be after --from")
@@ -196,11 +204,20 @@ def review(
         pair = _pair(node, between)
         names = node.directory.names()
         result = review_ledgers(Desk(node), period_start, period_end, names=names, pair=pair)
-        text = render(result, fmt)
+        try:
+            content = document(result, fmt, lang)
+        except PdfUnavailable as error:
+            raise fail(str(error), 1) from None
         record(node, "review.run", start=format_timestamp(period_start),
-               end=format_timestamp(period_end), between=list(pair or ()), format=fmt)
+               end=format_timestamp(period_end), between=list(pair or ()), format=fmt,
+               lang=lang)
     if output is None:
-        typer.echo(text, nl=not text.endswith("\n"))
+        if fmt == "pdf":
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            text = content.decode()
+            typer.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(content)
         err.print(f"Review written to {escape(str(output))}.")

@@ -25,6 +25,7 @@ from accord.cli.common import (
     listing,
     opened,
     out,
+    shown,
     split_names,
     user_errors,
 )
@@ -40,7 +41,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.views import view_json
 from accord.node import Node
-from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+from accord.stix.timestamps import is_timestamp, parse_timestamp
 
 request_app = typer.Typer(help="Requests for information and assistance, and what follows.",
                           no_args_is_help=True)
@@ -53,12 +54,17 @@ RequestId = Annotated[str, typer.Argument(metavar="ID", help="The request's id "
                                                              "(x-accord-request--…).")]
 
 
+Lang = Annotated[str, typer.Option("--lang", help="The language you write in (RFC 5646, "
+                                                  "e.g. en, zh-Hans); recorded with it.")]
+
+
 @contextmanager
-def desk_for(db: str, as_party: str | None) -> Iterator[tuple[Node, Desk, Actor]]:
+def desk_for(db: str, as_party: str | None, lang: str = "en"
+             ) -> Iterator[tuple[Node, Desk, Actor]]:
     with opened(db) as node, user_errors():
         party = node.directory.party(as_party) if as_party else node.party
         try:
-            yield node, Desk(node), Actor(party)
+            yield node, Desk(node), Actor(party, lang=lang)
         except CooperationError as error:
             raise fail(str(error)) from None
 
@@ -77,9 +83,9 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         ("kind / category / urgency", f"{data['kind']} / {data['category']} / "
                                       f"{data['urgency']}" + (" — EXERCISE" if data["exercise"]
                                                              else "")),
-        ("received", data["received"] or "not yet"),
-        ("acknowledge by", data["deadlines"]["acknowledge"] or "—"),
-        ("respond by", data["deadlines"]["respond"] or "—"),
+        ("received", shown(data["received"]) if data["received"] else "not yet"),
+        ("acknowledge by", shown(data["deadlines"]["acknowledge"])),
+        ("respond by", shown(data["deadlines"]["respond"])),
     ):
         out.print(f"{label:>26}: {escape(str(value))}")
     table = Table("time", "event", "by", "detail")
@@ -87,7 +93,8 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         detail = ", ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}"
                            for k, v in event["detail"].items()
                            if v not in ("", None, [], False))
-        table.add_row(event["time"], event["type"], escape(event["by"]["name"]), escape(detail))
+        table.add_row(shown(event["time"]), event["type"], escape(event["by"]["name"]),
+                      escape(detail))
     out.print(table)
 
 
@@ -118,21 +125,30 @@ def create(
     share_with: Annotated[str | None, typer.Option(help="Other parties that may see it.")]
     = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="A drill.")] = False,
+    lang: Lang = "en",
+    translation: Annotated[list[str] | None, typer.Option(
+        "--translation", help="LANG:PROPERTY=TEXT, a translation sent with it (e.g. "
+                              "zh-Hans:summary=…); repeat for each. The guidelines may "
+                              "require some languages.")] = None,
     as_party: As = None,
     as_json: Json = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Send a request; prints its id."""
+    from accord.cli.translations import parse_translations  # it imports this module
+
+    translations = parse_translations(translation or [])
     for name, stamp in (("--activity-start", activity_start), ("--activity-end", activity_end)):
         if stamp is not None and not is_timestamp(stamp):
             raise fail(f"{name}: {stamp!r} is not a timestamp such as 2015-06-04T00:00:00Z")
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         view = desk.create(actor, Draft(
             to, kind, category, urgency, summary, description,
             parse_timestamp(activity_start) if activity_start else None,
             parse_timestamp(activity_end) if activity_end else None,
             tuple(split_names(victims)), impact, legal_basis, contact,
-            tuple(split_names(evidence)), tuple(split_names(share_with)), exercise))
+            tuple(split_names(evidence)), tuple(split_names(share_with)), exercise, lang,
+            translations))
         if as_json:
             _show(node, view, True)
             return
@@ -148,22 +164,24 @@ def create(
 
 
 def _stamp(moment: object) -> str:
-    return format_timestamp(moment) if moment is not None else "—"  # type: ignore[arg-type]
+    return shown(moment)  # type: ignore[arg-type]
 
 
 @request_app.command("ack")
 def ack(request_id: RequestId, note: Annotated[str, typer.Option(help="A word to the requester.")]
-        = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
+        = "", lang: Lang = "en", as_party: As = None, as_json: Json = False,
+        db: Db = DEFAULT_DB) -> None:
     """Acknowledge a request addressed to you."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.acknowledge(actor, request_id, note), as_json, "Acknowledged")
 
 
 @request_app.command("report")
 def report(request_id: RequestId, text: Annotated[str, typer.Option(help="Where things stand.")],
-           as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB) -> None:
+           lang: Lang = "en", as_party: As = None, as_json: Json = False,
+           db: Db = DEFAULT_DB) -> None:
     """Send an interim status report on a request addressed to you."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.report(actor, request_id, text), as_json, "Status report sent")
 
 
@@ -176,10 +194,10 @@ def respond(
     = "",
     evidence: Annotated[str | None, typer.Option(help="STIX ids returned, comma-separated.")]
     = None,
-    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Answer a request addressed to you (final)."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         view = desk.respond(actor, request_id, outcome, text, reason,
                             tuple(split_names(evidence)))
         _after(node, view, as_json, "Response sent")
@@ -190,10 +208,10 @@ def rate(
     request_id: RequestId,
     score: Annotated[int, typer.Option(help="1 (useless) to 5 (complete and timely).")],
     comment: Annotated[str, typer.Option(help="Why this score.")] = "",
-    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Rate the quality of the response to your request."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.rate(actor, request_id, score, comment), as_json, "Rated")
 
 
@@ -203,10 +221,10 @@ def escalate(
     reason: Annotated[str, typer.Option(help=f"One of: {', '.join(ESCALATION_REASONS)}.")]
     = "manual",
     note: Annotated[str, typer.Option(help="What the hotline should know.")] = "",
-    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Raise a request to the hotline."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.escalate(actor, request_id, reason, note), as_json, "Escalated")
 
 
@@ -214,10 +232,10 @@ def escalate(
 def de_escalate(
     request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why the escalation ends.")],
-    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """End the newest open escalation of a request."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.de_escalate(actor, request_id, reason), as_json, "De-escalated")
 
 
@@ -225,10 +243,10 @@ def de_escalate(
 def withdraw(
     request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
-    as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Withdraw your request."""
-    with desk_for(db, as_party) as (node, desk, actor):
+    with desk_for(db, as_party, lang) as (node, desk, actor):
         _after(node, desk.withdraw(actor, request_id, reason), as_json, "Withdrawn")
 
 
@@ -265,10 +283,10 @@ def list_requests(
         columns = ("id", "state", "requester", "addressee", "urgency", "summary", "deadlines")
 
         def cells(row: Row) -> list[str]:
-            shown = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
+            texts = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
                      "summary": row["summary"][:60],
-                     "deadlines": f"respond by {row['deadlines']['respond'] or '—'}"}
-            return [cell(shown.get(c, row[c])) for c in columns]
+                     "deadlines": f"respond by {shown(row['deadlines']['respond'])}"}
+            return [cell(texts.get(c, row[c])) for c in columns]
 
         listing((view_json(view, names) for view in views), columns, as_json=as_json,
                 cells=cells)

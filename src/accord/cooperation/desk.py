@@ -10,8 +10,8 @@ stored: it is derived from the ledger each time (`cooperation.ledger`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
+from accord.cooperation.translations import is_language
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
@@ -75,6 +76,7 @@ class Actor:
     party: Party
     token_id: str | None = None
     person: str = ""
+    lang: str = "en"  # the language the actor writes in: each object it makes records it
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,9 @@ class Draft:
     evidence: tuple[str, ...] = ()
     shared_with: tuple[str, ...] = ()  # party names or identity ids
     is_exercise: bool = False
+    lang: str = ""  # the language it is written in; "" for the actor's
+    # Translations sent with it, language -> property -> text (guidelines may require some).
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,16 @@ def _received_between(start: datetime, end: datetime) -> CompoundSelect[Any]:
     return union(*(select(ledger.c.request_id).where(ledger.c.type == kind,
                                                      ledger.c.time >= low, ledger.c.time < high)
                    for kind in ("x-accord-receipt", "x-accord-request")))
+
+
+TRANSLATION_PREFIX = "language-content--"
+
+
+def _language(tag: str) -> str:
+    if not is_language(tag):
+        raise CooperationError(f"lang {tag!r} is not an RFC 5646 language code (such as en "
+                               "or zh-Hans)")
+    return tag
 
 
 def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
@@ -190,14 +205,20 @@ class Desk:
             draft.kind, draft.category, draft.urgency, draft.summary.strip(),  # type: ignore[arg-type]
             draft.description, draft.activity_start, draft.activity_end, draft.victims,
             draft.impact, draft.legal_basis, draft.point_of_contact, draft.evidence, shared,
-            draft.is_exercise)
+            draft.is_exercise, _language(draft.lang or actor.lang))
         policy = in_force(GuidelinesStore(self.node.engine).versions(), now, request.requester,
                           request.addressee)
         require_content(request, policy)
+        stored = [marked(to_stix(request), actor.party.id, request)]
+        # Imported here: translations import this module's neighbours, not the other way.
+        from accord.cooperation.translating import sent_with
+
+        stored += sent_with(stored[0], request, actor.party.id, draft.translations,
+                            policy.languages, policy.version, now)
         self._check_evidence(actor, request.evidence)
         collection = self.collection()
         self.admit(collection, [request.requester, request.addressee, *shared])
-        self._store(actor, collection, [marked(to_stix(request), actor.party.id, request)])
+        self._store(actor, collection, stored)
         return self.view(actor, request.id)
 
     def readable_by(self, party_id: str, ids: Sequence[str]) -> set[str]:
@@ -335,6 +356,7 @@ class Desk:
 
     def _add(self, actor: Actor, view: RequestView, entry: Entry,
              also: Callable[[Connection], None] | None = None) -> RequestView:
+        entry = replace(entry, lang=_language(actor.lang))
         obj = marked(to_stix(entry), actor.party.id, view.request)
         self._store(actor, self.collection(), [obj], also=also)
         return self.view(actor, view.request.id)
@@ -433,7 +455,8 @@ class Desk:
             # In batches (fetchmany), not row by row: a tenth faster over half a million rows.
             rows = conn.execution_options(yield_per=5000).execute(stmt, params)
             for request_id, data, oid in rows:
-                if wanted is not None and request_id not in wanted:
+                if wanted is not None and request_id not in wanted \
+                        or oid.startswith(TRANSLATION_PREFIX):  # read by `translating`
                     continue
                 item = (from_stix(orjson.loads(data)) if whole
                         else from_digest(oid, request_id, data))

@@ -28,9 +28,10 @@ from accord.cooperation.model import (
 )
 from accord.durations import DurationError, parse_duration
 from accord.stix.identifiers import identifier_type
+from accord.stix.properties import LANGUAGE_CODE
 from accord.stix.timestamps import format_timestamp
 
-SECTIONS = ("urgency", "required", "escalation")
+SECTIONS = ("urgency", "required", "escalation", "languages")
 DEADLINE_KEYS = ("acknowledge", "respond")
 ALWAYS_REQUIRED = "summary"
 
@@ -63,6 +64,9 @@ class Guidelines:
     deadlines: Mapping[Urgency, Deadlines] = field(hash=False)
     required: Mapping[Kind, tuple[str, ...]] = field(hash=False)  # CONTENT_FIELDS names
     ladder: tuple[str, ...]  # the escalation ladder, level 1 first
+    # The languages every request must carry, written in or translated into (RFC 5646 tags):
+    # the two sides of an exchange that do not share one. Empty: any one language will do.
+    languages: tuple[str, ...] = ()
 
 
 DEFAULT = Guidelines(
@@ -102,9 +106,11 @@ def parse_guidelines(text: str, *, version: int, effective: datetime,
     deadlines = _deadlines(_table(document, "urgency", problems), problems)
     required = _required(_table(document, "required", problems), problems)
     ladder = _ladder(_table(document, "escalation", problems), problems)
+    languages = _languages(_table(document, "languages", problems), problems)
     if problems:
         raise GuidelinesError(problems)
-    return Guidelines(version, effective.astimezone(UTC), pair, deadlines, required, ladder)
+    return Guidelines(version, effective.astimezone(UTC), pair, deadlines, required, ladder,
+                      languages)
 
 
 def _check_identity(version: int, effective: datetime, pair: frozenset[str] | None,
@@ -214,6 +220,26 @@ def _ladder(table: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
     return tuple(ladder)
 
 
+def _languages(table: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+    for key in table:
+        if key != "required":
+            problems.append(f"languages.{key}: unknown key (only required)")
+    tags = table.get("required", [])
+    if not isinstance(tags, list):
+        problems.append(f"languages.required: {_show(tags)} is not a list of language codes")
+        return ()
+    chosen: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not LANGUAGE_CODE.match(tag):
+            problems.append(f"languages.required: {_show(tag)} is not an RFC 5646 language "
+                            "code (such as en or zh-Hans)")
+        elif tag.lower() in (c.lower() for c in chosen):
+            problems.append(f"languages.required: {_show(tag)} is listed twice")
+        else:
+            chosen.append(tag)
+    return tuple(chosen)
+
+
 def _show(value: Any) -> str:
     """`value` as TOML (and JSON) write it, shortened for a message."""
     try:
@@ -260,6 +286,9 @@ def to_toml(guidelines: Guidelines) -> str:
         lines.append(f"{kind} = [{names}]")
     ladder = ", ".join(_toml_string(name) for name in guidelines.ladder)
     lines += ["", "[escalation]", f"ladder = [{ladder}]"]
+    if guidelines.languages:
+        tags = ", ".join(_toml_string(tag) for tag in guidelines.languages)
+        lines += ["", "[languages]", f"required = [{tags}]"]
     return "\n".join(lines) + "\n"
 
 
@@ -276,6 +305,7 @@ def to_dict(guidelines: Guidelines) -> dict[str, Any]:
         },
         "required": {kind: list(guidelines.required[kind]) for kind in KINDS},
         "escalation": {"ladder": list(guidelines.ladder)},
+        "languages": {"required": list(guidelines.languages)},
     }
 
 

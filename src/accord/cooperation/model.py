@@ -68,6 +68,7 @@ class Request:
     evidence: tuple[str, ...] = ()  # STIX ids (object_refs)
     shared_with: tuple[str, ...] = ()  # identity ids of other parties the requester lets see it
     is_exercise: bool = False  # a drill: reported apart in the review
+    lang: str = "en"  # STIX 2.1 §3.2: the language its text is written in (RFC 5646)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class Entry:
     request_id: str
     party: str  # identity id of its maker (created_by_ref)
     time: datetime  # its STIX `created`; for a receipt, see `Receipt.received`
+    # STIX 2.1 §3.2: the language of its text (RFC 5646); written only on the types that carry
+    # text (`objects.TRANSLATABLE`): a receipt has none.
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

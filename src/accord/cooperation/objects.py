@@ -33,7 +33,7 @@ from accord.cooperation.model import (
     Withdrawal,
 )
 from accord.stix.identifiers import identifier_type
-from accord.stix.properties import show
+from accord.stix.properties import LANGUAGE_CODE, show
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp, sort_key
 
 EXTENSION_ID = "extension-definition--5f8b9c1e-3a44-4d8e-9f0a-6c2d1b7e4a90"
@@ -321,6 +321,18 @@ TYPES: tuple[CooperationType, ...] = (
            "The requester withdraws the request.",
            Property("reason", "reason", TEXT)),
 )
+# The properties of each type that hold what a party wrote: the type records their language
+# (`lang`, STIX 2.1 §3.2) and a party may translate them (`cooperation.translations`).
+TRANSLATABLE: Mapping[str, tuple[str, ...]] = {
+    REQUEST: ("summary", "description", "impact"),
+    "x-accord-acknowledgement": ("note",),
+    "x-accord-status-report": ("text",),
+    "x-accord-response": ("text", "reason"),
+    "x-accord-escalation": ("note",),
+    "x-accord-de-escalation": ("reason",),
+    "x-accord-rating": ("comment",),
+    "x-accord-withdrawal": ("reason",),
+}
 BY_NAME: Mapping[str, CooperationType] = {t.name: t for t in TYPES}
 _BY_MODEL: Mapping[type, CooperationType] = {t.model: t for t in TYPES}
 COOPERATION_TYPES: tuple[str, ...] = tuple(t.name for t in TYPES)
@@ -383,6 +395,8 @@ def to_stix(item: Request | Entry) -> dict[str, Any]:
             obj[prop.name] = prop.value.write(value)
         if prop.name == "created":
             obj["modified"] = obj["created"]  # never revised: each object is one version
+    if spec.name in TRANSLATABLE:
+        obj["lang"] = item.lang
     obj["extensions"] = {EXTENSION_ID: {"extension_type": "new-sdo"}}
     return obj
 
@@ -419,6 +433,7 @@ def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any
     _read_envelope(kind, obj, fields, problems)
     read_properties(kind, spec.properties, obj, fields, problems)
     _read_modified(kind, obj, problems)
+    _read_lang(kind, obj, fields, problems)
     for name in obj:
         # §11.1: custom properties (x_…) are welcome; anything else unknown is a slip.
         if name not in _KNOWN[kind] and not (isinstance(name, str) and name.startswith("x_")):
@@ -472,6 +487,19 @@ def _read_envelope(kind: str, obj: Mapping[str, Any], fields: dict[str, Any],
         if name != "extension_type":
             problems.append(f"{where}.{name}: a new-sdo extension holds only extension_type; "
                             "the object's own properties are top-level (STIX 2.1 §7.3)")
+
+
+def _read_lang(kind: str, obj: Mapping[str, Any], fields: dict[str, Any],
+               problems: list[str]) -> None:
+    """STIX 2.1 §3.2: `lang` names the language of the text; absent, it is English."""
+    if "lang" not in obj:
+        return
+    lang = obj["lang"]
+    if type(lang) is not str or not LANGUAGE_CODE.match(lang):
+        problems.append(f"{kind}.lang: {show(lang)} is not an RFC 5646 language code "
+                        "(such as en or zh-Hans)")
+    elif kind in TRANSLATABLE:
+        fields["lang"] = lang
 
 
 def _read_modified(kind: str, obj: Mapping[str, Any], problems: list[str]) -> None:

@@ -39,6 +39,7 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
         "kind": request.kind,
         "category": request.category,
         "urgency": request.urgency,
+        "lang": request.lang,
         "summary": request.summary,
         "description": request.description,
         "activity": {"start": _time(request.activity_start), "end": _time(request.activity_end)},
@@ -61,6 +62,7 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
                     "respond": view.is_response_overdue},
         "response": None if view.response is None else {
             "id": view.response.id, "outcome": view.response.outcome,
+            "lang": view.response.lang,
             "text": view.response.text, "reason": view.response.reason,
             "evidence": list(view.response.evidence)},
         "rating": None if view.rating is None else {

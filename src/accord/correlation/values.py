@@ -125,6 +125,12 @@ def network_text(value: Value) -> str:
     return str(address) if int(prefix) == address.max_prefixlen else f"{address}/{prefix}"
 
 
+def value_text(value: Value) -> str:
+    """A value as people write it: an address or network in its usual form (not the index's
+    'c6336407/32'), any other value as it is."""
+    return network_text(value) if value.kind in ("ipv4", "ipv6") else value.value
+
+
 def containing_networks(address: Value) -> list[Value]:
     """Every network, down to the address itself, that contains `address` (a /32 or /128)."""
     hex_part, _, prefix = address.value.partition("/")

@@ -96,7 +96,9 @@ def published(node: Node) -> dict[str, Any]:
     it had with the announcement that introduced each (what a peer follows)."""
     keys = history(node)  # one read: the current key and its announcements agree
     identity = next((p for p in node.directory.identities() if p["id"] == node.party.id), None)
-    return {"identity": identity, "public_key": keys[-1].public_key,
+    # Where this party's deadlines fall: peers show each deadline in both parties' zones.
+    time_zone = node.directory.time_zones().get(node.party.id)
+    return {"identity": identity, "time_zone": time_zone, "public_key": keys[-1].public_key,
             "fingerprint": keys[-1].fingerprint,
             "keys": [{"public_key": k.public_key, "fingerprint": k.fingerprint,
                       "created": k.created, "retired": k.retired,

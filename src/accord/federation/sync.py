@@ -29,11 +29,13 @@ from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
+from accord.cooperation.translations import is_translation
 from accord.federation.following import follow
 from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
 from accord.federation.signing import why_not_signed
+from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
 from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
@@ -182,10 +184,12 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
 def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
     """The peer's key first: a rotation announced by the key pinned here is followed; any
     other change of key ends the round before anything is pulled or pushed."""
+    published = _get(client, "/api/v1/node")
     try:
-        follow(node, peer, _get(client, "/api/v1/node"))
+        follow(node, peer, published)
     except KeyChangeRefused as refused:
         raise SyncError(str(refused)) from None
+    learn_time_zone(node, peer.party_id, published, peer.name)
 
 
 def _api_root(client: httpx.Client) -> str:
@@ -344,8 +348,9 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
             now_timestamp(), "sync.forged", peer.party_id, None, mirror.id,
             tuple(r.id or "" for r in forged),
             {"peer": peer.name, "reasons": [r.message for r in forged]})])
-    # Ledgers and the attribution record (claims, positions on them, designations) live in
-    # the cooperation collection, whichever collection of the peer's they came through.
+    # Ledgers (with their translations) and the attribution record (claims, positions on
+    # them, designations) live in the cooperation collection, whichever collection of the
+    # peer's they came through.
     cooperation = [o for o in authentic if _is_cooperation(o)]
     evidence = [o for o in authentic if not _is_cooperation(o)]
     parts = [(objs, target) for objs, target in ((evidence, mirror), (cooperation, None))
@@ -367,7 +372,8 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
 
 
 def _is_cooperation(obj: dict[str, Any]) -> bool:
-    return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj)
+    return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj) \
+        or is_translation(obj)
 
 
 def _participants(objs: list[dict[str, Any]]) -> set[str]:

@@ -26,6 +26,7 @@ METHOD_MAP = [
     ("web/**.py", "python"),
     ("web/templates/**.html", "jinja2"),
     ("i18n/**.py", "python"),
+    ("cooperation/report.py", "python"),
     ("cooperation/review_*.py", "python"),
     ("cooperation/templates/**.html", "jinja2"),
 ]

@@ -26,6 +26,8 @@ from accord.trust.markings import Tlp
 _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}$")
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,249}$")
 _ACCORD_TYPES = "x-accord-%"  # requests and their ledger: the request pages show them
+# Translations of ledger entries (cooperation.translations): shown on the request pages too.
+_TRANSLATIONS = "language-content"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ class Browse:
         """The newest evidence shared with `reader` by others (not its own, not requests)."""
         o = objects.c
         return self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
+                            o.type != _TRANSLATIONS,
                             (o.poster_id != reader) | o.poster_id.is_(None), limit=limit)
 
     def by_ids(self, reader: str, ids: Iterable[str]) -> dict[str, Found]:
@@ -151,7 +154,8 @@ class Browse:
             # descriptions and other properties).
             needle = text.casefold()
             candidates = self._select(reader, _contains(self.engine, text),
-                                      not_(o.type.like(_ACCORD_TYPES)), limit=5000)
+                                      not_(o.type.like(_ACCORD_TYPES)),
+                                      o.type != _TRANSLATIONS, limit=5000)
             seen = {h.id for h in hits}
             for item in candidates:
                 if item.id not in seen and any(needle in n.casefold() for n in _names(item.body)):

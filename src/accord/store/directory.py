@@ -257,6 +257,24 @@ class Directory:
         """Every party's name by its identity id: how pages and reports show who did what."""
         return {p.id: p.name for p in self.parties()}
 
+    def time_zones(self) -> dict[str, str]:
+        """Each party's IANA time zone by its identity id, where one is known: where its
+        deadlines fall for its people."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(parties.c.id, parties.c.time_zone)
+                                .where(parties.c.time_zone.is_not(None)))
+            return {r.id: r.time_zone for r in rows if r.time_zone}
+
+    def set_time_zone(self, party_id: str, time_zone: str) -> bool:
+        """Keep the time zone of the party `party_id` ("" forgets it); whether it changed.
+        The name is checked by the caller (accord.i18n.zones): the directory stores it."""
+        with writing(self.engine) as conn:
+            changed = conn.execute(parties.update().where(
+                (parties.c.id == party_id)
+                & (parties.c.time_zone.is_distinct_from(time_zone or None)))
+                .values(time_zone=time_zone or None))
+            return bool(changed.rowcount)
+
     def own_party(self) -> Party | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(parties.c.id, parties.c.name)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from accord import clock as node_clock
 from accord.cooperation.digest import digest
+from accord.cooperation.translations import is_translation
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
@@ -132,9 +133,12 @@ def _stamps(start: datetime) -> Iterator[str]:
 
 
 def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
-    """For a cooperation object (x-accord-*): the request whose ledger it belongs to, when it
-    happened, and its digest (cooperation.digest)."""
+    """For a cooperation object (x-accord-*) or a translation of one: the request whose ledger
+    it belongs to, when it happened, and its digest (cooperation.digest)."""
     kind = obj["type"]
+    if is_translation(obj):
+        # Filed with the ledger it translates (no digest: deriving a state never reads it).
+        return obj["x_accord_request_ref"], microsecond_key(str(obj.get("modified"))), None
     if not kind.startswith("x-accord-"):
         return None, None, None
     found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")

@@ -23,11 +23,12 @@ from accord.web.dashboard import dashboard
 from accord.web.hotline_page import hotline_page
 from accord.web.new_request import check, evidence_search, new_request
 from accord.web.objects_page import object_page, search_page
-from accord.web.preferences import choose_language
+from accord.web.preferences import choose_language, preferences_page
 from accord.web.request_page import act, request_page
 from accord.web.requests_list import requests_list
 from accord.web.review_page import review_download, review_page
 from accord.web.signin import sign_in, sign_out
+from accord.web.translations_page import add_translation
 
 
 def build_web(node: Node) -> Starlette:
@@ -36,11 +37,14 @@ def build_web(node: Node) -> Starlette:
         Route("/sign-in", sign_in(node), methods=["GET", "POST"]),
         Route("/sign-out", sign_out(node), methods=["POST"]),
         Route("/language", choose_language(node), methods=["POST"]),
+        Route("/preferences", page(node, preferences_page), methods=["GET", "POST"]),
         Route("/requests", page(node, requests_list)),
         Route("/requests/new", page(node, new_request), methods=["GET", "POST"]),
         Route("/requests/check", page(node, check), methods=["POST"]),
         Route("/evidence", page(node, evidence_search)),
         Route("/requests/{request_id}", page(node, request_page)),
+        Route("/requests/{request_id}/translations", page(node, add_translation),
+              methods=["POST"]),
         Route("/requests/{request_id}/{act}", page(node, act), methods=["POST"]),
         Route("/review", page(node, review_page)),
         Route("/review/download", page(node, review_download)),

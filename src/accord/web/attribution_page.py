@@ -14,8 +14,8 @@ from accord.attribution.record import (
     NoSuchClaim,
 )
 from accord.attribution.views import subject_json
+from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
-from accord.web.format import label
 
 
 def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
@@ -41,7 +41,7 @@ def attribution_act(ctx: Ctx) -> Page | Response:
     if not ctx.viewer.may_act:
         raise Forbidden(ctx._("A {role} token may read attribution but not make claims or "
                               "take positions; that takes the liaison role.",
-                              role=label(ctx.viewer.principal.role, "role", ctx._)))
+                              role=word(ctx.language, "role", ctx.viewer.principal.role)))
     record, actor = AttributionRecord(ctx.node), ctx.actor
     try:
         if name == "claim":

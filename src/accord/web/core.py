@@ -12,10 +12,14 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -23,8 +27,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accord import clock
 from accord.cooperation.desk import Actor
+from accord.correlation.values import value_text
 from accord.i18n.catalogue import Catalogue, catalogue
 from accord.i18n.languages import LANGUAGES, chosen
+from accord.i18n.zones import DEFAULT_ZONE, is_zone
 from accord.node import Node
 from accord.nul import nul_in
 from accord.serving.refusals import Attempt
@@ -32,11 +38,13 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-from accord.web.format import countdown, duration, label, moment
+from accord.web.codes import word, word_html, word_text
+from accord.web.format import Clockface, state_label
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
 LANGUAGE_COOKIE = "accord_lang"  # the language of a browser not signed in (sign-in page)
+ZONE_COOKIE = "accord_tz"  # the browser's own time zone, set by accord.js: the first guess
 ACTING_ROLES = ("liaison", "admin")
 
 # Nothing from elsewhere: no inline script, no inline style, no framing, forms post here only.
@@ -59,14 +67,48 @@ def _environment(language: str) -> Environment:
                               lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
     environment.install_gettext_translations(catalogue(language),  # type: ignore[attr-defined]
                                              newstyle=True)
-    gettext = catalogue(language).gettext
-    # Codes (states, urgencies, outcomes…) in the reader's words; an unknown code as it is
-    # and escaped (never through `_()`, whose result Jinja does not escape).
-    environment.filters.update(moment=moment, countdown=countdown, duration=duration,
-                               state_label=lambda state: label(state, "state", gettext),
-                               label=lambda code, table: label(code, table, gettext))
+    environment.filters.update(moment=_moment, countdown=_countdown, duration=_duration,
+                               state_label=state_label)
+    environment.globals.update(countdown_tag=_countdown_tag, deadline_sides=_sides)
     environment.globals.update(languages=LANGUAGES)
+    # A code (ip-theft, response-overdue…) as words in this language, the code in a title.
+    environment.filters["word"] = partial(word_html, language)
+    environment.filters["word_text"] = partial(word_text, language)
+    environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
     return environment
+
+
+# The reader's zone differs within one language: times are formatted by the `clockface` of
+# the render context (templates import macros `with context` so that theirs is the reader's).
+def _face(context: Context) -> Clockface:
+    face = context.get("clockface")
+    return face if isinstance(face, Clockface) else \
+        Clockface.of(DEFAULT_ZONE, str(context.get("lang") or "en"))
+
+
+@pass_context
+def _moment(context: Context, value: Any) -> Markup:
+    return _face(context).moment(value)
+
+
+@pass_context
+def _countdown(context: Context, value: Any, now: datetime) -> str:
+    return _face(context).countdown(value, now)
+
+
+@pass_context
+def _duration(context: Context, value: timedelta) -> str:
+    return _face(context).duration(value)
+
+
+@pass_context
+def _countdown_tag(context: Context, value: Any, now: datetime, label: str = "") -> Markup:
+    return _face(context).countdown_tag(value, now, label)
+
+
+@pass_context
+def _sides(context: Context, value: Any, zones: Any) -> str:
+    return _face(context).sides(value, zones)
 
 
 TEMPLATES = {language: _environment(language) for language in LANGUAGES}
@@ -77,6 +119,16 @@ def language_of(request: Request, viewer: Viewer | None) -> str:
     stored = viewer.principal.locale if viewer else ""
     return chosen(stored or request.cookies.get(LANGUAGE_COOKIE, ""),
                   request.headers.get("accept-language"))
+
+
+def zone_of(request: Request, viewer: Viewer | None) -> str:
+    """The person's chosen time zone, else the one this browser reports (its cookie), else
+    UTC."""
+    stored = viewer.principal.time_zone if viewer else ""
+    if stored and is_zone(stored):
+        return stored
+    guessed = request.cookies.get(ZONE_COOKIE, "")
+    return guessed if is_zone(guessed) else DEFAULT_ZONE
 
 
 def words(language: str) -> Catalogue:
@@ -121,6 +173,12 @@ class Ctx:
     form: FormData | None = None
     params: Mapping[str, str] = field(default_factory=dict)
     language: str = "en"
+    zone: str = DEFAULT_ZONE
+
+    @property
+    def clockface(self) -> Clockface:
+        """Times, durations and countdowns as this reader reads them."""
+        return Clockface.of(self.zone, self.language)
 
     def _(self, message: str, **values: Any) -> str:
         """`message` in the reader's language, its {placeholders} filled in. Messages are
@@ -135,8 +193,10 @@ class Ctx:
 
     @property
     def actor(self) -> Actor:
+        # What a person writes is taken to be in the language they read the pages in.
         return Actor(self.node.directory.party(self.viewer.party_id),
-                     self.viewer.principal.token_id, self.viewer.principal.person_name)
+                     self.viewer.principal.token_id, self.viewer.principal.person_name,
+                     self.language)
 
     def arg(self, name: str, default: str = "") -> str:
         return self.request.query_params.get(name, default)
@@ -201,8 +261,10 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
     """The page; `node_name` when the node's own cannot be read (its database away)."""
     now = clock.now()
     language = language_of(request, viewer)
+    face = Clockface.of(zone_of(request, viewer), language)
     context = {**page.data, "viewer": viewer, "node_name": node_name or node.party.name,
-               "now": now, "lang": language,
+               "now": now, "lang": language, "clockface": face,
+               "zone_label": face.zone_label(now),
                "path": request.url.path, "title": page.title,
                "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
@@ -259,10 +321,11 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
             return render(request, problem(
                 403, _("Administrators only"),
                 _("Your token has the {role} role for {party}; this page needs an admin of "
-                  "{node}.").format(role=label(viewer.principal.role, "role", _),
+                  "{node}.").format(role=word(language, "role", viewer.principal.role),
                                     party=viewer.principal.party_name, node=node.party.name)),
                 viewer, node, started)
-        ctx = Ctx(request, node, viewer, form, dict(request.path_params), language)
+        ctx = Ctx(request, node, viewer, form, dict(request.path_params), language,
+                  zone_of(request, viewer))
         try:
             result = await run_in_threadpool(handler, ctx)
         except NotFound as error:

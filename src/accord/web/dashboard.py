@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from accord.cooperation.desk import Desk
+from accord.cooperation.guidelines import in_force
 from accord.store.browse import Browse
+from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
 from accord.web.core import Ctx, Page
+from accord.web.escalations import follow_up
 from accord.web.rows import OPEN_STATES, by_urgency_of_action, row
 
 
@@ -22,7 +25,13 @@ def dashboard(ctx: Ctx) -> Page:
     peers = PeerStore(ctx.node.engine).all()
     # An answered request stays while it waits for its rating (on the requester's side).
     running = [r for r in rows if r.state in OPEN_STATES or r.action]
+    # What to do about an escalation the viewer's party waits on, in the ladder's words.
+    versions = GuidelinesStore(ctx.node.engine).versions()
+    follow = {v.request.id: follow_up(ctx, v, me, in_force(
+        versions, v.request.created, v.request.requester, v.request.addressee).ladder, names)
+        for v in views if v.is_escalated}
     return Page("dashboard.html", {
+        "follow": follow,
         "needs": by_urgency_of_action([r for r in rows if r.action or r.is_escalated]),
         "incoming": [r for r in running if r.incoming],
         "outgoing": [r for r in running if not r.incoming],

@@ -1,20 +1,32 @@
-"""How times, deadlines and states read on a page. Pure: the clock is passed in."""
+"""How times, deadlines and states read on a page: in the reader's time zone and language, one
+format everywhere ("Tue 1 Dec 2026 14:00 EST (UTC−5)", "2026年12月1日 周二 14:00（UTC+8）"), with
+UTC on hover. Pure: the clock is passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from accord.i18n import N_
+from babel.dates import format_datetime
+from markupsafe import Markup, escape
+
+from accord.i18n.catalogue import catalogue
+from accord.i18n.languages import DEFAULT, LANGUAGES
+from accord.i18n.zones import DEFAULT_ZONE, offset_label, place, zone, zone_or_utc
 from accord.stix.timestamps import parse_timestamp
 
-# In English here, translated when a page shows them (the `label` and `state_label` filters).
 STATE_LABELS = {
-    "submitted": N_("Submitted"), "acknowledged": N_("Acknowledged"),
-    "in-progress": N_("In progress"), "answered": N_("Answered"), "closed": N_("Closed"),
-    "declined": N_("Declined"), "withdrawn": N_("Withdrawn"), "overdue": N_("Overdue"),
-    "escalated": N_("Escalated"),
+    "submitted": "Submitted", "acknowledged": "Acknowledged", "in-progress": "In progress",
+    "answered": "Answered", "closed": "Closed", "declined": "Declined",
+    "withdrawn": "Withdrawn", "overdue": "Overdue", "escalated": "Escalated",
 }
+NBSP = "\u00a0"  # a countdown is one unit of meaning: never broken across lines
+
+# Babel (CLDR) patterns: the day of the week first, as people say a deadline.
+_PATTERNS = {"en": ("EEE d MMM y HH:mm", "EEE HH:mm"),
+             "zh-Hans": ("y年M月d日 EEE HH:mm", "EEE HH:mm")}
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -28,98 +40,150 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def moment(value: datetime | str | None) -> str:
-    """2026-11-27 05:40:01 UTC; a value that is not a timestamp is shown as it is."""
-    when = _as_datetime(value)
-    if when is None:
-        return str(value) if value else "—"
+def utc_text(when: datetime) -> str:
+    """2026-12-01 19:00:00 UTC: what the hover shows, the same for every reader."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def utc_attribute(when: datetime) -> str:
+    """The machine-readable instant of <time datetime=…> (whole seconds, UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Clockface:
+    """Times as one reader reads them: their IANA zone and their language."""
+
+    zone_name: str = DEFAULT_ZONE
+    language: str = DEFAULT
+
+    @classmethod
+    def of(cls, zone_name: str | None, language: str) -> Clockface:
+        return cls(zone_or_utc(zone_name), language if language in LANGUAGES else DEFAULT)
+
+    def _(self, message: str, **values: Any) -> str:
+        text = catalogue(self.language).gettext(message)
+        return text.format(**values) if values else text
+
+    @property
+    def _babel(self) -> str:
+        return LANGUAGES[self.language].babel
+
+    def offset(self, when: datetime) -> str:
+        return offset_label(when.astimezone(zone(self.zone_name)).utcoffset())
+
+    def zone_label(self, now: datetime) -> str:
+        """Asia/Shanghai (UTC+8): how a form says which zone its dates are in."""
+        if self.zone_name == DEFAULT_ZONE:
+            return "UTC"
+        return f"{self.zone_name} ({self.offset(now)})"
+
+    def text(self, value: datetime | str | None) -> str:
+        """Tue 1 Dec 2026 14:00 EST (UTC−5); a value that is not a timestamp as it is."""
+        when = _as_datetime(value)
+        if when is None:
+            return str(value) if value else "—"
+        local = when.astimezone(zone(self.zone_name))
+        shown = format_datetime(local, _PATTERNS.get(self.language, _PATTERNS["en"])[0],
+                                locale=self._babel)
+        offset = offset_label(local.utcoffset())
+        if self.language != "en":
+            return f"{shown}（{offset}）"
+        abbreviation = local.tzname() or ""
+        if self.zone_name == DEFAULT_ZONE:
+            return f"{shown} UTC"
+        # zoneinfo names some zones by their offset ("+08"): no abbreviation then.
+        if abbreviation.isalpha() and abbreviation != "UTC":
+            return f"{shown} {abbreviation} ({offset})"
+        return f"{shown} ({offset})"
+
+    def moment(self, value: datetime | str | None) -> Markup:
+        """<time datetime="…Z" title="… UTC">Tue 1 Dec 2026 14:00 EST (UTC−5)</time>."""
+        when = _as_datetime(value)
+        if when is None:
+            return escape(str(value) if value else "—")
+        return Markup('<time datetime="{}" title="{}">{}</time>').format(
+            utc_attribute(when), utc_text(when), self.text(when))
+
+    def duration(self, delta: timedelta) -> str:
+        """3 d 4 h, 5 h 12 min, 4 min 30 s, 12 s (6天23小时): the two largest units that
+        are not zero."""
+        seconds = int(abs(delta).total_seconds())
+        days, rest = divmod(seconds, 86_400)
+        hours, rest = divmod(rest, 3_600)
+        minutes, secs = divmod(rest, 60)
+        units = self._units()
+        parts = list(zip((days, hours, minutes, secs), units, strict=True))
+        while parts and parts[0][0] == 0:
+            parts.pop(0)
+        gap = " " if self.language == "en" else ""
+        shown = [f"{n}{gap}{unit}" for n, unit in parts[:2] if n]
+        return gap.join(shown) or f"0{gap}{units[3]}"
+
+    def _units(self) -> tuple[str, str, str, str]:
+        words = catalogue(self.language)
+        return (words.pgettext("duration", "d"), words.pgettext("duration", "h"),
+                words.pgettext("duration", "min"), words.pgettext("duration", "s"))
+
+    def countdown(self, deadline: datetime | str | None, now: datetime) -> str:
+        """"due in 3 h 12 min" or "overdue by 2 d 1 h" ("" when there is no deadline), its
+        spaces non-breaking: a countdown is never cut across lines."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return ""
+        left = when - now
+        if left.total_seconds() >= 0:
+            text = self._("due in {time}", time=self.duration(left))
+        else:
+            text = self._("overdue by {time}", time=self.duration(left))
+        return text.replace(" ", NBSP)
+
+    def countdown_tag(self, deadline: datetime | str | None, now: datetime,
+                      label: str = "") -> Markup:
+        """The countdown as the page shows it and the script keeps counting: its words for
+        the script in data- attributes, the deadline in the reader's zone and UTC on hover."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return Markup('<span class="muted">—</span>')
+        title = f"{label} {self.text(when)} · {utc_text(when)}".strip()
+        return Markup(
+            '<time class="countdown{}" datetime="{}" title="{}" data-countdown data-due="{}" '
+            'data-over="{}" data-units="{}" data-gap="{}">{}</time>').format(
+            " late" if when < now else "", utc_attribute(when), title,
+            self._("due in {time}"), self._("overdue by {time}"), ",".join(self._units()),
+            NBSP if self.language == "en" else "", self.countdown(when, now))
+
+    def sides(self, deadline: datetime | str | None, zones: Iterable[str]) -> str:
+        """When a deadline falls for each party: "Tue 14:00 New York · Wed 03:00 Shanghai"
+        (each zone once, in the order given; "" when no party's zone is known)."""
+        when = _as_datetime(deadline)
+        if when is None:
+            return ""
+        shown = []
+        for name in dict.fromkeys(z for z in zones if z):
+            local = when.astimezone(zone(zone_or_utc(name)))
+            time = format_datetime(local, _PATTERNS.get(self.language, _PATTERNS["en"])[1],
+                                   locale=self._babel)
+            shown.append(self._("{time} {place}", time=time,
+                                place=place(zone_or_utc(name), self.language, when)))
+        return " · ".join(shown)
+
+
+_UTC = Clockface()
+
+
+def moment(value: datetime | str | None) -> str:
+    """A time as a reader in UTC reading English sees it (outside a page: logs, tests)."""
+    return _UTC.text(value)
+
+
 def duration(delta: timedelta) -> str:
-    """3 d 4 h, 5 h 12 min, 4 min 30 s, 12 s: the two largest units that are not zero."""
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
-    while parts and parts[0][0] == 0:
-        parts.pop(0)
-    shown = [f"{n} {unit}" for n, unit in parts[:2] if n]
-    return " ".join(shown) or "0 s"
+    return _UTC.duration(delta)
 
 
 def countdown(deadline: datetime | str | None, now: datetime) -> str:
-    """"due in 3 h 12 min" or "overdue by 2 d 1 h" ("" when there is no deadline)."""
-    when = _as_datetime(deadline)
-    if when is None:
-        return ""
-    left = when - now
-    if left.total_seconds() >= 0:
-        return f"due in {duration(left)}"
-    return f"overdue by {duration(left)}"
+    return _UTC.countdown(deadline, now).replace(NBSP, " ")
 
 
 def state_label(state: str) -> str:
     return STATE_LABELS.get(state, state)
-
-
-# The words a page shows for the mechanism's codes (urgencies, outcomes, escalation reasons…),
-# by table; `label(code, table, gettext)` gives the reader's words, an unknown code as it is.
-LABELS: dict[str, dict[str, str]] = {
-    "state": STATE_LABELS,
-    "urgency": {"routine": N_("routine"), "priority": N_("priority"), "urgent": N_("urgent")},
-    "kind": {"information": N_("Information"), "preservation": N_("Preservation of evidence"),
-             "investigation": N_("Investigation"),
-             "mitigation": N_("Mitigation of ongoing activity"),
-             "prosecution": N_("Prosecution")},
-    "category": {"intrusion": N_("Intrusion"),
-                 "ip-theft": N_("Theft of intellectual property / trade secrets"),
-                 "ddos": N_("Denial of service (DDoS)"), "ransomware": N_("Ransomware"),
-                 "fraud": N_("Fraud / business e-mail compromise"),
-                 "child-abuse": N_("Online child abuse material"),
-                 "terrorist-misuse": N_("Terrorist misuse of the internet"),
-                 "other": N_("Other")},
-    "outcome": {"information-provided": N_("information provided"),
-                "action-taken": N_("action taken"),
-                "no-information-found": N_("no information found"),
-                "declined": N_("declined"), "referred": N_("referred")},
-    "reason": {"acknowledgement-overdue": N_("acknowledgement overdue"),
-               "response-overdue": N_("response overdue"), "disputed": N_("disputed"),
-               "manual": N_("by hand")},
-    # The default escalation ladder (guidelines may name their own levels: shown as written).
-    "ladder": {"liaison officers": N_("liaison officers"), "hotline": N_("hotline"),
-               "senior officials": N_("senior officials")},
-    "deadline": {"acknowledge": N_("acknowledge"), "respond": N_("respond")},
-    # What an observable value was read as (correlation.values kinds).
-    "value": {"ipv4": "IPv4", "ipv6": "IPv6", "domain": N_("domain"), "url": "URL",
-              "email": N_("e-mail"), "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256",
-              "sha512": "SHA-512"},
-    "action": {"Acknowledge": N_("Acknowledge"), "Respond": N_("Respond"),
-               "Rate the response": N_("Rate the response")},
-    "role": {"liaison": N_("liaison"), "admin": N_("admin"), "reader": N_("reader"),
-             "analyst": N_("analyst")},
-    "position": {"agree": N_("agree"), "partly-agree": N_("partly agree"),
-                 "neutral": N_("neutral"), "disagree": N_("disagree"), "deny": N_("deny")},
-    # attribution.model.BASES: what a claim or a position stands on, and its EuRepoC type.
-    "basis": {"technical-forensics": N_("technical forensics"),
-              "intelligence": N_("intelligence"),
-              "law-enforcement": N_("a law-enforcement investigation"),
-              "indictment": N_("an indictment"),
-              "sanctions": N_("sanctions imposed for the activity"),
-              "government-statement": N_("a government statement"),
-              "official-leak": N_("officials speaking unofficially (e.g. to the press)"),
-              "private-sector-report": N_("a private-sector report"),
-              "media-report": N_("a media report"),
-              "self-attribution": N_("the perpetrator's own claim")},
-    "basis-type": {"technical": N_("technical"), "official policy": N_("official policy"),
-                   "legal": N_("legal"), "unofficial policy": N_("unofficial policy"),
-                   "self": N_("self")},
-}
-
-
-def label(code: str, table: str, gettext: Callable[[str], str] | None = None) -> str:
-    english = LABELS[table].get(code)
-    if english is None:
-        return code
-    return gettext(english) if gettext else english

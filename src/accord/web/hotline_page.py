@@ -6,20 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from accord.cooperation.desk import Desk
+from accord.cooperation.guidelines import in_force
 from accord.cooperation.hotline import Hotline
+from accord.store.guidelines import GuidelinesStore
+from accord.store.peers import hosted_parties
 from accord.web.core import Ctx, Page
+from accord.web.escalations import hotline_words, level_words
 
 
 def hotline_page(ctx: Ctx) -> Page:
     names = ctx.node.directory.names()
-    # Whether each hotline heard, not why it did not: the error may name the other party's
-    # webhook, which is the node operator's business (accord hotline log).
-    heard = {escalation: [f"{note.body.get('to', '')}: " + (
-        ctx._("delivered") if note.delivered else ctx._("gave up") if note.has_given_up
-        else ctx._("pending, {count} attempts", count=note.attempts)) for note in notes]
-        for escalation, notes in Hotline(ctx.node.engine).by_escalation().items()}
+    notes = Hotline(ctx.node.engine).by_escalation()
+    hosted = hosted_parties(ctx.node.engine)
+    versions = GuidelinesStore(ctx.node.engine).versions()
     rows: list[dict[str, Any]] = []
     for view in Desk(ctx.node).search(ctx.actor):
+        request = view.request
+        ladder = in_force(versions, request.created, request.requester, request.addressee).ladder
         for e in view.escalations:
             rows.append({
                 "id": e.escalation.id, "request": view.request.id,
@@ -30,7 +33,10 @@ def hotline_page(ctx: Ctx) -> Page:
                 "requester": names.get(view.request.requester, view.request.requester),
                 "addressee": names.get(view.request.addressee, view.request.addressee),
                 "ended": e.ended_at, "ended_by": e.ended_by, "open": e.is_open,
-                "heard": heard.get(e.escalation.id, []), "state": view.state})
+                "level_words": level_words(ctx, ladder, e.escalation.level),
+                "heard": hotline_words(ctx, e.escalation, notes.get(e.escalation.id, []),
+                                       hosted),
+                "state": view.state})
     rows.sort(key=lambda r: (r["time"], r["id"]), reverse=True)
     ctx.audit("request.list", tuple(dict.fromkeys(r["request"] for r in rows)),
               {"page": "hotline"})

@@ -22,14 +22,15 @@ from accord.cooperation.model import (
     URGENCIES,
     Request,
 )
-from accord.correlation.values import guess
+from accord.correlation.values import guess, value_text
 from accord.i18n import N_
-from accord.stix.timestamps import parse_instant
+from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.guidelines import GuidelinesStore
+from accord.web.codes import vocabularies, word
 from accord.web.core import Ctx, Forbidden, Page
-from accord.web.format import LABELS, duration, label
+from accord.web.format import Clockface
 from accord.web.request_page import plain
 
 FIELD_LABELS = {
@@ -38,9 +39,6 @@ FIELD_LABELS = {
     "impact": N_("Impact"), "legal_basis": N_("Legal basis"),
     "point_of_contact": N_("Point of contact"), "evidence": N_("Evidence"),
 }
-# One list of the words for kinds and categories: web.format's, which every page uses.
-CATEGORY_LABELS = LABELS["category"]
-KIND_LABELS = LABELS["kind"]
 
 
 class BadField(ValueError):
@@ -52,7 +50,7 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     if not text:
         return None
     try:
-        return parse_instant(text)
+        return instant_in(text, ctx.zone)  # the form says which zone its times are in
     except ValueError:
         raise BadField(ctx._("{label}: {text} is not a date and time such as "
                              "2015-06-04T10:00", label=label, text=repr(text))) from None
@@ -66,7 +64,18 @@ def _draft(ctx: Ctx) -> Draft:
         _when(ctx, "activity_end", ctx._("Activity end")),
         ctx.lines("victims"), ctx.field("impact"), ctx.field("legal_basis"),
         ctx.field("point_of_contact"), ctx.lines("evidence"),
-        (), ctx.field("exercise") == "yes")
+        (), ctx.field("exercise") == "yes", lang=ctx.field("lang") or ctx.language,
+        translations=_translation(ctx))
+
+
+def _translation(ctx: Ctx) -> dict[str, dict[str, str]]:
+    """The translation the form sends with the request, if any (language -> property)."""
+    texts = {name: ctx.field(f"tr_{name}") for name in ("summary", "description", "impact")
+             if ctx.field(f"tr_{name}")}
+    lang = ctx.field("tr_lang")
+    if texts and not lang:
+        raise BadField("Translation: say which language it is in")
+    return {lang: texts} if lang else {}
 
 
 def _policy(ctx: Ctx, addressee: str) -> Guidelines:
@@ -74,7 +83,7 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(ctx: Ctx, policy: Guidelines) -> dict[str, Any]:
+def _explained(ctx: Ctx, policy: Guidelines, face: Clockface) -> dict[str, Any]:
     return {
         "version": policy.version,
         "required": {kind: [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
@@ -83,8 +92,8 @@ def _explained(ctx: Ctx, policy: Guidelines) -> dict[str, Any]:
         "fields": {kind: [f for f in CONTENT_FIELDS
                           if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
                    for kind in KINDS},
-        "deadlines": {u: {"acknowledge": duration(d.acknowledge),
-                          "respond": duration(d.respond)}
+        "deadlines": {u: {"acknowledge": face.duration(d.acknowledge),
+                          "respond": face.duration(d.respond)}
                       for u, d in policy.deadlines.items()},
     }
 
@@ -104,11 +113,12 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Page:
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
     return Page("new_request.html", {
         "others": others, "chosen": found.id if found else "",
-        "kinds": {kind: ctx._(text) for kind, text in KIND_LABELS.items()},
-        "categories": {category: ctx._(text) for category, text in CATEGORY_LABELS.items()},
-        "urgencies": URGENCIES, "guidelines": _explained(ctx, policy), "error": error,
+        "kinds": vocabularies(ctx.language)["kind"],
+        "categories": vocabularies(ctx.language)["category"], "urgencies": URGENCIES,
+        "guidelines": _explained(ctx, policy, ctx.clockface), "error": error,
         "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
+        "required_languages": policy.languages,
     }, status, ctx._("New request"))
 
 
@@ -117,7 +127,7 @@ def new_request(ctx: Ctx) -> Page | Response:
         return _form_page(ctx)
     if not ctx.viewer.may_act:
         raise Forbidden(ctx._("A {role} token may not send requests; that takes the liaison "
-                              "role.", role=label(ctx.viewer.principal.role, "role", ctx._)))
+                              "role.", role=word(ctx.language, "role", ctx.viewer.principal.role)))
     try:
         view = Desk(ctx.node).create(ctx.actor, _draft(ctx))
     except (CooperationError, ValueError) as error:
@@ -154,7 +164,7 @@ def check(ctx: Ctx) -> Response:
                             draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
                             draft.point_of_contact, draft.evidence)
             missing = [ctx._(FIELD_LABELS[f]) for f in missing_content(probe, policy)]
-    explained = _explained(ctx, policy)
+    explained = _explained(ctx, policy, ctx.clockface)
     # The sentence the form shows, whole, in the reader's words (the script only places it).
     said = ctx._("The guidelines (version {version}) still want: {fields}.",
                  version=explained["version"], fields=", ".join(missing)) if missing else ""
@@ -172,7 +182,7 @@ def evidence_search(ctx: Ctx) -> Response:
     values = guess(text)
     if values:
         for m in Correlations(ctx.node.engine).lookup(me, values, limit=20):
-            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or m.matched.value,
+            results[m.id] = {"id": m.id, "type": m.type, "name": m.name or value_text(m.matched),
                              "marking": m.marking}
     for f in Browse(ctx.node.engine).search(me, text, limit=20):
         results.setdefault(f.id, {"id": f.id, "type": f.type, "name": f.name,

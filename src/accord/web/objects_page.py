@@ -3,6 +3,7 @@ correlations and sightings — all of it only what the viewer's party may read."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -10,15 +11,15 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
-from accord.correlation.values import Value, guess, is_over_broad, network_text
+from accord.correlation.values import Value, guess, is_over_broad, value_text
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
+from accord.store.peers import PeerStore
 from accord.trust.markings import TLP_MARKINGS
+from accord.web.codes import word
 from accord.web.core import Ctx, NotFound, Page
-from accord.web.format import LABELS
 from accord.web.graph import Edge, svg
-
-KIND_LABELS = LABELS["value"]  # one list of these words: web.format's
+from accord.web.prose import MARKDOWN_PROPERTIES, markdown
 
 
 def search_page(ctx: Ctx) -> Page:
@@ -40,8 +41,8 @@ def search_page(ctx: Ctx) -> Page:
                   {"value": text, "page": "search"})
     return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
                                 "found": found,
-                                "read_as": [(ctx._(KIND_LABELS.get(v.kind, v.kind)), v.value)
-                                            for v in read_as]},
+                                "read_as": [(word(ctx.language, "observable", v.kind),
+                                             value_text(v)) for v in read_as]},
                 title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
 
 
@@ -56,8 +57,11 @@ def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
     return refs
 
 
-def _property(key: str, value: Any) -> tuple[str, str, Any]:
+def _property(key: str, value: Any, references: list[dict[str, Any]]
+              ) -> tuple[str, str, Any]:
     """(name, how to show it, what to show) for one property of an object."""
+    if key in MARKDOWN_PROPERTIES and isinstance(value, str):
+        return key, "markdown", markdown(value, references)
     if key == "object_marking_refs" and isinstance(value, list):
         return key, "markings", [(ref, TLP_MARKINGS[ref].label if ref in TLP_MARKINGS else ref)
                                  for ref in value]
@@ -67,12 +71,48 @@ def _property(key: str, value: Any) -> tuple[str, str, Any]:
                                                                   for v in value):
         return key, "refs", value
     if key == "external_references" and isinstance(value, list):
-        return key, "external", [r for r in value if isinstance(r, dict)]
+        return key, "external", [
+            {**r, "description": markdown(r["description"], references, inline=True)}
+            if isinstance(r.get("description"), str) else r for r in references]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return key, "text", ", ".join(str(v) for v in value)
     if isinstance(value, str | int | float | bool):
         return key, "text", str(value).lower() if isinstance(value, bool) else str(value)
     return key, "json", orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    name: str
+
+
+def _shown_parties(ctx: Ctx) -> dict[str, str]:
+    """The parties whose identity every viewer may see, by id: this node's own, the viewer's,
+    and the peers' (the dashboard names those). Their names."""
+    shown = {p.party_id: p.name for p in PeerStore(ctx.node.engine).all()}
+    names = ctx.node.directory.names()
+    return {i: names[i] for i in (ctx.node.party.id, ctx.viewer.party_id, *shown)
+            if i in names}
+
+
+def _party_page(ctx: Ctx, identity_id: str) -> Page | None:
+    """A party's identity, which the node keeps in its directory, not in a collection: the
+    page `created_by_ref` links to. Only parties every viewer already sees named: this node's
+    own, the viewer's, and the peers' (the dashboard lists those)."""
+    if identity_id not in _shown_parties(ctx):
+        return None
+    peers = {p.party_id: p.name for p in PeerStore(ctx.node.engine).all()}
+    party = ctx.node.directory.find_party(identity_id)
+    if party is None:
+        return None
+    identity = next((i for i in ctx.node.directory.identities() if i.get("id") == party.id),
+                    {"type": "identity", "id": party.id, "name": party.name})
+    ctx.audit("objects.read", (party.id,), {"page": "party"})
+    return Page("party.html", {
+        "party": party, "is_node": party.id == ctx.node.party.id,
+        "is_mine": party.id == ctx.viewer.party_id, "peer": peers.get(party.id),
+        "raw": orjson.dumps(identity, option=orjson.OPT_INDENT_2).decode(),
+    }, title=party.name)
 
 
 def object_page(ctx: Ctx) -> Page | Response:
@@ -81,6 +121,9 @@ def object_page(ctx: Ctx) -> Page | Response:
     browse = Browse(ctx.node.engine)
     versions = browse.versions(me, object_id)
     if not versions:
+        party = _party_page(ctx, object_id)
+        if party is not None:
+            return party
         raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
                              id=object_id, party=ctx.viewer.principal.party_name))
     current = max(versions, key=lambda f: (f.version, f.date_added))
@@ -93,7 +136,12 @@ def object_page(ctx: Ctx) -> Page | Response:
     own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
     ends = [r.body.get("target_ref") if r.body.get("source_ref") == object_id
             else r.body.get("source_ref") for r in relationships]
-    names = browse.by_ids(me, [str(e) for e in ends if e] + [v for _, v in own_refs])
+    names: dict[str, Any] = dict(browse.by_ids(me, [str(e) for e in ends if e]
+                                               + [v for _, v in own_refs]))
+    # A party's identity lives in the directory, not in a collection: named all the same.
+    shown = _shown_parties(ctx)
+    names.update({ref: Named(shown[ref]) for _, ref in own_refs
+                  if ref not in names and ref in shown})
     edges = []
     for rel, end in zip(relationships, ends, strict=True):
         end = str(end)
@@ -113,14 +161,15 @@ def object_page(ctx: Ctx) -> Page | Response:
         others = [m for m in Correlations(ctx.node.engine).lookup(me, [mentioned], 20)
                   if m.id != object_id]
         # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
-        correlations.append((ctx._(KIND_LABELS.get(kind, kind)),
-                             network_text(mentioned) if kind in ("ipv4", "ipv6") else value,
+        correlations.append((word(ctx.language, "observable", kind), value_text(mentioned),
                              others, is_over_broad(mentioned)))
     sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
     served = {object_id, *(r.id for r in relationships), *names,
               *(m.id for _, _, ms, _ in correlations for m in ms), *(s.id for s in sightings)}
     ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
-    properties = [_property(k, v) for k, v in body.items() if k not in ("id", "type")]
+    references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
+    properties = [_property(k, v, references) for k, v in body.items()
+                  if k not in ("id", "type")]
     return Page("object.html", {
         "o": current, "versions": versions, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,

@@ -1,5 +1,6 @@
 """What a reader chooses for themselves: the language of the UI (kept with the person, and in a
-cookie for the sign-in page, before anyone is signed in)."""
+cookie for the sign-in page, before anyone is signed in) and the time zone times are shown in
+(kept with the person; until chosen, the zone the browser reports)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from accord import clock
 from accord.i18n.languages import known
+from accord.i18n.zones import PLACES, is_zone, place, zone_names
 from accord.node import Node
+from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Sessions
-from accord.web.core import COOKIE, LANGUAGE_COOKIE, finish, same_origin
+from accord.trust.audit import Event
+from accord.web.core import (
+    COOKIE,
+    LANGUAGE_COOKIE,
+    ZONE_COOKIE,
+    Ctx,
+    Forbidden,
+    Page,
+    finish,
+    same_origin,
+)
 
 YEAR = 365 * 86_400
 
@@ -50,8 +64,43 @@ def choose_language(node: Node) -> Any:
             if principal is not None and principal.person_id:
                 await run_in_threadpool(node.directory.set_preferences, principal.person_id,
                                         locale=language)
+                await run_in_threadpool(node.audit.append, [Event(
+                    now_timestamp(), "person.preferences", principal.party_id,
+                    principal.token_id, detail={"via": "ui", "locale": language})])
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=YEAR, path="/ui/",
                             samesite="strict", secure=request.url.scheme == "https")
         return finish(response, started)
 
     return endpoint
+
+
+def preferences_page(ctx: Ctx) -> Page | Response:
+    """GET and POST /ui/preferences: the time zone times are shown in. An empty choice forgets
+    it (the browser's zone is used again); a name that is not an IANA zone is refused, saying
+    what one looks like."""
+    error = ""
+    chosen = ctx.viewer.principal.time_zone
+    if ctx.form is not None:
+        if not ctx.viewer.principal.person_id:
+            raise Forbidden(ctx._("This token belongs to no person: there is nobody to keep a "
+                                  "time zone for."))
+        chosen = ctx.field("common") or ctx.field("time_zone")
+        if chosen and not is_zone(chosen):
+            error = ctx._("“{name}” is not a time zone: give an IANA name such as "
+                          "Asia/Shanghai, America/New_York or UTC.", name=chosen[:80])
+        else:
+            ctx.node.directory.set_preferences(ctx.viewer.principal.person_id,
+                                               time_zone=chosen)
+            ctx.node.audit.append([Event(now_timestamp(), "person.preferences",
+                                         ctx.viewer.party_id, ctx.viewer.principal.token_id,
+                                         detail={"via": "ui", "time_zone": chosen})])
+            return RedirectResponse("/ui/preferences?saved=1", status_code=303)
+    now = clock.now()
+    guessed = ctx.request.cookies.get(ZONE_COOKIE, "")
+    common = sorted(PLACES, key=lambda name: place(name, ctx.language, now))
+    return Page("preferences.html", {
+        "chosen": chosen, "error": error, "saved": bool(ctx.arg("saved")) and not error,
+        "guessed": guessed if is_zone(guessed) else "",
+        "common": [(name, place(name, ctx.language, now)) for name in common],
+        "zones": sorted(zone_names()),
+    }, 400 if error else 200, ctx._("Preferences"))

@@ -12,14 +12,18 @@ from starlette.responses import RedirectResponse, Response
 from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
 from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
 from accord.cooperation.guidelines import in_force
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.hotline import Hotline
+from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
 from accord.i18n import N_
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
+from accord.store.peers import hosted_parties
+from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
-from accord.web.format import duration, label
+from accord.web.escalations import hotline_words, level_words, what_to_do
+from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
 # In English here (marked for the catalogue), in the reader's words on the page.
@@ -27,7 +31,7 @@ DONE = {
     "acknowledge": N_("Acknowledged. The requester's node learns of it at the next sync."),
     "report": N_("Status report sent."), "respond": N_("Response sent."),
     "rate": N_("Rating sent."),
-    "escalate": N_("Escalated to the hotline."), "de-escalate": N_("Escalation ended."),
+    "escalate": N_("Escalated."), "de-escalate": N_("Escalation ended."),
     "withdraw": N_("Request withdrawn."),
     "created": N_("Request sent. It reaches the addressee's node at the next sync."),
 }
@@ -100,6 +104,13 @@ def _marks(view: RequestView) -> list[Mark]:
     return marks
 
 
+def _sides(ctx: Ctx, *party_ids: str) -> list[str]:
+    """The parties' time zones, requester's first: where each one's deadlines fall (a party
+    whose zone is not known here is left out)."""
+    zones = ctx.node.directory.time_zones()
+    return [zones[p] for p in party_ids if p in zones]
+
+
 def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 200) -> Page:
     request_id = ctx.params["request_id"]
     view = _view(ctx, request_id)
@@ -121,6 +132,14 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
     items: list[tuple[datetime, int, Any]] = [(e.time, 0, ("event", e)) for e in view.timeline]
     items += [(m.time, 1, ("mark", Mark(ctx._(m.label), m.time, m.met))) for m in _marks(view)]
     items.sort(key=lambda item: (item[0], item[1]))
+    escalated = _escalations(ctx, view, policy.ladder)
+    done = ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else ""
+    if ctx.arg("done") == "escalate" and view.escalations:
+        # Say what happened, not what an escalation might do: the level and who heard of it.
+        newest = max(view.escalations, key=lambda e: (e.escalation.time, e.escalation.id))
+        done = ctx._("Escalated to {where}.", where=escalated[newest.escalation.id]["level"]) \
+            + " " + escalated[newest.escalation.id]["hotline"]
+    contacts = Hotline(ctx.node.engine).contacts()
     return Page("request.html", {
         "r": shown, "view": view, "timeline": [item[2] for item in items],
         "names": names, "evidence": request.evidence,
@@ -128,15 +147,40 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "readable": readable, "hidden": hidden,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,
-        "policy": policy, "skew": duration(CLOCK_SKEW_ALLOWANCE),
-        "allowed": {"acknowledge": duration(deadlines.acknowledge),
-                    "respond": duration(deadlines.respond)} if deadlines else None,
+        "policy": policy, "skew": ctx.clockface.duration(CLOCK_SKEW_ALLOWANCE),
+        "allowed": {"acknowledge": ctx.clockface.duration(deadlines.acknowledge),
+                    "respond": ctx.clockface.duration(deadlines.respond)} if deadlines else None,
+        "sides": _sides(ctx, request.requester, request.addressee),
         "outcomes": [(o, ctx._(OUTCOME_HELP[o])) for o in OUTCOMES],
         "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS],
-        "done": ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else "",
-        "error": error, "failed": failed,
+        "done": done, "error": error, "failed": failed,
+        "escalated": escalated,
+        "what_to_do": what_to_do(ctx, view, me, policy.ladder, names),
+        "next_level": level_words(ctx, policy.ladder, _next_level(view, policy.ladder)),
+        "hotlines_set": [names.get(p, p) for p in (request.requester, request.addressee)
+                         if p in contacts],
         "form": ctx.form or {},
+        **translation_panel(ctx, view),
     }, status, request.summary)
+
+
+def _escalations(ctx: Ctx, view: RequestView, ladder: tuple[str, ...]
+                 ) -> dict[str, dict[str, str]]:
+    """Each escalation's level and whether the hotlines heard of it, in words, by its id."""
+    if not view.escalations:
+        return {}
+    notes = Hotline(ctx.node.engine).by_escalation()
+    hosted = hosted_parties(ctx.node.engine)
+    return {e.escalation.id: {
+        "level": level_words(ctx, ladder, e.escalation.level),
+        "hotline": hotline_words(ctx, e.escalation, notes.get(e.escalation.id, []), hosted)}
+        for e in view.escalations}
+
+
+def _next_level(view: RequestView, ladder: tuple[str, ...]) -> int:
+    # As the desk decides it (Desk._level): one above the escalations so far, capped by the
+    # ladder's top.
+    return min(next_level(view), max(1, len(ladder)))
 
 
 def act(ctx: Ctx) -> Page | Response:
@@ -147,7 +191,7 @@ def act(ctx: Ctx) -> Page | Response:
     if not ctx.viewer.may_act:
         raise Forbidden(ctx._("A {role} token may read requests but not send or answer them; "
                               "that takes the liaison role.",
-                              role=label(ctx.viewer.principal.role, "role", ctx._)))
+                              role=word(ctx.language, "role", ctx.viewer.principal.role)))
     desk, actor = Desk(ctx.node), ctx.actor
     work: dict[str, Callable[[], object]] = {
         "acknowledge": lambda: desk.acknowledge(actor, request_id, ctx.field("note")),
@@ -184,7 +228,7 @@ def _score(text: str) -> int:
 
 def plain(message: str) -> str:
     """The desk speaks to the command line (--reason); on a page the field has a label."""
-    for flag, word in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
+    for flag, text in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
                         ("--share-with", "share with")):
-        message = message.replace(flag, word)
+        message = message.replace(flag, text)
     return " ".join(message.split())

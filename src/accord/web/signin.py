@@ -35,7 +35,7 @@ from accord.web.core import (
     same_origin,
     words,
 )
-from accord.web.format import duration
+from accord.web.format import Clockface
 
 
 def _safe_next(target: str | None) -> str:
@@ -78,7 +78,8 @@ def sign_in(node: Node) -> Any:
             method=request.method, path=request.url.path)
         if not isinstance(found, Principal):
             if found.is_throttled:
-                wait = duration(timedelta(seconds=found.retry_after))
+                wait = Clockface.of("UTC", language_of(request, None)).duration(
+                    timedelta(seconds=found.retry_after))
                 refused = _form(request, node, started, status=429, next_page=next_page,
                                 error=_("Too many failed sign-ins from your address. Try "
                                         "again in {wait}. (A valid token still signs in.)")

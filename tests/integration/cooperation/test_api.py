@@ -100,6 +100,10 @@ def test_the_review_over_rest_counts_the_callers_requests(client, world, sent):
     html = client.get(f"{API}/review", params={"from": str(today), "format": "html",
                                                "to": str(today + timedelta(days=1))})
     assert html.headers["content-type"].startswith("text/html") and "<svg" in html.text
+    both = client.get(f"{API}/review", params={"from": str(today), "format": "md",
+                                               "to": str(today + timedelta(days=1)),
+                                               "lang": "both"})
+    assert "| Requests received | 1 |" in both.text and "| 收到的请求 | 1 |" in both.text
 
 
 def test_missing_content_is_refused_with_what_is_missing(client, world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -208,14 +209,45 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
     us = browser(world.admin_token)
     us.get("/ui/requests/new")
     rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
-    us.get(f"/ui/requests/{rid}")
-    assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer"}
-                   ).status_code == 303
+    form = unescape(us.get(f"/ui/requests/{rid}").text)
+    # Before: what escalating will do, as the desk will do it.
+    assert "the request goes to level 1 of the escalation ladder (liaison officers)" in form
+    assert "The hotline contacts of China (CNCERT/CC) are notified." in form
+    escalated = us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed",
+                                                         "note": "no answer"})
+    assert escalated.status_code == 303
+    # After: the notice, the timeline and the hotline page say the same thing.
+    told = "China (CNCERT/CC)'s hotline is being notified (0 attempts so far)."
+    where = "level 1 of the escalation ladder (liaison officers)"
+    request_page = unescape(us.get(escalated.headers["location"]).text)
+    assert f"Escalated to {where}. {told}" in request_page
+    assert f"escalated to {where}" in request_page.split('id="timeline"')[1]
+    assert "contact China (CNCERT/CC)'s liaison officers directly" in request_page
     page = us.get("/ui/hotline").text
-    opened = page.split("Closed")[0]
-    assert "Who operates 198.51.100.7?" in opened and "disputed, level 1" in opened
-    assert "China (CNCERT/CC): pending, 0 attempts" in opened
+    opened = unescape(page.split("Closed")[0])
+    assert "Who operates 198.51.100.7?" in opened
+    assert f'title="disputed">Disputed</span> · {where}' in opened
+    assert told in opened and "Escalated to the hotline" not in request_page
     assert "hotline.cn.example" not in page  # the other party's webhook is not shown
+    # The dashboard says what to do about it, not "Follow the escalation".
+    assert "Contact China (CNCERT/CC)&#39;s liaison officers (escalation level 1)" in us.get(
+        "/ui/").text
+
+
+def test_an_escalation_without_hotline_contacts_says_none_was_notified(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    form = unescape(us.get(f"/ui/requests/{rid}").text)
+    assert "Neither party has a hotline contact set on this node, so no hotline is notified." \
+        in form
+    escalated = us.post(f"/ui/requests/{rid}/escalate", {"reason": "manual", "note": "stalled"})
+    none = "No hotline was notified: neither party has a hotline contact set on this node"
+    assert none in unescape(us.get(escalated.headers["location"]).text)
+    assert none in unescape(us.get("/ui/hotline").text)
+    # The addressee is told what to do: acknowledge and respond.
+    theirs = unescape(browser(world.other_token).get(f"/ui/requests/{rid}").text)
+    assert "United States" in theirs and "What to do: acknowledge it, then respond now" in theirs
 
 
 def test_a_backdated_acknowledgement_is_marked_on_the_timeline(world, browser, shared):

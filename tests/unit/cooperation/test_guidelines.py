@@ -140,7 +140,8 @@ DURATION_HINT = "(write ISO 8601 such as P3D or PT24H, or 90s, 12h, 3d)"
      'escalation.ladder: "hotline" is on the ladder twice'),
     ('[escalation]\nladder = ["hotline"]\nrungs = 3',
      "escalation.rungs: unknown key (only ladder)"),
-    ("colour = 1", "colour: unknown section (one of urgency, required, escalation)"),
+    ("colour = 1",
+     "colour: unknown section (one of urgency, required, escalation, languages)"),
 ])
 def test_a_mistake_is_named_at_its_place(text, problem):
     assert problems(text) == [problem]

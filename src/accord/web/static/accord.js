@@ -2,22 +2,39 @@
 // request form's check against the guidelines as you type, and evidence search.
 "use strict";
 
-function duration(ms) {
+// A countdown in the page's words: the server puts them on the element (data-due, data-over:
+// a sentence with {time}; data-units: d,h,min,s; data-gap: between a number and its unit).
+function duration(ms, units, gap) {
   let s = Math.floor(Math.abs(ms) / 1000);
-  const parts = [[Math.floor(s / 86400), "d"], [Math.floor((s % 86400) / 3600), "h"],
-                 [Math.floor((s % 3600) / 60), "min"], [s % 60, "s"]];
+  const parts = [[Math.floor(s / 86400), units[0]], [Math.floor((s % 86400) / 3600), units[1]],
+                 [Math.floor((s % 3600) / 60), units[2]], [s % 60, units[3]]];
   while (parts.length && parts[0][0] === 0) parts.shift();
-  const shown = parts.slice(0, 2).filter(p => p[0]).map(p => p[0] + " " + p[1]);
-  return shown.join(" ") || "0 s";
+  const shown = parts.slice(0, 2).filter(p => p[0]).map(p => p[0] + gap + p[1]);
+  return shown.join(gap) || "0" + gap + units[3];
 }
 
 function tick() {
   const now = Date.now();
   for (const el of document.querySelectorAll("[data-countdown]")) {
     const left = Date.parse(el.getAttribute("datetime")) - now;
-    el.textContent = left >= 0 ? "due in " + duration(left) : "overdue by " + duration(left);
+    const units = (el.dataset.units || "d,h,min,s").split(",");
+    const gap = el.dataset.gap === undefined ? "\u00a0" : el.dataset.gap;
+    const sentence = left >= 0 ? (el.dataset.due || "due in {time}")
+                               : (el.dataset.over || "overdue by {time}");
+    // Non-breaking spaces: a countdown is never cut across lines.
+    el.textContent = sentence.replace("{time}", duration(left, units, gap)).replace(/ /g, "\u00a0");
     el.classList.toggle("late", left < 0);
   }
+}
+
+// The browser's time zone, the first guess of the reader's until they choose one.
+function guessZone() {
+  let zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+  if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) return;
+  if (document.cookie.split("; ").includes("accord_tz=" + zone)) return;
+  document.cookie = "accord_tz=" + zone + "; path=/ui/; max-age=31536000; samesite=strict" +
+    (location.protocol === "https:" ? "; secure" : "");
 }
 
 // The session ended (signed out elsewhere, expired, token revoked): say so by going to sign-in.
@@ -117,6 +134,7 @@ function searchEvidence(input) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  guessZone();
   if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
   const form = document.getElementById("new-request");
   if (form) checkRequest(form);

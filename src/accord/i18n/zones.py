@@ -1,0 +1,114 @@
+"""Time zones people read times in: which names are zones (IANA, as zoneinfo knows them), a
+zone's offset at a moment ("UTC+8", "UTC−5") and the place a zone stands for ("Shanghai", 上海).
+Pure: no clock, no I/O beyond the system's zone database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from accord.i18n.catalogue import catalogue
+
+DEFAULT_ZONE = "UTC"
+MINUS = "\u2212"  # the minus sign, not a hyphen: "UTC−5" reads as a negative offset
+
+
+def _(message: str) -> str:
+    """Marks a place name for the catalogue (Babel extracts `_`); translated when shown."""
+    return message
+
+
+# The places of common zones, named as a reader knows them; the catalogue translates them. A
+# zone not listed is named by its IANA city in English, and by its offset in other languages.
+PLACES: dict[str, str] = {
+    "America/New_York": _("New York"), "America/Chicago": _("Chicago"),
+    "America/Denver": _("Denver"), "America/Los_Angeles": _("Los Angeles"),
+    "America/Toronto": _("Toronto"), "America/Sao_Paulo": _("São Paulo"),
+    "America/Mexico_City": _("Mexico City"), "Europe/London": _("London"),
+    "Europe/Paris": _("Paris"), "Europe/Berlin": _("Berlin"), "Europe/Brussels": _("Brussels"),
+    "Europe/Geneva": _("Geneva"), "Europe/Zurich": _("Zurich"), "Europe/Moscow": _("Moscow"),
+    "Asia/Shanghai": _("Shanghai"), "Asia/Hong_Kong": _("Hong Kong"),
+    "Asia/Taipei": _("Taipei"), "Asia/Tokyo": _("Tokyo"), "Asia/Seoul": _("Seoul"),
+    "Asia/Singapore": _("Singapore"), "Asia/Kolkata": _("Kolkata"), "Asia/Dubai": _("Dubai"),
+    "Australia/Sydney": _("Sydney"), "Africa/Johannesburg": _("Johannesburg"),
+}
+
+
+class UnknownZone(ValueError):
+    """A name that is not an IANA time zone known to this system."""
+
+
+@cache
+def zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) | {DEFAULT_ZONE}
+
+
+def is_zone(name: str) -> bool:
+    return name in zone_names()
+
+
+@cache
+def zone(name: str) -> tzinfo:
+    """The zone called `name` ("Asia/Shanghai"); UnknownZone, saying what a zone looks like,
+    for anything else (checked against the zone list: no file path reaches zoneinfo)."""
+    if name == DEFAULT_ZONE:
+        return UTC
+    if not is_zone(name):
+        raise UnknownZone(f"{name!r} is not a time zone: give an IANA name such as "
+                          "Asia/Shanghai, America/New_York or UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UnknownZone(f"{name!r} is not a time zone on this system") from None
+
+
+def zone_or_utc(name: str | None) -> str:
+    """`name` when it is a zone, else UTC: what a stored or guessed value is read as."""
+    return name if name and is_zone(name) else DEFAULT_ZONE
+
+
+def offset_label(offset: timedelta | None) -> str:
+    """UTC+8, UTC−5, UTC+5:30, UTC (no offset)."""
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else MINUS
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def offset_at(name: str, when: datetime | None = None) -> str:
+    """The offset of zone `name` at `when` (now-independent callers pass the moment)."""
+    moment = (when or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(zone(name))
+    return offset_label(moment.utcoffset())
+
+
+def place(name: str, language: str, when: datetime | None = None) -> str:
+    """The place zone `name` stands for, in `language`: a listed city, translated; else the
+    IANA city in English; else (UTC, Etc/…, or a city with no translation) the offset."""
+    listed = PLACES.get(name)
+    if listed is not None:
+        return catalogue(language).gettext(listed)
+    city = name.rsplit("/", 1)[-1].replace("_", " ")
+    if language == "en" and "/" in name and not name.startswith("Etc/"):
+        return city
+    return offset_at(name, when)
+
+
+def instant_in(text: str, name: str) -> datetime:
+    """A date or date and time as typed in a form (2026-01-01, 2026-01-01T10:00) read in zone
+    `name`, as an aware UTC datetime; one that carries its own offset (Z, +08:00) keeps it.
+    ValueError when it is not a date."""
+    typed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if typed.tzinfo is None:
+        typed = typed.replace(tzinfo=zone(name))
+    try:
+        return typed.astimezone(UTC)
+    except OverflowError:  # the calendar's first or last hours, in a zone off UTC
+        raise ValueError(f"{text!r} is beyond the calendar in UTC") from None
+
+
+def midnight_in(day: date, name: str) -> datetime:
+    """The instant (UTC) day `day` begins in zone `name`."""
+    return datetime.combine(day, time.min, tzinfo=zone(name)).astimezone(UTC)

@@ -1,0 +1,111 @@
+"""How the mechanism's codes read on a page: words in the reader's language for each closed
+vocabulary (category, kind, urgency, outcome, escalation reason, state…), the code itself kept
+in a title for analysts, who search and script with it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from markupsafe import Markup, escape
+
+from accord.i18n.catalogue import catalogue
+
+Gettext = Callable[[str], str]
+
+
+def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
+    """Each vocabulary's words, written out whole so that Babel's extractor finds them."""
+    return {
+        "category": {
+            "intrusion": _("Intrusion"),
+            "ip-theft": _("Theft of intellectual property / trade secrets"),
+            "ddos": _("Denial of service (DDoS)"), "ransomware": _("Ransomware"),
+            "fraud": _("Fraud / business e-mail compromise"),
+            "child-abuse": _("Online child abuse material"),
+            "terrorist-misuse": _("Terrorist misuse of the internet"), "other": _("Other"),
+        },
+        "kind": {
+            "information": _("Information"), "preservation": _("Preservation of evidence"),
+            "investigation": _("Investigation"),
+            "mitigation": _("Mitigation of ongoing activity"), "prosecution": _("Prosecution"),
+        },
+        "urgency": {"routine": _("routine"), "priority": _("priority"), "urgent": _("urgent")},
+        "outcome": {
+            "information-provided": _("Information provided"),
+            "action-taken": _("Action taken"),
+            "no-information-found": _("No information found"), "declined": _("Declined"),
+            "referred": _("Referred to another body"),
+        },
+        "reason": {
+            "acknowledgement-overdue": _("Acknowledgement overdue"),
+            "response-overdue": _("Response overdue"), "disputed": _("Disputed"),
+            "manual": _("Raised by hand"),
+        },
+        "state": {
+            "submitted": _("Submitted"), "acknowledged": _("Acknowledged"),
+            "in-progress": _("In progress"), "answered": _("Answered"), "closed": _("Closed"),
+            "declined": _("Declined"), "withdrawn": _("Withdrawn"), "overdue": _("Overdue"),
+            "escalated": _("Escalated"),
+        },
+        # The kinds of observable value the correlation index keeps (correlation.values).
+        "observable": {
+            "ipv4": _("IPv4 address"), "ipv6": _("IPv6 address"), "domain": _("domain"),
+            "url": _("URL"), "email": _("e-mail address"), "md5": "MD5", "sha1": "SHA-1",
+            "sha256": "SHA-256", "sha512": "SHA-512", "file-name": _("file name"),
+            "mutex": _("mutex"),
+        },
+        # What a token may do (trust.tokens.ROLES).
+        "role": {"reader": _("reader"), "analyst": _("analyst"),
+                 "liaison": _("liaison officer"), "admin": _("administrator")},
+        # The default escalation ladder's steps (guidelines.DEFAULT); a ladder the parties
+        # wrote themselves is shown as they wrote it.
+        "ladder": {"liaison officers": _("liaison officers"), "hotline": _("hotline"),
+                   "senior officials": _("senior officials")},
+        # What a deadline is for, and what the viewer's party should do next (rows.Row).
+        "deadline": {"acknowledge": _("acknowledge"), "respond": _("respond")},
+        "action": {"Acknowledge": _("Acknowledge"), "Respond": _("Respond"),
+                   "Rate the response": _("Rate the response")},
+        # Where a party stands on an attribution claim (attribution.model.POSITIONS).
+        "position": {"agree": _("agree"), "partly-agree": _("partly agree"),
+                     "neutral": _("neutral"), "disagree": _("disagree"), "deny": _("deny")},
+        # What a claim or a position stands on (attribution.model.BASES), and its type.
+        "basis": {"technical-forensics": _("technical forensics"),
+                  "intelligence": _("intelligence"),
+                  "law-enforcement": _("a law-enforcement investigation"),
+                  "indictment": _("an indictment"),
+                  "sanctions": _("sanctions imposed for the activity"),
+                  "government-statement": _("a government statement"),
+                  "official-leak": _("officials speaking unofficially (e.g. to the press)"),
+                  "private-sector-report": _("a private-sector report"),
+                  "media-report": _("a media report"),
+                  "self-attribution": _("the perpetrator's own claim")},
+        "basis-type": {"technical": _("technical"), "official policy": _("official policy"),
+                       "legal": _("legal"), "unofficial policy": _("unofficial policy"),
+                       "self": _("self")},
+    }
+
+
+@cache
+def vocabularies(language: str) -> dict[str, dict[str, str]]:
+    return _vocabularies(catalogue(language).gettext)
+
+
+def word(language: str, vocabulary: str, code: str) -> str:
+    """The words for `code` (the code itself when the vocabulary does not know it)."""
+    return vocabularies(language).get(vocabulary, {}).get(code, code)
+
+
+def word_html(language: str, code: object, vocabulary: str) -> Markup:
+    """The words, with the code in a title: the template filter `word`
+    (`{{ r.category | word("category") }}`)."""
+    text = str(code)
+    shown = word(language, vocabulary, text)
+    if shown == text:
+        return escape(text)
+    return Markup('<span class="coded" title="{}">{}</span>').format(text, shown)
+
+
+def word_text(language: str, code: object, vocabulary: str) -> str:
+    """The words alone, where no markup may go (an <option>): the filter `word_text`."""
+    return word(language, vocabulary, str(code))

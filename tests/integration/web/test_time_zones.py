@@ -1,0 +1,107 @@
+"""Times in the reader's time zone: the browser's as the first guess, then the person's own
+choice (kept with the person, audited); deadlines also in each party's zone; form dates read in
+the zone the form names."""
+
+from __future__ import annotations
+
+import re
+
+from tests.integration.web.test_request_pages import EVIDENCE
+
+from accord.store.audit_log import AuditQuery
+from accord.trust.access import Grant
+
+
+def preferences(world):  # type: ignore[no-untyped-def]
+    world.node.reads.flush()
+    return [r.event.detail for r in world.node.audit.query(
+        AuditQuery(action="person.preferences"))]
+
+
+def test_the_browser_s_zone_is_the_first_guess(world, browser):
+    officer = browser(world.other_token)
+    assert "times in UTC" in officer.get("/ui/").text
+    officer.client.cookies.set("accord_tz", "America/New_York")
+    page = officer.get("/ui/preferences").text
+    assert re.search(r"times in America/New_York \(UTC−[45]\)", page)
+    assert "This is your browser's time zone" in page
+    officer.client.cookies.set("accord_tz", "Not/AZone")  # what a script could put there
+    assert "times in UTC" in officer.get("/ui/").text
+
+
+def test_a_person_s_zone_is_kept_with_the_person_and_audited(world, browser):
+    officer = browser(world.other_token)
+    officer.client.cookies.set("accord_tz", "America/New_York")
+    officer.get("/ui/preferences")
+    wrong = officer.post("/ui/preferences", {"time_zone": "Beijing"})
+    assert wrong.status_code == 400
+    assert "“Beijing” is not a time zone: give an IANA name such as Asia/Shanghai" in wrong.text
+    kept = officer.post("/ui/preferences", {"time_zone": "Asia/Shanghai"})
+    assert kept.status_code == 303 and kept.headers["location"] == "/ui/preferences?saved=1"
+    assert "Kept: times are now shown in Asia/Shanghai (UTC+8)." in officer.get(
+        "/ui/preferences?saved=1").text
+    # Another browser of the same person, reporting another zone, shows the choice.
+    elsewhere = browser(world.other_token)
+    elsewhere.client.cookies.set("accord_tz", "Europe/Paris")
+    assert "times in Asia/Shanghai (UTC+8)" in elsewhere.get("/ui/").text
+    # A common zone in one click; an empty choice goes back to the browser's.
+    elsewhere.post("/ui/preferences", {"common": "Asia/Tokyo", "time_zone": ""})
+    assert "times in Asia/Tokyo (UTC+9)" in officer.get("/ui/").text
+    elsewhere.post("/ui/preferences", {"time_zone": ""})
+    assert "times in Europe/Paris" in elsewhere.get("/ui/").text
+    assert [d.get("time_zone") for d in preferences(world)] == ["", "Asia/Tokyo",
+                                                                "Asia/Shanghai"]
+    officer.get("/ui/")
+    officer.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    assert preferences(world)[0] == {"via": "ui", "locale": "zh-Hans"}
+
+
+def test_a_zone_choice_needs_the_page_s_anti_forgery_token(world, browser):
+    officer = browser(world.other_token)
+    officer.get("/ui/preferences")
+    refused = officer.post("/ui/preferences", {"time_zone": "Asia/Shanghai"}, csrf="forged")
+    assert refused.status_code == 403
+    assert "times in UTC" in officer.get("/ui/").text
+
+
+def test_a_deadline_is_shown_for_both_parties_in_the_reader_s_words(world, browser):
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    world.node.directory.set_time_zone(world.own.id, "America/New_York")
+    world.node.directory.set_time_zone(world.other.id, "Asia/Shanghai")
+    us = browser(world.admin_token)
+    us.client.cookies.set("accord_tz", "America/New_York")
+    us.get("/ui/requests/new")
+    form = us.get("/ui/requests/new").text
+    assert re.search(r"Activity seen from \(America/New_York \(UTC−[45]\)\)", form)
+    sent = us.post("/ui/requests/new", {
+        "to": world.other.id, "kind": "information", "category": "intrusion",
+        "urgency": "priority", "summary": "Who operates 198.51.100.7?",
+        "evidence": EVIDENCE["id"], "activity_start": "2026-01-01T08:00"})
+    assert sent.status_code == 303, sent.text
+    page = us.get(sent.headers["location"]).text
+    # 08:00 in New York in January is 13:00 UTC; shown back in the reader's zone.
+    assert ('<time datetime="2026-01-01T13:00:00Z" title="2026-01-01 13:00:00 UTC">'
+            "Thu 1 Jan 2026 08:00 EST (UTC−5)</time>") in page
+    assert re.search(r"respond by \w{3} \d\d:\d\d New York · \w{3} \d\d:\d\d Shanghai", page)
+    assert 'data-due="due in {time}"' in page
+
+    cn = browser(world.other_token)
+    cn.get("/ui/")
+    cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    cn.client.cookies.set("accord_tz", "Asia/Shanghai")
+    theirs = cn.get(sent.headers["location"]).text
+    assert "2026年1月1日 周四 21:00（UTC+8）" in theirs
+    assert re.search(r"答复期限：纽约时间 周. \d\d:\d\d · 上海时间 周. \d\d:\d\d", theirs)
+    assert 'data-due="{time}后到期"' in theirs
+    assert "时间以 Asia/Shanghai (UTC+8) 显示" in theirs
+
+
+def test_review_days_are_the_reader_s_days(world, browser):
+    officer = browser(world.admin_token)
+    officer.client.cookies.set("accord_tz", "Asia/Shanghai")
+    page = officer.get("/ui/review?from=2026-01-01&to=2026-01-31")
+    assert page.status_code == 200
+    assert "Days run from midnight to midnight in Asia/Shanghai (UTC+8)." in page.text
+    far = officer.get("/ui/review?from=0001-01-01&to=0001-01-02")
+    assert far.status_code == 400 and "beyond the calendar" in far.text

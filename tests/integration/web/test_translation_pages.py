@@ -1,0 +1,72 @@
+"""Translations on the request page: either officer adds one with the form; both see the
+original, marked authoritative, beside it with who translated and when; a refusal says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.cooperation.desk import Actor, Desk, Draft
+from accord.store.guidelines import GuidelinesStore
+
+
+@pytest.fixture
+def rid(world):
+    GuidelinesStore(world.node.engine).add('[required]\ninformation = []\n',
+                                           "2000-01-01T00:00:00.000000Z")
+    return Desk(world.node).create(Actor(world.own), Draft(
+        world.other.name, "information", "intrusion", "urgent", "Who runs 198.51.100.7?",
+        description="Seen since Monday")).request.id
+
+
+def test_the_addressee_translates_the_request_and_both_see_it_side_by_side(world, browser, rid):
+    cn = browser(world.other_token)
+    page = cn.get(f"/ui/requests/{rid}")
+    assert "Add translation" in page.text and f'action="/ui/requests/{rid}/translations"' \
+        in page.text
+    done = cn.post(f"/ui/requests/{rid}/translations", {
+        "object": rid, "lang": "zh-Hans", "text-summary": "谁在运行 198.51.100.7？",
+        "text-description": "自周一起可见"})
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].endswith("?done=translate#translations")
+    for officer in (cn, browser(world.admin_token)):
+        shown = officer.get(f"/ui/requests/{rid}")
+        assert "original · 原文" in shown.text
+        assert "谁在运行 198.51.100.7？" in shown.text and "自周一起可见" in shown.text
+        assert f"zh-Hans, translated by {world.other.name}" in shown.text
+        assert 'lang="zh-Hans"' in shown.text
+    # shown with the request, not as evidence shared with the requester
+    assert "language-content--" not in browser(world.admin_token).get("/ui/").text
+
+
+def test_a_refused_translation_says_why_on_the_page(world, browser, rid):
+    cn = browser(world.other_token)
+    cn.get(f"/ui/requests/{rid}")
+    refused = cn.post(f"/ui/requests/{rid}/translations",
+                      {"object": rid, "lang": "en", "text-summary": "same language"})
+    assert refused.status_code == 400
+    assert "written in en: a translation is into another language" in refused.text
+
+
+def test_the_section_reads_in_chinese(world, browser, rid):
+    cn = browser(world.other_token)
+    page = cn.get(f"/ui/requests/{rid}", headers={"Accept-Language": "zh-CN"})
+    assert "添加译文" in page.text and "原文" in page.text
+
+
+def test_a_new_request_carries_the_languages_the_guidelines_require(world, browser):
+    GuidelinesStore(world.node.engine).add(
+        '[required]\ninformation = []\n[languages]\nrequired = ["en", "zh-Hans"]\n',
+        "2000-01-01T00:00:00.000000Z")
+    us = browser(world.admin_token)
+    form = us.get("/ui/requests/new")
+    assert "The guidelines require every request in: en, zh-Hans" in form.text
+    fields = {"to": world.other.id, "kind": "information", "category": "intrusion",
+              "urgency": "urgent", "summary": "Who runs 198.51.100.7?"}
+    refused = us.post("/ui/requests/new", fields)
+    assert refused.status_code == 400 and "require this request in zh-Hans" in refused.text
+    assert 'value="Who runs 198.51.100.7?"' in refused.text  # nothing typed is lost
+    sent = us.post("/ui/requests/new", {**fields, "tr_lang": "zh-Hans",
+                                        "tr_summary": "谁在运行 198.51.100.7？"})
+    assert sent.status_code == 303, sent.text
+    page = browser(world.other_token).get(sent.headers["location"].split("?")[0])
+    assert "谁在运行 198.51.100.7？" in page.text and "original · 原文" in page.text

@@ -1,0 +1,110 @@
+"""The review in English, Chinese or both side by side: one computation, the same figures in
+each language, and a print-ready PDF made from the HTML."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import pytest
+from pypdf import PdfReader
+from tests.unit.cooperation.test_report import sample
+
+from accord.cooperation.report import document, html_sections, render
+from accord.cooperation.review_charts import on_time_chart, text_width
+from accord.cooperation.review_pdf import PdfUnavailable
+from accord.cooperation.review_words import Words
+
+# US->CN in the sample: two requests, one acknowledged on time, both answered late.
+FIGURES = ("1 (50.0%)", "0 (0.0%)", "2026-Q1", "2026-Q2")
+
+
+def _cells(html: str) -> list[str]:
+    """The values of the summary tables, in order."""
+    return re.findall(r"<tr><th scope=\"row\">[^<]*</th><td>([^<]*)</td></tr>", html)
+
+
+def _pdf_text(pdf: bytes) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_chinese_report_has_chinese_words_and_the_english_figures():
+    english, chinese = render(sample(), "html", "en"), render(sample(), "html", "zh-Hans")
+    assert '<html lang="zh-Hans">' in chinese
+    assert "按时确认收到" in chinese and "定义" in chinese and "从 US 至 CN" in chinese
+    assert "Acknowledged on time" not in chinese and "Definitions" not in chinese
+    numbers = [re.sub(r"[^\d.%()]", "", cell) for cell in _cells(english)]
+    assert numbers == [re.sub(r"[^\d.%()]", "", cell) for cell in _cells(chinese)]
+    for figure in FIGURES:
+        assert figure in english and figure in chinese
+
+
+def test_both_languages_stand_side_by_side_with_the_same_numbers_twice():
+    both = html_sections(sample(), "both")
+    english, chinese = _cells(html_sections(sample(), "en")), _cells(
+        html_sections(sample(), "zh-Hans"))
+    assert both.count('<div lang="en">') == both.count('<div lang="zh-Hans">') > 0
+    cells = _cells(both)
+    # Row by row, the English part then its translation: every value is there twice.
+    assert sorted(cells) == sorted(english + chinese)
+    assert "1 (50.0%)" in english and "1 (50.0%)" in chinese
+    assert cells.count("1 (50.0%)") == 2 * english.count("1 (50.0%)")
+    page = render(sample(), "html", "both")
+    assert '<body class="both">' in page and "A4 landscape" in page
+
+
+def test_markdown_in_both_languages_is_one_after_the_other():
+    text = render(sample(), "md", "both")
+    assert text.index("# Review of requests") < text.index("# 信息与协助请求评估")
+    assert text.count("| 1 (50.0%) |") == 2
+
+
+def test_an_unknown_language_names_the_choices():
+    with pytest.raises(ValueError, match="en, zh-Hans, both"):
+        render(sample(), "html", "fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "both"])
+def test_the_pdf_has_pages_and_the_report_s_words_and_figures(lang):
+    pdf = document(sample(), "pdf", lang)
+    assert pdf.startswith(b"%PDF-")
+    pages, text = _pdf_text(pdf)
+    assert pages >= 1
+    flat = re.sub(r"\s+", "", text)
+    for figure in FIGURES:
+        assert figure.replace(" ", "") in flat, figure
+    if lang != "en":
+        assert "按时确认收到" in flat and "信息与协助请求评估" in flat
+    if lang != "zh-Hans":
+        assert "Acknowledgedontime" in flat
+    # The charts are drawn into the PDF (their axis titles are text in it).
+    assert ("Quartertherequestwasreceived" in flat) == (lang != "zh-Hans")
+    if lang != "en":
+        assert "收到请求的季度" in flat
+
+
+def test_without_the_pdf_renderer_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as if not installed
+    with pytest.raises(PdfUnavailable, match="Install the Python package 'weasyprint'"):
+        document(sample(), "pdf", "en")
+
+
+def test_other_formats_are_the_text_renderings_as_bytes():
+    assert document(sample(), "csv", "zh-Hans") == render(sample(), "csv").encode()
+    with pytest.raises(ValueError, match="pdf"):
+        document(sample(), "docx")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_legend_entries_are_placed_by_the_width_of_their_words(lang):
+    review = sample()
+    figures = next(iter(review.directions.values()))
+    svg = on_time_chart(Words(lang), figures, "heading")
+    assert 'font-size="11"' in svg  # the chart's own size, whatever page it is in
+    legends = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="start" '
+                         r'class="legend">([^<]+)</text>', svg)
+    assert len(legends) == 2
+    (x1, first), (x2, _) = legends
+    assert float(x1) + text_width(first) < float(x2) - 10

@@ -1,0 +1,57 @@
+"""Time zones: which names are zones, their offsets and places, and form input read in one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from accord.i18n.zones import (
+    UnknownZone,
+    instant_in,
+    midnight_in,
+    offset_label,
+    place,
+    zone,
+    zone_or_utc,
+)
+
+
+def test_only_iana_names_are_zones_and_the_error_says_what_one_is():
+    assert zone("Asia/Shanghai").utcoffset(datetime(2026, 1, 1)) == timedelta(hours=8)
+    assert zone("UTC") is UTC
+    for bad in ("Mars/Olympus", "../../etc/passwd", "", "asia/shanghai"):
+        with pytest.raises(UnknownZone, match="give an IANA name such as Asia/Shanghai"):
+            zone(bad)
+    assert zone_or_utc("Nowhere") == "UTC" and zone_or_utc("Europe/Paris") == "Europe/Paris"
+
+
+@pytest.mark.parametrize(("hours", "shown"), [
+    (0, "UTC"), (8, "UTC+8"), (-5, "UTC−5"), (5.5, "UTC+5:30"), (-9.5, "UTC−9:30"),
+    (12.75, "UTC+12:45")])
+def test_offsets_read_as_people_write_them(hours, shown):
+    assert offset_label(timedelta(hours=hours)) == shown
+
+
+def test_places_are_translated_cities_or_the_offset():
+    assert place("Asia/Shanghai", "en") == "Shanghai"
+    assert place("Asia/Shanghai", "zh-Hans") == "上海"
+    assert place("America/New_York", "zh-Hans") == "纽约"
+    assert place("America/Argentina/Buenos_Aires", "en") == "Buenos Aires"
+    assert place("America/Argentina/Buenos_Aires", "zh-Hans") == "UTC−3"
+    assert place("UTC", "en") == "UTC"
+
+
+def test_form_times_are_read_in_the_zone_the_form_names():
+    assert instant_in("2026-12-01T14:00", "America/New_York") == \
+        datetime(2026, 12, 1, 19, 0, tzinfo=UTC)
+    assert instant_in("2026-07-01T14:00", "America/New_York") == \
+        datetime(2026, 7, 1, 18, 0, tzinfo=UTC)  # summer time
+    assert instant_in("2026-12-01T14:00Z", "Asia/Shanghai") == \
+        datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # an explicit offset wins
+    assert midnight_in(date(2026, 12, 2), "Asia/Shanghai") == \
+        datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="beyond the calendar"):
+        instant_in("0001-01-01T00:00", "Asia/Shanghai")
+    with pytest.raises(ValueError):
+        instant_in("yesterday", "Asia/Shanghai")
