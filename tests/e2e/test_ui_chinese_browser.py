@@ -31,6 +31,8 @@ SAME_IN_EVERY_LANGUAGE = {"Accord", "STIX", "TAXII", "REST", "TLP", "CLEAR", "GR
                           "RED", "STRICT", "UTC", "API", "CSV", "JSON", "HTML", "PDF", "Markdown",
                           "MD", "IPv4", "IPv6", "URL", "ID", "ATT", "CK", "APT", "DDoS", "English",
                           "indicator", "identity", "intrusion", "set", "marking-definition",
+                          "RFC", "en", "zh-Hans",  # language tags, as BCP 47 / RFC 5646 write them
+                          "original", "translation",  # the bilingual tags "original · 原文"
                           "min"}  # of durations ("2 min"), worded with the countdowns below
 # Countdowns ("due in 3 h", "overdue by 2 min") belong to the work on times people read
 # (issue 13, "Times people read"), which words them in the reader's language; until it is
@@ -132,10 +134,10 @@ def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(tmp_path: P
         # 2. She files a request for assistance, finding her evidence by its address.
         cn_page.get_by_role("link", name="新建请求").first.click()
         cn_page.get_by_label("接收方").select_option(label=US)
-        cn_page.get_by_label("提供信息", exact=True).check()
+        cn_page.get_by_label("信息", exact=True).check()
         cn_page.get_by_label("活动类别").select_option("ip-theft")
         cn_page.get_by_label("紧急").check()
-        cn_page.get_by_label("摘要").fill(SUMMARY)
+        cn_page.locator("#summary").fill(SUMMARY)
         expect(cn_page.locator("#missing")).to_contain_text("证据")
         cn_page.get_by_label(re.compile("查找证据")).fill("198.51.100.7")
         cn_page.get_by_role("button", name=f"附加 {EVIDENCE_NAME}").click()
