@@ -171,7 +171,7 @@ def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(tmp_path: P
         in_chinese(cn_page, "dashboard")
         rate.click()
         cn_page.get_by_label("4", exact=True).check()
-        cn_page.get_by_label("意见", exact=True).fill("答复及时、完整。")
+        cn_page.locator("#rate-comment").fill("答复及时、完整。")
         cn_page.get_by_role("button", name="提交评价").click()
         expect(cn_page.get_by_role("status")).to_contain_text("评价已发送")
         timeline = cn_page.locator("ol.timeline")
