@@ -19,7 +19,7 @@ from accord.i18n.catalogue import Catalogue, catalogue
 
 PACKAGE = Path(__file__).resolve().parent.parent  # src/accord
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "n_": (1, 2)}
+            "n_": (1, 2), "N_": None}
 # Where words that reach a reader are written: the web UI's handlers and templates, and the
 # documents it renders (the review report).
 METHOD_MAP = [

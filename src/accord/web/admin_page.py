@@ -15,6 +15,7 @@ from accord.attribution.arrivals import flags
 from accord.cooperation.guidelines import in_force, to_toml
 from accord.durations import DurationError, lifetime_end
 from accord.federation.sync import mirrors, why_not_grant
+from accord.i18n import N_
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.directory import DirectoryError
@@ -27,11 +28,11 @@ from accord.trust.tokens import ROLES
 from accord.web.core import Ctx, Page
 
 DONE = {
-    "party": "Party added.",
-    "collection": "Collection created; grant other parties access below.",
-    "revoked": "Token revoked; its sessions ended with it.",
-    "grant": "Permission set.",
-    "guidelines": "New guidelines in force from now.",
+    "party": N_("Party added."),
+    "collection": N_("Collection created; grant other parties access below."),
+    "revoked": N_("Token revoked; its sessions ended with it."),
+    "grant": N_("Permission set."),
+    "guidelines": N_("New guidelines in force from now."),
 }
 
 
@@ -63,9 +64,10 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         "guideline_versions": versions, "peers": PeerStore(ctx.node.engine).all(),
         "names": {p.id: p.name for p in parties}, "records": records,
         "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action")},
-        "error": error, "new_token": new_token, "done": DONE.get(ctx.arg("done"), ""),
+        "error": error, "new_token": new_token,
+        "done": ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else "",
         "form": ctx.form or {}, "flags": flags(ctx.node, limit=50),
-    }, status, "Administration")
+    }, status, ctx._("Administration"))
 
 
 def admin_change(ctx: Ctx) -> Page | Response:
@@ -104,7 +106,8 @@ def admin_change(ctx: Ctx) -> Page | Response:
             added = GuidelinesStore(ctx.node.engine).add(text, now_timestamp())
             _record(ctx, "guidelines.set", version=added.version, pair=[], text=text)
         else:
-            return admin_page(ctx, error=f"Nothing to change called {what!r}.", status=404)
+            return admin_page(ctx, error=ctx._("Nothing to change called {what}.", what=repr(what)),
+                              status=404)
     except ValueError as error:  # DirectoryError, GuidelinesError: the user's to fix
         return admin_page(ctx, error=str(error), status=400)
     return RedirectResponse(f"/ui/admin?done={what}", status_code=303)

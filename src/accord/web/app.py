@@ -19,7 +19,7 @@ from accord.node import Node
 from accord.store.faults import noted
 from accord.web.admin_page import admin_change, admin_page
 from accord.web.attribution_page import attribution_act, attribution_page
-from accord.web.core import page, problem, render
+from accord.web.core import language_of, page, problem, render, words
 from accord.web.dashboard import dashboard
 from accord.web.hotline_page import hotline_page
 from accord.web.new_request import check, evidence_search, new_request
@@ -72,32 +72,35 @@ def build_web(node: Node) -> Starlette:
         logging.getLogger("accord").exception("web UI failed on %s %s", request.method,
                                               request.url.path, exc_info=exc)
         # Never a traceback in a page: it may hold what the viewer may not read.
-        return render(request, problem(500, "Something went wrong",
-                                       "Accord could not show this page; the failure has been "
-                                       "logged for the node's administrator."),
+        _ = words(language_of(request, None)).gettext
+        return render(request, problem(500, _("Something went wrong"),
+                                       _("Accord could not show this page; the failure has "
+                                         "been logged for the node's administrator.")),
                       None, node, time.perf_counter())
 
     async def database_failed(request: Request, exc: Exception) -> Response:
         fault = noted(exc, f"{request.method} {request.url.path}")
         if fault is None:
             return await failed(request, exc)
-        text = ("Accord cannot store anything more: the disk holding its database is full "
-                "or failing. Nothing of what you sent was saved. Tell the node's "
-                "administrator." if fault.status == 507 else
-                "Accord cannot reach its database just now. Nothing of what you sent was "
-                "done. Try again in a few seconds.")
-        response = render(request, problem(fault.status, "Not possible now", text), None, node,
+        _ = words(language_of(request, None)).gettext
+        text = (_("Accord cannot store anything more: the disk holding its database is full "
+                  "or failing. Nothing of what you sent was saved. Tell the node's "
+                  "administrator.") if fault.status == 507 else
+                _("Accord cannot reach its database just now. Nothing of what you sent was "
+                  "done. Try again in a few seconds."))
+        response = render(request, problem(fault.status, _("Not possible now"), text), None, node,
                           time.perf_counter(), node_name="Accord")
         response.headers.update(fault.headers)
         return response
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        text = ("There is no such page in Accord." if exc.status_code == 404
-                else f"{request.method} is not allowed here." if exc.status_code == 405
-                else str(exc.detail))
-        return render(request, problem(exc.status_code, "Not found" if exc.status_code == 404
-                                       else "Not possible", text),
+        _ = words(language_of(request, None)).gettext
+        text = (_("There is no such page in Accord.") if exc.status_code == 404
+                else _("{method} is not allowed here.").format(method=request.method)
+                if exc.status_code == 405 else str(exc.detail))
+        return render(request, problem(exc.status_code, _("Not found") if exc.status_code == 404
+                                       else _("Not possible"), text),
                       None, node, time.perf_counter())
 
     return Starlette(routes=routes, exception_handlers={

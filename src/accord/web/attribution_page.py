@@ -14,6 +14,7 @@ from accord.attribution.record import (
     NoSuchClaim,
 )
 from accord.attribution.views import subject_json
+from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 
 
@@ -30,16 +31,17 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
     return Page("attribution.html", {
         "view": view, "names": names, "bases": BASES, "positions": POSITIONS,
         "error": error, "failed": failed, "form": ctx.form or {},
-    }, status=status, title=f"Attribution: {view['subject_name']}")
+    }, status=status, title=ctx._("Attribution: {subject}", subject=view["subject_name"]))
 
 
 def attribution_act(ctx: Ctx) -> Page | Response:
     subject, name = ctx.params["subject"], ctx.params["act"]
     if name not in ("claim", "position"):
-        raise NotFound(f"There is no act {name!r} here: claim or position.")
+        raise NotFound(ctx._("There is no act {name} here: claim or position.", name=repr(name)))
     if not ctx.viewer.may_act:
-        raise Forbidden(f"A {ctx.viewer.principal.role} token may read attribution but not "
-                        "make claims or take positions; that takes the liaison role.")
+        raise Forbidden(ctx._("A {role} token may read attribution but not make claims or "
+                              "take positions; that takes the liaison role.",
+                              role=word(ctx.language, "role", ctx.viewer.principal.role)))
     record, actor = AttributionRecord(ctx.node), ctx.actor
     try:
         if name == "claim":
@@ -51,8 +53,9 @@ def attribution_act(ctx: Ctx) -> Page | Response:
             record.respond(actor, ctx.field("claim"), ctx.field("position"), ctx.field("text"),
                            basis=_chosen(ctx, "basis"), evidence=ctx.lines("evidence"))
     except NoSuchClaim:
-        raise NotFound(f"No claim {ctx.field('claim')} that {ctx.viewer.principal.party_name} "
-                       "may see is on this node.") from None
+        raise NotFound(ctx._("No claim {claim} that {party} may see is on this node.",
+                             claim=ctx.field("claim"),
+                             party=ctx.viewer.principal.party_name)) from None
     except AttributionError as error:
         return attribution_page(ctx, error=str(error), failed=name, status=400)
     return RedirectResponse(f"/ui/attribution/{subject}?done={name}", status_code=303)

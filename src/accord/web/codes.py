@@ -66,6 +66,23 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
         "deadline": {"acknowledge": _("acknowledge"), "respond": _("respond")},
         "action": {"Acknowledge": _("Acknowledge"), "Respond": _("Respond"),
                    "Rate the response": _("Rate the response")},
+        # Where a party stands on an attribution claim (attribution.model.POSITIONS).
+        "position": {"agree": _("agree"), "partly-agree": _("partly agree"),
+                     "neutral": _("neutral"), "disagree": _("disagree"), "deny": _("deny")},
+        # What a claim or a position stands on (attribution.model.BASES), and its type.
+        "basis": {"technical-forensics": _("technical forensics"),
+                  "intelligence": _("intelligence"),
+                  "law-enforcement": _("a law-enforcement investigation"),
+                  "indictment": _("an indictment"),
+                  "sanctions": _("sanctions imposed for the activity"),
+                  "government-statement": _("a government statement"),
+                  "official-leak": _("officials speaking unofficially (e.g. to the press)"),
+                  "private-sector-report": _("a private-sector report"),
+                  "media-report": _("a media report"),
+                  "self-attribution": _("the perpetrator's own claim")},
+        "basis-type": {"technical": _("technical"), "official policy": _("official policy"),
+                       "legal": _("legal"), "unofficial policy": _("unofficial policy"),
+                       "self": _("self")},
     }
 
 

@@ -37,7 +37,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-from accord.web.codes import word_html, word_text
+from accord.web.codes import word, word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
 
@@ -323,7 +323,7 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
             return render(request, problem(
                 403, _("Administrators only"),
                 _("Your token has the {role} role for {party}; this page needs an admin of "
-                  "{node}.").format(role=viewer.principal.role,
+                  "{node}.").format(role=word(language, "role", viewer.principal.role),
                                     party=viewer.principal.party_name, node=node.party.name)),
                 viewer, node, started)
         ctx = Ctx(request, node, viewer, form, dict(request.path_params), language,

@@ -41,4 +41,4 @@ def dashboard(ctx: Ctx) -> Page:
                    "failing": p.failures > 0,
                    "error": p.last_error if ctx.viewer.is_admin else None}
                   for p in peers],
-    }, title="Dashboard")
+    }, title=ctx._("Dashboard"))

@@ -30,11 +30,14 @@ def _short(text: str, limit: int = 26) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def svg(center_id: str, center_label: str, center_type: str, edges: list[Edge]) -> str:
+def svg(center_id: str, center_label: str, center_type: str, edges: list[Edge],
+        described: str = "Relationships of {name}") -> str:
+    """`described`: the drawing's accessible name in the reader's words ({name}: the object)."""
     shown = edges[:14]
     cx, cy = WIDTH / 2, HEIGHT / 2
+    name = escape(described.format(name=center_label))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-             f'class="graph" role="img" aria-label="Relationships of {escape(center_label)}">']
+             f'class="graph" role="img" aria-label="{name}">']
     places = []
     for i, edge in enumerate(shown):
         angle = 2 * math.pi * i / max(1, len(shown)) - math.pi / 2

@@ -42,4 +42,4 @@ def hotline_page(ctx: Ctx) -> Page:
               {"page": "hotline"})
     return Page("hotline.html", {"open": [r for r in rows if r["open"]],
                                  "closed": [r for r in rows if not r["open"]]},
-                title="Hotline")
+                title=ctx._("Hotline"))

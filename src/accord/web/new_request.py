@@ -27,6 +27,7 @@ from accord.cooperation.model import (
 )
 from accord.correlation.values import guess, value_text
 from accord.durations import DurationError, parse_duration
+from accord.i18n import N_
 from accord.i18n.zones import instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
@@ -34,26 +35,17 @@ from accord.store.directory import Party
 from accord.store.forms import SENDING, FormKeys, PeerGuidelines, is_form_key, new_form_key
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
+from accord.web.codes import vocabularies, word
 from accord.web.core import Ctx, Forbidden, Page
 from accord.web.format import Clockface
 from accord.web.kept import restored
 from accord.web.request_page import plain
 
 FIELD_LABELS = {
-    "summary": "Summary", "description": "Description", "activity": "Activity window (start)",
-    "victims": "Affected victims", "impact": "Impact", "legal_basis": "Legal basis",
-    "point_of_contact": "Point of contact", "evidence": "Evidence",
-}
-CATEGORY_LABELS = {
-    "intrusion": "Intrusion", "ip-theft": "Theft of intellectual property / trade secrets",
-    "ddos": "Denial of service (DDoS)", "ransomware": "Ransomware",
-    "fraud": "Fraud / business e-mail compromise", "child-abuse": "Online child abuse material",
-    "terrorist-misuse": "Terrorist misuse of the internet", "other": "Other",
-}
-KIND_LABELS = {
-    "information": "Information", "preservation": "Preservation of evidence",
-    "investigation": "Investigation", "mitigation": "Mitigation of ongoing activity",
-    "prosecution": "Prosecution",
+    "summary": N_("Summary"), "description": N_("Description"),
+    "activity": N_("Activity window (start)"), "victims": N_("Affected victims"),
+    "impact": N_("Impact"), "legal_basis": N_("Legal basis"),
+    "point_of_contact": N_("Point of contact"), "evidence": N_("Evidence"),
 }
 
 
@@ -68,15 +60,16 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
     try:
         return instant_in(text, ctx.zone)  # the form says which zone its times are in
     except ValueError:
-        raise BadField(f"{label}: {text!r} is not a date and time such as "
-                       "2015-06-04T10:00") from None
+        raise BadField(ctx._("{label}: {text} is not a date and time such as "
+                             "2015-06-04T10:00", label=label, text=repr(text))) from None
 
 
 def _draft(ctx: Ctx) -> Draft:
     return Draft(
         ctx.field("to"), ctx.field("kind"), ctx.field("category"), ctx.field("urgency"),
         ctx.field("summary"), ctx.field("description"),
-        _when(ctx, "activity_start", "Activity start"), _when(ctx, "activity_end", "Activity end"),
+        _when(ctx, "activity_start", ctx._("Activity start")),
+        _when(ctx, "activity_end", ctx._("Activity end")),
         ctx.lines("victims"), ctx.field("impact"), ctx.field("legal_basis"),
         ctx.field("point_of_contact"), ctx.lines("evidence"),
         (), ctx.field("exercise") == "yes", lang=ctx.field("lang") or ctx.language,
@@ -98,10 +91,10 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(policy: Guidelines, face: Clockface) -> dict[str, Any]:
+def _explained(ctx: Ctx, policy: Guidelines, face: Clockface) -> dict[str, Any]:
     return {
         "version": policy.version,
-        "required": {kind: [FIELD_LABELS[f] for f in CONTENT_FIELDS
+        "required": {kind: [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
                             if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
                      for kind in KINDS},
         "fields": {kind: [f for f in CONTENT_FIELDS
@@ -171,9 +164,11 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
     key = ctx.field("form_key")
     return Page("new_request.html", {
-        "others": others, "chosen": found.id if found else "", "kinds": KIND_LABELS,
-        "categories": CATEGORY_LABELS, "urgencies": URGENCIES,
-        "guidelines": _explained(policy, ctx.clockface), "error": error, "form": ctx.form or {},
+        "others": others, "chosen": found.id if found else "",
+        "kinds": vocabularies(ctx.language)["kind"],
+        "categories": vocabularies(ctx.language)["category"], "urgencies": URGENCIES,
+        "guidelines": _explained(ctx, policy, ctx.clockface), "error": error,
+        "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
         "form_key": key if is_form_key(key) else new_form_key(),
         "their": _their_deadlines(ctx, found), "notice": notice, "duplicate": duplicate,
@@ -181,7 +176,7 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
         "ended_text": ctx._("Your session has ended. Send keeps what you typed and asks you to "
                             "sign in again."),
         "required_languages": policy.languages,
-    }, status, "New request")
+    }, status, ctx._("New request"))
 
 
 def new_request(ctx: Ctx) -> Page | Response:
@@ -194,8 +189,8 @@ def new_request(ctx: Ctx) -> Page | Response:
         return _form_page(ctx, notice=ctx._(
             "What you typed before your session ended is back. Check it and send it."))
     if not ctx.viewer.may_act:
-        raise Forbidden(f"A {ctx.viewer.principal.role} token may not send requests; that "
-                        "takes the liaison role.")
+        raise Forbidden(ctx._("A {role} token may not send requests; that takes the liaison "
+                              "role.", role=word(ctx.language, "role", ctx.viewer.principal.role)))
     me, key = ctx.viewer.party_id, ctx.field("form_key")
     keys = FormKeys(ctx.node.engine)
     if is_form_key(key):
@@ -245,14 +240,14 @@ def check(ctx: Ctx) -> Response:
     party = ctx.node.directory.find_party(to) if to else None
     problems: list[str] = []
     if party is None or party.id not in others:
-        problems.append("Choose the party the request is addressed to.")
+        problems.append(ctx._("Choose the party the request is addressed to."))
     kind = ctx.field("kind")
     if kind not in KINDS:
-        problems.append("Choose what you ask for (kind).")
+        problems.append(ctx._("Choose what you ask for (kind)."))
     if ctx.field("category") not in CATEGORIES:
-        problems.append("Choose the category of activity.")
+        problems.append(ctx._("Choose the category of activity."))
     if ctx.field("urgency") not in URGENCIES:
-        problems.append("Choose the urgency.")
+        problems.append(ctx._("Choose the urgency."))
     policy = _policy(ctx, party.id if party else "")
     missing: list[str] = []
     try:
@@ -266,10 +261,13 @@ def check(ctx: Ctx) -> Response:
                             draft.summary, draft.description, draft.activity_start,
                             draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
                             draft.point_of_contact, draft.evidence)
-            missing = [FIELD_LABELS[f] for f in missing_content(probe, policy)]
-    return JSONResponse({"missing": missing, "problems": problems,
-                         "guidelines": _explained(policy, ctx.clockface),
-                         "their": _their_deadlines(ctx, party)})
+            missing = [ctx._(FIELD_LABELS[f]) for f in missing_content(probe, policy)]
+    explained = _explained(ctx, policy, ctx.clockface)
+    # The sentence the form shows, whole, in the reader's words (the script only places it).
+    said = ctx._("The guidelines (version {version}) still want: {fields}.",
+                 version=explained["version"], fields=", ".join(missing)) if missing else ""
+    return JSONResponse({"missing": missing, "problems": problems, "said": said,
+                         "guidelines": explained, "their": _their_deadlines(ctx, party)})
 
 
 def evidence_search(ctx: Ctx) -> Response:

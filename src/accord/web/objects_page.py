@@ -43,7 +43,7 @@ def search_page(ctx: Ctx) -> Page:
                                 "found": found,
                                 "read_as": [(word(ctx.language, "observable", v.kind),
                                              value_text(v)) for v in read_as]},
-                title=f"Search: {text}" if text else "Search")
+                title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
 
 
 def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -124,8 +124,8 @@ def object_page(ctx: Ctx) -> Page | Response:
         party = _party_page(ctx, object_id)
         if party is not None:
             return party
-        raise NotFound(f"No object {object_id} that {ctx.viewer.principal.party_name} may "
-                       "read is on this node.")
+        raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
+                             id=object_id, party=ctx.viewer.principal.party_name))
     current = max(versions, key=lambda f: (f.version, f.date_added))
     body = current.body
     if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
@@ -174,7 +174,7 @@ def object_page(ctx: Ctx) -> Page | Response:
         "o": current, "versions": versions, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
-                            edges)) if edges else None,
+                            edges, ctx._("Relationships of {name}"))) if edges else None,
         "correlations": correlations, "sightings": sightings,
         "flags": flags_for(ctx.node, ctx.actor, object_id),
         "raw": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),

@@ -18,38 +18,42 @@ from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
 from accord.store.audit_log import AuditLog
+from accord.i18n import N_
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
+from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
 from accord.web.kept import restored
 from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
+# In English here (marked for the catalogue), in the reader's words on the page.
 DONE = {
-    "acknowledge": "Acknowledged. The requester's node learns of it at the next sync.",
-    "report": "Status report sent.", "respond": "Response sent.", "rate": "Rating sent.",
-    "escalate": "Escalated.", "de-escalate": "Escalation ended.",
-    "withdraw": "Request withdrawn.", "created": "Request sent. It reaches the addressee's "
-                                                 "node at the next sync.",
+    "acknowledge": N_("Acknowledged. The requester's node learns of it at the next sync."),
+    "report": N_("Status report sent."), "respond": N_("Response sent."),
+    "rate": N_("Rating sent."),
+    "escalate": N_("Escalated."), "de-escalate": N_("Escalation ended."),
+    "withdraw": N_("Request withdrawn."),
+    "created": N_("Request sent. It reaches the addressee's node at the next sync."),
 }
 OUTCOME_HELP = {
-    "information-provided": "you answer with information (attach what you found)",
-    "action-taken": "you acted, e.g. took a server down or preserved evidence",
-    "no-information-found": "you looked and found nothing",
-    "declined": "you will not act; say why (required)",
-    "referred": "another body is competent; say which (required)",
+    "information-provided": N_("you answer with information (attach what you found)"),
+    "action-taken": N_("you acted, e.g. took a server down or preserved evidence"),
+    "no-information-found": N_("you looked and found nothing"),
+    "declined": N_("you will not act; say why (required)"),
+    "referred": N_("another body is competent; say which (required)"),
 }
 # Acts that cannot be taken back, or that call others in: each needs words (the field named)
 # and is confirmed in a second step, with or without script.
 CONFIRMED = {"escalate": "note", "withdraw": "reason"}
 
 REASON_HELP = {
-    "acknowledgement-overdue": "the addressee did not acknowledge in time",
-    "response-overdue": "the addressee did not answer in time",
-    "disputed": "the parties disagree about the request or the response",
-    "manual": "another reason: say it in the note",
+    "acknowledgement-overdue": N_("the addressee did not acknowledge in time"),
+    "response-overdue": N_("the addressee did not answer in time"),
+    "disputed": N_("the parties disagree about the request or the response"),
+    "manual": N_("another reason: say it in the note"),
 }
 
 
@@ -66,8 +70,8 @@ def _view(ctx: Ctx, request_id: str) -> RequestView:
     try:
         return Desk(ctx.node).view(ctx.actor, request_id)
     except NoSuchRequest:
-        raise NotFound(f"No request {request_id} that {ctx.viewer.principal.party_name} may "
-                       "see is on this node.") from None
+        raise NotFound(ctx._("No request {id} that {party} may see is on this node.",
+                             id=request_id, party=ctx.viewer.principal.party_name)) from None
 
 
 def allowed_acts(view: RequestView, me: str, may_act: bool) -> set[str]:
@@ -98,12 +102,12 @@ def _marks(view: RequestView) -> list[Mark]:
         met = view.acknowledged_on_time
         if met is None and view.is_acknowledgement_overdue:
             met = False
-        marks.append(Mark("Deadline to acknowledge", view.acknowledge_by, met))
+        marks.append(Mark(N_("Deadline to acknowledge"), view.acknowledge_by, met))
     if view.respond_by is not None:
         met = view.answered_on_time
         if met is None and view.is_response_overdue:
             met = False
-        marks.append(Mark("Deadline to respond", view.respond_by, met))
+        marks.append(Mark(N_("Deadline to respond"), view.respond_by, met))
     return marks
 
 
@@ -141,10 +145,10 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         hidden = Desk(ctx.node).evidence_hidden_from_addressee(view)
     # The timeline and the deadlines, in one order of time.
     items: list[tuple[datetime, int, Any]] = [(e.time, 0, ("event", e)) for e in view.timeline]
-    items += [(m.time, 1, ("mark", m)) for m in _marks(view)]
+    items += [(m.time, 1, ("mark", Mark(ctx._(m.label), m.time, m.met))) for m in _marks(view)]
     items.sort(key=lambda item: (item[0], item[1]))
     escalated = _escalations(ctx, view, policy.ladder)
-    done = DONE.get(ctx.arg("done"), "")
+    done = ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else ""
     if ctx.arg("done") == "escalate" and view.escalations:
         # Say what happened, not what an escalation might do: the level and who heard of it.
         newest = max(view.escalations, key=lambda e: (e.escalation.time, e.escalation.id))
@@ -166,8 +170,8 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "allowed": {"acknowledge": ctx.clockface.duration(deadlines.acknowledge),
                     "respond": ctx.clockface.duration(deadlines.respond)} if deadlines else None,
         "sides": _sides(ctx, request.requester, request.addressee),
-        "outcomes": [(o, OUTCOME_HELP[o]) for o in OUTCOMES],
-        "reasons": [(r, REASON_HELP[r]) for r in ESCALATION_REASONS],
+        "outcomes": [(o, ctx._(OUTCOME_HELP[o])) for o in OUTCOMES],
+        "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS],
         "done": done, "error": error, "failed": failed,
         "escalated": escalated,
         "what_to_do": what_to_do(ctx, view, me, policy.ladder, names),
@@ -203,10 +207,12 @@ def _next_level(view: RequestView, ladder: tuple[str, ...]) -> int:
 def act(ctx: Ctx) -> Page | Response:
     request_id, name = ctx.params["request_id"], ctx.params["act"]
     if name not in ACTS:
-        raise NotFound(f"There is no act {name!r}: one of {', '.join(ACTS)}.")
+        raise NotFound(ctx._("There is no act {name}: one of {acts}.", name=repr(name),
+                             acts=", ".join(ACTS)))
     if not ctx.viewer.may_act:
-        raise Forbidden(f"A {ctx.viewer.principal.role} token may read requests but not send "
-                        "or answer them; that takes the liaison role.")
+        raise Forbidden(ctx._("A {role} token may read requests but not send or answer them; "
+                              "that takes the liaison role.",
+                              role=word(ctx.language, "role", ctx.viewer.principal.role)))
     if name in CONFIRMED:
         if not ctx.field(CONFIRMED[name]):
             wanted = (ctx._("Say in the note why you escalate: the hotline and the other "
@@ -233,8 +239,8 @@ def act(ctx: Ctx) -> Page | Response:
     try:
         work[name]()
     except NoSuchRequest:
-        raise NotFound(f"No request {request_id} that {ctx.viewer.principal.party_name} may "
-                       "see is on this node.") from None
+        raise NotFound(ctx._("No request {id} that {party} may see is on this node.",
+                             id=request_id, party=ctx.viewer.principal.party_name)) from None
     except (CooperationError, ValueError) as error:
         message = plain(str(error))
         status = 409 if ("already" in message or "cannot" in message) else 400
@@ -252,7 +258,7 @@ def _score(text: str) -> int:
 
 def plain(message: str) -> str:
     """The desk speaks to the command line (--reason); on a page the field has a label."""
-    for flag, label in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
+    for flag, text in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
                         ("--share-with", "share with")):
-        message = message.replace(flag, label)
+        message = message.replace(flag, text)
     return " ".join(message.split())

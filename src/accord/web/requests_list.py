@@ -67,7 +67,7 @@ def requests_list(ctx: Ctx) -> Page:
         "states": STATES, "categories": CATEGORIES, "chosen": chosen, "error": error,
         "longest": LONGEST_SEARCH,
         "export": "/ui/requests.csv" + (f"?{urlencode(kept)}" if kept else ""),
-    }, 400 if error else 200, title="Requests")
+    }, 400 if error else 200, title=ctx._("Requests"))
 
 
 def _utc(moment: datetime | None) -> str:

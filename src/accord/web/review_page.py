@@ -15,6 +15,7 @@ from accord.cooperation.report import DOCUMENT_FORMATS, REPORT_LANGUAGES, docume
 from accord.cooperation.review import Review
 from accord.cooperation.review_pdf import PdfUnavailable
 from accord.cooperation.reviewing import review_ledgers
+from accord.i18n.catalogue import catalogue
 from accord.i18n.zones import midnight_in, zone
 from accord.web.core import Ctx, Page
 
@@ -39,8 +40,10 @@ def _period(ctx: Ctx) -> tuple[date, date]:
     """The half-year so far by default: the mechanism reviews twice a year."""
     today = datetime.now(UTC).astimezone(zone(ctx.zone)).date()  # the reader's today
     first = date(today.year, 1 if today.month <= 6 else 7, 1)
-    start = _day(ctx, ctx.arg("from"), ctx._("From")) if ctx.arg("from") else first
-    end = _day(ctx, ctx.arg("to"), ctx._("To")) if ctx.arg("to") else today
+    words = catalogue(ctx.language)
+    start = _day(ctx, ctx.arg("from"), words.pgettext("date", "From")) if ctx.arg("from") \
+        else first
+    end = _day(ctx, ctx.arg("to"), words.pgettext("date", "To")) if ctx.arg("to") else today
     if end < start:
         raise BadPeriod(ctx._("To must not be before From"))
     return start, end

@@ -23,7 +23,7 @@ TEMPLATES = sorted(path for folder in TEMPLATE_DIRS if folder.exists()
 # Words that are the same in every language: names of standards, products and formats.
 SAME_IN_EVERY_LANGUAGE = {"Accord", "STIX", "TAXII", "REST", "TLP", "CSV", "JSON", "HTML",
                           "PDF", "UTC", "API", "ATT", "CK", "MITRE", "CLEAR", "GREEN", "AMBER",
-                          "RED", "STRICT", "SVG", "PNG", "ID", "IPv4", "IPv6",
+                          "RED", "STRICT", "SVG", "PNG", "ID", "IPv4", "IPv6", "URL",
                           "accord"}  # as in a token's prefix, accord_…
 # Whose words are not ours to translate: commands, code and what parties wrote.
 VERBATIM = {"code", "kbd", "samp", "pre", "script", "style"}

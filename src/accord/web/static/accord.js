@@ -67,7 +67,7 @@ function checkRequest(form) {
     }
     document.getElementById("their-deadlines").textContent = result.their.note;
     const lines = result.problems.concat(result.missing.length
-      ? ["The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
+      ? [result.said || "The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
       : []);
     box.hidden = lines.length === 0;
     box.textContent = lines.join(" ");
@@ -84,7 +84,8 @@ function checkRequest(form) {
       if (wanted.includes(field) && !mark) {
         mark = document.createElement("span");
         mark.className = "req";
-        mark.textContent = " required";
+        // In the page's language: the word the summary's mark already shows.
+        mark.textContent = " " + (form.querySelector(".req") || {textContent: "required"}).textContent;
         label.append(mark);
       } else if (!wanted.includes(field) && mark) {
         mark.remove();
