@@ -2,7 +2,8 @@
 catalogue does not translate yet.
 
 `python -m accord.i18n.extraction zh-Hans` prints the untranslated ones as PO entries, ready to
-be translated and added to a catalogue under locales/zh_Hans/LC_MESSAGES/.
+be translated and added to locales/zh_Hans/LC_MESSAGES/messages.po (any .po file there is
+read; one file keeps a translator's work in one place).
 """
 
 from __future__ import annotations
