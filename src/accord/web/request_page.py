@@ -17,8 +17,8 @@ from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
-from accord.store.audit_log import AuditLog
 from accord.i18n import N_
+from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
