@@ -130,7 +130,7 @@ def test_a_request_from_filing_to_review_in_the_browser(tmp_path: Path, chromium
         us_page.get_by_label("Information", exact=True).check()
         us_page.get_by_label("Category of activity").select_option("ip-theft")
         us_page.get_by_label("urgent").check()
-        us_page.get_by_label("Summary", exact=True).fill(
+        us_page.locator("#summary").fill(
             "Who exfiltrated personnel records through 198.51.100.7?")
         expect(us_page.locator("#missing")).to_contain_text("Evidence")
         us_page.get_by_label(re.compile("Find evidence")).fill("198.51.100.7")
