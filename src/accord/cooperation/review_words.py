@@ -114,7 +114,7 @@ def moment(at: datetime) -> str:
     at = at.astimezone(UTC)
     if at.second == at.microsecond == 0:
         return at.strftime("%Y-%m-%d %H:%M UTC")
-    return at.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC")  # never microseconds: nobody reads them
 
 
 def title(w: Words, review: Review) -> str:

@@ -64,3 +64,16 @@ def from_accept_language(header: str | None) -> str:
 def chosen(stored: str, header: str | None) -> str:
     """The reader's language: the stored choice if it is one of ours, else the browser's."""
     return (known(stored) if stored else None) or from_accept_language(header)
+
+
+def language_name(tag: str, reader: str) -> str:
+    """How `tag` (a BCP 47 tag a party wrote in, e.g. "zh-Hans") is named in the reader's
+    language ("Chinese (Simplified)", "简体中文"); the tag itself when Babel does not know it."""
+    from babel import Locale, UnknownLocaleError  # only pages that name a language need it
+
+    try:
+        named = Locale.parse(tag.replace("-", "_")).get_display_name(
+            Locale.parse(LANGUAGES.get(reader, LANGUAGES[DEFAULT]).babel))
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return named or tag

@@ -28,7 +28,7 @@ from accord import clock
 from accord.cooperation.desk import Actor
 from accord.correlation.values import value_text
 from accord.i18n.catalogue import Catalogue, catalogue
-from accord.i18n.languages import LANGUAGES, chosen
+from accord.i18n.languages import LANGUAGES, chosen, language_name
 from accord.i18n.zones import DEFAULT_ZONE, is_zone
 from accord.node import Node
 from accord.nul import nul_in
@@ -71,6 +71,7 @@ def _environment(language: str) -> Environment:
                                state_label=state_label)
     environment.globals.update(countdown_tag=_countdown_tag, deadline_sides=_sides)
     environment.globals.update(languages=LANGUAGES)
+    environment.filters["language_name"] = lambda tag: language_name(tag, language)
     # A code (ip-theft, response-overdue…) as words in this language, the code in a title.
     environment.filters["word"] = partial(word_html, language)
     environment.filters["word_text"] = partial(word_text, language)

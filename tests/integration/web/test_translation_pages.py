@@ -32,7 +32,7 @@ def test_the_addressee_translates_the_request_and_both_see_it_side_by_side(world
         shown = officer.get(f"/ui/requests/{rid}")
         assert "original · 原文" in shown.text
         assert "谁在运行 198.51.100.7？" in shown.text and "自周一起可见" in shown.text
-        assert f"zh-Hans, translated by {world.other.name}" in shown.text
+        assert f"Chinese (Simplified), translated by {world.other.name}" in shown.text
         assert 'lang="zh-Hans"' in shown.text
     # shown with the request, not as evidence shared with the requester
     assert "language-content--" not in browser(world.admin_token).get("/ui/").text
