@@ -40,7 +40,7 @@ class Catalogue(gettext.NullTranslations):
             for message in catalog:
                 if not message.id or message.fuzzy:
                     continue
-                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                key = str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
                 if (isinstance(message.string, tuple) and any(message.string)) or \
                         (isinstance(message.string, str) and message.string):
                     self.messages[(message.context, key)] = message.string
