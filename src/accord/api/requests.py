@@ -49,16 +49,18 @@ class RequestIn(BaseModel):
     evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
     shared_with: list[str] = []
     exercise: bool = False
-    lang: str = Field(default="en", description="The language the request is written in "
-                      "(RFC 5646, e.g. en, zh-Hans)")
+    lang: str = Field(default="", description="The language the request is written in "
+                      "(RFC 5646, e.g. en, zh-Hans); by default the language its author chose "
+                      "for the UI, else en")
     translations: dict[str, dict[str, str]] = Field(
         default={}, description="Translations sent with it: language -> property (summary, "
         "description, impact) -> text. The guidelines may require some languages.")
 
 
 class Written(BaseModel):
-    lang: str = Field(default="en", description="The language it is written in (RFC 5646, "
-                      "e.g. en, zh-Hans)")
+    lang: str = Field(default="", description="The language it is written in (RFC 5646, "
+                      "e.g. en, zh-Hans); by default the language its author chose for the UI, "
+                      "else en")
 
 
 class NoteIn(Written):
@@ -99,12 +101,13 @@ def add_request_routes(api: FastAPI, node: Node,
                        principal: Callable[..., Principal]) -> None:
     desk = Desk(node)
 
-    def actor_of(caller: Principal, *, acting: bool, lang: str = "en") -> Actor:
+    def actor_of(caller: Principal, *, acting: bool, lang: str = "") -> Actor:
         if acting and caller.role not in SENDS:
             raise HTTPException(403, f"a {caller.role} token may read requests but not send or "
                                      "answer them (that takes the liaison role)")
+        # Unsaid, a person writes in the language they chose for the UI.
         return Actor(node.directory.party(caller.party_id), caller.token_id,
-                     caller.person_name, lang)
+                     caller.person_name, lang or caller.locale or "en")
 
     def shown(view: RequestView, caller: Principal) -> dict[str, Any]:
         node.reads.record(Event(now_timestamp(), "request.read", caller.party_id,
@@ -112,7 +115,7 @@ def add_request_routes(api: FastAPI, node: Node,
         return view_json(view, node.directory.names())
 
     def act(caller: Principal, work: Callable[[Actor], RequestView],
-            lang: str = "en") -> dict[str, Any]:
+            lang: str = "") -> dict[str, Any]:
         try:
             return view_json(work(actor_of(caller, acting=True, lang=lang)),
                              node.directory.names())

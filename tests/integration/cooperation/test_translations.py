@@ -166,6 +166,22 @@ def test_a_request_sent_over_rest_records_its_language(client, world):
     assert made.json()["lang"] == "zh-Hans"
 
 
+def test_unsaid_an_author_writes_in_the_language_they_chose_for_the_ui(client, world):
+    token = world.node.directory.create_token(world.other, role="liaison", name="Officer Wang")
+
+    def send(summary):
+        made = client.post(f"{API}/requests", headers=bearer(token), json={
+            "to": world.own.name, "kind": "information", "category": "intrusion",
+            "urgency": "priority", "summary": summary})
+        assert made.status_code == 201, made.text
+        return made.json()["lang"]
+
+    assert send("Who registered the domain?") == "en"
+    officer = world.node.directory.principal(token)
+    world.node.directory.set_preferences(officer.person_id, locale="zh-Hans")
+    assert send("谁注册了这个域名？") == "zh-Hans"
+
+
 def test_an_act_over_rest_records_the_language_given(client, world, sent):
     done = client.post(f"{API}/requests/{sent.id}/status-reports",
                        headers=bearer(world.other_token),
