@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from tests.integration.web.test_request_pages import EVIDENCE, REQUEST
 
 from accord.store.audit_log import AuditQuery
 from accord.store.forms import KeptForms, PeerGuidelines
@@ -19,15 +20,6 @@ from accord.store.peers import PeerStore
 from accord.store.schema import kept_forms
 from accord.trust.access import Grant
 
-EVIDENCE = {
-    "type": "indicator", "spec_version": "2.1",
-    "id": "indicator--00000000-0000-4000-8000-00000000a001",
-    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
-    "name": "Sakula C2", "pattern": "[ipv4-addr:value = '198.51.100.7']",
-    "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
-}
-REQUEST = {"kind": "information", "category": "intrusion", "urgency": "priority",
-           "summary": "Who operates 198.51.100.7?", "evidence": EVIDENCE["id"]}
 KEY = re.compile(r'name="form_key" value="([^"]+)"')
 
 
