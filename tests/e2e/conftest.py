@@ -158,12 +158,17 @@ def live_node(node_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         _wait_until_serving(server, f"{url}/taxii2/", admin, log)
         yield LiveNode(url, node_db, log, admin, partner, shared)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop an `accord serve` as an operator would (SIGTERM); killed if it hangs."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 @pytest.fixture(scope="module")

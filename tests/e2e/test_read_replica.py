@@ -1,0 +1,185 @@
+"""`accord serve --db PRIMARY --read-db REPLICA` against a real streaming replica.
+
+The replica's replay is paused to make the two databases differ: what a reader then sees
+tells which one answered. Reads go to the replica; the writer still reads its own writes (by
+token, and by the `accord_lsn` cookie); with the replica stopped, every read is still served.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import ACCORD, OWN_PARTY, TAXII, created, stop_server
+from .streaming_replica import Replication, free_port, missing_tools, primary_and_replica
+
+pytestmark = pytest.mark.replica
+
+_MISSING = missing_tools()
+
+
+@dataclass(frozen=True)
+class ReplicatedNode:
+    url: str
+    replication: Replication
+    log: Path
+    writer: str  # the admin token: it writes
+    reader: str  # another token of the same party: it never writes
+    collection: str  # the own party's Evidence collection
+
+    def objects_url(self, object_id: str | None = None) -> str:
+        base = f"{self.url}/taxii2/accord/collections/{self.collection}/objects/"
+        return f"{base}{object_id}/" if object_id else base
+
+    def headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Accept": TAXII, "Content-Type": TAXII}
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicatedNode]:
+    if _MISSING:
+        pytest.skip(_MISSING)
+    with primary_and_replica() as replication:
+        primary, replica = replication.primary.url(), replication.replica.url()
+        writer = created("init", "--party", OWN_PARTY, db=primary)
+        reader = created("token", "create", "--party", OWN_PARTY, "--role", "analyst",
+                         db=primary)
+        port = free_port()
+        log = tmp_path_factory.mktemp("replica-server") / "stderr.log"
+        with log.open("wb") as stderr:
+            server = subprocess.Popen(
+                [str(ACCORD), "serve", "--db", primary, "--read-db", replica, "--host",
+                 "127.0.0.1", "--port", str(port), "--tick", "0", "--sync-every", "0"],
+                stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            collection = _wait_for_collection(server, url, writer, log)
+            replication.wait_until_replayed()
+            yield ReplicatedNode(url, replication, log, writer, reader, collection)
+        finally:
+            stop_server(server)
+
+
+def _wait_for_collection(server: subprocess.Popen[bytes], url: str, token: str,
+                         log: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"accord serve exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            answer = httpx.get(f"{url}/taxii2/accord/collections/", timeout=2,
+                               headers={"Authorization": f"Bearer {token}", "Accept": TAXII})
+            if answer.status_code == 200:
+                return str(answer.json()["collections"][0]["id"])
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"accord serve did not answer within 30 s:\n{log.read_text()}")
+
+
+def _indicator() -> dict[str, object]:
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+        "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z",
+        "name": "replica test", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix", "valid_from": "2026-12-01T10:00:00Z",
+    }
+
+
+@pytest.fixture
+def replay_paused(node: ReplicatedNode) -> Iterator[None]:
+    """The replica stops applying the primary's WAL (it still receives it) for one test."""
+    node.replication.replica.query("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        node.replication.replica.query("SELECT pg_wal_replay_resume()")
+        node.replication.wait_until_replayed()
+
+
+def test_reads_are_served_from_the_replica(node: ReplicatedNode, replay_paused: None) -> None:
+    # Written straight into the primary, by no client of the server: nobody's reads wait for it.
+    hidden = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [hidden]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    with httpx.Client(headers=node.headers(node.reader), timeout=10) as reader:
+        # The reader never wrote: its reads go to the replica, which has not replayed it yet.
+        assert reader.get(node.objects_url(hidden["id"])).status_code == 404  # type: ignore[arg-type]
+        assert reader.get(node.objects_url()).status_code in (200, 404)
+    sessions = node.replication.replica.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'accord-read'")
+    assert sessions[0][0] >= 1, "the server holds no connection to the replica"
+
+
+def test_the_writer_reads_its_write_before_the_replica_has_it(
+        node: ReplicatedNode, replay_paused: None) -> None:
+    indicator = _indicator()
+    with httpx.Client(headers=node.headers(node.writer), timeout=10) as writer:
+        posted = writer.post(node.objects_url(), json={"objects": [indicator]})
+        assert posted.status_code == 202, posted.text
+        assert "accord_lsn" in posted.cookies
+        status_id = posted.json()["id"]
+        # The same token, now without its cookie: the server remembers its position.
+        writer.cookies.clear()
+        status = writer.get(f"{node.url}/taxii2/accord/status/{status_id}/")
+        assert status.status_code == 200, status.text
+        assert status.json()["success_count"] == 1
+        mine = writer.get(node.objects_url(str(indicator["id"])))
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["objects"][0]["id"] == indicator["id"]
+    # Another client that never wrote reads from the paused replica: not there yet.
+    other = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                      timeout=10)
+    assert other.status_code == 404
+
+
+def test_the_position_cookie_alone_gives_read_your_writes(
+        node: ReplicatedNode, replay_paused: None) -> None:
+    indicator = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    cookie = posted.cookies["accord_lsn"]
+    # The reader's token never wrote; carrying the writer's cookie (as a browser does after
+    # its own POST) its read sees the write.
+    seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                     cookies={"accord_lsn": cookie}, timeout=10)
+    assert seen.status_code == 200
+
+
+def test_once_replayed_every_reader_sees_the_write(node: ReplicatedNode) -> None:
+    indicator = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    node.replication.wait_until_replayed()
+    seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                     timeout=10)
+    assert seen.status_code == 200
+
+
+def test_with_the_replica_stopped_reads_come_from_the_primary(node: ReplicatedNode) -> None:
+    indicator = _indicator()
+    node.replication.replica.stop()
+    try:
+        with httpx.Client(headers=node.headers(node.reader), timeout=15) as reader:
+            for _ in range(3):
+                listing = reader.get(f"{node.url}/taxii2/accord/collections/")
+                assert listing.status_code == 200, listing.text
+        posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                            headers=node.headers(node.writer))
+        assert posted.status_code == 202
+        seen = httpx.get(node.objects_url(str(indicator["id"])),
+                         headers=node.headers(node.reader), timeout=15)
+        assert seen.status_code == 200, seen.text
+        assert "read replica unreachable" in node.log.read_text()
+    finally:
+        node.replication.replica.start()
