@@ -16,7 +16,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 
 import anyio
@@ -97,16 +96,10 @@ def cookie_position(headers: list[tuple[bytes, bytes]]) -> int:
 
 
 def position_cookie(lsn: int, *, secure: bool) -> str:
-    cookie: SimpleCookie = SimpleCookie()
-    cookie[COOKIE] = format_lsn(lsn)
-    morsel = cookie[COOKIE]
-    morsel["path"] = "/"
-    morsel["max-age"] = COOKIE_AGE
-    morsel["httponly"] = True
-    morsel["samesite"] = "Lax"
-    if secure:
-        morsel["secure"] = True
-    return morsel.OutputString()
+    # Written by hand: http.cookies would quote the value for its "/", valid in a cookie
+    # (RFC 6265 §4.1.1 cookie-octet).
+    return (f"{COOKIE}={format_lsn(lsn)}; Path=/; Max-Age={COOKIE_AGE}; HttpOnly; SameSite=Lax"
+            + ("; Secure" if secure else ""))
 
 
 class ReadYourWrites:
