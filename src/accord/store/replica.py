@@ -69,7 +69,10 @@ def replica_reads(allowed: bool = True) -> Iterator[None]:
 
 @dataclass
 class WriteMark:
-    """Set when a write transaction committed on the primary within `watching_writes`."""
+    """Set once the work within `watching_writes` opened a write transaction on the primary
+    (`store.engine.writing`): its reads go to the primary from then on, where that write is
+    (a read that makes what it lacks, and reads it back, e.g. a node's first signing key),
+    and its client's reads afterwards wait for the replica to have it."""
 
     wrote: bool = False
 
@@ -88,10 +91,16 @@ def watching_writes() -> Iterator[WriteMark]:
         _write_mark.reset(token)
 
 
-def _note_commit(_conn: Connection) -> None:
+def _note_write(conn: Connection) -> None:
+    if conn.get_execution_options().get("accord_write"):
+        mark = _write_mark.get()
+        if mark is not None:
+            mark.wrote = True
+
+
+def _has_written() -> bool:
     mark = _write_mark.get()
-    if mark is not None:
-        mark.wrote = True
+    return mark is not None and mark.wrote
 
 
 class ReplicatedEngine(OptionEngine):
@@ -107,12 +116,12 @@ class ReplicatedEngine(OptionEngine):
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._replayed = 0  # the furthest position the replica was seen to have replayed
-        event.listen(primary, "commit", _note_commit)
+        event.listen(primary, "begin", _note_write)
 
     # -- routing -------------------------------------------------------------------------
 
     def connect(self) -> Connection:
-        if _replica_allowed.get() and self.is_replica_up():
+        if _replica_allowed.get() and not _has_written() and self.is_replica_up():
             try:
                 return self.replica.connect()
             except DBAPIError as error:
@@ -122,7 +131,8 @@ class ReplicatedEngine(OptionEngine):
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         # A transaction block may write: always the primary.
-        with self.primary.connect() as conn, conn.begin():
+        with self.primary.connect().execution_options(accord_write=True) as conn, \
+                conn.begin():
             yield conn
 
     def dispose(self, close: bool = True) -> None:

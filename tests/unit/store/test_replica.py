@@ -51,7 +51,7 @@ def engine(tmp_path: Path, clock: Clock) -> ReplicatedEngine:
 
 def _answered_by(engine: Engine) -> str:
     with engine.connect() as conn:
-        return str(conn.execute(text("SELECT name FROM who")).scalar_one())
+        return str(conn.execute(text("SELECT name FROM who LIMIT 1")).scalar_one())
 
 
 def test_reads_go_to_the_primary_unless_the_replica_is_allowed(engine: ReplicatedEngine):
@@ -77,12 +77,18 @@ def test_writes_go_to_the_primary_even_where_reads_may_use_the_replica(
     assert primary_of(engine.primary) is engine.primary
 
 
-def test_a_commit_on_the_primary_is_noted_for_the_work_that_made_it(engine: ReplicatedEngine):
+def test_a_write_is_noted_and_the_reads_after_it_go_to_the_primary(engine: ReplicatedEngine):
     with watching_writes() as read_only, replica_reads():
         _answered_by(engine)
+        with engine.primary.connect() as conn:  # a read on the primary is no write
+            conn.execute(text("SELECT 1"))
     assert not read_only.wrote
-    with watching_writes() as wrote, writing(engine) as conn:
-        conn.execute(text("INSERT INTO who VALUES ('x')"))
+    with watching_writes() as wrote, replica_reads():
+        assert _answered_by(engine) == "replica"
+        with writing(engine) as conn:
+            conn.execute(text("INSERT INTO who VALUES ('x')"))
+        # Where the write is: the replica may not have it yet.
+        assert _answered_by(engine) == "primary"
     assert wrote.wrote
 
 
