@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ACCORD, OWN_PARTY, TAXII, created, stop_server
+from .conftest import ACCORD, OWN_PARTY, TAXII, created, first_collection, stop_server
 from .streaming_replica import Replication, free_port, missing_tools, primary_and_replica
 
 pytestmark = pytest.mark.replica
@@ -61,28 +60,11 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicatedNode]:
                 stdout=subprocess.DEVNULL, stderr=stderr)
         try:
             url = f"http://127.0.0.1:{port}"
-            collection = _wait_for_collection(server, url, writer, log)
+            collection = first_collection(server, url, writer, log)
             replication.wait_until_replayed()
             yield ReplicatedNode(url, replication, log, writer, reader, collection)
         finally:
             stop_server(server)
-
-
-def _wait_for_collection(server: subprocess.Popen[bytes], url: str, token: str,
-                         log: Path) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"accord serve exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            answer = httpx.get(f"{url}/taxii2/accord/collections/", timeout=2,
-                               headers={"Authorization": f"Bearer {token}", "Accept": TAXII})
-            if answer.status_code == 200:
-                return str(answer.json()["collections"][0]["id"])
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"accord serve did not answer within 30 s:\n{log.read_text()}")
 
 
 def _indicator() -> dict[str, object]:
