@@ -69,14 +69,14 @@ class Node:
 
 
 def open_node(db: str, *, migrate_schema: bool = True, read_db: str | None = None) -> Node:
+    if read_db and not (is_postgresql_url(db) and is_postgresql_url(read_db)):
+        raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
+                               "replica (postgresql://…) of a PostgreSQL --db")
     engine = open_engine(db)
     if migrate_schema:
         migrate(engine)
     replica = None
     if read_db:
-        if not (is_postgresql_url(db) and is_postgresql_url(read_db)):
-            raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
-                                   "replica (postgresql://…) of a PostgreSQL --db")
         # The replica follows the primary's schema through the WAL: never migrated itself.
         engine = replica = ReplicatedEngine(engine, open_engine(read_db, replica=True))
     directory = Directory(engine)

@@ -148,4 +148,5 @@ def test_read_db_needs_postgresql_on_both_sides(tmp_path: Path):
 
     with pytest.raises(DatabaseUrlError, match="--read-db needs PostgreSQL"):
         open_node(str(tmp_path / "a.db"), read_db="postgresql://u@127.0.0.1:1/db")
+    assert not (tmp_path / "a.db").exists()  # refused before anything was made
     assert open_engine(str(tmp_path / "b.db")).dialect.name == "sqlite"
