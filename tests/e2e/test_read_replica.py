@@ -147,6 +147,10 @@ def test_once_replayed_every_reader_sees_the_write(node: ReplicatedNode) -> None
     seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
                      timeout=10)
     assert seen.status_code == 200
+    # The writer too, now from the replica: its connection there checked it has the write.
+    mine = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.writer),
+                     cookies=posted.cookies, timeout=10)
+    assert mine.status_code == 200
 
 
 def test_a_browser_signs_in_and_reads_pages_while_the_replica_lags(

@@ -52,26 +52,26 @@ COOKIE_AGE = 300
 
 class WritePositions:
     """Per client (a digest of its Authorization header): the WAL position after its latest
-    write. Bounded: the least recently written clients are forgotten first."""
+    write, kept as long as the cookie. Bounded: the least recently written clients are
+    forgotten first."""
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = 10_000, keep: float = COOKIE_AGE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._limit = limit
-        self._positions: OrderedDict[str, int] = OrderedDict()
+        self._keep = keep
+        self._clock = clock
+        self._positions: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
     def remember(self, client: str, lsn: int) -> None:
-        self._positions[client] = max(lsn, self._positions.get(client, 0))
+        self._positions[client] = (max(lsn, self.after(client)), self._clock())
         self._positions.move_to_end(client)
         while len(self._positions) > self._limit:
             self._positions.popitem(last=False)
 
     def after(self, client: str) -> int:
-        """The position the client's reads must see (0: none)."""
-        return self._positions.get(client, 0)
-
-    def forget(self, client: str, lsn: int) -> None:
-        """The replica has replayed `lsn`: nothing to wait for unless the client wrote since."""
-        if self._positions.get(client, 0) <= lsn:
-            self._positions.pop(client, None)
+        """The position the client's reads must see (0: none, or long replayed)."""
+        lsn, at = self._positions.get(client, (0, 0.0))
+        return lsn if self._clock() - at < self._keep else 0
 
 
 def client_of(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -119,14 +119,12 @@ class ReadYourWrites:
             return
         headers = scope["headers"]
         client = client_of(headers)
-        on_replica = False
+        on_replica, needed = False, 0
         if scope["method"] in READ_ONLY:
             needed = max(cookie_position(headers),
                          self.positions.after(client) if client else 0)
             on_replica = await self.replica_has(needed)
-            if on_replica and needed and client:
-                self.positions.forget(client, needed)
-        with replica_reads(on_replica), watching_writes() as mark:
+        with replica_reads(on_replica, after=needed), watching_writes() as mark:
 
             async def noting_position(message: Message) -> None:
                 if message["type"] == "http.response.start" and mark.wrote:

@@ -55,16 +55,21 @@ def format_lsn(lsn: int) -> str:
 # Whether connections asked for now may come from the replica: False unless a read-only HTTP
 # request set it (background work, the CLI and every write use the primary).
 _replica_allowed: ContextVar[bool] = ContextVar("accord_replica_allowed", default=False)
+# The WAL position those reads must see (0: any): the client's latest write.
+_reads_after: ContextVar[int] = ContextVar("accord_reads_after", default=0)
 
 
 @contextmanager
-def replica_reads(allowed: bool = True) -> Iterator[None]:
-    """Within this block (and the threads it hands work to), reads may use the replica."""
-    token = _replica_allowed.set(allowed)
+def replica_reads(allowed: bool = True, *, after: int = 0) -> Iterator[None]:
+    """Within this block (and the threads it hands work to), reads may use the replica, each
+    connection to it only if it has replayed up to `after`."""
+    allowed_token = _replica_allowed.set(allowed)
+    after_token = _reads_after.set(after)
     try:
         yield
     finally:
-        _replica_allowed.reset(token)
+        _reads_after.reset(after_token)
+        _replica_allowed.reset(allowed_token)
 
 
 @dataclass
@@ -123,7 +128,14 @@ class ReplicatedEngine(OptionEngine):
     def connect(self) -> Connection:
         if _replica_allowed.get() and not _has_written() and self.is_replica_up():
             try:
-                return self.replica.connect()
+                conn = self.replica.connect()
+                after = _reads_after.get()
+                # Checked on this very connection, in the transaction its reads then use:
+                # behind a pooler or a balancer, --read-db may be several replicas, each
+                # at its own position.
+                if not after or self.replayed_on(conn) >= after:
+                    return conn
+                conn.close()
             except DBAPIError as error:
                 self.replica_failed(error)
         return self.primary.connect()
@@ -182,20 +194,25 @@ class ReplicatedEngine(OptionEngine):
             return None
         try:
             with self.replica.connect() as conn:
-                text = conn.exec_driver_sql(
-                    # A --read-db that is no standby (a primary behind a pooler, say) has
-                    # nothing to replay: it is as current as it gets.
-                    "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-                    "ELSE pg_current_wal_lsn() END)::text").scalar()
+                replayed = self.replayed_on(conn)
         except DBAPIError as error:
             self.replica_failed(error)
             return None
-        if text is None:  # a standby still restoring from archive, not yet streaming
-            return False
-        replayed = parse_lsn(text)
+        return replayed >= lsn
+
+    def replayed_on(self, conn: Connection) -> int:
+        """How far the replica behind `conn` has replayed the WAL (0: not yet streaming)."""
+        text = conn.exec_driver_sql(
+            # A --read-db that is no standby (a primary behind a pooler, say) has nothing to
+            # replay: it is as current as it gets.
+            "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+            "ELSE pg_current_wal_lsn() END)::text").scalar()
+        if text is None:  # a standby still restoring from an archive, not yet streaming
+            return 0
+        replayed = parse_lsn(str(text))
         with self._lock:
             self._replayed = max(self._replayed, replayed)
-        return replayed >= lsn
+        return replayed
 
 
 def primary_of(engine: Engine) -> Engine:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from tests.unit.store.test_replica import one_row_database
+from tests.unit.store.test_replica import Clock, one_row_database
 
 from accord.serving.read_your_writes import (
     COOKIE,
@@ -35,6 +35,7 @@ class FakeReplication(ReplicatedEngine):
         self.replayed = parse_lsn("0/1000")
         self.reachable = True
         self.asked = 0
+        self.on_connection: int | None = None  # what a connection's own check finds
 
     def primary_position(self) -> int:
         return self.position
@@ -44,6 +45,9 @@ class FakeReplication(ReplicatedEngine):
         if not self.reachable:
             return None
         return self.replayed >= lsn
+
+    def replayed_on(self, conn: Connection) -> int:
+        return self.on_connection if self.on_connection is not None else self.replayed
 
 
 @pytest.fixture
@@ -120,19 +124,18 @@ def test_a_mangled_cookie_is_no_position(client: TestClient):
     assert client.get("/read").text == "replica"
 
 
-def test_positions_are_kept_per_client_and_bounded():
-    positions = WritePositions(limit=2)
+def test_positions_are_kept_per_client_bounded_and_for_a_while():
+    clock = Clock()
+    positions = WritePositions(limit=2, keep=300, clock=clock)
     positions.remember("a", 5)
     positions.remember("a", 3)  # an older write answered later does not move it back
     assert positions.after("a") == 5
     positions.remember("b", 1)
     positions.remember("c", 1)
     assert positions.after("a") == 0  # the least recent writer went first
-    positions.forget("b", 1)
-    assert positions.after("b") == 0
-    positions.remember("c", 9)
-    positions.forget("c", 4)  # wrote again since: still waits for 9
-    assert positions.after("c") == 9
+    assert positions.after("b") == 1
+    clock.now += 300
+    assert positions.after("b") == 0  # as long as the cookie: the replica has it by now
 
 
 def test_the_cookie_and_the_client_key():
@@ -145,3 +148,15 @@ def test_the_cookie_and_the_client_key():
     assert client_of([(b"authorization", b"Bearer t")]) != client_of(
         [(b"authorization", b"Bearer u")])
     assert client_of([(b"accept", b"*/*")]) is None
+
+
+def test_a_replica_connection_behind_the_writer_is_not_used(
+        client: TestClient, engine: FakeReplication):
+    """Behind a balancer, --read-db may be several replicas: the one a connection reaches may
+    be behind the one that was asked."""
+    client.post("/write", headers=TOKEN)
+    engine.replayed = engine.position
+    engine.on_connection = engine.position - 1
+    assert client.get("/read", headers=TOKEN).text == "primary"
+    engine.on_connection = engine.position
+    assert client.get("/read", headers=TOKEN).text == "replica"
