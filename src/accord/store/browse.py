@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, bindparam, exists, not_, select, true
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import search_index
@@ -67,20 +68,34 @@ class Browse:
         self.engine = engine
 
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
-                limit: int = 50, newest_first: bool = True, name_creators: bool = True
-                ) -> list[Found]:
+                limit: int = 50, newest_first: bool = True, name_creators: bool = True,
+                among: Subquery | None = None, by_rank: bool = False) -> list[Found]:
+        """`among`: the seqs to choose from (an index's), read first: the planner then starts
+        from them, not from every object of the reader's collections. `by_rank`: in the
+        order of among's rank, highest first, instead of by date_added."""
         o, col = objects.c, collections.c
+        source: FromClause = objects
+        order = o.date_added.desc() if newest_first else o.date_added
+        collection_id: ColumnElement[str] = o.collection_id
+        if among is not None:
+            source = among.join(objects, o.seq == among.c.seq)
+            if by_rank:
+                order = among.c.rank.desc()
+            # An expression, not the column: SQLite would otherwise start from the reader's
+            # collections and walk every object in them (it keeps no statistics to know
+            # better), instead of from `among`.
+            collection_id = o.collection_id.concat("")
         stmt = (
             select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                    o.creator_id, col.title, col.default_tlp, parties.c.name)
-            .select_from(objects)
-            .join(collections, col.id == o.collection_id)
-            .join(permissions, and_(permissions.c.collection_id == o.collection_id,
+            .select_from(source)
+            .join(collections, col.id == collection_id)
+            .join(permissions, and_(permissions.c.collection_id == collection_id,
                                     permissions.c.party_id == bindparam("reader"),
                                     permissions.c.can_read == true()))
             .outerjoin(parties, parties.c.id == o.creator_id)
             .where(entitled(objects, col.default_tlp), *where)
-            .order_by(o.date_added.desc() if newest_first else o.date_added)
+            .order_by(order)
             .limit(limit)
         )
         if latest:
@@ -147,12 +162,14 @@ class Browse:
         if _TYPE.match(text) and not partial:
             hits = self._select(reader, o.type == text, limit=limit)
         if len(hits) < limit:
-            # The search index holds newest versions' names only; an object in several
-            # collections is listed once, as its newest readable row.
+            # The search index holds newest versions' names only, most recently indexed
+            # first. An object is listed once: for its first name that matches, in the
+            # collection it was indexed in last.
             named = search_index.named(self.engine.dialect.name, text)
             seen = {h.id for h in hits}
-            for item in self._select(reader, o.seq.in_(named), not_(o.type.like(_ACCORD_TYPES)),
-                                     o.type != _TRANSLATIONS, limit=4 * limit):
+            for item in self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
+                                     o.type != _TRANSLATIONS, limit=4 * limit, among=named,
+                                     by_rank=True):
                 if item.id not in seen:
                     hits.append(item)
                     seen.add(item.id)
@@ -181,8 +198,8 @@ class Browse:
     def relationships(self, reader: str, object_id: str, *, limit: int = 60) -> list[Found]:
         """Relationship objects `reader` may read that have `object_id` at one end."""
         o = objects.c
-        return self._select(reader, o.seq.in_(search_index.relationships_of(object_id)),
-                            o.type == "relationship", limit=limit)
+        return self._select(reader, o.type == "relationship", limit=limit,
+                            among=search_index.relationships_of(object_id).subquery("ends"))
 
     def mentioned_values(self, reader: str, object_id: str) -> list[tuple[str, str]]:
         """The observable values (kind, value) the newest readable version of the object

@@ -269,7 +269,8 @@ class ObjectStore:
                 # Fresh planner statistics after a bulk load: without them PostgreSQL scans the
                 # whole collection to look up ids, and the next batch of an import crawls (and
                 # reads the index's value lists as filters, not bounds: store.correlations).
-                conn.exec_driver_sql("ANALYZE objects, observables")
+                conn.exec_driver_sql(
+                    "ANALYZE objects, observables, object_names, relationship_ends")
         return outcomes
 
     @staticmethod

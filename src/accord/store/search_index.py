@@ -23,7 +23,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
-    and_,
+    Subquery,
     bindparam,
     column,
     delete,
@@ -153,26 +153,31 @@ def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None
     index(conn, [(seq, orjson.loads(body)) for seq, is_latest, body in rows if is_latest])
 
 
-def named(dialect: str, needle: str) -> Select[Any]:
-    """The seqs of newest versions with a name, alias or external id that contains `needle`
-    (case aside). Bind nothing else: the needle is bound here."""
+def named(dialect: str, needle: str) -> Subquery:
+    """Newest versions with a name, alias or external id that contains `needle` (case aside),
+    one row per matching name: (seq, rank). Read them by rank, descending: most recently
+    indexed first, which the index itself is ordered by (a common word then reads no further
+    than the page it fills). The needle is bound here."""
     folded = fold(needle)
     n = object_names.c
+    if dialect == "sqlite" and len(folded) >= TRIGRAM:
+        # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside). Ordered
+        # by the FTS table's own rowid, SQLite walks its index newest first and stops early.
+        phrase = '"' + folded.replace('"', '""') + '"'
+        return (select(n.seq, _fts.c.rowid.label("rank"))
+                .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
+                .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
+                       func.instr(n.text, bindparam("needle", folded)) > 0)
+                .subquery("named"))
     contains: ColumnElement[bool]
-    if dialect == "sqlite":
+    if dialect == "sqlite":  # too short for trigrams: the names, newest first (not bodies)
         contains = func.instr(n.text, bindparam("needle", folded)) > 0
-        if len(folded) >= TRIGRAM:
-            # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside).
-            phrase = '"' + folded.replace('"', '""') + '"'
-            matching = select(_fts.c.rowid).where(
-                column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)))
-            contains = and_(n.name_id.in_(matching), contains)
     else:
         # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE (not
         # ILIKE) gives the same answer as str.casefold on both sides.
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         contains = n.text.like(bindparam("needle", f"%{escaped}%"), escape="\\")
-    return select(n.seq).where(contains)
+    return select(n.seq, n.name_id.label("rank")).where(contains).subquery("named")
 
 
 def relationships_of(object_id: str) -> Select[Any]:
