@@ -81,10 +81,12 @@ class Browse:
             source = among.join(objects, o.seq == among.c.seq)
             if by_rank:
                 order = among.c.rank.desc()
-            # An expression, not the column: SQLite would otherwise start from the reader's
-            # collections and walk every object in them (it keeps no statistics to know
-            # better), instead of from `among`.
-            collection_id = o.collection_id.concat("")
+            if self.engine.dialect.name == "sqlite":
+                # An expression, not the column: SQLite would otherwise start from the reader's
+                # collections and walk every object in them (it keeps no statistics to know
+                # better), instead of from `among`. PostgreSQL's statistics choose well, and an
+                # expression would blind them.
+                collection_id = o.collection_id.concat("")
         stmt = (
             select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                    o.creator_id, col.title, col.default_tlp, parties.c.name)
