@@ -150,6 +150,19 @@ def render(size: int, counts: Any, commit: str, sections: list) -> str:
         "its plan, as `EXPLAIN (ANALYZE, BUFFERS)` ran it with the same values. Run again after "
         "a change to the store's statements or indexes.", "",
     ]
+    lines += ["| access path | reader | returned | execution | buffers hit / read | "
+              "index used |", "|---|---|--:|--:|--:|---|"]
+    for who, label, _path, _params, _status, found, plans in sections:
+        for _statement, _parameters, plan in plans:
+            took = re.search(r"Execution Time: ([\d.]+) ms", plan)
+            hit = re.search(r"Buffers: shared hit=(\d+)(?: read=(\d+))?", plan)
+            used = sorted(set(re.findall(r"(?:Index|Index Only|Bitmap Index) Scan "
+                                         r"(?:Backward )?(?:using|on) (\w+)", plan)))
+            lines.append(f"| {label} | {who} | {found:,} | "
+                         f"{took.group(1) if took else '?'} ms | "
+                         f"{hit.group(1) if hit else 0} / {hit.group(2) or 0 if hit else 0} | "
+                         f"{', '.join(used) or 'none (sequential scan)'} |")
+    lines.append("")
     for who, label, path, params, status, found, plans in sections:
         query = "&".join(f"{k}={v[:40]}" for k, v in params.items())
         lines += [f"### {label} — as {who}", "",
