@@ -102,7 +102,13 @@ def plot(figures: dict[str, dict[int, dict]], out: Path) -> None:
                              f"{target:,}")
         ax.set_xscale("log")
         ax.set_xlim(min(5e4, sizes[0] / 2), 2e7)
-        ax.set_ylim(bottom=0, top=max(values + [target or 0]) * 1.25)
+        spread = [v for v in values + [target or 0] if v > 0]
+        if max(spread) / min(spread) > 20:
+            # A figure tens of times off its target: log y keeps both readable.
+            ax.set_yscale("log")
+            ax.set_ylim(min(spread) / 2, max(spread) * 2)
+        else:
+            ax.set_ylim(bottom=0, top=max(spread) * 1.25)
         ax.set_title(SHOWN[figure].replace("`", ""), fontsize=8.5)
         ax.set_ylabel(unit, fontsize=8)
         ax.set_xlabel("objects in the node", fontsize=8)
