@@ -200,6 +200,8 @@ def added_after_threshold(pg: str, schema: str, collection: str, newest: int) ->
         row = conn.execute("SELECT date_added FROM objects WHERE collection_id = %s "
                            "ORDER BY date_added DESC OFFSET %s LIMIT 1",
                            (collection, newest)).fetchone()
+    if row is None:
+        raise SystemExit(f"the collection holds no more than {newest} objects")
     value = row[0]
     return value if isinstance(value, str) else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

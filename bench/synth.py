@@ -64,7 +64,8 @@ class Reservoir:
     """A uniform sample of up to `size` items from a stream (Algorithm R), in constant memory."""
 
     def __init__(self, size: int, rnd: random.Random) -> None:
-        self.size, self.rnd, self.items, self.seen = size, rnd, [], 0
+        self.size, self.rnd, self.seen = size, rnd, 0
+        self.items: list[Any] = []
 
     def add(self, item: Any) -> None:
         self.seen += 1
