@@ -32,6 +32,7 @@ from accord.cooperation.translations import is_translation
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
+from accord.store.bulk import among, analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, writing
 from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
@@ -55,7 +56,6 @@ from accord.trust.markings import (
 )
 from accord.trust.ownership import Holding, why_not_version
 
-_ANALYZE_AFTER = 1000
 # Accord's objects that are versioned like any STIX object (a designation is lifted by a new
 # version); every other x-accord- object is an immutable ledger entry or claim.
 _VERSIONED = "x-accord-designation--"
@@ -295,29 +295,15 @@ class ObjectStore:
             forget(conn, [r.seq for r in superseded if r.seq is not None])
         if inserts:
             self._insert(conn, inserts, default_tlp)
-            if not self._sqlite and len(inserts) >= _ANALYZE_AFTER:
-                # Fresh planner statistics after a bulk load: without them PostgreSQL scans the
-                # whole collection to look up ids, and the next batch of an import crawls (and
-                # reads the index's value lists as filters, not bounds: store.correlations).
-                conn.exec_driver_sql("ANALYZE objects, observables")
+            # Without statistics after a bulk load PostgreSQL scans the whole collection to look
+            # up ids, and the next batch of an import crawls (and reads the index's value lists
+            # as filters, not bounds: store.correlations).
+            analyze_if_grown(conn, ("objects", "observables"), len(inserts))
         return outcomes
 
     def _insert(self, conn: Connection, rows: list[_Insert], default_tlp: Tlp) -> None:
-        # The bulk path bypasses SQLAlchemy's per-row parameter processing, which costs more
-        # than SQLite's own insert: COPY on PostgreSQL, a plain executemany on SQLite.
-        values = [r.values() for r in rows]
-        if self._sqlite:
-            conn.exec_driver_sql(
-                f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})", values)
-        else:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            # Binary COPY: bytea in text COPY would travel hex-escaped, at twice its size.
-            with cursor.copy(f"COPY objects ({', '.join(_INSERT_COLUMNS)}) FROM STDIN "
-                             "(FORMAT BINARY)") as copy:
-                copy.set_types(_COPY_TYPES)
-                for value in values:
-                    copy.write_row(value)
+        # Binary COPY on PostgreSQL: the bodies are bytea.
+        insert_rows(conn, "objects", _INSERT_COLUMNS, [r.values() for r in rows], _COPY_TYPES)
         linked = [r for r in rows
                   if r.recipients or r.mentions or r.sighting_of or r.request_of]
         if linked:
@@ -341,29 +327,18 @@ class ObjectStore:
         sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
         ledgered = [(seqs[r.id, r.version_key], r.request_of, r.id, r.id.split("--", 1)[0],
                      r.happened, r.digest) for r in rows if r.request_of]
-        mark = "?" if self._sqlite else "%s"
-        if ledgered:
-            conn.exec_driver_sql(
-                "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
-        if sighted:
-            conn.exec_driver_sql(
-                f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
-        if addressed:
-            conn.exec_driver_sql(
-                f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)
-        if mentioned:
-            conn.exec_driver_sql(
-                "INSERT INTO observables (collection_id, audience, kind, value, seq) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", mentioned)
+        insert_rows(conn, "ledger", ("seq", "request_id", "object_id", "type", "time", "digest"),
+                    ledgered, ("int4", "varchar", "varchar", "varchar", "varchar", "bytea"))
+        insert_rows(conn, "sightings", ("seq", "sighting_of_ref"), sighted)
+        insert_rows(conn, "recipients", ("seq", "party_id"), addressed)
+        insert_rows(conn, "observables", ("collection_id", "audience", "kind", "value", "seq"),
+                    mentioned)
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
         found: set[str] = set()
-        id_list = sorted(ids)  # often empty: then no query at all
-        for start in range(0, len(id_list), _CHUNK):
-            found.update(conn.execute(select(parties.c.id).where(
-                parties.c.id.in_(id_list[start:start + _CHUNK]))).scalars())
+        for condition in among(conn, parties.c.id, sorted(ids)):  # often none: then no query
+            found.update(conn.execute(select(parties.c.id).where(condition)).scalars())
         return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
@@ -386,14 +361,12 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, ids: Iterable[str]
     ) -> dict[str, dict[str, _Row]]:
         found: dict[str, dict[str, _Row]] = {}
-        id_list = list(ids)
-        for start in range(0, len(id_list), _CHUNK):
+        for condition in among(conn, objects.c.id, list(ids)):
             rows = conn.execute(
                 select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
                        objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id,
                        objects.c.poster_id)
-                .where(objects.c.collection_id == collection_id,
-                       objects.c.id.in_(id_list[start:start + _CHUNK]))
+                .where(objects.c.collection_id == collection_id, condition)
             )
             for seq, oid, version, key, is_latest, body, tlp, creator, poster in rows:
                 level = None if tlp is None else Tlp(tlp)
