@@ -58,21 +58,21 @@ def among(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
 
 
 def analyze_if_grown(conn: Connection, tables: Sequence[str], adding: int) -> None:
-    """Fresh planner statistics for the tables that have none, or that this transaction's
-    `adding` rows and the changes since their last ANALYZE will have doubled (PostgreSQL only).
+    """Fresh planner statistics for the tables that have none, or whose files have doubled
+    since their last ANALYZE (PostgreSQL only), once this transaction has added `adding` rows.
 
     Without statistics after a bulk load, PostgreSQL plans the next batch's look-ups as if the
     table were empty, and scans it; analysing after every batch costs more, the larger the table.
+    Sizes, not the statistics collector's counts of changes: those arrive up to seconds late.
     """
     if conn.dialect.name == "sqlite" or adding < _WORTH_ANALYZING:
         return
     grown = [
-        name for name, rows, changed in conn.exec_driver_sql(
-            "SELECT c.relname, c.reltuples, coalesce(s.n_mod_since_analyze, 0) "
-            "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-            "WHERE c.oid = ANY(%s::regclass[])", (list(tables),))
+        name for name, rows, pages, size in conn.exec_driver_sql(
+            "SELECT relname, reltuples, relpages, pg_relation_size(oid) / "
+            "current_setting('block_size')::int FROM pg_class WHERE oid = ANY(%s::regclass[])",
+            (list(tables),))
         # reltuples is -1 for a table never analysed (PostgreSQL 14 and later; 0 before).
-        if rows <= 0 or changed + adding >= rows]
+        if rows <= 0 or size >= 2 * pages]
     if grown:
         conn.exec_driver_sql(f"ANALYZE {', '.join(grown)}")
-
