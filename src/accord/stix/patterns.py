@@ -18,6 +18,7 @@ from accord.stix.limits import (
     MAX_PATTERN_NESTING,
     MAX_PATTERN_TOKENS,
 )
+from accord.stix.pattern_shapes import Comparison, simple_comparisons
 from accord.stix.properties import PROPERTY_NAME, TYPE_NAME
 
 # The grammar's tokens, near enough to count them. A quote opens a literal (string, or the
@@ -113,6 +114,8 @@ def pattern_errors(pattern: str, version: str = "2.1") -> tuple[str, ...]:
         return (f"the quoted literal that starts at character {size.unclosed_at + 1} does not "
                 "end: it is never closed, or a backslash in it precedes something other than "
                 "' or \\",)
+    if version != "2.0" and simple_comparisons(pattern) is not None:
+        return ()  # one of the common shapes, valid as the grammar would find it
     if len(pattern) > _CACHED_UP_TO:
         return _parsed_errors(pattern, version)
     return _cached_errors(pattern, version)
@@ -153,9 +156,6 @@ def _parsed_errors(pattern: str, version: str) -> tuple[str, ...]:
     return tuple(problems)
 
 
-Comparison = tuple[str, tuple[str, ...], str, str]  # object type, path, operator, literal
-
-
 def _shortened(message: str, most: int = 300) -> str:
     return message if len(message) <= most else f"{message[:most]}… ({len(message):,} characters)"
 
@@ -168,6 +168,9 @@ def comparisons_of(pattern: str) -> tuple[Comparison, ...]:
     size = size_of(pattern)
     if over_limits(size) is not None or size.unclosed_at is not None:
         return ()
+    simple = simple_comparisons(pattern)
+    if simple is not None:
+        return simple
     if len(pattern) > _CACHED_UP_TO:
         return _comparisons(pattern)
     return _cached_comparisons(pattern)

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 
+from accord.store.bulk import insert_rows
 from accord.store.engine import is_sqlite, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
@@ -60,12 +61,8 @@ class AuditLog:
             names += [(oid, seq) for oid in dict.fromkeys(event.object_ids)]
             previous = digest
         conn.execute(audit.insert(), rows)
-        if names:
-            # Plain executemany: an import names tens of thousands of objects, and SQLAlchemy's
-            # per-row parameter handling would cost more than the inserts themselves.
-            mark = "?" if self._sqlite else "%s"
-            conn.exec_driver_sql(
-                f"INSERT INTO audit_objects (object_id, seq) VALUES ({mark}, {mark})", names)
+        # An import names tens of thousands of objects: COPY, or a plain executemany.
+        insert_rows(conn, "audit_objects", ("object_id", "seq"), names)
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 
 from accord.correlation.values import Value
 from accord.store import search_index
+from accord.store.bulk import insert_rows
 from accord.store.observable_index import rows_for
 from accord.store.schema import objects
 from accord.trust.markings import MarkedVersion, Tlp
@@ -55,21 +56,8 @@ _COPY_TYPES = ["varchar"] * 7 + ["bool", "bytea", "int4", "varchar", "varchar"]
 
 def insert(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) -> None:
     """Store `rows` (all of one collection, in date_added order) and what goes with them."""
-    # The bulk path bypasses SQLAlchemy's per-row parameter processing, which costs more
-    # than SQLite's own insert: COPY on PostgreSQL, a plain executemany on SQLite.
-    values = [r.values() for r in rows]
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
-            f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})", values)
-    else:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        # Binary COPY: bytea in text COPY would travel hex-escaped, at twice its size.
-        with cursor.copy(f"COPY objects ({', '.join(_INSERT_COLUMNS)}) FROM STDIN "
-                         "(FORMAT BINARY)") as copy:
-            copy.set_types(_COPY_TYPES)
-            for value in values:
-                copy.write_row(value)
+    # Binary COPY on PostgreSQL: the bodies are bytea (store.bulk).
+    insert_rows(conn, "objects", _INSERT_COLUMNS, [r.values() for r in rows], _COPY_TYPES)
     linked = [r for r in rows if r.recipients or r.mentions or r.sighting_of or r.request_of
               or (r.is_latest and (r.names or r.ends))]
     if linked:
@@ -97,20 +85,11 @@ def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) ->
     named = [(seqs[r.id, r.version_key], r.id, kind, text)
              for r in rows if r.is_latest and r.names for kind, text in r.names]
     ends = [(seqs[r.id, r.version_key], *r.ends) for r in rows if r.is_latest and r.ends]
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    if ledgered:
-        conn.exec_driver_sql(
-            "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
-    if sighted:
-        conn.exec_driver_sql(
-            f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
-    if addressed:
-        conn.exec_driver_sql(
-            f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)
-    if mentioned:
-        conn.exec_driver_sql(
-            "INSERT INTO observables (collection_id, audience, kind, value, seq) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", mentioned)
+    insert_rows(conn, "ledger", ("seq", "request_id", "object_id", "type", "time", "digest"),
+                ledgered, ("int4", "varchar", "varchar", "varchar", "varchar", "bytea"))
+    insert_rows(conn, "sightings", ("seq", "sighting_of_ref"), sighted)
+    insert_rows(conn, "recipients", ("seq", "party_id"), addressed)
+    insert_rows(conn, "observables", ("collection_id", "audience", "kind", "value", "seq"),
+                mentioned)
     search_index.add(conn, named, ends)
 

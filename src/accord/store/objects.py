@@ -33,6 +33,7 @@ from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store import observable_index, search_index
+from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, writing
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
@@ -56,7 +57,6 @@ from accord.trust.markings import (
 )
 from accord.trust.ownership import Holding, why_not_version
 
-_ANALYZE_AFTER = 1000
 # Accord's objects that are versioned like any STIX object (a designation is lifted by a new
 # version); every other x-accord- object is an immutable ledger entry or claim.
 _VERSIONED = "x-accord-designation--"
@@ -265,21 +265,18 @@ class ObjectStore:
             search_index.forget(conn, old)  # only newest versions are found by a search
         if inserts:
             insert(conn, inserts, default_tlp)
-            if not self._sqlite and len(inserts) >= _ANALYZE_AFTER:
-                # Fresh planner statistics after a bulk load: without them PostgreSQL scans the
-                # whole collection to look up ids, and the next batch of an import crawls (and
-                # reads the index's value lists as filters, not bounds: store.correlations).
-                conn.exec_driver_sql(
-                    "ANALYZE objects, observables, object_names, relationship_ends")
+            # Without statistics after a bulk load PostgreSQL scans the whole collection to look
+            # up ids, and the next batch of an import crawls (and reads the index's value lists
+            # as filters, not bounds: store.correlations).
+            analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends"),
+                             len(inserts))
         return outcomes
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
         found: set[str] = set()
-        id_list = sorted(ids)  # often empty: then no query at all
-        for start in range(0, len(id_list), _CHUNK):
-            found.update(conn.execute(select(parties.c.id).where(
-                parties.c.id.in_(id_list[start:start + _CHUNK]))).scalars())
+        for condition in among(conn, parties.c.id, sorted(ids)):  # often none: then no query
+            found.update(conn.execute(select(parties.c.id).where(condition)).scalars())
         return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
@@ -302,14 +299,12 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, ids: Iterable[str]
     ) -> dict[str, dict[str, _Row]]:
         found: dict[str, dict[str, _Row]] = {}
-        id_list = list(ids)
-        for start in range(0, len(id_list), _CHUNK):
+        for condition in among(conn, objects.c.id, list(ids)):
             rows = conn.execute(
                 select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
                        objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id,
                        objects.c.poster_id)
-                .where(objects.c.collection_id == collection_id,
-                       objects.c.id.in_(id_list[start:start + _CHUNK]))
+                .where(objects.c.collection_id == collection_id, condition)
             )
             for seq, oid, version, key, is_latest, body, tlp, creator, poster in rows:
                 level = None if tlp is None else Tlp(tlp)

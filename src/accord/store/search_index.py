@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.store.bulk import insert_rows
 from accord.store.schema import object_names, objects, relationship_ends
 
 NAME, ALIAS, EXTERNAL_ID = "name", "alias", "external_id"
@@ -115,13 +116,8 @@ def rows_for(seq: int, obj: Mapping[str, Any]) -> tuple[list[NameRow], list[Ends
 
 def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> None:
     """Write index rows (the versions they name were just stored, or just became newest)."""
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    if names:
-        conn.exec_driver_sql(f"INSERT INTO object_names (seq, id, kind, text) "
-                             f"VALUES ({mark}, {mark}, {mark}, {mark})", list(names))
-    if ends:
-        conn.exec_driver_sql(f"INSERT INTO relationship_ends (seq, source_ref, target_ref) "
-                             f"VALUES ({mark}, {mark}, {mark})", list(ends))
+    insert_rows(conn, "object_names", ("seq", "id", "kind", "text"), names)
+    insert_rows(conn, "relationship_ends", ("seq", "source_ref", "target_ref"), ends)
 
 
 def index(conn: Connection, versions: Iterable[tuple[int, Mapping[str, Any]]]) -> None:

@@ -1,0 +1,78 @@
+"""Many rows at once: what a batch of thousands of objects writes and looks up, at the speed each
+backend allows. PostgreSQL: COPY, one `= ANY(array)` per look-up, fresh planner statistics
+only when a table has grown enough to need them. SQLite: a plain executemany and IN lists.
+
+SQLAlchemy's per-row parameter handling costs more than the inserts themselves, so the rows go
+to the driver as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam
+
+_CHUNK = 500  # values per IN (…) list: well under SQLite's bound-parameter limit
+# Below this many rows a table's statistics matter little: its scans are short anyway.
+_WORTH_ANALYZING = 1000
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]], types: Sequence[str] | None = None) -> None:
+    """Insert `rows` (values in the order of `columns`) in the caller's transaction.
+
+    `types`: the PostgreSQL types of the columns, for a binary COPY (needed for bytea, which
+    text COPY would send hex-escaped at twice its size); None: text COPY, which PostgreSQL
+    converts itself.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
+            list(rows))
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    binary = " (FORMAT BINARY)" if types is not None else ""
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+        if types is not None:
+            copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
+
+
+def among(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
+          ) -> list[ColumnElement[bool]]:
+    """Conditions that together select `column` in `values`: one per statement to run.
+
+    PostgreSQL: one `= ANY(array)`, a single bound parameter however many values (an IN list of
+    thousands is planned and sent parameter by parameter). SQLite: IN lists of at most _CHUNK.
+    """
+    if not values:
+        return []
+    if conn.dialect.name != "sqlite":
+        return [column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))]
+    return [column.in_(values[start:start + _CHUNK]) for start in range(0, len(values), _CHUNK)]
+
+
+def analyze_if_grown(conn: Connection, tables: Sequence[str], adding: int) -> None:
+    """Fresh planner statistics for the tables that have none, or whose files have doubled
+    since their last ANALYZE (PostgreSQL only), once this transaction has added `adding` rows.
+
+    Without statistics after a bulk load, PostgreSQL plans the next batch's look-ups as if the
+    table were empty, and scans it; analysing after every batch costs more, the larger the table.
+    Sizes, not the statistics collector's counts of changes: those arrive up to seconds late.
+    """
+    if conn.dialect.name == "sqlite" or adding < _WORTH_ANALYZING:
+        return
+    grown = [
+        name for name, rows, pages, size in conn.exec_driver_sql(
+            "SELECT relname, reltuples, relpages, pg_relation_size(oid) / "
+            "current_setting('block_size')::int FROM pg_class WHERE oid = ANY(%s::regclass[])",
+            (list(tables),))
+        # reltuples is -1 for a table never analysed (PostgreSQL 14 and later; 0 before).
+        if rows <= 0 or size >= 2 * pages]
+    if grown:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(grown)}")
