@@ -23,7 +23,7 @@ from accord.cooperation.desk import REQUESTS_ALIAS, Actor
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
-from accord.store.engine import writing
+from accord.store.engine import take_turn, writing
 from accord.store.schema import objects, screening_hits
 from accord.trust.audit import Event
 
@@ -106,7 +106,9 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
         return []
     with writing(node.engine) as conn:
         # The flags and the cursor together; and only if no other process screened these
-        # arrivals meanwhile (the server's tick and an import may both run).
+        # arrivals meanwhile (the server's tick and an import may both run, on several hosts).
+        # Their turn first: two that both read the old cursor would both record the flags.
+        take_turn(conn, CURSOR)
         if int(Directory.setting_in(conn, CURSOR) or 0) != after:
             return []
         if found:

@@ -96,6 +96,24 @@ def writing(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+# Two int4 keys: the schema and the name. Nodes (or tests) in other schemas of the same
+# database never wait on each other, and the space never meets the one-bigint form of the lock.
+_TURN = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(:key))")
+
+
+def take_turn(conn: Connection, key: str) -> None:
+    """Wait until no other transaction, in any process on any host, holds the turn `key`, and
+    hold it until this transaction ends: what is read after this is what the previous holder
+    committed, and no one else acts on `key` before this one commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, since a write
+    transaction (`writing`, BEGIN IMMEDIATE) already holds the only write lock there is.
+    Call it in a write transaction, first thing for what it guards.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(_TURN, {"key": key})
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

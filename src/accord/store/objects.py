@@ -8,7 +8,6 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 from __future__ import annotations
 
 import random
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from accord.cooperation.translations import is_translation
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
-from accord.store.engine import is_sqlite, writing
+from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
     ALL,
@@ -367,9 +366,8 @@ class ObjectStore:
         return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
-        """Writers to one collection take turns (SQLite: BEGIN IMMEDIATE does it for all)."""
-        if not self._sqlite:
-            conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
+        """Writers to one collection take turns, whichever host they run on."""
+        take_turn(conn, f"collection:{collection_id}")
 
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
         """Now, but always after what the collection already holds; and whether it is empty."""
