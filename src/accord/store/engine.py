@@ -136,5 +136,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with writing(engine) as connection:
+        # Hosts started together on a new database: one migrates, the others then find the
+        # schema up to date (PostgreSQL's DDL is transactional, and waits here for its turn).
+        take_turn(connection, "migrate")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
