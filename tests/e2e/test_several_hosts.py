@@ -20,6 +20,7 @@ import httpx
 import pytest
 from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord, serving
 from tests.e2e.federation_nodes import Node, export
+from tests.e2e.test_request_flow import GUIDELINES  # acknowledge urgent ones within 2 s
 
 pytestmark = pytest.mark.postgres
 
@@ -29,14 +30,6 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # Every host watches deadlines twice a second and pulls from its peers every second.
 SERVE = ("--tick", "0.5s", "--sync-every", "1s")
 MIRROR = "from-feed-evidence"  # where the peer's evidence lands on the hosts' node
-GUIDELINES = """
-[urgency.urgent]
-acknowledge = "PT3S"
-respond = "PT1H"
-
-[required]
-information = ["summary"]
-"""
 
 
 class Hotline(BaseHTTPRequestHandler):
