@@ -5,8 +5,9 @@ happen once happens once, and nothing fails because another host did the same th
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,9 @@ from tests.integration.hosts import at_once, hosts, write_audit_records
 from accord.cooperation.desk import REQUESTS_ALIAS, Actor, Desk
 from accord.cooperation.escalating import escalation_id
 from accord.cooperation.hotline import Hotline
-from accord.store.schema import collections, outbox, permissions
+from accord.store.engine import writing
+from accord.store.schema import collections, objects, outbox, permissions
+from accord.store.settled import settled_seq
 from accord.trust.access import Grant
 from accord.trust.audit import verify
 
@@ -153,3 +156,22 @@ def test_a_watcher_tick_that_finds_the_escalation_made_reports_nothing(world, db
                                                             "acknowledgement-overdue")]
         clock.advance(seconds=1)
         assert Desk(second, clock).watch() == []
+
+
+def test_the_settled_seq_waits_for_an_object_another_host_is_still_writing(world, db_url):
+    """The screening cursor moves to the settled seq: never past an object still being
+    written, though a later one (a higher seq) is committed already."""
+    later = dict(EVIDENCE, id="indicator--00000000-0000-4000-8000-0000000000b2")
+    with hosts(db_url, 2) as (first, second), writing(first.engine) as slow:
+        first.objects.add_in(slow, world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+        held = slow.execute(select(func.max(objects.c.seq))).scalar()
+        other = second.directory.create_collection("Other", read=[world.own],
+                                                   write=[world.own])
+        second.objects.add(other.id, [later], poster_id=world.own.id)  # committed first
+        assert settled_seq(second.engine, patience=0.3) is None  # the first is under way
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(settled_seq, second.engine, 10.0)
+            time.sleep(0.5)
+            assert not waiting.done()
+            slow.commit()
+            assert waiting.result(timeout=10) >= held

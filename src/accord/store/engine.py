@@ -114,6 +114,17 @@ def take_turn(conn: Connection, key: str) -> None:
         conn.execute(_TURN, {"key": key})
 
 
+_SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), "
+                    "hashtext(:key))")
+
+
+def share_turn(conn: Connection, key: str) -> None:
+    """Hold `key` shared until this transaction ends: any number of transactions hold it so at
+    once, and `take_turn(key)` waits until none does (and holds the others off meanwhile)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(_SHARED_TURN, {"key": key})
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 

@@ -31,7 +31,7 @@ from accord.cooperation.translations import is_translation
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
-from accord.store.engine import is_sqlite, take_turn, writing
+from accord.store.engine import is_sqlite, share_turn, take_turn, writing
 from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
     ALL,
@@ -43,6 +43,7 @@ from accord.store.query import (
 )
 from accord.store.reads import statement_for
 from accord.store.schema import objects, parties, recipients
+from accord.store.settled import WRITING
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -366,7 +367,9 @@ class ObjectStore:
         return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
-        """Writers to one collection take turns, whichever host they run on."""
+        """Writers to one collection take turns, whichever host they run on; and every writer
+        holds WRITING shared, so that `settled_seq` (store.settled) waits for them."""
+        share_turn(conn, WRITING)
         take_turn(conn, f"collection:{collection_id}")
 
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
