@@ -15,7 +15,10 @@ import pytest
 from sqlalchemy import func, select
 from tests.integration.cooperation.test_desk import EVIDENCE, T0, Clock, draft
 from tests.integration.hosts import at_once, hosts, write_audit_records
+from tests.integration.web.test_screening_flags import SUPPLIER, identity
 
+from accord.attribution.arrivals import flags, screen_arrivals
+from accord.attribution.record import AttributionRecord, DesignationDraft
 from accord.cooperation.desk import REQUESTS_ALIAS, Actor, Desk
 from accord.cooperation.escalating import escalation_id
 from accord.cooperation.hotline import Hotline
@@ -175,3 +178,19 @@ def test_the_settled_seq_waits_for_an_object_another_host_is_still_writing(world
             assert not waiting.done()
             slow.commit()
             assert waiting.result(timeout=10) >= held
+
+
+def test_an_arrival_screened_by_several_hosts_at_once_is_flagged_once(world, db_url):
+    designation = AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Sichuan Silence Information Technology Company, Limited", "organization",
+        "E.O. 13694", share_with=(world.own.id,)))
+    world.node.objects.add(world.evidence.id, [
+        identity("Sichuan Silence Information Technology Co., Ltd."),
+        identity("Acme Widgets Inc.", "identity--6b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e")],
+        poster_id=world.own.id)
+    with hosts(db_url, HOSTS) as nodes:
+        found = at_once([lambda node=node: screen_arrivals(node)  # type: ignore[misc]
+                         for node in nodes])
+    assert sum(len(f) for f in found) == 1
+    [flag] = flags(world.node)
+    assert (flag.object_id, flag.designation_id) == (SUPPLIER, designation.id)
