@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accord.attribution.record import AttributionRecord
 from accord.attribution.watchlist import watchlist
@@ -23,8 +23,9 @@ from accord.cooperation.desk import REQUESTS_ALIAS, Actor
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
-from accord.store.engine import writing
+from accord.store.engine import take_turn, writing
 from accord.store.schema import objects, screening_hits
+from accord.store.settled import settled_seq
 from accord.trust.audit import Event
 
 CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
@@ -82,8 +83,11 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
     if not _has_designations(node):
         return []
     after = int(node.directory.setting(CURSOR) or 0)
-    with node.engine.connect() as conn:
-        top = conn.execute(select(func.max(objects.c.seq))).scalar() or 0
+    # Up to what every writer has committed: an object another host is storing now, under a
+    # lower seq than one committed already, is screened at a later call, not passed over.
+    top = settled_seq(node.engine)
+    if top is None:  # writers kept busy past our patience: the next call carries on
+        return []
     newest = after
     found: list[Flag] = []
     listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
@@ -106,7 +110,9 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
         return []
     with writing(node.engine) as conn:
         # The flags and the cursor together; and only if no other process screened these
-        # arrivals meanwhile (the server's tick and an import may both run).
+        # arrivals meanwhile (the server's tick and an import may both run, on several hosts).
+        # Their turn first: two that both read the old cursor would both record the flags.
+        take_turn(conn, CURSOR)
         if int(Directory.setting_in(conn, CURSOR) or 0) != after:
             return []
         if found:

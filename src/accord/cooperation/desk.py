@@ -21,7 +21,7 @@ from sqlalchemy import CompoundSelect, Connection, and_, select, true, union
 from accord import clock
 from accord.cooperation.digest import from_digest
 from accord.cooperation.guidelines import in_force, require_content
-from accord.cooperation.ledger import RequestView, derive, escalations_due, next_level
+from accord.cooperation.ledger import RequestView, derive, next_level
 from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
@@ -48,7 +48,6 @@ from accord.node import Node
 from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
-from accord.store.peers import hosted_parties
 from accord.store.query import ObjectQuery, Reader
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
@@ -56,9 +55,6 @@ from accord.trust.access import Grant
 from accord.trust.markings import Tlp
 
 REQUESTS_ALIAS = "requests"
-# Automatic escalations get ids derived from (request, reason): every worker's watcher makes
-# the same object, so a passed deadline yields exactly one escalation however many watch.
-_ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
 
 
 class CooperationError(ValueError):
@@ -372,7 +368,8 @@ class Desk:
         return lambda conn: hotline.enqueue_in(conn, escalation, request, self.clock())
 
     def _store(self, actor: Actor, collection: Collection, objs: list[dict[str, Any]],
-               also: Callable[[Connection], None] | None = None) -> None:
+               also: Callable[[Connection], None] | None = None) -> int:
+        """Store `objs`; how many were new (the others were held already)."""
         screened = screen(objs)
         if screened.rejected:
             raise CooperationError("; ".join(r.message for r in screened.rejected))
@@ -380,6 +377,7 @@ class Desk:
                        token_id=actor.token_id, also=also, clock=self.clock)
         if report.rejected:
             raise CooperationError("; ".join(r.message for r in report.rejected))
+        return len(report.added)
 
     # -- reading ledgers ---------------------------------------------------------------------
 
@@ -494,36 +492,7 @@ class Desk:
         chosen.sort(key=lambda v: (v.received or v.request.created, v.request.id), reverse=True)
         return chosen
 
-    # -- the deadline watcher ----------------------------------------------------------------
-
     def watch(self) -> list[str]:
-        """One tick of the watcher: an escalation for every deadline that has passed without
-        one, and a notification to each participant's hotline; returns the escalation ids."""
-        now = self.clock()
-        made: list[str] = []
-        # The requester's node raises what stalls: a node never writes for a peer's party.
-        hosted = hosted_parties(self.node.engine)
-        # A request answered or withdrawn is never escalated again (escalations_due): the
-        # watcher reads only the others, however long the ledger grows.
-        for ledger_ in self.ledgers(None, whole=False,
-                                    without=("x-accord-response", "x-accord-withdrawal")):
-            if ledger_.request.requester not in hosted:
-                continue
-            view = derive(ledger_, now)
-            for reason in escalations_due(view, now):
-                made.append(self._escalate_automatically(view, reason))
-        return made
-
-    def _escalate_automatically(self, view: RequestView, reason: str) -> str:
-        request = view.request
-        due = view.acknowledge_by if reason == "acknowledgement-overdue" else view.respond_by
-        assert due is not None
-        escalation = Escalation(
-            f"x-accord-escalation--{uuid.uuid5(_ESCALATIONS, request.id + '/' + reason)}",
-            request.id, request.requester, due, reason=reason,  # type: ignore[arg-type]
-            level=self._level(view), note=f"the {reason.split('-')[0]} deadline passed")
-        requester = self.node.directory.party(request.requester)
-        obj = marked(to_stix(escalation), request.requester, request)
-        self._store(Actor(requester), self.collection(), [obj],
-                    also=self._tell_hotlines(escalation, request))
-        return escalation.id
+        """One tick of the deadline watcher (cooperation.escalating): the escalations made."""
+        from accord.cooperation.escalating import watch
+        return watch(self)

@@ -133,30 +133,37 @@ class Hotline:
                 found.setdefault(str(escalation.get("id")), []).append(note)
         return found
 
-    def deliver_due(self, now: datetime) -> int:
-        """Send every notification due at `now`; returns how many were delivered."""
+    def deliver_due(self, now: datetime, most: int = 100) -> int:
+        """Send the notifications due at `now` (at most `most`), each claimed by this worker
+        first; returns how many were delivered."""
         stamp = format_timestamp(now)
-        with self.engine.connect() as conn:
-            due = conn.execute(select(outbox.c.id, outbox.c.next_attempt).where(
-                outbox.c.delivered.is_(None), outbox.c.next_attempt <= stamp,
-                outbox.c.attempts < MAX_ATTEMPTS).order_by(outbox.c.created).limit(100)).all()
         delivered = 0
         # A webhook on a peer's node is reached through the peer's TLS pin, like a sync.
         reaching = self.transport or ByOrigin(PeerStore(self.engine).all())
         with httpx.Client(transport=reaching, timeout=10.0) as client:
-            for nid, planned in due:
-                if not self._claim(nid, planned, format_timestamp(self.clock() + CLAIM)):
-                    continue  # another worker took it
+            for _ in range(most):
+                # Claimed one at a time, just before it is sent: a claim runs out CLAIM after
+                # it is made, and a slow webhook must not eat the claims of rows still waiting.
+                nid = self._claim_next(stamp)
+                if nid is None:
+                    break
                 delivered += self._send(client, nid)
         return delivered
 
-    def _claim(self, nid: str, planned: str, until: str) -> bool:
+    def _claim_next(self, due: str) -> str | None:
+        """Claim the oldest notification due at `due` that no worker holds: its next attempt
+        moves CLAIM ahead, so that no other worker, on any host, sends it meanwhile. On
+        PostgreSQL a row another worker is claiming is skipped (FOR UPDATE SKIP LOCKED), not
+        waited for; SQLite's write transaction lets one worker claim at a time."""
         with writing(self.engine) as conn:
-            done = conn.execute(update(outbox).where(outbox.c.id == nid,
-                                                     outbox.c.next_attempt == planned,
-                                                     outbox.c.delivered.is_(None))
-                                .values(next_attempt=until))
-        return done.rowcount == 1
+            nid = conn.execute(select(outbox.c.id).where(
+                outbox.c.delivered.is_(None), outbox.c.next_attempt <= due,
+                outbox.c.attempts < MAX_ATTEMPTS).order_by(outbox.c.created, outbox.c.id)
+                .limit(1).with_for_update(skip_locked=True)).scalar()
+            if nid is not None:
+                conn.execute(update(outbox).where(outbox.c.id == nid).values(
+                    next_attempt=format_timestamp(self.clock() + CLAIM)))
+        return nid
 
     def _send(self, client: httpx.Client, nid: str) -> int:
         with self.engine.connect() as conn:

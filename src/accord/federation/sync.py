@@ -41,8 +41,8 @@ from accord.intake import Rejection, Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
-from accord.store.directory import Collection, DirectoryError, Party
-from accord.store.engine import writing
+from accord.store.directory import Collection, Directory, DirectoryError, Party
+from accord.store.engine import take_turn, writing
 from accord.store.forms import PeerGuidelines
 from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
 from accord.store.query import ALL, ObjectQuery, Reader
@@ -331,13 +331,23 @@ def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
                             ) from None
     # Each recorded on its own: a round killed between them records what is missing next time.
     if found.id not in mirrors(node):
-        node.directory.set_setting(MIRRORS, orjson.dumps([*mirrors(node), found.id]).decode())
+        _add_mirror(node, found.id)
     if local != found.id:
         PeerStore(node.engine).add_mirror(peer.name, cid, found.id)
     return found
 
 
 MIRRORS = "mirror_collections"  # node setting: JSON list of the collections peers fill
+
+
+def _add_mirror(node: Node, collection_id: str) -> None:
+    """Add to the list in the setting's turn: rounds with two peers, on two hosts, may each
+    add one at the same moment, and neither may be lost."""
+    with writing(node.engine) as conn:
+        take_turn(conn, f"setting:{MIRRORS}")
+        held = list(orjson.loads(Directory.setting_in(conn, MIRRORS) or "[]"))
+        if collection_id not in held:
+            Directory.set_setting_in(conn, MIRRORS, orjson.dumps([*held, collection_id]).decode())
 
 
 def mirrors(node: Node) -> list[str]:

@@ -11,11 +11,13 @@ import orjson
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 
 from accord.store.bulk import insert_rows
-from accord.store.engine import is_sqlite, writing
+from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
 
-_AUDIT_LOCK = 0x41554449  # PostgreSQL advisory lock key for appends ("AUDI")
+# One appender at a time, in every process on every host: each reads the chain's head and
+# links to it, so two at once would fork the chain (or one would fail on the seq key).
+AUDIT_TURN = "audit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,7 @@ class AuditLog:
         """Chain and store `events` in the caller's write transaction."""
         if not events:
             return
-        if not self._sqlite:
-            conn.execute(select(func.pg_advisory_xact_lock(_AUDIT_LOCK)))
+        take_turn(conn, AUDIT_TURN)
         last = conn.execute(select(audit.c.seq, audit.c.hash)
                             .order_by(audit.c.seq.desc()).limit(1)).first()
         seq, previous = (last.seq, last.hash) if last else (0, GENESIS)

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from accord.stix.timestamps import now_timestamp
-from accord.store.engine import writing
+from accord.store.engine import take_turn, writing
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -156,6 +156,7 @@ class Directory:
     @staticmethod
     def set_setting_in(conn: Connection, key: str, value: str) -> None:
         """Set a setting in the caller's transaction (with what it depends on)."""
+        take_turn(conn, f"setting:{key}")  # two hosts setting it at once: no duplicate key
         if conn.execute(select(settings.c.key).where(settings.c.key == key)).first():
             conn.execute(update(settings).where(settings.c.key == key).values(value=value))
         else:
@@ -164,6 +165,7 @@ class Directory:
     def setting_once(self, key: str, value: str) -> str:
         """Store `value` unless the key has one already; returns the stored value."""
         with writing(self.engine) as conn:
+            take_turn(conn, f"setting:{key}")  # the first value stored, whoever stored it
             found = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
             if found is not None:
                 return str(found)
@@ -410,6 +412,8 @@ class Directory:
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
                                 default_tlp)
         with writing(self.engine) as conn:
+            if alias:  # made by two hosts at once: one is made, the other told it exists
+                take_turn(conn, f"collection-alias:{alias}")
             if alias and conn.execute(select(collections.c.id)
                                       .where(collections.c.alias == alias)).first():
                 raise DirectoryError(f"a collection with alias {alias!r} already exists")
@@ -426,6 +430,8 @@ class Directory:
 
     def grant(self, collection_id: str, party: Party, grant: Grant) -> None:
         with writing(self.engine) as conn:
+            # Two grants at once would both delete, then both insert (a duplicate key).
+            take_turn(conn, f"grant:{collection_id}:{party.id}")
             conn.execute(permissions.delete().where(permissions.c.collection_id == collection_id,
                                                     permissions.c.party_id == party.id))
             conn.execute(permissions.insert().values(

@@ -128,6 +128,35 @@ def writing(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+# Two int4 keys: the schema and the name. Nodes (or tests) in other schemas of the same
+# database never wait on each other, and the space never meets the one-bigint form of the lock.
+_TURN = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(:key))")
+
+
+def take_turn(conn: Connection, key: str) -> None:
+    """Wait until no other transaction, in any process on any host, holds the turn `key`, and
+    hold it until this transaction ends: what is read after this is what the previous holder
+    committed, and no one else acts on `key` before this one commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: nothing to do, since a write
+    transaction (`writing`, BEGIN IMMEDIATE) already holds the only write lock there is.
+    Call it in a write transaction, first thing for what it guards.
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(_TURN, {"key": key})
+
+
+_SHARED_TURN = text("SELECT pg_advisory_xact_lock_shared(hashtext(current_schema()), "
+                    "hashtext(:key))")
+
+
+def share_turn(conn: Connection, key: str) -> None:
+    """Hold `key` shared until this transaction ends: any number of transactions hold it so at
+    once, and `take_turn(key)` waits until none does (and holds the others off meanwhile)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(_SHARED_TURN, {"key": key})
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -150,5 +179,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with writing(engine) as connection:
+        # Hosts started together on a new database: one migrates, the others then find the
+        # schema up to date (PostgreSQL's DDL is transactional, and waits here for its turn).
+        take_turn(connection, "migrate")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -8,7 +8,6 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 from __future__ import annotations
 
 import random
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store import observable_index, search_index
 from accord.store.bulk import among, analyze_if_grown
-from accord.store.engine import is_sqlite, writing
+from accord.store.engine import is_sqlite, share_turn, take_turn, writing
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
@@ -46,6 +45,7 @@ from accord.store.query import (
 )
 from accord.store.reads import statement_for
 from accord.store.schema import objects, parties, recipients
+from accord.store.settled import WRITING
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -280,9 +280,10 @@ class ObjectStore:
         return frozenset(found)
 
     def _lock(self, conn: Connection, collection_id: str) -> None:
-        """Writers to one collection take turns (SQLite: BEGIN IMMEDIATE does it for all)."""
-        if not self._sqlite:
-            conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(collection_id.encode()))))
+        """Writers to one collection take turns, whichever host they run on; and every writer
+        holds WRITING shared, so that `settled_seq` (store.settled) waits for them."""
+        share_turn(conn, WRITING)
+        take_turn(conn, f"collection:{collection_id}")
 
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
         """Now, but always after what the collection already holds; and whether it is empty."""
