@@ -84,8 +84,9 @@ def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(tmp_path: Pat
         rid = created("request", "create", "--to", PARTNER, "--kind", "information",
                       "--category", "intrusion", "--urgency", "urgent",
                       "--summary", "Who operates the C2 server at 198.51.100.7?", db=db)
+        # routine: a loaded machine could otherwise let its 2 s pass before it is withdrawn
         drill = created("request", "create", "--to", PARTNER, "--kind", "information",
-                        "--category", "ddos", "--urgency", "urgent", "--summary", "Drill",
+                        "--category", "ddos", "--urgency", "routine", "--summary", "Drill",
                         "--exercise", db=db)
         assert run_accord("request", "withdraw", drill, "--reason", "drill over",
                           db=db).returncode == 0
