@@ -9,8 +9,9 @@ usage: load_bench.py [--servers 4] [--connections 32] [--seconds 20] [--mode bot
 The node is made in a fresh schema of the --pg database (dropped at the end): `accord init`,
 the ATT&CK sample of src/accord/demo and --indicators generated indicators imported with
 `accord import` into a collection `load`. Then, per mode, the servers start on free loopback
-ports, wrk warms them up for 3 s and measures for --seconds with bench/load_taxii.lua: a mix of TAXII GETs (discovery,
-collections, a page of 50 objects, objects by id, match[type]). Needs wrk (Debian: wrk).
+ports, wrk warms them up for 3 s and measures for --seconds with bench/load_taxii.lua: a mix
+of TAXII GETs (discovery, collections, a page of 50 objects, objects by id, match[type]).
+Needs wrk (Debian: wrk).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from accord.cooperation.translations import is_translation
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
-from accord.store.engine import is_sqlite, writing
+from accord.store.engine import is_sqlite, reading, writing
 from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
     ALL,
@@ -449,7 +449,7 @@ class ObjectStore:
     def exists(self, collection_id: str, object_id: str, reader: Reader | None = None) -> bool:
         """Whether any version of the object is there (that `reader` may see)."""
         query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return bool(self._select(conn, collection_id, query, object_id, 1))
 
     def count(self, collection_id: str) -> int:
@@ -460,7 +460,7 @@ class ObjectStore:
             ).scalar_one()
 
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = self._select(conn, collection_id, query, object_id, query.limit + 1)
         return Page(rows[: query.limit], more=len(rows) > query.limit)
 
