@@ -209,6 +209,13 @@ def measure(mode: str, args: argparse.Namespace, db: str, token: str, log: Path
         "cpu_servers": round(server_cpu / wall, 2), "cpu_postgres": round(pg_cpu / wall, 2),
         "cpu_wrk": round(wrk_cpu / wall, 2),
         "cpu_other": round(max(0.0, busy - server_cpu - pg_cpu - wrk_cpu) / wall, 2),
+        # What one request costs, whatever else the machine does: the ceiling on 2 cores is
+        # 2 s / (the three together).
+        "ms_cpu_server": round(1000 * server_cpu / summary["requests"], 2),
+        "ms_cpu_postgres": round(1000 * pg_cpu / summary["requests"], 2),
+        "ms_cpu_wrk": round(1000 * wrk_cpu / summary["requests"], 3),
+        "errors_by_kind": {k: int(summary[k]) for k in
+                           ("not_200", "connect", "read", "write", "timeout")},
         "seconds": round(wall, 1), "paths": len(paths),
     }
 
@@ -244,12 +251,13 @@ def main() -> None:
             print(f"the servers logged a traceback:\n{log.read_text()[-4000:]}", file=sys.stderr)
     cores = os.cpu_count()
     print(f"| servers | requests/s | errors | p50 ms | p90 ms | p99 ms | CPU (of {cores}): "
-          "servers / PostgreSQL / wrk / other |")
-    print("|---|---|---|---|---|---|---|")
+          "servers / PostgreSQL / wrk / other | CPU ms a request: server / PostgreSQL / wrk |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['mode']} | {r['requests_per_s']:,} | {r['errors']} | {r['p50_ms']:.1f} | "
               f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_servers']} / "
-              f"{r['cpu_postgres']} / {r['cpu_wrk']} / {r['cpu_other']} |")
+              f"{r['cpu_postgres']} / {r['cpu_wrk']} / {r['cpu_other']} | "
+              f"{r['ms_cpu_server']} / {r['ms_cpu_postgres']} / {r['ms_cpu_wrk']} |")
 
 
 if __name__ == "__main__":
