@@ -37,7 +37,6 @@ ATTACK_SAMPLE = (Path(__file__).parents[2] / "src" / "accord" / "demo"
                  / "attack-enterprise-18.1-china-groups.json")
 OWN_PARTY = "United States (US-CERT)"
 PARTNER = "China (CNCERT/CC)"
-STARTUP_SECONDS = 30
 
 
 def _servers_per_node() -> int:
@@ -51,6 +50,9 @@ def _servers_per_node() -> int:
 # How many `accord serve` processes stand behind each server the tests start (live_node,
 # `serving`): 1 unless ACCORD_TEST_SERVERS says more.
 SERVERS = _servers_per_node()
+# How long a server may take to answer: the processes after the first start together, and on
+# a busy 2-core machine (load average 20) four of them took over 30 s.
+STARTUP_SECONDS = 30 * SERVERS
 
 
 def run_accord(
