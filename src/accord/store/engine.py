@@ -134,9 +134,14 @@ def reading(engine: Engine) -> Iterator[Connection]:
     own transaction. On PostgreSQL (READ COMMITTED: a statement sees what was committed when it
     began, in a transaction or not) this spares the BEGIN and ROLLBACK round trips around
     every read (a quarter of a busy server's time on the hot TAXII reads, bench/README.md);
-    SQLite's readers already skip them (see _on_begin). Nothing may be written through it."""
+    SQLite's readers already skip them (see _on_begin). Nothing may be written through it.
+    A connection handed over in a transaction already (a replica's, checked for its replayed
+    position in the transaction its reads then use: store.replica) stays in it."""
     with engine.connect() as conn:
-        yield conn if is_sqlite(engine) else conn.execution_options(isolation_level="AUTOCOMMIT")
+        if is_sqlite(engine) or conn.in_transaction():
+            yield conn
+        else:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def is_sqlite(engine: Engine) -> bool:

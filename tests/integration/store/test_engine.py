@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.engine.base import OptionEngine
 
 from accord.store.engine import open_engine, reading, writing
 
@@ -47,5 +48,25 @@ def test_a_write_after_a_read_on_the_same_pooled_connection_is_one_transaction(d
                 pass
         with reading(engine) as conn:
             assert conn.execute(text("SELECT n FROM kept")).scalars().all() == [1, 1]
+    finally:
+        engine.dispose()
+
+
+class _Checked(OptionEngine):
+    """Hands over connections that ran a statement already, as a replica's connection comes
+    checked for its replayed position (store.replica)."""
+
+    def connect(self) -> Connection:
+        conn = super().connect()
+        conn.execute(text("SELECT 1"))
+        return conn
+
+
+def test_a_read_on_a_connection_handed_over_in_a_transaction_stays_in_it(pg_url):
+    engine = open_engine(pg_url)
+    try:
+        with reading(_Checked(engine, {})) as conn:
+            first, second = _statement_times(conn)
+        assert first == second
     finally:
         engine.dispose()
