@@ -27,6 +27,20 @@ def _pg_reason() -> str | None:
 
 
 _PG_UNAVAILABLE = _pg_reason()
+_BACKENDS = ("sqlite", "postgresql")
+
+
+def backends() -> list[object]:
+    """The backends that tests taking a database run on: both, or those that
+    ACCORD_TEST_BACKENDS names (comma-separated), e.g. `postgresql` for a run on PostgreSQL
+    alone; a PostgreSQL one carries the `postgres` mark."""
+    named = [name.strip() for name in os.environ.get("ACCORD_TEST_BACKENDS", "").split(",")
+             if name.strip()] or list(_BACKENDS)
+    if unknown := sorted(set(named) - set(_BACKENDS)):
+        raise pytest.UsageError(f"ACCORD_TEST_BACKENDS names {', '.join(unknown)}: the "
+                                f"backends are {', '.join(_BACKENDS)}")
+    return [name if name == "sqlite" else pytest.param(name, marks=pytest.mark.postgres)
+            for name in _BACKENDS if name in named]
 
 
 @contextmanager
@@ -66,8 +80,19 @@ def sqlite_url(tmp_path: Path) -> str:
     return str(tmp_path / "accord.db")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=backends())
 def db_url(request: pytest.FixtureRequest) -> str:
     """Each test that takes this runs once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say how a run differs from the default: one backend, several server processes."""
+    said = []
+    if os.environ.get("ACCORD_TEST_BACKENDS"):
+        said.append(f"backends: {os.environ['ACCORD_TEST_BACKENDS']} (ACCORD_TEST_BACKENDS)")
+    if os.environ.get("ACCORD_TEST_SERVERS", "1") != "1":
+        said.append(f"accord serve processes behind each end-to-end server: "
+                    f"{os.environ['ACCORD_TEST_SERVERS']} (ACCORD_TEST_SERVERS)")
+    return said

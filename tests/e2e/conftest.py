@@ -3,6 +3,10 @@
 The whole session shares one server per backend (SQLite file, PostgreSQL schema), set up only
 through the command line, exactly as an operator would; each test module makes its own
 collections on it (`own_collection`), so modules do not see each other's objects.
+
+With ACCORD_TEST_SERVERS=N, each server is N `accord serve` processes on one database behind a
+round-robin proxy (tests/e2e/round_robin.py), as several hosts behind one address: nothing a
+test does may depend on one process remembering it (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 import httpx
 import pytest
 import requests
+from tests.conftest import backends
+from tests.e2e.round_robin import round_robin
 
 ACCORD = Path(sys.executable).parent / "accord"
 TAXII = "application/taxii+json;version=2.1"
@@ -31,7 +37,22 @@ ATTACK_SAMPLE = (Path(__file__).parents[2] / "src" / "accord" / "demo"
                  / "attack-enterprise-18.1-china-groups.json")
 OWN_PARTY = "United States (US-CERT)"
 PARTNER = "China (CNCERT/CC)"
-STARTUP_SECONDS = 30
+
+
+def _servers_per_node() -> int:
+    given = os.environ.get("ACCORD_TEST_SERVERS", "1")
+    if not given.isdigit() or int(given) < 1:
+        raise pytest.UsageError(f"ACCORD_TEST_SERVERS={given!r}: give a number of server "
+                                "processes, 1 or more")
+    return int(given)
+
+
+# How many `accord serve` processes stand behind each server the tests start (live_node,
+# `serving`): 1 unless ACCORD_TEST_SERVERS says more.
+SERVERS = _servers_per_node()
+# How long a server may take to answer: the processes after the first start together, and on
+# a busy 2-core machine (load average 20) four of them took over 30 s.
+STARTUP_SECONDS = 30 * SERVERS
 
 
 def run_accord(
@@ -106,9 +127,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="session", params=backends())
 def node_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
     pg_schemas: Callable[[str], AbstractContextManager[str]],
@@ -139,6 +158,44 @@ def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, l
     pytest.fail(f"accord serve did not answer {url} within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+@contextmanager
+def _listening(command: list[str], log: Path, servers: int,
+               ready: Callable[[str, subprocess.Popen[bytes]], None],
+               env: dict[str, str] | None = None, output: bool = False) -> Iterator[str]:
+    """`servers` processes of `accord serve` + `command` (which names no port), each on a
+    port of its own, writing stderr (and stdout when `output`) to `log`; yields the base URL
+    that reaches them: the one process's own, or a round-robin proxy's in front of them all.
+    `ready(url, process)` returns once that process serves. The first is ready before the
+    others start, so a node that is new is set up by one process alone."""
+    processes: list[tuple[int, subprocess.Popen[bytes]]] = []
+
+    def start() -> tuple[int, subprocess.Popen[bytes]]:
+        port = _free_port()
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [str(ACCORD), "serve", *command, "--host", "127.0.0.1", "--port", str(port)],
+                stdout=sink if output else subprocess.DEVNULL, stderr=sink,
+                env={**os.environ, **(env or {})})
+        processes.append((port, process))
+        return port, process
+
+    try:
+        port, process = start()
+        ready(f"http://127.0.0.1:{port}", process)
+        for port, process in [start() for _ in range(servers - 1)]:
+            ready(f"http://127.0.0.1:{port}", process)
+        if servers == 1:
+            yield f"http://127.0.0.1:{processes[0][0]}"
+            return
+        with round_robin([("127.0.0.1", port) for port, _ in processes]) as (port, _):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        for _, process in processes:
+            process.terminate()  # all at once, then wait for each
+        for _, process in processes:
+            stop_server(process)
+
+
 @pytest.fixture(scope="session")
 def live_node(node_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     admin = created("init", "--party", OWN_PARTY, db=node_db)
@@ -146,20 +203,13 @@ def live_node(node_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     partner = created("token", "create", "--party", PARTNER, "--role", "analyst", db=node_db)
     both = ("--read", PARTNER, "--write", PARTNER)
     shared = created("collection", "create", "Shared", "--alias", "shared", *both, db=node_db)
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "stderr.log"
-    with log.open("wb") as stderr:
-        server = subprocess.Popen(
-            [str(ACCORD), "serve", "--db", node_db, "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_serving(server, f"{url}/taxii2/", admin, log)
+
+    def ready(url: str, process: subprocess.Popen[bytes]) -> None:
+        _wait_until_serving(process, f"{url}/taxii2/", admin, log)
+
+    with _listening(["--db", node_db], log, SERVERS, ready) as url:
         yield LiveNode(url, node_db, log, admin, partner, shared)
-    finally:
-        stop_server(server)
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -220,11 +270,32 @@ def attack_objects() -> list[dict[str, Any]]:
 @contextmanager
 def serving(db: str, log: Path, port: int | None = None,
             env: dict[str, str] | None = None,
-            options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0")) -> Iterator[str]:
+            options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0"),
+            servers: int | None = None) -> Iterator[str]:
     """`accord serve` on DB, yielding its base URL; stopped at the end. By default with no
-    watcher and no automatic sync: the test drives both."""
-    with serving_process(db, log, port, env, options) as (url, _):
-        yield url
+    watcher and no automatic sync: the test drives both. `servers` processes behind one
+    round-robin proxy (default: ACCORD_TEST_SERVERS); a fixed `port` is one process's."""
+    servers = 1 if port is not None else servers or SERVERS
+    if servers == 1:
+        with serving_process(db, log, port, env, options) as (url, _):
+            yield url
+        return
+
+    def ready(url: str, process: subprocess.Popen[bytes]) -> None:
+        _wait_for_port(url + "/")
+
+    with _listening(["--db", db, *options], log, servers, ready, env, output=True) as url:
+        yield url + "/"
+
+
+def _wait_for_port(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "taxii2/", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
 
 
 @contextmanager
@@ -241,13 +312,7 @@ def serving_process(db: str, log: Path, port: int | None = None,
                                   env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "taxii2/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        _wait_for_port(url)
         yield url, server
     finally:
         server.terminate()

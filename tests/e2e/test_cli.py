@@ -249,13 +249,10 @@ def test_import_reads_gzip_stdin_and_directories(node, accord, tmp_path, deep_pa
 # -- export --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "db_kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
 def test_export_returns_every_imported_object_unchanged(
-    request, db_kind, accord, attack_sample, attack_objects
+    db_url, accord, attack_sample, attack_objects
 ):
-    db = request.getfixturevalue("sqlite_url" if db_kind == "sqlite" else "pg_url")
+    db = db_url
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     done = accord("import", str(attack_sample), db=db)
     assert done.returncode == 0, done.stderr

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from accord.stix.timestamps import now_timestamp
-from accord.store.engine import take_turn, writing
+from accord.store.engine import reading, take_turn, writing
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -369,14 +369,14 @@ class Directory:
 
     def principal(self, token: str) -> Principal | None:
         """The holder of `token`, or None if it is unknown, expired or revoked."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(_PRINCIPAL, {"digest": digest(token)}).first()
         return _holder(row)
 
     def principal_by_token_id(self, token_id: str) -> Principal | None:
         """The holder of the token with this id, if it is still valid (web sessions keep the
         id, never the token)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(_BY_TOKEN_ID, {"token_id": token_id}).first()
         return _holder(row)
 
@@ -440,7 +440,7 @@ class Directory:
 
     def collections_for(self, party_id: str) -> list[tuple[Collection, Grant]]:
         """The collections a party may read or write, each with its grant; no others."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(
                 select(collections, permissions.c.can_read, permissions.c.can_write)
                 .join(permissions, permissions.c.collection_id == collections.c.id)
@@ -454,7 +454,7 @@ class Directory:
         """One collection by id or alias, if this party may read or write it."""
         # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases are not.
         statement = _GRANT_BY_ID if _is_uuid(collection_id) else _GRANT_BY_ALIAS
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(statement, {"party_id": party_id, "key": collection_id}).first()
         if row is None or not (row.can_read or row.can_write):
             return None

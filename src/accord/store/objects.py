@@ -33,7 +33,7 @@ from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
 from accord.store import observable_index, search_index
 from accord.store.bulk import among, analyze_if_grown
-from accord.store.engine import is_sqlite, share_turn, take_turn, writing
+from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
@@ -363,7 +363,7 @@ class ObjectStore:
     def exists(self, collection_id: str, object_id: str, reader: Reader | None = None) -> bool:
         """Whether any version of the object is there (that `reader` may see)."""
         query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return bool(self._select(conn, collection_id, query, object_id, 1))
 
     def count(self, collection_id: str) -> int:
@@ -374,7 +374,7 @@ class ObjectStore:
             ).scalar_one()
 
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = self._select(conn, collection_id, query, object_id, query.limit + 1)
         return Page(rows[: query.limit], more=len(rows) > query.limit)
 

@@ -1,0 +1,72 @@
+"""How connections meet transactions: reads without one on PostgreSQL, writes in one."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine.base import OptionEngine
+
+from accord.store.engine import open_engine, reading, writing
+
+
+def _statement_times(conn) -> tuple[object, object]:
+    """now() of two statements 20 ms apart: equal within one transaction (PostgreSQL's now()
+    is when the transaction began), apart in two."""
+    first = conn.execute(text("SELECT now()")).scalar_one()
+    time.sleep(0.02)
+    return first, conn.execute(text("SELECT now()")).scalar_one()
+
+
+def test_each_statement_of_a_read_on_postgresql_is_its_own_transaction(pg_url):
+    engine = open_engine(pg_url)
+    try:
+        with reading(engine) as conn:
+            first, second = _statement_times(conn)
+        assert first < second  # two transactions: BEGIN and ROLLBACK spared
+    finally:
+        engine.dispose()
+
+
+def test_a_write_after_a_read_on_the_same_pooled_connection_is_one_transaction(db_url):
+    engine = open_engine(db_url)
+    try:
+        for _ in range(2):  # the pool hands back the connection the read used
+            with reading(engine) as conn:
+                conn.execute(text("SELECT 1"))
+            with writing(engine) as conn:
+                conn.execute(text("CREATE TABLE IF NOT EXISTS kept (n int)"))
+                conn.execute(text("INSERT INTO kept VALUES (1)"))
+                if engine.dialect.name == "postgresql":
+                    first, second = _statement_times(conn)
+                    assert first == second  # one transaction
+            try:
+                with writing(engine) as conn:
+                    conn.execute(text("INSERT INTO kept VALUES (2)"))
+                    raise RuntimeError("the write fails halfway")
+            except RuntimeError:
+                pass
+        with reading(engine) as conn:
+            assert conn.execute(text("SELECT n FROM kept")).scalars().all() == [1, 1]
+    finally:
+        engine.dispose()
+
+
+class _Checked(OptionEngine):
+    """Hands over connections that ran a statement already, as a replica's connection comes
+    checked for its replayed position (store.replica)."""
+
+    def connect(self) -> Connection:
+        conn = super().connect()
+        conn.execute(text("SELECT 1"))
+        return conn
+
+
+def test_a_read_on_a_connection_handed_over_in_a_transaction_stays_in_it(pg_url):
+    engine = open_engine(pg_url)
+    try:
+        with reading(_Checked(engine, {})) as conn:
+            first, second = _statement_times(conn)
+        assert first == second
+    finally:
+        engine.dispose()
