@@ -73,7 +73,7 @@ class Target:
 def target_of(db: str) -> Target:
     url = make_url(normalise_url(db))
     password = url.password
-    libpq = url.set(drivername="postgresql", password=None)
+    libpq = url.set(drivername="postgresql")._replace(password=None)
     rendered = libpq.render_as_string(hide_password=False)
     return Target(rendered, str(password) if password is not None else None,
                   search_path_schema(db) or "public")
