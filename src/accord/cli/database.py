@@ -100,7 +100,7 @@ def check_database(
         typer.echo(orjson.dumps(as_document(checkup)).decode())
     else:
         for finding in checkup.findings:
-            verdict = "[green]ok[/]" if finding.is_ok else "[bold red]PROBLEM[/]"
+            verdict = "[green]ok     [/]" if finding.is_ok else "[bold red]PROBLEM[/]"
             out.print(f"{finding.check:<11} {verdict}  {escape(finding.summary)}")
             for problem in finding.problems:
                 out.print(f"            [red]✗[/] {escape(problem)}")
@@ -134,6 +134,8 @@ def backup(
     with user_errors(), _backup_errors():
         if schema_revision(engine) is None:
             raise BackupError("the database holds no Accord schema: nothing to back up")
+        if not file.parent.is_dir():
+            raise BackupError(f"no folder {file.parent} to write the backup in")
         path = sqlite_file(db)
         if path is not None:
             contents = backup_sqlite(path, file)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (
@@ -66,9 +67,12 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     revision = revision_finding(current, known, SCHEMA_REVISION)
     if current is None or current not in known:
         return Checkup((revision,))
-    expected = reference_objects(engine, current)
     present = schema_objects(engine)
-    schema = schema_finding(expected, present)
+    try:
+        schema = schema_finding(reference_objects(engine, current), present)
+    except DBAPIError as error:  # e.g. no right to create the scratch schema
+        schema = Finding("schema", "not compared", (
+            f"cannot migrate a scratch schema to compare with: {error.orig}",))
     return Checkup((revision, schema, audit_finding(engine),
                     references_finding(engine, present, thorough=thorough)))
 
