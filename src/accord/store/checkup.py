@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,8 +73,19 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     except DBAPIError as error:  # e.g. no right to create the scratch schema
         schema = Finding("schema", "not compared", (
             f"cannot migrate a scratch schema to compare with: {error.orig}",))
-    return Checkup((revision, schema, audit_finding(engine),
-                    references_finding(engine, present, thorough=thorough)))
+    return Checkup((revision, schema,
+                    _ran("audit", lambda: audit_finding(engine)),
+                    _ran("references", lambda: references_finding(engine, present,
+                                                                  thorough=thorough))))
+
+
+def _ran(name: str, run: Callable[[], Finding]) -> Finding:
+    """A check's finding, or, when the database fails it (a table dropped), that failure."""
+    try:
+        return run()
+    except DBAPIError as error:
+        return Finding(name, "could not be checked", (
+            f"the database failed the check: {str(error.orig).splitlines()[0]}",))
 
 
 def revision_finding(current: str | None, known: list[str], head: str) -> Finding:
