@@ -247,3 +247,27 @@ def test_db_check_finds_a_row_pointing_at_nothing(db_url):
     assert done.returncode == 1
     assert "tokens.party_id names parties rows that do not exist (identity--gone)" \
         in done.stdout
+
+
+@pytest.mark.postgres
+def test_restore_with_clean_also_drops_what_the_backup_does_not_hold(pg_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=pg_url)
+    backup = tmp_path / "node.backup"
+    run(pg_url, "backup", str(backup))
+    engine = open_engine(pg_url)
+    try:
+        with writing(engine) as conn:
+            conn.execute(text("CREATE TABLE operator_notes (note text)"))
+
+        def tables() -> set[str]:
+            with engine.connect() as conn:
+                return set(conn.execute(text("SELECT tablename FROM pg_tables "
+                                             "WHERE schemaname = current_schema()")).scalars())
+
+        run(pg_url, "restore", str(backup), "--force")
+        assert "operator_notes" in tables()  # --force replaces what the backup holds
+        run(pg_url, "restore", str(backup), "--force", "--clean")
+        assert "operator_notes" not in tables() and "objects" in tables()
+    finally:
+        engine.dispose()
+    assert run_accord("db", "check", db=pg_url).returncode == 0
