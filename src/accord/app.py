@@ -22,6 +22,7 @@ from accord.allowed_methods import AllowedMethods
 from accord.api.app import build_api
 from accord.api.problems import problem
 from accord.node import Node, open_node
+from accord.serving.read_your_writes import ReadYourWrites
 from accord.store.faults import noted
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
@@ -115,7 +116,8 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                             DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},
-        middleware=[Middleware(AllowedMethods)],
+        middleware=[Middleware(AllowedMethods), *(
+            [Middleware(ReadYourWrites, engine=node.replica)] if node.replica else [])],
         lifespan=lifespan,
     )
     app.state.node = node
@@ -125,9 +127,10 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
 
 
 def create_app_from_env() -> Starlette:
-    """For uvicorn workers: the database and the watcher's tick come from ACCORD_DB and
-    ACCORD_TICK (set by `accord serve`)."""
+    """For uvicorn workers: the database, its read replica and the watcher's tick come from
+    ACCORD_DB, ACCORD_READ_DB and ACCORD_TICK (set by `accord serve`)."""
     tick = float(os.environ.get("ACCORD_TICK", "0")) or None
     sync_every = float(os.environ.get("ACCORD_SYNC_EVERY", "0")) or None
-    return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False),
+    return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False,
+                                read_db=os.environ.get("ACCORD_READ_DB") or None),
                       tick, sync_every)

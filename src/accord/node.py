@@ -1,7 +1,7 @@
 """A node: one party's Accord installation — its database, directory and object store, wired.
 
 `open_node` is the one place that builds these from a `--db` URL (the CLI, the server and the
-tests all come through here).
+tests all come through here), and from a `--read-db` URL, a streaming replica for reads.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
 from accord.store.audit_log import AuditBuffer, AuditLog
 from accord.store.directory import Directory, Party
-from accord.store.engine import migrate, open_engine
+from accord.store.engine import DatabaseUrlError, is_postgresql_url, migrate, open_engine
 from accord.store.objects import ObjectStore
+from accord.store.replica import ReplicatedEngine
 from accord.store.statuses import StatusStore
 from accord.trust.audit import Event
 
@@ -55,6 +56,8 @@ class Node:
     audit: AuditLog
     reads: AuditBuffer  # read events, appended to the audit trail in the background
     refusals: Refusals  # failed authentications: throttled per source, recorded via `reads`
+    # With --read-db: `engine` itself, which sends read-only requests' reads to the replica.
+    replica: ReplicatedEngine | None = None
 
     @property
     def party(self) -> Party:
@@ -65,10 +68,17 @@ class Node:
         return own
 
 
-def open_node(db: str, *, migrate_schema: bool = True) -> Node:
+def open_node(db: str, *, migrate_schema: bool = True, read_db: str | None = None) -> Node:
+    if read_db and not (is_postgresql_url(db) and is_postgresql_url(read_db)):
+        raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
+                               "replica (postgresql://…) of a PostgreSQL --db")
     engine = open_engine(db)
     if migrate_schema:
         migrate(engine)
+    replica = None
+    if read_db:
+        # The replica follows the primary's schema through the WAL: never migrated itself.
+        engine = replica = ReplicatedEngine(engine, open_engine(read_db, replica=True))
     directory = Directory(engine)
     own = directory.own_party()
     title = directory.setting("title") or (f"Accord node of {own.name}" if own else "Accord node")
@@ -89,7 +99,7 @@ def open_node(db: str, *, migrate_schema: bool = True) -> Node:
     refusals = Refusals(RefusalLimits(throttle_limits(directory)), reads.record)
     reads.feed_from(refusals.summaries)
     return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info, audit,
-                reads, refusals)
+                reads, refusals, replica)
 
 
 def throttle_limits(directory: Directory) -> ThrottleLimits:

@@ -121,7 +121,8 @@ def node_db(
         yield url
 
 
-def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, log: Path) -> None:
+def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, log: Path
+                        ) -> httpx.Response:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -131,7 +132,7 @@ def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, l
                 url, headers={"Authorization": f"Bearer {token}", "Accept": TAXII}, timeout=2
             )
             if answer.status_code == 200:
-                return
+                return answer
         except httpx.TransportError:
             pass
         time.sleep(0.1)
@@ -158,12 +159,24 @@ def live_node(node_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         _wait_until_serving(server, f"{url}/taxii2/", admin, log)
         yield LiveNode(url, node_db, log, admin, partner, shared)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server (`accord serve`, pgbouncer) as an operator would (SIGTERM); killed if it
+    hangs."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def first_collection(server: subprocess.Popen[bytes], url: str, token: str, log: Path) -> str:
+    """Once `accord serve` at `url` answers: the id of the first collection `token` sees."""
+    answer = _wait_until_serving(server, f"{url}/taxii2/accord/collections/", token, log)
+    return str(answer.json()["collections"][0]["id"])
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from tests.e2e.conftest import ACCORD, OWN_PARTY, PARTNER, _free_port, created, 
 GUIDELINES = """
 [urgency.urgent]
 acknowledge = "PT2S"
-respond = "PT40S"
+# long enough that a loaded CI machine never makes the response late as well
+respond = "PT10M"
 
 [required]
 information = ["summary"]
@@ -90,7 +91,8 @@ def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(tmp_path: Pat
                           db=db).returncode == 0
 
         # nobody acknowledges within 2 s: the watcher escalates, once, and calls the hotline
-        deadline = time.monotonic() + 20
+        # (the wait is generous: on a loaded machine each command takes seconds)
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and show(rid, db)["state"] != "escalated":
             time.sleep(0.3)
         seen = show(rid, db, PARTNER)
@@ -123,7 +125,7 @@ def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(tmp_path: Pat
     assert kinds == ["created", "received", "escalated", "acknowledged", "responded", "rated"]
     received = stamp(final["received"])
     assert stamp(final["deadlines"]["acknowledge"]) == received + timedelta(seconds=2)
-    assert stamp(final["deadlines"]["respond"]) == received + timedelta(seconds=40)
+    assert stamp(final["deadlines"]["respond"]) == received + timedelta(minutes=10)
     assert final["acknowledged_on_time"] is False and final["answered_on_time"] is True
 
     # the review, against numbers worked out from the timeline by hand

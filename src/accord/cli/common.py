@@ -118,14 +118,15 @@ def user_errors() -> Iterator[None]:
 
 
 @contextmanager
-def opened(db: str, *, initialised: bool = True) -> Iterator[Node]:
+def opened(db: str, *, initialised: bool = True, read_db: str | None = None
+           ) -> Iterator[Node]:
     with user_errors():
         path = sqlite_file(db)
         if initialised and path is not None and not path.exists():
             # Do not leave an empty database behind a mistyped path.
             raise NodeNotInitialised(f"no Accord database at {path}: run `accord init --party "
                                      "NAME` to create one, or name another with --db")
-        node = open_node(db)
+        node = open_node(db, read_db=read_db)
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node

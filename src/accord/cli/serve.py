@@ -77,6 +77,11 @@ def serve(
     trusted_proxy: Annotated[list[str] | None, typer.Option(
         help="A reverse proxy (address or network) whose X-Forwarded-For names the client; "
              "repeat for more. Without it the header is ignored.")] = None,
+    read_db: Annotated[str | None, typer.Option(
+        envvar="ACCORD_READ_DB",
+        help="A streaming replica of --db (postgresql://…): read-only requests read from it; "
+             "a client reads its own writes at once; reads fall back to --db while it is "
+             "away (docs/deployment.md).")] = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (https:// with --tls-cert) and the REST API
@@ -94,7 +99,7 @@ def serve(
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
     proxies = trusted_proxies(trusted_proxy)
-    with opened(db, initialised=False) as node:
+    with opened(db, initialised=False, read_db=read_db) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
                 raise fail(f"--public-url {public_url!r}: give a full URL such as "
@@ -134,6 +139,10 @@ def serve(
         if token is None:
             err.print("(make a token with: accord token create --party NAME)")
         err.print(f"Limits: {limits.summary()} (see docs/limits.md)")
+        if node.replica is not None:
+            err.print("Reads: from the replica " + escape(_shown_url(read_db or ""))
+                      + (" (not answering now: from the primary until it does)"
+                         if not node.replica.replica_answers() else ""))
     import uvicorn  # here, not at the top: other commands start faster without it
 
     from accord.app import create_app
@@ -147,6 +156,8 @@ def serve(
     if workers > 1:
         # Each worker process opens the database itself, from the environment.
         os.environ["ACCORD_DB"] = db
+        if read_db:
+            os.environ["ACCORD_READ_DB"] = read_db
         os.environ["ACCORD_TICK"] = str(every)
         # Each worker pulls; a lease on each peer (store.peers) lets one round at a time run.
         os.environ["ACCORD_SYNC_EVERY"] = str(pull)
@@ -155,3 +166,10 @@ def serve(
     else:
         uvicorn.run(create_app(node, every or None, pull or None), host=host, port=port,
                     log_level="warning", access_log=access_log, **listening)
+
+
+def _shown_url(db: str) -> str:
+    """A database URL without its password, to print."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(db).render_as_string(hide_password=True)

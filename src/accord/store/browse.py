@@ -9,15 +9,17 @@ may not read is not listed, not counted, and not told apart from what does not e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import String, and_, bindparam, cast, exists, func, not_, select, true
+from sqlalchemy import and_, bindparam, exists, not_, select, true
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.store import search_index
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
@@ -61,41 +63,41 @@ def _name_of(body: dict[str, Any]) -> str:
     return ""
 
 
-def _body_text(engine: Engine) -> ColumnElement[Any]:
-    """The stored body as text, to match with LIKE (PostgreSQL keeps it as bytea)."""
-    if engine.dialect.name == "postgresql":
-        return func.convert_from(objects.c.body, "UTF8")
-    return cast(objects.c.body, String)
-
-
-def _contains(engine: Engine, text: str) -> ColumnElement[bool]:
-    """The body contains `text`, case aside (SQLite's LIKE ignores ASCII case already)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    body = _body_text(engine)
-    if engine.dialect.name == "postgresql":
-        return body.ilike(f"%{escaped}%", escape="\\")
-    return body.like(f"%{escaped}%", escape="\\")
-
-
 class Browse:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
-                limit: int = 50, newest_first: bool = True, name_creators: bool = True
-                ) -> list[Found]:
+                limit: int = 50, newest_first: bool = True, name_creators: bool = True,
+                among: Subquery | None = None, by_rank: bool = False) -> list[Found]:
+        """`among`: the seqs to choose from (an index's), read first: the planner then starts
+        from them, not from every object of the reader's collections. `by_rank`: in the
+        order of among's rank, highest first, instead of by date_added."""
         o, col = objects.c, collections.c
+        source: FromClause = objects
+        order = o.date_added.desc() if newest_first else o.date_added
+        collection_id: ColumnElement[str] = o.collection_id
+        if among is not None:
+            source = among.join(objects, o.seq == among.c.seq)
+            if by_rank:
+                order = among.c.rank.desc()
+            if self.engine.dialect.name == "sqlite":
+                # An expression, not the column: SQLite would otherwise start from the reader's
+                # collections and walk every object in them (it keeps no statistics to know
+                # better), instead of from `among`. PostgreSQL's statistics choose well, and an
+                # expression would blind them.
+                collection_id = o.collection_id.concat("")
         stmt = (
             select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                    o.creator_id, col.title, col.default_tlp, parties.c.name)
-            .select_from(objects)
-            .join(collections, col.id == o.collection_id)
-            .join(permissions, and_(permissions.c.collection_id == o.collection_id,
+            .select_from(source)
+            .join(collections, col.id == collection_id)
+            .join(permissions, and_(permissions.c.collection_id == collection_id,
                                     permissions.c.party_id == bindparam("reader"),
                                     permissions.c.can_read == true()))
             .outerjoin(parties, parties.c.id == o.creator_id)
             .where(entitled(objects, col.default_tlp), *where)
-            .order_by(o.date_added.desc() if newest_first else o.date_added)
+            .order_by(order)
             .limit(limit)
         )
         if latest:
@@ -162,15 +164,15 @@ class Browse:
         if _TYPE.match(text) and not partial:
             hits = self._select(reader, o.type == text, limit=limit)
         if len(hits) < limit:
-            # LIKE finds candidates; the names are checked here (the pattern also matches
-            # descriptions and other properties).
-            needle = text.casefold()
-            candidates = self._select(reader, _contains(self.engine, text),
-                                      not_(o.type.like(_ACCORD_TYPES)),
-                                      o.type != _TRANSLATIONS, limit=5000)
+            # The search index holds newest versions' names only, most recently indexed
+            # first. An object is listed once: for its first name that matches, in the
+            # collection it was indexed in last.
+            named = search_index.named(self.engine.dialect.name, text)
             seen = {h.id for h in hits}
-            for item in candidates:
-                if item.id not in seen and any(needle in n.casefold() for n in _names(item.body)):
+            for item in self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
+                                     o.type != _TRANSLATIONS, limit=4 * limit, among=named,
+                                     by_rank=True):
+                if item.id not in seen:
                     hits.append(item)
                     seen.add(item.id)
                     if len(hits) >= limit:
@@ -198,10 +200,8 @@ class Browse:
     def relationships(self, reader: str, object_id: str, *, limit: int = 60) -> list[Found]:
         """Relationship objects `reader` may read that have `object_id` at one end."""
         o = objects.c
-        candidates = self._select(reader, o.type == "relationship",
-                                  _contains(self.engine, f'"{object_id}"'), limit=limit * 4)
-        return [r for r in candidates
-                if object_id in (r.body.get("source_ref"), r.body.get("target_ref"))][:limit]
+        return self._select(reader, o.type == "relationship", limit=limit,
+                            among=search_index.relationships_of(object_id).subquery("ends"))
 
     def mentioned_values(self, reader: str, object_id: str) -> list[tuple[str, str]]:
         """The observable values (kind, value) the newest readable version of the object
@@ -222,19 +222,6 @@ class Browse:
         )
         with self.engine.connect() as conn:
             return [(k, v) for k, v in conn.execute(stmt, {"reader": reader}).all()]
-
-
-def _names(body: dict[str, Any]) -> Sequence[str]:
-    names = [v for k in ("name", "value") if isinstance(v := body.get(k), str)]
-    for key in ("aliases", "x_mitre_aliases"):
-        values = body.get(key)
-        if isinstance(values, list):
-            names += [v for v in values if isinstance(v, str)]
-    references = body.get("external_references")
-    if isinstance(references, list):
-        names += [r["external_id"] for r in references
-                  if isinstance(r, dict) and isinstance(r.get("external_id"), str)]
-    return names
 
 
 def _found(row: Any) -> Found:

@@ -1,6 +1,7 @@
 """Open the database a `--db` URL names, and bring its schema up to date.
 
 SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through psycopg 3.
+`?pgbouncer=true` on it says a pooler in transaction mode stands between (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+from accord.store.replica import primary_of
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration under migrations/versions (a test keeps the two in step).
-SCHEMA_REVISION = "0017"
+SCHEMA_REVISION = "0018"
 
 
 class DatabaseUrlError(ValueError):
@@ -79,15 +82,43 @@ def existing_engine(db: str) -> Engine:
     return engine
 
 
-def open_engine(db: str) -> Engine:
+def is_postgresql_url(db: str) -> bool:
+    return make_url(normalise_url(db)).get_backend_name() == "postgresql"
+
+
+def open_engine(db: str, *, replica: bool = False) -> Engine:
+    """The engine of a --db URL; `replica`: of a --read-db (a streaming replica)."""
     url = make_url(normalise_url(db))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    url, connect_args = _pooler_settings(url)
+    if replica:
+        # A replica that stopped answering must not hold a request long: the read goes to the
+        # primary instead (store.replica). Named, it shows in the replica's pg_stat_activity.
+        connect_args |= {"connect_timeout": 3, "application_name": "accord-read"}
     # pool_pre_ping: a pooled connection is checked (one round trip) before each use, and a
     # dead one replaced. After PostgreSQL restarts, or a firewall drops idle connections, the
     # pool holds only dead ones; without the check, the first requests after are the ones to
     # find out, with an error.
-    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True,
+                         connect_args=connect_args)
+
+
+def _pooler_settings(url: URL) -> tuple[URL, dict[str, Any]]:
+    """`?pgbouncer=true`: psycopg prepares no statements. A pooler in transaction mode hands
+    each transaction to any server connection, where a statement prepared on another is
+    unknown ("prepared statement … does not exist"); pgbouncer before 1.21 cannot track them."""
+    value = url.query.get("pgbouncer")
+    if value is None:
+        return url, {}
+    if not isinstance(value, str) or value.lower() not in ("true", "false", "1", "0", "yes",
+                                                           "no"):
+        raise DatabaseUrlError(f"pgbouncer={value!r} in the database URL: give pgbouncer=true "
+                               "(a pooler in transaction mode) or pgbouncer=false")
+    url = url.difference_update_query(["pgbouncer"])
+    if value.lower() in ("true", "1", "yes"):
+        return url, {"prepare_threshold": None}
+    return url, {}
 
 
 def _sqlite_engine(url: Any) -> Engine:
@@ -127,8 +158,9 @@ def _sqlite_engine(url: Any) -> Engine:
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction: committed on success, rolled back on error."""
-    with engine.connect().execution_options(accord_write=True) as conn, conn.begin():
+    """A connection in a write transaction: committed on success, rolled back on error.
+    Always on the primary, also where reads may go to a replica (store.replica)."""
+    with primary_of(engine).connect().execution_options(accord_write=True) as conn, conn.begin():
         yield conn
 
 

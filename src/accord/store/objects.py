@@ -29,11 +29,12 @@ from sqlalchemy import (
 from accord import clock as node_clock
 from accord.cooperation.digest import digest
 from accord.cooperation.translations import is_translation
-from accord.correlation.values import Value, over_broad_note
+from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
+from accord.store import observable_index, search_index
 from accord.store.engine import is_sqlite, writing
-from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
+from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
     ObjectQuery,
@@ -72,41 +73,7 @@ class _Row:
     body: bytes
     seq: int | None  # None for a row this call is adding
     marking: MarkedVersion
-    insert: _Insert | None = None  # the pending insert of a row this call is adding
-
-
-@dataclass(slots=True)
-class _Insert:
-    collection_id: str
-    id: str
-    type: str
-    spec_version: str
-    version: str
-    version_key: str
-    date_added: str
-    is_latest: bool
-    body: bytes
-    tlp: int | None
-    creator_id: str | None
-    poster_id: str | None
-    recipients: frozenset[str]
-    mentions: set[Value]  # observable values (and what a sighting sighted), for correlation
-    sighting_of: str | None  # for a sighting: the object it sighted
-    # For a cooperation object: the request whose ledger it is in, when it happened (a
-    # receipt: when the request was received; sorts as text) and its digest.
-    request_of: str | None = None
-    happened: str | None = None
-    digest: bytes | None = None
-
-    def values(self) -> tuple[Any, ...]:
-        return (self.collection_id, self.id, self.type, self.spec_version, self.version,
-                self.version_key, self.date_added, self.is_latest, self.body, self.tlp,
-                self.creator_id, self.poster_id)
-
-
-_INSERT_COLUMNS = ("collection_id", "id", "type", "spec_version", "version", "version_key",
-                   "date_added", "is_latest", "body", "tlp", "creator_id", "poster_id")
-_COPY_TYPES = ["varchar"] * 7 + ["bool", "bytea", "int4", "varchar", "varchar"]
+    insert: NewVersion | None = None  # the pending insert of a row this call is adding
 
 
 class NotYours(Exception):
@@ -203,7 +170,7 @@ class ObjectStore:
             *(r.marking.creator for versions in known.values() for r in versions.values()
               if r.is_latest and r.marking.creator)})
         outcomes: list[Outcome] = []
-        inserts: list[_Insert] = []
+        inserts: list[NewVersion] = []
         superseded: list[_Row] = []
         for obj in incoming:
             oid = obj["id"]
@@ -275,16 +242,17 @@ class ObjectStore:
                     latest.insert.is_latest = False  # added earlier in this same call
                 else:
                     superseded.append(latest)
-            insert = _Insert(collection_id, oid, obj["type"], obj.get("spec_version", "2.1"),
-                             version, key, date_added or next(stamps), is_latest, body,
-                             None if marking.level is None else int(marking.level),
-                             marking.creator, poster_id, marking.recipients, indexed_values(obj),
-                             obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                             *_ledger_entry(obj))
-            versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
-            inserts.append(insert)
+            new = NewVersion(
+                collection_id, oid, obj["type"], obj.get("spec_version", "2.1"), version, key,
+                date_added or next(stamps), is_latest, body,
+                None if marking.level is None else int(marking.level), marking.creator,
+                poster_id, marking.recipients, observable_index.indexed_values(obj),
+                obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
+                *_ledger_entry(obj), *search_index.entries_of(obj))
+            versions[key] = _Row(oid, version, key, is_latest, body, None, marking, new)
+            inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
-                                    message=over_broad_note(insert.mentions) or ""))
+                                    message=over_broad_note(new.mentions) or ""))
         if superseded:
             conn.execute(
                 update(objects)
@@ -292,70 +260,18 @@ class ObjectStore:
                 .values(is_latest=False),
                 [{"row_seq": r.seq} for r in superseded],
             )
-            forget(conn, [r.seq for r in superseded if r.seq is not None])
+            old = [r.seq for r in superseded if r.seq is not None]
+            observable_index.forget(conn, old)
+            search_index.forget(conn, old)  # only newest versions are found by a search
         if inserts:
-            self._insert(conn, inserts, default_tlp)
+            insert(conn, inserts, default_tlp)
             if not self._sqlite and len(inserts) >= _ANALYZE_AFTER:
                 # Fresh planner statistics after a bulk load: without them PostgreSQL scans the
                 # whole collection to look up ids, and the next batch of an import crawls (and
                 # reads the index's value lists as filters, not bounds: store.correlations).
-                conn.exec_driver_sql("ANALYZE objects, observables")
+                conn.exec_driver_sql(
+                    "ANALYZE objects, observables, object_names, relationship_ends")
         return outcomes
-
-    def _insert(self, conn: Connection, rows: list[_Insert], default_tlp: Tlp) -> None:
-        # The bulk path bypasses SQLAlchemy's per-row parameter processing, which costs more
-        # than SQLite's own insert: COPY on PostgreSQL, a plain executemany on SQLite.
-        values = [r.values() for r in rows]
-        if self._sqlite:
-            conn.exec_driver_sql(
-                f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})", values)
-        else:
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            # Binary COPY: bytea in text COPY would travel hex-escaped, at twice its size.
-            with cursor.copy(f"COPY objects ({', '.join(_INSERT_COLUMNS)}) FROM STDIN "
-                             "(FORMAT BINARY)") as copy:
-                copy.set_types(_COPY_TYPES)
-                for value in values:
-                    copy.write_row(value)
-        linked = [r for r in rows
-                  if r.recipients or r.mentions or r.sighting_of or r.request_of]
-        if linked:
-            self._insert_links(conn, linked, default_tlp)
-
-    def _insert_links(self, conn: Connection, rows: list[_Insert], default_tlp: Tlp) -> None:
-        """Recipients and observable values of rows just inserted, keyed by their seq."""
-        c = objects.c
-        # What this call added is everything in the collection from its first date_added on.
-        seqs = {(oid, key): seq for seq, oid, key in conn.execute(
-            select(c.seq, c.id, c.version_key).where(
-                c.collection_id == rows[0].collection_id,
-                c.date_added >= min(r.date_added for r in rows)))}
-        addressed = [(seqs[r.id, r.version_key], party)
-                     for r in rows for party in sorted(r.recipients)]
-        mentioned = [row for r in rows if r.is_latest and r.mentions
-                     for row in rows_for(r.collection_id, seqs[r.id, r.version_key],
-                                         MarkedVersion(None if r.tlp is None else Tlp(r.tlp),
-                                                       r.creator_id, r.poster_id, r.recipients),
-                                         default_tlp, r.mentions)]
-        sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
-        ledgered = [(seqs[r.id, r.version_key], r.request_of, r.id, r.id.split("--", 1)[0],
-                     r.happened, r.digest) for r in rows if r.request_of]
-        mark = "?" if self._sqlite else "%s"
-        if ledgered:
-            conn.exec_driver_sql(
-                "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
-        if sighted:
-            conn.exec_driver_sql(
-                f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
-        if addressed:
-            conn.exec_driver_sql(
-                f"INSERT INTO recipients (seq, party_id) VALUES ({mark}, {mark})", addressed)
-        if mentioned:
-            conn.exec_driver_sql(
-                "INSERT INTO observables (collection_id, audience, kind, value, seq) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", mentioned)
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
@@ -441,7 +357,9 @@ class ObjectStore:
         conn.execute(update(objects)
                      .where(c.collection_id == collection_id, c.id == object_id)
                      .values(is_latest=c.version_key == newest))
-        reindex_newest(conn, collection_id, object_id)  # only newest versions are indexed
+        # Only newest versions are indexed: the one now newest may not have been.
+        observable_index.reindex_newest(conn, collection_id, object_id)
+        search_index.reindex_newest(conn, collection_id, object_id)
         return len(seqs)
 
     # -- reading ---------------------------------------------------------------------------

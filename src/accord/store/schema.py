@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -381,3 +382,32 @@ peer_keys = Table(
     Column("revoked_from", String(40), nullable=True),  # stolen: refused from then on
     Column("announcement", LargeBinary, nullable=True),  # JSON: the one followed to take it
 )
+
+# The search index (store.search_index, migration 0018): the case-folded names, aliases and
+# external ids of each newest version. PostgreSQL matches them with a GIN trigram index
+# (pg_trgm); SQLite with an FTS5 trigram table, object_names_fts, over `text` (triggers keep
+# it in step; it is not declared here, as SQLAlchemy cannot).
+object_names = Table(
+    "object_names",
+    metadata,
+    Column("name_id", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True,
+           autoincrement=True),
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), nullable=False),
+    Column("id", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),  # name, alias or external_id
+    Column("text", Text, nullable=False),
+)
+Index("ix_object_names_seq", object_names.c.seq)
+
+# Each newest relationship's two ends: an object's page finds its relationships by either.
+relationship_ends = Table(
+    "relationship_ends",
+    metadata,
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("source_ref", String(300), nullable=False),
+    Column("target_ref", String(300), nullable=False),
+)
+# Covering (end, seq): PostgreSQL answers from the index alone.
+Index("ix_relationship_ends_source", relationship_ends.c.source_ref, relationship_ends.c.seq)
+Index("ix_relationship_ends_target", relationship_ends.c.target_ref, relationship_ends.c.seq)

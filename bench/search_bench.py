@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Search by name and an object's relationships at scale: ATT&CK Enterprise plus N generated
+indicators, each with a relationship to an ATT&CK group or piece of software, then timed
+searches and relationship reads through store.browse (what the web UI's search and object pages
+call), as a partner party that may read the collection.
+
+One indicator in ten is TLP:RED (the partner may not read it): every read applies the
+entitlement rule. The same script measures any checkout: run it with PYTHONPATH pointing at
+the code to measure (before: the LIKE over bodies; after: the search index of migration 0018).
+
+usage: search_bench.py [--count 200000] [--samples 20] [--db URL] [--attack FILE] [--explain]
+Prints JSON lines, a markdown table, and with --explain (PostgreSQL) the EXPLAIN (ANALYZE,
+BUFFERS) of the statement that a search and a relationship read run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import event
+
+from accord.node import initialise, open_node
+from accord.store.browse import Browse
+from accord.store.directory import Grant
+from accord.trust.markings import MARKING_FOR, Tlp
+
+BATCH = 10_000
+ATTACK = Path(__file__).resolve().parents[2] / "shared/data/attack/enterprise-attack-18.1.json"
+T0 = "2020-01-01T00:00:00.000Z"
+
+
+def generated(n: int, targets: list[str], creator: str, rnd: random.Random
+              ) -> list[dict[str, Any]]:
+    """Indicator n (one in ten RED) and, for every other one, a relationship to a target."""
+    marking = [MARKING_FOR[Tlp.RED]] if n % 10 == 0 else []
+    indicator = {"type": "indicator", "spec_version": "2.1",
+                 "id": f"indicator--{uuid.UUID(int=rnd.getrandbits(128), version=4)}",
+                 "created": T0, "modified": T0, "created_by_ref": creator,
+                 "name": f"generated {n}", "pattern": f"[ipv4-addr:value = '10.{n >> 16 & 255}."
+                                                      f"{n >> 8 & 255}.{n & 255}']",
+                 "pattern_type": "stix", "valid_from": "2020-01-01T00:00:00Z",
+                 "object_marking_refs": marking}
+    if n % 2:
+        return [indicator]
+    link = {"type": "relationship", "spec_version": "2.1",
+            "id": f"relationship--{uuid.UUID(int=rnd.getrandbits(128), version=4)}",
+            "created": T0, "modified": T0, "created_by_ref": creator,
+            "relationship_type": "indicates", "source_ref": indicator["id"],
+            "target_ref": rnd.choice(targets), "object_marking_refs": marking}
+    return [indicator, link]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def timed(samples: int, read: Any) -> tuple[float, float, int]:
+    """p50 and p95 in ms of `read()`, and how many it found."""
+    found = read()  # warm
+    spans = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        read()
+        spans.append(time.perf_counter() - t)
+    return (round(statistics.median(spans) * 1000, 2), round(pct(spans, 95) * 1000, 2),
+            len(found))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200_000, help="generated indicators")
+    parser.add_argument("--samples", type=int, default=20, help="timed runs of each read")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in /tmp)")
+    parser.add_argument("--attack", type=Path, default=ATTACK, help="ATT&CK bundle to load")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN (ANALYZE, BUFFERS) of each read (PostgreSQL)")
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory(prefix="accord-search-")
+    node = open_node(args.db or str(Path(scratch.name) / "search.db"))
+    own, _ = initialise(node, "Bench")
+    partner = node.directory.add_party("Partner")
+    collection = node.directory.collection("evidence")
+    node.directory.grant(collection.id, partner, Grant(can_read=True, can_write=False))
+
+    attack = [o for o in orjson.loads(args.attack.read_bytes())["objects"]
+              if not o.get("revoked") and not o.get("x_mitre_deprecated")]
+    targets = [o["id"] for o in attack if o["type"] in ("intrusion-set", "malware", "tool")]
+    rnd = random.Random(7)
+    loaded, load_s = 0, 0.0
+    batches = [attack[i:i + BATCH] for i in range(0, len(attack), BATCH)]
+    for start in range(0, args.count, BATCH // 2):
+        batches.append([o for n in range(start, min(args.count, start + BATCH // 2))
+                        for o in generated(n, targets, own.id, rnd)])
+    for batch in batches:
+        t = time.perf_counter()
+        node.objects.add(collection.id, batch, poster_id=own.id)
+        load_s += time.perf_counter() - t
+        loaded += len(batch)
+    if node.engine.dialect.name == "postgresql":
+        with node.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")  # as autovacuum soon would: the reads then plan
+    out: dict[str, Any] = {"bench": "search", "backend": node.engine.dialect.name,
+                           "objects": loaded, "load_s": round(load_s, 1),
+                           "load_per_s": round(loaded / load_s)}
+    print(json.dumps(out), flush=True)
+
+    by_name = {o.get("name"): o["id"] for o in attack}
+    busiest = max(targets, key=lambda t: sum(1 for o in attack if o.get("target_ref") == t))
+    browse, reader = Browse(node.engine), partner.id
+    reads = [
+        ("search `APT19` (a group's name)", lambda: browse.search(reader, "APT19")),
+        ("search `t1059` (an external id, lower case)", lambda: browse.search(reader, "t1059")),
+        ("search `Cobalt` (a word of several names)", lambda: browse.search(reader, "Cobalt")),
+        ("search `generated 123457` (one of the indicators)",
+         lambda: browse.search(reader, "generated 123457")),
+        ("search `generated` (every indicator: the worst case)",
+         lambda: browse.search(reader, "generated")),
+        ("search `zqxj` (nothing)", lambda: browse.search(reader, "zqxj")),
+        ("search `ap` (two letters: no trigram)", lambda: browse.search(reader, "ap")),
+        ("relationships of T1059 (ATT&CK's own)",
+         lambda: browse.relationships(reader, by_name["Command and Scripting Interpreter"])),
+        ("relationships of the busiest group or software",
+         lambda: browse.relationships(reader, busiest)),
+    ]
+    rows = []
+    for label, read in reads:
+        p50, p95, found = timed(args.samples, read)
+        rows.append((label, p50, p95, found))
+        print(json.dumps({"read": label, "p50_ms": p50, "p95_ms": p95, "found": found}),
+              flush=True)
+    print("\n| read | found | p50 | p95 |\n|---|---|---|---|")
+    for label, p50, p95, found in rows:
+        print(f"| {label} | {found} | {p50} ms | {p95} ms |")
+    if args.explain and node.engine.dialect.name == "postgresql":
+        explain(node.engine, [
+            ("search `APT19`", lambda: browse.search(reader, "APT19")),
+            ("search `generated`", lambda: browse.search(reader, "generated")),
+            ("relationships of the busiest group or software",
+             lambda: browse.relationships(reader, busiest))])
+    node.engine.dispose()
+    scratch.cleanup()
+
+
+def explain(engine: Any, reads: list[tuple[str, Any]]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the slowest statement each read sends."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, parameters))
+
+    for label, read in reads:
+        event.listen(engine, "before_cursor_execute", record)
+        sent.clear()
+        read()
+        event.remove(engine, "before_cursor_execute", record)
+        plans = []
+        with engine.connect() as conn:
+            for statement, parameters in sent:
+                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement,
+                                            parameters).scalars().all()
+                took = float(plan[-1].split(":")[1].split()[0])  # "Execution Time: 1.2 ms"
+                plans.append((took, statement, parameters, plan))
+        _, statement, parameters, plan = max(plans, key=lambda p: p[0])
+        print(f"\n### {label}\n\n```sql\n{statement}\n```\nparameters: {parameters}\n\n```")
+        print("\n".join(plan))
+        print("```")
+
+
+if __name__ == "__main__":
+    main()

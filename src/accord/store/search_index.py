@@ -1,0 +1,188 @@
+"""The search index: the names, aliases and external ids of each newest version, and the two
+ends of each newest relationship, so that a search by name and an object's page read an index
+instead of every object's body (migration 0018).
+
+Rows are keyed by the version's `seq` and say nothing of who may read it: every query joins
+`objects` and applies the same entitlement rule as any other read (store.browse). Only newest
+versions are indexed, as in the correlation index: a search never wanted the others.
+
+Names are kept case-folded (str.casefold), and a needle is folded the same way, so "apt19"
+finds "APT19" and the match is a plain substring test on both backends: a GIN trigram index
+on PostgreSQL (pg_trgm), an FTS5 table with the trigram tokenizer on SQLite. A trigram index
+cannot serve a needle shorter than three characters; those read the names table (never the
+bodies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from accord.store.schema import object_names, objects, relationship_ends
+
+NAME, ALIAS, EXTERNAL_ID = "name", "alias", "external_id"
+# Characters of a name the index keeps: no one types a longer one into a search, and a
+# pathological megabyte "name" would cost a megabyte of trigrams.
+MAX_NAME_CHARS = 1000
+TRIGRAM = 3  # the shortest needle a trigram index can serve
+# Requests, their ledger and translations of it are on the request pages, not in a search.
+_UNSEARCHED_PREFIX = "x-accord-"
+_UNSEARCHED = "language-content"
+_ALIAS_KEYS = ("aliases", "x_mitre_aliases")
+
+NameRow = tuple[int, str, str, str]  # seq, id, kind, folded text
+EndsRow = tuple[int, str, str]  # seq, source_ref, target_ref
+
+# The FTS5 table over object_names.text (SQLite only; kept in step by triggers, migration 0018).
+_fts = table("object_names_fts", column("rowid"))
+
+
+def fold(text: str) -> str:
+    """A name or needle as the index compares it: case-folded ("APT19" → "apt19")."""
+    return text.casefold()
+
+
+def is_searchable(object_type: str) -> bool:
+    return not object_type.startswith(_UNSEARCHED_PREFIX) and object_type != _UNSEARCHED
+
+
+def names_of(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(kind, folded text) of each distinct name, alias and external id of an object.
+
+    A name is `name`, or `value` for a cyber-observable (a domain, an address); aliases are
+    STIX `aliases` and ATT&CK's `x_mitre_aliases`; external ids are those of its
+    external_references (T1059, G0073, CVE-2021-44228).
+    """
+    found: list[tuple[str, str]] = []
+    for key in ("name", "value"):
+        value = obj.get(key)
+        if isinstance(value, str):
+            found.append((NAME, value))
+    for key in _ALIAS_KEYS:
+        values = obj.get(key)
+        if isinstance(values, list):
+            found += [(ALIAS, v) for v in values if isinstance(v, str)]
+    references = obj.get("external_references")
+    if isinstance(references, list):
+        found += [(EXTERNAL_ID, r["external_id"]) for r in references
+                  if isinstance(r, dict) and isinstance(r.get("external_id"), str)]
+    kept: dict[tuple[str, str], None] = {}
+    for kind, text in found:
+        folded = fold(text.strip())[:MAX_NAME_CHARS]
+        if folded:
+            kept.setdefault((kind, folded))
+    return list(kept)
+
+
+def ends_of(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A relationship's (source_ref, target_ref); None for any other object."""
+    source, target = obj.get("source_ref"), obj.get("target_ref")
+    if obj.get("type") != "relationship" or not isinstance(source, str) \
+            or not isinstance(target, str):
+        return None
+    return source, target
+
+
+def entries_of(obj: Mapping[str, Any]) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """What the index keeps of a version while it is the newest: its names (none for the
+    request pages' objects) and, for a relationship, its ends."""
+    names = names_of(obj) if is_searchable(str(obj.get("type"))) else []
+    return names, ends_of(obj)
+
+
+def rows_for(seq: int, obj: Mapping[str, Any]) -> tuple[list[NameRow], list[EndsRow]]:
+    """The index rows of one newest version."""
+    names, ends = entries_of(obj)
+    oid = str(obj.get("id"))
+    return [(seq, oid, k, text) for k, text in names], ([] if ends is None else [(seq, *ends)])
+
+
+def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> None:
+    """Write index rows (the versions they name were just stored, or just became newest)."""
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    if names:
+        conn.exec_driver_sql(f"INSERT INTO object_names (seq, id, kind, text) "
+                             f"VALUES ({mark}, {mark}, {mark}, {mark})", list(names))
+    if ends:
+        conn.exec_driver_sql(f"INSERT INTO relationship_ends (seq, source_ref, target_ref) "
+                             f"VALUES ({mark}, {mark}, {mark})", list(ends))
+
+
+def index(conn: Connection, versions: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index newest versions, given as (seq, object)."""
+    names: list[NameRow] = []
+    ends: list[EndsRow] = []
+    for seq, obj in versions:
+        found, between = rows_for(seq, obj)
+        names += found
+        ends += between
+    add(conn, names, ends)
+
+
+def forget(conn: Connection, seqs: Sequence[int], chunk: int = 500) -> None:
+    """Drop the rows of versions that are no longer the newest."""
+    for start in range(0, len(seqs), chunk):
+        part = list(seqs[start:start + chunk])
+        conn.execute(delete(object_names).where(object_names.c.seq.in_(part)))
+        conn.execute(delete(relationship_ends).where(relationship_ends.c.seq.in_(part)))
+
+
+def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None:
+    """Index the newest version of an object anew (after versions of it were deleted: the
+    deleted rows' index rows went with them, ON DELETE CASCADE)."""
+    o = objects.c
+    rows = conn.execute(select(o.seq, o.is_latest, o.body).where(
+        o.collection_id == collection_id, o.id == object_id)).all()
+    forget(conn, [seq for seq, _, _ in rows])
+    index(conn, [(seq, orjson.loads(body)) for seq, is_latest, body in rows if is_latest])
+
+
+def named(dialect: str, needle: str) -> Subquery:
+    """Newest versions with a name, alias or external id that contains `needle` (case aside),
+    one row per matching name: (seq, rank). Read them by rank, descending: most recently
+    indexed first, which the index itself is ordered by (a common word then reads no further
+    than the page it fills). The needle is bound here."""
+    folded = fold(needle)
+    n = object_names.c
+    if dialect == "sqlite" and len(folded) >= TRIGRAM:
+        # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside). Ordered
+        # by the FTS table's own rowid, SQLite walks its index newest first and stops early.
+        phrase = '"' + folded.replace('"', '""') + '"'
+        return (select(n.seq, _fts.c.rowid.label("rank"))
+                .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
+                .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
+                       func.instr(n.text, bindparam("needle", folded)) > 0)
+                .subquery("named"))
+    contains: ColumnElement[bool]
+    if dialect == "sqlite":  # too short for trigrams: the names, newest first (not bodies)
+        contains = func.instr(n.text, bindparam("needle", folded)) > 0
+    else:
+        # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE (not
+        # ILIKE) gives the same answer as str.casefold on both sides.
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        contains = n.text.like(bindparam("needle", f"%{escaped}%"), escape="\\")
+    return select(n.seq, n.name_id.label("rank")).where(contains).subquery("named")
+
+
+def relationships_of(object_id: str) -> Select[Any]:
+    """The seqs of newest relationships with `object_id` at either end."""
+    e = relationship_ends.c
+    end = bindparam("end", object_id, type_=String)
+    return select(e.seq).where(or_(e.source_ref == end, e.target_ref == end))
+

@@ -1,0 +1,201 @@
+"""`accord serve --db PRIMARY --read-db REPLICA` against a real streaming replica.
+
+The replica's replay is paused to make the two databases differ: what a reader then sees
+tells which one answered. Reads go to the replica; the writer still reads its own writes (by
+token, and by the `accord_lsn` cookie); with the replica stopped, every read is still served.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import ACCORD, OWN_PARTY, TAXII, created, first_collection, stop_server
+from .streaming_replica import Replication, free_port, missing_tools, primary_and_replica
+
+pytestmark = pytest.mark.replica
+
+_MISSING = missing_tools()
+
+
+@dataclass(frozen=True)
+class ReplicatedNode:
+    url: str
+    replication: Replication
+    log: Path
+    writer: str  # the admin token: it writes
+    reader: str  # another token of the same party: it never writes
+    collection: str  # the own party's Evidence collection
+
+    def objects_url(self, object_id: str | None = None) -> str:
+        base = f"{self.url}/taxii2/accord/collections/{self.collection}/objects/"
+        return f"{base}{object_id}/" if object_id else base
+
+    def headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}", "Accept": TAXII, "Content-Type": TAXII}
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicatedNode]:
+    if _MISSING:
+        pytest.skip(_MISSING)
+    with primary_and_replica() as replication:
+        primary, replica = replication.primary.url(), replication.replica.url()
+        writer = created("init", "--party", OWN_PARTY, db=primary)
+        reader = created("token", "create", "--party", OWN_PARTY, "--role", "analyst",
+                         db=primary)
+        port = free_port()
+        log = tmp_path_factory.mktemp("replica-server") / "stderr.log"
+        with log.open("wb") as stderr:
+            server = subprocess.Popen(
+                [str(ACCORD), "serve", "--db", primary, "--read-db", replica, "--host",
+                 "127.0.0.1", "--port", str(port), "--tick", "0", "--sync-every", "0"],
+                stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            collection = first_collection(server, url, writer, log)
+            replication.wait_until_replayed()
+            yield ReplicatedNode(url, replication, log, writer, reader, collection)
+        finally:
+            stop_server(server)
+
+
+def _indicator() -> dict[str, object]:
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
+        "created": "2026-12-01T10:00:00.000Z", "modified": "2026-12-01T10:00:00.000Z",
+        "name": "replica test", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix", "valid_from": "2026-12-01T10:00:00Z",
+    }
+
+
+@pytest.fixture
+def replay_paused(node: ReplicatedNode) -> Iterator[None]:
+    """The replica stops applying the primary's WAL (it still receives it) for one test."""
+    node.replication.replica.query("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        node.replication.replica.query("SELECT pg_wal_replay_resume()")
+        node.replication.wait_until_replayed()
+
+
+def test_reads_are_served_from_the_replica(node: ReplicatedNode, replay_paused: None) -> None:
+    # Written straight into the primary, by no client of the server: nobody's reads wait for it.
+    hidden = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [hidden]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    with httpx.Client(headers=node.headers(node.reader), timeout=10) as reader:
+        # The reader never wrote: its reads go to the replica, which has not replayed it yet.
+        assert reader.get(node.objects_url(hidden["id"])).status_code == 404  # type: ignore[arg-type]
+        assert reader.get(node.objects_url()).status_code in (200, 404)
+    sessions = node.replication.replica.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'accord-read'")
+    assert sessions[0][0] >= 1, "the server holds no connection to the replica"
+
+
+def test_the_writer_reads_its_write_before_the_replica_has_it(
+        node: ReplicatedNode, replay_paused: None) -> None:
+    indicator = _indicator()
+    with httpx.Client(headers=node.headers(node.writer), timeout=10) as writer:
+        posted = writer.post(node.objects_url(), json={"objects": [indicator]})
+        assert posted.status_code == 202, posted.text
+        assert "accord_lsn" in posted.cookies
+        status_id = posted.json()["id"]
+        # The same token, now without its cookie: the server remembers its position.
+        writer.cookies.clear()
+        status = writer.get(f"{node.url}/taxii2/accord/status/{status_id}/")
+        assert status.status_code == 200, status.text
+        assert status.json()["success_count"] == 1
+        mine = writer.get(node.objects_url(str(indicator["id"])))
+        assert mine.status_code == 200, mine.text
+        assert mine.json()["objects"][0]["id"] == indicator["id"]
+    # Another client that never wrote reads from the paused replica: not there yet.
+    other = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                      timeout=10)
+    assert other.status_code == 404
+
+
+def test_the_position_cookie_alone_gives_read_your_writes(
+        node: ReplicatedNode, replay_paused: None) -> None:
+    indicator = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    cookie = posted.cookies["accord_lsn"]
+    # The reader's token never wrote; carrying the writer's cookie (as a browser does after
+    # its own POST) its read sees the write.
+    seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                     cookies={"accord_lsn": cookie}, timeout=10)
+    assert seen.status_code == 200
+
+
+def test_once_replayed_every_reader_sees_the_write(node: ReplicatedNode) -> None:
+    indicator = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                        headers=node.headers(node.writer))
+    assert posted.status_code == 202
+    node.replication.wait_until_replayed()
+    seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
+                     timeout=10)
+    assert seen.status_code == 200
+    # The writer too, now from the replica: its connection there checked it has the write.
+    mine = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.writer),
+                     cookies=posted.cookies, timeout=10)
+    assert mine.status_code == 200
+
+
+def test_a_browser_signs_in_and_reads_pages_while_the_replica_lags(
+        node: ReplicatedNode, replay_paused: None) -> None:
+    with httpx.Client(base_url=node.url, timeout=15) as browser:
+        form = browser.get("/ui/sign-in")
+        assert form.status_code == 200
+        nonce = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert nonce is not None
+        signed_in = browser.post("/ui/sign-in", headers={"Origin": node.url}, data={
+            "token": node.writer, "csrf": nonce.group(1), "next": "/ui/"})
+        assert signed_in.status_code == 303
+        assert "accord_lsn" in browser.cookies
+        # The session exists only on the primary yet: the cookie's position sends the reads
+        # there, and the pages answer as for a signed-in officer.
+        for page in ("/ui/", "/ui/search?q=replica", "/ui/evidence?q=replica"):
+            answer = browser.get(page)
+            assert answer.status_code == 200, (page, answer.text[:500])
+            assert "sign-in" not in str(answer.url)
+
+
+def test_a_read_that_writes_reads_back_from_the_primary(node: ReplicatedNode,
+                                                        replay_paused: None) -> None:
+    # GET /api/v1/node makes the node's first signing key on first use and reads it back:
+    # the replica cannot have it yet.
+    answer = httpx.get(f"{node.url}/api/v1/node", headers=node.headers(node.reader),
+                       timeout=15)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["public_key"]
+
+
+def test_with_the_replica_stopped_reads_come_from_the_primary(node: ReplicatedNode) -> None:
+    indicator = _indicator()
+    node.replication.replica.stop()
+    try:
+        with httpx.Client(headers=node.headers(node.reader), timeout=15) as reader:
+            for _ in range(3):
+                listing = reader.get(f"{node.url}/taxii2/accord/collections/")
+                assert listing.status_code == 200, listing.text
+        posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                            headers=node.headers(node.writer))
+        assert posted.status_code == 202
+        seen = httpx.get(node.objects_url(str(indicator["id"])),
+                         headers=node.headers(node.reader), timeout=15)
+        assert seen.status_code == 200, seen.text
+        assert "read replica unreachable" in node.log.read_text()
+    finally:
+        node.replication.replica.start()

@@ -1,0 +1,269 @@
+"""The search index on SQLite and PostgreSQL: a search by name, alias or external id and an
+object's relationships read object_names and relationship_ends, kept on every write path, and
+find only what the reader may read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+from tests.integration.store.migrating import upgrade as _upgrade
+
+from accord.stix.timestamps import sort_key
+from accord.store.browse import Browse
+from accord.store.engine import open_engine, writing
+from accord.store.query import ObjectQuery, Reader
+from accord.store.schema import object_names, relationship_ends
+from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
+
+T0 = "2020-01-01T00:00:00.000Z"
+
+
+def sdo(kind: str, n: int, modified: str = T0, **properties: Any) -> dict[str, Any]:
+    return {"type": kind, "spec_version": "2.1", "id": f"{kind}--00000000-0000-4000-8000-{n:012d}",
+            "created": T0, "modified": modified, **properties}
+
+
+def attack_id(external_id: str) -> list[dict[str, str]]:
+    return [{"source_name": "mitre-attack", "external_id": external_id,
+             "url": f"https://attack.mitre.org/{external_id}"}]
+
+
+APT19 = sdo("intrusion-set", 1, name="APT19", aliases=["APT19", "Codoso", "C0d0so0"],
+            external_references=attack_id("G0073"),
+            description="A group that also mentions Lazarus in its description")
+INTERPRETER = sdo("attack-pattern", 2, name="Command and Scripting Interpreter",
+                  external_references=attack_id("T1059"))
+OCEAN_LOTUS = sdo("intrusion-set", 3, name="海莲花", aliases=["OceanLotus", "APT32"])
+PERCENT = sdo("malware", 4, name="Loader 50% off", is_family=True)
+
+
+def relationship(n: int, source: str, target: str, **extra: Any) -> dict[str, Any]:
+    return sdo("relationship", n, relationship_type="uses", source_ref=source, target_ref=target,
+               **extra)
+
+
+def ids(found: list[Any]) -> set[str]:
+    return {f.id for f in found}
+
+
+@pytest.fixture
+def shared(world):
+    """A collection both parties read, holding ATT&CK-like objects and a Chinese name."""
+    collection = world.node.directory.create_collection(
+        "Shared", read=[world.own, world.other], write=[world.own])
+    added = world.node.objects.add(collection.id, [APT19, INTERPRETER, OCEAN_LOTUS, PERCENT],
+                                   poster_id=world.own.id)
+    assert all(o.added for o in added)
+    return collection
+
+
+def test_finds_by_name_alias_and_external_id_whatever_the_case(world, shared):
+    browse, reader = Browse(world.node.engine), world.other.id
+    for needle in ("APT19", "apt19", "Codoso", "c0d0so0", "G0073", "g0073"):
+        assert ids(browse.search(reader, needle)) == {APT19["id"]}, needle
+    assert ids(browse.search(reader, "T1059")) == {INTERPRETER["id"]}
+    assert ids(browse.search(reader, "scripting INTERP")) == {INTERPRETER["id"]}
+    assert ids(browse.search(reader, "oceanlotus")) == {OCEAN_LOTUS["id"]}
+    # Names only: a word of a description is not a name.
+    assert browse.search(reader, "Lazarus") == []
+
+
+def test_chinese_names_and_needles_too_short_for_trigrams(world, shared):
+    browse, reader = Browse(world.node.engine), world.other.id
+    assert ids(browse.search(reader, "海莲花")) == {OCEAN_LOTUS["id"]}
+    assert ids(browse.search(reader, "莲花")) == {OCEAN_LOTUS["id"]}  # two characters
+    assert ids(browse.search(reader, "海")) == {OCEAN_LOTUS["id"]}  # one
+    assert ids(browse.search(reader, "19")) == {APT19["id"]}
+    assert ids(browse.search(reader, "apt")) == {APT19["id"], OCEAN_LOTUS["id"]}
+
+
+def test_like_wildcards_in_a_needle_are_plain_characters(world, shared):
+    browse, reader = Browse(world.node.engine), world.other.id
+    assert ids(browse.search(reader, "50%")) == {PERCENT["id"]}
+    assert browse.search(reader, "a%t") == []
+    assert browse.search(reader, "ap_19") == []
+    assert browse.search(reader, '"apt19"') == []  # a quote is a character, not FTS syntax
+
+
+def test_a_new_version_replaces_the_names_of_the_old(world, shared):
+    store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
+    renamed = {**APT19, "modified": "2021-01-01T00:00:00.000Z", "name": "Deep Panda",
+               "aliases": ["Deep Panda"]}
+    assert store.add(shared.id, [renamed], poster_id=world.own.id)[0].added
+    assert browse.search(reader, "codoso") == []
+    [found] = browse.search(reader, "deep panda")
+    assert found.version == "2021-01-01T00:00:00.000Z"
+    assert ids(browse.search(reader, "G0073")) == {APT19["id"]}  # kept by the new version
+    # An older version arriving late does not become the newest, nor searchable.
+    late = {**APT19, "modified": "2020-06-01T00:00:00.000Z", "name": "Late Comer"}
+    assert store.add(shared.id, [late], poster_id=world.own.id)[0].added
+    assert browse.search(reader, "late comer") == []
+    # Versions superseded within one call are not indexed either.
+    first = sdo("tool", 9, name="Tool One")
+    second = sdo("tool", 9, modified="2020-02-01T00:00:00.000Z", name="Tool Two")
+    store.add(shared.id, [first, second], poster_id=world.own.id)
+    assert browse.search(reader, "tool one") == []
+    assert ids(browse.search(reader, "tool two")) == {second["id"]}
+
+
+def test_deleted_versions_vanish_and_the_newest_survivor_is_found(world, shared):
+    store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
+    newer = {**APT19, "modified": "2021-01-01T00:00:00.000Z", "name": "Renamed Group",
+             "aliases": []}
+    store.add(shared.id, [newer], poster_id=world.own.id)
+    assert ids(browse.search(reader, "renamed")) == {APT19["id"]}
+    me = Reader(world.own.id, int(Tlp.AMBER))
+    only_newer = ObjectQuery(versions=frozenset({sort_key(newer["modified"])}), reader=me)
+    assert store.delete(shared.id, APT19["id"], only_newer) == 1
+    assert browse.search(reader, "renamed") == []
+    assert ids(browse.search(reader, "codoso")) == {APT19["id"]}
+    assert store.delete(shared.id, APT19["id"], ObjectQuery(reader=me)) == 1
+    assert browse.search(reader, "codoso") == []
+    assert browse.search(reader, "G0073") == []
+    with world.node.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(object_names)
+                            .where(object_names.c.id == APT19["id"])).scalar_one() == 0
+
+
+def marked(obj: dict[str, Any], level: Tlp, *recipients: str) -> dict[str, Any]:
+    obj = {**obj, "object_marking_refs": [MARKING_FOR[level]]}
+    if recipients:
+        obj["extensions"] = {ACCORD_MARKING_EXTENSION: {
+            "extension_type": "property-extension", "recipients": list(recipients)}}
+    return obj
+
+
+def test_what_a_reader_may_not_read_is_never_found(world, shared):
+    d, store, browse = world.node.directory, world.node.objects, Browse(world.node.engine)
+    us, cn = world.own.id, world.other.id
+    private = d.create_collection("Private", read=[world.own], write=[world.own])
+    drop_box = d.create_collection("Drop box", read=[world.own], write=[world.own, world.other])
+    secret_group = sdo("intrusion-set", 20, name="Secret Group", created_by_ref=us)
+    red = marked(sdo("intrusion-set", 21, name="Red Group", created_by_ref=us), Tlp.RED)
+    strict = marked(sdo("intrusion-set", 22, name="Strict Group", created_by_ref=us),
+                    Tlp.AMBER_STRICT, cn)
+    strict_other = marked(sdo("intrusion-set", 23, name="Strict Elsewhere", created_by_ref=us),
+                          Tlp.AMBER_STRICT)
+    store.add(private.id, [secret_group], poster_id=us)
+    store.add(drop_box.id, [sdo("intrusion-set", 24, name="Dropped Group")], poster_id=cn)
+    visible_link = relationship(32, strict["id"], APT19["id"])
+    store.add(shared.id, [red, strict, strict_other,
+                          marked(relationship(30, red["id"], APT19["id"]), Tlp.RED),
+                          marked(relationship(31, strict["id"], APT19["id"]), Tlp.AMBER_STRICT),
+                          visible_link], poster_id=us)
+    hidden = {secret_group["id"], red["id"], strict_other["id"],
+              "intrusion-set--00000000-0000-4000-8000-000000000024"}
+    for needle in ("Secret Group", "Red Group", "Strict Elsewhere", "Dropped Group", "secret",
+                   "se", "G", "group", "ed"):
+        assert not ids(browse.search(cn, needle)) & hidden, needle
+    assert ids(browse.search(cn, "strict")) == {strict["id"]}
+    assert ids(browse.search(cn, "group")) == {strict["id"]}
+    # The relationships of an object both read: only those the reader may read.
+    assert ids(browse.relationships(cn, APT19["id"])) == {visible_link["id"]}
+    assert browse.relationships(cn, red["id"]) == []
+    assert len(browse.relationships(us, APT19["id"])) == 3
+    # The creator finds all of its own.
+    assert ids(browse.search(us, "group")) == hidden - {strict_other["id"]} | {strict["id"]}
+
+
+def test_relationships_are_found_from_either_end_and_follow_new_versions(world, shared):
+    store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
+    uses = relationship(40, APT19["id"], INTERPRETER["id"])
+    alias = relationship(41, OCEAN_LOTUS["id"], APT19["id"])
+    store.add(shared.id, [uses, alias], poster_id=world.own.id)
+    assert ids(browse.relationships(reader, APT19["id"])) == {uses["id"], alias["id"]}
+    assert ids(browse.relationships(reader, INTERPRETER["id"])) == {uses["id"]}
+    assert ids(browse.relationships(reader, OCEAN_LOTUS["id"])) == {alias["id"]}
+    moved = {**uses, "modified": "2021-01-01T00:00:00.000Z", "target_ref": PERCENT["id"]}
+    store.add(shared.id, [moved], poster_id=world.own.id)
+    assert browse.relationships(reader, INTERPRETER["id"]) == []
+    [found] = browse.relationships(reader, PERCENT["id"])
+    assert found.body["target_ref"] == PERCENT["id"]
+    me = Reader(world.own.id, int(Tlp.AMBER))
+    store.delete(shared.id, alias["id"], ObjectQuery(reader=me))
+    assert ids(browse.relationships(reader, APT19["id"])) == {uses["id"]}
+
+
+def test_requests_and_their_ledger_are_not_indexed_by_name(world, shared):
+    from accord.store import search_index
+
+    assert not search_index.is_searchable("x-accord-request")
+    assert not search_index.is_searchable("language-content")
+    assert search_index.rows_for(7, {"type": "x-accord-request", "id": "x-accord-request--1",
+                                     "name": "Please share"}) == ([], [])
+
+
+def test_the_migration_indexes_what_is_already_stored(db_url):
+    engine = open_engine(db_url)
+    try:
+        _upgrade(engine, "0017")
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        old_name = {**APT19, "name": "Old Name", "aliases": []}
+        link = relationship(50, APT19["id"], INTERPRETER["id"])
+        # seq, id, latest, body
+        rows = [(1, APT19["id"], False, old_name), (2, APT19["id"], True, APT19),
+                (3, INTERPRETER["id"], True, INTERPRETER), (4, link["id"], True, link),
+                (5, "x-accord-request--1", True,
+                 {"type": "x-accord-request", "id": "x-accord-request--1", "name": "Hidden"})]
+        with writing(engine) as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO collections (id, title, description, created, default_tlp) VALUES "
+                "('c', 't', '', '2020', 2)")
+            conn.exec_driver_sql(
+                "INSERT INTO parties (id, name, created, is_self, identity) VALUES "
+                f"({mark}, {mark}, {mark}, {mark}, {mark})",
+                ("identity--reader", "Reader", "2020", False, b"{}"))
+            conn.exec_driver_sql(
+                "INSERT INTO permissions (collection_id, party_id, can_read, can_write) VALUES "
+                f"('c', 'identity--reader', {mark}, {mark})", (True, False))
+            for seq, oid, latest, body in rows:
+                conn.exec_driver_sql(
+                    "INSERT INTO objects (seq, collection_id, id, type, spec_version, version, "
+                    "version_key, date_added, is_latest, body, tlp, creator_id, poster_id) "
+                    f"VALUES ({', '.join([mark] * 13)})",
+                    (seq, "c", oid, oid.split("--")[0], "2.1", f"v{seq}", f"v{seq}",
+                     f"2020-0{seq}", latest, orjson.dumps(body), None, None, None))
+        _upgrade(engine, "head")
+        with engine.connect() as conn:
+            names = {tuple(r) for r in conn.execute(
+                select(object_names.c.seq, object_names.c.kind, object_names.c.text))}
+            ends = {tuple(r) for r in conn.execute(select(relationship_ends))}
+        assert names == {(2, "name", "apt19"), (2, "alias", "apt19"), (2, "alias", "codoso"),
+                         (2, "alias", "c0d0so0"), (2, "external_id", "g0073"),
+                         (3, "name", "command and scripting interpreter"),
+                         (3, "external_id", "t1059")}
+        assert ends == {(4, APT19["id"], INTERPRETER["id"])}
+        browse = Browse(engine)
+        assert ids(browse.search("identity--reader", "Codoso")) == {APT19["id"]}
+        assert browse.search("identity--reader", "old name") == []
+        assert ids(browse.relationships("identity--reader", INTERPRETER["id"])) == {link["id"]}
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_can_be_undone_and_redone(db_url):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from accord.store.engine import MIGRATIONS
+
+    engine = open_engine(db_url)
+    try:
+        _upgrade(engine, "head")
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with writing(engine) as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0017")
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        assert not tables & {"object_names", "object_names_fts", "relationship_ends"}
+        _upgrade(engine, "head")  # pg_trgm, kept by the downgrade, is found again
+        with engine.connect() as conn:
+            assert {"object_names", "relationship_ends"} <= set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
