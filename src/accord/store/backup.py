@@ -162,5 +162,12 @@ def holds_rows(conn: sqlite3.Connection) -> str | None:
     tables = [name for (name,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "AND name != 'alembic_version' ORDER BY name")]
-    full = [t for t in tables if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()]
-    return ", ".join(full) if full else None
+    return listed([t for t in tables if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()])
+
+
+def listed(tables: list[str], most: int = 6) -> str | None:
+    """Tables named in a message: the first few, and how many more."""
+    if not tables:
+        return None
+    more = len(tables) - most
+    return ", ".join(tables[:most]) + (f" and {more} more tables" if more > 0 else "")

@@ -20,7 +20,7 @@ from typing import IO
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from accord.store.backup import BackupError, TargetNotEmpty
+from accord.store.backup import BackupError, TargetNotEmpty, listed
 from accord.store.engine import normalise_url, search_path_schema
 
 # Where Debian puts each major version's client tools (postgresql-client-15 and so on).
@@ -163,7 +163,7 @@ def rows_held(engine: Engine, schema: str) -> str | None:
         ).scalars().all()
         full = [t for t in tables if conn.execute(text(
             f"SELECT 1 FROM {_ident(schema)}.{_ident(t)} LIMIT 1")).first()]
-    return ", ".join(full) if full else None
+    return listed(full)
 
 
 def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
