@@ -192,8 +192,10 @@ def _pg_objects(conn: Connection) -> dict[str, str]:
 
 
 def _unqualified(definition: str, schema: str) -> str:
-    """A definition without its schema, so that two schemas' definitions compare."""
-    for prefix in (f'"{schema}".', f"{schema}."):
+    """A definition without its schema, so that two schemas' definitions compare; nor public,
+    where extensions live (pg_trgm's operator classes): PostgreSQL writes `public.` only where
+    the search_path does not hold it, which differs between a node's schema and the scratch."""
+    for prefix in (f'"{schema}".', f"{schema}.", "public."):
         definition = definition.replace(f" {prefix}", " ").replace(f"({prefix}", "(")
     return definition
 
