@@ -39,6 +39,8 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
     "a report, in the format chosen with --format (json among them)": ("review",),
     "a check: its exit status, and the head hash of the audit trail": ("audit verify",),
     "change the trusted sources and print them, one id a line": ("peer trust",),
+    "bring the schema up to date or copy the whole database (messages on stderr; `db migrate "
+    "--check` answers with its exit status)": ("db migrate", "backup", "restore"),
 }
 
 # Listings print a table, or with --json one object per line; their arguments here.
@@ -51,7 +53,7 @@ LISTINGS: dict[str, tuple[str, ...]] = {
 # Showings print one thing, or with --json one JSON document.
 SHOWINGS: dict[str, tuple[str, ...]] = {"request show": ("{request}",), "guidelines show": (),
                                         "claim show": ("{claim}",), "claim view": ("{request}",),
-                                        "screen": ("Dong Wang",)}
+                                        "screen": ("Dong Wang",), "db check": ()}
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 

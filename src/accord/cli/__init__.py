@@ -7,6 +7,7 @@ from accord.cli import (  # noqa: F401  (registers the commands)
     admin,
     attribution,
     data,
+    database,
     demo,
     federation,
     keys,
@@ -18,8 +19,10 @@ from accord.cli import (  # noqa: F401  (registers the commands)
 )
 from accord.cli.audit import audit_app
 from accord.cli.common import app
+from accord.cli.database import db_app
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

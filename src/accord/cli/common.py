@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from accord.durations import DurationError
@@ -22,7 +23,7 @@ from accord.i18n.zones import DEFAULT_ZONE, UnknownZone, zone
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
 from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
-from accord.store.engine import DatabaseUrlError, sqlite_file
+from accord.store.engine import DatabaseUrlError, SchemaTooNew, existing_engine, sqlite_file
 from accord.store.faults import Fault, storage_fault
 from accord.trust.audit import Event
 
@@ -102,7 +103,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (DirectoryError, DurationError, DatabaseUrlError, NodeNotInitialised,
-            NodeAlreadyInitialised, ValueError) as error:
+            NodeAlreadyInitialised, SchemaTooNew, ValueError) as error:
         raise fail(str(error)) from None
     except IntegrityError as error:
         # e.g. two commands adding the same party at once: the second loses the race.
@@ -129,6 +130,13 @@ def opened(db: str, *, initialised: bool = True, read_db: str | None = None
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node
+
+
+def require_database(db: str) -> Engine:
+    """An engine on the database --db names, which must exist (a plain-words error if it does
+    not, or cannot be reached); not migrated, and it may hold no node yet."""
+    with user_errors():
+        return existing_engine(db)
 
 
 def record(node: Node, action: str, **detail: Any) -> None:

@@ -6,6 +6,7 @@ SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,41 @@ def sqlite_file(db: str) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database)
+
+
+def search_path_schema(db: str) -> str | None:
+    """The schema a PostgreSQL URL's `options=-csearch_path=…` puts first (where Accord's
+    tables are), or None when the URL sets none (then it is the server's default, public)."""
+    options = make_url(normalise_url(db)).query.get("options", "")
+    for option in [options] if isinstance(options, str) else options:
+        # libpq options are command-line switches: "-csearch_path=a,b" or "-c search_path=a"
+        found = re.search(r"(?:^|\s)-c\s*search_path\s*=\s*([^\s]+)", option)
+        if found:
+            first = found.group(1).split(",")[0].strip()
+            return first[1:-1].replace('""', '"') if first.startswith('"') else first
+    return None
+
+
+class NoSuchDatabase(ValueError):
+    """The --db value names a database that does not exist (yet)."""
+
+
+def existing_engine(db: str) -> Engine:
+    """An engine on a database that exists: a SQLite file that is there, a PostgreSQL database
+    whose schema is there. Neither is created, and nothing is migrated."""
+    path = sqlite_file(db)
+    if path is not None and not path.is_file():
+        raise NoSuchDatabase(f"no database at {path}: name an existing one with --db (or "
+                             "create a node with `accord init --party NAME`)")
+    engine = open_engine(db)
+    if path is None and not is_sqlite(engine):
+        with engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar()
+        if schema is None:
+            engine.dispose()
+            raise NoSuchDatabase(f"the schema {search_path_schema(db) or 'public'!r} that the "
+                                 "URL's search_path names does not exist in that database")
+    return engine
 
 
 def is_postgresql_url(db: str) -> bool:
@@ -180,23 +216,67 @@ def is_sqlite(engine: Engine) -> bool:
 def schema_revision(engine: Engine) -> str | None:
     """The newest migration applied to the database; None for a new, empty database."""
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return _revision_in(conn)
 
 
-def migrate(engine: Engine) -> None:
-    """Apply every migration the database lacks (Alembic, versions under migrations/)."""
-    if schema_revision(engine) == SCHEMA_REVISION:
-        return  # the common case, checked without loading Alembic (a command starts faster)
+def _revision_in(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Accord than this one: its code would misread it."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"the database's schema is at revision {revision}, which this Accord does not know "
+            f"(it knows up to {SCHEMA_REVISION}): a newer Accord migrated it. Run that version, "
+            "or restore a backup made before the upgrade")
+        self.revision = revision
+
+
+def migrate(engine: Engine) -> str | None:
+    """Apply every migration the database lacks (Alembic, versions under migrations/), and
+    return the revision it was at before (None: it was empty). Raises SchemaTooNew for a
+    database a newer Accord migrated."""
+    current = schema_revision(engine)
+    if current == SCHEMA_REVISION:
+        return current  # the common case, checked without loading Alembic (starts faster)
+    with writing(engine) as connection:
+        # Several hosts may start at once after an upgrade: the first migrates, the others
+        # wait here (PostgreSQL's DDL is transactional) and then read the revision it left.
+        # (SQLite: BEGIN IMMEDIATE did this.)
+        take_turn(connection, "migrate")
+        current = _revision_in(connection)
+        if current == SCHEMA_REVISION:
+            return current
+        if current is not None and current not in known_revisions():
+            raise SchemaTooNew(current)
+        upgrade_in(connection, "head")
+    return current
+
+
+def known_revisions() -> list[str]:
+    """Every revision this Accord's migrations define, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def upgrade_in(connection: Connection, revision: str) -> None:
+    """Run the migrations up to `revision` on the caller's connection, in its transaction."""
     from alembic import command
+
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with writing(engine) as connection:
-        # Hosts started together on a new database: one migrates, the others then find the
-        # schema up to date (PostgreSQL's DDL is transactional, and waits here for its turn).
-        take_turn(connection, "migrate")
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config

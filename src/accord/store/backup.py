@@ -1,0 +1,173 @@
+"""Backing up and restoring a SQLite node with SQLite's online backup API: a backup is a copy
+of the database as of one instant, taken while the server goes on reading and writing; a
+restore replaces the whole database with it. (PostgreSQL: store.pg_backup.)"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import table as table_
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"  # pg_dump's custom format (-Fc)
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot be done, in words an operator can act on."""
+
+
+class TargetNotEmpty(BackupError):
+    """A restore would overwrite data, and was not told to (--force)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What a database holds, to say what a backup took or a restore would overwrite."""
+
+    revision: str | None
+    objects: int
+    audit_records: int
+
+    def describe(self) -> str:
+        return (f"schema {self.revision}, {_counted(self.objects, 'object version')}, "
+                f"{_counted(self.audit_records, 'audit record')}")
+
+
+def _counted(count: int, thing: str) -> str:
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+
+
+def backup_kind(path: Path) -> str:
+    """"sqlite" or "postgresql": what made the backup file, from its first bytes."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        raise BackupError(f"no backup at {path}") from None
+    except OSError as error:
+        raise BackupError(f"cannot read {path}: {error.strerror}") from None
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head.startswith(PG_DUMP_MAGIC):
+        return "postgresql"
+    raise BackupError(f"{path} is not a backup made by `accord backup` (neither a SQLite "
+                      "database nor a pg_dump archive)")
+
+
+def backup_sqlite(database: Path, target: Path) -> Contents:
+    """Copy `database` to `target` as of one instant, while others use it. The copy is written
+    beside `target` and renamed over it when whole, so a failed backup leaves no half file and
+    a backup made before stays as it was."""
+    if target.exists() and target.resolve() == database.resolve():
+        raise BackupError(f"{target} is the database itself: back it up to another file")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with closing(sqlite3.connect(database, timeout=30)) as source, \
+                closing(sqlite3.connect(partial)) as copy:
+            # One step (pages=-1): the copy is of one read transaction, so it is consistent;
+            # in WAL mode writers go on meanwhile.
+            source.backup(copy)
+            # One self-contained file, not a database expecting a -wal beside it.
+            copy.execute("PRAGMA journal_mode=DELETE")
+            contents = sqlite_contents(copy)
+        os.replace(partial, target)
+    except sqlite3.Error as error:
+        raise BackupError(f"backup of {database} failed: {error}") from None
+    except OSError as error:
+        raise BackupError(f"cannot write {target}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return contents
+
+
+def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Contents:
+    """Replace the whole of `database` with `backup` (a file `backup_sqlite` made). A database
+    that holds data is overwritten only with `force`; one in use (a server running) is not."""
+    with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source:
+        try:
+            contents = sqlite_contents(source)
+            problem = source.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            raise BackupError(f"{backup} is not a readable SQLite database: {error}") from None
+        if contents.revision is None:
+            raise BackupError(f"{backup} holds no Accord schema: not a backup of a node")
+        if problem != "ok":
+            raise BackupError(f"{backup} is damaged ({problem}): restore another backup")
+        if database.exists() and not force:
+            with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as target:
+                held = holds_rows(target)
+            if held:
+                raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
+                                     "overwrite it: give --force to replace it")
+        database.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with _alone(database) as target:
+                source.backup(target)
+        except sqlite3.OperationalError as error:
+            raise BackupError(f"cannot restore into {database}: {error}") from None
+    return contents
+
+
+@contextmanager
+def _alone(database: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to `database` out of WAL mode for the copy (the backup API cannot change a
+    WAL database's page size), and back into it after; fails if another process has it open."""
+    with closing(sqlite3.connect(database, timeout=5)) as target:
+        try:
+            mode = target.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        except sqlite3.OperationalError:  # locked
+            mode = None
+        if mode != "delete":
+            raise BackupError(f"{database} is in use (is `accord serve` running on it?): stop "
+                              "what uses it, then restore")
+        yield target
+        target.execute("PRAGMA journal_mode=WAL")
+
+
+def contents_of(engine: Engine) -> Contents:
+    """What the node's database holds, on either backend."""
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+
+        def count(table: str) -> int:
+            return int(conn.execute(select(func.count()).select_from(table_(table)))
+                       .scalar_one()) if table in tables else 0
+
+        revision = (conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                    if "alembic_version" in tables else None)
+        return Contents(revision, count("objects"), count("audit"))
+
+
+def sqlite_contents(conn: sqlite3.Connection) -> Contents:
+    tables = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def count(table: str) -> int:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] \
+            if table in tables else 0
+
+    revision = (conn.execute("SELECT version_num FROM alembic_version").fetchone() or [None])[0] \
+        if "alembic_version" in tables else None
+    return Contents(revision, count("objects"), count("audit"))
+
+
+def holds_rows(conn: sqlite3.Connection) -> str | None:
+    """What a database holds besides its schema version ("parties, objects"), or None."""
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name != 'alembic_version' ORDER BY name")]
+    return listed([t for t in tables if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()])
+
+
+def listed(tables: list[str], most: int = 6) -> str | None:
+    """Tables named in a message: the first few, and how many more."""
+    if not tables:
+        return None
+    more = len(tables) - most
+    return ", ".join(tables[:most]) + (f" and {more} more tables" if more > 0 else "")

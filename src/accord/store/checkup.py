@@ -1,0 +1,275 @@
+"""`accord db check`: is the database as this Accord's migrations make it, and still whole?
+
+Four checks, each cheap enough to run on a live node: the schema revision; the tables, indexes
+and constraints, compared with a scratch database migrated to the same revision (SQLite: a
+temporary file; PostgreSQL: a schema created and rolled back in one transaction); the audit
+chain (trust.audit); and rows that point at nothing (the small tables always, every table with
+`thorough`).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from accord.store.audit_log import AuditLog
+from accord.store.engine import (
+    SCHEMA_REVISION,
+    is_sqlite,
+    known_revisions,
+    open_engine,
+    schema_revision,
+    upgrade_in,
+)
+from accord.store.schema import metadata
+from accord.trust.audit import verify
+
+# Tables that grow with the objects and the audit trail: looking for their orphans reads them
+# whole, so only `db check --thorough` does. The others hold the directory and its settings.
+_LARGE = frozenset({"objects", "recipients", "observables", "sightings", "ledger", "audit",
+                    "audit_objects", "statuses"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What one check found: `problems` make the database unhealthy, `notes` do not."""
+
+    check: str
+    summary: str
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class Checkup:
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def is_healthy(self) -> bool:
+        return all(f.is_ok for f in self.findings)
+
+
+def check(engine: Engine, *, thorough: bool = False) -> Checkup:
+    """Every check, in order; a check that cannot run (no schema at all) says so and the
+    ones that depend on it are left out."""
+    current, known = schema_revision(engine), known_revisions()
+    revision = revision_finding(current, known, SCHEMA_REVISION)
+    if current is None or current not in known:
+        return Checkup((revision,))
+    present = schema_objects(engine)
+    try:
+        schema = schema_finding(reference_objects(engine, current), present)
+    except DBAPIError as error:  # e.g. no right to create the scratch schema
+        schema = Finding("schema", "not compared", (
+            f"cannot migrate a scratch schema to compare with: {error.orig}",))
+    return Checkup((revision, schema,
+                    _ran("audit", lambda: audit_finding(engine)),
+                    _ran("references", lambda: references_finding(engine, present,
+                                                                  thorough=thorough))))
+
+
+def _ran(name: str, run: Callable[[], Finding]) -> Finding:
+    """A check's finding, or, when the database fails it (a table dropped), that failure."""
+    try:
+        return run()
+    except DBAPIError as error:
+        return Finding(name, "could not be checked", (
+            f"the database failed the check: {str(error.orig).splitlines()[0]}",))
+
+
+def revision_finding(current: str | None, known: list[str], head: str) -> Finding:
+    if current is None:
+        return Finding("revision", "no schema", (
+            "the database holds no Accord schema: create a node with `accord init`, or "
+            "restore a backup",))
+    if current == head:
+        return Finding("revision", f"at {head}, as this Accord expects")
+    if current not in known:
+        return Finding("revision", f"at {current}, unknown to this Accord", (
+            f"the schema is at revision {current}, newer than this Accord knows (up to "
+            f"{head}): run the Accord that migrated it",))
+    return Finding("revision", f"at {current}, {head} expected", (
+        f"migrations pending: the schema is at {current}, this Accord needs {head}; run "
+        "`accord db migrate`",))
+
+
+# A table, index or constraint by kind and name ("index ix_audit_at"), and how it is defined.
+SchemaObjects = Mapping[str, str]
+
+
+def schema_finding(expected: SchemaObjects, present: SchemaObjects) -> Finding:
+    """Missing or changed objects are problems; objects the migrations do not make (an index
+    an operator added, say) are notes."""
+    problems = [f"{key} is missing" for key in sorted(expected.keys() - present.keys())]
+    problems += [f"{key} differs: {present[key]!r}, the migrations make {expected[key]!r}"
+                 for key in sorted(expected.keys() & present.keys())
+                 if expected[key] != present[key]]
+    notes = [f"{key} is not made by the migrations"
+             for key in sorted(present.keys() - expected.keys())]
+    kinds = sorted({key.split(" ", 1)[0] for key in expected})
+    plural = {"index": "indexes"}
+    counts = ", ".join(f"{sum(k.startswith(kind + ' ') for k in expected)} "
+                       f"{plural.get(kind, kind + 's')}" for kind in kinds)
+    return Finding("schema", f"{counts} expected", tuple(problems), tuple(notes))
+
+
+def schema_objects(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return _sqlite_objects(conn) if is_sqlite(engine) else _pg_objects(conn)
+
+
+def reference_objects(engine: Engine, revision: str) -> dict[str, str]:
+    """The tables, indexes and constraints the migrations up to `revision` make, read from a
+    scratch database of the same kind that nothing else sees."""
+    if is_sqlite(engine):
+        with tempfile.TemporaryDirectory(prefix="accord-check-") as scratch:
+            reference = open_engine(str(Path(scratch) / "reference.db"))
+            try:
+                with reference.connect().execution_options(accord_write=True) as conn, \
+                        conn.begin():
+                    upgrade_in(conn, revision)
+                return schema_objects(reference)
+            finally:
+                reference.dispose()
+    scratch = f"accord_check_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            # DDL is transactional in PostgreSQL: the scratch schema is never committed.
+            conn.execute(text(f'CREATE SCHEMA "{scratch}"'))
+            conn.execute(text(f'SET LOCAL search_path TO "{scratch}"'))
+            upgrade_in(conn, revision)
+            return _pg_objects(conn)
+        finally:
+            transaction.rollback()
+
+
+def _sqlite_objects(conn: Connection) -> dict[str, str]:
+    found: dict[str, str] = {}
+    tables: list[str] = []
+    # sqlite_autoindex_* (behind UNIQUE and primary keys) have no SQL: named by their table.
+    for kind, name, table, sql in conn.execute(text(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master "
+            "WHERE type IN ('table', 'index') AND tbl_name NOT LIKE 'sqlite_%'")):
+        if kind == "table":
+            tables.append(name)
+            found[f"table {name}"] = ""
+        else:
+            found[f"index {name}"] = _spaced(sql) if sql else f"on {table}"
+    for table in tables:
+        # PRAGMA foreign_key_list: (id, seq, table, from, to, on_update, on_delete, match)
+        for row in conn.execute(text(f'PRAGMA foreign_key_list("{table}")')):
+            found[f"constraint {table}.{row[3]}"] = f"references {row[2]}.{row[4]}"
+    return found
+
+
+def _pg_objects(conn: Connection) -> dict[str, str]:
+    schema = conn.execute(text("SELECT current_schema()")).scalar()
+    found: dict[str, str] = {}
+    for (table,) in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")):
+        found[f"table {table}"] = ""
+    for name, definition in conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")):
+        found[f"index {name}"] = _unqualified(definition, str(schema))
+    for name, table, definition in conn.execute(text(
+            "SELECT c.conname, t.relname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid "
+            "WHERE c.connamespace = current_schema()::regnamespace")):
+        found[f"constraint {name}"] = f"on {table}: {_unqualified(definition, str(schema))}"
+    return found
+
+
+def _unqualified(definition: str, schema: str) -> str:
+    """A definition without its schema, so that two schemas' definitions compare; nor public,
+    where extensions live (pg_trgm's operator classes): PostgreSQL writes `public.` only where
+    the search_path does not hold it, which differs between a node's schema and the scratch."""
+    for prefix in (f'"{schema}".', f"{schema}.", "public."):
+        definition = definition.replace(f" {prefix}", " ").replace(f"({prefix}", "(")
+    return definition
+
+
+def _spaced(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).strip()
+
+
+def audit_finding(engine: Engine) -> Finding:
+    log = AuditLog(engine)
+    verdict = verify(log.records())
+    if not verdict.is_intact:
+        return Finding("audit", f"{verdict.records} records before the break", (
+            f"audit trail broken at record {verdict.broken_at}: {verdict.reason}",))
+    stray = log.index_disagreement()
+    if stray is not None:
+        return Finding("audit", f"{verdict.records} records chained", (
+            f"audit index broken at record {stray}: the objects indexed for it differ from "
+            "those the record names",))
+    return Finding("audit", f"{verdict.records} records, chain intact"
+                   + (f", head {verdict.head[:16]}…" if verdict.records else ""))
+
+
+def references_finding(engine: Engine, present: SchemaObjects, *,
+                       thorough: bool = False) -> Finding:
+    """Rows whose foreign key names no row. PostgreSQL enforces foreign keys, so there it also
+    checks that none is switched off or left unvalidated; SQLite enforces them only on
+    connections that ask (Accord's do), so there the rows are what tells."""
+    problems: list[str] = []
+    checked = skipped = 0
+    with engine.connect() as conn:
+        if not is_sqlite(engine):
+            problems += _pg_unenforced(conn)
+        for child, column, parent, key in _foreign_keys(present):
+            if child in _LARGE and not thorough:
+                skipped += 1
+                continue
+            checked += 1
+            orphans = conn.execute(text(
+                f'SELECT c."{column}" FROM "{child}" c WHERE c."{column}" IS NOT NULL AND NOT '
+                f'EXISTS (SELECT 1 FROM "{parent}" p WHERE p."{key}" = c."{column}") LIMIT 3'
+            )).scalars().all()
+            if orphans:
+                shown = ", ".join(str(o) for o in orphans)
+                problems.append(f"{child}.{column} names {parent} rows that do not exist "
+                                f"({shown}{', …' if len(orphans) == 3 else ''})")
+    summary = f"{checked} foreign keys checked for orphans"
+    if skipped:
+        summary += f" ({skipped} on large tables left to --thorough)"
+    return Finding("references", summary, tuple(problems))
+
+
+def _foreign_keys(present: SchemaObjects) -> Iterable[tuple[str, str, str, str]]:
+    """(child table, column, parent table, parent column) of every single-column foreign key
+    the schema declares that the database has the tables for."""
+    tables = {key.split(" ", 1)[1] for key in present if key.startswith("table ")}
+    for table in metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if table.name in tables and fk.column.table.name in tables:
+                yield table.name, fk.parent.name, fk.column.table.name, fk.column.name
+
+
+def _pg_unenforced(conn: Connection) -> list[str]:
+    problems = [f"foreign key {name} on {table} is not validated: rows written before it was "
+                "added were never checked" for name, table in conn.execute(text(
+                    "SELECT c.conname, t.relname FROM pg_constraint c "
+                    "JOIN pg_class t ON t.oid = c.conrelid "
+                    "WHERE c.connamespace = current_schema()::regnamespace "
+                    "AND c.contype = 'f' AND NOT c.convalidated"))]
+    problems += [f"the triggers that enforce {table}'s foreign keys are disabled"
+                 for (table,) in conn.execute(text(
+                     "SELECT DISTINCT t.relname FROM pg_trigger g "
+                     "JOIN pg_class t ON t.oid = g.tgrelid "
+                     "WHERE t.relnamespace = current_schema()::regnamespace "
+                     "AND g.tgisinternal AND g.tgenabled = 'D'"))]
+    return problems
+

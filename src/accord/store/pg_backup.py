@@ -1,0 +1,320 @@
+"""Backing up and restoring a PostgreSQL node with PostgreSQL's own tools: `pg_dump -Fc` of the
+node's schema (the one the URL's search_path names, else public), and a restore that runs as
+one transaction (`pg_restore` into `psql --single-transaction`), so that a restore that fails
+leaves the database as it was. (SQLite: store.backup.)"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from accord.store.backup import BackupError, TargetNotEmpty, listed
+from accord.store.engine import normalise_url, search_path_schema
+
+# Where Debian puts each major version's client tools (postgresql-client-15 and so on).
+DEBIAN_BINARIES = Path("/usr/lib/postgresql")
+TOOLS = ("pg_dump", "pg_restore", "psql")
+
+
+class PgToolsMissing(BackupError):
+    """PostgreSQL's client tools are not installed where Accord looks."""
+
+
+def find_tool(name: str, server_major: int, *, debian: Path = DEBIAN_BINARIES,
+              path: str | None = None) -> Path:
+    """The `name` tool for a server of `server_major`: Debian's of that version, else the one
+    on PATH, else Debian's newest (pg_dump refuses servers newer than itself, not older)."""
+    exact = debian / str(server_major) / "bin" / name
+    if os.access(exact, os.X_OK):
+        return exact
+    on_path = shutil.which(name, path=path)
+    if on_path is not None:
+        return Path(on_path)
+    versions = sorted((int(d.name) for d in _subdirs(debian) if d.name.isdigit()), reverse=True)
+    for version in versions:
+        candidate = debian / str(version) / "bin" / name
+        if version >= server_major and os.access(candidate, os.X_OK):
+            return candidate
+    raise PgToolsMissing(
+        f"{name} is not installed: install PostgreSQL's client tools for version "
+        f"{server_major} or newer (Debian: apt-get install postgresql-client-{server_major}), "
+        f"or put {name} on PATH")
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    try:
+        return [d for d in folder.iterdir() if d.is_dir()]
+    except OSError:
+        return []
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a backup is read from or restored into: libpq's URL (the password, if any, goes
+    through PGPASSWORD, not the command line) and the node's schema."""
+
+    url: str
+    password: str | None
+    schema: str
+
+
+def target_of(db: str) -> Target:
+    url = make_url(normalise_url(db))
+    password = url.password
+    libpq = url.set(drivername="postgresql")._replace(password=None)
+    rendered = libpq.render_as_string(hide_password=False)
+    return Target(rendered, str(password) if password is not None else None,
+                  search_path_schema(db) or "public")
+
+
+@dataclass(frozen=True, slots=True)
+class Toc:
+    """What `pg_restore --list` says a dump holds: its schema, and its tables, sequences and
+    views by name; `lines` is the list, to hand back to pg_restore --use-list."""
+
+    schema: str
+    relations: tuple[tuple[str, str], ...]  # (kind, name): ("TABLE", "objects")
+    lines: tuple[str, ...]
+
+    def without_schema(self) -> str:
+        """The list without the schema's own entries: the restore makes the schema itself
+        (it may exist already, and its owner and grants are the target's)."""
+        return "\n".join(line for line in self.lines
+                         if not _SCHEMA_ENTRY.match(line)) + "\n"
+
+
+_ENTRY = re.compile(r"^\d+; \d+ \d+ (TABLE|SEQUENCE|VIEW|MATERIALIZED VIEW)"
+                    r"(?! (?:DATA|SET|OWNED BY) )(?: (\S+) (\S+))")
+_SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:SCHEMA -|COMMENT - SCHEMA|ACL - SCHEMA) ")
+
+
+def parse_toc(listing: str) -> Toc:
+    """Read `pg_restore --list` output (one entry a line: `id; oid oid KIND SCHEMA NAME OWNER`,
+    comments after `;`)."""
+    lines = tuple(listing.splitlines())
+    relations: list[tuple[str, str]] = []
+    schemas: set[str] = set()
+    for line in lines:
+        found = _ENTRY.match(line)
+        if found:
+            kind, schema, name = found.groups()
+            schemas.add(schema)
+            relations.append((kind, name))
+    if not relations:
+        raise BackupError("the dump holds no tables: not a backup of a node")
+    if len(schemas) != 1:
+        raise BackupError(f"the dump holds the tables of several schemas ({sorted(schemas)}): "
+                          "`accord backup` dumps one")
+    if ("TABLE", "alembic_version") not in relations:
+        raise BackupError("the dump holds no Accord schema version (alembic_version): not a "
+                          "backup of a node")
+    return Toc(schemas.pop(), tuple(relations), lines)
+
+
+def server_major(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+
+
+def backup_pg(engine: Engine, db: str, file: Path) -> None:
+    """`pg_dump -Fc` of the node's schema into `file` (written beside it, then renamed when
+    whole). pg_dump reads one snapshot: the dump is consistent while the servers go on."""
+    target = target_of(db)
+    pg_dump = find_tool("pg_dump", server_major(engine))
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        _run([str(pg_dump), "--format=custom", f"--schema={_pattern(target.schema)}",
+              f"--file={partial}", f"--dbname={target.url}"], target, "pg_dump")
+        os.replace(partial, file)
+    except OSError as error:
+        raise BackupError(f"cannot write {file}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def read_toc(engine: Engine, file: Path) -> Toc:
+    pg_restore = find_tool("pg_restore", server_major(engine))
+    done = subprocess.run([str(pg_restore), "--list", str(file)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{file} is not a readable pg_dump archive: "
+                          f"{_last_lines(done.stderr)}")
+    return parse_toc(done.stdout)
+
+
+def rows_held(engine: Engine, schema: str) -> str | None:
+    """The tables of `schema` that hold rows (besides the schema version), or None."""
+    with engine.connect() as conn:
+        tables = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = :schema "
+            "AND tablename != 'alembic_version' ORDER BY tablename"), {"schema": schema}
+        ).scalars().all()
+        full = [t for t in tables if conn.execute(text(
+            f"SELECT 1 FROM {_ident(schema)}.{_ident(t)} LIMIT 1")).first()]
+    return listed(full)
+
+
+def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
+               clean: bool = False) -> Toc:
+    """Restore a dump `backup_pg` made into the schema `db` names, in one transaction. A schema
+    holding rows is overwritten only with `force`; `clean` drops whatever else it holds too
+    (otherwise only the tables, sequences and views the dump has are replaced). A dump of
+    another schema is restored under this one's name."""
+    target = target_of(db)
+    major = server_major(engine)
+    psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
+    toc = read_toc(engine, file)
+    held = rows_held(engine, target.schema)
+    if held and not force:
+        raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "
+                             "would overwrite it: give --force to replace it")
+    with tempfile.TemporaryDirectory(prefix="accord-restore-") as work:
+        listing = Path(work) / "toc.list"
+        listing.write_text(toc.without_schema())
+        errors = Path(work) / "errors.txt"
+        with errors.open("w+b") as stderr:
+            _restore(psql, pg_restore, file, listing, target, toc, clean, stderr)
+    return toc
+
+
+def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Target,
+             toc: Toc, clean: bool, stderr: IO[bytes]) -> None:
+    env = _env(target)
+    loader = subprocess.Popen(
+        [str(psql), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+         "--file=-", f"--dbname={target.url}"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    assert loader.stdin is not None
+    reader: subprocess.Popen[bytes] | None = None
+    try:
+        loader.stdin.write(prologue(target.schema, toc, clean).encode())
+        reader = subprocess.Popen(
+            [str(pg_restore), "--no-owner", "--no-acl", f"--use-list={listing}", "--file=-",
+             str(file)], stdout=subprocess.PIPE, stderr=stderr, env=env)
+        assert reader.stdout is not None
+        shutil.copyfileobj(reader.stdout, loader.stdin, 1 << 20)
+        if reader.wait() != 0:
+            # psql commits when its input ends: stopped before, its transaction rolls back.
+            loader.kill()
+        else:
+            loader.stdin.write(epilogue(target.schema, toc).encode())
+            loader.stdin.close()
+    except BrokenPipeError:  # psql stopped at an error: its message is in stderr
+        if reader is not None:
+            reader.kill()
+    finally:
+        if reader is not None:
+            reader.wait()
+        loader.wait()
+        with contextlib.suppress(BrokenPipeError):
+            loader.stdin.close()
+    if loader.returncode != 0 or reader is None or reader.returncode != 0:
+        stderr.seek(0)
+        raise BackupError("the restore failed and nothing of it was kept: "
+                          + _last_lines(stderr.read().decode(errors="replace")))
+
+
+def prologue(schema: str, toc: Toc, clean: bool) -> str:
+    """What runs before the dump's own statements, in the same transaction: make room for
+    what the dump holds, and where the dump's schema is another, put that aside for the
+    duration (the dump's statements name their schema; epilogue moves what they made)."""
+    s = _ident(schema)
+    statements = ["SET client_min_messages = warning;", f"CREATE SCHEMA IF NOT EXISTS {s};"]
+    if clean:
+        statements.append(_for_each_relation(schema, "DROP {kind} IF EXISTS {name} CASCADE"))
+    for kind, name in toc.relations:
+        statements.append(f"DROP {kind} IF EXISTS {s}.{_ident(name)} CASCADE;")
+    if toc.schema != schema:
+        statements.append(_if_schema(toc.schema, f"ALTER SCHEMA {_ident(toc.schema)} "
+                                                 f"RENAME TO {_ident(_aside(toc))}"))
+        statements.append(f"CREATE SCHEMA {_ident(toc.schema)};")
+    return "\n".join(statements) + "\n"
+
+
+def epilogue(schema: str, toc: Toc) -> str:
+    """Move what the dump made in its own schema into the target schema, and put back the
+    schema of that name that was there before (if any)."""
+    if toc.schema == schema:
+        return ""
+    return "\n".join([
+        _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {_ident(schema)}"),
+        f"DROP SCHEMA {_ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
+        _if_schema(_aside(toc), f"ALTER SCHEMA {_ident(_aside(toc))} "
+                                f"RENAME TO {_ident(toc.schema)}"),
+    ]) + "\n"
+
+
+def _aside(toc: Toc) -> str:
+    # Stable for one dump, so that prologue and epilogue agree on it.
+    return f"accord_aside_{uuid.uuid5(uuid.NAMESPACE_OID, toc.schema).hex[:12]}"
+
+
+def _for_each_relation(schema: str, template: str) -> str:
+    """A DO block running `template` for each table, view and sequence of `schema` (a
+    sequence a column owns goes with its table, so only the others are named; an extension's
+    own relations are the extension's business)."""
+    action = template.format(kind="%s", name="%I.%I")
+    return f"""DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'VIEW'
+      WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+      ELSE 'TABLE' END AS kind
+    FROM pg_class c
+    WHERE c.relnamespace = {_literal(schema)}::regnamespace
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+  LOOP
+    EXECUTE format({_literal(action)}, r.kind, {_literal(schema)}, r.relname);
+  END LOOP;
+END $$;"""
+
+
+def _if_schema(schema: str, statement: str) -> str:
+    return (f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = "
+            f"{_literal(schema)}) THEN EXECUTE {_literal(statement)}; END IF; END $$;")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _pattern(schema: str) -> str:
+    """A pg_dump --schema pattern naming exactly `schema` (quoted: its case is kept)."""
+    return _ident(schema)
+
+
+def _env(target: Target) -> dict[str, str]:
+    env = dict(os.environ)
+    if target.password is not None:
+        env["PGPASSWORD"] = target.password
+    return env
+
+
+def _run(command: Sequence[str], target: Target, what: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(target),
+                          check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{what} failed: {_last_lines(done.stderr)}")
+
+
+def _last_lines(output: str, count: int = 3) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return " / ".join(lines[-count:]) or "no message"
