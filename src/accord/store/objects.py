@@ -27,11 +27,10 @@ from sqlalchemy import (
 )
 
 from accord import clock as node_clock
-from accord.cooperation.digest import digest
-from accord.cooperation.translations import is_translation
+from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import Value, over_broad_note
 from accord.memory import no_cyclic_gc
-from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
+from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store.engine import is_sqlite, writing
 from accord.store.observable_index import forget, indexed_values, reindex_newest, rows_for
 from accord.store.query import (
@@ -43,7 +42,8 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import statement_for
-from accord.store.schema import objects, parties, recipients
+from accord.store.schema import ledger, objects, parties, recipients
+from accord.store.summaries import refresh_in
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -130,22 +130,6 @@ def _stamps(start: datetime) -> Iterator[str]:
             moment += timedelta(seconds=1)
             prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
             micro -= 1_000_000
-
-
-def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
-    """For a cooperation object (x-accord-*) or a translation of one: the request whose ledger
-    it belongs to, when it happened, and its digest (cooperation.digest)."""
-    kind = obj["type"]
-    if is_translation(obj):
-        # Filed with the ledger it translates (no digest: deriving a state never reads it).
-        return obj["x_accord_request_ref"], microsecond_key(str(obj.get("modified"))), None
-    if not kind.startswith("x-accord-"):
-        return None, None, None
-    found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
-    if not isinstance(found, str):
-        return None, None, None
-    happened = obj.get("received") if kind == "x-accord-receipt" else obj.get("created")
-    return found, microsecond_key(str(happened)), digest(obj)
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -280,7 +264,7 @@ class ObjectStore:
                              None if marking.level is None else int(marking.level),
                              marking.creator, poster_id, marking.recipients, indexed_values(obj),
                              obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                             *_ledger_entry(obj))
+                             *ledger_entry(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, insert)
             inserts.append(insert)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
@@ -346,6 +330,9 @@ class ObjectStore:
             conn.exec_driver_sql(
                 "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
                 f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
+            # The summaries follow their ledgers in the same transaction (a translation, with
+            # no digest, changes no state).
+            refresh_in(conn, {row[1] for row in ledgered if row[5] is not None})
         if sighted:
             conn.exec_driver_sql(
                 f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
@@ -431,8 +418,12 @@ class ObjectStore:
         ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
             # Removing another party's version could undo its tightening of a marking.
             raise NotYours(object_id)
+        touched = {request_id for start in range(0, len(seqs), _CHUNK)
+                   for request_id in conn.execute(select(ledger.c.request_id).where(
+                       ledger.c.seq.in_(seqs[start:start + _CHUNK]))).scalars()}
         for start in range(0, len(seqs), _CHUNK):
             conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
+        refresh_in(conn, touched)  # a ledger entry removed: its request's summary follows
         # One statement marks the newest survivor latest and every other version not.
         c, other = objects.c, objects.alias("other_version")
         newest = (select(func.max(other.c.version_key))
