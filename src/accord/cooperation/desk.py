@@ -41,6 +41,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
+from accord.cooperation.summary import Filters as Filters  # the pages import it from here
 from accord.cooperation.translations import is_language
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
@@ -52,10 +53,10 @@ from accord.store.peers import hosted_parties
 from accord.store.query import ObjectQuery, Reader
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
+from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
 
-REQUESTS_ALIAS = "requests"
 # Automatic escalations get ids derived from (request, reason): every worker's watcher makes
 # the same object, so a passed deadline yields exactly one escalation however many watch.
 _ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
@@ -101,16 +102,6 @@ class Draft:
     lang: str = ""  # the language it is written in; "" for the actor's
     # Translations sent with it, language -> property -> text (guidelines may require some).
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    direction: str | None = None  # "sent" or "received", from the actor's side
-    state: str | None = None
-    is_overdue: bool | None = None
-    party: str | None = None  # the other party's identity id
-    category: str | None = None
-    include_exercises: bool = True
 
 
 def utc_now() -> datetime:

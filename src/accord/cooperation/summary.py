@@ -26,6 +26,18 @@ ACKNOWLEDGE, RESPOND, RATE = "Acknowledge", "Respond", "Rate the response"
 
 
 @dataclass(frozen=True, slots=True)
+class Filters:
+    """Which of a party's requests a list shows."""
+
+    direction: str | None = None  # "sent" or "received", from the actor's side
+    state: str | None = None
+    is_overdue: bool | None = None
+    party: str | None = None  # the other party's identity id
+    category: str | None = None
+    include_exercises: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     request_id: str
     requester: str

@@ -426,8 +426,8 @@ request_readers = Table(
     Column("sort_time", String(40), nullable=False),  # received, else created
     Column("action", String(40), nullable=False),  # what the party should do; "" for nothing
 )
-Index("ix_request_readers_counts", request_readers.c.party_id, request_readers.c.settled_state,
-      request_readers.c.overdue_after)
+Index("ix_request_readers_counts", request_readers.c.party_id, request_readers.c.role,
+      request_readers.c.settled_state, request_readers.c.overdue_after, request_readers.c.action)
 Index("ix_request_readers_newest", request_readers.c.party_id, request_readers.c.sort_time,
       request_readers.c.request_id)
 Index("ix_request_readers_request", request_readers.c.request_id)

@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(40), nullable=False),
     )
     op.create_index("ix_request_readers_counts", "request_readers",
-                    ["party_id", "settled_state", "overdue_after"])
+                    ["party_id", "role", "settled_state", "overdue_after", "action"])
     op.create_index("ix_request_readers_newest", "request_readers",
                     ["party_id", "sort_time", "request_id"])
     op.create_index("ix_request_readers_request", "request_readers", ["request_id"])
