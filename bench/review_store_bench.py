@@ -29,11 +29,39 @@ from accord.cooperation.objects import to_stix  # noqa: E402
 from accord.cooperation.receipts import marked  # noqa: E402
 from accord.cooperation.report import render  # noqa: E402
 from accord.cooperation.reviewing import review_ledgers  # noqa: E402
-from accord.node import initialise, open_node  # noqa: E402
+from accord.node import Node, initialise, open_node  # noqa: E402
 from accord.store.directory import identity_for  # noqa: E402
 from accord.store.schema import parties  # noqa: E402
 
 BATCH = 20_000
+
+
+def fill(node: Node, count: int) -> tuple[int, float]:
+    """A new node holding `count` generated ledgers, between the generator's parties (under
+    their identity ids); returns how many objects were stored and the seconds it took."""
+    initialise(node, "Bench node")
+    for identity, name in PARTIES.items():
+        party = node.directory.add_party(name)
+        with node.engine.begin() as conn:
+            conn.execute(update(parties).where(parties.c.id == party.id).values(
+                id=identity, identity=json.dumps(identity_for(name, "2026-01-01T00:00:00Z")
+                                                 ).encode()))
+    collection = Desk(node).collection()
+    started = time.perf_counter()
+    batch: list[dict] = []
+    stored = 0
+    for ledger in generate_ledgers(count):
+        request = ledger.request
+        batch.append(marked(to_stix(request), request.requester, request))
+        batch += [marked(to_stix(e), e.party, request) for e in ledger.entries]
+        if len(batch) >= BATCH:
+            node.objects.add(collection.id, batch)
+            stored += len(batch)
+            batch = []
+    if batch:
+        node.objects.add(collection.id, batch)
+        stored += len(batch)
+    return stored, time.perf_counter() - started
 
 
 def main() -> None:
@@ -45,32 +73,10 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory(prefix="accord-review-")
     db = args.db or str(Path(scratch.name) / "review.db")
     node = open_node(db)
-    initialise(node, "Bench node")
-    # The generated parties, under the identity ids the generator uses.
-    for identity, name in PARTIES.items():
-        party = node.directory.add_party(name)
-        with node.engine.begin() as conn:
-            conn.execute(update(parties).where(parties.c.id == party.id).values(
-                id=identity, identity=json.dumps(identity_for(name, "2026-01-01T00:00:00Z")
-                                                 ).encode()))
+    stored, seconds = fill(node, args.count)
     collection = Desk(node).collection()
-    ledgers = generate_ledgers(args.count)
-    started = time.perf_counter()
-    batch: list[dict] = []
-    stored = 0
-    for ledger in ledgers:
-        request = ledger.request
-        batch.append(marked(to_stix(request), request.requester, request))
-        batch += [marked(to_stix(e), e.party, request) for e in ledger.entries]
-        if len(batch) >= BATCH:
-            node.objects.add(collection.id, batch)
-            stored += len(batch)
-            batch = []
-    if batch:
-        node.objects.add(collection.id, batch)
-        stored += len(batch)
     print(json.dumps({"phase": "store", "requests": args.count, "objects": stored,
-                      "seconds": round(time.perf_counter() - started, 2)}), flush=True)
+                      "seconds": round(seconds, 2)}), flush=True)
 
     def in_process() -> str:
         names = node.directory.names()

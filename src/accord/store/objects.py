@@ -330,9 +330,6 @@ class ObjectStore:
             conn.exec_driver_sql(
                 "INSERT INTO ledger (seq, request_id, object_id, type, time, digest) "
                 f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark})", ledgered)
-            # The summaries follow their ledgers in the same transaction (a translation, with
-            # no digest, changes no state).
-            refresh_in(conn, {row[1] for row in ledgered if row[5] is not None})
         if sighted:
             conn.exec_driver_sql(
                 f"INSERT INTO sightings (seq, sighting_of_ref) VALUES ({mark}, {mark})", sighted)
@@ -343,6 +340,11 @@ class ObjectStore:
             conn.exec_driver_sql(
                 "INSERT INTO observables (collection_id, audience, kind, value, seq) "
                 f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", mentioned)
+        if ledgered:
+            # The summaries follow their ledgers in the same transaction, once the recipients
+            # (who may see each request) are in (a translation, with no digest, changes no
+            # state).
+            refresh_in(conn, {row[1] for row in ledgered if row[5] is not None})
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:

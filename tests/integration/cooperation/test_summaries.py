@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from accord.cooperation.desk import Actor, Desk, Draft
-from accord.cooperation.model import Acknowledgement
+from accord.cooperation.model import Acknowledgement, Request
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked
 from accord.cooperation.summary import Filters, state_at
@@ -115,6 +115,19 @@ def test_an_entry_stored_as_sync_stores_a_peers_objects_refreshes_the_summary(
     world.node.objects.add(collection.id, [marked(to_stix(ack), world.other.id, request)],
                            poster_id=world.other.id, default_tlp=collection.default_tlp)
     assert agrees(world, desk, rid, clock) == "acknowledged"
+
+
+def test_a_request_stored_alone_is_seen_by_both_its_parties(world, desk, clock):
+    # No receipt in the same transaction (its addressee's node adds that): the summary must
+    # still know who may see the request, from the marking stored with it.
+    request = Request("x-accord-request--00000000-0000-4000-8000-00000000a0c2", T0,
+                      world.other.id, world.own.id, "information", "intrusion", "urgent",
+                      "Who runs 203.0.113.9?", evidence=(EVIDENCE["id"],))
+    collection = desk.collection()
+    desk.admit(collection, [world.other.id])  # as sync does for a peer's party
+    world.node.objects.add(collection.id, [marked(to_stix(request), world.other.id, request)],
+                           poster_id=world.other.id, default_tlp=collection.default_tlp)
+    assert agrees(world, desk, request.id, clock) == "submitted"
 
 
 def test_a_rebuild_gives_what_the_appends_gave(world, desk, clock):
