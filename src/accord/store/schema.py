@@ -425,9 +425,14 @@ request_readers = Table(
     Column("overdue_after", String(40), nullable=True),
     Column("sort_time", String(40), nullable=False),  # received, else created
     Column("action", String(40), nullable=False),  # what the party should do; "" for nothing
+    Column("is_escalated", Boolean, nullable=False),  # with an action: what needs the party
 )
 Index("ix_request_readers_counts", request_readers.c.party_id, request_readers.c.role,
       request_readers.c.settled_state, request_readers.c.overdue_after, request_readers.c.action)
+# What needs the party first (an action or an open escalation), by urgency: from the index.
+Index("ix_request_readers_needs", request_readers.c.party_id, request_readers.c.is_escalated,
+      request_readers.c.action, request_readers.c.overdue_after, request_readers.c.sort_time,
+      request_readers.c.request_id)
 Index("ix_request_readers_newest", request_readers.c.party_id, request_readers.c.sort_time,
       request_readers.c.request_id)
 Index("ix_request_readers_request", request_readers.c.request_id)

@@ -195,7 +195,7 @@ def _rows(held: Mapping[str, _Held]) -> tuple[list[dict[str, Any]], list[dict[st
         readers += [{"party_id": party, "request_id": s.request_id, "role": role_of(s, party),
                      "settled_state": s.settled_state, "overdue_after": row["overdue_after"],
                      "sort_time": format_timestamp(s.sort_time),
-                     "action": action_for(s, party)}
+                     "action": action_for(s, party), "is_escalated": s.is_escalated}
                     for party in parties
                     if may_read(party, found.marking, found.default_tlp)]
     return summaries, readers

@@ -116,6 +116,12 @@ def _where(party: str, filters: Filters, now: str) -> list[ColumnElement[bool]]:
     return where
 
 
+def _filters_summaries(filters: Filters) -> bool:
+    """Whether `_where` names a column of the summaries (else the readers' index answers)."""
+    return filters.party is not None or filters.category is not None \
+        or not filters.include_exercises
+
+
 def _joined(*columns: Any) -> Select[Any]:
     return select(*columns).select_from(request_readers).join(
         request_summaries, _S.request_id == _R.request_id)
@@ -139,7 +145,9 @@ class SummaryReads:
         stmt = stmt.order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = [_listed(r) for r in conn.execute(stmt).mappings()]
-            total = conn.execute(_joined(func.count()).where(*where)).scalar_one()
+            counted = (_joined(func.count()) if _filters_summaries(filters)
+                       else select(func.count()).select_from(request_readers))
+            total = conn.execute(counted.where(*where)).scalar_one()
         shown = rows[:limit]
         return ListPage(shown, total, cursor_of(shown[-1]) if len(rows) > limit else None)
 
@@ -184,20 +192,23 @@ class SummaryReads:
 
     def needing_action(self, party: str, now: datetime, *, limit: int) -> list[Listed]:
         """What needs the party first (web.rows.by_urgency_of_action): something to do or
-        an open escalation; overdue and escalated first, then by the nearest deadline."""
-        moment = format_timestamp(now)
-        urgent = case((or_(_late(moment), _S.is_escalated == literal(True)), 0), else_=1)
-        deadline = case((_S.settled_state.in_(_OPEN_SETTLED),
-                         case((_S.is_acknowledged == literal(True), _S.respond_by),
-                              else_=_S.acknowledge_by)), else_=None)
-        stmt = (_joined(request_summaries, _R.role, _R.action)
-                .where(_R.party_id == party, _may_read_requests(party),
-                       or_(_R.action != "", _S.is_escalated == literal(True)))
-                .order_by(urgent, func.coalesce(deadline, _FAR), _R.sort_time.desc(),
-                          _R.request_id)
-                .limit(limit))
+        an open escalation; overdue and escalated first, then by the nearest deadline. Chosen
+        from one index: a running request's next deadline is the one it would miss
+        (`overdue_after`), and a finished one has none."""
+        urgent = case((or_(_late(format_timestamp(now)), _R.is_escalated == literal(True)), 0),
+                      else_=1)
+        chosen = (select(_R.request_id, _R.role, _R.action)
+                  .where(_R.party_id == party, _may_read_requests(party),
+                         or_(_R.action != "", _R.is_escalated == literal(True)))
+                  .order_by(urgent, func.coalesce(_R.overdue_after, _FAR),
+                            _R.sort_time.desc(), _R.request_id)
+                  .limit(limit))
         with self.engine.connect() as conn:
-            return [_listed(r) for r in conn.execute(stmt).mappings()]
+            order = list(conn.execute(chosen))
+            found = {r["request_id"]: r for r in conn.execute(select(request_summaries).where(
+                _S.request_id.in_([r.request_id for r in order]))).mappings()}
+        return [_listed({**found[r.request_id], "role": r.role, "action": r.action})
+                for r in order if r.request_id in found]
 
 
 def _moment(value: str | None) -> datetime | None:

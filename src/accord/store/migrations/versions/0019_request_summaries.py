@@ -50,9 +50,13 @@ def upgrade() -> None:
         sa.Column("overdue_after", sa.String(40), nullable=True),
         sa.Column("sort_time", sa.String(40), nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("is_escalated", sa.Boolean, nullable=False),
     )
     op.create_index("ix_request_readers_counts", "request_readers",
                     ["party_id", "role", "settled_state", "overdue_after", "action"])
+    op.create_index("ix_request_readers_needs", "request_readers",
+                    ["party_id", "is_escalated", "action", "overdue_after", "sort_time",
+                     "request_id"])
     op.create_index("ix_request_readers_newest", "request_readers",
                     ["party_id", "sort_time", "request_id"])
     op.create_index("ix_request_readers_request", "request_readers", ["request_id"])
@@ -65,6 +69,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_request_readers_request", "request_readers")
     op.drop_index("ix_request_readers_newest", "request_readers")
+    op.drop_index("ix_request_readers_needs", "request_readers")
     op.drop_index("ix_request_readers_counts", "request_readers")
     op.drop_table("request_readers")
     op.drop_table("request_summaries")
