@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,8 @@ def pages(client: TestClient, paths: list[str], rounds: int) -> None:
 
 
 def main() -> None:
+    # Stopped (SIGTERM), still drop the PostgreSQL schema: the `finally` below runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--pg", action="store_true", help="PostgreSQL at 127.0.0.1:5432/test")

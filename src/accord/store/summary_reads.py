@@ -18,8 +18,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accord.cooperation.model import State
 from accord.cooperation.summary import (
+    ACKNOWLEDGE,
     ON_TIME_STATES,
     OPEN_STATES,
+    RATE,
+    RESPOND,
     Filters,
     Summary,
 )
@@ -32,6 +35,7 @@ _R, _S = request_readers.c, request_summaries.c
 # Still on the dashboard: open, or answered and waiting for the party to act (a rating).
 _OPEN_SETTLED = tuple(s for s in OPEN_STATES if s != "overdue")
 _FAR = "9999-12-31T23:59:59.999999Z"  # sorts after every deadline, on every backend
+ACTIONS = ("", ACKNOWLEDGE, RESPOND, RATE)  # every value of request_readers.action
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,24 +165,26 @@ class SummaryReads:
 
     def counts(self, party: str, now: datetime) -> Counts:
         """How many of the party's requests are in each state at `now`, and how many run in
-        each direction: one pass over the party's part of one index."""
+        each direction: one pass over the party's part of one index, in its order."""
         moment = format_timestamp(now)
-        stmt = (select(_R.role, _R.settled_state, _late(moment).label("late"),
-                       (_R.action != "").label("acts"), func.count())
+        stmt = (select(_R.role, _R.settled_state, func.count(),
+                       func.sum(case((_late(moment), 1), else_=0)),
+                       func.sum(case((_R.action != "", 1), else_=0)))
                 .where(_R.party_id == party, _may_read_requests(party))
-                .group_by(_R.role, _R.settled_state, "late", "acts"))
+                .group_by(_R.role, _R.settled_state))
         by_state: Counter[str] = Counter()
         incoming = outgoing = 0
         with self.engine.connect() as conn:
-            for role, settled, late, acts, count in conn.execute(stmt):
-                state = "overdue" if late and settled in ON_TIME_STATES else settled
-                by_state[state] += count
-                if settled in _OPEN_SETTLED or acts:
-                    if role == "addressee":
-                        incoming += count
-                    else:
-                        outgoing += count
-        return Counts(dict(by_state), incoming, outgoing)
+            for role, settled, count, late, acts in conn.execute(stmt):
+                late = late if settled in ON_TIME_STATES else 0
+                by_state[settled] += count - late
+                by_state["overdue"] += late
+                running = count if settled in _OPEN_SETTLED else acts
+                if role == "addressee":
+                    incoming += running
+                else:
+                    outgoing += running
+        return Counts({state: n for state, n in by_state.items() if n}, incoming, outgoing)
 
     def running(self, party: str, *, incoming: bool, limit: int) -> list[Listed]:
         """The newest running requests addressed to the party (or sent by it): running or
@@ -192,19 +198,35 @@ class SummaryReads:
 
     def needing_action(self, party: str, now: datetime, *, limit: int) -> list[Listed]:
         """What needs the party first (web.rows.by_urgency_of_action): something to do or
-        an open escalation; overdue and escalated first, then by the nearest deadline. Chosen
-        from one index: a running request's next deadline is the one it would miss
-        (`overdue_after`), and a finished one has none."""
-        urgent = case((or_(_late(format_timestamp(now)), _R.is_escalated == literal(True)), 0),
-                      else_=1)
-        chosen = (select(_R.request_id, _R.role, _R.action)
-                  .where(_R.party_id == party, _may_read_requests(party),
-                         or_(_R.action != "", _R.is_escalated == literal(True)))
-                  .order_by(urgent, func.coalesce(_R.overdue_after, _FAR),
-                            _R.sort_time.desc(), _R.request_id)
-                  .limit(limit))
+        an open escalation; overdue and escalated first, then by the nearest deadline, then
+        the newest. A running request's next deadline is the one it would miss
+        (`overdue_after`), a finished one has none: so each group of the party's index rows
+        (escalated or not, per action, late or not) is read in the index's order, `limit`
+        rows of each, and the groups merged."""
+        moment = format_timestamp(now)
+        base = select(_R.request_id, _R.role, _R.action, _R.overdue_after, _R.sort_time,
+                      _R.is_escalated).where(_R.party_id == party)
+        groups = []
+        for escalated in (True, False):
+            for action in ACTIONS if escalated else ACTIONS[1:]:
+                group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
+                dated = group.where(_R.overdue_after.is_not(None))
+                by_deadline = (_R.overdue_after, _R.sort_time.desc())
+                groups += [dated.where(_R.overdue_after < moment).order_by(*by_deadline),
+                           dated.where(_R.overdue_after >= moment).order_by(*by_deadline),
+                           group.where(_R.overdue_after.is_(None))
+                           .order_by(_R.sort_time.desc())]
         with self.engine.connect() as conn:
-            order = list(conn.execute(chosen))
+            if not conn.execute(select(_may_read_requests(party))).scalar():
+                return []
+            candidates = [row for group in groups
+                          for row in conn.execute(group.limit(limit))]
+            candidates.sort(key=lambda r: r.request_id)
+            candidates.sort(key=lambda r: r.sort_time, reverse=True)
+            candidates.sort(key=lambda r: (
+                0 if r.is_escalated or (r.overdue_after or _FAR) < moment else 1,
+                r.overdue_after or _FAR))
+            order = candidates[:limit]
             found = {r["request_id"]: r for r in conn.execute(select(request_summaries).where(
                 _S.request_id.in_([r.request_id for r in order]))).mappings()}
         return [_listed({**found[r.request_id], "role": r.role, "action": r.action})
