@@ -211,9 +211,11 @@ class SummaryReads:
             for action in ACTIONS if escalated else ACTIONS[1:]:
                 group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
                 dated = group.where(_R.overdue_after.is_not(None))
-                by_deadline = (_R.overdue_after, _R.sort_time.desc())
-                groups += [dated.where(_R.overdue_after < moment).order_by(*by_deadline),
-                           dated.where(_R.overdue_after >= moment).order_by(*by_deadline),
+                # By deadline alone, the index's order: a read stops after `limit` rows.
+                # (Ties are broken below, among the rows read: only more than `limit` rows
+                # with the very same deadline, to the microsecond, could be cut unfairly.)
+                groups += [dated.where(_R.overdue_after < moment).order_by(_R.overdue_after),
+                           dated.where(_R.overdue_after >= moment).order_by(_R.overdue_after),
                            group.where(_R.overdue_after.is_(None))
                            .order_by(_R.sort_time.desc())]
         with self.engine.connect() as conn:
