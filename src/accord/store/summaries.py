@@ -7,6 +7,8 @@ deadline watcher's escalations) stores through `ObjectStore.add_in`, which calls
 for the requests it touched; so does a TAXII DELETE of a ledger entry. The summary of a request
 is its node view (every entry this node holds, as the watcher and the review read it); who may
 see it is kept beside it (`request_readers`): its parties that may read the request object.
+`check` is what a database check (`accord db check`, built elsewhere) should run: it reads the
+whole ledger once and names every summary that differs from it; `rebuild` mends them.
 """
 
 from __future__ import annotations
