@@ -220,3 +220,22 @@ def test_lists_come_a_page_at_a_time_newest_first_and_counts_cover_them_all(
     assert reads.page(world.own.id, Filters(is_overdue=True), clock.now).total == 4
     with pytest.raises(BadCursor):
         reads.page(world.own.id, Filters(), clock.now, after="not-a-cursor")
+
+
+def test_the_migration_fills_the_summaries_from_the_ledgers_already_held(world, desk, clock):
+    from alembic import command
+    from alembic.config import Config
+
+    from accord.store.engine import MIGRATIONS, migrate
+
+    rid = ask(world, desk)
+    desk.acknowledge(Actor(world.other), rid)
+    engine = world.node.engine
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with writing(engine) as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017")  # a node from before the summaries
+    migrate(engine)
+    assert check(engine) == []
+    assert listed_state(world, world.other.id, rid, clock.now) == "acknowledged"
