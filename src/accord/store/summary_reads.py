@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, exists, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    Engine,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -221,8 +233,9 @@ class SummaryReads:
         with self.engine.connect() as conn:
             if not conn.execute(select(_may_read_requests(party))).scalar():
                 return []
-            candidates = [row for group in groups
-                          for row in conn.execute(group.limit(limit))]
+            # One statement, one round trip: each group a subquery with its own order.
+            candidates = list(conn.execute(union_all(
+                *(select(group.limit(limit).subquery()) for group in groups))))
             candidates.sort(key=lambda r: r.request_id)
             candidates.sort(key=lambda r: r.sort_time, reverse=True)
             candidates.sort(key=lambda r: (

@@ -218,6 +218,10 @@ def test_lists_come_a_page_at_a_time_newest_first_and_counts_cover_them_all(
     assert reads.counts(world.other.id, clock.now).by_state == {"overdue": 4,
                                                                  "acknowledged": 1}
     assert reads.page(world.own.id, Filters(is_overdue=True), clock.now).total == 4
+    # What needs the addressee first: the overdue, by deadline, then the one still on time.
+    needs = reads.needing_action(world.other.id, clock.now, limit=25)
+    assert [i.summary.request_id for i in needs] == [*ids[1:], ids[0]]
+    assert [i.action for i in needs] == ["Acknowledge"] * 4 + ["Respond"]
     with pytest.raises(BadCursor):
         reads.page(world.own.id, Filters(), clock.now, after="not-a-cursor")
 
