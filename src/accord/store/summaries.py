@@ -43,6 +43,7 @@ from accord.trust.markings import MarkedVersion, Tlp, may_read
 _CHUNK = 500  # request ids per IN (…) list
 _REQUEST = "x-accord-request"
 _LOCKS = 0x5AC0  # the first key of a request's advisory lock (PostgreSQL): apart from others
+_MOST_LOCKS = 32  # requests refreshed under a lock each; more lock the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,11 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
     if conn.dialect.name != "sqlite":
         # Two transactions appending to one request's ledger (in two collections) take turns
         # here, so the second derives from what the first committed. In id order: no deadlock.
-        for request_id in ids:
+        # A bulk load locks the table instead: each advisory lock takes a slot of the server's
+        # lock table (64 per connection by default), which thousands would exhaust.
+        if len(ids) > _MOST_LOCKS:
+            conn.execute(text("LOCK TABLE request_summaries IN SHARE ROW EXCLUSIVE MODE"))
+        for request_id in ids if len(ids) <= _MOST_LOCKS else ():
             conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
                          {"a": _LOCKS, "b": zlib.crc32(request_id.encode()) - 2**31})
     for start in range(0, len(ids), _CHUNK):

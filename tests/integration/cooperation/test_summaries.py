@@ -243,3 +243,19 @@ def test_the_migration_fills_the_summaries_from_the_ledgers_already_held(world, 
     migrate(engine)
     assert check(engine) == []
     assert listed_state(world, world.other.id, rid, clock.now) == "acknowledged"
+
+
+def test_a_bulk_load_of_many_requests_in_one_transaction_is_summarised(world, desk, clock):
+    # Past a few dozen requests a transaction locks the summaries table instead of each
+    # request (PostgreSQL's lock table would run out on a large import).
+    collection = desk.collection()
+    desk.admit(collection, [world.other.id])
+    requests = [Request(f"x-accord-request--00000000-0000-4000-8000-{n:012x}", T0,
+                        world.other.id, world.own.id, "information", "intrusion", "routine",
+                        f"Bulk request {n}", evidence=(EVIDENCE["id"],)) for n in range(40)]
+    world.node.objects.add(collection.id, [marked(to_stix(r), world.other.id, r)
+                                           for r in requests],
+                           poster_id=world.other.id, default_tlp=collection.default_tlp)
+    assert check(world.node.engine) == []
+    counts = SummaryReads(world.node.engine).counts(world.own.id, clock.now)
+    assert counts.by_state == {"submitted": 40} and counts.incoming == 40
