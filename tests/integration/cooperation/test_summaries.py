@@ -259,3 +259,19 @@ def test_a_bulk_load_of_many_requests_in_one_transaction_is_summarised(world, de
     assert check(world.node.engine) == []
     counts = SummaryReads(world.node.engine).counts(world.own.id, clock.now)
     assert counts.by_state == {"submitted": 40} and counts.incoming == 40
+
+
+def test_the_rest_listing_pages_with_a_link_to_the_next_page(world, desk, clock, client):
+    ids = []
+    for n in range(3):
+        ids.append(ask(world, desk, f"Request {n}"))
+        clock.advance(minutes=1)
+    first = client.get("/api/v1/requests", params={"direction": "sent", "limit": 2})
+    assert first.status_code == 200, first.text
+    assert [r["id"] for r in first.json()] == [ids[2], ids[1]]
+    following = first.links["next"]["url"]
+    assert "direction=sent" in following
+    second = client.get(following)
+    assert [r["id"] for r in second.json()] == [ids[0]] and "link" not in second.headers
+    bad = client.get("/api/v1/requests", params={"after": "not-a-cursor"})
+    assert bad.status_code == 400 and "cursor" in bad.text
