@@ -63,6 +63,15 @@ def store_ledgers(node: Node, count: int) -> tuple[Collection, int]:
     return collection, stored
 
 
+def fill(node: Node, count: int) -> tuple[int, float]:
+    """A new node holding `count` generated ledgers, between the generator's parties (under
+    their identity ids); returns how many objects were stored and the seconds it took."""
+    started = time.perf_counter()
+    initialise(node, "Bench node")
+    _, stored = store_ledgers(node, count)
+    return stored, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -72,11 +81,12 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory(prefix="accord-review-")
     db = args.db or str(Path(scratch.name) / "review.db")
     node = open_node(db)
-    initialise(node, "Bench node")
     started = time.perf_counter()
+    initialise(node, "Bench node")
     collection, stored = store_ledgers(node, args.count)
+    seconds = time.perf_counter() - started
     print(json.dumps({"phase": "store", "requests": args.count, "objects": stored,
-                      "seconds": round(time.perf_counter() - started, 2)}), flush=True)
+                      "seconds": round(seconds, 2)}), flush=True)
 
     def in_process() -> str:
         names = node.directory.names()

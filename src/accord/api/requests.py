@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import Category, EscalationReason, Kind, Outcome, State, Urgency
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
 from accord.cooperation.report import render
@@ -29,8 +29,11 @@ from accord.cooperation.views import view_json
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.guidelines import GuidelinesStore
+from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+
+LISTED, MOST_LISTED = 200, 1000  # requests a page of the listing holds: by default, at most
 
 
 class RequestIn(BaseModel):
@@ -149,10 +152,16 @@ def add_request_routes(api: FastAPI, node: Node,
 
     @api.get("/requests", responses=READS, summary="Requests you sent or received")
     def listing(
+        request: Request, response: Response,
         direction: Literal["sent", "received"] | None = None, state: State | None = None,
         overdue: bool | None = None, party: str | None = None, category: Category | None = None,
+        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
+        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
+                                           "Link header of the page before gives it")] = None,
         caller: Principal = Depends(principal),
     ) -> list[dict[str, Any]]:
+        """Newest first (by receipt, else creation), `limit` at a time: when more follow, the
+        `Link` header names the next page (rel="next")."""
         actor = actor_of(caller, acting=False)
         other = None
         if party is not None:
@@ -160,11 +169,23 @@ def add_request_routes(api: FastAPI, node: Node,
             if found is None:
                 raise HTTPException(400, f"party: no party {party!r} on this node")
             other = found.id
-        views = desk.search(actor, Filters(direction, state, overdue, other, category))
+        try:
+            page = SummaryReads(node.engine).page(
+                actor.party.id, Filters(direction, state, overdue, other, category),
+                desk.clock(), limit=limit, after=after)
+        except BadCursor as error:
+            raise HTTPException(400, str(error)) from None
+        ids = [item.summary.request_id for item in page.rows]
+        views = {ledger.request.id: derive(ledger, desk.clock())
+                 for ledger in desk.ledgers(actor, ids)}
+        listed = [views[i] for i in ids if i in views]
         node.reads.record(Event(now_timestamp(), "request.list", caller.party_id,
-                                caller.token_id, None, tuple(v.request.id for v in views)))
+                                caller.token_id, None, tuple(v.request.id for v in listed)))
+        if page.after is not None:
+            following = request.url.include_query_params(limit=limit, after=page.after)
+            response.headers["link"] = f'<{following}>; rel="next"'
         every = node.directory.names()
-        return [view_json(v, every) for v in views]
+        return [view_json(v, every) for v in listed]
 
     @api.get("/requests/{request_id}", responses=READS_ONE,
              summary="A request with its deadlines and timeline")

@@ -41,6 +41,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
+from accord.cooperation.summary import Filters as Filters  # the pages import it from here
 from accord.cooperation.translations import is_language
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
@@ -51,10 +52,9 @@ from accord.store.guidelines import GuidelinesStore
 from accord.store.query import ObjectQuery, Reader
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
+from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
-
-REQUESTS_ALIAS = "requests"
 
 
 class CooperationError(ValueError):
@@ -97,16 +97,6 @@ class Draft:
     lang: str = ""  # the language it is written in; "" for the actor's
     # Translations sent with it, language -> property -> text (guidelines may require some).
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    direction: str | None = None  # "sent" or "received", from the actor's side
-    state: str | None = None
-    is_overdue: bool | None = None
-    party: str | None = None  # the other party's identity id
-    category: str | None = None
-    include_exercises: bool = True
 
 
 def utc_now() -> datetime:

@@ -28,6 +28,8 @@ from accord.cooperation.model import (
     StatusReport,
     Withdrawal,
 )
+from accord.cooperation.translations import is_translation
+from accord.stix.timestamps import microsecond_key
 
 
 def digest(obj: Mapping[str, Any]) -> bytes | None:
@@ -38,6 +40,22 @@ def digest(obj: Mapping[str, Any]) -> bytes | None:
         return None
     return orjson.dumps([obj["created"], obj.get("created_by_ref"),
                          *(obj.get(name) for name in reader)])
+
+
+def ledger_entry(obj: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
+    """For a cooperation object (x-accord-*) or a translation of one: the request whose ledger
+    it belongs to, when it happened, and its digest (cooperation.digest)."""
+    kind = obj["type"]
+    if is_translation(obj):
+        # Filed with the ledger it translates (no digest: deriving a state never reads it).
+        return obj["x_accord_request_ref"], microsecond_key(str(obj.get("modified"))), None
+    if not kind.startswith("x-accord-"):
+        return None, None, None
+    found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
+    if not isinstance(found, str):
+        return None, None, None
+    happened = obj.get("received") if kind == "x-accord-receipt" else obj.get("created")
+    return found, microsecond_key(str(happened)), digest(obj)
 
 
 # The properties kept per type, after `created` and `created_by_ref`.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, not_, select, true
+from sqlalchemy import and_, bindparam, exists, not_, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +23,7 @@ from accord.store import search_index
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
+from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.markings import Tlp
 
 _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}$")
@@ -120,9 +121,12 @@ class Browse:
 
     def recent(self, reader: str, *, limit: int = 10) -> list[Found]:
         """The newest evidence shared with `reader` by others (not its own, not requests)."""
-        o = objects.c
-        return self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
-                            o.type != _TRANSLATIONS,
+        o, col = objects.c, collections.c
+        # Not the requests collection at all: it holds only ledgers, and walking its newest
+        # objects (every act of every request) to skip them would cost more than the page.
+        evidence = select(col.id).where(or_(col.alias.is_(None), col.alias != REQUESTS_ALIAS))
+        return self._select(reader, o.collection_id.in_(evidence),
+                            not_(o.type.like(_ACCORD_TYPES)), o.type != _TRANSLATIONS,
                             (o.poster_id != reader) | o.poster_id.is_(None), limit=limit)
 
     def by_ids(self, reader: str, ids: Iterable[str]) -> dict[str, Found]:

@@ -14,6 +14,7 @@ from accord.store import search_index
 from accord.store.bulk import insert_rows
 from accord.store.observable_index import rows_for
 from accord.store.schema import objects
+from accord.store.summaries import refresh_in
 from accord.trust.markings import MarkedVersion, Tlp
 
 
@@ -92,4 +93,8 @@ def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) ->
     insert_rows(conn, "observables", ("collection_id", "audience", "kind", "value", "seq"),
                 mentioned)
     search_index.add(conn, named, ends)
+    if ledgered:
+        # The summaries follow their ledgers in the same transaction, once the recipients (who
+        # may see each request) are in (a translation, with no digest, changes no state).
+        refresh_in(conn, {row[1] for row in ledgered if row[5] is not None})
 

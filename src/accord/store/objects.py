@@ -26,11 +26,10 @@ from sqlalchemy import (
 )
 
 from accord import clock as node_clock
-from accord.cooperation.digest import digest
-from accord.cooperation.translations import is_translation
+from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
-from accord.stix.timestamps import microsecond_key, parse_timestamp, sort_key
+from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import observable_index, search_index
 from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
@@ -44,8 +43,9 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import statement_for
-from accord.store.schema import objects, parties, recipients
+from accord.store.schema import ledger, objects, parties, recipients
 from accord.store.settled import WRITING
+from accord.store.summaries import refresh_in
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -97,22 +97,6 @@ def _stamps(start: datetime) -> Iterator[str]:
             moment += timedelta(seconds=1)
             prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
             micro -= 1_000_000
-
-
-def _ledger_entry(obj: dict[str, Any]) -> tuple[str | None, str | None, bytes | None]:
-    """For a cooperation object (x-accord-*) or a translation of one: the request whose ledger
-    it belongs to, when it happened, and its digest (cooperation.digest)."""
-    kind = obj["type"]
-    if is_translation(obj):
-        # Filed with the ledger it translates (no digest: deriving a state never reads it).
-        return obj["x_accord_request_ref"], microsecond_key(str(obj.get("modified"))), None
-    if not kind.startswith("x-accord-"):
-        return None, None, None
-    found = obj["id"] if kind == "x-accord-request" else obj.get("request_ref")
-    if not isinstance(found, str):
-        return None, None, None
-    happened = obj.get("received") if kind == "x-accord-receipt" else obj.get("created")
-    return found, microsecond_key(str(happened)), digest(obj)
 
 
 def version_of(obj: dict[str, Any]) -> str | None:
@@ -248,7 +232,7 @@ class ObjectStore:
                 None if marking.level is None else int(marking.level), marking.creator,
                 poster_id, marking.recipients, observable_index.indexed_values(obj),
                 obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                *_ledger_entry(obj), *search_index.entries_of(obj))
+                *ledger_entry(obj), *search_index.entries_of(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
@@ -343,8 +327,12 @@ class ObjectStore:
         ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
             # Removing another party's version could undo its tightening of a marking.
             raise NotYours(object_id)
+        touched = {request_id for start in range(0, len(seqs), _CHUNK)
+                   for request_id in conn.execute(select(ledger.c.request_id).where(
+                       ledger.c.seq.in_(seqs[start:start + _CHUNK]))).scalars()}
         for start in range(0, len(seqs), _CHUNK):
             conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
+        refresh_in(conn, touched)  # a ledger entry removed: its request's summary follows
         # One statement marks the newest survivor latest and every other version not.
         c, other = objects.c, objects.alias("other_version")
         newest = (select(func.max(other.c.version_key))

@@ -411,3 +411,58 @@ relationship_ends = Table(
 # Covering (end, seq): PostgreSQL answers from the index alone.
 Index("ix_relationship_ends_source", relationship_ends.c.source_ref, relationship_ends.c.seq)
 Index("ix_relationship_ends_target", relationship_ends.c.target_ref, relationship_ends.c.seq)
+
+# What lists and the dashboard show of each request (cooperation.summary): a cache derived
+# from the ledger, refreshed in the transaction of every append to it (store.summaries) and
+# rebuilt from it at will; never the source of truth. Times are STIX timestamps with six
+# fraction digits, so they sort as text.
+request_summaries = Table(
+    "request_summaries",
+    metadata,
+    Column("request_id", String(300), primary_key=True),
+    Column("requester", String(100), nullable=False),
+    Column("addressee", String(100), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("urgency", String(40), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("lang", String(40), nullable=False),
+    Column("is_exercise", Boolean, nullable=False),
+    Column("created", String(40), nullable=False),
+    Column("received", String(40), nullable=True),
+    Column("acknowledge_by", String(40), nullable=True),
+    Column("respond_by", String(40), nullable=True),
+    Column("is_acknowledged", Boolean, nullable=False),
+    Column("is_answered", Boolean, nullable=False),
+    Column("is_rated", Boolean, nullable=False),
+    Column("is_escalated", Boolean, nullable=False),
+    Column("settled_state", String(20), nullable=False),  # never "overdue": see overdue_after
+    Column("overdue_after", String(40), nullable=True),
+    Column("last_act", String(40), nullable=False),
+)
+
+# Who may see each request (its parties that may read the request object), one row per
+# party, with what that party's lists filter, count and sort by: so a dashboard reads one
+# party's rows from the index alone.
+request_readers = Table(
+    "request_readers",
+    metadata,
+    Column("party_id", String(100), primary_key=True),
+    Column("request_id", String(300), primary_key=True),
+    Column("role", String(20), nullable=False),  # requester, addressee, shared
+    Column("settled_state", String(20), nullable=False),
+    Column("overdue_after", String(40), nullable=True),
+    Column("sort_time", String(40), nullable=False),  # received, else created
+    Column("action", String(40), nullable=False),  # what the party should do; "" for nothing
+    Column("is_escalated", Boolean, nullable=False),  # with an action: what needs the party
+)
+Index("ix_request_readers_counts", request_readers.c.party_id, request_readers.c.role,
+      request_readers.c.settled_state, request_readers.c.overdue_after, request_readers.c.action)
+# What needs the party first (an action or an open escalation), by urgency: from the index.
+Index("ix_request_readers_needs", request_readers.c.party_id, request_readers.c.is_escalated,
+      request_readers.c.action, request_readers.c.overdue_after, request_readers.c.sort_time,
+      request_readers.c.request_id)
+Index("ix_request_readers_newest", request_readers.c.party_id, request_readers.c.sort_time,
+      request_readers.c.request_id)
+Index("ix_request_readers_request", request_readers.c.request_id)

@@ -1,40 +1,70 @@
-"""The dashboard: what I owe, what I am owed, what arrived, and how the peers are doing."""
+"""The dashboard: what I owe, what I am owed, what arrived, and how the peers are doing.
+
+Read from the request summaries (store.summary_reads), never from ledgers: counts per state
+and the first rows of each list, whatever the number of requests. Only the escalated
+requests it shows are derived from their ledgers, for what to do about each escalation.
+"""
 
 from __future__ import annotations
 
+from accord import clock
 from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import in_force
+from accord.cooperation.ledger import derive
+from accord.cooperation.model import STATES
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
+from accord.store.summary_reads import Listed, SummaryReads
 from accord.web.core import Ctx, Page
 from accord.web.escalations import follow_up
-from accord.web.rows import OPEN_STATES, by_urgency_of_action, row
+from accord.web.rows import Row, summary_row
+
+FIRST_ROWS = 25  # of each list; the requests page has them all
+
+
+def _follow(ctx: Ctx, rows: list[Row]) -> dict[str, str]:
+    """What to do about each escalation shown, in the ladder's words."""
+    escalated = [r.id for r in rows if r.is_escalated]
+    if not escalated:
+        return {}
+    desk, me = Desk(ctx.node), ctx.viewer.party_id
+    names = ctx.node.directory.names()
+    versions = GuidelinesStore(ctx.node.engine).versions()
+    follow = {}
+    # The node's view from the ledger's digests (what an escalation needs): the rows shown
+    # are already the ones the party may see.
+    for ledger in desk.ledgers(None, escalated, whole=False):
+        view = derive(ledger, desk.clock())
+        request = view.request
+        ladder = in_force(versions, request.created, request.requester, request.addressee).ladder
+        follow[request.id] = follow_up(ctx, view, me, ladder, names)
+    return follow
 
 
 def dashboard(ctx: Ctx) -> Page:
-    desk = Desk(ctx.node)
-    me = ctx.viewer.party_id
-    # What still runs: a rated or withdrawn request is finished (the requests page lists it).
-    views = desk.search(ctx.actor, without=("x-accord-rating", "x-accord-withdrawal"))
+    me, now = ctx.viewer.party_id, clock.now()
+    reads = SummaryReads(ctx.node.engine)
     names = ctx.node.directory.names()
-    rows = [row(v, me, names) for v in views]
-    ctx.audit("request.list", tuple(r.id for r in rows))
+
+    def rows(listed: list[Listed]) -> list[Row]:
+        return [summary_row(item.summary, me, names, now) for item in listed]
+
+    counts = reads.counts(me, now)
+    needs = rows(reads.needing_action(me, now, limit=FIRST_ROWS))
+    incoming = rows(reads.running(me, incoming=True, limit=FIRST_ROWS))
+    outgoing = rows(reads.running(me, incoming=False, limit=FIRST_ROWS))
+    ctx.audit("request.list", tuple(dict.fromkeys(r.id for r in needs + incoming + outgoing)))
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
     peers = PeerStore(ctx.node.engine).all()
-    # An answered request stays while it waits for its rating (on the requester's side).
-    running = [r for r in rows if r.state in OPEN_STATES or r.action]
-    # What to do about an escalation the viewer's party waits on, in the ladder's words.
-    versions = GuidelinesStore(ctx.node.engine).versions()
-    follow = {v.request.id: follow_up(ctx, v, me, in_force(
-        versions, v.request.created, v.request.requester, v.request.addressee).ladder, names)
-        for v in views if v.is_escalated}
     return Page("dashboard.html", {
-        "follow": follow,
-        "needs": by_urgency_of_action([r for r in rows if r.action or r.is_escalated]),
-        "incoming": [r for r in running if r.incoming],
-        "outgoing": [r for r in running if not r.incoming],
+        "follow": _follow(ctx, needs),
+        "needs": needs,
+        "incoming": incoming, "incoming_count": counts.incoming,
+        "outgoing": outgoing, "outgoing_count": counts.outgoing,
+        "states": [(s, counts.by_state[s]) for s in STATES if s in counts.by_state],
+        "first_rows": FIRST_ROWS,
         "recent": recent,
         "peers": [{"name": p.name, "party": names.get(p.party_id, p.party_id),
                    "last_success": p.last_success, "behind": p.behind,

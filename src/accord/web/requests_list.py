@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from accord import clock
-from accord.cooperation.desk import Desk, Filters
 from accord.cooperation.model import CATEGORIES, STATES
+from accord.cooperation.summary import Filters
+from accord.store.summary_reads import BadCursor, SummaryReads, cursor_of
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
-from accord.web.rows import Row, mentions, row
+from accord.web.rows import Row, mentions, summary_row
 from accord.web.spreadsheet import csv_bytes
 
 PAGE_SIZE = 200
@@ -32,18 +33,33 @@ def _chosen(ctx: Ctx) -> dict[str, str]:
             "q": " ".join(ctx.arg("q").split())}
 
 
-def _listed(ctx: Ctx, chosen: dict[str, str]) -> tuple[list[Row], int]:
-    """The rows the page lists (the newest PAGE_SIZE), and how many match in all. Only the
-    requests the viewer's party may see are read (the desk's rule); the words are looked for
-    in those alone, in memory: no query is built from them."""
-    views = Desk(ctx.node).search(ctx.actor, Filters(
-        chosen["direction"] or None, chosen["state"] or None, None, chosen["party"] or None,
-        chosen["category"] or None))
+def _filters(chosen: dict[str, str]) -> Filters:
+    return Filters(chosen["direction"] or None, chosen["state"] or None, None,
+                   chosen["party"] or None, chosen["category"] or None)
+
+
+def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
+            ) -> tuple[list[Row], int, str | None]:
+    """One page of the rows the list shows (PAGE_SIZE, newest first, from the cursor
+    `after`), how many match in all, and the cursor of the next page. Read from the request
+    summaries the viewer's party may see (store.summary_reads); words are looked for in those
+    alone, in memory: no query is built from them."""
+    me, now = ctx.viewer.party_id, clock.now()
+    reads = SummaryReads(ctx.node.engine)
     names = ctx.node.directory.names()
-    rows = [row(v, ctx.viewer.party_id, names) for v in views]
-    if chosen["q"]:
-        rows = [r for r in rows if mentions(r, chosen["q"])]
-    return rows[:PAGE_SIZE], len(rows)
+    if not chosen["q"]:
+        page = reads.page(me, _filters(chosen), now, limit=PAGE_SIZE, after=after)
+        return ([summary_row(item.summary, me, names, now) for item in page.rows], page.total,
+                page.after)
+    listed = reads.every(me, _filters(chosen), now)
+    if after is not None:
+        listed = listed[next((n + 1 for n, item in enumerate(listed)
+                              if cursor_of(item) == after), len(listed)):]
+    found = [(item, r) for item in listed
+             if mentions(r := summary_row(item.summary, me, names, now), chosen["q"])]
+    more = len(found) > PAGE_SIZE
+    rows = [r for _, r in found[:PAGE_SIZE]]
+    return rows, len(found), cursor_of(found[PAGE_SIZE - 1][0]) if more else None
 
 
 def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
@@ -54,10 +70,19 @@ def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
                  limit=LONGEST_SEARCH)
 
 
+def _bad_cursor(ctx: Ctx) -> str:
+    return ctx._("This address names a page this list did not make: start again from the "
+                 "first page.")
+
+
 def requests_list(ctx: Ctx) -> Page:
     chosen = _chosen(ctx)
     error = _too_long(ctx, chosen)
-    shown, total = ([], 0) if error else _listed(ctx, chosen)
+    after = ctx.arg("after") or None
+    try:
+        shown, total, following = ([], 0, None) if error else _listed(ctx, chosen, after)
+    except BadCursor:
+        error, shown, total, following = _bad_cursor(ctx), [], 0, None
     ctx.audit("request.list", tuple(r.id for r in shown),
               {"page": "requests", **({"search": chosen["q"]} if chosen["q"] else {})})
     others = [p for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id]
@@ -67,6 +92,8 @@ def requests_list(ctx: Ctx) -> Page:
         "states": STATES, "categories": CATEGORIES, "chosen": chosen, "error": error,
         "longest": LONGEST_SEARCH,
         "export": "/ui/requests.csv" + (f"?{urlencode(kept)}" if kept else ""),
+        "next": f"/ui/requests?{urlencode({**kept, 'after': following})}" if following else "",
+        "first": f"/ui/requests?{urlencode(kept)}" if after else "",
     }, 400 if error else 200, title=ctx._("Requests"))
 
 
@@ -81,7 +108,11 @@ def requests_csv(ctx: Ctx) -> Page | Response:
     if error:
         return Page("problem.html", {"heading": ctx._("Not possible"), "text": error}, 400,
                     ctx._("Not possible"))
-    shown, _total = _listed(ctx, chosen)
+    try:
+        shown, _total, _following = _listed(ctx, chosen, ctx.arg("after") or None)
+    except BadCursor:
+        return Page("problem.html", {"heading": ctx._("Not possible"),
+                                     "text": _bad_cursor(ctx)}, 400, ctx._("Not possible"))
     ctx.audit("request.export", tuple(r.id for r in shown),
               {"page": "requests", "format": "csv",
                **{k: v for k, v in chosen.items() if v}})

@@ -7,8 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.cooperation.ledger import RequestView
+from accord.cooperation.summary import (
+    OPEN_STATES,
+    Summary,
+    action_for,
+    is_overdue_at,
+    state_at,
+    summarise,
+)
 
-OPEN_STATES = ("submitted", "acknowledged", "in-progress", "overdue", "escalated")
+__all__ = ["OPEN_STATES", "Row", "by_urgency_of_action", "mentions", "row", "short_id",
+           "summary_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +53,18 @@ def short_id(request_id: str) -> str:
 
 
 def row(view: RequestView, me: str, names: Mapping[str, str]) -> Row:
-    request = view.request
-    incoming = request.addressee == me
-    other = request.requester if incoming else request.addressee
-    deadline, of = None, ""
-    if view.state in OPEN_STATES:
-        if view.acknowledged_at is None:
-            deadline, of = view.acknowledge_by, "acknowledge"
-        elif view.answered_at is None:
-            deadline, of = view.respond_by, "respond"
-    action = ""
-    if view.state in OPEN_STATES and incoming:
-        action = "Acknowledge" if view.acknowledged_at is None else "Respond"
-    elif not incoming and view.state in ("answered", "declined") and view.rating is None:
-        action = "Rate the response"  # a declined request is rated too: was the refusal fair?
-    return Row(request.id, request.summary, names.get(other, other), incoming,
-               request.urgency, request.kind, view.state, deadline, of, view.is_overdue,
-               view.is_escalated, request.is_exercise, action, view.received, request.created,
-               request.description, other, request.category)
+    return summary_row(summarise(view), me, names, view.as_of)
+
+
+def summary_row(s: Summary, me: str, names: Mapping[str, str], now: datetime) -> Row:
+    """The row of a request's summary for party `me`, with its state at `now`."""
+    incoming = s.addressee == me
+    other = s.requester if incoming else s.addressee
+    deadline, of = s.deadline
+    return Row(s.request_id, s.summary, names.get(other, other), incoming, s.urgency, s.kind,
+               state_at(s, now), deadline, of, is_overdue_at(s, now), s.is_escalated,
+               s.is_exercise, action_for(s, me), s.received, s.created, s.description, other,
+               s.category)
 
 
 def mentions(r: Row, text: str) -> bool:
