@@ -249,6 +249,27 @@ def test_db_check_finds_a_row_pointing_at_nothing(db_url):
         in done.stdout
 
 
+def test_db_check_thorough_finds_a_summary_apart_from_its_ledger_and_rebuild_mends_it(db_url):
+    request = make_node(db_url)["request"]  # acknowledged, not answered
+    assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
+    engine = open_engine(db_url)
+    try:  # as a hand edit or a bug could leave it: the list would show it answered
+        with writing(engine) as conn:
+            conn.execute(text("UPDATE request_summaries SET is_answered = :yes"), {"yes": True})
+    finally:
+        engine.dispose()
+    assert run_accord("db", "check", db=db_url).returncode == 0  # only --thorough derives
+    done = run_accord("db", "check", "--thorough", db=db_url)
+    assert done.returncode == 1, done.stdout
+    assert "summaries" in done.stdout and request in done.stdout
+    assert "accord db rebuild-summaries" in done.stdout
+    rebuilt = run_accord("db", "rebuild-summaries", db=db_url)
+    assert rebuilt.returncode == 0 and "Summaries of 1 requests" in rebuilt.stderr
+    assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
+    assert json.loads(run(db_url, "request", "show", request, "--json"))["state"] \
+        == "acknowledged"
+
+
 @pytest.mark.postgres
 def test_restore_with_clean_also_drops_what_the_backup_does_not_hold(pg_url, tmp_path):
     created("init", "--party", OWN_PARTY, db=pg_url)

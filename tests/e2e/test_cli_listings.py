@@ -40,7 +40,8 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
     "a check: its exit status, and the head hash of the audit trail": ("audit verify",),
     "change the trusted sources and print them, one id a line": ("peer trust",),
     "bring the schema up to date or copy the whole database (messages on stderr; `db migrate "
-    "--check` answers with its exit status)": ("db migrate", "backup", "restore"),
+    "--check` answers with its exit status)":
+        ("db migrate", "db rebuild-summaries", "backup", "restore"),
 }
 
 # Listings print a table, or with --json one object per line; their arguments here.

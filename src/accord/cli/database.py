@@ -25,6 +25,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.stix.timestamps import now_timestamp
+from accord.store import summaries
 from accord.store.audit_log import AuditLog
 from accord.store.backup import (
     BackupError,
@@ -85,7 +86,8 @@ def migrate_schema(
 def check_database(
     thorough: Annotated[bool, typer.Option(
         help="Also look for orphan rows in the large tables (objects, the audit trail, the "
-             "ledger…): reads them whole.")] = False,
+             "ledger…) and compare every request's summary with its ledger: reads them "
+             "whole.")] = False,
     as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
@@ -111,6 +113,19 @@ def check_database(
                   f"[bold red]Database has problems:[/] {problems} found.")
     if not checkup.is_healthy:
         raise typer.Exit(1)
+
+
+@db_app.command("rebuild-summaries")
+def rebuild_summaries(db: Db = DEFAULT_DB) -> None:
+    """Derive every request's summary (what lists and the dashboard read) again from the ledger.
+
+    The ledger is the truth and the summaries follow it in every write; run this when
+    `accord db check --thorough` finds them apart."""
+    engine = require_database(db)
+    with user_errors():
+        count = summaries.rebuild(engine)
+        _audit(engine, "db.rebuild-summaries", {"requests": count})
+    err.print(f"Summaries of {count} requests derived again from their ledgers.")
 
 
 def as_document(checkup: Checkup) -> dict[str, object]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from accord.store import summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (
     SCHEMA_REVISION,
@@ -73,10 +74,12 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     except DBAPIError as error:  # e.g. no right to create the scratch schema
         schema = Finding("schema", "not compared", (
             f"cannot migrate a scratch schema to compare with: {error.orig}",))
-    return Checkup((revision, schema,
-                    _ran("audit", lambda: audit_finding(engine)),
-                    _ran("references", lambda: references_finding(engine, present,
-                                                                  thorough=thorough))))
+    findings: tuple[Finding, ...] = (
+        revision, schema, _ran("audit", lambda: audit_finding(engine)),
+        _ran("references", lambda: references_finding(engine, present, thorough=thorough)))
+    if thorough:  # derives every request's state again from its ledger
+        findings += (_ran("summaries", lambda: summaries_finding(engine)),)
+    return Checkup(findings)
 
 
 def _ran(name: str, run: Callable[[], Finding]) -> Finding:
@@ -217,6 +220,20 @@ def audit_finding(engine: Engine) -> Finding:
             "those the record names",))
     return Finding("audit", f"{verdict.records} records, chain intact"
                    + (f", head {verdict.head[:16]}…" if verdict.records else ""))
+
+
+_SHOWN = 20  # differences listed before "and N more"
+
+
+def summaries_finding(engine: Engine) -> Finding:
+    """The request summaries (a cache the lists read) against the ledgers they derive from."""
+    differences = summaries.check(engine)
+    if not differences:
+        return Finding("summaries", "every request's summary agrees with its ledger")
+    more = len(differences) - _SHOWN
+    return Finding("summaries", f"{len(differences)} differences from the ledger", (
+        *differences[:_SHOWN], *([f"… and {more} more"] if more > 0 else []),
+        "the ledger is the truth: `accord db rebuild-summaries` derives them again"))
 
 
 def references_finding(engine: Engine, present: SchemaObjects, *,
