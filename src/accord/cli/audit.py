@@ -12,6 +12,7 @@ from accord.cli.common import (
     AsJson,
     Db,
     Row,
+    app,
     cell,
     err,
     fail,
@@ -26,6 +27,7 @@ from accord.trust.audit import verify as verify_chain
 
 audit_app = typer.Typer(help="The audit trail: every read and write, chained by hash.",
                         invoke_without_command=True)
+app.add_typer(audit_app, name="audit")
 
 
 @audit_app.callback()

@@ -1,5 +1,5 @@
-"""What every command shares: the Typer app, the --db and --json options, listings (a table
-or JSON Lines) and plain-words errors."""
+"""What every command shares: the Typer app (from accord.cli.root), the --db and --json
+options, listings (a table or JSON Lines) and plain-words errors."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from accord.cli.root import DEFAULT_ZONE, shown_zone
+from accord.cli.root import app as app  # the commands' modules register on it through here
 from accord.durations import DurationError
-from accord.i18n.zones import DEFAULT_ZONE, UnknownZone, zone
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
 from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
@@ -27,13 +28,6 @@ from accord.store.engine import DatabaseUrlError, SchemaTooNew, existing_engine,
 from accord.store.faults import Fault, storage_fault
 from accord.trust.audit import Event
 
-app = typer.Typer(
-    name="accord",
-    help="Accord: a node of the cooperation mechanism — STIX 2.1 store and TAXII 2.1 server.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 # Tables are data: they go to stdout, so that `accord token list | grep …` works.
@@ -43,36 +37,22 @@ out = Console(highlight=False, soft_wrap=True, emoji=False,
 
 DEFAULT_DB = "accord.db"
 
-# The zone the tables and messages of this run show times in (--tz); JSON stays in UTC, as
-# STIX timestamps are (RFC 3339 with Z), for scripts.
-_shown_zone = {"name": DEFAULT_ZONE}
-
-
-@app.callback()
-def _options(tz: Annotated[str, typer.Option(
-        "--tz", envvar="ACCORD_TZ", metavar="ZONE",
-        help="Show times in this IANA time zone (e.g. Asia/Shanghai) instead of UTC; "
-             "--json output stays in UTC.")] = DEFAULT_ZONE) -> None:
-    """Accord: a node of the cooperation mechanism — STIX 2.1 store and TAXII 2.1 server."""
-    try:
-        zone(tz)
-    except UnknownZone as error:
-        raise fail(f"--tz: {error}") from None
-    _shown_zone["name"] = tz
-
 
 def shown(value: datetime | str | None) -> str:
     """A time as this run shows it: RFC 3339 in UTC (…Z) by default, with the offset of the
     zone --tz names otherwise (2026-12-02T03:00:00+08:00). Not a time: as it is."""
     if value is None:
         return "—"
-    if _shown_zone["name"] == DEFAULT_ZONE:
+    if shown_zone["name"] == DEFAULT_ZONE:
         return value if isinstance(value, str) else format_timestamp(value)
     if isinstance(value, str):
         if not is_timestamp(value):
             return value
         value = parse_timestamp(value)
-    return value.astimezone(zone(_shown_zone["name"])).isoformat(timespec="seconds")
+    from accord.i18n.zones import zone  # loads the catalogue: only when --tz is not UTC
+
+    return value.astimezone(zone(shown_zone["name"])).isoformat(timespec="seconds")
+
 
 Db = Annotated[
     str,

@@ -49,6 +49,7 @@ from accord.trust.audit import Event, verify
 
 db_app = typer.Typer(help="The database: bring its schema up to date, check that it is whole.",
                      no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 @db_app.command("migrate")

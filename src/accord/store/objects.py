@@ -370,7 +370,8 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
         limit: int,
     ) -> list[StoredVersion]:
-        rows = conn.execute(*statement_for(collection_id, query, object_id, limit))
+        # .all(): one fetch of the page from the driver, not one call per row.
+        rows = conn.execute(*statement_for(collection_id, query, object_id, limit)).all()
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
                 for seq, oid, added, version, spec, body in rows]
 

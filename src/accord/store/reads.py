@@ -76,14 +76,14 @@ def _statement(shape: _Shape) -> Select[Any]:
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
     if shape.by_reader:
-        where.append(entitled(objects))
+        where.append(entitled(objects, probe_per_row=True))
         if shape.every_version or shape.first or shape.by_version_keys:
             # An object follows its newest version: once that is tightened beyond the
             # reader, its older versions disappear for the reader too.
             latest = objects.alias("latest_version")
             where.append(exists().where(
                 latest.c.collection_id == c.collection_id, latest.c.id == c.id,
-                latest.c.is_latest == true(), entitled(latest)))
+                latest.c.is_latest == true(), entitled(latest, probe_per_row=True)))
     # By id, sorting on an expression keeps the planner from walking the paging index in
     # order (a scan of the collection) when the (collection, id) index finds the rows.
     by_id = shape.by_object or shape.by_ids
@@ -96,11 +96,16 @@ def _statement(shape: _Shape) -> Select[Any]:
     )
 
 
-def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None
-             ) -> ColumnElement[bool]:
+def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None,
+             *, probe_per_row: bool = False) -> ColumnElement[bool]:
     """trust.markings.may_read, in SQL: the reader (bound as "reader") sees a version if its
     level is AMBER or below (unmarked: the collection's default, bound as "default_tlp" unless
-    given), or the reader created, posted or receives it."""
+    given), or the reader created, posted or receives it.
+
+    `probe_per_row`: for a statement that walks an index in order and stops at a page's
+    limit (TAXII reads), the reader's receipt is looked up for each row that needs it instead
+    of every receipt of the reader being hashed before the first row (docs/plans.md, "TAXII
+    reads at scale": 44 ms → 1 ms for a party receiving 30,000 objects)."""
     c = table.c
     reader = bindparam("reader", type_=String)
     if default_tlp is None:
@@ -110,8 +115,17 @@ def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None
         and_(c.tlp.is_(None), default_tlp <= int(Tlp.AMBER)),
         c.poster_id == reader,
         c.creator_id == reader,
-        c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),
+        receives(c.seq, reader) if probe_per_row
+        else c.seq.in_(select(recipients.c.seq).where(recipients.c.party_id == reader)),
     )
+
+
+def receives(seq: ColumnElement[int], reader: ColumnElement[str]) -> ColumnElement[bool]:
+    # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hashed subplan (it would
+    # choose one by the whole scan's estimated rows, not the page's): one index probe of
+    # ix_recipients_party a row. SQLite runs it the same way with or without it.
+    return exists(select(recipients.c.seq).where(
+        recipients.c.seq == seq, recipients.c.party_id == reader).offset(0))
 
 
 def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
@@ -125,7 +139,7 @@ def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
         if shape.by_reader:
             # The first version the reader may see: an earlier one marked beyond the reader
             # (later loosened by its creator) is not there for the reader at all.
-            among.append(entitled(first))
+            among.append(entitled(first, probe_per_row=True))
         alternatives.append(c.version_key == (
             select(func.min(first.c.version_key)).where(*among).scalar_subquery()))
     if shape.by_version_keys:
