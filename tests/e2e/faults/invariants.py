@@ -14,9 +14,9 @@ import orjson
 from sqlalchemy import select
 from tests.e2e.conftest import run_accord
 
+from accord.cooperation.digest import ledger_entry
 from accord.store.audit_log import AuditLog
 from accord.store.engine import open_engine
-from accord.store.objects import _ledger_entry
 from accord.store.observable_index import MAX_VALUE_BYTES, indexed_values
 from accord.store.schema import (
     audit,
@@ -109,7 +109,7 @@ def _versions(conn: Any) -> list[str]:
         of = obj.get("sighting_of_ref") if obj["type"] == "sighting" else None
         if sighted.get(row.seq) != of:
             found.append(f"{where}: sighting row {sighted.get(row.seq)}, body sighted {of}")
-        request_of, _, _ = _ledger_entry(obj)
+        request_of, _, _ = ledger_entry(obj)
         entry = ledgered.get(row.seq)
         if (entry.request_id if entry else None) != request_of:
             found.append(f"{where}: ledger row for {entry.request_id if entry else None}, "
