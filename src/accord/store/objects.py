@@ -252,7 +252,8 @@ class ObjectStore:
             # Without statistics after a bulk load PostgreSQL scans the whole collection to look
             # up ids, and the next batch of an import crawls (and reads the index's value lists
             # as filters, not bounds: store.correlations).
-            analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends"),
+            analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends",
+                                    "ledger", "request_summaries", "request_readers"),
                              len(inserts))
         return outcomes
 

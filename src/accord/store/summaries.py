@@ -29,6 +29,7 @@ from accord.cooperation.model import Entry, Ledger, Request
 from accord.cooperation.objects import from_stix
 from accord.cooperation.summary import Summary, action_for, role_of, summarise
 from accord.stix.timestamps import format_timestamp
+from accord.store.bulk import among
 from accord.store.engine import is_sqlite, writing
 from accord.store.schema import (
     collections,
@@ -74,8 +75,13 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
                          {"a": _LOCKS, "b": zlib.crc32(request_id.encode()) - 2**31})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        conn.execute(delete(request_readers).where(request_readers.c.request_id.in_(chunk)))
-        conn.execute(delete(request_summaries).where(request_summaries.c.request_id.in_(chunk)))
+        # One array parameter, not an IN list of hundreds: psycopg prepares a statement run
+        # often, and the generic plan of a long IN list made while the tables were small
+        # scanned them whole ever after (a bulk load of 100,000 ledgers went quadratic).
+        for condition in among(conn, request_readers.c.request_id, chunk):
+            conn.execute(delete(request_readers).where(condition))
+        for condition in among(conn, request_summaries.c.request_id, chunk):
+            conn.execute(delete(request_summaries).where(condition))
         _write(conn, _held(conn, chunk))
 
 
@@ -150,9 +156,11 @@ def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
                 .where(lg.type == _REQUEST).order_by(o.seq))
     entries = select(lg.request_id, lg.object_id, lg.digest).where(
         lg.type != _REQUEST, lg.digest.is_not(None))  # translations have no digest
-    if ids is not None:
-        requests = requests.where(lg.request_id.in_(ids))
-        entries = entries.where(lg.request_id.in_(ids))
+    if ids is not None and not ids:
+        return {}
+    if ids is not None:  # at most _CHUNK: one condition (an array on PostgreSQL, as above)
+        for named in among(conn, lg.request_id, ids):
+            requests, entries = requests.where(named), entries.where(named)
     held: dict[str, _Held] = {}
     seqs: dict[int, str] = {}
     for request_id, seq, body, tlp, creator, poster, default in conn.execute(requests):
@@ -164,8 +172,10 @@ def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
                 None if tlp is None else Tlp(tlp), creator, poster), Tlp(default), {})
             seqs[seq] = request_id
     for seq_list in _chunks(sorted(seqs)):
-        for seq, party in conn.execute(select(recipients.c.seq, recipients.c.party_id)
-                                       .where(recipients.c.seq.in_(seq_list))):
+        addressed = [row for condition in among(conn, recipients.c.seq, seq_list)
+                     for row in conn.execute(select(recipients.c.seq, recipients.c.party_id)
+                                             .where(condition))]
+        for seq, party in addressed:
             found = held[seqs[seq]]
             marking = found.marking
             held[seqs[seq]] = _Held(found.request, MarkedVersion(
