@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from accord.store.bulk import insert_rows
+from accord.store.bulk import among, insert_rows
 from accord.store.schema import object_names, objects, relationship_ends
 
 NAME, ALIAS, EXTERNAL_ID = "name", "alias", "external_id"
@@ -131,12 +131,13 @@ def index(conn: Connection, versions: Iterable[tuple[int, Mapping[str, Any]]]) -
     add(conn, names, ends)
 
 
-def forget(conn: Connection, seqs: Sequence[int], chunk: int = 500) -> None:
+def forget(conn: Connection, seqs: Sequence[int]) -> None:
     """Drop the rows of versions that are no longer the newest."""
-    for start in range(0, len(seqs), chunk):
-        part = list(seqs[start:start + chunk])
-        conn.execute(delete(object_names).where(object_names.c.seq.in_(part)))
-        conn.execute(delete(relationship_ends).where(relationship_ends.c.seq.in_(part)))
+    # store.bulk.among: one array on PostgreSQL (no IN list whose prepared generic plan scans).
+    for condition in among(conn, object_names.c.seq, list(seqs)):
+        conn.execute(delete(object_names).where(condition))
+    for condition in among(conn, relationship_ends.c.seq, list(seqs)):
+        conn.execute(delete(relationship_ends).where(condition))
 
 
 def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None:

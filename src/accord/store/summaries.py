@@ -13,7 +13,6 @@ whole ledger once and names every summary that differs from it; `rebuild` mends 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +29,7 @@ from accord.cooperation.objects import from_stix
 from accord.cooperation.summary import Summary, action_for, role_of, summarise
 from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
-from accord.store.engine import is_sqlite, writing
+from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import (
     collections,
     ledger,
@@ -43,7 +42,6 @@ from accord.trust.markings import MarkedVersion, Tlp, may_read
 
 _CHUNK = 500  # request ids per IN (…) list
 _REQUEST = "x-accord-request"
-_LOCKS = 0x5AC0  # the first key of a request's advisory lock (PostgreSQL): apart from others
 _MOST_LOCKS = 32  # requests refreshed under a lock each; more lock the table
 
 
@@ -71,8 +69,7 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
         if len(ids) > _MOST_LOCKS:
             conn.execute(text("LOCK TABLE request_summaries IN SHARE ROW EXCLUSIVE MODE"))
         for request_id in ids if len(ids) <= _MOST_LOCKS else ():
-            conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                         {"a": _LOCKS, "b": zlib.crc32(request_id.encode()) - 2**31})
+            take_turn(conn, f"summary:{request_id}")
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         # One array parameter, not an IN list of hundreds: psycopg prepares a statement run
