@@ -4,10 +4,11 @@ its own requests, a page at a time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
+from tests.integration.cooperation.test_desk import T0, Clock
 
 from accord.cooperation.desk import Actor, Desk, Draft
 from accord.cooperation.model import Acknowledgement, Request
@@ -20,7 +21,6 @@ from accord.store.summaries import check, rebuild
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Grant
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 EVIDENCE = {
     "type": "indicator", "spec_version": "2.1",
     "id": "indicator--00000000-0000-4000-8000-000000000001",
@@ -28,17 +28,6 @@ EVIDENCE = {
     "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
     "valid_from": "2026-01-01T00:00:00Z",
 }
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
