@@ -70,3 +70,24 @@ def test_a_read_on_a_connection_handed_over_in_a_transaction_stays_in_it(pg_url)
         assert first == second
     finally:
         engine.dispose()
+
+
+def test_the_node_s_sessions_on_postgresql_compile_no_statement_with_jit(pg_url):
+    # The setting must hold after the pool hands the connection back and out again: SET is
+    # transactional, and a rolled-back first transaction would undo it.
+    engine = open_engine(pg_url)
+    try:
+        for _ in range(2):
+            with reading(engine) as conn:
+                assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+            with writing(engine) as conn:
+                assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+        with engine.connect() as conn:
+            # Every statement past the threshold: with JIT on, this plan would say "JIT:".
+            conn.execute(text("SET LOCAL jit_above_cost = 0"))
+            plan = "\n".join(conn.execute(text(
+                "EXPLAIN (ANALYZE) SELECT sum(a) FROM generate_series(1, 1000) a")).scalars())
+            conn.rollback()
+        assert "JIT" not in plan
+    finally:
+        engine.dispose()
