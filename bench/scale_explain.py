@@ -298,6 +298,21 @@ def render(size: int, counts: Any, commit: str, sections: list) -> str:
     return "\n".join(lines)
 
 
+def tidy(text_: str) -> str:
+    """A statement or plan for reading: a long IN list of parameters, or a long array literal,
+    shortened to its first values and how many there are."""
+    def parameters(m: re.Match[str]) -> str:
+        return f"{m.group(1)}, … ({m.group(0).count('%(')} parameters)"
+
+    def array(m: re.Match[str]) -> str:
+        values = m.group(1).split(",")
+        return "'{" + ",".join(values[:2]) + f",… ({len(values)} values)" + "}'"
+
+    cast = r"::\w+(?:\(\d+\))?"
+    text_ = re.sub(rf"(%\((\w+?)_1\)s{cast})(, %\(\2_\d+\)s{cast}){{3,}}", parameters, text_)
+    return re.sub(r"'\{([^}]{200,})\}'", array, text_)
+
+
 def plan_figures(plan: str) -> tuple[str, str, str]:
     """Execution time, buffers (hit / read) and the indexes a plan used, for the table."""
     took = re.search(r"Execution Time: ([\d.]+) ms", plan)
@@ -333,9 +348,9 @@ def render_other(size: int, counts: Any, commit: str, sections: list) -> str:
         if not plans:
             lines += ["(no statement on a growing table)", ""]
         for number, (statement, parameters, plan) in enumerate(plans, 1):
-            lines += [f"Statement {number}:", "", "```sql", statement.strip(), "```", "",
-                      f"values: `{json.dumps(parameters, default=str)[:600]}`", "",
-                      "```", plan, "```", ""]
+            lines += [f"Statement {number}:", "", "```sql", tidy(statement.strip()), "```",
+                      "", f"values: `{json.dumps(parameters, default=str)[:600]}`", "",
+                      "```", tidy(plan), "```", ""]
     return "\n".join(lines)
 
 

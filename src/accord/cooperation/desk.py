@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import CompoundSelect, Connection, and_, select, true, union
+from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, true, union
 
 from accord import clock
 from accord.cooperation.digest import from_digest
@@ -47,6 +47,7 @@ from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp
+from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
 from accord.store.query import ObjectQuery, Reader
@@ -420,14 +421,16 @@ class Desk:
                     .select_from(ledger).join(objects, o.seq == ledger.c.seq)
                     .where(o.collection_id == collection.id, o.is_latest == true()))
         if actor is not None:
-            stmt = stmt.where(entitled(objects, collections.c.default_tlp)).join(
+            # A few requests (a page of them, one request's view): the reader's receipt is
+            # probed for each entry; for every ledger, the reader's receipts are hashed once
+            # (a party receiving 130,000 objects: 1.1 s → ms for a page of 200 requests).
+            stmt = stmt.where(entitled(objects, collections.c.default_tlp,
+                                       probe_per_row=request_ids is not None)).join(
                 collections, collections.c.id == o.collection_id).join(
                 permissions, and_(permissions.c.collection_id == o.collection_id,
                                   permissions.c.party_id == actor.party.id,
                                   permissions.c.can_read == true()))
             params["reader"] = actor.party.id
-        if request_ids is not None:
-            stmt = stmt.where(ledger.c.request_id.in_(list(request_ids)))
         if without:
             ended = select(ledger.c.request_id).where(ledger.c.type.in_(list(without)))
             stmt = stmt.where(ledger.c.request_id.not_in(ended))
@@ -440,6 +443,11 @@ class Desk:
         requests: dict[str, Request] = {}
         entries: dict[str, dict[str, Entry]] = {}
         with self.node.engine.connect() as conn:
+            if request_ids is not None:
+                # One array parameter on PostgreSQL: a prepared IN list of 200 ids gets a
+                # generic plan that scans (store.bulk.among).
+                stmt = stmt.where(or_(false(), *among(conn, ledger.c.request_id,
+                                                      list(request_ids))))
             # In batches (fetchmany), not row by row: a tenth faster over half a million rows.
             rows = conn.execution_options(yield_per=5000).execute(stmt, params)
             for request_id, data, oid in rows:
