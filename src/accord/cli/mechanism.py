@@ -27,7 +27,6 @@ from accord.cli.common import (
 )
 from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
-from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
 from accord.cooperation.report import DOCUMENT_FORMATS, REPORT_LANGUAGES, document
 from accord.cooperation.review_pdf import PdfUnavailable
@@ -115,6 +114,8 @@ def hotline_set(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Set (or remove) where a party's hotline hears of escalations."""
+    from accord.cooperation.hotline import Hotline  # its HTTP client: not for other commands
+
     if (webhook is None) == (not remove):
         raise fail("give either --webhook URL or --remove")
     with opened(db) as node:
@@ -133,6 +134,8 @@ def hotline_log(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Every escalation on this node, how it ended, and whether the hotline heard of it."""
+    from accord.cooperation.hotline import Hotline  # its HTTP client: not for other commands
+
     with opened(db) as node:
         names = node.directory.names()
         sent = {escalation: [f"{note.body['to']}: " + (

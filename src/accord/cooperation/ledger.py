@@ -174,6 +174,20 @@ def is_overdue_at(view: RequestView, now: datetime) -> bool:
     return is_acknowledgement_overdue_at(view, now) or is_response_overdue_at(view, now)
 
 
+def overdue_after(view: RequestView) -> datetime | None:
+    """The earliest deadline the view would miss, whatever the time: `is_overdue_at(view,
+    now)` is exactly `now` later than this (None: no deadline can be missed). What a cache
+    of the view keeps, so that it can tell whether the request is overdue at any time."""
+    if view.withdrawn_at is not None:
+        return None
+    pending = []
+    if view.acknowledged_at is None and view.acknowledge_by is not None:
+        pending.append(view.acknowledge_by)
+    if view.answered_at is None and view.respond_by is not None:
+        pending.append(view.respond_by)
+    return min(pending, default=None)
+
+
 def _microseconds_between(start: datetime | None, end: datetime | None) -> int | None:
     # Integers, so every node computes exactly the same figures from them.
     return None if start is None or end is None else (end - start) // MICROSECOND

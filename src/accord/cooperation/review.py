@@ -11,13 +11,9 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import NamedTuple
 
-from accord.cooperation.ledger import (
-    MICROSECOND,
-    MICROSECONDS_PER_HOUR,
-    RequestView,
-    is_overdue_at,
-)
+from accord.cooperation.ledger import MICROSECONDS_PER_HOUR, RequestView, overdue_after
 from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
@@ -119,6 +115,51 @@ class _Tally:
         self.quarters: dict[int, list[int]] = {}
 
 
+class Counted(NamedTuple):
+    """What the review counts of one request: its view reduced to the figures `tally` adds
+    up. A function of the ledger alone, so a store can keep it beside the request (the review
+    then reads these instead of deriving every ledger): the only figure that depends on the
+    clock, whether the request is overdue now, is kept as the instant it became so. (A tuple,
+    not a frozen dataclass: a review makes 100,000 of them, five times faster.)"""
+
+    requester: str
+    addressee: str
+    is_exercise: bool
+    kind: str
+    category: str
+    urgency: str
+    counted_at: datetime  # when its addressee's node received it; never received: created
+    is_acknowledged: bool
+    acknowledged_on_time: bool  # False too when there was no deadline (never received)
+    microseconds_to_acknowledge: int | None  # None unless received and acknowledged
+    is_answered: bool
+    answered_on_time: bool
+    microseconds_to_answer: int | None
+    outcome: str | None  # the first response's, when answered
+    is_withdrawn: bool
+    overdue_after: datetime | None  # ledger.is_overdue_at(view, now) is `now` past this
+    escalation_reasons: tuple[str, ...]  # of every escalation, open or ended
+    backdated_acts: int
+    rating: int | None  # the score of the requester's latest rating
+
+
+def counted(view: RequestView) -> Counted:
+    """The figures of one request's view; the same whatever `as_of` it was derived for."""
+    request = view.request
+    received = view.received
+    response = view.response
+    return Counted(
+        request.requester, request.addressee, request.is_exercise, request.kind,
+        request.category, request.urgency,
+        received if received is not None else request.created,
+        view.acknowledged_at is not None, bool(view.acknowledged_on_time),
+        view.microseconds_to_acknowledge, response is not None, bool(view.answered_on_time),
+        view.microseconds_to_answer, None if response is None else response.outcome,
+        view.withdrawn_at is not None, overdue_after(view),
+        tuple(e.escalation.reason for e in view.escalations), len(view.backdated),
+        None if view.rating is None else view.rating.score)
+
+
 def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now: datetime,
            names: Mapping[str, str]) -> Review:
     """The review of every request counted in [start, end).
@@ -126,78 +167,74 @@ def review(views: Iterable[RequestView], *, start: datetime, end: datetime, now:
     A request is counted when its addressee's node received it within the period (the receipt
     fixes that instant for both sides); a request never received is counted by its `created`.
     Its acts are measured whenever they happened, even after `end`. `now` decides what is open
-    and overdue; derive the views with the same `now`. `names` maps identity ids to the party
-    names used in direction keys (an id without a name stands for itself).
+    and overdue. `names` maps identity ids to the party names used in direction keys (an id
+    without a name stands for itself).
     """
-    return finish(tally(views, start=start, end=end, now=now), start=start, end=end, now=now,
-                  names=names)
+    return finish(tally(map(counted, views), start=start, end=end, now=now), start=start,
+                  end=end, now=now, names=names)
 
 
 Tallies = dict[tuple[str, str, bool], _Tally]  # by (requester, addressee, is_exercise)
 
 
-def tally(views: Iterable[RequestView], *, start: datetime, end: datetime, now: datetime
+def tally(requests: Iterable[Counted], *, start: datetime, end: datetime, now: datetime
           ) -> Tallies:
     """The counts and durations `review` adds up, per direction; tallies of disjoint sets of
     requests can be merged (`merge`), so parts of a ledger can be tallied apart."""
     tallies: Tallies = {}
-    for view in views:
-        request = view.request
-        received = view.received
-        counted_at = received if received is not None else request.created
+    for one in requests:
+        counted_at = one.counted_at
         if counted_at < start or counted_at >= end:
             continue
-        key = (request.requester, request.addressee, request.is_exercise)
-        counted = tallies.get(key)
-        if counted is None:
-            counted = tallies[key] = _Tally()
-        counted.requests += 1
-        counts = counted.kinds
-        counts[request.kind] = counts.get(request.kind, 0) + 1
-        counts = counted.categories
-        counts[request.category] = counts.get(request.category, 0) + 1
-        counts = counted.urgencies
-        counts[request.urgency] = counts.get(request.urgency, 0) + 1
+        key = (one.requester, one.addressee, one.is_exercise)
+        figures = tallies.get(key)
+        if figures is None:
+            figures = tallies[key] = _Tally()
+        figures.requests += 1
+        counts = figures.kinds
+        counts[one.kind] = counts.get(one.kind, 0) + 1
+        counts = figures.categories
+        counts[one.category] = counts.get(one.category, 0) + 1
+        counts = figures.urgencies
+        counts[one.urgency] = counts.get(one.urgency, 0) + 1
         quarter_key = counted_at.year * 4 + (counted_at.month - 1) // 3
-        quarter = counted.quarters.get(quarter_key)
+        quarter = figures.quarters.get(quarter_key)
         if quarter is None:
-            quarter = counted.quarters[quarter_key] = [0, 0, 0]
+            quarter = figures.quarters[quarter_key] = [0, 0, 0]
         quarter[0] += 1
 
-        if view.acknowledged_at is not None:
-            counted.acknowledged += 1
-            if view.acknowledged_on_time:
-                counted.acknowledged_on_time += 1
+        if one.is_acknowledged:
+            figures.acknowledged += 1
+            if one.acknowledged_on_time:
+                figures.acknowledged_on_time += 1
                 quarter[1] += 1
-            if received is not None:
-                counted.to_acknowledge.append((view.acknowledged_at - received) // MICROSECOND)
-        response = view.response
-        if response is not None:
-            counted.answered += 1
-            if view.answered_on_time:
-                counted.answered_on_time += 1
+            if one.microseconds_to_acknowledge is not None:
+                figures.to_acknowledge.append(one.microseconds_to_acknowledge)
+        if one.is_answered:
+            figures.answered += 1
+            if one.answered_on_time:
+                figures.answered_on_time += 1
                 quarter[2] += 1
-            if received is not None:
-                counted.to_answer.append((response.time - received) // MICROSECOND)
-            counts = counted.outcomes
-            counts[response.outcome] = counts.get(response.outcome, 0) + 1
-        if view.withdrawn_at is not None:
-            counted.withdrawn += 1
-        elif response is None:
-            counted.open_now += 1
-            if is_overdue_at(view, now):
-                counted.overdue_now += 1
-        if view.escalations:
-            counted.escalations += len(view.escalations)
-            counts = counted.reasons
-            for escalation in view.escalations:
-                reason = escalation.escalation.reason
+            if one.microseconds_to_answer is not None:
+                figures.to_answer.append(one.microseconds_to_answer)
+            counts = figures.outcomes
+            outcome = one.outcome or ""
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if one.is_withdrawn:
+            figures.withdrawn += 1
+        elif not one.is_answered:
+            figures.open_now += 1
+            if one.overdue_after is not None and now > one.overdue_after:
+                figures.overdue_now += 1
+        if one.escalation_reasons:
+            figures.escalations += len(one.escalation_reasons)
+            counts = figures.reasons
+            for reason in one.escalation_reasons:
                 counts[reason] = counts.get(reason, 0) + 1
-        if view.backdated:
-            counted.backdated_acts += len(view.backdated)
-        if view.rating is not None:
-            counted.ratings += 1
-            counted.rating_sum += view.rating.score
+        figures.backdated_acts += one.backdated_acts
+        if one.rating is not None:
+            figures.ratings += 1
+            figures.rating_sum += one.rating
     return tallies
 
 

@@ -1,6 +1,13 @@
-"""The review as a node runs it: the period's ledgers read from the store, derived and
-tallied — half of them in a forked process on the second core, since reading 100,000 requests
-is CPU work for Python — then the figures (cooperation.review)."""
+"""The review as a node runs it: the figures of each request counted in the period, read
+from where the store keeps them beside the request summaries (store.review_reads), tallied
+into the review (cooperation.review).
+
+The figures are derived from the node's view of each ledger. A party sees that view when every
+entry is addressed to it, as the desk marks them; a request a party sees only in part (an entry
+marked beyond it, say) has its ledger read and derived here as that party sees it. So do all of
+them on a database whose figures are not derived yet (summarised before migration 0020):
+half in a forked process on the second core, since deriving 100,000 ledgers is CPU work.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,11 @@ from sqlalchemy import Engine
 
 from accord.cooperation.desk import Actor, Desk
 from accord.cooperation.ledger import derive
-from accord.cooperation.review import Review, Tallies, finish, merge, tally
+from accord.cooperation.review import Review, Tallies, counted, finish, merge, tally
+from accord.store.review_reads import ReviewReads
+
+_FEW = 2000  # requests read by id; more are picked out of one pass over the ledger
+_CHUNK = 500  # request ids a statement
 
 
 def review_ledgers(desk: Desk, start: datetime, end: datetime, *, names: Mapping[str, str],
@@ -25,17 +36,46 @@ def review_ledgers(desk: Desk, start: datetime, end: datetime, *, names: Mapping
     """The review of [start, end) over the ledgers `actor` may see (None: all), or only those
     between the two parties of `pair`."""
     now = desk.clock()
-    counted = desk.received_between(start, end)
+    reads = ReviewReads(desk.node.engine)
+    if not reads.is_derived():
+        tallies = _from_ledgers(desk, start, end, now, actor, pair, None)
+        return finish(tallies, start=start, end=end, now=now, names=names)
+    party = None if actor is None else actor.party.id
+    tallies = tally(reads.counted(start, end, party=party, pair=pair), start=start, end=end,
+                    now=now)
+    if party is not None:
+        partial = reads.seen_in_part(party)
+        if partial:
+            # Whichever they are counted by in the party's view, they are among these.
+            partial &= desk.received_between(start, end)
+        if partial:
+            merge(tallies, _from_ledgers(desk, start, end, now, actor, pair, partial))
+    return finish(tallies, start=start, end=end, now=now, names=names)
+
+
+def _from_ledgers(desk: Desk, start: datetime, end: datetime, now: datetime,
+                  actor: Actor | None, pair: tuple[str, str] | None,
+                  among: set[str] | None) -> Tallies:
+    """The tallies of the ledgers `actor` may see (None: all), derived here: of those among
+    `among` (None: every request of the period)."""
+    wanted = desk.received_between(start, end) if among is None else among
 
     def tallied(half: int | None) -> Tallies:
-        ledgers = desk.ledgers(actor, whole=False, half=half, among=counted)
+        if len(wanted) <= _FEW:
+            ids = sorted(wanted)
+            ledgers = [found for at in range(0, len(ids), _CHUNK)
+                       for found in desk.ledgers(actor, ids[at:at + _CHUNK], whole=False)]
+        else:
+            ledgers = desk.ledgers(actor, whole=False, half=half, among=wanted)
         if pair is not None:
             ledgers = [ledger for ledger in ledgers
                        if {ledger.request.requester, ledger.request.addressee} == set(pair)]
-        return tally((derive(ledger, now) for ledger in ledgers), start=start, end=end, now=now)
+        return tally((counted(derive(ledger, now)) for ledger in ledgers), start=start,
+                     end=end, now=now)
 
-    tallies = _in_two(tallied, desk.node.engine) if hasattr(os, "fork") else tallied(None)
-    return finish(tallies, start=start, end=end, now=now, names=names)
+    if len(wanted) > _FEW and hasattr(os, "fork"):
+        return _in_two(tallied, desk.node.engine)
+    return tallied(None)
 
 
 def _in_two(work: Callable[[int | None], Tallies], engine: Engine) -> Tallies:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.ledger import RequestView, overdue_after
 from accord.cooperation.model import State
 
 # The states a deadline passing turns into "overdue" (ledger.RequestView.state's precedence).
@@ -92,7 +92,7 @@ def summarise(view: RequestView) -> Summary:
         request.category, request.urgency, request.summary, request.description, request.lang,
         request.is_exercise, request.created, view.received, view.acknowledge_by,
         view.respond_by, view.acknowledged_at is not None, view.answered_at is not None,
-        view.rating is not None, view.is_escalated, settled, _overdue_after(view),
+        view.rating is not None, view.is_escalated, settled, overdue_after(view),
         max((e.time for e in view.entries), default=request.created))
 
 
@@ -104,18 +104,6 @@ def _settled_state(view: RequestView) -> State:
     if view.last_status_report_at is not None:
         return "in-progress"
     return "acknowledged" if view.acknowledged_at is not None else "submitted"
-
-
-def _overdue_after(view: RequestView) -> datetime | None:
-    """The earliest deadline the view would miss (ledger.is_overdue_at), whatever the time."""
-    if view.withdrawn_at is not None:
-        return None
-    pending = []
-    if view.acknowledged_at is None and view.acknowledge_by is not None:
-        pending.append(view.acknowledge_by)
-    if view.answered_at is None and view.respond_by is not None:
-        pending.append(view.respond_by)
-    return min(pending, default=None)
 
 
 def is_overdue_at(summary: Summary, now: datetime) -> bool:

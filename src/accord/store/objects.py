@@ -253,7 +253,8 @@ class ObjectStore:
             # up ids, and the next batch of an import crawls (and reads the index's value lists
             # as filters, not bounds: store.correlations).
             analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends",
-                                    "ledger", "request_summaries", "request_readers"),
+                                    "ledger", "request_summaries", "request_readers",
+                                    "request_figures"),
                              len(inserts))
         return outcomes
 
@@ -333,7 +334,6 @@ class ObjectStore:
                        ledger.c.seq.in_(seqs[start:start + _CHUNK]))).scalars()}
         for start in range(0, len(seqs), _CHUNK):
             conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
-        refresh_in(conn, touched)  # a ledger entry removed: its request's summary follows
         # One statement marks the newest survivor latest and every other version not.
         c, other = objects.c, objects.alias("other_version")
         newest = (select(func.max(other.c.version_key))
@@ -342,6 +342,9 @@ class ObjectStore:
         conn.execute(update(objects)
                      .where(c.collection_id == collection_id, c.id == object_id)
                      .values(is_latest=c.version_key == newest))
+        # A ledger entry removed: its request's summary follows (after the survivor is marked
+        # newest: who sees the ledger whole depends on which version is).
+        refresh_in(conn, touched)
         # Only newest versions are indexed: the one now newest may not have been.
         observable_index.reindex_newest(conn, collection_id, object_id)
         search_index.reindex_newest(conn, collection_id, object_id)

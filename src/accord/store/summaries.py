@@ -7,25 +7,29 @@ deadline watcher's escalations) stores through `ObjectStore.add_in`, which calls
 for the requests it touched; so does a TAXII DELETE of a ledger entry. The summary of a request
 is its node view (every entry this node holds, as the watcher and the review read it); who may
 see it is kept beside it (`request_readers`): its parties that may read the request object.
-`check` is what a database check (`accord db check`, built elsewhere) should run: it reads the
-whole ledger once and names every summary that differs from it; `rebuild` mends them.
+What the review counts of each request (cooperation.review.Counted) is kept with its summary,
+and with each reader whether it sees the ledger whole, as the node does: then that party's
+review may read the same figures (store.review_reads). `check` is what a database check
+(`accord db check`) runs: it reads the whole ledger once and names every summary that differs
+from it; `rebuild` mends them, `mend_in` those a migration left to derive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, insert, select, text
+from sqlalchemy import Connection, Engine, delete, exists, insert, select, text
 
 from accord import clock
 from accord.cooperation.digest import from_digest
 from accord.cooperation.ledger import derive
 from accord.cooperation.model import Entry, Ledger, Request
 from accord.cooperation.objects import from_stix
+from accord.cooperation.review import Counted, counted
 from accord.cooperation.summary import Summary, action_for, role_of, summarise
 from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
@@ -35,17 +39,20 @@ from accord.store.schema import (
     ledger,
     objects,
     recipients,
+    request_figures,
     request_readers,
     request_summaries,
 )
-from accord.trust.markings import MarkedVersion, Tlp, may_read
+from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.trust.markings import MarkedVersion, Tlp, audience, may_read
 
 _CHUNK = 500  # request ids per IN (…) list
 _REQUEST = "x-accord-request"
 _MOST_LOCKS = 32  # requests refreshed under a lock each; more lock the table
+_MOST_BY_ID = 5000  # requests to mend one by one; more are derived again in one pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Held:
     """A request as this node holds it: its object, how that is marked, and its entries."""
 
@@ -53,6 +60,17 @@ class _Held:
     marking: MarkedVersion
     default_tlp: Tlp
     entries: dict[str, Entry]
+    # Whether a party's own read of the ledger (Desk.ledgers: the newest versions in the
+    # requests collection) finds what the node view holds, markings aside: the request, and
+    # each of its entries, stored once, there, in its only version.
+    is_request_home: bool = True
+    are_entries_home: bool = True
+    markings: set[MarkedVersion] = field(default_factory=set)  # of its entries, distinct
+
+    def is_seen_whole_by(self, party: str) -> bool:
+        """Whether `party`, which may read the request, reads every entry the node holds."""
+        return self.is_request_home and self.are_entries_home and all(
+            may_read(party, marking, self.default_tlp) for marking in self.markings)
 
 
 def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
@@ -79,6 +97,8 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
             conn.execute(delete(request_readers).where(condition))
         for condition in among(conn, request_summaries.c.request_id, chunk):
             conn.execute(delete(request_summaries).where(condition))
+        for condition in among(conn, request_figures.c.request_id, chunk):
+            conn.execute(delete(request_figures).where(condition))
         _write(conn, _held(conn, chunk))
 
 
@@ -91,12 +111,29 @@ def rebuild(engine: Engine) -> int:
 def rebuild_in(conn: Connection) -> int:
     if conn.dialect.name != "sqlite":
         # Appends wait until the rebuild is committed, then refresh on top of it.
-        conn.execute(text("LOCK TABLE request_summaries, request_readers IN EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE request_summaries, request_readers, request_figures IN "
+                          "EXCLUSIVE MODE"))
     conn.execute(delete(request_readers))
     conn.execute(delete(request_summaries))
+    conn.execute(delete(request_figures))
     held = _held(conn, None)
     _write(conn, held)
     return len(held)
+
+
+def mend_in(conn: Connection) -> int:
+    """Derive the summaries the migrations left to this code (a migration must not import
+    it): of the requests held without one, and of those summarised before their figures
+    were kept (rows without them: migration 0020). `engine.migrate` runs it in the
+    migrations' transaction; returns how many requests it derived."""
+    lg, s, f = ledger.c, request_summaries.c, request_figures.c
+    missing = set(conn.execute(select(f.request_id).where(f.counted_at.is_(None))).scalars())
+    missing.update(conn.execute(select(lg.request_id).where(
+        lg.type == _REQUEST, ~exists().where(s.request_id == lg.request_id))).scalars())
+    if len(missing) > _MOST_BY_ID:
+        return rebuild_in(conn)  # one pass over the ledger beats reading thousands by id
+    refresh_in(conn, missing)
+    return len(missing)
 
 
 def check(engine: Engine) -> list[str]:
@@ -105,20 +142,21 @@ def check(engine: Engine) -> list[str]:
     with engine.connect().execution_options(accord_snapshot=True) as conn, conn.begin():
         if not is_sqlite(engine):
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        derived = _rows(_held(conn, None))
-        stored = ({r["request_id"]: dict(r) for r in conn.execute(
+        summaries, readers, figures = _rows(_held(conn, None))
+        stored = [{r["request_id"]: dict(r) for r in conn.execute(
                       select(request_summaries)).mappings()},
                   {(r["party_id"], r["request_id"]): dict(r) for r in conn.execute(
-                      select(request_readers)).mappings()})
-    fresh_summaries, fresh_readers = _keyed(*derived)
-    return (_differences("request summary", fresh_summaries, stored[0])
-            + _differences("reader", fresh_readers, stored[1]))
+                      select(request_readers)).mappings()},
+                  {r["request_id"]: dict(r) for r in conn.execute(
+                      select(request_figures)).mappings()}]
+    return (_differences("request summary", _keyed(summaries), stored[0])
+            + _differences("reader", {(r["party_id"], r["request_id"]): r for r in readers},
+                           stored[1])
+            + _differences("review figures", _keyed(figures), stored[2]))
 
 
-def _keyed(summaries: list[dict[str, Any]], readers: list[dict[str, Any]]
-           ) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]]]:
-    return ({r["request_id"]: r for r in summaries},
-            {(r["party_id"], r["request_id"]): r for r in readers})
+def _keyed(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+    return {r["request_id"]: r for r in rows}
 
 
 def _differences(what: str, fresh: Mapping[Any, Mapping[str, Any]],
@@ -145,82 +183,117 @@ def _plain(value: Any) -> Any:
 
 def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
     """The requests named (None: every one) with their entries, one query for each kind."""
-    o, lg = objects.c, ledger.c
+    o, lg, c = objects.c, ledger.c, collections.c
     requests = (select(lg.request_id, o.seq, o.body, o.tlp, o.creator_id, o.poster_id,
-                       collections.c.default_tlp)
+                       o.is_latest, c.alias, c.default_tlp)
                 .select_from(ledger).join(objects, o.seq == lg.seq)
-                .join(collections, collections.c.id == o.collection_id)
+                .join(collections, c.id == o.collection_id)
                 .where(lg.type == _REQUEST).order_by(o.seq))
-    entries = select(lg.request_id, lg.object_id, lg.digest).where(
-        lg.type != _REQUEST, lg.digest.is_not(None))  # translations have no digest
+    entries = (select(lg.request_id, lg.object_id, lg.digest, o.seq, o.tlp, o.creator_id,
+                      o.poster_id, o.is_latest, c.alias)
+               .select_from(ledger).join(objects, o.seq == lg.seq)
+               .join(collections, c.id == o.collection_id)
+               .where(lg.type != _REQUEST, lg.digest.is_not(None)))  # translations have none
     if ids is not None and not ids:
         return {}
     if ids is not None:  # at most _CHUNK: one condition (an array on PostgreSQL, as above)
         for named in among(conn, lg.request_id, ids):
             requests, entries = requests.where(named), entries.where(named)
     held: dict[str, _Held] = {}
-    seqs: dict[int, str] = {}
-    for request_id, seq, body, tlp, creator, poster, default in conn.execute(requests):
+    # Markings are made once the recipients of every version read are known (below).
+    marked: list[tuple[_Held | None, str, int, int | None, str | None, str | None]] = []
+    for request_id, seq, body, tlp, creator, poster, is_latest, alias, default in \
+            conn.execute(requests):
         if request_id in held:
-            continue  # the same request in a second collection: the first copy stands
+            # The same request in a second collection: the first copy stands here, while a
+            # party's read takes the one in the requests collection.
+            held[request_id].is_request_home = False
+            continue
         request = from_stix(orjson.loads(body))
         if isinstance(request, Request):
-            held[request_id] = _Held(request, MarkedVersion(
-                None if tlp is None else Tlp(tlp), creator, poster), Tlp(default), {})
-            seqs[seq] = request_id
-    for seq_list in _chunks(sorted(seqs)):
-        addressed = [row for condition in among(conn, recipients.c.seq, seq_list)
-                     for row in conn.execute(select(recipients.c.seq, recipients.c.party_id)
-                                             .where(condition))]
-        for seq, party in addressed:
-            found = held[seqs[seq]]
-            marking = found.marking
-            held[seqs[seq]] = _Held(found.request, MarkedVersion(
-                marking.level, marking.creator, marking.poster, marking.recipients | {party}),
-                found.default_tlp, found.entries)
+            held[request_id] = _Held(request, _UNMARKED, Tlp(default), {},
+                                     bool(is_latest) and alias == REQUESTS_ALIAS)
+            marked.append((None, request_id, seq, tlp, creator, poster))
     # On the statement: a connection's own options would outlive this read.
     rows = conn.execute(entries.execution_options(yield_per=5000))
-    for request_id, object_id, data in rows:
+    for request_id, object_id, data, seq, tlp, creator, poster, is_latest, alias in rows:
         holder = held.get(request_id)
         if holder is not None:
             entry = from_digest(object_id, request_id, data)
             if not isinstance(entry, Request):
+                if object_id in holder.entries or not is_latest or alias != REQUESTS_ALIAS:
+                    holder.are_entries_home = False
                 holder.entries[object_id] = entry  # one entry stored twice is one entry
+                marked.append((holder, request_id, seq, tlp, creator, poster))
+    addressed = _recipients(conn, None if ids is None else [m[2] for m in marked])
+    for holder, request_id, seq, tlp, creator, poster in marked:
+        marking = _marking(tlp, creator, poster, addressed.get(seq))
+        if holder is None:
+            held[request_id].marking = marking
+        else:
+            holder.markings.add(marking)
     return held
 
 
-def _chunks(items: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+def _recipients(conn: Connection, seqs: list[int] | None) -> dict[int, frozenset[str]]:
+    """Whom each of these versions is addressed to (None: every version in the ledger)."""
+    r = recipients.c
+    if seqs is None:
+        reads = [select(r.seq, r.party_id).join(ledger, ledger.c.seq == r.seq)]
+    else:  # by the primary key's index, whatever the planner thinks of a join
+        seqs = sorted(set(seqs))
+        reads = [select(r.seq, r.party_id).where(condition)
+                 for start in range(0, len(seqs), _CHUNK)
+                 for condition in among(conn, r.seq, seqs[start:start + _CHUNK])]
+    found: dict[int, set[str]] = {}
+    for read in reads:
+        for seq, party in conn.execute(read.execution_options(yield_per=5000)):
+            found.setdefault(seq, set()).add(party)
+    # Most versions of a ledger are addressed alike: one set shared by them all.
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    return {seq: shared.setdefault(frozenset(p), frozenset(p)) for seq, p in found.items()}
 
 
-def summary_of(found: _Held, now: datetime) -> Summary:
-    return summarise(derive(Ledger(found.request, tuple(found.entries.values())), now))
+def _marking(tlp: int | None, creator: str | None, poster: str | None,
+             addressed: frozenset[str] | None) -> MarkedVersion:
+    return MarkedVersion(None if tlp is None else Tlp(tlp), creator, poster,
+                         addressed or frozenset())
 
 
-def _rows(held: Mapping[str, _Held]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    now = clock.now()  # a summary does not depend on it (cooperation.summary)
-    summaries, readers = [], []
+_UNMARKED = MarkedVersion(None, None, None)  # until the request's own marking is read
+
+
+def _rows(held: Mapping[str, _Held]
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    now = clock.now()  # neither a summary nor the figures depend on it
+    summaries, readers, figures = [], [], []
     for found in held.values():
-        s = summary_of(found, now)
+        view = derive(Ledger(found.request, tuple(found.entries.values())), now)
+        s = summarise(view)
         row = summary_row(s)
         summaries.append(row)
-        parties = dict.fromkeys([s.requester, s.addressee, *s.shared_with])
+        parties = list(dict.fromkeys([s.requester, s.addressee, *s.shared_with]))
+        figures.append({
+            "request_id": s.request_id, **counted_row(counted(view)),
+            # Anyone else who may read the request object would miss its row in
+            # request_readers.
+            "readers_listed": found.is_request_home and audience(found.marking, found.default_tlp)
+            <= set(parties)})
         readers += [{"party_id": party, "request_id": s.request_id, "role": role_of(s, party),
                      "settled_state": s.settled_state, "overdue_after": row["overdue_after"],
                      "sort_time": format_timestamp(s.sort_time),
-                     "action": action_for(s, party), "is_escalated": s.is_escalated}
+                     "action": action_for(s, party), "is_escalated": s.is_escalated,
+                     "sees_ledger": found.is_seen_whole_by(party)}
                     for party in parties
                     if may_read(party, found.marking, found.default_tlp)]
-    return summaries, readers
+    return summaries, readers, figures
 
 
 def _write(conn: Connection, held: Mapping[str, _Held]) -> None:
-    summaries, readers = _rows(held)
-    for start in range(0, len(summaries), 5000):
-        conn.execute(insert(request_summaries), summaries[start:start + 5000])
-    for start in range(0, len(readers), 5000):
-        conn.execute(insert(request_readers), readers[start:start + 5000])
+    for table, rows in zip((request_summaries, request_readers, request_figures), _rows(held),
+                           strict=True):
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(table), rows[start:start + 5000])
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -239,4 +312,15 @@ def summary_row(s: Summary) -> dict[str, Any]:
         "is_rated": s.is_rated, "is_escalated": s.is_escalated,
         "settled_state": s.settled_state, "overdue_after": _time(s.overdue_after),
         "last_act": format_timestamp(s.last_act),
+    }
+
+
+def counted_row(c: Counted) -> dict[str, Any]:
+    """What the review counts of a request, as its columns in `request_figures` (its
+    `readers_listed` aside): store.review_reads reads them back."""
+    return {
+        **c._asdict(), "counted_at": format_timestamp(c.counted_at),
+        "overdue_after": _time(c.overdue_after),
+        "escalation_reasons": (orjson.dumps(c.escalation_reasons).decode()
+                               if c.escalation_reasons else None),
     }

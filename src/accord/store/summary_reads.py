@@ -106,7 +106,7 @@ def _running() -> ColumnElement[bool]:
     return or_(_R.settled_state.in_(_OPEN_SETTLED), _R.action != "")
 
 
-def _may_read_requests(party: str) -> ColumnElement[bool]:
+def may_read_requests(party: str) -> ColumnElement[bool]:
     """The party may read the requests collection (evaluated once per statement)."""
     return exists().where(permissions.c.collection_id == collections.c.id,
                           collections.c.alias == REQUESTS_ALIAS,
@@ -114,7 +114,7 @@ def _may_read_requests(party: str) -> ColumnElement[bool]:
 
 
 def _where(party: str, filters: Filters, now: str) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [_R.party_id == party, _may_read_requests(party)]
+    where: list[ColumnElement[bool]] = [_R.party_id == party, may_read_requests(party)]
     if filters.direction == "sent":
         where.append(_R.role == "requester")
     elif filters.direction == "received":
@@ -182,7 +182,7 @@ class SummaryReads:
         stmt = (select(_R.role, _R.settled_state, func.count(),
                        func.sum(case((_late(moment), 1), else_=0)),
                        func.sum(case((_R.action != "", 1), else_=0)))
-                .where(_R.party_id == party, _may_read_requests(party))
+                .where(_R.party_id == party, may_read_requests(party))
                 .group_by(_R.role, _R.settled_state))
         by_state: Counter[str] = Counter()
         incoming = outgoing = 0
@@ -202,7 +202,7 @@ class SummaryReads:
         """The newest running requests addressed to the party (or sent by it): running or
         not does not depend on the time."""
         stmt = (_joined(request_summaries, _R.role, _R.action)
-                .where(_R.party_id == party, _may_read_requests(party), _running(),
+                .where(_R.party_id == party, may_read_requests(party), _running(),
                        _R.role == "addressee" if incoming else _R.role != "addressee")
                 .order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(limit))
         with self.engine.connect() as conn:
@@ -231,7 +231,7 @@ class SummaryReads:
                            group.where(_R.overdue_after.is_(None))
                            .order_by(_R.sort_time.desc())]
         with self.engine.connect() as conn:
-            if not conn.execute(select(_may_read_requests(party))).scalar():
+            if not conn.execute(select(may_read_requests(party))).scalar():
                 return []
             # One statement, one round trip: each group a subquery with its own order.
             candidates = list(conn.execute(union_all(

@@ -1,7 +1,9 @@
 """Request summaries: what lists and the dashboard show of each request, derived from its
 ledger and kept beside it (store.summaries), with who may see each request, so that a
-party's dashboard reads an index instead of deriving every ledger. Filled from the ledgers
-the node already holds.
+party's dashboard reads an index instead of deriving every ledger. Left empty here: deriving
+them is the node's own code, which a migration must not import (it changes later, and would
+write the columns of a later schema); `engine.migrate` fills them once every migration ran
+(store.summaries.mend_in).
 
 Revision ID: 0019
 Revises: 0017
@@ -60,10 +62,6 @@ def upgrade() -> None:
     op.create_index("ix_request_readers_newest", "request_readers",
                     ["party_id", "sort_time", "request_id"])
     op.create_index("ix_request_readers_request", "request_readers", ["request_id"])
-    # Imported here: the node's own derivation fills them, as it refreshes them afterwards.
-    from accord.store.summaries import rebuild_in
-
-    rebuild_in(op.get_bind())
 
 
 def downgrade() -> None:
