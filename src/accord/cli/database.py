@@ -118,7 +118,8 @@ def check_database(
 
 @db_app.command("rebuild-summaries")
 def rebuild_summaries(db: Db = DEFAULT_DB) -> None:
-    """Derive every request's summary (what lists and the dashboard read) again from the ledger.
+    """Derive every request's summary (what lists, the dashboard and the review read) again from
+    the ledger.
 
     The ledger is the truth and the summaries follow it in every write; run this when
     `accord db check --thorough` finds them apart."""

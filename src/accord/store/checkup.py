@@ -226,10 +226,12 @@ _SHOWN = 20  # differences listed before "and N more"
 
 
 def summaries_finding(engine: Engine) -> Finding:
-    """The request summaries (a cache the lists read) against the ledgers they derive from."""
+    """The request summaries (a cache the lists read) and the review's figures kept beside them,
+    against the ledgers they derive from."""
     differences = summaries.check(engine)
     if not differences:
-        return Finding("summaries", "every request's summary agrees with its ledger")
+        return Finding("summaries", "every request's summary and review figures agree with its "
+                                    "ledger")
     more = len(differences) - _SHOWN
     return Finding("summaries", f"{len(differences)} differences from the ledger", (
         *differences[:_SHOWN], *([f"… and {more} more"] if more > 0 else []),

@@ -58,7 +58,8 @@ class ReviewReads:
         if pair is not None:
             stmt = stmt.where(_between(*pair))
         with self.engine.connect() as conn:
-            return [_counted(row) for row in conn.execute(stmt)]
+            rows = conn.execute(stmt).all()  # one fetch: row by row is twice as slow
+        return [_counted(row) for row in rows]
 
     def seen_in_part(self, party: str) -> set[str]:
         """The requests `party` may see but not whole, in any period: entries it may not read
@@ -82,9 +83,9 @@ def _counted(row: Sequence[Any]) -> Counted:
     (requester, addressee, is_exercise, kind, category, urgency, counted_at, acknowledged,
      acknowledged_on_time, to_acknowledge, answered, answered_on_time, to_answer, outcome,
      withdrawn, overdue_after, reasons, backdated, rating) = row
+    # Booleans come back as such (SQLAlchemy's Boolean converts SQLite's 0 and 1).
     return Counted(
-        requester, addressee, bool(is_exercise), kind, category, urgency, _time(counted_at),
-        bool(acknowledged), bool(acknowledged_on_time), to_acknowledge, bool(answered),
-        bool(answered_on_time), to_answer, outcome, bool(withdrawn),
-        None if overdue_after is None else _time(overdue_after),
+        requester, addressee, is_exercise, kind, category, urgency, _time(counted_at),
+        acknowledged, acknowledged_on_time, to_acknowledge, answered, answered_on_time,
+        to_answer, outcome, withdrawn, None if overdue_after is None else _time(overdue_after),
         () if reasons is None else tuple(orjson.loads(reasons)), backdated, rating)
