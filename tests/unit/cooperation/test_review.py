@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accord.cooperation.ledger import derive
+from accord.cooperation.ledger import derive, is_overdue_at, overdue_after
 from accord.cooperation.model import (
     Acknowledgement,
     Entry,
@@ -22,6 +22,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.review import (
     QuarterFigures,
+    counted,
     histogram,
     median_hours,
     p90_hours,
@@ -188,6 +189,19 @@ def test_the_order_of_the_views_changes_nothing():
     shuffled = list(LEDGERS)
     random.Random(7).shuffle(shuffled)
     assert to_dict(reviewed(shuffled)) == to_dict(reviewed())
+
+
+def test_what_the_review_counts_of_a_request_does_not_depend_on_the_clock():
+    # So it can be kept with the request: only whether it is overdue depends on `now`, and
+    # the instant kept says exactly when.
+    instants = [START, START + 10 * 24 * H, START + 10 * 24 * H + MICRO, END, NOW]
+    for ledger in LEDGERS:
+        views = [derive(ledger, at) for at in instants]
+        assert len({counted(view) for view in views}) == 1
+        after = overdue_after(views[0])
+        for view in views:
+            for at in [*instants, *([after, after + MICRO] if after else [])]:
+                assert is_overdue_at(view, at) == (after is not None and at > after)
 
 
 def test_a_party_without_a_name_is_shown_by_its_id_and_shared_names_are_kept_apart():
