@@ -50,10 +50,9 @@ def dashboard(ctx: Ctx) -> Page:
     def rows(listed: list[Listed]) -> list[Row]:
         return [summary_row(item.summary, me, names, now) for item in listed]
 
-    counts = reads.counts(me, now)
-    needs = rows(reads.needing_action(me, now, limit=FIRST_ROWS))
-    incoming = rows(reads.running(me, incoming=True, limit=FIRST_ROWS))
-    outgoing = rows(reads.running(me, incoming=False, limit=FIRST_ROWS))
+    read = reads.dashboard(me, now, limit=FIRST_ROWS)
+    counts = read.counts
+    needs, incoming, outgoing = rows(read.needs), rows(read.incoming), rows(read.outgoing)
     ctx.audit("request.list", tuple(dict.fromkeys(r.id for r in needs + incoming + outgoing)))
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
