@@ -28,6 +28,7 @@ from accord.correlation.values import (
     is_over_broad,
     network_range,
 )
+from accord.store.bulk import among_bound
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import (
@@ -292,7 +293,7 @@ def _seek_sets(conn: Connection, collection_ids: list[str], audiences: list[str]
     found: list[dict[int, Value]] = [{} for _ in sets]
     if not shape:
         return found
-    stmt = _seek_statement(tuple(shape), len(audiences))
+    stmt = _seek_statement(conn.dialect.name, tuple(shape), len(audiences))
     values |= {f"audience_{n}": audience for n, audience in enumerate(audiences)}
     for start in range(0, len(collection_ids), _CHUNK):
         rows = conn.execute(stmt, {**values,
@@ -303,18 +304,19 @@ def _seek_sets(conn: Connection, collection_ids: list[str], audiences: list[str]
 
 
 @lru_cache(maxsize=256)
-def _seek_statement(shape: tuple[_Condition, ...], audiences: int) -> CompoundSelect:
+def _seek_statement(dialect: str, shape: tuple[_Condition, ...], audiences: int
+                    ) -> CompoundSelect:
     """Built once per shape (building costs more than running it), values bound per call.
     Every branch seeks the index key (collection, audience, kind, value), so rows of other
     collections and audiences are never read. One branch per audience: PostgreSQL without
     statistics reads `audience IN (…)` as a filter on the rows of every audience, not as a
     bound of the index scan."""
     v = observables.c
-    among = v.collection_id.in_(bindparam("collections", expanding=True))
+    among = among_bound(dialect, v.collection_id, "collections")
     branches = []
     for audience in range(audiences):
         for n, (number, kind, how) in enumerate(shape):
-            matches = (v.value.in_(bindparam(f"values_{n}", expanding=True)) if how == "in"
+            matches = (among_bound(dialect, v.value, f"values_{n}") if how == "in"
                        else and_(v.value >= bindparam(f"low_{n}", type_=String),
                                  v.value <= bindparam(f"high_{n}", type_=String)))
             branches.append(
@@ -352,9 +354,13 @@ _NEWEST = select(objects.c.date_added, objects.c.seq, objects.c.id).where(
 
 def _fetch(conn: Connection, reader: str, seqs: list[int]) -> list[Any]:
     """The chosen versions, newest first, checked once more against the rule itself."""
-    if not seqs:
-        return []
-    return list(conn.execute(_FETCH, {"reader": reader, "seqs": seqs}).all())
+    rows: list[Any] = []
+    for start in range(0, len(seqs), _CHUNK):
+        rows += conn.execute(_fetch_statement(conn.dialect.name),
+                             {"reader": reader, "seqs": seqs[start:start + _CHUNK]}).all()
+    if len(seqs) > _CHUNK:
+        rows.sort(key=lambda r: (r.date_added, r.seq), reverse=True)
+    return rows
 
 
 def _readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
@@ -367,18 +373,19 @@ def _readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
             .where(entitled(objects, collections.c.default_tlp, probe_per_row=probe_per_row)))
 
 
-# Built once: building a statement costs more than running this one. A few rows by seq: the
-# reader's receipts probed for each (reads.entitled), never hashed all.
-_FETCH = _readable(
-    select(objects.c.seq, objects.c.id, objects.c.type, objects.c.version,
-           objects.c.date_added, objects.c.collection_id, objects.c.tlp, objects.c.body,
-           objects.c.creator_id, collections.c.title, collections.c.default_tlp,
-           parties.c.name)
-    .select_from(objects)
-    .join(collections, collections.c.id == objects.c.collection_id)
-    .outerjoin(parties, parties.c.id == objects.c.creator_id)
-    .where(objects.c.seq.in_(bindparam("seqs", expanding=True)), objects.c.is_latest == true())
-    .order_by(objects.c.date_added.desc(), objects.c.seq.desc()), probe_per_row=True)
+@lru_cache(maxsize=2)
+def _fetch_statement(dialect: str) -> Select[Any]:
+    """Built once: building a statement costs more than running this one. A few rows by
+    seq: the reader's receipts probed for each (reads.entitled), never hashed all."""
+    o = objects.c
+    return _readable(
+        select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+               o.creator_id, collections.c.title, collections.c.default_tlp, parties.c.name)
+        .select_from(objects)
+        .join(collections, collections.c.id == o.collection_id)
+        .outerjoin(parties, parties.c.id == o.creator_id)
+        .where(among_bound(dialect, o.seq, "seqs"), o.is_latest == true())
+        .order_by(o.date_added.desc(), o.seq.desc()), probe_per_row=True)
 
 
 def _one_per_id(rows: list[Any], limit: int) -> list[Any]:
