@@ -23,13 +23,12 @@ from accord.web.rows import Row, summary_row
 FIRST_ROWS = 25  # of each list; the requests page has them all
 
 
-def _follow(ctx: Ctx, rows: list[Row]) -> dict[str, str]:
+def _follow(ctx: Ctx, rows: list[Row], names: dict[str, str]) -> dict[str, str]:
     """What to do about each escalation shown, in the ladder's words."""
     escalated = [r.id for r in rows if r.is_escalated]
     if not escalated:
         return {}
     desk, me = Desk(ctx.node), ctx.viewer.party_id
-    names = ctx.node.directory.names()
     versions = GuidelinesStore(ctx.node.engine).versions()
     follow = {}
     # The node's view from the ledger's digests (what an escalation needs): the rows shown
@@ -58,7 +57,7 @@ def dashboard(ctx: Ctx) -> Page:
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
     peers = PeerStore(ctx.node.engine).all()
     return Page("dashboard.html", {
-        "follow": _follow(ctx, needs),
+        "follow": _follow(ctx, needs, names),
         "needs": needs,
         "incoming": incoming, "incoming_count": counts.incoming,
         "outgoing": outgoing, "outgoing_count": counts.outgoing,
