@@ -260,20 +260,20 @@ def _counts(conn: Connection, party: str, moment: str) -> Counts:
 def _needs_statement() -> CompoundSelect:
     """A running request's next deadline is the one it would miss (`overdue_after`), a
     finished one has none: so each group of the party's index rows (escalated or not, per
-    action, late or not) is read in the order of ix_request_readers_needs, `limit` rows of
-    each, in one statement (one round trip), each group a subquery with its own order."""
+    action, with a deadline or not) is read in the order of ix_request_readers_needs, `limit`
+    rows of each, in one statement (one round trip), each group a subquery with its own
+    order."""
     base = select(_R.request_id, _R.role, _R.action, _R.overdue_after, _R.sort_time,
                   _R.is_escalated).where(_R.party_id == _PARTY)
     groups = []
     for escalated in (True, False):
         for action in ACTIONS if escalated else ACTIONS[1:]:
             group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
-            dated = group.where(_R.overdue_after.is_not(None))
-            # By deadline alone, the index's order: a read stops after `limit` rows.
-            # (Ties are broken below, among the rows read: only more than `limit` rows
-            # with the very same deadline, to the microsecond, could be cut unfairly.)
-            groups += [dated.where(_R.overdue_after < _MOMENT).order_by(_R.overdue_after),
-                       dated.where(_R.overdue_after >= _MOMENT).order_by(_R.overdue_after),
+            # By deadline alone, the index's order: a read stops after `limit` rows. The
+            # late come first in it, as they do below. (Ties are broken below, among the
+            # rows read: only more than `limit` rows with the very same deadline, to the
+            # microsecond, could be cut unfairly.)
+            groups += [group.where(_R.overdue_after.is_not(None)).order_by(_R.overdue_after),
                        # Newest first, as the index runs backwards: overdue_after (all NULL
                        # here) leads the order so that PostgreSQL sees it; ordered by
                        # sort_time alone it walked every row of the party (IS NULL is no
@@ -288,7 +288,7 @@ def _needing_action(conn: Connection, party: str, moment: str, limit: int) -> li
     """The index rows of what needs the party first, in order, `limit` of them (the caller
     has asked that the party may read the requests collection)."""
     candidates = list(conn.execute(_needs_statement(),
-                                   {"party": party, "moment": moment, "limit": limit}))
+                                   {"party": party, "limit": limit}))
     candidates.sort(key=lambda r: r.request_id)
     candidates.sort(key=lambda r: r.sort_time, reverse=True)
     candidates.sort(key=lambda r: (
