@@ -127,9 +127,8 @@ def build_api(node: Node) -> FastAPI:
         it may not read are not shown, nor counted). Objects that name a network around it too
         broad to say anything of it (0.0.0.0/0) are listed apart, in `over_broad`."""
         read_as = guess(value)
-        correlations = Correlations(node.engine)
-        found = correlations.lookup(caller.party_id, read_as, limit)
-        broad = correlations.over_broad(caller.party_id, read_as, limit)
+        looked = Correlations(node.engine).look_up(caller.party_id, read_as, limit)
+        found, broad = looked.found, looked.over_broad
         node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
                                 None, tuple(m.id for m in found + broad), {"value": value}))
         return LookupOut(value=value, read_as=[Matched(kind=v.kind, value=v.value)

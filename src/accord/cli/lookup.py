@@ -26,9 +26,8 @@ def lookup(
     with opened(db) as node:
         reader = node.directory.party(as_party) if as_party else node.party
         read_as = guess(value)
-        correlations = Correlations(node.engine)
-        found = correlations.lookup(reader.id, read_as, limit)
-        broad = correlations.over_broad(reader.id, read_as, limit)
+        looked = Correlations(node.engine).look_up(reader.id, read_as, limit)
+        found, broad = looked.found, looked.over_broad
         if not as_json:
             understood = ", ".join(f"{v.kind} {v.value}" for v in read_as)
             err.print(f"{len(found)} object(s) mention {escape(value)} (read as {understood}), "

@@ -14,12 +14,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, not_, or_, select, true
+from sqlalchemy import and_, bindparam, exists, literal, not_, or_, select, true, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import search_index
+from accord.store.engine import reading
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
@@ -70,10 +71,12 @@ class Browse:
 
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
                 limit: int = 50, newest_first: bool = True, name_creators: bool = True,
-                among: Subquery | None = None, by_rank: bool = False) -> list[Found]:
+                among: Subquery | None = None, by_rank: bool = False,
+                probe_per_row: bool = False) -> list[Found]:
         """`among`: the seqs to choose from (an index's), read first: the planner then starts
         from them, not from every object of the reader's collections. `by_rank`: in the
-        order of among's rank, highest first, instead of by date_added."""
+        order of among's rank, highest first, instead of by date_added. `probe_per_row`: the
+        reader's receipts probed for each row (reads.entitled), for few rows."""
         o, col = objects.c, collections.c
         source: FromClause = objects
         order = o.date_added.desc() if newest_first else o.date_added
@@ -97,7 +100,7 @@ class Browse:
                                     permissions.c.party_id == bindparam("reader"),
                                     permissions.c.can_read == true()))
             .outerjoin(parties, parties.c.id == o.creator_id)
-            .where(entitled(objects, col.default_tlp), *where)
+            .where(entitled(objects, col.default_tlp, probe_per_row=probe_per_row), *where)
             .order_by(order)
             .limit(limit)
         )
@@ -121,13 +124,35 @@ class Browse:
 
     def recent(self, reader: str, *, limit: int = 10) -> list[Found]:
         """The newest evidence shared with `reader` by others (not its own, not requests)."""
-        o, col = objects.c, collections.c
-        # Not the requests collection at all: it holds only ledgers, and walking its newest
-        # objects (every act of every request) to skip them would cost more than the page.
-        evidence = select(col.id).where(or_(col.alias.is_(None), col.alias != REQUESTS_ALIAS))
-        return self._select(reader, o.collection_id.in_(evidence),
-                            not_(o.type.like(_ACCORD_TYPES)), o.type != _TRANSLATIONS,
-                            (o.poster_id != reader) | o.poster_id.is_(None), limit=limit)
+        o, col, may = objects.c, collections.c, permissions.c
+        with reading(self.engine) as conn:
+            # Not the requests collection at all: it holds only ledgers, and walking its
+            # newest objects (every act of every request) to skip them would cost more than
+            # the page.
+            shelves = conn.execute(
+                select(col.id, col.default_tlp)
+                .join(permissions, may.collection_id == col.id)
+                .where(may.party_id == reader, may.can_read == true(),
+                       or_(col.alias.is_(None), col.alias != REQUESTS_ALIAS))
+                .order_by(col.id)).all()
+        if not shelves:
+            return []
+        # Each collection walked newest first along its paging index (collection_id,
+        # date_added), the reader's entitlement probed row by row, until `limit` rows: the
+        # work is the page's, not the table's (one statement over every collection scanned
+        # every object of the node and hashed every receipt of the reader: 685 ms at 100,000
+        # objects and 100,000 requests). Its own objects are skipped one by one: a reader
+        # that posted most of a collection itself still walks it (252 ms for those 100,000).
+        newest = [
+            select(o.seq).where(
+                o.collection_id == shelf.id, o.is_latest == true(),
+                not_(o.type.like(_ACCORD_TYPES)), o.type != _TRANSLATIONS,
+                (o.poster_id != bindparam("reader")) | o.poster_id.is_(None),
+                entitled(objects, literal(shelf.default_tlp), probe_per_row=True))
+            .order_by(o.date_added.desc()).limit(limit).subquery()
+            for shelf in shelves]
+        among = union_all(*(select(n) for n in newest)).subquery("newest")
+        return self._select(reader, limit=limit, among=among, probe_per_row=True)
 
     def by_ids(self, reader: str, ids: Iterable[str]) -> dict[str, Found]:
         """Newest readable version of each id `reader` may read; the others are left out."""

@@ -57,6 +57,17 @@ def among(conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
     return [column.in_(values[start:start + _CHUNK]) for start in range(0, len(values), _CHUNK)]
 
 
+def among_bound(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` in the values bound later as `name`, for a statement built once: `among`'s
+    forms. PostgreSQL: one `= ANY(array)`, the same text whatever the number of values, so
+    psycopg prepares it and PostgreSQL plans it once per connection (an IN list of each length
+    is another statement, parsed and planned at each call). SQLite: an IN list (give it at most
+    _CHUNK values)."""
+    if dialect != "sqlite":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 def analyze_if_grown(conn: Connection, tables: Sequence[str], adding: int) -> None:
     """Fresh planner statistics for the tables that have none, or whose files have doubled
     since their last ANALYZE (PostgreSQL only), once this transaction has added `adding` rows.

@@ -250,7 +250,7 @@ class Directory:
         return found
 
     def parties(self) -> list[Party]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(parties.c.id, parties.c.name, parties.c.is_self)
                                 .order_by(parties.c.created))
             return [Party(r.id, r.name, bool(r.is_self)) for r in rows]
@@ -278,7 +278,7 @@ class Directory:
             return bool(changed.rowcount)
 
     def own_party(self) -> Party | None:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(parties.c.id, parties.c.name)
                                .where(parties.c.is_self.is_(True))).first()
         return Party(row.id, row.name, True) if row else None

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, select, update
 from accord import clock
 from accord.stix.timestamps import format_timestamp, now_timestamp, parse_timestamp
 from accord.store.directory import DirectoryError
-from accord.store.engine import writing
+from accord.store.engine import reading, writing
 from accord.store.schema import peers
 
 
@@ -137,7 +137,7 @@ class PeerStore:
         return None if row is None else _peer(row)
 
     def all(self) -> list[Peer]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [_peer(r) for r in conn.execute(select(peers).order_by(peers.c.name))]
 
     def party_keys(self) -> dict[str, str]:

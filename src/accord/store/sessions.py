@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from accord.stix.timestamps import format_timestamp
-from accord.store.engine import writing
+from accord.store.engine import reading, writing
 from accord.store.schema import web_sessions
 
 LIFETIME = timedelta(hours=12)  # a working day; then the officer signs in again
@@ -48,7 +48,7 @@ class Sessions:
 
     def find(self, secret: str, now: datetime | None = None) -> Session | None:
         """The open session the secret stands for, or None (unknown, expired, closed)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(web_sessions).where(
                 web_sessions.c.digest == _digest(secret))).first()
         if row is None or row.expires <= format_timestamp(now or datetime.now(UTC)):

@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
+    Integer,
+    String,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -25,8 +30,8 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import CompoundSelect, Select
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from accord.cooperation.model import State
 from accord.cooperation.summary import (
@@ -39,6 +44,7 @@ from accord.cooperation.summary import (
     Summary,
 )
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+from accord.store.engine import reading
 from accord.store.schema import collections, permissions, request_readers, request_summaries
 
 # The collection that holds every ledger on a node (cooperation.desk makes it on first use).
@@ -89,7 +95,7 @@ def _parse_cursor(cursor: str) -> tuple[str, str]:
     return format_timestamp(parse_timestamp(when)), request_id
 
 
-def _late(now: str) -> ColumnElement[bool]:
+def _late(now: str | BindParameter[str]) -> ColumnElement[bool]:
     return and_(_R.overdue_after.is_not(None), _R.overdue_after < now)
 
 
@@ -106,7 +112,7 @@ def _running() -> ColumnElement[bool]:
     return or_(_R.settled_state.in_(_OPEN_SETTLED), _R.action != "")
 
 
-def may_read_requests(party: str) -> ColumnElement[bool]:
+def may_read_requests(party: str | BindParameter[str]) -> ColumnElement[bool]:
     """The party may read the requests collection (evaluated once per statement)."""
     return exists().where(permissions.c.collection_id == collections.c.id,
                           collections.c.alias == REQUESTS_ALIAS,
@@ -177,75 +183,160 @@ class SummaryReads:
 
     def counts(self, party: str, now: datetime) -> Counts:
         """How many of the party's requests are in each state at `now`, and how many run in
-        each direction: one pass over the party's part of one index, in its order."""
-        moment = format_timestamp(now)
-        stmt = (select(_R.role, _R.settled_state, func.count(),
-                       func.sum(case((_late(moment), 1), else_=0)),
-                       func.sum(case((_R.action != "", 1), else_=0)))
-                .where(_R.party_id == party, may_read_requests(party))
-                .group_by(_R.role, _R.settled_state))
-        by_state: Counter[str] = Counter()
-        incoming = outgoing = 0
-        with self.engine.connect() as conn:
-            for role, settled, count, late, acts in conn.execute(stmt):
-                late = late if settled in ON_TIME_STATES else 0
-                by_state[settled] += count - late
-                by_state["overdue"] += late
-                running = count if settled in _OPEN_SETTLED else acts
-                if role == "addressee":
-                    incoming += running
-                else:
-                    outgoing += running
-        return Counts({state: n for state, n in by_state.items() if n}, incoming, outgoing)
-
-    def running(self, party: str, *, incoming: bool, limit: int) -> list[Listed]:
-        """The newest running requests addressed to the party (or sent by it): running or
-        not does not depend on the time."""
-        stmt = (_joined(request_summaries, _R.role, _R.action)
-                .where(_R.party_id == party, may_read_requests(party), _running(),
-                       _R.role == "addressee" if incoming else _R.role != "addressee")
-                .order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(limit))
-        with self.engine.connect() as conn:
-            return [_listed(r) for r in conn.execute(stmt).mappings()]
+        each direction."""
+        with reading(self.engine) as conn:
+            return _counts(conn, party, format_timestamp(now))
 
     def needing_action(self, party: str, now: datetime, *, limit: int) -> list[Listed]:
         """What needs the party first (web.rows.by_urgency_of_action): something to do or
         an open escalation; overdue and escalated first, then by the nearest deadline, then
-        the newest. A running request's next deadline is the one it would miss
-        (`overdue_after`), a finished one has none: so each group of the party's index rows
-        (escalated or not, per action, late or not) is read in the index's order, `limit`
-        rows of each, and the groups merged."""
+        the newest."""
         moment = format_timestamp(now)
-        base = select(_R.request_id, _R.role, _R.action, _R.overdue_after, _R.sort_time,
-                      _R.is_escalated).where(_R.party_id == party)
-        groups = []
-        for escalated in (True, False):
-            for action in ACTIONS if escalated else ACTIONS[1:]:
-                group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
-                dated = group.where(_R.overdue_after.is_not(None))
-                # By deadline alone, the index's order: a read stops after `limit` rows.
-                # (Ties are broken below, among the rows read: only more than `limit` rows
-                # with the very same deadline, to the microsecond, could be cut unfairly.)
-                groups += [dated.where(_R.overdue_after < moment).order_by(_R.overdue_after),
-                           dated.where(_R.overdue_after >= moment).order_by(_R.overdue_after),
-                           group.where(_R.overdue_after.is_(None))
-                           .order_by(_R.sort_time.desc())]
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             if not conn.execute(select(may_read_requests(party))).scalar():
                 return []
-            # One statement, one round trip: each group a subquery with its own order.
-            candidates = list(conn.execute(union_all(
-                *(select(group.limit(limit).subquery()) for group in groups))))
-            candidates.sort(key=lambda r: r.request_id)
-            candidates.sort(key=lambda r: r.sort_time, reverse=True)
-            candidates.sort(key=lambda r: (
-                0 if r.is_escalated or (r.overdue_after or _FAR) < moment else 1,
-                r.overdue_after or _FAR))
-            order = candidates[:limit]
-            found = {r["request_id"]: r for r in conn.execute(select(request_summaries).where(
-                _S.request_id.in_([r.request_id for r in order]))).mappings()}
-        return [_listed({**found[r.request_id], "role": r.role, "action": r.action})
-                for r in order if r.request_id in found]
+            order = _needing_action(conn, party, moment, limit)
+            return _lists(conn, party, order, running=0)[0]
+
+    def dashboard(self, party: str, now: datetime, *, limit: int) -> Dashboard:
+        """What the dashboard shows of the party's requests: the counts, what needs the party
+        first and the newest running requests in each direction (`limit` of each list). Three
+        statements on one connection, whatever the number of requests: each round trip and
+        checkout costs as much as a small read."""
+        moment = format_timestamp(now)
+        with reading(self.engine) as conn:
+            counts = _counts(conn, party, moment)
+            if not counts.by_state:
+                # Nothing it may list: no request, or no right to read the requests collection
+                # (the counts ask both).
+                return Dashboard(counts, [], [], [])
+            order = _needing_action(conn, party, moment, limit)
+            needs, incoming, outgoing = _lists(conn, party, order, running=limit)
+        return Dashboard(counts, needs, incoming, outgoing)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    counts: Counts
+    needs: list[Listed]  # what needs the party first (SummaryReads.needing_action)
+    incoming: list[Listed]  # the newest running requests addressed to the party
+    outgoing: list[Listed]  # the newest running requests it sent (or was let see)
+
+
+# The dashboard's statements, built once (building one costs more than running it) with
+# their values bound per call: the party, the moment (`now`), the limit of each list and the
+# ids of what needs the party first.
+_PARTY, _MOMENT = bindparam("party", type_=String), bindparam("moment", type_=String)
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+@lru_cache(maxsize=1)
+def _counts_statement() -> Select[Any]:
+    """One pass over the party's part of one index (ix_request_readers_counts), in its order."""
+    return (select(_R.role, _R.settled_state, func.count(),
+                   func.sum(case((_late(_MOMENT), 1), else_=0)),
+                   func.sum(case((_R.action != "", 1), else_=0)))
+            .where(_R.party_id == _PARTY, may_read_requests(_PARTY))
+            .group_by(_R.role, _R.settled_state))
+
+
+def _counts(conn: Connection, party: str, moment: str) -> Counts:
+    by_state: Counter[str] = Counter()
+    incoming = outgoing = 0
+    for role, settled, count, late, acts in conn.execute(
+            _counts_statement(), {"party": party, "moment": moment}):
+        late = late if settled in ON_TIME_STATES else 0
+        by_state[settled] += count - late
+        by_state["overdue"] += late
+        running = count if settled in _OPEN_SETTLED else acts
+        if role == "addressee":
+            incoming += running
+        else:
+            outgoing += running
+    return Counts({state: n for state, n in by_state.items() if n}, incoming, outgoing)
+
+
+@lru_cache(maxsize=1)
+def _needs_statement() -> CompoundSelect:
+    """A running request's next deadline is the one it would miss (`overdue_after`), a
+    finished one has none: so each group of the party's index rows (escalated or not, per
+    action, with a deadline or not) is read in the order of ix_request_readers_needs, `limit`
+    rows of each, in one statement (one round trip), each group a subquery with its own
+    order."""
+    base = select(_R.request_id, _R.role, _R.action, _R.overdue_after, _R.sort_time,
+                  _R.is_escalated).where(_R.party_id == _PARTY)
+    groups = []
+    for escalated in (True, False):
+        for action in ACTIONS if escalated else ACTIONS[1:]:
+            group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
+            # By deadline alone, the index's order: a read stops after `limit` rows. The
+            # late come first in it, as they do below. (Ties are broken below, among the
+            # rows read: only more than `limit` rows with the very same deadline, to the
+            # microsecond, could be cut unfairly.)
+            groups += [group.where(_R.overdue_after.is_not(None)).order_by(_R.overdue_after),
+                       # Newest first, as the index runs backwards: overdue_after (all NULL
+                       # here) leads the order so that PostgreSQL sees it; ordered by
+                       # sort_time alone it walked every row of the party (IS NULL is no
+                       # equality to the planner), 140 ms for 50,000 requests.
+                       group.where(_R.overdue_after.is_(None))
+                       .order_by(_R.overdue_after.desc(), _R.sort_time.desc(),
+                                 _R.request_id.desc())]
+    return union_all(*(select(group.limit(_LIMIT).subquery()) for group in groups))
+
+
+def _needing_action(conn: Connection, party: str, moment: str, limit: int) -> list[Any]:
+    """The index rows of what needs the party first, in order, `limit` of them (the caller
+    has asked that the party may read the requests collection)."""
+    candidates = list(conn.execute(_needs_statement(),
+                                   {"party": party, "limit": limit}))
+    candidates.sort(key=lambda r: r.request_id)
+    candidates.sort(key=lambda r: r.sort_time, reverse=True)
+    candidates.sort(key=lambda r: (
+        0 if r.is_escalated or (r.overdue_after or _FAR) < moment else 1,
+        r.overdue_after or _FAR))
+    return candidates[:limit]
+
+
+@lru_cache(maxsize=4)
+def _lists_statement(by_ids: bool, running: bool) -> CompoundSelect:
+    """`by_ids`: the summaries of the requests named (bound as "ids"); `running`: the `limit`
+    newest running requests addressed to the party, and those it sent (or was let see).
+    Each branch a subquery: its order and limit hold inside a UNION on both backends.
+    Running or not does not depend on the time."""
+    columns = (request_summaries, _R.role, _R.action)
+    branches = []
+    if by_ids:
+        branches.append(_joined(*columns, literal(0).label("list")).where(
+            _R.party_id == _PARTY, _R.request_id.in_(bindparam("ids", expanding=True))))
+    if running:
+        for number, incoming in ((1, True), (2, False)):
+            branches.append(
+                _joined(*columns, literal(number).label("list"))
+                .where(_R.party_id == _PARTY, may_read_requests(_PARTY), _running(),
+                       _R.role == "addressee" if incoming else _R.role != "addressee")
+                .order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(_LIMIT))
+    return union_all(*(select(b.subquery()) for b in branches))
+
+
+def _lists(conn: Connection, party: str, order: list[Any], *, running: int
+           ) -> tuple[list[Listed], list[Listed], list[Listed]]:
+    """The summaries of `order` (index rows of _needing_action), and the `running` newest
+    running requests in each direction: one statement."""
+    lists: tuple[list[Listed], list[Listed], list[Listed]] = ([], [], [])
+    if not order and not running:
+        return lists
+    found: dict[str, Listed] = {}
+    values = {"party": party, "ids": [r.request_id for r in order], "limit": running}
+    for row in conn.execute(_lists_statement(bool(order), bool(running)), values).mappings():
+        if row["list"] == 0:
+            found[row["request_id"]] = _listed(row)
+        else:
+            lists[row["list"]].append(_listed(row))
+    lists[0].extend(found[r.request_id] for r in order if r.request_id in found)
+    for newest_first in lists[1:]:  # as each branch ordered them (a UNION promises no order)
+        newest_first.sort(key=lambda i: (i.summary.sort_time, i.summary.request_id),
+                          reverse=True)
+    return lists
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -23,13 +23,12 @@ from accord.web.rows import Row, summary_row
 FIRST_ROWS = 25  # of each list; the requests page has them all
 
 
-def _follow(ctx: Ctx, rows: list[Row]) -> dict[str, str]:
+def _follow(ctx: Ctx, rows: list[Row], names: dict[str, str]) -> dict[str, str]:
     """What to do about each escalation shown, in the ladder's words."""
     escalated = [r.id for r in rows if r.is_escalated]
     if not escalated:
         return {}
     desk, me = Desk(ctx.node), ctx.viewer.party_id
-    names = ctx.node.directory.names()
     versions = GuidelinesStore(ctx.node.engine).versions()
     follow = {}
     # The node's view from the ledger's digests (what an escalation needs): the rows shown
@@ -50,16 +49,15 @@ def dashboard(ctx: Ctx) -> Page:
     def rows(listed: list[Listed]) -> list[Row]:
         return [summary_row(item.summary, me, names, now) for item in listed]
 
-    counts = reads.counts(me, now)
-    needs = rows(reads.needing_action(me, now, limit=FIRST_ROWS))
-    incoming = rows(reads.running(me, incoming=True, limit=FIRST_ROWS))
-    outgoing = rows(reads.running(me, incoming=False, limit=FIRST_ROWS))
+    read = reads.dashboard(me, now, limit=FIRST_ROWS)
+    counts = read.counts
+    needs, incoming, outgoing = rows(read.needs), rows(read.incoming), rows(read.outgoing)
     ctx.audit("request.list", tuple(dict.fromkeys(r.id for r in needs + incoming + outgoing)))
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})
     peers = PeerStore(ctx.node.engine).all()
     return Page("dashboard.html", {
-        "follow": _follow(ctx, needs),
+        "follow": _follow(ctx, needs, names),
         "needs": needs,
         "incoming": incoming, "incoming_count": counts.incoming,
         "outgoing": outgoing, "outgoing_count": counts.outgoing,

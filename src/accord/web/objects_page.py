@@ -32,9 +32,8 @@ def search_page(ctx: Ctx) -> Page:
     if text:
         read_as = guess(text)
         if read_as:
-            correlations = Correlations(ctx.node.engine)
-            mentions = correlations.lookup(me, read_as, limit=100)
-            broad = correlations.over_broad(me, read_as, limit=100)
+            looked = Correlations(ctx.node.engine).look_up(me, read_as, limit=100)
+            mentions, broad = looked.found, looked.over_broad
         found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
                  if f.id not in {m.id for m in mentions + broad}]
         ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),

@@ -264,3 +264,38 @@ def test_the_rest_listing_pages_with_a_link_to_the_next_page(world, desk, clock,
     assert [r["id"] for r in second.json()] == [ids[0]] and "link" not in second.headers
     bad = client.get("/api/v1/requests", params={"after": "not-a-cursor"})
     assert bad.status_code == 400 and "cursor" in bad.text
+
+
+def test_the_dashboard_reads_what_the_lists_read_newest_first(world, desk, clock):
+    cn, us = Actor(world.other), Actor(world.own)
+    ids = []
+    for n in range(5):
+        ids.append(ask(world, desk, f"Request {n}"))
+        clock.advance(minutes=1)
+    # Three answered, waiting for the requester to rate: no deadline left (overdue_after is
+    # NULL), so they come newest first from the end of the index.
+    for rid in ids[:3]:
+        desk.acknowledge(cn, rid)
+        desk.respond(cn, rid, "no-information-found")
+        clock.advance(minutes=1)
+    reads = SummaryReads(world.node.engine)
+    mine = reads.dashboard(world.own.id, clock.now, limit=2)
+    assert mine.counts == reads.counts(world.own.id, clock.now)
+    assert [i.summary.request_id for i in mine.needs] == [ids[2], ids[1]]
+    assert [i.action for i in mine.needs] == ["Rate the response"] * 2
+    assert [i.summary.request_id for i in mine.outgoing] == [ids[4], ids[3]]
+    assert mine.incoming == []
+    theirs = reads.dashboard(world.other.id, clock.now, limit=25)
+    assert [i.summary.request_id for i in theirs.needs] == [
+        i.summary.request_id for i in reads.needing_action(world.other.id, clock.now, limit=25)]
+    assert [i.summary.request_id for i in theirs.incoming] == ids[4:2:-1]
+    assert [(i.role, i.action) for i in theirs.incoming] == [("addressee", "Acknowledge")] * 2
+    assert theirs.outgoing == []
+    desk.rate(us, ids[2], 4)
+    assert [i.summary.request_id for i in
+            reads.dashboard(world.own.id, clock.now, limit=25).needs] == [ids[1], ids[0]]
+    # No right to read the requests collection: nothing at all.
+    world.node.directory.grant(desk.collection().id, world.other, Grant(False, True))
+    nothing = reads.dashboard(world.other.id, clock.now, limit=25)
+    assert (nothing.counts.by_state, nothing.needs, nothing.incoming, nothing.outgoing) == (
+        {}, [], [], [])

@@ -172,3 +172,24 @@ def test_an_over_broad_network_is_stored_flagged_and_listed_apart_not_matched(cl
     assert whole["results"] == [] and {m["name"] for m in whole["over_broad"]} == {
         "indicator 60"}
     assert lookup(client, "example.com")["over_broad"] == []
+
+
+def test_an_id_is_listed_once_its_newest_copy_and_the_limit_keeps_the_newest(world):
+    from accord.correlation.values import guess
+    from accord.store.correlations import Correlations
+
+    directory, store, us = world.node.directory, world.node.objects, world.own.id
+    other = directory.create_collection("Other", read=[world.own], write=[world.own])
+    value = "[domain-name:value = 'twice.example']"
+    store.add(world.evidence.id, [indicator(n, value, us) for n in range(70, 75)],
+              poster_id=us)
+    store.add(other.id, [indicator(70, value, us)], poster_id=us)  # a copy, the newest
+    store.add(world.evidence.id, [indicator(75, value, us)], poster_id=us)
+    correlations = Correlations(world.node.engine)
+    every = correlations.lookup(us, guess("twice.example"), 100)  # fewer than the limit
+    assert [(m.name, m.collection_id) for m in every] == [
+        ("indicator 75", world.evidence.id), ("indicator 70", other.id)] + [
+        (f"indicator {n}", world.evidence.id) for n in range(74, 70, -1)]
+    newest = correlations.look_up(us, guess("twice.example"), 3)  # more: the newest three
+    assert [m.name for m in newest.found] == ["indicator 75", "indicator 70", "indicator 74"]
+    assert newest.over_broad == []

@@ -1,0 +1,56 @@
+"""The web UI's reads of evidence (store.browse): what each party may read, and no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.store.browse import Browse
+from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
+
+
+def evidence(n: int, *, level: Tlp | None = None, creator: str | None = None,
+             to: str | None = None, modified: str = "2026-01-01T00:00:00.000Z"
+             ) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "type": "indicator", "spec_version": "2.1", "name": f"evidence {n}",
+        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+        "created": "2026-01-01T00:00:00.000Z", "modified": modified,
+        "pattern": f"[ipv4-addr:value = '198.51.100.{n}']", "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z"}
+    if level is not None:
+        obj |= {"object_marking_refs": [MARKING_FOR[level]], "created_by_ref": creator}
+    if to is not None:
+        obj["extensions"] = {ACCORD_MARKING_EXTENSION: {
+            "extension_type": "property-extension", "recipients": [to]}}
+    return obj
+
+
+def test_the_newest_evidence_is_what_others_shared_newest_first_whatever_hides_between(
+        world):
+    directory, store = world.node.directory, world.node.objects
+    us, cn = world.own, world.other
+    first = directory.create_collection("First", read=[us, cn], write=[us, cn])
+    second = directory.create_collection("Second", read=[us, cn], write=[us, cn])
+    secret = directory.create_collection("Secret", read=[us], write=[us])
+    store.add(first.id, [evidence(1)], poster_id=us.id)
+    store.add(second.id, [evidence(2)], poster_id=us.id)
+    store.add(first.id, [evidence(3)], poster_id=us.id)
+    store.add(first.id, [evidence(3, modified="2026-02-01T00:00:00.000Z")], poster_id=us.id)
+    # Newer than all of those, and none of them China's to see on its dashboard: walked past.
+    store.add(secret.id, [evidence(4)], poster_id=us.id)
+    store.add(first.id, [evidence(10 + n, level=Tlp.RED, creator=us.id) for n in range(30)],
+              poster_id=us.id)
+    store.add(second.id, [evidence(5)], poster_id=cn.id)  # China's own
+    store.add(second.id, [evidence(6, level=Tlp.RED, creator=us.id, to=cn.id)],
+              poster_id=us.id)
+    browse = Browse(world.node.engine)
+    recent = browse.recent(cn.id, limit=3)
+    assert [(f.name, f.version) for f in recent] == [
+        ("evidence 6", "2026-01-01T00:00:00.000Z"), ("evidence 3", "2026-02-01T00:00:00.000Z"),
+        ("evidence 2", "2026-01-01T00:00:00.000Z")]
+    assert [f.marking for f in recent] == ["TLP:RED", "TLP:AMBER", "TLP:AMBER"]
+    assert [f.name for f in browse.recent(cn.id, limit=10)] == [
+        "evidence 6", "evidence 3", "evidence 2", "evidence 1"]
+    # The United States sees China's, not its own; a party that may read nothing, nothing.
+    assert [f.name for f in browse.recent(us.id, limit=10)] == ["evidence 5"]
+    assert browse.recent(directory.add_party("Russia").id) == []
