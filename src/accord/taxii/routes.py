@@ -19,7 +19,7 @@ from accord.nul import nul_in
 from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
-from accord.store.engine import writing
+from accord.store.engine import one_connection, writing
 from accord.store.objects import NotYours
 from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
@@ -43,6 +43,14 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         node: Node = request.app.state.node
+        if request.method not in ("GET", "HEAD"):
+            return await answer(request, node)
+        # A read's token, grant and objects on one pooled connection (a POST or DELETE writes
+        # in a transaction of its own, in a worker thread).
+        with one_connection():
+            return await answer(request, node)
+
+    async def answer(request: Request, node: Node) -> Response:
         try:
             principal = authenticate(node, request)
             if not accepts_taxii(request.headers.get("accept")):

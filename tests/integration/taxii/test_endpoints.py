@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import threading
 from dataclasses import replace
 
 import orjson
 import pytest
 
+from accord.store.audit_log import AuditQuery
 from accord.trust.access import Grant
 
 TAXII = "application/taxii+json;version=2.1"
@@ -286,3 +288,29 @@ def test_discovery_announces_the_configured_public_url_not_the_host_header(clien
     world.node.info = replace(world.node.info, public_url="https://cert.example.org/")
     body = client.get("/taxii2/", headers={"Host": "attacker.example"}).json()
     assert body["api_roots"] == ["https://cert.example.org/taxii2/accord/"]
+
+
+def test_a_read_takes_one_pooled_connection_for_its_token_grant_and_objects(client, world):
+    from sqlalchemy import event
+
+    post(client, world.evidence.id, [indicator(1)])
+    served = []
+
+    def checked_out(*_args):
+        if threading.current_thread().name != "audit-flush":  # the trail's own appends
+            served.append(1)
+
+    event.listen(world.node.engine, "checkout", checked_out)
+    try:
+        for path in [f"{indicator(1)['id']}/", f"{indicator(1)['id']}/versions/", "",
+                     f"{indicator(2)['id']}/"]:  # the last: no such object, 404
+            served.clear()
+            client.get(objects_url(world, path))
+            assert served == [1], path
+    finally:
+        event.remove(world.node.engine, "checkout", checked_out)
+    # Every read was still recorded, each with its own token.
+    world.node.reads.flush()
+    reads = [r for r in world.node.audit.query(AuditQuery(action="objects.read", limit=1000))]
+    assert len(reads) == 2 and {r.event.token_id for r in reads} == {
+        world.node.directory.principal(world.admin_token).token_id}
