@@ -23,7 +23,7 @@ from accord.store.engine import one_connection, writing
 from accord.store.objects import NotYours
 from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
-from accord.taxii.auth import authenticate
+from accord.taxii.auth import authenticate, collection_named
 from accord.taxii.errors import TaxiiError, response_for
 from accord.taxii.filters import (
     OBJECT_FILTERS,
@@ -82,7 +82,7 @@ def _api_root(request: Request, node: Node) -> None:
 def _collection(request: Request, node: Node, principal: Principal) -> tuple[Collection, Grant]:
     _api_root(request, node)
     cid = request.path_params["collection_id"]
-    found = node.directory.collection_for(principal.party_id, cid)
+    found = collection_named(node, request, principal)
     if found is None:
         # The same answer whether it does not exist or is not this party's to see.
         raise TaxiiError(404, f"no collection {cid!r} is available to you")

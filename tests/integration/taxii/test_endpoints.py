@@ -290,25 +290,33 @@ def test_discovery_announces_the_configured_public_url_not_the_host_header(clien
     assert body["api_roots"] == ["https://cert.example.org/taxii2/accord/"]
 
 
-def test_a_read_takes_one_pooled_connection_for_its_token_grant_and_objects(client, world):
+def test_a_read_takes_one_pooled_connection_and_two_statements(client, world):
     from sqlalchemy import event
 
     post(client, world.evidence.id, [indicator(1)])
-    served = []
+    served: list[str] = []
 
-    def checked_out(*_args):
-        if threading.current_thread().name != "audit-flush":  # the trail's own appends
-            served.append(1)
+    def noted(kind):
+        def note(*_args, **_kwargs):
+            if threading.current_thread().name != "audit-flush":  # the trail's own appends
+                served.append(kind)
+        return note
 
-    event.listen(world.node.engine, "checkout", checked_out)
+    checkout, statement = noted("checkout"), noted("statement")
+    event.listen(world.node.engine, "checkout", checkout)
+    event.listen(world.node.engine, "before_cursor_execute", statement)
     try:
-        for path in [f"{indicator(1)['id']}/", f"{indicator(1)['id']}/versions/", "",
-                     f"{indicator(2)['id']}/"]:  # the last: no such object, 404
+        # The token and the grant in one statement, the objects in another; an object that is
+        # not there (404) takes a third, to tell it from one the reader may not see.
+        for path, statements in [(f"{indicator(1)['id']}/", 2),
+                                 (f"{indicator(1)['id']}/versions/", 2), ("", 2),
+                                 (f"{indicator(2)['id']}/", 3)]:
             served.clear()
             client.get(objects_url(world, path))
-            assert served == [1], path
+            assert served == ["checkout"] + ["statement"] * statements, path
     finally:
-        event.remove(world.node.engine, "checkout", checked_out)
+        event.remove(world.node.engine, "checkout", checkout)
+        event.remove(world.node.engine, "before_cursor_execute", statement)
     # Every read was still recorded, each with its own token.
     world.node.reads.flush()
     reads = [r for r in world.node.audit.query(AuditQuery(action="objects.read", limit=1000))]
