@@ -12,6 +12,7 @@ failing source causes, and tells a misconfigured client to stop; entropy stops g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,10 +42,14 @@ class Refused:
 
 
 def authenticate(node: Node, credential: Credential, *, source: str | None, via: str,
-                 method: str, path: str) -> Principal | Refused:
-    """The holder of the credential, or why not (the failure counted and recorded)."""
+                 method: str, path: str,
+                 look_up: Callable[[str], Principal | None] | None = None
+                 ) -> Principal | Refused:
+    """The holder of the credential, or why not (the failure counted and recorded).
+    `look_up`: how the secret is looked up, when not by `Directory.principal` alone (TAXII
+    reads the grant on the URL's collection in the same statement)."""
     # Always the look-up, even for an empty secret: the same work for every refusal.
-    principal = node.directory.principal(credential.secret)
+    principal = (look_up or node.directory.principal)(credential.secret)
     if principal is not None:
         return principal
     return Refused(node.refusals.refuse(Attempt(source, credential.form, via, method, path)))

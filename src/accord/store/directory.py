@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+from sqlalchemy.sql import ColumnElement, Select
 
 from accord.stix.timestamps import now_timestamp
 from accord.store.engine import reading, take_turn, writing
@@ -117,6 +118,27 @@ _GRANT_BY_ID = _GRANTS.where(collections.c.id == bindparam("key"))
 _GRANT_BY_ALIAS = _GRANTS.where(collections.c.alias == bindparam("key"))
 
 
+def _principal_and_grant(key: ColumnElement[str]) -> Select[Any]:
+    """The two reads behind a TAXII request on a collection in one statement: the token's
+    holder, and the holder's party's grant on the collection `key` names (NULLs when it has
+    none; no row when the token is unknown)."""
+    grant = permissions.join(collections, and_(collections.c.id == permissions.c.collection_id,
+                                               key == bindparam("key")))
+    return (
+        select(*_PRINCIPAL.selected_columns, collections.c.id.label("collection_id"),
+               collections.c.title, collections.c.description, collections.c.alias,
+               collections.c.default_tlp, permissions.c.can_read, permissions.c.can_write)
+        .select_from(tokens.join(parties, parties.c.id == tokens.c.party_id)
+                     .outerjoin(people, people.c.id == tokens.c.person_id)
+                     .outerjoin(grant, permissions.c.party_id == tokens.c.party_id))
+        .where(tokens.c.digest == bindparam("digest"))
+    )
+
+
+_PRINCIPAL_AND_GRANT_BY_ID = _principal_and_grant(collections.c.id)
+_PRINCIPAL_AND_GRANT_BY_ALIAS = _principal_and_grant(collections.c.alias)
+
+
 def _holder(row: Any) -> Principal | None:
     """The principal a token row stands for, unless the token is revoked or expired."""
     if row is None or row.revoked is not None:
@@ -125,6 +147,15 @@ def _holder(row: Any) -> Principal | None:
         return None
     return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
                      row.person_name or "", row.locale or "", row.time_zone or "")
+
+
+def _usable(row: Any, collection_id: str) -> tuple[Collection, Grant] | None:
+    """The collection of a grant row and the grant, if the party may read or write it."""
+    if not (row.can_read or row.can_write):
+        return None
+    return (Collection(collection_id, row.title, row.description, row.alias,
+                       Tlp(row.default_tlp)),
+            Grant(bool(row.can_read), bool(row.can_write)))
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -373,6 +404,20 @@ class Directory:
             row = conn.execute(_PRINCIPAL, {"digest": digest(token)}).first()
         return _holder(row)
 
+    def principal_and_collection(self, token: str, collection_id: str
+                                 ) -> tuple[Principal | None, tuple[Collection, Grant] | None]:
+        """`principal(token)` and, for its holder, `collection_for(party, collection_id)`, in
+        one statement: what a TAXII request on a collection reads before its objects."""
+        statement = (_PRINCIPAL_AND_GRANT_BY_ID if _is_uuid(collection_id)
+                     else _PRINCIPAL_AND_GRANT_BY_ALIAS)
+        with reading(self.engine) as conn:
+            row = conn.execute(statement, {"digest": digest(token), "key": collection_id}
+                               ).first()
+        principal = _holder(row)
+        if row is None or principal is None:
+            return None, None
+        return principal, _usable(row, row.collection_id)
+
     def principal_by_token_id(self, token_id: str) -> Principal | None:
         """The holder of the token with this id, if it is still valid (web sessions keep the
         id, never the token)."""
@@ -456,10 +501,7 @@ class Directory:
         statement = _GRANT_BY_ID if _is_uuid(collection_id) else _GRANT_BY_ALIAS
         with reading(self.engine) as conn:
             row = conn.execute(statement, {"party_id": party_id, "key": collection_id}).first()
-        if row is None or not (row.can_read or row.can_write):
-            return None
-        return (Collection.from_row(row),
-                Grant(bool(row.can_read), bool(row.can_write)))
+        return None if row is None else _usable(row, row.id)
 
     def all_collections(self) -> list[Collection]:
         with self.engine.connect() as conn:

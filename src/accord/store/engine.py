@@ -7,13 +7,17 @@ SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through
 from __future__ import annotations
 
 import re
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 
 from accord.store.replica import primary_of
 
@@ -96,12 +100,9 @@ def open_engine(db: str, *, replica: bool = False) -> Engine:
         # A replica that stopped answering must not hold a request long: the read goes to the
         # primary instead (store.replica). Named, it shows in the replica's pg_stat_activity.
         connect_args |= {"connect_timeout": 3, "application_name": "accord-read"}
-    # pool_pre_ping: a pooled connection is checked (one round trip) before each use, and a
-    # dead one replaced. After PostgreSQL restarts, or a firewall drops idle connections, the
-    # pool holds only dead ones; without the check, the first requests after are the ones to
-    # find out, with an error.
-    engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True,
-                           connect_args=connect_args)
+    engine = create_engine(url, pool_size=8, max_overflow=8, connect_args=connect_args)
+    _check_before_use(engine)
+    event.listen(engine, "do_execute", _in_binary)
     event.listen(engine, "connect", _without_jit)
     return engine
 
@@ -117,6 +118,73 @@ def _without_jit(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
     dbapi_connection.commit()
+
+
+# An execution option: PostgreSQL sends the statement's rows in binary, not as text.
+BINARY_ROWS = "accord_binary_rows"
+
+
+def _in_binary(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+    """Rows of bodies in binary: as text, PostgreSQL sends a bytea hex-encoded, twice its
+    size, and hex_encode took an eighth of its CPU for a TAXII page (and psycopg as long to
+    decode it). Only for statements that ask (`BINARY_ROWS`): their columns' Python values
+    are the same either way."""
+    if not context.execution_options.get(BINARY_ROWS):
+        return False  # SQLAlchemy executes it as usual
+    cursor.execute(statement, parameters, binary=True)
+    return True
+
+
+# A pooled connection that rested longer than this is asked (one round trip) before its next
+# use: a firewall or a proxy that drops quiet connections does so silently, after minutes.
+RESTED = 5.0
+
+
+def _check_before_use(engine: Engine) -> None:
+    """Replace a dead pooled connection before it is used. After PostgreSQL restarts, or a
+    firewall drops idle connections, the pool holds only dead ones; unchecked, the first
+    requests after would be the ones to find out, with an error.
+
+    A round trip before every use (SQLAlchemy's pool_pre_ping) cost a busy server a fifth of
+    its time (bench/README.md). A server that ends a session (a restart, a crash, a
+    terminated backend, idle_session_timeout) says so on its socket, which then has something
+    to read while the connection rests: that costs one poll(2), no round trip. Only a
+    connection with something to read, or one that rested longer than RESTED, is pinged."""
+
+    def rested_since_now(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        record.info["accord_rested_since"] = time.monotonic()
+
+    event.listen(engine, "connect", rested_since_now)
+    event.listen(engine, "checkin", rested_since_now)
+
+    @event.listens_for(engine, "checkout")
+    def _checked(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("accord_rested_since")
+        if since is not None and time.monotonic() - since < RESTED \
+                and not _has_unread(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # As pool_pre_ping: the server went away, so every connection made before is
+                # suspect; the pool makes new ones (and retries this checkout once).
+                raise InvalidatePoolError(str(error)) from error
+            raise DisconnectionError(str(error)) from error
+
+
+def _has_unread(dbapi_connection: Any) -> bool:
+    """Whether a resting connection's socket holds something to read (or is closed): a
+    healthy idle PostgreSQL session is sent nothing, a session the server ended is sent its
+    reason and then end-of-file."""
+    try:
+        if dbapi_connection.closed:
+            return True
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+    except Exception:  # no socket to look at: ask the server
+        return True
+    return bool(poller.poll(0))
 
 
 def _pooler_settings(url: URL) -> tuple[URL, dict[str, Any]]:
@@ -217,11 +285,46 @@ def reading(engine: Engine) -> Iterator[Connection]:
     SQLite's readers already skip them (see _on_begin). Nothing may be written through it.
     A connection handed over in a transaction already (a replica's, checked for its replayed
     position in the transaction its reads then use: store.replica) stays in it."""
-    with engine.connect() as conn:
-        if is_sqlite(engine) or conn.in_transaction():
-            yield conn
-        else:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    held = _held.get()
+    if held is None:
+        with engine.connect() as conn:
+            yield _for_reads(engine, conn)
+        return
+    if engine not in held:
+        held[engine] = _for_reads(engine, engine.connect())
+    yield held[engine]
+
+
+def _for_reads(engine: Engine, conn: Connection) -> Connection:
+    if is_sqlite(engine) or conn.in_transaction():
+        return conn
+    return conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+# The connections `reading` hands out within `one_connection`, by engine (None: outside).
+_held: ContextVar[dict[Engine, Connection] | None] = ContextVar("accord_held", default=None)
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Within this block, `reading` hands out one connection per engine, checked out at the
+    first read and returned at the end: a request's reads (its token, its collection's grant,
+    its page) take one connection from the pool, not one each. Checking a connection out and
+    in again costs more than a small read on it (bench/README.md, "CPU a request").
+
+    For blocks that only read, and read in turn: the connection is shared by every read in
+    the block, including those of threads the block waits for, never by two at once."""
+    if _held.get() is not None:  # nested: the outer block holds them
+        yield
+        return
+    held: dict[Engine, Connection] = {}
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        for conn in held.values():
+            conn.close()
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, select
 
+from accord.store.engine import reading
 from accord.store.schema import statuses
 
 
@@ -53,7 +54,7 @@ class StatusStore:
 
     def get(self, status_id: str, party_id: str) -> Status | None:
         """A status exists only for the party whose POST made it."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(select(statuses).where(statuses.c.id == status_id,
                                                       statuses.c.party_id == party_id)).first()
         if row is None:

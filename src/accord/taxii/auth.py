@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from starlette.requests import Request
 
 from accord.node import Node
+from accord.nul import NUL
 from accord.serving.authentication import authenticate as check
+from accord.store.directory import Collection
 from accord.taxii.errors import UNAUTHORIZED_HEADERS, TaxiiError
-from accord.trust.access import Principal
+from accord.trust.access import Grant, Principal
 from accord.trust.credentials import from_authorization
 
 
 def authenticate(node: Node, request: Request) -> Principal:
+    """The caller; on a collection's URL, its grant there is read in the same statement and
+    kept for `collection_named`."""
     credential = from_authorization(request.headers.get("authorization"))
+    key = request.path_params.get("collection_id")
+    look_up = None
+    if isinstance(key, str) and NUL not in key:  # a NUL is refused after this, with a 400
+
+        def look_up(secret: str) -> Principal | None:
+            principal, request.state.taxii_collection = (
+                node.directory.principal_and_collection(secret, key))
+            return principal
+
     found = check(node, credential, source=request.client.host if request.client else None,
-                  via="taxii", method=request.method, path=request.url.path)
+                  via="taxii", method=request.method, path=request.url.path, look_up=look_up)
     if isinstance(found, Principal):
         return found
     if found.is_throttled:
@@ -27,3 +42,17 @@ def authenticate(node: Node, request: Request) -> Principal:
     # One message for unknown, expired and revoked: a guesser learns nothing.
     raise TaxiiError(401, "the API token is not valid (unknown, expired or revoked)",
                      headers=UNAUTHORIZED_HEADERS)
+
+
+def collection_named(node: Node, request: Request, principal: Principal
+                     ) -> tuple[Collection, Grant] | None:
+    """The collection the URL names and the caller's party's grant on it, if it may read or
+    write it: as read with the token by `authenticate`, or now."""
+    found: Any = getattr(request.state, "taxii_collection", _UNREAD)
+    if found is _UNREAD:
+        return node.directory.collection_for(principal.party_id,
+                                             request.path_params["collection_id"])
+    return cast(tuple[Collection, Grant] | None, found)
+
+
+_UNREAD = object()

@@ -19,11 +19,11 @@ from accord.nul import nul_in
 from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
-from accord.store.engine import writing
+from accord.store.engine import one_connection, writing
 from accord.store.objects import NotYours
 from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
-from accord.taxii.auth import authenticate
+from accord.taxii.auth import authenticate, collection_named
 from accord.taxii.errors import TaxiiError, response_for
 from accord.taxii.filters import (
     OBJECT_FILTERS,
@@ -43,6 +43,14 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def endpoint(request: Request) -> Response:
         node: Node = request.app.state.node
+        if request.method not in ("GET", "HEAD"):
+            return await answer(request, node)
+        # A read's token, grant and objects on one pooled connection (a POST or DELETE writes
+        # in a transaction of its own, in a worker thread).
+        with one_connection():
+            return await answer(request, node)
+
+    async def answer(request: Request, node: Node) -> Response:
         try:
             principal = authenticate(node, request)
             if not accepts_taxii(request.headers.get("accept")):
@@ -74,7 +82,7 @@ def _api_root(request: Request, node: Node) -> None:
 def _collection(request: Request, node: Node, principal: Principal) -> tuple[Collection, Grant]:
     _api_root(request, node)
     cid = request.path_params["collection_id"]
-    found = node.directory.collection_for(principal.party_id, cid)
+    found = collection_named(node, request, principal)
     if found is None:
         # The same answer whether it does not exist or is not this party's to see.
         raise TaxiiError(404, f"no collection {cid!r} is available to you")

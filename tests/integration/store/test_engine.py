@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.engine.base import OptionEngine
 
-from accord.store.engine import open_engine, reading, writing
+from accord.store.engine import one_connection, open_engine, reading, writing
 
 
 def _statement_times(conn) -> tuple[object, object]:
@@ -89,5 +90,29 @@ def test_the_node_s_sessions_on_postgresql_compile_no_statement_with_jit(pg_url)
                 "EXPLAIN (ANALYZE) SELECT sum(a) FROM generate_series(1, 1000) a")).scalars())
             conn.rollback()
         assert "JIT" not in plan
+    finally:
+        engine.dispose()
+
+
+def test_reads_within_one_connection_share_one_checkout_returned_at_the_end(db_url):
+    engine = open_engine(db_url)
+    try:
+        with one_connection():
+            with reading(engine) as first:
+                first.execute(text("SELECT 1"))
+            with one_connection(), reading(engine) as nested:  # an inner block: the same
+                assert nested is first
+            with reading(engine) as second:
+                assert second is first
+            assert engine.pool.checkedout() == 1
+        assert engine.pool.checkedout() == 0
+        with pytest.raises(RuntimeError), one_connection():
+            with reading(engine) as conn:
+                conn.execute(text("SELECT 1"))
+            raise RuntimeError("the request fails")
+        assert engine.pool.checkedout() == 0
+        with one_connection():
+            pass  # no read, no checkout
+        assert engine.pool.checkedout() == 0
     finally:
         engine.dispose()

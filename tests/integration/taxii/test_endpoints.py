@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import threading
 from dataclasses import replace
 
 import orjson
 import pytest
 
+from accord.store.audit_log import AuditQuery
 from accord.trust.access import Grant
 
 TAXII = "application/taxii+json;version=2.1"
@@ -286,3 +288,37 @@ def test_discovery_announces_the_configured_public_url_not_the_host_header(clien
     world.node.info = replace(world.node.info, public_url="https://cert.example.org/")
     body = client.get("/taxii2/", headers={"Host": "attacker.example"}).json()
     assert body["api_roots"] == ["https://cert.example.org/taxii2/accord/"]
+
+
+def test_a_read_takes_one_pooled_connection_and_two_statements(client, world):
+    from sqlalchemy import event
+
+    post(client, world.evidence.id, [indicator(1)])
+    served: list[str] = []
+
+    def noted(kind):
+        def note(*_args, **_kwargs):
+            if threading.current_thread().name != "audit-flush":  # the trail's own appends
+                served.append(kind)
+        return note
+
+    checkout, statement = noted("checkout"), noted("statement")
+    event.listen(world.node.engine, "checkout", checkout)
+    event.listen(world.node.engine, "before_cursor_execute", statement)
+    try:
+        # The token and the grant in one statement, the objects in another; an object that is
+        # not there (404) takes a third, to tell it from one the reader may not see.
+        for path, statements in [(f"{indicator(1)['id']}/", 2),
+                                 (f"{indicator(1)['id']}/versions/", 2), ("", 2),
+                                 (f"{indicator(2)['id']}/", 3)]:
+            served.clear()
+            client.get(objects_url(world, path))
+            assert served == ["checkout"] + ["statement"] * statements, path
+    finally:
+        event.remove(world.node.engine, "checkout", checkout)
+        event.remove(world.node.engine, "before_cursor_execute", statement)
+    # Every read was still recorded, each with its own token.
+    world.node.reads.flush()
+    reads = [r for r in world.node.audit.query(AuditQuery(action="objects.read", limit=1000))]
+    assert len(reads) == 2 and {r.event.token_id for r in reads} == {
+        world.node.directory.principal(world.admin_token).token_id}
