@@ -5,15 +5,15 @@ faster and compresses faster on ingest, for a slightly larger file. What is stor
 keeps pglz until rewritten (a restore rewrites it). Nothing changes where the server was built
 without lz4, nor on SQLite, which does not compress.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
