@@ -9,18 +9,31 @@ may not read is not listed, not counted, and not told apart from what does not e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, literal, not_, or_, select, true, union_all
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import search_index
-from accord.store.engine import reading
+from accord.store.engine import one_connection, reading
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
@@ -32,6 +45,10 @@ _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,249}$")
 _ACCORD_TYPES = "x-accord-%"  # requests and their ledger: the request pages show them
 # Translations of ledger entries (cooperation.translations): shown on the request pages too.
 _TRANSLATIONS = "language-content"
+# Names read from the search index at a time: the first window fills a page when the reader may
+# read most of what matches; each next one is four times larger, up to the largest.
+_FIRST_WINDOW = 200
+_LARGEST_WINDOW = 12_800
 # A partial id: a type and the start of its UUID ("indicator--7f0b6c1e"), or the start of a
 # UUID alone ("7f0b6c1e"). At least 8 hex digits alone (4 after a type): fewer would match a
 # large share of the store and read like words ("face", "dead").
@@ -54,6 +71,7 @@ class Found:
     marking: str  # the TLP label that decides who reads it
     creator: str | None  # the creating party's name, or its identity id
     body: dict[str, Any]
+    seq: int = 0  # the version's row: which index entries name it
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -71,11 +89,9 @@ class Browse:
 
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
                 limit: int = 50, newest_first: bool = True, name_creators: bool = True,
-                among: Subquery | None = None, by_rank: bool = False,
-                probe_per_row: bool = False) -> list[Found]:
+                among: Subquery | None = None, probe_per_row: bool = False) -> list[Found]:
         """`among`: the seqs to choose from (an index's), read first: the planner then starts
-        from them, not from every object of the reader's collections. `by_rank`: in the
-        order of among's rank, highest first, instead of by date_added. `probe_per_row`: the
+        from them, not from every object of the reader's collections. `probe_per_row`: the
         reader's receipts probed for each row (reads.entitled), for few rows."""
         o, col = objects.c, collections.c
         source: FromClause = objects
@@ -83,8 +99,6 @@ class Browse:
         collection_id: ColumnElement[str] = o.collection_id
         if among is not None:
             source = among.join(objects, o.seq == among.c.seq)
-            if by_rank:
-                order = among.c.rank.desc()
             if self.engine.dialect.name == "sqlite":
                 # An expression, not the column: SQLite would otherwise start from the reader's
                 # collections and walk every object in them (it keeps no statistics to know
@@ -92,7 +106,7 @@ class Browse:
                 # expression would blind them.
                 collection_id = o.collection_id.concat("")
         stmt = (
-            select(o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+            select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                    o.creator_id, col.title, col.default_tlp, parties.c.name)
             .select_from(source)
             .join(collections, col.id == collection_id)
@@ -106,7 +120,7 @@ class Browse:
         )
         if latest:
             stmt = stmt.where(o.is_latest == true())
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(stmt, {"reader": reader}).all()
         found = [_found(row) for row in rows]
         return self._named_creators(reader, found) if name_creators else found
@@ -193,20 +207,72 @@ class Browse:
         if _TYPE.match(text) and not partial:
             hits = self._select(reader, o.type == text, limit=limit)
         if len(hits) < limit:
-            # The search index holds newest versions' names only, most recently indexed
-            # first. An object is listed once: for its first name that matches, in the
-            # collection it was indexed in last.
-            named = search_index.named(self.engine.dialect.name, text)
-            seen = {h.id for h in hits}
-            for item in self._select(reader, not_(o.type.like(_ACCORD_TYPES)),
-                                     o.type != _TRANSLATIONS, limit=4 * limit, among=named,
-                                     by_rank=True):
-                if item.id not in seen:
-                    hits.append(item)
-                    seen.add(item.id)
-                    if len(hits) >= limit:
-                        break
+            hits += self._by_name(reader, text, {h.id for h in hits}, limit - len(hits))
         return hits
+
+    def _by_name(self, reader: str, text: str, seen: set[str], limit: int) -> list[Found]:
+        """Objects with a name, alias or external id that is `text` (first), then that contains
+        it; newest first within each, each object once (for its first name that matches, in
+        the collection it was indexed in last), none of `seen`.
+
+        The index is read a window of names at a time and only those names' objects are read,
+        the reader's entitlement probed per row: a name shared by thousands of objects costs a
+        page of them, not a join of every one (growing windows when the reader may read few of
+        them, so that none it may read is missed). All on one connection."""
+        hits: list[Found] = []
+        pending: list[tuple[int, int]] = []
+        with one_connection():
+            for names in self._name_windows(text):
+                pending += names
+                if len(pending) < _FIRST_WINDOW:
+                    continue  # the exact names ran out: their objects are read with the next
+                hits += self._readable_named(reader, pending, seen, limit - len(hits))
+                pending = []
+                if len(hits) >= limit:
+                    break
+            if pending and len(hits) < limit:
+                hits += self._readable_named(reader, pending, seen, limit - len(hits))
+            return self._named_creators(reader, hits)
+
+    def _name_windows(self, text: str) -> Iterator[list[tuple[int, int]]]:
+        """The matching names (rank, seq), window after window: exact names, then the rest."""
+        for exact in (True, False):
+            before: int | None = None
+            window = _FIRST_WINDOW
+            while True:
+                with reading(self.engine) as conn:
+                    names = search_index.matching(conn, text, exact=exact, before=before,
+                                                  count=window)
+                yield names
+                if len(names) < window:
+                    break
+                before = names[-1][0]
+                window = min(window * 4, _LARGEST_WINDOW)
+
+    def _readable_named(self, reader: str, names: list[tuple[int, int]], seen: set[str],
+                        limit: int) -> list[Found]:
+        """Of the objects the names (rank, seq) belong to, in their order, up to `limit` that
+        `reader` may read and are not in `seen` (which this extends)."""
+        o = objects.c
+        seqs = sorted({seq for _, seq in names})
+        readable = {f.seq: f for f in self._select(
+            reader, self._seq_among(seqs), not_(o.type.like(_ACCORD_TYPES)),
+            o.type != _TRANSLATIONS, limit=len(seqs), name_creators=False, probe_per_row=True)}
+        hits: list[Found] = []
+        for _, seq in names:
+            found = readable.get(seq)
+            if found is not None and found.id not in seen:
+                hits.append(found)
+                seen.add(found.id)
+                if len(hits) >= limit:
+                    break
+        return hits
+
+    def _seq_among(self, seqs: list[int]) -> ColumnElement[bool]:
+        # PostgreSQL: one array parameter, the same statement whatever the number of seqs.
+        if self.engine.dialect.name == "sqlite":
+            return objects.c.seq.in_(seqs)
+        return objects.c.seq == any_(bindparam(None, seqs, type_=ARRAY(Integer)))
 
     def _by_id_prefix(self, reader: str, partial: re.Match[str], *, limit: int) -> list[Found]:
         """Objects whose id starts with the typed prefix, or whose UUID starts with the bare
@@ -258,4 +324,4 @@ def _found(row: Any) -> Found:
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
     return Found(row.id, row.type, _name_of(body), row.version, row.date_added,
                  row.collection_id, row.title, level.label, row.name or body.get("created_by_ref"),
-                 body)
+                 body, row.seq)

@@ -23,7 +23,7 @@ from sqlalchemy import (
     Connection,
     Select,
     String,
-    Subquery,
+    and_,
     bindparam,
     column,
     delete,
@@ -150,31 +150,57 @@ def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None
     index(conn, [(seq, orjson.loads(body)) for seq, is_latest, body in rows if is_latest])
 
 
-def named(dialect: str, needle: str) -> Subquery:
-    """Newest versions with a name, alias or external id that contains `needle` (case aside),
-    one row per matching name: (seq, rank). Read them by rank, descending: most recently
-    indexed first, which the index itself is ordered by (a common word then reads no further
-    than the page it fills). The needle is bound here."""
+def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, count: int
+             ) -> list[tuple[int, int]]:
+    """Up to `count` names that are `needle` (exact) or contain it (case aside), newest first
+    and older than `before` (a rank from an earlier call): (rank, seq), one per name.
+
+    The names alone, not joined to anything: the caller reads the objects of this window only
+    and, if the reader may read too few of them, asks for the next. A needle matching millions
+    of names then costs a window of them, however many there are.
+
+    Rank is the name's row id, most recently indexed first (date_added order for everything but
+    a version made newest again by a deletion). Exact names walk an index in that order and stop
+    at `count`; for a substring, PostgreSQL chooses from its statistics between the trigram
+    index (few matches: all read, then sorted) and a backward walk of the rows (a common word:
+    it stops at `count`); SQLite walks its FTS5 table by rowid, newest first."""
     folded = fold(needle)
     n = object_names.c
-    if dialect == "sqlite" and len(folded) >= TRIGRAM:
-        # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside). Ordered
-        # by the FTS table's own rowid, SQLite walks its index newest first and stops early.
+    dialect = conn.dialect.name
+    rank: ColumnElement[int]
+    if dialect == "sqlite" and not exact and len(folded) >= TRIGRAM:
+        # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside).
         phrase = '"' + folded.replace('"', '""') + '"'
-        return (select(n.seq, _fts.c.rowid.label("rank"))
+        rank = _fts.c.rowid
+        stmt = (select(rank, n.seq)
                 .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
                 .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
-                       func.instr(n.text, bindparam("needle", folded)) > 0)
-                .subquery("named"))
-    contains: ColumnElement[bool]
-    if dialect == "sqlite":  # too short for trigrams: the names, newest first (not bodies)
-        contains = func.instr(n.text, bindparam("needle", folded)) > 0
+                       func.instr(n.text, bindparam("needle", folded)) > 0))
     else:
-        # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE (not
-        # ILIKE) gives the same answer as str.casefold on both sides.
-        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        contains = n.text.like(bindparam("needle", f"%{escaped}%"), escape="\\")
-    return select(n.seq, n.name_id.label("rank")).where(contains).subquery("named")
+        rank = n.name_id
+        if exact and dialect == "sqlite":
+            condition = n.text == bindparam("needle", folded)  # reads (text, name_id)
+        elif exact:
+            # (md5(text), name_id): fixed-size keys whatever a name's length (a btree key may
+            # not exceed a third of a page), then the text itself.
+            condition = and_(func.md5(n.text) == func.md5(bindparam("needle", folded)),
+                             n.text == bindparam("text", folded))
+        elif dialect == "sqlite":  # too short for trigrams: the names themselves
+            condition = func.instr(n.text, bindparam("needle", folded)) > 0
+        else:
+            # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE
+            # (not ILIKE) gives the same answer as str.casefold on both sides.
+            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            # The pattern in the statement's text, not a parameter: a prepared statement's
+            # generic plan would choose one way for every needle, and the right way depends on
+            # how common this one is.
+            condition = n.text.like(bindparam("needle", f"%{escaped}%", literal_execute=True),
+                                    escape="\\")
+        stmt = select(rank, n.seq).where(condition)
+    if before is not None:
+        stmt = stmt.where(rank < bindparam("before", before))
+    stmt = stmt.order_by(rank.desc()).limit(bindparam("count", count, literal_execute=True))
+    return [(int(r), int(seq)) for r, seq in conn.execute(stmt)]
 
 
 def relationships_of(object_id: str) -> Select[Any]:

@@ -169,6 +169,45 @@ def test_what_a_reader_may_not_read_is_never_found(world, shared):
     assert ids(browse.search(us, "group")) == hidden - {strict_other["id"]} | {strict["id"]}
 
 
+def test_an_exact_name_comes_before_names_that_contain_it(world, shared):
+    store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
+    # Stored after APT19, so newer: by recency alone they would come first.
+    store.add(shared.id, [sdo("intrusion-set", 50, name="APT19 Successor"),
+                          sdo("campaign", 51, name="Against apt19 targets")],
+              poster_id=world.own.id)
+    found = browse.search(reader, "apt19")
+    assert found[0].id == APT19["id"]
+    assert ids(found[1:]) == {sdo("intrusion-set", 50)["id"], sdo("campaign", 51)["id"]}
+    # An object with several matching names (name and alias) is listed once.
+    assert [f.id for f in found].count(APT19["id"]) == 1
+    # A page of one holds the exact name.
+    assert [f.id for f in browse.search(reader, "APT19", limit=1)] == [APT19["id"]]
+
+
+def test_a_readable_match_behind_many_hidden_ones_is_found(world, shared):
+    """The index is read a window of names at a time: names the reader may not read fill the
+    first windows, and the readable ones behind them must still be found, exact or not."""
+    from accord.store.browse import _FIRST_WINDOW
+
+    store, browse = world.node.objects, Browse(world.node.engine)
+    us, cn = world.own.id, world.other.id
+    private = world.node.directory.create_collection("Private", read=[world.own],
+                                                     write=[world.own])
+    visible = [sdo("malware", 100, name="Hydra", is_family=True),
+               sdo("malware", 101, name="Hydra loader", is_family=True)]
+    store.add(shared.id, visible, poster_id=us)
+    hidden = [sdo("malware", 1000 + n, name="Hydra" if n % 2 else f"Hydra {n}", is_family=True)
+              for n in range(3 * _FIRST_WINDOW)]
+    store.add(private.id, hidden, poster_id=us)
+    assert [f.id for f in browse.search(cn, "hydra")] == [visible[0]["id"], visible[1]["id"]]
+    assert len(browse.search(us, "hydra", limit=50)) == 50
+    # The creator, who reads them all: newest exact names first, then the others.
+    mine = browse.search(us, "hydra", limit=1000)
+    assert len(mine) == len(visible) + len(hidden)
+    exact = [f for f in mine if f.name == "Hydra"]
+    assert mine[:len(exact)] == exact
+
+
 def test_relationships_are_found_from_either_end_and_follow_new_versions(world, shared):
     store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
     uses = relationship(40, APT19["id"], INTERPRETER["id"])
