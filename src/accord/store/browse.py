@@ -21,6 +21,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    func,
     literal,
     not_,
     or_,
@@ -49,6 +50,9 @@ _TRANSLATIONS = "language-content"
 # read most of what matches; each next one is four times larger, up to the largest.
 _FIRST_WINDOW = 200
 _LARGEST_WINDOW = 12_800
+# How far back in each collection the dashboard looks for evidence others shared: its newest
+# additions, whoever made them (Browse.recent).
+_RECENT_WINDOW = 2_000
 # A partial id: a type and the start of its UUID ("indicator--7f0b6c1e"), or the start of a
 # UUID alone ("7f0b6c1e"). At least 8 hex digits alone (4 after a type): fewer would match a
 # large share of the store and read like words ("face", "dead").
@@ -155,11 +159,18 @@ class Browse:
         # date_added), the reader's entitlement probed row by row, until `limit` rows: the
         # work is the page's, not the table's (one statement over every collection scanned
         # every object of the node and hashed every receipt of the reader: 685 ms at 100,000
-        # objects and 100,000 requests). Its own objects are skipped one by one: a reader
-        # that posted most of a collection itself still walks it (252 ms for those 100,000).
+        # objects and 100,000 requests). Its own objects are skipped one by one, so the walk
+        # stops at the collection's _RECENT_WINDOW newest additions: a CERT that imported a
+        # 10 M-object feed itself would otherwise walk all of it (252 ms at 100,000 objects)
+        # to find that no one else shared anything lately. Older evidence is a search away.
+        later = objects.alias("later")
         newest = [
             select(o.seq).where(
                 o.collection_id == shelf.id, o.is_latest == true(),
+                o.date_added >= func.coalesce(
+                    select(later.c.date_added).where(later.c.collection_id == shelf.id)
+                    .order_by(later.c.date_added.desc())
+                    .offset(_RECENT_WINDOW - 1).limit(1).scalar_subquery(), ""),
                 not_(o.type.like(_ACCORD_TYPES)), o.type != _TRANSLATIONS,
                 (o.poster_id != bindparam("reader")) | o.poster_id.is_(None),
                 entitled(objects, literal(shelf.default_tlp), probe_per_row=True))

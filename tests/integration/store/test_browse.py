@@ -54,3 +54,23 @@ def test_the_newest_evidence_is_what_others_shared_newest_first_whatever_hides_b
     # The United States sees China's, not its own; a party that may read nothing, nothing.
     assert [f.name for f in browse.recent(us.id, limit=10)] == ["evidence 5"]
     assert browse.recent(directory.add_party("Russia").id) == []
+
+
+def test_the_newest_evidence_is_sought_among_each_collections_newest_additions_only(
+        world, monkeypatch):
+    """Bounded work: a party that added a large feed itself is not walked through all of it
+    to find what others shared; the dashboard looks at each collection's newest additions."""
+    from accord.store import browse as module
+
+    monkeypatch.setattr(module, "_RECENT_WINDOW", 5)
+    directory, store = world.node.directory, world.node.objects
+    us, cn = world.own, world.other
+    shared = directory.create_collection("Shared", read=[us, cn], write=[us, cn])
+    store.add(shared.id, [evidence(1)], poster_id=cn.id)
+    store.add(shared.id, [evidence(10 + n) for n in range(4)], poster_id=us.id)
+    browse = Browse(world.node.engine)
+    assert [f.name for f in browse.recent(us.id)] == ["evidence 1"]  # the 5th newest
+    store.add(shared.id, [evidence(20)], poster_id=us.id)
+    assert browse.recent(us.id) == []  # now 6th: beyond the window
+    # China's own additions are in the window, and the United States' are others' to it.
+    assert [f.name for f in browse.recent(cn.id, limit=2)] == ["evidence 20", "evidence 13"]
