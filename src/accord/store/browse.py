@@ -50,6 +50,10 @@ _TRANSLATIONS = "language-content"
 # read most of what matches; each next one is four times larger, up to the largest.
 _FIRST_WINDOW = 200
 _LARGEST_WINDOW = 12_800
+# And no more names than this for one search, whatever the reader may read of them: a word in
+# hundreds of thousands of names that the reader may not read costs a bounded walk, and the
+# page shows what it found (a longer needle narrows it).
+_MOST_NAMES = 40_000
 # How far back in each collection the dashboard looks for evidence others shared: its newest
 # additions, whoever made them (Browse.recent).
 _RECENT_WINDOW = 2_000
@@ -247,13 +251,16 @@ class Browse:
 
     def _name_windows(self, text: str) -> Iterator[list[tuple[int, int]]]:
         """The matching names (rank, seq), window after window: exact names, then the rest."""
+        budget = _MOST_NAMES
         for exact in (True, False):
             before: int | None = None
             window = _FIRST_WINDOW
-            while True:
+            while budget > 0:
+                window = min(window, budget)
                 with reading(self.engine) as conn:
                     names = search_index.matching(conn, text, exact=exact, before=before,
                                                   count=window)
+                budget -= len(names)
                 yield names
                 if len(names) < window:
                     break

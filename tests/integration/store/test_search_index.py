@@ -306,3 +306,22 @@ def test_the_migration_can_be_undone_and_redone(db_url):
             assert {"object_names", "relationship_ends"} <= set(inspect(conn).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_search_reads_a_bounded_number_of_names(world, shared, monkeypatch):
+    """A word in more names than the bound, none of which the reader may read, costs the bound:
+    a readable match behind all of them is not reached (a longer needle finds it)."""
+    from accord.store import browse as module
+
+    monkeypatch.setattr(module, "_FIRST_WINDOW", 4)
+    monkeypatch.setattr(module, "_MOST_NAMES", 10)
+    store, browse = world.node.objects, Browse(world.node.engine)
+    us, cn = world.own, world.other
+    private = world.node.directory.create_collection("Private", read=[world.own],
+                                                     write=[world.own])
+    store.add(shared.id, [sdo("tool", 300, name="Wolf readable")], poster_id=us.id)
+    store.add(private.id, [sdo("tool", 400 + n, name=f"Wolf {n}") for n in range(12)],
+              poster_id=us.id)
+    assert browse.search(cn.id, "wolf") == []
+    assert ids(browse.search(cn.id, "wolf readable")) == {sdo("tool", 300)["id"]}
+    assert len(browse.search(us.id, "wolf")) == 10
