@@ -30,7 +30,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
@@ -42,10 +42,12 @@ from accord.cooperation.model import (
 from accord.cooperation.views import view_json
 from accord.node import Node
 from accord.stix.timestamps import is_timestamp, parse_timestamp
+from accord.store.summary_reads import SummaryReads
 
 request_app = typer.Typer(help="Requests for information and assistance, and what follows.",
                           no_args_is_help=True)
 app.add_typer(request_app, name="request")
+LIST_PAGE = 500  # requests whose ledgers `request list` holds at once
 
 As = Annotated[str | None, typer.Option("--as", help="Act as this party of the node (name or "
                                                      "identity id; default: the node's own).")]
@@ -277,8 +279,8 @@ def list_requests(
         raise fail(f"--state {state!r} is not one of: {', '.join(STATES)}")
     with desk_for(db, as_party) as (node, desk, actor):
         other = node.directory.party(party).id if party else None
-        views = desk.search(actor, Filters(direction, state, True if overdue else None, other,
-                                         category))
+        views = _listed(node, desk, actor, Filters(direction, state,
+                                                   True if overdue else None, other, category))
         names = node.directory.names()
         columns = ("id", "state", "requester", "addressee", "urgency", "summary", "deadlines")
 
@@ -288,7 +290,30 @@ def list_requests(
                      "deadlines": f"respond by {shown(row['deadlines']['respond'])}"}
             return [cell(texts.get(c, row[c])) for c in columns]
 
-        listing((view_json(view, names) for view in views), columns, as_json=as_json,
-                cells=cells)
+        listed = 0
+
+        def rows() -> Iterator[Row]:
+            nonlocal listed
+            for view in views:
+                listed += 1
+                yield view_json(view, names)
+
+        listing(rows(), columns, as_json=as_json, cells=cells)
         if not as_json:
-            err.print(f"{len(views)} request(s)")
+            err.print(f"{listed} request(s)")
+
+
+def _listed(node: Node, desk: Desk, actor: Actor, filters: Filters) -> Iterator[RequestView]:
+    """The party's requests that match, newest first: their summaries a page at a time (as the
+    web list reads them, store.summary_reads), then only that page's ledgers."""
+    reads, now = SummaryReads(node.engine), desk.clock()
+    after: str | None = None
+    while True:
+        page = reads.page(actor.party.id, filters, now, limit=LIST_PAGE, after=after)
+        ids = [item.summary.request_id for item in page.rows]
+        views = {ledger_.request.id: derive(ledger_, now)
+                 for ledger_ in (desk.ledgers(actor, ids) if ids else [])}
+        yield from (views[i] for i in ids if i in views)
+        if page.after is None:
+            return
+        after = page.after

@@ -13,9 +13,10 @@ retry, and a receiver keeps the keys it has seen and ignores a repeat.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -25,6 +26,7 @@ from accord.cooperation.model import Escalation, Request
 from accord.cooperation.objects import to_stix
 from accord.federation.transport import ByOrigin
 from accord.stix.timestamps import format_timestamp
+from accord.store.bulk import among
 from accord.store.engine import writing
 from accord.store.peers import PeerStore
 from accord.store.schema import hotline_contacts, outbox, parties
@@ -32,6 +34,11 @@ from accord.store.schema import hotline_contacts, outbox, parties
 _NOTIFICATIONS = uuid.UUID("2a9e4f6b-8c1d-4e3a-b5f7-9d0c1e2f3a4b")
 MAX_ATTEMPTS = 12  # about 34 hours of retries with the delays below
 CLAIM = timedelta(seconds=60)  # a sender has this long before another may retry its row
+
+
+def _notification_id(escalation_id: str, party_id: str) -> str:
+    """Each escalation's notification of each party's hotline has one id, on every node."""
+    return str(uuid.uuid5(_NOTIFICATIONS, f"{escalation_id}/{party_id}"))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -109,7 +116,7 @@ class Hotline:
         }
         now = format_timestamp(at)
         for party_id, webhook in sorted(contacts.items()):
-            nid = str(uuid.uuid5(_NOTIFICATIONS, f"{escalation.id}/{party_id}"))
+            nid = _notification_id(escalation.id, party_id)
             if conn.execute(select(outbox.c.id).where(outbox.c.id == nid)).first() is not None:
                 continue
             conn.execute(outbox.insert().values(
@@ -121,17 +128,27 @@ class Hotline:
         with self.engine.connect() as conn:
             rows = conn.execute(select(outbox).order_by(outbox.c.created.desc())
                                 .limit(limit)).all()
-        return [Notification(r.id, r.created, r.webhook, orjson.loads(r.body), r.attempts,
-                             r.next_attempt, r.delivered, r.last_error) for r in rows]
+        return [_notification(r) for r in rows]
+
+    def of_escalations(self, escalated: Iterable[tuple[Escalation, Request]]
+                       ) -> dict[str, list[Notification]]:
+        """The notifications of these escalations (each with its request), by the
+        escalation's id: looked up by their ids (one per escalation and party of the request,
+        as `enqueue_in` names them), not read from the whole outbox."""
+        ids = list(dict.fromkeys(_notification_id(escalation.id, party)
+                                 for escalation, request in escalated
+                                 for party in (request.requester, request.addressee)))
+        rows: list[Any] = []
+        with self.engine.connect() as conn:
+            for condition in among(conn, outbox.c.id, ids):
+                rows += conn.execute(select(outbox).where(condition)).all()
+        rows.sort(key=lambda r: r.id)
+        rows.sort(key=lambda r: r.created, reverse=True)  # newest first, as `log` reads them
+        return _by_escalation(_notification(r) for r in rows)
 
     def by_escalation(self, limit: int = 100_000) -> dict[str, list[Notification]]:
         """The notifications of each escalation, by the escalation's id."""
-        found: dict[str, list[Notification]] = {}
-        for note in self.log(limit):
-            escalation = note.body.get("escalation")
-            if isinstance(escalation, dict):
-                found.setdefault(str(escalation.get("id")), []).append(note)
-        return found
+        return _by_escalation(self.log(limit))
 
     def deliver_due(self, now: datetime, most: int = 100) -> int:
         """Send the notifications due at `now` (at most `most`), each claimed by this worker
@@ -196,3 +213,17 @@ def _with_id(body: bytes, nid: str) -> bytes:
     """The body as sent: with its id (rows queued before ids were written lack it)."""
     parsed = orjson.loads(body)
     return body if parsed.get("id") == nid else orjson.dumps({"id": nid, **parsed})
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(row.id, row.created, row.webhook, orjson.loads(row.body), row.attempts,
+                        row.next_attempt, row.delivered, row.last_error)
+
+
+def _by_escalation(notes: Iterable[Notification]) -> dict[str, list[Notification]]:
+    found: dict[str, list[Notification]] = {}
+    for note in notes:
+        escalation = note.body.get("escalation")
+        if isinstance(escalation, dict):
+            found.setdefault(str(escalation.get("id")), []).append(note)
+    return found

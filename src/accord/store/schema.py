@@ -441,6 +441,9 @@ request_summaries = Table(
     Column("overdue_after", String(40), nullable=True),
     Column("last_act", String(40), nullable=False),
 )
+# What a party sent an addressee lately: the duplicate check of a new request (0023).
+Index("ix_request_summaries_sent", request_summaries.c.requester, request_summaries.c.addressee,
+      request_summaries.c.created)
 
 # Who may see each request (its parties that may read the request object), one row per
 # party, with what that party's lists filter, count and sort by: so a dashboard reads one

@@ -181,6 +181,14 @@ class SummaryReads:
         with self.engine.connect() as conn:
             return [_listed(r) for r in conn.execute(stmt).mappings()]
 
+    def sent_since(self, requester: str, addressee: str, since: datetime) -> list[str]:
+        """The ids of the requests `requester` sent `addressee` created at `since` or later
+        (ix_request_summaries_sent), whoever may read them: what a new request may repeat."""
+        stmt = select(_S.request_id).where(_S.requester == requester, _S.addressee == addressee,
+                                           _S.created >= format_timestamp(since))
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
     def counts(self, party: str, now: datetime) -> Counts:
         """How many of the party's requests are in each state at `now`, and how many run in
         each direction."""

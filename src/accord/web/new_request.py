@@ -9,15 +9,15 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from accord.cooperation.desk import CooperationError, Desk, Draft, Filters
-from accord.cooperation.duplicates import likely_duplicate
+from accord.cooperation.desk import CooperationError, Desk, Draft
+from accord.cooperation.duplicates import DUPLICATE_WINDOW, likely_duplicate
 from accord.cooperation.guidelines import (
     ALWAYS_REQUIRED,
     Guidelines,
     in_force,
     missing_content,
 )
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
     CATEGORIES,
     CONTENT_FIELDS,
@@ -35,6 +35,7 @@ from accord.store.directory import Party
 from accord.store.forms import SENDING, FormKeys, PeerGuidelines, is_form_key, new_form_key
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
+from accord.store.summary_reads import SummaryReads
 from accord.web.codes import vocabularies, word
 from accord.web.core import Ctx, Forbidden, Page
 from accord.web.format import Clockface
@@ -227,9 +228,14 @@ def _repeated(ctx: Ctx, draft: Draft) -> RequestView | None:
     if party is None:
         return None
     desk = Desk(ctx.node)
-    views = desk.search(ctx.actor, Filters(direction="sent", party=party.id))
+    now = desk.clock()
+    # Only what was created within the window is read (an hour's margin: likely_duplicate
+    # draws the line), each ledger as the party may see it.
+    ids = SummaryReads(ctx.node.engine).sent_since(
+        ctx.viewer.party_id, party.id, now - DUPLICATE_WINDOW - timedelta(hours=1))
+    views = [derive(ledger_, now) for ledger_ in desk.ledgers(ctx.actor, ids)] if ids else []
     found = likely_duplicate([v.request for v in views], ctx.viewer.party_id, party.id,
-                             draft.summary, draft.description, draft.evidence, desk.clock())
+                             draft.summary, draft.description, draft.evidence, now)
     return next((v for v in views if found is not None and v.request.id == found.id), None)
 
 

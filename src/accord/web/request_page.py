@@ -190,7 +190,8 @@ def _escalations(ctx: Ctx, view: RequestView, ladder: tuple[str, ...]
     """Each escalation's level and whether the hotlines heard of it, in words, by its id."""
     if not view.escalations:
         return {}
-    notes = Hotline(ctx.node.engine).by_escalation()
+    notes = Hotline(ctx.node.engine).of_escalations(
+        (e.escalation, view.request) for e in view.escalations)
     hosted = hosted_parties(ctx.node.engine)
     return {e.escalation.id: {
         "level": level_words(ctx, ladder, e.escalation.level),

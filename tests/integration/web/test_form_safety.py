@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from tests.integration.web.test_request_pages import EVIDENCE, REQUEST
 
+from accord.cooperation.desk import Actor, Desk, Draft
 from accord.store.audit_log import AuditQuery
 from accord.store.forms import KeptForms, PeerGuidelines
 from accord.store.peers import PeerStore
@@ -218,3 +220,29 @@ def test_a_form_not_kept_sends_back_to_the_page_it_was_on_after_signing_in(world
     elsewhere = us.post("/ui/admin/party", {"name": "Russia"},
                         headers={"referer": "https://evil.example/ui/admin"})
     assert elsewhere.headers["location"] == "/ui/sign-in?next=/ui/&why=ended"
+
+
+
+def test_a_copy_is_sought_only_among_what_was_sent_that_addressee_within_a_day(world, browser,
+                                                                             shared):
+    russia = world.node.directory.add_party("Russia")
+    world.node.directory.grant(world.evidence.id, russia, Grant(True, False))
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+
+    def sent(sender, addressee, hours_ago, summary=REQUEST["summary"]):
+        at = datetime.now(UTC) - timedelta(hours=hours_ago)
+        return Desk(world.node, lambda: at).create(Actor(sender), Draft(
+            addressee.id, REQUEST["kind"], REQUEST["category"], REQUEST["urgency"], summary,
+            evidence=(EVIDENCE["id"],))).request.id
+
+    sent(world.own, world.other, 25)  # too long ago
+    sent(world.own, russia, 1)  # to another party
+    sent(world.other, world.own, 1)  # by another party
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    assert us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}).status_code == 303
+    recent = sent(world.own, world.other, 23, "Who else operates 198.51.100.7?")  # within a day
+    us.get("/ui/requests/new")
+    copy = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                        "summary": "Who else operates 198.51.100.7?"})
+    assert copy.status_code == 409 and f'href="/ui/requests/{recent}"' in copy.text
