@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from accord.cli.attribution import report_arrivals
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
 from accord.intake import screen_ahead, store
-from accord.memory import no_cyclic_gc
+from accord.memory import collected_per_step
 from accord.node import Node
 from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in
 from accord.stix.timestamps import is_timestamp, microsecond_key
@@ -108,7 +108,7 @@ def import_(
     valid JSON is reported with the byte where it does: the objects before that point are
     imported, none after it, and the other files are still read.
     """
-    with opened(db) as node, user_errors(), no_cyclic_gc():
+    with opened(db) as node, user_errors(), collected_per_step() as collect_cycles:
         target = _target(node, collection)
         sources = _sources(paths)
         sizes = [s.size for s in sources]
@@ -131,6 +131,8 @@ def import_(
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
+                    del done, screened  # garbage now, and with them the batch's objects
+                    collect_cycles()
             except DBAPIError as error:
                 fault = storage_fault(error)
                 if fault is None:
