@@ -39,8 +39,9 @@ def peak_mb(pid: int) -> int | None:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    return next(int(line.split()[1]) // 1024 for line in status.splitlines()
-                if line.startswith("VmHWM"))
+    # None for a process that has exited (a zombie has no memory lines)
+    return next((int(line.split()[1]) // 1024 for line in status.splitlines()
+                 if line.startswith("VmHWM")), None)
 
 
 def children(pid: int) -> list[int]:
