@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import sys
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +12,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, BinaryIO, cast
 
-import orjson
 import typer
 from rich.markup import escape
 from rich.progress import (
@@ -27,15 +25,16 @@ from sqlalchemy.exc import DBAPIError
 
 from accord.cli.attribution import report_arrivals
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
+from accord.export import Export, Tally, exportable
 from accord.intake import screen_ahead, store
-from accord.memory import no_cyclic_gc
+from accord.memory import collected_per_step
 from accord.node import Node
-from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in
+from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in, write_bundle
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
-from accord.store.query import ALL, LAST, ObjectQuery, Reader
-from accord.trust.markings import creator_permits_forwarding, may_forward, tlp_of
+from accord.store.query import ALL, LAST, ObjectQuery
+from accord.whole_files import written_whole
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
@@ -108,7 +107,7 @@ def import_(
     valid JSON is reported with the byte where it does: the objects before that point are
     imported, none after it, and the other files are still read.
     """
-    with opened(db) as node, user_errors(), no_cyclic_gc():
+    with opened(db) as node, user_errors(), collected_per_step() as collect_cycles:
         target = _target(node, collection)
         sources = _sources(paths)
         sizes = [s.size for s in sources]
@@ -131,6 +130,8 @@ def import_(
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
+                    del done, screened  # garbage now, and with them the batch's objects
+                    collect_cycles()
             except DBAPIError as error:
                 fault = storage_fault(error)
                 if fault is None:
@@ -216,50 +217,22 @@ def export(
         )
         recipient = node.directory.party(for_party) if for_party else None
         if recipient is not None:
-            # Only collections the party may read, and only newest versions: what travels is
-            # decided by the marking an object has now.
-            targets = [t for t in targets
-                       if (found := node.directory.collection_for(recipient.id, t.id))
-                       and found[1].can_read]
+            # Only newest versions: what travels is decided by the marking an object has now.
             query = replace(query, versions=frozenset({LAST}))
-        seen: set[tuple[str, str]] = set()
-        bodies: list[bytes] = []
-        withheld = 0
-        parties = frozenset(p.id for p in node.directory.parties())
-        for target in targets:
-            # The node's own view: what its own party may read under each object's TLP; for
-            # another party, what that party may read and what may travel (TLP 2.0).
-            reader = recipient or node.party
-            query = replace(query, reader=Reader(reader.id, int(target.default_tlp)))
-            page = node.objects.page(target.id, query)
-            while True:
-                for item in page.items:
-                    if recipient is not None:
-                        obj = orjson.loads(item.body)
-                        level = tlp_of(obj)
-                        if not may_forward(target.default_tlp if level is None else level,
-                                           creator_permits=creator_permits_forwarding(
-                                               obj, parties)):
-                            withheld += 1
-                            continue
-                    if (item.id, item.version) not in seen:
-                        seen.add((item.id, item.version))
-                        bodies.append(item.body)
-                if not page.more:
-                    break
-                page = node.objects.page(target.id, replace(query, after=page.next_cursor))
-        # STIX 2.1 §3.3: no empty lists; a bundle with nothing in it has no 'objects'.
-        held = b',"objects":[' + b",".join(bodies) + b"]" if bodies else b""
-        bundle = (b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'"'
-                  + held + b"}\n")
-        if output is None:
-            sys.stdout.buffer.write(bundle)
-            sys.stdout.flush()
-        else:
-            output.write_bytes(bundle)
-        err.print(f"{len(bodies)} objects exported"
+        export_ = Export(node, exportable(node, targets, recipient), query, recipient)
+        tally = Tally()
+        try:
+            if output is None:
+                write_bundle(sys.stdout.buffer, export_.bodies(tally))
+                sys.stdout.flush()
+            else:
+                with written_whole(output) as out:
+                    write_bundle(out, export_.bodies(tally))
+        except OSError as error:
+            raise fail(f"cannot write {output or 'to standard output'}: "
+                       f"{error.strerror or error}") from None
+        err.print(f"{tally.exported} objects exported"
                   + (f" to {escape(str(output))}" if output else "")
-                  + (f"; {withheld} withheld (TLP:AMBER without its creator's permission, "
-                     "AMBER+STRICT and RED may not be handed on)"
-                     if withheld else ""))
-
+                  + (f"; {tally.withheld} withheld (TLP:AMBER without its creator's "
+                     "permission, AMBER+STRICT and RED may not be handed on)"
+                     if tally.withheld else ""))

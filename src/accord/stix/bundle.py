@@ -1,13 +1,15 @@
 """The STIX objects in a JSON document: a bundle, a TAXII envelope, a list or one object.
 
 `objects_in` reads a parsed document; `batches_in` reads a stream of any size in constant
-memory, a batch of objects at a time, and says where a document stops being valid JSON.
+memory, a batch of objects at a time, and says where a document stops being valid JSON;
+`write_bundle` writes one, an object at a time.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator
+import uuid
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -395,3 +397,16 @@ class _Scanner:
 
 
 _NOT_STIX = "expected a STIX bundle, a TAXII envelope, a list of objects or one object"
+
+
+def write_bundle(out: BinaryIO, bodies: Iterable[bytes]) -> None:
+    """A STIX 2.1 bundle of these objects (each one's JSON text) written to `out` as they come,
+    holding none of them after it is written."""
+    out.write(b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'"')
+    separator = b',"objects":['
+    for body in bodies:
+        out.write(separator)
+        out.write(body)
+        separator = b","
+    # STIX 2.1 §3.3: no empty lists; a bundle with nothing in it has no 'objects'.
+    out.write(b"}\n" if separator != b"," else b"]}\n")

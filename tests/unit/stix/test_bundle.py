@@ -6,7 +6,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.stix.bundle import MAX_DEPTH, MalformedJsonError, NotStixError, batches_in, objects_in
+from accord.stix.bundle import (
+    MAX_DEPTH,
+    MalformedJsonError,
+    NotStixError,
+    batches_in,
+    objects_in,
+    write_bundle,
+)
 
 
 def test_bundle_envelope_list_and_single_object():
@@ -126,3 +133,34 @@ def test_cuts_guessed_inside_a_string_or_a_nested_object_are_not_taken(indent):
                           else None).encode()
     got, error = read(document, first=10, size=20, chunk=1 << 16)
     assert error is None and got == objs
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def test_a_written_bundle_of_nothing_has_no_objects_list():
+    out = io.BytesIO()
+    write_bundle(out, [])
+    bundle = json.loads(out.getvalue())
+    assert bundle["type"] == "bundle" and bundle["id"].startswith("bundle--")
+    assert "objects" not in bundle  # STIX 2.1 §3.3: no empty lists
+
+
+@given(st.lists(st.dictionaries(TEXT, TEXT, max_size=3), max_size=5))
+def test_a_written_bundle_is_json_holding_the_objects_in_order(objects):
+    out = io.BytesIO()
+    write_bundle(out, (json.dumps(o).encode() for o in objects))
+    assert json.loads(out.getvalue()).get("objects", []) == objects
+    assert out.getvalue().endswith(b"}\n")
+
+
+def test_each_object_is_written_before_the_next_is_asked_for():
+    out = io.BytesIO()
+
+    def bodies():
+        for n in range(3):
+            yield json.dumps({"n": n}).encode()
+            assert out.getvalue().endswith(json.dumps({"n": n}).encode())
+
+    write_bundle(out, bodies())
+    assert [o["n"] for o in json.loads(out.getvalue())["objects"]] == [0, 1, 2]
