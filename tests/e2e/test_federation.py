@@ -125,7 +125,8 @@ BEHIND = {"ACCORD_CLOCK_OFFSET": "-3600"}  # China's node runs an hour behind
 
 
 @contextmanager
-def _china_an_hour_behind(databases: NodeDatabases, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def _china_an_hour_behind(databases: NodeDatabases, tmp_path: Path
+                          ) -> Iterator[tuple[str, str]]:
     """Two nodes pinned to each other and serving, China's clock an hour behind: (US db, CN db)."""
     us_db, cn_db = databases.new("us"), databases.new("cn")
     created("init", "--party", US, db=us_db)
@@ -143,8 +144,9 @@ def _china_an_hour_behind(databases: NodeDatabases, tmp_path: Path) -> Iterator[
         yield us_db, cn_db
 
 
-def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
-    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
+def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(
+        databases: NodeDatabases, tmp_path: Path):
+    with _china_an_hour_behind(databases, tmp_path) as (us_db, cn_db):
         rid = created("request", "create", "--to", CN, "--kind", "mitigation",
                       "--category", "ddos", "--urgency", "urgent", "--summary", "Stop it",
                       "--activity-start", "2026-01-01T00:00:00Z", "--evidence",
@@ -165,8 +167,8 @@ def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
 
 
 def test_an_act_from_a_node_whose_clock_is_wrong_is_timed_by_its_arrival_on_both_nodes(
-        tmp_path: Path):
-    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
+        databases: NodeDatabases, tmp_path: Path):
+    with _china_an_hour_behind(databases, tmp_path) as (us_db, cn_db):
         rid = created("request", "create", "--to", CN, "--kind", "information",
                       "--category", "ddos", "--urgency", "urgent", "--summary", "Who is it?",
                       "--evidence", _shared_evidence(tmp_path, us_db), db=us_db)
