@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from tests.conftest import backends
+from sqlalchemy import text
+from tests.conftest import backends, fresh_pg_schema
 from tests.e2e.round_robin import round_robin
 
 ACCORD = Path(sys.executable).parent / "accord"
@@ -128,12 +130,68 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session", params=backends())
-def node_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-    pg_schemas: Callable[[str], AbstractContextManager[str]],
-) -> Iterator[str]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend of the nodes the end-to-end tests start: each test that makes one runs once
+    per backend ACCORD_TEST_BACKENDS selects (by default SQLite, and PostgreSQL if it
+    answers)."""
+    return str(request.param)
+
+
+class NodeDatabases:
+    """Where a test's nodes keep their data: `new(name)` is the --db of a new, empty database
+    on the test's backend, a file in the test's folder or a fresh PostgreSQL schema (dropped
+    when the test, or the module, is done)."""
+
+    def __init__(self, backend: str, folder: Path, stack: ExitStack) -> None:
+        self.backend = backend
+        self.folder = folder  # also where the test keeps its other files (logs, bundles)
+        self._stack = stack
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    def new(self, name: str) -> str:
+        if self.is_sqlite:
+            return str(self.folder / f"{name}.db")
+        return self._stack.enter_context(fresh_pg_schema(re.sub(r"\W", "_", name).lower()))
+
+
+@pytest.fixture
+def databases(backend: str, tmp_path: Path) -> Iterator[NodeDatabases]:
+    """New node databases for one test (its files in tmp_path)."""
+    with ExitStack() as stack:
+        yield NodeDatabases(backend, tmp_path, stack)
+
+
+@pytest.fixture(scope="module")
+def module_databases(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                     request: pytest.FixtureRequest) -> Iterator[NodeDatabases]:
+    """New node databases for a module's nodes (its files in a folder of the module's)."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    with ExitStack() as stack:
+        yield NodeDatabases(backend, folder, stack)
+
+
+def sql(db: str, statement: str, **params: Any) -> list[Any]:
+    """Run one SQL statement on a node's database behind its back (a test doing damage, or
+    looking at what is stored), on either backend; the rows it returns, if any."""
+    from accord.store.engine import open_engine
+
+    engine = open_engine(db)
+    try:
+        with engine.begin() as conn:
+            done = conn.execute(text(statement), params)
+            return list(done) if done.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def node_db(backend: str, tmp_path_factory: pytest.TempPathFactory,
+            pg_schemas: Callable[[str], AbstractContextManager[str]]) -> Iterator[str]:
     """A --db URL for the session's node: a fresh SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield str(tmp_path_factory.mktemp("sqlite") / "accord.db")
         return
     with pg_schemas("e2e") as url:

@@ -7,20 +7,21 @@ import json
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import ACCORD, _free_port, created, run_accord
+from tests.e2e.conftest import ACCORD, NodeDatabases, _free_port, created, run_accord, sql
 
 MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 
 
 class Node:
-    """A node; with `tls` (accord serve's options, e.g. --tls-cert FILE --tls-key FILE) it
-    serves https://."""
+    """A node, one `accord serve` process (tests kill and restart it), on a new database of
+    the test's backend; with `tls` (accord serve's options, e.g. --tls-cert FILE --tls-key
+    FILE) it serves https://."""
 
-    def __init__(self, tmp: Path, name: str, party: str, tls: tuple[str, ...] = ()) -> None:
-        self.db, self.log, self.party = str(tmp / f"{name}.db"), tmp / f"{name}.log", party
+    def __init__(self, databases: NodeDatabases, name: str, party: str,
+                 tls: tuple[str, ...] = ()) -> None:
+        self.db, self.log, self.party = databases.new(name), databases.folder / f"{name}.log", party
         self.port = _free_port()
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/"
@@ -77,10 +78,7 @@ def _plain(node: Node) -> tuple[str, ...]:
 
 
 def pulled_some(db: str) -> bool:
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        return bool(conn.execute("SELECT max(pulled) FROM peers").fetchone()[0])
+    return bool(sql(db, "SELECT max(pulled) FROM peers")[0][0])
 
 
 def peer_state(db: str, name: str) -> dict:

@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import Browser, expect
-from tests.e2e.conftest import created, serving
+from tests.e2e.conftest import NodeDatabases, created, serving
 from tests.e2e.test_ui_browser import chromium  # noqa: F401  (fixture)
 
 
-def test_the_api_docs_render_offline_under_a_strict_policy(tmp_path: Path,
+def test_the_api_docs_render_offline_under_a_strict_policy(databases: NodeDatabases, tmp_path: Path,
                                                            chromium: Browser):  # noqa: F811
-    db = str(tmp_path / "node.db")
+    db = databases.new("node")
     token = created("init", "--party", "United States (US-CERT)", db=db)
     with serving(db, tmp_path / "serve.log") as base:
         docs = httpx.get(base + "api/v1/docs")

@@ -8,15 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import chromium, shot, sign_in  # noqa: F401  (fixture)
 from tests.opm import APT19, OPM, opm_bundle
 
 US, CN, RU = "United States (US-CERT)", "China (CNCERT/CC)", "Russia (GOV-CERT.RU)"
 
 
-def test_a_claim_is_made_and_denied_in_the_browser(tmp_path: Path, chromium: Browser):  # noqa: F811
-    db = str(tmp_path / "us.db")
+def test_a_claim_is_made_and_denied_in_the_browser(
+        databases: NodeDatabases, tmp_path: Path, chromium: Browser):  # noqa: F811
+    db = databases.new("us")
     created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     bundle = opm_bundle(tmp_path / "opm.json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import NodeDatabases, created, run_accord
 from tests.opm import APT19, OPM, opm_bundle
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
@@ -16,8 +16,9 @@ def lines(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
-def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
-    db = str(tmp_path / "us.db")
+def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(
+        databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("us")
     created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     bundle = opm_bundle(tmp_path / "opm.json")
@@ -43,8 +44,8 @@ def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(tmp_path: Path):
     assert bad.returncode != 0 and "not one of: agree" in bad.stderr and bad.stdout == ""
 
 
-def test_a_designation_is_added_listed_and_lifted(tmp_path: Path):
-    db = str(tmp_path / "us.db")
+def test_a_designation_is_added_listed_and_lifted(databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("us")
     created("init", "--party", US, db=db)
     made = created("designation", "add", "Wang Dong", "--kind", "individual", "--alias", "王东",
                    "--alias", "UglyGorilla", "--programme", "CYBER2", "--legal-basis",
@@ -58,8 +59,8 @@ def test_a_designation_is_added_listed_and_lifted(tmp_path: Path):
     assert listed[0]["in_force"] is False and listed[0]["lift_reason"] == "Delisted."
 
 
-def test_a_name_is_screened_alone_and_in_a_batch(tmp_path: Path):
-    db = str(tmp_path / "us.db")
+def test_a_name_is_screened_alone_and_in_a_batch(databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("us")
     created("init", "--party", US, db=db)
     made = created("designation", "add", "Sun Kailiang", "--kind", "individual", "--alias",
                    "孙凯亮", "--alias", "Jack Sun", "--legal-basis", "Indictment, 2014", db=db)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import NodeDatabases, created, run_accord
 from tests.e2e.federation_nodes import Node, meet
 from tests.opm import APT19, OPM, opm_bundle
 
@@ -24,8 +24,9 @@ def shown(claim: str, db: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_denied_attribution_reads_the_same_on_both_nodes(tmp_path: Path):
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
+def test_a_denied_attribution_reads_the_same_on_both_nodes(
+        databases: NodeDatabases, tmp_path: Path):
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN)
     us.start()
     cn.start()
     try:

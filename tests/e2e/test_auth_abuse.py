@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord, serving
+from tests.e2e.conftest import OWN_PARTY, PARTNER, NodeDatabases, created, run_accord, serving, sql
 
 TAXII = "application/taxii+json;version=2.1"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -18,12 +18,22 @@ GUESS = "accord_e2eGuessThatMustNeverReachTheDisk-0123456789abcdef"
 FAST = ("--tick", "0", "--sync-every", "0")
 
 
-def node(tmp_path: Path) -> tuple[str, str, str]:
-    db = str(tmp_path / "node.db")
+def node(databases: NodeDatabases) -> tuple[str, str, str]:
+    db = databases.new("node")
     admin = created("init", "--party", OWN_PARTY, db=db)
     created("party", "add", PARTNER, db=db)
     partner = created("token", "create", "--party", PARTNER, "--role", "liaison", db=db)
     return db, admin, partner
+
+
+def stored(databases: NodeDatabases, db: str) -> bytes:
+    """What the node's database holds: SQLite's files, or every row of its PostgreSQL
+    schema as text."""
+    if databases.is_sqlite:
+        return b"".join(p.read_bytes() for p in databases.folder.glob("node.db*"))
+    tables = sql(db, "SELECT table_name FROM information_schema.tables "
+                     "WHERE table_schema = current_schema()")
+    return "".join(str(sql(db, f'SELECT * FROM "{table}"')) for (table,) in tables).encode()
 
 
 def taxii(url: str, token: str, **headers: str) -> httpx.Response:
@@ -43,8 +53,9 @@ def audit_rows(db: str, action: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_failures_are_throttled_audited_and_a_valid_token_still_works(tmp_path: Path):
-    db, admin, partner = node(tmp_path)
+def test_failures_are_throttled_audited_and_a_valid_token_still_works(
+        databases: NodeDatabases, tmp_path: Path):
+    db, admin, partner = node(databases)
     # `serving` waits for the server with one GET /taxii2/ without a token: the first failure.
     options = (*FAST, "--auth-failures", "5", "--auth-failure-refill", "1h")
     # One process whatever ACCORD_TEST_SERVERS says: the allowance is each process's own, by
@@ -79,15 +90,16 @@ def test_failures_are_throttled_audited_and_a_valid_token_still_works(tmp_path: 
     assert "127.0.0.1" in listed.stdout and "bearer" in listed.stdout
     assert "auth.throttled" in listed.stdout and "auth.refused" in listed.stdout
     assert run_accord("audit", "verify", db=db).returncode == 0
-    # No part of the guess on disk: the database, its write-ahead log, the server's log.
-    on_disk = b"".join(p.read_bytes() for p in (*tmp_path.glob("node.db*"),
-                                                 tmp_path / "serve.log"))
+    # No part of the guess on disk: the database (with SQLite's write-ahead log), the
+    # server's log.
+    on_disk = stored(databases, db) + (tmp_path / "serve.log").read_bytes()
     secret = GUESS.removeprefix("accord_").encode()
     assert not [secret[i:i + 8] for i in range(len(secret) - 8) if secret[i:i + 8] in on_disk]
 
 
-def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(tmp_path: Path):
-    db, admin, _partner = node(tmp_path)
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(
+        databases: NodeDatabases, tmp_path: Path):
+    db, admin, _partner = node(databases)
     options = (*FAST, "--auth-failures", "2", "--auth-failure-refill", "1h",  # (see above)
                "--trusted-proxy", "127.0.0.1")
     with serving(db, tmp_path / "serve.log", options=options, servers=1) as url:  # (see above)
@@ -99,8 +111,8 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance(tmp_
         "127.0.0.1", "198.51.100.1", "198.51.100.1", "198.51.100.2"]
 
 
-def test_wrong_allowance_or_proxy_options_are_refused_in_words(tmp_path: Path):
-    db, _admin, _partner = node(tmp_path)
+def test_wrong_allowance_or_proxy_options_are_refused_in_words(databases: NodeDatabases):
+    db, _admin, _partner = node(databases)
     proxy = run_accord("serve", "--trusted-proxy", "the-proxy", db=db)
     assert proxy.returncode == 2 and "--trusted-proxy 'the-proxy'" in proxy.stderr
     refill = run_accord("serve", "--auth-failure-refill", "soon", db=db)

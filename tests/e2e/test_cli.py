@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.conftest import sql
 
 DEEP_PANDA = "intrusion-set--a653431d-6a5e-4600-8ad3-609b5af57064"
 APT19 = "intrusion-set--fe8796a4-2a02-41a0-9d27-7aa1e995feb6"
@@ -74,10 +75,10 @@ def deep_panda(attack_objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory, accord) -> str:
-    """An initialised SQLite node that the tests of this module share (each in its own
+def node(module_databases, accord) -> str:
+    """An initialised node that the tests of this module share (each in its own
     collection)."""
-    db = str(tmp_path_factory.mktemp("cli") / "accord.db")
+    db = module_databases.new("accord")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
     return db
@@ -92,8 +93,8 @@ def new_collection(accord, db: str, alias: str) -> str:
 # -- init, parties, tokens, collections ----------------------------------------------------
 
 
-def test_init_prints_exactly_one_token_line_on_stdout(tmp_path, accord):
-    db = str(tmp_path / "new.db")
+def test_init_prints_exactly_one_token_line_on_stdout(databases, tmp_path, accord):
+    db = databases.new("new")
     done = accord("init", "--party", "US-CERT", db=db)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -332,17 +333,18 @@ def test_an_error_is_one_line_even_when_stderr_is_a_pipe(accord):
         ("export",),
     ],
 )
-def test_commands_on_a_database_without_a_node_say_to_run_accord_init(tmp_path, accord, command):
-    done = accord(*command, db=str(tmp_path / "empty.db"))
+def test_commands_on_a_database_without_a_node_say_to_run_accord_init(
+        databases, tmp_path, accord, command):
+    done = accord(*command, db=databases.new("empty"))
     assert done.returncode != 0 and done.stdout == ""
     assert "run `accord init --party NAME`" in words(done.stderr)
     assert "Traceback" not in done.stderr
 
 
-def test_import_into_a_database_without_a_node_says_to_run_accord_init(
+def test_import_into_a_database_without_a_node_says_to_run_accord_init(databases,
     tmp_path, accord, attack_sample
 ):
-    done = accord("import", str(attack_sample), db=str(tmp_path / "empty.db"))
+    done = accord("import", str(attack_sample), db=databases.new("empty"))
     assert done.returncode != 0
     assert "run `accord init --party NAME`" in words(done.stderr)
 
@@ -394,10 +396,8 @@ def test_an_unknown_tlp_level_is_refused_in_words(node, accord):
     assert done.returncode == 2 and "not a TLP level" in done.stderr and done.stdout == ""
 
 
-def test_audit_verify_passes_then_names_the_record_someone_edited(tmp_path, accord):
-    import sqlite3
-
-    db = str(tmp_path / "audited.db")
+def test_audit_verify_passes_then_names_the_record_someone_edited(databases, accord):
+    db = databases.new("audited")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
     assert accord("token", "create", "--party", "CNCERT", db=db).returncode == 0
@@ -406,15 +406,14 @@ def test_audit_verify_passes_then_names_the_record_someone_edited(tmp_path, acco
     intact = accord("audit", "verify", db=db)
     assert intact.returncode == 0 and "3 records" in intact.stderr
     assert len(intact.stdout.strip()) == 64  # the head hash, for safekeeping
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE audit SET action = 'party.remove' WHERE seq = 2")
+    sql(db, "UPDATE audit SET action = 'party.remove' WHERE seq = 2")
     broken = accord("audit", "verify", db=db)
     assert broken.returncode == 1 and "broken at record 2" in broken.stderr
 
 
-def test_lookup_finds_what_the_party_may_read_and_nothing_else(tmp_path, accord):
+def test_lookup_finds_what_the_party_may_read_and_nothing_else(databases, tmp_path, accord):
     fixture = Path(__file__).parents[1] / "fixtures" / "oasis" / "indicator-for-c2-ip-address.json"
-    db = str(tmp_path / "lookup.db")
+    db = databases.new("lookup")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
     assert accord("import", str(fixture), db=db).returncode == 0
@@ -426,7 +425,8 @@ def test_lookup_finds_what_the_party_may_read_and_nothing_else(tmp_path, accord)
     assert theirs.returncode == 0 and "0 object(s)" in theirs.stderr and theirs.stdout == ""
 
 
-def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(tmp_path, accord):
+def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(
+        databases, tmp_path, accord):
     objects = [{"type": "indicator", "spec_version": "2.1", "name": name,
                 "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
                 "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
@@ -437,7 +437,7 @@ def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(tmp_p
     bundle = tmp_path / "broad.json"
     bundle.write_text(json.dumps({"type": "bundle", "objects": objects,
                                   "id": "bundle--00000000-0000-4000-8000-000000000001"}))
-    db = str(tmp_path / "broad.db")
+    db = databases.new("broad")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     imported = accord("import", str(bundle), db=db)
     assert imported.returncode == 0 and "2 accepted" in imported.stderr
@@ -449,10 +449,10 @@ def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(tmp_p
     assert [(r["name"], r["over_broad"]) for r in rows] == [("c2", False), ("all", True)]
 
 
-def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord):
+def test_export_for_another_party_hands_on_only_clear_and_green(databases, tmp_path, accord):
     from accord.trust.markings import MARKING_FOR, Tlp
 
-    db = str(tmp_path / "export-for.db")
+    db = databases.new("export-for")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
     cid = accord("collection", "create", "Shared", "--read", "CNCERT", db=db).stdout.strip()
@@ -481,11 +481,11 @@ def test_export_for_another_party_hands_on_only_clear_and_green(tmp_path, accord
     assert "objects" not in json.loads(evidence.stdout)  # STIX 2.1: no empty list
 
 
-def test_export_for_another_party_hands_on_amber_only_with_its_creators_permission(
+def test_export_for_another_party_hands_on_amber_only_with_its_creators_permission(databases,
         tmp_path, accord):
     from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
-    db = str(tmp_path / "export-amber.db")
+    db = databases.new("export-amber")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
     [us] = [re.search(f"identity--{UUID}", line).group(0)

@@ -148,6 +148,7 @@ def test_a_backup_is_restored_only_into_its_own_kind_of_database(db_url, tmp_pat
 
 
 def test_backup_of_a_database_that_does_not_exist_says_so(tmp_path):
+    # SQLite's: a --db file that is not there (a PostgreSQL URL names a server, not a file).
     done = run_accord("backup", str(tmp_path / "b"), db=str(tmp_path / "missing.db"))
     assert done.returncode != 0 and "no database at" in done.stderr
     assert not (tmp_path / "missing.db").exists()

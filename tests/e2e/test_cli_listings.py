@@ -95,11 +95,11 @@ def test_every_command_that_lists_or_shows_is_run_below():
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory) -> dict[str, str]:
+def node(module_databases) -> dict[str, str]:
     """A node with a row of every kind: parties, a person, tokens, collections, an indicator
     and a sighting of it, an escalated request, a peer and audit records."""
-    work = tmp_path_factory.mktemp("listings")
-    db = str(work / "node.db")
+    work = module_databases.folder
+    db = module_databases.new("node")
     created("init", "--party", OWN_PARTY, db=db)
     partner = created("party", "add", PARTNER, db=db)
     created("person", "add", "Li Wei", "--party", PARTNER, db=db)

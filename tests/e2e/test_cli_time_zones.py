@@ -7,8 +7,8 @@ import json
 import re
 
 
-def test_times_are_utc_unless_tz_says_otherwise(tmp_path, accord):
-    db = str(tmp_path / "tz.db")
+def test_times_are_utc_unless_tz_says_otherwise(databases, tmp_path, accord):
+    db = databases.new("tz")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     utc = accord("token", "list", db=db)
     assert utc.returncode == 0 and re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z",
@@ -25,8 +25,8 @@ def test_times_are_utc_unless_tz_says_otherwise(tmp_path, accord):
         " ".join(wrong.stderr.split())
 
 
-def test_a_party_s_time_zone_is_set_listed_and_checked(tmp_path, accord):
-    db = str(tmp_path / "tz.db")
+def test_a_party_s_time_zone_is_set_listed_and_checked(databases, tmp_path, accord):
+    db = databases.new("tz")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     done = accord("party", "time-zone", "US-CERT", "America/New_York", db=db)
     assert done.returncode == 0 and done.stdout == "", done.stderr

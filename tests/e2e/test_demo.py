@@ -39,7 +39,9 @@ def _two_ports() -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> Played:
-    """The demo played once (--exit): its nodes set up in a directory the tests reuse."""
+    """The demo played once (--exit): its nodes set up in a directory the tests reuse. SQLite
+    alone, whatever ACCORD_TEST_BACKENDS says: `accord demo` makes its two nodes as files in
+    --dir, by design (a newcomer's first run needs no server)."""
     directory = tmp_path_factory.mktemp("demo") / "demo"
     port, cn_port = _two_ports()
     # The ATT&CK excerpt that ships with Accord: the story is the same, and all of Enterprise

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import NodeDatabases, created, run_accord
 
 
-def test_an_empty_export_is_a_bundle_without_an_objects_list(tmp_path: Path):
-    db = str(tmp_path / "node.db")
+def test_an_empty_export_is_a_bundle_without_an_objects_list(
+        databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("node")
     created("init", "--party", "Alpha CERT", db=db)
     done = run_accord("export", "--collection", "evidence", db=db)
     assert done.returncode == 0, done.stderr

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 EVIDENCE_ID = "indicator--7f0b6c1e-2d3a-4b5c-9d8e-1f2a3b4c5d6e"
@@ -27,8 +27,9 @@ def show(rid: str, db: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(tmp_path: Path):
-    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(
+        databases: NodeDatabases, tmp_path: Path):
+    us_db, cn_db = databases.new("us"), databases.new("cn")
     created("init", "--party", US, db=us_db)
     created("init", "--party", CN, db=cn_db)
     with serving(us_db, tmp_path / "us.log") as us_url, \
@@ -124,9 +125,10 @@ BEHIND = {"ACCORD_CLOCK_OFFSET": "-3600"}  # China's node runs an hour behind
 
 
 @contextmanager
-def _china_an_hour_behind(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def _china_an_hour_behind(databases: NodeDatabases, tmp_path: Path
+                          ) -> Iterator[tuple[str, str]]:
     """Two nodes pinned to each other and serving, China's clock an hour behind: (US db, CN db)."""
-    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+    us_db, cn_db = databases.new("us"), databases.new("cn")
     created("init", "--party", US, db=us_db)
     assert run_accord("init", "--party", CN, db=cn_db, env=BEHIND).returncode == 0
     with serving(us_db, tmp_path / "us.log") as us_url, \
@@ -142,8 +144,9 @@ def _china_an_hour_behind(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield us_db, cn_db
 
 
-def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
-    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
+def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(
+        databases: NodeDatabases, tmp_path: Path):
+    with _china_an_hour_behind(databases, tmp_path) as (us_db, cn_db):
         rid = created("request", "create", "--to", CN, "--kind", "mitigation",
                       "--category", "ddos", "--urgency", "urgent", "--summary", "Stop it",
                       "--activity-start", "2026-01-01T00:00:00Z", "--evidence",
@@ -164,8 +167,8 @@ def test_nodes_whose_clocks_disagree_derive_the_same_deadlines(tmp_path: Path):
 
 
 def test_an_act_from_a_node_whose_clock_is_wrong_is_timed_by_its_arrival_on_both_nodes(
-        tmp_path: Path):
-    with _china_an_hour_behind(tmp_path) as (us_db, cn_db):
+        databases: NodeDatabases, tmp_path: Path):
+    with _china_an_hour_behind(databases, tmp_path) as (us_db, cn_db):
         rid = created("request", "create", "--to", CN, "--kind", "information",
                       "--category", "ddos", "--urgency", "urgent", "--summary", "Who is it?",
                       "--evidence", _shared_evidence(tmp_path, us_db), db=us_db)

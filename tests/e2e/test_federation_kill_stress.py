@@ -32,10 +32,10 @@ def _share_more(us: Node, shared: str, token: str, n: int) -> None:
     assert posted.status_code == 202 and posted.json()["success_count"] == 3, posted.text
 
 
-def test_puller_and_server_killed_at_random_moments_lose_and_double_nothing(tmp_path):
+def test_puller_and_server_killed_at_random_moments_lose_and_double_nothing(databases, tmp_path):
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN)
     us.start()
     cn.start()
     try:

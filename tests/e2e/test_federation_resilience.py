@@ -16,8 +16,8 @@ AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
 
-def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(tmp_path):
-    us, cn, jp = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN), Node(tmp_path, "jp", JP)
+def test_sync_survives_kill_9_revocation_travels_and_amber_stays_with_china(databases, tmp_path):
+    us, cn, jp = Node(databases, "us", US), Node(databases, "cn", CN), Node(databases, "jp", JP)
     for node in (us, cn, jp):
         node.start()
     try:

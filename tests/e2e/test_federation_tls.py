@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import NodeDatabases, created, run_accord
 from tests.e2e.federation_nodes import Node, meet, peer_state, sync
 from tests.tls_fixtures import Issued, RecordingTlsServer, authority, self_signed, signed_by
 
@@ -46,13 +46,14 @@ def show(rid: str, db: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_two_nodes_federate_over_tls_each_pinning_the_other(tmp_path: Path):
+def test_two_nodes_federate_over_tls_each_pinning_the_other(
+        databases: NodeDatabases, tmp_path: Path):
     certs = tmp_path / "certs"
     us_cert = self_signed(certs, "us-node")
     cn_root = authority(certs, "cncert-root")
     cn_cert = signed_by(cn_root, certs, "cn-node")
-    us = Node(tmp_path, "us", US, tls=serving_with(us_cert))
-    cn = Node(tmp_path, "cn", CN, tls=serving_with(cn_cert))
+    us = Node(databases, "us", US, tls=serving_with(us_cert))
+    cn = Node(databases, "cn", CN, tls=serving_with(cn_cert))
     try:
         us.start()
         cn.start("0", "--workers", "2")
@@ -102,10 +103,11 @@ def test_two_nodes_federate_over_tls_each_pinning_the_other(tmp_path: Path):
         cn.stop()
 
 
-def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tmp_path: Path):
+def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(
+        databases: NodeDatabases, tmp_path: Path):
     certs = tmp_path / "certs"
     first, renewed = self_signed(certs, "cn-2015"), self_signed(certs, "cn-2016")
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN, tls=serving_with(first))
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN, tls=serving_with(first))
     try:
         cn.start()
         created("party", "add", US, db=cn.db)
@@ -161,8 +163,9 @@ def test_a_peer_whose_certificate_changed_is_refused_before_the_token_is_sent(tm
 
 
 def test_plain_http_is_refused_unless_insecure_is_said_and_then_marked_everywhere(
+        databases: NodeDatabases,
         tmp_path: Path):
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN)
     try:
         cn.start()
         created("party", "add", US, db=cn.db)
@@ -188,12 +191,13 @@ def test_plain_http_is_refused_unless_insecure_is_said_and_then_marked_everywher
         cn.stop()
 
 
-def test_a_mutual_tls_node_turns_away_a_client_without_a_certificate(tmp_path: Path):
+def test_a_mutual_tls_node_turns_away_a_client_without_a_certificate(
+        databases: NodeDatabases, tmp_path: Path):
     certs = tmp_path / "certs"
     cn_cert, clients = self_signed(certs, "cn-node"), authority(certs, "cn-clients")
     us_client = signed_by(clients, certs, "us-node-client")
-    us = Node(tmp_path, "us", US)
-    cn = Node(tmp_path, "cn", CN, tls=serving_with(cn_cert, "--tls-client-ca",
+    us = Node(databases, "us", US)
+    cn = Node(databases, "cn", CN, tls=serving_with(cn_cert, "--tls-client-ca",
                                                     str(clients.cert)))
     try:
         cn.start()
@@ -223,9 +227,10 @@ def test_a_mutual_tls_node_turns_away_a_client_without_a_certificate(tmp_path: P
         cn.stop()
 
 
-def test_serve_refuses_tls_settings_that_cannot_work_in_plain_words(tmp_path: Path):
+def test_serve_refuses_tls_settings_that_cannot_work_in_plain_words(
+        databases: NodeDatabases, tmp_path: Path):
     node, other = self_signed(tmp_path, "node"), self_signed(tmp_path, "other")
-    db = str(tmp_path / "node.db")
+    db = databases.new("node")
     created("init", "--party", US, db=db)
     for options, said in (
             (("--tls-cert", str(node.cert)), "--tls-cert and --tls-key go together"),
@@ -239,10 +244,11 @@ def test_serve_refuses_tls_settings_that_cannot_work_in_plain_words(tmp_path: Pa
         assert said in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_server_publishing_no_valid_node_key_is_not_pinned(tmp_path: Path):
+def test_a_server_publishing_no_valid_node_key_is_not_pinned(
+        databases: NodeDatabases, tmp_path: Path):
     answer = json.dumps({"identity": {"type": "identity"}, "public_key": "not-a-key"}).encode()
     with RecordingTlsServer(self_signed(tmp_path, "odd"), answer=answer) as odd:
-        db = str(tmp_path / "us.db")
+        db = databases.new("us")
         created("init", "--party", US, db=db)
         done = run_accord("peer", "add", "odd", "--url", odd.url, "--token", "t", db=db)
     assert done.returncode == 2 and "not an Ed25519 public key" in done.stderr

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import CN, US, chromium  # noqa: F401 (a fixture)
 
 # China answers urgent requests within 20 s of their arrival: the US form must say so.
@@ -28,9 +28,9 @@ class Nodes:
 
 
 @pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
-    tmp = tmp_path_factory.mktemp("forms")
-    us_db, cn_db = str(tmp / "us.db"), str(tmp / "cn.db")
+def nodes(module_databases: NodeDatabases) -> Iterator[Nodes]:
+    tmp = module_databases.folder
+    us_db, cn_db = module_databases.new("us"), module_databases.new("cn")
     created("init", "--party", US, db=us_db)
     created("init", "--party", CN, db=cn_db)
     for text, db in ((CN_GUIDELINES, cn_db), (US_GUIDELINES, us_db)):

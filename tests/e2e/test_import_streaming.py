@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.e2e.conftest import NodeDatabases
 
 ACCORD = Path(sys.executable).parent / "accord"
 SUMMARY = re.compile(r"^(\d+) accepted, (\d+) unchanged, (\d+) rejected", re.MULTILINE)
@@ -35,8 +36,8 @@ def summary(stderr: str) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def node(tmp_path, accord) -> str:
-    db = str(tmp_path / "accord.db")
+def node(databases: NodeDatabases, tmp_path, accord) -> str:
+    db = databases.new("accord")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     return db
 

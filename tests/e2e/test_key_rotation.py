@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import created, run_accord, sql
 from tests.e2e.federation_nodes import Node, meet, peer_state, sync
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
@@ -66,8 +65,8 @@ def verifies(obj: dict, keys: list[dict]) -> bool:
     return True
 
 
-def test_a_rotation_is_followed_a_forged_one_refused_and_a_stolen_key_revoked(tmp_path):
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
+def test_a_rotation_is_followed_a_forged_one_refused_and_a_stolen_key_revoked(databases, tmp_path):
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN)
     us.start()
     cn.start()
     try:
@@ -95,12 +94,11 @@ def test_a_rotation_is_followed_a_forged_one_refused_and_a_stolen_key_revoked(tm
         # The next key's announcement is tampered with on the US node (as an impostor would
         # serve it): China refuses it, loudly, and takes nothing the new key signed.
         third = created("key", "rotate", db=us.db)
-        with sqlite3.connect(us.db) as db:
-            [(raw,)] = db.execute("SELECT announcement FROM node_keys WHERE retired IS NULL")
-            announcement = json.loads(raw)
-            announcement["created"] = "2026-01-01T00:00:00.000Z"  # no longer what was signed
-            db.execute("UPDATE node_keys SET announcement = ? WHERE retired IS NULL",
-                       (json.dumps(announcement).encode(),))
+        [(raw,)] = sql(us.db, "SELECT announcement FROM node_keys WHERE retired IS NULL")
+        announcement = json.loads(raw)
+        announcement["created"] = "2026-01-01T00:00:00.000Z"  # no longer what was signed
+        sql(us.db, "UPDATE node_keys SET announcement = :changed WHERE retired IS NULL",
+            changed=json.dumps(announcement).encode())
         later = share(us, tmp_path, us_id, 3, shared)
         refused = sync(cn.db, "us")
         assert refused.returncode == 1 and "refused" in refused.stderr

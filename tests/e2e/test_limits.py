@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import orjson
-from tests.e2e.conftest import created, serving
+from tests.e2e.conftest import NodeDatabases, created, serving
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -26,8 +26,8 @@ def post(url: str, token: str, count: int) -> httpx.Response:
                                "Accept": TAXII}, timeout=30)
 
 
-def test_the_object_limit_is_set_once_and_kept(tmp_path: Path):
-    db = str(tmp_path / "node.db")
+def test_the_object_limit_is_set_once_and_kept(databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("node")
     token = created("init", "--party", "Alpha CERT", db=db)
     with serving(db, tmp_path / "1.log", options=("--tick", "0", "--sync-every", "0",
                                                   "--max-objects", "3")) as url:

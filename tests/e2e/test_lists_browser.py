@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import chromium  # noqa: F401  (the browser fixture)
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
@@ -40,9 +40,9 @@ def file_request(page: Page, base: str, summary: str, find: str) -> str:
     return page.url.split("/ui/requests/")[1].split("?")[0]
 
 
-def test_an_officer_finds_exports_and_answers_requests(tmp_path: Path,
+def test_an_officer_finds_exports_and_answers_requests(databases: NodeDatabases, tmp_path: Path,
                                                         chromium: Browser):  # noqa: F811
-    db = str(tmp_path / "node.db")
+    db = databases.new("node")
     created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     smith = created("token", "create", "--party", US, "--role", "liaison", "--name",

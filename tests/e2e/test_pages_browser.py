@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import ATTACK_SAMPLE, created, run_accord, serving
+from tests.e2e.conftest import ATTACK_SAMPLE, NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import (
     US,
     chromium,  # noqa: F401 (the fixture, shared)
@@ -47,9 +47,9 @@ MEASURE = """() => {
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    tmp = tmp_path_factory.mktemp("pages")
-    db = str(tmp / "node.db")
+def node(module_databases: NodeDatabases) -> Iterator[dict[str, str]]:
+    tmp = module_databases.folder
+    db = module_databases.new("node")
     admin = created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     guidelines = tmp / "guidelines.toml"

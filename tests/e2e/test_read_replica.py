@@ -2,7 +2,8 @@
 
 The replica's replay is paused to make the two databases differ: what a reader then sees
 tells which one answered. Reads go to the replica; the writer still reads its own writes (by
-token, and by the `accord_lsn` cookie); with the replica stopped, every read is still served.
+token, through whichever host, and by the `accord_lsn` cookie); with the replica stopped,
+every read is still served.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 
 import httpx
 import pytest
@@ -42,6 +45,21 @@ class ReplicatedNode:
         return {"Authorization": f"Bearer {token}", "Accept": TAXII, "Content-Type": TAXII}
 
 
+@contextmanager
+def _serving(primary: str, replica: str, log: Path) -> Iterator[tuple[str, Popen[bytes]]]:
+    """`accord serve --db PRIMARY --read-db REPLICA` on a free port: its URL and process."""
+    port = free_port()
+    with log.open("ab") as stderr:
+        server = subprocess.Popen(
+            [str(ACCORD), "serve", "--db", primary, "--read-db", replica, "--host",
+             "127.0.0.1", "--port", str(port), "--tick", "0", "--sync-every", "0"],
+            stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        stop_server(server)
+
+
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicatedNode]:
     if _MISSING:
@@ -51,20 +69,23 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplicatedNode]:
         writer = created("init", "--party", OWN_PARTY, db=primary)
         reader = created("token", "create", "--party", OWN_PARTY, "--role", "analyst",
                          db=primary)
-        port = free_port()
         log = tmp_path_factory.mktemp("replica-server") / "stderr.log"
-        with log.open("wb") as stderr:
-            server = subprocess.Popen(
-                [str(ACCORD), "serve", "--db", primary, "--read-db", replica, "--host",
-                 "127.0.0.1", "--port", str(port), "--tick", "0", "--sync-every", "0"],
-                stdout=subprocess.DEVNULL, stderr=stderr)
-        try:
-            url = f"http://127.0.0.1:{port}"
+        with _serving(primary, replica, log) as (url, server):
             collection = first_collection(server, url, writer, log)
             replication.wait_until_replayed()
             yield ReplicatedNode(url, replication, log, writer, reader, collection)
-        finally:
-            stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def other_host(node: ReplicatedNode, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[str]:
+    """A second `accord serve` process on the same primary and replica: another host of the
+    node behind the same address. Its base URL."""
+    replication = node.replication
+    log = tmp_path_factory.mktemp("other-host") / "stderr.log"
+    with _serving(replication.primary.url(), replication.replica.url(), log) as (url, server):
+        first_collection(server, url, node.writer, log)
+        yield url
 
 
 def _indicator() -> dict[str, object]:
@@ -136,6 +157,23 @@ def test_the_position_cookie_alone_gives_read_your_writes(
     seen = httpx.get(node.objects_url(str(indicator["id"])), headers=node.headers(node.reader),
                      cookies={"accord_lsn": cookie}, timeout=10)
     assert seen.status_code == 200
+
+
+def test_a_writer_keeping_no_cookie_reads_its_write_on_another_host(
+        node: ReplicatedNode, other_host: str, replay_paused: None) -> None:
+    """Written through one host, read through another (as behind a load balancer): the
+    position is kept in the primary, not in the process that answered the write."""
+    indicator = _indicator()
+    posted = httpx.post(node.objects_url(), json={"objects": [indicator]}, timeout=10,
+                        headers=node.headers(node.writer))  # no cookie jar: none kept
+    assert posted.status_code == 202, posted.text
+    elsewhere = node.objects_url(str(indicator["id"])).replace(node.url, other_host)
+    mine = httpx.get(elsewhere, headers=node.headers(node.writer), timeout=10)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["objects"][0]["id"] == indicator["id"]
+    # A client that never wrote reads from the paused replica there: not there yet.
+    assert httpx.get(elsewhere, headers=node.headers(node.reader), timeout=10
+                     ).status_code == 404
 
 
 def test_once_replayed_every_reader_sees_the_write(node: ReplicatedNode) -> None:

@@ -13,7 +13,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from tests.e2e.conftest import ACCORD, OWN_PARTY, PARTNER, _free_port, created, run_accord
+from tests.e2e.conftest import (
+    ACCORD,
+    OWN_PARTY,
+    PARTNER,
+    NodeDatabases,
+    _free_port,
+    created,
+    run_accord,
+)
 
 GUIDELINES = """
 [urgency.urgent]
@@ -64,9 +72,10 @@ def show(rid: str, db: str, as_party: str = OWN_PARTY) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(tmp_path: Path, hotline):
+def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(
+        databases: NodeDatabases, tmp_path: Path, hotline):
     url, heard = hotline
-    db = str(tmp_path / "node.db")
+    db = databases.new("node")
     created("init", "--party", OWN_PARTY, db=db)
     created("party", "add", PARTNER, db=db)
     rules = tmp_path / "guidelines.toml"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
-from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord, serving
+from tests.e2e.conftest import OWN_PARTY, PARTNER, NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import chromium, sign_in  # noqa: F401 (fixture)
 
 # Every box of a chart's legend labels, axis titles and tick labels, per chart.
@@ -24,10 +24,10 @@ BOXES = """() => [...document.querySelectorAll('.report svg')].map(svg =>
 
 
 @pytest.fixture(scope="module")
-def review_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def review_node(module_databases: NodeDatabases) -> Iterator[tuple[str, str]]:
     """A node where US-CERT asked CNCERT three times; one was answered."""
-    work = tmp_path_factory.mktemp("review")
-    db = str(work / "node.db")
+    work = module_databases.folder
+    db = module_databases.new("node")
     admin = created("init", "--party", OWN_PARTY, db=db)
     created("party", "add", PARTNER, db=db)
     rules = work / "guidelines.toml"

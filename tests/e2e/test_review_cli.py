@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord
+from tests.e2e.conftest import OWN_PARTY, PARTNER, NodeDatabases, created, run_accord
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str]]:
-    work = tmp_path_factory.mktemp("review-cli")
-    db = str(work / "node.db")
+def node(module_databases: NodeDatabases) -> tuple[str, list[str]]:
+    work = module_databases.folder
+    db = module_databases.new("node")
     created("init", "--party", OWN_PARTY, db=db)
     created("party", "add", PARTNER, db=db)
     rules = work / "guidelines.toml"

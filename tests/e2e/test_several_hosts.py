@@ -18,7 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord, serving
+from tests.e2e.conftest import (
+    OWN_PARTY,
+    PARTNER,
+    NodeDatabases,
+    created,
+    run_accord,
+    serving,
+)
 from tests.e2e.federation_nodes import Node, export, peer_state
 from tests.e2e.test_request_flow import GUIDELINES  # acknowledge urgent ones within 2 s
 
@@ -207,8 +214,16 @@ def test_each_passed_deadline_is_escalated_once_with_every_host_watching(cluster
     assert len(logged) == len(made) and set(logged.values()) == {1}, logged
 
 
-def test_a_peer_pulled_by_every_host_at_once_arrives_whole_and_once(cluster, tmp_path: Path):
-    peer = Node(tmp_path, "peer", "Peer CERT")
+@pytest.fixture
+def on_postgresql(tmp_path: Path) -> Iterator[NodeDatabases]:
+    """The peer's database on PostgreSQL too, as the hosts' (this module is PostgreSQL's)."""
+    with ExitStack() as stack:
+        yield NodeDatabases("postgresql", tmp_path, stack)
+
+
+def test_a_peer_pulled_by_every_host_at_once_arrives_whole_and_once(
+        cluster, on_postgresql: NodeDatabases, tmp_path: Path):
+    peer = Node(on_postgresql, "peer", "Peer CERT")
     bundle = tmp_path / "feed.json"
     first = [indicator(n, "00000003") for n in range(1500)]
     bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--1", "objects": first}))

@@ -9,16 +9,16 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import chromium  # noqa: F401  (the browser fixture)
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 EVIDENCE_ID = "indicator--5a1c0b7e-1111-4a2b-9c3d-00000000f001"
 
 
-def test_a_reader_in_beijing_reads_times_and_countdowns_in_her_zone(
+def test_a_reader_in_beijing_reads_times_and_countdowns_in_her_zone(databases: NodeDatabases,
         tmp_path: Path, chromium: Browser) -> None:  # noqa: F811
-    db = str(tmp_path / "us.db")
+    db = databases.new("us")
     token = created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     for party, zone in ((US, "America/New_York"), (CN, "Asia/Shanghai")):

@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
-from tests.e2e.conftest import created, serving
+from tests.e2e.conftest import NodeDatabases, created, serving
 from tests.e2e.test_ui_browser import chromium, shot, sign_in  # noqa: F401  (fixture)
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 
 
-def test_an_officer_adds_a_translation_and_reads_it_beside_the_original(
+def test_an_officer_adds_a_translation_and_reads_it_beside_the_original(databases: NodeDatabases,
         tmp_path: Path, chromium: Browser):  # noqa: F811
-    db = str(tmp_path / "node.db")
+    db = databases.new("node")
     created("init", "--party", US, db=db)
     created("party", "add", CN, db=db)
     token = created("token", "create", "--party", CN, "--role", "liaison", db=db)

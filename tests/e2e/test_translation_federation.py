@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.conftest import created, run_accord
+from tests.e2e.conftest import NodeDatabases, created, run_accord
 from tests.e2e.federation_nodes import Node, meet
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
@@ -25,8 +25,9 @@ def translations(rid: str, db: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def test_a_translation_added_on_one_node_shows_on_the_other_after_sync(tmp_path: Path):
-    us, cn = Node(tmp_path, "us", US), Node(tmp_path, "cn", CN)
+def test_a_translation_added_on_one_node_shows_on_the_other_after_sync(
+        databases: NodeDatabases, tmp_path: Path):
+    us, cn = Node(databases, "us", US), Node(databases, "cn", CN)
     us.start()
     cn.start()
     try:

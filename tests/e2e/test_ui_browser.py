@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from tests.e2e.conftest import ATTACK_SAMPLE, created, run_accord, serving
+from tests.e2e.conftest import ATTACK_SAMPLE, NodeDatabases, created, run_accord, serving
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -74,8 +74,9 @@ def until(page: Page, check: Callable[[], bool], seconds: float, what: str) -> N
         page.reload()
 
 
-def test_a_request_from_filing_to_review_in_the_browser(tmp_path: Path, chromium: Browser):
-    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+def test_a_request_from_filing_to_review_in_the_browser(
+        databases: NodeDatabases, tmp_path: Path, chromium: Browser):
+    us_db, cn_db = databases.new("us"), databases.new("cn")
     created("init", "--party", US, db=us_db)
     created("init", "--party", CN, db=cn_db)
     live = ("--tick", "1s", "--sync-every", "1s")
@@ -232,8 +233,9 @@ def test_a_request_from_filing_to_review_in_the_browser(tmp_path: Path, chromium
         assert "Sakula C2 used against OPM" not in page.content()
 
 
-def test_the_pages_work_with_the_keyboard_alone(tmp_path: Path, chromium: Browser):
-    db = str(tmp_path / "node.db")
+def test_the_pages_work_with_the_keyboard_alone(
+        databases: NodeDatabases, tmp_path: Path, chromium: Browser):
+    db = databases.new("node")
     token = created("init", "--party", US, db=db)
     with serving(db, tmp_path / "node.log") as url:
         page = chromium.new_page()

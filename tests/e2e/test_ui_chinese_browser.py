@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import created, run_accord, serving
+from tests.e2e.conftest import NodeDatabases, created, run_accord, serving
 from tests.e2e.test_ui_browser import CN, US, chromium, indicator, shot, sign_in, until
 
 __all__ = ["chromium"]  # the module's browser fixture, shared with the English test
@@ -82,9 +82,10 @@ def in_chinese(page: Page, name: str, *, shoot: bool = True) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(tmp_path: Path,
+def test_a_chinese_liaison_officer_does_the_request_cycle_in_chinese(
+        databases: NodeDatabases, tmp_path: Path,
                                                                     chromium: Browser):
-    us_db, cn_db = str(tmp_path / "us.db"), str(tmp_path / "cn.db")
+    us_db, cn_db = databases.new("us"), databases.new("cn")
     created("init", "--party", US, db=us_db)
     cn_admin = created("init", "--party", CN, db=cn_db)
     live = ("--tick", "1s", "--sync-every", "1s")

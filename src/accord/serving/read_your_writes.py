@@ -2,11 +2,15 @@
 
 Only read-only requests (GET, HEAD, OPTIONS) may read from the replica; everything else uses
 the primary. After a request that wrote, the primary's WAL position is remembered for its
-client: in the `accord_lsn` cookie (browsers, and clients that keep cookies, whichever host
-answers next) and, per token, in this process (API clients that keep none). Before a read for
-a client with such a position, the replica is asked whether it has replayed that far; it is
-given a short while to (`wait`), then the read goes to the primary. A replica that does not
-answer sends the read to the primary too (store.replica logs it); never an error.
+client: in the `accord_lsn` cookie (browsers, and clients that keep cookies) and, per
+credential, in the primary (store.write_positions: API clients that keep none), so that
+whichever host answers next knows it. Before a read for a client with such a position, the
+replica is asked whether it has replayed that far; it is given a short while to (`wait`), then
+the read goes to the primary. A replica that does not answer sends the read to the primary too
+(store.replica logs it); never an error.
+
+A read with a credential costs one primary-key read on the primary (the position); no copy is
+kept in the process, as it could not know of the client's writes through other hosts.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -31,6 +34,7 @@ from accord.store.replica import (
     replica_reads,
     watching_writes,
 )
+from accord.store.write_positions import WritePositions
 
 log = logging.getLogger("accord.replica")
 
@@ -48,30 +52,6 @@ WAIT = 0.5
 POLL = 0.01
 # The cookie outlives any sane replication delay; then it is noise and the browser drops it.
 COOKIE_AGE = 300
-
-
-class WritePositions:
-    """Per client (a digest of its Authorization header): the WAL position after its latest
-    write, kept as long as the cookie. Bounded: the least recently written clients are
-    forgotten first."""
-
-    def __init__(self, limit: int = 10_000, keep: float = COOKIE_AGE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = limit
-        self._keep = keep
-        self._clock = clock
-        self._positions: OrderedDict[str, tuple[int, float]] = OrderedDict()
-
-    def remember(self, client: str, lsn: int) -> None:
-        self._positions[client] = (max(lsn, self.after(client)), self._clock())
-        self._positions.move_to_end(client)
-        while len(self._positions) > self._limit:
-            self._positions.popitem(last=False)
-
-    def after(self, client: str) -> int:
-        """The position the client's reads must see (0: none, or long replayed)."""
-        lsn, at = self._positions.get(client, (0, 0.0))
-        return lsn if self._clock() - at < self._keep else 0
 
 
 def client_of(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -111,7 +91,8 @@ class ReadYourWrites:
         self.engine = engine
         self.wait = wait
         self.poll = poll
-        self.positions = positions if positions is not None else WritePositions()
+        self.positions = positions if positions is not None else WritePositions(
+            engine.primary, keep=COOKIE_AGE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,10 +101,11 @@ class ReadYourWrites:
         headers = scope["headers"]
         client = client_of(headers)
         on_replica, needed = False, 0
-        if scope["method"] in READ_ONLY:
-            needed = max(cookie_position(headers),
-                         self.positions.after(client) if client else 0)
-            on_replica = await self.replica_has(needed)
+        if scope["method"] in READ_ONLY and self.engine.is_replica_up():
+            stored = await self.stored_position(client) if client else 0
+            if stored is not None:
+                needed = max(cookie_position(headers), stored)
+                on_replica = await self.replica_has(needed)
         with replica_reads(on_replica, after=needed), watching_writes() as mark:
 
             async def noting_position(message: Message) -> None:
@@ -133,6 +115,16 @@ class ReadYourWrites:
                 await send(message)
 
             await self.app(scope, receive, noting_position)
+
+    async def stored_position(self, client: str) -> int | None:
+        """The client's latest write position kept in the primary (None: unknown, as the
+        primary did not answer; the read then goes to the primary)."""
+        try:
+            return await anyio.to_thread.run_sync(self.positions.after, client)
+        except DBAPIError as error:
+            log.warning("could not read a client's write position from the primary: %s",
+                        error)
+            return None
 
     async def replica_has(self, lsn: int) -> bool:
         """Whether reads needing position `lsn` may go to the replica: at once when it has
@@ -160,5 +152,9 @@ class ReadYourWrites:
             log.warning("could not read the primary's WAL position after a write: %s", error)
             return []
         if client:
-            self.positions.remember(client, lsn)
+            try:
+                await anyio.to_thread.run_sync(self.positions.remember, client, lsn)
+            except DBAPIError as error:  # the cookie still carries it, for clients keeping it
+                log.warning("could not keep a client's write position in the primary: %s",
+                            error)
         return [(b"set-cookie", position_cookie(lsn, secure=secure).encode("latin-1"))]

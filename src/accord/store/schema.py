@@ -507,3 +507,15 @@ request_figures = Table(
 # A review reads the requests of its period from here.
 Index("ix_request_figures_counted", request_figures.c.counted_at)
 Index("ix_request_figures_listed", request_figures.c.readers_listed)
+
+# Per API client (a digest of its Authorization header): the primary's WAL position after its
+# latest write, for read-your-writes on every host (store.write_positions). UNLOGGED on
+# PostgreSQL (migration 0022): worthless after a crash. Seconds since the epoch, host clocks.
+write_positions = Table(
+    "write_positions",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("lsn", BigInteger, nullable=False),
+    Column("written_at", Float, nullable=False),
+)
+Index("ix_write_positions_written_at", write_positions.c.written_at)

@@ -10,11 +10,10 @@ import random
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import OWN_PARTY, PARTNER
+from tests.e2e.conftest import OWN_PARTY, PARTNER, NodeDatabases
 
 from accord.node import initialise, open_node
 
@@ -99,5 +98,5 @@ def make_site(db: str) -> Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    yield make_site(str(tmp_path / "node.db"))
+def site(databases: NodeDatabases) -> Iterator[Site]:
+    yield make_site(databases.new("node"))

@@ -26,6 +26,8 @@ def _import(disk: Disk, db: str, data: Path) -> subprocess.CompletedProcess[str]
 
 def test_a_full_disk_refuses_writes_in_words_and_the_node_recovers_when_freed(
         tmp_path: Path, rng: random.Random):
+    # SQLite alone, whatever ACCORD_TEST_BACKENDS says: the disk filled is the one under the
+    # node's database file; the shared PostgreSQL server's disk must not be filled.
     with small_disk(tmp_path / "disk") as disk:
         site = make_site(str(disk.path / "node.db"))
         objects = mixed(rng, 1200, site.partner_id)

@@ -28,10 +28,10 @@ def stored(site):  # type: ignore[no-untyped-def]
     node.engine.dispose()
 
 
-def _damage(node, statement) -> list[str]:  # type: ignore[no-untyped-def]
+def _damage(node, db: str, statement) -> list[str]:  # type: ignore[no-untyped-def]
     with writing(node.engine) as conn:
         conn.execute(statement)
-    return problems(str(node.engine.url.database), command=False)
+    return problems(db, command=False)
 
 
 @pytest.mark.parametrize(("statement", "words"), [
@@ -46,13 +46,13 @@ def _damage(node, statement) -> list[str]:  # type: ignore[no-untyped-def]
     (text("UPDATE audit SET object_ids = '[]' WHERE seq = (SELECT max(seq) FROM audit)"),
      "audit"),
 ])
-def test_each_kind_of_damage_is_seen(stored, statement, words):
-    found = _damage(stored, statement)
+def test_each_kind_of_damage_is_seen(site, stored, statement, words):
+    found = _damage(stored, site.db, statement)
     assert any(words in problem for problem in found), found
 
 
-def test_an_object_recorded_twice_is_seen(stored):
+def test_an_object_recorded_twice_is_seen(site, stored):
     [last] = stored.audit.query(AuditQuery(action="objects.import", limit=1))
     stored.audit.append([last.event])  # the same import, recorded again
-    found = problems(str(stored.engine.url.database), command=False)
+    found = problems(site.db, command=False)
     assert any("recorded as added" in problem for problem in found), found

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, PARTNER, TAXII, run_accord
+from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, PARTNER, TAXII, NodeDatabases, run_accord
 from tests.e2e.faults.conftest import cli
 from tests.e2e.faults.invariants import held, problems
 from tests.e2e.faults.processes import Server, accord, kill
@@ -53,9 +53,10 @@ def _request(cn_db: str, n: int) -> str:
                "--as", CN, db=cn_db)
 
 
-def test_sync_killed_at_random_moments_loses_and_doubles_nothing(tmp_path: Path, rng, faults):
-    us = Server(str(tmp_path / "us.db"), tmp_path / "us.log", "--tick", "0")
-    cn = Server(str(tmp_path / "cn.db"), tmp_path / "cn.log", "--tick", "0")
+def test_sync_killed_at_random_moments_loses_and_doubles_nothing(
+        databases: NodeDatabases, tmp_path: Path, rng, faults):
+    us = Server(databases.new("us"), tmp_path / "us.log", "--tick", "0")
+    cn = Server(databases.new("cn"), tmp_path / "cn.log", "--tick", "0")
     _node(us.db, US)
     _node(cn.db, CN)
     us.start("--sync-every", "0")

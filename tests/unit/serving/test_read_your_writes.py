@@ -11,18 +11,18 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from tests.unit.store.test_replica import Clock, one_row_database
+from tests.unit.store.test_replica import one_row_database
 
 from accord.serving.read_your_writes import (
     COOKIE,
     ReadYourWrites,
-    WritePositions,
     client_of,
     cookie_position,
     position_cookie,
 )
 from accord.store.engine import writing
 from accord.store.replica import ReplicatedEngine, format_lsn, parse_lsn
+from accord.store.schema import write_positions
 
 
 class FakeReplication(ReplicatedEngine):
@@ -52,8 +52,9 @@ class FakeReplication(ReplicatedEngine):
 
 @pytest.fixture
 def engine(tmp_path: Path) -> FakeReplication:
-    return FakeReplication(one_row_database(tmp_path, "primary"),
-                           one_row_database(tmp_path, "replica"))
+    primary = one_row_database(tmp_path, "primary")
+    write_positions.create(primary)  # what migration 0022 makes
+    return FakeReplication(primary, one_row_database(tmp_path, "replica"))
 
 
 @pytest.fixture
@@ -124,18 +125,26 @@ def test_a_mangled_cookie_is_no_position(client: TestClient):
     assert client.get("/read").text == "replica"
 
 
-def test_positions_are_kept_per_client_bounded_and_for_a_while():
-    clock = Clock()
-    positions = WritePositions(limit=2, keep=300, clock=clock)
-    positions.remember("a", 5)
-    positions.remember("a", 3)  # an older write answered later does not move it back
-    assert positions.after("a") == 5
-    positions.remember("b", 1)
-    positions.remember("c", 1)
-    assert positions.after("a") == 0  # the least recent writer went first
-    assert positions.after("b") == 1
-    clock.now += 300
-    assert positions.after("b") == 0  # as long as the cookie: the replica has it by now
+def test_a_writers_position_is_kept_in_the_primary_for_every_host(
+        client: TestClient, engine: FakeReplication):
+    """Another host (another middleware, its own process) on the same primary knows it."""
+    client.post("/write", headers=TOKEN)
+    client.cookies.clear()
+    other_host = TestClient(ReadYourWrites(client.app.app, engine, wait=0.05, poll=0.01))  # type: ignore[attr-defined]
+    assert other_host.get("/read", headers=TOKEN).text == "primary"
+    assert other_host.get("/read", headers=OTHER).text == "replica"
+    engine.replayed = engine.position
+    assert other_host.get("/read", headers=TOKEN).text == "replica"
+
+
+def test_a_read_without_a_credential_asks_the_primary_nothing(
+        client: TestClient, engine: FakeReplication):
+    asked = []
+    client.app.positions.after = asked.append  # type: ignore[attr-defined]
+    assert client.get("/read").text == "replica" and asked == []
+    engine.reachable = False
+    engine.replica_failed(RuntimeError("away"))  # while the replica is away: nor then
+    assert client.get("/read", headers=TOKEN).text == "primary" and asked == []
 
 
 def test_the_cookie_and_the_client_key():
