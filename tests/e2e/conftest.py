@@ -157,20 +157,35 @@ class NodeDatabases:
         return self._stack.enter_context(fresh_pg_schema(re.sub(r"\W", "_", name).lower()))
 
 
+def _own_node_backends() -> list[object]:
+    """The backends of the nodes a test makes for itself: those ACCORD_TEST_BACKENDS names
+    (the issue's check: every node on PostgreSQL); unset, SQLite alone. By default PostgreSQL is
+    covered by the session's node and the integration tests, and running every self-made
+    node (browsers, federations) on both backends would double the suite's time."""
+    if os.environ.get("ACCORD_TEST_BACKENDS"):
+        return backends()
+    return ["sqlite"]
+
+
+@pytest.fixture(scope="session", params=_own_node_backends())
+def own_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def databases(backend: str, tmp_path: Path) -> Iterator[NodeDatabases]:
+def databases(own_backend: str, tmp_path: Path) -> Iterator[NodeDatabases]:
     """New node databases for one test (its files in tmp_path)."""
     with ExitStack() as stack:
-        yield NodeDatabases(backend, tmp_path, stack)
+        yield NodeDatabases(own_backend, tmp_path, stack)
 
 
 @pytest.fixture(scope="module")
-def module_databases(backend: str, tmp_path_factory: pytest.TempPathFactory,
+def module_databases(own_backend: str, tmp_path_factory: pytest.TempPathFactory,
                      request: pytest.FixtureRequest) -> Iterator[NodeDatabases]:
     """New node databases for a module's nodes (its files in a folder of the module's)."""
     folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
     with ExitStack() as stack:
-        yield NodeDatabases(backend, folder, stack)
+        yield NodeDatabases(own_backend, folder, stack)
 
 
 def sql(db: str, statement: str, **params: Any) -> list[Any]:

@@ -510,7 +510,7 @@ Index("ix_request_figures_listed", request_figures.c.readers_listed)
 
 # Per API client (a digest of its Authorization header): the primary's WAL position after its
 # latest write, for read-your-writes on every host (store.write_positions). UNLOGGED on
-# PostgreSQL (migration 0022): worthless after a crash. Seconds since the epoch, host clocks.
+# PostgreSQL (migration 0024): worthless after a crash. Seconds since the epoch, host clocks.
 write_positions = Table(
     "write_positions",
     metadata,

@@ -53,7 +53,7 @@ class FakeReplication(ReplicatedEngine):
 @pytest.fixture
 def engine(tmp_path: Path) -> FakeReplication:
     primary = one_row_database(tmp_path, "primary")
-    write_positions.create(primary)  # what migration 0022 makes
+    write_positions.create(primary)  # what migration 0024 makes
     return FakeReplication(primary, one_row_database(tmp_path, "replica"))
 
 
