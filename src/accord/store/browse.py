@@ -15,10 +15,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
-    Integer,
     and_,
-    any_,
     bindparam,
     exists,
     func,
@@ -34,6 +31,7 @@ from sqlalchemy.sql import FromClause, Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import search_index
+from accord.store.bulk import among_bound
 from accord.store.engine import one_connection, reading
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
@@ -54,6 +52,7 @@ _LARGEST_WINDOW = 12_800
 # hundreds of thousands of names that the reader may not read costs a bounded walk, and the
 # page shows what it found (a longer needle narrows it).
 _MOST_NAMES = 40_000
+_SQLITE_IN = 500  # seqs per IN list on SQLite (store.bulk.among_bound)
 # How far back in each collection the dashboard looks for evidence others shared: its newest
 # additions, whoever made them (Browse.recent).
 _RECENT_WINDOW = 2_000
@@ -97,7 +96,8 @@ class Browse:
 
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
                 limit: int = 50, newest_first: bool = True, name_creators: bool = True,
-                among: Subquery | None = None, probe_per_row: bool = False) -> list[Found]:
+                among: Subquery | None = None, probe_per_row: bool = False,
+                values: dict[str, Any] | None = None) -> list[Found]:
         """`among`: the seqs to choose from (an index's), read first: the planner then starts
         from them, not from every object of the reader's collections. `probe_per_row`: the
         reader's receipts probed for each row (reads.entitled), for few rows."""
@@ -129,7 +129,7 @@ class Browse:
         if latest:
             stmt = stmt.where(o.is_latest == true())
         with reading(self.engine) as conn:
-            rows = conn.execute(stmt, {"reader": reader}).all()
+            rows = conn.execute(stmt, {"reader": reader, **(values or {})}).all()
         found = [_found(row) for row in rows]
         return self._named_creators(reader, found) if name_creators else found
 
@@ -273,9 +273,13 @@ class Browse:
         `reader` may read and are not in `seen` (which this extends)."""
         o = objects.c
         seqs = sorted({seq for _, seq in names})
-        readable = {f.seq: f for f in self._select(
-            reader, self._seq_among(seqs), not_(o.type.like(_ACCORD_TYPES)),
-            o.type != _TRANSLATIONS, limit=len(seqs), name_creators=False, probe_per_row=True)}
+        dialect = self.engine.dialect.name
+        # One array on PostgreSQL; on SQLite IN lists of at most _SQLITE_IN (among_bound's).
+        step = _SQLITE_IN if dialect == "sqlite" else len(seqs)
+        readable = {f.seq: f for start in range(0, len(seqs), step) for f in self._select(
+            reader, among_bound(dialect, o.seq, "seqs"), not_(o.type.like(_ACCORD_TYPES)),
+            o.type != _TRANSLATIONS, limit=step, name_creators=False, probe_per_row=True,
+            values={"seqs": seqs[start:start + step]})}
         hits: list[Found] = []
         for _, seq in names:
             found = readable.get(seq)
@@ -285,12 +289,6 @@ class Browse:
                 if len(hits) >= limit:
                     break
         return hits
-
-    def _seq_among(self, seqs: list[int]) -> ColumnElement[bool]:
-        # PostgreSQL: one array parameter, the same statement whatever the number of seqs.
-        if self.engine.dialect.name == "sqlite":
-            return objects.c.seq.in_(seqs)
-        return objects.c.seq == any_(bindparam(None, seqs, type_=ARRAY(Integer)))
 
     def _by_id_prefix(self, reader: str, partial: re.Match[str], *, limit: int) -> list[Found]:
         """Objects whose id starts with the typed prefix, or whose UUID starts with the bare
