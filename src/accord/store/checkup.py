@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
+import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
 from accord.store import summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (

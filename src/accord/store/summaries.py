@@ -34,16 +34,9 @@ from accord.cooperation.summary import Summary, action_for, role_of, summarise
 from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
 from accord.store.engine import is_sqlite, take_turn, writing
-from accord.store.schema import (
-    collections,
-    ledger,
-    objects,
-    recipients,
-    request_figures,
-    request_readers,
-    request_summaries,
-)
+from accord.store.schema import collections, ledger, objects, recipients
 from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_tables import request_figures, request_readers, request_summaries
 from accord.trust.markings import MarkedVersion, Tlp, audience, may_read
 
 _CHUNK = 500  # request ids per IN (…) list

@@ -45,7 +45,8 @@ from accord.cooperation.summary import (
 )
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
 from accord.store.engine import reading
-from accord.store.schema import collections, permissions, request_readers, request_summaries
+from accord.store.schema import collections, permissions
+from accord.store.summary_tables import request_readers, request_summaries
 
 # The collection that holds every ledger on a node (cooperation.desk makes it on first use).
 REQUESTS_ALIAS = "requests"

@@ -377,7 +377,7 @@ def test_a_database_from_before_the_figures_is_reviewed_from_its_ledgers_until_m
 def test_the_check_finds_figures_that_differ_from_the_ledger(varied):
     from sqlalchemy import update
 
-    from accord.store.schema import request_figures, request_readers
+    from accord.store.summary_tables import request_figures, request_readers
 
     engine = varied.world.node.engine
     with writing(engine) as conn:

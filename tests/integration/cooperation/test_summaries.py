@@ -16,9 +16,9 @@ from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked
 from accord.cooperation.summary import Filters, state_at
 from accord.store.engine import writing
-from accord.store.schema import request_readers, request_summaries
 from accord.store.summaries import check, rebuild
 from accord.store.summary_reads import BadCursor, SummaryReads
+from accord.store.summary_tables import request_readers, request_summaries
 from accord.trust.access import Grant
 
 EVIDENCE = {
