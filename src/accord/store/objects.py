@@ -332,6 +332,10 @@ class ObjectStore:
         touched = {request_id for start in range(0, len(seqs), _CHUNK)
                    for request_id in conn.execute(select(ledger.c.request_id).where(
                        ledger.c.seq.in_(seqs[start:start + _CHUNK]))).scalars()}
+        # The derived indexes' rows first: PostgreSQL no longer cascades to them (migration
+        # 0025); what else refers to a version goes with it, ON DELETE CASCADE.
+        observable_index.forget(conn, seqs)
+        search_index.forget(conn, seqs)
         for start in range(0, len(seqs), _CHUNK):
             conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
         # One statement marks the newest survivor latest and every other version not.

@@ -165,6 +165,7 @@ audit_objects = Table(
     "audit_objects",
     metadata,
     Column("object_id", String(300), primary_key=True),
+    # Declared, not enforced on PostgreSQL (migration 0025): `accord db check --thorough`.
     Column("seq", Integer, ForeignKey("audit.seq"), primary_key=True),
     sqlite_with_rowid=False,
 )
@@ -181,6 +182,7 @@ observables = Table(
     Column("audience", String(300), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("value", String(2048), primary_key=True),
+    # Declared, not enforced on PostgreSQL (migration 0025): `accord db check --thorough`.
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True),
     sqlite_with_rowid=False,
 )
@@ -392,6 +394,7 @@ object_names = Table(
     metadata,
     Column("name_id", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True,
            autoincrement=True),
+    # Declared, not enforced on PostgreSQL (migration 0025): `accord db check --thorough`.
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), nullable=False),
     Column("id", String(300), nullable=False),
     Column("kind", String(16), nullable=False),  # name, alias or external_id
@@ -403,6 +406,7 @@ Index("ix_object_names_seq", object_names.c.seq)
 relationship_ends = Table(
     "relationship_ends",
     metadata,
+    # Declared, not enforced on PostgreSQL (migration 0025): `accord db check --thorough`.
     Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True,
            autoincrement=False),
     Column("source_ref", String(300), nullable=False),

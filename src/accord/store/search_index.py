@@ -142,7 +142,7 @@ def forget(conn: Connection, seqs: Sequence[int]) -> None:
 
 def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None:
     """Index the newest version of an object anew (after versions of it were deleted: the
-    deleted rows' index rows went with them, ON DELETE CASCADE)."""
+    store deleted the deleted rows' index rows with them)."""
     o = objects.c
     rows = conn.execute(select(o.seq, o.is_latest, o.body).where(
         o.collection_id == collection_id, o.id == object_id)).all()

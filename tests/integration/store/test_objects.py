@@ -144,3 +144,47 @@ def test_many_versions_of_one_object_in_one_post_leave_one_latest(world):
     store.add(cid, [indicator(1, m) for m in months])
     assert [v.version for v in store.page(cid, ObjectQuery()).items] == [
         "2020-12-01T00:00:00.000Z"]
+
+
+def test_deleting_versions_leaves_no_row_of_them_in_the_indexes(world):
+    """The correlation and search indexes' rows name their version without a foreign key that
+    PostgreSQL enforces (migration 0025): the store removes them itself, and a thorough check
+    finds no row that names nothing."""
+    from sqlalchemy import func, select
+
+    from accord.store.checkup import references_finding, schema_objects
+    from accord.store.schema import object_names, observables, relationship_ends
+
+    store, cid = world.node.objects, world.evidence.id
+    named = indicator(1, name="Fast Flux Relay", external_references=[
+        {"source_name": "feed", "external_id": "FF-1"}])
+    related = {"type": "relationship", "spec_version": "2.1",
+               "id": "relationship--00000000-0000-4000-8000-000000000002",
+               "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+               "relationship_type": "indicates", "source_ref": named["id"],
+               "target_ref": "malware--00000000-0000-4000-8000-000000000003"}
+    assert all(o.added for o in store.add(cid, [named, related]))
+
+    def rows() -> list[int]:
+        with world.node.engine.connect() as conn:
+            return [conn.execute(select(func.count()).select_from(table)).scalar_one()
+                    for table in (observables, object_names, relationship_ends)]
+
+    assert all(rows())  # each table holds something to delete
+    everything = ObjectQuery(versions=frozenset({ALL}))
+    assert store.delete(cid, named["id"], everything) == 1
+    assert store.delete(cid, related["id"], everything) == 1
+    assert rows() == [0, 0, 0]
+    finding = references_finding(world.node.engine, schema_objects(world.node.engine),
+                                 thorough=True)
+    assert finding.problems == ()
+    # And a row that names no version is still found, on either backend.
+    with world.node.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only then will SQLite take it
+        conn.execute(observables.insert().values(collection_id=cid, audience="*", kind="ipv4",
+                                                 value="198.51.100.1", seq=987654))
+    finding = references_finding(world.node.engine, schema_objects(world.node.engine),
+                                 thorough=True)
+    assert any("observables.seq names objects rows that do not exist (987654)" in p
+               for p in finding.problems)
