@@ -75,3 +75,69 @@ def test_a_full_envelope_of_single_value_indicators_fits_the_budget():
 
     widest = size_of("[network-traffic:dst_ref.value = '2001:db8::1']").tokens
     assert widest * 10_000 <= MAX_PATTERN_TOKENS_PER_REQUEST  # 10,000: objects per envelope
+
+
+class _Tracked(list):  # a list that a weak reference can follow
+    pass
+
+
+def _screened(n: int) -> intake.Screened:
+    return intake.Screened(_Tracked([identity(n)]), [])
+
+
+def test_storing_ahead_stores_each_batch_in_order_on_one_thread_and_derives_it_first():
+    import threading
+
+    seen: list[tuple[str, str, bool]] = []
+
+    def store_one(screened: intake.Screened) -> intake.IntakeReport:
+        obj = screened.valid[0]
+        # Derived here in this process before it was handed over: the store need not.
+        seen.append((obj["name"], threading.current_thread().name,
+                     id(obj) in screened.derived))
+        return intake.IntakeReport()
+
+    reports = list(intake.stored_ahead(store_one, (_screened(n) for n in range(5))))
+    assert len(reports) == 5
+    assert [name for name, _, _ in seen] == [f"Party {n}" for n in range(5)]
+    assert {thread for _, thread, _ in seen} != {threading.current_thread().name}
+    assert len({thread for _, thread, _ in seen}) == 1
+    assert all(derived for _, _, derived in seen)
+
+
+def test_storing_ahead_holds_no_batch_it_has_reported():
+    """At most the batch being stored and the one being read: an import of any size keeps
+    nothing of the batches before."""
+    import gc
+    import weakref
+
+    held: list[weakref.ref[Any]] = []
+
+    def batches():
+        for n in range(6):
+            screened = _screened(n)
+            held.append(weakref.ref(screened.valid))
+            yield screened
+
+    stored = intake.stored_ahead(lambda screened: intake.IntakeReport(), batches())
+    for k in range(1, 6):
+        next(stored)  # the report of batch k - 1, given once batch k is being stored
+        gc.collect()
+        assert [ref() is not None for ref in held[:k - 1]] == [False] * (k - 1)
+
+
+def test_storing_ahead_stops_at_a_failed_batch_and_stores_none_after_it():
+    stored: list[str] = []
+
+    def store_one(screened: intake.Screened) -> intake.IntakeReport:
+        name = screened.valid[0]["name"]
+        if name == "Party 2":
+            raise RuntimeError("the database is gone")
+        stored.append(name)
+        return intake.IntakeReport()
+
+    reports = intake.stored_ahead(store_one, (_screened(n) for n in range(6)))
+    assert next(reports) is not None and next(reports) is not None
+    with pytest.raises(RuntimeError, match="the database is gone"):
+        next(reports)
+    assert stored == ["Party 0", "Party 1"]

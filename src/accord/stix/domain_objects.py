@@ -73,11 +73,13 @@ def _pattern_parses(obj: Mapping[str, Any], found: Findings) -> None:
     source = obj.get("pattern")
     if obj.get("pattern_type") != "stix" or type(source) is not str:
         return
-    too_large = over_limits(size_of(source))
+    size = size_of(source)
+    too_large = over_limits(size)
     if too_large is not None:  # not parsed at all: the grammar's time grows with the pattern
         found.add("pattern", "pattern-limit", f"'pattern' is too large to check: {too_large}")
         return
-    errors = pattern_errors(source, "2.0" if obj.get("pattern_version") == "2.0" else "2.1")
+    errors = pattern_errors(source, "2.0" if obj.get("pattern_version") == "2.0" else "2.1",
+                            size)
     if errors:
         found.add("pattern", "pattern-syntax",
                   f"'pattern' is not a valid STIX pattern: {errors[0]}")

@@ -101,10 +101,12 @@ def over_limits(size: PatternSize) -> str | None:
     return None
 
 
-def pattern_errors(pattern: str, version: str = "2.1") -> tuple[str, ...]:
+def pattern_errors(pattern: str, version: str = "2.1", size: PatternSize | None = None
+                   ) -> tuple[str, ...]:
     """Why `pattern` is not a valid STIX pattern of the given pattern version; () when it is.
-    A pattern over the limits is not parsed: that is its error."""
-    size = size_of(pattern)
+    A pattern over the limits is not parsed: that is its error. `size`: its size_of, when the
+    caller has it already (the scan is a third of validating a simple indicator)."""
+    size = size_of(pattern) if size is None else size
     too_large = over_limits(size)
     if too_large is not None:
         return (too_large,)
