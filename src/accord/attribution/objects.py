@@ -26,7 +26,8 @@ from accord.attribution.model import (
     Designation,
     Position,
 )
-from accord.cooperation.objects import (
+from accord.cooperation.objects import define_extension
+from accord.cooperation.properties import (
     Choice,
     Integer,
     Property,
@@ -36,7 +37,6 @@ from accord.cooperation.objects import (
     Texts,
     Timestamp,
     Value,
-    define_extension,
     read_properties,
 )
 from accord.stix.identifiers import identifier_type

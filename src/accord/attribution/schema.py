@@ -20,7 +20,7 @@ from accord.attribution.objects import (
     Country,
     Slugs,
 )
-from accord.cooperation.objects import Property, Value
+from accord.cooperation.properties import Property, Value
 from accord.cooperation.schema import COMMON_OPTIONAL_SCHEMAS, DEFS, UUID, value_schema
 
 

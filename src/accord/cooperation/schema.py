@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from accord.cooperation.objects import (
-    EXTENSION_ID,
-    SCHEMA_URL,
-    TYPES,
+from accord.cooperation.objects import EXTENSION_ID, SCHEMA_URL, TYPES, CooperationType
+from accord.cooperation.properties import (
     Choice,
-    CooperationType,
     Flag,
     Integer,
     Ref,

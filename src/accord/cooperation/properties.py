@@ -1,0 +1,169 @@
+"""How each property of Accord's extension objects (cooperation and attribution) is written in
+STIX and read back: the kinds of value, and the reading of a type's properties into the fields
+of its model, every problem named with its path."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accord.stix.identifiers import identifier_type
+from accord.stix.properties import show
+from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+
+# How each kind of property value is written in STIX and read back. `read` returns the model's
+# value, or None after adding a problem; only a problem-free object is ever built.
+
+class Value(ABC):
+    @abstractmethod
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        """The model's value of `raw`, or None after adding what is wrong to `problems`."""
+
+    def write(self, value: Any) -> Any:
+        return value
+
+    def is_empty(self, value: Any) -> bool:
+        """True when an optional property holding `value` is left out (STIX has no empty
+        lists, and Accord writes no empty strings)."""
+        return not value
+
+
+class Text(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not str:
+            problems.append(f"{path}: {show(raw)} is not a string")
+        elif not raw:
+            problems.append(f"{path}: must not be empty (leave out an optional property instead)")
+        else:
+            return raw
+        return None
+
+
+class Texts(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not list or not raw:
+            problems.append(f"{path}: {show(raw)} is not a non-empty list of strings")
+            return None
+        count = len(problems)
+        items = tuple(Text().read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        return items if len(problems) == count else None
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+
+class Timestamp(Value):
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if not is_timestamp(raw):
+            problems.append(f"{path}: {show(raw)} is not a STIX timestamp "
+                            "(YYYY-MM-DDTHH:MM:SS[.s+]Z, STIX 2.1 §3.2)")
+            return None
+        return parse_timestamp(raw)
+
+    def write(self, value: Any) -> Any:
+        if value.tzinfo is None:  # astimezone would read it as the machine's local time
+            raise ValueError(f"{value!r} has no time zone: the model's times are UTC")
+        return format_timestamp(value)
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Value):
+    """An identifier (§2.9) of one of `types`, or of any type when `types` is None."""
+
+    types: tuple[str, ...] | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        named = identifier_type(raw)
+        if named is None or (self.types is not None and named not in self.types):
+            problems.append(f"{path}: {show(raw)} is not {self.expected}")
+            return None
+        return raw
+
+    @property
+    def expected(self) -> str:
+        if self.types is None:
+            return "an identifier (<type>--<UUID>, STIX 2.1 §2.9)"
+        return f"an identifier of type {' or '.join(self.types)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Refs(Value):
+    types: tuple[str, ...] | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not list or not raw:
+            problems.append(f"{path}: {show(raw)} is not a non-empty list of identifiers")
+            return None
+        single, count = Ref(self.types), len(problems)
+        items = tuple(single.read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        return items if len(problems) == count else None
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Value):
+    vocabulary: tuple[str, ...]
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if raw not in self.vocabulary or type(raw) is not str:
+            problems.append(f"{path}: {show(raw)} is not one of {', '.join(self.vocabulary)}")
+            return None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Integer(Value):
+    low: int
+    high: int | None = None
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not int:  # JSON true/false are not numbers, though Python bools are
+            problems.append(f"{path}: {show(raw)} is not an integer")
+        elif self.high is not None and not self.low <= raw <= self.high:
+            problems.append(f"{path}: {raw} is not between {self.low} and {self.high}")
+        elif raw < self.low:
+            problems.append(f"{path}: {raw} is less than {self.low}")
+        else:
+            return raw
+        return None
+
+
+class Flag(Value):
+    """A boolean the model reads as false when absent; Accord writes it only when true."""
+
+    def read(self, raw: Any, path: str, problems: list[str]) -> Any:
+        if type(raw) is not bool:
+            problems.append(f"{path}: {show(raw)} is not true or false")
+            return None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str  # as STIX spells it
+    field: str  # the model's field it holds
+    value: Value
+    required: bool = False
+
+
+
+def read_properties(kind: str, properties: tuple[Property, ...], source: Mapping[str, Any],
+                    fields: dict[str, Any], problems: list[str]) -> None:
+    """Each property's value as the model holds it into `fields`; what is wrong, path first,
+    into `problems` (also for Accord's attribution objects)."""
+    for prop in properties:
+        path = f"{kind}.{prop.name}"
+        if prop.name not in source:
+            if prop.required:
+                problems.append(f"{path}: required but missing")
+            continue
+        value = prop.value.read(source[prop.name], path, problems)
+        if value is not None:
+            fields[prop.field] = value
