@@ -130,25 +130,33 @@ def hotline_set(
 
 @hotline_app.command("log")
 def hotline_log(
+    limit: Annotated[int, typer.Option(min=1, help="The requests escalated most recently: "
+                                                   "at most this many.")] = 1000,
     as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Every escalation on this node, how it ended, and whether the hotline heard of it."""
+    """The escalations on this node, how each ended, and whether the hotline heard of it: those
+    of the requests escalated most recently (--limit), oldest first."""
     from accord.cooperation.hotline import Hotline  # its HTTP client: not for other commands
+    from accord.store.escalation_reads import EscalationReads
 
     with opened(db) as node:
         names = node.directory.names()
+        # Only the escalated requests' ledgers, and only their notifications: not every ledger
+        # and the whole outbox of a node with years of requests.
+        request_ids, escalated = EscalationReads(node.engine).escalated_lately(limit)
+        now = datetime.now(UTC)
+        views = [derive(ledger, now) for ledger in Desk(node).ledgers(None, request_ids)]
+        notified = Hotline(node.engine).of_escalations(
+            (e.escalation, view.request) for view in views for e in view.escalations)
         sent = {escalation: [f"{note.body['to']}: " + (
             "delivered " + note.delivered if note.delivered else
             "gave up" if note.has_given_up else
             f"pending ({note.attempts} attempts"
             + (f", {note.last_error}" if note.last_error else "") + ")") for note in notes]
-            for escalation, notes in Hotline(node.engine).by_escalation().items()}
-        desk = Desk(node)
-        now = datetime.now(UTC)
+            for escalation, notes in notified.items()}
         rows: list[dict[str, Any]] = []
-        for ledger in desk.ledgers(None):
-            view = derive(ledger, now)
+        for view in views:
             for e in view.escalations:
                 rows.append({
                     "escalation": e.escalation.id, "request": view.request.id,
@@ -169,7 +177,10 @@ def hotline_log(
 
         listing(rows, columns, as_json=as_json, cells=cells)
         if not as_json:
-            err.print(f"{len(rows)} escalation(s)")
+            err.print(f"{len(rows)} escalation(s)" + (
+                f" of the {len(request_ids):,} requests escalated most recently; "
+                f"{escalated:,} were escalated in all (--limit to see more)"
+                if escalated > len(request_ids) else ""))
 
 
 def _date(text: str, name: str) -> datetime:

@@ -81,3 +81,17 @@ class EscalationReads:
                 cursor = (rows[-1].time, rows[-1].request_id)
         return Escalated(open_ids if open_ids is not None else list(walked_open), total,
                          list(closed))
+
+    def escalated_lately(self, most: int) -> tuple[list[str], int]:
+        """The node's own view: the `most` requests escalated most recently (by their latest
+        escalation, newest first), and how many requests were ever escalated. Reads the
+        escalation entries alone (ix_ledger_time), not the ledgers."""
+        latest = func.max(_L.time)
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(
+                select(_L.request_id).where(_L.type == ESCALATION).group_by(_L.request_id)
+                .order_by(latest.desc(), _L.request_id.desc()).limit(most)).scalars())
+            total = len(ids) if len(ids) < most else conn.execute(
+                select(func.count(func.distinct(_L.request_id)))
+                .where(_L.type == ESCALATION)).scalar_one()
+        return ids, total

@@ -101,3 +101,15 @@ def test_a_party_never_finds_escalations_of_requests_it_does_not_take_part_in(
     world.node.directory.grant(desk.collection().id, world.other, Grant(False, True))
     nothing = reads.escalated(world.other.id, most_open=500, most_closed=50)
     assert (nothing.open, nothing.open_total, nothing.closed) == ([], 0, [])
+
+
+def test_the_node_sees_the_requests_escalated_most_recently_first(world, made):
+    """`accord hotline log` reads these: every escalated request of the node, latest escalation
+    first (a request escalated again counts from its latest), never one without."""
+    reads = EscalationReads(world.node.engine)
+    everything, total = reads.escalated_lately(100)
+    # Escalated in this order: the three open, by hand, answered, twice, theirs; twice again.
+    assert everything == [made["twice"], made["theirs"], made["answered"], made["by_hand"],
+                          *reversed(made["open"])]
+    assert total == 7 and made["quiet"] not in everything
+    assert reads.escalated_lately(2) == ([made["twice"], made["theirs"]], 7)
