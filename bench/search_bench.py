@@ -9,8 +9,16 @@ entitlement rule. The same script measures any checkout: run it with PYTHONPATH 
 the code to measure (before: the LIKE over bodies; after: the search index of migration 0018).
 
 usage: search_bench.py [--count 200000] [--samples 20] [--db URL] [--attack FILE] [--explain]
+                       [--reuse]
 Prints JSON lines, a markdown table, and with --explain (PostgreSQL) the EXPLAIN (ANALYZE,
-BUFFERS) of the statement that a search and a relationship read run.
+BUFFERS) of the statement that a search and a relationship read run. --reuse measures a
+database an earlier run filled (--db) instead of filling it again.
+
+The needles span how common a word is and where its names are: a name, an external id, a word
+of a few names, one indicator's name, a value PostgreSQL's statistics hold (its histogram: the
+planner once took it for a common word and walked every name), words in 11,111 and 111,111
+indicators' names (all among the oldest: "generated 12", "generated 1"), every indicator's,
+nothing, three letters and two.
 """
 
 from __future__ import annotations
@@ -84,22 +92,38 @@ def main() -> None:
     parser.add_argument("--attack", type=Path, default=ATTACK, help="ATT&CK bundle to load")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN (ANALYZE, BUFFERS) of each read (PostgreSQL)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure what an earlier run stored in --db (no loading)")
     args = parser.parse_args()
     scratch = tempfile.TemporaryDirectory(prefix="accord-search-")
     node = open_node(args.db or str(Path(scratch.name) / "search.db"))
+    attack = [o for o in orjson.loads(args.attack.read_bytes())["objects"]
+              if not o.get("revoked") and not o.get("x_mitre_deprecated")]
+    targets = [o["id"] for o in attack if o["type"] in ("intrusion-set", "malware", "tool")]
+    if args.reuse:
+        partner = node.directory.party("Partner")
+        out = {"bench": "search", "backend": node.engine.dialect.name, "reused": args.db}
+    else:
+        out = load(node, args.count, attack, targets)
+        partner = node.directory.party("Partner")
+    print(json.dumps(out), flush=True)
+    measure(node, args, partner.id, attack, targets)
+    node.engine.dispose()
+    scratch.cleanup()
+
+
+def load(node: Any, count: int, attack: list[dict[str, Any]], targets: list[str]
+         ) -> dict[str, Any]:
+    """Store ATT&CK and `count` generated indicators, readable by a party "Partner"."""
     own, _ = initialise(node, "Bench")
     partner = node.directory.add_party("Partner")
     collection = node.directory.collection("evidence")
     node.directory.grant(collection.id, partner, Grant(can_read=True, can_write=False))
-
-    attack = [o for o in orjson.loads(args.attack.read_bytes())["objects"]
-              if not o.get("revoked") and not o.get("x_mitre_deprecated")]
-    targets = [o["id"] for o in attack if o["type"] in ("intrusion-set", "malware", "tool")]
     rnd = random.Random(7)
     loaded, load_s = 0, 0.0
     batches = [attack[i:i + BATCH] for i in range(0, len(attack), BATCH)]
-    for start in range(0, args.count, BATCH // 2):
-        batches.append([o for n in range(start, min(args.count, start + BATCH // 2))
+    for start in range(0, count, BATCH // 2):
+        batches.append([o for n in range(start, min(count, start + BATCH // 2))
                         for o in generated(n, targets, own.id, rnd)])
     for batch in batches:
         t = time.perf_counter()
@@ -109,23 +133,45 @@ def main() -> None:
     if node.engine.dialect.name == "postgresql":
         with node.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")  # as autovacuum soon would: the reads then plan
-    out: dict[str, Any] = {"bench": "search", "backend": node.engine.dialect.name,
-                           "objects": loaded, "load_s": round(load_s, 1),
-                           "load_per_s": round(loaded / load_s)}
-    print(json.dumps(out), flush=True)
+    return {"bench": "search", "backend": node.engine.dialect.name, "objects": loaded,
+            "load_s": round(load_s, 1), "load_per_s": round(loaded / load_s)}
 
+
+def in_histogram(node: Any) -> str:
+    """An indicator's name PostgreSQL's statistics of the names hold (the middle one of its
+    histogram's); on SQLite, one of the same kind."""
+    if node.engine.dialect.name != "postgresql":
+        return "generated 500001"
+    with node.engine.connect() as conn:
+        bounds = conn.exec_driver_sql(
+            "SELECT histogram_bounds::text::text[] FROM pg_stats WHERE schemaname = "
+            "current_schema() AND tablename = 'object_names' AND attname = 'text'").scalar()
+    named = [b for b in bounds or [] if b.startswith("generated ")]
+    return named[len(named) // 2] if named else "generated 500001"
+
+
+def measure(node: Any, args: Any, reader: str, attack: list[dict[str, Any]],
+            targets: list[str]) -> None:
     by_name = {o.get("name"): o["id"] for o in attack}
     busiest = max(targets, key=lambda t: sum(1 for o in attack if o.get("target_ref") == t))
-    browse, reader = Browse(node.engine), partner.id
+    browse = Browse(node.engine)
+    held = in_histogram(node)
     reads = [
         ("search `APT19` (a group's name)", lambda: browse.search(reader, "APT19")),
         ("search `t1059` (an external id, lower case)", lambda: browse.search(reader, "t1059")),
         ("search `Cobalt` (a word of several names)", lambda: browse.search(reader, "Cobalt")),
         ("search `generated 123457` (one of the indicators)",
          lambda: browse.search(reader, "generated 123457")),
+        (f"search `{held}` (one name, in the statistics' histogram)",
+         lambda: browse.search(reader, held)),
+        ("search `generated 12` (11,111 of the oldest names)",
+         lambda: browse.search(reader, "generated 12")),
+        ("search `generated 1` (111,111 of the oldest names)",
+         lambda: browse.search(reader, "generated 1")),
         ("search `generated` (every indicator: the worst case)",
          lambda: browse.search(reader, "generated")),
         ("search `zqxj` (nothing)", lambda: browse.search(reader, "zqxj")),
+        ("search `apt` (three letters)", lambda: browse.search(reader, "apt")),
         ("search `ap` (two letters: no trigram)", lambda: browse.search(reader, "ap")),
         ("relationships of T1059 (ATT&CK's own)",
          lambda: browse.relationships(reader, by_name["Command and Scripting Interpreter"])),
@@ -144,11 +190,11 @@ def main() -> None:
     if args.explain and node.engine.dialect.name == "postgresql":
         explain(node.engine, [
             ("search `APT19`", lambda: browse.search(reader, "APT19")),
+            (f"search `{held}`", lambda: browse.search(reader, held)),
+            ("search `generated 12`", lambda: browse.search(reader, "generated 12")),
             ("search `generated`", lambda: browse.search(reader, "generated")),
             ("relationships of the busiest group or software",
              lambda: browse.relationships(reader, busiest))])
-    node.engine.dispose()
-    scratch.cleanup()
 
 
 def explain(engine: Any, reads: list[tuple[str, Any]]) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.store import name_plans
 from accord.store.bulk import among, insert_rows
 from accord.store.schema import object_names, objects, relationship_ends
 
@@ -161,9 +162,9 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
 
     Rank is the name's row id, most recently indexed first (date_added order for everything but
     a version made newest again by a deletion). Exact names walk an index in that order and stop
-    at `count`; for a substring, PostgreSQL chooses from its statistics between the trigram
-    index (few matches: all read, then sorted) and a backward walk of the rows (a common word:
-    it stops at `count`); SQLite walks its FTS5 table by rowid, newest first."""
+    at `count`; for a substring, PostgreSQL walks the newest names or reads the trigram index,
+    as a bounded measure of the needle says (store.name_plans); SQLite walks its FTS5 table by
+    rowid, newest first."""
     folded = fold(needle)
     n = object_names.c
     dialect = conn.dialect.name
@@ -191,11 +192,8 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
             # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE
             # (not ILIKE) gives the same answer as str.casefold on both sides.
             escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            # The pattern in the statement's text, not a parameter: a prepared statement's
-            # generic plan would choose one way for every needle, and the right way depends on
-            # how common this one is.
-            condition = n.text.like(bindparam("needle", f"%{escaped}%", literal_execute=True),
-                                    escape="\\")
+            return name_plans.containing(conn, f"%{escaped}%", before=before, count=count,
+                                         trigrams=len(folded) >= TRIGRAM)
         stmt = select(rank, n.seq).where(condition)
     if before is not None:
         stmt = stmt.where(rank < bindparam("before", before))

@@ -325,3 +325,129 @@ def test_a_search_reads_a_bounded_number_of_names(world, shared, monkeypatch):
     assert browse.search(cn.id, "wolf") == []
     assert ids(browse.search(cn.id, "wolf readable")) == {sdo("tool", 300)["id"]}
     assert len(browse.search(us.id, "wolf")) == 10
+
+
+# PostgreSQL's plans for a substring (store.name_plans), each made to run on a few hundred
+# names by shrinking the walk and the sample: whichever runs, the answer is the names that
+# contain the needle, newest first, as one backward walk of every name would give.
+
+def _names_store(node, own):
+    """Names stored oldest first: a word clustered among the oldest (`ember`), one rare name
+    (`quartz`), then a word in every other one of the newest (`common`)."""
+    collection = node.directory.create_collection("Names", read=[own], write=[own])
+    batches = [[sdo("malware", 2000 + n, name=f"Ember {n}", is_family=True) for n in range(60)],
+               [sdo("tool", 2100, name="Quartz")],
+               [sdo("tool", 2200 + n, name=f"Common {n}" if n % 2 else f"Filler {n}")
+                for n in range(100)]]
+    for batch in batches:
+        node.objects.add(collection.id, batch, poster_id=own.id)
+    return collection
+
+
+def _contain(conn, needle, before, count):
+    """Every name that contains `needle`, newest first: what a backward walk of all gives."""
+    rows = conn.execute(select(object_names.c.name_id, object_names.c.seq,
+                               object_names.c.text)).all()
+    found = sorted(((int(r), int(s)) for r, s, t in rows
+                    if needle in t and (before is None or r < before)), reverse=True)
+    return found[:count]
+
+
+@pytest.fixture
+def pg_names(pg_url, monkeypatch):
+    """A node on PostgreSQL holding _names_store's names, with plans sized for them, and the
+    plan steps each search took."""
+    from accord.node import initialise, open_node
+    from accord.store import name_plans
+
+    node = open_node(pg_url)
+    own, _ = initialise(node, "United States (US-CERT)")
+    _names_store(node, own)
+    with node.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE object_names")
+    monkeypatch.setattr(name_plans, "_WALK", 8)
+    monkeypatch.setattr(name_plans, "_SAMPLE", 20)
+    steps: list[str] = []
+    for step in ("_walk", "_measure", "_read_all"):
+        original = getattr(name_plans, step)
+
+        def spy(*args, _original=original, _step=step, **kwargs):
+            steps.append(_step)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(name_plans, step, spy)
+    try:
+        yield node, own, steps
+    finally:
+        node.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_each_plan_finds_what_a_walk_of_every_name_finds(pg_names):
+    from accord.store import search_index
+
+    node, _, steps = pg_names
+    with node.engine.connect() as conn:
+        top = conn.scalar(select(func.max(object_names.c.name_id)))
+        for needle in ("common", "ember", "quartz", "ember 5", "e", "zz", "nothing", "1"):
+            for before in (None, top - 3, top - 50, top - 110, 30):
+                for count in (1, 3, 10, 50, 200):
+                    steps.clear()
+                    found = search_index.matching(conn, needle, exact=False, before=before,
+                                                  count=count)
+                    assert found == _contain(conn, needle, before, count), \
+                        (needle, before, count, steps)
+                    # Work in steps of bounded size: never one statement over every name.
+                    assert steps and steps[0] == "_walk"
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_common_word_is_walked_and_a_rare_one_read_through_its_index(
+        pg_names):
+    from accord.store import search_index
+
+    node, _, steps = pg_names
+    with node.engine.connect() as conn:
+        # Every other one of the newest names: the first walk of 8 names holds 3 of them.
+        assert len(search_index.matching(conn, "common", exact=False, before=None,
+                                         count=3)) == 3
+        assert steps == ["_walk"]
+        steps.clear()
+        # One name, 100 names back: measured, then read through the trigram index.
+        [(_, seq)] = search_index.matching(conn, "quartz", exact=False, before=None,
+                                           count=200)
+        assert steps == ["_walk", "_measure", "_read_all"]
+        steps.clear()
+        # Too short for trigrams: only walked, however rare.
+        search_index.matching(conn, "qu", exact=False, before=None, count=200)
+        assert set(steps) == {"_walk"}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_measure_that_erred_falls_back_to_the_walk(pg_names, monkeypatch):
+    """The sample says "rare" but the needle is in 60 names: the index read stops at what the
+    walk would have cost, and the walk gives the answer."""
+    from accord.store import name_plans, search_index
+
+    node, _, steps = pg_names
+    monkeypatch.setattr(name_plans, "_measure", lambda *_: (0.0, 5.0 * name_plans._MATCH_COST))
+    with node.engine.connect() as conn:
+        found = search_index.matching(conn, "ember", exact=False, before=None, count=50)
+        assert found == _contain(conn, "ember", None, 50)
+    assert steps[:2] == ["_walk", "_read_all"] and steps[2:] and set(steps[2:]) == {"_walk"}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_search_by_name_lists_the_newest_first_whichever_plan(pg_names,
+                                                                            monkeypatch):
+    from accord.store import browse as module
+
+    monkeypatch.setattr(module, "_FIRST_WINDOW", 4)
+    node, own, steps = pg_names
+    browse = Browse(node.engine)
+    common = browse.search(own.id, "common", limit=5)
+    assert [f.name for f in common] == [f"Common {n}" for n in (99, 97, 95, 93, 91)]
+    ember = browse.search(own.id, "ember", limit=5)
+    assert [f.name for f in ember] == [f"Ember {n}" for n in (59, 58, 57, 56, 55)]
+    assert "_read_all" in steps or "_measure" in steps  # not the first walk alone
+    assert [f.name for f in browse.search(own.id, "QUARTZ")] == ["Quartz"]
