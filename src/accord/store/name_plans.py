@@ -5,78 +5,83 @@ Two ways answer "the `count` newest names that contain the needle": walking the 
 along their primary key until `count` match (cheap for a common word, the whole table for a
 rare one), or reading every match through the trigram index and sorting them (cheap for a rare
 word, every row of a common one). For `LIKE '%needle%'` PostgreSQL guesses how common the
-needle is from fixed fractions and its histogram, and at 1 M names it took rare names for common
-words (`generated 505598`: 518 ms walking a million names for one match; 0.6 ms through the
-index) and middling ones for rare (docs/plans.md). So the needle is measured first, by work
-that is bounded either way:
+needle is from fixed fractions and its histogram: at 1 M names it took a rare name the
+histogram holds for a common word and walked every name (`generated 549821`: 0.5 s for one
+match), and a word in the oldest 1 % of names for one a short walk would find (docs/plans.md).
 
-1. the newest `_WALK` names are walked (a common word fills the window there);
-2. otherwise the trigram index is asked for at most `_PROBE` matches below them: fewer means
-   they are all there is, and they are sorted;
-3. otherwise the needle is common further back: the walk goes on, in ranges four times larger
-   each time.
+So the needle is measured first: a sample of about _SAMPLE names (whole pages at random, the
+same pages each time) says how many names contain it and how far back a walk would go for a
+window. Reading them all through the index is chosen when that costs less than the walk, and
+stops at what the walk would have cost if the sample misled; otherwise, or then, the names are
+walked, in ranges growing fourfold. The index is asked for the needle's word the sample found
+rarest, the whole needle checked on each row it gives: a trigram index reads every row id of
+every trigram it is asked for, and "generated 549821" asked whole reads a million ids for
+"generated" (40 ms) where "549821" reads a few (0.6 ms).
 
 Each statement's plan is fixed by its shape, whatever the statistics: a walk reads a subquery
 over a range of name ids with a LIMIT (PostgreSQL pushes no condition into it, so the pattern
-cannot take it to the trigram index), and the probe compares `name_id + 0` (no ordered walk of
-the primary key can serve it).
+cannot take it to the trigram index), and the index read compares `name_id + 0` (no ordered
+walk of the primary key can serve it).
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from sqlalchemy import Connection, bindparam, func, literal_column, select, text
 
 from accord.store.schema import object_names
 
-# Names walked newest first before anything else: a word in one name in twenty fills a first
-# window of 200 there, and a common word costs no more than that.
-_WALK = 4_000
-# Names sampled (TABLESAMPLE SYSTEM: whole pages at random) to measure a needle the first walk
-# did not satisfy: how many names below it contain the needle, and how far back the walk would
-# have to go for the rest of the window.
-_SAMPLE = 10_000
-# What reading one match through the trigram index costs (the index, the row, the sort) in
+TRIGRAM = 3  # the shortest needle (or word of one) a trigram index can serve
+# Names sampled to measure a needle: 0.3 % of a million, 1.5-3 ms.
+_SAMPLE = 3_000
+_WALK = 1_000  # the smallest range of names walked
+# What reading one match through the trigram index costs (its row ids, its row, the sort) in
 # names walked: about 1.3 µs against 0.36 µs a name at 1 M names (docs/plans.md).
 _MATCH_COST = 4
 _GROWTH = 4  # each further walk covers a range this many times larger than the last
-# The sample's page choice, fixed: the same needle takes the same plan every time.
-_SEED = 7
+_SEED = 7  # the sample's pages, fixed: the same needle takes the same plan each time
+_MOST_WORDS = 4  # words of a needle measured apart (a needle is rarely longer)
+_WORD = re.compile(r"\w{3,}")
 
 
-def containing(conn: Connection, pattern: str, *, before: int | None, count: int,
-               trigrams: bool = True) -> list[tuple[int, int]]:
-    """Up to `count` (name_id, seq) of names that match the LIKE `pattern` (escape `\\`),
-    name_id below `before`, highest first. `trigrams`: whether the trigram index can serve the
-    pattern (a needle of three characters or more); if not, the names are only walked."""
+def containing(conn: Connection, needle: str, *, before: int | None, count: int
+               ) -> list[tuple[int, int]]:
+    """Up to `count` (name_id, seq) of names that contain `needle` (folded, at least TRIGRAM
+    characters), name_id below `before`, highest first."""
     n = object_names.c
     top = before if before is not None else (conn.scalar(select(func.max(n.name_id))) or 0) + 1
-    low = max(top - _WALK, 0)
-    found = _walk(conn, pattern, low, top, count)
-    if len(found) >= count or low == 0:
-        return found
-    rest = count - len(found)
-    if trigrams and low > _SAMPLE:
-        matches, walk = _measure(conn, pattern, low, rest)
-        if _MATCH_COST * matches < walk:
+    span = top  # a small table: walked whole
+    if top > _WALK:
+        word, words, walk = _measure(conn, needle, top, count)
+        if _MATCH_COST * words < walk:
             # Read them all unless there are more than walking would cost: a sample that
             # missed where they cluster then costs no more than the walk it spared.
-            hits, complete = _read_all(conn, pattern, low, rest, most=int(walk) // _MATCH_COST)
+            found, complete = _read_all(conn, needle, word, top, count,
+                                        most=int(walk) // _MATCH_COST)
             if complete:
-                return found + hits
-    span = _WALK
+                return found
+        span = max(_WALK, int(walk))
+    found = []
+    low = top
     while len(found) < count and low > 0:
-        span *= _GROWTH
         top, low = low, max(low - span, 0)
-        found += _walk(conn, pattern, low, top, count - len(found))
+        found += _walk(conn, needle, low, top, count - len(found))
+        span *= _GROWTH
     return found
 
 
-def _walk(conn: Connection, pattern: str, low: int, top: int, count: int
+def like(needle: str) -> str:
+    """The LIKE pattern (escape `\\`) of names that contain `needle`."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _walk(conn: Connection, needle: str, low: int, top: int, count: int
           ) -> list[tuple[int, int]]:
-    """The names with name_id in [low, top) that match, highest first, up to `count`: a
-    backward walk of the primary key over that range, stopped at `count`."""
+    """The names with name_id in [low, top) that contain `needle`, highest first, up to
+    `count`: a backward walk of the primary key over that range, stopped at `count`."""
     n = object_names.c
     walked = (select(n.name_id, n.seq, n.text)
               .where(n.name_id >= bindparam("low", low), n.name_id < bindparam("top", top))
@@ -85,45 +90,51 @@ def _walk(conn: Connection, pattern: str, low: int, top: int, count: int
               .limit(bindparam("span", top - low))
               .subquery("walked"))
     stmt = (select(walked.c.name_id, walked.c.seq)
-            .where(walked.c.text.like(bindparam("pattern", pattern), escape="\\"))
+            .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"))
             .order_by(walked.c.name_id.desc())
             .limit(bindparam("count", count)))
     return [(int(r), int(s)) for r, s in conn.execute(stmt)]
 
 
-# Of the sampled names below :below: how many, how many match, and the :k-th newest match.
-_MEASURE = text(
-    "SELECT count(*), count(*) FILTER (WHERE text LIKE :pattern ESCAPE '\\'),"
-    " (array_agg(name_id ORDER BY name_id DESC) FILTER (WHERE text LIKE :pattern ESCAPE '\\'))"
-    "[:k] FROM object_names TABLESAMPLE SYSTEM (:percent) REPEATABLE (:seed)"
-    " WHERE name_id < :below")
-
-
-def _measure(conn: Connection, pattern: str, below: int, count: int) -> tuple[float, float]:
-    """From a sample of about _SAMPLE names below `below`: how many names there match (an
-    estimate), and how many names a walk down from `below` would read to find `count`."""
+def _measure(conn: Connection, needle: str, below: int, count: int
+             ) -> tuple[str, float, float]:
+    """From a sample of about _SAMPLE names below `below`: the needle or word of it to ask the
+    trigram index for (the one the fewest sampled names contain, the shortest of those), how
+    many names below contain it (an estimate), and how many names a walk down from `below`
+    would read to find `count` that contain the needle."""
+    candidates = [needle] + sorted({w for w in _WORD.findall(needle) if w != needle},
+                                   key=len, reverse=True)[:_MOST_WORDS]
     percent = min(100.0, 100.0 * _SAMPLE / below)
-    fraction = percent / 100
-    k = max(1, math.ceil(count * fraction))
-    sampled, matched, kth = conn.execute(_MEASURE, {
-        "pattern": pattern, "k": k, "percent": percent, "seed": _SEED, "below": below}).one()
+    k = max(1, math.ceil(count * percent / 100))
+    hit = [f"text LIKE :p{i} ESCAPE '\\'" for i in range(len(candidates))]
+    statement = text(
+        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hit)
+        + f", (array_agg(name_id ORDER BY name_id DESC) FILTER (WHERE {hit[0]}))[:k]"
+        " FROM object_names TABLESAMPLE SYSTEM (:percent) REPEATABLE (:seed)"
+        " WHERE name_id < :below")
+    row = conn.execute(statement, {
+        **{f"p{i}": like(c) for i, c in enumerate(candidates)},
+        "k": k, "percent": percent, "seed": _SEED, "below": below}).one()
+    sampled, matched, kth = row[0], row[1:-1], row[-1]
     if not sampled:
-        return 0.0, float(below)
+        return needle, 0.0, float(below)
+    word, words = min(zip(candidates, matched, strict=True), key=lambda c: (c[1], len(c[0])))
     fraction = sampled / below  # the pages drawn hold more or fewer names than the average
-    walk = below - kth if kth is not None else below
-    return matched / fraction, float(walk)
+    return word, words / fraction, float(below - kth if kth is not None else below)
 
 
-def _read_all(conn: Connection, pattern: str, below: int, count: int, *, most: int
+def _read_all(conn: Connection, needle: str, word: str, below: int, count: int, *, most: int
               ) -> tuple[list[tuple[int, int]], bool]:
-    """The `count` highest matches below `below`, all matches read through the trigram index
-    and sorted, and whether they were all of them (no more than `most`: a measure that erred
-    costs at most that many before the walk takes over)."""
+    """The `count` highest names below `below` that contain `needle`, found through the
+    trigram index's names that contain `word` (the needle or a word of it) and sorted, and
+    whether they were all of them (no more than `most`)."""
     n = object_names.c
-    hits = (select(n.name_id, n.seq)
-            # The pattern in the statement's text: the planner then sees the needle itself.
-            .where(n.text.like(bindparam("needle", pattern, literal_execute=True), escape="\\"),
-                   n.name_id + literal_column("0") < bindparam("below", below))
+    # The pattern in the statement's text: the planner then sees the word itself.
+    where = [n.text.like(bindparam("word", like(word), literal_execute=True), escape="\\"),
+             n.name_id + literal_column("0") < bindparam("below", below)]
+    if word != needle:
+        where.append(func.strpos(n.text, bindparam("needle", needle)) > 0)
+    hits = (select(n.name_id, n.seq).where(*where)
             .limit(bindparam("most", most + 1))
             .cte("hits").prefix_with("MATERIALIZED"))
     total = select(func.count()).select_from(hits).scalar_subquery()

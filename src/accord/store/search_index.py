@@ -42,7 +42,7 @@ NAME, ALIAS, EXTERNAL_ID = "name", "alias", "external_id"
 # Characters of a name the index keeps: no one types a longer one into a search, and a
 # pathological megabyte "name" would cost a megabyte of trigrams.
 MAX_NAME_CHARS = 1000
-TRIGRAM = 3  # the shortest needle a trigram index can serve
+TRIGRAM = name_plans.TRIGRAM  # the shortest needle a trigram index can serve
 # Requests, their ledger and translations of it are on the request pages, not in a search.
 _UNSEARCHED_PREFIX = "x-accord-"
 _UNSEARCHED = "language-content"
@@ -188,12 +188,15 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
                              n.text == bindparam("text", folded))
         elif dialect == "sqlite":  # too short for trigrams: the names themselves
             condition = func.instr(n.text, bindparam("needle", folded)) > 0
-        else:
+        elif len(folded) >= TRIGRAM:
             # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE
             # (not ILIKE) gives the same answer as str.casefold on both sides.
-            escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return name_plans.containing(conn, f"%{escaped}%", before=before, count=count,
-                                         trigrams=len(folded) >= TRIGRAM)
+            return name_plans.containing(conn, folded, before=before, count=count)
+        else:
+            # Too short for trigrams: PostgreSQL walks the names or scans and sorts them, as
+            # its statistics say (the pattern in the statement's text, so that they see it).
+            condition = n.text.like(bindparam("needle", name_plans.like(folded),
+                                              literal_execute=True), escape="\\")
         stmt = select(rank, n.seq).where(condition)
     if before is not None:
         stmt = stmt.where(rank < bindparam("before", before))

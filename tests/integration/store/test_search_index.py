@@ -327,15 +327,17 @@ def test_a_search_reads_a_bounded_number_of_names(world, shared, monkeypatch):
     assert len(browse.search(us.id, "wolf")) == 10
 
 
-# PostgreSQL's plans for a substring (store.name_plans), each made to run on a few hundred
-# names by shrinking the walk and the sample: whichever runs, the answer is the names that
-# contain the needle, newest first, as one backward walk of every name would give.
+# PostgreSQL's plans for a substring (store.name_plans), made to run on a few hundred names by
+# shrinking the smallest walk (the sample is then every name: the measure is exact, the choice
+# certain): whichever runs, the answer is the names that contain the needle, newest first, as
+# one backward walk of every name gives it.
 
 def _names_store(node, own):
     """Names stored oldest first: a word clustered among the oldest (`ember`), one rare name
     (`quartz`), then a word in every other one of the newest (`common`)."""
     collection = node.directory.create_collection("Names", read=[own], write=[own])
-    batches = [[sdo("malware", 2000 + n, name=f"Ember {n}", is_family=True) for n in range(60)],
+    batches = [[sdo("malware", 1999, name="Zircon Ember", is_family=True)]
+               + [sdo("malware", 2000 + n, name=f"Ember {n}", is_family=True) for n in range(60)],
                [sdo("tool", 2100, name="Quartz")],
                [sdo("tool", 2200 + n, name=f"Common {n}" if n % 2 else f"Filler {n}")
                 for n in range(100)]]
@@ -356,23 +358,20 @@ def _contain(conn, needle, before, count):
 @pytest.fixture
 def pg_names(pg_url, monkeypatch):
     """A node on PostgreSQL holding _names_store's names, with plans sized for them, and the
-    plan steps each search took."""
+    plan steps each search took (with the word a read through the index asked for)."""
     from accord.node import initialise, open_node
     from accord.store import name_plans
 
     node = open_node(pg_url)
     own, _ = initialise(node, "United States (US-CERT)")
     _names_store(node, own)
-    with node.engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE object_names")
     monkeypatch.setattr(name_plans, "_WALK", 8)
-    monkeypatch.setattr(name_plans, "_SAMPLE", 20)
     steps: list[str] = []
     for step in ("_walk", "_measure", "_read_all"):
         original = getattr(name_plans, step)
 
         def spy(*args, _original=original, _step=step, **kwargs):
-            steps.append(_step)
+            steps.append(_step if _step != "_read_all" else f"_read_all {args[2]}")
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(name_plans, step, spy)
@@ -387,18 +386,22 @@ def test_on_postgresql_each_plan_finds_what_a_walk_of_every_name_finds(pg_names)
     from accord.store import search_index
 
     node, _, steps = pg_names
+    plans = set()
     with node.engine.connect() as conn:
         top = conn.scalar(select(func.max(object_names.c.name_id)))
-        for needle in ("common", "ember", "quartz", "ember 5", "e", "zz", "nothing", "1"):
-            for before in (None, top - 3, top - 50, top - 110, 30):
+        for needle in ("common", "ember", "quartz", "ember 5", "zircon ember", "ember zircon",
+                       "e", "zz", "nothing", "1"):
+            for before in (None, top - 3, top - 50, top - 110, 30, 5):
                 for count in (1, 3, 10, 50, 200):
                     steps.clear()
                     found = search_index.matching(conn, needle, exact=False, before=before,
                                                   count=count)
                     assert found == _contain(conn, needle, before, count), \
                         (needle, before, count, steps)
-                    # Work in steps of bounded size: never one statement over every name.
-                    assert steps and steps[0] == "_walk"
+                    plans.add(tuple(s.split()[0] for s in steps[:2]))
+    # Each way was taken: walked at once, measured then walked, read through the index, and
+    # too short for trigrams (no step of name_plans: PostgreSQL's own plan).
+    assert {("_walk",), ("_measure", "_walk"), ("_measure", "_read_all"), ()} <= plans
 
 
 @pytest.mark.postgres
@@ -407,34 +410,35 @@ def test_on_postgresql_a_common_word_is_walked_and_a_rare_one_read_through_its_i
     from accord.store import search_index
 
     node, _, steps = pg_names
+
+    def plan(needle: str, count: int = 200) -> list[str]:
+        steps.clear()
+        search_index.matching(conn, needle, exact=False, before=None, count=count)
+        return list(steps)
+
     with node.engine.connect() as conn:
-        # Every other one of the newest names: the first walk of 8 names holds 3 of them.
-        assert len(search_index.matching(conn, "common", exact=False, before=None,
-                                         count=3)) == 3
-        assert steps == ["_walk"]
-        steps.clear()
-        # One name, 100 names back: measured, then read through the trigram index.
-        [(_, seq)] = search_index.matching(conn, "quartz", exact=False, before=None,
-                                           count=200)
-        assert steps == ["_walk", "_measure", "_read_all"]
-        steps.clear()
-        # Too short for trigrams: only walked, however rare.
-        search_index.matching(conn, "qu", exact=False, before=None, count=200)
-        assert set(steps) == {"_walk"}
+        # In every other one of the newest names: one walk of the smallest range.
+        assert plan("common", count=3) == ["_measure", "_walk"]
+        # One name, 100 names back: read through the trigram index.
+        assert plan("quartz") == ["_measure", "_read_all quartz"]
+        # The index is asked for the needle's rarest word; the needle is checked on each row.
+        assert plan("zircon ember") == ["_measure", "_read_all zircon"]
+        assert plan("ember zircon") == ["_measure", "_read_all ember zircon"]
 
 
 @pytest.mark.postgres
 def test_on_postgresql_a_measure_that_erred_falls_back_to_the_walk(pg_names, monkeypatch):
-    """The sample says "rare" but the needle is in 60 names: the index read stops at what the
+    """The sample says "rare" but the needle is in 61 names: the index read stops at what the
     walk would have cost, and the walk gives the answer."""
     from accord.store import name_plans, search_index
 
     node, _, steps = pg_names
-    monkeypatch.setattr(name_plans, "_measure", lambda *_: (0.0, 5.0 * name_plans._MATCH_COST))
+    monkeypatch.setattr(name_plans, "_measure",
+                        lambda _c, needle, *_: (needle, 0.0, 5.0 * name_plans._MATCH_COST))
     with node.engine.connect() as conn:
         found = search_index.matching(conn, "ember", exact=False, before=None, count=50)
         assert found == _contain(conn, "ember", None, 50)
-    assert steps[:2] == ["_walk", "_read_all"] and steps[2:] and set(steps[2:]) == {"_walk"}
+    assert steps[0] == "_read_all ember" and steps[1:] and set(steps[1:]) == {"_walk"}
 
 
 @pytest.mark.postgres
@@ -447,7 +451,9 @@ def test_on_postgresql_search_by_name_lists_the_newest_first_whichever_plan(pg_n
     browse = Browse(node.engine)
     common = browse.search(own.id, "common", limit=5)
     assert [f.name for f in common] == [f"Common {n}" for n in (99, 97, 95, 93, 91)]
-    ember = browse.search(own.id, "ember", limit=5)
-    assert [f.name for f in ember] == [f"Ember {n}" for n in (59, 58, 57, 56, 55)]
-    assert "_read_all" in steps or "_measure" in steps  # not the first walk alone
+    steps.clear()
+    ember = browse.search(own.id, "ember 5", limit=5)  # the exact name first
+    assert [f.name for f in ember] == [f"Ember {n}" for n in (5, 59, 58, 57, 56)]
+    assert "_read_all ember 5" in steps
     assert [f.name for f in browse.search(own.id, "QUARTZ")] == ["Quartz"]
+    assert [f.name for f in browse.search(own.id, "zircon EMBER")] == ["Zircon Ember"]
