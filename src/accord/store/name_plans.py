@@ -129,18 +129,20 @@ def _read_all(conn: Connection, needle: str, word: str, below: int, count: int, 
     trigram index's names that contain `word` (the needle or a word of it) and sorted, and
     whether they were all of them (no more than `most`)."""
     n = object_names.c
-    # The pattern in the statement's text: the planner then sees the word itself.
+    # The values in the statement's text, not parameters: the planner then sees the word
+    # itself, and no generic plan of a prepared statement, made for any word and any bound,
+    # may trade the index for a sequential scan.
     where = [n.text.like(bindparam("word", like(word), literal_execute=True), escape="\\"),
-             n.name_id + literal_column("0") < bindparam("below", below)]
+             n.name_id + literal_column("0") < bindparam("below", below, literal_execute=True)]
     if word != needle:
         where.append(func.strpos(n.text, bindparam("needle", needle)) > 0)
     hits = (select(n.name_id, n.seq).where(*where)
-            .limit(bindparam("most", most + 1))
+            .limit(bindparam("most", most + 1, literal_execute=True))
             .cte("hits").prefix_with("MATERIALIZED"))
     total = select(func.count()).select_from(hits).scalar_subquery()
     stmt = (select(hits.c.name_id, hits.c.seq, total)
             .order_by(hits.c.name_id.desc())
-            .limit(bindparam("count", count)))
+            .limit(bindparam("count", count, literal_execute=True)))
     rows = conn.execute(stmt).all()
     complete = not rows or rows[0][2] <= most
     return [(int(r), int(s)) for r, s, _ in rows], complete
