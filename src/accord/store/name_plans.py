@@ -26,7 +26,6 @@ walk of the primary key can serve it).
 
 from __future__ import annotations
 
-import math
 import re
 
 from sqlalchemy import Connection, bindparam, func, literal_column, select, text
@@ -50,21 +49,18 @@ def containing(conn: Connection, needle: str, *, before: int | None, count: int
                ) -> list[tuple[int, int]]:
     """Up to `count` (name_id, seq) of names that contain `needle` (folded, at least TRIGRAM
     characters), name_id below `before`, highest first."""
-    n = object_names.c
-    top = before if before is not None else (conn.scalar(select(func.max(n.name_id))) or 0) + 1
-    span = top  # a small table: walked whole
-    if top > _WALK:
-        word, words, walk = _measure(conn, needle, top, count)
-        if _MATCH_COST * words < walk:
-            # Read them all unless there are more than walking would cost: a sample that
-            # missed where they cluster then costs no more than the walk it spared.
-            found, complete = _read_all(conn, needle, word, top, count,
-                                        most=int(walk) // _MATCH_COST)
-            if complete:
-                return found
-        span = max(_WALK, int(walk))
+    if before is not None and before <= _WALK:
+        return _walk(conn, needle, 0, before, count)  # a few names: walked, not measured
+    top, word, words, walk = _measure(conn, needle, before, count)
+    if _MATCH_COST * words < walk:
+        # Read them all unless there are more than walking would cost: a sample that missed
+        # where they cluster then costs no more than the walk it spared.
+        found, complete = _read_all(conn, needle, word, top, count,
+                                    most=int(walk) // _MATCH_COST)
+        if complete:
+            return found
     found = []
-    low = top
+    low, span = top, max(_WALK, int(walk))
     while len(found) < count and low > 0:
         top, low = low, max(low - span, 0)
         found += _walk(conn, needle, low, top, count - len(found))
@@ -96,31 +92,38 @@ def _walk(conn: Connection, needle: str, low: int, top: int, count: int
     return [(int(r), int(s)) for r, s in conn.execute(stmt)]
 
 
-def _measure(conn: Connection, needle: str, below: int, count: int
-             ) -> tuple[str, float, float]:
-    """From a sample of about _SAMPLE names below `below`: the needle or word of it to ask the
-    trigram index for (the one the fewest sampled names contain, the shortest of those), how
-    many names below contain it (an estimate), and how many names a walk down from `below`
-    would read to find `count` that contain the needle."""
+# The rank below which a search looks: `before`, or above the newest name (in the statement
+# that measures: no round trip of its own).
+_TOP = "coalesce(CAST(:before AS BIGINT), (SELECT max(name_id) + 1 FROM object_names), 0)"
+
+
+def _measure(conn: Connection, needle: str, before: int | None, count: int
+             ) -> tuple[int, str, float, float]:
+    """From a sample of about _SAMPLE names below `before` (or all): that bound, the needle or
+    word of it to ask the trigram index for (the one the fewest sampled names contain, the
+    shortest of those), how many names below contain it (an estimate), and how many names a
+    walk down from the bound would read to find `count` that contain the needle."""
     candidates = [needle] + sorted({w for w in _WORD.findall(needle) if w != needle},
                                    key=len, reverse=True)[:_MOST_WORDS]
-    percent = min(100.0, 100.0 * _SAMPLE / below)
-    k = max(1, math.ceil(count * percent / 100))
     hit = [f"text LIKE :p{i} ESCAPE '\\'" for i in range(len(candidates))]
+    share = f"least(1.0, CAST(:sample AS NUMERIC) / greatest({_TOP}, 1))"  # of names sampled
     statement = text(
-        "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hit)
-        + f", (array_agg(name_id ORDER BY name_id DESC) FILTER (WHERE {hit[0]}))[:k]"
-        " FROM object_names TABLESAMPLE SYSTEM (:percent) REPEATABLE (:seed)"
-        " WHERE name_id < :below")
+        f"SELECT {_TOP}, count(*), "
+        + ", ".join(f"count(*) FILTER (WHERE {h})" for h in hit)
+        # The match that many names down a walk of every name would find `count` matches at.
+        + f", (array_agg(name_id ORDER BY name_id DESC) FILTER (WHERE {hit[0]}))"
+        f"[CAST(greatest(1, ceil(:count * {share})) AS INTEGER)]"
+        f" FROM object_names TABLESAMPLE SYSTEM (100 * {share}) REPEATABLE (:seed)"
+        f" WHERE name_id < {_TOP}")
     row = conn.execute(statement, {
         **{f"p{i}": like(c) for i, c in enumerate(candidates)},
-        "k": k, "percent": percent, "seed": _SEED, "below": below}).one()
-    sampled, matched, kth = row[0], row[1:-1], row[-1]
+        "before": before, "count": count, "sample": _SAMPLE, "seed": _SEED}).one()
+    top, sampled, matched, kth = int(row[0]), row[1], row[2:-1], row[-1]
     if not sampled:
-        return needle, 0.0, float(below)
+        return top, needle, 0.0, float(top)
     word, words = min(zip(candidates, matched, strict=True), key=lambda c: (c[1], len(c[0])))
-    fraction = sampled / below  # the pages drawn hold more or fewer names than the average
-    return word, words / fraction, float(below - kth if kth is not None else below)
+    fraction = sampled / top  # the pages drawn hold more or fewer names than the average
+    return top, word, words / fraction, float(top - kth if kth is not None else top)
 
 
 def _read_all(conn: Connection, needle: str, word: str, below: int, count: int, *, most: int

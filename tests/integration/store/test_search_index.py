@@ -433,9 +433,10 @@ def test_on_postgresql_a_measure_that_erred_falls_back_to_the_walk(pg_names, mon
     from accord.store import name_plans, search_index
 
     node, _, steps = pg_names
-    monkeypatch.setattr(name_plans, "_measure",
-                        lambda _c, needle, *_: (needle, 0.0, 5.0 * name_plans._MATCH_COST))
     with node.engine.connect() as conn:
+        top = conn.scalar(select(func.max(object_names.c.name_id))) + 1
+        monkeypatch.setattr(name_plans, "_measure", lambda _c, needle, *_: (
+            top, needle, 0.0, 5.0 * name_plans._MATCH_COST))
         found = search_index.matching(conn, "ember", exact=False, before=None, count=50)
         assert found == _contain(conn, "ember", None, 50)
     assert steps[0] == "_read_all ember" and steps[1:] and set(steps[1:]) == {"_walk"}
