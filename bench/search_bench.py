@@ -16,8 +16,8 @@ database an earlier run filled (--db) instead of filling it again.
 
 The needles span how common a word is and where its names are: a name, an external id, a word
 of a few names, one indicator's name, a value PostgreSQL's statistics hold (its histogram: the
-planner once took it for a common word and walked every name), words in 11,111 and 111,111
-indicators' names (all among the oldest: "generated 12", "generated 1"), every indicator's,
+planner once took it for a common word and walked every name), words in one indicator's name
+in 90 and in 9 (all among the oldest: "generated 12", "generated 1"), every indicator's,
 nothing, three letters and two.
 """
 
@@ -164,9 +164,9 @@ def measure(node: Any, args: Any, reader: str, attack: list[dict[str, Any]],
          lambda: browse.search(reader, "generated 123457")),
         (f"search `{held}` (one name, in the statistics' histogram)",
          lambda: browse.search(reader, held)),
-        ("search `generated 12` (11,111 of the oldest names)",
+        ("search `generated 12` (1 indicator in 90, all among the oldest)",
          lambda: browse.search(reader, "generated 12")),
-        ("search `generated 1` (111,111 of the oldest names)",
+        ("search `generated 1` (1 indicator in 9, all among the oldest)",
          lambda: browse.search(reader, "generated 1")),
         ("search `generated` (every indicator: the worst case)",
          lambda: browse.search(reader, "generated")),
