@@ -33,8 +33,9 @@ from sqlalchemy import Connection, bindparam, func, literal_column, select, text
 from accord.store.schema import object_names
 
 TRIGRAM = 3  # the shortest needle (or word of one) a trigram index can serve
-# Names sampled to measure a needle: 0.3 % of a million, 1.5-3 ms.
-_SAMPLE = 3_000
+# Names sampled to measure a needle: 0.1 % of a million, about 1 ms on the loaded machine
+# (3,000: 2.7-3.7 ms, docs/plans.md).
+_SAMPLE = 1_000
 _WALK = 1_000  # the smallest range of names walked
 # What reading one match through the trigram index costs (its row ids, its row, the sort) in
 # names walked: about 1.3 µs against 0.36 µs a name at 1 M names (docs/plans.md).
