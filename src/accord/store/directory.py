@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 from sqlalchemy.sql import ColumnElement, Select
 
 from accord.stix.timestamps import now_timestamp
+from accord.store import direct
 from accord.store.engine import reading, take_turn, writing
+from accord.store.recent_tokens import RecentLookups
+from accord.store.replica import primary_of
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -115,6 +121,9 @@ _GRANTS = (
     .where(permissions.c.party_id == bindparam("party_id"))
 )
 _GRANT_BY_ID = _GRANTS.where(collections.c.id == bindparam("key"))
+_READABLE_OR_WRITABLE = (
+    _GRANTS.where(permissions.c.can_read.is_(True) | permissions.c.can_write.is_(True))
+    .order_by(collections.c.created, collections.c.id))
 _GRANT_BY_ALIAS = _GRANTS.where(collections.c.alias == bindparam("key"))
 
 
@@ -137,6 +146,10 @@ def _principal_and_grant(key: ColumnElement[str]) -> Select[Any]:
 
 _PRINCIPAL_AND_GRANT_BY_ID = _principal_and_grant(collections.c.id)
 _PRINCIPAL_AND_GRANT_BY_ALIAS = _principal_and_grant(collections.c.alias)
+
+
+# The token look-ups kept, per database (its primary's engine).
+_recent: WeakKeyDictionary[Engine, RecentLookups] = WeakKeyDictionary()
 
 
 def _holder(row: Any) -> Principal | None:
@@ -169,6 +182,17 @@ def identity_for(name: str, created: str) -> dict[str, Any]:
 class Directory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # One per database in a process, whichever Directory changes it.
+        self.recent = _recent.setdefault(primary_of(engine), RecentLookups())
+
+    @contextmanager
+    def _changing(self) -> Iterator[Connection]:
+        """A write transaction; once it ends, token look-ups kept from before are forgotten."""
+        try:
+            with writing(self.engine) as conn:
+                yield conn
+        finally:
+            self.recent.forget_all()
 
     # -- settings --------------------------------------------------------------------------
 
@@ -177,7 +201,7 @@ class Directory:
             return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
 
     def set_setting(self, key: str, value: str) -> None:
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             self.set_setting_in(conn, key, value)
 
     @staticmethod
@@ -195,7 +219,7 @@ class Directory:
 
     def setting_once(self, key: str, value: str) -> str:
         """Store `value` unless the key has one already; returns the stored value."""
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             take_turn(conn, f"setting:{key}")  # the first value stored, whoever stored it
             found = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
             if found is not None:
@@ -213,7 +237,7 @@ class Directory:
             raise DirectoryError(f"a party named {name!r} already exists")
         created = now_timestamp()
         identity = identity_for(name, created)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             conn.execute(parties.insert().values(
                 id=identity["id"], name=name, created=created, is_self=is_self,
                 identity=orjson.dumps(identity)))
@@ -231,7 +255,7 @@ class Directory:
         if found is not None:
             return found
         name = str(identity.get("name") or identity["id"])
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             if local is None:
                 if self._find(conn, name) is not None:
                     raise DirectoryError(
@@ -301,7 +325,7 @@ class Directory:
     def set_time_zone(self, party_id: str, time_zone: str) -> bool:
         """Keep the time zone of the party `party_id` ("" forgets it); whether it changed.
         The name is checked by the caller (accord.i18n.zones): the directory stores it."""
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             changed = conn.execute(parties.update().where(
                 (parties.c.id == party_id)
                 & (parties.c.time_zone.is_distinct_from(time_zone or None)))
@@ -319,7 +343,7 @@ class Directory:
     # -- people ------------------------------------------------------------------------------
 
     def add_person(self, party: Party, name: str, *, kind: str = "person") -> Person:
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             return self._add_person(conn, party, name, kind)
 
     def _add_person(self, conn: Connection, party: Party, name: str, kind: str) -> Person:
@@ -363,7 +387,7 @@ class Directory:
         values = {key: value for key, value in (("locale", locale), ("time_zone", time_zone))
                   if value is not None}
         if values:
-            with writing(self.engine) as conn:
+            with self._changing() as conn:
                 conn.execute(people.update().where(people.c.id == person_id)
                              .values(**{key: value or None for key, value in values.items()}))
 
@@ -383,7 +407,7 @@ class Directory:
         holder_name = name.strip() or UNNAMED_HOLDER
         kind = "machine" if machine or not name.strip() else "person"
         token = new_token()
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             row = self._person_row(conn, party.id, holder_name)
             if row is None:
                 holder = self._add_person(conn, party, holder_name, kind)
@@ -399,20 +423,32 @@ class Directory:
         return token
 
     def principal(self, token: str) -> Principal | None:
-        """The holder of `token`, or None if it is unknown, expired or revoked."""
-        with reading(self.engine) as conn:
-            row = conn.execute(_PRINCIPAL, {"digest": digest(token)}).first()
+        """The holder of `token`, or None if it is unknown, expired or revoked (as a moment
+        ago, at most: store.recent_tokens)."""
+        key = digest(token)
+        row = self.recent.get(key)
+        if row is None:
+            generation = self.recent.generation()
+            with reading(self.engine) as conn:
+                row = direct.first(conn, _PRINCIPAL, {"digest": key})
+            if _holder(row) is not None:
+                self.recent.keep(key, row, generation)
         return _holder(row)
 
     def principal_and_collection(self, token: str, collection_id: str
                                  ) -> tuple[Principal | None, tuple[Collection, Grant] | None]:
         """`principal(token)` and, for its holder, `collection_for(party, collection_id)`, in
         one statement: what a TAXII request on a collection reads before its objects."""
-        statement = (_PRINCIPAL_AND_GRANT_BY_ID if _is_uuid(collection_id)
-                     else _PRINCIPAL_AND_GRANT_BY_ALIAS)
-        with reading(self.engine) as conn:
-            row = conn.execute(statement, {"digest": digest(token), "key": collection_id}
-                               ).first()
+        key = (digest(token), collection_id)
+        row = self.recent.get(key)
+        if row is None:
+            statement = (_PRINCIPAL_AND_GRANT_BY_ID if _is_uuid(collection_id)
+                         else _PRINCIPAL_AND_GRANT_BY_ALIAS)
+            generation = self.recent.generation()
+            with reading(self.engine) as conn:
+                row = direct.first(conn, statement, {"digest": key[0], "key": collection_id})
+            if _holder(row) is not None and _usable(row, row.collection_id) is not None:
+                self.recent.keep(key, row, generation)  # what allows, never what refuses
         principal = _holder(row)
         if row is None or principal is None:
             return None, None
@@ -422,7 +458,7 @@ class Directory:
         """The holder of the token with this id, if it is still valid (web sessions keep the
         id, never the token)."""
         with reading(self.engine) as conn:
-            row = conn.execute(_BY_TOKEN_ID, {"token_id": token_id}).first()
+            row = direct.first(conn, _BY_TOKEN_ID, {"token_id": token_id})
         return _holder(row)
 
     def tokens(self) -> list[TokenInfo]:
@@ -437,7 +473,7 @@ class Directory:
                               r.kind or "person") for r in rows]
 
     def revoke_token(self, token_id: str) -> None:
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             done = conn.execute(update(tokens).where(tokens.c.id == token_id,
                                                      tokens.c.revoked.is_(None))
                                 .values(revoked=now_timestamp()))
@@ -456,7 +492,7 @@ class Directory:
                                  "'.' (up to 64, not shaped like a UUID), e.g. cn-shared")
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
                                 default_tlp)
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             if alias:  # made by two hosts at once: one is made, the other told it exists
                 take_turn(conn, f"collection-alias:{alias}")
             if alias and conn.execute(select(collections.c.id)
@@ -474,7 +510,7 @@ class Directory:
         return collection
 
     def grant(self, collection_id: str, party: Party, grant: Grant) -> None:
-        with writing(self.engine) as conn:
+        with self._changing() as conn:
             # Two grants at once would both delete, then both insert (a duplicate key).
             take_turn(conn, f"grant:{collection_id}:{party.id}")
             conn.execute(permissions.delete().where(permissions.c.collection_id == collection_id,
@@ -486,21 +522,16 @@ class Directory:
     def collections_for(self, party_id: str) -> list[tuple[Collection, Grant]]:
         """The collections a party may read or write, each with its grant; no others."""
         with reading(self.engine) as conn:
-            rows = conn.execute(
-                select(collections, permissions.c.can_read, permissions.c.can_write)
-                .join(permissions, permissions.c.collection_id == collections.c.id)
-                .where(permissions.c.party_id == party_id)
-                .where(permissions.c.can_read.is_(True) | permissions.c.can_write.is_(True))
-                .order_by(collections.c.created, collections.c.id))
-            return [(Collection.from_row(r),
-                     Grant(bool(r.can_read), bool(r.can_write))) for r in rows]
+            found = direct.records(conn, _READABLE_OR_WRITABLE, {"party_id": party_id})
+        return [(Collection.from_row(r), Grant(bool(r.can_read), bool(r.can_write)))
+                for r in found]
 
     def collection_for(self, party_id: str, collection_id: str) -> tuple[Collection, Grant] | None:
         """One collection by id or alias, if this party may read or write it."""
         # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases are not.
         statement = _GRANT_BY_ID if _is_uuid(collection_id) else _GRANT_BY_ALIAS
         with reading(self.engine) as conn:
-            row = conn.execute(statement, {"party_id": party_id, "key": collection_id}).first()
+            row = direct.first(conn, statement, {"party_id": party_id, "key": collection_id})
         return None if row is None else _usable(row, row.id)
 
     def all_collections(self) -> list[Collection]:

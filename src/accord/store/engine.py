@@ -102,6 +102,7 @@ def open_engine(db: str, *, replica: bool = False) -> Engine:
         connect_args |= {"connect_timeout": 3, "application_name": "accord-read"}
     engine = create_engine(url, pool_size=8, max_overflow=8, connect_args=connect_args)
     _check_before_use(engine)
+    event.listen(engine, "checkin", _transactions_again)
     event.listen(engine, "do_execute", _in_binary)
     event.listen(engine, "connect", _without_jit)
     return engine
@@ -298,7 +299,19 @@ def reading(engine: Engine) -> Iterator[Connection]:
 def _for_reads(engine: Engine, conn: Connection) -> Connection:
     if is_sqlite(engine) or conn.in_transaction():
         return conn
-    return conn.execution_options(isolation_level="AUTOCOMMIT")
+    # The driver's own switch rather than SQLAlchemy's isolation_level option, whose
+    # characteristics, set here and reset at the return, cost a request's checkout 26 µs
+    # more than the switch itself (bench/README.md, "CPU a request"). `_transactions_again`
+    # turns it off when the connection goes back to the pool.
+    conn.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+    return conn
+
+
+def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
+    """A pooled connection is handed out in transaction mode, whatever `_for_reads` made it."""
+    if dbapi_connection is not None and not dbapi_connection.closed \
+            and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
 
 
 # The connections `reading` hands out within `one_connection`, by engine (None: outside).

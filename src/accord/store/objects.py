@@ -29,7 +29,7 @@ from accord import clock as node_clock
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
-from accord.store import observable_index, search_index
+from accord.store import direct, observable_index, search_index
 from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
 from accord.store.new_versions import Derived, NewVersion, derive, insert
@@ -384,7 +384,7 @@ class ObjectStore:
         limit: int,
     ) -> list[StoredVersion]:
         # .all(): one fetch of the page from the driver, not one call per row.
-        rows = conn.execute(*statement_for(collection_id, query, object_id, limit)).all()
+        rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit))
         return [StoredVersion(seq, oid, added, version, spec, bytes(body))
                 for seq, oid, added, version, spec, body in rows]
 

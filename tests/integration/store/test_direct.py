@@ -1,0 +1,76 @@
+"""The hot reads run on the driver's cursor (store.direct): the same rows as through
+SQLAlchemy, the same errors, and SQLAlchemy itself for what it cannot take."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table, bindparam, select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from tests.integration.taxii.test_endpoints import indicator, post
+
+from accord.store import direct
+from accord.store.engine import reading
+from accord.store.query import ALL, LAST, ObjectQuery, Reader
+from accord.store.reads import statement_for
+from accord.store.schema import objects
+from accord.trust.tokens import digest
+
+
+def test_the_rows_are_those_sqlalchemy_reads(world, client):
+    from accord.store import directory as d
+
+    for n, modified in [(1, "2020-01-01T00:00:00.000Z"), (1, "2021-01-01T00:00:00.000Z"),
+                        (2, "2020-01-01T00:00:00.000Z")]:
+        assert post(client, world.evidence.id, [indicator(n, modified)]).status_code == 202
+    statements = [
+        (d._PRINCIPAL, {"digest": digest(world.admin_token)}),
+        (d._PRINCIPAL_AND_GRANT_BY_ID, {"digest": digest(world.other_token),
+                                        "key": world.evidence.id}),
+        (d._PRINCIPAL_AND_GRANT_BY_ALIAS, {"digest": digest(world.admin_token),
+                                           "key": "evidence"}),
+        (d._READABLE_OR_WRITABLE, {"party_id": world.own.id}),
+    ]
+    reader = Reader(world.own.id, 2)
+    for limit, query in [(51, ObjectQuery(limit=50, reader=reader, versions=frozenset({ALL}))),
+                         (2, ObjectQuery(limit=1, reader=reader, versions=frozenset({LAST})))]:
+        statements.append(statement_for(world.evidence.id, query, None, limit))
+    with reading(world.node.engine) as conn:
+        for statement, values in statements:
+            assert list(map(tuple, direct.rows(conn, statement, values))) == [
+                tuple(r) for r in conn.execute(statement, values).all()]
+            one = direct.first(conn, statement, values)
+            through = conn.execute(statement, values).first()
+            assert (one is None) == (through is None)
+            if through is not None:  # the columns by name, as on SQLAlchemy's rows
+                for name, value in through._mapping.items():
+                    assert getattr(one, name) == value
+        # Every version; and the newest of each object, two rows for a LIMIT of 2.
+        assert [len(direct.rows(conn, s, v)) for s, v in statements[-2:]] == [3, 2]
+
+
+def test_only_postgresql_takes_the_direct_way_and_only_what_needs_no_processing(world):
+    dialect = world.node.engine.dialect
+    simple = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
+    expanding = select(objects.c.id).where(objects.c.type.in_(bindparam("t", expanding=True)))
+    is_postgresql = dialect.name == "postgresql"
+    assert (direct._plan(simple, dialect) is not None) == is_postgresql
+    assert direct._plan(expanding, dialect) is None
+    with reading(world.node.engine) as conn:  # and both run, either way
+        assert direct.rows(conn, expanding, {"t": ["indicator"]}) == []
+        assert direct.rows(conn, simple, {"c": "nothing"}) == []
+
+
+def test_a_value_left_out_is_refused_not_bound_as_null(world):
+    simple = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
+    with reading(world.node.engine) as conn, pytest.raises(SQLAlchemyError):
+        direct.rows(conn, simple, {})
+
+
+def test_a_failing_statement_raises_sqlalchemys_error(world):
+    missing = Table("no_such_table", MetaData(), Column("id", String))
+    broken = select(missing.c.id).where(missing.c.id == bindparam("n"))
+    with reading(world.node.engine) as conn:
+        with pytest.raises(DBAPIError):
+            direct.rows(conn, broken, {"n": "x"})
+        # and the connection is usable after it
+        assert conn.execute(text("SELECT 1")).scalar() == 1
