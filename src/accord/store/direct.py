@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -30,25 +30,47 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.store.engine import BINARY_ROWS
 
+# Texts kept per statement for its post-compile parameters (how many values each IN list
+# has, each LIMIT): a client's filters make a handful.
+_TEXTS_PER_STATEMENT = 256
+
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """A statement compiled for the driver: its SQL, the values SQLAlchemy bound itself
-    (literals in the statement), the names the caller must bind, the LIMITs rendered into the
-    text, and the shape of a row."""
+    (literals in the statement), the names the caller must bind, those rendered into the text
+    when it runs (IN lists, LIMITs), and the shape of a row."""
 
-    sql: str
+    compiled: SQLCompiler
     constants: Mapping[str, Any]
     required: frozenset[str]
-    literal_limits: tuple[str, ...]
+    lists: tuple[str, ...]  # expanding: one placeholder per value, name_1, name_2, …
+    literals: tuple[str, ...]  # integers written into the text
     binary: bool
     record: Any  # a namedtuple class named after the statement's columns
+    texts: dict[tuple[int, ...], str] = field(default_factory=dict)
 
-    def text_for(self, values: Mapping[str, Any]) -> str:
-        sql = self.sql
-        for name in self.literal_limits:
-            sql = sql.replace(f"__[POSTCOMPILE_{name}]", str(int(values[name])))
-        return sql
+    def bound(self, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """The SQL and the parameters for `values`; None when SQLAlchemy should run it."""
+        bound = {**self.constants, **values}
+        if not self.lists and not self.literals:
+            return self.compiled.string, bound
+        for name in self.lists:
+            for n, value in enumerate(bound.pop(name), 1):
+                bound[f"{name}_{n}"] = value
+        shape = (*(len(values[name]) for name in self.lists),
+                 *(int(values[name]) for name in self.literals))
+        text = self.texts.get(shape)
+        if text is None:
+            expanded = self.compiled.construct_expanded_state({**self.constants, **values})
+            if expanded.parameters != {k: v for k, v in bound.items()
+                                       if k in expanded.parameters} \
+                    or not set(expanded.parameters) <= set(bound):
+                return None  # not named as this expects: SQLAlchemy's own way
+            if len(self.texts) >= _TEXTS_PER_STATEMENT:
+                self.texts.clear()
+            text = self.texts[shape] = expanded.statement
+        return text, bound
 
 
 # None: the statement runs through SQLAlchemy on that dialect.
@@ -61,7 +83,7 @@ def rows(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
     plan = _plan_for(statement, conn.dialect)
     if plan is None:
         return conn.execute(statement, dict(values)).all()
-    return _run(conn, plan, values)
+    return _run(conn, statement, plan, values)
 
 
 def records(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
@@ -70,7 +92,7 @@ def records(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
     plan = _plan_for(statement, conn.dialect)
     if plan is None:
         return conn.execute(statement, dict(values)).all()
-    return [plan.record._make(row) for row in _run(conn, plan, values)]
+    return [plan.record._make(row) for row in _run(conn, statement, plan, values)]
 
 
 def first(conn: Connection, statement: Select[Any], values: Mapping[str, Any]) -> Any:
@@ -78,16 +100,19 @@ def first(conn: Connection, statement: Select[Any], values: Mapping[str, Any]) -
     plan = _plan_for(statement, conn.dialect)
     if plan is None:
         return conn.execute(statement, dict(values)).first()
-    found = _run(conn, plan, values)
+    found = _run(conn, statement, plan, values)
     return plan.record._make(found[0]) if found else None
 
 
-def _run(conn: Connection, plan: _Plan, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def _run(conn: Connection, statement: Select[Any], plan: _Plan, values: Mapping[str, Any]
+         ) -> list[tuple[Any, ...]]:
     missing = plan.required - values.keys()
     if missing:
         raise InvalidRequestError(f"a value is required for bind parameter(s) {sorted(missing)}")
-    bound = {**plan.constants, **values}
-    sql = plan.text_for(bound)
+    ready = plan.bound(values)
+    if ready is None:
+        return list(conn.execute(statement, dict(values)).all())
+    sql, bound = ready
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor:  # type: ignore[union-attr]
@@ -114,9 +139,9 @@ def _plan(statement: Select[Any], dialect: Dialect) -> _Plan | None:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     binds = compiled.bind_names  # each parameter and the name it has in the SQL
-    if (compiled.escaped_bind_names or compiled.post_compile_params or compiled._bind_processors
-            or any(b.expanding for b in binds)
+    if (compiled.escaped_bind_names or compiled._bind_processors
             or any(b.required and name != b.key for b, name in binds.items())
+            or any(b.expanding and b.literal_execute for b in binds)
             or any(not isinstance(b.type, Integer) for b in compiled.literal_execute_params)):
         return None
     if any(c.type._cached_result_processor(dialect, None) is not None
@@ -129,6 +154,9 @@ def _plan(statement: Select[Any], dialect: Dialect) -> _Plan | None:
     given = compiled.construct_params(_check=False)
     constants = {name: given[name] for b, name in binds.items() if not b.required}
     required = frozenset(name for b, name in binds.items() if b.required)
-    limits = tuple(binds[b] for b in compiled.literal_execute_params)
-    return _Plan(compiled.string, constants, required, limits,
+    lists = tuple(binds[b] for b in compiled.post_compile_params if b.expanding)
+    literals = tuple(binds[b] for b in compiled.literal_execute_params)
+    if set(lists) - required or set(literals) - required:
+        return None  # a list or limit fixed in the statement: rare, left to SQLAlchemy
+    return _Plan(compiled, constants, required, lists, literals,
                  bool(statement.get_execution_options().get(BINARY_ROWS)), record)

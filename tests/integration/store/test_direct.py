@@ -4,7 +4,7 @@ SQLAlchemy, the same errors, and SQLAlchemy itself for what it cannot take."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, bindparam, select, text
+from sqlalchemy import Column, MetaData, String, Table, bindparam, select, text, tuple_
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from tests.integration.taxii.test_endpoints import indicator, post
 
@@ -51,13 +51,27 @@ def test_the_rows_are_those_sqlalchemy_reads(world, client):
 def test_only_postgresql_takes_the_direct_way_and_only_what_needs_no_processing(world):
     dialect = world.node.engine.dialect
     simple = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
-    expanding = select(objects.c.id).where(objects.c.type.in_(bindparam("t", expanding=True)))
-    is_postgresql = dialect.name == "postgresql"
-    assert (direct._plan(simple, dialect) is not None) == is_postgresql
-    assert direct._plan(expanding, dialect) is None
-    with reading(world.node.engine) as conn:  # and both run, either way
-        assert direct.rows(conn, expanding, {"t": ["indicator"]}) == []
-        assert direct.rows(conn, simple, {"c": "nothing"}) == []
+    listed = select(objects.c.id).where(objects.c.type.in_(bindparam("t", expanding=True)))
+    assert (direct._plan(simple, dialect) is not None) == (dialect.name == "postgresql")
+    assert (direct._plan(listed, dialect) is not None) == (dialect.name == "postgresql")
+
+
+def test_in_lists_of_any_length_read_what_sqlalchemy_reads(world, client):
+    for n in range(1, 4):
+        assert post(client, world.evidence.id, [indicator(n)]).status_code == 202
+    ids = [indicator(n)["id"] for n in range(1, 4)]
+    listed = select(objects.c.id).where(objects.c.id.in_(bindparam("ids", expanding=True)),
+                                        objects.c.collection_id == bindparam("c"))
+    # Pairs are named otherwise when expanded (pairs_1_1, …): SQLAlchemy runs those itself.
+    pairs = select(objects.c.id).where(
+        tuple_(objects.c.id, objects.c.version).in_(bindparam("pairs", expanding=True)))
+    with reading(world.node.engine) as conn:
+        for wanted in ([], ids[:1], ids, ids[:2], ["nothing"], ids[:1]):
+            values = {"ids": wanted, "c": world.evidence.id}
+            assert sorted(direct.rows(conn, listed, values)) == sorted(
+                conn.execute(listed, values).all())
+        values = {"pairs": [(ids[0], "2020-01-01T00:00:00.000Z"), (ids[1], "nope")]}
+        assert list(direct.rows(conn, pairs, values)) == list(conn.execute(pairs, values).all())
 
 
 def test_a_value_left_out_is_refused_not_bound_as_null(world):
