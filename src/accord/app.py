@@ -112,7 +112,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         return RedirectResponse("/ui/", status_code=307)
 
     app = Starlette(
-        routes=[Route("/", home), Route("/favicon.ico", favicon), *taxii_routes],
+        routes=[*taxii_routes, Route("/", home), Route("/favicon.ico", favicon)],
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                             DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},

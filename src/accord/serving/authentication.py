@@ -42,14 +42,16 @@ class Refused:
 
 
 def authenticate(node: Node, credential: Credential, *, source: str | None, via: str,
-                 method: str, path: str,
+                 method: str, path: str | Callable[[], str],
                  look_up: Callable[[str], Principal | None] | None = None
                  ) -> Principal | Refused:
     """The holder of the credential, or why not (the failure counted and recorded).
+    `path`: the request's, or how to make it (only a refusal records it).
     `look_up`: how the secret is looked up, when not by `Directory.principal` alone (TAXII
     reads the grant on the URL's collection in the same statement)."""
     # Always the look-up, even for an empty secret: the same work for every refusal.
     principal = (look_up or node.directory.principal)(credential.secret)
     if principal is not None:
         return principal
-    return Refused(node.refusals.refuse(Attempt(source, credential.form, via, method, path)))
+    return Refused(node.refusals.refuse(Attempt(
+        source, credential.form, via, method, path if isinstance(path, str) else path())))

@@ -29,7 +29,9 @@ def authenticate(node: Node, request: Request) -> Principal:
             return principal
 
     found = check(node, credential, source=request.client.host if request.client else None,
-                  via="taxii", method=request.method, path=request.url.path, look_up=look_up)
+                  via="taxii", method=request.method,
+                  path=lambda: request.url.path,  # a URL parsed only for a refusal
+                  look_up=look_up)
     if isinstance(found, Principal):
         return found
     if found.is_throttled:

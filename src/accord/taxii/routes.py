@@ -302,15 +302,16 @@ ROOT = "/taxii2/{api_root}/"
 COLLECTION = ROOT + "collections/{collection_id}/"
 OBJECT = COLLECTION + "objects/{object_id}/"
 
+# The most asked first: the router tries each in turn, and no two match the same path.
 routes = [
-    Route("/taxii2/", taxii(get=discovery), methods=["GET"]),
-    Route(ROOT, taxii(get=api_root), methods=["GET"]),
-    Route(ROOT + "status/{status_id}/", taxii(get=status), methods=["GET"]),
-    Route(ROOT + "collections/", taxii(get=collections), methods=["GET"]),
-    Route(COLLECTION, taxii(get=collection), methods=["GET"]),
+    Route(OBJECT, taxii(get=get_object, delete=delete_object), methods=["GET", "DELETE"]),
     Route(COLLECTION + "objects/", taxii(get=get_objects, post=add_objects),
           methods=["GET", "POST"]),
-    Route(OBJECT, taxii(get=get_object, delete=delete_object), methods=["GET", "DELETE"]),
-    Route(OBJECT + "versions/", taxii(get=versions), methods=["GET"]),
+    Route("/taxii2/", taxii(get=discovery), methods=["GET"]),
+    Route(ROOT + "collections/", taxii(get=collections), methods=["GET"]),
+    Route(ROOT + "status/{status_id}/", taxii(get=status), methods=["GET"]),
     Route(COLLECTION + "manifest/", taxii(get=manifest), methods=["GET"]),
+    Route(OBJECT + "versions/", taxii(get=versions), methods=["GET"]),
+    Route(COLLECTION, taxii(get=collection), methods=["GET"]),
+    Route(ROOT, taxii(get=api_root), methods=["GET"]),
 ]
