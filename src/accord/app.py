@@ -24,6 +24,7 @@ from accord.api.problems import problem
 from accord.node import Node, open_node
 from accord.serving.read_your_writes import ReadYourWrites
 from accord.store.faults import noted
+from accord.store.resident import keep_resident, release_resident
 from accord.taxii.errors import error_response
 from accord.taxii.routes import routes as taxii_routes
 from accord.web.app import build_web, favicon
@@ -93,6 +94,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         # (they cost a page 70 ms at random; see bench/attribution_bench.py).
         gc.freeze()
         node.reads.start()
+        keep_resident(node.engine)  # this thread runs the event loop: its reads keep one
         watching = None
         if tick:
             from accord.cooperation.watcher import Watcher
@@ -106,6 +108,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
                 watching.cancel()
             if syncing is not None:
                 syncing.cancel()
+            release_resident(node.engine)
             node.reads.stop()  # and appends what is still pending
 
     async def home(_request: Request) -> Response:

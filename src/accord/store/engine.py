@@ -7,7 +7,6 @@ SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through
 from __future__ import annotations
 
 import re
-import select
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 
 from accord.store.replica import primary_of
+from accord.store.resident import RESTED, Taken, give_back, has_unread, take
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration under migrations/versions (a test keeps the two in step).
@@ -136,11 +136,6 @@ def _in_binary(cursor: Any, statement: str, parameters: Any, context: Any) -> bo
     return True
 
 
-# A pooled connection that rested longer than this is asked (one round trip) before its next
-# use: a firewall or a proxy that drops quiet connections does so silently, after minutes.
-RESTED = 5.0
-
-
 def _check_before_use(engine: Engine) -> None:
     """Replace a dead pooled connection before it is used. After PostgreSQL restarts, or a
     firewall drops idle connections, the pool holds only dead ones; unchecked, the first
@@ -162,7 +157,7 @@ def _check_before_use(engine: Engine) -> None:
     def _checked(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("accord_rested_since")
         if since is not None and time.monotonic() - since < RESTED \
-                and not _has_unread(dbapi_connection):
+                and not has_unread(dbapi_connection):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
@@ -172,20 +167,6 @@ def _check_before_use(engine: Engine) -> None:
                 # suspect; the pool makes new ones (and retries this checkout once).
                 raise InvalidatePoolError(str(error)) from error
             raise DisconnectionError(str(error)) from error
-
-
-def _has_unread(dbapi_connection: Any) -> bool:
-    """Whether a resting connection's socket holds something to read (or is closed): a
-    healthy idle PostgreSQL session is sent nothing, a session the server ended is sent its
-    reason and then end-of-file."""
-    try:
-        if dbapi_connection.closed:
-            return True
-        poller = select.poll()
-        poller.register(dbapi_connection.fileno(), select.POLLIN)
-    except Exception:  # no socket to look at: ask the server
-        return True
-    return bool(poller.poll(0))
 
 
 def _pooler_settings(url: URL) -> tuple[URL, dict[str, Any]]:
@@ -292,8 +273,8 @@ def reading(engine: Engine) -> Iterator[Connection]:
             yield _for_reads(engine, conn)
         return
     if engine not in held:
-        held[engine] = _for_reads(engine, engine.connect())
-    yield held[engine]
+        held[engine] = take(engine, lambda: _for_reads(engine, engine.connect()))
+    yield held[engine][0]
 
 
 def _for_reads(engine: Engine, conn: Connection) -> Connection:
@@ -315,7 +296,7 @@ def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
 
 
 # The connections `reading` hands out within `one_connection`, by engine (None: outside).
-_held: ContextVar[dict[Engine, Connection] | None] = ContextVar("accord_held", default=None)
+_held: ContextVar[dict[Engine, Taken] | None] = ContextVar("accord_held", default=None)
 
 
 @contextmanager
@@ -326,18 +307,19 @@ def one_connection() -> Iterator[None]:
     in again costs more than a small read on it (bench/README.md, "CPU a request").
 
     For blocks that only read, and read in turn: the connection is shared by every read in
-    the block, including those of threads the block waits for, never by two at once."""
+    the block, including those of threads the block waits for, never by two at once. In the
+    thread of a server's event loop, it is kept for the next block (store.resident)."""
     if _held.get() is not None:  # nested: the outer block holds them
         yield
         return
-    held: dict[Engine, Connection] = {}
+    held: dict[Engine, Taken] = {}
     token = _held.set(held)
     try:
         yield
     finally:
         _held.reset(token)
-        for conn in held.values():
-            conn.close()
+        for taken in held.values():
+            give_back(taken)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -317,7 +317,11 @@ def test_a_read_takes_one_pooled_connection_and_two_statements(client, world):
                     world.node.directory.recent.forget_all()
                 served.clear()
                 client.get(objects_url(world, path))
-                assert served == ["checkout"] + ["statement"] * (statements - kept), path
+                # One connection: from the pool, or (PostgreSQL) the one the event loop kept
+                # from its previous request (store.resident).
+                assert "checkout" not in served[1:], path  # taken before any statement
+                assert served.count("checkout") <= 1, path
+                assert served.count("statement") == statements - kept, path
     finally:
         event.remove(world.node.engine, "checkout", checkout)
         event.remove(world.node.engine, "before_cursor_execute", statement)
