@@ -10,8 +10,9 @@ starts it, `release_resident` (at shutdown) returns it to the pool.
 Kept only for a plain PostgreSQL engine (not SQLite, not an engine that sends reads to a
 replica, which picks a connection per request), only in that thread, only when idle (a block
 that begins while another holds it takes one from the pool), and only while healthy: it is
-checked before each use as a pooled connection is at checkout (`store.engine`, RESTED), and
-given back to the pool if it failed, is in a transaction, or rested too long.
+checked before each use as a pooled connection is at checkout (`store.engine`: its socket
+polled, a round trip after RESTED), replaced when dead, and given back to the pool if it
+failed or is in a transaction.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ def take(engine: Engine, fresh: Callable[[], Connection]) -> Taken:
     if resident is None or resident.busy or resident.thread != threading.get_ident():
         return fresh(), None
     conn, resident.conn = resident.conn, None
-    if conn is not None and (time.monotonic() - resident.since >= RESTED
-                             or has_unread(conn.connection.driver_connection)):
-        conn.close()  # the pool's checkout checks it, and replaces it if it is dead
+    if conn is not None and not _is_alive(conn, resident.since):
+        conn.invalidate()  # the pool makes a new one in its place
+        conn.close()
         conn = None
     resident.busy = True
     if conn is None:
@@ -96,6 +97,20 @@ def give_back(taken: Taken) -> None:
     if conn.in_transaction():  # SQLAlchemy's own; the driver, in autocommit, has none
         conn.rollback()
     resident.conn, resident.since = conn, time.monotonic()
+
+
+def _is_alive(conn: Connection, since: float) -> bool:
+    """The pool's check at checkout (store.engine): a socket with something to read (the
+    server's goodbye) is dead; one that rested longer than RESTED is asked."""
+    driver: Any = conn.connection.driver_connection
+    if has_unread(driver):
+        return False
+    if time.monotonic() - since < RESTED:
+        return True
+    try:
+        return bool(conn.dialect.do_ping(driver))
+    except conn.dialect.loaded_dbapi.Error:
+        return False
 
 
 def _is_clean(conn: Connection) -> bool:

@@ -92,3 +92,14 @@ def test_other_threads_use_the_pool(engine, checkouts):
     worker.join()
     assert seen[0] != _pid(engine)
     assert len(checkouts) == 2
+
+
+def test_a_kept_connection_that_rested_long_is_asked_before_use(engine, checkouts,
+                                                                monkeypatch):
+    first = _pid(engine)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    monkeypatch.setattr(resident, "RESTED", 0.0)
+    assert _pid(engine) == first  # asked, alive, kept
+    assert len(pings) == 1 and len(checkouts) == 1
