@@ -6,19 +6,23 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from accord.stix.timestamps import now_timestamp
-from accord.store import direct
+from accord.store import grant_reads
+from accord.store.directory_entries import (  # re-exported: what the directory holds
+    PERSON_KINDS,
+    UNNAMED_HOLDER,
+    Collection,
+    Party,
+    Person,
+    TokenInfo,
+    is_uuid,
+)
 from accord.store.engine import reading, take_turn, writing
-from accord.store.recent_tokens import RecentLookups
-from accord.store.replica import primary_of
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -32,143 +36,12 @@ from accord.trust.access import Grant, Principal
 from accord.trust.markings import Tlp
 from accord.trust.tokens import ROLES, digest, new_token
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
 # An alias stands in a URL path segment in place of the collection id.
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
-def _is_uuid(value: str) -> bool:
-    return _UUID.match(value) is not None
-
-
 class DirectoryError(ValueError):
     """A name, role or id the user gave does not fit (unknown party, duplicate name, …)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    id: str
-    name: str
-    is_self: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Collection:
-    id: str
-    title: str
-    description: str
-    alias: str | None
-    default_tlp: Tlp = Tlp.AMBER  # the level of objects posted without a TLP marking
-
-    @classmethod
-    def from_row(cls, row: Any) -> Collection:
-        return cls(row.id, row.title, row.description, row.alias, Tlp(row.default_tlp))
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A person, or a machine account, of one party: who holds a token."""
-
-    id: str
-    party_id: str
-    name: str
-    kind: str  # "person" or "machine"
-    created: str
-
-    @property
-    def is_machine(self) -> bool:
-        return self.kind == "machine"
-
-
-PERSON_KINDS = ("person", "machine")
-# Who holds a token created without a holder's name: scripts and other machines.
-UNNAMED_HOLDER = "automation"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    id: str
-    party_name: str
-    name: str  # the holder's name
-    role: str
-    created: str
-    expires: str | None
-    revoked: str | None
-    kind: str = "person"  # of the holder: person or machine
-
-
-# The two reads behind every TAXII request, built once (building costs more than running).
-_PRINCIPAL = (
-    select(tokens.c.id, tokens.c.party_id, parties.c.name, tokens.c.role, tokens.c.expires,
-           tokens.c.revoked, tokens.c.person_id, people.c.name.label("person_name"),
-           people.c.locale, people.c.time_zone)
-    .join(parties, parties.c.id == tokens.c.party_id)
-    .outerjoin(people, people.c.id == tokens.c.person_id)
-    .where(tokens.c.digest == bindparam("digest"))
-)
-_BY_TOKEN_ID = (
-    select(*_PRINCIPAL.selected_columns)
-    .join(parties, parties.c.id == tokens.c.party_id)
-    .outerjoin(people, people.c.id == tokens.c.person_id)
-    .where(tokens.c.id == bindparam("token_id"))
-)
-
-_GRANTS = (
-    select(collections, permissions.c.can_read, permissions.c.can_write)
-    .join(permissions, permissions.c.collection_id == collections.c.id)
-    .where(permissions.c.party_id == bindparam("party_id"))
-)
-_GRANT_BY_ID = _GRANTS.where(collections.c.id == bindparam("key"))
-_READABLE_OR_WRITABLE = (
-    _GRANTS.where(permissions.c.can_read.is_(True) | permissions.c.can_write.is_(True))
-    .order_by(collections.c.created, collections.c.id))
-_GRANT_BY_ALIAS = _GRANTS.where(collections.c.alias == bindparam("key"))
-
-
-def _principal_and_grant(key: ColumnElement[str]) -> Select[Any]:
-    """The two reads behind a TAXII request on a collection in one statement: the token's
-    holder, and the holder's party's grant on the collection `key` names (NULLs when it has
-    none; no row when the token is unknown)."""
-    grant = permissions.join(collections, and_(collections.c.id == permissions.c.collection_id,
-                                               key == bindparam("key")))
-    return (
-        select(*_PRINCIPAL.selected_columns, collections.c.id.label("collection_id"),
-               collections.c.title, collections.c.description, collections.c.alias,
-               collections.c.default_tlp, permissions.c.can_read, permissions.c.can_write)
-        .select_from(tokens.join(parties, parties.c.id == tokens.c.party_id)
-                     .outerjoin(people, people.c.id == tokens.c.person_id)
-                     .outerjoin(grant, permissions.c.party_id == tokens.c.party_id))
-        .where(tokens.c.digest == bindparam("digest"))
-    )
-
-
-_PRINCIPAL_AND_GRANT_BY_ID = _principal_and_grant(collections.c.id)
-_PRINCIPAL_AND_GRANT_BY_ALIAS = _principal_and_grant(collections.c.alias)
-
-
-# The token look-ups kept, per database (its primary's engine).
-_recent: WeakKeyDictionary[Engine, RecentLookups] = WeakKeyDictionary()
-
-
-def _holder(row: Any) -> Principal | None:
-    """The principal a token row stands for, unless the token is revoked or expired."""
-    if row is None or row.revoked is not None:
-        return None
-    if row.expires is not None and row.expires <= now_timestamp():
-        return None
-    return Principal(row.id, row.party_id, row.name, row.role, row.person_id,
-                     row.person_name or "", row.locale or "", row.time_zone or "")
-
-
-def _usable(row: Any, collection_id: str) -> tuple[Collection, Grant] | None:
-    """The collection of a grant row and the grant, if the party may read or write it."""
-    if not (row.can_read or row.can_write):
-        return None
-    return (Collection(collection_id, row.title, row.description, row.alias,
-                       Tlp(row.default_tlp)),
-            Grant(bool(row.can_read), bool(row.can_write)))
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -183,7 +56,7 @@ class Directory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # One per database in a process, whichever Directory changes it.
-        self.recent = _recent.setdefault(primary_of(engine), RecentLookups())
+        self.recent = grant_reads.recent_lookups(engine)
 
     @contextmanager
     def _changing(self) -> Iterator[Connection]:
@@ -425,41 +298,19 @@ class Directory:
     def principal(self, token: str) -> Principal | None:
         """The holder of `token`, or None if it is unknown, expired or revoked (as a moment
         ago, at most: store.recent_tokens)."""
-        key = digest(token)
-        row = self.recent.get(key)
-        if row is None:
-            generation = self.recent.generation()
-            with reading(self.engine) as conn:
-                row = direct.first(conn, _PRINCIPAL, {"digest": key})
-            if _holder(row) is not None:
-                self.recent.keep(key, row, generation)
-        return _holder(row)
+        return grant_reads.principal(self.engine, self.recent, token)
 
     def principal_and_collection(self, token: str, collection_id: str
                                  ) -> tuple[Principal | None, tuple[Collection, Grant] | None]:
         """`principal(token)` and, for its holder, `collection_for(party, collection_id)`, in
         one statement: what a TAXII request on a collection reads before its objects."""
-        key = (digest(token), collection_id)
-        row = self.recent.get(key)
-        if row is None:
-            statement = (_PRINCIPAL_AND_GRANT_BY_ID if _is_uuid(collection_id)
-                         else _PRINCIPAL_AND_GRANT_BY_ALIAS)
-            generation = self.recent.generation()
-            with reading(self.engine) as conn:
-                row = direct.first(conn, statement, {"digest": key[0], "key": collection_id})
-            if _holder(row) is not None and _usable(row, row.collection_id) is not None:
-                self.recent.keep(key, row, generation)  # what allows, never what refuses
-        principal = _holder(row)
-        if row is None or principal is None:
-            return None, None
-        return principal, _usable(row, row.collection_id)
+        return grant_reads.principal_and_collection(self.engine, self.recent, token,
+                                                    collection_id)
 
     def principal_by_token_id(self, token_id: str) -> Principal | None:
         """The holder of the token with this id, if it is still valid (web sessions keep the
         id, never the token)."""
-        with reading(self.engine) as conn:
-            row = direct.first(conn, _BY_TOKEN_ID, {"token_id": token_id})
-        return _holder(row)
+        return grant_reads.principal_by_token_id(self.engine, token_id)
 
     def tokens(self) -> list[TokenInfo]:
         with self.engine.connect() as conn:
@@ -487,7 +338,7 @@ class Directory:
                           default_tlp: Tlp = Tlp.AMBER) -> Collection:
         if not title.strip():
             raise DirectoryError("a collection needs a non-empty title")
-        if alias is not None and (_ALIAS.match(alias) is None or _is_uuid(alias)):
+        if alias is not None and (_ALIAS.match(alias) is None or is_uuid(alias)):
             raise DirectoryError(f"alias {alias!r}: use lower-case letters, digits, '-', '_' or "
                                  "'.' (up to 64, not shaped like a UUID), e.g. cn-shared")
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
@@ -521,18 +372,11 @@ class Directory:
 
     def collections_for(self, party_id: str) -> list[tuple[Collection, Grant]]:
         """The collections a party may read or write, each with its grant; no others."""
-        with reading(self.engine) as conn:
-            found = direct.records(conn, _READABLE_OR_WRITABLE, {"party_id": party_id})
-        return [(Collection.from_row(r), Grant(bool(r.can_read), bool(r.can_write)))
-                for r in found]
+        return grant_reads.collections_for(self.engine, party_id)
 
     def collection_for(self, party_id: str, collection_id: str) -> tuple[Collection, Grant] | None:
         """One collection by id or alias, if this party may read or write it."""
-        # One indexed equality, not an OR (which would scan): ids are UUIDs, aliases are not.
-        statement = _GRANT_BY_ID if _is_uuid(collection_id) else _GRANT_BY_ALIAS
-        with reading(self.engine) as conn:
-            row = direct.first(conn, statement, {"party_id": party_id, "key": collection_id})
-        return None if row is None else _usable(row, row.id)
+        return grant_reads.collection_for(self.engine, party_id, collection_id)
 
     def all_collections(self) -> list[Collection]:
         with self.engine.connect() as conn:

@@ -17,7 +17,7 @@ from accord.trust.tokens import digest
 
 
 def test_the_rows_are_those_sqlalchemy_reads(world, client):
-    from accord.store import directory as d
+    from accord.store import grant_reads as d
 
     for n, modified in [(1, "2020-01-01T00:00:00.000Z"), (1, "2021-01-01T00:00:00.000Z"),
                         (2, "2020-01-01T00:00:00.000Z")]:
