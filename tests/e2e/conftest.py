@@ -53,8 +53,13 @@ def _servers_per_node() -> int:
 # `serving`): 1 unless ACCORD_TEST_SERVERS says more.
 SERVERS = _servers_per_node()
 # How long a server may take to answer: the processes after the first start together, and on
-# a busy 2-core machine (load average 20) four of them took over 30 s.
-STARTUP_SECONDS = 30 * SERVERS
+# a busy 2-core machine (load average 20) four of them took over 30 s; at load average 9 one
+# `accord serve` on PostgreSQL took 50 s to open its port. A server that exits is reported at
+# once, so the allowance only costs when a server hangs.
+STARTUP_SECONDS = 60 * (SERVERS + 1)
+# How long one request may take while a server is waited for: on that machine the first
+# requests took over a second.
+_ANSWER_SECONDS = 10
 
 
 def run_accord(
@@ -213,17 +218,19 @@ def node_db(backend: str, tmp_path_factory: pytest.TempPathFactory,
         yield url
 
 
-def _wait_until_serving(server: subprocess.Popen[bytes], url: str, token: str, log: Path
-                        ) -> httpx.Response:
+def _wait_until_serving(server: subprocess.Popen[bytes], url: str, log: Path,
+                        token: str | None = None) -> httpx.Response:
+    """Once `server` answers `url` (with `token`: 200; without: anything at all), its answer.
+    Fails the test, with the server's log, if it exits first or does not answer within
+    STARTUP_SECONDS."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": TAXII} if token else {}
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
             pytest.fail(f"accord serve exited with {server.returncode}:\n{log.read_text()}")
         try:
-            answer = httpx.get(
-                url, headers={"Authorization": f"Bearer {token}", "Accept": TAXII}, timeout=2
-            )
-            if answer.status_code == 200:
+            answer = httpx.get(url, headers=headers, timeout=_ANSWER_SECONDS)
+            if token is None or answer.status_code == 200:
                 return answer
         except httpx.TransportError:
             pass
@@ -279,7 +286,7 @@ def live_node(node_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     log = tmp_path_factory.mktemp("server") / "stderr.log"
 
     def ready(url: str, process: subprocess.Popen[bytes]) -> None:
-        _wait_until_serving(process, f"{url}/taxii2/", admin, log)
+        _wait_until_serving(process, f"{url}/taxii2/", log, admin)
 
     with _listening(["--db", node_db], log, SERVERS, ready) as url:
         yield LiveNode(url, node_db, log, admin, partner, shared)
@@ -298,7 +305,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 def first_collection(server: subprocess.Popen[bytes], url: str, token: str, log: Path) -> str:
     """Once `accord serve` at `url` answers: the id of the first collection `token` sees."""
-    answer = _wait_until_serving(server, f"{url}/taxii2/accord/collections/", token, log)
+    answer = _wait_until_serving(server, f"{url}/taxii2/accord/collections/", log, token)
     return str(answer.json()["collections"][0]["id"])
 
 
@@ -355,20 +362,10 @@ def serving(db: str, log: Path, port: int | None = None,
         return
 
     def ready(url: str, process: subprocess.Popen[bytes]) -> None:
-        _wait_for_port(url + "/")
+        _wait_until_serving(process, f"{url}/taxii2/", log)
 
     with _listening(["--db", db, *options], log, servers, ready, env, output=True) as url:
         yield url + "/"
-
-
-def _wait_for_port(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "taxii2/", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
 
 
 @contextmanager
@@ -385,7 +382,7 @@ def serving_process(db: str, log: Path, port: int | None = None,
                                   env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for_port(url)
+        _wait_until_serving(server, f"{url}taxii2/", log)
         yield url, server
     finally:
         server.terminate()

@@ -32,7 +32,7 @@ PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 def _missing() -> str | None:
     if not Path(PGBOUNCER).is_file():
-        return "pgbouncer not installed (Debian package pgbouncer)"
+        return "pgbouncer not installed (Debian package pgbouncer: sh tests/install-postgres-tools)"
     return _pg_reason()
 
 

@@ -87,3 +87,21 @@ def analyze_if_grown(conn: Connection, tables: Sequence[str], adding: int) -> No
         if rows <= 0 or size >= 2 * pages]
     if grown:
         conn.exec_driver_sql(f"ANALYZE {', '.join(grown)}")
+
+
+def analyze_schema(conn: Connection) -> None:
+    """Fresh planner statistics for every table of the connection's schema (PostgreSQL only),
+    in the caller's transaction.
+
+    After a migration (tables and indexes made or rewritten) or a restore (pg_restore does not
+    restore statistics), PostgreSQL plans as if the tables were empty until autovacuum comes
+    round: at 10 M objects the first pages after a migration took 34 s each. Only this
+    schema's tables: a bare ANALYZE would read every schema of the database.
+    """
+    if conn.dialect.name == "sqlite":
+        return
+    tables = conn.exec_driver_sql(
+        "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
+        "WHERE schemaname = current_schema() ORDER BY tablename").scalars().all()
+    if tables:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")

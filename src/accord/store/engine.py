@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 
+from accord.store.bulk import analyze_schema
 from accord.store.replica import primary_of
 from accord.store.resident import RESTED, Taken, give_back, has_unread, take
 
@@ -373,6 +374,9 @@ def migrate(engine: Engine) -> str | None:
         from accord.store.summaries import mend_in
 
         mend_in(connection)
+        # The migrations made or rewrote tables and indexes: without statistics PostgreSQL
+        # plans the first pages as if they were empty (34 s a page at 10 M objects).
+        analyze_schema(connection)
     return current
 
 

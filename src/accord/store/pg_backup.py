@@ -21,7 +21,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from accord.store.backup import BackupError, TargetNotEmpty, listed
-from accord.store.engine import normalise_url, search_path_schema
+from accord.store.bulk import analyze_schema
+from accord.store.engine import normalise_url, search_path_schema, writing
 
 # Where Debian puts each major version's client tools (postgresql-client-15 and so on).
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -186,6 +187,10 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
         errors = Path(work) / "errors.txt"
         with errors.open("w+b") as stderr:
             _restore(psql, pg_restore, file, listing, target, toc, clean, stderr)
+    # pg_restore restores no planner statistics: until autovacuum comes round, PostgreSQL
+    # would plan the node's first pages as if its tables were empty.
+    with writing(engine) as conn:
+        analyze_schema(conn)
     return toc
 
 
