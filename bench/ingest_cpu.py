@@ -3,9 +3,8 @@
 
 Runs the import's own steps in one process, in order, batch by batch, as `accord import` does
 (without the forked validator, so that every phase is on one clock): reading and parsing the
-file (stix.bundle.batches_in), validating (intake.screen), deriving what each object adds to
-the indexes (intake.derived_ahead), storing (intake.store: the objects, the correlation index,
-the audit trail). Prints one JSON line of CPU seconds per phase, scaled
+file (stix.bundle.batches_in), validating (intake.screen), storing (intake.store: the objects,
+the correlation index, the audit trail). Prints one JSON line of CPU seconds per phase, scaled
 to 100,000 objects, and on PostgreSQL the CPU its server processes spent for this run (read from
 /proc: the server must run on this machine); with --profile, also the functions that took the
 most time (cProfile). CPU time, unlike wall time, holds still on a machine others are using.
@@ -30,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from accord.cli.data import BATCH, BATCH_BYTES, FIRST_BATCH
-from accord.intake import derived_ahead, screen, store
+from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import initialise, open_node
 from accord.stix.bundle import batches_in
@@ -52,7 +51,7 @@ def main() -> None:
     node = open_node(db)
     own, _ = initialise(node, "Bench")
     target = node.directory.collection("evidence")
-    phases = {"read": 0.0, "validate": 0.0, "derive": 0.0, "store": 0.0}
+    phases = {"read": 0.0, "validate": 0.0, "store": 0.0}
     count = 0
     profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
@@ -70,10 +69,6 @@ def main() -> None:
             screened = screen(batch.objects, None)
             t2 = time.process_time()
             phases["validate"] += t2 - t1
-            derived_ahead(screened)  # as accord import does, beside the store (stored_ahead)
-            t3 = time.process_time()
-            phases["derive"] += t3 - t2
-            t2 = t3
             done = store(node.engine, target, screened, party_id=own.id, operator=True)
             phases["store"] += time.process_time() - t2
             count += len(batch.objects)

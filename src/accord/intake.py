@@ -13,7 +13,6 @@ import pickle
 import signal
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -37,7 +36,6 @@ from accord.stix.violations import Violation
 from accord.store.audit_log import AuditLog
 from accord.store.directory import Collection
 from accord.store.engine import writing
-from accord.store.new_versions import Derived, derive
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
@@ -116,16 +114,6 @@ class Screened:
 
     valid: list[dict[str, Any]]
     rejected: list[Rejection]
-    # What store.new_versions.derive gives for the valid objects, by id() of each, when worked
-    # out ahead (derived_ahead): the store works out the rest itself.
-    derived: dict[int, Derived] = field(default_factory=dict)
-
-
-def derived_ahead(screened: Screened) -> Screened:
-    """`screened` with what the store would derive from each valid object worked out now: an
-    import does it for the next batch while the store writes the previous one."""
-    screened.derived.update((id(obj), derive(obj)) for obj in screened.valid)
-    return screened
 
 
 def violations_of(candidate: Any) -> list[Violation]:
@@ -290,30 +278,6 @@ def _validate_batches(batches_fd: int, verdicts_fd: int) -> int:  # pragma: no c
     return 0
 
 
-def stored_ahead(store_one: Callable[[Screened], IntakeReport],
-                 batches: Iterable[Screened]) -> Iterator[IntakeReport]:
-    """Store each batch in turn with `store_one`, in order, on a thread of its own, and each
-    batch's report as it is stored; meanwhile the next batch is taken (from screen_ahead: its
-    validation came from the other core) and derived here (derived_ahead).
-
-    The database's work on one batch then overlaps the Python work on the next: the thread
-    that stores mostly waits for the database, and waiting holds no lock. One batch is stored
-    at a time, each in its own transaction, so that an error leaves every earlier batch whole
-    and this one absent; on an error (or when the caller stops early) the batch being stored
-    is finished or rolled back before this returns.
-    """
-    with ThreadPoolExecutor(1, thread_name_prefix="accord-store") as storing:
-        pending: Future[IntakeReport] | None = None
-        for batch in batches:
-            derived_ahead(batch)
-            done = pending.result() if pending is not None else None
-            pending = storing.submit(store_one, batch)
-            if done is not None:
-                yield done
-        if pending is not None:
-            yield pending.result()
-
-
 def store(
     engine: Engine, collection: Collection, screened: Screened, *, party_id: str,
     token_id: str | None = None, request_timestamp: str | None = None,
@@ -331,8 +295,7 @@ def store(
     with writing(engine) as conn:
         outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
                                    default_tlp=collection.default_tlp,
-                                   poster_reads=poster_reads, operator=operator,
-                                   derived=screened.derived)
+                                   poster_reads=poster_reads, operator=operator)
                     if valid else [])
         # A request addressed to a party this node hosts starts its clock now.
         receipts = add_receipts(conn, objects, collection, outcomes, signer)

@@ -18,10 +18,8 @@ from tests.e2e.conftest import NodeDatabases
 
 ACCORD = Path(sys.executable).parent / "accord"
 SUMMARY = re.compile(r"^(\d+) accepted, (\d+) unchanged, (\d+) rejected", re.MULTILINE)
-# The import's data segment (RLIMIT_DATA): it peaks near 250 MiB (160 MiB when it stored each
-# batch before reading the next; intake.stored_ahead holds two batches more).
-MEMORY_LIMIT = 320 << 20
-FILE_SIZE = 500 << 20
+MEMORY_LIMIT = 256 << 20  # the import's data segment (RLIMIT_DATA): it peaks near 200 MiB
+FILE_SIZE = 400 << 20
 
 
 def identity(n: int) -> dict[str, Any]:
@@ -88,9 +86,6 @@ def test_a_file_larger_than_the_memory_limit_is_imported(node, tmp_path):
 # however small: an id string is one) as each batch starts, that is after the last was stored;
 # the cycles are collected after each batch, not every accord.memory.EVERY (tests/unit/
 # test_memory.py), so that each reading is of what is held, not of what awaits collection.
-# Each batch is stored before the next is read, so that every reading is taken at the same
-# point: intake.stored_ahead stores on a thread while the next batch is read, and what it
-# holds of the batches it stored is tested apart (tests/unit/test_intake.py).
 BLOCKS_PER_BATCH = """
 import sys
 import accord.cli.data as data
@@ -101,11 +96,7 @@ stored, blocks = data.store, []
 def store(*args, **kwargs):
     blocks.append(sys.getallocatedblocks())
     return stored(*args, **kwargs)
-def one_at_a_time(store_one, batches):
-    for batch in batches:
-        yield store_one(batch)
 data.store = store
-data.stored_ahead = one_at_a_time
 try:
     main()
 finally:

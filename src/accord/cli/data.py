@@ -9,7 +9,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Annotated, BinaryIO, cast
 
@@ -27,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from accord.cli.attribution import report_arrivals
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
 from accord.export import Export, Tally, exportable
-from accord.intake import screen_ahead, store, stored_ahead
+from accord.intake import screen_ahead, store
 from accord.memory import collected_per_step
 from accord.node import Node
 from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in, write_bundle
@@ -120,9 +119,9 @@ def import_(
                                      total=None if None in sizes else sum(cast(list[int], sizes)))
             batches = _batches(sources, unreadable, lambda n: progress.advance(task, n))
             try:
-                for done in stored_ahead(
-                        partial(store, node.engine, target, party_id=node.party.id,
-                                operator=True), screen_ahead(batches)):
+                for screened in screen_ahead(batches):
+                    done = store(node.engine, target, screened, party_id=node.party.id,
+                                 operator=True)
                     added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
                     rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
@@ -131,7 +130,7 @@ def import_(
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
-                    del done  # garbage now, and with it the batch's objects
+                    del done, screened  # garbage now, and with them the batch's objects
                     collect_cycles()
             except DBAPIError as error:
                 fault = storage_fault(error)

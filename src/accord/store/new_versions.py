@@ -7,39 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, select
 
-from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import Value
 from accord.store import search_index
 from accord.store.bulk import insert_rows
-from accord.store.observable_index import indexed_values, rows_for
+from accord.store.observable_index import rows_for
 from accord.store.schema import objects
 from accord.store.summaries import refresh_in
 from accord.trust.markings import MarkedVersion, Tlp
-
-
-@dataclass(frozen=True, slots=True)
-class Derived:
-    """What a version brings besides its row, worked out from the object alone: its body, its
-    observable values, what a sighting sighted, its place in a request's ledger, its names and
-    a relationship's ends. The same whichever transaction stores it, so an import works it out
-    for the next batch while the previous one is being written (store.ObjectStore.add_in)."""
-
-    body: bytes
-    mentions: set[Value]
-    sighting_of: str | None
-    ledger: tuple[str | None, str | None, bytes | None]  # request, happened, digest
-    names: list[tuple[str, str]]
-    ends: tuple[str, str] | None
-
-
-def derive(obj: dict[str, Any], body: bytes | None = None) -> Derived:
-    """`obj`'s Derived; `body`: its JSON, when the caller has it already."""
-    return Derived(orjson.dumps(obj) if body is None else body, indexed_values(obj),
-                   obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                   ledger_entry(obj), *search_index.entries_of(obj))
 
 
 @dataclass(slots=True)

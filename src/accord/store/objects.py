@@ -8,7 +8,7 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,13 +26,14 @@ from sqlalchemy import (
 )
 
 from accord import clock as node_clock
+from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import direct, observable_index, search_index
 from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
-from accord.store.new_versions import Derived, NewVersion, derive, insert
+from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
     ObjectQuery,
@@ -123,7 +124,6 @@ class ObjectStore:
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]], *,
         poster_id: str | None = None, default_tlp: Tlp = Tlp.AMBER,
         poster_reads: bool = True, operator: bool = False,
-        derived: Mapping[int, Derived] | None = None,
     ) -> list[Outcome]:
         """Add versions as `poster_id` (a party id; None only for the node's own tooling).
 
@@ -133,18 +133,14 @@ class ObjectStore:
         `operator`: the poster acts as the node's operator (trust.ownership).
 
         `default_tlp` is the collection's level for unmarked objects.
-
-        `derived`: what store.new_versions.derive gave for some of `incoming`, worked out
-        ahead, by id() of the object (the others' is worked out here).
         """
         with no_cyclic_gc():  # thousands of new objects, no reference cycles among them
             return self._add_in(conn, collection_id, incoming, poster_id, default_tlp,
-                                poster_reads, operator, derived or {})
+                                poster_reads, operator)
 
     def _add_in(
         self, conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]],
         poster_id: str | None, default_tlp: Tlp, poster_reads: bool, operator: bool,
-        derived: Mapping[int, Derived],
     ) -> list[Outcome]:
         # TAXII 2.1 §3.5: each object gets its own, strictly later date_added, so a client that
         # resumes with added_after = the last date_added it saw can never skip an object.
@@ -162,8 +158,7 @@ class ObjectStore:
         superseded: list[_Row] = []
         for obj in incoming:
             oid = obj["id"]
-            ahead = derived.get(id(obj))
-            body = ahead.body if ahead is not None else orjson.dumps(obj)
+            body = orjson.dumps(obj)
             versions = known.setdefault(oid, {})
             version = version_of(obj)
             date_added = ""
@@ -231,13 +226,13 @@ class ObjectStore:
                     latest.insert.is_latest = False  # added earlier in this same call
                 else:
                     superseded.append(latest)
-            extra = ahead if ahead is not None else derive(obj, body)
             new = NewVersion(
                 collection_id, oid, obj["type"], obj.get("spec_version", "2.1"), version, key,
                 date_added or next(stamps), is_latest, body,
                 None if marking.level is None else int(marking.level), marking.creator,
-                poster_id, marking.recipients, extra.mentions, extra.sighting_of,
-                *extra.ledger, extra.names, extra.ends)
+                poster_id, marking.recipients, observable_index.indexed_values(obj),
+                obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
+                *ledger_entry(obj), *search_index.entries_of(obj))
             versions[key] = _Row(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
