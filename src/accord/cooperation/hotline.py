@@ -146,10 +146,6 @@ class Hotline:
         rows.sort(key=lambda r: r.created, reverse=True)  # newest first, as `log` reads them
         return _by_escalation(_notification(r) for r in rows)
 
-    def by_escalation(self, limit: int = 100_000) -> dict[str, list[Notification]]:
-        """The notifications of each escalation, by the escalation's id."""
-        return _by_escalation(self.log(limit))
-
     def deliver_due(self, now: datetime, most: int = 100) -> int:
         """Send the notifications due at `now` (at most `most`), each claimed by this worker
         first; returns how many were delivered."""

@@ -248,7 +248,8 @@ def test_an_escalation_raised_by_hand_reaches_both_hotlines(world, desk, us, cn,
     hotline.set_contact(world.other.id, "https://hotline.cn.example/hook")
     rid = desk.create(us, draft(world, evidence)).request.id
     escalated = desk.escalate(cn, rid, "disputed", "the evidence is fabricated")
-    told = hotline.by_escalation()[escalated.escalations[0].escalation.id]
+    first = escalated.escalations[0].escalation
+    told = hotline.of_escalations([(first, escalated.request)])[first.id]
     assert sorted(note.body["to"] for note in told) == sorted([world.own.name,
                                                                world.other.name])
     assert {note.body["reason"] for note in told} == {"disputed"}
