@@ -23,6 +23,7 @@ from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
+from accord.store.engine import one_connection
 from accord.store.faults import noted
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -118,7 +119,7 @@ def build_api(node: Node) -> FastAPI:
 
     @api.get("/lookup", response_model=LookupOut, responses=READS,
              summary="Objects that mention a value")
-    def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,
+    async def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,
                                            description="An IP address or network, domain, "
                                                        "URL, e-mail address or file hash")],
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -127,7 +128,11 @@ def build_api(node: Node) -> FastAPI:
         it may not read are not shown, nor counted). Objects that name a network around it too
         broad to say anything of it (0.0.0.0/0) are listed apart, in `over_broad`."""
         read_as = guess(value)
-        looked = Correlations(node.engine).look_up(caller.party_id, read_as, limit)
+        # On the event loop, as TAXII reads are: a look-up is two index probes, and a hop to
+        # a worker thread and back cost more than they do. Its statements share one
+        # connection, the one the loop keeps (store.resident).
+        with one_connection():
+            looked = Correlations(node.engine).look_up(caller.party_id, read_as, limit)
         found, broad = looked.found, looked.over_broad
         node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
                                 None, tuple(m.id for m in found + broad), {"value": value}))

@@ -8,7 +8,7 @@ party may not read is "not found", whether it exists or not. Every read is audit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
@@ -88,7 +88,7 @@ class LiftIn(BaseModel):
 
 
 def add_attribution_routes(api: FastAPI, node: Node,
-                           principal: Callable[..., Principal]) -> None:
+                           principal: Callable[..., Awaitable[Principal]]) -> None:
     record = AttributionRecord(node)
 
     def actor_of(caller: Principal, *, acting: bool) -> Actor:

@@ -7,7 +7,7 @@ found", whether it exists or not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -101,7 +101,7 @@ REVIEW_MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
 
 
 def add_request_routes(api: FastAPI, node: Node,
-                       principal: Callable[..., Principal]) -> None:
+                       principal: Callable[..., Awaitable[Principal]]) -> None:
     desk = Desk(node)
 
     def actor_of(caller: Principal, *, acting: bool, lang: str = "") -> Actor:

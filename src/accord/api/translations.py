@@ -3,7 +3,7 @@ objects): either participant adds one; both read them beside the originals."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
@@ -32,7 +32,7 @@ class TranslationIn(BaseModel):
 
 
 def add_translation_routes(api: FastAPI, node: Node,
-                           principal: Callable[..., Principal]) -> None:
+                           principal: Callable[..., Awaitable[Principal]]) -> None:
     translations = Translations(Desk(node))
 
     def listed(request_id: str, caller: Principal, actor: Actor) -> list[dict[str, Any]]:

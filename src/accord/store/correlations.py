@@ -3,43 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    CompoundSelect,
-    Connection,
-    Engine,
-    Select,
-    String,
-    and_,
-    bindparam,
-    func,
-    literal,
-    select,
-    true,
-    union_all,
-)
+from sqlalchemy import Connection, Engine, func, select, true
 
-from accord.correlation.values import (
-    Value,
-    containing_networks,
-    is_over_broad,
-    network_range,
+from accord.correlation.values import Value
+from accord.store.correlation_seeks import (
+    among_readable,
+    fetch,
+    newest,
+    one_per_id,
+    seek,
+    seek_sets,
+    seeking,
+    wanted,
 )
-from accord.store.bulk import among_bound
 from accord.store.observable_index import SIGHTED
-from accord.store.reads import entitled
-from accord.store.schema import (
-    collections,
-    objects,
-    observables,
-    parties,
-    permissions,
-    sightings,
-)
-from accord.trust.markings import EVERY_READER, Tlp
+from accord.store.schema import collections, objects, parties, sightings
+from accord.trust.markings import Tlp
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,37 +87,6 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
 
-@dataclass(frozen=True, slots=True)
-class Wanted:
-    """What a look-up of some values seeks in the index."""
-
-    exact: list[Value]  # the values, and every network around an address that is not too broad
-    inside: list[Value]  # networks whose addresses and smaller networks are sought too
-    over_broad: list[Value]  # networks around an address, or asked for, that are too broad
-
-
-def wanted(values: list[Value]) -> Wanted:
-    """The index entries a look-up of `values` seeks: an address also matches the networks
-    around it, a network what lies inside it; networks too broad (is_over_broad) are sought
-    apart, and never searched inside."""
-    exact: list[Value] = []
-    inside: list[Value] = []
-    broad: list[Value] = []
-    for value in values:
-        if value.kind not in ("ipv4", "ipv6"):
-            exact.append(value)
-            continue
-        for around in containing_networks(value):
-            (broad if is_over_broad(around) else exact).append(around)
-        low, high = network_range(value)
-        if low != high and not is_over_broad(value):
-            inside.append(value)
-    return Wanted(exact, inside, broad)
-
-
-_CHUNK = 500  # values or collections per IN (…) list
-
-
 class Correlations:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -150,33 +101,24 @@ class Correlations:
                 over_broad: bool = True) -> Lookup:
         """What `lookup` finds, and (`over_broad`) what `reader` may read that names a network
         too broad to count as a match of `values` (0.0.0.0/0 for any IPv4 address): listed
-        apart, flagged, not matched. Both on one connection, each step one statement for both
-        lists: a look-up is a handful of index probes, and every round trip costs as much."""
+        apart, flagged, not matched. Both lists in each statement: the seek, then the fetch of
+        the versions found with their sightings (store.correlation_seeks)."""
         sought = wanted(values)
         sets = [(sought.exact, sought.inside), (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
             return Lookup([], [])
-        audiences = [EVERY_READER, reader]
-        with self.engine.connect() as conn:
-            readable = _readable_collections(conn, reader)
-            found = _seek_sets(conn, readable, audiences, sets)
-            chosen = [set(_newest(conn, seqs, limit)) for seqs in found]
-            rows = _fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
+        with seeking(self.engine, ranges=bool(sought.inside)) as conn:
+            found = seek_sets(conn, reader, sets)
+            chosen = [set(newest(conn, seqs, limit)) for seqs in found]
+            rows = fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
             lists = [[_mention(row, seqs[row.seq])
-                      for row in _one_per_id([r for r in rows if r.seq in picked], limit)]
+                      for row in one_per_id([r for r in rows if r.seq in picked], limit)]
                      for seqs, picked in zip(found, chosen, strict=True)]
-            mentioned = {m.id: m for listed in lists for m in listed}
             # Its creator hears of every use of an object (asked only of objects the reader
             # created: the question reads every copy); others count what they may read.
-            created = _created_by(conn, reader, sorted(
-                oid for oid, m in mentioned.items() if m.creator_id == reader))
-            counts = _every_sighting(conn, sorted(created))
-            sighted = _seek(conn, readable, audiences,
-                            [Value(SIGHTED, oid) for oid in mentioned if oid not in created],
-                            [])
-        for value in sighted.values():
-            counts[value.value] = counts.get(value.value, 0) + 1
-        exact, broad = ([replace(m, sightings=counts.get(m.id, 0)) for m in listed]
+            mine = sorted({m.id for listed in lists for m in listed if m.creator_id == reader})
+            every = _every_sighting(conn, sorted(_created_by(conn, reader, mine)))
+        exact, broad = ([replace(m, sightings=every.get(m.id, m.sightings)) for m in listed]
                         for listed in lists)
         return Lookup(exact, broad)
 
@@ -185,11 +127,10 @@ class Correlations:
         (found through the index: the sightings it may not read are not even touched)."""
         o, s = objects.c, sightings.c
         columns = (o.body, o.tlp, collections.c.default_tlp, collections.c.title, parties.c.name)
-        with self.engine.connect() as conn:
-            readable = _readable_collections(conn, reader)
+        with seeking(self.engine, ranges=True) as conn:
             own_copy = reader in conn.execute(select(o.creator_id).where(
-                o.collection_id.in_(readable), o.id == object_id,
-                o.is_latest == true())).scalars().all()
+                among_readable(conn.dialect.name, o.collection_id), o.id == object_id,
+                o.is_latest == true()), {"reader": reader}).scalars().all()
             if own_copy and object_id in _created_by(conn, reader, [object_id]):
                 stmt = (select(*columns).select_from(sightings).join(objects, o.seq == s.seq)
                         .join(collections, collections.c.id == o.collection_id)
@@ -197,9 +138,8 @@ class Correlations:
                         .where(s.sighting_of_ref == object_id, o.is_latest == true())
                         .order_by(o.date_added.desc()).limit(limit))
                 return [_sighting(row) for row in conn.execute(stmt)]
-            found = _seek(conn, readable, [EVERY_READER, reader],
-                          [Value(SIGHTED, object_id)], [])
-            rows = _one_per_id(_fetch(conn, reader, _newest(conn, found, limit)), limit)
+            found = seek(conn, reader, [Value(SIGHTED, object_id)])
+            rows = one_per_id(fetch(conn, reader, newest(conn, found, limit)), limit)
         return [_sighting(row) for row in rows]
 
 
@@ -223,29 +163,6 @@ def _created_by(conn: Connection, reader: str, ids: list[str]) -> set[str]:
     return {oid for oid, found in creators.items() if found == {reader}}
 
 
-def _readable_collections(conn: Connection, reader: str) -> list[str]:
-    """The collections `reader` may read; and, on PostgreSQL, no sequential scan for the rest
-    of the transaction. The planner's statistics see each column alone: where most rows of a
-    collection are hidden from a reader, it may judge a scan of the whole table cheaper than
-    seeking the reader's few rows, and that scan would read (and time) every hidden row. With
-    sequential scans off it seeks the index on every key column it is given."""
-    return list(conn.execute(_readable_statement(conn.dialect.name),
-                             {"reader": reader}).scalars())
-
-
-@lru_cache(maxsize=2)
-def _readable_statement(dialect: str) -> Select[Any]:
-    p = permissions.c
-    stmt = select(p.collection_id).where(p.party_id == bindparam("reader", type_=String),
-                                         p.can_read == true())
-    if dialect == "postgresql":
-        # SET LOCAL in the same round trip: set_config(…, true) is SET LOCAL, evaluated for
-        # the reader's rows (none: then nothing is sought). It holds for the statements
-        # planned after this one in the transaction, which are the look-up's.
-        stmt = stmt.where(func.set_config("enable_seqscan", "off", True).is_not(None))
-    return stmt
-
-
 def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
     """How many sightings of each object there are on the node (for its creator)."""
     if not ids:
@@ -256,147 +173,6 @@ def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
         .join(objects, objects.c.seq == s.seq)
         .where(objects.c.is_latest == true(), s.sighting_of_ref.in_(ids))
         .group_by(s.sighting_of_ref))}
-
-
-def _seek(conn: Connection, collection_ids: list[str], audiences: list[str],
-          exact: list[Value], inside: list[Value]) -> dict[int, Value]:
-    """The newest versions (seq: the value matched) whose index rows match `exact` or lie
-    `inside` (networks), sought only in the given collections and audiences."""
-    return _seek_sets(conn, collection_ids, audiences, [(exact, inside)])[0]
-
-
-# One condition of a seek: which set it serves, the kind of value, and "in" (a list of values,
-# bound as values_N) or "range" (what lies inside a network, bound as low_N and high_N).
-_Condition = tuple[int, str, str]
-
-
-def _seek_sets(conn: Connection, collection_ids: list[str], audiences: list[str],
-               sets: list[tuple[list[Value], list[Value]]]) -> list[dict[int, Value]]:
-    """For each set of (exact, inside) values, what _seek finds: all sets in one statement
-    (per chunk of collections), each row tagged with its set."""
-    shape: list[_Condition] = []
-    values: dict[str, Any] = {}
-    for number, (exact, inside) in enumerate(sets):
-        by_kind: dict[str, list[str]] = {}
-        for entry in exact:
-            by_kind.setdefault(entry.kind, []).append(entry.value)
-        for kind, listed in by_kind.items():
-            for start in range(0, len(listed), _CHUNK):
-                values[f"values_{len(shape)}"] = listed[start:start + _CHUNK]
-                shape.append((number, kind, "in"))
-        # A network also finds the addresses and smaller networks inside it ("hex/prefix"
-        # sorts by address: '/' sorts before every digit of a prefix).
-        for network in inside:
-            low, high = network_range(network)
-            values |= {f"low_{len(shape)}": f"{low}/", f"high_{len(shape)}": f"{high}/999"}
-            shape.append((number, network.kind, "range"))
-    found: list[dict[int, Value]] = [{} for _ in sets]
-    if not shape:
-        return found
-    stmt = _seek_statement(conn.dialect.name, tuple(shape), len(audiences))
-    values |= {f"audience_{n}": audience for n, audience in enumerate(audiences)}
-    for start in range(0, len(collection_ids), _CHUNK):
-        rows = conn.execute(stmt, {**values,
-                                   "collections": collection_ids[start:start + _CHUNK]})
-        for seq, kind, value, number in rows:
-            found[number].setdefault(seq, Value(kind, value))
-    return found
-
-
-@lru_cache(maxsize=256)
-def _seek_statement(dialect: str, shape: tuple[_Condition, ...], audiences: int
-                    ) -> CompoundSelect:
-    """Built once per shape (building costs more than running it), values bound per call.
-    Every branch seeks the index key (collection, audience, kind, value), so rows of other
-    collections and audiences are never read. One branch per audience: PostgreSQL without
-    statistics reads `audience IN (…)` as a filter on the rows of every audience, not as a
-    bound of the index scan."""
-    v = observables.c
-    among = among_bound(dialect, v.collection_id, "collections")
-    branches = []
-    for audience in range(audiences):
-        for n, (number, kind, how) in enumerate(shape):
-            matches = (among_bound(dialect, v.value, f"values_{n}") if how == "in"
-                       else and_(v.value >= bindparam(f"low_{n}", type_=String),
-                                 v.value <= bindparam(f"high_{n}", type_=String)))
-            branches.append(
-                select(v.seq, v.kind, v.value, literal(number).label("sought"))
-                .where(among, v.audience == bindparam(f"audience_{audience}", type_=String),
-                       v.kind == kind, matches))
-    return union_all(*branches)
-
-
-def _newest(conn: Connection, found: dict[int, Value], limit: int) -> list[int]:
-    """The `limit` newest of the versions found, one per object id (an id stored in two
-    collections is listed once); all of them when they are no more than `limit` (then
-    _one_per_id, on what is fetched, keeps one per id: no statement needed)."""
-    seqs = sorted(found)
-    if len(seqs) <= limit:
-        return seqs
-    stamped: list[tuple[str, int, str]] = []
-    for start in range(0, len(seqs), _CHUNK):
-        stamped += [(added, seq, oid) for added, seq, oid in conn.execute(
-            _NEWEST, {"seqs": seqs[start:start + _CHUNK]})]
-    stamped.sort(reverse=True)
-    chosen, ids = [], set()
-    for _added, seq, oid in stamped:
-        if oid not in ids:
-            ids.add(oid)
-            chosen.append(seq)
-            if len(chosen) == limit:
-                break
-    return chosen
-
-
-_NEWEST = select(objects.c.date_added, objects.c.seq, objects.c.id).where(
-    objects.c.seq.in_(bindparam("seqs", expanding=True)))
-
-
-def _fetch(conn: Connection, reader: str, seqs: list[int]) -> list[Any]:
-    """The chosen versions, newest first, checked once more against the rule itself."""
-    rows: list[Any] = []
-    for start in range(0, len(seqs), _CHUNK):
-        rows += conn.execute(_fetch_statement(conn.dialect.name),
-                             {"reader": reader, "seqs": seqs[start:start + _CHUNK]}).all()
-    if len(seqs) > _CHUNK:
-        rows.sort(key=lambda r: (r.date_added, r.seq), reverse=True)
-    return rows
-
-
-def _readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
-    """Only versions in collections the reader (bound as "reader") may read, under markings
-    that let it see them. The statement joins `objects` and `collections`."""
-    o = objects.c
-    return (stmt.join(permissions, and_(permissions.c.collection_id == o.collection_id,
-                                        permissions.c.party_id == bindparam("reader"),
-                                        permissions.c.can_read == true()))
-            .where(entitled(objects, collections.c.default_tlp, probe_per_row=probe_per_row)))
-
-
-@lru_cache(maxsize=2)
-def _fetch_statement(dialect: str) -> Select[Any]:
-    """Built once: building a statement costs more than running this one. A few rows by
-    seq: the reader's receipts probed for each (reads.entitled), never hashed all."""
-    o = objects.c
-    return _readable(
-        select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
-               o.creator_id, collections.c.title, collections.c.default_tlp, parties.c.name)
-        .select_from(objects)
-        .join(collections, collections.c.id == o.collection_id)
-        .outerjoin(parties, parties.c.id == o.creator_id)
-        .where(among_bound(dialect, o.seq, "seqs"), o.is_latest == true())
-        .order_by(o.date_added.desc(), o.seq.desc()), probe_per_row=True)
-
-
-def _one_per_id(rows: list[Any], limit: int) -> list[Any]:
-    """The first row of each object id (rows come newest first), `limit` of them."""
-    seen: set[str] = set()
-    kept: list[Any] = []
-    for row in rows:
-        if row.id not in seen and len(kept) < limit:
-            seen.add(row.id)
-            kept.append(row)
-    return kept
 
 
 def _sighting(row: Any) -> Sighting:
@@ -415,4 +191,4 @@ def _mention(row: Any, matched: Value) -> Mention:
         row.id, row.type, body.get("name"), row.version, row.collection_id, row.title,
         level.label, row.name or body.get("created_by_ref"),
         body.get(first) or body.get("created"), body.get(last) or body.get("modified"),
-        matched, row.date_added, creator_id=row.creator_id)
+        matched, row.date_added, sightings=row.sighted, creator_id=row.creator_id)

@@ -9,7 +9,8 @@ SQL text and constant parameters kept, and each call binds the caller's values a
 rows as plain tuples.
 
 Only what needs no help from SQLAlchemy takes this way: no expanding IN list, no parameter or
-column type with a processor, an integer LIMIT rendered into the text. Anything else, and
+column type with a processor (but an array of plain values, given as a list), an integer
+LIMIT rendered into the text. Anything else, and
 SQLite (in process, where the machinery costs relatively little), runs through SQLAlchemy as
 before. Errors are handed to SQLAlchemy's own handling, so they are the same `DBAPIError`s
 (and a connection the server dropped is invalidated) whichever way a statement ran.
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Integer, Select
+from sqlalchemy import ARRAY, CompoundSelect, Connection, Integer, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -73,11 +74,14 @@ class _Plan:
         return text, bound
 
 
+# A SELECT, or a UNION of them.
+Statement = Select[Any] | CompoundSelect[Any]
+
 # None: the statement runs through SQLAlchemy on that dialect.
-_plans: WeakKeyDictionary[Select[Any], dict[str, _Plan | None]] = WeakKeyDictionary()
+_plans: WeakKeyDictionary[Statement, dict[str, _Plan | None]] = WeakKeyDictionary()
 
 
-def rows(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
+def rows(conn: Connection, statement: Statement, values: Mapping[str, Any]
          ) -> Sequence[tuple[Any, ...]]:
     """Every row of `statement` with `values` bound, as tuples in the order of its columns."""
     plan = _plan_for(statement, conn.dialect)
@@ -86,7 +90,7 @@ def rows(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
     return _run(conn, statement, plan, values)
 
 
-def records(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
+def records(conn: Connection, statement: Statement, values: Mapping[str, Any]
             ) -> Sequence[Any]:
     """Every row of `statement`, each with its columns by name as attributes too."""
     plan = _plan_for(statement, conn.dialect)
@@ -95,7 +99,7 @@ def records(conn: Connection, statement: Select[Any], values: Mapping[str, Any]
     return [plan.record._make(row) for row in _run(conn, statement, plan, values)]
 
 
-def first(conn: Connection, statement: Select[Any], values: Mapping[str, Any]) -> Any:
+def first(conn: Connection, statement: Statement, values: Mapping[str, Any]) -> Any:
     """The first row of `statement` (its columns by name as attributes), or None."""
     plan = _plan_for(statement, conn.dialect)
     if plan is None:
@@ -104,7 +108,7 @@ def first(conn: Connection, statement: Select[Any], values: Mapping[str, Any]) -
     return plan.record._make(found[0]) if found else None
 
 
-def _run(conn: Connection, statement: Select[Any], plan: _Plan, values: Mapping[str, Any]
+def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[str, Any]
          ) -> list[tuple[Any, ...]]:
     missing = plan.required - values.keys()
     if missing:
@@ -124,7 +128,7 @@ def _run(conn: Connection, statement: Select[Any], plan: _Plan, values: Mapping[
         conn._handle_dbapi_exception(error, sql, bound, None, None)
 
 
-def _plan_for(statement: Select[Any], dialect: Dialect) -> _Plan | None:
+def _plan_for(statement: Statement, dialect: Dialect) -> _Plan | None:
     per_dialect = _plans.get(statement)
     if per_dialect is None:
         per_dialect = _plans[statement] = {}
@@ -133,13 +137,23 @@ def _plan_for(statement: Select[Any], dialect: Dialect) -> _Plan | None:
     return per_dialect[dialect.name]
 
 
-def _plan(statement: Select[Any], dialect: Dialect) -> _Plan | None:
+def _as_given(bind: Any, dialect: Dialect) -> bool:
+    """Whether the driver takes the bound value as the caller gives it, though SQLAlchemy has
+    a processor for it: an array (`= ANY(%(x)s)`, store.bulk.among_bound) of items that need
+    none, whose processor only copies the list. Give such a value as a list."""
+    return (isinstance(bind.type, ARRAY)
+            and bind.type.item_type.dialect_impl(dialect).bind_processor(dialect) is None)
+
+
+def _plan(statement: Statement, dialect: Dialect) -> _Plan | None:
     if dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
         return None
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     binds = compiled.bind_names  # each parameter and the name it has in the SQL
-    if (compiled.escaped_bind_names or compiled._bind_processors
+    if (compiled.escaped_bind_names
+            or any(not _as_given(compiled.binds[name], dialect)
+                   for name in compiled._bind_processors)
             or any(b.required and name != b.key for b, name in binds.items())
             or any(b.expanding and b.literal_execute for b in binds)
             or any(not isinstance(b.type, Integer) for b in compiled.literal_execute_params)):

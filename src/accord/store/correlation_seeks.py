@@ -1,0 +1,263 @@
+"""The statements of a look-up in the correlation index: seek the values where the reader may
+read, then fetch the newest versions found, each with the sightings of it the reader may see.
+
+A look-up is what an analyst pastes an address into and waits for, and what a machine asks
+hundreds of times a minute: a handful of index probes, where every round trip to the server
+costs as much as the probes themselves. So the collections the reader may read are named
+inside each statement (`among_readable`), not read first, and a look-up of values runs two
+statements (the seek, the fetch), each on its own in autocommit (`store.engine.reading`): on
+the connection a server's event loop keeps, no BEGIN or ROLLBACK around them.
+
+Only a look-up that searches inside a network (10.1.0.0/16) runs in a transaction, whose
+first statement turns PostgreSQL's sequential scans off for the rest of it: a range's
+estimated rows may make a scan of the whole table look cheaper than the index, and that
+scan would read (and time) every row hidden from the reader. A value sought by equality, or
+a network around an address, is an index probe whatever the statistics say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Engine,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from accord.correlation.values import (
+    Value,
+    containing_networks,
+    is_over_broad,
+    network_range,
+)
+from accord.store import direct
+from accord.store.bulk import among_bound
+from accord.store.engine import reading
+from accord.store.observable_index import SIGHTED
+from accord.store.reads import entitled
+from accord.store.schema import collections, objects, observables, parties, permissions
+from accord.trust.markings import EVERY_READER
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """What a look-up of some values seeks in the index."""
+
+    exact: list[Value]  # the values, and every network around an address that is not too broad
+    inside: list[Value]  # networks whose addresses and smaller networks are sought too
+    over_broad: list[Value]  # networks around an address, or asked for, that are too broad
+
+
+def wanted(values: list[Value]) -> Wanted:
+    """The index entries a look-up of `values` seeks: an address also matches the networks
+    around it, a network what lies inside it; networks too broad (is_over_broad) are sought
+    apart, and never searched inside."""
+    exact: list[Value] = []
+    inside: list[Value] = []
+    broad: list[Value] = []
+    for value in values:
+        if value.kind not in ("ipv4", "ipv6"):
+            exact.append(value)
+            continue
+        for around in containing_networks(value):
+            (broad if is_over_broad(around) else exact).append(around)
+        low, high = network_range(value)
+        if low != high and not is_over_broad(value):
+            inside.append(value)
+    return Wanted(exact, inside, broad)
+
+
+_CHUNK = 500  # values or versions per list
+
+
+@contextmanager
+def seeking(engine: Engine, *, ranges: bool) -> Iterator[Connection]:
+    """The connection a look-up's statements run on: for reads alone, each statement its own
+    transaction; with `ranges` (searches inside networks) on PostgreSQL, one transaction with
+    sequential scans off (the module's docstring says why)."""
+    if ranges and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            # set_config(…, true) is SET LOCAL: it holds until this transaction ends.
+            conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")
+            yield conn
+        return
+    with reading(engine) as conn:
+        yield conn
+
+
+def among_readable(dialect: str, column: ColumnElement[str]) -> ColumnElement[bool]:
+    """`column` names a collection the reader (bound as "reader") may read, decided inside the
+    statement. PostgreSQL: `= ANY(ARRAY(subquery))`, an InitPlan run once whose array bounds
+    the index scan on the key's first column, as a list of collections given by the caller
+    would. SQLite: `IN (subquery)`, a probe of the index for each collection."""
+    p = permissions.c
+    mine = select(p.collection_id).where(p.party_id == bindparam("reader", type_=String),
+                                         p.can_read == true())
+    if dialect == "postgresql":
+        return column == any_(func.array(mine.scalar_subquery()))
+    return column.in_(mine)
+
+
+# One condition of a seek: which set it serves, the kind of value, and "in" (a list of values,
+# bound as values_N) or "range" (what lies inside a network, bound as low_N and high_N).
+_Condition = tuple[int, str, str]
+
+
+def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]]
+              ) -> list[dict[int, Value]]:
+    """For each set of (exact, inside) values, the newest versions (seq: the value matched)
+    whose index rows match `exact` or lie `inside` (networks), sought only in the collections
+    and audiences of `reader`: all sets in one statement, each row tagged with its set."""
+    shape: list[_Condition] = []
+    values: dict[str, Any] = {}
+    for number, (exact, inside) in enumerate(sets):
+        by_kind: dict[str, list[str]] = {}
+        for entry in exact:
+            by_kind.setdefault(entry.kind, []).append(entry.value)
+        for kind, listed in by_kind.items():
+            for start in range(0, len(listed), _CHUNK):
+                values[f"values_{len(shape)}"] = listed[start:start + _CHUNK]
+                shape.append((number, kind, "in"))
+        # A network also finds the addresses and smaller networks inside it ("hex/prefix"
+        # sorts by address: '/' sorts before every digit of a prefix).
+        for network in inside:
+            low, high = network_range(network)
+            values |= {f"low_{len(shape)}": f"{low}/", f"high_{len(shape)}": f"{high}/999"}
+            shape.append((number, network.kind, "range"))
+    found: list[dict[int, Value]] = [{} for _ in sets]
+    if not shape:
+        return found
+    stmt = _seek_statement(conn.dialect.name, tuple(shape))
+    for seq, kind, value, number in direct.rows(conn, stmt, {**values, "reader": reader}):
+        found[number].setdefault(seq, Value(kind, value))
+    return found
+
+
+def seek(conn: Connection, reader: str, exact: list[Value]) -> dict[int, Value]:
+    """What seek_sets finds for one set of exact values."""
+    return seek_sets(conn, reader, [(exact, [])])[0]
+
+
+@lru_cache(maxsize=256)
+def _seek_statement(dialect: str, shape: tuple[_Condition, ...]) -> CompoundSelect:
+    """Built once per shape (building costs more than running it), values bound per call.
+    Every branch seeks the index key (collection, audience, kind, value), so rows of other
+    collections and audiences are never read. One branch per audience (every reader's, and
+    the reader's own, bound as "reader"): PostgreSQL without statistics reads `audience IN
+    (…)` as a filter on the rows of every audience, not as a bound of the index scan."""
+    v = observables.c
+    among = among_readable(dialect, v.collection_id)
+    branches = []
+    for audience in (literal(EVERY_READER, String), bindparam("reader", type_=String)):
+        for n, (number, kind, how) in enumerate(shape):
+            matches = (among_bound(dialect, v.value, f"values_{n}") if how == "in"
+                       else and_(v.value >= bindparam(f"low_{n}", type_=String),
+                                 v.value <= bindparam(f"high_{n}", type_=String)))
+            branches.append(
+                select(v.seq, v.kind, v.value, literal(number).label("sought"))
+                .where(among, v.audience == audience, v.kind == kind, matches))
+    return union_all(*branches)
+
+
+def newest(conn: Connection, found: dict[int, Value], limit: int) -> list[int]:
+    """The `limit` newest of the versions found, one per object id (an id stored in two
+    collections is listed once); all of them when they are no more than `limit` (then
+    one_per_id, on what is fetched, keeps one per id: no statement needed)."""
+    seqs = sorted(found)
+    if len(seqs) <= limit:
+        return seqs
+    stamped: list[tuple[str, int, str]] = []
+    for start in range(0, len(seqs), _CHUNK):
+        stamped += [(added, seq, oid) for added, seq, oid in conn.execute(
+            _NEWEST, {"seqs": seqs[start:start + _CHUNK]})]
+    stamped.sort(reverse=True)
+    chosen, ids = [], set()
+    for _added, seq, oid in stamped:
+        if oid not in ids:
+            ids.add(oid)
+            chosen.append(seq)
+            if len(chosen) == limit:
+                break
+    return chosen
+
+
+_NEWEST = select(objects.c.date_added, objects.c.seq, objects.c.id).where(
+    objects.c.seq.in_(bindparam("seqs", expanding=True)))
+
+
+def fetch(conn: Connection, reader: str, seqs: list[int]) -> list[Any]:
+    """The chosen versions, newest first, checked once more against the rule itself; each
+    with `sighted`, how many sightings of it `reader` may read."""
+    rows: list[Any] = []
+    for start in range(0, len(seqs), _CHUNK):
+        rows += direct.records(conn, _fetch_statement(conn.dialect.name),
+                               {"reader": reader, "seqs": seqs[start:start + _CHUNK]})
+    if len(seqs) > _CHUNK:
+        rows.sort(key=lambda r: (r.date_added, r.seq), reverse=True)
+    return rows
+
+
+def readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
+    """Only versions in collections the reader (bound as "reader") may read, under markings
+    that let it see them. The statement joins `objects` and `collections`."""
+    o = objects.c
+    return (stmt.join(permissions, and_(permissions.c.collection_id == o.collection_id,
+                                        permissions.c.party_id == bindparam("reader"),
+                                        permissions.c.can_read == true()))
+            .where(entitled(objects, collections.c.default_tlp, probe_per_row=probe_per_row)))
+
+
+@lru_cache(maxsize=2)
+def _fetch_statement(dialect: str) -> Select[Any]:
+    """Built once: building a statement costs more than running this one. A few rows by
+    seq: the reader's receipts probed for each (reads.entitled), never hashed all."""
+    o = objects.c
+    return readable(
+        select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+               o.creator_id, collections.c.title, collections.c.default_tlp,
+               parties.c.name, _sighted(dialect))
+        .select_from(objects)
+        .join(collections, collections.c.id == o.collection_id)
+        .outerjoin(parties, parties.c.id == o.creator_id)
+        .where(among_bound(dialect, o.seq, "seqs"), o.is_latest == true())
+        .order_by(o.date_added.desc(), o.seq.desc()), probe_per_row=True)
+
+
+def _sighted(dialect: str) -> ColumnElement[int]:
+    """How many newest sightings of the row's object the reader may read: index rows of the
+    sightings (kind SIGHTED, value the object's id), sought like any value, per audience.
+    A version's index rows are either every reader's or its named parties': no sighting is
+    counted twice."""
+    s = observables.alias("sighted").c
+    counts = [select(func.count()).where(
+        among_readable(dialect, s.collection_id), s.audience == audience,
+        s.kind == SIGHTED, s.value == objects.c.id).scalar_subquery()
+        for audience in (literal(EVERY_READER, String), bindparam("reader", type_=String))]
+    return (counts[0] + counts[1]).label("sighted")
+
+
+def one_per_id(rows: list[Any], limit: int) -> list[Any]:
+    """The first row of each object id (rows come newest first), `limit` of them."""
+    seen: set[str] = set()
+    kept: list[Any] = []
+    for row in rows:
+        if row.id not in seen and len(kept) < limit:
+            seen.add(row.id)
+            kept.append(row)
+    return kept
