@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 
 from accord.api.attribution import add_attribution_routes
 from accord.api.callers import principal_of
@@ -128,11 +129,15 @@ def build_api(node: Node) -> FastAPI:
         it may not read are not shown, nor counted). Objects that name a network around it too
         broad to say anything of it (0.0.0.0/0) are listed apart, in `over_broad`."""
         read_as = guess(value)
-        # On the event loop, as TAXII reads are: a look-up is two index probes, and a hop to
-        # a worker thread and back cost more than they do. Its statements share one
-        # connection, the one the loop keeps (store.resident).
+        correlations = Correlations(node.engine)
+        # A small look-up (two index probes, bounded) on the event loop, as TAXII reads are:
+        # a hop to a worker thread and back costs more than it does. Its statements share the
+        # connection the loop keeps (store.resident). Anything larger, in a worker thread.
         with one_connection():
-            looked = Correlations(node.engine).look_up(caller.party_id, read_as, limit)
+            looked = correlations.small_look_up(caller.party_id, read_as, limit)
+        if looked is None:
+            looked = await run_in_threadpool(correlations.look_up, caller.party_id, read_as,
+                                             limit)
         found, broad = looked.found, looked.over_broad
         node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
                                 None, tuple(m.id for m in found + broad), {"value": value}))

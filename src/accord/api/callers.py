@@ -12,6 +12,7 @@ from fastapi.security.base import SecurityBase
 
 from accord.node import Node
 from accord.serving.authentication import authenticate
+from accord.store.engine import one_connection
 from accord.taxii.errors import UNAUTHORIZED_HEADERS
 from accord.trust.access import Principal
 from accord.trust.credentials import from_authorization
@@ -38,15 +39,17 @@ BASIC = _Scheme("basic", HTTPBase(scheme="basic", description="An API token as t
 
 def principal_of(node: Node) -> Callable[..., Awaitable[Principal]]:
     """The dependency every operation but the public ones takes. It runs on the event loop,
-    as TAXII's authentication does: a token is known from its recent use (store.recent_tokens)
-    or read in one statement, and a hop to a worker thread and back cost an operation more
-    than that (a millisecond a call on two busy cores)."""
+    as TAXII's authentication does, on the connection the loop keeps: a token is known from
+    its recent use (store.recent_tokens) or read in one statement, and a hop to a worker
+    thread and back cost an operation more than that (a millisecond a call on two busy
+    cores). A refusal is counted in memory and written by a background thread."""
 
     async def principal(request: Request, _bearer: None = Security(BEARER),
                         _basic: None = Security(BASIC)) -> Principal:
-        found = authenticate(node, from_authorization(request.headers.get("authorization")),
-                             source=request.client.host if request.client else None,
-                             via="api", method=request.method, path=request.url.path)
+        with one_connection():  # the connection the loop keeps, if it is free
+            found = authenticate(node, from_authorization(request.headers.get("authorization")),
+                                 source=request.client.host if request.client else None,
+                                 via="api", method=request.method, path=request.url.path)
         if isinstance(found, Principal):
             return found
         if found.is_throttled:

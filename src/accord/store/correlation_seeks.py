@@ -5,14 +5,15 @@ A look-up is what an analyst pastes an address into and waits for, and what a ma
 hundreds of times a minute: a handful of index probes, where every round trip to the server
 costs as much as the probes themselves. So the collections the reader may read are named
 inside each statement (`among_readable`), not read first, and a look-up of values runs two
-statements (the seek, the fetch), each on its own in autocommit (`store.engine.reading`): on
-the connection a server's event loop keeps, no BEGIN or ROLLBACK around them.
+statements (the seek, the fetch), each its own transaction (`store.engine.reading`: on the
+connection a server's event loop keeps, no BEGIN or ROLLBACK around them).
 
-Only a look-up that searches inside a network (10.1.0.0/16) runs in a transaction, whose
-first statement turns PostgreSQL's sequential scans off for the rest of it: a range's
-estimated rows may make a scan of the whole table look cheaper than the index, and that
-scan would read (and time) every row hidden from the reader. A value sought by equality, or
-a network around an address, is an index probe whatever the statistics say.
+The seek runs with PostgreSQL's sequential scans off (SEQSCAN_OFF, sent in the same round
+trip: store.direct's `prelude`). The planner sees each column alone and cannot see the
+reader's collections (an array made while the statement runs): for a value it holds common,
+or a network holding many addresses, it may judge a scan of the whole table cheaper than the
+index, and that scan would read (and time) every row hidden from the reader. With sequential
+scans off it seeks the index on every key column it is given. The fetch reads by primary key.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Engine,
+    Integer,
     Select,
     String,
     and_,
@@ -86,18 +88,24 @@ def wanted(values: list[Value]) -> Wanted:
 _CHUNK = 500  # values or versions per list
 
 
+SEQSCAN_OFF = "SELECT set_config('enable_seqscan', 'off', true)"
+
+
 @contextmanager
-def seeking(engine: Engine, *, ranges: bool) -> Iterator[Connection]:
+def seeking(engine: Engine) -> Iterator[Connection]:
     """The connection a look-up's statements run on: for reads alone, each statement its own
-    transaction; with `ranges` (searches inside networks) on PostgreSQL, one transaction with
-    sequential scans off (the module's docstring says why)."""
-    if ranges and engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            # set_config(…, true) is SET LOCAL: it holds until this transaction ends.
-            conn.exec_driver_sql("SELECT set_config('enable_seqscan', 'off', true)")
-            yield conn
-        return
+    transaction."""
     with reading(engine) as conn:
+        yield conn
+
+
+@contextmanager
+def careful(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction whose statements all run with sequential scans off
+    (PostgreSQL): for reads of the index and the sightings that take no `prelude`."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(SEQSCAN_OFF)
         yield conn
 
 
@@ -119,11 +127,12 @@ def among_readable(dialect: str, column: ColumnElement[str]) -> ColumnElement[bo
 _Condition = tuple[int, str, str]
 
 
-def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]]
-              ) -> list[dict[int, Value]]:
+def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]],
+              *, at_most: int | None = None) -> list[dict[int, Value]] | None:
     """For each set of (exact, inside) values, the newest versions (seq: the value matched)
     whose index rows match `exact` or lie `inside` (networks), sought only in the collections
-    and audiences of `reader`: all sets in one statement, each row tagged with its set."""
+    and audiences of `reader`: all sets in one statement, each row tagged with its set.
+    None if the index holds more than `at_most` such rows (then no more are read)."""
     shape: list[_Condition] = []
     values: dict[str, Any] = {}
     for number, (exact, inside) in enumerate(sets):
@@ -143,19 +152,27 @@ def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[
     found: list[dict[int, Value]] = [{} for _ in sets]
     if not shape:
         return found
-    stmt = _seek_statement(conn.dialect.name, tuple(shape))
-    for seq, kind, value, number in direct.rows(conn, stmt, {**values, "reader": reader}):
+    stmt = _seek_statement(conn.dialect.name, tuple(shape), bounded=at_most is not None)
+    if at_most is not None:
+        values["cap"] = at_most + 1
+    rows = direct.rows(conn, stmt, {**values, "reader": reader}, prelude=SEQSCAN_OFF)
+    if at_most is not None and len(rows) > at_most:
+        return None
+    for seq, kind, value, number in rows:
         found[number].setdefault(seq, Value(kind, value))
     return found
 
 
 def seek(conn: Connection, reader: str, exact: list[Value]) -> dict[int, Value]:
     """What seek_sets finds for one set of exact values."""
-    return seek_sets(conn, reader, [(exact, [])])[0]
+    found = seek_sets(conn, reader, [(exact, [])])
+    assert found is not None  # unbounded
+    return found[0]
 
 
 @lru_cache(maxsize=256)
-def _seek_statement(dialect: str, shape: tuple[_Condition, ...]) -> CompoundSelect:
+def _seek_statement(dialect: str, shape: tuple[_Condition, ...], *, bounded: bool
+                    ) -> CompoundSelect:
     """Built once per shape (building costs more than running it), values bound per call.
     Every branch seeks the index key (collection, audience, kind, value), so rows of other
     collections and audiences are never read. One branch per audience (every reader's, and
@@ -172,7 +189,8 @@ def _seek_statement(dialect: str, shape: tuple[_Condition, ...]) -> CompoundSele
             branches.append(
                 select(v.seq, v.kind, v.value, literal(number).label("sought"))
                 .where(among, v.audience == audience, v.kind == kind, matches))
-    return union_all(*branches)
+    union = union_all(*branches)
+    return union.limit(bindparam("cap", type_=Integer)) if bounded else union
 
 
 def newest(conn: Connection, found: dict[int, Value], limit: int) -> list[int]:

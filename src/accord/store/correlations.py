@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, select, true
+from sqlalchemy import Connection, Engine, Select, func, select, true
 
 from accord.correlation.values import Value
+from accord.store import direct
+from accord.store.bulk import among_bound
 from accord.store.correlation_seeks import (
+    SEQSCAN_OFF,
     among_readable,
+    careful,
     fetch,
     newest,
     one_per_id,
@@ -87,6 +92,9 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
 
+SMALL = 100  # the largest `limit` of a small look-up (Correlations.small_look_up)
+
+
 class Correlations:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -103,12 +111,30 @@ class Correlations:
         too broad to count as a match of `values` (0.0.0.0/0 for any IPv4 address): listed
         apart, flagged, not matched. Both lists in each statement: the seek, then the fetch of
         the versions found with their sightings (store.correlation_seeks)."""
+        looked = self._look_up(reader, values, limit, over_broad, None)
+        assert looked is not None  # unbounded
+        return looked
+
+    def small_look_up(self, reader: str, values: list[Value], limit: int = 100
+                      ) -> Lookup | None:
+        """What `look_up` finds, if its work is small and bounded (no network searched
+        inside, `limit` at most SMALL, at most 2 × `limit` index rows found); None, having
+        read no more than that, if not. For a caller that must not wait long: a server's
+        event loop, where every other request waits meanwhile."""
+        if limit > SMALL or wanted(values).inside:
+            return None
+        return self._look_up(reader, values, limit, True, 2 * limit)
+
+    def _look_up(self, reader: str, values: list[Value], limit: int, over_broad: bool,
+                 at_most: int | None) -> Lookup | None:
         sought = wanted(values)
         sets = [(sought.exact, sought.inside), (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
             return Lookup([], [])
-        with seeking(self.engine, ranges=bool(sought.inside)) as conn:
-            found = seek_sets(conn, reader, sets)
+        with seeking(self.engine) as conn:
+            found = seek_sets(conn, reader, sets, at_most=at_most)
+            if found is None:
+                return None
             chosen = [set(newest(conn, seqs, limit)) for seqs in found]
             rows = fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
             lists = [[_mention(row, seqs[row.seq])
@@ -127,7 +153,7 @@ class Correlations:
         (found through the index: the sightings it may not read are not even touched)."""
         o, s = objects.c, sightings.c
         columns = (o.body, o.tlp, collections.c.default_tlp, collections.c.title, parties.c.name)
-        with seeking(self.engine, ranges=True) as conn:
+        with careful(self.engine) as conn:
             own_copy = reader in conn.execute(select(o.creator_id).where(
                 among_readable(conn.dialect.name, o.collection_id), o.id == object_id,
                 o.is_latest == true()), {"reader": reader}).scalars().all()
@@ -151,28 +177,38 @@ def _created_by(conn: Connection, reader: str, ids: list[str]) -> set[str]:
     """
     if not ids:
         return set()
-    o = objects.c
-    # Naming every collection lets the (collection, id, version) index find the rows: there is
-    # no index on the id alone, and a scan of every object is slow.
-    rows = conn.execute(select(o.id, o.creator_id).where(
-        o.collection_id.in_(select(collections.c.id)), o.id.in_(ids),
-        o.is_latest == true())).all()
     creators: dict[str, set[str | None]] = {}
-    for oid, creator in rows:
+    for oid, creator in direct.rows(conn, _creators_statement(conn.dialect.name),
+                                    {"ids": ids}, prelude=SEQSCAN_OFF):
         creators.setdefault(oid, set()).add(creator)
     return {oid for oid, found in creators.items() if found == {reader}}
+
+
+@lru_cache(maxsize=2)
+def _creators_statement(dialect: str) -> Select[Any]:
+    # Naming every collection lets the (collection, id, version) index find the rows: there is
+    # no index on the id alone, and a scan of every object is slow.
+    o = objects.c
+    return select(o.id, o.creator_id).where(
+        o.collection_id.in_(select(collections.c.id)), among_bound(dialect, o.id, "ids"),
+        o.is_latest == true())
 
 
 def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
     """How many sightings of each object there are on the node (for its creator)."""
     if not ids:
         return {}
+    return {oid: count for oid, count in direct.rows(
+        conn, _sightings_statement(conn.dialect.name), {"ids": ids}, prelude=SEQSCAN_OFF)}
+
+
+@lru_cache(maxsize=2)
+def _sightings_statement(dialect: str) -> Select[Any]:
     s = sightings.c
-    return {oid: count for oid, count in conn.execute(
-        select(s.sighting_of_ref, func.count()).select_from(sightings)
-        .join(objects, objects.c.seq == s.seq)
-        .where(objects.c.is_latest == true(), s.sighting_of_ref.in_(ids))
-        .group_by(s.sighting_of_ref))}
+    return (select(s.sighting_of_ref, func.count()).select_from(sightings)
+            .join(objects, objects.c.seq == s.seq)
+            .where(objects.c.is_latest == true(), among_bound(dialect, s.sighting_of_ref, "ids"))
+            .group_by(s.sighting_of_ref))
 
 
 def _sighting(row: Any) -> Sighting:

@@ -81,19 +81,31 @@ Statement = Select[Any] | CompoundSelect[Any]
 _plans: WeakKeyDictionary[Statement, dict[str, _Plan | None]] = WeakKeyDictionary()
 
 
-def rows(conn: Connection, statement: Statement, values: Mapping[str, Any]
-         ) -> Sequence[tuple[Any, ...]]:
-    """Every row of `statement` with `values` bound, as tuples in the order of its columns."""
+def rows(conn: Connection, statement: Statement, values: Mapping[str, Any], *,
+         prelude: str | None = None) -> Sequence[tuple[Any, ...]]:
+    """Every row of `statement` with `values` bound, as tuples in the order of its columns.
+
+    `prelude` (PostgreSQL; ignored on SQLite): a statement without parameters (a
+    `set_config(…, true)`) that holds for `statement` and no further. Both go in one round
+    trip (psycopg's pipeline): statements sent before one Sync are one implicit transaction,
+    and a SET LOCAL lasts until it ends (or, on a connection already in a transaction, until
+    that one does)."""
     plan = _plan_for(statement, conn.dialect)
+    if prelude is not None and conn.dialect.name == "postgresql":
+        return _after(conn, prelude, statement, plan, values)
     if plan is None:
         return conn.execute(statement, dict(values)).all()
     return _run(conn, statement, plan, values)
 
 
-def records(conn: Connection, statement: Statement, values: Mapping[str, Any]
-            ) -> Sequence[Any]:
-    """Every row of `statement`, each with its columns by name as attributes too."""
+def records(conn: Connection, statement: Statement, values: Mapping[str, Any], *,
+            prelude: str | None = None) -> Sequence[Any]:
+    """Every row of `statement`, each with its columns by name as attributes too (`prelude`:
+    as for `rows`)."""
     plan = _plan_for(statement, conn.dialect)
+    if prelude is not None and conn.dialect.name == "postgresql":
+        found = _after(conn, prelude, statement, plan, values)
+        return found if plan is None else [plan.record._make(row) for row in found]
     if plan is None:
         return conn.execute(statement, dict(values)).all()
     return [plan.record._make(row) for row in _run(conn, statement, plan, values)]
@@ -108,20 +120,49 @@ def first(conn: Connection, statement: Statement, values: Mapping[str, Any]) -> 
     return plan.record._make(found[0]) if found else None
 
 
-def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[str, Any]
-         ) -> list[tuple[Any, ...]]:
+def _after(conn: Connection, prelude: str, statement: Statement, plan: _Plan | None,
+           values: Mapping[str, Any]) -> Sequence[Any]:
+    driver: Any = conn.connection.driver_connection
+    ready = None if plan is None else _ready(plan, values)
+    if plan is None or ready is None:
+        # SQLAlchemy's way: the two in a transaction of their own (two round trips more).
+        with driver.transaction():
+            conn.exec_driver_sql(prelude)
+            return conn.execute(statement, dict(values)).all()
+    sql, bound = ready
+    try:
+        with driver.pipeline(), driver.cursor() as setting, driver.cursor() as cursor:
+            _watched(conn, setting, prelude, {})
+            setting.execute(prelude)
+            _watched(conn, cursor, sql, bound)
+            cursor.execute(sql, bound, binary=plan.binary)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+    except conn.dialect.loaded_dbapi.Error as error:
+        conn._handle_dbapi_exception(error, sql, bound, None, None)
+
+
+def _ready(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     missing = plan.required - values.keys()
     if missing:
         raise InvalidRequestError(f"a value is required for bind parameter(s) {sorted(missing)}")
-    ready = plan.bound(values)
+    return plan.bound(values)
+
+
+def _watched(conn: Connection, cursor: Any, sql: str, bound: Mapping[str, Any]) -> None:
+    if conn.dispatch.before_cursor_execute:  # who watches statements sees these too
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, bound, None, False)
+
+
+def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[str, Any]
+         ) -> list[tuple[Any, ...]]:
+    ready = _ready(plan, values)
     if ready is None:
         return list(conn.execute(statement, dict(values)).all())
     sql, bound = ready
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor:  # type: ignore[union-attr]
-            if conn.dispatch.before_cursor_execute:  # who watches statements sees these too
-                conn.dispatch.before_cursor_execute(conn, cursor, sql, bound, None, False)
+            _watched(conn, cursor, sql, bound)
             cursor.execute(sql, bound, binary=plan.binary)
             return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as error:

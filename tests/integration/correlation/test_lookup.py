@@ -193,3 +193,24 @@ def test_an_id_is_listed_once_its_newest_copy_and_the_limit_keeps_the_newest(wor
     newest = correlations.look_up(us, guess("twice.example"), 3)  # more: the newest three
     assert [m.name for m in newest.found] == ["indicator 75", "indicator 70", "indicator 74"]
     assert newest.over_broad == []
+
+
+def test_a_small_look_up_is_the_look_up_and_declines_what_is_not_small(world):
+    from accord.correlation.values import guess
+    from accord.store.correlations import SMALL, Correlations
+
+    store, us = world.node.objects, world.own.id
+    store.add(world.evidence.id, [indicator(n, "[domain-name:value = 'many.example']", us)
+                                  for n in range(80, 87)], poster_id=us)
+    store.add(world.evidence.id, [indicator(90, "[ipv4-addr:value = '198.51.100.7']", us)],
+              poster_id=us)
+    correlations = Correlations(world.node.engine)
+    for value in ("many.example", "198.51.100.7", "nowhere.example"):
+        assert correlations.small_look_up(us, guess(value), 10) == correlations.look_up(
+            us, guess(value), 10)
+    # Seven mentions: more than twice a limit of 3 is not small; nothing is returned.
+    assert correlations.small_look_up(us, guess("many.example"), 3) is None
+    assert len(correlations.look_up(us, guess("many.example"), 3).found) == 3
+    # A network is searched inside (any number of addresses), a large limit: not small.
+    assert correlations.small_look_up(us, guess("198.51.100.0/24"), 10) is None
+    assert correlations.small_look_up(us, guess("many.example"), SMALL + 1) is None

@@ -88,3 +88,35 @@ def test_a_failing_statement_raises_sqlalchemys_error(world):
             direct.rows(conn, broken, {"n": "x"})
         # and the connection is usable after it
         assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_an_array_of_plain_values_takes_the_direct_way_and_reads_what_sqlalchemy_reads(
+        world, client):
+    from accord.store.bulk import among_bound
+
+    for n in range(1, 4):
+        assert post(client, world.evidence.id, [indicator(n)]).status_code == 202
+    dialect = world.node.engine.dialect
+    statement = select(objects.c.id).where(among_bound(dialect.name, objects.c.seq, "seqs"))
+    assert (direct._plan(statement, dialect) is not None) == (dialect.name == "postgresql")
+    with reading(world.node.engine) as conn:
+        seqs = sorted(conn.execute(select(objects.c.seq)).scalars())
+        assert sorted(r[0] for r in direct.rows(conn, statement, {"seqs": seqs[:2]})) == sorted(
+            conn.execute(statement, {"seqs": seqs[:2]}).scalars())
+
+
+def test_a_prelude_holds_for_its_statement_alone(world):
+    setting = select(text("current_setting('enable_seqscan')"))
+    prelude = "SELECT set_config('enable_seqscan', 'off', true)"
+    with reading(world.node.engine) as conn:
+        if world.node.engine.dialect.name == "sqlite":  # no such setting: ignored
+            assert direct.rows(conn, select(text("1")), {}, prelude=prelude) == [(1,)]
+            return
+        assert direct.rows(conn, setting, {}) == [("on",)]
+        assert direct.rows(conn, setting, {}, prelude=prelude) == [("off",)]
+        assert direct.rows(conn, setting, {}) == [("on",)]  # the next statement: as before
+        # Through SQLAlchemy too (a statement the driver's cursor cannot take), the same.
+        assert direct.records(conn, setting.where(objects.c.type.in_(
+            bindparam("t", expanding=True))).select_from(objects), {"t": ["x"]},
+            prelude=prelude) == []
+        assert direct.rows(conn, setting, {}) == [("on",)]
