@@ -9,7 +9,7 @@ may not read is not listed, not counted, and not told apart from what does not e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -95,11 +95,13 @@ class Browse:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
-                limit: int = 50, newest_first: bool = True, name_creators: bool = True,
-                among: Subquery | None = None, probe_per_row: bool = False,
-                values: dict[str, Any] | None = None) -> list[Found]:
-        """`among`: the seqs to choose from (an index's), read first: the planner then starts
+    def _rows(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
+              limit: int = 50, newest_first: bool = True, among: Subquery | None = None,
+              probe_per_row: bool = False, values: dict[str, Any] | None = None
+              ) -> Sequence[Any]:
+        """Newest versions `reader` may read where `where` holds, as read (a caller that keeps
+        only some parses only their bodies: a body parsed costs more than its read).
+        `among`: the seqs to choose from (an index's), read first: the planner then starts
         from them, not from every object of the reader's collections. `probe_per_row`: the
         reader's receipts probed for each row (reads.entitled), for few rows."""
         o, col = objects.c, collections.c
@@ -131,7 +133,16 @@ class Browse:
             stmt = stmt.where(o.is_latest == true())
         with reading(self.engine) as conn:
             rows = conn.execute(stmt, {"reader": reader, **(values or {})}).all()
-        found = [_found(row) for row in rows]
+        return rows
+
+    def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
+                limit: int = 50, newest_first: bool = True, name_creators: bool = True,
+                among: Subquery | None = None, probe_per_row: bool = False,
+                values: dict[str, Any] | None = None) -> list[Found]:
+        """The rows of `_rows`, as lists show them."""
+        found = [_found(row) for row in self._rows(
+            reader, *where, latest=latest, limit=limit, newest_first=newest_first,
+            among=among, probe_per_row=probe_per_row, values=values)]
         return self._named_creators(reader, found) if name_creators else found
 
     def _named_creators(self, reader: str, found: list[Found]) -> list[Found]:
@@ -277,16 +288,16 @@ class Browse:
         dialect = self.engine.dialect.name
         # One array on PostgreSQL; on SQLite IN lists of at most _SQLITE_IN (among_bound's).
         step = _SQLITE_IN if dialect == "sqlite" else len(seqs)
-        readable = {f.seq: f for start in range(0, len(seqs), step) for f in self._select(
+        readable = {row.seq: row for start in range(0, len(seqs), step) for row in self._rows(
             reader, among_bound(dialect, o.seq, "seqs"), not_(o.type.like(_ACCORD_TYPES)),
-            o.type != _TRANSLATIONS, limit=step, name_creators=False, probe_per_row=True,
+            o.type != _TRANSLATIONS, limit=step, probe_per_row=True,
             values={"seqs": seqs[start:start + step]})}
         hits: list[Found] = []
         for _, seq in names:
-            found = readable.get(seq)
-            if found is not None and found.id not in seen:
-                hits.append(found)
-                seen.add(found.id)
+            row: Any = readable.get(seq)
+            if row is not None and row.id not in seen:
+                hits.append(_found(row))
+                seen.add(row.id)
                 if len(hits) >= limit:
                     break
         return hits

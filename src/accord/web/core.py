@@ -34,6 +34,7 @@ from accord.node import Node
 from accord.nul import nul_in
 from accord.serving.refusals import Attempt
 from accord.stix.timestamps import now_timestamp
+from accord.store.engine import one_connection
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -287,7 +288,10 @@ def problem(status: int, heading: str, text: str) -> Page:
 def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         started = time.perf_counter()
-        viewer = await run_in_threadpool(_viewer, node, request)
+        # On the event loop, on the connection it keeps (store.resident), as TAXII
+        # authenticates: two small reads cost less than a hop to a worker thread and back.
+        with one_connection():
+            viewer = _viewer(node, request)
         if viewer is None:
             sent = await request.form() if request.method == "POST" else None
             response = await run_in_threadpool(
