@@ -8,7 +8,7 @@ the PostgreSQL server with the whole `accord import` command (timed: ingest obje
 targets. Each figure is appended as a JSON line to --out (size, figure, value, target, commit).
 It runs whatever `accord` is on the path (PYTHONPATH decides), and records that code's commit.
 
-usage: scale_bench.py SIZE [--pg URL] [--schema NAME] [--reuse] [--keep] [--requests N]
+usage: scale_bench.py SIZE [--pg URL] [--schema NAME] [--reuse] [--keep] [--requests N] [--prewarm]
        (SIZE: 100k, 1M, 10M or a number; --reuse measures an already loaded schema again)
 """
 
@@ -358,6 +358,30 @@ def wanted(args: argparse.Namespace, figure: str) -> bool:
     return not args.only or figure in args.only
 
 
+def prewarm(pg: str, schema: str) -> None:
+    """Every table and index of the schema read once into the OS's page cache (pg_prewarm's
+    'read' mode; PostgreSQL's own 128 MB of buffers are left as they are). What a node that has
+    served for a while holds in memory, where it fits: the reads then measure the statements,
+    not which pages the last run, or the load, happened to leave in memory."""
+    started = time.perf_counter()
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        blocks = conn.execute(
+            "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'i', 't', 'm')", (schema,)).fetchone()
+    # Toast tables live in pg_toast: their owners' reltoastrelid names them.
+    with psycopg.connect(pg, autocommit=True) as conn:
+        toast = conn.execute(
+            "SELECT coalesce(sum(pg_prewarm(c.reltoastrelid, 'read')), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r' AND c.reltoastrelid <> 0", (schema,)
+        ).fetchone()
+    total = int(blocks[0] if blocks else 0) + int(toast[0] if toast else 0)
+    print(json.dumps({"phase": "prewarmed", "schema": schema, "mb": total * 8 // 1024,
+                      "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr)
+
+
 def schema_exists(pg: str, schema: str) -> bool:
     with psycopg.connect(pg, autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
@@ -382,6 +406,9 @@ def main() -> None:
                         help="only these figures (get_by_id paging match_type added_after "
                              "lookup search_name object_graph dashboard review)")
     parser.add_argument("--out", type=Path, default=HERE / "scale-results.jsonl")
+    parser.add_argument("--prewarm", action="store_true",
+                        help="read the schema's tables and indexes into the OS's cache first "
+                             "(pg_prewarm): a node's steady state, not the hour after a load")
     args = parser.parse_args()
     args.schema = args.schema or f"scale_{args.size}"
     data = Path(args.data_dir)
@@ -415,6 +442,8 @@ def main() -> None:
             # And the visibility map of the request tables, as autovacuum would within minutes:
             # without it the dashboard's counts scan the table instead of reading the index alone.
             conn.execute("VACUUM request_readers, request_summaries, request_figures, ledger")
+    if args.prewarm:
+        prewarm(args.pg, args.schema)
     try:
         measure(args, db, keys, probes, record)
     finally:
