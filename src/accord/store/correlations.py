@@ -13,7 +13,7 @@ from accord.correlation.values import Value
 from accord.store import direct
 from accord.store.bulk import among_bound
 from accord.store.correlation_seeks import (
-    SEQSCAN_OFF,
+    SEEK_SETTINGS,
     among_readable,
     careful,
     fetch,
@@ -179,7 +179,7 @@ def _created_by(conn: Connection, reader: str, ids: list[str]) -> set[str]:
         return set()
     creators: dict[str, set[str | None]] = {}
     for oid, creator in direct.rows(conn, _creators_statement(conn.dialect.name),
-                                    {"ids": ids}, prelude=SEQSCAN_OFF):
+                                    {"ids": ids}, prelude=SEEK_SETTINGS):
         creators.setdefault(oid, set()).add(creator)
     return {oid for oid, found in creators.items() if found == {reader}}
 
@@ -199,7 +199,7 @@ def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
     if not ids:
         return {}
     return {oid: count for oid, count in direct.rows(
-        conn, _sightings_statement(conn.dialect.name), {"ids": ids}, prelude=SEQSCAN_OFF)}
+        conn, _sightings_statement(conn.dialect.name), {"ids": ids}, prelude=SEEK_SETTINGS)}
 
 
 @lru_cache(maxsize=2)
