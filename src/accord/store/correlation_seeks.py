@@ -51,7 +51,6 @@ from accord.correlation.values import (
 )
 from accord.store import direct
 from accord.store.bulk import among_bound
-from accord.store.engine import reading
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
@@ -93,16 +92,7 @@ _CHUNK = 500  # values or versions per list
 # planning at each call once psycopg has prepared the statement: the fetch's joins cost more
 # to plan than to run, 0.4-0.7 ms a look-up at 100 k), and, for a seek, no sequential scan.
 GENERIC = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
-SEEK_SETTINGS = ("SELECT set_config('enable_seqscan', 'off', true), "
-               "set_config('plan_cache_mode', 'force_generic_plan', true)")
-
-
-@contextmanager
-def seeking(engine: Engine) -> Iterator[Connection]:
-    """The connection a look-up's statements run on: for reads alone, each statement its own
-    transaction."""
-    with reading(engine) as conn:
-        yield conn
+SEEK_SETTINGS = GENERIC + ", set_config('enable_seqscan', 'off', true)"
 
 
 @contextmanager
@@ -238,7 +228,7 @@ def fetch(conn: Connection, reader: str, seqs: list[int]) -> list[Any]:
     return rows
 
 
-def readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
+def _readable(stmt: Select[Any], *, probe_per_row: bool = False) -> Select[Any]:
     """Only versions in collections the reader (bound as "reader") may read, under markings
     that let it see them. The statement joins `objects` and `collections`."""
     o = objects.c
@@ -253,7 +243,7 @@ def _fetch_statement(dialect: str) -> Select[Any]:
     """Built once: building a statement costs more than running this one. A few rows by
     seq: the reader's receipts probed for each (reads.entitled), never hashed all."""
     o = objects.c
-    return readable(
+    return _readable(
         select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                o.creator_id, collections.c.title, collections.c.default_tlp,
                parties.c.name, _sighted(dialect))

@@ -14,6 +14,7 @@ from accord.store import direct
 from accord.store.bulk import among_bound
 from accord.store.correlation_seeks import (
     SEEK_SETTINGS,
+    Wanted,
     among_readable,
     careful,
     fetch,
@@ -21,9 +22,9 @@ from accord.store.correlation_seeks import (
     one_per_id,
     seek,
     seek_sets,
-    seeking,
     wanted,
 )
+from accord.store.engine import reading
 from accord.store.observable_index import SIGHTED
 from accord.store.schema import collections, objects, parties, sightings
 from accord.trust.markings import Tlp
@@ -111,7 +112,7 @@ class Correlations:
         too broad to count as a match of `values` (0.0.0.0/0 for any IPv4 address): listed
         apart, flagged, not matched. Both lists in each statement: the seek, then the fetch of
         the versions found with their sightings (store.correlation_seeks)."""
-        looked = self._look_up(reader, values, limit, over_broad, None)
+        looked = self._look_up(reader, wanted(values), limit, over_broad, None)
         assert looked is not None  # unbounded
         return looked
 
@@ -121,17 +122,17 @@ class Correlations:
         inside, `limit` at most SMALL, at most 2 × `limit` index rows found); None, having
         read no more than that, if not. For a caller that must not wait long: a server's
         event loop, where every other request waits meanwhile."""
-        if limit > SMALL or wanted(values).inside:
-            return None
-        return self._look_up(reader, values, limit, True, 2 * limit)
-
-    def _look_up(self, reader: str, values: list[Value], limit: int, over_broad: bool,
-                 at_most: int | None) -> Lookup | None:
         sought = wanted(values)
+        if limit > SMALL or sought.inside:
+            return None
+        return self._look_up(reader, sought, limit, True, 2 * limit)
+
+    def _look_up(self, reader: str, sought: Wanted, limit: int, over_broad: bool,
+                 at_most: int | None) -> Lookup | None:
         sets = [(sought.exact, sought.inside), (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
             return Lookup([], [])
-        with seeking(self.engine) as conn:
+        with reading(self.engine) as conn:
             found = seek_sets(conn, reader, sets, at_most=at_most)
             if found is None:
                 return None
