@@ -118,17 +118,56 @@ def among_readable(dialect: str, column: ColumnElement[str]) -> ColumnElement[bo
     return column.in_(mine)
 
 
-# One condition of a seek: which set it serves, the kind of value, and "in" (a list of values,
-# bound as values_N) or "range" (what lies inside a network, bound as low_N and high_N).
-_Condition = tuple[int, str, str]
-
-
 def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]],
               *, at_most: int | None = None) -> list[dict[int, Value]] | None:
     """For each set of (exact, inside) values, the newest versions (seq: the value matched)
     whose index rows match `exact` or lie `inside` (networks), sought only in the collections
     and audiences of `reader`: all sets in one statement, each row tagged with its set.
     None if the index holds more than `at_most` such rows (then no more are read)."""
+    shape, values = _conditions(sets)
+    found: list[dict[int, Value]] = [{} for _ in sets]
+    if not shape:
+        return found
+    stmt = _seek_statement(conn.dialect.name, shape, bounded=at_most is not None)
+    if at_most is not None:
+        values["cap"] = at_most + 1
+    rows = direct.rows(conn, stmt, {**values, "reader": reader}, prelude=SEEK_SETTINGS)
+    if at_most is not None and len(rows) > at_most:
+        return None
+    for seq, kind, value, number, _branch in rows:
+        found[number].setdefault(seq, Value(kind, value))
+    return found
+
+
+def seek_and_fetch(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]],
+                   *, at_most: int) -> list[list[Any]] | None:
+    """PostgreSQL: seek_sets and fetch in one statement, for a look-up whose work is bounded
+    (at most `at_most` index rows): one round trip, where the two cost two (a look-up is
+    mostly its round trips). For each set, every index row found (`found_seq`, `kind`,
+    `value`), newest first, with the version it names as fetch reads it (`id` None where
+    the reader may no longer read it); None if the index holds more than `at_most` rows."""
+    shape, values = _conditions(sets)
+    if not shape:
+        return [[] for _ in sets]
+    rows = direct.records(conn, _seek_and_fetch_statement(shape),
+                          {**values, "reader": reader, "cap": at_most + 1},
+                          prelude=SEEK_SETTINGS)
+    if len(rows) > at_most:
+        return None
+    found: list[list[Any]] = [[] for _ in sets]
+    for row in rows:
+        found[row.sought].append(row)
+    return found
+
+
+# One condition of a seek: which set it serves, the kind of value, and "in" (a list of values,
+# bound as values_N) or "range" (what lies inside a network, bound as low_N and high_N).
+_Condition = tuple[int, str, str]
+
+
+def _conditions(sets: list[tuple[list[Value], list[Value]]]
+                ) -> tuple[tuple[_Condition, ...], dict[str, Any]]:
+    """The conditions of a seek of `sets` and the values they bind."""
     shape: list[_Condition] = []
     values: dict[str, Any] = {}
     for number, (exact, inside) in enumerate(sets):
@@ -145,18 +184,7 @@ def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[
             low, high = network_range(network)
             values |= {f"low_{len(shape)}": f"{low}/", f"high_{len(shape)}": f"{high}/999"}
             shape.append((number, network.kind, "range"))
-    found: list[dict[int, Value]] = [{} for _ in sets]
-    if not shape:
-        return found
-    stmt = _seek_statement(conn.dialect.name, tuple(shape), bounded=at_most is not None)
-    if at_most is not None:
-        values["cap"] = at_most + 1
-    rows = direct.rows(conn, stmt, {**values, "reader": reader}, prelude=SEEK_SETTINGS)
-    if at_most is not None and len(rows) > at_most:
-        return None
-    for seq, kind, value, number in rows:
-        found[number].setdefault(seq, Value(kind, value))
-    return found
+    return tuple(shape), values
 
 
 def seek(conn: Connection, reader: str, exact: list[Value]) -> dict[int, Value]:
@@ -176,14 +204,15 @@ def _seek_statement(dialect: str, shape: tuple[_Condition, ...], *, bounded: boo
     (…)` as a filter on the rows of every audience, not as a bound of the index scan."""
     v = observables.c
     among = among_readable(dialect, v.collection_id)
-    branches = []
+    branches: list[Select[Any]] = []
     for audience in (literal(EVERY_READER, String), bindparam("reader", type_=String)):
         for n, (number, kind, how) in enumerate(shape):
             matches = (among_bound(dialect, v.value, f"values_{n}") if how == "in"
                        else and_(v.value >= bindparam(f"low_{n}", type_=String),
                                  v.value <= bindparam(f"high_{n}", type_=String)))
             branches.append(
-                select(v.seq, v.kind, v.value, literal(number).label("sought"))
+                select(v.seq, v.kind, v.value, literal(number).label("sought"),
+                       literal(len(branches)).label("branch"))
                 .where(among, v.audience == audience, v.kind == kind, matches))
     union = union_all(*branches)
     return union.limit(bindparam("cap", type_=Integer)) if bounded else union
@@ -243,6 +272,29 @@ def _fetch_statement(dialect: str) -> Select[Any]:
     """Built once: building a statement costs more than running this one. A few rows by
     seq: the reader's receipts probed for each (reads.entitled), never hashed all."""
     o = objects.c
+    return (_fetching(dialect).where(among_bound(dialect, o.seq, "seqs"))
+            .order_by(o.date_added.desc(), o.seq.desc()))
+
+
+@lru_cache(maxsize=256)
+def _seek_and_fetch_statement(shape: tuple[_Condition, ...]) -> Select[Any]:
+    """PostgreSQL: the bounded seek, and for each of its rows the fetch of the version it
+    names (LATERAL: a probe of the primary key per row found, no more), newest first."""
+    sought = _seek_statement("postgresql", shape, bounded=True).subquery("sought")
+    # OFFSET 0 keeps the planner from pulling the fetch up into a join it may then run the
+    # other way round: from every object of the reader's collections (seen on small tables).
+    fetched = (_fetching("postgresql").where(objects.c.seq == sought.c.seq).offset(0)
+               .lateral("fetched"))
+    return (select(sought.c.seq.label("found_seq"), sought.c.kind.label("kind"),
+                   sought.c.value.label("value"), sought.c.sought, fetched)
+            .select_from(sought.outerjoin(fetched, true()))
+            .order_by(fetched.c.date_added.desc().nulls_last(), fetched.c.seq.desc(),
+                      sought.c.branch))
+
+
+def _fetching(dialect: str) -> Select[Any]:
+    """The columns of a fetch, of newest versions the reader may read."""
+    o = objects.c
     return _readable(
         select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
                o.creator_id, collections.c.title, collections.c.default_tlp,
@@ -250,8 +302,7 @@ def _fetch_statement(dialect: str) -> Select[Any]:
         .select_from(objects)
         .join(collections, collections.c.id == o.collection_id)
         .outerjoin(parties, parties.c.id == o.creator_id)
-        .where(among_bound(dialect, o.seq, "seqs"), o.is_latest == true())
-        .order_by(o.date_added.desc(), o.seq.desc()), probe_per_row=True)
+        .where(o.is_latest == true()), probe_per_row=True)
 
 
 def _sighted(dialect: str) -> ColumnElement[int]:

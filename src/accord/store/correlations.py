@@ -21,6 +21,7 @@ from accord.store.correlation_seeks import (
     newest,
     one_per_id,
     seek,
+    seek_and_fetch,
     seek_sets,
     wanted,
 )
@@ -93,6 +94,9 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
 
+# Values sought: (exact, inside), as store.correlation_seeks.seek_sets takes them.
+Sought = tuple[list[Value], list[Value]]
+
 SMALL = 100  # the largest `limit` of a small look-up (Correlations.small_look_up)
 
 
@@ -129,18 +133,16 @@ class Correlations:
 
     def _look_up(self, reader: str, sought: Wanted, limit: int, over_broad: bool,
                  at_most: int | None) -> Lookup | None:
-        sets = [(sought.exact, sought.inside), (sought.over_broad if over_broad else [], [])]
+        sets: list[Sought] = [(sought.exact, sought.inside),
+                             (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
             return Lookup([], [])
         with reading(self.engine) as conn:
-            found = seek_sets(conn, reader, sets, at_most=at_most)
-            if found is None:
+            lists = (self._sought_and_fetched(conn, reader, sets, limit, at_most)
+                     if at_most is not None and conn.dialect.name == "postgresql"
+                     else self._sought_then_fetched(conn, reader, sets, limit, at_most))
+            if lists is None:
                 return None
-            chosen = [set(newest(conn, seqs, limit)) for seqs in found]
-            rows = fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
-            lists = [[_mention(row, seqs[row.seq])
-                      for row in one_per_id([r for r in rows if r.seq in picked], limit)]
-                     for seqs, picked in zip(found, chosen, strict=True)]
             # Its creator hears of every use of an object (asked only of objects the reader
             # created: the question reads every copy); others count what they may read.
             mine = sorted({m.id for listed in lists for m in listed if m.creator_id == reader})
@@ -148,6 +150,35 @@ class Correlations:
         exact, broad = ([replace(m, sightings=every.get(m.id, m.sightings)) for m in listed]
                         for listed in lists)
         return Lookup(exact, broad)
+
+    @staticmethod
+    def _sought_then_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
+                             at_most: int | None) -> list[list[Mention]] | None:
+        """Each set's mentions: the seek, then the fetch of the newest versions found."""
+        found = seek_sets(conn, reader, sets, at_most=at_most)
+        if found is None:
+            return None
+        chosen = [set(newest(conn, seqs, limit)) for seqs in found]
+        rows = fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
+        return [[_mention(row, seqs[row.seq])
+                 for row in one_per_id([r for r in rows if r.seq in picked], limit)]
+                for seqs, picked in zip(found, chosen, strict=True)]
+
+    @staticmethod
+    def _sought_and_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
+                            at_most: int) -> list[list[Mention]] | None:
+        """What _sought_then_fetched finds, in one statement (PostgreSQL, bounded)."""
+        found = seek_and_fetch(conn, reader, sets, at_most=at_most)
+        if found is None:
+            return None
+        lists = []
+        for rows in found:
+            matched: dict[int, Value] = {}
+            for row in rows:  # the value of the first condition that found the version
+                matched.setdefault(row.found_seq, Value(row.kind, row.value))
+            lists.append([_mention(row, matched[row.seq])
+                          for row in one_per_id([r for r in rows if r.id is not None], limit)])
+        return lists
 
     def sightings_of(self, reader: str, object_id: str, limit: int = 1000) -> list[Sighting]:
         """Sightings of an object: every one for its creator, else those `reader` may read

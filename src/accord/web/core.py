@@ -34,6 +34,7 @@ from accord.node import Node
 from accord.nul import nul_in
 from accord.serving.refusals import Attempt
 from accord.stix.timestamps import now_timestamp
+from accord.store.directory_entries import Party
 from accord.store.engine import one_connection
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
@@ -150,7 +151,7 @@ class Forbidden(Exception):
 class Viewer:
     principal: Principal
     session: Session
-    node_party_id: str
+    node_party: Party  # the node's own party, read once a page
 
     @property
     def party_id(self) -> str:
@@ -164,7 +165,7 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         """Administers this node: an admin of the node's own party."""
-        return self.principal.role == "admin" and self.party_id == self.node_party_id
+        return self.principal.role == "admin" and self.party_id == self.node_party.id
 
 
 @dataclass
@@ -240,7 +241,7 @@ def _viewer(node: Node, request: Request) -> Viewer | None:
     # Asked even without a session ("" is no token's id), so that no case is quicker.
     principal = node.directory.principal_by_token_id(session.token_id if session else "")
     if session is not None and principal is not None:
-        return Viewer(principal, session, node.party.id)
+        return Viewer(principal, session, node.party)
     if secret:
         # Always the way to the sign-in form, even when throttled: the form is where a valid
         # token still gets in, and a session secret (256 bits) is no more guessable than one.
@@ -264,7 +265,8 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
     now = clock.now()
     language = language_of(request, viewer)
     face = Clockface.of(zone_of(request, viewer), language)
-    context = {**page.data, "viewer": viewer, "node_name": node_name or node.party.name,
+    node_name = node_name or (viewer.node_party if viewer else node.party).name
+    context = {**page.data, "viewer": viewer, "node_name": node_name,
                "now": now, "lang": language, "clockface": face,
                "zone_label": face.zone_label(now),
                "path": request.url.path, "title": page.title,
@@ -329,7 +331,8 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
                 403, _("Administrators only"),
                 _("Your token has the {role} role for {party}; this page needs an admin of "
                   "{node}.").format(role=word(language, "role", viewer.principal.role),
-                                    party=viewer.principal.party_name, node=node.party.name)),
+                                    party=viewer.principal.party_name,
+                                    node=viewer.node_party.name)),
                 viewer, node, started)
         ctx = Ctx(request, node, viewer, form, dict(request.path_params), language,
                   zone_of(request, viewer))

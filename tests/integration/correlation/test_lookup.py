@@ -204,10 +204,18 @@ def test_a_small_look_up_is_the_look_up_and_declines_what_is_not_small(world):
                                   for n in range(80, 87)], poster_id=us)
     store.add(world.evidence.id, [indicator(90, "[ipv4-addr:value = '198.51.100.7']", us)],
               poster_id=us)
+    store.add(world.evidence.id, [indicator(91, "[ipv4-addr:value = '198.51.100.0/24']", us)],
+              poster_id=us)
     correlations = Correlations(world.node.engine)
-    for value in ("many.example", "198.51.100.7", "nowhere.example"):
-        assert correlations.small_look_up(us, guess(value), 10) == correlations.look_up(
-            us, guess(value), 10)
+    for value, limit in (("many.example", 10), ("198.51.100.7", 10), ("nowhere.example", 10),
+                         ("many.example", 4)):  # 7 found: the newest 4, one per id
+        small = correlations.small_look_up(us, guess(value), limit)
+        assert small is not None and small == correlations.look_up(us, guess(value), limit)
+    assert [m.name for m in small.found] == [f"indicator {n}" for n in (86, 85, 84, 83)]
+    # An address matches itself and the network around it, each where it is mentioned.
+    address = correlations.small_look_up(us, guess("198.51.100.7"), 10)
+    assert address is not None and [(m.name, m.matched) for m in address.found] == [
+        ("indicator 91", *guess("198.51.100.0/24")), ("indicator 90", *guess("198.51.100.7"))]
     # Seven mentions: more than twice a limit of 3 is not small; nothing is returned.
     assert correlations.small_look_up(us, guess("many.example"), 3) is None
     assert len(correlations.look_up(us, guess("many.example"), 3).found) == 3

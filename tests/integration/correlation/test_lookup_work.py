@@ -128,3 +128,36 @@ def test_values_a_reader_may_not_read_add_no_work_to_its_lookups(world):
         assert abs(work_after - work_before) < HIDDEN // 100
     else:  # the planner may choose otherwise on a larger table, never to read more
         assert work_after <= work_before < 100
+
+
+def test_a_small_look_up_reads_no_hidden_mention_of_the_very_value_it_seeks(world):
+    """The bound of a small look-up (at most twice its limit of index rows) counts only rows
+    the reader may read: thousands of hidden mentions of the same address neither add work
+    nor push it off the small path (which would tell, by its time, that they exist)."""
+    directory, store = world.node.directory, world.node.objects
+    us, china = world.own, world.other
+    shared = directory.create_collection("Shared", read=[us, china], write=[us])
+    secret = directory.create_collection("Secret", read=[us], write=[us])
+    store.add(shared.id, [indicator(n, "10.1.0.1") for n in range(3)], poster_id=us.id)
+    correlations = Correlations(world.node.engine)
+    query = guess("10.1.0.1")
+
+    def small() -> list[str]:
+        found = correlations.small_look_up(china.id, query, 10)
+        assert found is not None
+        return sorted(m.id for m in found.found)
+
+    before, work_before = work_of(world.node.engine, small)
+    assert len(before) == 3
+    store.add(secret.id, [indicator(1000 + n, "10.1.0.1") for n in range(HIDDEN)],
+              poster_id=us.id)
+    store.add(shared.id, [indicator(10_000 + n, "10.1.0.1", level, us.id) for n, level in
+                          zip(range(HIDDEN), itertools.cycle([Tlp.RED, Tlp.AMBER_STRICT]))],
+              poster_id=us.id)
+    assert correlations.small_look_up(us.id, query, 10) is None  # its creator reads them all
+
+    after, work_after = work_of(world.node.engine, small)
+    assert after == before
+    # Not one row or instruction per hidden mention (the planner may choose another way on
+    # the larger table, a few rows apart).
+    assert abs(work_after - work_before) < HIDDEN // 100
