@@ -282,7 +282,22 @@ class Browse:
     def _readable_named(self, reader: str, names: list[tuple[int, int]], seen: set[str],
                         limit: int) -> list[Found]:
         """Of the objects the names (rank, seq) belong to, in their order, up to `limit` that
-        `reader` may read and are not in `seen` (which this extends)."""
+        `reader` may read and are not in `seen` (which this extends).
+
+        Read in parts, in the names' order, only as far as the page needs: a window's objects
+        lie on pages of the table far apart (at 10 M objects, each a read from the disk when
+        it is not in memory), and a part as large as what is still wanted is all a reader who
+        may read them needs. A part that falls short is followed by one twice as large."""
+        hits: list[Found] = []
+        at, size = 0, limit
+        while at < len(names) and len(hits) < limit:
+            part = names[at:at + size]
+            at, size = at + len(part), 2 * size
+            hits += self._readable_part(reader, part, seen, limit - len(hits))
+        return hits
+
+    def _readable_part(self, reader: str, names: list[tuple[int, int]], seen: set[str],
+                       limit: int) -> list[Found]:
         o = objects.c
         seqs = sorted({seq for _, seq in names})
         dialect = self.engine.dialect.name

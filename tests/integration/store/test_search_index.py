@@ -208,6 +208,27 @@ def test_a_readable_match_behind_many_hidden_ones_is_found(world, shared):
     assert mine[:len(exact)] == exact
 
 
+def test_a_search_reads_only_as_many_objects_as_its_page_needs(world, shared, monkeypatch):
+    """The objects of a window of names are read in parts, as far as the page needs: a page of
+    5 among 150 readable matches reads 5 objects, not the window's 150 (each, at scale, a
+    page of the table read from the disk)."""
+    store, browse, us = world.node.objects, Browse(world.node.engine), world.own.id
+    store.add(shared.id, [sdo("tool", 300 + n, name=f"Orchid {n}") for n in range(150)],
+              poster_id=us)
+    read: list[int] = []
+    rows = Browse._rows
+
+    def counted(self, reader, *where, **options):
+        found = rows(self, reader, *where, **options)
+        read.append(len(found))
+        return found
+
+    monkeypatch.setattr(Browse, "_rows", counted)
+    page = browse.search(world.other.id, "orchid", limit=5)
+    assert [f.name for f in page] == [f"Orchid {n}" for n in range(149, 144, -1)]
+    assert sum(read) <= 5 + 1  # the page's objects, and the creator's identity at most
+
+
 def test_relationships_are_found_from_either_end_and_follow_new_versions(world, shared):
     store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
     uses = relationship(40, APT19["id"], INTERPRETER["id"])
