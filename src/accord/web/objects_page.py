@@ -32,7 +32,10 @@ def search_page(ctx: Ctx) -> Page:
     if text:
         read_as = guess(text)
         if read_as:
-            looked = Correlations(ctx.node.engine).look_up(me, read_as, limit=100)
+            correlations = Correlations(ctx.node.engine)
+            # Most values are in a few objects: one statement (small_look_up), else the rest.
+            looked = (correlations.small_look_up(me, read_as, 100)
+                      or correlations.look_up(me, read_as, limit=100))
             mentions, broad = looked.found, looked.over_broad
         found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
                  if f.id not in {m.id for m in mentions + broad}]
