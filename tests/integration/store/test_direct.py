@@ -120,3 +120,25 @@ def test_a_prelude_holds_for_its_statement_alone(world):
             bindparam("t", expanding=True))).select_from(objects), {"t": ["x"]},
             prelude=prelude) == []
         assert direct.rows(conn, setting, {}) == [("on",)]
+
+
+def test_a_statement_is_prepared_at_its_first_call_unless_psycopg_prepares_nothing(
+        world, pg_url):
+    """A statement built once to run again and again is prepared (and planned) at its first
+    call, not at psycopg's fifth; behind a pooler (`?pgbouncer=true`) never."""
+    from accord.store.engine import open_engine
+
+    if world.node.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite: no driver cursor, nothing is prepared")
+    once = select(objects.c.id).where(objects.c.type == bindparam("kind"))
+    prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :s")
+    with reading(world.node.engine) as conn:
+        direct.rows(conn, once, {"kind": "indicator"})
+        assert conn.execute(prepared, {"s": "%objects.type = %"}).scalar() == 1
+    pooled = open_engine(f"{pg_url}&pgbouncer=true")
+    try:
+        with reading(pooled) as conn:
+            direct.rows(conn, once, {"kind": "indicator"})
+            assert conn.execute(prepared, {"s": "%objects.type = %"}).scalar() == 0
+    finally:
+        pooled.dispose()
