@@ -6,26 +6,25 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from accord.api.attribution import add_attribution_routes
 from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
+from accord.api.lookup_route import DEFAULT_LIMIT, LONGEST_VALUE, MOST_RESULTS, Plain, answer
 from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
 from accord.api.requests import add_request_routes
 from accord.api.translations import add_translation_routes
-from accord.correlation.values import guess
 from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.correlations import Correlations
-from accord.store.engine import one_connection
 from accord.store.faults import noted
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -121,33 +120,20 @@ def build_api(node: Node) -> FastAPI:
 
     @api.get("/lookup", response_model=LookupOut, responses=READS,
              summary="Objects that mention a value")
-    async def lookup(value: Annotated[str, Query(min_length=1, max_length=2048,
+    async def lookup(value: Annotated[str, Query(min_length=1, max_length=LONGEST_VALUE,
                                            description="An IP address or network, domain, "
                                                        "URL, e-mail address or file hash")],
-               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               limit: Annotated[int, Query(ge=1, le=MOST_RESULTS)] = DEFAULT_LIMIT,
                caller: Principal = Depends(principal)) -> Response:
         """Every object the caller may read that mentions `value` (values held only in objects
         it may not read are not shown, nor counted). Objects that name a network around it too
         broad to say anything of it (0.0.0.0/0) are listed apart, in `over_broad`."""
-        read_as = guess(value)
-        correlations = Correlations(node.engine)
-        # A small look-up (two index probes, bounded) on the event loop, as TAXII reads are:
-        # a hop to a worker thread and back costs more than it does. Its statements share the
-        # connection the loop keeps (store.resident). Anything larger, in a worker thread.
-        with one_connection():
-            looked = correlations.small_look_up(caller.party_id, read_as, limit)
-        if looked is None:
-            looked = await run_in_threadpool(correlations.look_up, caller.party_id, read_as,
-                                             limit)
-        found, broad = looked.found, looked.over_broad
-        node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
-                                None, tuple(m.id for m in found + broad), {"value": value}))
-        # LookupOut's fields, written straight (the model documents the answer: validating
-        # what the store made and serialising it again cost a look-up a tenth of its time).
-        return Response(orjson.dumps({
-            "value": value, "read_as": [{"kind": v.kind, "value": v.value} for v in read_as],
-            "count": len(found), "results": [m.as_json() for m in found],
-            "over_broad": [m.as_json() for m in broad]}), media_type="application/json")
+        return await answer(node, caller, value, limit)
+
+    # The plain question of a known token is answered ahead of the route (api.lookup_route).
+    route = next(r for r in api.router.routes if isinstance(r, APIRoute) and r.path == "/lookup")
+    api.router.routes.insert(api.router.routes.index(route), Route(
+        "/lookup", Plain(node, route), methods=["GET"], include_in_schema=False))
 
     @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
              responses=READS_ONE,

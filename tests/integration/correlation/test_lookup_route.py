@@ -1,0 +1,79 @@
+"""`GET /api/v1/lookup` answered ahead of FastAPI's route (api.lookup_route.Plain) when the
+question is plain and the token known: the same answer, and everything else still FastAPI's
+(its refusals, its problems, the refusal counted once)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from tests.integration.correlation.test_lookup import indicator, post
+
+from accord.api.lookup_route import Plain
+from accord.store.audit_log import AuditQuery
+
+
+@pytest.fixture
+def routed(client, monkeypatch):
+    """How many look-ups FastAPI's route answered (the rest, Plain did)."""
+    seen: list[str] = []
+    handle = APIRoute.handle
+
+    async def counted(self, scope, receive, send):
+        if self.path == "/lookup":
+            seen.append(scope["query_string"].decode())
+        await handle(self, scope, receive, send)
+
+    monkeypatch.setattr(APIRoute, "handle", counted)
+    return seen
+
+
+def test_a_plain_question_is_answered_ahead_of_the_route_with_the_same_answer(
+        client, world, routed):
+    post(client, world.evidence.id, [indicator(n, "[domain-name:value = 'plain.example']",
+                                               world.own.id) for n in range(3)])
+    plain = client.get("/api/v1/lookup", params={"value": "plain.example", "limit": "2"})
+    assert routed == [] and plain.status_code == 200
+    # A content type sends the same question through FastAPI's route: the same bytes.
+    through = client.get("/api/v1/lookup", params={"value": "plain.example", "limit": "2"},
+                         headers={"Content-Type": "text/plain"})
+    assert routed == ["value=plain.example&limit=2"]
+    assert through.content == plain.content and plain.json()["count"] == 2
+    assert plain.headers["content-type"] == through.headers["content-type"]
+    # Both are audited alike.
+    world.node.reads.flush()
+    audited = world.node.audit.query(AuditQuery(action="lookup", limit=10))
+    assert [r.event.detail for r in audited] == [{"value": "plain.example"}] * 2
+
+
+@pytest.mark.parametrize("query, status", [
+    ({"value": ""}, 422), ({"value": "x" * 2049}, 422), ({}, 422),
+    ({"value": "a.example", "limit": "0"}, 422), ({"value": "a.example", "limit": "1001"}, 422),
+    ({"value": "a.example", "limit": "ten"}, 422), ({"value": "a.example", "limit": "-1"}, 422),
+    ({"value": ["a.example", "b.example"]}, 400), ({"value": "a\x00.example"}, 400),
+    ({"value": "a.example", "other": "1"}, 200), ({"value": "a.example", "limit": "0100"}, 200),
+])
+def test_anything_but_a_plain_question_is_the_routes_to_answer(client, routed, query, status):
+    answered = client.get("/api/v1/lookup", params=query)
+    assert answered.status_code == status, answered.text
+    assert len(routed) == 1
+    if status != 200:  # FastAPI's Problem, saying what is wrong
+        assert answered.json()["status"] == status and answered.json()["title"]
+
+
+def test_a_token_it_does_not_know_is_refused_by_the_route_and_counted_once(
+        client, world, routed):
+    refused = client.get("/api/v1/lookup", params={"value": "a.example"},
+                         headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401 and len(routed) == 1
+    world.node.reads.flush()
+    assert len(world.node.audit.query(AuditQuery(action="auth.refused", limit=10))) == 1
+    nothing = client.get("/api/v1/lookup", params={"value": "a.example"},
+                         headers={"Authorization": ""})
+    assert nothing.status_code == 401 and len(routed) == 2
+
+
+def test_the_plain_way_stands_before_the_route_and_the_route_is_documented(client):
+    api = next(r.app for r in client.app.routes if getattr(r, "path", "") == "/api/v1")
+    both = [r for r in api.router.routes if r.path == "/lookup"]
+    assert isinstance(both[0].app, Plain) and isinstance(both[1], APIRoute)
+    assert "/lookup" in client.get("/api/v1/openapi.json").json()["paths"]
