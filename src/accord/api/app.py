@@ -132,8 +132,9 @@ def build_api(node: Node) -> FastAPI:
 
     # The plain question of a known token is answered ahead of the route (api.lookup_route).
     route = next(r for r in api.router.routes if isinstance(r, APIRoute) and r.path == "/lookup")
-    api.router.routes.insert(api.router.routes.index(route), Route(
-        "/lookup", Plain(node, route), methods=["GET"], include_in_schema=False))
+    plain = Route("/lookup", Plain(node, route), methods=["GET"], include_in_schema=False)
+    plain.methods = {"GET"}  # as the route's: Starlette would add HEAD, which the route refuses
+    api.router.routes.insert(api.router.routes.index(route), plain)
 
     @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
              responses=READS_ONE,

@@ -77,3 +77,12 @@ def test_the_plain_way_stands_before_the_route_and_the_route_is_documented(clien
     both = [r for r in api.router.routes if r.path == "/lookup"]
     assert isinstance(both[0].app, Plain) and isinstance(both[1], APIRoute)
     assert "/lookup" in client.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_the_methods_allowed_are_the_routes(client):
+    """GET only, as FastAPI declares it: the plain way adds no HEAD to what is allowed."""
+    options = client.options("/api/v1/lookup", params={"value": "a.example"})
+    assert options.status_code == 204 and options.headers["allow"] == "GET, OPTIONS"
+    for method in ("HEAD", "POST", "DELETE"):
+        refused = client.request(method, "/api/v1/lookup", params={"value": "a.example"})
+        assert refused.status_code == 405, method
