@@ -46,17 +46,23 @@ def principal_of(node: Node) -> Callable[..., Awaitable[Principal]]:
 
     async def principal(request: Request, _bearer: None = Security(BEARER),
                         _basic: None = Security(BASIC)) -> Principal:
-        with one_connection():  # the connection the loop keeps, if it is free
-            found = authenticate(node, from_authorization(request.headers.get("authorization")),
-                                 source=request.client.host if request.client else None,
-                                 via="api", method=request.method, path=request.url.path)
-        if isinstance(found, Principal):
-            return found
-        if found.is_throttled:
-            raise HTTPException(429, found.throttled_words,
-                                headers={"Retry-After": str(found.retry_after)})
-        raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
-                                "TOKEN, or HTTP Basic with the token as password)",
-                                headers=UNAUTHORIZED_HEADERS)
+        return caller_of(node, request)
 
     return principal
+
+
+def caller_of(node: Node, request: Request) -> Principal:
+    """The token's holder, or HTTPException 401 (429 when its source is throttled), the
+    refusal counted and recorded; on the event loop's connection."""
+    with one_connection():  # the connection the loop keeps, if it is free
+        found = authenticate(node, from_authorization(request.headers.get("authorization")),
+                             source=request.client.host if request.client else None,
+                             via="api", method=request.method, path=request.url.path)
+    if isinstance(found, Principal):
+        return found
+    if found.is_throttled:
+        raise HTTPException(429, found.throttled_words,
+                            headers={"Retry-After": str(found.retry_after)})
+    raise HTTPException(401, "a valid API token is required (Authorization: Bearer "
+                            "TOKEN, or HTTP Basic with the token as password)",
+                        headers=UNAUTHORIZED_HEADERS)

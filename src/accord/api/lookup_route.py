@@ -2,11 +2,12 @@
 times a minute, and an analyst waits for.
 
 `answer` is the operation itself. FastAPI's route (api.app) declares and documents it, and
-answers every request that needs FastAPI's work: a refused token, a parameter missing, of the
-wrong kind, out of range or given twice, a NUL, a body. `Plain` takes the rest first, the
-well-formed question of a known token, and answers it the same way without the route's
-dependency solving and parameter models: about a tenth of a look-up's server time, where the
-look-up itself is one statement (bench/README.md, "Scale on PostgreSQL").
+answers every request that needs FastAPI's work: a parameter missing, of the wrong kind, out
+of range or given twice, a NUL, a body. `Plain` takes the rest first, the well-formed question,
+and answers it the same way (the token authenticated as the route's dependency does: a
+refusal is the same Problem, counted once) without the route's dependency solving and
+parameter models: a tenth or so of a look-up's server CPU, where the look-up itself is one
+statement (bench/README.md, "Scale on PostgreSQL").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from accord.api.callers import caller_of
 from accord.correlation.values import guess
 from accord.node import Node
 from accord.nul import NUL
@@ -26,7 +28,6 @@ from accord.store.correlations import Correlations
 from accord.store.engine import one_connection
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-from accord.trust.credentials import from_authorization
 
 LONGEST_VALUE = 2048
 MOST_RESULTS = 1000
@@ -56,8 +57,8 @@ async def answer(node: Node, caller: Principal, value: str, limit: int) -> Respo
 
 
 class Plain:
-    """An ASGI app ahead of FastAPI's look-up route: the plain question of a known token
-    answered here, anything else handed to `route` as it came."""
+    """An ASGI app ahead of FastAPI's look-up route: a plain question answered here, anything
+    else handed to `route` as it came."""
 
     def __init__(self, node: Node, route: APIRoute) -> None:
         self.node = node
@@ -66,18 +67,12 @@ class Plain:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         asked = _plain_question(request)
-        caller = None
-        if asked is not None:
-            # The token as authentication looks it up first (kept a second: recent_tokens);
-            # one it does not know goes to the route, which refuses it, counts and records
-            # the refusal, and answers 401 or 429.
-            credential = from_authorization(request.headers.get("authorization"))
-            with one_connection():
-                caller = self.node.directory.principal(credential.secret)
-        if asked is None or caller is None:
+        if asked is None:
             await self.route.handle(scope, receive, send)
             return
-        response = await answer(self.node, caller, *asked)
+        # Authenticated as the route's dependency does (one look-up, a refusal counted once,
+        # raised as the same HTTPException: FastAPI's handler makes it the same Problem).
+        response = await answer(self.node, caller_of(self.node, request), *asked)
         await response(scope, receive, send)
 
 

@@ -1,6 +1,6 @@
 """`GET /api/v1/lookup` answered ahead of FastAPI's route (api.lookup_route.Plain) when the
-question is plain and the token known: the same answer, and everything else still FastAPI's
-(its refusals, its problems, the refusal counted once)."""
+question is plain: the same answer, the same refusal (counted once), and everything else still
+FastAPI's (its problems)."""
 
 from __future__ import annotations
 
@@ -60,16 +60,21 @@ def test_anything_but_a_plain_question_is_the_routes_to_answer(client, routed, q
         assert answered.json()["status"] == status and answered.json()["title"]
 
 
-def test_a_token_it_does_not_know_is_refused_by_the_route_and_counted_once(
+def test_a_token_it_does_not_know_is_refused_as_the_route_refuses_it_and_counted_once(
         client, world, routed):
-    refused = client.get("/api/v1/lookup", params={"value": "a.example"},
-                         headers={"Authorization": "Bearer not-a-token"})
-    assert refused.status_code == 401 and len(routed) == 1
+    bad = {"Authorization": "Bearer not-a-token"}
+    refused = client.get("/api/v1/lookup", params={"value": "a.example"}, headers=bad)
+    assert refused.status_code == 401 and routed == []
     world.node.reads.flush()
     assert len(world.node.audit.query(AuditQuery(action="auth.refused", limit=10))) == 1
-    nothing = client.get("/api/v1/lookup", params={"value": "a.example"},
-                         headers={"Authorization": ""})
-    assert nothing.status_code == 401 and len(routed) == 2
+    # The route's own refusal of the same token: the same Problem, the same challenge.
+    through = client.get("/api/v1/lookup", params={"value": "a.example"},
+                         headers={**bad, "Content-Type": "text/plain"})
+    assert len(routed) == 1 and through.status_code == 401
+    assert through.content == refused.content
+    assert through.headers["www-authenticate"] == refused.headers["www-authenticate"]
+    world.node.reads.flush()
+    assert len(world.node.audit.query(AuditQuery(action="auth.refused", limit=10))) == 2
 
 
 def test_the_plain_way_stands_before_the_route_and_the_route_is_documented(client):
