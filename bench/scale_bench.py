@@ -392,23 +392,29 @@ def prewarm(pg: str, schema: str) -> None:
     """Every table and index of the schema read once into the OS's page cache (pg_prewarm's
     'read' mode; PostgreSQL's own 128 MB of buffers are left as they are). What a node that has
     served for a while holds in memory, where it fits: the reads then measure the statements,
-    not which pages the last run, or the load, happened to leave in memory."""
+    not which pages the last run, or the load, happened to leave in memory.
+
+    All but the audit trail's tables and indexes, which a node writes at their end and reads
+    when an admin asks: at 10 M the schema (23 GB) is about the whole page cache of this
+    machine, and the audit trail's 2.5 GB read first pushed out index pages every read path
+    starts from (look-ups after it: p99 5.3-5.7 ms, against 3.2-4.2 ms with the indexes in
+    memory). Tables (and their TOAST) first, then the indexes: what is read last stays."""
     started = time.perf_counter()
     with psycopg.connect(pg, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        blocks = conn.execute(
-            "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind IN ('r', 'i', 't', 'm')", (schema,)).fetchone()
-    # Toast tables live in pg_toast: their owners' reltoastrelid names them.
-    with psycopg.connect(pg, autocommit=True) as conn:
-        toast = conn.execute(
-            "SELECT coalesce(sum(pg_prewarm(c.reltoastrelid, 'read')), 0) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind = 'r' AND c.reltoastrelid <> 0", (schema,)
-        ).fetchone()
-    total = int(blocks[0] if blocks else 0) + int(toast[0] if toast else 0)
-    print(json.dumps({"phase": "prewarmed", "schema": schema, "mb": total * 8 // 1024,
+        # Toast tables live in pg_toast: their owners' reltoastrelid names them.
+        relations = conn.execute(
+            "SELECT r.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+            "JOIN pg_class t ON t.oid = coalesce(i.indrelid, c.oid), "
+            "LATERAL (VALUES (c.oid, c.relkind), (nullif(c.reltoastrelid, 0), 't')) "
+            "AS r(oid, relkind) "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'i', 'm') AND r.oid IS NOT NULL "
+            "AND t.relname NOT IN ('audit', 'audit_objects') "
+            "ORDER BY r.relkind = 'i', pg_relation_size(r.oid) DESC", (schema,)).fetchall()
+        blocks = sum(int(conn.execute("SELECT pg_prewarm(%s, 'read')", (oid,)).fetchall()[0][0])
+                     for (oid,) in relations)
+    print(json.dumps({"phase": "prewarmed", "schema": schema, "mb": blocks * 8 // 1024,
                       "seconds": round(time.perf_counter() - started, 1)}), file=sys.stderr)
 
 
