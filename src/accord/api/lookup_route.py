@@ -40,8 +40,8 @@ async def answer(node: Node, caller: Principal, value: str, limit: int) -> Respo
     what the store made and serialising it again cost a look-up a tenth of its time)."""
     read_as = guess(value)
     correlations = Correlations(node.engine)
-    # A small look-up (two index probes, bounded) on the event loop, as TAXII reads are:
-    # a hop to a worker thread and back costs more than it does. Its statement shares the
+    # A small look-up (one bounded statement on PostgreSQL) on the event loop, as TAXII reads
+    # are: a hop to a worker thread and back costs more than it does. It shares the
     # connection the loop keeps (store.resident). Anything larger, in a worker thread.
     with one_connection():
         looked = correlations.small_look_up(caller.party_id, read_as, limit)

@@ -87,6 +87,9 @@ def wanted(values: list[Value]) -> Wanted:
 
 _CHUNK = 500  # values or versions per list
 
+# Values sought as one set: (exact, inside), as `Wanted` names them.
+Sought = tuple[list[Value], list[Value]]
+
 
 # Sent before a statement, in its round trip (store.direct's `prelude`): a generic plan (no
 # planning at each call once psycopg has prepared the statement: the fetch's joins cost more
@@ -118,7 +121,7 @@ def among_readable(dialect: str, column: ColumnElement[str]) -> ColumnElement[bo
     return column.in_(mine)
 
 
-def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]],
+def seek_sets(conn: Connection, reader: str, sets: list[Sought],
               *, at_most: int | None = None) -> list[dict[int, Value]] | None:
     """For each set of (exact, inside) values, the newest versions (seq: the value matched)
     whose index rows match `exact` or lie `inside` (networks), sought only in the collections
@@ -139,7 +142,7 @@ def seek_sets(conn: Connection, reader: str, sets: list[tuple[list[Value], list[
     return found
 
 
-def seek_and_fetch(conn: Connection, reader: str, sets: list[tuple[list[Value], list[Value]]],
+def seek_and_fetch(conn: Connection, reader: str, sets: list[Sought],
                    *, at_most: int) -> list[list[Any]] | None:
     """PostgreSQL: seek_sets and fetch in one statement, for a look-up whose work is bounded
     (at most `at_most` index rows): one round trip, where the two cost two (a look-up is
@@ -165,7 +168,7 @@ def seek_and_fetch(conn: Connection, reader: str, sets: list[tuple[list[Value], 
 _Condition = tuple[int, str, str]
 
 
-def _conditions(sets: list[tuple[list[Value], list[Value]]]
+def _conditions(sets: list[Sought]
                 ) -> tuple[tuple[_Condition, ...], dict[str, Any]]:
     """The conditions of a seek of `sets` and the values they bind."""
     shape: list[_Condition] = []

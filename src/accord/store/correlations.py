@@ -14,6 +14,7 @@ from accord.store import direct
 from accord.store.bulk import among_bound
 from accord.store.correlation_seeks import (
     SEEK_SETTINGS,
+    Sought,
     Wanted,
     among_readable,
     careful,
@@ -93,9 +94,6 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "intrusion-set": ("first_seen", "last_seen"), "threat-actor": ("first_seen", "last_seen"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
-
-# Values sought: (exact, inside), as store.correlation_seeks.seek_sets takes them.
-Sought = tuple[list[Value], list[Value]]
 
 SMALL = 100  # the largest `limit` of a small look-up (Correlations.small_look_up)
 
