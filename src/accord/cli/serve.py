@@ -146,11 +146,13 @@ def serve(
     import uvicorn  # here, not at the top: other commands start faster without it
 
     from accord.app import create_app
+    from accord.serving.heap import keep_freed_memory
     from accord.serving.listener import raise_open_files, uvicorn_options
 
     if (short := raise_open_files(limits)) is not None:
         err.print(f"[yellow]Warning:[/] {escape(short)}")
 
+    keep_freed_memory()  # before the workers start: they inherit it
     listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {}) | {
         "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if workers > 1:

@@ -254,8 +254,7 @@ class ObjectStore:
             # as filters, not bounds: store.correlations).
             analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends",
                                     "ledger", "request_summaries", "request_readers",
-                                    "request_figures"),
-                             len(inserts))
+                                    "request_figures"))
         return outcomes
 
     @staticmethod

@@ -54,7 +54,12 @@ def envelope(page: Page) -> bytes:
     head = _paging_prefix(page)
     if not page.items:
         return head + b"}"
-    return head + b',"objects":[' + b",".join(v.body for v in page.items) + b"]}"
+    # One join, the envelope's head and tail on the first and last body: each concatenation
+    # around a join would copy the page's megabytes once more.
+    parts = [v.body for v in page.items]
+    parts[0] = head + b',"objects":[' + parts[0]
+    parts[-1] += b"]}"
+    return b",".join(parts)
 
 
 def manifest(page: Page) -> bytes:

@@ -59,28 +59,38 @@ def test_a_look_up_by_thousands_of_values_finds_every_one(engine):
 
 
 @pytest.mark.postgres
-def test_statistics_are_taken_for_a_new_table_and_again_only_once_it_doubled(pg_url):
+def test_statistics_are_taken_once_a_table_is_worth_it_and_again_each_time_it_doubled(pg_url):
     engine = open_engine(pg_url)
     _metadata.create_all(engine)
 
-    def analysed() -> int:
+    def state() -> tuple[int, int]:
+        """(pages at the last ANALYZE, pages now)"""
         with engine.connect() as conn:
-            return conn.exec_driver_sql(
-                "SELECT reltuples FROM pg_class WHERE oid = 'bulk_things'::regclass").scalar()
-
-    def add(start: int, count: int) -> None:
-        with writing(engine) as conn:
-            insert_rows(conn, "bulk_things", ("n",), [(n,) for n in range(start, start + count)])
-            analyze_if_grown(conn, ("bulk_things",), count)
+            return tuple(conn.exec_driver_sql(
+                "SELECT relpages, pg_relation_size('bulk_things') / 8192 FROM pg_class "
+                "WHERE oid = 'bulk_things'::regclass").one())
 
     try:
-        add(0, 2000)  # never analysed: now it is
-        assert analysed() == 2000
-        add(2000, 1000)  # 1.5 times the size it was analysed at: the statistics stand
-        assert analysed() == 2000
-        add(3000, 999)  # too few rows to be worth it, whatever the table's size
-        assert analysed() == 2000
-        add(3999, 2001)  # 6,000 rows: three times the size
-        assert analysed() == 6000
+        # Small batches, as a TAXII client posts them: the table's growth counts, not the
+        # batch's size.
+        analysed_at: list[int] = []
+        for start in range(0, 40_000, 250):
+            before = state()
+            with writing(engine) as conn:
+                insert_rows(conn, "bulk_things", ("n", "name"),
+                            [(n, f"thing {n}") for n in range(start, start + 250)])
+                analyze_if_grown(conn, ("bulk_things",))
+            after = state()
+            if after[0] != before[0]:
+                analysed_at.append(after[1])
+                # Analysed only once worth it (8 pages), then at each doubling.
+                assert after[1] >= max(8, 2 * before[0])
+            else:
+                assert after[1] < max(8, 2 * after[0])
+        assert analysed_at[0] < 16  # not left without statistics past the first doubling
+        assert len(analysed_at) >= 5  # 40,000 rows: over 200 pages
+        # Each time at least twice the size of the time before: a handful of analyses in
+        # all, not one a batch.
+        assert all(b >= 2 * a for a, b in zip(analysed_at, analysed_at[1:], strict=False))
     finally:
         engine.dispose()
