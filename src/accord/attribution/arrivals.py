@@ -12,21 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
 
-from accord.attribution.record import AttributionRecord
-from accord.attribution.watchlist import watchlist
-from accord.cooperation.desk import REQUESTS_ALIAS, Actor
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
 from accord.store.schema import objects, screening_hits
 from accord.store.settled import settled_seq
+from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
+
+if TYPE_CHECKING:
+    from accord.cooperation.desk import Actor
 
 CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
 NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
@@ -88,6 +89,12 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
     top = settled_seq(node.engine)
     if top is None:  # writers kept busy past our patience: the next call carries on
         return []
+    # Here, not at the top: a node without designations (most imports, most POSTs) needs
+    # neither the attribution record nor the desk, and `accord import` starts sooner.
+    from accord.attribution.record import AttributionRecord
+    from accord.attribution.watchlist import watchlist
+    from accord.cooperation.desk import Actor
+
     newest = after
     found: list[Flag] = []
     listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
@@ -145,5 +152,8 @@ def flags_for(node: Node, actor: Actor, object_id: str) -> list[Flag]:
     found = flags(node, object_id)
     if not found:
         return []
+    from accord.attribution.record import AttributionRecord
+    from accord.attribution.watchlist import watchlist
+
     readable = watchlist(AttributionRecord(node), actor).designations
     return [f for f in found if f.designation_id in readable]

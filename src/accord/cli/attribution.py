@@ -349,12 +349,3 @@ def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
     err.print(f"{len(names)} names screened, {matched} matched"
               + (f"; results in {escape(str(output))}" if output else ""))
 
-
-def report_arrivals(node: Node) -> None:
-    """Screen what just arrived and say on stderr what matched a designation."""
-    from accord.attribution.arrivals import screen_arrivals
-
-    for flag in screen_arrivals(node):
-        err.print(f"[bold yellow]screening:[/] {escape(flag.object_id)} "
-                  f"({escape(flag.screened)}) matches designation {flag.designation_id}: "
-                  f"{escape(flag.why)}")

@@ -169,3 +169,14 @@ def _json_value(value: Any) -> str:
     if isinstance(value, datetime):
         return format_timestamp(value)  # RFC 3339 in UTC, with Z, like every STIX timestamp
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def report_arrivals(node: Node) -> None:
+    """Screen what just arrived and say on stderr what matched a designation."""
+    # Here, not at the top: most commands screen nothing, and `accord import` starts sooner.
+    from accord.attribution.arrivals import screen_arrivals
+
+    for flag in screen_arrivals(node):
+        err.print(f"[bold yellow]screening:[/] {escape(flag.object_id)} "
+                  f"({escape(flag.screened)}) matches designation {flag.designation_id}: "
+                  f"{escape(flag.why)}")

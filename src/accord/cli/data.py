@@ -23,8 +23,17 @@ from rich.progress import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from accord.cli.attribution import report_arrivals
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, split_names, user_errors
+from accord.cli.common import (
+    DEFAULT_DB,
+    Db,
+    app,
+    err,
+    fail,
+    opened,
+    report_arrivals,
+    split_names,
+    user_errors,
+)
 from accord.export import Export, Tally, exportable
 from accord.intake import screen_ahead, store
 from accord.memory import collected_per_step

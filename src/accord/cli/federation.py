@@ -11,7 +11,6 @@ import typer
 from rich.markup import escape
 
 from accord import clock
-from accord.cli.attribution import report_arrivals
 from accord.cli.common import (
     DEFAULT_DB,
     AsJson,
@@ -24,6 +23,7 @@ from accord.cli.common import (
     listing,
     opened,
     record,
+    report_arrivals,
     user_errors,
 )
 from accord.cli.peer_tls import (
