@@ -79,9 +79,8 @@ def analyze_if_grown(conn: Connection, tables: Sequence[str]) -> None:
     500: 41 ms a page, 0.5 ms once analysed). Autovacuum would analyse within a minute, if it
     runs at all (it may be off). Called after every batch, however small: many small batches
     double a table as surely as one large one. Analysing after every batch would cost more,
-    the larger the table; at each doubling, it costs at most as much again as all the
-    analyses before. Sizes, not the statistics collector's counts of changes: those arrive up
-    to seconds late.
+    the larger the table; at each doubling, it happens a few dozen times in a table's life.
+    Sizes, not the statistics collector's counts of changes: those arrive up to seconds late.
     """
     if conn.dialect.name == "sqlite":
         return
