@@ -12,7 +12,6 @@ answers (plus that much at most) instead of going up and down at each.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest allowed on 64-bit systems
@@ -31,17 +30,20 @@ _ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD),
 def keep_freed_memory() -> bool:
     """Set this process's heap (and its future children's) to keep freed memory; False where
     the C library is not glibc or the operator set the heap's tuning already (left as set)."""
-    if any(name in os.environ for name in (*_ENVIRONMENT, "GLIBC_TUNABLES")):
+    if any(name in os.environ for name in _ENVIRONMENT) \
+            or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
         return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    libc = ctypes.CDLL(name)
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None or not hasattr(libc, "gnu_get_libc_version"):
+    if not is_glibc():
         return False  # musl and others: their allocators have other knobs
+    mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
     if not (mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
             and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
         return False
     os.environ.update(_ENVIRONMENT)
     return True
+
+
+def is_glibc() -> bool:
+    """Whether this process runs on glibc (whose heap `mallopt` sets)."""
+    names = getattr(os, "confstr_names", {})
+    return "CS_GNU_LIBC_VERSION" in names and bool(os.confstr("CS_GNU_LIBC_VERSION"))

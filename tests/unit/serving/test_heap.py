@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from accord.serving.heap import is_glibc
+
 # A page of ATT&CK Enterprise, as a worker makes and frees it at each request: a few buffers
 # of megabytes. Prints the page faults of the last 50 requests.
 _REQUESTS = """
@@ -36,7 +38,7 @@ def _run(mode: str, **environment: str) -> tuple[str, int]:
     return kept, int(faults)
 
 
-glibc = pytest.mark.skipif(not os.confstr("CS_GNU_LIBC_VERSION"),
+glibc = pytest.mark.skipif(not is_glibc(),
                            reason="the heap's tuning is glibc's (mallopt)")
 
 
