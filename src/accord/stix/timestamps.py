@@ -56,7 +56,9 @@ def parse_timestamp(value: str) -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """A STIX/TAXII timestamp with microsecond precision (TAXII 2.1 §3.2 date_added)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: strftime runs Python code on every call (datetime imports the
+    # time module anew), where the server's event loop may hand the GIL to another thread.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def now_timestamp() -> str:

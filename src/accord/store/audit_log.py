@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, func, or_, select
+from sqlalchemy import Connection, Engine, Row, and_, func, literal_column, or_, select
+from sqlalchemy.sql import ColumnElement
 
-from accord.store.bulk import insert_rows
+from accord.store.bulk import analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
@@ -68,15 +69,27 @@ class AuditLog:
         # COPY on PostgreSQL: the background flush appends hundreds of reads at a time, and an
         # INSERT's parameters cost more to handle than the rows do to store.
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
-        # An import names tens of thousands of objects: COPY, or a plain executemany.
+        # An import names tens of thousands of objects: COPY, or a plain executemany. SQLite
+        # keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf page is
+        # visited once (PostgreSQL's hash index, migration 0026, has no order to follow).
+        if self._sqlite:
+            names.sort()
         insert_rows(conn, "audit_objects", ("object_id", "seq"), names)
+        # Statistics as the trail grows (autovacuum may be off): without them an object's
+        # records are planned as a handful, gathered whole and sorted (migration 0026).
+        analyze_if_grown(conn, ("audit", "audit_objects"))
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""
         stmt = select(audit).order_by(audit.c.seq.desc()).limit(query.limit)
         if query.object_id is not None:
-            stmt = stmt.where(audit.c.seq.in_(select(audit_objects.c.seq).where(
-                audit_objects.c.object_id == query.object_id)))
+            # A join, newest first by the index's own seq: an object served a million times
+            # is read back from its newest record and no further than the limit. (As `IN`, its
+            # records were gathered whole to be made distinct, then sorted; the appender
+            # writes each pair once.)
+            stmt = (select(audit).join(audit_objects, audit_objects.c.seq == audit.c.seq)
+                    .where(self._naming([query.object_id]))
+                    .order_by(audit_objects.c.seq.desc()).limit(query.limit))
         if query.party_id is not None:
             stmt = stmt.where(audit.c.party_id == query.party_id)
         if query.person_id is not None:
@@ -102,12 +115,22 @@ class AuditLog:
                 .join(audit, audit.c.seq == audit_objects.c.seq)
                 .join(tokens, tokens.c.id == audit.c.token_id)
                 .join(people, people.c.id == tokens.c.person_id)
-                .where(audit_objects.c.object_id.in_(sorted(set(object_ids))),
+                .where(self._naming(object_ids),
                        audit.c.action == "objects.add", people.c.kind == "person")
                 .order_by(audit.c.seq.desc()))
         with self.engine.connect() as conn:
             # Newest first, so that the first record of each object is the one kept.
             return {oid: (party, name) for oid, party, name in conn.execute(stmt)}
+
+    def _naming(self, object_ids: Sequence[str]) -> ColumnElement[bool]:
+        """The audit_objects rows of these objects. PostgreSQL finds them by the hash of the
+        id its index is keyed by (migration 0026), then matches the id itself: a hash may
+        collide."""
+        ids = sorted(set(object_ids))
+        named = audit_objects.c.object_id.in_(ids)
+        if self._sqlite:
+            return named
+        return and_(_hashed(audit_objects.c.object_id).in_([_hashed(i) for i in ids]), named)
 
     def records(self, batch: int = 5000) -> Iterator[Record]:
         """Every record in chain order, read in batches."""
@@ -146,6 +169,12 @@ class AuditLog:
                 if set(orjson.loads(object_ids)) != indexed.get(seq, set()):
                     return int(seq)
             after = rows[-1].seq
+
+
+def _hashed(value: Any) -> ColumnElement[int]:
+    # The seed written into the statement, as in the index's expression: a bound seed would
+    # not be the same expression to the planner, which would then read the whole table.
+    return func.hashtextextended(value, literal_column("0"))
 
 
 def _record(row: Row[Any]) -> Record:

@@ -255,6 +255,7 @@ def epilogue(schema: str, toc: Toc) -> str:
         return ""
     return "\n".join([
         _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {_ident(schema)}"),
+        _statistics_to(toc.schema, schema),
         f"DROP SCHEMA {_ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
         _if_schema(_aside(toc), f"ALTER SCHEMA {_ident(_aside(toc))} "
                                 f"RENAME TO {_ident(toc.schema)}"),
@@ -284,6 +285,21 @@ BEGIN
                       AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
   LOOP
     EXECUTE format({_literal(action)}, r.kind, {_literal(schema)}, r.relname);
+  END LOOP;
+END $$;"""
+
+
+def _statistics_to(source: str, schema: str) -> str:
+    """A DO block moving every extended-statistics object of `source` to `schema`: a table's
+    own go where it is created, not where it is moved (migration 0026 makes one)."""
+    action = f"ALTER STATISTICS %I.%I SET SCHEMA {_ident(schema)}"
+    return f"""DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT stxname FROM pg_statistic_ext
+    WHERE stxnamespace = {_literal(source)}::regnamespace
+  LOOP
+    EXECUTE format({_literal(action)}, {_literal(source)}, r.stxname);
   END LOOP;
 END $$;"""
 

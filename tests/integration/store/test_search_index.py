@@ -305,20 +305,13 @@ def test_the_migration_indexes_what_is_already_stored(db_url):
 
 
 def test_the_migration_can_be_undone_and_redone(db_url):
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
-
-    from accord.store.engine import MIGRATIONS
+    from tests.integration.store.migrating import downgrade
 
     engine = open_engine(db_url)
     try:
         _upgrade(engine, "head")
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with writing(engine) as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0017")
+        downgrade(engine, "0017")
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
         assert not tables & {"object_names", "object_names_fts", "relationship_ends"}

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ def test_sort_key_orders_by_instant_not_by_spelling():
     assert sort_key("2016-01-01T00:00:41Z") < sort_key("2016-01-01T00:00:41.001Z")
 
 
-FOUR_DIGIT_YEARS = st.datetimes(min_value=datetime(1000, 1, 1))
+FOUR_DIGIT_YEARS = st.datetimes(min_value=datetime(1, 1, 1))
 
 
 @given(FOUR_DIGIT_YEARS, FOUR_DIGIT_YEARS)
@@ -36,3 +36,11 @@ def test_sort_key_order_matches_time_order(a, b):
 def test_format_timestamp_has_microseconds():
     moment = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert format_timestamp(moment) == "2020-01-02T03:04:05.000000Z"
+
+
+def test_format_timestamp_is_utc_and_pads_the_year():
+    east = timezone(timedelta(hours=8))
+    assert format_timestamp(datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=east)) == \
+        "2026-01-01T19:04:05.000007Z"
+    early = format_timestamp(datetime(999, 1, 1, tzinfo=UTC))
+    assert early == "0999-01-01T00:00:00.000000Z" and is_timestamp(early)
