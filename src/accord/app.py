@@ -23,6 +23,7 @@ from accord.api.app import build_api
 from accord.api.problems import problem
 from accord.node import Node, open_node
 from accord.serving.read_your_writes import ReadYourWrites
+from accord.serving.turns import prompt_turns
 from accord.store.faults import noted
 from accord.store.resident import keep_resident, release_resident
 from accord.taxii.errors import error_response
@@ -93,23 +94,24 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         # process: out of the cyclic collector's sight, its full collections stop walking it
         # (they cost a page 70 ms at random; see bench/attribution_bench.py).
         gc.freeze()
-        node.reads.start()
-        keep_resident(node.engine)  # this thread runs the event loop: its reads keep one
-        watching = None
-        if tick:
-            from accord.cooperation.watcher import Watcher
+        with prompt_turns():  # a request waits little for the background threads' Python
+            node.reads.start()
+            keep_resident(node.engine)  # this thread runs the event loop: its reads keep one
+            watching = None
+            if tick:
+                from accord.cooperation.watcher import Watcher
 
-            watching = asyncio.create_task(Watcher(node, tick).run())
-        syncing = asyncio.create_task(_sync_forever(node, sync_every)) if sync_every else None
-        try:
-            yield
-        finally:
-            if watching is not None:
-                watching.cancel()
-            if syncing is not None:
-                syncing.cancel()
-            release_resident(node.engine)
-            node.reads.stop()  # and appends what is still pending
+                watching = asyncio.create_task(Watcher(node, tick).run())
+            syncing = asyncio.create_task(_sync_forever(node, sync_every)) if sync_every else None
+            try:
+                yield
+            finally:
+                if watching is not None:
+                    watching.cancel()
+                if syncing is not None:
+                    syncing.cancel()
+                release_resident(node.engine)
+                node.reads.stop()  # and appends what is still pending
 
     async def home(_request: Request) -> Response:
         return RedirectResponse("/ui/", status_code=307)
