@@ -8,6 +8,9 @@ after a change on a shared machine.
 usage: request_cpu.py --db URL --token TOKEN [--seconds 5] [--connections 8] [--kinds K,…]
                       [--repeat 1] [--label TEXT] [--out FILE.jsonl]
 
+With `--connections 1` (one client, each request after the last) its p99 is the tail a request
+meets from what the server does beside it (bench/README.md, "The audit flush and the tail").
+
 The node needs a collection with alias `load` (load_bench.py's: the ATT&CK sample and
 generated indicators). Kinds: discovery, collections, page (50 objects), by_id,
 type_intrusion_set, type_malware_20, mix (load_bench.py's 15 paths in turn).
@@ -103,7 +106,8 @@ def measure(port: int, server: int, db: str, paths: list[str], token: str, conne
             "ms_cpu_server_loop": round(1000 * loop_cpu / requests, 3),
             "ms_cpu_postgres": round(1000 * pg_cpu / requests, 3),
             "ms_cpu_wrk": round(1000 * wrk_cpu / requests, 3),
-            "p50_ms": summary["p50_ms"], "load_average": round(load, 2)}
+            "p50_ms": summary["p50_ms"], "p99_ms": summary["p99_ms"],
+            "load_average": round(load, 2)}
 
 
 def main() -> None:
@@ -149,11 +153,12 @@ def main() -> None:
             server.wait(timeout=30)
         if "Traceback" in log.read_text():
             print(f"the server logged a traceback:\n{log.read_text()[-4000:]}", file=sys.stderr)
-    print("| kind | requests | errors | req/s | CPU ms a request: server (its event loop) / "
-          "PostgreSQL / wrk | load average |")
-    print("|---|---:|---:|---:|---|---:|")
+    print("| kind | requests | errors | req/s | p50 / p99 ms | CPU ms a request: server (its "
+          "event loop) / PostgreSQL / wrk | load average |")
+    print("|---|---:|---:|---:|---:|---|---:|")
     for r in rows:
         print(f"| {r['kind']} | {r['requests']:,} | {r['errors']} | {r['requests_per_s']:,} | "
+              f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | "
               f"{r['ms_cpu_server']} ({r['ms_cpu_server_loop']}) / {r['ms_cpu_postgres']} / "
               f"{r['ms_cpu_wrk']} | {r['load_average']} |")
 

@@ -15,9 +15,13 @@ def nul_in(request: Request, form: FormData | None = None) -> tuple[str, str] | 
     for name, value in request.path_params.items():
         if isinstance(value, str) and NUL in value:
             return "path", name
-    for name, value in request.query_params.multi_items():
-        if NUL in name or NUL in value:
-            return "query", name
+    raw = request.scope.get("query_string", b"")
+    # A NUL in a query is %00 or the byte itself: a query with neither is not decoded here
+    # (most are not, and this runs for every TAXII request).
+    if b"%00" in raw or b"\x00" in raw:
+        for name, value in request.query_params.multi_items():
+            if NUL in name or NUL in value:
+                return "query", name
     for name, value in (form.multi_items() if form is not None else ()):
         if NUL in name or (isinstance(value, str) and NUL in value):
             return "form", name

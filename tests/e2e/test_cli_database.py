@@ -69,6 +69,16 @@ def state(db: str, request: str) -> dict[str, object]:
             "collections": run(db, "collection", "list", "--json")}
 
 
+def _change(db: str, statement: str) -> None:
+    """What an operator, a tool or an intruder did to the database behind Accord's back."""
+    engine = open_engine(db)
+    try:
+        with writing(engine) as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def test_backup_and_restore_round_trip_a_node(db_url, other_db, tmp_path):
     node = make_node(db_url)
     before = state(db_url, node["request"])
@@ -182,12 +192,7 @@ def test_migrate_check_finds_a_pending_migration_and_migrate_applies_it(db_url):
 
 def test_a_schema_newer_than_this_accord_is_a_plain_error(db_url):
     created("init", "--party", OWN_PARTY, db=db_url)
-    engine = open_engine(db_url)
-    try:
-        with writing(engine) as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    finally:
-        engine.dispose()
+    _change(db_url, "UPDATE alembic_version SET version_num = '9999'")
     for args in (("db", "migrate"), ("db", "migrate", "--check"), ("party", "list")):
         done = run_accord(*args, db=db_url)
         assert done.returncode != 0, args
@@ -201,12 +206,7 @@ def test_a_schema_newer_than_this_accord_is_a_plain_error(db_url):
 def test_db_check_finds_a_dropped_index(db_url):
     created("init", "--party", OWN_PARTY, db=db_url)
     assert run_accord("db", "check", db=db_url).returncode == 0
-    engine = open_engine(db_url)
-    try:
-        with writing(engine) as conn:
-            conn.execute(text("DROP INDEX ix_audit_at"))
-    finally:
-        engine.dispose()
+    _change(db_url, "DROP INDEX ix_audit_at")
     done = run_accord("db", "check", db=db_url)
     assert done.returncode == 1
     assert "index ix_audit_at is missing" in done.stdout
@@ -217,15 +217,19 @@ def test_db_check_finds_a_dropped_index(db_url):
     assert all(c["ok"] for c in document["checks"] if c["check"] != "schema")
 
 
+@pytest.mark.postgres
+def test_db_check_finds_dropped_planner_statistics(pg_url):
+    created("init", "--party", OWN_PARTY, db=pg_url)
+    _change(pg_url, "DROP STATISTICS audit_objects_hash_of_id")
+    document = json.loads(run_accord("db", "check", "--json", db=pg_url).stdout)
+    schema = next(c for c in document["checks"] if c["check"] == "schema")
+    assert schema["problems"] == ["statistics audit_objects_hash_of_id is missing"]
+
+
 def test_db_check_finds_a_tampered_audit_record(db_url):
     created("init", "--party", OWN_PARTY, db=db_url)
     created("party", "add", PARTNER, db=db_url)
-    engine = open_engine(db_url)
-    try:
-        with writing(engine) as conn:
-            conn.execute(text("UPDATE audit SET action = 'party.remove' WHERE seq = 2"))
-    finally:
-        engine.dispose()
+    _change(db_url, "UPDATE audit SET action = 'party.remove' WHERE seq = 2")
     done = run_accord("db", "check", db=db_url)
     assert done.returncode == 1
     assert "audit trail broken at record 2" in done.stdout

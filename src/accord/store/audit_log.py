@@ -71,7 +71,8 @@ class AuditLog:
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
         # An import names tens of thousands of objects: COPY, or a plain executemany. SQLite
         # keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf page is
-        # visited once (PostgreSQL's hash index, migration 0026, has no order to follow).
+        # visited once (PostgreSQL keys them by the id's hash, migration 0026: no order to
+        # follow from here).
         if self._sqlite:
             names.sort()
         insert_rows(conn, "audit_objects", ("object_id", "seq"), names)

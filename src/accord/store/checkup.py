@@ -134,8 +134,9 @@ def schema_objects(engine: Engine) -> dict[str, str]:
 
 
 def reference_objects(engine: Engine, revision: str) -> dict[str, str]:
-    """The tables, indexes and constraints the migrations up to `revision` make, read from a
-    scratch database of the same kind that nothing else sees."""
+    """The tables, indexes, constraints and (PostgreSQL) statistics objects the migrations up
+    to `revision` make, read from a scratch database of the same kind that nothing else
+    sees."""
     if is_sqlite(engine):
         with tempfile.TemporaryDirectory(prefix="accord-check-") as scratch:
             reference = open_engine(str(Path(scratch) / "reference.db"))
@@ -192,6 +193,12 @@ def _pg_objects(conn: Connection) -> dict[str, str]:
             "JOIN pg_class t ON t.oid = c.conrelid "
             "WHERE c.connamespace = current_schema()::regnamespace")):
         found[f"constraint {name}"] = f"on {table}: {_unqualified(definition, str(schema))}"
+    # What the planner is told beyond per-column statistics (migration 0026): without it, an
+    # object's audit records are gathered whole instead of read newest first.
+    for name, definition in conn.execute(text(
+            "SELECT stxname, pg_get_statisticsobjdef(oid) FROM pg_statistic_ext "
+            "WHERE stxnamespace = current_schema()::regnamespace")):
+        found[f"statistics {name}"] = _unqualified(definition, str(schema))
     return found
 
 

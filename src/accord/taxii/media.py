@@ -36,8 +36,8 @@ def accepts_taxii(header: str | None) -> bool:
     `application/taxii+json` with version 2.1 or no version, `application/*` and `*/*` qualify,
     unless given q=0.
     """
-    if header is None or not header.strip():
-        return True
+    if header is None or header == TAXII_21 or not header.strip():
+        return True  # what TAXII clients send, known without parsing
     for media, params, quality in _media_ranges(header):
         if quality <= 0:
             continue
