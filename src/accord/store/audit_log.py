@@ -8,13 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, and_, func, literal_column, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 
 from accord.store.bulk import analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
+
+# How many of an object's earliest audit records `people_who_added` looks at, and how many
+# objects one of its statements asks about (SQLite allows 500 arms of a UNION).
+FIRST_RECORDS = 20
+_ARMS = 100
 
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
@@ -109,19 +126,32 @@ class AuditLog:
 
     def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(party id, person's name) of whoever first added each object with a person's token
-        on this node; objects imported, synced or added by a machine account are left out."""
-        if not object_ids:
-            return {}
-        stmt = (select(audit_objects.c.object_id, audit.c.party_id, people.c.name)
-                .join(audit, audit.c.seq == audit_objects.c.seq)
-                .join(tokens, tokens.c.id == audit.c.token_id)
-                .join(people, people.c.id == tokens.c.person_id)
-                .where(self._naming(object_ids),
-                       audit.c.action == "objects.add", people.c.kind == "person")
-                .order_by(audit.c.seq.desc()))
+        on this node; objects imported, synced or added by a machine account are left out.
+
+        Only each object's earliest FIRST_RECORDS records are looked at: an object is added
+        before anything here can read it, so its add is among them, and however often it was
+        read afterwards (a party may read an entry of a request a million times), that costs
+        this nothing."""
+        ids = sorted(set(object_ids))
+        found: dict[str, tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
-            # Newest first, so that the first record of each object is the one kept.
-            return {oid: (party, name) for oid, party, name in conn.execute(stmt)}
+            for start in range(0, len(ids), _ARMS):
+                arms = [self._added_by_a_person(oid) for oid in ids[start:start + _ARMS]]
+                for oid, seq, party, name in conn.execute(union_all(*arms)):
+                    if oid not in found or seq < found[oid][0]:
+                        found[oid] = (seq, party, name)
+        return {oid: (party, name) for oid, (_, party, name) in found.items()}
+
+    def _added_by_a_person(self, object_id: str) -> Select[Any]:
+        """The adds by a person's token among the object's earliest records (seq order)."""
+        earliest = (select(audit_objects.c.seq).where(self._naming([object_id]))
+                    .order_by(audit_objects.c.seq).limit(FIRST_RECORDS).subquery())
+        return (select(literal(object_id).label("object_id"), audit.c.seq, audit.c.party_id,
+                       people.c.name)
+                .select_from(earliest.join(audit, audit.c.seq == earliest.c.seq)
+                             .join(tokens, tokens.c.id == audit.c.token_id)
+                             .join(people, people.c.id == tokens.c.person_id))
+                .where(audit.c.action == "objects.add", people.c.kind == "person"))
 
     def _naming(self, object_ids: Sequence[str]) -> ColumnElement[bool]:
         """The audit_objects rows of these objects. PostgreSQL finds them by the hash of the

@@ -98,3 +98,31 @@ def test_tokens_made_before_people_existed_are_given_their_holders(db_url):
         assert found[holders["t2"]] == ("automation", "machine")
     finally:
         engine.dispose()
+
+
+def test_who_added_an_object_is_the_first_person_whose_token_added_it(world):
+    """The request page's "by PARTY (PERSON)": the first add by a person's token, however
+    often the object was read since; an object only a machine account or sync added has
+    none."""
+    from accord.store.audit_log import FIRST_RECORDS
+
+    directory, audit = world.node.directory, world.node.audit
+    li = directory.principal(directory.create_token(world.other, name="Li Wei"))
+    jo = directory.principal(directory.create_token(world.other, name="Jo Smith"))
+    bot = directory.principal(directory.create_token(world.other))
+
+    def did(action: str, who, *object_ids: str) -> None:  # type: ignore[no-untyped-def]
+        audit.append([Event("2026-01-01T00:00:00.000Z", action, who.party_id, who.token_id,
+                            "c", object_ids)])
+
+    did("objects.add", li, "x-accord-ack--1", "x-accord-note--2")
+    did("objects.add", bot, "x-accord-response--3")
+    for _ in range(FIRST_RECORDS * 3):  # a party reading the entries again and again
+        did("objects.read", bot, "x-accord-ack--1", "x-accord-response--3")
+    did("objects.add", jo, "x-accord-ack--1")  # a later add changes nothing
+    did("objects.add", jo, "x-accord-response--3")  # past its earliest records: not looked at
+    assert audit.people_who_added(["x-accord-ack--1", "x-accord-note--2", "x-accord-response--3",
+                                   "x-accord-ack--1", "indicator--never"]) == {
+        "x-accord-ack--1": (world.other.id, "Li Wei"),
+        "x-accord-note--2": (world.other.id, "Li Wei")}
+    assert audit.people_who_added([]) == {}
