@@ -22,6 +22,17 @@ def test_the_interval_holds_while_serving_and_is_given_back_after(node):
     assert sys.getswitchinterval() == before
 
 
+def test_two_apps_serving_at_once_give_the_interval_back_when_both_have_stopped():
+    before = sys.getswitchinterval()
+    first, second = prompt_turns(), prompt_turns()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start stops first
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)  # the second still serves
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
+
+
 def test_the_interval_is_given_back_when_serving_fails():
     before = sys.getswitchinterval()
     try:

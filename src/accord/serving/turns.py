@@ -14,19 +14,33 @@ at the same CPU a request (bench/README.md, "The audit flush and the tail").
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 SWITCH_INTERVAL = 0.0002  # seconds
 
+# The interval is the process's: apps serving at once in one process (tests, two nodes in one
+# program) share it, and the last to stop gives back what was there before the first began.
+_lock = threading.Lock()
+_serving = 0
+_before = 0.0
+
 
 @contextmanager
 def prompt_turns() -> Iterator[None]:
     """While serving, a thread waiting to run is let in after SWITCH_INTERVAL at most;
-    the interpreter's own interval again afterwards."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    the interpreter's own interval again once nothing in the process serves."""
+    global _serving, _before
+    with _lock:
+        if _serving == 0:
+            _before = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _serving += 1
     try:
         yield
     finally:
-        sys.setswitchinterval(before)
+        with _lock:
+            _serving -= 1
+            if _serving == 0:
+                sys.setswitchinterval(_before)
