@@ -190,14 +190,16 @@ class AuditLog:
                     stray = conn.execute(select(func.min(audit_objects.c.seq))
                                          .where(audit_objects.c.seq > after)).scalar()
                     return stray
-                indexed: dict[int, set[str]] = {}
+                # Sorted lists, not sets: each object is indexed once per record, and PostgreSQL
+                # no longer has a key to refuse a second row (migration 0026).
+                indexed: dict[int, list[str]] = {}
                 for oid, seq in conn.execute(
                         select(audit_objects.c.object_id, audit_objects.c.seq)
                         .where(audit_objects.c.seq > after,
                                audit_objects.c.seq <= rows[-1].seq)):
-                    indexed.setdefault(seq, set()).add(oid)
+                    indexed.setdefault(seq, []).append(oid)
             for seq, object_ids in rows:
-                if set(orjson.loads(object_ids)) != indexed.get(seq, set()):
+                if sorted(set(orjson.loads(object_ids))) != sorted(indexed.get(seq, [])):
                     return int(seq)
             after = rows[-1].seq
 

@@ -122,7 +122,7 @@ def schema_finding(expected: SchemaObjects, present: SchemaObjects) -> Finding:
     notes = [f"{key} is not made by the migrations"
              for key in sorted(present.keys() - expected.keys())]
     kinds = sorted({key.split(" ", 1)[0] for key in expected})
-    plural = {"index": "indexes"}
+    plural = {"index": "indexes", "statistics": "statistics objects"}
     counts = ", ".join(f"{sum(k.startswith(kind + ' ') for k in expected)} "
                        f"{plural.get(kind, kind + 's')}" for kind in kinds)
     return Finding("schema", f"{counts} expected", tuple(problems), tuple(notes))

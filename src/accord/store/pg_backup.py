@@ -279,7 +279,7 @@ BEGIN
       WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
       ELSE 'TABLE' END AS kind
     FROM pg_class c
-    WHERE c.relnamespace = {_literal(schema)}::regnamespace
+    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = {_literal(schema)})
       AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
@@ -292,14 +292,14 @@ END $$;"""
 def _statistics_to(source: str, schema: str) -> str:
     """A DO block moving every extended-statistics object of `source` to `schema`: a table's
     own go where it is created, not where it is moved (migration 0026 makes one)."""
-    action = f"ALTER STATISTICS %I.%I SET SCHEMA {_ident(schema)}"
     return f"""DO $$
 DECLARE r record;
 BEGIN
-  FOR r IN SELECT stxname FROM pg_statistic_ext
-    WHERE stxnamespace = {_literal(source)}::regnamespace
+  FOR r IN SELECT s.stxname FROM pg_statistic_ext s
+    JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE n.nspname = {_literal(source)}
   LOOP
-    EXECUTE format({_literal(action)}, {_literal(source)}, r.stxname);
+    EXECUTE format('ALTER STATISTICS %I.%I SET SCHEMA %I', {_literal(source)}, r.stxname,
+                   {_literal(schema)});
   END LOOP;
 END $$;"""
 

@@ -161,8 +161,8 @@ Index("ix_audit_party", audit.c.party_id, audit.c.seq)
 Index("ix_audit_at", audit.c.at)
 
 # Which records name which object: "who was served object X?" without reading every record.
-# On PostgreSQL a heap found by a hash index on object_id and a BRIN index on seq, not this key
-# (migration 0026: a row for every object served, each at a random place of a B-tree).
+# On PostgreSQL no key but a B-tree over (hash of object_id, seq) and a BRIN index over seq
+# (migration 0026: a row for every object served, each at a random place of the B-tree).
 audit_objects = Table(
     "audit_objects",
     metadata,

@@ -50,6 +50,26 @@ def test_records_made_before_the_migration_are_found_by_object_after_it(db_url):
         engine.dispose()
 
 
+def test_a_second_row_for_the_same_object_and_record_is_found(db_url):
+    """PostgreSQL has no key to refuse it any more: `db check` must see it."""
+    from sqlalchemy import text
+
+    engine = open_engine(db_url)
+    try:
+        upgrade(engine, "head")
+        log = AuditLog(engine)
+        log.append([_served("2026-12-02T01:00:00.000000Z", "indicator--a", "indicator--b"),
+                    _served("2026-12-02T01:00:01.000000Z", "indicator--a")])
+        assert log.index_disagreement() is None
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO audit_objects (object_id, seq) "
+                                  "VALUES ('indicator--a', 2)"))
+            assert log.index_disagreement() == 2
+    finally:
+        engine.dispose()
+
+
 def test_the_migration_can_be_undone_and_redone(db_url):
     engine = open_engine(db_url)
     try:

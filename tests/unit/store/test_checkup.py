@@ -36,6 +36,12 @@ def test_a_schema_as_the_migrations_make_it_is_healthy():
     assert finding.summary == "1 constraints, 1 indexes, 1 tables expected"
 
 
+def test_statistics_objects_are_counted_in_words():
+    expected = {**EXPECTED, "statistics audit_objects_hash_of_id": "CREATE STATISTICS …"}
+    assert schema_finding(expected, dict(expected)).summary == \
+        "1 constraints, 1 indexes, 1 statistics objects, 1 tables expected"
+
+
 def test_missing_and_changed_objects_are_problems_extra_ones_notes():
     present = dict(EXPECTED)
     del present["index ix_audit_at"]
