@@ -106,7 +106,7 @@ class AuditLog:
             # records were gathered whole to be made distinct, then sorted; the appender
             # writes each pair once.)
             stmt = (select(audit).join(audit_objects, audit_objects.c.seq == audit.c.seq)
-                    .where(self._naming([query.object_id]))
+                    .where(self._naming(query.object_id))
                     .order_by(audit_objects.c.seq.desc()).limit(query.limit))
         if query.party_id is not None:
             stmt = stmt.where(audit.c.party_id == query.party_id)
@@ -144,7 +144,7 @@ class AuditLog:
 
     def _added_by_a_person(self, object_id: str) -> Select[Any]:
         """The adds by a person's token among the object's earliest records (seq order)."""
-        earliest = (select(audit_objects.c.seq).where(self._naming([object_id]))
+        earliest = (select(audit_objects.c.seq).where(self._naming(object_id))
                     .order_by(audit_objects.c.seq).limit(FIRST_RECORDS).subquery())
         return (select(literal(object_id).label("object_id"), audit.c.seq, audit.c.party_id,
                        people.c.name)
@@ -153,15 +153,14 @@ class AuditLog:
                              .join(people, people.c.id == tokens.c.person_id))
                 .where(audit.c.action == "objects.add", people.c.kind == "person"))
 
-    def _naming(self, object_ids: Sequence[str]) -> ColumnElement[bool]:
-        """The audit_objects rows of these objects. PostgreSQL finds them by the hash of the
-        id its index is keyed by (migration 0026), then matches the id itself: a hash may
+    def _naming(self, object_id: str) -> ColumnElement[bool]:
+        """The audit_objects rows of this object. PostgreSQL finds them by the hash of the id
+        its index is keyed by (migration 0026), then matches the id itself: a hash may
         collide."""
-        ids = sorted(set(object_ids))
-        named = audit_objects.c.object_id.in_(ids)
+        named = audit_objects.c.object_id == object_id
         if self._sqlite:
             return named
-        return and_(_hashed(audit_objects.c.object_id).in_([_hashed(i) for i in ids]), named)
+        return and_(_hashed(audit_objects.c.object_id) == _hashed(object_id), named)
 
     def records(self, batch: int = 5000) -> Iterator[Record]:
         """Every record in chain order, read in batches."""

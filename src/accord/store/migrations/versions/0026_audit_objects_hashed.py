@@ -6,9 +6,10 @@ X?"), and its key (object id, seq) put each row at a random place in a B-tree of
 300 bytes: the largest single cost of a TAXII read in PostgreSQL (bench/README.md, "ATT&CK
 Enterprise": half of PostgreSQL's work for a page of objects). The same B-tree over
 (hashtextextended(object_id, 0), seq) holds 12-byte keys: for 1,000 rows appended among a
-million, 5.6 → 3.6 ms of PostgreSQL's CPU, and an index of 38 MB instead of 97. It still reads an
-object's records newest first and stops at a limit (a hash index would not: it would read every
-record of an object served a million times, then sort them).
+million, 8.2-8.5 → 4.0-4.8 ms of PostgreSQL's CPU, and an index of 45 MB instead of 115
+(bench/audit_index_bench.py). It still reads an object's records newest first and stops at a
+limit (a hash index would not: it would read every record of an object served a million times,
+then sort them).
 
 Not unique: object ids are chosen by whoever posts them, and this hash is no cryptographic one;
 two ids made to collide in one record must not make the audit trail refuse it. Readers match the
@@ -19,8 +20,8 @@ Readers ask for both the hash and the id, and PostgreSQL would multiply the two 
 rather than read newest first up to the limit): statistics of the dependency tell it that the
 id decides the hash.
 
-A BRIN index over seq, which rises with the table (one appender at a time), lets
-`accord db check --thorough` read the rows of each batch of records without reading the table.
+A BRIN index over seq, which rises with the table (one appender at a time), lets `accord db
+check` (its audit check) read the rows of each batch of records without reading the table.
 
 SQLite keeps its key: the table is clustered on it (WITHOUT ROWID).
 
