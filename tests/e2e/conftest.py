@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import pytest
 import requests
 from sqlalchemy import text
 from tests.conftest import backends, fresh_pg_schema
+from tests.e2e.ports import free_port
 from tests.e2e.round_robin import round_robin
 
 ACCORD = Path(sys.executable).parent / "accord"
@@ -126,12 +126,6 @@ class LiveNode:
 
     def auth(self, token: str | None = None) -> BearerAuth:
         return BearerAuth(token or self.admin_token)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session", params=backends())
@@ -250,7 +244,7 @@ def _listening(command: list[str], log: Path, servers: int,
     processes: list[tuple[int, subprocess.Popen[bytes]]] = []
 
     def start() -> tuple[int, subprocess.Popen[bytes]]:
-        port = _free_port()
+        port = free_port()
         with log.open("ab") as sink:
             process = subprocess.Popen(
                 [str(ACCORD), "serve", *command, "--host", "127.0.0.1", "--port", str(port)],
@@ -374,7 +368,7 @@ def serving_process(db: str, log: Path, port: int | None = None,
                     options: tuple[str, ...] = ("--tick", "0", "--sync-every", "0"),
                     ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As `serving`, yielding the process too (to watch its PID)."""
-    port = port or _free_port()
+    port = port or free_port()
     with log.open("wb") as sink:
         server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
                                    *options],

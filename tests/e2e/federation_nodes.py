@@ -9,7 +9,8 @@ import subprocess
 import time
 
 import httpx
-from tests.e2e.conftest import ACCORD, NodeDatabases, _free_port, created, run_accord, sql
+from tests.e2e.conftest import ACCORD, NodeDatabases, created, run_accord, sql
+from tests.e2e.ports import free_port
 
 MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 
@@ -22,7 +23,7 @@ class Node:
     def __init__(self, databases: NodeDatabases, name: str, party: str,
                  tls: tuple[str, ...] = ()) -> None:
         self.db, self.log, self.party = databases.new(name), databases.folder / f"{name}.log", party
-        self.port = _free_port()
+        self.port = free_port()
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/"
         self.server: subprocess.Popen[bytes] | None = None

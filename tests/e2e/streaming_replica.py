@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.e2e.ports import free_port
 
 PG_BIN = Path(os.environ.get("ACCORD_PG_BIN", "/usr/lib/postgresql/15/bin"))
 TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
@@ -46,12 +47,6 @@ def missing_tools() -> str | None:
         if shutil.which("runuser") is None:
             return "running as root and `runuser` is missing (util-linux)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def as_server_user(*argv: str) -> list[str]:

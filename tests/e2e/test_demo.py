@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.e2e.conftest import ACCORD, ATTACK_SAMPLE, _free_port, run_accord
+from tests.e2e.conftest import ACCORD, ATTACK_SAMPLE, run_accord
+from tests.e2e.ports import free_port
 
 # A shell where the PATH does not find `accord` (the venv not activated), as a newcomer's.
 WITHOUT_VENV = {**os.environ, "PATH": os.pathsep.join(
@@ -31,9 +32,9 @@ class Played:
 
 def _two_ports() -> tuple[int, int]:
     # Two ports the system handed out: the one after a free port may be taken by a parallel test.
-    port, cn_port = _free_port(), _free_port()
+    port, cn_port = free_port(), free_port()
     while cn_port == port:
-        cn_port = _free_port()
+        cn_port = free_port()
     return port, cn_port
 
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.conftest import PG_ADMIN_URL, _pg_reason
+from tests.e2e.ports import free_port
 
 from .conftest import ACCORD, OWN_PARTY, TAXII, created, first_collection, stop_server
-from .streaming_replica import free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 

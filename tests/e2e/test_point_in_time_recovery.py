@@ -11,7 +11,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.conftest import OWN_PARTY, PARTNER, created, run_accord
+from tests.e2e.ports import free_port
 
 from accord.node import open_node
 
@@ -53,15 +53,9 @@ def _owner() -> list[str]:
     return ["runuser", "-u", "postgres", "--"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Cluster:
     def __init__(self, work: Path, name: str) -> None:
-        self.work, self.data, self.port = work, work / name, _free_port()
+        self.work, self.data, self.port = work, work / name, free_port()
         self.log = work / f"{name}.log"
 
     @property

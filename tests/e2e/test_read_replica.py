@@ -19,9 +19,10 @@ from subprocess import Popen
 
 import httpx
 import pytest
+from tests.e2e.ports import free_port
 
 from .conftest import ACCORD, OWN_PARTY, TAXII, created, first_collection, stop_server
-from .streaming_replica import Replication, free_port, missing_tools, primary_and_replica
+from .streaming_replica import Replication, missing_tools, primary_and_replica
 
 pytestmark = pytest.mark.replica
 

@@ -18,10 +18,10 @@ from tests.e2e.conftest import (
     OWN_PARTY,
     PARTNER,
     NodeDatabases,
-    _free_port,
     created,
     run_accord,
 )
+from tests.e2e.ports import free_port
 
 GUIDELINES = """
 [urgency.urgent]
@@ -84,7 +84,7 @@ def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(
     assert run_accord("hotline", "set", "--party", PARTNER, "--webhook", url,
                       db=db).returncode == 0
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.e2e.conftest import _free_port
+from tests.e2e.ports import free_port
 
 
 def postgres_bin() -> Path | None:
@@ -35,7 +35,7 @@ class Cluster:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         # Not under pytest's tmp_path: its folders are root's alone, and postgres must enter.
         self.dir = Path(tempfile.mkdtemp(prefix="accord-faults-pg-"))
         self.data = self.dir / "data"

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from tests.e2e.conftest import ACCORD, _free_port
+from tests.e2e.conftest import ACCORD
+from tests.e2e.ports import free_port
 
 
 def accord(*args: str, db: str, log: Path, **popen: object) -> subprocess.Popen[bytes]:
@@ -57,7 +58,7 @@ class Server:
                  env: dict[str, str] | None = None) -> None:
         self.db, self.log, self.options = db, log, options
         self.env = env
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.process: subprocess.Popen[bytes] | None = None
 
