@@ -2,8 +2,8 @@
 serving process so that PostgreSQL need not send them again.
 
 A page's bodies are most of what a TAXII read costs on PostgreSQL: `match[type]=intrusion-set`
-on ATT&CK Enterprise returns 187 versions in 556 KB, and its statement took 0.95 ms (PostgreSQL
-0.77 ms of CPU, the serving process 0.42) with the bodies against 0.29 ms (0.18, 0.11)
+on ATT&CK Enterprise returns 187 versions in 556 KB, and its statement took 0.82 ms (PostgreSQL
+0.65 ms of CPU, the serving process 0.39) with the bodies against 0.25 ms (0.17, 0.11)
 without (bench/README.md, "match[type] on PostgreSQL"): PostgreSQL copying, sending and the
 driver receiving the bytes, not finding the rows.
 
@@ -35,8 +35,10 @@ BUDGET_BYTES = 32 * 2**20
 # A body larger than this share of the budget is not kept: one report of megabytes would
 # push out hundreds of the pages asked for often.
 LARGEST_SHARE = 16
-# How many rows' seqs are remembered across the queries asked (a query of a full page: 1,001).
+# How many rows' seqs are remembered across the queries asked (a query of a full page: 1,001),
+# and how many queries (each a few hundred bytes).
 REMEMBERED_ROWS = 200_000
+REMEMBERED_QUERIES = 4_096
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,12 @@ class BodyCache:
     """Bodies held by seq, least recently used first out, within `budget` bytes; and the seqs
     each query returned last time. Thread-safe: a server's requests run on several threads."""
 
-    def __init__(self, budget: int = BUDGET_BYTES, remembered: int = REMEMBERED_ROWS) -> None:
+    def __init__(self, budget: int = BUDGET_BYTES, remembered: int = REMEMBERED_ROWS,
+                 queries: int = REMEMBERED_QUERIES) -> None:
         self._budget = budget
         self._largest = budget // LARGEST_SHARE
         self._remembered = remembered
+        self._queries = queries
         self._lock = threading.Lock()
         self._bodies: OrderedDict[int, Held] = OrderedDict()
         self._bytes = 0
@@ -106,7 +110,9 @@ class BodyCache:
             return
         self._asked[query] = seqs
         self._asked_rows += len(seqs)
-        while self._asked_rows > self._remembered:
+        # Bounded in queries too: a client asking for endless filters that match nothing
+        # would otherwise fill memory with the queries themselves.
+        while self._asked_rows > self._remembered or len(self._asked) > self._queries:
             _, dropped = self._asked.popitem(last=False)
             self._asked_rows -= len(dropped)
 

@@ -3,8 +3,6 @@ database sends (store.body_cache says why, and what still decides each row)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-
 from sqlalchemy import Connection
 
 from accord.store import direct
@@ -45,8 +43,9 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
     return versions
 
 
-def _asked(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int
-           ) -> Hashable:
-    # ObjectQuery is frozen and hashable: with the collection, the object and the limit, it
-    # names the read whole (its reader included).
-    return collection_id, query, object_id, limit
+def _asked(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int) -> int:
+    # The read whole (ObjectQuery is frozen: its filters and its reader), by its hash: a
+    # query of a thousand ids is remembered in a few bytes. Two reads with the same hash
+    # would share their hints, which is harmless: a hint only names bodies held, and a held
+    # body stands in only for its own row, at its own row version.
+    return hash((collection_id, query, object_id, limit))

@@ -78,3 +78,11 @@ def test_the_rows_remembered_are_bounded_oldest_query_first() -> None:
     assert cache.held_for(2)[1] and cache.held_for(3)[1]
     cache.served("huge", range(11), {}, False)  # more than may be remembered at all
     assert cache.held_for("huge") == ({}, False) and cache.held_for(3)[1]
+
+
+def test_queries_that_match_nothing_are_bounded_too() -> None:
+    cache = BodyCache(queries=100)
+    for query in range(10_000):  # a client trying endless filters
+        cache.served(query, [], {}, cache.held_for(query)[1])
+    assert sum(cache.held_for(q)[1] for q in range(10_000)) == 100
+    assert cache.held_for(9_999)[1] and not cache.held_for(9_899)[1]
