@@ -37,7 +37,10 @@ def _candidates() -> range:
     low, high = _ephemeral()
     if low - LOWEST >= 1000:
         return range(LOWEST, low)
-    return range(high + 1, 65536)  # a range set low: above it instead
+    if 65535 - high >= 1000:
+        return range(high + 1, 65536)  # a range set low: above it instead
+    raise RuntimeError(f"the kernel's ephemeral ports ({low}-{high}, {_RANGE}) leave too few "
+                       "ports for test servers below or above them")
 
 
 def _bindable(port: int) -> bool:

@@ -9,11 +9,12 @@ driver receiving the bytes, not finding the rows.
 
 What the database still decides, every time: which versions the reader sees, in which order,
 and what each version's row is now. The statement runs as before; it leaves out the body of a
-row whose body the caller says it holds, and returns each row's `xmin`, its row version (any
-UPDATE of a row makes a new one: `keyring.rewrite_in` signing a body anew, or `is_latest`
-flipped). A held body stands in only for a row whose seq and row version are those it was read
-with; any other row's body is read again. So a held body never reaches a reader the database
-did not hand that row to, and never an old one.
+row whose body the caller says it holds, and returns each row's `xmin` (any UPDATE of a row
+makes a new one: `keyring.rewrite_in` signing a body anew, or `is_latest` flipped), which with
+the row's date_added is its row version (store.held_bodies says why both). A held body stands
+in only for a row whose seq and row version are those it was read with; any other row's body
+is read again. So a held body never reaches a reader the database did not hand that row to,
+and never an old one.
 
 Which bodies are kept: those of first pages (ObjectStore._select says why), and of those only
 the pages asked for more than once: a query's rows (their seqs) are remembered the first time
@@ -35,6 +36,10 @@ BUDGET_BYTES = 32 * 2**20
 # A body larger than this share of the budget is not kept: one report of megabytes would
 # push out hundreds of the pages asked for often.
 LARGEST_SHARE = 16
+# What an entry costs beside its body's bytes (the dictionary's node, the Held, the bytes
+# object's header, the row version, the seq): counted, so that small bodies do not take the
+# process several times the budget.
+ENTRY_BYTES = 300
 # How many rows' seqs are remembered across the queries asked (a query of a full page: 1,001),
 # and how many queries (each a few hundred bytes).
 REMEMBERED_ROWS = 200_000
@@ -43,7 +48,7 @@ REMEMBERED_QUERIES = 4_096
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A body as it was read, and the row version (PostgreSQL's xmin) it was read from."""
+    """A body as it was read, and the row version it was read from (store.held_bodies)."""
 
     row_version: str
     body: bytes
@@ -100,6 +105,7 @@ class BodyCache:
 
     @property
     def held_bytes(self) -> int:
+        """What the bodies held cost: their bytes, and ENTRY_BYTES each."""
         return self._bytes
 
     def _remember(self, query: Hashable, seqs: tuple[int, ...]) -> None:
@@ -117,14 +123,14 @@ class BodyCache:
             self._asked_rows -= len(dropped)
 
     def _keep(self, seq: int, held: Held) -> None:
-        size = len(held.body)
+        size = len(held.body) + ENTRY_BYTES
         if size > self._largest:
             return
         before = self._bodies.pop(seq, None)
         if before is not None:
-            self._bytes -= len(before.body)
+            self._bytes -= len(before.body) + ENTRY_BYTES
         self._bodies[seq] = held
         self._bytes += size
         while self._bytes > self._budget:
             _, dropped = self._bodies.popitem(last=False)
-            self._bytes -= len(dropped.body)
+            self._bytes -= len(dropped.body) + ENTRY_BYTES

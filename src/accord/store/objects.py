@@ -30,7 +30,7 @@ from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
-from accord.store import direct, held_bodies, observable_index, search_index
+from accord.store import held_bodies, observable_index, search_index
 from accord.store.body_cache import BodyCache
 from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
@@ -43,7 +43,7 @@ from accord.store.query import (
     Reader,
     StoredVersion,
 )
-from accord.store.reads import statement_for
+from accord.store.reads import versions
 from accord.store.schema import ledger, objects, parties, recipients
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
@@ -387,9 +387,7 @@ class ObjectStore:
         # pushed out before they were asked for again). And one object's versions are a body
         # or a few, which PostgreSQL sends for less than keeping them costs.
         if self._sqlite or object_id is not None or query.after is not None:
-            rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit))
-            # Each row's columns are StoredVersion's fields in order; the body is bytes.
-            return list(map(StoredVersion._make, rows))
+            return versions(conn, collection_id, query, object_id, limit)
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    Connection,
     Integer,
     String,
     Text,
@@ -28,8 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from accord.store import direct
 from accord.store.engine import BINARY_ROWS
-from accord.store.query import ALL, FIRST, LAST, ObjectQuery
+from accord.store.query import ALL, FIRST, LAST, ObjectQuery, StoredVersion
 from accord.store.schema import objects, recipients
 from accord.trust.markings import Tlp
 
@@ -37,11 +39,19 @@ from accord.trust.markings import Tlp
 # one at every UPDATE of it), as text (psycopg has no binary loader for xid).
 ROW_VERSION = cast(literal_column("objects.xmin"), Text).label("row_version")
 
-# The bodies of rows by seq, with their row versions (store.body_cache: a held body that is
-# not the row's own any more, read again).
-BODIES = (select(objects.c.seq, ROW_VERSION, objects.c.body)
+# The bodies of rows by seq, with what names their row versions (store.body_cache: a held
+# body that is not the row's own any more, read again).
+BODIES = (select(objects.c.seq, ROW_VERSION, objects.c.date_added, objects.c.body)
           .where(objects.c.seq == any_(bindparam("seqs", type_=ARRAY(Integer))))
           .execution_options(**{BINARY_ROWS: True}))
+
+
+def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
+             limit: int) -> list[StoredVersion]:
+    """The versions that answer `query`, bodies and all, from one statement."""
+    rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit))
+    # Each row's columns are StoredVersion's fields in order; the body is bytes.
+    return list(map(StoredVersion._make, rows))
 
 
 def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int,

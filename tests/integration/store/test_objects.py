@@ -188,3 +188,14 @@ def test_deleting_versions_leaves_no_row_of_them_in_the_indexes(world):
                                  thorough=True)
     assert any("observables.seq names objects rows that do not exist (987654)" in p
                for p in finding.problems)
+
+
+def test_first_pages_asked_again_are_answered_alike_and_only_postgresql_keeps_bodies(world):
+    store, cid = world.node.objects, world.evidence.id
+    store.add(cid, [indicator(n) for n in range(3)])
+    query = ObjectQuery(limit=2)
+    pages = [store.page(cid, query) for _ in range(3)]
+    assert pages[0] == pages[1] == pages[2] and len(pages[0].items) == 2 and pages[0].more
+    # store.body_cache: the second ask keeps a first page's bodies (and the one row more it
+    # reads to know there is more), on PostgreSQL only: SQLite reads them in process.
+    assert len(store.bodies) == (0 if store._sqlite else 3)
