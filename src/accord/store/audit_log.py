@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from accord.store.bulk import analyze_if_grown, insert_rows
+from accord.store.bulk import among, analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash
@@ -32,6 +32,9 @@ from accord.trust.audit import GENESIS, Event, Record, chain_hash
 # objects one of its statements asks about (SQLite allows 500 arms of a UNION).
 FIRST_RECORDS = 20
 _ARMS = 100
+# At most this many index rows read at a time for an object's records (the first time, as
+# many as the records asked for; four times more each time conditions left too few).
+_INDEX_CHUNK = 4000
 
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
@@ -74,15 +77,19 @@ class AuditLog:
                             .order_by(audit.c.seq.desc()).limit(1)).first()
         seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
         rows: list[tuple[Any, ...]] = []
-        names: list[tuple[str, int]] = []
+        naming: dict[str, list[int]] = {}  # each object: the records of this append naming it
         for event in events:
             seq += 1
             digest = chain_hash(previous, event)
             rows.append((seq, event.at, event.action, event.party_id, event.token_id,
                          event.collection_id, orjson.dumps(list(event.object_ids)),
                          orjson.dumps(event.detail), previous, digest))
-            names += [(oid, seq) for oid in dict.fromkeys(event.object_ids)]
+            for oid in dict.fromkeys(event.object_ids):
+                naming.setdefault(oid, []).append(seq)
             previous = digest
+        # One row per object for the whole append: its first record, the others listed
+        # (migration 0027: a page read 100 times in one append is 187 rows, not 18,700).
+        names = [(oid, seqs[0], _listed(seqs[1:])) for oid, seqs in naming.items()]
         # COPY on PostgreSQL: the background flush appends hundreds of reads at a time, and an
         # INSERT's parameters cost more to handle than the rows do to store.
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
@@ -92,37 +99,48 @@ class AuditLog:
         # follow from here).
         if self._sqlite:
             names.sort()
-        insert_rows(conn, "audit_objects", ("object_id", "seq"), names)
+        insert_rows(conn, "audit_objects", ("object_id", "seq", "also"), names)
         # Statistics as the trail grows (autovacuum may be off): without them an object's
         # records are planned as a handful, gathered whole and sorted (migration 0026).
         analyze_if_grown(conn, ("audit", "audit_objects"))
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""
-        stmt = select(audit).order_by(audit.c.seq.desc()).limit(query.limit)
-        if query.object_id is not None:
-            # A join, newest first by the index's own seq: an object served a million times
-            # is read back from its newest record and no further than the limit. (As `IN`, its
-            # records were gathered whole to be made distinct, then sorted; the appender
-            # writes each pair once.)
-            stmt = (select(audit).join(audit_objects, audit_objects.c.seq == audit.c.seq)
-                    .where(self._naming(query.object_id))
-                    .order_by(audit_objects.c.seq.desc()).limit(query.limit))
-        if query.party_id is not None:
-            stmt = stmt.where(audit.c.party_id == query.party_id)
-        if query.person_id is not None:
-            stmt = stmt.where(audit.c.token_id.in_(select(tokens.c.id).where(
-                tokens.c.person_id == query.person_id)))
-        if query.action is not None:
-            stmt = stmt.where(or_(audit.c.action == query.action,
-                                  audit.c.action.startswith(f"{query.action}.",
-                                                            autoescape=True)))
-        if query.since is not None:
-            stmt = stmt.where(audit.c.at >= query.since)
-        if query.until is not None:
-            stmt = stmt.where(audit.c.at <= query.until)
+        conditions = _conditions(query)
         with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(stmt)]
+            if query.object_id is not None:
+                return self._naming_records(conn, query.object_id, conditions, query.limit)
+            return [_record(row) for row in conn.execute(
+                select(audit).where(*conditions).order_by(audit.c.seq.desc())
+                .limit(query.limit))]
+
+    def _naming_records(self, conn: Connection, object_id: str,
+                        conditions: list[ColumnElement[bool]], limit: int) -> list[Record]:
+        """The newest `limit` records naming the object that meet `conditions`: its index rows
+        read newest first, a chunk at a time, and no further than the limit needs. An object
+        served a million times is read back from its newest records (an append's records are
+        all newer than the rows before it, and its row lists them in order)."""
+        found: list[Record] = []
+        before: int | None = None
+        chunk = limit  # each row names a record or more: enough, unless conditions sift
+        while len(found) < limit:
+            stmt = select(audit_objects.c.seq, audit_objects.c.also).where(
+                self._naming(object_id))
+            if before is not None:
+                stmt = stmt.where(audit_objects.c.seq < before)
+            index = conn.execute(stmt.order_by(audit_objects.c.seq.desc()).limit(chunk)).all()
+            if not index:
+                break
+            seqs = [seq for first, also in index for seq in reversed(_seqs(first, also))]
+            for among_seqs in among(conn, audit.c.seq, seqs):
+                found += [_record(row) for row in conn.execute(
+                    select(audit).where(among_seqs, *conditions)
+                    .order_by(audit.c.seq.desc()))]
+                if len(found) >= limit:
+                    break
+            before = index[-1].seq
+            chunk = min(chunk * 4, _INDEX_CHUNK)
+        return found[:limit]
 
     def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(party id, person's name) of whoever first added each object with a person's token
@@ -133,25 +151,35 @@ class AuditLog:
         read afterwards (a party may read an entry of a request a million times), that costs
         this nothing."""
         ids = sorted(set(object_ids))
+        earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(ids), _ARMS):
-                arms = [self._added_by_a_person(oid) for oid in ids[start:start + _ARMS]]
-                for oid, seq, party, name in conn.execute(union_all(*arms)):
-                    if oid not in found or seq < found[oid][0]:
-                        found[oid] = (seq, party, name)
+                arms = [self._earliest(oid) for oid in ids[start:start + _ARMS]]
+                firsts: dict[str, list[int]] = {}
+                for oid, first, also in conn.execute(union_all(*arms)):
+                    firsts.setdefault(oid, []).extend(_seqs(first, also))
+                for oid, seqs in firsts.items():
+                    for seq in sorted(seqs)[:FIRST_RECORDS]:
+                        earliest.setdefault(seq, []).append(oid)
+            adds = (select(audit.c.seq, audit.c.party_id, people.c.name)
+                    .join(tokens, tokens.c.id == audit.c.token_id)
+                    .join(people, people.c.id == tokens.c.person_id)
+                    .where(audit.c.action == "objects.add", people.c.kind == "person"))
+            for among_seqs in among(conn, audit.c.seq, sorted(earliest)):
+                for seq, party, name in conn.execute(adds.where(among_seqs)):
+                    for oid in earliest[seq]:
+                        if oid not in found or seq < found[oid][0]:
+                            found[oid] = (seq, party, name)
         return {oid: (party, name) for oid, (_, party, name) in found.items()}
 
-    def _added_by_a_person(self, object_id: str) -> Select[Any]:
-        """The adds by a person's token among the object's earliest records (seq order)."""
-        earliest = (select(audit_objects.c.seq).where(self._naming(object_id))
-                    .order_by(audit_objects.c.seq).limit(FIRST_RECORDS).subquery())
-        return (select(literal(object_id).label("object_id"), audit.c.seq, audit.c.party_id,
-                       people.c.name)
-                .select_from(earliest.join(audit, audit.c.seq == earliest.c.seq)
-                             .join(tokens, tokens.c.id == audit.c.token_id)
-                             .join(people, people.c.id == tokens.c.person_id))
-                .where(audit.c.action == "objects.add", people.c.kind == "person"))
+    def _earliest(self, object_id: str) -> Select[Any]:
+        """The object's earliest index rows (seq order): FIRST_RECORDS rows hold at least
+        its FIRST_RECORDS earliest records."""
+        rows = (select(audit_objects.c.seq, audit_objects.c.also)
+                .where(self._naming(object_id))
+                .order_by(audit_objects.c.seq).limit(FIRST_RECORDS).subquery())
+        return select(literal(object_id).label("object_id"), rows.c.seq, rows.c.also)
 
     def _naming(self, object_id: str) -> ColumnElement[bool]:
         """The audit_objects rows of this object. PostgreSQL finds them by the hash of the id
@@ -178,29 +206,84 @@ class AuditLog:
     def index_disagreement(self, batch: int = 5000) -> int | None:
         """The first record whose by-object index rows (audit_objects, kept outside the hash
         chain so "who was served X?" needs no scan) differ from the object ids the record
-        itself holds — a row added, removed or changed — or None when they all agree."""
+        itself holds — a row added, removed or changed — or None when they all agree.
+
+        An index row names its first record and lists the others of its append after it
+        (migration 0027), so a record's rows are all among those whose first record is no
+        later than it: the rows are read batch by batch with the records, and what a row
+        lists beyond its batch waits for the next."""
         after = 0
+        listed: dict[int, list[str]] = {}  # records named by the rows read so far
         while True:
-            with self.engine.connect() as conn:
+            with self.engine.connect() as conn:  # one per batch: no snapshot held for long
                 rows = conn.execute(select(audit.c.seq, audit.c.object_ids)
                                     .where(audit.c.seq > after)
                                     .order_by(audit.c.seq).limit(batch)).all()
-                if not rows:
-                    stray = conn.execute(select(func.min(audit_objects.c.seq))
-                                         .where(audit_objects.c.seq > after)).scalar()
-                    return stray
-                # Sorted lists, not sets: each object is indexed once per record, and PostgreSQL
-                # no longer has a key to refuse a second row (migration 0026).
-                indexed: dict[int, list[str]] = {}
-                for oid, seq in conn.execute(
-                        select(audit_objects.c.object_id, audit_objects.c.seq)
-                        .where(audit_objects.c.seq > after,
-                               audit_objects.c.seq <= rows[-1].seq)):
-                    indexed.setdefault(seq, []).append(oid)
+                last = rows[-1].seq if rows else None
+                index = select(audit_objects.c.object_id, audit_objects.c.seq,
+                               audit_objects.c.also).where(audit_objects.c.seq > after)
+                if last is not None:
+                    index = index.where(audit_objects.c.seq <= last)
+                named = conn.execute(index).all()
+            for oid, first, also in named:
+                try:
+                    seqs = _seqs(first, also, strict=True)
+                except ValueError:
+                    return int(first)  # a list that is not one of later records
+                for seq in seqs:
+                    listed.setdefault(seq, []).append(oid)
+            if last is None:  # rows naming records that are not there
+                return min(listed) if listed else None
+            # Sorted lists, not sets: each object is indexed once per record, and PostgreSQL
+            # has no key to refuse a second row (migration 0026).
             for seq, object_ids in rows:
-                if sorted(set(orjson.loads(object_ids))) != sorted(indexed.get(seq, [])):
+                if sorted(set(orjson.loads(object_ids))) != sorted(listed.pop(seq, [])):
                     return int(seq)
-            after = rows[-1].seq
+            gaps = [seq for seq in listed if seq <= last]
+            if gaps:
+                return min(gaps)
+            after = last
+
+
+def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
+    """What a record must meet, beside naming the object asked for."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.party_id is not None:
+        conditions.append(audit.c.party_id == query.party_id)
+    if query.person_id is not None:
+        conditions.append(audit.c.token_id.in_(select(tokens.c.id).where(
+            tokens.c.person_id == query.person_id)))
+    if query.action is not None:
+        conditions.append(or_(audit.c.action == query.action,
+                              audit.c.action.startswith(f"{query.action}.", autoescape=True)))
+    if query.since is not None:
+        conditions.append(audit.c.at >= query.since)
+    if query.until is not None:
+        conditions.append(audit.c.at <= query.until)
+    return conditions
+
+
+def _listed(seqs: Sequence[int]) -> str | None:
+    return ",".join(map(str, seqs)) if seqs else None
+
+
+def _seqs(first: int, also: str | None, *, strict: bool = False) -> list[int]:
+    """The records an index row names, in order: its first, then those it lists. A list
+    that is not one of later records (only a hand in the database makes one) is ignored, or
+    with `strict` (`accord db check`) a ValueError."""
+    if not also:
+        return [int(first)]
+    try:
+        later = [int(part) for part in also.split(",")]
+    except ValueError:
+        if strict:
+            raise
+        return [int(first)]
+    if any(b <= a for a, b in zip([first, *later], later, strict=False)):
+        if strict:
+            raise ValueError(f"index row of record {first} lists records out of order")
+        return [int(first)]
+    return [int(first), *later]
 
 
 def _hashed(value: Any) -> ColumnElement[int]:

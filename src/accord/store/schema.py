@@ -169,6 +169,8 @@ audit_objects = Table(
     Column("object_id", String(300), primary_key=True),
     # Declared, not enforced on PostgreSQL (migration 0025): `accord db check --thorough`.
     Column("seq", Integer, ForeignKey("audit.seq"), primary_key=True),
+    # The object's further records in the same append, in order: "12,15,40" (migration 0027).
+    Column("also", Text, nullable=True),
     sqlite_with_rowid=False,
 )
 

@@ -1,5 +1,6 @@
-"""Migration 0026: PostgreSQL keys the objects of each audit record by a hash of the object id,
-not the id. What was recorded before it is found after it, and it can be undone."""
+"""Migrations 0026 and 0027: PostgreSQL keys the objects of each audit record by a hash of the
+object id, not the id; one row per object per append lists its records. What was recorded
+before them is found after them, and they can be undone."""
 
 from __future__ import annotations
 
@@ -41,11 +42,20 @@ def _indexes(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
             "AND schemaname = current_schema()").all())
 
 
+def _index_rows(engine) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.exec_driver_sql(
+            "SELECT object_id, seq FROM audit_objects ORDER BY seq, object_id")]
+
+
 def test_records_made_before_the_migration_are_found_by_object_after_it(engine):
-    upgrade(engine, "0025")
+    upgrade(engine, "head")
     log = AuditLog(engine)
     log.append([_served("2026-12-02T01:00:00.000000Z", "indicator--a", "indicator--b"),
                 _served("2026-12-02T01:00:01.000000Z", "indicator--b")])
+    downgrade(engine, "0025")  # the rows as 0025 kept them: one per object and record
+    assert _index_rows(engine) == [("indicator--a", 1), ("indicator--b", 1),
+                                   ("indicator--b", 2)]
     upgrade(engine, "head")
     log.append([_served("2026-12-02T01:00:02.000000Z", "indicator--a", "indicator--c")])
     assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [3, 1]
@@ -81,13 +91,15 @@ def test_a_second_row_for_the_same_object_and_record_is_found(engine):
 def test_the_migration_can_be_undone_and_redone(engine):
     upgrade(engine, "head")
     log = AuditLog(engine)
-    log.append([_served("2026-12-02T01:00:00.000000Z", "indicator--a")])
+    log.append([_served("2026-12-02T01:00:00.000000Z", "indicator--a"),
+                _served("2026-12-02T01:00:01.000000Z", "indicator--a")])
     downgrade(engine, "0025")
     if engine.dialect.name == "postgresql":
         assert set(_indexes(engine)) == {"audit_objects_pkey"}
-    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [1]
+    assert _index_rows(engine) == [("indicator--a", 1), ("indicator--a", 2)]
     upgrade(engine, "head")
-    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [1]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [2, 1]
+    assert log.index_disagreement() is None
 
 
 def _rows_read(plan: dict[str, Any]) -> int:

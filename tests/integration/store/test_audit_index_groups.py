@@ -1,0 +1,119 @@
+"""The audit trail's index of objects keeps one row per object per append, listing the
+append's records that name it (migration 0027): every question it answers is answered as if
+there were a row per record, and `db check` finds any row that says otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from accord.store.audit_log import AuditLog, AuditQuery
+from accord.store.engine import open_engine, upgrade_in, writing
+from accord.trust.audit import Event
+
+
+@pytest.fixture
+def log(db_url: str) -> Iterator[AuditLog]:
+    engine = open_engine(db_url)
+    with writing(engine) as conn:
+        upgrade_in(conn, "head")
+    yield AuditLog(engine)
+    engine.dispose()
+
+
+def _event(n: int, *object_ids: str, party: str = "identity--reader",
+           action: str = "objects.read") -> Event:
+    return Event(f"2026-12-02T01:00:{n % 60:02d}.{n:06d}Z", action, party, "token-1",
+                 "collection-1", object_ids)
+
+
+def _rows(engine: Engine) -> list[tuple[str, int, str | None]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT object_id, seq, also FROM audit_objects ORDER BY object_id, seq"))]
+
+
+def _change(engine: Engine, statement: str) -> None:
+    with writing(engine) as conn:
+        conn.execute(text(statement))
+
+
+def test_a_page_read_again_and_again_in_one_append_is_one_row_an_object(log):
+    # As a poll: the same three objects, 100 times within one flush of the reads.
+    log.append([_event(n, "indicator--a", "indicator--b", "indicator--c") for n in range(100)])
+    listed = ",".join(str(seq) for seq in range(2, 101))
+    assert _rows(log.engine) == [(f"indicator--{x}", 1, listed) for x in "abc"]
+
+    newest = log.query(AuditQuery(object_id="indicator--b", limit=5))
+    assert [r.seq for r in newest] == [100, 99, 98, 97, 96]
+    assert len(log.query(AuditQuery(object_id="indicator--b", limit=1000))) == 100
+    assert log.index_disagreement() is None
+
+
+def test_records_are_found_newest_first_across_appends_and_sifted_by_the_other_criteria(log):
+    log.append([_event(1, "indicator--a"), _event(2, "indicator--a", party="identity--other"),
+                _event(3, "indicator--b")])
+    log.append([_event(4, "indicator--a"), _event(5, "indicator--b")])
+    log.append([_event(6, "indicator--a", party="identity--other"), _event(7, "indicator--a")])
+
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [7, 6, 4, 2, 1]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=3))] == [7, 6, 4]
+    theirs = AuditQuery(object_id="indicator--a", party_id="identity--other", limit=10)
+    assert [r.seq for r in log.query(theirs)] == [6, 2]
+    first = AuditQuery(object_id="indicator--a", party_id="identity--other", limit=1)
+    assert [r.seq for r in log.query(first)] == [6]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--b"))] == [5, 3]
+
+
+def test_a_filter_that_matches_an_old_record_far_behind_many_rows_still_finds_it(log):
+    log.append([_event(0, "indicator--a", party="identity--early")])
+    for n in range(1, 60):  # 59 appends after it, each naming the object
+        log.append([_event(n, "indicator--a")])
+    early = AuditQuery(object_id="indicator--a", party_id="identity--early", limit=5)
+    assert [r.seq for r in log.query(early)] == [1]
+
+
+def test_who_added_an_object_is_found_among_the_records_an_append_lists(world):
+    directory, audit = world.node.directory, world.node.audit
+    li = directory.principal(directory.create_token(world.other, name="Li Wei"))
+    bot = directory.principal(directory.create_token(world.other))
+
+    def by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
+        return Event("2026-12-02T01:00:00.000Z", action, who.party_id, who.token_id, "c",
+                     ("x-accord-ack--1",))
+
+    # Read twice by a machine account, then added by a person, all in one append: the add
+    # is the third record the object's one row names.
+    audit.append([by(bot, "objects.read"), by(bot, "objects.read"), by(li, "objects.add")])
+    assert audit.people_who_added(["x-accord-ack--1", "x-accord-ack--9"]) == {
+        "x-accord-ack--1": (world.other.id, "Li Wei")}
+
+
+def test_an_index_that_spans_the_check_s_batches_agrees(log):
+    log.append([_event(n, "indicator--a", *(["indicator--b"] if n % 3 else [])) for n in range(10)])
+    log.append([_event(n, "indicator--a") for n in range(10, 14)])
+    for batch in (1, 2, 3, 5, 100):
+        assert log.index_disagreement(batch=batch) is None
+
+
+@pytest.mark.parametrize(("tampering", "caught_at"), [
+    # a record the row listed, hidden from "who was served indicator--a?"
+    ("UPDATE audit_objects SET also = '2,4' WHERE object_id = 'indicator--a'", 3),
+    # a record said to name it that does not
+    ("UPDATE audit_objects SET also = '2,3,4' WHERE object_id = 'indicator--b'", 2),
+    # a list that is no list of later records
+    ("UPDATE audit_objects SET also = 'x' WHERE object_id = 'indicator--a'", 1),
+    ("UPDATE audit_objects SET also = '4,2,3' WHERE object_id = 'indicator--a'", 1),
+    ("UPDATE audit_objects SET also = '1,2,3,4' WHERE object_id = 'indicator--a'", 1),
+    # records that are not there
+    ("UPDATE audit_objects SET also = '2,3,4,9' WHERE object_id = 'indicator--a'", 9),
+])
+def test_db_check_finds_a_row_that_lists_other_records(log, tampering, caught_at):
+    log.append([_event(n, "indicator--a", *(["indicator--b"] if n in (1, 3) else []))
+                for n in range(1, 5)])
+    assert log.index_disagreement() is None
+    _change(log.engine, tampering)
+    assert log.index_disagreement() == caught_at
+    assert log.index_disagreement(batch=1) == caught_at
