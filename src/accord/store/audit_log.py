@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,8 +34,15 @@ from accord.trust.audit import GENESIS, Event, Record, chain_hash
 FIRST_RECORDS = 20
 _ARMS = 100
 # At most this many index rows read at a time for an object's records (the first time, as
-# many as the records asked for; four times more each time conditions left too few).
+# many as the records asked for; four times more each time conditions left too few), and
+# records asked for by seq in one statement.
 _INDEX_CHUNK = 4000
+_SEQS_A_STATEMENT = 2000
+# What a row's list of records may hold: numbers, comma-separated.
+_LIST = re.compile(r"[0-9]+(,[0-9]+)*")
+# At most this many records of one append listed in one index row: a longer append (a backlog
+# appended after the database was away) continues in another row (migration 0027).
+LISTED_A_ROW = 1000
 
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
@@ -89,7 +97,9 @@ class AuditLog:
             previous = digest
         # One row per object for the whole append: its first record, the others listed
         # (migration 0027: a page read 100 times in one append is 187 rows, not 18,700).
-        names = [(oid, seqs[0], _listed(seqs[1:])) for oid, seqs in naming.items()]
+        names = [(oid, seqs[start], _listed(seqs[start + 1:start + LISTED_A_ROW]))
+                 for oid, seqs in naming.items()
+                 for start in range(0, len(seqs), LISTED_A_ROW)]
         # COPY on PostgreSQL: the background flush appends hundreds of reads at a time, and an
         # INSERT's parameters cost more to handle than the rows do to store.
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
@@ -122,7 +132,9 @@ class AuditLog:
         all newer than the rows before it, and its row lists them in order)."""
         found: list[Record] = []
         before: int | None = None
-        chunk = limit  # each row names a record or more: enough, unless conditions sift
+        # Each row names a record or more: as many rows as records asked for are enough,
+        # unless the conditions sift them.
+        chunk = min(limit, _INDEX_CHUNK)
         while len(found) < limit:
             stmt = select(audit_objects.c.seq, audit_objects.c.also).where(
                 self._naming(object_id))
@@ -132,15 +144,20 @@ class AuditLog:
             if not index:
                 break
             seqs = [seq for first, also in index for seq in reversed(_seqs(first, also))]
-            for among_seqs in among(conn, audit.c.seq, seqs):
-                found += [_record(row) for row in conn.execute(
-                    select(audit).where(among_seqs, *conditions)
-                    .order_by(audit.c.seq.desc()))]
-                if len(found) >= limit:
-                    break
+            if not conditions:
+                seqs = seqs[:limit - len(found)]  # each names the object: the newest will do
+            for start in range(0, len(seqs), _SEQS_A_STATEMENT):
+                wanted = limit - len(found)
+                for among_seqs in among(conn, audit.c.seq, seqs[start:start + _SEQS_A_STATEMENT]):
+                    found += [_record(row) for row in conn.execute(
+                        select(audit).where(among_seqs, *conditions)
+                        .order_by(audit.c.seq.desc()).limit(wanted))]
+                    wanted = limit - len(found)
+                    if wanted <= 0:
+                        return found
             before = index[-1].seq
             chunk = min(chunk * 4, _INDEX_CHUNK)
-        return found[:limit]
+        return found
 
     def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(party id, person's name) of whoever first added each object with a person's token
@@ -158,7 +175,7 @@ class AuditLog:
                 arms = [self._earliest(oid) for oid in ids[start:start + _ARMS]]
                 firsts: dict[str, list[int]] = {}
                 for oid, first, also in conn.execute(union_all(*arms)):
-                    firsts.setdefault(oid, []).extend(_seqs(first, also))
+                    firsts.setdefault(oid, []).extend(_seqs(first, also, at_most=FIRST_RECORDS))
                 for oid, seqs in firsts.items():
                     for seq in sorted(seqs)[:FIRST_RECORDS]:
                         earliest.setdefault(seq, []).append(oid)
@@ -214,6 +231,7 @@ class AuditLog:
         lists beyond its batch waits for the next."""
         after = 0
         listed: dict[int, list[str]] = {}  # records named by the rows read so far
+        reach: dict[str, int] = {}  # each object: the last record its latest row lists
         while True:
             with self.engine.connect() as conn:  # one per batch: no snapshot held for long
                 rows = conn.execute(select(audit.c.seq, audit.c.object_ids)
@@ -225,11 +243,17 @@ class AuditLog:
                 if last is not None:
                     index = index.where(audit_objects.c.seq <= last)
                 named = conn.execute(index).all()
-            for oid, first, also in named:
+            for oid, first, also in sorted(named, key=lambda row: (row.seq, row.object_id)):
                 try:
                     seqs = _seqs(first, also, strict=True)
                 except ValueError:
                     return int(first)  # a list that is not one of later records
+                # An object's rows must not overlap: the readers take its rows newest first
+                # as its records newest first. A row listing records past the next row's
+                # first would hide them from "who was served X?".
+                if reach.get(oid, 0) >= first:
+                    return int(first)
+                reach[oid] = seqs[-1]
                 for seq in seqs:
                     listed.setdefault(seq, []).append(oid)
             if last is None:  # rows naming records that are not there
@@ -242,6 +266,8 @@ class AuditLog:
             gaps = [seq for seq in listed if seq <= last]
             if gaps:
                 return min(gaps)
+            # Rows that end in this batch can overlap none to come: forgotten.
+            reach = {oid: end for oid, end in reach.items() if end > last}
             after = last
 
 
@@ -267,14 +293,18 @@ def _listed(seqs: Sequence[int]) -> str | None:
     return ",".join(map(str, seqs)) if seqs else None
 
 
-def _seqs(first: int, also: str | None, *, strict: bool = False) -> list[int]:
-    """The records an index row names, in order: its first, then those it lists. A list
-    that is not one of later records (only a hand in the database makes one) is ignored, or
-    with `strict` (`accord db check`) a ValueError."""
+def _seqs(first: int, also: str | None, *, strict: bool = False,
+          at_most: int | None = None) -> list[int]:
+    """The records an index row names, in order: its first, then those it lists (`at_most`:
+    no more than that many). A list that is not one of later records (only a hand in the
+    database makes one) is ignored, or with `strict` (`accord db check`) a ValueError."""
     if not also:
         return [int(first)]
+    if strict and not _LIST.fullmatch(also):
+        raise ValueError(f"index row of record {first} lists {also[:40]!r}")
+    parts = also.split(",", at_most) if at_most else also.split(",")
     try:
-        later = [int(part) for part in also.split(",")]
+        later = [int(part) for part in parts[:at_most - 1 if at_most else None]]
     except ValueError:
         if strict:
             raise

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from accord.store.audit_log import AuditLog, AuditQuery
+from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditLog, AuditQuery
 from accord.store.engine import open_engine, upgrade_in, writing
 from accord.trust.audit import Event
 
@@ -107,6 +107,7 @@ def test_an_index_that_spans_the_check_s_batches_agrees(log):
     ("UPDATE audit_objects SET also = 'x' WHERE object_id = 'indicator--a'", 1),
     ("UPDATE audit_objects SET also = '4,2,3' WHERE object_id = 'indicator--a'", 1),
     ("UPDATE audit_objects SET also = '1,2,3,4' WHERE object_id = 'indicator--a'", 1),
+    ("UPDATE audit_objects SET also = ' 2,+3,4' WHERE object_id = 'indicator--a'", 1),
     # records that are not there
     ("UPDATE audit_objects SET also = '2,3,4,9' WHERE object_id = 'indicator--a'", 9),
 ])
@@ -117,3 +118,61 @@ def test_db_check_finds_a_row_that_lists_other_records(log, tampering, caught_at
     _change(log.engine, tampering)
     assert log.index_disagreement() == caught_at
     assert log.index_disagreement(batch=1) == caught_at
+
+
+def test_db_check_finds_rows_of_an_object_that_overlap(log):
+    # Three appends: rows (a, 1, '2'), (a, 3, '4'), (a, 5). A hand makes the first list 5 and
+    # removes the last row: every record is still named once, but newest first the readers
+    # would take 4 for the newest record of the object.
+    for n in (1, 3, 5):
+        log.append([_event(n, "indicator--a")] + ([_event(n + 1, "indicator--a")] if n < 5
+                                                  else []))
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=1))] == [5]
+    _change(log.engine, "UPDATE audit_objects SET also = '2,5' WHERE seq = 1")
+    _change(log.engine, "DELETE FROM audit_objects WHERE seq = 5")
+    for batch in (1, 2, 3, 100):
+        assert log.index_disagreement(batch=batch) == 3
+
+
+def test_a_long_append_continues_in_further_rows(log):
+    records = LISTED_A_ROW * 2 + 5
+    log.append([_event(n, "indicator--a") for n in range(records)])
+    with log.engine.connect() as conn:
+        firsts = [r[0] for r in conn.execute(text(
+            "SELECT seq FROM audit_objects ORDER BY seq"))]
+    assert firsts == [1, LISTED_A_ROW + 1, 2 * LISTED_A_ROW + 1]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=3))] == [
+        records, records - 1, records - 2]
+    assert len(log.query(AuditQuery(object_id="indicator--a", limit=records + 10))) == records
+    assert log.index_disagreement(batch=700) is None
+
+
+def test_a_query_reads_no_more_records_than_it_returns(log, monkeypatch):
+    from accord.store import audit_log
+
+    log.append([_event(n, "indicator--a") for n in range(500)])  # one row lists them all
+    made = audit_log._record
+    decoded: list[int] = []
+    monkeypatch.setattr(audit_log, "_record", lambda row: decoded.append(row.seq) or made(row))
+    found = log.query(AuditQuery(object_id="indicator--a", limit=3))
+    assert [r.seq for r in found] == [500, 499, 498] and decoded == [500, 499, 498]
+    sifted = log.query(AuditQuery(object_id="indicator--a", action="objects.read", limit=2))
+    assert [r.seq for r in sifted] == [500, 499]
+    assert log.query(AuditQuery(object_id="indicator--a", limit=0)) == []
+
+
+@pytest.mark.parametrize(("place", "found"), [(FIRST_RECORDS, True), (FIRST_RECORDS + 1, False)])
+def test_who_added_is_looked_for_among_the_earliest_records_only(world, place, found):
+    directory, audit = world.node.directory, world.node.audit
+    li = directory.principal(directory.create_token(world.other, name="Li Wei"))
+    bot = directory.principal(directory.create_token(world.other))
+
+    def by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
+        return Event("2026-12-02T01:00:00.000Z", action, who.party_id, who.token_id, "c",
+                     ("x-accord-ack--1",))
+
+    # The add is record `place` of the object, inside the list of its one row.
+    audit.append([by(bot, "objects.read")] * (place - 1) + [by(li, "objects.add")]
+                 + [by(bot, "objects.read")] * 5)
+    expected = {"x-accord-ack--1": (world.other.id, "Li Wei")} if found else {}
+    assert audit.people_who_added(["x-accord-ack--1"]) == expected

@@ -17,7 +17,6 @@ Revision ID: 0027
 Revises: 0026
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
@@ -32,15 +31,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Each listed record back to a row of its own, then the column dropped.
-    bind = op.get_bind()
-    grouped = bind.execute(sa.text(
-        "SELECT object_id, also FROM audit_objects WHERE also IS NOT NULL")).all()
-    rows = [{"object_id": oid, "seq": int(seq)} for oid, also in grouped
-            for seq in also.split(",")]
-    if rows:
-        bind.execute(sa.text("INSERT INTO audit_objects (object_id, seq) "
-                             "VALUES (:object_id, :seq)"), rows)
+    # Each listed record back to a row of its own, in the database (no rows through Python),
+    # then the column dropped.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("INSERT INTO audit_objects (object_id, seq) "
+                   "SELECT grouped.object_id, CAST(listed.value AS INTEGER) "
+                   "FROM audit_objects AS grouped, json_each('[' || grouped.also || ']') AS listed "
+                   "WHERE grouped.also IS NOT NULL")
+    else:
+        op.execute("INSERT INTO audit_objects (object_id, seq) "
+                   "SELECT object_id, unnest(string_to_array(also, ','))::integer "
+                   "FROM audit_objects WHERE also IS NOT NULL")
     # Not alembic's batch mode: on SQLite it would copy the table into one it makes anew,
-    # without WITHOUT ROWID.
+    # without WITHOUT ROWID. (SQLite drops a column itself since 3.35.)
     op.execute("ALTER TABLE audit_objects DROP COLUMN also")
