@@ -40,6 +40,12 @@ def _change(engine: Engine, statement: str) -> None:
         conn.execute(text(statement))
 
 
+def _by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
+    """`who` (a principal) did `action` to the request entry x-accord-ack--1."""
+    return Event("2026-12-02T01:00:00.000Z", action, who.party_id, who.token_id, "c",
+                 ("x-accord-ack--1",))
+
+
 def test_a_page_read_again_and_again_in_one_append_is_one_row_an_object(log):
     # As a poll: the same three objects, 100 times within one flush of the reads.
     log.append([_event(n, "indicator--a", "indicator--b", "indicator--c") for n in range(100)])
@@ -80,13 +86,9 @@ def test_who_added_an_object_is_found_among_the_records_an_append_lists(world):
     li = directory.principal(directory.create_token(world.other, name="Li Wei"))
     bot = directory.principal(directory.create_token(world.other))
 
-    def by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
-        return Event("2026-12-02T01:00:00.000Z", action, who.party_id, who.token_id, "c",
-                     ("x-accord-ack--1",))
-
     # Read twice by a machine account, then added by a person, all in one append: the add
     # is the third record the object's one row names.
-    audit.append([by(bot, "objects.read"), by(bot, "objects.read"), by(li, "objects.add")])
+    audit.append([_by(bot, "objects.read"), _by(bot, "objects.read"), _by(li, "objects.add")])
     assert audit.people_who_added(["x-accord-ack--1", "x-accord-ack--9"]) == {
         "x-accord-ack--1": (world.other.id, "Li Wei")}
 
@@ -167,12 +169,8 @@ def test_who_added_is_looked_for_among_the_earliest_records_only(world, place, f
     li = directory.principal(directory.create_token(world.other, name="Li Wei"))
     bot = directory.principal(directory.create_token(world.other))
 
-    def by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
-        return Event("2026-12-02T01:00:00.000Z", action, who.party_id, who.token_id, "c",
-                     ("x-accord-ack--1",))
-
     # The add is record `place` of the object, inside the list of its one row.
-    audit.append([by(bot, "objects.read")] * (place - 1) + [by(li, "objects.add")]
-                 + [by(bot, "objects.read")] * 5)
+    audit.append([_by(bot, "objects.read")] * (place - 1) + [_by(li, "objects.add")]
+                 + [_by(bot, "objects.read")] * 5)
     expected = {"x-accord-ack--1": (world.other.id, "Li Wei")} if found else {}
     assert audit.people_who_added(["x-accord-ack--1"]) == expected
