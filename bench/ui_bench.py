@@ -41,8 +41,11 @@ def signed_in(base: str, token: str, language: str = "en") -> httpx.Client:
     # The officer has chosen no language: the browser's Accept-Language decides, per client.
     client = httpx.Client(base_url=base, timeout=30, headers={"accept-language": language})
     form = client.get("/ui/sign-in")
+    csrf = CSRF.search(form.text)
+    if csrf is None:
+        raise SystemExit(f"no sign-in form at {base}/ui/sign-in: {form.status_code}")
     done = client.post("/ui/sign-in", data={"token": token, "next": "/ui/",
-                                             "csrf": CSRF.search(form.text).group(1)})
+                                             "csrf": csrf.group(1)})
     if done.status_code != 303:
         raise SystemExit(f"sign-in failed: {done.status_code} {done.text[:200]}")
     return client
