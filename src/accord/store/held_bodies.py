@@ -30,7 +30,8 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
     missing: list[int] = []
     for seq, _, added, _, _, body, xmin in rows:
         if body is not None:
-            read[seq] = Held(_row_version(xmin, added), body)
+            if asked_before:  # only then are they kept (BodyCache.served)
+                read[seq] = Held(_row_version(xmin, added), body)
             bodies[seq] = body
             continue
         kept = held[seq]  # the statement leaves out only the bodies said to be held
@@ -40,7 +41,7 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
             missing.append(seq)  # the row was written since (a body signed anew)
     if missing:
         for seq, xmin, added, body in direct.rows(conn, BODIES, {"seqs": missing}):
-            read[seq] = Held(_row_version(xmin, added), body)
+            read[seq] = Held(_row_version(xmin, added), body)  # asked before: held some
             bodies[seq] = body
         if len(bodies) < len(rows):
             # A row deleted between the two statements (by another transaction): the page
