@@ -8,12 +8,18 @@ itself: 0.12 ms of CPU against 0.03 ms for the same prepared statement on the ps
 SQL text and constant parameters kept, and each call binds the caller's values and reads the
 rows as plain tuples.
 
-Only what needs no help from SQLAlchemy takes this way: no expanding IN list, no parameter or
-column type with a processor (but an array of plain values, given as a list), an integer
-LIMIT rendered into the text. Anything else, and
-SQLite (in process, where the machinery costs relatively little), runs through SQLAlchemy as
-before. Errors are handed to SQLAlchemy's own handling, so they are the same `DBAPIError`s
-(and a connection the server dropped is invalidated) whichever way a statement ran.
+On SQLite the same machinery cost a read of one object by id a third of its time in the
+server (0.1 ms of 0.3 ms, bench/README.md, "GET by id on SQLite: the driver's cursor"): there
+the statement is compiled with named parameters (`:name`, which sqlite3 binds from a dict)
+and run on sqlite3's cursor, which keeps the prepared statement per connection.
+
+Only what needs no help from SQLAlchemy takes this way: no parameter or column type with a
+processor (but an array of plain values, given as a list), IN lists and integer LIMITs
+rendered into the text. Anything else runs through SQLAlchemy as before, and so does a
+statement that would open a SQLite transaction of the caller's (a snapshot's or a writer's
+BEGIN, which SQLAlchemy sends before a transaction's first statement: store.engine). Errors
+are handed to SQLAlchemy's own handling, so they are the same `DBAPIError`s (and a connection
+the server dropped is invalidated) whichever way a statement ran.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ARRAY, CompoundSelect, Connection, Integer, Select
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -49,6 +56,7 @@ class _Plan:
     literals: tuple[str, ...]  # integers written into the text
     binary: bool
     record: Any  # a namedtuple class named after the statement's columns
+    sqlite: bool
     texts: dict[tuple[int, ...], str] = field(default_factory=dict)
 
     def bound(self, values: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -164,17 +172,37 @@ def _watched(conn: Connection, cursor: Any, sql: str, bound: Mapping[str, Any]) 
 def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[str, Any]
          ) -> list[tuple[Any, ...]]:
     ready = _ready(plan, values)
-    if ready is None:
+    if ready is None or (plan.sqlite and _would_begin(conn)):
         return list(conn.execute(statement, dict(values)).all())
     sql, bound = ready
-    driver = conn.connection.driver_connection
+    driver: Any = conn.connection.driver_connection
     try:
-        with driver.cursor() as cursor:  # type: ignore[union-attr]
+        if plan.sqlite:
+            cursor = driver.cursor()
+            try:
+                _watched(conn, cursor, sql, bound)
+                return cursor.execute(sql, bound).fetchall()  # type: ignore[no-any-return]
+            finally:
+                cursor.close()
+        with driver.cursor() as cursor:
             _watched(conn, cursor, sql, bound)
             cursor.execute(sql, bound, binary=plan.binary, prepare=_prepare(driver))
             return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as error:
         conn._handle_dbapi_exception(error, sql, bound, None, None)
+
+
+# The execution options under which store.engine begins a SQLite transaction explicitly.
+_BEGINS = ("accord_write", "accord_snapshot")
+
+
+def _would_begin(conn: Connection) -> bool:
+    """Whether SQLAlchemy would send a BEGIN before this statement (store.engine._on_begin):
+    a snapshot's or writer's first statement, which must go its way."""
+    if conn.in_transaction():
+        return False
+    options = conn.get_execution_options()
+    return any(options.get(name) for name in _BEGINS)
 
 
 def _plan_for(statement: Statement, dialect: Dialect) -> _Plan | None:
@@ -194,8 +222,15 @@ def _as_given(bind: Any, dialect: Dialect) -> bool:
             and bind.type.item_type.dialect_impl(dialect).bind_processor(dialect) is None)
 
 
+# sqlite3 binds :name from a dict, as psycopg binds %(name)s (SQLAlchemy's own: ?, in order).
+_SQLITE_NAMED = SQLiteDialect_pysqlite(paramstyle="named")
+
+
 def _plan(statement: Statement, dialect: Dialect) -> _Plan | None:
-    if dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
+    sqlite = dialect.name == "sqlite" and dialect.driver == "pysqlite"
+    if sqlite:
+        dialect = _SQLITE_NAMED
+    elif dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
         return None
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
@@ -222,4 +257,4 @@ def _plan(statement: Statement, dialect: Dialect) -> _Plan | None:
     if set(lists) - required or set(literals) - required:
         return None  # a list or limit fixed in the statement: rare, left to SQLAlchemy
     return _Plan(compiled, constants, required, lists, literals,
-                 bool(statement.get_execution_options().get(BINARY_ROWS)), record)
+                 bool(statement.get_execution_options().get(BINARY_ROWS)), record, sqlite)

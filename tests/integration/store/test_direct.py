@@ -4,7 +4,17 @@ SQLAlchemy, the same errors, and SQLAlchemy itself for what it cannot take."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, bindparam, select, text, tuple_
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    bindparam,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from tests.integration.taxii.test_endpoints import indicator, post
 
@@ -48,12 +58,65 @@ def test_the_rows_are_those_sqlalchemy_reads(world, client):
         assert [len(direct.rows(conn, s, v)) for s, v in statements[-2:]] == [3, 2]
 
 
-def test_only_postgresql_takes_the_direct_way_and_only_what_needs_no_processing(world):
+def test_both_backends_take_the_direct_way_for_what_needs_no_processing(world):
     dialect = world.node.engine.dialect
     simple = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
     listed = select(objects.c.id).where(objects.c.type.in_(bindparam("t", expanding=True)))
-    assert (direct._plan(simple, dialect) is not None) == (dialect.name == "postgresql")
-    assert (direct._plan(listed, dialect) is not None) == (dialect.name == "postgresql")
+    assert direct._plan(simple, dialect) is not None
+    assert direct._plan(listed, dialect) is not None
+    # A value SQLAlchemy converts on the way in or out: its way, on either backend.
+    shouted = Table("shouted", MetaData(), Column("word", _Upper), Column("plain", String))
+    assert direct._plan(select(shouted.c.plain).where(shouted.c.word == bindparam("w")),
+                        dialect) is None
+    assert direct._plan(select(shouted.c.word), dialect) is None
+    assert direct._plan(select(shouted.c.plain), dialect) is not None
+
+
+class _Upper(TypeDecorator[str]):
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else value.upper()
+
+    def process_result_value(self, value: str | None, dialect: object) -> str | None:
+        return value
+
+
+def test_on_sqlite_the_statement_runs_on_the_drivers_cursor(world, client, monkeypatch):
+    if world.node.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own way (PostgreSQL's: the prepared-statement test below)")
+    assert post(client, world.evidence.id, [indicator(1)]).status_code == 202
+    statement = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
+    with reading(world.node.engine) as conn:
+        def refused(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("ran through SQLAlchemy")
+
+        monkeypatch.setattr(conn, "execute", refused)
+        assert direct.rows(conn, statement, {"c": world.evidence.id}) == [
+            (indicator(1)["id"],)]
+
+
+def test_a_sqlite_transactions_first_statement_still_begins_it(world, client):
+    """A snapshot's (or a writer's) BEGIN is sent by SQLAlchemy before the transaction's first
+    statement (store.engine): a first statement run past SQLAlchemy would run outside it, and
+    the snapshot's statements would each see the database as it is at that moment."""
+    if world.node.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL: psycopg begins the transaction itself at any statement")
+    assert post(client, world.evidence.id, [indicator(1)]).status_code == 202
+    statement = select(objects.c.id).where(objects.c.collection_id == bindparam("c"))
+    engine = world.node.engine
+    with engine.connect().execution_options(accord_snapshot=True) as conn:
+        driver = conn.connection.driver_connection
+        assert direct.rows(conn, statement, {"c": world.evidence.id})
+        assert driver.in_transaction  # the BEGIN went first
+        with engine.connect().execution_options(accord_write=True) as writer, writer.begin():
+            # Another connection writes meanwhile: the snapshot does not see it (WAL).
+            writer.execute(objects.delete().where(objects.c.collection_id == world.evidence.id))
+        assert direct.rows(conn, statement, {"c": world.evidence.id}) == [
+            (indicator(1)["id"],)]
+    with reading(engine) as conn:  # and outside the snapshot, it is gone
+        assert direct.rows(conn, statement, {"c": world.evidence.id}) == []
 
 
 def test_in_lists_of_any_length_read_what_sqlalchemy_reads(world, client):
@@ -98,7 +161,7 @@ def test_an_array_of_plain_values_takes_the_direct_way_and_reads_what_sqlalchemy
         assert post(client, world.evidence.id, [indicator(n)]).status_code == 202
     dialect = world.node.engine.dialect
     statement = select(objects.c.id).where(among_bound(dialect.name, objects.c.seq, "seqs"))
-    assert (direct._plan(statement, dialect) is not None) == (dialect.name == "postgresql")
+    assert direct._plan(statement, dialect) is not None
     with reading(world.node.engine) as conn:
         seqs = sorted(conn.execute(select(objects.c.seq)).scalars())
         assert sorted(r[0] for r in direct.rows(conn, statement, {"seqs": seqs[:2]})) == sorted(
@@ -129,7 +192,7 @@ def test_a_statement_is_prepared_at_its_first_call_unless_psycopg_prepares_nothi
     from accord.store.engine import open_engine
 
     if world.node.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite: no driver cursor, nothing is prepared")
+        pytest.skip("SQLite: sqlite3 keeps each statement prepared in its own cache")
     once = select(objects.c.id).where(objects.c.type == bindparam("kind"))
     prepared = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :s")
     with reading(world.node.engine) as conn:
