@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditLog, AuditQuery
 from accord.store.engine import open_engine, upgrade_in, writing
-from accord.trust.audit import Event
+from accord.trust.audit import Event, verify
 
 
 @pytest.fixture
@@ -174,3 +174,25 @@ def test_who_added_is_looked_for_among_the_earliest_records_only(world, place, f
                  + [_by(bot, "objects.read")] * 5)
     expected = {"x-accord-ack--1": (world.other.id, "Li Wei")} if found else {}
     assert audit.people_who_added(["x-accord-ack--1"]) == expected
+
+
+def test_lists_that_overlap_name_each_object_with_its_records_in_order(log):
+    """Each list of ids is walked once per append (store.audit_log._names): an object in
+    several lists has their records merged in order, an id twice in a record counts it once,
+    and the chain verifies as if each record had been hashed alone."""
+    log.append([_event(1, "indicator--a", "indicator--b"),
+                _event(2, "indicator--b", "indicator--c"),
+                _event(3, "indicator--a", "indicator--b"),  # the first list again
+                _event(4, "indicator--c", "indicator--c"),
+                _event(5),
+                _event(6, "indicator--b", "indicator--c")])
+    assert _rows(log.engine) == [("indicator--a", 1, "3"), ("indicator--b", 1, "2,3,6"),
+                                 ("indicator--c", 2, "4,6")]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--c"))] == [6, 4, 2]
+    records = log.query(AuditQuery(limit=10))
+    assert [r.event.object_ids for r in reversed(records)] == [
+        ("indicator--a", "indicator--b"), ("indicator--b", "indicator--c"),
+        ("indicator--a", "indicator--b"), ("indicator--c", "indicator--c"), (),
+        ("indicator--b", "indicator--c")]
+    assert verify(log.records()).is_intact
+    assert log.index_disagreement() is None
