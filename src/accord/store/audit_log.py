@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -104,7 +104,7 @@ class AuditLog:
             previous = digest
         # One row per object for the whole append: its first record, the others listed
         # (migration 0027: a page read 100 times in one append is 187 rows, not 18,700).
-        names = _names(lists.items())
+        names = _names(list(lists.items()))
         # COPY on PostgreSQL: the background flush appends hundreds of reads at a time, and an
         # INSERT's parameters cost more to handle than the rows do to store.
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
@@ -294,21 +294,26 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _names(lists: Iterable[tuple[tuple[str, ...], tuple[bytes, list[int]]]]
+def _names(lists: Sequence[tuple[tuple[str, ...], tuple[bytes, list[int]]]]
            ) -> list[tuple[str, int, str | None]]:
     """The index rows of an append: for each object, its first record and the others listed
     (at most LISTED_A_ROW a row), from each list of object ids and the records naming it."""
-    parts: dict[str, list[list[int]]] = {}
-    for ids, (_, seqs) in lists:
+    groups = [seqs for _, (_, seqs) in lists]
+    parts: dict[str, list[int]] = {}  # each object: the lists naming it, by index in groups
+    for group, (ids, _) in enumerate(lists):
         for oid in dict.fromkeys(ids):  # an id twice in one record: the record once
-            parts.setdefault(oid, []).append(seqs)
+            parts.setdefault(oid, []).append(group)
     names: list[tuple[str, int, str | None]] = []
-    texts: dict[tuple[int, int], str | None] = {}  # the same records listed once as text
+    texts: dict[tuple[int, int], str | None] = {}  # a list's records as text, made once
     for oid, found in parts.items():
-        # Each part is in order; parts from several lists are merged.
-        seqs = found[0] if len(found) == 1 else sorted(chain.from_iterable(found))
+        if len(found) > 1:  # in several lists: their records merged, in order
+            seqs = sorted(chain.from_iterable(groups[group] for group in found))
+            names += [(oid, seqs[start], _listed(seqs[start + 1:start + LISTED_A_ROW]))
+                      for start in range(0, len(seqs), LISTED_A_ROW)]
+            continue
+        seqs = groups[found[0]]
         for start in range(0, len(seqs), LISTED_A_ROW):
-            key = (id(seqs), start)  # every list here lives until the loop ends
+            key = (found[0], start)
             if key not in texts:
                 texts[key] = _listed(seqs[start + 1:start + LISTED_A_ROW])
             names.append((oid, seqs[start], texts[key]))

@@ -252,8 +252,9 @@ def _plan(statement: Statement, dialect: Dialect) -> _Plan | None:
     given = compiled.construct_params(_check=False)
     constants = {name: given[name] for b, name in binds.items() if not b.required}
     required = frozenset(name for b, name in binds.items() if b.required)
-    lists = tuple(binds[b] for b in compiled.post_compile_params if b.expanding)
-    literals = tuple(binds[b] for b in compiled.literal_execute_params)
+    # Each name once: a list bound in two places (the arms of a UNION) is one parameter.
+    lists = tuple(dict.fromkeys(binds[b] for b in compiled.post_compile_params if b.expanding))
+    literals = tuple(dict.fromkeys(binds[b] for b in compiled.literal_execute_params))
     if set(lists) - required or set(literals) - required:
         return None  # a list or limit fixed in the statement: rare, left to SQLAlchemy
     return _Plan(compiled, constants, required, lists, literals,

@@ -196,3 +196,15 @@ def test_lists_that_overlap_name_each_object_with_its_records_in_order(log):
         ("indicator--b", "indicator--c")]
     assert verify(log.records()).is_intact
     assert log.index_disagreement() is None
+
+
+def test_a_chain_of_overlapping_lists_indexes_each_object_with_its_own_records(log):
+    # Each object in two lists (a sliding window, as pages of a collection that moves): every
+    # object's records merged from both, none taking another's.
+    log.append([_event(n, f"indicator--{n:02d}", f"indicator--{n + 1:02d}")
+                for n in range(1, 41)])
+    expected = [("indicator--01", 1, None)] + [
+        (f"indicator--{n:02d}", n - 1, str(n)) for n in range(2, 41)] + [
+        ("indicator--41", 40, None)]
+    assert _rows(log.engine) == expected
+    assert log.index_disagreement() is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import (
     Column,
+    Integer,
     MetaData,
     String,
     Table,
@@ -14,8 +15,10 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.sql import Select
 from tests.integration.taxii.test_endpoints import indicator, post
 
 from accord.store import direct
@@ -135,6 +138,27 @@ def test_in_lists_of_any_length_read_what_sqlalchemy_reads(world, client):
                 conn.execute(listed, values).all())
         values = {"pairs": [(ids[0], "2020-01-01T00:00:00.000Z"), (ids[1], "nope")]}
         assert list(direct.rows(conn, pairs, values)) == list(conn.execute(pairs, values).all())
+
+
+def test_a_list_bound_in_two_places_reads_what_sqlalchemy_reads(world, client):
+    """The arms of a UNION (as a look-up's seek on SQLite) may bind the same list: one
+    parameter, expanded alike in both places."""
+    for n in range(1, 4):
+        assert post(client, world.evidence.id, [indicator(n)]).status_code == 202
+    ids = [indicator(n)["id"] for n in range(1, 4)]
+
+    def arm(kind: str) -> Select[tuple[str]]:
+        return select(objects.c.id).where(objects.c.id.in_(bindparam("ids", expanding=True)),
+                                          objects.c.type == kind)
+
+    both = union_all(arm("indicator"), arm("malware")).limit(
+        bindparam("most", type_=Integer, literal_execute=True))
+    with reading(world.node.engine) as conn:
+        assert direct._plan(both, conn.dialect) is not None
+        for wanted, most in ((ids, 5), (ids[:1], 5), (ids, 2), ([], 1)):
+            values = {"ids": wanted, "most": most}
+            assert sorted(direct.rows(conn, both, values)) == sorted(
+                conn.execute(both, values).all())
 
 
 def test_a_value_left_out_is_refused_not_bound_as_null(world):
