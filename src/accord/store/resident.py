@@ -7,12 +7,15 @@ event loop serves its requests' reads one block at a time, so the thread that ru
 the connection between blocks instead: `keep_resident` (the app's lifespan, in that thread)
 starts it, `release_resident` (at shutdown) returns it to the pool.
 
-Kept only for a plain PostgreSQL engine (not SQLite, not an engine that sends reads to a
-replica, which picks a connection per request), only in that thread, only when idle (a block
-that begins while another holds it takes one from the pool), and only while healthy: it is
-checked before each use as a pooled connection is at checkout (`store.engine`: its socket
-polled, a round trip after RESTED), replaced when dead, and given back to the pool if it
-failed or is in a transaction.
+On SQLite too: once its statements ran on sqlite3's cursor (store.direct), the checkout and
+return were a fifth of a read by id in process (bench/README.md, "GET by id on SQLite").
+
+Kept only for a plain engine (not one that sends reads to a replica, which picks a connection
+per request), only in that thread, only when idle (a block that begins while another holds it
+takes one from the pool), and only while healthy: a PostgreSQL connection is checked before
+each use as a pooled connection is at checkout (`store.engine`: its socket polled, a round
+trip after RESTED), replaced when dead; either is given back to the pool if it failed or is in
+a transaction (a SQLite connection in one would keep reading the snapshot it began with).
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ _residents: WeakKeyDictionary[Engine, _Resident] = WeakKeyDictionary()
 
 def keep_resident(engine: Engine) -> None:
     """From now on, the calling thread's `one_connection` blocks keep their connection to
-    `engine` for the next block (a plain PostgreSQL engine; others are left as they are)."""
-    if engine.dialect.name != "postgresql" or getattr(engine, "primary", engine) is not engine:
+    `engine` for the next block (a plain PostgreSQL or SQLite engine; one that sends reads to
+    a replica is left as it is)."""
+    if engine.dialect.name not in ("postgresql", "sqlite") \
+            or getattr(engine, "primary", engine) is not engine:
         return
     _residents[engine] = _Resident(threading.get_ident())
 
@@ -101,7 +106,10 @@ def give_back(taken: Taken) -> None:
 
 def _is_alive(conn: Connection, since: float) -> bool:
     """The pool's check at checkout (store.engine): a socket with something to read (the
-    server's goodbye) is dead; one that rested longer than RESTED is asked."""
+    server's goodbye) is dead; one that rested longer than RESTED is asked. A SQLite
+    connection is a file opened in this process: nothing to ask."""
+    if conn.dialect.name == "sqlite":
+        return True
     driver: Any = conn.connection.driver_connection
     if has_unread(driver):
         return False
@@ -117,6 +125,9 @@ def _is_clean(conn: Connection) -> bool:
     if conn.closed or conn.invalidated:
         return False
     driver: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        # Outside any transaction a BEGIN opened (store.engine._on_begin: snapshots, writes).
+        return not driver.in_transaction
     # Idle, outside any transaction, reads only (autocommit, as store.engine.reading made it).
     return (not driver.closed and driver.autocommit
             and driver.info.transaction_status == pq.TransactionStatus.IDLE)
