@@ -31,7 +31,6 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import ARRAY, CompoundSelect, Connection, Integer, Select
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -222,14 +221,25 @@ def _as_given(bind: Any, dialect: Dialect) -> bool:
             and bind.type.item_type.dialect_impl(dialect).bind_processor(dialect) is None)
 
 
-# sqlite3 binds :name from a dict, as psycopg binds %(name)s (SQLAlchemy's own: ?, in order).
-_SQLITE_NAMED = SQLiteDialect_pysqlite(paramstyle="named")
+# Per dialect class and driver module: the dialect with named parameters (see `_named`).
+_NAMED: dict[tuple[type, Any], Dialect] = {}
+
+
+def _named(dialect: Dialect) -> Dialect:
+    """`dialect` with named parameters: sqlite3 binds :name from a dict, as psycopg binds
+    %(name)s (SQLAlchemy's own way on SQLite: ?, in order). With the engine's driver, so that
+    each type's processors are the engine's (a blob's, for one)."""
+    dbapi = getattr(dialect, "dbapi", None)
+    key = (type(dialect), dbapi)
+    if key not in _NAMED:
+        _NAMED[key] = type(dialect)(paramstyle="named", dbapi=dbapi)  # type: ignore[call-arg]
+    return _NAMED[key]
 
 
 def _plan(statement: Statement, dialect: Dialect) -> _Plan | None:
     sqlite = dialect.name == "sqlite" and dialect.driver == "pysqlite"
     if sqlite:
-        dialect = _SQLITE_NAMED
+        dialect = _named(dialect)
     elif dialect.name != "postgresql" or dialect.paramstyle != "pyformat":
         return None
     compiled = statement.compile(dialect=dialect)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import (
     Column,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -229,3 +230,13 @@ def test_a_statement_is_prepared_at_its_first_call_unless_psycopg_prepares_nothi
             assert conn.execute(prepared, {"s": "%objects.type = %"}).scalar() == 0
     finally:
         pooled.dispose()
+
+
+def test_a_value_the_engines_driver_wraps_goes_sqlalchemys_way(world):
+    """A blob bound as a parameter: psycopg takes bytes as they are, SQLAlchemy wraps them for
+    sqlite3 (its Binary); judged with the engine's own driver, not a dialect without one."""
+    blobs = Table("blobs", MetaData(), Column("body", LargeBinary))
+    statement = select(blobs.c.body).where(blobs.c.body == bindparam("b", type_=LargeBinary))
+    dialect = world.node.engine.dialect
+    wraps = LargeBinary().dialect_impl(dialect).bind_processor(dialect) is not None
+    assert (direct._plan(statement, dialect) is None) == wraps
