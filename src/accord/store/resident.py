@@ -16,6 +16,10 @@ takes one from the pool), and only while healthy: a PostgreSQL connection is che
 each use as a pooled connection is at checkout (`store.engine`: its socket polled, a round
 trip after RESTED), replaced when dead; either is given back to the pool if it failed or is in
 a transaction (a SQLite connection in one would keep reading the snapshot it began with).
+A SQLite statement left unfinished holds its snapshot too, and sqlite3 does not show it: every
+read here consumes its rows (`.all()`, `.first()`, store.direct's fetchall) and frees its
+cursor, as it did when a pooled connection's ROLLBACK, a no-op outside a transaction, was no
+guard either; a test holds WAL checkpoints free after the reads of a server's loop.
 """
 
 from __future__ import annotations
@@ -127,7 +131,10 @@ def _is_clean(conn: Connection) -> bool:
     driver: Any = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
         # Outside any transaction a BEGIN opened (store.engine._on_begin: snapshots, writes).
-        return not driver.in_transaction
+        try:
+            return not driver.in_transaction
+        except driver.Error:  # closed under SQLAlchemy: not to be kept, nor to fail here
+            return False
     # Idle, outside any transaction, reads only (autocommit, as store.engine.reading made it).
     return (not driver.closed and driver.autocommit
             and driver.info.transaction_status == pq.TransactionStatus.IDLE)
