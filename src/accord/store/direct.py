@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -35,7 +36,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from accord.store.engine import BINARY_ROWS
+from accord.store.engine import BINARY_ROWS, begins_explicitly
 
 # Texts kept per statement for its post-compile parameters (how many values each IN list
 # has, each LIMIT): a client's filters make a handful.
@@ -171,37 +172,21 @@ def _watched(conn: Connection, cursor: Any, sql: str, bound: Mapping[str, Any]) 
 def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[str, Any]
          ) -> list[tuple[Any, ...]]:
     ready = _ready(plan, values)
-    if ready is None or (plan.sqlite and _would_begin(conn)):
+    if ready is None or (plan.sqlite and begins_explicitly(conn)):
         return list(conn.execute(statement, dict(values)).all())
     sql, bound = ready
     driver: Any = conn.connection.driver_connection
     try:
-        if plan.sqlite:
-            cursor = driver.cursor()
-            try:
+        if plan.sqlite:  # sqlite3's cursor is no context manager
+            with closing(driver.cursor()) as cursor:
                 _watched(conn, cursor, sql, bound)
                 return cursor.execute(sql, bound).fetchall()  # type: ignore[no-any-return]
-            finally:
-                cursor.close()
         with driver.cursor() as cursor:
             _watched(conn, cursor, sql, bound)
             cursor.execute(sql, bound, binary=plan.binary, prepare=_prepare(driver))
             return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as error:
         conn._handle_dbapi_exception(error, sql, bound, None, None)
-
-
-# The execution options under which store.engine begins a SQLite transaction explicitly.
-_BEGINS = ("accord_write", "accord_snapshot")
-
-
-def _would_begin(conn: Connection) -> bool:
-    """Whether SQLAlchemy would send a BEGIN before this statement (store.engine._on_begin):
-    a snapshot's or writer's first statement, which must go its way."""
-    if conn.in_transaction():
-        return False
-    options = conn.get_execution_options()
-    return any(options.get(name) for name in _BEGINS)
 
 
 def _plan_for(statement: Statement, dialect: Dialect) -> _Plan | None:

@@ -214,12 +214,28 @@ def _sqlite_engine(url: Any) -> Engine:
         # write would otherwise deadlock on the lock upgrade and one would fail with BUSY.
         # Readers run each statement in SQLite's own implicit transaction: every read here is
         # one statement, and skipping BEGIN/ROLLBACK halves the cost of a small read.
-        if conn.get_execution_options().get("accord_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.get_execution_options().get("accord_snapshot"):
-            conn.exec_driver_sql("BEGIN")
+        begin = _begin_for(conn)
+        if begin is not None:
+            conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _begin_for(conn: Connection) -> str | None:
+    """What a SQLite transaction on `conn` begins with (`_on_begin`): a writer's BEGIN
+    IMMEDIATE, a snapshot's BEGIN, or nothing (a reader's)."""
+    options = conn.get_execution_options()
+    if options.get("accord_write"):
+        return "BEGIN IMMEDIATE"
+    if options.get("accord_snapshot"):
+        return "BEGIN"
+    return None
+
+
+def begins_explicitly(conn: Connection) -> bool:
+    """Whether SQLAlchemy sends a BEGIN before the next statement on this SQLite connection
+    (a snapshot's or writer's first): a statement run past SQLAlchemy would miss it."""
+    return not conn.in_transaction() and _begin_for(conn) is not None
 
 
 @contextmanager

@@ -33,20 +33,19 @@ class Event:
 
     def content(self) -> bytes:
         """The canonical bytes the hash covers (sorted keys, no whitespace)."""
-        return orjson.dumps({
-            "at": self.at, "action": self.action, "party_id": self.party_id,
-            "token_id": self.token_id, "collection_id": self.collection_id,
-            "object_ids": list(self.object_ids), "detail": self.detail,
-        }, option=orjson.OPT_SORT_KEYS)
+        return self._canonical(list(self.object_ids), self.detail)
 
     def content_from(self, object_ids: bytes, detail: bytes) -> bytes:
         """`content()`, its object ids and detail given as JSON already made: what
         `orjson.dumps` makes of `list(object_ids)`, and of `detail` with its keys sorted. The
         same bytes, for an appender that writes one list of ids for many events."""
+        return self._canonical(orjson.Fragment(object_ids), orjson.Fragment(detail))
+
+    def _canonical(self, object_ids: Any, detail: Any) -> bytes:
         return orjson.dumps({
             "at": self.at, "action": self.action, "party_id": self.party_id,
             "token_id": self.token_id, "collection_id": self.collection_id,
-            "object_ids": orjson.Fragment(object_ids), "detail": orjson.Fragment(detail),
+            "object_ids": object_ids, "detail": detail,
         }, option=orjson.OPT_SORT_KEYS)
 
 

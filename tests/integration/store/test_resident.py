@@ -19,15 +19,20 @@ from accord.store.engine import one_connection, open_engine, reading
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def engine(pg_url: str) -> Iterator[Engine]:
-    made = open_engine(pg_url)
+def kept(made: Engine) -> Iterator[Engine]:
+    """`made`, its connection kept by this thread's blocks until the test ends (then given
+    back, and the engine disposed); for an engine fixture to yield from."""
     resident.keep_resident(made)
     try:
         yield made
     finally:
         resident.release_resident(made)
         made.dispose()
+
+
+@pytest.fixture
+def engine(pg_url: str) -> Iterator[Engine]:
+    yield from kept(open_engine(pg_url))
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
+from tests.integration.store import test_resident as on_postgresql
 
 from accord.store import resident
 from accord.store.engine import one_connection, open_engine, reading, writing
@@ -19,19 +20,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     made = open_engine(f"sqlite:///{tmp_path / 'node.db'}")
     with writing(made) as conn:
         conn.execute(text("CREATE TABLE said (n INTEGER)"))
-    resident.keep_resident(made)
-    try:
-        yield made
-    finally:
-        resident.release_resident(made)
-        made.dispose()
+    yield from on_postgresql.kept(made)
 
 
-@pytest.fixture
-def checkouts(engine: Engine) -> list[object]:
-    made: list[object] = []
-    event.listen(engine, "checkout", lambda *_: made.append(1))
-    return made
+# Checkouts from the pool, counted as on PostgreSQL.
+checkouts = on_postgresql.checkouts
 
 
 def _count(engine: Engine) -> int:
