@@ -15,7 +15,13 @@ from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
 from accord.store.audit_log import AuditBuffer, AuditLog
 from accord.store.directory import Directory, Party
-from accord.store.engine import DatabaseUrlError, is_postgresql_url, migrate, open_engine
+from accord.store.engine import (
+    DatabaseUrlError,
+    EmptyDatabase,
+    is_postgresql_url,
+    migrate,
+    open_engine,
+)
 from accord.store.objects import ObjectStore
 from accord.store.replica import ReplicatedEngine
 from accord.store.statuses import StatusStore
@@ -68,13 +74,22 @@ class Node:
         return own
 
 
-def open_node(db: str, *, migrate_schema: bool = True, read_db: str | None = None) -> Node:
+def open_node(db: str, *, migrate_schema: bool = True, create_schema: bool = True,
+              read_db: str | None = None) -> Node:
+    """The node in `db`: its schema brought up to date (`migrate_schema`), and made where
+    there is none only with `create_schema` (else NodeNotInitialised)."""
     if read_db and not (is_postgresql_url(db) and is_postgresql_url(read_db)):
         raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
                                "replica (postgresql://…) of a PostgreSQL --db")
     engine = open_engine(db)
     if migrate_schema:
-        migrate(engine)
+        try:
+            migrate(engine, create=create_schema)
+        except EmptyDatabase:
+            engine.dispose()
+            raise NodeNotInitialised("this database holds no Accord node: run `accord init "
+                                     "--party NAME` to create one, or name another with --db"
+                                     ) from None
     replica = None
     if read_db:
         # The replica follows the primary's schema through the WAL: never migrated itself.

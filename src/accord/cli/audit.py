@@ -24,6 +24,7 @@ from accord.serving.refusals import REFUSED, THROTTLED
 from accord.stix.timestamps import is_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.trust.audit import verify as verify_chain
+from accord.words import how_many
 
 audit_app = typer.Typer(help="The audit trail: every read and write, chained by hash.",
                         invoke_without_command=True)
@@ -115,10 +116,11 @@ def verify(db: Db = DEFAULT_DB) -> None:
                   "or changed). The chain itself holds.")
         raise typer.Exit(1)
     if verdict.is_intact:
-        err.print(f"Audit trail intact: {verdict.records} records. Head hash (keep a copy "
-                  "elsewhere to detect removal of the newest records):")
+        err.print(f"Audit trail intact: {how_many(verdict.records, 'record')}. Head hash "
+                  "(keep a copy elsewhere to detect removal of the newest records):")
         typer.echo(verdict.head)
         return
     err.print(f"[bold red]Audit trail broken at record {verdict.broken_at}:[/] "
-              f"{escape(verdict.reason)}. {verdict.records} records before it hold.")
+              f"{escape(verdict.reason)}. {how_many(verdict.records, 'record')} before it "
+              f"{'holds' if verdict.records == 1 else 'hold'}.")
     raise typer.Exit(1)

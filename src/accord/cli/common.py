@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -16,15 +17,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from accord.cli.root import DEFAULT_ZONE, shown_zone
 from accord.cli.root import app as app  # the commands' modules register on it through here
 from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
 from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp, parse_timestamp
+from accord.store.backup import private_file
 from accord.store.directory import DirectoryError
-from accord.store.engine import DatabaseUrlError, SchemaTooNew, existing_engine, sqlite_file
+from accord.store.engine import (
+    DatabaseUrlError,
+    NoSuchDatabase,
+    SchemaTooNew,
+    check_sqlite_file,
+    existing_engine,
+    sqlite_file,
+)
 from accord.store.faults import Fault, storage_fault
 from accord.trust.audit import Event
 
@@ -95,21 +104,49 @@ def user_errors() -> Iterator[None]:
                        f"({fault.reason}); nothing of this command's change was stored. Free "
                        "space and run it again.") from None
         raise fail(f"cannot use the database: {error.orig}") from None
+    except DatabaseError as error:
+        # The database's own refusal (a right not granted to this user, a damaged file):
+        # its words, not a traceback.
+        raise fail(f"cannot use the database: {_first_line(error.orig)}") from None
+
+
+def _first_line(error: BaseException | None) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 @contextmanager
 def opened(db: str, *, initialised: bool = True, read_db: str | None = None
            ) -> Iterator[Node]:
+    """The node in `db`; unless not `initialised` (init, serve), one must be there already:
+    a mistyped --db is an error, and nothing is made where it points."""
     with user_errors():
         path = sqlite_file(db)
-        if initialised and path is not None and not path.exists():
-            # Do not leave an empty database behind a mistyped path.
-            raise NodeNotInitialised(f"no Accord database at {path}: run `accord init --party "
-                                     "NAME` to create one, or name another with --db")
-        node = open_node(db, read_db=read_db)
+        if path is not None:
+            if initialised and (not path.exists() or _is_empty(path)):
+                raise NodeNotInitialised(f"no Accord database at {path}: run `accord init "
+                                         "--party NAME` to create one, or name another with "
+                                         "--db")
+            check_sqlite_file(path)
+            if not path.parent.is_dir():
+                raise NoSuchDatabase(f"no folder {path.parent} to make the database in: "
+                                     "create it first, or name another path with --db")
+            try:
+                private_file(path)  # a new node's file: it holds the node's signing key
+            except OSError as error:
+                raise NoSuchDatabase(f"cannot make the database {path}: {error.strerror}"
+                                     ) from None
+        node = open_node(db, read_db=read_db, create_schema=not initialised)
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node
+
+
+def _is_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def require_database(db: str) -> Engine:

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 
 from accord.cli.common import (
     DEFAULT_DB,
-    AsJson,
     Db,
     app,
     err,
@@ -38,6 +37,7 @@ from accord.store.checkup import Checkup, check
 from accord.store.engine import (
     SCHEMA_REVISION,
     SchemaTooNew,
+    foreign_tables,
     is_sqlite,
     known_revisions,
     migrate,
@@ -72,6 +72,14 @@ def migrate_schema(
             if current == SCHEMA_REVISION:
                 err.print(f"Schema up to date ({SCHEMA_REVISION}).")
                 return
+            if current is None:
+                with engine.connect() as conn:
+                    foreign = foreign_tables(conn)
+                if foreign:
+                    raise fail(f"the database holds no Accord schema but tables Accord did not "
+                               f"make ({', '.join(foreign[:6])}{' …' if len(foreign) > 6 else ''})"
+                               ": `accord db migrate` would refuse it; name an empty database "
+                               "(or PostgreSQL schema) with --db")
             err.print(f"Migration pending: the schema is at {current or 'none (empty)'}, this "
                       f"Accord needs {SCHEMA_REVISION}. Run `accord db migrate`.")
             raise typer.Exit(1)
@@ -89,7 +97,9 @@ def check_database(
         help="Also look for orphan rows in the large tables (objects, the audit trail, the "
              "ledger…) and compare every request's summary with its ledger: reads them "
              "whole.")] = False,
-    as_json: AsJson = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON document: `healthy`, and each check with its summary, "
+                       "problems and notes.")] = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Check the schema, its indexes, the audit chain and references; exit 1 on a problem.
@@ -153,6 +163,10 @@ def backup(
             raise BackupError("the database holds no Accord schema: nothing to back up")
         if not file.parent.is_dir():
             raise BackupError(f"no folder {file.parent} to write the backup in")
+        if file.exists() and not file.is_file():
+            # A backup replaces what is there: never a device, a pipe or a folder.
+            raise BackupError(f"{file} is not a regular file: name a file to write the "
+                              "backup in")
         path = sqlite_file(db)
         if path is not None:
             contents = backup_sqlite(path, file)
@@ -190,6 +204,9 @@ def restore(
             raise BackupError(f"{file} is a {_kinds[kind]} backup, and --db names a "
                               f"{_kinds[wanted]} database: restore it into a {_kinds[kind]} one")
         if path is not None:
+            if path.exists() and not path.is_file():
+                raise BackupError(f"{path} is not a regular file: name the database file "
+                                  "to restore into with --db")
             restore_sqlite(file, path, force=force)
         else:
             if _is_memory(db):

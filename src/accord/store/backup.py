@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy import table as table_
+
+from accord.words import how_many
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"  # pg_dump's custom format (-Fc)
@@ -35,12 +37,8 @@ class Contents:
     audit_records: int
 
     def describe(self) -> str:
-        return (f"schema {self.revision}, {_counted(self.objects, 'object version')}, "
-                f"{_counted(self.audit_records, 'audit record')}")
-
-
-def _counted(count: int, thing: str) -> str:
-    return f"{count:,} {thing}{'' if count == 1 else 's'}"
+        return (f"schema {self.revision}, {how_many(self.objects, 'object version')}, "
+                f"{how_many(self.audit_records, 'audit record')}")
 
 
 def backup_kind(path: Path) -> str:
@@ -68,6 +66,8 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
         raise BackupError(f"{target} is the database itself: back it up to another file")
     partial = target.with_name(f".{target.name}.partial")
     try:
+        partial.unlink(missing_ok=True)  # left by a backup killed midway: its mode may differ
+        private_file(partial)
         with closing(sqlite3.connect(database, timeout=30)) as source, \
                 closing(sqlite3.connect(partial)) as copy:
             # One step (pages=-1): the copy is of one read transaction, so it is consistent;
@@ -105,13 +105,26 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Cont
             if held:
                 raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
                                      "overwrite it: give --force to replace it")
-        database.parent.mkdir(parents=True, exist_ok=True)
+        if not database.parent.is_dir():
+            raise BackupError(f"no folder {database.parent} to restore the database in: "
+                              "create it first")
         try:
+            private_file(database)
             with _alone(database) as target:
                 source.backup(target)
         except sqlite3.OperationalError as error:
             raise BackupError(f"cannot restore into {database}: {error}") from None
+        except OSError as error:
+            raise BackupError(f"cannot write {database}: {error.strerror}") from None
     return contents
+
+
+def private_file(path: Path) -> None:
+    """Make `path` readable by its owner only, if it is not there yet: a backup holds what the
+    node does (its signing key, its peers' tokens), and a SQLite database's -wal and -shm
+    files take their database's mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 @contextmanager

@@ -13,10 +13,10 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
@@ -30,8 +30,9 @@ from accord.store.engine import (
     schema_revision,
     upgrade_in,
 )
-from accord.store.schema import metadata
+from accord.store.schema import metadata, parties
 from accord.trust.audit import verify
+from accord.words import how_many
 
 # Tables that grow with the objects and the audit trail: looking for their orphans reads them
 # whole, so only `db check --thorough` does. The others hold the directory and its settings.
@@ -69,6 +70,7 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     revision = revision_finding(current, known, SCHEMA_REVISION)
     if current is None or current not in known:
         return Checkup((revision,))
+    revision = _ran("revision", lambda: _with_node_note(engine, revision))
     present = schema_objects(engine)
     try:
         schema = schema_finding(reference_objects(engine, current), present)
@@ -81,6 +83,16 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     if thorough:  # derives every request's state again from its ledger
         findings += (_ran("summaries", lambda: summaries_finding(engine)),)
     return Checkup(findings)
+
+
+def _with_node_note(engine: Engine, revision: Finding) -> Finding:
+    """The revision's finding, noting a schema that holds no node yet (not a problem: `accord
+    db migrate` makes the schema before `accord init` makes the node)."""
+    with engine.connect() as conn:
+        if conn.execute(select(parties.c.id).where(parties.c.is_self)).first() is not None:
+            return revision
+    return replace(revision, notes=(*revision.notes, "no node in it yet: `accord init --party "
+                                    "NAME` makes one"))
 
 
 def _ran(name: str, run: Callable[[], Finding]) -> Finding:
@@ -219,14 +231,14 @@ def audit_finding(engine: Engine) -> Finding:
     log = AuditLog(engine)
     verdict = verify(log.records())
     if not verdict.is_intact:
-        return Finding("audit", f"{verdict.records} records before the break", (
+        return Finding("audit", f"{how_many(verdict.records, 'record')} before the break", (
             f"audit trail broken at record {verdict.broken_at}: {verdict.reason}",))
     stray = log.index_disagreement()
     if stray is not None:
-        return Finding("audit", f"{verdict.records} records chained", (
+        return Finding("audit", f"{how_many(verdict.records, 'record')} chained", (
             f"audit index broken at record {stray}: the objects indexed for it differ from "
             "those the record names",))
-    return Finding("audit", f"{verdict.records} records, chain intact"
+    return Finding("audit", f"{how_many(verdict.records, 'record')}, chain intact"
                    + (f", head {verdict.head[:16]}…" if verdict.records else ""))
 
 

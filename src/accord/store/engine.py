@@ -69,22 +69,75 @@ class NoSuchDatabase(ValueError):
     """The --db value names a database that does not exist (yet)."""
 
 
+class NotSqlite(ValueError):
+    """The --db value names a file that is not a SQLite database."""
+
+
+class ForeignTables(ValueError):
+    """The database (or schema) holds no Accord schema but other tables: not Accord's to use."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Raise NotSqlite for a file that is there, holds bytes, and is not a SQLite database:
+    SQLite would say so only at the first statement, and a command would fail midway."""
+    if path.exists() and not path.is_file():
+        raise NotSqlite(f"{path} is not a regular file: name the node's database file with "
+                        "--db")
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise NotSqlite(f"cannot read {path}: {error.strerror}") from None
+    if head and head != _SQLITE_HEADER:
+        raise NotSqlite(f"{path} is not a SQLite database (nor an Accord node): name the "
+                        "node's database with --db")
+
+
 def existing_engine(db: str) -> Engine:
     """An engine on a database that exists: a SQLite file that is there, a PostgreSQL database
     whose schema is there. Neither is created, and nothing is migrated."""
     path = sqlite_file(db)
-    if path is not None and not path.is_file():
-        raise NoSuchDatabase(f"no database at {path}: name an existing one with --db (or "
-                             "create a node with `accord init --party NAME`)")
+    if path is not None:
+        if not path.is_file():
+            raise NoSuchDatabase(f"no database at {path}: name an existing one with --db (or "
+                                 "create a node with `accord init --party NAME`)")
+        check_sqlite_file(path)
+        if path.stat().st_size == 0:
+            # Opening it would make it a database (WAL mode, 16 KiB pages): say so, change nothing.
+            raise NoSuchDatabase(f"{path} is an empty file, not an Accord database: name the "
+                                 "node's database with --db (or create a node in it with "
+                                 "`accord init --party NAME`)")
     engine = open_engine(db)
     if path is None and not is_sqlite(engine):
-        with engine.connect() as conn:
-            schema = conn.execute(text("SELECT current_schema()")).scalar()
-        if schema is None:
+        try:
+            with engine.connect() as conn:
+                _require_schema(conn)
+        except NoSuchDatabase:
             engine.dispose()
-            raise NoSuchDatabase(f"the schema {search_path_schema(db) or 'public'!r} that the "
-                                 "URL's search_path names does not exist in that database")
+            raise
     return engine
+
+
+def _require_schema(conn: Connection) -> None:
+    """PostgreSQL: the schema the URL's search_path names must exist (nothing is made in it
+    otherwise, and PostgreSQL's own words name no schema)."""
+    if conn.execute(text("SELECT current_schema()")).scalar() is None:
+        url = conn.engine.url.render_as_string(hide_password=True)
+        raise NoSuchDatabase(f"the schema {search_path_schema(url) or 'public'!r} that the "
+                             "URL's search_path names does not exist in that database: create "
+                             "it first (CREATE SCHEMA), or name another")
+
+
+def foreign_tables(conn: Connection) -> list[str]:
+    """The tables of a database (PostgreSQL: of its schema) that holds no Accord schema:
+    another application's, or what a failed tool left. Empty: Accord may make its own."""
+    return sorted(name for name in inspect(conn).get_table_names()
+                  if name != "alembic_version" and not name.startswith("sqlite_"))
 
 
 def is_postgresql_url(db: str) -> bool:
@@ -366,13 +419,21 @@ class SchemaTooNew(RuntimeError):
         self.revision = revision
 
 
-def migrate(engine: Engine) -> str | None:
+class EmptyDatabase(RuntimeError):
+    """migrate(create=False) on a database that holds no Accord schema."""
+
+
+def migrate(engine: Engine, *, create: bool = True) -> str | None:
     """Apply every migration the database lacks (Alembic, versions under migrations/), and
     return the revision it was at before (None: it was empty). Raises SchemaTooNew for a
-    database a newer Accord migrated."""
+    database a newer Accord migrated, ForeignTables for one holding other tables and no
+    Accord schema, and (unless `create`) EmptyDatabase for one holding no Accord schema: a
+    command that reads a node must not make one where a mistyped --db points."""
     current = schema_revision(engine)
     if current == SCHEMA_REVISION:
         return current  # the common case, checked without loading Alembic (starts faster)
+    if current is None and not create:
+        raise EmptyDatabase("this database holds no Accord node")
     with writing(engine) as connection:
         # Several hosts may start at once after an upgrade: the first migrates, the others
         # wait here (PostgreSQL's DDL is transactional) and then read the revision it left.
@@ -383,6 +444,8 @@ def migrate(engine: Engine) -> str | None:
             return current
         if current is not None and current not in known_revisions():
             raise SchemaTooNew(current)
+        if current is None:
+            _may_create_in(connection)
         upgrade_in(connection, "head")
         # What the migrations leave to the node's own code, which they must not import: the
         # request summaries they added or widened, derived from the ledgers. Imported here:
@@ -394,6 +457,19 @@ def migrate(engine: Engine) -> str | None:
         # plans the first pages as if they were empty (34 s a page at 10 M objects).
         analyze_schema(connection)
     return current
+
+
+def _may_create_in(conn: Connection) -> None:
+    if not is_sqlite(conn.engine):
+        _require_schema(conn)
+    foreign = foreign_tables(conn)
+    if foreign:
+        shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6
+                                          else "")
+        raise ForeignTables(
+            f"this database holds tables that Accord did not make ({shown}) and no Accord "
+            "schema: Accord keeps its tables in a database (PostgreSQL: or a schema, with "
+            "?options=-csearch_path%3DNAME) of their own; name an empty one with --db")
 
 
 def known_revisions() -> list[str]:

@@ -9,6 +9,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -19,8 +20,9 @@ from typing import IO
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from accord.store.backup import BackupError, TargetNotEmpty, listed
+from accord.store.backup import BackupError, TargetNotEmpty, listed, private_file
 from accord.store.bulk import analyze_schema
 from accord.store.engine import normalise_url, search_path_schema, writing
 
@@ -136,6 +138,8 @@ def backup_pg(engine: Engine, db: str, file: Path) -> None:
     pg_dump = find_tool("pg_dump", server_major(engine))
     partial = file.with_name(f".{file.name}.partial")
     try:
+        partial.unlink(missing_ok=True)
+        private_file(partial)  # pg_dump writes into it, keeping its mode
         _run([str(pg_dump), "--format=custom", f"--schema={_pattern(target.schema)}",
               f"--file={partial}", f"--dbname={target.url}"], target, "pg_dump")
         os.replace(partial, file)
@@ -181,6 +185,8 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     if held and not force:
         raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "
                              "would overwrite it: give --force to replace it")
+    if any(_TRIGRAM_INDEX in line for line in toc.lines):
+        _trigram_extension(engine)
     with tempfile.TemporaryDirectory(prefix="accord-restore-") as work:
         listing = Path(work) / "toc.list"
         listing.write_text(toc.without_schema())
@@ -192,6 +198,31 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     with writing(engine) as conn:
         analyze_schema(conn)
     return toc
+
+
+# The search index's trigram index (migration 0018): it needs pg_trgm, which a dump of one
+# schema leaves out (an extension belongs to the database).
+_TRIGRAM_INDEX = " ix_object_names_text "
+# The key migration 0018 takes to create pg_trgm: a restore and a migration at once wait.
+_EXTENSION_LOCK = 0x5EA4C4
+
+
+def _trigram_extension(engine: Engine) -> None:
+    """pg_trgm installed as migration 0018 installs it (in public), before the restore: a
+    database made for the restore on a new server has no extensions."""
+    with writing(engine) as conn:
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({_EXTENSION_LOCK})"))
+        if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first():
+            return
+        try:
+            with conn.begin_nested():
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
+        except DBAPIError as error:
+            raise BackupError(
+                "the backup's search index needs PostgreSQL's pg_trgm extension, which this "
+                f"database lacks and this user may not create ({_last_lines(str(error.orig), 1)})"
+                ": have an administrator run 'CREATE EXTENSION pg_trgm WITH SCHEMA public' in "
+                "it, then restore again") from None
 
 
 def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Target,
@@ -227,8 +258,14 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
             loader.stdin.close()
     if loader.returncode != 0 or reader is None or reader.returncode != 0:
         stderr.seek(0)
-        raise BackupError("the restore failed and nothing of it was kept: "
-                          + _last_lines(stderr.read().decode(errors="replace")))
+        said = _last_lines(stderr.read().decode(errors="replace"))
+        if reader is not None and reader.returncode not in (0, -signal.SIGKILL):
+            # pg_restore could not read the archive through (its list read, its data not):
+            # its own words may be "out of memory" for a length field gone wrong.
+            raise BackupError(f"{file} is damaged or cut short: pg_restore could not read it "
+                              f"through ({said}); nothing of it was kept. Restore another "
+                              "backup")
+        raise BackupError("the restore failed and nothing of it was kept: " + said)
 
 
 def prologue(schema: str, toc: Toc, clean: bool) -> str:
@@ -245,6 +282,9 @@ def prologue(schema: str, toc: Toc, clean: bool) -> str:
         statements.append(_if_schema(toc.schema, f"ALTER SCHEMA {_ident(toc.schema)} "
                                                  f"RENAME TO {_ident(_aside(toc))}"))
         statements.append(f"CREATE SCHEMA {_ident(toc.schema)};")
+        # The dump names an extension's objects by the schema they were in (pg_trgm's
+        # public.gin_trgm_ops): those set aside with it come along for the restore.
+        statements.append(_move_extensions(_aside(toc), toc.schema))
     return "\n".join(statements) + "\n"
 
 
@@ -256,6 +296,8 @@ def epilogue(schema: str, toc: Toc) -> str:
     return "\n".join([
         _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {_ident(schema)}"),
         _statistics_to(toc.schema, schema),
+        # Extensions here came from the schema set aside (prologue): back with it.
+        _move_extensions(toc.schema, _aside(toc)),
         f"DROP SCHEMA {_ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
         _if_schema(_aside(toc), f"ALTER SCHEMA {_ident(_aside(toc))} "
                                 f"RENAME TO {_ident(toc.schema)}"),
@@ -300,6 +342,21 @@ BEGIN
   LOOP
     EXECUTE format('ALTER STATISTICS %I.%I SET SCHEMA %I', {_literal(source)}, r.stxname,
                    {_literal(schema)});
+  END LOOP;
+END $$;"""
+
+
+def _move_extensions(source: str, schema: str) -> str:
+    """A DO block moving every relocatable extension installed in `source` into `schema`
+    (indexes and other objects using them follow: they refer to them by oid)."""
+    return f"""DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT e.extname FROM pg_extension e
+    JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE n.nspname = {_literal(source)} AND e.extrelocatable
+  LOOP
+    EXECUTE format('ALTER EXTENSION %I SET SCHEMA %I', r.extname, {_literal(schema)});
   END LOOP;
 END $$;"""
 

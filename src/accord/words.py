@@ -1,0 +1,8 @@
+"""Numbers as the commands and reports say them."""
+
+from __future__ import annotations
+
+
+def how_many(count: int, thing: str) -> str:
+    """'1 record', '2,000 records': the count with thousands marked, the noun agreeing."""
+    return f"{count:,} {thing}{'' if count == 1 else 's'}"

@@ -1,0 +1,243 @@
+"""What an operator's mistake with --db or a backup's path does: a clear error, and nothing
+made or replaced where the mistake points. And a PostgreSQL backup restored where a new
+server's database has nothing yet (no extension, another schema)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+from tests.conftest import _PG_UNAVAILABLE, PG_ADMIN_URL
+from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, created, run_accord
+
+from accord.store.engine import open_engine
+
+
+def refused(done, *words: str) -> None:
+    assert done.returncode != 0, done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    for word in words:
+        assert word in done.stderr, done.stderr
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new PostgreSQL database (not a schema of the test one): no extension in it yet."""
+    if _PG_UNAVAILABLE:
+        pytest.skip(_PG_UNAVAILABLE)
+    import psycopg
+
+    name = f"accord_m_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def tables(url: str, schema: str = "public") -> set[str]:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = "
+                                         ":s"), {"s": schema}).scalars())
+    finally:
+        engine.dispose()
+
+
+def found_by_name(url: str) -> set[str]:
+    """What a search by name finds (the web UI's: the trigram index over names)."""
+    from accord.node import open_node
+    from accord.store.browse import Browse
+
+    node = open_node(url, migrate_schema=False)
+    try:
+        return {f.id for f in Browse(node.engine).search(node.party.id, "APT")}
+    finally:
+        node.engine.dispose()
+
+
+def execute(url: str, *statements: str) -> None:
+    engine = open_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+# -- SQLite files that are not a node ---------------------------------------------------------
+
+@pytest.mark.parametrize("command", [("export",), ("db", "check"), ("db", "migrate"),
+                                     ("backup", "b.db"), ("collection", "list"),
+                                     ("audit", "verify"), ("init", "--party", OWN_PARTY)])
+def test_a_file_that_is_not_sqlite_is_named_and_left_as_it_was(tmp_path, command):
+    notes = tmp_path / "notes.db"
+    notes.write_bytes(os.urandom(5000))
+    before = notes.read_bytes()
+    done = run_accord(*[str(tmp_path / a) if a == "b.db" else a for a in command],
+                      db=str(notes))
+    refused(done, "notes.db", "not a SQLite database")
+    assert notes.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [("export",), ("db", "check"), ("audit", "verify"),
+                                     ("collection", "list")])
+def test_a_read_on_an_empty_file_makes_no_database_of_it(tmp_path, command):
+    empty = tmp_path / "typo.db"
+    empty.touch()
+    refused(run_accord(*command, db=str(empty)), "typo.db")
+    assert empty.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["typo.db"]  # no -wal, no -shm
+
+
+def test_init_takes_an_empty_file_and_makes_it_readable_by_its_owner_only(tmp_path):
+    made = tmp_path / "node.db"
+    created("init", "--party", OWN_PARTY, db=str(made))
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600  # it holds the node's signing key
+    empty = tmp_path / "touched.db"
+    empty.touch()
+    created("init", "--party", OWN_PARTY, db=str(empty))
+    assert run_accord("db", "check", db=str(empty)).returncode == 0
+
+
+def test_init_in_a_folder_that_is_not_there_says_so(tmp_path):
+    done = run_accord("init", "--party", OWN_PARTY, db=str(tmp_path / "no" / "node.db"))
+    refused(done, "no folder", "create it first")
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_sqlite_file_of_another_application_is_not_made_a_node(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "crm.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE customers (name TEXT)")
+    for command in (("init", "--party", OWN_PARTY), ("db", "migrate")):
+        refused(run_accord(*command, db=str(other)), "customers", "did not make")
+    refused(run_accord("db", "migrate", "--check", db=str(other)), "customers")
+    with sqlite3.connect(other) as conn:
+        assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
+
+
+# -- backups: where they go, who may read them --------------------------------------------------
+
+def test_a_backup_is_readable_by_its_owner_only(db_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=db_url)
+    backup = tmp_path / "node.backup"
+    assert run_accord("backup", str(backup), db=db_url).returncode == 0
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+
+
+def test_a_backup_never_replaces_what_is_not_a_regular_file(db_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=db_url)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    refused(run_accord("backup", str(pipe), db=db_url), "not a regular file")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)  # still the pipe, not a file put in its place
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    refused(run_accord("backup", str(folder), db=db_url), "not a regular file")
+    assert folder.is_dir() and not any(folder.iterdir())
+
+
+def test_a_restore_never_replaces_what_is_not_a_regular_file(tmp_path):
+    node = tmp_path / "node.db"
+    created("init", "--party", OWN_PARTY, db=str(node))
+    backup = tmp_path / "node.backup"
+    assert run_accord("backup", str(backup), db=str(node)).returncode == 0
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    refused(run_accord("restore", str(backup), db=str(pipe)), "not a regular file")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    refused(run_accord("restore", str(backup), db=str(tmp_path / "no" / "r.db")), "no folder")
+
+
+# -- PostgreSQL: a database or schema that is not (yet) a node ---------------------------------
+
+@pytest.mark.postgres
+def test_a_read_on_an_empty_postgresql_database_makes_no_schema_in_it():
+    with fresh_database() as url:
+        for command in (("export",), ("audit", "verify"), ("collection", "list")):
+            refused(run_accord(*command, db=url), "holds no Accord node", "accord init")
+        assert tables(url) == set()
+
+
+@pytest.mark.postgres
+def test_another_applications_postgresql_database_is_not_made_a_node():
+    with fresh_database() as url:
+        execute(url, "CREATE TABLE customers (name text)")
+        for command in (("init", "--party", OWN_PARTY), ("db", "migrate")):
+            refused(run_accord(*command, db=url), "customers", "did not make")
+        assert tables(url) == {"customers"}
+
+
+@pytest.mark.postgres
+def test_init_in_a_schema_that_is_not_there_names_it():
+    with fresh_database() as url:
+        done = run_accord("init", "--party", OWN_PARTY,
+                          db=f"{url}?options=-csearch_path%3Dnode_d")
+        refused(done, "'node_d'", "does not exist")
+
+
+@pytest.mark.postgres
+def test_db_check_notes_a_schema_with_no_node_yet():
+    with fresh_database() as url:
+        assert run_accord("db", "migrate", db=url).returncode == 0
+        done = run_accord("db", "check", db=url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "no node in it yet" in done.stdout
+
+
+# -- PostgreSQL: restoring on a new server ------------------------------------------------------
+
+@pytest.mark.postgres
+def test_a_backup_restores_into_a_new_database_without_pg_trgm_and_into_another_schema(
+        tmp_path):
+    backup = tmp_path / "node.backup"
+    with fresh_database() as source:
+        created("init", "--party", OWN_PARTY, db=source)
+        assert run_accord("import", str(ATTACK_SAMPLE), "--collection", "evidence",
+                          db=source).returncode == 0
+        assert run_accord("backup", str(backup), db=source).returncode == 0
+        names = found_by_name(source)
+        assert names  # ATTACK_SAMPLE names intrusion sets "APT…"
+    with fresh_database() as target:  # a new server's database: pg_trgm not installed
+        done = run_accord("restore", str(backup), db=target)
+        assert done.returncode == 0, done.stderr
+        assert run_accord("db", "check", db=target).returncode == 0
+        assert found_by_name(target) == names
+    with fresh_database() as target:
+        # The dump is of `public`, where pg_trgm lives: restored under another schema's name.
+        execute(target, "CREATE SCHEMA node_c")
+        url = f"{target}?options=-csearch_path%3Dnode_c"
+        done = run_accord("restore", str(backup), db=url)
+        assert done.returncode == 0, done.stderr
+        assert "objects" in tables(target, "node_c") and "objects" not in tables(target)
+        assert run_accord("db", "check", db=url).returncode == 0
+        assert found_by_name(url) == names
+
+
+@pytest.mark.postgres
+def test_a_damaged_postgresql_backup_is_called_damaged(pg_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=pg_url)
+    assert run_accord("import", str(ATTACK_SAMPLE), "--collection", "evidence",
+                      db=pg_url).returncode == 0
+    backup = tmp_path / "node.backup"
+    assert run_accord("backup", str(backup), db=pg_url).returncode == 0
+    data = bytearray(backup.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(reversed(data[middle:middle + 4000]))
+    damaged = tmp_path / "damaged.backup"
+    damaged.write_bytes(bytes(data))
+    done = run_accord("restore", str(damaged), "--force", db=pg_url)
+    refused(done, "damaged", "nothing of it was kept")
+    assert run_accord("db", "check", db=pg_url).returncode == 0
