@@ -47,6 +47,9 @@ class Rejection:
     id: str | None
     version: str | None
     violations: list[Violation]
+    # Where the object was among those screened together (an envelope, a batch of a file),
+    # from 0; None where that is not known (refused when stored, by id).
+    position: int | None = None
 
     @property
     def message(self) -> str:
@@ -151,7 +154,7 @@ def screen(candidates: Sequence[Any],
     valid: list[dict[str, Any]] = []
     rejected: list[Rejection] = []
     spent = 0  # pattern tokens counted so far: bounded by the budget and one pattern more
-    for candidate in candidates:
+    for position, candidate in enumerate(candidates):
         pattern = _stix_pattern(candidate)
         if pattern is not None and pattern_budget is not None:
             over = spent >= pattern_budget  # then not even counted
@@ -165,11 +168,11 @@ def screen(candidates: Sequence[Any],
                     f"the patterns of this request hold more than {pattern_budget:,} tokens, "
                     "the most this node parses for one request (10 per object it may hold, "
                     "accord.stix.limits.pattern_budget); send this indicator again in another "
-                    "request")]))
+                    "request")], position))
                 continue
         violations = violations_of(candidate)
         if violations:
-            rejected.append(Rejection(*_identify(candidate), violations))
+            rejected.append(Rejection(*_identify(candidate), violations, position))
         else:
             valid.append(candidate)
     return Screened(valid, rejected)
@@ -205,7 +208,7 @@ def screen_ahead(batches: Iterable[Batch]) -> Iterator[Screened]:
             if following is not None:
                 helper.send(following.raw)  # validated while the caller stores this one
             yield Screened([o for i, o in enumerate(current.objects) if i not in verdict],
-                           [Rejection(*_identify(current.objects[i]), v)
+                           [Rejection(*_identify(current.objects[i]), v, i)
                             for i, v in verdict.items()])
             current, following = following, next(batches, None)
     finally:

@@ -202,8 +202,11 @@ def test_import_stores_the_valid_objects_and_lists_each_rejection(node, accord, 
     done = accord("import", str(path), "--collection", "mixed", db=node)
     assert done.returncode == 1
     assert summary(done.stderr) == (len(valid), 0, len(invalid_ids))
-    for oid in invalid_ids:
-        assert re.search(rf"^rejected {re.escape(oid)}: ", done.stderr, re.MULTILINE), oid
+    places = {oid: 40 + n for n, oid in enumerate(invalid_ids[:2])} | {
+        invalid_ids[2]: len(valid) + 2}
+    for oid, place in places.items():  # named by file, place in it and id
+        assert re.search(rf"^rejected {re.escape(str(path))} objects\[{place}\] "
+                         rf"\({re.escape(oid)}\): ", done.stderr, re.MULTILINE), oid
     assert "'created' is required for type 'intrusion-set'" in words(done.stderr)
     assert by_id(exported(accord, node, "--collection", "mixed")) == by_id(valid)
 

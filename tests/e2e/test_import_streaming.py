@@ -78,7 +78,8 @@ def test_a_file_larger_than_the_memory_limit_is_imported(node, tmp_path):
                           env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr[-3000:]
     assert summary(done.stderr) == (distinct + 1, copies - 1, 1), done.stderr[-3000:]
-    assert re.search(rf"^rejected {invalid['id']}: ", done.stderr, re.MULTILINE)
+    assert re.search(rf"^rejected {re.escape(str(path))} objects\[{distinct}\] "
+                     rf"\({invalid['id']}\): ", done.stderr, re.MULTILINE)
     assert done.returncode == 1  # for the one rejection
 
 
@@ -159,3 +160,37 @@ def test_a_document_nested_too_deep_is_reported_not_a_crash(node, tmp_path, acco
     assert "nested more than 100 levels deep" in done.stderr
     assert "1 object before that point imported, none after it" in " ".join(done.stderr.split())
     assert summary(done.stderr) == (1, 0, 0)
+
+
+def test_bytes_that_are_not_utf8_stop_a_file_where_they_are_not_where_its_batch_began(
+    node, tmp_path, accord
+):
+    objs = [json.dumps(identity(n)).encode() for n in range(3000)]
+    objs[2500] = objs[2500].replace(b'"Party 2500"', b'"Party \xff"')
+    document = b'{"type": "bundle", "objects": [' + b", ".join(objs) + b"]}"
+    path = tmp_path / "latin1.json"
+    path.write_bytes(document)
+    done = accord("import", str(path), db=node)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    message = " ".join(done.stderr.split())
+    fault = document.index(b"\xff")
+    assert f"not valid JSON at byte {fault}: bytes that are not UTF-8" in message, message
+    assert "2500 objects before that point imported" in message
+    assert summary(done.stderr) == (2500, 0, 0)
+
+
+def test_each_refused_object_is_named_by_its_file_and_place(node, tmp_path, accord):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps([identity(0), 42, {**identity(2), "created": "yesterday"}]))
+    later = identity(3)
+    second.write_text(json.dumps({"type": "bundle", "objects": [
+        identity(4), {k: v for k, v in later.items() if k != "name"}]}))
+    done = accord("import", str(first), str(second), db=node)
+    assert done.returncode == 1, done.stderr
+    lines = [" ".join(line.split()) for line in done.stderr.splitlines()
+             if line.startswith("rejected")]
+    assert any(line.startswith(f"rejected {first} objects[1] (no id):") for line in lines), lines
+    assert any(line.startswith(f"rejected {first} objects[2] (identity--") for line in lines)
+    assert any(line.startswith(f"rejected {second} objects[1] ({later['id']}):")
+               for line in lines), lines
+    assert summary(done.stderr) == (2, 0, 3)

@@ -6,6 +6,7 @@ import gzip
 import io
 import sys
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -35,7 +36,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.export import Export, Tally, exportable
-from accord.intake import screen_ahead, store
+from accord.intake import Rejection, screen_ahead, store
 from accord.memory import collected_per_step
 from accord.node import Node
 from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in, write_bundle
@@ -112,9 +113,11 @@ def import_(
 ) -> None:
     """Validate and store STIX 2.1 objects; lists each rejected object and why.
 
-    Files of any size are read as they are stored, a batch at a time. A file that stops being
-    valid JSON is reported with the byte where it does: the objects before that point are
-    imported, none after it, and the other files are still read.
+    Files of any size are read as they are stored, a batch at a time. Each refused object is
+    named by its file, its place among the file's objects and its id ("feed.json objects[17]
+    (indicator--…)"). A file that stops being valid JSON (or UTF-8) is reported with the byte
+    where it does: the objects before that point are imported, none after it, and the other
+    files are still read.
     """
     with opened(db) as node, user_errors(), collected_per_step() as collect_cycles:
         target = _target(node, collection)
@@ -126,20 +129,22 @@ def import_(
                       TimeElapsedColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"Importing into {escape(target.title)}",
                                      total=None if None in sizes else sum(cast(list[int], sizes)))
-            batches = _batches(sources, unreadable, lambda n: progress.advance(task, n))
+            given: deque[tuple[str, Batch]] = deque()  # batches screened, not yet stored
+            batches = _batches(sources, unreadable, lambda n: progress.advance(task, n), given)
             try:
                 for screened in screen_ahead(batches):
+                    name, batch = given.popleft()  # screen_ahead keeps the batches' order
                     done = store(node.engine, target, screened, party_id=node.party.id,
                                  operator=True)
                     added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
                     rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
                     for rejection in done.rejected:
-                        err.print(f"[red]rejected[/] {escape(rejection.id or '(no id)')}: "
+                        err.print(f"[red]rejected[/] {escape(_where(name, batch, rejection))}: "
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
-                    del done, screened  # garbage now, and with them the batch's objects
+                    del done, screened, batch  # garbage now, and the batch's objects
                     collect_cycles()
             except DBAPIError as error:
                 fault = storage_fault(error)
@@ -162,10 +167,22 @@ def import_(
             raise typer.Exit(1)
 
 
-def _batches(sources: list[_Source], unreadable: list[str],
-             advance: Callable[[int], object]) -> Iterator[Batch]:
-    """Every source's objects in batches; what cannot be read is added to `unreadable`, and
-    `advance` is told how many bytes of the sources have been read."""
+def _where(name: str, batch: Batch, rejection: Rejection) -> str:
+    """Where a refused object is: its file, its place among the file's objects, its id
+    ("enterprise.json objects[17] (indicator--…)")."""
+    position = rejection.position
+    if position is None and rejection.id is not None:  # refused when stored: found by id
+        position = next((i for i, o in enumerate(batch.objects)
+                         if isinstance(o, dict) and o.get("id") == rejection.id), None)
+    place = "" if position is None else f" objects[{batch.first + position}]"
+    return f"{name}{place} ({rejection.id or 'no id'})"
+
+
+def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[int], object],
+             given: deque[tuple[str, Batch]]) -> Iterator[Batch]:
+    """Every source's objects in batches, each also put on `given` with its source's name;
+    what cannot be read is added to `unreadable`, and `advance` is told how many bytes of the
+    sources have been read."""
     for source in sources:
         read = 0
         try:
@@ -177,6 +194,7 @@ def _batches(sources: list[_Source], unreadable: list[str],
                     if source.path is not None:
                         advance(handle.tell() - position)
                         position = handle.tell()
+                    given.append((source.name, batch))
                     yield batch
                 advance((source.size or 0) - position)
         except MalformedJsonError as error:

@@ -68,6 +68,7 @@ class Batch:
     objects: list[Any]
     raw: bytes
     end: int
+    first: int = 0  # the index of objects[0] among the document's objects
 
 
 def batches_in(stream: BinaryIO, *, first: int, size: int, max_bytes: int,
@@ -105,6 +106,7 @@ class _Scanner:
         self.at_end = False
         self.start = 0  # where the text of the batch being gathered begins
         self.is_continued = False  # that text follows an earlier batch of the same list
+        self.counted = 0  # objects in the batches made so far
 
     def text(self, start: int, end: int) -> bytes:
         return bytes(self.buffer[start - self.base:end - self.base])
@@ -234,15 +236,18 @@ class _Scanner:
         except orjson.JSONDecodeError as error:
             if "memory" in error.msg.lower():
                 raise MemoryError(error.msg) from None
-            decoded = raw.decode("utf-8", "surrogateescape")
-            # orjson counts characters; the message counts bytes of the document.
-            offset = start - 1 + len(decoded[:error.pos].encode("utf-8", "surrogateescape"))
+            at, reason = _fault_in(raw, error)
+            offset = start - 1 + at
             good = [e for e in ends if e <= offset]
             if good and good[-1] < end:
                 yield from self._batch(good[-1], good)
-            raise MalformedJsonError(offset, error.msg) from None
+            raise MalformedJsonError(offset, reason) from None
         if objects:
-            yield Batch(objects, raw, end)
+            yield self._made(objects, raw, end)
+
+    def _made(self, objects: list[Any], raw: bytes, end: int) -> Batch:
+        self.counted += len(objects)
+        return Batch(objects, raw, end, self.counted - len(objects))
 
     def _list(self, depth: int) -> Iterator[Batch]:
         """The batches of the list just opened."""
@@ -348,7 +353,7 @@ class _Scanner:
             return None
         self.start = self.keep = self.pos = end
         self.is_continued = True
-        return Batch(objects, raw, end)
+        return self._made(objects, raw, end)
 
     def _members(self) -> Iterator[Batch]:
         """A top-level object: the elements of its `objects` when it is a bundle or a TAXII
@@ -394,6 +399,18 @@ class _Scanner:
         if kind != "bundle":
             self.start = start
             yield from self._batch(self.pos, [self.pos])
+
+
+def _fault_in(raw: bytes, error: orjson.JSONDecodeError) -> tuple[int, str]:
+    """Where in `raw` orjson's error is, in bytes, and why, in words. Bytes that are not
+    UTF-8 are found here: orjson says only that there are some, at the start of its input."""
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return bad.start, (f"bytes that are not UTF-8 "
+                           f"({bad.object[bad.start:bad.end].hex(' ')}); a STIX document is UTF-8")
+    # orjson counts characters; the message counts bytes of the document.
+    return len(decoded[:error.pos].encode("utf-8")), error.msg
 
 
 _NOT_STIX = "expected a STIX bundle, a TAXII envelope, a list of objects or one object"

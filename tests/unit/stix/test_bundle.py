@@ -106,6 +106,27 @@ def test_malformed_json_is_reported_at_its_byte_after_the_objects_before_it(
     assert str(error).startswith(f"not valid JSON at byte {offset}: ")
 
 
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc3(", b"\xed\xa0\x80"])  # not UTF-8; a surrogate
+@pytest.mark.parametrize("first", [2, 10])
+def test_bytes_that_are_not_utf8_are_found_at_their_byte_after_every_object_before(bad, first):
+    objs = [json.dumps({"type": "indicator", "n": n}).encode() for n in range(6)]
+    objs[4] = b'{"type":"indicator","name":"' + bad + b'"}'
+    document = b"[" + b",".join(objs) + b"]"
+    got, error = read(document, first=first, size=10, chunk=1 << 16)
+    assert isinstance(error, MalformedJsonError), error
+    assert error.offset == document.index(bad)  # not where the batch began
+    assert "not UTF-8" in error.reason and "surrogates" not in error.reason
+    assert [o["n"] for o in got] == [0, 1, 2, 3]  # every object before it, none after
+
+
+def test_each_batch_says_where_its_first_object_is_in_the_document():
+    objs = [{"type": "indicator", "n": n} for n in range(9)]
+    firsts = [(b.first, b.objects[0]["n"]) for b in batches_in(
+        io.BytesIO(json.dumps({"type": "bundle", "objects": objs}, indent=1).encode()),
+        first=2, size=3, max_bytes=10_000)]
+    assert firsts == [(0, 0), (2, 2), (5, 5), (8, 8)]
+
+
 def test_a_document_nested_too_deep_is_an_error_not_a_crash():
     deep = b'[{"type":"indicator","x":' + b"[" * 10_000 + b"]" * 10_000 + b"}]"
     got, error = read(deep)
