@@ -42,7 +42,7 @@ def test_the_output_file_is_one_bundle_with_each_version_once(node, tmp_path):
     done = run_accord("export", "--output", str(out), db=node)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
-    assert f"{COUNT} objects exported to {out}" in " ".join(done.stderr.split())
+    assert f"{COUNT:,} objects exported to {out}" in " ".join(done.stderr.split())
     bundle = json.loads(out.read_bytes())
     assert bundle["type"] == "bundle"
     assert [o["id"] for o in bundle["objects"]] == [identity(n)["id"] for n in range(COUNT)]

@@ -194,3 +194,21 @@ def test_each_refused_object_is_named_by_its_file_and_place(node, tmp_path, acco
     assert any(line.startswith(f"rejected {second} objects[1] ({later['id']}):")
                for line in lines), lines
     assert summary(done.stderr) == (2, 0, 3)
+
+
+def test_a_folder_without_json_files_is_an_error_and_others_are_said_to_be_left_out(
+    node, tmp_path, accord
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not STIX")
+    done = accord("import", str(empty), db=node)
+    assert done.returncode == 2 and "no .json or .json.gz file in it" in done.stderr
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "feed.json").write_text(json.dumps([identity(0)]))
+    (mixed / "feed.csv").write_text("a,b")
+    done = accord("import", str(mixed), db=node)
+    assert done.returncode == 0, done.stderr
+    assert "1 file left out, not .json or .json.gz" in " ".join(done.stderr.split())
+    assert summary(done.stderr) == (1, 0, 0)

@@ -45,6 +45,7 @@ from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
 from accord.store.query import ALL, LAST, ObjectQuery
 from accord.whole_files import written_whole
+from accord.words import how_many
 
 BATCH = 5000
 FIRST_BATCH = 1000  # small, so that storing starts while the rest is still being validated
@@ -66,9 +67,15 @@ def _sources(paths: list[str]) -> list[_Source]:
         if name == "-":
             found.append(_Source("stdin", None, None))
         elif path.is_dir():
-            found += [_Source(str(child), child, child.stat().st_size)
-                      for child in sorted(path.rglob("*"))
-                      if child.is_file() and child.name.endswith((".json", ".json.gz"))]
+            files = [child for child in sorted(path.rglob("*")) if child.is_file()]
+            taken = [f for f in files if f.name.endswith((".json", ".json.gz"))]
+            if not taken:
+                raise fail(f"{name}: no .json or .json.gz file in it (nor in its folders)")
+            if len(taken) < len(files):
+                err.print(f"[yellow]note[/] {escape(name)}: "
+                          f"{how_many(len(files) - len(taken), 'file')} left out, not .json "
+                          "or .json.gz")
+            found += [_Source(str(child), child, child.stat().st_size) for child in taken]
         elif path.is_file():
             found.append(_Source(str(path), path, path.stat().st_size))
         else:
@@ -258,7 +265,7 @@ def export(
         except OSError as error:
             raise fail(f"cannot write {output or 'to standard output'}: "
                        f"{error.strerror or error}") from None
-        err.print(f"{tally.exported} objects exported"
+        err.print(f"{how_many(tally.exported, 'object')} exported"
                   + (f" to {escape(str(output))}" if output else "")
                   + (f"; {tally.withheld} withheld (TLP:AMBER without its creator's "
                      "permission, AMBER+STRICT and RED may not be handed on)"
