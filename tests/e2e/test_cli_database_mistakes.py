@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import requests
 from sqlalchemy import text
 from tests.conftest import _PG_UNAVAILABLE, PG_ADMIN_URL
-from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, created, run_accord
+from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, created, run_accord, serving_process
 
 from accord.store.engine import open_engine
 
@@ -241,3 +242,21 @@ def test_a_damaged_postgresql_backup_is_called_damaged(pg_url, tmp_path):
     done = run_accord("restore", str(damaged), "--force", db=pg_url)
     refused(done, "damaged", "nothing of it was kept")
     assert run_accord("db", "check", db=pg_url).returncode == 0
+
+
+@pytest.mark.postgres
+def test_a_restore_waits_for_no_server_but_is_refused_while_one_serves_the_node(
+        pg_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=pg_url)
+    backup = tmp_path / "node.backup"
+    assert run_accord("backup", str(backup), db=pg_url).returncode == 0
+    with fresh_database() as elsewhere:  # another node's server, in another database
+        created("init", "--party", OWN_PARTY, db=elsewhere)
+        with serving_process(elsewhere, tmp_path / "elsewhere.log"), \
+                serving_process(pg_url, tmp_path / "serve.log") as (url, _):
+            assert requests.get(f"{url}taxii2/", timeout=10).status_code == 401  # it serves
+            done = run_accord("restore", str(backup), "--force", db=pg_url)
+            refused(done, "in use by `accord serve`", "stop the servers")
+        # Stopped: the restore goes ahead (another node's server never stood in its way).
+        done = run_accord("restore", str(backup), "--force", db=pg_url)
+        assert done.returncode == 0, done.stderr

@@ -17,6 +17,7 @@ from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.serving.limits import LimitError, kept_limits
 from accord.serving.tls import TlsSettingsError, listener_tls
+from accord.store.engine import DatabaseUrlError, is_postgresql_url
 
 
 @app.command()
@@ -99,6 +100,12 @@ def serve(
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
     proxies = trusted_proxies(trusted_proxy)
+    if _names_postgresql(db):
+        from accord.store.pg_backup import serving_name
+
+        # libpq's own variable, read at each connection (its workers' too): pg_stat_activity
+        # then shows which node a server serves, and `accord restore` waits for none.
+        os.environ["PGAPPNAME"] = serving_name(db)
     with opened(db, initialised=False, read_db=read_db) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
@@ -175,3 +182,10 @@ def _shown_url(db: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(db).render_as_string(hide_password=True)
+
+
+def _names_postgresql(db: str) -> bool:
+    try:
+        return is_postgresql_url(db)
+    except DatabaseUrlError:  # said in plain words by `opened`
+        return False

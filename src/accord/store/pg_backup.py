@@ -171,6 +171,23 @@ def rows_held(engine: Engine, schema: str) -> str | None:
     return listed(full)
 
 
+def serving_name(db: str) -> str:
+    """The application_name `accord serve` gives its connections to the node in `db` (the
+    schema names which node: several may share a database), as pg_stat_activity shows it:
+    what a restore looks for before replacing the node under a running server."""
+    return f"accord serve {search_path_schema(db) or 'public'}"[:63]  # NAMEDATALEN - 1
+
+
+def servers_on(engine: Engine, db: str) -> list[str]:
+    """Where `accord serve` processes connected to the node in `db` run from (their client
+    addresses, or "local" for a Unix socket), one entry a connection."""
+    with engine.connect() as conn:
+        return [str(address or "local") for (address,) in conn.execute(text(
+            "SELECT client_addr FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = :name AND pid <> pg_backend_pid()"),
+            {"name": serving_name(db)})]
+
+
 def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
                clean: bool = False) -> Toc:
     """Restore a dump `backup_pg` made into the schema `db` names, in one transaction. A schema
@@ -181,6 +198,14 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     major = server_major(engine)
     psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
     toc = read_toc(engine, file)
+    serving = servers_on(engine, db)
+    if serving:
+        # As on SQLite, whatever --force says: a server would go on with what it holds of
+        # the node it was serving (its caches, its place in the audit chain).
+        raise BackupError(f"the schema {target.schema!r} is in use by `accord serve` "
+                          f"({len(serving)} connection{'' if len(serving) == 1 else 's'}, "
+                          f"from {', '.join(sorted(set(serving)))}): stop the servers, then "
+                          "restore")
     held = rows_held(engine, target.schema)
     if held and not force:
         raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "
