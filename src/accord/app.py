@@ -137,5 +137,6 @@ def create_app_from_env() -> Starlette:
     tick = float(os.environ.get("ACCORD_TICK", "0")) or None
     sync_every = float(os.environ.get("ACCORD_SYNC_EVERY", "0")) or None
     return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False,
-                                read_db=os.environ.get("ACCORD_READ_DB") or None),
+                                read_db=os.environ.get("ACCORD_READ_DB") or None,
+                                serving=True),
                       tick, sync_every)

@@ -15,16 +15,11 @@ from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
 from accord.store.audit_log import AuditBuffer, AuditLog
 from accord.store.directory import Directory, Party
-from accord.store.engine import (
-    DatabaseUrlError,
-    EmptyDatabase,
-    is_postgresql_url,
-    migrate,
-    open_engine,
-)
+from accord.store.engine import EmptyDatabase, migrate, open_engine
 from accord.store.objects import ObjectStore
 from accord.store.replica import ReplicatedEngine
 from accord.store.statuses import StatusStore
+from accord.store.urls import DatabaseUrlError, is_postgresql_url
 from accord.trust.audit import Event
 
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -75,13 +70,14 @@ class Node:
 
 
 def open_node(db: str, *, migrate_schema: bool = True, create_schema: bool = True,
-              read_db: str | None = None) -> Node:
+              read_db: str | None = None, serving: bool = False) -> Node:
     """The node in `db`: its schema brought up to date (`migrate_schema`), and made where
-    there is none only with `create_schema` (else NodeNotInitialised)."""
+    there is none only with `create_schema` (else NodeNotInitialised); `serving`: for
+    `accord serve`, whose connections then say which node they serve."""
     if read_db and not (is_postgresql_url(db) and is_postgresql_url(read_db)):
         raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
                                "replica (postgresql://…) of a PostgreSQL --db")
-    engine = open_engine(db)
+    engine = open_engine(db, serving=serving)
     if migrate_schema:
         try:
             migrate(engine, create=create_schema)

@@ -9,6 +9,8 @@ import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -63,6 +65,15 @@ def found_by_name(url: str) -> set[str]:
         return {f.id for f in Browse(node.engine).search(node.party.id, "APT")}
     finally:
         node.engine.dispose()
+
+
+def rows(url: str, statement: str) -> list[tuple[Any, ...]]:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(statement))]
+    finally:
+        engine.dispose()
 
 
 def execute(url: str, *statements: str) -> None:
@@ -122,9 +133,14 @@ def test_a_sqlite_file_of_another_application_is_not_made_a_node(tmp_path):
     other = tmp_path / "crm.db"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE customers (name TEXT)")
-    for command in (("init", "--party", OWN_PARTY), ("db", "migrate")):
+    before = other.read_bytes()
+    for command in (("init", "--party", OWN_PARTY), ("db", "migrate"), ("export",)):
         refused(run_accord(*command, db=str(other)), "customers", "did not make")
     refused(run_accord("db", "migrate", "--check", db=str(other)), "customers")
+    # Read, never opened as a node: not switched to WAL (bytes 18-19 of its header), no
+    # -wal or -shm beside it, not a byte changed.
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]
     with sqlite3.connect(other) as conn:
         assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
 
@@ -182,11 +198,26 @@ def test_another_applications_postgresql_database_is_not_made_a_node():
 
 
 @pytest.mark.postgres
-def test_init_in_a_schema_that_is_not_there_names_it():
+def test_an_extensions_own_table_is_not_another_applications():
+    with fresh_database() as url:
+        # As PostGIS's spatial_ref_sys: a table an extension made, in the schema it is in.
+        execute(url, "CREATE EXTENSION pg_trgm", "CREATE TABLE spatial_ref_sys (srid int)",
+                "ALTER EXTENSION pg_trgm ADD TABLE spatial_ref_sys")
+        created("init", "--party", OWN_PARTY, db=url)
+        assert run_accord("db", "check", db=url).returncode == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("path", "named"), [
+    ("node_d", "'node_d'"),
+    ("Node_E,public", "'node_e'"),  # as PostgreSQL reads it; nothing made in public
+])
+def test_init_in_a_schema_that_is_not_there_names_it(path, named):
     with fresh_database() as url:
         done = run_accord("init", "--party", OWN_PARTY,
-                          db=f"{url}?options=-csearch_path%3Dnode_d")
-        refused(done, "'node_d'", "does not exist")
+                          db=f"{url}?options=-csearch_path%3D{path}")
+        refused(done, named, "does not exist")
+        assert tables(url) == set()
 
 
 @pytest.mark.postgres
@@ -200,17 +231,25 @@ def test_db_check_notes_a_schema_with_no_node_yet():
 
 # -- PostgreSQL: restoring on a new server ------------------------------------------------------
 
-@pytest.mark.postgres
-def test_a_backup_restores_into_a_new_database_without_pg_trgm_and_into_another_schema(
-        tmp_path):
-    backup = tmp_path / "node.backup"
+@pytest.fixture(scope="module")
+def public_backup(tmp_path_factory) -> tuple[Path, set[str]]:
+    """A backup of a node in a database's public schema, where pg_trgm is (as on a server
+    Accord has to itself), and what a search by name finds in it."""
+    backup = tmp_path_factory.mktemp("public") / "node.backup"
     with fresh_database() as source:
         created("init", "--party", OWN_PARTY, db=source)
         assert run_accord("import", str(ATTACK_SAMPLE), "--collection", "evidence",
                           db=source).returncode == 0
         assert run_accord("backup", str(backup), db=source).returncode == 0
         names = found_by_name(source)
-        assert names  # ATTACK_SAMPLE names intrusion sets "APT…"
+    assert names  # ATTACK_SAMPLE names intrusion sets "APT…"
+    return backup, names
+
+
+@pytest.mark.postgres
+def test_a_backup_restores_into_a_new_database_without_pg_trgm_and_into_another_schema(
+        public_backup):
+    backup, names = public_backup
     with fresh_database() as target:  # a new server's database: pg_trgm not installed
         done = run_accord("restore", str(backup), db=target)
         assert done.returncode == 0, done.stderr
@@ -260,3 +299,67 @@ def test_a_restore_waits_for_no_server_but_is_refused_while_one_serves_the_node(
         # Stopped: the restore goes ahead (another node's server never stood in its way).
         done = run_accord("restore", str(backup), "--force", db=pg_url)
         assert done.returncode == 0, done.stderr
+
+
+@contextmanager
+def owned_database() -> Iterator[tuple[str, str]]:
+    """A new database and the URL of a role that owns it (and its public schema) but is no
+    superuser, as a hosting provider gives: (the superuser's URL, the owner's)."""
+    import psycopg
+
+    role = f"accord_o_{uuid.uuid4().hex[:10]}"
+    with fresh_database() as url:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE ROLE "{role}" LOGIN')
+            conn.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" OWNER TO "{role}"')
+        try:
+            yield url, url.replace("://postgres@", f"://{role}@")
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP OWNED BY "{role}"')
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.postgres
+def test_a_restore_under_another_schemas_name_touches_no_extension_but_pg_trgm(
+        public_backup):
+    backup, names = public_backup
+    with fresh_database() as target:
+        # An extension the node never used, in the public schema the restore sets aside.
+        execute(target, "CREATE EXTENSION pgcrypto", "CREATE SCHEMA node_c")
+        extensions = "SELECT e.extname, n.nspname FROM pg_extension e JOIN pg_namespace n " \
+                     "ON n.oid = e.extnamespace WHERE e.extname IN ('pgcrypto', 'pg_trgm')"
+        url = f"{target}?options=-csearch_path%3Dnode_c"
+        done = run_accord("restore", str(backup), db=url)
+        assert done.returncode == 0, done.stderr
+        assert found_by_name(url) == names
+        assert set(rows(target, extensions)) == {("pgcrypto", "public"), ("pg_trgm", "public")}
+    with owned_database() as (admin, owner):
+        # pg_trgm's functions are the superuser's: the database's owner may not move them.
+        execute(owner, "CREATE EXTENSION pg_trgm", "CREATE SCHEMA node_c")
+        done = run_accord("restore", str(backup), db=f"{owner}?options=-csearch_path%3Dnode_c")
+        refused(done, "pg_trgm", "restore as a superuser, or into the schema 'public'")
+        assert tables(admin, "node_c") == set()
+        # Into the schema it is a dump of, nothing moves: the owner restores it.
+        done = run_accord("restore", str(backup), db=owner)
+        assert done.returncode == 0, done.stderr
+        assert found_by_name(owner) == names
+
+
+@pytest.mark.postgres
+def test_a_server_is_seen_by_a_restore_whatever_its_url_or_schema_is_called(tmp_path):
+    schema = "节点_a"  # not ASCII: PostgreSQL would show it as "??_a"
+    with fresh_database() as url:
+        execute(url, f'CREATE SCHEMA "{schema}"')
+        node = f"{url}?options=-csearch_path%3D%22{schema}%22"
+        created("init", "--party", OWN_PARTY, db=node)
+        backup = tmp_path / "node.backup"
+        assert run_accord("backup", str(backup), db=node).returncode == 0
+        # The URL names its connections itself: the server's name holds all the same.
+        with serving_process(f"{node}&application_name=mine", tmp_path / "serve.log") as (
+                served, _):
+            assert requests.get(f"{served}taxii2/", timeout=10).status_code == 401
+            done = run_accord("restore", str(backup), "--force", db=node)
+            refused(done, "in use by `accord serve`")
+        assert run_accord("restore", str(backup), "--force", db=node).returncode == 0

@@ -196,6 +196,25 @@ def test_each_refused_object_is_named_by_its_file_and_place(node, tmp_path, acco
     assert summary(done.stderr) == (2, 0, 3)
 
 
+def test_a_version_refused_when_stored_is_named_by_its_own_place_not_its_ids_first(
+    node, tmp_path, accord
+):
+    stored = identity(0)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps([stored]))
+    assert accord("import", str(first), db=node).returncode == 0
+    # A later version (accepted), then the stored version with another body (refused when
+    # stored: its id and version are taken).
+    second.write_text(json.dumps([{**stored, "modified": "2024-02-01T00:00:00.000Z"},
+                                  {**stored, "name": "Party changed"}]))
+    done = accord("import", str(second), db=node)
+    assert done.returncode == 1, done.stderr
+    lines = [" ".join(line.split()) for line in done.stderr.splitlines()
+             if line.startswith("rejected")]
+    assert lines and lines[0].startswith(f"rejected {second} objects[1] ({stored['id']}):"), lines
+    assert summary(done.stderr) == (1, 0, 1)
+
+
 def test_a_folder_without_json_files_is_an_error_and_others_are_said_to_be_left_out(
     node, tmp_path, accord
 ):

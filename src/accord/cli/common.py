@@ -25,16 +25,11 @@ from accord.durations import DurationError
 from accord.node import Node, NodeAlreadyInitialised, NodeNotInitialised, open_node
 from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp, parse_timestamp
 from accord.store.backup import private_file
+from accord.store.database_checks import NoSuchDatabase, check_sqlite_file
 from accord.store.directory import DirectoryError
-from accord.store.engine import (
-    DatabaseUrlError,
-    NoSuchDatabase,
-    SchemaTooNew,
-    check_sqlite_file,
-    existing_engine,
-    sqlite_file,
-)
+from accord.store.engine import SchemaTooNew, existing_engine
 from accord.store.faults import Fault, storage_fault
+from accord.store.urls import DatabaseUrlError, sqlite_file
 from accord.trust.audit import Event
 
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
@@ -116,10 +111,11 @@ def _first_line(error: BaseException | None) -> str:
 
 
 @contextmanager
-def opened(db: str, *, initialised: bool = True, read_db: str | None = None
-           ) -> Iterator[Node]:
+def opened(db: str, *, initialised: bool = True, read_db: str | None = None,
+           serving: bool = False) -> Iterator[Node]:
     """The node in `db`; unless not `initialised` (init, serve), one must be there already:
-    a mistyped --db is an error, and nothing is made where it points."""
+    a mistyped --db is an error, and nothing is made where it points. `serving`: opened by
+    `accord serve` (store.pg_sessions.names_serving)."""
     with user_errors():
         path = sqlite_file(db)
         if path is not None:
@@ -136,7 +132,7 @@ def opened(db: str, *, initialised: bool = True, read_db: str | None = None
             except OSError as error:
                 raise NoSuchDatabase(f"cannot make the database {path}: {error.strerror}"
                                      ) from None
-        node = open_node(db, read_db=read_db, create_schema=not initialised)
+        node = open_node(db, read_db=read_db, create_schema=not initialised, serving=serving)
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node

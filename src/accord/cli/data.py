@@ -43,6 +43,7 @@ from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
+from accord.store.objects import version_of
 from accord.store.query import ALL, LAST, ObjectQuery
 from accord.whole_files import written_whole
 from accord.words import how_many
@@ -146,8 +147,10 @@ def import_(
                     added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
                     rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
+                    places: dict[tuple[str, str | None], int] = {}
                     for rejection in done.rejected:
-                        err.print(f"[red]rejected[/] {escape(_where(name, batch, rejection))}: "
+                        where = _where(name, batch, rejection, places)
+                        err.print(f"[red]rejected[/] {escape(where)}: "
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
@@ -174,15 +177,33 @@ def import_(
             raise typer.Exit(1)
 
 
-def _where(name: str, batch: Batch, rejection: Rejection) -> str:
+def _where(name: str, batch: Batch, rejection: Rejection,
+           places: dict[tuple[str, str | None], int]) -> str:
     """Where a refused object is: its file, its place among the file's objects, its id
-    ("enterprise.json objects[17] (indicator--…)")."""
+    ("enterprise.json objects[17] (indicator--…)"). One refused when stored is found by its
+    id and version in `places` (filled from the batch the first time one is looked for)."""
     position = rejection.position
-    if position is None and rejection.id is not None:  # refused when stored: found by id
-        position = next((i for i, o in enumerate(batch.objects)
-                         if isinstance(o, dict) and o.get("id") == rejection.id), None)
+    if position is None and rejection.id is not None:
+        if not places:
+            places.update(_places(batch))
+        position = places.get((rejection.id, rejection.version),
+                              places.get((rejection.id, None)))
     place = "" if position is None else f" objects[{batch.first + position}]"
     return f"{name}{place} ({rejection.id or 'no id'})"
+
+
+def _places(batch: Batch) -> dict[tuple[str, str | None], int]:
+    """Each object's place in the batch by (id, version), and each id's first by (id, None):
+    a version with no timestamp of its own (an SCO's) is known by its id only."""
+    places: dict[tuple[str, str | None], int] = {}
+    for i, obj in enumerate(batch.objects):
+        oid = obj.get("id") if isinstance(obj, dict) else None
+        if isinstance(oid, str):
+            version = version_of(obj)
+            if isinstance(version, str):
+                places.setdefault((oid, version), i)
+            places.setdefault((oid, None), i)
+    return places
 
 
 def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[int], object],

@@ -34,17 +34,17 @@ from accord.store.backup import (
     restore_sqlite,
 )
 from accord.store.checkup import Checkup, check
+from accord.store.database_checks import foreign_tables
 from accord.store.engine import (
     SCHEMA_REVISION,
     SchemaTooNew,
-    foreign_tables,
     is_sqlite,
     known_revisions,
     migrate,
     open_engine,
     schema_revision,
-    sqlite_file,
 )
+from accord.store.urls import sqlite_file
 from accord.trust.audit import Event, verify
 
 db_app = typer.Typer(help="The database: bring its schema up to date, check that it is whole.",

@@ -17,7 +17,6 @@ from accord.durations import DurationError, parse_duration
 from accord.node import initialise
 from accord.serving.limits import LimitError, kept_limits
 from accord.serving.tls import TlsSettingsError, listener_tls
-from accord.store.engine import DatabaseUrlError, is_postgresql_url
 
 
 @app.command()
@@ -100,13 +99,9 @@ def serve(
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
     proxies = trusted_proxies(trusted_proxy)
-    if _names_postgresql(db):
-        from accord.store.pg_backup import serving_name
-
-        # libpq's own variable, read at each connection (its workers' too): pg_stat_activity
-        # then shows which node a server serves, and `accord restore` waits for none.
-        os.environ["PGAPPNAME"] = serving_name(db)
-    with opened(db, initialised=False, read_db=read_db) as node:
+    # serving: PostgreSQL shows which node this server's connections serve (its workers'
+    # too), and `accord restore` refuses to replace it under them.
+    with opened(db, initialised=False, read_db=read_db, serving=True) as node:
         if public_url is not None:
             if not public_url.startswith(("http://", "https://")):
                 raise fail(f"--public-url {public_url!r}: give a full URL such as "
@@ -127,7 +122,8 @@ def serve(
         keep_allowance(node, auth_failures, auth_failure_refill)
         if node.directory.own_party() is None:
             own, token = initialise(node, party)
-            err.print(f"New node of [bold]{escape(own.name)}[/] created in {escape(db)}.")
+            err.print(f"New node of [bold]{escape(own.name)}[/] created in "
+                      f"{escape(_shown_url(db))}.")
             err.print(f"Admin token (shown only now): [bold]{token}[/]")
         else:
             token = None
@@ -178,14 +174,7 @@ def serve(
 
 
 def _shown_url(db: str) -> str:
-    """A database URL without its password, to print."""
+    """A database URL without its password, to print (a file's path as it is)."""
     from sqlalchemy.engine import make_url
 
-    return make_url(db).render_as_string(hide_password=True)
-
-
-def _names_postgresql(db: str) -> bool:
-    try:
-        return is_postgresql_url(db)
-    except DatabaseUrlError:  # said in plain words by `opened`
-        return False
+    return make_url(db).render_as_string(hide_password=True) if "://" in db else db

@@ -209,13 +209,20 @@ class _Scanner:
             start = self.pos
             self._hold(start)
             self._skip(0)
-            try:
-                orjson.loads(self.text(start, self.pos))
-            except orjson.JSONDecodeError as error:
-                raise MalformedJsonError(start, error.msg) from None
+            self._parsed(start)
             raise NotStixError(_NOT_STIX)
         if self._peek() is not None:
             raise MalformedJsonError(self.pos, "unexpected content after the document")
+
+    def _parsed(self, start: int) -> Any:
+        """The JSON value from `start` to the read position (a property name, the document's
+        `type`, a lone scalar), or the fault in it with its byte offset."""
+        raw = self.text(start, self.pos)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            at, reason = _fault_in(raw, error)
+            raise MalformedJsonError(start + at, reason) from None
 
     def _batch(self, end: int, ends: list[int]) -> Iterator[Batch]:
         """The batch of the document's text from `start` to `end`; if that is not JSON, the
@@ -372,7 +379,7 @@ class _Scanner:
                 key_at = self.pos
                 self._hold(key_at)
                 self._skip_string()
-                key = orjson.loads(self.text(key_at, self.pos))
+                key = self._parsed(key_at)
                 self._expect(b":", "':' after a property name")
                 value = self._peek()
                 if key == "objects" and value == ord("[") and kind in (None, "bundle"):
@@ -385,7 +392,7 @@ class _Scanner:
                     self._hold(value_at)
                     self._skip(1)
                     if key == "type":
-                        kind = orjson.loads(self.text(value_at, self.pos))
+                        kind = self._parsed(value_at)
                     elif key == "objects":
                         objects_listed = value == ord("[")
                 if self._expect(b",}", "',' or '}' after a property") == ord("}"):

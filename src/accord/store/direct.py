@@ -36,7 +36,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from accord.store.engine import BINARY_ROWS, begins_explicitly
+from accord.store.engine import begins_explicitly
+from accord.store.pg_sessions import BINARY_ROWS
 
 # Texts kept per statement for its post-compile parameters (how many values each IN list
 # has, each LIMIT): a client's filters make a handful.

@@ -6,8 +6,6 @@ SQLite is the embedded default; a `postgresql://` URL selects PostgreSQL through
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,86 +14,29 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, InvalidatePoolError
 
 from accord.store.bulk import analyze_schema
+from accord.store.database_checks import (
+    NoSuchDatabase,
+    check_sqlite_file,
+    foreign,
+    foreign_tables,
+    require_schema,
+)
+from accord.store.pg_sessions import (
+    check_before_use,
+    in_binary,
+    names_serving,
+    transactions_again,
+    without_jit,
+)
 from accord.store.replica import primary_of
-from accord.store.resident import RESTED, Taken, give_back, has_unread, take
+from accord.store.resident import Taken, give_back, take
+from accord.store.urls import DatabaseUrlError, normalise_url, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration under migrations/versions (a test keeps the two in step).
 SCHEMA_REVISION = "0027"
-
-
-class DatabaseUrlError(ValueError):
-    """The --db value names no database Accord can use."""
-
-
-def normalise_url(db: str) -> str:
-    """Accept a plain path (SQLite file), `sqlite:///…` or `postgresql://…`."""
-    if "://" not in db:
-        return f"sqlite:///{db}"
-    scheme = db.split("://", 1)[0]
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return "postgresql+psycopg://" + db.split("://", 1)[1]
-    if scheme == "sqlite":
-        return db
-    raise DatabaseUrlError(f"unsupported database URL scheme {scheme!r}: use a file path, "
-                           "sqlite:///PATH or postgresql://USER@HOST/DB")
-
-
-def sqlite_file(db: str) -> Path | None:
-    """The file a SQLite --db names (None for PostgreSQL or an in-memory database)."""
-    url = make_url(normalise_url(db))
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database)
-
-
-def search_path_schema(db: str) -> str | None:
-    """The schema a PostgreSQL URL's `options=-csearch_path=…` puts first (where Accord's
-    tables are), or None when the URL sets none (then it is the server's default, public)."""
-    options = make_url(normalise_url(db)).query.get("options", "")
-    for option in [options] if isinstance(options, str) else options:
-        # libpq options are command-line switches: "-csearch_path=a,b" or "-c search_path=a"
-        found = re.search(r"(?:^|\s)-c\s*search_path\s*=\s*([^\s]+)", option)
-        if found:
-            first = found.group(1).split(",")[0].strip()
-            return first[1:-1].replace('""', '"') if first.startswith('"') else first
-    return None
-
-
-class NoSuchDatabase(ValueError):
-    """The --db value names a database that does not exist (yet)."""
-
-
-class NotSqlite(ValueError):
-    """The --db value names a file that is not a SQLite database."""
-
-
-class ForeignTables(ValueError):
-    """The database (or schema) holds no Accord schema but other tables: not Accord's to use."""
-
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def check_sqlite_file(path: Path) -> None:
-    """Raise NotSqlite for a file that is there, holds bytes, and is not a SQLite database:
-    SQLite would say so only at the first statement, and a command would fail midway."""
-    if path.exists() and not path.is_file():
-        raise NotSqlite(f"{path} is not a regular file: name the node's database file with "
-                        "--db")
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise NotSqlite(f"cannot read {path}: {error.strerror}") from None
-    if head and head != _SQLITE_HEADER:
-        raise NotSqlite(f"{path} is not a SQLite database (nor an Accord node): name the "
-                        "node's database with --db")
 
 
 def existing_engine(db: str) -> Engine:
@@ -116,36 +57,16 @@ def existing_engine(db: str) -> Engine:
     if path is None and not is_sqlite(engine):
         try:
             with engine.connect() as conn:
-                _require_schema(conn)
+                require_schema(conn)
         except NoSuchDatabase:
             engine.dispose()
             raise
     return engine
 
 
-def _require_schema(conn: Connection) -> None:
-    """PostgreSQL: the schema the URL's search_path names must exist (nothing is made in it
-    otherwise, and PostgreSQL's own words name no schema)."""
-    if conn.execute(text("SELECT current_schema()")).scalar() is None:
-        url = conn.engine.url.render_as_string(hide_password=True)
-        raise NoSuchDatabase(f"the schema {search_path_schema(url) or 'public'!r} that the "
-                             "URL's search_path names does not exist in that database: create "
-                             "it first (CREATE SCHEMA), or name another")
-
-
-def foreign_tables(conn: Connection) -> list[str]:
-    """The tables of a database (PostgreSQL: of its schema) that holds no Accord schema:
-    another application's, or what a failed tool left. Empty: Accord may make its own."""
-    return sorted(name for name in inspect(conn).get_table_names()
-                  if name != "alembic_version" and not name.startswith("sqlite_"))
-
-
-def is_postgresql_url(db: str) -> bool:
-    return make_url(normalise_url(db)).get_backend_name() == "postgresql"
-
-
-def open_engine(db: str, *, replica: bool = False) -> Engine:
-    """The engine of a --db URL; `replica`: of a --read-db (a streaming replica)."""
+def open_engine(db: str, *, replica: bool = False, serving: bool = False) -> Engine:
+    """The engine of a --db URL; `replica`: of a --read-db (a streaming replica); `serving`:
+    of `accord serve`, whose PostgreSQL connections say which node they serve."""
     url = make_url(normalise_url(db))
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
@@ -155,72 +76,13 @@ def open_engine(db: str, *, replica: bool = False) -> Engine:
         # primary instead (store.replica). Named, it shows in the replica's pg_stat_activity.
         connect_args |= {"connect_timeout": 3, "application_name": "accord-read"}
     engine = create_engine(url, pool_size=8, max_overflow=8, connect_args=connect_args)
-    _check_before_use(engine)
-    event.listen(engine, "checkin", _transactions_again)
-    event.listen(engine, "do_execute", _in_binary)
-    event.listen(engine, "connect", _without_jit)
+    check_before_use(engine)
+    event.listen(engine, "checkin", transactions_again)
+    event.listen(engine, "do_execute", in_binary)
+    event.listen(engine, "connect", without_jit)
+    if serving and not replica:
+        event.listen(engine, "connect", names_serving)
     return engine
-
-
-def _without_jit(dbapi_connection: Any, _record: Any) -> None:
-    """No JIT compilation in the node's sessions. PostgreSQL compiles a statement whose
-    estimated cost passes jit_above_cost, which a statement reading a growing table soon does:
-    at 100,000 requests the dashboard's receipt count spent 353 ms of its 384 compiling
-    (docs/plans.md). Every statement here reads an index and stops at a page: compiling never
-    pays back. SET is transactional, so it is committed at once. (Behind pgbouncer in
-    transaction mode a session's settings do not follow the client: set it for the database
-    there, docs/deployment.md.)"""
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    dbapi_connection.commit()
-
-
-# An execution option: PostgreSQL sends the statement's rows in binary, not as text.
-BINARY_ROWS = "accord_binary_rows"
-
-
-def _in_binary(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
-    """Rows of bodies in binary: as text, PostgreSQL sends a bytea hex-encoded, twice its
-    size, and hex_encode took an eighth of its CPU for a TAXII page (and psycopg as long to
-    decode it). Only for statements that ask (`BINARY_ROWS`): their columns' Python values
-    are the same either way."""
-    if not context.execution_options.get(BINARY_ROWS):
-        return False  # SQLAlchemy executes it as usual
-    cursor.execute(statement, parameters, binary=True)
-    return True
-
-
-def _check_before_use(engine: Engine) -> None:
-    """Replace a dead pooled connection before it is used. After PostgreSQL restarts, or a
-    firewall drops idle connections, the pool holds only dead ones; unchecked, the first
-    requests after would be the ones to find out, with an error.
-
-    A round trip before every use (SQLAlchemy's pool_pre_ping) cost a busy server a fifth of
-    its time (bench/README.md). A server that ends a session (a restart, a crash, a
-    terminated backend, idle_session_timeout) says so on its socket, which then has something
-    to read while the connection rests: that costs one poll(2), no round trip. Only a
-    connection with something to read, or one that rested longer than RESTED, is pinged."""
-
-    def rested_since_now(_dbapi_connection: Any, record: Any, *_: Any) -> None:
-        record.info["accord_rested_since"] = time.monotonic()
-
-    event.listen(engine, "connect", rested_since_now)
-    event.listen(engine, "checkin", rested_since_now)
-
-    @event.listens_for(engine, "checkout")
-    def _checked(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.get("accord_rested_since")
-        if since is not None and time.monotonic() - since < RESTED \
-                and not has_unread(dbapi_connection):
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                # As pool_pre_ping: the server went away, so every connection made before is
-                # suspect; the pool makes new ones (and retries this checkout once).
-                raise InvalidatePoolError(str(error)) from error
-            raise DisconnectionError(str(error)) from error
 
 
 def _pooler_settings(url: URL) -> tuple[URL, dict[str, Any]]:
@@ -352,17 +214,10 @@ def _for_reads(engine: Engine, conn: Connection) -> Connection:
         return conn
     # The driver's own switch rather than SQLAlchemy's isolation_level option, whose
     # characteristics, set here and reset at the return, cost a request's checkout 26 µs
-    # more than the switch itself (bench/README.md, "CPU a request"). `_transactions_again`
+    # more than the switch itself (bench/README.md, "CPU a request"). `transactions_again`
     # turns it off when the connection goes back to the pool.
     conn.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
     return conn
-
-
-def _transactions_again(dbapi_connection: Any, _record: Any) -> None:
-    """A pooled connection is handed out in transaction mode, whatever `_for_reads` made it."""
-    if dbapi_connection is not None and not dbapi_connection.closed \
-            and dbapi_connection.autocommit:
-        dbapi_connection.autocommit = False
 
 
 # The connections `reading` hands out within `one_connection`, by engine (None: outside).
@@ -445,7 +300,10 @@ def migrate(engine: Engine, *, create: bool = True) -> str | None:
         if current is not None and current not in known_revisions():
             raise SchemaTooNew(current)
         if current is None:
-            _may_create_in(connection)
+            if not is_sqlite(engine):
+                require_schema(connection)
+            if found := foreign_tables(connection):
+                raise foreign(found)
         upgrade_in(connection, "head")
         # What the migrations leave to the node's own code, which they must not import: the
         # request summaries they added or widened, derived from the ledgers. Imported here:
@@ -457,19 +315,6 @@ def migrate(engine: Engine, *, create: bool = True) -> str | None:
         # plans the first pages as if they were empty (34 s a page at 10 M objects).
         analyze_schema(connection)
     return current
-
-
-def _may_create_in(conn: Connection) -> None:
-    if not is_sqlite(conn.engine):
-        _require_schema(conn)
-    foreign = foreign_tables(conn)
-    if foreign:
-        shown = ", ".join(foreign[:6]) + (f" and {len(foreign) - 6} more" if len(foreign) > 6
-                                          else "")
-        raise ForeignTables(
-            f"this database holds tables that Accord did not make ({shown}) and no Accord "
-            "schema: Accord keeps its tables in a database (PostgreSQL: or a schema, with "
-            "?options=-csearch_path%3DNAME) of their own; name an empty one with --db")
 
 
 def known_revisions() -> list[str]:

@@ -24,7 +24,9 @@ from sqlalchemy.exc import DBAPIError
 
 from accord.store.backup import BackupError, TargetNotEmpty, listed, private_file
 from accord.store.bulk import analyze_schema
-from accord.store.engine import normalise_url, search_path_schema, writing
+from accord.store.engine import writing
+from accord.store.pg_sessions import serving_name
+from accord.store.urls import normalise_url, search_path_schema
 
 # Where Debian puts each major version's client tools (postgresql-client-15 and so on).
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -90,6 +92,11 @@ class Toc:
     schema: str
     relations: tuple[tuple[str, str], ...]  # (kind, name): ("TABLE", "objects")
     lines: tuple[str, ...]
+
+    @property
+    def has_trigram_index(self) -> bool:
+        """The search index's trigram index is in the dump: it needs pg_trgm."""
+        return any(_TRIGRAM_INDEX in line for line in self.lines)
 
     def without_schema(self) -> str:
         """The list without the schema's own entries: the restore makes the schema itself
@@ -171,21 +178,15 @@ def rows_held(engine: Engine, schema: str) -> str | None:
     return listed(full)
 
 
-def serving_name(db: str) -> str:
-    """The application_name `accord serve` gives its connections to the node in `db` (the
-    schema names which node: several may share a database), as pg_stat_activity shows it:
-    what a restore looks for before replacing the node under a running server."""
-    return f"accord serve {search_path_schema(db) or 'public'}"[:63]  # NAMEDATALEN - 1
-
-
-def servers_on(engine: Engine, db: str) -> list[str]:
-    """Where `accord serve` processes connected to the node in `db` run from (their client
-    addresses, or "local" for a Unix socket), one entry a connection."""
+def servers_on(engine: Engine, schema: str) -> list[str]:
+    """Where `accord serve` processes connected to the node in `schema` run from (their client
+    addresses, or "this machine" for a Unix socket), one entry a connection. (Behind a pooler
+    the connections are the pooler's, and unnamed: the servers cannot be seen from here.)"""
     with engine.connect() as conn:
-        return [str(address or "local") for (address,) in conn.execute(text(
+        return [str(address or "this machine") for (address,) in conn.execute(text(
             "SELECT client_addr FROM pg_stat_activity WHERE datname = current_database() "
             "AND application_name = :name AND pid <> pg_backend_pid()"),
-            {"name": serving_name(db)})]
+            {"name": serving_name(schema)})]
 
 
 def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
@@ -198,7 +199,7 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     major = server_major(engine)
     psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
     toc = read_toc(engine, file)
-    serving = servers_on(engine, db)
+    serving = servers_on(engine, target.schema)
     if serving:
         # As on SQLite, whatever --force says: a server would go on with what it holds of
         # the node it was serving (its caches, its place in the audit chain).
@@ -210,8 +211,10 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     if held and not force:
         raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "
                              "would overwrite it: give --force to replace it")
-    if any(_TRIGRAM_INDEX in line for line in toc.lines):
+    if toc.has_trigram_index:
         _trigram_extension(engine)
+        if toc.schema != target.schema:
+            _may_move_trigram(engine, toc.schema)
     with tempfile.TemporaryDirectory(prefix="accord-restore-") as work:
         listing = Path(work) / "toc.list"
         listing.write_text(toc.without_schema())
@@ -248,6 +251,32 @@ def _trigram_extension(engine: Engine) -> None:
                 f"database lacks and this user may not create ({_last_lines(str(error.orig), 1)})"
                 ": have an administrator run 'CREATE EXTENSION pg_trgm WITH SCHEMA public' in "
                 "it, then restore again") from None
+
+
+def _may_move_trigram(engine: Engine, schema: str) -> None:
+    """A dump of the schema that holds pg_trgm names its operator class there
+    (public.gin_trgm_ops): restored under another schema's name, pg_trgm moves with that
+    schema for the while (prologue), which takes the owner of the extension and of each of
+    its functions (a trusted extension's are the superuser's). Tried here, and undone."""
+    with engine.connect() as conn:
+        found = conn.execute(text(
+            "SELECT 1 FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm' AND n.nspname = :schema"), {"schema": schema}).first()
+        if found is None:
+            return
+        trial = _ident(f"accord_trial_{uuid.uuid4().hex[:12]}")
+        try:
+            conn.execute(text(f"CREATE SCHEMA {trial}"))
+            conn.execute(text(f"ALTER EXTENSION pg_trgm SET SCHEMA {trial}"))
+        except DBAPIError as error:
+            raise BackupError(
+                f"the backup is of the schema {schema!r}, which holds the pg_trgm extension "
+                "its search index uses: restoring it under another schema's name moves "
+                "pg_trgm for the while, which this user may not do "
+                f"({_last_lines(str(error.orig), 1)}): restore as a superuser, or into the "
+                f"schema {schema!r}") from None
+        finally:
+            conn.rollback()  # the trial undone, whatever it did
 
 
 def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Target,
@@ -307,9 +336,10 @@ def prologue(schema: str, toc: Toc, clean: bool) -> str:
         statements.append(_if_schema(toc.schema, f"ALTER SCHEMA {_ident(toc.schema)} "
                                                  f"RENAME TO {_ident(_aside(toc))}"))
         statements.append(f"CREATE SCHEMA {_ident(toc.schema)};")
-        # The dump names an extension's objects by the schema they were in (pg_trgm's
-        # public.gin_trgm_ops): those set aside with it come along for the restore.
-        statements.append(_move_extensions(_aside(toc), toc.schema))
+        if toc.has_trigram_index:
+            # The dump names pg_trgm's operator class by the schema it was in
+            # (public.gin_trgm_ops): set aside with that schema, it comes along for the restore.
+            statements.append(_move_trigram(_aside(toc), toc.schema))
     return "\n".join(statements) + "\n"
 
 
@@ -321,8 +351,8 @@ def epilogue(schema: str, toc: Toc) -> str:
     return "\n".join([
         _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {_ident(schema)}"),
         _statistics_to(toc.schema, schema),
-        # Extensions here came from the schema set aside (prologue): back with it.
-        _move_extensions(toc.schema, _aside(toc)),
+        # pg_trgm here came from the schema set aside (prologue): back with it.
+        _move_trigram(toc.schema, _aside(toc)) if toc.has_trigram_index else "",
         f"DROP SCHEMA {_ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
         _if_schema(_aside(toc), f"ALTER SCHEMA {_ident(_aside(toc))} "
                                 f"RENAME TO {_ident(toc.schema)}"),
@@ -371,19 +401,17 @@ BEGIN
 END $$;"""
 
 
-def _move_extensions(source: str, schema: str) -> str:
-    """A DO block moving every relocatable extension installed in `source` into `schema`
-    (indexes and other objects using them follow: they refer to them by oid)."""
-    return f"""DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT e.extname FROM pg_extension e
-    JOIN pg_namespace n ON n.oid = e.extnamespace
-    WHERE n.nspname = {_literal(source)} AND e.extrelocatable
-  LOOP
-    EXECUTE format('ALTER EXTENSION %I SET SCHEMA %I', r.extname, {_literal(schema)});
-  END LOOP;
-END $$;"""
+def _move_trigram(source: str, schema: str) -> str:
+    """A DO block moving pg_trgm into `schema` if it is installed in `source` (indexes using
+    it follow: they refer to it by oid). No other extension: the dump names none, and moving
+    one takes its owner."""
+    return _if_trigram_in(source, f"ALTER EXTENSION pg_trgm SET SCHEMA {_ident(schema)}")
+
+
+def _if_trigram_in(schema: str, statement: str) -> str:
+    return (f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension e JOIN pg_namespace n ON "
+            f"n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname = "
+            f"{_literal(schema)}) THEN EXECUTE {_literal(statement)}; END IF; END $$;")
 
 
 def _if_schema(schema: str, statement: str) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import direct
-from accord.store.engine import BINARY_ROWS
+from accord.store.pg_sessions import BINARY_ROWS
 from accord.store.query import ALL, FIRST, LAST, ObjectQuery, StoredVersion
 from accord.store.schema import objects, recipients
 from accord.trust.markings import Tlp

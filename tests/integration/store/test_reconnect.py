@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from tests.conftest import PG_ADMIN_URL
 
-from accord.store import engine as engines
+from accord.store import pg_sessions
 from accord.store.engine import open_engine
 
 pytestmark = pytest.mark.postgres
@@ -86,7 +86,7 @@ def test_a_connection_that_rested_long_is_asked_before_use(engine: Engine, pings
                                                            monkeypatch: pytest.MonkeyPatch):
     # A firewall that drops quiet connections says nothing on their sockets: time is the sign.
     _backend(engine)
-    monkeypatch.setattr(engines, "RESTED", 0.0)
+    monkeypatch.setattr(pg_sessions, "RESTED", 0.0)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
     assert len(pings) == 1

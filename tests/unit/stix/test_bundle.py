@@ -119,6 +119,19 @@ def test_bytes_that_are_not_utf8_are_found_at_their_byte_after_every_object_befo
     assert [o["n"] for o in got] == [0, 1, 2, 3]  # every object before it, none after
 
 
+@pytest.mark.parametrize("document", [
+    b'{"ty\xffpe":"bundle","objects":[]}',  # a property name
+    b'{"type":"bun\xffdle","objects":[]}',  # the document's type
+    b'{"type":"bundle","id":"x","spec_\xff":1,"objects":[]}',
+    b'"\xff"',  # a lone value
+])
+def test_bytes_that_are_not_utf8_around_the_objects_are_found_at_their_byte(document):
+    got, error = read(document, first=2, size=10)
+    assert isinstance(error, MalformedJsonError), error
+    assert error.offset == document.index(b"\xff")
+    assert "not UTF-8" in error.reason and got == []
+
+
 def test_each_batch_says_where_its_first_object_is_in_the_document():
     objs = [{"type": "indicator", "n": n} for n in range(9)]
     firsts = [(b.first, b.objects[0]["n"]) for b in batches_in(

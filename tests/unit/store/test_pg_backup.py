@@ -35,6 +35,7 @@ LISTING = """;
 3710; 1259 47441 INDEX node_a ix_objects_paging postgres
 3720; 2606 47489 FK CONSTRAINT node_a objects objects_collection_id_fkey postgres
 """
+TRIGRAM_INDEX = "3711; 1259 47442 INDEX node_a ix_object_names_text postgres\n"
 
 
 def test_the_list_names_the_dumps_schema_and_its_tables_and_sequences():
@@ -120,15 +121,25 @@ def test_a_restore_into_another_schema_puts_the_dumps_schema_aside_and_back():
     assert 'DROP TABLE IF EXISTS "node_b"."objects" CASCADE;' in before
     assert 'ALTER SCHEMA "node_a" RENAME TO "accord_aside_' in before
     assert 'CREATE SCHEMA "node_a";' in before
-    # The extensions of the schema set aside (pg_trgm, whose operator class the dump names
-    # by that schema) move into the new one, and back before it is dropped.
-    aside = before.split('RENAME TO "')[1].split('"')[0]
-    assert before.index('CREATE SCHEMA "node_a";') < before.index("ALTER EXTENSION")
-    assert f"n.nspname = '{aside}'" in before.split('CREATE SCHEMA "node_a";')[1]
     assert 'SET SCHEMA "node_b"' in after and 'DROP SCHEMA "node_a";' in after
-    assert after.index(f"'ALTER EXTENSION %I SET SCHEMA %I', r.extname, '{aside}'") \
-        < after.index('DROP SCHEMA "node_a";')
     assert 'RENAME TO "node_a"' in after
+    # No trigram index in this dump: no extension is touched (moving one takes its owner).
+    assert "EXTENSION" not in before + after
+
+
+def test_pg_trgm_alone_moves_with_the_schema_set_aside_when_the_dump_uses_it():
+    toc = parse_toc(LISTING + TRIGRAM_INDEX)
+    assert toc.has_trigram_index and not parse_toc(LISTING).has_trigram_index
+    before, after = prologue("node_b", toc, clean=False), epilogue("node_b", toc)
+    aside = before.split('RENAME TO "')[1].split('"')[0]
+    # The dump names pg_trgm's operator class by its schema (node_a.gin_trgm_ops): set aside
+    # with that schema, pg_trgm comes into the new one, and goes back before it is dropped.
+    moved_in = before.index('ALTER EXTENSION pg_trgm SET SCHEMA "node_a"')
+    assert before.index('CREATE SCHEMA "node_a";') < moved_in
+    assert f"n.nspname = '{aside}'" in before[before.index('CREATE SCHEMA "node_a";'):]
+    moved_back = after.index(f'ALTER EXTENSION pg_trgm SET SCHEMA "{aside}"')
+    assert moved_back < after.index('DROP SCHEMA "node_a";')
+    assert "r.extname" not in before + after  # by name, not every extension found there
 
 
 def test_find_tool_needs_an_executable(tmp_path):

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, text
 
-from accord.store.engine import DatabaseUrlError, _pooler_settings, open_engine, writing
+from accord.store.engine import _pooler_settings, open_engine, writing
 from accord.store.replica import (
     LsnError,
     ReplicatedEngine,
@@ -19,6 +19,7 @@ from accord.store.replica import (
     replica_reads,
     watching_writes,
 )
+from accord.store.urls import DatabaseUrlError
 
 
 def one_row_database(path: Path, name: str) -> Engine:
