@@ -363,3 +363,24 @@ def test_a_server_is_seen_by_a_restore_whatever_its_url_or_schema_is_called(tmp_
             done = run_accord("restore", str(backup), "--force", db=node)
             refused(done, "in use by `accord serve`")
         assert run_accord("restore", str(backup), "--force", db=node).returncode == 0
+
+
+@pytest.mark.postgres
+def test_a_node_in_the_schema_a_roles_own_search_path_names_is_backed_up_and_guarded(
+        tmp_path):
+    with owned_database() as (admin, owner):
+        role = owner.split("://", 1)[1].split("@", 1)[0]
+        execute(admin, f'ALTER ROLE "{role}" SET search_path = node_r',
+                f'CREATE SCHEMA node_r AUTHORIZATION "{role}"')
+        created("init", "--party", OWN_PARTY, db=owner)  # no search_path in the URL
+        assert "objects" in tables(admin, "node_r") and tables(admin) == set()
+        backup = tmp_path / "node.backup"
+        done = run_accord("backup", str(backup), db=owner)
+        assert done.returncode == 0, done.stderr
+        with serving_process(owner, tmp_path / "serve.log") as (served, _):
+            assert requests.get(f"{served}taxii2/", timeout=10).status_code == 401
+            refused(run_accord("restore", str(backup), "--force", db=owner),
+                    "in use by `accord serve`")
+        done = run_accord("restore", str(backup), "--force", db=owner)  # node_r's own dump
+        assert done.returncode == 0, done.stderr
+        assert run_accord("db", "check", db=owner).returncode == 0

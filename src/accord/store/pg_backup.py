@@ -75,13 +75,15 @@ class Target:
     schema: str
 
 
-def target_of(db: str) -> Target:
+def target_of(db: str, schema: str | None = None) -> Target:
+    """The target of `db`: its node's schema is `schema` if given, else the one the URL's
+    search_path names, else public."""
     url = make_url(normalise_url(db))
     password = url.password
     libpq = url.set(drivername="postgresql")._replace(password=None)
     rendered = libpq.render_as_string(hide_password=False)
     return Target(rendered, str(password) if password is not None else None,
-                  search_path_schema(db) or "public")
+                  schema or search_path_schema(db) or "public")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,16 @@ def parse_toc(listing: str) -> Toc:
     return Toc(schemas.pop(), tuple(relations), lines)
 
 
+def node_schema(engine: Engine, db: str) -> str:
+    """The schema the node in `db` is in: the one the URL names, else the one its connections
+    work in (a role's own search_path may name one), else public."""
+    named = search_path_schema(db)
+    if named is not None:
+        return named
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar() or "public")
+
+
 def server_major(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
@@ -141,7 +153,7 @@ def server_major(engine: Engine) -> int:
 def backup_pg(engine: Engine, db: str, file: Path) -> None:
     """`pg_dump -Fc` of the node's schema into `file` (written beside it, then renamed when
     whole). pg_dump reads one snapshot: the dump is consistent while the servers go on."""
-    target = target_of(db)
+    target = target_of(db, node_schema(engine, db))
     pg_dump = find_tool("pg_dump", server_major(engine))
     partial = file.with_name(f".{file.name}.partial")
     try:
@@ -149,6 +161,11 @@ def backup_pg(engine: Engine, db: str, file: Path) -> None:
         private_file(partial)  # pg_dump writes into it, keeping its mode
         _run([str(pg_dump), "--format=custom", f"--schema={_pattern(target.schema)}",
               f"--file={partial}", f"--dbname={target.url}"], target, "pg_dump")
+        try:
+            read_toc(engine, partial)  # a backup that could not be restored is none
+        except BackupError as error:
+            raise BackupError(f"the backup of the schema {target.schema!r} is not a node's "
+                              f"({error}); nothing was written to {file}") from None
         os.replace(partial, file)
     except OSError as error:
         raise BackupError(f"cannot write {file}: {error.strerror}") from None
@@ -195,7 +212,7 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
     holding rows is overwritten only with `force`; `clean` drops whatever else it holds too
     (otherwise only the tables, sequences and views the dump has are replaced). A dump of
     another schema is restored under this one's name."""
-    target = target_of(db)
+    target = target_of(db, node_schema(engine, db))
     major = server_major(engine)
     psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
     toc = read_toc(engine, file)
