@@ -286,6 +286,10 @@ def test_export_type_filter_keeps_only_those_types(node, accord, two_imports, de
     got = exported(accord, node, "--collection", "steps", "--type", "intrusion-set,malware")
     expected = [o for o in deep_panda if o["type"] in ("intrusion-set", "malware")]
     assert len(expected) == 7 and by_id(got) == by_id(expected)
+    for mistaken in ("Malware", "intrusion_set"):  # as a user may write them
+        bad = accord("export", "--type", f"indicator,{mistaken}", db=node)
+        assert bad.returncode != 0 and bad.stdout == "", bad.stdout
+        assert f"--type '{mistaken}': not a STIX type name" in words(bad.stderr)
 
 
 def test_export_added_after_keeps_only_later_additions(node, accord, two_imports):

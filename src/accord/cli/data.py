@@ -40,6 +40,7 @@ from accord.intake import Rejection, screen_ahead, store
 from accord.memory import collected_per_step
 from accord.node import Node
 from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in, write_bundle
+from accord.stix.properties import is_type_name
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
@@ -261,11 +262,16 @@ def export(
     if added_after is not None and not is_timestamp(added_after):
         raise fail(f"--added-after: {added_after!r} is not a timestamp such as "
                    "2016-04-06T20:07:09.000Z")
+    types = tuple(split_names(type_))
+    for kind in types:
+        if not is_type_name(kind):
+            raise fail(f"--type {kind!r}: not a STIX type name (lower-case letters, digits and "
+                       "single hyphens, such as indicator or attack-pattern)")
     with opened(db) as node, user_errors():
         targets = ([node.directory.collection(collection)] if collection
                    else node.directory.all_collections())
         query = ObjectQuery(
-            types=tuple(split_names(type_)),
+            types=types,
             versions=frozenset({ALL if all_versions else LAST}),
             added_after=microsecond_key(added_after) if added_after else None,
             limit=BATCH,

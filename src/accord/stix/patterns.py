@@ -19,7 +19,7 @@ from accord.stix.limits import (
     MAX_PATTERN_TOKENS,
 )
 from accord.stix.pattern_shapes import Comparison, simple_comparisons
-from accord.stix.properties import PROPERTY_NAME, TYPE_NAME
+from accord.stix.properties import PROPERTY_NAME, is_type_name
 
 # The grammar's tokens, near enough to count them. A quote opens a literal (string, or the
 # t'', h'', b'' ones, or a quoted path step); inside, a backslash escapes only ' and \ (§9.3).
@@ -149,7 +149,7 @@ def _parsed_errors(pattern: str, version: str) -> tuple[str, ...]:
     problems: list[str] = []
     for object_type, expressions in comparisons.items():
         # §9.7: object paths name SCO types and their properties, by the names of §3.1.
-        if not (3 <= len(object_type) <= 250 and TYPE_NAME.match(object_type)):
+        if not is_type_name(object_type):
             problems.append(f"'{object_type}' is not a valid object type name")
         for path, _operator, _value in expressions:
             name = path[0] if path else ""

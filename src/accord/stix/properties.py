@@ -40,6 +40,11 @@ Check = Callable[[Any, str, Findings], None]
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
 PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{2,249}\Z")
 
+
+def is_type_name(kind: str) -> bool:
+    """§3.1: a name an object's `type` may have."""
+    return 3 <= len(kind) <= 250 and TYPE_NAME.match(kind) is not None
+
 # §2.10: integers are limited to what a JSON double holds exactly.
 MAX_INTEGER = 2**53 - 1
 

@@ -24,10 +24,10 @@ from accord.stix.properties import (
     BINARY,
     HEX,
     PROPERTY_NAME,
-    TYPE_NAME,
     Check,
     Findings,
     custom_value,
+    is_type_name,
     json_type,
     show,
     string,
@@ -154,7 +154,7 @@ def _custom_plan(kind: Any, obj: Mapping[str, Any], found: Findings) -> _Plan | 
     if kind in RESERVED_TYPE_NAMES:
         found.add("type", "reserved-name", f"type name {show(kind)} is reserved (§3.8)")
         return None
-    if not (3 <= len(kind) <= 250 and TYPE_NAME.match(kind)):
+    if not is_type_name(kind):
         found.add("type", "type-syntax",
                   f"'type' must be 3 to 250 characters of a-z, 0-9 and single hyphens, "
                   f"starting with a letter (§3.1), not {show(kind)}")
