@@ -349,10 +349,10 @@ def test_a_restore_under_another_schemas_name_touches_no_extension_but_pg_trgm(
 
 @pytest.mark.postgres
 def test_a_server_is_seen_by_a_restore_whatever_its_url_or_schema_is_called(tmp_path):
-    schema = "节点_a"  # not ASCII: PostgreSQL would show it as "??_a"
+    schema = "Äbc节点"  # not ASCII: PostgreSQL would show it as "??bc??"
     with fresh_database() as url:
         execute(url, f'CREATE SCHEMA "{schema}"')
-        node = f"{url}?options=-csearch_path%3D%22{schema}%22"
+        node = f"{url}?options=-csearch_path%3D{schema}"  # unquoted: Ä stays (A-Z alone fold)
         created("init", "--party", OWN_PARTY, db=node)
         backup = tmp_path / "node.backup"
         assert run_accord("backup", str(backup), db=node).returncode == 0
@@ -366,21 +366,37 @@ def test_a_server_is_seen_by_a_restore_whatever_its_url_or_schema_is_called(tmp_
 
 
 @pytest.mark.postgres
-def test_a_node_in_the_schema_a_roles_own_search_path_names_is_backed_up_and_guarded(
-        tmp_path):
+@pytest.mark.parametrize("where", ["the role's search_path", "$user"])
+def test_a_node_in_the_schema_the_connection_finds_is_backed_up_and_guarded(tmp_path, where):
     with owned_database() as (admin, owner):
         role = owner.split("://", 1)[1].split("@", 1)[0]
-        execute(admin, f'ALTER ROLE "{role}" SET search_path = node_r',
-                f'CREATE SCHEMA node_r AUTHORIZATION "{role}"')
-        created("init", "--party", OWN_PARTY, db=owner)  # no search_path in the URL
-        assert "objects" in tables(admin, "node_r") and tables(admin) == set()
+        if where == "$user":  # the schema named after the role, first on the default path
+            schema, url = role, f"{owner}?options=-csearch_path%3D%24user,public"
+        else:
+            schema, url = "node_r", owner  # no search_path in the URL
+            execute(admin, f'ALTER ROLE "{role}" SET search_path = node_r')
+        execute(admin, f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"')
+        created("init", "--party", OWN_PARTY, db=url)
+        assert "objects" in tables(admin, schema) and tables(admin) == set()
         backup = tmp_path / "node.backup"
-        done = run_accord("backup", str(backup), db=owner)
+        done = run_accord("backup", str(backup), db=url)
         assert done.returncode == 0, done.stderr
-        with serving_process(owner, tmp_path / "serve.log") as (served, _):
+        with serving_process(url, tmp_path / "serve.log") as (served, _):
             assert requests.get(f"{served}taxii2/", timeout=10).status_code == 401
-            refused(run_accord("restore", str(backup), "--force", db=owner),
+            refused(run_accord("restore", str(backup), "--force", db=url),
                     "in use by `accord serve`")
-        done = run_accord("restore", str(backup), "--force", db=owner)  # node_r's own dump
+        done = run_accord("restore", str(backup), "--force", db=url)  # its own dump
         assert done.returncode == 0, done.stderr
-        assert run_accord("db", "check", db=owner).returncode == 0
+        assert tables(admin) == set()  # public untouched
+        assert run_accord("db", "check", db=url).returncode == 0
+
+
+@pytest.mark.postgres
+def test_a_backup_through_a_url_meant_for_a_pooler(pg_url, tmp_path):
+    created("init", "--party", OWN_PARTY, db=pg_url)
+    pooled = pg_url + ("&" if "?" in pg_url else "?") + "pgbouncer=true"
+    backup = tmp_path / "node.backup"
+    done = run_accord("backup", str(backup), db=pooled)
+    assert done.returncode == 0, done.stderr
+    done = run_accord("restore", str(backup), "--force", db=pooled)
+    assert done.returncode == 0, done.stderr

@@ -54,14 +54,18 @@ def check_sqlite_file(path: Path) -> None:
 
 
 def _sqlite_tables(path: Path) -> set[str]:
-    """The tables of a SQLite file, read without writing to it; empty if it cannot be read
-    that way (SQLite's own error comes when it is opened)."""
-    with contextlib.suppress(sqlite3.Error), \
-            contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro",
-                                               uri=True)) as conn:
-        return {name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
-    return set()
+    """The tables of a SQLite file, read without writing to it (a file that cannot be read
+    so is not opened at all: opening it as a node would first switch it to WAL)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro",
+                                                uri=True)) as conn:
+            return {name for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'")}
+    except sqlite3.Error as error:
+        raise NotSqlite(f"cannot read {path} ({error}): if another program is using it, try "
+                        "again once it is done; else name the node's database with --db"
+                        ) from None
 
 
 def require_schema(conn: Connection) -> None:

@@ -80,7 +80,9 @@ def target_of(db: str, schema: str | None = None) -> Target:
     search_path names, else public."""
     url = make_url(normalise_url(db))
     password = url.password
-    libpq = url.set(drivername="postgresql")._replace(password=None)
+    # ?pgbouncer= is Accord's own (store.engine): libpq refuses what it does not know.
+    libpq = url.set(drivername="postgresql")._replace(password=None) \
+        .difference_update_query(["pgbouncer"])
     rendered = libpq.render_as_string(hide_password=False)
     return Target(rendered, str(password) if password is not None else None,
                   schema or search_path_schema(db) or "public")
@@ -107,21 +109,30 @@ class Toc:
                          if not _SCHEMA_ENTRY.match(line)) + "\n"
 
 
-_ENTRY = re.compile(r"^\d+; \d+ \d+ (TABLE|SEQUENCE|VIEW|MATERIALIZED VIEW)"
-                    r"(?! (?:DATA|SET|OWNED BY) )(?: (\S+) (\S+))")
+_ENTRY = re.compile(r"^\d+; \d+ \d+ (TABLE|SEQUENCE|VIEW|MATERIALIZED VIEW) "
+                    r"(?!(?:DATA|SET|OWNED BY) )(.+)$")
 _SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:SCHEMA -|COMMENT - SCHEMA|ACL - SCHEMA) ")
+_DECLARED_SCHEMA = re.compile(r"^\d+; \d+ \d+ SCHEMA - (.+) \S+$")
 
 
 def parse_toc(listing: str) -> Toc:
     """Read `pg_restore --list` output (one entry a line: `id; oid oid KIND SCHEMA NAME OWNER`,
-    comments after `;`)."""
+    comments after `;`). Names are not quoted there: a schema whose name has a space in it is
+    known by its own entry (`SCHEMA - NAME OWNER`)."""
     lines = tuple(listing.splitlines())
+    declared = sorted({found.group(1) for line in lines
+                       if (found := _DECLARED_SCHEMA.match(line))}, key=len, reverse=True)
     relations: list[tuple[str, str]] = []
     schemas: set[str] = set()
     for line in lines:
         found = _ENTRY.match(line)
-        if found:
-            kind, schema, name = found.groups()
+        if not found:
+            continue
+        kind, rest = found.groups()
+        schema = next((d for d in declared if rest.startswith(d + " ")),
+                      rest.partition(" ")[0])
+        name = rest[len(schema) + 1:].partition(" ")[0]
+        if name:
             schemas.add(schema)
             relations.append((kind, name))
     if not relations:
@@ -142,7 +153,11 @@ def node_schema(engine: Engine, db: str) -> str:
     if named is not None:
         return named
     with engine.connect() as conn:
-        return str(conn.execute(text("SELECT current_schema()")).scalar() or "public")
+        current = conn.execute(text("SELECT current_schema()")).scalar()
+    if current is None:
+        raise BackupError("no schema on the connection's search_path exists in that database: "
+                          "name the node's with ?options=-csearch_path%3DNAME in the URL")
+    return str(current)
 
 
 def server_major(engine: Engine) -> int:

@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from psycopg import pq
 from sqlalchemy import Connection, Engine
 
 # A pooled connection that rested longer than this is asked (one round trip) before its next
@@ -137,7 +136,7 @@ def _is_clean(conn: Connection) -> bool:
             return False
     # Idle, outside any transaction, reads only (autocommit, as store.engine.reading made it).
     return (not driver.closed and driver.autocommit
-            and driver.info.transaction_status == pq.TransactionStatus.IDLE)
+            and driver.info.transaction_status.name == "IDLE")  # psycopg.pq.TransactionStatus
 
 
 def has_unread(dbapi_connection: Any) -> bool:

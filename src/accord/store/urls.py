@@ -44,26 +44,37 @@ USER_SCHEMA = "$user"
 
 def search_path(db: str) -> list[str] | None:
     """The schemas a PostgreSQL URL's `options=-csearch_path=…` names, in order, as PostgreSQL
-    reads them (an unquoted name in lower case, a quoted one as it is); None when the URL sets
-    none (then it is the server's, or the role's, default)."""
+    reads them (an unquoted name with A-Z in lower case, a quoted one as it is; the last
+    setting given counts); None when the URL sets none (then it is the server's, or the
+    role's, default)."""
     options = make_url(normalise_url(db)).query.get("options", "")
-    for option in [options] if isinstance(options, str) else options:
-        # libpq options are command-line switches: "-csearch_path=a,b" or "-c search_path=a"
-        found = re.search(r"(?:^|\s)-c\s*search_path\s*=\s*([^\s]+)", option)
-        if found:
-            return [_identifier(name.strip()) for name in found.group(1).split(",")
-                    if name.strip()]
-    return None
+    settings = [found.group(1) for option in ([options] if isinstance(options, str) else options)
+                # libpq options are command-line switches: "-csearch_path=a,b", "-c search_path=a"
+                for found in re.finditer(r"(?:^|\s)-c\s*search_path\s*=\s*([^\s]+)", option)]
+    if not settings:
+        return None
+    return [_identifier(name.strip()) for name in settings[-1].split(",") if name.strip()]
 
 
 def search_path_schema(db: str) -> str | None:
-    """The schema the URL's search_path puts first, where Accord's tables are (past "$user",
-    which this cannot know); None when the URL sets none (then it is public)."""
-    names = [name for name in search_path(db) or [] if name != USER_SCHEMA]
-    return names[0] if names else None
+    """The schema the URL's search_path puts first, where Accord's tables are; None when the
+    URL sets none, or puts "$user" first (then the connection's current_schema() tells)."""
+    names = search_path(db)
+    return names[0] if names and names[0] != USER_SCHEMA else None
+
+
+# PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN - 1).
+_NAME_BYTES = 63
 
 
 def _identifier(name: str) -> str:
+    """As PostgreSQL's parser reads an identifier: quoted, as it is; else with A-Z (only:
+    not other letters, in a UTF-8 database) in lower case; cut to 63 bytes."""
     if name.startswith('"') and name.endswith('"') and len(name) > 1:
-        return name[1:-1].replace('""', '"')
-    return name.lower()
+        name = name[1:-1].replace('""', '"')
+    else:
+        name = name.translate(_ASCII_LOWER)
+    return name.encode()[:_NAME_BYTES].decode(errors="ignore")
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -45,6 +45,13 @@ def test_the_list_names_the_dumps_schema_and_its_tables_and_sequences():
                              ("SEQUENCE", "objects_seq_seq"))
 
 
+def test_a_schema_with_a_space_in_its_name_is_read_by_its_own_entry():
+    # pg_restore --list does not quote names.
+    toc = parse_toc(LISTING.replace("node_a", "my node"))
+    assert toc.schema == "my node"
+    assert ("TABLE", "objects") in toc.relations and ("TABLE", "alembic_version") in toc.relations
+
+
 def test_the_list_handed_back_to_pg_restore_leaves_out_the_schema_itself():
     kept = parse_toc(LISTING).without_schema()
     assert "SCHEMA - node_a" not in kept

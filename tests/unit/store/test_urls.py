@@ -13,7 +13,10 @@ from accord.store.urls import search_path, search_path_schema
     ("postgresql://u@h/d?options=-c%20search_path%3D%22NodeA%22", "NodeA"),
     ("postgresql://u@h/d?options=-c%20statement_timeout%3D5s%20-c%20search_path%3Dx", "x"),
     ("postgresql://u@h/d?options=-csearch_path%3DNode_B", "node_b"),  # as PostgreSQL reads it
-    ("postgresql://u@h/d?options=-csearch_path%3D%22%24user%22,public", "public"),
+    ("postgresql://u@h/d?options=-csearch_path%3D%22%24user%22,public", None),  # the role's
+    ("postgresql://u@h/d?options=-csearch_path%3D%C3%84bc", "Äbc"),  # A-Z only lowered
+    ("postgresql://u@h/d?options=-c%20search_path%3Da%20-c%20search_path%3Db", "b"),  # last
+    ("postgresql://u@h/d?options=-csearch_path%3D" + "n" * 70, "n" * 63),
     ("postgresql://u@h/d?sslmode=require", None),
     ("accord.db", None),
 ])
