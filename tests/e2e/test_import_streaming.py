@@ -179,6 +179,24 @@ def test_bytes_that_are_not_utf8_stop_a_file_where_they_are_not_where_its_batch_
     assert summary(done.stderr) == (2500, 0, 0)
 
 
+def test_an_object_larger_than_a_taxii_request_may_carry_stops_its_file(node, tmp_path, accord):
+    from accord.stix.limits import MAX_OBJECT_BYTES
+
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:
+        file.write(b'{"type": "bundle", "objects": [' + json.dumps(identity(0)).encode() + b", ")
+        at = file.tell()
+        file.write(b'{"type": "note", "spec_version": "2.1", "content": "')
+        file.write(b"x" * (MAX_OBJECT_BYTES + 1))
+        file.write(b'"}, ' + json.dumps(identity(2)).encode() + b"]}")
+    done = accord("import", str(path), db=node)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"at byte {at}: a value larger than 64 MiB" in message, message
+    assert "1 object before that point imported, none after it" in message
+    assert summary(done.stderr) == (1, 0, 0)
+
+
 def test_each_refused_object_is_named_by_its_file_and_place(node, tmp_path, accord):
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     first.write_text(json.dumps([identity(0), 42, {**identity(2), "created": "yesterday"}]))

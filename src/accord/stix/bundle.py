@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from accord.stix.limits import MAX_DOCUMENT_DEPTH
+from accord.stix.limits import MAX_DOCUMENT_DEPTH, MAX_OBJECT_BYTES
 
 
 class NotStixError(ValueError):
@@ -29,6 +29,17 @@ class MalformedJsonError(ValueError):
         super().__init__(f"not valid JSON at byte {offset}: {reason}")
         self.offset = offset
         self.reason = reason
+
+
+class ValueTooLarge(MalformedJsonError):
+    """From byte `offset` on, one value (an object, or a property of the bundle around them)
+    is larger than may be read as one."""
+
+    def __init__(self, offset: int, limit: int) -> None:
+        size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+        reason = f"a value larger than {size} (the most one object may be, as in a TAXII request)"
+        ValueError.__init__(self, f"at byte {offset}: {reason}")
+        self.offset, self.reason = offset, reason
 
 
 def objects_in(document: Any) -> list[Any]:
@@ -54,6 +65,7 @@ _SPACE = re.compile(rb"[ \t\n\r]*")
 # Everything up to the next bracket outside a string; stops at a string cut by the buffer's end.
 _TO_BRACKET = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.DOTALL)
 _CONTINUED = re.compile(rb"[ \t\n\r]*,")
+_BETWEEN = re.compile(rb"[ \t\n\r,]*")
 _SEPARATOR = re.compile(rb'\}[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _SCALAR = re.compile(rb"[^,\[\]{}\s\"]*")
@@ -72,16 +84,17 @@ class Batch:
 
 
 def batches_in(stream: BinaryIO, *, first: int, size: int, max_bytes: int,
-               chunk: int = CHUNK) -> Iterator[Batch]:
+               chunk: int = CHUNK, max_object: int = MAX_OBJECT_BYTES) -> Iterator[Batch]:
     """The document's objects in batches of `first`, then `size` objects (fewer when a batch
     would pass `max_bytes`), holding no more than a batch in memory.
 
     Raises MalformedJsonError after yielding every object before the point where the document
-    stops being JSON (or nests deeper than MAX_DEPTH), NotStixError when it holds no objects.
+    stops being JSON (or nests deeper than MAX_DEPTH; ValueTooLarge past a value of more than
+    `max_object` bytes, before it is all read), NotStixError when it holds no objects.
     A top-level object with a list `objects` before any `type` is read as a bundle. The
     stream is read `chunk` bytes at a time (more while a long value is being read).
     """
-    yield from _Scanner(stream, chunk, first, size, max_bytes).batches()
+    yield from _Scanner(stream, chunk, first, size, max_bytes, max_object).batches()
 
 
 class _Scanner:
@@ -95,10 +108,11 @@ class _Scanner:
     parsing the batch (a wrong cut cannot parse), which is much faster."""
 
     def __init__(self, stream: BinaryIO, chunk: int, first: int, size: int,
-                 max_bytes: int) -> None:
+                 max_bytes: int, max_object: int = MAX_OBJECT_BYTES) -> None:
         self.stream = stream
         self.chunk = chunk
         self.first, self.size, self.max_bytes = first, size, max_bytes
+        self.max_object = max_object  # checked before each read past a value's start
         self.buffer = bytearray()
         self.base = 0  # the offset of buffer[0]
         self.pos = 0
@@ -110,6 +124,16 @@ class _Scanner:
 
     def text(self, start: int, end: int) -> bytes:
         return bytes(self.buffer[start - self.base:end - self.base])
+
+    def _within_limit(self, start: int, end: int) -> None:
+        """The value read from `start` to `end` is not larger than one object may be."""
+        if end - start > self.max_object:
+            raise ValueTooLarge(self._value_at(start), self.max_object)
+
+    def _value_at(self, offset: int) -> int:
+        """Where the value after `offset` begins (past white space and a comma)."""
+        found = _BETWEEN.match(self.buffer, offset - self.base)
+        return offset if found is None else self.base + found.end()
 
     def _hold(self, start: int) -> None:
         """Keep what is read from `start` on until `keep` is released."""
@@ -160,6 +184,7 @@ class _Scanner:
 
     def _skip_string(self) -> None:
         while not (found := _STRING.match(self.buffer, self.pos - self.base)):
+            self._within_limit(self.pos, self.base + len(self.buffer))
             if not self._fill():
                 raise MalformedJsonError(self.pos, "a string that does not end")
         self.pos = self.base + found.end()
@@ -170,19 +195,24 @@ class _Scanner:
             found = _SCALAR.match(self.buffer, self.pos - self.base)
             assert found is not None
             self.pos = self.base + found.end()
-            if found.end() < len(self.buffer) or not self._fill():
+            if found.end() < len(self.buffer):
+                break
+            self._within_limit(start, self.pos)
+            if not self._fill():
                 break
         if self.pos == start:
             raise MalformedJsonError(start, "expected a JSON value")
 
     def _skip_nested(self, depth: int) -> None:
         level = 0
+        start = self.pos
         while True:
             found = _TO_BRACKET.match(self.buffer, self.pos - self.base)
             assert found is not None
             end = found.end()
             self.pos = self.base + end
             if end == len(self.buffer) or self.buffer[end] == _QUOTE:  # cut by the buffer's end
+                self._within_limit(start, self.base + len(self.buffer))
                 if not self._fill():
                     raise MalformedJsonError(self.pos, "unexpected end of data")
                 continue
@@ -293,6 +323,9 @@ class _Scanner:
                 j = found.end()
                 if j == len(self.buffer) or self.buffer[j] == _QUOTE:  # cut by the buffer's end
                     self.pos = self.base + j
+                    if level:  # inside an object: not larger than one may be
+                        self._within_limit(ends[-1] if ends else self.start,
+                                           self.base + len(self.buffer))
                     if not self._fill():
                         raise MalformedJsonError(self.pos, "unexpected end of data")
                     i = self.pos - self.base
@@ -307,6 +340,7 @@ class _Scanner:
                     level -= 1
                 elif level == 1:
                     level = 0
+                    self._within_limit(ends[-1] if ends else self.start, self.base + i)
                     ends.append(self.base + i)
                     if len(ends) >= limit or ends[-1] - self.start >= self.max_bytes:
                         break
@@ -316,9 +350,11 @@ class _Scanner:
                 else:
                     raise MalformedJsonError(self.base + j,
                                              "expected ',' or ']' after an object")
-        except MalformedJsonError:
+        except MalformedJsonError as error:
             if ends:
                 yield from self._batch(ends[-1], ends)
+                if isinstance(error, ValueTooLarge):  # the object after the last one yielded
+                    raise ValueTooLarge(self._value_at(ends[-1]), self.max_object) from None
             raise
         self.pos = self.base + i
         if closing is not None:
@@ -341,8 +377,12 @@ class _Scanner:
     def _guessed(self, separator: bytes, target: int) -> Batch | None:
         """The batch of about `target` bytes up to where `separator` next occurs, if orjson
         parses it; None to count brackets instead."""
-        while self.base + len(self.buffer) < self.start + target + (1 << 16) and self._fill():
-            pass
+        try:
+            while self.base + len(self.buffer) < self.start + target + (1 << 16) \
+                    and self._fill():
+                pass
+        except ValueTooLarge:
+            return None  # counting finds which object it is, and yields those before it
         begin = self.start
         if self.is_continued:
             found = _CONTINUED.match(self.buffer, begin - self.base)
@@ -353,6 +393,8 @@ class _Scanner:
         if at < 0:
             return None
         end = self.base + at + 1
+        if end - begin > self.max_object:
+            return None  # it may hold an object too large: counted, each is measured
         raw = b"[" + self.text(begin, end) + b"]"
         try:
             objects = orjson.loads(raw)
@@ -391,6 +433,7 @@ class _Scanner:
                     value_at = self.pos
                     self._hold(value_at)
                     self._skip(1)
+                    self._within_limit(value_at, self.pos)
                     if key == "type":
                         kind = self._parsed(value_at)
                     elif key == "objects":
@@ -404,6 +447,7 @@ class _Scanner:
         if kind is None:
             raise NotStixError(_NOT_STIX)
         if kind != "bundle":
+            self._within_limit(start, self.pos)
             self.start = start
             yield from self._batch(self.pos, [self.pos])
 

@@ -20,6 +20,10 @@ MAX_DEPTH = 64  # levels of JSON objects and arrays, the STIX object itself bein
 # object too deep is refused alone; only nesting past this stops reading the file (orjson,
 # which reads TAXII envelopes, stops at 1,024).
 MAX_DOCUMENT_DEPTH = 100
+# One object in a document read as a stream: as much as a TAXII request may carry by default
+# (the node's max_content_length), so that no file makes `accord import` hold what a peer
+# could not send. Parsed, an object takes about seven times its size in memory.
+MAX_OBJECT_BYTES = 64 << 20
 
 # One indicator pattern. The largest real ones seen (OASIS examples) are 452 characters and 11
 # comparisons; an OR of 500 SHA-256 hashes is 47,000 characters and 4,001 tokens.

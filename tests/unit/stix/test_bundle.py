@@ -10,6 +10,7 @@ from accord.stix.bundle import (
     MAX_DEPTH,
     MalformedJsonError,
     NotStixError,
+    ValueTooLarge,
     batches_in,
     objects_in,
     write_bundle,
@@ -50,13 +51,13 @@ FORMS = {
 
 
 def read(document: bytes, *, first: int = 2, size: int = 3, max_bytes: int = 10_000,
-         chunk: int = 4) -> tuple[list[Any], Exception | None]:
+         chunk: int = 4, max_object: int = 1 << 20) -> tuple[list[Any], Exception | None]:
     """Every object read, and the error that stopped the reading; a few bytes at a time by
     default, so that tokens straddle the buffer's end."""
     got: list[Any] = []
     try:
         for batch in batches_in(io.BytesIO(document), first=first, size=size,
-                                max_bytes=max_bytes, chunk=chunk):
+                                max_bytes=max_bytes, chunk=chunk, max_object=max_object):
             assert json.loads(batch.raw) == batch.objects
             got += batch.objects
     except (MalformedJsonError, NotStixError) as error:
@@ -130,6 +131,34 @@ def test_bytes_that_are_not_utf8_around_the_objects_are_found_at_their_byte(docu
     assert isinstance(error, MalformedJsonError), error
     assert error.offset == document.index(b"\xff")
     assert "not UTF-8" in error.reason and got == []
+
+
+@pytest.mark.parametrize("first", [1, 2, 10])
+@pytest.mark.parametrize("chunk", [4, 64, 1 << 16])
+def test_an_object_too_large_stops_the_file_before_it_is_all_read(first, chunk):
+    small = [json.dumps({"type": "indicator", "n": n}).encode() for n in range(3)]
+    huge = json.dumps({"type": "note", "content": "x" * 200_000}).encode()
+    document = b'{"type": "bundle", "objects": [' + b", ".join([*small, huge, small[0]]) + b"]}"
+    stream = io.BytesIO(document)
+    got: list[Any] = []
+    with pytest.raises(ValueTooLarge) as raised:
+        for batch in batches_in(stream, first=first, size=10, max_bytes=200, chunk=chunk,
+                                max_object=1000):
+            got += batch.objects
+    assert raised.value.offset == document.index(huge)  # where it begins
+    assert "larger than" in str(raised.value)
+    assert [o["n"] for o in got] == [0, 1, 2]  # every object before it
+    assert stream.tell() < len(document) - 50_000  # not read to its end
+
+
+@pytest.mark.parametrize("document", [
+    b'{"type": "bundle", "id": "' + b"x" * 5000 + b'", "objects": []}',  # around the objects
+    b'{"type": "note", "content": "' + b"x" * 5000 + b'"}',  # one object alone
+])
+def test_a_value_too_large_around_or_alone_is_refused_where_it_begins(document):
+    got, error = read(document, max_bytes=200, max_object=1000)
+    assert isinstance(error, ValueTooLarge), error
+    assert got == [] and error.offset <= document.index(b"xxx")
 
 
 def test_each_batch_says_where_its_first_object_is_in_the_document():
