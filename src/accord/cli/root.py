@@ -5,6 +5,7 @@ command's module imported only when that command runs (or its own help is asked 
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Annotated
 
 import typer
@@ -91,6 +92,30 @@ def load(*modules: str) -> None:
     """Import command modules: each registers its commands on `app`."""
     for module in modules:
         importlib.import_module(f"accord.cli.{module}")
+    _unwrap_helps(app)
+
+
+def _unwrap_helps(commands: typer.Typer) -> None:
+    """Each command's help (its docstring) with each paragraph on one line, for the terminal
+    to wrap: Typer keeps the source's line breaks, which in an 80-column terminal cut every
+    sentence of a long help in two."""
+    for info in commands.registered_commands:
+        text = info.help if info.help is not None else inspect.getdoc(info.callback)
+        if text:
+            info.help = unwrapped(text)
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            _unwrap_helps(group.typer_instance)
+
+
+def unwrapped(text: str) -> str:
+    """`text`'s paragraphs each joined into one line (a paragraph holding a list or an
+    indented example is left as it is)."""
+    return "\n\n".join(
+        paragraph if any(line.startswith((" ", "- ", "* ", "\b"))
+                         for line in paragraph.splitlines()[1:])
+        else " ".join(line.strip() for line in paragraph.splitlines())
+        for paragraph in inspect.cleandoc(text).split("\n\n"))
 
 
 def load_every_command() -> None:

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import typer
 
 from accord.cli import app
-from accord.cli.root import COMMANDS, DEFAULT_ZONE
+from accord.cli.root import COMMANDS, DEFAULT_ZONE, unwrapped
 from accord.i18n.zones import DEFAULT_ZONE as ZONES_DEFAULT
 
 
@@ -45,3 +46,23 @@ def test_help_lists_every_command_without_importing_the_store():
 
 def test_the_default_zone_is_the_zones_default():
     assert DEFAULT_ZONE == ZONES_DEFAULT
+
+
+def test_a_commands_help_is_wrapped_by_the_terminal_not_cut_where_the_source_breaks():
+    code = ("import sys; from accord.cli import main; "
+            "sys.argv = ['accord', 'import', '--help']; main()")
+    done = subprocess.run([sys.executable, "-c", code],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"})
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    # The docstring's second paragraph, in the source broken at 92 columns: each line of the
+    # help is full but for the paragraph's last, never a few words left alone.
+    start = next(i for i, line in enumerate(lines) if line.startswith("Files of any size"))
+    paragraph = lines[start:lines.index("", start)]
+    assert len(paragraph) > 2 and all(len(line) > 60 for line in paragraph[:-1]), paragraph
+
+
+def test_paragraphs_are_joined_and_lists_left_as_they_are():
+    assert unwrapped("One\n    two.\n\n    Three\n    four.") == "One two.\n\nThree four."
+    listed = "Steps:\n- one\n- two"
+    assert unwrapped(listed) == listed
