@@ -113,6 +113,7 @@ class _Scanner:
         self.chunk = chunk
         self.first, self.size, self.max_bytes = first, size, max_bytes
         self.max_object = max_object  # checked before each read past a value's start
+        self.max_held = max_bytes + 2 * max_object + (1 << 18)
         self.buffer = bytearray()
         self.base = 0  # the offset of buffer[0]
         self.pos = 0
@@ -145,6 +146,8 @@ class _Scanner:
         drop = min(self.pos, self.pos if self.keep is None else self.keep) - self.base
         del self.buffer[:drop]  # a bytearray drops its front without copying the rest
         self.base += drop
+        if len(self.buffer) > self.max_held:  # a net under the checks where values are read
+            raise ValueTooLarge(self._value_at(self.pos), self.max_object)
         # At least as much as is kept: a long string is rescanned a logarithmic number of times.
         chunk = self.stream.read(max(self.chunk, len(self.buffer)))
         self.buffer += chunk
@@ -316,6 +319,7 @@ class _Scanner:
         level = 0
         i = self.pos - self.base
         closing: int | None = None  # the list's closing bracket, once found
+        opened = self.start  # where the object being read opened
         try:
             while True:
                 found = _TO_BRACKET.match(self.buffer, i)
@@ -323,15 +327,18 @@ class _Scanner:
                 j = found.end()
                 if j == len(self.buffer) or self.buffer[j] == _QUOTE:  # cut by the buffer's end
                     self.pos = self.base + j
-                    if level:  # inside an object: not larger than one may be
-                        self._within_limit(ends[-1] if ends else self.start,
-                                           self.base + len(self.buffer))
+                    # What is being read (an object, or what lies between two) is not larger
+                    # than one object may be.
+                    self._within_limit(opened if level else self._value_at(
+                        ends[-1] if ends else self.start), self.base + len(self.buffer))
                     if not self._fill():
                         raise MalformedJsonError(self.pos, "unexpected end of data")
                     i = self.pos - self.base
                     continue
                 i = j + 1
                 if self.buffer[j] in _OPEN:
+                    if not level:
+                        opened = self.base + j
                     level += 1
                     if depth + level > MAX_DEPTH:
                         raise MalformedJsonError(self.base + j,
@@ -340,7 +347,7 @@ class _Scanner:
                     level -= 1
                 elif level == 1:
                     level = 0
-                    self._within_limit(ends[-1] if ends else self.start, self.base + i)
+                    self._within_limit(opened, self.base + i)
                     ends.append(self.base + i)
                     if len(ends) >= limit or ends[-1] - self.start >= self.max_bytes:
                         break
@@ -350,11 +357,9 @@ class _Scanner:
                 else:
                     raise MalformedJsonError(self.base + j,
                                              "expected ',' or ']' after an object")
-        except MalformedJsonError as error:
+        except MalformedJsonError:
             if ends:
                 yield from self._batch(ends[-1], ends)
-                if isinstance(error, ValueTooLarge):  # the object after the last one yielded
-                    raise ValueTooLarge(self._value_at(ends[-1]), self.max_object) from None
             raise
         self.pos = self.base + i
         if closing is not None:
@@ -429,15 +434,26 @@ class _Scanner:
                     self.keep = None
                     streamed = True
                     yield from self._list(2)
+                    self.keep = None  # what follows the list is read one property at a time
                 else:
                     value_at = self.pos
                     self._hold(value_at)
-                    self._skip(1)
-                    self._within_limit(value_at, self.pos)
+                    try:
+                        self._skip(1)
+                        self._within_limit(value_at, self.pos)
+                    except ValueTooLarge:
+                        if kind == "bundle":
+                            raise
+                        # Perhaps one object alone: it is what is too large.
+                        raise ValueTooLarge(start, self.max_object) from None
                     if key == "type":
                         kind = self._parsed(value_at)
                     elif key == "objects":
                         objects_listed = value == ord("[")
+                if kind == "bundle" or streamed:
+                    self.keep = None  # a bundle's properties are not kept once read
+                else:  # perhaps one object alone, kept whole: not larger than one may be
+                    self._within_limit(start, self.pos)
                 if self._expect(b",}", "',' or '}' after a property") == ord("}"):
                     break
         if streamed:

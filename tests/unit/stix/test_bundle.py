@@ -161,6 +161,79 @@ def test_a_value_too_large_around_or_alone_is_refused_where_it_begins(document):
     assert got == [] and error.offset <= document.index(b"xxx")
 
 
+def test_an_object_at_the_limit_passes_whatever_comes_before_it():
+    at_limit = b'{"type":"x","c":"' + b"a" * 81 + b'"}'  # 100 bytes
+    assert len(at_limit) == 100
+    for document in (b"[" + at_limit + b"]", b'[{"type":"x"},' + at_limit + b"]",
+                     b'{"objects":[{"type":"x"},\n    ' + at_limit + b"]}", b"[ " + at_limit + b"]",
+                     at_limit):
+        for chunk in (1, 7, 4096):
+            got, error = read(document, chunk=chunk, max_bytes=50, max_object=100)
+            assert error is None and got[-1]["c"] == "a" * 81, (document, chunk, error)
+
+
+@pytest.mark.parametrize("document", [
+    b'["' + b"x" * 100_000 + b'"]',  # not an object, in the list
+    b'{"objects": ["' + b"x" * 100_000 + b'"]}',
+    b"[" + b"1" * 100_000 + b"]",
+])
+def test_a_value_too_large_between_objects_is_refused_before_it_is_held(document):
+    stream = io.BytesIO(document)
+    with pytest.raises(ValueTooLarge):
+        for _ in batches_in(stream, first=2, size=3, max_bytes=200, chunk=16, max_object=100):
+            pass
+    assert stream.tell() < 2000
+
+
+def test_a_bundles_own_properties_are_not_held_while_its_objects_are_read():
+    many = b", ".join(b'"x_%d": "%s"' % (n, b"v" * 60) for n in range(2000))
+    document = (b'{"type": "bundle", "id": "b", ' + many + b', "objects": [{"type": "x"}], '
+                + many + b"}")
+    got, error = read(document, max_bytes=200, max_object=100)
+    assert error is None and got == [{"type": "x"}]
+    # One object alone with as many properties is one object too large, named where it opens.
+    got, error = read(b'{"type": "x", ' + many + b"}", max_bytes=200, max_object=100)
+    assert isinstance(error, ValueTooLarge) and error.offset == 0 and got == []
+
+
+@st.composite
+def documents_with_limits(draw):
+    """A list, a bundle, an envelope or one object, with its objects' byte spans, and a
+    limit that some of them may pass."""
+    sizes = draw(st.lists(st.integers(0, 60), min_size=1, max_size=12))
+    bodies = [json.dumps({"type": "x", "n": n, "c": "a" * size}).encode()
+              for n, size in enumerate(sizes)]
+    form = draw(st.sampled_from(["list", "bundle", "envelope", "lone"]))
+    if form == "lone":
+        bodies = bodies[:1]
+    separator = draw(st.sampled_from([b",", b", ", b",\n    "]))
+    head = {"list": b"[", "bundle": b'{"type": "bundle", "id": "b", "objects": [',
+            "envelope": b'{"more": false, "objects": [', "lone": b""}[form]
+    document, starts = bytearray(head), []
+    for k, body in enumerate(bodies):
+        document += separator if k else b""
+        starts.append(len(document))
+        document += body
+    document += {"list": b"]", "lone": b""}.get(form, b"]}")
+    return bytes(document), bodies, starts, draw(st.integers(20, 100))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(documents_with_limits(), st.integers(1, 3), st.integers(1, 400),
+       st.sampled_from([1, 7, 64, 4096]))
+def test_every_object_up_to_the_limit_is_read_and_the_first_past_it_stops_the_file(
+        case, first, max_bytes, chunk):
+    document, bodies, starts, limit = case
+    got, error = read(document, first=first, size=3, max_bytes=max_bytes, chunk=chunk,
+                      max_object=limit)
+    too_large = next((k for k, body in enumerate(bodies) if len(body) > limit), None)
+    assert [o["n"] for o in got] == list(range(len(bodies) if too_large is None else too_large))
+    if too_large is None:
+        assert error is None
+    else:
+        assert isinstance(error, ValueTooLarge) and error.offset == starts[too_large]
+
+
 def test_each_batch_says_where_its_first_object_is_in_the_document():
     objs = [{"type": "indicator", "n": n} for n in range(9)]
     firsts = [(b.first, b.objects[0]["n"]) for b in batches_in(
