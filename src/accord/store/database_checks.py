@@ -54,18 +54,21 @@ def check_sqlite_file(path: Path) -> None:
 
 
 def _sqlite_tables(path: Path) -> set[str]:
-    """The tables of a SQLite file, read without writing to it (a file that cannot be read
-    so is not opened at all: opening it as a node would first switch it to WAL)."""
+    """The tables of a SQLite file, read without writing to it (a damaged file is not opened
+    at all: opening it as a node would first switch it to WAL)."""
     try:
         with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro",
                                                 uri=True)) as conn:
             return {name for (name,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%'")}
-    except sqlite3.Error as error:
-        raise NotSqlite(f"cannot read {path} ({error}): if another program is using it, try "
-                        "again once it is done; else name the node's database with --db"
-                        ) from None
+    except sqlite3.OperationalError:
+        # Locked, or needing a write to be read (a crashed writer's WAL where the folder is
+        # read-only): opening it decides, and a lock stops the switch to WAL as well.
+        return set()
+    except sqlite3.DatabaseError as error:  # "file is not a database", "malformed"
+        raise NotSqlite(f"cannot read {path} as a SQLite database ({error}): name the node's "
+                        "database with --db") from None
 
 
 def require_schema(conn: Connection) -> None:

@@ -4,6 +4,8 @@ cannot be read; each found without writing a byte to the file."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -38,3 +40,15 @@ def test_a_node_a_new_file_and_an_empty_one_pass(tmp_path):
     empty.touch()
     for path in (node, empty, tmp_path / "new.db"):
         check_sqlite_file(path)
+
+
+def test_a_node_whose_writer_crashed_is_still_read(tmp_path):
+    # The process died with the file in WAL mode: its -wal and -shm are left beside it.
+    node = tmp_path / "node.db"
+    code = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('PRAGMA journal_mode=WAL'); "
+            "c.execute('CREATE TABLE alembic_version (version_num TEXT)'); c.commit(); "
+            "c.execute('INSERT INTO alembic_version VALUES (1)'); c.commit(); os._exit(0)")
+    subprocess.run([sys.executable, "-c", code, str(node)], check=True)
+    assert (tmp_path / "node.db-wal").exists()
+    check_sqlite_file(node)
