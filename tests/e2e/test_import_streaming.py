@@ -197,6 +197,16 @@ def test_an_object_larger_than_a_taxii_request_may_carry_stops_its_file(node, tm
     assert summary(done.stderr) == (1, 0, 0)
 
 
+def test_an_import_from_a_pipe_shows_how_much_it_has_read(node, accord):
+    document = json.dumps([identity(n) for n in range(2000)]).encode()
+    done = accord("import", "-", db=node, stdin=document)
+    assert done.returncode == 0, done.stderr
+    # A pipe has no size: the bar counts what was read, where it stood at 0 bytes.
+    shown = re.search(r"Importing into .*?([\d.]+)/\? (bytes|kB|MB)", done.stderr)
+    assert shown and float(shown.group(1)) > 0, done.stderr
+    assert summary(done.stderr) == (2000, 0, 0)
+
+
 def test_each_refused_object_is_named_by_its_file_and_place(node, tmp_path, accord):
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     first.write_text(json.dumps([identity(0), 42, {**identity(2), "created": "yesterday"}]))

@@ -223,6 +223,8 @@ def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[i
                     if source.path is not None:
                         advance(handle.tell() - position)
                         position = handle.tell()
+                    else:  # a pipe tells no position: its objects' JSON, as read
+                        advance(len(batch.raw) - 2)
                     given.append((source.name, batch))
                     yield batch
                 advance((source.size or 0) - position)
