@@ -78,14 +78,28 @@ class LazyCommands(TyperGroup):
                 return TyperCommand(cmd_name, short_help=line)
             load(*modules)
             self.commands.update(typer.main.get_group(app).commands)
+            found = self.commands.get(cmd_name)
+            if found is not None:
+                _flags_shown_bare(found, ctx)
         return self.commands.get(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        _flags_shown_bare(self, ctx)
         self.listing = True
         try:
             super().format_help(ctx, formatter)
         finally:
             self.listing = False
+
+
+def _flags_shown_bare(command: click.Command, ctx: click.Context) -> None:
+    """A flag takes no value: no type beside it in the help (Typer would show `<bool>`, as if
+    `--force true` were asked for), --help's own included."""
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""  # type: ignore[union-attr]
+    for sub in getattr(command, "commands", {}).values():
+        _flags_shown_bare(sub, ctx)
 
 
 def load(*modules: str) -> None:

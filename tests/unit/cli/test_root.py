@@ -40,6 +40,7 @@ def test_help_lists_every_command_without_importing_the_store():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().endswith("LIGHT")
+    assert "<bool>" not in done.stdout
     for name in COMMANDS:
         assert f" {name} " in done.stdout
 
@@ -60,6 +61,8 @@ def test_a_commands_help_is_wrapped_by_the_terminal_not_cut_where_the_source_bre
     start = next(i for i, line in enumerate(lines) if line.startswith("Files of any size"))
     paragraph = lines[start:lines.index("", start)]
     assert len(paragraph) > 2 and all(len(line) > 60 for line in paragraph[:-1]), paragraph
+    # A flag takes no value: no `<bool>` beside it (nor beside --help).
+    assert "--help" in done.stdout and "<bool>" not in done.stdout, done.stdout
 
 
 def test_paragraphs_are_joined_and_lists_left_as_they_are():
