@@ -308,17 +308,19 @@ def owned_database() -> Iterator[tuple[str, str]]:
     import psycopg
 
     role = f"accord_o_{uuid.uuid4().hex[:10]}"
-    with fresh_database() as url:
+    try:
+        with fresh_database() as url:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE ROLE "{role}" LOGIN')
+                conn.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" OWNER TO "{role}"')
+            try:
+                yield url, url.replace("://postgres@", f"://{role}@")
+            finally:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f'DROP OWNED BY "{role}"')
+    finally:  # a role belongs to the server, not the database: it outlives a failed test
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE ROLE "{role}" LOGIN')
-            conn.execute(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" OWNER TO "{role}"')
-        try:
-            yield url, url.replace("://postgres@", f"://{role}@")
-        finally:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f'DROP OWNED BY "{role}"')
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP ROLE "{role}"')
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.mark.postgres
