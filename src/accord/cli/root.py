@@ -78,10 +78,10 @@ class LazyCommands(TyperGroup):
                 return TyperCommand(cmd_name, short_help=line)
             load(*modules)
             self.commands.update(typer.main.get_group(app).commands)
-            found = self.commands.get(cmd_name)
-            if found is not None:
-                _flags_shown_bare(found, ctx)
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        if command is not None:
+            _flags_shown_bare(command, ctx)
+        return command
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         _flags_shown_bare(self, ctx)

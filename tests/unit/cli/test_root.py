@@ -69,3 +69,20 @@ def test_paragraphs_are_joined_and_lists_left_as_they_are():
     assert unwrapped("One\n    two.\n\n    Three\n    four.") == "One two.\n\nThree four."
     listed = "Steps:\n- one\n- two"
     assert unwrapped(listed) == listed
+
+
+def test_no_commands_help_shows_a_type_beside_a_flag():
+    from typer.testing import CliRunner
+
+    def paths(command, prefix):
+        yield prefix
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from paths(sub, [*prefix, name])
+
+    runner = CliRunner()
+    every = list(paths(typer.main.get_command(app), []))
+    assert len(every) > 40
+    for argv in every:
+        done = runner.invoke(app, [*argv, "--help"])
+        assert done.exit_code == 0, (argv, done.output)
+        assert "--help" in done.output and "<bool>" not in done.output, argv
