@@ -415,6 +415,7 @@ class _Scanner:
         start = self.keep = self.pos
         self.pos += 1
         kind: Any = None
+        typed = False
         streamed = False
         objects_listed = True  # or absent
         if self._peek() == ord("}"):
@@ -447,7 +448,9 @@ class _Scanner:
                         # Perhaps one object alone: it is what is too large.
                         raise ValueTooLarge(start, self.max_object) from None
                     if key == "type":
-                        kind = self._parsed(value_at)
+                        if typed:  # which one? Parsers differ, and a bundle's text is gone
+                            raise MalformedJsonError(key_at, "'type' is given twice")
+                        kind, typed = self._parsed(value_at), True
                     elif key == "objects":
                         objects_listed = value == ord("[")
                 if kind == "bundle" or streamed:
@@ -463,7 +466,6 @@ class _Scanner:
         if kind is None:
             raise NotStixError(_NOT_STIX)
         if kind != "bundle":
-            self._within_limit(start, self.pos)
             self.start = start
             yield from self._batch(self.pos, [self.pos])
 

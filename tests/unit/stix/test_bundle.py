@@ -234,6 +234,17 @@ def test_every_object_up_to_the_limit_is_read_and_the_first_past_it_stops_the_fi
         assert isinstance(error, ValueTooLarge) and error.offset == starts[too_large]
 
 
+@pytest.mark.parametrize("document", [
+    b'{"type": "bundle", "id": "b", "type": "indicator", "name": "two types"}',
+    b'{"type": "indicator", "type": "bundle", "objects": []}',
+])
+def test_a_document_whose_type_is_given_twice_is_refused_at_the_second(document):
+    got, error = read(document)
+    assert isinstance(error, MalformedJsonError), error
+    assert error.offset == document.rindex(b'"type"') and "given twice" in error.reason
+    assert got == []
+
+
 def test_each_batch_says_where_its_first_object_is_in_the_document():
     objs = [{"type": "indicator", "n": n} for n in range(9)]
     firsts = [(b.first, b.objects[0]["n"]) for b in batches_in(
