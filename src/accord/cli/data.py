@@ -148,7 +148,8 @@ def import_(
                     added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
                     rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
-                    places: dict[tuple[str, str | None], int] = {}
+                    places = (_places(batch) if any(r.position is None for r in done.rejected)
+                              else {})
                     for rejection in done.rejected:
                         where = _where(name, batch, rejection, places)
                         err.print(f"[red]rejected[/] {escape(where)}: "
@@ -182,11 +183,9 @@ def _where(name: str, batch: Batch, rejection: Rejection,
            places: dict[tuple[str, str | None], int]) -> str:
     """Where a refused object is: its file, its place among the file's objects, its id
     ("enterprise.json objects[17] (indicator--…)"). One refused when stored is found by its
-    id and version in `places` (filled from the batch the first time one is looked for)."""
+    id and version in `places` (`_places` of the batch)."""
     position = rejection.position
     if position is None and rejection.id is not None:
-        if not places:
-            places.update(_places(batch))
         position = places.get((rejection.id, rejection.version),
                               places.get((rejection.id, None)))
     place = "" if position is None else f" objects[{batch.first + position}]"
