@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
 
-from accord.store.urls import USER_SCHEMA, search_path, search_path_schema
+from accord.store.urls import search_path_schema
 
 
 class NoSuchDatabase(ValueError):
@@ -76,11 +76,9 @@ def require_schema(conn: Connection) -> None:
     connections work in (nothing is made in it otherwise, nor in the next one on the path;
     PostgreSQL's own words name no schema)."""
     current = conn.execute(text("SELECT current_schema()")).scalar()
-    url = conn.engine.url.render_as_string(hide_password=True)
-    named = search_path(url) or []
-    expected = None if not named or named[0] == USER_SCHEMA else named[0]
-    if current is None or (expected is not None and current != expected):
-        raise NoSuchDatabase(f"the schema {search_path_schema(url) or 'public'!r} that the "
+    named = search_path_schema(conn.engine.url.render_as_string(hide_password=True))
+    if current is None or (named is not None and current != named):
+        raise NoSuchDatabase(f"the schema {named or 'public'!r} that the "
                              "URL's search_path names does not exist in that database: create "
                              "it first (CREATE SCHEMA), or name another")
 

@@ -39,7 +39,7 @@ def is_postgresql_url(db: str) -> bool:
 
 
 # A user's own schema, first on PostgreSQL's default search_path: there only if made.
-USER_SCHEMA = "$user"
+_USER_SCHEMA = "$user"
 
 
 def search_path(db: str) -> list[str] | None:
@@ -60,7 +60,7 @@ def search_path_schema(db: str) -> str | None:
     """The schema the URL's search_path puts first, where Accord's tables are; None when the
     URL sets none, or puts "$user" first (then the connection's current_schema() tells)."""
     names = search_path(db)
-    return names[0] if names and names[0] != USER_SCHEMA else None
+    return names[0] if names and names[0] != _USER_SCHEMA else None
 
 
 # PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN - 1).
