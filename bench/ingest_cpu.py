@@ -3,7 +3,7 @@
 
 Runs the import's own steps in one process, in order, batch by batch, as `accord import` does
 (without the forked validator, so that every phase is on one clock): reading and parsing the
-file (stix.bundle.batches_in), validating (intake.screen), storing (intake.store: the objects,
+file (stix.bundle_stream.batches_in), validating (intake.screen), storing (intake.store: the objects,
 the correlation index, the audit trail). Prints one JSON line of CPU seconds per phase, scaled
 to 100,000 objects, and on PostgreSQL the CPU its server processes spent for this run (read from
 /proc: the server must run on this machine); with --profile, also the functions that took the
@@ -32,7 +32,7 @@ from accord.cli.data import BATCH, BATCH_BYTES, FIRST_BATCH
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import initialise, open_node
-from accord.stix.bundle import batches_in
+from accord.stix.bundle_stream import batches_in
 
 APPLICATION = f"accord-ingest-cpu-{os.getpid()}"
 

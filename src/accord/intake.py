@@ -27,7 +27,7 @@ from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
-from accord.stix.bundle import Batch
+from accord.stix.bundle_stream import Batch
 from accord.stix.limits import MAX_DEPTH, MAX_PATTERN_TOKENS_PER_REQUEST, too_deep
 from accord.stix.patterns import size_of
 from accord.stix.timestamps import now_timestamp

@@ -11,7 +11,7 @@ import pytest
 
 from accord import intake
 from accord.intake import screen, screen_ahead
-from accord.stix.bundle import Batch, batches_in
+from accord.stix.bundle_stream import Batch, batches_in
 
 
 def identity(n: int, **changes: Any) -> dict[str, Any]:

@@ -39,7 +39,8 @@ from accord.export import Export, Tally, exportable
 from accord.intake import Rejection, screen_ahead, store
 from accord.memory import collected_per_step
 from accord.node import Node
-from accord.stix.bundle import Batch, MalformedJsonError, NotStixError, batches_in, write_bundle
+from accord.stix.bundle import MalformedJsonError, NotStixError, write_bundle
+from accord.stix.bundle_stream import Batch, batches_in
 from accord.stix.properties import is_type_name
 from accord.stix.timestamps import is_timestamp, microsecond_key
 from accord.store.directory import Collection

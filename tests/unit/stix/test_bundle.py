@@ -6,15 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.stix.bundle import (
-    MAX_DEPTH,
-    MalformedJsonError,
-    NotStixError,
-    ValueTooLarge,
-    batches_in,
-    objects_in,
-    write_bundle,
-)
+from accord.stix.bundle import MalformedJsonError, NotStixError, objects_in, write_bundle
+from accord.stix.bundle_stream import MAX_DEPTH, ValueTooLarge, batches_in
 
 
 def test_bundle_envelope_list_and_single_object():
