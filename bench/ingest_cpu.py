@@ -3,11 +3,12 @@
 
 Runs the import's own steps in one process, in order, batch by batch, as `accord import` does
 (without the forked validator, so that every phase is on one clock): reading and parsing the
-file (stix.bundle_stream.batches_in), validating (intake.screen), storing (intake.store: the objects,
-the correlation index, the audit trail). Prints one JSON line of CPU seconds per phase, scaled
-to 100,000 objects, and on PostgreSQL the CPU its server processes spent for this run (read from
-/proc: the server must run on this machine); with --profile, also the functions that took the
-most time (cProfile). CPU time, unlike wall time, holds still on a machine others are using.
+file (stix.bundle_stream.batches_in), validating (intake.screen), storing (intake.store: the
+objects, the correlation index, the audit trail). Prints one JSON line of CPU seconds per
+phase, scaled to 100,000 objects, and on PostgreSQL the CPU its server processes spent for
+this run (read from /proc: the server must run on this machine); with --profile, also the
+functions that took the most time (cProfile). CPU time, unlike wall time, holds still on a
+machine others are using.
 
 usage: ingest_cpu.py BUNDLE.json [--db URL] [--profile N]
   --db       database URL (default: a fresh SQLite file in /tmp); for PostgreSQL give a schema

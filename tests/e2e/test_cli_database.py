@@ -14,6 +14,7 @@ from tests.conftest import fresh_pg_schema
 from tests.e2e.conftest import ATTACK_SAMPLE, OWN_PARTY, PARTNER, created, run_accord
 
 from accord.node import open_node
+from accord.store.browse import Browse
 from accord.store.engine import (
     SCHEMA_REVISION,
     known_revisions,
@@ -269,10 +270,51 @@ def test_db_check_thorough_finds_a_summary_apart_from_its_ledger_and_rebuild_men
     assert "summaries" in done.stdout and request in done.stdout
     assert "accord db rebuild-summaries" in done.stdout
     rebuilt = run_accord("db", "rebuild-summaries", db=db_url)
-    assert rebuilt.returncode == 0 and "Summaries of 1 requests" in rebuilt.stderr
+    assert rebuilt.returncode == 0
+    assert "Summaries of 1 request derived again from its ledger" in rebuilt.stderr
     assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
     assert json.loads(run(db_url, "request", "show", request, "--json"))["state"] \
         == "acknowledged"
+
+
+def test_db_check_thorough_finds_the_search_index_apart_from_the_names_and_rebuild_mends_it(
+        db_url):
+    make_node(db_url)
+    assert found(db_url, "0022")
+    if "://" in db_url:  # PostgreSQL keeps its trigram index itself: a rebuild is a REINDEX
+        rebuilt = run_accord("db", "rebuild-search", db=db_url)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert found(db_url, "0022")
+        return
+    _change(db_url, "DELETE FROM object_names_fts")  # as a bug could leave it
+    assert not found(db_url, "0022")
+    assert run_accord("db", "check", db=db_url).returncode == 0  # only --thorough reads it
+    done = run_accord("db", "check", "--thorough", db=db_url)
+    assert done.returncode == 1, done.stdout
+    assert "the full-text index of names differs from the names" in done.stdout
+    assert "accord db rebuild-search" in done.stdout
+    rebuilt = run_accord("db", "rebuild-search", db=db_url)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
+    assert found(db_url, "0022")
+
+
+def found(db: str, needle: str) -> list[str]:
+    """What a search for `needle` finds on the node, as its own party reads."""
+    node = open_node(db)
+    try:
+        return [f.id for f in Browse(node.engine).search(node.party.id, needle)]
+    finally:
+        node.engine.dispose()
+
+
+def test_db_check_finds_a_dropped_trigger_on_sqlite(tmp_path):
+    db = str(tmp_path / "node.db")
+    created("init", "--party", OWN_PARTY, db=db)
+    _change(db, "DROP TRIGGER object_names_removed")
+    done = run_accord("db", "check", db=db)
+    assert done.returncode == 1
+    assert "trigger object_names_removed is missing" in done.stdout
 
 
 @pytest.mark.postgres

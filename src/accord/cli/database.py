@@ -24,7 +24,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.stix.timestamps import now_timestamp
-from accord.store import summaries
+from accord.store import search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.backup import (
     BackupError,
@@ -43,9 +43,11 @@ from accord.store.engine import (
     migrate,
     open_engine,
     schema_revision,
+    writing,
 )
 from accord.store.urls import sqlite_file
 from accord.trust.audit import Event, verify
+from accord.words import how_many
 
 db_app = typer.Typer(help="The database: bring its schema up to date, check that it is whole.",
                      no_args_is_help=True)
@@ -137,7 +139,23 @@ def rebuild_summaries(db: Db = DEFAULT_DB) -> None:
     with user_errors():
         count = summaries.rebuild(engine)
         _audit(engine, "db.rebuild-summaries", {"requests": count})
-    err.print(f"Summaries of {count} requests derived again from their ledgers.")
+    err.print(f"Summaries of {how_many(count, 'request')} derived again from "
+              f"{'its ledger' if count == 1 else 'their ledgers'}.")
+
+
+@db_app.command("rebuild-search")
+def rebuild_search(db: Db = DEFAULT_DB) -> None:
+    """Make the index that a search by name reads again from the names it indexes.
+
+    Run it when `accord db check --thorough` finds the index and the names apart. SQLite
+    rebuilds its full-text table; PostgreSQL its trigram index (writes of new objects wait
+    until it is done)."""
+    engine = require_database(db)
+    with user_errors():
+        with writing(engine) as conn:
+            search_index.rebuild(conn)
+        _audit(engine, "db.rebuild-search", {})
+    err.print("The search index was made again from the names.")
 
 
 def as_document(checkup: Checkup) -> dict[str, object]:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
-from accord.store import summaries
+from accord.store import search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (
     SCHEMA_REVISION,
@@ -82,6 +82,8 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
         _ran("references", lambda: references_finding(engine, present, thorough=thorough)))
     if thorough:  # derives every request's state again from its ledger
         findings += (_ran("summaries", lambda: summaries_finding(engine)),)
+        if is_sqlite(engine):  # reads the whole FTS5 index of names
+            findings += (_ran("search", lambda: search_finding(engine)),)
     return Checkup(findings)
 
 
@@ -134,10 +136,16 @@ def schema_finding(expected: SchemaObjects, present: SchemaObjects) -> Finding:
     notes = [f"{key} is not made by the migrations"
              for key in sorted(present.keys() - expected.keys())]
     kinds = sorted({key.split(" ", 1)[0] for key in expected})
-    plural = {"index": "indexes", "statistics": "statistics objects"}
-    counts = ", ".join(f"{sum(k.startswith(kind + ' ') for k in expected)} "
-                       f"{plural.get(kind, kind + 's')}" for kind in kinds)
+    counts = ", ".join(_counted(sum(k.startswith(kind + " ") for k in expected), kind)
+                       for kind in kinds)
     return Finding("schema", f"{counts} expected", tuple(problems), tuple(notes))
+
+
+def _counted(count: int, kind: str) -> str:
+    """'1 trigger', '53 indexes', '2 statistics objects'."""
+    if kind == "index":
+        return f"{count} {'index' if count == 1 else 'indexes'}"
+    return how_many(count, "statistics object" if kind == "statistics" else kind)
 
 
 def schema_objects(engine: Engine) -> dict[str, str]:
@@ -176,14 +184,15 @@ def _sqlite_objects(conn: Connection) -> dict[str, str]:
     found: dict[str, str] = {}
     tables: list[str] = []
     # sqlite_autoindex_* (behind UNIQUE and primary keys) have no SQL: named by their table.
+    # Triggers too: the one that takes names out of the search index (migration 0028).
     for kind, name, table, sql in conn.execute(text(
             "SELECT type, name, tbl_name, sql FROM sqlite_master "
-            "WHERE type IN ('table', 'index') AND tbl_name NOT LIKE 'sqlite_%'")):
+            "WHERE type IN ('table', 'index', 'trigger') AND tbl_name NOT LIKE 'sqlite_%'")):
         if kind == "table":
             tables.append(name)
             found[f"table {name}"] = ""
         else:
-            found[f"index {name}"] = _spaced(sql) if sql else f"on {table}"
+            found[f"{kind} {name}"] = _spaced(sql) if sql else f"on {table}"
     for table in tables:
         # PRAGMA foreign_key_list: (id, seq, table, from, to, on_update, on_delete, match)
         for row in conn.execute(text(f'PRAGMA foreign_key_list("{table}")')):
@@ -256,6 +265,17 @@ def summaries_finding(engine: Engine) -> Finding:
     return Finding("summaries", f"{len(differences)} differences from the ledger", (
         *differences[:_SHOWN], *([f"… and {more} more"] if more > 0 else []),
         "the ledger is the truth: `accord db rebuild-summaries` derives them again"))
+
+
+def search_finding(engine: Engine) -> Finding:
+    """SQLite: the FTS5 index of names against the names it indexes (PostgreSQL's trigram index
+    is an index like any other, kept by PostgreSQL itself)."""
+    with engine.connect() as conn:
+        if search_index.fts_intact(conn):
+            return Finding("search", "the full-text index of names agrees with the names")
+    return Finding("search", "the full-text index of names differs from the names", (
+        "a search by name may miss objects or name ones it should not: `accord db "
+        "rebuild-search` makes the index again from the names",))
 
 
 def references_finding(engine: Engine, present: SchemaObjects, *,

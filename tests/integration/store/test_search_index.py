@@ -128,6 +128,35 @@ def test_deleted_versions_vanish_and_the_newest_survivor_is_found(world, shared)
                             .where(object_names.c.id == APT19["id"])).scalar_one() == 0
 
 
+def test_the_newest_names_replaced_in_one_call_are_found_and_the_index_stays_whole(
+        world, shared):
+    """The names indexed last replaced in the same transaction that indexes their successors
+    (SQLite may then give the new names the old ones' row ids): each write path leaves the
+    full-text index holding exactly the names, as `accord db check --thorough` reads it."""
+    from accord.store import search_index
+
+    store, browse, reader = world.node.objects, Browse(world.node.engine), world.other.id
+    renamed = {**PERCENT, "modified": "2021-01-01T00:00:00.000Z", "name": "Cheaper Loader"}
+    assert store.add(shared.id, [renamed], poster_id=world.own.id)[0].added
+    assert ids(browse.search(reader, "cheaper loader")) == {PERCENT["id"]}
+    assert browse.search(reader, "50% off") == []
+    batch = [sdo("tool", 100 + n, name=f"Batch Tool {n:03d}") for n in range(300)]
+    assert all(o.added for o in store.add(shared.id, batch, poster_id=world.own.id))
+    assert ids(browse.search(reader, "batch tool 299")) == {batch[-1]["id"]}
+    assert ids(browse.search(reader, "tool 150")) == {batch[150]["id"]}
+    me = Reader(world.own.id, int(Tlp.AMBER))
+    assert store.delete(shared.id, batch[-1]["id"], ObjectQuery(reader=me)) == 1
+    assert browse.search(reader, "batch tool 299") == []
+    if world.node.engine.dialect.name == "sqlite":
+        with world.node.engine.connect() as conn:
+            assert search_index.fts_intact(conn)
+            conn.exec_driver_sql("DELETE FROM object_names_fts WHERE rowid = "
+                                 "(SELECT max(name_id) FROM object_names)")
+            assert not search_index.fts_intact(conn)
+            search_index.rebuild(conn)
+            assert search_index.fts_intact(conn)
+
+
 def marked(obj: dict[str, Any], level: Tlp, *recipients: str) -> dict[str, Any]:
     obj = {**obj, "object_marking_refs": [MARKING_FOR[level]]}
     if recipients:
@@ -472,3 +501,49 @@ def test_on_postgresql_search_by_name_lists_the_newest_first_whichever_plan(pg_n
     assert "_read_all ember 5" in steps
     assert [f.name for f in browse.search(own.id, "QUARTZ")] == ["Quartz"]
     assert [f.name for f in browse.search(own.id, "zircon EMBER")] == ["Zircon Ember"]
+
+
+def test_sqlite_names_fill_the_full_text_index_by_statement_from_0028_and_by_trigger_before(
+        tmp_path):
+    from tests.integration.store.migrating import downgrade
+
+    from accord.store import search_index
+
+    engine = open_engine(str(tmp_path / "node.db"))
+
+    def triggers() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+
+    def name(seq: int, text: str) -> None:
+        """A name of no object (the foreign key off): only the index is under test."""
+        by_trigger = "object_names_added" in triggers()
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            with conn.begin():
+                if by_trigger:
+                    conn.exec_driver_sql("INSERT INTO object_names (seq, id, kind, text) "
+                                         "VALUES (?, ?, 'name', ?)", (seq, f"tool--{seq}", text))
+                else:
+                    search_index.add(conn, [(seq, f"tool--{seq}", "name", text)], [])
+
+    def matches(needle: str) -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM object_names_fts WHERE "
+                                        "object_names_fts MATCH ?", (f'"{needle}"',)).scalar()
+    try:
+        _upgrade(engine, "0027")
+        name(1, "before the change")
+        _upgrade(engine, "head")
+        assert triggers() == {"object_names_removed"}
+        name(2, "after the change")
+        assert matches("before") == matches("after") == 1
+        downgrade(engine, "0027")
+        name(3, "after the downgrade")
+        assert matches("downgrade") == 1
+        with engine.connect() as conn:
+            assert search_index.fts_intact(conn)
+    finally:
+        engine.dispose()

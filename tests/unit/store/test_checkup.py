@@ -33,13 +33,15 @@ EXPECTED = {"table audit": "", "index ix_audit_at": "CREATE INDEX ix_audit_at ON
 def test_a_schema_as_the_migrations_make_it_is_healthy():
     finding = schema_finding(EXPECTED, dict(EXPECTED))
     assert finding.is_ok and finding.notes == ()
-    assert finding.summary == "1 constraints, 1 indexes, 1 tables expected"
+    assert finding.summary == "1 constraint, 1 index, 1 table expected"
 
 
 def test_statistics_objects_are_counted_in_words():
-    expected = {**EXPECTED, "statistics audit_objects_hash_of_id": "CREATE STATISTICS …"}
+    expected = {**EXPECTED, "statistics audit_objects_hash_of_id": "CREATE STATISTICS …",
+                "statistics other": "CREATE STATISTICS …", "index ix_audit_party": "…",
+                "trigger names_removed": "CREATE TRIGGER …"}
     assert schema_finding(expected, dict(expected)).summary == \
-        "1 constraints, 1 indexes, 1 statistics objects, 1 tables expected"
+        "1 constraint, 2 indexes, 2 statistics objects, 1 table, 1 trigger expected"
 
 
 def test_missing_and_changed_objects_are_problems_extra_ones_notes():
