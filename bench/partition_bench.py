@@ -33,6 +33,7 @@ import json
 import random
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,7 +101,8 @@ def build_objects(conn: psycopg.Connection, variant: str, rows: int) -> None:
                {stamp_sql(rows)}, {stamp_sql(rows)}, true,
                convert_to(repeat(md5(n::text), 19), 'UTF8'), NULL, NULL, NULL
         FROM generate_series(1, {rows}) AS n,
-             LATERAL (SELECT (ARRAY{TYPES!r})[1 + (n * 7919) % {len(TYPES)}] AS type) AS t""")
+             LATERAL (SELECT (ARRAY{TYPES!r})[1 + (n::bigint * 7919) % {len(TYPES)}]
+                      AS type) AS t""")
     # Every unique index of a partitioned table holds its partition key.
     key = {"plain": "seq", "by month": "seq, date_added", "by collection": "seq, collection_id"}
     unique_tail = ", date_added" if variant == "by month" else ""
@@ -187,7 +189,8 @@ def objects_figures(conn: psycopg.Connection, rows: int, samples: int) -> dict[s
                   "'collection-00' AND date_added > %s ORDER BY date_added LIMIT 10001",
             lambda n: (newest,), 20),
     }
-    new = ((rows + n, "collection-00", f"indicator--{n:08d}-0000-4000-8000-000000000000",
+    # Random ids, as a feed's are: each lands at a random place of the index on (…, id, …).
+    new = ((rows + n, "collection-00", f"indicator--{uuid.UUID(int=pick.getrandbits(128))}",
             "indicator", "2.1", f"2027-01-01T00:00:{n / 1e6:09.6f}Z",
             f"2027-01-01T00:00:{n / 1e6:09.6f}Z", f"2027-01-01T00:00:{n / 1e6:09.6f}Z", True,
             b"x" * 600) for n in range(1, 100_001))
