@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
@@ -42,7 +43,7 @@ from typing import Any
 import psycopg
 
 HERE = Path(__file__).resolve().parent
-SCHEMA = "partition_bench"
+SCHEMA = f"partition_bench_{os.getpid()}"  # two runs at once never share their tables
 MONTHS = 36
 START = (2024, 1)
 COLLECTIONS = [f"collection-{n:02d}" for n in range(40)]

@@ -292,6 +292,7 @@ def test_db_check_thorough_finds_the_search_index_apart_from_the_names_and_rebui
     done = run_accord("db", "check", "--thorough", db=db_url)
     assert done.returncode == 1, done.stdout
     assert "the full-text index of names differs from the names" in done.stdout
+    assert "not in the full-text index: a search by name misses them" in done.stdout
     assert "accord db rebuild-search" in done.stdout
     rebuilt = run_accord("db", "rebuild-search", db=db_url)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -306,6 +307,31 @@ def found(db: str, needle: str) -> list[str]:
         return [f.id for f in Browse(node.engine).search(node.party.id, needle)]
     finally:
         node.engine.dispose()
+
+
+def test_db_check_thorough_reads_a_damaged_sqlite_file_as_damaged(tmp_path):
+    """A page of the file zeroed (a disk's fault, or a copy cut short): the file's own check
+    says so and names the backup, and no check mistakes it for something a rebuild mends."""
+    db = tmp_path / "node.db"
+    make_node(str(db))
+    assert run_accord("db", "check", "--thorough", db=str(db)).returncode == 0
+    engine = open_engine(str(db))
+    try:
+        with engine.connect() as conn:
+            page = conn.exec_driver_sql("SELECT rootpage FROM sqlite_master "
+                                        "WHERE name = 'ix_object_names_exact'").scalar()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    with db.open("r+b") as file:
+        file.seek((page - 1) * size)
+        file.write(b"\0" * size)
+    document = json.loads(run_accord("db", "check", "--thorough", "--json", db=str(db)).stdout)
+    checks = {c["check"]: c for c in document["checks"]}
+    assert document["healthy"] is False
+    assert not checks["file"]["ok"] and "accord restore" in checks["file"]["problems"][-1]
+    assert not any("rebuild-search" in problem for problem in checks["search"]["problems"])
 
 
 def test_db_check_finds_a_dropped_trigger_on_sqlite(tmp_path):

@@ -43,7 +43,6 @@ from accord.store.engine import (
     migrate,
     open_engine,
     schema_revision,
-    writing,
 )
 from accord.store.urls import sqlite_file
 from accord.trust.audit import Event, verify
@@ -148,12 +147,14 @@ def rebuild_search(db: Db = DEFAULT_DB) -> None:
     """Make the index that a search by name reads again from the names it indexes.
 
     Run it when `accord db check --thorough` finds the index and the names apart. SQLite
-    rebuilds its full-text table; PostgreSQL its trigram index (writes of new objects wait
-    until it is done)."""
+    rebuilds its full-text table (writers wait until it is done); PostgreSQL its trigram
+    index, concurrently (searches and writes go on)."""
     engine = require_database(db)
     with user_errors():
-        with writing(engine) as conn:
-            search_index.rebuild(conn)
+        try:
+            search_index.rebuild(engine)
+        except search_index.NoTrigramIndex as error:
+            raise fail(str(error)) from None
         _audit(engine, "db.rebuild-search", {})
     err.print("The search index was made again from the names.")
 

@@ -82,8 +82,9 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
         _ran("references", lambda: references_finding(engine, present, thorough=thorough)))
     if thorough:  # derives every request's state again from its ledger
         findings += (_ran("summaries", lambda: summaries_finding(engine)),)
-        if is_sqlite(engine):  # reads the whole FTS5 index of names
-            findings += (_ran("search", lambda: search_finding(engine)),)
+        if is_sqlite(engine):  # read the whole file, and every name
+            findings += (_ran("file", lambda: file_finding(engine)),
+                         _ran("search", lambda: search_finding(engine)))
     return Checkup(findings)
 
 
@@ -136,16 +137,10 @@ def schema_finding(expected: SchemaObjects, present: SchemaObjects) -> Finding:
     notes = [f"{key} is not made by the migrations"
              for key in sorted(present.keys() - expected.keys())]
     kinds = sorted({key.split(" ", 1)[0] for key in expected})
-    counts = ", ".join(_counted(sum(k.startswith(kind + " ") for k in expected), kind)
-                       for kind in kinds)
+    nouns = {"index": ("index", "indexes"), "statistics": ("statistics object", None)}
+    counts = ", ".join(how_many(sum(k.startswith(kind + " ") for k in expected),
+                                *nouns.get(kind, (kind, None))) for kind in kinds)
     return Finding("schema", f"{counts} expected", tuple(problems), tuple(notes))
-
-
-def _counted(count: int, kind: str) -> str:
-    """'1 trigger', '53 indexes', '2 statistics objects'."""
-    if kind == "index":
-        return f"{count} {'index' if count == 1 else 'indexes'}"
-    return how_many(count, "statistics object" if kind == "statistics" else kind)
 
 
 def schema_objects(engine: Engine) -> dict[str, str]:
@@ -267,15 +262,31 @@ def summaries_finding(engine: Engine) -> Finding:
         "the ledger is the truth: `accord db rebuild-summaries` derives them again"))
 
 
+def file_finding(engine: Engine) -> Finding:
+    """SQLite: the file itself, page by page (PRAGMA quick_check: every page and record read,
+    indexes not matched against their tables; a read, so writers go on)."""
+    with engine.connect() as conn:
+        said = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check(20)")]
+    if said == ["ok"]:
+        return Finding("file", "every page of the database file reads whole")
+    return Finding("file", "the database file is damaged", (
+        *said, "restore the latest backup (`accord restore`); copy the damaged file aside "
+               "first"))
+
+
 def search_finding(engine: Engine) -> Finding:
     """SQLite: the FTS5 index of names against the names it indexes (PostgreSQL's trigram index
     is an index like any other, kept by PostgreSQL itself)."""
     with engine.connect() as conn:
-        if search_index.fts_intact(conn):
-            return Finding("search", "the full-text index of names agrees with the names")
+        unindexed, stray = search_index.fts_apart(conn)
+    if not unindexed and not stray:
+        return Finding("search", "the full-text index holds every name, and nothing else")
     return Finding("search", "the full-text index of names differs from the names", (
-        "a search by name may miss objects or name ones it should not: `accord db "
-        "rebuild-search` makes the index again from the names",))
+        *([f"{how_many(unindexed, 'name')} not in the full-text index: a search by name "
+           "misses them"] if unindexed else []),
+        *([f"{how_many(stray, 'entry', 'entries')} of the full-text index for no name"]
+          if stray else []),
+        "`accord db rebuild-search` makes the index again from the names"))
 
 
 def references_finding(engine: Engine, present: SchemaObjects, *,

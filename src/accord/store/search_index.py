@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
+    Engine,
     Select,
     String,
     and_,
@@ -32,11 +33,11 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store import name_plans
 from accord.store.bulk import among, insert_rows
+from accord.store.engine import writing
 from accord.store.schema import object_names, objects, relationship_ends
 
 NAME, ALIAS, EXTERNAL_ID = "name", "alias", "external_id"
@@ -53,7 +54,8 @@ NameRow = tuple[int, str, str, str]  # seq, id, kind, folded text
 EndsRow = tuple[int, str, str]  # seq, source_ref, target_ref
 
 # The FTS5 table over object_names.text (SQLite only, migration 0018): `add` puts each batch of
-# names in; a trigger takes them out, whatever deletes them (migration 0028).
+# names in (a trigger does for connections that are not Accord's); a trigger takes them out,
+# whatever deletes them (migration 0028).
 _fts = table("object_names_fts", column("rowid"))
 
 
@@ -132,27 +134,43 @@ def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> 
     insert_rows(conn, "relationship_ends", ("seq", "source_ref", "target_ref"), ends)
 
 
-def fts_intact(conn: Connection) -> bool:
-    """SQLite: whether the FTS5 index holds exactly the names of object_names (it reads both
-    whole). FTS5 answers a failed check with SQLITE_CORRUPT_VTAB ("database disk image is
-    malformed"), which here means only that the index and the names differ."""
-    try:
-        conn.exec_driver_sql("INSERT INTO object_names_fts (object_names_fts, rank) "
-                             "VALUES ('integrity-check', 1)")
-    except DBAPIError as error:
-        if "malformed" not in str(error.orig):
-            raise
-        return False
-    return True
+def fts_apart(conn: Connection) -> tuple[int, int]:
+    """SQLite: how many names the FTS5 index lacks, and how many of its entries name no row of
+    object_names. A read (FTS5's own integrity-check is a write, holding the write lock for
+    the seconds it takes at millions of names): each indexed row has its row in the table's
+    docsize shadow table, by the name's row id."""
+    unindexed = conn.exec_driver_sql(
+        "SELECT count(*) FROM object_names AS n WHERE NOT EXISTS "
+        "(SELECT 1 FROM object_names_fts_docsize AS d WHERE d.id = n.name_id)").scalar()
+    stray = conn.exec_driver_sql(
+        "SELECT count(*) FROM object_names_fts_docsize AS d WHERE NOT EXISTS "
+        "(SELECT 1 FROM object_names AS n WHERE n.name_id = d.id)").scalar()
+    return int(unindexed or 0), int(stray or 0)
 
 
-def rebuild(conn: Connection) -> None:
+def rebuild(engine: Engine) -> None:
     """Make the search's own index again from the names: SQLite's FTS5 table from
-    object_names, PostgreSQL's trigram index (REINDEX: writes to the names wait meanwhile)."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("INSERT INTO object_names_fts (object_names_fts) VALUES ('rebuild')")
-    else:
-        conn.exec_driver_sql("REINDEX INDEX ix_object_names_text")
+    object_names (in one write transaction); PostgreSQL's trigram index, CONCURRENTLY, so
+    that searches and writes go on meanwhile (outside any transaction, as PostgreSQL
+    requires; NoTrigramIndex if there is none)."""
+    if engine.dialect.name == "sqlite":
+        with writing(engine) as conn:
+            conn.exec_driver_sql("INSERT INTO object_names_fts (object_names_fts) "
+                                 "VALUES ('rebuild')")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.exec_driver_sql("SELECT to_regclass('ix_object_names_text')").scalar() is None:
+            raise NoTrigramIndex
+        conn.exec_driver_sql("REINDEX INDEX CONCURRENTLY ix_object_names_text")
+
+
+class NoTrigramIndex(Exception):
+    """The node's schema has no ix_object_names_text to rebuild."""
+
+    def __str__(self) -> str:
+        return ("there is no trigram index ix_object_names_text to rebuild: `accord db check` "
+                "shows it missing; make it again as migration 0018 makes it, or restore a "
+                "backup")
 
 
 def index(conn: Connection, versions: Iterable[tuple[int, Mapping[str, Any]]]) -> None:

@@ -148,13 +148,19 @@ def test_the_newest_names_replaced_in_one_call_are_found_and_the_index_stays_who
     assert store.delete(shared.id, batch[-1]["id"], ObjectQuery(reader=me)) == 1
     assert browse.search(reader, "batch tool 299") == []
     if world.node.engine.dialect.name == "sqlite":
-        with world.node.engine.connect() as conn:
-            assert search_index.fts_intact(conn)
+        engine = world.node.engine
+        with engine.connect() as conn:
+            assert search_index.fts_apart(conn) == (0, 0)
+        with writing(engine) as conn:
             conn.exec_driver_sql("DELETE FROM object_names_fts WHERE rowid = "
                                  "(SELECT max(name_id) FROM object_names)")
-            assert not search_index.fts_intact(conn)
-            search_index.rebuild(conn)
-            assert search_index.fts_intact(conn)
+            conn.exec_driver_sql("INSERT INTO object_names_fts (rowid, text) "
+                                 "VALUES (987654321, 'no such name')")
+        with engine.connect() as conn:
+            assert search_index.fts_apart(conn) == (1, 1)
+        search_index.rebuild(engine)
+        with engine.connect() as conn:
+            assert search_index.fts_apart(conn) == (0, 0)
 
 
 def marked(obj: dict[str, Any], level: Tlp, *recipients: str) -> dict[str, Any]:
@@ -505,45 +511,57 @@ def test_on_postgresql_search_by_name_lists_the_newest_first_whichever_plan(pg_n
 
 def test_sqlite_names_fill_the_full_text_index_by_statement_from_0028_and_by_trigger_before(
         tmp_path):
+    """From 0028 Accord's connections fill the FTS5 index a batch at a time; the trigger fills
+    it only for a connection that does not say it does, and a connection of an older Accord
+    (which knows no such function) cannot insert a name that the search would then miss."""
+    import sqlite3
+
     from tests.integration.store.migrating import downgrade
 
     from accord.store import search_index
 
-    engine = open_engine(str(tmp_path / "node.db"))
+    path = tmp_path / "node.db"
+    engine = open_engine(str(path))
 
-    def triggers() -> set[str]:
-        with engine.connect() as conn:
-            return set(conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
-
-    def name(seq: int, text: str) -> None:
+    def name(seq: int, text: str, *, by_add: bool) -> None:
         """A name of no object (the foreign key off): only the index is under test."""
-        by_trigger = "object_names_added" in triggers()
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
             with conn.begin():
-                if by_trigger:
+                if by_add:
+                    search_index.add(conn, [(seq, f"tool--{seq}", "name", text)], [])
+                else:
                     conn.exec_driver_sql("INSERT INTO object_names (seq, id, kind, text) "
                                          "VALUES (?, ?, 'name', ?)", (seq, f"tool--{seq}", text))
-                else:
-                    search_index.add(conn, [(seq, f"tool--{seq}", "name", text)], [])
 
     def matches(needle: str) -> int:
         with engine.connect() as conn:
             return conn.exec_driver_sql("SELECT count(*) FROM object_names_fts WHERE "
                                         "object_names_fts MATCH ?", (f'"{needle}"',)).scalar()
+
+    def apart() -> tuple[int, int]:
+        with engine.connect() as conn:
+            return search_index.fts_apart(conn)
     try:
         _upgrade(engine, "0027")
-        name(1, "before the change")
+        name(1, "before the change", by_add=False)  # the trigger of 0018
         _upgrade(engine, "head")
-        assert triggers() == {"object_names_removed"}
-        name(2, "after the change")
+        name(2, "after the change", by_add=True)
+        name(3, "a plain insert", by_add=False)  # the guarded trigger, standing aside
         assert matches("before") == matches("after") == 1
+        assert matches("plain insert") == 0 and apart() == (1, 0)
+        search_index.rebuild(engine)
+        assert matches("plain insert") == 1 and apart() == (0, 0)
+        older = sqlite3.connect(path)  # as an Accord from before 0028 would insert
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="accord_fills_search_index"):
+                older.execute("INSERT INTO object_names (seq, id, kind, text) "
+                              "VALUES (4, 'tool--4', 'name', 'lost')")
+        finally:
+            older.close()
         downgrade(engine, "0027")
-        name(3, "after the downgrade")
-        assert matches("downgrade") == 1
-        with engine.connect() as conn:
-            assert search_index.fts_intact(conn)
+        name(5, "after the downgrade", by_add=False)
+        assert matches("downgrade") == 1 and apart() == (0, 0)
     finally:
         engine.dispose()
