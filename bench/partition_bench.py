@@ -78,15 +78,20 @@ def stamp_sql(rows: int) -> str:
             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
 
 
+def by_month(conn: psycopg.Connection, table: str, columns: str, key: str) -> None:
+    """`table` partitioned by RANGE of `key`, one partition a month."""
+    conn.execute(f"CREATE TABLE {table} ({columns}) PARTITION BY RANGE ({key})")
+    for k, low, high in month_ranges():
+        conn.execute(f"CREATE TABLE {table}_m{k:02d} PARTITION OF {table} "
+                     f"FOR VALUES FROM ('{low}') TO ('{high}')")
+
+
 def build_objects(conn: psycopg.Connection, variant: str, rows: int) -> None:
     conn.execute("DROP TABLE IF EXISTS objects")
     if variant == "plain":
         conn.execute(f"CREATE TABLE objects ({OBJECT_COLUMNS})")
     elif variant == "by month":
-        conn.execute(f"CREATE TABLE objects ({OBJECT_COLUMNS}) PARTITION BY RANGE (date_added)")
-        for k, low, high in month_ranges():
-            conn.execute(f"CREATE TABLE objects_m{k:02d} PARTITION OF objects "
-                         f"FOR VALUES FROM ('{low}') TO ('{high}')")
+        by_month(conn, "objects", OBJECT_COLUMNS, "date_added")
     else:
         conn.execute(f"CREATE TABLE objects ({OBJECT_COLUMNS}) PARTITION BY HASH "
                      "(collection_id)")
@@ -120,10 +125,7 @@ def build_audit(conn: psycopg.Connection, variant: str, rows: int) -> None:
     if variant == "plain":
         conn.execute(f"CREATE TABLE audit ({AUDIT_COLUMNS})")
     else:
-        conn.execute(f"CREATE TABLE audit ({AUDIT_COLUMNS}) PARTITION BY RANGE (at)")
-        for k, low, high in month_ranges():
-            conn.execute(f"CREATE TABLE audit_m{k:02d} PARTITION OF audit "
-                         f"FOR VALUES FROM ('{low}') TO ('{high}')")
+        by_month(conn, "audit", AUDIT_COLUMNS, "at")
     conn.execute(f"""
         INSERT INTO audit
         SELECT n, {stamp_sql(rows)}, 'objects.get', 'identity--party-' || (n % 50),

@@ -179,7 +179,7 @@ def _sqlite_objects(conn: Connection) -> dict[str, str]:
     found: dict[str, str] = {}
     tables: list[str] = []
     # sqlite_autoindex_* (behind UNIQUE and primary keys) have no SQL: named by their table.
-    # Triggers too: the one that takes names out of the search index (migration 0028).
+    # Triggers too: those that keep the search's FTS5 index in step (migrations 0018, 0028).
     for kind, name, table, sql in conn.execute(text(
             "SELECT type, name, tbl_name, sql FROM sqlite_master "
             "WHERE type IN ('table', 'index', 'trigger') AND tbl_name NOT LIKE 'sqlite_%'")):

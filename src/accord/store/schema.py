@@ -392,7 +392,7 @@ peer_keys = Table(
 # The search index (store.search_index, migration 0018): the case-folded names, aliases and
 # external ids of each newest version. PostgreSQL matches them with a GIN trigram index
 # (pg_trgm); SQLite with an FTS5 trigram table, object_names_fts, over `text` (store.search_index
-# adds to it, a trigger removes from it; it is not declared here, as SQLAlchemy cannot).
+# adds to it, triggers keep it in step otherwise; it is not declared here, as SQLAlchemy cannot).
 object_names = Table(
     "object_names",
     metadata,

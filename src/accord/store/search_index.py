@@ -121,16 +121,15 @@ def rows_for(seq: int, obj: Mapping[str, Any]) -> tuple[list[NameRow], list[Ends
 
 def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> None:
     """Write index rows (the versions they name were just stored, or just became newest)."""
-    if names and conn.dialect.name == "sqlite":
-        # The caller writes (BEGIN IMMEDIATE: no other writer), and a rowid with no
-        # AUTOINCREMENT is the largest one's successor: the names after `last` are these.
-        last = conn.exec_driver_sql("SELECT coalesce(max(name_id), 0) FROM object_names").scalar()
-        insert_rows(conn, "object_names", ("seq", "id", "kind", "text"), names)
+    # SQLite: the caller writes (BEGIN IMMEDIATE: no other writer), and a rowid with no
+    # AUTOINCREMENT is the largest one's successor: the names after `last` are these.
+    last = (conn.exec_driver_sql("SELECT coalesce(max(name_id), 0) FROM object_names").scalar()
+            if names and conn.dialect.name == "sqlite" else None)
+    insert_rows(conn, "object_names", ("seq", "id", "kind", "text"), names)
+    if last is not None:
         # One statement for the batch: through a trigger, FTS5 took 6 times as long.
         conn.exec_driver_sql("INSERT INTO object_names_fts (rowid, text) SELECT name_id, text "
                              "FROM object_names WHERE name_id > ?", (last,))
-    else:
-        insert_rows(conn, "object_names", ("seq", "id", "kind", "text"), names)
     insert_rows(conn, "relationship_ends", ("seq", "source_ref", "target_ref"), ends)
 
 
@@ -141,11 +140,11 @@ def fts_apart(conn: Connection) -> tuple[int, int]:
     docsize shadow table, by the name's row id."""
     unindexed = conn.exec_driver_sql(
         "SELECT count(*) FROM object_names AS n WHERE NOT EXISTS "
-        "(SELECT 1 FROM object_names_fts_docsize AS d WHERE d.id = n.name_id)").scalar()
+        "(SELECT 1 FROM object_names_fts_docsize AS d WHERE d.id = n.name_id)").scalar_one()
     stray = conn.exec_driver_sql(
         "SELECT count(*) FROM object_names_fts_docsize AS d WHERE NOT EXISTS "
-        "(SELECT 1 FROM object_names AS n WHERE n.name_id = d.id)").scalar()
-    return int(unindexed or 0), int(stray or 0)
+        "(SELECT 1 FROM object_names AS n WHERE n.name_id = d.id)").scalar_one()
+    return int(unindexed), int(stray)
 
 
 def rebuild(engine: Engine) -> None:
