@@ -40,6 +40,7 @@ from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
 from accord.trust.audit import Event
+from accord.words import how_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class Rejection:
         # Bounded: an object with thousands of bad properties must not make a huge status.
         shown = "; ".join(f"{v.message} [{v.rule}]" for v in self.violations[:_SHOWN])
         more = len(self.violations) - _SHOWN
-        return shown + (f"; and {more} more problem(s)" if more > 0 else "")
+        return shown + (f"; and {how_many(more, 'more problem')}" if more > 0 else "")
 
 
 _SHOWN = 20  # violations named per refused object

@@ -429,7 +429,7 @@ def test_lookup_finds_what_the_party_may_read_and_nothing_else(databases, tmp_pa
     [found] = [json.loads(line) for line in mine.stdout.splitlines()]
     assert found["type"] == "indicator" and found["matched"]["kind"] == "ipv4"
     theirs = accord("lookup", "10.0.0.0", "--as", "CNCERT", db=db)
-    assert theirs.returncode == 0 and "0 object(s)" in theirs.stderr and theirs.stdout == ""
+    assert theirs.returncode == 0 and "0 objects mention" in theirs.stderr and theirs.stdout == ""
 
 
 def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(
@@ -450,7 +450,7 @@ def test_an_over_broad_network_is_imported_with_a_note_and_looked_up_apart(
     assert imported.returncode == 0 and "2 accepted" in imported.stderr
     assert f"note {objects[0]['id']}: stored, but 0.0.0.0/0 is broader" in imported.stderr
     found = accord("lookup", "198.51.100.7", db=db)
-    assert "1 object(s) mention" in found.stderr and "over-broad, not matched" in found.stderr
+    assert "1 object mentions" in found.stderr and "over-broad, not matched" in found.stderr
     rows = [json.loads(line) for line in
             accord("lookup", "198.51.100.7", "--json", db=db).stdout.splitlines()]
     assert [(r["name"], r["over_broad"]) for r in rows] == [("c2", False), ("all", True)]

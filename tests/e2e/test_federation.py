@@ -70,7 +70,7 @@ def test_a_request_crosses_two_nodes_and_forged_authorship_is_refused(
 
         # The US delivers it: China's node receives it (the clock starts there)
         delivered = synced("china", us_db)
-        assert "1 ledger entries delivered, 0 refused by the peer" in delivered
+        assert "1 ledger entry delivered, 0 refused by the peer" in delivered
         at_cn = show(rid, cn_db)
         first = synced("us", cn_db)  # China pulls the evidence shared with it
         assert " 0 refused" in first and "0 stored" not in first

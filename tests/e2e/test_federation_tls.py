@@ -87,7 +87,7 @@ def test_two_nodes_federate_over_tls_each_pinning_the_other(
 
         delivered = sync(us.db, "china")
         assert delivered.returncode == 0, delivered.stderr
-        assert "1 ledger entries delivered" in delivered.stderr
+        assert "1 ledger entry delivered" in delivered.stderr
         pulled = sync(cn.db, "us")
         assert pulled.returncode == 0 and "1 stored" in pulled.stderr, pulled.stderr
         assert show(rid, cn.db)["received"] is not None

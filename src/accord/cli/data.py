@@ -166,14 +166,14 @@ def import_(
                 # Each batch is stored in one transaction: those before are whole, this one
                 # is not there at all, and a second run takes up where this one stopped.
                 raise fail(f"the import stopped: the database {_CANNOT[fault.kind]} "
-                           f"({fault.reason}). The {added} object(s) accepted before are "
+                           f"({fault.reason}). The {how_many(added, 'object')} accepted before are "
                            "stored; nothing of the batch being stored is. Run the same import "
                            "again once it is fixed: what is stored already counts as "
                            "unchanged.") from None
         for line in unreadable:
             err.print(f"[red]unreadable[/] {escape(line)}")
         err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"
-                  + (f", {len(unreadable)} unreadable file(s)" if unreadable else "")
+                  + (f", {how_many(len(unreadable), 'unreadable file')}" if unreadable else "")
                   + f" — collection {escape(target.title)} ({target.id})")
         report_arrivals(node)
         if rejected or unreadable:

@@ -51,6 +51,7 @@ from accord.federation.transport import link_of, pin_of
 from accord.node import Node
 from accord.stix.timestamps import parse_timestamp
 from accord.store.peers import LEASE, Peer, PeerStore, PeerTls
+from accord.words import how_many
 
 peer_app = typer.Typer(help="Peers: other parties' nodes this node federates with.",
                        no_args_is_help=True)
@@ -278,9 +279,10 @@ def sync(
                 failed = True
                 continue
             err.print(f"{escape(each.name)}: {done.stored} stored, {done.unchanged} already "
-                      f"here, {len(done.refused)} refused, from {done.collections} "
-                      f"collection(s), {done.retracted} retracted; {done.pushed} ledger entries "
-                      "delivered, "
+                      f"here, {len(done.refused)} refused, "
+                      f"from {how_many(done.collections, 'collection')}, {done.retracted} "
+                      "retracted; "
+                      f"{how_many(done.pushed, 'ledger entry', 'ledger entries')} delivered, "
                       f"{len(done.push_refused)} refused by the peer")
             for refusal_text in done.push_refused:
                 err.print(f"  the peer refused {escape(refusal_text)}")

@@ -28,6 +28,7 @@ from accord.federation.transport import link_of
 from accord.stix.timestamps import is_timestamp, now_timestamp
 from accord.store.keyring import KeyChanged, Keyring
 from accord.store.peers import PeerStore
+from accord.words import how_many
 
 key_app = typer.Typer(help="This node's signing key: its history, and rotating it.",
                       no_args_is_help=True)
@@ -82,11 +83,12 @@ def key_rotate(
             err.print("Peers follow at their next round (the old key announced the new one).")
         else:
             err.print(
-                f"{done.old.fingerprint} is marked stolen from {since}; {done.resigned} "
-                "object(s) it signed since then are signed anew with the new key. Peers will "
-                "refuse the new key until each re-pins it: tell each peer's administrator, "
-                "over another channel than this network (the hotline), the new fingerprint "
-                "and the date, for them to run:")
+                f"{done.old.fingerprint} is marked stolen from {since}; "
+                "what it signed since then is signed anew with the new key "
+                f"({how_many(done.resigned, 'object')}). Peers will refuse the new key until "
+                "each re-pins it: tell each peer's administrator, over another channel than "
+                "this network (the hotline), the new fingerprint and the date, for them to "
+                "run:")
             err.print(f"  accord peer rekey NAME --fingerprint {done.new.fingerprint} "
                       f"--revoke-from {since}")
         typer.echo(done.new.fingerprint)
@@ -139,5 +141,5 @@ def peer_rekey(
         for fingerprint, date in sorted(done.revoked.items()):
             err.print(f"  {fingerprint} revoked from {date}")
         if since is not None:
-            err.print(f"{len(done.removed)} version(s) held here that a revoked key signed "
-                      f"since then removed (recorded in the audit trail: peer.rekey).")
+            err.print(f"{how_many(len(done.removed), 'version')} held here that a revoked key "
+                      f"signed since then removed (recorded in the audit trail: peer.rekey).")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, app, cell, err, listing, opened
 from accord.correlation.values import guess
 from accord.store.correlations import Correlations
+from accord.words import how_many
 
 
 @app.command()
@@ -30,7 +31,9 @@ def lookup(
         found, broad = looked.found, looked.over_broad
         if not as_json:
             understood = ", ".join(f"{v.kind} {v.value}" for v in read_as)
-            err.print(f"{len(found)} object(s) mention {escape(value)} (read as {understood}), "
+            mention = "mentions" if len(found) == 1 else "mention"
+            err.print(f"{how_many(len(found), 'object')} {mention} {escape(value)} "
+                      f"(read as {understood}), "
                       f"as {escape(reader.name)} may see them")
         columns = ("type", "name", "id", "marking", "created_by", "first_seen", "last_seen",
                    "collection")
@@ -45,7 +48,9 @@ def lookup(
                     as_json=as_json, cells=cells)
         if broad:
             if not as_json:
-                err.print(f"{len(broad)} object(s) name a network around it broader than IPv4 "
+                name = "names" if len(broad) == 1 else "name"
+                err.print(f"{how_many(len(broad), 'object')} {name} a network around it "
+                          "broader than IPv4 "
                           "/8 or IPv6 /32: over-broad, not matched")
             listing(({**m.as_json(), "over_broad": True} for m in broad), columns,
                     as_json=as_json, cells=cells)
@@ -66,7 +71,8 @@ def sightings(
         found = Correlations(node.engine).sightings_of(reader.id, object_id)
         if not as_json:
             total = sum(s.count or 1 for s in found)
-            err.print(f"{len(found)} sighting report(s), {total} sighting(s) of "
+            err.print(f"{how_many(len(found), 'sighting report')}, "
+                      f"{how_many(total, 'sighting')} of "
                       f"{escape(object_id)}, as {escape(reader.name)} may see them")
         if found:
             listing((s.as_json() for s in found),

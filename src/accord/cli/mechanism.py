@@ -34,6 +34,7 @@ from accord.cooperation.reviewing import review_ledgers
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp, now_timestamp, parse_instant
 from accord.store.guidelines import GuidelinesStore
+from accord.words import how_many
 
 guidelines_app = typer.Typer(help="The agreed guidelines: deadlines per urgency, required "
                                   "content per kind, the escalation ladder.",
@@ -177,7 +178,7 @@ def hotline_log(
 
         listing(rows, columns, as_json=as_json, cells=cells)
         if not as_json:
-            err.print(f"{len(rows)} escalation(s)" + (
+            err.print(how_many(len(rows), "escalation") + (
                 f" of the {len(request_ids):,} requests escalated most recently; "
                 f"{escalated:,} were escalated in all (--limit to see more)"
                 if escalated > len(request_ids) else ""))

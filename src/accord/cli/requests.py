@@ -43,6 +43,7 @@ from accord.cooperation.views import view_json
 from accord.node import Node
 from accord.stix.timestamps import is_timestamp, parse_timestamp
 from accord.store.summary_reads import SummaryReads
+from accord.words import how_many
 
 request_app = typer.Typer(help="Requests for information and assistance, and what follows.",
                           no_args_is_help=True)
@@ -300,7 +301,7 @@ def list_requests(
 
         listing(rows(), columns, as_json=as_json, cells=cells)
         if not as_json:
-            err.print(f"{listed} request(s)")
+            err.print(how_many(listed, "request"))
 
 
 def _listed(node: Node, desk: Desk, actor: Actor, filters: Filters) -> Iterator[RequestView]:

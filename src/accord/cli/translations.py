@@ -12,6 +12,7 @@ from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, cell, err, fail, list
 from accord.cli.requests import As, RequestId, desk_for, request_app
 from accord.cooperation.translating import Translations, renditions_json
 from accord.stix.timestamps import format_timestamp
+from accord.words import how_many
 
 Fields = Annotated[list[str], typer.Option(
     "--field", help="PROPERTY=TEXT, the translation of one property (summary, description, "
@@ -89,4 +90,4 @@ def translations(request_id: RequestId, as_party: As = None, as_json: AsJson = F
 
         listing(rows, columns, as_json=as_json, cells=cells)
         if not as_json:
-            err.print(f"{len(rows)} translation(s); the original is authoritative")
+            err.print(f"{how_many(len(rows), 'translation')}; the original is authoritative")

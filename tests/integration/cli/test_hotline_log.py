@@ -41,5 +41,5 @@ def test_a_limit_keeps_the_requests_escalated_most_recently_and_says_so(world, d
     assert {r["request"] for r in rows} == {made["twice"], made["theirs"]}
     assert len(rows) == 3  # both escalations of the request escalated twice
     _, told = logged(db_url, "--limit", "2")
-    assert "3 escalation(s) of the 2 requests escalated most recently; 7 were escalated in all " \
+    assert "3 escalations of the 2 requests escalated most recently; 7 were escalated in all " \
            "(--limit to see more)" in " ".join(told.split())
