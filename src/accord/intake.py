@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
+from accord.cooperation.digest import ledger_entry
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts
 from accord.cooperation.translations import check as check_translation
@@ -39,6 +40,7 @@ from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
+from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
 from accord.words import how_many
 
@@ -61,6 +63,10 @@ class Rejection:
 
 
 _SHOWN = 20  # violations named per refused object
+# The roles that may post Accord's own objects (as api.requests.SENDS).
+ACTING_ROLES = ("liaison", "admin")
+# What only the receiving party's node makes (cooperation.receipts).
+RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
 
 
 @dataclass(slots=True)
@@ -88,24 +94,46 @@ def accept(
     engine: Engine, collection: Collection, candidates: Sequence[Any], *, party_id: str,
     token_id: str, request_timestamp: str, party_ids: frozenset[str] = frozenset(),
     poster_reads: bool = True, operator: bool = False,
-    pattern_budget: int = MAX_PATTERN_TOKENS_PER_REQUEST,
+    pattern_budget: int = MAX_PATTERN_TOKENS_PER_REQUEST, role: str = "liaison",
 ) -> IntakeReport:
     """Validate and store as posted by `party_id` (TAXII POST); records a TAXII status.
 
     `party_ids`: the identities of the parties this node knows. A party posts only as itself:
     an object whose created_by_ref names another of them is refused. `pattern_budget`: the
     pattern tokens parsed for this request at most (accord.stix.limits.pattern_budget).
+    `role`: the token's; Accord's own objects (requests, acts, claims…) take a liaison's or
+    an admin's, as they do through the REST API and the web UI.
     """
     screened = screen(candidates, pattern_budget)
-    impostors = [o for o in screened.valid
-                 if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id]
-    if impostors:
-        screened = Screened(
-            [o for o in screened.valid if o not in impostors],
-            screened.rejected + [Rejection(o["id"], version_of(o), [Violation(
-                o["id"], "created_by_ref", "not-your-identity",
-                "created_by_ref names another party; a party posts objects only as itself")])
-                for o in impostors])
+    screened = _refusing(screened, lambda o: Violation(
+        o["id"], "created_by_ref", "not-your-identity",
+        "created_by_ref names another party; a party posts objects only as itself")
+        if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id else None)
+    if role not in ACTING_ROLES:
+        screened = _refusing(screened, lambda o: Violation(
+            o["id"], "type", "role", f"a {role} token may not post {o['type']} objects: "
+            "requests, their acts and translations, claims and positions take the liaison "
+            "role") if o["type"].startswith(PREFIX) or is_translation(o) else None)
+    if collection.alias != REQUESTS_ALIAS:
+        # Every party reads a request's ledger in the requests collection alone: an entry
+        # stored elsewhere would count for the node (deadlines, escalations) unseen by them.
+        screened = _refusing(screened, lambda o: Violation(
+            o["id"], "type", "ledger-elsewhere",
+            f"{o['type']} objects belong to a request's ledger: post them to the collection "
+            f"'{REQUESTS_ALIAS}', where every party to the request reads them")
+            if ledger_entry(o)[0] is not None else None)
+    if any(o["type"] in RECEIPT_TYPES for o in screened.valid):
+        from accord.store.peers import hosted_parties
+
+        if party_id in hosted_parties(engine):
+            # A receipt starts a request's clock or times an act: made by this node, in the
+            # transaction that stores what it receipts (cooperation.receipts). A peer's node
+            # delivers the receipts of its own parties, signed.
+            screened = _refusing(screened, lambda o: Violation(
+                o["id"], "type", "node-made",
+                f"{o['type']} objects are made by this node when a request or an act reaches "
+                "the party it is addressed to; a party cannot post one")
+                if o["type"] in RECEIPT_TYPES else None)
     screened = _signed_by_peers(engine, screened)
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp, poster_reads=poster_reads,
@@ -118,6 +146,18 @@ class Screened:
 
     valid: list[dict[str, Any]]
     rejected: list[Rejection]
+
+
+def _refusing(screened: Screened, why_not: Callable[[dict[str, Any]], Violation | None]
+              ) -> Screened:
+    """`screened` with the valid objects `why_not` has a reason against moved to the refused."""
+    reasons = [why_not(o) for o in screened.valid]
+    if not any(reasons):
+        return screened
+    return Screened([o for o, why in zip(screened.valid, reasons, strict=True) if why is None],
+                    screened.rejected + [Rejection(o["id"], version_of(o), [why])
+                                         for o, why in zip(screened.valid, reasons, strict=True)
+                                         if why is not None])
 
 
 def violations_of(candidate: Any) -> list[Violation]:

@@ -54,6 +54,7 @@ from accord.store.query import ObjectQuery, Reader
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
+from accord.store.summary_reads import ended_by
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
 
@@ -392,8 +393,9 @@ class Desk:
         review counts them. `half` 0 or 1: only the requests whose id sorts below (0) or from
         (1) the middle of the UUID space, so that two processes can share the work. `among`:
         only these requests (filtered as rows are read, not in SQL). `without`: leave out the
-        requests whose ledger holds an entry of one of these types (e.g. a response: what the
-        watcher need not look at again)."""
+        requests ended by an entry of one of these types (a response, a withdrawal) made by
+        the party that may make it (store.summary_reads.ended_by): what the watcher need not
+        look at again."""
         with no_cyclic_gc():
             if received is not None:
                 found = self.received_between(*received)
@@ -432,8 +434,7 @@ class Desk:
                                   permissions.c.can_read == true()))
             params["reader"] = actor.party.id
         if without:
-            ended = select(ledger.c.request_id).where(ledger.c.type.in_(list(without)))
-            stmt = stmt.where(ledger.c.request_id.not_in(ended))
+            stmt = stmt.where(ledger.c.request_id.not_in(ended_by(without)))
         if half is not None:
             # An expression, not the column: a scan of the table beats walking its index.
             key = ledger.c.request_id.concat("")

@@ -81,6 +81,10 @@ class NotYours(Exception):
     """A party tried to remove versions it neither posted nor created."""
 
 
+class InLedger(Exception):
+    """A party tried to remove an entry of a request's ledger, which is append-only."""
+
+
 def _stamps(start: datetime) -> Iterator[str]:
     """Strictly increasing date_added strings from `start`, one per object, cheaply.
 
@@ -331,9 +335,14 @@ class ObjectStore:
         ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
             # Removing another party's version could undo its tightening of a marking.
             raise NotYours(object_id)
-        touched = {request_id for start in range(0, len(seqs), _CHUNK)
-                   for request_id in conn.execute(select(ledger.c.request_id).where(
-                       ledger.c.seq.in_(seqs[start:start + _CHUNK]))).scalars()}
+        entries = [row for start in range(0, len(seqs), _CHUNK)
+                   for row in conn.execute(select(ledger.c.request_id, ledger.c.type).where(
+                       ledger.c.seq.in_(seqs[start:start + _CHUNK])))]
+        if deleter is not None and any(kind != "language-content" for _, kind in entries):
+            # A party that could delete its receipt, acknowledgement or response would undo
+            # its deadlines and its acts; only a translation (itself versioned) may go.
+            raise InLedger(object_id)
+        touched = {request_id for request_id, _ in entries}
         # The derived indexes' rows first: PostgreSQL no longer cascades to them (migration
         # 0025); what else refers to a version goes with it, ON DELETE CASCADE.
         observable_index.forget(conn, seqs)

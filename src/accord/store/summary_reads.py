@@ -45,7 +45,7 @@ from accord.cooperation.summary import (
 )
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
 from accord.store.engine import reading
-from accord.store.schema import collections, permissions
+from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_tables import request_readers, request_summaries
 
 # The collection that holds every ledger on a node (cooperation.desk makes it on first use).
@@ -365,3 +365,20 @@ def _listed(row: Any) -> Listed:
         parse_timestamp(row["last_act"]))
     return Listed(summary, row["role"], row["action"])
 
+
+
+# Who ends a request with an entry of each kind: cooperation.ledger counts no other maker's.
+_ENDED_BY = {"x-accord-response": request_summaries.c.addressee,
+             "x-accord-withdrawal": request_summaries.c.requester}
+
+
+def ended_by(kinds: tuple[str, ...]) -> Select[Any]:
+    """The ids of the requests whose ledger holds an entry of one of `kinds` made by the party
+    that may end it so (a response by the addressee, a withdrawal by the requester): a forged
+    one, stored by anyone else anywhere, must not hide a request from the deadline watcher."""
+    entry, maker = ledger.alias("ending_entry"), objects.alias("ending_version")
+    return (select(entry.c.request_id)
+            .join(maker, maker.c.seq == entry.c.seq)
+            .join(request_summaries, request_summaries.c.request_id == entry.c.request_id)
+            .where(or_(*(and_(entry.c.type == kind, maker.c.creator_id == _ENDED_BY[kind])
+                         for kind in kinds))))

@@ -20,7 +20,7 @@ from accord.stix.limits import pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import one_connection, writing
-from accord.store.objects import NotYours
+from accord.store.objects import InLedger, NotYours
 from accord.store.query import ALL, LAST, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate, collection_named
@@ -155,7 +155,8 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
                                      request_timestamp=request_timestamp, party_ids=known,
                                      poster_reads=grant.can_read,
                                      operator=is_operator(principal, node.party.id),
-                                     pattern_budget=pattern_budget(node.info.max_objects))
+                                     pattern_budget=pattern_budget(node.info.max_objects),
+                                     role=principal.role)
     assert report.status is not None  # accept() records one for every TAXII POST
     # A refused object's "type" may be anything JSON holds (a list is not a key of NAMED).
     if report.added and any(isinstance(o, dict) and isinstance(o.get("type"), str)
@@ -233,6 +234,10 @@ def _one_object(request: Request, node: Node, principal: Principal, filters: fro
 
 async def delete_object(request: Request, node: Node, principal: Principal) -> Response:
     collection, grant = _collection(request, node, principal)
+    if not (grant.can_read or grant.can_write):
+        # TAXII 2.1 §5.7: neither permission is answered as if the collection were not there.
+        raise TaxiiError(404, f"no collection {request.path_params['collection_id']!r} is "
+                         "available to you")
     if not (grant.can_read and grant.can_write):
         raise TaxiiError(403, f"deleting from collection {collection.id} needs read and write "
                          "permission")
@@ -247,6 +252,10 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
     except NotYours:
         raise TaxiiError(403, "you may delete only versions your party posted or created "
                          "(removing another's could undo its tightening of a marking)") from None
+    except InLedger:
+        raise TaxiiError(403, f"{oid} is an entry of a request's ledger, which is append-only: "
+                         "it cannot be deleted (a request is ended by a withdrawal, an act "
+                         "corrected by a later one)") from None
     if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
     # TAXII 2.1 §5.7: no body; the media type still says what answered (every TAXII response

@@ -1,0 +1,181 @@
+"""A request's ledger holds against the parties to it writing over TAXII, where the desk's
+checks do not run: no party moves its deadlines, times its own acts, deletes an entry, ends a
+request for the watcher in another's name, or files an entry where the others cannot read it;
+and a token without the liaison role acts over TAXII no more than through the REST API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import pytest
+from starlette.testclient import TestClient
+from tests.integration.cooperation.test_desk import EVIDENCE
+
+from accord.app import create_app
+from accord.clock import now as utc_now
+from accord.cooperation.arrivals import act_receipt_id
+from accord.cooperation.desk import Actor, Desk, Draft
+from accord.cooperation.escalating import escalation_id, watch
+from accord.cooperation.ledger import RequestView
+from accord.cooperation.model import (
+    Acknowledgement,
+    ActReceipt,
+    Entry,
+    Receipt,
+    Response,
+    Withdrawal,
+)
+from accord.cooperation.objects import to_stix
+from accord.cooperation.receipts import marked, receipt_id
+from accord.trust.access import Grant
+
+TAXII = "application/taxii+json;version=2.1"
+ROOT = "/taxii2/accord/"
+
+
+@pytest.fixture
+def case(world):
+    """US-CERT asks CNCERT/CC, sharing the request with JPCERT/CC; each has a liaison token."""
+    third = world.node.directory.add_party("Japan (JPCERT/CC)")
+    desk = Desk(world.node)
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    view = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
+                                               "urgent", "Who runs the C2 server?",
+                                               evidence=(EVIDENCE["id"],),
+                                               shared_with=(third.name,)))
+    return _Case(world, desk, view, third,
+                 world.node.directory.create_token(third, role="liaison"))
+
+
+class _Case:
+    def __init__(self, world: Any, desk: Desk, view: RequestView, third: Any,
+                 third_token: str) -> None:
+        self.world, self.desk, self.view, self.third = world, desk, view, third
+        self.third_token = third_token
+        self.request = view.request
+
+    def entry(self, entry: Entry) -> dict[str, Any]:
+        return marked(to_stix(entry), entry.party, self.request)
+
+    def now_view(self) -> RequestView:
+        return self.desk.view(Actor(self.world.own), self.request.id)
+
+
+@contextmanager
+def taxii(world, token: str) -> Iterator[TestClient]:
+    with TestClient(create_app(world.node), base_url="http://testserver") as client:
+        client.headers.update({"Authorization": f"Bearer {token}", "Accept": TAXII})
+        yield client
+
+
+def post(client: TestClient, objects: list[dict[str, Any]], collection: str = "requests"
+         ) -> dict[str, Any]:
+    answer = client.post(f"{ROOT}collections/{collection}/objects/",
+                         content=orjson.dumps({"objects": objects}),
+                         headers={"Content-Type": TAXII})
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+def failures(status: dict[str, Any]) -> dict[str, str]:
+    return {f["id"]: f["message"] for f in status.get("failures", [])}
+
+
+def some_id(kind: str) -> str:
+    return f"{kind}--{uuid.uuid4()}"
+
+
+def test_the_addressee_cannot_post_a_receipt_that_moves_its_deadlines(case):
+    world, request, before = case.world, case.request, case.view
+    forged = case.entry(Receipt(
+        some_id("x-accord-receipt"), request.id, world.other.id, request.created,
+        received=request.created + timedelta(microseconds=1),
+        acknowledge_by=request.created + timedelta(days=3000),
+        respond_by=request.created + timedelta(days=3200), guidelines_version=1))
+    with taxii(world, world.other_token) as client:
+        status = post(client, [forged])
+    assert status.get("success_count", 0) == 0
+    assert "made by this node" in failures(status)[forged["id"]]
+    after = case.now_view()
+    assert (after.acknowledge_by, after.respond_by) == (before.acknowledge_by, before.respond_by)
+
+
+def test_the_addressee_cannot_pre_empt_the_receipt_that_times_its_act(case):
+    world, request = case.world, case.request
+    ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), request.id,
+                                     world.other.id, request.created - timedelta(hours=2)))
+    forged = case.entry(ActReceipt(act_receipt_id(ack["id"]), request.id, world.other.id,
+                                   request.created, act_id=ack["id"], received=request.created))
+    with taxii(world, world.other_token) as client:
+        status = post(client, [ack, forged])
+    assert set(failures(status)) == {forged["id"]}
+    receipts = [e for e in case.desk.ledgers(None, [request.id])[0].entries
+                if isinstance(e, ActReceipt)]
+    # The node made the real one, in the requester's name, stamped on arrival.
+    assert [(r.id, r.party) for r in receipts] == [(act_receipt_id(ack["id"]), world.own.id)]
+    view = case.now_view()
+    assert view.acknowledged_at == receipts[0].received and view.backdated == (ack["id"],)
+
+
+def test_no_party_deletes_an_entry_of_the_ledger(case):
+    world, request = case.world, case.request
+    ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), request.id,
+                                     world.other.id, utc_now()))
+    with taxii(world, world.other_token) as client:
+        assert post(client, [ack])["success_count"] == 1
+        for entry_id in (receipt_id(request.id), ack["id"]):
+            answer = client.delete(f"{ROOT}collections/requests/objects/{entry_id}/")
+            assert answer.status_code == 403, answer.text
+            assert "append-only" in answer.json()["description"]
+    with taxii(world, world.admin_token) as client:
+        answer = client.delete(f"{ROOT}collections/requests/objects/{request.id}/")
+        assert answer.status_code == 403
+    view = case.now_view()
+    assert view.received is not None and view.acknowledged_at is not None
+
+
+@pytest.mark.parametrize("forged_by", ["third", "addressee"])
+def test_a_request_is_escalated_whoever_else_claims_to_have_ended_it(case, forged_by):
+    world, request = case.world, case.request
+    if forged_by == "third":  # a response in the name of a party only shared with
+        maker, token = case.third.id, case.third_token
+        forged = case.entry(Response(some_id("x-accord-response"), request.id, maker,
+                                     utc_now(), text="nothing to see"))
+    else:  # a withdrawal, which only the requester may make
+        maker, token = world.other.id, world.other_token
+        forged = case.entry(Withdrawal(some_id("x-accord-withdrawal"), request.id, maker,
+                                       utc_now(), reason="gone"))
+    with taxii(world, token) as client:
+        post(client, [forged])
+    assert case.desk.ledgers(None, [request.id])[0].entries  # stored, but it counts for nothing
+    later = Desk(world.node, lambda: case.view.acknowledge_by + timedelta(minutes=1))
+    made = watch(later)
+    assert escalation_id(request.id, "acknowledgement-overdue") in made
+
+
+def test_an_entry_filed_outside_the_requests_collection_is_refused(case):
+    world, request = case.world, case.request
+    evidence = world.node.directory.collection("evidence")
+    world.node.directory.grant(evidence.id, world.other, Grant(can_read=True, can_write=True))
+    response = case.entry(Response(some_id("x-accord-response"), request.id, world.other.id,
+                                   utc_now(), text="the answer, where only we read it"))
+    with taxii(world, world.other_token) as client:
+        status = post(client, [response], collection=evidence.id)
+    assert "post them to the collection 'requests'" in failures(status)[response["id"]]
+    assert case.now_view().answered_at is None
+
+
+def test_an_analyst_token_does_not_act_over_taxii(case):
+    world, request = case.world, case.request
+    analyst = world.node.directory.create_token(world.other, role="analyst", name="Analyst")
+    ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), request.id,
+                                     world.other.id, utc_now()))
+    with taxii(world, analyst) as client:
+        status = post(client, [ack])
+    assert "take the liaison role" in failures(status)[ack["id"]]
+    assert case.now_view().acknowledged_at is None
