@@ -44,7 +44,7 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import versions
-from accord.store.schema import ledger, objects, parties, recipients
+from accord.store.schema import collections, ledger, objects, parties, recipients
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
 from accord.trust.markings import (
@@ -155,6 +155,12 @@ class ObjectStore:
         stamps = _stamps(start)
         known = {} if is_empty else self._existing(conn, collection_id,
                                                    {o["id"] for o in incoming})
+        # A STIX id names one object: a party may not give its own object the id of another
+        # creator's, held in any collection (the look-up and the object page would take one
+        # for the other). The node's own tooling (an operator's import) is not checked.
+        elsewhere = {} if poster_id is None or operator else self._creators_elsewhere(
+            conn, collection_id, [o["id"] for o in incoming
+                                  if o["id"] not in known and o.get("created_by_ref")])
         # Which of the ids concerned are parties of this node (trust.ownership).
         known_parties = frozenset() if poster_id is None else self._parties_among(conn, {
             *(o["id"] for o in incoming if o["type"] == "identity"),
@@ -209,6 +215,9 @@ class ObjectStore:
                 continue
             refusal = why_not_version(oid, poster_id, _holding(versions, latest),
                                       parties=known_parties, operator=operator)
+            if not refusal and not versions and elsewhere.get(oid, set()) - {
+                    obj.get("created_by_ref")}:
+                refusal = NOT_YOURS  # the same words as for a hidden version here
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
                                         message=refusal))
@@ -263,6 +272,25 @@ class ObjectStore:
                                     "ledger", "request_summaries", "request_readers",
                                     "request_figures"))
         return outcomes
+
+    @staticmethod
+    def _creators_elsewhere(conn: Connection, collection_id: str, ids: list[str]
+                            ) -> dict[str, set[str]]:
+        """Who created each of `ids` in the node's other collections (none: not there)."""
+        if not ids:
+            return {}
+        others = [c for c in conn.execute(select(collections.c.id)).scalars()
+                  if c != collection_id]
+        found: dict[str, set[str]] = {}
+        # By collection and id: the unique index's order, where a look-up by id alone would
+        # have no index to use.
+        for condition in among(conn, objects.c.id, ids) if others else ():
+            for oid, creator in conn.execute(
+                    select(objects.c.id, objects.c.creator_id).distinct()
+                    .where(objects.c.collection_id.in_(others), condition,
+                           objects.c.creator_id.is_not(None))):
+                found.setdefault(oid, set()).add(creator)
+        return found
 
     @staticmethod
     def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:

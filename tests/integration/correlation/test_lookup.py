@@ -143,9 +143,15 @@ def test_copying_an_id_does_not_make_a_party_its_creator(client, world):
     post(client, world.evidence.id, [original])
     post(client, world.evidence.id, [sighting(3, original["id"], us, Tlp.RED)])
     copy = dict(original, created_by_ref=cn)
-    post(client, cn_own.id, [copy], world.other_token)
+    # Refused: a STIX id names one object, whatever the collection (store.objects).
+    r = client.post(f"/taxii2/accord/collections/{cn_own.id}/objects/",
+                    content=orjson.dumps({"objects": [copy]}),
+                    headers={"Content-Type": TAXII, "Authorization": f"Bearer {world.other_token}"})
+    assert r.json()["failure_count"] == 1
     url = f"/api/v1/objects/{original['id']}/sightings"
     assert client.get(url, headers={"Authorization": f"Bearer {world.other_token}"}).json() == []
+    # The creator still hears of every sighting of its indicator.
+    assert len(client.get(url).json()) == 1
 
 
 def test_an_over_broad_network_is_stored_flagged_and_listed_apart_not_matched(client, world):

@@ -145,3 +145,37 @@ def test_no_party_may_post_another_partys_identity(client, world, shared):
     assert "identity of a party" in refusal(post(client, collection, tokens["bravo"], [own]))
     mine = dict(own, id=world.other.id, name="Bravo")
     assert post(client, collection, tokens["bravo"], [mine])["success_count"] == 1
+
+
+def test_another_party_may_not_give_its_object_the_id_of_anothers_held_elsewhere(
+        client, world, shared):
+    """Alpha's indicator sits in the evidence collection, which Bravo cannot read; Bravo knows
+    its id (from a request's evidence list) and posts its own object under it in a collection
+    both read. It would stand in for Alpha's in the look-up and on the object page."""
+    collection, tokens = shared
+    alpha = indicator(created_by_ref=world.own.id, object_marking_refs=[MARKING_FOR[Tlp.RED]])
+    post(client, world.evidence, tokens["alpha-admin"], [alpha])
+    decoy = indicator(created_by_ref=world.other.id, name="Benign test host",
+                      object_marking_refs=[MARKING_FOR[Tlp.CLEAR]])
+    # The words for a hidden version in the same collection: nothing more is learnt.
+    assert refusal(post(client, collection, tokens["bravo"], [decoy])).startswith(
+        "this id belongs to an object you may not change")
+    assert client.get(f"{ROOT}collections/{collection.id}/objects/{INDICATOR}/",
+                      headers={"Authorization": f"Bearer {tokens['alpha']}"}
+                      ).status_code == 404
+    r = client.get("/api/v1/lookup", params={"value": "198.51.100.7"},
+                   headers={"Authorization": f"Bearer {world.admin_token}"})
+    assert r.status_code == 200 and "Benign" not in r.text and INDICATOR in r.text
+
+
+def test_the_same_object_by_the_same_creator_may_be_shared_in_another_collection(
+        client, world, shared):
+    collection, tokens = shared
+    imported(world, world.evidence, [intrusion_set("MITRE's text")])
+    status = post(client, collection, tokens["bravo"], [intrusion_set("MITRE's text")])
+    assert status["success_count"] == 1, status
+    mine = indicator(created_by_ref=world.other.id)
+    post(client, collection, tokens["bravo"], [mine])
+    other = world.node.directory.create_collection("Bravo's own", alias="bravo",
+                                                   read=[world.other], write=[world.other])
+    assert post(client, other, tokens["bravo"], [mine])["success_count"] == 1
