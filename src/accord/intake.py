@@ -455,9 +455,10 @@ def _status_for(report: IntakeReport, party_id: str, collection_id: str,
         successes.append(detail)
     failures: list[dict[str, Any]] = []
     for rejection in report.rejected:
-        detail = {"id": rejection.id or "", "message": rejection.message}
-        if rejection.version:
-            detail["version"] = rejection.version
+        # `version` is required (TAXII 2.1 §4.3.1.1): for an object that names none, when
+        # the request arrived, as a server-given version is for an object without timestamps.
+        detail = {"id": rejection.id or "", "version": rejection.version or request_timestamp,
+                  "message": rejection.message}
         failures.append(detail)
     return Status(str(uuid.uuid4()), party_id, collection_id, request_timestamp, successes,
                   failures)

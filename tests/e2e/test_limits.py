@@ -32,7 +32,7 @@ def test_the_object_limit_is_set_once_and_kept(databases: NodeDatabases, tmp_pat
     with serving(db, tmp_path / "1.log", options=("--tick", "0", "--sync-every", "0",
                                                   "--max-objects", "3")) as url:
         refused = post(url, token, 4)
-        assert refused.status_code == 413 and "at most 3" in refused.json()["description"]
+        assert refused.status_code == 422 and "at most 3" in refused.json()["description"]
         assert post(url, token, 3).status_code == 202
     with serving(db, tmp_path / "2.log") as url:
-        assert post(url, token, 4).status_code == 413
+        assert post(url, token, 4).status_code == 422

@@ -83,10 +83,10 @@ def _added_after(value: str | None) -> str | None:
 def _limit(value: str | None, max_page: int) -> int:
     if value is None:
         return max_page
-    try:
-        limit = int(value)
-    except ValueError:
-        raise TaxiiError(400, f"limit: {value!r} is not a whole number") from None
+    # ASCII digits only: int() would also take "1_0", " 10" and other scripts' digits.
+    if not (value.isascii() and value.lstrip("-").isdigit()):
+        raise TaxiiError(400, f"limit: {value!r} is not a whole number")
+    limit = int(value)
     if limit < 1:
         raise TaxiiError(400, f"limit: must be at least 1, not {limit}")
     return min(limit, max_page)  # §3.4: a server may return fewer than asked

@@ -53,9 +53,14 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def answer(request: Request, node: Node) -> Response:
         try:
             principal = authenticate(node, request)
-            if not accepts_taxii(request.headers.get("accept")):
-                raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept header "
-                                 f"asked for {request.headers.get('accept')!r}")
+            accept = request.headers.get("accept")
+            if accept is not None and not accepts_taxii(accept):
+                # Several Accept lines are one list (RFC 9110 §5.3): read them all, but only
+                # when the first alone does not do.
+                accept = ", ".join(request.headers.getlist("accept"))
+                if not accepts_taxii(accept):
+                    raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept "
+                                     f"header asked for {accept!r}")
             nul = nul_in(request)
             if nul is not None:
                 raise TaxiiError(400, f"the {'URL parameter' if nul[0] == 'query' else nul[0]} "
@@ -99,7 +104,9 @@ def _readable(request: Request, node: Node, principal: Principal) -> Collection:
 async def discovery(request: Request, node: Node, principal: Principal) -> Response:
     # A configured public URL, not the Host header: behind a proxy the request's own URL is
     # wrong (http for https), and a client must not be able to choose what we announce.
-    return _json(resources.discovery(node.info, node.info.public_url or str(request.base_url)))
+    # Without one, relative URLs (TAXII 2.1 §4.1.1: HTTPS absolute, or relative).
+    return _json(resources.discovery(node.info, node.info.public_url
+                                     or f"{request.scope.get('root_path', '')}/"))
 
 
 async def api_root(request: Request, node: Node, principal: Principal) -> Response:
@@ -144,6 +151,10 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     content_type = request.headers.get("content-type")
     if not is_taxii_content(content_type):
         raise TaxiiError(415, f"send the objects as {TAXII_21}, not {content_type!r}")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise TaxiiError(415, f"this server reads request bodies as sent, not in the "
+                         f"Content-Encoding {encoding!r}: send the envelope uncompressed")
     request_timestamp = now_timestamp()  # TAXII 2.1 §4.3.1: when the request arrived
     body = await _body(request, node.info.max_content_length)
     objects = _objects_of(body, node.info.max_objects)
@@ -171,13 +182,14 @@ _CONTAINERS_PER_OBJECT = 50
 
 
 def _objects_of(body: bytes, max_objects: int) -> list[Any]:
-    """The envelope's objects, refused whole when parsing or holding them would cost too much."""
+    """The envelope's objects, refused whole when parsing or holding them would cost too much:
+    with a 422, since a body within max_content_length MUST NOT get a 413 (TAXII 2.1 §4.2.1)."""
     # Counted before parsing, at C speed: every JSON object or array opens with one of these
     # bytes (a string may hold some too, which only counts high). A megabyte of {} would
     # otherwise become 300,000 dictionaries before the object count below could refuse them.
     containers = body.count(b"{") + body.count(b"[")
     if containers > max_objects * _CONTAINERS_PER_OBJECT:
-        raise TaxiiError(413, f"the request body holds {containers} JSON objects and arrays; "
+        raise TaxiiError(422, f"the request body holds {containers} JSON objects and arrays; "
                          f"an envelope may hold at most {max_objects} STIX objects: send them "
                          "in several requests")
     try:
@@ -191,7 +203,7 @@ def _objects_of(body: bytes, max_objects: int) -> list[Any]:
     if not isinstance(objects, list):
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
     if len(objects) > max_objects:
-        raise TaxiiError(413, f"the envelope holds {len(objects)} objects; this API root takes "
+        raise TaxiiError(422, f"the envelope holds {len(objects)} objects; this API root takes "
                          f"at most {max_objects} per request: send them in several requests")
     return objects
 

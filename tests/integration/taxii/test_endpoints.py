@@ -48,8 +48,13 @@ def test_discovery_points_at_the_api_root(client):
     r = client.get("/taxii2/")
     assert r.status_code == 200 and r.headers["content-type"] == TAXII
     body = r.json()
-    assert body["default"] == "http://testserver/taxii2/accord/"
+    assert body["default"] == "/taxii2/accord/"  # relative: no public URL is configured
     assert body["api_roots"] == [body["default"]]
+
+
+def test_discovery_does_not_announce_what_the_host_header_says(client):
+    body = client.get("/taxii2/", headers={"Host": "evil.example"}).json()
+    assert "evil" not in str(body) and body["api_roots"] == ["/taxii2/accord/"]
 
 
 def test_api_root_information(client, world):
@@ -242,6 +247,54 @@ def test_content_negotiation(client, world):
         assert client.get("/taxii2/", headers={"Accept": accept}).status_code == 200
     for accept in ["text/html", "application/json", "application/taxii+json;version=2.0"]:
         assert_taxii_error(client.get("/taxii2/", headers={"Accept": accept}), 406)
+
+
+def test_several_accept_lines_are_one_list(client):
+    # RFC 9110 §5.3: a field sent on several lines is one comma-separated list.
+    r = client.get("/taxii2/", headers=[("Accept", "text/html"), ("Accept", TAXII)])
+    assert r.status_code == 200
+    assert_taxii_error(client.get("/taxii2/", headers=[("Accept", "text/html"),
+                                                       ("Accept", "application/json")]), 406)
+
+
+def test_limit_is_a_whole_number_in_ascii_digits(client, world):
+    post(client, world.evidence.id, [indicator(n) for n in range(3)])
+    assert len(client.get(objects_url(world), params={"limit": "2"}).json()["objects"]) == 2
+    for limit in ("1_0", "\u0663", " 2", "2.0", "+2"):
+        body = assert_taxii_error(client.get(objects_url(world), params={"limit": limit}), 400)
+        assert "limit" in body["description"]
+
+
+def test_a_compressed_body_is_415_and_stores_nothing(client, world):
+    import gzip
+
+    r = client.post(objects_url(world), content=gzip.compress(
+        orjson.dumps({"objects": [indicator(1)]})),
+        headers={"Content-Type": TAXII, "Content-Encoding": "gzip"})
+    assert "Content-Encoding 'gzip'" in assert_taxii_error(r, 415)["description"]
+    assert world.node.objects.count(world.evidence.id) == 0
+
+
+def test_every_failure_in_a_status_has_a_version(client, world):
+    r = post(client, world.evidence.id, [{"type": "indicator"}, "not an object", indicator(1)])
+    status = r.json()
+    assert status["failure_count"] == 2 and status["success_count"] == 1
+    for failure in status["failures"]:
+        # None was given: the server's, when the request arrived (TAXII 2.1 §4.3.1.1).
+        assert failure["version"] == status["request_timestamp"], failure
+
+
+def test_delete_without_read_or_write_is_404_as_taxii_says(client, world):
+    # A write-only grant, held by a reader's token: neither permission in effect (§5.7).
+    world.node.directory.grant(world.evidence.id, world.other, Grant(False, True))
+    token = world.node.directory.create_token(world.other, role="reader", name="Reader")
+    caller = {"Authorization": f"Bearer {token}"}
+    info = client.get(f"{ROOT}collections/{world.evidence.id}/", headers=caller).json()
+    assert (info["can_read"], info["can_write"]) == (False, False)
+    post(client, world.evidence.id, [indicator(1)])
+    assert_taxii_error(client.delete(objects_url(world, f"{indicator(1)['id']}/"),
+                                     headers=caller), 404)
+    assert world.node.objects.count(world.evidence.id) == 1
 
 
 def test_post_with_wrong_media_type_is_415(client, world):

@@ -36,18 +36,19 @@ def stored(world) -> int:
     return world.node.objects.count(world.evidence.id)
 
 
-def test_a_megabyte_of_empty_objects_is_413_and_stores_nothing(client, world):
+def test_a_megabyte_of_empty_objects_is_422_and_stores_nothing(client, world):
     r = post_raw(client, world, b'{"objects":[' + b",".join([b"{}"] * 333_000) + b"]}")
-    assert r.status_code == 413 and r.headers["content-type"] == TAXII
+    assert r.status_code == 422 and r.headers["content-type"] == TAXII
     assert "at most 10000" in r.json()["description"]
     assert len(r.content) < 1000
     assert stored(world) == 0
 
 
-def test_an_envelope_over_the_object_limit_is_413(client, world):
+def test_an_envelope_over_the_object_limit_is_422_not_413(client, world):
     world.node.info = replace(world.node.info, max_objects=5)
     r = post_raw(client, world, orjson.dumps({"objects": [indicator(n) for n in range(6)]}))
-    assert r.status_code == 413
+    # Not 413: the body is within max_content_length (TAXII 2.1 §4.2.1).
+    assert r.status_code == 422
     assert "holds 6 objects" in r.json()["description"]
     assert post_raw(client, world, orjson.dumps(
         {"objects": [indicator(n) for n in range(5)]})).status_code == 202
@@ -56,7 +57,7 @@ def test_an_envelope_over_the_object_limit_is_413(client, world):
 def test_a_body_of_tiny_containers_is_refused_before_it_is_parsed(client, world):
     world.node.info = replace(world.node.info, max_objects=10)
     r = post_raw(client, world, b'{"objects":[{"x":[' + b",".join([b"[]"] * 600) + b"]}]}")
-    assert r.status_code == 413
+    assert r.status_code == 422
     assert "JSON objects and arrays" in r.json()["description"]
 
 
