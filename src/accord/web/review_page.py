@@ -16,7 +16,7 @@ from accord.cooperation.review import Review
 from accord.cooperation.review_pdf import PdfUnavailable
 from accord.cooperation.reviewing import review_ledgers
 from accord.i18n.catalogue import catalogue
-from accord.i18n.zones import midnight_in, zone
+from accord.i18n.zones import midnight_in
 from accord.web.core import Ctx, Page
 
 MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
@@ -38,7 +38,7 @@ def _day(ctx: Ctx, text: str, name: str) -> date:
 
 def _period(ctx: Ctx) -> tuple[date, date]:
     """The half-year so far by default: the mechanism reviews twice a year."""
-    today = datetime.now(UTC).astimezone(zone(ctx.zone)).date()  # the reader's today
+    today = datetime.now(UTC).date()  # in UTC, as the period's days (_review)
     first = date(today.year, 1 if today.month <= 6 else 7, 1)
     words = catalogue(ctx.language)
     start = _day(ctx, ctx.arg("from"), words.pgettext("date", "From")) if ctx.arg("from") \
@@ -68,10 +68,12 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
     if end >= date.max:
         raise BadPeriod(ctx._("To: {day} is beyond the calendar's last day",
                               day=end.isoformat()))
-    # "To" is a day the review includes: the period ends at the next midnight, both in the
-    # reader's time zone (the page says which).
+    # "To" is a day the review includes: the period ends at the next midnight. Midnight UTC,
+    # whatever the reader's zone, as `accord review` and every node count: the review is a
+    # bilateral instrument, and two parties' officials in Washington and Beijing asking for
+    # the same dates must count the same requests (the page says so).
     try:
-        begins, ends = midnight_in(start, ctx.zone), midnight_in(end + timedelta(days=1), ctx.zone)
+        begins, ends = midnight_in(start, "UTC"), midnight_in(end + timedelta(days=1), "UTC")
     except OverflowError:  # the first or last day of the calendar, in a zone beyond UTC
         raise BadPeriod(ctx._("{start} to {end} reaches beyond the calendar",
                               start=start.isoformat(), end=end.isoformat())) from None

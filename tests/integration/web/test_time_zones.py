@@ -5,6 +5,7 @@ the zone the form names."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from tests.integration.web.test_request_pages import EVIDENCE
 
@@ -97,11 +98,30 @@ def test_a_deadline_is_shown_for_both_parties_in_the_reader_s_words(world, brows
     assert "时间以 Asia/Shanghai (UTC+8) 显示" in theirs
 
 
-def test_review_days_are_the_reader_s_days(world, browser):
+def test_review_days_are_utc_days_whatever_the_reader_s_zone(world, browser):
+    """Officials of both parties asking for the same dates count the same requests: the
+    page's JSON is the same in Shanghai and New York, and the same as `accord review`'s."""
+    import json
+
+    from accord.cooperation.desk import Desk
+    from accord.cooperation.report import render
+    from accord.cooperation.reviewing import review_ledgers
+
     officer = browser(world.admin_token)
-    officer.client.cookies.set("accord_tz", "Asia/Shanghai")
-    page = officer.get("/ui/review?from=2026-01-01&to=2026-01-31")
-    assert page.status_code == 200
-    assert "Days run from midnight to midnight in Asia/Shanghai (UTC+8)." in page.text
-    far = officer.get("/ui/review?from=0001-01-01&to=0001-01-02")
+    days = "from=2026-01-01&to=2026-01-31"
+    downloads = []
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        officer.client.cookies.set("accord_tz", zone)
+        page = officer.get(f"/ui/review?{days}")
+        assert page.status_code == 200
+        assert "Days run from midnight to midnight UTC" in page.text
+        downloads.append(officer.get(f"/ui/review/download?format=json&{days}").json())
+    expected = json.loads(render(review_ledgers(
+        Desk(world.node), datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC),
+        names=world.node.directory.names()), "json"))
+    for download in downloads:
+        assert download["period"] == expected["period"] == {
+            "from": "2026-01-01T00:00:00.000000Z", "to": "2026-02-01T00:00:00.000000Z"}
+    assert officer.get("/ui/review?from=0001-01-01&to=0001-01-02").status_code == 200
+    far = officer.get("/ui/review?from=9999-01-01&to=9999-12-31")
     assert far.status_code == 400 and "beyond the calendar" in far.text
