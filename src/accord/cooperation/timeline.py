@@ -87,7 +87,7 @@ def _event(entry: Entry, stamped: datetime | None) -> TimelineEvent:
                                  "comment": entry.comment}
     elif isinstance(entry, Escalation):
         kind, detail = "escalated", {"reason": entry.reason, "level": entry.level,
-                                     "note": entry.note}
+                                     "note": written_note(entry)}
     elif isinstance(entry, DeEscalation):
         kind, detail = "de-escalated", {"escalation_id": entry.escalation_id,
                                         "reason": entry.reason}
@@ -96,3 +96,12 @@ def _event(entry: Entry, stamped: datetime | None) -> TimelineEvent:
         kind, detail = "withdrawn", {"reason": entry.reason}
     return TimelineEvent(kind, entry.time, entry.party, entry.id, detail, stamped,
                          stamped is not None and is_backdated(stamped, entry.time))
+
+
+def written_note(escalation: Escalation) -> str:
+    """What a person wrote on an escalation: not the English words the deadline watcher puts
+    on its own ("the response deadline passed"), which its reason code already says, in
+    every reader's language."""
+    automatic = f"the {escalation.reason.split('-')[0]} deadline passed"
+    return "" if escalation.reason != "manual" and escalation.note == automatic else \
+        escalation.note

@@ -42,6 +42,9 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "response-overdue": _("Response overdue"), "disputed": _("Disputed"),
             "manual": _("Raised by hand"),
         },
+        # How an escalation ended (cooperation.ledger.EndedBy).
+        "ended_by": {"de-escalated": _("ended by hand"), "answered": _("by the answer"),
+                     "withdrawn": _("by the withdrawal")},
         "state": {
             "submitted": _("Submitted"), "acknowledged": _("Acknowledged"),
             "in-progress": _("In progress"), "answered": _("Answered"), "closed": _("Closed"),

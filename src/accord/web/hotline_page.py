@@ -10,6 +10,7 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import in_force
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
+from accord.cooperation.timeline import written_note
 from accord.store.escalation_reads import EscalationReads
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
@@ -45,7 +46,7 @@ def hotline_page(ctx: Ctx) -> Page:
                 "id": e.escalation.id, "request": view.request.id,
                 "summary": view.request.summary, "time": e.escalation.time,
                 "reason": e.escalation.reason, "level": e.escalation.level,
-                "note": e.escalation.note,
+                "note": written_note(e.escalation),
                 "by": names.get(e.escalation.party, e.escalation.party),
                 "requester": names.get(view.request.requester, view.request.requester),
                 "addressee": names.get(view.request.addressee, view.request.addressee),

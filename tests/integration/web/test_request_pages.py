@@ -265,3 +265,23 @@ def test_a_backdated_acknowledgement_is_marked_on_the_timeline(world, browser, s
     for token in (world.admin_token, world.other_token):
         page = browser(token).get(f"/ui/requests/{request.id}").text
         assert "Backdated:" in page and "more than 5 min before it reached" in page
+
+
+def test_a_withdrawn_request_counts_nothing_down_and_its_escalation_says_how_it_ended(
+        world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get(f"/ui/requests/{rid}")
+    assert "data-due=" in us.get(f"/ui/requests/{rid}").text  # running: counted down
+    assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer",
+                                                    "confirmed": "yes"}).status_code == 303
+    us.get(f"/ui/requests/{rid}")
+    assert us.post(f"/ui/requests/{rid}/withdraw", {"reason": "solved",
+                                                    "confirmed": "yes"}).status_code == 303
+    page = us.get(f"/ui/requests/{rid}").text
+    assert "data-due=" not in page  # neither in the header nor in the timeline
+    hotline = unescape(us.get("/ui/hotline").text)
+    assert "(by the withdrawal)" in hotline and "(withdrawn)" not in hotline
+    us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    assert "(因撤回而结束)" in us.get("/ui/hotline").text
