@@ -41,8 +41,12 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import from_stix, to_stix
 from accord.cooperation.receipts import marked
+from accord.cooperation.refusals import CooperationError as CooperationError
+from accord.cooperation.refusals import NoSuchRequest as NoSuchRequest
+from accord.cooperation.refusals import require_activity_order
 from accord.cooperation.summary import Filters as Filters  # the pages import it from here
 from accord.cooperation.translations import is_language
+from accord.i18n import N_
 from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
@@ -57,14 +61,6 @@ from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.store.summary_reads import ended_by
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
-
-
-class CooperationError(ValueError):
-    """A request or act the mechanism does not allow, in words for the person who tried."""
-
-
-class NoSuchRequest(CooperationError):
-    """No request with that id that the party may see (the same answer whether it exists)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +118,15 @@ TRANSLATION_PREFIX = "language-content--"
 
 def _language(tag: str) -> str:
     if not is_language(tag):
-        raise CooperationError(f"lang {tag!r} is not an RFC 5646 language code (such as en "
-                               "or zh-Hans)")
+        raise CooperationError(N_("lang {tag!r} is not an RFC 5646 language code (such as en "
+                                  "or zh-Hans)"), tag=tag)
     return tag
 
 
 def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
-        raise CooperationError(f"{name} {value!r} is not one of: {', '.join(allowed)}")
+        raise CooperationError(N_("{name} {value!r} is not one of: {allowed}"), name=name,
+                               value=value, allowed=", ".join(allowed))
 
 
 class Desk:
@@ -173,8 +170,8 @@ class Desk:
     def _party(self, name_or_id: str, what: str) -> Party:
         found = self.node.directory.find_party(name_or_id)
         if found is None:
-            raise CooperationError(f"{what}: no party {name_or_id!r} on this node "
-                                   "(see `accord party list`)")
+            raise CooperationError(N_("{what}: no party {party!r} on this node (see `accord "
+                                      "party list`)"), what=what, party=name_or_id)
         return found
 
     # -- making requests and entries ---------------------------------------------------------
@@ -183,9 +180,10 @@ class Desk:
         _one_of("kind", draft.kind, KINDS)
         _one_of("category", draft.category, CATEGORIES)
         _one_of("urgency", draft.urgency, URGENCIES)
+        require_activity_order(draft.activity_start, draft.activity_end)
         addressee = self._party(draft.addressee, "--to")
         if addressee.id == actor.party.id:
-            raise CooperationError("a party cannot address a request to itself")
+            raise CooperationError(N_("a party cannot address a request to itself"))
         shared = tuple(self._party(p, "--share-with").id for p in draft.shared_with)
         now = self.clock()
         request = Request(
@@ -238,20 +236,20 @@ class Desk:
         readable = self.readable_by(actor.party.id, evidence)
         unknown = [e for e in evidence if e not in readable]
         if unknown:
-            raise CooperationError(
-                "evidence: no object you may read has the id " + ", ".join(unknown))
+            raise CooperationError(N_("evidence: no object you may read has the id {ids}"),
+                                   ids=", ".join(unknown))
 
     def acknowledge(self, actor: Actor, request_id: str, note: str = "") -> RequestView:
         view = self._for_addressee(actor, request_id, "acknowledge")
         if view.acknowledged_at is not None:
-            raise CooperationError(f"{request_id} is already acknowledged")
+            raise CooperationError(N_("{id} is already acknowledged"), id=request_id)
         return self._add(actor, view, Acknowledgement(
             self._new_id("acknowledgement"), request_id, actor.party.id, self.clock(), note=note))
 
     def report(self, actor: Actor, request_id: str, text: str) -> RequestView:
         view = self._for_addressee(actor, request_id, "report on")
         if not text.strip():
-            raise CooperationError("a status report needs some text")
+            raise CooperationError(N_("a status report needs some text"))
         return self._add(actor, view, StatusReport(
             self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text))
 
@@ -260,10 +258,10 @@ class Desk:
         _one_of("outcome", outcome, OUTCOMES)
         view = self._for_addressee(actor, request_id, "respond to")
         if view.response is not None:
-            raise CooperationError(f"{request_id} has already been answered")
+            raise CooperationError(N_("{id} has already been answered"), id=request_id)
         if outcome in ("declined", "referred") and not reason.strip():
-            raise CooperationError(f"a response with outcome {outcome!r} must give a reason "
-                                   "(--reason)")
+            raise CooperationError(N_("a response with outcome {outcome!r} must give a reason "
+                                      "(--reason)"), outcome=outcome)
         self._check_evidence(actor, evidence)
         return self._add(actor, view, Response(
             self._new_id("response"), request_id, actor.party.id, self.clock(),
@@ -272,12 +270,12 @@ class Desk:
     def rate(self, actor: Actor, request_id: str, score: int, comment: str = "") -> RequestView:
         view = self._visible(actor, request_id)
         if actor.party.id != view.request.requester:
-            raise CooperationError("only the requesting party rates the response")
+            raise CooperationError(N_("only the requesting party rates the response"))
         if view.response is None:
-            raise CooperationError(f"{request_id} has no response to rate yet")
+            raise CooperationError(N_("{id} has no response to rate yet"), id=request_id)
         if not 1 <= score <= 5:
-            raise CooperationError(f"--score {score}: a rating is from 1 (useless) to 5 "
-                                   "(complete and timely)")
+            raise CooperationError(N_("--score {score}: a rating is from 1 (useless) to 5 "
+                                      "(complete and timely)"), score=score)
         return self._add(actor, view, Rating(
             self._new_id("rating"), request_id, actor.party.id, self.clock(),
             response_id=view.response.id, score=score, comment=comment))
@@ -297,9 +295,9 @@ class Desk:
         view = self._visible(actor, request_id)
         open_ones = [e for e in view.escalations if e.is_open]
         if not open_ones:
-            raise CooperationError(f"{request_id} has no open escalation")
+            raise CooperationError(N_("{id} has no open escalation"), id=request_id)
         if not reason.strip():
-            raise CooperationError("say why the escalation ends (--reason)")
+            raise CooperationError(N_("say why the escalation ends (--reason)"))
         newest = max(open_ones, key=lambda e: (e.escalation.time, e.escalation.id))
         return self._add(actor, view, DeEscalation(
             self._new_id("de-escalation"), request_id, actor.party.id, self.clock(),
@@ -308,7 +306,7 @@ class Desk:
     def withdraw(self, actor: Actor, request_id: str, reason: str = "") -> RequestView:
         view = self._visible(actor, request_id)
         if actor.party.id != view.request.requester:
-            raise CooperationError("only the requesting party withdraws its request")
+            raise CooperationError(N_("only the requesting party withdraws its request"))
         self._still_open(view, "withdraw")
         return self._add(actor, view, Withdrawal(
             self._new_id("withdrawal"), request_id, actor.party.id, self.clock(),
@@ -317,17 +315,20 @@ class Desk:
     def _for_addressee(self, actor: Actor, request_id: str, act: str) -> RequestView:
         view = self._visible(actor, request_id)
         if actor.party.id != view.request.addressee:
-            raise CooperationError(f"only the addressed party may {act} a request")
+            raise CooperationError(N_("only the addressed party may {act} a request"),
+                                   act=act)
         self._still_open(view, act)
         return view
 
     @staticmethod
     def _still_open(view: RequestView, act: str) -> None:
         if view.withdrawn_at is not None:
-            raise CooperationError(f"cannot {act} {view.request.id}: it was withdrawn")
+            raise CooperationError(N_("cannot {act} {id}: it was withdrawn"), act=act,
+                                   id=view.request.id)
         if view.response is not None and act in ("escalate", "withdraw", "report on",
                                                  "acknowledge"):
-            raise CooperationError(f"cannot {act} {view.request.id}: it has been answered")
+            raise CooperationError(N_("cannot {act} {id}: it has been answered"), act=act,
+                                   id=view.request.id)
 
     def _level(self, view: RequestView) -> int:
         ladder = self._policy(view.request).ladder

@@ -35,6 +35,7 @@ from accord.cooperation.translations import (
     to_stix,
     translate,
 )
+from accord.i18n import N_
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
 
@@ -82,7 +83,7 @@ def sent_with(request_obj: dict[str, Any], request: Request, translator: str,
     `LanguagesMissing` when the guidelines require a language neither covers."""
     original = original_of(request_obj)
     if original is None:  # a request always has a summary
-        raise CooperationError("the request has no text to translate")
+        raise CooperationError(N_("the request has no text to translate"))
     made: Translation | None = None
     try:
         for lang, texts in given.items():
@@ -122,16 +123,20 @@ class Translations:
         originals: list[Original] = []
         translations: list[Translation] = []
         markings: dict[str, tuple[str, ...]] = {}
+        kept: dict[str, int] = {}  # translations kept, by translator
         with self.desk.node.engine.connect() as conn:
             for (body,) in conn.execute(stmt, {"reader": actor.party.id}):
                 obj = orjson.loads(body)
                 if is_translation(obj):
-                    if len(translations) >= MAX_PER_REQUEST:
-                        continue  # bounded whatever a peer sent: the first ones stand
                     try:
-                        translations.append(from_stix(obj))
+                        made = from_stix(obj)
                     except TranslationError:  # intake checks them: one from before is skipped
                         continue
+                    # Bounded whatever a party sent, per party: the first ones of each stand,
+                    # and one party's flood (dated as it likes) pushes out no other's.
+                    if kept.get(made.translator, 0) < MAX_PER_REQUEST:
+                        kept[made.translator] = kept.get(made.translator, 0) + 1
+                        translations.append(made)
                     continue
                 found = original_of(obj)
                 if found is not None:
@@ -149,11 +154,13 @@ class Translations:
         held = self.ledgered(actor, request_id)
         original = next((o for o in held.originals if o.id == object_id), None)
         if original is None:
-            raise CooperationError(f"{request_id} holds no object {object_id!r} with text you "
-                                   "may read and translate")
-        if len(held.translations) >= MAX_PER_REQUEST:
-            raise CooperationError(f"{request_id} holds {len(held.translations)} translations, "
-                                   f"the most a request takes ({MAX_PER_REQUEST})")
+            raise CooperationError(N_("{id} holds no object {object!r} with text you may "
+                                      "read and translate"), id=request_id, object=object_id)
+        theirs = sum(1 for t in held.translations if t.translator == actor.party.id)
+        if theirs >= MAX_PER_REQUEST:
+            raise CooperationError(N_("{id} holds {count} translations of yours, the most a "
+                                      "party may make in one request ({most})"),
+                                   id=request_id, count=theirs, most=MAX_PER_REQUEST)
         mine = [t for t in held.translations
                 if t.object_ref == object_id and t.translator == actor.party.id]
         previous = max(mine, key=lambda t: t.modified) if mine else None

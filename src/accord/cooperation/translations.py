@@ -28,7 +28,7 @@ REQUEST_REF = "x_accord_request_ref"
 # Bounds (docs/limits.md): a translation is about as long as what it translates.
 MAX_TEXT = 20_000  # characters in one translated property
 MAX_LANGUAGES = 8  # languages in one party's translation of one object
-MAX_PER_REQUEST = 200  # translation versions in one request's ledger, all parties together
+MAX_PER_REQUEST = 200  # translation versions one party makes in one request's ledger
 
 
 class TranslationError(ValueError):

@@ -21,13 +21,17 @@ from accord.i18n.catalogue import Catalogue, catalogue
 PACKAGE = Path(__file__).resolve().parent.parent  # src/accord
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
             "n_": (1, 2), "N_": None}
-# Where words that reach a reader are written: the web UI's handlers and templates, and the
-# documents it renders (the review report).
+# Where words that reach a reader are written: the web UI's handlers and templates, the
+# documents it renders (the review report), and the refusals it shows.
 METHOD_MAP = [
     ("web/**.py", "python"),
     ("web/templates/**.html", "jinja2"),
     ("i18n/**.py", "python"),
     ("cooperation/report.py", "python"),
+    # The refusals of the desk, said on the pages (web.request_page.said).
+    ("cooperation/refusals.py", "python"),
+    ("cooperation/desk.py", "python"),
+    ("cooperation/translating.py", "python"),
     ("cooperation/review_*.py", "python"),
     ("cooperation/templates/**.html", "jinja2"),
 ]

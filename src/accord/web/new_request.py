@@ -14,6 +14,7 @@ from accord.cooperation.duplicates import DUPLICATE_WINDOW, likely_duplicate
 from accord.cooperation.guidelines import (
     ALWAYS_REQUIRED,
     Guidelines,
+    RequestIncomplete,
     in_force,
     missing_content,
 )
@@ -36,11 +37,11 @@ from accord.store.forms import SENDING, FormKeys, PeerGuidelines, is_form_key, n
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
 from accord.store.summary_reads import SummaryReads
-from accord.web.codes import vocabularies, word
+from accord.web.codes import vocabularies, word, word_text
 from accord.web.core import Ctx, Forbidden, Page
 from accord.web.format import Clockface
 from accord.web.kept import restored
-from accord.web.request_page import plain
+from accord.web.request_page import said
 
 FIELD_LABELS = {
     "summary": N_("Summary"), "description": N_("Description"),
@@ -212,8 +213,14 @@ def new_request(ctx: Ctx) -> Page | Response:
                 return _form_page(ctx, duplicate=repeated, status=409)
         view = Desk(ctx.node).create(ctx.actor, draft)
         sent = True
+    except RequestIncomplete as error:
+        return _form_page(ctx, error=ctx._(
+            "A request of the kind “{kind}” must carry: {missing} (guidelines version "
+            "{version})", kind=word_text(ctx.language, error.kind, "kind"),
+            missing=", ".join(ctx._(FIELD_LABELS[m]) for m in error.missing),
+            version=error.version), status=400)
     except (CooperationError, ValueError) as error:
-        return _form_page(ctx, error=plain(str(error)), status=400)
+        return _form_page(ctx, error=said(ctx, error), status=400)
     finally:
         if is_form_key(key) and not sent:  # not sent: the same form may be sent again
             keys.release(me, key)

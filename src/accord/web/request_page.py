@@ -18,6 +18,7 @@ from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
 from accord.i18n import N_
+from accord.i18n.catalogue import catalogue
 from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
@@ -243,8 +244,9 @@ def act(ctx: Ctx) -> Page | Response:
         raise NotFound(ctx._("No request {id} that {party} may see is on this node.",
                              id=request_id, party=ctx.viewer.principal.party_name)) from None
     except (CooperationError, ValueError) as error:
-        message = plain(str(error))
-        status = 409 if ("already" in message or "cannot" in message) else 400
+        english = str(error)
+        message = said(ctx, error)
+        status = 409 if ("already" in english or "cannot" in english) else 400
         return request_page(ctx, error=message, failed=name, status=status)
     return RedirectResponse(f"/ui/requests/{request_id}?done={name}#timeline", status_code=303)
 
@@ -253,8 +255,15 @@ def _score(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise CooperationError("choose a score from 1 (useless) to 5 (complete and "
-                               "timely)") from None
+        raise CooperationError(N_("choose a score from 1 (useless) to 5 (complete and "
+                                  "timely)")) from None
+
+
+def said(ctx: Ctx, error: Exception) -> str:
+    """Why the desk refused, in the reader's language where the refusal is in the catalogue."""
+    if isinstance(error, CooperationError):
+        return plain(error.words(catalogue(ctx.language).gettext))
+    return plain(str(error))
 
 
 def plain(message: str) -> str:

@@ -71,7 +71,7 @@ def translation_panel(ctx: Ctx, view: RequestView) -> dict[str, Any]:
 
 def add_translation(ctx: Ctx) -> Page | Response:
     """POST /ui/requests/{id}/translations: the form of one object's translation."""
-    from accord.web.request_page import plain, request_page  # it includes this panel
+    from accord.web.request_page import request_page, said  # it includes this panel
 
     request_id = ctx.params["request_id"]
     if not ctx.viewer.may_act:
@@ -87,6 +87,6 @@ def add_translation(ctx: Ctx) -> Page | Response:
         raise NotFound(ctx._("No request {id} that {party} may see is on this node.",
                              id=request_id, party=ctx.viewer.principal.party_name)) from None
     except CooperationError as error:
-        return request_page(ctx, error=plain(str(error)), failed="translate", status=400)
+        return request_page(ctx, error=said(ctx, error), failed="translate", status=400)
     return RedirectResponse(f"/ui/requests/{request_id}?done=translate#translations",
                             status_code=303)

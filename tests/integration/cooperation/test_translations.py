@@ -192,15 +192,23 @@ def test_an_act_over_rest_records_the_language_given(client, world, sent):
     assert bad.status_code == 400 and "RFC 5646" in bad.json()["title"]
 
 
-def test_translations_of_a_request_are_bounded(world, desk, sent, monkeypatch):
+def test_translations_of_a_request_are_bounded_per_party(world, desk, sent, monkeypatch):
+    """One party's flood of translations (each dated as it likes) neither crowds out nor
+    blocks another's: each party may make the most, and the first of each are shown."""
     import accord.cooperation.translating as translating
 
     monkeypatch.setattr(translating, "MAX_PER_REQUEST", 2)
     translations = Translations(desk)
+    mine = translations.add(Actor(world.own), sent.id, sent.id, "fr", {"summary": "un"})
     translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "一"})
     translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "二"})
-    with pytest.raises(CooperationError, match=r"the most a request takes \(2\)"):
-        translations.add(Actor(world.own), sent.id, sent.id, "fr", {"summary": "trois"})
+    with pytest.raises(CooperationError, match=r"2 translations of yours, the most a party "
+                                               r"may make in one request \(2\)"):
+        translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "三"})
+    translations.add(Actor(world.own), sent.id, sent.id, "fr", {"summary": "deux"})
+    held = translations.ledgered(Actor(world.own), sent.id).translations
+    assert mine.id in {t.id for t in held}
+    assert sorted(t.translator == world.own.id for t in held) == [False, False, True, True]
 
 
 def test_a_translation_looser_than_the_ledger_is_refused_on_intake(client, world, desk, sent):

@@ -42,7 +42,8 @@ def test_a_request_goes_from_the_form_to_the_rating(world, browser, shared):
     us.get("/ui/requests/new")
     incomplete = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "evidence": ""})
     assert incomplete.status_code == 400
-    assert "must carry: evidence" in incomplete.text
+    assert "A request of the kind “Information” must carry: Evidence (guidelines version 0)" in \
+        unescape(incomplete.text)
     assert 'value="Who operates 198.51.100.7?"' in incomplete.text  # nothing typed is lost
     sent = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id})
     assert sent.status_code == 303, sent.text
@@ -285,3 +286,42 @@ def test_a_withdrawn_request_counts_nothing_down_and_its_escalation_says_how_it_
     assert "(by the withdrawal)" in hotline and "(withdrawn)" not in hotline
     us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
     assert "(因撤回而结束)" in us.get("/ui/hotline").text
+
+
+def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    cn = browser(world.other_token)
+    cn.get("/ui/")
+    cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    cn.get(f"/ui/requests/{rid}")
+    assert cn.post(f"/ui/requests/{rid}/acknowledge", {"note": ""}).status_code == 303
+    cn.get(f"/ui/requests/{rid}")
+    again = cn.post(f"/ui/requests/{rid}/acknowledge", {"note": ""})
+    assert again.status_code == 409
+    assert f"{rid} 已确认收到" in again.text and "already" not in again.text
+    cn.get(f"/ui/requests/{rid}")
+    refused = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined", "text": "",
+                                                      "reason": ""})
+    assert refused.status_code == 400
+    assert "答复结果为 'declined' 时必须说明理由" in unescape(refused.text)
+    # An act's own words in the sentence: in English for an English reader, in Chinese else.
+    us.get(f"/ui/requests/{rid}")
+    theirs = us.post(f"/ui/requests/{rid}/report", {"text": "looking"})
+    assert "only the addressed party may report on a request" in unescape(theirs.text)
+    us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    us.get(f"/ui/requests/{rid}")
+    theirs = us.post(f"/ui/requests/{rid}/report", {"text": "looking"})
+    assert "只有被请求方可以对请求执行“提交进展报告”" in unescape(theirs.text)
+
+
+def test_a_request_missing_content_is_refused_in_the_reader_s_words(world, browser, shared):
+    cn = browser(world.other_token)
+    cn.get("/ui/")
+    cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    cn.get("/ui/requests/new")
+    refused = cn.post("/ui/requests/new", {**REQUEST, "to": world.own.id, "evidence": ""})
+    assert refused.status_code == 400
+    text = unescape(refused.text)
+    assert "“信息”类请求必须包含：证据（指南第 0 版）" in text, text[text.find("notice"):][:300]

@@ -1,0 +1,50 @@
+"""Why the mechanism refuses a request or an act, in words for the person who tried, in the
+language they read: the message is English with {named} places, marked for the catalogue where
+it is written (N_), so that the web UI says it in the reader's language; the command line and
+the REST API say it in English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from accord.i18n import N_
+
+# The acts a refusal may name ({act}), and the fields ({what}): words of the catalogue too.
+ACTS = (N_("acknowledge"), N_("report on"), N_("respond to"), N_("escalate"), N_("withdraw"))
+FIELDS = (N_("--to"), N_("--share-with"))
+_TRANSLATED = ("act", "what")
+
+
+class CooperationError(ValueError):
+    """A request or act the mechanism does not allow. `message` may hold {named} places that
+    `values` fill; an {act} is one of ACTS, a {what} one of FIELDS."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
+
+    def words(self, gettext: Callable[[str], str]) -> str:
+        """The refusal in the language `gettext` translates into."""
+        values = {name: gettext(value) if name in _TRANSLATED and isinstance(value, str)
+                  else value
+                  for name, value in self.values.items()}
+        text = gettext(self.message)
+        return text.format(**values) if values else text
+
+
+class NoSuchRequest(CooperationError):
+    """No request with that id that the party may see (the same answer whether it exists)."""
+
+
+def require_activity_order(start: datetime | None, end: datetime | None) -> None:
+    """Refuses an activity window that ends before it starts (said before the STIX check,
+    whose words name properties, not what the officer typed)."""
+    if start is not None and end is not None and end < start:
+        raise CooperationError(N_("the activity ends ({end}) before it starts ({start})"),
+                               end=_minute(end), start=_minute(start))
+
+
+def _minute(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

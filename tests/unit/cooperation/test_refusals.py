@@ -1,0 +1,35 @@
+"""The desk's refusals: English where they are raised, any language where they are said."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from accord.cooperation.refusals import CooperationError, require_activity_order
+from accord.i18n.catalogue import catalogue
+
+T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_refusal_reads_in_english_and_in_the_reader_s_language():
+    error = CooperationError("cannot {act} {id}: it was withdrawn", act="escalate",
+                             id="x-accord-request--1")
+    assert str(error) == "cannot escalate x-accord-request--1: it was withdrawn"
+    assert error.words(catalogue("en").gettext) == str(error)
+    assert error.words(catalogue("zh-Hans").gettext) == \
+        "无法对 x-accord-request--1 执行“升级”：该请求已撤回"
+
+
+def test_a_refusal_without_places_is_said_as_written_even_with_braces():
+    error = CooperationError('indicator: pattern "{bad}" is not STIX')
+    assert str(error) == error.words(catalogue("zh-Hans").gettext)
+
+
+def test_an_activity_may_not_end_before_it_starts():
+    require_activity_order(T, T)
+    require_activity_order(T, None)
+    require_activity_order(None, T)
+    with pytest.raises(CooperationError, match=r"the activity ends \(2026-11-01 11:00 UTC\) "
+                                               r"before it starts \(2026-11-01 12:00 UTC\)"):
+        require_activity_order(T, T - timedelta(hours=1))
