@@ -174,3 +174,13 @@ def test_a_showing_as_json_is_one_json_document(node, command):
     shown = json.loads(run(node["db"], *args, "--json"))
     assert isinstance(shown, dict) and shown
     assert timestamps_are_rfc3339_utc(shown), shown
+
+
+def test_request_show_says_what_was_asked_with_every_time_in_the_zone_asked_for(node):
+    done = run_accord("--tz", "Asia/Shanghai", "request", "show", node["request"],
+                      db=node["db"])
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())  # the table may wrap a cell
+    assert f"evidence: {INDICATOR}" in text and "shared with" not in text  # none: not shown
+    times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^\s,│|]*", done.stdout)
+    assert times and all(t.endswith("+08:00") for t in times), times

@@ -80,25 +80,41 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         return
     data = view_json(view, node.directory.names())
     err.print(f"[bold]{escape(data['summary'])}[/]  ({data['state']})")
+    activity = data["activity"]
     for label, value in (
         ("id", data["id"]), ("from", data["requester"]["name"]),
         ("to", data["addressee"]["name"]),
+        ("shared with", ", ".join(p["name"] for p in data["shared_with"])),
         ("kind / category / urgency", f"{data['kind']} / {data['category']} / "
                                       f"{data['urgency']}" + (" — EXERCISE" if data["exercise"]
                                                              else "")),
         ("received", shown(data["received"]) if data["received"] else "not yet"),
         ("acknowledge by", shown(data["deadlines"]["acknowledge"])),
         ("respond by", shown(data["deadlines"]["respond"])),
+        # What was asked: an addressee reading it here needs no --json.
+        ("description", data["description"]),
+        ("activity", activity["start"] and f"{shown(activity['start'])} to "
+                                           f"{shown(activity['end']) if activity['end'] else '…'}"),
+        ("victims", ", ".join(data["victims"])), ("impact", data["impact"]),
+        ("legal basis", data["legal_basis"]), ("point of contact", data["point_of_contact"]),
+        ("evidence", ", ".join(data["evidence"])), ("written in", data["lang"]),
     ):
-        out.print(f"{label:>26}: {escape(str(value))}")
+        if value:
+            out.print(f"{label:>26}: {escape(str(value))}")
     table = Table("time", "event", "by", "detail")
     for event in data["timeline"]:
-        detail = ", ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}"
-                           for k, v in event["detail"].items()
+        # Times in the detail as the rest: in the zone --tz names.
+        detail = ", ".join(f"{k}: {_detail(v)}" for k, v in event["detail"].items()
                            if v not in ("", None, [], False))
         table.add_row(shown(event["time"]), event["type"], escape(event["by"]["name"]),
                       escape(detail))
     out.print(table)
+
+
+def _detail(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return shown(value) if isinstance(value, str) else str(value)
 
 
 def _after(node: Node, view: RequestView, as_json: bool, message: str) -> None:

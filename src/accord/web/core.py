@@ -9,6 +9,7 @@ event loop, and renders.
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -270,10 +271,28 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
                "now": now, "lang": language, "clockface": face,
                "zone_label": face.zone_label(now),
                "path": request.url.path, "title": page.title,
-               "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+               "here": _here(request),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
     html = TEMPLATES[language].get_template(page.template).render(context)
     return finish(HTMLResponse(html, status_code=page.status), started)
+
+
+# The pages a form posts to and that answer only POST: where a page they show (a refusal, a
+# confirmation) sends the language switch and other links back to, as GET.
+_POSTED_TO = re.compile(r"^(/ui/(?:requests/[^/]+|attribution/[^/]+|admin))/[^/]+$")
+
+
+def _here(request: Request) -> str:
+    """This page's address, to come back to (the language switch): for a page shown in
+    answer to a form, the page the form was on."""
+    path = request.url.path
+    if request.method != "GET":
+        if path == "/ui/requests/check":
+            return "/ui/requests/new"
+        posted = _POSTED_TO.match(path)
+        if posted is not None:
+            return posted.group(1)
+    return path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def finish(response: Response, started: float) -> Response:

@@ -325,3 +325,21 @@ def test_a_request_missing_content_is_refused_in_the_reader_s_words(world, brows
     assert refused.status_code == 400
     text = unescape(refused.text)
     assert "“信息”类请求必须包含：证据（指南第 0 版）" in text, text[text.find("notice"):][:300]
+
+
+def test_the_language_switch_on_a_page_shown_for_a_form_goes_back_to_the_form_s_page(
+        world, browser, shared):
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get(f"/ui/requests/{rid}")
+    asked = us.post(f"/ui/requests/{rid}/withdraw", {"reason": ""})  # refused: no reason
+    assert asked.status_code == 400
+    back = re.search(r'name="next" value="([^"]*)"', asked.text).group(1)
+    assert back == f"/ui/requests/{rid}"
+    switched = us.post("/ui/language", {"lang": "zh-Hans", "next": back})
+    assert us.get(switched.headers["location"]).status_code == 200
+    us.get("/ui/requests/new")
+    checked = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "evidence": ""})
+    assert re.search(r'name="next" value="([^"]*)"', checked.text).group(1) == \
+        "/ui/requests/new"
