@@ -26,8 +26,9 @@ STATE_LABELS = {
 NBSP = "\u00a0"  # a countdown is one unit of meaning: never broken across lines
 
 # Babel (CLDR) patterns: the day of the week first, as people say a deadline.
-_PATTERNS = {"en": ("EEE d MMM y HH:mm", "EEE HH:mm"),
-             "zh-Hans": ("y年M月d日 EEE HH:mm", "EEE HH:mm")}
+# (a moment, a deadline for each party: with its date, since a deadline may be weeks away)
+_PATTERNS = {"en": ("EEE d MMM y HH:mm", "EEE d MMM HH:mm"),
+             "zh-Hans": ("y年M月d日 EEE HH:mm", "M月d日 EEE HH:mm")}
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -162,7 +163,8 @@ class Clockface:
             NBSP if self.language == "en" else "", self.countdown(when, now))
 
     def sides(self, deadline: datetime | str | None, zones: Iterable[str]) -> str:
-        """When a deadline falls for each party: "Tue 14:00 New York · Wed 03:00 Shanghai"
+        """When a deadline falls for each party: "Tue 6 Jan 14:00 New York · Wed 7 Jan 03:00
+        Shanghai"
         (each zone once, in the order given; "" when no party's zone is known)."""
         when = _as_datetime(deadline)
         if when is None:

@@ -80,13 +80,16 @@ def test_the_hover_shows_utc_and_the_markup_is_machine_readable():
 
 def test_a_deadline_says_when_it_falls_for_both_parties():
     zones = ["America/New_York", "Asia/Shanghai"]
-    assert WASHINGTON.sides(DEADLINE, zones) == "Tue 14:00 New York · Wed 03:00 Shanghai"
-    assert BEIJING.sides(DEADLINE, zones) == "纽约时间 周二 14:00 · 上海时间 周三 03:00"
+    # With the date: a deadline may be weeks away.
+    assert WASHINGTON.sides(DEADLINE, zones) == \
+        "Tue 1 Dec 14:00 New York · Wed 2 Dec 03:00 Shanghai"
+    assert BEIJING.sides(DEADLINE, zones) == \
+        "纽约时间 12月1日 周二 14:00 · 上海时间 12月2日 周三 03:00"
     # A zone without a place name: the IANA city in English, the offset in Chinese.
     assert WASHINGTON.sides(DEADLINE, ["Asia/Almaty"]).endswith(" Almaty")
-    assert BEIJING.sides(DEADLINE, ["Etc/GMT-3"]) == "UTC+3时间 周二 22:00"
+    assert BEIJING.sides(DEADLINE, ["Etc/GMT-3"]) == "UTC+3时间 12月1日 周二 22:00"
     assert WASHINGTON.sides(DEADLINE, ["Asia/Shanghai", "Asia/Shanghai", ""]) == \
-        "Wed 03:00 Shanghai"
+        "Wed 2 Dec 03:00 Shanghai"
     assert WASHINGTON.sides(None, zones) == ""
 
 
