@@ -184,3 +184,20 @@ def test_request_show_says_what_was_asked_with_every_time_in_the_zone_asked_for(
     assert f"evidence: {INDICATOR}" in text and "shared with" not in text  # none: not shown
     times = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^\s,│|]*", done.stdout)
     assert times and all(t.endswith("+08:00") for t in times), times
+
+
+def test_an_activity_window_is_given_as_dates_or_times_and_checked(node):
+    ask = ("request", "create", "--to", PARTNER, "--kind", "information", "--category",
+           "intrusion", "--urgency", "routine", "--summary", "Seen when?", "--evidence",
+           INDICATOR, "--json")
+    done = run_accord(*ask, "--activity-start", "2015-06-04", "--activity-end",
+                      "2015-06-05T10:00+08:00", db=node["db"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["activity"] == {"start": "2015-06-04T00:00:00.000000Z",
+                                                   "end": "2015-06-05T02:00:00.000000Z"}
+    backwards = run_accord(*ask, "--activity-start", "2015-06-05", "--activity-end",
+                           "2015-06-04", db=node["db"])
+    assert backwards.returncode != 0 and "the activity ends (2015-06-04 00:00 UTC) before it " \
+        "starts (2015-06-05 00:00 UTC)" in " ".join(backwards.stderr.split())
+    wrong = run_accord(*ask, "--activity-start", "June 4th", db=node["db"])
+    assert wrong.returncode == 2 and "--activity-start: 'June 4th' is not a date" in wrong.stderr

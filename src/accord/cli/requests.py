@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -111,6 +112,21 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
     out.print(table)
 
 
+def _instant(name: str, text: str | None) -> datetime | None:
+    """A date (its midnight) or a time, as an officer types it; without an offset, in UTC."""
+    if text is None:
+        return None
+    if is_timestamp(text):
+        return parse_timestamp(text)
+    from accord.i18n.zones import instant_in  # loads the catalogue: only for such a date
+
+    try:
+        return instant_in(text, "UTC")
+    except ValueError:
+        raise fail(f"{name}: {text!r} is not a date or time such as 2015-06-04 or "
+                   "2015-06-04T10:00:00Z") from None
+
+
 def _detail(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
@@ -134,9 +150,12 @@ def create(
     description: Annotated[str, typer.Option(help="The details.")] = "",
     evidence: Annotated[str | None, typer.Option(help="STIX ids, comma-separated.")] = None,
     legal_basis: Annotated[str, typer.Option(help="The legal basis of the request.")] = "",
-    activity_start: Annotated[str | None, typer.Option(help="When the activity began "
-                                                            "(timestamp).")] = None,
-    activity_end: Annotated[str | None, typer.Option(help="When it ended.")] = None,
+    activity_start: Annotated[str | None, typer.Option(help="When the activity began: a date "
+                                                            "or a time (2015-06-04, "
+                                                            "2015-06-04T10:00+08:00); "
+                                                            "without an offset, UTC.")] = None,
+    activity_end: Annotated[str | None, typer.Option(help="When it ended (the same forms).")]
+    = None,
     victims: Annotated[str | None, typer.Option(help="Affected victims, comma-separated.")]
     = None,
     impact: Annotated[str, typer.Option(help="e.g. '22 million records exposed'.")] = "",
@@ -157,14 +176,11 @@ def create(
     from accord.cli.translations import parse_translations  # it imports this module
 
     translations = parse_translations(translation or [])
-    for name, stamp in (("--activity-start", activity_start), ("--activity-end", activity_end)):
-        if stamp is not None and not is_timestamp(stamp):
-            raise fail(f"{name}: {stamp!r} is not a timestamp such as 2015-06-04T00:00:00Z")
+    began, ended = (_instant(name, stamp) for name, stamp in (
+        ("--activity-start", activity_start), ("--activity-end", activity_end)))
     with desk_for(db, as_party, lang) as (node, desk, actor):
         view = desk.create(actor, Draft(
-            to, kind, category, urgency, summary, description,
-            parse_timestamp(activity_start) if activity_start else None,
-            parse_timestamp(activity_end) if activity_end else None,
+            to, kind, category, urgency, summary, description, began, ended,
             tuple(split_names(victims)), impact, legal_basis, contact,
             tuple(split_names(evidence)), tuple(split_names(share_with)), exercise, lang,
             translations))

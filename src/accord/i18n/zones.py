@@ -96,17 +96,47 @@ def place(name: str, language: str, when: datetime | None = None) -> str:
     return offset_at(name, when)
 
 
+class NoSuchLocalTime(ValueError):
+    """A wall-clock time the zone skips (clocks go forward: 02:30 on a spring night)."""
+
+
+class AmbiguousLocalTime(ValueError):
+    """A wall-clock time the zone has twice (clocks go back); `offsets` are its two."""
+
+    def __init__(self, text: str, offsets: tuple[str, str]) -> None:
+        super().__init__(f"{text!r} happens twice where clocks go back: give its offset "
+                         f"({offsets[0]} or {offsets[1]})")
+        self.offsets = offsets
+
+
 def instant_in(text: str, name: str) -> datetime:
     """A date or date and time as typed in a form (2026-01-01, 2026-01-01T10:00) read in zone
     `name`, as an aware UTC datetime; one that carries its own offset (Z, +08:00) keeps it.
-    ValueError when it is not a date."""
+    ValueError when it is not a date; NoSuchLocalTime or AmbiguousLocalTime for a time the
+    zone's clock change skips or repeats (rather than moving it silently by an hour)."""
     typed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if typed.tzinfo is None:
         typed = typed.replace(tzinfo=zone(name))
+        try:
+            back = typed.astimezone(UTC).astimezone(typed.tzinfo)
+        except OverflowError:
+            raise ValueError(f"{text!r} is beyond the calendar in UTC") from None
+        if back.replace(tzinfo=None) != typed.replace(tzinfo=None):
+            raise NoSuchLocalTime(f"{text!r} does not exist in {name}: the clocks skip it")
+        first, second = typed.utcoffset(), typed.replace(fold=1).utcoffset()
+        if first != second and first is not None and second is not None:
+            raise AmbiguousLocalTime(text, (offset_iso(first), offset_iso(second)))
     try:
         return typed.astimezone(UTC)
     except OverflowError:  # the calendar's first or last hours, in a zone off UTC
         raise ValueError(f"{text!r} is beyond the calendar in UTC") from None
+
+
+def offset_iso(offset: timedelta) -> str:
+    """+08:00, -05:00: an offset as ISO 8601 writes it after a time."""
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def midnight_in(day: date, name: str) -> datetime:

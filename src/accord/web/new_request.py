@@ -29,7 +29,7 @@ from accord.cooperation.model import (
 from accord.correlation.values import guess, value_text
 from accord.durations import DurationError, parse_duration
 from accord.i18n import N_
-from accord.i18n.zones import instant_in
+from accord.i18n.zones import AmbiguousLocalTime, NoSuchLocalTime, instant_in
 from accord.store.browse import Browse
 from accord.store.correlations import Correlations
 from accord.store.directory import Party
@@ -61,6 +61,16 @@ def _when(ctx: Ctx, name: str, label: str) -> datetime | None:
         return None
     try:
         return instant_in(text, ctx.zone)  # the form says which zone its times are in
+    except NoSuchLocalTime:
+        raise BadField(ctx._("{label}: {text} does not exist in {zone}: the clocks skip that "
+                             "hour when they go forward", label=label, text=repr(text),
+                             zone=ctx.zone)) from None
+    except AmbiguousLocalTime as twice:
+        raise BadField(ctx._("{label}: {text} happens twice in {zone}, at {first} and again "
+                             "at {second}, when the clocks go back: choose a time outside that "
+                             "hour, or give it in UTC (Preferences)", label=label,
+                             text=repr(text), zone=ctx.zone, first=twice.offsets[0],
+                             second=twice.offsets[1])) from None
     except ValueError:
         raise BadField(ctx._("{label}: {text} is not a date and time such as "
                              "2015-06-04T10:00", label=label, text=repr(text))) from None

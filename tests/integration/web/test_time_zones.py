@@ -127,3 +127,22 @@ def test_review_days_are_utc_days_whatever_the_reader_s_zone(world, browser):
     assert officer.get("/ui/review?from=0001-01-01&to=0001-01-02").status_code == 200
     far = officer.get("/ui/review?from=9999-01-01&to=9999-12-31")
     assert far.status_code == 400 and "beyond the calendar" in far.text
+
+
+def test_an_activity_time_the_clocks_skip_or_repeat_is_refused_in_words(world, browser):
+    from tests.integration.web.test_request_pages import REQUEST
+
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    officer = browser(world.admin_token)
+    officer.client.cookies.set("accord_tz", "America/New_York")
+    officer.get("/ui/requests/new")
+    skipped = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                                "activity_start": "2027-03-14T02:30"})
+    assert skipped.status_code == 400
+    assert "&#39;2027-03-14T02:30&#39; does not exist in America/New_York" in skipped.text
+    twice = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                              "activity_start": "2026-11-01T01:30"})
+    assert twice.status_code == 400 and "happens twice in America/New_York" in twice.text
+    from accord.cooperation.desk import Desk
+
+    assert Desk(world.node).ledgers(None) == []  # nothing sent

@@ -55,3 +55,24 @@ def test_form_times_are_read_in_the_zone_the_form_names():
         instant_in("0001-01-01T00:00", "Asia/Shanghai")
     with pytest.raises(ValueError):
         instant_in("yesterday", "Asia/Shanghai")
+
+
+def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour():
+    from accord.i18n.zones import NoSuchLocalTime
+
+    with pytest.raises(NoSuchLocalTime, match="does not exist in America/New_York"):
+        instant_in("2027-03-14T02:30", "America/New_York")
+    assert instant_in("2027-03-14T03:30", "America/New_York") == \
+        datetime(2027, 3, 14, 7, 30, tzinfo=UTC)
+
+
+def test_a_time_the_clocks_repeat_is_refused_unless_its_offset_says_which():
+    from accord.i18n.zones import AmbiguousLocalTime
+
+    with pytest.raises(AmbiguousLocalTime) as twice:
+        instant_in("2026-11-01T01:30", "America/New_York")
+    assert twice.value.offsets == ("-04:00", "-05:00")
+    assert instant_in("2026-11-01T01:30-05:00", "America/New_York") == \
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    assert instant_in("2026-11-01T01:30", "Asia/Shanghai") == \
+        datetime(2026, 10, 31, 17, 30, tzinfo=UTC)  # no change of clocks there
