@@ -25,7 +25,7 @@ from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.objects import PREFIX, check
-from accord.cooperation.receipts import add_receipts
+from accord.cooperation.receipts import add_receipts, why_not_receipt
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
 from accord.stix.bundle_stream import Batch
@@ -134,6 +134,10 @@ def accept(
                 f"{o['type']} objects are made by this node when a request or an act reaches "
                 "the party it is addressed to; a party cannot post one")
                 if o["type"] in RECEIPT_TYPES else None)
+        else:
+            with engine.connect() as conn:
+                screened = _refusing(screened, lambda o: None if o["type"] not in RECEIPT_TYPES
+                                     else _receipt_refusal(conn, o))
     screened = _signed_by_peers(engine, screened)
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp, poster_reads=poster_reads,
@@ -146,6 +150,11 @@ class Screened:
 
     valid: list[dict[str, Any]]
     rejected: list[Rejection]
+
+
+def _receipt_refusal(conn: Connection, obj: dict[str, Any]) -> Violation | None:
+    why = why_not_receipt(conn, obj)
+    return None if why is None else Violation(obj["id"], "created_by_ref", "receipt-maker", why)
 
 
 def _refusing(screened: Screened, why_not: Callable[[dict[str, Any]], Violation | None]

@@ -152,3 +152,19 @@ def _request(conn: Connection, request_id: str) -> Request | None:
                                ledger.c.object_id == request_id).limit(1)).scalar()
     found = None if body is None else from_stix(orjson.loads(body))
     return found if isinstance(found, Request) else None
+
+
+def why_not_receipt(conn: Connection, obj: dict[str, Any]) -> str | None:
+    """Why a receipt a peer's node delivers is refused: it must be made by the party it
+    receipts for (a request's addressee; an act's receiver) as the request held here names
+    it. A receipt in the other side's name, under the id this node would give its own, would
+    stop this node making the real one. None: not refused (or no request here to tell)."""
+    request = _request(conn, str(obj.get("request_ref")))
+    if request is None:
+        return None
+    maker = request.addressee if obj["type"] == "x-accord-receipt" else \
+        receiver_of(str(obj.get("act_ref")), request)
+    if maker is not None and obj.get("created_by_ref") != maker:
+        return (f"a {obj['type']} of {request.id} is made by the party it receipts for "
+                f"({maker}), not by {obj.get('created_by_ref')}")
+    return None

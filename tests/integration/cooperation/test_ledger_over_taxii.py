@@ -179,3 +179,27 @@ def test_an_analyst_token_does_not_act_over_taxii(case):
         status = post(client, [ack])
     assert "take the liaison role" in failures(status)[ack["id"]]
     assert case.now_view().acknowledged_at is None
+
+
+def test_a_peer_s_receipt_counts_only_in_the_name_of_the_party_it_receipts_for(case):
+    """What a peer's node delivers is checked against the request held here: a receipt by
+    the addressee, an act receipt by the act's receiver. (A hosted party posts none at all.)"""
+    from accord.cooperation.receipts import why_not_receipt
+
+    world, request = case.world, case.request
+    ack_id = some_id("x-accord-acknowledgement")
+    by_actor = case.entry(ActReceipt(act_receipt_id(ack_id), request.id, world.other.id,
+                                     request.created, act_id=ack_id, received=request.created))
+    by_receiver = case.entry(ActReceipt(act_receipt_id(ack_id), request.id, world.own.id,
+                                        request.created, act_id=ack_id,
+                                        received=request.created))
+    receipt = case.entry(Receipt(some_id("x-accord-receipt"), request.id, case.third.id,
+                                 request.created, received=request.created,
+                                 acknowledge_by=request.created, respond_by=request.created,
+                                 guidelines_version=1))
+    elsewhere = dict(by_actor, request_ref="x-accord-request--00000000-0000-4000-8000-000000000000")
+    with world.node.engine.connect() as conn:
+        assert world.own.id in why_not_receipt(conn, by_actor)
+        assert why_not_receipt(conn, by_receiver) is None
+        assert world.other.id in why_not_receipt(conn, receipt)  # only the addressee's
+        assert why_not_receipt(conn, elsewhere) is None  # no request here to tell by
