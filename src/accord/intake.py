@@ -42,6 +42,7 @@ from accord.store.query import Outcome
 from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
+from accord.trust.tokens import ACTING_ROLES
 from accord.words import how_many
 
 
@@ -63,8 +64,6 @@ class Rejection:
 
 
 _SHOWN = 20  # violations named per refused object
-# The roles that may post Accord's own objects (as api.requests.SENDS).
-ACTING_ROLES = ("liaison", "admin")
 # What only the receiving party's node makes (cooperation.receipts).
 RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
 

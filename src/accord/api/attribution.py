@@ -32,10 +32,10 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.trust.tokens import ACTING_ROLES
 
 # The closed vocabularies, as the OpenAPI description declares them.
 Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
-ACTS = ("liaison", "admin")
 
 
 class ClaimIn(BaseModel):
@@ -92,7 +92,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
     record = AttributionRecord(node)
 
     def actor_of(caller: Principal, *, acting: bool) -> Actor:
-        if acting and caller.role not in ACTS:
+        if acting and caller.role not in ACTING_ROLES:
             raise HTTPException(403, f"a {caller.role} token may read attribution but not "
                                      "claim, take positions or designate (that takes the "
                                      "liaison role)")

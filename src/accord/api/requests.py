@@ -32,6 +32,7 @@ from accord.store.guidelines import GuidelinesStore
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.trust.tokens import ACTING_ROLES
 
 LISTED, MOST_LISTED = 200, 1000  # requests a page of the listing holds: by default, at most
 
@@ -95,7 +96,6 @@ class ReasonIn(Written):
     reason: str = ""
 
 
-SENDS = ("liaison", "admin")
 REVIEW_MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
                 "md": "text/markdown; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
@@ -105,7 +105,7 @@ def add_request_routes(api: FastAPI, node: Node,
     desk = Desk(node)
 
     def actor_of(caller: Principal, *, acting: bool, lang: str = "") -> Actor:
-        if acting and caller.role not in SENDS:
+        if acting and caller.role not in ACTING_ROLES:
             raise HTTPException(403, f"a {caller.role} token may read requests but not send or "
                                      "answer them (that takes the liaison role)")
         # Unsaid, a person writes in the language they chose for the UI.

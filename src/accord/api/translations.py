@@ -17,8 +17,7 @@ from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
-
-SENDS = ("liaison", "admin")
+from accord.trust.tokens import ACTING_ROLES
 
 
 class TranslationIn(BaseModel):
@@ -62,7 +61,7 @@ def add_translation_routes(api: FastAPI, node: Node,
         """Either participant may translate what it may read; a new translation by the same
         party of the same object is a new version of its own (earlier versions are kept).
         Answers the request's translations as `GET` does, with `id` the one made."""
-        if caller.role not in SENDS:
+        if caller.role not in ACTING_ROLES:
             raise HTTPException(403, f"a {caller.role} token may read requests but not "
                                      "translate them (that takes the liaison role)")
         actor = Actor(node.directory.party(caller.party_id), caller.token_id,

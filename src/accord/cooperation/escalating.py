@@ -10,6 +10,7 @@ from accord.cooperation.ledger import RequestView, derive, escalations_due
 from accord.cooperation.model import Escalation
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked
+from accord.cooperation.timeline import automatic_note
 from accord.store.peers import hosted_parties
 
 # Automatic escalations get ids derived from (request, reason): every host's watcher makes the
@@ -53,7 +54,7 @@ def _escalate(desk: Desk, view: RequestView, reason: str) -> bool:
     escalation = Escalation(
         escalation_id(request.id, reason), request.id, request.requester, due,
         reason=reason,  # type: ignore[arg-type]
-        level=desk._level(view), note=f"the {reason.split('-')[0]} deadline passed")
+        level=desk._level(view), note=automatic_note(reason))
     requester = desk.node.directory.party(request.requester)
     obj = marked(to_stix(escalation), request.requester, request)
     added = desk._store(Actor(requester), desk.collection(), [obj],

@@ -98,10 +98,14 @@ def _event(entry: Entry, stamped: datetime | None) -> TimelineEvent:
                          stamped is not None and is_backdated(stamped, entry.time))
 
 
+def automatic_note(reason: str) -> str:
+    """The words the deadline watcher writes on an escalation it raises for `reason`
+    ("the response deadline passed")."""
+    return f"the {reason.split('-')[0]} deadline passed"
+
+
 def written_note(escalation: Escalation) -> str:
-    """What a person wrote on an escalation: not the English words the deadline watcher puts
-    on its own ("the response deadline passed"), which its reason code already says, in
-    every reader's language."""
-    automatic = f"the {escalation.reason.split('-')[0]} deadline passed"
-    return "" if escalation.reason != "manual" and escalation.note == automatic else \
-        escalation.note
+    """What a person wrote on an escalation: not the watcher's own words (`automatic_note`),
+    which its reason code already says, in every reader's language."""
+    return "" if escalation.reason != "manual" and \
+        escalation.note == automatic_note(escalation.reason) else escalation.note

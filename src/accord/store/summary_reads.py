@@ -366,7 +366,6 @@ def _listed(row: Any) -> Listed:
     return Listed(summary, row["role"], row["action"])
 
 
-
 # Who ends a request with an entry of each kind: cooperation.ledger counts no other maker's.
 _ENDED_BY = {"x-accord-response": request_summaries.c.addressee,
              "x-accord-withdrawal": request_summaries.c.requester}

@@ -7,6 +7,9 @@ import secrets
 
 PREFIX = "accord_"
 ROLES = ("reader", "analyst", "liaison", "admin")
+# The roles that send and answer requests, translate them and take positions on claims, on
+# every path (REST API, web UI, TAXII POST of Accord's own objects).
+ACTING_ROLES = ("liaison", "admin")
 
 
 def new_token() -> str:

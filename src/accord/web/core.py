@@ -40,6 +40,7 @@ from accord.store.engine import one_connection
 from accord.store.sessions import Session, Sessions
 from accord.trust.access import Principal
 from accord.trust.audit import Event
+from accord.trust.tokens import ACTING_ROLES
 from accord.web.codes import word, word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
@@ -48,7 +49,6 @@ COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
 LANGUAGE_COOKIE = "accord_lang"  # the language of a browser not signed in (sign-in page)
 ZONE_COOKIE = "accord_tz"  # the browser's own time zone, set by accord.js: the first guess
-ACTING_ROLES = ("liaison", "admin")
 
 # Nothing from elsewhere: no inline script, no inline style, no framing, forms post here only.
 SECURITY_HEADERS = {

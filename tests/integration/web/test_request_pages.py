@@ -37,6 +37,20 @@ def request_id(response) -> str:
                      response.headers["location"]).group(1)
 
 
+def sent(us, world) -> str:
+    """The id of a request `us` sends China through the form, and its page opened."""
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.get(f"/ui/requests/{rid}")
+    return rid
+
+
+def in_chinese(reader):
+    reader.get("/ui/")
+    reader.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    return reader
+
+
 def test_a_request_goes_from_the_form_to_the_rating(world, browser, shared):
     us = browser(world.admin_token)
     us.get("/ui/requests/new")
@@ -271,9 +285,7 @@ def test_a_backdated_acknowledgement_is_marked_on_the_timeline(world, browser, s
 def test_a_withdrawn_request_counts_nothing_down_and_its_escalation_says_how_it_ended(
         world, browser, shared):
     us = browser(world.admin_token)
-    us.get("/ui/requests/new")
-    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
-    us.get(f"/ui/requests/{rid}")
+    rid = sent(us, world)
     assert "data-due=" in us.get(f"/ui/requests/{rid}").text  # running: counted down
     assert us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer",
                                                     "confirmed": "yes"}).status_code == 303
@@ -290,11 +302,8 @@ def test_a_withdrawn_request_counts_nothing_down_and_its_escalation_says_how_it_
 
 def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, shared):
     us = browser(world.admin_token)
-    us.get("/ui/requests/new")
-    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
-    cn = browser(world.other_token)
-    cn.get("/ui/")
-    cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    rid = sent(us, world)
+    cn = in_chinese(browser(world.other_token))
     cn.get(f"/ui/requests/{rid}")
     assert cn.post(f"/ui/requests/{rid}/acknowledge", {"note": ""}).status_code == 303
     cn.get(f"/ui/requests/{rid}")
@@ -317,9 +326,7 @@ def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, s
 
 
 def test_a_request_missing_content_is_refused_in_the_reader_s_words(world, browser, shared):
-    cn = browser(world.other_token)
-    cn.get("/ui/")
-    cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    cn = in_chinese(browser(world.other_token))
     cn.get("/ui/requests/new")
     refused = cn.post("/ui/requests/new", {**REQUEST, "to": world.own.id, "evidence": ""})
     assert refused.status_code == 400
@@ -330,9 +337,7 @@ def test_a_request_missing_content_is_refused_in_the_reader_s_words(world, brows
 def test_the_language_switch_on_a_page_shown_for_a_form_goes_back_to_the_form_s_page(
         world, browser, shared):
     us = browser(world.admin_token)
-    us.get("/ui/requests/new")
-    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
-    us.get(f"/ui/requests/{rid}")
+    rid = sent(us, world)
     asked = us.post(f"/ui/requests/{rid}/withdraw", {"reason": ""})  # refused: no reason
     assert asked.status_code == 400
     back = re.search(r'name="next" value="([^"]*)"', asked.text).group(1)
