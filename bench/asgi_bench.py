@@ -5,13 +5,14 @@ Accord's own work (routing, the token, the statement, the envelope, the audit re
 CPU microseconds a request, best of --runs; with --hold-flush, the audit trail's background
 flush waits until the timing ends (what the request thread costs alone).
 
-usage: asgi_bench.py --db URL --token TOKEN [--kind by_id|type|discovery] [--requests 5000]
-                     [--runs 5] [--hold-flush]
+usage: asgi_bench.py --db URL --token TOKEN [--kind by_id|type|discovery|page|manifest]
+                     [--requests 5000] [--runs 5] [--hold-flush]
 
 The node needs a collection with alias `load` (as request_cpu.py's): `accord init`, `accord
 collection create Load --alias load`, `accord import enterprise-attack-18.1.json --collection
 load`. `by_id` cycles through the first 300 objects of its first page; `type` asks
-`match[type]=intrusion-set` (187 objects of ATT&CK Enterprise, 556 KB).
+`match[type]=intrusion-set` (187 objects of ATT&CK Enterprise, 556 KB); `page` and
+`manifest` walk the whole collection, 1,000 objects a page (the objects or their manifest).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--token", required=True)
-    parser.add_argument("--kind", choices=("by_id", "type", "discovery"), default="by_id")
+    parser.add_argument("--kind", choices=("by_id", "type", "discovery", "page", "manifest"),
+                        default="by_id")
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--hold-flush", action="store_true")
@@ -93,6 +95,19 @@ async def _targets(app: Any, args: argparse.Namespace) -> list[tuple[str, bytes]
         return [("/taxii2/", b"")]
     if args.kind == "type":
         return [(COLLECTION, b"match[type]=intrusion-set")]
+    if args.kind in ("page", "manifest"):
+        # Every page of the collection, 1,000 objects a page, by the tokens the node issues.
+        path = COLLECTION if args.kind == "page" else COLLECTION.replace("objects/", "manifest/")
+        pages, query = [], b"limit=1000"
+        while True:
+            pages.append((path, query))
+            body = []
+            if await _get(app, args.token, path, query, body) != 200:
+                raise SystemExit(f"the collection 'load' answered {query!r}: see the usage")
+            said = orjson.loads(b"".join(body))
+            if not said.get("more"):
+                return pages
+            query = b"limit=1000&next=" + said["next"].encode()
     body: list[bytes] = []
     status = await _get(app, args.token, COLLECTION, b"limit=300", body)
     if status != 200:

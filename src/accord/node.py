@@ -24,6 +24,9 @@ from accord.trust.audit import Event
 
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 DEFAULT_MAX_PAGE = 1000
+# The objects of one page of a TAXII GET together (the first whatever its size): a poll of
+# five objects of 60 MB each held 300 MB and a gigabyte of the server's memory.
+DEFAULT_MAX_PAGE_BYTES = 16 * 1024 * 1024
 # Objects one POST may carry: bounds the work, the memory and the status of one request.
 DEFAULT_MAX_OBJECTS = 10_000
 
@@ -39,6 +42,7 @@ class NodeInfo:
     max_content_length: int
     max_page: int
     max_objects: int = DEFAULT_MAX_OBJECTS  # per POSTed envelope
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # per page a GET returns
     # Where clients reach the node (behind a TLS proxy, say); None: as the request came in.
     public_url: str | None = None
 

@@ -3,17 +3,21 @@ database sends (store.body_cache says why, and what still decides each row)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection
 
 from accord.store import direct
 from accord.store.body_cache import BodyCache, Held
 from accord.store.query import ObjectQuery, StoredVersion
-from accord.store.reads import BODIES, statement_for, versions
+from accord.store.reads import BODIES, statement_for, versions, within
 
 
 def select(conn: Connection, cache: BodyCache, collection_id: str, query: ObjectQuery,
-           object_id: str | None, limit: int) -> list[StoredVersion]:
-    """The versions that answer `query`, as ObjectStore.page lists them."""
+           object_id: str | None, limit: int) -> tuple[list[StoredVersion], bool]:
+    """The versions that answer `query`, and whether `most_bytes` cut them short, as
+    ObjectStore.page lists them."""
     try:
         # The read whole (ObjectQuery is frozen: its filters and its reader), by its hash: a
         # query of a thousand ids is remembered in a few bytes. Two reads with the same hash
@@ -24,21 +28,25 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
         return versions(conn, collection_id, query, object_id, limit)
     held, asked_before = cache.held_for(asked)
     statement, values = statement_for(collection_id, query, object_id, limit, held=list(held))
-    rows = direct.rows(conn, statement, values)
+    rows: Sequence[Any] = direct.rows(conn, statement, values)
+    cut = False
+    if query.most_bytes is not None:  # (a read without bodies does not come here)
+        rows, cut = within(rows, query.most_bytes)
     bodies: dict[int, bytes] = {}
     read: dict[int, Held] = {}
     missing: list[int] = []
-    for seq, _, added, _, _, body, xmin in rows:
+    for seq, _, added, _, _, body, xmin, _ in rows:
         if body is not None:
             if asked_before:  # only then are they kept (BodyCache.served)
                 read[seq] = Held(_row_version(xmin, added), body)
             bodies[seq] = body
             continue
-        kept = held[seq]  # the statement leaves out only the bodies said to be held
-        if kept.row_version == _row_version(xmin, added):
+        # Left out because held, or (with most_bytes) too large to come inline.
+        kept = held.get(seq)
+        if kept is not None and kept.row_version == _row_version(xmin, added):
             bodies[seq] = kept.body
         else:
-            missing.append(seq)  # the row was written since (a body signed anew)
+            missing.append(seq)  # large, or the row was written since (a body signed anew)
     if missing:
         for seq, xmin, added, body in direct.rows(conn, BODIES, {"seqs": missing}):
             read[seq] = Held(_row_version(xmin, added), body)  # asked before: held some
@@ -49,9 +57,9 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
             # more when its place was the one that said so (a page reads limit + 1 rows).
             return versions(conn, collection_id, query, object_id, limit)
     found = [StoredVersion(seq, oid, added, version, spec, bodies[seq])
-             for seq, oid, added, version, spec, _, _ in rows]
+             for seq, oid, added, version, spec, _, _, _ in rows]
     cache.served(asked, (v.seq for v in found), read, asked_before)
-    return found
+    return found, cut
 
 
 def _row_version(xmin: str, date_added: str) -> str:

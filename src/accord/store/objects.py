@@ -351,7 +351,10 @@ class ObjectStore:
                   query: ObjectQuery) -> int:
         """`delete`, in the caller's write transaction."""
         self._lock(conn, collection_id)
-        seqs = [r.seq for r in self._select(conn, collection_id, query, object_id, 1_000_000)]
+        # Which rows, not their bodies: an object's versions may be megabytes each.
+        seqs = [r.seq for r in self._select(conn, collection_id,
+                                            replace(query, bodies=False, most_bytes=None),
+                                            object_id, 1_000_000)[0]]
         if not seqs:
             return 0
         deleter = query.reader.party_id if query.reader else None
@@ -397,9 +400,9 @@ class ObjectStore:
 
     def exists(self, collection_id: str, object_id: str, reader: Reader | None = None) -> bool:
         """Whether any version of the object is there (that `reader` may see)."""
-        query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader)
+        query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader, bodies=False)
         with reading(self.engine) as conn:
-            return bool(self._select(conn, collection_id, query, object_id, 1))
+            return bool(self._select(conn, collection_id, query, object_id, 1)[0])
 
     def count(self, collection_id: str) -> int:
         with self.engine.connect() as conn:
@@ -410,20 +413,21 @@ class ObjectStore:
 
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
         with reading(self.engine) as conn:
-            rows = self._select(conn, collection_id, query, object_id, query.limit + 1)
-        return Page(rows[: query.limit], more=len(rows) > query.limit)
+            rows, cut = self._select(conn, collection_id, query, object_id, query.limit + 1)
+        return Page(rows[: query.limit], more=cut or len(rows) > query.limit)
 
     def _select(
         self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
         limit: int,
-    ) -> list[StoredVersion]:
+    ) -> tuple[list[StoredVersion], bool]:
         # First pages only (store.body_cache): what clients ask for again and again (a poll,
         # a dashboard, a list in the UI). The pages after it are walked once, in order, by
         # whoever pages a whole collection; keeping their bodies would cost each page more
         # than it saves (a loop paging ATT&CK by 50: 18 % more CPU a page, the bodies
         # pushed out before they were asked for again). And one object's versions are a body
-        # or a few, which PostgreSQL sends for less than keeping them costs.
-        if self._sqlite or object_id is not None or query.after is not None:
+        # or a few, which PostgreSQL sends for less than keeping them costs. A manifest reads
+        # no bodies at all.
+        if self._sqlite or object_id is not None or query.after is not None or not query.bodies:
             return versions(conn, collection_id, query, object_id, limit)
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
 

@@ -40,6 +40,10 @@ class ObjectQuery:
     limit: int = 1000
     after: Cursor | None = None
     reader: Reader | None = None  # None: every version, for the node itself (e.g. counting)
+    # The bodies of a page together at most this many bytes (its first object whatever its
+    # size): the page ends early, saying there is more. None: `limit` alone bounds it.
+    most_bytes: int | None = None
+    bodies: bool = True  # False: the versions without their bodies (b""), as a manifest lists
 
 
 class StoredVersion(NamedTuple):

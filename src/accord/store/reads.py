@@ -3,14 +3,17 @@ entitlement rule in SQL (trust.markings.may_read, held equal by a test)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Connection,
     Integer,
+    LargeBinary,
     String,
     Text,
     and_,
@@ -20,6 +23,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     literal_column,
     null,
     or_,
@@ -46,12 +50,55 @@ BODIES = (select(objects.c.seq, ROW_VERSION, objects.c.date_added, objects.c.bod
           .execution_options(**{BINARY_ROWS: True}))
 
 
+# The bodies of rows by seq, on either backend: those of a page too large to come inline.
+LARGE_BODIES = (select(objects.c.seq, objects.c.body)
+                .where(objects.c.seq.in_(bindparam("seqs", expanding=True))))
+
+
 def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
-             limit: int) -> list[StoredVersion]:
-    """The versions that answer `query`, bodies and all, from one statement."""
+             limit: int) -> tuple[list[StoredVersion], bool]:
+    """The versions that answer `query`, bodies and all, from one statement (a second for
+    bodies too large to come inline); and whether they were cut short by `most_bytes`."""
     rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit))
-    # Each row's columns are StoredVersion's fields in order; the body is bytes.
-    return list(map(StoredVersion._make, rows))
+    if not sized(query):
+        # Each row's columns are StoredVersion's fields in order; the body is bytes.
+        return list(map(StoredVersion._make, rows)), False
+    rows, cut = within(rows, query.most_bytes or 0)
+    large = [row[0] for row in rows if row[5] is None]
+    bodies = dict(conn.execute(LARGE_BODIES, {"seqs": large}).all()) if large else {}
+    found: list[StoredVersion] = []
+    for seq, oid, added, version, spec, body, _ in rows:
+        if body is None:
+            body = bodies.get(seq)
+            if body is None:  # deleted since the first statement: the page ends before it
+                return found, True
+        found.append(StoredVersion(seq, oid, added, version, spec, body))
+    return found, cut
+
+
+def sized(query: ObjectQuery) -> bool:
+    """Whether the query's bodies are held to its `most_bytes` (reads.within)."""
+    return query.bodies and query.most_bytes is not None
+
+
+def within(rows: Sequence[Any], most_bytes: int) -> tuple[Sequence[Any], bool]:
+    """The first of `rows` whose bodies (each row's size last) add up to at most `most_bytes`,
+    the first row whatever its size (a page always moves on); and whether any were left."""
+    if sum(map(itemgetter(-1), rows)) <= most_bytes:  # the usual page: at C speed
+        return rows, False
+    total = 0
+    for n, row in enumerate(rows):
+        total += row[-1]
+        if total > most_bytes and n:
+            return rows[:n], True
+    return rows, False
+
+
+def inline_bytes(most_bytes: int, limit: int) -> int:
+    """How large a body the page's statement sends inline: `limit` of them stay within
+    `most_bytes`. Larger ones are read afterwards, those of the page's first `most_bytes`
+    only: five objects of 60 MB cost one page 60 MB, not 300."""
+    return most_bytes // max(limit, 1)
 
 
 def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int,
@@ -60,7 +107,10 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
 
     Its rows: seq, id, date_added, version, spec_version, body. With `held` (PostgreSQL): the
     body is NULL for a row whose seq is in `held`, and a seventh column is the row's version
-    (xmin, as text), for store.body_cache."""
+    (xmin, as text), for store.body_cache, and an eighth the body's size. With
+    `query.most_bytes`: the body is NULL where it is larger than a page's share
+    (inline_bytes), and a last column is its size (the body's). Without
+    `query.bodies`: each body is b""."""
     keys = frozenset(v for v in query.versions if v not in (LAST, FIRST, ALL))
     shape = _Shape(
         by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
@@ -69,6 +119,7 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
         every_version=ALL in query.versions, last=LAST in query.versions,
         first=FIRST in query.versions, by_version_keys=bool(keys),
         by_reader=query.reader is not None, held_bodies=held is not None,
+        bodies=query.bodies, sized=sized(query),
     )
     params: dict[str, Any] = {
         "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
@@ -78,6 +129,8 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
         "reader": query.reader.party_id if query.reader else None,
         "default_tlp": query.reader.default_tlp if query.reader else None,
     }
+    if shape.sized:
+        params["inline_bytes"] = inline_bytes(query.most_bytes or 0, limit)
     if held is not None:
         params["held"] = "{" + ",".join(map(str, held)) + "}"
     return _statement(shape), params
@@ -99,6 +152,8 @@ class _Shape:
     by_version_keys: bool
     by_reader: bool
     held_bodies: bool
+    bodies: bool  # False: an empty body in each row (a manifest's read)
+    sized: bool  # each body's size as a last column; bodies past inline_bytes left NULL
 
 
 @lru_cache(maxsize=256)
@@ -134,17 +189,28 @@ def _statement(shape: _Shape) -> Select[Any]:
     by_id = shape.by_object or shape.by_ids
     order = c.date_added.concat("") if by_id else c.date_added
     columns: list[ColumnElement[Any]] = [c.seq, c.id, c.date_added, c.version, c.spec_version]
-    if shape.held_bodies:
+    # length(): PostgreSQL reads a stored value's size from its header, SQLite from its
+    # record, neither the value itself. A body larger than a page's share is not sent here:
+    # reads.within decides which of them the page holds.
+    size = func.length(c.body)
+    body: ColumnElement[Any] = c.body
+    if shape.sized:
+        body = case((size <= bindparam("inline_bytes", type_=Integer), c.body), else_=null())
+    if not shape.bodies:
+        columns.append(literal(b"", LargeBinary).label("body"))
+    elif shape.held_bodies:
         # The seqs as one text ('{1,2,3}'), not a list: psycopg dumps a list's items one by
         # one in Python (0.07 ms for 187). And as a subquery, which PostgreSQL hashes once per
         # run whatever the plan: `= ANY(array)` was searched item by item for each row in a
         # generic plan (10 ms for a page of 1,001 held bodies, 0.5 ms this way).
         held = select(func.unnest(cast(bindparam("held", type_=String), ARRAY(Integer))))
         columns += [case((c.seq.in_(held.scalar_subquery()), null()),
-                         else_=c.body).label("body"),
+                         else_=body).label("body"),
                     ROW_VERSION]
     else:
-        columns.append(c.body)
+        columns.append(body.label("body"))
+    if shape.sized or shape.held_bodies:  # (a held read's rows have one shape: unpacked fast)
+        columns.append(size.label("size"))
     return (
         select(*columns)
         .where(and_(*where))

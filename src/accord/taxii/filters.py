@@ -23,7 +23,8 @@ _MATCH = re.compile(r"^match\[([^\]]*)\]$")
 
 def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
                 paging: bool = True, default_versions: frozenset[str] = frozenset({LAST}),
-                reader: Reader | None = None) -> ObjectQuery:
+                reader: Reader | None = None, most_bytes: int | None = None,
+                bodies: bool = True) -> ObjectQuery:
     for key in params:
         m = _MATCH.match(key)
         if m and m.group(1) not in allowed:
@@ -44,7 +45,7 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
         added_after=_added_after(params.get("added_after")) if paging else None,
         limit=_limit(params.get("limit"), max_page) if paging else max_page,
         after=decode_cursor(params["next"]) if paging and params.get("next") else None,
-        reader=reader,
+        reader=reader, most_bytes=most_bytes, bodies=bodies,
     )
 
 

@@ -138,7 +138,8 @@ async def collection(request: Request, node: Node, principal: Principal) -> Resp
 async def get_objects(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
-                        reader=_reader(principal, collection))
+                        reader=_reader(principal, collection),
+                        most_bytes=node.info.max_page_bytes)
     page = node.objects.page(collection.id, query)
     _served(node, principal, "objects.read", collection, page)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
@@ -225,18 +226,21 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def get_object(request: Request, node: Node, principal: Principal) -> Response:
-    page = _one_object(request, node, principal, OBJECT_FILTERS, "objects.read", LAST)
+    page = _one_object(request, node, principal, OBJECT_FILTERS, "objects.read", LAST,
+                       bodies=True)
     return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
 
 def _one_object(request: Request, node: Node, principal: Principal, filters: frozenset[str],
-                action: str, default_version: str) -> Page:
-    """The page of one object's versions the reader may see; 404 if it sees none at all."""
+                action: str, default_version: str, *, bodies: bool) -> Page:
+    """The page of one object's versions the reader may see (their bodies, or only what
+    lists them); 404 if it sees none at all."""
     collection = _readable(request, node, principal)
     oid = request.path_params["object_id"]
     query = parse_query(request.query_params, filters, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
-                        default_versions=frozenset({default_version}))
+                        default_versions=frozenset({default_version}),
+                        most_bytes=node.info.max_page_bytes, bodies=bodies)
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
         _require_object(node, collection.id, oid, query.reader)
@@ -287,14 +291,15 @@ def _delete(node: Node, collection: Collection, oid: str, query: Any, event: Eve
 
 
 async def versions(request: Request, node: Node, principal: Principal) -> Response:
-    page = _one_object(request, node, principal, VERSIONS_FILTERS, "versions.read", ALL)
+    page = _one_object(request, node, principal, VERSIONS_FILTERS, "versions.read", ALL,
+                       bodies=False)
     return _json(resources.versions(page), headers=resources.date_added_headers(page))
 
 
 async def manifest(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
-                        reader=_reader(principal, collection))
+                        reader=_reader(principal, collection), bodies=False)
     page = node.objects.page(collection.id, query)
     _served(node, principal, "manifest.read", collection, page)
     return _json(resources.manifest(page), headers=resources.date_added_headers(page))
