@@ -134,9 +134,7 @@ def accept(
                 "the party it is addressed to; a party cannot post one")
                 if o["type"] in RECEIPT_TYPES else None)
         else:
-            with engine.connect() as conn:
-                screened = _refusing(screened, lambda o: None if o["type"] not in RECEIPT_TYPES
-                                     else _receipt_refusal(conn, o))
+            screened = peers_receipts(engine, screened)
     screened = _signed_by_peers(engine, screened)
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp, poster_reads=poster_reads,
@@ -149,6 +147,17 @@ class Screened:
 
     valid: list[dict[str, Any]]
     rejected: list[Rejection]
+
+
+def peers_receipts(engine: Engine, screened: Screened) -> Screened:
+    """`screened` with the receipts a peer's node delivers (over TAXII, or pulled at sync)
+    refused where they are not made by the party they receipt for
+    (cooperation.receipts.why_not_receipt)."""
+    if not any(o["type"] in RECEIPT_TYPES for o in screened.valid):
+        return screened
+    with engine.connect() as conn:
+        return _refusing(screened, lambda o: None if o["type"] not in RECEIPT_TYPES
+                         else _receipt_refusal(conn, o))
 
 
 def _receipt_refusal(conn: Connection, obj: dict[str, Any]) -> Violation | None:

@@ -23,7 +23,7 @@ from accord.store.directory import Collection
 from accord.store.guidelines import GuidelinesStore
 from accord.store.objects import ObjectStore
 from accord.store.query import Outcome
-from accord.store.schema import ledger, objects
+from accord.store.schema import collections, ledger, objects
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
 REQUEST_PREFIX = "x-accord-request--"
@@ -86,11 +86,28 @@ def _stored(conn: Connection, collection: Collection, ids: list[str]) -> list[An
         c.collection_id == collection.id, c.id.in_(ids), c.is_latest == true())).all())
 
 
-def _in_ledger(conn: Connection, request_id: str, entry_id: str) -> bool:
-    """Whether the request's ledger on this node already holds `entry_id`, in any collection."""
-    return conn.execute(select(ledger.c.seq).where(
-        ledger.c.request_id == request_id, ledger.c.object_id == entry_id).limit(1)
-    ).first() is not None
+def _receipted(conn: Connection, request_id: str, kind: str, maker: str,
+               act_id: str | None = None) -> bool:
+    """Whether the request's ledger on this node, in any collection, already holds a receipt
+    of `kind` made by `maker` (for an act receipt: of the act `act_id`). Only the maker's
+    counts: another party's object under the id this node gives its receipts (stored before
+    the request or the act arrived, when there was nothing to check it against) must not stop
+    the real one being made."""
+    c = objects.c
+    found = conn.execute(select(c.body).join(ledger, ledger.c.seq == c.seq).where(
+        ledger.c.request_id == request_id, ledger.c.type == kind, c.creator_id == maker))
+    if act_id is None:
+        return found.first() is not None
+    return any(orjson.loads(body).get("act_ref") == act_id for body in found.scalars())
+
+
+def _free(conn: Connection, wanted: str) -> str:
+    """`wanted`, the id this node gives the receipt (one per request or act, whoever stores it
+    twice), unless an object of the node holds it already; then a new id."""
+    held = conn.execute(select(objects.c.seq).where(
+        objects.c.collection_id.in_(select(collections.c.id)), objects.c.id == wanted)
+        .limit(1)).first()
+    return wanted if held is None else f"{wanted.split('--', 1)[0]}--{uuid.uuid4()}"
 
 
 def _request_receipts(conn: Connection, store: ObjectStore, collection: Collection,
@@ -101,9 +118,9 @@ def _request_receipts(conn: Connection, store: ObjectStore, collection: Collecti
         request = from_stix(orjson.loads(body))
         if not isinstance(request, Request) or request.addressee not in hosted:
             continue
-        rid = receipt_id(request.id)
-        if _in_ledger(conn, request.id, rid):
+        if _receipted(conn, request.id, "x-accord-receipt", request.addressee):
             continue  # received before, in another collection: the first receipt stands
+        rid = _free(conn, receipt_id(request.id))
         if versions is None:
             versions = GuidelinesStore(store.engine).versions(conn)
         received = parse_timestamp(date_added)
@@ -135,9 +152,9 @@ def _act_receipts(conn: Connection, collection: Collection, added: list[str],
         if request is None or receiver is None or receiver not in hosted \
                 or receiver == act.party:
             continue
-        rid = act_receipt_id(act.id)
-        if _in_ledger(conn, request.id, rid):
+        if _receipted(conn, request.id, "x-accord-act-receipt", receiver, act.id):
             continue  # received before, in another collection: the first receipt stands
+        rid = _free(conn, act_receipt_id(act.id))
         received = parse_timestamp(date_added)
         receipt = ActReceipt(rid, request.id, receiver, received, act_id=act.id,
                              received=received)

@@ -37,7 +37,7 @@ from accord.federation.rotation import KeyChangeRefused
 from accord.federation.signing import why_not_signed
 from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
-from accord.intake import Rejection, Screened, screen, store
+from accord.intake import Rejection, Screened, peers_receipts, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.stix.violations import Violation
@@ -370,7 +370,10 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
     """Store one page; `advance` (the cursor) runs in the transaction of its last part."""
     screened = screen(objects)
     authentic, refused = _authentic(node, screened.valid)
-    rejected = screened.rejected + refused
+    # As over TAXII: a receipt counts only in the name of the party it receipts for.
+    checked = peers_receipts(node.engine, Screened(authentic, []))
+    authentic = checked.valid
+    rejected = screened.rejected + refused + checked.rejected
     forged = [r for r in refused if r.violations[0].rule == "forged-authorship"]
     if forged:  # logged: someone tried to speak for a party
         node.audit.append([Event(

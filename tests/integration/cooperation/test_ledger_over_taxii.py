@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -105,12 +106,20 @@ def test_the_addressee_cannot_post_a_receipt_that_moves_its_deadlines(case):
     assert (after.acknowledge_by, after.respond_by) == (before.acknowledge_by, before.respond_by)
 
 
-def test_the_addressee_cannot_pre_empt_the_receipt_that_times_its_act(case):
+def _backdated_ack_and_its_receipt(case) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The addressee's acknowledgement dated two hours before the request, and a receipt of
+    it in the addressee's own name under the id the node gives that act's receipt."""
     world, request = case.world, case.request
     ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), request.id,
                                      world.other.id, request.created - timedelta(hours=2)))
-    forged = case.entry(ActReceipt(act_receipt_id(ack["id"]), request.id, world.other.id,
-                                   request.created, act_id=ack["id"], received=request.created))
+    return ack, case.entry(ActReceipt(act_receipt_id(ack["id"]), request.id, world.other.id,
+                                      request.created, act_id=ack["id"],
+                                      received=request.created))
+
+
+def test_the_addressee_cannot_pre_empt_the_receipt_that_times_its_act(case):
+    world, request = case.world, case.request
+    ack, forged = _backdated_ack_and_its_receipt(case)
     with taxii(world, world.other_token) as client:
         status = post(client, [ack, forged])
     assert set(failures(status)) == {forged["id"]}
@@ -203,3 +212,47 @@ def test_a_peer_s_receipt_counts_only_in_the_name_of_the_party_it_receipts_for(c
         assert why_not_receipt(conn, by_receiver) is None
         assert world.other.id in why_not_receipt(conn, receipt)  # only the addressee's
         assert why_not_receipt(conn, elsewhere) is None  # no request here to tell by
+
+
+def _stored_before(case, entry: dict[str, Any]) -> None:
+    """`entry` stored as it stood before what it receipts arrived: a page pulled from a peer,
+    or a peer's post, before the request (or the act) was here to check it against."""
+    case.world.node.objects.add(case.desk.collection().id, [entry],
+                                poster_id=entry["created_by_ref"])
+
+
+def test_a_receipt_stored_before_its_request_does_not_stop_the_addressee_s(case):
+    world = case.world
+    request = replace(case.request, id=some_id("x-accord-request"), created=utc_now())
+    far = request.created + timedelta(days=3000)
+    squat = marked(to_stix(Receipt(receipt_id(request.id), request.id, world.own.id,
+                                   request.created, received=request.created,
+                                   acknowledge_by=far, respond_by=far, guidelines_version=1)),
+                   world.own.id, request)
+    _stored_before(case, squat)
+    with taxii(world, world.admin_token) as client:
+        assert post(client, [marked(to_stix(request), world.own.id, request)])[
+            "success_count"] == 1
+
+    receipts = [e for e in case.desk.ledgers(None, [request.id])[0].entries
+                if isinstance(e, Receipt)]
+    made = [r for r in receipts if r.party == world.other.id]
+    assert len(made) == 1 and made[0].id != squat["id"]
+    view = case.desk.view(Actor(world.own), request.id)
+    assert view.received == made[0].received
+    assert view.acknowledge_by == made[0].acknowledge_by < far
+
+
+def test_a_receipt_stored_before_its_act_does_not_stop_the_receiver_s(case):
+    world, request = case.world, case.request
+    ack, squat = _backdated_ack_and_its_receipt(case)
+    _stored_before(case, squat)
+    with taxii(world, world.other_token) as client:
+        assert post(client, [ack])["success_count"] == 1
+
+    receipts = [e for e in case.desk.ledgers(None, [request.id])[0].entries
+                if isinstance(e, ActReceipt) and e.party == world.own.id]
+    assert len(receipts) == 1 and receipts[0].id != squat["id"]
+    view = case.now_view()
+    # Timed by its arrival here, not by the `created` it was backdated to.
+    assert view.acknowledged_at == receipts[0].received and view.backdated == (ack["id"],)

@@ -1,0 +1,50 @@
+"""A receipt pulled from a peer counts only in the name of the party it receipts for, as over
+TAXII: a peer cannot time its own party's act by delivering the act's receipt itself."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+from tests.integration.cooperation.test_desk import EVIDENCE
+from tests.integration.federation.conftest import Federation
+
+from accord.cooperation.arrivals import act_receipt_id
+from accord.cooperation.desk import Actor, Desk, Draft
+from accord.cooperation.model import ActReceipt
+from accord.cooperation.objects import to_stix
+from accord.federation.sync import sync_peer
+from accord.intake import _Signer
+
+
+def test_a_pulled_act_receipt_in_the_acting_side_s_name_is_refused(federation):
+    f: Federation = federation
+    china, us = f.china, f.us
+    desk = Desk(china)
+    requester = china.directory.own_party()
+    assert requester is not None
+    china.objects.add(china.directory.collection("evidence").id, [EVIDENCE],
+                      poster_id=requester.id)
+    view = desk.create(Actor(requester), Draft(f.peer.party_id, "information", "intrusion",
+                                               "urgent", "Who runs the C2 server?",
+                                               evidence=(EVIDENCE["id"],)))
+    request = view.request
+    # The US party's acknowledgement is received by China's party: its receipt is China's
+    # node's to make. The US node signs one in its own party's name, under that receipt's id.
+    ack_id = f"x-accord-acknowledgement--{uuid.uuid4()}"
+    early = request.created - timedelta(days=2)
+    forged = to_stix(ActReceipt(act_receipt_id(ack_id), request.id, us.own.id, early,
+                                act_id=ack_id, received=early))
+    f.share(*_Signer(us.node.engine)([forged]))
+
+    # What China's node pushes of its own ledgers is not what is tested: taken as stored.
+    f.hooks.append(lambda r: httpx.Response(202, json={"success_count": 1})
+                   if r.method == "POST" else None)
+    outcome = sync_peer(china, f.peer, f.transport)
+
+    refused = {r.id: r.violations[0] for r in outcome.refused}
+    assert refused[forged["id"]].rule == "receipt-maker"
+    assert requester.id in refused[forged["id"]].message
+    ledger = desk.ledgers(None, [request.id])[0]
+    assert forged["id"] not in {e.id for e in ledger.entries}
