@@ -15,6 +15,8 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.serving.redirects import pointing_here
+
 
 def methods_at(routes: Iterable[BaseRoute], scope: Scope) -> frozenset[str] | None:
     """The methods some route serves at the scope's path; None when no route has that path,
@@ -73,6 +75,7 @@ class AllowedMethods:
                 return
 
         async def with_allow(message: Message) -> None:
+            message = pointing_here(message)  # (a redirect names a path: serving.redirects)
             if message["type"] == "http.response.start" and message["status"] == 405:
                 methods = methods_at(arrived["app"].routes, arrived)
                 if methods is not None and arrived["method"] not in methods:
