@@ -18,10 +18,12 @@ import orjson
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     exists,
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     true,
@@ -36,7 +38,14 @@ from accord.store.bulk import among_bound
 from accord.store.engine import one_connection, reading
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
-from accord.store.schema import collections, objects, observables, parties, permissions
+from accord.store.schema import (
+    collections,
+    objects,
+    observables,
+    parties,
+    permissions,
+    relationship_ends,
+)
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.markings import Tlp
 
@@ -60,6 +69,10 @@ _RECENT_WINDOW = 2_000
 # A partial id: a type and the start of its UUID ("indicator--7f0b6c1e"), or the start of a
 # UUID alone ("7f0b6c1e"). At least 8 hex digits alone (4 after a type): fewer would match a
 # large share of the store and read like words ("face", "dead").
+# The largest body a list reads and parses: a list of 60 rows holds at most 60 of them. A
+# larger object (a report with its full text, a sample) is listed by its id, type and creator
+# (Found.whole False); its own page reads it whole (Browse.body_of). ATT&CK's largest: 33 KB.
+LIST_BODY_BYTES = 256 * 1024
 _ID_PREFIX = re.compile(r"^(?:(?P<type>[a-z0-9][a-z0-9-]{0,249})--"
                         r"(?P<typed>[0-9a-f]{4}[0-9a-f-]{0,31})"
                         r"|(?P<bare>[0-9a-f]{8}[0-9a-f-]{0,28}))$")
@@ -78,8 +91,9 @@ class Found:
     collection: str
     marking: str  # the TLP label that decides who reads it
     creator: str | None  # the creating party's name, or its identity id
-    body: dict[str, Any]
+    body: dict[str, Any]  # whole, or (whole False) only its id, type and created_by_ref
     seq: int = 0  # the version's row: which index entries name it
+    whole: bool = True  # False: larger than LIST_BODY_BYTES, read whole by body_of(seq)
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -117,7 +131,9 @@ class Browse:
                 # expression would blind them.
                 collection_id = o.collection_id.concat("")
         stmt = (
-            select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp, o.body,
+            select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp,
+                   case((func.length(o.body) <= LIST_BODY_BYTES, o.body), else_=null())
+                   .label("body"),
                    o.creator_id, col.title, col.default_tlp, parties.c.name)
             .select_from(source)
             .join(collections, col.id == collection_id)
@@ -215,6 +231,18 @@ class Browse:
             latest.c.is_latest == true(), entitled(latest, collections.c.default_tlp))
         return self._select(reader, objects.c.id == object_id, newest_entitled, latest=False,
                             limit=1000, newest_first=False)
+
+    def whole(self, found: Found) -> Found:
+        """`found` with its body whole, read by its version's row (one a list left partial)."""
+        if found.whole:
+            return found
+        with reading(self.engine) as conn:
+            body = conn.execute(select(objects.c.body).where(objects.c.seq == found.seq)
+                                ).scalar()
+        if body is None:  # removed since it was listed
+            return found
+        read = orjson.loads(body)
+        return replace(found, body=read, name=_name_of(read), whole=True)
 
     def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
         """By STIX id (or its start: a type and 4 hex digits of its UUID, or 8 of the UUID
@@ -340,8 +368,21 @@ class Browse:
     def relationships(self, reader: str, object_id: str, *, limit: int = 60) -> list[Found]:
         """Relationship objects `reader` may read that have `object_id` at one end."""
         o = objects.c
-        return self._select(reader, o.type == "relationship", limit=limit,
-                            among=search_index.relationships_of(object_id).subquery("ends"))
+        found = self._select(reader, o.type == "relationship", limit=limit,
+                             among=search_index.relationships_of(object_id).subquery("ends"))
+        partial = [f.seq for f in found if not f.whole]
+        if not partial:
+            return found
+        # A relationship too large to list (its description, say) is still drawn: its ends
+        # from the index, not from its body.
+        ends = relationship_ends
+        with reading(self.engine) as conn:
+            held = {seq: {"source_ref": source, "target_ref": target}
+                    for seq, source, target in conn.execute(
+                        select(ends.c.seq, ends.c.source_ref, ends.c.target_ref)
+                        .where(ends.c.seq.in_(partial)))}
+        return [f if f.whole else replace(f, body={**f.body, **held.get(f.seq, {})})
+                for f in found]
 
     def mentioned_values(self, reader: str, object_id: str) -> list[tuple[str, str]]:
         """The observable values (kind, value) the newest readable version of the object
@@ -365,11 +406,14 @@ class Browse:
 
 
 def _found(row: Any) -> Found:
-    body = orjson.loads(row.body)
+    whole = row.body is not None
+    body = orjson.loads(row.body) if whole else {
+        "id": row.id, "type": row.type,
+        **({"created_by_ref": row.creator_id} if row.creator_id else {})}
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
     return Found(row.id, row.type, _name_of(body), row.version, row.date_added,
                  row.collection_id, row.title, level.label, row.name or body.get("created_by_ref"),
-                 body, row.seq)
+                 body, row.seq, whole)
 
 
 # Collations whose order is the characters' code points (glibc's C.UTF-8 too, though

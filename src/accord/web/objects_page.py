@@ -128,7 +128,8 @@ def object_page(ctx: Ctx) -> Page | Response:
             return party
         raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
                              id=object_id, party=ctx.viewer.principal.party_name))
-    current = max(versions, key=lambda f: (f.version, f.date_added))
+    # Its versions are listed as lists read them; the one shown is read whole.
+    current = browse.whole(max(versions, key=lambda f: (f.version, f.date_added)))
     body = current.body
     if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
         # A claim is read with everything said about it: on its subject's attribution page.

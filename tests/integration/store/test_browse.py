@@ -74,3 +74,33 @@ def test_the_newest_evidence_is_sought_among_each_collections_newest_additions_o
     assert browse.recent(us.id) == []  # now 6th: beyond the window
     # China's own additions are in the window, and the United States' are others' to it.
     assert [f.name for f in browse.recent(cn.id, limit=2)] == ["evidence 20", "evidence 13"]
+
+
+def test_a_list_reads_no_body_larger_than_its_share_and_the_object_s_page_reads_it_whole(
+        world, monkeypatch):
+    from accord.store import browse as browse_module
+
+    monkeypatch.setattr(browse_module, "LIST_BODY_BYTES", 4096)
+    store, us = world.node.objects, world.own
+    large = {**evidence(1), "description": "x" * 10_000}
+    rel = {"type": "relationship", "spec_version": "2.1",
+           "id": "relationship--00000000-0000-4000-8000-000000000009",
+           "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+           "relationship_type": "indicates", "source_ref": large["id"],
+           "target_ref": evidence(2)["id"], "description": "y" * 10_000}
+    store.add(world.evidence.id, [large, evidence(2), rel], poster_id=us.id)
+    browse = Browse(world.node.engine)
+
+    [listed] = browse.by_ids(us.id, [large["id"]]).values()
+    assert not listed.whole and listed.body == {"id": large["id"], "type": "indicator"}
+    assert listed.name == "" and listed.marking == "TLP:AMBER"  # listed by its id
+    whole = browse.whole(listed)
+    assert whole.whole and whole.name == "evidence 1" and whole.body == large
+    # A relationship too large to list keeps its ends, from the index.
+    [drawn] = browse.relationships(us.id, large["id"])
+    assert not drawn.whole
+    assert (drawn.body["source_ref"], drawn.body["target_ref"]) == (large["id"],
+                                                                    evidence(2)["id"])
+    # Found by the name in the index, listed by its id.
+    assert {f.id: (f.whole, f.name) for f in browse.search(us.id, "evidence")} == {
+        large["id"]: (False, ""), evidence(2)["id"]: (True, "evidence 2")}

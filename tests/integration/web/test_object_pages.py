@@ -86,3 +86,32 @@ def test_a_nul_character_in_a_form_is_a_plain_400(browser, world):
     us.get("/ui/requests/new")
     sent = us.post("/ui/requests/new", {"to": "a\x00", "summary": "x"})
     assert sent.status_code == 400 and "form field &#39;to&#39;" in sent.text
+
+
+def test_a_large_object_is_listed_by_its_id_and_shown_whole_on_its_page(world, browser,
+                                                                        monkeypatch):
+    from accord.store import browse
+
+    monkeypatch.setattr(browse, "LIST_BODY_BYTES", 4096)
+    report = {"type": "report", "spec_version": "2.1",
+              "id": "report--00000000-0000-4000-8000-0000000000ac",
+              "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+              "name": "Operation Large", "published": "2020-01-01T00:00:00Z",
+              "object_refs": [HOSTILE["id"]], "description": "full text " * 2000}
+    uses = {"type": "relationship", "spec_version": "2.1",
+            "id": "relationship--00000000-0000-4000-8000-0000000000ad",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "relationship_type": "related-to", "source_ref": report["id"],
+            "target_ref": HOSTILE["id"], "description": "why " * 2000}
+    world.node.objects.add(world.evidence.id, [HOSTILE, report, uses],
+                           poster_id=world.own.id)
+    us = browser(world.admin_token)
+    found = us.get("/ui/search", params={"q": "report"})
+    assert f'<a href="/ui/objects/{report["id"]}">{report["id"]}</a>' in found.text
+    page = us.get(f"/ui/objects/{report['id']}")
+    assert page.status_code == 200
+    assert "<h1>Operation Large</h1>" in page.text and "full text full text" in page.text
+    # The relationship, too large to list, still joins the two on the graph.
+    assert page.text.count(f"/ui/objects/{HOSTILE['id']}") >= 1
+    target = us.get(f"/ui/objects/{HOSTILE['id']}")
+    assert f"/ui/objects/{report['id']}" in target.text
