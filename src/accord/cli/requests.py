@@ -106,9 +106,11 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
     for event in data["timeline"]:
         # Times in the detail as the rest: in the zone --tz names.
         detail = ", ".join(f"{k}: {_detail(v)}" for k, v in event["detail"].items()
-                           if v not in ("", None, [], False))
-        table.add_row(shown(event["time"]), event["type"], escape(event["by"]["name"]),
-                      escape(detail))
+                           if v not in ("", None, [], False) and k != "automatic")
+        by = event["by"]["name"]
+        if event["detail"].get("automatic"):  # the deadline watcher, in the requester's name
+            by = f"automatically, for {by}"
+        table.add_row(shown(event["time"]), event["type"], escape(by), escape(detail))
     out.print(table)
 
 

@@ -87,7 +87,8 @@ def _event(entry: Entry, stamped: datetime | None) -> TimelineEvent:
                                  "comment": entry.comment}
     elif isinstance(entry, Escalation):
         kind, detail = "escalated", {"reason": entry.reason, "level": entry.level,
-                                     "note": written_note(entry)}
+                                     "note": written_note(entry),
+                                     "automatic": is_automatic(entry)}
     elif isinstance(entry, DeEscalation):
         kind, detail = "de-escalated", {"escalation_id": entry.escalation_id,
                                         "reason": entry.reason}
@@ -104,8 +105,13 @@ def automatic_note(reason: str) -> str:
     return f"the {reason.split('-')[0]} deadline passed"
 
 
+def is_automatic(escalation: Escalation) -> bool:
+    """Raised by the deadline watcher, in the requester's name, not by a person: its reason
+    a passed deadline's, its note the watcher's words."""
+    return escalation.reason != "manual" and escalation.note == automatic_note(escalation.reason)
+
+
 def written_note(escalation: Escalation) -> str:
     """What a person wrote on an escalation: not the watcher's own words (`automatic_note`),
     which its reason code already says, in every reader's language."""
-    return "" if escalation.reason != "manual" and \
-        escalation.note == automatic_note(escalation.reason) else escalation.note
+    return "" if is_automatic(escalation) else escalation.note

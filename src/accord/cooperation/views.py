@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from accord.cooperation.ledger import RequestView
+from accord.cooperation.timeline import is_automatic
 from accord.stix.timestamps import format_timestamp
 
 
@@ -71,6 +72,7 @@ def view_json(view: RequestView, names: Mapping[str, str]) -> dict[str, Any]:
             "id": e.escalation.id, "time": _time(e.escalation.time),
             "reason": e.escalation.reason, "level": e.escalation.level,
             "note": e.escalation.note, "by": party(e.escalation.party),
+            "automatic": is_automatic(e.escalation),  # the watcher's, in the requester's name
             "ended": _time(e.ended_at), "ended_by": e.ended_by} for e in view.escalations],
         "timeline": [{
             "type": event.type, "time": _time(event.time), "by": party(event.party),

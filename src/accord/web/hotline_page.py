@@ -10,7 +10,8 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import in_force
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import derive
-from accord.cooperation.timeline import written_note
+from accord.cooperation.model import Escalation
+from accord.cooperation.timeline import is_automatic, written_note
 from accord.store.escalation_reads import EscalationReads
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
@@ -47,7 +48,7 @@ def hotline_page(ctx: Ctx) -> Page:
                 "summary": view.request.summary, "time": e.escalation.time,
                 "reason": e.escalation.reason, "level": e.escalation.level,
                 "note": written_note(e.escalation),
-                "by": names.get(e.escalation.party, e.escalation.party),
+                "by": by_whom(ctx, e.escalation, names),
                 "requester": names.get(view.request.requester, view.request.requester),
                 "addressee": names.get(view.request.addressee, view.request.addressee),
                 "ended": e.ended_at, "ended_by": e.ended_by, "open": e.is_open,
@@ -65,3 +66,12 @@ def hotline_page(ctx: Ctx) -> Page:
                                  "closed_cut": len(found.closed) >= MOST_CLOSED,
                                  "most_closed": MOST_CLOSED},
                 title=ctx._("Hotline"))
+
+
+def by_whom(ctx: Ctx, escalation: Escalation, names: dict[str, str]) -> str:
+    """Who raised an escalation, in words: the deadline watcher raises it in the requester's
+    name, and says so, rather than seem the requester's own doing."""
+    party = names.get(escalation.party, escalation.party)
+    if is_automatic(escalation):
+        return ctx._("automatically, for {party}", party=party)
+    return party

@@ -76,3 +76,30 @@ def test_a_party_never_sees_escalations_of_requests_it_does_not_take_part_in(
     world.node.directory.grant(Desk(world.node).collection().id, world.other, Grant(False, True))
     page = china.get("/ui/hotline").text
     assert rows(page) == ([], []) and "No open escalation." in page
+
+
+def test_an_escalation_the_watcher_raised_says_so_rather_than_name_the_requester(world,
+                                                                                 browser):
+    from tests.integration.cooperation.test_desk import EVIDENCE
+    from tests.integration.web.test_request_pages import in_chinese
+
+    from accord.cooperation.desk import Draft
+    from accord.cooperation.escalating import watch
+
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    desk = Desk(world.node)
+    view = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
+                                               "urgent", "Who runs the C2 server?",
+                                               evidence=(EVIDENCE["id"],)))
+    desk.escalate(Actor(world.own), view.request.id, note="Called them, no answer")
+    assert watch(Desk(world.node, lambda: view.acknowledge_by + timedelta(minutes=1)))
+    automatic = f"automatically, for {world.own.name}"
+
+    hotline = unescape(browser(world.other_token).get("/ui/hotline").text)
+    assert hotline.count(automatic) == 1  # the watcher's; the one by hand names its party
+    assert f"<td>{world.own.name}</td>" in hotline
+    page = unescape(browser(world.admin_token).get(f"/ui/requests/{view.request.id}").text)
+    assert page.count(automatic) == 1 and f"by {world.own.name}" in page
+    chinese = unescape(in_chinese(browser(world.other_token)).get(
+        f"/ui/requests/{view.request.id}").text)
+    assert f"由系统自动发起（代表 {world.own.name}）" in chinese
