@@ -36,16 +36,10 @@ from accord.cli.peer_tls import (
     secured,
 )
 from accord.cooperation.desk import Desk
+from accord.federation.authorship import TRUSTED_SOURCES, trusted_sources
 from accord.federation.following import earlier_keys
 from accord.federation.signing import fingerprint, load_public, public_bytes
-from accord.federation.sync import (
-    TRUSTED_SOURCES,
-    PeerBusy,
-    Round,
-    SyncError,
-    sync_peer,
-    trusted_sources,
-)
+from accord.federation.sync import ROUND_SECONDS, PeerBusy, Round, SyncError, sync_peer
 from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import link_of, pin_of
 from accord.node import Node
@@ -284,6 +278,9 @@ def sync(
                       "retracted; "
                       f"{how_many(done.pushed, 'ledger entry', 'ledger entries')} delivered, "
                       f"{len(done.push_refused)} refused by the peer")
+            if done.cut_short:
+                err.print(f"  stopped after {ROUND_SECONDS / 60:.0f} minutes of pulling: the "
+                          "next round carries on from there")
             for refusal_text in done.push_refused:
                 err.print(f"  the peer refused {escape(refusal_text)}")
             for refusal in done.refused:

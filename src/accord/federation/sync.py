@@ -16,6 +16,7 @@ node's. Anything else forged is refused and reported. Objects created by nobody 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,17 +31,16 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
 from accord.cooperation.translations import is_translation
+from accord.federation.answers import AnswerRefused, fetch
+from accord.federation.authorship import authentic
 from accord.federation.following import follow
-from accord.federation.keys import own_keys, peer_keys
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
-from accord.federation.signing import why_not_signed
 from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
 from accord.intake import Rejection, Screened, peers_receipts, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
-from accord.stix.violations import Violation
 from accord.store.directory import Collection, Directory, DirectoryError, Party
 from accord.store.engine import take_turn, writing
 from accord.store.forms import PeerGuidelines
@@ -54,6 +54,9 @@ TAXII = "application/taxii+json;version=2.1"
 PAGE = 1000
 GUIDELINES_TIMEOUT = 5.0  # seconds: the guidelines are a courtesy, not worth holding a round
 GUIDELINES_MOST_BYTES = 64 * 1024
+# How long one round pulls from a peer before leaving the rest to the next: the peers after it
+# in sync_all wait meanwhile. Cursors move page by page, so nothing is read twice.
+ROUND_SECONDS = 600.0
 
 
 class SyncError(Exception):
@@ -80,6 +83,7 @@ class Round:
     retracted: int = 0  # objects removed here because the peer no longer shows them to us
     behind: int = 0  # objects the peer shows us that are not held here after the round
     pushed: int = 0  # ledger entries of ours the peer stored (or held already)
+    cut_short: bool = False  # ROUND_SECONDS passed: the next round goes on from the cursors
     push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
 
 
@@ -100,10 +104,14 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
                                                  "Accept": TAXII}) as client:
             _follow_key(node, peer, client)
             _read_guidelines(node, peer, client)
-            pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size)
+            pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size,
+                               time.monotonic() + ROUND_SECONDS)
             listed = _get(client, f"{pulling.root}collections/").get("collections", [])
-            readable = {str(c["id"]): c for c in listed if c.get("can_read")}
+            readable = {str(c["id"]): c for c in listed
+                        if isinstance(c, dict) and c.get("can_read")}
             for cid, theirs in readable.items():
+                if outcome.cut_short:
+                    break
                 outcome.collections += 1
                 try:
                     _pull_collection(pulling, theirs, outcome)
@@ -136,6 +144,7 @@ class _Pulling:
     client: httpx.Client
     root: str
     page_size: int
+    until: float  # time.monotonic() past which the round stops pulling (ROUND_SECONDS)
 
 
 def _known_mirrors(node: Node, peer: Peer) -> dict[str, str]:
@@ -169,9 +178,11 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
     """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
     is not ours to read (CollectionGone); any other failure says nothing about access."""
     try:
-        answer = client.get(url, params=params)
+        answer = fetch(client, "GET", url, params=params)
     except httpx.HTTPError as error:
         raise SyncError(_unreachable(client, error)) from None
+    except AnswerRefused as refused:
+        raise SyncError(str(refused)) from None
     if answer.status_code == 401:
         raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
                         "a new one and `accord peer add` again")
@@ -180,9 +191,12 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
     if answer.status_code != 200:
         raise SyncError(f"{client.base_url}{url} answered {answer.status_code}")
     try:
-        return answer.json() | {"_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
-    except ValueError:
+        found = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
         raise SyncError(f"{client.base_url}{url} did not answer JSON") from None
+    if not isinstance(found, dict):
+        raise SyncError(f"{client.base_url}{url} did not answer a JSON object")
+    return found | {"_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
 
 
 def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
@@ -201,13 +215,13 @@ def _read_guidelines(node: Node, peer: Peer, client: httpx.Client) -> None:
     the deadlines the new-request form shows for it. Best effort, quickly: a peer that does not
     answer keeps what was read before (or none), and the round goes on."""
     try:
-        answer = client.get("/api/v1/guidelines", params={"with": peer.party_id},
-                            headers={"Accept": "application/json"}, timeout=GUIDELINES_TIMEOUT)
-        body = answer.json() if answer.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
+        answer = fetch(client, "GET", "/api/v1/guidelines", params={"with": peer.party_id},
+                       headers={"Accept": "application/json"}, timeout=GUIDELINES_TIMEOUT,
+                       most_bytes=GUIDELINES_MOST_BYTES)
+        body = orjson.loads(answer.content) if answer.status_code == 200 else None
+    except (httpx.HTTPError, AnswerRefused, orjson.JSONDecodeError):
         return
-    if isinstance(body, dict) and isinstance(body.get("urgency"), dict) \
-            and len(answer.content) <= GUIDELINES_MOST_BYTES:
+    if isinstance(body, dict) and isinstance(body.get("urgency"), dict):
         PeerGuidelines(node.engine).put(peer.party_id, body)
 
 
@@ -248,11 +262,28 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
         _store_page(node, peer, mirror, objects, outcome, advance)
         if not page.get("more") or not page.get("next"):
             break
+        _moves_on(client, cid, params, page, objects)
+        if time.monotonic() > pulling.until:
+            # What is stored stays, and the cursor says how far: the next round carries on.
+            # Not the manifest's retractions: what was not read yet is not missing.
+            outcome.cut_short = True
+            return
         params = {**first, "next": page["next"]}
     retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
                                         lambda: _manifest(client, root, cid))
     outcome.retracted += retracted
     outcome.behind += behind
+
+
+def _moves_on(client: httpx.Client, cid: str, asked: dict[str, Any], page: dict[str, Any],
+              listed: list[Any]) -> None:
+    """A page that says there is more must bring something and point past itself: a peer
+    answering `more` with nothing, or with the token it was asked with, would keep the round
+    (and the rounds with the peers after it) going for ever."""
+    if not listed or page["next"] == asked.get("next"):
+        raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
+                        + ("sent nothing" if not listed else "points back to the same page")
+                        + ": the round stops there")
 
 
 def _manifest(client: httpx.Client, root: str, cid: str) -> set[str]:
@@ -261,9 +292,11 @@ def _manifest(client: httpx.Client, root: str, cid: str) -> set[str]:
     params: dict[str, Any] = {"limit": PAGE}
     while True:
         page = _get(client, f"{root}collections/{cid}/manifest/", collection=True, **params)
-        visible |= {str(entry["id"]) for entry in page.get("objects", [])}
+        entries = page.get("objects", [])
+        visible |= {str(entry["id"]) for entry in entries}
         if not page.get("more") or not page.get("next"):
             return visible
+        _moves_on(client, cid, params, page, entries)
         params = {"limit": PAGE, "next": page["next"]}
 
 
@@ -300,16 +333,24 @@ def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
 
 def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
     try:
-        answer = client.post(url, content=orjson.dumps({"objects": objects}),
-                             headers={"Content-Type": TAXII})
+        answer = fetch(client, "POST", url, content=orjson.dumps({"objects": objects}),
+                       headers={"Content-Type": TAXII})
     except httpx.HTTPError as error:
         raise SyncError(_unreachable(client, error)) from None
+    except AnswerRefused as refused:
+        raise SyncError(str(refused)) from None
     if answer.status_code == 404 or answer.status_code == 403:
         raise SyncError(f"{client.base_url} has not opened its requests collection to this "
                         "node's party: its administrator runs `accord peer add` for this node")
     if answer.status_code != 202:
         raise SyncError(f"{client.base_url}{url} answered {answer.status_code} to a POST")
-    return answer.json()
+    try:
+        status = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
+        status = None
+    if not isinstance(status, dict):
+        raise SyncError(f"{client.base_url}{url} did not answer a POST with a TAXII status")
+    return status
 
 
 def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
@@ -369,10 +410,10 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
                 outcome: Round, advance: Callable[[Connection], None]) -> None:
     """Store one page; `advance` (the cursor) runs in the transaction of its last part."""
     screened = screen(objects)
-    authentic, refused = _authentic(node, screened.valid)
+    kept, refused = authentic(node, screened.valid)
     # As over TAXII: a receipt counts only in the name of the party it receipts for.
-    checked = peers_receipts(node.engine, Screened(authentic, []))
-    authentic = checked.valid
+    checked = peers_receipts(node.engine, Screened(kept, []))
+    kept = checked.valid
     rejected = screened.rejected + refused + checked.rejected
     forged = [r for r in refused if r.violations[0].rule == "forged-authorship"]
     if forged:  # logged: someone tried to speak for a party
@@ -383,8 +424,8 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
     # Ledgers (with their translations) and the attribution record (claims, positions on
     # them, designations) live in the cooperation collection, whichever collection of the
     # peer's they came through.
-    cooperation = [o for o in authentic if _is_cooperation(o)]
-    evidence = [o for o in authentic if not _is_cooperation(o)]
+    cooperation = [o for o in kept if _is_cooperation(o)]
+    evidence = [o for o in kept if not _is_cooperation(o)]
     parts = [(objs, target) for objs, target in ((evidence, mirror), (cooperation, None))
              if objs]
     if not parts:
@@ -416,40 +457,6 @@ def _participants(objs: list[dict[str, Any]]) -> set[str]:
             if isinstance(request, Request):
                 found |= {request.requester, request.addressee, *request.shared_with}
     return found
-
-
-TRUSTED_SOURCES = "trusted_sources"  # node setting: JSON list of identity ids
-
-
-def trusted_sources(node: Node) -> list[str]:
-    """Identities whose unsigned objects this node takes from peers (e.g. MITRE's ATT&CK)."""
-    return list(orjson.loads(node.directory.setting(TRUSTED_SOURCES) or "[]"))
-
-
-def _authentic(node: Node, objs: list[dict[str, Any]]
-               ) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    keys = peer_keys(node.engine)
-    own = own_keys(node.engine)
-    hosted = hosted_parties(node.engine)
-    trusted = set(trusted_sources(node))
-    kept: list[dict[str, Any]] = []
-    refused: list[Rejection] = []
-    for obj in objs:
-        creator = obj.get("created_by_ref")
-        why, rule = None, "forged-authorship"
-        if creator in keys or creator in hosted:
-            found = why_not_signed(obj, keys.get(creator, own))
-            why = None if found is None else f"claims to be created by {creator}, but {found}"
-        elif creator is not None and creator not in trusted:
-            why, rule = (f"created by {creator}, which no peer speaks for and this node has not "
-                         f"trusted (`accord peer trust {creator}` takes its objects unsigned)",
-                         "untrusted-source")
-        if why is None:
-            kept.append(obj)
-        else:
-            refused.append(Rejection(obj.get("id"), None, [Violation(
-                obj.get("id"), "created_by_ref", rule, why)]))
-    return kept, refused
 
 
 def sync_all(node: Node) -> list[Round]:

@@ -12,7 +12,8 @@ import httpx
 import orjson
 from tests.integration.federation.conftest import MITRE, Federation, indicator
 
-from accord.federation.sync import TRUSTED_SOURCES, SyncError, sync_peer
+from accord.federation.authorship import TRUSTED_SOURCES
+from accord.federation.sync import SyncError, sync_peer
 from accord.store.peers import PeerStore
 
 
