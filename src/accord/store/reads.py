@@ -70,7 +70,12 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
     for seq, oid, added, version, spec, body, _ in rows:
         if body is None:
             body = bodies.get(seq)
-            if body is None:  # deleted since the first statement: the page ends before it
+            if body is None:
+                # Deleted since the first statement: the page ends before it and says there
+                # is more (its place may have been what said so: a page reads limit + 1
+                # rows); or, when it was the first, is read again.
+                if not found:
+                    return versions(conn, collection_id, query, object_id, limit)
                 return found, True
         found.append(StoredVersion(seq, oid, added, version, spec, body))
     return found, cut

@@ -127,3 +127,33 @@ def test_the_store_reads_a_large_body_after_the_page_and_only_within_the_budget(
     rest = world.node.objects.page(world.evidence.id, replace(query, after=page.next_cursor))
     assert [orjson.loads(v.body)["name"] for v in rest.items] == ["Report 4"]
     assert not rest.more
+
+
+def test_a_large_body_deleted_between_the_page_and_its_read_is_not_served_nor_the_rest_lost(
+        world, monkeypatch):
+    # Each statement sees what was committed before it: a large body is read by a second
+    # statement, after another transaction may have deleted its row. The walk serves every
+    # object still there, once, and not the deleted one.
+    from sqlalchemy import text
+
+    from accord.store import held_bodies, reads
+    from accord.store.engine import writing
+
+    _store(world, [500, 30 * KIB, 30 * KIB, 500])
+    query = ObjectQuery(limit=10, most_bytes=256 * KIB)
+    passed = reads.within
+
+    def deleting(rows, most_bytes):  # type: ignore[no-untyped-def]
+        with writing(world.node.engine) as other:
+            other.execute(text("DELETE FROM objects WHERE id = :id"), {"id": report(2, 0)["id"]})
+        return passed(rows, most_bytes)
+
+    monkeypatch.setattr(reads, "within", deleting)
+    monkeypatch.setattr(held_bodies, "within", deleting)
+    names, page = [], world.node.objects.page(world.evidence.id, query)
+    while True:
+        names += [orjson.loads(v.body)["name"] for v in page.items]
+        if not page.more:
+            break
+        page = world.node.objects.page(world.evidence.id, replace(query, after=page.next_cursor))
+    assert names == ["Report 0", "Report 1", "Report 3"]
