@@ -24,13 +24,13 @@ PAGE = 1000
 def held_ids(node: Node, mirror: Collection) -> set[str]:
     """The ids of every object held in `mirror`."""
     held: set[str] = set()
-    query = ObjectQuery(limit=PAGE)
+    query = ObjectQuery(limit=PAGE, bodies=False)  # their ids, not their bodies
     while True:
         mine = node.objects.page(mirror.id, query)
         held |= {item.id for item in mine.items}
         if not mine.more:
             return held
-        query = ObjectQuery(limit=PAGE, after=mine.next_cursor)
+        query = ObjectQuery(limit=PAGE, after=mine.next_cursor, bodies=False)
 
 
 def honour_manifest(node: Node, peer: str, holder: str, cid: str, mirror: Collection,

@@ -31,7 +31,7 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
 from accord.cooperation.translations import is_translation
-from accord.federation.answers import AnswerRefused, fetch
+from accord.federation.answers import AnswerRefused, AnswerTooLarge, fetch
 from accord.federation.authorship import authentic
 from accord.federation.following import follow
 from accord.federation.retraction import honour_manifest, lose_collection
@@ -66,6 +66,10 @@ class SyncError(Exception):
 class PeerBusy(SyncError):
     """Another round with the peer holds it (or took it over from this one): not a failure of
     the peer's; the next round carries on."""
+
+
+class PageTooLarge(SyncError):
+    """One answer passed what this node reads at once (federation.answers.MOST_BYTES)."""
 
 
 class CollectionGone(SyncError):
@@ -181,6 +185,8 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
         answer = fetch(client, "GET", url, params=params)
     except httpx.HTTPError as error:
         raise SyncError(_unreachable(client, error)) from None
+    except AnswerTooLarge as refused:
+        raise PageTooLarge(str(refused)) from None
     except AnswerRefused as refused:
         raise SyncError(str(refused)) from None
     if answer.status_code == 401:
@@ -248,7 +254,16 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
         first["added_after"] = added_after
     params = first
     while True:
-        page = _get(client, f"{root}collections/{cid}/objects/", collection=True, **params)
+        try:
+            page = _get(client, f"{root}collections/{cid}/objects/", collection=True, **params)
+        except PageTooLarge:
+            # A server that pages by count (another TAXII server; an Accord node before pages
+            # had a byte budget) may send more than this node reads at once: smaller pages.
+            if params["limit"] == 1:
+                raise
+            first["limit"] = max(1, params["limit"] // 4)
+            params = {**params, "limit": first["limit"]}
+            continue
         objects = page.get("objects", [])
         last = page.get("_added_last")
 
@@ -270,7 +285,7 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
             return
         params = {**first, "next": page["next"]}
     retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
-                                        lambda: _manifest(client, root, cid))
+                                        lambda: _manifest(client, root, cid, pulling.until))
     outcome.retracted += retracted
     outcome.behind += behind
 
@@ -286,8 +301,10 @@ def _moves_on(client: httpx.Client, cid: str, asked: dict[str, Any], page: dict[
                         + ": the round stops there")
 
 
-def _manifest(client: httpx.Client, root: str, cid: str) -> set[str]:
-    """The ids the peer's manifest of `cid` lists: what it still lets us read."""
+def _manifest(client: httpx.Client, root: str, cid: str, until: float) -> set[str]:
+    """The ids the peer's manifest of `cid` lists: what it still lets us read. Read by the
+    round's end (`until`, time.monotonic()), or the round fails: nothing is retracted on the
+    word of a manifest read in part."""
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": PAGE}
     while True:
@@ -297,6 +314,9 @@ def _manifest(client: httpx.Client, root: str, cid: str) -> set[str]:
         if not page.get("more") or not page.get("next"):
             return visible
         _moves_on(client, cid, params, page, entries)
+        if time.monotonic() > until:
+            raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "
+                            f"within the round's {ROUND_SECONDS / 60:.0f} minutes")
         params = {"limit": PAGE, "next": page["next"]}
 
 

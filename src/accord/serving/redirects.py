@@ -27,7 +27,12 @@ def pointing_here(message: Message) -> Message:
 def relative(location: bytes) -> bytes:
     """`location` without its scheme and host. A path that starts with several slashes keeps
     one: `//evil.example/` would be read as another host."""
-    parts = urlsplit(location.decode("latin-1"))
+    try:
+        parts = urlsplit(location.decode("latin-1"))
+    except ValueError:  # a host urllib cannot read ("[::1"): the path after it, if any
+        text = location.decode("latin-1")
+        after = text.find("/", text.find("//") + 2) if "//" in text else 0
+        return ("/" + text[after:].lstrip("/") if after >= 0 else "/").encode("latin-1")
     if not parts.scheme and not parts.netloc:
         return location
     path = "/" + parts.path.lstrip("/")
