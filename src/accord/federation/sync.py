@@ -31,7 +31,7 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
 from accord.cooperation.translations import is_translation
-from accord.federation.answers import AnswerRefused, AnswerTooLarge, fetch
+from accord.federation.answers import Answer, AnswerRefused, AnswerTooLarge, fetch
 from accord.federation.authorship import authentic
 from accord.federation.following import follow
 from accord.federation.retraction import honour_manifest, lose_collection
@@ -181,14 +181,7 @@ def _unreachable(client: httpx.Client, error: httpx.HTTPError) -> str:
 def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any) -> Any:
     """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
     is not ours to read (CollectionGone); any other failure says nothing about access."""
-    try:
-        answer = fetch(client, "GET", url, params=params)
-    except httpx.HTTPError as error:
-        raise SyncError(_unreachable(client, error)) from None
-    except AnswerTooLarge as refused:
-        raise PageTooLarge(str(refused)) from None
-    except AnswerRefused as refused:
-        raise SyncError(str(refused)) from None
+    answer = _exchange(client, "GET", url, params=params)
     if answer.status_code == 401:
         raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
                         "a new one and `accord peer add` again")
@@ -196,13 +189,32 @@ def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any
         raise CollectionGone(f"the peer answered {answer.status_code} for {url}")
     if answer.status_code != 200:
         raise SyncError(f"{client.base_url}{url} answered {answer.status_code}")
+    return _object_in(client, url, answer) | {
+        "_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
+
+
+def _exchange(client: httpx.Client, method: str, url: str, **asked: Any) -> Answer:
+    """One request to the peer, its answer read within bounds (federation.answers); every
+    failure a SyncError that says what happened (PageTooLarge: one a smaller page may not)."""
+    try:
+        return fetch(client, method, url, **asked)
+    except httpx.HTTPError as error:
+        raise SyncError(_unreachable(client, error)) from None
+    except AnswerTooLarge as refused:
+        raise PageTooLarge(str(refused)) from None
+    except AnswerRefused as refused:
+        raise SyncError(str(refused)) from None
+
+
+def _object_in(client: httpx.Client, url: str, answer: Answer) -> dict[str, Any]:
+    """The JSON object the answer holds (a TAXII resource, a status)."""
     try:
         found = orjson.loads(answer.content)
     except orjson.JSONDecodeError:
-        raise SyncError(f"{client.base_url}{url} did not answer JSON") from None
+        found = None
     if not isinstance(found, dict):
         raise SyncError(f"{client.base_url}{url} did not answer a JSON object")
-    return found | {"_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
+    return found
 
 
 def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
@@ -352,25 +364,14 @@ def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
 
 
 def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
-    try:
-        answer = fetch(client, "POST", url, content=orjson.dumps({"objects": objects}),
+    answer = _exchange(client, "POST", url, content=orjson.dumps({"objects": objects}),
                        headers={"Content-Type": TAXII})
-    except httpx.HTTPError as error:
-        raise SyncError(_unreachable(client, error)) from None
-    except AnswerRefused as refused:
-        raise SyncError(str(refused)) from None
     if answer.status_code == 404 or answer.status_code == 403:
         raise SyncError(f"{client.base_url} has not opened its requests collection to this "
                         "node's party: its administrator runs `accord peer add` for this node")
     if answer.status_code != 202:
         raise SyncError(f"{client.base_url}{url} answered {answer.status_code} to a POST")
-    try:
-        status = orjson.loads(answer.content)
-    except orjson.JSONDecodeError:
-        status = None
-    if not isinstance(status, dict):
-        raise SyncError(f"{client.base_url}{url} did not answer a POST with a TAXII status")
-    return status
+    return _object_in(client, url, answer)
 
 
 def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:

@@ -71,7 +71,7 @@ _RECENT_WINDOW = 2_000
 # large share of the store and read like words ("face", "dead").
 # The largest body a list reads and parses: a list of 60 rows holds at most 60 of them. A
 # larger object (a report with its full text, a sample) is listed by its id, type and creator
-# (Found.whole False); its own page reads it whole (Browse.body_of). ATT&CK's largest: 33 KB.
+# (Found.whole False); its own page reads it whole (Browse.whole). ATT&CK's largest: 33 KB.
 LIST_BODY_BYTES = 256 * 1024
 _ID_PREFIX = re.compile(r"^(?:(?P<type>[a-z0-9][a-z0-9-]{0,249})--"
                         r"(?P<typed>[0-9a-f]{4}[0-9a-f-]{0,31})"
@@ -93,7 +93,7 @@ class Found:
     creator: str | None  # the creating party's name, or its identity id
     body: dict[str, Any]  # whole, or (whole False) only its id, type and created_by_ref
     seq: int = 0  # the version's row: which index entries name it
-    whole: bool = True  # False: larger than LIST_BODY_BYTES, read whole by body_of(seq)
+    whole: bool = True  # False: larger than LIST_BODY_BYTES, read whole by Browse.whole
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -375,12 +375,12 @@ class Browse:
             return found
         # A relationship too large to list (its description, say) is still drawn: its ends
         # from the index, not from its body.
-        ends = relationship_ends
+        ends = relationship_ends.c
         with reading(self.engine) as conn:
             held = {seq: {"source_ref": source, "target_ref": target}
                     for seq, source, target in conn.execute(
-                        select(ends.c.seq, ends.c.source_ref, ends.c.target_ref)
-                        .where(ends.c.seq.in_(partial)))}
+                        select(ends.seq, ends.source_ref, ends.target_ref)
+                        .where(ends.seq.in_(partial)))}
         return [f if f.whole else replace(f, body={**f.body, **held.get(f.seq, {})})
                 for f in found]
 

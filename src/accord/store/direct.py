@@ -147,8 +147,7 @@ def _after(conn: Connection, prelude: str, statement: Statement, plan: _Plan | N
             cursor.execute(sql, bound, binary=plan.binary, prepare=_prepare(driver))
             return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as error:
-        pgconn = getattr(driver, "pgconn", None)  # (PostgreSQL's; SQLite has no pipeline)
-        if pgconn is not None and pgconn.pipeline_status:
+        if driver.pgconn.pipeline_status:
             # The server went away mid-pipeline (a restart, a crash): psycopg could not leave
             # pipeline mode, and no ROLLBACK can be sent on the connection, neither here nor
             # when the pool takes it back (which logged the failure as a traceback). It is
@@ -194,13 +193,6 @@ def _run(conn: Connection, statement: Statement, plan: _Plan, values: Mapping[st
             cursor.execute(sql, bound, binary=plan.binary, prepare=_prepare(driver))
             return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error as error:
-        pgconn = getattr(driver, "pgconn", None)  # (PostgreSQL's; SQLite has no pipeline)
-        if pgconn is not None and pgconn.pipeline_status:
-            # The server went away mid-pipeline (a restart, a crash): psycopg could not leave
-            # pipeline mode, and no ROLLBACK can be sent on the connection, neither here nor
-            # when the pool takes it back (which logged the failure as a traceback). It is
-            # not used again.
-            conn.invalidate(error)
         conn._handle_dbapi_exception(error, sql, bound, None, None)
 
 

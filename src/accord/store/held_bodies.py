@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from accord.store import direct
 from accord.store.body_cache import BodyCache, Held
 from accord.store.query import ObjectQuery, StoredVersion
-from accord.store.reads import BODIES, statement_for, versions, within
+from accord.store.reads import BODIES, sized, statement_for, versions, within
 
 
 def select(conn: Connection, cache: BodyCache, collection_id: str, query: ObjectQuery,
@@ -30,8 +30,8 @@ def select(conn: Connection, cache: BodyCache, collection_id: str, query: Object
     statement, values = statement_for(collection_id, query, object_id, limit, held=list(held))
     rows: Sequence[Any] = direct.rows(conn, statement, values)
     cut = False
-    if query.most_bytes is not None:  # (a read without bodies does not come here)
-        rows, cut = within(rows, query.most_bytes)
+    if sized(query):
+        rows, cut = within(rows, query.most_bytes or 0)
     bodies: dict[int, bytes] = {}
     read: dict[int, Held] = {}
     missing: list[int] = []
