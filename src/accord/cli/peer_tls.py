@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import orjson
 import typer
 from rich.markup import escape
 
 from accord.cli.common import err, fail
+from accord.federation.answers import AnswerRefused, fetch
 from accord.federation.pinning import (
     PinError,
     ca_pin,
@@ -119,25 +121,30 @@ def secured(name: str, url: str, insecure: bool, expected: str | None, ca_file: 
                    client.key if client else None)
 
 
+NODE_BYTES = 2**20  # a node's identity and keys, its former keys with them: a few KB
+
+
 def published_node(link: PeerLink, token: str) -> dict[str, Any]:
     """What the peer publishes at GET /api/v1/node, read through its pin: its party's identity,
     its public key (both checked present and well-formed here), and the keys it had before."""
     try:
         with httpx.Client(transport=transport_for(link), timeout=15.0) as client:
-            answer = client.get(link.url + "api/v1/node",
-                                headers={"Authorization": f"Bearer {token}"})
+            answer = fetch(client, "GET", link.url + "api/v1/node",
+                           headers={"Authorization": f"Bearer {token}"}, most_bytes=NODE_BYTES)
     except CertificateRefused as error:
         raise fail(str(error)) from None
     except (httpx.HTTPError, PeerTlsError) as error:
         raise fail(f"cannot reach {link.url}: {error}") from None
+    except AnswerRefused as refused:
+        raise fail(f"{refused}: is it an Accord node?") from None
     if answer.status_code == 401:
         raise fail(f"{link.url} refused the token (401): check it with the peer's administrator")
     if answer.status_code != 200:
         raise fail(f"{link.url} is not an Accord node (GET /api/v1/node answered "
                    f"{answer.status_code})")
     try:
-        published = answer.json()
-    except ValueError:
+        published = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
         raise fail(f"{link.url} is not an Accord node (GET /api/v1/node is not JSON)") from None
     identity = published.get("identity") if isinstance(published, dict) else None
     key = published.get("public_key") if isinstance(published, dict) else None

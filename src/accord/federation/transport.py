@@ -2,7 +2,7 @@
 presenting this node's client certificate, when the peer asks for one), so that a certificate
 that is not the pinned one ends the connection in the handshake, before any HTTP byte (the
 token least of all) leaves this node. Every connection to a peer goes through here: `peer add`,
-sync rounds, hotline delivery."""
+sync rounds, hotline delivery; each is timed as federation.answers says."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from accord.federation.answers import TimedTransport
 from accord.federation.pinning import Pin, PinKind, certificate_fingerprint, refusal
 from accord.store.peers import Peer, PeerTls
 
@@ -126,8 +127,7 @@ class PinnedTransport(httpx.BaseTransport):
                                "before pinning): `accord peer repin "
                                f"{peer.name}` pins its certificate")
         self.peer, self.pin, self.timeout = peer, peer.pin, timeout
-        self.inner = httpx.HTTPTransport(verify=pinned_context(peer.pin, peer.client),
-                                         trust_env=False)
+        self.inner = TimedTransport(verify=pinned_context(peer.pin, peer.client))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -153,7 +153,7 @@ def transport_for(peer: PeerLink) -> httpx.BaseTransport:
     """The transport every connection to `peer` goes through: pinned TLS for https://, plain
     HTTP for a peer added with --insecure."""
     if peer.is_insecure:
-        return httpx.HTTPTransport(trust_env=False)
+        return TimedTransport()
     return PinnedTransport(peer)
 
 
@@ -164,7 +164,7 @@ class ByOrigin(httpx.BaseTransport):
     def __init__(self, peers: list[Peer]) -> None:
         self.links = {_origin(httpx.URL(p.url)): peer_link(p) for p in peers}
         self.opened: dict[tuple[str, str, int], httpx.BaseTransport] = {}
-        self.elsewhere = httpx.HTTPTransport()
+        self.elsewhere = TimedTransport(trust_env=True)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         origin = _origin(request.url)

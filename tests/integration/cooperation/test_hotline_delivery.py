@@ -17,11 +17,12 @@ from accord.cooperation.watcher import Watcher
 from accord.stix.timestamps import parse_timestamp
 
 
-def _escalated(world, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+def _escalated(world, clock: Clock, webhook: str = "https://{party}.example/hotline"
+               ) -> None:  # type: ignore[no-untyped-def]
     """A request of the US to China, escalated: its two notifications (one to each party's
-    hotline) wait in the outbox."""
+    hotline, at `webhook`) wait in the outbox."""
     for party in (world.own, world.other):
-        Hotline(world.node.engine).set_contact(party.id, f"https://{party.id}.example/hotline")
+        Hotline(world.node.engine).set_contact(party.id, webhook.format(party=party.id))
     world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
     desk = Desk(world.node, clock)
     desk.create(Actor(world.own), draft(world, EVIDENCE["id"]))
