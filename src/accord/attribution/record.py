@@ -53,6 +53,7 @@ from accord.intake import screen, store
 from accord.node import Node
 from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import format_timestamp
+from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp, recipients_of
@@ -269,14 +270,15 @@ class AttributionRecord:
         party may read; an object it may not read keeps its id."""
         names = self.node.directory.names()
         wanted = sorted({i for i in ids if i not in names and not i.startswith("x-accord-")})
-        for collection, reader in self.readable_collections(actor) if wanted else ():
-            for start in range(0, len(wanted), _PAGE):
-                page = self.node.objects.page(collection.id, ObjectQuery(
-                    ids=tuple(wanted[start:start + _PAGE]), limit=_PAGE * 4, reader=reader))
-                for item in page.items:
-                    name = orjson.loads(item.body).get("name")
-                    if isinstance(name, str):
-                        names.setdefault(item.id, name)
+        # As lists read them (store.browse): an object too large to list (one named as
+        # evidence may be a sample of many megabytes) keeps its id, its body unread.
+        browse = Browse(self.node.engine)
+        for start in range(0, len(wanted), _PAGE):
+            found = browse.by_ids(actor.party.id, wanted[start:start + _PAGE], most=_PAGE)
+            for item in found.values():
+                name = item.body.get("name")
+                if isinstance(name, str):
+                    names.setdefault(item.id, name)
         return names
 
     def names_in(self, actor: Actor, standings: Iterable[ClaimStanding],

@@ -20,6 +20,7 @@ from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, tru
 
 from accord import clock
 from accord.cooperation.digest import from_digest
+from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
 from accord.cooperation.guidelines import in_force, require_content
 from accord.cooperation.ledger import RequestView, derive, next_level
 from accord.cooperation.model import (
@@ -54,7 +55,6 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
-from accord.store.query import ObjectQuery, Reader
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
@@ -201,7 +201,7 @@ class Desk:
 
         stored += sent_with(stored[0], request, actor.party.id, draft.translations,
                             policy.languages, policy.version, now)
-        self._check_evidence(actor, request.evidence)
+        check_evidence(self.node, actor.party.id, request.evidence)
         collection = self.collection()
         self.admit(collection, [request.requester, request.addressee, *shared])
         self._store(actor, collection, stored)
@@ -209,35 +209,12 @@ class Desk:
 
     def readable_by(self, party_id: str, ids: Sequence[str]) -> set[str]:
         """Which of `ids` name objects `party_id` may read on this node (any collection)."""
-        readable: set[str] = set()
-        if not ids:
-            return readable
-        for collection, grant in self.node.directory.collections_for(party_id):
-            if not grant.can_read:
-                continue
-            page = self.node.objects.page(collection.id, ObjectQuery(
-                ids=tuple(ids), limit=10 * len(ids) + 1,
-                reader=Reader(party_id, int(collection.default_tlp))))
-            readable |= {item.id for item in page.items}
-        return readable
+        return readable_by(self.node, party_id, ids)
 
     def evidence_hidden_from_addressee(self, view: RequestView) -> list[str]:
         """The request's evidence its addressee may not read (not yet shared with it, or
         marked beyond it): the requester should know before waiting for an answer."""
-        evidence = view.request.evidence
-        seen = self.readable_by(view.request.addressee, evidence)
-        return [e for e in evidence if e not in seen]
-
-    def _check_evidence(self, actor: Actor, evidence: Sequence[str]) -> None:
-        """Evidence must be objects the requester may read on this node: a request cannot
-        point at what its maker cannot see, nor probe for what exists."""
-        if not evidence:
-            return
-        readable = self.readable_by(actor.party.id, evidence)
-        unknown = [e for e in evidence if e not in readable]
-        if unknown:
-            raise CooperationError(N_("evidence: no object you may read has the id {ids}"),
-                                   ids=", ".join(unknown))
+        return hidden_from(self.node, view.request.addressee, view.request.evidence)
 
     def acknowledge(self, actor: Actor, request_id: str, note: str = "") -> RequestView:
         view = self._for_addressee(actor, request_id, "acknowledge")
@@ -262,7 +239,7 @@ class Desk:
         if outcome in ("declined", "referred") and not reason.strip():
             raise CooperationError(N_("a response with outcome {outcome!r} must give a reason "
                                       "(--reason)"), outcome=outcome)
-        self._check_evidence(actor, evidence)
+        check_evidence(self.node, actor.party.id, evidence)
         return self._add(actor, view, Response(
             self._new_id("response"), request_id, actor.party.id, self.clock(),
             outcome=outcome, text=text, reason=reason, evidence=tuple(evidence)))  # type: ignore[arg-type]

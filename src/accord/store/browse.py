@@ -73,6 +73,9 @@ _RECENT_WINDOW = 2_000
 # larger object (a report with its full text, a sample) is listed by its id, type and creator
 # (Found.whole False); its own page reads it whole (Browse.whole). ATT&CK's largest: 33 KB.
 LIST_BODY_BYTES = 256 * 1024
+# The ids one look-up names (Browse.by_ids): a page names what it shows (an object's
+# references, a request's evidence), and an object may refer to a million others.
+BY_IDS_MOST = 200
 _ID_PREFIX = re.compile(r"^(?:(?P<type>[a-z0-9][a-z0-9-]{0,249})--"
                         r"(?P<typed>[0-9a-f]{4}[0-9a-f-]{0,31})"
                         r"|(?P<bare>[0-9a-f]{8}[0-9a-f-]{0,28}))$")
@@ -211,9 +214,11 @@ class Browse:
         among = union_all(*(select(n) for n in newest)).subquery("newest")
         return self._select(reader, limit=limit, among=among, probe_per_row=True)
 
-    def by_ids(self, reader: str, ids: Iterable[str]) -> dict[str, Found]:
-        """Newest readable version of each id `reader` may read; the others are left out."""
-        wanted = sorted(set(ids))
+    def by_ids(self, reader: str, ids: Iterable[str], *, most: int = BY_IDS_MOST
+               ) -> dict[str, Found]:
+        """Newest readable version of each id `reader` may read, among the first `most`
+        distinct ids; the others are left out."""
+        wanted = sorted(list(dict.fromkeys(ids))[:most])
         if not wanted:
             return {}
         found: dict[str, Found] = {}
@@ -221,16 +226,16 @@ class Browse:
             found.setdefault(item.id, item)
         return found
 
-    def versions(self, reader: str, object_id: str) -> list[Found]:
-        """Every version of the object `reader` may see, oldest first (all collections). As
-        over TAXII, an object follows its newest version: once that is tightened beyond the
-        reader, the older versions disappear for the reader too."""
+    def versions(self, reader: str, object_id: str, *, limit: int = 1000) -> list[Found]:
+        """The newest `limit` versions of the object `reader` may see, oldest first (all
+        collections). As over TAXII, an object follows its newest version: once that is
+        tightened beyond the reader, the older versions disappear for the reader too."""
         latest = objects.alias("latest_version")
         newest_entitled = exists().where(
             latest.c.collection_id == objects.c.collection_id, latest.c.id == objects.c.id,
             latest.c.is_latest == true(), entitled(latest, collections.c.default_tlp))
         return self._select(reader, objects.c.id == object_id, newest_entitled, latest=False,
-                            limit=1000, newest_first=False)
+                            limit=limit)[::-1]
 
     def whole(self, found: Found) -> Found:
         """`found` with its body whole, read by its version's row (one a list left partial)."""

@@ -21,6 +21,10 @@ from accord.web.core import Ctx, NotFound, Page
 from accord.web.graph import Edge, svg
 from accord.web.prose import MARKDOWN_PROPERTIES, markdown
 
+# The versions an object's page lists, newest: each is read (its body, for `revoked`), and a
+# party may post thousands. TAXII's versions endpoint pages through them all.
+VERSIONS_SHOWN = 100
+
 
 def search_page(ctx: Ctx) -> Page:
     text = ctx.arg("q").strip()
@@ -121,7 +125,9 @@ def object_page(ctx: Ctx) -> Page | Response:
     object_id = ctx.params["object_id"]
     me = ctx.viewer.party_id
     browse = Browse(ctx.node.engine)
-    versions = browse.versions(me, object_id)
+    versions = browse.versions(me, object_id, limit=VERSIONS_SHOWN + 1)
+    older = len(versions) > VERSIONS_SHOWN  # not listed: TAXII's versions endpoint has them
+    versions = versions[-VERSIONS_SHOWN:]
     if not versions:
         party = _party_page(ctx, object_id)
         if party is not None:
@@ -174,7 +180,7 @@ def object_page(ctx: Ctx) -> Page | Response:
     properties = [_property(k, v, references) for k, v in body.items()
                   if k not in ("id", "type")]
     return Page("object.html", {
-        "o": current, "versions": versions, "properties": properties,
+        "o": current, "versions": versions, "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
                             edges, ctx._("Relationships of {name}"))) if edges else None,

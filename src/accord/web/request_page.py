@@ -57,6 +57,8 @@ REASON_HELP = {
     "manual": N_("another reason: say it in the note"),
 }
 
+EVIDENCE_SHOWN = 100  # the evidence (and the returned evidence) a request's page lists
+
 
 @dataclass(frozen=True, slots=True)
 class Mark:
@@ -134,9 +136,11 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
     shown = view_json(view, names)
     me = ctx.viewer.party_id
     request = view.request
-    evidence_ids = list(request.evidence) + (list(view.response.evidence) if view.response
-                                             else [])
-    readable = Browse(ctx.node.engine).by_ids(me, evidence_ids)
+    # A request that came over TAXII may carry any number of ids: the page lists the first.
+    evidence = request.evidence[:EVIDENCE_SHOWN]
+    returned = view.response.evidence[:EVIDENCE_SHOWN] if view.response else ()
+    readable = Browse(ctx.node.engine).by_ids(me, [*evidence, *returned],
+                                               most=2 * EVIDENCE_SHOWN)
     ctx.audit("request.read", (request.id, *readable), {"page": "request"})
     policy = in_force(GuidelinesStore(ctx.node.engine).versions(), request.created,
                       request.requester, request.addressee)
@@ -162,8 +166,9 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
               if e.entry_id in added and added[e.entry_id][0] == e.party}
     return Page("request.html", {
         "r": shown, "view": view, "timeline": [item[2] for item in items],
-        "names": names, "people": people, "evidence": request.evidence,
-        "returned": view.response.evidence if view.response else (),
+        "names": names, "people": people, "evidence": evidence, "returned": returned,
+        "evidence_more": len(request.evidence) - len(evidence),
+        "returned_more": len(view.response.evidence) - len(returned) if view.response else 0,
         "readable": readable, "hidden": hidden,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,

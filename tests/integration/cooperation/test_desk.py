@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -333,3 +334,13 @@ def test_a_requests_collection_made_at_the_same_moment_elsewhere_is_used(world, 
 
     monkeypatch.setattr(Desk, "_requests_collection", late)
     assert Desk(world.node).collection() == made
+
+
+def test_a_request_may_attach_at_most_a_thousand_evidence_objects(world, desk, us, evidence):
+    # Each attached id is looked up in every collection of its reader on every view of the
+    # request; a report attached as one object may refer to any number of others.
+    too_many = tuple(f"indicator--00000000-0000-4000-8000-{n:012d}" for n in range(1_001))
+    with pytest.raises(CooperationError) as refused:
+        desk.create(us, replace(draft(world, evidence), evidence=too_many))
+    assert "at most 1,000 objects may be attached, not 1,001" in str(refused.value)
+    assert desk.create(us, replace(draft(world, evidence), evidence=(evidence,) * 1_000))

@@ -104,3 +104,13 @@ def test_a_list_reads_no_body_larger_than_its_share_and_the_object_s_page_reads_
     # Found by the name in the index, listed by its id.
     assert {f.id: (f.whole, f.name) for f in browse.search(us.id, "evidence")} == {
         large["id"]: (False, ""), evidence(2)["id"]: (True, "evidence 2")}
+
+
+def test_a_look_up_by_ids_names_the_first_it_is_given_and_no_more(world):
+    # An object may refer to a million others: a page names what it shows, not all of them.
+    world.node.objects.add(world.evidence.id, [evidence(n) for n in range(1, 8)],
+                           poster_id=world.own.id)
+    browse = Browse(world.node.engine)
+    ids = [evidence(n)["id"] for n in (7, 3, 7, 5, 1, 2)]
+    assert set(browse.by_ids(world.own.id, ids, most=3)) == {evidence(n)["id"] for n in (7, 3, 5)}
+    assert len(browse.by_ids(world.own.id, ids)) == 5

@@ -115,3 +115,37 @@ def test_a_large_object_is_listed_by_its_id_and_shown_whole_on_its_page(world, b
     assert page.text.count(f"/ui/objects/{HOSTILE['id']}") >= 1
     target = us.get(f"/ui/objects/{HOSTILE['id']}")
     assert f"/ui/objects/{report['id']}" in target.text
+
+
+def test_an_object_of_many_versions_lists_its_newest_and_says_taxii_has_the_rest(
+        world, browser):
+    # Each listed version is read: a party posting thousands must not make every view of the
+    # object read them all.
+    def version(n: int) -> dict:
+        return {"type": "malware", "spec_version": "2.1", "name": f"Many {n}",
+                "id": "malware--00000000-0000-4000-8000-0000000000ac", "is_family": True,
+                "created": "2020-01-01T00:00:00.000Z",
+                "modified": f"2020-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z",
+                **({"revoked": True} if n == 119 else {})}
+    world.node.objects.add(world.evidence.id, [version(n) for n in range(120)],
+                           poster_id=world.own.id)
+    page = browser(world.admin_token).get("/ui/objects/malware--00000000-0000-4000-8000-"
+                                          "0000000000ac")
+    assert page.status_code == 200
+    listed = page.text.split("<ol class=\"plain small\">", 1)[1].split("</ol>", 1)[0]
+    assert listed.count("<li>") == 100
+    assert 'datetime="2020-01-01T00:01:59Z"' in listed  # the newest 100 are listed …
+    assert 'datetime="2020-01-01T00:00:20Z"' in listed
+    assert 'datetime="2020-01-01T00:00:19Z"' not in listed  # … not the 20 before them
+    assert "revoked" in listed
+    assert '<span class="count">100+</span>' in page.text
+    assert "The newest 100 versions you may read; TAXII lists every one" in page.text
+    assert "Many 119" in page.text  # … and shown
+
+
+def test_an_object_of_few_versions_lists_them_all(world, browser):
+    obj = dict(HOSTILE, name="Few", id="malware--00000000-0000-4000-8000-0000000000ad")
+    world.node.objects.add(world.evidence.id, [obj, dict(obj, modified="2021-01-01T00:00:00.000Z")],
+                           poster_id=world.own.id)
+    page = browser(world.admin_token).get(f"/ui/objects/{obj['id']}")
+    assert '<span class="count">2</span>' in page.text and "TAXII lists every one" not in page.text

@@ -348,3 +348,26 @@ def test_the_language_switch_on_a_page_shown_for_a_form_goes_back_to_the_form_s_
     checked = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "evidence": ""})
     assert re.search(r'name="next" value="([^"]*)"', checked.text).group(1) == \
         "/ui/requests/new"
+
+
+def _indicators(count: int) -> list[dict]:
+    return [dict(EVIDENCE, id=f"indicator--00000000-0000-4000-8000-{n:012d}",
+                 name=f"Evidence {n}") for n in range(1, count + 1)]
+
+
+def test_a_request_with_much_evidence_lists_the_first_and_counts_the_rest(world, browser):
+    # Each listed id is looked up for its name: a request that came over TAXII may carry a
+    # million of them, and every view of it must not look them all up.
+    many = _indicators(130)
+    world.node.objects.add(world.evidence.id, many, poster_id=world.own.id)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    view = Desk(world.node).create(Actor(world.own), Draft(world.other.name, **{
+        k: v for k, v in REQUEST.items() if k != "evidence"},
+        evidence=tuple(o["id"] for o in many)))
+    for token in (world.admin_token, world.other_token):
+        page = unescape(browser(token).get(f"/ui/requests/{view.request.id}").text)
+        listed = page.split('<ul class="plain" id="evidence">', 1)[1].split("</ul>", 1)[0]
+        assert "Evidence 1<" in listed and "Evidence 100<" in listed
+        assert "Evidence 101<" not in listed and "not readable" not in listed
+        assert "and 30 more, not listed here" in listed
+

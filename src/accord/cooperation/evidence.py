@@ -1,0 +1,59 @@
+"""A request's evidence: which objects a party may read, and how many one act may carry.
+
+Evidence is named by STIX id; what an id stands for is read on this node, with the reader's
+rights, so that a request can neither point at what its maker cannot see nor probe for what
+exists, and its requester learns which of it the addressee cannot read before waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from accord.cooperation.refusals import CooperationError
+from accord.i18n import N_
+from accord.node import Node
+from accord.store.query import ObjectQuery, Reader
+
+# The evidence one request or response may attach. Each id is looked up in every collection of
+# its reader, on every page that shows the request: a million ids (a 64 MiB request) would make
+# each look-up, and each view, read a million rows. A report attached as one object carries
+# any number of its own object_refs.
+MOST_EVIDENCE = 1_000
+
+
+def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
+    """Which of `ids` name objects `party_id` may read on this node (any collection)."""
+    readable: set[str] = set()
+    if not ids:
+        return readable
+    for collection, grant in node.directory.collections_for(party_id):
+        if not grant.can_read:
+            continue
+        # Which ids, not their bodies: evidence may be a sample of many megabytes.
+        page = node.objects.page(collection.id, ObjectQuery(
+            ids=tuple(ids), limit=10 * len(ids) + 1, bodies=False,
+            reader=Reader(party_id, int(collection.default_tlp))))
+        readable |= {item.id for item in page.items}
+    return readable
+
+
+def hidden_from(node: Node, addressee: str, evidence: Sequence[str]) -> list[str]:
+    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it),
+    among its first MOST_EVIDENCE (a request posted over TAXII may carry more)."""
+    evidence = evidence[:MOST_EVIDENCE]
+    seen = readable_by(node, addressee, evidence)
+    return [e for e in evidence if e not in seen]
+
+
+def check_evidence(node: Node, party_id: str, evidence: Sequence[str]) -> None:
+    """Evidence must be at most MOST_EVIDENCE objects `party_id` may read on this node."""
+    if len(evidence) > MOST_EVIDENCE:
+        raise CooperationError(N_("evidence: at most {most} objects may be attached, not "
+                                  "{count} (attach a report that refers to the rest)"),
+                               most=f"{MOST_EVIDENCE:,}", count=f"{len(evidence):,}")
+    if not evidence:
+        return
+    readable = readable_by(node, party_id, evidence)
+    unknown = [e for e in evidence if e not in readable]
+    if unknown:
+        raise CooperationError(N_("evidence: no object you may read has the id {ids}"),
+                               ids=", ".join(unknown))
