@@ -26,6 +26,7 @@ from accord.attribution.model import (
     Designation,
     Position,
 )
+from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.objects import define_extension
 from accord.cooperation.properties import (
     Choice,
@@ -126,12 +127,12 @@ CLAIM_TYPE = AttributionType(
         Property("created_by_ref", "claimant", IDENTITY_REF, required=True),
         Property("created", "created", TIMESTAMP, required=True),
         Property("subject_ref", "subject", Ref(SUBJECT_TYPES), required=True),
-        Property("attributed_to_refs", "attributed_to", Refs(ACTOR_TYPES)),
+        Property("attributed_to_refs", "attributed_to", Refs(ACTOR_TYPES, most=MOST_EVIDENCE)),
         Property("sponsor", "sponsor", Country()),
         Property("basis", "basis", BASIS, required=True),
         Property("confidence", "confidence", Integer(0, 100), required=True),
         Property("summary", "summary", TEXT, required=True),
-        Property("object_refs", "evidence", Refs()),
+        Property("object_refs", "evidence", Refs(most=MOST_EVIDENCE)),
     ), (_names_someone,))
 DESIGNATION_TYPE = AttributionType(
     DESIGNATION, "A firm or individual designated by a party for measures (sanctions, "
@@ -146,8 +147,8 @@ DESIGNATION_TYPE = AttributionType(
         Property("legal_basis", "legal_basis", TEXT, required=True),
         Property("designated", "designated", TIMESTAMP, required=True),
         Property("identity_ref", "identity", IDENTITY_REF),
-        Property("claim_refs", "claims", Refs((CLAIM,))),
-        Property("object_refs", "evidence", Refs()),
+        Property("claim_refs", "claims", Refs((CLAIM,), most=MOST_EVIDENCE)),
+        Property("object_refs", "evidence", Refs(most=MOST_EVIDENCE)),
         Property("lifted", "lifted", TIMESTAMP),
         Property("lift_reason", "lift_reason", TEXT),
     ), (_lifted_with_reason,), is_versioned=True)
@@ -155,7 +156,7 @@ DESIGNATION_TYPE = AttributionType(
 POSITION_PROPERTIES: tuple[Property, ...] = (
     Property("position", "position", Choice(POSITIONS), required=True),
     Property("basis", "basis", BASIS),
-    Property("evidence_refs", "evidence", Refs()),
+    Property("evidence_refs", "evidence", Refs(most=MOST_EVIDENCE)),
     Property("competing_claim_ref", "competing_claim", Ref((CLAIM,))),
 )
 TYPES: tuple[AttributionType, ...] = (CLAIM_TYPE, DESIGNATION_TYPE)

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
 from accord.node import Node
 from accord.store.query import ObjectQuery, Reader
-
-# The evidence one request or response may attach. Each id is looked up in every collection of
-# its reader, on every page that shows the request: a million ids (a 64 MiB request) would make
-# each look-up, and each view, read a million rows. A report attached as one object carries
-# any number of its own object_refs.
-MOST_EVIDENCE = 1_000
 
 
 def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
@@ -37,9 +32,7 @@ def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
 
 
 def hidden_from(node: Node, addressee: str, evidence: Sequence[str]) -> list[str]:
-    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it),
-    among its first MOST_EVIDENCE (a request posted over TAXII may carry more)."""
-    evidence = evidence[:MOST_EVIDENCE]
+    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it)."""
     seen = readable_by(node, addressee, evidence)
     return [e for e in evidence if e not in seen]
 

@@ -31,6 +31,12 @@ Outcome = Literal["information-provided", "action-taken", "no-information-found"
                   "referred"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
+# The evidence one request or response may attach. Each id is looked up in every collection of
+# its reader on every view of the request: a million ids (a 64 MiB request) would make each
+# look-up, and each view, read a million rows. A report attached as one object carries any
+# number of its own object_refs.
+MOST_EVIDENCE = 1_000
+
 EscalationReason = Literal["acknowledgement-overdue", "response-overdue", "disputed", "manual"]
 ESCALATION_REASONS: tuple[EscalationReason, ...] = get_args(EscalationReason)
 

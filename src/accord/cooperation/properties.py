@@ -94,10 +94,15 @@ class Ref(Value):
 @dataclass(frozen=True, slots=True)
 class Refs(Value):
     types: tuple[str, ...] | None = None
+    most: int | None = None  # identifiers the list may hold
 
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
         if type(raw) is not list or not raw:
             problems.append(f"{path}: {show(raw)} is not a non-empty list of identifiers")
+            return None
+        if self.most is not None and len(raw) > self.most:
+            problems.append(f"{path}: {len(raw):,} identifiers, more than the {self.most:,} "
+                            "it may hold")
             return None
         single, count = Ref(self.types), len(problems)
         items = tuple(single.read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))

@@ -67,8 +67,9 @@ def value_schema(value: Value) -> dict[str, Any]:
             return {"$ref": "#/$defs/text"}
         case Timestamp():
             return {"$ref": "#/$defs/timestamp"}
-        case Refs(types=types):
-            return {"type": "array", "items": _ref(types), "minItems": 1}
+        case Refs(types=types, most=most):
+            bounded = {} if most is None else {"maxItems": most}
+            return {"type": "array", "items": _ref(types), "minItems": 1, **bounded}
         case Ref(types=types):
             return _ref(types)
         case Choice(vocabulary=vocabulary):

@@ -10,13 +10,15 @@ SyncError that says why, once it passes:
 - MOST_BYTES, counted after decompression. An Accord node's page holds at most 16 MiB of
   objects, or one object of up to what one POST may carry (64 MiB by default); other TAXII
   servers page by count, and 128 MiB is a thousand objects of 128 KiB;
-- GRACE seconds plus its length at MIN_RATE (the server's own rule for a request body,
-  docs/limits.md): a large answer may take its time, a trickle may not. The clock runs from
-  the request's first step, and holds every byte either way: the connection, the TLS
-  handshake, the request sent, the status line and headers, the body. A socket's own timeout
-  bounds only the wait for each byte, so a peer that sent its headers a byte every 29 s would
-  otherwise hold the round for days; every connection to a peer is made through a
-  TimedTransport, whose sockets wait no longer than the answer has left.
+- GRACE seconds plus what is exchanged at MIN_RATE (the server's own rule for a request
+  body, docs/limits.md): a large answer may take its time, a trickle may not. The clock runs
+  from the request's first step, and counts every byte either way: the connection (the first
+  _ADDRESSES addresses of a name, each within the time left), the TLS handshake, the
+  request sent, the status line and headers, the body; only as many bytes earn time as the
+  exchange may hold (a server sending `102 Processing` for ever earns none past it). A
+  socket's own timeout bounds only the wait for each byte, so a peer that sent its headers a
+  byte every 29 s would otherwise hold the round for days; every connection to a peer is
+  made through a TimedTransport, whose sockets wait no longer than the answer has left.
 
 Answers are asked for uncompressed, and one compressed all the same is refused: what a
 compressed answer costs is not what arrives (a brotli answer of 1.6 KB inflated to 1 GiB in
@@ -26,6 +28,7 @@ an answer could arrive for ever with nothing to time).
 
 from __future__ import annotations
 
+import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -41,6 +44,8 @@ MOST_BYTES = 128 * 2**20
 GRACE = 30.0  # seconds
 MIN_RATE = 128 * 1024  # bytes a second, after the grace
 _PIECE = 64 * 1024  # a request body is sent in pieces, the time left checked between them
+_HEADERS = 64 * 1024  # an answer's status line and headers, counted as earning time
+_ADDRESSES = 4  # of a host name's addresses, those tried (each within the time left)
 
 
 class AnswerRefused(Exception):
@@ -67,11 +72,12 @@ def fetch(client: httpx.Client, method: str, url: str, *, most_bytes: int | None
     most_bytes = MOST_BYTES if most_bytes is None else most_bytes
     extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     asked = {**(headers or {}), "Accept-Encoding": "identity"}
-    with _timed() as allowance:
+    sent = len(content or b"")
+    with _timed(sent + most_bytes + _HEADERS) as allowance:
         try:
             with client.stream(method, url, params=params, content=content, headers=asked,
                                **extra) as answer:
-                return _read(client, url, answer, most_bytes, allowance)
+                return _read(client, url, answer, most_bytes, allowance, sent)
         except httpx.TimeoutException:
             if allowance.left() > 0.01:
                 raise  # one wait ran out (the client's timeout), not the answer's time
@@ -82,7 +88,7 @@ def fetch(client: httpx.Client, method: str, url: str, *, most_bytes: int | None
 
 
 def _read(client: httpx.Client, url: str, answer: httpx.Response, most_bytes: int,
-          allowance: _Allowance) -> Answer:
+          allowance: _Allowance, sent: int) -> Answer:
     encoding = answer.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         raise AnswerRefused(f"{_where(client, url)} answered compressed ({encoding}) when "
@@ -100,10 +106,11 @@ def _read(client: httpx.Client, url: str, answer: httpx.Response, most_bytes: in
         if size > most_bytes:
             raise AnswerTooLarge(f"{_where(client, url)} sent more than the "
                                  f"{most_bytes:,} bytes this node reads in one answer")
-        if allowance.spent() > GRACE + size / MIN_RATE:  # (sockets not timed: MockTransport)
+        if allowance.spent() > allowance.earned(sent + size):  # (no socket: MockTransport)
             raise AnswerRefused(f"{_where(client, url)} sent {size:,} bytes in "
                                 f"{allowance.spent():.1f} s: too slowly (this node waits "
-                                f"{GRACE:g} s plus its length at {MIN_RATE // 1024} KiB/s)")
+                                f"{GRACE:g} s plus what is exchanged at "
+                                f"{MIN_RATE // 1024} KiB/s)")
         chunks.append(chunk)
     return Answer(answer.status_code, answer.headers, b"".join(chunks))
 
@@ -114,24 +121,32 @@ def _where(client: httpx.Client, url: str) -> str:
 
 @dataclass(slots=True)
 class _Allowance:
-    """The time one answer has: GRACE from its start, and more for each byte moved."""
+    """The time one exchange has: GRACE from its start, and more for each byte moved, up to
+    the most it may move (what is sent, the answer's MOST_BYTES and its headers): a server
+    that sent informational answers (102, 103) for ever would otherwise earn time for ever."""
 
     started: float
-    moved: int = 0  # bytes sent and received so far
+    most: int  # bytes that earn time
+    moved: int = 0  # bytes sent and received so far, on the sockets
 
     def spent(self) -> float:
         return time.monotonic() - self.started
 
+    def earned(self, counted: int = 0) -> float:
+        """GRACE and the time the bytes moved have earned (`counted`: those known to have
+        moved where no socket is timed, a test's MockTransport)."""
+        return GRACE + min(max(self.moved, counted), self.most) / MIN_RATE
+
     def left(self) -> float:
-        return GRACE + self.moved / MIN_RATE - self.spent()
+        return self.earned() - self.spent()
 
 
 _ALLOWANCE: ContextVar[_Allowance | None] = ContextVar("accord_answer", default=None)
 
 
 @contextmanager
-def _timed() -> Iterator[_Allowance]:
-    allowance = _Allowance(time.monotonic())
+def _timed(most: int) -> Iterator[_Allowance]:
+    allowance = _Allowance(time.monotonic(), most)
     token = _ALLOWANCE.set(allowance)
     try:
         yield allowance
@@ -167,10 +182,26 @@ class _TimedStream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        # In pieces: the stream's own loop would give each send the whole wait again.
+        # In pieces, the time left checked before each. A plain socket's pieces go by
+        # sendall, whose timeout bounds the whole call: the stream's own loop would give each
+        # send() the whole wait again, and a reader opening its window a byte at a time would
+        # stretch a piece for as long as it liked. A TLS socket's write of a piece runs
+        # against one deadline already (CPython's ssl).
+        sock = self.inner.get_extra_info("socket")
+        plain = isinstance(sock, socket.socket) and not isinstance(sock, ssl.SSLSocket)
         for start in range(0, len(buffer), _PIECE):
             piece = buffer[start:start + _PIECE]
-            self.inner.write(piece, _wait(timeout, httpcore.WriteTimeout))
+            wait = _wait(timeout, httpcore.WriteTimeout)
+            if plain:
+                try:
+                    sock.settimeout(wait)
+                    sock.sendall(piece)
+                except TimeoutError:
+                    raise httpcore.WriteTimeout("the answer's time ran out") from None
+                except OSError as error:
+                    raise httpcore.WriteError(str(error)) from None
+            else:
+                self.inner.write(piece, wait)
             _moved(len(piece))
 
     def close(self) -> None:
@@ -178,8 +209,12 @@ class _TimedStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return _TimedStream(self.inner.start_tls(
-            ssl_context, server_hostname, _wait(timeout, httpcore.ConnectTimeout)))
+        try:
+            wait = _wait(timeout, httpcore.ConnectTimeout)
+        except httpcore.ConnectTimeout:
+            self.inner.close()
+            raise
+        return _TimedStream(self.inner.start_tls(ssl_context, server_hostname, wait))
 
     def get_extra_info(self, info: str) -> Any:
         return self.inner.get_extra_info(info)
@@ -193,8 +228,20 @@ class _TimedBackend(httpcore.NetworkBackend):
                     local_address: str | None = None,
                     socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
                     ) -> httpcore.NetworkStream:
-        return _TimedStream(self.inner.connect_tcp(
-            host, port, _wait(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+        # Each address on its own, within the time left: given the name, the socket module
+        # would try every address the name has, each with the whole wait (a host name of
+        # twenty unanswering addresses: twenty waits). TLS still checks the name: httpcore
+        # hands start_tls the URL's host, not the address.
+        options = list(socket_options or [])
+        failure: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in _addresses(host, port, timeout):
+            try:
+                return _TimedStream(self.inner.connect_tcp(
+                    address, port, _wait(timeout, httpcore.ConnectTimeout), local_address,
+                    options))
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                failure = error
+        raise failure
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None
@@ -204,6 +251,17 @@ class _TimedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
+
+
+def _addresses(host: str, port: int, timeout: float | None) -> list[str]:
+    """The first _ADDRESSES addresses of `host`, as the system resolves it (its own timeouts
+    bound the look-up)."""
+    _wait(timeout, httpcore.ConnectTimeout)
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:  # socket.gaierror among them
+        raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in found))[:_ADDRESSES]
 
 
 class TimedTransport(httpx.HTTPTransport):

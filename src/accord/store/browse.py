@@ -114,8 +114,8 @@ class Browse:
 
     def _rows(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
               limit: int = 50, newest_first: bool = True, among: Subquery | None = None,
-              probe_per_row: bool = False, values: dict[str, Any] | None = None
-              ) -> Sequence[Any]:
+              probe_per_row: bool = False, values: dict[str, Any] | None = None,
+              by_version: bool = False) -> Sequence[Any]:
         """Newest versions `reader` may read where `where` holds, as read (a caller that keeps
         only some parses only their bodies: a body parsed costs more than its read).
         `among`: the seqs to choose from (an index's), read first: the planner then starts
@@ -124,6 +124,7 @@ class Browse:
         o, col = objects.c, collections.c
         source: FromClause = objects
         order = o.date_added.desc() if newest_first else o.date_added
+        orders = (o.version_key.desc(), order) if by_version else (order,)
         collection_id: ColumnElement[str] = o.collection_id
         if among is not None:
             source = among.join(objects, o.seq == among.c.seq)
@@ -145,7 +146,7 @@ class Browse:
                                     permissions.c.can_read == true()))
             .outerjoin(parties, parties.c.id == o.creator_id)
             .where(entitled(objects, col.default_tlp, probe_per_row=probe_per_row), *where)
-            .order_by(order)
+            .order_by(*orders)
             .limit(limit)
         )
         if latest:
@@ -157,11 +158,12 @@ class Browse:
     def _select(self, reader: str, *where: ColumnElement[bool], latest: bool = True,
                 limit: int = 50, newest_first: bool = True, name_creators: bool = True,
                 among: Subquery | None = None, probe_per_row: bool = False,
-                values: dict[str, Any] | None = None) -> list[Found]:
+                values: dict[str, Any] | None = None, by_version: bool = False
+                ) -> list[Found]:
         """The rows of `_rows`, as lists show them."""
         found = [_found(row) for row in self._rows(
             reader, *where, latest=latest, limit=limit, newest_first=newest_first,
-            among=among, probe_per_row=probe_per_row, values=values)]
+            among=among, probe_per_row=probe_per_row, values=values, by_version=by_version)]
         return self._named_creators(reader, found) if name_creators else found
 
     def _named_creators(self, reader: str, found: list[Found]) -> list[Found]:
@@ -227,15 +229,16 @@ class Browse:
         return found
 
     def versions(self, reader: str, object_id: str, *, limit: int = 1000) -> list[Found]:
-        """The newest `limit` versions of the object `reader` may see, oldest first (all
-        collections). As over TAXII, an object follows its newest version: once that is
+        """The newest `limit` versions of the object `reader` may see (by version, then by
+        when added: a version added late is no newer for it), oldest first, from all
+        collections. As over TAXII, an object follows its newest version: once that is
         tightened beyond the reader, the older versions disappear for the reader too."""
         latest = objects.alias("latest_version")
         newest_entitled = exists().where(
             latest.c.collection_id == objects.c.collection_id, latest.c.id == objects.c.id,
             latest.c.is_latest == true(), entitled(latest, collections.c.default_tlp))
         return self._select(reader, objects.c.id == object_id, newest_entitled, latest=False,
-                            limit=limit)[::-1]
+                            limit=limit, by_version=True)[::-1]
 
     def whole(self, found: Found) -> Found:
         """`found` with its body whole, read by its version's row (one a list left partial)."""

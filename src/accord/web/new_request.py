@@ -23,6 +23,7 @@ from accord.cooperation.model import (
     CATEGORIES,
     CONTENT_FIELDS,
     KINDS,
+    MOST_EVIDENCE,
     URGENCIES,
     Request,
 )
@@ -171,7 +172,8 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
     found = ctx.node.directory.find_party(chosen) if chosen else None
     policy = _policy(ctx, found.id if found else "")
     evidence = ctx.lines("evidence") or tuple(e for e in ctx.arg("evidence").split(",") if e)
-    attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence)
+    attached = Browse(ctx.node.engine).by_ids(ctx.viewer.party_id, evidence,
+                                              most=MOST_EVIDENCE)
     if attached:
         ctx.audit("objects.read", tuple(attached), {"page": "new-request"})
     key = ctx.field("form_key")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+import httpcore
 import httpx
 import pytest
 import typer
@@ -138,3 +139,90 @@ def test_a_prompt_answer_through_the_same_transport_is_read_whole(monkeypatch):
         got = answers.fetch(client, "GET", f"http://127.0.0.1:{listener.getsockname()[1]}/")
     listener.close()
     assert got.status_code == 200 and got.content == body
+
+
+def _one_answer(behave) -> tuple[str, socket.socket]:  # type: ignore[no-untyped-def]
+    """A server on loopback that answers one connection as `behave(conn)` says."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                behave(conn)
+            except OSError:
+                return
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/", listener
+
+
+def test_informational_answers_without_end_earn_no_more_time_than_an_answer(monkeypatch):
+    # 102 Processing, sent fast and for ever: each byte would earn time, were there no cap.
+    monkeypatch.setattr(answers, "GRACE", GRACE)
+
+    def processing(conn: socket.socket) -> None:
+        conn.recv(65536)
+        until = time.monotonic() + SERVER_HOLDS
+        while time.monotonic() < until:
+            conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n" * 1000)
+            time.sleep(0.01)
+
+    url, listener = _one_answer(processing)
+    with httpx.Client(transport=answers.TimedTransport(), timeout=5) as client:
+        took, raised = _timed(lambda: answers.fetch(client, "GET", url, most_bytes=1000))
+    listener.close()
+    assert isinstance(raised, answers.AnswerRefused) and "too slowly" in str(raised), raised
+    assert took < GRACE + 2, f"took {took:.1f} s"
+
+
+def test_a_large_request_body_read_at_a_good_pace_earns_its_time(monkeypatch):
+    # What is sent counts as what is received does: a 4 MiB push read at 2 MiB/s, past the
+    # grace, is answered, and the answer read.
+    monkeypatch.setattr(answers, "GRACE", GRACE)
+    monkeypatch.setattr(answers, "MIN_RATE", 2**20)
+    body = b"y" * (4 * 2**20)
+
+    def slow_reader(conn: socket.socket) -> None:
+        got = 0
+        while got < len(body):
+            chunk = conn.recv(256 * 1024)
+            if not chunk:
+                return
+            got += len(chunk)
+            time.sleep(0.125)  # 256 KiB every 1/8 s: 2 MiB/s
+        conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}")
+
+    url, listener = _one_answer(slow_reader)
+    with httpx.Client(transport=answers.TimedTransport(), timeout=5) as client:
+        got = answers.fetch(client, "POST", url, content=body)
+    listener.close()
+    assert got.status_code == 202 and got.content == b"{}"
+
+
+def test_a_name_of_many_unanswering_addresses_costs_the_answers_time_not_one_wait_each(
+        monkeypatch):
+    monkeypatch.setattr(answers, "GRACE", GRACE)
+    monkeypatch.setattr(answers.socket, "getaddrinfo", lambda host, port, **_: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (f"192.0.2.{n}", port))
+        for n in range(1, 21)])
+    tried: list[tuple[str, float | None]] = []
+
+    class Unanswering(httpcore.NetworkBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None,  # type: ignore[no-untyped-def]
+                        socket_options=None):
+            tried.append((host, timeout))
+            time.sleep(min(timeout or 0, 0.2))
+            raise httpcore.ConnectTimeout("no answer")
+
+    backend = answers._TimedBackend(Unanswering())
+    started = time.monotonic()
+    with answers._timed(0), pytest.raises(httpcore.ConnectTimeout):
+        backend.connect_tcp("many.example", 443, timeout=30.0)
+    assert time.monotonic() - started < GRACE + 1
+    # In order, each within what was left of the answer's time, at most four of the twenty.
+    assert 1 <= len(tried) <= 4
+    assert [host for host, _ in tried] == [f"192.0.2.{n}" for n in range(1, len(tried) + 1)]
+    waits = [wait for _, wait in tried]
+    assert all(wait is not None and wait <= GRACE for wait in waits)
+    assert waits == sorted(waits, reverse=True)

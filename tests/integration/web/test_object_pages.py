@@ -149,3 +149,22 @@ def test_an_object_of_few_versions_lists_them_all(world, browser):
                            poster_id=world.own.id)
     page = browser(world.admin_token).get(f"/ui/objects/{obj['id']}")
     assert '<span class="count">2</span>' in page.text and "TAXII lists every one" not in page.text
+
+
+def test_the_newest_version_is_shown_however_many_older_ones_came_after_it(world, browser):
+    # A feed's history, a peer's mirror or a copy may add old versions after the newest: the
+    # page's window is the newest by version, not the last added.
+    def version(n: int) -> dict:
+        return {"type": "malware", "spec_version": "2.1", "name": f"Late {n}",
+                "id": "malware--00000000-0000-4000-8000-0000000000ae", "is_family": True,
+                "created": "2020-01-01T00:00:00.000Z",
+                "modified": f"2020-01-01T0{n // 3600}:{n // 60 % 60:02d}:{n % 60:02d}.000Z"}
+    world.node.objects.add(world.evidence.id, [version(5000)], poster_id=world.own.id)
+    world.node.objects.add(world.evidence.id, [version(n) for n in range(120)],
+                           poster_id=world.own.id)
+    page = browser(world.admin_token).get(f"/ui/objects/{version(0)['id']}")
+    assert "Late 5000" in page.text and "Late 119" not in page.text
+    listed = page.text.split("<ol class=\"plain small\">", 1)[1].split("</ol>", 1)[0]
+    assert 'datetime="2020-01-01T01:23:20Z"' in listed  # 5000 s: the newest, listed last
+    assert listed.rstrip().endswith("</li>") and listed.rfind("01:23:20Z") > listed.rfind(
+        "00:01:59Z")

@@ -267,6 +267,8 @@ def test_rating_score_outside_1_to_5_is_refused_with_its_path():
     (None, {"object_refs": [f"indicator--{UUID}", "indicator--1"]},
      "x-accord-request.object_refs[1]: 'indicator--1' is not an identifier "
      "(<type>--<UUID>, STIX 2.1 §2.9)"),
+    (None, {"object_refs": [f"indicator--{UUID}"] * 1_001},
+     "x-accord-request.object_refs: 1,001 identifiers, more than the 1,000 it may hold"),
     (None, {"shared_with_refs": [f"indicator--{UUID}"]},
      f"x-accord-request.shared_with_refs[0]: 'indicator--{UUID}' is not an identifier of type "
      "identity"),
