@@ -39,6 +39,7 @@ from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
+from accord.store.quotas import OverQuota
 from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
@@ -344,20 +345,28 @@ def store(
     token_id: str | None = None, request_timestamp: str | None = None,
     poster_reads: bool = True, also: Callable[[Connection], None] | None = None,
     clock: Callable[[], datetime] | None = None, operator: bool = False,
+    over_quota_fails: bool = False,
 ) -> IntakeReport:
     """Store what passed screening in one transaction and report every object's fate; with
     a request_timestamp, record a TAXII status too. `also` runs in the same transaction
     (e.g. the hotline notification of an escalation: stored together or not at all).
-    `operator`: the poster acts as the node's operator (trust.ownership)."""
+    `operator`: the poster acts as the node's operator (trust.ownership). New versions that
+    would take the poster past its quota (store.quotas) are refused, all of them, or with
+    `over_quota_fails` raise OverQuota and nothing is stored (a sync round stops there)."""
     signer = _Signer(engine)
     valid, unsignable = signer.split(screened.valid)
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
-        outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
-                                   default_tlp=collection.default_tlp,
-                                   poster_reads=poster_reads, operator=operator)
-                    if valid else [])
+        try:
+            outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
+                                       default_tlp=collection.default_tlp,
+                                       poster_reads=poster_reads, operator=operator)
+                        if valid else [])
+        except OverQuota as over:  # raised before anything was written
+            if over_quota_fails:
+                raise
+            outcomes = over.outcomes
         # A request addressed to a party this node hosts starts its clock now.
         receipts = add_receipts(conn, objects, collection, outcomes, signer)
         if also is not None:

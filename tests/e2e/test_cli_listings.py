@@ -33,7 +33,7 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
         ("token revoke", "collection grant", "hotline set", "request ack", "request report",
          "request respond", "request rate", "request escalate", "request de-escalate",
          "request withdraw", "designation lift", "designation amend", "peer rekey",
-         "party time-zone"),
+         "party time-zone", "party quota"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),
     "run something: the server, a sync round, the demo": ("serve", "sync", "demo"),
     "a report, in the format chosen with --format (json among them)": ("review",),

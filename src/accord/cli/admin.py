@@ -26,10 +26,13 @@ from accord.cli.common import (
 from accord.durations import DurationError, lifetime_end
 from accord.i18n.zones import zone
 from accord.node import initialise
+from accord.serving.limits import parse_size
 from accord.stix.timestamps import format_timestamp
+from accord.store.quotas import Quotas
 from accord.trust.access import Grant
 from accord.trust.markings import parse_tlp
 from accord.trust.tokens import ROLES
+from accord.words import how_large
 
 party_app = typer.Typer(help="Parties: the organisations this node knows.", no_args_is_help=True)
 person_app = typer.Typer(help="People and machine accounts of a party: who holds tokens.",
@@ -69,13 +72,48 @@ def party_add(name: str, db: Db = DEFAULT_DB) -> None:
 
 @party_app.command("list")
 def party_list(as_json: AsJson = False, db: Db = DEFAULT_DB) -> None:
-    """List the parties this node knows, with their time zones where known."""
+    """List the parties this node knows, with their time zones where known, what each has
+    stored here and its quota (bytes in --json)."""
     with opened(db) as node:
         zones = node.directory.time_zones()
-        listing(({"name": p.name, "id": p.id, "is_this_node": p.is_self,
-                  "time_zone": zones.get(p.id)}
-                 for p in node.directory.parties()),
-                ("name", "id", "is_this_node", "time_zone"), as_json=as_json)
+        known = node.directory.parties()
+        held = Quotas(node.engine).of(p.id for p in known)
+        rows = [{"name": p.name, "id": p.id, "is_this_node": p.is_self,
+                 "time_zone": zones.get(p.id),
+                 "stored": held[p.id].stored_bytes if p.id in held else 0,
+                 "quota": held[p.id].quota_bytes if p.id in held else None} for p in known]
+
+        def cells(row: Row) -> list[str]:
+            return [cell(row[c]) for c in ("name", "id", "is_this_node", "time_zone")] + [
+                how_large(row["stored"]),
+                "" if row["quota"] is None else how_large(row["quota"])]
+        listing(rows, ("name", "id", "is_this_node", "time_zone", "stored", "quota"),
+                as_json=as_json, cells=cells)
+
+
+@party_app.command("quota")
+def party_quota(
+    party: Annotated[str, typer.Argument(help="Name or identity id of the party.")],
+    size: Annotated[str, typer.Argument(
+        help="The most the party may store here: e.g. 500MiB, 20GiB, 1TiB; \"none\" lifts "
+             "it.")],
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Set how much a party may store on this node (every version it adds, over TAXII, through
+    the desk or pulled from its node). Past it, its new objects are refused, saying why; what
+    it holds stays, even over a lowered quota. Its acts on requests are never refused."""
+    with opened(db) as node, user_errors():
+        found = node.directory.party(party)
+        quota = None if size.strip().lower() == "none" else parse_size(size)
+        held = Quotas(node.engine).set_quota(found.id, quota)
+        record(node, "party.quota", party=found.id, quota_bytes=quota)
+        stored = f"it holds {how_large(held.stored_bytes)}"
+        if quota is None:
+            err.print(f"{escape(found.name)}: no quota ({stored}).")
+            return
+        over = " — more than the quota: its new objects are refused until it deletes some" \
+            if held.stored_bytes > quota else ""
+        err.print(f"{escape(found.name)}: quota {how_large(quota)}; {stored}{over}.")
 
 
 @party_app.command("time-zone")
@@ -244,7 +282,7 @@ def collection_grant(
     with opened(db) as node, user_errors():
         target = node.directory.collection(collection)
         who = node.directory.party(party)
-        from accord.federation.sync import why_not_grant
+        from accord.federation.mirrors import why_not_grant
 
         refusal = why_not_grant(node, target, who, Grant(read, write))
         if refusal is not None:

@@ -34,6 +34,7 @@ from accord.cooperation.translations import is_translation
 from accord.federation.answers import Answer, AnswerRefused, AnswerTooLarge, fetch
 from accord.federation.authorship import authentic
 from accord.federation.following import follow
+from accord.federation.mirrors import add_mirror, mirrors
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
 from accord.federation.time_zones import learn_time_zone
@@ -41,12 +42,12 @@ from accord.federation.transport import CertificateRefused, PeerTlsError, peer_l
 from accord.intake import Rejection, Screened, peers_receipts, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
-from accord.store.directory import Collection, Directory, DirectoryError, Party
-from accord.store.engine import take_turn, writing
+from accord.store.directory import Collection, DirectoryError
+from accord.store.engine import writing
 from accord.store.forms import PeerGuidelines
 from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
 from accord.store.query import ALL, ObjectQuery, Reader
-from accord.trust.access import Grant
+from accord.store.quotas import OverQuota
 from accord.trust.audit import Event
 from accord.trust.markings import Tlp
 
@@ -393,38 +394,10 @@ def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
                             ) from None
     # Each recorded on its own: a round killed between them records what is missing next time.
     if found.id not in mirrors(node):
-        _add_mirror(node, found.id)
+        add_mirror(node, found.id)
     if local != found.id:
         PeerStore(node.engine).add_mirror(peer.name, cid, found.id)
     return found
-
-
-MIRRORS = "mirror_collections"  # node setting: JSON list of the collections peers fill
-
-
-def _add_mirror(node: Node, collection_id: str) -> None:
-    """Add to the list in the setting's turn: rounds with two peers, on two hosts, may each
-    add one at the same moment, and neither may be lost."""
-    with writing(node.engine) as conn:
-        take_turn(conn, f"setting:{MIRRORS}")
-        held = list(orjson.loads(Directory.setting_in(conn, MIRRORS) or "[]"))
-        if collection_id not in held:
-            Directory.set_setting_in(conn, MIRRORS, orjson.dumps([*held, collection_id]).decode())
-
-
-def mirrors(node: Node) -> list[str]:
-    """The collections holding what peers shared with this node's party: never shared on."""
-    return list(orjson.loads(node.directory.setting(MIRRORS) or "[]"))
-
-
-def why_not_grant(node: Node, collection: Collection, party: Party, grant: Grant) -> str | None:
-    """Why `party` may not be given `grant` on `collection` (None: it may). What a peer shared
-    with this node's party travels no further: its collection is granted to no other party."""
-    if (grant.can_read or grant.can_write) and not party.is_self \
-            and collection.id in mirrors(node):
-        return (f"{collection.title} holds what a peer shared with this node's party; it is "
-                "not this node's to share with another (TLP: it travels no further)")
-    return None
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
@@ -457,8 +430,13 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
             desk = Desk(node)
             target = desk.collection()
             desk.admit(target, _participants(objs))
-        report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
-                       also=advance if n == len(parts) else None)
+        try:
+            report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
+                           also=advance if n == len(parts) else None, over_quota_fails=True)
+        except OverQuota as over:
+            # Nothing of the page stored, the cursor where it was: the next round, once the
+            # quota is raised (or room made), pulls it again; nothing is lost.
+            raise SyncError(f"{peer.name}: {over}") from None
         outcome.stored += len(report.added)
         outcome.unchanged += len(report.unchanged)
         rejected += report.rejected

@@ -77,8 +77,8 @@ class LimitError(ValueError):
         self.message = message
 
 
-_SIZE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>b|kib|mib|gib)?$")
-_UNIT = {None: 1, "b": 1, "kib": KiB, "mib": MiB, "gib": 1024 * MiB}
+_SIZE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>b|kib|mib|gib|tib)?$")
+_UNIT = {None: 1, "b": 1, "kib": KiB, "mib": MiB, "gib": 1024 * MiB, "tib": 1024**2 * MiB}
 
 
 def parse_size(text: str) -> int:

@@ -23,6 +23,7 @@ from accord.store.directory_entries import (  # re-exported: what the directory 
     is_uuid,
 )
 from accord.store.engine import reading, take_turn, writing
+from accord.store.quotas import move_quota_in
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -150,6 +151,7 @@ class Directory:
             for table in (tokens, people, permissions, hotline_contacts):
                 conn.execute(update(table).where(table.c.party_id == local.id)
                              .values(party_id=identity["id"]))
+            move_quota_in(conn, local.id, identity["id"])
             conn.execute(delete(parties).where(parties.c.id == local.id))
         return Party(identity["id"], local.name, False)
 

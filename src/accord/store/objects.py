@@ -30,7 +30,7 @@ from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
-from accord.store import held_bodies, observable_index, search_index
+from accord.store import held_bodies, observable_index, quotas, search_index
 from accord.store.body_cache import BodyCache
 from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
@@ -253,6 +253,16 @@ class ObjectStore:
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
                                     message=over_broad_note(new.mentions) or ""))
+        if inserts and poster_id is not None:
+            # Before anything is written: past the poster's quota, nothing of this call is.
+            try:
+                quotas.charge_in(conn, poster_id, sum(len(n.body) for n in inserts),
+                                 len(inserts), refusable=any(n.request_of is None
+                                                             for n in inserts))
+            except quotas.OverQuota as over:
+                over.outcomes = [replace(o, stored=False, added=False, message=str(over))
+                                 if o.added else o for o in outcomes]
+                raise
         if superseded:
             conn.execute(
                 update(objects)
@@ -378,6 +388,7 @@ class ObjectStore:
         # 0025); what else refers to a version goes with it, ON DELETE CASCADE.
         observable_index.forget(conn, seqs)
         search_index.forget(conn, seqs)
+        quotas.release_in(conn, seqs)
         for start in range(0, len(seqs), _CHUNK):
             conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
         # One statement marks the newest survivor latest and every other version not.

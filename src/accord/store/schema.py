@@ -91,6 +91,18 @@ permissions = Table(
 # A party's own grants, without reading every party's (migration 0013).
 Index("ix_permissions_party", permissions.c.party_id, permissions.c.collection_id)
 
+# What each party has stored on this node (every version it added and that is still here,
+# over TAXII, through the desk, or pulled from its node), and the most it may store
+# (store.quotas). Kept in the transaction of each addition and removal (migration 0029).
+party_storage = Table(
+    "party_storage",
+    metadata,
+    Column("party_id", String(100), primary_key=True),  # a poster_id of objects
+    Column("stored_bytes", BigInteger, nullable=False),  # the bodies, as stored
+    Column("versions", BigInteger, nullable=False),
+    Column("quota_bytes", BigInteger, nullable=True),  # None: no quota
+)
+
 # Every version of every object, per collection. `seq` breaks ties between objects added in
 # the same instant, so that (date_added, seq) is a total order for stateless paging.
 objects = Table(

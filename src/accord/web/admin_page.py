@@ -14,13 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from accord.attribution.arrivals import flags
 from accord.cooperation.guidelines import in_force, to_toml
 from accord.durations import DurationError, lifetime_end
-from accord.federation.sync import mirrors, why_not_grant
+from accord.federation.mirrors import mirrors, why_not_grant
 from accord.i18n import N_
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.directory import DirectoryError
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
+from accord.store.quotas import Quotas
 from accord.trust.access import Grant
 from accord.trust.audit import Event
 from accord.trust.markings import Tlp, parse_tlp
@@ -58,6 +59,7 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
     current = in_force(versions, datetime.now(UTC), "", "")
     return Page("admin.html", {
         "parties": parties, "people": directory.people(), "tokens": directory.tokens(),
+        "storage": Quotas(ctx.node.engine).of(p.id for p in parties),
         "roles": ROLES, "collections": collections, "levels": [t.label for t in Tlp],
         "grants": grants,
         "mirrors": set(mirrors(ctx.node)), "guidelines": to_toml(current),

@@ -44,6 +44,7 @@ from accord.trust.tokens import ACTING_ROLES
 from accord.web.codes import word, word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
+from accord.words import how_large
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
@@ -79,6 +80,7 @@ def _environment(language: str) -> Environment:
     environment.filters["word"] = partial(word_html, language)
     environment.filters["word_text"] = partial(word_text, language)
     environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
+    environment.filters["how_large"] = how_large  # 1.2 GiB
     return environment
 
 

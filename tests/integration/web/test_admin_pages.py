@@ -87,7 +87,7 @@ def test_an_admin_creates_a_collection_and_shares_it(world, browser):
 def test_what_a_peer_shared_cannot_be_granted_on(world, browser):
     import orjson
 
-    from accord.federation.sync import MIRRORS, why_not_grant
+    from accord.federation.mirrors import MIRRORS, why_not_grant
     from accord.trust.access import Grant
 
     d = world.node.directory
@@ -102,3 +102,19 @@ def test_what_a_peer_shared_cannot_be_granted_on(world, browser):
                                              "read": "yes"})
     assert refused.status_code == 400 and "travels no further" in refused.text
     assert d.collection_for(world.other.id, pulled.id) is None
+
+
+def test_the_parties_table_shows_what_each_holds_and_its_quota(world, browser):
+    from accord.store.quotas import Quotas
+
+    world.node.objects.add(world.evidence.id, [{
+        "type": "note", "spec_version": "2.1", "id": "note--00000000-0000-4000-8000-0000000000a1",
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "content": "x" * 3000, "object_refs": ["note--00000000-0000-4000-8000-0000000000a2"]}],
+        poster_id=world.other.id)
+    Quotas(world.node.engine).set_quota(world.other.id, 20 * 2**30)
+    page = browser(world.admin_token).get("/ui/admin").text
+    row = page.split(world.other.id, 1)[1].split("</tr>", 1)[0]
+    assert ">3.2 KiB<" in row and ">20.0 GiB<" in row
+    ours = page.split(world.own.id, 1)[1].split("</tr>", 1)[0]
+    assert ">0 B<" in ours and ">none<" in ours

@@ -1,0 +1,126 @@
+"""A party's storage is counted as it adds and removes versions, and its quota stops it alone:
+past it, its new objects are refused whole, saying why, while what it holds stays, and its acts
+on requests still go through."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.testclient import TestClient
+from tests.integration.store.migrating import upgrade
+
+from accord.app import create_app
+from accord.cooperation.desk import Actor, Desk, Draft
+from accord.store.engine import open_engine, writing
+from accord.store.query import ALL, ObjectQuery
+from accord.store.quotas import Quotas
+from accord.store.schema import collections, objects
+from accord.trust.access import Grant
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def note(n: int, size: int = 1000) -> dict:
+    return {"type": "note", "spec_version": "2.1",
+            "id": f"note--00000000-0000-4000-8000-{n:012d}",
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "content": "x" * size, "object_refs": ["indicator--00000000-0000-4000-8000-"
+                                                   "000000000001"]}
+
+
+def _size(*objs: dict) -> int:
+    return sum(len(orjson.dumps(o)) for o in objs)
+
+
+def _china(world) -> TestClient:  # type: ignore[no-untyped-def]
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, True))
+    client = TestClient(create_app(world.node), base_url="http://testserver")
+    client.headers.update({"Authorization": f"Bearer {world.other_token}", "Accept": TAXII,
+                           "Content-Type": TAXII})
+    return client
+
+
+def _post(client: TestClient, world, *objs: dict) -> dict:  # type: ignore[no-untyped-def]
+    answer = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": list(objs)}))
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+def test_what_a_party_adds_and_removes_is_counted_in_its_name(world):
+    store, quotas = world.node.objects, Quotas(world.node.engine)
+    store.add(world.evidence.id, [note(1), note(2, 5000)], poster_id=world.other.id)
+    store.add(world.evidence.id, [note(3)], poster_id=world.own.id)
+    store.add(world.evidence.id, [note(1)], poster_id=world.other.id)  # already stored
+    held = quotas.of([world.own.id, world.other.id])
+    assert (held[world.other.id].stored_bytes, held[world.other.id].versions) == (
+        _size(note(1), note(2, 5000)), 2)
+    assert (held[world.own.id].stored_bytes, held[world.own.id].versions) == (_size(note(3)), 1)
+    store.delete(world.evidence.id, note(2)["id"], ObjectQuery(versions=frozenset({ALL})))
+    held = quotas.of([world.other.id])[world.other.id]
+    assert (held.stored_bytes, held.versions) == (_size(note(1)), 1)
+
+
+def test_past_its_quota_a_partys_new_objects_are_refused_whole_and_others_go_on(world):
+    china = _china(world)
+    assert _post(china, world, note(1))["success_count"] == 1
+    Quotas(world.node.engine).set_quota(world.other.id, _size(note(1)) + 1500)
+    status = _post(china, world, note(1), note(2), note(3))
+    # Already stored stays a success; the two new ones would pass the quota: neither stored.
+    assert status["success_count"] == 1 and status["failure_count"] == 2
+    said = {f["id"]: f["message"] for f in status["failures"]}
+    assert set(said) == {note(2)["id"], note(3)["id"]}
+    message = said[note(2)["id"]]
+    assert "over quota: China (CNCERT/CC) holds" in message and "of its quota of" in message
+    assert "none of them was stored" in message
+    assert not world.node.objects.exists(world.evidence.id, note(2)["id"])
+    assert _post(china, world, note(2))["success_count"] == 1  # one fits
+    # The node's own party, with no quota, is not held up.
+    us = world.node.objects.add(world.evidence.id, [note(4)], poster_id=world.own.id)
+    assert us[0].added
+    # A quota lowered below what it holds keeps what it holds, and refuses the next.
+    Quotas(world.node.engine).set_quota(world.other.id, 10)
+    assert _post(china, world, note(5))["failure_count"] == 1
+    assert world.node.objects.exists(world.evidence.id, note(1)["id"])
+    # Lifted: stored again.
+    Quotas(world.node.engine).set_quota(world.other.id, None)
+    assert _post(china, world, note(5))["success_count"] == 1
+
+
+def test_a_party_over_its_quota_still_acts_on_requests(world):
+    evidence = note(9, 100)
+    world.node.objects.add(world.evidence.id, [evidence], poster_id=world.own.id)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    desk = Desk(world.node)
+    made = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
+                                               "priority", "Who runs 198.51.100.7?",
+                                               evidence=(evidence["id"],)))
+    Quotas(world.node.engine).set_quota(world.other.id, 0)
+    Quotas(world.node.engine).set_quota(world.own.id, 0)
+    view = desk.acknowledge(Actor(world.other), made.request.id)
+    assert view.acknowledged_at is not None
+    view = desk.respond(Actor(world.other), made.request.id, "information-provided", "It is ours.")
+    assert view.response is not None
+    # Counted all the same.
+    assert Quotas(world.node.engine).of([world.other.id])[world.other.id].versions >= 2
+
+
+def test_storage_held_before_quotas_is_counted_by_the_migration(db_url):
+    engine = open_engine(db_url)
+    try:
+        upgrade(engine, "0028")
+        bodies = [b'{"a":1}', b'{"b":"' + b"x" * 300 + b'"}', b'{"c":2}']
+        with writing(engine) as conn:
+            conn.execute(collections.insert().values(id="c1", title="C", description="",
+                                                     created="2020-01-01T00:00:00Z"))
+            for n, (body, poster) in enumerate(zip(bodies, ["p1", "p1", None], strict=True)):
+                conn.execute(objects.insert().values(
+                    collection_id="c1", id=f"note--{n}", type="note", spec_version="2.1",
+                    version="2020-01-01T00:00:00.000Z", version_key=f"k{n}",
+                    date_added=f"2020-01-01T00:00:0{n}.000000Z", is_latest=True, body=body,
+                    poster_id=poster))
+        upgrade(engine, "head")
+        held = Quotas(engine).of(["p1"])["p1"]
+        assert (held.stored_bytes, held.versions, held.quota_bytes) == (
+            len(bodies[0]) + len(bodies[1]), 2, None)
+    finally:
+        engine.dispose()
