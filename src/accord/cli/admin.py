@@ -101,7 +101,8 @@ def party_quota(
 ) -> None:
     """Set how much a party may store on this node (every version it adds, over TAXII, through
     the desk or pulled from its node). Past it, its new objects are refused, saying why; what
-    it holds stays, even over a lowered quota. Its acts on requests are never refused."""
+    it holds stays, even over a lowered quota. Its acts on requests (acknowledgements,
+    responses, escalations…) may take it 16 MiB past it."""
     with opened(db) as node, user_errors():
         found = node.directory.party(party)
         quota = None if size.strip().lower() == "none" else parse_size(size)

@@ -281,6 +281,10 @@ def sync(
             if done.cut_short:
                 err.print(f"  stopped after {ROUND_SECONDS / 60:.0f} minutes of pulling: the "
                           "next round carries on from there")
+            if done.over_quota:
+                err.print(f"  [bold yellow]not all pulled[/]: {escape(done.over_quota)} "
+                          f"(`accord party quota`; once there is room the next round carries "
+                          "on where this one stopped)")
             for refusal_text in done.push_refused:
                 err.print(f"  the peer refused {escape(refusal_text)}")
             for refusal in done.refused:

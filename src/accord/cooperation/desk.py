@@ -55,12 +55,14 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
+from accord.store.quotas import OverQuota
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.store.summary_reads import ended_by
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
+from accord.words import how_large
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,8 +345,18 @@ class Desk:
         screened = screen(objs)
         if screened.rejected:
             raise CooperationError("; ".join(r.message for r in screened.rejected))
-        report = store(self.node.engine, collection, screened, party_id=actor.party.id,
-                       token_id=actor.token_id, also=also, clock=self.clock)
+        try:
+            # Past the quota nothing is stored, `also` neither (an escalation's notices).
+            report = store(self.node.engine, collection, screened, party_id=actor.party.id,
+                           token_id=actor.token_id, also=also, clock=self.clock,
+                           over_quota_fails=True)
+        except OverQuota as over:
+            raise CooperationError(N_(
+                "over quota: {party} holds {stored} on this node, of its quota of {quota}, "
+                "and this would pass it, so it was not stored. Delete what is no longer "
+                "needed, or ask the node's administrator for a larger quota"),
+                party=over.party, stored=how_large(over.stored),
+                quota=how_large(over.quota)) from None
         if report.rejected:
             raise CooperationError("; ".join(r.message for r in report.rejected))
         return len(report.added)

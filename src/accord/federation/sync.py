@@ -73,6 +73,11 @@ class PageTooLarge(SyncError):
     """One answer passed what this node reads at once (federation.answers.MOST_BYTES)."""
 
 
+class QuotaReached(SyncError):
+    """The peer's party is at its quota here (store.quotas): the collection's pull stops at
+    the page refused; the round goes on with the others, the manifests and the pushes."""
+
+
 class CollectionGone(SyncError):
     """The peer answered, definitively, that one of its collections is not ours to read (403
     or 404): what was pulled from it is retracted."""
@@ -90,6 +95,7 @@ class Round:
     pushed: int = 0  # ledger entries of ours the peer stored (or held already)
     cut_short: bool = False  # ROUND_SECONDS passed: the next round goes on from the cursors
     push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
+    over_quota: str | None = None  # the peer's party reached its quota here: what was left
 
 
 def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None,
@@ -122,6 +128,8 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
                     _pull_collection(pulling, theirs, outcome)
                 except CollectionGone as gone:
                     outcome.retracted += _lose(pulling, cid, str(gone))
+                except QuotaReached as reached:
+                    outcome.over_quota = str(reached)
             # A definitive answer, unlike a failure (which ends the round before this line).
             for cid in sorted(set(_known_mirrors(node, peer)) - set(readable)):
                 outcome.retracted += _lose(pulling, cid, "the peer no longer lets us read it")
@@ -135,7 +143,8 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
         raise
     finally:
         peers.release(peer.name, holder)
-    peers.attempted(peer.name, None, outcome.behind)
+    # At its quota the peer is not failing: said (`accord peer list`), not backed off from.
+    peers.attempted(peer.name, outcome.over_quota, outcome.behind, failed=False)
     return outcome
 
 
@@ -425,22 +434,29 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
     if not parts:
         with writing(node.engine) as conn:
             advance(conn)
+    over: OverQuota | None = None
     for n, (objs, target) in enumerate(parts, 1):
         if target is None:
             desk = Desk(node)
             target = desk.collection()
             desk.admit(target, _participants(objs))
         try:
+            # The cursor moves with the page's last part, and only if no part was refused.
             report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
-                           also=advance if n == len(parts) else None, over_quota_fails=True)
-        except OverQuota as over:
-            # Nothing of the page stored, the cursor where it was: the next round, once the
-            # quota is raised (or room made), pulls it again; nothing is lost.
-            raise SyncError(f"{peer.name}: {over}") from None
+                           also=advance if n == len(parts) and over is None else None,
+                           over_quota_fails=True)
+        except OverQuota as refused:
+            # That part not stored, the cursor where it was: once the quota is raised (or room
+            # made), a round pulls the page again and nothing is lost. The page's ledger
+            # entries are stored all the same (within the quota's headroom for acts).
+            over = refused
+            continue
         outcome.stored += len(report.added)
         outcome.unchanged += len(report.unchanged)
         rejected += report.rejected
     outcome.refused += rejected
+    if over is not None:
+        raise QuotaReached(f"{peer.name}: {over}")
 
 
 def _is_cooperation(obj: dict[str, Any]) -> bool:

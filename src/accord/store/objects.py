@@ -257,11 +257,13 @@ class ObjectStore:
             # Before anything is written: past the poster's quota, nothing of this call is.
             try:
                 quotas.charge_in(conn, poster_id, sum(len(n.body) for n in inserts),
-                                 len(inserts), refusable=any(n.request_of is None
-                                                             for n in inserts))
+                                 len(inserts), acts_only=all(_is_act(n) for n in inserts))
             except quotas.OverQuota as over:
+                # Each refused, and a copy of one sent twice in the call too ("already
+                # stored" by its first).
+                refused = {(n.id, n.version) for n in inserts}
                 over.outcomes = [replace(o, stored=False, added=False, message=str(over))
-                                 if o.added else o for o in outcomes]
+                                 if (o.id, o.version) in refused else o for o in outcomes]
                 raise
         if superseded:
             conn.execute(
@@ -441,6 +443,14 @@ class ObjectStore:
         if self._sqlite or object_id is not None or query.after is not None or not query.bodies:
             return versions(conn, collection_id, query, object_id, limit)
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
+
+
+def _is_act(version: NewVersion) -> bool:
+    """An act on a request in its ledger (an acknowledgement, a response, an escalation, a
+    receipt…): not the request itself, nor a translation, which a party could make without
+    end (store.quotas.ACT_HEADROOM)."""
+    return version.request_of is not None and version.type not in (
+        "x-accord-request", "language-content")
 
 
 def _holding(versions: dict[str, _Row], latest: _Row | None) -> Holding | None:

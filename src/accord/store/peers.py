@@ -228,11 +228,15 @@ class PeerStore:
             cursors=orjson.dumps(kept), lease_holder=None, lease_expires=None,
             **({"failures": 0} if soon else {})))
 
-    def attempted(self, name: str, error: str | None, behind: int | None = None) -> None:
+    def attempted(self, name: str, error: str | None, behind: int | None = None, *,
+                  failed: bool | None = None) -> None:
+        """A round ended: `error` says what went wrong, if anything; `failed` (by default,
+        whether there is an error) whether it counts as a failure, after which the peer is
+        tried again only after a growing pause."""
         now = now_timestamp()
         values: dict[str, object] = {"last_attempt": now, "last_error": error,
                                      "failures": peers.c.failures + 1}
-        if error is None:
+        if not (error is not None if failed is None else failed):
             values["last_success"] = now
             values["failures"] = 0
         if behind is not None:

@@ -102,6 +102,18 @@ party_storage = Table(
     Column("versions", BigInteger, nullable=False),
     Column("quota_bytes", BigInteger, nullable=True),  # None: no quota
 )
+# What removals gave back to a party, not yet taken into its party_storage row: a removal does
+# not wait for the party's row (store.quotas.release_in); its next addition takes these in.
+party_storage_freed = Table(
+    "party_storage_freed",
+    metadata,
+    Column("seq", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True,
+           autoincrement=True),
+    Column("party_id", String(100), nullable=False),
+    Column("freed_bytes", BigInteger, nullable=False),
+    Column("versions", BigInteger, nullable=False),
+)
+Index("ix_party_storage_freed_party", party_storage_freed.c.party_id)
 
 # Every version of every object, per collection. `seq` breaks ties between objects added in
 # the same instant, so that (date_added, seq) is a total order for stateless paging.

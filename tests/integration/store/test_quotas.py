@@ -5,6 +5,7 @@ on requests still go through."""
 from __future__ import annotations
 
 import orjson
+import pytest
 from starlette.testclient import TestClient
 from tests.integration.store.migrating import upgrade
 
@@ -12,7 +13,7 @@ from accord.app import create_app
 from accord.cooperation.desk import Actor, Desk, Draft
 from accord.store.engine import open_engine, writing
 from accord.store.query import ALL, ObjectQuery
-from accord.store.quotas import Quotas
+from accord.store.quotas import OverQuota, Quotas
 from accord.store.schema import collections, objects
 from accord.trust.access import Grant
 
@@ -86,7 +87,29 @@ def test_past_its_quota_a_partys_new_objects_are_refused_whole_and_others_go_on(
     assert _post(china, world, note(5))["success_count"] == 1
 
 
-def test_a_party_over_its_quota_still_acts_on_requests(world):
+def test_a_copy_sent_twice_in_a_refused_call_is_refused_too(world):
+    china = _china(world)
+    Quotas(world.node.engine).set_quota(world.other.id, 10)
+    status = _post(china, world, note(1), note(1))
+    assert status["success_count"] == 0 and status["failure_count"] == 2
+
+
+def test_what_removals_give_back_is_taken_in_by_the_next_addition(world):
+    store, quotas = world.node.objects, Quotas(world.node.engine)
+    store.add(world.evidence.id, [note(1), note(2)], poster_id=world.other.id)
+    quotas.set_quota(world.other.id, _size(note(1), note(2)))
+    with pytest.raises(OverQuota) as refused:
+        store.add(world.evidence.id, [note(3)], poster_id=world.other.id)
+    assert [o.stored for o in refused.value.outcomes] == [False]
+    store.delete(world.evidence.id, note(2)["id"], ObjectQuery(versions=frozenset({ALL})))
+    assert quotas.of([world.other.id])[world.other.id].stored_bytes == _size(note(1))
+    assert store.add(world.evidence.id, [note(3)], poster_id=world.other.id)[0].added
+    held = quotas.of([world.other.id])[world.other.id]
+    assert (held.stored_bytes, held.versions) == (_size(note(1), note(3)), 2)
+
+
+def _asked(world):  # type: ignore[no-untyped-def]
+    """A request of the US to China, with one piece of evidence China may read."""
     evidence = note(9, 100)
     world.node.objects.add(world.evidence.id, [evidence], poster_id=world.own.id)
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
@@ -94,6 +117,11 @@ def test_a_party_over_its_quota_still_acts_on_requests(world):
     made = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
                                                "priority", "Who runs 198.51.100.7?",
                                                evidence=(evidence["id"],)))
+    return desk, made, evidence
+
+
+def test_a_party_over_its_quota_still_acts_on_requests(world):
+    desk, made, evidence = _asked(world)
     Quotas(world.node.engine).set_quota(world.other.id, 0)
     Quotas(world.node.engine).set_quota(world.own.id, 0)
     view = desk.acknowledge(Actor(world.other), made.request.id)
@@ -102,6 +130,29 @@ def test_a_party_over_its_quota_still_acts_on_requests(world):
     assert view.response is not None
     # Counted all the same.
     assert Quotas(world.node.engine).of([world.other.id])[world.other.id].versions >= 2
+
+
+def test_acts_past_the_headroom_and_new_requests_past_the_quota_are_refused(
+        world, monkeypatch):
+    from accord.cooperation.desk import CooperationError
+    from accord.store import quotas as quotas_module
+
+    desk, made, evidence = _asked(world)
+    quotas = Quotas(world.node.engine)
+    quotas.set_quota(world.own.id, 0)
+    # A new request is no act: it could be made without end.
+    with pytest.raises(CooperationError, match="over quota"):
+        desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
+                                            "priority", "And 198.51.100.8?",
+                                            evidence=(evidence["id"],)))
+    quotas.set_quota(world.other.id, 0)
+    monkeypatch.setattr(quotas_module, "ACT_HEADROOM", 2000)
+    desk.acknowledge(Actor(world.other), made.request.id)
+    with pytest.raises(CooperationError, match="over quota"):
+        for n in range(10):  # status reports, each some hundreds of bytes
+            desk.report(Actor(world.other), made.request.id, f"Still looking ({n}).")
+    held = quotas.of([world.other.id])[world.other.id]
+    assert held.stored_bytes <= 2000
 
 
 def test_storage_held_before_quotas_is_counted_by_the_migration(db_url):

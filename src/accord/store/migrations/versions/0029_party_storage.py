@@ -1,5 +1,5 @@
 """What each party has stored, and its quota (store.quotas): a table of one row per poster,
-filled here from the objects already stored.
+filled here from the objects already stored, and one of what removals gave back since.
 
 Counting a party's bytes when it posts would read every version it ever added (at 10 million
 objects, seconds for each POST); the row is kept instead, in the transaction of each
@@ -26,6 +26,15 @@ def upgrade() -> None:
         sa.Column("versions", sa.BigInteger, nullable=False),
         sa.Column("quota_bytes", sa.BigInteger, nullable=True),
     )
+    op.create_table(
+        "party_storage_freed",
+        sa.Column("seq", sa.Integer().with_variant(sa.BigInteger(), "postgresql"),
+                  primary_key=True, autoincrement=True),
+        sa.Column("party_id", sa.String(100), nullable=False),
+        sa.Column("freed_bytes", sa.BigInteger, nullable=False),
+        sa.Column("versions", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_party_storage_freed_party", "party_storage_freed", ["party_id"])
     # length() of a bytea or a blob is read from the value's header: no body is read.
     op.execute("INSERT INTO party_storage (party_id, stored_bytes, versions) "
                "SELECT poster_id, sum(length(body)), count(*) FROM objects "
@@ -33,4 +42,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("party_storage_freed")
     op.drop_table("party_storage")
