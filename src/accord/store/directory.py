@@ -23,7 +23,7 @@ from accord.store.directory_entries import (  # re-exported: what the directory 
     is_uuid,
 )
 from accord.store.engine import reading, take_turn, writing
-from accord.store.quotas import move_quota_in
+from accord.store.quotas import move_quota_in, open_storage_in
 from accord.store.schema import (
     collections,
     hotline_contacts,
@@ -115,6 +115,7 @@ class Directory:
             conn.execute(parties.insert().values(
                 id=identity["id"], name=name, created=created, is_self=is_self,
                 identity=orjson.dumps(identity)))
+            open_storage_in(conn, identity["id"])
         return Party(identity["id"], name, is_self)
 
     def pin_party(self, identity: dict[str, Any], local: Party | None) -> Party:
@@ -138,6 +139,7 @@ class Directory:
                 conn.execute(parties.insert().values(
                     id=identity["id"], name=name, created=now_timestamp(), is_self=False,
                     identity=orjson.dumps(identity)))
+                open_storage_in(conn, identity["id"])
                 return Party(identity["id"], name, False)
             if local.is_self:
                 raise DirectoryError("a peer cannot stand for this node's own party")
@@ -148,6 +150,7 @@ class Directory:
             conn.execute(parties.insert().values(
                 id=identity["id"], name=local.name, created=now_timestamp(), is_self=False,
                 identity=orjson.dumps(identity)))
+            open_storage_in(conn, identity["id"])
             for table in (tokens, people, permissions, hotline_contacts):
                 conn.execute(update(table).where(table.c.party_id == local.id)
                              .values(party_id=identity["id"]))

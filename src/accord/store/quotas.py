@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accord.store.engine import reading, writing
-from accord.store.schema import objects, parties, party_storage, party_storage_freed
+from accord.store.schema import objects, parties, party_storage, party_storage_changes
 from accord.words import how_large
 
 _CHUNK = 5_000  # seqs in one IN list
@@ -61,55 +61,59 @@ class Storage:
 def charge_in(conn: Connection, poster_id: str, added_bytes: int, versions: int, *,
               acts_only: bool) -> None:
     """Count `versions` new versions of `added_bytes` against `poster_id`, in the caller's
-    write transaction, before they are written; raises OverQuota, counting nothing new, when
-    they would take it past its quota (`acts_only`: past its quota and ACT_HEADROOM)."""
+    write transaction, before they are written; raises OverQuota, counting nothing, when
+    they would take it past its quota (`acts_only`: past its quota and ACT_HEADROOM).
+
+    Nothing here waits for another transaction: the addition is written as a row of its own
+    (party_storage_changes), and taken into the party's row only when no other transaction
+    holds that row (FOR UPDATE SKIP LOCKED). Holding the party's row until commit instead
+    would make every write of one party wait for its others, on every host and in every
+    collection (a long POST would hold up the party's acts). Two transactions storing for
+    one party at once may each pass the check before the other commits: the quota can be
+    passed by what is written at one moment, never more."""
     if not versions:
         return
-    s = party_storage.c
-    # The party's row, locked until this transaction ends (PostgreSQL; SQLite's writer is
-    # alone already): two hosts storing for one party at once cannot both slip under it.
-    held = conn.execute(select(s.stored_bytes, s.quota_bytes)
-                        .where(s.party_id == poster_id).with_for_update()).first()
-    freed_bytes, freed_versions = _fold_in(conn, poster_id)
-    if held is None:
-        # The party's first version here: a row of its own (ON CONFLICT: another host's
-        # first at the same moment). No quota is set for it yet: none is exceeded.
-        upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = upsert(party_storage).values(party_id=poster_id, stored_bytes=added_bytes,
-                                            versions=versions)
-        conn.execute(stmt.on_conflict_do_update(index_elements=[s.party_id], set_={
-            "stored_bytes": s.stored_bytes + added_bytes, "versions": s.versions + versions}))
-        return
-    stored = held.stored_bytes - freed_bytes
-    limit = None if held.quota_bytes is None else \
-        held.quota_bytes + (ACT_HEADROOM if acts_only else 0)
-    over = limit is not None and stored + added_bytes > limit
-    if freed_bytes or freed_versions or not over:
-        conn.execute(update(party_storage).where(s.party_id == poster_id).values(
-            stored_bytes=s.stored_bytes - freed_bytes + (0 if over else added_bytes),
-            versions=s.versions - freed_versions + (0 if over else versions)))
-    if over:
+    s, c = party_storage.c, party_storage_changes.c
+    pending = select(func.coalesce(func.sum(c.changed_bytes), 0)).where(
+        c.party_id == poster_id).scalar_subquery()
+    # One statement, one snapshot: the row and the changes not yet taken into it.
+    held = conn.execute(select(s.quota_bytes, (s.stored_bytes + pending).label("stored"))
+                        .where(s.party_id == poster_id)).first()
+    if held is None:  # a party without a row (none yet): the changes alone, and no quota
+        stored, quota = int(conn.execute(select(pending)).scalar() or 0), None
+    else:
+        stored, quota = int(held.stored), held.quota_bytes
+    if quota is not None and stored + added_bytes > quota + (ACT_HEADROOM if acts_only else 0):
         name = conn.execute(select(parties.c.name).where(parties.c.id == poster_id)).scalar()
-        quota = int(held.quota_bytes)
-        raise OverQuota(_over(name or poster_id, stored, quota, added_bytes, versions),
-                        party=name or poster_id, stored=stored, quota=quota)
+        raise OverQuota(_over(name or poster_id, stored, int(quota), added_bytes, versions),
+                        party=name or poster_id, stored=stored, quota=int(quota))
+    conn.execute(insert(party_storage_changes).values(
+        party_id=poster_id, changed_bytes=added_bytes, versions=versions))
+    if held is not None:
+        _fold_in(conn, poster_id)
 
 
-def _fold_in(conn: Connection, poster_id: str) -> tuple[int, int]:
-    """What removals gave back to `poster_id` since its row was last written, taken into it
-    now that its row is held: (bytes, versions)."""
-    f = party_storage_freed.c
-    taken = conn.execute(delete(party_storage_freed).where(f.party_id == poster_id)
-                         .returning(f.freed_bytes, f.versions)).all()
-    return sum(int(b) for b, _ in taken), sum(int(v) for _, v in taken)
+def _fold_in(conn: Connection, poster_id: str) -> None:
+    """Take the party's changes into its row, unless another transaction holds the row (it
+    is folding them itself, or setting the quota): then they wait for the next time. Keeps
+    the changes a party has in waiting few, whatever it stores."""
+    s, c = party_storage.c, party_storage_changes.c
+    mine = conn.execute(select(s.party_id).where(s.party_id == poster_id)
+                        .with_for_update(skip_locked=True)).first()
+    if mine is None:
+        return
+    taken = conn.execute(delete(party_storage_changes).where(c.party_id == poster_id)
+                         .returning(c.changed_bytes, c.versions)).all()
+    if taken:
+        conn.execute(update(party_storage).where(s.party_id == poster_id).values(
+            stored_bytes=s.stored_bytes + sum(int(b) for b, _ in taken),
+            versions=s.versions + sum(int(v) for _, v in taken)))
 
 
 def release_in(conn: Connection, seqs: Sequence[int]) -> None:
     """Give back what the versions `seqs` hold to those who added them, in the transaction
-    that removes them (before it does). Written beside their rows, not into them: a removal
-    holds its collection's turn, and waiting for a party's row there would cross a storing
-    transaction that holds the party's row and waits for that turn (PostgreSQL would end
-    one of them as a deadlock). The next charge of the party takes it into its row."""
+    that removes them (before it does): as changes of their own, like additions, so that a
+    removal waits for no party's row."""
     o = objects.c
     freed: dict[str, tuple[int, int]] = {}
     for start in range(0, len(seqs), _CHUNK):
@@ -121,8 +125,8 @@ def release_in(conn: Connection, seqs: Sequence[int]) -> None:
             was = freed.get(poster, (0, 0))
             freed[poster] = (was[0] + int(size or 0), was[1] + int(count))
     if freed:
-        conn.execute(insert(party_storage_freed), [
-            {"party_id": poster, "freed_bytes": size, "versions": count}
+        conn.execute(insert(party_storage_changes), [
+            {"party_id": poster, "changed_bytes": -size, "versions": -count}
             for poster, (size, count) in sorted(freed.items())])
 
 
@@ -143,18 +147,22 @@ class Quotas:
         wanted = sorted(set(party_ids))
         if not wanted:
             return {}
-        s, f = party_storage.c, party_storage_freed.c
+        s, c = party_storage.c, party_storage_changes.c
         with reading(self.engine) as conn:
-            rows = conn.execute(select(party_storage).where(s.party_id.in_(wanted))).all()
-            # What removals gave back, not yet taken into the rows (release_in).
-            freed = {party: (int(size), int(count)) for party, size, count in conn.execute(
-                select(f.party_id, func.sum(f.freed_bytes), func.sum(f.versions))
-                .where(f.party_id.in_(wanted)).group_by(f.party_id))}
-        return {r.party_id: Storage(r.party_id,
-                                    int(r.stored_bytes) - freed.get(r.party_id, (0, 0))[0],
-                                    int(r.versions) - freed.get(r.party_id, (0, 0))[1],
-                                    None if r.quota_bytes is None else int(r.quota_bytes))
-                for r in rows}
+            rows = {r.party_id: r for r in conn.execute(
+                select(party_storage).where(s.party_id.in_(wanted)))}
+            # The changes not yet taken into the rows (charge_in, release_in).
+            changes = {party: (int(size), int(count)) for party, size, count in conn.execute(
+                select(c.party_id, func.sum(c.changed_bytes), func.sum(c.versions))
+                .where(c.party_id.in_(wanted)).group_by(c.party_id))}
+        found: dict[str, Storage] = {}
+        for party in sorted(rows.keys() | changes.keys()):
+            row, (size, count) = rows.get(party), changes.get(party, (0, 0))
+            found[party] = Storage(
+                party, size + (int(row.stored_bytes) if row else 0),
+                count + (int(row.versions) if row else 0),
+                None if row is None or row.quota_bytes is None else int(row.quota_bytes))
+        return found
 
     def set_quota(self, party_id: str, quota_bytes: int | None) -> Storage:
         """Set (None: lift) the party's quota; what it already holds stays, even past it."""
@@ -182,3 +190,11 @@ def move_quota_in(conn: Connection, old_id: str, new_id: str) -> None:
     conn.execute(upsert(party_storage).values(
         party_id=new_id, stored_bytes=0, versions=0, quota_bytes=quota
     ).on_conflict_do_update(index_elements=[s.party_id], set_={"quota_bytes": quota}))
+
+
+def open_storage_in(conn: Connection, party_id: str) -> None:
+    """A new party's row, in the transaction that makes the party: what it stores is taken
+    into it (charge_in), and no first addition has to make it while others wait."""
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(upsert(party_storage).values(party_id=party_id, stored_bytes=0, versions=0)
+                 .on_conflict_do_nothing(index_elements=[party_storage.c.party_id]))

@@ -102,18 +102,18 @@ party_storage = Table(
     Column("versions", BigInteger, nullable=False),
     Column("quota_bytes", BigInteger, nullable=True),  # None: no quota
 )
-# What removals gave back to a party, not yet taken into its party_storage row: a removal does
-# not wait for the party's row (store.quotas.release_in); its next addition takes these in.
-party_storage_freed = Table(
-    "party_storage_freed",
+# What a party's additions (positive) and removals (negative) changed, not yet taken into its
+# party_storage row: no write waits for a party's row (store.quotas.charge_in).
+party_storage_changes = Table(
+    "party_storage_changes",
     metadata,
     Column("seq", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True,
            autoincrement=True),
     Column("party_id", String(100), nullable=False),
-    Column("freed_bytes", BigInteger, nullable=False),
+    Column("changed_bytes", BigInteger, nullable=False),
     Column("versions", BigInteger, nullable=False),
 )
-Index("ix_party_storage_freed_party", party_storage_freed.c.party_id)
+Index("ix_party_storage_changes_party", party_storage_changes.c.party_id)
 
 # Every version of every object, per collection. `seq` breaks ties between objects added in
 # the same instant, so that (date_added, seq) is a total order for stateless paging.
