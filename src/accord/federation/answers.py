@@ -82,9 +82,7 @@ def fetch(client: httpx.Client, method: str, url: str, *, most_bytes: int | None
             if allowance.left() > 0.01:
                 raise  # one wait ran out (the client's timeout), not the answer's time
             raise AnswerRefused(f"{_where(client, url)} had not answered whole after "
-                                f"{allowance.spent():.1f} s: too slowly (this node waits "
-                                f"{GRACE:g} s plus what is exchanged at "
-                                f"{MIN_RATE // 1024} KiB/s)") from None
+                                f"{allowance.spent():.1f} s: {_too_slowly()}") from None
 
 
 def _read(client: httpx.Client, url: str, answer: httpx.Response, most_bytes: int,
@@ -108,11 +106,14 @@ def _read(client: httpx.Client, url: str, answer: httpx.Response, most_bytes: in
                                  f"{most_bytes:,} bytes this node reads in one answer")
         if allowance.spent() > allowance.earned(sent + size):  # (no socket: MockTransport)
             raise AnswerRefused(f"{_where(client, url)} sent {size:,} bytes in "
-                                f"{allowance.spent():.1f} s: too slowly (this node waits "
-                                f"{GRACE:g} s plus what is exchanged at "
-                                f"{MIN_RATE // 1024} KiB/s)")
+                                f"{allowance.spent():.1f} s: {_too_slowly()}")
         chunks.append(chunk)
     return Answer(answer.status_code, answer.headers, b"".join(chunks))
+
+
+def _too_slowly() -> str:
+    return (f"too slowly (this node waits {GRACE:g} s plus what is exchanged at "
+            f"{MIN_RATE // 1024} KiB/s)")
 
 
 def _where(client: httpx.Client, url: str) -> str:

@@ -236,7 +236,9 @@ class PeerStore:
         now = now_timestamp()
         values: dict[str, object] = {"last_attempt": now, "last_error": error,
                                      "failures": peers.c.failures + 1}
-        if not (error is not None if failed is None else failed):
+        if failed is None:
+            failed = error is not None
+        if not failed:
             values["last_success"] = now
             values["failures"] = 0
         if behind is not None:

@@ -79,7 +79,7 @@ def charge_in(conn: Connection, poster_id: str, added_bytes: int, versions: int,
     # One statement, one snapshot: the row and the changes not yet taken into it.
     held = conn.execute(select(s.quota_bytes, (s.stored_bytes + pending).label("stored"))
                         .where(s.party_id == poster_id)).first()
-    if held is None:  # a party without a row (none yet): the changes alone, and no quota
+    if held is None:  # a poster without a row (not a party here): its changes, no quota
         stored, quota = int(conn.execute(select(pending)).scalar() or 0), None
     else:
         stored, quota = int(held.stored), held.quota_bytes
@@ -169,13 +169,8 @@ class Quotas:
         if quota_bytes is not None and not 0 <= quota_bytes <= MOST_QUOTA:
             raise ValueError(f"a quota is a number of bytes from 0 to {MOST_QUOTA:,} "
                              f"(not {quota_bytes:,})")
-        s = party_storage.c
         with writing(self.engine) as conn:
-            upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            stmt = upsert(party_storage).values(party_id=party_id, stored_bytes=0, versions=0,
-                                                quota_bytes=quota_bytes)
-            conn.execute(stmt.on_conflict_do_update(index_elements=[s.party_id],
-                                                    set_={"quota_bytes": quota_bytes}))
+            _set_quota_in(conn, party_id, quota_bytes)
         return self.of([party_id])[party_id]
 
 
@@ -184,17 +179,25 @@ def move_quota_in(conn: Connection, old_id: str, new_id: str) -> None:
     stays counted under the id it stored it as (objects keep their poster_id)."""
     s = party_storage.c
     quota = conn.execute(select(s.quota_bytes).where(s.party_id == old_id)).scalar()
-    if quota is None:
-        return
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(upsert(party_storage).values(
-        party_id=new_id, stored_bytes=0, versions=0, quota_bytes=quota
-    ).on_conflict_do_update(index_elements=[s.party_id], set_={"quota_bytes": quota}))
+    if quota is not None:
+        _set_quota_in(conn, new_id, quota)
 
 
 def open_storage_in(conn: Connection, party_id: str) -> None:
     """A new party's row, in the transaction that makes the party: what it stores is taken
     into it (charge_in), and no first addition has to make it while others wait."""
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(upsert(party_storage).values(party_id=party_id, stored_bytes=0, versions=0)
-                 .on_conflict_do_nothing(index_elements=[party_storage.c.party_id]))
+    conn.execute(_row(conn, party_id).on_conflict_do_nothing(
+        index_elements=[party_storage.c.party_id]))
+
+
+def _set_quota_in(conn: Connection, party_id: str, quota_bytes: int | None) -> None:
+    conn.execute(_row(conn, party_id, quota_bytes).on_conflict_do_update(
+        index_elements=[party_storage.c.party_id], set_={"quota_bytes": quota_bytes}))
+
+
+def _row(conn: Connection, party_id: str, quota_bytes: int | None = None) -> Any:
+    """The insert of a party's row holding nothing yet, in the dialect's own words (each has
+    its ON CONFLICT)."""
+    dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return dialect(party_storage).values(party_id=party_id, stored_bytes=0, versions=0,
+                                         quota_bytes=quota_bytes)
