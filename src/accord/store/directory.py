@@ -23,14 +23,16 @@ from accord.store.directory_entries import (  # re-exported: what the directory 
     is_uuid,
 )
 from accord.store.engine import reading, take_turn, writing
-from accord.store.quotas import move_quota_in, open_storage_in
+from accord.store.quotas import move_storage_in, open_storage_in
 from accord.store.schema import (
     collections,
     hotline_contacts,
     parties,
+    peers,
     people,
     permissions,
     settings,
+    statuses,
     tokens,
 )
 from accord.trust.access import Grant, Principal
@@ -143,6 +145,11 @@ class Directory:
                 return Party(identity["id"], name, False)
             if local.is_self:
                 raise DirectoryError("a peer cannot stand for this node's own party")
+            standing = conn.execute(select(peers.c.name).where(peers.c.party_id == local.id)
+                                    ).scalar()
+            if standing is not None:
+                raise DirectoryError(f"{local.name} stands for peer {standing!r} already: a "
+                                     "party stands for one peer")
             # New row first, then every reference, then the old row: no foreign key is ever
             # left dangling, on SQLite or PostgreSQL.
             conn.execute(update(parties).where(parties.c.id == local.id)
@@ -151,10 +158,12 @@ class Directory:
                 id=identity["id"], name=local.name, created=now_timestamp(), is_self=False,
                 identity=orjson.dumps(identity)))
             open_storage_in(conn, identity["id"])
-            for table in (tokens, people, permissions, hotline_contacts):
+            # Everything that is the party's, as opposed to what others said of it (requests
+            # to it, markings naming it, the audit trail: those keep the id they named).
+            for table in (tokens, people, permissions, hotline_contacts, statuses):
                 conn.execute(update(table).where(table.c.party_id == local.id)
                              .values(party_id=identity["id"]))
-            move_quota_in(conn, local.id, identity["id"])
+            move_storage_in(conn, local.id, identity["id"])
             conn.execute(delete(parties).where(parties.c.id == local.id))
         return Party(identity["id"], local.name, False)
 
