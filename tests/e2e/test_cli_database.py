@@ -277,6 +277,28 @@ def test_db_check_thorough_finds_a_summary_apart_from_its_ledger_and_rebuild_men
         == "acknowledged"
 
 
+def test_db_check_thorough_finds_storage_counted_wrong_and_recount_mends_it(db_url):
+    make_node(db_url)  # the request and its acknowledgement are the parties' own versions
+    assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
+    # As a hand edit or a bug could leave it: a party's quota held to what it does not hold.
+    _change(db_url, "UPDATE party_storage SET stored_bytes = stored_bytes + 12345")
+    assert run_accord("db", "check", db=db_url).returncode == 0  # only --thorough counts
+    done = run_accord("db", "check", "--thorough", db=db_url, env={"COLUMNS": "200"})
+    assert done.returncode == 1, done.stdout
+    assert "storage" in done.stdout and "counted apart from what they hold" in done.stdout
+    assert f"{PARTNER} (identity--" in done.stdout
+    assert "accord db recount-storage" in done.stdout
+    mended = run_accord("db", "recount-storage", db=db_url, env={"COLUMNS": "200"})
+    assert mended.returncode == 0, mended.stderr
+    assert mended.stdout == ""
+    assert f"{PARTNER} (identity--" in mended.stderr and "counted again" in mended.stderr
+    assert run_accord("db", "check", "--thorough", db=db_url).returncode == 0
+    again = run_accord("db", "recount-storage", db=db_url)
+    assert "nothing changed" in again.stderr
+    audited = run_accord("audit", "--action", "db.recount-storage", "--json", db=db_url)
+    assert len(audited.stdout.splitlines()) == 2, audited.stdout
+
+
 def test_db_check_thorough_finds_the_search_index_apart_from_the_names_and_rebuild_mends_it(
         db_url):
     make_node(db_url)

@@ -41,7 +41,8 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
     "change the trusted sources and print them, one id a line": ("peer trust",),
     "bring the schema up to date or copy the whole database (messages on stderr; `db migrate "
     "--check` answers with its exit status)":
-        ("db migrate", "db rebuild-summaries", "db rebuild-search", "backup", "restore"),
+        ("db migrate", "db rebuild-summaries", "db rebuild-search", "db recount-storage",
+         "backup", "restore"),
 }
 
 # Listings print a table, or with --json one object per line; their arguments here.

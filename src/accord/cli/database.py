@@ -24,7 +24,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.stix.timestamps import now_timestamp
-from accord.store import search_index, summaries
+from accord.store import quotas, search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.backup import (
     BackupError,
@@ -96,8 +96,8 @@ def migrate_schema(
 def check_database(
     thorough: Annotated[bool, typer.Option(
         help="Also look for orphan rows in the large tables (objects, the audit trail, the "
-             "ledger…) and compare every request's summary with its ledger: reads them "
-             "whole.")] = False,
+             "ledger…), compare every request's summary with its ledger and each party's "
+             "counted storage with its versions: reads them whole.")] = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="One JSON document: `healthy`, and each check with its summary, "
                        "problems and notes.")] = False,
@@ -140,6 +140,30 @@ def rebuild_summaries(db: Db = DEFAULT_DB) -> None:
         _audit(engine, "db.rebuild-summaries", {"requests": count})
     err.print(f"Summaries of {how_many(count, 'request')} derived again from "
               f"{'its ledger' if count == 1 else 'their ledgers'}.")
+
+
+@db_app.command("recount-storage")
+def recount_storage(db: Db = DEFAULT_DB) -> None:
+    """Count what each party stores (what its quota is held to) again from its versions.
+
+    Run it when `accord db check --thorough` finds the counts apart. It reads the length of
+    every stored version; on PostgreSQL every party's new versions wait until it is done."""
+    engine = require_database(db)
+    with user_errors():
+        apart = quotas.recount(engine)
+        _audit(engine, "db.recount-storage", {"apart": [
+            {"party": r.party_id, "counted_bytes": r.counted_bytes,
+             "counted_versions": r.counted_versions, "held_bytes": r.held_bytes,
+             "held_versions": r.held_versions} for r in apart]})
+    if not apart:
+        err.print("Every party's storage was counted right; nothing changed.")
+        return
+    for r in apart:
+        err.print(f"{escape(quotas.named(engine, r.party_id))}: {r.counted_bytes:,} → "
+                  f"{r.held_bytes:,} bytes, {r.counted_versions:,} → {r.held_versions:,} "
+                  "versions")
+    err.print(f"Storage of {how_many(len(apart), 'party', 'parties')} counted again from "
+              "the versions.")
 
 
 @db_app.command("rebuild-search")

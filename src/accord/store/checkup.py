@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
-from accord.store import search_index, summaries
+from accord.store import quotas, search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (
     SCHEMA_REVISION,
@@ -81,7 +81,8 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
         revision, schema, _ran("audit", lambda: audit_finding(engine)),
         _ran("references", lambda: references_finding(engine, present, thorough=thorough)))
     if thorough:  # derives every request's state again from its ledger
-        findings += (_ran("summaries", lambda: summaries_finding(engine)),)
+        findings += (_ran("summaries", lambda: summaries_finding(engine)),
+                     _ran("storage", lambda: storage_finding(engine)))
         if is_sqlite(engine):  # read the whole file, and every name
             findings += (_ran("file", lambda: file_finding(engine)),
                          _ran("search", lambda: search_finding(engine)))
@@ -260,6 +261,24 @@ def summaries_finding(engine: Engine) -> Finding:
     return Finding("summaries", f"{len(differences)} differences from the ledger", (
         *differences[:_SHOWN], *([f"… and {more} more"] if more > 0 else []),
         "the ledger is the truth: `accord db rebuild-summaries` derives them again"))
+
+
+def storage_finding(engine: Engine) -> Finding:
+    """What each party is counted as storing (what its quota is held to) against the lengths
+    of the versions it added."""
+    apart = quotas.counts_apart(engine)
+    if not apart:
+        return Finding("storage", "what each party is counted as storing is what its "
+                                  "versions hold")
+    more = len(apart) - _SHOWN
+    return Finding("storage", f"{how_many(len(apart), 'party', 'parties')} counted apart from "
+                              "what they hold", (
+        *(f"{quotas.named(engine, r.party_id)}: counted {r.counted_bytes:,} bytes in "
+          f"{r.counted_versions:,} versions, holds {r.held_bytes:,} bytes in "
+          f"{r.held_versions:,} versions"
+          for r in apart[:_SHOWN]),
+        *([f"… and {more} more"] if more > 0 else []),
+        "the versions are the truth: `accord db recount-storage` counts them again"))
 
 
 def file_finding(engine: Engine) -> Finding:

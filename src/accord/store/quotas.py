@@ -19,11 +19,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from accord.store.engine import reading, writing
+from accord.store.engine import is_sqlite, reading, writing
 from accord.store.schema import objects, parties, party_storage, party_storage_changes
 from accord.words import how_large
 
@@ -174,13 +185,24 @@ class Quotas:
         return self.of([party_id])[party_id]
 
 
-def move_quota_in(conn: Connection, old_id: str, new_id: str) -> None:
-    """A party that takes a peer's identity keeps its quota under its new id. What it stored
-    stays counted under the id it stored it as (objects keep their poster_id)."""
-    s = party_storage.c
-    quota = conn.execute(select(s.quota_bytes).where(s.party_id == old_id)).scalar()
-    if quota is not None:
-        _set_quota_in(conn, new_id, quota)
+def move_storage_in(conn: Connection, old_id: str, new_id: str) -> None:
+    """A party that takes a peer's identity (Directory.pin_party) keeps what it stored and its
+    quota under its new id: its versions name the new id as their poster (whom they are
+    counted against, who may delete them and read them whatever their marking), and its count
+    and quota move to the new id's row, made in the same transaction."""
+    s, c = party_storage.c, party_storage_changes.c
+    conn.execute(update(objects).where(objects.c.poster_id == old_id)
+                 .values(poster_id=new_id))
+    old = conn.execute(select(s.quota_bytes, s.stored_bytes, s.versions)
+                       .where(s.party_id == old_id)).first()
+    conn.execute(update(party_storage_changes).where(c.party_id == old_id)
+                 .values(party_id=new_id))
+    if old is None:
+        return
+    conn.execute(update(party_storage).where(s.party_id == new_id).values(
+        quota_bytes=old.quota_bytes, stored_bytes=s.stored_bytes + old.stored_bytes,
+        versions=s.versions + old.versions))
+    conn.execute(delete(party_storage).where(s.party_id == old_id))
 
 
 def open_storage_in(conn: Connection, party_id: str) -> None:
@@ -201,3 +223,87 @@ def _row(conn: Connection, party_id: str, quota_bytes: int | None = None) -> Any
     dialect = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     return dialect(party_storage).values(party_id=party_id, stored_bytes=0, versions=0,
                                          quota_bytes=quota_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Recount:
+    """One poster's storage as counted (its row and changes in waiting) and as its stored
+    versions hold it."""
+
+    party_id: str
+    counted_bytes: int
+    counted_versions: int
+    held_bytes: int
+    held_versions: int
+
+    @property
+    def agrees(self) -> bool:
+        return (self.counted_bytes, self.counted_versions) == (self.held_bytes,
+                                                               self.held_versions)
+
+
+def counts_apart(engine: Engine) -> list[Recount]:
+    """Every poster whose counted storage differs from what its versions hold ([]: none).
+    Reads every version's length (not its body), in one snapshot: writes running meanwhile
+    cannot show up as differences. `accord db check --thorough`."""
+    with engine.connect().execution_options(accord_snapshot=True) as conn, conn.begin():
+        if not is_sqlite(engine):
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        return [r for r in _recounts(conn) if not r.agrees]
+
+
+def recount(engine: Engine) -> list[Recount]:
+    """Set every poster's counted storage to what its versions hold; returns those that were
+    apart, as they were. On PostgreSQL the rows are locked first, so writes by any party wait
+    for the recount to commit (it reads every version's length: seconds at millions); what
+    was written but not committed when it began is counted by its own change rows, as
+    always. `accord db recount-storage`."""
+    with writing(engine) as conn:
+        if not is_sqlite(engine):
+            # The lock before the snapshot: no fold is under way or begins in this one, and
+            # what this transaction reads is what every fold before it left.
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            conn.execute(text("LOCK TABLE party_storage IN EXCLUSIVE MODE"))
+        counts = _recounts(conn)
+        conn.execute(delete(party_storage_changes))
+        s = party_storage.c
+        has_row = set(conn.execute(select(s.party_id)).scalars())
+        for r in counts:
+            if r.party_id in has_row:
+                conn.execute(update(party_storage).where(s.party_id == r.party_id).values(
+                    stored_bytes=r.held_bytes, versions=r.held_versions))
+            elif r.held_versions:  # a poster with no row (not a party here): its changes
+                conn.execute(insert(party_storage_changes).values(
+                    party_id=r.party_id, changed_bytes=r.held_bytes,
+                    versions=r.held_versions))
+        return [r for r in counts if not r.agrees]
+
+
+def named(engine: Engine, party_id: str) -> str:
+    """'China (identity--…)': how a recount names a poster (its id alone if not a party)."""
+    with reading(engine) as conn:
+        name = conn.execute(select(parties.c.name).where(parties.c.id == party_id)).scalar()
+    return f"{name} ({party_id})" if name else party_id
+
+
+def _recounts(conn: Connection) -> list[Recount]:
+    o, s, c = objects.c, party_storage.c, party_storage_changes.c
+    held = select(o.poster_id.label("party"), func.sum(func.length(o.body)).label("size"),
+                  func.count().label("count")).where(o.poster_id.is_not(None)).group_by(
+                      o.poster_id).subquery()
+    pending = select(c.party_id.label("party"), func.sum(c.changed_bytes).label("size"),
+                     func.sum(c.versions).label("count")).group_by(c.party_id).subquery()
+    everyone = union(select(held.c.party), select(pending.c.party),
+                     select(s.party_id.label("party"))).subquery()
+    zero = literal(0)
+    rows = conn.execute(
+        select(everyone.c.party,
+               func.coalesce(s.stored_bytes, zero) + func.coalesce(pending.c.size, zero),
+               func.coalesce(s.versions, zero) + func.coalesce(pending.c.count, zero),
+               func.coalesce(held.c.size, zero), func.coalesce(held.c.count, zero))
+        .select_from(everyone.outerjoin(party_storage, s.party_id == everyone.c.party)
+                     .outerjoin(pending, pending.c.party == everyone.c.party)
+                     .outerjoin(held, held.c.party == everyone.c.party))
+        .order_by(everyone.c.party))
+    return [Recount(str(party), int(cb), int(cv), int(hb), int(hv))
+            for party, cb, cv, hb, hv in rows]

@@ -11,10 +11,11 @@ from tests.integration.store.migrating import upgrade
 
 from accord.app import create_app
 from accord.cooperation.desk import Actor, Desk, Draft
+from accord.store.checkup import check
 from accord.store.engine import open_engine, writing
 from accord.store.query import ALL, ObjectQuery
-from accord.store.quotas import OverQuota, Quotas
-from accord.store.schema import collections, objects
+from accord.store.quotas import OverQuota, Quotas, counts_apart, recount
+from accord.store.schema import collections, objects, party_storage, party_storage_changes
 from accord.trust.access import Grant
 
 TAXII = "application/taxii+json;version=2.1"
@@ -175,3 +176,61 @@ def test_storage_held_before_quotas_is_counted_by_the_migration(db_url):
             len(bodies[0]) + len(bodies[1]), 2, None)
     finally:
         engine.dispose()
+
+
+def _counted(world) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+    held = Quotas(world.node.engine).of([world.own.id, world.other.id])
+    return {p: (s.stored_bytes, s.versions) for p, s in held.items()}
+
+
+def test_counts_apart_from_the_versions_are_found_and_counted_again(world):
+    store, engine = world.node.objects, world.node.engine
+    store.add(world.evidence.id, [note(1), note(2, 5000)], poster_id=world.other.id)
+    store.add(world.evidence.id, [note(3)], poster_id=world.own.id)
+    truth = {world.other.id: (_size(note(1), note(2, 5000)), 2),
+             world.own.id: (_size(note(3)), 1)}
+    assert counts_apart(engine) == []
+    assert "storage" in {f.check for f in check(engine, thorough=True).findings if f.is_ok}
+    s = party_storage.c
+    with writing(engine) as conn:  # as a bug or a hand edit could leave them
+        conn.execute(party_storage.update().where(s.party_id == world.other.id).values(
+            stored_bytes=s.stored_bytes + 999))
+        conn.execute(party_storage.update().where(s.party_id == world.own.id).values(
+            versions=0))
+        conn.execute(party_storage_changes.insert().values(
+            party_id="identity--no-party-here", changed_bytes=50, versions=1))
+    apart = {r.party_id: r for r in counts_apart(engine)}
+    assert set(apart) == {world.other.id, world.own.id, "identity--no-party-here"}
+    china = apart[world.other.id]
+    assert (china.counted_bytes, china.held_bytes) == (truth[world.other.id][0] + 999,
+                                                       truth[world.other.id][0])
+    assert (apart[world.own.id].counted_versions, apart[world.own.id].held_versions) == (0, 1)
+    storage = next(f for f in check(engine, thorough=True).findings if f.check == "storage")
+    assert not storage.is_ok and "3 parties counted apart" in storage.summary
+    assert any(p.startswith(f"China (CNCERT/CC) ({world.other.id}): counted "
+                            f"{truth[world.other.id][0] + 999:,} bytes") for p in storage.problems)
+    assert "accord db recount-storage" in storage.problems[-1]
+    # Only --thorough reads every version.
+    assert "storage" not in {f.check for f in check(engine).findings}
+
+    assert {r.party_id for r in recount(engine)} == set(apart)
+    assert counts_apart(engine) == [] and recount(engine) == []
+    assert _counted(world) == truth
+    # Counting goes on from the right figures.
+    store.delete(world.evidence.id, note(2)["id"], ObjectQuery(versions=frozenset({ALL})))
+    store.add(world.evidence.id, [note(4)], poster_id=world.other.id)
+    assert _counted(world)[world.other.id] == (_size(note(1), note(4)), 2)
+    assert counts_apart(engine) == []
+
+
+def test_changes_in_waiting_are_counted_by_the_check_and_the_recount(world):
+    store, engine = world.node.objects, world.node.engine
+    store.add(world.evidence.id, [note(1), note(2)], poster_id=world.other.id)
+    # A removal's change waits beside the row until the party's next addition.
+    store.delete(world.evidence.id, note(2)["id"], ObjectQuery(versions=frozenset({ALL})))
+    with engine.connect() as conn:
+        assert conn.execute(party_storage_changes.select()).first() is not None
+    assert counts_apart(engine) == [] and recount(engine) == []
+    with engine.connect() as conn:
+        assert conn.execute(party_storage_changes.select()).first() is None
+    assert _counted(world)[world.other.id] == (_size(note(1)), 1)
