@@ -186,6 +186,16 @@ class ObjectStore:
             key = sort_key(version)
             existing = versions.get(key)
             latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
+            if existing is not None and poster_id is not None \
+                    and poster_id in (existing.marking.poster, existing.marking.creator) \
+                    and _same(existing.body, body):
+                # TAXII 2.1 §5.5: an exact duplicate is no error, also for a poster that may
+                # not read what is stored (a write-only submitter retrying its own post): it
+                # posted or created this very version, so the answer tells it nothing new.
+                # Another party's copy stays "not yours" below: a success would say it is here.
+                outcomes.append(Outcome(oid, version, stored=True, added=False,
+                                        message="already stored"))
+                continue
             if latest is not None and poster_id is not None and (
                     not poster_reads or not may_read(poster_id, latest.marking, default_tlp)):
                 # Whatever this version's place among the others: one answer, no timestamps.

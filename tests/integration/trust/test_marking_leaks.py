@@ -229,6 +229,14 @@ def test_a_write_only_party_learns_nothing_of_what_is_there(client, world, three
         status = post(client, drop_box, tokens["cn"], [probe])
         assert status["failures"][0]["message"] == (
             "this id belongs to an object you may not change [refused]")
+    # Another party's exact copy says nothing either; its own, sent again (a retry after a
+    # timeout), is a success (TAXII 2.1 §5.5: an exact duplicate is no error).
+    assert post(client, drop_box, tokens["cn"], [mine])["failure_count"] == 1
+    own = indicator(71, ids["cn"], Tlp.GREEN)
+    for _ in range(2):
+        status = post(client, drop_box, tokens["cn"], [own])
+        assert status["success_count"] == 1, status
+    assert status["successes"][0]["message"] == "already stored"
 
 
 def test_an_admin_of_another_party_may_not_read_the_audit_trail(client, world):
