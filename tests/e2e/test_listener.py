@@ -86,6 +86,8 @@ def taxii_error(answer: bytes) -> tuple[int, dict[str, str]]:
     assert int(headers["content-length"]) == len(body)
     error = orjson.loads(body)
     assert error["http_status"] == str(status) and error["description"]
+    assert error["title"] == {414: "URI Too Long", 431: "Request Header Fields Too Large"}.get(
+        status, error["title"])  # the status's own words, not a bare "Error"
     return status, headers
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -9,12 +10,17 @@ from starlette.responses import Response
 
 from accord.taxii.media import TAXII_21
 
-TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 406: "Not Acceptable", 413: "Payload Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
-    500: "Internal Server Error", 503: "Service Unavailable", 507: "Insufficient Storage",
-}
+# Where Python's reason phrases keep RFC 2616's older words.
+_TITLES = {413: "Payload Too Large", 414: "URI Too Long"}
+
+
+def title_of(status: int) -> str:
+    """The status's reason phrase ("Not Found", "Request Header Fields Too Large"): a title
+    for every code, not only the common ones."""
+    try:
+        return _TITLES.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 class TaxiiError(Exception):
@@ -32,7 +38,7 @@ class TaxiiError(Exception):
 def error_response(status: int, description: str, *, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     body: dict[str, Any] = {
-        "title": TITLES.get(status, "Error"),
+        "title": title_of(status),
         "description": description,
         "http_status": str(status),  # a string in TAXII 2.1 §3.6.1
     }

@@ -40,11 +40,12 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
         if not _SPEC_VERSION.match(s):
             raise TaxiiError(400, f"match[spec_version]: {s!r} is not a version such as 2.1")
     versions = _versions(_values(params, "match[version]")) or default_versions
+    added_after, limit, after = (_once(params, k) for k in ("added_after", "limit", "next"))
     return ObjectQuery(
         ids=tuple(ids), types=tuple(types), versions=versions, spec_versions=tuple(spec_versions),
-        added_after=_added_after(params.get("added_after")) if paging else None,
-        limit=_limit(params.get("limit"), max_page) if paging else max_page,
-        after=decode_cursor(params["next"]) if paging and params.get("next") else None,
+        added_after=_added_after(added_after) if paging else None,
+        limit=_limit(limit, max_page) if paging else max_page,
+        after=decode_cursor(after) if paging and after else None,
         reader=reader, most_bytes=most_bytes, bodies=bodies,
     )
 
@@ -59,16 +60,30 @@ def _values(params: QueryParams, key: str) -> list[str]:
     return values
 
 
+def _once(params: QueryParams, key: str) -> str | None:
+    """A parameter that §3.4 allows once: given twice, which one the client meant is unknown
+    (one server would take the first, another the last), so neither is guessed."""
+    given = params.getlist(key)
+    if len(given) > 1:
+        raise TaxiiError(400, f"{key} is given {len(given)} times; give it once")
+    return given[0] if given else None
+
+
 def _versions(values: list[str]) -> frozenset[str]:
     keys: set[str] = set()
     for value in values:
         if value in (LAST, FIRST, ALL):
+            if value in keys:  # §3.4: each keyword at most once
+                raise TaxiiError(400, f"match[version]: {value} is given twice; give it once")
             keys.add(value)
         elif is_timestamp(value):
             keys.add(sort_key(value))
         else:
             raise TaxiiError(400, f"match[version]: {value!r} is neither first, last, all nor a "
                              "timestamp such as 2016-04-06T20:07:09.000Z")
+    if ALL in keys and len(keys) > 1:  # §3.4: `all` stands alone
+        raise TaxiiError(400, "match[version]: all already names every version; give it "
+                              "alone, without first, last or timestamps")
     return frozenset(keys)
 
 

@@ -57,6 +57,15 @@ def test_limit_is_capped_at_the_server_page_size():
     ("match[type]=indicator,,malware", "match[type]"),
     ("next=%%%garbage", "next"),
     ("match[colour]=red", "match[colour]"),
+    # §3.4: once each; `all` alone; a version keyword at most once.
+    ("added_after=2030-01-01T00:00:00Z&added_after=2000-01-01T00:00:00Z", "added_after is "
+     "given 2 times"),
+    ("limit=1&limit=2", "limit is given 2 times"),
+    ("next=a&next=b", "next is given 2 times"),
+    ("match[version]=all,first", "all already names every version"),
+    ("match[version]=2016-04-06T20:07:09Z&match[version]=all", "give it alone"),
+    ("match[version]=last,last", "last is given twice"),
+    ("match[version]=first&match[version]=first", "first is given twice"),
 ])
 def test_bad_filters_are_400_naming_the_parameter(query, fragment):
     with pytest.raises(TaxiiError) as caught:
