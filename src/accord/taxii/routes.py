@@ -203,6 +203,11 @@ def _objects_of(body: bytes, max_objects: int) -> list[Any]:
     objects = envelope.get("objects", [])
     if not isinstance(objects, list):
         raise TaxiiError(422, "the envelope's 'objects' must be a list of STIX objects")
+    if not objects:
+        # Not a status of 0 objects: a total_count of 0 says processing has not begun (TAXII
+        # 2.1 §4.3.1), and an empty list is not a TAXII value (§2).
+        raise TaxiiError(422, "the envelope holds no objects ('objects' is missing or "
+                         "empty): nothing to add")
     if len(objects) > max_objects:
         raise TaxiiError(422, f"the envelope holds {len(objects)} objects; this API root takes "
                          f"at most {max_objects} per request: send them in several requests")

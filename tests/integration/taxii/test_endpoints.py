@@ -109,6 +109,16 @@ def test_read_only_party_may_not_post_or_delete(client, world):
                                      headers=reader), 403)
 
 
+@pytest.mark.parametrize("envelope", [{"objects": []}, {}, {"type": "bundle", "id":
+                         "bundle--6f4ad5a4-3d8a-4b8e-9a7e-0f5e8c2b8f11", "objects": []}])
+def test_an_envelope_of_no_objects_is_refused_not_answered_with_an_empty_status(
+        client, world, envelope):
+    r = client.post(f"{ROOT}collections/{world.evidence.id}/objects/",
+                    content=orjson.dumps(envelope), headers={"Content-Type": TAXII})
+    assert_taxii_error(r, 422)
+    assert "holds no objects" in r.json()["description"]
+
+
 def test_post_returns_a_complete_status_that_can_be_fetched_again(client, world):
     bad = {"type": "indicator", "id": "indicator--not-a-uuid", "spec_version": "2.1"}
     r = post(client, world.evidence.id, [indicator(1), bad, indicator(2)])

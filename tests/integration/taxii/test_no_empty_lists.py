@@ -60,7 +60,7 @@ queries = st.fixed_dictionaries({}, optional={
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(posts=st.lists(st.lists(candidates, max_size=4), max_size=3), query=queries,
+@given(posts=st.lists(st.lists(candidates, min_size=1, max_size=4), max_size=3), query=queries,
        reader=st.sampled_from(["own", "other"]))
 def test_no_taxii_response_holds_an_empty_list(client, world, posts, query, reader):
     collection = world.evidence.id
