@@ -119,3 +119,6 @@ def test_wrong_allowance_or_proxy_options_are_refused_in_words(databases: NodeDa
     assert refill.returncode == 2 and "--auth-failure-refill" in refill.stderr
     none = run_accord("serve", "--auth-failures", "0", db=db)
     assert none.returncode == 2 and "--auth-failures" in none.stderr
+    # TAXII 2.1 §4.1.1: an API root is announced by an HTTPS or a relative URL.
+    plain = run_accord("serve", "--public-url", "http://taxii.example.org/", db=db)
+    assert plain.returncode == 2 and "https://" in plain.stderr and "§4.1.1" in plain.stderr

@@ -103,7 +103,12 @@ def serve(
     # too), and `accord restore` refuses to replace it under them.
     with opened(db, initialised=False, read_db=read_db, serving=True) as node:
         if public_url is not None:
-            if not public_url.startswith(("http://", "https://")):
+            if public_url.startswith("http://"):
+                # TAXII 2.1 §4.1.1: API roots are HTTPS absolute URLs, or relative ones.
+                raise fail(f"--public-url {public_url!r}: TAXII announces its API root by an "
+                           "https:// address (TAXII 2.1 §4.1.1); serve behind TLS, or leave "
+                           "--public-url out to announce relative URLs")
+            if not public_url.startswith("https://"):
                 raise fail(f"--public-url {public_url!r}: give a full URL such as "
                            "https://cert.example.org/")
             node.directory.set_setting("public_url", public_url.rstrip("/") + "/")

@@ -105,8 +105,10 @@ async def discovery(request: Request, node: Node, principal: Principal) -> Respo
     # A configured public URL, not the Host header: behind a proxy the request's own URL is
     # wrong (http for https), and a client must not be able to choose what we announce.
     # Without one, relative URLs (TAXII 2.1 §4.1.1: HTTPS absolute, or relative).
-    return _json(resources.discovery(node.info, node.info.public_url
-                                     or f"{request.scope.get('root_path', '')}/"))
+    # (A plain http:// one, kept from before serve refused it, is not announced.)
+    public = node.info.public_url
+    return _json(resources.discovery(node.info, public if public and public.startswith(
+        "https://") else f"{request.scope.get('root_path', '')}/"))
 
 
 async def api_root(request: Request, node: Node, principal: Principal) -> Response:

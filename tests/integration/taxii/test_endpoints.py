@@ -351,6 +351,11 @@ def test_discovery_announces_the_configured_public_url_not_the_host_header(clien
     world.node.info = replace(world.node.info, public_url="https://cert.example.org/")
     body = client.get("/taxii2/", headers={"Host": "attacker.example"}).json()
     assert body["api_roots"] == ["https://cert.example.org/taxii2/accord/"]
+    # A plain http:// one (kept from before `serve` refused it) is not announced: TAXII 2.1
+    # §4.1.1 allows HTTPS absolute URLs or relative ones.
+    world.node.info = replace(world.node.info, public_url="http://cert.example.org/")
+    body = client.get("/taxii2/").json()
+    assert body["api_roots"] == ["/taxii2/accord/"] and body["default"] == "/taxii2/accord/"
 
 
 def test_a_read_takes_one_pooled_connection_and_two_statements(client, world):
