@@ -21,7 +21,7 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import one_connection, writing
 from accord.store.objects import InLedger, NotYours
-from accord.store.query import ALL, LAST, Page, Reader
+from accord.store.query import ALL, FIRST, LAST, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate, collection_named
 from accord.taxii.errors import TaxiiError, response_for
@@ -251,6 +251,11 @@ def _one_object(request: Request, node: Node, principal: Principal, filters: fro
     page = node.objects.page(collection.id, query, object_id=oid)
     if not page.items and query.after is None:
         _require_object(node, collection.id, oid, query.reader)
+        if query.added_after is None and not query.versions & {ALL, FIRST, LAST}:
+            # Only versions named by their timestamps, none here (or none the reader may
+            # see): as for a version deleted, 404 (TAXII 2.1 §5.7), not an empty envelope.
+            raise TaxiiError(404, f"no version of {oid} in collection {collection.id} has "
+                                  "the version asked for (match[version])")
     _served(node, principal, action, collection, page)
     return page
 

@@ -209,6 +209,13 @@ def test_delete_removes_the_object_or_chosen_versions(client, world):
     assert r.status_code == 200
     assert client.get(objects_url(world, f"{oid}/versions/")).json()["versions"] == [
         "2020-01-01T00:00:00.000Z"]
+    # §5.7: a deleted version, fetched again, is a 404; a keyword still finds what is left.
+    deleted = client.get(objects_url(world, f"{oid}/"),
+                         params={"match[version]": "2021-01-01T00:00:00.000Z"})
+    assert_taxii_error(deleted, 404)
+    assert "match[version]" in deleted.json()["description"]
+    assert len(client.get(objects_url(world, f"{oid}/"), params={
+        "match[version]": "first,2021-01-01T00:00:00.000Z"}).json()["objects"]) == 1
     assert client.delete(objects_url(world, f"{oid}/")).status_code == 200
     assert_taxii_error(client.get(objects_url(world, f"{oid}/")), 404)
 
