@@ -157,10 +157,11 @@ class ObjectStore:
                                                    {o["id"] for o in incoming})
         # A STIX id names one object: a party may not give its own object the id of another
         # creator's, held in any collection (the look-up and the object page would take one
-        # for the other). The node's own tooling (an operator's import) is not checked.
+        # for the other). The node's own tooling (an operator's import) is not checked. An
+        # object with no created_by_ref is checked too: else it would take another creator's
+        # id into a collection of the poster's, and a version of its own would follow there.
         elsewhere = {} if poster_id is None or operator else self._creators_elsewhere(
-            conn, collection_id, [o["id"] for o in incoming
-                                  if o["id"] not in known and o.get("created_by_ref")])
+            conn, collection_id, [o["id"] for o in incoming if o["id"] not in known])
         # Which of the ids concerned are parties of this node (trust.ownership).
         known_parties = frozenset() if poster_id is None else self._parties_among(conn, {
             *(o["id"] for o in incoming if o["type"] == "identity"),

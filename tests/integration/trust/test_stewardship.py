@@ -168,6 +168,30 @@ def test_another_party_may_not_give_its_object_the_id_of_anothers_held_elsewhere
     assert r.status_code == 200 and "Benign" not in r.text and INDICATOR in r.text
 
 
+def test_another_party_may_not_take_an_id_held_elsewhere_without_a_creator_and_then_claim_it(
+        client, world, shared):
+    """The two-step way round the rule above: Bravo's copy with no created_by_ref would have
+    been taken into Bravo's collection, and a version 'created by' Bravo would follow it, to
+    stand in for Alpha's on the object page, in the look-up and as a request's evidence."""
+    collection, tokens = shared
+    alpha = indicator(created_by_ref=world.own.id)
+    post(client, world.evidence, tokens["alpha-admin"], [alpha])
+    anonymous = indicator(modified="2024-02-01T00:00:00.000Z", name="Benign test host")
+    assert refusal(post(client, collection, tokens["bravo"], [anonymous])).startswith(
+        "this id belongs to an object you may not change")
+    claimed = indicator(modified="2024-03-01T00:00:00.000Z", created_by_ref=world.other.id,
+                        name="Benign test host")
+    assert refusal(post(client, collection, tokens["bravo"], [claimed])).startswith(
+        "this id belongs to an object you may not change")
+    r = client.get("/api/v1/lookup", params={"value": "198.51.100.7"},
+                   headers={"Authorization": f"Bearer {world.admin_token}"})
+    assert r.status_code == 200 and "Benign" not in r.text and INDICATOR in r.text
+    # An object with no creator anywhere may still be shared in several collections.
+    nobodys = indicator(id="indicator--00000000-0000-4000-8000-000000000902")
+    post(client, world.evidence, tokens["alpha-admin"], [nobodys])
+    assert post(client, collection, tokens["bravo"], [nobodys])["success_count"] == 1
+
+
 def test_the_same_object_by_the_same_creator_may_be_shared_in_another_collection(
         client, world, shared):
     collection, tokens = shared
