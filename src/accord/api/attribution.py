@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, errors
 from accord.attribution.model import BASES, DesignationKind, Stance
@@ -72,9 +72,25 @@ class DesignationIn(BaseModel):
     share_with: list[str] = []
 
 
+# What one batch may ask the screener to read: its work grows with the characters of the
+# names (about 15-40 µs each), so 10,000 names of 500 characters would hold a worker for
+# minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
+MOST_BATCH_CHARACTERS = 400_000
+
+
 class BatchIn(BaseModel):
     names: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         min_length=1, max_length=10_000)
+
+    @field_validator("names")
+    @classmethod
+    def _within_the_budget(cls, names: list[str]) -> list[str]:
+        total = sum(len(name) for name in names)
+        if total > MOST_BATCH_CHARACTERS:
+            raise ValueError(f"{len(names):,} names of {total:,} characters in all; a batch "
+                             f"holds at most {MOST_BATCH_CHARACTERS:,} characters: send them "
+                             "in several batches")
+        return names
 
 
 class AmendmentIn(BaseModel):

@@ -119,6 +119,17 @@ def test_what_no_operation_can_mean_is_refused_with_where(client, method, path, 
     assert [e["where"] for e in r.json()["errors"]] == [where]
 
 
+def test_a_batch_of_names_past_the_screening_budget_is_refused_naming_it(client):
+    """10,000 names of 500 characters would hold a worker for minutes; 10,000 short ones fit."""
+    r = client.post(f"{API}/screen", json={"names": ["王" * 500] * 1000})
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert [e["where"] for e in problem["errors"]] == ["body.names"]
+    assert "500,000 characters in all" in r.text and "several batches" in r.text
+    assert client.post(f"{API}/screen", json={"names": ["Wang Dong"] * 10_000}
+                       ).status_code == 200
+
+
 def test_a_path_the_api_cannot_route_answers_in_the_api_shape(client):
     r = client.get(f"{API}/objects/a%0Ab/sightings")
     assert r.status_code == 404 and r.json()["status"] == 404
