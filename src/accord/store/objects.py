@@ -62,6 +62,10 @@ from accord.trust.ownership import Holding, why_not_version
 # version); every other x-accord- object is an immutable ledger entry or claim.
 _VERSIONED = "x-accord-designation--"
 
+# Versions one object may hold in one collection. Each post of a version reads the others,
+# and a read of its versions compares each with the rest: a party that sent 30,000 versions
+# of one indicator made every read of it take minutes. Real histories hold tens.
+MOST_VERSIONS = 1_000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
 
 
@@ -223,6 +227,13 @@ class ObjectStore:
                     oid, version, stored=False, added=False,
                     message=f"{oid} is already in its request's ledger, and ledger entries are "
                             "immutable: add a new entry instead of a new version"))
+                continue
+            if len(versions) >= MOST_VERSIONS:
+                outcomes.append(Outcome(
+                    oid, version, stored=False, added=False,
+                    message=f"{oid} holds {len(versions):,} versions in this collection, the "
+                            f"most one object may ({MOST_VERSIONS:,}): delete old versions "
+                            "first (DELETE with match[version]), or post a new object"))
                 continue
             refusal = why_not_version(oid, poster_id, _holding(versions, latest),
                                       parties=known_parties, operator=operator)

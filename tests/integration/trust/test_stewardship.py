@@ -203,3 +203,30 @@ def test_the_same_object_by_the_same_creator_may_be_shared_in_another_collection
     other = world.node.directory.create_collection("Bravo's own", alias="bravo",
                                                    read=[world.other], write=[world.other])
     assert post(client, other, tokens["bravo"], [mine])["success_count"] == 1
+
+
+def test_an_object_holds_a_bounded_number_of_versions_in_a_collection(
+        client, world, shared, monkeypatch):
+    """Thousands of versions of one indicator made each read of it take minutes: past the
+    bound its new versions are refused in words, and deleting old ones makes room."""
+    from accord.store import objects as objects_module
+
+    monkeypatch.setattr(objects_module, "MOST_VERSIONS", 5)
+    collection, tokens = shared
+    versions = [indicator(modified=f"2024-01-0{day}T00:00:00.000Z",
+                          created_by_ref=world.other.id) for day in range(1, 8)]
+    status = post(client, collection, tokens["bravo"], versions)
+    assert (status["success_count"], status["failure_count"]) == (5, 2)
+    assert {f["version"] for f in status["failures"]} == {
+        "2024-01-06T00:00:00.000Z", "2024-01-07T00:00:00.000Z"}
+    assert "holds 5 versions in this collection, the most one object may (5)" in status[
+        "failures"][0]["message"]
+    # The same version again is still no error.
+    assert post(client, collection, tokens["bravo"], versions[:1])["success_count"] == 1
+    r = client.delete(f"{ROOT}collections/{collection.id}/objects/{INDICATOR}/",
+                      params={"match[version]": "first"},
+                      headers={"Authorization": f"Bearer {tokens['bravo']}"})
+    assert r.status_code == 200
+    assert post(client, collection, tokens["bravo"], versions[5:6])["success_count"] == 1
+    assert len(served(client, collection, tokens["bravo"], INDICATOR, "versions/")[
+        "versions"]) == 5
