@@ -97,6 +97,9 @@ class Found:
     body: dict[str, Any]  # whole, or (whole False) only its id, type and created_by_ref
     seq: int = 0  # the version's row: which index entries name it
     whole: bool = True  # False: larger than LIST_BODY_BYTES, read whole by Browse.whole
+    # Whether `creator` is a party of this node. Another creator is named by the name its
+    # identity object gives, which any writer may post: "Bravo" may be no party Bravo.
+    creator_is_party: bool = False
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -421,7 +424,7 @@ def _found(row: Any) -> Found:
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
     return Found(row.id, row.type, _name_of(body), row.version, row.date_added,
                  row.collection_id, row.title, level.label, row.name or body.get("created_by_ref"),
-                 body, row.seq, whole)
+                 body, row.seq, whole, creator_is_party=row.name is not None)
 
 
 # Collations whose order is the characters' code points (glibc's C.UTF-8 too, though

@@ -168,3 +168,39 @@ def test_the_newest_version_is_shown_however_many_older_ones_came_after_it(world
     assert 'datetime="2020-01-01T01:23:20Z"' in listed  # 5000 s: the newest, listed last
     assert listed.rstrip().endswith("</li>") and listed.rfind("01:23:20Z") > listed.rfind(
         "00:01:59Z")
+
+
+def test_an_identity_posted_under_a_partys_name_is_not_shown_as_that_party(
+        world, client, browser):
+    """A writer posts an identity named like a party of the node, and an object 'created' by
+    it: pages name the identity as it says, marked as no party, and the party's own objects
+    stay unmarked."""
+    from accord.trust.access import Grant
+
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, True))
+    fake = {"type": "identity", "spec_version": "2.1",
+            "id": "identity--00000000-0000-4000-8000-0000000000fa",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": world.own.name, "identity_class": "organization"}
+    claimed = {"type": "malware", "spec_version": "2.1", "is_family": True,
+               "id": "malware--00000000-0000-4000-8000-0000000000fb",
+               "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+               "name": "Benign updater", "created_by_ref": fake["id"]}
+    own = dict(claimed, id="malware--00000000-0000-4000-8000-0000000000fc",
+               name="Real finding", created_by_ref=world.own.id)
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [fake, claimed]}),
+                         headers={"Content-Type": TAXII,
+                                  "Authorization": f"Bearer {world.other_token}"})
+    assert posted.json()["success_count"] == 2, posted.text
+    assert client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                       content=orjson.dumps({"objects": [own]}),
+                       headers={"Content-Type": TAXII}).json()["success_count"] == 1
+    us = browser(world.admin_token)
+    page = us.get(f"/ui/objects/{claimed['id']}")
+    assert f"created by {world.own.name} <span class=\"muted small\">(not a party of this " \
+           "node)</span>" in page.text
+    assert "not a party" not in us.get(f"/ui/objects/{own['id']}").text
+    found = us.get("/ui/search", params={"q": "Benign updater"}).text
+    assert "(not a party)" in found
+    assert "(not a party)" not in us.get("/ui/search", params={"q": "Real finding"}).text
