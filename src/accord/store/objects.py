@@ -161,11 +161,14 @@ class ObjectStore:
                                                    {o["id"] for o in incoming})
         # A STIX id names one object: a party may not give its own object the id of another
         # creator's, held in any collection (the look-up and the object page would take one
-        # for the other). The node's own tooling (an operator's import) is not checked. An
-        # object with no created_by_ref is checked too: else it would take another creator's
-        # id into a collection of the poster's, and a version of its own would follow there.
+        # for the other). The node's own tooling (an operator's import) is not checked. A
+        # versioned object with no created_by_ref is checked too: else it would take another
+        # creator's id into a collection of the poster's, and a version "created" by the
+        # poster would follow there. Not an observable versioned by its content: its id is
+        # its value (an address, a hash), which no creator holds for the others.
         elsewhere = {} if poster_id is None or operator else self._creators_elsewhere(
-            conn, collection_id, [o["id"] for o in incoming if o["id"] not in known])
+            conn, collection_id, [o["id"] for o in incoming if o["id"] not in known and (
+                o.get("created_by_ref") or version_of(o) is not None)])
         # Which of the ids concerned are parties of this node (trust.ownership).
         known_parties = frozenset() if poster_id is None else self._parties_among(conn, {
             *(o["id"] for o in incoming if o["type"] == "identity"),
@@ -237,8 +240,9 @@ class ObjectStore:
                 continue
             refusal = why_not_version(oid, poster_id, _holding(versions, latest),
                                       parties=known_parties, operator=operator)
+            # A copy with no creator: of the poster's own object, not another's.
             if not refusal and not versions and elsewhere.get(oid, set()) - {
-                    obj.get("created_by_ref")}:
+                    obj.get("created_by_ref") or poster_id}:
                 refusal = NOT_YOURS  # the same words as for a hidden version here
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,

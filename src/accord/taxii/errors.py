@@ -10,8 +10,9 @@ from starlette.responses import Response
 
 from accord.taxii.media import TAXII_21
 
-# Where Python's reason phrases keep RFC 2616's older words.
-_TITLES = {413: "Payload Too Large", 414: "URI Too Long"}
+# Fixed where Python's reason phrases differ from version to version (3.13 renamed 413 and
+# 422) or keep RFC 2616's older words: a client sees the same title whatever runs the node.
+_TITLES = {413: "Payload Too Large", 414: "URI Too Long", 422: "Unprocessable Entity"}
 
 
 def title_of(status: int) -> str:

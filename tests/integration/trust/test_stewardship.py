@@ -192,6 +192,30 @@ def test_another_party_may_not_take_an_id_held_elsewhere_without_a_creator_and_t
     assert post(client, collection, tokens["bravo"], [nobodys])["success_count"] == 1
 
 
+
+def test_copies_with_no_creator_of_what_is_ones_own_or_of_an_observable_are_not_refused(
+        client, world, shared):
+    """The rule above must not let a party block the others' plain copies: an observable's id
+    is its value (a deterministic UUIDv5), which a creator written on one copy cannot hold;
+    and a party may copy its own object without its created_by_ref."""
+    import uuid
+
+    collection, tokens = shared
+    bravos = world.node.directory.create_collection("Bravo's own", alias="bravo",
+                                                    read=[world.other], write=[world.other])
+    value = "203.0.113.5"
+    address = {"type": "ipv4-addr", "spec_version": "2.1", "value": value,
+               "id": "ipv4-addr--" + str(uuid.uuid5(
+                   uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7"), f'{{"value":"{value}"}}'))}
+    assert post(client, bravos, tokens["bravo"], [dict(
+        address, created_by_ref=world.other.id)])["success_count"] == 1
+    assert post(client, collection, tokens["alpha"], [address])["success_count"] == 1
+    mine = indicator(created_by_ref=world.other.id)
+    post(client, bravos, tokens["bravo"], [mine])
+    copy = {k: v for k, v in mine.items() if k != "created_by_ref"}
+    assert post(client, collection, tokens["bravo"], [copy])["success_count"] == 1
+
+
 def test_the_same_object_by_the_same_creator_may_be_shared_in_another_collection(
         client, world, shared):
     collection, tokens = shared
