@@ -26,7 +26,11 @@ from accord.store.engine import reading, take_turn, writing
 from accord.store.quotas import move_storage_in, open_storage_in
 from accord.store.schema import (
     collections,
+    guidelines,
     hotline_contacts,
+    ledger,
+    objects,
+    observables,
     parties,
     peers,
     people,
@@ -164,6 +168,7 @@ class Directory:
                 conn.execute(update(table).where(table.c.party_id == local.id)
                              .values(party_id=identity["id"]))
             move_storage_in(conn, local.id, identity["id"])
+            _move_derived_in(conn, local.id, identity["id"])
             conn.execute(delete(parties).where(parties.c.id == local.id))
         return Party(identity["id"], local.name, False)
 
@@ -407,3 +412,26 @@ class Directory:
             raise DirectoryError(f"no collection {id_alias_or_title!r} (collections: {known})")
         raise DirectoryError(f"{len(matches)} collections are titled {id_alias_or_title!r}: "
                              "name one by its id")
+
+
+def _move_derived_in(conn: Connection, old_id: str, new_id: str) -> None:
+    """What the store derived from the party's own versions and agreements under its old id,
+    moved with them (Directory.pin_party, after move_storage_in): the look-up's audience of
+    the versions it posted marked beyond AMBER, the guidelines agreed with it, and the
+    summaries of the requests it acted on (which of their versions it may read)."""
+    # Here rather than at the top: the summaries bring the cooperation modules, which every
+    # command that opens the directory would otherwise load.
+    from accord.store import summaries
+
+    o, ob, g = objects.c, observables.c, guidelines.c
+    posted = select(o.seq).where(o.poster_id == new_id)
+    conn.execute(update(observables).where(ob.audience == old_id, ob.seq.in_(posted))
+                 .values(audience=new_id))
+    for version, a, b in conn.execute(select(g.version, g.pair_a, g.pair_b).where(
+            (g.pair_a == old_id) | (g.pair_b == old_id))).all():
+        first, second = sorted(new_id if p == old_id else p for p in (a, b))
+        conn.execute(update(guidelines).where(g.version == version)
+                     .values(pair_a=first, pair_b=second))
+    summaries.refresh_in(conn, conn.execute(select(ledger.c.request_id).distinct().where(
+        ledger.c.seq.in_(posted))).scalars().all())
+
