@@ -158,13 +158,16 @@ def start(node: DemoNode, log: Path) -> None:
 
 
 def stop(nodes: list[DemoNode]) -> None:
-    """Both servers told at once, then waited for; one that does not stop in 10 s is killed."""
+    """Both servers told at once, then waited for; one that does not stop in 10 s is killed.
+    The 10 s are counted once for both, not one after the other: a server in a sync round
+    with the other, which is stopping too, may wait out its exchange's time."""
     running = [n.server for n in nodes if n.server is not None and n.server.poll() is None]
     for server in running:
         server.terminate()
+    deadline = time.monotonic() + 10
     for server in running:
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

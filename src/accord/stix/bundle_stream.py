@@ -437,6 +437,7 @@ class _Scanner:
         if kind is None:
             raise NotStixError(NOT_STIX)
         if kind != "bundle":
+            self._within_limit(start, self.pos)  # its closing brace counts too
             self.start = start
             yield from self._batch(self.pos, [self.pos])
 

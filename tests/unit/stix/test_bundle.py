@@ -227,6 +227,16 @@ def test_every_object_up_to_the_limit_is_read_and_the_first_past_it_stops_the_fi
         assert isinstance(error, ValueTooLarge) and error.offset == starts[too_large]
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_one_object_alone_one_byte_past_the_limit_is_refused_however_it_is_read(chunk):
+    """Its closing brace counts: read a byte at a time, it once ended the object unmeasured."""
+    document = json.dumps({"type": "x", "n": 0, "c": "a" * 24}).encode()
+    got, error = read(document, first=1, max_bytes=1, chunk=chunk,
+                      max_object=len(document) - 1)
+    assert got == [] and isinstance(error, ValueTooLarge) and error.offset == 0
+    assert read(document, chunk=chunk, max_object=len(document))[0] == [json.loads(document)]
+
+
 @pytest.mark.parametrize("document", [
     b'{"type": "bundle", "id": "b", "type": "indicator", "name": "two types"}',
     b'{"type": "indicator", "type": "bundle", "objects": []}',
