@@ -8,8 +8,8 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,8 +32,16 @@ from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import held_bodies, observable_index, quotas, search_index
 from accord.store.body_cache import BodyCache
-from accord.store.bulk import among, analyze_if_grown
+from accord.store.bulk import analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
+from accord.store.held_versions import (
+    HeldVersion,
+    creators_elsewhere,
+    held_in,
+    holding,
+    parties_among,
+    same_content,
+)
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
@@ -44,7 +52,7 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import versions
-from accord.store.schema import collections, ledger, objects, parties, recipients
+from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
 from accord.trust.markings import (
@@ -56,7 +64,7 @@ from accord.trust.markings import (
     tlp_of,
     why_not_add,
 )
-from accord.trust.ownership import Holding, why_not_version
+from accord.trust.ownership import why_not_version
 
 # Accord's objects that are versioned like any STIX object (a designation is lifted by a new
 # version); every other x-accord- object is an immutable ledger entry or claim.
@@ -67,18 +75,6 @@ _VERSIONED = "x-accord-designation--"
 # of one indicator made every read of it take minutes. Real histories hold tens.
 MOST_VERSIONS = 1_000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
-
-
-@dataclass(slots=True)
-class _Row:
-    id: str
-    version: str
-    version_key: str
-    is_latest: bool
-    body: bytes
-    seq: int | None  # None for a row this call is adding
-    marking: MarkedVersion
-    insert: NewVersion | None = None  # the pending insert of a row this call is adding
 
 
 class NotYours(Exception):
@@ -157,8 +153,7 @@ class ObjectStore:
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
         stamps = _stamps(start)
-        known = {} if is_empty else self._existing(conn, collection_id,
-                                                   {o["id"] for o in incoming})
+        known = {} if is_empty else held_in(conn, collection_id, {o["id"] for o in incoming})
         # A STIX id names one object: a party may not give its own object the id of another
         # creator's, held in any collection (the look-up and the object page would take one
         # for the other). The node's own tooling (an operator's import) is not checked. A
@@ -166,17 +161,17 @@ class ObjectStore:
         # creator's id into a collection of the poster's, and a version "created" by the
         # poster would follow there. Not an observable versioned by its content: its id is
         # its value (an address, a hash), which no creator holds for the others.
-        elsewhere = {} if poster_id is None or operator else self._creators_elsewhere(
+        elsewhere = {} if poster_id is None or operator else creators_elsewhere(
             conn, collection_id, [o["id"] for o in incoming if o["id"] not in known and (
                 o.get("created_by_ref") or version_of(o) is not None)])
         # Which of the ids concerned are parties of this node (trust.ownership).
-        known_parties = frozenset() if poster_id is None else self._parties_among(conn, {
+        known_parties = frozenset() if poster_id is None else parties_among(conn, {
             *(o["id"] for o in incoming if o["type"] == "identity"),
             *(r.marking.creator for versions in known.values() for r in versions.values()
               if r.is_latest and r.marking.creator)})
         outcomes: list[Outcome] = []
         inserts: list[NewVersion] = []
-        superseded: list[_Row] = []
+        superseded: list[HeldVersion] = []
         for obj in incoming:
             oid = obj["id"]
             body = orjson.dumps(obj)
@@ -185,7 +180,7 @@ class ObjectStore:
             date_added = ""
             if version is None:
                 # No timestamps (most SCOs): an identical body is the same version.
-                same = next((r for r in versions.values() if _same(r.body, body)), None)
+                same = next((r for r in versions.values() if same_content(r.body, body)), None)
                 if same is not None:
                     outcomes.append(Outcome(oid, same.version, stored=True, added=False,
                                             message="already stored"))
@@ -196,7 +191,7 @@ class ObjectStore:
             latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             if existing is not None and poster_id is not None \
                     and poster_id in (existing.marking.poster, existing.marking.creator) \
-                    and _same(existing.body, body):
+                    and same_content(existing.body, body):
                 # TAXII 2.1 §5.5: an exact duplicate is no error, also for a poster that may
                 # not read what is stored (a write-only submitter retrying its own post): it
                 # posted or created this very version, so the answer tells it nothing new.
@@ -215,7 +210,7 @@ class ObjectStore:
                                                           default_tlp):
                     outcomes.append(Outcome(oid, version, stored=False, added=False,
                                             message=NOT_YOURS))
-                elif _same(existing.body, body):
+                elif same_content(existing.body, body):
                     outcomes.append(Outcome(oid, version, stored=True, added=False,
                                             message="already stored"))
                 else:
@@ -238,7 +233,7 @@ class ObjectStore:
                             f"most one object may ({MOST_VERSIONS:,}): delete old versions "
                             "first (DELETE with match[version]), or post a new object"))
                 continue
-            refusal = why_not_version(oid, poster_id, _holding(versions, latest),
+            refusal = why_not_version(oid, poster_id, holding(versions, latest),
                                       parties=known_parties, operator=operator)
             # A copy with no creator: of the poster's own object, not another's.
             if not refusal and not versions and elsewhere.get(oid, set()) - {
@@ -275,7 +270,7 @@ class ObjectStore:
                 poster_id, marking.recipients, observable_index.indexed_values(obj),
                 obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
                 *ledger_entry(obj), *search_index.entries_of(obj))
-            versions[key] = _Row(oid, version, key, is_latest, body, None, marking, new)
+            versions[key] = HeldVersion(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
                                     message=over_broad_note(new.mentions) or ""))
@@ -311,32 +306,6 @@ class ObjectStore:
                                     "request_figures"))
         return outcomes
 
-    @staticmethod
-    def _creators_elsewhere(conn: Connection, collection_id: str, ids: list[str]
-                            ) -> dict[str, set[str]]:
-        """Who created each of `ids` in the node's other collections (none: not there)."""
-        if not ids:
-            return {}
-        others = [c for c in conn.execute(select(collections.c.id)).scalars()
-                  if c != collection_id]
-        found: dict[str, set[str]] = {}
-        # By collection and id: the unique index's order, where a look-up by id alone would
-        # have no index to use.
-        for condition in among(conn, objects.c.id, ids) if others else ():
-            for oid, creator in conn.execute(
-                    select(objects.c.id, objects.c.creator_id).distinct()
-                    .where(objects.c.collection_id.in_(others), condition,
-                           objects.c.creator_id.is_not(None))):
-                found.setdefault(oid, set()).add(creator)
-        return found
-
-    @staticmethod
-    def _parties_among(conn: Connection, ids: set[str]) -> frozenset[str]:
-        found: set[str] = set()
-        for condition in among(conn, parties.c.id, sorted(ids)):  # often none: then no query
-            found.update(conn.execute(select(parties.c.id).where(condition)).scalars())
-        return frozenset(found)
-
     def _lock(self, conn: Connection, collection_id: str) -> None:
         """Writers to one collection take turns, whichever host they run on; and every writer
         holds WRITING shared, so that `settled_seq` (store.settled) waits for them."""
@@ -353,32 +322,6 @@ class ObjectStore:
         if newest is None:
             return now, True
         return max(parse_timestamp(newest) + timedelta(microseconds=1), now), False
-
-    def _existing(
-        self, conn: Connection, collection_id: str, ids: Iterable[str]
-    ) -> dict[str, dict[str, _Row]]:
-        found: dict[str, dict[str, _Row]] = {}
-        for condition in among(conn, objects.c.id, list(ids)):
-            rows = conn.execute(
-                select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
-                       objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id,
-                       objects.c.poster_id)
-                .where(objects.c.collection_id == collection_id, condition)
-            )
-            for seq, oid, version, key, is_latest, body, tlp, creator, poster in rows:
-                level = None if tlp is None else Tlp(tlp)
-                found.setdefault(oid, {})[key] = _Row(
-                    oid, version, key, bool(is_latest), bytes(body), seq,
-                    MarkedVersion(level, creator, poster))
-        addressed = {r.seq: r for versions in found.values() for r in versions.values()
-                     if r.marking.level is not None and r.marking.level > Tlp.AMBER}
-        if addressed:
-            for seq, party in conn.execute(select(recipients.c.seq, recipients.c.party_id)
-                                           .where(recipients.c.seq.in_(list(addressed)))):
-                row = addressed[seq]
-                row.marking = replace(row.marking,
-                                      recipients=row.marking.recipients | {party})
-        return found
 
     def delete(self, collection_id: str, object_id: str, query: ObjectQuery) -> int:
         """TAXII 2.1 §5.7: remove the matching versions; the newest survivor becomes latest."""
@@ -477,26 +420,3 @@ def _is_act(version: NewVersion) -> bool:
     end (store.quotas.ACT_HEADROOM)."""
     return version.request_of is not None and version.type not in (
         "x-accord-request", "language-content")
-
-
-def _holding(versions: dict[str, _Row], latest: _Row | None) -> Holding | None:
-    """The object as the collection holds it: its creator, and who first put it there."""
-    if latest is None:
-        return None
-    first = min(versions.values(), key=lambda r: (r.seq is None, r.seq or 0))
-    return Holding(latest.marking.creator, first.marking.poster)
-
-
-def _same(stored: bytes, body: bytes) -> bool:
-    # Byte equality is the fast path; key order alone must not make a re-post a conflict.
-    if stored == body:
-        return True
-    before, now = orjson.loads(stored), orjson.loads(body)
-    if before == now:
-        return True
-    # Nor a signature made with another key of its creator's node (it rotated since): the
-    # same content is the same version. Only what passed verification reaches the store.
-    from accord.federation.signing import unsigned
-
-    return unsigned(before) == unsigned(now)
-
