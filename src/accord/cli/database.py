@@ -159,7 +159,7 @@ def recount_storage(db: Db = DEFAULT_DB) -> None:
         err.print("Every party's storage was counted right; nothing changed.")
         return
     for r in apart:
-        err.print(f"{escape(quotas.named(engine, r.party_id))}: {r.counted_bytes:,} → "
+        err.print(f"{escape(r.shown)}: {r.counted_bytes:,} → "
                   f"{r.held_bytes:,} bytes, {r.counted_versions:,} → {r.held_versions:,} "
                   "versions")
     err.print(f"Storage of {how_many(len(apart), 'party', 'parties')} counted again from "

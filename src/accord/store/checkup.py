@@ -273,7 +273,7 @@ def storage_finding(engine: Engine) -> Finding:
     more = len(apart) - _SHOWN
     return Finding("storage", f"{how_many(len(apart), 'party', 'parties')} counted apart from "
                               "what they hold", (
-        *(f"{quotas.named(engine, r.party_id)}: counted {r.counted_bytes:,} bytes in "
+        *(f"{r.shown}: counted {r.counted_bytes:,} bytes in "
           f"{r.counted_versions:,} versions, holds {r.held_bytes:,} bytes in "
           f"{r.held_versions:,} versions"
           for r in apart[:_SHOWN]),

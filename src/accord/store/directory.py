@@ -167,8 +167,8 @@ class Directory:
             for table in (tokens, people, permissions, hotline_contacts, statuses):
                 conn.execute(update(table).where(table.c.party_id == local.id)
                              .values(party_id=identity["id"]))
+            _move_posted_in(conn, local.id, identity["id"])
             move_storage_in(conn, local.id, identity["id"])
-            _move_derived_in(conn, local.id, identity["id"])
             conn.execute(delete(parties).where(parties.c.id == local.id))
         return Party(identity["id"], local.name, False)
 
@@ -414,16 +414,18 @@ class Directory:
                              "name one by its id")
 
 
-def _move_derived_in(conn: Connection, old_id: str, new_id: str) -> None:
-    """What the store derived from the party's own versions and agreements under its old id,
-    moved with them (Directory.pin_party, after move_storage_in): the look-up's audience of
-    the versions it posted marked beyond AMBER, the guidelines agreed with it, and the
-    summaries of the requests it acted on (which of their versions it may read)."""
+def _move_posted_in(conn: Connection, old_id: str, new_id: str) -> None:
+    """The versions the party posted under its old id name its new one as their poster (whom
+    they are counted against, who may delete them and read them whatever their marking), and
+    what the store derived from them and from its agreements moves with them: the look-up's
+    audience of those marked beyond AMBER, the guidelines agreed with it, and the summaries
+    of the requests it acted on (which of their versions it may read)."""
     # Here rather than at the top: the summaries bring the cooperation modules, which every
     # command that opens the directory would otherwise load.
     from accord.store import summaries
 
     o, ob, g = objects.c, observables.c, guidelines.c
+    conn.execute(update(objects).where(o.poster_id == old_id).values(poster_id=new_id))
     posted = select(o.seq).where(o.poster_id == new_id)
     conn.execute(update(observables).where(ob.audience == old_id, ob.seq.in_(posted))
                  .values(audience=new_id))

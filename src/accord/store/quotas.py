@@ -186,13 +186,10 @@ class Quotas:
 
 
 def move_storage_in(conn: Connection, old_id: str, new_id: str) -> None:
-    """A party that takes a peer's identity (Directory.pin_party) keeps what it stored and its
-    quota under its new id: its versions name the new id as their poster (whom they are
-    counted against, who may delete them and read them whatever their marking), and its count
-    and quota move to the new id's row, made in the same transaction."""
+    """A party that takes a peer's identity (Directory.pin_party, which also gives its
+    versions the new id as their poster) keeps its count and quota: they move to the new id's
+    row, made in the same transaction."""
     s, c = party_storage.c, party_storage_changes.c
-    conn.execute(update(objects).where(objects.c.poster_id == old_id)
-                 .values(poster_id=new_id))
     old = conn.execute(select(s.quota_bytes, s.stored_bytes, s.versions)
                        .where(s.party_id == old_id)).first()
     conn.execute(update(party_storage_changes).where(c.party_id == old_id)
@@ -231,10 +228,16 @@ class Recount:
     versions hold it."""
 
     party_id: str
+    name: str | None  # None: the poster is no party here
     counted_bytes: int
     counted_versions: int
     held_bytes: int
     held_versions: int
+
+    @property
+    def shown(self) -> str:
+        """'China (identity--…)', or the id alone for a poster that is no party."""
+        return f"{self.name} ({self.party_id})" if self.name else self.party_id
 
     @property
     def agrees(self) -> bool:
@@ -279,13 +282,6 @@ def recount(engine: Engine) -> list[Recount]:
         return [r for r in counts if not r.agrees]
 
 
-def named(engine: Engine, party_id: str) -> str:
-    """'China (identity--…)': how a recount names a poster (its id alone if not a party)."""
-    with reading(engine) as conn:
-        name = conn.execute(select(parties.c.name).where(parties.c.id == party_id)).scalar()
-    return f"{name} ({party_id})" if name else party_id
-
-
 def _recounts(conn: Connection) -> list[Recount]:
     o, s, c = objects.c, party_storage.c, party_storage_changes.c
     held = select(o.poster_id.label("party"), func.sum(func.length(o.body)).label("size"),
@@ -297,13 +293,14 @@ def _recounts(conn: Connection) -> list[Recount]:
                      select(s.party_id.label("party"))).subquery()
     zero = literal(0)
     rows = conn.execute(
-        select(everyone.c.party,
+        select(everyone.c.party, parties.c.name,
                func.coalesce(s.stored_bytes, zero) + func.coalesce(pending.c.size, zero),
                func.coalesce(s.versions, zero) + func.coalesce(pending.c.count, zero),
                func.coalesce(held.c.size, zero), func.coalesce(held.c.count, zero))
         .select_from(everyone.outerjoin(party_storage, s.party_id == everyone.c.party)
                      .outerjoin(pending, pending.c.party == everyone.c.party)
-                     .outerjoin(held, held.c.party == everyone.c.party))
+                     .outerjoin(held, held.c.party == everyone.c.party)
+                     .outerjoin(parties, parties.c.id == everyone.c.party))
         .order_by(everyone.c.party))
-    return [Recount(str(party), int(cb), int(cv), int(hb), int(hv))
-            for party, cb, cv, hb, hv in rows]
+    return [Recount(str(party), name, int(cb), int(cv), int(hb), int(hv))
+            for party, name, cb, cv, hb, hv in rows]
