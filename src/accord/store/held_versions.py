@@ -4,12 +4,14 @@ and which of the ids named are parties here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
+from accord.stix.timestamps import sort_key
 from accord.store.bulk import among
 from accord.store.new_versions import NewVersion
 from accord.store.schema import collections, objects, parties, recipients
@@ -23,29 +25,40 @@ class HeldVersion:
     version: str
     version_key: str
     is_latest: bool
-    body: bytes
+    body: bytes | None  # None: not read, as nothing arriving is compared with it
     seq: int | None  # None for a row this call is adding
     marking: MarkedVersion
     insert: NewVersion | None = None  # the pending insert of a row this call is adding
 
+    @property
+    def content(self) -> bytes:
+        if self.body is None:
+            raise LookupError(f"the body of {self.id} {self.version} was not read")
+        return self.body
 
-def held_in(conn: Connection, collection_id: str, ids: Iterable[str]
+
+def version_of(obj: dict[str, Any]) -> str | None:
+    """TAXII 2.1 §3.4.1: an object's version is `modified`, else `created` (else date_added)."""
+    return obj.get("modified") or obj.get("created")
+
+
+def held_in(conn: Connection, collection_id: str, incoming: Sequence[dict[str, Any]]
             ) -> dict[str, dict[str, HeldVersion]]:
-    """Every version the collection holds of each of `ids`, by version key, with its
-    marking (and its recipients, beyond AMBER)."""
+    """Every version the collection holds of each object arriving, by version key, with its
+    marking (and its recipients, beyond AMBER); and the bodies an arrival is compared with."""
     found: dict[str, dict[str, HeldVersion]] = {}
-    for condition in among(conn, objects.c.id, list(ids)):
+    for condition in among(conn, objects.c.id, sorted({o["id"] for o in incoming})):
         rows = conn.execute(
             select(objects.c.seq, objects.c.id, objects.c.version, objects.c.version_key,
-                   objects.c.is_latest, objects.c.body, objects.c.tlp, objects.c.creator_id,
-                   objects.c.poster_id)
+                   objects.c.is_latest, objects.c.tlp, objects.c.creator_id, objects.c.poster_id)
             .where(objects.c.collection_id == collection_id, condition)
         )
-        for seq, oid, version, key, is_latest, body, tlp, creator, poster in rows:
+        for seq, oid, version, key, is_latest, tlp, creator, poster in rows:
             level = None if tlp is None else Tlp(tlp)
             found.setdefault(oid, {})[key] = HeldVersion(
-                oid, version, key, bool(is_latest), bytes(body), seq,
+                oid, version, key, bool(is_latest), None, seq,
                 MarkedVersion(level, creator, poster))
+    _read_bodies(conn, found, incoming)
     addressed = {r.seq: r for versions in found.values() for r in versions.values()
                  if r.marking.level is not None and r.marking.level > Tlp.AMBER}
     if addressed:
@@ -54,6 +67,26 @@ def held_in(conn: Connection, collection_id: str, ids: Iterable[str]
             row = addressed[seq]
             row.marking = replace(row.marking, recipients=row.marking.recipients | {party})
     return found
+
+
+def _read_bodies(conn: Connection, found: dict[str, dict[str, HeldVersion]],
+                 incoming: Sequence[dict[str, Any]]) -> None:
+    """The bodies an arrival is compared with: the version with its own timestamp, or, for an
+    object with none (most observables), every version of its id. Not the others: an object
+    may hold up to a thousand versions, each up to the largest object's size."""
+    wanted: dict[int, HeldVersion] = {}
+    for obj in incoming:
+        versions = found.get(obj["id"])
+        if not versions:
+            continue
+        version = version_of(obj)
+        if version is None:
+            wanted.update((r.seq, r) for r in versions.values() if r.seq is not None)
+        elif (same := versions.get(sort_key(version))) is not None and same.seq is not None:
+            wanted[same.seq] = same
+    for condition in among(conn, objects.c.seq, sorted(wanted)):
+        for seq, body in conn.execute(select(objects.c.seq, objects.c.body).where(condition)):
+            wanted[seq].body = bytes(body)
 
 
 def creators_elsewhere(conn: Connection, collection_id: str, ids: list[str]

@@ -41,6 +41,7 @@ from accord.store.held_versions import (
     holding,
     parties_among,
     same_content,
+    version_of,
 )
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
@@ -104,11 +105,6 @@ def _stamps(start: datetime) -> Iterator[str]:
             micro -= 1_000_000
 
 
-def version_of(obj: dict[str, Any]) -> str | None:
-    """TAXII 2.1 §3.4.1: an object's version is `modified`, else `created` (else date_added)."""
-    return obj.get("modified") or obj.get("created")
-
-
 class ObjectStore:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
@@ -153,7 +149,7 @@ class ObjectStore:
         # resumes with added_after = the last date_added it saw can never skip an object.
         start, is_empty = self._first_date_added(conn, collection_id)
         stamps = _stamps(start)
-        known = {} if is_empty else held_in(conn, collection_id, {o["id"] for o in incoming})
+        known = {} if is_empty else held_in(conn, collection_id, incoming)
         # A STIX id names one object: a party may not give its own object the id of another
         # creator's, held in any collection (the look-up and the object page would take one
         # for the other). The node's own tooling (an operator's import) is not checked. A
@@ -180,7 +176,7 @@ class ObjectStore:
             date_added = ""
             if version is None:
                 # No timestamps (most SCOs): an identical body is the same version.
-                same = next((r for r in versions.values() if same_content(r.body, body)), None)
+                same = next((r for r in versions.values() if same_content(r.content, body)), None)
                 if same is not None:
                     outcomes.append(Outcome(oid, same.version, stored=True, added=False,
                                             message="already stored"))
@@ -191,7 +187,7 @@ class ObjectStore:
             latest = next((r for r in versions.values() if r.is_latest), None) if versions else None
             if existing is not None and poster_id is not None \
                     and poster_id in (existing.marking.poster, existing.marking.creator) \
-                    and same_content(existing.body, body):
+                    and same_content(existing.content, body):
                 # TAXII 2.1 §5.5: an exact duplicate is no error, also for a poster that may
                 # not read what is stored (a write-only submitter retrying its own post): it
                 # posted or created this very version, so the answer tells it nothing new.
@@ -210,7 +206,7 @@ class ObjectStore:
                                                           default_tlp):
                     outcomes.append(Outcome(oid, version, stored=False, added=False,
                                             message=NOT_YOURS))
-                elif same_content(existing.body, body):
+                elif same_content(existing.content, body):
                     outcomes.append(Outcome(oid, version, stored=True, added=False,
                                             message="already stored"))
                 else:

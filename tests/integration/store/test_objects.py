@@ -199,3 +199,33 @@ def test_first_pages_asked_again_are_answered_alike_and_only_postgresql_keeps_bo
     # store.body_cache: the second ask keeps a first page's bodies (and the one row more it
     # reads to know there is more), on PostgreSQL only: SQLite reads them in process.
     assert len(store.bodies) == (0 if store._sqlite else 3)
+
+
+def test_a_new_version_reads_only_the_stored_bodies_it_is_compared_with(world):
+    """An object may hold a thousand versions of up to the largest object's size each: deciding
+    on one arriving reads the stored version of its own timestamp, not all of them; an
+    observable with no timestamp is compared with every version of its id."""
+    from accord.store.held_versions import held_in
+
+    store, cid = world.node.objects, world.evidence.id
+    months = [f"2020-{m:02d}-01T00:00:00.000Z" for m in range(1, 6)]
+    store.add(cid, [indicator(1, m) for m in months])
+    ip = {"type": "ipv4-addr", "spec_version": "2.1",
+          "id": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "value": "198.51.100.3"}
+    store.add(cid, [ip, {**ip, "x_note": "another"}])
+
+    def bodies_read(arriving):
+        with world.node.engine.connect() as conn:
+            held = held_in(conn, cid, arriving)
+        return {(oid, r.version) for oid, versions in held.items() for r in versions.values()
+                if r.body is not None}, sum(len(v) for v in held.values())
+
+    assert bodies_read([indicator(1, "2020-07-01T00:00:00.000Z")]) == (set(), 5)
+    assert bodies_read([indicator(1, months[2])]) == ({(indicator(1)["id"], months[2])}, 5)
+    read, held = bodies_read([{**ip, "x_note": "a third"}])
+    assert (len(read), held) == (2, 2)
+    # And the decisions they serve are unchanged.
+    assert store.add(cid, [indicator(1, months[2])])[0].message == "already stored"
+    assert not store.add(cid, [indicator(1, months[2], name="changed")])[0].stored
+    assert not store.add(cid, [{**ip, "x_note": "another"}])[0].added
+    assert store.add(cid, [{**ip, "x_note": "a third"}])[0].added
