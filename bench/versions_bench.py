@@ -28,7 +28,9 @@ OID = "indicator--00000000-0000-4000-8000-000000000001"
 
 
 def version(n: int, creator: str, description: int = 0) -> dict[str, Any]:
-    return {**({"description": "x" * description} if description else {}),"type": "indicator", "spec_version": "2.1", "id": OID, "created_by_ref": creator,
+    padding = {"description": "x" * description} if description else {}
+    return {**padding, "type": "indicator", "spec_version": "2.1", "id": OID,
+            "created_by_ref": creator,
             "created": "2020-01-01T00:00:00.000Z",
             "modified": f"2020-01-01T{n // 3_600_000:02d}:{n // 60_000 % 60:02d}:"
                         f"{n // 1000 % 60:02d}.{n % 1000:03d}Z",

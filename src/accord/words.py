@@ -1,4 +1,4 @@
-"""Numbers as the commands and reports say them."""
+"""Numbers, and others' text, as the commands and reports say them."""
 
 from __future__ import annotations
 
@@ -16,3 +16,15 @@ def how_large(size: int) -> str:
         if abs(size) >= factor:
             return f"{size / factor:,.1f} {unit}"
     return f"{size:,} B"
+
+
+def printable(text: str) -> str:
+    """`text` with what a terminal would act on rather than show (escape sequences, carriage
+    returns, bidirectional overrides, any other control or format character) written out as
+    `\\x1b`, `\\u202e`: for what another party chose (a peer's titles, ids, messages) before
+    a command prints it. Letters of every script stay as they are."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else
+                   (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+                   for c in text)

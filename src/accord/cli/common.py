@@ -31,6 +31,7 @@ from accord.store.engine import SchemaTooNew, existing_engine
 from accord.store.faults import Fault, storage_fault
 from accord.store.urls import DatabaseUrlError, sqlite_file
 from accord.trust.audit import Event
+from accord.words import printable
 
 # soft_wrap: one message is one line, also when stderr is a pipe read by a script.
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -195,7 +196,14 @@ def cell(value: Any) -> str:
         return shown(value)
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
-    return escape(str(value))
+    return said(str(value))
+
+
+def said(text: str) -> str:
+    """Text another may have chosen (a peer's message, a title, an id), as a command prints it:
+    its markup escaped, its control characters written out (words.printable), so that it
+    cannot colour, move or hide what the terminal shows."""
+    return escape(printable(text))
 
 
 def _json_value(value: Any) -> str:

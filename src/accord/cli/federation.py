@@ -24,6 +24,7 @@ from accord.cli.common import (
     opened,
     record,
     report_arrivals,
+    said,
     user_errors,
 )
 from accord.cli.peer_tls import (
@@ -269,10 +270,10 @@ def sync(
             try:
                 done = _sync_when_free(node, each, page_size)
             except SyncError as error:
-                err.print(f"[bold red]{escape(each.name)}:[/] {escape(str(error))}")
+                err.print(f"[bold red]{said(each.name)}:[/] {said(str(error))}")
                 failed = True
                 continue
-            err.print(f"{escape(each.name)}: {done.stored} stored, {done.unchanged} already "
+            err.print(f"{said(each.name)}: {done.stored} stored, {done.unchanged} already "
                       f"here, {len(done.refused)} refused, "
                       f"from {how_many(done.collections, 'collection')}, {done.retracted} "
                       "retracted; "
@@ -282,13 +283,13 @@ def sync(
                 err.print(f"  stopped after {ROUND_SECONDS / 60:.0f} minutes of pulling: the "
                           "next round carries on from there")
             if done.over_quota:
-                err.print(f"  [bold yellow]not all pulled[/]: {escape(done.over_quota)} "
+                err.print(f"  [bold yellow]not all pulled[/]: {said(done.over_quota)} "
                           f"(`accord party quota`; once there is room the next round carries "
                           "on where this one stopped)")
             for refusal_text in done.push_refused:
-                err.print(f"  the peer refused {escape(refusal_text)}")
+                err.print(f"  the peer refused {said(refusal_text)}")
             for refusal in done.refused:
-                err.print(f"  refused {escape(refusal.id or '?')}: {escape(refusal.message)}")
+                err.print(f"  refused {said(refusal.id or '?')}: {said(refusal.message)}")
         report_arrivals(node)
     if failed:
         raise typer.Exit(1)

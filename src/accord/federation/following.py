@@ -73,7 +73,8 @@ def follow(node: Node, peer: Peer, published: Mapping[str, Any]) -> list[Announc
 
 def _refusal(peer: Peer, current: str, published: Mapping[str, Any], why: str) -> str:
     old, new = key_fingerprint(peer.public_key), key_fingerprint(current)
-    said = next((k.get("compromised_from") for k in published.get("keys") or []
+    keys = published.get("keys")
+    said = next((k.get("compromised_from") for k in (keys if isinstance(keys, list) else [])
                  if isinstance(k, dict) and k.get("fingerprint") == old
                  and isinstance(k.get("compromised_from"), str)), None)
     return (f"{peer.name} now shows key {new}, not the key pinned here ({old}), and no "

@@ -16,6 +16,7 @@ node's. Anything else forged is refused and reported. Objects created by nobody 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,27 +32,39 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, from_stix
 from accord.cooperation.translations import is_translation
-from accord.federation.answers import Answer, AnswerRefused, AnswerTooLarge, fetch
+from accord.federation.answers import AnswerRefused, fetch
 from accord.federation.authorship import authentic
 from accord.federation.following import follow
-from accord.federation.mirrors import add_mirror, mirrors
+from accord.federation.mirrors import mirror_for
+from accord.federation.reading import (
+    TAXII,
+    CollectionGone,
+    PageTooLarge,
+    SyncError,
+    exchange,
+    get_json,
+    list_in,
+    malformed,
+    moves_on,
+    next_of,
+    object_in,
+    where,
+)
 from accord.federation.retraction import honour_manifest, lose_collection
 from accord.federation.rotation import KeyChangeRefused
 from accord.federation.time_zones import learn_time_zone
-from accord.federation.transport import CertificateRefused, PeerTlsError, peer_link, transport_for
+from accord.federation.transport import PeerTlsError, peer_link, transport_for
 from accord.intake import Rejection, Screened, peers_receipts, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
-from accord.store.directory import Collection, DirectoryError
+from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.forms import PeerGuidelines
 from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.store.quotas import OverQuota
 from accord.trust.audit import Event
-from accord.trust.markings import Tlp
 
-TAXII = "application/taxii+json;version=2.1"
 PAGE = 1000
 GUIDELINES_TIMEOUT = 5.0  # seconds: the guidelines are a courtesy, not worth holding a round
 GUIDELINES_MOST_BYTES = 64 * 1024
@@ -59,9 +72,7 @@ GUIDELINES_MOST_BYTES = 64 * 1024
 # in sync_all wait meanwhile. Cursors move page by page, so nothing is read twice.
 ROUND_SECONDS = 600.0
 
-
-class SyncError(Exception):
-    """The peer could not be read (unreachable, refused the token, answered nonsense)."""
+log = logging.getLogger(__name__)
 
 
 class PeerBusy(SyncError):
@@ -69,18 +80,9 @@ class PeerBusy(SyncError):
     the peer's; the next round carries on."""
 
 
-class PageTooLarge(SyncError):
-    """One answer passed what this node reads at once (federation.answers.MOST_BYTES)."""
-
-
 class QuotaReached(SyncError):
     """The peer's party is at its quota here (store.quotas): the collection's pull stops at
     the page refused; the round goes on with the others, the manifests and the pushes."""
-
-
-class CollectionGone(SyncError):
-    """The peer answered, definitively, that one of its collections is not ours to read (403
-    or 404): what was pulled from it is retracted."""
 
 
 @dataclass
@@ -117,9 +119,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
             _read_guidelines(node, peer, client)
             pulling = _Pulling(node, peer, holder, client, _api_root(client), page_size,
                                time.monotonic() + ROUND_SECONDS)
-            listed = _get(client, f"{pulling.root}collections/").get("collections", [])
-            readable = {str(c["id"]): c for c in listed
-                        if isinstance(c, dict) and c.get("can_read")}
+            readable = _readable(client, f"{pulling.root}collections/")
             for cid, theirs in readable.items():
                 if outcome.cut_short:
                     break
@@ -141,6 +141,14 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     except SyncError as error:
         peers.attempted(peer.name, str(error))
         raise
+    except Exception as error:
+        # A fault met reading this peer (a shape of answer not foreseen, say) is this peer's
+        # round failing, noted and backed off from like any other: the rounds with the peers
+        # after it in sync_all still run.
+        log.exception("the round with peer %s failed", peer.name)
+        failed = f"the round with {peer.name} failed ({type(error).__name__}: {error})"
+        peers.attempted(peer.name, failed)
+        raise SyncError(failed) from error
     finally:
         peers.release(peer.name, holder)
     # At its quota the peer is not failing: said (`accord peer list`), not backed off from.
@@ -182,55 +190,24 @@ def _pinned(peer: Peer) -> httpx.BaseTransport:
         raise SyncError(str(error)) from None
 
 
-def _unreachable(client: httpx.Client, error: httpx.HTTPError) -> str:
-    if isinstance(error, CertificateRefused):  # says itself what was refused, and what to do
-        return str(error)
-    return f"cannot reach {client.base_url}: {error}"
-
-
-def _get(client: httpx.Client, url: str, collection: bool = False, **params: Any) -> Any:
-    """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
-    is not ours to read (CollectionGone); any other failure says nothing about access."""
-    answer = _exchange(client, "GET", url, params=params)
-    if answer.status_code == 401:
-        raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
-                        "a new one and `accord peer add` again")
-    if collection and answer.status_code in (403, 404):
-        raise CollectionGone(f"the peer answered {answer.status_code} for {url}")
-    if answer.status_code != 200:
-        raise SyncError(f"{client.base_url}{url} answered {answer.status_code}")
-    return _object_in(client, url, answer) | {
-        "_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
-
-
-def _exchange(client: httpx.Client, method: str, url: str, **asked: Any) -> Answer:
-    """One request to the peer, its answer read within bounds (federation.answers); every
-    failure a SyncError that says what happened (PageTooLarge: one a smaller page may not)."""
-    try:
-        return fetch(client, method, url, **asked)
-    except httpx.HTTPError as error:
-        raise SyncError(_unreachable(client, error)) from None
-    except AnswerTooLarge as refused:
-        raise PageTooLarge(str(refused)) from None
-    except AnswerRefused as refused:
-        raise SyncError(str(refused)) from None
-
-
-def _object_in(client: httpx.Client, url: str, answer: Answer) -> dict[str, Any]:
-    """The JSON object the answer holds (a TAXII resource, a status)."""
-    try:
-        found = orjson.loads(answer.content)
-    except orjson.JSONDecodeError:
-        found = None
-    if not isinstance(found, dict):
-        raise SyncError(f"{client.base_url}{url} did not answer a JSON object")
-    return found
+def _readable(client: httpx.Client, url: str) -> dict[str, dict[str, Any]]:
+    """The peer's collections this node's party may read, by id. A listing with a collection
+    the node cannot name fails the round: read in part, it would retract what was pulled from
+    the collections it left out."""
+    readable: dict[str, dict[str, Any]] = {}
+    for theirs in list_in(client, url, get_json(client, url), "collections"):
+        cid = theirs.get("id") if isinstance(theirs, dict) else None
+        if not isinstance(cid, str) or not cid:
+            raise malformed(client, url, "a collection without an id")
+        if theirs.get("can_read") is True:
+            readable[cid] = theirs
+    return readable
 
 
 def _follow_key(node: Node, peer: Peer, client: httpx.Client) -> None:
     """The peer's key first: a rotation announced by the key pinned here is followed; any
     other change of key ends the round before anything is pulled or pushed."""
-    published = _get(client, "/api/v1/node")
+    published = get_json(client, "/api/v1/node")
     try:
         follow(node, peer, published)
     except KeyChangeRefused as refused:
@@ -254,9 +231,10 @@ def _read_guidelines(node: Node, peer: Peer, client: httpx.Client) -> None:
 
 
 def _api_root(client: httpx.Client) -> str:
-    found = _get(client, "/taxii2/")
-    root = found.get("default") or next(iter(found.get("api_roots", [])), None)
-    if not isinstance(root, str):
+    found = get_json(client, "/taxii2/")
+    roots = found.get("api_roots")
+    root = found.get("default") or (roots[0] if isinstance(roots, list) and roots else None)
+    if not isinstance(root, str) or not root:
         raise SyncError(f"{client.base_url} announces no TAXII API root")
     return httpx.URL(root).path if "://" in root else root
 
@@ -264,7 +242,7 @@ def _api_root(client: httpx.Client) -> str:
 def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) -> None:
     node, peer, client, root = pulling.node, pulling.peer, pulling.client, pulling.root
     cid = str(theirs["id"])
-    mirror = _mirror(node, peer, theirs)
+    mirror = mirror_for(node, peer, theirs)
     peers = PeerStore(node.engine)
     cursor = peers.find(peer.name)
     added_after = cursor.cursors.get(cid) if cursor else None
@@ -275,9 +253,10 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
     if added_after:
         first["added_after"] = added_after
     params = first
+    asked: set[str] = set()  # the `next` tokens followed, against a peer that goes in circles
     while True:
         try:
-            page = _get(client, f"{root}collections/{cid}/objects/", collection=True, **params)
+            page = get_json(client, f"{root}collections/{cid}/objects/", collection=True, **params)
         except PageTooLarge:
             # A server that pages by count (another TAXII server; an Accord node before pages
             # had a byte budget) may send more than this node reads at once: smaller pages.
@@ -286,7 +265,11 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
             first["limit"] = max(1, params["limit"] // 4)
             params = {**params, "limit": first["limit"]}
             continue
-        objects = page.get("objects", [])
+        url = f"{root}collections/{cid}/objects/"
+        objects = list_in(client, url, page, "objects")
+        if len(objects) > params["limit"]:
+            raise malformed(client, url, f"{len(objects)} objects when asked for at most "
+                             f"{params['limit']}")
         last = page.get("_added_last")
 
         def advance(conn: Connection, last: str | None = last, stored: int = len(objects)
@@ -297,30 +280,20 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
                 peers.hold_in(conn, peer.name, pulling.holder)
 
         _store_page(node, peer, mirror, objects, outcome, advance)
-        if not page.get("more") or not page.get("next"):
+        following = next_of(client, url, page)
+        if following is None:
             break
-        _moves_on(client, cid, params, page, objects)
+        moves_on(client, cid, asked, following, objects)
         if time.monotonic() > pulling.until:
             # What is stored stays, and the cursor says how far: the next round carries on.
             # Not the manifest's retractions: what was not read yet is not missing.
             outcome.cut_short = True
             return
-        params = {**first, "next": page["next"]}
+        params = {**first, "next": following}
     retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
                                         lambda: _manifest(client, root, cid, pulling.until))
     outcome.retracted += retracted
     outcome.behind += behind
-
-
-def _moves_on(client: httpx.Client, cid: str, asked: dict[str, Any], page: dict[str, Any],
-              listed: list[Any]) -> None:
-    """A page that says there is more must bring something and point past itself: a peer
-    answering `more` with nothing, or with the token it was asked with, would keep the round
-    (and the rounds with the peers after it) going for ever."""
-    if not listed or page["next"] == asked.get("next"):
-        raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
-                        + ("sent nothing" if not listed else "points back to the same page")
-                        + ": the round stops there")
 
 
 def _manifest(client: httpx.Client, root: str, cid: str, until: float) -> set[str]:
@@ -329,17 +302,24 @@ def _manifest(client: httpx.Client, root: str, cid: str, until: float) -> set[st
     word of a manifest read in part."""
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": PAGE}
+    url = f"{root}collections/{cid}/manifest/"
+    asked: set[str] = set()
     while True:
-        page = _get(client, f"{root}collections/{cid}/manifest/", collection=True, **params)
-        entries = page.get("objects", [])
-        visible |= {str(entry["id"]) for entry in entries}
-        if not page.get("more") or not page.get("next"):
+        page = get_json(client, url, collection=True, **params)
+        entries = list_in(client, url, page, "objects")
+        for entry in entries:
+            listed = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(listed, str):
+                raise malformed(client, url, "a manifest entry without an id")
+            visible.add(listed)
+        following = next_of(client, url, page)
+        if following is None:
             return visible
-        _moves_on(client, cid, params, page, entries)
+        moves_on(client, cid, asked, following, entries)
         if time.monotonic() > until:
             raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "
                             f"within the round's {ROUND_SECONDS / 60:.0f} minutes")
-        params = {"limit": PAGE, "next": page["next"]}
+        params = {"limit": PAGE, "next": following}
 
 
 PUSH = "push:"  # cursor key prefix: how far our own collection was pushed
@@ -362,10 +342,15 @@ def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
         ours = [obj for obj in (orjson.loads(item.body) for item in page.items)
                 if obj.get("created_by_ref") in hosted]
         if ours:
-            status = _post(client, f"{root}collections/requests/objects/", ours)
-            outcome.pushed += int(status.get("success_count", 0))
-            outcome.push_refused += [f"{f.get('id')}: {f.get('message')}"
-                                     for f in status.get("failures", [])]
+            url = f"{root}collections/requests/objects/"
+            status = _post(client, url, ours)
+            stored, failures = status.get("success_count", 0), list_in(client, url, status,
+                                                                          "failures")
+            if type(stored) is not int or not 0 <= stored <= len(ours) \
+                    or not all(isinstance(f, dict) for f in failures):
+                raise malformed(client, url, "a status that is not one of the objects sent")
+            outcome.pushed += stored
+            outcome.push_refused += [f"{f.get('id')}: {f.get('message')}" for f in failures]
         if page.items:
             cursor = page.items[-1].date_added
             peers.advance(peer.name, pulling.holder, PUSH + local.id, cursor, 0)
@@ -374,39 +359,14 @@ def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
 
 
 def _post(client: httpx.Client, url: str, objects: list[dict[str, Any]]) -> Any:
-    answer = _exchange(client, "POST", url, content=orjson.dumps({"objects": objects}),
+    answer = exchange(client, "POST", url, content=orjson.dumps({"objects": objects}),
                        headers={"Content-Type": TAXII})
     if answer.status_code == 404 or answer.status_code == 403:
         raise SyncError(f"{client.base_url} has not opened its requests collection to this "
                         "node's party: its administrator runs `accord peer add` for this node")
     if answer.status_code != 202:
-        raise SyncError(f"{client.base_url}{url} answered {answer.status_code} to a POST")
-    return _object_in(client, url, answer)
-
-
-def _mirror(node: Node, peer: Peer, theirs: dict[str, Any]) -> Collection:
-    """Where this peer's collection lands here: a collection of its own, readable by this
-    node's party alone (what the peer shared with us is not ours to share further)."""
-    cid = str(theirs["id"])
-    local = _known_mirrors(node, peer).get(cid)
-    alias = f"from-{peer.name}-{theirs.get('alias') or cid[:8]}".lower()
-    found = next((c for c in node.directory.all_collections()
-                  if c.id == local or (local is None and c.alias == alias)), None)
-    if found is None:
-        try:
-            found = node.directory.create_collection(
-                f"{theirs.get('title') or cid} (from {peer.name})", alias=alias,
-                description=f"Pulled from peer {peer.name} ({peer.url}), collection {cid}",
-                read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
-        except DirectoryError as error:  # the alias is another collection's
-            raise SyncError(f"cannot make a collection for {peer.name}'s {cid}: {error}"
-                            ) from None
-    # Each recorded on its own: a round killed between them records what is missing next time.
-    if found.id not in mirrors(node):
-        add_mirror(node, found.id)
-    if local != found.id:
-        PeerStore(node.engine).add_mirror(peer.name, cid, found.id)
-    return found
+        raise SyncError(f"{where(client, url)} answered {answer.status_code} to a POST")
+    return object_in(client, url, answer)
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],

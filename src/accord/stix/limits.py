@@ -35,6 +35,11 @@ MAX_PATTERN_NESTING = 16  # brackets and parentheses inside one another (real: a
 # per object the request may hold, and never less than one largest pattern. 10,000
 # single-comparison indicators (an envelope of the default size) hold 70,000-90,000 tokens.
 PATTERN_TOKENS_PER_OBJECT = 10
+# JSON objects and arrays parsed per STIX object a request may hold (a TAXII envelope, a page
+# of a peer's): what memory a body costs to parse is set by how many containers it holds, not
+# by its size in bytes (a megabyte of `{},` is 300,000 dictionaries). Real objects hold a few
+# (ATT&CK's hold 5-20), so this bounds the hostile, not the large.
+CONTAINERS_PER_OBJECT = 50
 MAX_PATTERN_TOKENS_PER_REQUEST = 100_000  # for the default 10,000 objects per envelope
 
 

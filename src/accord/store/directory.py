@@ -47,6 +47,11 @@ from accord.trust.tokens import ROLES, digest, new_token
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
+def is_alias(text: str) -> bool:
+    """Whether `text` may be a collection's alias (which is never an id)."""
+    return _ALIAS.match(text) is not None and not is_uuid(text)
+
+
 class DirectoryError(ValueError):
     """A name, role or id the user gave does not fit (unknown party, duplicate name, …)."""
 
@@ -357,7 +362,7 @@ class Directory:
                           default_tlp: Tlp = Tlp.AMBER) -> Collection:
         if not title.strip():
             raise DirectoryError("a collection needs a non-empty title")
-        if alias is not None and (_ALIAS.match(alias) is None or is_uuid(alias)):
+        if alias is not None and not is_alias(alias):
             raise DirectoryError(f"alias {alias!r}: use lower-case letters, digits, '-', '_' or "
                                  "'.' (up to 64, not shaped like a UUID), e.g. cn-shared")
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,

@@ -16,7 +16,7 @@ from accord.attribution.arrivals import NAMED, screen_arrivals
 from accord.intake import accept
 from accord.node import Node
 from accord.nul import nul_in
-from accord.stix.limits import pattern_budget
+from accord.stix.limits import CONTAINERS_PER_OBJECT, pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import one_connection, writing
@@ -179,11 +179,6 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     return _json(report.status.resource(), status=202)
 
 
-# JSON objects and arrays parsed per STIX object allowed in an envelope: what memory a body
-# may cost to parse is set by how many containers it holds, not by its size in bytes.
-_CONTAINERS_PER_OBJECT = 50
-
-
 def _objects_of(body: bytes, max_objects: int) -> list[Any]:
     """The envelope's objects, refused whole when parsing or holding them would cost too much:
     with a 422, since a body within max_content_length MUST NOT get a 413 (TAXII 2.1 §4.2.1)."""
@@ -191,7 +186,7 @@ def _objects_of(body: bytes, max_objects: int) -> list[Any]:
     # bytes (a string may hold some too, which only counts high). A megabyte of {} would
     # otherwise become 300,000 dictionaries before the object count below could refuse them.
     containers = body.count(b"{") + body.count(b"[")
-    if containers > max_objects * _CONTAINERS_PER_OBJECT:
+    if containers > max_objects * CONTAINERS_PER_OBJECT:
         raise TaxiiError(422, f"the request body holds {containers} JSON objects and arrays; "
                          f"an envelope may hold at most {max_objects} STIX objects: send them "
                          "in several requests")

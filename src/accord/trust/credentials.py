@@ -9,7 +9,6 @@ query), so how long a refusal takes says nothing about why. Pure: no I/O.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,7 +37,7 @@ def from_authorization(header: str | None) -> Credential:
     if scheme == "basic" and rest:
         try:
             decoded = base64.b64decode(rest, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and a non-ASCII header
             return Credential("malformed")
         password = decoded.partition(":")[2]
         return Credential("basic", password) if password else Credential("malformed")

@@ -13,8 +13,10 @@ import orjson
 import pytest
 from tests.integration.federation.conftest import Federation, indicator
 
-from accord.federation import answers, sync
+from accord.federation import answers, reading, sync
 from accord.federation.sync import SyncError, sync_peer
+from accord.store.peers import PeerStore
+from accord.store.query import ObjectQuery
 
 TAXII = {"Content-Type": "application/taxii+json;version=2.1"}
 
@@ -115,7 +117,7 @@ def test_more_with_nothing_or_the_same_page_again_ends_the_round(federation):
     assert "sent nothing" in _refused(f)
     f.hooks[:] = [_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": "again", "objects": [indicator(1)]}))))]
-    assert "points back to the same page" in _refused(f)
+    assert "points back to a page read" in _refused(f)
 
 
 def test_a_round_that_pulls_too_long_stops_and_the_next_carries_on(federation, monkeypatch):
@@ -128,3 +130,133 @@ def test_a_round_that_pulls_too_long_stops_and_the_next_carries_on(federation, m
     second = sync_peer(f.china, f.peer, f.transport, page_size=1)
     assert not second.cut_short and second.stored == 2
     assert f.held() == {indicator(n)["id"] for n in (1, 2, 3)}
+
+
+def _answering(path_end: str, body: object, status: int = 200):  # type: ignore[no-untyped-def]
+    """A hook that answers GETs of paths ending in `path_end` with `body` as JSON."""
+    def hook(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "GET" and request.url.path.endswith(path_end):
+            return httpx.Response(status, headers=TAXII, content=orjson.dumps(body))
+        return None
+    return hook
+
+
+def _other_key() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from accord.federation.signing import publish
+    return publish(Ed25519PrivateKey.generate().public_key())
+
+
+@pytest.mark.parametrize(("path_end", "body", "said"), [
+    ("/collections/", {"collections": 7}, "'collections' that is not a list"),
+    ("/collections/", {"collections": [{"title": "no id", "can_read": True}]},
+     "a collection without an id"),
+    ("/taxii2/", {"api_roots": 7}, "announces no TAXII API root"),
+    ("/manifest/", {"more": False, "objects": ["x"]}, "a manifest entry without an id"),
+    ("/manifest/", {"more": False, "objects": {"id": "x"}}, "'objects' that is not a list"),
+    ("/objects/", {"more": True, "next": 5, "objects": [indicator(1)]},
+     "'next' that is not a string"),
+    ("/objects/", {"objects": "all of them"}, "'objects' that is not a list"),
+    ("/api/v1/node", {"public_key": "OTHER", "keys": 5}, "no announcement signed by"),
+])
+def test_an_answer_not_shaped_as_taxii_fails_the_round_saying_what(federation, path_end, body,
+                                                                    said):
+    # Not a KeyError or a TypeError out of sync_peer: the failure is the peer's, noted and
+    # backed off from, and the rounds with the other peers run.
+    f: Federation = federation
+    f.share(indicator(1))
+    if body.get("public_key") == "OTHER":
+        body = {**body, "public_key": _other_key()}
+    f.hooks.append(_answering(path_end, body))
+    assert said in (refusal := _refused(f)) and "Error" not in refusal.split(":")[0]
+    noted = PeerStore(f.china.engine).find("us")
+    assert noted is not None and said in (noted.last_error or "") and noted.failures == 1
+
+
+def test_a_page_with_more_objects_than_asked_for_is_refused(federation):
+    f: Federation = federation
+    f.hooks.append(_answering("/objects/", {"more": False, "objects": [
+        indicator(n) for n in (1, 2, 3)]}))
+    with pytest.raises(SyncError, match="3 objects when asked for at most 2"):
+        sync_peer(f.china, f.peer, f.transport, page_size=2)
+    assert f.held() == set()
+
+
+def test_a_page_of_empty_containers_is_refused_before_it_is_parsed(federation, monkeypatch):
+    # Parsed, 16 MiB of `{},` would be 5.6 million dictionaries (2.9 GB): counted first, at
+    # the bound a POSTed envelope has, whatever its size in bytes.
+    f: Federation = federation
+    monkeypatch.setattr(reading, "MOST_CONTAINERS", 1_000)
+    parsed: list[int] = []
+    real_loads = orjson.loads
+    monkeypatch.setattr(reading.orjson, "loads", lambda b: parsed.append(len(b)) or real_loads(b))
+    f.hooks.append(_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
+        b'{"more":false,"objects":[' + b",".join([b"{}"] * 5_000) + b"]}"))))
+    assert "5,002 JSON objects and arrays, more than the 1,000" in _refused(f)
+    assert all(size < 5_000 for size in parsed)  # the discovery and listings, not the page
+
+
+def test_a_peer_sending_the_round_round_in_circles_fails_it(federation, monkeypatch):
+    # Next A, then B, then A again: each differs from the token asked with, and the round
+    # would go on until ROUND_SECONDS; a failure, backed off from, not a round cut short.
+    f: Federation = federation
+    tokens = iter(["A", "B", "A", "B"] * 3)
+    f.hooks.append(_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
+        orjson.dumps({"more": True, "next": next(tokens), "objects": [indicator(1)]})))))
+    assert "points back to a page read" in _refused(f)
+    noted = PeerStore(f.china.engine).find("us")
+    assert noted is not None and noted.failures == 1
+
+
+def test_a_peer_cannot_take_over_another_peers_mirror_by_its_alias(federation):
+    # Peer "us" calls a new collection "x-shared": from-us-x-shared is the mirror of peer
+    # "us-x"'s collection "shared". It gets one of its own; us-x's keeps what it holds.
+    f: Federation = federation
+    f.share(indicator(1))
+    PeerStore(f.china.engine).add("us-x", f.peer.url, f.peer.token, f.peer.party_id,
+                                  f.peer.public_key)
+    sync_peer(f.china, PeerStore(f.china.engine).find("us-x"), f.transport)
+    victim = f.china.directory.collection("from-us-x-shared")
+    before = PeerStore(f.china.engine).find("us-x").mirrors
+    hostile = "99999999-0000-4000-8000-000000000000"  # TAXII collection ids are bare UUIDs
+
+    def listing(request: httpx.Request) -> httpx.Response | None:
+        if not request.url.path.endswith("/collections/"):
+            return None
+        return httpx.Response(200, headers=TAXII, content=orjson.dumps({"collections": [
+            {"id": hostile, "title": "Evil", "alias": "x-shared", "can_read": True,
+             "can_write": False, "media_types": ["application/stix+json;version=2.1"]}]}))
+
+    f.hooks.append(listing)
+    f.hooks.append(_answering(f"/{hostile}/objects/", {"more": False, "objects": []}))
+    f.hooks.append(_answering(f"/{hostile}/manifest/", {"more": False, "objects": []}))
+    sync_peer(f.china, f.peer, f.transport)
+    made = PeerStore(f.china.engine).find("us").mirrors[hostile]
+    assert made != victim.id
+    assert f.china.directory.collection(made).alias == "from-us-99999999"
+    assert PeerStore(f.china.engine).find("us-x").mirrors == before
+    held = f.china.objects.page(victim.id, ObjectQuery(limit=10))
+    assert [item.id for item in held.items] == [indicator(1)["id"]]
+
+
+def test_one_peer_failing_in_an_unforeseen_way_does_not_stop_the_others(federation,
+                                                                       monkeypatch):
+    f: Federation = federation
+    f.share(indicator(1))
+    store = PeerStore(f.china.engine)
+    store.add("a-broken", f.peer.url, f.peer.token, f.peer.party_id, f.peer.public_key)
+    monkeypatch.setattr(sync, "_pinned", lambda peer: f.transport)
+    real = sync.learn_time_zone
+
+    def learn(node, party, published, name):  # type: ignore[no-untyped-def]
+        if name == "a-broken":
+            raise KeyError("time_zone")
+        return real(node, party, published, name)
+
+    monkeypatch.setattr(sync, "learn_time_zone", learn)
+    rounds = sync.sync_all(f.china)
+    assert [r.peer for r in rounds] == ["us"] and rounds[0].stored == 1
+    broken = store.find("a-broken")
+    assert broken is not None and broken.failures == 1
+    assert "KeyError" in (broken.last_error or "")

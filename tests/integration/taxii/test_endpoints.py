@@ -224,6 +224,7 @@ def test_delete_removes_the_object_or_chosen_versions(client, world):
     {},
     {"Authorization": "Bearer accord_not-a-real-token"},
     {"Authorization": "Basic !!!"},
+    {"Authorization": "Basic \u00e9".encode("latin-1")},  # not ASCII: never base64
     {"Authorization": "Digest abc"},
 ])
 def test_missing_or_bad_tokens_are_401_with_a_challenge(client, headers):

@@ -29,6 +29,7 @@ def basic(text: str) -> str:
     (basic("cncert:"), "malformed", ""),
     (basic(SECRET), "malformed", ""),  # no colon: a user name, no password
     ("Basic " + base64.b64encode(b"\xff:\xfe").decode(), "malformed", ""),
+    ("Basic é", "malformed", ""),  # a header Starlette read as Latin-1: not base64
     (f"Digest {SECRET}", "malformed", ""),
 ])
 def test_each_header_is_a_credential_of_a_named_form(header, form, secret):

@@ -1,0 +1,130 @@
+"""A peer's answers read as TAXII 2.1: each request's failure, and each answer whose shape is
+not what TAXII says, a SyncError that names the peer, the URL and what was wrong, never an
+error of Python's that would end the rounds with the peers after it. What an answer may cost
+in bytes and time is federation.answers'; what it may cost to parse is bounded here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+
+from accord.federation.answers import Answer, AnswerRefused, AnswerTooLarge, fetch
+from accord.federation.transport import CertificateRefused
+from accord.node import DEFAULT_MAX_OBJECTS
+from accord.stix.limits import CONTAINERS_PER_OBJECT
+
+TAXII = "application/taxii+json;version=2.1"
+# What one answer of a peer's may cost to parse: as much as one envelope POSTed here (taxii
+# routes), whatever the page size asked for (one object may nest more than a page's share).
+MOST_CONTAINERS = DEFAULT_MAX_OBJECTS * CONTAINERS_PER_OBJECT
+
+
+class SyncError(Exception):
+    """The peer could not be read (unreachable, refused the token, answered nonsense)."""
+
+
+class PageTooLarge(SyncError):
+    """One answer passed what this node reads at once (federation.answers.MOST_BYTES) or
+    parses (MOST_CONTAINERS): a smaller page may not."""
+
+
+class CollectionGone(SyncError):
+    """The peer answered, definitively, that one of its collections is not ours to read (403
+    or 404): what was pulled from it is retracted."""
+
+
+def where(client: httpx.Client, url: str) -> str:
+    """The address asked, whole, as messages name it."""
+    return str(client.base_url.join(url))
+
+
+def unreachable(client: httpx.Client, error: httpx.HTTPError) -> str:
+    if isinstance(error, CertificateRefused):  # says itself what was refused, and what to do
+        return str(error)
+    return f"cannot reach {client.base_url}: {error}"
+
+
+def get_json(client: httpx.Client, url: str, collection: bool = False, **params: Any) -> Any:
+    """GET `url` as JSON. For a URL in one collection (`collection`), 403 and 404 say that it
+    is not ours to read (CollectionGone); any other failure says nothing about access."""
+    answer = exchange(client, "GET", url, params=params)
+    if answer.status_code == 401:
+        raise SyncError(f"{client.base_url} refused this node's token (401): ask the peer for "
+                        "a new one and `accord peer add` again")
+    if collection and answer.status_code in (403, 404):
+        raise CollectionGone(f"the peer answered {answer.status_code} for {url}")
+    if answer.status_code != 200:
+        raise SyncError(f"{where(client, url)} answered {answer.status_code}")
+    return object_in(client, url, answer) | {
+        "_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
+
+
+def exchange(client: httpx.Client, method: str, url: str, **asked: Any) -> Answer:
+    """One request to the peer, its answer read within bounds (federation.answers); every
+    failure a SyncError that says what happened (PageTooLarge: one a smaller page may not)."""
+    try:
+        return fetch(client, method, url, **asked)
+    except httpx.HTTPError as error:
+        raise SyncError(unreachable(client, error)) from None
+    except AnswerTooLarge as refused:
+        raise PageTooLarge(str(refused)) from None
+    except AnswerRefused as refused:
+        raise SyncError(str(refused)) from None
+
+
+def object_in(client: httpx.Client, url: str, answer: Answer) -> dict[str, Any]:
+    """The JSON object the answer holds (a TAXII resource, a status), refused unparsed when
+    parsing it would cost more than an envelope POSTed here may (PageTooLarge: counted like
+    a POST's, at C speed, every JSON object or array opening with one of these bytes)."""
+    containers = answer.content.count(b"{") + answer.content.count(b"[")
+    if containers > MOST_CONTAINERS:
+        raise PageTooLarge(f"{where(client, url)} answered {containers:,} JSON objects and "
+                           f"arrays, more than the {MOST_CONTAINERS:,} this node parses in one "
+                           "answer")
+    try:
+        found = orjson.loads(answer.content)
+    except orjson.JSONDecodeError:
+        found = None
+    if not isinstance(found, dict):
+        raise SyncError(f"{where(client, url)} did not answer a JSON object")
+    return found
+
+
+def malformed(client: httpx.Client, url: str, what: str) -> SyncError:
+    return SyncError(f"{where(client, url)} answered {what}, which is not TAXII 2.1: the "
+                     "round stops there")
+
+
+def list_in(client: httpx.Client, url: str, found: dict[str, Any], key: str) -> list[Any]:
+    """`found[key]`, a list (absent: an empty one)."""
+    listed = found.get(key, [])
+    if not isinstance(listed, list):
+        raise malformed(client, url, f"{key!r} that is not a list")
+    return listed
+
+
+def next_of(client: httpx.Client, url: str, page: dict[str, Any]) -> str | None:
+    """Where the page says more is to be read: None at the end."""
+    if not page.get("more"):
+        return None
+    following = page.get("next")
+    if following is None or following == "":
+        return None
+    if not isinstance(following, str):
+        raise malformed(client, url, "'next' that is not a string")
+    return following
+
+
+def moves_on(client: httpx.Client, cid: str, asked: set[str], following: str,
+              listed: list[Any]) -> None:
+    """A page that says there is more must bring something and point to a page not read yet
+    in this round (`asked`, which this adds to): a peer answering `more` with nothing, or
+    sending the round back to a page it read (A, B, A, …), would keep the round, and the
+    rounds with the peers after it, going until ROUND_SECONDS. A failure, backed off from."""
+    if not listed or following in asked:
+        raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
+                        + ("sent nothing" if not listed else "points back to a page read")
+                        + ": the round stops there")
+    asked.add(following)
