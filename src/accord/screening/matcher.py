@@ -15,6 +15,7 @@ from itertools import combinations
 from accord.screening.names import (
     OrgName,
     PersonName,
+    name_variants,
     org_name,
     person_name,
     pinyin_syllable_count,
@@ -99,30 +100,35 @@ class Screener:
             self._by_word[word].add(at)
 
     def screen(self, query: str, *, limit: int = 10) -> list[Match]:
-        """The listed entries worth showing for a name, best first, one per entry."""
-        as_person, as_org = person_name(query), org_name(query)
-        best: dict[str, tuple[Verdict, _Name]] = {}
-        for at in self._candidates(as_person, as_org):
-            name = self._names[at]
-            if name.person is not None:
-                verdict = score_person(as_person, name.person)
-            else:
-                assert name.org is not None
-                verdict = score_org(as_org, name.org)
-            if verdict is None or verdict.score < SHOWN_FROM:
-                continue
-            held = best.get(name.listed.id)
-            # among equal scores, the name written as asked, then the designated name
-            if held is None or (verdict.score, name.text == query, not name.is_alias) > (
-                held[0].score,
-                held[1].text == query,
-                not held[1].is_alias,
-            ):
-                best[name.listed.id] = (verdict, name)
+        """The listed entries worth showing for a name, best first, one per entry. A query
+        may give several names for one person or firm ("WANG Dong (a.k.a. UglyGorilla)",
+        "Mr. Wang Dong 王东"): each is screened (names.name_variants), the best kept."""
+        best: dict[str, tuple[Verdict, _Name, str]] = {}
+        for variant in name_variants(query) or (query,):
+            as_person, as_org = person_name(variant), org_name(variant)
+            for at in self._candidates(as_person, as_org):
+                name = self._names[at]
+                if name.person is not None:
+                    verdict = score_person(as_person, name.person)
+                else:
+                    assert name.org is not None
+                    verdict = score_org(as_org, name.org)
+                # Rounded as shown: 0.6 x 2/3 is 0.3999…, shown as 0.40.
+                if verdict is None or round(verdict.score, 2) < SHOWN_FROM:
+                    continue
+                held = best.get(name.listed.id)
+                # among equal scores, the name written as asked, the whole query, then the
+                # designated name
+                if held is None or (round(verdict.score, 2), name.text == variant,
+                                    variant == query, not name.is_alias) > (
+                        round(held[0].score, 2), held[1].text == held[2], held[2] == query,
+                        not held[1].is_alias):
+                    best[name.listed.id] = (verdict, name, variant)
         ranked = sorted(best.values(), key=lambda found: (-found[0].score, found[1].listed.name))
-        return [self._match(query, verdict, name) for verdict, name in ranked[:limit]]
+        return [self._match(query, verdict, name, variant)
+                for verdict, name, variant in ranked[:limit]]
 
-    def _match(self, query: str, verdict: Verdict, name: _Name) -> Match:
+    def _match(self, query: str, verdict: Verdict, name: _Name, variant: str) -> Match:
         score = round(verdict.score, 2)
         role = "alias" if name.is_alias else "name"
         verb = "matches" if score >= self.threshold else "is close to, but no match for,"
@@ -132,7 +138,9 @@ class Screener:
             matched=name.text,
             score=score,
             match=score >= self.threshold,
-            why=f"'{query}' {verb} the {role} '{name.text}': {verdict.rule} (score {score:.2f})",
+            why=f"'{query}' {verb} the {role} '{name.text}': "
+            + (f"as '{variant}', " if variant != query else "")
+            + f"{verdict.rule} (score {score:.2f})",
         )
 
     def _candidates(self, as_person: PersonName, as_org: OrgName) -> set[int]:

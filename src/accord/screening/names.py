@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from itertools import permutations
+from itertools import islice, permutations
 
 from accord.screening.words import (
     CHINESE_ORG_WORDS,
@@ -27,12 +27,36 @@ from accord.screening.words import (
 
 # One name's tokens joined in every order stop being worth it beyond four tokens (24 keys).
 MAX_PERMUTED_TOKENS = 4
+# Readings of one name kept: each character with two readings as a surname (单 shan/dan, 曾,
+# 解, 仇, …) doubles them, so "单 单 单 …" written by a hostile party (as an alias on a
+# designation, on every party's watch list) would read 2^n ways. A real name has one or two
+# runs of Chinese script, so at most four readings; the first are the likeliest.
+MAX_READINGS = 8
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"['’ʼ`´\-‐‑‒–]")
 _SEPARATORS = re.compile(r"[\W_]+")
 
 _LONGEST_CHINESE_WORD = max(map(len, CHINESE_ORG_WORDS))
+
+# What sets apart the names one query may give for one person or firm: brackets, slashes, and
+# "a.k.a." and its kin ("WANG Dong (a.k.a. UglyGorilla)", "Sun Kailiang / 孙凯亮"). Not a comma:
+# "WANG, Dong" is one name, surname first.
+_ALSO_KNOWN_AS = re.compile(
+    r"[()\[\]（）【】/|;；]|(?<!\w)(?:a\.?\s?k\.?\s?a|f\.?\s?k\.?\s?a|also known as|alias"
+    r"|né|née)(?!\w)\.?", re.IGNORECASE)
+# Titles before or after a person's name, which are not part of it.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
+                        "madam", "mister", "先生", "女士", "小姐", "博士", "教授"})
+_HONORIFIC_HAN = re.compile("(?:先生|女士|小姐|博士|教授)$")
+# Names one query may be read as: the whole, and each part of it (see name_variants).
+MAX_VARIANTS = 8
+# Cyrillic and Greek letters drawn like Latin ones: in a word that mixes them with Latin
+# letters they are a disguise ("Wаng" with a Cyrillic а), read as the Latin letter.
+_LOOK_ALIKES = str.maketrans("аеорсхуікмтнвјѕԁһԛԝαεικνορτυχ", "aeopcxyikmthbjsdhqwaeikvoptux")
+_LATIN = re.compile("[a-z]")
+# Pinyin with tones as numbers ("Wang2 Dong1", "kai3liang4"): the numbers go.
+_NUMBERED_TONES = re.compile(r"^(?:[a-zü]+[1-5])+$")
 
 
 def fold(text: str) -> str:
@@ -48,8 +72,55 @@ def has_han(text: str) -> bool:
 
 
 def _latin_tokens(text: str) -> list[str]:
-    """Words of folded text: apostrophes and hyphens join ("Kai-liang" is "kailiang")."""
-    return [t for t in _SEPARATORS.split(_JOINERS.sub("", fold(text))) if t]
+    """Words of folded text: apostrophes and hyphens join ("Kai-liang" is "kailiang"); a
+    Cyrillic or Greek look-alike amid Latin letters is read as the Latin letter, and pinyin
+    tones written as numbers are dropped."""
+    return [_plain(t) for t in _SEPARATORS.split(_JOINERS.sub("", fold(text))) if t]
+
+
+def _plain(token: str) -> str:
+    if not token.isascii() and _LATIN.search(token):
+        token = token.translate(_LOOK_ALIKES)
+    if _NUMBERED_TONES.match(token):
+        syllables = [s for s in re.split("[1-5]", token) if s]
+        if all(pinyin_syllable_count(s) == 1 for s in syllables):
+            return "".join(syllables)
+    return token
+
+
+def name_variants(text: str) -> tuple[str, ...]:
+    """The names a query may give for one person or firm, the whole first: each part set apart
+    by brackets, slashes or "a.k.a."; a part in Latin letters and Chinese script, each script
+    on its own ("Wang Dong 王东"); each without the titles around it ("Mr. Wang Dong"). At
+    most MAX_VARIANTS."""
+    found: dict[str, None] = {}
+
+    def add(variant: str) -> None:
+        variant = variant.strip(" \t,.:;-–—")
+        if variant and any(c.isalnum() for c in variant):
+            found[variant] = None
+            untitled = _untitled(variant)
+            if untitled != variant and untitled:
+                found[untitled] = None
+
+    add(text)
+    for part in _ALSO_KNOWN_AS.split(text):
+        add(part)
+        han = _HAN.findall(part)
+        latin = _HAN.sub(" ", part)
+        if han and any(c.isalpha() for c in latin):
+            add(latin)
+            add(" ".join(han))
+    return tuple(found)[:MAX_VARIANTS]
+
+
+def _untitled(name: str) -> str:
+    words = name.split()
+    while words and fold(words[0]).rstrip(".") in HONORIFICS:
+        words = words[1:]
+    while words and fold(words[-1]).rstrip(".") in HONORIFICS:
+        words = words[:-1]
+    return _HONORIFIC_HAN.sub("", " ".join(words)).strip()
 
 
 @cache
@@ -58,6 +129,19 @@ def _pinyin_module():  # type: ignore[no-untyped-def]
     import pypinyin
 
     return pypinyin
+
+
+@cache
+def _to_simplified():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Chinese script in its simplified form (武漢 is 武汉): a firm's or a person's name is
+    written either way, in Taiwan, Hong Kong and in older records, and read alike."""
+    return _to_simplified().convert(text) if has_han(text) else text
 
 
 def pinyin(han: str) -> list[str]:
@@ -131,11 +215,12 @@ class PersonName:
 
 def person_name(text: str) -> PersonName:
     readings: list[list[str]] = [[]]
-    for part in re.split(f"({_HAN.pattern})", text):
+    for part in re.split(f"({_HAN.pattern})", simplified(text)):
         if not part:
             continue
         options = person_reading(part) if _HAN.fullmatch(part) else [_latin_tokens(part)]
-        readings = [done + option for done in readings for option in options]
+        readings = list(islice((done + option for done in readings for option in options),
+                               MAX_READINGS))
     forms: dict[tuple[str, ...], None] = {}
     for tokens in readings:
         if not tokens:
@@ -195,7 +280,7 @@ def _chinese_org_words(han: str) -> list[str]:
 
 def org_name(text: str) -> OrgName:
     words: list[str] = []
-    for part in re.split(f"({_HAN.pattern})", text.replace("&", " and ")):
+    for part in re.split(f"({_HAN.pattern})", simplified(text).replace("&", " and ")):
         if part:
             words += _chinese_org_words(part) if _HAN.fullmatch(part) else _latin_tokens(part)
     distinctive: list[str] = []
@@ -214,7 +299,7 @@ def org_name(text: str) -> OrgName:
     if not distinctive:  # a name made only of common words: they are what identifies it
         distinctive = sorted(generic | places)
         generic, places = set(), set()
-    reading = " ".join(_chinese_org_words(text)) if has_han(text) else ""
+    reading = " ".join(_chinese_org_words(simplified(text))) if has_han(text) else ""
     return OrgName(
         text,
         tuple(distinctive),

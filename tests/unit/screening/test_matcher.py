@@ -170,3 +170,43 @@ def test_nothing_listed_finds_nothing():
 def test_among_equal_scores_the_name_written_as_asked_is_the_one_shown(screener):
     assert best(screener, "王东").matched == "王东"
     assert best(screener, "Dong Wang").matched == "Wang Dong"
+
+
+@pytest.mark.parametrize(("query", "matched", "as_"), [
+    ("Mr. Wang Dong", "Wang Dong", "Wang Dong"),  # 0.6 x 2/3 was 0.3999…: not even shown
+    ("Wang Dong 王东", "Wang Dong", "Wang Dong"),
+    ("WANG, Dong (a.k.a. UglyGorilla)", "UglyGorilla", "UglyGorilla"),
+    ("Sun Kai-liang (孙凯亮)", "Sun Kailiang", "Sun Kai-liang"),
+    ("Sun Kailiang / Jack Sun", "Sun Kailiang", "Sun Kailiang"),
+    ("王东先生", "王东", "王东"),
+])
+def test_a_query_giving_several_names_or_a_title_matches_on_the_name_in_it(screener, query,
+                                                                          matched, as_):
+    found = best(screener, query)
+    assert (found.id in ("wang-dong", "sun-kailiang"), found.score, found.match) == (
+        True, 1.0, True)
+    assert found.matched == matched and f"as '{as_}'" in found.why
+
+
+@pytest.mark.parametrize("query", ["Wang2 Dong1", "Wаng Dong", "WΑNG DONG"])
+def test_numbered_tones_and_look_alike_letters_of_other_scripts_are_read_as_pinyin(
+        screener, query):
+    found = best(screener, query)  # (а: Cyrillic; Α: Greek)
+    assert (found.id, found.match) == ("wang-dong", True)
+
+
+def test_a_score_shown_as_the_floor_is_shown():
+    # A shared surname and given name of three words: 0.6 x 2/3, shown as 0.40.
+    found = Screener([Listed("x", "Wang Dong Ming")]).screen("Wang Dong Hua")
+    assert [(f.id, f.score, f.match) for f in found] == [("x", 0.4, False)]
+
+
+@pytest.mark.parametrize(("query", "listed_id"), [
+    ("武漢曉睿智科技有限責任公司", "wuhan-xiaoruizhi"),  # traditional script
+    ("四川無聲信息技術有限公司", "sichuan-silence"),
+    ("孫凱亮", "sun-kailiang"),
+    ("王東", "wang-dong"),
+])
+def test_a_name_in_traditional_script_reads_as_in_simplified(screener, query, listed_id):
+    found = best(screener, query)
+    assert (found.id, found.match) == (listed_id, True)

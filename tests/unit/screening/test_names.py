@@ -1,4 +1,5 @@
 from accord.screening.names import (
+    MAX_READINGS,
     fold,
     org_name,
     person_name,
@@ -37,6 +38,19 @@ def test_chinese_name_is_read_as_surname_and_given_name():
 
 def test_surname_reading_comes_first_and_the_common_reading_is_kept():
     assert person_name("单雄信").forms == (("shan", "xiongxin"), ("dan", "xiongxin"))
+
+
+def test_a_name_of_many_two_reading_surnames_reads_a_bounded_number_of_ways():
+    # Each 单 reads shan or dan: twelve of them would be 4,096 readings (2^n: at 28
+    # characters, 32 s per screen, for every party whose watch list held it as an alias).
+    name = person_name(" ".join(["单"] * 12))
+    # (each reading also with its given names joined: three forms at most)
+    assert 1 <= len(name.forms) <= 3 * MAX_READINGS and len(name.keys) <= 24 * len(name.forms)
+    assert name.forms[0] == ("shan",) * 12  # the likeliest reading is kept first
+    two = person_name("单雄信 曾国藩").forms
+    assert two[0] == ("shan", "xiongxin", "zeng", "guofan")
+    assert {("dan", "xiongxin", "zeng", "guofan"), ("shan", "xiongxin", "ceng", "guofan")} \
+        <= set(two)
 
 
 def test_compound_surname_stays_one_word():
