@@ -56,7 +56,13 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
-from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp, recipients_of
+from accord.trust.markings import (
+    ACCORD_MARKING_EXTENSION,
+    MARKING_FOR,
+    Tlp,
+    recipients_of,
+    tlp_of,
+)
 
 _PAGE = 1000
 
@@ -164,7 +170,18 @@ class AttributionRecord:
         made = Position(f"opinion--{uuid.uuid4()}", actor.party.id, self.clock(), claim.id,
                         position, text.strip(), tuple(basis), tuple(evidence),  # type: ignore[arg-type]
                         competing_claim)
-        # The claim's audience reads the position, and the claim's maker always does.
+        # Whoever reads the claim reads the positions taken on it (a denial kept from those
+        # who read the accusation would be no denial), and the claim's maker always does: a
+        # claim shared with every reader of the record (TLP:CLEAR, GREEN or AMBER, posted
+        # over TAXII) gets positions marked as it is; one for named parties, positions for
+        # them.
+        level = tlp_of(obj)
+        shared = level if level is not None else self.desk.collection().default_tlp
+        if shared <= Tlp.AMBER:
+            said = position_to_stix(made)
+            said["object_marking_refs"] = [MARKING_FOR[shared]]
+            self._store(actor, [said], [claim.claimant])
+            return self.standing(actor, claim.id)
         audience = sorted((recipients_of(obj) | {claim.claimant}) - {actor.party.id})
         self._store(actor, [_marked(position_to_stix(made), actor.party.id, audience)], audience)
         return self.standing(actor, claim.id)

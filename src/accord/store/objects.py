@@ -26,13 +26,14 @@ from sqlalchemy import (
 )
 
 from accord import clock as node_clock
+from accord.attribution.objects import CLAIM, DESIGNATION, is_attribution_object
 from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import held_bodies, observable_index, quotas, search_index
 from accord.store.body_cache import BodyCache
-from accord.store.bulk import analyze_if_grown
+from accord.store.bulk import among, analyze_if_grown
 from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
 from accord.store.held_versions import (
     HeldVersion,
@@ -84,6 +85,24 @@ class NotYours(Exception):
 
 class InLedger(Exception):
     """A party tried to remove an entry of a request's ledger, which is append-only."""
+
+
+class OnRecord(Exception):
+    """A party tried to remove a claim, a position or a designation from the attribution
+    record, which is append-only."""
+
+
+def _on_record(conn: Connection, object_id: str, seqs: list[int]) -> bool:
+    """Whether the versions `seqs` of `object_id` are of the attribution record: a claim or a
+    designation by its type; an opinion only if it carries a position (the extension)."""
+    kind = object_id.partition("--")[0]
+    if kind in (CLAIM, DESIGNATION):
+        return True
+    if kind != "opinion":
+        return False
+    return any(is_attribution_object(orjson.loads(body))
+               for condition in among(conn, objects.c.seq, seqs)
+               for body in conn.execute(select(objects.c.body).where(condition)).scalars())
 
 
 def _stamps(start: datetime) -> Iterator[str]:
@@ -350,6 +369,11 @@ class ObjectStore:
             # A party that could delete its receipt, acknowledgement or response would undo
             # its deadlines and its acts; only a translation (itself versioned) may go.
             raise InLedger(object_id)
+        if deleter is not None and _on_record(conn, object_id, seqs):
+            # Its maker removing a claim, a denial or the lifting of a designation would hide
+            # it from the parties that read it, bring a lifted designation back into force,
+            # and leave the nodes that hold it disagreeing: it is superseded, never removed.
+            raise OnRecord(object_id)
         touched = {request_id for request_id, _ in entries}
         # The derived indexes' rows first: PostgreSQL no longer cascades to them (migration
         # 0025); what else refers to a version goes with it, ON DELETE CASCADE.

@@ -20,7 +20,7 @@ from accord.stix.limits import CONTAINERS_PER_OBJECT, pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import one_connection, writing
-from accord.store.objects import InLedger, NotYours
+from accord.store.objects import InLedger, NotYours, OnRecord
 from accord.store.query import ALL, FIRST, LAST, Page, Reader
 from accord.taxii import resources
 from accord.taxii.auth import authenticate, collection_named
@@ -279,6 +279,10 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
         raise TaxiiError(403, f"{oid} is an entry of a request's ledger, which is append-only: "
                          "it cannot be deleted (a request is ended by a withdrawal, an act "
                          "corrected by a later one)") from None
+    except OnRecord:
+        raise TaxiiError(403, f"{oid} is on the attribution record, which is append-only: it "
+                         "cannot be deleted (a position is changed by a new one, a designation "
+                         "amended or lifted by a new version)") from None
     if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
     # TAXII 2.1 §5.7: no body; the media type still says what answered (every TAXII response

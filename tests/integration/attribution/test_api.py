@@ -105,3 +105,67 @@ def test_a_designation_is_made_listed_and_lifted(client, world):
     assert refused.status_code == 409
     lifted = client.post(f"{API}/designations/{made['id']}/lifting", json={"reason": "Done."})
     assert lifted.status_code == 200 and lifted.json()["in_force"] is False
+
+
+def _taxii_delete(client, token, oid):
+    return client.delete(f"/taxii2/accord/collections/requests/objects/{oid}/", headers={
+        **bearer(token), "Accept": "application/taxii+json;version=2.1"})
+
+
+def test_no_maker_deletes_a_claim_a_position_or_a_designation_over_taxii(client, world, claim):
+    # Deleting its own denial would hide it from the claimant; deleting the lifting version
+    # of a designation would put it back in force. The record is superseded, never removed.
+    denied = client.post(f"{API}/claims/{claim['id']}/positions",
+                         headers=bearer(world.other_token),
+                         json={"position": "deny", "text": "Groundless."})
+    assert denied.status_code == 201, denied.text
+    listed = client.get("/taxii2/accord/collections/requests/objects/", params={
+        "match[type]": "opinion"}, headers={**bearer(world.other_token),
+                                            "Accept": "application/taxii+json;version=2.1"})
+    [position] = listed.json()["objects"]
+    made = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    client.post(f"{API}/designations/{made['id']}/lifting", json={"reason": "Done."})
+    for token, oid in ((world.admin_token, claim["id"]), (world.other_token, position["id"]),
+                       (world.admin_token, made["id"])):
+        answer = _taxii_delete(client, token, oid)
+        assert answer.status_code == 403, answer.text
+        assert "on the attribution record, which is append-only" in answer.json()["description"]
+    view = client.get(f"{API}/claims/{claim['id']}").json()
+    assert view["status"] == "contested"
+    [held] = [d for d in client.get(f"{API}/designations").json() if d["id"] == made["id"]]
+    assert held["in_force"] is False
+
+
+def test_a_denial_of_a_claim_shared_with_every_reader_is_read_by_every_reader(client, world,
+                                                                              third):
+    # A claim posted over TAXII as TLP:GREEN, with no recipients: every party that reads the
+    # record reads the accusation, so every one reads the denial too.
+    from accord.attribution.model import Claim
+    from accord.attribution.objects import claim_to_stix
+    from accord.clock import now as utc_now
+    from accord.cooperation.desk import Desk
+    from accord.trust.access import Grant
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    russia, russia_token = third
+    store(world.node.engine, world.evidence, Screened(opm_objects(), []),
+          party_id=world.own.id, operator=True)
+    requests = Desk(world.node).collection()
+    for party in (world.other, russia):
+        world.node.directory.grant(requests.id, party, Grant(True, True))
+    made = claim_to_stix(Claim("x-accord-claim--5d2b7c2e-5b0a-4f8e-9d7c-1b6f3e2a9c40",
+                               world.own.id, utc_now(), OPM, (APT19,), "CN",
+                               ("technical-forensics",), 80, "APT19 did it."))
+    made["object_marking_refs"] = [MARKING_FOR[Tlp.GREEN]]
+    posted = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [made]}, headers={"Content-Type": "application/taxii+json;version=2.1",
+                                     "Accept": "application/taxii+json;version=2.1"})
+    assert posted.status_code == 202 and posted.json()["success_count"] == 1, posted.text
+    denied = client.post(f"{API}/claims/{made['id']}/positions",
+                         headers=bearer(world.other_token),
+                         json={"position": "deny", "text": "Groundless."})
+    assert denied.status_code == 201, denied.text
+    seen = client.get(f"{API}/claims/{made['id']}", headers=bearer(russia_token)).json()
+    assert [p["position"] for p in seen["positions"] if not p["claimant"]] == ["deny"]
+    assert seen["status"] == "contested"
