@@ -1,7 +1,8 @@
 """One-letter typos: the keys that find them in an index, and the check — pure, no I/O.
 
 A typo is one letter left out, added, changed, or two neighbours swapped (the optimal string
-alignment distance is 1). Every pair of words one typo apart shares a word made by deleting
+alignment distance is 1); but never one that touches a digit, since a number names one thing
+and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405). Every pair of words one typo apart shares a word made by deleting
 one letter from each (or from neither), which is what the index keys on.
 """
 
@@ -16,6 +17,8 @@ def deletions(word: str) -> set[str]:
 def one_typo_apart(a: str, b: str) -> bool:
     """Whether b is a one typo apart from a (never true of equal words)."""
     if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if _digits(a) != _digits(b):
         return False
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:
@@ -39,3 +42,7 @@ def first_difference(a: str, b: str) -> int:
     while at < min(len(a), len(b)) and a[at] == b[at]:
         at += 1
     return at
+
+
+def _digits(word: str) -> str:
+    return "".join(c for c in word if c.isdigit())

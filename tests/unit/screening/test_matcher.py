@@ -210,3 +210,10 @@ def test_a_score_shown_as_the_floor_is_shown():
 def test_a_name_in_traditional_script_reads_as_in_simplified(screener, query, listed_id):
     found = best(screener, query)
     assert (found.id, found.match) == (listed_id, True)
+
+
+def test_a_group_of_another_number_is_no_match():
+    screener = Screener([Listed("apt10", "APT10", ("MenuPass",), kind="organization"),
+                         Listed("apt1", "APT1", ("Comment Crew",), kind="organization")])
+    assert [f.id for f in screener.screen("APT19") if f.match] == []
+    assert [f.id for f in screener.screen("APT10") if f.match] == ["apt10"]

@@ -21,6 +21,14 @@ def test_equal_words_and_two_edits_are_not_one_typo(typed, listed):
     assert not one_typo_apart(typed, listed)
 
 
+@pytest.mark.parametrize(("typed", "listed"), [
+    ("apt19", "apt10"), ("apt1", "apt10"), ("apt91", "apt19"), ("404", "405"),
+])
+def test_a_different_number_is_another_name_not_a_typo(typed, listed):
+    assert not one_typo_apart(typed, listed)
+    assert one_typo_apart("aptt19", "apt19")  # a letter amiss beside the same number is one
+
+
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), st.data())
 def test_leaving_out_any_one_letter_is_one_typo(word, data):
     at = data.draw(st.integers(0, len(word) - 1))
