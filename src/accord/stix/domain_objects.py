@@ -50,6 +50,9 @@ from accord.stix.vocabularies import (
     SDO_TYPES,
     SMO_TYPES,
     SRO_TYPES,
+    TLP2_CREATED,
+    TLP2_EXTENSION,
+    TLP2_MARKINGS,
     TLP_CREATED,
     TLP_MARKINGS,
 )
@@ -167,8 +170,14 @@ def _marking_definition(obj: Mapping[str, Any], found: Findings) -> None:
         unexpected(found, "definition", definition, "an object")
     if definition_type == "statement" and "definition" in obj:
         _STATEMENT(definition, "definition", found)
+    own = obj.get("id")
+    if type(own) is str and own in TLP_MARKINGS and definition_type != "tlp":
+        found.add("definition_type", "tlp-marking",
+                  f"{own} is TLP:{TLP_MARKINGS[own].upper()} (§7.2.1.4): its definition_type "
+                  "is 'tlp', as defined there, or another id is needed")
+    elif type(own) is str and own in TLP2_MARKINGS:
+        _tlp2_marking(obj, TLP2_MARKINGS[own], found)
     elif definition_type == "tlp":
-        own = obj.get("id")
         colour = TLP_MARKINGS.get(own) if type(own) is str else None
         if (colour is None or definition != {"tlp": colour}
                 or obj.get("name", f"TLP:{colour.upper()}") != f"TLP:{colour.upper()}"
@@ -186,6 +195,21 @@ def _marking_definition(obj: Mapping[str, Any], found: Findings) -> None:
     ):
         found.add("granular_markings", "circular-marking",
                   "a marking-definition must not mark itself (§3.2)")
+
+
+def _tlp2_marking(obj: Mapping[str, Any], level: str, found: Findings) -> None:
+    """One of TLP 2.0's ids holds TLP 2.0's definition, as FIRST published it: a node goes by
+    the id, and a reader of the object by its name; the two must not say different things."""
+    name = f"TLP:{level.upper()}"
+    extension = obj.get("extensions")
+    defined = extension.get(TLP2_EXTENSION) if isinstance(extension, Mapping) else None
+    if (obj.get("name") != name or obj.get("created") != TLP2_CREATED
+            or not isinstance(defined, Mapping) or defined.get("tlp_2_0") != level
+            or "definition_type" in obj or "definition" in obj or "created_by_ref" in obj):
+        found.add("extensions", "tlp-marking",
+                  f"{obj.get('id')} is {name} of TLP 2.0: it must be that marking-definition "
+                  f"as published (name '{name}', created {TLP2_CREATED}, extension "
+                  f"{TLP2_EXTENSION} with tlp_2_0 '{level}', no creator)")
 
 
 # --- §7.3 Extension Definition ------------------------------------------------------------------

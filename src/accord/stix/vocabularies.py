@@ -102,3 +102,14 @@ TLP_MARKINGS = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
 }
 TLP_CREATED = "2017-01-20T00:00:00.000Z"
+# TLP 2.0's marking definitions (FIRST, published by OASIS as STIX objects): each defined by a
+# property extension, and taken only as published, since a reader goes by the id.
+TLP2_MARKINGS = {
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+}
+TLP2_CREATED = "2022-10-01T00:00:00.000Z"
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"

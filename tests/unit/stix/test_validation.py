@@ -681,6 +681,34 @@ def test_only_the_standard_tlp_marking_definitions_exist() -> None:
     wrong_colour = marking(id=TLP_GREEN, definition_type="tlp", definition={"tlp": "red"},
                            created="2017-01-20T00:00:00.000Z")
     assert found(wrong_colour) == {("tlp-marking", "definition")}
+    # TLP:RED's id, as a statement anyone may read: a node goes by the id.
+    restated = marking(id="marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+                       definition_type="statement", definition={"statement": "public"},
+                       created="2017-01-20T00:00:00.000Z")
+    assert found(restated) == {("tlp-marking", "definition_type")}
+
+
+TLP2_RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+
+def tlp2_red(**changes: Any) -> dict[str, Any]:
+    obj = {"type": "marking-definition", "spec_version": "2.1", "id": TLP2_RED,
+           "created": "2022-10-01T00:00:00.000Z", "name": "TLP:RED", "extensions": {
+               TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": "red"}}}
+    return {k: v for k, v in {**obj, **changes}.items() if v is not DELETE}
+
+
+@pytest.mark.parametrize("changes", [
+    {"name": "TLP:CLEAR"},
+    {"created": "2030-01-01T00:00:00.000Z"},
+    {"extensions": {TLP2_EXTENSION: {"extension_type": "property-extension",
+                                     "tlp_2_0": "clear"}}},
+    {"created_by_ref": "identity--5d2b7c2e-5b0a-4f8e-9d7c-1b6f3e2a9c40"},
+])
+def test_a_tlp2_marking_id_holds_only_tlp2s_own_definition(changes) -> None:
+    assert validate(tlp2_red()) == []
+    assert ("tlp-marking", "extensions") in found(tlp2_red(**changes))
 
 
 def test_marking_definition_does_not_mark_itself() -> None:
