@@ -94,6 +94,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         # process: out of the cyclic collector's sight, its full collections stop walking it
         # (they cost a page 70 ms at random; see bench/attribution_bench.py).
         gc.freeze()
+        node.stopping.clear()
         with prompt_turns():  # a request waits little for the background threads' Python
             node.reads.start()
             keep_resident(node.engine)  # this thread runs the event loop: its reads keep one
@@ -106,6 +107,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
             try:
                 yield
             finally:
+                node.stopping.set()
                 if watching is not None:
                     watching.cancel()
                 if syncing is not None:

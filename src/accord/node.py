@@ -6,7 +6,8 @@ tests all come through here), and from a `--read-db` URL, a streaming replica fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -63,6 +64,9 @@ class Node:
     refusals: Refusals  # failed authentications: throttled per source, recorded via `reads`
     # With --read-db: `engine` itself, which sends read-only requests' reads to the replica.
     replica: ReplicatedEngine | None = None
+    # Set while the server stops: work in background threads (a sync round) ends at its next
+    # step rather than holding the process, which waits for its threads, until it is done.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def party(self) -> Party:

@@ -284,7 +284,7 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
         if following is None:
             break
         moves_on(client, cid, asked, following, objects)
-        if time.monotonic() > pulling.until:
+        if time.monotonic() > pulling.until or node.stopping.is_set():
             # What is stored stays, and the cursor says how far: the next round carries on.
             # Not the manifest's retractions: what was not read yet is not missing.
             outcome.cut_short = True
@@ -440,6 +440,8 @@ def sync_all(node: Node) -> list[Round]:
     rounds = []
     now = now_timestamp()
     for peer in PeerStore(node.engine).all():
+        if node.stopping.is_set():  # the server stops: the next start carries on
+            break
         due = peer.next_attempt()
         if due is not None and due > now:
             continue

@@ -2,8 +2,9 @@
 
 A typo is one letter left out, added, changed, or two neighbours swapped (the optimal string
 alignment distance is 1); but never one that touches a digit, since a number names one thing
-and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405). Every pair of words one typo apart shares a word made by deleting
-one letter from each (or from neither), which is what the index keys on.
+and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405). Every pair of
+words one typo apart shares a word made by deleting one letter from each (or from neither),
+which is what the index keys on.
 """
 
 from __future__ import annotations

@@ -260,3 +260,16 @@ def test_one_peer_failing_in_an_unforeseen_way_does_not_stop_the_others(federati
     broken = store.find("a-broken")
     assert broken is not None and broken.failures == 1
     assert "KeyError" in (broken.last_error or "")
+
+
+def test_a_round_under_way_when_the_server_stops_ends_at_its_next_page(federation):
+    # The process waits for its threads: a round pulling a large collection would hold a
+    # stopping server (and whoever waits for it) until the round was done.
+    f: Federation = federation
+    f.share(*(indicator(n) for n in (1, 2, 3)))
+    f.china.stopping.set()
+    first = sync_peer(f.china, f.peer, f.transport, page_size=1)
+    assert first.cut_short and first.stored == 1
+    assert sync.sync_all(f.china) == []  # and no round with the next peer begins
+    f.china.stopping.clear()
+    assert sync_peer(f.china, f.peer, f.transport, page_size=1).stored == 2
