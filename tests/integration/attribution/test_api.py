@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from tests.opm import APT19, OPM, opm_objects
 
@@ -169,3 +171,59 @@ def test_a_denial_of_a_claim_shared_with_every_reader_is_read_by_every_reader(cl
     seen = client.get(f"{API}/claims/{made['id']}", headers=bearer(russia_token)).json()
     assert [p["position"] for p in seen["positions"] if not p["claimant"]] == ["deny"]
     assert seen["status"] == "contested"
+
+
+def _position(world, claim_id, when, **more):
+    from accord.attribution.model import Position
+    from accord.attribution.objects import position_to_stix
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    made = position_to_stix(Position(f"opinion--{uuid.uuid4()}", world.other.id,
+                                     when, claim_id, "deny", "Groundless.", **more))
+    made["object_marking_refs"] = [MARKING_FOR[Tlp.AMBER_STRICT]]
+    made["extensions"]["extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"] = {
+        "extension_type": "property-extension", "recipients": [world.own.id]}
+    return made
+
+
+def test_a_position_posted_over_taxii_is_held_to_the_rules_of_taking_one(client, world, claim,
+                                                                        third):
+    from datetime import timedelta
+
+    from accord.clock import now as utc_now
+    from accord.stix.timestamps import parse_timestamp
+    from accord.trust.access import Grant
+
+    russia, russia_token = third
+    now = utc_now()
+    future = _position(world, claim["id"], now + timedelta(days=365 * 70))
+    backdated = _position(world, claim["id"], parse_timestamp("2001-01-01T00:00:00Z"))
+    hidden = _position(world, claim["id"], now)
+    hidden["extensions"]["extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"][
+        "recipients"] = [russia.id]
+    rival = _position(world, claim["id"], now, competing_claim=claim["id"])
+    taken = _position(world, claim["id"], now)
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={"objects": [
+        future, backdated, hidden, rival, taken]}, headers={
+        **bearer(world.other_token), "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"}).json()
+    refused = {f["id"]: f["message"] for f in answer.get("failures", [])}
+    assert answer["success_count"] == 1 and set(refused) == {
+        future["id"], backdated["id"], hidden["id"], rival["id"]}
+    assert "after this node's clock" in refused[future["id"]]
+    assert "before the claim it answers" in refused[backdated["id"]]
+    assert "never kept from the party whose claim it answers" in refused[hidden["id"]]
+    assert "must be your own claim on the same subject" in refused[rival["id"]]
+    # A party that may not read the claim answers no claim.
+    world.node.directory.grant(world.node.directory.collection("requests").id, russia,
+                               Grant(True, True))
+    outsider = _position(world, claim["id"], now)
+    outsider["created_by_ref"] = russia.id
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [outsider]}, headers={
+        **bearer(russia_token), "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 0
+    assert "no claim you may read" in answer["failures"][0]["message"]
+    view = client.get(f"{API}/claims/{claim['id']}").json()
+    assert [p["position"] for p in view["positions"] if not p["claimant"]] == ["deny"]

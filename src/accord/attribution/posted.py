@@ -1,0 +1,113 @@
+"""Positions a party of this node posts over TAXII, held to what `AttributionRecord.respond`
+holds the REST API and the web UI to: a position answers a claim its party may read, is dated
+when it is taken (not in the future, where it would stay the party's newest for ever, nor
+before the claim), names as a competing claim only its party's own claim on the same subject,
+and is never kept from the party whose claim it answers.
+
+A peer's parties' positions arrive signed by their node, which held them to the same rules;
+they may arrive late, so their dates are theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+
+from accord.attribution.model import Claim, Position
+from accord.attribution.objects import (
+    CLAIM,
+    MalformedAttributionObject,
+    claim_from_stix,
+    is_attribution_object,
+    position_from_stix,
+)
+from accord.stix.timestamps import format_timestamp
+from accord.store.directory import Collection
+from accord.store.objects import ObjectStore
+from accord.store.query import LAST, ObjectQuery, Reader
+from accord.trust.markings import Tlp, recipients_of, tlp_of
+
+# How far ahead of this node's clock a position may be dated: the poster's clock may run fast.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def is_position(obj: Mapping[str, Any]) -> bool:
+    return obj.get("type") == "opinion" and is_attribution_object(obj)
+
+
+def why_not_position(obj: Mapping[str, Any], claims: Mapping[str, Claim], poster: str,
+                     now: datetime, default: Tlp) -> str | None:
+    """Why `poster` may not post the position `obj` (None: it may). `claims`: the claims it
+    names that `poster` may read; `default`: the collection's level for unmarked objects."""
+    try:
+        position: Position = position_from_stix(obj)
+    except MalformedAttributionObject as malformed:
+        return str(malformed)
+    claim = claims.get(position.claim)
+    if claim is None:
+        return (f"{position.claim}: no claim you may read on this node; a position answers a "
+                "claim its party reads")
+    if position.created > now + CLOCK_SKEW:
+        return (f"dated {format_timestamp(position.created)}, after this node's clock "
+                f"({format_timestamp(now)}): a position is dated when it is taken")
+    if position.created < claim.created:
+        return (f"dated {format_timestamp(position.created)}, before the claim it answers "
+                f"({format_timestamp(claim.created)})")
+    if position.competing_claim is not None:
+        rival = claims.get(position.competing_claim)
+        if rival is None or rival.claimant != poster or rival.subject != claim.subject:
+            return (f"competing claim {position.competing_claim}: it must be your own claim "
+                    "on the same subject")
+    level = tlp_of(obj)
+    if ((level if level is not None else default) > Tlp.AMBER and claim.claimant != poster
+            and claim.claimant not in recipients_of(obj)):
+        return (f"the claim's maker ({claim.claimant}) must be among the position's "
+                "recipients: a position is never kept from the party whose claim it answers")
+    return None
+
+
+def claims_named(engine: Engine, collection: Collection, poster: str,
+                 positions: Sequence[Mapping[str, Any]]) -> dict[str, Claim]:
+    """The claims `positions` name (answered or competing) that `poster` may read in
+    `collection`, by id."""
+    ids: set[str] = set()
+    for obj in positions:
+        try:
+            position = position_from_stix(obj)
+        except MalformedAttributionObject:
+            continue
+        ids |= {position.claim, *([position.competing_claim] if position.competing_claim
+                                  else [])}
+    if not ids:
+        return {}
+    page = ObjectStore(engine).page(collection.id, ObjectQuery(
+        ids=tuple(sorted(ids)), types=(CLAIM,), versions=frozenset({LAST}), limit=len(ids),
+        reader=Reader(poster, int(collection.default_tlp))))
+    found: dict[str, Claim] = {}
+    for item in page.items:
+        try:
+            claim = claim_from_stix(orjson.loads(item.body))
+        except MalformedAttributionObject:
+            continue
+        found[claim.id] = claim
+    return found
+
+
+def refused_positions(engine: Engine, collection: Collection, objs: list[dict[str, Any]],
+                      poster: str, now: datetime) -> dict[int, str]:
+    """Why each position among `objs` that `poster`, a party of this node, may not post is
+    refused, keyed by the object's id() (a peer's party's positions are its node's to hold to
+    the rules)."""
+    from accord.store.peers import hosted_parties
+
+    positions = [o for o in objs if is_position(o)]
+    if not positions or poster not in hosted_parties(engine):
+        return {}
+    claims = claims_named(engine, collection, poster, positions)
+    reasons = {id(o): why_not_position(o, claims, poster, now, collection.default_tlp)
+               for o in positions}
+    return {key: why for key, why in reasons.items() if why is not None}
