@@ -68,16 +68,19 @@ def test_a_name_is_screened_alone_and_in_a_batch(databases: NodeDatabases, tmp_p
     assert one["query"] == "Sun Kai-liang"
     [best, *_] = one["matches"]
     assert (best["id"], best["match"], best["name"]) == (made, True, "Sun Kailiang")
-    assert set(best) >= {"id", "name", "matched", "score", "match", "why"}
+    assert set(best) >= {"id", "name", "matched", "score", "match", "why", "listed_by"}
+    assert best["listed_by_name"] == US  # whose word it is
     assert 0 <= best["score"] <= 1 and "Sun Kailiang" in best["why"]
     names = tmp_path / "names.csv"
-    names.write_text("name,country\n孙凯亮,CN\nLi Na,CN\nKailiang Sun,CN\n", encoding="utf-8")
+    names.write_text("name,country\n孙凯亮,CN\nLi Na,CN\nKailiang Sun,CN\n=HYPERLINK(x),US\n",
+                     encoding="utf-8")
     results = tmp_path / "results.csv"
     done = run_accord("screen", "--file", str(names), "-o", str(results), db=db)
     assert done.returncode == 0, done.stderr
-    assert "3 names screened, 2 matched" in done.stderr
+    assert "4 names screened, 2 matched" in done.stderr
     rows = results.read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("query,match,score,id,name,matched,kind,why")
-    assert [r.split(",")[1] for r in rows[1:]] == ["yes", "no", "yes"]
+    assert rows[0].startswith("query,match,score,id,name,matched,kind,listed_by,why")
+    assert [r.split(",")[1] for r in rows[1:]] == ["yes", "no", "yes", "no"]
+    assert rows[4].startswith("'=HYPERLINK(x),")  # a spreadsheet shows it, never runs it
     both = run_accord("screen", "x", "--file", str(names), db=db)
     assert both.returncode != 0 and "not both" in both.stderr

@@ -35,12 +35,18 @@ class Hit:
     match: Match
     kind: str  # "designation" or the actor's STIX type
     designation: Designation | None = None
+    # Which party put it on the node (None: the node's operator, by import): any party that
+    # may write a collection may list an actor, and a reader of the result should know whose
+    # word it is (a hostile party could list a rival firm's name as an actor's alias).
+    listed_by: str | None = None
+    listed_by_name: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         m = self.match
         found: dict[str, Any] = {"id": m.id, "name": m.name, "matched": m.matched,
                                  "score": m.score, "match": m.match, "why": m.why,
-                                 "kind": self.kind}
+                                 "kind": self.kind, "listed_by": self.listed_by,
+                                 "listed_by_name": self.listed_by_name}
         if self.designation is not None:
             found.update(programme=self.designation.programme,
                          legal_basis=self.designation.legal_basis)
@@ -53,11 +59,15 @@ class Watchlist:
     def __init__(self, record: AttributionRecord, actor: Actor, *, actors: bool = True) -> None:
         self.designations = {d.id: d for d in record.designations(actor) if d.is_in_force}
         self.actors: dict[str, str] = {}
+        self.listed_by: dict[str, str | None] = {d.id: d.party
+                                                 for d in self.designations.values()}
+        self.names = record.node.directory.names()
         listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
         for collection, reader in record.readable_collections(actor) if actors else ():
             query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader)
             while True:
                 page = record.node.objects.page(collection.id, query)
+                posters = _posters(record, [item.seq for item in page.items])
                 for item in page.items:
                     if item.id in self.actors:
                         continue
@@ -68,6 +78,7 @@ class Watchlist:
                     aliases = tuple(a for a in body.get("aliases", ()) if isinstance(a, str)
                                     and a != name)
                     self.actors[item.id] = body["type"]
+                    self.listed_by[item.id] = posters.get(item.seq)
                     listed.append(Listed(item.id, name, aliases, "organization"))
                 if not page.more:
                     break
@@ -76,9 +87,22 @@ class Watchlist:
         self.screener = Screener(listed)
 
     def screen(self, name: str, limit: int = 10) -> list[Hit]:
-        return [Hit(m, "designation" if m.id in self.designations else self.actors[m.id],
-                    self.designations.get(m.id))
-                for m in self.screener.screen(name, limit=limit)]
+        found = []
+        for m in self.screener.screen(name, limit=limit):
+            by = self.listed_by.get(m.id)
+            found.append(Hit(m, "designation" if m.id in self.designations
+                             else self.actors[m.id], self.designations.get(m.id), by,
+                             self.names.get(by, by) if by else None))
+        return found
+
+
+def _posters(record: AttributionRecord, seqs: list[int]) -> dict[int, str | None]:
+    """Which party posted each of the versions `seqs` (None: the node's operator)."""
+    if not seqs:
+        return {}
+    with record.node.engine.connect() as conn:
+        return {seq: poster for seq, poster in conn.execute(
+            select(objects.c.seq, objects.c.poster_id).where(objects.c.seq.in_(seqs)))}
 
 
 _cache: dict[tuple[Any, ...], Watchlist] = {}

@@ -36,6 +36,7 @@ from accord.cli.common import (
     listing,
     opened,
     out,
+    said,
     split_names,
     user_errors,
 )
@@ -304,12 +305,20 @@ def screen(
         if not hits:
             err.print(f"No designation or known actor is close to {escape(name)!r}.")
             return
-        table = Table("match", "score", "name", "matched", "kind", "why")
+        table = Table("match", "score", "name", "matched", "kind", "listed by", "why")
         for hit in hits:
             m = hit.match
             table.add_row("[bold red]yes[/]" if m.match else "no", f"{m.score:.2f}",
-                          escape(m.name), escape(m.matched), hit.kind, escape(m.why))
+                          said(m.name), said(m.matched), hit.kind,
+                          said(hit.listed_by_name or "this node's operator"), said(m.why))
         out.print(table)
+
+
+def inert(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that begins like a formula (=, +, -, @,
+    a tab or a carriage return) is quoted with an apostrophe (OWASP's advice), since names
+    and aliases are others' words ("=HYPERLINK(…)" as an actor's alias)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
@@ -329,17 +338,21 @@ def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
     matched = 0
     try:
         writer = csv.writer(sink)
-        writer.writerow(["query", "match", "score", "id", "name", "matched", "kind", "why"])
+        writer.writerow(["query", "match", "score", "id", "name", "matched", "kind",
+                         "listed_by", "why"])
         with Progress(TextColumn("[bold]Screening"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err) as progress:
             task = progress.add_task("names", total=len(names))
             for query, hits in screen_all(record, actor, names, limit=3):
                 best = hits[0].match if hits else None
                 matched += bool(best and best.match)
-                writer.writerow([query, "yes" if best and best.match else "no",
-                                 f"{best.score:.2f}" if best else "", best.id if best else "",
-                                 best.name if best else "", best.matched if best else "",
-                                 hits[0].kind if hits else "", best.why if best else ""])
+                writer.writerow([inert(cell) for cell in [
+                    query, "yes" if best and best.match else "no",
+                    f"{best.score:.2f}" if best else "", best.id if best else "",
+                    best.name if best else "", best.matched if best else "",
+                    hits[0].kind if hits else "",
+                    (hits[0].listed_by_name or "this node's operator") if hits else "",
+                    best.why if best else ""]])
                 progress.advance(task)
     finally:
         if output:

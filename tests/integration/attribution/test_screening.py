@@ -65,3 +65,22 @@ def test_a_batch_is_screened_over_rest(client, world, record):
     assert r.status_code == 200
     assert [bool(x["matches"] and x["matches"][0]["match"]) for x in r.json()] == [True, False]
     assert client.post(f"{API}/screen", json={"names": []}).status_code == 422
+
+
+def test_a_result_says_which_party_listed_what_it_matched(world, record):
+    # Any party that may write a collection may list an actor, aliases and all: a result
+    # names whose word it is (here China's, not the US's).
+    from accord.trust.access import Grant
+
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, True))
+    rival = "intrusion-set--6e0c7a5e-1b7d-4c3f-9f65-3c2d1a0b9e84"
+    store(world.node.engine, world.evidence, Screened([
+        {"type": "intrusion-set", "spec_version": "2.1", "id": rival, "name": "Blue Harbour",
+         "aliases": ["Acme Widgets"], "created": "2020-01-01T00:00:00.000Z",
+         "modified": "2020-01-01T00:00:00.000Z"}], []), party_id=world.other.id)
+    us = Actor(world.own)
+    [hit, *_] = watchlist(record, us).screen("Acme Widgets")
+    assert hit.match.id == rival and hit.listed_by == world.other.id
+    assert hit.listed_by_name == world.other.name
+    [imported, *_] = watchlist(record, us).screen("Gothic Panda")
+    assert imported.listed_by == world.own.id
