@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -182,8 +183,9 @@ def normal_url(text: str) -> str:
 
 
 def guess(text: str) -> list[Value]:
-    """What a value a user typed could be: an address or network, a hash, a URL, …"""
-    text = text.strip()
+    """What a value a user typed could be: an address or network, a hash, a URL, …; typed
+    with an East Asian input method's full-width characters (１９８．５１．１００．７) too."""
+    text = unicodedata.normalize("NFKC", text).strip()
     found = network(text)
     if found is not None:
         return [found]

@@ -9,6 +9,7 @@ may not read is not listed, not counted, and not told apart from what does not e
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -257,8 +258,9 @@ class Browse:
 
     def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
         """By STIX id (or its start: a type and 4 hex digits of its UUID, or 8 of the UUID
-        alone), by type, or by name, alias or external id (e.g. "APT19", "T1059")."""
-        text = text.strip()
+        alone), by type, or by name, alias or external id (e.g. "APT19", "T1059"); full-width
+        letters and digits (ＡＰＴ１９, typed with an East Asian input method) as their ASCII."""
+        text = unicodedata.normalize("NFKC", text).strip()
         if not text:
             return []
         o = objects.c

@@ -3,6 +3,7 @@ words in it — on the page, or as a CSV file of exactly the rows the page lists
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -30,7 +31,8 @@ def _chosen(ctx: Ctx) -> dict[str, str]:
             "state": state if state in STATES else "",
             "party": party if party in others else "",
             "category": category if category in CATEGORIES else "",
-            "q": " ".join(ctx.arg("q").split())}
+            # Full-width letters and digits (an East Asian input method's) as their ASCII.
+            "q": " ".join(unicodedata.normalize("NFKC", ctx.arg("q")).split())}
 
 
 def _filters(chosen: dict[str, str]) -> Filters:

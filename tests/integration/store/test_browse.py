@@ -104,6 +104,9 @@ def test_a_list_reads_no_body_larger_than_its_share_and_the_object_s_page_reads_
     # Found by the name in the index, listed by its id.
     assert {f.id: (f.whole, f.name) for f in browse.search(us.id, "evidence")} == {
         large["id"]: (False, ""), evidence(2)["id"]: (True, "evidence 2")}
+    # Typed with an East Asian input method's full-width letters, the same.
+    assert [f.id for f in browse.search(us.id, "ｅｖｉｄｅｎｃｅ")] == \
+        [f.id for f in browse.search(us.id, "evidence")]
 
 
 def test_a_look_up_by_ids_names_the_first_it_is_given_and_no_more(world):

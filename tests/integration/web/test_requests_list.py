@@ -59,6 +59,7 @@ def test_words_find_requests_by_summary_description_id_and_party(world, browser,
         return {rid for rid in (c2, dump) if f"/ui/requests/{rid}" in text}
 
     assert found("198.51.100.7") == {c2}
+    assert found("１９８．５１．１００．７") == {c2}  # typed in full width, as IMEs do
     assert found("opm HOSTS") == {c2}  # the description, case aside
     assert found(dump.rpartition("--")[2][:8]) == {dump}  # the short id
     assert found("CNCERT") == {c2, dump}  # the other party's name

@@ -75,6 +75,12 @@ def test_what_a_typed_value_is_read_as(text, kinds):
     assert [v.kind for v in guess(text)] == kinds
 
 
+def test_a_value_typed_in_full_width_characters_is_read_as_its_ascii():
+    # An East Asian input method types １９８．５１．１００．７ unless switched to half width.
+    assert guess("１９８．５１．１００．７") == guess("198.51.100.7")
+    assert guess("ｈｔｔｐ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ／ｘ") == guess("http://evil.example/x")
+
+
 @given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32))
 def test_the_fast_ipv4_reader_agrees_with_the_ipaddress_module(address, prefix):
     import ipaddress
