@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accord.attribution.model import SUPPORTING, Claim, Position, Status
+from accord.attribution.reasons import Joined, Parties, Phrase, said
+from accord.i18n import N_, Nn_
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,8 @@ class ClaimStanding:
     stands: tuple[Stand, ...]  # one per party: the claimant first, then by time
     history: tuple[Position, ...]  # every position taken on the claim, oldest first
     status: Status
-    reason: str
+    reason: str  # in English
+    said: Phrase  # the reason, to be said in the reader's language (reasons.said)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,8 @@ class SubjectStanding:
     subject: str
     claims: tuple[ClaimStanding, ...]  # oldest first
     status: Status
-    reason: str
+    reason: str  # in English
+    said: Phrase  # the reason, to be said in the reader's language (reasons.said)
 
 
 def _newest_first(positions: Iterable[Position]) -> list[Position]:
@@ -67,49 +71,59 @@ def claim_standing(claim: Claim, positions: Iterable[Position],
                     p.competing_claim)
               for p in sorted(newest.values(), key=lambda p: (p.created, p.id))]
     stands = (first, *others)
-    status, reason = _judge(claim, stands, names)
-    return ClaimStanding(claim, stands, tuple(history), status, reason)
+    status, reason = _judge(claim, stands)
+    return ClaimStanding(claim, stands, tuple(history), status, said(reason, names), reason)
 
 
-def _listed(parties: Sequence[str], names: Mapping[str, str]) -> str:
-    named = [names.get(p, p) for p in parties]
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-
-
-def _verb(parties: Sequence[str], singular: str, plural: str) -> str:
-    return singular if len(parties) == 1 else plural
-
-
-def _judge(claim: Claim, stands: Sequence[Stand],
-           names: Mapping[str, str]) -> tuple[Status, str]:
-    claimant = names.get(claim.claimant, claim.claimant)
+def _judge(claim: Claim, stands: Sequence[Stand]) -> tuple[Status, Phrase]:
+    claimant = ("claimant", Parties((claim.claimant,)))
     others = stands[1:]
-    deny = [s.party for s in others if s.position == "deny"]
-    disagree = [s.party for s in others if s.position == "disagree"]
-    support = [s.party for s in others if s.position in SUPPORTING]
-    neutral = [s.party for s in others if s.position == "neutral"]
+    deny = tuple(s.party for s in others if s.position == "deny")
+    disagree = tuple(s.party for s in others if s.position == "disagree")
+    support = tuple(s.party for s in others if s.position in SUPPORTING)
+    neutral = tuple(s.party for s in others if s.position == "neutral")
     withdrawn = stands[0].position not in SUPPORTING
     if deny or disagree:
-        parts = []
-        if deny:
-            parts.append(f"{_listed(deny, names)} {_verb(deny, 'denies', 'deny')} it")
-        if disagree:
-            parts.append(f"{_listed(disagree, names)} {_verb(disagree, 'disagrees', 'disagree')}")
-        if support:
-            parts.append(f"{_listed(support, names)} {_verb(support, 'supports', 'support')} it")
-        return "contested", f"Contested: {claimant} asserts it, but " + "; ".join(parts) + "."
+        return "contested", Phrase(N_("Contested: {why}."), values=(
+            ("why", _contested(claim, deny, disagree, support)),))
     if withdrawn:
-        return "uncontested", (f"Uncontested, but {claimant}, who made the claim, no longer "
-                               f"supports it (its position is now '{stands[0].position}').")
+        return "uncontested", Phrase(N_(
+            "Uncontested, but {claimant}, who made the claim, no longer supports it (its "
+            "position is now '{position}')."), values=(claimant,
+                                                      ("position", stands[0].position)))
     if support:
-        return "agreed", (f"Agreed: {claimant} asserts it and {_listed(support, names)} "
-                          f"{_verb(support, 'supports', 'support')} it; no party disputes it.")
+        return "agreed", Phrase(
+            *Nn_("Agreed: {claimant} asserts it and {parties} supports it; no party disputes "
+                 "it.",
+                 "Agreed: {claimant} asserts it and {parties} support it; no party disputes it."),
+            len(support), (claimant, ("parties", Parties(support))))
     if neutral:
-        return "uncontested", (f"Uncontested: {claimant} asserts it; "
-                               f"{_listed(neutral, names)} {_verb(neutral, 'is', 'are')} "
-                               "neutral and no party disputes it.")
-    return "uncontested", (f"Uncontested: {claimant} asserts it and no other party has taken a "
-                           "position.")
+        return "uncontested", Phrase(
+            *Nn_("Uncontested: {claimant} asserts it; {parties} is neutral and no party "
+                 "disputes it.",
+                 "Uncontested: {claimant} asserts it; {parties} are neutral and no party "
+                 "disputes it."),
+            len(neutral), (claimant, ("parties", Parties(neutral))))
+    return "uncontested", Phrase(N_("Uncontested: {claimant} asserts it and no other party "
+                                    "has taken a position."), values=(claimant,))
+
+
+def _contested(claim: Claim, deny: tuple[str, ...], disagree: tuple[str, ...],
+               support: tuple[str, ...]) -> Phrase:
+    """Who asserts the claim and who disputes (and supports) it: the core of its reason, and
+    of its subject's when the claim is contested."""
+    parts = []
+    if deny:
+        parts.append(Phrase(*Nn_("{parties} denies it", "{parties} deny it"), len(deny),
+                            (("parties", Parties(deny)),)))
+    if disagree:
+        parts.append(Phrase(*Nn_("{parties} disagrees", "{parties} disagree"),
+                            len(disagree), (("parties", Parties(disagree)),)))
+    if support:
+        parts.append(Phrase(*Nn_("{parties} supports it", "{parties} support it"),
+                            len(support), (("parties", Parties(support)),)))
+    return Phrase(N_("{claimant} asserts it, but {parts}"), values=(
+        ("claimant", Parties((claim.claimant,))), ("parts", Joined(tuple(parts), N_("; ")))))
 
 
 def subject_standing(subject: str, claims: Iterable[Claim], positions: Iterable[Position],
@@ -119,22 +133,31 @@ def subject_standing(subject: str, claims: Iterable[Claim], positions: Iterable[
     kept = list(positions)
     standings = tuple(claim_standing(c, kept, names) for c in mine)
     if not standings:
-        return SubjectStanding(subject, (), "uncontested", "No party attributes this activity.")
+        return _subject(subject, (), "uncontested",
+                        Phrase(N_("No party attributes this activity.")), names)
     contested = [s for s in standings if s.status == "contested"]
     rivals = _competing(mine)
     if contested or rivals:
-        reasons = [s.reason.removeprefix("Contested: ") for s in contested]
+        reasons = [dict(s.said.values)["why"] for s in contested]
         if rivals:
-            reasons.append(" while ".join(
-                f"{names.get(c.claimant, c.claimant)} attributes it to "
-                f"{_listed(list(c.accused), names)}" for c in rivals))
-        return SubjectStanding(subject, standings, "contested",
-                               "Contested: " + "; ".join(r.rstrip(".") for r in reasons) + ".")
-    if all(s.status == "agreed" for s in standings):
-        return SubjectStanding(subject, standings, "agreed", " ".join(
-            s.reason for s in standings))
-    return SubjectStanding(subject, standings, "uncontested", " ".join(
-        s.reason for s in standings))
+            first, second = rivals
+            reasons.append(Phrase(N_("{one} attributes it to {accused} while {other} "
+                                     "attributes it to {others_accused}"), values=(
+                ("one", Parties((first.claimant,))), ("accused", Parties(first.accused)),
+                ("other", Parties((second.claimant,))),
+                ("others_accused", Parties(second.accused)))))
+        return _subject(subject, standings, "contested", Phrase(N_("Contested: {why}."), values=(
+            ("why", Joined(tuple(r for r in reasons if isinstance(r, Phrase)), N_("; "))),)),
+            names)
+    status: Status = "agreed" if all(s.status == "agreed" for s in standings) \
+        else "uncontested"
+    return _subject(subject, standings, status, Phrase("{all}", values=(
+        ("all", Joined(tuple(s.said for s in standings), N_(" "))),)), names)
+
+
+def _subject(subject: str, standings: tuple[ClaimStanding, ...], status: Status,
+             reason: Phrase, names: Mapping[str, str]) -> SubjectStanding:
+    return SubjectStanding(subject, standings, status, said(reason, names), reason)
 
 
 def _competing(claims: Sequence[Claim]) -> list[Claim]:

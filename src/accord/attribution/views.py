@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accord.attribution.model import Designation
+from accord.attribution.reasons import Words, said
 from accord.attribution.standing import ClaimStanding, Stand, SubjectStanding
 from accord.stix.timestamps import format_timestamp
 
@@ -22,7 +23,10 @@ def _stand(stand: Stand, names: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def claim_json(standing: ClaimStanding, names: Mapping[str, str]) -> dict[str, Any]:
+def claim_json(standing: ClaimStanding, names: Mapping[str, str],
+               words: Words | None = None) -> dict[str, Any]:
+    """The claim as the API and the pages show it; its reason in `words`' language (English
+    when None)."""
     claim = standing.claim
     history = [_stand(Stand(p.party, p.position, p.text, p.basis, p.evidence, p.created,
                             p.party == claim.claimant, p.competing_claim), names)
@@ -37,16 +41,21 @@ def claim_json(standing: ClaimStanding, names: Mapping[str, str]) -> dict[str, A
         "summary": claim.summary, "evidence": list(claim.evidence),
         "positions": [_stand(s, names) for s in standing.stands],
         "history": history,
-        "status": standing.status, "status_reason": standing.reason,
+        "status": standing.status,
+        "status_reason": standing.reason if words is None else said(standing.said, names,
+                                                                     words),
     }
 
 
-def subject_json(standing: SubjectStanding, names: Mapping[str, str]) -> dict[str, Any]:
+def subject_json(standing: SubjectStanding, names: Mapping[str, str],
+                 words: Words | None = None) -> dict[str, Any]:
     return {
         "subject": standing.subject, "subject_name": names.get(standing.subject,
                                                                standing.subject),
-        "status": standing.status, "status_reason": standing.reason,
-        "claims": [claim_json(c, names) for c in standing.claims],
+        "status": standing.status,
+        "status_reason": standing.reason if words is None else said(standing.said, names,
+                                                                     words),
+        "claims": [claim_json(c, names, words) for c in standing.claims],
     }
 
 

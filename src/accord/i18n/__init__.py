@@ -7,3 +7,9 @@ def N_(message: str) -> str:
     English at module level and translated when a page shows them (Babel finds only literal
     strings inside a keyword's call)."""
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural form for the catalogue, untranslated: the two forms, to be
+    said with `ngettext` when the count is known."""
+    return singular, plural

@@ -20,7 +20,7 @@ from accord.i18n.catalogue import Catalogue, catalogue
 
 PACKAGE = Path(__file__).resolve().parent.parent  # src/accord
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "n_": (1, 2), "N_": None}
+            "n_": (1, 2), "N_": None, "Nn_": (1, 2)}
 # Where words that reach a reader are written: the web UI's handlers and templates, the
 # documents it renders (the review report), and the refusals it shows.
 METHOD_MAP = [
@@ -35,6 +35,9 @@ METHOD_MAP = [
     ("cooperation/translating.py", "python"),
     ("cooperation/review_*.py", "python"),
     ("cooperation/templates/**.html", "jinja2"),
+    # How an attribution stands, and why (the attribution page).
+    ("attribution/standing.py", "python"),
+    ("attribution/reasons.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                                      "lstrip_blocks": "true"},

@@ -14,6 +14,7 @@ from accord.attribution.record import (
     NoSuchClaim,
 )
 from accord.attribution.views import subject_json
+from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 
@@ -25,7 +26,7 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
     actor = ctx.actor
     standing = record.subject(actor, subject)
     names = record.names_in(actor, standing.claims, [subject])
-    view = subject_json(standing, names)
+    view = subject_json(standing, names, catalogue(ctx.language))
     ctx.audit("attribution.read", (subject, *(c["id"] for c in view["claims"])),
               {"page": "attribution"})
     return Page("attribution.html", {

@@ -41,6 +41,11 @@ def test_a_claim_is_made_and_denied_through_the_page(world, browser, opm):
     page = us.get(f"/ui/attribution/{OPM}").text
     assert "standing-contested" in page and "China (CNCERT/CC) denies it" in page
     assert "Groundless accusations." in page
+    # Read in Chinese, why it stands as it does is said in Chinese, the parties named.
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    zh = cn.get(f"/ui/attribution/{OPM}").text
+    assert "有争议：United States (US-CERT)主张此归因，但China (CNCERT/CC)予以否认。" in zh
+    assert "denies it" not in zh
 
 
 def test_a_refused_claim_keeps_what_was_typed_and_says_why(world, browser, opm):
