@@ -13,8 +13,16 @@ function duration(ms, units, gap) {
   return shown.join(gap) || "0" + gap + units[3];
 }
 
+// The node's clock, not the browser's: a deadline is the node's, and a reader's computer may
+// be minutes or hours wrong. The page says when the node made it (data-now, ms since 1970);
+// the difference from the browser's clock then is kept.
+const skew = (() => {
+  const made = Number(document.documentElement.dataset.now);
+  return Number.isFinite(made) && made > 0 ? made - Date.now() : 0;
+})();
+
 function tick() {
-  const now = Date.now();
+  const now = Date.now() + skew;
   for (const el of document.querySelectorAll("[data-countdown]")) {
     const left = Date.parse(el.getAttribute("datetime")) - now;
     const units = (el.dataset.units || "d,h,min,s").split(",");
