@@ -155,10 +155,12 @@ class Clockface:
         if when is None:
             return Markup('<span class="muted">—</span>')
         title = f"{label} {self.text(when)} · {utc_text(when)}".strip()
+        # data-now: the node's clock as it counted, which the script counts on from, not the
+        # browser's (a reader's computer may be hours wrong).
         return Markup(
-            '<time class="countdown{}" datetime="{}" title="{}" data-countdown data-due="{}" '
-            'data-over="{}" data-units="{}" data-gap="{}">{}</time>').format(
-            " late" if when < now else "", utc_attribute(when), title,
+            '<time class="countdown{}" datetime="{}" title="{}" data-countdown data-now="{}" '
+            'data-due="{}" data-over="{}" data-units="{}" data-gap="{}">{}</time>').format(
+            " late" if when < now else "", utc_attribute(when), title, utc_attribute(now),
             self._("due in {time}"), self._("overdue by {time}"), ",".join(self._units()),
             NBSP if self.language == "en" else "", self.countdown(when, now))
 

@@ -14,11 +14,12 @@ function duration(ms, units, gap) {
 }
 
 // The node's clock, not the browser's: a deadline is the node's, and a reader's computer may
-// be minutes or hours wrong. The page says when the node made it (data-now, ms since 1970);
-// the difference from the browser's clock then is kept.
+// be minutes or hours wrong. A countdown says when the node counted it (data-now); the
+// difference from the browser's clock then is kept.
 const skew = (() => {
-  const made = Number(document.documentElement.dataset.now);
-  return Number.isFinite(made) && made > 0 ? made - Date.now() : 0;
+  const counted = document.querySelector("[data-countdown][data-now]");
+  const made = counted ? Date.parse(counted.dataset.now) : NaN;
+  return Number.isFinite(made) ? made - Date.now() : 0;
 })();
 
 function tick() {
