@@ -195,7 +195,10 @@ def _date(text: str, name: str) -> datetime:
 @app.command()
 def review(
     start: Annotated[str, typer.Option("--from", help="First day (or instant) of the period.")],
-    end: Annotated[str, typer.Option("--to", help="End of the period (exclusive).")],
+    end: Annotated[str, typer.Option("--to", help=(
+        "End of the period, not included: the first day (or instant) not reviewed. The first "
+        "half of 2026 is --from 2026-01-01 --to 2026-07-01, and the report names it 2026-01-01 "
+        "to 2026-06-30 (the web page's To is that last day)."))],
     between: Annotated[str | None, typer.Option(help="Only these two parties, A,B.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, pdf, md, json or csv.")] = "md",
     lang: Annotated[str, typer.Option(

@@ -5,7 +5,7 @@ delegations must read the same numbers)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from accord.cooperation.review import DirectionFigures, Review
@@ -117,13 +117,29 @@ def moment(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")  # never microseconds: nobody reads them
 
 
+def _last_day(review: Review) -> date | None:
+    """The period's last whole day, when it runs from midnight to midnight (UTC): the end
+    itself is the next day's midnight, which a reader would take for a day reviewed."""
+    start, end = review.start.astimezone(UTC), review.end.astimezone(UTC)
+    if start.time() == end.time() == time(0) and end > start:
+        return (end - timedelta(days=1)).date()
+    return None
+
+
 def title(w: Words, review: Review) -> str:
-    start, end = review.start.date().isoformat(), review.end.date().isoformat()
+    last = _last_day(review)
     return w._("Review of requests for information and assistance, {start} to {end}",
-               start=start, end=end)
+               start=review.start.astimezone(UTC).date().isoformat(),
+               end=(last or review.end.astimezone(UTC).date()).isoformat())
 
 
 def period(w: Words, review: Review) -> str:
+    last = _last_day(review)
+    if last is not None:
+        return w._("Requests received from {first} to {last}, both days included (UTC). "
+                   "Generated {generated}.",
+                   first=review.start.astimezone(UTC).date().isoformat(),
+                   last=last.isoformat(), generated=moment(review.generated_at))
     return w._("Requests received from {start} up to, not including, {end}. Generated "
                "{generated}.", start=moment(review.start), end=moment(review.end),
                generated=moment(review.generated_at))

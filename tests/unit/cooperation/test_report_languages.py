@@ -108,3 +108,22 @@ def test_legend_entries_are_placed_by_the_width_of_their_words(lang):
     assert len(legends) == 2
     (x1, first), (x2, _) = legends
     assert float(x1) + text_width(first) < float(x2) - 10
+
+
+def test_a_period_of_whole_days_is_named_by_its_first_and_last_day():
+    # Reviewed up to 1 July 00:00: the last day reviewed is 30 June, which the heading names
+    # (not 1 July, which a reader would take for a day reviewed), in both languages.
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    halves = replace(sample(), start=datetime(2026, 1, 1, tzinfo=UTC),
+                     end=datetime(2026, 7, 1, tzinfo=UTC))
+    english, chinese = render(halves, "md", "en"), render(halves, "md", "zh-Hans")
+    assert "2026-01-01 to 2026-06-30" in english and "2026-07-01" not in english.split(
+        "Generated")[0]
+    assert "from 2026-01-01 to 2026-06-30, both days included (UTC)" in english
+    assert "2026-01-01 至 2026-06-30（含首尾两日，UTC）" in chinese
+    # A period between instants says so, up to the instant.
+    instants = replace(sample(), start=datetime(2026, 1, 1, 8, tzinfo=UTC),
+                       end=datetime(2026, 7, 1, 8, tzinfo=UTC))
+    assert "up to, not including, 2026-07-01 08:00 UTC" in render(instants, "md", "en")
