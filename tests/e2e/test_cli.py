@@ -120,6 +120,32 @@ def test_party_add_prints_the_new_partys_identity_id(node, accord):
     assert "already exists" in words(twice.stderr)
 
 
+def test_a_request_written_in_chinese_is_recorded_as_chinese_without_lang(node, accord,
+                                                                          tmp_path):
+    # A liaison officer in Beijing writes in Chinese and leaves --lang out: the request is
+    # not recorded as English (which would offer it for translation from English).
+    evidence = {"type": "indicator", "spec_version": "2.1",
+                "id": "indicator--7d5c1a2e-3b4f-4c6d-8e9f-0a1b2c3d4e70",
+                "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
+                "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+                "valid_from": "2015-06-04T10:00:00Z"}
+    bundle = tmp_path / "evidence.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--7d5c1a2e-3b4f-4c6d-8e9f-"
+                                  "0a1b2c3d4e71", "objects": [evidence]}))
+    assert accord("import", str(bundle), db=node).returncode == 0
+    made = accord("request", "create", "--to", "CNCERT", "--kind", "information",
+                  "--category", "intrusion", "--urgency", "routine", "--evidence",
+                  evidence["id"], "--summary", "请协助查明198.51.100.7控制服务器的运营者",
+                  db=node)
+    assert made.returncode == 0, made.stderr
+    rid = made.stdout.strip()
+    shown = json.loads(accord("request", "show", rid, "--json", db=node).stdout)
+    assert shown["lang"] == "zh-Hans"
+    ack = accord("request", "ack", rid, "--as", "CNCERT", "--note", "Received, checking.",
+                 db=node)
+    assert ack.returncode == 0, ack.stderr
+
+
 def test_token_create_prints_a_fresh_token(node, accord):
     first = accord(
         "token", "create", "--party", "CNCERT", "--role", "reader", "--expires", "90d", db=node

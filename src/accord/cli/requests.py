@@ -41,6 +41,7 @@ from accord.cooperation.model import (
     URGENCIES,
 )
 from accord.cooperation.views import view_json
+from accord.i18n.languages import written_in
 from accord.node import Node
 from accord.stix.timestamps import is_timestamp, parse_timestamp
 from accord.store.summary_reads import SummaryReads
@@ -59,7 +60,8 @@ RequestId = Annotated[str, typer.Argument(metavar="ID", help="The request's id "
 
 
 Lang = Annotated[str, typer.Option("--lang", help="The language you write in (RFC 5646, "
-                                                  "e.g. en, zh-Hans); recorded with it.")]
+                                                  "e.g. en, zh-Hans); recorded with it. "
+                                                  "Default: read from what you write.")]
 
 
 @contextmanager
@@ -165,7 +167,7 @@ def create(
     share_with: Annotated[str | None, typer.Option(help="Other parties that may see it.")]
     = None,
     exercise: Annotated[bool, typer.Option("--exercise", help="A drill.")] = False,
-    lang: Lang = "en",
+    lang: Lang = "",
     translation: Annotated[list[str] | None, typer.Option(
         "--translation", help="LANG:PROPERTY=TEXT, a translation sent with it (e.g. "
                               "zh-Hans:summary=…); repeat for each. The guidelines may "
@@ -178,6 +180,7 @@ def create(
     from accord.cli.translations import parse_translations  # it imports this module
 
     translations = parse_translations(translation or [])
+    lang = lang or written_in(summary, description, impact)
     began, ended = (_instant(name, stamp) for name, stamp in (
         ("--activity-start", activity_start), ("--activity-end", activity_end)))
     with desk_for(db, as_party, lang) as (node, desk, actor):
@@ -206,19 +209,19 @@ def _stamp(moment: object) -> str:
 
 @request_app.command("ack")
 def ack(request_id: RequestId, note: Annotated[str, typer.Option(help="A word to the requester.")]
-        = "", lang: Lang = "en", as_party: As = None, as_json: Json = False,
+        = "", lang: Lang = "", as_party: As = None, as_json: Json = False,
         db: Db = DEFAULT_DB) -> None:
     """Acknowledge a request addressed to you."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(note)) as (node, desk, actor):
         _after(node, desk.acknowledge(actor, request_id, note), as_json, "Acknowledged")
 
 
 @request_app.command("report")
 def report(request_id: RequestId, text: Annotated[str, typer.Option(help="Where things stand.")],
-           lang: Lang = "en", as_party: As = None, as_json: Json = False,
+           lang: Lang = "", as_party: As = None, as_json: Json = False,
            db: Db = DEFAULT_DB) -> None:
     """Send an interim status report on a request addressed to you."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(text)) as (node, desk, actor):
         _after(node, desk.report(actor, request_id, text), as_json, "Status report sent")
 
 
@@ -231,10 +234,10 @@ def respond(
     = "",
     evidence: Annotated[str | None, typer.Option(help="STIX ids returned, comma-separated.")]
     = None,
-    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Answer a request addressed to you (final)."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(text, reason)) as (node, desk, actor):
         view = desk.respond(actor, request_id, outcome, text, reason,
                             tuple(split_names(evidence)))
         _after(node, view, as_json, "Response sent")
@@ -245,10 +248,10 @@ def rate(
     request_id: RequestId,
     score: Annotated[int, typer.Option(help="1 (useless) to 5 (complete and timely).")],
     comment: Annotated[str, typer.Option(help="Why this score.")] = "",
-    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Rate the quality of the response to your request."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(comment)) as (node, desk, actor):
         _after(node, desk.rate(actor, request_id, score, comment), as_json, "Rated")
 
 
@@ -258,10 +261,10 @@ def escalate(
     reason: Annotated[str, typer.Option(help=f"One of: {', '.join(ESCALATION_REASONS)}.")]
     = "manual",
     note: Annotated[str, typer.Option(help="What the hotline should know.")] = "",
-    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Raise a request to the hotline."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(note)) as (node, desk, actor):
         _after(node, desk.escalate(actor, request_id, reason, note), as_json, "Escalated")
 
 
@@ -269,10 +272,10 @@ def escalate(
 def de_escalate(
     request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why the escalation ends.")],
-    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """End the newest open escalation of a request."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(reason)) as (node, desk, actor):
         _after(node, desk.de_escalate(actor, request_id, reason), as_json, "De-escalated")
 
 
@@ -280,10 +283,10 @@ def de_escalate(
 def withdraw(
     request_id: RequestId,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
-    lang: Lang = "en", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
+    lang: Lang = "", as_party: As = None, as_json: Json = False, db: Db = DEFAULT_DB,
 ) -> None:
     """Withdraw your request."""
-    with desk_for(db, as_party, lang) as (node, desk, actor):
+    with desk_for(db, as_party, lang or written_in(reason)) as (node, desk, actor):
         _after(node, desk.withdraw(actor, request_id, reason), as_json, "Withdrawn")
 
 

@@ -77,3 +77,17 @@ def language_name(tag: str, reader: str) -> str:
     except (ValueError, UnknownLocaleError):
         return tag
     return named or tag
+
+
+def written_in(*texts: str) -> str:
+    """The language a person most likely wrote `texts` in, for an act recorded without one
+    said (the command line's --lang left out): Chinese when Chinese characters are at least as
+    many as Latin letters (zh-Hant when they are traditional), else English."""
+    text = "".join(texts)
+    han = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    if not han or han < latin:
+        return DEFAULT
+    from accord.screening.names import simplified
+
+    return "zh-Hans" if simplified(text) == text else "zh-Hant"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from accord.i18n.languages import chosen, from_accept_language, known, language_name
+from accord.i18n.languages import (
+    chosen,
+    from_accept_language,
+    known,
+    language_name,
+    written_in,
+)
 
 
 @pytest.mark.parametrize(("header", "expected"), [
@@ -33,3 +39,14 @@ def test_languages_are_named_in_the_reader_s_language() -> None:
     assert language_name("zh-Hans", "en") == "Chinese (Simplified)"
     assert language_name("en", "zh-Hans") == "英语"
     assert language_name("xx-Klingon", "en") == "xx-Klingon"  # unknown: the tag as written
+
+
+@pytest.mark.parametrize(("texts", "tag"), [
+    (("Who operates the C2 server at 198.51.100.7?",), "en"),
+    (("请协助查明198.51.100.7的控制服务器运营者",), "zh-Hans"),
+    (("請協助查明該伺服器的運營者",), "zh-Hant"),
+    (("APT19 的 C2", "Beaconing from OPM hosts to the server"), "en"),  # mostly English
+    (("", ""), "en"),
+])
+def test_the_language_of_what_was_written_is_read_from_it(texts, tag) -> None:
+    assert written_in(*texts) == tag
