@@ -38,3 +38,36 @@ def test_a_party_s_time_zone_is_set_listed_and_checked(databases, tmp_path, acco
     forgot = accord("party", "time-zone", "US-CERT", "", db=db)
     assert forgot.returncode == 0
     assert json.loads(accord("party", "list", "--json", db=db).stdout)["time_zone"] is None
+
+
+def test_times_typed_are_read_in_the_zone_tz_names(databases, tmp_path, accord):
+    # What --tz prints, it reads: an officer in Beijing types Beijing time.
+    db = databases.new("tz")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    evidence = {"type": "indicator", "spec_version": "2.1",
+                "id": "indicator--7d5c1a2e-3b4f-4c6d-8e9f-0a1b2c3d4e72",
+                "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
+                "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+                "valid_from": "2015-06-04T10:00:00Z"}
+    bundle = tmp_path / "evidence.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--7d5c1a2e-3b4f-4c6d-8e9f-"
+                                  "0a1b2c3d4e73", "objects": [evidence]}))
+    assert accord("import", str(bundle), db=db).returncode == 0
+    made = accord("--tz", "Asia/Shanghai", "request", "create", "--to", "CNCERT", "--kind",
+                  "mitigation", "--category", "intrusion", "--urgency", "routine",
+                  "--evidence", evidence["id"], "--summary", "Beaconing to 198.51.100.7",
+                  "--activity-start", "2015-06-04 10:00", "--activity-end", "2015-06-05",
+                  db=db)
+    assert made.returncode == 0, made.stderr
+    shown = json.loads(accord("request", "show", made.stdout.strip(), "--json",
+                              db=db).stdout)
+    assert shown["activity"]["start"].startswith("2015-06-04T02:00:00")  # 10:00 in Beijing
+    assert shown["activity"]["end"].startswith("2015-06-04T16:00:00")  # its midnight
+    # The audit trail from a date, as well as from a whole timestamp.
+    since = accord("--tz", "Asia/Shanghai", "audit", "--since", "2000-01-01", "--json",
+                   db=db)
+    assert since.returncode == 0 and since.stdout.strip(), since.stderr
+    wrong = accord("audit", "--since", "yesterday", db=db)
+    assert wrong.returncode == 2 and "--since: 'yesterday' is not a date or time" in \
+        " ".join(wrong.stderr.split())

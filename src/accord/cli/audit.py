@@ -18,10 +18,11 @@ from accord.cli.common import (
     fail,
     listing,
     opened,
+    typed_instant,
     user_errors,
 )
 from accord.serving.refusals import REFUSED, THROTTLED
-from accord.stix.timestamps import is_timestamp
+from accord.stix.timestamps import format_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.trust.audit import verify as verify_chain
 from accord.words import how_many
@@ -42,8 +43,10 @@ def show(
     action: Annotated[str | None, typer.Option(
         help="Only this action, e.g. objects.read, or a family of them: objects, or auth "
              "(failed authentications).")] = None,
-    since: Annotated[str | None, typer.Option(help="From this timestamp on.")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to this timestamp.")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="From this date or time on (2016-04-06, 2016-04-06 20:07 in --tz's zone, or "
+             "2016-04-06T20:07:09Z).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this date or time.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
     as_json: AsJson = False,
     db: Db = DEFAULT_DB,
@@ -51,9 +54,9 @@ def show(
     """Show audit records, newest first (`accord audit verify` checks the chain)."""
     if ctx.invoked_subcommand is not None:
         return
-    for name, value in (("--since", since), ("--until", until)):
-        if value is not None and not is_timestamp(value):
-            raise fail(f"{name}: {value!r} is not a timestamp such as 2016-04-06T20:07:09.000Z")
+    # A date, or a date and time in the zone --tz names, as well as a whole timestamp.
+    since, until = (None if value is None else format_timestamp(typed_instant(name, value))
+                    for name, value in (("--since", since), ("--until", until)))
     if person is not None and party is None:
         raise fail("--person needs --party: people are named within their party")
     with opened(db) as node, user_errors():

@@ -73,6 +73,25 @@ AsJson = Annotated[bool, typer.Option(
     "--json", help="One JSON object per line, with the table's columns as its fields.")]
 
 
+def typed_instant(name: str, text: str) -> datetime:
+    """A date (its midnight) or a date and time as a person types it (2015-06-04,
+    2015-06-04 10:00, 2015-06-04T10:00:00Z), in the zone --tz names (UTC by default) unless it
+    carries its own offset: what `shown` prints, read back. `name`: the option, for the
+    error."""
+    if is_timestamp(text):
+        return parse_timestamp(text)
+    from accord.i18n.zones import AmbiguousLocalTime, NoSuchLocalTime, instant_in
+
+    where = shown_zone["name"]
+    try:
+        return instant_in(text, where)
+    except (NoSuchLocalTime, AmbiguousLocalTime) as error:
+        raise fail(f"{name}: {error}") from None
+    except ValueError:
+        raise fail(f"{name}: {text!r} is not a date or time such as 2015-06-04, "
+                   f"2015-06-04 10:00 (in {where}) or 2015-06-04T10:00:00Z") from None
+
+
 def default_db() -> str:
     return os.environ.get("ACCORD_DB", DEFAULT_DB)
 

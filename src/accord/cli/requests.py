@@ -28,6 +28,7 @@ from accord.cli.common import (
     out,
     shown,
     split_names,
+    typed_instant,
     user_errors,
 )
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters
@@ -43,7 +44,6 @@ from accord.cooperation.model import (
 from accord.cooperation.views import view_json
 from accord.i18n.languages import written_in
 from accord.node import Node
-from accord.stix.timestamps import is_timestamp, parse_timestamp
 from accord.store.summary_reads import SummaryReads
 from accord.words import how_many
 
@@ -117,18 +117,9 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
 
 
 def _instant(name: str, text: str | None) -> datetime | None:
-    """A date (its midnight) or a time, as an officer types it; without an offset, in UTC."""
-    if text is None:
-        return None
-    if is_timestamp(text):
-        return parse_timestamp(text)
-    from accord.i18n.zones import instant_in  # loads the catalogue: only for such a date
-
-    try:
-        return instant_in(text, "UTC")
-    except ValueError:
-        raise fail(f"{name}: {text!r} is not a date or time such as 2015-06-04 or "
-                   "2015-06-04T10:00:00Z") from None
+    """A date (its midnight) or a time, as an officer types it; without an offset, in the
+    zone --tz names (UTC by default)."""
+    return None if text is None else typed_instant(name, text)
 
 
 def _detail(value: object) -> str:
@@ -157,7 +148,8 @@ def create(
     activity_start: Annotated[str | None, typer.Option(help="When the activity began: a date "
                                                             "or a time (2015-06-04, "
                                                             "2015-06-04T10:00+08:00); "
-                                                            "without an offset, UTC.")] = None,
+                                                            "without an offset, in --tz's "
+                                                            "zone (UTC by default).")] = None,
     activity_end: Annotated[str | None, typer.Option(help="When it ended (the same forms).")]
     = None,
     victims: Annotated[str | None, typer.Option(help="Affected victims, comma-separated.")]
