@@ -82,6 +82,22 @@ def run_accord(
     )
 
 
+def imported_indicator(db: str, directory: Path, suffix: str) -> str:
+    """Import one indicator (of 198.51.100.7, id ending in `suffix`, 2 hex digits) into `db`
+    as a request's evidence; its id."""
+    obj = {"type": "indicator", "spec_version": "2.1",
+           "id": f"indicator--7d5c1a2e-3b4f-4c6d-8e9f-0a1b2c3d4e{suffix}",
+           "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
+           "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+           "valid_from": "2015-06-04T10:00:00Z"}
+    bundle = directory / f"evidence-{suffix}.json"
+    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--7d5c1a2e-3b4f-4c6d-8e9f-"
+                                  f"0a1b2c3d4f{suffix}", "objects": [obj]}))
+    done = run_accord("import", str(bundle), db=db)
+    assert done.returncode == 0, done.stderr
+    return str(obj["id"])
+
+
 def created(*args: str, db: str) -> str:
     """Run a command that creates something and return the one line it prints on stdout."""
     done = run_accord(*args, db=db)

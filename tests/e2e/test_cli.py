@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.e2e.conftest import sql
+from tests.e2e.conftest import imported_indicator, sql
 
 DEEP_PANDA = "intrusion-set--a653431d-6a5e-4600-8ad3-609b5af57064"
 APT19 = "intrusion-set--fe8796a4-2a02-41a0-9d27-7aa1e995feb6"
@@ -124,18 +124,10 @@ def test_a_request_written_in_chinese_is_recorded_as_chinese_without_lang(node, 
                                                                           tmp_path):
     # A liaison officer in Beijing writes in Chinese and leaves --lang out: the request is
     # not recorded as English (which would offer it for translation from English).
-    evidence = {"type": "indicator", "spec_version": "2.1",
-                "id": "indicator--7d5c1a2e-3b4f-4c6d-8e9f-0a1b2c3d4e70",
-                "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
-                "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
-                "valid_from": "2015-06-04T10:00:00Z"}
-    bundle = tmp_path / "evidence.json"
-    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--7d5c1a2e-3b4f-4c6d-8e9f-"
-                                  "0a1b2c3d4e71", "objects": [evidence]}))
-    assert accord("import", str(bundle), db=node).returncode == 0
+    evidence = imported_indicator(node, tmp_path, "70")
     made = accord("request", "create", "--to", "CNCERT", "--kind", "information",
                   "--category", "intrusion", "--urgency", "routine", "--evidence",
-                  evidence["id"], "--summary", "请协助查明198.51.100.7控制服务器的运营者",
+                  evidence, "--summary", "请协助查明198.51.100.7控制服务器的运营者",
                   db=node)
     assert made.returncode == 0, made.stderr
     rid = made.stdout.strip()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from tests.e2e.conftest import imported_indicator
+
 
 def test_times_are_utc_unless_tz_says_otherwise(databases, tmp_path, accord):
     db = databases.new("tz")
@@ -45,18 +47,10 @@ def test_times_typed_are_read_in_the_zone_tz_names(databases, tmp_path, accord):
     db = databases.new("tz")
     assert accord("init", "--party", "US-CERT", db=db).returncode == 0
     assert accord("party", "add", "CNCERT", db=db).returncode == 0
-    evidence = {"type": "indicator", "spec_version": "2.1",
-                "id": "indicator--7d5c1a2e-3b4f-4c6d-8e9f-0a1b2c3d4e72",
-                "created": "2015-06-04T10:00:00.000Z", "modified": "2015-06-04T10:00:00.000Z",
-                "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
-                "valid_from": "2015-06-04T10:00:00Z"}
-    bundle = tmp_path / "evidence.json"
-    bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--7d5c1a2e-3b4f-4c6d-8e9f-"
-                                  "0a1b2c3d4e73", "objects": [evidence]}))
-    assert accord("import", str(bundle), db=db).returncode == 0
+    evidence = imported_indicator(db, tmp_path, "72")
     made = accord("--tz", "Asia/Shanghai", "request", "create", "--to", "CNCERT", "--kind",
                   "mitigation", "--category", "intrusion", "--urgency", "routine",
-                  "--evidence", evidence["id"], "--summary", "Beaconing to 198.51.100.7",
+                  "--evidence", evidence, "--summary", "Beaconing to 198.51.100.7",
                   "--activity-start", "2015-06-04 10:00", "--activity-end", "2015-06-05",
                   db=db)
     assert made.returncode == 0, made.stderr
