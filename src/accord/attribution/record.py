@@ -210,6 +210,16 @@ class AttributionRecord:
             draft.kind, draft.legal_basis.strip(), now,  # type: ignore[arg-type]
             aliases, draft.programme or None, designee["id"], draft.claims, draft.evidence)
         audience = self._audience(actor, draft.share_with)
+        # Whoever reads the designation reads the ids of the claims and evidence it cites: each
+        # must be one they may read, or the designation would tell them it exists.
+        cited = [*draft.claims, *draft.evidence]
+        for party in audience if cited else ():
+            hidden = [c for c in cited if c not in self.desk.readable_by(party, cited)]
+            if hidden:
+                raise AttributionError(
+                    f"{', '.join(hidden)}: not shared with {self._party_names().get(party, party)}"
+                    ", to whom the designation would show it: share the designation with "
+                    "fewer parties (--share-with), or cite only what they may read")
         self._store(actor, [_marked(obj, actor.party.id, audience)
                             for obj in (designee, designation_to_stix(designation))], audience)
         return designation
@@ -280,6 +290,13 @@ class AttributionRecord:
     def designations(self, actor: Actor) -> list[Designation]:
         """The newest version of every designation the party may read, newest first."""
         found = [designation_from_stix(o) for o in self._objects(actor, DESIGNATION)]
+        # What it cites, only as far as the reader may read it (one posted over TAXII, or by
+        # a peer, may cite what was not shared with every reader of it).
+        cited = [i for d in found for i in (*d.claims, *d.evidence)]
+        readable = self.desk.readable_by(actor.party.id, cited) if cited else set()
+        found = [replace(d, claims=tuple(c for c in d.claims if c in readable),
+                         evidence=tuple(e for e in d.evidence if e in readable))
+                 for d in found]
         return sorted(found, key=lambda d: (d.created, d.id), reverse=True)
 
     def names(self, actor: Actor, ids: Iterable[str]) -> dict[str, str]:

@@ -126,6 +126,32 @@ def test_a_malformed_claim_is_refused_in_words(record, us, changes, words):
         record.claim(us, draft(**changes))
 
 
+def test_a_designation_cites_only_what_every_reader_of_it_may_read(record, world, us, cn):
+    # A claim the US keeps to itself, cited by a designation every party reads, would tell
+    # China the claim exists (its id); refused, and a designation citing it kept to the US.
+    hidden = record.claim(us, draft(share_with=(world.own.id,)))
+    with pytest.raises(AttributionError, match="not shared with China"):
+        record.designate(us, DesignationDraft("Wang Dong", "individual", "E.O. 13694",
+                                              claims=(hidden.claim.id,)))
+    kept = record.designate(us, DesignationDraft("Wang Dong", "individual", "E.O. 13694",
+                                                 claims=(hidden.claim.id,),
+                                                 share_with=(world.own.id,)))
+    assert [d.claims for d in record.designations(us)] == [(hidden.claim.id,)]
+    assert record.designations(cn) == [] and kept.claims == (hidden.claim.id,)
+    # One stored otherwise (over TAXII, from a peer) shows a reader only what it may read.
+    from dataclasses import replace
+
+    from accord.attribution.objects import designation_to_stix
+    from accord.attribution.record import _marked
+
+    shown = replace(kept, id="x-accord-designation--5d2b7c2e-5b0a-4f8e-9d7c-1b6f3e2a9c41")
+    record.desk.admit(record.desk.collection(), [world.other.id])
+    store(world.node.engine, record.desk.collection(), Screened([_marked(
+        designation_to_stix(shown), world.own.id, [world.other.id])], []),
+        party_id=world.own.id)
+    assert [d.claims for d in record.designations(cn)] == [()]
+
+
 def test_a_designation_is_lifted_by_a_new_version_by_its_maker_only(record, us, cn):
     made = record.designate(us, DesignationDraft(
         "Wang Dong", "individual", "Executive Order 13694", aliases=("王东", "UglyGorilla"),
