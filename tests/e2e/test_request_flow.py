@@ -5,6 +5,7 @@ acknowledgement, notifies the hotline, and a review whose numbers are checked by
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -160,6 +161,10 @@ def test_a_late_acknowledgement_is_escalated_answered_and_reviewed(
     [entry] = [json.loads(line) for line in log_lines.stdout.splitlines()]
     assert entry["request"] == rid and entry["ended_by"] == "answered"
     assert entry["notified"][0].startswith(f"{PARTNER}: delivered")
+    # In Beijing time, every time of the table: when it was raised and when it ended.
+    table = run_accord("--tz", "Asia/Shanghai", "hotline", "log", db=db).stdout
+    assert table.count("+08:00") == 3, table  # raised, ended (by answering), delivered
+    assert not re.search(r"\d\dZ", table), table
 
     html = run_accord("review", "--from", str(day), "--to", str(day + timedelta(days=1)),
                       "--format", "html", db=db)

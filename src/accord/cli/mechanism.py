@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from accord.cli.common import (
     listing,
     opened,
     record,
+    shown,
     split_names,
 )
 from accord.cooperation.desk import Desk
@@ -172,9 +174,11 @@ def hotline_log(
                    "notified")
 
         def cells(row: Row) -> list[str]:
-            shown = {"ended": f"{row['ended_by']} {row['ended']}" if row["ended"] else "open",
-                     "notified": "; ".join(row["notified"]) or "no hotline set"}
-            return [cell(shown.get(c, row[c])) for c in columns]
+            # (ended: the time in --tz's zone, as the time column is)
+            told = {"ended": f"{row['ended_by']} {shown(row['ended'])}" if row["ended"]
+                    else "open",
+                    "notified": _in_zone("; ".join(row["notified"])) or "no hotline set"}
+            return [cell(told.get(c, row[c])) for c in columns]
 
         listing(rows, columns, as_json=as_json, cells=cells)
         if not as_json:
@@ -190,6 +194,14 @@ def _date(text: str, name: str) -> datetime:
     except ValueError:
         raise fail(f"{name} {text!r} is not a date such as 2026-01-01 or "
                    "2026-01-01T00:00:00Z") from None
+
+
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+def _in_zone(text: str) -> str:
+    """`text` with each UTC timestamp in it as --tz shows times (JSON keeps them in UTC)."""
+    return _STAMP.sub(lambda found: shown(found.group()), text)
 
 
 @app.command()

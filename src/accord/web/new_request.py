@@ -95,7 +95,7 @@ def _translation(ctx: Ctx) -> dict[str, dict[str, str]]:
              if ctx.field(f"tr_{name}")}
     lang = ctx.field("tr_lang")
     if texts and not lang:
-        raise BadField("Translation: say which language it is in")
+        raise BadField(ctx._("Translation: say which language it is in"))
     return {lang: texts} if lang else {}
 
 
