@@ -16,6 +16,9 @@ from accord.cooperation.review_words import Words, bucket
 
 FONT_SIZE = 11
 FONT_FAMILY = "Arial, Helvetica, 'Noto Sans CJK SC', 'Noto Sans SC', sans-serif"
+# Chinese first where the chart is in Chinese: after a Latin font without its characters, the
+# renderer's fallback (fontconfig's, by language) took the Japanese forms of Noto CJK.
+FONT_FAMILY_CHINESE = "'Noto Sans CJK SC', 'Noto Sans SC', Arial, Helvetica, sans-serif"
 ACK_COLOUR, ANSWER_COLOUR, BAR_COLOUR = "#3b6ea5", "#d9822b", "#5f7f3f"
 
 
@@ -26,10 +29,12 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
                for c in text)
 
 
-def _svg(width: float, height: int, label: str, parts: Sequence[str]) -> str:
+def _svg(w: Words, width: float, height: int, label: str, parts: Sequence[str]) -> str:
+    family = FONT_FAMILY_CHINESE if w.language.startswith("zh") else FONT_FAMILY
     return (f"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0f}\" height=\"{height}\" "
             f"viewBox=\"0 0 {width:.0f} {height}\" role=\"img\" aria-label=\"{escape(label)}\" "
-            f"font-family=\"{escape(FONT_FAMILY)}\" font-size=\"{FONT_SIZE}\" fill=\"#111\">"
+            f"lang=\"{escape(w.language)}\" font-family=\"{escape(family)}\" "
+            f"font-size=\"{FONT_SIZE}\" fill=\"#111\">"
             f"<title>{escape(label)}</title>" + "".join(parts) + "</svg>")
 
 
@@ -106,7 +111,7 @@ def on_time_chart(w: Words, f: DirectionFigures, heading: str) -> str:
                      f"fill=\"{colour}\"/>")
         parts.append(_text(x + 14, legend_y, what, "start", kind="legend"))
         x += 14 + text_width(what) + 24
-    return _svg(left + plot_w + 16, top + plot_h + 44, label, parts)
+    return _svg(w, left + plot_w + 16, top + plot_h + 44, label, parts)
 
 
 def _nice_step(largest: int) -> int:
@@ -141,4 +146,4 @@ def histogram_chart(w: Words, f: DirectionFigures, heading: str) -> str:
                                            count=count)))
         parts.append(_text(x + bar_w / 2, top + plot_h - height - 3, str(count)))
         parts.append(_text(x + bar_w / 2, top + plot_h + 16, short))
-    return _svg(left + plot_w + 16, top + plot_h + 44, label, parts)
+    return _svg(w, left + plot_w + 16, top + plot_h + 44, label, parts)

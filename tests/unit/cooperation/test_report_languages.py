@@ -83,6 +83,20 @@ def test_the_pdf_has_pages_and_the_report_s_words_and_figures(lang):
     assert ("Quartertherequestwasreceived" in flat) == (lang != "zh-Hans")
     if lang != "en":
         assert "收到请求的季度" in flat
+        # Chinese in Chinese forms throughout, the charts too: no Japanese font fell back in.
+        assert not [f for f in _fonts(pdf) if "JP" in f or "KR" in f], _fonts(pdf)
+
+
+def _fonts(pdf: bytes) -> set[str]:
+    """The fonts a PDF's pages and their drawings (the charts) use."""
+    found: set[str] = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        resources = [page["/Resources"]]
+        for drawing in resources[0].get("/XObject", {}).values():
+            resources.append(drawing.get_object().get("/Resources", {}))
+        for each in resources:
+            found |= {str(f.get_object()["/BaseFont"]) for f in each.get("/Font", {}).values()}
+    return found
 
 
 def test_without_the_pdf_renderer_the_error_says_what_to_install(monkeypatch):
