@@ -42,6 +42,7 @@ from accord.cli.common import (
 )
 from accord.cooperation.desk import Actor
 from accord.node import Node
+from accord.spreadsheet import inert
 from accord.stix.timestamps import now_timestamp
 from accord.trust.audit import Event
 
@@ -312,13 +313,6 @@ def screen(
                           said(m.name), said(m.matched), hit.kind,
                           said(hit.listed_by_name or "this node's operator"), said(m.why))
         out.print(table)
-
-
-def inert(cell: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one that begins like a formula (=, +, -, @,
-    a tab or a carriage return) is quoted with an apostrophe (OWASP's advice), since names
-    and aliases are others' words ("=HYPERLINK(…)" as an actor's alias)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _screen_file(record: AttributionRecord, actor: Actor, file: Path,

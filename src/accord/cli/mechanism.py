@@ -246,7 +246,7 @@ def review(
             sys.stdout.buffer.write(content)
             sys.stdout.buffer.flush()
         else:
-            text = content.decode()
+            text = content.decode("utf-8-sig")  # a terminal or a pipe: no byte-order mark
             typer.echo(text, nl=not text.endswith("\n"))
     else:
         output.write_bytes(content)

@@ -29,6 +29,7 @@ from accord.cooperation.review_words import (
     summary_rows,
     title,
 )
+from accord.spreadsheet import BOM, inert
 
 FORMATS = ("json", "md", "csv", "html")
 # What can be downloaded: the text formats and the PDF (bytes, made from the HTML).
@@ -70,7 +71,9 @@ def document(review: Review, fmt: str, lang: str = "en") -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"unknown review format {fmt!r}: choose one of "
                          f"{', '.join(DOCUMENT_FORMATS)}")
-    return render(review, fmt, lang).encode()
+    # A CSV file begins with UTF-8's byte-order mark: without it Excel reads it in the
+    # system's code page, and parties' names in Chinese come out garbled.
+    return ((BOM if fmt == "csv" else "") + render(review, fmt, lang)).encode()
 
 
 # Markdown
@@ -118,13 +121,16 @@ def _markdown(review: Review, w: Words) -> str:
 # CSV
 
 def _csv(review: Review) -> str:
+    """The figures as CSV, each cell one a spreadsheet shows and never runs (parties' names
+    are theirs to choose: spreadsheet.inert)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("direction", "requester", "addressee", "exercise", *CSV_FIGURES))
     for is_exercise, directions in ((False, review.directions), (True, review.exercises)):
         for key, f in directions.items():
             values = (getattr(f, name) for name in CSV_FIGURES)
-            writer.writerow((key, f.requester, f.addressee, "yes" if is_exercise else "no",
+            writer.writerow((inert(key), inert(f.requester), inert(f.addressee),
+                             "yes" if is_exercise else "no",
                              *("" if v is None else v for v in values)))
     return out.getvalue()
 

@@ -12,11 +12,11 @@ from starlette.responses import Response
 from accord import clock
 from accord.cooperation.model import CATEGORIES, STATES
 from accord.cooperation.summary import Filters
+from accord.spreadsheet import csv_bytes
 from accord.store.summary_reads import BadCursor, SummaryReads, cursor_of
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
 from accord.web.rows import Row, mentions, summary_row
-from accord.web.spreadsheet import csv_bytes
 
 PAGE_SIZE = 200
 LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted document

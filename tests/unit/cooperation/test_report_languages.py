@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from pypdf import PdfReader
-from tests.unit.cooperation.test_report import sample
+from tests.unit.cooperation.test_report import CN, US, sample
 
 from accord.cooperation.report import document, html_sections, render
 from accord.cooperation.review_charts import on_time_chart, text_width
@@ -87,6 +87,15 @@ def test_the_pdf_has_pages_and_the_report_s_words_and_figures(lang):
         assert not [f for f in _fonts(pdf) if "JP" in f or "KR" in f], _fonts(pdf)
 
 
+def test_a_party_named_like_a_formula_is_text_in_the_csv():
+    import csv
+
+    text = render(sample({US: '=HYPERLINK("http://x")', CN: "CN"}), "csv")
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in cells
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+
+
 def _fonts(pdf: bytes) -> set[str]:
     """The fonts a PDF's pages and their drawings (the charts) use."""
     found: set[str] = set()
@@ -106,7 +115,10 @@ def test_without_the_pdf_renderer_the_error_says_what_to_install(monkeypatch):
 
 
 def test_other_formats_are_the_text_renderings_as_bytes():
-    assert document(sample(), "csv", "zh-Hans") == render(sample(), "csv").encode()
+    # A CSV file with UTF-8's byte-order mark: Excel reads Chinese names as Chinese with it.
+    assert document(sample(), "csv", "zh-Hans") == \
+        b"\xef\xbb\xbf" + render(sample(), "csv").encode()
+    assert document(sample(), "md", "zh-Hans") == render(sample(), "md", "zh-Hans").encode()
     with pytest.raises(ValueError, match="pdf"):
         document(sample(), "docx")
 
