@@ -78,7 +78,8 @@ def test_a_name_is_screened_alone_and_in_a_batch(databases: NodeDatabases, tmp_p
     done = run_accord("screen", "--file", str(names), "-o", str(results), db=db)
     assert done.returncode == 0, done.stderr
     assert "4 names screened, 2 matched" in done.stderr
-    rows = results.read_text(encoding="utf-8").splitlines()
+    assert results.read_bytes().startswith(b"\xef\xbb\xbf")  # for spreadsheets
+    rows = results.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("query,match,score,id,name,matched,kind,listed_by,why")
     assert [r.split(",")[1] for r in rows[1:]] == ["yes", "no", "yes", "no"]
     assert rows[4].startswith("'=HYPERLINK(x),")  # a spreadsheet shows it, never runs it

@@ -328,7 +328,8 @@ def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
     column = header.index("name") if "name" in header else 0
     names = [r[column].strip() for r in (rows[1:] if "name" in header else rows)
              if len(r) > column and r[column].strip()]
-    sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    # A file with a byte-order mark, as spreadsheets need to read Chinese (not on stdout).
+    sink = output.open("w", newline="", encoding="utf-8-sig") if output else sys.stdout
     matched = 0
     try:
         writer = csv.writer(sink)
