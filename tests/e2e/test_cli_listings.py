@@ -202,3 +202,11 @@ def test_an_activity_window_is_given_as_dates_or_times_and_checked(node):
         "starts (2015-06-05 00:00 UTC)" in " ".join(backwards.stderr.split())
     wrong = run_accord(*ask, "--activity-start", "June 4th", db=node["db"])
     assert wrong.returncode == 2 and "--activity-start: 'June 4th' is not a date" in wrong.stderr
+
+
+def test_the_request_list_says_the_deadline_each_request_waits_on(node):
+    # Not yet acknowledged: the acknowledgement is what it waits on, not the response.
+    done = run_accord("request", "list", db=node["db"])
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "acknowledge by" in text and "respond by" not in text

@@ -315,9 +315,10 @@ def list_requests(
         columns = ("id", "state", "requester", "addressee", "urgency", "summary", "deadlines")
 
         def cells(row: Row) -> list[str]:
+            summary = row["summary"]
             texts = {"requester": row["requester"]["name"], "addressee": row["addressee"]["name"],
-                     "summary": row["summary"][:60],
-                     "deadlines": f"respond by {shown(row['deadlines']['respond'])}"}
+                     "summary": summary if len(summary) <= 60 else summary[:59] + "…",
+                     "deadlines": _next_deadline(row)}
             return [cell(texts.get(c, row[c])) for c in columns]
 
         listed = 0
@@ -331,6 +332,21 @@ def list_requests(
         listing(rows(), columns, as_json=as_json, cells=cells)
         if not as_json:
             err.print(how_many(listed, "request"))
+
+
+def _next_deadline(row: Row) -> str:
+    """What the list says of a request's deadlines: the one it waits on now (acknowledging,
+    then responding), said overdue when it is, or when it was answered or ended."""
+    if row["answered"]:
+        return f"answered {shown(row['answered'])}"
+    if row["state"] == "withdrawn":
+        return "withdrawn"
+    deadlines, overdue = row["deadlines"], row["overdue"]
+    if not row["acknowledged"] and deadlines["acknowledge"]:
+        return (f"acknowledge by {shown(deadlines['acknowledge'])}"
+                + (" (overdue)" if overdue["acknowledge"] else ""))
+    return (f"respond by {shown(deadlines['respond'])}"
+            + (" (overdue)" if overdue["respond"] else ""))
 
 
 def _listed(node: Node, desk: Desk, actor: Actor, filters: Filters) -> Iterator[RequestView]:
