@@ -2,9 +2,10 @@
 actors' names and aliases — never anything else, so a designation a party may not read can
 neither match nor be counted for it.
 
-A watchlist is built per party and kept while nothing it could hold has changed (the newest
-stored version, and how many objects the cooperation collection holds, say so cheaply), so a
-server screens a batch without re-reading every designation for each name.
+A watchlist is built per party and kept while nothing it could hold has changed (how many
+versions of designations and of the actors it may read the node holds, and the newest of them,
+say so cheaply, from the index by collection and type), so a server screens a batch without
+re-reading every designation for each name.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from accord.attribution.model import Designation
+from accord.attribution.objects import DESIGNATION
 from accord.attribution.record import AttributionRecord
 from accord.cooperation.desk import Actor
 from accord.screening import Listed, Match, Screener
@@ -112,11 +114,20 @@ _lock = threading.Lock()
 def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -> Watchlist:
     """The party's watchlist (with the known actors, or designations only), rebuilt only when
     what it could hold may have changed."""
+    cooperation = record.desk.collection().id  # first: it is made when first asked for
     readable = tuple(sorted(c.id for c, _ in record.readable_collections(actor)))
+    # What the list is made of, counted and its newest version: an actor or a designation
+    # added, re-versioned or removed changes one or the other, and nothing else does (a
+    # node's every other write used to rebuild every party's list; a removal, none).
+    o = objects.c
+    listed = or_(and_(o.collection_id == cooperation,
+                      o.type == DESIGNATION),
+                 *([and_(o.collection_id.in_(readable), o.type.in_(ACTOR_KINDS))]
+                   if actors and readable else []))
     with record.node.engine.connect() as conn:
-        newest = conn.execute(select(func.max(objects.c.seq))).scalar()
-        held = conn.execute(select(func.count()).select_from(objects).where(
-            objects.c.collection_id == record.desk.collection().id)).scalar()
+        # date_added, not seq: SQLite gives a removed newest row's seq to the next one.
+        held, newest = conn.execute(select(func.count(), func.max(o.date_added))
+                                    .where(listed)).one()
     key = (str(record.node.engine.url), actor.party.id, actors, readable, newest, held)
     with _lock:
         found = _cache.get(key)

@@ -84,3 +84,24 @@ def test_a_result_says_which_party_listed_what_it_matched(world, record):
     assert hit.listed_by_name == world.other.name
     [imported, *_] = watchlist(record, us).screen("Gothic Panda")
     assert imported.listed_by == world.own.id
+
+
+def test_the_list_follows_what_it_holds_and_nothing_else(world, record):
+    us = Actor(world.own)
+    first = watchlist(record, us)
+    assert first.screen("Gothic Panda")[0].match.id == APT3
+    # Another write (evidence, a request's act) keeps the list: it holds nothing of it.
+    store(world.node.engine, world.evidence, Screened([
+        {"type": "indicator", "spec_version": "2.1",
+         "id": "indicator--6e0c7a5e-1b7d-4c3f-9f65-3c2d1a0b9e85", "pattern_type": "stix",
+         "pattern": "[ipv4-addr:value = '198.51.100.7']", "valid_from": "2020-01-01T00:00:00Z",
+         "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z"}], []),
+        party_id=world.own.id, operator=True)
+    assert watchlist(record, us) is first
+    # The actor removed, it is screened against no more (the list was kept before: the
+    # newest version on the node, and the cooperation collection's count, stayed the same).
+    from accord.store.query import ObjectQuery
+
+    assert world.node.objects.delete(world.evidence.id, APT3, ObjectQuery()) == 1
+    assert watchlist(record, us) is not first
+    assert watchlist(record, us).screen("Gothic Panda") == []
