@@ -29,6 +29,7 @@ from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.attribution.watchlist import screen_all, watchlist
 from accord.cooperation.desk import Actor
 from accord.node import Node
+from accord.screening.names import name_variants
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -85,11 +86,14 @@ class BatchIn(BaseModel):
     @field_validator("names")
     @classmethod
     def _within_the_budget(cls, names: list[str]) -> list[str]:
-        total = sum(len(name) for name in names)
+        # A name that gives several (brackets, slashes, a.k.a.) is screened as each of them:
+        # it counts as many times (names.name_variants).
+        total = sum(len(name) * len(name_variants(name)) for name in names)
         if total > MOST_BATCH_CHARACTERS:
-            raise ValueError(f"{len(names):,} names of {total:,} characters in all; a batch "
-                             f"holds at most {MOST_BATCH_CHARACTERS:,} characters: send them "
-                             "in several batches")
+            raise ValueError(f"{len(names):,} names of {total:,} characters in all (a name "
+                             "that gives several counted once for each); a batch holds at "
+                             f"most {MOST_BATCH_CHARACTERS:,} characters: send them in "
+                             "several batches")
         return names
 
 

@@ -15,6 +15,7 @@ from itertools import combinations
 from accord.screening.names import (
     OrgName,
     PersonName,
+    Variant,
     name_variants,
     org_name,
     person_name,
@@ -104,12 +105,21 @@ class Screener:
         may give several names for one person or firm ("WANG Dong (a.k.a. UglyGorilla)",
         "Mr. Wang Dong 王东"): each is screened (names.name_variants), the best kept."""
         best: dict[str, tuple[Verdict, _Name, str]] = {}
-        for variant in name_variants(query) or (query,):
-            as_person, as_org = person_name(variant), org_name(variant)
+        for each in name_variants(query) or (Variant(query),):
+            variant = each.text
+            as_person = person_name(variant)
+            as_org: OrgName | None = None if each.person_only else org_name(variant)
+            if as_org is not None and variant != query and all(
+                    w in CONTEXT_WORDS for w in as_org.distinctive):
+                # A part of a firm's name that names no firm by itself (a place in brackets:
+                # 华为技术（深圳）有限公司) would match every firm named by places alone.
+                as_org = None
             for at in self._candidates(as_person, as_org):
                 name = self._names[at]
                 if name.person is not None:
                     verdict = score_person(as_person, name.person)
+                elif as_org is None:
+                    continue
                 else:
                     assert name.org is not None
                     verdict = score_org(as_org, name.org)
@@ -143,11 +153,11 @@ class Screener:
             + f"{verdict.rule} (score {score:.2f})",
         )
 
-    def _candidates(self, as_person: PersonName, as_org: OrgName) -> set[int]:
+    def _candidates(self, as_person: PersonName, as_org: OrgName | None) -> set[int]:
         found: set[int] = set()
-        for key in as_person.keys | {as_org.joined}:
+        for key in as_person.keys | ({as_org.joined} if as_org is not None else set()):
             found |= self._by_key.get(key, set())
-        words = as_person.tokens | set(as_org.distinctive)
+        words = as_person.tokens | set(as_org.distinctive if as_org is not None else ())
         near = [(word in CONTEXT_WORDS, *self._near(word, words)) for word in words]
         naming = [(exact, typo) for is_context, exact, typo in near if not is_context]
         for exact, typo in naming:

@@ -43,8 +43,8 @@ _LONGEST_CHINESE_WORD = max(map(len, CHINESE_ORG_WORDS))
 # "a.k.a." and its kin ("WANG Dong (a.k.a. UglyGorilla)", "Sun Kailiang / 孙凯亮"). Not a comma:
 # "WANG, Dong" is one name, surname first.
 _ALSO_KNOWN_AS = re.compile(
-    r"[()\[\]（）【】/|;；]|(?<!\w)(?:a\.?\s?k\.?\s?a|f\.?\s?k\.?\s?a|also known as|alias"
-    r"|né|née)(?!\w)\.?", re.IGNORECASE)
+    r"[()\[\]（）【】/|;；]|(?<!\w)(?:a\.?\s?k\.?\s?a|f\.?\s?k\.?\s?a|also known as"
+    r"|né|née)(?!\w)\.?|(?<!\w)alias(?:es)?\s*:", re.IGNORECASE)
 # Titles before or after a person's name, which are not part of it.
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
                         "madam", "mister", "先生", "女士", "小姐", "博士", "教授"})
@@ -75,33 +75,51 @@ def _latin_tokens(text: str) -> list[str]:
     """Words of folded text: apostrophes and hyphens join ("Kai-liang" is "kailiang"); a
     Cyrillic or Greek look-alike amid Latin letters is read as the Latin letter, and pinyin
     tones written as numbers are dropped."""
-    return [_plain(t) for t in _SEPARATORS.split(_JOINERS.sub("", fold(text))) if t]
+    words = [_plain(t) for t in _SEPARATORS.split(_JOINERS.sub("", fold(text))) if t]
+    return _untoned(words)
 
 
 def _plain(token: str) -> str:
     if not token.isascii() and _LATIN.search(token):
         token = token.translate(_LOOK_ALIKES)
-    if _NUMBERED_TONES.match(token):
-        syllables = [s for s in re.split("[1-5]", token) if s]
-        if all(pinyin_syllable_count(s) == 1 for s in syllables):
-            return "".join(syllables)
     return token
 
 
-def name_variants(text: str) -> tuple[str, ...]:
+def _untoned(words: list[str]) -> list[str]:
+    """The words without their tone numbers, when they are pinyin with a number after every
+    syllable ("Wang2 Dong1", "Kai3liang4"): at least two syllables in all, so that a single
+    "Hong3" stays itself (its number may be what tells it from "Hong2")."""
+    syllables = [[s for s in re.split("[1-5]", w) if s] for w in words]
+    if (not words or not all(_NUMBERED_TONES.match(w) for w in words)
+            or sum(map(len, syllables)) < 2
+            or not all(pinyin_syllable_count(s) == 1 for each in syllables for s in each)):
+        return words
+    return ["".join(each) for each in syllables]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One name a query may give: `text`, read as a person's name only (`person_only`: a part
+    without its titles, which a firm's name keeps: "Dr Martens") or as either kind."""
+
+    text: str
+    person_only: bool = False
+
+
+def name_variants(text: str) -> tuple[Variant, ...]:
     """The names a query may give for one person or firm, the whole first: each part set apart
     by brackets, slashes or "a.k.a."; a part in Latin letters and Chinese script, each script
-    on its own ("Wang Dong 王东"); each without the titles around it ("Mr. Wang Dong"). At
-    most MAX_VARIANTS."""
-    found: dict[str, None] = {}
+    on its own ("Wang Dong 王东"); as a person's name, each without the titles around it
+    ("Mr. Wang Dong"). At most MAX_VARIANTS."""
+    found: dict[str, bool] = {}
 
     def add(variant: str) -> None:
         variant = variant.strip(" \t,.:;-–—")
         if variant and any(c.isalnum() for c in variant):
-            found[variant] = None
+            found[variant] = False
             untitled = _untitled(variant)
             if untitled != variant and untitled:
-                found[untitled] = None
+                found.setdefault(untitled, True)
 
     add(text)
     for part in _ALSO_KNOWN_AS.split(text):
@@ -111,7 +129,7 @@ def name_variants(text: str) -> tuple[str, ...]:
         if han and any(c.isalpha() for c in latin):
             add(latin)
             add(" ".join(han))
-    return tuple(found)[:MAX_VARIANTS]
+    return tuple(Variant(v, person) for v, person in found.items())[:MAX_VARIANTS]
 
 
 def _untitled(name: str) -> str:

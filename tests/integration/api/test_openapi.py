@@ -128,6 +128,12 @@ def test_a_batch_of_names_past_the_screening_budget_is_refused_naming_it(client)
     assert "500,000 characters in all" in r.text and "several batches" in r.text
     assert client.post(f"{API}/screen", json={"names": ["Wang Dong"] * 10_000}
                        ).status_code == 200
+    # A name that gives eight is screened eight times, and counts so.
+    eight = " / ".join(f"Wang Dong {word}" for word in (
+        "Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel"))
+    assert client.post(f"{API}/screen", json={"names": [eight] * 400}).status_code == 422
+    assert client.post(f"{API}/screen", json={"names": ["x" * len(eight)] * 400}
+                       ).status_code == 200
 
 
 def test_a_path_the_api_cannot_route_answers_in_the_api_shape(client):

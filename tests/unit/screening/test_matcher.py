@@ -188,7 +188,7 @@ def test_a_query_giving_several_names_or_a_title_matches_on_the_name_in_it(scree
     assert found.matched == matched and f"as '{as_}'" in found.why
 
 
-@pytest.mark.parametrize("query", ["Wang2 Dong1", "Wаng Dong", "WΑNG DONG"])
+@pytest.mark.parametrize("query", ["Wang2 Dong1", "Wang2dong1", "Wаng Dong", "WΑNG DONG"])
 def test_numbered_tones_and_look_alike_letters_of_other_scripts_are_read_as_pinyin(
         screener, query):
     found = best(screener, query)  # (а: Cyrillic; Α: Greek)
@@ -217,3 +217,21 @@ def test_a_group_of_another_number_is_no_match():
                          Listed("apt1", "APT1", ("Comment Crew",), kind="organization")])
     assert [f.id for f in screener.screen("APT19") if f.match] == []
     assert [f.id for f in screener.screen("APT10") if f.match] == ["apt10"]
+
+
+@pytest.mark.parametrize("query", [
+    "华为技术（深圳）有限公司",  # a place in brackets names no firm by itself
+    "Huawei Technologies (Shenzhen) Co., Ltd",
+    "Alias Technologies Ltd",  # "alias" is a word of the name, not "alias:"
+    "Dr Martens",  # a title is dropped from a person's name, never from a firm's
+    "Hong3",  # one syllable: its tone number may be what tells it from another name
+])
+def test_a_part_of_a_query_matches_only_as_what_it_names(query):
+    screener = Screener([
+        Listed("sz", "深圳有限公司", kind="organization"),
+        Listed("shenzhen", "Shenzhen Ltd", kind="organization"),
+        Listed("tech", "Technologies", kind="organization"),
+        Listed("martens", "Martens GmbH", kind="organization"),
+        Listed("hong2", "Hong2", kind="organization"),
+    ])
+    assert [(f.id, f.score) for f in screener.screen(query) if f.match] == []
