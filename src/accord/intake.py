@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
-from accord.attribution.posted import refused_positions
+from accord.attribution.posted import refused_record_objects
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.objects import PREFIX, check
 from accord.cooperation.receipts import add_receipts, why_not_receipt
@@ -123,10 +123,10 @@ def accept(
             f"{o['type']} objects belong to a request's ledger: post them to the collection "
             f"'{REQUESTS_ALIAS}', where every party to the request reads them")
             if ledger_entry(o)[0] is not None else None)
-    positions = refused_positions(engine, collection, screened.valid, party_id,
-                                  parse_timestamp(request_timestamp))
-    screened = _refusing(screened, lambda o: Violation(o["id"], None, "position", why)
-                         if (why := positions.get(id(o))) else None)
+    on_record = refused_record_objects(engine, collection, screened.valid, party_id,
+                                       parse_timestamp(request_timestamp))
+    screened = _refusing(screened, lambda o: Violation(o["id"], None, "attribution-record", why)
+                         if (why := on_record.get(id(o))) else None)
     if any(o["type"] in RECEIPT_TYPES for o in screened.valid):
         from accord.store.peers import hosted_parties
 

@@ -1,8 +1,9 @@
-"""Positions a party of this node posts over TAXII, held to what `AttributionRecord.respond`
-holds the REST API and the web UI to: a position answers a claim its party may read, is dated
-when it is taken (not in the future, where it would stay the party's newest for ever, nor
-before the claim), names as a competing claim only its party's own claim on the same subject,
-and is never kept from the party whose claim it answers.
+"""Positions and designations a party of this node posts over TAXII, held to what the
+attribution record (`AttributionRecord.respond`, `.lift`) holds the REST API and the web UI to:
+a position is its poster's own, answers a claim its party may read, is dated when it is taken
+(not in the future, where it would stay the party's newest for ever, nor before the claim),
+names as a competing claim only its party's own claim on the same subject, and is never kept
+from the party whose claim it answers; a lifted designation stays lifted.
 
 A peer's parties' positions arrive signed by their node, which held them to the same rules;
 they may arrive late, so their dates are theirs.
@@ -20,8 +21,10 @@ from sqlalchemy import Engine
 from accord.attribution.model import Claim, Position
 from accord.attribution.objects import (
     CLAIM,
+    DESIGNATION,
     MalformedAttributionObject,
     claim_from_stix,
+    designation_from_stix,
     is_attribution_object,
     position_from_stix,
 )
@@ -47,6 +50,9 @@ def why_not_position(obj: Mapping[str, Any], claims: Mapping[str, Claim], poster
         position: Position = position_from_stix(obj)
     except MalformedAttributionObject as malformed:
         return str(malformed)
+    if position.party != poster:
+        return (f"created_by_ref {position.party}: a position is its own party's, and a party "
+                "posts only as itself")
     claim = claims.get(position.claim)
     if claim is None:
         return (f"{position.claim}: no claim you may read on this node; a position answers a "
@@ -97,17 +103,52 @@ def claims_named(engine: Engine, collection: Collection, poster: str,
     return found
 
 
-def refused_positions(engine: Engine, collection: Collection, objs: list[dict[str, Any]],
+def refused_record_objects(engine: Engine, collection: Collection, objs: list[dict[str, Any]],
                       poster: str, now: datetime) -> dict[int, str]:
-    """Why each position among `objs` that `poster`, a party of this node, may not post is
-    refused, keyed by the object's id() (a peer's party's positions are its node's to hold to
-    the rules)."""
+    """Why each position or designation among `objs` that `poster`, a party of this node, may
+    not post is refused, keyed by the object's id() (a peer's party's are its node's to hold
+    to the rules)."""
     from accord.store.peers import hosted_parties
 
     positions = [o for o in objs if is_position(o)]
-    if not positions or poster not in hosted_parties(engine):
+    designations = [o for o in objs if o.get("type") == DESIGNATION]
+    if not (positions or designations) or poster not in hosted_parties(engine):
         return {}
     claims = claims_named(engine, collection, poster, positions)
     reasons = {id(o): why_not_position(o, claims, poster, now, collection.default_tlp)
                for o in positions}
+    lifted = _lifted(engine, collection, poster, [str(o["id"]) for o in designations])
+    reasons |= {id(o): why_not_designation(o, lifted) for o in designations}
     return {key: why for key, why in reasons.items() if why is not None}
+
+
+def why_not_designation(obj: Mapping[str, Any], lifted: set[str]) -> str | None:
+    """A designation lifted stays lifted: a new version that is not would put it back in
+    force unseen (the record's `amend` refuses it too; designate again instead)."""
+    if obj.get("id") not in lifted:
+        return None
+    try:
+        again = designation_from_stix(obj)
+    except MalformedAttributionObject as malformed:
+        return str(malformed)
+    if again.is_in_force:
+        return (f"{again.id} was lifted; a lifted designation stays lifted: designate again "
+                "instead")
+    return None
+
+
+def _lifted(engine: Engine, collection: Collection, poster: str, ids: list[str]) -> set[str]:
+    """Which of the designations `ids` are held here, as `poster` may read them, lifted."""
+    if not ids:
+        return set()
+    page = ObjectStore(engine).page(collection.id, ObjectQuery(
+        ids=tuple(sorted(set(ids))), types=(DESIGNATION,), versions=frozenset({LAST}),
+        limit=len(set(ids)), reader=Reader(poster, int(collection.default_tlp))))
+    found = set()
+    for item in page.items:
+        try:
+            if not designation_from_stix(orjson.loads(item.body)).is_in_force:
+                found.add(item.id)
+        except MalformedAttributionObject:
+            continue
+    return found

@@ -352,15 +352,27 @@ class AttributionRecord:
         return [(claim_from_stix(o), o) for o in self._objects(actor, CLAIM)]
 
     def _positions(self, actor: Actor) -> list[Position]:
+        """The positions `actor` may read, each as far as it may read what it cites: only
+        parties known here take positions (an author nobody knows speaks for no one), and the
+        evidence and competing claim a position names are shown to a reader only if it may
+        read them (their ids would tell it they exist)."""
         # Every version counts: a party that re-versions its opinion adds to the history.
         found = []
+        parties = self._party_names()
         for obj in self._objects(actor, "opinion", ALL):
             if is_attribution_object(obj):
                 try:
-                    found.append(position_from_stix(obj))
+                    position = position_from_stix(obj)
                 except MalformedAttributionObject:
                     continue  # refused on intake; only a node's own tooling could store one
-        return found
+                if position.party in parties:
+                    found.append(position)
+        cited = {i for p in found for i in (*p.evidence, *([p.competing_claim]
+                                                            if p.competing_claim else []))}
+        readable = self.desk.readable_by(actor.party.id, sorted(cited)) if cited else set()
+        return [replace(p, evidence=tuple(e for e in p.evidence if e in readable),
+                        competing_claim=p.competing_claim if p.competing_claim in readable
+                        else None) for p in found]
 
     def _claim(self, actor: Actor, claim_id: str) -> tuple[Claim, dict[str, Any]]:
         for obj in self._objects(actor, CLAIM, ids=(claim_id,)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from tests.opm import APT19, OPM, opm_objects
@@ -227,3 +228,37 @@ def test_a_position_posted_over_taxii_is_held_to_the_rules_of_taking_one(client,
     assert "no claim you may read" in answer["failures"][0]["message"]
     view = client.get(f"{API}/claims/{claim['id']}").json()
     assert [p["position"] for p in view["positions"] if not p["claimant"]] == ["deny"]
+
+
+def test_a_position_in_another_name_or_un_lifting_a_designation_is_refused_over_taxii(
+        client, world, claim):
+    from datetime import timedelta
+
+    from accord.attribution.objects import designation_to_stix
+    from accord.attribution.record import AttributionRecord
+    from accord.clock import now as utc_now
+    from accord.cooperation.desk import Actor
+
+    nobody = _position(world, claim["id"], utc_now())
+    nobody["created_by_ref"] = "identity--0f1e2d3c-4b5a-4968-8776-655443322110"  # no party
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [nobody]}, headers={
+        **bearer(world.other_token), "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 0
+    assert "a party posts only as itself" in answer["failures"][0]["message"]
+    # A lifted designation put back in force by a new version of its own: refused.
+    made = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    client.post(f"{API}/designations/{made['id']}/lifting", json={"reason": "Done."})
+    record = AttributionRecord(world.node)
+    [lifted] = [d for d in record.designations(Actor(world.own)) if d.id == made["id"]]
+    back = designation_to_stix(replace(lifted, lifted=None, lift_reason=None,
+                                       modified=lifted.modified + timedelta(seconds=1)))
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [back]}, headers={"Content-Type": "application/taxii+json;version=2.1",
+                                     "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 0
+    assert "a lifted designation stays lifted" in answer["failures"][0]["message"]
+    [held] = [d for d in client.get(f"{API}/designations").json() if d["id"] == made["id"]]
+    assert held["in_force"] is False

@@ -152,6 +152,18 @@ def test_a_designation_cites_only_what_every_reader_of_it_may_read(record, world
     assert [d.claims for d in record.designations(cn)] == [()]
 
 
+def test_what_a_position_cites_is_shown_only_to_those_who_may_read_it(record, world, us, cn):
+    # China answers a claim every party reads, citing a claim it keeps to itself: the US reads
+    # the position, not the id of what it may not read.
+    made = record.claim(us, draft())
+    own = record.claim(cn, draft(share_with=(world.other.id,)))
+    record.respond(cn, made.claim.id, "deny", "Ours is the right one.",
+                   competing_claim=own.claim.id)
+    [theirs] = [s for s in record.standing(us, made.claim.id).stands if not s.is_claimant]
+    [mine] = [s for s in record.standing(cn, made.claim.id).stands if not s.is_claimant]
+    assert theirs.competing_claim is None and mine.competing_claim == own.claim.id
+
+
 def test_a_designation_is_lifted_by_a_new_version_by_its_maker_only(record, us, cn):
     made = record.designate(us, DesignationDraft(
         "Wang Dong", "individual", "Executive Order 13694", aliases=("王东", "UglyGorilla"),
