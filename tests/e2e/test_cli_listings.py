@@ -208,5 +208,5 @@ def test_the_request_list_says_the_deadline_each_request_waits_on(node):
     # Not yet acknowledged: the acknowledgement is what it waits on, not the response.
     done = run_accord("request", "list", db=node["db"])
     assert done.returncode == 0, done.stderr
-    text = " ".join(done.stdout.split())
-    assert "acknowledge by" in text and "respond by" not in text
+    [row] = [line for line in done.stdout.splitlines() if node["request"] in line]
+    assert "acknowledge by" in row and "respond by" not in row

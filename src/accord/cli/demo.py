@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -160,17 +161,38 @@ def start(node: DemoNode, log: Path) -> None:
 def stop(nodes: list[DemoNode]) -> None:
     """Both servers told at once, then waited for; one that does not stop in 10 s is killed.
     The 10 s are counted once for both, not one after the other: a server in a sync round
-    with the other, which is stopping too, may wait out its exchange's time."""
-    running = [n.server for n in nodes if n.server is not None and n.server.poll() is None]
+    with the other, which is stopping too, may wait out its exchange's time.
+
+    Waited for with waitpid, not Popen.wait: a Ctrl-C that lands inside Popen.poll (the main
+    loop's, every second) can leave the Popen's internal lock taken, and Popen.wait would then
+    block for ever."""
+    running = [n.server for n in nodes if n.server is not None and n.server.returncode is None]
     for server in running:
-        server.terminate()
+        _signal(server, signal.SIGTERM)
     deadline = time.monotonic() + 10
     for server in running:
+        if not _ended(server, deadline):
+            _signal(server, signal.SIGKILL)
+            _ended(server, time.monotonic() + 5)
+
+
+def _signal(server: subprocess.Popen[bytes], signum: int) -> None:
+    with suppress(ProcessLookupError):  # ended, and reaped
+        os.kill(server.pid, signum)
+
+
+def _ended(server: subprocess.Popen[bytes], until: float) -> bool:
+    """Whether the server's process ended by `until` (time.monotonic()), reaping it."""
+    while True:
         try:
-            server.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            pid, _ = os.waitpid(server.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already (by Popen.poll)
+            return True
+        if pid:
+            return True
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.05)
 
 
 def bundle(path: Path, objects: list[dict[str, object]]) -> Path:
