@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 def how_many(count: int, thing: str, plural: str | None = None) -> str:
     """'1 record', '2,000 records': the count with thousands marked, the noun agreeing
@@ -25,6 +27,7 @@ def printable(text: str) -> str:
     a command prints it. Letters of every script stay as they are."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else
+    # Spaces of every width (U+3000 between Chinese words, no-break spaces) are spaces.
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else
                    (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
                    for c in text)

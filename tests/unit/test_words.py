@@ -24,6 +24,7 @@ def test_an_irregular_plural_is_given():
     ("safe\rforged", "safe\\x0dforged"),  # would print "forged" over "safe"
     ("evil\u202efdp.exe", "evil\\u202efdp.exe"),  # a right-to-left override
     ("a\u200bb", "a\\u200bb"),  # a zero-width space: two ids that look the same
+    ("关于\u3000APT19\xa0报告", "关于\u3000APT19\xa0报告"),  # spaces of other widths stay
 ])
 def test_printable_writes_out_what_a_terminal_would_act_on(text, shown):
     assert printable(text) == shown

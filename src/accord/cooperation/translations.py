@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from accord.cooperation.objects import TRANSLATABLE
+from accord.cooperation.timeline import automatic_note
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import LANGUAGE_CODE, show
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp, sort_key
@@ -89,6 +90,11 @@ def original_of(obj: Mapping[str, Any]) -> Original | None:
     if fields is None or not is_timestamp(obj.get("modified")):
         return None
     texts = {name: obj[name] for name in fields if isinstance(obj.get(name), str) and obj[name]}
+    if obj.get("type") == "x-accord-escalation" and obj.get("reason") != "manual" \
+            and texts.get("note") == automatic_note(str(obj.get("reason"))):
+        # The deadline watcher's own words, which every page says in its reader's language
+        # from the reason: nothing a person wrote, nothing to translate.
+        del texts["note"]
     if not texts:
         return None
     return Original(obj["id"], obj["type"], parse_timestamp(obj["modified"]),

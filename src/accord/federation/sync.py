@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import orjson
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from accord.attribution.arrivals import screen_arrivals
 from accord.attribution.objects import is_attribution_object
@@ -141,6 +142,8 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     except SyncError as error:
         peers.attempted(peer.name, str(error))
         raise
+    except DBAPIError:
+        raise  # this node's database failing is not the peer's fault: no back-off for it
     except Exception as error:
         # A fault met reading this peer (a shape of answer not foreseen, say) is this peer's
         # round failing, noted and backed off from like any other: the rounds with the peers

@@ -48,6 +48,20 @@ def original(lang: str = "en"):  # type: ignore[no-untyped-def]
     return found
 
 
+def test_the_watchers_own_words_on_an_escalation_are_not_offered_for_translation() -> None:
+    # Every page says them in its reader's language from the reason: nobody wrote them.
+    from accord.cooperation.model import Escalation
+    from accord.cooperation.timeline import automatic_note
+
+    eid = "x-accord-escalation--66666666-6666-4666-8666-666666666667"
+    automatic = Escalation(eid, RID, US, T0, reason="acknowledgement-overdue",
+                           note=automatic_note("acknowledgement-overdue"))
+    assert original_of(cooperation_to_stix(automatic)) is None
+    written = Escalation(eid, RID, US, T0, reason="manual", note="No answer for a week.")
+    found = original_of(cooperation_to_stix(written))
+    assert found is not None and found.texts == {"note": "No answer for a week."}
+
+
 def test_each_text_bearing_object_records_its_language_and_reads_it_back() -> None:
     obj = cooperation_to_stix(request("zh-Hans"))
     assert obj["lang"] == "zh-Hans"
