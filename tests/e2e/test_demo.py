@@ -128,7 +128,13 @@ def test_a_signal_stops_the_demo_and_both_its_servers(played, signum, tmp_path):
             assert time.monotonic() < deadline, (tmp_path / "demo.log").read_text()
             time.sleep(0.2)
         demo.send_signal(signum)  # to the demo alone, as `kill` or a service manager does
-        code = demo.wait(timeout=30)
+        try:
+            code = demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.send_signal(signal.SIGUSR1)  # the demo prints its threads' stacks
+            time.sleep(2)
+            raise AssertionError(f"the demo still runs 30 s after {signum.name}:\n"
+                                 + (tmp_path / "demo.log").read_text()[-6000:]) from None
     finally:
         if demo.poll() is None:
             demo.kill()

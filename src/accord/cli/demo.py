@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import faulthandler
 import json
 import os
 import shlex
@@ -360,6 +361,8 @@ def demo(
     cn = DemoNode("China", CN, str(directory / "cn.db"), cn_port or port + 1)
     fresh = not Path(us.db).exists()
     nodes = [us, cn]
+    # SIGUSR1 prints every thread's stack to stderr: what a demo that will not stop is doing.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     with stopped_by_signals():
         _play(us, cn, nodes, fresh, directory, source, stay)
 
