@@ -538,3 +538,49 @@ def test_export_for_another_party_hands_on_amber_only_with_its_creators_permissi
     # only the node's own party's consent counts: anyone may claim an unknown identity
     assert [o["id"] for o in json.loads(done.stdout)["objects"]] == [objects[0]["id"]]
     assert "2 withheld" in words(done.stderr)
+
+
+def test_serve_stops_on_ctrl_c_even_when_started_with_it_blocked(databases, tmp_path):
+    # A process inherits the signals blocked in the thread that starts it (a test runner's,
+    # a script's trap): `accord serve` unblocks them, so that Ctrl-C still stops it.
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    from tests.e2e.conftest import ACCORD, run_accord
+    from tests.e2e.ports import free_port
+
+    db = databases.new("blocked")
+    assert run_accord("init", "--party", "US-CERT", db=db).returncode == 0
+    port, started = free_port(), []
+
+    def start() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # this thread only
+        started.append(subprocess.Popen(
+            [str(ACCORD), "serve", "--db", db, "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    [server] = started
+    try:
+        deadline = time.monotonic() + 30
+        while not _listening(port):
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -131,9 +131,11 @@ def test_a_signal_stops_the_demo_and_both_its_servers(played, signum, tmp_path):
         try:
             code = demo.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            status = Path(f"/proc/{demo.pid}/status").read_text()
+            masks = [line for line in status.splitlines() if line.startswith("Sig")]
             demo.send_signal(signal.SIGUSR1)  # the demo prints its threads' stacks
             time.sleep(2)
-            raise AssertionError(f"the demo still runs 30 s after {signum.name}:\n"
+            raise AssertionError(f"the demo still runs 30 s after {signum.name} ({masks}):\n"
                                  + (tmp_path / "demo.log").read_text()[-6000:]) from None
     finally:
         if demo.poll() is None:

@@ -4,6 +4,7 @@ options, listings (a table or JSON Lines) and plain-words errors."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -90,6 +91,15 @@ def typed_instant(name: str, text: str) -> datetime:
     except ValueError:
         raise fail(f"{name}: {text!r} is not a date or time such as 2015-06-04, "
                    f"2015-06-04 10:00 (in {where}) or 2015-06-04T10:00:00Z") from None
+
+
+def signals_reach_us() -> None:
+    """Let Ctrl-C, SIGTERM and SIGHUP reach this process whatever its parent did: a process
+    inherits the signals blocked in the thread that started it (a test runner's, a script's
+    trap), and a long-running command that ignored them could only be killed."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def default_db() -> str:

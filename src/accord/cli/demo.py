@@ -33,7 +33,7 @@ import httpx
 import typer
 from rich.markup import escape
 
-from accord.cli.common import app, err, fail
+from accord.cli.common import app, err, fail, signals_reach_us
 
 US, CN = "United States (US-CERT)", "China (CNCERT/CC)"
 SAMPLE = Path(__file__).parents[1] / "demo" / "attack-enterprise-18.1-china-groups.json"
@@ -363,6 +363,7 @@ def demo(
     nodes = [us, cn]
     # SIGUSR1 prints every thread's stack to stderr: what a demo that will not stop is doing.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    signals_reach_us()
     with stopped_by_signals():
         _play(us, cn, nodes, fresh, directory, source, stay)
 

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from accord import clock
-from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened
+from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, signals_reach_us
 from accord.cli.knocking import keep_allowance, trusted_proxies
 from accord.durations import DurationError, parse_duration
 from accord.node import initialise
@@ -161,6 +161,7 @@ def serve(
         err.print(f"[yellow]Warning:[/] {escape(short)}")
 
     keep_freed_memory()  # before the workers start: they inherit it
+    signals_reach_us()  # so that Ctrl-C and SIGTERM stop it, whoever started it
     listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {}) | {
         "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if workers > 1:
