@@ -11,7 +11,7 @@ they may arrive late, so their dates are theirs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,23 +88,32 @@ def claims_named(engine: Engine, collection: Collection, poster: str,
             continue
         ids |= {position.claim, *([position.competing_claim] if position.competing_claim
                                   else [])}
-    if not ids:
-        return {}
-    page = ObjectStore(engine).page(collection.id, ObjectQuery(
-        ids=tuple(sorted(ids)), types=(CLAIM,), versions=frozenset({LAST}), limit=len(ids),
-        reader=Reader(poster, int(collection.default_tlp))))
     found: dict[str, Claim] = {}
-    for item in page.items:
+    for obj in _newest(engine, collection, poster, CLAIM, ids):
         try:
-            claim = claim_from_stix(orjson.loads(item.body))
+            claim = claim_from_stix(obj)
         except MalformedAttributionObject:
             continue
         found[claim.id] = claim
     return found
 
 
-def refused_record_objects(engine: Engine, collection: Collection, objs: list[dict[str, Any]],
-                      poster: str, now: datetime) -> dict[int, str]:
+def _newest(engine: Engine, collection: Collection, poster: str, kind: str,
+            ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The newest version of each of the objects `ids` of type `kind` in `collection` that
+    `poster` may read."""
+    wanted = tuple(sorted(set(ids)))
+    if not wanted:
+        return []
+    page = ObjectStore(engine).page(collection.id, ObjectQuery(
+        ids=wanted, types=(kind,), versions=frozenset({LAST}), limit=len(wanted),
+        reader=Reader(poster, int(collection.default_tlp))))
+    return [orjson.loads(item.body) for item in page.items]
+
+
+def refused_record_objects(engine: Engine, collection: Collection,
+                           objs: list[dict[str, Any]], poster: str, now: datetime
+                           ) -> dict[int, str]:
     """Why each position or designation among `objs` that `poster`, a party of this node, may
     not post is refused, keyed by the object's id() (a peer's party's are its node's to hold
     to the rules)."""
@@ -139,16 +148,11 @@ def why_not_designation(obj: Mapping[str, Any], lifted: set[str]) -> str | None:
 
 def _lifted(engine: Engine, collection: Collection, poster: str, ids: list[str]) -> set[str]:
     """Which of the designations `ids` are held here, as `poster` may read them, lifted."""
-    if not ids:
-        return set()
-    page = ObjectStore(engine).page(collection.id, ObjectQuery(
-        ids=tuple(sorted(set(ids))), types=(DESIGNATION,), versions=frozenset({LAST}),
-        limit=len(set(ids)), reader=Reader(poster, int(collection.default_tlp))))
     found = set()
-    for item in page.items:
+    for obj in _newest(engine, collection, poster, DESIGNATION, ids):
         try:
-            if not designation_from_stix(orjson.loads(item.body)).is_in_force:
-                found.add(item.id)
+            if not designation_from_stix(obj).is_in_force:
+                found.add(str(obj["id"]))
         except MalformedAttributionObject:
             continue
     return found

@@ -214,7 +214,8 @@ class AttributionRecord:
         # must be one they may read, or the designation would tell them it exists.
         cited = [*draft.claims, *draft.evidence]
         for party in audience if cited else ():
-            hidden = [c for c in cited if c not in self.desk.readable_by(party, cited)]
+            readable = self.desk.readable_by(party, cited)
+            hidden = [c for c in cited if c not in readable]
             if hidden:
                 raise AttributionError(
                     f"{', '.join(hidden)}: not shared with {self._party_names().get(party, party)}"
