@@ -83,11 +83,12 @@ def written_in(*texts: str) -> str:
     """The language a person most likely wrote `texts` in, for an act recorded without one
     said (the command line's --lang left out): Chinese when Chinese characters are at least as
     many as Latin letters (zh-Hant when they are traditional), else English."""
+    from accord.screening.names import han_count, simplified
+
     text = "".join(texts)
-    han = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    han = han_count(text)
     latin = sum(1 for c in text if c.isascii() and c.isalpha())
     if not han or han < latin:
         return DEFAULT
-    from accord.screening.names import simplified
 
     return "zh-Hans" if simplified(text) == text else "zh-Hant"

@@ -71,6 +71,11 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+def han_count(text: str) -> int:
+    """How many Chinese characters `text` holds."""
+    return sum(map(len, _HAN.findall(text)))
+
+
 def _latin_tokens(text: str) -> list[str]:
     """Words of folded text: apostrophes and hyphens join ("Kai-liang" is "kailiang"); a
     Cyrillic or Greek look-alike amid Latin letters is read as the Latin letter, and pinyin
