@@ -49,6 +49,7 @@ from accord.attribution.standing import (
     subject_standing,
 )
 from accord.cooperation.desk import Actor, CooperationError, Desk, utc_now
+from accord.i18n import N_
 from accord.intake import screen, store
 from accord.node import Node
 from accord.stix.identifiers import identifier_type
@@ -107,8 +108,8 @@ def _one_of(what: str, values: Iterable[str], allowed: Iterable[str]) -> None:
     known = list(allowed)
     wrong = [v for v in values if v not in known]
     if wrong:
-        raise AttributionError(f"{what} {', '.join(map(repr, wrong))} is not one of: "
-                               f"{', '.join(known)}")
+        raise AttributionError(N_("{what} {wrong} is not one of: {known}"), what=what,
+                               wrong=", ".join(map(repr, wrong)), known=", ".join(known))
 
 
 class AttributionRecord:
@@ -120,30 +121,33 @@ class AttributionRecord:
     # -- making ------------------------------------------------------------------------------
 
     def claim(self, actor: Actor, draft: ClaimDraft) -> ClaimStanding:
-        _one_of("basis", draft.basis, BASES)
+        _one_of(N_("basis"), draft.basis, BASES)
         if not draft.basis:
-            raise AttributionError("basis: name at least one of: " + ", ".join(BASES))
+            raise AttributionError(N_("basis: name at least one of: {known}"),
+                                   known=", ".join(BASES))
         if not 0 <= draft.confidence <= 100:
-            raise AttributionError(f"confidence {draft.confidence} is not between 0 and 100")
+            raise AttributionError(N_("confidence {confidence} is not between 0 and 100"),
+                                   confidence=draft.confidence)
         if not draft.summary.strip():
-            raise AttributionError("summary: say in words what is attributed to whom and why")
+            raise AttributionError(N_("summary: say in words what is attributed to whom and "
+                                      "why"))
         if identifier_type(draft.subject) not in SUBJECT_TYPES:
-            raise AttributionError(f"subject {draft.subject!r} is not an id of an "
-                                   f"{', '.join(SUBJECT_TYPES)}")
+            raise AttributionError(N_("subject {subject} is not an id of an {types}"),
+                                   subject=repr(draft.subject), types=", ".join(SUBJECT_TYPES))
         wrong = [a for a in draft.attributed_to if identifier_type(a) not in ACTOR_TYPES]
         if wrong:
-            raise AttributionError(f"attributed-to {', '.join(wrong)}: not an id of an "
-                                   f"{', '.join(ACTOR_TYPES)}")
+            raise AttributionError(N_("attributed-to {ids}: not an id of an {types}"),
+                                   ids=", ".join(wrong), types=", ".join(ACTOR_TYPES))
         sponsor = draft.sponsor.strip().upper() if draft.sponsor else None
         if sponsor is not None and not (len(sponsor) == 2 and sponsor.isalpha()):
-            raise AttributionError(f"sponsor {draft.sponsor!r}: give the state's ISO 3166-1 "
-                                   "alpha-2 code, such as CN or US")
+            raise AttributionError(N_("sponsor {sponsor}: give the state's ISO 3166-1 alpha-2 "
+                                      "code, such as CN or US"), sponsor=repr(draft.sponsor))
         if not draft.attributed_to and sponsor is None:
-            raise AttributionError("a claim attributes the activity to someone: give "
-                                   "--attributed-to, --sponsor or both")
-        self._require_readable(actor, "subject", [draft.subject])
-        self._require_readable(actor, "attributed-to", draft.attributed_to)
-        self._require_readable(actor, "evidence", draft.evidence)
+            raise AttributionError(N_("a claim attributes the activity to someone: give "
+                                      "--attributed-to, --sponsor or both"))
+        self._require_readable(actor, N_("subject"), [draft.subject])
+        self._require_readable(actor, N_("attributed-to"), draft.attributed_to)
+        self._require_readable(actor, N_("evidence"), draft.evidence)
         claim = Claim(f"{CLAIM}--{uuid.uuid4()}", actor.party.id, self.clock(), draft.subject,
                       draft.attributed_to, sponsor, draft.basis, draft.confidence,
                       draft.summary.strip(), draft.evidence)
@@ -156,17 +160,17 @@ class AttributionRecord:
     def respond(self, actor: Actor, claim_id: str, position: str, text: str, *,
                 basis: Sequence[str] = (), evidence: Sequence[str] = (),
                 competing_claim: str | None = None) -> ClaimStanding:
-        _one_of("position", [position], POSITIONS)
-        _one_of("basis", basis, BASES)
+        _one_of(N_("position"), [position], POSITIONS)
+        _one_of(N_("basis"), basis, BASES)
         if not text.strip():
-            raise AttributionError("text: say in words why you take this position")
+            raise AttributionError(N_("text: say in words why you take this position"))
         claim, obj = self._claim(actor, claim_id)
-        self._require_readable(actor, "evidence", evidence)
+        self._require_readable(actor, N_("evidence"), evidence)
         if competing_claim is not None:
             rival, _ = self._claim(actor, competing_claim)
             if rival.claimant != actor.party.id or rival.subject != claim.subject:
-                raise AttributionError(f"competing claim {competing_claim}: it must be your "
-                                       "own claim on the same subject")
+                raise AttributionError(N_("competing claim {claim}: it must be your own claim "
+                                          "on the same subject"), claim=competing_claim)
         made = Position(f"opinion--{uuid.uuid4()}", actor.party.id, self.clock(), claim.id,
                         position, text.strip(), tuple(basis), tuple(evidence),  # type: ignore[arg-type]
                         competing_claim)
@@ -393,8 +397,8 @@ class AttributionRecord:
         readable = self.desk.readable_by(actor.party.id, ids)
         unknown = [i for i in ids if i not in readable]
         if unknown:
-            raise AttributionError(f"{what}: no object you may read has the id "
-                                   + ", ".join(unknown))
+            raise AttributionError(N_("{what}: no object you may read has the id {ids}"),
+                                   what=what, ids=", ".join(unknown))
 
     def _audience(self, actor: Actor, share_with: Sequence[str]) -> list[str]:
         parties: list[Party]

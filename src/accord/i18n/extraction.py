@@ -38,6 +38,8 @@ METHOD_MAP = [
     # How an attribution stands, and why (the attribution page).
     ("attribution/standing.py", "python"),
     ("attribution/reasons.py", "python"),
+    # Its refusals of a claim or a position (web.attribution_page, through request_page.said).
+    ("attribution/record.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                                      "lstrip_blocks": "true"},

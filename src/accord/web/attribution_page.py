@@ -14,9 +14,11 @@ from accord.attribution.record import (
     NoSuchClaim,
 )
 from accord.attribution.views import subject_json
+from accord.i18n import N_
 from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
+from accord.web.request_page import said
 
 
 def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
@@ -58,7 +60,7 @@ def attribution_act(ctx: Ctx) -> Page | Response:
                              claim=ctx.field("claim"),
                              party=ctx.viewer.principal.party_name)) from None
     except AttributionError as error:
-        return attribution_page(ctx, error=str(error), failed=name, status=400)
+        return attribution_page(ctx, error=said(ctx, error), failed=name, status=400)
     return RedirectResponse(f"/ui/attribution/{subject}?done={name}", status_code=303)
 
 
@@ -73,4 +75,4 @@ def _confidence(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise AttributionError("confidence: a whole number from 0 to 100") from None
+        raise AttributionError(N_("confidence: a whole number from 0 to 100")) from None

@@ -274,6 +274,7 @@ def said(ctx: Ctx, error: Exception) -> str:
 def plain(message: str) -> str:
     """The desk speaks to the command line (--reason); on a page the field has a label."""
     for flag, text in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
-                        ("--share-with", "share with")):
+                       ("--share-with", "share with"), ("--attributed-to", "attributed to"),
+                       ("--sponsor", "sponsoring state")):
         message = message.replace(flag, text)
     return " ".join(message.split())

@@ -57,6 +57,28 @@ def test_a_refused_claim_keeps_what_was_typed_and_says_why(world, browser, opm):
     assert "APT19 intruded into OPM." in refused.text
 
 
+def test_a_refusal_is_said_in_the_readers_language(world, browser, opm):
+    cn = browser(world.other_token)
+    cn.get(f"/ui/attribution/{OPM}")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    refused = cn.post(f"/ui/attribution/{OPM}/claim",
+                      {**CLAIM, "attributed_to": "", "sponsor": ""})
+    assert refused.status_code == 400
+    assert "主张须将活动归因于某方" in refused.text and "--sponsor" not in refused.text
+    refused = cn.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "confidence": "150"})
+    assert "置信度 150 不在 0 到 100 之间" in refused.text
+    refused = cn.post(f"/ui/attribution/{OPM}/claim",
+                      {**CLAIM, "evidence": "report--00000000-0000-4000-8000-000000000000"})
+    assert ("证据：没有 ID 为 report--00000000-0000-4000-8000-000000000000 且您可查看的对象"
+            in refused.text)
+    # In English, the same refusal names the form's fields, not the command line's flags.
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    refused = us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "attributed_to": "",
+                                                       "sponsor": ""})
+    assert "give attributed to, sponsoring state or both" in refused.text
+
+
 def test_a_reader_sees_the_page_but_no_forms(world, browser, opm):
     reader = browser(world.node.directory.create_token(world.own, role="reader"))
     page = reader.get(f"/ui/attribution/{OPM}").text
