@@ -176,6 +176,20 @@ def extension_definition() -> dict[str, Any]:
         ["new-sdo", "property-extension"])
 
 
+def filed_under(obj: Mapping[str, Any]) -> str | None:
+    """Where the attribution record files a version, so that a view reads what it shows and
+    nothing else (store.record_index): a claim under its subject, a position under the claim
+    it answers; None for anything else (a malformed one included: no view shows it)."""
+    kind = obj.get("type")
+    if kind != CLAIM and kind != OPINION:
+        return None
+    try:
+        return (claim_from_stix(obj).subject if kind == CLAIM
+                else position_from_stix(obj).claim if is_attribution_object(obj) else None)
+    except MalformedAttributionObject:
+        return None
+
+
 def is_attribution_object(obj: object) -> bool:
     """A claim, a designation, or an opinion that carries a position (the extension)."""
     if not isinstance(obj, Mapping):

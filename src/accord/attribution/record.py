@@ -57,6 +57,7 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
 from accord.store.query import ALL, LAST, ObjectQuery, Reader
+from accord.store.record_reads import ids_filed_under
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
     MARKING_FOR,
@@ -275,17 +276,20 @@ class AttributionRecord:
 
     def standing(self, actor: Actor, claim_id: str) -> ClaimStanding:
         claim, _ = self._claim(actor, claim_id)
-        return claim_standing(claim, self._positions(actor), self._party_names())
+        return claim_standing(claim, self._positions(actor, [claim.id]), self._party_names())
 
     def claims(self, actor: Actor, subject: str | None = None) -> list[ClaimStanding]:
-        positions, names = self._positions(actor), self._party_names()
-        return [claim_standing(c, positions, names) for c, _ in self._claims(actor)
-                if subject is None or c.subject == subject]
+        """Every claim `actor` may read (on `subject` only, if given), with its standing."""
+        claims = [c for c, _ in self._claims(actor, subject)]
+        positions = self._positions(actor, None if subject is None else [c.id for c in claims])
+        names = self._party_names()
+        return [claim_standing(c, positions, names) for c in claims]
 
     def subject(self, actor: Actor, subject: str) -> SubjectStanding:
-        claims = [c for c, _ in self._claims(actor) if c.subject == subject]
+        claims = [c for c, _ in self._claims(actor, subject)]
         names = self.names(actor, [subject, *(a for c in claims for a in c.accused)])
-        return subject_standing(subject, claims, self._positions(actor), names)
+        return subject_standing(subject, claims, self._positions(actor, [c.id for c in claims]),
+                                names)
 
     def _party_names(self) -> dict[str, str]:
         # A claim's standing names parties only; a rival claim's reason names actors too,
@@ -335,42 +339,55 @@ class AttributionRecord:
                 if grant.can_read]
 
     def _objects(self, actor: Actor, kind: str, versions: str = LAST,
-                 ids: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+                 ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Objects of `kind` (only `ids`, if given) in the cooperation collection that the
         party may read."""
         collection = self.desk.collection()
         found = self.node.directory.collection_for(actor.party.id, collection.id)
-        if found is None or not found[1].can_read:
+        if found is None or not found[1].can_read or ids is not None and not ids:
             return []
-        query = ObjectQuery(ids=ids, types=(kind,), versions=frozenset({versions}),
-                            limit=_PAGE, reader=Reader(actor.party.id,
-                                                       int(collection.default_tlp)))
         objects: list[dict[str, Any]] = []
-        while True:
-            page = self.node.objects.page(collection.id, query)
-            objects += [orjson.loads(item.body) for item in page.items]
-            if not page.more:
-                return objects
-            query = replace(query, after=page.next_cursor)
+        # A query names at most a page of ids: the look-up of each is bounded.
+        for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
+            query = ObjectQuery(
+                ids=() if ids is None else tuple(ids[start:start + _PAGE]), types=(kind,),
+                versions=frozenset({versions}), limit=_PAGE,
+                reader=Reader(actor.party.id, int(collection.default_tlp)))
+            while True:
+                page = self.node.objects.page(collection.id, query)
+                objects += [orjson.loads(item.body) for item in page.items]
+                if not page.more:
+                    break
+                query = replace(query, after=page.next_cursor)
+        return objects
 
-    def _claims(self, actor: Actor) -> list[tuple[Claim, dict[str, Any]]]:
-        return [(claim_from_stix(o), o) for o in self._objects(actor, CLAIM)]
+    def _claims(self, actor: Actor, subject: str | None = None
+                ) -> list[tuple[Claim, dict[str, Any]]]:
+        """The claims `actor` may read: on `subject` (read through the record's index), or
+        all of them."""
+        ids = None if subject is None else ids_filed_under(self.node.engine, [subject])
+        return [(c, o) for o in self._objects(actor, CLAIM, ids=ids)
+                for c in [claim_from_stix(o)] if subject is None or c.subject == subject]
 
-    def _positions(self, actor: Actor) -> list[Position]:
-        """The positions `actor` may read, each as far as it may read what it cites: only
-        parties known here take positions (an author nobody knows speaks for no one), and the
-        evidence and competing claim a position names are shown to a reader only if it may
-        read them (their ids would tell it they exist)."""
+    def _positions(self, actor: Actor, claims: Sequence[str] | None = None) -> list[Position]:
+        """The positions `actor` may read (on `claims` only, if given: read through the
+        record's index), each as far as it may read what it cites: only parties known here
+        take positions (an author nobody knows speaks for no one), and the evidence and
+        competing claim a position names are shown to a reader only if it may read them
+        (their ids would tell it they exist)."""
         # Every version counts: a party that re-versions its opinion adds to the history.
         found = []
         parties = self._party_names()
-        for obj in self._objects(actor, "opinion", ALL):
+        answered = None if claims is None else set(claims)
+        ids = None if claims is None else ids_filed_under(self.node.engine, claims)
+        for obj in self._objects(actor, "opinion", ALL, ids):
             if is_attribution_object(obj):
                 try:
                     position = position_from_stix(obj)
                 except MalformedAttributionObject:
                     continue  # refused on intake; only a node's own tooling could store one
-                if position.party in parties:
+                if position.party in parties and (answered is None
+                                                  or position.claim in answered):
                     found.append(position)
         cited = {i for p in found for i in (*p.evidence, *([p.competing_claim]
                                                             if p.competing_claim else []))}
@@ -380,13 +397,13 @@ class AttributionRecord:
                         else None) for p in found]
 
     def _claim(self, actor: Actor, claim_id: str) -> tuple[Claim, dict[str, Any]]:
-        for obj in self._objects(actor, CLAIM, ids=(claim_id,)):
+        for obj in self._objects(actor, CLAIM, ids=[claim_id]):
             return claim_from_stix(obj), obj
         raise NoSuchClaim(f"no claim {claim_id!r} that you may see")
 
     def _designation(self, actor: Actor, designation_id: str
                      ) -> tuple[Designation, dict[str, Any]]:
-        for obj in self._objects(actor, DESIGNATION, ids=(designation_id,)):
+        for obj in self._objects(actor, DESIGNATION, ids=[designation_id]):
             return designation_from_stix(obj), obj
         raise NoSuchDesignation(f"no designation {designation_id!r} that you may see")
 

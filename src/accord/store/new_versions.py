@@ -43,6 +43,8 @@ class NewVersion:
     # Its names, aliases and external ids, and a relationship's ends (store.search_index).
     names: list[tuple[str, str]] | None = None
     ends: tuple[str, str] | None = None
+    # A claim's subject, a position's claim: where the attribution record files every version.
+    filed_under: str | None = None
 
     def values(self) -> tuple[Any, ...]:
         return (self.collection_id, self.id, self.type, self.spec_version, self.version,
@@ -60,7 +62,7 @@ def insert(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) -> None:
     # Binary COPY on PostgreSQL: the bodies are bytea (store.bulk).
     insert_rows(conn, "objects", _INSERT_COLUMNS, [r.values() for r in rows], _COPY_TYPES)
     linked = [r for r in rows if r.recipients or r.mentions or r.sighting_of or r.request_of
-              or (r.is_latest and (r.names or r.ends))]
+              or r.filed_under or (r.is_latest and (r.names or r.ends))]
     if linked:
         _insert_links(conn, linked, default_tlp)
 
@@ -86,9 +88,11 @@ def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) ->
     named = [(seqs[r.id, r.version_key], r.id, kind, text)
              for r in rows if r.is_latest and r.names for kind, text in r.names]
     ends = [(seqs[r.id, r.version_key], *r.ends) for r in rows if r.is_latest and r.ends]
+    filed = [(seqs[r.id, r.version_key], r.filed_under, r.id) for r in rows if r.filed_under]
     insert_rows(conn, "ledger", ("seq", "request_id", "object_id", "type", "time", "digest"),
                 ledgered, ("int4", "varchar", "varchar", "varchar", "varchar", "bytea"))
     insert_rows(conn, "sightings", ("seq", "sighting_of_ref"), sighted)
+    insert_rows(conn, "record_index", ("seq", "filed_under", "object_id"), filed)
     insert_rows(conn, "recipients", ("seq", "party_id"), addressed)
     insert_rows(conn, "observables", ("collection_id", "audience", "kind", "value", "seq"),
                 mentioned)

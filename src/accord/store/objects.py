@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from accord import clock as node_clock
-from accord.attribution.objects import CLAIM, DESIGNATION, is_attribution_object
+from accord.attribution.objects import CLAIM, DESIGNATION, filed_under, is_attribution_object
 from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
@@ -284,7 +284,7 @@ class ObjectStore:
                 None if marking.level is None else int(marking.level), marking.creator,
                 poster_id, marking.recipients, observable_index.indexed_values(obj),
                 obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                *ledger_entry(obj), *search_index.entries_of(obj))
+                *ledger_entry(obj), *search_index.entries_of(obj), filed_under(obj))
             versions[key] = HeldVersion(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,

@@ -171,7 +171,11 @@ def _statement(shape: _Shape) -> Select[Any]:
     if shape.by_ids:
         where.append(c.id.in_(bindparam("ids", expanding=True)))
     if shape.by_types:
-        where.append(c.type.in_(bindparam("types", expanding=True)))
+        # With ids too, the type is an expression: the (collection, id) index finds the rows,
+        # where SQLite's planner took the (collection, type) index and read every object of
+        # the type (every position of the record, every indicator of a feed) to keep a few.
+        kind = c.type.concat("") if shape.by_object or shape.by_ids else c.type
+        where.append(kind.in_(bindparam("types", expanding=True)))
     if shape.by_spec_versions:
         where.append(c.spec_version.in_(bindparam("spec_versions", expanding=True)))
     if shape.by_added_after:

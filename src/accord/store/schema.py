@@ -444,6 +444,20 @@ relationship_ends = Table(
 Index("ix_relationship_ends_source", relationship_ends.c.source_ref, relationship_ends.c.seq)
 Index("ix_relationship_ends_target", relationship_ends.c.target_ref, relationship_ends.c.seq)
 
+# The attribution record filed by what each version is about (attribution.objects.filed_under):
+# every version of a claim under its subject, of a position under its claim, so that the view
+# of a subject or a claim reads its own claims and positions, not the whole record
+# (migration 0030). Who may read a version is decided by the objects row, as for any read.
+record_index = Table(
+    "record_index",
+    metadata,
+    Column("seq", Integer, ForeignKey("objects.seq", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("filed_under", String(300), nullable=False),
+    Column("object_id", String(300), nullable=False),
+)
+Index("ix_record_index_filed", record_index.c.filed_under, record_index.c.object_id)
+
 # Per API client (a digest of its Authorization header): the primary's WAL position after its
 # latest write, for read-your-writes on every host (store.write_positions). UNLOGGED on
 # PostgreSQL (migration 0024): worthless after a crash. Seconds since the epoch, host clocks.

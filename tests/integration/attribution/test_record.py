@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from accord.attribution.record import (
@@ -233,3 +234,79 @@ def test_the_designee_is_a_standard_stix_identity_too(record, world, us):
     assert made.identity is not None and made.identity.startswith("identity--")
     readable = record.desk.readable_by(world.other.id, [made.identity])
     assert readable == {made.identity}
+
+
+OTHER_SUBJECT = "campaign--0b6c2a52-2d52-4d0f-9a43-3f8a5d1f6a10"
+
+
+def test_a_view_reads_only_the_claims_and_positions_filed_under_it(record, world, us, cn,
+                                                                   monkeypatch):
+    store(world.node.engine, world.node.directory.collection("attack"), Screened([
+        {"type": "campaign", "spec_version": "2.1", "id": OTHER_SUBJECT, "name": "Other",
+         "created": "2015-06-01T00:00:00.000Z", "modified": "2015-06-01T00:00:00.000Z"}],
+        []), party_id=world.own.id, operator=True)
+    here = record.claim(us, draft()).claim.id
+    record.respond(cn, here, "deny", "No.")
+    there = [record.claim(us, draft(subject=OTHER_SUBJECT)).claim.id for _ in range(3)]
+    for claim_id in there:
+        record.respond(cn, claim_id, "deny", "Not this either.")
+        record.respond(cn, claim_id, "neutral", "Looking into it.")
+    read: list[str] = []
+    page = world.node.objects.page
+
+    def counted(collection_id, query):  # type: ignore[no-untyped-def]
+        found = page(collection_id, query)
+        read.extend(item.id for item in found.items)
+        return found
+
+    monkeypatch.setattr(world.node.objects, "page", counted)
+    view = record.subject(cn, CAMPAIGN)
+    assert [s.claim.id for s in view.claims] == [here]
+    assert [p.position for p in view.claims[0].history] == ["deny"]
+    assert set(read) == {here, *(p.id for p in view.claims[0].history)}
+    read.clear()
+    assert [p.position for p in record.standing(us, there[0]).history] == ["deny", "neutral"]
+    assert len(read) == 3  # the claim, and its position's two versions
+    # Every claim, with no subject named: the whole record, as before.
+    assert {s.claim.id for s in record.claims(us)} == {here, *there}
+    assert [s.claim.id for s in record.claims(us, OTHER_SUBJECT)] == \
+        sorted(there, key=lambda i: [s.claim.id for s in record.claims(us)].index(i))
+
+
+def test_the_record_stored_before_its_index_is_filed_by_the_migration(db_url):
+    from tests.integration.store.migrating import upgrade
+
+    from accord.attribution.model import Claim, Position
+    from accord.attribution.objects import claim_to_stix, position_to_stix
+    from accord.store.engine import open_engine, writing
+    from accord.store.record_reads import ids_filed_under
+    from accord.store.schema import collections, objects
+
+    claim = Claim("x-accord-claim--5d0b1c2e-3f4a-4b5c-8d6e-7f8091a2b3c4",
+                  "identity--00000000-0000-4000-8000-000000000001", T0, CAMPAIGN, (APT19,),
+                  None, ("technical-forensics",), 80, "APT19's work.", ())
+    position = Position("opinion--6f4c1e3a-9a7b-4f4e-8d1e-0c2b3a4d5e6f",
+                        "identity--00000000-0000-4000-8000-000000000002", T0, claim.id, "deny",
+                        "No.", (), (), None)
+    plain = {"type": "opinion", "spec_version": "2.1", "id": "opinion--" + "1" * 8 + "-1111-4111"
+             "-8111-" + "1" * 12, "created": "2016-01-01T00:00:00.000Z",
+             "modified": "2016-01-01T00:00:00.000Z", "opinion": "agree",
+             "object_refs": [claim.id]}
+    engine = open_engine(db_url)
+    try:
+        upgrade(engine, "0029")
+        with writing(engine) as conn:
+            conn.execute(collections.insert().values(id="c1", title="C", description="",
+                                                     created="2020-01-01T00:00:00Z"))
+            for n, obj in enumerate([claim_to_stix(claim), position_to_stix(position), plain]):
+                conn.execute(objects.insert().values(
+                    collection_id="c1", id=obj["id"], type=obj["type"], spec_version="2.1",
+                    version=obj["modified"], version_key=f"k{n}",
+                    date_added=f"2020-01-01T00:00:0{n}.000000Z", is_latest=True,
+                    body=orjson.dumps(obj)))
+        upgrade(engine, "head")
+        assert ids_filed_under(engine, [CAMPAIGN]) == [claim.id]
+        # The position, not the opinion that carries none.
+        assert ids_filed_under(engine, [claim.id]) == [position.id]
+    finally:
+        engine.dispose()

@@ -1,0 +1,27 @@
+"""The attribution record's index (migration 0030): which claims are filed under a subject and
+which positions under a claim, every version of each. Ids only: what a reader may read of them
+is decided by the read of the objects that follows (store.objects), as for any other read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+
+from accord.store.bulk import among
+from accord.store.engine import reading
+from accord.store.schema import record_index
+
+_R = record_index.c
+
+
+def ids_filed_under(engine: Engine, under: Iterable[str]) -> list[str]:
+    """The ids of the objects filed under any of `under` (subjects or claims), sorted."""
+    wanted = sorted(set(under))
+    found: set[str] = set()
+    if not wanted:
+        return []
+    with reading(engine) as conn:
+        for condition in among(conn, _R.filed_under, wanted):
+            found.update(conn.execute(select(_R.object_id).where(condition)).scalars())
+    return sorted(found)
