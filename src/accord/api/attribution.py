@@ -8,10 +8,11 @@ party may not read is "not found", whether it exists or not. Every read is audit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, errors
@@ -77,6 +78,9 @@ class DesignationIn(BaseModel):
 # names (about 15-40 µs each), so 10,000 names of 500 characters would hold a worker for
 # minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
 MOST_BATCH_CHARACTERS = 400_000
+LISTED, MOST_LISTED = 200, 1000  # claims a page of the listing holds: by default, at most
+# Where a page of claims left off: the date_added of its last claim (store.objects._stamps).
+_CURSOR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 class BatchIn(BaseModel):
@@ -152,12 +156,25 @@ def add_attribution_routes(api: FastAPI, node: Node,
         return claim_json(standing, record.names_in(actor, [standing]))
 
     @api.get("/claims", responses=READS, summary="Claims you may read, oldest first")
-    def claims(subject: str | None = None,
-               caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
+    def claims(
+        request: Request, response: Response, subject: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
+        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
+                                           "Link header of the page before gives it")] = None,
+        caller: Principal = Depends(principal),
+    ) -> list[dict[str, Any]]:
+        """Oldest first, `limit` at a time: when more follow, the `Link` header names the next
+        page (rel="next")."""
         actor = actor_of(caller, acting=False)
-        found = record.claims(actor, subject)
+        if after is not None and not _CURSOR.fullmatch(after):
+            raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
+                                     "gave; follow the Link header of the page before")
+        found, following = record.claims_page(actor, subject, limit=limit, after=after)
         names = record.names_in(actor, found)
         read(caller, "claim.list", tuple(s.claim.id for s in found))
+        if following is not None:
+            url = request.url.include_query_params(limit=limit, after=following)
+            response.headers["link"] = f'<{url}>; rel="next"'
         return [claim_json(s, names) for s in found]
 
     @api.get("/claims/{claim_id}", responses=READS_ONE,

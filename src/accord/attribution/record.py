@@ -56,7 +56,7 @@ from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import format_timestamp
 from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
-from accord.store.query import ALL, LAST, ObjectQuery, Reader
+from accord.store.query import ALL, LAST, Cursor, ObjectQuery, Reader
 from accord.store.record_reads import ids_filed_under
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
@@ -285,6 +285,26 @@ class AttributionRecord:
         names = self._party_names()
         return [claim_standing(c, positions, names) for c in claims]
 
+    def claims_page(self, actor: Actor, subject: str | None = None, *, limit: int,
+                    after: str | None = None) -> tuple[list[ClaimStanding], str | None]:
+        """At most `limit` claims `actor` may read (on `subject` only, if given), oldest first,
+        from where `after` (what the page before returned) left off; and where the next page
+        starts (None: no more). Each page's work is bounded by `limit`, not by the record."""
+        readable = self._reader(actor)
+        ids = None if subject is None else ids_filed_under(self.node.engine, [subject])
+        if readable is None or ids == []:
+            return [], None
+        collection, reader = readable
+        page = self.node.objects.page(collection.id, ObjectQuery(
+            ids=tuple(ids or ()), types=(CLAIM,), versions=frozenset({LAST}), limit=limit,
+            after=None if after is None else Cursor(after), reader=reader))
+        claims = [c for c in (claim_from_stix(orjson.loads(i.body)) for i in page.items)
+                  if subject is None or c.subject == subject]
+        positions, names = self._positions(actor, [c.id for c in claims]), self._party_names()
+        following = page.next_cursor
+        return ([claim_standing(c, positions, names) for c in claims],
+                None if following is None else following.date_added)
+
     def subject(self, actor: Actor, subject: str) -> SubjectStanding:
         claims = [c for c, _ in self._claims(actor, subject)]
         names = self.names(actor, [subject, *(a for c in claims for a in c.accused)])
@@ -342,17 +362,16 @@ class AttributionRecord:
                  ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Objects of `kind` (only `ids`, if given) in the cooperation collection that the
         party may read."""
-        collection = self.desk.collection()
-        found = self.node.directory.collection_for(actor.party.id, collection.id)
-        if found is None or not found[1].can_read or ids is not None and not ids:
+        readable = self._reader(actor)
+        if readable is None or ids is not None and not ids:
             return []
+        collection, reader = readable
         objects: list[dict[str, Any]] = []
         # A query names at most a page of ids: the look-up of each is bounded.
         for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
             query = ObjectQuery(
                 ids=() if ids is None else tuple(ids[start:start + _PAGE]), types=(kind,),
-                versions=frozenset({versions}), limit=_PAGE,
-                reader=Reader(actor.party.id, int(collection.default_tlp)))
+                versions=frozenset({versions}), limit=_PAGE, reader=reader)
             while True:
                 page = self.node.objects.page(collection.id, query)
                 objects += [orjson.loads(item.body) for item in page.items]
@@ -360,6 +379,14 @@ class AttributionRecord:
                     break
                 query = replace(query, after=page.next_cursor)
         return objects
+
+    def _reader(self, actor: Actor) -> tuple[Collection, Reader] | None:
+        """The cooperation collection and `actor` as its reader; None if it may not read it."""
+        collection = self.desk.collection()
+        found = self.node.directory.collection_for(actor.party.id, collection.id)
+        if found is None or not found[1].can_read:
+            return None
+        return collection, Reader(actor.party.id, int(collection.default_tlp))
 
     def _claims(self, actor: Actor, subject: str | None = None
                 ) -> list[tuple[Claim, dict[str, Any]]]:

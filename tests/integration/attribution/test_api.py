@@ -262,3 +262,27 @@ def test_a_position_in_another_name_or_un_lifting_a_designation_is_refused_over_
     assert "a lifted designation stays lifted" in answer["failures"][0]["message"]
     [held] = [d for d in client.get(f"{API}/designations").json() if d["id"] == made["id"]]
     assert held["in_force"] is False
+
+
+def test_claims_are_listed_a_page_at_a_time(client, world, claim):
+    for n in range(2):
+        made = client.post(f"{API}/claims", json={
+            "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"],
+            "confidence": 40 + n, "summary": f"Another view {n}."})
+        assert made.status_code == 201, made.text
+    everything = client.get(f"{API}/claims").json()
+    assert len(everything) == 3 and everything[0]["id"] == claim["id"]
+    first = client.get(f"{API}/claims", params={"limit": 2, "subject": OPM})
+    assert [c["id"] for c in first.json()] == [c["id"] for c in everything[:2]]
+    following = first.headers["link"].split(";")[0].strip("<>")
+    assert following.startswith("http://testserver/api/v1/claims?") and "subject=" in following
+    second = client.get(following)
+    assert [c["id"] for c in second.json()] == [everything[2]["id"]]
+    assert "link" not in second.headers
+    # Their own standings, as the whole list gives them.
+    assert second.json()[0]["status"] == everything[2]["status"]
+    bad = client.get(f"{API}/claims", params={"after": "'; DROP TABLE objects"})
+    assert bad.status_code == 400 and "not a cursor this listing gave" in bad.text, bad.text
+    assert client.get(f"{API}/claims", params={"limit": 1001}).status_code in (400, 422)
+    elsewhere = client.get(f"{API}/claims", params={"subject": APT19, "limit": 1})
+    assert elsewhere.json() == [] and "link" not in elsewhere.headers
