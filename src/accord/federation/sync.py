@@ -17,6 +17,7 @@ node's. Anything else forged is refused and reported. Objects created by nobody 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -293,16 +294,27 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
             outcome.cut_short = True
             return
         params = {**first, "next": following}
-    retracted, behind = honour_manifest(node, peer.name, pulling.holder, cid, mirror,
-                                        lambda: _manifest(client, root, cid, pulling.until))
+    try:
+        retracted, behind = honour_manifest(
+            node, peer.name, pulling.holder, cid, mirror,
+            lambda: _manifest(client, root, cid, pulling.until, node.stopping))
+    except _Stopped:
+        outcome.cut_short = True  # nothing retracted: the next round reads the manifest again
+        return
     outcome.retracted += retracted
     outcome.behind += behind
 
 
-def _manifest(client: httpx.Client, root: str, cid: str, until: float) -> set[str]:
+class _Stopped(Exception):
+    """The server stops while a manifest is read."""
+
+
+def _manifest(client: httpx.Client, root: str, cid: str, until: float,
+              stopping: threading.Event) -> set[str]:
     """The ids the peer's manifest of `cid` lists: what it still lets us read. Read by the
     round's end (`until`, time.monotonic()), or the round fails: nothing is retracted on the
-    word of a manifest read in part."""
+    word of a manifest read in part. Given up (_Stopped) at the next page once `stopping`
+    is set."""
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": PAGE}
     url = f"{root}collections/{cid}/manifest/"
@@ -319,6 +331,8 @@ def _manifest(client: httpx.Client, root: str, cid: str, until: float) -> set[st
         if following is None:
             return visible
         moves_on(client, cid, asked, following, entries)
+        if stopping.is_set():
+            raise _Stopped
         if time.monotonic() > until:
             raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "
                             f"within the round's {ROUND_SECONDS / 60:.0f} minutes")
@@ -358,6 +372,9 @@ def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:
             cursor = page.items[-1].date_added
             peers.advance(peer.name, pulling.holder, PUSH + local.id, cursor, 0)
         if not page.more:
+            return
+        if node.stopping.is_set():  # what was pushed is recorded: the next round goes on
+            outcome.cut_short = True
             return
 
 

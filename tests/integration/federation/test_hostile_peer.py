@@ -273,3 +273,37 @@ def test_a_round_under_way_when_the_server_stops_ends_at_its_next_page(federatio
     assert sync.sync_all(f.china) == []  # and no round with the next peer begins
     f.china.stopping.clear()
     assert sync_peer(f.china, f.peer, f.transport, page_size=1).stored == 2
+
+
+def test_a_manifest_under_way_when_the_server_stops_ends_at_its_next_page(federation):
+    # A manifest of millions of entries is read a page at a time too; read in part, it
+    # retracts nothing (what was not read yet is not missing).
+    f: Federation = federation
+    f.share(indicator(1), indicator(2))
+    assert sync_peer(f.china, f.peer, f.transport).stored == 2
+    pages = 0
+
+    def manifest(request: httpx.Request) -> httpx.Response | None:
+        nonlocal pages
+        if not request.url.path.endswith("/manifest/"):
+            return None
+        pages += 1
+        f.china.stopping.set()
+        more = pages < 3  # a round that does not stop reads three pages, and retracts
+        return httpx.Response(200, headers=TAXII, content=orjson.dumps(
+            {"more": more, **({"next": f"page-{pages}"} if more else {}), "objects": [
+                {"id": indicator(1)["id"], "date_added": "2020-01-01T00:00:00.000Z",
+                 "version": "2020-01-01T00:00:00.000Z"}]}))
+
+    f.hooks.append(manifest)
+    try:
+        cut = sync_peer(f.china, f.peer, f.transport)
+    finally:
+        f.china.stopping.clear()
+    assert cut.cut_short and cut.retracted == 0 and pages == 1
+    mirror = PeerStore(f.china.engine).find("us").mirrors
+    held = {item.id for cid in mirror.values()
+            for item in f.china.objects.page(cid, ObjectQuery(limit=10)).items}
+    assert {indicator(1)["id"], indicator(2)["id"]} <= held
+    noted = PeerStore(f.china.engine).find("us")
+    assert noted is not None and noted.failures == 0
