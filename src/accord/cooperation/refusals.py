@@ -5,33 +5,20 @@ the REST API say it in English."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from accord.i18n import N_
+from accord.i18n import N_, Refusal
 
 # The acts a refusal may name ({act}), and the fields ({what}): words of the catalogue too.
 ACTS = (N_("acknowledge"), N_("report on"), N_("respond to"), N_("escalate"), N_("withdraw"))
 FIELDS = (N_("--to"), N_("--share-with"))
-_TRANSLATED = ("act", "what")
 
 
-class CooperationError(ValueError):
+class CooperationError(Refusal):
     """A request or act the mechanism does not allow. `message` may hold {named} places that
     `values` fill; an {act} is one of ACTS, a {what} one of FIELDS."""
 
-    def __init__(self, message: str, **values: object) -> None:
-        super().__init__(message.format(**values) if values else message)
-        self.message = message
-        self.values = values
-
-    def words(self, gettext: Callable[[str], str]) -> str:
-        """The refusal in the language `gettext` translates into."""
-        values = {name: gettext(value) if name in _TRANSLATED and isinstance(value, str)
-                  else value
-                  for name, value in self.values.items()}
-        text = gettext(self.message)
-        return text.format(**values) if values else text
+    TRANSLATED = ("act", "what")
 
 
 class NoSuchRequest(CooperationError):

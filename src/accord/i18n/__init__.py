@@ -1,6 +1,8 @@
 """The languages people read Accord in: which ones, how a reader's is chosen, and the message
 catalogues (Babel's PO files under locales/, read when the node starts)."""
 
+from collections.abc import Callable
+
 
 def N_(message: str) -> str:
     """Marks `message` for the catalogue without translating it: for label tables kept in
@@ -13,3 +15,26 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     """Marks a message with a plural form for the catalogue, untranslated: the two forms, to be
     said with `ngettext` when the count is known."""
     return singular, plural
+
+
+class Refusal(ValueError):
+    """What a user asked for that is refused, in words that may be said in the reader's
+    language: `message` is English with {named} places (marked N_ where it is written, for
+    the catalogue) that `values` fill. str() is the English, for the command line and the
+    REST API; `words` says it in a catalogue's language, for the web UI. The values named in
+    TRANSLATED are words of the catalogue too (a field's name, an act)."""
+
+    TRANSLATED: tuple[str, ...] = ()
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values) if values else message)
+        self.message = message
+        self.values = values
+
+    def words(self, gettext: Callable[[str], str]) -> str:
+        """The refusal in the language `gettext` translates into."""
+        values = {name: gettext(value) if name in self.TRANSLATED and isinstance(value, str)
+                  else value
+                  for name, value in self.values.items()}
+        text = gettext(self.message)
+        return text.format(**values) if values else text

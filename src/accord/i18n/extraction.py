@@ -40,6 +40,8 @@ METHOD_MAP = [
     ("attribution/reasons.py", "python"),
     # Its refusals of a claim or a position (web.attribution_page, through request_page.said).
     ("attribution/record.py", "python"),
+    # The directory's refusals (a party, a collection, a token), said on the admin page.
+    ("store/directory.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                                      "lstrip_blocks": "true"},

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from accord.i18n import N_, Refusal
 from accord.stix.timestamps import now_timestamp
 from accord.store import grant_reads
 from accord.store.directory_entries import (  # re-exported: what the directory holds
@@ -52,8 +53,9 @@ def is_alias(text: str) -> bool:
     return _ALIAS.match(text) is not None and not is_uuid(text)
 
 
-class DirectoryError(ValueError):
-    """A name, role or id the user gave does not fit (unknown party, duplicate name, …)."""
+class DirectoryError(Refusal):
+    """A name, role or id the user gave does not fit (unknown party, duplicate name, …), in
+    words the administration page says in its reader's language."""
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -117,9 +119,9 @@ class Directory:
     def add_party(self, name: str, *, is_self: bool = False) -> Party:
         name = name.strip()
         if not name:
-            raise DirectoryError("a party needs a non-empty name")
+            raise DirectoryError(N_("a party needs a non-empty name"))
         if self.find_party(name) is not None:
-            raise DirectoryError(f"a party named {name!r} already exists")
+            raise DirectoryError(N_("a party named {name} already exists"), name=repr(name))
         created = now_timestamp()
         identity = identity_for(name, created)
         with self._changing() as conn:
@@ -145,20 +147,20 @@ class Directory:
             if local is None:
                 if self._find(conn, name) is not None:
                     raise DirectoryError(
-                        f"a party named {name!r} already exists here under another identity: "
-                        f"name it with --party to take the peer's identity")
+                        N_("a party named {name} already exists here under another identity: "
+                           "name it with --party to take the peer's identity"), name=repr(name))
                 conn.execute(parties.insert().values(
                     id=identity["id"], name=name, created=now_timestamp(), is_self=False,
                     identity=orjson.dumps(identity)))
                 open_storage_in(conn, identity["id"])
                 return Party(identity["id"], name, False)
             if local.is_self:
-                raise DirectoryError("a peer cannot stand for this node's own party")
+                raise DirectoryError(N_("a peer cannot stand for this node's own party"))
             standing = conn.execute(select(peers.c.name).where(peers.c.party_id == local.id)
                                     ).scalar()
             if standing is not None:
-                raise DirectoryError(f"{local.name} stands for peer {standing!r} already: a "
-                                     "party stands for one peer")
+                raise DirectoryError(N_("{party} stands for peer {peer} already: a party stands "
+                                        "for one peer"), party=local.name, peer=repr(standing))
             # New row first, then every reference, then the old row: no foreign key is ever
             # left dangling, on SQLite or PostgreSQL.
             conn.execute(update(parties).where(parties.c.id == local.id)
@@ -197,8 +199,9 @@ class Directory:
     def party(self, name_or_id: str) -> Party:
         found = self.find_party(name_or_id)
         if found is None:
-            known = ", ".join(p.name for p in self.parties()) or "none yet"
-            raise DirectoryError(f"no party named {name_or_id!r} (known parties: {known})")
+            known = ", ".join(p.name for p in self.parties())
+            raise DirectoryError(N_("no party named {name} (known parties: {known})"),
+                                 name=repr(name_or_id), known=known or "—")
         return found
 
     def parties(self) -> list[Party]:
@@ -246,11 +249,13 @@ class Directory:
     def _add_person(self, conn: Connection, party: Party, name: str, kind: str) -> Person:
         name = name.strip()
         if not name:
-            raise DirectoryError("a person needs a name")
+            raise DirectoryError(N_("a person needs a name"))
         if kind not in PERSON_KINDS:
-            raise DirectoryError(f"unknown kind {kind!r}: choose person or machine")
+            raise DirectoryError(N_("unknown kind {kind}: choose person or machine"),
+                                 kind=repr(kind))
         if self._person_row(conn, party.id, name) is not None:
-            raise DirectoryError(f"{party.name} already has someone named {name!r}")
+            raise DirectoryError(N_("{party} already has someone named {name}"), party=party.name,
+                                 name=repr(name))
         person = Person(str(uuid.uuid4()), party.id, name, kind, now_timestamp())
         conn.execute(people.insert().values(id=person.id, party_id=party.id, name=name,
                                             kind=kind, created=person.created))
@@ -265,8 +270,8 @@ class Directory:
         with self.engine.connect() as conn:
             row = self._person_row(conn, party.id, name.strip())
         if row is None:
-            raise DirectoryError(f"{party.name} has nobody named {name!r} "
-                                 "(see `accord person list`)")
+            raise DirectoryError(N_("{party} has nobody named {name} (see `accord person list`)"),
+                                 party=party.name, name=repr(name))
         return Person(row.id, row.party_id, row.name, row.kind, row.created)
 
     def people(self, party: Party | None = None) -> list[Person]:
@@ -300,7 +305,8 @@ class Directory:
         """A new token for the person (or machine account) `name` of `party`, made on first use;
         without a name, for the party's machine account "automation"."""
         if role not in ROLES:
-            raise DirectoryError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+            raise DirectoryError(N_("unknown role {role}: choose one of {roles}"), role=repr(role),
+                                 roles=", ".join(ROLES))
         holder_name = name.strip() or UNNAMED_HOLDER
         kind = "machine" if machine or not name.strip() else "person"
         token = new_token()
@@ -311,8 +317,8 @@ class Directory:
             else:
                 holder = Person(row.id, row.party_id, row.name, row.kind, row.created)
                 if machine and not holder.is_machine:
-                    raise DirectoryError(f"{holder_name!r} of {party.name} is a person, "
-                                         "not a machine account")
+                    raise DirectoryError(N_("{name} of {party} is a person, not a machine account"),
+                                         name=repr(holder_name), party=party.name)
             conn.execute(tokens.insert().values(
                 id=str(uuid.uuid4()), party_id=party.id, digest=digest(token),
                 name=holder.name, role=role, created=now_timestamp(), expires=expires,
@@ -353,7 +359,7 @@ class Directory:
                                                      tokens.c.revoked.is_(None))
                                 .values(revoked=now_timestamp()))
         if done.rowcount == 0:
-            raise DirectoryError(f"no active token with id {token_id!r}")
+            raise DirectoryError(N_("no active token with id {token}"), token=repr(token_id))
 
     # -- collections -----------------------------------------------------------------------
 
@@ -361,10 +367,11 @@ class Directory:
                           read: list[Party], write: list[Party],
                           default_tlp: Tlp = Tlp.AMBER) -> Collection:
         if not title.strip():
-            raise DirectoryError("a collection needs a non-empty title")
+            raise DirectoryError(N_("a collection needs a non-empty title"))
         if alias is not None and not is_alias(alias):
-            raise DirectoryError(f"alias {alias!r}: use lower-case letters, digits, '-', '_' or "
-                                 "'.' (up to 64, not shaped like a UUID), e.g. cn-shared")
+            raise DirectoryError(N_("alias {alias}: use lower-case letters, digits, '-', '_' or "
+                                    "'.' (up to 64, not shaped like a UUID), e.g. cn-shared"),
+                                 alias=repr(alias))
         collection = Collection(str(uuid.uuid4()), title.strip(), description, alias,
                                 default_tlp)
         with self._changing() as conn:
@@ -372,7 +379,8 @@ class Directory:
                 take_turn(conn, f"collection-alias:{alias}")
             if alias and conn.execute(select(collections.c.id)
                                       .where(collections.c.alias == alias)).first():
-                raise DirectoryError(f"a collection with alias {alias!r} already exists")
+                raise DirectoryError(N_("a collection with alias {alias} already exists"),
+                                     alias=repr(alias))
             conn.execute(collections.insert().values(
                 id=collection.id, title=collection.title, description=description, alias=alias,
                 created=now_timestamp(), default_tlp=int(default_tlp)))
@@ -413,10 +421,11 @@ class Directory:
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            known = ", ".join(f"{c.title} ({c.id})" for c in self.all_collections()) or "none yet"
-            raise DirectoryError(f"no collection {id_alias_or_title!r} (collections: {known})")
-        raise DirectoryError(f"{len(matches)} collections are titled {id_alias_or_title!r}: "
-                             "name one by its id")
+            known = ", ".join(f"{c.title} ({c.id})" for c in self.all_collections())
+            raise DirectoryError(N_("no collection {name} (collections: {known})"),
+                                 name=repr(id_alias_or_title), known=known or "—")
+        raise DirectoryError(N_("{count} collections are titled {name}: name one by its id"),
+                             count=len(matches), name=repr(id_alias_or_title))
 
 
 def _move_posted_in(conn: Connection, old_id: str, new_id: str) -> None:

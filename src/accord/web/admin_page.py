@@ -27,6 +27,7 @@ from accord.trust.audit import Event
 from accord.trust.markings import Tlp, parse_tlp
 from accord.trust.tokens import ROLES
 from accord.web.core import Ctx, Page
+from accord.web.refusals import said
 
 DONE = {
     "party": N_("Party added."),
@@ -111,7 +112,7 @@ def admin_change(ctx: Ctx) -> Page | Response:
             return admin_page(ctx, error=ctx._("Nothing to change called {what}.", what=repr(what)),
                               status=404)
     except ValueError as error:  # DirectoryError, GuidelinesError: the user's to fix
-        return admin_page(ctx, error=str(error), status=400)
+        return admin_page(ctx, error=said(ctx, error), status=400)
     return RedirectResponse(f"/ui/admin?done={what}", status_code=303)
 
 
@@ -124,7 +125,7 @@ def _token(ctx: Ctx) -> Page:
         try:
             until = format_timestamp(lifetime_end(ctx.field("expires"), datetime.now(UTC)))
         except DurationError as error:
-            raise DirectoryError(f"Expires {error}") from None
+            raise DirectoryError(N_("Expires: {problem}"), problem=str(error)) from None
     name = ctx.field("holder")
     token = directory.create_token(owner, role=role, name=name, expires=until,
                                    machine=ctx.field("machine") == "yes")

@@ -18,7 +18,7 @@ from accord.i18n import N_
 from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
-from accord.web.request_page import said
+from accord.web.refusals import said
 
 
 def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",

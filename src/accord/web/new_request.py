@@ -42,7 +42,7 @@ from accord.web.codes import vocabularies, word, word_text
 from accord.web.core import Ctx, Forbidden, Page
 from accord.web.format import Clockface
 from accord.web.kept import restored
-from accord.web.request_page import said
+from accord.web.refusals import said
 
 FIELD_LABELS = {
     "summary": N_("Summary"), "description": N_("Description"),

@@ -18,7 +18,6 @@ from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.views import view_json
 from accord.i18n import N_
-from accord.i18n.catalogue import catalogue
 from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
@@ -27,6 +26,7 @@ from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
 from accord.web.kept import restored
+from accord.web.refusals import said
 from accord.web.translations_page import translation_panel
 
 ACTS = ("acknowledge", "report", "respond", "rate", "escalate", "de-escalate", "withdraw")
@@ -262,19 +262,3 @@ def _score(text: str) -> int:
     except ValueError:
         raise CooperationError(N_("choose a score from 1 (useless) to 5 (complete and "
                                   "timely)")) from None
-
-
-def said(ctx: Ctx, error: Exception) -> str:
-    """Why the desk refused, in the reader's language where the refusal is in the catalogue."""
-    if isinstance(error, CooperationError):
-        return plain(error.words(catalogue(ctx.language).gettext))
-    return plain(str(error))
-
-
-def plain(message: str) -> str:
-    """The desk speaks to the command line (--reason); on a page the field has a label."""
-    for flag, text in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
-                       ("--share-with", "share with"), ("--attributed-to", "attributed to"),
-                       ("--sponsor", "sponsoring state")):
-        message = message.replace(flag, text)
-    return " ".join(message.split())

@@ -71,7 +71,8 @@ def translation_panel(ctx: Ctx, view: RequestView) -> dict[str, Any]:
 
 def add_translation(ctx: Ctx) -> Page | Response:
     """POST /ui/requests/{id}/translations: the form of one object's translation."""
-    from accord.web.request_page import request_page, said  # it includes this panel
+    from accord.web.refusals import said
+    from accord.web.request_page import request_page  # it includes this panel
 
     request_id = ctx.params["request_id"]
     if not ctx.viewer.may_act:

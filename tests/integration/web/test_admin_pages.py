@@ -6,6 +6,7 @@ import html
 import re
 
 from accord.store.audit_log import AuditQuery
+from accord.store.directory import DirectoryError
 
 
 def test_only_an_admin_of_the_nodes_own_party_administers(world, browser):
@@ -118,3 +119,29 @@ def test_the_parties_table_shows_what_each_holds_and_its_quota(world, browser):
     assert ">3.2 KiB<" in row and ">20.0 GiB<" in row
     ours = page.split(world.own.id, 1)[1].split("</tr>", 1)[0]
     assert ">0 B<" in ours and ">none<" in ours
+
+
+def test_the_directorys_refusals_are_said_in_the_admins_language(world, browser):
+    admin = browser(world.admin_token)
+    admin.get("/ui/admin")
+    assert admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/admin"}).status_code == 303
+    assert admin.post("/ui/admin/collection", {"title": "Shared", "alias": "cn-shared"}
+                      ).status_code == 303
+    clash = admin.post("/ui/admin/collection", {"title": "Again", "alias": "cn-shared"})
+    assert clash.status_code == 400
+    assert "别名为 'cn-shared' 的集合已存在" in html.unescape(clash.text)
+    assert "already exists" not in clash.text
+    bad = admin.post("/ui/admin/collection", {"title": "Bad", "alias": "Not An Alias!"})
+    assert bad.status_code == 400
+    assert "别名 'Not An Alias!'：只能使用小写字母" in html.unescape(bad.text)
+    twice = admin.post("/ui/admin/party", {"name": world.other.name})
+    assert twice.status_code == 400
+    assert f"名为 '{world.other.name}' 的参与方已存在" in html.unescape(twice.text)
+    # The command line and the REST API keep the English.
+
+    try:
+        world.node.directory.add_party(world.other.name)
+    except DirectoryError as refused:
+        assert str(refused) == f"a party named {world.other.name!r} already exists"
+    else:
+        raise AssertionError("a second party of the same name was added")

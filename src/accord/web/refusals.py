@@ -1,0 +1,26 @@
+"""A refusal said on a page: in the reader's language where its words are in the catalogue
+(i18n.Refusal: the desk's, the attribution record's, the directory's), the command line's
+flags named as the form's fields."""
+
+from __future__ import annotations
+
+from accord.i18n import Refusal
+from accord.i18n.catalogue import catalogue
+from accord.web.core import Ctx
+
+
+def said(ctx: Ctx, error: Exception) -> str:
+    """Why the desk (or the directory, the record) refused, in the reader's language where the
+    refusal is in the catalogue."""
+    if isinstance(error, Refusal):
+        return plain(error.words(catalogue(ctx.language).gettext))
+    return plain(str(error))
+
+
+def plain(message: str) -> str:
+    """The desk speaks to the command line (--reason); on a page the field has a label."""
+    for flag, text in (("(--reason)", ""), ("--score ", "score "), ("--to", "addressee"),
+                       ("--share-with", "share with"), ("--attributed-to", "attributed to"),
+                       ("--sponsor", "sponsoring state")):
+        message = message.replace(flag, text)
+    return " ".join(message.split())
