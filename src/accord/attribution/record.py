@@ -56,7 +56,7 @@ from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import format_timestamp
 from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
-from accord.store.query import ALL, LAST, Cursor, ObjectQuery, Reader
+from accord.store.query import ALL, LAST, Cursor, ObjectQuery, Reader, StoredVersion
 from accord.store.record_reads import ids_filed_under
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
@@ -291,19 +291,27 @@ class AttributionRecord:
         from where `after` (what the page before returned) left off; and where the next page
         starts (None: no more). Each page's work is bounded by `limit`, not by the record."""
         readable = self._reader(actor)
-        ids = None if subject is None else ids_filed_under(self.node.engine, [subject])
-        if readable is None or ids == []:
+        if readable is None:
             return [], None
         collection, reader = readable
-        page = self.node.objects.page(collection.id, ObjectQuery(
-            ids=tuple(ids or ()), types=(CLAIM,), versions=frozenset({LAST}), limit=limit,
-            after=None if after is None else Cursor(after), reader=reader))
-        claims = [c for c in (claim_from_stix(orjson.loads(i.body)) for i in page.items)
+        ids = None if subject is None else self._filed(collection, [subject])
+        query = ObjectQuery(types=(CLAIM,), versions=frozenset({LAST}), limit=limit,
+                            after=None if after is None else Cursor(after), reader=reader)
+        # A query names at most a page of ids: a subject with more claims is read a block of
+        # ids at a time, each block's first `limit` after the cursor, and the earliest kept.
+        items, more = [], False
+        for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
+            page = self.node.objects.page(collection.id, query if ids is None else replace(
+                query, ids=tuple(ids[start:start + _PAGE])))
+            items += page.items
+            more = more or page.more
+        items.sort(key=lambda item: item.date_added)
+        more, items = more or len(items) > limit, items[:limit]
+        claims = [c for c in (claim_from_stix(orjson.loads(i.body)) for i in items)
                   if subject is None or c.subject == subject]
         positions, names = self._positions(actor, [c.id for c in claims]), self._party_names()
-        following = page.next_cursor
         return ([claim_standing(c, positions, names) for c in claims],
-                None if following is None else following.date_added)
+                items[-1].date_added if more and items else None)
 
     def subject(self, actor: Actor, subject: str) -> SubjectStanding:
         claims = [c for c, _ in self._claims(actor, subject)]
@@ -366,7 +374,7 @@ class AttributionRecord:
         if readable is None or ids is not None and not ids:
             return []
         collection, reader = readable
-        objects: list[dict[str, Any]] = []
+        found: list[StoredVersion] = []
         # A query names at most a page of ids: the look-up of each is bounded.
         for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
             query = ObjectQuery(
@@ -374,11 +382,17 @@ class AttributionRecord:
                 versions=frozenset({versions}), limit=_PAGE, reader=reader)
             while True:
                 page = self.node.objects.page(collection.id, query)
-                objects += [orjson.loads(item.body) for item in page.items]
+                found += page.items
                 if not page.more:
                     break
                 query = replace(query, after=page.next_cursor)
-        return objects
+        if ids is not None and len(ids) > _PAGE:
+            found.sort(key=lambda item: item.date_added)  # in the order they were added
+        return [orjson.loads(item.body) for item in found]
+
+    def _filed(self, collection: Collection, under: Sequence[str]) -> list[str]:
+        """The ids of the record's objects filed under `under` (subjects or claims)."""
+        return ids_filed_under(self.node.engine, collection.id, under)
 
     def _reader(self, actor: Actor) -> tuple[Collection, Reader] | None:
         """The cooperation collection and `actor` as its reader; None if it may not read it."""
@@ -392,7 +406,7 @@ class AttributionRecord:
                 ) -> list[tuple[Claim, dict[str, Any]]]:
         """The claims `actor` may read: on `subject` (read through the record's index), or
         all of them."""
-        ids = None if subject is None else ids_filed_under(self.node.engine, [subject])
+        ids = None if subject is None else self._filed(self.desk.collection(), [subject])
         return [(c, o) for o in self._objects(actor, CLAIM, ids=ids)
                 for c in [claim_from_stix(o)] if subject is None or c.subject == subject]
 
@@ -406,7 +420,7 @@ class AttributionRecord:
         found = []
         parties = self._party_names()
         answered = None if claims is None else set(claims)
-        ids = None if claims is None else ids_filed_under(self.node.engine, claims)
+        ids = None if claims is None else self._filed(self.desk.collection(), claims)
         for obj in self._objects(actor, "opinion", ALL, ids):
             if is_attribution_object(obj):
                 try:

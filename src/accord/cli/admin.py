@@ -287,7 +287,7 @@ def collection_grant(
 
         refusal = why_not_grant(node, target, who, Grant(read, write))
         if refusal is not None:
-            raise fail(refusal)
+            raise fail(str(refusal))
         node.directory.grant(target.id, who, Grant(read, write))
         record(node, "permission.grant", collection=target.id, party=who.id, read=read,
                write=write)

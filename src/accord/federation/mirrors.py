@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from accord.federation.reading import SyncError
+from accord.i18n import N_
 from accord.node import Node
 from accord.store.directory import Collection, Directory, DirectoryError, Party, is_alias
 from accord.store.engine import take_turn, writing
@@ -35,13 +36,16 @@ def mirrors(node: Node) -> list[str]:
     return list(orjson.loads(node.directory.setting(MIRRORS) or "[]"))
 
 
-def why_not_grant(node: Node, collection: Collection, party: Party, grant: Grant) -> str | None:
-    """Why `party` may not be given `grant` on `collection` (None: it may). What a peer shared
-    with this node's party travels no further: its collection is granted to no other party."""
+def why_not_grant(node: Node, collection: Collection, party: Party, grant: Grant
+                  ) -> DirectoryError | None:
+    """Why `party` may not be given `grant` on `collection` (None: it may), as the refusal to
+    raise. What a peer shared with this node's party travels no further: its collection is
+    granted to no other party."""
     if (grant.can_read or grant.can_write) and not party.is_self \
             and collection.id in mirrors(node):
-        return (f"{collection.title} holds what a peer shared with this node's party; it is "
-                "not this node's to share with another (TLP: it travels no further)")
+        return DirectoryError(N_("{title} holds what a peer shared with this node's party; it "
+                                 "is not this node's to share with another (TLP: it travels "
+                                 "no further)"), title=collection.title)
     return None
 
 

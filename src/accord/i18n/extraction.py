@@ -42,6 +42,7 @@ METHOD_MAP = [
     ("attribution/record.py", "python"),
     # The directory's refusals (a party, a collection, a token), said on the admin page.
     ("store/directory.py", "python"),
+    ("federation/mirrors.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                                      "lstrip_blocks": "true"},

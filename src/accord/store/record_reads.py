@@ -10,18 +10,21 @@ from sqlalchemy import Engine, select
 
 from accord.store.bulk import among
 from accord.store.engine import reading
-from accord.store.schema import record_index
+from accord.store.schema import objects, record_index
 
-_R = record_index.c
+_R, _O = record_index.c, objects.c
 
 
-def ids_filed_under(engine: Engine, under: Iterable[str]) -> list[str]:
-    """The ids of the objects filed under any of `under` (subjects or claims), sorted."""
+def ids_filed_under(engine: Engine, collection_id: str, under: Iterable[str]) -> list[str]:
+    """The ids of the objects of `collection_id` (the record's: a claim posted elsewhere is
+    no part of it) filed under any of `under` (subjects or claims), sorted."""
     wanted = sorted(set(under))
     found: set[str] = set()
     if not wanted:
         return []
     with reading(engine) as conn:
         for condition in among(conn, _R.filed_under, wanted):
-            found.update(conn.execute(select(_R.object_id).where(condition)).scalars())
+            found.update(conn.execute(
+                select(_R.object_id).join(objects, _O.seq == _R.seq)
+                .where(condition, _O.collection_id == collection_id)).scalars())
     return sorted(found)

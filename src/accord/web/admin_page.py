@@ -100,7 +100,7 @@ def admin_change(ctx: Ctx) -> Page | Response:
             read, write = ctx.field("read") == "yes", ctx.field("write") == "yes"
             refusal = why_not_grant(ctx.node, collection, party, Grant(read, write))
             if refusal is not None:
-                raise DirectoryError(refusal)
+                raise refusal
             directory.grant(collection.id, party, Grant(read, write))
             _record(ctx, "permission.grant", collection=collection.id, party=party.id,
                     read=read, write=write)

@@ -13,7 +13,10 @@ def said(ctx: Ctx, error: Exception) -> str:
     """Why the desk (or the directory, the record) refused, in the reader's language where the
     refusal is in the catalogue."""
     if isinstance(error, Refusal):
-        return plain(error.words(catalogue(ctx.language).gettext))
+        # The flags named as fields in the words only, never in what fills them (an alias,
+        # a party's name, typed by someone).
+        words = catalogue(ctx.language)
+        return error.words(lambda message: plain(words.gettext(message)))
     return plain(str(error))
 
 

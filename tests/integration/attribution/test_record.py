@@ -17,6 +17,7 @@ from accord.attribution.record import (
 )
 from accord.cooperation.desk import Actor
 from accord.intake import Screened, store
+from accord.store.record_reads import ids_filed_under
 
 T0 = datetime(2015, 9, 1, 9, 0, tzinfo=UTC)
 APT19 = "intrusion-set--18854f55-ac7c-4634-bd9a-352dd07613b7"
@@ -279,7 +280,6 @@ def test_the_record_stored_before_its_index_is_filed_by_the_migration(db_url):
     from accord.attribution.model import Claim, Position
     from accord.attribution.objects import claim_to_stix, position_to_stix
     from accord.store.engine import open_engine, writing
-    from accord.store.record_reads import ids_filed_under
     from accord.store.schema import collections, objects
 
     claim = Claim("x-accord-claim--5d0b1c2e-3f4a-4b5c-8d6e-7f8091a2b3c4",
@@ -305,8 +305,39 @@ def test_the_record_stored_before_its_index_is_filed_by_the_migration(db_url):
                     date_added=f"2020-01-01T00:00:0{n}.000000Z", is_latest=True,
                     body=orjson.dumps(obj)))
         upgrade(engine, "head")
-        assert ids_filed_under(engine, [CAMPAIGN]) == [claim.id]
+        assert ids_filed_under(engine, "c1", [CAMPAIGN]) == [claim.id]
         # The position, not the opinion that carries none.
-        assert ids_filed_under(engine, [claim.id]) == [position.id]
+        assert ids_filed_under(engine, "c1", [claim.id]) == [position.id]
+        assert ids_filed_under(engine, "elsewhere", [CAMPAIGN]) == []
     finally:
         engine.dispose()
+
+
+def test_many_claims_on_a_subject_are_read_a_block_at_a_time_in_the_order_made(
+        record, world, us, cn, monkeypatch):
+    import accord.attribution.record as module
+
+    monkeypatch.setattr(module, "_PAGE", 2)  # blocks of two ids, as of 1,000 on a node
+    made = [record.claim(us if n % 2 else cn, draft(confidence=50 + n)).claim.id
+            for n in range(7)]
+    assert [s.claim.id for s in record.claims(us, CAMPAIGN)] == made
+    assert [s.claim.id for s in record.claims(us)] == made
+    paged, after = [], None
+    while True:
+        page, after = record.claims_page(us, CAMPAIGN, limit=3, after=after)
+        assert len(page) <= 3
+        paged += [s.claim.id for s in page]
+        if after is None:
+            break
+    assert paged == made
+    # A claim on the subject posted to another collection is no part of the record.
+    from accord.attribution.model import Claim
+    from accord.attribution.objects import claim_to_stix
+
+    elsewhere = Claim("x-accord-claim--0f0e0d0c-0b0a-4909-8807-060504030201", world.own.id,
+                      T0, CAMPAIGN, (APT19,), None, ("media-report",), 10, "Elsewhere.", ())
+    store(world.node.engine, world.node.directory.collection("attack"),
+          Screened([claim_to_stix(elsewhere)], []), party_id=world.own.id, operator=True)
+    assert [s.claim.id for s in record.claims(us, CAMPAIGN)] == made
+    assert elsewhere.id not in ids_filed_under(world.node.engine, record.desk.collection().id,
+                                               [CAMPAIGN])

@@ -103,6 +103,10 @@ def test_what_a_peer_shared_cannot_be_granted_on(world, browser):
                                              "read": "yes"})
     assert refused.status_code == 400 and "travels no further" in refused.text
     assert d.collection_for(world.other.id, pulled.id) is None
+    assert admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/admin"}).status_code == 303
+    refused = admin.post("/ui/admin/grant", {"collection": pulled.id, "party": world.other.id,
+                                             "read": "yes"})
+    assert refused.status_code == 400 and "TLP：不得再传播" in refused.text
 
 
 def test_the_parties_table_shows_what_each_holds_and_its_quota(world, browser):
@@ -134,6 +138,9 @@ def test_the_directorys_refusals_are_said_in_the_admins_language(world, browser)
     bad = admin.post("/ui/admin/collection", {"title": "Bad", "alias": "Not An Alias!"})
     assert bad.status_code == 400
     assert "别名 'Not An Alias!'：只能使用小写字母" in html.unescape(bad.text)
+    # What the admin typed is said as typed (a flag's name in it is not a field's).
+    flagged = admin.post("/ui/admin/collection", {"title": "Bad", "alias": "X--to"})
+    assert "别名 'X--to'：" in html.unescape(flagged.text)
     twice = admin.post("/ui/admin/party", {"name": world.other.name})
     assert twice.status_code == 400
     assert f"名为 '{world.other.name}' 的参与方已存在" in html.unescape(twice.text)
