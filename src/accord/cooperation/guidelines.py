@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,7 @@ from accord.cooperation.model import (
     Urgency,
 )
 from accord.durations import DurationError, parse_duration
+from accord.i18n import N_, Refusal
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import LANGUAGE_CODE
 from accord.stix.timestamps import format_timestamp
@@ -36,12 +38,19 @@ DEADLINE_KEYS = ("acknowledge", "respond")
 ALWAYS_REQUIRED = "summary"
 
 
-class GuidelinesError(ValueError):
-    """The guidelines cannot be used; `problems` names each, with its place in the TOML."""
+class GuidelinesError(Refusal):
+    """The guidelines cannot be used; `problems` names each, with its place in the TOML, in
+    words the administration page says in its reader's language."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = tuple(problems)
+    def __init__(self, problems: Sequence[Refusal]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.refusals = tuple(problems)
+        self.problems = tuple(map(str, problems))  # in English
+
+    def words(self, gettext: Callable[[str], str]) -> str:
+        said = [p.words(gettext) for p in self.refusals]
+        return reduce(lambda earlier, later: gettext(N_("{earlier}; {later}")).format(
+            earlier=earlier, later=later), said) if said else ""
 
 
 class RequestIncomplete(ValueError):
@@ -94,15 +103,17 @@ def parse_guidelines(text: str, *, version: int, effective: datetime,
     """The guidelines `text` (TOML) states; what it leaves out is taken from `DEFAULT`.
 
     Raises `GuidelinesError` naming every problem and where it is."""
-    problems: list[str] = []
+    problems: list[Refusal] = []
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:  # its message gives the line and column
-        raise GuidelinesError([f"the guidelines are not valid TOML: {error}"]) from error
+        raise GuidelinesError([Refusal(N_("the guidelines are not valid TOML: {error}"),
+                                       error=str(error))]) from error
     _check_identity(version, effective, pair, problems)
     for key in document:
         if key not in SECTIONS:
-            problems.append(f"{key}: unknown section (one of {', '.join(SECTIONS)})")
+            problems.append(Refusal(N_("{where}: unknown section (one of {known})"),
+                                    where=key, known=", ".join(SECTIONS)))
     deadlines = _deadlines(_table(document, "urgency", problems), problems)
     required = _required(_table(document, "required", problems), problems)
     ladder = _ladder(_table(document, "escalation", problems), problems)
@@ -114,127 +125,151 @@ def parse_guidelines(text: str, *, version: int, effective: datetime,
 
 
 def _check_identity(version: int, effective: datetime, pair: frozenset[str] | None,
-                    problems: list[str]) -> None:
+                    problems: list[Refusal]) -> None:
     if type(version) is not int or version < 0:
-        problems.append(f"version: {version!r} is not a whole number 0 or more")
+        problems.append(Refusal(N_("version: {version} is not a whole number 0 or more"),
+                                version=repr(version)))
     if effective.tzinfo is None:
-        problems.append(f"effective: {effective.isoformat()} has no time zone (give it in UTC)")
+        problems.append(Refusal(N_("effective: {effective} has no time zone (give it in UTC)"),
+                                effective=effective.isoformat()))
     if pair is not None and (len(pair) != 2 or any(identifier_type(p) != "identity"
                                                    for p in pair)):
-        problems.append(f"pair: {sorted(pair)} is not two different identity ids")
+        problems.append(Refusal(N_("pair: {pair} is not two different identity ids"),
+                                pair=str(sorted(pair))))
 
 
-def _table(document: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
+def _table(document: Mapping[str, Any], key: str, problems: list[Refusal]
+           ) -> Mapping[str, Any]:
     value = document.get(key, {})
     if not isinstance(value, dict):
-        problems.append(f"{key}: {_show(value)} is not a table (write it as [{key}])")
+        problems.append(Refusal(N_("{where}: {value} is not a table (write it as [{where}])"),
+                                where=key, value=_show(value)))
         return {}
     return value
 
 
-def _deadlines(table: Mapping[str, Any], problems: list[str]) -> Mapping[Urgency, Deadlines]:
+def _deadlines(table: Mapping[str, Any], problems: list[Refusal]
+               ) -> Mapping[Urgency, Deadlines]:
     deadlines = dict(DEFAULT.deadlines)
     for urgency, given in table.items():
         where = f"urgency.{urgency}"
         if urgency not in URGENCIES:
-            problems.append(f"{where}: unknown urgency (one of {', '.join(URGENCIES)})")
+            problems.append(Refusal(N_("{where}: unknown urgency (one of {known})"),
+                                    where=where, known=", ".join(URGENCIES)))
             continue
         if not isinstance(given, dict):
-            problems.append(f"{where}: {_show(given)} is not a table "
-                            f"(write acknowledge and respond under [{where}])")
+            problems.append(Refusal(N_("{where}: {value} is not a table (write acknowledge and "
+                                       "respond under [{where}])"),
+                                    where=where, value=_show(given)))
             continue
         default = DEFAULT.deadlines[urgency]
         durations = {"acknowledge": default.acknowledge, "respond": default.respond}
         for key, value in given.items():
             if key not in DEADLINE_KEYS:
-                problems.append(f"{where}.{key}: unknown key (one of {', '.join(DEADLINE_KEYS)})")
+                problems.append(Refusal(N_("{where}: unknown key (one of {known})"),
+                                        where=f"{where}.{key}", known=", ".join(DEADLINE_KEYS)))
                 continue
             duration = _duration(value, f"{where}.{key}", problems)
             if duration is not None:
                 durations[key] = duration
         acknowledge, respond = durations["acknowledge"], durations["respond"]
         if respond < acknowledge:
-            problems.append(
-                f"{where}: respond ({format_duration(respond)}{_default(given, 'respond')}) is "
-                f"shorter than acknowledge ({format_duration(acknowledge)}"
-                f"{_default(given, 'acknowledge')})")
+            problems.append(Refusal(
+                N_("{where}: respond ({respond}) is shorter than acknowledge ({acknowledge})")
+                if "respond" in given and "acknowledge" in given else
+                N_("{where}: respond ({respond}, the default) is shorter than acknowledge "
+                   "({acknowledge})") if "acknowledge" in given else
+                N_("{where}: respond ({respond}) is shorter than acknowledge ({acknowledge}, "
+                   "the default)"),
+                where=where, respond=format_duration(respond),
+                acknowledge=format_duration(acknowledge)))
         deadlines[urgency] = Deadlines(acknowledge, respond)
     return MappingProxyType(deadlines)
 
 
-def _default(given: Mapping[str, Any], key: str) -> str:
-    return "" if key in given else ", the default"
-
-
-def _duration(value: Any, where: str, problems: list[str]) -> timedelta | None:
+def _duration(value: Any, where: str, problems: list[Refusal]) -> timedelta | None:
     try:
         if not isinstance(value, str):
             raise DurationError(value)
         duration = parse_duration(value)
     except (DurationError, OverflowError):  # OverflowError: more days than timedelta holds
-        problems.append(f"{where}: {_show(value)} is not a duration "
-                        "(write ISO 8601 such as P3D or PT24H, or 90s, 12h, 3d)")
+        problems.append(Refusal(N_("{where}: {value} is not a duration (write ISO 8601 such "
+                                   "as P3D or PT24H, or 90s, 12h, 3d)"),
+                                where=where, value=_show(value)))
         return None
     if duration <= timedelta(0):
-        problems.append(f"{where}: {_show(value)} is not longer than zero")
+        problems.append(Refusal(N_("{where}: {value} is not longer than zero"), where=where,
+                                value=_show(value)))
         return None
     return duration
 
 
-def _required(table: Mapping[str, Any], problems: list[str]) -> Mapping[Kind, tuple[str, ...]]:
+def _required(table: Mapping[str, Any], problems: list[Refusal]
+              ) -> Mapping[Kind, tuple[str, ...]]:
     required = dict(DEFAULT.required)
     for kind, names in table.items():
         where = f"required.{kind}"
         if kind not in KINDS:
-            problems.append(f"{where}: unknown kind of request (one of {', '.join(KINDS)})")
+            problems.append(Refusal(N_("{where}: unknown kind of request (one of {known})"),
+                                    where=where, known=", ".join(KINDS)))
             continue
         if not isinstance(names, list):
-            problems.append(f"{where}: {_show(names)} is not a list of request fields")
+            problems.append(Refusal(N_("{where}: {value} is not a list of request fields"),
+                                    where=where, value=_show(names)))
             continue
         chosen = {ALWAYS_REQUIRED}
         for name in names:
             if name in CONTENT_FIELDS:
                 chosen.add(name)
             else:
-                problems.append(f"{where}: {_show(name)} is not a request field "
-                                f"(one of {', '.join(CONTENT_FIELDS)})")
+                problems.append(Refusal(N_("{where}: {value} is not a request field (one of "
+                                           "{known})"), where=where, value=_show(name),
+                                        known=", ".join(CONTENT_FIELDS)))
         required[kind] = tuple(name for name in CONTENT_FIELDS if name in chosen)
     return MappingProxyType(required)
 
 
-def _ladder(table: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+def _ladder(table: Mapping[str, Any], problems: list[Refusal]) -> tuple[str, ...]:
     for key in table:
         if key != "ladder":
-            problems.append(f"escalation.{key}: unknown key (only ladder)")
+            problems.append(Refusal(N_("{where}: unknown key (only {known})"),
+                                    where=f"escalation.{key}", known="ladder"))
     if "ladder" not in table:
         return DEFAULT.ladder
     ladder = table["ladder"]
     if not isinstance(ladder, list) or not ladder:
-        problems.append(f"escalation.ladder: {_show(ladder)} is not a non-empty list of names")
+        problems.append(Refusal(N_("{where}: {value} is not a non-empty list of names"),
+                                where="escalation.ladder", value=_show(ladder)))
         return DEFAULT.ladder
     for level, name in enumerate(ladder, start=1):
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"escalation.ladder: level {level}, {_show(name)}, is not a name")
+            problems.append(Refusal(N_("{where}: level {level}, {value}, is not a name"),
+                                    where="escalation.ladder", level=level, value=_show(name)))
         elif ladder.index(name) != level - 1:
-            problems.append(f"escalation.ladder: {_show(name)} is on the ladder twice")
+            problems.append(Refusal(N_("{where}: {value} is on the ladder twice"),
+                                    where="escalation.ladder", value=_show(name)))
     return tuple(ladder)
 
 
-def _languages(table: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+def _languages(table: Mapping[str, Any], problems: list[Refusal]) -> tuple[str, ...]:
     for key in table:
         if key != "required":
-            problems.append(f"languages.{key}: unknown key (only required)")
+            problems.append(Refusal(N_("{where}: unknown key (only {known})"),
+                                    where=f"languages.{key}", known="required"))
     tags = table.get("required", [])
     if not isinstance(tags, list):
-        problems.append(f"languages.required: {_show(tags)} is not a list of language codes")
+        problems.append(Refusal(N_("{where}: {value} is not a list of language codes"),
+                                where="languages.required", value=_show(tags)))
         return ()
     chosen: list[str] = []
     for tag in tags:
         if not isinstance(tag, str) or not LANGUAGE_CODE.match(tag):
-            problems.append(f"languages.required: {_show(tag)} is not an RFC 5646 language "
-                            "code (such as en or zh-Hans)")
+            problems.append(Refusal(N_("{where}: {value} is not an RFC 5646 language code "
+                                       "(such as en or zh-Hans)"),
+                                    where="languages.required", value=_show(tag)))
         elif tag.lower() in (c.lower() for c in chosen):
-            problems.append(f"languages.required: {_show(tag)} is listed twice")
+            problems.append(Refusal(N_("{where}: {value} is listed twice"),
+                                    where="languages.required", value=_show(tag)))
         else:
             chosen.append(tag)
     return tuple(chosen)

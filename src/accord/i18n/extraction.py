@@ -43,6 +43,7 @@ METHOD_MAP = [
     # The directory's refusals (a party, a collection, a token), said on the admin page.
     ("store/directory.py", "python"),
     ("federation/mirrors.py", "python"),
+    ("cooperation/guidelines.py", "python"),
 ]
 OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
                                      "lstrip_blocks": "true"},

@@ -141,6 +141,12 @@ def test_the_directorys_refusals_are_said_in_the_admins_language(world, browser)
     # What the admin typed is said as typed (a flag's name in it is not a field's).
     flagged = admin.post("/ui/admin/collection", {"title": "Bad", "alias": "X--to"})
     assert "别名 'X--to'：" in html.unescape(flagged.text)
+    wrong = admin.post("/ui/admin/guidelines", {"toml": "[urgency.urgent]\nacknowledge = 'soon'"
+                                                        "\n[languages]\nrequired = ['en', 'EN']"})
+    assert wrong.status_code == 400
+    said = html.unescape(wrong.text)
+    assert ('urgency.urgent.acknowledge："soon" 不是时长（请写 ISO 8601 格式，如 P3D 或 PT24H，'
+            '或 90s、12h、3d）；languages.required："EN" 列出了两次') in said
     twice = admin.post("/ui/admin/party", {"name": world.other.name})
     assert twice.status_code == 400
     assert f"名为 '{world.other.name}' 的参与方已存在" in html.unescape(twice.text)
