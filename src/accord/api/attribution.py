@@ -8,7 +8,6 @@ party may not read is "not found", whether it exists or not. Every read is audit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -31,7 +30,7 @@ from accord.attribution.watchlist import screen_all, watchlist
 from accord.cooperation.desk import Actor
 from accord.node import Node
 from accord.screening.names import name_variants
-from accord.stix.timestamps import now_timestamp
+from accord.stix.timestamps import is_timestamp, microsecond_key, now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
@@ -79,8 +78,6 @@ class DesignationIn(BaseModel):
 # minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
 MOST_BATCH_CHARACTERS = 400_000
 LISTED, MOST_LISTED = 200, 1000  # claims a page of the listing holds: by default, at most
-# Where a page of claims left off: the date_added of its last claim (store.objects._stamps).
-_CURSOR = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 class BatchIn(BaseModel):
@@ -166,10 +163,12 @@ def add_attribution_routes(api: FastAPI, node: Node,
         """Oldest first, `limit` at a time: when more follow, the `Link` header names the next
         page (rel="next")."""
         actor = actor_of(caller, acting=False)
-        if after is not None and not _CURSOR.fullmatch(after):
+        # Where the page before left off: the date_added of its last claim.
+        if after is not None and not is_timestamp(after):
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
                                      "gave; follow the Link header of the page before")
-        found, following = record.claims_page(actor, subject, limit=limit, after=after)
+        found, following = record.claims_page(
+            actor, subject, limit=limit, after=None if after is None else microsecond_key(after))
         names = record.names_in(actor, found)
         read(caller, "claim.list", tuple(s.claim.id for s in found))
         if following is not None:

@@ -57,7 +57,7 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.browse import Browse
 from accord.store.directory import Collection, Party
 from accord.store.query import ALL, LAST, Cursor, ObjectQuery, Reader, StoredVersion
-from accord.store.record_reads import ids_filed_under
+from accord.store.record_reads import ids_filed_under, in_blocks
 from accord.trust.markings import (
     ACCORD_MARKING_EXTENSION,
     MARKING_FOR,
@@ -294,15 +294,16 @@ class AttributionRecord:
         if readable is None:
             return [], None
         collection, reader = readable
-        ids = None if subject is None else self._filed(collection, [subject])
+        ids = None if subject is None else ids_filed_under(self.node.engine, collection.id,
+                                                           [subject])
         query = ObjectQuery(types=(CLAIM,), versions=frozenset({LAST}), limit=limit,
                             after=None if after is None else Cursor(after), reader=reader)
-        # A query names at most a page of ids: a subject with more claims is read a block of
-        # ids at a time, each block's first `limit` after the cursor, and the earliest kept.
-        items, more = [], False
-        for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
-            page = self.node.objects.page(collection.id, query if ids is None else replace(
-                query, ids=tuple(ids[start:start + _PAGE])))
+        # A subject with many claims is read a block of ids at a time: each block's first
+        # `limit` after the cursor, and the earliest of them kept.
+        items: list[StoredVersion] = []
+        more = False
+        for block in in_blocks(query, ids):
+            page = self.node.objects.page(collection.id, block)
             items += page.items
             more = more or page.more
         items.sort(key=lambda item: item.date_added)
@@ -367,32 +368,31 @@ class AttributionRecord:
                 if grant.can_read]
 
     def _objects(self, actor: Actor, kind: str, versions: str = LAST,
-                 ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Objects of `kind` (only `ids`, if given) in the cooperation collection that the
-        party may read."""
+                 ids: Sequence[str] | None = None, filed_under: Sequence[str] | None = None
+                 ) -> list[dict[str, Any]]:
+        """Objects of `kind` in the cooperation collection that the party may read: only
+        `ids`, or only those filed under `filed_under` (subjects or claims: the record's
+        index), if given."""
         readable = self._reader(actor)
-        if readable is None or ids is not None and not ids:
+        if readable is None:
             return []
         collection, reader = readable
+        if filed_under is not None:
+            ids = ids_filed_under(self.node.engine, collection.id, filed_under)
+        if ids is not None and not ids:
+            return []
         found: list[StoredVersion] = []
-        # A query names at most a page of ids: the look-up of each is bounded.
-        for start in range(0, len(ids), _PAGE) if ids is not None else [0]:
-            query = ObjectQuery(
-                ids=() if ids is None else tuple(ids[start:start + _PAGE]), types=(kind,),
-                versions=frozenset({versions}), limit=_PAGE, reader=reader)
+        for query in in_blocks(ObjectQuery(types=(kind,), versions=frozenset({versions}),
+                                           limit=_PAGE, reader=reader), ids):
             while True:
                 page = self.node.objects.page(collection.id, query)
                 found += page.items
                 if not page.more:
                     break
                 query = replace(query, after=page.next_cursor)
-        if ids is not None and len(ids) > _PAGE:
-            found.sort(key=lambda item: item.date_added)  # in the order they were added
+        if ids is not None:  # blocks of ids: back in the order they were added
+            found.sort(key=lambda item: item.date_added)
         return [orjson.loads(item.body) for item in found]
-
-    def _filed(self, collection: Collection, under: Sequence[str]) -> list[str]:
-        """The ids of the record's objects filed under `under` (subjects or claims)."""
-        return ids_filed_under(self.node.engine, collection.id, under)
 
     def _reader(self, actor: Actor) -> tuple[Collection, Reader] | None:
         """The cooperation collection and `actor` as its reader; None if it may not read it."""
@@ -406,8 +406,8 @@ class AttributionRecord:
                 ) -> list[tuple[Claim, dict[str, Any]]]:
         """The claims `actor` may read: on `subject` (read through the record's index), or
         all of them."""
-        ids = None if subject is None else self._filed(self.desk.collection(), [subject])
-        return [(c, o) for o in self._objects(actor, CLAIM, ids=ids)
+        under = None if subject is None else [subject]
+        return [(c, o) for o in self._objects(actor, CLAIM, filed_under=under)
                 for c in [claim_from_stix(o)] if subject is None or c.subject == subject]
 
     def _positions(self, actor: Actor, claims: Sequence[str] | None = None) -> list[Position]:
@@ -420,8 +420,7 @@ class AttributionRecord:
         found = []
         parties = self._party_names()
         answered = None if claims is None else set(claims)
-        ids = None if claims is None else self._filed(self.desk.collection(), claims)
-        for obj in self._objects(actor, "opinion", ALL, ids):
+        for obj in self._objects(actor, "opinion", ALL, filed_under=claims):
             if is_attribution_object(obj):
                 try:
                     position = position_from_stix(obj)

@@ -4,15 +4,18 @@ is decided by the read of the objects that follows (store.objects), as for any o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from sqlalchemy import Engine, select
 
 from accord.store.bulk import among
 from accord.store.engine import reading
+from accord.store.query import ObjectQuery
 from accord.store.schema import objects, record_index
 
 _R, _O = record_index.c, objects.c
+BLOCK = 1000  # ids a query names
 
 
 def ids_filed_under(engine: Engine, collection_id: str, under: Iterable[str]) -> list[str]:
@@ -28,3 +31,14 @@ def ids_filed_under(engine: Engine, collection_id: str, under: Iterable[str]) ->
                 select(_R.object_id).join(objects, _O.seq == _R.seq)
                 .where(condition, _O.collection_id == collection_id)).scalars())
     return sorted(found)
+
+
+def in_blocks(query: ObjectQuery, ids: Sequence[str] | None) -> Iterator[ObjectQuery]:
+    """`query` for `ids` (every object it selects, if None), naming at most BLOCK ids a query:
+    the look-up of each is bounded, and no statement holds more values than a driver takes
+    (the index may file thousands of positions under one claim)."""
+    if ids is None:
+        yield query
+        return
+    for start in range(0, len(ids), BLOCK):
+        yield replace(query, ids=tuple(ids[start:start + BLOCK]))

@@ -315,9 +315,9 @@ def test_the_record_stored_before_its_index_is_filed_by_the_migration(db_url):
 
 def test_many_claims_on_a_subject_are_read_a_block_at_a_time_in_the_order_made(
         record, world, us, cn, monkeypatch):
-    import accord.attribution.record as module
+    import accord.store.record_reads as module
 
-    monkeypatch.setattr(module, "_PAGE", 2)  # blocks of two ids, as of 1,000 on a node
+    monkeypatch.setattr(module, "BLOCK", 2)  # blocks of two ids, as of 1,000 on a node
     made = [record.claim(us if n % 2 else cn, draft(confidence=50 + n)).claim.id
             for n in range(7)]
     assert [s.claim.id for s in record.claims(us, CAMPAIGN)] == made
