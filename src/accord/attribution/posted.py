@@ -32,6 +32,7 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Collection
 from accord.store.objects import ObjectStore
 from accord.store.query import LAST, ObjectQuery, Reader
+from accord.store.record_reads import BLOCK, in_blocks
 from accord.trust.markings import Tlp, recipients_of, tlp_of
 
 # How far ahead of this node's clock a position may be dated: the poster's clock may run fast.
@@ -102,13 +103,12 @@ def _newest(engine: Engine, collection: Collection, poster: str, kind: str,
             ids: Iterable[str]) -> list[dict[str, Any]]:
     """The newest version of each of the objects `ids` of type `kind` in `collection` that
     `poster` may read."""
-    wanted = tuple(sorted(set(ids)))
-    if not wanted:
-        return []
-    page = ObjectStore(engine).page(collection.id, ObjectQuery(
-        ids=wanted, types=(kind,), versions=frozenset({LAST}), limit=len(wanted),
-        reader=Reader(poster, int(collection.default_tlp))))
-    return [orjson.loads(item.body) for item in page.items]
+    # A post may name many thousands: a block of ids a query (store.record_reads.in_blocks).
+    store = ObjectStore(engine)
+    query = ObjectQuery(types=(kind,), versions=frozenset({LAST}), limit=BLOCK,
+                        reader=Reader(poster, int(collection.default_tlp)))
+    return [orjson.loads(item.body) for block in in_blocks(query, sorted(set(ids)))
+            for item in store.page(collection.id, block).items]
 
 
 def refused_record_objects(engine: Engine, collection: Collection,

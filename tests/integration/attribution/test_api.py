@@ -286,3 +286,21 @@ def test_claims_are_listed_a_page_at_a_time(client, world, claim):
     assert client.get(f"{API}/claims", params={"limit": 1001}).status_code in (400, 422)
     elsewhere = client.get(f"{API}/claims", params={"subject": APT19, "limit": 1})
     assert elsewhere.json() == [] and "link" not in elsewhere.headers
+
+
+def test_positions_posted_together_on_many_claims_are_each_judged(client, world, claim,
+                                                                  monkeypatch):
+    # The claims a post names are read a block of ids at a time (thousands may be named).
+    from accord.clock import now as utc_now
+    from accord.store import record_reads
+
+    other = client.post(f"{API}/claims", json={
+        "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"], "confidence": 30,
+        "summary": "Another view.", "share_with": [world.other.name]}).json()
+    monkeypatch.setattr(record_reads, "BLOCK", 1)
+    now = utc_now()
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={"objects": [
+        _position(world, claim["id"], now), _position(world, other["id"], now)]}, headers={
+        **bearer(world.other_token), "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 2, answer
