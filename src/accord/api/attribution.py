@@ -14,15 +14,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
-from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, errors
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.model import BASES, DesignationKind, Stance
+from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
 from accord.attribution.record import (
-    AttributionError,
     AttributionRecord,
     ClaimDraft,
     DesignationDraft,
-    NoSuchClaim,
-    NoSuchDesignation,
 )
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
@@ -77,7 +75,7 @@ class DesignationIn(BaseModel):
 # names (about 15-40 µs each), so 10,000 names of 500 characters would hold a worker for
 # minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
 MOST_BATCH_CHARACTERS = 400_000
-LISTED, MOST_LISTED = 200, 1000  # claims a page of the listing holds: by default, at most
+LISTED, MOST_LISTED = 200, 1000  # claims or designations a page holds: by default, at most
 
 
 class BatchIn(BaseModel):
@@ -106,6 +104,24 @@ class AmendmentIn(BaseModel):
 
 class LiftIn(BaseModel):
     reason: str = Field(min_length=1)
+
+
+def cursor(after: str | None) -> str | None:
+    """A listing's `after`: the date_added of the page before's last item, as the Link header
+    gave it; anything else is the caller's mistake, said as such."""
+    if after is None:
+        return None
+    if not is_timestamp(after):
+        raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing gave; "
+                                 "follow the Link header of the page before")
+    return microsecond_key(after)
+
+
+def link_next(request: Request, response: Response, limit: int, following: str | None) -> None:
+    """The Link header naming the next page (RFC 8288), when one follows."""
+    if following is not None:
+        url = request.url.include_query_params(limit=limit, after=following)
+        response.headers["link"] = f'<{url}>; rel="next"'
 
 
 def add_attribution_routes(api: FastAPI, node: Node,
@@ -163,17 +179,11 @@ def add_attribution_routes(api: FastAPI, node: Node,
         """Oldest first, `limit` at a time: when more follow, the `Link` header names the next
         page (rel="next")."""
         actor = actor_of(caller, acting=False)
-        # Where the page before left off: the date_added of its last claim.
-        if after is not None and not is_timestamp(after):
-            raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
-                                     "gave; follow the Link header of the page before")
-        found, following = record.claims_page(
-            actor, subject, limit=limit, after=None if after is None else microsecond_key(after))
+        found, following = record.claims_page(actor, subject, limit=limit,
+                                               after=cursor(after))
         names = record.names_in(actor, found)
         read(caller, "claim.list", tuple(s.claim.id for s in found))
-        if following is not None:
-            url = request.url.include_query_params(limit=limit, after=following)
-            response.headers["link"] = f'<{url}>; rel="next"'
+        link_next(request, response, limit, following)
         return [claim_json(s, names) for s in found]
 
     @api.get("/claims/{claim_id}", responses=READS_ONE,
@@ -248,10 +258,20 @@ def add_attribution_routes(api: FastAPI, node: Node,
     def schema() -> dict[str, Any]:
         return json_schema()
 
-    @api.get("/designations", responses=errors(400, 401),
-             summary="Designations you may read, newest first")
-    def designations(caller: Principal = Depends(principal)) -> list[dict[str, Any]]:
-        found = record.designations(actor_of(caller, acting=False))
+    @api.get("/designations", responses=READS,
+             summary="Designations you may read, the latest made, amended or lifted first")
+    def designations(
+        request: Request, response: Response,
+        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
+        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
+                                           "Link header of the page before gives it")] = None,
+        caller: Principal = Depends(principal),
+    ) -> list[dict[str, Any]]:
+        """Each as its newest version says, `limit` at a time: when more follow, the `Link`
+        header names the next page (rel="next")."""
+        found, following = record.designations_page(actor_of(caller, acting=False),
+                                                     limit=limit, after=cursor(after))
         read(caller, "designation.list", tuple(d.id for d in found))
+        link_next(request, response, limit, following)
         names = node.directory.names()
         return [designation_json(d, names) for d in found]

@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
+from accord.attribution.reading import AttributionError
 from accord.attribution.record import (
-    AttributionError,
     AttributionRecord,
     ClaimDraft,
     DesignationDraft,
@@ -268,7 +268,8 @@ def list_designations(
     as_party: As = None,
     db: Db = DEFAULT_DB,
 ) -> None:
-    """Designations this party may read, newest first (each as its newest version says)."""
+    """Designations this party may read, each as its newest version says: the latest
+    designated, amended or lifted first."""
     with record_for(db, as_party) as (node, record, actor):
         names = node.directory.names()
         listing([designation_json(d, names) for d in record.designations(actor)],

@@ -14,20 +14,27 @@ from accord.i18n import N_
 from accord.node import Node
 from accord.store.query import ObjectQuery, Reader
 
+_BLOCK = 1000  # ids a statement binds
+
 
 def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
     """Which of `ids` name objects `party_id` may read on this node (any collection)."""
     readable: set[str] = set()
     if not ids:
         return readable
+    wanted = sorted(set(ids))
     for collection, grant in node.directory.collections_for(party_id):
         if not grant.can_read:
             continue
-        # Which ids, not their bodies: evidence may be a sample of many megabytes.
-        page = node.objects.page(collection.id, ObjectQuery(
-            ids=tuple(ids), limit=10 * len(ids) + 1, bodies=False,
-            reader=Reader(party_id, int(collection.default_tlp))))
-        readable |= {item.id for item in page.items}
+        # Which ids, not their bodies: evidence may be a sample of many megabytes. A block
+        # of ids at a time: what a listing's designations cite together may be more values
+        # than a driver binds in one statement.
+        for start in range(0, len(wanted), _BLOCK):
+            block = tuple(wanted[start:start + _BLOCK])
+            page = node.objects.page(collection.id, ObjectQuery(
+                ids=block, limit=10 * len(block) + 1, bodies=False,
+                reader=Reader(party_id, int(collection.default_tlp))))
+            readable |= {item.id for item in page.items}
     return readable
 
 

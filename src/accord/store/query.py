@@ -44,6 +44,9 @@ class ObjectQuery:
     # size): the page ends early, saying there is more. None: `limit` alone bounds it.
     most_bytes: int | None = None
     bodies: bool = True  # False: the versions without their bodies (b""), as a manifest lists
+    # The latest added first (a listing a reader wants the newest of, e.g. designations): the
+    # cursor then pages back in time. TAXII's reads are always oldest first (§3.4.2).
+    newest_first: bool = False
 
 
 class StoredVersion(NamedTuple):

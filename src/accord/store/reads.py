@@ -124,7 +124,7 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
         every_version=ALL in query.versions, last=LAST in query.versions,
         first=FIRST in query.versions, by_version_keys=bool(keys),
         by_reader=query.reader is not None, held_bodies=held is not None,
-        bodies=query.bodies, sized=sized(query),
+        bodies=query.bodies, sized=sized(query), newest_first=query.newest_first,
     )
     params: dict[str, Any] = {
         "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
@@ -159,6 +159,7 @@ class _Shape:
     held_bodies: bool
     bodies: bool  # False: an empty body in each row (a manifest's read)
     sized: bool  # each body's size as a last column; bodies past inline_bytes left NULL
+    newest_first: bool  # date_added descending, the cursor paging back in time
 
 
 @lru_cache(maxsize=256)
@@ -181,7 +182,8 @@ def _statement(shape: _Shape) -> Select[Any]:
     if shape.by_added_after:
         where.append(c.date_added > bindparam("added_after"))
     if shape.by_cursor:
-        where.append(c.date_added > bindparam("after_date_added"))
+        after = bindparam("after_date_added", type_=String)
+        where.append(c.date_added < after if shape.newest_first else c.date_added > after)
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
     if shape.by_reader:
@@ -196,7 +198,9 @@ def _statement(shape: _Shape) -> Select[Any]:
     # By id, sorting on an expression keeps the planner from walking the paging index in
     # order (a scan of the collection) when the (collection, id) index finds the rows.
     by_id = shape.by_object or shape.by_ids
-    order = c.date_added.concat("") if by_id else c.date_added
+    order: ColumnElement[Any] = c.date_added.concat("") if by_id else c.date_added
+    if shape.newest_first:
+        order = order.desc()
     columns: list[ColumnElement[Any]] = [c.seq, c.id, c.date_added, c.version, c.spec_version]
     # length(): PostgreSQL reads a stored value's size from its header, SQLite from its
     # record, neither the value itself. A body larger than a page's share is not sent here:

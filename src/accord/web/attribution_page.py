@@ -7,11 +7,10 @@ from __future__ import annotations
 from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.model import BASES, POSITIONS
+from accord.attribution.reading import AttributionError, NoSuchClaim
 from accord.attribution.record import (
-    AttributionError,
     AttributionRecord,
     ClaimDraft,
-    NoSuchClaim,
 )
 from accord.attribution.views import subject_json
 from accord.i18n import N_

@@ -288,6 +288,34 @@ def test_claims_are_listed_a_page_at_a_time(client, world, claim):
     assert elsewhere.json() == [] and "link" not in elsewhere.headers
 
 
+def test_designations_are_listed_a_page_at_a_time_the_latest_change_first(client, world):
+    made = []
+    for name in ("Wang Dong", "Sun Kailiang", "Huang Zhenyu"):
+        r = client.post(f"{API}/designations", json={
+            "name": name, "kind": "individual", "legal_basis": "E.O. 13694"})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+    # Amending the first puts it at the top: its newest version is the latest change.
+    amended = client.post(f"{API}/designations/{made[0]}/amendment", json={"aliases": ["王东"]})
+    assert amended.status_code == 200, amended.text
+    latest_first = [made[0], made[2], made[1]]
+    everything = client.get(f"{API}/designations", headers=bearer(world.other_token))
+    assert [d["id"] for d in everything.json()] == latest_first
+    assert "link" not in everything.headers
+    first = client.get(f"{API}/designations", params={"limit": 2})
+    assert [d["id"] for d in first.json()] == latest_first[:2]
+    assert first.json()[0]["aliases"] == ["王东"]
+    following = first.headers["link"].split(";")[0].strip("<>")
+    assert following.startswith("http://testserver/api/v1/designations?")
+    second = client.get(following)
+    assert [d["id"] for d in second.json()] == latest_first[2:]
+    assert "link" not in second.headers
+    bad = client.get(f"{API}/designations", params={"after": "yesterday"})
+    assert bad.status_code == 400 and "not a cursor this listing gave" in bad.text, bad.text
+    assert client.get(f"{API}/designations", params={"limit": 1001}).status_code in (400, 422)
+    assert client.get(f"{API}/designations", params={"limit": 0}).status_code in (400, 422)
+
+
 def test_positions_posted_together_on_many_claims_are_each_judged(client, world, claim,
                                                                   monkeypatch):
     # The claims a post names are read a block of ids at a time (thousands may be named).

@@ -7,13 +7,11 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
+from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
 from accord.attribution.record import (
-    AttributionError,
     AttributionRecord,
     ClaimDraft,
     DesignationDraft,
-    NoSuchClaim,
-    NoSuchDesignation,
 )
 from accord.cooperation.desk import Actor
 from accord.intake import Screened, store
@@ -152,6 +150,27 @@ def test_a_designation_cites_only_what_every_reader_of_it_may_read(record, world
         designation_to_stix(shown), world.own.id, [world.other.id])], []),
         party_id=world.own.id)
     assert [d.claims for d in record.designations(cn)] == [()]
+    # A page of them holds the same: what a reader may not read is neither listed nor cited.
+    page, following = record.designations_page(cn, limit=5)
+    assert [(d.id, d.claims) for d in page] == [(shown.id, ())] and following is None
+    assert [d.id for d in record.designations_page(us, limit=5)[0]] == [shown.id, kept.id]
+
+
+def test_designations_are_paged_back_in_time_as_the_whole_list_gives_them(record, world,
+                                                                           us, cn):
+    made = [record.designate(us if n % 2 else cn, DesignationDraft(
+        f"Firm {n}", "organization", "E.O. 13694")).id for n in range(5)]
+    record.amend(us, made[1], aliases=("Firm One",))
+    whole = [d.id for d in record.designations(cn)]
+    assert whole == [made[1], made[4], made[3], made[2], made[0]]
+    paged, after = [], None
+    while True:
+        page, after = record.designations_page(cn, limit=2, after=after)
+        assert 1 <= len(page) <= 2
+        paged += [d.id for d in page]
+        if after is None:
+            break
+    assert paged == whole
 
 
 def test_what_a_position_cites_is_shown_only_to_those_who_may_read_it(record, world, us, cn):
