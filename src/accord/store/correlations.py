@@ -21,8 +21,8 @@ from accord.store.correlation_seeks import (
     fetch,
     newest,
     one_per_id,
-    seek,
     seek_and_fetch,
+    seek_newest,
     seek_sets,
     wanted,
 )
@@ -153,7 +153,10 @@ class Correlations:
     def _sought_then_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
                              at_most: int | None) -> list[list[Mention]] | None:
         """Each set's mentions: the seek, then the fetch of the newest versions found."""
-        found = seek_sets(conn, reader, sets, at_most=at_most)
+        if at_most is None:
+            found: list[dict[int, Value]] | None = seek_newest(conn, reader, sets, limit)
+        else:
+            found = seek_sets(conn, reader, sets, at_most=at_most)
         if found is None:
             return None
         chosen = [set(newest(conn, seqs, limit)) for seqs in found]
@@ -194,7 +197,7 @@ class Correlations:
                         .where(s.sighting_of_ref == object_id, o.is_latest == true())
                         .order_by(o.date_added.desc()).limit(limit))
                 return [_sighting(row) for row in conn.execute(stmt)]
-            found = seek(conn, reader, [Value(SIGHTED, object_id)])
+            [found] = seek_newest(conn, reader, [([Value(SIGHTED, object_id)], [])], limit)
             rows = one_per_id(fetch(conn, reader, newest(conn, found, limit)), limit)
         return [_sighting(row) for row in rows]
 
