@@ -76,6 +76,12 @@ _VERSIONED = "x-accord-designation--"
 # and a read of its versions compares each with the rest: a party that sent 30,000 versions
 # of one indicator made every read of it take minutes. Real histories hold tens.
 MOST_VERSIONS = 1_000
+# Entries one party may add to one request's ledger (acts, translations): every view of the
+# request reads its ledger whole, so a participant that posted status reports without end
+# would make the request slow to open for everyone, and could bury it. Real ledgers hold
+# tens. The node's own entries (receipts, a deadline's escalation) are never refused, and the
+# other party's are counted apart: neither can be crowded out.
+MOST_ENTRIES = 1_000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
 
 
@@ -187,6 +193,7 @@ class ObjectStore:
         outcomes: list[Outcome] = []
         inserts: list[NewVersion] = []
         superseded: list[HeldVersion] = []
+        entries: dict[str, int] | None = None  # per request: the poster's entries in it
         for obj in incoming:
             oid = obj["id"]
             body = orjson.dumps(obj)
@@ -241,6 +248,21 @@ class ObjectStore:
                     message=f"{oid} is already in its request's ledger, and ledger entries are "
                             "immutable: add a new entry instead of a new version"))
                 continue
+            entry = ledger_entry(obj)
+            if poster_id is not None and not versions and entry[0] is not None \
+                    and obj["type"] != "x-accord-request":
+                if entries is None:  # once a call, for every request it adds to
+                    entries = _entries_added(conn, poster_id, {
+                        r for r in (ledger_entry(o)[0] for o in incoming) if r is not None})
+                added = entries.get(entry[0], 0)
+                if added >= MOST_ENTRIES:
+                    outcomes.append(Outcome(
+                        oid, version, stored=False, added=False,
+                        message=f"the ledger of {entry[0]} holds {added:,} entries of this "
+                                f"party's, the most one party may add to one request "
+                                f"({MOST_ENTRIES:,}): escalate it, or make a new request"))
+                    continue
+                entries[entry[0]] = added + 1
             if len(versions) >= MOST_VERSIONS:
                 outcomes.append(Outcome(
                     oid, version, stored=False, added=False,
@@ -284,7 +306,7 @@ class ObjectStore:
                 None if marking.level is None else int(marking.level), marking.creator,
                 poster_id, marking.recipients, observable_index.indexed_values(obj),
                 obj.get("sighting_of_ref") if obj["type"] == "sighting" else None,
-                *ledger_entry(obj), *search_index.entries_of(obj), filed_under(obj))
+                *entry, *search_index.entries_of(obj), filed_under(obj))
             versions[key] = HeldVersion(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
             outcomes.append(Outcome(oid, version, stored=True, added=True,
@@ -432,6 +454,21 @@ class ObjectStore:
         if self._sqlite or object_id is not None or query.after is not None or not query.bodies:
             return versions(conn, collection_id, query, object_id, limit)
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
+
+
+def _entries_added(conn: Connection, poster_id: str, request_ids: set[str]) -> dict[str, int]:
+    """For each of `request_ids`, the entries `poster_id` added to its ledger (at most
+    MOST_ENTRIES of its own and as many of each other party's: the count is bounded too)."""
+    ids = sorted(request_ids)
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        found.update(conn.execute(
+            select(ledger.c.request_id, func.count()).select_from(ledger)
+            .join(objects, objects.c.seq == ledger.c.seq)
+            .where(ledger.c.request_id.in_(ids[start:start + _CHUNK]),
+                   objects.c.poster_id == poster_id)
+            .group_by(ledger.c.request_id)).all())
+    return found
 
 
 def _is_act(version: NewVersion) -> bool:

@@ -344,3 +344,27 @@ def test_a_request_may_attach_at_most_a_thousand_evidence_objects(world, desk, u
         desk.create(us, replace(draft(world, evidence), evidence=too_many))
     assert "at most 1,000 objects may be attached, not 1,001" in str(refused.value)
     assert desk.create(us, replace(draft(world, evidence), evidence=(evidence,) * 1_000))
+
+
+def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_no_one(
+        world, desk, us, cn, clock, evidence, monkeypatch):
+    # Every view of a request reads its ledger whole: a participant posting status reports
+    # without end would make it slow to open for everyone. Its own entries stop at the bound;
+    # the other party's, and the node's receipts, are counted apart.
+    from accord.store import objects as store_objects
+
+    monkeypatch.setattr(store_objects, "MOST_ENTRIES", 3)
+    rid = desk.create(us, draft(world, evidence)).request.id
+    desk.acknowledge(cn, rid)
+    desk.report(cn, rid, "Looking.")
+    desk.report(cn, rid, "Still looking.")
+    with pytest.raises(CooperationError, match=(
+            f"the ledger of {rid} holds 3 entries of this party's, the most one party may add "
+            r"to one request \(3\): escalate it, or make a new request")):
+        desk.report(cn, rid, "And still.")
+    escalated = desk.escalate(us, rid, note="No answer in sight.")
+    assert escalated.state == "escalated" and len(escalated.escalations) == 1
+    assert [e.type for e in escalated.timeline].count("status-report") == 2  # not the third
+    # Another request of the same parties is a ledger of its own.
+    other = desk.create(us, draft(world, evidence)).request.id
+    assert desk.acknowledge(cn, other).state == "acknowledged"
