@@ -94,7 +94,7 @@ class Screener:
         else:
             person = person_name(text)
             self._names.append(_Name(entry, text, is_alias, person, None))
-            for key in person.keys:
+            for key in person.keys | person.romanised_keys:
                 self._by_key[key].add(at)
             words = person.tokens
         for word in words:
@@ -155,7 +155,8 @@ class Screener:
 
     def _candidates(self, as_person: PersonName, as_org: OrgName | None) -> set[int]:
         found: set[int] = set()
-        for key in as_person.keys | ({as_org.joined} if as_org is not None else set()):
+        for key in as_person.keys | as_person.romanised_keys | (
+                {as_org.joined} if as_org is not None else set()):
             found |= self._by_key.get(key, set())
         words = as_person.tokens | set(as_org.distinctive if as_org is not None else ())
         near = [(word in CONTEXT_WORDS, *self._near(word, words)) for word in words]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from itertools import islice, permutations
 
+from accord.screening import romanisations
 from accord.screening.words import (
     CHINESE_ORG_WORDS,
     COMPOUND_SURNAMES,
@@ -87,7 +89,11 @@ def _latin_tokens(text: str) -> list[str]:
 def _plain(token: str) -> str:
     if not token.isascii() and _LATIN.search(token):
         token = token.translate(_LOOK_ALIKES)
-    return token
+    # Lü and Nü as passports and keyboards write them (ü is folded to u).
+    return _U_UMLAUT.get(token, token)
+
+
+_U_UMLAUT = {"lyu": "lu", "lv": "lu", "nyu": "nu", "nv": "nu"}
 
 
 def _untoned(words: list[str]) -> list[str]:
@@ -230,10 +236,17 @@ class PersonName:
     forms: tuple[tuple[str, ...], ...]  # token lists: as written, given names joined, readings
     keys: frozenset[str]  # the tokens of a form joined in every order: spacing and order folded
     reading: str  # Chinese script read as pinyin ("wang dong"), "" when there is none
+    # Read from Wade–Giles as pinyin (romanisations): each reading ("deng xiaoping") with its
+    # keys, kept apart from `keys`: a match through them is scored and said as such.
+    romanised: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @property
     def tokens(self) -> frozenset[str]:
         return frozenset(t for form in self.forms for t in form)
+
+    @property
+    def romanised_keys(self) -> frozenset[str]:
+        return frozenset(k for _, keys in self.romanised for k in keys)
 
 
 def person_name(text: str) -> PersonName:
@@ -244,6 +257,15 @@ def person_name(text: str) -> PersonName:
         options = person_reading(part) if _HAN.fullmatch(part) else [_latin_tokens(part)]
         readings = list(islice((done + option for done in readings for option in options),
                                MAX_READINGS))
+    forms = _forms(readings)
+    reading = " ".join(readings[0]) if has_han(text) else ""
+    romanised = () if has_han(text) else tuple(
+        (" ".join(words), _keys(_forms([words])))
+        for words in romanisations.readings(text, _is_pinyin))
+    return PersonName(text, tuple(forms), _keys(forms), reading, romanised)
+
+
+def _forms(readings: list[list[str]]) -> dict[tuple[str, ...], None]:
     forms: dict[tuple[str, ...], None] = {}
     for tokens in readings:
         if not tokens:
@@ -252,13 +274,19 @@ def person_name(text: str) -> PersonName:
         if len(tokens) >= 3:  # "Sun Kai Liang": the given name joined, surname first or last
             forms[(tokens[0], "".join(tokens[1:]))] = None
             forms[("".join(tokens[:-1]), tokens[-1])] = None
-    keys = frozenset(
+    return forms
+
+
+def _keys(forms: Iterable[tuple[str, ...]]) -> frozenset[str]:
+    return frozenset(
         "".join(order)
         for form in forms
         for order in (permutations(form) if len(form) <= MAX_PERMUTED_TOKENS else [form])
     )
-    reading = " ".join(readings[0]) if has_han(text) else ""
-    return PersonName(text, tuple(forms), keys, reading)
+
+
+def _is_pinyin(token: str) -> bool:
+    return pinyin_syllable_count(token) is not None
 
 
 @dataclass(frozen=True)

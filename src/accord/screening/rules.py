@@ -25,6 +25,9 @@ SINGLE_WORD_TYPO_MIN_LENGTH = 8
 OTHER_PINYIN_NAME_SYLLABLES = 2
 
 TYPO_SCORE = 0.90
+# The same words in another romanisation (Wade–Giles read as pinyin): a match, below one
+# written alike or with a typo, since some readings guess at a dropped apostrophe.
+ROMANISED_SCORE = 0.88
 # One letter away, but both spellings are pinyin: more likely another person than a typo.
 OTHER_PINYIN_NAME_SCORE = 0.80
 # At most this for a person who shares some words of the name but not all.
@@ -53,6 +56,9 @@ def _quoted(words: object) -> str:
 def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
     if query.keys & listed.keys:
         return Verdict(1.0, _same_person_words(query, listed))
+    romanised = _romanised(query, listed)
+    if romanised is not None:
+        return romanised
     best: Verdict | None = None
     for asked in query.forms:
         for form in listed.forms:
@@ -63,6 +69,25 @@ def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
                 if verdict and (best is None or verdict.score > best.score):
                     best = verdict
     return best or _shared_words(query, listed)
+
+
+def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
+    """The same words once one name, or both, is read from Wade–Giles as pinyin: likely the
+    same person, though an apostrophe dropped makes some readings guesses (Chang is zhang,
+    or chang)."""
+    said = []
+    for reading, keys in query.romanised:
+        if keys & (listed.keys | listed.romanised_keys):
+            said.append(f"'{query.text}' read from Wade–Giles as pinyin '{reading}'")
+            break
+    for reading, keys in listed.romanised:
+        if keys & (query.keys | query.romanised_keys):
+            said.append(f"'{listed.text}' read from Wade–Giles as pinyin '{reading}'")
+            break
+    if not said:
+        return None
+    return Verdict(ROMANISED_SCORE, "the same name in another romanisation: "
+                   + " and ".join(said))
 
 
 def _same_person_words(query: PersonName, listed: PersonName) -> str:
