@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from accord.attribution.model import Designation
 from accord.attribution.objects import DESIGNATION
 from accord.attribution.record import AttributionRecord
 from accord.cooperation.desk import Actor
 from accord.screening import Listed, Match, Screener
-from accord.store.query import ObjectQuery
+from accord.store.query import ObjectQuery, StoredVersion
 from accord.store.schema import objects
 
 ACTOR_KINDS = ("intrusion-set", "threat-actor")
@@ -58,7 +58,10 @@ class Hit:
 class Watchlist:
     """What one party screens against, as it may read it now."""
 
-    def __init__(self, record: AttributionRecord, actor: Actor, *, actors: bool = True) -> None:
+    def __init__(self, record: AttributionRecord, actor: Actor, *, actors: bool = True,
+                 state: State = ((0, None), (0, None))) -> None:
+        self.state = state  # what it was built from (designations, actors), as `_state` says
+        self.lock = threading.Lock()  # a screening never meets a catch-up half done
         self.designations = {d.id: d for d in record.designations(actor) if d.is_in_force}
         self.actors: dict[str, str] = {}
         self.listed_by: dict[str, str | None] = {d.id: d.party
@@ -69,33 +72,90 @@ class Watchlist:
             query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader)
             while True:
                 page = record.node.objects.page(collection.id, query)
-                posters = _posters(record, [item.seq for item in page.items])
-                for item in page.items:
-                    if item.id in self.actors:
-                        continue
-                    body = orjson.loads(item.body)
-                    name = body.get("name")
-                    if not isinstance(name, str):
-                        continue
-                    aliases = tuple(a for a in body.get("aliases", ()) if isinstance(a, str)
-                                    and a != name)
-                    self.actors[item.id] = body["type"]
-                    self.listed_by[item.id] = posters.get(item.seq)
-                    listed.append(Listed(item.id, name, aliases, "organization"))
+                listed += self._actors(record, page.items)
                 if not page.more:
                     break
-                query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader,
-                                    after=page.next_cursor)
+                query = replace(query, after=page.next_cursor)
         self.screener = Screener(listed)
+
+    def _actors(self, record: AttributionRecord, items: list[StoredVersion]) -> list[Listed]:
+        """The actors of `items` not listed yet (an id in two collections: its first)."""
+        posters = _posters(record, [item.seq for item in items])
+        listed = []
+        for item in items:
+            if item.id in self.actors:
+                continue
+            body = orjson.loads(item.body)
+            name = body.get("name")
+            if not isinstance(name, str):
+                continue
+            aliases = tuple(a for a in body.get("aliases", ()) if isinstance(a, str)
+                            and a != name)
+            self.actors[item.id] = body["type"]
+            self.listed_by[item.id] = posters.get(item.seq)
+            listed.append(Listed(item.id, name, aliases, "organization"))
+        return listed
+
+    def catch_up(self, record: AttributionRecord, actor: Actor, state: State) -> bool:
+        """Take in the actors added or re-versioned since the list was built or last caught
+        up: what a party's new intrusion set costs is reading it, not every actor again (a
+        party posting one a second made every party's next screening rebuild the list).
+        False, changing nothing, where only a rebuild will do: an actor removed, or a version
+        whose place in time was taken before a later one's (two writers at once)."""
+        with self.lock:
+            (old_held, old_newest), (held, newest) = self.state[1], state[1]
+            if (old_held, old_newest) == (held, newest):
+                return True  # another request caught it up meanwhile
+            if old_newest is None or newest is None or newest < old_newest \
+                    or self.screener.removed > self.screener.held:
+                return False  # (names taken out outnumber those in: a rebuild is smaller)
+            readable = record.readable_collections(actor)
+            added = _added_since(record, [c.id for c, _ in readable], old_newest)
+            if old_held + len(added) != held:
+                return False
+            changed = sorted({oid for oid, _ in added})
+            self.screener.remove(changed)
+            for oid in changed:
+                self.actors.pop(oid, None)
+                self.listed_by.pop(oid, None)
+            listed: list[Listed] = []
+            for collection, reader in readable:  # in the order a build reads them
+                for block in range(0, len(changed), _PAGE):
+                    page = record.node.objects.page(collection.id, ObjectQuery(
+                        ids=tuple(changed[block:block + _PAGE]), types=ACTOR_KINDS,
+                        limit=_PAGE, reader=reader))
+                    listed += self._actors(record, page.items)
+            self.screener.add(listed)
+            self.state = (self.state[0], state[1])
+            return True
 
     def screen(self, name: str, limit: int = 10) -> list[Hit]:
         found = []
-        for m in self.screener.screen(name, limit=limit):
-            by = self.listed_by.get(m.id)
-            found.append(Hit(m, "designation" if m.id in self.designations
-                             else self.actors[m.id], self.designations.get(m.id), by,
-                             self.names.get(by, by) if by else None))
+        with self.lock:
+            matches = self.screener.screen(name, limit=limit)
+            for m in matches:
+                by = self.listed_by.get(m.id)
+                found.append(Hit(m, "designation" if m.id in self.designations
+                                 else self.actors[m.id], self.designations.get(m.id), by,
+                                 self.names.get(by, by) if by else None))
         return found
+
+
+# (designations, actors): how many versions of each the list is made of, and the newest's
+# date_added.
+State = tuple[tuple[int, str | None], tuple[int, str | None]]
+
+
+def _added_since(record: AttributionRecord, collections: list[str], after: str
+                 ) -> list[tuple[str, str]]:
+    """Every version of an actor added to `collections` after `after`: (id, date_added)."""
+    o = objects.c
+    if not collections:
+        return []
+    with record.node.engine.connect() as conn:
+        return [(oid, added) for oid, added in conn.execute(
+            select(o.id, o.date_added).where(o.collection_id.in_(collections),
+                                             o.type.in_(ACTOR_KINDS), o.date_added > after))]
 
 
 def _posters(record: AttributionRecord, seqs: list[int]) -> dict[int, str | None]:
@@ -113,32 +173,37 @@ _lock = threading.Lock()
 
 def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -> Watchlist:
     """The party's watchlist (with the known actors, or designations only), rebuilt only when
-    what it could hold may have changed."""
+    what it could hold may have changed, and caught up when actors were only added."""
     cooperation = record.desk.collection().id  # first: it is made when first asked for
     readable = tuple(sorted(c.id for c, _ in record.readable_collections(actor)))
-    # What the list is made of, counted and its newest version: an actor or a designation
-    # added, re-versioned or removed changes one or the other, and nothing else does (a
-    # node's every other write used to rebuild every party's list; a removal, none).
-    o = objects.c
-    listed = or_(and_(o.collection_id == cooperation,
-                      o.type == DESIGNATION),
-                 *([and_(o.collection_id.in_(readable), o.type.in_(ACTOR_KINDS))]
-                   if actors and readable else []))
-    with record.node.engine.connect() as conn:
-        # date_added, not seq: SQLite gives a removed newest row's seq to the next one.
-        held, newest = conn.execute(select(func.count(), func.max(o.date_added))
-                                    .where(listed)).one()
-    key = (str(record.node.engine.url), actor.party.id, actors, readable, newest, held)
+    state = _state(record, cooperation, readable if actors else ())
+    key = (str(record.node.engine.url), actor.party.id, actors, readable)
     with _lock:
         found = _cache.get(key)
-    if found is None:
-        found = Watchlist(record, actor, actors=actors)
-        with _lock:
-            # One per party and kind: an older one of the same can only be stale.
-            for stale in [k for k in _cache if k[:3] == key[:3]]:
-                del _cache[stale]
-            _cache[key] = found
+    if found is not None and found.state[0] == state[0] and (
+            found.state[1] == state[1] or found.catch_up(record, actor, state)):
+        return found
+    found = Watchlist(record, actor, actors=actors, state=state)
+    with _lock:
+        _cache[key] = found  # one per party and kind: an older one can only be stale
     return found
+
+
+def _state(record: AttributionRecord, cooperation: str, readable: tuple[str, ...]) -> State:
+    """What the list is made of, counted, and its newest version, designations and actors
+    apart: an actor or a designation added, re-versioned or removed changes one or the
+    other, and nothing else does (a node's every other write used to rebuild every party's
+    list; a removal, none)."""
+    o = objects.c
+    # date_added, not seq: SQLite gives a removed newest row's seq to the next one.
+    counted = select(func.count(), func.max(o.date_added))
+    with record.node.engine.connect() as conn:
+        designations = conn.execute(counted.where(o.collection_id == cooperation,
+                                                  o.type == DESIGNATION)).one()
+        acting = conn.execute(counted.where(o.collection_id.in_(readable),
+                                            o.type.in_(ACTOR_KINDS))).one() if readable \
+            else (0, None)
+    return (int(designations[0]), designations[1]), (int(acting[0]), acting[1])
 
 
 def screen_all(record: AttributionRecord, actor: Actor, names: Iterable[str],

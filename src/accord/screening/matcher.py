@@ -68,6 +68,20 @@ class _Name:
     org: OrgName | None
 
 
+def _keys(name: _Name) -> Iterable[str]:
+    if name.org is not None:
+        return (name.org.joined,)
+    assert name.person is not None
+    return name.person.keys | name.person.romanised_keys
+
+
+def _words(name: _Name) -> Iterable[str]:
+    if name.org is not None:
+        return (*name.org.distinctive, *name.org.context)
+    assert name.person is not None
+    return name.person.tokens
+
+
 class Screener:
     def __init__(self, listed: Iterable[Listed], threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
@@ -75,30 +89,56 @@ class Screener:
         self._by_key: dict[str, set[int]] = defaultdict(set)
         self._by_word: dict[str, set[int]] = defaultdict(set)
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
+        self._of: dict[str, list[int]] = defaultdict(list)  # a listed id's names and aliases
+        self.removed = 0  # names taken out of the index since it was built
+        pinyin_syllable_count("")  # reads pypinyin's dictionary now, not in the first screening
+        self.add(listed)
+
+    def add(self, listed: Iterable[Listed]) -> None:
+        """Index more listed entries (an id already listed: `remove` it first)."""
+        new_words: set[str] = set()
         for entry in listed:
             for text, is_alias in [(entry.name, False), *((a, True) for a in entry.aliases)]:
-                self._add(entry, text, is_alias)
-        pinyin_syllable_count("")  # reads pypinyin's dictionary now, not in the first screening
-        for word in self._by_word:
+                new_words |= self._add(entry, text, is_alias)
+        for word in new_words:
             if len(word) >= TYPO_MIN_LENGTH:
                 for deletion in deletions(word):
                     self._by_deletion[deletion].add(word)
 
-    def _add(self, entry: Listed, text: str, is_alias: bool) -> None:
+    def remove(self, ids: Iterable[str]) -> None:
+        """Take the names and aliases of these listed entries out of the index (what a
+        listed word's typos lead to stays: it finds no name once none holds the word)."""
+        for listed_id in ids:
+            for at in self._of.pop(listed_id, ()):
+                name = self._names[at]
+                for key in _keys(name):
+                    self._by_key[key].discard(at)
+                for word in _words(name):
+                    self._by_word[word].discard(at)
+                self.removed += 1
+
+    @property
+    def held(self) -> int:
+        """Names and aliases in the index."""
+        return len(self._names) - self.removed
+
+    def _add(self, entry: Listed, text: str, is_alias: bool) -> set[str]:
+        """Index one name or alias; the words it brought that the index did not hold."""
         at = len(self._names)
         if entry.kind == "organization":
-            org = org_name(text)
-            self._names.append(_Name(entry, text, is_alias, None, org))
-            self._by_key[org.joined].add(at)
-            words: Iterable[str] = (*org.distinctive, *org.context)
+            name = _Name(entry, text, is_alias, None, org_name(text))
         else:
-            person = person_name(text)
-            self._names.append(_Name(entry, text, is_alias, person, None))
-            for key in person.keys | person.romanised_keys:
-                self._by_key[key].add(at)
-            words = person.tokens
-        for word in words:
+            name = _Name(entry, text, is_alias, person_name(text), None)
+        self._names.append(name)
+        self._of[entry.id].append(at)
+        for key in _keys(name):
+            self._by_key[key].add(at)
+        new = set()
+        for word in _words(name):
+            if not self._by_word.get(word):
+                new.add(word)
             self._by_word[word].add(at)
+        return new
 
     def screen(self, query: str, *, limit: int = 10) -> list[Match]:
         """The listed entries worth showing for a name, best first, one per entry. A query

@@ -105,3 +105,47 @@ def test_the_list_follows_what_it_holds_and_nothing_else(world, record):
     assert world.node.objects.delete(world.evidence.id, APT3, ObjectQuery()) == 1
     assert watchlist(record, us) is not first
     assert watchlist(record, us).screen("Gothic Panda") == []
+
+
+def _intrusion_set(oid: str, name: str, aliases: list[str], modified: str, **more) -> dict:
+    return {"type": "intrusion-set", "spec_version": "2.1", "id": oid, "name": name,
+            "aliases": aliases, "created": "2020-01-01T00:00:00.000Z", "modified": modified,
+            **more}
+
+
+def test_an_actor_added_or_reversioned_is_taken_in_without_rebuilding_the_list(world, record,
+                                                                              monkeypatch):
+    # A party posting an intrusion set a second made every party's next screening read every
+    # actor again: the list now takes in what changed, and only that.
+    from accord.screening import matcher
+    from accord.trust.access import Grant
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    us, cn = Actor(world.own), Actor(world.other)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    theirs, mine = watchlist(record, cn), watchlist(record, us)
+    built = []
+    monkeypatch.setattr(matcher.Screener, "__init__", lambda *a, **k: built.append(a))
+    rival = "intrusion-set--6e0c7a5e-1b7d-4c3f-9f65-3c2d1a0b9e84"
+    store(world.node.engine, world.evidence, Screened([_intrusion_set(
+        rival, "Blue Harbour", ["Acme Widgets"], "2020-01-01T00:00:00.000Z",
+        created_by_ref=world.own.id)], []), party_id=world.own.id)
+    assert watchlist(record, cn) is theirs and watchlist(record, us) is mine and not built
+    assert theirs.screen("Acme Widgets")[0].match.id == rival
+    assert theirs.screen("Gothic Panda")[0].match.id == APT3  # what it held stays
+    # A new version with other aliases: the old one is screened against no more.
+    store(world.node.engine, world.evidence, Screened([_intrusion_set(
+        rival, "Blue Harbour", ["Harbour Team"], "2021-01-01T00:00:00.000Z",
+        created_by_ref=world.own.id)], []), party_id=world.own.id)
+    assert watchlist(record, cn) is theirs and not built
+    assert [h.match.name for h in theirs.screen("Harbour Team") if h.match.match] == [
+        "Blue Harbour"]
+    assert not [h for h in theirs.screen("Acme Widgets") if h.match.match]
+    # Marked beyond China by its creator: China's list no longer holds it, the US's does.
+    store(world.node.engine, world.evidence, Screened([_intrusion_set(
+        rival, "Blue Harbour", ["Harbour Team"], "2022-01-01T00:00:00.000Z",
+        created_by_ref=world.own.id, object_marking_refs=[MARKING_FOR[Tlp.RED]])], []),
+        party_id=world.own.id)
+    assert watchlist(record, cn) is theirs and not built
+    assert theirs.screen("Blue Harbour") == [] and rival not in theirs.actors
+    assert watchlist(record, us).screen("Blue Harbour")[0].match.id == rival
