@@ -3,11 +3,11 @@ passed without one, made once however many hosts watch the same database."""
 
 from __future__ import annotations
 
-import uuid
+import logging
 
-from accord.cooperation.desk import Actor, Desk
+from accord.cooperation.desk import Actor, CooperationError, Desk
 from accord.cooperation.ledger import RequestView, derive, escalations_due
-from accord.cooperation.model import Escalation
+from accord.cooperation.model import Escalation, escalation_id
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked
 from accord.cooperation.timeline import automatic_note
@@ -16,13 +16,9 @@ from accord.store.peers import hosted_parties
 # Automatic escalations get ids derived from (request, reason): every host's watcher makes the
 # same object, and the requests collection's turn (ObjectStore) lets the first store it; the
 # others find it "already stored". So a passed deadline yields exactly one escalation, and one
-# notification per hotline (whose ids derive from the escalation's).
-_ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
+# notification per hotline (whose ids derive from the escalation's): model.escalation_id.
 
-
-def escalation_id(request_id: str, reason: str) -> str:
-    """The id of the automatic escalation of `request_id` for `reason`, the same everywhere."""
-    return f"x-accord-escalation--{uuid.uuid5(_ESCALATIONS, request_id + '/' + reason)}"
+log = logging.getLogger("accord.watcher")
 
 
 def watch(desk: Desk) -> list[str]:
@@ -41,8 +37,13 @@ def watch(desk: Desk) -> list[str]:
             continue
         view = derive(ledger_, now)
         for reason in escalations_due(view, now):
-            if _escalate(desk, view, reason):
-                made.append(escalation_id(view.request.id, reason))
+            try:
+                if _escalate(desk, view, reason):
+                    made.append(escalation_id(view.request.id, reason))
+            except CooperationError as refused:
+                # One request the store will not take an escalation of must not keep the
+                # watcher from every other request's deadline.
+                log.error("could not escalate %s (%s): %s", view.request.id, reason, refused)
     return made
 
 

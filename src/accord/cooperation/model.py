@@ -7,6 +7,7 @@ state of a request is derived from its ledger by `cooperation.ledger`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
@@ -174,3 +175,12 @@ class Deadlines:
 
     acknowledge: timedelta
     respond: timedelta
+
+
+_ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
+
+
+def escalation_id(request_id: str, reason: str) -> str:
+    """The id of the automatic escalation of `request_id` for `reason`, the same everywhere
+    (the watcher of every host makes the same one, and only the first is stored)."""
+    return f"x-accord-escalation--{uuid.uuid5(_ESCALATIONS, request_id + '/' + reason)}"

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from accord import clock as node_clock
 from accord.attribution.objects import CLAIM, DESIGNATION, filed_under, is_attribution_object
 from accord.cooperation.digest import ledger_entry
+from accord.cooperation.model import escalation_id
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
@@ -193,7 +194,8 @@ class ObjectStore:
         outcomes: list[Outcome] = []
         inserts: list[NewVersion] = []
         superseded: list[HeldVersion] = []
-        entries: dict[str, int] | None = None  # per request: the poster's entries in it
+        # Per (request, party): the entries the party made in the request's ledger.
+        entries: dict[tuple[str, str], int] | None = None
         for obj in incoming:
             oid = obj["id"]
             body = orjson.dumps(obj)
@@ -249,20 +251,22 @@ class ObjectStore:
                             "immutable: add a new entry instead of a new version"))
                 continue
             entry = ledger_entry(obj)
-            if poster_id is not None and not versions and entry[0] is not None \
-                    and obj["type"] != "x-accord-request":
+            if poster_id is not None and not versions and _is_counted(obj, entry[0]):
+                assert entry[0] is not None
+                author = obj.get("created_by_ref") or poster_id
                 if entries is None:  # once a call, for every request it adds to
-                    entries = _entries_added(conn, poster_id, {
-                        r for r in (ledger_entry(o)[0] for o in incoming) if r is not None})
-                added = entries.get(entry[0], 0)
+                    entries = _entries_added(conn, {
+                        (r, o.get("created_by_ref") or poster_id) for o in incoming
+                        for r in [ledger_entry(o)[0]] if r is not None})
+                added = entries.get((entry[0], author), 0)
                 if added >= MOST_ENTRIES:
                     outcomes.append(Outcome(
                         oid, version, stored=False, added=False,
-                        message=f"the ledger of {entry[0]} holds {added:,} entries of this "
-                                f"party's, the most one party may add to one request "
-                                f"({MOST_ENTRIES:,}): escalate it, or make a new request"))
+                        message=f"the ledger of {entry[0]} holds {added:,} entries of "
+                                f"{author}, the most one party may add to one request "
+                                f"({MOST_ENTRIES:,}); nothing more of its is taken into it"))
                     continue
-                entries[entry[0]] = added + 1
+                entries[entry[0], author] = added + 1
             if len(versions) >= MOST_VERSIONS:
                 outcomes.append(Outcome(
                     oid, version, stored=False, added=False,
@@ -456,18 +460,36 @@ class ObjectStore:
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
 
 
-def _entries_added(conn: Connection, poster_id: str, request_ids: set[str]) -> dict[str, int]:
-    """For each of `request_ids`, the entries `poster_id` added to its ledger (at most
-    MOST_ENTRIES of its own and as many of each other party's: the count is bounded too)."""
-    ids = sorted(request_ids)
-    found: dict[str, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        found.update(conn.execute(
-            select(ledger.c.request_id, func.count()).select_from(ledger)
-            .join(objects, objects.c.seq == ledger.c.seq)
-            .where(ledger.c.request_id.in_(ids[start:start + _CHUNK]),
-                   objects.c.poster_id == poster_id)
-            .group_by(ledger.c.request_id)).all())
+# Entries no party chooses to make: a node's receipt of a request or of an act (one each), and
+# the watcher's escalation of a passed deadline (one per deadline: model.escalation_id).
+_UNCOUNTED = ("x-accord-request", "x-accord-receipt", "x-accord-act-receipt")
+
+
+def _is_counted(obj: dict[str, Any], request_id: str | None) -> bool:
+    """Whether `obj` is an entry of a request's ledger that its author chose to make, which
+    MOST_ENTRIES bounds."""
+    if request_id is None or obj["type"] in _UNCOUNTED:
+        return False
+    return not (obj["type"] == "x-accord-escalation"
+                and obj["id"] == escalation_id(request_id, str(obj.get("reason"))))
+
+
+def _entries_added(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """For each (request, party) of `wanted`, the entries the party made in the request's
+    ledger that MOST_ENTRIES counts (as many as it bounds: the count is bounded too)."""
+    found: dict[tuple[str, str], int] = {}
+    o = objects.c
+    # An entry's author as the object names it, else whoever posted it (as add_in counts it).
+    author = func.coalesce(o.creator_id, o.poster_id)
+    requests = sorted({r for r, _ in wanted})
+    authors = sorted({a for _, a in wanted})  # a few: the poster, the parties it relays
+    for start in range(0, len(requests), _CHUNK):
+        found.update({(r, a): count for r, a, count in conn.execute(
+            select(ledger.c.request_id, author, func.count()).select_from(ledger)
+            .join(objects, o.seq == ledger.c.seq)
+            .where(ledger.c.request_id.in_(requests[start:start + _CHUNK]),
+                   author.in_(authors), ledger.c.type.not_in(_UNCOUNTED))
+            .group_by(ledger.c.request_id, author))})
     return found
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, NoSuchRequest
 from accord.cooperation.hotline import Hotline
+from accord.cooperation.model import escalation_id
 from accord.cooperation.watcher import Watcher
 from accord.store.guidelines import GuidelinesStore
 from accord.store.query import ObjectQuery, Reader
@@ -350,21 +351,45 @@ def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_n
         world, desk, us, cn, clock, evidence, monkeypatch):
     # Every view of a request reads its ledger whole: a participant posting status reports
     # without end would make it slow to open for everyone. Its own entries stop at the bound;
-    # the other party's, and the node's receipts, are counted apart.
+    # the other party's are counted apart, and the node's own (receipts, the watcher's
+    # escalation of a passed deadline) not at all.
     from accord.store import objects as store_objects
 
-    monkeypatch.setattr(store_objects, "MOST_ENTRIES", 3)
+    monkeypatch.setattr(store_objects, "MOST_ENTRIES", 2)
     rid = desk.create(us, draft(world, evidence)).request.id
     desk.acknowledge(cn, rid)
     desk.report(cn, rid, "Looking.")
-    desk.report(cn, rid, "Still looking.")
     with pytest.raises(CooperationError, match=(
-            f"the ledger of {rid} holds 3 entries of this party's, the most one party may add "
-            r"to one request \(3\): escalate it, or make a new request")):
+            f"the ledger of {rid} holds 2 entries of {world.other.id}, the most one party may "
+            r"add to one request \(2\); nothing more of its is taken into it")):
         desk.report(cn, rid, "And still.")
-    escalated = desk.escalate(us, rid, note="No answer in sight.")
-    assert escalated.state == "escalated" and len(escalated.escalations) == 1
-    assert [e.type for e in escalated.timeline].count("status-report") == 2  # not the third
+    # The requester's own two (its request is none of them), and the deadline's escalation.
+    desk.escalate(us, rid, note="No answer in sight.")
+    desk.de_escalate(us, rid, "Answered by phone.")
+    clock.advance(days=4)
+    assert desk.watch() == [escalation_id(rid, "response-overdue")]
+    view = desk.view(us, rid)
+    assert view.state == "escalated" and len(view.escalations) == 2
+    assert [e.type for e in view.timeline].count("status-report") == 1  # not the refused one
     # Another request of the same parties is a ledger of its own.
     other = desk.create(us, draft(world, evidence)).request.id
     assert desk.acknowledge(cn, other).state == "acknowledged"
+
+
+def test_a_request_the_watcher_cannot_escalate_keeps_it_from_no_other(
+        world, desk, us, clock, evidence, monkeypatch):
+    from accord.cooperation import escalating
+
+    stuck = desk.create(us, draft(world, evidence)).request.id
+    waiting = desk.create(us, draft(world, evidence)).request.id
+    real = escalating._escalate
+
+    def refuse_one(desk_, view, reason):
+        if view.request.id == stuck:
+            raise CooperationError("refused by the store")
+        return real(desk_, view, reason)
+
+    monkeypatch.setattr(escalating, "_escalate", refuse_one)
+    clock.advance(days=4)
+    assert desk.watch() == [escalation_id(waiting, "acknowledgement-overdue"),
+                            escalation_id(waiting, "response-overdue")]
