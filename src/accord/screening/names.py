@@ -239,6 +239,9 @@ class PersonName:
     # Read from Wade–Giles as pinyin (romanisations): each reading ("deng xiaoping") with its
     # keys, kept apart from `keys`: a match through them is scored and said as such.
     romanised: tuple[tuple[str, frozenset[str]], ...] = ()
+    # What only Wade–Giles writes is in it (romanisations.is_unmistakable): the readings are
+    # of this name, not guesses that pinyin as written would not make.
+    unmistakable: bool = False
 
     @property
     def tokens(self) -> frozenset[str]:
@@ -262,7 +265,8 @@ def person_name(text: str) -> PersonName:
     romanised = () if has_han(text) else tuple(
         (" ".join(words), _keys(_forms([words])))
         for words in romanisations.readings(text, _is_pinyin))
-    return PersonName(text, tuple(forms), _keys(forms), reading, romanised)
+    return PersonName(text, tuple(forms), _keys(forms), reading, romanised,
+                      bool(romanised) and romanisations.is_unmistakable(text, _is_pinyin))
 
 
 def _forms(readings: list[list[str]]) -> dict[tuple[str, ...], None]:

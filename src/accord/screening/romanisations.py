@@ -138,3 +138,17 @@ def _lowered(text: str) -> str:
     text = text.replace("ü", "v")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def is_unmistakable(text: str, is_pinyin: Callable[[str], bool]) -> bool:
+    """Whether `text` shows what only Wade–Giles writes: an aspirated consonant's apostrophe
+    (`Hsiao-p'ing`), a syllable pinyin has not (`hsiao`, `tung`, `shih`, `chien`, `kuei`), or
+    yü and chü. `Chang Wei`, `Li Ping` and `Chen Tao` are pinyin as written too: read from
+    Wade–Giles (Zhang Wei, Li Bing, Zhen Dao) they may be other people."""
+    lowered = _lowered(text)
+    if re.search(r"(?:ch|k|p|t|ts|tz)'", lowered) or re.search(r"(?:^|[^a-z])(?:y|ch)v",
+                                                               lowered):
+        return True
+    pieces = [p.replace("'", "").replace("v", "u") for w in _WORDS.split(lowered)
+              for p in w.split("-") if p.strip("'")]
+    return any(not is_pinyin(p) for p in pieces)

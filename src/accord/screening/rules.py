@@ -72,22 +72,24 @@ def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
 
 
 def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
-    """The same words once one name, or both, is read from Wade–Giles as pinyin: likely the
-    same person, though an apostrophe dropped makes some readings guesses (Chang is zhang,
-    or chang)."""
-    said = []
-    for reading, keys in query.romanised:
-        if keys & (listed.keys | listed.romanised_keys):
-            said.append(f"'{query.text}' read from Wade–Giles as pinyin '{reading}'")
-            break
-    for reading, keys in listed.romanised:
-        if keys & (query.keys | query.romanised_keys):
-            said.append(f"'{listed.text}' read from Wade–Giles as pinyin '{reading}'")
-            break
+    """The same words once one name, or both, is read from Wade–Giles as pinyin: the same
+    name in another romanisation where what only Wade–Giles writes shows (an apostrophe,
+    `hsiao`, `tung`); where the name is pinyin as written too (`Li Ping`, read `li bing`),
+    more likely another person."""
+    said, sure = [], True
+    for name, other in ((query, listed), (listed, query)):
+        for reading, keys in name.romanised:
+            if keys & (other.keys | other.romanised_keys):
+                said.append(f"'{name.text}' read from Wade–Giles as pinyin '{reading}'")
+                sure = sure and name.unmistakable
+                break
     if not said:
         return None
-    return Verdict(ROMANISED_SCORE, "the same name in another romanisation: "
-                   + " and ".join(said))
+    if sure:
+        return Verdict(ROMANISED_SCORE, "the same name in another romanisation: "
+                       + " and ".join(said))
+    return Verdict(OTHER_PINYIN_NAME_SCORE, " and ".join(said) + ", but it is pinyin as "
+                   "written too: more likely another person")
 
 
 def _same_person_words(query: PersonName, listed: PersonName) -> str:

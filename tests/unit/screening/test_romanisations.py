@@ -70,7 +70,9 @@ def screener():
     return Screener([Listed("deng", "Deng Xiaoping", (), "individual"),
                      Listed("mao", "Mao Tse-tung", (), "individual"),
                      Listed("lu", "Lü Xiulian", (), "individual"),
-                     Listed("zhang", "Zhang Wei", (), "individual")])
+                     Listed("zhang", "Zhang Wei", (), "individual"),
+                     Listed("hsu", "Xu Zhangwei", (), "individual"),
+                     Listed("bing", "Li Bing", (), "individual")])
 
 
 @pytest.mark.parametrize(("query", "expected", "why"), [
@@ -78,7 +80,7 @@ def screener():
      "'Teng Hsiao-p'ing' read from Wade–Giles as pinyin 'deng xiaoping'"),
     ("Mao Zedong", "mao", "'Mao Tse-tung' read from Wade–Giles as pinyin 'mao zedong'"),
     ("毛泽东", "mao", "'Mao Tse-tung' read from Wade–Giles as pinyin 'mao zedong'"),
-    ("Chang Wei", "zhang", "'Chang Wei' read from Wade–Giles as pinyin 'zhang wei'"),
+    ("Hsu Chang-wei", "hsu", "'Hsu Chang-wei' read from Wade–Giles as pinyin 'xu zhangwei'"),
 ])
 def test_a_name_in_another_romanisation_matches_below_one_written_alike(
         screener, query, expected, why):
@@ -95,3 +97,24 @@ def test_lu_as_passports_and_keyboards_write_it_is_the_same_name(screener, query
 
 def test_a_wade_giles_name_of_someone_else_matches_no_one(screener):
     assert [m for m in screener.screen("Chou En-lai") if m.match] == []
+
+
+@pytest.mark.parametrize(("query", "listed"), [
+    ("Chang Wei", "Zhang Wei"), ("Li Ping", "Li Bing"), ("Chou En-lai", "Zhou Enlai")])
+def test_a_name_that_is_pinyin_as_written_too_is_shown_as_more_likely_another_person(
+        query, listed):
+    # Read from Wade–Giles, Li Ping is li bing; but Li Ping is a pinyin name of its own.
+    [found] = Screener([Listed("x", listed, (), "individual")]).screen(query)
+    assert not found.match and found.score == 0.80
+    assert found.why.endswith("but it is pinyin as written too: more likely another person "
+                              "(score 0.80)")
+
+
+@pytest.mark.parametrize(("name", "unmistakable"), [
+    ("Teng Hsiao-p'ing", True), ("Teng Hsiao-ping", True), ("Mao Tse-tung", True),
+    ("Yü Ta-wei", True), ("Ch'en Kang", True), ("Chang Wei", False), ("Li Ping", False),
+    ("Chou En-lai", False), ("Wang Tao", False)])
+def test_what_only_wade_giles_writes_is_told_from_pinyin(name, unmistakable):
+    from accord.screening.romanisations import is_unmistakable
+
+    assert is_unmistakable(name, is_pinyin) is unmistakable
