@@ -96,7 +96,8 @@ class Watchlist:
             listed.append(Listed(item.id, name, aliases, "organization"))
         return listed
 
-    def catch_up(self, record: AttributionRecord, actor: Actor, state: State) -> bool:
+    def catch_up(self, record: AttributionRecord, actor: Actor, readable: tuple[str, ...],
+                 state: State) -> bool:
         """Take in the actors added or re-versioned since the list was built or last caught
         up: what a party's new intrusion set costs is reading it, not every actor again (a
         party posting one a second made every party's next screening rebuild the list).
@@ -109,8 +110,13 @@ class Watchlist:
             if old_newest is None or newest is None or newest < old_newest \
                     or self.screener.removed > self.screener.held:
                 return False  # (names taken out outnumber those in: a rebuild is smaller)
-            readable = record.readable_collections(actor)
-            added = _added_since(record, [c.id for c, _ in readable], old_newest)
+            # The collections the list was built from (its key): a grant changed meanwhile
+            # makes another key, and another list.
+            collections = [(c, r) for c, r in record.readable_collections(actor)
+                           if c.id in readable]
+            if len(collections) != len(readable):
+                return False
+            added = _added_since(record, list(readable), old_newest)
             if old_held + len(added) != held:
                 return False
             changed = sorted({oid for oid, _ in added})
@@ -119,7 +125,8 @@ class Watchlist:
                 self.actors.pop(oid, None)
                 self.listed_by.pop(oid, None)
             listed: list[Listed] = []
-            for collection, reader in readable:  # in the order a build reads them
+            self.names = record.node.directory.names()  # a new party's name with its actor
+            for collection, reader in collections:  # in the order a build reads them
                 for block in range(0, len(changed), _PAGE):
                     page = record.node.objects.page(collection.id, ObjectQuery(
                         ids=tuple(changed[block:block + _PAGE]), types=ACTOR_KINDS,
@@ -181,11 +188,14 @@ def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -
     with _lock:
         found = _cache.get(key)
     if found is not None and found.state[0] == state[0] and (
-            found.state[1] == state[1] or found.catch_up(record, actor, state)):
+            found.state[1] == state[1] or found.catch_up(record, actor, readable, state)):
         return found
     found = Watchlist(record, actor, actors=actors, state=state)
     with _lock:
-        _cache[key] = found  # one per party and kind: an older one can only be stale
+        # One per party and kind: one read through other grants can only be stale.
+        for stale in [k for k in _cache if k[:3] == key[:3]]:
+            del _cache[stale]
+        _cache[key] = found
     return found
 
 

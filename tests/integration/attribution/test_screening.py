@@ -149,3 +149,18 @@ def test_an_actor_added_or_reversioned_is_taken_in_without_rebuilding_the_list(w
     assert watchlist(record, cn) is theirs and not built
     assert theirs.screen("Blue Harbour") == [] and rival not in theirs.actors
     assert watchlist(record, us).screen("Blue Harbour")[0].match.id == rival
+
+
+def test_a_list_read_through_other_grants_is_forgotten(world, record):
+    from accord.attribution import watchlist as module
+    from accord.trust.access import Grant
+
+    cn = Actor(world.other)
+    before = watchlist(record, cn)
+    assert before.screen("Gothic Panda") == []  # China may not read the evidence collection
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    after = watchlist(record, cn)
+    assert after is not before and after.screen("Gothic Panda")[0].match.id == APT3
+    held = [k for k in module._cache if k[:3] == (str(world.node.engine.url),
+                                                   world.other.id, True)]
+    assert len(held) == 1 and module._cache[held[0]] is after
