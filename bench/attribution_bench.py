@@ -12,7 +12,9 @@ With --others N, the record also holds N claims on N other subjects with 10 posi
 (stored in batches, as a node that has kept its record for years would hold them), and the
 time to take one more position through the record is measured too.
 
-usage: attribution_bench.py [--db URL] [--rounds N] [--others N]
+With --flood N, N more claims (10 positions each) on the subject itself.
+
+usage: attribution_bench.py [--db URL] [--rounds N] [--others N] [--flood N]
 """
 
 from __future__ import annotations
@@ -50,9 +52,10 @@ class Clock:
         return self.now
 
 
-def others(node, parties, actors, count: int) -> None:  # type: ignore[no-untyped-def]
-    """`count` claims on as many other subjects, 10 positions each, stored 500 claims at a
-    time as the record stores them (marked for every party)."""
+def others(node, parties, actors, count: int,  # type: ignore[no-untyped-def]
+           subject: str | None = None) -> None:
+    """`count` claims on as many other subjects (or all on `subject`), 10 positions each,
+    stored 500 claims at a time as the record stores them (marked for every party)."""
     from accord.attribution.model import Claim, Position
     from accord.attribution.objects import claim_to_stix, position_to_stix
     from accord.attribution.record import _marked
@@ -68,7 +71,7 @@ def others(node, parties, actors, count: int) -> None:  # type: ignore[no-untype
         for n in range(start, min(count, start + 500)):
             claimant = ids[n % len(ids)]
             claim = Claim(f"x-accord-claim--{uuid.UUID(int=n + 1, version=4)}", claimant,
-                          when, f"campaign--{uuid.UUID(int=n + 1, version=4)}",
+                          when, subject or f"campaign--{uuid.UUID(int=n + 1, version=4)}",
                           (actors[n % len(actors)],), None, ("technical-forensics",), 50,
                           f"Other claim {n}.", ())
             made.append(_marked(claim_to_stix(claim), claimant,
@@ -86,7 +89,7 @@ def others(node, parties, actors, count: int) -> None:  # type: ignore[no-untype
         assert not report.rejected, report.rejected[:1]
 
 
-def build(db: str, count: int) -> tuple[object, str]:
+def build(db: str, count: int, flood: int = 0) -> tuple[object, str]:
     node = open_node(db)
     own, admin = initialise(node, "Party 0")
     parties = [own] + [node.directory.add_party(f"Party {n}") for n in range(1, 10)]
@@ -109,6 +112,8 @@ def build(db: str, count: int) -> tuple[object, str]:
             f"Claim {n}: the subject is this group's work.", "CN" if n % 3 else None))
         claims.append(made.claim.id)
     others(node, parties, actors, count)
+    if flood:
+        others(node, parties, actors, flood, SUBJECT)
     for n in range(500):
         party = parties[pick.randrange(len(parties))]
         record.respond(Actor(party), pick.choice(claims), pick.choice(POSITIONS),
@@ -123,10 +128,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile one view first")
     parser.add_argument("--others", type=int, default=0,
                         help="claims on other subjects, 10 positions each")
+    parser.add_argument("--flood", type=int, default=0,
+                        help="more claims on the subject itself, 10 positions each (a party "
+                             "burying the subject's view)")
     args = parser.parse_args()
     db = args.db or str(Path(tempfile.mkdtemp(prefix="accord-attribution-bench-")) / "a.db")
     started = time.perf_counter()
-    node, admin = build(db, args.others)
+    node, admin = build(db, args.others, args.flood)
     if args.profile:
         import cProfile
 

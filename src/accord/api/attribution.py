@@ -17,11 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.model import BASES, DesignationKind, Stance
 from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
-from accord.attribution.record import (
-    AttributionRecord,
-    ClaimDraft,
-    DesignationDraft,
-)
+from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.attribution.watchlist import screen_all, watchlist

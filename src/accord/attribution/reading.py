@@ -32,6 +32,7 @@ from accord.attribution.standing import (
     ClaimStanding,
     SubjectStanding,
     claim_standing,
+    claim_standings,
     subject_standing,
 )
 from accord.cooperation.desk import Actor, CooperationError, Desk, utc_now
@@ -73,7 +74,7 @@ class RecordReading:
         claims = [c for c, _ in self._claims(actor, subject)]
         positions = self._positions(actor, None if subject is None else [c.id for c in claims])
         names = self._party_names()
-        return [claim_standing(c, positions, names) for c in claims]
+        return claim_standings(claims, positions, names)
 
     def claims_page(self, actor: Actor, subject: str | None = None, *, limit: int,
                     after: str | None = None) -> tuple[list[ClaimStanding], str | None]:
@@ -101,7 +102,7 @@ class RecordReading:
         claims = [c for c in (claim_from_stix(orjson.loads(i.body)) for i in items)
                   if subject is None or c.subject == subject]
         positions, names = self._positions(actor, [c.id for c in claims]), self._party_names()
-        return ([claim_standing(c, positions, names) for c in claims],
+        return (claim_standings(claims, positions, names),
                 items[-1].date_added if more and items else None)
 
     def subject(self, actor: Actor, subject: str) -> SubjectStanding:

@@ -18,11 +18,7 @@ from rich.table import Table
 
 from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
 from accord.attribution.reading import AttributionError
-from accord.attribution.record import (
-    AttributionRecord,
-    ClaimDraft,
-    DesignationDraft,
-)
+from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.standing import ClaimStanding
 from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.attribution.watchlist import screen_all, watchlist

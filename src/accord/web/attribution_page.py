@@ -8,16 +8,15 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.model import BASES, POSITIONS
 from accord.attribution.reading import AttributionError, NoSuchClaim
-from accord.attribution.record import (
-    AttributionRecord,
-    ClaimDraft,
-)
+from accord.attribution.record import AttributionRecord, ClaimDraft
 from accord.attribution.views import subject_json
 from accord.i18n import N_
 from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.refusals import said
+
+CLAIMS_SHOWN = 100  # the claims a subject's page shows
 
 
 def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
@@ -28,11 +27,17 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
     standing = record.subject(actor, subject)
     names = record.names_in(actor, standing.claims, [subject])
     view = subject_json(standing, names, catalogue(ctx.language))
+    # The claims that decide the standing first (contested), then the oldest: a party that
+    # made thousands of claims on a subject can neither bury its denials nor make the page
+    # take seconds; the API lists every one, a page at a time.
+    claims = sorted(view["claims"], key=lambda c: c["status"] != "contested")
+    view["claims"], hidden = claims[:CLAIMS_SHOWN], len(claims) - CLAIMS_SHOWN
     ctx.audit("attribution.read", (subject, *(c["id"] for c in view["claims"])),
               {"page": "attribution"})
     return Page("attribution.html", {
         "view": view, "names": names, "bases": BASES, "positions": POSITIONS,
         "error": error, "failed": failed, "form": ctx.form or {},
+        "claims_hidden": max(hidden, 0),
     }, status=status, title=ctx._("Attribution: {subject}", subject=view["subject_name"]))
 
 

@@ -8,11 +8,7 @@ import orjson
 import pytest
 
 from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
-from accord.attribution.record import (
-    AttributionRecord,
-    ClaimDraft,
-    DesignationDraft,
-)
+from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.cooperation.desk import Actor
 from accord.intake import Screened, store
 from accord.store.record_reads import ids_filed_under

@@ -107,3 +107,25 @@ def test_a_claim_cited_as_evidence_opens_on_its_subjects_attribution_page(world,
     opened = us.get(f"/ui/objects/{claim_id}", follow_redirects=False)
     assert opened.status_code == 303
     assert opened.headers["location"] == f"/ui/attribution/{OPM}#{claim_id}"
+
+
+def test_a_subject_buried_under_claims_shows_the_contested_first_and_says_what_is_not_shown(
+        world, browser, opm, monkeypatch):
+    # A party making thousands of claims on a subject would make its page take seconds and
+    # push the denied claim out of sight: the page shows a bounded number, contested first.
+    from accord.attribution.record import AttributionRecord, ClaimDraft
+    from accord.cooperation.desk import Actor
+    from accord.web import attribution_page
+
+    monkeypatch.setattr(attribution_page, "CLAIMS_SHOWN", 3)
+    record = AttributionRecord(world.node)
+    made = [record.claim(Actor(world.own), ClaimDraft(
+        OPM, (APT19,), ("media-report",), 40, f"Claim {n}.")).claim.id for n in range(5)]
+    record.respond(Actor(world.other), made[4], "deny", "Not us.")
+    page = browser(world.admin_token).get(f"/ui/attribution/{OPM}").text
+    shown = sorted((c for c in made if f'id="{c}"' in page),
+                   key=lambda c: page.index(f'id="{c}"'))
+    assert shown == [made[4], made[0], made[1]]  # the contested one first, then the oldest
+    assert ("2 more claims on this activity are not shown here (the contested ones are shown "
+            f"first); the API lists every one, a page at a time: /api/v1/claims?subject={OPM}"
+            in page)
