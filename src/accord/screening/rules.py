@@ -30,6 +30,8 @@ TYPO_SCORE = 0.90
 ROMANISED_SCORE = 0.88
 # One letter away, but both spellings are pinyin: more likely another person than a typo.
 OTHER_PINYIN_NAME_SCORE = 0.80
+# Words written as initials, the others the same: shown, never a match.
+INITIALS_SCORE = 0.70
 # At most this for a person who shares some words of the name but not all.
 PARTIAL_CEILING = 0.60
 # An organisation whose distinctive words all match scores from here (up to 1 with its context).
@@ -68,7 +70,8 @@ def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
                 verdict = _one_typo(asked, order)
                 if verdict and (best is None or verdict.score > best.score):
                     best = verdict
-    return best or _shared_words(query, listed)
+    return (best or _initials(query, listed) or _initials(listed, query)
+            or _shared_words(query, listed))
 
 
 def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
@@ -112,6 +115,23 @@ def _reading_note(query_reading: str, listed_reading: str) -> str:
     if query_reading:
         return f"read as pinyin '{query_reading}'"
     return f"the listed Chinese read as pinyin '{listed_reading}'"
+
+
+def _initials(query: PersonName, listed: PersonName) -> Verdict | None:
+    """Every word the same but some written as initials (`W. Dong`, `Dong W.`): perhaps the
+    same person, never a match on its own (an initial stands for many names)."""
+    for asked in query.forms:
+        for form in listed.forms:
+            if len(asked) != len(form) or len(form) > 4:
+                continue
+            for order in permutations(form):
+                initials = [(a, w) for a, w in zip(asked, order, strict=True) if a != w]
+                if (initials and len(initials) < len(asked)
+                        and all(len(a) == 1 and w[0] == a for a, w in initials)):
+                    return Verdict(INITIALS_SCORE, ", ".join(
+                        f"'{a.upper()}' the initial of '{w}'" for a, w in initials)
+                        + ", the other words the same: an initial stands for many names")
+    return None
 
 
 def _one_typo(asked: tuple[str, ...], order: tuple[str, ...]) -> Verdict | None:

@@ -235,3 +235,18 @@ def test_a_part_of_a_query_matches_only_as_what_it_names(query):
         Listed("hong2", "Hong2", kind="organization"),
     ])
     assert [(f.id, f.score) for f in screener.screen(query) if f.match] == []
+
+
+@pytest.mark.parametrize(("query", "listed", "initial"), [
+    ("W. Dong", "Wang Dong", "'W' the initial of 'wang'"),
+    ("Smith, J.", "John Smith", "'J' the initial of 'john'"),
+    ("John Smith", "J. Smith", "'J' the initial of 'john'"),
+])
+def test_a_name_with_initials_is_shown_never_matched(query, listed, initial):
+    [found] = Screener([Listed("x", listed)]).screen(query)
+    assert found.score == 0.70 and not found.match
+    assert initial + ", the other words the same" in found.why
+
+
+def test_initials_alone_are_no_name():
+    assert Screener([Listed("x", "Wang Dong")]).screen("W. D.") == []
