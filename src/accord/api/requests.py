@@ -23,7 +23,7 @@ from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import Category, EscalationReason, Kind, Outcome, State, Urgency
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
 from accord.cooperation.report import render
-from accord.cooperation.reviewing import review_ledgers
+from accord.cooperation.reviewing import RETRY_AFTER, ReviewBusy, review_ledgers
 from accord.cooperation.schema import json_schema
 from accord.cooperation.views import view_json
 from accord.node import Node
@@ -259,9 +259,13 @@ def add_request_routes(api: FastAPI, node: Node,
         if period_end <= period_start:
             raise HTTPException(400, "to must be after from")
         actor = actor_of(caller, acting=False)
-        text = render(review_ledgers(desk, period_start, period_end, names=node.directory.names(),
-                                     actor=actor), format, lang)
-        return PlainTextResponse(text, media_type=REVIEW_MEDIA[format])
+        try:
+            review = review_ledgers(desk, period_start, period_end,
+                                    names=node.directory.names(), actor=actor)
+        except ReviewBusy as busy:
+            raise HTTPException(429, str(busy),
+                                headers={"Retry-After": str(RETRY_AFTER)}) from None
+        return PlainTextResponse(render(review, format, lang), media_type=REVIEW_MEDIA[format])
 
     @api.get("/extension-definition", responses=PUBLIC,
              summary="The STIX extension-definitions of Accord's objects, with their creator's "

@@ -16,8 +16,10 @@ import os
 import pickle
 import select
 import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -31,10 +33,48 @@ _FEW = 2000  # requests read by id; more are picked out of one pass over the led
 _CHUNK = 500  # request ids a statement
 
 
+# A review reads every request of its period, and may fork a second process: one party asking
+# for many at once (a token in a loop) would hold every worker of the server and fork it again
+# and again. One review of a party at a time, and a few of all parties, in each process.
+MOST_AT_ONCE = 3
+RETRY_AFTER = 5  # seconds a refused caller is told to wait
+
+
+class ReviewBusy(Exception):
+    """A review of this party (or as many as a process makes at once) is being made now."""
+
+
+_running: Counter[str | None] = Counter()
+_running_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _turn(party: str | None) -> Iterator[None]:
+    with _running_lock:
+        if _running[party] or sum(_running.values()) >= MOST_AT_ONCE:
+            raise ReviewBusy("a review for this party is being made already; ask again in "
+                             f"{RETRY_AFTER} seconds")
+        _running[party] += 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running[party] -= 1
+            if not _running[party]:
+                del _running[party]
+
+
 def review_ledgers(desk: Desk, start: datetime, end: datetime, *, names: Mapping[str, str],
                    actor: Actor | None = None, pair: tuple[str, str] | None = None) -> Review:
     """The review of [start, end) over the ledgers `actor` may see (None: all), or only those
-    between the two parties of `pair`."""
+    between the two parties of `pair`. Raises ReviewBusy while another review of the same
+    party is being made in this process (or MOST_AT_ONCE of any)."""
+    with _turn(None if actor is None else actor.party.id):
+        return _review(desk, start, end, names=names, actor=actor, pair=pair)
+
+
+def _review(desk: Desk, start: datetime, end: datetime, *, names: Mapping[str, str],
+            actor: Actor | None, pair: tuple[str, str] | None) -> Review:
     now = desk.clock()
     reads = ReviewReads(desk.node.engine)
     if not reads.is_derived():

@@ -230,6 +230,7 @@ class Page:
     data: dict[str, Any]
     status: int = 200
     title: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a 429's Retry-After
 
 
 Handler = Callable[[Ctx], "Page | Response"]
@@ -276,7 +277,8 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
                "here": _here(request),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
     html = TEMPLATES[language].get_template(page.template).render(context)
-    return finish(HTMLResponse(html, status_code=page.status), started)
+    return finish(HTMLResponse(html, status_code=page.status, headers=page.headers or None),
+                  started)
 
 
 # The pages a form posts to and that answer only POST: where a page they show (a refusal, a

@@ -14,7 +14,7 @@ from accord.cooperation.desk import Desk
 from accord.cooperation.report import DOCUMENT_FORMATS, REPORT_LANGUAGES, document, html_sections
 from accord.cooperation.review import Review
 from accord.cooperation.review_pdf import PdfUnavailable
-from accord.cooperation.reviewing import review_ledgers
+from accord.cooperation.reviewing import RETRY_AFTER, ReviewBusy, review_ledgers
 from accord.i18n.catalogue import catalogue
 from accord.i18n.zones import midnight_in
 from accord.web.core import Ctx, Page
@@ -81,6 +81,11 @@ def _review(ctx: Ctx, start: date, end: date, between: str) -> Review:
                           names=ctx.node.directory.names(), actor=ctx.actor, pair=pair)
 
 
+def _busy(ctx: Ctx) -> str:
+    return ctx._("A review for your party is being made already: ask again in {seconds} "
+                 "seconds.", seconds=RETRY_AFTER)
+
+
 def _language_choices(ctx: Ctx) -> list[tuple[str, str]]:
     return [("en", "English"), ("zh-Hans", "中文（简体）"),
             ("both", ctx._("English and Chinese side by side"))]
@@ -96,9 +101,14 @@ def review_page(ctx: Ctx) -> Page:
         lang = _language(ctx)
         start, end = _period(ctx)
         review = _review(ctx, start, end, between)
-    except BadPeriod as error:
-        return Page("review.html", {**shared, "error": str(error), "start": ctx.arg("from"),
-                                    "end": ctx.arg("to"), "report": None}, 400, ctx._("Review"))
+    except (BadPeriod, ReviewBusy) as error:
+        busy = isinstance(error, ReviewBusy)
+        page = Page("review.html", {
+            **shared, "error": _busy(ctx) if busy else str(error), "start": ctx.arg("from"),
+            "end": ctx.arg("to"), "report": None}, 429 if busy else 400, ctx._("Review"))
+        if busy:
+            page.headers["Retry-After"] = str(RETRY_AFTER)
+        return page
     ctx.audit("review.read", (), {"from": str(start), "to": str(end), "between": between,
                                   "lang": lang})
     return Page("review.html", {
@@ -122,6 +132,9 @@ def review_download(ctx: Ctx) -> Response:
         content = document(review, fmt, lang)
     except BadPeriod as error:
         return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
+    except ReviewBusy:
+        return Response(_busy(ctx) + "\n", 429, media_type="text/plain; charset=utf-8",
+                        headers={"Retry-After": str(RETRY_AFTER)})
     except PdfUnavailable:
         return Response(ctx._("This node cannot make PDFs: its PDF renderer (WeasyPrint) is "
                               "not installed. Download the HTML and print it from the "

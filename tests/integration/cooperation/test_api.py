@@ -106,6 +106,25 @@ def test_the_review_over_rest_counts_the_callers_requests(client, world, sent):
     assert "| Requests received | 1 |" in both.text and "| 收到的请求 | 1 |" in both.text
 
 
+def test_one_party_asks_for_one_review_at_a_time(client, world, sent):
+    # A review reads every request of its period and may fork a second process: a token
+    # asking for many at once would hold every worker of the server. The second waits.
+    from accord.cooperation import reviewing
+
+    today = datetime.now(UTC).date()
+    period = {"from": str(today), "to": str(today + timedelta(days=1))}
+    with reviewing._turn(world.own.id):  # a review of the US being made meanwhile
+        busy = client.get(f"{API}/review", params=period)
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "5"
+        assert "a review for this party is being made already" in busy.text
+        # Another party's review is made all the same.
+        theirs = client.get(f"{API}/review", params=period,
+                            headers=bearer(world.other_token))
+        assert theirs.status_code == 200
+    assert client.get(f"{API}/review", params=period).status_code == 200
+    assert not reviewing._running  # every turn given back
+
+
 def test_missing_content_is_refused_with_what_is_missing(client, world):
     r = client.post(f"{API}/requests", json={
         "to": world.other.name, "kind": "preservation", "category": "ransomware",

@@ -75,3 +75,17 @@ def test_without_the_pdf_renderer_the_download_says_so(world, browser, shared,  
     us = _sent(world, browser)
     got = us.get("/ui/review/download", params={"format": "pdf"})
     assert got.status_code == 503 and "WeasyPrint" in got.text and "print it" in got.text
+
+
+def test_a_review_asked_for_while_one_is_being_made_says_to_wait(world, browser):
+    from accord.cooperation import reviewing
+
+    us = browser(world.admin_token)
+    with reviewing._turn(world.own.id):
+        page = us.get("/ui/review", params={"lang": "en"})
+        assert page.status_code == 429 and page.headers["retry-after"] == "5"
+        assert "A review for your party is being made already: ask again in 5 seconds." in (
+            page.text)
+        download = us.get("/ui/review/download", params={"format": "csv"})
+        assert download.status_code == 429 and "ask again in 5 seconds" in download.text
+    assert us.get("/ui/review", params={"lang": "en"}).status_code == 200
