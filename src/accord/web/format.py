@@ -184,9 +184,20 @@ class Clockface:
             local = when.astimezone(zone(zone_or_utc(name)))
             time = format_datetime(local, _PATTERNS.get(self.language, _PATTERNS["en"])[1],
                                    locale=self._babel)
-            shown.append(self._("{time} {place}", time=time,
-                                place=place(zone_or_utc(name), self.language, when)))
+            where = place(zone_or_utc(name), self.language, when)
+            # Whether someone is at the desk then: a deadline at 03:00 or on a Sunday for the
+            # other party is one it meets the day before. Office hours, not public holidays.
+            if local.weekday() >= 5:
+                shown.append(self._("{time} {place} (weekend)", time=time, place=where))
+            elif not OFFICE_HOURS[0] <= local.hour < OFFICE_HOURS[1]:
+                shown.append(self._("{time} {place} (outside office hours)", time=time,
+                                    place=where))
+            else:
+                shown.append(self._("{time} {place}", time=time, place=where))
         return " · ".join(shown)
+
+
+OFFICE_HOURS = (8, 18)  # local hours, Monday to Friday, when a liaison desk is staffed
 
 
 _UTC = Clockface()

@@ -82,14 +82,14 @@ def test_a_deadline_says_when_it_falls_for_both_parties():
     zones = ["America/New_York", "Asia/Shanghai"]
     # With the date: a deadline may be weeks away.
     assert WASHINGTON.sides(DEADLINE, zones) == \
-        "Tue 1 Dec 14:00 New York · Wed 2 Dec 03:00 Shanghai"
+        "Tue 1 Dec 14:00 New York · Wed 2 Dec 03:00 Shanghai (outside office hours)"
     assert BEIJING.sides(DEADLINE, zones) == \
-        "纽约时间 12月1日 周二 14:00 · 上海时间 12月2日 周三 03:00"
+        "纽约时间 12月1日 周二 14:00 · 上海时间 12月2日 周三 03:00（非办公时间）"
     # A zone without a place name: the IANA city in English, the offset in Chinese.
-    assert WASHINGTON.sides(DEADLINE, ["Asia/Almaty"]).endswith(" Almaty")
-    assert BEIJING.sides(DEADLINE, ["Etc/GMT-3"]) == "UTC+3时间 12月1日 周二 22:00"
+    assert WASHINGTON.sides(DEADLINE, ["Asia/Almaty"]).endswith(" Almaty (outside office hours)")
+    assert BEIJING.sides(DEADLINE, ["Etc/GMT-3"]) == "UTC+3时间 12月1日 周二 22:00（非办公时间）"
     assert WASHINGTON.sides(DEADLINE, ["Asia/Shanghai", "Asia/Shanghai", ""]) == \
-        "Wed 2 Dec 03:00 Shanghai"
+        "Wed 2 Dec 03:00 Shanghai (outside office hours)"
     assert WASHINGTON.sides(None, zones) == ""
 
 
@@ -115,3 +115,16 @@ def test_an_unknown_zone_or_language_reads_as_utc_in_english():
     assert face == Clockface("UTC", "en")
     assert face.zone_label(DEADLINE) == "UTC"
     assert WASHINGTON.zone_label(DEADLINE) == "America/New_York (UTC−5)"
+
+
+def test_a_deadline_says_when_no_one_is_at_the_other_party_s_desk():
+    # 2026-12-04 is a Friday: 17:00 in New York is 06:00 on Saturday in Shanghai.
+    friday = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
+    assert WASHINGTON.sides(friday, ["America/New_York", "Asia/Shanghai"]) == \
+        "Fri 4 Dec 17:00 New York · Sat 5 Dec 06:00 Shanghai (weekend)"
+    assert BEIJING.sides(friday, ["Asia/Shanghai"]) == "上海时间 12月5日 周六 06:00（周末）"
+    # Office hours run from 08:00 to 18:00, both sides of it said.
+    for hour, note in ((7, " (outside office hours)"), (8, ""), (17, ""),
+                       (18, " (outside office hours)")):
+        assert WASHINGTON.sides(datetime(2026, 12, 3, hour, tzinfo=UTC), ["UTC"]) == \
+            f"Thu 3 Dec {hour:02d}:00 UTC{note}"
