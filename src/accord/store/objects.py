@@ -28,7 +28,6 @@ from sqlalchemy import (
 from accord import clock as node_clock
 from accord.attribution.objects import CLAIM, DESIGNATION, filed_under, is_attribution_object
 from accord.cooperation.digest import ledger_entry
-from accord.cooperation.model import escalation_id
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
@@ -45,6 +44,7 @@ from accord.store.held_versions import (
     same_content,
     version_of,
 )
+from accord.store.ledger_bound import EntriesMade
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
@@ -77,12 +77,6 @@ _VERSIONED = "x-accord-designation--"
 # and a read of its versions compares each with the rest: a party that sent 30,000 versions
 # of one indicator made every read of it take minutes. Real histories hold tens.
 MOST_VERSIONS = 1_000
-# Entries one party may add to one request's ledger (acts, translations): every view of the
-# request reads its ledger whole, so a participant that posted status reports without end
-# would make the request slow to open for everyone, and could bury it. Real ledgers hold
-# tens. The node's own entries (receipts, a deadline's escalation) are never refused, and the
-# other party's are counted apart: neither can be crowded out.
-MOST_ENTRIES = 1_000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
 
 
@@ -194,8 +188,7 @@ class ObjectStore:
         outcomes: list[Outcome] = []
         inserts: list[NewVersion] = []
         superseded: list[HeldVersion] = []
-        # Per (request, party): the entries the party made in the request's ledger.
-        entries: dict[tuple[str, str], int] | None = None
+        entries = EntriesMade(conn, incoming, poster_id)  # the bound of a ledger's entries
         for obj in incoming:
             oid = obj["id"]
             body = orjson.dumps(obj)
@@ -251,22 +244,11 @@ class ObjectStore:
                             "immutable: add a new entry instead of a new version"))
                 continue
             entry = ledger_entry(obj)
-            if poster_id is not None and not versions and _is_counted(obj, entry[0]):
-                assert entry[0] is not None
-                author = obj.get("created_by_ref") or poster_id
-                if entries is None:  # once a call, for every request it adds to
-                    entries = _entries_added(conn, {
-                        (r, o.get("created_by_ref") or poster_id) for o in incoming
-                        for r in [ledger_entry(o)[0]] if r is not None})
-                added = entries.get((entry[0], author), 0)
-                if added >= MOST_ENTRIES:
-                    outcomes.append(Outcome(
-                        oid, version, stored=False, added=False,
-                        message=f"the ledger of {entry[0]} holds {added:,} entries of "
-                                f"{author}, the most one party may add to one request "
-                                f"({MOST_ENTRIES:,}); nothing more of its is taken into it"))
-                    continue
-                entries[entry[0], author] = added + 1
+            refusal = None if versions else entries.refusal(obj, entry[0])
+            if refusal:
+                outcomes.append(Outcome(oid, version, stored=False, added=False,
+                                        message=refusal))
+                continue
             if len(versions) >= MOST_VERSIONS:
                 outcomes.append(Outcome(
                     oid, version, stored=False, added=False,
@@ -458,39 +440,6 @@ class ObjectStore:
         if self._sqlite or object_id is not None or query.after is not None or not query.bodies:
             return versions(conn, collection_id, query, object_id, limit)
         return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
-
-
-# Entries no party chooses to make: a node's receipt of a request or of an act (one each), and
-# the watcher's escalation of a passed deadline (one per deadline: model.escalation_id).
-_UNCOUNTED = ("x-accord-request", "x-accord-receipt", "x-accord-act-receipt")
-
-
-def _is_counted(obj: dict[str, Any], request_id: str | None) -> bool:
-    """Whether `obj` is an entry of a request's ledger that its author chose to make, which
-    MOST_ENTRIES bounds."""
-    if request_id is None or obj["type"] in _UNCOUNTED:
-        return False
-    return not (obj["type"] == "x-accord-escalation"
-                and obj["id"] == escalation_id(request_id, str(obj.get("reason"))))
-
-
-def _entries_added(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """For each (request, party) of `wanted`, the entries the party made in the request's
-    ledger that MOST_ENTRIES counts (as many as it bounds: the count is bounded too)."""
-    found: dict[tuple[str, str], int] = {}
-    o = objects.c
-    # An entry's author as the object names it, else whoever posted it (as add_in counts it).
-    author = func.coalesce(o.creator_id, o.poster_id)
-    requests = sorted({r for r, _ in wanted})
-    authors = sorted({a for _, a in wanted})  # a few: the poster, the parties it relays
-    for start in range(0, len(requests), _CHUNK):
-        found.update({(r, a): count for r, a, count in conn.execute(
-            select(ledger.c.request_id, author, func.count()).select_from(ledger)
-            .join(objects, o.seq == ledger.c.seq)
-            .where(ledger.c.request_id.in_(requests[start:start + _CHUNK]),
-                   author.in_(authors), ledger.c.type.not_in(_UNCOUNTED))
-            .group_by(ledger.c.request_id, author))})
-    return found
 
 
 def _is_act(version: NewVersion) -> bool:

@@ -353,9 +353,9 @@ def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_n
     # without end would make it slow to open for everyone. Its own entries stop at the bound;
     # the other party's are counted apart, and the node's own (receipts, the watcher's
     # escalation of a passed deadline) not at all.
-    from accord.store import objects as store_objects
+    from accord.store import ledger_bound
 
-    monkeypatch.setattr(store_objects, "MOST_ENTRIES", 2)
+    monkeypatch.setattr(ledger_bound, "MOST_ENTRIES", 2)
     rid = desk.create(us, draft(world, evidence)).request.id
     desk.acknowledge(cn, rid)
     desk.report(cn, rid, "Looking.")
@@ -374,6 +374,28 @@ def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_n
     # Another request of the same parties is a ledger of its own.
     other = desk.create(us, draft(world, evidence)).request.id
     assert desk.acknowledge(cn, other).state == "acknowledged"
+
+
+def test_entries_in_made_up_names_count_against_their_poster(world, desk, us, cn, evidence,
+                                                            clock, monkeypatch):
+    # An identity that is no party here would let a poster spread its entries over as many
+    # counts as it makes up names.
+    from accord.cooperation.model import StatusReport
+    from accord.cooperation.objects import to_stix
+    from accord.cooperation.receipts import marked
+    from accord.store import ledger_bound
+
+    monkeypatch.setattr(ledger_bound, "MOST_ENTRIES", 2)
+    view = desk.create(us, draft(world, evidence))
+    desk.acknowledge(cn, view.request.id)
+    desk.report(cn, view.request.id, "Looking.")
+    made_up = "identity--0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4"
+    report = StatusReport("x-accord-status-report--5a0e6b1c-2d3f-4a4b-9c5d-6e7f8091a2b3",
+                          view.request.id, made_up, clock.now, text="From nobody.")
+    [outcome] = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(report), made_up, view.request)], poster_id=world.other.id)
+    assert not outcome.stored
+    assert f"holds 2 entries of {world.other.id}, the most one party" in outcome.message
 
 
 def test_a_request_the_watcher_cannot_escalate_keeps_it_from_no_other(

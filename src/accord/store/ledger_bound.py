@@ -1,0 +1,93 @@
+"""How many entries one party may make in one request's ledger.
+
+Every view of a request reads its ledger whole, so a participant posting status reports (or
+translations) without end would make the request slow to open for everyone, and could bury
+it. Real ledgers hold tens of entries; one party may make MOST_ENTRIES in one request's, on
+every path that stores them (the desk, TAXII, a peer's sync).
+
+Counted against the party the entry names as its creator (a peer relays for several parties),
+or its poster where that names no party here (made-up identities would spread one poster's
+entries over as many counts). Not counted: what no party chooses to make, a node's receipts
+(one per request or act) and the watcher's escalation of a passed deadline (one per
+deadline), so neither party can crowd them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from accord.cooperation.digest import ledger_entry
+from accord.cooperation.model import escalation_id
+from accord.store.held_versions import parties_among
+from accord.store.schema import ledger, objects, parties
+
+MOST_ENTRIES = 1_000
+_UNCOUNTED = ("x-accord-request", "x-accord-receipt", "x-accord-act-receipt")
+_CHUNK = 500  # request ids a statement
+
+
+class EntriesMade:
+    """The entries each party has made in each request's ledger, for one call that stores
+    `incoming` as `poster_id`: read once, when the first entry needs it, and kept up as the
+    call adds more."""
+
+    def __init__(self, conn: Connection, incoming: Sequence[dict[str, Any]],
+                 poster_id: str | None) -> None:
+        self.conn, self.incoming, self.poster_id = conn, incoming, poster_id
+        self.made: dict[tuple[str, str], int] | None = None
+        self.parties: frozenset[str] = frozenset()
+
+    def refusal(self, obj: dict[str, Any], request_id: str | None) -> str | None:
+        """Why `obj`, a new object, may not be stored (its author's entries in the ledger are
+        at the bound), or None, counting it."""
+        if self.poster_id is None or request_id is None or not _is_counted(obj, request_id):
+            return None  # the node's own, or no entry a party chooses to make
+        if self.made is None:  # once a call, for every request it adds to
+            self.parties = parties_among(self.conn, {
+                o["created_by_ref"] for o in self.incoming if o.get("created_by_ref")})
+            self.made = _made(self.conn, {
+                (r, self._author(o)) for o in self.incoming
+                for r in [ledger_entry(o)[0]] if r is not None})
+        author = self._author(obj)
+        made = self.made.get((request_id, author), 0)
+        if made >= MOST_ENTRIES:
+            return (f"the ledger of {request_id} holds {made:,} entries of {author}, the most "
+                    f"one party may add to one request ({MOST_ENTRIES:,}); nothing more of its "
+                    "is taken into it")
+        self.made[request_id, author] = made + 1
+        return None
+
+    def _author(self, obj: dict[str, Any]) -> str:
+        assert self.poster_id is not None
+        creator = obj.get("created_by_ref")
+        return creator if creator in self.parties else self.poster_id
+
+
+def _is_counted(obj: dict[str, Any], request_id: str) -> bool:
+    if obj["type"] in _UNCOUNTED:
+        return False
+    return not (obj["type"] == "x-accord-escalation"
+                and obj["id"] == escalation_id(request_id, str(obj.get("reason"))))
+
+
+def _made(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """For each (request, party) of `wanted`, the entries the ledger holds that count against
+    the party (as many as the bound allows: the count is bounded too)."""
+    o = objects.c
+    # As EntriesMade._author: the party the entry names as its creator, else its poster.
+    author = case((o.creator_id.in_(select(parties.c.id).scalar_subquery()), o.creator_id),
+                  else_=o.poster_id)
+    requests = sorted({r for r, _ in wanted})
+    authors = sorted({a for _, a in wanted})  # a few: the poster, the parties it relays
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(requests), _CHUNK):
+        found.update({(r, a): count for r, a, count in conn.execute(
+            select(ledger.c.request_id, author, func.count()).select_from(ledger)
+            .join(objects, o.seq == ledger.c.seq)
+            .where(ledger.c.request_id.in_(requests[start:start + _CHUNK]),
+                   author.in_(authors), ledger.c.type.not_in(_UNCOUNTED))
+            .group_by(ledger.c.request_id, author))})
+    return found
