@@ -55,6 +55,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Ids = Annotated[str | None, typer.Option(help="STIX ids, comma-separated.")]
 ShareWith = Annotated[str | None, typer.Option(
     help="Parties that may read it, comma-separated (default: every party of the node).")]
+_PAGE = 1000  # claims read at a time by a listing
 
 
 @contextmanager
@@ -176,11 +177,21 @@ def list_claims(
 ) -> None:
     """The claims this party may read, oldest first."""
     with record_for(db, as_party) as (_, record, actor):
-        found = record.claims(actor, subject)
-        names = record.names_in(actor, found)
-        listing([claim_json(s, names) for s in found],
+        listing(_claims(record, actor, subject),
                 ("id", "created", "claimant", "subject_name", "attributed_to_names", "sponsor",
                  "status"), as_json=as_json)
+
+
+def _claims(record: AttributionRecord, actor: Actor, subject: str | None
+            ) -> Iterator[dict[str, Any]]:
+    """The claims, read a page at a time (a node's record of years, in bounded memory)."""
+    after = None
+    while True:
+        page, after = record.claims_page(actor, subject, limit=_PAGE, after=after)
+        names = record.names_in(actor, page)
+        yield from (claim_json(s, names) for s in page)
+        if after is None:
+            return
 
 
 @claim_app.command("view")
