@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
+from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.model import BASES, DesignationKind, Stance
 from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
@@ -24,7 +25,7 @@ from accord.attribution.watchlist import screen_all, watchlist
 from accord.cooperation.desk import Actor
 from accord.node import Node
 from accord.screening.names import name_variants
-from accord.stix.timestamps import is_timestamp, microsecond_key, now_timestamp
+from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
@@ -71,7 +72,6 @@ class DesignationIn(BaseModel):
 # names (about 15-40 µs each), so 10,000 names of 500 characters would hold a worker for
 # minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
 MOST_BATCH_CHARACTERS = 400_000
-LISTED, MOST_LISTED = 200, 1000  # claims or designations a page holds: by default, at most
 
 
 class BatchIn(BaseModel):
@@ -100,24 +100,6 @@ class AmendmentIn(BaseModel):
 
 class LiftIn(BaseModel):
     reason: str = Field(min_length=1)
-
-
-def cursor(after: str | None) -> str | None:
-    """A listing's `after`: the date_added of the page before's last item, as the Link header
-    gave it; anything else is the caller's mistake, said as such."""
-    if after is None:
-        return None
-    if not is_timestamp(after):
-        raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing gave; "
-                                 "follow the Link header of the page before")
-    return microsecond_key(after)
-
-
-def link_next(request: Request, response: Response, limit: int, following: str | None) -> None:
-    """The Link header naming the next page (RFC 8288), when one follows."""
-    if following is not None:
-        url = request.url.include_query_params(limit=limit, after=following)
-        response.headers["link"] = f'<{url}>; rel="next"'
 
 
 def add_attribution_routes(api: FastAPI, node: Node,
@@ -167,16 +149,14 @@ def add_attribution_routes(api: FastAPI, node: Node,
     @api.get("/claims", responses=READS, summary="Claims you may read, oldest first")
     def claims(
         request: Request, response: Response, subject: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
-        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
-                                           "Link header of the page before gives it")] = None,
+        limit: Limit = LISTED, after: After = None,
         caller: Principal = Depends(principal),
     ) -> list[dict[str, Any]]:
         """Oldest first, `limit` at a time: when more follow, the `Link` header names the next
         page (rel="next")."""
         actor = actor_of(caller, acting=False)
         found, following = record.claims_page(actor, subject, limit=limit,
-                                               after=cursor(after))
+                                               after=date_added_cursor(after))
         names = record.names_in(actor, found)
         read(caller, "claim.list", tuple(s.claim.id for s in found))
         link_next(request, response, limit, following)
@@ -258,15 +238,13 @@ def add_attribution_routes(api: FastAPI, node: Node,
              summary="Designations you may read, the latest made, amended or lifted first")
     def designations(
         request: Request, response: Response,
-        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
-        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
-                                           "Link header of the page before gives it")] = None,
+        limit: Limit = LISTED, after: After = None,
         caller: Principal = Depends(principal),
     ) -> list[dict[str, Any]]:
         """Each as its newest version says, `limit` at a time: when more follow, the `Link`
         header names the next page (rel="next")."""
         found, following = record.designations_page(actor_of(caller, acting=False),
-                                                     limit=limit, after=cursor(after))
+                                                     limit=limit, after=date_added_cursor(after))
         read(caller, "designation.list", tuple(d.id for d in found))
         link_next(request, response, limit, following)
         names = node.directory.names()

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from accord.api.paging import LISTED, After, Limit, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
 from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
@@ -33,8 +34,6 @@ from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
-
-LISTED, MOST_LISTED = 200, 1000  # requests a page of the listing holds: by default, at most
 
 
 class RequestIn(BaseModel):
@@ -155,9 +154,7 @@ def add_request_routes(api: FastAPI, node: Node,
         request: Request, response: Response,
         direction: Literal["sent", "received"] | None = None, state: State | None = None,
         overdue: bool | None = None, party: str | None = None, category: Category | None = None,
-        limit: Annotated[int, Query(ge=1, le=MOST_LISTED)] = LISTED,
-        after: Annotated[str | None, Query(description="The cursor of the next page, as the "
-                                           "Link header of the page before gives it")] = None,
+        limit: Limit = LISTED, after: After = None,
         caller: Principal = Depends(principal),
     ) -> list[dict[str, Any]]:
         """Newest first (by receipt, else creation), `limit` at a time: when more follow, the
@@ -181,9 +178,7 @@ def add_request_routes(api: FastAPI, node: Node,
         listed = [views[i] for i in ids if i in views]
         node.reads.record(Event(now_timestamp(), "request.list", caller.party_id,
                                 caller.token_id, None, tuple(v.request.id for v in listed)))
-        if page.after is not None:
-            following = request.url.include_query_params(limit=limit, after=page.after)
-            response.headers["link"] = f'<{following}>; rel="next"'
+        link_next(request, response, limit, page.after)
         every = node.directory.names()
         return [view_json(v, every) for v in listed]
 
