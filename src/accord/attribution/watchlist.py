@@ -24,6 +24,7 @@ from accord.attribution.record import AttributionRecord
 from accord.cooperation.desk import Actor
 from accord.screening import Listed, Match, Screener
 from accord.store.query import ObjectQuery, StoredVersion
+from accord.store.record_reads import BLOCK, in_blocks
 from accord.store.schema import objects
 
 ACTOR_KINDS = ("intrusion-set", "threat-actor")
@@ -119,7 +120,7 @@ class Watchlist:
             added = _added_since(record, list(readable), old_newest)
             if old_held + len(added) != held:
                 return False
-            changed = sorted({oid for oid, _ in added})
+            changed = sorted(set(added))
             self.screener.remove(changed)
             for oid in changed:
                 self.actors.pop(oid, None)
@@ -127,11 +128,10 @@ class Watchlist:
             listed: list[Listed] = []
             self.names = record.node.directory.names()  # a new party's name with its actor
             for collection, reader in collections:  # in the order a build reads them
-                for block in range(0, len(changed), _PAGE):
-                    page = record.node.objects.page(collection.id, ObjectQuery(
-                        ids=tuple(changed[block:block + _PAGE]), types=ACTOR_KINDS,
-                        limit=_PAGE, reader=reader))
-                    listed += self._actors(record, page.items)
+                query = ObjectQuery(types=ACTOR_KINDS, limit=BLOCK, reader=reader)
+                for block in in_blocks(query, changed):
+                    listed += self._actors(record, record.node.objects.page(
+                        collection.id, block).items)
             self.screener.add(listed)
             self.state = (self.state[0], state[1])
             return True
@@ -153,16 +153,15 @@ class Watchlist:
 State = tuple[tuple[int, str | None], tuple[int, str | None]]
 
 
-def _added_since(record: AttributionRecord, collections: list[str], after: str
-                 ) -> list[tuple[str, str]]:
-    """Every version of an actor added to `collections` after `after`: (id, date_added)."""
+def _added_since(record: AttributionRecord, collections: list[str], after: str) -> list[str]:
+    """The id of every version of an actor added to `collections` after `after`."""
     o = objects.c
     if not collections:
         return []
     with record.node.engine.connect() as conn:
-        return [(oid, added) for oid, added in conn.execute(
-            select(o.id, o.date_added).where(o.collection_id.in_(collections),
-                                             o.type.in_(ACTOR_KINDS), o.date_added > after))]
+        return list(conn.execute(select(o.id).where(
+            o.collection_id.in_(collections), o.type.in_(ACTOR_KINDS),
+            o.date_added > after)).scalars())
 
 
 def _posters(record: AttributionRecord, seqs: list[int]) -> dict[int, str | None]:

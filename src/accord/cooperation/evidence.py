@@ -13,8 +13,7 @@ from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
 from accord.node import Node
 from accord.store.query import ObjectQuery, Reader
-
-_BLOCK = 1000  # ids a statement binds
+from accord.store.record_reads import BLOCK, in_blocks
 
 
 def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
@@ -29,12 +28,10 @@ def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
         # Which ids, not their bodies: evidence may be a sample of many megabytes. A block
         # of ids at a time: what a listing's designations cite together may be more values
         # than a driver binds in one statement.
-        for start in range(0, len(wanted), _BLOCK):
-            block = tuple(wanted[start:start + _BLOCK])
-            page = node.objects.page(collection.id, ObjectQuery(
-                ids=block, limit=10 * len(block) + 1, bodies=False,
-                reader=Reader(party_id, int(collection.default_tlp))))
-            readable |= {item.id for item in page.items}
+        query = ObjectQuery(limit=10 * BLOCK + 1, bodies=False,
+                            reader=Reader(party_id, int(collection.default_tlp)))
+        for block in in_blocks(query, wanted):
+            readable |= {item.id for item in node.objects.page(collection.id, block).items}
     return readable
 
 
