@@ -34,13 +34,8 @@ from accord.attribution.objects import (
     position_to_stix,
     relationships,
 )
-from accord.attribution.reading import (
-    AttributionError,
-    RecordReading,
-)
-from accord.attribution.standing import (
-    ClaimStanding,
-)
+from accord.attribution.reading import AttributionError, RecordReading
+from accord.attribution.standing import ClaimStanding
 from accord.cooperation.desk import Actor
 from accord.i18n import N_
 from accord.intake import screen, store

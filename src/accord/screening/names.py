@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from itertools import islice, permutations
 
 from accord.screening import romanisations
@@ -247,8 +247,9 @@ class PersonName:
     def tokens(self) -> frozenset[str]:
         return frozenset(t for form in self.forms for t in form)
 
-    @property
+    @cached_property
     def romanised_keys(self) -> frozenset[str]:
+        # Once a name: a listed name's are asked of it by every query it is a candidate for.
         return frozenset(k for _, keys in self.romanised for k in keys)
 
 

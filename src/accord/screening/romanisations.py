@@ -87,7 +87,7 @@ def _joined(initial: str, plain: str, before_i: str, final: str) -> str | None:
     if final == "u" and initial in _SIBILANT_U:
         return plain + "i"
     if final == "o" and initial in _HARD:
-        return (plain or "") + "e"
+        return plain + "e"
     if final == "o" and initial not in _ROUND:
         return plain + "uo"
     pinyin = _FINALS[final]
@@ -119,8 +119,8 @@ def readings(text: str, is_pinyin: Callable[[str], bool]) -> list[list[str]]:
         each: list[list[str]] = []
         for piece in pieces:
             umlauted = _DIAERESIS_DROPPED.sub(r"\1v", piece)
-            read = [s for each in dict.fromkeys((piece, umlauted))
-                    for s in (syllable(each), syllable(each, aspirated=True))
+            read = [s for spelt in dict.fromkeys((piece, umlauted))
+                    for s in (syllable(spelt), syllable(spelt, aspirated=True))
                     if s and is_pinyin(s.replace("v", "u"))]
             if not read:
                 return []
