@@ -24,6 +24,7 @@ from accord.api.translations import add_translation_routes
 from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
+from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
 from accord.store.faults import noted
 from accord.trust.access import Principal
@@ -52,7 +53,10 @@ class MentionOut(BaseModel):
     last_seen: str | None
     matched: Matched
     date_added: str
-    sightings: int
+    sightings: int = Field(description="Sightings of it the caller may read (every one, for "
+                                       f"its creator), counted up to {MOST_COUNTED:,}")
+    more_sightings: bool = Field(description="More sightings than `sightings` (past "
+                                            f"{MOST_COUNTED:,})")
 
 
 class SightingOut(BaseModel):

@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     select,
     true,
     union_all,
@@ -401,15 +402,23 @@ def _fetching(dialect: str) -> Select[Any]:
         .where(o.is_latest == true()), dialect, probe_per_row=True)
 
 
+# The sightings of one object counted, at most: past it a look-up says "more than", and its
+# work stays the same however many sightings a party posts of what others look up.
+MOST_COUNTED = 100
+
+
 def _sighted(dialect: str) -> ColumnElement[int]:
-    """How many newest sightings of the row's object the reader may read: index rows of the
-    sightings (kind SIGHTED, value the object's id), sought like any value, per audience.
-    A version's index rows are either every reader's or its named parties': no sighting is
-    counted twice."""
+    """How many newest sightings of the row's object the reader may read, MOST_COUNTED + 1 at
+    most per audience (past MOST_COUNTED: "more than"): index rows of the sightings (kind
+    SIGHTED, value the object's id), sought like any value, per audience, each count ending
+    at its bound. A version's index rows are either every reader's or its named parties': no
+    sighting is counted twice."""
     s = observables.alias("sighted").c
-    counts = [select(func.count()).where(
-        among_readable(dialect, s.collection_id), s.audience == audience,
-        s.kind == SIGHTED, s.value == objects.c.id).scalar_subquery()
+    counts = [select(func.count()).select_from(
+        select(literal_column("1")).where(
+            among_readable(dialect, s.collection_id), s.audience == audience,
+            s.kind == SIGHTED, s.value == objects.c.id)
+        .correlate(objects).limit(MOST_COUNTED + 1).subquery("counted")).scalar_subquery()
         for audience in (literal(EVERY_READER, String), bindparam("reader", type_=String))]
     return (counts[0] + counts[1]).label("sighted")
 

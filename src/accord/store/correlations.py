@@ -7,12 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Select, func, select, true
+from sqlalchemy import Connection, Engine, Select, func, literal_column, select, true
 
 from accord.correlation.values import Value
 from accord.store import direct
 from accord.store.bulk import among_bound
 from accord.store.correlation_seeks import (
+    MOST_COUNTED,
     SEEK_SETTINGS,
     Sought,
     Wanted,
@@ -50,6 +51,9 @@ class Mention:
     date_added: str
     sightings: int = 0  # sightings of it that the reader may see (all, for its creator)
     creator_id: str | None = None
+    # More sightings than `sightings`, which then stops at MOST_COUNTED: the count is bounded
+    # work, whatever a party posts.
+    more_sightings: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "type": self.type, "name": self.name, "version": self.version,
@@ -57,7 +61,8 @@ class Mention:
                 "marking": self.marking, "created_by": self.creator,
                 "first_seen": self.first_seen, "last_seen": self.last_seen,
                 "matched": {"kind": self.matched.kind, "value": self.matched.value},
-                "date_added": self.date_added, "sightings": self.sightings}
+                "date_added": self.date_added, "sightings": self.sightings,
+                "more_sightings": self.more_sightings}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +150,7 @@ class Correlations:
             # created: the question reads every copy); others count what they may read.
             mine = sorted({m.id for listed in lists for m in listed if m.creator_id == reader})
             every = _every_sighting(conn, sorted(_created_by(conn, reader, mine)))
-        exact, broad = ([replace(m, sightings=every.get(m.id, m.sightings)) for m in listed]
+        exact, broad = ([_counted(m, every[m.id]) if m.id in every else m for m in listed]
                         for listed in lists)
         return Lookup(exact, broad)
 
@@ -228,20 +233,41 @@ def _creators_statement(dialect: str) -> Select[Any]:
 
 
 def _every_sighting(conn: Connection, ids: list[str]) -> dict[str, int]:
-    """How many sightings of each object there are on the node (for its creator)."""
+    """How many sightings of each object there are on the node (for its creator), each count
+    ending past MOST_COUNTED."""
     if not ids:
         return {}
-    return {oid: count for oid, count in direct.rows(
-        conn, _sightings_statement(conn.dialect.name), {"ids": ids}, prelude=SEEK_SETTINGS)}
+    return dict(direct.rows(conn, _sightings_statement(conn.dialect.name), {"ids": ids},
+                            prelude=_COUNTING))
+
+
+# PostgreSQL: a bitmap scan of the sightings of an object reads every one of them before
+# the count's LIMIT is reached (chosen where the statistics expect few); an index scan stops.
+_COUNTING = SEEK_SETTINGS + ", set_config('enable_bitmapscan', 'off', true)"
+
+
+_SIGHTED_OBJECT = objects.alias("sighted_object")
 
 
 @lru_cache(maxsize=2)
 def _sightings_statement(dialect: str) -> Select[Any]:
-    s = sightings.c
-    return (select(s.sighting_of_ref, func.count()).select_from(sightings)
-            .join(objects, objects.c.seq == s.seq)
-            .where(objects.c.is_latest == true(), among_bound(dialect, s.sighting_of_ref, "ids"))
-            .group_by(s.sighting_of_ref))
+    # Per newest copy of each object (one per collection holding it, few), its sightings
+    # counted up to the bound: the count reads no more index rows than that.
+    o, s = objects.c, sightings.c
+    counted = select(func.count()).select_from(
+        select(literal_column("1")).select_from(sightings).join(objects, o.seq == s.seq)
+        .where(s.sighting_of_ref == _SIGHTED_OBJECT.c.id, o.is_latest == true())
+        .correlate(_SIGHTED_OBJECT).limit(MOST_COUNTED + 1).subquery("counted")).scalar_subquery()
+    c = _SIGHTED_OBJECT.c
+    return (select(c.id, counted).distinct()
+            .where(c.collection_id.in_(select(collections.c.id)),
+                   among_bound(dialect, c.id, "ids"), c.is_latest == true()))
+
+
+def _counted(mention: Mention, count: int) -> Mention:
+    """`mention` with `count` sightings, MOST_COUNTED at most (more: said so)."""
+    return replace(mention, sightings=min(count, MOST_COUNTED),
+                   more_sightings=count > MOST_COUNTED)
 
 
 def _sighting(row: Any) -> Sighting:
@@ -260,4 +286,5 @@ def _mention(row: Any, matched: Value) -> Mention:
         row.id, row.type, body.get("name"), row.version, row.collection_id, row.title,
         level.label, row.name or body.get("created_by_ref"),
         body.get(first) or body.get("created"), body.get(last) or body.get("modified"),
-        matched, row.date_added, sightings=row.sighted, creator_id=row.creator_id)
+        matched, row.date_added, creator_id=row.creator_id,
+        sightings=min(row.sighted, MOST_COUNTED), more_sightings=row.sighted > MOST_COUNTED)

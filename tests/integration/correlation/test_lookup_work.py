@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event
 
 from accord.correlation.values import guess
+from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
@@ -189,3 +190,48 @@ def test_a_value_many_objects_name_costs_a_look_up_no_more_work(world):
     # The work of the newest hundred, whatever the number behind them: not a row or an
     # instruction per mention (a few apart where a B-tree's scan starts elsewhere).
     assert abs(work_after - work_before) < HIDDEN // 20, (work_before, work_after)
+
+
+def sighting_of(n: int, of: str, by: str) -> dict[str, Any]:
+    return {"type": "sighting", "spec_version": "2.1",
+            "id": f"sighting--00000000-0000-4000-8000-{n:012d}", "created_by_ref": by,
+            "created": "2020-02-01T00:00:00.000Z", "modified": "2020-02-01T00:00:00.000Z",
+            "sighting_of_ref": of}
+
+
+def test_sightings_past_the_counted_bound_add_no_work_and_are_said_to_be_more(world):
+    """A party posting thousands of sightings of what others look up: each look-up counts the
+    sightings of every result, and that count stops past MOST_COUNTED, for the creator (who
+    counts every copy's) and for any other reader alike."""
+    directory, store = world.node.directory, world.node.objects
+    us, china = world.own, world.other
+    shared = directory.create_collection("Shared", read=[us, china], write=[us, china])
+    looked_for = [dict(indicator(n, "10.1.0.1"), created_by_ref=us.id) for n in range(3)]
+    store.add(shared.id, looked_for, poster_id=us.id)
+    correlations = Correlations(world.node.engine)
+    query = guess("10.1.0.1")
+
+    def counts(reader: str) -> Any:
+        return lambda: {(m.sightings, m.more_sightings)
+                        for m in correlations.look_up(reader, query, 10).found}
+
+    def sight(start: int, each: int) -> None:
+        store.add(shared.id, [sighting_of(start + n * each + k, o["id"], china.id)
+                              for n, o in enumerate(looked_for) for k in range(each)],
+                  poster_id=china.id)
+
+    sight(0, MOST_COUNTED)
+    work_before = {}
+    for reader in (us.id, china.id):
+        found, work_before[reader] = work_of(world.node.engine, counts(reader))
+        assert found == {(MOST_COUNTED, False)}
+    sight(10_000, 1)
+    for reader in (us.id, china.id):
+        assert counts(reader)() == {(MOST_COUNTED, True)}
+    sight(20_000, HIDDEN)
+    for reader in (us.id, china.id):
+        found, work_after = work_of(world.node.engine, counts(reader))
+        assert found == {(MOST_COUNTED, True)}
+        # One more row counted per result and audience, not one per sighting.
+        assert abs(work_after - work_before[reader]) < HIDDEN // 20, (
+            reader, work_before[reader], work_after)
