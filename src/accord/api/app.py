@@ -27,6 +27,7 @@ from accord.store.audit_log import AuditQuery
 from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
 from accord.store.faults import noted
+from accord.store.inside_seeks import MOST_INSIDE
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 
@@ -81,6 +82,13 @@ class LookupOut(BaseModel):
         default_factory=list, description="Objects that name a network around the value "
         "broader than IPv4 /8 or IPv6 /32 (e.g. 0.0.0.0/0): over-broad, not matched, not "
         "counted")
+    complete: bool = Field(
+        default=True, description="False where the value is a network holding more "
+        f"mentions than one look-up reads ({MOST_INSIDE:,} index rows, in address order): "
+        "`results` are then the newest of those read, every mention of an address below "
+        "`read_below` and none beyond; look up a narrower network for the rest")
+    read_below: str | None = Field(
+        default=None, description="Where an incomplete look-up stopped reading (an address)")
 
 
 class AuditRecordOut(BaseModel):

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from accord.api.callers import caller_of
-from accord.correlation.values import guess
+from accord.correlation.values import guess, value_text
 from accord.node import Node
 from accord.nul import NUL
 from accord.stix.timestamps import now_timestamp
@@ -50,10 +50,13 @@ async def answer(node: Node, caller: Principal, value: str, limit: int) -> Respo
     found, broad = looked.found, looked.over_broad
     node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
                             None, tuple(m.id for m in found + broad), {"value": value}))
+    stopped_at = looked.stopped_at
     return Response(orjson.dumps({
         "value": value, "read_as": [{"kind": v.kind, "value": v.value} for v in read_as],
         "count": len(found), "results": [m.as_json() for m in found],
-        "over_broad": [m.as_json() for m in broad]}), media_type="application/json")
+        "over_broad": [m.as_json() for m in broad], "complete": stopped_at is None,
+        "read_below": value_text(stopped_at) if stopped_at else None}),
+        media_type="application/json")
 
 
 class Plain:

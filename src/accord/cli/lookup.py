@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 
 from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, app, cell, err, listing, opened
-from accord.correlation.values import guess
+from accord.correlation.values import guess, value_text
 from accord.store.correlations import Correlations
+from accord.store.inside_seeks import MOST_INSIDE
 from accord.words import how_many
 
 
@@ -46,6 +47,12 @@ def lookup(
         if found:
             listing(({**m.as_json(), "over_broad": False} for m in found), columns,
                     as_json=as_json, cells=cells)
+        if looked.stopped_at is not None:
+            # On standard error, with --json too: the listing is not the whole answer.
+            err.print(f"More objects mention addresses in {escape(value)} than one look-up "
+                      f"reads ({MOST_INSIDE:,}): these are the newest of those that mention an "
+                      f"address below {value_text(looked.stopped_at)}; look up a narrower "
+                      "network for the rest")
         if broad:
             if not as_json:
                 name = "names" if len(broad) == 1 else "name"

@@ -71,6 +71,10 @@ class Lookup:
 
     found: list[Mention]
     over_broad: list[Mention]
+    # Where the seek inside a network looked up stopped (store.inside_seeks.MOST_INSIDE
+    # index rows read, in address order): mentions of addresses below it were all read, of
+    # it and above not; `found` is the newest of those read. None: nothing was left unread.
+    stopped_at: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +144,13 @@ class Correlations:
                              (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
             return Lookup([], [])
+        stopped_at: Value | None = None
         with reading(self.engine) as conn:
-            lists = (self._sought_and_fetched(conn, reader, sets, limit, at_most)
-                     if at_most is not None and conn.dialect.name == "postgresql"
-                     else self._sought_then_fetched(conn, reader, sets, limit, at_most))
+            if at_most is not None and conn.dialect.name == "postgresql":
+                lists = self._sought_and_fetched(conn, reader, sets, limit, at_most)
+            else:
+                lists, stopped_at = self._sought_then_fetched(conn, reader, sets, limit,
+                                                              at_most)
             if lists is None:
                 return None
             # Its creator hears of every use of an object (asked only of objects the reader
@@ -152,23 +159,27 @@ class Correlations:
             every = _every_sighting(conn, sorted(_created_by(conn, reader, mine)))
         exact, broad = ([_counted(m, every[m.id]) if m.id in every else m for m in listed]
                         for listed in lists)
-        return Lookup(exact, broad)
+        return Lookup(exact, broad, stopped_at)
 
     @staticmethod
     def _sought_then_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
-                             at_most: int | None) -> list[list[Mention]] | None:
-        """Each set's mentions: the seek, then the fetch of the newest versions found."""
+                             at_most: int | None
+                             ) -> tuple[list[list[Mention]] | None, Value | None]:
+        """Each set's mentions: the seek, then the fetch of the newest versions found; and
+        where a seek inside a network stopped, if it did (seek_newest)."""
+        stopped_at: Value | None = None
         if at_most is None:
-            found: list[dict[int, Value]] | None = seek_newest(conn, reader, sets, limit)
+            found: list[dict[int, Value]] | None
+            found, stopped_at = seek_newest(conn, reader, sets, limit)
         else:
             found = seek_sets(conn, reader, sets, at_most=at_most)
         if found is None:
-            return None
+            return None, None
         chosen = [set(newest(conn, seqs, limit)) for seqs in found]
         rows = fetch(conn, reader, sorted(set().union(*chosen)))  # newest first
         return [[_mention(row, seqs[row.seq])
                  for row in one_per_id([r for r in rows if r.seq in picked], limit)]
-                for seqs, picked in zip(found, chosen, strict=True)]
+                for seqs, picked in zip(found, chosen, strict=True)], stopped_at
 
     @staticmethod
     def _sought_and_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
@@ -202,7 +213,7 @@ class Correlations:
                         .where(s.sighting_of_ref == object_id, o.is_latest == true())
                         .order_by(o.date_added.desc()).limit(limit))
                 return [_sighting(row) for row in conn.execute(stmt)]
-            [found] = seek_newest(conn, reader, [([Value(SIGHTED, object_id)], [])], limit)
+            [found], _ = seek_newest(conn, reader, [([Value(SIGHTED, object_id)], [])], limit)
             rows = one_per_id(fetch(conn, reader, newest(conn, found, limit)), limit)
         return [_sighting(row) for row in rows]
 

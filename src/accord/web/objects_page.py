@@ -14,6 +14,7 @@ from accord.attribution.arrivals import flags_for
 from accord.correlation.values import Value, guess, is_over_broad, value_text
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
+from accord.store.inside_seeks import MOST_INSIDE
 from accord.store.peers import PeerStore
 from accord.trust.markings import TLP_MARKINGS
 from accord.web.codes import word
@@ -33,6 +34,7 @@ def search_page(ctx: Ctx) -> Page:
     broad: list[Mention] = []
     found: list[Found] = []
     read_as: list[Value] = []
+    stopped_at: str | None = None
     if text:
         read_as = guess(text)
         if read_as:
@@ -41,12 +43,14 @@ def search_page(ctx: Ctx) -> Page:
             looked = (correlations.small_look_up(me, read_as, 100)
                       or correlations.look_up(me, read_as, limit=100))
             mentions, broad = looked.found, looked.over_broad
+            stopped_at = value_text(looked.stopped_at) if looked.stopped_at else None
         found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
                  if f.id not in {m.id for m in mentions + broad}]
         ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
                   {"value": text, "page": "search"})
     return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
-                                "found": found,
+                                "found": found, "stopped_at": stopped_at,
+                                "most_inside": f"{MOST_INSIDE:,}",
                                 "read_as": [(word(ctx.language, "observable", v.kind),
                                              value_text(v)) for v in read_as]},
                 title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
