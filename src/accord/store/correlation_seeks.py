@@ -193,8 +193,8 @@ def _conditions(sets: list[Sought]
     return tuple(shape), values
 
 
-def seek_newest(conn: Connection, reader: str, sets: list[Sought], limit: int
-                ) -> tuple[list[dict[int, Value]], Value | None]:
+def seek_newest(conn: Connection, reader: str, sets: list[Sought], limit: int,
+                most_inside: int | None = None) -> tuple[list[dict[int, Value]], Value | None]:
     """What seek_sets finds, but of each value only the versions that may be among the
     `limit` newest: a value many objects name (a resolver every client uses, or one a party
     names a million times to slow everyone's look-ups of it) costs what a rare one does.
@@ -202,9 +202,9 @@ def seek_newest(conn: Connection, reader: str, sets: list[Sought], limit: int
     The capped seek first, which is all a look-up of values named a few times needs; past its
     cap, each value is sought on its own where the reader may read it (collection, audience),
     newest first and `limit` of it, from the index key's end (seq). What lies inside a
-    network is ordered by address, not by age: it is read in address order, MOST_INSIDE
-    rows at most (store.inside_seeks); the second of the pair is the address where that
-    stopped (None: nothing was left unread)."""
+    network is ordered by address, not by age: it is read in address order, `most_inside`
+    (MOST_INSIDE) rows at most (store.inside_seeks); the second of the pair is the address
+    where that stopped (None: nothing was left unread)."""
     found = seek_sets(conn, reader, sets, at_most=_ENOUGH * limit)
     if found is not None:
         return found, None
@@ -215,7 +215,7 @@ def seek_newest(conn: Connection, reader: str, sets: list[Sought], limit: int
         found[number].setdefault(seq, Value(kind, value))
     stopped_at: Value | None = None
     for mine, (_, networks) in zip(found, sets, strict=True):
-        within = seek_inside(conn, reader, networks)
+        within = seek_inside(conn, reader, networks, most_inside)
         for seq, matched in within.found.items():
             mine.setdefault(seq, matched)
         stopped_at = stopped_at or within.stopped_at

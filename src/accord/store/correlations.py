@@ -118,12 +118,14 @@ class Correlations:
         return self.look_up(reader, values, limit, over_broad=False).found
 
     def look_up(self, reader: str, values: list[Value], limit: int = 100, *,
-                over_broad: bool = True) -> Lookup:
+                over_broad: bool = True, most_inside: int | None = None) -> Lookup:
         """What `lookup` finds, and (`over_broad`) what `reader` may read that names a network
         too broad to count as a match of `values` (0.0.0.0/0 for any IPv4 address): listed
         apart, flagged, not matched. Both lists in each statement: the seek, then the fetch of
-        the versions found with their sightings (store.correlation_seeks)."""
-        looked = self._look_up(reader, wanted(values), limit, over_broad, None)
+        the versions found with their sightings (store.correlation_seeks). `most_inside`:
+        index rows read inside a network looked up (store.inside_seeks.MOST_INSIDE if None),
+        for a caller that looks up many values at once."""
+        looked = self._look_up(reader, wanted(values), limit, over_broad, None, most_inside)
         assert looked is not None  # unbounded
         return looked
 
@@ -139,7 +141,7 @@ class Correlations:
         return self._look_up(reader, sought, limit, True, 2 * limit)
 
     def _look_up(self, reader: str, sought: Wanted, limit: int, over_broad: bool,
-                 at_most: int | None) -> Lookup | None:
+                 at_most: int | None, most_inside: int | None = None) -> Lookup | None:
         sets: list[Sought] = [(sought.exact, sought.inside),
                              (sought.over_broad if over_broad else [], [])]
         if not any(exact or inside for exact, inside in sets):
@@ -150,7 +152,7 @@ class Correlations:
                 lists = self._sought_and_fetched(conn, reader, sets, limit, at_most)
             else:
                 lists, stopped_at = self._sought_then_fetched(conn, reader, sets, limit,
-                                                              at_most)
+                                                              at_most, most_inside)
             if lists is None:
                 return None
             # Its creator hears of every use of an object (asked only of objects the reader
@@ -163,14 +165,14 @@ class Correlations:
 
     @staticmethod
     def _sought_then_fetched(conn: Connection, reader: str, sets: list[Sought], limit: int,
-                             at_most: int | None
+                             at_most: int | None, most_inside: int | None = None
                              ) -> tuple[list[list[Mention]] | None, Value | None]:
         """Each set's mentions: the seek, then the fetch of the newest versions found; and
         where a seek inside a network stopped, if it did (seek_newest)."""
         stopped_at: Value | None = None
         if at_most is None:
             found: list[dict[int, Value]] | None
-            found, stopped_at = seek_newest(conn, reader, sets, limit)
+            found, stopped_at = seek_newest(conn, reader, sets, limit, most_inside)
         else:
             found = seek_sets(conn, reader, sets, at_most=at_most)
         if found is None:

@@ -26,6 +26,10 @@ from accord.web.prose import MARKDOWN_PROPERTIES, markdown
 # party may post thousands. TAXII's versions endpoint pages through them all.
 VERSIONS_SHOWN = 100
 
+# Index rows read inside each network an object names, for its page (up to 100 values, each
+# looked up): the page shows the newest few of each and links to the search for the rest.
+PAGE_INSIDE = 500
+
 
 def search_page(ctx: Ctx) -> Page:
     text = ctx.arg("q").strip()
@@ -171,14 +175,15 @@ def object_page(ctx: Ctx) -> Page | Response:
     correlations = []
     for kind, value in browse.mentioned_values(me, object_id):
         mentioned = Value(kind, value)
-        others = [m for m in Correlations(ctx.node.engine).lookup(me, [mentioned], 20)
-                  if m.id != object_id]
+        looked = Correlations(ctx.node.engine).look_up(
+            me, [mentioned], 20, over_broad=False, most_inside=PAGE_INSIDE)
+        others = [m for m in looked.found if m.id != object_id]
         # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
         correlations.append((word(ctx.language, "observable", kind), value_text(mentioned),
-                             others, is_over_broad(mentioned)))
+                             others, is_over_broad(mentioned), looked.stopped_at is not None))
     sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
     served = {object_id, *(r.id for r in relationships), *names,
-              *(m.id for _, _, ms, _ in correlations for m in ms), *(s.id for s in sightings)}
+              *(m.id for _, _, ms, _, _ in correlations for m in ms), *(s.id for s in sightings)}
     ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
     references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
     properties = [_property(k, v, references) for k, v in body.items()
