@@ -6,8 +6,11 @@ tests all come through here), and from a `--read-db` URL, a streaming replica fo
 
 from __future__ import annotations
 
+import base64
+import secrets
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import Engine
 
@@ -30,6 +33,10 @@ DEFAULT_MAX_PAGE = 1000
 DEFAULT_MAX_PAGE_BYTES = 16 * 1024 * 1024
 # Objects one POST may carry: bounds the work, the memory and the status of one request.
 DEFAULT_MAX_OBJECTS = 10_000
+# Rows of a collection one TAXII page walks at most for its reader, those it may not read
+# among them (store.query.ObjectQuery.most_walked): tens of milliseconds.
+DEFAULT_MOST_WALKED = 20_000
+PAGING_KEY = "taxii_paging_key"  # setting: Node.paging_key, base64
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,7 @@ class NodeInfo:
     max_page: int
     max_objects: int = DEFAULT_MAX_OBJECTS  # per POSTed envelope
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # per page a GET returns
+    most_walked: int = DEFAULT_MOST_WALKED  # rows a page walks for its reader, at most
     # Where clients reach the node (behind a TLS proxy, say); None: as the request came in.
     public_url: str | None = None
 
@@ -67,6 +75,14 @@ class Node:
     # Set while the server stops: work in background threads (a sync round) ends at its next
     # step rather than holding the process, which waits for its threads, until it is done.
     stopping: threading.Event = field(default_factory=threading.Event)
+
+    @cached_property
+    def paging_key(self) -> bytes:
+        """The key that seals TAXII paging tokens naming a position the client has not seen
+        (taxii.filters.PagingTokens): one for the node, whichever host made it first, so a
+        token one `accord serve` host gave out is read by any other."""
+        made = base64.b64encode(secrets.token_bytes(32)).decode()
+        return base64.b64decode(self.directory.setting_once(PAGING_KEY, made))
 
     @property
     def party(self) -> Party:

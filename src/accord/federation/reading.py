@@ -5,6 +5,7 @@ in bytes and time is federation.answers'; what it may cost to parse is bounded h
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -117,14 +118,34 @@ def next_of(client: httpx.Client, url: str, page: dict[str, Any]) -> str | None:
     return following
 
 
-def moves_on(client: httpx.Client, cid: str, asked: set[str], following: str,
-              listed: list[Any]) -> None:
-    """A page that says there is more must bring something and point to a page not read yet
-    in this round (`asked`, which this adds to): a peer answering `more` with nothing, or
-    sending the round back to a page it read (A, B, A, …), would keep the round, and the
-    rounds with the peers after it, going until ROUND_SECONDS. A failure, backed off from."""
-    if not listed or following in asked:
+@dataclass
+class Followed:
+    """The `next` tokens a round followed through one collection, and how many of the pages
+    they brought in a row were empty."""
+
+    tokens: set[str] = field(default_factory=set)
+    empty: int = 0
+
+
+# Empty pages in a row that say there is more: an Accord node ends a page early where it
+# walked store.query.ObjectQuery.most_walked rows hidden from the reader (20,000 by default),
+# so a run of them is a million such rows; past it, a peer going on without end.
+EMPTY_IN_A_ROW = 50
+
+
+def moves_on(client: httpx.Client, cid: str, followed: Followed, following: str,
+             listed: list[Any]) -> None:
+    """A page that says there is more must point to a page not read yet in this round
+    (`followed`, which this adds to), and bring something within EMPTY_IN_A_ROW pages: a
+    peer answering `more` with nothing without end, or sending the round back to a page it
+    read (A, B, A, …), would keep the round, and the rounds with the peers after it, going
+    until ROUND_SECONDS. A failure, backed off from."""
+    if following in followed.tokens:
         raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
-                        + ("sent nothing" if not listed else "points back to a page read")
-                        + ": the round stops there")
-    asked.add(following)
+                        "points back to a page read: the round stops there")
+    followed.empty = 0 if listed else followed.empty + 1
+    if followed.empty > EMPTY_IN_A_ROW:
+        raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
+                        f"sent nothing in {followed.empty} pages in a row: the round stops "
+                        "there")
+    followed.tokens.add(following)

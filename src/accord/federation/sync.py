@@ -41,6 +41,7 @@ from accord.federation.mirrors import mirror_for
 from accord.federation.reading import (
     TAXII,
     CollectionGone,
+    Followed,
     PageTooLarge,
     SyncError,
     exchange,
@@ -257,7 +258,7 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
     if added_after:
         first["added_after"] = added_after
     params = first
-    asked: set[str] = set()  # the `next` tokens followed, against a peer that goes in circles
+    asked = Followed()  # the `next` tokens followed, against a peer that goes in circles
     while True:
         try:
             page = get_json(client, f"{root}collections/{cid}/objects/", collection=True, **params)
@@ -318,7 +319,7 @@ def _manifest(client: httpx.Client, root: str, cid: str, until: float,
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": PAGE}
     url = f"{root}collections/{cid}/manifest/"
-    asked: set[str] = set()
+    asked = Followed()
     while True:
         page = get_json(client, url, collection=True, **params)
         entries = list_in(client, url, page, "objects")

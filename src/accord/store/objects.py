@@ -54,10 +54,11 @@ from accord.store.query import (
     Reader,
     StoredVersion,
 )
-from accord.store.reads import versions
+from accord.store.reads import versions, walked_to
 from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
+from accord.store.walks import Walks
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -131,6 +132,8 @@ class ObjectStore:
         self._sqlite = is_sqlite(engine)
         # PostgreSQL: the bodies of the pages asked for again, kept in this process.
         self.bodies = BodyCache()
+        # How many rows each collection holds that not every reader may read (kept a while).
+        self.walks = Walks()
         # What date_added is taken from; tests of deadlines pass their own clock.
         self.clock = clock or node_clock.now
 
@@ -423,8 +426,19 @@ class ObjectStore:
 
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
         with reading(self.engine) as conn:
+            query = self.walks.bounded(conn, collection_id, query, object_id)
             rows, cut = self._select(conn, collection_id, query, object_id, query.limit + 1)
-        return Page(rows[: query.limit], more=cut or len(rows) > query.limit)
+            if cut or len(rows) > query.limit:
+                return Page(rows[: query.limit], more=True)
+            # Short of its limit: the rows ran out, or the page's walk met its bound
+            # (ObjectQuery.most_walked), and the next page goes on from where it stopped,
+            # that row included (a hidden Cursor is inclusive): this page leaves it out.
+            stopped = walked_to(conn, collection_id, query, object_id)
+        if stopped is None:
+            return Page(rows, more=False)
+        before = (lambda v: v.date_added > stopped) if query.newest_first \
+            else (lambda v: v.date_added < stopped)
+        return Page([v for v in rows if before(v)], more=True, walked_to=stopped)
 
     def _select(
         self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,

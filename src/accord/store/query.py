@@ -15,6 +15,9 @@ class Cursor:
     """A position in a collection: after the object added at `date_added` (unique in it)."""
 
     date_added: str
+    # A position the reader has not seen (where a walk stopped, past rows hidden from it): a
+    # token for it must not show it (taxii.filters.PagingTokens seals it).
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,11 @@ class ObjectQuery:
     # The latest added first (a listing a reader wants the newest of, e.g. designations): the
     # cursor then pages back in time. TAXII's reads are always oldest first (§3.4.2).
     newest_first: bool = False
+    # Rows of the collection a reader's page walks at most, those it may not read among them
+    # (a TAXII read; None: no bound): past it the page ends early, saying there is more, and
+    # continues from where the walk stopped (Page.walked_to). A reader that may read few of
+    # many rows would otherwise walk them all to fill one page.
+    most_walked: int | None = None
 
 
 class StoredVersion(NamedTuple):
@@ -68,9 +76,14 @@ class StoredVersion(NamedTuple):
 class Page:
     items: list[StoredVersion]
     more: bool
+    # Where a walk bounded by ObjectQuery.most_walked stopped (a date_added), the page ending
+    # there; None: the page ended at its limit, its bytes or the collection's end.
+    walked_to: str | None = None
 
     @property
     def next_cursor(self) -> Cursor | None:
+        if self.walked_to is not None:
+            return Cursor(self.walked_to, hidden=True)
         if not self.more or not self.items:
             return None
         last = self.items[-1]

@@ -59,7 +59,8 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
              limit: int) -> tuple[list[StoredVersion], bool]:
     """The versions that answer `query`, bodies and all, from one statement (a second for
     bodies too large to come inline); and whether they were cut short by `most_bytes`."""
-    rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit))
+    rows = direct.rows(conn, *statement_for(collection_id, query, object_id, limit,
+                                            sqlite=conn.dialect.name == "sqlite"))
     if not sized(query):
         # Each row's columns are StoredVersion's fields in order; the body is bytes.
         return list(map(StoredVersion._make, rows)), False
@@ -79,6 +80,31 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
                 return found, True
         found.append(StoredVersion(seq, oid, added, version, spec, body))
     return found, cut
+
+
+def walked_to(conn: Connection, collection_id: str, query: ObjectQuery,
+              object_id: str | None) -> str | None:
+    """Where a page's walk bounded by `query.most_walked` stopped (the date_added of its
+    last row), if its bound stopped it; None if the rows ran out first, or the page was not
+    walked. The same walk without the reader's rule or any body, asked only of a page that
+    came back short: numbering the walk's rows in the page's statement instead (a window
+    function) made every page of a reader that may read all half again as long (PostgreSQL,
+    1,000 objects: 6.9 → 10.8 ms), where this costs a short page one statement."""
+    shape = _shape(query, object_id, None)
+    if not shape.walked:
+        return None
+    _, params = statement_for(collection_id, query, object_id, query.limit + 1)
+    found = direct.rows(conn, _walk_end_statement(shape),
+                        {**params, "last": (query.most_walked or 1) - 1})
+    return found[0][0] if found else None
+
+
+@lru_cache(maxsize=64)
+def _walk_end_statement(shape: _Shape) -> Select[Any]:
+    c = objects.c
+    order = c.date_added.desc() if shape.newest_first else c.date_added
+    return (select(c.date_added).where(and_(*_walk_conditions(shape))).order_by(order)
+            .offset(bindparam("last", type_=Integer, literal_execute=True)).limit(1))
 
 
 def sized(query: ObjectQuery) -> bool:
@@ -107,7 +133,8 @@ def inline_bytes(most_bytes: int, limit: int) -> int:
 
 
 def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int,
-                  *, held: list[int] | None = None) -> tuple[Select[Any], dict[str, Any]]:
+                  *, held: list[int] | None = None, sqlite: bool = False
+                  ) -> tuple[Select[Any], dict[str, Any]]:
     """The statement that answers `query` (built once per shape) and the values it binds.
 
     Its rows: seq, id, date_added, version, spec_version, body. With `held` (PostgreSQL): the
@@ -117,15 +144,7 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
     (inline_bytes), and a last column is its size (the body's). Without
     `query.bodies`: each body is b""."""
     keys = frozenset(v for v in query.versions if v not in (LAST, FIRST, ALL))
-    shape = _Shape(
-        by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
-        by_spec_versions=bool(query.spec_versions),
-        by_added_after=query.added_after is not None, by_cursor=query.after is not None,
-        every_version=ALL in query.versions, last=LAST in query.versions,
-        first=FIRST in query.versions, by_version_keys=bool(keys),
-        by_reader=query.reader is not None, held_bodies=held is not None,
-        bodies=query.bodies, sized=sized(query), newest_first=query.newest_first,
-    )
+    shape = _shape(query, object_id, held, sqlite=sqlite)
     params: dict[str, Any] = {
         "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
         "types": list(query.types), "spec_versions": list(query.spec_versions),
@@ -133,12 +152,33 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
         "after_date_added": query.after.date_added if query.after else None,
         "reader": query.reader.party_id if query.reader else None,
         "default_tlp": query.reader.default_tlp if query.reader else None,
+        "most_walked": query.most_walked,
     }
     if shape.sized:
         params["inline_bytes"] = inline_bytes(query.most_bytes or 0, limit)
     if held is not None:
         params["held"] = "{" + ",".join(map(str, held)) + "}"
     return _statement(shape), params
+
+
+def _shape(query: ObjectQuery, object_id: str | None, held: list[int] | None, *,
+           sqlite: bool = False) -> _Shape:
+    keys = any(v not in (LAST, FIRST, ALL) for v in query.versions)
+    by_id = object_id is not None or bool(query.ids)
+    return _Shape(
+        by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
+        by_spec_versions=bool(query.spec_versions),
+        by_added_after=query.added_after is not None, by_cursor=query.after is not None,
+        from_cursor=query.after is not None and query.after.hidden,
+        every_version=ALL in query.versions, last=LAST in query.versions,
+        first=FIRST in query.versions, by_version_keys=keys,
+        by_reader=query.reader is not None, held_bodies=held is not None,
+        bodies=query.bodies, sized=sized(query), newest_first=query.newest_first,
+        # By id, the rows are an object's versions or the ids asked for: few, and found by
+        # the (collection, id) index, not walked.
+        walked=query.reader is not None and query.most_walked is not None and not by_id,
+        sqlite=sqlite,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +191,7 @@ class _Shape:
     by_spec_versions: bool
     by_added_after: bool
     by_cursor: bool
+    from_cursor: bool  # the cursor's own row too (a hidden cursor: where a walk stopped)
     every_version: bool
     last: bool
     first: bool
@@ -160,11 +201,85 @@ class _Shape:
     bodies: bool  # False: an empty body in each row (a manifest's read)
     sized: bool  # each body's size as a last column; bodies past inline_bytes left NULL
     newest_first: bool  # date_added descending, the cursor paging back in time
+    walked: bool  # the reader's rule on `most_walked` rows of the collection at most
+    sqlite: bool  # (a walk's order is its co-routine's there; see _statement)
 
 
 @lru_cache(maxsize=256)
 def _statement(shape: _Shape) -> Select[Any]:
     # Building a statement costs more than running a small one; each shape is built once.
+    c = objects.c
+    walk = _walk_conditions(shape)
+    # By id, sorting on an expression keeps the planner from walking the paging index in
+    # order (a scan of the collection) when the (collection, id) index finds the rows.
+    by_id = shape.by_object or shape.by_ids
+    order: ColumnElement[Any] = c.date_added.concat("") if by_id else c.date_added
+    if shape.newest_first:
+        order = order.desc()
+    source: FromClause = objects
+    where = list(walk)
+    if shape.walked:
+        # The walk first, `most_walked` rows of it at most whoever reads them, then the
+        # reader's rule on what it walked, in the walk's order: PostgreSQL reads it off the
+        # subquery; SQLite scans the subquery's co-routine in the order it yields its rows,
+        # but sorted them again for an ORDER BY outside it (every row walked, 2.6 ms → 30
+        # ms a page of 1,000): there the order is left to the co-routine.
+        kept: list[ColumnElement[Any]] = [
+            c.seq, c.id, c.date_added, c.version, c.spec_version, c.body, c.tlp, c.poster_id,
+            c.creator_id, c.collection_id]
+        if shape.held_bodies:
+            kept.append(ROW_VERSION)
+        source = (select(*kept).where(and_(*walk)).order_by(order)
+                  .limit(bindparam("most_walked", type_=Integer, literal_execute=True))
+                  .subquery("walked"))
+        where = _reader_conditions(shape, source)
+    elif shape.by_reader:
+        where += _reader_conditions(shape, source)
+    s = source.c
+    columns: list[ColumnElement[Any]] = [s.seq, s.id, s.date_added, s.version, s.spec_version]
+    # length(): PostgreSQL reads a stored value's size from its header, SQLite from its
+    # record, neither the value itself. A body larger than a page's share is not sent here:
+    # reads.within decides which of them the page holds.
+    size = func.length(s.body)
+    body: ColumnElement[Any] = s.body
+    if shape.sized:
+        body = case((size <= bindparam("inline_bytes", type_=Integer), s.body), else_=null())
+    if not shape.bodies:
+        columns.append(literal(b"", LargeBinary).label("body"))
+    elif shape.held_bodies:
+        # The seqs as one text ('{1,2,3}'), not a list: psycopg dumps a list's items one by
+        # one in Python (0.07 ms for 187). And as a subquery, which PostgreSQL hashes once per
+        # run whatever the plan: `= ANY(array)` was searched item by item for each row in a
+        # generic plan (10 ms for a page of 1,001 held bodies, 0.5 ms this way).
+        held = select(func.unnest(cast(bindparam("held", type_=String), ARRAY(Integer))))
+        columns += [case((s.seq.in_(held.scalar_subquery()), null()),
+                         else_=body).label("body"),
+                    s.row_version if shape.walked else ROW_VERSION]
+    else:
+        columns.append(body.label("body"))
+    if shape.sized or shape.held_bodies:  # (a held read's rows have one shape: unpacked fast)
+        columns.append(size.label("size"))
+    if shape.walked:
+        order = s.date_added.desc() if shape.newest_first else s.date_added
+    ordered = [] if shape.walked and shape.sqlite else [order]
+    return (
+        select(*columns)
+        .select_from(source)
+        .where(and_(*where))
+        .order_by(*ordered)
+        # The limit in the SQL text, not a parameter: PostgreSQL plans a prepared statement
+        # once (a generic plan) only when that plan is estimated no dearer than the plans
+        # made for each call's values, and for `LIMIT $n` it assumes a tenth of the rows.
+        # With the parameter, each call was planned anew: 1–1.5 ms of the server's CPU for
+        # a page of 50 whose execution takes 0.1 ms (bench/README.md, "CPU a request").
+        # One statement per limit a client uses; this statement is still built once.
+        .limit(bindparam("limit", type_=Integer, literal_execute=True))
+        .execution_options(**{BINARY_ROWS: True})
+    )
+
+
+def _walk_conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    """What a row must meet, whoever reads it: the rows a page walks."""
     c = objects.c
     where: list[ColumnElement[bool]] = [c.collection_id == bindparam("collection_id")]
     if shape.by_object:
@@ -183,60 +298,27 @@ def _statement(shape: _Shape) -> Select[Any]:
         where.append(c.date_added > bindparam("added_after"))
     if shape.by_cursor:
         after = bindparam("after_date_added", type_=String)
-        where.append(c.date_added < after if shape.newest_first else c.date_added > after)
+        if shape.from_cursor:  # where a walk stopped: its last row is not read yet
+            where.append(c.date_added <= after if shape.newest_first else c.date_added >= after)
+        else:
+            where.append(c.date_added < after if shape.newest_first else c.date_added > after)
     if not shape.every_version:
         where.append(or_(*_version_alternatives(shape)))
-    if shape.by_reader:
-        where.append(entitled(objects, probe_per_row=True))
-        if shape.every_version or shape.first or shape.by_version_keys:
-            # An object follows its newest version: once that is tightened beyond the
-            # reader, its older versions disappear for the reader too.
-            latest = objects.alias("latest_version")
-            where.append(exists().where(
-                latest.c.collection_id == c.collection_id, latest.c.id == c.id,
-                latest.c.is_latest == true(), entitled(latest, probe_per_row=True)))
-    # By id, sorting on an expression keeps the planner from walking the paging index in
-    # order (a scan of the collection) when the (collection, id) index finds the rows.
-    by_id = shape.by_object or shape.by_ids
-    order: ColumnElement[Any] = c.date_added.concat("") if by_id else c.date_added
-    if shape.newest_first:
-        order = order.desc()
-    columns: list[ColumnElement[Any]] = [c.seq, c.id, c.date_added, c.version, c.spec_version]
-    # length(): PostgreSQL reads a stored value's size from its header, SQLite from its
-    # record, neither the value itself. A body larger than a page's share is not sent here:
-    # reads.within decides which of them the page holds.
-    size = func.length(c.body)
-    body: ColumnElement[Any] = c.body
-    if shape.sized:
-        body = case((size <= bindparam("inline_bytes", type_=Integer), c.body), else_=null())
-    if not shape.bodies:
-        columns.append(literal(b"", LargeBinary).label("body"))
-    elif shape.held_bodies:
-        # The seqs as one text ('{1,2,3}'), not a list: psycopg dumps a list's items one by
-        # one in Python (0.07 ms for 187). And as a subquery, which PostgreSQL hashes once per
-        # run whatever the plan: `= ANY(array)` was searched item by item for each row in a
-        # generic plan (10 ms for a page of 1,001 held bodies, 0.5 ms this way).
-        held = select(func.unnest(cast(bindparam("held", type_=String), ARRAY(Integer))))
-        columns += [case((c.seq.in_(held.scalar_subquery()), null()),
-                         else_=body).label("body"),
-                    ROW_VERSION]
-    else:
-        columns.append(body.label("body"))
-    if shape.sized or shape.held_bodies:  # (a held read's rows have one shape: unpacked fast)
-        columns.append(size.label("size"))
-    return (
-        select(*columns)
-        .where(and_(*where))
-        .order_by(order)
-        # The limit in the SQL text, not a parameter: PostgreSQL plans a prepared statement
-        # once (a generic plan) only when that plan is estimated no dearer than the plans
-        # made for each call's values, and for `LIMIT $n` it assumes a tenth of the rows.
-        # With the parameter, each call was planned anew: 1–1.5 ms of the server's CPU for
-        # a page of 50 whose execution takes 0.1 ms (bench/README.md, "CPU a request").
-        # One statement per limit a client uses; this statement is still built once.
-        .limit(bindparam("limit", type_=Integer, literal_execute=True))
-        .execution_options(**{BINARY_ROWS: True})
-    )
+    return where
+
+
+def _reader_conditions(shape: _Shape, source: FromClause) -> list[ColumnElement[bool]]:
+    """The reader's rule on the rows of `source` (objects, or the rows a page walked)."""
+    s = source.c
+    where = [entitled(source, probe_per_row=True)]
+    if shape.every_version or shape.first or shape.by_version_keys:
+        # An object follows its newest version: once that is tightened beyond the reader,
+        # its older versions disappear for the reader too.
+        latest = objects.alias("latest_version")
+        where.append(exists().where(
+            latest.c.collection_id == s.collection_id, latest.c.id == s.id,
+            latest.c.is_latest == true(), entitled(latest, probe_per_row=True)))
+    return where
 
 
 def entitled(table: FromClause, default_tlp: ColumnElement[int] | None = None,

@@ -140,6 +140,12 @@ objects = Table(
 Index("ix_objects_paging", objects.c.collection_id, objects.c.date_added, unique=True)
 # A read by type finds its rows already in paging order; reads by id use uq_object_version.
 Index("ix_objects_type", objects.c.collection_id, objects.c.type, objects.c.date_added)
+# The rows not every reader may read (AMBER+STRICT, RED): how many a collection holds says
+# whether a reader's page may walk long (store.objects.ObjectStore.page). Partial: most rows
+# are not in it.
+_CLOSED = objects.c.tlp > 2  # trust.markings.Tlp.AMBER (this module imports nothing of ours)
+Index("ix_objects_closed", objects.c.collection_id, objects.c.date_added,
+      sqlite_where=_CLOSED, postgresql_where=_CLOSED)
 
 # Whom an AMBER+STRICT or RED version is addressed to (besides its creator and poster).
 recipients = Table(

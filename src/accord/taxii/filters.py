@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
+from collections.abc import Callable
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from starlette.datastructures import QueryParams
 
 from accord.stix.timestamps import is_timestamp, microsecond_key, sort_key
@@ -24,7 +28,8 @@ _MATCH = re.compile(r"^match\[([^\]]*)\]$")
 def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
                 paging: bool = True, default_versions: frozenset[str] = frozenset({LAST}),
                 reader: Reader | None = None, most_bytes: int | None = None,
-                bodies: bool = True) -> ObjectQuery:
+                bodies: bool = True, tokens: PagingTokens | None = None,
+                most_walked: int | None = None) -> ObjectQuery:
     for key in params:
         m = _MATCH.match(key)
         if m and m.group(1) not in allowed:
@@ -45,8 +50,9 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
         ids=tuple(ids), types=tuple(types), versions=versions, spec_versions=tuple(spec_versions),
         added_after=_added_after(added_after) if paging else None,
         limit=_limit(limit, max_page) if paging else max_page,
-        after=decode_cursor(after) if paging and after else None,
-        reader=reader, most_bytes=most_bytes, bodies=bodies,
+        after=(tokens.decode(after) if tokens else decode_cursor(after))
+        if paging and after else None,
+        reader=reader, most_bytes=most_bytes, bodies=bodies, most_walked=most_walked,
     )
 
 
@@ -117,9 +123,59 @@ def encode_cursor(cursor: Cursor) -> str:
 
 def decode_cursor(token: str) -> Cursor:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        raw = _unpadded(token).decode()
         if not is_timestamp(raw):
             raise ValueError(raw)
         return Cursor(microsecond_key(raw))
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise TaxiiError(400, f"next: {token!r} is not a paging token this server issued") from None
+        raise _not_ours(token) from None
+
+
+_SEALED = "~"  # (not in base64url's alphabet: a sealed token is told from a plain one)
+
+
+class PagingTokens:
+    """The `next` tokens of one node, for one collection and reader.
+
+    A position the client has seen (the date_added of a page's last object, which the
+    X-TAXII-Date-Added-Last header gave it) is its own token, as encode_cursor makes it. A
+    position it has not seen (where a page's walk stopped, past rows hidden from it:
+    ObjectQuery.most_walked) is sealed, AES-GCM under the node's paging key, with the
+    collection and the reader as associated data: it tells nothing of the hidden row's
+    date_added, cannot be made up, and names a position only in the read it came from."""
+
+    def __init__(self, key: Callable[[], bytes], collection_id: str, reader: str) -> None:
+        self._key = key  # asked for only when a token is sealed or opened: most never are
+        self._context = f"{collection_id}\n{reader}".encode()
+
+    def _aead(self) -> AESGCM:
+        return AESGCM(self._key())
+
+    def encode(self, cursor: Cursor) -> str:
+        if not cursor.hidden:
+            return encode_cursor(cursor)
+        nonce = os.urandom(12)
+        sealed = self._aead().encrypt(nonce, cursor.date_added.encode(), self._context)
+        return _SEALED + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    def decode(self, token: str) -> Cursor:
+        if not token.startswith(_SEALED):
+            return decode_cursor(token)
+        try:
+            raw = _unpadded(token[len(_SEALED):])
+            opened = self._aead().decrypt(raw[:12], raw[12:], self._context).decode()
+            if not is_timestamp(opened):
+                raise ValueError(opened)
+        except (ValueError, binascii.Error, UnicodeDecodeError, InvalidTag):
+            raise _not_ours(token) from None
+        return Cursor(microsecond_key(opened), hidden=True)
+
+
+def _unpadded(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def _not_ours(token: str) -> TaxiiError:
+    shown = token if len(token) <= 80 else token[:80] + "…"
+    return TaxiiError(400, f"next: {shown!r} is not a paging token this server issued for "
+                           "this collection")

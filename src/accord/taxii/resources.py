@@ -13,7 +13,7 @@ import orjson
 from accord.node import NodeInfo
 from accord.store.directory import Collection
 from accord.store.query import Page
-from accord.taxii.filters import encode_cursor
+from accord.taxii.filters import PagingTokens, encode_cursor
 from accord.taxii.media import STIX_21, TAXII_21
 from accord.trust.access import Grant
 
@@ -42,16 +42,21 @@ def collection(c: Collection, grant: Grant) -> dict[str, Any]:
     return body
 
 
-def _paging_prefix(page: Page) -> bytes:
+def _paging_prefix(page: Page, tokens: PagingTokens | None) -> bytes:
     head = b'{"more":true' if page.more else b'{"more":false'
     cursor = page.next_cursor
     if cursor is not None:
-        head += b',"next":' + orjson.dumps(encode_cursor(cursor))
+        if tokens is None:  # a position the client has not seen is never sent as it is
+            assert not cursor.hidden, "a walked page's position needs PagingTokens"
+            token = encode_cursor(cursor)
+        else:
+            token = tokens.encode(cursor)
+        head += b',"next":' + orjson.dumps(token)
     return head
 
 
-def envelope(page: Page) -> bytes:
-    head = _paging_prefix(page)
+def envelope(page: Page, tokens: PagingTokens | None = None) -> bytes:
+    head = _paging_prefix(page, tokens)
     if not page.items:
         return head + b"}"
     # One join, the envelope's head and tail on the first and last body: each concatenation
@@ -62,8 +67,8 @@ def envelope(page: Page) -> bytes:
     return b",".join(parts)
 
 
-def manifest(page: Page) -> bytes:
-    head = _paging_prefix(page)
+def manifest(page: Page, tokens: PagingTokens | None = None) -> bytes:
+    head = _paging_prefix(page, tokens)
     if not page.items:
         return head + b"}"
     records = [{"id": v.id, "date_added": v.date_added, "version": v.version,
@@ -73,7 +78,7 @@ def manifest(page: Page) -> bytes:
 
 
 def versions(page: Page) -> bytes:
-    head = _paging_prefix(page)
+    head = _paging_prefix(page, None)
     if not page.items:
         return head + b"}"
     return head + b',"versions":' + orjson.dumps([v.version for v in page.items]) + b"}"

@@ -29,6 +29,7 @@ from accord.taxii.filters import (
     OBJECT_FILTERS,
     OBJECTS_FILTERS,
     VERSIONS_FILTERS,
+    PagingTokens,
     parse_query,
 )
 from accord.taxii.media import TAXII_21, accepts_taxii, is_taxii_content
@@ -139,12 +140,14 @@ async def collection(request: Request, node: Node, principal: Principal) -> Resp
 
 async def get_objects(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
+    tokens = _tokens(node, collection, principal)
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
-                        most_bytes=node.info.max_page_bytes)
+                        most_bytes=node.info.max_page_bytes, tokens=tokens,
+                        most_walked=node.info.most_walked)
     page = node.objects.page(collection.id, query)
     _served(node, principal, "objects.read", collection, page)
-    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
+    return _json(resources.envelope(page, tokens), headers=resources.date_added_headers(page))
 
 
 async def add_objects(request: Request, node: Node, principal: Principal) -> Response:
@@ -309,11 +312,17 @@ async def versions(request: Request, node: Node, principal: Principal) -> Respon
 
 async def manifest(request: Request, node: Node, principal: Principal) -> Response:
     collection = _readable(request, node, principal)
+    tokens = _tokens(node, collection, principal)
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
-                        reader=_reader(principal, collection), bodies=False)
+                        reader=_reader(principal, collection), bodies=False, tokens=tokens,
+                        most_walked=node.info.most_walked)
     page = node.objects.page(collection.id, query)
     _served(node, principal, "manifest.read", collection, page)
-    return _json(resources.manifest(page), headers=resources.date_added_headers(page))
+    return _json(resources.manifest(page, tokens), headers=resources.date_added_headers(page))
+
+
+def _tokens(node: Node, collection: Collection, principal: Principal) -> PagingTokens:
+    return PagingTokens(lambda: node.paging_key, collection.id, principal.party_id)
 
 
 def _served(node: Node, principal: Principal, action: str, collection: Collection,

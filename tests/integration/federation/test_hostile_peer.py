@@ -5,6 +5,7 @@ round that pulls for too long stops and the next carries on where it stopped."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ import pytest
 from tests.integration.federation.conftest import Federation, indicator
 
 from accord.federation import answers, reading, sync
+from accord.federation.reading import EMPTY_IN_A_ROW
 from accord.federation.sync import SyncError, sync_peer
 from accord.store.peers import PeerStore
 from accord.store.query import ObjectQuery
@@ -112,9 +114,16 @@ def test_a_trickle_is_given_up(federation, monkeypatch):
 
 def test_more_with_nothing_or_the_same_page_again_ends_the_round(federation):
     f: Federation = federation
+    # Empty pages that say there is more are what an Accord node sends where its walk met
+    # rows hidden from us: followed, EMPTY_IN_A_ROW of them in a row, not more.
+    fresh = itertools.count()
     f.hooks.append(_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
-        orjson.dumps({"more": True, "next": "again", "objects": []})))))
-    assert "sent nothing" in _refused(f)
+        orjson.dumps({"more": True, "next": f"token-{next(fresh)}", "objects": []})))))
+    assert f"sent nothing in {EMPTY_IN_A_ROW + 1} pages in a row" in _refused(f)
+    assert next(fresh) == EMPTY_IN_A_ROW + 1  # every page read until then
+    f.hooks[:] = [_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
+        orjson.dumps({"more": True, "next": "again", "objects": []}))))]
+    assert "points back to a page read" in _refused(f)
     f.hooks[:] = [_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": "again", "objects": [indicator(1)]}))))]
     assert "points back to a page read" in _refused(f)
