@@ -27,7 +27,10 @@ KEPT_SECONDS = 30.0  # how long a collection's count is kept (per process)
 _COUNT = select(func.count()).select_from(
     select(literal_column("1")).select_from(objects)
     .where(objects.c.collection_id == bindparam("collection_id", type_=String),
-           objects.c.tlp > int(Tlp.AMBER))
+           # The level in the statement's text, not a parameter: only then may the planner
+           # prove the partial index's condition and read it (SQLite, PostgreSQL's generic
+           # plans), not every row of the collection.
+           objects.c.tlp > literal_column(str(int(Tlp.AMBER))))
     .limit(bindparam("most", type_=Integer)).subquery("closed"))
 
 

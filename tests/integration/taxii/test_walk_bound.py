@@ -178,3 +178,24 @@ def test_a_collection_with_few_rows_hidden_from_anyone_is_read_without_the_bound
             query = ObjectQuery(limit=100, most_walked=WALK,
                                 reader=Reader(world.other.id, int(collection.default_tlp)))
             assert walks.bounded(conn, collection.id, query, None).most_walked == kept
+
+
+def test_the_count_of_hidden_rows_reads_only_those(world):
+    """The count that decides whether a page's walk needs its bound reads the partial index
+    of rows not every reader may read: rows every reader may read add no work to it."""
+    shared = world.node.directory.create_collection("Open", read=[world.own], write=[world.own])
+    store = world.node.objects
+    store.add(shared.id, [indicator(n, world.own.id) for n in range(50)]
+              + [indicator(100 + n, world.own.id, world.other.id) for n in range(5)],
+              poster_id=world.own.id)
+
+    def count() -> int:
+        with world.node.engine.connect() as conn:
+            return Walks()._closed(conn, shared.id, WALK)
+
+    before, work_before = work_of(world.node.engine, count)
+    store.add(shared.id, [indicator(1000 + n, world.own.id) for n in range(2000)],
+              poster_id=world.own.id)
+    after, work_after = work_of(world.node.engine, count)
+    assert before == after == 5
+    assert abs(work_after - work_before) < 100, (work_before, work_after)
