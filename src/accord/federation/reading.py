@@ -129,8 +129,9 @@ class Followed:
 
 # Empty pages in a row that say there is more: an Accord node ends a page early where it
 # walked store.query.ObjectQuery.most_walked rows hidden from the reader (20,000 by default),
-# so a run of them is a million such rows; past it, a peer going on without end.
-EMPTY_IN_A_ROW = 50
+# so a run of them is 20 million such rows, a minute or so; past it, a peer going on without
+# end (the round's time bounds it too).
+EMPTY_IN_A_ROW = 1000
 
 
 def moves_on(client: httpx.Client, cid: str, followed: Followed, following: str,

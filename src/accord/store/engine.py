@@ -162,6 +162,17 @@ def begins_explicitly(conn: Connection) -> bool:
 
 
 @contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose statements all see one snapshot (SQLite: a BEGIN; PostgreSQL:
+    REPEATABLE READ), for reads that must agree with each other: a write committed between
+    two of them cannot show in one and not the other."""
+    with engine.connect().execution_options(accord_snapshot=True) as conn, conn.begin():
+        if not is_sqlite(engine):
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        yield conn
+
+
+@contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction: committed on success, rolled back on error.
     Always on the primary, also where reads may go to a replica (store.replica)."""

@@ -12,8 +12,10 @@ look-up says so (docs/correlation.md, "A network holding many addresses").
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +39,7 @@ from accord.trust.markings import EVERY_READER
 
 # Index rows of what lies inside the networks of one look-up, at most: tens of milliseconds.
 MOST_INSIDE = 10_000
+_COLLECTIONS = 100  # collections a statement seeks in (two branches each: their audiences)
 
 # PostgreSQL: the merge of index ranges, never a scan of the table (the planner cannot see
 # how few rows the limit leaves), and its plan made once per connection.
@@ -80,9 +83,16 @@ def _seek_one(conn: Connection, reader: str, readable: list[str], network: Value
     values: dict[str, Any] = {"cap": most + 1, "kind": network.kind, "low": f"{low}/",
                               "high": f"{high}/999", "every_reader": EVERY_READER,
                               "reader": reader}
-    values |= {f"collection_{n}": collection for n, collection in enumerate(readable)}
-    rows = direct.rows(conn, _statement(conn.dialect.name, len(readable)), values,
-                       prelude=_SETTINGS if conn.dialect.name == "postgresql" else None)
+    # At most _COLLECTIONS a statement (SQLite takes 500 terms of a compound SELECT, two a
+    # collection), each in (value, seq) order, merged here: `most` + 1 rows of each at most.
+    prelude = _SETTINGS if conn.dialect.name == "postgresql" else None
+    parts = []
+    for start in range(0, len(readable), _COLLECTIONS):
+        chunk = readable[start:start + _COLLECTIONS]
+        named = {f"collection_{n}": collection for n, collection in enumerate(chunk)}
+        parts.append(direct.rows(conn, _statement(conn.dialect.name, len(chunk)),
+                                 values | named, prelude=prelude))
+    rows = list(islice(heapq.merge(*parts, key=lambda row: (row[1], row[0])), most + 1))
     if len(rows) <= most:
         return Inside({seq: Value(network.kind, value) for seq, value in rows}, None)
     # The row past the bound names where reading stopped: the rows of its value are kept out

@@ -34,7 +34,14 @@ from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import held_bodies, observable_index, quotas, search_index
 from accord.store.body_cache import BodyCache
 from accord.store.bulk import among, analyze_if_grown
-from accord.store.engine import is_sqlite, reading, share_turn, take_turn, writing
+from accord.store.engine import (
+    is_sqlite,
+    reading,
+    share_turn,
+    snapshot,
+    take_turn,
+    writing,
+)
 from accord.store.held_versions import (
     HeldVersion,
     creators_elsewhere,
@@ -427,6 +434,10 @@ class ObjectStore:
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
         with reading(self.engine) as conn:
             query = self.walks.bounded(conn, collection_id, query, object_id)
+        # A walked page and where its walk stopped are read in one snapshot: a version
+        # written or deleted between the two would move the stop past a row the page did
+        # not walk, and no page would hold it.
+        with (reading if query.most_walked is None else snapshot)(self.engine) as conn:
             rows, cut = self._select(conn, collection_id, query, object_id, query.limit + 1)
             if cut or len(rows) > query.limit:
                 return Page(rows[: query.limit], more=True)

@@ -226,7 +226,7 @@ def _statement(shape: _Shape) -> Select[Any]:
         # ms a page of 1,000): there the order is left to the co-routine.
         kept: list[ColumnElement[Any]] = [
             c.seq, c.id, c.date_added, c.version, c.spec_version, c.body, c.tlp, c.poster_id,
-            c.creator_id, c.collection_id]
+            c.creator_id, c.collection_id, c.is_latest, c.version_key]
         if shape.held_bodies:
             kept.append(ROW_VERSION)
         source = (select(*kept).where(and_(*walk)).order_by(order)
@@ -302,15 +302,24 @@ def _walk_conditions(shape: _Shape) -> list[ColumnElement[bool]]:
             where.append(c.date_added <= after if shape.newest_first else c.date_added >= after)
         else:
             where.append(c.date_added < after if shape.newest_first else c.date_added > after)
-    if not shape.every_version:
+    if not shape.every_version and not _first_after_walk(shape):
         where.append(or_(*_version_alternatives(shape)))
     return where
+
+
+def _first_after_walk(shape: _Shape) -> bool:
+    """Whether the versions asked for are chosen after the walk, not in it: the first
+    version a reader may see depends on the reader, and a walk counts every row it passes,
+    whoever reads it (else a reader that may see few objects' versions walks them all)."""
+    return shape.walked and shape.first
 
 
 def _reader_conditions(shape: _Shape, source: FromClause) -> list[ColumnElement[bool]]:
     """The reader's rule on the rows of `source` (objects, or the rows a page walked)."""
     s = source.c
     where = [entitled(source, probe_per_row=True)]
+    if _first_after_walk(shape):
+        where.append(or_(*_version_alternatives(shape, source)))
     if shape.every_version or shape.first or shape.by_version_keys:
         # An object follows its newest version: once that is tightened beyond the reader,
         # its older versions disappear for the reader too.
@@ -353,8 +362,9 @@ def receives(seq: ColumnElement[int], reader: ColumnElement[str]) -> ColumnEleme
         recipients.c.seq == seq, recipients.c.party_id == reader).offset(0))
 
 
-def _version_alternatives(shape: _Shape) -> list[ColumnElement[bool]]:
-    c = objects.c
+def _version_alternatives(shape: _Shape, table: FromClause = objects
+                          ) -> list[ColumnElement[bool]]:
+    c = table.c
     alternatives: list[ColumnElement[bool]] = []
     if shape.last:
         alternatives.append(c.is_latest == true())

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, Integer, String, bindparam, func, literal_column, select
 
-from accord.store.query import ObjectQuery
+from accord.store.query import LAST, ObjectQuery
 from accord.store.schema import objects
 from accord.trust.markings import Tlp
 
@@ -42,12 +42,19 @@ class Walks:
 
     def bounded(self, conn: Connection, collection_id: str, query: ObjectQuery,
                 object_id: str | None) -> ObjectQuery:
-        """`query`, without its walk bound where no walk of it can run long."""
+        """`query`, without its walk bound (most_walked None) where no walk of it can run
+        long or it is not walked at all (by id)."""
         reader, most = query.reader, query.most_walked
-        if reader is None or most is None or object_id is not None or query.ids:
+        if most is None:
             return query
+        if reader is None or object_id is not None or query.ids:
+            return replace(query, most_walked=None)
         if reader.default_tlp > Tlp.AMBER:
             return query  # every unmarked row is one some readers may not read
+        if query.versions != {LAST}:
+            # An older version the reader may not see is one of any level, hidden because
+            # its object's newest is closed: not counted here.
+            return query
         # A page reads limit + 1 rows the reader may read; past as many others, the bound.
         room = most - query.limit - 1
         return query if self._closed(conn, collection_id, most) >= room \

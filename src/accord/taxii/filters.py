@@ -178,4 +178,4 @@ def _unpadded(token: str) -> bytes:
 def _not_ours(token: str) -> TaxiiError:
     shown = token if len(token) <= 80 else token[:80] + "…"
     return TaxiiError(400, f"next: {shown!r} is not a paging token this server issued for "
-                           "this collection")
+                           "this collection and this party")

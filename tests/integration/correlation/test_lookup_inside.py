@@ -122,3 +122,15 @@ def test_the_api_the_search_page_and_the_cli_say_the_answer_is_incomplete(
     assert "below 10.1.0.30; look up a narrower network" in said.getvalue()
     assert len([orjson.loads(line) for line in done.stdout.splitlines()]) == 5
 
+
+
+def test_a_reader_of_many_collections_is_merged_across_statements(spread, bounded,
+                                                                  monkeypatch):
+    """The collections a statement seeks in are bounded (SQLite takes 500 terms of a
+    compound SELECT): a reader of more is answered from several, merged in address order,
+    the same as from one."""
+    correlations = Correlations(spread.node.engine)
+    whole = correlations.look_up(spread.other.id, guess("10.1.0.0/16"), 20)
+    monkeypatch.setattr(inside_seeks, "_COLLECTIONS", 1)
+    split = correlations.look_up(spread.other.id, guess("10.1.0.0/16"), 20)
+    assert split == whole and split.stopped_at is not None

@@ -15,7 +15,6 @@ import pytest
 from tests.integration.federation.conftest import Federation, indicator
 
 from accord.federation import answers, reading, sync
-from accord.federation.reading import EMPTY_IN_A_ROW
 from accord.federation.sync import SyncError, sync_peer
 from accord.store.peers import PeerStore
 from accord.store.query import ObjectQuery
@@ -112,15 +111,16 @@ def test_a_trickle_is_given_up(federation, monkeypatch):
     assert "too slowly" in _refused(f)
 
 
-def test_more_with_nothing_or_the_same_page_again_ends_the_round(federation):
+def test_more_with_nothing_or_the_same_page_again_ends_the_round(federation, monkeypatch):
     f: Federation = federation
+    monkeypatch.setattr(reading, "EMPTY_IN_A_ROW", 20)  # (1,000: made small)
     # Empty pages that say there is more are what an Accord node sends where its walk met
-    # rows hidden from us: followed, EMPTY_IN_A_ROW of them in a row, not more.
+    # rows hidden from us: followed, reading.EMPTY_IN_A_ROW of them in a row, not more.
     fresh = itertools.count()
     f.hooks.append(_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": f"token-{next(fresh)}", "objects": []})))))
-    assert f"sent nothing in {EMPTY_IN_A_ROW + 1} pages in a row" in _refused(f)
-    assert next(fresh) == EMPTY_IN_A_ROW + 1  # every page read until then
+    assert "sent nothing in 21 pages in a row" in _refused(f)
+    assert next(fresh) == 21  # every page read until then
     f.hooks[:] = [_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": "again", "objects": []}))))]
     assert "points back to a page read" in _refused(f)

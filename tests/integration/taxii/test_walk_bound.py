@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 from tests.integration.correlation.test_lookup_work import work_of
 
-from accord.store.query import ObjectQuery, Reader
+from accord.store.query import ALL, FIRST, ObjectQuery, Reader
 from accord.store.walks import Walks
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
@@ -45,8 +45,10 @@ def crowded(world):
     shared = directory.create_collection("Shared", read=[world.own, world.other, third],
                                          write=[world.own])
     us = world.own.id
-    mine = {50: None, 420: world.other.id, 421: None, 700: None, 999: world.other.id,
-            1003: world.other.id, 1004: None, 1005: None}
+    # 299 and 598 are where the first two walks stop (their 300th rows): a row there is
+    # left out of the page it ends, and is the first of the next.
+    mine = {50: None, 299: None, 420: world.other.id, 421: None, 598: world.other.id,
+            700: None, 999: world.other.id, 1003: world.other.id, 1004: None, 1005: None}
     world.node.objects.add(shared.id, [indicator(n, us, mine.get(n, third.id))
                                        for n in range(1006)], poster_id=us)
     world.node.info = replace(world.node.info, most_walked=WALK)
@@ -101,11 +103,16 @@ def test_a_position_the_reader_has_not_seen_is_sealed(client, world, crowded):
     assert stopped.encode() not in sealed and stopped[:19].encode() not in sealed
     assert base64.urlsafe_b64encode(stopped.encode()).decode()[:20] not in token
     headers = {"Authorization": f"Bearer {world.other_token}", "Accept": TAXII}
-    # Good only for this read: another collection, another reader, or a token changed.
-    refused = client.get(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
-                         params={"next": token}, headers={**headers, "Authorization":
-                                                          f"Bearer {world.admin_token}"})
+    # Good only for this read: not in another collection the reader reads, nor for another
+    # reader of this one, nor changed.
+    elsewhere = world.node.directory.create_collection("Elsewhere", read=[world.other],
+                                                       write=[])
+    refused = client.get(f"/taxii2/accord/collections/{elsewhere.id}/objects/",
+                         params={"next": token}, headers=headers)
     assert refused.status_code == 400 and "not a paging token" in refused.json()["description"]
+    refused = client.get(url, params={"next": token},
+                         headers={**headers, "Authorization": f"Bearer {world.admin_token}"})
+    assert refused.status_code == 400 and "this party" in refused.json()["description"]
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     refused = client.get(url, params={"next": tampered}, headers=headers)
     assert refused.status_code == 400 and "not a paging token" in refused.json()["description"]
@@ -135,7 +142,7 @@ def test_a_sparse_readers_page_walks_no_more_than_its_bound(world, crowded):
     # The same rows walked: not one more per row added beyond the bound.
     assert abs(work_after - work_before) < 200, (work_before, work_after)
     unbounded = replace(query, most_walked=None)
-    assert len(store.page(shared.id, unbounded).items) == 8  # (without it: all, in one page)
+    assert len(store.page(shared.id, unbounded).items) == 10  # (without it: all, in one page)
 
 
 def test_a_collection_with_few_rows_hidden_from_anyone_is_read_without_the_bound(
@@ -199,3 +206,36 @@ def test_the_count_of_hidden_rows_reads_only_those(world):
     after, work_after = work_of(world.node.engine, count)
     assert before == after == 5
     assert abs(work_after - work_before) < 100, (work_before, work_after)
+
+
+@pytest.mark.parametrize("versions", [ALL, FIRST])
+def test_every_version_and_the_first_are_paged_within_the_bound_too(world, crowded, versions):
+    """Asked for every version or the first: an older version may be hidden whatever its
+    own marking (its object's newest is tightened), and which is first depends on the
+    reader, so such reads keep the bound, and the walk passes every version."""
+    shared, _ = crowded
+    store, us = world.node.objects, world.own.id
+    # Objects the reader could see, then tightened to another party: hidden, every version.
+    loosened = [dict(indicator(4000 + n, us), modified="2020-01-01T00:00:00.000Z")
+                for n in range(400)]
+    tightened = [dict(indicator(4000 + n, us, world.own.id), modified="2021-01-01T00:00:00.000Z")
+                 for n in range(400)]
+    store.add(shared.id, loosened + tightened, poster_id=us)
+    reader = Reader(world.other.id, int(shared.default_tlp))
+
+    def read(most_walked: int | None) -> tuple[list[tuple[str, str]], int]:
+        query = ObjectQuery(limit=50, reader=reader, versions=frozenset({versions}),
+                            most_walked=most_walked)
+        found, pages = [], 0
+        while True:
+            page = store.page(shared.id, query)
+            found += [(v.id, v.version) for v in page.items]
+            pages += 1
+            if not page.more:
+                return found, pages
+            query = replace(query, after=page.next_cursor)
+
+    bounded, pages = read(WALK)
+    unbounded, _ = read(None)
+    assert bounded == unbounded and len(unbounded) == 10
+    assert pages >= (1006 + 800) // WALK  # the walk kept its bound: pages cut short
