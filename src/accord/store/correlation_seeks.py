@@ -53,7 +53,7 @@ from accord.correlation.values import (
 )
 from accord.store import direct
 from accord.store.bulk import among_bound
-from accord.store.inside_seeks import seek_inside
+from accord.store.inside_seeks import readable_collections, seek_inside
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import collections, objects, observables, parties, permissions
@@ -238,11 +238,8 @@ def _newest_of_each(conn: Connection, reader: str, keys: list[tuple[int, str, st
             "kinds": [k for _, k, _ in keys], "values": [v for _, _, v in keys],
             "sought": [n for n, _, _ in keys]}, prelude=GENERIC)]
     # SQLite, in process: a probe of the index's end for each key costs microseconds.
-    p = permissions.c
-    readable = conn.execute(select(p.collection_id).where(
-        p.party_id == reader, p.can_read == true())).scalars().all()
     found: list[tuple[int, str, str, int]] = []
-    for collection in readable:
+    for collection in readable_collections(conn, reader):
         for audience in audiences:
             for number, kind, value in keys:
                 found += [(seq, kind, value, number) for (seq,) in direct.rows(

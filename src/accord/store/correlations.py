@@ -295,9 +295,8 @@ def _mention(row: Any, matched: Value) -> Mention:
     body = orjson.loads(row.body)
     first, last = _SEEN.get(row.type, ("created", "modified"))
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
-    return Mention(
+    return _counted(Mention(
         row.id, row.type, body.get("name"), row.version, row.collection_id, row.title,
         level.label, row.name or body.get("created_by_ref"),
         body.get(first) or body.get("created"), body.get(last) or body.get("modified"),
-        matched, row.date_added, creator_id=row.creator_id,
-        sightings=min(row.sighted, MOST_COUNTED), more_sightings=row.sighted > MOST_COUNTED)
+        matched, row.date_added, creator_id=row.creator_id), row.sighted)

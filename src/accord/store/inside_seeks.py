@@ -64,9 +64,7 @@ def seek_inside(conn: Connection, reader: str, networks: list[Value], most: int 
     in address order, `most` (MOST_INSIDE) of them at most for each network (stopped at: the
     first network's that stopped)."""
     most = MOST_INSIDE if most is None else most
-    p = permissions.c
-    readable = list(conn.execute(select(p.collection_id).where(
-        p.party_id == reader, p.can_read == true()).order_by(p.collection_id)).scalars())
+    readable = readable_collections(conn, reader)
     found: dict[int, Value] = {}
     stopped_at: Value | None = None
     for network in networks if readable else []:
@@ -74,6 +72,13 @@ def seek_inside(conn: Connection, reader: str, networks: list[Value], most: int 
         found |= {seq: value for seq, value in inside.found.items() if seq not in found}
         stopped_at = stopped_at or inside.stopped_at
     return Inside(found, stopped_at)
+
+
+def readable_collections(conn: Connection, reader: str) -> list[str]:
+    """The ids of the collections `reader` may read, for seeks that name each."""
+    p = permissions.c
+    return list(conn.execute(select(p.collection_id).where(
+        p.party_id == reader, p.can_read == true()).order_by(p.collection_id)).scalars())
 
 
 def _seek_one(conn: Connection, reader: str, readable: list[str], network: Value, most: int

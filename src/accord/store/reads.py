@@ -93,7 +93,7 @@ def walked_to(conn: Connection, collection_id: str, query: ObjectQuery,
     shape = _shape(query, object_id, None)
     if not shape.walked:
         return None
-    _, params = statement_for(collection_id, query, object_id, query.limit + 1)
+    params = _values(collection_id, query, object_id, query.limit + 1)
     found = direct.rows(conn, _walk_end_statement(shape),
                         {**params, "last": (query.most_walked or 1) - 1})
     return found[0][0] if found else None
@@ -143,22 +143,28 @@ def statement_for(collection_id: str, query: ObjectQuery, object_id: str | None,
     `query.most_bytes`: the body is NULL where it is larger than a page's share
     (inline_bytes), and a last column is its size (the body's). Without
     `query.bodies`: each body is b""."""
-    keys = frozenset(v for v in query.versions if v not in (LAST, FIRST, ALL))
     shape = _shape(query, object_id, held, sqlite=sqlite)
-    params: dict[str, Any] = {
-        "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
-        "types": list(query.types), "spec_versions": list(query.spec_versions),
-        "added_after": query.added_after, "version_keys": sorted(keys), "limit": limit,
-        "after_date_added": query.after.date_added if query.after else None,
-        "reader": query.reader.party_id if query.reader else None,
-        "default_tlp": query.reader.default_tlp if query.reader else None,
-        "most_walked": query.most_walked,
-    }
+    params = _values(collection_id, query, object_id, limit)
     if shape.sized:
         params["inline_bytes"] = inline_bytes(query.most_bytes or 0, limit)
     if held is not None:
         params["held"] = "{" + ",".join(map(str, held)) + "}"
     return _statement(shape), params
+
+
+def _values(collection_id: str, query: ObjectQuery, object_id: str | None, limit: int
+            ) -> dict[str, Any]:
+    """The values every shape of statement binds (each shape uses those it names)."""
+    keys = sorted(v for v in query.versions if v not in (LAST, FIRST, ALL))
+    return {
+        "collection_id": collection_id, "object_id": object_id, "ids": list(query.ids),
+        "types": list(query.types), "spec_versions": list(query.spec_versions),
+        "added_after": query.added_after, "version_keys": keys, "limit": limit,
+        "after_date_added": query.after.date_added if query.after else None,
+        "reader": query.reader.party_id if query.reader else None,
+        "default_tlp": query.reader.default_tlp if query.reader else None,
+        "most_walked": query.most_walked,
+    }
 
 
 def _shape(query: ObjectQuery, object_id: str | None, held: list[int] | None, *,

@@ -116,7 +116,10 @@ def _limit(value: str | None, max_page: int) -> int:
 
 def encode_cursor(cursor: Cursor) -> str:
     # Only a date_added the client has seen in the X-TAXII-Date-Added headers already: the
-    # token reveals nothing about the rest of the node.
+    # token reveals nothing about the rest of the node. One it has not seen is sealed
+    # (PagingTokens), never written out as it is, whichever path a page took.
+    if cursor.hidden:
+        raise ValueError("a position the client has not seen needs PagingTokens to seal it")
     raw = cursor.date_added.encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

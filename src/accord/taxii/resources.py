@@ -46,11 +46,7 @@ def _paging_prefix(page: Page, tokens: PagingTokens | None) -> bytes:
     head = b'{"more":true' if page.more else b'{"more":false'
     cursor = page.next_cursor
     if cursor is not None:
-        if tokens is None:  # a position the client has not seen is never sent as it is
-            assert not cursor.hidden, "a walked page's position needs PagingTokens"
-            token = encode_cursor(cursor)
-        else:
-            token = tokens.encode(cursor)
+        token = encode_cursor(cursor) if tokens is None else tokens.encode(cursor)
         head += b',"next":' + orjson.dumps(token)
     return head
 

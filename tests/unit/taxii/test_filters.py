@@ -10,6 +10,7 @@ from accord.taxii.errors import TaxiiError
 from accord.taxii.filters import (
     OBJECT_FILTERS,
     OBJECTS_FILTERS,
+    PagingTokens,
     decode_cursor,
     encode_cursor,
     parse_query,
@@ -90,6 +91,22 @@ def test_added_after_is_compared_at_microsecond_precision():
 def test_paging_token_round_trips(date_added):
     cursor = Cursor(date_added)
     assert decode_cursor(encode_cursor(cursor)) == cursor
+
+
+def test_a_position_the_client_has_not_seen_is_only_ever_sealed():
+    hidden = Cursor("2026-12-04T21:00:00.123456Z", hidden=True)
+    with pytest.raises(ValueError):
+        encode_cursor(hidden)  # never written out as it is, whatever the path
+    tokens = PagingTokens(lambda: bytes(32), "collection-a", "identity--reader")
+    sealed = tokens.encode(hidden)
+    assert sealed.startswith("~") and tokens.decode(sealed) == hidden
+    assert tokens.encode(Cursor(hidden.date_added)) == encode_cursor(Cursor(hidden.date_added))
+    for other in (PagingTokens(lambda: bytes(32), "collection-b", "identity--reader"),
+                  PagingTokens(lambda: bytes(32), "collection-a", "identity--another"),
+                  PagingTokens(lambda: b"\1" * 32, "collection-a", "identity--reader")):
+        with pytest.raises(TaxiiError) as refused:
+            other.decode(sealed)
+        assert refused.value.status == 400
 
 
 def test_a_forged_paging_position_is_400_not_a_crash():
