@@ -18,6 +18,7 @@ from accord.api.attribution import add_attribution_routes
 from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
 from accord.api.lookup_route import DEFAULT_LIMIT, LONGEST_VALUE, MOST_RESULTS, Plain, answer
+from accord.api.paging import After, link_next
 from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
 from accord.api.requests import add_request_routes
 from accord.api.translations import add_translation_routes
@@ -163,13 +164,18 @@ def build_api(node: Node) -> FastAPI:
 
     @api.get("/audit", response_model=list[AuditRecordOut], responses=errors(400, 401, 403, 422),
              summary="The audit trail (admins)")
-    def audit(party: str | None = None, person: str | None = None,
+    def audit(request: Request, response: Response,
+              party: str | None = None, person: str | None = None,
               object_id: str | None = None,
               action: str | None = None, since: Stamp | None = None, until: Stamp | None = None,
               limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+              after: After = None,
               caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
         """Audit records, newest first, by party id, person id (see `accord person list`),
-        object id, action and time."""
+        object id, action and time, `limit` at a time: while older ones may match, the `Link`
+        header names the next page (rel="next"). One search looks at 100,000 records at most:
+        where it stopped short of its page, `Accord-Search-Stopped-At` names the record it
+        reached, and the next page goes on from there."""
         if caller.role != "admin" or caller.party_id != node.party.id:
             raise HTTPException(403, "only an admin of this node's own party may read the "
                                      "audit trail")
@@ -177,13 +183,21 @@ def build_api(node: Node) -> FastAPI:
             if stamp is not None and not is_timestamp(stamp):
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
                                          "2016-04-06T20:07:09.000Z")
-        records = node.audit.query(AuditQuery(party, person, object_id, action, since, until,
-                                              limit))
+        if after is not None and not (after.isascii() and after.isdecimal()
+                                      and 0 < int(after) < 2**31):
+            raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
+                                     "gave; follow the Link header of the page before")
+        page = node.audit.search(AuditQuery(party, person, object_id, action, since, until,
+                                            limit, int(after) if after else None))
+        link_next(request, response, limit,
+                  None if page.next_before is None else str(page.next_before))
+        if page.stopped:
+            response.headers["accord-search-stopped-at"] = str(page.next_before)
         return [AuditRecordOut(seq=r.seq, at=r.event.at, action=r.event.action,
                                party_id=r.event.party_id, token_id=r.event.token_id,
                                collection_id=r.event.collection_id,
                                object_ids=list(r.event.object_ids), detail=r.event.detail,
-                               hash=r.hash) for r in records]
+                               hash=r.hash) for r in page.records]
 
     @api.get("/node", responses=errors(400, 401),
              summary="This node: its party's STIX identity and its signing key")

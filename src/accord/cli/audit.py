@@ -48,6 +48,9 @@ def show(
              "2016-04-06T20:07:09Z).")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this date or time.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    before: Annotated[int | None, typer.Option(
+        min=1, help="Only records older than this one (its seq): the next page, as the line "
+                    "after a page says.")] = None,
     as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:
@@ -64,8 +67,9 @@ def show(
         person_id = node.directory.person(who, person).id if who and person else None
         names = node.directory.names()
         holders = {t.id: t.name for t in node.directory.tokens()}
-        records = node.audit.query(AuditQuery(who.id if who else None, person_id, object_id,
-                                              action, since, until, limit))
+        page = node.audit.search(AuditQuery(who.id if who else None, person_id, object_id,
+                                            action, since, until, limit, before))
+        records = page.records
         columns = ("seq", "at", "party", "person", "action", "collection_id", "object_ids",
                    "detail")
 
@@ -86,6 +90,13 @@ def show(
                   "object_ids": list(r.event.object_ids), "detail": r.event.detail,
                   "hash": r.hash} for r in records),
                 columns, as_json=as_json, cells=cells)
+        # On standard error, with --json too: where the next page begins.
+        if page.stopped:
+            err.print(f"This search looked at {page.looked:,} records, back to record "
+                      f"{page.next_before}, without finding {limit}; older ones: --before "
+                      f"{page.next_before}")
+        elif page.next_before is not None:
+            err.print(f"Older records may match: --before {page.next_before}")
 
 
 def described(action: str, detail: dict[str, Any]) -> str:

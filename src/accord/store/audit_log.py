@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -13,18 +11,14 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
-    Row,
     Select,
-    and_,
-    func,
     literal,
-    literal_column,
-    or_,
     select,
     union_all,
 )
-from sqlalchemy.sql import ColumnElement
 
+from accord.store.audit_search import AuditPage, listed_seqs, naming, record_of, search
+from accord.store.audit_search import AuditQuery as AuditQuery  # where callers find it
 from accord.store.bulk import among, analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
@@ -34,13 +28,6 @@ from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
 # objects one of its statements asks about (SQLite allows 500 arms of a UNION).
 FIRST_RECORDS = 20
 _ARMS = 100
-# At most this many index rows read at a time for an object's records (the first time, as
-# many as the records asked for; four times more each time conditions left too few), and
-# records asked for by seq in one statement.
-_INDEX_CHUNK = 4000
-_SEQS_A_STATEMENT = 2000
-# What a row's list of records may hold: numbers, comma-separated.
-_LIST = re.compile(r"[0-9]+(,[0-9]+)*")
 # At most this many records of one append listed in one index row: a longer append (a backlog
 # appended after the database was away) continues in another row (migration 0027).
 LISTED_A_ROW = 1000
@@ -48,17 +35,6 @@ LISTED_A_ROW = 1000
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
 AUDIT_TURN = "audit"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
-    party_id: str | None = None
-    person_id: str | None = None  # records made with any token of this person
-    object_id: str | None = None
-    action: str | None = None  # "auth" also matches auth.refused, auth.throttled, ...
-    since: str | None = None  # inclusive STIX timestamps
-    until: str | None = None
-    limit: int = 100
 
 
 _COLUMNS = ("seq", "at", "action", "party_id", "token_id", "collection_id", "object_ids",
@@ -121,48 +97,13 @@ class AuditLog:
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""
-        conditions = _conditions(query)
-        with self.engine.connect() as conn:
-            if query.object_id is not None:
-                return self._naming_records(conn, query.object_id, conditions, query.limit)
-            return [_record(row) for row in conn.execute(
-                select(audit).where(*conditions).order_by(audit.c.seq.desc())
-                .limit(query.limit))]
+        return self.search(query).records
 
-    def _naming_records(self, conn: Connection, object_id: str,
-                        conditions: list[ColumnElement[bool]], limit: int) -> list[Record]:
-        """The newest `limit` records naming the object that meet `conditions`: its index rows
-        read newest first, a chunk at a time, and no further than the limit needs. An object
-        served a million times is read back from its newest records (an append's records are
-        all newer than the rows before it, and its row lists them in order)."""
-        found: list[Record] = []
-        before: int | None = None
-        # Each row names a record or more: as many rows as records asked for are enough,
-        # unless the conditions sift them.
-        chunk = min(limit, _INDEX_CHUNK)
-        while len(found) < limit:
-            stmt = select(audit_objects.c.seq, audit_objects.c.also).where(
-                self._naming(object_id))
-            if before is not None:
-                stmt = stmt.where(audit_objects.c.seq < before)
-            index = conn.execute(stmt.order_by(audit_objects.c.seq.desc()).limit(chunk)).all()
-            if not index:
-                break
-            seqs = [seq for first, also in index for seq in reversed(_seqs(first, also))]
-            if not conditions:
-                seqs = seqs[:limit - len(found)]  # each names the object: the newest will do
-            for start in range(0, len(seqs), _SEQS_A_STATEMENT):
-                wanted = limit - len(found)
-                for among_seqs in among(conn, audit.c.seq, seqs[start:start + _SEQS_A_STATEMENT]):
-                    found += [_record(row) for row in conn.execute(
-                        select(audit).where(among_seqs, *conditions)
-                        .order_by(audit.c.seq.desc()).limit(wanted))]
-                    wanted = limit - len(found)
-                    if wanted <= 0:
-                        return found
-            before = index[-1].seq
-            chunk = min(chunk * 4, _INDEX_CHUNK)
-        return found
+    def search(self, query: AuditQuery) -> AuditPage:
+        """A page of the newest records matching every criterion, and where the next begins
+        (store.audit_search: one search looks at WALKED records at most)."""
+        with self.engine.connect() as conn:
+            return search(conn, query)
 
     def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(party id, person's name) of whoever first added each object with a person's token
@@ -180,7 +121,8 @@ class AuditLog:
                 arms = [self._earliest(oid) for oid in ids[start:start + _ARMS]]
                 firsts: dict[str, list[int]] = {}
                 for oid, first, also in conn.execute(union_all(*arms)):
-                    firsts.setdefault(oid, []).extend(_seqs(first, also, at_most=FIRST_RECORDS))
+                    firsts.setdefault(oid, []).extend(
+                        listed_seqs(first, also, at_most=FIRST_RECORDS))
                 for oid, seqs in firsts.items():
                     for seq in sorted(seqs)[:FIRST_RECORDS]:
                         earliest.setdefault(seq, []).append(oid)
@@ -199,18 +141,9 @@ class AuditLog:
         """The object's earliest index rows (seq order): FIRST_RECORDS rows hold at least
         its FIRST_RECORDS earliest records."""
         rows = (select(audit_objects.c.seq, audit_objects.c.also)
-                .where(self._naming(object_id))
+                .where(naming(self.engine.dialect.name, object_id))
                 .order_by(audit_objects.c.seq).limit(FIRST_RECORDS).subquery())
         return select(literal(object_id).label("object_id"), rows.c.seq, rows.c.also)
-
-    def _naming(self, object_id: str) -> ColumnElement[bool]:
-        """The audit_objects rows of this object. PostgreSQL finds them by the hash of the id
-        its index is keyed by (migration 0026), then matches the id itself: a hash may
-        collide."""
-        named = audit_objects.c.object_id == object_id
-        if self._sqlite:
-            return named
-        return and_(_hashed(audit_objects.c.object_id) == _hashed(object_id), named)
 
     def records(self, batch: int = 5000) -> Iterator[Record]:
         """Every record in chain order, read in batches."""
@@ -221,7 +154,7 @@ class AuditLog:
                                     .order_by(audit.c.seq).limit(batch)).all()
             if not rows:
                 return
-            yield from (_record(row) for row in rows)
+            yield from (record_of(row) for row in rows)
             after = rows[-1].seq
 
 
@@ -250,7 +183,7 @@ class AuditLog:
                 named = conn.execute(index).all()
             for oid, first, also in sorted(named, key=lambda row: (row.seq, row.object_id)):
                 try:
-                    seqs = _seqs(first, also, strict=True)
+                    seqs = listed_seqs(first, also, strict=True)
                 except ValueError:
                     return int(first)  # a list that is not one of later records
                 # An object's rows must not overlap: the readers take its rows newest first
@@ -274,24 +207,6 @@ class AuditLog:
             # Rows that end in this batch can overlap none to come: forgotten.
             reach = {oid: end for oid, end in reach.items() if end > last}
             after = last
-
-
-def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
-    """What a record must meet, beside naming the object asked for."""
-    conditions: list[ColumnElement[bool]] = []
-    if query.party_id is not None:
-        conditions.append(audit.c.party_id == query.party_id)
-    if query.person_id is not None:
-        conditions.append(audit.c.token_id.in_(select(tokens.c.id).where(
-            tokens.c.person_id == query.person_id)))
-    if query.action is not None:
-        conditions.append(or_(audit.c.action == query.action,
-                              audit.c.action.startswith(f"{query.action}.", autoescape=True)))
-    if query.since is not None:
-        conditions.append(audit.c.at >= query.since)
-    if query.until is not None:
-        conditions.append(audit.c.at <= query.until)
-    return conditions
 
 
 def _names(lists: Sequence[tuple[tuple[str, ...], tuple[bytes, list[int]]]]
@@ -322,41 +237,6 @@ def _names(lists: Sequence[tuple[tuple[str, ...], tuple[bytes, list[int]]]]
 
 def _listed(seqs: Sequence[int]) -> str | None:
     return ",".join(map(str, seqs)) if seqs else None
-
-
-def _seqs(first: int, also: str | None, *, strict: bool = False,
-          at_most: int | None = None) -> list[int]:
-    """The records an index row names, in order: its first, then those it lists (`at_most`:
-    no more than that many). A list that is not one of later records (only a hand in the
-    database makes one) is ignored, or with `strict` (`accord db check`) a ValueError."""
-    if not also:
-        return [int(first)]
-    if strict and not _LIST.fullmatch(also):
-        raise ValueError(f"index row of record {first} lists {also[:40]!r}")
-    parts = also.split(",", at_most) if at_most else also.split(",")
-    try:
-        later = [int(part) for part in parts[:at_most - 1 if at_most else None]]
-    except ValueError:
-        if strict:
-            raise
-        return [int(first)]
-    if any(b <= a for a, b in zip([first, *later], later, strict=False)):
-        if strict:
-            raise ValueError(f"index row of record {first} lists records out of order")
-        return [int(first)]
-    return [int(first), *later]
-
-
-def _hashed(value: Any) -> ColumnElement[int]:
-    # The seed written into the statement, as in the index's expression: a bound seed would
-    # not be the same expression to the planner, which would then read the whole table.
-    return func.hashtextextended(value, literal_column("0"))
-
-
-def _record(row: Row[Any]) -> Record:
-    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
-                  tuple(orjson.loads(row.object_ids)), orjson.loads(row.detail))
-    return Record(row.seq, event, row.prev_hash, row.hash)
 
 
 # Events kept elsewhere until a flush asks (True: everything now, at shutdown or in tests).

@@ -52,10 +52,15 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
     for party in parties:
         for collection, grant in directory.collections_for(party.id):
             grants.setdefault(collection.id, []).append((party.name, grant))
-    audit_filter = AuditQuery(ctx.arg("party") or None, ctx.arg("person") or None,
-                              ctx.arg("object") or None, ctx.arg("action") or None,
-                              None, None, 100)
-    records = ctx.node.audit.query(audit_filter)
+    before_arg = ctx.arg("before")
+    before = int(before_arg) if before_arg.isascii() and before_arg.isdecimal() \
+        and 0 < int(before_arg) < 2**31 else None
+    if before_arg and before is None:
+        error = error or ctx._("Older than: %(value)s is not a record number (#).",
+                               value=before_arg[:40])
+    audit_page = ctx.node.audit.search(AuditQuery(
+        ctx.arg("party") or None, ctx.arg("person") or None, ctx.arg("object") or None,
+        ctx.arg("action") or None, None, None, 100, before))
     versions = GuidelinesStore(ctx.node.engine).versions()
     current = in_force(versions, datetime.now(UTC), "", "")
     return Page("admin.html", {
@@ -65,8 +70,10 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         "grants": grants,
         "mirrors": set(mirrors(ctx.node)), "guidelines": to_toml(current),
         "guideline_versions": versions, "peers": PeerStore(ctx.node.engine).all(),
-        "names": {p.id: p.name for p in parties}, "records": records,
+        "names": {p.id: p.name for p in parties}, "records": audit_page.records,
         "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action")},
+        "audit_before": before, "audit_next": audit_page.next_before,
+        "audit_stopped": audit_page.stopped, "audit_walked": f"{audit_page.looked:,}",
         "error": error, "new_token": new_token,
         "done": ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else "",
         "form": ctx.form or {}, "flags": flags(ctx.node, limit=50),

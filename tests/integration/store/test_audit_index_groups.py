@@ -4,23 +4,12 @@ there were a row per record, and `db check` finds any row that says otherwise.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, text
 
-from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditLog, AuditQuery
-from accord.store.engine import open_engine, upgrade_in, writing
+from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditQuery
+from accord.store.engine import writing
 from accord.trust.audit import Event, verify
-
-
-@pytest.fixture
-def log(db_url: str) -> Iterator[AuditLog]:
-    engine = open_engine(db_url)
-    with writing(engine) as conn:
-        upgrade_in(conn, "head")
-    yield AuditLog(engine)
-    engine.dispose()
 
 
 def _event(n: int, *object_ids: str, party: str = "identity--reader",
@@ -150,12 +139,12 @@ def test_a_long_append_continues_in_further_rows(log):
 
 
 def test_a_query_reads_no_more_records_than_it_returns(log, monkeypatch):
-    from accord.store import audit_log
+    from accord.store import audit_search
 
     log.append([_event(n, "indicator--a") for n in range(500)])  # one row lists them all
-    made = audit_log._record
+    made = audit_search.record_of
     decoded: list[int] = []
-    monkeypatch.setattr(audit_log, "_record", lambda row: decoded.append(row.seq) or made(row))
+    monkeypatch.setattr(audit_search, "record_of", lambda row: decoded.append(row.seq) or made(row))
     found = log.query(AuditQuery(object_id="indicator--a", limit=3))
     assert [r.seq for r in found] == [500, 499, 498] and decoded == [500, 499, 498]
     sifted = log.query(AuditQuery(object_id="indicator--a", action="objects.read", limit=2))

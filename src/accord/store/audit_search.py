@@ -1,0 +1,379 @@
+"""Searching the audit trail: the newest records that meet an auditor's criteria, a page at a
+time, and no more than WALKED records looked at by one search.
+
+The trail is the largest table of a busy node: every read is a record, tens of millions a
+month at a few hundred reads a second. So a search is driven by the most telling criterion
+that has an index of its own: the object (audit_objects), the person (the records of each of
+their tokens, merged), the action or family of actions (each action's records, merged), the
+time (when few records fall in it), the party; failing all, the trail itself, newest first.
+The driver's records are read newest first, a chunk at a time; the other criteria sift them.
+Where a search has looked at WALKED records without filling its page, it stops and says
+where (`AuditPage.next_before`, `stopped`): the auditor goes on below that record, and no
+one request reads the whole trail to find that nothing older matches.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.sql import ColumnElement
+
+from accord.store.bulk import among
+from accord.store.schema import audit, audit_objects, tokens
+from accord.trust.audit import Event, Record
+
+# Records one search looks at, at most: a few hundred milliseconds on either backend.
+WALKED = 100_000
+# Index entries read at a time: as many as the page asks for first, then four times more
+# each time the other criteria left too few; records asked for by seq in one statement.
+_CHUNK = 4000
+_SEQS_A_STATEMENT = 2000
+# Index ranges merged by one statement (SQLite allows 500 terms of a compound SELECT).
+_BRANCHES = 100
+# The distinct actions on the trail are a few dozen (the code writes them): more than this
+# many are not sought one by one.
+_MOST_ACTIONS = 200
+# What an index row's list of records may hold: numbers, comma-separated.
+_LIST = re.compile(r"[0-9]+(,[0-9]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    party_id: str | None = None
+    person_id: str | None = None  # records made with any token of this person
+    object_id: str | None = None
+    action: str | None = None  # "auth" also matches auth.refused, auth.throttled, ...
+    since: str | None = None  # inclusive STIX timestamps
+    until: str | None = None
+    limit: int = 100
+    before: int | None = None  # only records older than this one (its seq): the next page
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """A page of matching records, newest first, and where to go on from: `next_before` is
+    the seq below which more may match (the page's last record when it is full; where the
+    search stopped, with `stopped`, when it looked at WALKED records first), None when no
+    older record matches."""
+
+    records: list[Record]
+    next_before: int | None
+    stopped: bool = False
+    looked: int = 0  # the driver's records looked at
+
+
+# Up to `count` seqs of a driver's records below `below`, newest first, and whether there
+# are no more.
+Seek = Callable[[Connection, int, int], tuple[list[int], bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class Driver:
+    """What drives a search: how its records are sought, and, where they are one range of an
+    index in seq order (a party's, an action's, the trail's own), the condition of that range:
+    the records between two of its seqs are then read by the range itself, sifted by the
+    database, instead of asked for by seq (a third of the time for what a search sifts)."""
+
+    seek: Seek
+    range: ColumnElement[bool] | None = None
+
+
+def search(conn: Connection, query: AuditQuery, *, walked: int | None = None) -> AuditPage:
+    """The newest `query.limit` records below `query.before` that meet every criterion, at
+    most `walked` (WALKED) of the driver's records looked at."""
+    walked = WALKED if walked is None else walked
+    if query.limit < 1:
+        return AuditPage([], query.before)
+    drivers = _drivers(conn, query)
+    if len(drivers) == 1 and drivers[0][0].range is not None and not drivers[0][1]:
+        return _one_range(conn, drivers[0][0].range, query.before, query.limit)
+    if query.before is not None:
+        below = query.before
+    else:
+        # Pinned: records appended while the search runs are not half seen (the pages after
+        # this one go on from a seq, and every record below a seen one is already there).
+        below = (conn.execute(select(func.max(audit.c.seq))).scalar() or 0) + 1
+    chunk = min(query.limit, _CHUNK, walked)
+    driver, sifted, (seqs, exhausted) = _choose(conn, drivers, below, chunk)
+    found: list[Record] = []
+    looked = 0
+    while True:
+        looked += len(seqs)
+        wanted = query.limit - len(found)
+        if not sifted:
+            seqs = seqs[:wanted]  # every one matches: the newest will do
+        found += _records(conn, driver, below, seqs, sifted, wanted)
+        if len(found) >= query.limit:
+            return AuditPage(found, found[-1].seq, looked=looked)
+        if exhausted or not seqs:
+            return AuditPage(found, None, looked=looked)
+        below = seqs[-1]
+        if looked >= walked:
+            return AuditPage(found, below, stopped=True, looked=looked)
+        chunk = min(chunk * 4, _CHUNK)
+        seqs, exhausted = driver.seek(conn, below, min(chunk, walked - looked))
+
+
+Sifted = list[ColumnElement[bool]]
+
+
+def _one_range(conn: Connection, range_: ColumnElement[bool], before: int | None, limit: int
+               ) -> AuditPage:
+    """Where every record of one index range matches (the newest; a party's; one action's),
+    the page is the range's newest `limit` below `before`: one statement, `limit` rows."""
+    stmt = select(audit).where(range_)
+    if before is not None:
+        stmt = stmt.where(audit.c.seq < before)
+    found = [record_of(row) for row in conn.execute(
+        stmt.order_by(audit.c.seq.desc()).limit(limit))]
+    full = len(found) == limit
+    return AuditPage(found, found[-1].seq if full else None, looked=len(found))
+
+
+
+def _choose(conn: Connection, drivers: list[tuple[Driver, Sifted]], below: int, chunk: int
+            ) -> tuple[Driver, Sifted, tuple[list[int], bool]]:
+    """Of several criteria with an index each, the one whose first chunk of records reaches
+    furthest back (the fewest records, for all the search can tell without counting them):
+    a party's records in a trail of another's reads, not every read to sift by party. One
+    that has no more than its first chunk is taken at once."""
+    probed: list[tuple[tuple[int, int], int, tuple[Driver, Sifted, tuple[list[int], bool]]]] = []
+    for driver, sifted in drivers:
+        seqs, exhausted = driver.seek(conn, below, chunk)
+        if exhausted and not seqs:  # nothing matches
+            return driver, sifted, (seqs, exhausted)
+        # Whole first: the fewest; then the furthest back (a full chunk is never empty).
+        rank = (0, len(seqs)) if exhausted else (1, seqs[-1])
+        probed.append((rank, len(probed), (driver, sifted, (seqs, exhausted))))
+    return min(probed)[2]
+
+
+def _records(conn: Connection, driver: Driver, below: int, seqs: Sequence[int],
+             sifted: Sifted, wanted: int) -> list[Record]:
+    """The newest `wanted` of the records `seqs` (newest first, below `below`) that meet
+    `sifted`."""
+    if driver.range is not None and sifted and seqs:
+        return [record_of(row) for row in conn.execute(
+            select(audit).where(driver.range, audit.c.seq < below, audit.c.seq >= seqs[-1],
+                                *sifted)
+            .order_by(audit.c.seq.desc()).limit(wanted))]
+    found: list[Record] = []
+    for start in range(0, len(seqs), _SEQS_A_STATEMENT):
+        for among_seqs in among(conn, audit.c.seq, seqs[start:start + _SEQS_A_STATEMENT]):
+            found += [record_of(row) for row in conn.execute(
+                select(audit).where(among_seqs, *sifted)
+                .order_by(audit.c.seq.desc()).limit(wanted - len(found)))]
+            if len(found) >= wanted:
+                return found
+    return found
+
+
+def _drivers(conn: Connection, query: AuditQuery) -> list[tuple[Driver, Sifted]]:
+    """Each criterion that has an index to drive the search, with the conditions that then
+    sift the rest; the object's index always drives (a record's objects are listed, not a
+    column to sift by), and with no criterion at all, the trail itself."""
+    times = _times(query)
+    criteria: list[tuple[Driver | None, Sifted]] = []
+    if query.person_id is not None:
+        held = list(conn.execute(select(tokens.c.id).where(
+            tokens.c.person_id == query.person_id).order_by(tokens.c.id)).scalars())
+        criteria.append((_merged([audit.c.token_id == token for token in held])
+                         if len(held) <= _BRANCHES else None, _of_person(query)))
+    if query.action is not None:
+        actions = _actions(conn, query.action)
+        criteria.append((None if actions is None else
+                         _merged([audit.c.action == name for name in actions]),
+                         [_of_action(query.action)]))
+    if query.party_id is not None:
+        criteria.append((_merged([audit.c.party_id == query.party_id]),
+                         [audit.c.party_id == query.party_id]))
+    if times:
+        criteria.append((_timed(conn, times), times))
+    every = [condition for _, conditions in criteria for condition in conditions]
+    if query.object_id is not None:
+        return [(_naming(query.object_id), every)]
+    drivers = [(driver, [c for c in every if not any(c is own for own in conditions)])
+               for driver, conditions in criteria if driver is not None]
+    return drivers or [(_merged(None), every)]
+
+
+def _merged(branches: list[ColumnElement[bool]] | None) -> Driver:
+    """The records meeting any of `branches` (an empty list: none; None: every record), each
+    branch an index range in seq order, merged: a statement merges up to _BRANCHES, more are
+    merged here."""
+
+    def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
+        if branches is None:
+            rows = conn.execute(select(audit.c.seq).where(audit.c.seq < below)
+                                .order_by(audit.c.seq.desc()).limit(count)).scalars().all()
+            return list(rows), len(rows) < count
+        parts = [list(conn.execute(_branches(conn.dialect.name,
+                                             branches[start:start + _BRANCHES],
+                                             below, count)).scalars())
+                 for start in range(0, len(branches), _BRANCHES)]
+        merged = list(islice(heapq.merge(*parts, reverse=True), count))
+        return merged, len(merged) < count
+
+    if branches is None:
+        return Driver(seqs, true())
+    return Driver(seqs, branches[0] if len(branches) == 1 else None)
+
+
+def _branches(dialect: str, branches: list[ColumnElement[bool]], below: int, count: int
+              ) -> Any:
+    """One statement: the newest `count` seqs below `below` meeting any of `branches`, each
+    its own ordered index range. PostgreSQL merges them (Merge Append) only when each says its
+    order; SQLite takes a compound's ORDER BY as a merge of its terms, each a subquery."""
+    arms = [select(audit.c.seq).where(branch, audit.c.seq < below)
+            .order_by(audit.c.seq.desc()).limit(count) for branch in branches]
+    if len(arms) == 1:
+        return arms[0]
+    if dialect == "sqlite":
+        subqueries = [arm.subquery() for arm in arms]
+        arms = [select(sub.c.seq) for sub in subqueries]
+    return union_all(*arms).order_by(literal_column("seq").desc()).limit(count)
+
+
+def _actions(conn: Connection, action: str) -> list[str] | None:
+    """The actions on the trail that `action` names: itself and its family (`action.…`).
+    Every distinct action is found by one seek of the action index after the one before, in
+    one statement (a few dozen: the code writes them); a prefix's range is not sought, as where
+    "." and "/" sort depends on the database's collation. None when there are too many
+    distinct actions to seek one by one (the search then sifts by action instead)."""
+    found = list(conn.execute(_DISTINCT_ACTIONS, {"most": _MOST_ACTIONS + 1}).scalars())
+    if len(found) > _MOST_ACTIONS:
+        return None
+    return [name for name in found if name == action or name.startswith(f"{action}.")]
+
+
+# A loose index scan: each step the first action after the one before.
+_DISTINCT_ACTIONS = text(
+    "WITH RECURSIVE actions(action) AS ("
+    " SELECT (SELECT action FROM audit ORDER BY action LIMIT 1)"
+    " UNION ALL"
+    " SELECT (SELECT a.action FROM audit a WHERE a.action > actions.action"
+    " ORDER BY a.action LIMIT 1) FROM actions WHERE actions.action IS NOT NULL)"
+    " SELECT action FROM actions WHERE action IS NOT NULL LIMIT :most")
+
+
+def _timed(conn: Connection, times: Sifted) -> Driver | None:
+    """The records of the time range when few enough fall in it to gather all (the time
+    index gives them in time order, not the trail's: sorted here); None when more than WALKED
+    do (the search then walks the trail from `below`, sifting by time)."""
+    held: list[int] | None = None
+
+    def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
+        nonlocal held
+        assert held is not None
+        kept = [seq for seq in held if seq < below][:count]
+        return kept, len(kept) < count
+
+    rows = conn.execute(select(audit.c.seq).where(*times)
+                        .limit(WALKED + 1)).scalars().all()
+    if len(rows) > WALKED:
+        return None
+    held = sorted(rows, reverse=True)
+    return Driver(seqs)
+
+
+def _naming(object_id: str) -> Driver:
+    """The records naming the object, from its index rows newest first: each row names its
+    first record and lists the later ones of the same append, so a row's records are all
+    newer than the rows after it."""
+
+    def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
+        rows = conn.execute(select(audit_objects.c.seq, audit_objects.c.also)
+                            .where(naming(conn.dialect.name, object_id),
+                                   audit_objects.c.seq < below)
+                            .order_by(audit_objects.c.seq.desc()).limit(count)).all()
+        found = [seq for first, also in rows for seq in reversed(listed_seqs(first, also))
+                 if seq < below]
+        # A row lists up to a thousand records: no more than `count` are handed on (the rest
+        # of a row cut short is read again with it, from below the last handed on).
+        return found[:count], len(rows) < count and len(found) <= count
+
+    return Driver(seqs)
+
+
+def _times(query: AuditQuery) -> list[ColumnElement[bool]]:
+    times = []
+    if query.since is not None:
+        times.append(audit.c.at >= query.since)
+    if query.until is not None:
+        times.append(audit.c.at <= query.until)
+    return times
+
+
+def _of_action(action: str) -> ColumnElement[bool]:
+    return or_(audit.c.action == action,
+               audit.c.action.startswith(f"{action}.", autoescape=True))
+
+
+def _of_person(query: AuditQuery) -> list[ColumnElement[bool]]:
+    if query.person_id is None:
+        return []
+    return [audit.c.token_id.in_(select(tokens.c.id).where(
+        tokens.c.person_id == query.person_id))]
+
+
+def naming(dialect: str, object_id: str) -> ColumnElement[bool]:
+    """The audit_objects rows of this object. PostgreSQL finds them by the hash of the id
+    its index is keyed by (migration 0026), then matches the id itself: a hash may
+    collide."""
+    named = audit_objects.c.object_id == object_id
+    if dialect == "sqlite":
+        return named
+    return and_(hashed(audit_objects.c.object_id) == hashed(object_id), named)
+
+
+def hashed(value: Any) -> ColumnElement[int]:
+    # The seed written into the statement, as in the index's expression: a bound seed would
+    # not be the same expression to the planner, which would then read the whole table.
+    return func.hashtextextended(value, literal_column("0"))
+
+
+def listed_seqs(first: int, also: str | None, *, strict: bool = False,
+                at_most: int | None = None) -> list[int]:
+    """The records an index row names, in order: its first, then those it lists (`at_most`:
+    no more than that many). A list that is not one of later records (only a hand in the
+    database makes one) is ignored, or with `strict` (`accord db check`) a ValueError."""
+    if not also:
+        return [int(first)]
+    if strict and not _LIST.fullmatch(also):
+        raise ValueError(f"index row of record {first} lists {also[:40]!r}")
+    parts = also.split(",", at_most) if at_most else also.split(",")
+    try:
+        later = [int(part) for part in parts[:at_most - 1 if at_most else None]]
+    except ValueError:
+        if strict:
+            raise
+        return [int(first)]
+    if any(b <= a for a, b in zip([first, *later], later, strict=False)):
+        if strict:
+            raise ValueError(f"index row of record {first} lists records out of order")
+        return [int(first)]
+    return [int(first), *later]
+
+
+def record_of(row: Row[Any]) -> Record:
+    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
+                  tuple(orjson.loads(row.object_ids)), orjson.loads(row.detail))
+    return Record(row.seq, event, row.prev_hash, row.hash)

@@ -1,0 +1,86 @@
+"""The audit trail a page at a time, through the API and the command line (the admin page:
+tests/integration/web/test_admin_audit.py): each says where the next page begins, and where
+a search stopped at its bound."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from accord.cli import app
+from accord.cli import audit as audit_commands
+from accord.store import audit_search
+from accord.trust.audit import Event
+
+
+def escalations_under_reads(world) -> list[int]:  # type: ignore[no-untyped-def]
+    """Fifty escalations by the other party under 300 reads of the node's own: the
+    escalations' seqs, newest first."""
+    audit = world.node.audit
+    audit.append([Event("2026-12-04T01:00:00.000Z", "request.escalate", world.other.id,
+                        None, None, (f"x-accord-request--{n}",)) for n in range(50)])
+    audit.append([Event("2026-12-04T02:00:00.000Z", "objects.read", world.own.id, None,
+                        "c", ("indicator--a",))] * 300)
+    return [r.seq for r in reversed(list(audit.records()))
+            if r.event.action == "request.escalate"]
+
+
+@pytest.fixture
+def trail(world) -> list[int]:  # type: ignore[no-untyped-def]
+    return escalations_under_reads(world)
+
+
+def test_the_api_pages_through_the_trail_by_its_link_header(client, trail):
+    seqs, url, pages = [], "/api/v1/audit?action=request&limit=20", 0
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200, r.text
+        seqs += [record["seq"] for record in r.json()]
+        pages += 1
+        link = r.headers.get("link")
+        url = link[1:link.index(">")] if link else ""
+        assert "accord-search-stopped-at" not in r.headers
+    assert seqs == trail and pages == 3
+    refused = client.get("/api/v1/audit", params={"after": "12; DROP"})
+    assert refused.status_code == 400 and "after: " in refused.text
+
+
+def test_where_a_search_stopped_is_said_and_the_next_page_goes_on_from_there(
+        client, world, trail, monkeypatch):
+    # Two criteria of 50 and 300 records, none meeting both.
+    monkeypatch.setattr(audit_search, "WALKED", 20)
+    r = client.get("/api/v1/audit", params={"action": "objects",
+                                            "party": world.other.id, "limit": 10})
+    assert r.status_code == 200 and r.json() == []
+    stopped = int(r.headers["accord-search-stopped-at"])
+    after = parse_qs(urlsplit(r.headers["link"][1:r.headers["link"].index(">")]).query)
+    assert after["after"] == [str(stopped)]
+
+
+def test_the_command_says_where_older_records_begin(world, db_url, trail, monkeypatch):
+    said = io.StringIO()
+    monkeypatch.setattr(audit_commands, "err", Console(file=said, width=300))
+
+    def shown(*args: str) -> list[int]:
+        said.truncate(0)
+        said.seek(0)
+        done = CliRunner().invoke(app, ["audit", "--json", *args, "--db", db_url],
+                                  catch_exceptions=False)
+        assert done.exit_code == 0, said.getvalue()
+        return [orjson.loads(line)["seq"] for line in done.stdout.splitlines()]
+
+    first = shown("--action", "request", "--limit", "30")
+    assert first == trail[:30]
+    assert f"--before {trail[29]}" in said.getvalue()
+    assert shown("--action", "request", "--limit", "30", "--before", str(trail[29])) \
+        == trail[30:]
+    assert "--before" not in said.getvalue()
+    monkeypatch.setattr(audit_search, "WALKED", 20)
+    assert shown("--action", "objects", "--party", world.other.name, "--limit", "10") == []
+    assert "looked at 20 records" in said.getvalue()
+    assert "without finding 10; older ones: --before" in said.getvalue()

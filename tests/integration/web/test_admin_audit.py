@@ -1,0 +1,28 @@
+"""The admin page's audit log a page at a time: a link to older records, and a notice where a
+search stopped at its bound (store.audit_search)."""
+
+from __future__ import annotations
+
+from tests.integration.api.test_audit_pages import escalations_under_reads
+
+from accord.store import audit_search
+from accord.trust.audit import Event
+
+
+def test_the_admin_page_links_older_records_and_says_where_it_stopped(
+        world, browser, monkeypatch):
+    trail = escalations_under_reads(world)
+    client = browser(world.admin_token)
+    page = client.get("/ui/admin", params={"action": "request"}).text
+    assert "Older records" not in page  # fifty escalations: one page holds them all
+    older = client.get("/ui/admin", params={"before": str(trail[9])}).text
+    assert f"100 records older than #{trail[9]}" in older
+    # The other party's 300 sends and the node's 300 reads: none meets both criteria.
+    world.node.audit.append([Event("2026-12-04T03:00:00.000Z", "request.send", world.other.id,
+                                   None, None, ())] * 300)
+    monkeypatch.setattr(audit_search, "WALKED", 20)
+    stopped = client.get("/ui/admin", params={"action": "objects",
+                                              "party": world.other.id}).text
+    assert "This search looked at 20 records" in stopped and "Older records" in stopped
+    bad = client.get("/ui/admin", params={"before": "x1"}).text
+    assert "is not a record number" in bad
