@@ -136,10 +136,7 @@ def main() -> None:
                    ledgers=len(views), seconds=round(took, 3))
 
         def summary_reads() -> None:
-            reads.counts(PARTY, NOW)
-            reads.needing_action(PARTY, NOW, limit=25)
-            reads.running(PARTY, incoming=True, limit=25)
-            reads.running(PARTY, incoming=False, limit=25)
+            reads.dashboard(PARTY, NOW, limit=25)
 
         took, _ = best(args.repeat * 3, summary_reads)
         report("after: the dashboard's reads (counts, needs, incoming, outgoing)",
@@ -156,6 +153,9 @@ def main() -> None:
             paths = ["/ui/", "/ui/requests"]
             if following:
                 paths.append(following.group(1).replace("&amp;", "&"))
+            # The list searched for words: every request's summary says "synthetic request";
+            # none says "ransomware".
+            paths += ["/ui/requests?q=synthetic", "/ui/requests?q=ransomware"]
             pages(client, paths, args.rounds)
         if args.dashboard_only:
             node.engine.dispose()

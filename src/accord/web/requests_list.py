@@ -13,7 +13,7 @@ from accord import clock
 from accord.cooperation.model import CATEGORIES, STATES
 from accord.cooperation.summary import Filters
 from accord.spreadsheet import csv_bytes
-from accord.store.summary_reads import BadCursor, SummaryReads, cursor_of
+from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
 from accord.web.rows import Row, mentions, summary_row
@@ -53,15 +53,11 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
         page = reads.page(me, _filters(chosen), now, limit=PAGE_SIZE, after=after)
         return ([summary_row(item.summary, me, names, now) for item in page.rows], page.total,
                 page.after)
-    listed = reads.every(me, _filters(chosen), now)
-    if after is not None:
-        listed = listed[next((n + 1 for n, item in enumerate(listed)
-                              if cursor_of(item) == after), len(listed)):]
-    found = [(item, r) for item in listed
-             if mentions(r := summary_row(item.summary, me, names, now), chosen["q"])]
-    more = len(found) > PAGE_SIZE
-    rows = [r for _, r in found[:PAGE_SIZE]]
-    return rows, len(found), cursor_of(found[PAGE_SIZE - 1][0]) if more else None
+    found = reads.searched(me, _filters(chosen), now,
+                           lambda words: mentions(words, me, names, chosen["q"]),
+                           limit=PAGE_SIZE, after=after)
+    return ([summary_row(item.summary, me, names, now) for item in found.rows], found.total,
+            found.after)
 
 
 def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:

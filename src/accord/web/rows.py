@@ -15,6 +15,7 @@ from accord.cooperation.summary import (
     state_at,
     summarise,
 )
+from accord.store.summary_reads import Words
 
 __all__ = ["OPEN_STATES", "Row", "by_urgency_of_action", "mentions", "row", "short_id",
            "summary_row"]
@@ -67,12 +68,13 @@ def summary_row(s: Summary, me: str, names: Mapping[str, str], now: datetime) ->
                s.category)
 
 
-def mentions(r: Row, text: str) -> bool:
-    """The row's request holds `text` (case aside) in its summary, description or id, or in
-    the other party's name or identity id."""
+def mentions(words: Words, me: str, names: Mapping[str, str], text: str) -> bool:
+    """The request holds `text` (case aside) in its summary, description or id, or in the
+    name or identity id of its other party (for `me`)."""
+    other = words.requester if words.addressee == me else words.addressee
     needle = text.casefold()
-    return any(needle in field.casefold()
-               for field in (r.summary, r.description, r.id, r.other, r.other_id))
+    return any(needle in field.casefold() for field in (
+        words.summary, words.description, words.request_id, names.get(other, other), other))
 
 
 def by_urgency_of_action(rows: list[Row]) -> list[Row]:

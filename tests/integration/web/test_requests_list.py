@@ -132,3 +132,23 @@ def test_the_timeline_names_the_person_who_acted(world, browser, officers):
                      timeline)
     assert re.search(r"by China \(CNCERT/CC\) \(Officer Wang\)",
                      timeline)
+
+
+def test_words_found_are_paged_newest_first_each_once(world, browser, officers, monkeypatch):
+    from accord.web import requests_list
+
+    us = browser(officers[0])
+    sent = [send(us, world.other.id, f"Beacon {n} from OPM hosts") for n in range(7)]
+    send(us, world.other.id, "Preserve the Tianjin server logs")
+    monkeypatch.setattr(requests_list, "PAGE_SIZE", 3)
+    seen, url, pages = [], "/ui/requests?q=beacon", 0
+    while url:
+        text = us.get(url).text
+        assert "7 requests, 3 a page, newest first." in text  # on every page, not what is left
+        seen += re.findall(r'href="/ui/requests/(x-accord-request--[0-9a-f-]+)"', text)
+        following = re.search(r'href="(/ui/requests\?[^"]*after=[^"]+)"', text)
+        url = following.group(1).replace("&amp;", "&") if following else ""
+        pages += 1
+    assert list(dict.fromkeys(seen)) == sent[::-1] and pages == 3
+    forged = us.get("/ui/requests", params={"q": "beacon", "after": "yesterday,x"})
+    assert forged.status_code == 400 and "did not make" in forged.text
