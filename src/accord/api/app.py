@@ -168,14 +168,16 @@ def build_api(node: Node) -> FastAPI:
               party: str | None = None, person: str | None = None,
               object_id: str | None = None,
               action: str | None = None, since: Stamp | None = None, until: Stamp | None = None,
+              collection: str | None = None,
               limit: Annotated[int, Query(ge=1, le=10000)] = 100,
               after: After = None,
               caller: Principal = Depends(principal)) -> list[AuditRecordOut]:
         """Audit records, newest first, by party id, person id (see `accord person list`),
-        object id, action and time, `limit` at a time: while older ones may match, the `Link`
-        header names the next page (rel="next"). One search looks at 100,000 records at most:
-        where it stopped short of its page, `Accord-Search-Stopped-At` names the record it
-        reached, and the next page goes on from there."""
+        object id, action, time and collection id, `limit` at a time: while older ones may
+        match, the `Link` header names the next page (rel="next"). One search looks at
+        100,000 records at most: where it stopped short of its page,
+        `Accord-Search-Stopped-At` names the record it reached, and the next page goes on
+        from there."""
         if caller.role != "admin" or caller.party_id != node.party.id:
             raise HTTPException(403, "only an admin of this node's own party may read the "
                                      "audit trail")
@@ -188,7 +190,8 @@ def build_api(node: Node) -> FastAPI:
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
                                      "gave; follow the Link header of the page before")
         page = node.audit.search(AuditQuery(party, person, object_id, action, since, until,
-                                            limit, int(after) if after else None))
+                                            limit, int(after) if after else None,
+                                            collection_id=collection))
         link_next(request, response, limit,
                   None if page.next_before is None else str(page.next_before))
         if page.stopped:

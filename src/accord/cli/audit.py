@@ -47,6 +47,8 @@ def show(
         help="From this date or time on (2016-04-06, 2016-04-06 20:07 in --tz's zone, or "
              "2016-04-06T20:07:09Z).")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this date or time.")] = None,
+    collection: Annotated[str | None, typer.Option(
+        help="Only reads and writes of this collection (its id, alias or title).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
     before: Annotated[int | None, typer.Option(
         min=1, help="Only records older than this one (its seq): the next page, as the line "
@@ -67,8 +69,10 @@ def show(
         person_id = node.directory.person(who, person).id if who and person else None
         names = node.directory.names()
         holders = {t.id: t.name for t in node.directory.tokens()}
+        of = node.directory.collection(collection).id if collection else None
         page = node.audit.search(AuditQuery(who.id if who else None, person_id, object_id,
-                                            action, since, until, limit, before))
+                                            action, since, until, limit, before,
+                                            collection_id=of))
         records = page.records
         columns = ("seq", "at", "party", "person", "action", "collection_id", "object_ids",
                    "detail")

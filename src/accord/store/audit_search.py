@@ -5,11 +5,11 @@ The trail is the largest table of a busy node: every read is a record, tens of m
 month at a few hundred reads a second. So a search is driven by the most telling criterion
 that has an index of its own: the object (audit_objects), the person (the records of each of
 their tokens, merged), the action or family of actions (each action's records, merged), the
-time (when few records fall in it), the party; failing all, the trail itself, newest first.
-The driver's records are read newest first, a chunk at a time; the other criteria sift them.
-Where a search has looked at WALKED records without filling its page, it stops and says
-where (`AuditPage.next_before`, `stopped`): the auditor goes on below that record, and no
-one request reads the whole trail to find that nothing older matches.
+time (when few records fall in it), the party, the collection; failing all, the trail
+itself, newest first. The driver's records are read newest first, a chunk at a time; the
+other criteria sift them. Where a search has looked at WALKED records without filling its
+page, it stops and says where (`AuditPage.next_before`, `stopped`): the auditor goes on below
+that record, and no one request reads the whole trail to find that nothing older matches.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class AuditQuery:
     until: str | None = None
     limit: int = 100
     before: int | None = None  # only records older than this one (its seq): the next page
+    collection_id: str | None = None  # records of reads and writes of this collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +123,8 @@ def search(conn: Connection, query: AuditQuery, *, walked: int | None = None) ->
             seqs = seqs[:wanted]  # every one matches: the newest will do
         found += _records(conn, driver, below, seqs, sifted, wanted)
         if len(found) >= query.limit:
-            return AuditPage(found, found[-1].seq, looked=looked)
-        if exhausted or not seqs:
+            return AuditPage(found, _older_than(found[-1].seq), looked=looked)
+        if exhausted or not seqs or seqs[-1] <= 1:  # nothing older than record 1
             return AuditPage(found, None, looked=looked)
         below = seqs[-1]
         if looked >= walked:
@@ -145,7 +146,7 @@ def _one_range(conn: Connection, range_: ColumnElement[bool], before: int | None
     found = [record_of(row) for row in conn.execute(
         stmt.order_by(audit.c.seq.desc()).limit(limit))]
     full = len(found) == limit
-    return AuditPage(found, found[-1].seq if full else None, looked=len(found))
+    return AuditPage(found, _older_than(found[-1].seq) if full else None, looked=len(found))
 
 
 
@@ -164,6 +165,11 @@ def _choose(conn: Connection, drivers: list[tuple[Driver, Sifted]], below: int, 
         rank = (0, len(seqs)) if exhausted else (1, seqs[-1])
         probed.append((rank, len(probed), (driver, sifted, (seqs, exhausted))))
     return min(probed)[2]
+
+
+def _older_than(seq: int) -> int | None:
+    """Where the page after one ending at record `seq` begins: none after the first record."""
+    return seq if seq > 1 else None
 
 
 def _records(conn: Connection, driver: Driver, below: int, seqs: Sequence[int],
@@ -205,6 +211,9 @@ def _drivers(conn: Connection, query: AuditQuery) -> list[tuple[Driver, Sifted]]
     if query.party_id is not None:
         criteria.append((_merged([audit.c.party_id == query.party_id]),
                          [audit.c.party_id == query.party_id]))
+    if query.collection_id is not None:
+        criteria.append((_merged([audit.c.collection_id == query.collection_id]),
+                         [audit.c.collection_id == query.collection_id]))
     if times:
         criteria.append((_timed(conn, times), times))
     every = [condition for _, conditions in criteria for condition in conditions]

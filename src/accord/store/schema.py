@@ -189,9 +189,11 @@ audit = Table(
 )
 Index("ix_audit_party", audit.c.party_id, audit.c.seq)
 Index("ix_audit_at", audit.c.at)
-# A search by action or by person: their records newest first (store.audit_search, 0032).
+# A search by action, person or collection: their records newest first (store.audit_search,
+# migration 0032).
 Index("ix_audit_action", audit.c.action, audit.c.seq)
 Index("ix_audit_token", audit.c.token_id, audit.c.seq)
+Index("ix_audit_collection", audit.c.collection_id, audit.c.seq)
 
 # Which records name which object: "who was served object X?" without reading every record.
 # On PostgreSQL no key but a B-tree over (hash of object_id, seq) and a BRIN index over seq

@@ -60,7 +60,8 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
                                value=before_arg[:40])
     audit_page = ctx.node.audit.search(AuditQuery(
         ctx.arg("party") or None, ctx.arg("person") or None, ctx.arg("object") or None,
-        ctx.arg("action") or None, None, None, 100, before))
+        ctx.arg("action") or None, None, None, 100, before,
+        collection_id=ctx.arg("collection") or None))
     versions = GuidelinesStore(ctx.node.engine).versions()
     current = in_force(versions, datetime.now(UTC), "", "")
     return Page("admin.html", {
@@ -71,7 +72,8 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         "mirrors": set(mirrors(ctx.node)), "guidelines": to_toml(current),
         "guideline_versions": versions, "peers": PeerStore(ctx.node.engine).all(),
         "names": {p.id: p.name for p in parties}, "records": audit_page.records,
-        "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action")},
+        "audit_filter": {k: ctx.arg(k) for k in ("party", "person", "object", "action",
+                                                  "collection")},
         "audit_before": before, "audit_next": audit_page.next_before,
         "audit_stopped": audit_page.stopped, "audit_walked": f"{audit_page.looked:,}",
         "error": error, "new_token": new_token,

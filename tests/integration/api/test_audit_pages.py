@@ -84,3 +84,21 @@ def test_the_command_says_where_older_records_begin(world, db_url, trail, monkey
     assert shown("--action", "objects", "--party", world.other.name, "--limit", "10") == []
     assert "looked at 20 records" in said.getvalue()
     assert "without finding 10; older ones: --before" in said.getvalue()
+
+
+def test_a_collection_s_records_are_searched_by_its_id_or_its_alias(
+        client, world, db_url, trail, monkeypatch):
+    evidence = world.evidence.id
+    world.node.audit.append([Event("2026-12-04T03:00:00.000Z", "objects.read", world.other.id,
+                                   None, evidence, ("indicator--b",))] * 4)
+    mine = [r.seq for r in reversed(list(world.node.audit.records()))
+            if r.event.collection_id == evidence]
+    r = client.get("/api/v1/audit", params={"collection": evidence, "limit": 100})
+    assert [record["seq"] for record in r.json()] == mine and len(mine) >= 4
+    said = io.StringIO()
+    monkeypatch.setattr(audit_commands, "err", Console(file=said, width=300))
+    done = CliRunner().invoke(app, ["audit", "--json", "--collection", "evidence",
+                                    "--db", db_url], catch_exceptions=False)
+    assert [orjson.loads(line)["seq"] for line in done.stdout.splitlines()] == mine
+    unknown = CliRunner().invoke(app, ["audit", "--collection", "nowhere", "--db", db_url])
+    assert unknown.exit_code != 0 and not unknown.stdout

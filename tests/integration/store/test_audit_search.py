@@ -21,6 +21,7 @@ PARTIES = ("identity--us", "identity--cn", None)
 ACTIONS = ("objects.read", "objects.add", "auth", "auth.refused", "auth.throttled",
            "authority.granted", "request.escalate")
 OBJECTS = ("indicator--a", "indicator--b", "report--c")
+COLLECTIONS = ("collection-1", "collection-2", None)
 
 
 def _trail(log: AuditLog, tokens: list[str], count: int = 600) -> list[Record]:
@@ -33,7 +34,7 @@ def _trail(log: AuditLog, tokens: list[str], count: int = 600) -> list[Record]:
         minute = n // 10 if rng.random() > 0.05 else max(0, n // 10 - 30)
         events.append(Event(f"2026-12-04T{minute // 60:02d}:{minute % 60:02d}:00.000Z",
                             rng.choice(ACTIONS), rng.choice(PARTIES), rng.choice(tokens),
-                            "collection-1",
+                            rng.choice(COLLECTIONS),
                             tuple(rng.sample(OBJECTS, rng.randint(0, 2)))))
     for start in range(0, count, 97):
         log.append(events[start:start + 97])
@@ -45,6 +46,7 @@ def _matches(record: Record, query: AuditQuery, person_tokens: set[str]) -> bool
     return ((query.party_id is None or e.party_id == query.party_id)
             and (query.person_id is None or e.token_id in person_tokens)
             and (query.object_id is None or query.object_id in e.object_ids)
+            and (query.collection_id is None or e.collection_id == query.collection_id)
             and (query.action is None or e.action == query.action
                  or e.action.startswith(f"{query.action}."))
             and (query.since is None or e.at >= query.since)
@@ -82,6 +84,9 @@ QUERIES = [
     AuditQuery(until="2026-12-04T00:05:00.000Z", action="auth"),
     AuditQuery(person_id="person"),
     AuditQuery(person_id="person", action="objects"),
+    AuditQuery(collection_id="collection-2"),
+    AuditQuery(collection_id="collection-1", action="auth", party_id="identity--cn"),
+    AuditQuery(collection_id="collection-2", object_id="indicator--a"),
 ]
 
 
