@@ -186,7 +186,7 @@ def build_api(node: Node) -> FastAPI:
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
                                          "2016-04-06T20:07:09.000Z")
         if after is not None and not (after.isascii() and after.isdecimal()
-                                      and 0 < int(after) < 2**31):
+                                      and len(after) <= 10 and 0 < int(after) < 2**31):
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
                                      "gave; follow the Link header of the page before")
         page = node.audit.search(AuditQuery(party, person, object_id, action, since, until,

@@ -49,10 +49,11 @@ def show(
     until: Annotated[str | None, typer.Option(help="Up to this date or time.")] = None,
     collection: Annotated[str | None, typer.Option(
         help="Only reads and writes of this collection (its id, alias or title).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+    limit: Annotated[int, typer.Option(
+        min=1, max=10_000, help="At most this many, newest first.")] = 100,
     before: Annotated[int | None, typer.Option(
-        min=1, help="Only records older than this one (its seq): the next page, as the line "
-                    "after a page says.")] = None,
+        min=1, max=2**31 - 1, help="Only records older than this one (its seq): the next "
+                                   "page, as the line after a page says.")] = None,
     as_json: AsJson = False,
     db: Db = DEFAULT_DB,
 ) -> None:

@@ -46,6 +46,8 @@ WALKED = 100_000
 # each time the other criteria left too few; records asked for by seq in one statement.
 _CHUNK = 4000
 _SEQS_A_STATEMENT = 2000
+# Records of a time range gathered from the time index at once, at most (else time sifts).
+_GATHERED = 10_000
 # Index ranges merged by one statement (SQLite allows 500 terms of a compound SELECT).
 _BRANCHES = 100
 # The distinct actions on the trail are a few dozen (the code writes them): more than this
@@ -102,16 +104,16 @@ def search(conn: Connection, query: AuditQuery, *, walked: int | None = None) ->
     most `walked` (WALKED) of the driver's records looked at."""
     walked = WALKED if walked is None else walked
     if query.limit < 1:
-        return AuditPage([], query.before)
-    drivers = _drivers(conn, query)
-    if len(drivers) == 1 and drivers[0][0].range is not None and not drivers[0][1]:
-        return _one_range(conn, drivers[0][0].range, query.before, query.limit)
+        return AuditPage([], None)
     if query.before is not None:
         below = query.before
     else:
         # Pinned: records appended while the search runs are not half seen (the pages after
         # this one go on from a seq, and every record below a seen one is already there).
         below = (conn.execute(select(func.max(audit.c.seq))).scalar() or 0) + 1
+    drivers = _drivers(conn, query, below)
+    if len(drivers) == 1 and drivers[0][0].range is not None and not drivers[0][1]:
+        return _one_range(conn, drivers[0][0].range, below, query.limit)
     chunk = min(query.limit, _CHUNK, walked)
     driver, sifted, (seqs, exhausted) = _choose(conn, drivers, below, chunk)
     found: list[Record] = []
@@ -136,18 +138,15 @@ def search(conn: Connection, query: AuditQuery, *, walked: int | None = None) ->
 Sifted = list[ColumnElement[bool]]
 
 
-def _one_range(conn: Connection, range_: ColumnElement[bool], before: int | None, limit: int
+def _one_range(conn: Connection, range_: ColumnElement[bool], below: int, limit: int
                ) -> AuditPage:
     """Where every record of one index range matches (the newest; a party's; one action's),
-    the page is the range's newest `limit` below `before`: one statement, `limit` rows."""
-    stmt = select(audit).where(range_)
-    if before is not None:
-        stmt = stmt.where(audit.c.seq < before)
+    the page is the range's newest `limit` below `below`: one statement, `limit` rows."""
     found = [record_of(row) for row in conn.execute(
-        stmt.order_by(audit.c.seq.desc()).limit(limit))]
+        select(audit).where(range_, audit.c.seq < below)
+        .order_by(audit.c.seq.desc()).limit(limit))]
     full = len(found) == limit
     return AuditPage(found, _older_than(found[-1].seq) if full else None, looked=len(found))
-
 
 
 def _choose(conn: Connection, drivers: list[tuple[Driver, Sifted]], below: int, chunk: int
@@ -192,33 +191,37 @@ def _records(conn: Connection, driver: Driver, below: int, seqs: Sequence[int],
     return found
 
 
-def _drivers(conn: Connection, query: AuditQuery) -> list[tuple[Driver, Sifted]]:
+def _drivers(conn: Connection, query: AuditQuery, below: int) -> list[tuple[Driver, Sifted]]:
     """Each criterion that has an index to drive the search, with the conditions that then
     sift the rest; the object's index always drives (a record's objects are listed, not a
-    column to sift by), and with no criterion at all, the trail itself."""
+    column to sift by), and with no criterion at all, the trail itself. Only what can drive
+    is looked up (a person's tokens, the actions of a family, a time range's records)."""
     times = _times(query)
+    party = [audit.c.party_id == query.party_id] if query.party_id is not None else []
+    collection = ([audit.c.collection_id == query.collection_id]
+                  if query.collection_id is not None else [])
+    action = [_of_action(query.action)] if query.action is not None else []
+    person = _of_person(query)
+    if query.object_id is not None:
+        return [(_naming(query.object_id), person + action + party + collection + times)]
     criteria: list[tuple[Driver | None, Sifted]] = []
     if query.person_id is not None:
         held = list(conn.execute(select(tokens.c.id).where(
-            tokens.c.person_id == query.person_id).order_by(tokens.c.id)).scalars())
+            tokens.c.person_id == query.person_id).order_by(tokens.c.id)
+            .limit(_BRANCHES + 1)).scalars())
         criteria.append((_merged([audit.c.token_id == token for token in held])
-                         if len(held) <= _BRANCHES else None, _of_person(query)))
+                         if len(held) <= _BRANCHES else None, person))
     if query.action is not None:
         actions = _actions(conn, query.action)
         criteria.append((None if actions is None else
-                         _merged([audit.c.action == name for name in actions]),
-                         [_of_action(query.action)]))
-    if query.party_id is not None:
-        criteria.append((_merged([audit.c.party_id == query.party_id]),
-                         [audit.c.party_id == query.party_id]))
-    if query.collection_id is not None:
-        criteria.append((_merged([audit.c.collection_id == query.collection_id]),
-                         [audit.c.collection_id == query.collection_id]))
+                         _merged([audit.c.action == name for name in actions]), action))
+    if party:
+        criteria.append((_merged(party), party))
+    if collection:
+        criteria.append((_merged(collection), collection))
     if times:
-        criteria.append((_timed(conn, times), times))
+        criteria.append((_timed(conn, times, below), times))
     every = [condition for _, conditions in criteria for condition in conditions]
-    if query.object_id is not None:
-        return [(_naming(query.object_id), every)]
     drivers = [(driver, [c for c in every if not any(c is own for own in conditions)])
                for driver, conditions in criteria if driver is not None]
     return drivers or [(_merged(None), every)]
@@ -283,41 +286,49 @@ _DISTINCT_ACTIONS = text(
     " SELECT action FROM actions WHERE action IS NOT NULL LIMIT :most")
 
 
-def _timed(conn: Connection, times: Sifted) -> Driver | None:
-    """The records of the time range when few enough fall in it to gather all (the time
-    index gives them in time order, not the trail's: sorted here); None when more than WALKED
-    do (the search then walks the trail from `below`, sifting by time)."""
-    held: list[int] | None = None
+def _timed(conn: Connection, times: Sifted, below: int) -> Driver | None:
+    """The records of the time range below `below` when no more than _GATHERED fall in it:
+    all gathered at once (the time index gives them in time order, not the trail's: sorted
+    here); None when more do (the search then sifts by time)."""
+    rows = conn.execute(select(audit.c.seq).where(*times, audit.c.seq < below)
+                        .limit(_GATHERED + 1)).scalars().all()
+    if len(rows) > _GATHERED:
+        return None
+    held = sorted(rows, reverse=True)
 
     def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
-        nonlocal held
-        assert held is not None
         kept = [seq for seq in held if seq < below][:count]
         return kept, len(kept) < count
 
-    rows = conn.execute(select(audit.c.seq).where(*times)
-                        .limit(WALKED + 1)).scalars().all()
-    if len(rows) > WALKED:
-        return None
-    held = sorted(rows, reverse=True)
     return Driver(seqs)
 
 
 def _naming(object_id: str) -> Driver:
     """The records naming the object, from its index rows newest first: each row names its
-    first record and lists the later ones of the same append, so a row's records are all
-    newer than the rows after it."""
+    first record and lists the later ones of the same append (up to LISTED_A_ROW), so a
+    row's records are all newer than the rows after it. Rows are read a few at first, more
+    each time, and no further than `count` records need: a row lists up to a thousand."""
 
     def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
-        rows = conn.execute(select(audit_objects.c.seq, audit_objects.c.also)
-                            .where(naming(conn.dialect.name, object_id),
-                                   audit_objects.c.seq < below)
-                            .order_by(audit_objects.c.seq.desc()).limit(count)).all()
-        found = [seq for first, also in rows for seq in reversed(listed_seqs(first, also))
-                 if seq < below]
-        # A row lists up to a thousand records: no more than `count` are handed on (the rest
-        # of a row cut short is read again with it, from below the last handed on).
-        return found[:count], len(rows) < count and len(found) <= count
+        found: list[int] = []
+        rows_at_once = min(count, 16)
+        under = below
+        while True:
+            rows = conn.execute(select(audit_objects.c.seq, audit_objects.c.also)
+                                .where(naming(conn.dialect.name, object_id),
+                                       audit_objects.c.seq < under)
+                                .order_by(audit_objects.c.seq.desc())
+                                .limit(rows_at_once)).all()
+            for first, also in rows:
+                found += [seq for seq in reversed(listed_seqs(first, also)) if seq < below]
+                if len(found) >= count:
+                    # The rest of a row cut short is read again with it, from below the
+                    # last seq handed on.
+                    return found[:count], False
+            if len(rows) < rows_at_once:
+                return found, True
+            under = rows[-1].seq
+            rows_at_once = min(rows_at_once * 4, count)
 
     return Driver(seqs)
 
@@ -332,8 +343,11 @@ def _times(query: AuditQuery) -> list[ColumnElement[bool]]:
 
 
 def _of_action(action: str) -> ColumnElement[bool]:
+    """The action or one of its family, case and all (SQLite's LIKE would ignore ASCII case,
+    where the actions the index drives by do not)."""
+    family = f"{action}."
     return or_(audit.c.action == action,
-               audit.c.action.startswith(f"{action}.", autoescape=True))
+               func.substr(audit.c.action, 1, len(family)) == family)
 
 
 def _of_person(query: AuditQuery) -> list[ColumnElement[bool]]:

@@ -54,7 +54,7 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
             grants.setdefault(collection.id, []).append((party.name, grant))
     before_arg = ctx.arg("before")
     before = int(before_arg) if before_arg.isascii() and before_arg.isdecimal() \
-        and 0 < int(before_arg) < 2**31 else None
+        and len(before_arg) <= 10 and 0 < int(before_arg) < 2**31 else None
     if before_arg and before is None:
         error = error or ctx._("Older than: %(value)s is not a record number (#).",
                                value=before_arg[:40])

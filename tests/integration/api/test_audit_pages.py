@@ -46,8 +46,9 @@ def test_the_api_pages_through_the_trail_by_its_link_header(client, trail):
         url = link[1:link.index(">")] if link else ""
         assert "accord-search-stopped-at" not in r.headers
     assert seqs == trail and pages == 3
-    refused = client.get("/api/v1/audit", params={"after": "12; DROP"})
-    assert refused.status_code == 400 and "after: " in refused.text
+    for forged in ("12; DROP", "9" * 5000, "0", "２"):
+        refused = client.get("/api/v1/audit", params={"after": forged})
+        assert refused.status_code == 400 and "after: " in refused.text
 
 
 def test_where_a_search_stopped_is_said_and_the_next_page_goes_on_from_there(

@@ -155,3 +155,35 @@ def _person(log: AuditLog, person: str, tokens: set[str]) -> None:
             conn.execute(insert(token_rows).values(id=token, party_id="identity--us",
                                                    digest=f"digest-{token}", role="analyst",
                                                    created=made, person_id=person))
+
+
+def test_an_object_named_by_long_appends_is_read_no_further_than_the_bound(log, monkeypatch):
+    from accord.store import audit_log, audit_search
+
+    monkeypatch.setattr(audit_log, "LISTED_A_ROW", 50)  # each index row lists 50 records
+    for _ in range(40):
+        log.append([Event("2026-12-04T01:00:00.000Z", "objects.read", "identity--us",
+                          "token-1", "c", ("indicator--a",))] * 50)
+    parsed: list[int] = []
+    listed = audit_search.listed_seqs
+    monkeypatch.setattr(audit_search, "listed_seqs",
+                        lambda *a, **k: parsed.append(len(got := listed(*a, **k))) or got)
+    with log.engine.connect() as conn:
+        page = search(conn, AuditQuery(object_id="indicator--a", party_id="identity--cn"),
+                      walked=300)
+        assert page.records == [] and page.stopped and page.looked == 300
+        assert sum(parsed) <= 300 + 2 * 50 * 4  # a row cut short is read again, a few times
+        parsed.clear()
+        newest = search(conn, AuditQuery(object_id="indicator--a", limit=3))
+        assert [r.seq for r in newest.records] == [2000, 1999, 1998] and sum(parsed) <= 50
+
+
+def test_an_action_is_matched_case_and_all_whichever_criterion_drives(log):
+    log.append([Event("2026-12-04T01:00:00.000Z", "objects.read", "identity--us", "token-1",
+                      "c", ("indicator--a",))] * 3)
+    assert log.query(AuditQuery(action="Objects")) == []
+    assert log.query(AuditQuery(action="Objects", object_id="indicator--a")) == []
+    assert len(log.query(AuditQuery(action="objects", object_id="indicator--a"))) == 3
+    with log.engine.connect() as conn:
+        empty = search(conn, AuditQuery(limit=0, before=3))
+    assert empty.records == [] and empty.next_before is None
