@@ -82,13 +82,16 @@ def test_the_acts_offered_follow_the_side_the_role_and_the_state():
 def test_a_row_is_found_by_words_of_its_request_or_its_other_party():
     from dataclasses import replace
 
+    from accord.store.summary_reads import Words
     from accord.web.rows import mentions
 
     r = row(derive(Ledger(replace(REQUEST, id="x-accord-request--7f0b6c1e-2d3a-4b5c-9d8e-"
                                               "000000000001", description="Beacons from OPM"),
                           (RECEIPT,)), RECEIVED), US, NAMES)
     assert r.sent == RECEIVED and r.short_id == "7f0b6c1e" and r.category == "intrusion"
+    # What the list's search reads of each request: its texts, and who its parties are.
+    words = Words(r.id, r.summary, r.description, requester=CN, addressee=US)
     for found in ("198.51.100.7", "WHO IS", "opm", "7f0b6c1e", "chin", CN):
-        assert mentions(r, found), found
+        assert mentions(words, US, NAMES, found), found
     for missed in ("united states", US, "ransomware", "c2 server"):
-        assert not mentions(r, missed), missed
+        assert not mentions(words, US, NAMES, missed), missed
