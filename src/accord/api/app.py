@@ -25,6 +25,7 @@ from accord.api.translations import add_translation_routes
 from accord.node import Node
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
+from accord.store.audit_search import record_number
 from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
 from accord.store.faults import noted
@@ -185,13 +186,12 @@ def build_api(node: Node) -> FastAPI:
             if stamp is not None and not is_timestamp(stamp):
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
                                          "2016-04-06T20:07:09.000Z")
-        if after is not None and not (after.isascii() and after.isdecimal()
-                                      and len(after) <= 10 and 0 < int(after) < 2**31):
+        before = record_number(after) if after is not None else None
+        if after is not None and before is None:
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
                                      "gave; follow the Link header of the page before")
         page = node.audit.search(AuditQuery(party, person, object_id, action, since, until,
-                                            limit, int(after) if after else None,
-                                            collection_id=collection))
+                                            limit, before, collection_id=collection))
         link_next(request, response, limit,
                   None if page.next_before is None else str(page.next_before))
         if page.stopped:

@@ -166,6 +166,15 @@ def _choose(conn: Connection, drivers: list[tuple[Driver, Sifted]], below: int, 
     return min(probed)[2]
 
 
+def record_number(text: str) -> int | None:
+    """A record's seq as a caller wrote it (a page's `before`), or None when `text` is not
+    one: decimal digits, 1 to 2**31 - 1, checked by length before it is read as a number."""
+    if not (text.isascii() and text.isdecimal() and len(text) <= 10):
+        return None
+    seq = int(text)
+    return seq if 0 < seq < 2**31 else None
+
+
 def _older_than(seq: int) -> int | None:
     """Where the page after one ending at record `seq` begins: none after the first record."""
     return seq if seq > 1 else None
@@ -221,22 +230,19 @@ def _drivers(conn: Connection, query: AuditQuery, below: int) -> list[tuple[Driv
         criteria.append((_merged(collection), collection))
     if times:
         criteria.append((_timed(conn, times, below), times))
-    every = [condition for _, conditions in criteria for condition in conditions]
-    drivers = [(driver, [c for c in every if not any(c is own for own in conditions)])
-               for driver, conditions in criteria if driver is not None]
-    return drivers or [(_merged(None), every)]
+    drivers = [(driver, [c for other, (_, conditions) in enumerate(criteria) if other != n
+                         for c in conditions])
+               for n, (driver, _) in enumerate(criteria) if driver is not None]
+    every = [c for _, conditions in criteria for c in conditions]
+    return drivers or [(_merged([true()]), every)]
 
 
-def _merged(branches: list[ColumnElement[bool]] | None) -> Driver:
-    """The records meeting any of `branches` (an empty list: none; None: every record), each
+def _merged(branches: list[ColumnElement[bool]]) -> Driver:
+    """The records meeting any of `branches` (none: no record; `true()`: every record), each
     branch an index range in seq order, merged: a statement merges up to _BRANCHES, more are
     merged here."""
 
     def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
-        if branches is None:
-            rows = conn.execute(select(audit.c.seq).where(audit.c.seq < below)
-                                .order_by(audit.c.seq.desc()).limit(count)).scalars().all()
-            return list(rows), len(rows) < count
         parts = [list(conn.execute(_branches(conn.dialect.name,
                                              branches[start:start + _BRANCHES],
                                              below, count)).scalars())
@@ -244,8 +250,6 @@ def _merged(branches: list[ColumnElement[bool]] | None) -> Driver:
         merged = list(islice(heapq.merge(*parts, reverse=True), count))
         return merged, len(merged) < count
 
-    if branches is None:
-        return Driver(seqs, true())
     return Driver(seqs, branches[0] if len(branches) == 1 else None)
 
 

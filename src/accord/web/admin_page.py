@@ -18,6 +18,7 @@ from accord.federation.mirrors import mirrors, why_not_grant
 from accord.i18n import N_
 from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
+from accord.store.audit_search import record_number
 from accord.store.directory import DirectoryError
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
@@ -53,8 +54,7 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         for collection, grant in directory.collections_for(party.id):
             grants.setdefault(collection.id, []).append((party.name, grant))
     before_arg = ctx.arg("before")
-    before = int(before_arg) if before_arg.isascii() and before_arg.isdecimal() \
-        and len(before_arg) <= 10 and 0 < int(before_arg) < 2**31 else None
+    before = record_number(before_arg)
     if before_arg and before is None:
         error = error or ctx._("Older than: %(value)s is not a record number (#).",
                                value=before_arg[:40])
