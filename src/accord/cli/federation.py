@@ -282,6 +282,8 @@ def sync(
             if done.cut_short:
                 err.print(f"  stopped after {ROUND_SECONDS / 60:.0f} minutes of pulling: the "
                           "next round carries on from there")
+            for unfinished in done.unfinished:
+                err.print(f"  [bold yellow]not all pulled[/]: {said(unfinished)}")
             if done.over_quota:
                 err.print(f"  [bold yellow]not all pulled[/]: {said(done.over_quota)} "
                           f"(`accord party quota`; once there is room the next round carries "

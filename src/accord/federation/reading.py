@@ -5,6 +5,8 @@ in bytes and time is federation.answers'; what it may cost to parse is bounded h
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ TAXII = "application/taxii+json;version=2.1"
 # What one answer of a peer's may cost to parse: as much as one envelope POSTed here (taxii
 # routes), whatever the page size asked for (one object may nest more than a page's share).
 MOST_CONTAINERS = DEFAULT_MAX_OBJECTS * CONTAINERS_PER_OBJECT
+MANIFEST_PAGE = 1000  # entries asked for in one page of a peer's manifest
 
 
 class SyncError(Exception):
@@ -129,24 +132,71 @@ class Followed:
 
 # Empty pages in a row that say there is more: an Accord node ends a page early where it
 # walked store.query.ObjectQuery.most_walked rows hidden from the reader (20,000 by default),
-# so a run of them is 20 million such rows, a minute or so; past it, a peer going on without
-# end (the round's time bounds it too).
+# so a run of them is 20 million such rows, a minute or so. Past it, a pull leaves the rest to
+# the next round, which carries on from the last `next` token (kept in the peer's cursors):
+# a peer going on without end costs each round that many requests, not the round's whole time.
 EMPTY_IN_A_ROW = 1000
+# A manifest cannot be left for the next round: what it retracts needs the whole list, read
+# in one round. Ten times the pull's run is 200 million hidden rows, about the round's own
+# ten minutes (sync.ROUND_SECONDS); past it, the round fails, retracting nothing.
+MANIFEST_EMPTY_IN_A_ROW = 10 * EMPTY_IN_A_ROW
+
+
+class EmptyStretch(SyncError):
+    """A peer sent more empty pages in a row than a read follows in one round."""
 
 
 def moves_on(client: httpx.Client, cid: str, followed: Followed, following: str,
-             listed: list[Any]) -> None:
+             listed: list[Any], most_empty: int | None = None) -> None:
     """A page that says there is more must point to a page not read yet in this round
-    (`followed`, which this adds to), and bring something within EMPTY_IN_A_ROW pages: a
-    peer answering `more` with nothing without end, or sending the round back to a page it
-    read (A, B, A, …), would keep the round, and the rounds with the peers after it, going
-    until ROUND_SECONDS. A failure, backed off from."""
+    (`followed`, which this adds to), and bring something within `most_empty` pages
+    (EMPTY_IN_A_ROW by default; EmptyStretch past it): a peer answering `more` with nothing
+    without end, or sending the round back to a page it read (A, B, A, …), would keep the
+    round, and the rounds with the peers after it, going until ROUND_SECONDS. A loop is a
+    failure, backed off from."""
     if following in followed.tokens:
         raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
                         "points back to a page read: the round stops there")
     followed.empty = 0 if listed else followed.empty + 1
-    if followed.empty > EMPTY_IN_A_ROW:
-        raise SyncError(f"{client.base_url} says more of collection {cid} is to come, but "
-                        f"sent nothing in {followed.empty} pages in a row: the round stops "
-                        "there")
+    bound = EMPTY_IN_A_ROW if most_empty is None else most_empty
+    if followed.empty > bound:
+        raise EmptyStretch(f"{client.base_url} says more of collection {cid} is to come, but "
+                           f"sent nothing in {followed.empty:,} pages in a row")
     followed.tokens.add(following)
+
+
+class ManifestStopped(Exception):
+    """The server stops while a manifest is read."""
+
+
+def read_manifest(client: httpx.Client, url: str, cid: str, until: float,
+                  round_seconds: float, stopping: threading.Event) -> set[str]:
+    """The ids the peer's manifest of `cid` (at `url`) lists: what it still lets us read.
+    Read by the round's end (`until`, time.monotonic(); the round lasts `round_seconds`), or
+    the round fails: nothing is retracted on the word of a manifest read in part. Given up
+    (ManifestStopped) at the next page once `stopping` is set."""
+    visible: set[str] = set()
+    params: dict[str, Any] = {"limit": MANIFEST_PAGE}
+    asked = Followed()
+    while True:
+        page = get_json(client, url, collection=True, **params)
+        entries = list_in(client, url, page, "objects")
+        for entry in entries:
+            listed = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(listed, str):
+                raise malformed(client, url, "a manifest entry without an id")
+            visible.add(listed)
+        following = next_of(client, url, page)
+        if following is None:
+            return visible
+        try:
+            moves_on(client, cid, asked, following, entries, MANIFEST_EMPTY_IN_A_ROW)
+        except EmptyStretch as stretch:
+            raise SyncError(f"{stretch} of its manifest: the round stops there, retracting "
+                            "nothing") from None
+        if stopping.is_set():
+            raise ManifestStopped
+        if time.monotonic() > until:
+            raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "
+                            f"within the round's {round_seconds / 60:.0f} minutes")
+        params = {"limit": MANIFEST_PAGE, "next": following}

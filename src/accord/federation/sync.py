@@ -17,7 +17,6 @@ node's. Anything else forged is refused and reported. Objects created by nobody 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +40,9 @@ from accord.federation.mirrors import mirror_for
 from accord.federation.reading import (
     TAXII,
     CollectionGone,
+    EmptyStretch,
     Followed,
+    ManifestStopped,
     PageTooLarge,
     SyncError,
     exchange,
@@ -51,6 +52,7 @@ from accord.federation.reading import (
     moves_on,
     next_of,
     object_in,
+    read_manifest,
     where,
 )
 from accord.federation.retraction import honour_manifest, lose_collection
@@ -63,7 +65,15 @@ from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.forms import PeerGuidelines
-from accord.store.peers import LeaseLost, Peer, PeerStore, hosted_parties, new_holder
+from accord.store.peers import (
+    PUSH,
+    WAYPOINT,
+    LeaseLost,
+    Peer,
+    PeerStore,
+    hosted_parties,
+    new_holder,
+)
 from accord.store.query import ALL, ObjectQuery, Reader
 from accord.store.quotas import OverQuota
 from accord.trust.audit import Event
@@ -101,6 +111,9 @@ class Round:
     cut_short: bool = False  # ROUND_SECONDS passed: the next round goes on from the cursors
     push_refused: list[str] = field(default_factory=list)  # what the peer refused, in words
     over_quota: str | None = None  # the peer's party reached its quota here: what was left
+    # Collections whose pull met more pages of nothing in a row than a round follows (rows
+    # hidden from us, at an Accord node): what was said; the next round carries on.
+    unfinished: list[str] = field(default_factory=list)
 
 
 def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = None,
@@ -156,8 +169,10 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
         raise SyncError(failed) from error
     finally:
         peers.release(peer.name, holder)
-    # At its quota the peer is not failing: said (`accord peer list`), not backed off from.
-    peers.attempted(peer.name, outcome.over_quota, outcome.behind, failed=False)
+    # At its quota, or behind a long stretch of what it hides from us, the peer is not
+    # failing: said (`accord peer list`), not backed off from.
+    said = "; ".join(filter(None, [outcome.over_quota, *outcome.unfinished])) or None
+    peers.attempted(peer.name, said, outcome.behind, failed=False)
     return outcome
 
 
@@ -250,18 +265,26 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
     mirror = mirror_for(node, peer, theirs)
     peers = PeerStore(node.engine)
     cursor = peers.find(peer.name)
-    added_after = cursor.cursors.get(cid) if cursor else None
+    cursors = cursor.cursors if cursor else {}
+    added_after = cursors.get(cid)
     # Every version, not TAXII's default of the newest alone: a version superseded before a
     # round reached it is still one the peer shares, and what is held here must not depend on
     # when rounds ran (or how long this node was down).
     first: dict[str, Any] = {"limit": pulling.page_size, "match[version]": "all"}
     if added_after:
         first["added_after"] = added_after
-    params = first
+    url = f"{root}collections/{cid}/objects/"
     asked = Followed()  # the `next` tokens followed, against a peer that goes in circles
+    # Where a past round stopped inside a stretch of pages of nothing (PeerStore.stand_in).
+    waypoint = cursors.get(WAYPOINT + cid)
+    params = first
+    if waypoint:
+        params = {**first, "next": waypoint}
+        asked.tokens.add(waypoint)
     while True:
+        resuming = waypoint is not None and params.get("next") == waypoint
         try:
-            page = get_json(client, f"{root}collections/{cid}/objects/", collection=True, **params)
+            page = get_json(client, url, collection=not resuming, **params)
         except PageTooLarge:
             # A server that pages by count (another TAXII server; an Accord node before pages
             # had a byte budget) may send more than this node reads at once: smaller pages.
@@ -270,25 +293,41 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
             first["limit"] = max(1, params["limit"] // 4)
             params = {**params, "limit": first["limit"]}
             continue
-        url = f"{root}collections/{cid}/objects/"
+        except SyncError:
+            if not resuming:
+                raise
+            # The token a past round kept is not taken (the peer forgot it, or rotated its
+            # key; a 404 for it says nothing of the collection): from the date_added instead.
+            waypoint, params = None, first
+            continue
         objects = list_in(client, url, page, "objects")
         if len(objects) > params["limit"]:
             raise malformed(client, url, f"{len(objects)} objects when asked for at most "
                              f"{params['limit']}")
         last = page.get("_added_last")
+        following = next_of(client, url, page)
+        waypoint = None  # taken: a token equal to it further on is a loop, not a resumption
 
-        def advance(conn: Connection, last: str | None = last, stored: int = len(objects)
-                    ) -> None:
+        def advance(conn: Connection, last: str | None = last, stored: int = len(objects),
+                    following: str | None = following) -> None:
             if last:
                 peers.advance_in(conn, peer.name, pulling.holder, cid, last, stored)
             else:
-                peers.hold_in(conn, peer.name, pulling.holder)
+                # Nothing to go on from but the peer's token (a page of rows hidden from us,
+                # at an Accord node): kept, so the next round does not walk them again.
+                peers.stand_in(conn, peer.name, pulling.holder, cid, following, stored)
 
         _store_page(node, peer, mirror, objects, outcome, advance)
-        following = next_of(client, url, page)
         if following is None:
             break
-        moves_on(client, cid, asked, following, objects)
+        try:
+            moves_on(client, cid, asked, following, objects)
+        except EmptyStretch as stretch:
+            # Rows hidden from us, as many as a round follows: the token is kept, and the next
+            # round carries on from it (what was not read yet is not missing: no manifest).
+            outcome.unfinished.append(f"{stretch} (rows it keeps from this node's party, "
+                                      "most likely); the next round carries on from there")
+            return
         if time.monotonic() > pulling.until or node.stopping.is_set():
             # What is stored stays, and the cursor says how far: the next round carries on.
             # Not the manifest's retractions: what was not read yet is not missing.
@@ -298,49 +337,13 @@ def _pull_collection(pulling: _Pulling, theirs: dict[str, Any], outcome: Round) 
     try:
         retracted, behind = honour_manifest(
             node, peer.name, pulling.holder, cid, mirror,
-            lambda: _manifest(client, root, cid, pulling.until, node.stopping))
-    except _Stopped:
+            lambda: read_manifest(client, f"{root}collections/{cid}/manifest/", cid,
+                                  pulling.until, ROUND_SECONDS, node.stopping))
+    except ManifestStopped:
         outcome.cut_short = True  # nothing retracted: the next round reads the manifest again
         return
     outcome.retracted += retracted
     outcome.behind += behind
-
-
-class _Stopped(Exception):
-    """The server stops while a manifest is read."""
-
-
-def _manifest(client: httpx.Client, root: str, cid: str, until: float,
-              stopping: threading.Event) -> set[str]:
-    """The ids the peer's manifest of `cid` lists: what it still lets us read. Read by the
-    round's end (`until`, time.monotonic()), or the round fails: nothing is retracted on the
-    word of a manifest read in part. Given up (_Stopped) at the next page once `stopping`
-    is set."""
-    visible: set[str] = set()
-    params: dict[str, Any] = {"limit": PAGE}
-    url = f"{root}collections/{cid}/manifest/"
-    asked = Followed()
-    while True:
-        page = get_json(client, url, collection=True, **params)
-        entries = list_in(client, url, page, "objects")
-        for entry in entries:
-            listed = entry.get("id") if isinstance(entry, dict) else None
-            if not isinstance(listed, str):
-                raise malformed(client, url, "a manifest entry without an id")
-            visible.add(listed)
-        following = next_of(client, url, page)
-        if following is None:
-            return visible
-        moves_on(client, cid, asked, following, entries)
-        if stopping.is_set():
-            raise _Stopped
-        if time.monotonic() > until:
-            raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "
-                            f"within the round's {ROUND_SECONDS / 60:.0f} minutes")
-        params = {"limit": PAGE, "next": following}
-
-
-PUSH = "push:"  # cursor key prefix: how far our own collection was pushed
 
 
 def _push_ledgers(pulling: _Pulling, outcome: Round) -> None:

@@ -43,7 +43,10 @@ class Peer:
     last_attempt: str | None
     last_success: str | None
     last_error: str | None
-    cursors: dict[str, str]  # the peer's collection id -> the last date_added stored from it
+    # The peer's collection id -> the last date_added stored from it; WAYPOINT + the id -> the
+    # peer's `next` token where a read stood that had no date_added to go on from; PUSH
+    # (federation.sync) + our collection's id -> how far it was pushed.
+    cursors: dict[str, str]
     pulled: int
     failures: int = 0  # rounds failed in a row
     behind: int = 0  # objects the peer offered at the last round's end that are not here
@@ -63,6 +66,9 @@ class Peer:
 # round killed -9 holds it no longer than this, and not at all once another round on the same
 # host sees that its process is gone.
 LEASE = timedelta(seconds=60)
+# Prefixes of the keys of a peer's cursors beside its collections' ids (Peer.cursors).
+PUSH = "push:"
+WAYPOINT = "next:"
 
 
 class LeaseLost(Exception):
@@ -178,10 +184,27 @@ class PeerStore:
         `added_after` (None: from its start again). Raises LeaseLost, undoing the page, if
         this round no longer holds the peer."""
         cursors = self.hold_in(conn, name, holder)
+        cursors.pop(WAYPOINT + collection_id, None)
         if added_after is None:
             cursors.pop(collection_id, None)
         else:
             cursors[collection_id] = added_after
+        self._move(conn, name, cursors, stored)
+
+    def stand_in(self, conn: Connection, name: str, holder: str, collection_id: str,
+                 waypoint: str | None, stored: int) -> None:
+        """In the transaction that stored the page: the page gave no date_added to go on from
+        (it brought nothing this node may read, say), and the peer said to go on from
+        `waypoint` (None: the read ended). Raises LeaseLost as advance_in does."""
+        cursors = self.hold_in(conn, name, holder)
+        if waypoint is None:
+            cursors.pop(WAYPOINT + collection_id, None)
+        else:
+            cursors[WAYPOINT + collection_id] = waypoint
+        self._move(conn, name, cursors, stored)
+
+    @staticmethod
+    def _move(conn: Connection, name: str, cursors: dict[str, str], stored: int) -> None:
         conn.execute(update(peers).where(peers.c.name == name).values(
             cursors=orjson.dumps(cursors), pulled=peers.c.pulled + stored))
 
@@ -223,7 +246,7 @@ class PeerStore:
         and take the lease from a round running meanwhile. `soon`: at the next interval,
         whatever failed before (e.g. once its key is re-pinned)."""
         cursors = conn.execute(select(peers.c.cursors).where(peers.c.name == name)).scalar()
-        kept = {k: v for k, v in orjson.loads(cursors or b"{}").items() if k.startswith("push:")}
+        kept = {k: v for k, v in orjson.loads(cursors or b"{}").items() if k.startswith(PUSH)}
         conn.execute(update(peers).where(peers.c.name == name).values(
             cursors=orjson.dumps(kept), lease_holder=None, lease_expires=None,
             **({"failures": 0} if soon else {})))

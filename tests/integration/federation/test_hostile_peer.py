@@ -1,6 +1,7 @@
 """A peer's answers cost this node bounded memory and time: a page too large, a gzip bomb, a
-trickle, a page that says `more` for ever are each refused with a SyncError that says why; a
-round that pulls for too long stops and the next carries on where it stopped."""
+trickle are each refused with a SyncError that says why; pages of nothing that say `more` for
+ever are followed a bounded number a round; a round that pulls for too long stops and the next
+carries on where it stopped."""
 
 from __future__ import annotations
 
@@ -111,16 +112,26 @@ def test_a_trickle_is_given_up(federation, monkeypatch):
     assert "too slowly" in _refused(f)
 
 
-def test_more_with_nothing_or_the_same_page_again_ends_the_round(federation, monkeypatch):
+def test_more_with_nothing_ends_the_pull_and_the_same_page_again_the_round(federation,
+                                                                          monkeypatch):
     f: Federation = federation
     monkeypatch.setattr(reading, "EMPTY_IN_A_ROW", 20)  # (1,000: made small)
     # Empty pages that say there is more are what an Accord node sends where its walk met
-    # rows hidden from us: followed, reading.EMPTY_IN_A_ROW of them in a row, not more.
+    # rows hidden from us: followed, reading.EMPTY_IN_A_ROW of them in a row, not more; the
+    # next round carries on from the last token (test_hidden_stretch), so a peer that goes on
+    # without end costs each round that many requests, and is said to.
     fresh = itertools.count()
     f.hooks.append(_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": f"token-{next(fresh)}", "objects": []})))))
-    assert "sent nothing in 21 pages in a row" in _refused(f)
+    done = sync_peer(f.china, f.peer, f.transport)
+    assert "sent nothing in 21 pages in a row" in done.unfinished[0]
     assert next(fresh) == 21  # every page read until then
+    peer = PeerStore(f.china.engine).find(f.peer.name)
+    assert peer is not None and peer.cursors[f"next:{f.shared.id}"] == "token-20"
+    assert peer.last_error is not None and "21 pages in a row" in peer.last_error
+    again = sync_peer(f.china, f.peer, f.transport)
+    assert "sent nothing in 21 pages in a row" in again.unfinished[0]
+    assert next(fresh) == 43  # the next round went on from token-20, 21 pages more
     f.hooks[:] = [_objects_pages(lambda _: httpx.Response(200, headers=TAXII, content=(
         orjson.dumps({"more": True, "next": "again", "objects": []}))))]
     assert "points back to a page read" in _refused(f)
