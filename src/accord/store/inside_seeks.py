@@ -15,7 +15,6 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -61,8 +60,9 @@ class Inside:
 def seek_inside(conn: Connection, reader: str, networks: list[Value], most: int | None = None
                 ) -> Inside:
     """The index rows lying inside `networks`, in the collections and audiences of `reader`,
-    in address order, `most` (MOST_INSIDE) of them at most for each network (stopped at: the
-    first network's that stopped)."""
+    in address order, `most` (MOST_INSIDE) of them at most for each network, and one more
+    for each hundred collections the reader reads (stopped at: the first network's that
+    stopped)."""
     most = MOST_INSIDE if most is None else most
     readable = readable_collections(conn, reader)
     found: dict[int, Value] = {}
@@ -89,21 +89,29 @@ def _seek_one(conn: Connection, reader: str, readable: list[str], network: Value
                               "high": f"{high}/999", "every_reader": EVERY_READER,
                               "reader": reader}
     # At most _COLLECTIONS a statement (SQLite takes 500 terms of a compound SELECT, two a
-    # collection), each in (value, seq) order, merged here: `most` + 1 rows of each at most.
+    # collection), each in (value, seq) order, merged here. The bound is shared among the
+    # statements, so that a reader of many collections costs no more rows than one of few:
+    # each reads its share and one row more, which says where it stopped.
     prelude = _SETTINGS if conn.dialect.name == "postgresql" else None
-    parts = []
-    for start in range(0, len(readable), _COLLECTIONS):
-        chunk = readable[start:start + _COLLECTIONS]
+    chunks = [readable[start:start + _COLLECTIONS]
+              for start in range(0, len(readable), _COLLECTIONS)]
+    share = max(1, most // len(chunks))
+    parts, stops = [], []
+    for chunk in chunks:
         named = {f"collection_{n}": collection for n, collection in enumerate(chunk)}
-        parts.append(direct.rows(conn, _statement(conn.dialect.name, len(chunk)),
-                                 values | named, prelude=prelude))
-    rows = list(islice(heapq.merge(*parts, key=lambda row: (row[1], row[0])), most + 1))
-    if len(rows) <= most:
+        got = direct.rows(conn, _statement(conn.dialect.name, len(chunk)),
+                          values | named | {"cap": share + 1}, prelude=prelude)
+        if len(got) > share:
+            stops.append(got[share][1])  # all of this statement's rows below it are read
+        parts.append(got[:share])
+    rows = list(heapq.merge(*parts, key=lambda row: (row[1], row[0])))
+    if not stops:
         return Inside({seq: Value(network.kind, value) for seq, value in rows}, None)
-    # The row past the bound names where reading stopped: the rows of its value are kept out
-    # (some of them may be unread), unless they are all there is.
-    last = rows[most][1]
-    kept = [row for row in rows[:most] if row[1] != last] or rows[:most]
+    # Where the first statement stopped is where the look-up did: below it, every row of
+    # every statement was read. The rows of that value are kept out (some of them may be
+    # unread), unless they are all there is.
+    last = min(stops)
+    kept = [row for row in rows if row[1] < last] or [row for row in rows if row[1] == last]
     return Inside({seq: Value(network.kind, value) for seq, value in kept},
                   Value(network.kind, last))
 

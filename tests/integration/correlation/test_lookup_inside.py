@@ -128,9 +128,32 @@ def test_a_reader_of_many_collections_is_merged_across_statements(spread, bounde
                                                                   monkeypatch):
     """The collections a statement seeks in are bounded (SQLite takes 500 terms of a
     compound SELECT): a reader of more is answered from several, merged in address order,
-    the same as from one."""
+    sharing the bound: no more rows read than for a reader of few, and every mention below
+    where it stopped read."""
+    [network] = guess("10.1.0.0/16")
+    with spread.node.engine.connect() as conn:
+        whole = inside_seeks.seek_inside(conn, spread.other.id, [network], 10_000)
+    assert whole.stopped_at is None and len(whole.found) == 200
+    read: list[int] = []
+    real_rows = inside_seeks.direct.rows
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        got = real_rows(*args, **kwargs)
+        read.append(len(got))
+        return got
+
+    monkeypatch.setattr(inside_seeks.direct, "rows", counted)
+    for per_statement in (1, 2):  # the two collections each a statement of its own, or one
+        monkeypatch.setattr(inside_seeks, "_COLLECTIONS", per_statement)
+        read.clear()
+        with spread.node.engine.connect() as conn:
+            split = inside_seeks.seek_inside(conn, spread.other.id, [network], MOST)
+        assert sum(read) <= MOST + len(read)  # the bound, and one row a statement
+        assert split.stopped_at is not None
+        # In the index's order ('0a010000/32': hex, then the prefix): address order.
+        below = {seq: value for seq, value in whole.found.items()
+                 if value.value < split.stopped_at.value}
+        assert split.found == below and 0 < len(below) <= MOST
     correlations = Correlations(spread.node.engine)
-    whole = correlations.look_up(spread.other.id, guess("10.1.0.0/16"), 20)
-    monkeypatch.setattr(inside_seeks, "_COLLECTIONS", 1)
-    split = correlations.look_up(spread.other.id, guess("10.1.0.0/16"), 20)
-    assert split == whole and split.stopped_at is not None
+    answer = correlations.look_up(spread.other.id, [network], 20)
+    assert answer.stopped_at is not None and len(answer.found) == 20
