@@ -35,13 +35,16 @@ def accord(*args: str, db: str, allowed: tuple[int, ...] = (0,)) -> str:
     return done.stdout.strip()
 
 
-def serve(db: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(db: str, log: Path, *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`accord serve` on a free port (with `options`; by default two workers, no sync), once
+    it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with log.open("wb") as sink:
         server = subprocess.Popen([str(ACCORD), "serve", "--db", db, "--port", str(port),
-                                   "--tick", "0", "--sync-every", "0", "--workers", "2"],
+                                   "--tick", "0",
+                                   *(options or ("--sync-every", "0", "--workers", "2"))],
                                   stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     for _ in range(300):

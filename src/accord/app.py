@@ -68,25 +68,29 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "the server failed to handle this request; it has been logged")
 
 
-async def _sync_forever(node: Node, every: float) -> None:
-    """Pull from every peer, again and again: what peers share arrives within `every` s."""
+async def _sync_forever(node: Node, every: float, retract_every: float | None) -> None:
+    """Pull from every peer, again and again: what peers share arrives within `every` s, what
+    they withdraw is retracted within `retract_every` s (None: sync.RETRACT_EVERY; 0: at
+    every round)."""
     from starlette.concurrency import run_in_threadpool
 
-    from accord.federation.sync import sync_all
+    from accord.federation.sync import RETRACT_EVERY, sync_all
 
+    withdrawn = RETRACT_EVERY if retract_every is None else retract_every
     while True:
         try:
-            await run_in_threadpool(sync_all, node)
+            await run_in_threadpool(sync_all, node, withdrawn)
         except Exception as error:  # a failed round is retried at the next; peer list shows
             if noted(error, "sync with peers (retried at the next round)") is None:
                 log.exception("sync with peers failed")
         await asyncio.sleep(every)
 
 
-def create_app(node: Node, tick: float | None = None, sync_every: float | None = None
-               ) -> Starlette:
+def create_app(node: Node, tick: float | None = None, sync_every: float | None = None,
+               retract_every: float | None = None) -> Starlette:
     """The node's ASGI app; with `tick` (seconds), it also runs the deadline watcher, and with
-    `sync_every`, pulls from its peers."""
+    `sync_every`, pulls from its peers (reading what they withdrew every `retract_every`
+    seconds: _sync_forever)."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -103,7 +107,8 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
                 from accord.cooperation.watcher import Watcher
 
                 watching = asyncio.create_task(Watcher(node, tick).run())
-            syncing = asyncio.create_task(_sync_forever(node, sync_every)) if sync_every else None
+            syncing = asyncio.create_task(_sync_forever(node, sync_every, retract_every)
+                                          ) if sync_every else None
             try:
                 yield
             finally:
@@ -134,11 +139,14 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
 
 
 def create_app_from_env() -> Starlette:
-    """For uvicorn workers: the database, its read replica and the watcher's tick come from
-    ACCORD_DB, ACCORD_READ_DB and ACCORD_TICK (set by `accord serve`)."""
+    """For uvicorn workers: the database, its read replica, the watcher's tick and the sync's
+    intervals come from ACCORD_DB, ACCORD_READ_DB, ACCORD_TICK, ACCORD_SYNC_EVERY and
+    ACCORD_RETRACT_EVERY (set by `accord serve`)."""
     tick = float(os.environ.get("ACCORD_TICK", "0")) or None
     sync_every = float(os.environ.get("ACCORD_SYNC_EVERY", "0")) or None
+    retract = os.environ.get("ACCORD_RETRACT_EVERY")
+    retract_every = float(retract) if retract else None
     return create_app(open_node(os.environ.get("ACCORD_DB", "accord.db"), migrate_schema=False,
                                 read_db=os.environ.get("ACCORD_READ_DB") or None,
                                 serving=True),
-                      tick, sync_every)
+                      tick, sync_every, retract_every)

@@ -35,6 +35,10 @@ def serve(
              "PT5M); 0 turns it off.")] = "30s",
     sync_every: Annotated[str, typer.Option(
         help="How often to pull from peers (e.g. 5s); 0 turns it off.")] = "5s",
+    retract_every: Annotated[str, typer.Option(
+        help="How often to read each peer's manifests whole, to remove here what it withdrew "
+             "(deleted, or no longer shows this node's party), e.g. 10m; 0: at every pull. "
+             "Each read lists, and the peer audits, every object it shares.")] = "10m",
     max_objects: Annotated[int | None, typer.Option(
         min=1, help="The most STIX objects one POST may carry (default 10000; see "
                     "docs/limits.md); kept for later runs.")] = None,
@@ -98,6 +102,11 @@ def serve(
         pull = 0.0 if sync_every.strip() == "0" else parse_duration(sync_every).total_seconds()
     except DurationError as error:
         raise fail(f"--sync-every: {error}") from None
+    try:
+        withdrawn = 0.0 if retract_every.strip() == "0" \
+            else parse_duration(retract_every).total_seconds()
+    except DurationError as error:
+        raise fail(f"--retract-every: {error}") from None
     proxies = trusted_proxies(trusted_proxy)
     # serving: PostgreSQL shows which node this server's connections serve (its workers'
     # too), and `accord restore` refuses to replace it under them.
@@ -172,11 +181,12 @@ def serve(
         os.environ["ACCORD_TICK"] = str(every)
         # Each worker pulls; a lease on each peer (store.peers) lets one round at a time run.
         os.environ["ACCORD_SYNC_EVERY"] = str(pull)
+        os.environ["ACCORD_RETRACT_EVERY"] = str(withdrawn)
         uvicorn.run("accord.app:create_app_from_env", factory=True, host=host, port=port,
                     workers=workers, log_level="warning", access_log=access_log, **listening)
     else:
-        uvicorn.run(create_app(node, every or None, pull or None), host=host, port=port,
-                    log_level="warning", access_log=access_log, **listening)
+        uvicorn.run(create_app(node, every or None, pull or None, withdrawn), host=host,
+                    port=port, log_level="warning", access_log=access_log, **listening)
 
 
 def _shown_url(db: str) -> str:

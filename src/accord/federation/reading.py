@@ -23,6 +23,9 @@ TAXII = "application/taxii+json;version=2.1"
 # routes), whatever the page size asked for (one object may nest more than a page's share).
 MOST_CONTAINERS = DEFAULT_MAX_OBJECTS * CONTAINERS_PER_OBJECT
 MANIFEST_PAGE = 1000  # entries asked for in one page of a peer's manifest
+# The longest `next` token followed (and kept in the peer's cursors, federation.waypoints):
+# it goes back in a URL, and an Accord node's are under 100 characters.
+MOST_TOKEN = 8192
 
 
 class SyncError(Exception):
@@ -72,6 +75,8 @@ def exchange(client: httpx.Client, method: str, url: str, **asked: Any) -> Answe
         return fetch(client, method, url, **asked)
     except httpx.HTTPError as error:
         raise SyncError(unreachable(client, error)) from None
+    except httpx.InvalidURL as error:  # what the peer gave to ask with cannot be sent
+        raise SyncError(f"cannot ask {client.base_url} for {url}: {error}") from None
     except AnswerTooLarge as refused:
         raise PageTooLarge(str(refused)) from None
     except AnswerRefused as refused:
@@ -118,6 +123,9 @@ def next_of(client: httpx.Client, url: str, page: dict[str, Any]) -> str | None:
         return None
     if not isinstance(following, str):
         raise malformed(client, url, "'next' that is not a string")
+    if len(following) > MOST_TOKEN:
+        raise malformed(client, url, f"a 'next' of {len(following):,} characters, more than "
+                                     f"the {MOST_TOKEN:,} this node sends back")
     return following
 
 

@@ -44,8 +44,8 @@ class Peer:
     last_success: str | None
     last_error: str | None
     # The peer's collection id -> the last date_added stored from it; WAYPOINT + the id -> the
-    # peer's `next` token where a read stood that had no date_added to go on from; PUSH
-    # (federation.sync) + our collection's id -> how far it was pushed.
+    # peer's `next` token where a read stood that had no date_added to go on from; PUSH + our
+    # collection's id -> how far it was pushed; MANIFESTS -> when its manifests are next read.
     cursors: dict[str, str]
     pulled: int
     failures: int = 0  # rounds failed in a row
@@ -69,6 +69,7 @@ LEASE = timedelta(seconds=60)
 # Prefixes of the keys of a peer's cursors beside its collections' ids (Peer.cursors).
 PUSH = "push:"
 WAYPOINT = "next:"
+MANIFESTS = "manifests"  # when the peer's manifests are next read whole (federation.sync)
 
 
 class LeaseLost(Exception):
@@ -194,14 +195,22 @@ class PeerStore:
     def stand_in(self, conn: Connection, name: str, holder: str, collection_id: str,
                  waypoint: str | None, stored: int) -> None:
         """In the transaction that stored the page: the page gave no date_added to go on from
-        (it brought nothing this node may read, say), and the peer said to go on from
-        `waypoint` (None: the read ended). Raises LeaseLost as advance_in does."""
+        (it brought nothing this node may read, say); the next round carries on from
+        `waypoint` (federation.waypoints; None: from the date). Raises LeaseLost as
+        advance_in does."""
         cursors = self.hold_in(conn, name, holder)
         if waypoint is None:
             cursors.pop(WAYPOINT + collection_id, None)
         else:
             cursors[WAYPOINT + collection_id] = waypoint
         self._move(conn, name, cursors, stored)
+
+    def manifests_read(self, name: str, holder: str, due: str) -> None:
+        """This round read every manifest of the peer whole: the next is due at `due`."""
+        with writing(self.engine) as conn:
+            cursors = self.hold_in(conn, name, holder)
+            cursors[MANIFESTS] = due
+            self._move(conn, name, cursors, 0)
 
     @staticmethod
     def _move(conn: Connection, name: str, cursors: dict[str, str], stored: int) -> None:

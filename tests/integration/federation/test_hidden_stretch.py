@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.cli import federation as cli_federation
-from accord.federation import reading, sync
+from accord.federation import reading, sync, waypoints
 from accord.federation.sync import SyncError, sync_peer
 from accord.store.peers import WAYPOINT, PeerStore
 from accord.store.query import ALL, ObjectQuery
@@ -54,9 +54,11 @@ def stretch(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> list[str
 
 
 def _waypoint(f: Federation) -> str | None:
+    """The token China's node keeps to carry on from in the shared collection."""
     found = PeerStore(f.china.engine).find(f.peer.name)
     assert found is not None
-    return found.cursors.get(WAYPOINT + f.shared.id)
+    kept = waypoints.read(found.cursors.get(WAYPOINT + f.shared.id))
+    return None if kept is None else kept.token
 
 
 def test_a_long_stretch_of_hidden_rows_is_crossed_round_after_round(federation, stretch):
@@ -150,7 +152,8 @@ def test_a_forged_token_in_the_cursors_is_refused_by_the_peer_and_read_past(fede
     f: Federation = federation
     with f.china.engine.begin() as conn:
         conn.execute(update(peers).where(peers.c.name == f.peer.name).values(
-            cursors=orjson.dumps({WAYPOINT + f.shared.id: "~not-a-token"})))
+            cursors=orjson.dumps({WAYPOINT + f.shared.id: waypoints.kept(
+                waypoints.Waypoint("~not-a-token", None))})))
     for _ in range(10):
         if not sync_peer(f.china, f.peer, f.transport, page_size=100).unfinished:
             break
@@ -225,3 +228,129 @@ def test_accord_sync_and_peer_list_say_what_was_left_for_the_next_round(federati
     listed = CliRunner().invoke(app, ["peer", "list", "--json", "--db", db],
                                 catch_exceptions=False)
     assert "pages in a row" in listed.stdout
+
+
+def test_a_stretch_at_the_end_is_not_walked_again_by_later_rounds(federation, monkeypatch):
+    f: Federation = federation
+    f.share(_seen(1))
+    f.share(*(_hidden(n, f.us.own.id) for n in range(100, 500)))  # nothing after them
+    f.us.node.info = replace(f.us.node.info, most_walked=WALK)
+    monkeypatch.setattr(reading, "EMPTY_IN_A_ROW", EMPTY)
+    asked: list[str | None] = []
+
+    def note(request: httpx.Request) -> None:
+        if request.url.path.endswith("/objects/"):
+            asked.append(request.url.params.get("next"))
+
+    f.hooks.append(note)  # type: ignore[arg-type]
+    unfinished = [bool(sync_peer(f.china, f.peer, f.transport, page_size=100).unfinished)
+                  for _ in range(20)]
+    # Crossed once (about 21 pages, over six rounds), then a page a round: where the read
+    # ended is where the next one starts.
+    assert len(asked) <= 21 + 6 + 20, len(asked)
+    assert unfinished[6:] == [False] * 14, unfinished
+    f.share(_seen(2))
+    sync_peer(f.china, f.peer, f.transport, page_size=100)
+    assert f.held() == {str(_seen(n)["id"]) for n in (1, 2)}
+
+
+def _offset_peer(f: Federation, hidden: set[str]):  # type: ignore[no-untyped-def]
+    """The US node's collection served as another TAXII server might: `next` an offset into
+    the read from `added_after`, the rows hidden from China left out of each page after it
+    is cut (pages of nothing that say `more`)."""
+    held = f.us.node.objects.page(f.shared.id, ObjectQuery(versions=frozenset({ALL}),
+                                                           limit=100_000)).items
+
+    def serve(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "GET" or not request.url.path.endswith("/objects/"):
+            return None
+        asked = request.url.params
+        after = asked.get("added_after")
+        rows = [i for i in held if after is None or i.date_added > after]
+        start, limit = int(asked.get("next", "0")), int(asked.get("limit", "100"))
+        shown = [i for i in rows[start:start + limit] if i.id not in hidden]
+        more = start + limit < len(rows)
+        body: dict[str, object] = {"more": more,
+                                   "objects": [orjson.loads(i.body) for i in shown]}
+        if more:
+            body["next"] = str(start + limit)
+        headers = dict(TAXII)
+        if shown:
+            headers["X-TAXII-Date-Added-Last"] = shown[-1].date_added
+        return httpx.Response(200, headers=headers, content=orjson.dumps(body))
+
+    return serve
+
+
+def test_a_kept_token_is_sent_back_in_the_read_it_came_from(federation, monkeypatch):
+    f: Federation = federation
+    f.share(*(indicator(n) for n in range(1, 11)))
+    ids = [str(indicator(n)["id"]) for n in range(1, 11)]
+    hidden = set(ids[2:6])  # 1 2, then four China may not read, then 7 8 9 10
+    f.hooks.append(_offset_peer(f, hidden))
+    monkeypatch.setattr(reading, "EMPTY_IN_A_ROW", 1)
+    assert sync_peer(f.china, f.peer, f.transport, page_size=2).unfinished
+    # The date cursor moved (to 2) after the token was issued (for the read from the start):
+    # sent with the newer date, an offset would skip 7 and 8 for good.
+    for _ in range(5):
+        sync_peer(f.china, f.peer, f.transport, page_size=2)
+    assert f.held() == set(ids) - hidden
+
+
+def test_a_kept_token_failing_once_is_read_past_not_taken_for_a_loop(federation,
+                                                                     monkeypatch):
+    f: Federation = federation
+    f.share(*(indicator(n) for n in range(1, 7)))
+    ids = [str(indicator(n)["id"]) for n in range(1, 7)]
+    serve = _offset_peer(f, set(ids[:4]))
+    f.hooks[:] = [serve]
+    monkeypatch.setattr(sync, "ROUND_SECONDS", 0.0)  # the round reads one page
+    assert sync_peer(f.china, f.peer, f.transport, page_size=2).cut_short
+    assert _waypoint(f) == "2"
+    monkeypatch.setattr(sync, "ROUND_SECONDS", 600.0)
+    once = [True]
+
+    def busy(request: httpx.Request) -> httpx.Response | None:
+        if request.url.params.get("next") == "2" and once:
+            once.clear()  # a 503 once: the read goes on from the date, and is given "2" again
+            return httpx.Response(503, headers=TAXII, content=b'{"title": "busy"}')
+        return None
+
+    f.hooks[:] = [busy, serve]
+    sync_peer(f.china, f.peer, f.transport, page_size=2)
+    assert f.held() == set(ids[4:])
+
+
+def test_a_token_too_long_to_send_back_is_refused_and_never_kept(federation):
+    f: Federation = federation
+    f.share(indicator(1))
+    once = [True]
+
+    def long_token(request: httpx.Request) -> httpx.Response | None:
+        if once and request.method == "GET" and request.url.path.endswith("/objects/"):
+            once.clear()
+            return httpx.Response(200, headers=TAXII, content=orjson.dumps(
+                {"more": True, "next": "t" * 70_000, "objects": []}))
+        return None
+
+    f.hooks.append(long_token)
+    with pytest.raises(SyncError, match="a 'next' of 70,000 characters"):
+        sync_peer(f.china, f.peer, f.transport)
+    assert _waypoint(f) is None
+    sync_peer(f.china, f.peer, f.transport)  # the peer answers as it should again
+    assert f.held() == {str(indicator(1)["id"])}
+
+
+@pytest.mark.parametrize("cid", ["next:abc", "push:abc", "manifests", "../../x", "a b"])
+def test_a_collection_id_that_is_not_a_taxii_identifier_fails_the_round(federation, cid):
+    f: Federation = federation
+
+    def listing(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/collections/"):
+            return httpx.Response(200, headers=TAXII, content=orjson.dumps(
+                {"collections": [{"id": cid, "title": "x", "can_read": True}]}))
+        return None
+
+    f.hooks.append(listing)
+    with pytest.raises(SyncError, match="a TAXII identifier is a UUID"):
+        sync_peer(f.china, f.peer, f.transport)
