@@ -23,6 +23,8 @@ from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.attribution.watchlist import screen_all, watchlist
 from accord.cooperation.desk import Actor
+from accord.cooperation.model import MOST_EVIDENCE
+from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.node import Node
 from accord.screening.names import name_variants
 from accord.stix.timestamps import now_timestamp
@@ -43,28 +45,30 @@ class ClaimIn(BaseModel):
                                                           "sponsoring state")
     basis: list[Basis] = Field(min_length=1)  # type: ignore[valid-type]
     confidence: int = Field(ge=0, le=100)
-    summary: str = Field(min_length=1)
-    evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
+    summary: str = Field(min_length=1, max_length=MOST_TEXT)
+    evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
+                                description="STIX ids of objects you may read")
     share_with: list[str] = Field(default=[], description="Parties that may read it (default: "
                                                           "every party of the node)")
 
 
 class PositionIn(BaseModel):
     position: Stance
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MOST_TEXT)
     basis: list[Basis] = []  # type: ignore[valid-type]
-    evidence: list[str] = []
+    evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     competing_claim: str | None = None
 
 
 class DesignationIn(BaseModel):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MOST_LINE)
     kind: DesignationKind
-    legal_basis: str = Field(min_length=1)
-    aliases: list[str] = []
-    programme: str | None = None
-    claims: list[str] = []
-    evidence: list[str] = []
+    legal_basis: str = Field(min_length=1, max_length=MOST_TEXT)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=MOST_LINE)]] = Field(
+        default=[], max_length=MOST_LISTED)
+    programme: str | None = Field(default=None, max_length=MOST_LINE)
+    claims: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
+    evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     share_with: list[str] = []
 
 

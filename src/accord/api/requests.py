@@ -21,8 +21,17 @@ from accord.attribution.objects import extension_definition as attribution_exten
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView, derive
-from accord.cooperation.model import Category, EscalationReason, Kind, Outcome, State, Urgency
+from accord.cooperation.model import (
+    MOST_EVIDENCE,
+    Category,
+    EscalationReason,
+    Kind,
+    Outcome,
+    State,
+    Urgency,
+)
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
+from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.cooperation.report import render
 from accord.cooperation.reviewing import RETRY_AFTER, ReviewBusy, review_ledgers
 from accord.cooperation.schema import json_schema
@@ -35,21 +44,28 @@ from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
 
+# As long as the objects they become may hold (cooperation.properties): refused here with the
+# field's name, before anything is read of them.
+Line = Annotated[str, Field(max_length=MOST_LINE)]
+Long = Annotated[str, Field(max_length=MOST_TEXT)]
+Lines = Annotated[list[Line], Field(max_length=MOST_LISTED)]
+
 
 class RequestIn(BaseModel):
     to: str = Field(description="The addressed party: name or identity id")
     kind: Kind
     category: Category
     urgency: Urgency
-    summary: str
-    description: str = ""
+    summary: Line
+    description: Long = ""
     activity_start: datetime | None = None
     activity_end: datetime | None = None
-    victims: list[str] = []
-    impact: str = ""
-    legal_basis: str = ""
-    point_of_contact: str = ""
-    evidence: list[str] = Field(default=[], description="STIX ids of objects you may read")
+    victims: Lines = []
+    impact: Long = ""
+    legal_basis: Long = ""
+    point_of_contact: Line = ""
+    evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
+                                description="STIX ids of objects you may read")
     shared_with: list[str] = []
     exercise: bool = False
     lang: str = Field(default="", description="The language the request is written in "
@@ -67,32 +83,32 @@ class Written(BaseModel):
 
 
 class NoteIn(Written):
-    note: str = ""
+    note: Long = ""
 
 
 class TextIn(Written):
-    text: str
+    text: Long
 
 
 class ResponseIn(Written):
     outcome: Outcome
-    text: str = ""
-    reason: str = ""
-    evidence: list[str] = []
+    text: Long = ""
+    reason: Long = ""
+    evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
 
 
 class RatingIn(Written):
     score: int = Field(ge=1, le=5)
-    comment: str = ""
+    comment: Long = ""
 
 
 class EscalationIn(Written):
     reason: EscalationReason = "manual"
-    note: str = ""
+    note: Long = ""
 
 
 class ReasonIn(Written):
-    reason: str = ""
+    reason: Long = ""
 
 
 REVIEW_MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",

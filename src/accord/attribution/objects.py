@@ -29,6 +29,7 @@ from accord.attribution.model import (
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.objects import define_extension
 from accord.cooperation.properties import (
+    MOST_LINE,
     Choice,
     Integer,
     Property,
@@ -93,7 +94,7 @@ class Country(Value):
         return raw
 
 
-TEXT, TEXTS, TIMESTAMP = Text(), Texts(), Timestamp()
+TEXT, LINE, TEXTS, TIMESTAMP = Text(), Text(MOST_LINE), Texts(), Timestamp()
 IDENTITY_REF = Ref(("identity",))
 BASIS = Slugs(tuple(BASES))
 Rule = Callable[[Mapping[str, Any]], str | None]
@@ -140,10 +141,10 @@ DESIGNATION_TYPE = AttributionType(
                  "or amended by a later version.", (
         Property("created_by_ref", "party", IDENTITY_REF, required=True),
         Property("created", "created", TIMESTAMP, required=True),
-        Property("name", "name", TEXT, required=True),
+        Property("name", "name", LINE, required=True),
         Property("identity_class", "kind", Choice(DESIGNATION_KINDS), required=True),
         Property("aliases", "aliases", TEXTS),
-        Property("programme", "programme", TEXT),
+        Property("programme", "programme", LINE),
         Property("legal_basis", "legal_basis", TEXT, required=True),
         Property("designated", "designated", TIMESTAMP, required=True),
         Property("identity_ref", "identity", IDENTITY_REF),

@@ -33,6 +33,7 @@ from accord.cooperation.model import (
     Withdrawal,
 )
 from accord.cooperation.properties import (
+    MOST_LINE,
     Choice,
     Flag,
     Integer,
@@ -94,7 +95,7 @@ class CooperationType:
     rules: tuple[Rule, ...] = ()
 
 
-TEXT, TEXTS, TIMESTAMP, FLAG = Text(), Texts(), Timestamp(), Flag()
+TEXT, LINE, TEXTS, TIMESTAMP, FLAG = Text(), Text(MOST_LINE), Texts(), Timestamp(), Flag()
 IDENTITY_REF = Ref((IDENTITY,))
 
 
@@ -135,14 +136,14 @@ TYPES: tuple[CooperationType, ...] = (
         Property("kind", "kind", Choice(KINDS), required=True),
         Property("category", "category", Choice(CATEGORIES), required=True),
         Property("urgency", "urgency", Choice(URGENCIES), required=True),
-        Property("summary", "summary", TEXT, required=True),
+        Property("summary", "summary", LINE, required=True),
         Property("description", "description", TEXT),
         Property("activity_start", "activity_start", TIMESTAMP),
         Property("activity_end", "activity_end", TIMESTAMP),
         Property("victims", "victims", TEXTS),
         Property("impact", "impact", TEXT),
         Property("legal_basis", "legal_basis", TEXT),
-        Property("point_of_contact", "point_of_contact", TEXT),
+        Property("point_of_contact", "point_of_contact", LINE),
         Property("object_refs", "evidence", Refs(most=MOST_EVIDENCE)),
         Property("shared_with_refs", "shared_with", Refs((IDENTITY,))),
         Property("exercise", "is_exercise", FLAG),

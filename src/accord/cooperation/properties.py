@@ -30,24 +30,47 @@ class Value(ABC):
         return not value
 
 
+# What one text may hold. Every view of a request reads its ledger whole, and every screening
+# reads every designation's names: a party writing without end would make them slow, and
+# heavy, for everyone (docs/limits.md).
+MOST_TEXT = 20_000  # characters of a text: a long report, as a translation may be
+MOST_LINE = 300  # characters of a line: a summary, a name, an alias, one item of a list
+MOST_LISTED = 100  # items of a list of lines (aliases, victims)
+
+
+@dataclass(frozen=True, slots=True)
 class Text(Value):
+    most: int = MOST_TEXT  # characters
+
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
         if type(raw) is not str:
             problems.append(f"{path}: {show(raw)} is not a string")
         elif not raw:
             problems.append(f"{path}: must not be empty (leave out an optional property instead)")
+        elif len(raw) > self.most:
+            problems.append(f"{path}: {len(raw):,} characters, more than the {self.most:,} it "
+                            "may hold")
         else:
             return raw
         return None
 
 
+@dataclass(frozen=True, slots=True)
 class Texts(Value):
+    most: int = MOST_LISTED  # items
+    each: Text = Text(MOST_LINE)
+
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
         if type(raw) is not list or not raw:
             problems.append(f"{path}: {show(raw)} is not a non-empty list of strings")
             return None
+        if len(raw) > self.most:
+            problems.append(f"{path}: {len(raw):,} items, more than the {self.most:,} it may "
+                            "hold")
+            return None
         count = len(problems)
-        items = tuple(Text().read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        items = tuple(self.each.read(item, f"{path}[{n}]", problems)
+                      for n, item in enumerate(raw))
         return items if len(problems) == count else None
 
     def write(self, value: Any) -> Any:

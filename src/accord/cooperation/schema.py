@@ -61,10 +61,11 @@ def value_schema(value: Value) -> dict[str, Any]:
     """The JSON schema of one kind of property value (also used for the attribution
     objects)."""
     match value:
-        case Texts():
-            return {"type": "array", "items": {"$ref": "#/$defs/text"}, "minItems": 1}
-        case Text():
-            return {"$ref": "#/$defs/text"}
+        case Texts(most=most, each=each):
+            return {"type": "array", "items": value_schema(each), "minItems": 1,
+                    "maxItems": most}
+        case Text(most=most):
+            return {"allOf": [{"$ref": "#/$defs/text"}, {"maxLength": most}]}
         case Timestamp():
             return {"$ref": "#/$defs/timestamp"}
         case Refs(types=types, most=most):
