@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from accord.attribution.model import Designation
 from accord.attribution.objects import DESIGNATION
 from accord.attribution.record import AttributionRecord
 from accord.cooperation.desk import Actor
+from accord.cooperation.properties import MOST_LINE, MOST_LISTED
 from accord.screening import Listed, Match, Screener
 from accord.store.query import ObjectQuery, StoredVersion
 from accord.store.record_reads import BLOCK, in_blocks
@@ -88,10 +90,15 @@ class Watchlist:
                 continue
             body = orjson.loads(item.body)
             name = body.get("name")
-            if not isinstance(name, str):
+            if not isinstance(name, str) or not 0 < len(name) <= MOST_LINE:
                 continue
-            aliases = tuple(a for a in body.get("aliases", ()) if isinstance(a, str)
-                            and a != name)
+            # Screened as a designation's are: its first hundred aliases, each a line. Any
+            # party that may write a collection may post an actor, and 200,000 aliases would
+            # otherwise slow every party's screening.
+            given = body.get("aliases", ())
+            aliases = tuple(islice((a for a in (given if isinstance(given, list) else ())
+                                    if isinstance(a, str) and 0 < len(a) <= MOST_LINE
+                                    and a != name), MOST_LISTED))
             self.actors[item.id] = body["type"]
             self.listed_by[item.id] = posters.get(item.seq)
             listed.append(Listed(item.id, name, aliases, "organization"))

@@ -164,3 +164,18 @@ def test_a_list_read_through_other_grants_is_forgotten(world, record):
     held = [k for k in module._cache if k[:3] == (str(world.node.engine.url),
                                                    world.other.id, True)]
     assert len(held) == 1 and module._cache[held[0]] is after
+
+
+def test_an_actor_with_aliases_without_end_is_screened_by_its_first_hundred(world, record):
+    # Any party that may write a collection may post an actor: 200,000 aliases made every
+    # screening of every party take seconds, and a gigabyte.
+    flood = "intrusion-set--7d1e2b3c-4a5f-4e6d-8c7b-9a0b1c2d3e4f"
+    aliases = [f"Front Company {n:06d}" for n in range(200_000)]
+    store(world.node.engine, world.evidence, Screened([_intrusion_set(
+        flood, "Flood Panda", aliases, "2020-01-01T00:00:00.000Z")], []),
+        party_id=world.own.id, operator=True)
+    listed = watchlist(record, Actor(world.own))
+    first = listed.screen("Front Company 000099")
+    assert first and first[0].match.id == flood and first[0].match.match
+    assert not any(h.match.id == flood and h.match.match
+                   for h in listed.screen("Front Company 150000"))
