@@ -4,11 +4,12 @@ attribution of a subject, and designations — acting as a party of this node (`
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import orjson
 import typer
@@ -41,6 +42,7 @@ from accord.node import Node
 from accord.spreadsheet import inert
 from accord.stix.timestamps import now_timestamp
 from accord.trust.audit import Event
+from accord.whole_files import written_whole
 
 claim_app = typer.Typer(help="Attribution claims and the positions parties take on them.",
                         no_args_is_help=True)
@@ -336,32 +338,46 @@ def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
     column = header.index("name") if "name" in header else 0
     names = [r[column].strip() for r in (rows[1:] if "name" in header else rows)
              if len(r) > column and r[column].strip()]
-    # A file with a byte-order mark, as spreadsheets need to read Chinese (not on stdout).
-    sink = output.open("w", newline="", encoding="utf-8-sig") if output else sys.stdout
-    matched = 0
     try:
-        writer = csv.writer(sink)
-        writer.writerow(["query", "match", "score", "id", "name", "matched", "kind",
-                         "listed_by", "why"])
-        with Progress(TextColumn("[bold]Screening"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err) as progress:
-            task = progress.add_task("names", total=len(names))
-            for query, hits in screen_all(record, actor, names, limit=3):
-                best = hits[0].match if hits else None
-                matched += bool(best and best.match)
-                writer.writerow([inert(cell) for cell in [
-                    query, "yes" if best and best.match else "no",
-                    f"{best.score:.2f}" if best else "", best.id if best else "",
-                    best.name if best else "", best.matched if best else "",
-                    hits[0].kind if hits else "",
-                    (hits[0].listed_by_name or "this node's operator") if hits else "",
-                    best.why if best else ""]])
-                progress.advance(task)
-    finally:
-        if output:
-            sink.close()
+        if output is None:
+            matched = _write_screened(record, actor, names, sys.stdout)
+        else:
+            # Whole or not at all; with a byte-order mark, as spreadsheets need to read
+            # Chinese (not on stdout).
+            with written_whole(output) as out:
+                sink = io.TextIOWrapper(out, newline="", encoding="utf-8-sig")
+                matched = _write_screened(record, actor, names, sink)
+                sink.flush()
+                sink.detach()
+    except OSError as error:
+        raise fail(f"--output {output or 'standard output'}: cannot write it: "
+                   f"{error.strerror or error}") from None
     record.node.reads.record(Event(now_timestamp(), "screen.batch", actor.party.id, None, None,
                                    (), {"names": len(names), "matched": matched}))
     err.print(f"{len(names)} names screened, {matched} matched"
               + (f"; results in {escape(str(output))}" if output else ""))
+
+
+def _write_screened(record: AttributionRecord, actor: Actor, names: list[str],
+                    sink: TextIO) -> int:
+    """The results of screening `names`, as CSV to `sink`; how many matched."""
+    matched = 0
+    writer = csv.writer(sink)
+    writer.writerow(["query", "match", "score", "id", "name", "matched", "kind",
+                     "listed_by", "why"])
+    with Progress(TextColumn("[bold]Screening"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("names", total=len(names))
+        for query, hits in screen_all(record, actor, names, limit=3):
+            best = hits[0].match if hits else None
+            matched += bool(best and best.match)
+            writer.writerow([inert(cell) for cell in [
+                query, "yes" if best and best.match else "no",
+                f"{best.score:.2f}" if best else "", best.id if best else "",
+                best.name if best else "", best.matched if best else "",
+                hits[0].kind if hits else "",
+                (hits[0].listed_by_name or "this node's operator") if hits else "",
+                best.why if best else ""]])
+            progress.advance(task)
+    return matched
 

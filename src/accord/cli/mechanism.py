@@ -36,6 +36,7 @@ from accord.cooperation.reviewing import review_ledgers
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp, now_timestamp, parse_instant
 from accord.store.guidelines import GuidelinesStore
+from accord.whole_files import written_whole
 from accord.words import how_many
 
 guidelines_app = typer.Typer(help="The agreed guidelines: deadlines per urgency, required "
@@ -249,5 +250,10 @@ def review(
             text = content.decode("utf-8-sig")  # a terminal or a pipe: no byte-order mark
             typer.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_bytes(content)
+        try:
+            with written_whole(output) as out:
+                out.write(content)
+        except OSError as error:
+            raise fail(f"--output {output}: cannot write it: {error.strerror or error}"
+                       ) from None
         err.print(f"Review written to {escape(str(output))}.")
