@@ -20,8 +20,10 @@ After = Annotated[str | None, Query(description="The cursor of the next page, as
 def link_next(request: Request, response: Response, limit: int, following: str | None) -> None:
     """The Link header naming the next page, when one follows (`following`: its cursor)."""
     if following is not None:
+        # A reference relative to the page asked (RFC 8288 §3, RFC 3986 §4.2): the Host a
+        # client sent is never announced back, as TAXII discovery does not.
         url = request.url.include_query_params(limit=limit, after=following)
-        response.headers["link"] = f'<{url}>; rel="next"'
+        response.headers["link"] = f'<{url.path}?{url.query}>; rel="next"'
 
 
 def date_added_cursor(after: str | None) -> str | None:

@@ -103,3 +103,12 @@ def test_a_collection_s_records_are_searched_by_its_id_or_its_alias(
     assert [orjson.loads(line)["seq"] for line in done.stdout.splitlines()] == mine
     unknown = CliRunner().invoke(app, ["audit", "--collection", "nowhere", "--db", db_url])
     assert unknown.exit_code != 0 and not unknown.stdout
+
+
+def test_the_next_page_is_named_relative_to_the_page_whatever_host_was_sent(client, trail):
+    # A Host header is the client's to make up: announced back, behind a shared cache it
+    # would send the next client (and its token) elsewhere.
+    r = client.get("/api/v1/audit?action=request&limit=20", headers={"Host": "evil.example"})
+    link = r.headers["link"]
+    assert link.startswith("</api/v1/audit?") and "evil.example" not in link
+    assert client.get(link[1:link.index(">")]).status_code == 200

@@ -275,7 +275,7 @@ def test_claims_are_listed_a_page_at_a_time(client, world, claim):
     first = client.get(f"{API}/claims", params={"limit": 2, "subject": OPM})
     assert [c["id"] for c in first.json()] == [c["id"] for c in everything[:2]]
     following = first.headers["link"].split(";")[0].strip("<>")
-    assert following.startswith("http://testserver/api/v1/claims?") and "subject=" in following
+    assert following.startswith("/api/v1/claims?") and "subject=" in following
     second = client.get(following)
     assert [c["id"] for c in second.json()] == [everything[2]["id"]]
     assert "link" not in second.headers
@@ -306,7 +306,7 @@ def test_designations_are_listed_a_page_at_a_time_the_latest_change_first(client
     assert [d["id"] for d in first.json()] == latest_first[:2]
     assert first.json()[0]["aliases"] == ["王东"]
     following = first.headers["link"].split(";")[0].strip("<>")
-    assert following.startswith("http://testserver/api/v1/designations?")
+    assert following.startswith("/api/v1/designations?")
     second = client.get(following)
     assert [d["id"] for d in second.json()] == latest_first[2:]
     assert "link" not in second.headers
