@@ -258,6 +258,9 @@ def _one_object(request: Request, node: Node, principal: Principal, filters: fro
     return page
 
 
+_DELETE_PARAMETERS = frozenset({"match[version]", "match[spec_version]"})
+
+
 async def delete_object(request: Request, node: Node, principal: Principal) -> Response:
     collection, grant = _collection(request, node, principal)
     if not (grant.can_read or grant.can_write):
@@ -268,6 +271,12 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
         raise TaxiiError(403, f"deleting from collection {collection.id} needs read and write "
                          "permission")
     oid = request.path_params["object_id"]
+    # What a delete takes is said exactly (TAXII 2.1 §5.7): a parameter it would ignore
+    # (`limit`, a misspelt filter) means the client expects less to go than would.
+    for key in request.query_params:
+        if key not in _DELETE_PARAMETERS:
+            raise TaxiiError(400, f"{key}: a delete takes only match[version] and "
+                                  "match[spec_version]; nothing was deleted")
     query = parse_query(request.query_params, OBJECT_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
                         paging=False, default_versions=frozenset({ALL}))
@@ -288,6 +297,8 @@ async def delete_object(request: Request, node: Node, principal: Principal) -> R
                          "amended or lifted by a new version)") from None
     if deleted == 0:
         _require_object(node, collection.id, oid, query.reader)
+        raise TaxiiError(404, f"no version of {oid} matches {request.url.query}; nothing was "
+                              "deleted")
     # TAXII 2.1 §5.7: no body; the media type still says what answered (every TAXII response
     # carries it).
     return Response(status_code=200, media_type=TAXII_21)

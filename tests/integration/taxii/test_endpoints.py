@@ -220,6 +220,28 @@ def test_delete_removes_the_object_or_chosen_versions(client, world):
     assert_taxii_error(client.get(objects_url(world, f"{oid}/")), 404)
 
 
+@pytest.mark.parametrize("params", [
+    {"limit": "abc"}, {"limit": "1"}, {"next": "x"}, {"added_after": "2020-01-01T00:00:00Z"},
+    {"match[versions]": "first"}, {"match[type]": "indicator"}, {"version": "first"},
+])
+def test_delete_refuses_what_it_would_ignore_and_deletes_nothing(client, world, params):
+    oid = indicator(1)["id"]
+    post(client, world.evidence.id, [indicator(1), indicator(1, "2021-01-01T00:00:00.000Z")])
+    refused = client.delete(objects_url(world, f"{oid}/"), params=params)
+    body = assert_taxii_error(refused, 400)
+    assert next(iter(params)) in body["description"]
+    assert len(client.get(objects_url(world, f"{oid}/versions/")).json()["versions"]) == 2
+
+
+def test_delete_of_a_version_that_is_not_there_is_404_and_deletes_nothing(client, world):
+    oid = indicator(1)["id"]
+    post(client, world.evidence.id, [indicator(1)])
+    missed = client.delete(objects_url(world, f"{oid}/"),
+                           params={"match[version]": "2030-01-01T00:00:00.000Z"})
+    assert "no version of" in assert_taxii_error(missed, 404)["description"]
+    assert client.get(objects_url(world, f"{oid}/")).status_code == 200
+
+
 @pytest.mark.parametrize("headers", [
     {},
     {"Authorization": "Bearer accord_not-a-real-token"},
