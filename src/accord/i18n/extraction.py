@@ -42,6 +42,7 @@ METHOD_MAP = [
     ("attribution/record.py", "python"),
     # The directory's refusals (a party, a collection, a token), said on the admin page.
     ("store/directory.py", "python"),
+    ("store/names.py", "python"),
     ("federation/mirrors.py", "python"),
     ("cooperation/guidelines.py", "python"),
 ]

@@ -24,6 +24,7 @@ from accord.store.directory_entries import (  # re-exported: what the directory 
     is_uuid,
 )
 from accord.store.engine import reading, take_turn, writing
+from accord.store.names import name_problem, shown
 from accord.store.quotas import move_storage_in, open_storage_in
 from accord.store.schema import (
     collections,
@@ -56,6 +57,19 @@ def is_alias(text: str) -> bool:
 class DirectoryError(Refusal):
     """A name, role or id the user gave does not fit (unknown party, duplicate name, …), in
     words the administration page says in its reader's language."""
+
+
+def _named(text: str, empty: str) -> str:
+    """`text` stripped, as a name (store.names), or DirectoryError saying why it cannot be
+    one (`empty`: the message for nothing at all)."""
+    name = text.strip()
+    if not name:
+        raise DirectoryError(empty)
+    problem = name_problem(name)
+    if problem is not None:
+        message, values = problem
+        raise DirectoryError(message, **values)
+    return name
 
 
 def identity_for(name: str, created: str) -> dict[str, Any]:
@@ -117,11 +131,11 @@ class Directory:
     # -- parties ---------------------------------------------------------------------------
 
     def add_party(self, name: str, *, is_self: bool = False) -> Party:
-        name = name.strip()
-        if not name:
-            raise DirectoryError(N_("a party needs a non-empty name"))
-        if self.find_party(name) is not None:
-            raise DirectoryError(N_("a party named {name} already exists"), name=repr(name))
+        name = _named(name, N_("a party needs a non-empty name"))
+        # Names that differ in case alone would be taken one for the other.
+        same = next((p for p in self.parties() if p.name.casefold() == name.casefold()), None)
+        if same is not None:
+            raise DirectoryError(N_("a party named {name} already exists"), name=repr(same.name))
         created = now_timestamp()
         identity = identity_for(name, created)
         with self._changing() as conn:
@@ -201,7 +215,7 @@ class Directory:
         if found is None:
             known = ", ".join(p.name for p in self.parties())
             raise DirectoryError(N_("no party named {name} (known parties: {known})"),
-                                 name=repr(name_or_id), known=known or "—")
+                                 name=shown(name_or_id), known=known or "—")
         return found
 
     def parties(self) -> list[Party]:
@@ -247,9 +261,7 @@ class Directory:
             return self._add_person(conn, party, name, kind)
 
     def _add_person(self, conn: Connection, party: Party, name: str, kind: str) -> Person:
-        name = name.strip()
-        if not name:
-            raise DirectoryError(N_("a person needs a name"))
+        name = _named(name, N_("a person needs a name"))
         if kind not in PERSON_KINDS:
             raise DirectoryError(N_("unknown kind {kind}: choose person or machine"),
                                  kind=repr(kind))
@@ -366,8 +378,7 @@ class Directory:
     def create_collection(self, title: str, *, description: str = "", alias: str | None = None,
                           read: list[Party], write: list[Party],
                           default_tlp: Tlp = Tlp.AMBER) -> Collection:
-        if not title.strip():
-            raise DirectoryError(N_("a collection needs a non-empty title"))
+        title = _named(title, N_("a collection needs a non-empty title"))
         if alias is not None and not is_alias(alias):
             raise DirectoryError(N_("alias {alias}: use lower-case letters, digits, '-', '_' or "
                                     "'.' (up to 64, not shaped like a UUID), e.g. cn-shared"),
