@@ -36,7 +36,7 @@ from accord.cli.common import (
     user_errors,
 )
 from accord.export import Export, Tally, exportable
-from accord.intake import Rejection, screen_ahead, store
+from accord.intake import Rejection, store
 from accord.memory import collected_per_step
 from accord.node import Node
 from accord.stix.bundle import MalformedJsonError, NotStixError, write_bundle
@@ -47,6 +47,7 @@ from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
 from accord.store.objects import version_of
 from accord.store.query import ALL, LAST, ObjectQuery
+from accord.validator_process import screen_ahead
 from accord.whole_files import written_whole
 from accord.words import how_many
 
