@@ -19,6 +19,7 @@ from accord.attribution.objects import is_attribution_object
 from accord.attribution.posted import refused_record_objects
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.objects import PREFIX, check
+from accord.cooperation.reach import REQUEST, is_checked, why_unreached
 from accord.cooperation.receipts import add_receipts, why_not_receipt
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
@@ -33,6 +34,7 @@ from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.quotas import OverQuota
+from accord.store.request_parties import requests_by_id
 from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
@@ -260,6 +262,8 @@ def store(
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
+        valid, unreached = _reaching(conn, collection.id, valid)
+        report.rejected += unreached
         try:
             outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
                                        default_tlp=collection.default_tlp,
@@ -294,6 +298,31 @@ def store(
              "status": report.status.id if report.status else None,
              **({"receipts": receipts} if receipts else {})})])
     return report
+
+
+def _reaching(conn: Connection, collection_id: str, objs: list[dict[str, Any]]
+              ) -> tuple[list[dict[str, Any]], list[Rejection]]:
+    """`objs` but the requests and acts that would not reach their request's participants
+    alone, or that a side whose act it is not made (cooperation.reach), and those refused. An
+    act on a request not held here is inert, and taken as before."""
+    checked = [o for o in objs if is_checked(o)]
+    if not checked:
+        return objs, []
+    incoming = {o["id"]: o for o in checked if o["type"] == REQUEST}
+    wanted = {o.get("request_ref") for o in checked if o["type"] != REQUEST} - set(incoming)
+    requests = {**requests_by_id(conn, collection_id, (r for r in wanted if isinstance(r, str))),
+                **incoming}
+    kept, refused = [], []
+    for obj in objs:
+        request = (obj if obj["type"] == REQUEST else requests.get(str(obj.get("request_ref")))
+                   ) if is_checked(obj) else None
+        why = why_unreached(obj, request) if request is not None else None
+        if why is None:
+            kept.append(obj)
+        else:
+            refused.append(Rejection(obj["id"], version_of(obj), [
+                Violation(obj["id"], "object_marking_refs", "ledger-reach", why)]))
+    return kept, refused
 
 
 def _signed_by_peers(engine: Engine, screened: Screened) -> Screened:

@@ -27,6 +27,7 @@ from accord.cooperation.model import (
     Acknowledgement,
     ActReceipt,
     Entry,
+    Rating,
     Receipt,
     Response,
     Withdrawal,
@@ -34,6 +35,7 @@ from accord.cooperation.model import (
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked, receipt_id
 from accord.trust.access import Grant
+from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
 TAXII = "application/taxii+json;version=2.1"
 ROOT = "/taxii2/accord/"
@@ -256,3 +258,61 @@ def test_a_receipt_stored_before_its_act_does_not_stop_the_receiver_s(case):
     view = case.now_view()
     # Timed by its arrival here, not by the `created` it was backdated to.
     assert view.acknowledged_at == receipts[0].received and view.backdated == (ack["id"],)
+
+
+def _ack(case) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return to_stix(Acknowledgement(some_id("x-accord-acknowledgement"), case.request.id,
+                                   case.world.other.id, utc_now()))
+
+
+@pytest.mark.parametrize("marking", ["none", "green", "requester-only"])
+def test_an_act_the_other_parties_could_not_read_is_refused(case, marking):
+    # Stored, an acknowledgement only its maker reads would make the request acknowledged, on
+    # time, in the addressee's view and review, and not in the requester's.
+    world = case.world
+    ack = _ack(case)
+    if marking == "green":
+        ack = {**case.entry(Acknowledgement(ack["id"], case.request.id, world.other.id,
+                                            utc_now())),
+               "object_marking_refs": [MARKING_FOR[Tlp.GREEN]]}
+    elif marking == "requester-only":
+        ack["object_marking_refs"] = [MARKING_FOR[Tlp.AMBER_STRICT]]
+        ack["extensions"] = {**ack["extensions"], ACCORD_MARKING_EXTENSION: {
+            "extension_type": "property-extension", "recipients": [world.own.id]}}
+    with taxii(world, world.other_token) as client:
+        status = post(client, [ack])
+    said = failures(status)[ack["id"]]
+    assert ("not addressed to" in said and case.third.id in said) or "TLP:GREEN" in said
+    theirs = case.desk.view(Actor(world.other), case.request.id)
+    assert theirs.acknowledged_at is None and case.now_view().acknowledged_at is None
+
+
+def test_an_act_marked_for_every_party_to_the_request_is_taken(case):
+    world = case.world
+    ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), case.request.id,
+                                     world.other.id, utc_now()))
+    with taxii(world, world.other_token) as client:
+        assert post(client, [ack])["success_count"] == 1
+    assert case.now_view().acknowledged_at is not None
+    assert case.desk.view(Actor(world.other), case.request.id).acknowledged_at is not None
+
+
+def test_an_act_of_the_other_side_is_refused_saying_whose_it_is(case):
+    world, request = case.world, case.request
+    rating = case.entry(Rating(some_id("x-accord-rating"), request.id, world.other.id,
+                               utc_now(), response_id=some_id("x-accord-response"), score=5))
+    with taxii(world, world.other_token) as client:
+        status = post(client, [rating])
+    assert "made by the requester" in failures(status)[rating["id"]]
+
+
+def test_a_request_posted_over_taxii_reaches_its_addressee_or_is_refused(case):
+    world = case.world
+    request = replace(case.request, id=some_id("x-accord-request"), shared_with=())
+    alone = to_stix(request)  # no recipients: only its requester would read it
+    with taxii(world, world.admin_token) as client:
+        status = post(client, [alone])
+    assert world.other.id in failures(status)[alone["id"]]
+    reaching = marked(to_stix(request), world.own.id, request)
+    with taxii(world, world.admin_token) as client:
+        assert post(client, [reaching])["success_count"] == 1

@@ -1,0 +1,76 @@
+"""A request and every entry of its ledger reach its participants, and them alone; each entry
+is made by the side whose act it is.
+
+The desk marks what it writes so (receipts.marked: TLP:AMBER+STRICT, addressed to every
+participant but the maker). What arrives over TAXII, or from a peer, is held to the same: an
+entry the other side cannot read would count for one side and not the other (an
+acknowledgement only its maker sees, "on time" in one node's review and missing from the
+other's), and one marked for all would show the request to parties it does not concern. An
+act made by the wrong side would be stored and then ignored by every view (ledger.derive):
+refused instead, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from accord.trust.markings import Tlp, recipients_of, tlp_of
+
+REQUEST = "x-accord-request"
+# Which side makes each entry, as ledger.derive counts them (act receipts and translations
+# are checked where they are made: receipts, translations).
+_MADE_BY: Mapping[str, tuple[str, ...]] = {
+    "x-accord-receipt": ("addressee",),
+    "x-accord-acknowledgement": ("addressee",),
+    "x-accord-status-report": ("addressee",),
+    "x-accord-response": ("addressee",),
+    "x-accord-rating": ("requester",),
+    "x-accord-withdrawal": ("requester",),
+    "x-accord-escalation": ("requester", "addressee"),
+    "x-accord-de-escalation": ("requester", "addressee"),
+}
+
+
+def sides_of(request: Mapping[str, Any]) -> dict[str, str]:
+    """The requester and the addressee of a stored or incoming request object."""
+    return {"requester": str(request.get("created_by_ref")),
+            "addressee": str(request.get("addressee_ref"))}
+
+
+def participants_of(request: Mapping[str, Any]) -> frozenset[str]:
+    """Who may read a request and its ledger (receipts.participants, from the STIX object)."""
+    shared = request.get("shared_with_refs")
+    return frozenset([*sides_of(request).values(),
+                      *(shared if isinstance(shared, list) else ())])
+
+
+def is_checked(obj: Mapping[str, Any]) -> bool:
+    """Whether `obj` is held to this module's rules: a request, or an act on one."""
+    return obj.get("type") == REQUEST or obj.get("type") in _MADE_BY
+
+
+def why_unreached(entry: Mapping[str, Any], request: Mapping[str, Any]) -> str | None:
+    """Why `entry` (the request itself, or an entry of its ledger) may not be stored: marked
+    so that a participant could not read it, or anyone else could; or made by a side whose
+    act it is not. None if it may."""
+    kind, maker = str(entry["type"]), entry.get("created_by_ref")
+    sides = sides_of(request)
+    allowed = _MADE_BY.get(kind)
+    if allowed is not None and maker not in {sides[side] for side in allowed}:
+        who = " or the ".join(allowed)
+        return (f"{kind} objects are made by the {who} of the request they belong to "
+                f"({request['id']}); created_by_ref names neither: every view would ignore it")
+    level = tlp_of(entry)
+    # Unmarked, it is read at the requests collection's default, TLP:RED.
+    if level is not None and level < Tlp.AMBER_STRICT:
+        return (f"an entry of a request's ledger is marked TLP:AMBER+STRICT (or RED) and "
+                f"addressed to the parties to the request; {level.label} would show "
+                f"request {request['id']} to every party that reads the requests collection")
+    missing = participants_of(request) - {maker} - recipients_of(entry)
+    if missing:
+        return (f"not addressed to {', '.join(sorted(missing))}, a party to request "
+                f"{request['id']}: every party to a request reads every entry of its ledger "
+                "(name them in the recipients of Accord's marking extension), or the two "
+                "sides would see different requests")
+    return None
