@@ -23,11 +23,13 @@ from accord.api.problems import READS, READS_ONE, errors, install, plain_input, 
 from accord.api.requests import add_request_routes
 from accord.api.translations import add_translation_routes
 from accord.node import Node
+from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp
 from accord.store.audit_log import AuditQuery
 from accord.store.audit_search import record_number
 from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
+from accord.store.directory_entries import is_uuid
 from accord.store.faults import noted
 from accord.store.inside_seeks import MOST_INSIDE
 from accord.trust.access import Principal
@@ -186,6 +188,10 @@ def build_api(node: Node) -> FastAPI:
             if stamp is not None and not is_timestamp(stamp):
                 raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
                                          "2016-04-06T20:07:09.000Z")
+        party, collection = _party_named(party), _collection_named(collection)
+        if person is not None and not is_uuid(person):
+            raise HTTPException(400, f"person: {person[:80]!r} is not a person's id (see "
+                                     "`accord person list`)")
         before = record_number(after) if after is not None else None
         if after is not None and before is None:
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
@@ -201,6 +207,29 @@ def build_api(node: Node) -> FastAPI:
                                collection_id=r.event.collection_id,
                                object_ids=list(r.event.object_ids), detail=r.event.detail,
                                hash=r.hash) for r in page.records]
+
+    def _party_named(party: str | None) -> str | None:
+        """A party's id, from its name or id; an identity id this node no longer knows is
+        searched as given (the trail keeps what parties since moved or gone did)."""
+        if party is None or identifier_type(party) == "identity":
+            return party
+        found = node.directory.find_party(party)
+        if found is None:
+            raise HTTPException(400, f"party: no party {party[:80]!r} on this node (give a "
+                                     "party's name or identity id)")
+        return found.id
+
+    def _collection_named(collection: str | None) -> str | None:
+        """A collection's id, from its id, alias or title; an id no longer known is searched
+        as given."""
+        if collection is None or is_uuid(collection):
+            return collection
+        found = [c.id for c in node.directory.all_collections()
+                 if collection in (c.alias, c.title)]
+        if len(found) != 1:
+            raise HTTPException(400, f"collection: {collection[:80]!r} is not one collection's "
+                                     "id, alias or title on this node")
+        return found[0]
 
     @api.get("/node", responses=errors(400, 401),
              summary="This node: its party's STIX identity and its signing key")

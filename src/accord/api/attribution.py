@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
-from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.model import BASES, DesignationKind, Stance
 from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
@@ -129,7 +129,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
             raise HTTPException(404, str(error)) from None
         except AttributionError as error:
             conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
-            raise HTTPException(409 if conflict else 400, str(error)) from None
+            raise HTTPException(409 if conflict else 400, in_api_words(error)) from None
 
     @api.post("/claims", status_code=201, responses=ACTING,
               summary="Attribute activity to an actor and/or a sponsoring state")

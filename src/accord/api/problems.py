@@ -3,6 +3,7 @@ description, so a client (and schemathesis) knows what each operation may answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,15 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from accord.nul import NUL, nul_in
+
+# The mechanism's refusals name what the command line takes (`--share-with: no party …`); the
+# API names the fields of its bodies instead.
+_OPTIONS = re.compile(r"--(to|share-with|attributed-to|sponsor|score|evidence)\b")
+
+
+def in_api_words(refusal: Exception) -> str:
+    """A refusal of the desk or the attribution record, naming the body's fields."""
+    return _OPTIONS.sub(lambda m: "body." + m.group(1).replace("-", "_"), str(refusal))
 
 
 class FieldProblem(BaseModel):

@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from accord.api.paging import LISTED, After, Limit, link_next
-from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
 from accord.cooperation.guidelines import in_force, to_dict
@@ -141,7 +141,7 @@ def add_request_routes(api: FastAPI, node: Node,
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
             raise HTTPException(409 if "already" in str(error) or "cannot" in str(error)
-                                else 400, str(error)) from None
+                                else 400, in_api_words(error)) from None
         except ValueError as error:  # e.g. content the guidelines require is missing
             raise HTTPException(400, str(error)) from None
 

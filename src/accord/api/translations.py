@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from accord.api.problems import ACTING, READS_ONE
+from accord.api.problems import ACTING, READS_ONE, in_api_words
 from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.translating import Translations, renditions_json
 from accord.cooperation.translations import MAX_TEXT
@@ -73,4 +73,4 @@ def add_translation_routes(api: FastAPI, node: Node,
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
-            raise HTTPException(400, str(error)) from None
+            raise HTTPException(400, in_api_words(error)) from None

@@ -332,3 +332,14 @@ def test_positions_posted_together_on_many_claims_are_each_judged(client, world,
         **bearer(world.other_token), "Content-Type": "application/taxii+json;version=2.1",
         "Accept": "application/taxii+json;version=2.1"}).json()
     assert answer["success_count"] == 2, answer
+
+
+def test_a_refusal_names_the_body_s_fields_not_the_command_line_s(client, world, claim):
+    r = client.post(f"{API}/claims", json={
+        "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"], "confidence": 40,
+        "summary": "Shared with nobody.", "share_with": ["Nobody"]})
+    assert r.status_code == 400 and "body.share_with: no party 'Nobody'" in r.text, r.text
+    r = client.post(f"{API}/claims", json={
+        "subject": OPM, "basis": ["media-report"], "confidence": 40, "summary": "By whom?"})
+    assert r.status_code == 400 and "body.attributed_to, body.sponsor or both" in r.text
+    assert "--" not in r.json()["title"]
