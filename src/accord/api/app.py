@@ -17,11 +17,12 @@ from starlette.routing import Route
 from accord.api.attribution import add_attribution_routes
 from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
-from accord.api.lookup_route import DEFAULT_LIMIT, LONGEST_VALUE, MOST_RESULTS, Plain, answer
+from accord.api.lookup_route import DEFAULT_LIMIT, MOST_RESULTS, Plain, answer
 from accord.api.paging import After, link_next
 from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
 from accord.api.requests import add_request_routes
 from accord.api.translations import add_translation_routes
+from accord.correlation.values import LONGEST_VALUE
 from accord.node import Node
 from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import TIMESTAMP_SYNTAX, is_timestamp, now_timestamp

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from accord.api.callers import caller_of
-from accord.correlation.values import guess, value_text
+from accord.correlation.values import LONGEST_VALUE, guess, value_text
 from accord.node import Node
 from accord.nul import NUL
 from accord.stix.timestamps import now_timestamp
@@ -29,7 +29,6 @@ from accord.store.engine import one_connection
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 
-LONGEST_VALUE = 2048
 MOST_RESULTS = 1000
 DEFAULT_LIMIT = 100
 

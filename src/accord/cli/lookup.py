@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, app, cell, err, listing, opened
-from accord.correlation.values import guess, value_text
+from accord.cli.common import DEFAULT_DB, AsJson, Db, Row, app, cell, err, fail, listing, opened
+from accord.correlation.values import LONGEST_VALUE, guess, value_text
+from accord.stix.identifiers import identifier_type
 from accord.store.correlations import Correlations
 from accord.store.inside_seeks import MOST_INSIDE
 from accord.words import how_many
@@ -25,6 +26,12 @@ def lookup(
     db: Db = DEFAULT_DB,
 ) -> None:
     """Every object that mentions VALUE and that the party may read."""
+    if not value.strip():
+        raise fail("give a value to look up: an address, a network, a domain, a URL, an "
+                   "e-mail address or a hash")
+    if len(value) > LONGEST_VALUE:
+        raise fail(f"a value of {len(value):,} characters: a look-up takes {LONGEST_VALUE:,} "
+                   "at most")
     with opened(db) as node:
         reader = node.directory.party(as_party) if as_party else node.party
         read_as = guess(value)
@@ -73,6 +80,9 @@ def sightings(
 ) -> None:
     """Who reported seeing an object: every report for its creator, else what the party may
     read."""
+    if identifier_type(object_id) is None:
+        raise fail(f"{object_id[:80]!r} is not a STIX id such as "
+                   "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
     with opened(db) as node:
         reader = node.directory.party(as_party) if as_party else node.party
         found = Correlations(node.engine).sightings_of(reader.id, object_id)

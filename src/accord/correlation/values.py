@@ -21,6 +21,9 @@ from typing import Any, NamedTuple
 
 from accord.stix.patterns import comparisons_of
 
+# The longest value a look-up takes (characters): the API, the command line, the pages.
+LONGEST_VALUE = 2048
+
 
 class Value(NamedTuple):
     """One observable value in the form the index keeps (a tuple: made a million times on a

@@ -44,3 +44,4 @@ def test_screening_results_to_a_folder_that_does_not_exist_say_so(world, db_url,
     done = _run(db_url, "screen", "--file", str(names), "-o", str(written))
     assert done.exit_code == 0, done.output
     assert written.read_bytes().startswith(b"\xef\xbb\xbfquery,match")
+
