@@ -19,7 +19,7 @@ from accord.attribution.objects import is_attribution_object
 from accord.attribution.posted import refused_record_objects
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.objects import PREFIX, check
-from accord.cooperation.reach import REQUEST, is_checked, why_unreached
+from accord.cooperation.reach import REQUEST, is_checked, unheld, why_unreached
 from accord.cooperation.receipts import add_receipts, why_not_receipt
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
@@ -302,21 +302,27 @@ def store(
 
 def _reaching(conn: Connection, collection_id: str, objs: list[dict[str, Any]]
               ) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    """`objs` but the requests and acts that would not reach their request's participants
-    alone, or that a side whose act it is not made (cooperation.reach), and those refused. An
-    act on a request not held here is inert, and taken as before."""
+    """`objs` but the requests and acts that would not reach their request's parties alone,
+    or that a side whose act it is not made (cooperation.reach), and those refused. An act is
+    checked against the request held here; else the first copy of it in this call (the one
+    the store keeps); an act on a request neither holds is refused: checked against nothing,
+    it would count once its request came."""
     checked = [o for o in objs if is_checked(o)]
     if not checked:
         return objs, []
-    incoming = {o["id"]: o for o in checked if o["type"] == REQUEST}
-    wanted = {o.get("request_ref") for o in checked if o["type"] != REQUEST} - set(incoming)
-    requests = {**requests_by_id(conn, collection_id, (r for r in wanted if isinstance(r, str))),
-                **incoming}
+    named = {o["id"] if o["type"] == REQUEST else o.get("request_ref") for o in checked}
+    requests = requests_by_id(conn, collection_id, (r for r in named if isinstance(r, str)))
+    for obj in checked:
+        if obj["type"] == REQUEST:
+            requests.setdefault(obj["id"], obj)
     kept, refused = [], []
     for obj in objs:
-        request = (obj if obj["type"] == REQUEST else requests.get(str(obj.get("request_ref")))
-                   ) if is_checked(obj) else None
-        why = why_unreached(obj, request) if request is not None else None
+        why = None
+        if obj["type"] == REQUEST:
+            why = why_unreached(obj, obj)
+        elif is_checked(obj):
+            request = requests.get(str(obj.get("request_ref")))
+            why = why_unreached(obj, request) if request is not None else unheld(obj)
         if why is None:
             kept.append(obj)
         else:

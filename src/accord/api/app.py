@@ -225,8 +225,10 @@ def build_api(node: Node) -> FastAPI:
         as given."""
         if collection is None or is_uuid(collection):
             return collection
-        found = [c.id for c in node.directory.all_collections()
-                 if collection in (c.alias, c.title)]
+        known = node.directory.all_collections()
+        # An alias names one collection; a title may be another's alias, or several's title.
+        found = [c.id for c in known if c.alias == collection] or \
+            [c.id for c in known if c.title == collection]
         if len(found) != 1:
             raise HTTPException(400, f"collection: {collection[:80]!r} is not one collection's "
                                      "id, alias or title on this node")

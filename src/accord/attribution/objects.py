@@ -208,11 +208,12 @@ def check(obj: Mapping[str, Any]) -> list[str]:
     if not is_attribution_object(obj):
         return []
     if obj.get("type") == OPINION:
-        return _read_position(obj)[1]
-    return _read(BY_NAME[obj["type"]], obj)[1]
+        return _read_position(obj, bounded=True)[1]
+    return _read(BY_NAME[obj["type"]], obj, bounded=True)[1]
 
 
-def _read(spec: AttributionType, obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _read(spec: AttributionType, obj: Mapping[str, Any], *, bounded: bool = False
+          ) -> tuple[dict[str, Any], list[str]]:
     kind = spec.name
     problems: list[str] = []
     fields: dict[str, Any] = {}
@@ -225,7 +226,7 @@ def _read(spec: AttributionType, obj: Mapping[str, Any]) -> tuple[dict[str, Any]
         problems += [f"{kind}.extensions.{EXTENSION_ID}.{name}: a new-sdo extension holds only "
                      "extension_type (STIX 2.1 §7.3)" for name in extension
                      if name != "extension_type"]
-    read_properties(kind, spec.properties, obj, fields, problems)
+    read_properties(kind, spec.properties, obj, fields, problems, bounded=bounded)
     modified = TIMESTAMP.read(obj.get("modified"), f"{kind}.modified", problems)
     if modified is not None:
         fields["modified"] = modified
@@ -256,14 +257,15 @@ def _extension(obj: Mapping[str, Any], where: str, extension_type: str,
     return instance
 
 
-def _read_position(obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _read_position(obj: Mapping[str, Any], *, bounded: bool = False
+                   ) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     fields: dict[str, Any] = {"id": obj.get("id")}
     where = f"{OPINION}.extensions.{EXTENSION_ID}"
     extension = _extension(obj, f"{OPINION}.extensions", "property-extension", problems)
     if extension is None:
         return fields, problems
-    read_properties(where, POSITION_PROPERTIES, extension, fields, problems)
+    read_properties(where, POSITION_PROPERTIES, extension, fields, problems, bounded=bounded)
     known = {p.name for p in POSITION_PROPERTIES} | {"extension_type"}
     problems += [f"{where}.{name}: not a property of a position" for name in extension
                  if name not in known]
@@ -283,6 +285,8 @@ def _read_position(obj: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if party is not None and when is not None:
         fields.update(party=party, created=when)
     fields["text"] = obj.get("explanation") if isinstance(obj.get("explanation"), str) else ""
+    if bounded and (beyond := TEXT.over(obj.get("explanation"), f"{OPINION}.explanation")):
+        problems.append(beyond)
     return fields, problems
 
 

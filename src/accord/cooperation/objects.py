@@ -292,10 +292,11 @@ def check(obj: Mapping[str, Any]) -> list[str]:
     and for an object that is not Accord's (the STIX validator judges those)."""
     if not is_cooperation_object(obj):
         return []
-    return _read(obj)[2]
+    return _read(obj, bounded=True)[2]
 
 
-def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any], list[str]]:
+def _read(obj: Mapping[str, Any], *, bounded: bool = False
+          ) -> tuple[CooperationType | None, dict[str, Any], list[str]]:
     kind = obj["type"]
     problems: list[str] = []
     fields: dict[str, Any] = {}
@@ -304,7 +305,7 @@ def _read(obj: Mapping[str, Any]) -> tuple[CooperationType | None, dict[str, Any
         return None, fields, [f"{kind}: not a cooperation object type "
                               f"(one of {', '.join(COOPERATION_TYPES)})"]
     _read_envelope(kind, obj, fields, problems)
-    read_properties(kind, spec.properties, obj, fields, problems)
+    read_properties(kind, spec.properties, obj, fields, problems, bounded=bounded)
     _read_modified(kind, obj, problems)
     _read_lang(kind, obj, fields, problems)
     for name in obj:

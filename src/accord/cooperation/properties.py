@@ -24,6 +24,12 @@ class Value(ABC):
     def write(self, value: Any) -> Any:
         return value
 
+    def over(self, raw: Any, path: str) -> str | None:
+        """What of `raw` passes the bound of this kind of value, if any: checked where an
+        object comes in (intake), never where a stored one is read back, so that what was
+        stored before a bound was set stays readable."""
+        return None
+
     def is_empty(self, value: Any) -> bool:
         """True when an optional property holding `value` is left out (STIX has no empty
         lists, and Accord writes no empty strings)."""
@@ -47,11 +53,13 @@ class Text(Value):
             problems.append(f"{path}: {show(raw)} is not a string")
         elif not raw:
             problems.append(f"{path}: must not be empty (leave out an optional property instead)")
-        elif len(raw) > self.most:
-            problems.append(f"{path}: {len(raw):,} characters, more than the {self.most:,} it "
-                            "may hold")
         else:
             return raw
+        return None
+
+    def over(self, raw: Any, path: str) -> str | None:
+        if type(raw) is str and len(raw) > self.most:
+            return f"{path}: {len(raw):,} characters, more than the {self.most:,} it may hold"
         return None
 
 
@@ -64,14 +72,18 @@ class Texts(Value):
         if type(raw) is not list or not raw:
             problems.append(f"{path}: {show(raw)} is not a non-empty list of strings")
             return None
-        if len(raw) > self.most:
-            problems.append(f"{path}: {len(raw):,} items, more than the {self.most:,} it may "
-                            "hold")
-            return None
         count = len(problems)
         items = tuple(self.each.read(item, f"{path}[{n}]", problems)
                       for n, item in enumerate(raw))
         return items if len(problems) == count else None
+
+    def over(self, raw: Any, path: str) -> str | None:
+        if type(raw) is not list:
+            return None
+        if len(raw) > self.most:
+            return f"{path}: {len(raw):,} items, more than the {self.most:,} it may hold"
+        return next((problem for n, item in enumerate(raw)
+                     if (problem := self.each.over(item, f"{path}[{n}]"))), None)
 
     def write(self, value: Any) -> Any:
         return list(value)
@@ -183,14 +195,19 @@ class Property:
 
 
 def read_properties(kind: str, properties: tuple[Property, ...], source: Mapping[str, Any],
-                    fields: dict[str, Any], problems: list[str]) -> None:
+                    fields: dict[str, Any], problems: list[str], *, bounded: bool = False
+                    ) -> None:
     """Each property's value as the model holds it into `fields`; what is wrong, path first,
-    into `problems` (also for Accord's attribution objects)."""
+    into `problems` (also for Accord's attribution objects). `bounded`: what passes a bound
+    (Value.over) is wrong too, as for an object coming in."""
     for prop in properties:
         path = f"{kind}.{prop.name}"
         if prop.name not in source:
             if prop.required:
                 problems.append(f"{path}: required but missing")
+            continue
+        if bounded and (beyond := prop.value.over(source[prop.name], path)):
+            problems.append(beyond)
             continue
         value = prop.value.read(source[prop.name], path, problems)
         if value is not None:

@@ -67,10 +67,26 @@ def why_unreached(entry: Mapping[str, Any], request: Mapping[str, Any]) -> str |
         return (f"an entry of a request's ledger is marked TLP:AMBER+STRICT (or RED) and "
                 f"addressed to the parties to the request; {level.label} would show "
                 f"request {request['id']} to every party that reads the requests collection")
-    missing = participants_of(request) - {maker} - recipients_of(entry)
+    parties, recipients = participants_of(request), recipients_of(entry)
+    others = recipients - parties
+    if others:
+        return (f"addressed to {', '.join(sorted(others))}, not a party to request "
+                f"{request['id']}: an entry of a request's ledger reaches the parties to it "
+                "alone")
+    missing = parties - {maker} - recipients
     if missing:
         return (f"not addressed to {', '.join(sorted(missing))}, a party to request "
                 f"{request['id']}: every party to a request reads every entry of its ledger "
                 "(name them in the recipients of Accord's marking extension), or the two "
                 "sides would see different requests")
     return None
+
+
+def unheld(entry: Mapping[str, Any]) -> str | None:
+    """Why an act on a request not held here may not be stored: it could not be checked, and
+    would count once its request came. A receipt may come first (a peer's, delivered before
+    the request it receipts: cooperation.receipts weighs it when the request comes)."""
+    if entry.get("type") == "x-accord-receipt":
+        return None
+    return (f"{entry.get('type')} belongs to request {entry.get('request_ref')}, which this "
+            "node does not hold: a request's ledger starts with the request, so send it first")

@@ -13,6 +13,7 @@ from accord.i18n import N_
 from accord.node import Node
 from accord.store.directory import Collection, Directory, DirectoryError, Party, is_alias
 from accord.store.engine import take_turn, writing
+from accord.store.names import MOST_NAME
 from accord.store.peers import Peer, PeerStore
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
@@ -92,10 +93,13 @@ def _new_mirror(node: Node, peer: Peer, theirs: dict[str, Any], taken: set[str]
                   f"from-{peer.name}-{uuid.uuid4().hex[:8]}"]
     alias = next((a for a in candidates if a and a not in taken and is_alias(a)), None)
     title = theirs.get("title")
-    title = printable(title if isinstance(title, str) and title.strip() else cid)[:200]
+    title = printable(title if isinstance(title, str) and title.strip() else cid)
+    whence = f" (from {peer.name})"
+    # A title is a name here (store.names): the peer's, cut to leave room for whence it came.
+    title = title[:max(1, MOST_NAME - len(whence))].strip() + whence
     try:
         return node.directory.create_collection(
-            f"{title} (from {peer.name})", alias=alias, description=_described(peer, cid),
+            title, alias=alias, description=_described(peer, cid),
             read=[node.party], write=[node.party], default_tlp=Tlp.AMBER)
     except DirectoryError as error:  # made meanwhile, by a round on another host
         raise SyncError(f"cannot make a collection for {peer.name}'s {cid}: {error}"

@@ -24,7 +24,7 @@ from accord.store.directory_entries import (  # re-exported: what the directory 
     is_uuid,
 )
 from accord.store.engine import reading, take_turn, writing
-from accord.store.names import name_problem, shown
+from accord.store.names import MOST_NAME, name_problem, shown
 from accord.store.quotas import move_storage_in, open_storage_in
 from accord.store.schema import (
     collections,
@@ -44,6 +44,7 @@ from accord.store.schema import (
 from accord.trust.access import Grant, Principal
 from accord.trust.markings import Tlp
 from accord.trust.tokens import ROLES, digest, new_token
+from accord.words import printable
 
 # An alias stands in a URL path segment in place of the collection id.
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -156,10 +157,13 @@ class Directory:
         found = self.find_party(identity["id"])
         if found is not None:
             return found
-        name = str(identity.get("name") or identity["id"])
+        # Another node's word: what a terminal would act on written out, and cut to a name's
+        # length (store.names), rather than refused.
+        name = printable(str(identity.get("name") or identity["id"]).strip())[:MOST_NAME]
         with self._changing() as conn:
             if local is None:
-                if self._find(conn, name) is not None:
+                if any(known.casefold() == name.casefold()
+                       for known in conn.execute(select(parties.c.name)).scalars()):
                     raise DirectoryError(
                         N_("a party named {name} already exists here under another identity: "
                            "name it with --party to take the peer's identity"), name=repr(name))
@@ -192,10 +196,6 @@ class Directory:
             move_storage_in(conn, local.id, identity["id"])
             conn.execute(delete(parties).where(parties.c.id == local.id))
         return Party(identity["id"], local.name, False)
-
-    @staticmethod
-    def _find(conn: Connection, name: str) -> Any:
-        return conn.execute(select(parties.c.id).where(parties.c.name == name)).first()
 
     def identities(self) -> list[dict[str, Any]]:
         """The STIX identity object of every party."""

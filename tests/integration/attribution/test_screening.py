@@ -179,3 +179,20 @@ def test_an_actor_with_aliases_without_end_is_screened_by_its_first_hundred(worl
     assert first and first[0].match.id == flood and first[0].match.match
     assert not any(h.match.id == flood and h.match.match
                    for h in listed.screen("Front Company 150000"))
+
+
+def test_a_designation_stored_before_aliases_were_bounded_is_still_screened(client, world):
+    import orjson
+    from sqlalchemy import select, update
+
+    from accord.store.schema import objects
+
+    made = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    o = objects.c
+    with world.node.engine.begin() as conn:
+        body = orjson.loads(conn.execute(select(o.body).where(o.id == made["id"])).scalar())
+        conn.execute(update(objects).where(o.id == made["id"]).values(body=orjson.dumps(
+            {**body, "aliases": [f"Alias {n:03d}" for n in range(150)]})))
+    r = client.get(f"{API}/screen", params={"name": "Wang Dong"})
+    assert r.status_code == 200 and r.json()["matches"][0]["id"] == made["id"], r.text[:300]

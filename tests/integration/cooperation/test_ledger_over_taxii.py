@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import select, update
 from starlette.testclient import TestClient
 from tests.integration.cooperation.test_desk import EVIDENCE
 
@@ -27,6 +28,7 @@ from accord.cooperation.model import (
     Acknowledgement,
     ActReceipt,
     Entry,
+    Escalation,
     Rating,
     Receipt,
     Response,
@@ -34,6 +36,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked, receipt_id
+from accord.store.schema import objects
 from accord.trust.access import Grant
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
@@ -316,3 +319,75 @@ def test_a_request_posted_over_taxii_reaches_its_addressee_or_is_refused(case):
     reaching = marked(to_stix(request), world.own.id, request)
     with taxii(world, world.admin_token) as client:
         assert post(client, [reaching])["success_count"] == 1
+
+
+def _escalation(case, request_id: str) -> Escalation:  # type: ignore[no-untyped-def]
+    return Escalation(some_id("x-accord-escalation"), request_id, case.world.own.id,
+                      utc_now(), reason="manual", level=1)
+
+
+def test_an_act_is_checked_against_the_request_held_not_a_copy_sent_beside_it(case):
+    # A copy of the real request's id, naming a stranger as its addressee, sent with an
+    # acknowledgement addressed to that stranger alone: the copy is refused as a different
+    # object, and the acknowledgement with it.
+    world, request = case.world, case.request
+    stranger = "identity--00000000-0000-4000-8000-00000000beef"
+    copy = replace(request, requester=stranger, addressee=world.other.id, shared_with=())
+    ack = marked(to_stix(Acknowledgement(some_id("x-accord-acknowledgement"), request.id,
+                                         world.other.id, utc_now())), world.other.id, copy)
+    with taxii(world, world.other_token) as client:
+        status = post(client, [marked(to_stix(copy), stranger, copy), ack])
+    assert ack["id"] in failures(status)
+    assert case.now_view().acknowledged_at is None
+
+
+def test_of_two_copies_of_a_request_in_one_post_the_first_is_the_one_checked(case):
+    world, third = case.world, case.third
+    shared = replace(case.request, id=some_id("x-accord-request"), shared_with=(third.id,))
+    lone = replace(shared, shared_with=())
+    esc = marked(to_stix(_escalation(case, shared.id)), world.own.id, lone)
+    with taxii(world, world.admin_token) as client:
+        status = post(client, [marked(to_stix(shared), world.own.id, shared),
+                               marked(to_stix(lone), world.own.id, lone), esc])
+    assert third.id in failures(status)[esc["id"]]
+
+
+def test_an_act_on_a_request_not_held_here_is_refused(case):
+    world = case.world
+    request = replace(case.request, id=some_id("x-accord-request"), shared_with=())
+    esc = to_stix(_escalation(case, request.id))
+    esc["object_marking_refs"] = [MARKING_FOR[Tlp.RED]]  # its maker alone would read it
+    with taxii(world, world.admin_token) as client:
+        status = post(client, [esc])
+        assert "send it first" in failures(status)[esc["id"]]
+        assert post(client, [marked(to_stix(request), world.own.id, request)]
+                    )["success_count"] == 1
+    theirs = case.desk.view(Actor(world.other), request.id)
+    assert theirs.escalations == case.desk.view(Actor(world.own), request.id).escalations == ()
+
+
+def test_an_act_also_addressed_to_an_outsider_is_refused(case):
+    world = case.world
+    outsider = world.node.directory.add_party("Russia (GOV-CERT.RU)")
+    ack = case.entry(Acknowledgement(some_id("x-accord-acknowledgement"), case.request.id,
+                                     world.other.id, utc_now()))
+    marking = ack["extensions"][ACCORD_MARKING_EXTENSION]
+    marking["recipients"] = [*marking["recipients"], outsider.id]
+    with taxii(world, world.other_token) as client:
+        status = post(client, [ack])
+    assert "not a party to request" in failures(status)[ack["id"]]
+
+
+def test_a_request_stored_before_its_texts_were_bounded_is_still_read_and_acted_on(case):
+    # A bound holds what comes in; what was stored before it stays readable.
+    world = case.world
+    o = objects.c
+    with world.node.engine.begin() as conn:
+        body = orjson.loads(conn.execute(select(o.body).where(o.id == case.request.id)
+                                         ).scalar())
+        conn.execute(update(objects).where(o.id == case.request.id).values(
+            body=orjson.dumps({**body, "summary": "S" * 400})))
+    assert case.now_view().request.summary == "S" * 400
+    case.desk.acknowledge(Actor(world.other), case.request.id, "Received.")
+    assert case.now_view().acknowledged_at is not None
+    assert case.request.id in {v.request.id for v in case.desk.search(Actor(world.own))}

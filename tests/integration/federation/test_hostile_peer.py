@@ -230,6 +230,27 @@ def test_a_peer_sending_the_round_round_in_circles_fails_it(federation, monkeypa
     assert noted is not None and noted.failures == 1
 
 
+def test_a_peer_s_collection_titled_at_length_gets_a_mirror_titled_within_bounds(federation):
+    # A title is a name here (at most 200 characters, store.names): the peer's is cut to
+    # leave room for where it came from, never refused round after round.
+    f: Federation = federation
+    f.share(indicator(1))
+    long = "T" * 195
+    real = f.shared.id
+
+    def listing(request: httpx.Request) -> httpx.Response | None:
+        if not request.url.path.endswith("/collections/"):
+            return None
+        return httpx.Response(200, headers=TAXII, content=orjson.dumps({"collections": [
+            {"id": real, "title": long, "can_read": True, "can_write": False,
+             "media_types": ["application/stix+json;version=2.1"]}]}))
+
+    f.hooks.append(listing)
+    assert sync_peer(f.china, f.peer, f.transport).stored == 1
+    mirror = f.china.directory.collection(PeerStore(f.china.engine).find("us").mirrors[real])
+    assert len(mirror.title) <= 200 and mirror.title.endswith(" (from us)")
+
+
 def test_a_peer_cannot_take_over_another_peers_mirror_by_its_alias(federation):
     # Peer "us" calls a new collection "x-shared": from-us-x-shared is the mirror of peer
     # "us-x"'s collection "shared". It gets one of its own; us-x's keeps what it holds.
