@@ -184,7 +184,8 @@ def test_plain_http_is_refused_unless_insecure_is_said_and_then_marked_everywher
         assert logged["detail"]["insecure"] is True
         state = peer_state(us.db, "china")
         assert state["tls"] == "insecure" and state["insecure"] is True
-        assert "INSECURE (http)" in run_accord("peer", "list", db=us.db).stdout
+        listed = run_accord("peer", "list", db=us.db).stdout
+        assert "INSECURE (http)" in listed and "[bold red]" not in listed  # styled, not shown
         warned = sync(us.db, "china")
         assert warned.returncode == 0 and "INSECURE (http://)" in warned.stderr
     finally:

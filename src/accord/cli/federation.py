@@ -173,7 +173,9 @@ def peer_list(
                  + (f" ({row['failures']} failed rounds; next try {row['next_attempt']})"
                     if row["failures"] else ""),
                  "tls": _tls_cell(row)}
-        return [cell(shown.get(c, row[c])) for c in columns]
+        # The TLS cell is this node's own markup (its peer's name escaped in it): shown as
+        # such, where what a peer chose is escaped.
+        return [shown["tls"] if c == "tls" else cell(shown.get(c, row[c])) for c in columns]
 
     with opened(db) as node:
         names = node.directory.names()
