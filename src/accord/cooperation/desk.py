@@ -162,12 +162,16 @@ class Desk:
 
     def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
         """Let these parties read and write the ledgers collection (markings still decide
-        which request each may see)."""
+        which request each may see). A party this node does not know (one a peer's request is
+        shared with, registered on that peer's node alone) reads nothing here: passed over."""
         directory = self.node.directory
         for party_id in party_ids:
+            party = directory.find_party(party_id)
+            if party is None:
+                continue
             found = directory.collection_for(party_id, collection.id)
             if found is None or not (found[1].can_read and found[1].can_write):
-                directory.grant(collection.id, directory.party(party_id), Grant(True, True))
+                directory.grant(collection.id, party, Grant(True, True))
 
     def _party(self, name_or_id: str, what: str) -> Party:
         found = self.node.directory.find_party(name_or_id)

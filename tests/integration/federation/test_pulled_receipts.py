@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 from tests.integration.cooperation.test_desk import EVIDENCE
-from tests.integration.federation.conftest import Federation
+from tests.integration.federation.conftest import Federation, indicator
 
 from accord.cooperation.arrivals import act_receipt_id
 from accord.cooperation.desk import Actor, Desk, Draft
@@ -48,3 +48,27 @@ def test_a_pulled_act_receipt_in_the_acting_side_s_name_is_refused(federation):
     assert requester.id in refused[forged["id"]].message
     ledger = desk.ledgers(None, [request.id])[0]
     assert forged["id"] not in {e.id for e in ledger.entries}
+
+
+def test_a_request_shared_with_a_party_unknown_here_does_not_stop_the_pull(federation):
+    # The US shares its request with a third party registered on its node alone: China's
+    # node cannot let that party read its requests collection (it does not know it), and
+    # failed every round there, for good, pulling nothing more.
+    f: Federation = federation
+    us = f.us
+    third = us.node.directory.add_party("United Kingdom (NCSC)")
+    us.node.objects.add(us.evidence.id, [EVIDENCE], poster_id=us.own.id)
+    Desk(us.node).create(Actor(us.own), Draft(us.other.name, "information", "intrusion",
+                                              "urgent", "Who runs the C2 server?",
+                                              evidence=(EVIDENCE["id"],),
+                                              shared_with=(third.name,)))
+    f.share(indicator(7))
+    f.hooks.append(lambda r: httpx.Response(202, json={"success_count": 0})
+                   if r.method == "POST" else None)
+    outcome = sync_peer(f.china, f.peer, f.transport)
+    assert outcome.stored >= 1 and str(indicator(7)["id"]) in f.held()
+    assert china_knows_nothing_of(f, third.id)
+
+
+def china_knows_nothing_of(f: Federation, party_id: str) -> bool:
+    return f.china.directory.find_party(party_id) is None
