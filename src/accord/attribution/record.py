@@ -36,7 +36,7 @@ from accord.attribution.objects import (
 )
 from accord.attribution.reading import AttributionError, RecordReading
 from accord.attribution.standing import ClaimStanding
-from accord.cooperation.desk import Actor
+from accord.cooperation.desk import Actor, CooperationError
 from accord.i18n import N_
 from accord.intake import screen, store
 from accord.stix.identifiers import identifier_type
@@ -265,6 +265,10 @@ class AttributionRecord(RecordReading):
         return sorted({p.id for p in parties} - {actor.party.id})
 
     def _store(self, actor: Actor, objs: list[dict[str, Any]], audience: Sequence[str]) -> None:
+        try:
+            self.desk.speaks_for(actor)  # a peer's party claims through its own node
+        except CooperationError as refused:
+            raise AttributionError(refused.message, **refused.values) from None
         collection = self.desk.collection()
         self.desk.admit(collection, [actor.party.id, *audience])
         screened = screen(objs)

@@ -175,7 +175,7 @@ def peer_list(
                  "tls": _tls_cell(row)}
         # The TLS cell is this node's own markup (its peer's name escaped in it): shown as
         # such, where what a peer chose is escaped.
-        return [shown["tls"] if c == "tls" else cell(shown.get(c, row[c])) for c in columns]
+        return [str(shown["tls"]) if c == "tls" else cell(shown.get(c, row[c])) for c in columns]
 
     with opened(db) as node:
         names = node.directory.names()

@@ -10,8 +10,8 @@ stored: it is derived from the ledger each time (`cooperation.ledger`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, tru
 
 from accord import clock
 from accord.cooperation.digest import from_digest
+from accord.cooperation.drafts import Actor, Draft  # re-exported: who acts, what is asked
 from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
 from accord.cooperation.guidelines import in_force, require_content
 from accord.cooperation.ledger import RequestView, derive, next_level
@@ -55,6 +56,7 @@ from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError, Party
 from accord.store.guidelines import GuidelinesStore
+from accord.store.peers import hosted_parties
 from accord.store.quotas import OverQuota
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
@@ -63,40 +65,6 @@ from accord.store.summary_reads import ended_by
 from accord.trust.access import Grant
 from accord.trust.markings import Tlp
 from accord.words import how_large
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a party of this node, through a token (REST) or the command line."""
-
-    party: Party
-    token_id: str | None = None
-    person: str = ""
-    lang: str = "en"  # the language the actor writes in: each object it makes records it
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """What a requester writes; the desk adds the ids, the clock and the markings."""
-
-    addressee: str  # a party's name or identity id
-    kind: str
-    category: str
-    urgency: str
-    summary: str
-    description: str = ""
-    activity_start: datetime | None = None
-    activity_end: datetime | None = None
-    victims: tuple[str, ...] = ()
-    impact: str = ""
-    legal_basis: str = ""
-    point_of_contact: str = ""
-    evidence: tuple[str, ...] = ()
-    shared_with: tuple[str, ...] = ()  # party names or identity ids
-    is_exercise: bool = False
-    lang: str = ""  # the language it is written in; "" for the actor's
-    # Translations sent with it, language -> property -> text (guidelines may require some).
-    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def utc_now() -> datetime:
@@ -183,6 +151,7 @@ class Desk:
     # -- making requests and entries ---------------------------------------------------------
 
     def create(self, actor: Actor, draft: Draft) -> RequestView:
+        self.speaks_for(actor)  # said first: nothing else about the request matters then
         _one_of("kind", draft.kind, KINDS)
         _one_of("category", draft.category, CATEGORIES)
         _one_of("urgency", draft.urgency, URGENCIES)
@@ -343,9 +312,20 @@ class Desk:
         hotline = Hotline(self.node.engine)
         return lambda conn: hotline.enqueue_in(conn, escalation, request, self.clock())
 
+    def speaks_for(self, actor: Actor) -> None:
+        """Refuses an actor whose party a peer's node stands for: that node signs what its
+        parties write, and would refuse as forged what this node wrote in their name, while
+        this node counted it (the two sides' ledgers would differ)."""
+        if actor.party.id not in hosted_parties(self.node.engine):
+            raise CooperationError(N_(
+                "{party} is a party of a peer's node: it acts through its own node, which "
+                "signs what it writes (written here, its own node would refuse it as forged)"),
+                party=actor.party.name)
+
     def _store(self, actor: Actor, collection: Collection, objs: list[dict[str, Any]],
                also: Callable[[Connection], None] | None = None) -> int:
         """Store `objs`; how many were new (the others were held already)."""
+        self.speaks_for(actor)
         screened = screen(objs)
         if screened.rejected:
             raise CooperationError("; ".join(r.message for r in screened.rejected))
