@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from accord.cooperation.views import view_json
 from accord.i18n import N_
 from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
+from accord.store.forms import FormKeys, is_form_key, new_form_key
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.web.codes import word
@@ -186,7 +188,12 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
                          if p in contacts],
         "form": ctx.form or {}, "confirm": confirm, "notice": notice,
         "again": ctx._("This form was sent before: this is the request it made. Nothing was "
-                       "sent again.") if ctx.arg("done") == "already-sent" else "",
+                       "sent again.") if ctx.arg("done") == "already-sent" else
+        ctx._("This form was sent before: what it did is in the timeline. Nothing was done "
+              "again.") if ctx.arg("done") == "act-already-sent" else "",
+        # One key for the acts' forms of this page (kept through a confirmation or an error):
+        # a form sent twice (a double click, Back and Send) acts once.
+        "form_key": key if is_form_key(key := ctx.field("form_key")) else new_form_key(),
         **translation_panel(ctx, view),
     }, status, request.summary)
 
@@ -230,6 +237,10 @@ def act(ctx: Ctx) -> Page | Response:
         if ctx.field("confirmed") != "yes":
             return request_page(ctx, failed=name, confirm=name)
     desk, actor = Desk(ctx.node), ctx.actor
+    keys, key = FormKeys(ctx.node.engine), _sent_once(ctx, request_id, name)
+    if key is not None and keys.claim(ctx.viewer.party_id, key) is not None:
+        return RedirectResponse(f"/ui/requests/{request_id}?done=act-already-sent#timeline",
+                                status_code=303)
     work: dict[str, Callable[[], object]] = {
         "acknowledge": lambda: desk.acknowledge(actor, request_id, ctx.field("note")),
         "report": lambda: desk.report(actor, request_id, ctx.field("text")),
@@ -246,14 +257,31 @@ def act(ctx: Ctx) -> Page | Response:
     try:
         work[name]()
     except NoSuchRequest:
+        if key is not None:
+            keys.release(ctx.viewer.party_id, key)
         raise NotFound(ctx._("No request {id} that {party} may see is on this node.",
                              id=request_id, party=ctx.viewer.principal.party_name)) from None
     except (CooperationError, ValueError) as error:
+        if key is not None:  # shown again to be corrected: the same form may be sent again
+            keys.release(ctx.viewer.party_id, key)
         english = str(error)
         message = said(ctx, error)
         status = 409 if ("already" in english or "cannot" in english) else 400
         return request_page(ctx, error=message, failed=name, status=status)
     return RedirectResponse(f"/ui/requests/{request_id}?done={name}#timeline", status_code=303)
+
+
+def _sent_once(ctx: Ctx, request_id: str, name: str) -> str | None:
+    """The key this send of an act's form claims (store.forms.FormKeys): the page's key,
+    the act and what the form says. The same form sent again claims the same, and acts no
+    more; another act, or other words, from the same page (Back, then another form) is
+    another send. None for a form without a key (sent by a script)."""
+    key = ctx.field("form_key")
+    if not is_form_key(key):
+        return None
+    written = sorted((k, str(v)) for k, v in (ctx.form.multi_items() if ctx.form else [])
+                     if k not in ("csrf", "form_key", "confirmed"))
+    return f"{request_id}:{name}:{key}:{hashlib.sha256(repr(written).encode()).hexdigest()}"
 
 
 def _score(text: str) -> int:

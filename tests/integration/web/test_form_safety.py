@@ -151,6 +151,30 @@ def test_escalating_needs_a_note_and_a_confirmation(world, browser, shared):
     assert done.status_code == 303 and "done=escalate" in done.headers["location"]
 
 
+def test_an_act_s_form_sent_twice_acts_once(world, browser, shared):
+    # A double click, or Back and Send again, on the escalation's confirmation escalated
+    # twice: level 1, then level 2, to the hotline.
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    key = KEY.search(us.get(f"/ui/requests/{rid}").text).group(1)
+    asked = us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer",
+                                                    "form_key": key})
+    assert f'name="form_key" value="{key}"' in asked.text  # kept through the confirmation
+    confirmed = {"reason": "disputed", "note": "no answer", "confirmed": "yes",
+                 "form_key": key}
+    first = us.post(f"/ui/requests/{rid}/escalate", confirmed)
+    again = us.post(f"/ui/requests/{rid}/escalate", confirmed)
+    assert "done=escalate" in first.headers["location"]
+    assert "done=act-already-sent" in again.headers["location"]
+    assert "Nothing was done again." in us.get(again.headers["location"]).text
+    view = Desk(world.node).view(Actor(world.own), rid)
+    assert len(view.escalations) == 1
+    # Another act, or other words, from the same page is another send.
+    us.post(f"/ui/requests/{rid}/escalate", {**confirmed, "note": "still no answer"})
+    assert len(Desk(world.node).view(Actor(world.own), rid).escalations) == 2
+
+
 def test_withdrawing_needs_a_reason_and_a_confirmation(world, browser, shared):
     us = browser(world.admin_token)
     us.get("/ui/requests/new")
