@@ -5,6 +5,7 @@ the REST API say it in English."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accord.i18n import N_, Refusal
@@ -25,13 +26,20 @@ class NoSuchRequest(CooperationError):
     """No request with that id that the party may see (the same answer whether it exists)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """A time a refusal names: said in UTC to the command line and the API, in the reader's
+    zone on a page (web.refusals), where the form asked for it in that zone."""
+
+    at: datetime
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def require_activity_order(start: datetime | None, end: datetime | None) -> None:
     """Refuses an activity window that ends before it starts (said before the STIX check,
     whose words name properties, not what the officer typed)."""
     if start is not None and end is not None and end < start:
         raise CooperationError(N_("the activity ends ({end}) before it starts ({start})"),
-                               end=_minute(end), start=_minute(start))
-
-
-def _minute(when: datetime) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+                               end=Moment(end), start=Moment(start))

@@ -4,6 +4,7 @@ flags named as the form's fields."""
 
 from __future__ import annotations
 
+from accord.cooperation.refusals import Moment
 from accord.i18n import Refusal
 from accord.i18n.catalogue import catalogue
 from accord.web.core import Ctx
@@ -14,7 +15,12 @@ def said(ctx: Ctx, error: Exception) -> str:
     refusal is in the catalogue."""
     if isinstance(error, Refusal):
         # The flags named as fields in the words only, never in what fills them (an alias,
-        # a party's name, typed by someone).
+        # a party's name, typed by someone); the times it names in the reader's zone, where
+        # the form asked for them.
+        if any(isinstance(v, Moment) for v in error.values.values()):
+            error = type(error)(error.message, **{
+                k: ctx.clockface.text(v.at) if isinstance(v, Moment) else v
+                for k, v in error.values.items()})
         words = catalogue(ctx.language)
         return error.words(lambda message: plain(words.gettext(message)))
     return plain(str(error))

@@ -148,3 +148,18 @@ def test_an_activity_time_the_clocks_skip_or_repeat_is_refused_in_words(world, b
     from accord.cooperation.desk import Desk
 
     assert Desk(world.node).ledgers(None) == []  # nothing sent
+
+
+def test_an_activity_that_ends_before_it_starts_is_said_in_the_form_s_zone(world, browser):
+    from tests.integration.web.test_request_pages import REQUEST
+
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    officer = browser(world.admin_token)
+    officer.client.cookies.set("accord_tz", "Asia/Shanghai")
+    officer.get("/ui/requests/new")
+    refused = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                                "activity_start": "2026-12-01T09:30",
+                                                "activity_end": "2026-11-01T09:30"})
+    assert refused.status_code == 400
+    said = refused.text.split("the activity ends", 1)[1][:200]
+    assert "09:30" in said and "UTC+8" in said and "01:30 UTC" not in said
