@@ -68,6 +68,19 @@ def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
                  limit=LONGEST_SEARCH)
 
 
+def _unknown(ctx: Ctx, chosen: dict[str, str]) -> str:
+    """A filter in the address that the page does not offer (a hand-made or an old address):
+    said, rather than left out without a word and everything listed."""
+    labels = {"direction": ctx._("Direction"), "state": ctx._("State"),
+              "party": ctx._("Other party"), "category": ctx._("Category")}
+    for name, label in labels.items():
+        given = ctx.arg(name)
+        if given and not chosen[name]:
+            return ctx._("{field} “{value}” is not one this list offers: choose from the "
+                         "form's list.", field=label, value=given[:80])
+    return ""
+
+
 def _bad_cursor(ctx: Ctx) -> str:
     return ctx._("This address names a page this list did not make: start again from the "
                  "first page.")
@@ -75,7 +88,7 @@ def _bad_cursor(ctx: Ctx) -> str:
 
 def requests_list(ctx: Ctx) -> Page:
     chosen = _chosen(ctx)
-    error = _too_long(ctx, chosen)
+    error = _too_long(ctx, chosen) or _unknown(ctx, chosen)
     after = ctx.arg("after") or None
     try:
         shown, total, following = ([], 0, None) if error else _listed(ctx, chosen, after)
@@ -102,7 +115,7 @@ def _utc(moment: datetime | None) -> str:
 def requests_csv(ctx: Ctx) -> Page | Response:
     """The rows the requests page lists for the same address, as a spreadsheet."""
     chosen = _chosen(ctx)
-    error = _too_long(ctx, chosen)
+    error = _too_long(ctx, chosen) or _unknown(ctx, chosen)
     if error:
         return Page("problem.html", {"heading": ctx._("Not possible"), "text": error}, 400,
                     ctx._("Not possible"))

@@ -152,3 +152,14 @@ def test_words_found_are_paged_newest_first_each_once(world, browser, officers, 
     assert list(dict.fromkeys(seen)) == sent[::-1] and pages == 3
     forged = us.get("/ui/requests", params={"q": "beacon", "after": "yesterday,x"})
     assert forged.status_code == 400 and "did not make" in forged.text
+
+
+@pytest.mark.parametrize(("params", "said"), [
+    ({"state": "bogus"}, "State “bogus” is not one this list offers"),
+    ({"direction": "up"}, "Direction “up” is not one this list offers"),
+    ({"category": "zzz"}, "Category “zzz” is not one this list offers"),
+])
+def test_a_filter_the_list_does_not_offer_is_said_not_dropped(world, browser, officers,
+                                                              params, said):
+    page = browser(officers[0]).get("/ui/requests", params=params)
+    assert page.status_code == 400 and said in page.text
