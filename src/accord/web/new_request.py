@@ -42,6 +42,7 @@ from accord.web.codes import vocabularies, word, word_text
 from accord.web.core import Ctx, Forbidden, Page
 from accord.web.format import Clockface
 from accord.web.kept import restored
+from accord.web.lengths import too_long
 from accord.web.refusals import said
 
 FIELD_LABELS = {
@@ -205,6 +206,8 @@ def new_request(ctx: Ctx) -> Page | Response:
     if not ctx.viewer.may_act:
         raise Forbidden(ctx._("A {role} token may not send requests; that takes the liaison "
                               "role.", role=word(ctx.language, "role", ctx.viewer.principal.role)))
+    if overlong := too_long(ctx):  # said by the field's label, before anything is claimed
+        return _form_page(ctx, error=overlong, status=400)
     me, key = ctx.viewer.party_id, ctx.field("form_key")
     keys = FormKeys(ctx.node.engine)
     if is_form_key(key):

@@ -28,6 +28,7 @@ from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
 from accord.web.kept import restored
+from accord.web.lengths import too_long
 from accord.web.refusals import said
 from accord.web.translations_page import translation_panel
 
@@ -236,6 +237,8 @@ def act(ctx: Ctx) -> Page | Response:
             return request_page(ctx, failed=name, status=400, error=wanted)
         if ctx.field("confirmed") != "yes":
             return request_page(ctx, failed=name, confirm=name)
+    if overlong := too_long(ctx):  # said by the field's label, in the reader's language
+        return request_page(ctx, error=overlong, failed=name, status=400)
     desk, actor = Desk(ctx.node), ctx.actor
     keys, key = FormKeys(ctx.node.engine), _sent_once(ctx, request_id, name)
     if key is not None and keys.claim(ctx.viewer.party_id, key) is not None:

@@ -49,3 +49,17 @@ def test_a_choice_without_the_page_s_anti_forgery_token_changes_nothing(world, b
     assert away.headers["location"] == "/ui/"
     officer.post("/ui/language", {"lang": "xx-Klingon", "next": "/ui/"})
     assert '<html lang="zh-Hans">' in officer.get("/ui/").text
+
+
+def test_an_overlong_field_is_refused_by_its_label_in_the_reader_s_language(world, browser):
+    from tests.integration.web.test_request_pages import EVIDENCE, REQUEST
+
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    officer = browser(world.admin_token)
+    officer.client.cookies.set("accord_lang", "zh-Hans")
+    officer.get("/ui/requests/new")
+    refused = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
+                                                "description": "x" * 20_001})
+    assert refused.status_code == 400
+    assert "有 20,001 个字符：最多只能有 20,000 个" in refused.text
+    assert "x-accord-request" not in refused.text
