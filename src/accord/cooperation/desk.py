@@ -189,7 +189,8 @@ class Desk:
     def evidence_hidden_from_addressee(self, view: RequestView) -> list[str]:
         """The request's evidence its addressee may not read (not yet shared with it, or
         marked beyond it): the requester should know before waiting for an answer."""
-        return hidden_from(self.node, view.request.addressee, view.request.evidence)
+        return hidden_from(self.node, view.request.addressee, view.request.evidence,
+                           view.request.requester)
 
     def acknowledge(self, actor: Actor, request_id: str, note: str = "") -> RequestView:
         view = self._for_addressee(actor, request_id, "acknowledge")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
+
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
@@ -35,10 +37,32 @@ def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
     return readable
 
 
-def hidden_from(node: Node, addressee: str, evidence: Sequence[str]) -> list[str]:
-    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it)."""
+def hidden_from(node: Node, addressee: str, evidence: Sequence[str],
+                requester: str | None = None) -> list[str]:
+    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it).
+    Not what the addressee created itself, as the requester's copy says (pulled from the
+    addressee's node, say): the addressee holds it where it made it."""
     seen = readable_by(node, addressee, evidence)
-    return [e for e in evidence if e not in seen]
+    hidden = [e for e in evidence if e not in seen]
+    if hidden and requester is not None:
+        made = _created_by(node, requester, hidden, addressee)
+        hidden = [e for e in hidden if e not in made]
+    return hidden
+
+
+def _created_by(node: Node, reader: str, ids: Sequence[str], creator: str) -> set[str]:
+    """Which of `ids`, as `reader` may read them, name `creator` as their creator."""
+    found: set[str] = set()
+    wanted = sorted(set(ids))
+    for collection, grant in node.directory.collections_for(reader):
+        if not grant.can_read:
+            continue
+        query = ObjectQuery(limit=10 * BLOCK + 1,
+                            reader=Reader(reader, int(collection.default_tlp)))
+        for block in in_blocks(query, wanted):
+            found |= {item.id for item in node.objects.page(collection.id, block).items
+                      if orjson.loads(item.body).get("created_by_ref") == creator}
+    return found
 
 
 def check_evidence(node: Node, party_id: str, evidence: Sequence[str]) -> None:

@@ -415,3 +415,13 @@ def test_a_request_the_watcher_cannot_escalate_keeps_it_from_no_other(
     clock.advance(days=4)
     assert desk.watch() == [escalation_id(waiting, "acknowledgement-overdue"),
                             escalation_id(waiting, "response-overdue")]
+
+
+def test_evidence_the_addressee_created_itself_is_not_said_hidden_from_it(world, desk, us):
+    # Pulled from the addressee's node into a collection only the requester reads here: the
+    # addressee holds it where it made it, whatever this node lets it read.
+    theirs = {**EVIDENCE, "id": "indicator--00000000-0000-4000-8000-0000000000c1",
+              "created_by_ref": world.other.id}
+    world.node.objects.add(world.evidence.id, [theirs], poster_id=world.own.id)
+    view = desk.create(us, draft(world, theirs["id"]))
+    assert desk.evidence_hidden_from_addressee(view) == []
