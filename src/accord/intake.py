@@ -18,9 +18,10 @@ from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.attribution.posted import refused_record_objects
 from accord.cooperation.digest import ledger_entry
-from accord.cooperation.objects import PREFIX, check
+from accord.cooperation.model import Request
+from accord.cooperation.objects import PREFIX, check, from_stix
 from accord.cooperation.reach import REQUEST, is_checked, unheld, why_unreached
-from accord.cooperation.receipts import add_receipts, why_not_receipt
+from accord.cooperation.receipts import add_receipts, held_request, why_not_receipt
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
 from accord.stix.limits import MAX_DEPTH, MAX_PATTERN_TOKENS_PER_REQUEST, too_deep
@@ -34,7 +35,6 @@ from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.quotas import OverQuota
-from accord.store.request_parties import requests_by_id
 from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
@@ -262,7 +262,7 @@ def store(
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
-        valid, unreached = _reaching(conn, collection.id, valid)
+        valid, unreached = _reaching(conn, valid)
         report.rejected += unreached
         try:
             outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
@@ -300,28 +300,30 @@ def store(
     return report
 
 
-def _reaching(conn: Connection, collection_id: str, objs: list[dict[str, Any]]
+def _reaching(conn: Connection, objs: list[dict[str, Any]]
               ) -> tuple[list[dict[str, Any]], list[Rejection]]:
     """`objs` but the requests and acts that would not reach their request's parties alone,
     or that a side whose act it is not made (cooperation.reach), and those refused. An act is
     checked against the request held here; else the first copy of it in this call (the one
     the store keeps); an act on a request neither holds is refused: checked against nothing,
     it would count once its request came."""
-    checked = [o for o in objs if is_checked(o)]
-    if not checked:
+    if not any(is_checked(o) for o in objs):
         return objs, []
-    named = {o["id"] if o["type"] == REQUEST else o.get("request_ref") for o in checked}
-    requests = requests_by_id(conn, collection_id, (r for r in named if isinstance(r, str)))
-    for obj in checked:
+    sent: dict[str, Request] = {}
+    for obj in objs:
         if obj["type"] == REQUEST:
-            requests.setdefault(obj["id"], obj)
+            sent.setdefault(obj["id"], _request_of(obj))
+    held: dict[str, Request | None] = {}
     kept, refused = [], []
     for obj in objs:
         why = None
         if obj["type"] == REQUEST:
-            why = why_unreached(obj, obj)
+            why = why_unreached(obj, _request_of(obj))
         elif is_checked(obj):
-            request = requests.get(str(obj.get("request_ref")))
+            rid = str(obj.get("request_ref"))
+            if rid not in held:
+                held[rid] = held_request(conn, rid) or sent.get(rid)
+            request = held[rid]
             why = why_unreached(obj, request) if request is not None else unheld(obj)
         if why is None:
             kept.append(obj)
@@ -329,6 +331,12 @@ def _reaching(conn: Connection, collection_id: str, objs: list[dict[str, Any]]
             refused.append(Rejection(obj["id"], version_of(obj), [
                 Violation(obj["id"], "object_marking_refs", "ledger-reach", why)]))
     return kept, refused
+
+
+def _request_of(obj: dict[str, Any]) -> Request:
+    request = from_stix(obj)  # screened already: well formed
+    assert isinstance(request, Request)
+    return request
 
 
 def _signed_by_peers(engine: Engine, screened: Screened) -> Screened:

@@ -77,6 +77,12 @@ class Request:
     is_exercise: bool = False  # a drill: reported apart in the review
     lang: str = "en"  # STIX 2.1 §3.2: the language its text is written in (RFC 5646)
 
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Who may see the request and every entry of its ledger: its requester, its
+        addressee and the parties it is shared with."""
+        return tuple(dict.fromkeys([self.requester, self.addressee, *self.shared_with]))
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accord.cooperation.model import Request
 from accord.trust.markings import Tlp, recipients_of, tlp_of
 
 REQUEST = "x-accord-request"
@@ -32,51 +33,38 @@ _MADE_BY: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def sides_of(request: Mapping[str, Any]) -> dict[str, str]:
-    """The requester and the addressee of a stored or incoming request object."""
-    return {"requester": str(request.get("created_by_ref")),
-            "addressee": str(request.get("addressee_ref"))}
-
-
-def participants_of(request: Mapping[str, Any]) -> frozenset[str]:
-    """Who may read a request and its ledger (receipts.participants, from the STIX object)."""
-    shared = request.get("shared_with_refs")
-    return frozenset([*sides_of(request).values(),
-                      *(shared if isinstance(shared, list) else ())])
-
-
 def is_checked(obj: Mapping[str, Any]) -> bool:
     """Whether `obj` is held to this module's rules: a request, or an act on one."""
     return obj.get("type") == REQUEST or obj.get("type") in _MADE_BY
 
 
-def why_unreached(entry: Mapping[str, Any], request: Mapping[str, Any]) -> str | None:
+def why_unreached(entry: Mapping[str, Any], request: Request) -> str | None:
     """Why `entry` (the request itself, or an entry of its ledger) may not be stored: marked
     so that a participant could not read it, or anyone else could; or made by a side whose
     act it is not. None if it may."""
     kind, maker = str(entry["type"]), entry.get("created_by_ref")
-    sides = sides_of(request)
+    sides = {"requester": request.requester, "addressee": request.addressee}
     allowed = _MADE_BY.get(kind)
     if allowed is not None and maker not in {sides[side] for side in allowed}:
         who = " or the ".join(allowed)
         return (f"{kind} objects are made by the {who} of the request they belong to "
-                f"({request['id']}); created_by_ref names neither: every view would ignore it")
+                f"({request.id}); created_by_ref names neither: every view would ignore it")
     level = tlp_of(entry)
     # Unmarked, it is read at the requests collection's default, TLP:RED.
     if level is not None and level < Tlp.AMBER_STRICT:
         return (f"an entry of a request's ledger is marked TLP:AMBER+STRICT (or RED) and "
                 f"addressed to the parties to the request; {level.label} would show "
-                f"request {request['id']} to every party that reads the requests collection")
-    parties, recipients = participants_of(request), recipients_of(entry)
+                f"request {request.id} to every party that reads the requests collection")
+    parties, recipients = frozenset(request.participants), recipients_of(entry)
     others = recipients - parties
     if others:
         return (f"addressed to {', '.join(sorted(others))}, not a party to request "
-                f"{request['id']}: an entry of a request's ledger reaches the parties to it "
+                f"{request.id}: an entry of a request's ledger reaches the parties to it "
                 "alone")
     missing = parties - {maker} - recipients
     if missing:
         return (f"not addressed to {', '.join(sorted(missing))}, a party to request "
-                f"{request['id']}: every party to a request reads every entry of its ledger "
+                f"{request.id}: every party to a request reads every entry of its ledger "
                 "(name them in the recipients of Accord's marking extension), or the two "
                 "sides would see different requests")
     return None

@@ -35,14 +35,9 @@ def receipt_id(request_id: str) -> str:
     return f"x-accord-receipt--{uuid.uuid5(_RECEIPTS, request_id)}"
 
 
-def participants(request: Request) -> list[str]:
-    """Who may see a request and every entry of its ledger."""
-    return list(dict.fromkeys([request.requester, request.addressee, *request.shared_with]))
-
-
 def marked(obj: dict[str, Any], maker: str, request: Request) -> dict[str, Any]:
     """`obj` marked TLP:AMBER+STRICT, addressed to the request's participants but its maker."""
-    others = [p for p in participants(request) if p != maker]
+    others = [p for p in request.participants if p != maker]
     obj["object_marking_refs"] = [MARKING_FOR[Tlp.AMBER_STRICT]]
     if others:
         obj.setdefault("extensions", {})[ACCORD_MARKING_EXTENSION] = {
@@ -146,7 +141,7 @@ def _act_receipts(conn: Connection, collection: Collection, added: list[str],
         if isinstance(act, Request):
             continue
         if act.request_id not in requests:
-            requests[act.request_id] = _request(conn, act.request_id)
+            requests[act.request_id] = held_request(conn, act.request_id)
         request = requests[act.request_id]
         receiver = None if request is None else receiver_of(act.id, request)
         if request is None or receiver is None or receiver not in hosted \
@@ -162,7 +157,7 @@ def _act_receipts(conn: Connection, collection: Collection, added: list[str],
     return made
 
 
-def _request(conn: Connection, request_id: str) -> Request | None:
+def held_request(conn: Connection, request_id: str) -> Request | None:
     """The request as this node holds it, in any collection; None if it holds none."""
     body = conn.execute(select(objects.c.body).join(ledger, ledger.c.seq == objects.c.seq)
                         .where(ledger.c.request_id == request_id,
@@ -176,7 +171,7 @@ def why_not_receipt(conn: Connection, obj: dict[str, Any]) -> str | None:
     receipts for (a request's addressee; an act's receiver) as the request held here names
     it. A receipt in the other side's name, under the id this node would give its own, would
     stop this node making the real one. None: not refused (or no request here to tell)."""
-    request = _request(conn, str(obj.get("request_ref")))
+    request = held_request(conn, str(obj.get("request_ref")))
     if request is None:
         return None
     maker = request.addressee if obj["type"] == "x-accord-receipt" else \

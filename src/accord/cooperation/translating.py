@@ -20,7 +20,7 @@ from sqlalchemy import and_, select, true
 from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Request
-from accord.cooperation.receipts import marked, participants
+from accord.cooperation.receipts import marked
 from accord.cooperation.translations import (
     MAX_PER_REQUEST,
     Original,
@@ -149,7 +149,7 @@ class Translations:
         """`actor`'s translation of `object_id` (in the request's ledger) into `lang`: a new
         version of its own translation of that object, if it made one before."""
         view = self.desk.view(actor, request_id)  # NoSuchRequest for one it may not see
-        if actor.party.id not in participants(view.request):
+        if actor.party.id not in view.request.participants:
             raise NoSuchRequest(f"no request {request_id!r} that you may see")
         held = self.ledgered(actor, request_id)
         original = next((o for o in held.originals if o.id == object_id), None)
@@ -179,7 +179,7 @@ class Translations:
         """The originals the actor may read, by id, and the translations shown beside each."""
         held = self.ledgered(actor, view.request.id)
         return ({o.id: o for o in held.originals},
-                renditions(held.originals, held.translations, participants(view.request)))
+                renditions(held.originals, held.translations, view.request.participants))
 
 
 def renditions_json(found: Mapping[str, list[Rendition]], originals: Mapping[str, Original],

@@ -58,26 +58,24 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
     # Every version, not TAXII's default of the newest alone: a version superseded before a
     # round reached it is still one the peer shares, and what is held here must not depend on
     # when rounds ran (or how long this node was down).
-    first: dict[str, Any] = {"limit": pulling.page_size, "match[version]": "all"}
+    dated: dict[str, Any] = {"limit": pulling.page_size, "match[version]": "all"}
     if added_after:
-        first["added_after"] = added_after
+        dated["added_after"] = added_after
     url = f"{root}collections/{cid}/objects/"
     asked = Followed()  # the `next` tokens followed, against a peer that goes in circles
     # Where a past round stood with no date to go on from (federation.waypoints): resumed in
-    # the read it came from.
-    fresh = first
+    # the read its token came from, until the first page is in.
     waypoint = waypoints.read(cursors.get(WAYPOINT + cid))
-    params = first
+    first, params = dated, dated
     if waypoint is not None:
-        first = {k: v for k, v in first.items() if k != "added_after"}
-        if waypoint.added_after:
-            first["added_after"] = waypoint.added_after
+        first = {**{k: v for k, v in dated.items() if k != "added_after"},
+                 **({"added_after": waypoint.added_after} if waypoint.added_after else {})}
         params = {**first, "next": waypoint.token}
         asked.tokens.add(waypoint.token)
     while True:
-        resuming = waypoint is not None and params.get("next") == waypoint.token
         try:
-            page = get_json(client, url, collection=not resuming, **params)
+            # A 403 or 404 for a kept token says nothing of the collection.
+            page = get_json(client, url, collection=waypoint is None, **params)
         except PageTooLarge:
             # A server that pages by count (another TAXII server; an Accord node before pages
             # had a byte budget) may send more than this node reads at once: smaller pages.
@@ -87,15 +85,14 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
             params = {**params, "limit": first["limit"]}
             continue
         except SyncError as refused:
-            if not resuming or waypoint is None:
+            if waypoint is None:
                 raise
             # The token a past round kept is not taken (the peer forgot it, or rotated its
-            # key; a 404 for it says nothing of the collection): from the date instead.
+            # key): from the date instead.
             log.info("%s: its collection %s is read from its date again, not from where the "
                      "last round stood (%s)", peer.name, cid, refused)
             asked.tokens.discard(waypoint.token)
-            fresh["limit"] = first["limit"]
-            waypoint, first = None, fresh
+            waypoint, first = None, {**dated, "limit": first["limit"]}
             params = first
             continue
         objects = list_in(client, url, page, "objects")
@@ -214,5 +211,5 @@ def _participants(objs: list[dict[str, Any]]) -> set[str]:
         if obj.get("type") == "x-accord-request":
             request = from_stix(obj)
             if isinstance(request, Request):
-                found |= {request.requester, request.addressee, *request.shared_with}
+                found |= set(request.participants)
     return found

@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response
 from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.objects import TRANSLATABLE
-from accord.cooperation.receipts import participants
 from accord.cooperation.translating import Translations
 from accord.cooperation.translations import MAX_TEXT, Original, Rendition
 from accord.i18n.languages import LANGUAGES
@@ -61,7 +60,7 @@ def translation_panel(ctx: Ctx, view: RequestView) -> dict[str, Any]:
     return {
         "translatable": items,
         "may_translate": ctx.viewer.may_act
-        and ctx.viewer.party_id in participants(view.request),
+        and ctx.viewer.party_id in view.request.participants,
         "translation_languages": [(tag, lang.own_name) for tag, lang in LANGUAGES.items()],
         "translation_max": MAX_TEXT,
         "translation_done": ctx._("Translation added. The other party's node receives it at "
