@@ -30,6 +30,7 @@ from accord.store.audit_log import AuditQuery
 from accord.store.audit_search import record_number
 from accord.store.correlation_seeks import MOST_COUNTED
 from accord.store.correlations import Correlations
+from accord.store.directory import DirectoryError
 from accord.store.directory_entries import is_uuid
 from accord.store.faults import noted
 from accord.store.inside_seeks import MOST_INSIDE
@@ -221,18 +222,15 @@ def build_api(node: Node) -> FastAPI:
         return found.id
 
     def _collection_named(collection: str | None) -> str | None:
-        """A collection's id, from its id, alias or title; an id no longer known is searched
-        as given."""
+        """A collection's id, from its id, alias or title (Directory.collection); an id no
+        longer known is searched as given."""
         if collection is None or is_uuid(collection):
             return collection
-        known = node.directory.all_collections()
-        # An alias names one collection; a title may be another's alias, or several's title.
-        found = [c.id for c in known if c.alias == collection] or \
-            [c.id for c in known if c.title == collection]
-        if len(found) != 1:
-            raise HTTPException(400, f"collection: {collection[:80]!r} is not one collection's "
-                                     "id, alias or title on this node")
-        return found[0]
+        try:
+            return node.directory.collection(collection).id
+        except DirectoryError:  # none, or several of that title
+            raise HTTPException(400, f"collection: {collection[:80]!r} is not one "
+                                     "collection's id, alias or title on this node") from None
 
     @api.get("/node", responses=errors(400, 401),
              summary="This node: its party's STIX identity and its signing key")

@@ -6,7 +6,7 @@ exists, and its requester learns which of it the addressee cannot read before wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import orjson
 
@@ -14,27 +14,13 @@ from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
 from accord.node import Node
-from accord.store.query import ObjectQuery, Reader
+from accord.store.query import ObjectQuery, Reader, StoredVersion
 from accord.store.record_reads import BLOCK, in_blocks
 
 
 def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
     """Which of `ids` name objects `party_id` may read on this node (any collection)."""
-    readable: set[str] = set()
-    if not ids:
-        return readable
-    wanted = sorted(set(ids))
-    for collection, grant in node.directory.collections_for(party_id):
-        if not grant.can_read:
-            continue
-        # Which ids, not their bodies: evidence may be a sample of many megabytes. A block
-        # of ids at a time: what a listing's designations cite together may be more values
-        # than a driver binds in one statement.
-        query = ObjectQuery(limit=10 * BLOCK + 1, bodies=False,
-                            reader=Reader(party_id, int(collection.default_tlp)))
-        for block in in_blocks(query, wanted):
-            readable |= {item.id for item in node.objects.page(collection.id, block).items}
-    return readable
+    return {item.id for item in _as_read_by(node, party_id, ids, bodies=False)}
 
 
 def hidden_from(node: Node, addressee: str, evidence: Sequence[str],
@@ -45,24 +31,28 @@ def hidden_from(node: Node, addressee: str, evidence: Sequence[str],
     seen = readable_by(node, addressee, evidence)
     hidden = [e for e in evidence if e not in seen]
     if hidden and requester is not None:
-        made = _created_by(node, requester, hidden, addressee)
+        made = {item.id for item in _as_read_by(node, requester, hidden, bodies=True)
+                if orjson.loads(item.body).get("created_by_ref") == addressee}
         hidden = [e for e in hidden if e not in made]
     return hidden
 
 
-def _created_by(node: Node, reader: str, ids: Sequence[str], creator: str) -> set[str]:
-    """Which of `ids`, as `reader` may read them, name `creator` as their creator."""
-    found: set[str] = set()
+def _as_read_by(node: Node, party_id: str, ids: Sequence[str], *, bodies: bool
+                ) -> Iterator[StoredVersion]:
+    """The newest versions of `ids` that `party_id` may read, collection by collection."""
+    if not ids:
+        return
     wanted = sorted(set(ids))
-    for collection, grant in node.directory.collections_for(reader):
+    for collection, grant in node.directory.collections_for(party_id):
         if not grant.can_read:
             continue
-        query = ObjectQuery(limit=10 * BLOCK + 1,
-                            reader=Reader(reader, int(collection.default_tlp)))
+        # Which ids, and their bodies only when asked: evidence may be a sample of many
+        # megabytes. A block of ids at a time: what a listing's designations cite together
+        # may be more values than a driver binds in one statement.
+        query = ObjectQuery(limit=10 * BLOCK + 1, bodies=bodies,
+                            reader=Reader(party_id, int(collection.default_tlp)))
         for block in in_blocks(query, wanted):
-            found |= {item.id for item in node.objects.page(collection.id, block).items
-                      if orjson.loads(item.body).get("created_by_ref") == creator}
-    return found
+            yield from node.objects.page(collection.id, block).items
 
 
 def check_evidence(node: Node, party_id: str, evidence: Sequence[str]) -> None:

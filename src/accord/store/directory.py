@@ -427,14 +427,17 @@ class Directory:
             return [Collection.from_row(r) for r in rows]
 
     def collection(self, id_alias_or_title: str) -> Collection:
-        matches = [c for c in self.all_collections()
-                   if id_alias_or_title in (c.id, c.alias, c.title)]
+        known = self.all_collections()
+        # An id or an alias names one collection; a title may be another's alias, or several
+        # collections' title.
+        matches = [c for c in known if id_alias_or_title in (c.id, c.alias)] or \
+            [c for c in known if c.title == id_alias_or_title]
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            known = ", ".join(f"{c.title} ({c.id})" for c in self.all_collections())
+            listed = ", ".join(f"{c.title} ({c.id})" for c in known)
             raise DirectoryError(N_("no collection {name} (collections: {known})"),
-                                 name=repr(id_alias_or_title), known=known or "—")
+                                 name=shown(id_alias_or_title), known=listed or "—")
         raise DirectoryError(N_("{count} collections are titled {name}: name one by its id"),
                              count=len(matches), name=repr(id_alias_or_title))
 
