@@ -52,12 +52,9 @@ def test_a_choice_without_the_page_s_anti_forgery_token_changes_nothing(world, b
 
 
 def test_an_overlong_field_is_refused_by_its_label_in_the_reader_s_language(world, browser):
-    from tests.integration.web.test_request_pages import EVIDENCE, REQUEST
+    from tests.integration.web.test_request_pages import REQUEST, at_new_request
 
-    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
-    officer = browser(world.admin_token)
-    officer.client.cookies.set("accord_lang", "zh-Hans")
-    officer.get("/ui/requests/new")
+    officer = at_new_request(world, browser, accord_lang="zh-Hans")
     refused = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
                                                 "description": "x" * 20_001})
     assert refused.status_code == 400

@@ -32,6 +32,17 @@ def shared(world):
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
 
 
+def at_new_request(world, browser, **cookies: str):  # type: ignore[no-untyped-def]
+    """An admin officer of the US, with `cookies` (accord_tz, accord_lang), on the new-request
+    form, the evidence it attaches held."""
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    officer = browser(world.admin_token)
+    for name, value in cookies.items():
+        officer.client.cookies.set(name, value)
+    officer.get("/ui/requests/new")
+    return officer
+
+
 def request_id(response) -> str:
     return re.search(r"/ui/requests/(x-accord-request--[0-9a-f-]+)",
                      response.headers["location"]).group(1)

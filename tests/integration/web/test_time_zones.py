@@ -132,12 +132,9 @@ def test_review_days_are_utc_days_whatever_the_reader_s_zone(world, browser):
 
 
 def test_an_activity_time_the_clocks_skip_or_repeat_is_refused_in_words(world, browser):
-    from tests.integration.web.test_request_pages import REQUEST
+    from tests.integration.web.test_request_pages import REQUEST, at_new_request
 
-    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
-    officer = browser(world.admin_token)
-    officer.client.cookies.set("accord_tz", "America/New_York")
-    officer.get("/ui/requests/new")
+    officer = at_new_request(world, browser, accord_tz="America/New_York")
     skipped = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
                                                 "activity_start": "2027-03-14T02:30"})
     assert skipped.status_code == 400
@@ -151,12 +148,9 @@ def test_an_activity_time_the_clocks_skip_or_repeat_is_refused_in_words(world, b
 
 
 def test_an_activity_that_ends_before_it_starts_is_said_in_the_form_s_zone(world, browser):
-    from tests.integration.web.test_request_pages import REQUEST
+    from tests.integration.web.test_request_pages import REQUEST, at_new_request
 
-    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
-    officer = browser(world.admin_token)
-    officer.client.cookies.set("accord_tz", "Asia/Shanghai")
-    officer.get("/ui/requests/new")
+    officer = at_new_request(world, browser, accord_tz="Asia/Shanghai")
     refused = officer.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
                                                 "activity_start": "2026-12-01T09:30",
                                                 "activity_end": "2026-11-01T09:30"})
