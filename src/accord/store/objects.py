@@ -62,6 +62,7 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import versions, walked_to
+from accord.store.running_bound import RequestsRunning
 from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
@@ -199,6 +200,7 @@ class ObjectStore:
         inserts: list[NewVersion] = []
         superseded: list[HeldVersion] = []
         entries = EntriesMade(conn, incoming, poster_id)  # the bound of a ledger's entries
+        running = RequestsRunning(conn, incoming)  # the bound of a pair's running requests
         for obj in incoming:
             oid = obj["id"]
             body = orjson.dumps(obj)
@@ -286,6 +288,8 @@ class ObjectStore:
                            f"({latest.marking.creator}); only its creator may version it")
             elif latest is not None and is_latest:
                 refusal = why_not_add(poster_id, latest.marking, marking, default_tlp)
+            elif latest is None and poster_id is not None:
+                refusal = running.refusal(obj)  # last: counted only if it is stored
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
                                         message=refusal))

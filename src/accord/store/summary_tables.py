@@ -40,6 +40,10 @@ request_summaries = Table(
 # What a party sent an addressee lately: the duplicate check of a new request (0023).
 Index("ix_request_summaries_sent", request_summaries.c.requester, request_summaries.c.addressee,
       request_summaries.c.created)
+# What a party has running with an addressee: the bound of a new request (store.running_bound;
+# 0033).
+Index("ix_request_summaries_running", request_summaries.c.requester,
+      request_summaries.c.addressee, request_summaries.c.settled_state)
 
 # Who may see each request (its parties that may read the request object), one row per
 # party, with what that party's lists filter, count and sort by: so a dashboard reads one

@@ -425,3 +425,60 @@ def test_evidence_the_addressee_created_itself_is_not_said_hidden_from_it(world,
     world.node.objects.add(world.evidence.id, [theirs], poster_id=world.own.id)
     view = desk.create(us, draft(world, theirs["id"]))
     assert desk.evidence_hidden_from_addressee(view) == []
+
+
+def test_a_party_may_have_so_many_requests_running_with_one_addressee(
+        world, desk, us, cn, evidence, monkeypatch):
+    # A thousand urgent requests in a few seconds would bury the addressee's dashboard and
+    # hotline under deadlines. Room is made by answering, declining or withdrawing.
+    from accord.store import running_bound
+
+    monkeypatch.setattr(running_bound, "MOST_RUNNING", 2)
+    first = desk.create(us, draft(world, evidence)).request.id
+    second = desk.create(us, draft(world, evidence)).request.id
+    with pytest.raises(CooperationError) as refused:
+        desk.create(us, draft(world, evidence))
+    assert str(refused.value).startswith(
+        f"{world.own.name} has 2 requests running with {world.other.name}, the most one party "
+        "may have running with one addressee. Withdraw one that is no longer needed")
+    # Nothing of the refused request was stored.
+    assert len(desk.search(us)) == 2
+    # Another addressee is a count of its own.
+    third = world.node.directory.add_party("Third party")
+    assert desk.create(us, replace(draft(world, evidence), addressee=third.name))
+    desk.acknowledge(cn, first)
+    desk.respond(cn, first, "information-provided", "It is ours: we took it down.")
+    # An answered one runs no more.
+    later = desk.create(us, draft(world, evidence)).request.id
+    with pytest.raises(CooperationError, match="the most one party may have running"):
+        desk.create(us, draft(world, evidence))
+    desk.withdraw(us, second, "Found elsewhere.")
+    assert desk.create(us, draft(world, evidence)).request.id not in (first, second, later)
+
+
+def test_the_bound_of_running_requests_holds_over_taxii_within_one_post(
+        world, desk, us, evidence, clock, monkeypatch):
+    # A party posting its requests straight into the requests collection, several in one
+    # envelope, is held to the same bound; the node's own tooling is not.
+    from accord.cooperation.model import Request
+    from accord.cooperation.objects import to_stix
+    from accord.cooperation.receipts import marked
+    from accord.store import running_bound
+
+    monkeypatch.setattr(running_bound, "MOST_RUNNING", 2)
+    desk.create(us, draft(world, evidence))
+
+    def request(n):
+        made = Request(f"x-accord-request--00000000-0000-4000-8000-00000000010{n}", clock.now,
+                       world.own.id, world.other.id, "information", "intrusion", "urgent",
+                       f"Flood {n}")
+        return marked(to_stix(made), world.own.id, made)
+
+    outcomes = world.node.objects.add(desk.collection().id, [request(n) for n in range(1, 4)],
+                                      poster_id=world.own.id)
+    assert [o.stored for o in outcomes] == [True, False, False]
+    assert all(f"has 2 requests running with {world.other.id}" in o.message
+               for o in outcomes[1:])
+    assert len(desk.search(us)) == 2
+    [outcome] = world.node.objects.add(desk.collection().id, [request(4)])
+    assert outcome.stored and len(desk.search(us)) == 3
