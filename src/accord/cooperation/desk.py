@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, true, union
 
 from accord import clock
+from accord.cooperation.bounds import within_ledger, within_running
 from accord.cooperation.digest import from_digest
 from accord.cooperation.drafts import Actor, Draft  # re-exported: who acts, what is asked
 from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
@@ -53,10 +54,8 @@ from accord.intake import screen, store
 from accord.memory import no_cyclic_gc
 from accord.node import Node
 from accord.stix.timestamps import format_timestamp
-from accord.store import running_bound
 from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError, Party
-from accord.store.engine import reading
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.store.quotas import OverQuota
@@ -161,7 +160,7 @@ class Desk:
         addressee = self._party(draft.addressee, "--to")
         if addressee.id == actor.party.id:
             raise CooperationError(N_("a party cannot address a request to itself"))
-        self._within_running(actor.party, addressee)
+        within_running(self.node.engine, actor.party, addressee)
         shared = tuple(self._party(p, "--share-with").id for p in draft.shared_with)
         now = self.clock()
         request = Request(
@@ -184,19 +183,6 @@ class Desk:
         self.admit(collection, [request.requester, request.addressee, *shared])
         self._store(actor, collection, stored)
         return self.view(actor, request.id)
-
-    def _within_running(self, requester: Party, addressee: Party) -> None:
-        """Refuses a request past the most its requester may have running with its addressee
-        (store.running_bound, which every path that stores a request keeps), in words of the
-        officer's language."""
-        with reading(self.node.engine) as conn:
-            count = running_bound.running(conn, requester.id, addressee.id)
-        if count >= running_bound.MOST_RUNNING:
-            raise CooperationError(N_(
-                "{party} has {count} requests running with {addressee}, the most one party may "
-                "have running with one addressee. Withdraw one that is no longer needed, or "
-                "wait for {addressee} to answer or decline some"),
-                party=requester.name, count=f"{count:,}", addressee=addressee.name)
 
     def readable_by(self, party_id: str, ids: Sequence[str]) -> set[str]:
         """Which of `ids` name objects `party_id` may read on this node (any collection)."""
@@ -316,6 +302,7 @@ class Desk:
              also: Callable[[Connection], None] | None = None) -> RequestView:
         entry = replace(entry, lang=_language(actor.lang))
         obj = marked(to_stix(entry), actor.party.id, view.request)
+        within_ledger(self.node.engine, actor.party, view.request.id, obj)
         self._store(actor, self.collection(), [obj], also=also)
         return self.view(actor, view.request.id)
 

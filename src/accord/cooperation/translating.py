@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, select, true
 
+from accord.cooperation.bounds import within_ledger
 from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Request
@@ -171,6 +172,7 @@ class Translations:
             raise CooperationError(str(error)) from None
         obj = _marked_as(to_stix(made), actor.party.id, view.request,
                          held.markings.get(object_id, ()))
+        within_ledger(self.desk.node.engine, actor.party, request_id, obj)
         self.desk._store(actor, self.desk.collection(), [obj])
         return made
 

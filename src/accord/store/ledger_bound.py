@@ -1,9 +1,11 @@
-"""How many entries one party may make in one request's ledger.
+"""How many entries one party may make in one request's ledger, and how much they may hold.
 
 Every view of a request reads its ledger whole, so a participant posting status reports (or
 translations) without end would make the request slow to open for everyone, and could bury
-it. Real ledgers hold tens of entries; one party may make MOST_ENTRIES in one request's, on
-every path that stores them (the desk, TAXII, a peer's sync).
+it: 1,000 reports of 20,000 characters made one request's page 121 MB, and each new act read
+them all. Real ledgers hold tens of entries of a few pages each; one party may make
+MOST_ENTRIES in one request's, holding MOST_BYTES in all (as stored: compact JSON), on every
+path that stores them (the desk, TAXII, a peer's sync).
 
 Counted against the party the entry names as its creator (a peer relays for several parties),
 or its poster where that names no party here (made-up identities would spread one poster's
@@ -15,6 +17,7 @@ deadline), so neither party can crowd them out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -23,8 +26,10 @@ from accord.cooperation.digest import ledger_entry
 from accord.cooperation.model import escalation_id
 from accord.store.held_versions import parties_among
 from accord.store.schema import ledger, objects, parties
+from accord.words import how_large
 
 MOST_ENTRIES = 1_000
+MOST_BYTES = 2 * 2**20  # a hundred full-length reports in English, thirty in Chinese
 _UNCOUNTED = ("x-accord-request", "x-accord-receipt", "x-accord-act-receipt")
 _CHUNK = 500  # request ids a statement
 
@@ -37,13 +42,13 @@ class EntriesMade:
     def __init__(self, conn: Connection, incoming: Sequence[dict[str, Any]],
                  poster_id: str | None) -> None:
         self.conn, self.incoming, self.poster_id = conn, incoming, poster_id
-        self.made: dict[tuple[str, str], int] | None = None
+        self.made: dict[tuple[str, str], Made] | None = None
         self.parties: frozenset[str] = frozenset()
 
-    def refusal(self, obj: dict[str, Any], request_id: str | None) -> str | None:
-        """Why `obj`, a new object, may not be stored (its author's entries in the ledger are
-        at the bound), or None, counting it."""
-        if self.poster_id is None or request_id is None or not _is_counted(obj, request_id):
+    def refusal(self, obj: dict[str, Any], request_id: str | None, size: int) -> str | None:
+        """Why `obj`, a new object of `size` bytes, may not be stored (its author's entries in
+        the ledger are at the bound), or None, counting it."""
+        if self.poster_id is None or request_id is None or not is_counted(obj, request_id):
             return None  # the node's own, or no entry a party chooses to make
         if self.made is None:  # once a call, for every request it adds to
             self.parties = parties_among(self.conn, {
@@ -52,12 +57,17 @@ class EntriesMade:
                 (r, self._author(o)) for o in self.incoming
                 for r in [ledger_entry(o)[0]] if r is not None})
         author = self._author(obj)
-        made = self.made.get((request_id, author), 0)
-        if made >= MOST_ENTRIES:
-            return (f"the ledger of {request_id} holds {made:,} entries of {author}, the most "
-                    f"one party may add to one request ({MOST_ENTRIES:,}); nothing more of its "
-                    "is taken into it")
-        self.made[request_id, author] = made + 1
+        made = self.made.get((request_id, author), Made(0, 0))
+        if made.entries >= MOST_ENTRIES:
+            return (f"the ledger of {request_id} holds {made.entries:,} entries of {author}, "
+                    f"the most one party may add to one request ({MOST_ENTRIES:,}); nothing "
+                    "more of its is taken into it")
+        if made.size + size > MOST_BYTES:
+            return (f"the entries of {author} in the ledger of {request_id} hold "
+                    f"{how_large(made.size)}, and this one of {how_large(size)} would take "
+                    f"them past the most one party may write into one request "
+                    f"({how_large(MOST_BYTES)}); it was not taken into it")
+        self.made[request_id, author] = Made(made.entries + 1, made.size + size)
         return None
 
     def _author(self, obj: dict[str, Any]) -> str:
@@ -66,27 +76,43 @@ class EntriesMade:
         return creator if creator in self.parties else self.poster_id
 
 
-def _is_counted(obj: dict[str, Any], request_id: str) -> bool:
+def is_counted(obj: dict[str, Any], request_id: str) -> bool:
+    """Whether `obj`, an entry of the ledger of `request_id`, counts against its author."""
     if obj["type"] in _UNCOUNTED:
         return False
     return not (obj["type"] == "x-accord-escalation"
                 and obj["id"] == escalation_id(request_id, str(obj.get("reason"))))
 
 
-def _made(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+@dataclass(frozen=True, slots=True)
+class Made:
+    """What one party has written into one request's ledger: its entries, and their bytes."""
+
+    entries: int
+    size: int
+
+
+def made_by(conn: Connection, request_id: str, party_id: str) -> Made:
+    """What `party_id` has written into the ledger of `request_id`, as the bound counts it."""
+    return _made(conn, {(request_id, party_id)}).get((request_id, party_id), Made(0, 0))
+
+
+def _made(conn: Connection, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Made]:
     """For each (request, party) of `wanted`, the entries the ledger holds that count against
-    the party (as many as the bound allows: the count is bounded too)."""
+    the party, and their bytes."""
     o = objects.c
     # As EntriesMade._author: the party the entry names as its creator, else its poster.
     author = case((o.creator_id.in_(select(parties.c.id).scalar_subquery()), o.creator_id),
                   else_=o.poster_id)
     requests = sorted({r for r, _ in wanted})
     authors = sorted({a for _, a in wanted})  # a few: the poster, the parties it relays
-    found: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], Made] = {}
     for start in range(0, len(requests), _CHUNK):
-        found.update({(r, a): count for r, a, count in conn.execute(
-            select(ledger.c.request_id, author, func.count()).select_from(ledger)
-            .join(objects, o.seq == ledger.c.seq)
+        # The lengths come from each body's header (PostgreSQL's TOAST, SQLite's record),
+        # not from reading the bodies.
+        found.update({(r, a): Made(count, int(size or 0)) for r, a, count, size in conn.execute(
+            select(ledger.c.request_id, author, func.count(), func.sum(func.length(o.body)))
+            .select_from(ledger).join(objects, o.seq == ledger.c.seq)
             .where(ledger.c.request_id.in_(requests[start:start + _CHUNK]),
                    author.in_(authors), ledger.c.type.not_in(_UNCOUNTED))
             .group_by(ledger.c.request_id, author))})

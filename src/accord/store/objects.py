@@ -256,7 +256,7 @@ class ObjectStore:
                             "immutable: add a new entry instead of a new version"))
                 continue
             entry = ledger_entry(obj)
-            refusal = None if versions else entries.refusal(obj, entry[0])
+            refusal = None if versions else entries.refusal(obj, entry[0], len(body))
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
                                         message=refusal))

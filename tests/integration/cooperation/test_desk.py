@@ -359,10 +359,11 @@ def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_n
     rid = desk.create(us, draft(world, evidence)).request.id
     desk.acknowledge(cn, rid)
     desk.report(cn, rid, "Looking.")
-    with pytest.raises(CooperationError, match=(
-            f"the ledger of {rid} holds 2 entries of {world.other.id}, the most one party may "
-            r"add to one request \(2\); nothing more of its is taken into it")):
+    with pytest.raises(CooperationError) as refused:
         desk.report(cn, rid, "And still.")
+    assert str(refused.value) == (
+        f"{world.other.name} has made 2 entries in this request, the most one party may make "
+        "in one: nothing more of its is taken into it")
     # The requester's own two (its request is none of them), and the deadline's escalation.
     desk.escalate(us, rid, note="No answer in sight.")
     desk.de_escalate(us, rid, "Answered by phone.")
@@ -482,3 +483,39 @@ def test_the_bound_of_running_requests_holds_over_taxii_within_one_post(
     assert len(desk.search(us)) == 2
     [outcome] = world.node.objects.add(desk.collection().id, [request(4)])
     assert outcome.stored and len(desk.search(us)) == 3
+
+
+def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
+        world, desk, us, cn, evidence, clock, monkeypatch):
+    # A thousand reports of 20,000 characters each made one request's page 121 MB. The bound
+    # counts what each party wrote, as stored, on the desk (in words of its own) and over TAXII.
+    from accord.cooperation.model import StatusReport
+    from accord.cooperation.objects import to_stix
+    from accord.cooperation.receipts import marked
+    from accord.store import ledger_bound
+
+    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 8_000)
+    view = desk.create(us, draft(world, evidence))
+    rid = view.request.id
+    desk.acknowledge(cn, rid)
+    desk.report(cn, rid, "x" * 2_000)
+    desk.report(cn, rid, "y" * 2_000)
+    with pytest.raises(CooperationError) as refused:
+        desk.report(cn, rid, "z" * 2_000)
+    assert str(refused.value).startswith(f"what {world.other.name} has written into this "
+                                         "request (")
+    assert "would pass the most one party may write into one request (7.8 KiB)" in str(
+        refused.value)
+    # A shorter one still fits; the requester's own entries are counted apart.
+    desk.report(cn, rid, "Short.")
+    desk.escalate(us, rid, note="n" * 3_000)
+    # Over TAXII, the same bound, in the store's words.
+    report = StatusReport("x-accord-status-report--5a0e6b1c-2d3f-4a4b-9c5d-6e7f8091a2b4",
+                          rid, world.other.id, clock.now, text="w" * 2_000)
+    [outcome] = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(report), world.other.id, view.request)], poster_id=world.other.id)
+    assert not outcome.stored
+    assert f"the entries of {world.other.id} in the ledger of {rid} hold " in outcome.message
+    assert "past the most one party may write into one request (7.8 KiB)" in outcome.message
+    reports = [e.detail["text"] for e in desk.view(us, rid).timeline if e.type == "status-report"]
+    assert reports == ["x" * 2_000, "y" * 2_000, "Short."]

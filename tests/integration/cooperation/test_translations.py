@@ -211,6 +211,20 @@ def test_translations_of_a_request_are_bounded_per_party(world, desk, sent, monk
     assert sorted(t.translator == world.own.id for t in held) == [False, False, True, True]
 
 
+def test_translations_count_towards_what_a_party_writes_into_a_request(world, desk, sent,
+                                                                      monkeypatch):
+    from accord.store import ledger_bound
+
+    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 3_000)
+    translations = Translations(desk)
+    translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans", {"summary": "钓鱼"})
+    with pytest.raises(CooperationError) as refused:
+        translations.add(Actor(world.other), sent.id, sent.id, "zh-Hans",
+                         {"summary": "钓鱼", "description": "长" * 800})
+    assert str(refused.value).startswith(f"what {world.other.name} has written into this request")
+    assert len(translations.ledgered(Actor(world.other), sent.id).translations) == 1
+
+
 def test_a_translation_looser_than_the_ledger_is_refused_on_intake(client, world, desk, sent):
     made = Translations(desk).add(Actor(world.other), sent.id, sent.id, "zh-Hans",
                                   {"summary": "钓鱼"})
