@@ -21,6 +21,7 @@ from accord.cooperation.review_words import (
     breakdowns,
     bucket,
     counts,
+    csv_headings,
     definitions,
     direction,
     groups,
@@ -28,6 +29,7 @@ from accord.cooperation.review_words import (
     period,
     summary_rows,
     title,
+    yes_or_no,
 )
 from accord.spreadsheet import BOM, inert
 
@@ -44,11 +46,13 @@ CSV_FIGURES: tuple[str, ...] = (
     "p90_hours_to_acknowledge", "median_hours_to_answer", "p90_hours_to_answer", "open_now",
     "overdue_now", "escalations", "ratings", "mean_rating", "withdrawn", "backdated_acts",
 )
+CSV_COLUMNS: tuple[str, ...] = ("direction", "requester", "addressee", "exercise", *CSV_FIGURES)
 
 
 def render(review: Review, fmt: str, lang: str = "en") -> str:
     """The review as text in `fmt` (one of FORMATS), its words in `lang` (one of
-    REPORT_LANGUAGES; JSON and CSV are data for programs and have no words to translate)."""
+    REPORT_LANGUAGES; JSON is data for programs and has no words to translate, CSV only its
+    column headings and yes or no)."""
     languages = languages_of(lang)
     if fmt == "json":
         return orjson.dumps(to_dict(review),
@@ -57,7 +61,7 @@ def render(review: Review, fmt: str, lang: str = "en") -> str:
         # Markdown has no columns: the languages one after the other.
         return "\n---\n\n".join(_markdown(review, Words(language)) for language in languages)
     if fmt == "csv":
-        return _csv(review)
+        return _csv(review, lang)
     if fmt == "html":
         return _html(review, languages)
     raise ValueError(f"unknown review format {fmt!r}: choose one of {', '.join(FORMATS)}")
@@ -120,17 +124,27 @@ def _markdown(review: Review, w: Words) -> str:
 
 # CSV
 
-def _csv(review: Review) -> str:
+def _csv(review: Review, lang: str) -> str:
     """The figures as CSV, each cell one a spreadsheet shows and never runs (parties' names
-    are theirs to choose: spreadsheet.inert)."""
+    are theirs to choose: spreadsheet.inert). In English the columns have their stable names,
+    for programs; in Chinese (or both) each column says its figure in words, its stable name
+    after it, so that an official reads the sheet and a program still finds its columns."""
+    if lang == "en":
+        headings = list(CSV_COLUMNS)
+        yes, no = "yes", "no"
+    else:
+        w = Words("zh-Hans")
+        words = csv_headings(w)
+        headings = [f"{words[name]} ({name})" for name in CSV_COLUMNS]
+        yes, no = yes_or_no(w, True), yes_or_no(w, False)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("direction", "requester", "addressee", "exercise", *CSV_FIGURES))
+    writer.writerow(headings)
     for is_exercise, directions in ((False, review.directions), (True, review.exercises)):
         for key, f in directions.items():
             values = (getattr(f, name) for name in CSV_FIGURES)
             writer.writerow((inert(key), inert(f.requester), inert(f.addressee),
-                             "yes" if is_exercise else "no",
+                             yes if is_exercise else no,
                              *("" if v is None else v for v in values)))
     return out.getvalue()
 

@@ -201,6 +201,31 @@ def summary_rows(w: Words, f: DirectionFigures) -> list[tuple[str, str]]:
     ]
 
 
+def csv_headings(w: Words) -> dict[str, str]:
+    """The CSV's columns in plain words, by their stable names (report.CSV_COLUMNS)."""
+    return {
+        "direction": w._("Direction"), "requester": w._("Requester"),
+        "addressee": w._("Addressee"), "exercise": w._("Exercise"),
+        "requests": w._("Requests received"), "acknowledged": w._("Acknowledged"),
+        "acknowledged_on_time": w._("Acknowledged on time"),
+        "acknowledged_on_time_pct": w._("Acknowledged on time (%)"),
+        "answered": w._("Answered"), "answered_on_time": w._("Answered on time"),
+        "answered_on_time_pct": w._("Answered on time (%)"),
+        "median_hours_to_acknowledge": w._("Median hours to acknowledge"),
+        "p90_hours_to_acknowledge": w._("90% acknowledged within (hours)"),
+        "median_hours_to_answer": w._("Median hours to answer"),
+        "p90_hours_to_answer": w._("90% answered within (hours)"),
+        "open_now": w._("Still open"), "overdue_now": w._("Overdue now"),
+        "escalations": w._("Escalations to the hotline"), "ratings": w._("Ratings"),
+        "mean_rating": w._("Mean rating (1 to 5)"), "withdrawn": w._("Withdrawn"),
+        "backdated_acts": w._("Acts backdated"),
+    }
+
+
+def yes_or_no(w: Words, answer: bool) -> str:
+    return w._("yes") if answer else w._("no")
+
+
 def breakdowns(w: Words, f: DirectionFigures) -> list[tuple[str, Mapping[str, int]]]:
     return [(w._("By kind"), f.by_kind), (w._("By category"), f.by_category),
             (w._("By urgency"), f.by_urgency), (w._("Outcomes of answers"), f.outcomes)]

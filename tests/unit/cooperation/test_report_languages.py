@@ -117,7 +117,7 @@ def test_without_the_pdf_renderer_the_error_says_what_to_install(monkeypatch):
 def test_other_formats_are_the_text_renderings_as_bytes():
     # A CSV file with UTF-8's byte-order mark: Excel reads Chinese names as Chinese with it.
     assert document(sample(), "csv", "zh-Hans") == \
-        b"\xef\xbb\xbf" + render(sample(), "csv").encode()
+        b"\xef\xbb\xbf" + render(sample(), "csv", "zh-Hans").encode()
     assert document(sample(), "md", "zh-Hans") == render(sample(), "md", "zh-Hans").encode()
     with pytest.raises(ValueError, match="pdf"):
         document(sample(), "docx")
@@ -153,3 +153,21 @@ def test_a_period_of_whole_days_is_named_by_its_first_and_last_day():
     instants = replace(sample(), start=datetime(2026, 1, 1, 8, tzinfo=UTC),
                        end=datetime(2026, 7, 1, 8, tzinfo=UTC))
     assert "up to, not including, 2026-07-01 08:00 UTC" in render(instants, "md", "en")
+
+
+def test_the_csv_in_chinese_says_its_columns_in_words_and_keeps_their_names():
+    # An official opens it in a spreadsheet; a program still finds each column by its name.
+    import csv
+
+    english = list(csv.reader(io.StringIO(render(sample(), "csv", "en"))))
+    for lang in ("zh-Hans", "both"):
+        chinese = list(csv.reader(io.StringIO(render(sample(), "csv", lang))))
+        assert chinese[0][:5] == ["方向 (direction)", "请求方 (requester)", "接收方 (addressee)",
+                                  "演练 (exercise)", "收到的请求 (requests)"]
+        assert [re.search(r"\((\w+)\)$", h).group(1) for h in chinese[0]] == english[0]
+        assert {row[3] for row in chinese[1:]} == {"是", "否"}
+        # The figures are the same, cell for cell.
+        assert [row[:3] + row[4:] for row in chinese[1:]] == \
+            [row[:3] + row[4:] for row in english[1:]]
+    assert english[0][:4] == ["direction", "requester", "addressee", "exercise"]
+    assert {row[3] for row in english[1:]} == {"yes", "no"}
