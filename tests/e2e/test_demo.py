@@ -148,3 +148,20 @@ def test_a_signal_stops_the_demo_and_both_its_servers(played, signum, tmp_path):
     while _is_open(port) or _is_open(cn_port):
         assert time.monotonic() < deadline, f"a node still serves after {signum.name}:\n{told}"
         time.sleep(0.2)
+
+
+def test_a_port_another_program_holds_is_said_and_nothing_is_left_running(played):
+    # The other program would answer the demo's readiness check (a 401 from another server),
+    # and the demo would go on talking to it.
+    port, cn_port = _two_ports()
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", cn_port))
+        other.listen()
+        done = run_accord("demo", "--dir", str(played.directory), "--port", str(port),
+                          "--cn-port", str(cn_port), "--exit", db=None, env=WITHOUT_VENV,
+                          timeout=120)
+    assert done.returncode == 2, done.stderr  # as for every usage error
+    assert (f"port {cn_port} (for China's node) is in use by another program: stop it, or "
+            "choose other ports with --port and --cn-port") in done.stderr
+    assert "Traceback" not in done.stderr and "401" not in done.stderr
+    assert not _is_open(port)  # the US node, started first, was stopped

@@ -18,6 +18,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -143,6 +144,16 @@ def _die_with_parent() -> None:
 
 
 def start(node: DemoNode, log: Path) -> None:
+    # Another program on the port would answer the readiness check below in the new
+    # server's stead (a 401, a page of its own), and the demo would talk to it.
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            probe.bind(("127.0.0.1", node.port))
+        except OSError:
+            raise DemoError(
+                f"port {node.port} (for {node.name}'s node) is in use by another program: "
+                "stop it, or choose other ports with --port and --cn-port") from None
     with log.open("ab") as sink:
         node.server = subprocess.Popen(
             [sys.executable, "-m", "accord", "serve", "--db", node.db, "--port", str(node.port),
