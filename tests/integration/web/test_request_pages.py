@@ -384,3 +384,32 @@ def test_a_request_with_much_evidence_lists_the_first_and_counts_the_rest(world,
         assert "Evidence 101<" not in listed and "not readable" not in listed
         assert "and 30 more, not listed here" in listed
 
+
+
+def test_a_party_this_node_does_not_know_is_said_so_with_its_id(world, browser):
+    # A request from a peer's node may be shared with a third party of that node, never
+    # pinned here: its page says so, rather than showing an id where a name belongs.
+    from datetime import UTC, datetime
+
+    from accord.cooperation.model import Request
+
+    stranger = "identity--7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    made = Request("x-accord-request--3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                   datetime(2026, 3, 1, tzinfo=UTC), world.other.id, world.own.id,
+                   "information", "intrusion", "routine", "Who else saw this?",
+                   shared_with=(stranger,))
+    desk = Desk(world.node)
+    desk.admit(desk.collection(), [world.own.id, world.other.id])
+    [outcome] = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(made), world.other.id, made)])
+    assert outcome.stored
+    reader = browser(world.admin_token)
+    for label, words in (("Also shared with", "a party this node does not know"),
+                         ("同时共享给", "本节点未知的一方")):
+        if label != "Also shared with":
+            in_chinese(reader)
+        page = reader.get(f"/ui/requests/{made.id}")
+        assert page.status_code == 200
+        shared_row = re.search(r"<dd>(.*?)</dd>", page.text.split(label)[1]).group(1)
+        assert words in shared_row and stranger in shared_row
+        assert f"<dd>{world.other.name}</dd>" in unescape(page.text)
