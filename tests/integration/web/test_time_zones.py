@@ -157,3 +157,10 @@ def test_an_activity_that_ends_before_it_starts_is_said_in_the_form_s_zone(world
     assert refused.status_code == 400
     said = refused.text.split("the activity ends", 1)[1][:200]
     assert "09:30" in said and "UTC+8" in said and "01:30 UTC" not in said
+
+
+def test_a_page_without_a_session_claims_no_time_zone(world, browser):
+    # The sign-in page shows no time, and a first visit's browser has not said its zone yet:
+    # "times in UTC" there told a reader in Beijing something untrue.
+    page = browser(None).get("/ui/sign-in").text
+    assert "times in" not in page and "Accord · STIX 2.1" in page
