@@ -194,6 +194,9 @@ def build_api(node: Node) -> FastAPI:
         if person is not None and not is_uuid(person):
             raise HTTPException(400, f"person: {person[:80]!r} is not a person's id (see "
                                      "`accord person list`)")
+        if person is not None and not node.directory.is_person(person):
+            raise HTTPException(400, f"person: nobody on this node has the id {person!r} (see "
+                                     "`accord person list`)")
         before = record_number(after) if after is not None else None
         if after is not None and before is None:
             raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "

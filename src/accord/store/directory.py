@@ -286,6 +286,12 @@ class Directory:
                                  party=party.name, name=repr(name))
         return Person(row.id, row.party_id, row.name, row.kind, row.created)
 
+    def is_person(self, person_id: str) -> bool:
+        """Whether `person_id` names someone of this node (people are never removed)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(people.c.id).where(people.c.id == person_id)).first() \
+                is not None
+
     def people(self, party: Party | None = None) -> list[Person]:
         stmt = select(people).order_by(people.c.party_id, people.c.name)
         if party is not None:

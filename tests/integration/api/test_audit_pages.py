@@ -117,7 +117,10 @@ def test_the_next_page_is_named_relative_to_the_page_whatever_host_was_sent(clie
 def test_a_filter_naming_nothing_here_is_refused_not_answered_empty(client, world, trail):
     for params, said in (({"party": "Nobody"}, "party: no party 'Nobody'"),
                          ({"collection": "nope"}, "collection: 'nope'"),
-                         ({"person": "Li Wei"}, "person: 'Li Wei' is not a person's id")):
+                         ({"person": "Li Wei"}, "person: 'Li Wei' is not a person's id"),
+                         ({"person": "5b0e1a2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d"},
+                          "person: nobody on this node has the id "
+                          "'5b0e1a2c-3d4f-4a5b-8c6d-7e8f9a0b1c2d'")):
         r = client.get("/api/v1/audit", params=params)
         assert r.status_code == 400 and said in r.text, r.text
     # A party by its name is the party by its id; an id this node no longer knows is
@@ -129,3 +132,5 @@ def test_a_filter_naming_nothing_here_is_refused_not_answered_empty(client, worl
     assert client.get("/api/v1/audit", params={"party": gone}).json() == []
     assert client.get("/api/v1/audit", params={"collection": world.evidence.title}
                       ).status_code == 200
+    someone = world.node.directory.add_person(world.own, "Li Wei")
+    assert client.get("/api/v1/audit", params={"person": someone.id}).status_code == 200
