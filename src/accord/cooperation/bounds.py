@@ -1,6 +1,8 @@
 """The bounds of what one party may put into the mechanism, checked ahead by the desk so that
 an officer reads them in words of its own language. The store keeps them on every path
-(store.running_bound, store.ledger_bound), in words of TAXII's."""
+(store.running_bound, store.ledger_bound), in words of TAXII's. And what the addressee's node
+requires of a request, where it is a peer's: its node would leave it to its officers to
+decline a request that lacks it."""
 
 from __future__ import annotations
 
@@ -9,11 +11,18 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
+from accord.cooperation.guidelines import (
+    RequestIncomplete,
+    missing_required,
+    published_required,
+)
+from accord.cooperation.model import Request
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
 from accord.store import ledger_bound, running_bound
 from accord.store.directory import Party
 from accord.store.engine import reading
+from accord.store.forms import PeerGuidelines
 from accord.words import how_large
 
 
@@ -51,3 +60,17 @@ def within_ledger(engine: Engine, party: Party, request_id: str, obj: dict[str, 
             "or attach it as evidence (a report)"),
             party=party.name, written=how_large(made.size), size=how_large(size),
             most=how_large(ledger_bound.MOST_BYTES))
+
+
+def require_theirs(engine: Engine, request: Request, addressee: Party) -> None:
+    """Raises RequestIncomplete when `request` lacks content the guidelines of its addressee's
+    node require, where that node is a peer's that published them (this node's own are
+    checked by the desk: guidelines.require_content)."""
+    published = PeerGuidelines(engine).get(addressee.id)
+    if published is None:
+        return
+    missing = missing_required(request, published_required(published[0]))
+    if missing:
+        version = published[0].get("version")  # the peer's to say: shown only as a number
+        raise RequestIncomplete(request.kind, missing,
+                                version if type(version) is int else "?", party=addressee.name)

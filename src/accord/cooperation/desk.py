@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, true, union
 
 from accord import clock
-from accord.cooperation.bounds import within_ledger, within_running
+from accord.cooperation.bounds import require_theirs, within_ledger, within_running
 from accord.cooperation.digest import from_digest
 from accord.cooperation.drafts import Actor, Draft  # re-exported: who acts, what is asked
 from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
@@ -172,6 +172,7 @@ class Desk:
         policy = in_force(GuidelinesStore(self.node.engine).versions(), now, request.requester,
                           request.addressee)
         require_content(request, policy)
+        require_theirs(self.node.engine, request, addressee)
         stored = [marked(to_stix(request), actor.party.id, request)]
         # Imported here: translations import this module's neighbours, not the other way.
         from accord.cooperation.translating import sent_with

@@ -56,13 +56,18 @@ class GuidelinesError(Refusal):
 class RequestIncomplete(ValueError):
     """A request lacks content its guidelines require."""
 
-    def __init__(self, kind: Kind, missing: Sequence[str], version: int) -> None:
+    def __init__(self, kind: Kind, missing: Sequence[str], version: int | str,
+                 party: str = "") -> None:
+        """`party`: the addressee whose node's guidelines require it, where they are not this
+        node's."""
         article = "an" if kind[0] in "aeiou" else "a"
+        whose = f"the guidelines of {party}'s node, version" if party else "guidelines version"
         super().__init__(f"{article} {kind} request must carry: {', '.join(missing)} "
-                         f"(guidelines version {version})")
+                         f"({whose} {version})")
         self.kind = kind
         self.missing = tuple(missing)
         self.version = version
+        self.party = party
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +368,23 @@ def missing_content(request: Request, guidelines: Guidelines) -> list[str]:
     `CONTENT_FIELDS` order ("summary" is always required)."""
     required = {ALWAYS_REQUIRED, *guidelines.required.get(request.kind, ())}
     return [name for name in CONTENT_FIELDS if name in required and not _has(request, name)]
+
+
+def published_required(body: Mapping[str, Any]) -> dict[Kind, tuple[str, ...]]:
+    """What a peer's node requires of each kind of request, from the guidelines it publishes
+    (GET /api/v1/guidelines, read at each sync round): the fields this node knows, and none
+    where it does not say them plainly (its node still checks what it stores)."""
+    required = body.get("required")
+    if not isinstance(required, dict):
+        return {}
+    return {kind: tuple(name for name in CONTENT_FIELDS if name in names)
+            for kind in KINDS if isinstance(names := required.get(kind), list)}
+
+
+def missing_required(request: Request, required: Mapping[Kind, tuple[str, ...]]) -> list[str]:
+    """The fields of `required` (published_required) that `request` lacks."""
+    wanted = required.get(request.kind, ())
+    return [name for name in CONTENT_FIELDS if name in wanted and not _has(request, name)]
 
 
 def require_content(request: Request, guidelines: Guidelines) -> None:

@@ -3,6 +3,7 @@ evidence by value, name or id."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from accord.cooperation.guidelines import (
     RequestIncomplete,
     in_force,
     missing_content,
+    missing_required,
+    published_required,
 )
 from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
@@ -25,6 +28,7 @@ from accord.cooperation.model import (
     KINDS,
     MOST_EVIDENCE,
     URGENCIES,
+    Kind,
     Request,
 )
 from accord.correlation.values import guess, value_text
@@ -105,15 +109,23 @@ def _policy(ctx: Ctx, addressee: str) -> Guidelines:
                     ctx.viewer.party_id, addressee)
 
 
-def _explained(ctx: Ctx, policy: Guidelines, face: Clockface) -> dict[str, Any]:
+def _their_required(ctx: Ctx, party: Party | None) -> dict[Kind, tuple[str, ...]]:
+    """What the node of `party` requires of each kind of request, where it is a peer's that
+    published its guidelines: the form marks it as it marks this node's."""
+    published = PeerGuidelines(ctx.node.engine).get(party.id) if party else None
+    return published_required(published[0]) if published else {}
+
+
+def _explained(ctx: Ctx, policy: Guidelines, face: Clockface,
+               theirs: Mapping[Kind, tuple[str, ...]]) -> dict[str, Any]:
+    fields = {kind: [f for f in CONTENT_FIELDS if f == ALWAYS_REQUIRED
+                     or f in policy.required.get(kind, ()) or f in theirs.get(kind, ())]
+              for kind in KINDS}
     return {
         "version": policy.version,
-        "required": {kind: [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
-                            if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
-                     for kind in KINDS},
-        "fields": {kind: [f for f in CONTENT_FIELDS
-                          if f == ALWAYS_REQUIRED or f in policy.required.get(kind, ())]
-                   for kind in KINDS},
+        "required": {kind: [ctx._(FIELD_LABELS[f]) for f in names]
+                     for kind, names in fields.items()},
+        "fields": fields,
         "deadlines": {u: {"acknowledge": face.duration(d.acknowledge),
                           "respond": face.duration(d.respond)}
                       for u, d in policy.deadlines.items()},
@@ -182,7 +194,8 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
         "others": others, "chosen": found.id if found else "",
         "kinds": vocabularies(ctx.language)["kind"],
         "categories": vocabularies(ctx.language)["category"], "urgencies": URGENCIES,
-        "guidelines": _explained(ctx, policy, ctx.clockface), "error": error,
+        "guidelines": _explained(ctx, policy, ctx.clockface, _their_required(ctx, found)),
+        "error": error,
         "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
         "form_key": key if is_form_key(key) else new_form_key(),
@@ -229,11 +242,16 @@ def new_request(ctx: Ctx) -> Page | Response:
         view = Desk(ctx.node).create(ctx.actor, draft)
         sent = True
     except RequestIncomplete as error:
+        kind = word_text(ctx.language, error.kind, "kind")
+        missing = ", ".join(ctx._(FIELD_LABELS[m]) for m in error.missing)
+        if error.party:
+            return _form_page(ctx, error=ctx._(
+                "A request of the kind “{kind}” to {party} must carry: {missing} (the "
+                "guidelines of its node, version {version})", kind=kind, party=error.party,
+                missing=missing, version=error.version), status=400)
         return _form_page(ctx, error=ctx._(
             "A request of the kind “{kind}” must carry: {missing} (guidelines version "
-            "{version})", kind=word_text(ctx.language, error.kind, "kind"),
-            missing=", ".join(ctx._(FIELD_LABELS[m]) for m in error.missing),
-            version=error.version), status=400)
+            "{version})", kind=kind, missing=missing, version=error.version), status=400)
     except (CooperationError, ValueError) as error:
         return _form_page(ctx, error=said(ctx, error), status=400)
     finally:
@@ -277,6 +295,7 @@ def check(ctx: Ctx) -> Response:
     if ctx.field("urgency") not in URGENCIES:
         problems.append(ctx._("Choose the urgency."))
     policy = _policy(ctx, party.id if party else "")
+    theirs = _their_required(ctx, party)
     missing: list[str] = []
     try:
         draft = _draft(ctx)
@@ -289,8 +308,10 @@ def check(ctx: Ctx) -> Response:
                             draft.summary, draft.description, draft.activity_start,
                             draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
                             draft.point_of_contact, draft.evidence)
-            missing = [ctx._(FIELD_LABELS[f]) for f in missing_content(probe, policy)]
-    explained = _explained(ctx, policy, ctx.clockface)
+            missing = [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
+                       if f in missing_content(probe, policy) or f in missing_required(
+                           probe, theirs)]
+    explained = _explained(ctx, policy, ctx.clockface, theirs)
     # The sentence the form shows, whole, in the reader's words (the script only places it).
     said = ctx._("The guidelines (version {version}) still want: {fields}.",
                  version=explained["version"], fields=", ".join(missing)) if missing else ""

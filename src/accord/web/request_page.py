@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
 from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
-from accord.cooperation.guidelines import in_force
+from accord.cooperation.guidelines import in_force, missing_content
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
@@ -29,6 +29,7 @@ from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.escalations import hotline_words, level_words, what_to_do
 from accord.web.kept import restored
 from accord.web.lengths import too_long
+from accord.web.new_request import FIELD_LABELS
 from accord.web.refusals import said
 from accord.web.translations_page import translation_panel
 
@@ -148,6 +149,11 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
     policy = in_force(GuidelinesStore(ctx.node.engine).versions(), request.created,
                       request.requester, request.addressee)
     deadlines = policy.deadlines.get(request.urgency)
+    # A request may reach its addressee without what this node requires of its kind (from a
+    # peer's node, over TAXII): stored all the same, so that nothing sent is lost; its
+    # addressee is told, and may decline it saying so.
+    lacking = [ctx._(FIELD_LABELS[f]) for f in missing_content(request, policy)] \
+        if request.addressee == me else []
     hidden: list[str] = []
     if request.requester == me:
         hidden = Desk(ctx.node).evidence_hidden_from_addressee(view)
@@ -172,7 +178,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "names": names, "people": people, "evidence": evidence, "returned": returned,
         "evidence_more": len(request.evidence) - len(evidence),
         "returned_more": len(view.response.evidence) - len(returned) if view.response else 0,
-        "readable": readable, "hidden": hidden,
+        "readable": readable, "hidden": hidden, "lacking": lacking,
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,
         "policy": policy, "skew": ctx.clockface.duration(CLOCK_SKEW_ALLOWANCE),

@@ -270,3 +270,39 @@ def test_a_copy_is_sought_only_among_what_was_sent_that_addressee_within_a_day(w
     copy = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id,
                                         "summary": "Who else operates 198.51.100.7?"})
     assert copy.status_code == 409 and f'href="/ui/requests/{recent}"' in copy.text
+
+
+def test_what_the_addressee_node_requires_is_asked_for_before_the_request_is_sent(
+        world, browser, shared):
+    # The addressee's node fixes what a request must carry; a request without it would reach
+    # an addressee whose guidelines it does not meet. Its published requirements are marked in
+    # the form, asked for as the officer types, and checked when the form is sent.
+    us = browser(world.admin_token)
+    peer = world.node.directory.add_party("Russia")
+    key = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    PeerStore(world.node.engine).add("russia", "https://ru.example", "t", peer.id,
+                                     base64.urlsafe_b64encode(key).decode().rstrip("="))
+    PeerGuidelines(world.node.engine).put(peer.id, {
+        "version": 6, "required": {"information": ["evidence", "impact", "made-up"],
+                                   "mitigation": "impact"}})
+    form = unescape(us.get("/ui/requests/new", params={"to": peer.id}).text)
+    assert re.search(r'<tr data-kind="information"><th scope="row">[^<]+</th><td>Summary, '
+                     r'Impact, Evidence</td></tr>', form)
+    assert re.search(r'<tr data-kind="mitigation"><th scope="row">[^<]+</th><td>Summary, '
+                     r'Activity window \(start\), Evidence</td></tr>', form)
+    checked = us.post("/ui/requests/check", {**REQUEST, "to": peer.id}).json()
+    assert checked["missing"] == ["Impact"]
+    assert checked["guidelines"]["fields"]["information"] == ["summary", "impact", "evidence"]
+    refused = us.post("/ui/requests/new", {**REQUEST, "to": peer.id})
+    assert refused.status_code == 400
+    assert ("A request of the kind “Information” to Russia must carry: Impact (the guidelines "
+            "of its node, version 6)") in unescape(refused.text)
+    assert sent_requests(us) == 0
+    # A requirement that is not a list ("mitigation" above) is none; a version that is not a
+    # number is not repeated.
+    PeerGuidelines(world.node.engine).put(peer.id, {
+        "version": "<b>9</b>", "required": {"information": ["impact"]}})
+    refused = us.post("/ui/requests/new", {**REQUEST, "to": peer.id})
+    assert "(the guidelines of its node, version ?)" in unescape(refused.text)
+    sent = us.post("/ui/requests/new", {**REQUEST, "to": peer.id, "impact": "Records lost"})
+    assert sent.status_code == 303, unescape(sent.text)

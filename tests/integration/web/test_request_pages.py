@@ -413,3 +413,27 @@ def test_a_party_this_node_does_not_know_is_said_so_with_its_id(world, browser):
         shared_row = re.search(r"<dd>(.*?)</dd>", page.text.split(label)[1]).group(1)
         assert words in shared_row and stranger in shared_row
         assert f"<dd>{world.other.name}</dd>" in unescape(page.text)
+
+
+def test_the_addressee_is_told_what_a_request_lacks_of_what_its_node_requires(world, browser):
+    # From a peer's node (or over TAXII) a request may come without what this node's
+    # guidelines require of its kind: it is stored, not lost, and its addressee is told.
+    from datetime import UTC, datetime
+
+    from accord.cooperation.model import Request
+
+    made = Request("x-accord-request--4d3c2b1a-0f9e-4d8c-b7a6-f5e4d3c2b1a0",
+                   datetime(2026, 3, 1, tzinfo=UTC), world.other.id, world.own.id,
+                   "information", "intrusion", "routine", "Who is behind this?")
+    desk = Desk(world.node)
+    desk.admit(desk.collection(), [world.own.id, world.other.id])
+    [outcome] = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(made), world.other.id, made)])
+    assert outcome.stored
+    said = ("This request lacks what this node's guidelines (version 0) require of its kind: "
+            "Evidence. You may decline it, saying so.")
+    assert said in unescape(browser(world.admin_token).get(f"/ui/requests/{made.id}").text)
+    # Its requester is not told what the other node requires of it there.
+    theirs = browser(world.other_token).get(f"/ui/requests/{made.id}")
+    assert theirs.status_code == 200 and "Who is behind this?" in theirs.text
+    assert "This request lacks" not in unescape(theirs.text)
