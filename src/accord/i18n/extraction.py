@@ -31,6 +31,7 @@ METHOD_MAP = [
     # The refusals of the desk, said on the pages (web.request_page.said).
     ("cooperation/refusals.py", "python"),
     ("cooperation/desk.py", "python"),
+    ("cooperation/bounds.py", "python"),
     ("cooperation/evidence.py", "python"),
     ("cooperation/translating.py", "python"),
     ("cooperation/review_*.py", "python"),
