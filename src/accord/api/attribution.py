@@ -27,6 +27,7 @@ from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.node import Node
 from accord.screening.names import name_variants
+from accord.stix.accord_marking import MOST_RECIPIENTS
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
@@ -48,8 +49,9 @@ class ClaimIn(BaseModel):
     summary: str = Field(min_length=1, max_length=MOST_TEXT)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
                                 description="STIX ids of objects you may read")
-    share_with: list[str] = Field(default=[], description="Parties that may read it (default: "
-                                                          "every party of the node)")
+    share_with: list[str] = Field(default=[], max_length=MOST_RECIPIENTS,
+                                  description="Parties that may read it (default: every party "
+                                              "of the node)")
 
 
 class PositionIn(BaseModel):
@@ -69,7 +71,7 @@ class DesignationIn(BaseModel):
     programme: str | None = Field(default=None, max_length=MOST_LINE)
     claims: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
-    share_with: list[str] = []
+    share_with: list[str] = Field(default=[], max_length=MOST_RECIPIENTS)
 
 
 # What one batch may ask the screener to read: its work grows with the characters of the

@@ -31,7 +31,7 @@ from accord.cooperation.model import (
     Urgency,
 )
 from accord.cooperation.objects import EXTENSION_ID, accord_identity, extension_definition
-from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
+from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_SHARED, MOST_TEXT
 from accord.cooperation.report import render
 from accord.cooperation.reviewing import RETRY_AFTER, ReviewBusy, review_ledgers
 from accord.cooperation.schema import json_schema
@@ -66,7 +66,7 @@ class RequestIn(BaseModel):
     point_of_contact: Line = ""
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
                                 description="STIX ids of objects you may read")
-    shared_with: list[str] = []
+    shared_with: list[str] = Field(default=[], max_length=MOST_SHARED)
     exercise: bool = False
     lang: str = Field(default="", description="The language the request is written in "
                       "(RFC 5646, e.g. en, zh-Hans); by default the language its author chose "

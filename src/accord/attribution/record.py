@@ -39,6 +39,7 @@ from accord.attribution.standing import ClaimStanding
 from accord.cooperation.desk import Actor, CooperationError
 from accord.i18n import N_
 from accord.intake import screen, store
+from accord.stix.accord_marking import MOST_RECIPIENTS
 from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import format_timestamp
 from accord.store.directory import Party
@@ -252,9 +253,13 @@ class AttributionRecord(RecordReading):
 
     def _audience(self, actor: Actor, share_with: Sequence[str]) -> list[str]:
         parties: list[Party]
+        if len(share_with) > MOST_RECIPIENTS:
+            raise AttributionError(N_("--share-with: {count} parties, more than the {most} one "
+                                      "object may be addressed to"),
+                                   count=f"{len(share_with):,}", most=f"{MOST_RECIPIENTS:,}")
         if share_with:
             parties = []
-            for name in share_with:
+            for name in dict.fromkeys(share_with):
                 found = self.node.directory.find_party(name)
                 if found is None:
                     raise AttributionError(f"--share-with: no party {name!r} on this node "

@@ -43,6 +43,7 @@ from accord.cooperation.model import (
     Withdrawal,
 )
 from accord.cooperation.objects import from_stix, to_stix
+from accord.cooperation.properties import MOST_SHARED
 from accord.cooperation.receipts import marked
 from accord.cooperation.refusals import CooperationError as CooperationError
 from accord.cooperation.refusals import NoSuchRequest as NoSuchRequest
@@ -161,7 +162,15 @@ class Desk:
         if addressee.id == actor.party.id:
             raise CooperationError(N_("a party cannot address a request to itself"))
         within_running(self.node.engine, actor.party, addressee)
-        shared = tuple(self._party(p, "--share-with").id for p in draft.shared_with)
+        if len(draft.shared_with) > MOST_SHARED:
+            raise CooperationError(N_("--share-with: {count} parties, more than the {most} a "
+                                      "request may be shared with"),
+                                   count=f"{len(draft.shared_with):,}", most=MOST_SHARED)
+        # Each party once, and neither side of the request, which sees it anyway.
+        shared = tuple(dict.fromkeys(
+            found for p in draft.shared_with
+            if (found := self._party(p, "--share-with").id) not in (actor.party.id,
+                                                                   addressee.id)))
         now = self.clock()
         request = Request(
             f"x-accord-request--{uuid.uuid4()}", now, actor.party.id, addressee.id,

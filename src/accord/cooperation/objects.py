@@ -34,6 +34,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.properties import (
     MOST_LINE,
+    MOST_SHARED,
     Choice,
     Flag,
     Integer,
@@ -145,7 +146,8 @@ TYPES: tuple[CooperationType, ...] = (
         Property("legal_basis", "legal_basis", TEXT),
         Property("point_of_contact", "point_of_contact", LINE),
         Property("object_refs", "evidence", Refs(most=MOST_EVIDENCE)),
-        Property("shared_with_refs", "shared_with", Refs((IDENTITY,))),
+        Property("shared_with_refs", "shared_with", Refs((IDENTITY,), most=MOST_SHARED,
+                                                         distinct=True)),
         Property("exercise", "is_exercise", FLAG),
     ), (_activity_in_order,)),
     _entry("x-accord-receipt", Receipt,

@@ -42,6 +42,7 @@ class Value(ABC):
 MOST_TEXT = 20_000  # characters of a text: a long report, as a translation may be
 MOST_LINE = 300  # characters of a line: a summary, a name, an alias, one item of a list
 MOST_LISTED = 100  # items of a list of lines (aliases, victims)
+MOST_SHARED = 100  # parties a request is shared with, beside its requester and addressee
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ class Ref(Value):
 class Refs(Value):
     types: tuple[str, ...] | None = None
     most: int | None = None  # identifiers the list may hold
+    distinct: bool = False  # each named once
 
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
         if type(raw) is not list or not raw:
@@ -141,6 +143,12 @@ class Refs(Value):
             return None
         single, count = Ref(self.types), len(problems)
         items = tuple(single.read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        if self.distinct and len(problems) == count:
+            seen: set[str] = set()
+            for n, item in enumerate(items):
+                if item in seen:
+                    problems.append(f"{path}[{n}]: {item} is named twice")
+                seen.add(item)
         return items if len(problems) == count else None
 
     def write(self, value: Any) -> Any:

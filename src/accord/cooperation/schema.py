@@ -68,9 +68,10 @@ def value_schema(value: Value) -> dict[str, Any]:
             return {"allOf": [{"$ref": "#/$defs/text"}, {"maxLength": most}]}
         case Timestamp():
             return {"$ref": "#/$defs/timestamp"}
-        case Refs(types=types, most=most):
+        case Refs(types=types, most=most, distinct=distinct):
             bounded = {} if most is None else {"maxItems": most}
-            return {"type": "array", "items": _ref(types), "minItems": 1, **bounded}
+            unique = {"uniqueItems": True} if distinct else {}
+            return {"type": "array", "items": _ref(types), "minItems": 1, **bounded, **unique}
         case Ref(types=types):
             return _ref(types)
         case Choice(vocabulary=vocabulary):

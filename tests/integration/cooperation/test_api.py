@@ -144,3 +144,23 @@ def test_the_extension_definition_and_its_schema_are_published(client):
     assert "x-accord-request" in str(schema)
     paths = client.get(f"{API}/openapi.json").json()["paths"]
     assert "/requests/{request_id}/response" in paths and "/review" in paths
+
+
+def test_the_parties_a_request_is_shared_with_are_bounded_and_each_named_once(client, world):
+    # The same party 100,000 times took 99 s to store and made every view of the request
+    # megabytes for each of its parties.
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    third = world.node.directory.add_party("Third party")
+    body = {"to": world.other.name, "kind": "information", "category": "intrusion",
+            "urgency": "priority", "summary": "Who registered c2.evil.example?",
+            "evidence": [EVIDENCE["id"]]}
+    over = client.post(f"{API}/requests", json={**body, "shared_with": [third.id] * 101})
+    assert over.status_code == 422 and "body.shared_with" in over.text
+    made = client.post(f"{API}/requests", json={
+        **body, "shared_with": [third.id, third.name, world.other.id, third.id]})
+    assert made.status_code == 201, made.text
+    assert [p["id"] for p in made.json()["shared_with"]] == [third.id]
+    designation = client.post(f"{API}/designations", json={
+        "name": "Example Co.", "kind": "organization", "legal_basis": "Order 1",
+        "share_with": [third.id] * 1_001})
+    assert designation.status_code == 422 and "body.share_with" in designation.text

@@ -272,6 +272,10 @@ def test_rating_score_outside_1_to_5_is_refused_with_its_path():
     (None, {"shared_with_refs": [f"indicator--{UUID}"]},
      f"x-accord-request.shared_with_refs[0]: 'indicator--{UUID}' is not an identifier of type "
      "identity"),
+    (None, {"shared_with_refs": [f"identity--{UUID}"] * 101},
+     "x-accord-request.shared_with_refs: 101 identifiers, more than the 100 it may hold"),
+    (None, {"shared_with_refs": [f"identity--{UUID}", US, f"identity--{UUID}"]},
+     f"x-accord-request.shared_with_refs[2]: identity--{UUID} is named twice"),
     (None, {"kind": "espionage"},
      "x-accord-request.kind: 'espionage' is not one of information, preservation, "
      "investigation, mitigation, prosecution"),

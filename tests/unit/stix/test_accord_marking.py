@@ -65,3 +65,15 @@ def test_forwarding_permission_counts_only_from_a_known_creator():
     assert not creator_permits_forwarding(obj, frozenset({CN}))
     assert not creator_permits_forwarding(marked(permit_forwarding=False), frozenset({US}))
     assert not creator_permits_forwarding(marked(), frozenset({US}))
+
+
+def test_recipients_are_bounded_and_each_named_once():
+    # A hundred thousand recipients made every view of one request megabytes for each of them.
+    base = f"extensions.{ACCORD_MARKING_EXTENSION}"
+    many = [f"identity--00000000-0000-4000-8000-{n:012d}" for n in range(1_001)]
+    assert validate(marked(recipients=many[:1_000])) == []
+    [over] = validate(marked(recipients=many))
+    assert over.property == f"{base}.recipients"
+    assert "1,001 recipients, more than the 1,000 one object may be addressed to" in over.message
+    [twice] = validate(marked(recipients=[CN, US, CN]))
+    assert twice.property == f"{base}.recipients[2]" and f"{CN} is named twice" in twice.message
