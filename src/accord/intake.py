@@ -64,6 +64,15 @@ _SHOWN = 20  # violations named per refused object
 RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
 
 
+class NotWhole(Exception):
+    """Of objects to be stored whole (intake.store's `whole`), these were refused; nothing was
+    stored."""
+
+    def __init__(self, rejected: list[Rejection]) -> None:
+        super().__init__("; ".join(r.message for r in rejected))
+        self.rejected = rejected
+
+
 @dataclass(slots=True)
 class IntakeReport:
     added: list[Outcome] = field(default_factory=list)
@@ -249,19 +258,25 @@ def store(
     token_id: str | None = None, request_timestamp: str | None = None,
     poster_reads: bool = True, also: Callable[[Connection], None] | None = None,
     clock: Callable[[], datetime] | None = None, operator: bool = False,
-    over_quota_fails: bool = False,
+    over_quota_fails: bool = False, whole: bool = False,
+    before: Callable[[Connection], None] | None = None,
 ) -> IntakeReport:
     """Store what passed screening in one transaction and report every object's fate; with
     a request_timestamp, record a TAXII status too. `also` runs in the same transaction
     (e.g. the hotline notification of an escalation: stored together or not at all).
     `operator`: the poster acts as the node's operator (trust.ownership). New versions that
     would take the poster past its quota (store.quotas) are refused, all of them, or with
-    `over_quota_fails` raise OverQuota and nothing is stored (a sync round stops there)."""
+    `over_quota_fails` raise OverQuota and nothing is stored (a sync round stops there).
+    `whole`: nothing is stored, `also` neither, unless every object is (the desk's act with
+    its hotline notices); else NotWhole, with the report. `before` runs first in the
+    transaction (the desk takes its turn on the request there, and reads it again)."""
     signer = _Signer(engine)
     valid, unsignable = signer.split(screened.valid)
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
+        if before is not None:
+            before(conn)
         valid, unreached = _reaching(conn, valid)
         report.rejected += unreached
         try:
@@ -273,6 +288,10 @@ def store(
             if over_quota_fails:
                 raise
             outcomes = over.outcomes
+        if whole and (report.rejected or not all(o.stored for o in outcomes)):
+            raise NotWhole(report.rejected + [
+                Rejection(o.id, o.version, [Violation(o.id, None, "refused", o.message)])
+                for o in outcomes if not o.stored])  # the transaction rolled back
         # A request addressed to a party this node hosts starts its clock now.
         receipts = add_receipts(conn, objects, collection, outcomes, signer)
         if also is not None:

@@ -12,19 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import CompoundSelect, Connection, and_, false, or_, select, true, union
+from sqlalchemy import Connection
 
-from accord import clock
 from accord.cooperation.bounds import require_theirs, within_ledger, within_running
-from accord.cooperation.digest import from_digest
 from accord.cooperation.drafts import Actor, Draft  # re-exported: who acts, what is asked
 from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
 from accord.cooperation.guidelines import in_force, require_content
-from accord.cooperation.ledger import RequestView, derive, next_level
+from accord.cooperation.ledger import RequestView, next_level
+from accord.cooperation.ledger_reads import LedgerReads
+from accord.cooperation.ledger_reads import utc_now as utc_now
 from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
@@ -35,14 +33,13 @@ from accord.cooperation.model import (
     DeEscalation,
     Entry,
     Escalation,
-    Ledger,
     Rating,
     Request,
     Response,
     StatusReport,
     Withdrawal,
 )
-from accord.cooperation.objects import from_stix, to_stix
+from accord.cooperation.objects import to_stix
 from accord.cooperation.properties import MOST_SHARED
 from accord.cooperation.receipts import marked
 from accord.cooperation.refusals import CooperationError as CooperationError
@@ -51,41 +48,15 @@ from accord.cooperation.refusals import require_activity_order
 from accord.cooperation.summary import Filters as Filters  # the pages import it from here
 from accord.cooperation.translations import is_language
 from accord.i18n import N_
-from accord.intake import screen, store
-from accord.memory import no_cyclic_gc
-from accord.node import Node
-from accord.stix.timestamps import format_timestamp
-from accord.store.bulk import among
-from accord.store.directory import Collection, DirectoryError, Party
+from accord.intake import NotWhole, screen, store
+from accord.store.directory import Collection, Party
+from accord.store.engine import take_turn
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.store.quotas import OverQuota
-from accord.store.reads import entitled
-from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
-from accord.store.summary_reads import ended_by
 from accord.trust.access import Grant
-from accord.trust.markings import Tlp
 from accord.words import how_large
-
-
-def utc_now() -> datetime:
-    return clock.now()
-
-
-_MIDDLE = "x-accord-request--8"  # request ids are random (UUID v4): this splits them in two
-
-
-def _received_between(start: datetime, end: datetime) -> CompoundSelect[Any]:
-    """The requests the review of [start, end) may count: received then, or created then (the
-    review itself leaves out those created then but received later). Two index range scans."""
-    low, high = format_timestamp(start), format_timestamp(end)
-    return union(*(select(ledger.c.request_id).where(ledger.c.type == kind,
-                                                     ledger.c.time >= low, ledger.c.time < high)
-                   for kind in ("x-accord-receipt", "x-accord-request")))
-
-
-TRANSLATION_PREFIX = "language-content--"
 
 
 def _language(tag: str) -> str:
@@ -101,34 +72,8 @@ def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
                                value=value, allowed=", ".join(allowed))
 
 
-class Desk:
-    def __init__(self, node: Node, clock: Callable[[], datetime] = utc_now) -> None:
-        self.node = node
-        self.clock = clock
-
-    # -- where requests live -----------------------------------------------------------------
-
-    def collection(self) -> Collection:
-        """The collection that holds every ledger on this node, made on first use. Who sees
-        which request is decided by each object's marking, not by this collection."""
-        found = self._requests_collection()
-        if found is not None:
-            return found
-        try:
-            return self.node.directory.create_collection(
-                "Requests", alias=REQUESTS_ALIAS, default_tlp=Tlp.RED,
-                description="Requests for information and assistance, and their ledgers",
-                read=[self.node.party], write=[self.node.party])
-        except DirectoryError:
-            # Made at the same moment by another worker (or the review's fork): use theirs.
-            found = self._requests_collection()
-            if found is None:
-                raise
-            return found
-
-    def _requests_collection(self) -> Collection | None:
-        return next((c for c in self.node.directory.all_collections()
-                     if c.alias == REQUESTS_ALIAS), None)
+class Desk(LedgerReads):
+    """Where a party's officers make requests and act on them (reading them: LedgerReads)."""
 
     def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
         """Let these parties read and write the ledgers collection (markings still decide
@@ -205,32 +150,45 @@ class Desk:
                            view.request.requester)
 
     def acknowledge(self, actor: Actor, request_id: str, note: str = "") -> RequestView:
-        view = self._for_addressee(actor, request_id, "acknowledge")
-        if view.acknowledged_at is not None:
-            raise CooperationError(N_("{id} is already acknowledged"), id=request_id)
+        def may(view: RequestView) -> None:
+            self._addressee_may(actor, view, "acknowledge")
+            if view.acknowledged_at is not None:
+                raise CooperationError(N_("{id} is already acknowledged"), id=request_id)
+
+        view = self._checked(actor, request_id, may)
         return self._add(actor, view, Acknowledgement(
-            self._new_id("acknowledgement"), request_id, actor.party.id, self.clock(), note=note))
+            self._new_id("acknowledgement"), request_id, actor.party.id, self.clock(), note=note),
+            may=may)
 
     def report(self, actor: Actor, request_id: str, text: str) -> RequestView:
-        view = self._for_addressee(actor, request_id, "report on")
+        def may(view: RequestView) -> None:
+            self._addressee_may(actor, view, "report on")
+
+        view = self._checked(actor, request_id, may)
         if not text.strip():
             raise CooperationError(N_("a status report needs some text"))
         return self._add(actor, view, StatusReport(
-            self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text))
+            self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text),
+            may=may)
 
     def respond(self, actor: Actor, request_id: str, outcome: str, text: str = "",
                 reason: str = "", evidence: Sequence[str] = ()) -> RequestView:
         _one_of("outcome", outcome, OUTCOMES)
-        view = self._for_addressee(actor, request_id, "respond to")
-        if view.response is not None:
-            raise CooperationError(N_("{id} has already been answered"), id=request_id)
+
+        def may(view: RequestView) -> None:
+            self._addressee_may(actor, view, "respond to")
+            if view.response is not None:
+                raise CooperationError(N_("{id} has already been answered"), id=request_id)
+
+        view = self._checked(actor, request_id, may)
         if outcome in ("declined", "referred") and not reason.strip():
             raise CooperationError(N_("a response with outcome {outcome!r} must give a reason "
                                       "(--reason)"), outcome=outcome)
         check_evidence(self.node, actor.party.id, evidence)
         return self._add(actor, view, Response(
             self._new_id("response"), request_id, actor.party.id, self.clock(),
-            outcome=outcome, text=text, reason=reason, evidence=tuple(evidence)))  # type: ignore[arg-type]
+            outcome=outcome, text=text, reason=reason, evidence=tuple(evidence)),  # type: ignore[arg-type]
+            may=may)
 
     def rate(self, actor: Actor, request_id: str, score: int, comment: str = "") -> RequestView:
         view = self._visible(actor, request_id)
@@ -248,42 +206,62 @@ class Desk:
     def escalate(self, actor: Actor, request_id: str, reason: str = "manual",
                  note: str = "") -> RequestView:
         _one_of("reason", reason, ESCALATION_REASONS)
-        view = self._visible(actor, request_id)
-        self._still_open(view, "escalate")
+
+        def may(view: RequestView) -> None:
+            self._still_open(view, "escalate")
+
+        view = self._checked(actor, request_id, may)
         escalation = Escalation(
             self._new_id("escalation"), request_id, actor.party.id, self.clock(),
             reason=reason, level=self._level(view), note=note)  # type: ignore[arg-type]
         return self._add(actor, view, escalation, also=self._tell_hotlines(escalation,
-                                                                           view.request))
+                                                                           view.request),
+                         may=may)
 
     def de_escalate(self, actor: Actor, request_id: str, reason: str) -> RequestView:
-        view = self._visible(actor, request_id)
-        open_ones = [e for e in view.escalations if e.is_open]
-        if not open_ones:
-            raise CooperationError(N_("{id} has no open escalation"), id=request_id)
+        def may(view: RequestView) -> None:
+            if not any(e.is_open for e in view.escalations):
+                raise CooperationError(N_("{id} has no open escalation"), id=request_id)
+
+        view = self._checked(actor, request_id, may)
         if not reason.strip():
             raise CooperationError(N_("say why the escalation ends (--reason)"))
-        newest = max(open_ones, key=lambda e: (e.escalation.time, e.escalation.id))
+        newest = max((e for e in view.escalations if e.is_open),
+                     key=lambda e: (e.escalation.time, e.escalation.id))
+        ending = newest.escalation.id
+
+        def still(view: RequestView) -> None:  # the same escalation, still open
+            if not any(e.is_open and e.escalation.id == ending for e in view.escalations):
+                raise CooperationError(N_("{id} has no open escalation"), id=request_id)
+
         return self._add(actor, view, DeEscalation(
             self._new_id("de-escalation"), request_id, actor.party.id, self.clock(),
-            escalation_id=newest.escalation.id, reason=reason))
+            escalation_id=ending, reason=reason), may=still)
 
     def withdraw(self, actor: Actor, request_id: str, reason: str = "") -> RequestView:
-        view = self._visible(actor, request_id)
-        if actor.party.id != view.request.requester:
-            raise CooperationError(N_("only the requesting party withdraws its request"))
-        self._still_open(view, "withdraw")
+        def may(view: RequestView) -> None:
+            if actor.party.id != view.request.requester:
+                raise CooperationError(N_("only the requesting party withdraws its request"))
+            self._still_open(view, "withdraw")
+
+        view = self._checked(actor, request_id, may)
         return self._add(actor, view, Withdrawal(
             self._new_id("withdrawal"), request_id, actor.party.id, self.clock(),
-            reason=reason))
+            reason=reason), may=may)
 
-    def _for_addressee(self, actor: Actor, request_id: str, act: str) -> RequestView:
+    def _checked(self, actor: Actor, request_id: str,
+                 may: Callable[[RequestView], None]) -> RequestView:
+        """The request as `actor` sees it, if `may` lets the act go ahead (`_add` asks it
+        again, under the request's turn)."""
         view = self._visible(actor, request_id)
+        may(view)
+        return view
+
+    def _addressee_may(self, actor: Actor, view: RequestView, act: str) -> None:
         if actor.party.id != view.request.addressee:
             raise CooperationError(N_("only the addressed party may {act} a request"),
                                    act=act)
         self._still_open(view, act)
-        return view
 
     @staticmethod
     def _still_open(view: RequestView, act: str) -> None:
@@ -309,12 +287,24 @@ class Desk:
         return f"x-accord-{kind}--{uuid.uuid4()}"
 
     def _add(self, actor: Actor, view: RequestView, entry: Entry,
-             also: Callable[[Connection], None] | None = None) -> RequestView:
+             also: Callable[[Connection], None] | None = None,
+             may: Callable[[RequestView], None] | None = None) -> RequestView:
+        """Add `entry` to the request's ledger. Two acts on one request at once (two officers,
+        a double click, a script) take turns: each asks `may` again of the ledger as the one
+        before left it, so that two acknowledgements, two responses, a withdrawal crossing a
+        response are not all said to be done."""
         entry = replace(entry, lang=_language(actor.lang))
         obj = marked(to_stix(entry), actor.party.id, view.request)
         within_ledger(self.node.engine, actor.party, view.request.id, obj)
-        self._store(actor, self.collection(), [obj], also=also)
-        return self.view(actor, view.request.id)
+        request_id = view.request.id
+
+        def in_turn(conn: Connection) -> None:
+            take_turn(conn, f"request:{request_id}")
+            if may is not None:  # read anew: what the one before committed (take_turn)
+                may(self._visible(actor, request_id))
+
+        self._store(actor, self.collection(), [obj], also=also, before=in_turn)
+        return self.view(actor, request_id)
 
     def _tell_hotlines(self, escalation: Escalation, request: Request
                        ) -> Callable[[Connection], None]:
@@ -337,8 +327,10 @@ class Desk:
                 party=actor.party.name)
 
     def _store(self, actor: Actor, collection: Collection, objs: list[dict[str, Any]],
-               also: Callable[[Connection], None] | None = None) -> int:
-        """Store `objs`; how many were new (the others were held already)."""
+               also: Callable[[Connection], None] | None = None,
+               before: Callable[[Connection], None] | None = None) -> int:
+        """Store `objs`, all of them or none (with `also`); how many were new (the others were
+        held already). `before` runs first in the transaction."""
         self.speaks_for(actor)
         screened = screen(objs)
         if screened.rejected:
@@ -347,7 +339,9 @@ class Desk:
             # Past the quota nothing is stored, `also` neither (an escalation's notices).
             report = store(self.node.engine, collection, screened, party_id=actor.party.id,
                            token_id=actor.token_id, also=also, clock=self.clock,
-                           over_quota_fails=True)
+                           over_quota_fails=True, whole=True, before=before)
+        except NotWhole as refused:
+            raise CooperationError(str(refused)) from None
         except OverQuota as over:
             raise CooperationError(N_(
                 "over quota: {party} holds {stored} on this node, of its quota of {quota}, "
@@ -355,129 +349,7 @@ class Desk:
                 "needed, or ask the node's administrator for a larger quota"),
                 party=over.party, stored=how_large(over.stored),
                 quota=how_large(over.quota)) from None
-        if report.rejected:
-            raise CooperationError("; ".join(r.message for r in report.rejected))
         return len(report.added)
-
-    # -- reading ledgers ---------------------------------------------------------------------
-
-    def view(self, actor: Actor | None, request_id: str) -> RequestView:
-        return self._visible(actor, request_id)
-
-    def _visible(self, actor: Actor | None, request_id: str) -> RequestView:
-        found = self.ledgers(actor, [request_id])
-        if not found:
-            raise NoSuchRequest(f"no request {request_id!r} that you may see")
-        return derive(found[0], self.clock())
-
-    def ledgers(self, actor: Actor | None, request_ids: Sequence[str] | None = None, *,
-                whole: bool = True, received: tuple[datetime, datetime] | None = None,
-                half: int | None = None, among: set[str] | None = None,
-                without: tuple[str, ...] = ()) -> list[Ledger]:
-        """The ledgers `actor` may see (None: the node's own view, every ledger), each holding
-        only the entries the actor may read. `whole=False` reads each entry's digest instead of
-        the object: all that deadlines and the review need, many times faster. `received`
-        [start, end): only requests received then (or, never received, created then), as the
-        review counts them. `half` 0 or 1: only the requests whose id sorts below (0) or from
-        (1) the middle of the UUID space, so that two processes can share the work. `among`:
-        only these requests (filtered as rows are read, not in SQL). `without`: leave out the
-        requests ended by an entry of one of these types (a response, a withdrawal) made by
-        the party that may make it (store.summary_reads.ended_by): what the watcher need not
-        look at again."""
-        with no_cyclic_gc():
-            if received is not None:
-                found = self.received_between(*received)
-                among = found if among is None else found & among
-            return self._ledgers(actor, request_ids, whole, half, among, without)
-
-    def received_between(self, start: datetime, end: datetime) -> set[str]:
-        """The ids of the requests the review of [start, end) may count (_received_between)."""
-        with self.node.engine.connect() as conn:
-            return set(conn.execute(_received_between(start, end)).scalars())
-
-    def _ledgers(self, actor: Actor | None, request_ids: Sequence[str] | None, whole: bool,
-                 half: int | None, wanted: set[str] | None,
-                 without: tuple[str, ...] = ()) -> list[Ledger]:
-        o = objects.c
-        params: dict[str, Any] = {}
-        if actor is None and not whole:
-            # The node's own view from the ledger table alone: entries are immutable (one
-            # version each), and a copy stored in a second collection is the same entry.
-            stmt = select(ledger.c.request_id, ledger.c.digest, ledger.c.object_id)
-        else:
-            collection = self.collection()
-            stmt = (select(ledger.c.request_id, o.body if whole else ledger.c.digest,
-                           ledger.c.object_id)
-                    .select_from(ledger).join(objects, o.seq == ledger.c.seq)
-                    .where(o.collection_id == collection.id, o.is_latest == true()))
-        if actor is not None:
-            # A few requests (a page of them, one request's view): the reader's receipt is
-            # probed for each entry; for every ledger, the reader's receipts are hashed once
-            # (a party receiving 130,000 objects: 1.1 s → ms for a page of 200 requests).
-            stmt = stmt.where(entitled(objects, collections.c.default_tlp,
-                                       probe_per_row=request_ids is not None)).join(
-                collections, collections.c.id == o.collection_id).join(
-                permissions, and_(permissions.c.collection_id == o.collection_id,
-                                  permissions.c.party_id == actor.party.id,
-                                  permissions.c.can_read == true()))
-            params["reader"] = actor.party.id
-        if without:
-            stmt = stmt.where(ledger.c.request_id.not_in(ended_by(without)))
-        if half is not None:
-            # An expression, not the column: a scan of the table beats walking its index.
-            key = ledger.c.request_id.concat("")
-            stmt = stmt.where(key < _MIDDLE if half == 0 else key >= _MIDDLE)
-        # With `wanted`, one pass over the ledger keeps only their rows: faster than an index
-        # look-up per request.
-        requests: dict[str, Request] = {}
-        entries: dict[str, dict[str, Entry]] = {}
-        with self.node.engine.connect() as conn:
-            if request_ids is not None:
-                # One array parameter on PostgreSQL: a prepared IN list of 200 ids gets a
-                # generic plan that scans (store.bulk.among).
-                stmt = stmt.where(or_(false(), *among(conn, ledger.c.request_id,
-                                                      list(request_ids))))
-            # In batches (fetchmany), not row by row: a tenth faster over half a million rows.
-            rows = conn.execution_options(yield_per=5000).execute(stmt, params)
-            for request_id, data, oid in rows:
-                if wanted is not None and request_id not in wanted \
-                        or oid.startswith(TRANSLATION_PREFIX):  # read by `translating`
-                    continue
-                item = (from_stix(orjson.loads(data)) if whole
-                        else from_digest(oid, request_id, data))
-                if isinstance(item, Request):
-                    requests[request_id] = item
-                else:
-                    entries.setdefault(request_id, {})[oid] = item
-        return [Ledger(request, tuple(entries[rid].values()) if rid in entries else ())
-                for rid, request in requests.items()]
-
-    def search(self, actor: Actor | None, filters: Filters = Filters(), *,
-               without: tuple[str, ...] = ()) -> list[RequestView]:
-        now = self.clock()
-        views = [derive(ledger_, now) for ledger_ in self.ledgers(actor, without=without)]
-        me = actor.party.id if actor is not None else None
-        chosen = []
-        for view in views:
-            request = view.request
-            if filters.direction == "sent" and request.requester != me:
-                continue
-            if filters.direction == "received" and request.addressee != me:
-                continue
-            if filters.state is not None and view.state != filters.state:
-                continue
-            if filters.is_overdue is not None and view.is_overdue != filters.is_overdue:
-                continue
-            if filters.party is not None and filters.party not in (request.requester,
-                                                                   request.addressee):
-                continue
-            if filters.category is not None and request.category != filters.category:
-                continue
-            if not filters.include_exercises and request.is_exercise:
-                continue
-            chosen.append(view)
-        chosen.sort(key=lambda v: (v.received or v.request.created, v.request.id), reverse=True)
-        return chosen
 
     def watch(self) -> list[str]:
         """One tick of the deadline watcher (cooperation.escalating): the escalations made."""

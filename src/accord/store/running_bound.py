@@ -10,7 +10,9 @@ withdrawn (cooperation.summary.OPEN_STATES): the addressee makes room by working
 the requester by withdrawing what it no longer needs.
 
 Counted from the request summaries (store.summaries), which every path that stores a request
-refreshes in its transaction. Not bounded: the node's own tooling (an operator's import).
+refreshes in its transaction. Not bounded: the node's own tooling (an operator's import). A
+request whose requester is no party of this node is refused: nobody here could act as it, and
+a poster naming a new identity on each request would escape the count.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from accord.store.held_versions import parties_among
 from accord.store.summary_tables import request_summaries
 
 MOST_RUNNING = 200
@@ -43,9 +46,9 @@ class RequestsRunning:
     `incoming`: read when a new request first needs it, and kept up as the call adds more."""
 
     def __init__(self, conn: Connection, incoming: Sequence[dict[str, Any]]) -> None:
-        self.conn = conn
-        self.pairs = {_pair(o) for o in incoming if o.get("type") == "x-accord-request"}
+        self.conn, self.incoming = conn, incoming
         self.counts: dict[tuple[str, str], int] | None = None
+        self.parties: frozenset[str] = frozenset()
 
     def refusal(self, obj: dict[str, Any]) -> str | None:
         """Why `obj`, a new object, may not be stored (a request whose requester has the most
@@ -53,8 +56,18 @@ class RequestsRunning:
         if obj.get("type") != "x-accord-request":
             return None
         if self.counts is None:  # once a call, for every pair it files requests between
-            self.counts = {pair: running(self.conn, *pair) for pair in sorted(self.pairs)}
-        pair = _pair(obj)
+            requests = [o for o in self.incoming if o.get("type") == "x-accord-request"]
+            self.parties = parties_among(self.conn, {
+                str(o["created_by_ref"]) for o in requests if o.get("created_by_ref")})
+            self.counts = {pair: running(self.conn, *pair)
+                           for pair in sorted({self._pair(o) for o in requests})}
+        if obj.get("created_by_ref") not in self.parties:
+            # Nobody here could act as it, or be counted as it: one poster naming a new
+            # identity on each request would file them without bound.
+            return (f"its requester (created_by_ref) {obj.get('created_by_ref')} is no party "
+                    "of this node: a request is made by a party a node hosts or a peer's node "
+                    "speaks for (see `accord party list`)")
+        pair = self._pair(obj)
         count = self.counts.get(pair, 0)
         if count >= MOST_RUNNING:
             return (f"{pair[0]} has {count:,} requests running with {pair[1]}, the most one "
@@ -65,5 +78,6 @@ class RequestsRunning:
         return None
 
 
-def _pair(obj: dict[str, Any]) -> tuple[str, str]:
-    return str(obj.get("created_by_ref", "")), str(obj.get("addressee_ref", ""))
+    @staticmethod
+    def _pair(obj: dict[str, Any]) -> tuple[str, str]:
+        return str(obj.get("created_by_ref", "")), str(obj.get("addressee_ref", ""))

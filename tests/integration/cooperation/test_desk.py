@@ -483,6 +483,17 @@ def test_the_bound_of_running_requests_holds_over_taxii_within_one_post(
     assert len(desk.search(us)) == 2
     [outcome] = world.node.objects.add(desk.collection().id, [request(4)])
     assert outcome.stored and len(desk.search(us)) == 3
+    # A requester no party of this node: nobody here could act as it, and a new identity on
+    # each request would escape the count.
+    made_up = "identity--0b7e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c5"
+    stray = Request("x-accord-request--00000000-0000-4000-8000-000000000109", clock.now,
+                    made_up, world.other.id, "information", "intrusion", "urgent", "Flood")
+    [outcome] = world.node.objects.add(desk.collection().id, [marked(to_stix(stray), made_up,
+                                                                     stray)],
+                                       poster_id=world.own.id)
+    assert not outcome.stored
+    assert f"its requester (created_by_ref) {made_up} is no party of this node" in (
+        outcome.message)
 
 
 def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
@@ -494,7 +505,7 @@ def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
     from accord.cooperation.receipts import marked
     from accord.store import ledger_bound
 
-    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 8_000)
+    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 9_000)
     view = desk.create(us, draft(world, evidence))
     rid = view.request.id
     desk.acknowledge(cn, rid)
@@ -504,7 +515,7 @@ def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
         desk.report(cn, rid, "z" * 2_000)
     assert str(refused.value).startswith(f"what {world.other.name} has written into this "
                                          "request (")
-    assert "would pass the most one party may write into one request (7.8 KiB)" in str(
+    assert "would pass the most one party may write into one request (8.8 KiB)" in str(
         refused.value)
     # A shorter one still fits; the requester's own entries are counted apart.
     desk.report(cn, rid, "Short.")
@@ -516,6 +527,96 @@ def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
         marked(to_stix(report), world.other.id, view.request)], poster_id=world.other.id)
     assert not outcome.stored
     assert f"the entries of {world.other.id} in the ledger of {rid} hold " in outcome.message
-    assert "past the most one party may write into one request (7.8 KiB)" in outcome.message
+    assert "past the most one party may write into one request (8.8 KiB)" in outcome.message
     reports = [e.detail["text"] for e in desk.view(us, rid).timeline if e.type == "status-report"]
     assert reports == ["x" * 2_000, "y" * 2_000, "Short."]
+
+
+def _at_once(*acts):
+    """Run `acts` on threads released together; what each returned or raised."""
+    import threading
+
+    start = threading.Barrier(len(acts))
+    said: list[object] = [None] * len(acts)
+
+    def run(n, act):
+        start.wait()
+        try:
+            said[n] = act()
+        except CooperationError as refused:
+            said[n] = refused
+
+    threads = [threading.Thread(target=run, args=(n, act)) for n, act in enumerate(acts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return said
+
+
+def test_acts_on_one_request_at_once_take_turns(world, desk, us, cn, evidence):
+    # Ten acknowledgements at once were ten "done" and ten entries; a withdrawal crossing a
+    # response were both "done". Each act now asks again, in its turn, of the ledger as the
+    # one before left it.
+    rid = desk.create(us, draft(world, evidence)).request.id
+    said = _at_once(*[lambda: desk.acknowledge(cn, rid)] * 6)
+    refused = [s for s in said if isinstance(s, CooperationError)]
+    assert len(refused) == 5 and all("is already acknowledged" in str(r) for r in refused)
+    view = desk.view(us, rid)
+    assert [e.type for e in view.timeline].count("acknowledged") == 1
+    said = _at_once(lambda: desk.respond(cn, rid, "declined", reason="Not ours."),
+                    lambda: desk.respond(cn, rid, "information-provided", "Here it is."),
+                    lambda: desk.withdraw(us, rid, "Solved."))
+    done = [s for s in said if not isinstance(s, CooperationError)]
+    assert len(done) == 1, said
+    view = desk.view(us, rid)
+    assert [e.type for e in view.timeline].count("responded") + \
+        [e.type for e in view.timeline].count("withdrawn") == 1
+    assert view.state == done[0].state  # what the one that was done was told
+
+
+def test_an_act_the_store_refuses_leaves_nothing_behind_not_even_its_hotline_notices(
+        world, desk, us, evidence, monkeypatch):
+    # The desk checks the bounds ahead, but the store has the last word (a signature's bytes,
+    # another act in between): what it refuses takes the act's hotline notices with it.
+    from accord.cooperation import desk as desk_module
+    from accord.store import ledger_bound
+
+    Hotline(world.node.engine).set_contact(world.own.id, "https://us.example/hotline")
+    rid = desk.create(us, draft(world, evidence)).request.id
+    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 3_000)
+    monkeypatch.setattr(desk_module, "within_ledger", lambda *_: None)  # not checked ahead
+    with pytest.raises(CooperationError, match="past the most one party may write"):
+        desk.escalate(us, rid, note="n" * 4_000)
+    assert Hotline(world.node.engine).log() == []
+    assert desk.view(us, rid).escalations == ()
+
+
+def test_the_watcher_s_escalations_count_against_no_one_and_only_as_small_as_its_own(
+        world, desk, us, cn, evidence, clock, monkeypatch):
+    from accord.cooperation.model import Escalation
+    from accord.cooperation.objects import to_stix
+    from accord.cooperation.receipts import marked
+    from accord.store import ledger_bound
+
+    monkeypatch.setattr(ledger_bound, "MOST_ENTRIES", 2)
+    view = desk.create(us, draft(world, evidence))
+    rid = view.request.id
+    clock.advance(days=4)
+    assert len(desk.watch()) == 2  # both deadlines passed: two escalations, the requester's
+    # The requester made none of its two entries yet: it may still act.
+    desk.escalate(us, rid, note="Still nothing.")
+    desk.withdraw(us, rid, "Solved elsewhere.")
+    # The other side, under one of the watcher's ids, with more than the watcher writes: it
+    # counts, as any escalation of its own.
+    monkeypatch.setattr(ledger_bound, "MOST_BYTES", 20_000)
+    other = desk.create(us, draft(world, evidence)).request
+    big = Escalation(escalation_id(other.id, "disputed"), other.id, world.other.id, clock.now,
+                     reason="disputed", level=1, note="x" * 15_000)
+    second = Escalation(escalation_id(other.id, "manual"), other.id, world.other.id, clock.now,
+                       reason="manual", level=1, note="y" * 8_000)
+    outcomes = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(e), world.other.id, other) for e in (big, second)],
+        poster_id=world.other.id)
+    assert outcomes[0].stored and not outcomes[1].stored
+    assert "would take them past the most one party may write" in outcomes[1].message
