@@ -272,6 +272,7 @@ def store(
     transaction (the desk takes its turn on the request there, and reads it again)."""
     signer = _Signer(engine)
     valid, unsignable = signer.split(screened.valid)
+    signer.ready(valid)
     report = IntakeReport(rejected=list(screened.rejected) + unsignable)
     objects = ObjectStore(engine, clock)
     with writing(engine) as conn:
@@ -403,6 +404,16 @@ class _Signer:
         signed, refused = self.split(objs)
         assert not refused, refused  # only for objects this node made itself
         return signed
+
+    def ready(self, objs: list[dict[str, Any]]) -> None:
+        """The key looked up (made, on a node that never signed) before the transaction that
+        stores `objs`, where it may sign their receipts: made inside it, on SQLite, the key's
+        own write would wait for that transaction's lock, and time out."""
+        if self._key is None and any(str(o.get("type", "")).startswith(PREFIX) for o in objs):
+            from accord.federation.keys import node_key
+            from accord.store.directory import Directory
+
+            self._key = node_key(Directory(self.engine))
 
     def split(self, objs: list[dict[str, Any]]
               ) -> tuple[list[dict[str, Any]], list[Rejection]]:

@@ -391,3 +391,33 @@ def test_a_request_stored_before_its_texts_were_bounded_is_still_read_and_acted_
     case.desk.acknowledge(Actor(world.other), case.request.id, "Received.")
     assert case.now_view().acknowledged_at is not None
     assert case.request.id in {v.request.id for v in case.desk.search(Actor(world.own))}
+
+
+def test_a_node_that_never_signed_takes_a_peer_s_request_at_once(world):
+    # Its receipt is the node's first signature: the key was made inside the transaction
+    # storing the request, and on SQLite waited 30 s for that transaction's own lock (503).
+    import base64
+    import time
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from accord.cooperation.model import Request
+    from accord.federation.keys import SIGNING_KEY
+    from accord.intake import Screened, store
+    from accord.store.peers import PeerStore
+
+    assert world.node.directory.setting(SIGNING_KEY) is None  # nothing signed yet
+    peer = world.node.directory.add_party("Russia")
+    key = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    PeerStore(world.node.engine).add("russia", "https://ru.example", "t", peer.id,
+                                     base64.urlsafe_b64encode(key).decode().rstrip("="))
+    desk = Desk(world.node)
+    desk.admit(desk.collection(), [world.own.id, peer.id])
+    made = Request(f"x-accord-request--{uuid.uuid4()}", utc_now(), peer.id, world.own.id,
+                   "information", "intrusion", "urgent", "First of all")
+    started = time.monotonic()
+    report = store(world.node.engine, desk.collection(),
+                   Screened([marked(to_stix(made), peer.id, made)], []), party_id=peer.id)
+    assert time.monotonic() - started < 10
+    assert [o.id for o in report.added][:1] == [made.id]
+    assert desk.view(Actor(world.own), made.id).received is not None
