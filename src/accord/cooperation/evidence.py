@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-import orjson
-
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
@@ -24,16 +22,23 @@ def readable_by(node: Node, party_id: str, ids: Sequence[str]) -> set[str]:
 
 
 def hidden_from(node: Node, addressee: str, evidence: Sequence[str],
-                requester: str | None = None) -> list[str]:
-    """The evidence `addressee` may not read (not yet shared with it, or marked beyond it).
-    Not what the addressee created itself, as the requester's copy says (pulled from the
-    addressee's node, say): the addressee holds it where it made it."""
+                requester: str) -> list[str]:
+    """The evidence `requester` created that `addressee` may not read (not yet shared with it,
+    or marked beyond it): what the requester should share for the addressee to act on it.
+
+    Only what the requester created: of any other object, whether the addressee may read it
+    would tell the requester which collections another party reads (a thousand ids a request
+    would map them). What the requester posted naming no creator counts as its own."""
     seen = readable_by(node, addressee, evidence)
     hidden = [e for e in evidence if e not in seen]
-    if hidden and requester is not None:
-        made = {item.id for item in _as_read_by(node, requester, hidden, bodies=True)
-                if orjson.loads(item.body).get("created_by_ref") == addressee}
-        hidden = [e for e in hidden if e not in made]
+    if hidden:
+        found = list(_as_read_by(node, requester, hidden, bodies=False))
+        authors = node.objects.authors([item.seq for item in found])
+        # Its own: it created it, or posted it naming no creator (an observable, say).
+        made = {item.id for item in found
+                if (author := authors.get(item.seq)) is not None
+                and (author[0] == requester or author[0] is None and author[1] == requester)}
+        hidden = [e for e in hidden if e in made]
     return hidden
 
 

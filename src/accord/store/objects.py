@@ -435,6 +435,17 @@ class ObjectStore:
                 .where(objects.c.collection_id == collection_id)
             ).scalar_one()
 
+    def authors(self, seqs: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
+        """For each stored version of `seqs`: its creator (created_by_ref) and its poster."""
+        o = objects.c
+        found: dict[int, tuple[str | None, str | None]] = {}
+        with reading(self.engine) as conn:
+            for start in range(0, len(seqs), _CHUNK):
+                found.update({seq: (creator, poster) for seq, creator, poster in conn.execute(
+                    select(o.seq, o.creator_id, o.poster_id)
+                    .where(o.seq.in_(seqs[start:start + _CHUNK])))})
+        return found
+
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
         with reading(self.engine) as conn:
             query = self.walks.bounded(conn, collection_id, query, object_id)

@@ -323,6 +323,17 @@ def test_the_requester_learns_which_evidence_the_addressee_cannot_read(
     assert desk.evidence_hidden_from_addressee(view) == []
 
 
+def test_whether_the_addressee_reads_what_the_requester_did_not_make_is_not_said(
+        world, desk, us, evidence):
+    # Else a requester attaching a thousand objects of others would map which collections the
+    # addressee reads.
+    mitre = {**EVIDENCE, "id": "indicator--00000000-0000-4000-8000-0000000000d1",
+             "created_by_ref": "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"}
+    world.node.objects.add(world.evidence.id, [mitre], poster_id=world.own.id)
+    view = desk.create(us, replace(draft(world, evidence), evidence=(evidence, mitre["id"])))
+    assert desk.evidence_hidden_from_addressee(view) == [evidence]  # only its own
+
+
 def test_a_requests_collection_made_at_the_same_moment_elsewhere_is_used(world, desk,
                                                                         monkeypatch):
     made = desk.collection()
