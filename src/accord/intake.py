@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
@@ -35,6 +35,7 @@ from accord.store.engine import writing
 from accord.store.objects import ObjectStore, version_of
 from accord.store.query import Outcome
 from accord.store.quotas import OverQuota
+from accord.store.schema import ledger
 from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
@@ -62,6 +63,7 @@ class Rejection:
 _SHOWN = 20  # violations named per refused object
 # What only the receiving party's node makes (cooperation.receipts).
 RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
+RATING = "x-accord-rating"
 
 
 class NotWhole(Exception):
@@ -345,12 +347,31 @@ def _reaching(conn: Connection, objs: list[dict[str, Any]]
                 held[rid] = held_request(conn, rid) or sent.get(rid)
             request = held[rid]
             why = why_unreached(obj, request) if request is not None else unheld(obj)
+            if why is None and obj["type"] == RATING:
+                why = _unrated(conn, obj, rid, objs)
         if why is None:
             kept.append(obj)
         else:
             refused.append(Rejection(obj["id"], version_of(obj), [
                 Violation(obj["id"], "object_marking_refs", "ledger-reach", why)]))
     return kept, refused
+
+
+def _unrated(conn: Connection, rating: dict[str, Any], request_id: str,
+             objs: list[dict[str, Any]]) -> str | None:
+    """Why `rating` rates nothing: its response is neither in its request's ledger here nor
+    among `objs` (stored with it); else None. A rating of nothing would count in the review
+    of a request never answered."""
+    response = rating.get("response_ref")
+    if any(o["id"] == response and o.get("request_ref") == request_id for o in objs):
+        return None
+    held = conn.execute(select(ledger.c.object_id).where(
+        ledger.c.request_id == request_id, ledger.c.object_id == response,
+        ledger.c.type == "x-accord-response").limit(1)).first()
+    if held is None:
+        return (f"its response_ref {response} is no response in the ledger of {request_id} "
+                "held here: a rating rates a response its request holds")
+    return None
 
 
 def _request_of(obj: dict[str, Any]) -> Request:

@@ -421,3 +421,33 @@ def test_a_node_that_never_signed_takes_a_peer_s_request_at_once(world):
     assert time.monotonic() - started < 10
     assert [o.id for o in report.added][:1] == [made.id]
     assert desk.view(Actor(world.own), made.id).received is not None
+
+
+def test_a_rating_of_a_response_its_request_does_not_hold_is_refused(world):
+    from accord.cooperation.model import Rating
+    from accord.intake import Screened, store
+
+    desk = Desk(world.node)
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    us, cn = Actor(world.own), Actor(world.other)
+    view = desk.create(us, Draft(world.other.name, "information", "intrusion", "urgent",
+                                 "Who?", evidence=(EVIDENCE["id"],)))
+    rid = view.request.id
+    desk.acknowledge(cn, rid)
+    answered = desk.respond(cn, rid, "information-provided", "Them.")
+    assert answered.response is not None
+
+    def rating(response_id):
+        made = Rating(f"x-accord-rating--{uuid.uuid4()}", rid, world.own.id, utc_now(),
+                      response_id=response_id, score=4)
+        return marked(to_stix(made), world.own.id, view.request)
+
+    nowhere = "x-accord-response--00000000-0000-4000-8000-000000000000"
+    report = store(world.node.engine, desk.collection(), Screened([rating(nowhere)], []),
+                   party_id=world.own.id)
+    assert not report.added
+    assert f"its response_ref {nowhere} is no response in the ledger of {rid}" in (
+        report.rejected[0].message)
+    report = store(world.node.engine, desk.collection(),
+                   Screened([rating(answered.response.id)], []), party_id=world.own.id)
+    assert len(report.added) == 1
