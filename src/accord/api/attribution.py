@@ -26,7 +26,7 @@ from accord.cooperation.desk import Actor
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.node import Node
-from accord.screening.names import name_variants
+from accord.screening.names import han_count, name_variants
 from accord.stix.accord_marking import MOST_RECIPIENTS
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
@@ -78,6 +78,7 @@ class DesignationIn(BaseModel):
 # names (about 15-40 µs each), so 10,000 names of 500 characters would hold a worker for
 # minutes (bench/README.md, "Screening names"). Ten thousand names of 40 characters fit.
 MOST_BATCH_CHARACTERS = 400_000
+HAN_WEIGHT = 20  # what a character of Chinese script counts for (bench: 31 µs against 1.5)
 
 
 class BatchIn(BaseModel):
@@ -89,10 +90,14 @@ class BatchIn(BaseModel):
     def _within_the_budget(cls, names: list[str]) -> list[str]:
         # A name that gives several (brackets, slashes, a.k.a.) is screened as each of them:
         # it counts as many times (names.name_variants).
-        total = sum(len(name) * len(name_variants(name)) for name in names)
+        # A character of Chinese script is read as pinyin, several ways: screening it costs
+        # about twenty times a Latin letter (800 names of 500 took 14 s): it counts as much.
+        total = sum((len(name) + (HAN_WEIGHT - 1) * han_count(name)) * len(name_variants(name))
+                    for name in names)
         if total > MOST_BATCH_CHARACTERS:
             raise ValueError(f"{len(names):,} names of {total:,} characters in all (a name "
-                             "that gives several counted once for each); a batch holds at "
+                             "that gives several counted once for each, a character of "
+                             f"Chinese script as {HAN_WEIGHT}); a batch holds at "
                              f"most {MOST_BATCH_CHARACTERS:,} characters: send them in "
                              "several batches")
         return names

@@ -125,7 +125,13 @@ def test_a_batch_of_names_past_the_screening_budget_is_refused_naming_it(client)
     assert r.status_code == 422, r.text
     problem = r.json()
     assert [e["where"] for e in problem["errors"]] == ["body.names"]
-    assert "500,000 characters in all" in r.text and "several batches" in r.text
+    assert "10,000,000 characters in all" in r.text and "several batches" in r.text
+    assert "a character of Chinese script as 20" in r.text
+    # Screening a character of Chinese script costs about twenty times a Latin letter's (800
+    # names of 500 took 14 s): it counts so. Short Chinese names still fit by the thousand.
+    assert client.post(f"{API}/screen", json={"names": ["行重长乐单曾解朴查盖" * 50] * 800}
+                       ).status_code == 422
+    assert client.post(f"{API}/screen", json={"names": ["王东"] * 5_000}).status_code == 200
     assert client.post(f"{API}/screen", json={"names": ["Wang Dong"] * 10_000}
                        ).status_code == 200
     # A name that gives eight is screened eight times, and counts so.
