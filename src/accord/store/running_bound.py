@@ -28,6 +28,8 @@ from accord.store.summary_tables import request_summaries
 MOST_RUNNING = 200
 # The states a request runs in, as summaries store them ("overdue" is derived, never stored).
 RUNNING_STATES = ("submitted", "acknowledged", "in-progress", "escalated")
+_ENDING = ("x-accord-withdrawal", "x-accord-response")  # what ends a running request
+_CHUNK = 500  # request ids a statement
 
 
 def running(conn: Connection, requester: str, addressee: str) -> int:
@@ -61,6 +63,7 @@ class RequestsRunning:
                 str(o["created_by_ref"]) for o in requests if o.get("created_by_ref")})
             self.counts = {pair: running(self.conn, *pair)
                            for pair in sorted({self._pair(o) for o in requests})}
+            self._ended_in_this_call()
         if obj.get("created_by_ref") not in self.parties:
             # Nobody here could act as it, or be counted as it: one poster naming a new
             # identity on each request would file them without bound.
@@ -77,6 +80,21 @@ class RequestsRunning:
         self.counts[pair] = count + 1
         return None
 
+
+    def _ended_in_this_call(self) -> None:
+        """Room made by the withdrawals and responses this call stores with the new requests
+        (a peer's page may carry a withdrawal and the request filed in its place)."""
+        assert self.counts is not None
+        ended = sorted({str(o["request_ref"]) for o in self.incoming
+                        if o.get("type") in _ENDING and o.get("request_ref")})
+        s = request_summaries.c
+        for start in range(0, len(ended), _CHUNK):
+            for requester, addressee in self.conn.execute(
+                    select(s.requester, s.addressee).where(
+                        s.request_id.in_(ended[start:start + _CHUNK]),
+                        s.settled_state.in_(RUNNING_STATES))):
+                if (requester, addressee) in self.counts:
+                    self.counts[requester, addressee] -= 1
 
     @staticmethod
     def _pair(obj: dict[str, Any]) -> tuple[str, str]:

@@ -505,6 +505,20 @@ def test_the_bound_of_running_requests_holds_over_taxii_within_one_post(
     assert not outcome.stored
     assert f"its requester (created_by_ref) {made_up} is no party of this node" in (
         outcome.message)
+    # A withdrawal stored with a new request makes room for it (a peer's page may carry both).
+    from accord.cooperation.model import Withdrawal
+    from accord.cooperation.objects import from_stix
+
+    monkeypatch.setattr(running_bound, "MOST_RUNNING", 3)
+    with world.node.engine.connect() as conn:
+        assert running_bound.running(conn, world.own.id, world.other.id) == 3
+    first = request(1)
+    ended = Withdrawal("x-accord-withdrawal--00000000-0000-4000-8000-000000000201",
+                       first["id"], world.own.id, clock.now, reason="Not needed.")
+    outcomes = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(ended), world.own.id, from_stix(first)), request(5)],
+        poster_id=world.own.id)
+    assert [o.stored for o in outcomes] == [True, True], outcomes
 
 
 def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
