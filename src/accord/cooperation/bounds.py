@@ -56,7 +56,7 @@ def within_ledger(engine: Engine, party: Party, request_id: str, obj: dict[str, 
     if made.entries >= ledger_bound.MOST_ENTRIES:
         raise CooperationError(N_(
             "{party} has made {count} entries in this request, the most one party may make "
-            "in one: nothing more of its is taken into it"),
+            "in one: no more of its entries are taken"),
             party=party.name, count=f"{made.entries:,}")
     if made.size + size > ledger_bound.MOST_BYTES:
         raise CooperationError(N_(

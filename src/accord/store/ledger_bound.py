@@ -65,13 +65,14 @@ class EntriesMade:
         made = self.made.get((request_id, author), Made(0, 0))
         if made.entries >= MOST_ENTRIES:
             return (f"the ledger of {request_id} holds {made.entries:,} entries of {author}, "
-                    f"the most one party may add to one request ({MOST_ENTRIES:,}); nothing "
-                    "more of its is taken into it")
+                    f"the most one party may add to one request ({MOST_ENTRIES:,}); no more "
+                    "of its entries are taken")
         if made.size + size > MOST_BYTES:
+            # In bytes: near the bound, sizes rounded to a tenth of a MiB would read alike.
             return (f"the entries of {author} in the ledger of {request_id} hold "
-                    f"{how_large(made.size)}, and this one of {how_large(size)} would take "
-                    f"them past the most one party may write into one request "
-                    f"({how_large(MOST_BYTES)}); it was not taken into it")
+                    f"{made.size:,} bytes, and this one of {size:,} would take them past the "
+                    f"most one party may write into one request ({MOST_BYTES:,} bytes, "
+                    f"{how_large(MOST_BYTES)}); it was not taken into it")
         self.made[request_id, author] = Made(made.entries + 1, made.size + size)
         return None
 

@@ -374,7 +374,7 @@ def test_a_party_adds_a_bounded_number_of_entries_to_one_ledger_and_crowds_out_n
         desk.report(cn, rid, "And still.")
     assert str(refused.value) == (
         f"{world.other.name} has made 2 entries in this request, the most one party may make "
-        "in one: nothing more of its is taken into it")
+        "in one: no more of its entries are taken")
     # The requester's own two (its request is none of them), and the deadline's escalation.
     desk.escalate(us, rid, note="No answer in sight.")
     desk.de_escalate(us, rid, "Answered by phone.")
@@ -552,7 +552,8 @@ def test_what_one_party_writes_into_one_request_is_bounded_in_bytes(
         marked(to_stix(report), world.other.id, view.request)], poster_id=world.other.id)
     assert not outcome.stored
     assert f"the entries of {world.other.id} in the ledger of {rid} hold " in outcome.message
-    assert "past the most one party may write into one request (8.8 KiB)" in outcome.message
+    assert "past the most one party may write into one request (9,000 bytes, 8.8 KiB)" in (
+        outcome.message)
     reports = [e.detail["text"] for e in desk.view(us, rid).timeline if e.type == "status-report"]
     assert reports == ["x" * 2_000, "y" * 2_000, "Short."]
 
