@@ -219,16 +219,22 @@ class Desk(LedgerReads):
                          may=may)
 
     def de_escalate(self, actor: Actor, request_id: str, reason: str) -> RequestView:
+        """End the newest open escalation `actor`'s party raised (cooperation.ledger: only the
+        party that raised an escalation ends it by hand)."""
+        def mine(view: RequestView) -> list[Any]:
+            return [e for e in view.escalations
+                    if e.is_open and e.escalation.party == actor.party.id]
+
         def may(view: RequestView) -> None:
-            if not any(e.is_open for e in view.escalations):
-                raise CooperationError(N_("{id} has no open escalation"), id=request_id)
+            if not mine(view):
+                raise CooperationError(N_(
+                    "{id} has no open escalation of yours: an escalation is ended by the party "
+                    "that raised it, or by the answer"), id=request_id)
 
         view = self._checked(actor, request_id, may)
         if not reason.strip():
             raise CooperationError(N_("say why the escalation ends (--reason)"))
-        newest = max((e for e in view.escalations if e.is_open),
-                     key=lambda e: (e.escalation.time, e.escalation.id))
-        ending = newest.escalation.id
+        ending = max(mine(view), key=lambda e: (e.escalation.time, e.escalation.id)).escalation.id
 
         def still(view: RequestView) -> None:  # the same escalation, still open
             if not any(e.is_open and e.escalation.id == ending for e in view.escalations):

@@ -410,14 +410,20 @@ def _escalation_views(escalations: Mapping[str, Escalation],
                       withdrawn_at: datetime | None) -> tuple[EscalationView, ...]:
     """Each escalation with what ended it, if anything did, by time then by escalation id.
 
-    An escalation ends at the earliest of: a de-escalation naming it, the answer, the
-    withdrawal. An answer or a withdrawal only ends escalations raised at or before it (an
-    escalation raised after the answer, e.g. a dispute of its quality, stays open). On a tie a
-    de-escalation wins over the answer, and the answer over the withdrawal: the most specific.
+    An escalation ends at the earliest of: a de-escalation naming it made by the party that
+    raised it, the answer, the withdrawal. An answer or a withdrawal only ends escalations
+    raised at or before it (an escalation raised after the answer, e.g. a dispute of its
+    quality, stays open). On a tie a de-escalation wins over the answer, and the answer over
+    the withdrawal: the most specific.
     """
     first_de: dict[str, DeEscalation] = {}
     for de in de_escalations:
-        if de.escalation_id in escalations and _earlier(de, first_de.get(de.escalation_id)):
+        # Only the party that raised an escalation ends it by hand (the watcher raises its
+        # escalations as the requester's): else the party that let a deadline pass would
+        # silence the escalation of its own lateness. Its answer ends it all the same.
+        raised = escalations.get(de.escalation_id)
+        if raised is not None and de.party == raised.party \
+                and _earlier(de, first_de.get(de.escalation_id)):
             first_de[de.escalation_id] = de
     views = []
     for escalation in sorted(escalations.values(), key=lambda e: (e.time, e.id)):

@@ -98,8 +98,9 @@ def allowed_acts(view: RequestView, me: str, may_act: bool) -> set[str]:
             acts.add("withdraw")
     if is_open:
         acts.add("escalate")
-    if view.withdrawn_at is None and view.is_escalated:
-        acts.add("de-escalate")
+    if view.withdrawn_at is None and any(e.is_open and e.escalation.party == me
+                                         for e in view.escalations):
+        acts.add("de-escalate")  # only the party that raised an escalation ends it
     return acts
 
 

@@ -233,13 +233,16 @@ def test_manual_escalation_and_de_escalation_with_reasons(world, desk, us, cn, e
     rid = desk.create(us, draft(world, evidence)).request.id
     escalated = desk.escalate(cn, rid, "disputed", "the evidence is fabricated")
     assert escalated.state == "escalated"
+    # The other side does not end it: the party that raised it does.
+    with pytest.raises(CooperationError, match="no open escalation of yours"):
+        desk.de_escalate(us, rid, "not disputed")
     with pytest.raises(CooperationError, match="say why"):
-        desk.de_escalate(us, rid, " ")
-    calmed = desk.de_escalate(us, rid, "talked it through")
+        desk.de_escalate(cn, rid, " ")
+    calmed = desk.de_escalate(cn, rid, "talked it through")
     assert calmed.state == "submitted"
     assert calmed.escalations[0].ended_by == "de-escalated"
     with pytest.raises(CooperationError, match="no open escalation"):
-        desk.de_escalate(us, rid, "again")
+        desk.de_escalate(cn, rid, "again")
 
 
 def test_an_escalation_raised_by_hand_reaches_both_hotlines(world, desk, us, cn, evidence):

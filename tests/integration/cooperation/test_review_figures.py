@@ -121,7 +121,7 @@ def acted(varied: Varied) -> None:
     escalated = varied.ask("Escalated by hand, then by the watcher", urgency="routine")
     clock.advance(hours=3)
     desk.escalate(us, escalated, note="Nothing for hours")
-    desk.de_escalate(cn, escalated, "We are on it")
+    desk.de_escalate(us, escalated, "They are on it")
     desk.report(cn, escalated, "Looking at the logs")
 
     varied.ask("A drill", is_exercise=True)

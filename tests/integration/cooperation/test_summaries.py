@@ -85,7 +85,7 @@ def test_the_summary_follows_every_kind_of_act_and_the_watcher(world, desk, cloc
     other = ask(world, desk, "Preserve the Tianjin server logs")
     desk.escalate(us, other, note="No word for days")
     assert agrees(world, desk, other, clock) == "escalated"
-    desk.de_escalate(cn, other, "We are on it")
+    desk.de_escalate(us, other, "They are on it")
     desk.withdraw(us, other, "Solved elsewhere")
     assert agrees(world, desk, other, clock) == "withdrawn"
 

@@ -74,7 +74,7 @@ def escalate(at: datetime, reason: str = "manual", id: str = "x-accord-escalatio
 
 
 def de_escalate(at: datetime, escalation_id: str = "x-accord-escalation--1",
-                id: str = "x-accord-de-escalation--1", party: str = CN) -> DeEscalation:
+                id: str = "x-accord-de-escalation--1", party: str = US) -> DeEscalation:
     return DeEscalation(id, REQUEST.id, party, at, escalation_id=escalation_id)
 
 
@@ -276,6 +276,17 @@ def test_de_escalation_ends_its_escalation():
     (escalation,) = view.escalations
     assert (escalation.ended_at, escalation.ended_by) == (T + timedelta(hours=2), "de-escalated")
     assert not view.is_escalated
+
+
+def test_only_the_party_that_raised_an_escalation_ends_it_by_hand():
+    # Else the party that let a deadline pass would silence the escalation of its lateness.
+    entries = (receipt(), escalate(T), de_escalate(T + timedelta(hours=2), party=CN))
+    view = derive(ledger(*entries), T + timedelta(hours=3))
+    (escalation,) = view.escalations
+    assert (escalation.ended_at, escalation.ended_by) == (None, None) and view.is_escalated
+    # Its answer still ends it.
+    view = derive(ledger(*entries, respond(T + timedelta(hours=3))), T + timedelta(hours=4))
+    assert view.escalations[0].ended_by == "answered"
 
 
 def test_answer_ends_escalations_raised_before_it_and_not_those_after():

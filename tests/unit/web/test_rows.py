@@ -70,7 +70,9 @@ def test_the_acts_offered_follow_the_side_the_role_and_the_state():
     assert allowed_acts(fresh, CN, False) == set()  # a reader or analyst only reads
     escalated = view(Escalation("x-accord-escalation--1", REQUEST.id, US,
                                 RECEIVED + timedelta(hours=1), reason="manual"))
-    assert "de-escalate" in allowed_acts(escalated, CN, True)
+    # Only the party that raised it ends it by hand; the other side, by answering.
+    assert "de-escalate" in allowed_acts(escalated, US, True)
+    assert "de-escalate" not in allowed_acts(escalated, CN, True)
     answered = view(ACK, RESPONSE, at=RECEIVED + timedelta(days=1, hours=1))
     assert allowed_acts(answered, US, True) == {"rate"}
     assert allowed_acts(answered, CN, True) == set()
