@@ -42,9 +42,9 @@ from accord.cooperation.model import (
 from accord.cooperation.objects import to_stix
 from accord.cooperation.properties import MOST_SHARED
 from accord.cooperation.receipts import marked
+from accord.cooperation.refusals import Code, require_activity_order
 from accord.cooperation.refusals import CooperationError as CooperationError
 from accord.cooperation.refusals import NoSuchRequest as NoSuchRequest
-from accord.cooperation.refusals import require_activity_order
 from accord.cooperation.summary import Filters as Filters  # the pages import it from here
 from accord.cooperation.translations import is_language
 from accord.i18n import N_
@@ -102,7 +102,7 @@ class Desk(LedgerReads):
         _one_of("kind", draft.kind, KINDS)
         _one_of("category", draft.category, CATEGORIES)
         _one_of("urgency", draft.urgency, URGENCIES)
-        require_activity_order(draft.activity_start, draft.activity_end)
+        require_activity_order(draft.activity_start, draft.activity_end, self.clock())
         addressee = self._party(draft.addressee, "--to")
         if addressee.id == actor.party.id:
             raise CooperationError(N_("a party cannot address a request to itself"))
@@ -183,7 +183,13 @@ class Desk(LedgerReads):
         view = self._checked(actor, request_id, may)
         if outcome in ("declined", "referred") and not reason.strip():
             raise CooperationError(N_("a response with outcome {outcome!r} must give a reason "
-                                      "(--reason)"), outcome=outcome)
+                                      "(--reason)"), outcome=Code("outcome", outcome))
+        if outcome in ("information-provided", "action-taken") and not text.strip() \
+                and not evidence:
+            # The final answer: an outcome alone answers nothing, and closes the deadline.
+            raise CooperationError(N_("a response with outcome {outcome!r} must say what was "
+                                      "found or done (--text), or attach it (--evidence)"),
+                                   outcome=Code("outcome", outcome))
         check_evidence(self.node, actor.party.id, evidence)
         return self._add(actor, view, Response(
             self._new_id("response"), request_id, actor.party.id, self.clock(),

@@ -6,7 +6,7 @@ the REST API say it in English."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from accord.i18n import N_, Refusal
 
@@ -37,9 +37,33 @@ class Moment:
         return f"{self.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def require_activity_order(start: datetime | None, end: datetime | None) -> None:
-    """Refuses an activity window that ends before it starts (said before the STIX check,
-    whose words name properties, not what the officer typed)."""
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A code of one of the mechanism's vocabularies a refusal names ('declined'): said as the
+    code to the command line and the API, in the reader's words on a page (web.refusals)."""
+
+    vocabulary: str  # web.codes' name for it: "outcome", "kind", …
+    code: str
+
+    def __repr__(self) -> str:
+        return repr(self.code)
+
+    def __format__(self, spec: str) -> str:
+        return self.code
+
+
+# A day's margin: the officer's clock, and a window typed in a zone ahead of the node's.
+FUTURE_ALLOWANCE = timedelta(days=1)
+
+
+def require_activity_order(start: datetime | None, end: datetime | None,
+                           now: datetime | None = None) -> None:
+    """Refuses an activity window that ends before it starts, or that starts after `now`
+    (activity seen is in the past: a date in the future is a slip of the year or the zone),
+    said before the STIX check, whose words name properties, not what the officer typed."""
     if start is not None and end is not None and end < start:
         raise CooperationError(N_("the activity ends ({end}) before it starts ({start})"),
                                end=Moment(end), start=Moment(start))
+    if now is not None and start is not None and start > now + FUTURE_ALLOWANCE:
+        raise CooperationError(N_("the activity starts ({start}) after now ({now}): activity "
+                                  "seen is in the past"), start=Moment(start), now=Moment(now))

@@ -208,8 +208,11 @@ class Ctx:
         return self.request.query_params.get(name, default)
 
     def field(self, name: str, default: str = "") -> str:
+        """The form's field, its line breaks as "\n": a browser sends a textarea's as
+        "\r\n", and counted so, a text the textarea's maxlength let through would be over
+        the server's bound (HTML counts a line break as one character)."""
         value = self.form.get(name) if self.form is not None else None
-        return value.strip() if isinstance(value, str) else default
+        return value.replace("\r\n", "\n").strip() if isinstance(value, str) else default
 
     def lines(self, name: str) -> tuple[str, ...]:
         """A textarea of one item per line (commas also separate), each once, in order."""

@@ -18,7 +18,9 @@ FIELDS: Mapping[str, tuple[int, Callable[[Ctx], str]]] = {
     "impact": (MOST_TEXT, lambda ctx: ctx._("Impact")),
     "legal_basis": (MOST_TEXT, lambda ctx: ctx._("Legal basis")),
     "note": (MOST_TEXT, lambda ctx: ctx._("Note")),
-    "text": (MOST_TEXT, lambda ctx: ctx._("Answer")),
+    # A status report's text and a response's: the same field name on two forms.
+    "text": (MOST_TEXT, lambda ctx: ctx._("What has happened so far")
+             if ctx.request.url.path.endswith("/report") else ctx._("Answer")),
     "reason": (MOST_TEXT, lambda ctx: ctx._("Reason")),
     "comment": (MOST_TEXT, lambda ctx: ctx._("Comment")),
 }

@@ -4,9 +4,10 @@ flags named as the form's fields."""
 
 from __future__ import annotations
 
-from accord.cooperation.refusals import Moment
+from accord.cooperation.refusals import Code, Moment
 from accord.i18n import Refusal
 from accord.i18n.catalogue import catalogue
+from accord.web.codes import word
 from accord.web.core import Ctx
 
 
@@ -17,10 +18,11 @@ def said(ctx: Ctx, error: Exception) -> str:
         # The flags named as fields in the words only, never in what fills them (an alias,
         # a party's name, typed by someone); the times it names in the reader's zone, where
         # the form asked for them.
-        if any(isinstance(v, Moment) for v in error.values.values()):
+        if any(isinstance(v, Moment | Code) for v in error.values.values()):
             error = type(error)(error.message, **{
-                k: ctx.clockface.text(v.at) if isinstance(v, Moment) else v
-                for k, v in error.values.items()})
+                k: ctx.clockface.text(v.at) if isinstance(v, Moment)
+                else _Said(word(ctx.language, v.vocabulary, v.code)) if isinstance(v, Code)
+                else v for k, v in error.values.items()})
         words = catalogue(ctx.language)
         return error.words(lambda message: plain(words.gettext(message)))
     return plain(str(error))
@@ -33,3 +35,12 @@ def plain(message: str) -> str:
                        ("--sponsor", "sponsoring state")):
         message = message.replace(flag, text)
     return " ".join(message.split())
+
+
+class _Said(str):
+    """A code's words, quoted as the words themselves where a message quotes the code."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"“{self}”"

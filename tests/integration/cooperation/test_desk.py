@@ -649,3 +649,19 @@ def test_the_watcher_s_escalations_count_against_no_one_and_only_as_small_as_its
         poster_id=world.other.id)
     assert outcomes[0].stored and not outcomes[1].stored
     assert "would take them past the most one party may write" in outcomes[1].message
+
+
+def test_a_final_answer_says_something_and_activity_seen_is_in_the_past(
+        world, desk, us, cn, evidence, clock):
+    rid = desk.create(us, draft(world, evidence)).request.id
+    with pytest.raises(CooperationError, match=r"outcome 'information-provided' must say what "
+                                               r"was found or done \(--text\), or attach it"):
+        desk.respond(cn, rid, "information-provided")
+    assert desk.view(us, rid).response is None
+    with pytest.raises(CooperationError, match=r"the activity starts \(2030-01-01 10:00 UTC\) "
+                                               r"after now .*: activity seen is in the past"):
+        desk.create(us, replace(draft(world, evidence),
+                                activity_start=datetime(2030, 1, 1, 10, tzinfo=UTC)))
+    # A few hours ahead (a zone east of the node's) is a clock's slip, not a refusal.
+    assert desk.create(us, replace(draft(world, evidence),
+                                   activity_start=clock.now + timedelta(hours=9)))

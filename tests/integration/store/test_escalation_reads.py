@@ -52,7 +52,7 @@ def escalations_made(world, clock):
     desk.de_escalate(Actor(us), by_hand, "They called back")
     clock.advance(minutes=1)
     desk.respond(Actor(us), answered, "information-provided", "Done")
-    desk.de_escalate(Actor(cn), twice, "Agreed on the phone")
+    desk.de_escalate(Actor(us), twice, "Agreed on the phone")
     escalate(desk, clock, cn, twice)
     return {"quiet": quiet, "open": open_, "by_hand": by_hand, "answered": answered,
             "twice": twice, "theirs": theirs, "russia": russia, "desk": desk}

@@ -327,7 +327,7 @@ def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, s
     refused = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined", "text": "",
                                                       "reason": ""})
     assert refused.status_code == 400
-    assert "答复结果为 'declined' 时必须说明理由" in unescape(refused.text)
+    assert "答复结果为 “已拒绝” 时必须说明理由" in unescape(refused.text)  # the outcome in words
     # An act's own words in the sentence: in English for an English reader, in Chinese else.
     us.get(f"/ui/requests/{rid}")
     theirs = us.post(f"/ui/requests/{rid}/report", {"text": "looking"})
@@ -437,3 +437,13 @@ def test_the_addressee_is_told_what_a_request_lacks_of_what_its_node_requires(wo
     theirs = browser(world.other_token).get(f"/ui/requests/{made.id}")
     assert theirs.status_code == 200 and "Who is behind this?" in theirs.text
     assert "This request lacks" not in unescape(theirs.text)
+
+
+def test_a_textarea_s_line_breaks_count_as_one_character_as_its_maxlength_counts_them(
+        world, browser, shared):
+    # A browser sends "\r\n" for each line break; HTML's maxlength counts one character.
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    text = "\r\n".join(["x" * 99] * 200)  # 19,999 characters as the textarea counts them
+    made = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "description": text})
+    assert made.status_code == 303, unescape(made.text)[-3000:]
