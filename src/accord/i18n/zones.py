@@ -27,7 +27,8 @@ PLACES: dict[str, str] = {
     "America/Toronto": _("Toronto"), "America/Sao_Paulo": _("São Paulo"),
     "America/Mexico_City": _("Mexico City"), "Europe/London": _("London"),
     "Europe/Paris": _("Paris"), "Europe/Berlin": _("Berlin"), "Europe/Brussels": _("Brussels"),
-    "Europe/Geneva": _("Geneva"), "Europe/Zurich": _("Zurich"), "Europe/Moscow": _("Moscow"),
+    # Geneva keeps Zurich's time: the IANA database has no zone of its own for it.
+    "Europe/Zurich": _("Geneva, Zurich"), "Europe/Moscow": _("Moscow"),
     "Asia/Shanghai": _("Shanghai"), "Asia/Hong_Kong": _("Hong Kong"),
     "Asia/Taipei": _("Taipei"), "Asia/Tokyo": _("Tokyo"), "Asia/Seoul": _("Seoul"),
     "Asia/Singapore": _("Singapore"), "Asia/Kolkata": _("Kolkata"), "Asia/Dubai": _("Dubai"),
@@ -39,9 +40,16 @@ class UnknownZone(ValueError):
     """A name that is not an IANA time zone known to this system."""
 
 
+# What the system's zone files hold that is no place's time: the machine's own setting, a
+# placeholder, the rules' template, and the same zones again under other trees.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def zone_names() -> frozenset[str]:
-    return frozenset(available_timezones()) | {DEFAULT_ZONE}
+    return frozenset(name for name in available_timezones()
+                     if name not in _NOT_ZONES
+                     and not name.startswith(("posix/", "right/"))) | {DEFAULT_ZONE}
 
 
 def is_zone(name: str) -> bool:

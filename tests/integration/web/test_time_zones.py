@@ -164,3 +164,14 @@ def test_a_page_without_a_session_claims_no_time_zone(world, browser):
     # "times in UTC" there told a reader in Beijing something untrue.
     page = browser(None).get("/ui/sign-in").text
     assert "times in" not in page and "Accord · STIX 2.1" in page
+
+
+def test_every_zone_the_preferences_offer_is_one_the_node_takes(world, browser):
+    # "Geneva" once offered Europe/Geneva, which is no IANA zone: a 400 for a click.
+    from accord.i18n.zones import PLACES, is_zone
+
+    assert all(is_zone(name) for name in PLACES)
+    assert not any(is_zone(name) for name in ("localtime", "Factory", "posixrules",
+                                              "posix/Asia/Shanghai"))
+    page = browser(world.admin_token).get("/ui/preferences").text
+    assert "Europe/Geneva" not in page and "Geneva, Zurich" in page
