@@ -68,8 +68,9 @@ def definitions(w: Words) -> tuple[tuple[str, str], ...]:
             "Open: neither answered nor withdrawn when the review was generated. Overdue: open, "
             "and a deadline not met has passed.")),
         (w._("Escalations"), w._(
-            "Every escalation to the hotline recorded for the requests of the period, whether "
-            "raised automatically when a deadline passed or by hand.")),
+            "Every escalation recorded for the requests of the period, at any level of the "
+            "escalation ladder (whether or not a hotline was notified), raised automatically "
+            "when a deadline passed or by hand.")),
         (w._("Rating"), w._(
             "The requesting party's latest rating of the answer, from 1 (useless) to 5 "
             "(complete and timely); the mean is rounded half up to two decimals.")),
@@ -196,7 +197,7 @@ def summary_rows(w: Words, f: DirectionFigures) -> list[tuple[str, str]]:
         (w._("Overdue now"), str(f.overdue_now)),
         (w._("Withdrawn"), str(f.withdrawn)),
         (w._("Acts backdated"), str(f.backdated_acts)),
-        (w._("Escalations to the hotline"), escalations),
+        (w._("Escalations"), escalations),
         (w._("Quality rating"), rating),
     ]
 
@@ -216,7 +217,7 @@ def csv_headings(w: Words) -> dict[str, str]:
         "median_hours_to_answer": w._("Median hours to answer"),
         "p90_hours_to_answer": w._("90% answered within (hours)"),
         "open_now": w._("Still open"), "overdue_now": w._("Overdue now"),
-        "escalations": w._("Escalations to the hotline"), "ratings": w._("Ratings"),
+        "escalations": w._("Escalations"), "ratings": w._("Ratings"),
         "mean_rating": w._("Mean rating (1 to 5)"), "withdrawn": w._("Withdrawn"),
         "backdated_acts": w._("Acts backdated"),
     }
