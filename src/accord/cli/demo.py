@@ -256,11 +256,11 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
                    "--machine", db=cn.db)
     # Both nodes on this machine's loopback: plain HTTP, said so (--insecure). Between
     # machines, nodes serve https:// and pin each other's certificates (docs/federation.md).
-    fingerprint = run("peer", "add", "china", "--url", cn.url, "--token", us_on_cn,
+    fingerprint = run("peer", "add", "cncert", "--url", cn.url, "--token", us_on_cn,
                       "--insecure", db=us.db)
     cn_on_us = run("token", "create", "--party", CN, "--role", "liaison", "--name", "CN node",
                    "--machine", db=us.db)
-    run("peer", "add", "us", "--url", us.url, "--token", cn_on_us, "--party", US,
+    run("peer", "add", "us-cert", "--url", us.url, "--token", cn_on_us, "--party", US,
         "--insecure", db=cn.db)
     run("peer", "trust", MITRE, db=cn.db)  # ATT&CK comes unsigned; China takes it as MITRE's
     us_id = json.loads(run("peer", "list", "--json", db=cn.db, quiet=True))["party_id"]
@@ -281,7 +281,7 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
                    "--evidence", "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001",
                    "--legal-basis", "2015 US–China cybercrime cooperation commitments",
                    db=us.db)
-    run("sync", "--peer", "china", db=us.db)
+    run("sync", "--peer", "cncert", db=us.db)
     run("request", "ack", answered, "--note", "Received; assigned to our investigations team",
         db=cn.db)
     run("request", "report", answered, "--text", "Server located at a hosting provider in "
@@ -289,8 +289,8 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
     run("request", "respond", answered, "--outcome", "action-taken", "--text",
         "Server taken down on 2015-10-02; its operator was identified and referred to the "
         "Ministry of Public Security", db=cn.db)
-    run("sync", "--peer", "us", db=cn.db)
-    run("sync", "--peer", "china", db=us.db)
+    run("sync", "--peer", "us-cert", db=cn.db)
+    run("sync", "--peer", "cncert", db=us.db)
     run("request", "rate", answered, "--score", "4", "--comment",
         "Timely and useful; attribution details thin", db=us.db)
 
@@ -300,7 +300,7 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
                   "--category", "ip-theft", "--urgency", "urgent",
                   "--summary", "Who exfiltrated personnel records through 198.51.100.7?",
                   "--evidence", "indicator--7f0b6c1e-2d3a-4b5c-9d8e-000000000001", db=us.db)
-    run("sync", "--peer", "china", db=us.db)
+    run("sync", "--peer", "cncert", db=us.db)
     escalated = wait_for(us, stalled, "escalated", 60)
     if escalated["state"] != "escalated":
         raise DemoError(f"the watcher did not escalate {stalled} in time")
@@ -312,16 +312,16 @@ def set_up(us: DemoNode, cn: DemoNode, work: Path, attack: Path) -> dict[str, An
                 "--confidence", "80", "--evidence", C2,
                 "--summary", "The intrusions into OPM's networks are the work of APT19 and "
                              "Deep Panda, acting for the Chinese state.", db=us.db)
-    run("sync", "--peer", "china", db=us.db)
+    run("sync", "--peer", "cncert", db=us.db)
     run("claim", "respond", claim, "--position", "deny", "--basis", "government-statement",
         "--text", "China firmly opposes groundless accusations; China is itself a major "
                   "victim of cyber attacks.", db=cn.db)
-    run("sync", "--peer", "us", db=cn.db)
+    run("sync", "--peer", "us-cert", db=cn.db)
     designation = run("designation", "add", "Wang Dong", "--kind", "individual",
                       "--alias", "王东", "--alias", "UglyGorilla", "--programme", "CYBER2",
                       "--legal-basis", "Executive Order 13694 (April 2015)", "--claim", claim,
                       db=us.db)
-    run("sync", "--peer", "china", db=us.db)  # the designation reaches China's node too
+    run("sync", "--peer", "cncert", db=us.db)  # the designation reaches China's node too
     screened = json.loads(run("screen", "王东", "--json", db=cn.db))["matches"]
     if not screened or not screened[0]["match"]:
         raise DemoError("screening 王东 on China's node did not find the designation")
