@@ -14,6 +14,7 @@ from accord.i18n import N_
 from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
+from accord.web.lengths import ATTRIBUTION_FIELDS, too_long
 from accord.web.refusals import said
 
 CLAIMS_SHOWN = 100  # the claims a subject's page shows
@@ -49,6 +50,8 @@ def attribution_act(ctx: Ctx) -> Page | Response:
         raise Forbidden(ctx._("A {role} token may read attribution but not make claims or "
                               "take positions; that takes the liaison role.",
                               role=word(ctx.language, "role", ctx.viewer.principal.role)))
+    if overlong := too_long(ctx, ATTRIBUTION_FIELDS):  # by the field's label, in words
+        return attribution_page(ctx, error=overlong, failed=name, status=400)
     record, actor = AttributionRecord(ctx.node), ctx.actor
     try:
         if name == "claim":

@@ -18,7 +18,7 @@ FIELDS: Mapping[str, tuple[int, Callable[[Ctx], str]]] = {
     "impact": (MOST_TEXT, lambda ctx: ctx._("Impact")),
     "legal_basis": (MOST_TEXT, lambda ctx: ctx._("Legal basis")),
     "note": (MOST_TEXT, lambda ctx: ctx._("Note")),
-    # A status report's text and a response's: the same field name on two forms.
+    # A status report's text and a response's: one field name on two forms.
     "text": (MOST_TEXT, lambda ctx: ctx._("What has happened so far")
              if ctx.request.url.path.endswith("/report") else ctx._("Answer")),
     "reason": (MOST_TEXT, lambda ctx: ctx._("Reason")),
@@ -26,12 +26,20 @@ FIELDS: Mapping[str, tuple[int, Callable[[Ctx], str]]] = {
 }
 
 
-def too_long(ctx: Ctx) -> str:
+def too_long(ctx: Ctx, fields: Mapping[str, tuple[int, Callable[[Ctx], str]]] = FIELDS
+             ) -> str:
     """What the form sent that is longer than its field may hold, in words; "" if nothing."""
-    for name, (most, label) in FIELDS.items():
+    for name, (most, label) in fields.items():
         length = len(ctx.field(name))
         if length > most:
             count, bound = format(length, ","), format(most, ",")
             return ctx._("{field} has {count} characters: it may hold {most} at most.",
                          field=label(ctx), count=count, most=bound)
     return ""
+
+
+# The attribution page's forms: a claim's summary is a text, not a request's one line.
+ATTRIBUTION_FIELDS: Mapping[str, tuple[int, Callable[[Ctx], str]]] = {
+    "summary": (MOST_TEXT, lambda ctx: ctx._("Summary")),
+    "text": (MOST_TEXT, lambda ctx: ctx._("Position")),
+}

@@ -129,3 +129,23 @@ def test_a_subject_buried_under_claims_shows_the_contested_first_and_says_what_i
     assert ("2 more claims on this activity are not shown here (the contested ones are shown "
             f"first); the API lists every one, a page at a time: /api/v1/claims?subject={OPM}"
             in page)
+
+
+def test_a_text_past_its_bound_is_said_by_its_label_and_a_long_claim_summary_is_taken(
+        world, browser, opm):
+    from html import unescape
+
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    long = us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "summary": "APT19. " * 150})
+    assert long.status_code == 303, unescape(long.text)[-2000:]  # a text, not one line
+    claim_id = "x-accord-claim--" + us.get(f"/ui/attribution/{OPM}").text.split(
+        '<option value="x-accord-claim--')[1].split('"')[0]
+    cn = browser(world.other_token)
+    cn.get(f"/ui/attribution/{OPM}")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    refused = cn.post(f"/ui/attribution/{OPM}/position",
+                      {"claim": claim_id, "position": "deny", "text": "x" * 20_001,
+                       "basis": "government-statement"})
+    assert refused.status_code == 400
+    assert "立场有 20,001 个字符：最多只能有 20,000 个。" in unescape(refused.text)
