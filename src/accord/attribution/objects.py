@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accord.attribution.countries import is_state
 from accord.attribution.model import (
     ACTOR_TYPES,
     BASES,
@@ -92,6 +93,12 @@ class Country(Value):
                             "such as CN or US")
             return None
         return raw
+
+    def over(self, raw: Any, path: str) -> str | None:
+        # Checked as it is taken in, not as it is read: a claim stored before stays readable.
+        if type(raw) is str and _COUNTRY.match(raw) and not is_state(raw):
+            return f"{path}: {raw} is not the ISO 3166-1 alpha-2 code of a state"
+        return None
 
 
 TEXT, LINE, TEXTS, TIMESTAMP = Text(), Text(MOST_LINE), Texts(), Timestamp()

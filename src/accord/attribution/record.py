@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from accord.attribution.countries import is_state
 from accord.attribution.model import (
     ACTOR_TYPES,
     BASES,
@@ -109,7 +110,7 @@ class AttributionRecord(RecordReading):
             raise AttributionError(N_("attributed-to {ids}: not an id of an {types}"),
                                    ids=", ".join(wrong), types=", ".join(ACTOR_TYPES))
         sponsor = draft.sponsor.strip().upper() if draft.sponsor else None
-        if sponsor is not None and not (len(sponsor) == 2 and sponsor.isalpha()):
+        if sponsor is not None and not is_state(sponsor):
             raise AttributionError(N_("sponsor {sponsor}: give the state's ISO 3166-1 alpha-2 "
                                       "code, such as CN or US"), sponsor=repr(draft.sponsor))
         if not draft.attributed_to and sponsor is None:

@@ -40,7 +40,7 @@ def _existing(app: Any, world: Any) -> dict[str, str]:
             "urgency": "routine", "summary": "Who runs 198.51.100.7?",
             "evidence": [EVIDENCE["id"]]}).json()
         claim = client.post(f"{API}/claims", json={
-            "subject": request["id"], "sponsor": "XX", "basis": ["technical-forensics"],
+            "subject": request["id"], "sponsor": "KP", "basis": ["technical-forensics"],
             "confidence": 40, "summary": "Infrastructure overlaps"}).json()
         designation = client.post(f"{API}/designations", json={
             "name": "Example Front Ltd", "kind": "organization",

@@ -149,3 +149,15 @@ def test_a_text_past_its_bound_is_said_by_its_label_and_a_long_claim_summary_is_
                        "basis": "government-statement"})
     assert refused.status_code == 400
     assert "立场有 20,001 个字符：最多只能有 20,000 个。" in unescape(refused.text)
+
+
+def test_a_sponsoring_state_is_a_state(world, browser, opm):
+    from html import unescape
+
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    refused = us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "sponsor": "XX"})
+    assert refused.status_code == 400
+    assert "sponsor 'XX': give the state's ISO 3166-1 alpha-2 code" in unescape(refused.text)
+    assert us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "sponsor": "kp"}
+                   ).status_code == 303

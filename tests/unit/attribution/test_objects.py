@@ -54,6 +54,12 @@ def test_a_claim_names_someone_and_a_known_basis():
     assert "101 is not between 0 and 100" in problems
     with pytest.raises(MalformedAttributionObject):
         claim_from_stix(bad)
+    # A code of the shape that names no state is refused as it is taken in, and a claim
+    # stored with one before stays readable.
+    nowhere = dict(claim_to_stix(claim()), sponsor="XX")
+    assert any("sponsor: XX is not the ISO 3166-1 alpha-2 code of a state" in p
+               for p in check(nowhere))
+    assert claim_from_stix(nowhere).sponsor == "XX"
 
 
 def test_a_claim_is_never_revised():
