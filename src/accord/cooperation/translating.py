@@ -29,10 +29,12 @@ from accord.cooperation.translations import (
     Translation,
     TranslationError,
     from_stix,
+    is_language,
     is_translation,
     missing_languages,
     original_of,
     renditions,
+    same_language,
     to_stix,
     translate,
 )
@@ -165,6 +167,16 @@ class Translations:
         mine = [t for t in held.translations
                 if t.object_ref == object_id and t.translator == actor.party.id]
         previous = max(mine, key=lambda t: t.modified) if mine else None
+        # The officer's own slips, said in the officer's language (the rest, in translate's).
+        if not is_language(lang):
+            raise CooperationError(N_("language {lang!r} is not an RFC 5646 language code "
+                                      "(such as en or zh-Hans)"), lang=lang)
+        if same_language(lang, original.lang):
+            raise CooperationError(N_("this text is written in {lang}: a translation is into "
+                                      "another language"), lang=original.lang)
+        if not any(text.strip() for text in texts.values()):
+            raise CooperationError(N_("a translation needs the translated text of at least one "
+                                      "of: {fields}"), fields=", ".join(original.texts))
         try:
             made = translate(original, request_id, actor.party.id, lang, texts,
                              self.desk.clock(), _new_id(), previous)

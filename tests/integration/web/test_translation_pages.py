@@ -3,6 +3,8 @@ original, marked authoritative, beside it with who translated and when; a refusa
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 
 from accord.cooperation.desk import Actor, Desk, Draft
@@ -45,6 +47,14 @@ def test_a_refused_translation_says_why_on_the_page(world, browser, rid):
                       {"object": rid, "lang": "en", "text-summary": "same language"})
     assert refused.status_code == 400
     assert "written in en: a translation is into another language" in refused.text
+    # In the officer's language, its slips too.
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    for form, said in (({"lang": "中文", "text-summary": "谁？"},
+                        "语言 '中文' 不是 RFC 5646 语言代码"),
+                       ({"lang": "zh-Hans", "text-summary": " "}, "翻译至少需要以下其中一项的译文"),
+                       ({"lang": "en", "text-summary": "Who?"}, "此文本以 en 写成")):
+        refused = cn.post(f"/ui/requests/{rid}/translations", {"object": rid, **form})
+        assert refused.status_code == 400 and said in unescape(refused.text), form
 
 
 def test_the_section_reads_in_chinese(world, browser, rid):
