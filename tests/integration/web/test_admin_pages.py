@@ -38,6 +38,12 @@ def test_an_admin_makes_a_token_sees_it_once_and_revokes_it(world, browser):
     forever = admin.post("/ui/admin/token", {"party": world.other.id, "role": "reader",
                                              "expires": "99999999d"})
     assert forever.status_code == 400 and "beyond the calendar" in forever.text
+    admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    slip = admin.post("/ui/admin/token", {"party": world.other.id, "role": "reader",
+                                          "expires": "yesterday"})
+    assert slip.status_code == 400
+    assert "到期时间：'yesterday' 不是时长" in html.unescape(slip.text)
+    admin.post("/ui/language", {"lang": "en", "next": "/ui/"})
     bad = admin.post("/ui/admin/token", {"party": world.other.id, "role": "overlord"})
     assert bad.status_code == 400 and "unknown role 'overlord'" in html.unescape(bad.text)
 
