@@ -175,3 +175,4 @@ def test_every_zone_the_preferences_offer_is_one_the_node_takes(world, browser):
                                               "posix/Asia/Shanghai"))
     page = browser(world.admin_token).get("/ui/preferences").text
     assert "Europe/Geneva" not in page and "Geneva, Zurich" in page
+
