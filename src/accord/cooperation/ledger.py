@@ -83,6 +83,9 @@ class RequestView:
     # The entries that count, in no particular order: the timeline sorts them. Left out of
     # equality because every field above is already a function of them.
     entries: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
+    # The acts of either side stamped after the withdrawal, by time: they count for nothing,
+    # and are still shown (a response that crossed the withdrawal, sent from the other node).
+    after_withdrawal: tuple[Entry, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_escalated(self) -> bool:
@@ -279,6 +282,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     escalations: dict[str, Escalation] | None = None  # by id: one escalation stored twice is one
     de_escalations: list[DeEscalation] | None = None
     kept: list[Entry] | None = None
+    late: list[Entry] = []
     codes = _CODES
     for index, entry in enumerate(entries):
         code = codes.get(type(entry))
@@ -301,7 +305,8 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
                     kept.append(entry)
                 continue
         elif withdrawn_at is not None and entry.time > withdrawn_at:
-            pass
+            if party in (requester, addressee):
+                late.append(entry)
         elif code <= _RESPONSE:
             if party == addressee:
                 if code == _ACK:
@@ -394,6 +399,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         last_status_report_at=last_report.time if last_report is not None else None,
         escalations=views, backdated=backdated, stamped=stamped,
         entries=entries if kept is None else tuple(kept),
+        after_withdrawal=tuple(sorted(late, key=lambda e: (e.time, e.id))),
     )
 
 

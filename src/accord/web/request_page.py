@@ -17,6 +17,7 @@ from accord.cooperation.guidelines import in_force, missing_content
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.ledger import RequestView, next_level
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
+from accord.cooperation.timeline import timeline
 from accord.cooperation.views import view_json
 from accord.i18n import N_
 from accord.store.audit_log import AuditLog
@@ -180,6 +181,9 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "evidence_more": len(request.evidence) - len(evidence),
         "returned_more": len(view.response.evidence) - len(returned) if view.response else 0,
         "readable": readable, "hidden": hidden, "lacking": lacking,
+        # After the withdrawal: as the timeline words them (less the request's own event).
+        "late": [e for e in timeline(request, view.after_withdrawal, view.stamped)
+                 if e.type != "created"] if view.after_withdrawal else [],
         "acts": allowed_acts(view, me, ctx.viewer.may_act),
         "mine": request.requester == me, "theirs": request.addressee == me,
         "policy": policy, "skew": ctx.clockface.duration(CLOCK_SKEW_ALLOWANCE),

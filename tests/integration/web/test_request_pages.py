@@ -447,3 +447,32 @@ def test_a_textarea_s_line_breaks_count_as_one_character_as_its_maxlength_counts
     text = "\r\n".join(["x" * 99] * 200)  # 19,999 characters as the textarea counts them
     made = us.post("/ui/requests/new", {**REQUEST, "to": world.other.id, "description": text})
     assert made.status_code == 303, unescape(made.text)[-3000:]
+
+
+def test_a_response_that_crossed_the_withdrawal_is_shown_and_counts_for_nothing(world, browser):
+    # Sent from the other node before the withdrawal reached it: its officer was told "sent",
+    # and both sides see what it said.
+    from datetime import UTC, datetime, timedelta
+
+    from accord.cooperation.model import Request, Response, Withdrawal
+
+    made = Request("x-accord-request--5e4d3c2b-1a0f-4e9d-8c7b-a6f5e4d3c2b1",
+                   datetime(2026, 3, 1, tzinfo=UTC), world.own.id, world.other.id,
+                   "information", "intrusion", "routine", "Who runs it?")
+    gone = Withdrawal("x-accord-withdrawal--5e4d3c2b-1a0f-4e9d-8c7b-a6f5e4d3c2b2", made.id,
+                      world.own.id, made.created + timedelta(hours=1), reason="Solved.")
+    late = Response("x-accord-response--5e4d3c2b-1a0f-4e9d-8c7b-a6f5e4d3c2b3", made.id,
+                    world.other.id, made.created + timedelta(hours=2),
+                    outcome="information-provided", text="A hosting firm in Tianjin.")
+    desk = Desk(world.node)
+    desk.admit(desk.collection(), [world.own.id, world.other.id])
+    outcomes = world.node.objects.add(desk.collection().id, [
+        marked(to_stix(made), world.own.id, made), marked(to_stix(gone), world.own.id, made),
+        marked(to_stix(late), world.other.id, made)])
+    assert all(o.stored for o in outcomes)
+    view = desk.view(Actor(world.own), made.id)
+    assert view.state == "withdrawn" and view.response is None
+    for token in (world.admin_token, world.other_token):
+        page = unescape(browser(token).get(f"/ui/requests/{made.id}").text)
+        late_part = page.split("After the withdrawal", 1)[1]
+        assert "A hosting firm in Tianjin." in late_part and "Information provided" in late_part
