@@ -332,9 +332,12 @@ def _reaching(conn: Connection, objs: list[dict[str, Any]]
     if not any(is_checked(o) for o in objs):
         return objs, []
     sent: dict[str, Request] = {}
+    responses: set[tuple[str, str]] = set()  # (response, request) sent with the ratings
     for obj in objs:
         if obj["type"] == REQUEST:
             sent.setdefault(obj["id"], _request_of(obj))
+        elif obj["type"] == "x-accord-response":
+            responses.add((obj["id"], str(obj.get("request_ref"))))
     held: dict[str, Request | None] = {}
     kept, refused = [], []
     for obj in objs:
@@ -348,7 +351,7 @@ def _reaching(conn: Connection, objs: list[dict[str, Any]]
             request = held[rid]
             why = why_unreached(obj, request) if request is not None else unheld(obj)
             if why is None and obj["type"] == RATING:
-                why = _unrated(conn, obj, rid, objs)
+                why = _unrated(conn, obj, rid, responses)
         if why is None:
             kept.append(obj)
         else:
@@ -358,12 +361,12 @@ def _reaching(conn: Connection, objs: list[dict[str, Any]]
 
 
 def _unrated(conn: Connection, rating: dict[str, Any], request_id: str,
-             objs: list[dict[str, Any]]) -> str | None:
+             responses: set[tuple[str, str]]) -> str | None:
     """Why `rating` rates nothing: its response is neither in its request's ledger here nor
-    among `objs` (stored with it); else None. A rating of nothing would count in the review
-    of a request never answered."""
-    response = rating.get("response_ref")
-    if any(o["id"] == response and o.get("request_ref") == request_id for o in objs):
+    among `responses` (stored with it); else None. A rating of nothing would count in the
+    review of a request never answered."""
+    response = str(rating.get("response_ref"))
+    if (response, request_id) in responses:
         return None
     held = conn.execute(select(ledger.c.object_id).where(
         ledger.c.request_id == request_id, ledger.c.object_id == response,

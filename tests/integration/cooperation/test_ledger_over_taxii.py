@@ -451,3 +451,16 @@ def test_a_rating_of_a_response_its_request_does_not_hold_is_refused(world):
     report = store(world.node.engine, desk.collection(),
                    Screened([rating(answered.response.id)], []), party_id=world.own.id)
     assert len(report.added) == 1
+    # A response and its rating in one call (a peer's page): the rating rates it.
+    from accord.cooperation.model import Response
+
+    other = desk.create(us, Draft(world.other.name, "information", "intrusion", "urgent",
+                                  "And who else?", evidence=(EVIDENCE["id"],))).request
+    answer = Response(f"x-accord-response--{uuid.uuid4()}", other.id, world.other.id,
+                      utc_now(), outcome="information-provided", text="Nobody else.")
+    rated = Rating(f"x-accord-rating--{uuid.uuid4()}", other.id, world.own.id, utc_now(),
+                   response_id=answer.id, score=5)
+    report = store(world.node.engine, desk.collection(), Screened([
+        marked(to_stix(answer), world.other.id, other),
+        marked(to_stix(rated), world.own.id, other)], []), party_id=world.own.id)
+    assert not report.rejected, [r.message for r in report.rejected]
