@@ -46,11 +46,12 @@ SIGNED_ALLOWANCE = 1_024  # bytes: what signing adds to an act, and more
 def within_ledger(engine: Engine, party: Party, request_id: str, obj: dict[str, Any]) -> None:
     """Refuses `obj`, an act, past what one party may write into one request's ledger
     (store.ledger_bound, which every path keeps), in words of the officer's language."""
-    if not ledger_bound.is_counted(obj, request_id):
+    size = len(orjson.dumps(obj))
+    if not ledger_bound.is_counted(obj, request_id, size):
         return
     # As the store measures it, once the node has signed it (a few hundred bytes more): the
     # desk refuses first, in the officer's words, rather than the store in TAXII's.
-    size = len(orjson.dumps(obj)) + SIGNED_ALLOWANCE
+    size += SIGNED_ALLOWANCE
     with reading(engine) as conn:
         made = ledger_bound.made_by(conn, request_id, party.id)
     if made.entries >= ledger_bound.MOST_ENTRIES:

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, and_, case, func, select
 
 from accord.cooperation.digest import ledger_entry
@@ -53,7 +52,8 @@ class EntriesMade:
     def refusal(self, obj: dict[str, Any], request_id: str | None, size: int) -> str | None:
         """Why `obj`, a new object of `size` bytes, may not be stored (its author's entries in
         the ledger are at the bound), or None, counting it."""
-        if self.poster_id is None or request_id is None or not is_counted(obj, request_id):
+        if self.poster_id is None or request_id is None \
+                or not is_counted(obj, request_id, size):
             return None  # the node's own, or no entry a party chooses to make
         if self.made is None:  # once a call, for every request it adds to
             self.parties = parties_among(self.conn, {
@@ -82,13 +82,14 @@ class EntriesMade:
         return creator if creator in self.parties else self.poster_id
 
 
-def is_counted(obj: dict[str, Any], request_id: str) -> bool:
-    """Whether `obj`, an entry of the ledger of `request_id`, counts against its author."""
+def is_counted(obj: dict[str, Any], request_id: str, size: int) -> bool:
+    """Whether `obj`, an entry of the ledger of `request_id` of `size` bytes, counts against
+    its author."""
     if obj["type"] in _UNCOUNTED:
         return False
     return not (obj["type"] == "x-accord-escalation"
                 and obj["id"] == escalation_id(request_id, str(obj.get("reason")))
-                and len(orjson.dumps(obj)) <= WATCHER_MOST)
+                and size <= WATCHER_MOST)
 
 
 @dataclass(frozen=True, slots=True)

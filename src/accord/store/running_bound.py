@@ -80,13 +80,12 @@ class RequestsRunning:
         self.counts[pair] = count + 1
         return None
 
-
     def _ended_in_this_call(self) -> None:
         """Room made by the withdrawals and responses this call stores with the new requests
         (a peer's page may carry a withdrawal and the request filed in its place)."""
         assert self.counts is not None
-        ended = sorted({str(o["request_ref"]) for o in self.incoming
-                        if o.get("type") in _ENDING and o.get("request_ref")})
+        ended = sorted({rid for o in self.incoming if o.get("type") in _ENDING
+                        and isinstance(rid := o.get("request_ref"), str)})
         s = request_summaries.c
         for start in range(0, len(ended), _CHUNK):
             for requester, addressee in self.conn.execute(
