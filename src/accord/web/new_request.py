@@ -308,9 +308,8 @@ def check(ctx: Ctx) -> Response:
                             draft.summary, draft.description, draft.activity_start,
                             draft.activity_end, draft.victims, draft.impact, draft.legal_basis,
                             draft.point_of_contact, draft.evidence)
-            missing = [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS
-                       if f in missing_content(probe, policy) or f in missing_required(
-                           probe, theirs)]
+            lacking = {*missing_content(probe, policy), *missing_required(probe, theirs)}
+            missing = [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS if f in lacking]
     explained = _explained(ctx, policy, ctx.clockface, theirs)
     # The sentence the form shows, whole, in the reader's words (the script only places it).
     said = ctx._("The guidelines (version {version}) still want: {fields}.",
