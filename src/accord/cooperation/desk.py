@@ -42,7 +42,7 @@ from accord.cooperation.model import (
 from accord.cooperation.objects import to_stix
 from accord.cooperation.properties import MOST_SHARED
 from accord.cooperation.receipts import marked
-from accord.cooperation.refusals import Code, require_activity_order
+from accord.cooperation.refusals import Code, Moment, require_activity_order
 from accord.cooperation.refusals import CooperationError as CooperationError
 from accord.cooperation.refusals import NoSuchRequest as NoSuchRequest
 from accord.cooperation.summary import Filters as Filters  # the pages import it from here
@@ -153,7 +153,11 @@ class Desk(LedgerReads):
         def may(view: RequestView) -> None:
             self._addressee_may(actor, view, "acknowledge")
             if view.acknowledged_at is not None:
-                raise CooperationError(N_("{id} is already acknowledged"), id=request_id)
+                # Two officers of the addressee at once: the later one is told when, and that
+                # nothing of theirs was sent (the page keeps what they typed).
+                raise CooperationError(N_("{id} was already acknowledged, at {when}: this "
+                                          "acknowledgement was not sent"), id=request_id,
+                                       when=Moment(view.acknowledged_at))
 
         view = self._checked(actor, request_id, may)
         return self._add(actor, view, Acknowledgement(
@@ -178,7 +182,10 @@ class Desk(LedgerReads):
         def may(view: RequestView) -> None:
             self._addressee_may(actor, view, "respond to")
             if view.response is not None:
-                raise CooperationError(N_("{id} has already been answered"), id=request_id)
+                raise CooperationError(N_("{id} was already answered, at {when} ({outcome}): "
+                                          "this response was not sent"), id=request_id,
+                                       when=Moment(view.response.time),
+                                       outcome=Code("outcome", view.response.outcome))
 
         view = self._checked(actor, request_id, may)
         if outcome in ("declined", "referred") and not reason.strip():
@@ -278,12 +285,12 @@ class Desk(LedgerReads):
     @staticmethod
     def _still_open(view: RequestView, act: str) -> None:
         if view.withdrawn_at is not None:
-            raise CooperationError(N_("cannot {act} {id}: it was withdrawn"), act=act,
-                                   id=view.request.id)
+            raise CooperationError(N_("cannot {act} {id}: it was withdrawn at {when}"), act=act,
+                                   id=view.request.id, when=Moment(view.withdrawn_at))
         if view.response is not None and act in ("escalate", "withdraw", "report on",
                                                  "acknowledge"):
-            raise CooperationError(N_("cannot {act} {id}: it has been answered"), act=act,
-                                   id=view.request.id)
+            raise CooperationError(N_("cannot {act} {id}: it was answered at {when}"), act=act,
+                                   id=view.request.id, when=Moment(view.response.time))
 
     def _level(self, view: RequestView) -> int:
         ladder = self._policy(view.request).ladder

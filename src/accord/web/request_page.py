@@ -62,6 +62,21 @@ REASON_HELP = {
     "manual": N_("another reason: say it in the note"),
 }
 
+# Each act's fields, with the labels its form gives them: what an officer typed is said back
+# when the act is no longer open to them (a colleague answered first), so that nothing typed
+# is lost.
+ACT_FIELDS = {
+    "acknowledge": (("note", N_("Note to the requester (optional)")),),
+    "report": (("text", N_("What has happened so far")),),
+    "respond": (("outcome", N_("Outcome")), ("text", N_("Answer")),
+                ("reason", N_("Reason (required when declined or referred)")),
+                ("evidence", N_("Returned evidence: STIX ids, one per line (optional)"))),
+    "rate": (("score", N_("Score")), ("comment", N_("Comment"))),
+    "escalate": (("note", N_("Note (required): why you escalate")),),
+    "de-escalate": (("reason", N_("Why it ends")),),
+    "withdraw": (("reason", N_("Reason (required)")),),
+}
+
 EVIDENCE_SHOWN = 100  # the evidence (and the returned evidence) a request's page lists
 
 
@@ -171,6 +186,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         done = ctx._("Escalated to {where}.", where=escalated[newest.escalation.id]["level"]) \
             + " " + escalated[newest.escalation.id]["hotline"]
     contacts = Hotline(ctx.node.engine).contacts()
+    acts = allowed_acts(view, me, ctx.viewer.may_act)
     # Who acted, where this node knows: the person whose token added the entry here.
     added = AuditLog(ctx.node.engine).people_who_added([e.entry_id for e in view.timeline])
     people = {e.entry_id: added[e.entry_id][1] for e in view.timeline
@@ -184,7 +200,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         # After the withdrawal: as the timeline words them (less the request's own event).
         "late": [e for e in timeline(request, view.after_withdrawal, view.stamped)
                  if e.type != "created"] if view.after_withdrawal else [],
-        "acts": allowed_acts(view, me, ctx.viewer.may_act),
+        "acts": acts, "unsent": _unsent(ctx, failed, acts),
         "mine": request.requester == me, "theirs": request.addressee == me,
         "policy": policy, "skew": ctx.clockface.duration(CLOCK_SKEW_ALLOWANCE),
         "allowed": {"acknowledge": ctx.clockface.duration(deadlines.acknowledge),
@@ -208,6 +224,21 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "form_key": key if is_form_key(key := ctx.field("form_key")) else new_form_key(),
         **translation_panel(ctx, view),
     }, status, request.summary)
+
+
+def _unsent(ctx: Ctx, failed: str, acts: set[str]) -> list[tuple[str, str]]:
+    """What was typed into the form of an act no longer open (each field's label and words),
+    to copy from: the form itself is gone from the page."""
+    if failed not in ACT_FIELDS or failed in acts or ctx.form is None:
+        return []
+    said = []
+    for name, label in ACT_FIELDS[failed]:
+        value = ctx.field(name).strip()
+        if value and name == "outcome":
+            value = word(ctx.language, "outcome", value)
+        if value:
+            said.append((ctx._(label), value))
+    return said
 
 
 def _escalations(ctx: Ctx, view: RequestView, ladder: tuple[str, ...]

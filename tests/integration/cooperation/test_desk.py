@@ -111,7 +111,8 @@ def test_the_addressee_acknowledges_reports_and_answers_and_the_requester_rates(
     clock.advance(days=1)
     answered = desk.respond(cn, rid, "information-provided", "hosted by a reseller")
     assert answered.state == "answered" and answered.answered_on_time
-    with pytest.raises(CooperationError, match="already been answered"):
+    with pytest.raises(CooperationError, match=r"already answered, at .* UTC "
+                       r"\(information-provided\): this response was not sent"):
         desk.respond(cn, rid, "action-taken")
     with pytest.raises(CooperationError, match="from 1"):
         desk.rate(us, rid, 6)
@@ -590,7 +591,7 @@ def test_acts_on_one_request_at_once_take_turns(world, desk, us, cn, evidence):
     rid = desk.create(us, draft(world, evidence)).request.id
     said = _at_once(*[lambda: desk.acknowledge(cn, rid)] * 6)
     refused = [s for s in said if isinstance(s, CooperationError)]
-    assert len(refused) == 5 and all("is already acknowledged" in str(r) for r in refused)
+    assert len(refused) == 5 and all("was already acknowledged, at" in str(r) for r in refused)
     view = desk.view(us, rid)
     assert [e.type for e in view.timeline].count("acknowledged") == 1
     said = _at_once(lambda: desk.respond(cn, rid, "declined", reason="Not ours."),

@@ -322,7 +322,8 @@ def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, s
     cn.get(f"/ui/requests/{rid}")
     again = cn.post(f"/ui/requests/{rid}/acknowledge", {"note": ""})
     assert again.status_code == 409
-    assert f"{rid} 已确认收到" in again.text and "already" not in again.text
+    assert f"{rid} 已于 " in again.text and "确认收到：本次确认未发送" in again.text
+    assert "already" not in again.text
     cn.get(f"/ui/requests/{rid}")
     refused = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined", "text": "",
                                                       "reason": ""})
@@ -476,3 +477,50 @@ def test_a_response_that_crossed_the_withdrawal_is_shown_and_counts_for_nothing(
         page = unescape(browser(token).get(f"/ui/requests/{made.id}").text)
         late_part = page.split("After the withdrawal", 1)[1]
         assert "A hosting firm in Tianjin." in late_part and "Information provided" in late_part
+
+
+def test_an_officer_answering_after_a_colleague_is_told_when_and_keeps_what_they_typed(
+        world, browser, shared):
+    # Two of China's officers open the same request; the first responds. The second's
+    # answer was refused with the request's raw id alone, and the form (and the answer typed
+    # into it) was gone from the page that said so.
+    us = browser(world.admin_token)
+    rid = sent(us, world)
+    first = browser(world.other_token)
+    colleague = world.node.directory.create_token(world.other, role="liaison")
+    second = in_chinese(browser(colleague))
+    first.get(f"/ui/requests/{rid}")
+    second.get(f"/ui/requests/{rid}")
+    assert first.post(f"/ui/requests/{rid}/respond", {
+        "outcome": "declined", "reason": "Not ours to answer."}).status_code == 303
+    late = second.post(f"/ui/requests/{rid}/respond", {
+        "outcome": "information-provided", "text": "服务器由天津一家转售商托管。\n日志已保全。",
+        "evidence": EVIDENCE["id"]})
+    page = unescape(late.text)
+    assert late.status_code == 409
+    error = re.search(r'id="act-error">([^<]*)<', page).group(1)
+    assert "已于" in error and "答复（已拒绝）" in error and "本次答复未发送" in error
+    unsent = page[page.index('id="unsent"'):]
+    assert "未发送：您输入的内容" in unsent
+    assert ">服务器由天津一家转售商托管。\n日志已保全。</textarea>" in unsent
+    assert f">{EVIDENCE['id']}</textarea>" in unsent
+    assert f"/ui/requests/{rid}/respond" not in page  # no form to send it in again
+    view = Desk(world.node).view(Actor(world.other), rid)
+    assert view.response is not None and view.response.outcome == "declined"
+
+
+def test_a_refused_act_keeps_what_was_typed_in_its_form(world, browser, shared):
+    us = browser(world.admin_token)
+    rid = sent(us, world)
+    cn = browser(world.other_token)
+    cn.get(f"/ui/requests/{rid}")
+    overlong = cn.post(f"/ui/requests/{rid}/report", {"text": "x" * 20_001})
+    assert overlong.status_code == 400 and ">" + "x" * 20_001 + "</textarea>" in overlong.text
+    cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined", "reason": "Not ours."})
+    us.get(f"/ui/requests/{rid}")
+    comment = "Quick, but why? " * 1_300  # past the comment's 20,000 characters
+    rated = us.post(f"/ui/requests/{rid}/rate", {"score": "3", "comment": comment})
+    assert rated.status_code == 400
+    assert f">{comment}</textarea>" in rated.text
+    assert 'value="3" required checked>' in rated.text
+    assert rated.text.count("required checked>") == 1

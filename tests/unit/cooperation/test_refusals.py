@@ -6,19 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accord.cooperation.refusals import CooperationError, require_activity_order
+from accord.cooperation.refusals import CooperationError, Moment, require_activity_order
 from accord.i18n.catalogue import catalogue
 
 T = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def test_a_refusal_reads_in_english_and_in_the_reader_s_language():
-    error = CooperationError("cannot {act} {id}: it was withdrawn", act="escalate",
-                             id="x-accord-request--1")
-    assert str(error) == "cannot escalate x-accord-request--1: it was withdrawn"
+    error = CooperationError("cannot {act} {id}: it was withdrawn at {when}", act="escalate",
+                             id="x-accord-request--1", when=Moment(T))
+    assert str(error) == \
+        "cannot escalate x-accord-request--1: it was withdrawn at 2026-11-01 12:00 UTC"
     assert error.words(catalogue("en").gettext) == str(error)
     assert error.words(catalogue("zh-Hans").gettext) == \
-        "无法对 x-accord-request--1 执行“升级”：该请求已撤回"
+        "无法对 x-accord-request--1 执行“升级”：该请求已于 2026-11-01 12:00 UTC 撤回"
 
 
 def test_a_refusal_without_places_is_said_as_written_even_with_braces():
