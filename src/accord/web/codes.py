@@ -4,6 +4,7 @@ in a title for analysts, who search and script with it."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from functools import cache
 
@@ -83,6 +84,32 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
                   "private-sector-report": _("a private-sector report"),
                   "media-report": _("a media report"),
                   "self-attribution": _("the perpetrator's own claim")},
+        # STIX 2.1's types (§4-§6, and the meta-objects §7), as an analyst's screen names
+        # them; a type outside the specification (x-mitre-tactic) is shown as its code.
+        "stix_type": {
+            "attack-pattern": _("Attack pattern"), "campaign": _("Campaign"),
+            "course-of-action": _("Course of action"), "grouping": _("Grouping"),
+            "identity": _("Identity"), "incident": _("Incident"), "indicator": _("Indicator"),
+            "infrastructure": _("Infrastructure"), "intrusion-set": _("Intrusion set"),
+            "location": _("Location"), "malware": _("Malware"),
+            "malware-analysis": _("Malware analysis"), "note": _("Note"),
+            "observed-data": _("Observed data"), "opinion": _("Opinion"),
+            "report": _("Report"), "threat-actor": _("Threat actor"), "tool": _("Tool"),
+            "vulnerability": _("Vulnerability"), "relationship": _("Relationship"),
+            "sighting": _("Sighting"), "artifact": _("Artifact"),
+            "autonomous-system": _("Autonomous system"), "directory": _("Directory"),
+            "domain-name": _("Domain name"), "email-addr": _("E-mail address"),
+            "email-message": _("E-mail message"), "file": _("File"),
+            "ipv4-addr": _("IPv4 address"), "ipv6-addr": _("IPv6 address"),
+            "mac-addr": _("MAC address"), "mutex": _("Mutex"),
+            "network-traffic": _("Network traffic"), "process": _("Process"),
+            "software": _("Software"), "url": _("URL"), "user-account": _("User account"),
+            "windows-registry-key": _("Windows registry key"),
+            "x509-certificate": _("X.509 certificate"),
+            "marking-definition": _("Marking definition"),
+            "language-content": _("Language content"),
+            "extension-definition": _("Extension definition"),
+        },
         "basis-type": {"technical": _("technical"), "official policy": _("official policy"),
                        "legal": _("legal"), "unofficial policy": _("unofficial policy"),
                        "self": _("self")},
@@ -97,6 +124,17 @@ def vocabularies(language: str) -> dict[str, dict[str, str]]:
 def word(language: str, vocabulary: str, code: str) -> str:
     """The words for `code` (the code itself when the vocabulary does not know it)."""
     return vocabularies(language).get(vocabulary, {}).get(code, code)
+
+
+def code_for(language: str, vocabulary: str, words: str) -> str | None:
+    """The code whose words in `language` (or in English) are `words`, whatever their case
+    and width (恶意软件, "attack pattern"): what a reader typed into a search, say."""
+    wanted = unicodedata.normalize("NFKC", words).strip().casefold()
+    for lang in dict.fromkeys((language, "en")):
+        for code, said in vocabularies(lang).get(vocabulary, {}).items():
+            if said.casefold() == wanted:
+                return code
+    return None
 
 
 def word_html(language: str, code: object, vocabulary: str) -> Markup:

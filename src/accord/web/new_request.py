@@ -333,6 +333,8 @@ def evidence_search(ctx: Ctx) -> Response:
     for f in Browse(ctx.node.engine).search(me, text, limit=20):
         results.setdefault(f.id, {"id": f.id, "type": f.type, "name": f.name,
                                   "marking": f.marking})
+    for found in results.values():  # the type as the page says it, the code kept for scripts
+        found["type_words"] = word(ctx.language, "stix_type", found["type"])
     chosen = list(results.values())[:20]
     ctx.audit("lookup", tuple(r["id"] for r in chosen), {"value": text, "page": "evidence"})
     return JSONResponse({"results": chosen})

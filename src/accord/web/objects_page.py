@@ -17,7 +17,7 @@ from accord.store.correlations import Correlations, Mention
 from accord.store.inside_seeks import MOST_INSIDE
 from accord.store.peers import PeerStore
 from accord.trust.markings import TLP_MARKINGS
-from accord.web.codes import word
+from accord.web.codes import code_for, word
 from accord.web.core import Ctx, NotFound, Page
 from accord.web.graph import Edge, svg
 from accord.web.prose import MARKDOWN_PROPERTIES, markdown
@@ -48,7 +48,9 @@ def search_page(ctx: Ctx) -> Page:
                       or correlations.look_up(me, read_as, limit=100))
             mentions, broad = looked.found, looked.over_broad
             stopped_at = value_text(looked.stopped_at) if looked.stopped_at else None
-        found = [f for f in Browse(ctx.node.engine).search(me, text, limit=100)
+        # A type in the reader's words (恶意软件, "attack pattern") is searched as its code.
+        typed = code_for(ctx.language, "stix_type", text) or text
+        found = [f for f in Browse(ctx.node.engine).search(me, typed, limit=100)
                  if f.id not in {m.id for m in mentions + broad}]
         ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
                   {"value": text, "page": "search"})

@@ -204,3 +204,23 @@ def test_an_identity_posted_under_a_partys_name_is_not_shown_as_that_party(
     found = us.get("/ui/search", params={"q": "Benign updater"}).text
     assert "(not a party)" in found
     assert "(not a party)" not in us.get("/ui/search", params={"q": "Real finding"}).text
+
+
+def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, client, browser):
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [HOSTILE]}),
+                         headers={"Content-Type": TAXII})
+    assert posted.json()["success_count"] == 1
+    us = browser(world.admin_token)
+    us.get("/ui/")
+    us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    page = us.get(f"/ui/objects/{HOSTILE['id']}").text
+    assert '<span class="coded" title="malware">恶意软件</span>' in page
+    for typed in ("恶意软件", "Malware", "malware"):
+        found = us.get("/ui/search", params={"q": typed}).text
+        assert f"/ui/objects/{HOSTILE['id']}" in found, typed
+        assert '<td><span class="coded" title="malware">恶意软件</span></td>' in found
+    picked = us.get("/ui/evidence", params={"q": "S9999"}).json()["results"]
+    assert [(r["type"], r["type_words"]) for r in picked] == [("malware", "恶意软件")]
+    # A type outside STIX 2.1 is shown as its code.
+    assert "Attack pattern" not in us.get("/ui/search", params={"q": "x-acme-note"}).text

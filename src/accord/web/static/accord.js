@@ -143,7 +143,7 @@ function searchEvidence(input) {
     }
     for (const item of found) {
       const li = document.createElement("li");
-      li.textContent = (item.name || item.id) + " (" + item.type + ", " + item.marking + ")";
+      li.textContent = (item.name || item.id) + " (" + (item.type_words || item.type) + ", " + item.marking + ")";
       const button = document.createElement("button");
       button.type = "button";
       button.className = "small";
