@@ -76,6 +76,10 @@ def language_name(tag: str, reader: str) -> str:
             Locale.parse(LANGUAGES.get(reader, LANGUAGES[DEFAULT]).babel))
     except (ValueError, UnknownLocaleError):
         return tag
+    if named and reader.startswith("zh"):
+        # Babel's "中文 (简体)": Chinese sets its parentheses full width, as the language
+        # chooser does ("中文（简体）").
+        named = named.replace(" (", "（").replace("(", "（").replace(")", "）")
     return named or tag
 
 

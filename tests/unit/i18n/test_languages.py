@@ -38,6 +38,8 @@ def test_a_person_s_own_choice_wins_over_the_browser() -> None:
 def test_languages_are_named_in_the_reader_s_language() -> None:
     assert language_name("zh-Hans", "en") == "Chinese (Simplified)"
     assert language_name("en", "zh-Hans") == "英语"
+    # Chinese sets the parentheses full width, as the language chooser does.
+    assert language_name("zh-Hant", "zh-Hans") == "中文（繁体）"
     assert language_name("xx-Klingon", "en") == "xx-Klingon"  # unknown: the tag as written
 
 
