@@ -101,6 +101,8 @@ class Found:
     # Whether `creator` is a party of this node. Another creator is named by the name its
     # identity object gives, which any writer may post: "Bravo" may be no party Bravo.
     creator_is_party: bool = False
+    # The party that added this version here (None: the node's own tooling, an import).
+    poster: str | None = None
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -142,7 +144,7 @@ class Browse:
             select(o.seq, o.id, o.type, o.version, o.date_added, o.collection_id, o.tlp,
                    case((func.length(o.body) <= LIST_BODY_BYTES, o.body), else_=null())
                    .label("body"),
-                   o.creator_id, col.title, col.default_tlp, parties.c.name)
+                   o.creator_id, o.poster_id, col.title, col.default_tlp, parties.c.name)
             .select_from(source)
             .join(collections, col.id == collection_id)
             .join(permissions, and_(permissions.c.collection_id == collection_id,
@@ -243,6 +245,14 @@ class Browse:
             latest.c.is_latest == true(), entitled(latest, collections.c.default_tlp))
         return self._select(reader, objects.c.id == object_id, newest_entitled, latest=False,
                             limit=limit, by_version=True)[::-1]
+
+    def copies(self, reader: str, object_id: str, *, limit: int = 20) -> list[Found]:
+        """The newest version of the object in each collection `reader` may read it in, by
+        version, newest first. Two parties may each hold a copy of one object: a party that
+        writes to a collection may post a version of an object whose creator is no party of
+        this node (ATT&CK's, under MITRE's name) there, and only who posted each tells them
+        apart."""
+        return self._select(reader, objects.c.id == object_id, limit=limit, by_version=True)
 
     def whole(self, found: Found) -> Found:
         """`found` with its body whole, read by its version's row (one a list left partial)."""
@@ -426,7 +436,8 @@ def _found(row: Any) -> Found:
     level = Tlp(row.tlp if row.tlp is not None else row.default_tlp)
     return Found(row.id, row.type, _name_of(body), row.version, row.date_added,
                  row.collection_id, row.title, level.label, row.name or body.get("created_by_ref"),
-                 body, row.seq, whole, creator_is_party=row.name is not None)
+                 body, row.seq, whole, creator_is_party=row.name is not None,
+                 poster=row.poster_id)
 
 
 # Collations whose order is the characters' code points (glibc's C.UTF-8 too, though

@@ -25,6 +25,8 @@ from accord.web.prose import MARKDOWN_PROPERTIES, markdown
 # The versions an object's page lists, newest: each is read (its body, for `revoked`), and a
 # party may post thousands. TAXII's versions endpoint pages through them all.
 VERSIONS_SHOWN = 100
+# The collections' copies of one object its page compares (each read whole).
+COPIES_SHOWN = 20
 
 # Index rows read inside each network an object names, for its page (up to 100 values, each
 # looked up): the page shows the newest few of each and links to the search for the rest.
@@ -131,6 +133,30 @@ def _party_page(ctx: Ctx, identity_id: str) -> Page | None:
     }, title=party.name)
 
 
+def _copies(browse: Browse, newest: list[Found]) -> list[Found]:
+    """Each collection's newest version (`newest`, by version), one of each that differs:
+    the same object imported into two collections is one copy; a version another party
+    posted under the creator's name into a collection of its own is another."""
+    distinct: list[Found] = []
+    for found in newest:
+        whole = browse.whole(found)
+        if not any(d.version == whole.version and d.body == whole.body for d in distinct):
+            distinct.append(whole)
+    return distinct
+
+
+def _shown_copy(ctx: Ctx, copies: list[Found]) -> Found:
+    """The copy the page shows: the one asked for (?in=collection), else the one its creator's
+    party posted, else one this node's own party posted, else the newest. The newest is not
+    shown first for that alone: any party writing to a collection may post a later version
+    of an object whose creator is no party (ATT&CK's) under that creator's name."""
+    asked = ctx.arg("in")
+    chosen = next((c for c in copies if c.collection_id == asked), None) or next(
+        (c for c in copies if c.creator_is_party and c.poster == c.body.get("created_by_ref")),
+        None) or next((c for c in copies if c.poster in (None, ctx.node.party.id)), None)
+    return chosen or copies[0]
+
+
 def object_page(ctx: Ctx) -> Page | Response:
     object_id = ctx.params["object_id"]
     me = ctx.viewer.party_id
@@ -145,7 +171,9 @@ def object_page(ctx: Ctx) -> Page | Response:
         raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
                              id=object_id, party=ctx.viewer.principal.party_name))
     # Its versions are listed as lists read them; the one shown is read whole.
-    current = browse.whole(max(versions, key=lambda f: (f.version, f.date_added)))
+    copies = _copies(browse, browse.copies(me, object_id, limit=COPIES_SHOWN))
+    current = _shown_copy(ctx, copies) if copies else browse.whole(
+        max(versions, key=lambda f: (f.version, f.date_added)))
     body = current.body
     if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
         # A claim is read with everything said about it: on its subject's attribution page.
@@ -190,8 +218,12 @@ def object_page(ctx: Ctx) -> Page | Response:
     references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
     properties = [_property(k, v, references) for k, v in body.items()
                   if k not in ("id", "type")]
+    names_of = ctx.node.directory.names()
     return Page("object.html", {
-        "o": current, "versions": versions, "older": older, "properties": properties,
+        "o": current, "versions": versions,
+        "copies": copies if len(copies) > 1 else [],
+        "posted_by": lambda f: names_of.get(f.poster, f.poster) if f.poster else None,
+        "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
                             edges, ctx._("Relationships of {name}"))) if edges else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import orjson
 import pytest
 
@@ -224,3 +226,66 @@ def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, client
     assert [(r["type"], r["type_words"]) for r in picked] == [("malware", "恶意软件")]
     # A type outside STIX 2.1 is shown as its code.
     assert "Attack pattern" not in us.get("/ui/search", params={"q": "x-acme-note"}).text
+
+
+MITRE = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+APT38 = {"type": "intrusion-set", "spec_version": "2.1",
+         "id": "intrusion-set--00f67a77-86a4-4adf-be26-1a54fc713340",
+         "created": "2019-01-29T21:27:24.793Z", "modified": "2025-04-16T20:37:39.000Z",
+         "created_by_ref": MITRE, "name": "APT38", "aliases": ["APT38", "BeagleBoyz"],
+         "description": "A North Korean state-sponsored threat group."}
+
+
+def test_another_party_s_copy_of_a_creator_s_object_is_told_apart_not_shown_as_its(
+        world, client, browser):
+    # China, writing to a collection Charlie reads, posts a later APT38 under MITRE's name:
+    # Charlie's page of APT38 showed China's words as MITRE's newest version.
+    from accord.trust.access import Grant
+
+    world.node.objects.add(world.evidence.id, [APT38], poster_id=None)  # the node's import
+    charlie = world.node.directory.add_party("Charlie CERT")
+    world.node.directory.grant(world.evidence.id, charlie, Grant(True, False))
+    theirs = world.node.directory.create_collection("China to Charlie", alias="cn-charlie",
+                                                    read=[charlie], write=[world.other])
+    # The same object imported into two collections is one copy: no notice.
+    attack = world.node.directory.create_collection("ATT&CK", alias="attack", read=[charlie],
+                                                    write=[])
+    world.node.objects.add(attack.id, [APT38], poster_id=None)
+    reader = browser(world.node.directory.create_token(charlie, role="reader"))
+    assert 'id="copies"' not in reader.get(f"/ui/objects/{APT38['id']}").text
+    forged = {**APT38, "modified": "2026-06-01T00:00:00.000Z",
+              "description": "Nothing to do with anyone in particular.",
+              "aliases": ["APT38", "Chen Innocentman"]}
+    posted = client.post(f"/taxii2/accord/collections/{theirs.id}/objects/",
+                         content=orjson.dumps({"objects": [forged]}),
+                         headers={"Content-Type": TAXII,
+                                  "Authorization": f"Bearer {world.other_token}"})
+    assert posted.json()["success_count"] == 1, posted.text
+    page = unescape(reader.get(f"/ui/objects/{APT38['id']}").text)
+    assert "A North Korean state-sponsored threat group." in page
+    assert "Nothing to do with anyone" not in page
+    copies = page[page.index('id="copies"'):]
+    assert "hold 2 different copies of this object" in copies
+    assert "posted by China (CNCERT/CC)" in copies and "posted by this node's operator" in copies
+    chosen = unescape(reader.get(f"/ui/objects/{APT38['id']}",
+                                 params={"in": theirs.id}).text)
+    assert "Nothing to do with anyone in particular." in chosen
+    lead = chosen[chosen.index('<p class="lead">'):]
+    assert "created by The MITRE Corporation" not in lead  # MITRE's identity is not held here
+    assert "<strong>posted by China (CNCERT/CC)</strong>" in lead[:lead.index("</p>")]
+
+
+def test_a_creator_s_party_is_named_not_linked_where_its_page_is_not_the_reader_s(
+        world, client, browser):
+    from accord.trust.access import Grant
+
+    bravo = world.node.directory.add_party("Bravo CERT")
+    charlie = world.node.directory.add_party("Charlie CERT")
+    for party in (bravo, charlie):
+        world.node.directory.grant(world.evidence.id, party, Grant(True, True))
+    theirs = {**HOSTILE, "name": "Bravo's malware", "created_by_ref": bravo.id}
+    world.node.objects.add(world.evidence.id, [theirs], poster_id=bravo.id)
+    reader = browser(world.node.directory.create_token(charlie, role="reader"))
+    page = reader.get(f"/ui/objects/{HOSTILE['id']}").text
+    assert "Bravo CERT" in page and f'href="/ui/objects/{bravo.id}"' not in page
+    assert reader.get(f"/ui/objects/{bravo.id}").status_code == 404
