@@ -255,3 +255,30 @@ def test_a_server_publishing_no_valid_node_key_is_not_pinned(
     assert done.returncode == 2 and "not an Ed25519 public key" in done.stderr
     assert "Traceback" not in done.stderr
     assert run_accord("peer", "list", "--json", db=db).stdout == ""
+
+
+@pytest.mark.parametrize(("identity", "said"), [
+    ({"type": "identity"}, "no id"),  # was a KeyError's traceback
+    ({"type": "identity", "id": 12345}, "id 12345"),
+    ({"type": "identity", "id": "indicator--00000000-0000-4000-8000-000000000001"},
+     'id "indicator--'),
+    ({"type": "identity", "id": ["identity--00000000-0000-4000-8000-000000000001"]},
+     'id ["identity--'),
+])
+def test_a_server_publishing_no_stix_identity_is_not_pinned(
+        databases: NodeDatabases, tmp_path: Path, identity: dict, said: str):
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = base64.urlsafe_b64encode(Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+    answer = json.dumps({"identity": identity,
+                         "public_key": key.decode().rstrip("=")}).encode()
+    with RecordingTlsServer(self_signed(tmp_path, "odd"), answer=answer) as odd:
+        db = databases.new("us")
+        created("init", "--party", US, db=db)
+        done = run_accord("peer", "add", "odd", "--url", odd.url, "--token", "t", db=db)
+    assert done.returncode == 2, done.stderr
+    assert "published an identity that is no STIX identity" in done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert run_accord("peer", "list", "--json", db=db).stdout == ""

@@ -156,6 +156,18 @@ class Directory:
         """
         found = self.find_party(identity["id"])
         if found is not None:
+            # A node that publishes the id of a party it does not stand for would sign as it
+            # here: as this node's own party, another peer's, or one whose officers act here.
+            # Only the operator's word makes a party known here a peer's.
+            if found.is_self:
+                raise DirectoryError(N_("a peer cannot stand for this node's own party"))
+            if local is None or local.id != found.id:
+                raise DirectoryError(N_("the peer publishes the identity of {party} ({id}), a "
+                                        "party known here already: if the peer's node does "
+                                        "stand for it, say so with --party"),
+                                     party=repr(found.name), id=found.id)
+            with self.engine.connect() as conn:
+                _may_stand_for(conn, found)
             return found
         # Another node's word: what a terminal would act on written out, and cut to a name's
         # length (store.names), rather than refused.
@@ -172,13 +184,7 @@ class Directory:
                     identity=orjson.dumps(identity)))
                 open_storage_in(conn, identity["id"])
                 return Party(identity["id"], name, False)
-            if local.is_self:
-                raise DirectoryError(N_("a peer cannot stand for this node's own party"))
-            standing = conn.execute(select(peers.c.name).where(peers.c.party_id == local.id)
-                                    ).scalar()
-            if standing is not None:
-                raise DirectoryError(N_("{party} stands for peer {peer} already: a party stands "
-                                        "for one peer"), party=local.name, peer=repr(standing))
+            _may_stand_for(conn, local)
             # New row first, then every reference, then the old row: no foreign key is ever
             # left dangling, on SQLite or PostgreSQL.
             conn.execute(update(parties).where(parties.c.id == local.id)
@@ -471,3 +477,13 @@ def _move_posted_in(conn: Connection, old_id: str, new_id: str) -> None:
     summaries.refresh_in(conn, conn.execute(select(ledger.c.request_id).distinct().where(
         ledger.c.seq.in_(posted))).scalars().all())
 
+
+def _may_stand_for(conn: Connection, party: Party) -> None:
+    """Refuses to let a peer's node stand for this node's own party, or for one another peer's
+    node stands for already."""
+    if party.is_self:
+        raise DirectoryError(N_("a peer cannot stand for this node's own party"))
+    standing = conn.execute(select(peers.c.name).where(peers.c.party_id == party.id)).scalar()
+    if standing is not None:
+        raise DirectoryError(N_("{party} stands for peer {peer} already: a party stands for one "
+                                "peer"), party=party.name, peer=repr(standing))
