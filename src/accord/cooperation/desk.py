@@ -49,6 +49,7 @@ from accord.cooperation.summary import Filters as Filters  # the pages import it
 from accord.cooperation.translations import is_language
 from accord.i18n import N_
 from accord.intake import NotWhole, screen, store
+from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection, Party
 from accord.store.engine import take_turn
 from accord.store.guidelines import GuidelinesStore
@@ -56,6 +57,7 @@ from accord.store.peers import hosted_parties
 from accord.store.quotas import OverQuota
 from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.trust.access import Grant
+from accord.trust.audit import Event
 from accord.words import how_large
 
 
@@ -77,16 +79,24 @@ class Desk(LedgerReads):
 
     def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
         """Let these parties read and write the ledgers collection (markings still decide
-        which request each may see). A party this node does not know (one a peer's request is
-        shared with, registered on that peer's node alone) reads nothing here: passed over."""
+        which request each may see), where no grant was set for them: what the operator set
+        (a grant taken back, too) stands. A party this node does not know (one a peer's
+        request is shared with, registered on that peer's node alone) reads nothing here:
+        passed over. Each grant is audited, as the operator's are."""
         directory = self.node.directory
-        for party_id in party_ids:
+        admitted = []
+        for party_id in dict.fromkeys(party_ids):
             party = directory.find_party(party_id)
-            if party is None:
+            if party is None or directory.granted(collection.id, party_id) is not None:
                 continue
-            found = directory.collection_for(party_id, collection.id)
-            if found is None or not (found[1].can_read and found[1].can_write):
-                directory.grant(collection.id, party, Grant(True, True))
+            directory.grant(collection.id, party, Grant(True, True))
+            admitted.append(party.id)
+        if admitted:  # as `accord collection grant` records it, one event a party
+            self.node.audit.append([Event(
+                now_timestamp(), "permission.grant", None, collection_id=collection.id,
+                detail={"collection": collection.id, "party": party_id, "read": True,
+                        "write": True, "why": "a party to a request or record held here"})
+                for party_id in admitted])
 
     def _party(self, name_or_id: str, what: str) -> Party:
         found = self.node.directory.find_party(name_or_id)

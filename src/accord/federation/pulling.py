@@ -176,11 +176,10 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
         with writing(node.engine) as conn:
             advance(conn)
     over: OverQuota | None = None
-    for n, (objs, target) in enumerate(parts, 1):
-        if target is None:
-            desk = Desk(node)
-            target = desk.collection()
-            desk.admit(target, _participants(objs))
+    for n, (objs, part_target) in enumerate(parts, 1):
+        desk = Desk(node) if part_target is None else None
+        target = desk.collection() if desk is not None else part_target
+        assert target is not None
         try:
             # The cursor moves with the page's last part, and only if no part was refused.
             report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
@@ -195,6 +194,11 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
         outcome.stored += len(report.added)
         outcome.unchanged += len(report.unchanged)
         rejected += report.rejected
+        if desk is not None:
+            # The parties of the requests stored (not of those refused) may read the ledgers
+            # collection here, where the operator set nothing else for them.
+            held = {o.id for o in report.added + report.unchanged}
+            desk.admit(target, _participants([o for o in objs if o.get("id") in held]))
     outcome.refused += rejected
     if over is not None:
         raise QuotaReached(f"{peer.name}: {over}")

@@ -425,6 +425,15 @@ class Directory:
                 collection_id=collection_id, party_id=party.id, can_read=grant.can_read,
                 can_write=grant.can_write))
 
+    def granted(self, collection_id: str, party_id: str) -> Grant | None:
+        """What the party was granted on the collection (by its id), even nothing at all (a
+        grant taken back: no read, no write); None when it never was."""
+        p = permissions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(p.can_read, p.can_write).where(
+                p.collection_id == collection_id, p.party_id == party_id)).first()
+        return None if row is None else Grant(bool(row.can_read), bool(row.can_write))
+
     def collections_for(self, party_id: str) -> list[tuple[Collection, Grant]]:
         """The collections a party may read or write, each with its grant; no others."""
         return grant_reads.collections_for(self.engine, party_id)
