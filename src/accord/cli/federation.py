@@ -286,6 +286,8 @@ def sync(
                           "next round carries on from there")
             for unfinished in done.unfinished:
                 err.print(f"  [bold yellow]not all pulled[/]: {said(unfinished)}")
+            if done.left_out:
+                err.print(f"  [bold yellow]not all pulled[/]: {said(done.left_out)}")
             if done.over_quota:
                 err.print(f"  [bold yellow]not all pulled[/]: {said(done.over_quota)} "
                           f"(`accord party quota`; once there is room the next round carries "

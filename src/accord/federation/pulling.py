@@ -127,13 +127,16 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
             outcome.unfinished.append(f"{stretch} (rows it keeps from this node's party, "
                                       "most likely); the next round carries on from there")
             return
-        if time.monotonic() > pulling.until or node.stopping.is_set():
+        if pulling.is_over():
             # What is stored stays, and the cursor says how far: the next round carries on.
             # Not the manifest's retractions: what was not read yet is not missing.
             outcome.cut_short = True
             return
         params = {**first, "next": following}
     if not pulling.manifests:
+        return
+    if pulling.is_over():
+        outcome.cut_short = True  # the manifest waits for the next round
         return
     started = time.monotonic()
     try:

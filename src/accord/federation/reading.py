@@ -5,6 +5,7 @@ in bytes and time is federation.answers'; what it may cost to parse is bounded h
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ from accord.federation.answers import Answer, AnswerRefused, AnswerTooLarge, fet
 from accord.federation.transport import CertificateRefused
 from accord.node import DEFAULT_MAX_OBJECTS
 from accord.stix.limits import CONTAINERS_PER_OBJECT
+from accord.stix.timestamps import is_timestamp
+
+log = logging.getLogger(__name__)
 
 TAXII = "application/taxii+json;version=2.1"
 # What one answer of a peer's may cost to parse: as much as one envelope POSTed here (taxii
@@ -26,6 +30,8 @@ MANIFEST_PAGE = 1000  # entries asked for in one page of a peer's manifest
 # The longest `next` token followed (and kept in the peer's cursors, federation.waypoints):
 # it goes back in a URL, and an Accord node's are under 100 characters.
 MOST_TOKEN = 8192
+# A date a peer's page ends at: to the nanosecond, "2026-01-01T00:00:00.123456789Z".
+_MOST_TIMESTAMP = 30
 
 
 class SyncError(Exception):
@@ -64,8 +70,14 @@ def get_json(client: httpx.Client, url: str, collection: bool = False, **params:
         raise CollectionGone(f"the peer answered {answer.status_code} for {url}")
     if answer.status_code != 200:
         raise SyncError(f"{where(client, url)} answered {answer.status_code}")
-    return object_in(client, url, answer) | {
-        "_added_last": answer.headers.get("X-TAXII-Date-Added-Last")}
+    last = answer.headers.get("X-TAXII-Date-Added-Last")
+    if last is not None and not (len(last) <= _MOST_TIMESTAMP and is_timestamp(last)):
+        # It would be kept as the collection's cursor and sent back as added_after at every
+        # round: a page that says no date is gone on from by its `next` token instead.
+        log.info("%s: X-TAXII-Date-Added-Last %r is no STIX timestamp; not kept",
+                 where(client, url), last[:40])
+        last = None
+    return object_in(client, url, answer) | {"_added_last": last}
 
 
 def exchange(client: httpx.Client, method: str, url: str, **asked: Any) -> Answer:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -39,6 +40,8 @@ class Round:
     # Collections whose pull met more pages of nothing in a row than a round follows (rows
     # hidden from us, at an Accord node): what was said; the next round carries on.
     unfinished: list[str] = field(default_factory=list)
+    # The peer lets this node read more collections than are mirrored here: what was said.
+    left_out: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,3 +58,9 @@ class Pulling:
     round_seconds: float  # how long a round pulls at most (sync.ROUND_SECONDS)
     manifests: bool  # whether this round reads the manifests of the collections it pulls
     reading_manifests: list[float] = field(default_factory=list)  # seconds, each manifest
+
+    def is_over(self) -> bool:
+        """Whether the round's time is up (or the node stopping): checked before each
+        collection, its manifest and each page, so that a peer answering each request slowly,
+        within its own timeout, cannot hold the round past it."""
+        return time.monotonic() > self.until or self.node.stopping.is_set()

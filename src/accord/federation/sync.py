@@ -77,6 +77,10 @@ RETRACT_EVERY = 600.0
 # A peer whose manifests take long to read is read at most this share of the time: a 10 M
 # collection's (about 10,000 pages) every half hour or so, not every ten minutes.
 MANIFEST_SHARE = 20
+# A peer's collections mirrored here: each is a collection of this node's, listed to its
+# officers. A peer shares a few; one listing thousands would fill the node's list with them,
+# and make each round visit them all.
+MOST_MIRRORED = 100
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +110,10 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
             pulling = Pulling(node, peer, holder, client, _api_root(client), page_size,
                                time.monotonic() + ROUND_SECONDS, ROUND_SECONDS, manifests)
             readable = _readable(client, f"{pulling.root}collections/")
-            for cid, theirs in readable.items():
-                if outcome.cut_short:
+            for cid, theirs in _pulled(node, peer, readable, outcome).items():
+                # A round pulls one page at least, however slow the peer: it gets on.
+                if outcome.cut_short or (outcome.collections and pulling.is_over()):
+                    outcome.cut_short = True
                     break
                 outcome.collections += 1
                 try:
@@ -147,11 +153,29 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
         peers.release(peer.name, holder)
     # At its quota, or behind a long stretch of what it hides from us, the peer is not
     # failing: said (`accord peer list`), not backed off from.
-    said = "; ".join(filter(None, [outcome.over_quota, *outcome.unfinished])) or None
+    said = "; ".join(filter(None, [outcome.over_quota, *outcome.unfinished, outcome.left_out])
+                     ) or None
     # How far behind it is, as its manifests said: unmeasured by a round that read none, or
     # not all.
     peers.attempted(peer.name, said, outcome.behind if whole else None, failed=False)
     return outcome
+
+
+def _pulled(node: Node, peer: Peer, readable: dict[str, dict[str, Any]], outcome: Round
+            ) -> dict[str, dict[str, Any]]:
+    """The peer's collections a round pulls: each makes a collection here, so at most
+    MOST_MIRRORED of them, those mirrored already first. The others are said in the round's
+    outcome, and kept from no retraction: the peer still lets us read them."""
+    if len(readable) <= MOST_MIRRORED:
+        return readable
+    known = _known_mirrors(node, peer)
+    order = {cid: n for n, cid in enumerate(readable)}
+    chosen = sorted(readable, key=lambda cid: (cid not in known, order[cid]))
+    outcome.left_out = (
+        f"{peer.name} lets this node read {len(readable):,} collections, more than the "
+        f"{MOST_MIRRORED:,} of a peer's that are mirrored here: the other "
+        f"{len(readable) - MOST_MIRRORED:,} are not pulled")
+    return {cid: readable[cid] for cid in chosen[:MOST_MIRRORED]}
 
 
 def _known_mirrors(node: Node, peer: Peer) -> dict[str, str]:

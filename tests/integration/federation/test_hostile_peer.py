@@ -349,3 +349,91 @@ def test_a_manifest_under_way_when_the_server_stops_ends_at_its_next_page(federa
     assert {indicator(1)["id"], indicator(2)["id"]} <= held
     noted = PeerStore(f.china.engine).find("us")
     assert noted is not None and noted.failures == 0
+
+
+def _listing_of(ids: list[str]):  # type: ignore[no-untyped-def]
+    """Hooks for a peer listing collections `ids` (plus its real one), each empty."""
+    def listing(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "GET" or not request.url.path.endswith("/collections/"):
+            return None
+        return httpx.Response(200, headers=TAXII, content=orjson.dumps({"collections": [
+            {"id": cid, "title": f"Noise {n}", "can_read": True, "can_write": False,
+             "media_types": ["application/stix+json;version=2.1"]}
+            for n, cid in enumerate(ids)]}))
+    hooks = [listing]
+    for cid in ids:
+        hooks.append(_answering(f"/{cid}/objects/", {"more": False, "objects": []}))
+        hooks.append(_answering(f"/{cid}/manifest/", {"more": False, "objects": []}))
+    return hooks
+
+
+def test_a_round_stops_between_collections_once_its_time_is_up(federation, monkeypatch):
+    # A peer answering each collection just within its timeout held the round for as many
+    # collections as it listed: the time was checked only between pages of one collection.
+    f: Federation = federation
+    ids = [f"0000000{n}-0000-4000-8000-000000000000" for n in range(1, 5)]
+    f.hooks.extend(_listing_of(ids))
+    asked: list[str] = []
+
+    def slow(request: httpx.Request) -> None:
+        if request.url.path.endswith("/objects/"):
+            asked.append(request.url.path)
+            time.sleep(0.2)
+
+    f.hooks.insert(0, slow)  # type: ignore[arg-type]
+    monkeypatch.setattr(sync, "ROUND_SECONDS", 0.3)
+    outcome = sync_peer(f.china, f.peer, f.transport)
+    assert outcome.cut_short and len(asked) == 2 and outcome.collections == 2
+    assert outcome.retracted == 0
+
+
+def test_a_peer_listing_more_collections_than_are_mirrored_has_the_rest_said(
+        federation, monkeypatch):
+    f: Federation = federation
+    f.share(indicator(1))
+    assert sync_peer(f.china, f.peer, f.transport).stored == 1  # its real one, mirrored
+    real = next(iter(PeerStore(f.china.engine).find("us").mirrors))
+    monkeypatch.setattr(sync, "MOST_MIRRORED", 2)
+    noise = [f"0000000{n}-0000-4000-8000-000000000000" for n in range(1, 4)]
+
+    def listing(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "GET" or not request.url.path.endswith("/collections/"):
+            return None
+        return httpx.Response(200, headers=TAXII, content=orjson.dumps({"collections": [
+            {"id": cid, "title": "Noise", "can_read": True, "can_write": False,
+             "media_types": ["application/stix+json;version=2.1"]} for cid in [*noise, real]]}))
+
+    f.hooks.extend(_listing_of(noise)[1:])
+    f.hooks.insert(0, listing)
+    before = len(f.china.directory.all_collections())
+    outcome = sync_peer(f.china, f.peer, f.transport)
+    assert outcome.collections == 2 and outcome.retracted == 0
+    assert outcome.left_out is not None and "4 collections, more than the 2" in outcome.left_out
+    # The one mirrored already is pulled first, and keeps what it holds.
+    assert set(PeerStore(f.china.engine).find("us").mirrors) == {real, noise[0]}
+    assert len(f.china.directory.all_collections()) == before + 1
+    assert f.held() == {indicator(1)["id"]}
+    assert PeerStore(f.china.engine).find("us").last_error == outcome.left_out
+
+
+def test_a_page_s_date_that_is_no_timestamp_is_not_kept_as_the_cursor(federation):
+    # Kept as the cursor, a 60,000-character header went back as added_after at every round.
+    f: Federation = federation
+    f.share(indicator(1))
+    from starlette.testclient import TestClient
+
+    from accord.app import create_app
+
+    with TestClient(create_app(f.us.node), base_url="http://us.test") as us:
+        def junk_date(request: httpx.Request) -> httpx.Response | None:
+            if request.method != "GET" or not request.url.path.endswith("/objects/"):
+                return None
+            got = us.request("GET", request.url.raw_path.decode(), headers=dict(request.headers))
+            headers = {**got.headers, "X-TAXII-Date-Added-Last": "9" * 60_000}
+            return httpx.Response(got.status_code, headers=headers, content=got.content)
+
+        f.hooks.append(junk_date)
+        outcome = sync_peer(f.china, f.peer, f.transport)
+    assert outcome.stored == 1
+    cursors = PeerStore(f.china.engine).find("us").cursors
+    assert all(len(value) < 1000 for value in cursors.values()), cursors
