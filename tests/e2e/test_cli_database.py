@@ -341,7 +341,7 @@ def test_db_check_thorough_reads_a_damaged_sqlite_file_as_damaged(tmp_path):
     try:
         with engine.connect() as conn:
             page = conn.exec_driver_sql("SELECT rootpage FROM sqlite_master "
-                                        "WHERE name = 'ix_object_names_exact'").scalar()
+                                        "WHERE name = 'ix_object_names_readable'").scalar()
             size = conn.exec_driver_sql("PRAGMA page_size").scalar()
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

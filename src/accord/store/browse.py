@@ -300,7 +300,7 @@ class Browse:
         hits: list[Found] = []
         pending: list[tuple[int, int]] = []
         with one_connection():
-            for names in self._name_windows(text):
+            for names in self._name_windows(text, self._shelves(reader)):
                 pending += names
                 if len(pending) < _FIRST_WINDOW:
                     continue  # the exact names ran out: their objects are read with the next
@@ -312,8 +312,16 @@ class Browse:
                 hits += self._readable_named(reader, pending, seen, limit - len(hits))
             return self._named_creators(reader, hits)
 
-    def _name_windows(self, text: str) -> Iterator[list[tuple[int, int]]]:
-        """The matching names (rank, seq), window after window: exact names, then the rest."""
+    def _shelves(self, reader: str) -> list[str]:
+        """The collections `reader` may read (their ids)."""
+        may = permissions.c
+        with reading(self.engine) as conn:
+            return list(conn.execute(select(may.collection_id).where(
+                may.party_id == reader, may.can_read == true())).scalars())
+
+    def _name_windows(self, text: str, shelves: list[str]) -> Iterator[list[tuple[int, int]]]:
+        """The matching names (rank, seq), window after window: exact names (in `shelves`, the
+        collections the reader may read, alone), then the rest."""
         budget = _MOST_NAMES
         for exact in (True, False):
             before: int | None = None
@@ -322,7 +330,7 @@ class Browse:
                 window = min(window, budget)
                 with reading(self.engine) as conn:
                     names = search_index.matching(conn, text, exact=exact, before=before,
-                                                  count=window)
+                                                  count=window, collections=shelves)
                 budget -= len(names)
                 yield names
                 if len(names) < window:

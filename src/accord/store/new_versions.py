@@ -85,7 +85,7 @@ def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) ->
     sighted = [(seqs[r.id, r.version_key], r.sighting_of) for r in rows if r.sighting_of]
     ledgered = [(seqs[r.id, r.version_key], r.request_of, r.id, r.id.split("--", 1)[0],
                  r.happened, r.digest) for r in rows if r.request_of]
-    named = [(seqs[r.id, r.version_key], r.id, kind, text)
+    named = [(seqs[r.id, r.version_key], r.collection_id, r.id, kind, text)
              for r in rows if r.is_latest and r.names for kind, text in r.names]
     ends = [(seqs[r.id, r.version_key], *r.ends) for r in rows if r.is_latest and r.ends]
     filed = [(seqs[r.id, r.version_key], r.filed_under, r.id) for r in rows if r.filed_under]

@@ -438,6 +438,9 @@ object_names = Table(
     Column("id", String(300), nullable=False),
     Column("kind", String(16), nullable=False),  # name, alias or external_id
     Column("text", Text, nullable=False),
+    # The collection of the version named (migration 0034): a name is found exactly among
+    # the collections its reader may read, never by walking the others'.
+    Column("collection_id", String(40), nullable=True),
 )
 Index("ix_object_names_seq", object_names.c.seq)
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     Connection,
     Engine,
     Select,
     String,
     and_,
+    any_,
     bindparam,
     column,
     delete,
@@ -50,7 +52,7 @@ _UNSEARCHED_PREFIX = "x-accord-"
 _UNSEARCHED = "language-content"
 _ALIAS_KEYS = ("aliases", "x_mitre_aliases")
 
-NameRow = tuple[int, str, str, str]  # seq, id, kind, folded text
+NameRow = tuple[int, str, str, str, str]  # seq, collection_id, id, kind, folded text
 EndsRow = tuple[int, str, str]  # seq, source_ref, target_ref
 
 # The FTS5 table over object_names.text (SQLite only, migration 0018): `add` puts each batch of
@@ -112,11 +114,13 @@ def entries_of(obj: Mapping[str, Any]) -> tuple[list[tuple[str, str]], tuple[str
     return names, ends_of(obj)
 
 
-def rows_for(seq: int, obj: Mapping[str, Any]) -> tuple[list[NameRow], list[EndsRow]]:
-    """The index rows of one newest version."""
+def rows_for(seq: int, collection_id: str, obj: Mapping[str, Any]
+             ) -> tuple[list[NameRow], list[EndsRow]]:
+    """The index rows of one newest version, held in `collection_id`."""
     names, ends = entries_of(obj)
     oid = str(obj.get("id"))
-    return [(seq, oid, k, text) for k, text in names], ([] if ends is None else [(seq, *ends)])
+    return ([(seq, collection_id, oid, k, text) for k, text in names],
+            [] if ends is None else [(seq, *ends)])
 
 
 def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> None:
@@ -125,7 +129,7 @@ def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> 
     # AUTOINCREMENT is the largest one's successor: the names after `last` are these.
     last = (conn.exec_driver_sql("SELECT coalesce(max(name_id), 0) FROM object_names").scalar()
             if names and conn.dialect.name == "sqlite" else None)
-    insert_rows(conn, "object_names", ("seq", "id", "kind", "text"), names)
+    insert_rows(conn, "object_names", ("seq", "collection_id", "id", "kind", "text"), names)
     if last is not None:
         # One statement for the batch: through a trigger, FTS5 took 6 times as long.
         conn.exec_driver_sql("INSERT INTO object_names_fts (rowid, text) SELECT name_id, text "
@@ -172,12 +176,13 @@ class NoTrigramIndex(Exception):
                 "backup")
 
 
-def index(conn: Connection, versions: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
-    """Index newest versions, given as (seq, object)."""
+def index(conn: Connection, collection_id: str,
+          versions: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index newest versions of one collection, given as (seq, object)."""
     names: list[NameRow] = []
     ends: list[EndsRow] = []
     for seq, obj in versions:
-        found, between = rows_for(seq, obj)
+        found, between = rows_for(seq, collection_id, obj)
         names += found
         ends += between
     add(conn, names, ends)
@@ -199,11 +204,12 @@ def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None
     rows = conn.execute(select(o.seq, o.is_latest, o.body).where(
         o.collection_id == collection_id, o.id == object_id)).all()
     forget(conn, [seq for seq, _, _ in rows])
-    index(conn, [(seq, orjson.loads(body)) for seq, is_latest, body in rows if is_latest])
+    index(conn, collection_id,
+          [(seq, orjson.loads(body)) for seq, is_latest, body in rows if is_latest])
 
 
-def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, count: int
-             ) -> list[tuple[int, int]]:
+def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, count: int,
+             collections: Sequence[str] = ()) -> list[tuple[int, int]]:
     """Up to `count` names that are `needle` (exact) or contain it (case aside), newest first
     and older than `before` (a rank from an earlier call): (rank, seq), one per name.
 
@@ -215,7 +221,10 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
     a version made newest again by a deletion). Exact names walk an index in that order and stop
     at `count`; for a substring, PostgreSQL walks the newest names or reads the trigram index,
     as a bounded measure of the needle says (store.name_plans); SQLite walks its FTS5 table by
-    rowid, newest first."""
+    rowid, newest first.
+
+    Exact names are looked for in `collections` alone (those the reader may read): their cost
+    and what they find depend on those, not on what others hold elsewhere under the name."""
     folded = fold(needle)
     n = object_names.c
     dialect = conn.dialect.name
@@ -231,11 +240,16 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
     else:
         rank = n.name_id
         if exact and dialect == "sqlite":
-            condition = n.text == bindparam("needle", folded)  # reads (text, name_id)
+            # Reads (text, collection_id, name_id): one range per collection, then sorted.
+            condition = and_(n.text == bindparam("needle", folded),
+                             n.collection_id.in_(bindparam("collections", sorted(collections),
+                                                           expanding=True)))
         elif exact:
-            # (md5(text), name_id): fixed-size keys whatever a name's length (a btree key may
-            # not exceed a third of a page), then the text itself.
+            # (md5(text), collection_id, name_id): fixed-size keys whatever a name's length (a
+            # btree key may not exceed a third of a page), then the text itself.
             condition = and_(func.md5(n.text) == func.md5(bindparam("needle", folded)),
+                             n.collection_id == any_(bindparam(
+                                 "collections", sorted(collections), type_=ARRAY(String))),
                              n.text == bindparam("text", folded))
         elif dialect == "sqlite":  # too short for trigrams: the names themselves
             condition = func.instr(n.text, bindparam("needle", folded)) > 0

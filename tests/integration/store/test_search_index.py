@@ -287,8 +287,9 @@ def test_requests_and_their_ledger_are_not_indexed_by_name(world, shared):
 
     assert not search_index.is_searchable("x-accord-request")
     assert not search_index.is_searchable("language-content")
-    assert search_index.rows_for(7, {"type": "x-accord-request", "id": "x-accord-request--1",
-                                     "name": "Please share"}) == ([], [])
+    assert search_index.rows_for(7, "c", {"type": "x-accord-request",
+                                          "id": "x-accord-request--1",
+                                          "name": "Please share"}) == ([], [])
 
 
 def test_the_migration_indexes_what_is_already_stored(db_url):
@@ -530,7 +531,7 @@ def test_sqlite_names_fill_the_full_text_index_by_statement_from_0028_and_by_tri
             conn.commit()
             with conn.begin():
                 if by_add:
-                    search_index.add(conn, [(seq, f"tool--{seq}", "name", text)], [])
+                    search_index.add(conn, [(seq, "c", f"tool--{seq}", "name", text)], [])
                 else:
                     conn.exec_driver_sql("INSERT INTO object_names (seq, id, kind, text) "
                                          "VALUES (?, ?, 'name', ?)", (seq, f"tool--{seq}", text))
@@ -565,3 +566,34 @@ def test_sqlite_names_fill_the_full_text_index_by_statement_from_0028_and_by_tri
         assert matches("downgrade") == 1 and apart() == (0, 0)
     finally:
         engine.dispose()
+
+
+def test_names_another_party_holds_where_the_reader_cannot_read_cost_its_search_nothing(
+        world, shared, monkeypatch):
+    # The US posted thousands of "APT19"s into a collection of its own: China's search for
+    # APT19 walked them, row by row, past its budget, and found nothing it may read (and the
+    # time it took said how many there were).
+    from accord.store import browse as module
+
+    monkeypatch.setattr(module, "_FIRST_WINDOW", 8)
+    monkeypatch.setattr(module, "_MOST_NAMES", 40)
+    own = world.node.directory.create_collection("Ours", read=[world.own], write=[world.own])
+    flood = [sdo("tool", 1000 + n, name="APT19") for n in range(200)]
+    world.node.objects.add(own.id, flood, poster_id=world.own.id)
+    browse = Browse(world.node.engine)
+    assert ids(browse.search(world.other.id, "APT19")) == {APT19["id"]}
+    assert ids(browse.search(world.other.id, "apt19")) == {APT19["id"]}
+    asked: list[str] = []
+    real = module.search_index.matching
+
+    def counted(conn, needle, **how):  # type: ignore[no-untyped-def]
+        found = real(conn, needle, **how)
+        if how["exact"]:
+            asked.extend(str(seq) for _, seq in found)
+        return found
+
+    monkeypatch.setattr(module.search_index, "matching", counted)
+    browse.search(world.other.id, "APT19")
+    assert len(set(asked)) == 1  # the exact names it may read alone (its name, its alias)
+    # The US reads its own: as many as the walk's budget (40 here).
+    assert len(browse.search(world.own.id, "APT19", limit=300)) == 40
