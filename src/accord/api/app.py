@@ -80,7 +80,11 @@ class SightingOut(BaseModel):
 class LookupOut(BaseModel):
     value: str
     read_as: list[Matched]  # how the value was understood (an IP, a domain, a hash …)
-    count: int
+    count: int  # of `results`
+    more: bool = Field(
+        default=False, description="True where more objects mention the value than `limit`: "
+        "`results` are the newest; ask again with a larger limit (up to "
+        f"{MOST_RESULTS:,}), or narrow the value")
     results: list[MentionOut]
     # Objects naming a network around the value that is too broad to be a match (IPv4 shorter
     # than /8, IPv6 shorter than /32, e.g. 0.0.0.0/0): listed apart, not counted.

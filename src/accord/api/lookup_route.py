@@ -42,17 +42,20 @@ async def answer(node: Node, caller: Principal, value: str, limit: int) -> Respo
     # A small look-up (one bounded statement on PostgreSQL) on the event loop, as TAXII reads
     # are: a hop to a worker thread and back costs more than it does. It shares the
     # connection the loop keeps (store.resident). Anything larger, in a worker thread.
+    # One more than asked: whether there are more than `limit` is said, not left to guess.
     with one_connection():
-        looked = correlations.small_look_up(caller.party_id, read_as, limit)
+        looked = correlations.small_look_up(caller.party_id, read_as, limit + 1)
     if looked is None:
-        looked = await run_in_threadpool(correlations.look_up, caller.party_id, read_as, limit)
-    found, broad = looked.found, looked.over_broad
+        looked = await run_in_threadpool(correlations.look_up, caller.party_id, read_as,
+                                         limit + 1)
+    found, broad = looked.found[:limit], looked.over_broad
+    more = len(looked.found) > limit
     node.reads.record(Event(now_timestamp(), "lookup", caller.party_id, caller.token_id,
                             None, tuple(m.id for m in found + broad), {"value": value}))
     stopped_at = looked.stopped_at
     return Response(orjson.dumps({
         "value": value, "read_as": [{"kind": v.kind, "value": v.value} for v in read_as],
-        "count": len(found), "results": [m.as_json() for m in found],
+        "count": len(found), "more": more, "results": [m.as_json() for m in found],
         "over_broad": [m.as_json() for m in broad], "complete": stopped_at is None,
         "read_below": value_text(stopped_at) if stopped_at else None}),
         media_type="application/json")

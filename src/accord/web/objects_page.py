@@ -25,6 +25,12 @@ from accord.web.prose import MARKDOWN_PROPERTIES, markdown
 # The versions an object's page lists, newest: each is read (its body, for `revoked`), and a
 # party may post thousands. TAXII's versions endpoint pages through them all.
 VERSIONS_SHOWN = 100
+# What a search lists of each kind (mentions of a value; names, ids, types): the newest, the
+# count said as "100+" where there are more.
+SEARCH_SHOWN = 100
+# Relationships and correlations an object's page lists, the same way.
+RELATIONSHIPS_SHOWN = 60
+CORRELATIONS_SHOWN = 20
 # The collections' copies of one object its page compares (each read whole).
 COPIES_SHOWN = 20
 
@@ -41,23 +47,29 @@ def search_page(ctx: Ctx) -> Page:
     found: list[Found] = []
     read_as: list[Value] = []
     stopped_at: str | None = None
+    mentions_more = found_more = False  # more than SEARCH_SHOWN: listed as "100+"
     if text:
         read_as = guess(text)
         if read_as:
             correlations = Correlations(ctx.node.engine)
             # Most values are in a few objects: one statement (small_look_up), else the rest.
-            looked = (correlations.small_look_up(me, read_as, 100)
-                      or correlations.look_up(me, read_as, limit=100))
-            mentions, broad = looked.found, looked.over_broad
+            looked = (correlations.small_look_up(me, read_as, SEARCH_SHOWN + 1)
+                      or correlations.look_up(me, read_as, limit=SEARCH_SHOWN + 1))
+            mentions, broad = looked.found[:SEARCH_SHOWN], looked.over_broad
+            mentions_more = len(looked.found) > SEARCH_SHOWN
             stopped_at = value_text(looked.stopped_at) if looked.stopped_at else None
         # A type in the reader's words (恶意软件, "attack pattern") is searched as its code.
         typed = code_for(ctx.language, "stix_type", text) or text
-        found = [f for f in Browse(ctx.node.engine).search(me, typed, limit=100)
+        found = [f for f in Browse(ctx.node.engine).search(me, typed, limit=SEARCH_SHOWN + 1)
                  if f.id not in {m.id for m in mentions + broad}]
+        found_more = len(found) > SEARCH_SHOWN
+        found = found[:SEARCH_SHOWN]
         ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
                   {"value": text, "page": "search"})
     return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
                                 "found": found, "stopped_at": stopped_at,
+                                "mentions_more": mentions_more, "found_more": found_more,
+                                "shown": SEARCH_SHOWN,
                                 "most_inside": f"{MOST_INSIDE:,}",
                                 "read_as": [(word(ctx.language, "observable", v.kind),
                                              value_text(v)) for v in read_as]},
@@ -179,7 +191,9 @@ def object_page(ctx: Ctx) -> Page | Response:
         # A claim is read with everything said about it: on its subject's attribution page.
         return RedirectResponse(f"/ui/attribution/{body['subject_ref']}#{object_id}",
                                 status_code=303)
-    relationships = browse.relationships(me, object_id)
+    relationships = browse.relationships(me, object_id, limit=RELATIONSHIPS_SHOWN + 1)
+    relationships_more = len(relationships) > RELATIONSHIPS_SHOWN
+    relationships = relationships[:RELATIONSHIPS_SHOWN]
     own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
     ends = [r.body.get("target_ref") if r.body.get("source_ref") == object_id
             else r.body.get("source_ref") for r in relationships]
@@ -206,14 +220,16 @@ def object_page(ctx: Ctx) -> Page | Response:
     for kind, value in browse.mentioned_values(me, object_id):
         mentioned = Value(kind, value)
         looked = Correlations(ctx.node.engine).look_up(
-            me, [mentioned], 20, over_broad=False, most_inside=PAGE_INSIDE)
+            me, [mentioned], CORRELATIONS_SHOWN + 2, over_broad=False, most_inside=PAGE_INSIDE)
         others = [m for m in looked.found if m.id != object_id]
         # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
+        # More than are listed (or not all read, in a network): the search has the rest.
         correlations.append((word(ctx.language, "observable", kind), value_text(mentioned),
-                             others, is_over_broad(mentioned), looked.stopped_at is not None))
+                             others[:CORRELATIONS_SHOWN], is_over_broad(mentioned),
+                             looked.stopped_at is not None, len(others) > CORRELATIONS_SHOWN))
     sightings = Correlations(ctx.node.engine).sightings_of(me, object_id)
     served = {object_id, *(r.id for r in relationships), *names,
-              *(m.id for _, _, ms, _, _ in correlations for m in ms), *(s.id for s in sightings)}
+              *(m.id for _, _, ms, _, _, _ in correlations for m in ms), *(s.id for s in sightings)}
     ctx.audit("objects.read", tuple(sorted(served)), {"page": "object"})
     references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
     properties = [_property(k, v, references) for k, v in body.items()
@@ -225,6 +241,7 @@ def object_page(ctx: Ctx) -> Page | Response:
         "posted_by": lambda f: names_of.get(f.poster, f.poster) if f.poster else None,
         "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
+        "relationships_more": relationships_more,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
                             edges, ctx._("Relationships of {name}"))) if edges else None,
         "correlations": correlations, "sightings": sightings,

@@ -289,3 +289,50 @@ def test_a_creator_s_party_is_named_not_linked_where_its_page_is_not_the_reader_
     page = reader.get(f"/ui/objects/{HOSTILE['id']}").text
     assert "Bravo CERT" in page and f'href="/ui/objects/{bravo.id}"' not in page
     assert reader.get(f"/ui/objects/{bravo.id}").status_code == 404
+
+
+def _mentioning(n: int, value: str = "198.51.100.9") -> dict:
+    return {"type": "indicator", "spec_version": "2.1", "name": f"C2 {n}",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": f"[ipv4-addr:value = '{value}']", "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z"}
+
+
+def test_lists_cut_short_say_so_and_count_as_more(world, client, browser, monkeypatch):
+    # 3,000 indicators naming one domain: the search said "100" with no word of the rest,
+    # the look-up "count 5, complete", the object page "Relationships 61" of 501.
+    from accord.web import objects_page
+
+    monkeypatch.setattr(objects_page, "SEARCH_SHOWN", 3)
+    monkeypatch.setattr(objects_page, "RELATIONSHIPS_SHOWN", 2)
+    monkeypatch.setattr(objects_page, "CORRELATIONS_SHOWN", 2)
+    indicators = [_mentioning(n) for n in range(1, 6)]
+    uses = [{"type": "relationship", "spec_version": "2.1",
+             "id": f"relationship--00000000-0000-4000-8000-{n:012d}",
+             "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+             "relationship_type": "indicates", "source_ref": i["id"],
+             "target_ref": HOSTILE["id"]} for n, i in enumerate(indicators, 100)]
+    world.node.objects.add(world.evidence.id, [HOSTILE, *indicators, *uses],
+                           poster_id=world.own.id)
+    us = browser(world.admin_token)
+    found = unescape(us.get("/ui/search", params={"q": "198.51.100.9"}).text)
+    assert 'Objects that mention it <span class="count">3+</span>' in found
+    assert "The newest 3 are listed. More objects mention it" in found
+    named = unescape(us.get("/ui/search", params={"q": "C2"}).text)
+    assert 'By name, id or type <span class="count">3+</span>' in named
+    assert "The first 3 are listed" in named
+    nothing = unescape(us.get("/ui/search", params={"q": "203.0.113.250"}).text)
+    assert "Read as" in nothing and "No object you may read mentions it." in nothing
+    page = unescape(us.get(f"/ui/objects/{HOSTILE['id']}").text)
+    assert 'Relationships <span class="count">2+</span>' in page
+    assert "The newest 2 relationships you may read are listed" in page
+    one = unescape(us.get(f"/ui/objects/{indicators[0]['id']}").text)
+    assert "The newest 2 are listed; more objects mention it: search it" in one
+    headers = {"Authorization": f"Bearer {world.admin_token}"}
+    some = client.get("/api/v1/lookup", params={"value": "198.51.100.9", "limit": 4},
+                      headers=headers).json()
+    every = client.get("/api/v1/lookup", params={"value": "198.51.100.9", "limit": 5},
+                       headers=headers).json()
+    assert (some["count"], some["more"]) == (4, True)
+    assert (every["count"], every["more"]) == (5, False)
