@@ -185,10 +185,28 @@ def normal_url(text: str) -> str:
     return f"{scheme}://{userinfo}{at}{host}{rest or '/'}"
 
 
+# How reports and tickets write indicators so that nothing makes them a live link:
+# 198.51.100[.]7, hxxps://c2[.]example[/]x, admin[@]example[.]org, c2(dot)example.
+_DEFANGED = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[://\]|\[/\]|\[@\]|\[at\]"
+                       r"|\(at\)", re.IGNORECASE)
+_UNDONE = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "[:]": ":",
+           "[://]": "://", "[/]": "/", "[@]": "@", "[at]": "@", "(at)": "@"}
+_DEFANGED_SCHEME = re.compile(r"^(?:hxxp|hXXp|h\*\*p)(s?)(?=:|\[:)|^fxp(?=:|\[:)", re.IGNORECASE)
+
+
+def refanged(text: str) -> str:
+    """A value as it was before it was defanged (198.51.100[.]7 → 198.51.100.7, hxxp:// →
+    http://); any other text as it is."""
+    text = _DEFANGED.sub(lambda m: _UNDONE[m.group(0).lower()], text)
+    return _DEFANGED_SCHEME.sub(
+        lambda m: "ftp" if m.group(0).lower() == "fxp" else f"http{m.group(1)}", text)
+
+
 def guess(text: str) -> list[Value]:
     """What a value a user typed could be: an address or network, a hash, a URL, …; typed
-    with an East Asian input method's full-width characters (１９８．５１．１００．７) too."""
-    text = unicodedata.normalize("NFKC", text).strip()
+    with an East Asian input method's full-width characters (１９８．５１．１００．７) too,
+    or defanged as reports write them (198.51.100[.]7, hxxp://)."""
+    text = refanged(unicodedata.normalize("NFKC", text).strip())
     found = network(text)
     if found is not None:
         return [found]

@@ -8,6 +8,7 @@ from accord.correlation.values import (
     guess,
     network,
     network_range,
+    refanged,
     values_in,
 )
 
@@ -159,3 +160,24 @@ def test_an_over_broad_network_is_named_as_people_write_it():
     assert note is not None and "0.0.0.0/0, 2000::/3 is broader" in note
     assert over_broad_note(values_in(indicator("[ipv4-addr:value = '10.0.0.0/8']"))) is None
     assert network_text(network("198.51.100.7")) == "198.51.100.7"
+
+
+@pytest.mark.parametrize(("defanged", "live"), [
+    ("10[.]200[.]3[.]7", "10.200.3.7"),
+    ("203.0.113(.)0[/]24", "203.0.113.0/24"),
+    ("hxxp://c2.common[.]example/a", "http://c2.common.example/a"),
+    ("hXXps[:]//c2[.]example[/]x", "https://c2.example/x"),
+    ("fxp[://]files{.}example", "ftp://files.example"),
+    ("admin[@]example[.]org", "admin@example.org"),
+    ("admin(at)example(dot)org", "admin@example.org"),
+    ("c2[dot]example", "c2.example"),
+])
+def test_a_defanged_value_is_read_as_the_value(defanged, live):
+    # As reports and tickets write indicators (MISP and OpenCTI users paste them so).
+    assert guess(defanged) == guess(live)
+
+
+def test_what_is_not_defanged_is_read_as_typed():
+    assert refanged("http://[::1]/x") == "http://[::1]/x"  # an IPv6 URL's brackets
+    assert refanged("evil[1].exe") == "evil[1].exe"
+    assert refanged("hxxpd.example") == "hxxpd.example"  # a scheme only before its colon
