@@ -336,3 +336,30 @@ def test_lists_cut_short_say_so_and_count_as_more(world, client, browser, monkey
                        headers=headers).json()
     assert (some["count"], some["more"]) == (4, True)
     assert (every["count"], every["more"]) == (5, False)
+
+
+def test_a_revoked_object_says_so_and_what_took_its_place(world, browser):
+    # ATT&CK's Dragonfly 2.0: revoked, with a revoked-by relationship to Dragonfly; the page
+    # said so only as the property "revoked true".
+    old = {"type": "intrusion-set", "spec_version": "2.1", "name": "Dragonfly 2.0",
+           "id": "intrusion-set--76d59913-1d24-4992-a8ac-05a3eb093f71", "revoked": True,
+           "created": "2018-10-17T00:14:20.652Z", "modified": "2021-10-12T19:23:49.000Z"}
+    new = {**old, "id": "intrusion-set--1c63d4ec-0a75-4daa-b1df-0d11af3d3cc1",
+           "name": "Dragonfly", "revoked": False}
+    replaced = {"type": "relationship", "spec_version": "2.1",
+                "id": "relationship--00000000-0000-4000-8000-00000000b001",
+                "created": old["modified"], "modified": old["modified"],
+                "relationship_type": "revoked-by", "source_ref": old["id"],
+                "target_ref": new["id"]}
+    old_tool = {**HOSTILE, "name": "Old tool", "x_mitre_deprecated": True}
+    world.node.objects.add(world.evidence.id, [old, new, replaced, old_tool],
+                           poster_id=world.own.id)
+    us = browser(world.admin_token)
+    page = unescape(us.get(f"/ui/objects/{old['id']}").text)
+    revoked = page[page.index('id="revoked"'):]
+    assert "Revoked:" in revoked
+    assert f'In its place: <a href="/ui/objects/{new["id"]}">Dragonfly</a>' in revoked
+    assert 'id="revoked"' not in us.get(f"/ui/objects/{new['id']}").text
+    assert 'id="deprecated"' in us.get(f"/ui/objects/{old_tool['id']}").text
+    found = us.get("/ui/search", params={"q": "Dragonfly 2.0"}).text
+    assert 'Dragonfly 2.0</a> <span class="tag">revoked</span>' in found
