@@ -24,12 +24,15 @@ LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted doc
 
 def _chosen(ctx: Ctx) -> dict[str, str]:
     """The filters in the address, each kept only when it is one the page offers."""
-    others = {p.id for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id}
+    # By id (the list's own choice) or by name, whatever its case (an address typed by hand,
+    # or shared: "?party=China (CNCERT/CC)"): party names are known to every viewer.
+    others = {key: p.id for p in ctx.node.directory.parties() if p.id != ctx.viewer.party_id
+              for key in (p.id, p.name.casefold())}
     direction, state = ctx.arg("direction"), ctx.arg("state")
     category, party = ctx.arg("category"), ctx.arg("party")
     return {"direction": direction if direction in ("sent", "received") else "",
             "state": state if state in STATES else "",
-            "party": party if party in others else "",
+            "party": others.get(party, others.get(party.strip().casefold(), "")),
             "category": category if category in CATEGORIES else "",
             # Full-width letters and digits (an East Asian input method's) as their ASCII.
             "q": " ".join(unicodedata.normalize("NFKC", ctx.arg("q")).split())}

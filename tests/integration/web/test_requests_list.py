@@ -163,3 +163,17 @@ def test_a_filter_the_list_does_not_offer_is_said_not_dropped(world, browser, of
                                                               params, said):
     page = browser(officers[0]).get("/ui/requests", params=params)
     assert page.status_code == 400 and said in page.text
+
+
+def test_the_other_party_may_be_named_in_the_address_by_its_name(world, browser, officers):
+    us = browser(officers[0])
+    rid = send(us, world.other.id, "Who operates 198.51.100.7?")
+    third = world.node.directory.add_party("United Kingdom (NCSC)")
+    for named in ("China (CNCERT/CC)", "china (cncert/cc)", world.other.id):
+        page = us.get("/ui/requests", params={"party": named})
+        assert page.status_code == 200 and rid in page.text, named
+        assert f'<option value="{world.other.id}" selected>' in page.text
+    elsewhere = us.get("/ui/requests", params={"party": third.name})
+    assert elsewhere.status_code == 200 and rid not in elsewhere.text
+    unknown = us.get("/ui/requests", params={"party": "Atlantis"})
+    assert unknown.status_code == 400 and "Other party “Atlantis” is not one" in unknown.text
