@@ -117,12 +117,19 @@ def _their_required(ctx: Ctx, party: Party | None) -> dict[Kind, tuple[str, ...]
 
 
 def _explained(ctx: Ctx, policy: Guidelines, face: Clockface,
-               theirs: Mapping[Kind, tuple[str, ...]]) -> dict[str, Any]:
+               theirs: Mapping[Kind, tuple[str, ...]], party: Party | None) -> dict[str, Any]:
     fields = {kind: [f for f in CONTENT_FIELDS if f == ALWAYS_REQUIRED
                      or f in policy.required.get(kind, ()) or f in theirs.get(kind, ())]
               for kind in KINDS}
+    # Whose requirements the table lists: this node's, and the addressee's node's where it
+    # published some (a request to it must carry both).
+    source = ctx._("This node's guidelines (version {version}) and what the node of {party} "
+                   "requires of a request to it.", version=policy.version,
+                   party=party.name) if party is not None and any(theirs.values()) else \
+        ctx._("This node's guidelines (version {version}) for requests to the chosen party.",
+              version=policy.version)
     return {
-        "version": policy.version,
+        "version": policy.version, "source": source,
         "required": {kind: [ctx._(FIELD_LABELS[f]) for f in names]
                      for kind, names in fields.items()},
         "fields": fields,
@@ -194,7 +201,8 @@ def _form_page(ctx: Ctx, *, error: str = "", status: int = 200, notice: str = ""
         "others": others, "chosen": found.id if found else "",
         "kinds": vocabularies(ctx.language)["kind"],
         "categories": vocabularies(ctx.language)["category"], "urgencies": URGENCIES,
-        "guidelines": _explained(ctx, policy, ctx.clockface, _their_required(ctx, found)),
+        "guidelines": _explained(ctx, policy, ctx.clockface, _their_required(ctx, found),
+                                 found),
         "error": error,
         "form": ctx.form or {},
         "evidence": evidence, "attached": attached, "may_act": ctx.viewer.may_act,
@@ -310,7 +318,7 @@ def check(ctx: Ctx) -> Response:
                             draft.point_of_contact, draft.evidence)
             lacking = {*missing_content(probe, policy), *missing_required(probe, theirs)}
             missing = [ctx._(FIELD_LABELS[f]) for f in CONTENT_FIELDS if f in lacking]
-    explained = _explained(ctx, policy, ctx.clockface, theirs)
+    explained = _explained(ctx, policy, ctx.clockface, theirs, party)
     # The sentence the form shows, whole, in the reader's words (the script only places it).
     said = ctx._("The guidelines (version {version}) still want: {fields}.",
                  version=explained["version"], fields=", ".join(missing)) if missing else ""

@@ -290,8 +290,15 @@ def test_what_the_addressee_node_requires_is_asked_for_before_the_request_is_sen
                      r'Impact, Evidence</td></tr>', form)
     assert re.search(r'<tr data-kind="mitigation"><th scope="row">[^<]+</th><td>Summary, '
                      r'Activity window \(start\), Evidence</td></tr>', form)
+    # Whose requirements they are is said: this node's alone no longer.
+    assert ('<span id="g-source">This node\'s guidelines (version 0) and what the node of '
+            'Russia requires of a request to it.</span>') in form
     checked = us.post("/ui/requests/check", {**REQUEST, "to": peer.id}).json()
     assert checked["missing"] == ["Impact"]
+    assert "what the node of Russia requires" in checked["guidelines"]["source"]
+    alone = us.post("/ui/requests/check", {**REQUEST, "to": world.other.id}).json()
+    assert alone["guidelines"]["source"] == \
+        "This node's guidelines (version 0) for requests to the chosen party."
     assert checked["guidelines"]["fields"]["information"] == ["summary", "impact", "evidence"]
     refused = us.post("/ui/requests/new", {**REQUEST, "to": peer.id})
     assert refused.status_code == 400

@@ -80,7 +80,7 @@ function checkRequest(form) {
       : []);
     box.hidden = lines.length === 0;
     box.textContent = lines.join(" ");
-    document.getElementById("g-version").textContent = result.guidelines.version;
+    document.getElementById("g-source").textContent = result.guidelines.source;
     for (const row of document.querySelectorAll("#g-required tr[data-kind]")) {
       row.querySelector("td").textContent = result.guidelines.required[row.dataset.kind].join(", ");
     }
