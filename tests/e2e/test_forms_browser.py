@@ -179,7 +179,11 @@ def test_the_urgencies_show_the_addressee_node_deadlines(chromium: Browser,  # n
         "acknowledge within 20 s, respond within 50 s")
     expect(page.locator("#their-deadlines")).to_contain_text(
         f"set by the guidelines of {CN}'s node (version 1")
+    # China's node requires what its defaults require of the other kinds: said whose they are.
+    expect(page.locator("#g-source")).to_contain_text(f"what the node of {CN} requires")
     page.get_by_label("Addressed to").select_option(label="Russia")  # a party of this node
     expect(page.locator("[data-deadline=urgent]")).to_have_text(
         "acknowledge within 1 d, respond within 3 d")
+    expect(page.locator("#g-source")).to_have_text(
+        "This node's guidelines (version 1) for requests to the chosen party.")
     expect(page.locator("#their-deadlines")).to_contain_text("this node's guidelines")
