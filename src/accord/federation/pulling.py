@@ -14,8 +14,7 @@ from sqlalchemy import Connection
 
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
-from accord.cooperation.model import Request
-from accord.cooperation.objects import PREFIX, from_stix
+from accord.cooperation.objects import PREFIX
 from accord.cooperation.translations import is_translation
 from accord.federation import waypoints
 from accord.federation.authorship import authentic
@@ -42,6 +41,7 @@ from accord.store.directory import Collection
 from accord.store.engine import writing
 from accord.store.peers import WAYPOINT, Peer, PeerStore
 from accord.store.quotas import OverQuota
+from accord.store.summary_reads import parties_of
 from accord.trust.audit import Event
 
 log = logging.getLogger(__name__)
@@ -200,8 +200,11 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
         if desk is not None:
             # The parties of the requests stored (not of those refused) may read the ledgers
             # collection here, where the operator set nothing else for them.
-            held = {o.id for o in report.added + report.unchanged}
-            desk.admit(target, _participants([o for o in objs if o.get("id") in held]))
+            # As stored here: a version refused beside a copy of the one stored (the same id
+            # and version, other parties) lets no one in.
+            desk.admit(target, parties_of(node.engine, [
+                o.id for o in report.added + report.unchanged
+                if o.id.startswith("x-accord-request--")]))
     outcome.refused += rejected
     if over is not None:
         raise QuotaReached(f"{peer.name}: {over}")
@@ -210,13 +213,3 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
 def _is_cooperation(obj: dict[str, Any]) -> bool:
     return str(obj.get("type", "")).startswith(PREFIX) or is_attribution_object(obj) \
         or is_translation(obj)
-
-
-def _participants(objs: list[dict[str, Any]]) -> set[str]:
-    found: set[str] = set()
-    for obj in objs:
-        if obj.get("type") == "x-accord-request":
-            request = from_stix(obj)
-            if isinstance(request, Request):
-                found |= set(request.participants)
-    return found

@@ -104,7 +104,9 @@ _SEEN = {"indicator": ("valid_from", "valid_until"),
          "infrastructure": ("first_seen", "last_seen"), "malware": ("first_seen", "last_seen")}
 
 
-SMALL = 100  # the largest `limit` of a small look-up (Correlations.small_look_up)
+# The largest `limit` of a small look-up (Correlations.small_look_up): the default page of
+# 100, and the one more that says whether there are more.
+SMALL = 101
 
 
 class Correlations:

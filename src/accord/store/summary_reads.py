@@ -8,7 +8,7 @@ while it may read the requests collection: the rule the desk applies to ledgers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -45,6 +45,7 @@ from accord.cooperation.summary import (
     Summary,
 )
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
+from accord.store.bulk import among
 from accord.store.engine import reading
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_tables import request_readers, request_summaries
@@ -97,6 +98,16 @@ class Counts:
 
 class BadCursor(ValueError):
     """A page cursor this node did not make."""
+
+
+def parties_of(engine: Engine, request_ids: Sequence[str]) -> set[str]:
+    """The parties of these requests as stored here (requester, addressee, shared with)."""
+    found: set[str] = set()
+    r = request_readers.c
+    with engine.connect() as conn:
+        for condition in among(conn, r.request_id, sorted(set(request_ids))):
+            found.update(conn.execute(select(r.party_id).where(condition)).scalars())
+    return found
 
 
 def cursor_of(listed: Listed) -> str:

@@ -91,3 +91,19 @@ def test_the_methods_allowed_are_the_routes(client):
     for method in ("HEAD", "POST", "DELETE"):
         refused = client.request(method, "/api/v1/lookup", params={"value": "a.example"})
         assert refused.status_code == 405, method
+
+
+def test_a_default_look_up_takes_the_small_way(client, world, monkeypatch):
+    # Asking one more than the page to say whether there are more took them past the small
+    # look-up's bound: every one went the long way, off the event loop.
+    from accord.store.correlations import Correlations
+
+    post(client, world.evidence.id, [indicator(n, "[domain-name:value = 'plain.example']",
+                                               world.own.id) for n in range(3)])
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the long way")
+
+    monkeypatch.setattr(Correlations, "look_up", refused)
+    answered = client.get("/api/v1/lookup", params={"value": "plain.example"}).json()
+    assert (answered["count"], answered["more"]) == (3, False)

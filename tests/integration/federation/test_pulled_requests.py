@@ -67,3 +67,43 @@ def test_a_stored_request_admits_its_parties_audited_but_not_one_the_operator_sh
     # The requester's party too: the fixture pinned the peer without `peer add`'s grant.
     assert sorted((r.event.detail["party"], r.event.detail["collection"]) for r in granted) \
         == sorted([(uk.id, requests.id), (f.peer.party_id, requests.id)])
+
+
+def test_a_version_refused_beside_a_copy_of_one_stored_lets_no_one_in(federation):
+    # A peer's page with a request held here already and another version of it (the same
+    # id and modified, other parties): the copy came back "already stored", the other was
+    # refused, and its parties were let in by the id they shared.
+    import orjson
+
+    f: Federation = federation
+    uk = f.china.directory.add_party("United Kingdom (NCSC)")
+    fr = f.china.directory.add_party("France (ANSSI)")
+    rid = _sent(f, uk.id, reaching_it=True)
+    _pull(f)
+    held = next(o for o in f.us.node.objects.page(f.shared.id, _everything()).items
+                if o.id == rid)
+    original = orjson.loads(held.body)
+    request = Request(rid, datetime.now(UTC), f.us.own.id, f.us.other.id, "information",
+                      "intrusion", "urgent", "Who runs the C2 server?", shared_with=(fr.id,))
+    variant = marked(to_stix(request), f.us.own.id, request)
+    variant["created"], variant["modified"] = original["created"], original["modified"]
+    [signed] = _Signer(f.us.node.engine)([variant])
+
+    def page(r: httpx.Request) -> httpx.Response | None:
+        if r.method == "GET" and r.url.path.endswith(f"/{f.shared.id}/objects/"):
+            return httpx.Response(200, headers={"Content-Type": "application/taxii+json;"
+                                                "version=2.1"},
+                                  content=orjson.dumps({"more": False,
+                                                        "objects": [original, signed]}))
+        return None
+
+    f.hooks.append(page)
+    outcome = _pull(f)
+    assert rid in {r.id for r in outcome.refused}
+    assert f.china.directory.granted(Desk(f.china).collection().id, fr.id) is None
+
+
+def _everything():  # type: ignore[no-untyped-def]
+    from accord.store.query import ALL, ObjectQuery
+
+    return ObjectQuery(limit=1000, versions=frozenset({ALL}))

@@ -363,3 +363,18 @@ def test_a_revoked_object_says_so_and_what_took_its_place(world, browser):
     assert 'id="deprecated"' in us.get(f"/ui/objects/{old_tool['id']}").text
     found = us.get("/ui/search", params={"q": "Dragonfly 2.0"}).text
     assert 'Dragonfly 2.0</a> <span class="tag">revoked</span>' in found
+
+
+def test_the_search_page_s_look_up_takes_the_small_way(world, browser, monkeypatch):
+    from accord.store.correlations import Correlations
+
+    world.node.objects.add(world.evidence.id, [_mentioning(n) for n in (1, 2)],
+                           poster_id=world.own.id)
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the long way")
+
+    monkeypatch.setattr(Correlations, "look_up", refused)
+    page = unescape(browser(world.admin_token).get("/ui/search",
+                                                   params={"q": "198.51.100.9"}).text)
+    assert 'Objects that mention it <span class="count">2</span>' in page
