@@ -79,15 +79,19 @@ class Desk(LedgerReads):
 
     def admit(self, collection: Collection, party_ids: Iterable[str]) -> None:
         """Let these parties read and write the ledgers collection (markings still decide
-        which request each may see), where no grant was set for them: what the operator set
-        (a grant taken back, too) stands. A party this node does not know (one a peer's
+        which request each may see), unless the operator shut one out (a grant taken back:
+        no read, no write), which stands. A party this node does not know (one a peer's
         request is shared with, registered on that peer's node alone) reads nothing here:
         passed over. Each grant is audited, as the operator's are."""
         directory = self.node.directory
         admitted = []
         for party_id in dict.fromkeys(party_ids):
             party = directory.find_party(party_id)
-            if party is None or directory.granted(collection.id, party_id) is not None:
+            if party is None:
+                continue
+            granted = directory.granted(collection.id, party_id)
+            if granted is not None and (granted == Grant(True, True)
+                                        or not (granted.can_read or granted.can_write)):
                 continue
             directory.grant(collection.id, party, Grant(True, True))
             admitted.append(party.id)

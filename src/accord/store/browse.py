@@ -266,7 +266,8 @@ class Browse:
         read = orjson.loads(body)
         return replace(found, body=read, name=_name_of(read), whole=True)
 
-    def search(self, reader: str, text: str, *, limit: int = 50) -> list[Found]:
+    def search(self, reader: str, text: str, *, limit: int = 50,
+               as_type: str | None = None) -> list[Found]:
         """By STIX id (or its start: a type and 4 hex digits of its UUID, or 8 of the UUID
         alone), by type, or by name, alias or external id (e.g. "APT19", "T1059"); full-width
         letters and digits (ＡＰＴ１９, typed with an East Asian input method) as their ASCII."""
@@ -282,8 +283,10 @@ class Browse:
             hits = self._by_id_prefix(reader, partial, limit=limit)
             if hits or partial["type"] is not None:
                 return hits  # a bare prefix that starts no id may still be a name or a hash
-        if _TYPE.match(text) and not partial:
-            hits = self._select(reader, o.type == text, limit=limit)
+        # A type typed in the reader's words ("恶意软件") is `as_type`: its objects first, then
+        # the names holding the words.
+        if as_type is not None or (_TYPE.match(text) and not partial):
+            hits = self._select(reader, o.type == (as_type or text), limit=limit)
         if len(hits) < limit:
             hits += self._by_name(reader, text, {h.id for h in hits}, limit - len(hits))
         return hits

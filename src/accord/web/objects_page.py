@@ -58,10 +58,13 @@ def search_page(ctx: Ctx) -> Page:
             mentions, broad = looked.found[:SEARCH_SHOWN], looked.over_broad
             mentions_more = len(looked.found) > SEARCH_SHOWN
             stopped_at = value_text(looked.stopped_at) if looked.stopped_at else None
-        # A type in the reader's words (恶意软件, "attack pattern") is searched as its code.
-        typed = code_for(ctx.language, "stix_type", text) or text
-        found = [f for f in Browse(ctx.node.engine).search(me, typed, limit=SEARCH_SHOWN + 1)
-                 if f.id not in {m.id for m in mentions + broad}]
+        # A type in the reader's words (恶意软件, "attack pattern") is searched as its code, and
+        # the words as a name too. One more than listed, beside those listed as mentions.
+        mentioned = {m.id for m in mentions + broad}
+        found = Browse(ctx.node.engine).search(
+            me, text, limit=SEARCH_SHOWN + 1 + len(mentioned),
+            as_type=code_for(ctx.language, "stix_type", text))
+        found = [f for f in found if f.id not in mentioned]
         found_more = len(found) > SEARCH_SHOWN
         found = found[:SEARCH_SHOWN]
         ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
@@ -192,6 +195,12 @@ def object_page(ctx: Ctx) -> Page | Response:
         return RedirectResponse(f"/ui/attribution/{body['subject_ref']}#{object_id}",
                                 status_code=303)
     relationships = browse.relationships(me, object_id, limit=RELATIONSHIPS_SHOWN + 1)
+    # What took a revoked object's place, in its creator's own word (anyone who writes may
+    # post a revoked-by relationship).
+    replaced_by = [str(r.body.get("target_ref")) for r in relationships
+                   if r.body.get("relationship_type") == "revoked-by"
+                   and r.body.get("source_ref") == object_id
+                   and r.body.get("created_by_ref") == body.get("created_by_ref")]
     relationships_more = len(relationships) > RELATIONSHIPS_SHOWN
     relationships = relationships[:RELATIONSHIPS_SHOWN]
     own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
@@ -241,7 +250,7 @@ def object_page(ctx: Ctx) -> Page | Response:
         "posted_by": lambda f: names_of.get(f.poster, f.poster) if f.poster else None,
         "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
-        "relationships_more": relationships_more,
+        "relationships_more": relationships_more, "replaced_by": replaced_by,
         "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
                             edges, ctx._("Relationships of {name}"))) if edges else None,
         "correlations": correlations, "sightings": sightings,

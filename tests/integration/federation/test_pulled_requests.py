@@ -107,3 +107,15 @@ def _everything():  # type: ignore[no-untyped-def]
     from accord.store.query import ALL, ObjectQuery
 
     return ObjectQuery(limit=1000, versions=frozenset({ALL}))
+
+
+def test_a_party_that_may_only_read_the_requests_is_let_act_but_one_shut_out_is_not(world):
+    desk = Desk(world.node)
+    requests = desk.collection()
+    reader = world.node.directory.add_party("Reader")
+    shut = world.node.directory.add_party("Shut out")
+    world.node.directory.grant(requests.id, reader, Grant(True, False))
+    world.node.directory.grant(requests.id, shut, Grant(False, False))
+    desk.admit(requests, [reader.id, shut.id])
+    assert world.node.directory.granted(requests.id, reader.id) == Grant(True, True)
+    assert world.node.directory.granted(requests.id, shut.id) == Grant(False, False)

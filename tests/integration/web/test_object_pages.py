@@ -222,6 +222,11 @@ def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, client
         found = us.get("/ui/search", params={"q": typed}).text
         assert f"/ui/objects/{HOSTILE['id']}" in found, typed
         assert '<td><span class="coded" title="malware">恶意软件</span></td>' in found
+    # The words are a name too: an object named with them is found beside the type's.
+    named = {**_mentioning(7), "name": "恶意软件 C2 服务器"}
+    world.node.objects.add(world.evidence.id, [named], poster_id=world.own.id)
+    both = us.get("/ui/search", params={"q": "恶意软件"}).text
+    assert f"/ui/objects/{HOSTILE['id']}" in both and f"/ui/objects/{named['id']}" in both
     picked = us.get("/ui/evidence", params={"q": "S9999"}).json()["results"]
     assert [(r["type"], r["type_words"]) for r in picked] == [("malware", "恶意软件")]
     # A type outside STIX 2.1 is shown as its code.
@@ -354,11 +359,20 @@ def test_a_revoked_object_says_so_and_what_took_its_place(world, browser):
     old_tool = {**HOSTILE, "name": "Old tool", "x_mitre_deprecated": True}
     world.node.objects.add(world.evidence.id, [old, new, replaced, old_tool],
                            poster_id=world.own.id)
+    # Another party says its own object took Dragonfly 2.0's place: not its creator's word.
+    theirs = world.node.directory.create_collection("China's", read=[world.own, world.other],
+                                                    write=[world.other])
+    decoy = {**new, "id": "intrusion-set--00000000-0000-4000-8000-00000000b002",
+             "name": "Decoy", "created_by_ref": world.other.id}
+    hijack = {**replaced, "id": "relationship--00000000-0000-4000-8000-00000000b003",
+              "target_ref": decoy["id"], "created_by_ref": world.other.id}
+    world.node.objects.add(theirs.id, [decoy, hijack], poster_id=world.other.id)
     us = browser(world.admin_token)
     page = unescape(us.get(f"/ui/objects/{old['id']}").text)
     revoked = page[page.index('id="revoked"'):]
     assert "Revoked:" in revoked
     assert f'In its place: <a href="/ui/objects/{new["id"]}">Dragonfly</a>' in revoked
+    assert "Decoy" not in revoked[:revoked.index("</p>")]
     assert 'id="revoked"' not in us.get(f"/ui/objects/{new['id']}").text
     assert 'id="deprecated"' in us.get(f"/ui/objects/{old_tool['id']}").text
     found = us.get("/ui/search", params={"q": "Dragonfly 2.0"}).text
