@@ -21,7 +21,13 @@ from accord.screening.names import (
     person_name,
     pinyin_syllable_count,
 )
-from accord.screening.rules import TYPO_MIN_LENGTH, Verdict, score_org, score_person
+from accord.screening.rules import (
+    TYPO_MIN_LENGTH,
+    Verdict,
+    other_characters,
+    score_org,
+    score_person,
+)
 from accord.screening.typos import deletions, one_typo_apart
 from accord.screening.words import GENERIC_WORDS, LEGAL_FORMS, PLACES, STOP_WORDS
 
@@ -90,6 +96,9 @@ class Screener:
         self._by_word: dict[str, set[int]] = defaultdict(set)
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
         self._of: dict[str, list[int]] = defaultdict(list)  # a listed id's names and aliases
+        # A listed individual's names in Chinese characters: a query in other characters is
+        # not that person through its Latin names either (汪东 is not Wang Dong, 王东).
+        self._han: dict[str, set[str]] = defaultdict(set)
         self.removed = 0  # names taken out of the index since it was built
         pinyin_syllable_count("")  # reads pypinyin's dictionary now, not in the first screening
         self.add(listed)
@@ -109,6 +118,7 @@ class Screener:
         """Take the names and aliases of these listed entries out of the index (what a
         listed word's typos lead to stays: it finds no name once none holds the word)."""
         for listed_id in ids:
+            self._han.pop(listed_id, None)
             for at in self._of.pop(listed_id, ()):
                 name = self._names[at]
                 for key in _keys(name):
@@ -129,6 +139,8 @@ class Screener:
             name = _Name(entry, text, is_alias, None, org_name(text))
         else:
             name = _Name(entry, text, is_alias, person_name(text), None)
+            if name.person is not None and name.person.han:
+                self._han[entry.id].add(name.person.han)
         self._names.append(name)
         self._of[entry.id].append(at)
         for key in _keys(name):
@@ -158,6 +170,15 @@ class Screener:
                 name = self._names[at]
                 if name.person is not None:
                     verdict = score_person(as_person, name.person)
+                    written = self._han.get(name.listed.id, set())
+                    if verdict is not None and as_person.han and not name.person.han \
+                            and written and as_person.han not in written:
+                        # Through its Latin name, a person listed in other characters.
+                        other = min((c for n in sorted(written)
+                                     if (c := other_characters(as_person, n)) is not None),
+                                    key=lambda v: v.score, default=None)
+                        if other is not None and other.score < verdict.score:
+                            verdict = other
                 elif as_org is None:
                     continue
                 else:

@@ -242,6 +242,10 @@ class PersonName:
     # What only Wade–Giles writes is in it (romanisations.is_unmistakable): the readings are
     # of this name, not guesses that pinyin as written would not make.
     unmistakable: bool = False
+    # The name's Chinese characters, simplified, in their order ("王东"); "" when it has none.
+    # Two names in characters are the same name only when these are the same: 汪东 and 王东
+    # read alike, and are two names.
+    han: str = ""
 
     @property
     def tokens(self) -> frozenset[str]:
@@ -267,7 +271,8 @@ def person_name(text: str) -> PersonName:
         (" ".join(words), _keys(_forms([words])))
         for words in romanisations.readings(text, _is_pinyin))
     return PersonName(text, tuple(forms), _keys(forms), reading, romanised,
-                      bool(romanised) and romanisations.is_unmistakable(text, _is_pinyin))
+                      bool(romanised) and romanisations.is_unmistakable(text, _is_pinyin),
+                      "".join(_HAN.findall(simplified(text))))
 
 
 def _forms(readings: list[list[str]]) -> dict[tuple[str, ...], None]:

@@ -57,7 +57,8 @@ def _quoted(words: object) -> str:
 
 def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
     if query.keys & listed.keys:
-        return Verdict(1.0, _same_person_words(query, listed))
+        return other_characters(query, listed.han) or Verdict(
+            1.0, _same_person_words(query, listed))
     romanised = _romanised(query, listed)
     if romanised is not None:
         return romanised
@@ -72,6 +73,19 @@ def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
                     best = verdict
     return (best or _initials(query, listed) or _initials(listed, query)
             or _shared_words(query, listed))
+
+
+def other_characters(query: PersonName, listed_han: str) -> Verdict | None:
+    """Names read alike but written in other characters, where both are written in them:
+    汪东 and 王东 are both "wang dong", and two names; 东王 is not 王东 in another order (a
+    Chinese name has one). Shown, below a match. None where that is not so."""
+    if not query.han or not listed_han or query.han == listed_han:
+        return None
+    if sorted(query.han) == sorted(listed_han):
+        return Verdict(PARTIAL_CEILING, f"the characters of '{listed_han}' in another order, "
+                       f"'{query.han}': a name in Chinese characters has one order")
+    return Verdict(OTHER_PINYIN_NAME_SCORE, f"read alike as pinyin, but written '{query.han}' "
+                   f"where the listed name is '{listed_han}': more likely another person")
 
 
 def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:

@@ -250,3 +250,48 @@ def test_a_name_with_initials_is_shown_never_matched(query, listed, initial):
 
 def test_initials_alone_are_no_name():
     assert Screener([Listed("x", "Wang Dong")]).screen("W. D.") == []
+
+
+@pytest.mark.parametrize(("query", "said"), [
+    ("汪东", "written '汪东' where the listed name is '王东'"),  # another surname
+    ("王冬", "written '王冬' where the listed name is '王东'"),
+    ("王栋", "written '王栋' where the listed name is '王东'"),
+])
+def test_a_name_in_other_characters_read_alike_is_shown_not_matched(screener, query, said):
+    # Both read "wang dong": they scored 1.00, "both read as pinyin", through the listed
+    # Chinese and through the Latin name of the person it writes.
+    found = best(screener, query)
+    assert (found.id, found.match) == ("wang-dong", False)
+    assert DEFAULT_THRESHOLD > found.score >= 0.8 and said in found.why
+
+
+def test_chinese_characters_in_another_order_are_another_name(screener):
+    found = best(screener, "东王")
+    assert (found.id, found.match, found.score) == ("wang-dong", False, 0.6)
+    assert "a name in Chinese characters has one order" in found.why
+
+
+def test_the_characters_listed_and_their_traditional_forms_still_match(screener):
+    for query in ("王东", "王東", "Wang Dong", "王东先生"):
+        found = best(screener, query)
+        assert (found.id, found.match, found.score) == ("wang-dong", True, 1.0), query
+    # Listed in Latin letters alone, a name in any characters read alike is that name.
+    alone = Screener([Listed("wd", "Wang Dong")]).screen("汪东")[0]
+    assert (alone.match, alone.score) == (True, 1.0)
+    lu = Screener([Listed("lx", "Lü Xiang", ("吕翔",))])
+    assert [(m.match, m.score) for m in lu.screen("卢翔")] == [(False, 0.8)]
+    assert lu.screen("吕翔")[0].match and lu.screen("Lu Xiang")[0].match
+
+
+@pytest.mark.parametrize("query", [
+    "上海安洵資訊科技有限公司", "上海安洵资讯科技有限公司", "上海安洵數碼科技有限公司",
+    "上海安洵电脑科技有限公司", "上海安洵计算机科技有限公司", "上海安洵网路科技有限公司",
+    "上海安洵資安科技有限公司", "上海安洵軟體科技有限公司",
+])
+def test_a_firm_named_with_other_trade_words_is_found(query):
+    # 资讯 (Taiwan's and Hong Kong's word for 信息) was read with 安洵 as one word,
+    # "anxunzixun": the firm was not even shown.
+    listed = Screener([Listed("i-soon", "Shanghai Anxun Information Technology Co., Ltd.",
+                              ("上海安洵信息技术有限公司",), kind="organization")])
+    found = listed.screen(query)
+    assert found and found[0].id == "i-soon" and found[0].match, query
