@@ -65,3 +65,24 @@ def test_times_typed_are_read_in_the_zone_tz_names(databases, tmp_path, accord):
     wrong = accord("audit", "--since", "yesterday", db=db)
     assert wrong.returncode == 2 and "--since: 'yesterday' is not a date or time" in \
         " ".join(wrong.stderr.split())
+
+
+def test_a_review_s_instants_are_read_in_the_zone_tz_names_its_days_in_utc(databases,
+                                                                           accord):
+    # `request create` read a time without offset in the --tz zone, `review` as UTC.
+    db = databases.new("tz")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+
+    def period(*options: str) -> dict:
+        done = accord(*options, "--format", "json", db=db)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["period"]
+
+    beijing = period("--tz", "Asia/Shanghai", "review", "--from", "2026-07-01T00:00",
+                     "--to", "2027-01-01")
+    assert beijing["from"].startswith("2026-06-30T16:00:00")
+    # A day is the review's calendar's, UTC, whatever --tz (the half-years are counted so).
+    assert beijing["to"].startswith("2027-01-01T00:00:00")
+    offset = period("--tz", "Asia/Shanghai", "review", "--from", "2026-07-01T00:00:00Z",
+                    "--to", "2027-01-01")
+    assert offset["from"].startswith("2026-07-01T00:00:00")

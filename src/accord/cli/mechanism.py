@@ -26,6 +26,7 @@ from accord.cli.common import (
     record,
     shown,
     split_names,
+    typed_instant,
 )
 from accord.cooperation.desk import Desk
 from accord.cooperation.guidelines import DEFAULT, in_force, to_dict, to_toml
@@ -190,6 +191,10 @@ def hotline_log(
 
 
 def _date(text: str, name: str) -> datetime:
+    """A day of the review's calendar (UTC, as the mechanism counts its half-years), or an
+    instant: with its offset, or in the zone --tz names, as `request create` reads one."""
+    if _DAY.fullmatch(text.strip()) is None:
+        return typed_instant(name, text.strip())
     try:
         return parse_instant(text)
     except ValueError:
@@ -197,6 +202,7 @@ def _date(text: str, name: str) -> datetime:
                    "2026-01-01T00:00:00Z") from None
 
 
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
 
