@@ -50,6 +50,7 @@ from accord.store.schema import (
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.markings import Tlp
 
+_SPACING = re.compile(r"[\s\-_]+")
 _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F-]{36}$")
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,249}$")
 _ACCORD_TYPES = "x-accord-%"  # requests and their ledger: the request pages show them
@@ -289,6 +290,11 @@ class Browse:
             hits = self._select(reader, o.type == (as_type or text), limit=limit)
         if len(hits) < limit:
             hits += self._by_name(reader, text, {h.id for h in hits}, limit - len(hits))
+        squashed = _SPACING.sub("", text)
+        if not hits and squashed != text and len(squashed) >= 2:
+            # "APT 28", "spear-phishing": names are written run together as often ("APT28",
+            # "Spearphishing"); asked as typed first, then so.
+            hits = self._by_name(reader, squashed, set(), limit)
         return hits
 
     def _by_name(self, reader: str, text: str, seen: set[str], limit: int) -> list[Found]:

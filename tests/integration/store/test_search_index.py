@@ -597,3 +597,10 @@ def test_names_another_party_holds_where_the_reader_cannot_read_cost_its_search_
     assert len(set(asked)) == 1  # the exact names it may read alone (its name, its alias)
     # The US reads its own: as many as the walk's budget (40 here).
     assert len(browse.search(world.own.id, "APT19", limit=300)) == 40
+
+
+def test_a_name_typed_with_spaces_finds_it_written_run_together(world, shared):
+    browse, reader = Browse(world.node.engine), world.other.id
+    for typed in ("APT 19", "apt-19", "Co doso", "G 0073"):
+        assert ids(browse.search(reader, typed)) == {APT19["id"]}, typed
+    assert browse.search(reader, "APT 99") == []
