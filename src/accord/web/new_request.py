@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from accord.cooperation.desk import CooperationError, Desk, Draft
 from accord.cooperation.duplicates import DUPLICATE_WINDOW, likely_duplicate
+from accord.cooperation.evidence import hidden_from
 from accord.cooperation.guidelines import (
     ALWAYS_REQUIRED,
     Guidelines,
@@ -305,11 +306,24 @@ def check(ctx: Ctx) -> Response:
     policy = _policy(ctx, party.id if party else "")
     theirs = _their_required(ctx, party)
     missing: list[str] = []
+    warnings: list[str] = []
     try:
         draft = _draft(ctx)
     except BadField as error:
         problems.append(str(error))
     else:
+        # Said before it is sent, not only on the request's page after: evidence of the
+        # officer's own party the addressee may not read (of no one else's, which would tell
+        # what collections the addressee reads).
+        hidden = hidden_from(ctx.node, party.id, draft.evidence[:MOST_EVIDENCE],
+                             ctx.viewer.party_id) if party is not None and draft.evidence \
+            else []
+        if hidden and party is not None:
+            warnings.append(ctx._("{party} may not read {count} of the evidence objects you "
+                                  "attached ({ids}): share them with it (grant it the "
+                                  "collection, or mark them so it may read them) or it cannot "
+                                  "act on them.", party=party.name, count=len(hidden),
+                                  ids=", ".join(hidden)))
         if kind in KINDS:
             probe = Request("x-accord-request--check", datetime.now(UTC), ctx.viewer.party_id,
                             party.id if party else "", kind, "other", "routine",  # type: ignore[arg-type]
@@ -323,6 +337,7 @@ def check(ctx: Ctx) -> Response:
     said = ctx._("The guidelines (version {version}) still want: {fields}.",
                  version=explained["version"], fields=", ".join(missing)) if missing else ""
     return JSONResponse({"missing": missing, "problems": problems, "said": said,
+                         "warnings": warnings,
                          "guidelines": explained, "their": _their_deadlines(ctx, party)})
 
 

@@ -313,3 +313,20 @@ def test_what_the_addressee_node_requires_is_asked_for_before_the_request_is_sen
     assert "(the guidelines of its node, version ?)" in unescape(refused.text)
     sent = us.post("/ui/requests/new", {**REQUEST, "to": peer.id, "impact": "Records lost"})
     assert sent.status_code == 303, unescape(sent.text)
+
+
+def test_evidence_of_ours_the_addressee_may_not_read_is_said_before_the_request_is_sent(
+        world, browser):
+    # A liaison attached a TLP:RED object of its own to a request to China: China's page said
+    # only "(not readable)", the requester's after sending.
+    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    checked = us.post("/ui/requests/check", {**REQUEST, "to": world.other.id}).json()
+    assert checked["warnings"] == [
+        f"China (CNCERT/CC) may not read 1 of the evidence objects you attached "
+        f"({EVIDENCE['id']}): share them with it (grant it the collection, or mark them so it "
+        "may read them) or it cannot act on them."]
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    assert us.post("/ui/requests/check",
+                   {**REQUEST, "to": world.other.id}).json()["warnings"] == []

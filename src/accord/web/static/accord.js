@@ -77,7 +77,7 @@ function checkRequest(form) {
     document.getElementById("their-deadlines").textContent = result.their.note;
     const lines = result.problems.concat(result.missing.length
       ? [result.said || "The guidelines (version " + result.guidelines.version + ") still want: " + result.missing.join(", ") + "."]
-      : []);
+      : []).concat(result.warnings || []);
     box.hidden = lines.length === 0;
     box.textContent = lines.join(" ");
     document.getElementById("g-source").textContent = result.guidelines.source;
