@@ -191,15 +191,30 @@ _DEFANGED = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[:\]|\[://\]|\[/\
                        r"|\(at\)", re.IGNORECASE)
 _UNDONE = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "[:]": ":",
            "[://]": "://", "[/]": "/", "[@]": "@", "[at]": "@", "(at)": "@"}
-_DEFANGED_SCHEME = re.compile(r"^(?:hxxp|hXXp|h\*\*p)(s?)(?=:|\[:)|^fxp(?=:|\[:)", re.IGNORECASE)
+# Where a URL's scheme ends ("://", or a defanged "[://]", "[:]//"), and its host: at the
+# first "/" (or a defanged "[/]"), "?" or "#".
+_SCHEME_END = re.compile(r"\[://\]|\[:\]//|://")
+_HOST_END = re.compile(r"\[/\]|[/?#]")
+_DEFANGED_SCHEME = re.compile(r"(?:hxxp|h\*\*p)(s?)|fxp", re.IGNORECASE)
 
 
 def refanged(text: str) -> str:
     """A value as it was before it was defanged (198.51.100[.]7 → 198.51.100.7, hxxp:// →
-    http://); any other text as it is."""
-    text = _DEFANGED.sub(lambda m: _UNDONE[m.group(0).lower()], text)
-    return _DEFANGED_SCHEME.sub(
-        lambda m: "ftp" if m.group(0).lower() == "fxp" else f"http{m.group(1)}", text)
+    http://); any other text as it is. A URL whose scheme and host show no defanging is a URL
+    as it is: its path may hold "[.]" or "(at)" of its own."""
+    scheme = _SCHEME_END.search(text)
+    if scheme is not None:
+        named = text[:scheme.start()]
+        rest = text[scheme.end():]
+        ends = _HOST_END.search(rest)
+        host = rest if ends is None else rest[:ends.start()]
+        if not (_DEFANGED_SCHEME.fullmatch(named) or _DEFANGED.search(host)
+                or scheme.group(0) != "://"):
+            return text
+        live = _DEFANGED_SCHEME.sub(
+            lambda m: "ftp" if m.group(0).lower() == "fxp" else f"http{m.group(1)}", named)
+        return live + "://" + _DEFANGED.sub(lambda m: _UNDONE[m.group(0).lower()], rest)
+    return _DEFANGED.sub(lambda m: _UNDONE[m.group(0).lower()], text)
 
 
 def guess(text: str) -> list[Value]:

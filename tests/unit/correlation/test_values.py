@@ -181,3 +181,7 @@ def test_what_is_not_defanged_is_read_as_typed():
     assert refanged("http://[::1]/x") == "http://[::1]/x"  # an IPv6 URL's brackets
     assert refanged("evil[1].exe") == "evil[1].exe"
     assert refanged("hxxpd.example") == "hxxpd.example"  # a scheme only before its colon
+    # A live URL's path may hold what defanging writes: it is the URL as it is.
+    assert refanged("http://example.org/a[.]b(at)c") == "http://example.org/a[.]b(at)c"
+    # A defanged one is defanged throughout.
+    assert refanged("hxxps://evil[.]example/index[.]php") == "https://evil.example/index.php"
