@@ -74,6 +74,16 @@ class _Name:
     org: OrgName | None
 
 
+def _as_written(name: _Name, variant: str) -> bool:
+    """Whether the listed name is written as the query asked: the same text, or the same
+    Chinese characters (王東 asked, 王东 listed)."""
+    if name.text == variant:
+        return True
+    return name.person is not None and bool(name.person.han) \
+        and name.person.han == person_name(variant).han and not any(
+            c.isascii() and c.isalpha() for c in variant)
+
+
 def _keys(name: _Name) -> Iterable[str]:
     if name.org is not None:
         return (name.org.joined,)
@@ -190,10 +200,10 @@ class Screener:
                 held = best.get(name.listed.id)
                 # among equal scores, the name written as asked, the whole query, then the
                 # designated name
-                if held is None or (round(verdict.score, 2), name.text == variant,
+                if held is None or (round(verdict.score, 2), _as_written(name, variant),
                                     variant == query, not name.is_alias) > (
-                        round(held[0].score, 2), held[1].text == held[2], held[2] == query,
-                        not held[1].is_alias):
+                        round(held[0].score, 2), _as_written(held[1], held[2]),
+                        held[2] == query, not held[1].is_alias):
                     best[name.listed.id] = (verdict, name, variant)
         ranked = sorted(best.values(), key=lambda found: (-found[0].score, found[1].listed.name))
         return [self._match(query, verdict, name, variant)

@@ -9,6 +9,7 @@ add or take away a little, and a legal form nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import permutations
 
@@ -23,6 +24,8 @@ SINGLE_WORD_TYPO_MIN_LENGTH = 8
 # Two pinyin words of up to two syllables one letter apart are two names ("Xinyi", "Xinyu"; a
 # Chinese given name has one or two), longer ones ("Xiaoruizi", "Xiaoruizhi") a typo.
 OTHER_PINYIN_NAME_SYLLABLES = 2
+
+_LATIN = re.compile("[A-Za-z]")
 
 TYPO_SCORE = 0.90
 # The same words in another romanisation (Wade–Giles read as pinyin): a match, below one
@@ -112,6 +115,8 @@ def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
 def _same_person_words(query: PersonName, listed: PersonName) -> str:
     if query.text == listed.text:
         return "exactly"
+    if query.han and query.han == listed.han and not _LATIN.search(query.text + listed.text):
+        return "the same characters, once simplified"
     notes = []
     if query.reading or listed.reading:
         notes.append(_reading_note(query.reading, listed.reading))

@@ -271,6 +271,12 @@ def test_chinese_characters_in_another_order_are_another_name(screener):
     assert "a name in Chinese characters has one order" in found.why
 
 
+def test_traditional_characters_match_the_alias_they_write(screener):
+    found = best(screener, "王東")
+    assert (found.matched, found.score) == ("王东", 1.0)
+    assert "the same characters, once simplified" in found.why
+
+
 def test_the_characters_listed_and_their_traditional_forms_still_match(screener):
     for query in ("王东", "王東", "Wang Dong", "王东先生"):
         found = best(screener, query)
