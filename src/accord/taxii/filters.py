@@ -57,8 +57,14 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
 
 
 def _values(params: QueryParams, key: str) -> list[str]:
+    """A match field's values, comma-separated. §3.4: each field "MUST NOT occur more than
+    once in a request"; given twice, it is refused as `limit` is, not read as one list."""
     values: list[str] = []
-    for raw in params.getlist(key):
+    given = params.getlist(key)
+    if len(given) > 1:
+        raise TaxiiError(400, f"{key} is given {len(given)} times; give it once, its values "
+                         f"separated by commas ({key}={','.join(given)[:200]})")
+    for raw in given:
         parts = [v.strip() for v in raw.split(",")]
         if any(not p for p in parts):
             raise TaxiiError(400, f"{key}: empty value in {raw!r}")

@@ -370,6 +370,22 @@ def test_bad_filter_and_bad_next_are_400(client, world):
     assert_taxii_error(client.get(objects_url(world), params={"added_after": "today"}), 400)
 
 
+@pytest.mark.parametrize("field", ["match[type]", "match[id]", "match[version]",
+                                   "match[spec_version]"])
+def test_a_match_field_given_twice_is_400_not_read_as_one_list(client, world, field):
+    # §3.4: "each <field> MUST NOT occur more than once in a request"; it was merged into one
+    # list where `limit` given twice was refused.
+    values = {"match[type]": ("indicator", "malware"),
+              "match[id]": ("indicator--00000000-0000-4000-8000-000000000001",
+                            "indicator--00000000-0000-4000-8000-000000000002"),
+              "match[version]": ("first", "last"), "match[spec_version]": ("2.1", "2.1")}
+    query = "&".join(f"{field}={v}" for v in values[field])
+    body = assert_taxii_error(client.get(f"{objects_url(world)}?{query}"), 400)
+    assert f"{field} is given 2 times; give it once" in body["description"]
+    one = ",".join(values[field]) if field != "match[spec_version]" else "2.1"
+    assert client.get(objects_url(world), params={field: one}).status_code == 200
+
+
 def test_unknown_paths_and_methods_are_taxii_errors_not_html(client, world):
     assert_taxii_error(client.get("/nowhere"), 404)
     r = client.put(objects_url(world))
