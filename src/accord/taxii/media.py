@@ -33,19 +33,25 @@ def _media_ranges(header: str) -> list[tuple[str, dict[str, str], float]]:
 def accepts_taxii(header: str | None) -> bool:
     """True when the Accept header admits TAXII 2.1 JSON (no header admits anything).
 
-    `application/taxii+json` with version 2.1 or no version, `application/*` and `*/*` qualify,
-    unless given q=0.
+    `application/taxii+json` with version 2.1 or no version, `application/*` and `*/*` qualify.
+    As RFC 7231 §5.3.2 weighs them, the most specific range that names TAXII 2.1 JSON decides:
+    `application/taxii+json;version=2.1;q=0, */*` refuses it.
     """
     if header is None or header == TAXII_21 or not header.strip():
         return True  # what TAXII clients send, known without parsing
+    best: tuple[int, float] | None = None  # (how specific, its quality)
     for media, params, quality in _media_ranges(header):
-        if quality <= 0:
-            continue
-        if media in ("*/*", "application/*"):
-            return True
         if media == "application/taxii+json" and params.get("version", "2.1") == "2.1":
-            return True
-    return False
+            specific = 3 if "version" in params else 2
+        elif media == "application/*":
+            specific = 1
+        elif media == "*/*":
+            specific = 0
+        else:
+            continue
+        if best is None or specific > best[0] or (specific == best[0] and quality > best[1]):
+            best = (specific, quality)
+    return best is not None and best[1] > 0
 
 
 def is_taxii_content(header: str | None) -> bool:

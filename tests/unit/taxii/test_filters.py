@@ -28,10 +28,13 @@ def test_defaults_are_latest_version_and_a_full_page():
     assert q.ids == () and q.types == () and q.added_after is None and q.after is None
 
 
-def test_comma_lists_and_repeated_parameters_combine():
-    q = parse("match[type]=indicator,malware&match[type]=tool&match[id]=a--1")
+def test_comma_lists_combine_and_a_field_given_twice_is_refused():
+    q = parse("match[type]=indicator,malware,tool&match[id]=a--1")
     assert q.types == ("indicator", "malware", "tool")
     assert q.ids == ("a--1",)
+    # §3.4: "each <field> MUST NOT occur more than once in a request".
+    with pytest.raises(TaxiiError, match=r"match\[type\] is given 2 times; give it once"):
+        parse("match[type]=indicator,malware&match[type]=tool")
 
 
 def test_version_keywords_and_timestamps():
@@ -64,9 +67,10 @@ def test_limit_is_capped_at_the_server_page_size():
     ("limit=1&limit=2", "limit is given 2 times"),
     ("next=a&next=b", "next is given 2 times"),
     ("match[version]=all,first", "all already names every version"),
-    ("match[version]=2016-04-06T20:07:09Z&match[version]=all", "give it alone"),
+    ("match[version]=2016-04-06T20:07:09Z,all", "give it alone"),
     ("match[version]=last,last", "last is given twice"),
-    ("match[version]=first&match[version]=first", "first is given twice"),
+    ("match[version]=first,first", "first is given twice"),
+    ("match[version]=first&match[version]=first", "match[version] is given 2 times"),
 ])
 def test_bad_filters_are_400_naming_the_parameter(query, fragment):
     with pytest.raises(TaxiiError) as caught:

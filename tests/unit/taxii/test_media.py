@@ -33,3 +33,13 @@ def test_post_content_type_must_be_taxii_21():
     assert not is_taxii_content("application/json")
     assert not is_taxii_content("application/taxii+json;version=2.0")
     assert not is_taxii_content(None)
+
+
+def test_the_most_specific_range_decides_as_rfc_7231_weighs_them():
+    # TAXII 2.1 refused by name, anything else welcome: not TAXII 2.1.
+    assert not accepts_taxii("application/taxii+json;version=2.1;q=0, */*")
+    assert not accepts_taxii("application/taxii+json;q=0, application/*")
+    # Named with its version, it is more specific than without.
+    assert accepts_taxii("application/taxii+json;q=0, application/taxii+json;version=2.1")
+    assert accepts_taxii("application/taxii+json;version=2.1, */*;q=0")
+    assert not accepts_taxii("*/*;q=0")
