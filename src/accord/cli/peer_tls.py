@@ -4,7 +4,6 @@ client certificate, and read the peer's published node through that pin only."""
 
 from __future__ import annotations
 
-import re
 import ssl
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +32,7 @@ from accord.federation.transport import (
     presented_certificate,
     transport_for,
 )
+from accord.stix.identifiers import identifier_type
 from accord.store.peers import PeerTls
 
 Insecure = Annotated[bool, typer.Option(
@@ -49,8 +49,6 @@ ClientCert = Annotated[Path | None, typer.Option(
     "--client-cert", help="A certificate (PEM) to present to the peer, for mutual TLS.")]
 ClientKey = Annotated[Path | None, typer.Option(
     "--client-key", help="The unencrypted private key (PEM) of --client-cert.")]
-
-_IDENTITY_ID = re.compile(r"identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def secured(name: str, url: str, insecure: bool, expected: str | None, ca_file: Path | None,
@@ -157,8 +155,7 @@ def published_node(link: PeerLink, token: str) -> dict[str, Any]:
         load_public(key)
     except ValueError:
         raise fail(f"{link.url} published a key that is not an Ed25519 public key") from None
-    if identity.get("type") != "identity" or not isinstance(identity.get("id"), str) \
-            or not _IDENTITY_ID.fullmatch(identity["id"]):
+    if identity.get("type") != "identity" or identifier_type(identity.get("id")) != "identity":
         raise fail(f"{link.url} published an identity that is no STIX identity (its type must "
                    "be 'identity' and its id identity--<UUID>; it has "
                    f"{_said(identity, 'type', 40)}, {_said(identity, 'id', 80)})")

@@ -16,6 +16,7 @@ from accord.screening.names import (
     OrgName,
     PersonName,
     Variant,
+    han_alone,
     name_variants,
     org_name,
     person_name,
@@ -74,14 +75,13 @@ class _Name:
     org: OrgName | None
 
 
-def _as_written(name: _Name, variant: str) -> bool:
-    """Whether the listed name is written as the query asked: the same text, or the same
-    Chinese characters (王東 asked, 王东 listed)."""
+def _as_written(name: _Name, variant: str, asked: PersonName) -> bool:
+    """Whether the listed name is written as the query asked (`asked`, the variant read as a
+    person's name): the same text, or the same Chinese characters (王東 asked, 王东 listed)."""
     if name.text == variant:
         return True
-    return name.person is not None and bool(name.person.han) \
-        and name.person.han == person_name(variant).han and not any(
-            c.isascii() and c.isalpha() for c in variant)
+    return name.person is not None and bool(asked.han) and name.person.han == asked.han \
+        and han_alone(variant)
 
 
 def _keys(name: _Name) -> Iterable[str]:
@@ -166,7 +166,8 @@ class Screener:
         """The listed entries worth showing for a name, best first, one per entry. A query
         may give several names for one person or firm ("WANG Dong (a.k.a. UglyGorilla)",
         "Mr. Wang Dong 王东"): each is screened (names.name_variants), the best kept."""
-        best: dict[str, tuple[Verdict, _Name, str]] = {}
+        # Each entry's best: its verdict, the name and the variant, and how it ranks.
+        best: dict[str, tuple[Verdict, _Name, str, tuple[float, bool, bool, bool]]] = {}
         for each in name_variants(query) or (Variant(query),):
             variant = each.text
             as_person = person_name(variant)
@@ -200,14 +201,13 @@ class Screener:
                 held = best.get(name.listed.id)
                 # among equal scores, the name written as asked, the whole query, then the
                 # designated name
-                if held is None or (round(verdict.score, 2), _as_written(name, variant),
-                                    variant == query, not name.is_alias) > (
-                        round(held[0].score, 2), _as_written(held[1], held[2]),
-                        held[2] == query, not held[1].is_alias):
-                    best[name.listed.id] = (verdict, name, variant)
+                rank = (round(verdict.score, 2), _as_written(name, variant, as_person),
+                        variant == query, not name.is_alias)
+                if held is None or rank > held[3]:
+                    best[name.listed.id] = (verdict, name, variant, rank)
         ranked = sorted(best.values(), key=lambda found: (-found[0].score, found[1].listed.name))
         return [self._match(query, verdict, name, variant)
-                for verdict, name, variant in ranked[:limit]]
+                for verdict, name, variant, _ in ranked[:limit]]
 
     def _match(self, query: str, verdict: Verdict, name: _Name, variant: str) -> Match:
         score = round(verdict.score, 2)

@@ -73,6 +73,12 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+def han_alone(text: str) -> bool:
+    """Whether a name is written in Chinese characters, without Latin letters ("王東先生", not
+    "Wang 东")."""
+    return has_han(text) and _LATIN.search(fold(text)) is None
+
+
 def han_count(text: str) -> int:
     """How many Chinese characters `text` holds."""
     return sum(map(len, _HAN.findall(text)))

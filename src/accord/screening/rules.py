@@ -9,11 +9,16 @@ add or take away a little, and a legal form nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from itertools import permutations
 
-from accord.screening.names import PLACES, OrgName, PersonName, pinyin_syllable_count
+from accord.screening.names import (
+    PLACES,
+    OrgName,
+    PersonName,
+    han_alone,
+    pinyin_syllable_count,
+)
 from accord.screening.typos import one_typo_apart
 
 # Words shorter than this must be spelt right: a typo in a short pinyin word is another name.
@@ -24,8 +29,6 @@ SINGLE_WORD_TYPO_MIN_LENGTH = 8
 # Two pinyin words of up to two syllables one letter apart are two names ("Xinyi", "Xinyu"; a
 # Chinese given name has one or two), longer ones ("Xiaoruizi", "Xiaoruizhi") a typo.
 OTHER_PINYIN_NAME_SYLLABLES = 2
-
-_LATIN = re.compile("[A-Za-z]")
 
 TYPO_SCORE = 0.90
 # The same words in another romanisation (Wade–Giles read as pinyin): a match, below one
@@ -115,7 +118,8 @@ def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
 def _same_person_words(query: PersonName, listed: PersonName) -> str:
     if query.text == listed.text:
         return "exactly"
-    if query.han and query.han == listed.han and not _LATIN.search(query.text + listed.text):
+    if query.han and query.han == listed.han and han_alone(query.text) \
+            and han_alone(listed.text):
         return "the same characters, once simplified"
     notes = []
     if query.reading or listed.reading:

@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from accord.store import search_index
 from accord.store.bulk import among_bound
 from accord.store.engine import one_connection, reading
+from accord.store.grant_reads import collections_for
 from accord.store.observable_index import SIGHTED
 from accord.store.reads import entitled
 from accord.store.schema import (
@@ -288,16 +289,20 @@ class Browse:
         # the names holding the words.
         if as_type is not None or (_TYPE.match(text) and not partial):
             hits = self._select(reader, o.type == (as_type or text), limit=limit)
-        if len(hits) < limit:
-            hits += self._by_name(reader, text, {h.id for h in hits}, limit - len(hits))
+        if len(hits) >= limit:
+            return hits
+        # An exact name is looked for in the collections the reader may read alone.
+        shelves = [c.id for c, grant in collections_for(self.engine, reader) if grant.can_read]
+        hits += self._by_name(reader, text, {h.id for h in hits}, limit - len(hits), shelves)
         squashed = _SPACING.sub("", text)
         if not hits and squashed != text and len(squashed) >= 2:
             # "APT 28", "spear-phishing": names are written run together as often ("APT28",
             # "Spearphishing"); asked as typed first, then so.
-            hits = self._by_name(reader, squashed, set(), limit)
+            hits = self._by_name(reader, squashed, set(), limit, shelves)
         return hits
 
-    def _by_name(self, reader: str, text: str, seen: set[str], limit: int) -> list[Found]:
+    def _by_name(self, reader: str, text: str, seen: set[str], limit: int,
+                 shelves: list[str]) -> list[Found]:
         """Objects with a name, alias or external id that is `text` (first), then that contains
         it; newest first within each, each object once (for its first name that matches, in
         the collection it was indexed in last), none of `seen`.
@@ -309,7 +314,7 @@ class Browse:
         hits: list[Found] = []
         pending: list[tuple[int, int]] = []
         with one_connection():
-            for names in self._name_windows(text, self._shelves(reader)):
+            for names in self._name_windows(text, shelves):
                 pending += names
                 if len(pending) < _FIRST_WINDOW:
                     continue  # the exact names ran out: their objects are read with the next
@@ -320,13 +325,6 @@ class Browse:
             if pending and len(hits) < limit:
                 hits += self._readable_named(reader, pending, seen, limit - len(hits))
             return self._named_creators(reader, hits)
-
-    def _shelves(self, reader: str) -> list[str]:
-        """The collections `reader` may read (their ids)."""
-        may = permissions.c
-        with reading(self.engine) as conn:
-            return list(conn.execute(select(may.collection_id).where(
-                may.party_id == reader, may.can_read == true())).scalars())
 
     def _name_windows(self, text: str, shelves: list[str]) -> Iterator[list[tuple[int, int]]]:
         """The matching names (rank, seq), window after window: exact names (in `shelves`, the

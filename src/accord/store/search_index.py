@@ -209,7 +209,7 @@ def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None
 
 
 def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, count: int,
-             collections: Sequence[str] = ()) -> list[tuple[int, int]]:
+             collections: Sequence[str]) -> list[tuple[int, int]]:
     """Up to `count` names that are `needle` (exact) or contain it (case aside), newest first
     and older than `before` (a rank from an earlier call): (rank, seq), one per name.
 

@@ -119,11 +119,11 @@ class Named:
     name: str
 
 
-def _shown_parties(ctx: Ctx) -> dict[str, str]:
+def _shown_parties(ctx: Ctx, names: dict[str, str] | None = None) -> dict[str, str]:
     """The parties whose identity every viewer may see, by id: this node's own, the viewer's,
     and the peers' (the dashboard names those). Their names."""
     shown = {p.party_id: p.name for p in PeerStore(ctx.node.engine).all()}
-    names = ctx.node.directory.names()
+    names = ctx.node.directory.names() if names is None else names
     return {i: names[i] for i in (ctx.node.party.id, ctx.viewer.party_id, *shown)
             if i in names}
 
@@ -186,9 +186,10 @@ def object_page(ctx: Ctx) -> Page | Response:
         raise NotFound(ctx._("No object {id} that {party} may read is on this node.",
                              id=object_id, party=ctx.viewer.principal.party_name))
     # Its versions are listed as lists read them; the one shown is read whole.
+    # Each collection's newest: any version the reader may see is in a collection whose
+    # newest it may see too (Browse.versions), so there is one at least.
     copies = _copies(browse, browse.copies(me, object_id, limit=COPIES_SHOWN))
-    current = _shown_copy(ctx, copies) if copies else browse.whole(
-        max(versions, key=lambda f: (f.version, f.date_added)))
+    current = _shown_copy(ctx, copies)
     body = current.body
     if current.type == "x-accord-claim" and isinstance(body.get("subject_ref"), str):
         # A claim is read with everything said about it: on its subject's attribution page.
@@ -209,7 +210,8 @@ def object_page(ctx: Ctx) -> Page | Response:
     names: dict[str, Any] = dict(browse.by_ids(me, [str(e) for e in ends if e]
                                                + [v for _, v in own_refs]))
     # A party's identity lives in the directory, not in a collection: named all the same.
-    shown = _shown_parties(ctx)
+    parties = ctx.node.directory.names()  # who posted each version, too
+    shown = _shown_parties(ctx, parties)
     names.update({ref: Named(shown[ref]) for _, ref in own_refs
                   if ref not in names and ref in shown})
     edges = []
@@ -229,6 +231,7 @@ def object_page(ctx: Ctx) -> Page | Response:
     for kind, value in browse.mentioned_values(me, object_id):
         mentioned = Value(kind, value)
         looked = Correlations(ctx.node.engine).look_up(
+            # Two more than listed: the object itself among them, and one that says more.
             me, [mentioned], CORRELATIONS_SHOWN + 2, over_broad=False, most_inside=PAGE_INSIDE)
         others = [m for m in looked.found if m.id != object_id]
         # A network such as 0.0.0.0/0 is shown flagged: it is no match of what lies inside.
@@ -243,11 +246,10 @@ def object_page(ctx: Ctx) -> Page | Response:
     references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
     properties = [_property(k, v, references) for k, v in body.items()
                   if k not in ("id", "type")]
-    names_of = ctx.node.directory.names()
     return Page("object.html", {
         "o": current, "versions": versions,
         "copies": copies if len(copies) > 1 else [],
-        "posted_by": lambda f: names_of.get(f.poster, f.poster) if f.poster else None,
+        "posted_by": lambda f: parties.get(f.poster, f.poster) if f.poster else None,
         "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "relationships_more": relationships_more, "replaced_by": replaced_by,

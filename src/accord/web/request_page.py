@@ -233,7 +233,7 @@ def _unsent(ctx: Ctx, failed: str, acts: set[str]) -> list[tuple[str, str]]:
         return []
     said = []
     for name, label in ACT_FIELDS[failed]:
-        value = ctx.field(name).strip()
+        value = ctx.field(name)
         if value and name == "outcome":
             value = word(ctx.language, "outcome", value)
         if value:

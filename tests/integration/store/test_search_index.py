@@ -445,7 +445,7 @@ def test_on_postgresql_each_plan_finds_what_a_walk_of_every_name_finds(pg_names)
                 for count in (1, 3, 10, 50, 200):
                     steps.clear()
                     found = search_index.matching(conn, needle, exact=False, before=before,
-                                                  count=count)
+                                                  count=count, collections=())
                     assert found == _contain(conn, needle, before, count), \
                         (needle, before, count, steps)
                     plans.add(tuple(s.split()[0] for s in steps[:2]))
@@ -463,7 +463,8 @@ def test_on_postgresql_a_common_word_is_walked_and_a_rare_one_read_through_its_i
 
     def plan(needle: str, count: int = 200) -> list[str]:
         steps.clear()
-        search_index.matching(conn, needle, exact=False, before=None, count=count)
+        search_index.matching(conn, needle, exact=False, before=None, count=count,
+                              collections=())
         return list(steps)
 
     with node.engine.connect() as conn:
@@ -487,7 +488,8 @@ def test_on_postgresql_a_measure_that_erred_falls_back_to_the_walk(pg_names, mon
         top = conn.scalar(select(func.max(object_names.c.name_id))) + 1
         monkeypatch.setattr(name_plans, "_measure", lambda _c, needle, *_: (
             top, needle, 0.0, 5.0 * name_plans._MATCH_COST))
-        found = search_index.matching(conn, "ember", exact=False, before=None, count=50)
+        found = search_index.matching(conn, "ember", exact=False, before=None, count=50,
+                                      collections=())
         assert found == _contain(conn, "ember", None, 50)
     assert steps[0] == "_read_all ember" and steps[1:] and set(steps[1:]) == {"_walk"}
 

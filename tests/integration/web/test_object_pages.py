@@ -208,11 +208,8 @@ def test_an_identity_posted_under_a_partys_name_is_not_shown_as_that_party(
     assert "(not a party)" not in us.get("/ui/search", params={"q": "Real finding"}).text
 
 
-def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, client, browser):
-    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
-                         content=orjson.dumps({"objects": [HOSTILE]}),
-                         headers={"Content-Type": TAXII})
-    assert posted.json()["success_count"] == 1
+def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, browser):
+    world.node.objects.add(world.evidence.id, [HOSTILE], poster_id=world.own.id)
     us = browser(world.admin_token)
     us.get("/ui/")
     us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
