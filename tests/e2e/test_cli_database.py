@@ -80,6 +80,18 @@ def _change(db: str, statement: str) -> None:
         engine.dispose()
 
 
+def _schema_one_revision_behind(db: str) -> str:
+    """An empty database migrated to the revision before this Accord's; that revision."""
+    previous = known_revisions()[-2]
+    engine = open_engine(db)
+    try:
+        with writing(engine) as conn:
+            upgrade_in(conn, previous)
+    finally:
+        engine.dispose()
+    return previous
+
+
 def test_backup_and_restore_round_trip_a_node(db_url, other_db, tmp_path):
     node = make_node(db_url)
     before = state(db_url, node["request"])
@@ -166,13 +178,7 @@ def test_backup_of_a_database_that_does_not_exist_says_so(tmp_path):
 
 
 def test_migrate_check_finds_a_pending_migration_and_migrate_applies_it(db_url):
-    previous = known_revisions()[-2]
-    engine = open_engine(db_url)
-    try:
-        with writing(engine) as conn:
-            upgrade_in(conn, previous)
-    finally:
-        engine.dispose()
+    previous = _schema_one_revision_behind(db_url)
 
     pending = run_accord("db", "migrate", "--check", db=db_url)
     assert pending.returncode == 1
@@ -387,3 +393,98 @@ def test_restore_with_clean_also_drops_what_the_backup_does_not_hold(pg_url, tmp
     finally:
         engine.dispose()
     assert run_accord("db", "check", db=pg_url).returncode == 0
+
+
+def test_a_backup_replaces_an_earlier_backup_and_nothing_else(db_url, tmp_path):
+    # `accord backup` wrote its dump over another node's live database, and the server on
+    # it went on answering "file is not a database".
+    make_node(db_url, with_objects=False)
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    again = run_accord("backup", str(backup), db=db_url)  # the nightly job, the next night
+    assert again.returncode == 0, again.stderr
+    live = tmp_path / "other-node.db"
+    created("init", "--party", "Germany (CERT-Bund)", db=str(live))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the hotline's numbers\n")
+    for target, said in ((live, "SQLite database in use"), (notes, "something other than")):
+        before = target.read_bytes()
+        refused = run_accord("backup", str(target), db=db_url)
+        assert refused.returncode == 1, refused.stderr
+        assert said in refused.stderr and "name another file" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert target.read_bytes() == before
+    assert "Germany" in run(str(live), "party", "list")
+
+
+def test_a_backup_of_a_schema_newer_than_this_accord_is_refused_before_anything_changes(
+        db_url, other_db, tmp_path):
+    # Restored with --force, it replaced a working node with one no command would open.
+    make_node(db_url, with_objects=False)
+    _change(db_url, "UPDATE alembic_version SET version_num = '9999'")
+    newer = tmp_path / "newer.backup"
+    run(db_url, "backup", str(newer))
+    created("init", "--party", "Germany (CERT-Bund)", db=other_db)
+    refused = run_accord("restore", str(newer), "--force", db=other_db)
+    assert refused.returncode == 1
+    assert "backup of schema 9999" in refused.stderr and "nothing was changed" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert "Germany" in run(other_db, "party", "list")  # the working node, as it was
+    assert run_accord("db", "check", db=other_db).returncode == 0
+
+
+def test_a_command_that_finds_the_schema_behind_migrates_it_on_the_record(db_url):
+    previous = _schema_one_revision_behind(db_url)
+    done = run_accord("init", "--party", OWN_PARTY, db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert f"Schema migrated from {previous} to {SCHEMA_REVISION}" in done.stderr
+    records = [json.loads(line) for line in run(db_url, "audit", "--json").splitlines()]
+    [migrated] = [r for r in records if r["action"] == "db.migrate"]
+    assert migrated["detail"] == {"from": previous, "to": SCHEMA_REVISION, "by": "cli"}
+
+
+@pytest.mark.postgres
+def test_init_does_not_print_the_databases_password(pg_url):
+    # Trust authentication here: the server takes the URL's password and ignores it.
+    with_password = pg_url.replace("://postgres@", "://postgres:s3cret-word@", 1)
+    assert with_password != pg_url
+    done = run_accord("init", "--party", OWN_PARTY, db=with_password)
+    assert done.returncode == 0, done.stderr
+    assert "s3cret-word" not in done.stderr + done.stdout
+    assert "postgres:***@" in done.stderr
+
+
+def test_db_check_finds_two_parties_that_are_the_nodes_own(db_url):
+    make_node(db_url, with_objects=False)
+    _change(db_url, "UPDATE parties SET is_self = true")  # what two hosts' first runs left
+    check = run_accord("db", "check", "--json", db=db_url)
+    assert check.returncode == 1
+    [revision] = [c for c in json.loads(check.stdout)["checks"] if c["check"] == "revision"]
+    assert any("2 parties are this node's own" in p for p in revision["problems"])
+
+
+def test_restore_never_replaces_another_applications_tables(db_url, other_db, tmp_path):
+    # With --force, a restore replaced the other application's own `objects` table and left
+    # its other tables among the node's.
+    make_node(db_url, with_objects=False)
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    if "://" in other_db:
+        _change(other_db, "CREATE TABLE customers (id integer PRIMARY KEY)")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(other_db) as conn:
+            conn.execute("CREATE TABLE customers (id integer PRIMARY KEY)")
+    _change(other_db, "CREATE TABLE objects (id integer PRIMARY KEY)")
+    _change(other_db, "INSERT INTO objects VALUES (42)")
+    refused = run_accord("restore", str(backup), "--force", db=other_db)
+    assert refused.returncode == 1
+    assert "another application's tables (" in refused.stderr and "objects" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    engine = open_engine(other_db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM objects")).scalars().all() == [42]
+    finally:
+        engine.dispose()

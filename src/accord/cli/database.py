@@ -31,6 +31,7 @@ from accord.store.backup import (
     backup_kind,
     backup_sqlite,
     contents_of,
+    may_replace,
     restore_sqlite,
 )
 from accord.store.checkup import Checkup, check
@@ -38,6 +39,7 @@ from accord.store.database_checks import foreign_tables
 from accord.store.engine import (
     SCHEMA_REVISION,
     SchemaTooNew,
+    is_read_only_refusal,
     is_sqlite,
     known_revisions,
     migrate,
@@ -107,7 +109,13 @@ def check_database(
 
     The revision; every table, index and constraint the migrations make; the audit chain; and
     rows whose foreign key names nothing."""
-    engine = require_database(db)
+    try:
+        engine = require_database(db)
+    except typer.Exit:
+        if as_json:  # a monitor reads a document whatever happened; the words are on stderr
+            typer.echo(orjson.dumps({"healthy": False, "checks": [], "error": (
+                "the database could not be opened: see standard error")}).decode())
+        raise
     with user_errors():
         checkup = check(engine, thorough=thorough)
     if as_json:
@@ -211,6 +219,8 @@ def backup(
             raise BackupError(f"{file} is not a regular file: name a file to write the "
                               "backup in")
         path = sqlite_file(db)
+        if not (path is not None and file.exists() and file.resolve() == path.resolve()):
+            may_replace(file, "sqlite" if path is not None else "postgresql")
         if path is not None:
             contents = backup_sqlite(path, file)
         else:
@@ -250,13 +260,14 @@ def restore(
             if path.exists() and not path.is_file():
                 raise BackupError(f"{path} is not a regular file: name the database file "
                                   "to restore into with --db")
-            restore_sqlite(file, path, force=force)
+            restore_sqlite(file, path, known=known_revisions(), force=force)
         else:
             if _is_memory(db):
                 raise BackupError("cannot restore into an in-memory database")
             from accord.store.pg_backup import restore_pg
 
-            restore_pg(engine, db, file, force=force, clean=clean)
+            restore_pg(engine, db, file, known=known_revisions(), force=force,
+                       clean=clean)
         engine.dispose()
         engine = open_engine(db)
         contents = contents_of(engine)
@@ -267,12 +278,9 @@ def restore(
                                       "audit_records": contents.audit_records,
                                       "head": verdict.head if verdict.is_intact else None})
     err.print(f"Restored {escape(str(file))}: {contents.describe()}.")
-    if contents.revision not in (None, SCHEMA_REVISION):
-        if contents.revision in known_revisions():
-            err.print(f"The backup's schema is older than this Accord's ({SCHEMA_REVISION}): "
-                      "run `accord db migrate` before serving it.")
-        else:
-            err.print(f"[bold red]warning:[/] {escape(str(SchemaTooNew(contents.revision)))}")
+    if contents.revision not in (None, SCHEMA_REVISION):  # a newer one was refused before
+        err.print(f"The backup's schema is older than this Accord's ({SCHEMA_REVISION}): "
+                  "run `accord db migrate` before serving it.")
     if not verdict.is_intact:
         err.print(f"[bold red]The restored audit trail is broken at record "
                   f"{verdict.broken_at}:[/] {escape(verdict.reason)}. Run `accord db check`.")
@@ -297,5 +305,12 @@ def _backup_errors() -> Iterator[None]:
 
 def _audit(engine: Engine, action: str, detail: dict[str, object]) -> None:
     """The operator's command in the audit trail, like every change made from the command
-    line (cli.common.record), without opening a whole node."""
-    AuditLog(engine).append([Event(now_timestamp(), action, None, detail=detail)])
+    line (cli.common.record), without opening a whole node; on a standby (a backup taken
+    from a replica, to spare the primary), said instead: its trail is the primary's."""
+    try:
+        AuditLog(engine).append([Event(now_timestamp(), action, None, detail=detail)])
+    except Exception as error:  # the driver's own, where the append COPYs through it
+        if not is_read_only_refusal(error):
+            raise
+        err.print(f"note: not recorded in the audit trail ({action}): the database is a "
+                  "read-only standby, whose trail is the primary's")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +58,48 @@ def backup_kind(path: Path) -> str:
                       "database nor a pg_dump archive)")
 
 
+def may_replace(target: Path, kind: str) -> None:
+    """Refuse to write a `kind` backup over `target` unless it is nothing yet, empty, or an
+    earlier backup of that kind: `accord backup` replaces what it names, and a slip of the
+    finger (another node's live database, a report) would lose it without a word.
+
+    An earlier SQLite backup is a database in rollback-journal mode holding Accord's schema;
+    a live node's database is in WAL mode (store.engine) or has a -wal file beside it."""
+    try:
+        if not target.exists() or target.stat().st_size == 0:
+            return
+        with target.open("rb") as file:
+            head = file.read(100)
+    except OSError as error:
+        raise BackupError(f"cannot read {target}: {error.strerror}") from None
+    if head.startswith(SQLITE_MAGIC):
+        # The header's read and write versions are 2 for a WAL database (SQLite's file format,
+        # bytes 18 and 19).
+        live = head[18:20] == b"\x02\x02" or target.with_name(target.name + "-wal").exists()
+        if live:
+            raise BackupError(f"{target} is a SQLite database in use (WAL mode), not a backup: "
+                              "name another file, a backup would replace it")
+        if kind != "sqlite" or not _holds_accord_schema(target):
+            raise BackupError(f"{target} is a SQLite database, not a backup of this kind of "
+                              "node: name another file, a backup would replace it")
+        return
+    if head.startswith(PG_DUMP_MAGIC):
+        if kind != "postgresql":
+            raise BackupError(f"{target} is a PostgreSQL backup; this node is on SQLite: name "
+                              "another file, a backup would replace it")
+        return
+    raise BackupError(f"{target} holds something other than a backup made by `accord backup`: "
+                      "name another file (or remove it first), a backup would replace it")
+
+
+def _holds_accord_schema(path: Path) -> bool:
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            return sqlite_contents(conn).revision is not None
+    except sqlite3.DatabaseError:
+        return False
+
+
 def backup_sqlite(database: Path, target: Path) -> Contents:
     """Copy `database` to `target` as of one instant, while others use it. The copy is written
     beside `target` and renamed over it when whole, so a failed backup leaves no half file and
@@ -86,7 +128,20 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
     return contents
 
 
-def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Contents:
+def refuse_unknown(revision: str | None, known: Collection[str], backup: Path) -> None:
+    """Refuse, before anything is changed, a backup whose schema this Accord does not know:
+    restored, the node would be refused by every command (store.engine.SchemaTooNew)."""
+    if revision is None:
+        raise BackupError(f"{backup} holds no Accord schema version: not a backup of a node")
+    if revision not in known:
+        newest = max(known) if known else "none"
+        raise BackupError(f"{backup} is a backup of schema {revision}, which this Accord does "
+                          f"not know (it knows up to {newest}): restore it with the Accord "
+                          "that made it, or a newer one; nothing was changed")
+
+
+def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
+                   force: bool = False) -> Contents:
     """Replace the whole of `database` with `backup` (a file `backup_sqlite` made). A database
     that holds data is overwritten only with `force`; one in use (a server running) is not."""
     with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source:
@@ -99,10 +154,21 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Cont
             raise BackupError(f"{backup} holds no Accord schema: not a backup of a node")
         if problem != "ok":
             raise BackupError(f"{backup} is damaged ({problem}): restore another backup")
-        if database.exists() and not force:
+        refuse_unknown(contents.revision, known, backup)
+        if database.exists() and database.stat().st_size > 0:
             with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as target:
-                held = holds_rows(target)
-            if held:
+                try:
+                    held, theirs = holds_rows(target), sqlite_contents(target).revision is None
+                except sqlite3.DatabaseError:  # not a database: a file of something else
+                    raise BackupError(f"{database} is not a SQLite database: name the node's "
+                                      "database file, or a new one, with --db") from None
+            if held and theirs:
+                # Whatever --force says: the file is another application's.
+                raise BackupError(f"{database} holds another application's tables ({held}) "
+                                  "and no Accord node: restore into a new file, or a node's")
+        else:
+            held = None
+        if held and not force:
                 raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
                                      "overwrite it: give --force to replace it")
         if not database.parent.is_dir():

@@ -25,6 +25,7 @@ from accord.store.audit_log import AuditLog
 from accord.store.engine import (
     SCHEMA_REVISION,
     is_sqlite,
+    is_standby,
     known_revisions,
     open_engine,
     schema_revision,
@@ -73,7 +74,13 @@ def check(engine: Engine, *, thorough: bool = False) -> Checkup:
     revision = _ran("revision", lambda: _with_node_note(engine, revision))
     present = schema_objects(engine)
     try:
-        schema = schema_finding(reference_objects(engine, current), present)
+        if is_standby(engine):
+            # No scratch schema can be made on a standby; it replays the primary's schema.
+            schema = Finding("schema", "not compared on a read-only standby", notes=(
+                "a standby replays its primary's schema: run `accord db check` on the "
+                "primary to compare it",))
+        else:
+            schema = schema_finding(reference_objects(engine, current), present)
     except DBAPIError as error:  # e.g. no right to create the scratch schema
         schema = Finding("schema", "not compared", (
             f"cannot migrate a scratch schema to compare with: {error.orig}",))
@@ -93,8 +100,17 @@ def _with_node_note(engine: Engine, revision: Finding) -> Finding:
     """The revision's finding, noting a schema that holds no node yet (not a problem: `accord
     db migrate` makes the schema before `accord init` makes the node)."""
     with engine.connect() as conn:
-        if conn.execute(select(parties.c.id).where(parties.c.is_self)).first() is not None:
-            return revision
+        own = conn.execute(select(parties.c.name).where(parties.c.is_self)
+                           .order_by(parties.c.created)).scalars().all()
+    if len(own) > 1:
+        # Which one the node is would depend on the statement that asked: its tokens, its
+        # collections and its signatures could belong to one and its title to another.
+        return replace(revision, problems=(*revision.problems, (
+            f"{len(own)} parties are this node's own ({', '.join(map(repr, own))}): a node "
+            "is one party's; restore a backup made before, or ask for help before serving "
+            "it"),))
+    if own:
+        return revision
     return replace(revision, notes=(*revision.notes, "no node in it yet: `accord init --party "
                                     "NAME` makes one"))
 

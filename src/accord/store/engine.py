@@ -336,6 +336,20 @@ def migrate(engine: Engine, *, create: bool = True) -> str | None:
     return current
 
 
+def is_standby(engine: Engine) -> bool:
+    """Whether the database is a PostgreSQL hot standby (a streaming replica: read only)."""
+    if is_sqlite(engine):
+        return False
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar())
+
+
+def is_read_only_refusal(error: BaseException) -> bool:
+    """A write refused because the database is read only (SQLSTATE 25006): a standby's."""
+    return "25006" in (getattr(error, "sqlstate", None),
+                       getattr(getattr(error, "orig", None), "sqlstate", None))
+
+
 def known_revisions() -> list[str]:
     """Every revision this Accord's migrations define, oldest first."""
     from alembic.script import ScriptDirectory

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -22,9 +22,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from accord.store.backup import BackupError, TargetNotEmpty, listed, private_file
+from accord.store.backup import (
+    BackupError,
+    TargetNotEmpty,
+    listed,
+    private_file,
+    refuse_unknown,
+)
 from accord.store.bulk import analyze_schema
-from accord.store.engine import writing
+from accord.store.database_checks import foreign_tables
+from accord.store.engine import is_standby, schema_revision, writing
 from accord.store.pg_sessions import serving_name
 from accord.store.urls import normalise_url, search_path_schema
 
@@ -188,6 +195,29 @@ def backup_pg(engine: Engine, db: str, file: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+def dump_revision(engine: Engine, file: Path, toc: Toc) -> str | None:
+    """The schema revision a dump holds (its alembic_version row), read from the archive
+    without restoring anything."""
+    pg_restore = find_tool("pg_restore", server_major(engine))
+    done = subprocess.run([str(pg_restore), "--data-only", f"--schema={toc.schema}",
+                           "--table=alembic_version", "--file=-", str(file)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{file} is damaged or cut short: pg_restore could not read its "
+                          f"schema version ({_last_lines(done.stderr)})")
+    return revision_in_copy(done.stdout)
+
+
+def revision_in_copy(script: str) -> str | None:
+    """The first row of the COPY of alembic_version in pg_restore's script output."""
+    lines = iter(script.splitlines())
+    for line in lines:
+        if line.startswith("COPY ") and "alembic_version" in line:
+            row = next(lines, "\\.")
+            return None if row == "\\." else row.split("\t", 1)[0].strip()
+    return None
+
+
 def read_toc(engine: Engine, file: Path) -> Toc:
     pg_restore = find_tool("pg_restore", server_major(engine))
     done = subprocess.run([str(pg_restore), "--list", str(file)], capture_output=True,
@@ -221,16 +251,20 @@ def servers_on(engine: Engine, schema: str) -> list[str]:
             {"name": serving_name(schema)})]
 
 
-def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
-               clean: bool = False) -> Toc:
+def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
+               force: bool = False, clean: bool = False) -> Toc:
     """Restore a dump `backup_pg` made into the schema `db` names, in one transaction. A schema
     holding rows is overwritten only with `force`; `clean` drops whatever else it holds too
     (otherwise only the tables, sequences and views the dump has are replaced). A dump of
     another schema is restored under this one's name."""
+    if is_standby(engine):
+        raise BackupError("the database is a read-only standby (a streaming replica): restore "
+                          "into the primary, which the standby follows")
     target = target_of(db, node_schema(engine, db))
     major = server_major(engine)
     psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
     toc = read_toc(engine, file)
+    refuse_unknown(dump_revision(engine, file, toc), known, file)
     serving = servers_on(engine, target.schema)
     if serving:
         # As on SQLite, whatever --force says: a server would go on with what it holds of
@@ -239,6 +273,13 @@ def restore_pg(engine: Engine, db: str, file: Path, *, force: bool = False,
                           f"({len(serving)} connection{'' if len(serving) == 1 else 's'}, "
                           f"from {', '.join(sorted(set(serving)))}): stop the servers, then "
                           "restore")
+    with engine.connect() as conn:
+        if schema_revision(engine) is None and (others := foreign_tables(conn)):
+            # As `accord init` and `accord db migrate` refuse it, whatever --force says: the
+            # restore would replace that application's tables of the same names.
+            raise BackupError(f"the schema {target.schema!r} holds another application's "
+                              f"tables ({listed(others)}) and no Accord node: restore into "
+                              "an empty database (or schema), or a node's")
     held = rows_held(engine, target.schema)
     if held and not force:
         raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "

@@ -79,7 +79,7 @@ def test_restoring_a_postgresql_backup_gathers_statistics_on_every_table(
     with fresh_pg_schema("t") as other_url:
         other = open_engine(other_url)
         try:
-            restore_pg(other, other_url, file)
+            restore_pg(other, other_url, file, known=known_revisions())
 
             assert _never_analysed(other) == []
             rows, columns = _estimated_collections(other)
