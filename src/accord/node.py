@@ -18,8 +18,8 @@ from accord.serving.refusals import RefusalLimits, Refusals
 from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
 from accord.store.audit_log import AuditBuffer, AuditLog
-from accord.store.directory import Directory, Party
-from accord.store.engine import EmptyDatabase, migrate, open_engine
+from accord.store.directory import Directory, DirectoryError, Party
+from accord.store.engine import SCHEMA_REVISION, EmptyDatabase, migrate, open_engine
 from accord.store.objects import ObjectStore
 from accord.store.replica import ReplicatedEngine
 from accord.store.statuses import StatusStore
@@ -75,6 +75,8 @@ class Node:
     # Set while the server stops: work in background threads (a sync round) ends at its next
     # step rather than holding the process, which waits for its threads, until it is done.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The schema revision it was at when opened, where opening it migrated it (else None).
+    migrated_from: str | None = None
 
     @cached_property
     def paging_key(self) -> bytes:
@@ -102,14 +104,21 @@ def open_node(db: str, *, migrate_schema: bool = True, create_schema: bool = Tru
         raise DatabaseUrlError("--read-db needs PostgreSQL on both sides: a streaming "
                                "replica (postgresql://…) of a PostgreSQL --db")
     engine = open_engine(db, serving=serving)
+    migrated_from = None
     if migrate_schema:
         try:
-            migrate(engine, create=create_schema)
+            previous = migrate(engine, create=create_schema)
         except EmptyDatabase:
             engine.dispose()
             raise NodeNotInitialised("this database holds no Accord node: run `accord init "
                                      "--party NAME` to create one, or name another with --db"
                                      ) from None
+        if previous not in (None, SCHEMA_REVISION):
+            # Whichever command found the schema behind (a server started after an upgrade,
+            # any CLI command): the migration is in the audit trail as `accord db migrate`'s.
+            migrated_from = previous
+            AuditLog(engine).append([Event(now_timestamp(), "db.migrate", None, detail={
+                "from": previous, "to": SCHEMA_REVISION, "by": "serve" if serving else "cli"})])
     replica = None
     if read_db:
         # The replica follows the primary's schema through the WAL: never migrated itself.
@@ -134,7 +143,7 @@ def open_node(db: str, *, migrate_schema: bool = True, create_schema: bool = Tru
     refusals = Refusals(RefusalLimits(throttle_limits(directory)), reads.record)
     reads.feed_from(refusals.summaries)
     return Node(engine, directory, ObjectStore(engine), StatusStore(engine), info, audit,
-                reads, refusals, replica)
+                reads, refusals, replica, migrated_from=migrated_from)
 
 
 def throttle_limits(directory: Directory) -> ThrottleLimits:
@@ -163,6 +172,23 @@ def initialise(node: Node, party_name: str) -> tuple[Party, str]:
                              detail={"party": party.id, "name": party.name,
                                      "collection": evidence.id})])
     return party, token
+
+
+def initialise_once(node: Node, party_name: str) -> tuple[Party, str | None]:
+    """The node's own party, created with an admin token if there is none yet (`accord
+    serve`'s first run): hosts started together on an empty database make one node between
+    them, the first to take its turn (store.directory.add_party); the others serve it, with no
+    token of their own to show (None)."""
+    own = node.directory.own_party()
+    if own is not None:
+        return own, None
+    try:
+        return initialise(node, party_name)
+    except DirectoryError:
+        own = node.directory.own_party()
+        if own is None:
+            raise
+        return own, None
 
 
 class NodeAlreadyInitialised(RuntimeError):

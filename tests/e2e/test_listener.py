@@ -313,3 +313,19 @@ def test_a_limit_that_is_not_a_duration_is_refused_by_name(tmp_path: Path):
                            "--header-timeout", "soon"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode != 0 and "--header-timeout" in done.stderr and "soon" in done.stderr
+
+
+def test_a_port_in_use_is_said_before_anything_else(tmp_path: Path):
+    # The whole banner ("TAXII 2.1 discovery …, Try: curl …") came first, then uvicorn's
+    # "[Errno 98] error while attempting to bind", and a new node was made on the way.
+    with closing(socket.socket()) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(ACCORD), "serve", "--db", str(tmp_path / "n.db"), "--host", "127.0.0.1",
+             "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
+    assert "discovery" not in done.stderr and "Errno" not in done.stderr
+    assert not (tmp_path / "n.db").exists()

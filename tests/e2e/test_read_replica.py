@@ -221,6 +221,43 @@ def test_a_read_that_writes_reads_back_from_the_primary(node: ReplicatedNode,
     assert answer.json()["public_key"]
 
 
+def test_a_read_db_holding_another_database_is_refused(node: ReplicatedNode) -> None:
+    """--read-db naming another database of the replica's cluster (another node's, say)
+    would serve that node's collections to its tokens: the server does not start."""
+    replica = node.replication.replica
+    other = f"postgresql://postgres@127.0.0.1:{replica.port}/postgres"
+    done = subprocess.run(
+        [str(ACCORD), "serve", "--db", node.replication.primary.url(), "--read-db", other,
+         "--host", "127.0.0.1", "--port", str(free_port()), "--tick", "0", "--sync-every",
+         "0"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "is not a replica of --db" in done.stderr
+    assert "names database 'postgres', and --db 'accord'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_standby_is_backed_up_and_checked_and_never_restored_into(
+        node: ReplicatedNode, tmp_path: Path) -> None:
+    # A backup taken from the standby (to spare the primary) ended in a traceback, writing its
+    # audit record; `db check` called the standby unhealthy; a restore into it failed in
+    # PostgreSQL's words.
+    from .conftest import run_accord
+
+    node.replication.wait_until_replayed()
+    replica = node.replication.replica.url()
+    dump = tmp_path / "from-standby.backup"
+    backed = run_accord("backup", str(dump), db=replica)
+    assert backed.returncode == 0, backed.stderr
+    assert "not recorded in the audit trail (db.backup)" in backed.stderr
+    assert "Traceback" not in backed.stderr and dump.stat().st_size > 0
+    checked = run_accord("db", "check", db=replica)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "not compared on a read-only standby" in checked.stdout + checked.stderr
+    refused = run_accord("restore", str(dump), "--force", db=replica)
+    assert refused.returncode == 1
+    assert "read-only standby" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_with_the_replica_stopped_reads_come_from_the_primary(node: ReplicatedNode) -> None:
     indicator = _indicator()
     node.replication.replica.stop()

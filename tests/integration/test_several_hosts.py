@@ -194,3 +194,22 @@ def test_an_arrival_screened_by_several_hosts_at_once_is_flagged_once(world, db_
     assert sum(len(f) for f in found) == 1
     [flag] = flags(world.node)
     assert (flag.object_id, flag.designation_id) == (SUPPLIER, designation.id)
+
+
+def test_hosts_started_together_on_an_empty_database_make_one_node(pg_url):
+    # Two `accord serve --party …` on a new database both found no node and made one each:
+    # two parties "this node's own", one's tokens and collections, the other's title.
+    from accord.node import initialise_once, open_node
+    from accord.store.schema import parties
+
+    open_node(pg_url).engine.dispose()  # the schema, as the first host's migration makes it
+    for round_ in range(3):
+        with hosts(pg_url, HOSTS) as nodes:
+            made = at_once([lambda node=node, name=f"CERT {round_}.{n}": initialise_once(
+                node, name) for n, node in enumerate(nodes)])  # type: ignore[misc]
+        own = {party.id for party, _ in made}
+        tokens = [token for _, token in made if token is not None]
+        assert len(own) == 1 and len(tokens) == (1 if round_ == 0 else 0)
+        with hosts(pg_url, 1) as [node], node.engine.connect() as conn:
+            assert conn.execute(select(func.count()).where(parties.c.is_self)).scalar() == 1
+            assert conn.execute(select(func.count()).select_from(collections)).scalar() == 1

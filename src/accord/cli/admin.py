@@ -29,6 +29,7 @@ from accord.node import initialise
 from accord.serving.limits import parse_size
 from accord.stix.timestamps import format_timestamp
 from accord.store.quotas import Quotas
+from accord.store.urls import shown_url
 from accord.trust.access import Grant
 from accord.trust.markings import parse_tlp
 from accord.trust.tokens import ROLES
@@ -54,7 +55,7 @@ def init(
     """Create the node and its own party; prints an admin token (shown only this once)."""
     with opened(db, initialised=False) as node:
         own, token = initialise(node, party)
-        err.print(f"Node of [bold]{escape(own.name)}[/] created in {escape(db)} "
+        err.print(f"Node of [bold]{escape(own.name)}[/] created in {escape(shown_url(db))} "
                   f"(identity {own.id}).")
         err.print("Admin token (store it now; it is not shown again):")
         typer.echo(token)

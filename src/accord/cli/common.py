@@ -28,7 +28,7 @@ from accord.stix.timestamps import format_timestamp, is_timestamp, now_timestamp
 from accord.store.backup import private_file
 from accord.store.database_checks import NoSuchDatabase, check_sqlite_file
 from accord.store.directory import DirectoryError
-from accord.store.engine import SchemaTooNew, existing_engine
+from accord.store.engine import SCHEMA_REVISION, SchemaTooNew, existing_engine
 from accord.store.faults import Fault, storage_fault
 from accord.store.urls import DatabaseUrlError, sqlite_file
 from accord.trust.audit import Event
@@ -163,6 +163,9 @@ def opened(db: str, *, initialised: bool = True, read_db: str | None = None,
                 raise NoSuchDatabase(f"cannot make the database {path}: {error.strerror}"
                                      ) from None
         node = open_node(db, read_db=read_db, create_schema=not initialised, serving=serving)
+        if node.migrated_from is not None:
+            err.print(f"Schema migrated from {node.migrated_from} to {SCHEMA_REVISION} "
+                      "(recorded in the audit trail as db.migrate).")
         if initialised:
             _ = node.party  # raises NodeNotInitialised with the fix in its message
         yield node

@@ -14,9 +14,10 @@ from accord import clock
 from accord.cli.common import DEFAULT_DB, Db, app, err, fail, opened, signals_reach_us
 from accord.cli.knocking import keep_allowance, trusted_proxies
 from accord.durations import DurationError, parse_duration
-from accord.node import initialise
+from accord.node import initialise_once
 from accord.serving.limits import LimitError, kept_limits
 from accord.serving.tls import TlsSettingsError, listener_tls
+from accord.store.urls import shown_url
 
 
 @app.command()
@@ -90,6 +91,10 @@ def serve(
 ) -> None:
     """Serve TAXII 2.1 at http://HOST:PORT/taxii2/ (https:// with --tls-cert) and the REST API
     at /api/v1/, and watch request deadlines (creates the node on first run)."""
+    if (taken := _port_taken(host, port)) is not None:
+        # Before the node is opened and its banner printed: uvicorn would say so after both.
+        raise fail(f"cannot listen on {host}:{port}: {taken}; choose another with --port, or "
+                   "stop what listens there")
     try:
         tls = listener_tls(tls_cert, tls_key, tls_client_ca, clock.now())
     except TlsSettingsError as error:
@@ -111,6 +116,10 @@ def serve(
     # serving: PostgreSQL shows which node this server's connections serve (its workers'
     # too), and `accord restore` refuses to replace it under them.
     with opened(db, initialised=False, read_db=read_db, serving=True) as node:
+        mismatch = node.replica.mismatch() if node.replica is not None else None
+        if mismatch is not None:
+            raise fail(f"--read-db {shown_url(read_db or '')!r} is not a replica of --db: "
+                       f"{mismatch}")
         if public_url is not None:
             if public_url.startswith("http://"):
                 # TAXII 2.1 §4.1.1: API roots are HTTPS absolute URLs, or relative ones.
@@ -134,13 +143,19 @@ def serve(
         except LimitError as error:
             raise fail(f"--{error.field.replace('_', '-')}: {error.message}") from None
         keep_allowance(node, auth_failures, auth_failure_refill)
-        if node.directory.own_party() is None:
-            own, token = initialise(node, party)
+        first_run = node.directory.own_party() is None
+        own, token = initialise_once(node, party)
+        if token is not None:
             err.print(f"New node of [bold]{escape(own.name)}[/] created in "
-                      f"{escape(_shown_url(db))}.")
+                      f"{escape(shown_url(db))}.")
             err.print(f"Admin token (shown only now): [bold]{token}[/]")
-        else:
-            token = None
+        elif first_run:
+            # Another host started on the same empty database made the node a moment before.
+            err.print(f"The node of [bold]{escape(own.name)}[/] was created meanwhile by another "
+                      "server on this database; its admin token was shown there.")
+            if own.name.casefold() != party.strip().casefold():
+                err.print(f"[bold red]warning:[/] --party {escape(party)!r} is not its party's "
+                          "name; this server serves that node")
         base = f"{'https' if tls else 'http'}://{host}:{port}"
         if tls is not None:
             for warning in tls.warnings:
@@ -157,7 +172,7 @@ def serve(
             err.print("(make a token with: accord token create --party NAME)")
         err.print(f"Limits: {limits.summary()} (see docs/limits.md)")
         if node.replica is not None:
-            err.print("Reads: from the replica " + escape(_shown_url(read_db or ""))
+            err.print("Reads: from the replica " + escape(shown_url(read_db or ""))
                       + (" (not answering now: from the primary until it does)"
                          if not node.replica.replica_answers() else ""))
     import uvicorn  # here, not at the top: other commands start faster without it
@@ -189,8 +204,25 @@ def serve(
                     port=port, log_level="warning", access_log=access_log, **listening)
 
 
-def _shown_url(db: str) -> str:
-    """A database URL without its password, to print (a file's path as it is)."""
-    from sqlalchemy.engine import make_url
+def _port_taken(host: str, port: int) -> str | None:
+    """Why nothing could listen on host:port now (in use, no such address), or None."""
+    import errno
+    import socket
 
-    return make_url(db).render_as_string(hide_password=True) if "://" in db else db
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"no such address ({error.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return "the port is in use (another `accord serve`?)"
+            if error.errno == errno.EACCES:
+                return "not allowed to listen on that port (below 1024 needs privileges)"
+            return error.strerror or str(error)
+    return None

@@ -133,13 +133,23 @@ class Directory:
 
     def add_party(self, name: str, *, is_self: bool = False) -> Party:
         name = _named(name, N_("a party needs a non-empty name"))
-        # Names that differ in case alone would be taken one for the other.
-        same = next((p for p in self.parties() if p.name.casefold() == name.casefold()), None)
-        if same is not None:
-            raise DirectoryError(N_("a party named {name} already exists"), name=repr(same.name))
         created = now_timestamp()
         identity = identity_for(name, created)
         with self._changing() as conn:
+            # Checked in the transaction that adds it, each in its turn: two hosts creating
+            # the node on its first run (or two operators adding one name) both found it free
+            # before either wrote, and made a node with two own parties.
+            take_turn(conn, "parties")
+            known = conn.execute(select(parties.c.name, parties.c.is_self)).all()
+            own = next((row.name for row in known if row.is_self), None)
+            if is_self and own is not None:
+                raise DirectoryError(N_("this database already holds the node of {name}"),
+                                     name=repr(own))
+            # Names that differ in case alone would be taken one for the other.
+            same = next((row.name for row in known if row.name.casefold() == name.casefold()),
+                        None)
+            if same is not None:
+                raise DirectoryError(N_("a party named {name} already exists"), name=repr(same))
             conn.execute(parties.insert().values(
                 id=identity["id"], name=name, created=created, is_self=is_self,
                 identity=orjson.dumps(identity)))
@@ -173,6 +183,7 @@ class Directory:
         # length (store.names), rather than refused.
         name = printable(str(identity.get("name") or identity["id"]).strip())[:MOST_NAME]
         with self._changing() as conn:
+            take_turn(conn, "parties")
             if local is None:
                 if any(known.casefold() == name.casefold()
                        for known in conn.execute(select(parties.c.name)).scalars()):
@@ -255,7 +266,8 @@ class Directory:
     def own_party(self) -> Party | None:
         with reading(self.engine) as conn:
             row = conn.execute(select(parties.c.id, parties.c.name)
-                               .where(parties.c.is_self.is_(True))).first()
+                               .where(parties.c.is_self.is_(True))
+                               .order_by(parties.c.created)).first()
         return Party(row.id, row.name, True) if row else None
 
     # -- tokens ----------------------------------------------------------------------------

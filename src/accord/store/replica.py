@@ -121,14 +121,22 @@ class ReplicatedEngine(OptionEngine):
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._replayed = 0  # the furthest position the replica was seen to have replayed
+        # Whether the replica was seen to hold this very database (`mismatch`): checked on
+        # its first connection that answers; a reason here sends every read to the primary.
+        self._matched = False
+        self._refused: str | None = None
         event.listen(primary, "begin", _note_write)
 
     # -- routing -------------------------------------------------------------------------
 
     def connect(self) -> Connection:
-        if _replica_allowed.get() and not _has_written() and self.is_replica_up():
+        if _replica_allowed.get() and not _has_written() and self.is_replica_up() \
+                and self._refused is None:
             try:
                 conn = self.replica.connect()
+                if not self._matched and not self._matches(conn):
+                    conn.close()
+                    return self.primary.connect()
                 after = _reads_after.get()
                 # Checked on this very connection, in the transaction its reads then use:
                 # behind a pooler or a balancer, --read-db may be several replicas, each
@@ -175,6 +183,41 @@ class ReplicatedEngine(OptionEngine):
             return False
         return True
 
+    # -- which database ------------------------------------------------------------------
+
+    def mismatch(self) -> str | None:
+        """Why the replica is not a copy of the primary's database, in words; None when it
+        is (or cannot be asked now: then it is asked again at its first use).
+
+        A --read-db naming another node's database would serve that node's collections and
+        let its tokens in, and its WAL positions would mean nothing against the primary's:
+        read-your-writes compares them. A streaming replica shares its primary's system
+        identifier (pg_basebackup copies it), and is asked for the same database and schema.
+        """
+        try:
+            with self.replica.connect() as conn:
+                self._matches(conn)
+        except DBAPIError as error:
+            self.replica_failed(error)
+        return self._refused
+
+    def _matches(self, conn: Connection) -> bool:
+        if conn.dialect.name != "postgresql":  # --read-db is PostgreSQL's (tests use SQLite)
+            self._matched = True
+            return True
+        with self.primary.connect() as primary:
+            wanted = _whose(primary)
+        found = _whose(conn)
+        problem = _differs(found, wanted)
+        if problem is None:
+            self._matched = True
+            return True
+        if self._refused is None:
+            log.error("--read-db is not a replica of --db (%s): every read goes to the "
+                      "primary", problem)
+        self._refused = problem
+        return False
+
     # -- WAL positions -------------------------------------------------------------------
 
     def primary_position(self) -> int:
@@ -213,6 +256,34 @@ class ReplicatedEngine(OptionEngine):
         with self._lock:
             self._replayed = max(self._replayed, replayed)
         return replayed
+
+
+@dataclass(frozen=True, slots=True)
+class _Whose:
+    cluster: int
+    database: str
+    schema: str
+
+
+def _whose(conn: Connection) -> _Whose:
+    row = conn.exec_driver_sql(
+        "SELECT (SELECT system_identifier FROM pg_control_system()), current_database(), "
+        "current_schema()").one()
+    return _Whose(int(row[0]), str(row[1]), str(row[2]))
+
+
+def _differs(replica: _Whose, primary: _Whose) -> str | None:
+    if replica.cluster != primary.cluster:
+        return (f"it is another PostgreSQL cluster (system identifier {replica.cluster}, the "
+                f"primary's {primary.cluster}): a streaming replica is made from the primary "
+                "with pg_basebackup")
+    if replica.database != primary.database:
+        return (f"it names database {replica.database!r}, and --db {primary.database!r}: "
+                "name the same database on the replica")
+    if replica.schema != primary.schema:
+        return (f"its tables are looked for in schema {replica.schema!r}, and the primary's "
+                f"in {primary.schema!r}: give both URLs the same search_path")
+    return None
 
 
 def primary_of(engine: Engine) -> Engine:

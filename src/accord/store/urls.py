@@ -19,11 +19,42 @@ def normalise_url(db: str) -> str:
         return f"sqlite:///{db}"
     scheme = db.split("://", 1)[0]
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        return "postgresql+psycopg://" + db.split("://", 1)[1]
+        return _readable("postgresql+psycopg://" + db.split("://", 1)[1], db)
     if scheme == "sqlite":
-        return db
+        return _readable(db, db)
     raise DatabaseUrlError(f"unsupported database URL scheme {scheme!r}: use a file path, "
                            "sqlite:///PATH or postgresql://USER@HOST/DB")
+
+
+def _readable(url: str, given: str) -> str:
+    """`url`, once SQLAlchemy can read it; else DatabaseUrlError naming the part it cannot
+    (its own message is Python's: "invalid literal for int() with base 10")."""
+    try:
+        port = make_url(url).port
+    except ValueError:
+        raise DatabaseUrlError(f"{shown_url(given)!r} is not a database URL Accord can read: "
+                               "write it as postgresql://USER@HOST:PORT/DB (the port a "
+                               "number, an IPv6 address in [brackets])") from None
+    if port is not None and not 0 < port < 65536:
+        raise DatabaseUrlError(f"{shown_url(given)!r}: port {port} is not a TCP port "
+                               "(1 to 65535)")
+    return url
+
+
+def shown_url(db: str) -> str:
+    """A database URL without its password, to print (a file's path as it is); one that does
+    not parse, with whatever stands between "//" and the last "@" before the host hidden."""
+    if "://" not in db:
+        return db
+    try:
+        return make_url(db).render_as_string(hide_password=True)
+    except ValueError:
+        scheme, _, rest = db.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        if not at:
+            return db
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}{':***' if ':' in credentials else ''}@{host}"
 
 
 def sqlite_file(db: str) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from accord.store.engine import _pooler_settings, open_engine, writing
 from accord.store.replica import (
     LsnError,
     ReplicatedEngine,
+    _differs,
+    _Whose,
     format_lsn,
     parse_lsn,
     primary_of,
@@ -151,3 +154,31 @@ def test_read_db_needs_postgresql_on_both_sides(tmp_path: Path):
         open_node(str(tmp_path / "a.db"), read_db="postgresql://u@127.0.0.1:1/db")
     assert not (tmp_path / "a.db").exists()  # refused before anything was made
     assert open_engine(str(tmp_path / "b.db")).dialect.name == "sqlite"
+
+
+def test_a_replica_of_another_cluster_database_or_schema_is_named_as_such():
+    primary = _Whose(cluster=7715783121209170071, database="accord", schema="public")
+    assert _differs(primary, primary) is None
+    other_cluster = _differs(_Whose(1234, "accord", "public"), primary)
+    assert other_cluster is not None and "another PostgreSQL cluster" in other_cluster
+    assert "system identifier 1234" in other_cluster
+    other_database = _differs(_Whose(primary.cluster, "node_b", "public"), primary)
+    assert other_database is not None
+    assert "names database 'node_b', and --db 'accord'" in other_database
+    other_schema = _differs(_Whose(primary.cluster, "accord", "node_b"), primary)
+    assert other_schema is not None and "schema 'node_b'" in other_schema
+
+
+def test_urls_that_do_not_parse_are_named_without_their_password():
+    from accord.store.urls import normalise_url, shown_url
+
+    for url, wanted in (("postgresql://u:secret@[::1/x", "is not a database URL"),
+                        ("postgresql://u:secret@h:notaport/x", "is not a database URL"),
+                        ("postgresql://u:secret@h:99999/x", "port 99999 is not a TCP port")):
+        with pytest.raises(DatabaseUrlError, match=re.escape(wanted)) as refused:
+            normalise_url(url)
+        assert "secret" not in str(refused.value)
+        assert "invalid literal" not in str(refused.value)
+    assert shown_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    assert shown_url("postgresql://u:secret@h:nope/db") == "postgresql://u:***@h:nope/db"
+    assert shown_url("/var/lib/accord/node.db") == "/var/lib/accord/node.db"
