@@ -31,6 +31,13 @@ from accord.store.schema import objects
 
 ACTOR_KINDS = ("intrusion-set", "threat-actor")
 _PAGE = 1000
+# Names (each actor's name and aliases) a party's watchlist takes from the actors of any one
+# poster: MITRE ATT&CK lists about 1,000, MISP's threat-actor galaxy a few thousand. One
+# party posting 4,000 actors of 100 aliases each made every reader's list 400,000 names, 10 s
+# of CPU to build and 1.2 GB of memory, for each party reading that collection. Taken in the
+# order a build reads them (oldest first), so a flood pushes out none of its poster's older
+# actors, and nobody else's (docs/limits.md).
+MOST_NAMES_BY_POSTER = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +76,9 @@ class Watchlist:
         self.actors: dict[str, str] = {}
         self.listed_by: dict[str, str | None] = {d.id: d.party
                                                  for d in self.designations.values()}
+        self.names_by_poster: dict[str | None, int] = {}  # actors' names taken, by poster
+        self.names_of: dict[str, int] = {}  # each actor's, counted to its poster
+        self.left_out = 0  # actors not taken: their poster's share was full
         self.names = record.node.directory.names()
         listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
         for collection, reader in record.readable_collections(actor) if actors else ():
@@ -99,8 +109,15 @@ class Watchlist:
             aliases = tuple(islice((a for a in (given if isinstance(given, list) else ())
                                     if isinstance(a, str) and 0 < len(a) <= MOST_LINE
                                     and a != name), MOST_LISTED))
+            poster = posters.get(item.seq)
+            taken = self.names_by_poster.get(poster, 0) + 1 + len(aliases)
+            if taken > MOST_NAMES_BY_POSTER:
+                self.left_out += 1
+                continue
+            self.names_by_poster[poster] = taken
+            self.names_of[item.id] = 1 + len(aliases)
             self.actors[item.id] = body["type"]
-            self.listed_by[item.id] = posters.get(item.seq)
+            self.listed_by[item.id] = poster
             listed.append(Listed(item.id, name, aliases, "organization"))
         return listed
 
@@ -131,7 +148,9 @@ class Watchlist:
             self.screener.remove(changed)
             for oid in changed:
                 self.actors.pop(oid, None)
-                self.listed_by.pop(oid, None)
+                poster = self.listed_by.pop(oid, None)
+                self.names_by_poster[poster] = (self.names_by_poster.get(poster, 0)
+                                                - self.names_of.pop(oid, 0))
             listed: list[Listed] = []
             self.names = record.node.directory.names()  # a new party's name with its actor
             for collection, reader in collections:  # in the order a build reads them
@@ -141,6 +160,25 @@ class Watchlist:
                         collection.id, block).items)
             self.screener.add(listed)
             self.state = (self.state[0], state[1])
+            return True
+
+    def renew_designations(self, record: AttributionRecord, actor: Actor, state: State
+                           ) -> bool:
+        """Read the designations again, keeping the actors: a designation made or lifted
+        anywhere on the node changes what every party's list is made of, and rebuilding each
+        list whole (every actor it may read) took 20 to 40 s with many actors."""
+        with self.lock:
+            if self.screener.removed > self.screener.held:
+                return False  # (a rebuild is smaller)
+            old = list(self.designations)
+            self.screener.remove(old)
+            for did in old:
+                self.listed_by.pop(did, None)
+            self.designations = {d.id: d for d in record.designations(actor) if d.is_in_force}
+            self.listed_by.update({d.id: d.party for d in self.designations.values()})
+            self.screener.add([Listed(d.id, d.name, d.aliases, d.kind)
+                               for d in self.designations.values()])
+            self.state = (state[0], self.state[1])
             return True
 
     def screen(self, name: str, limit: int = 10) -> list[Hit]:
@@ -193,7 +231,8 @@ def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -
     key = (str(record.node.engine.url), actor.party.id, actors, readable)
     with _lock:
         found = _cache.get(key)
-    if found is not None and found.state[0] == state[0] and (
+    if found is not None and (found.state[0] == state[0]
+                              or found.renew_designations(record, actor, state)) and (
             found.state[1] == state[1] or found.catch_up(record, actor, readable, state)):
         return found
     found = Watchlist(record, actor, actors=actors, state=state)

@@ -27,8 +27,20 @@ walk of the primary key can serve it).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, bindparam, func, literal_column, select, text
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from accord.store.schema import object_names
 
@@ -46,17 +58,24 @@ _MOST_WORDS = 4  # words of a needle measured apart (a needle is rarely longer)
 _WORD = re.compile(r"\w{3,}")
 
 
-def containing(conn: Connection, needle: str, *, before: int | None, count: int
-               ) -> list[tuple[int, int]]:
-    """Up to `count` (name_id, seq) of names that contain `needle` (folded, at least TRIGRAM
-    characters), name_id below `before`, highest first."""
+def in_collections(collections: Sequence[str]) -> ColumnElement[bool]:
+    """The name is in one of `collections` (those its reader may read)."""
+    return object_names.c.collection_id == any_(bindparam(
+        "collections", sorted(collections), type_=ARRAY(String)))
+
+
+def containing(conn: Connection, needle: str, *, before: int | None, count: int,
+               collections: Sequence[str]) -> list[tuple[int, int]]:
+    """Up to `count` (name_id, seq) of names in `collections` that contain `needle` (folded,
+    at least TRIGRAM characters), name_id below `before`, highest first."""
     if before is not None and before <= _WALK:
-        return _walk(conn, needle, 0, before, count)  # a few names: walked, not measured
+        # A few names: walked, not measured.
+        return _walk(conn, needle, 0, before, count, collections)
     top, word, words, walk = _measure(conn, needle, before, count)
     if _MATCH_COST * words < walk:
         # Read them all unless there are more than walking would cost: a sample that missed
         # where they cluster then costs no more than the walk it spared.
-        found, complete = _read_all(conn, needle, word, top, count,
+        found, complete = _read_all(conn, needle, word, top, count, collections,
                                     most=int(walk) // _MATCH_COST)
         if complete:
             return found
@@ -64,7 +83,7 @@ def containing(conn: Connection, needle: str, *, before: int | None, count: int
     low, span = top, max(_WALK, int(walk))
     while len(found) < count and low > 0:
         top, low = low, max(low - span, 0)
-        found += _walk(conn, needle, low, top, count - len(found))
+        found += _walk(conn, needle, low, top, count - len(found), collections)
         span *= _GROWTH
     return found
 
@@ -75,19 +94,21 @@ def like(needle: str) -> str:
     return f"%{escaped}%"
 
 
-def _walk(conn: Connection, needle: str, low: int, top: int, count: int
-          ) -> list[tuple[int, int]]:
+def _walk(conn: Connection, needle: str, low: int, top: int, count: int,
+          collections: Sequence[str]) -> list[tuple[int, int]]:
     """The names with name_id in [low, top) that contain `needle`, highest first, up to
     `count`: a backward walk of the primary key over that range, stopped at `count`."""
     n = object_names.c
-    walked = (select(n.name_id, n.seq, n.text)
+    walked = (select(n.name_id, n.seq, n.text, n.collection_id)
               .where(n.name_id >= bindparam("low", low), n.name_id < bindparam("top", top))
               .order_by(n.name_id.desc())
               # The LIMIT is the fence (it never cuts: the range holds no more rows than this).
               .limit(bindparam("span", top - low))
               .subquery("walked"))
     stmt = (select(walked.c.name_id, walked.c.seq)
-            .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"))
+            .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"),
+                   walked.c.collection_id == any_(bindparam(
+                       "collections", sorted(collections), type_=ARRAY(String))))
             .order_by(walked.c.name_id.desc())
             .limit(bindparam("count", count)))
     return [(int(r), int(s)) for r, s in conn.execute(stmt)]
@@ -127,8 +148,8 @@ def _measure(conn: Connection, needle: str, before: int | None, count: int
     return top, word, words / fraction, float(top - kth if kth is not None else top)
 
 
-def _read_all(conn: Connection, needle: str, word: str, below: int, count: int, *, most: int
-              ) -> tuple[list[tuple[int, int]], bool]:
+def _read_all(conn: Connection, needle: str, word: str, below: int, count: int,
+              collections: Sequence[str], *, most: int) -> tuple[list[tuple[int, int]], bool]:
     """The `count` highest names below `below` that contain `needle`, found through the
     trigram index's names that contain `word` (the needle or a word of it) and sorted, and
     whether they were all of them (no more than `most`)."""
@@ -137,7 +158,8 @@ def _read_all(conn: Connection, needle: str, word: str, below: int, count: int, 
     # itself, and no generic plan of a prepared statement, made for any word and any bound,
     # may trade the index for a sequential scan.
     where = [n.text.like(bindparam("word", like(word), literal_execute=True), escape="\\"),
-             n.name_id + literal_column("0") < bindparam("below", below, literal_execute=True)]
+             n.name_id + literal_column("0") < bindparam("below", below, literal_execute=True),
+             in_collections(collections)]
     if word != needle:
         where.append(func.strpos(n.text, bindparam("needle", needle)) > 0)
     hits = (select(n.name_id, n.seq).where(*where)

@@ -223,8 +223,12 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
     as a bounded measure of the needle says (store.name_plans); SQLite walks its FTS5 table by
     rowid, newest first.
 
-    Exact names are looked for in `collections` alone (those the reader may read): their cost
-    and what they find depend on those, not on what others hold elsewhere under the name."""
+    Names are looked for in `collections` alone (those the reader may read), in the statement
+    that finds them: what others hold elsewhere under the name is never handed back to be
+    sifted (a search that sifted them took a millisecond more for a name hidden from its
+    reader, and a name could be read out a character at a time). Exact names read an index
+    keyed by collection; a substring's trigram index is not, so a hidden name still costs
+    the database the few microseconds of reading its row (docs/security.md)."""
     folded = fold(needle)
     n = object_names.c
     dialect = conn.dialect.name
@@ -236,14 +240,14 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
         stmt = (select(rank, n.seq)
                 .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
                 .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
-                       func.instr(n.text, bindparam("needle", folded)) > 0))
+                       func.instr(n.text, bindparam("needle", folded)) > 0,
+                       _in_sqlite(n.collection_id, collections)))
     else:
         rank = n.name_id
         if exact and dialect == "sqlite":
             # Reads (text, collection_id, name_id): one range per collection, then sorted.
             condition = and_(n.text == bindparam("needle", folded),
-                             n.collection_id.in_(bindparam("collections", sorted(collections),
-                                                           expanding=True)))
+                             _in_sqlite(n.collection_id, collections))
         elif exact:
             # (md5(text), collection_id, name_id): fixed-size keys whatever a name's length (a
             # btree key may not exceed a third of a page), then the text itself.
@@ -252,21 +256,29 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
                                  "collections", sorted(collections), type_=ARRAY(String))),
                              n.text == bindparam("text", folded))
         elif dialect == "sqlite":  # too short for trigrams: the names themselves
-            condition = func.instr(n.text, bindparam("needle", folded)) > 0
+            condition = and_(func.instr(n.text, bindparam("needle", folded)) > 0,
+                             _in_sqlite(n.collection_id, collections))
         elif len(folded) >= TRIGRAM:
             # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE
             # (not ILIKE) gives the same answer as str.casefold on both sides.
-            return name_plans.containing(conn, folded, before=before, count=count)
+            return name_plans.containing(conn, folded, before=before, count=count,
+                                         collections=collections)
         else:
             # Too short for trigrams: PostgreSQL walks the names or scans and sorts them, as
             # its statistics say (the pattern in the statement's text, so that they see it).
-            condition = n.text.like(bindparam("needle", name_plans.like(folded),
-                                              literal_execute=True), escape="\\")
+            condition = and_(n.text.like(bindparam("needle", name_plans.like(folded),
+                                                   literal_execute=True), escape="\\"),
+                             name_plans.in_collections(collections))
         stmt = select(rank, n.seq).where(condition)
     if before is not None:
         stmt = stmt.where(rank < bindparam("before", before))
     stmt = stmt.order_by(rank.desc()).limit(bindparam("count", count, literal_execute=True))
     return [(int(r), int(seq)) for r, seq in conn.execute(stmt)]
+
+
+def _in_sqlite(collection_id: ColumnElement[str], collections: Sequence[str]
+               ) -> ColumnElement[bool]:
+    return collection_id.in_(bindparam("collections", sorted(collections), expanding=True))
 
 
 def relationships_of(object_id: str) -> Select[Any]:

@@ -196,3 +196,50 @@ def test_a_designation_stored_before_aliases_were_bounded_is_still_screened(clie
             {**body, "aliases": [f"Alias {n:03d}" for n in range(150)]})))
     r = client.get(f"{API}/screen", params={"name": "Wang Dong"})
     assert r.status_code == 200 and r.json()["matches"][0]["id"] == made["id"], r.text[:300]
+
+
+def test_one_posters_actors_fill_its_share_of_the_list_alone(world, record, monkeypatch):
+    # One party posted 4,000 actors of 100 aliases each into a collection others read: every
+    # reader's list grew to 400,000 names (10 s to build, 1.2 GB). Each poster's actors now
+    # fill a share of the list: a flood pushes out neither its older actors nor anyone else's.
+    from accord.attribution import watchlist as module
+    from accord.trust.access import Grant
+
+    monkeypatch.setattr(module, "MOST_NAMES_BY_POSTER", 12)
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, True))
+    flood = [_intrusion_set(f"intrusion-set--00000000-0000-4000-8000-{n:012d}", f"Front {n}",
+                            [f"Front {n} alias {a}" for a in range(3)],
+                            f"2021-01-01T00:00:{n:02d}.000Z") for n in range(10)]
+    store(world.node.engine, world.evidence, Screened(flood, []), party_id=world.other.id)
+    listed = watchlist(record, Actor(world.own))
+    held = {oid for oid in listed.actors if oid.startswith("intrusion-set--00000000")}
+    assert held == {flood[0]["id"], flood[1]["id"], flood[2]["id"]}  # 4 names each: 12
+    assert listed.left_out == 7
+    assert listed.screen("Gothic Panda")[0].match.id == APT3  # the operator's own share
+    assert listed.screen("Front 0 alias 1")[0].match.id == flood[0]["id"]
+
+
+def test_a_designation_made_reads_the_designations_again_not_every_actor(world, record,
+                                                                       monkeypatch):
+    # Any party's designation, made or lifted, made every party's next screening rebuild its
+    # list whole, every actor it may read again: 20 to 40 s with many actors.
+    from accord.screening import matcher
+
+    us = Actor(world.own)
+    before = watchlist(record, us)
+    built = []
+    real = matcher.Screener.__init__
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(args)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matcher.Screener, "__init__", counted)
+    made = record.designate(us, DesignationDraft("Sun Kailiang", "individual", "E.O. 13694"))
+    after = watchlist(record, us)
+    assert after is before and not built
+    assert after.screen("Sun Kailiang")[0].match.id == made.id
+    assert after.screen("Gothic Panda")[0].match.id == APT3
+    record.lift(us, made.id, "Delisted.")
+    assert watchlist(record, us) is before and not built
+    assert not any(h.match.match for h in before.screen("Sun Kailiang"))
