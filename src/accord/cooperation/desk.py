@@ -17,10 +17,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from accord.cooperation.bounds import require_theirs, within_ledger, within_running
+from accord.cooperation.deadlines import next_level
 from accord.cooperation.drafts import Actor, Draft  # re-exported: who acts, what is asked
 from accord.cooperation.evidence import check_evidence, hidden_from, readable_by
 from accord.cooperation.guidelines import in_force, require_content
-from accord.cooperation.ledger import RequestView, next_level
+from accord.cooperation.ledger import (
+    RequestView,
+    is_acknowledgement_overdue_at,
+    is_response_overdue_at,
+)
 from accord.cooperation.ledger_reads import LedgerReads
 from accord.cooperation.ledger_reads import utc_now as utc_now
 from accord.cooperation.model import (
@@ -236,6 +241,7 @@ class Desk(LedgerReads):
 
         def may(view: RequestView) -> None:
             self._still_open(view, "escalate")
+            self._is_overdue(view, reason)
 
         view = self._checked(actor, request_id, may)
         escalation = Escalation(
@@ -305,6 +311,30 @@ class Desk(LedgerReads):
                                                  "acknowledge"):
             raise CooperationError(N_("cannot {act} {id}: it was answered at {when}"), act=act,
                                    id=view.request.id, when=Moment(view.response.time))
+
+    def _is_overdue(self, view: RequestView, reason: str) -> None:
+        """An escalation for lateness only once that deadline has passed unmet: one made
+        before would blame the addressee in the review for a deadline it may yet meet (and
+        cooperation.ledger counts it as a manual escalation anyway)."""
+        now = self.clock()
+        if reason == "acknowledgement-overdue":
+            late, due = is_acknowledgement_overdue_at(view, now), view.acknowledge_by
+        elif reason == "response-overdue":
+            late, due = is_response_overdue_at(view, now), view.respond_by
+        else:
+            return
+        if late:
+            return
+        if due is None:
+            raise CooperationError(N_("{id} has not been received yet: no deadline runs until "
+                                      "it is, so nothing is overdue"), id=view.request.id)
+        if reason == "acknowledgement-overdue" and view.acknowledged_at is not None:
+            raise CooperationError(N_("{id} was acknowledged at {when}: its acknowledgement "
+                                      "is not overdue"), id=view.request.id,
+                                   when=Moment(view.acknowledged_at))
+        raise CooperationError(N_("{id} is not overdue yet: its deadline is {when}; escalate "
+                                  "it for another reason, or once that has passed"),
+                               id=view.request.id, when=Moment(due))
 
     def _level(self, view: RequestView) -> int:
         ladder = self._policy(view.request).ladder

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from accord.cooperation.deadlines import escalations_due
 from accord.cooperation.desk import Actor, CooperationError, Desk
-from accord.cooperation.ledger import RequestView, derive, escalations_due
+from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import Escalation, escalation_id
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked

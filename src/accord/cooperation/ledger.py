@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -18,7 +19,6 @@ from accord.cooperation.model import (
     DeEscalation,
     Entry,
     Escalation,
-    EscalationReason,
     Ledger,
     Rating,
     Receipt,
@@ -381,18 +381,37 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         kept = [e for e in (entries if kept is None else kept)
                 if e.id not in stray or e is receipt]
 
+    acknowledge_by = receipt.acknowledge_by if receipt is not None else None
+    respond_by = receipt.respond_by if receipt is not None else None
+    answered_at = first_response.time if first_response is not None else None
+    if escalations is not None:
+        acknowledged_at = acknowledged.time if acknowledged is not None else None
+        relabelled = {e.id: e for e in escalations.values()
+                      if _as_made(e, acknowledge_by, acknowledged_at, respond_by,
+                                  answered_at) is not e}
+        if relabelled:
+            # An escalation for a deadline not passed when it was made (a hostile node's, or
+            # one made by hand too early) counts as a manual one: it neither blames the
+            # addressee in the review nor stands in for the watcher's at the deadline.
+            def made(entry: Entry) -> Entry:
+                if isinstance(entry, Escalation) and entry.id in relabelled:
+                    return _as_made(entry, acknowledge_by, acknowledged_at, respond_by,
+                                    answered_at)
+                return entry
+
+            escalations = {eid: _as_made(e, acknowledge_by, acknowledged_at, respond_by,
+                                         answered_at) for eid, e in escalations.items()}
+            kept = [made(e) for e in (entries if kept is None else kept)]
     counted = entries if kept is None else kept
     backdated = () if not stamped else tuple(sorted({
         e.id for e in counted if e.id in stamped and is_backdated(stamped[e.id], e.time)}))
-    answered_at = first_response.time if first_response is not None else None
     views: tuple[EscalationView, ...] = ()
     if escalations is not None:
         views = _escalation_views(escalations, de_escalations or [], answered_at, withdrawn_at)
     return RequestView(
         request=request, as_of=now,
         received=receipt.received if receipt is not None else None,
-        acknowledge_by=receipt.acknowledge_by if receipt is not None else None,
-        respond_by=receipt.respond_by if receipt is not None else None,
+        acknowledge_by=acknowledge_by, respond_by=respond_by,
         acknowledged_at=acknowledged.time if acknowledged is not None else None,
         answered_at=answered_at, response=first_response, rating=rating,
         withdrawn_at=withdrawn_at,
@@ -401,6 +420,22 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         entries=entries if kept is None else tuple(kept),
         after_withdrawal=tuple(sorted(late, key=lambda e: (e.time, e.id))),
     )
+
+
+def _as_made(escalation: Escalation, acknowledge_by: datetime | None,
+             acknowledged_at: datetime | None, respond_by: datetime | None,
+             answered_at: datetime | None) -> Escalation:
+    """The escalation, as a manual one where its reason is a deadline that had not passed
+    unmet at its time (the watcher's is stamped with the deadline itself)."""
+    if escalation.reason == "acknowledgement-overdue":
+        due, met = acknowledge_by, acknowledged_at
+    elif escalation.reason == "response-overdue":
+        due, met = respond_by, answered_at
+    else:
+        return escalation
+    if due is not None and escalation.time >= due and (met is None or met > escalation.time):
+        return escalation
+    return dataclass_replace(escalation, reason="manual")
 
 
 def _names_response(rating: Rating, first: Response | None,
@@ -447,47 +482,3 @@ def _escalation_views(escalations: Mapping[str, Escalation],
         else:
             views.append(EscalationView(escalation))
     return tuple(views)
-
-
-def escalations_due(view: RequestView, now: datetime) -> list[EscalationReason]:
-    """What the deadline watcher must raise for this request at `now`.
-
-    "acknowledgement-overdue" once the acknowledgement deadline has passed unmet, and
-    "response-overdue" once the response deadline has; each only if no escalation with that
-    reason exists yet, so each passed deadline is escalated exactly once. Never for a withdrawn
-    or answered request.
-    """
-    if view.withdrawn_at is not None or view.answered_at is not None:
-        return []
-    raised = {e.escalation.reason for e in view.escalations}
-    due: list[EscalationReason] = []
-    if is_acknowledgement_overdue_at(view, now) and "acknowledgement-overdue" not in raised:
-        due.append("acknowledgement-overdue")
-    if is_response_overdue_at(view, now) and "response-overdue" not in raised:
-        due.append("response-overdue")
-    return due
-
-
-def next_level(view: RequestView) -> int:
-    """The level of the next escalation: one above the number so far (the caller caps it by
-    the guidelines' ladder)."""
-    return 1 + len(view.escalations)
-
-
-def next_deadline(view: RequestView) -> datetime | None:
-    """The earliest deadline still pending: unmet and not yet escalated; None if there is none.
-
-    A deadline that has passed stays pending until its escalation exists, so a watcher that
-    wakes at this time and raises `escalations_due` never loops. Note that at the deadline
-    itself the request is still on time: the watcher must act strictly after it.
-    """
-    if view.withdrawn_at is not None or view.answered_at is not None:
-        return None
-    raised = {e.escalation.reason for e in view.escalations}
-    pending = []
-    if (view.acknowledged_at is None and view.acknowledge_by is not None
-            and "acknowledgement-overdue" not in raised):
-        pending.append(view.acknowledge_by)
-    if view.respond_by is not None and "response-overdue" not in raised:
-        pending.append(view.respond_by)
-    return min(pending, default=None)

@@ -110,6 +110,28 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "language-content": _("Language content"),
             "extension-definition": _("Extension definition"),
         },
+        # STIX 2.1's relationship types (§4, each object's "Relationships"; ATT&CK's own
+        # subtechnique-of, detects and revoked-by), as a phrase between two objects: "X uses
+        # Y". Others are shown as their code.
+        "relationship_type": {
+            "uses": _("uses"), "indicates": _("indicates"),
+            "attributed-to": _("is attributed to"), "targets": _("targets"),
+            "mitigates": _("mitigates"), "related-to": _("is related to"),
+            "derived-from": _("is derived from"), "duplicate-of": _("is a duplicate of"),
+            "variant-of": _("is a variant of"), "located-at": _("is located at"),
+            "delivers": _("delivers"), "drops": _("drops"), "downloads": _("downloads"),
+            "exploits": _("exploits"), "communicates-with": _("communicates with"),
+            "consists-of": _("consists of"), "authored-by": _("is authored by"),
+            "based-on": _("is based on"), "impersonates": _("impersonates"),
+            "compromises": _("compromises"), "owns": _("owns"), "hosts": _("hosts"),
+            "controls": _("controls"), "beacons-to": _("beacons to"),
+            "exfiltrates-to": _("exfiltrates to"), "originates-from": _("originates from"),
+            "investigates": _("investigates"), "remediates": _("remediates"),
+            "characterizes": _("characterizes"), "analysis-of": _("is an analysis of"),
+            "has": _("has"), "belongs-to": _("belongs to"), "resolves-to": _("resolves to"),
+            "subtechnique-of": _("is a sub-technique of"), "detects": _("detects"),
+            "revoked-by": _("is revoked by"),
+        },
         "basis-type": {"technical": _("technical"), "official policy": _("official policy"),
                        "legal": _("legal"), "unofficial policy": _("unofficial policy"),
                        "self": _("self")},

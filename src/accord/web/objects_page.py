@@ -20,7 +20,7 @@ from accord.trust.markings import TLP_MARKINGS
 from accord.web.codes import code_for, word
 from accord.web.core import Ctx, NotFound, Page
 from accord.web.graph import Edge, svg
-from accord.web.prose import MARKDOWN_PROPERTIES, markdown
+from accord.web.prose import MARKDOWN_PROPERTIES, citation_numbers, markdown
 
 # The versions an object's page lists, newest: each is read (its body, for `revoked`), and a
 # party may post thousands. TAXII's versions endpoint pages through them all.
@@ -79,6 +79,11 @@ def search_page(ctx: Ctx) -> Page:
                 title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
 
 
+# External references whose descriptions an object's page renders as Markdown (ATT&CK's
+# objects have up to a few hundred); the rest are shown as written.
+RENDERED_REFERENCES = 500
+
+
 def _refs(body: dict[str, Any]) -> list[tuple[str, str]]:
     """(property, id) for every reference the object itself makes."""
     refs = []
@@ -104,9 +109,14 @@ def _property(key: str, value: Any, references: list[dict[str, Any]]
                                                                   for v in value):
         return key, "refs", value
     if key == "external_references" and isinstance(value, list):
+        # The numbers once for the page: made again for each reference, 10,000 references
+        # took 10 s. Past the first RENDERED_REFERENCES, descriptions are shown as written.
+        numbers = citation_numbers(references)
         return key, "external", [
-            {**r, "description": markdown(r["description"], references, inline=True)}
-            if isinstance(r.get("description"), str) else r for r in references]
+            {**r, "description": markdown(r["description"], references, inline=True,
+                                          numbers=numbers)}
+            if place < RENDERED_REFERENCES and isinstance(r.get("description"), str) else r
+            for place, r in enumerate(references)]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return key, "text", ", ".join(str(v) for v in value)
     if isinstance(value, str | int | float | bool):
@@ -215,9 +225,15 @@ def object_page(ctx: Ctx) -> Page | Response:
     names.update({ref: Named(shown[ref]) for _, ref in own_refs
                   if ref not in names and ref in shown})
     edges = []
+    listed: set[tuple[str, str, bool]] = set()
     for rel, end in zip(relationships, ends, strict=True):
         end = str(end)
         other = names.get(end)
+        line = (end, str(rel.body.get("relationship_type", "related-to")),
+                rel.body.get("source_ref") == object_id)
+        if line in listed:
+            continue  # the same relationship in two collections (or said twice): one line
+        listed.add(line)
         edges.append(Edge(end, other.name if other else end.split("--")[0], end.split("--")[0],
                           str(rel.body.get("relationship_type", "related-to")),
                           rel.body.get("source_ref") == object_id))

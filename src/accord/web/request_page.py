@@ -12,10 +12,15 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
+from accord.cooperation.deadlines import next_level
 from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
 from accord.cooperation.guidelines import in_force, missing_content
 from accord.cooperation.hotline import Hotline
-from accord.cooperation.ledger import RequestView, next_level
+from accord.cooperation.ledger import (
+    RequestView,
+    is_acknowledgement_overdue_at,
+    is_response_overdue_at,
+)
 from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
 from accord.cooperation.timeline import timeline
 from accord.cooperation.views import view_json
@@ -207,7 +212,11 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
                     "respond": ctx.clockface.duration(deadlines.respond)} if deadlines else None,
         "sides": _sides(ctx, request.requester, request.addressee),
         "outcomes": [(o, ctx._(OUTCOME_HELP[o])) for o in OUTCOMES],
-        "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS],
+        # Lateness only once its deadline has passed unmet (the desk refuses it before).
+        "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS
+                    if r != "acknowledgement-overdue" or is_acknowledgement_overdue_at(
+                        view, view.as_of)
+                    if r != "response-overdue" or is_response_overdue_at(view, view.as_of)],
         "done": done, "error": error, "failed": failed,
         "escalated": escalated,
         "what_to_do": what_to_do(ctx, view, me, policy.ladder, names),

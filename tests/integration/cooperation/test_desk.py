@@ -230,6 +230,25 @@ def test_guidelines_agreed_between_two_parties_apply_to_them_alone(
     assert other.acknowledge_by - other.received == timedelta(hours=24)
 
 
+def test_lateness_is_escalated_by_hand_only_once_the_deadline_has_passed(world, desk, us, cn,
+                                                                          clock, evidence):
+    # Escalated "acknowledgement overdue" a minute after sending, two days before the
+    # deadline: the review counted it against the addressee.
+    rid = desk.create(us, draft(world, evidence)).request.id
+    with pytest.raises(CooperationError, match="is not overdue yet: its deadline is"):
+        desk.escalate(us, rid, "acknowledgement-overdue")
+    with pytest.raises(CooperationError, match="is not overdue yet"):
+        desk.escalate(us, rid, "response-overdue")
+    assert desk.view(us, rid).escalations == ()
+    desk.acknowledge(cn, rid)
+    clock.advance(days=2)
+    with pytest.raises(CooperationError, match="was acknowledged at"):
+        desk.escalate(us, rid, "acknowledgement-overdue")
+    clock.advance(days=30)
+    escalated = desk.escalate(us, rid, "response-overdue", "A month late.")
+    assert [e.escalation.reason for e in escalated.escalations] == ["response-overdue"]
+
+
 def test_manual_escalation_and_de_escalation_with_reasons(world, desk, us, cn, evidence):
     rid = desk.create(us, draft(world, evidence)).request.id
     escalated = desk.escalate(cn, rid, "disputed", "the evidence is fabricated")

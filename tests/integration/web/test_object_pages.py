@@ -389,3 +389,57 @@ def test_the_search_page_s_look_up_takes_the_small_way(world, browser, monkeypat
     page = unescape(browser(world.admin_token).get("/ui/search",
                                                    params={"q": "198.51.100.9"}).text)
     assert 'Objects that mention it <span class="count">2</span>' in page
+
+
+def test_a_relationship_reads_in_its_direction_in_the_readers_words_once(world, browser):
+    # On APT19's page: "attributed-to this Intrusions into OPM's networks campaign", twice,
+    # where the campaign is attributed to APT19.
+    campaign = {"type": "campaign", "spec_version": "2.1",
+                "id": "campaign--00000000-0000-4000-8000-0000000000c5",
+                "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+                "name": "Intrusions into OPM's networks"}
+    attributed = {"type": "relationship", "spec_version": "2.1",
+                  "id": "relationship--00000000-0000-4000-8000-0000000000c6",
+                  "created": "2020-01-01T00:00:00.000Z",
+                  "modified": "2020-01-01T00:00:00.000Z",
+                  "relationship_type": "attributed-to", "source_ref": campaign["id"],
+                  "target_ref": APT38["id"]}
+    world.node.objects.add(world.evidence.id, [APT38, campaign, attributed],
+                           poster_id=world.own.id)
+    copy = world.node.directory.create_collection("Copy", read=[world.own], write=[world.own])
+    world.node.objects.add(copy.id, [attributed], poster_id=world.own.id)
+    us = browser(world.admin_token)
+    actor = unescape(us.get(f"/ui/objects/{APT38['id']}").text)
+    line = ("Intrusions into OPM's networks</a> <span class=\"muted small\"><span class=\"coded\" "
+            "title=\"campaign\">Campaign</span></span> <em><span class=\"coded\" "
+            "title=\"attributed-to\">is attributed to</span></em> this")
+    assert actor.count(line) == 1
+    told = unescape(us.get(f"/ui/objects/{campaign['id']}").text)
+    assert ("this <em><span class=\"coded\" title=\"attributed-to\">is attributed to</span>"
+            "</em> <a href=") in told
+    us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    chinese = unescape(us.get(f"/ui/objects/{APT38['id']}").text)
+    assert ">归因于</span></em> 本对象" in chinese and ">攻击活动</span>" in chinese
+
+
+def test_an_object_with_thousands_of_references_renders_a_bounded_number(world, browser,
+                                                                       monkeypatch):
+    # 10,000 external references: each rendered with the numbers of all made again, 10 s.
+    from accord.web import objects_page, prose
+
+    monkeypatch.setattr(objects_page, "RENDERED_REFERENCES", 5)
+    rendered: list[str] = []
+    real = prose.markdown
+
+    def counted(text, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rendered.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(objects_page, "markdown", counted)
+    many = {**HOSTILE, "id": "malware--00000000-0000-4000-8000-0000000000ab",
+            "external_references": [{"source_name": f"s{n}", "description": f"*note {n}*"}
+                                    for n in range(50)]}
+    world.node.objects.add(world.evidence.id, [many], poster_id=world.own.id)
+    page = browser(world.admin_token).get(f"/ui/objects/{many['id']}").text
+    assert len(rendered) == 5
+    assert "<em>note 4</em>" in page and "*note 49*" in page  # the rest as written

@@ -176,3 +176,20 @@ def test_every_zone_the_preferences_offer_is_one_the_node_takes(world, browser):
     page = browser(world.admin_token).get("/ui/preferences").text
     assert "Europe/Geneva" not in page and "Geneva, Zurich" in page
 
+
+
+def test_enter_in_the_zone_field_keeps_the_zone_typed(world, browser):
+    # The common zones' buttons came first in the form: Enter in the field pressed the first
+    # of them ("Kept: … Europe/Berlin" for Asia/Tokyo typed; 上海 in Chinese).
+    officer = browser(world.other_token)
+    page = officer.get("/ui/preferences").text
+    forms = re.findall(r"<form\b.*?</form>", page, re.S)
+    [typed] = [f for f in forms if 'id="time_zone"' in f]
+    buttons = re.findall(r"<button\b[^>]*>", typed)
+    assert len(buttons) == 1 and 'name="common"' not in buttons[0]
+    [common] = [f for f in forms if 'name="common"' in f]
+    assert 'name="csrf"' in common
+    # West to east: New York before London before Shanghai before Tokyo, in any language.
+    values = re.findall(r'name="common" value="([^"]+)"', common)
+    assert values.index("America/New_York") < values.index("Europe/London") \
+        < values.index("Asia/Shanghai") < values.index("Asia/Tokyo")

@@ -9,13 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.cooperation.ledger import (
-    EVENT_TYPES,
-    derive,
-    escalations_due,
-    next_deadline,
-    next_level,
-)
+from accord.cooperation.deadlines import escalations_due, next_deadline, next_level
+from accord.cooperation.ledger import EVENT_TYPES, derive
 from accord.cooperation.model import (
     Acknowledgement,
     DeEscalation,
@@ -190,6 +185,31 @@ def test_response_overdue_is_escalated_once_even_after_an_earlier_escalation_end
     view = derive(ledger(*raised), after)
     assert escalations_due(view, after + timedelta(days=30)) == []
     assert next_level(view) == 3
+
+
+@pytest.mark.parametrize(("reason", "made"), [
+    ("acknowledgement-overdue", ACK_BY - timedelta(hours=23)),  # a day early, by hand
+    ("acknowledgement-overdue", ACK_BY + timedelta(hours=2)),  # acknowledged an hour late
+    ("response-overdue", RESPOND_BY - MICRO),
+])
+def test_an_escalation_for_a_deadline_not_passed_unmet_counts_as_a_manual_one(reason, made):
+    # Escalated "acknowledgement overdue" with the deadline a day away: the review counted it
+    # against the addressee, and the watcher, finding one raised, never escalated the
+    # deadline when it did pass.
+    entries = (receipt(), ack(ACK_BY + timedelta(hours=1)), escalate(made, reason))
+    view = derive(ledger(*entries), made + timedelta(hours=1))
+    [raised] = view.escalations
+    assert raised.escalation.reason == "manual" and raised.escalation.time == made
+    assert [e.reason for e in view.entries if isinstance(e, Escalation)] == ["manual"]
+    if reason == "response-overdue":
+        assert escalations_due(view, RESPOND_BY + MICRO) == ["response-overdue"]
+
+
+def test_an_escalation_at_its_deadline_or_after_keeps_its_reason():
+    # The watcher stamps its escalation with the deadline itself.
+    for reason, due in (("acknowledgement-overdue", ACK_BY), ("response-overdue", RESPOND_BY)):
+        view = derive(ledger(receipt(), escalate(due, reason)), due + MICRO)
+        assert [e.escalation.reason for e in view.escalations] == [reason]
 
 
 def test_both_deadlines_passed_unescalated_are_both_due():
