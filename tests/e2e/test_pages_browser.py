@@ -176,3 +176,17 @@ def test_the_respond_form_names_outcomes_in_words(chromium: Browser, node: dict[
     expect(page.get_by_label(re.compile("Information provided: you answer"))).to_be_visible()
     expect(page.locator("[title=information-provided]")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_what_was_typed_survives_a_change_of_language(chromium: Browser, node: dict[str, str]):  # noqa: F811
+    # The officer typed a summary, then chose 中文 in the header: the form came back empty.
+    page = signed_in(chromium, node, 1366)
+    page.goto(f"{node['url']}ui/requests/new")
+    page.locator("#summary").fill("Who operates 203.0.113.9?")
+    page.get_by_role("button", name="中文（简体）").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(page.locator("#summary")).to_have_value("Who operates 203.0.113.9?")
+    page.reload()  # put back once, then forgotten
+    expect(page.locator("#summary")).to_have_value("")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -52,6 +52,18 @@ class Code:
         return self.code
 
 
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """Several codes of one vocabulary a refusal names ("summary, description"): as codes to
+    the command line and the API, in the reader's words on a page."""
+
+    vocabulary: str
+    codes: tuple[str, ...]
+
+    def __format__(self, spec: str) -> str:
+        return ", ".join(self.codes)
+
+
 # A day's margin: the officer's clock, and a window typed in a zone ahead of the node's.
 FUTURE_ALLOWANCE = timedelta(days=1)
 

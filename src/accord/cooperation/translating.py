@@ -22,6 +22,7 @@ from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Request
 from accord.cooperation.receipts import marked
+from accord.cooperation.refusals import Codes
 from accord.cooperation.translations import (
     MAX_PER_REQUEST,
     Original,
@@ -176,7 +177,7 @@ class Translations:
                                       "another language"), lang=original.lang)
         if not any(text.strip() for text in texts.values()):
             raise CooperationError(N_("a translation needs the translated text of at least one "
-                                      "of: {fields}"), fields=", ".join(original.texts))
+                                      "of: {fields}"), fields=Codes("field", tuple(original.texts)))
         try:
             made = translate(original, request_id, actor.party.id, lang, texts,
                              self.desk.clock(), _new_id(), previous)

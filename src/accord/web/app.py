@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -19,7 +20,7 @@ from accord.node import Node
 from accord.store.faults import noted
 from accord.web.admin_page import admin_change, admin_page
 from accord.web.attribution_page import attribution_act, attribution_page
-from accord.web.core import language_of, page, problem, render, words
+from accord.web.core import language_of, page, problem, render, viewer_of, words
 from accord.web.dashboard import dashboard
 from accord.web.hotline_page import hotline_page
 from accord.web.new_request import check, evidence_search, new_request
@@ -95,13 +96,18 @@ def build_web(node: Node) -> Starlette:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        _ = words(language_of(request, None)).gettext
+        # A page Accord does not have, for a signed-in officer: the page as any other, with
+        # the session's anti-forgery token (the language buttons did nothing without it) and
+        # the officer's language and zone.
+        viewer = await run_in_threadpool(viewer_of, node, request) \
+            if exc.status_code in (404, 405) else None
+        _ = words(language_of(request, viewer)).gettext
         text = (_("There is no such page in Accord.") if exc.status_code == 404
                 else _("{method} is not allowed here.").format(method=request.method)
                 if exc.status_code == 405 else str(exc.detail))
         return render(request, problem(exc.status_code, _("Not found") if exc.status_code == 404
                                        else _("Not possible"), text),
-                      None, node, time.perf_counter())
+                      viewer, node, time.perf_counter())
 
     return Starlette(routes=routes, exception_handlers={
         HTTPException: http_error, DBAPIError: database_failed, PoolTimeout: database_failed,

@@ -132,6 +132,10 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "subtechnique-of": _("is a sub-technique of"), "detects": _("detects"),
             "revoked-by": _("is revoked by"),
         },
+        # What a translation translates (cooperation.objects.TRANSLATABLE), as its form says.
+        "field": {"summary": _("Summary"), "description": _("Description"),
+                  "impact": _("Impact"), "note": _("Note"), "text": _("Text"),
+                  "reason": _("Reason"), "comment": _("Comment")},
         "basis-type": {"technical": _("technical"), "official policy": _("official policy"),
                        "legal": _("legal"), "unofficial policy": _("unofficial policy"),
                        "self": _("self")},

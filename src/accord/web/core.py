@@ -239,7 +239,7 @@ class Page:
 Handler = Callable[[Ctx], "Page | Response"]
 
 
-def _viewer(node: Node, request: Request) -> Viewer | None:
+def viewer_of(node: Node, request: Request) -> Viewer | None:
     """Who the session cookie stands for. The same work whatever is wrong with the cookie
     (absent, unknown, expired, its token revoked): one digest and two queries. A cookie that
     opens nothing is a failed authentication, counted against its source and recorded."""
@@ -275,7 +275,7 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
     node_name = node_name or (viewer.node_party if viewer else node.party).name
     context = {**page.data, "viewer": viewer, "node_name": node_name,
                "now": now, "lang": language, "clockface": face,
-               "zone_label": face.zone_label(now),
+               "zone_label": face.zone_label(now), "dates_zone": face.dates_label(now),
                "path": request.url.path, "title": page.title,
                "here": _here(request),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
@@ -319,7 +319,7 @@ def page(node: Node, handler: Handler, *, admin: bool = False) -> Callable[[Requ
         # On the event loop, on the connection it keeps (store.resident), as TAXII
         # authenticates: two small reads cost less than a hop to a worker thread and back.
         with one_connection():
-            viewer = _viewer(node, request)
+            viewer = viewer_of(node, request)
         if viewer is None:
             sent = await request.form() if request.method == "POST" else None
             response = await run_in_threadpool(

@@ -45,9 +45,15 @@ def hotline_words(ctx: Ctx, escalation: Escalation, notes: Sequence[Notification
             elif note.has_given_up:
                 told.append(ctx._("{party}'s hotline could not be reached (gave up after "
                                   "{attempts} attempts)", party=party, attempts=note.attempts))
+            elif note.attempts and note.last_error:
+                # Said plainly: an officer who reads "being notified" waits, where a call is
+                # due (why it failed is the operator's to read, `accord hotline log`).
+                told.append(ctx._("{party}'s hotline has not been reached: {attempts} attempts "
+                                  "failed; the next at {when}. Call them directly meanwhile",
+                                  party=party, attempts=note.attempts,
+                                  when=ctx.clockface.text(note.next_attempt)))
             else:
-                told.append(ctx._("{party}'s hotline is being notified ({attempts} attempts "
-                                  "so far)", party=party, attempts=note.attempts))
+                told.append(ctx._("{party}'s hotline is being notified", party=party))
         return "; ".join(told) + "."
     if escalation.party in hosted:
         return ctx._("No hotline was notified: neither party has a hotline contact set on "

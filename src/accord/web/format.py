@@ -111,6 +111,16 @@ class Clockface:
             return "UTC"
         return f"{self.zone_name} ({self.offset(now)})"
 
+    def dates_label(self, now: datetime) -> str:
+        """How a form names the zone of the dates typed into it: with its offset only where
+        the offset is the same all year (Asia/Shanghai (UTC+8)); America/New_York alone, for
+        a July date typed in December is read at UTC−4, not at the UTC−5 of today."""
+        if self.zone_name == DEFAULT_ZONE:
+            return "UTC"
+        year = now.year
+        winter, summer = (self.offset(datetime(year, month, 1, tzinfo=UTC)) for month in (1, 7))
+        return self.zone_label(now) if winter == summer else self.zone_name
+
     def text(self, value: datetime | str | None) -> str:
         """Tue 1 Dec 2026 14:00 EST (UTC−5); a value that is not a timestamp as it is."""
         when = _as_datetime(value)

@@ -4,7 +4,7 @@ flags named as the form's fields."""
 
 from __future__ import annotations
 
-from accord.cooperation.refusals import Code, Moment
+from accord.cooperation.refusals import Code, Codes, Moment
 from accord.i18n import Refusal
 from accord.i18n.catalogue import catalogue
 from accord.web.codes import word
@@ -18,12 +18,14 @@ def said(ctx: Ctx, error: Exception) -> str:
         # The flags named as fields in the words only, never in what fills them (an alias,
         # a party's name, typed by someone); the times it names in the reader's zone, where
         # the form asked for them.
-        if any(isinstance(v, Moment | Code) for v in error.values.values()):
+        words = catalogue(ctx.language)
+        if any(isinstance(v, Moment | Code | Codes) for v in error.values.values()):
             error = type(error)(error.message, **{
                 k: ctx.clockface.text(v.at) if isinstance(v, Moment)
                 else _Said(word(ctx.language, v.vocabulary, v.code)) if isinstance(v, Code)
-                else v for k, v in error.values.items()})
-        words = catalogue(ctx.language)
+                else _Said(words.gettext(", ").join(word(ctx.language, v.vocabulary, c)
+                                                    for c in v.codes))
+                if isinstance(v, Codes) else v for k, v in error.values.items()})
         return error.words(lambda message: plain(words.gettext(message)))
     return plain(str(error))
 

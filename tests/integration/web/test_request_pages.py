@@ -247,7 +247,7 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
                                                          "confirmed": "yes"})
     assert escalated.status_code == 303
     # After: the notice, the timeline and the hotline page say the same thing.
-    told = "China (CNCERT/CC)'s hotline is being notified (0 attempts so far)."
+    told = "China (CNCERT/CC)'s hotline is being notified."
     where = "level 1 of the escalation ladder (liaison officers)"
     request_page = unescape(us.get(escalated.headers["location"]).text)
     assert f"Escalated to {where}. {told}" in request_page
@@ -262,6 +262,34 @@ def test_the_hotline_page_lists_escalations_and_whether_the_hotlines_heard(world
     # The dashboard says what to do about it, not "Follow the escalation".
     assert "Contact China (CNCERT/CC)&#39;s liaison officers (escalation level 1)" in us.get(
         "/ui/").text
+
+
+def test_a_hotline_that_cannot_be_reached_is_said_so_with_what_to_do(world, browser, shared):
+    # "is being notified (4 attempts so far)", while every attempt had failed: the officer
+    # waited where a telephone call was due.
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from accord.cooperation.hotline import Hotline
+
+    Hotline(world.node.engine).set_contact(world.other.id, "https://hotline.cn.example/hook")
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    rid = request_id(us.post("/ui/requests/new", {**REQUEST, "to": world.other.id}))
+    us.post(f"/ui/requests/{rid}/escalate", {"reason": "disputed", "note": "no answer",
+                                             "confirmed": "yes"})
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Connection refused", request=request)
+
+    Hotline(world.node.engine, httpx.MockTransport(refused)).deliver_due(
+        datetime.now(UTC) + timedelta(seconds=5))  # one attempt: the next is 10 s after it
+    for page in (us.get(f"/ui/requests/{rid}").text, us.get("/ui/hotline").text):
+        said = unescape(page)
+        assert "China (CNCERT/CC)'s hotline has not been reached: 1 attempts failed; the " \
+            "next at" in said and "Call them directly meanwhile" in said
+        assert "being notified" not in said and "Connection refused" not in said
 
 
 def test_an_escalation_without_hotline_contacts_says_none_was_notified(world, browser, shared):
@@ -328,7 +356,7 @@ def test_the_desk_s_refusals_are_said_in_the_reader_s_language(world, browser, s
     refused = cn.post(f"/ui/requests/{rid}/respond", {"outcome": "declined", "text": "",
                                                       "reason": ""})
     assert refused.status_code == 400
-    assert "答复结果为 “已拒绝” 时必须说明理由" in unescape(refused.text)  # the outcome in words
+    assert "答复结果为“已拒绝”时必须说明理由" in unescape(refused.text)  # the outcome in words
     # An act's own words in the sentence: in English for an English reader, in Chinese else.
     us.get(f"/ui/requests/{rid}")
     theirs = us.post(f"/ui/requests/{rid}/report", {"text": "looking"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from accord.store.audit_log import AuditQuery
 
 
@@ -93,6 +95,16 @@ def test_a_page_that_does_not_exist_is_an_html_page_not_a_traceback(world, brows
     missing = admin.get("/ui/no-such-page")
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
     assert "There is no such page" in missing.text
+    # For the signed-in officer, a page as any other: the menu, and language buttons that
+    # work (their form had no anti-forgery token, and did nothing).
+    csrf = re.search(r'<form class="language"[^>]*>\s*<input type="hidden" name="csrf" '
+                     r'value="([^"]*)"', missing.text)
+    assert csrf and csrf.group(1)
+    assert 'href="/ui/hotline"' in missing.text
+    switched = admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/no-such-page",
+                                           "csrf": csrf.group(1)})
+    assert switched.status_code == 303
+    assert '<html lang="zh-Hans">' in admin.get("/ui/no-such-page").text
     assert admin.get("/").headers.get("location") is None  # followed to the UI
     assert admin.get("/").url.path in ("/ui/", "/ui/sign-in")
 

@@ -51,7 +51,9 @@ def test_a_refused_translation_says_why_on_the_page(world, browser, rid):
     assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
     for form, said in (({"lang": "中文", "text-summary": "谁？"},
                         "语言 '中文' 不是 RFC 5646 语言代码"),
-                       ({"lang": "zh-Hans", "text-summary": " "}, "翻译至少需要以下其中一项的译文"),
+                       # The fields in the officer's words, not as properties ("summary").
+                       ({"lang": "zh-Hans", "text-summary": " "},
+                        "翻译至少需要以下其中一项的译文：摘要，描述"),
                        ({"lang": "en", "text-summary": "Who?"}, "此文本以 en 写成")):
         refused = cn.post(f"/ui/requests/{rid}/translations", {"object": rid, **form})
         assert refused.status_code == 400 and said in unescape(refused.text), form

@@ -128,3 +128,12 @@ def test_a_deadline_says_when_no_one_is_at_the_other_party_s_desk():
                        (18, " (outside office hours)")):
         assert WASHINGTON.sides(datetime(2026, 12, 3, hour, tzinfo=UTC), ["UTC"]) == \
             f"Thu 3 Dec {hour:02d}:00 UTC{note}"
+
+
+def test_a_form_names_its_zone_with_an_offset_only_where_the_offset_holds_all_year():
+    # "Activity seen from (America/New_York (UTC−5))" above a July date, read at UTC−4.
+    december = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    assert Clockface("America/New_York", "en").dates_label(december) == "America/New_York"
+    assert Clockface("Europe/Berlin", "en").dates_label(december) == "Europe/Berlin"
+    assert Clockface("Asia/Shanghai", "en").dates_label(december) == "Asia/Shanghai (UTC+8)"
+    assert Clockface("UTC", "en").dates_label(december) == "UTC"

@@ -161,7 +161,60 @@ function searchEvidence(input) {
   input.addEventListener("keydown", event => { if (event.key === "Enter") event.preventDefault(); });
 }
 
+// What was typed into the page's forms, kept across a change of language (the page comes
+// again in the other language, empty): in this tab's session storage, for this page only,
+// put back once and then forgotten. Hidden fields (the forms' tokens) are the page's own.
+const TYPED = "accord-typed";
+
+function typedFields() {
+  return document.querySelectorAll(
+    "main form[method=post] textarea, main form[method=post] select, " +
+    "main form[method=post] input:not([type=hidden]):not([type=password])" +
+    ":not([type=submit]):not([type=button]):not([type=file])");
+}
+
+function fieldKey(field, index) {
+  return (field.form ? field.form.getAttribute("action") || "" : "") + "|" +
+    (field.name || field.id || String(index));
+}
+
+function keepTyped() {
+  const kept = {};
+  typedFields().forEach((field, index) => {
+    const changed = field.type === "checkbox" || field.type === "radio"
+      ? field.checked !== field.defaultChecked
+      : field.tagName === "SELECT"
+        ? [...field.options].some(o => o.selected !== o.defaultSelected)
+        : field.value !== field.defaultValue;
+    if (!changed) return;
+    kept[fieldKey(field, index) + (field.type === "radio" ? "=" + field.value : "")] =
+      field.type === "checkbox" || field.type === "radio" ? field.checked : field.value;
+  });
+  if (Object.keys(kept).length) {
+    sessionStorage.setItem(TYPED, JSON.stringify({page: location.pathname, kept}));
+  }
+}
+
+function putTypedBack() {
+  const saved = sessionStorage.getItem(TYPED);
+  if (!saved) return;
+  sessionStorage.removeItem(TYPED);
+  let page, kept;
+  try { ({page, kept} = JSON.parse(saved)); } catch (error) { return; }
+  if (page !== location.pathname || !kept) return;
+  typedFields().forEach((field, index) => {
+    const key = fieldKey(field, index) + (field.type === "radio" ? "=" + field.value : "");
+    if (!(key in kept)) return;
+    if (field.type === "checkbox" || field.type === "radio") field.checked = Boolean(kept[key]);
+    else field.value = String(kept[key]);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  putTypedBack();
+  for (const language of document.querySelectorAll("form.language")) {
+    language.addEventListener("submit", keepTyped);
+  }
   guessZone();
   if (document.querySelector("[data-countdown]")) { tick(); setInterval(tick, 1000); }
   const form = document.getElementById("new-request");
