@@ -220,8 +220,25 @@ def test_db_check_finds_a_dropped_index(db_url):
     document = json.loads(run_accord("db", "check", "--json", db=db_url).stdout)
     assert document["healthy"] is False
     schema = next(c for c in document["checks"] if c["check"] == "schema")
-    assert schema["problems"] == ["index ix_audit_at is missing"]
+    [missing] = schema["problems"]
+    assert missing.startswith("index ix_audit_at is missing: make it again with CREATE INDEX "
+                              "ix_audit_at ON audit")
     assert all(c["ok"] for c in document["checks"] if c["check"] != "schema")
+
+
+def test_db_check_finds_a_column_dropped_or_changed(db_url):
+    # A column dropped by hand: `db check` said healthy, and `party list` then failed with
+    # "column parties.time_zone does not exist".
+    created("init", "--party", OWN_PARTY, db=db_url)
+    _change(db_url, "ALTER TABLE parties DROP COLUMN time_zone")
+    if "://" in db_url:
+        _change(db_url, "ALTER TABLE objects ALTER COLUMN type DROP NOT NULL")
+    document = json.loads(run_accord("db", "check", "--json", db=db_url).stdout)
+    schema = next(c for c in document["checks"] if c["check"] == "schema")
+    assert "column parties.time_zone is missing" in schema["problems"]
+    if "://" in db_url:
+        assert any(p.startswith("column objects.type differs:") and "varying(250) null'" in p
+                   for p in schema["problems"]), schema["problems"]
 
 
 @pytest.mark.postgres

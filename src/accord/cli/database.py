@@ -107,8 +107,8 @@ def check_database(
 ) -> None:
     """Check the schema, its indexes, the audit chain and references; exit 1 on a problem.
 
-    The revision; every table, index and constraint the migrations make; the audit chain; and
-    rows whose foreign key names nothing."""
+    The revision; every table, column, index and constraint the migrations make; the audit
+    chain; and rows whose foreign key names nothing."""
     try:
         engine = require_database(db)
     except typer.Exit:

@@ -147,17 +147,29 @@ SchemaObjects = Mapping[str, str]
 def schema_finding(expected: SchemaObjects, present: SchemaObjects) -> Finding:
     """Missing or changed objects are problems; objects the migrations do not make (an index
     an operator added, say) are notes."""
-    problems = [f"{key} is missing" for key in sorted(expected.keys() - present.keys())]
+    problems = [f"{key} is missing" + _remedy(key, expected[key])
+                for key in sorted(expected.keys() - present.keys())]
     problems += [f"{key} differs: {present[key]!r}, the migrations make {expected[key]!r}"
                  for key in sorted(expected.keys() & present.keys())
                  if expected[key] != present[key]]
     notes = [f"{key} is not made by the migrations"
-             for key in sorted(present.keys() - expected.keys())]
+             for key in sorted(present.keys() - expected.keys())
+             # A table the migrations do not make is noted once, not with each column.
+             if not key.startswith("column ")
+             or f"table {key.split(' ', 1)[1].split('.', 1)[0]}" in expected]
     kinds = sorted({key.split(" ", 1)[0] for key in expected})
     nouns = {"index": ("index", "indexes"), "statistics": ("statistics object", None)}
     counts = ", ".join(how_many(sum(k.startswith(kind + " ") for k in expected),
                                 *nouns.get(kind, (kind, None))) for kind in kinds)
     return Finding("schema", f"{counts} expected", tuple(problems), tuple(notes))
+
+
+def _remedy(key: str, definition: str) -> str:
+    """How to make a missing index again (the statement the migrations ran; `accord db
+    migrate` has nothing to do on a schema at its revision)."""
+    if key.startswith("index ") and definition.upper().startswith("CREATE "):
+        return f": make it again with {definition}"
+    return ""
 
 
 def schema_objects(engine: Engine) -> dict[str, str]:
@@ -209,7 +221,19 @@ def _sqlite_objects(conn: Connection) -> dict[str, str]:
         # PRAGMA foreign_key_list: (id, seq, table, from, to, on_update, on_delete, match)
         for row in conn.execute(text(f'PRAGMA foreign_key_list("{table}")')):
             found[f"constraint {table}.{row[3]}"] = f"references {row[2]}.{row[4]}"
+        # PRAGMA table_xinfo: (cid, name, type, notnull, dflt_value, pk, hidden)
+        for _, column, kind, notnull, default, pk, _hidden in conn.execute(
+                text(f'PRAGMA table_xinfo("{table}")')):
+            found[f"column {table}.{column}"] = _column(
+                kind, bool(notnull), default, primary=bool(pk))
     return found
+
+
+def _column(kind: str, notnull: bool, default: str | None, *, primary: bool = False) -> str:
+    """A column as `db check` compares it: its type, whether it may be null, its default."""
+    said = f"{kind.lower() or 'any'} {'not null' if notnull else 'null'}"
+    return said + (f" default {default}" if default is not None else "") \
+        + (" primary key" if primary else "")
 
 
 def _pg_objects(conn: Connection) -> dict[str, str]:
@@ -226,6 +250,17 @@ def _pg_objects(conn: Connection) -> dict[str, str]:
             "JOIN pg_class t ON t.oid = c.conrelid "
             "WHERE c.connamespace = current_schema()::regnamespace")):
         found[f"constraint {name}"] = f"on {table}: {_unqualified(definition, str(schema))}"
+    # Every column of the schema's tables: a column dropped, its type or nullability changed
+    # by hand, breaks the node at its next statement that names it.
+    for table, column, kind, notnull, default in conn.execute(text(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+            "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+            "AND a.attnum > 0 AND NOT a.attisdropped")):
+        found[f"column {table}.{column}"] = _column(
+            kind, bool(notnull), _unqualified(default, str(schema)) if default else None)
     # What the planner is told beyond per-column statistics (migration 0026): without it, an
     # object's audit records are gathered whole instead of read newest first.
     for name, definition in conn.execute(text(
@@ -240,7 +275,8 @@ def _unqualified(definition: str, schema: str) -> str:
     where extensions live (pg_trgm's operator classes): PostgreSQL writes `public.` only where
     the search_path does not hold it, which differs between a node's schema and the scratch."""
     for prefix in (f'"{schema}".', f"{schema}.", "public."):
-        definition = definition.replace(f" {prefix}", " ").replace(f"({prefix}", "(")
+        definition = definition.replace(f" {prefix}", " ").replace(f"({prefix}", "(") \
+            .replace(f"'{prefix}", "'")
     return definition
 
 

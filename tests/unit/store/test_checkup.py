@@ -51,10 +51,21 @@ def test_missing_and_changed_objects_are_problems_extra_ones_notes():
     present["index ix_mine"] = "CREATE INDEX ix_mine ON audit (action)"
     finding = schema_finding(EXPECTED, present)
     assert finding.problems == (
-        "index ix_audit_at is missing",
+        "index ix_audit_at is missing: make it again with CREATE INDEX ix_audit_at ON audit (at)",
         "constraint audit_pkey differs: 'on audit: PRIMARY KEY (at)', the migrations make "
         "'on audit: PRIMARY KEY (seq)'")
     assert finding.notes == ("index ix_mine is not made by the migrations",)
+
+
+def test_a_column_is_compared_and_a_table_of_the_operators_noted_once():
+    expected = {**EXPECTED, "column audit.at": "text not null"}
+    present = {**EXPECTED, "column audit.at": "text null", "table mine": "",
+               "column mine.a": "integer null", "column audit.extra": "text null"}
+    finding = schema_finding(expected, present)
+    assert finding.problems == (
+        "column audit.at differs: 'text null', the migrations make 'text not null'",)
+    assert finding.notes == ("column audit.extra is not made by the migrations",
+                             "table mine is not made by the migrations")
 
 
 def test_a_checkup_is_healthy_only_if_every_finding_is():
