@@ -138,8 +138,13 @@ def sign_out(node: Node) -> Any:
                     "page of Accord. Go back, reload the page and sign out again.")),
                     None, node, started)
             await run_in_threadpool(Sessions(node.engine).close, secret)
+            # The officer's party, as at the sign-in (None: the trail read it as the node
+            # operator's act); a token revoked meanwhile has no party to name.
+            principal = await run_in_threadpool(node.directory.principal_by_token_id,
+                                                session.token_id)
             await run_in_threadpool(node.audit.append, [Event(
-                now_timestamp(), "ui.sign-out", None, session.token_id)])
+                now_timestamp(), "ui.sign-out", principal.party_id if principal else None,
+                session.token_id)])
         response = RedirectResponse("/ui/sign-in", status_code=303)
         response.delete_cookie(COOKIE, path="/ui/")
         return finish(response, started)

@@ -52,6 +52,12 @@ def test_signing_out_or_revoking_the_token_ends_the_session(world, browser):
     out = officer.post("/ui/sign-out")
     assert out.status_code == 303 and out.headers["location"] == "/ui/sign-in"
     assert officer.get("/ui/").url.path == "/ui/sign-in"
+    # On the trail as the officer's party's act, as the sign-in was (not the operator's).
+    from accord.store.audit_log import AuditQuery
+
+    world.node.reads.flush()
+    [signed_out] = world.node.audit.query(AuditQuery(action="ui.sign-out"))
+    assert signed_out.event.party_id == world.other.id
     replayed = browser(None)  # the old cookie, copied: the session has ended on the node
     replayed.client.cookies.set("accord_session", secret, path="/ui/")
     assert replayed.get("/ui/").url.path == "/ui/sign-in"
