@@ -327,8 +327,9 @@ class Browse:
             return self._named_creators(reader, hits)
 
     def _name_windows(self, text: str, shelves: list[str]) -> Iterator[list[tuple[int, int]]]:
-        """The matching names (rank, seq), window after window: exact names (in `shelves`, the
-        collections the reader may read, alone), then the rest."""
+        """The matching names (rank, seq) in `shelves` (the collections the reader may read),
+        window after window: exact names, then the rest; a window's names elsewhere count
+        against the budget all the same, so that the work is bounded whatever others hold."""
         budget = _MOST_NAMES
         for exact in (True, False):
             before: int | None = None
@@ -339,7 +340,9 @@ class Browse:
                     names = search_index.matching(conn, text, exact=exact, before=before,
                                                   count=window, collections=shelves)
                 budget -= len(names)
-                yield names
+                # Only the names in the reader's collections: no object of the others is
+                # read (the time it took said a hidden name held the needle).
+                yield [(rank, seq) for rank, seq, readable in names if readable]
                 if len(names) < window:
                     break
                 before = names[-1][0]

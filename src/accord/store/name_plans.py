@@ -65,9 +65,9 @@ def in_collections(collections: Sequence[str]) -> ColumnElement[bool]:
 
 
 def containing(conn: Connection, needle: str, *, before: int | None, count: int,
-               collections: Sequence[str]) -> list[tuple[int, int]]:
-    """Up to `count` (name_id, seq) of names in `collections` that contain `needle` (folded,
-    at least TRIGRAM characters), name_id below `before`, highest first."""
+               collections: Sequence[str]) -> list[tuple[int, int, bool]]:
+    """Up to `count` (name_id, seq, in one of `collections`) of names that contain `needle`
+    (folded, at least TRIGRAM characters), name_id below `before`, highest first."""
     if before is not None and before <= _WALK:
         # A few names: walked, not measured.
         return _walk(conn, needle, 0, before, count, collections)
@@ -95,7 +95,7 @@ def like(needle: str) -> str:
 
 
 def _walk(conn: Connection, needle: str, low: int, top: int, count: int,
-          collections: Sequence[str]) -> list[tuple[int, int]]:
+          collections: Sequence[str]) -> list[tuple[int, int, bool]]:
     """The names with name_id in [low, top) that contain `needle`, highest first, up to
     `count`: a backward walk of the primary key over that range, stopped at `count`."""
     n = object_names.c
@@ -105,13 +105,12 @@ def _walk(conn: Connection, needle: str, low: int, top: int, count: int,
               # The LIMIT is the fence (it never cuts: the range holds no more rows than this).
               .limit(bindparam("span", top - low))
               .subquery("walked"))
-    stmt = (select(walked.c.name_id, walked.c.seq)
-            .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"),
-                   walked.c.collection_id == any_(bindparam(
-                       "collections", sorted(collections), type_=ARRAY(String))))
+    stmt = (select(walked.c.name_id, walked.c.seq, walked.c.collection_id == any_(bindparam(
+                "collections", sorted(collections), type_=ARRAY(String))))
+            .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"))
             .order_by(walked.c.name_id.desc())
             .limit(bindparam("count", count)))
-    return [(int(r), int(s)) for r, s in conn.execute(stmt)]
+    return [(int(r), int(s), bool(ok)) for r, s, ok in conn.execute(stmt)]
 
 
 # The rank below which a search looks: `before`, or above the newest name (in the statement
@@ -149,7 +148,8 @@ def _measure(conn: Connection, needle: str, before: int | None, count: int
 
 
 def _read_all(conn: Connection, needle: str, word: str, below: int, count: int,
-              collections: Sequence[str], *, most: int) -> tuple[list[tuple[int, int]], bool]:
+              collections: Sequence[str], *, most: int
+              ) -> tuple[list[tuple[int, int, bool]], bool]:
     """The `count` highest names below `below` that contain `needle`, found through the
     trigram index's names that contain `word` (the needle or a word of it) and sorted, and
     whether they were all of them (no more than `most`)."""
@@ -158,17 +158,17 @@ def _read_all(conn: Connection, needle: str, word: str, below: int, count: int,
     # itself, and no generic plan of a prepared statement, made for any word and any bound,
     # may trade the index for a sequential scan.
     where = [n.text.like(bindparam("word", like(word), literal_execute=True), escape="\\"),
-             n.name_id + literal_column("0") < bindparam("below", below, literal_execute=True),
-             in_collections(collections)]
+             n.name_id + literal_column("0") < bindparam("below", below, literal_execute=True)]
     if word != needle:
         where.append(func.strpos(n.text, bindparam("needle", needle)) > 0)
-    hits = (select(n.name_id, n.seq).where(*where)
+    hits = (select(n.name_id, n.seq, in_collections(collections).label("readable"))
+            .where(*where)
             .limit(bindparam("most", most + 1, literal_execute=True))
             .cte("hits").prefix_with("MATERIALIZED"))
     total = select(func.count()).select_from(hits).scalar_subquery()
-    stmt = (select(hits.c.name_id, hits.c.seq, total)
+    stmt = (select(hits.c.name_id, hits.c.seq, hits.c.readable, total)
             .order_by(hits.c.name_id.desc())
             .limit(bindparam("count", count, literal_execute=True)))
     rows = conn.execute(stmt).all()
-    complete = not rows or rows[0][2] <= most
-    return [(int(r), int(s)) for r, s, _ in rows], complete
+    complete = not rows or rows[0][3] <= most
+    return [(int(r), int(s), bool(ok)) for r, s, ok, _ in rows], complete

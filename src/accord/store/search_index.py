@@ -209,7 +209,7 @@ def reindex_newest(conn: Connection, collection_id: str, object_id: str) -> None
 
 
 def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, count: int,
-             collections: Sequence[str]) -> list[tuple[int, int]]:
+             collections: Sequence[str]) -> list[tuple[int, int, bool]]:
     """Up to `count` names that are `needle` (exact) or contain it (case aside), newest first
     and older than `before` (a rank from an earlier call): (rank, seq), one per name.
 
@@ -223,12 +223,13 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
     as a bounded measure of the needle says (store.name_plans); SQLite walks its FTS5 table by
     rowid, newest first.
 
-    Names are looked for in `collections` alone (those the reader may read), in the statement
-    that finds them: what others hold elsewhere under the name is never handed back to be
-    sifted (a search that sifted them took a millisecond more for a name hidden from its
-    reader, and a name could be read out a character at a time). Exact names read an index
-    keyed by collection; a substring's trigram index is not, so a hidden name still costs
-    the database the few microseconds of reading its row (docs/security.md)."""
+    Each name comes with whether it is in one of `collections` (those the reader may read),
+    said by the statement that finds it: the caller reads the objects of those alone. (A
+    search that read a hidden name's object to be told it may not took a millisecond more
+    when a name hidden from its reader held the needle, and such a name could be read out a
+    character at a time.) Hidden names still count against the window, so that a search's
+    work stays bounded whatever others hold. Exact names are looked for in `collections`
+    alone, through an index keyed by collection (docs/security.md)."""
     folded = fold(needle)
     n = object_names.c
     dialect = conn.dialect.name
@@ -237,11 +238,10 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
         # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside).
         phrase = '"' + folded.replace('"', '""') + '"'
         rank = _fts.c.rowid
-        stmt = (select(rank, n.seq)
+        stmt = (select(rank, n.seq, _in_sqlite(n.collection_id, collections))
                 .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
                 .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
-                       func.instr(n.text, bindparam("needle", folded)) > 0,
-                       _in_sqlite(n.collection_id, collections)))
+                       func.instr(n.text, bindparam("needle", folded)) > 0))
     else:
         rank = n.name_id
         if exact and dialect == "sqlite":
@@ -256,8 +256,7 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
                                  "collections", sorted(collections), type_=ARRAY(String))),
                              n.text == bindparam("text", folded))
         elif dialect == "sqlite":  # too short for trigrams: the names themselves
-            condition = and_(func.instr(n.text, bindparam("needle", folded)) > 0,
-                             _in_sqlite(n.collection_id, collections))
+            condition = func.instr(n.text, bindparam("needle", folded)) > 0
         elif len(folded) >= TRIGRAM:
             # pg_trgm's GIN index serves LIKE; the stored text is already folded, so LIKE
             # (not ILIKE) gives the same answer as str.casefold on both sides.
@@ -266,14 +265,15 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
         else:
             # Too short for trigrams: PostgreSQL walks the names or scans and sorts them, as
             # its statistics say (the pattern in the statement's text, so that they see it).
-            condition = and_(n.text.like(bindparam("needle", name_plans.like(folded),
-                                                   literal_execute=True), escape="\\"),
-                             name_plans.in_collections(collections))
-        stmt = select(rank, n.seq).where(condition)
+            condition = n.text.like(bindparam("needle", name_plans.like(folded),
+                                              literal_execute=True), escape="\\")
+        readable = (_in_sqlite(n.collection_id, collections) if dialect == "sqlite"
+                    else name_plans.in_collections(collections))
+        stmt = select(rank, n.seq, readable).where(condition)
     if before is not None:
         stmt = stmt.where(rank < bindparam("before", before))
     stmt = stmt.order_by(rank.desc()).limit(bindparam("count", count, literal_execute=True))
-    return [(int(r), int(seq)) for r, seq in conn.execute(stmt)]
+    return [(int(r), int(seq), bool(ok)) for r, seq, ok in conn.execute(stmt)]
 
 
 def _in_sqlite(collection_id: ColumnElement[str], collections: Sequence[str]

@@ -359,9 +359,8 @@ def test_the_migration_can_be_undone_and_redone(db_url):
 
 
 def test_a_search_reads_a_bounded_number_of_names(world, shared, monkeypatch):
-    """A word in more names than the bound costs the bound, for a reader who may read them
-    all; names the reader may not read are not among them (store.search_index.matching), so a
-    readable match behind them is found."""
+    """A word in more names than the bound, none of which the reader may read, costs the bound:
+    a readable match behind all of them is not reached (a longer needle finds it)."""
     from accord.store import browse as module
 
     monkeypatch.setattr(module, "_FIRST_WINDOW", 4)
@@ -373,7 +372,7 @@ def test_a_search_reads_a_bounded_number_of_names(world, shared, monkeypatch):
     store.add(shared.id, [sdo("tool", 300, name="Wolf readable")], poster_id=us.id)
     store.add(private.id, [sdo("tool", 400 + n, name=f"Wolf {n}") for n in range(12)],
               poster_id=us.id)
-    assert ids(browse.search(cn.id, "wolf")) == {sdo("tool", 300)["id"]}
+    assert browse.search(cn.id, "wolf") == []
     assert ids(browse.search(cn.id, "wolf readable")) == {sdo("tool", 300)["id"]}
     assert len(browse.search(us.id, "wolf")) == 10
 
@@ -451,7 +450,8 @@ def test_on_postgresql_each_plan_finds_what_a_walk_of_every_name_finds(pg_names)
                     steps.clear()
                     found = search_index.matching(conn, needle, exact=False, before=before,
                                                   count=count, collections=_every_collection(conn))
-                    assert found == _contain(conn, needle, before, count), \
+                    assert [(r, s) for r, s, ok in found if ok] == _contain(
+                        conn, needle, before, count), \
                         (needle, before, count, steps)
                     plans.add(tuple(s.split()[0] for s in steps[:2]))
     # Each way was taken: walked at once, measured then walked, read through the index, and
@@ -495,7 +495,7 @@ def test_on_postgresql_a_measure_that_erred_falls_back_to_the_walk(pg_names, mon
             top, needle, 0.0, 5.0 * name_plans._MATCH_COST))
         found = search_index.matching(conn, "ember", exact=False, before=None, count=50,
                                       collections=_every_collection(conn))
-        assert found == _contain(conn, "ember", None, 50)
+        assert [(r, s) for r, s, _ in found] == _contain(conn, "ember", None, 50)
     assert steps[0] == "_read_all ember" and steps[1:] and set(steps[1:]) == {"_walk"}
 
 
@@ -596,7 +596,7 @@ def test_names_another_party_holds_where_the_reader_cannot_read_cost_its_search_
     def counted(conn, needle, **how):  # type: ignore[no-untyped-def]
         found = real(conn, needle, **how)
         if how["exact"]:
-            asked.extend(str(seq) for _, seq in found)
+            asked.extend(str(seq) for _, seq, _ in found)
         return found
 
     monkeypatch.setattr(module.search_index, "matching", counted)
@@ -606,33 +606,36 @@ def test_names_another_party_holds_where_the_reader_cannot_read_cost_its_search_
     assert len(browse.search(world.own.id, "APT19", limit=300)) == 40
 
 
-def test_a_part_of_a_name_is_looked_for_in_the_readers_collections_alone(world, shared,
+def test_no_object_of_a_name_hidden_from_the_reader_is_read_for_its_search(world, shared,
                                                                           monkeypatch):
     # A name hidden in a collection the reader cannot read was handed back by the substring
-    # pass and sifted out after: the search took a millisecond longer when a hidden name held
-    # the needle, and "Secret Bea", "Secret Bear", … read it out a character at a time.
+    # pass and its object read to be told it may not: the search took a millisecond longer
+    # when a hidden name held the needle, and "Secret Bea", "Secret Bear", … read it out a
+    # character at a time. The statement now says which names are the reader's.
     from accord.store import browse as module
 
     secret = world.node.directory.create_collection("Secrets", read=[world.own],
                                                     write=[world.own])
-    world.node.objects.add(secret.id, [sdo("threat-actor", 900, name="Secret Bear"),
-                                       sdo("threat-actor", 901, name="秘密熊")],
-                           poster_id=world.own.id)
-    handed: list[int] = []
-    real = module.search_index.matching
+    hidden = [sdo("threat-actor", 900, name="Secret Bear"), sdo("threat-actor", 901,
+                                                               name="秘密熊")]
+    world.node.objects.add(secret.id, hidden, poster_id=world.own.id)
+    with world.node.engine.connect() as conn:
+        hidden_seqs = set(conn.scalars(select(object_names.c.seq).where(
+            object_names.c.collection_id == secret.id)))
+    read: list[int] = []
+    real = module.Browse._readable_named
 
-    def counted(conn, needle, **how):  # type: ignore[no-untyped-def]
-        found = real(conn, needle, **how)
-        handed.extend(seq for _, seq in found)
-        return found
+    def counted(self, reader, names, *args):  # type: ignore[no-untyped-def]
+        read.extend(seq for _, seq in names)
+        return real(self, reader, names, *args)
 
-    monkeypatch.setattr(module.search_index, "matching", counted)
+    monkeypatch.setattr(module.Browse, "_readable_named", counted)
     browse = Browse(world.node.engine)
     for needle in ("ecret Bea", "Secret", "et B", "秘密", "熊"):  # trigram, and too short
         assert browse.search(world.other.id, needle) == []
-    assert handed == []
-    assert ids(browse.search(world.own.id, "ecret Bea")) == {sdo("threat-actor", 900)["id"]}
-    assert ids(browse.search(world.own.id, "秘密")) == {sdo("threat-actor", 901)["id"]}
+    assert hidden_seqs and not hidden_seqs & set(read)
+    assert ids(browse.search(world.own.id, "ecret Bea")) == {hidden[0]["id"]}
+    assert ids(browse.search(world.own.id, "秘密")) == {hidden[1]["id"]}
 
 
 def test_a_name_typed_with_spaces_finds_it_written_run_together(world, shared):
