@@ -184,7 +184,7 @@ def initialise_once(node: Node, party_name: str) -> tuple[Party, str | None]:
         return own, None
     try:
         return initialise(node, party_name)
-    except DirectoryError:
+    except (DirectoryError, NodeAlreadyInitialised):
         own = node.directory.own_party()
         if own is None:
             raise

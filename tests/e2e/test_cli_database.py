@@ -505,3 +505,50 @@ def test_restore_never_replaces_another_applications_tables(db_url, other_db, tm
             assert conn.execute(text("SELECT id FROM objects")).scalars().all() == [42]
     finally:
         engine.dispose()
+
+
+def test_restore_never_replaces_an_empty_schema_of_another_alembic_application(
+        db_url, other_db, tmp_path):
+    # Tables without rows, and an alembic_version of its own: read as "an Accord node".
+    make_node(db_url, with_objects=False)
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    _change(other_db, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    _change(other_db, "INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+    _change(other_db, "CREATE TABLE invoices (id integer PRIMARY KEY)")
+    refused = run_accord("restore", str(backup), "--force", db=other_db)
+    assert refused.returncode == 1, refused.stderr
+    assert "another application's tables (invoices)" in refused.stderr
+    engine = open_engine(other_db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+                == "ae1027a6acf"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_backup_does_not_replace_another_applications_dump(pg_url, tmp_path):
+    # Any pg_dump archive was taken for an earlier backup and replaced.
+    import subprocess
+
+    from accord.store.pg_backup import find_tool, server_major, target_of
+
+    make_node(pg_url, with_objects=False)
+    other = tmp_path / "billing.dump"
+    with fresh_pg_schema("o") as billing:
+        _change(billing, "CREATE TABLE invoices (id integer PRIMARY KEY)")
+        engine = open_engine(billing)
+        try:
+            pg_dump = find_tool("pg_dump", server_major(engine))
+        finally:
+            engine.dispose()
+        target = target_of(billing)
+        subprocess.run([str(pg_dump), "--format=custom", f"--schema={target.schema}",
+                        f"--file={other}", target.url], check=True, capture_output=True)
+    before = other.read_bytes()
+    refused = run_accord("backup", str(other), db=pg_url)
+    assert refused.returncode == 1
+    assert "is not an earlier backup of a node" in refused.stderr
+    assert other.read_bytes() == before

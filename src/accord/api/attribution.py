@@ -225,10 +225,16 @@ def add_attribution_routes(api: FastAPI, node: Node,
         aliases the caller's party may read; each result says why it matched. `match` is true
         at or above the default threshold."""
         actor = actor_of(caller, acting=False)
-        hits = watchlist(record, actor).screen(name, limit)
+        listing = watchlist(record, actor)
+        hits = listing.screen(name, limit)
         node.reads.record(Event(now_timestamp(), "screen", caller.party_id, caller.token_id,
                                 None, tuple(h.match.id for h in hits), {"query": name}))
-        return {"query": name, "matches": [h.as_json() for h in hits]}
+        said: dict[str, Any] = {"query": name, "matches": [h.as_json() for h in hits]}
+        if listing.left_out:
+            # Actors a poster's share of the list had no room for (docs/limits.md): a name
+            # that matches none may still be one of theirs.
+            said["actors_left_out"] = listing.left_out
+        return said
 
     @api.post("/screen", responses=READS,
               summary="Screen a batch of names (at most 10,000)")

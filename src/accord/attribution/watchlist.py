@@ -36,7 +36,8 @@ _PAGE = 1000
 # party posting 4,000 actors of 100 aliases each made every reader's list 400,000 names, 10 s
 # of CPU to build and 1.2 GB of memory, for each party reading that collection. Taken in the
 # order a build reads them (oldest first), so a flood pushes out none of its poster's older
-# actors, and nobody else's (docs/limits.md).
+# actors, and nobody else's; what the node's own party posted is not held to it. Actors left
+# out are counted (`left_out`) and said with each screening (docs/limits.md).
 MOST_NAMES_BY_POSTER = 20_000
 
 
@@ -79,6 +80,7 @@ class Watchlist:
         self.names_by_poster: dict[str | None, int] = {}  # actors' names taken, by poster
         self.names_of: dict[str, int] = {}  # each actor's, counted to its poster
         self.left_out = 0  # actors not taken: their poster's share was full
+        self.own = record.node.party.id
         self.names = record.node.directory.names()
         listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
         for collection, reader in record.readable_collections(actor) if actors else ():
@@ -111,7 +113,9 @@ class Watchlist:
                                     and a != name), MOST_LISTED))
             poster = posters.get(item.seq)
             taken = self.names_by_poster.get(poster, 0) + 1 + len(aliases)
-            if taken > MOST_NAMES_BY_POSTER:
+            # The node's own party (its operator's imports: ATT&CK, MISP's galaxies, its
+            # feeds) is not held to a share: its tooling is the node's own.
+            if poster not in (None, self.own) and taken > MOST_NAMES_BY_POSTER:
                 self.left_out += 1
                 continue
             self.names_by_poster[poster] = taken

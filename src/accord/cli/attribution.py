@@ -307,7 +307,12 @@ def screen(
             _screen_file(record, actor, file, output)
             return
         assert name is not None
-        hits = watchlist(record, actor).screen(name)
+        listing = watchlist(record, actor)
+        hits = listing.screen(name)
+        if listing.left_out:
+            err.print(f"[bold]note:[/] {listing.left_out:,} actors are not screened against: "
+                      "the parties that posted them have filled their share of the list "
+                      "(docs/limits.md)")
         record.node.reads.record(Event(now_timestamp(), "screen", actor.party.id, None, None,
                                        tuple(h.match.id for h in hits), {"query": name}))
         if as_json:

@@ -224,8 +224,14 @@ def backup(
         if path is not None:
             contents = backup_sqlite(path, file)
         else:
-            from accord.store.pg_backup import backup_pg
+            from accord.store.pg_backup import backup_pg, read_toc
 
+            if file.is_file() and file.stat().st_size > 0:
+                try:  # an earlier backup of a node, not another application's dump
+                    read_toc(engine, file)
+                except BackupError as error:
+                    raise BackupError(f"{file} is not an earlier backup of a node ({error}): "
+                                      "name another file, a backup would replace it") from None
             backup_pg(engine, db, file)
             contents = contents_of(engine)
         _audit(engine, "db.backup", {"file": str(file.resolve()), "revision": contents.revision,

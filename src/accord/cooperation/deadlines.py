@@ -11,7 +11,7 @@ from accord.cooperation.ledger import (
     is_acknowledgement_overdue_at,
     is_response_overdue_at,
 )
-from accord.cooperation.model import EscalationReason
+from accord.cooperation.model import EscalationReason, escalation_id
 
 
 def escalations_due(view: RequestView, now: datetime) -> list[EscalationReason]:
@@ -24,7 +24,7 @@ def escalations_due(view: RequestView, now: datetime) -> list[EscalationReason]:
     """
     if view.withdrawn_at is not None or view.answered_at is not None:
         return []
-    raised = {e.escalation.reason for e in view.escalations}
+    raised = _raised(view)
     due: list[EscalationReason] = []
     if is_acknowledgement_overdue_at(view, now) and "acknowledgement-overdue" not in raised:
         due.append("acknowledgement-overdue")
@@ -48,7 +48,7 @@ def next_deadline(view: RequestView) -> datetime | None:
     """
     if view.withdrawn_at is not None or view.answered_at is not None:
         return None
-    raised = {e.escalation.reason for e in view.escalations}
+    raised = _raised(view)
     pending = []
     if (view.acknowledged_at is None and view.acknowledge_by is not None
             and "acknowledgement-overdue" not in raised):
@@ -56,3 +56,14 @@ def next_deadline(view: RequestView) -> datetime | None:
     if view.respond_by is not None and "response-overdue" not in raised:
         pending.append(view.respond_by)
     return min(pending, default=None)
+
+
+def _raised(view: RequestView) -> set[str]:
+    """The lateness reasons escalated already: by an escalation of that reason, or by the
+    watcher's own (its id derives from the reason), whatever the ledger now counts it as.
+    Counted as a manual one (cooperation.ledger._as_made), the watcher's would otherwise be
+    raised again under the same id at every tick, and never stored."""
+    ids = {e.escalation.id for e in view.escalations}
+    return {e.escalation.reason for e in view.escalations} | {
+        reason for reason in ("acknowledgement-overdue", "response-overdue")
+        if escalation_id(view.request.id, reason) in ids}

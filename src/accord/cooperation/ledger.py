@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from accord.cooperation.arrivals import arrivals, is_backdated, retimed
@@ -27,6 +28,7 @@ from accord.cooperation.model import (
     State,
     StatusReport,
     Withdrawal,
+    escalation_id,
 )
 from accord.cooperation.timeline import EVENT_TYPES, EventType, TimelineEvent, timeline
 
@@ -272,6 +274,10 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     # allocation): `kept` stays None, and the view shares the ledger's tuple, until an entry
     # does not count; rarer kinds of entry get their list when the first one turns up.
     receipt: Receipt | None = None
+    # The earliest deadlines any of the addressee's receipts set: what a lateness escalation
+    # is judged by (_as_made), whichever receipt counts.
+    first_ack_by: datetime | None = None
+    first_respond_by: datetime | None = None
     receipts = 0
     first_ack: Entry | None = None
     first_report: Entry | None = None
@@ -294,6 +300,10 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         elif code == _RECEIPT:
             if party == addressee and isinstance(entry, Receipt):
                 receipts += 1
+                if first_ack_by is None or entry.acknowledge_by < first_ack_by:
+                    first_ack_by = entry.acknowledge_by
+                if first_respond_by is None or entry.respond_by < first_respond_by:
+                    first_respond_by = entry.respond_by
                 if _received_earlier(entry, receipt):
                     receipt = entry
                 if kept is not None:
@@ -339,7 +349,11 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
                 if kept is not None:
                     kept.append(entry)
                 continue
-        elif party in (requester, addressee):
+        elif party in (requester, addressee) and not (
+                # The watcher's ids are the requester's (its node raises what stalls): one
+                # under that id by the addressee would stand in for the watcher's escalation.
+                party != requester and code == _ESCALATION
+                and entry.id in _watcher_ids(request_id)):
             if code == _ESCALATION:
                 assert isinstance(entry, Escalation)
                 if escalations is None:
@@ -385,22 +399,22 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     respond_by = receipt.respond_by if receipt is not None else None
     answered_at = first_response.time if first_response is not None else None
     if escalations is not None:
-        acknowledged_at = acknowledged.time if acknowledged is not None else None
-        relabelled = {e.id: e for e in escalations.values()
-                      if _as_made(e, acknowledge_by, acknowledged_at, respond_by,
-                                  answered_at) is not e}
+        # Judged by the earliest deadlines the addressee's receipts ever set: a later receipt
+        # that counts instead (an earlier `received`, deadlines a month away) must not turn
+        # the watcher's escalation of a passed deadline into a manual one after the fact.
+        deadlines = (first_ack_by, acknowledged.time if acknowledged is not None else None,
+                     first_respond_by, answered_at)
+        relabelled = {e.id for e in escalations.values() if _as_made(e, *deadlines) is not e}
         if relabelled:
             # An escalation for a deadline not passed when it was made (a hostile node's, or
             # one made by hand too early) counts as a manual one: it neither blames the
             # addressee in the review nor stands in for the watcher's at the deadline.
             def made(entry: Entry) -> Entry:
                 if isinstance(entry, Escalation) and entry.id in relabelled:
-                    return _as_made(entry, acknowledge_by, acknowledged_at, respond_by,
-                                    answered_at)
+                    return _as_made(entry, *deadlines)
                 return entry
 
-            escalations = {eid: _as_made(e, acknowledge_by, acknowledged_at, respond_by,
-                                         answered_at) for eid, e in escalations.items()}
+            escalations = {eid: _as_made(e, *deadlines) for eid, e in escalations.items()}
             kept = [made(e) for e in (entries if kept is None else kept)]
     counted = entries if kept is None else kept
     backdated = () if not stamped else tuple(sorted({
@@ -420,6 +434,12 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         entries=entries if kept is None else tuple(kept),
         after_withdrawal=tuple(sorted(late, key=lambda e: (e.time, e.id))),
     )
+
+
+@lru_cache(maxsize=1024)
+def _watcher_ids(request_id: str) -> frozenset[str]:
+    return frozenset(escalation_id(request_id, reason)
+                     for reason in ("acknowledgement-overdue", "response-overdue"))
 
 
 def _as_made(escalation: Escalation, acknowledge_by: datetime | None,

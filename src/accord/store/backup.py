@@ -158,14 +158,18 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
         if database.exists() and database.stat().st_size > 0:
             with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as target:
                 try:
-                    held, theirs = holds_rows(target), sqlite_contents(target).revision is None
+                    held = holds_rows(target)
+                    tables = table_names(target)
+                    theirs = sqlite_contents(target).revision not in known
                 except sqlite3.DatabaseError:  # not a database: a file of something else
                     raise BackupError(f"{database} is not a SQLite database: name the node's "
                                       "database file, or a new one, with --db") from None
-            if held and theirs:
-                # Whatever --force says: the file is another application's.
-                raise BackupError(f"{database} holds another application's tables ({held}) "
-                                  "and no Accord node: restore into a new file, or a node's")
+            if tables and theirs:
+                # Whatever --force says: the file is another application's (or another
+                # Alembic-made schema's, or a newer Accord's).
+                raise BackupError(f"{database} holds another application's tables "
+                                  f"({listed(tables)}) and no node of this Accord: restore "
+                                  "into a new file, or a node's")
         else:
             held = None
         if held and not force:
@@ -236,12 +240,17 @@ def sqlite_contents(conn: sqlite3.Connection) -> Contents:
     return Contents(revision, count("objects"), count("audit"))
 
 
-def holds_rows(conn: sqlite3.Connection) -> str | None:
-    """What a database holds besides its schema version ("parties, objects"), or None."""
-    tables = [name for (name,) in conn.execute(
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    """A SQLite database's tables, besides SQLite's own and the schema version."""
+    return [name for (name,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "AND name != 'alembic_version' ORDER BY name")]
-    return listed([t for t in tables if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()])
+
+
+def holds_rows(conn: sqlite3.Connection) -> str | None:
+    """What a database holds besides its schema version ("parties, objects"), or None."""
+    return listed([t for t in table_names(conn)
+                   if conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()])
 
 
 def listed(tables: list[str], most: int = 6) -> str | None:

@@ -274,12 +274,13 @@ def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
                           f"from {', '.join(sorted(set(serving)))}): stop the servers, then "
                           "restore")
     with engine.connect() as conn:
-        if schema_revision(engine) is None and (others := foreign_tables(conn)):
+        if schema_revision(engine) not in known and (others := foreign_tables(conn)):
             # As `accord init` and `accord db migrate` refuse it, whatever --force says: the
-            # restore would replace that application's tables of the same names.
+            # restore would replace that application's tables of the same names (another
+            # Alembic-made schema has an alembic_version too).
             raise BackupError(f"the schema {target.schema!r} holds another application's "
-                              f"tables ({listed(others)}) and no Accord node: restore into "
-                              "an empty database (or schema), or a node's")
+                              f"tables ({listed(others)}) and no node of this Accord: "
+                              "restore into an empty database (or schema), or a node's")
     held = rows_held(engine, target.schema)
     if held and not force:
         raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "

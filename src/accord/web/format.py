@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -117,9 +117,7 @@ class Clockface:
         a July date typed in December is read at UTC−4, not at the UTC−5 of today."""
         if self.zone_name == DEFAULT_ZONE:
             return "UTC"
-        year = now.year
-        winter, summer = (self.offset(datetime(year, month, 1, tzinfo=UTC)) for month in (1, 7))
-        return self.zone_label(now) if winter == summer else self.zone_name
+        return self.zone_label(now) if _steady(self.zone_name, now.date()) else self.zone_name
 
     def text(self, value: datetime | str | None) -> str:
         """Tue 1 Dec 2026 14:00 EST (UTC−5); a value that is not a timestamp as it is."""
@@ -211,6 +209,16 @@ OFFICE_HOURS = (8, 18)  # local hours, Monday to Friday, when a liaison desk is 
 
 
 _UTC = Clockface()
+
+
+@lru_cache(maxsize=512)
+def _steady(zone_name: str, day: date) -> bool:
+    """Whether the zone keeps one offset every week of a year either side of `day` (asked
+    once a day a zone: every page asks). Casablanca's is the same on 1 January and 1 July,
+    and another during Ramadan."""
+    noon = datetime.combine(day, time(12), UTC)
+    return len({(noon + timedelta(weeks=week)).astimezone(zone(zone_name)).utcoffset()
+                for week in range(-53, 54)}) == 1
 
 
 def moment(value: datetime | str | None) -> str:

@@ -198,7 +198,8 @@ def test_a_designation_stored_before_aliases_were_bounded_is_still_screened(clie
     assert r.status_code == 200 and r.json()["matches"][0]["id"] == made["id"], r.text[:300]
 
 
-def test_one_posters_actors_fill_its_share_of_the_list_alone(world, record, monkeypatch):
+def test_one_posters_actors_fill_its_share_of_the_list_alone(client, world, record,
+                                                              monkeypatch):
     # One party posted 4,000 actors of 100 aliases each into a collection others read: every
     # reader's list grew to 400,000 names (10 s to build, 1.2 GB). Each poster's actors now
     # fill a share of the list: a flood pushes out neither its older actors nor anyone else's.
@@ -217,6 +218,17 @@ def test_one_posters_actors_fill_its_share_of_the_list_alone(world, record, monk
     assert listed.left_out == 7
     assert listed.screen("Gothic Panda")[0].match.id == APT3  # the operator's own share
     assert listed.screen("Front 0 alias 1")[0].match.id == flood[0]["id"]
+    # Said with each screening: a name that matches nothing may be one of those left out.
+    said = client.get(f"{API}/screen", params={"name": "Front 9"}).json()
+    assert said["actors_left_out"] == 7
+    # The node's operator's imports (ATT&CK, a feed) are its own tooling's: no share.
+    operator = [_intrusion_set(f"intrusion-set--00000000-0000-4000-8001-{n:012d}",
+                               f"Imported {n}", [f"Imported {n} alias {a}" for a in range(3)],
+                               f"2021-02-01T00:00:{n:02d}.000Z") for n in range(10)]
+    store(world.node.engine, world.evidence, Screened(operator, []), party_id=world.own.id,
+          operator=True)
+    rebuilt = watchlist(record, Actor(world.own))
+    assert {o["id"] for o in operator} <= set(rebuilt.actors)
 
 
 def test_a_designation_made_reads_the_designations_again_not_every_actor(world, record,

@@ -23,6 +23,7 @@ from accord.cooperation.model import (
     Response,
     StatusReport,
     Withdrawal,
+    escalation_id,
 )
 
 US = "identity--00000000-0000-4000-8000-0000000000a1"
@@ -203,6 +204,31 @@ def test_an_escalation_for_a_deadline_not_passed_unmet_counts_as_a_manual_one(re
     assert [e.reason for e in view.entries if isinstance(e, Escalation)] == ["manual"]
     if reason == "response-overdue":
         assert escalations_due(view, RESPOND_BY + MICRO) == ["response-overdue"]
+
+
+def test_a_later_receipt_with_later_deadlines_does_not_excuse_a_passed_one():
+    # The addressee's node posted a second receipt, `received` a moment earlier (so that it
+    # counts) and deadlines a month away: the watcher's escalation of the passed deadline
+    # turned manual after the fact, and the watcher raised it again under the same id at
+    # every tick, never stored.
+    watcher = Escalation(escalation_id(REQUEST.id, "acknowledgement-overdue"), REQUEST.id, US,
+                         ACK_BY, reason="acknowledgement-overdue")
+    later = Receipt("x-accord-receipt--2", REQUEST.id, CN, RECEIVED - MICRO,
+                    received=RECEIVED - MICRO, acknowledge_by=ACK_BY + timedelta(days=30),
+                    respond_by=RESPOND_BY + timedelta(days=30), guidelines_version=1)
+    view = derive(ledger(receipt(), watcher, later), ACK_BY + timedelta(days=40))
+    assert [e.escalation.reason for e in view.escalations] == ["acknowledgement-overdue"]
+    assert escalations_due(view, ACK_BY + timedelta(days=40)) == ["response-overdue"]
+
+
+def test_the_addressee_cannot_take_the_watchers_escalation_id():
+    # Under the watcher's id, stamped early, it would stand in for the watcher's escalation
+    # and count as manual: the deadline, when it passed, would be escalated by nobody.
+    forged = Escalation(escalation_id(REQUEST.id, "acknowledgement-overdue"), REQUEST.id, CN,
+                        RECEIVED + timedelta(minutes=1), reason="acknowledgement-overdue")
+    view = derive(ledger(receipt(), forged), ACK_BY + MICRO)
+    assert view.escalations == ()
+    assert escalations_due(view, ACK_BY + MICRO) == ["acknowledgement-overdue"]
 
 
 def test_an_escalation_at_its_deadline_or_after_keeps_its_reason():

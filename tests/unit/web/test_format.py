@@ -137,3 +137,5 @@ def test_a_form_names_its_zone_with_an_offset_only_where_the_offset_holds_all_ye
     assert Clockface("Europe/Berlin", "en").dates_label(december) == "Europe/Berlin"
     assert Clockface("Asia/Shanghai", "en").dates_label(december) == "Asia/Shanghai (UTC+8)"
     assert Clockface("UTC", "en").dates_label(december) == "UTC"
+    # The same offset on 1 January and 1 July, another during Ramadan.
+    assert Clockface("Africa/Casablanca", "en").dates_label(december) == "Africa/Casablanca"
