@@ -11,6 +11,8 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
+from accord.attribution.record import AttributionRecord
+from accord.attribution.watchlist import Hit, watchlist
 from accord.correlation.values import Value, guess, is_over_broad, value_text
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
@@ -48,6 +50,7 @@ def search_page(ctx: Ctx) -> Page:
     read_as: list[Value] = []
     stopped_at: str | None = None
     mentions_more = found_more = False  # more than SEARCH_SHOWN: listed as "100+"
+    designated: list[Hit] = []
     if text:
         read_as = guess(text)
         if read_as:
@@ -67,9 +70,16 @@ def search_page(ctx: Ctx) -> Page:
         found = [f for f in found if f.id not in mentioned]
         found_more = len(found) > SEARCH_SHOWN
         found = found[:SEARCH_SHOWN]
-        ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found),
-                  {"value": text, "page": "search"})
+        # A name the designations in force hold (in any order or script: 王东 for Wang Dong),
+        # as screening finds it: only those the reader's party may read.
+        if len(text) <= MOST_SCREENED:
+            designated = [h for h in watchlist(AttributionRecord(ctx.node), ctx.actor,
+                                               actors=False).screen(text, limit=5)
+                          if h.match.match and h.designation is not None]
+        ctx.audit("lookup", tuple(m.id for m in mentions + broad) + tuple(f.id for f in found)
+                  + tuple(h.match.id for h in designated), {"value": text, "page": "search"})
     return Page("search.html", {"q": text, "mentions": mentions, "over_broad": broad,
+                                "designated": designated,
                                 "found": found, "stopped_at": stopped_at,
                                 "mentions_more": mentions_more, "found_more": found_more,
                                 "shown": SEARCH_SHOWN,
@@ -77,6 +87,10 @@ def search_page(ctx: Ctx) -> Page:
                                 "read_as": [(word(ctx.language, "observable", v.kind),
                                              value_text(v)) for v in read_as]},
                 title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
+
+
+# The longest text screened against the designations (GET /api/v1/screen's bound).
+MOST_SCREENED = 500
 
 
 # External references whose descriptions an object's page renders as Markdown (ATT&CK's

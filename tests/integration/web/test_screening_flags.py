@@ -70,3 +70,20 @@ def test_arrivals_before_the_first_designation_are_screened_when_it_comes(client
         "Zhu Hua", "individual", "Indictment, 2018"))
     [flag] = screen_arrivals(world.node)
     assert flag.object_id == SUPPLIER
+
+
+def test_the_search_page_names_a_designation_in_any_order_or_script_to_who_may_read_it(
+        world, browser):
+    # 王东 typed into the search found nothing, where `accord screen 王东` found Wang Dong.
+    AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Wang Dong", "individual", "E.O. 13694", aliases=("王东", "UglyGorilla"),
+        share_with=(world.own.id,)))
+    us = browser(world.admin_token)
+    for typed in ("王东", "Dong Wang", "uglygorilla"):
+        page = us.get("/ui/search", params={"q": typed}).text
+        assert 'id="designated"' in page and "<strong>Wang Dong</strong>" in page, typed
+        assert "E.O. 13694" in page
+    assert 'id="designated"' not in us.get("/ui/search", params={"q": "Wang Wei"}).text
+    # China may not read it: not a word of it.
+    theirs = browser(world.other_token).get("/ui/search", params={"q": "王东"}).text
+    assert 'id="designated"' not in theirs and "E.O. 13694" not in theirs
