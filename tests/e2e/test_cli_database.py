@@ -552,3 +552,11 @@ def test_a_backup_does_not_replace_another_applications_dump(pg_url, tmp_path):
     assert refused.returncode == 1
     assert "is not an earlier backup of a node" in refused.stderr
     assert other.read_bytes() == before
+
+
+@pytest.mark.postgres
+def test_rebuilding_the_search_index_of_an_empty_database_says_there_is_no_node(pg_url):
+    # It spoke of a missing trigram index.
+    done = run_accord("db", "rebuild-search", db=pg_url)
+    assert done.returncode == 2
+    assert "holds no Accord node" in done.stderr and "trigram" not in done.stderr

@@ -183,6 +183,9 @@ def rebuild_search(db: Db = DEFAULT_DB) -> None:
     index, concurrently (searches and writes go on)."""
     engine = require_database(db)
     with user_errors():
+        if schema_revision(engine) is None:
+            raise fail("the database holds no Accord node: there is no search index to make "
+                       "again; name the node's database with --db")
         try:
             search_index.rebuild(engine)
         except search_index.NoTrigramIndex as error:

@@ -44,6 +44,9 @@ def existing_engine(db: str) -> Engine:
     whose schema is there. Neither is created, and nothing is migrated."""
     path = sqlite_file(db)
     if path is not None:
+        if path.is_dir():
+            raise NoSuchDatabase(f"{path} is a folder: name the node's database file in it "
+                                 "with --db")
         if not path.is_file():
             raise NoSuchDatabase(f"no database at {path}: name an existing one with --db (or "
                                  "create a node with `accord init --party NAME`)")
