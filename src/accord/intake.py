@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.attribution.posted import refused_record_objects
+from accord.cooperation.admission import why_not_escalation
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, check, from_stix
@@ -63,6 +64,7 @@ class Rejection:
 _SHOWN = 20  # violations named per refused object
 # What only the receiving party's node makes (cooperation.receipts).
 RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
+ESCALATION = "x-accord-escalation"
 RATING = "x-accord-rating"
 
 
@@ -132,6 +134,7 @@ def accept(
                                        parse_timestamp(request_timestamp))
     screened = _refusing(screened, lambda o: Violation(o["id"], None, "attribution-record", why)
                          if (why := on_record.get(id(o))) else None)
+    screened = escalation_refusals(engine, screened, parse_timestamp(request_timestamp))
     if any(o["type"] in RECEIPT_TYPES for o in screened.valid):
         from accord.store.peers import hosted_parties
 
@@ -169,6 +172,18 @@ def peers_receipts(engine: Engine, screened: Screened) -> Screened:
     with engine.connect() as conn:
         return _refusing(screened, lambda o: None if o["type"] not in RECEIPT_TYPES
                          else _receipt_refusal(conn, o))
+
+
+def escalation_refusals(engine: Engine, screened: Screened, arrived: datetime) -> Screened:
+    """`screened` with the escalations a party (or its node) posts refused where they would
+    stand in for the deadline watcher's, or count as lateness before it is due
+    (cooperation.admission)."""
+    if not any(o["type"] == ESCALATION for o in screened.valid):
+        return screened
+    with engine.connect() as conn:
+        return _refusing(screened, lambda o: None if o["type"] != ESCALATION else (
+            None if (why := why_not_escalation(conn, o, arrived)) is None
+            else Violation(o["id"], "id", "escalation", why)))
 
 
 def _receipt_refusal(conn: Connection, obj: dict[str, Any]) -> Violation | None:

@@ -59,11 +59,15 @@ def next_deadline(view: RequestView) -> datetime | None:
 
 
 def _raised(view: RequestView) -> set[str]:
-    """The lateness reasons escalated already: by an escalation of that reason, or by the
-    watcher's own (its id derives from the reason), whatever the ledger now counts it as.
-    Counted as a manual one (cooperation.ledger._as_made), the watcher's would otherwise be
-    raised again under the same id at every tick, and never stored."""
-    ids = {e.escalation.id for e in view.escalations}
-    return {e.escalation.reason for e in view.escalations} | {
+    """The lateness reasons the requester escalated already (the watcher raises them as the
+    requester: the addressee, which let the deadline pass, cannot stand in for it), by an
+    escalation of that reason, or by the watcher's own (its id derives from the reason),
+    whatever the ledger now counts it as. Counted as a manual one (cooperation.ledger.
+    _as_made), the watcher's would otherwise be raised again under the same id at every
+    tick, and never stored."""
+    requester = view.request.requester
+    mine = [e.escalation for e in view.escalations if e.escalation.party == requester]
+    ids = {e.id for e in mine}
+    return {e.reason for e in mine} | {
         reason for reason in ("acknowledgement-overdue", "response-overdue")
         if escalation_id(view.request.id, reason) in ids}

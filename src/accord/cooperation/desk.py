@@ -241,6 +241,11 @@ class Desk(LedgerReads):
 
         def may(view: RequestView) -> None:
             self._still_open(view, "escalate")
+            if reason in ("acknowledgement-overdue", "response-overdue") \
+                    and actor.party.id != view.request.requester:
+                # The ledger counts the addressee's as a manual one (cooperation.ledger).
+                raise CooperationError(N_("only the requesting party escalates a request for "
+                                          "lateness: escalate it for another reason"))
             self._is_overdue(view, reason)
 
         view = self._checked(actor, request_id, may)

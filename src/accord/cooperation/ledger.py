@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from accord.cooperation.arrivals import arrivals, is_backdated, retimed
+from accord.cooperation.arrivals import (
+    CLOCK_SKEW_ALLOWANCE,
+    arrivals,
+    is_backdated,
+    retimed,
+)
 from accord.cooperation.model import (
     Acknowledgement,
     ActReceipt,
@@ -290,6 +295,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     kept: list[Entry] | None = None
     late: list[Entry] = []
     codes = _CODES
+    earliest_receipt = request.created - CLOCK_SKEW_ALLOWANCE
     for index, entry in enumerate(entries):
         code = codes.get(type(entry))
         if code is None:
@@ -298,7 +304,10 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         if code is None or entry.request_id != request_id:
             pass
         elif code == _RECEIPT:
-            if party == addressee and isinstance(entry, Receipt):
+            # A receipt of a time before the request was made (beyond the clocks' allowance)
+            # would move the request into another review period: it does not count.
+            if party == addressee and isinstance(entry, Receipt) \
+                    and entry.received >= earliest_receipt:
                 receipts += 1
                 if first_ack_by is None or entry.acknowledge_by < first_ack_by:
                     first_ack_by = entry.acknowledge_by
@@ -395,15 +404,16 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         kept = [e for e in (entries if kept is None else kept)
                 if e.id not in stray or e is receipt]
 
-    acknowledge_by = receipt.acknowledge_by if receipt is not None else None
-    respond_by = receipt.respond_by if receipt is not None else None
+    # The earliest deadlines any of the addressee's receipts set: a second receipt (a hostile
+    # node's, `received` a moment earlier so that it counts) cannot move them later.
+    acknowledge_by, respond_by = first_ack_by, first_respond_by
     answered_at = first_response.time if first_response is not None else None
     if escalations is not None:
         # Judged by the earliest deadlines the addressee's receipts ever set: a later receipt
         # that counts instead (an earlier `received`, deadlines a month away) must not turn
         # the watcher's escalation of a passed deadline into a manual one after the fact.
-        deadlines = (first_ack_by, acknowledged.time if acknowledged is not None else None,
-                     first_respond_by, answered_at)
+        deadlines = (acknowledge_by, acknowledged.time if acknowledged is not None else None,
+                     respond_by, answered_at, requester)
         relabelled = {e.id for e in escalations.values() if _as_made(e, *deadlines) is not e}
         if relabelled:
             # An escalation for a deadline not passed when it was made (a hostile node's, or
@@ -444,16 +454,20 @@ def _watcher_ids(request_id: str) -> frozenset[str]:
 
 def _as_made(escalation: Escalation, acknowledge_by: datetime | None,
              acknowledged_at: datetime | None, respond_by: datetime | None,
-             answered_at: datetime | None) -> Escalation:
-    """The escalation, as a manual one where its reason is a deadline that had not passed
-    unmet at its time (the watcher's is stamped with the deadline itself)."""
+             answered_at: datetime | None, requester: str) -> Escalation:
+    """The escalation, as a manual one unless it is the requester's, of a deadline that had
+    passed unmet at its time (the watcher's is stamped with the deadline itself): the
+    addressee does not escalate its own lateness. Independent of the clock, as all the review
+    counts (cooperation.review): one stamped ahead of the clock is refused when it arrives
+    (intake), not judged here."""
     if escalation.reason == "acknowledgement-overdue":
         due, met = acknowledge_by, acknowledged_at
     elif escalation.reason == "response-overdue":
         due, met = respond_by, answered_at
     else:
         return escalation
-    if due is not None and escalation.time >= due and (met is None or met > escalation.time):
+    if escalation.party == requester and due is not None \
+            and escalation.time >= due and (met is None or met > escalation.time):
         return escalation
     return dataclass_replace(escalation, reason="manual")
 

@@ -14,11 +14,16 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import Connection, select, true
 
-from accord.cooperation.arrivals import ADDRESSED_TO, act_receipt_id, receiver_of
+from accord.cooperation.arrivals import (
+    ADDRESSED_TO,
+    CLOCK_SKEW_ALLOWANCE,
+    act_receipt_id,
+    receiver_of,
+)
 from accord.cooperation.guidelines import deadlines_for, in_force
 from accord.cooperation.model import ActReceipt, Receipt, Request
 from accord.cooperation.objects import from_stix, to_stix
-from accord.stix.timestamps import parse_timestamp
+from accord.stix.timestamps import format_timestamp, parse_timestamp
 from accord.store.directory import Collection
 from accord.store.guidelines import GuidelinesStore
 from accord.store.objects import ObjectStore
@@ -179,4 +184,31 @@ def why_not_receipt(conn: Connection, obj: dict[str, Any]) -> str | None:
     if maker is not None and obj.get("created_by_ref") != maker:
         return (f"a {obj['type']} of {request.id} is made by the party it receipts for "
                 f"({maker}), not by {obj.get('created_by_ref')}")
+    if obj["type"] == "x-accord-receipt":
+        return _why_not_request_receipt(conn, request, obj)
+    return None
+
+
+def _why_not_request_receipt(conn: Connection, request: Request, obj: dict[str, Any]
+                             ) -> str | None:
+    """A request is received once: a second receipt (`received` a moment earlier, so that it
+    counts, and deadlines a month away) moved its deadlines and stopped the watcher; one of a
+    time before the request was made moved it out of its review period."""
+    other = conn.execute(select(ledger.c.object_id).where(
+        ledger.c.request_id == request.id, ledger.c.type == "x-accord-receipt",
+        ledger.c.object_id != obj["id"]).limit(1)).scalar()
+    if other is not None:
+        return (f"{request.id} was received already ({other}): a request is received once, "
+                "and its deadlines are not moved")
+    try:
+        received, acknowledge_by, respond_by = (parse_timestamp(str(obj.get(key))) for key in (
+            "received", "acknowledge_by", "respond_by"))
+    except ValueError:
+        return None  # the definition's own check names what is not a timestamp
+    if received < request.created - CLOCK_SKEW_ALLOWANCE:
+        return (f"the receipt of {request.id} says it was received at {obj.get('received')}, "
+                f"before the request was made ({format_timestamp(request.created)})")
+    if not received <= acknowledge_by <= respond_by:
+        return (f"the receipt of {request.id} puts its deadlines out of order: received, then "
+                "acknowledge_by, then respond_by")
     return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from accord import clock
 from accord.attribution.objects import is_attribution_object
 from accord.cooperation.desk import Desk
 from accord.cooperation.objects import PREFIX
@@ -34,7 +35,7 @@ from accord.federation.reading import (
 )
 from accord.federation.retraction import honour_manifest
 from accord.federation.rounds import Pulling, QuotaReached, Round
-from accord.intake import Screened, peers_receipts, screen, store
+from accord.intake import Screened, escalation_refusals, peers_receipts, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
@@ -160,6 +161,8 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
     kept, refused = authentic(node, screened.valid)
     # As over TAXII: a receipt counts only in the name of the party it receipts for.
     checked = peers_receipts(node.engine, Screened(kept, []))
+    # As over TAXII: no escalation in the watcher's name, none for lateness stamped ahead.
+    checked = escalation_refusals(node.engine, checked, clock.now())
     kept = checked.valid
     rejected = screened.rejected + refused + checked.rejected
     forged = [r for r in refused if r.violations[0].rule == "forged-authorship"]

@@ -214,9 +214,11 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "outcomes": [(o, ctx._(OUTCOME_HELP[o])) for o in OUTCOMES],
         # Lateness only once its deadline has passed unmet (the desk refuses it before).
         "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS
-                    if r != "acknowledgement-overdue" or is_acknowledgement_overdue_at(
-                        view, view.as_of)
-                    if r != "response-overdue" or is_response_overdue_at(view, view.as_of)],
+                    if r not in ("acknowledgement-overdue", "response-overdue")
+                    or request.requester == me and (
+                        is_acknowledgement_overdue_at(view, view.as_of)
+                        if r == "acknowledgement-overdue"
+                        else is_response_overdue_at(view, view.as_of))],
         "done": done, "error": error, "failed": failed,
         "escalated": escalated,
         "what_to_do": what_to_do(ctx, view, me, policy.ladder, names),

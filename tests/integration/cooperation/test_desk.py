@@ -245,6 +245,8 @@ def test_lateness_is_escalated_by_hand_only_once_the_deadline_has_passed(world, 
     with pytest.raises(CooperationError, match="was acknowledged at"):
         desk.escalate(us, rid, "acknowledgement-overdue")
     clock.advance(days=30)
+    with pytest.raises(CooperationError, match="only the requesting party escalates"):
+        desk.escalate(cn, rid, "response-overdue")
     escalated = desk.escalate(us, rid, "response-overdue", "A month late.")
     assert [e.escalation.reason for e in escalated.escalations] == ["response-overdue"]
 

@@ -23,7 +23,7 @@ from accord.clock import now as utc_now
 from accord.cooperation.arrivals import act_receipt_id
 from accord.cooperation.desk import Actor, Desk, Draft
 from accord.cooperation.escalating import escalation_id, watch
-from accord.cooperation.ledger import RequestView
+from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
     Acknowledgement,
     ActReceipt,
@@ -36,7 +36,7 @@ from accord.cooperation.model import (
 )
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked, receipt_id
-from accord.store.schema import objects
+from accord.store.schema import ledger, objects
 from accord.trust.access import Grant
 from accord.trust.markings import ACCORD_MARKING_EXTENSION, MARKING_FOR, Tlp
 
@@ -217,6 +217,55 @@ def test_a_peer_s_receipt_counts_only_in_the_name_of_the_party_it_receipts_for(c
         assert why_not_receipt(conn, by_receiver) is None
         assert world.other.id in why_not_receipt(conn, receipt)  # only the addressee's
         assert why_not_receipt(conn, elsewhere) is None  # no request here to tell by
+
+
+def test_a_peer_s_second_receipt_or_one_before_the_request_is_refused(case):
+    """The addressee's node delivered a second receipt, `received` a second earlier (so that
+    it counted) and deadlines in 2027: the deadlines moved, the watcher never escalated; one
+    received in 2025 took the request out of its review period."""
+    from accord.cooperation.receipts import why_not_receipt
+
+    world, request = case.world, case.request
+    before = case.now_view()
+    assert before.received is not None  # this node made the first, as the addressee's
+
+    def receipt(received, days: int = 0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        return case.entry(Receipt(some_id("x-accord-receipt"), request.id, world.other.id,
+                                  received, received=received,
+                                  acknowledge_by=received + timedelta(days=1 + days),
+                                  respond_by=received + timedelta(days=7 + days),
+                                  guidelines_version=1))
+
+    second = receipt(before.received - timedelta(seconds=1), days=300)
+    with world.node.engine.connect() as conn:
+        assert "was received already" in why_not_receipt(conn, second)
+        # The first of a request (on the requester's node, say): sane times only. (Its
+        # receipt taken out of the ledger's index for the while, and put back.)
+        conn.rollback()
+        conn.execute(ledger.delete().where(ledger.c.request_id == request.id,
+                                           ledger.c.type == "x-accord-receipt"))
+        early = receipt(request.created - timedelta(days=400))
+        assert "before the request was made" in why_not_receipt(conn, early)
+        assert why_not_receipt(conn, receipt(request.created + timedelta(seconds=2))) is None
+        conn.rollback()
+
+
+def test_the_ledger_counts_no_receipt_of_before_the_request_and_the_earliest_deadlines(case):
+    world, request, before = case.world, case.request, case.view
+    moved = Receipt(some_id("x-accord-receipt"), request.id, world.other.id,
+                    request.created - timedelta(days=400),
+                    received=request.created - timedelta(days=400),
+                    acknowledge_by=request.created + timedelta(days=3000),
+                    respond_by=request.created + timedelta(days=3200), guidelines_version=1)
+    later = Receipt(some_id("x-accord-receipt"), request.id, world.other.id,
+                    before.received - timedelta(seconds=1),
+                    received=before.received - timedelta(seconds=1),
+                    acknowledge_by=before.acknowledge_by + timedelta(days=30),
+                    respond_by=before.respond_by + timedelta(days=30), guidelines_version=1)
+    ledger_ = case.desk.ledgers(None, [request.id])[0]
+    view = derive(replace(ledger_, entries=(*ledger_.entries, moved, later)), before.as_of)
+    assert view.received == later.received  # the earliest that is not before the request
+    assert (view.acknowledge_by, view.respond_by) == (before.acknowledge_by, before.respond_by)
 
 
 def _stored_before(case, entry: dict[str, Any]) -> None:

@@ -72,3 +72,42 @@ def test_a_request_shared_with_a_party_unknown_here_does_not_stop_the_pull(feder
 
 def china_knows_nothing_of(f: Federation, party_id: str) -> bool:
     return f.china.directory.find_party(party_id) is None
+
+
+def _request_to_the_us(f: Federation):  # type: ignore[no-untyped-def]
+    requester = f.china.directory.own_party()
+    assert requester is not None
+    f.china.objects.add(f.china.directory.collection("evidence").id, [EVIDENCE],
+                        poster_id=requester.id)
+    return Desk(f.china).create(Actor(requester), Draft(
+        f.peer.party_id, "information", "intrusion", "urgent", "Who runs the C2 server?",
+        evidence=(EVIDENCE["id"],))).request
+
+
+def _pulled(f: Federation, *objects) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    f.share(*_Signer(f.us.node.engine)(list(objects)))
+    f.hooks.append(lambda r: httpx.Response(202, json={"success_count": 1})
+                   if r.method == "POST" else None)
+    outcome = sync_peer(f.china, f.peer, f.transport)
+    return {r.id: r.violations[0] for r in outcome.refused}
+
+
+def test_an_escalation_in_the_watchers_name_or_stamped_ahead_is_refused(federation):
+    # The addressee stored escalations under the ids the watcher gives its own: the node then
+    # refused the watcher's at every tick. A lateness escalation stamped ahead of the clock
+    # counted as lateness before the deadline came.
+    from datetime import UTC, datetime
+
+    from accord.cooperation.model import Escalation, escalation_id
+
+    f: Federation = federation
+    request = _request_to_the_us(f)
+    now = datetime.now(UTC)
+    squatted = to_stix(Escalation(escalation_id(request.id, "acknowledgement-overdue"),
+                                  request.id, f.us.own.id, now, reason="manual"))
+    ahead = to_stix(Escalation(f"x-accord-escalation--{uuid.uuid4()}", request.id,
+                               f.us.own.id, now + timedelta(hours=2),
+                               reason="response-overdue"))
+    refused = _pulled(f, squatted, ahead)
+    assert "the deadline watcher's escalation" in str(refused[squatted["id"]].message)
+    assert "ahead of this node's clock" in str(refused[ahead["id"]].message)

@@ -231,6 +231,16 @@ def test_the_addressee_cannot_take_the_watchers_escalation_id():
     assert escalations_due(view, ACK_BY + MICRO) == ["acknowledgement-overdue"]
 
 
+def test_the_addressee_neither_escalates_its_own_lateness_nor_silences_the_watcher():
+    # The late party posted an escalation of its own lateness at the deadline, and ended it:
+    # the watcher, finding the reason raised, never escalated.
+    own = escalate(ACK_BY, "acknowledgement-overdue", party=CN)
+    ended = de_escalate(ACK_BY + MICRO, party=CN)
+    view = derive(ledger(receipt(), own, ended), ACK_BY + timedelta(hours=1))
+    assert [e.escalation.reason for e in view.escalations] == ["manual"]
+    assert escalations_due(view, ACK_BY + timedelta(hours=1)) == ["acknowledgement-overdue"]
+
+
 def test_an_escalation_at_its_deadline_or_after_keeps_its_reason():
     # The watcher stamps its escalation with the deadline itself.
     for reason, due in (("acknowledgement-overdue", ACK_BY), ("response-overdue", RESPOND_BY)):
