@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import signal
 import statistics
@@ -42,6 +43,9 @@ from accord.cooperation.desk import Actor, Desk  # noqa: E402
 from accord.node import open_node  # noqa: E402
 from accord.store.summaries import check, rebuild  # noqa: E402
 from accord.store.summary_reads import SummaryReads  # noqa: E402
+
+# The pages say how long the server took (web.core.finish), for every viewer here.
+os.environ.setdefault("ACCORD_SERVER_TIMING", "1")
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -39,6 +39,9 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 from ui_bench import free_port, signed_in  # noqa: E402
 
+# The pages say how long the server took (web.core.finish), for every viewer here.
+os.environ.setdefault("ACCORD_SERVER_TIMING", "1")
+
 ACCORD = Path(sys.executable).parent / "accord"
 TAXII = "application/taxii+json;version=2.1"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

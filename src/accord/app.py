@@ -22,6 +22,7 @@ from accord.allowed_methods import AllowedMethods
 from accord.api.app import build_api
 from accord.api.problems import problem
 from accord.node import Node, open_node
+from accord.serving.bodies import BodyLimit
 from accord.serving.read_your_writes import ReadYourWrites
 from accord.serving.turns import prompt_turns
 from accord.store.faults import noted
@@ -128,7 +129,7 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         exception_handlers={HTTPException: _http_error, ClientDisconnect: _client_gone,
                             DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},
-        middleware=[Middleware(AllowedMethods), *(
+        middleware=[Middleware(BodyLimit), Middleware(AllowedMethods), *(
             [Middleware(ReadYourWrites, engine=node.replica)] if node.replica else [])],
         lifespan=lifespan,
     )

@@ -329,3 +329,23 @@ def test_a_port_in_use_is_said_before_anything_else(tmp_path: Path):
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in done.stderr
     assert "discovery" not in done.stderr and "Errno" not in done.stderr
     assert not (tmp_path / "n.db").exists()
+
+
+def test_trailers_after_a_chunked_body_count_against_the_head_limit(server: Server):
+    # After the last chunk, "a:b" lines were counted by nothing and kept, each one, in the
+    # request's headers: 50 MB of them held 1.2 GB of the server's memory, before any token.
+    with closing(connect(server.port)) as sock:
+        sock.settimeout(10)
+        sock.sendall(b"POST /taxii2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"1\r\na\r\n0\r\n")
+        sent = 0
+        try:
+            while sent < 8 * 1024 * 1024:
+                sock.sendall(b"a:b\r\n" * 20_000)
+                sent += 100_000
+        except OSError:
+            pass  # refused and closed on the way: what is being tested
+        answer, _ = read_until_closed(sock, SLACK)
+    status, headers = taxii_error(answer)
+    assert status == 431 and headers["connection"] == "close"
+    assert sent < 8 * 1024 * 1024
