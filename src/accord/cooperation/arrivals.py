@@ -18,6 +18,11 @@ from accord.cooperation.model import ActReceipt, Entry, Request
 # How much earlier than its receipt an act's own `created` may be before it counts as
 # backdated: the clocks of two honest nodes disagree a little, and delivery takes a moment.
 CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+# How far before the request's `created` its receipt's `received` may lie: the addressee's node
+# receives on its own clock, which may be wrong by an hour and still count (tests/e2e/
+# test_federation.py); one a year before (a hostile node's) took the request out of its review
+# period. A clock wrong by more than a day is broken.
+RECEIPT_CLOCK_ALLOWANCE = timedelta(days=1)
 
 Side = Literal["requester", "addressee"]
 # The acts the review times, by STIX type, and the side each is addressed to.

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Literal
 
 from accord.cooperation.arrivals import (
-    CLOCK_SKEW_ALLOWANCE,
+    RECEIPT_CLOCK_ALLOWANCE,
     arrivals,
     is_backdated,
     retimed,
@@ -295,7 +295,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     kept: list[Entry] | None = None
     late: list[Entry] = []
     codes = _CODES
-    earliest_receipt = request.created - CLOCK_SKEW_ALLOWANCE
+    earliest_receipt = request.created - RECEIPT_CLOCK_ALLOWANCE
     for index, entry in enumerate(entries):
         code = codes.get(type(entry))
         if code is None:
@@ -304,8 +304,8 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         if code is None or entry.request_id != request_id:
             pass
         elif code == _RECEIPT:
-            # A receipt of a time before the request was made (beyond the clocks' allowance)
-            # would move the request into another review period: it does not count.
+            # A receipt of a time long before the request was made (beyond a clock wrong by
+            # a day) would move the request into another review period: it does not count.
             if party == addressee and isinstance(entry, Receipt) \
                     and entry.received >= earliest_receipt:
                 receipts += 1

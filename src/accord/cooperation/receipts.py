@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, true
 
 from accord.cooperation.arrivals import (
     ADDRESSED_TO,
-    CLOCK_SKEW_ALLOWANCE,
+    RECEIPT_CLOCK_ALLOWANCE,
     act_receipt_id,
     receiver_of,
 )
@@ -205,7 +205,7 @@ def _why_not_request_receipt(conn: Connection, request: Request, obj: dict[str, 
             "received", "acknowledge_by", "respond_by"))
     except ValueError:
         return None  # the definition's own check names what is not a timestamp
-    if received < request.created - CLOCK_SKEW_ALLOWANCE:
+    if received < request.created - RECEIPT_CLOCK_ALLOWANCE:
         return (f"the receipt of {request.id} says it was received at {obj.get('received')}, "
                 f"before the request was made ({format_timestamp(request.created)})")
     if not received <= acknowledge_by <= respond_by:
