@@ -17,14 +17,15 @@ from sqlalchemy import Connection, Engine, select
 from accord.attribution.objects import check as check_attribution
 from accord.attribution.objects import is_attribution_object
 from accord.attribution.posted import refused_record_objects
-from accord.cooperation.admission import why_not_escalation
+from accord.cooperation.admission import RECEIPT_TYPES, escalation_refusals, peers_receipts
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, check, from_stix
 from accord.cooperation.reach import REQUEST, is_checked, unheld, why_unreached
-from accord.cooperation.receipts import add_receipts, held_request, why_not_receipt
+from accord.cooperation.receipts import add_receipts, held_request
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
+from accord.screened import Rejection, Screened, refusing
 from accord.stix.limits import MAX_DEPTH, MAX_PATTERN_TOKENS_PER_REQUEST, too_deep
 from accord.stix.patterns import size_of
 from accord.stix.timestamps import now_timestamp, parse_timestamp
@@ -41,30 +42,7 @@ from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
-from accord.words import how_many
 
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    id: str | None
-    version: str | None
-    violations: list[Violation]
-    # Where the object was among those screened together (an envelope, a batch of a file),
-    # from 0; None where that is not known (refused when stored, by id).
-    position: int | None = None
-
-    @property
-    def message(self) -> str:
-        # Bounded: an object with thousands of bad properties must not make a huge status.
-        shown = "; ".join(f"{v.message} [{v.rule}]" for v in self.violations[:_SHOWN])
-        more = len(self.violations) - _SHOWN
-        return shown + (f"; and {how_many(more, 'more problem')}" if more > 0 else "")
-
-
-_SHOWN = 20  # violations named per refused object
-# What only the receiving party's node makes (cooperation.receipts).
-RECEIPT_TYPES = frozenset({"x-accord-receipt", "x-accord-act-receipt"})
-ESCALATION = "x-accord-escalation"
 RATING = "x-accord-rating"
 
 
@@ -113,26 +91,26 @@ def accept(
     an admin's, as they do through the REST API and the web UI.
     """
     screened = screen(candidates, pattern_budget)
-    screened = _refusing(screened, lambda o: Violation(
+    screened = refusing(screened, lambda o: Violation(
         o["id"], "created_by_ref", "not-your-identity",
         "created_by_ref names another party; a party posts objects only as itself")
         if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id else None)
     if role not in ACTING_ROLES:
-        screened = _refusing(screened, lambda o: Violation(
+        screened = refusing(screened, lambda o: Violation(
             o["id"], "type", "role", f"a {role} token may not post {o['type']} objects: "
             "requests, their acts and translations, claims and positions take the liaison "
             "role") if o["type"].startswith(PREFIX) or is_translation(o) else None)
     if collection.alias != REQUESTS_ALIAS:
         # Every party reads a request's ledger in the requests collection alone: an entry
         # stored elsewhere would count for the node (deadlines, escalations) unseen by them.
-        screened = _refusing(screened, lambda o: Violation(
+        screened = refusing(screened, lambda o: Violation(
             o["id"], "type", "ledger-elsewhere",
             f"{o['type']} objects belong to a request's ledger: post them to the collection "
             f"'{REQUESTS_ALIAS}', where every party to the request reads them")
             if ledger_entry(o)[0] is not None else None)
     on_record = refused_record_objects(engine, collection, screened.valid, party_id,
                                        parse_timestamp(request_timestamp))
-    screened = _refusing(screened, lambda o: Violation(o["id"], None, "attribution-record", why)
+    screened = refusing(screened, lambda o: Violation(o["id"], None, "attribution-record", why)
                          if (why := on_record.get(id(o))) else None)
     screened = escalation_refusals(engine, screened, parse_timestamp(request_timestamp))
     if any(o["type"] in RECEIPT_TYPES for o in screened.valid):
@@ -142,7 +120,7 @@ def accept(
             # A receipt starts a request's clock or times an act: made by this node, in the
             # transaction that stores what it receipts (cooperation.receipts). A peer's node
             # delivers the receipts of its own parties, signed.
-            screened = _refusing(screened, lambda o: Violation(
+            screened = refusing(screened, lambda o: Violation(
                 o["id"], "type", "node-made",
                 f"{o['type']} objects are made by this node when a request or an act reaches "
                 "the party it is addressed to; a party cannot post one")
@@ -153,54 +131,6 @@ def accept(
     return store(engine, collection, screened, party_id=party_id, token_id=token_id,
                  request_timestamp=request_timestamp, poster_reads=poster_reads,
                  operator=operator)
-
-
-@dataclass(frozen=True, slots=True)
-class Screened:
-    """Candidates split by validation: what may be stored, and what was refused and why."""
-
-    valid: list[dict[str, Any]]
-    rejected: list[Rejection]
-
-
-def peers_receipts(engine: Engine, screened: Screened) -> Screened:
-    """`screened` with the receipts a peer's node delivers (over TAXII, or pulled at sync)
-    refused where they are not made by the party they receipt for
-    (cooperation.receipts.why_not_receipt)."""
-    if not any(o["type"] in RECEIPT_TYPES for o in screened.valid):
-        return screened
-    with engine.connect() as conn:
-        return _refusing(screened, lambda o: None if o["type"] not in RECEIPT_TYPES
-                         else _receipt_refusal(conn, o))
-
-
-def escalation_refusals(engine: Engine, screened: Screened, arrived: datetime) -> Screened:
-    """`screened` with the escalations a party (or its node) posts refused where they would
-    stand in for the deadline watcher's, or count as lateness before it is due
-    (cooperation.admission)."""
-    if not any(o["type"] == ESCALATION for o in screened.valid):
-        return screened
-    with engine.connect() as conn:
-        return _refusing(screened, lambda o: None if o["type"] != ESCALATION else (
-            None if (why := why_not_escalation(conn, o, arrived)) is None
-            else Violation(o["id"], "id", "escalation", why)))
-
-
-def _receipt_refusal(conn: Connection, obj: dict[str, Any]) -> Violation | None:
-    why = why_not_receipt(conn, obj)
-    return None if why is None else Violation(obj["id"], "created_by_ref", "receipt-maker", why)
-
-
-def _refusing(screened: Screened, why_not: Callable[[dict[str, Any]], Violation | None]
-              ) -> Screened:
-    """`screened` with the valid objects `why_not` has a reason against moved to the refused."""
-    reasons = [why_not(o) for o in screened.valid]
-    if not any(reasons):
-        return screened
-    return Screened([o for o, why in zip(screened.valid, reasons, strict=True) if why is None],
-                    screened.rejected + [Rejection(o["id"], version_of(o), [why])
-                                         for o, why in zip(screened.valid, reasons, strict=True)
-                                         if why is not None])
 
 
 def violations_of(candidate: Any) -> list[Violation]:

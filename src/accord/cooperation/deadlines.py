@@ -11,7 +11,7 @@ from accord.cooperation.ledger import (
     is_acknowledgement_overdue_at,
     is_response_overdue_at,
 )
-from accord.cooperation.model import EscalationReason, escalation_id
+from accord.cooperation.model import LATENESS, EscalationReason, escalation_id
 
 
 def escalations_due(view: RequestView, now: datetime) -> list[EscalationReason]:
@@ -69,5 +69,4 @@ def _raised(view: RequestView) -> set[str]:
     mine = [e.escalation for e in view.escalations if e.escalation.party == requester]
     ids = {e.id for e in mine}
     return {e.reason for e in mine} | {
-        reason for reason in ("acknowledgement-overdue", "response-overdue")
-        if escalation_id(view.request.id, reason) in ids}
+        reason for reason in LATENESS if escalation_id(view.request.id, reason) in ids}

@@ -32,6 +32,7 @@ from accord.cooperation.model import (
     CATEGORIES,
     ESCALATION_REASONS,
     KINDS,
+    LATENESS,
     OUTCOMES,
     URGENCIES,
     Acknowledgement,
@@ -241,8 +242,7 @@ class Desk(LedgerReads):
 
         def may(view: RequestView) -> None:
             self._still_open(view, "escalate")
-            if reason in ("acknowledgement-overdue", "response-overdue") \
-                    and actor.party.id != view.request.requester:
+            if reason in LATENESS and actor.party.id != view.request.requester:
                 # The ledger counts the addressee's as a manual one (cooperation.ledger).
                 raise CooperationError(N_("only the requesting party escalates a request for "
                                           "lateness: escalate it for another reason"))

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Literal
 
 from accord.cooperation.arrivals import (
     RECEIPT_CLOCK_ALLOWANCE,
@@ -19,6 +16,7 @@ from accord.cooperation.arrivals import (
     is_backdated,
     retimed,
 )
+from accord.cooperation.escalation_views import EscalationView, as_made, escalation_views
 from accord.cooperation.model import (
     Acknowledgement,
     ActReceipt,
@@ -33,27 +31,15 @@ from accord.cooperation.model import (
     State,
     StatusReport,
     Withdrawal,
-    escalation_id,
+    earlier,
+    watcher_ids,
 )
 from accord.cooperation.timeline import EVENT_TYPES, EventType, TimelineEvent, timeline
 
 __all__ = ["EVENT_TYPES", "EventType", "TimelineEvent"]  # the timeline's words, from here too
 
-EndedBy = Literal["de-escalated", "answered", "withdrawn"]
-
 MICROSECOND = timedelta(microseconds=1)
 MICROSECONDS_PER_HOUR = 3_600_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class EscalationView:
-    escalation: Escalation
-    ended_at: datetime | None = None
-    ended_by: EndedBy | None = None  # None while the escalation is open
-
-    @property
-    def is_open(self) -> bool:
-        return self.ended_by is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,15 +208,6 @@ def _code(entry: Entry) -> int | None:
     return next((code for kind, code in _CODES.items() if isinstance(entry, kind)), None)
 
 
-def _earlier(a: Entry, b: Entry | None) -> bool:
-    """Whether `a` comes before `b` (None: nothing yet): by time, then id, then content."""
-    if b is None or a.time < b.time:
-        return True
-    # Two versions of one id (or a forgery) are ordered by their whole content, so that no
-    # choice between entries ever depends on the order a node happens to hold them in.
-    return a.time == b.time and (a.id < b.id or (a.id == b.id and repr(a) < repr(b)))
-
-
 def _received_earlier(a: Receipt, b: Receipt | None) -> bool:
     if b is None or a.received < b.received:
         return True
@@ -271,7 +248,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     withdrawal: Withdrawal | None = None
     for entry in entries:
         if (isinstance(entry, Withdrawal) and entry.request_id == request_id
-                and entry.party == requester and _earlier(entry, withdrawal)):
+                and entry.party == requester and earlier(entry, withdrawal)):
             withdrawal = entry
     withdrawn_at = withdrawal.time if withdrawal is not None else None
 
@@ -279,10 +256,12 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     # allocation): `kept` stays None, and the view shares the ledger's tuple, until an entry
     # does not count; rarer kinds of entry get their list when the first one turns up.
     receipt: Receipt | None = None
-    # The earliest deadlines any of the addressee's receipts set: what a lateness escalation
-    # is judged by (_as_made), whichever receipt counts.
-    first_ack_by: datetime | None = None
-    first_respond_by: datetime | None = None
+    # The earliest deadlines any of the addressee's receipts set, whichever receipt counts: a
+    # second receipt (a hostile node's, `received` a moment earlier so that it counts, its
+    # deadlines a month away) moves them no later, nor turns the watcher's escalation of a
+    # passed deadline into a manual one after the fact (escalation_views.as_made).
+    acknowledge_by: datetime | None = None
+    respond_by: datetime | None = None
     receipts = 0
     first_ack: Entry | None = None
     first_report: Entry | None = None
@@ -309,10 +288,10 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
             if party == addressee and isinstance(entry, Receipt) \
                     and entry.received >= earliest_receipt:
                 receipts += 1
-                if first_ack_by is None or entry.acknowledge_by < first_ack_by:
-                    first_ack_by = entry.acknowledge_by
-                if first_respond_by is None or entry.respond_by < first_respond_by:
-                    first_respond_by = entry.respond_by
+                if acknowledge_by is None or entry.acknowledge_by < acknowledge_by:
+                    acknowledge_by = entry.acknowledge_by
+                if respond_by is None or entry.respond_by < respond_by:
+                    respond_by = entry.respond_by
                 if _received_earlier(entry, receipt):
                     receipt = entry
                 if kept is not None:
@@ -329,12 +308,12 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         elif code <= _RESPONSE:
             if party == addressee:
                 if code == _ACK:
-                    if first_ack is None or _earlier(entry, first_ack):
+                    if first_ack is None or earlier(entry, first_ack):
                         first_ack = entry
                 elif code == _REPORT:
-                    if first_report is None or _earlier(entry, first_report):
+                    if first_report is None or earlier(entry, first_report):
                         first_report = entry
-                    if last_report is None or _earlier(last_report, entry):
+                    if last_report is None or earlier(last_report, entry):
                         last_report = entry
                 else:
                     assert isinstance(entry, Response)
@@ -344,7 +323,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
                         if more_responses is None:
                             more_responses = []
                         more_responses.append(entry)
-                        if _earlier(entry, first_response):
+                        if earlier(entry, first_response):
                             first_response = entry
                 if kept is not None:
                     kept.append(entry)
@@ -362,12 +341,12 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
                 # The watcher's ids are the requester's (its node raises what stalls): one
                 # under that id by the addressee would stand in for the watcher's escalation.
                 party != requester and code == _ESCALATION
-                and entry.id in _watcher_ids(request_id)):
+                and entry.id in watcher_ids(request_id)):
             if code == _ESCALATION:
                 assert isinstance(entry, Escalation)
                 if escalations is None:
                     escalations = {}
-                if _earlier(entry, escalations.get(entry.id)):
+                if earlier(entry, escalations.get(entry.id)):
                     escalations[entry.id] = entry
             else:
                 assert isinstance(entry, DeEscalation)
@@ -383,9 +362,9 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
 
     # A status report or a response acknowledges the request as well.
     acknowledged = first_ack
-    if first_report is not None and _earlier(first_report, acknowledged):
+    if first_report is not None and earlier(first_report, acknowledged):
         acknowledged = first_report
-    if first_response is not None and _earlier(first_response, acknowledged):
+    if first_response is not None and earlier(first_response, acknowledged):
         acknowledged = first_response
 
     rating: Rating | None = None
@@ -396,7 +375,7 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         for candidate in ratings:
             if not _names_response(candidate, first_response, more_responses):
                 stray.append(candidate.id)
-            elif rating is None or _earlier(rating, candidate):
+            elif rating is None or earlier(rating, candidate):
                 rating = candidate
     if de_escalations is not None:
         stray.extend(d.id for d in de_escalations if d.escalation_id not in (escalations or {}))
@@ -404,34 +383,25 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
         kept = [e for e in (entries if kept is None else kept)
                 if e.id not in stray or e is receipt]
 
-    # The earliest deadlines any of the addressee's receipts set: a second receipt (a hostile
-    # node's, `received` a moment earlier so that it counts) cannot move them later.
-    acknowledge_by, respond_by = first_ack_by, first_respond_by
     answered_at = first_response.time if first_response is not None else None
     if escalations is not None:
-        # Judged by the earliest deadlines the addressee's receipts ever set: a later receipt
-        # that counts instead (an earlier `received`, deadlines a month away) must not turn
-        # the watcher's escalation of a passed deadline into a manual one after the fact.
+        # A lateness escalation that was none (made before its deadline passed unmet, or by
+        # the addressee) counts as a manual one: it neither blames the addressee in the
+        # review nor stands in for the watcher's at the deadline.
         deadlines = (acknowledge_by, acknowledged.time if acknowledged is not None else None,
                      respond_by, answered_at, requester)
-        relabelled = {e.id for e in escalations.values() if _as_made(e, *deadlines) is not e}
+        counted_as = {eid: as_made(e, *deadlines) for eid, e in escalations.items()}
+        relabelled = {eid for eid, e in counted_as.items() if e is not escalations[eid]}
         if relabelled:
-            # An escalation for a deadline not passed when it was made (a hostile node's, or
-            # one made by hand too early) counts as a manual one: it neither blames the
-            # addressee in the review nor stands in for the watcher's at the deadline.
-            def made(entry: Entry) -> Entry:
-                if isinstance(entry, Escalation) and entry.id in relabelled:
-                    return _as_made(entry, *deadlines)
-                return entry
-
-            escalations = {eid: _as_made(e, *deadlines) for eid, e in escalations.items()}
-            kept = [made(e) for e in (entries if kept is None else kept)]
+            escalations = counted_as
+            kept = [as_made(e, *deadlines) if isinstance(e, Escalation) and e.id in relabelled
+                    else e for e in (entries if kept is None else kept)]
     counted = entries if kept is None else kept
     backdated = () if not stamped else tuple(sorted({
         e.id for e in counted if e.id in stamped and is_backdated(stamped[e.id], e.time)}))
     views: tuple[EscalationView, ...] = ()
     if escalations is not None:
-        views = _escalation_views(escalations, de_escalations or [], answered_at, withdrawn_at)
+        views = escalation_views(escalations, de_escalations or [], answered_at, withdrawn_at)
     return RequestView(
         request=request, as_of=now,
         received=receipt.received if receipt is not None else None,
@@ -446,73 +416,9 @@ def derive(ledger: Ledger, now: datetime) -> RequestView:
     )
 
 
-@lru_cache(maxsize=1024)
-def _watcher_ids(request_id: str) -> frozenset[str]:
-    return frozenset(escalation_id(request_id, reason)
-                     for reason in ("acknowledgement-overdue", "response-overdue"))
-
-
-def _as_made(escalation: Escalation, acknowledge_by: datetime | None,
-             acknowledged_at: datetime | None, respond_by: datetime | None,
-             answered_at: datetime | None, requester: str) -> Escalation:
-    """The escalation, as a manual one unless it is the requester's, of a deadline that had
-    passed unmet at its time (the watcher's is stamped with the deadline itself): the
-    addressee does not escalate its own lateness. Independent of the clock, as all the review
-    counts (cooperation.review): one stamped ahead of the clock is refused when it arrives
-    (intake), not judged here."""
-    if escalation.reason == "acknowledgement-overdue":
-        due, met = acknowledge_by, acknowledged_at
-    elif escalation.reason == "response-overdue":
-        due, met = respond_by, answered_at
-    else:
-        return escalation
-    if escalation.party == requester and due is not None \
-            and escalation.time >= due and (met is None or met > escalation.time):
-        return escalation
-    return dataclass_replace(escalation, reason="manual")
-
-
 def _names_response(rating: Rating, first: Response | None,
                     more: list[Response] | None) -> bool:
     """Whether the rating is of a response that counts in this ledger."""
     if first is not None and rating.response_id == first.id:
         return True
     return more is not None and any(rating.response_id == r.id for r in more)
-
-
-def _escalation_views(escalations: Mapping[str, Escalation],
-                      de_escalations: list[DeEscalation], answered_at: datetime | None,
-                      withdrawn_at: datetime | None) -> tuple[EscalationView, ...]:
-    """Each escalation with what ended it, if anything did, by time then by escalation id.
-
-    An escalation ends at the earliest of: a de-escalation naming it made by the party that
-    raised it, the answer, the withdrawal. An answer or a withdrawal only ends escalations
-    raised at or before it (an escalation raised after the answer, e.g. a dispute of its
-    quality, stays open). On a tie a de-escalation wins over the answer, and the answer over
-    the withdrawal: the most specific.
-    """
-    first_de: dict[str, DeEscalation] = {}
-    for de in de_escalations:
-        # Only the party that raised an escalation ends it by hand (the watcher raises its
-        # escalations as the requester's): else the party that let a deadline pass would
-        # silence the escalation of its own lateness. Its answer ends it all the same.
-        raised = escalations.get(de.escalation_id)
-        if raised is not None and de.party == raised.party \
-                and _earlier(de, first_de.get(de.escalation_id)):
-            first_de[de.escalation_id] = de
-    views = []
-    for escalation in sorted(escalations.values(), key=lambda e: (e.time, e.id)):
-        ends: list[tuple[datetime, int, EndedBy]] = []
-        ended = first_de.get(escalation.id)
-        if ended is not None:
-            ends.append((ended.time, 0, "de-escalated"))
-        if answered_at is not None and answered_at >= escalation.time:
-            ends.append((answered_at, 1, "answered"))
-        if withdrawn_at is not None and withdrawn_at >= escalation.time:
-            ends.append((withdrawn_at, 2, "withdrawn"))
-        if ends:
-            ended_at, _, ended_by = min(ends)
-            views.append(EscalationView(escalation, ended_at, ended_by))
-        else:
-            views.append(EscalationView(escalation))
-    return tuple(views)

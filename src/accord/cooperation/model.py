@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal, get_args
 
 # Each closed vocabulary is a Literal (what mypy, pydantic and the OpenAPI description read) and
@@ -186,7 +187,27 @@ class Deadlines:
 _ESCALATIONS = uuid.UUID("0d7c5a1e-3b9f-4c2d-8e6a-5f1b2c3d4e5f")
 
 
+# The reasons the deadline watcher escalates for: lateness, the requester's to raise.
+LATENESS: tuple[EscalationReason, ...] = ("acknowledgement-overdue", "response-overdue")
+
+
 def escalation_id(request_id: str, reason: str) -> str:
     """The id of the automatic escalation of `request_id` for `reason`, the same everywhere
     (the watcher of every host makes the same one, and only the first is stored)."""
     return f"x-accord-escalation--{uuid.uuid5(_ESCALATIONS, request_id + '/' + reason)}"
+
+
+@lru_cache(maxsize=1024)
+def watcher_ids(request_id: str) -> frozenset[str]:
+    """The ids of the watcher's escalations of `request_id`, one for each LATENESS reason
+    (made in the requester's name: nobody else's escalation may take one)."""
+    return frozenset(escalation_id(request_id, reason) for reason in LATENESS)
+
+
+def earlier(a: Entry, b: Entry | None) -> bool:
+    """Whether entry `a` comes before `b` (None: nothing yet): by time, then id, then content."""
+    if b is None or a.time < b.time:
+        return True
+    # Two versions of one id (or a forgery) are ordered by their whole content, so that no
+    # choice between entries ever depends on the order a node happens to hold them in.
+    return a.time == b.time and (a.id < b.id or (a.id == b.id and repr(a) < repr(b)))

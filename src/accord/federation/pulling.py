@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from accord import clock
 from accord.attribution.objects import is_attribution_object
+from accord.cooperation.admission import escalation_refusals, peers_receipts
 from accord.cooperation.desk import Desk
 from accord.cooperation.objects import PREFIX
 from accord.cooperation.translations import is_translation
@@ -35,7 +36,7 @@ from accord.federation.reading import (
 )
 from accord.federation.retraction import honour_manifest
 from accord.federation.rounds import Pulling, QuotaReached, Round
-from accord.intake import Screened, escalation_refusals, peers_receipts, screen, store
+from accord.intake import Screened, screen, store
 from accord.node import Node
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection

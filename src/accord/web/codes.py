@@ -43,7 +43,7 @@ def _vocabularies(_: Gettext) -> dict[str, dict[str, str]]:
             "response-overdue": _("Response overdue"), "disputed": _("Disputed"),
             "manual": _("Raised by hand"),
         },
-        # How an escalation ended (cooperation.ledger.EndedBy).
+        # How an escalation ended (cooperation.escalation_views.EndedBy).
         "ended_by": {"de-escalated": _("ended by hand"), "answered": _("by the answer"),
                      "withdrawn": _("by the withdrawal")},
         "state": {

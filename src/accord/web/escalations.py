@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from accord.cooperation.escalation_views import EscalationView
 from accord.cooperation.hotline import Notification
-from accord.cooperation.ledger import EscalationView, RequestView
+from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Escalation
 from accord.web.codes import word
 from accord.web.core import Ctx

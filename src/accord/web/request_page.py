@@ -21,7 +21,7 @@ from accord.cooperation.ledger import (
     is_acknowledgement_overdue_at,
     is_response_overdue_at,
 )
-from accord.cooperation.model import ESCALATION_REASONS, OUTCOMES
+from accord.cooperation.model import ESCALATION_REASONS, LATENESS, OUTCOMES
 from accord.cooperation.timeline import timeline
 from accord.cooperation.views import view_json
 from accord.i18n import N_
@@ -214,7 +214,7 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
         "outcomes": [(o, ctx._(OUTCOME_HELP[o])) for o in OUTCOMES],
         # Lateness only once its deadline has passed unmet (the desk refuses it before).
         "reasons": [(r, ctx._(REASON_HELP[r])) for r in ESCALATION_REASONS
-                    if r not in ("acknowledgement-overdue", "response-overdue")
+                    if r not in LATENESS
                     or request.requester == me and (
                         is_acknowledgement_overdue_at(view, view.as_of)
                         if r == "acknowledgement-overdue"
