@@ -31,7 +31,6 @@ from accord.store.backup import (
     backup_kind,
     backup_sqlite,
     contents_of,
-    may_replace,
     restore_sqlite,
 )
 from accord.store.checkup import Checkup, check
@@ -222,19 +221,11 @@ def backup(
             raise BackupError(f"{file} is not a regular file: name a file to write the "
                               "backup in")
         path = sqlite_file(db)
-        if not (path is not None and file.exists() and file.resolve() == path.resolve()):
-            may_replace(file, "sqlite" if path is not None else "postgresql")
         if path is not None:
             contents = backup_sqlite(path, file)
         else:
-            from accord.store.pg_backup import backup_pg, read_toc
+            from accord.store.pg_backup import backup_pg
 
-            if file.is_file() and file.stat().st_size > 0:
-                try:  # an earlier backup of a node, not another application's dump
-                    read_toc(engine, file)
-                except BackupError as error:
-                    raise BackupError(f"{file} is not an earlier backup of a node ({error}): "
-                                      "name another file, a backup would replace it") from None
             backup_pg(engine, db, file)
             contents = contents_of(engine)
         _audit(engine, "db.backup", {"file": str(file.resolve()), "revision": contents.revision,

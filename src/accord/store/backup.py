@@ -84,6 +84,8 @@ def may_replace(target: Path, kind: str) -> None:
                               "node: name another file, a backup would replace it")
         return
     if head.startswith(PG_DUMP_MAGIC):
+        # Whether it is a node's backup or another application's dump, store.pg_backup
+        # reads from the archive (pg_restore --list) before it writes over it.
         if kind != "postgresql":
             raise BackupError(f"{target} is a PostgreSQL backup; this node is on SQLite: name "
                               "another file, a backup would replace it")
@@ -106,6 +108,7 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
     a backup made before stays as it was."""
     if target.exists() and target.resolve() == database.resolve():
         raise BackupError(f"{target} is the database itself: back it up to another file")
+    may_replace(target, "sqlite")
     partial = target.with_name(f".{target.name}.partial")
     try:
         partial.unlink(missing_ok=True)  # left by a backup killed midway: its mode may differ
@@ -173,8 +176,8 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
         else:
             held = None
         if held and not force:
-                raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
-                                     "overwrite it: give --force to replace it")
+            raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
+                                 "overwrite it: give --force to replace it")
         if not database.parent.is_dir():
             raise BackupError(f"no folder {database.parent} to restore the database in: "
                               "create it first")

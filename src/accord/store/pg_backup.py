@@ -25,6 +25,7 @@ from accord.store.backup import (
     BackupError,
     TargetNotEmpty,
     listed,
+    may_replace,
     private_file,
     refuse_unknown,
 )
@@ -116,7 +117,15 @@ def server_major(engine: Engine) -> int:
 
 def backup_pg(engine: Engine, db: str, file: Path) -> None:
     """`pg_dump -Fc` of the node's schema into `file` (written beside it, then renamed when
-    whole). pg_dump reads one snapshot: the dump is consistent while the servers go on."""
+    whole), which may be an earlier backup of a node and nothing else (store.backup.
+    may_replace). pg_dump reads one snapshot: the dump is consistent while the servers go on."""
+    may_replace(file, "postgresql")
+    if file.is_file() and file.stat().st_size > 0:
+        try:  # an earlier backup of a node, not another application's dump
+            read_toc(engine, file)
+        except BackupError as error:
+            raise BackupError(f"{file} is not an earlier backup of a node ({error}): name "
+                              "another file, a backup would replace it") from None
     target = target_of(db, node_schema(engine, db))
     pg_dump = find_tool("pg_dump", server_major(engine))
     partial = file.with_name(f".{file.name}.partial")
