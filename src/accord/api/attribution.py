@@ -21,7 +21,7 @@ from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesi
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
-from accord.attribution.watchlist import screen_all, watchlist
+from accord.attribution.watchlist import MOST_SCREENED_CHARS, screen_all, watchlist
 from accord.cooperation.desk import Actor
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
@@ -82,7 +82,7 @@ HAN_WEIGHT = 20  # what a character of Chinese script counts for (bench: 31 µs 
 
 
 class BatchIn(BaseModel):
-    names: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+    names: list[Annotated[str, Field(min_length=1, max_length=MOST_SCREENED_CHARS)]] = Field(
         min_length=1, max_length=10_000)
 
     @field_validator("names")
@@ -218,7 +218,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
         return designation_json(lifted, node.directory.names())
 
     @api.get("/screen", responses=READS, summary="Is a name designated, or a known actor's?")
-    def screen(name: Annotated[str, Query(min_length=1, max_length=500)],
+    def screen(name: Annotated[str, Query(min_length=1, max_length=MOST_SCREENED_CHARS)],
                limit: Annotated[int, Query(ge=1, le=50)] = 10,
                caller: Principal = Depends(principal)) -> dict[str, Any]:
         """Screens `name` against the designations in force and the actors' names and

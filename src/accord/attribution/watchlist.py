@@ -31,6 +31,8 @@ from accord.store.schema import objects
 
 ACTOR_KINDS = ("intrusion-set", "threat-actor")
 _PAGE = 1000
+# The longest name one screening takes (a firm's full legal name with its country is shorter).
+MOST_SCREENED_CHARS = 500
 # Names (each actor's name and aliases) a party's watchlist takes from the actors of any one
 # poster: MITRE ATT&CK lists about 1,000, MISP's threat-actor galaxy a few thousand. One
 # party posting 4,000 actors of 100 aliases each made every reader's list 400,000 names, 10 s

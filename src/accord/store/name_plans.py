@@ -58,10 +58,12 @@ _MOST_WORDS = 4  # words of a needle measured apart (a needle is rarely longer)
 _WORD = re.compile(r"\w{3,}")
 
 
-def in_collections(collections: Sequence[str]) -> ColumnElement[bool]:
-    """The name is in one of `collections` (those its reader may read)."""
-    return object_names.c.collection_id == any_(bindparam(
-        "collections", sorted(collections), type_=ARRAY(String)))
+def in_collections(collections: Sequence[str],
+                   column: ColumnElement[str] = object_names.c.collection_id
+                   ) -> ColumnElement[bool]:
+    """The name (its `column`: object_names', or a subquery's) is in one of `collections`
+    (those its reader may read): one array, whatever their number (PostgreSQL)."""
+    return column == any_(bindparam("collections", sorted(collections), type_=ARRAY(String)))
 
 
 def containing(conn: Connection, needle: str, *, before: int | None, count: int,
@@ -105,8 +107,8 @@ def _walk(conn: Connection, needle: str, low: int, top: int, count: int,
               # The LIMIT is the fence (it never cuts: the range holds no more rows than this).
               .limit(bindparam("span", top - low))
               .subquery("walked"))
-    stmt = (select(walked.c.name_id, walked.c.seq, walked.c.collection_id == any_(bindparam(
-                "collections", sorted(collections), type_=ARRAY(String))))
+    stmt = (select(walked.c.name_id, walked.c.seq,
+                   in_collections(collections, walked.c.collection_id))
             .where(walked.c.text.like(bindparam("pattern", like(needle)), escape="\\"))
             .order_by(walked.c.name_id.desc())
             .limit(bindparam("count", count)))

@@ -20,13 +20,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
     Connection,
     Engine,
     Select,
     String,
     and_,
-    any_,
     bindparam,
     column,
     delete,
@@ -234,11 +232,16 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
     n = object_names.c
     dialect = conn.dialect.name
     rank: ColumnElement[int]
+    # Whether a name is in one of the reader's collections: said of each name found, and the
+    # condition of an exact name's (one range of the index a collection).
+    readable = (n.collection_id.in_(bindparam("collections", sorted(collections),
+                                              expanding=True))
+                if dialect == "sqlite" else name_plans.in_collections(collections))
     if dialect == "sqlite" and not exact and len(folded) >= TRIGRAM:
         # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside).
         phrase = '"' + folded.replace('"', '""') + '"'
         rank = _fts.c.rowid
-        stmt = (select(rank, n.seq, _in_sqlite(n.collection_id, collections))
+        stmt = (select(rank, n.seq, readable)
                 .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))
                 .where(column("object_names_fts").op("MATCH")(bindparam("phrase", phrase)),
                        func.instr(n.text, bindparam("needle", folded)) > 0))
@@ -246,15 +249,12 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
         rank = n.name_id
         if exact and dialect == "sqlite":
             # Reads (text, collection_id, name_id): one range per collection, then sorted.
-            condition = and_(n.text == bindparam("needle", folded),
-                             _in_sqlite(n.collection_id, collections))
+            condition = and_(n.text == bindparam("needle", folded), readable)
         elif exact:
             # (md5(text), collection_id, name_id): fixed-size keys whatever a name's length (a
             # btree key may not exceed a third of a page), then the text itself.
             condition = and_(func.md5(n.text) == func.md5(bindparam("needle", folded)),
-                             n.collection_id == any_(bindparam(
-                                 "collections", sorted(collections), type_=ARRAY(String))),
-                             n.text == bindparam("text", folded))
+                             readable, n.text == bindparam("text", folded))
         elif dialect == "sqlite":  # too short for trigrams: the names themselves
             condition = func.instr(n.text, bindparam("needle", folded)) > 0
         elif len(folded) >= TRIGRAM:
@@ -267,18 +267,11 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
             # its statistics say (the pattern in the statement's text, so that they see it).
             condition = n.text.like(bindparam("needle", name_plans.like(folded),
                                               literal_execute=True), escape="\\")
-        readable = (_in_sqlite(n.collection_id, collections) if dialect == "sqlite"
-                    else name_plans.in_collections(collections))
         stmt = select(rank, n.seq, readable).where(condition)
     if before is not None:
         stmt = stmt.where(rank < bindparam("before", before))
     stmt = stmt.order_by(rank.desc()).limit(bindparam("count", count, literal_execute=True))
     return [(int(r), int(seq), bool(ok)) for r, seq, ok in conn.execute(stmt)]
-
-
-def _in_sqlite(collection_id: ColumnElement[str], collections: Sequence[str]
-               ) -> ColumnElement[bool]:
-    return collection_id.in_(bindparam("collections", sorted(collections), expanding=True))
 
 
 def relationships_of(object_id: str) -> Select[Any]:

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord.attribution.arrivals import flags_for
 from accord.attribution.record import AttributionRecord
-from accord.attribution.watchlist import Hit, watchlist
+from accord.attribution.watchlist import MOST_SCREENED_CHARS, Hit, watchlist
 from accord.correlation.values import Value, guess, is_over_broad, value_text
 from accord.store.browse import Browse, Found
 from accord.store.correlations import Correlations, Mention
@@ -72,7 +72,7 @@ def search_page(ctx: Ctx) -> Page:
         found = found[:SEARCH_SHOWN]
         # A name the designations in force hold (in any order or script: 王东 for Wang Dong),
         # as screening finds it: only those the reader's party may read.
-        if len(text) <= MOST_SCREENED:
+        if len(text) <= MOST_SCREENED_CHARS:
             designated = [h for h in watchlist(AttributionRecord(ctx.node), ctx.actor,
                                                actors=False).screen(text, limit=5)
                           if h.match.match and h.designation is not None]
@@ -87,10 +87,6 @@ def search_page(ctx: Ctx) -> Page:
                                 "read_as": [(word(ctx.language, "observable", v.kind),
                                              value_text(v)) for v in read_as]},
                 title=ctx._("Search: {value}", value=text) if text else ctx._("Search"))
-
-
-# The longest text screened against the designations (GET /api/v1/screen's bound).
-MOST_SCREENED = 500
 
 
 # External references whose descriptions an object's page renders as Markdown (ATT&CK's
