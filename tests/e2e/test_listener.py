@@ -346,6 +346,9 @@ def test_trailers_after_a_chunked_body_count_against_the_head_limit(server: Serv
         except OSError:
             pass  # refused and closed on the way: what is being tested
         answer, _ = read_until_closed(sock, SLACK)
-    status, headers = taxii_error(answer)
+    # The app may have answered the request (a 405 here) before its trailers came: the
+    # refusal is the last answer on the connection, which it closes.
+    last = answer[answer.rindex(b"HTTP/1.1 "):]
+    status, headers = taxii_error(last)
     assert status == 431 and headers["connection"] == "close"
     assert sent < 8 * 1024 * 1024
