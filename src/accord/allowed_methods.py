@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.serving.caching import not_stored
 from accord.serving.redirects import pointing_here
 
 
@@ -75,7 +76,9 @@ class AllowedMethods:
                 return
 
         async def with_allow(message: Message) -> None:
-            message = pointing_here(message)  # (a redirect names a path: serving.redirects)
+            # A redirect names a path (serving.redirects); no cache keeps an answer that
+            # does not ask to be kept (serving.caching).
+            message = not_stored(pointing_here(message))
             if message["type"] == "http.response.start" and message["status"] == 405:
                 methods = methods_at(arrived["app"].routes, arrived)
                 if methods is not None and arrived["method"] not in methods:

@@ -186,7 +186,7 @@ def serve(
 
     keep_freed_memory()  # before the workers start: they inherit it
     signals_reach_us()  # so that Ctrl-C and SIGTERM stop it, whoever started it
-    listening = uvicorn_options(limits) | (tls.uvicorn_options() if tls else {}) | {
+    listening = uvicorn_options(limits, tls) | {
         "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if workers > 1:
         # Each worker process opens the database itself, from the environment.

@@ -5,16 +5,25 @@ bounds every connection: the size and time of a request head, the rate of a body
 and how many connections a worker and one source may hold. What it refuses is answered with a
 TAXII error message (400, 408, 414, 431, 503) where an answer can be written, then closed.
 
-It is built on uvicorn's internals: pyproject.toml pins uvicorn, and
-tests/unit/serving/test_listener.py drives this class through them and fails if they move.
+Over TLS, a connection is counted when it is accepted and its handshake is held to the head's
+timeout: the listener hands each connection it admitted to the loop's TLS protocol itself,
+instead of the loop's server doing so before any protocol of ours sees the connection. Left to
+the loop, a connection counted only once its handshake was done, and a handshake could take
+60 s: one address opening 1,400 connections that never sent a ClientHello held every open file
+of the process for a minute.
+
+It is built on uvicorn's internals (and the loop's TLS protocol): pyproject.toml pins uvicorn,
+and tests/unit/serving/test_listener.py drives this class through them and fails if they move.
 """
 
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import functools
 import logging
 import math
+import re
 import resource
 from collections.abc import Callable
 from http import HTTPStatus
@@ -27,7 +36,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from accord.serving.admission import Admission, source_of
+from accord.serving.caching import NOT_STORED
 from accord.serving.limits import LONGEST_URL, Limits, size_text
+from accord.serving.tls import ListenerTls
 from accord.taxii.errors import error_response
 
 log = logging.getLogger("accord.listener")
@@ -44,9 +55,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     """One connection, held to LIMITS (given through `uvicorn_options`)."""
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
-                 _loop: asyncio.AbstractEventLoop | None = None, *, limits: Limits) -> None:
+                 _loop: asyncio.AbstractEventLoop | None = None, *, limits: Limits,
+                 tls: ListenerTls | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.limits = limits
+        self.tls = tls
+        self.speaking = False  # whether HTTP began (over TLS: once the handshake is done)
         self.timeout_keep_alive = limits.idle_timeout  # type: ignore[assignment]
         admission = _admissions.get(server_state)
         if admission is None:
@@ -71,24 +85,71 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     # -- the connection --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        source = source_of(self.client[0] if self.client else None)
-        refusal = self.admission.refusal(source)
-        if refusal is not None:
-            self.refuse(503, refusal, {"Retry-After": str(math.ceil(self.limits.idle_timeout))})
+        if self.tls is not None and not transport.get_extra_info("sslcontext"):
+            self.secure(transport)
             return
-        self.source = source
+        self.speak(transport)  # plain HTTP, or over TLS once its handshake is done
+
+    def speak(self, transport: asyncio.Transport) -> None:
+        """Begin HTTP on TRANSPORT."""
+        super().connection_made(transport)
+        self.speaking = True
+        if self.source is None:
+            source = source_of(self.client[0] if self.client else None)
+            refusal = self.admission.refusal(source)
+            if refusal is not None:
+                self.refuse(503, refusal,
+                            {"Retry-After": str(math.ceil(self.limits.idle_timeout))})
+                return
+            self.source = source
         self.set_deadline(self.limits.header_timeout, self.head_overdue)
         # Idle from the start, not only after a first response as uvicorn has it.
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def secure(self, raw: asyncio.Transport) -> None:
+        """Count RAW against its source at once, then begin TLS on it, its handshake held to
+        the head's timeout; HTTP begins when the handshake is done (connection_made again,
+        with the TLS transport). A connection over its source's share is closed unanswered:
+        a plain HTTP answer means nothing to a client expecting TLS."""
+        assert self.tls is not None
+        peer = raw.get_extra_info("peername")
+        source = source_of(peer[0] if peer else None)
+        refusal = self.admission.refusal(source)
+        if refusal is not None:
+            log.info("closed a connection from %s before TLS: %s", peer, refusal)
+            raw.close()
+            return
+        self.source = source
+        # What the loop's own TLS server does at accept (and loop.start_tls later, too late:
+        # the ClientHello may reach this protocol first): the TLS protocol takes the
+        # connection now, before anything is read from it.
+        handshake = self.loop.create_future()
+        handshake.add_done_callback(self.handshake_ended)
+        secured = _tls_protocol(self.loop)(
+            self.loop, self, self.tls.server_context(), handshake, server_side=True,
+            ssl_handshake_timeout=self.limits.header_timeout)
+        raw.set_protocol(secured)
+        secured.connection_made(raw)
+
+    def handshake_ended(self, handshake: asyncio.Future[None]) -> None:
+        """A handshake that failed (or a connection lost during it) gives its place back:
+        this protocol never spoke, so connection_lost does not come to it."""
+        failure = None if handshake.cancelled() else handshake.exception()
+        if self.speaking:
+            return
+        log.info("TLS handshake with %s failed: %s", self.source, failure or "connection lost")
+        if self.source is not None:
+            self.admission.release(self.source)
+            self.source = None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.clear_deadline()
         if self.source is not None:
             self.admission.release(self.source)
             self.source = None
-        super().connection_lost(exc)
+        if self.speaking:
+            super().connection_lost(exc)
 
     def _should_upgrade_to_ws(self) -> bool:
         # No WebSocket here: an Upgrade is answered as plain HTTP and never leaves this class.
@@ -156,6 +217,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        wrong = _host_fault(self.headers, self.parser.get_http_version())
+        if wrong is not None:
+            self.refuse(400, wrong)
+            raise _Refused
         self.head_room = None
         self.trailer_bytes = 0
         self.heads += 1
@@ -261,9 +326,37 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         response = error_response(status, description, headers=headers)
         lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode()]
         for name, value in [*self.server_state.default_headers, *response.raw_headers,
-                            (b"connection", b"close")]:
+                            NOT_STORED, (b"connection", b"close")]:
             lines.append(name + b": " + value)
         return b"\r\n".join(lines) + b"\r\n\r\n" + response.body
+
+
+def _tls_protocol(loop: asyncio.AbstractEventLoop) -> Any:
+    """The TLS protocol class of LOOP's kind (uvloop has its own, as asyncio has), which the
+    loop's TLS servers and start_tls use; tests/unit/serving/test_listener.py holds both."""
+    if type(loop).__module__.startswith("uvloop"):
+        import uvloop.loop
+
+        return uvloop.loop.SSLProtocol  # type: ignore[attr-defined]
+    return asyncio.sslproto.SSLProtocol
+
+
+# What a Host header may hold (RFC 3986's reg-name, IP-literal and port; RFC 9112 §3.2).
+_HOST = re.compile(rb"[A-Za-z0-9\-._~%!$&'()*+,;=:\[\]]*")
+
+
+def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
+    """Why a request's Host header is refused (RFC 9112 §3.2: an HTTP/1.1 request without
+    one, any request with several, or one that cannot be a host), or None. Caches and proxies
+    in front of the node may read another host than it does; no such request is served."""
+    hosts = [value for name, value in headers if name == b"host"]
+    if len(hosts) > 1:
+        return f"the request has {len(hosts)} Host headers; it may have one"
+    if not hosts:
+        return None if version != "1.1" else "an HTTP/1.1 request must name its Host"
+    if not _HOST.fullmatch(hosts[0]):
+        return "the Host header is not a host name, an address or a port"
+    return None
 
 
 def _declared_body(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
@@ -278,10 +371,13 @@ def _declared_body(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
     return length, chunked
 
 
-def uvicorn_options(limits: Limits) -> dict[str, Any]:
-    """What `uvicorn.run` needs to serve under LIMITS. The protocol is a partial, which
-    pickles: worker processes receive it, limits and all, with their configuration."""
-    return {"http": functools.partial(GuardedHttpProtocol, limits=limits)}
+def uvicorn_options(limits: Limits, tls: ListenerTls | None = None) -> dict[str, Any]:
+    """What `uvicorn.run` needs to serve under LIMITS, over TLS when given. The protocol is a
+    partial, which pickles: worker processes receive it, limits and all, with their
+    configuration. No `Server` header: what runs the node is nobody's business."""
+    options = {"http": functools.partial(GuardedHttpProtocol, limits=limits, tls=tls),
+               "server_header": False}
+    return options | (tls.uvicorn_options() if tls is not None else {})
 
 
 # Files a worker needs besides its connections: database, logs, listening sockets.

@@ -5,6 +5,7 @@ still required after it: the certificate says who may connect, the token who spe
 
 from __future__ import annotations
 
+import functools
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,14 +45,28 @@ class ListenerTls:
     warnings: tuple[str, ...] = ()
 
     def uvicorn_options(self) -> dict[str, Any]:
-        """The keyword arguments of uvicorn.run that serve with these settings (each worker
-        loads the files itself)."""
-        options: dict[str, Any] = {
-            "ssl_certfile": str(self.cert), "ssl_keyfile": str(self.key),
-            "ssl_ciphers": CIPHERS, "headers": [("Strict-Transport-Security", HSTS)]}
-        if self.client_ca is not None:
-            options |= {"ssl_ca_certs": str(self.client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
-        return options
+        """The keyword arguments of uvicorn.run that go with these settings: HSTS. uvicorn is
+        not given the certificate: the listener (accord.serving.listener) begins TLS itself
+        on each connection it has counted, so that a handshake is held to its limits."""
+        return {"headers": [("Strict-Transport-Security", HSTS)]}
+
+    def server_context(self) -> ssl.SSLContext:
+        """The context a connection's handshake runs with, made once per process (each
+        worker loads the files itself)."""
+        return _server_context(self.cert, self.key, self.client_ca)
+
+
+@functools.lru_cache(maxsize=4)
+def _server_context(cert: Path, key: Path, client_ca: Path | None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    context.set_ciphers(CIPHERS)
+    context.set_alpn_protocols(["http/1.1"])
+    if client_ca is not None:
+        context.load_verify_locations(client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
 
 
 def listener_tls(cert: Path | None, key: Path | None, client_ca: Path | None,

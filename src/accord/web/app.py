@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -33,6 +34,16 @@ from accord.web.signin import sign_in, sign_out
 from accord.web.translations_page import add_translation
 
 FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+class _Assets(StaticFiles):
+    """The UI's stylesheets and script: the same for everyone, so caches may keep them, but
+    asked again each time (ETag, 304) since a new release changes them under the same name."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("cache-control", "no-cache")
+        return response
 
 
 async def favicon(_request: Request) -> Response:
@@ -66,7 +77,7 @@ def build_web(node: Node) -> Starlette:
         Route("/attribution/{subject}/{act}", page(node, attribution_act), methods=["POST"]),
         Route("/admin", page(node, admin_page, admin=True)),
         Route("/admin/{what}", page(node, admin_change, admin=True), methods=["POST"]),
-        Mount("/static", StaticFiles(packages=[("accord.web", "static")]), name="static"),
+        Mount("/static", _Assets(packages=[("accord.web", "static")]), name="static"),
     ]
 
     async def failed(request: Request, exc: Exception) -> Response:

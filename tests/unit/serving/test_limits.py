@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import pickle
+import ssl
+from datetime import UTC, datetime
 
 import pytest
+from tests.tls_fixtures import self_signed
 
 from accord.serving.admission import Admission, source_of
 from accord.serving.limits import (
@@ -20,6 +23,7 @@ from accord.serving.limits import (
     with_given,
 )
 from accord.serving.listener import GuardedHttpProtocol, uvicorn_options
+from accord.serving.tls import listener_tls
 
 
 def test_the_defaults_suit_a_node_on_the_internet():
@@ -96,7 +100,21 @@ def test_the_limits_reach_worker_processes_with_their_configuration():
     limits = Limits(header_timeout=1, max_connections=7)
     protocol = pickle.loads(pickle.dumps(uvicorn_options(limits)["http"]))
     assert isinstance(protocol, functools.partial)
-    assert protocol.func is GuardedHttpProtocol and protocol.keywords == {"limits": limits}
+    assert protocol.func is GuardedHttpProtocol
+    assert protocol.keywords == {"limits": limits, "tls": None}
+
+
+def test_the_tls_settings_reach_worker_processes_with_the_limits(tmp_path):
+    # Each worker begins TLS itself on the connections it counted (serving.listener).
+    node = self_signed(tmp_path, "node")
+    tls = listener_tls(node.cert, node.key, None, datetime.now(UTC))
+    options = uvicorn_options(Limits(), tls)
+    protocol = pickle.loads(pickle.dumps(options["http"]))
+    assert protocol.keywords["tls"] == tls
+    assert protocol.keywords["tls"].server_context().verify_mode == ssl.CERT_NONE
+    # uvicorn is given no certificate: its server would begin TLS before counting.
+    assert not {"ssl_certfile", "ssl_keyfile"} & options.keys()
+    assert options["server_header"] is False
 
 
 @pytest.mark.parametrize(("host", "source"), [

@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httptools
 import orjson
 import pytest
+import uvloop
+from tests.tls_fixtures import self_signed
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from accord.serving.limits import LONGEST_URL, KiB, Limits
-from accord.serving.listener import GuardedHttpProtocol
+from accord.serving.listener import GuardedHttpProtocol, _tls_protocol
+from accord.serving.tls import listener_tls
 
 TAXII = b"application/taxii+json;version=2.1"
 QUICK = Limits(max_header_size=4 * KiB, header_timeout=0.2, body_timeout=0.2,
@@ -147,7 +151,7 @@ def test_requests_within_the_limits_are_served_on_one_kept_connection():
 def test_a_head_exactly_at_the_limit_is_served():
     async def scenario() -> None:
         protocol, wire = Server().connect()
-        start = b"GET / HTTP/1.1\r\nX-Pad: "
+        start = b"GET / HTTP/1.1\r\nHost: node\r\nX-Pad: "
         head = start + b"a" * (QUICK.max_header_size - len(start) - 4) + b"\r\n\r\n"
         assert len(head) == QUICK.max_header_size
         protocol.data_received(head)
@@ -202,6 +206,40 @@ def test_what_is_not_http_is_refused_400_in_taxii_json():
         protocol.data_received(b"\x16\x03\x01 not http at all\r\n\r\n")
         status, error = taxii_error(wire)
         assert status == 400 and "not a valid HTTP/1.1 request" in error["description"]
+    run(scenario)
+
+
+@pytest.mark.parametrize(("head", "said"), [
+    (b"GET / HTTP/1.1\r\n\r\n", "must name its Host"),
+    (b"GET / HTTP/1.1\r\nHost: node\r\nHost: evil.example\r\n\r\n", "2 Host headers"),
+    (b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", "2 Host headers"),
+    (b"GET / HTTP/1.1\r\nHost: node/../x\r\n\r\n", "not a host name"),
+    (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "not a host name"),
+])
+def test_a_request_without_one_good_host_is_refused_400(head, said):
+    # RFC 9112 §3.2: a cache or proxy in front might read another host than the node does.
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(head)
+        await asyncio.sleep(0.01)
+        status, error = taxii_error(wire)
+        assert status == 400 and said in error["description"]
+        assert wire.closed
+    run(scenario)
+
+
+@pytest.mark.parametrize("head", [
+    b"GET / HTTP/1.0\r\n\r\n",  # HTTP/1.0 has no Host to name
+    b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:8443\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: xn--fiqs8s.example:443\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: \r\n\r\n",  # empty: allowed where the target has none
+])
+def test_requests_with_a_host_as_http_has_it_are_served(head):
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(head)
+        await asyncio.sleep(0.01)
+        assert status_of(wire) == 200
     run(scenario)
 
 
@@ -364,3 +402,20 @@ def test_a_pipelined_body_cut_for_time_writes_nothing_over_the_answer_before_it(
         await asyncio.sleep(0.4)
         assert wire.closed and not wire.written
     run(scenario)
+
+
+@pytest.mark.parametrize("new_loop", [asyncio.new_event_loop, uvloop.new_event_loop])
+def test_each_loops_tls_protocol_takes_a_connection_as_the_listener_gives_it(new_loop, tmp_path):
+    # serving.listener begins TLS with the loop's own protocol class, as its server would.
+    node = self_signed(tmp_path, "node")
+    tls = listener_tls(node.cert, node.key, None, datetime.now(UTC))
+    assert tls is not None
+    loop = new_loop()
+    try:
+        handshake = loop.create_future()
+        secured = _tls_protocol(loop)(loop, asyncio.Protocol(), tls.server_context(), handshake,
+                                      server_side=True, ssl_handshake_timeout=0.5)
+        assert callable(secured.connection_made) and callable(secured.buffer_updated)
+        assert not handshake.done()
+    finally:
+        loop.close()

@@ -74,23 +74,24 @@ def test_a_client_ca_without_a_certificate_is_refused(tmp_path):
         listener_tls(node.cert, node.key, node.key, NOW)
 
 
-def test_good_settings_give_uvicorn_the_files_hsts_and_the_fingerprint(tmp_path):
+def test_good_settings_give_a_context_hsts_and_the_fingerprint(tmp_path):
     node = self_signed(tmp_path, "node")
     tls = listener_tls(node.cert, node.key, None, NOW)
     assert tls is not None and tls.fingerprint == node.fingerprint and tls.warnings == ()
-    options = tls.uvicorn_options()
-    assert options["ssl_certfile"] == str(node.cert) and options["ssl_keyfile"] == str(node.key)
-    assert ("Strict-Transport-Security", HSTS) in options["headers"]
-    assert "ssl_cert_reqs" not in options  # no client certificate asked for
+    assert ("Strict-Transport-Security", HSTS) in tls.uvicorn_options()["headers"]
+    context = tls.server_context()
+    assert context.verify_mode == ssl.CERT_NONE  # no client certificate asked for
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert context is tls.server_context()  # loaded once per process
 
 
 def test_a_client_ca_makes_a_client_certificate_required(tmp_path):
     node, ca = self_signed(tmp_path, "node"), authority(tmp_path, "ca")
     tls = listener_tls(node.cert, node.key, ca.cert, NOW)
     assert tls is not None
-    options = tls.uvicorn_options()
-    assert options["ssl_ca_certs"] == str(ca.cert)
-    assert options["ssl_cert_reqs"] == ssl.CERT_REQUIRED
+    context = tls.server_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert [c["subject"] for c in context.get_ca_certs()]  # the CA it checks clients with
 
 
 def test_an_expired_certificate_is_served_with_a_warning(tmp_path):
