@@ -51,13 +51,18 @@ def shown(value: datetime | str | None) -> str:
         return "—"
     if shown_zone["name"] == DEFAULT_ZONE:
         return value if isinstance(value, str) else format_timestamp(value)
+    fraction = ""  # as precise as it came: a version's timestamp is copied into commands
     if isinstance(value, str):
         if not is_timestamp(value):
             return value
+        fraction = value[19:-1]  # ".123" of "…T10:00:00.123Z", or ""
         value = parse_timestamp(value)
+    elif value.microsecond:
+        fraction = f".{value.microsecond:06d}"
     from accord.i18n.zones import zone  # loads the catalogue: only when --tz is not UTC
 
-    return value.astimezone(zone(shown_zone["name"])).isoformat(timespec="seconds")
+    local = value.astimezone(zone(shown_zone["name"])).isoformat(timespec="seconds")
+    return local[:19] + fraction + local[19:]
 
 
 Db = Annotated[

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import orjson
@@ -31,6 +31,7 @@ from accord.cli.common import (
     typed_instant,
     user_errors,
 )
+from accord.cooperation.arrivals import CLOCK_SKEW_ALLOWANCE
 from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters
 from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
@@ -112,8 +113,17 @@ def _show(node: Node, view: RequestView, as_json: bool) -> None:
         by = event["by"]["name"]
         if event["detail"].get("automatic"):  # the deadline watcher, in the requester's name
             by = f"automatically, for {by}"
+        if event["backdated"]:  # as the web page says it, beside the act
+            detail = (f"BACKDATED: it says it was made {shown(event['stamped'])}, more than "
+                      f"{_minutes(CLOCK_SKEW_ALLOWANCE)} before it reached the other party's "
+                      "node; it is timed by its arrival" + (f"; {detail}" if detail else ""))
         table.add_row(shown(event["time"]), event["type"], escape(by), escape(detail))
     out.print(table)
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _instant(name: str, text: str | None) -> datetime | None:
