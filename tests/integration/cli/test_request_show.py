@@ -20,12 +20,17 @@ from accord.intake import screen, store
 from accord.stix.timestamps import format_timestamp
 
 
-def test_an_automatic_escalation_is_shown_as_the_watcher_s(world, db_url):
+def _sent(world):  # type: ignore[no-untyped-def]
+    """A request from the US to China, its evidence held."""
     world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
     desk = Desk(world.node)
-    view = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
-                                               "urgent", "Who runs the C2 server?",
-                                               evidence=(EVIDENCE["id"],)))
+    return desk, desk.create(Actor(world.own), Draft(
+        world.other.name, "information", "intrusion", "urgent", "Who runs the C2 server?",
+        evidence=(EVIDENCE["id"],)))
+
+
+def test_an_automatic_escalation_is_shown_as_the_watcher_s(world, db_url):
+    desk, view = _sent(world)
     assert watch(Desk(world.node, lambda: view.acknowledge_by + timedelta(minutes=1)))
     runner = CliRunner()
 
@@ -41,11 +46,7 @@ def test_an_automatic_escalation_is_shown_as_the_watcher_s(world, db_url):
 
 
 def test_a_backdated_act_is_marked_in_the_text_view_as_on_the_page(world, db_url):
-    world.node.objects.add(world.evidence.id, [EVIDENCE], poster_id=world.own.id)
-    desk = Desk(world.node)
-    view = desk.create(Actor(world.own), Draft(world.other.name, "information", "intrusion",
-                                               "urgent", "Who runs the C2 server?",
-                                               evidence=(EVIDENCE["id"],)))
+    desk, view = _sent(world)
     request = view.request
     said = view.received - timedelta(hours=3)
     ack = Acknowledgement("x-accord-acknowledgement--00000000-0000-4000-8000-00000000a0c1",
