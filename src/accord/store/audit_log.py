@@ -23,6 +23,7 @@ from accord.store.bulk import among, analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import audit, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
+from accord.trust.empty_reads import EmptyReads
 
 # How many of an object's earliest audit records `people_who_added` looks at, and how many
 # objects one of its statements asks about (SQLite allows 500 arms of a UNION).
@@ -264,6 +265,8 @@ class AuditBuffer:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._feeds: list[Feed] = []
+        self.empty = EmptyReads()
+        self.feed_from(self.empty.summaries)
 
     def feed_from(self, feed: Feed) -> None:
         self._feeds.append(feed)
@@ -271,6 +274,12 @@ class AuditBuffer:
     def record(self, event: Event) -> None:
         with self._lock:
             self._pending.append(event)
+
+    def record_empty(self, event: Event) -> None:
+        """Record a poll that found nothing: counted, and summed on the trail once a minute
+        (accord.trust.empty_reads)."""
+        if not self.empty.count(event):
+            self.record(event)
 
     def flush(self, everything: bool = True) -> None:
         """Append what is pending, and with `everything` what the feeds still hold too; when it

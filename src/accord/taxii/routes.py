@@ -338,7 +338,12 @@ def _tokens(node: Node, collection: Collection, principal: Principal) -> PagingT
 
 def _served(node: Node, principal: Principal, action: str, collection: Collection,
             page: Page) -> None:
-    """Audit: which versions went to whom (recorded in the background, see AuditBuffer)."""
+    """Audit: which versions went to whom (recorded in the background, see AuditBuffer); a
+    read that found nothing, as a poll often does, is counted (trust.empty_reads)."""
+    if not page.items:
+        node.reads.record_empty(Event(now_timestamp(), action, principal.party_id,
+                                      principal.token_id, collection.id))
+        return
     node.reads.record(Event(
         now_timestamp(), action, principal.party_id, principal.token_id, collection.id,
         tuple(v.id for v in page.items), {"versions": [v.version for v in page.items]}))
