@@ -150,3 +150,54 @@ def test_old_tls_versions_are_refused(tls_server: TlsServer):
     raw = connect(tls_server.port, "127.0.0.10")
     with closing(raw), pytest.raises((ssl.SSLError, OSError)):
         context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def test_a_stopping_server_ends_the_handshakes_under_way_and_stops(
+        module_databases: NodeDatabases, tls_server: TlsServer):
+    # A reviewer's finding: a connection in its handshake when the server was told to stop was
+    # not among those told to end; finishing its handshake later, it was served on and on
+    # while the server waited for a kept-alive client that ignored close_notify.
+    db = module_databases.new("stopping")
+    created("init", "--party", "Beta CERT", db=db)
+    port = free_port()
+    log = module_databases.folder / "stopping.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(ACCORD), "serve", "--db", db, "--port", str(port), "--tick", "0",
+             "--sync-every", "0", "--tls-cert", str(tls_server.issued.cert),
+             "--tls-key", str(tls_server.issued.key), "--header-timeout", "2s",
+             "--idle-timeout", "30s"], stdout=sink, stderr=subprocess.STDOUT)
+    other = TlsServer(port, "", tls_server.issued)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with other.client() as client:
+                    client.get(f"https://127.0.0.1:{port}/taxii2/")
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        kept = other.context().wrap_socket(connect(port, "127.0.0.11"),
+                                           server_hostname="127.0.0.1")
+        kept.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: node\r\n\r\n")
+        assert kept.recv(65536).startswith(b"HTTP/1.1 401 ")  # kept alive, never read again
+        late = connect(port, "127.0.0.12")  # accepted, its handshake not begun
+        time.sleep(0.3)
+        stopped_at = time.monotonic()
+        process.terminate()
+        time.sleep(0.5)
+        with closing(late), pytest.raises((ssl.SSLError, OSError)):
+            secured = other.context().wrap_socket(late, server_hostname="127.0.0.1")
+            for _ in range(20):  # served on and on while the server waits: the old fault
+                secured.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: node\r\n\r\n")
+                if not secured.recv(65536):
+                    raise ConnectionResetError("closed")
+                time.sleep(0.3)
+        process.wait(timeout=10)
+        assert time.monotonic() - stopped_at < 8  # close_notify waited for 2 s, not 30
+        kept.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -3,7 +3,7 @@
 TAXII and REST answers are read with a token: what one party may read, a shared cache in
 between (a corporate proxy, a CDN in front of the node) must not hand to another, and a
 browser must not keep it on disk after the officer signs out. `no-store` says so (RFC 9111
-§5.2.2.5). Answers that are the same for everyone (the UI's static files, the API's docs) set
+§5.2.2.5). Answers that are the same for everyone (the UI's static files, the favicon) set
 their own Cache-Control, which is kept.
 """
 

@@ -61,6 +61,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.limits = limits
         self.tls = tls
         self.speaking = False  # whether HTTP began (over TLS: once the handshake is done)
+        self.raw: asyncio.Transport | None = None  # over TLS: the connection under it
         self.timeout_keep_alive = limits.idle_timeout  # type: ignore[assignment]
         admission = _admissions.get(server_state)
         if admission is None:
@@ -114,6 +115,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         a plain HTTP answer means nothing to a client expecting TLS."""
         assert self.tls is not None
         peer = raw.get_extra_info("peername")
+        try:
+            context = self.tls.server_context()  # loaded at the worker's first connection
+        except (OSError, ValueError) as error:  # the files moved or changed since the start
+            log.error("closed a connection from %s: cannot serve TLS with %s and %s: %s",
+                      peer, self.tls.cert, self.tls.key, error)
+            raw.close()
+            return
         source = source_of(peer[0] if peer else None)
         refusal = self.admission.refusal(source)
         if refusal is not None:
@@ -121,14 +129,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             raw.close()
             return
         self.source = source
+        self.raw = raw
+        # A server that stops tells its connections to end (shutdown): this one too.
+        self.connections.add(self)
         # What the loop's own TLS server does at accept (and loop.start_tls later, too late:
         # the ClientHello may reach this protocol first): the TLS protocol takes the
-        # connection now, before anything is read from it.
+        # connection now, before anything is read from it. Its closing waits for the peer's
+        # close_notify no longer than a head may take (the loop's default is 30 s, in which
+        # the connection keeps its place).
         handshake = self.loop.create_future()
         handshake.add_done_callback(self.handshake_ended)
         secured = _tls_protocol(self.loop)(
-            self.loop, self, self.tls.server_context(), handshake, server_side=True,
-            ssl_handshake_timeout=self.limits.header_timeout)
+            self.loop, self, context, handshake, server_side=True,
+            ssl_handshake_timeout=self.limits.header_timeout,
+            ssl_shutdown_timeout=self.limits.header_timeout)
         raw.set_protocol(secured)
         secured.connection_made(raw)
 
@@ -139,9 +153,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.speaking:
             return
         log.info("TLS handshake with %s failed: %s", self.source, failure or "connection lost")
+        self.connections.discard(self)
         if self.source is not None:
             self.admission.release(self.source)
             self.source = None
+
+    def shutdown(self) -> None:
+        """The server stops: a connection still in its handshake is closed now (one that
+        finished it would have been served on, with keep-alive, while the server waited)."""
+        if not self.speaking:
+            if self.raw is not None:
+                self.raw.close()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.clear_deadline()
@@ -341,8 +365,10 @@ def _tls_protocol(loop: asyncio.AbstractEventLoop) -> Any:
     return asyncio.sslproto.SSLProtocol
 
 
-# What a Host header may hold (RFC 3986's reg-name, IP-literal and port; RFC 9112 §3.2).
-_HOST = re.compile(rb"[A-Za-z0-9\-._~%!$&'()*+,;=:\[\]]*")
+# What a Host header may hold (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP-literal in brackets, or
+# a reg-name (which an IPv4 address is too), then a port of digits.
+_HOST = re.compile(rb"(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
+                   rb"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::([0-9]{0,5}))?")
 
 
 def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
@@ -354,8 +380,9 @@ def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
         return f"the request has {len(hosts)} Host headers; it may have one"
     if not hosts:
         return None if version != "1.1" else "an HTTP/1.1 request must name its Host"
-    if not _HOST.fullmatch(hosts[0]):
-        return "the Host header is not a host name, an address or a port"
+    host = _HOST.fullmatch(hosts[0])
+    if host is None or int(host.group(1) or 0) > 65535:
+        return "the Host header is not a host name or an address, with a port or not"
     return None
 
 

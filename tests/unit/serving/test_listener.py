@@ -215,6 +215,10 @@ def test_what_is_not_http_is_refused_400_in_taxii_json():
     (b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", "2 Host headers"),
     (b"GET / HTTP/1.1\r\nHost: node/../x\r\n\r\n", "not a host name"),
     (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "not a host name"),
+    (b"GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n", "not a host name"),
+    (b"GET / HTTP/1.1\r\nHost: [[[\r\n\r\n", "not a host name"),
+    (b"GET / HTTP/1.1\r\nHost: %zz\r\n\r\n", "not a host name"),
+    (b"GET / HTTP/1.1\r\nHost: node:99999\r\n\r\n", "not a host name"),
 ])
 def test_a_request_without_one_good_host_is_refused_400(head, said):
     # RFC 9112 §3.2: a cache or proxy in front might read another host than the node does.
