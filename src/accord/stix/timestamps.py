@@ -24,6 +24,8 @@ def is_timestamp(value: object) -> bool:
     """True when `value` is a syntactically valid STIX timestamp naming a real calendar date."""
     if not isinstance(value, str) or TIMESTAMP.match(value) is None:
         return False
+    if value.startswith("0000"):  # RFC 3339 has a year 0; no calendar this node computes with
+        return False
     if value[8:10] > "28":  # the 29th to 31st: does this month have that day?
         try:
             datetime(int(value[:4]), int(value[5:7]), int(value[8:10]))

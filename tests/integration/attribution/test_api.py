@@ -343,3 +343,32 @@ def test_a_refusal_names_the_body_s_fields_not_the_command_line_s(client, world,
         "subject": OPM, "basis": ["media-report"], "confidence": 40, "summary": "By whom?"})
     assert r.status_code == 400 and "body.attributed_to, body.sponsor or both" in r.text
     assert "--" not in r.json()["title"]
+
+
+def test_the_record_s_objects_dated_in_year_0000_are_refused_by_name_not_failed_on(
+        client, world, claim):
+    # RFC 3339 has a year 0; Python's calendar has none: parsing such a designation or claim
+    # failed with a 500 (and `accord import` aborted). Refused like any impossible date.
+    from accord.attribution.objects import designation_to_stix
+    from accord.attribution.record import AttributionRecord
+    from accord.cooperation.desk import Actor
+
+    made = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    [kept] = [d for d in AttributionRecord(world.node).designations(Actor(world.own))
+              if d.id == made["id"]]
+    designation = designation_to_stix(kept)
+    designation["id"] = f"x-accord-designation--{uuid.uuid4()}"
+    designation["designated"] = "0000-01-01T00:00:00Z"
+    position = _position(world, claim["id"], kept.modified)
+    position["created"] = position["modified"] = "0000-01-01T00:00:00.000Z"
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [designation, position]}, headers={
+        "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"})
+    assert answer.status_code == 202, answer.text
+    refused = {f["id"]: f["message"] for f in answer.json()["failures"]}
+    assert set(refused) == {designation["id"], position["id"]}
+    assert "designated: '0000-01-01T00:00:00Z' is not a STIX timestamp" in \
+        refused[designation["id"]]
+    assert "'created' must be a real UTC date and time" in refused[position["id"]]
