@@ -21,6 +21,7 @@ from accord.screening.names import (
     org_name,
     person_name,
     pinyin_syllable_count,
+    spaced,
 )
 from accord.screening.rules import (
     TYPO_MIN_LENGTH,
@@ -119,6 +120,8 @@ class Screener:
         for entry in listed:
             for text, is_alias in [(entry.name, False), *((a, True) for a in entry.aliases)]:
                 new_words |= self._add(entry, text, is_alias)
+                if (apart := spaced(text)) is not None:  # read both ways, shown as written
+                    new_words |= self._add(entry, text, is_alias, read_as=apart)
         for word in new_words:
             if len(word) >= TYPO_MIN_LENGTH:
                 for deletion in deletions(word):
@@ -142,13 +145,16 @@ class Screener:
         """Names and aliases in the index."""
         return len(self._names) - self.removed
 
-    def _add(self, entry: Listed, text: str, is_alias: bool) -> set[str]:
-        """Index one name or alias; the words it brought that the index did not hold."""
+    def _add(self, entry: Listed, text: str, is_alias: bool,
+             read_as: str | None = None) -> set[str]:
+        """Index one name or alias (as READ_AS, where given); the words it brought that the
+        index did not hold."""
         at = len(self._names)
+        read = text if read_as is None else read_as
         if entry.kind == "organization":
-            name = _Name(entry, text, is_alias, None, org_name(text))
+            name = _Name(entry, text, is_alias, None, org_name(read))
         else:
-            name = _Name(entry, text, is_alias, person_name(text), None)
+            name = _Name(entry, text, is_alias, person_name(read), None)
             if name.person is not None and name.person.han:
                 self._han[entry.id].add(name.person.han)
         self._names.append(name)

@@ -37,6 +37,9 @@ MAX_READINGS = 8
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _JOINERS = re.compile(r"['’ʼ`´\-‐‑‒–]")
+# A hyphen between two words: it joins a name's syllables ("Kai-liang"), but a firm's words too
+# ("Information-Technology", "Threat Group-0110"); a name that holds one is read both ways.
+_HYPHEN = re.compile(r"(?<=\w)[\-‐‑‒–](?=\w)")
 _SEPARATORS = re.compile(r"[\W_]+")
 
 _LONGEST_CHINESE_WORD = max(map(len, CHINESE_ORG_WORDS))
@@ -134,6 +137,8 @@ def name_variants(text: str) -> tuple[Variant, ...]:
         variant = variant.strip(" \t,.:;-–—")
         if variant and any(c.isalnum() for c in variant):
             found[variant] = False
+            if (apart := spaced(variant)) is not None:
+                found.setdefault(apart, False)  # its hyphens joining words, not syllables
             untitled = _untitled(variant)
             if untitled != variant and untitled:
                 found.setdefault(untitled, True)
@@ -147,6 +152,13 @@ def name_variants(text: str) -> tuple[Variant, ...]:
             add(latin)
             add(" ".join(han))
     return tuple(Variant(v, person) for v, person in found.items())[:MAX_VARIANTS]
+
+
+def spaced(text: str) -> str | None:
+    """TEXT with each hyphen between two words read as a space ("Sichuan-Silence
+    Information-Technology" as "Sichuan Silence Information Technology"), or None when it
+    holds none."""
+    return _HYPHEN.sub(" ", text) if _HYPHEN.search(text) else None
 
 
 def _untitled(name: str) -> str:

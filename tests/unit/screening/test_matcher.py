@@ -124,6 +124,26 @@ def test_unrelated_firms_sharing_words_are_not_matches(screener, query):
     assert all(not found.match for found in screener.screen(query))
 
 
+@pytest.mark.parametrize("query", [
+    "Sichuan-Silence Information-Technology Co.,Ltd",
+    "Sichuan Silence Information-Technology",
+    "Chengdu-404 Network-Technology",
+])
+def test_hyphens_between_a_firm_s_words_do_not_hide_it(screener, query):
+    # A hyphen joins a name's syllables ("Kai-liang"), but a firm's words too: read both ways.
+    found = best(screener, query)
+    assert found is not None and found.match and found.score == 1.0, query
+
+
+def test_a_listed_name_with_hyphens_is_found_without_them_and_shown_as_written():
+    listed = Screener([Listed("apt3", "APT3", ("Threat Group-0110", "UPS Team"),
+                              kind="organization")])
+    for query in ("Threat Group 0110", "Threat Group-0110", "threat group 0110"):
+        [found] = listed.screen(query)
+        assert (found.id, found.matched, found.match) == ("apt3", "Threat Group-0110", True)
+    assert listed.screen("Group") == []
+
+
 def test_chinese_firm_name_matches_its_pinyin(screener):
     found = best(screener, "Sichuan Wusheng Information Technology Co., Ltd.")
     assert (found.id, found.matched, found.match) == (
