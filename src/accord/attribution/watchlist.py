@@ -81,6 +81,13 @@ class Watchlist:
                                                  for d in self.designations.values()}
         self.names_by_poster: dict[str | None, int] = {}  # actors' names taken, by poster
         self.names_of: dict[str, int] = {}  # each actor's, counted to its poster
+        # An actor's id may be in several collections, posted by different parties: each copy
+        # is screened, in its own name (its first copy keyed by the id, each other by the
+        # id and its row). Before, the first copy alone was: a party re-posting ATT&CK's
+        # APT29 under its id, renamed, into a collection made earlier hid APT29 from every
+        # party's screening.
+        self.copies: dict[str, list[str]] = {}  # an actor's id: its copies' keys
+        self.object_of: dict[str, str] = {}  # a copy's key: the actor's id
         self.left_out = 0  # actors not taken: their poster's share was full
         self.own = record.node.party.id
         self.names = record.node.directory.names()
@@ -96,12 +103,11 @@ class Watchlist:
         self.screener = Screener(listed)
 
     def _actors(self, record: AttributionRecord, items: list[StoredVersion]) -> list[Listed]:
-        """The actors of `items` not listed yet (an id in two collections: its first)."""
+        """The actors of `items`, each copy of an id (in another collection) in its own
+        name."""
         posters = _posters(record, [item.seq for item in items])
         listed = []
         for item in items:
-            if item.id in self.actors:
-                continue
             body = orjson.loads(item.body)
             name = body.get("name")
             if not isinstance(name, str) or not 0 < len(name) <= MOST_LINE:
@@ -121,10 +127,13 @@ class Watchlist:
                 self.left_out += 1
                 continue
             self.names_by_poster[poster] = taken
-            self.names_of[item.id] = 1 + len(aliases)
-            self.actors[item.id] = body["type"]
-            self.listed_by[item.id] = poster
-            listed.append(Listed(item.id, name, aliases, "organization"))
+            key = item.id if item.id not in self.copies else f"{item.id}@{item.seq}"
+            self.copies.setdefault(item.id, []).append(key)
+            self.object_of[key] = item.id
+            self.names_of[key] = 1 + len(aliases)
+            self.actors[key] = body["type"]
+            self.listed_by[key] = poster
+            listed.append(Listed(key, name, aliases, "organization"))
         return listed
 
     def catch_up(self, record: AttributionRecord, actor: Actor, readable: tuple[str, ...],
@@ -151,12 +160,15 @@ class Watchlist:
             if old_held + len(added) != held:
                 return False
             changed = sorted(set(added))
-            self.screener.remove(changed)
-            for oid in changed:
-                self.actors.pop(oid, None)
-                poster = self.listed_by.pop(oid, None)
-                self.names_by_poster[poster] = (self.names_by_poster.get(poster, 0)
-                                                - self.names_of.pop(oid, 0))
+            for oid in changed:  # every copy: they are read again below
+                keys = self.copies.pop(oid, [])
+                self.screener.remove(keys)
+                for key in keys:
+                    self.object_of.pop(key, None)
+                    self.actors.pop(key, None)
+                    poster = self.listed_by.pop(key, None)
+                    self.names_by_poster[poster] = (self.names_by_poster.get(poster, 0)
+                                                    - self.names_of.pop(key, 0))
             listed: list[Listed] = []
             self.names = record.node.directory.names()  # a new party's name with its actor
             for collection, reader in collections:  # in the order a build reads them
@@ -193,8 +205,9 @@ class Watchlist:
             matches = self.screener.screen(name, limit=limit)
             for m in matches:
                 by = self.listed_by.get(m.id)
-                found.append(Hit(m, "designation" if m.id in self.designations
-                                 else self.actors[m.id], self.designations.get(m.id), by,
+                kind = "designation" if m.id in self.designations else self.actors[m.id]
+                found.append(Hit(replace(m, id=self.object_of.get(m.id, m.id)), kind,
+                                 self.designations.get(m.id), by,
                                  self.names.get(by, by) if by else None))
         return found
 

@@ -255,3 +255,28 @@ def test_a_designation_made_reads_the_designations_again_not_every_actor(world, 
     record.lift(us, made.id, "Delisted.")
     assert watchlist(record, us) is before and not built
     assert not any(h.match.match for h in before.screen("Sun Kailiang"))
+
+
+def test_a_copy_of_an_actor_under_its_id_elsewhere_hides_nothing(world, record):
+    # A hostile finding: China re-posted ATT&CK's actor under its id, renamed, into another
+    # collection; the list kept one copy an id (the first collection's) and the actor's real
+    # names found nothing for any party. Each copy is screened now, in its poster's name.
+    from accord.trust.access import Grant
+
+    us = Actor(world.own)
+    shared = world.node.directory.create_collection(
+        "Shared", alias="shared", read=[world.own, world.other], write=[world.other])
+    before = watchlist(record, us)  # built, then caught up with the copy
+    store(world.node.engine, shared, Screened([_intrusion_set(
+        APT3, "Harmless Research Lab", ["Harmless Research Lab"],
+        "2017-05-31T21:31:48.664Z")], []), party_id=world.other.id)
+    assert watchlist(record, us) is before  # taken in without a rebuild
+    for _ in range(2):
+        [real, *_] = watchlist(record, us).screen("Gothic Panda")
+        assert (real.match.id, real.match.match, real.listed_by) == (APT3, True, world.own.id)
+    [copy, *_] = watchlist(record, us).screen("Harmless Research Lab")
+    assert (copy.match.id, copy.match.name, copy.listed_by) == (
+        APT3, "Harmless Research Lab", world.other.id)
+    # China's own list, reading both collections, holds both copies too.
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    assert watchlist(record, Actor(world.other)).screen("Buckeye")[0].match.id == APT3
