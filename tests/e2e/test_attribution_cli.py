@@ -42,6 +42,15 @@ def test_a_claim_is_made_denied_and_shown_as_scripts_read_it(
     assert view["status"] == "contested" and view["subject_name"] == "OPM intrusions"
     bad = run_accord("claim", "respond", claim, "--position", "maybe", "--text", "x", db=db)
     assert bad.returncode != 0 and "not one of: agree" in bad.stderr and bad.stdout == ""
+    # The claimant answering the denial with 'disagree' walks its claim back: said so, then.
+    answered = run_accord("claim", "respond", claim, "--position", "disagree", "--text",
+                          "We dispute the denial.", db=db)
+    assert answered.returncode == 0, answered.stderr
+    said = " ".join(answered.stderr.split())
+    assert "on your own claim, 'disagree' says you no longer support it" in said
+    assert f"{US}, who made the claim, no longer supports it" in said and "asserts" not in said
+    text = run_accord("claim", "show", claim, db=db, env={"COLUMNS": "200"})
+    assert "status: contested" in text.stdout and "contested: Contested" not in text.stdout
 
 
 def test_a_designation_is_added_listed_and_lifted(databases: NodeDatabases, tmp_path: Path):

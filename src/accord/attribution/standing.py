@@ -95,7 +95,8 @@ def _judge(claim: Claim, stands: Sequence[Stand]) -> tuple[Status, Phrase]:
     withdrawn = stands[0].position not in SUPPORTING
     if deny or disagree:
         return "contested", Phrase(N_("Contested: {why}."), values=(
-            ("why", _contested(claim, deny, disagree, support)),))
+            ("why", _contested(claim, deny, disagree, support,
+                               stands[0].position if withdrawn else None)),))
     if withdrawn:
         return "uncontested", Phrase(N_(
             "Uncontested, but {claimant}, who made the claim, no longer supports it (its "
@@ -119,9 +120,10 @@ def _judge(claim: Claim, stands: Sequence[Stand]) -> tuple[Status, Phrase]:
 
 
 def _contested(claim: Claim, deny: tuple[str, ...], disagree: tuple[str, ...],
-               support: tuple[str, ...]) -> Phrase:
+               support: tuple[str, ...], walked_back: str | None = None) -> Phrase:
     """Who asserts the claim and who disputes (and supports) it: the core of its reason, and
-    of its subject's when the claim is contested."""
+    of its subject's when the claim is contested. A claimant that no longer supports its
+    claim (WALKED_BACK: its position now) is said not to assert it any more."""
     parts = []
     if deny:
         parts.append(Phrase(*Nn_("{parties} denies it", "{parties} deny it"), len(deny),
@@ -132,8 +134,13 @@ def _contested(claim: Claim, deny: tuple[str, ...], disagree: tuple[str, ...],
     if support:
         parts.append(Phrase(*Nn_("{parties} supports it", "{parties} support it"),
                             len(support), (("parties", Parties(support)),)))
-    return Phrase(N_("{claimant} asserts it, but {parts}"), values=(
-        ("claimant", Parties((claim.claimant,))), ("parts", Joined(tuple(parts), N_("; ")))))
+    claimant = ("claimant", Parties((claim.claimant,)))
+    joined = ("parts", Joined(tuple(parts), N_("; ")))
+    if walked_back is not None:
+        return Phrase(N_("{claimant}, who made the claim, no longer supports it (its position "
+                         "is now '{position}'), and {parts}"),
+                      values=(claimant, ("position", walked_back), joined))
+    return Phrase(N_("{claimant} asserts it, but {parts}"), values=(claimant, joined))
 
 
 def subject_standing(subject: str, claims: Iterable[Claim], positions: Iterable[Position],

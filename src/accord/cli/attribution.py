@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
+from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS, SUPPORTING
 from accord.attribution.reading import AttributionError
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.standing import ClaimStanding
@@ -130,6 +130,12 @@ def respond(
                                   competing_claim=competing_claim)
         err.print(f"Position taken; the claim stands {standing.status}. "
                   f"{escape(standing.reason)}")
+        if standing.claim.claimant == actor.party.id and position not in SUPPORTING:
+            # There is no act "dispute the denial": a claimant that answers one with
+            # 'disagree' walks its own claim back, which it may not have meant.
+            err.print(f"[yellow]Note:[/] on your own claim, {position!r} says you no longer "
+                      "support it. To answer a denial and keep the claim, take 'agree' with "
+                      "your answer as its --text.")
         mine = [p for p in standing.history if p.party == actor.party.id]
         typer.echo(mine[-1].id)
 
@@ -143,7 +149,7 @@ def _show_claim(standing: ClaimStanding, names: dict[str, str]) -> None:
         ("attributed to", ", ".join(data["attributed_to_names"]) or "—"),
         ("sponsor", data["sponsor"] or "—"), ("basis", ", ".join(data["basis"])),
         ("confidence", data["confidence"]), ("evidence", ", ".join(data["evidence"]) or "—"),
-        ("status", f"{data['status']}: {data['status_reason']}"),
+        ("status", data["status"]), ("why", data["status_reason"]),
     ):
         out.print(f"{label:>14}: {escape(str(value))}")
     table = Table("at", "party", "position", "basis", "text")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from accord.attribution.model import Claim, Position
+from accord.attribution.reasons import said
 from accord.attribution.standing import claim_standing, subject_standing
+from accord.i18n.catalogue import catalogue
 
 US, CN, UK, FR = "identity--us", "identity--cn", "identity--uk", "identity--fr"
 NAMES = {US: "United States", CN: "China", UK: "United Kingdom", FR: "France",
@@ -80,3 +82,21 @@ def test_the_subject_follows_its_claims():
     assert agreed.status == "agreed"
     denied = subject_standing(SUBJECT, [claim()], [position(CN, "deny")], NAMES)
     assert denied.status == "contested" and "China denies it" in denied.reason
+
+
+def test_a_claimant_that_walked_its_claim_back_is_not_said_to_assert_it():
+    # An officer's finding: "US asserts it, but China denies it" went on being said after the
+    # US had taken a neutral (or disagreeing) position on its own claim.
+    for walked_back in ("neutral", "disagree"):
+        standing = claim_standing(claim(), [position(CN, "deny", 1),
+                                            position(US, walked_back, 2)], NAMES)
+        assert standing.status == "contested"
+        assert standing.reason == (
+            "Contested: United States, who made the claim, no longer supports it (its position "
+            f"is now '{walked_back}'), and China denies it.")
+        assert "asserts" not in standing.reason
+        in_chinese = said(standing.said, NAMES, catalogue("zh-Hans"))
+        assert "已不再支持它" in in_chinese and "主张此归因" not in in_chinese
+    subject = subject_standing(SUBJECT, [claim()], [position(CN, "deny", 1),
+                                                    position(US, "neutral", 2)], NAMES)
+    assert subject.reason.startswith("Contested: United States, who made the claim, no longer")
