@@ -10,3 +10,18 @@ def test_a_certificate_fingerprint_is_printed_as_it_is(capsys):
     printed = capsys.readouterr()
     assert "pinned: SHA256:AB:CD:00 :smile: :+1:" in printed.err
     assert "SHA256:AB:CD:00" in printed.out
+
+
+def test_a_listing_never_cuts_an_id_however_narrow_the_terminal(capsys, monkeypatch):
+    # An officer copies an id from a listing into `designation amend`; at 120 columns, and
+    # even piped at 250, a listing of many columns cut it to "x-accord-de…".
+    from accord.cli import common
+
+    monkeypatch.setattr(common.out, "_width", 100)
+    long = "x-accord-designation--e67bcec7-6eef-4f95-882f-f0c12ef7499a"
+    rows = [{"id": long, "name": "Sichuan Silence Information Technology Co., Ltd.",
+             "aliases": ["四川无声信息技术有限公司", "Sichuan Silence"], "party": "United States",
+             "designated": "2020-12-10T00:00:00.000Z", "note": "x" * 80}]
+    common.listing(rows, ("id", "name", "aliases", "party", "designated", "note"),
+                   as_json=False)
+    assert long in capsys.readouterr().out
