@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from accord.api.inputs import Input
 from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.model import BASES, DesignationKind, Stance
@@ -37,7 +38,7 @@ from accord.trust.tokens import ACTING_ROLES
 Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(Input):
     subject: str = Field(description="The activity: an incident, campaign, intrusion-set or "
                                      "request id")
     attributed_to: list[str] = Field(default=[], description="intrusion-set, threat-actor or "
@@ -54,7 +55,7 @@ class ClaimIn(BaseModel):
                                               "of the node)")
 
 
-class PositionIn(BaseModel):
+class PositionIn(Input):
     position: Stance
     text: str = Field(min_length=1, max_length=MOST_TEXT)
     basis: list[Basis] = []  # type: ignore[valid-type]
@@ -62,7 +63,7 @@ class PositionIn(BaseModel):
     competing_claim: str | None = None
 
 
-class DesignationIn(BaseModel):
+class DesignationIn(Input):
     name: str = Field(min_length=1, max_length=MOST_LINE)
     kind: DesignationKind
     legal_basis: str = Field(min_length=1, max_length=MOST_TEXT)
@@ -81,7 +82,7 @@ MOST_BATCH_CHARACTERS = 400_000
 HAN_WEIGHT = 20  # what a character of Chinese script counts for (bench: 31 µs against 1.5)
 
 
-class BatchIn(BaseModel):
+class BatchIn(Input):
     names: list[Annotated[str, Field(min_length=1, max_length=MOST_SCREENED_CHARS)]] = Field(
         min_length=1, max_length=10_000)
 
@@ -103,13 +104,13 @@ class BatchIn(BaseModel):
         return names
 
 
-class AmendmentIn(BaseModel):
+class AmendmentIn(Input):
     aliases: list[str] = []
     programme: str | None = None
     legal_basis: str | None = None
 
 
-class LiftIn(BaseModel):
+class LiftIn(Input):
     reason: str = Field(min_length=1)
 
 

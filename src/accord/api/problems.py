@@ -143,8 +143,14 @@ def install(api: FastAPI) -> None:
         return _located(400, exc.problems)
 
 
+def _said(problem: Mapping[str, Any]) -> str:
+    if problem.get("type") == "extra_forbidden":  # pydantic's "Extra inputs are not permitted"
+        return "no such field here (a typo? see /api/v1/docs)"
+    return str(problem.get("msg"))
+
+
 def _located(status: int, problems: Sequence[Any]) -> JSONResponse:
-    found = [FieldProblem(where=_where(tuple(p.get("loc", ()))), problem=str(p.get("msg")))
+    found = [FieldProblem(where=_where(tuple(p.get("loc", ()))), problem=_said(p))
              for p in problems]
     title = "; ".join(f"{f.where}: {f.problem}" for f in found[:3])
     if len(found) > 3:

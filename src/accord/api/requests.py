@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from accord.api.inputs import Input
 from accord.api.paging import LISTED, After, Limit, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.objects import extension_definition as attribution_extension_definition
@@ -51,7 +52,7 @@ Long = Annotated[str, Field(max_length=MOST_TEXT)]
 Lines = Annotated[list[Line], Field(max_length=MOST_LISTED)]
 
 
-class RequestIn(BaseModel):
+class RequestIn(Input):
     to: str = Field(description="The addressed party: name or identity id")
     kind: Kind
     category: Category
@@ -76,7 +77,7 @@ class RequestIn(BaseModel):
         "description, impact) -> text. The guidelines may require some languages.")
 
 
-class Written(BaseModel):
+class Written(Input):
     lang: str = Field(default="", description="The language it is written in (RFC 5646, "
                       "e.g. en, zh-Hans); by default the language its author chose for the UI, "
                       "else en")

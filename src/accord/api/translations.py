@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from accord.api.inputs import Input
 from accord.api.problems import ACTING, READS_ONE, in_api_words
 from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.translating import Translations, renditions_json
@@ -20,7 +21,7 @@ from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
 
 
-class TranslationIn(BaseModel):
+class TranslationIn(Input):
     object_ref: str | None = Field(
         default=None, description="The object of the request's ledger translated: the "
         "request itself (the default), a status report, a response, …")

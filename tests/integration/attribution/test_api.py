@@ -372,3 +372,20 @@ def test_the_record_s_objects_dated_in_year_0000_are_refused_by_name_not_failed_
     assert "designated: '0000-01-01T00:00:00Z' is not a STIX timestamp" in \
         refused[designation["id"]]
     assert "'created' must be a real UTC date and time" in refused[position["id"]]
+
+
+@pytest.mark.parametrize(("path", "body", "unknown"), [
+    ("/designations", {"name": "Tianfu Probe", "kind": "organization",
+                       "legal_basis": "E.O. 13694", "alias": ["TFP"]}, "alias"),
+    ("/designations", {"name": "Tianfu Probe", "kind": "organization",
+                       "legal_basis": "E.O. 13694", "programe": "CYBER2"}, "programe"),
+    ("/claims", {"subject": OPM, "attributed_to": [APT19], "basis": ["media-report"],
+                 "confidence": 50, "summary": "x", "sharewith": ["China"]}, "sharewith"),
+])
+def test_a_field_the_api_does_not_know_is_refused_by_name(client, world, path, body, unknown):
+    # A typo made a designation without its aliases, and said nothing.
+    before = client.get(f"{API}/designations").json()
+    answered = client.post(f"{API}{path}", json=body)
+    assert answered.status_code == 422, answered.text
+    assert unknown in answered.text and "no such field here" in answered.text
+    assert client.get(f"{API}/designations").json() == before  # nothing stored
