@@ -3,7 +3,10 @@ attribution record (`AttributionRecord.respond`, `.lift`) holds the REST API and
 a position is its poster's own, answers a claim its party may read, is dated when it is taken
 (not in the future, where it would stay the party's newest for ever, nor before the claim),
 names as a competing claim only its party's own claim on the same subject, and is never kept
-from the party whose claim it answers; a lifted designation stays lifted.
+from the party whose claim it answers; a lifted designation stays lifted. A claim is dated when
+it is made (a day's slack for a client that prepared it; a claim dated 2010 led its subject's
+reasons); a designation takes effect no later than now, and cites only claims its party may
+read (the REST API answers 404 for the others).
 
 A peer's parties' positions arrive signed by their node, which held them to the same rules;
 they may arrive late, so their dates are theirs.
@@ -37,6 +40,9 @@ from accord.trust.markings import Tlp, recipients_of, tlp_of
 
 # How far ahead of this node's clock a position may be dated: the poster's clock may run fast.
 CLOCK_SKEW = timedelta(minutes=5)
+# How long before it reaches the node a claim may say it was made: a client may prepare one
+# and post it later that day, not years before.
+CLAIM_PREPARED = timedelta(days=1)
 
 
 def is_position(obj: Mapping[str, Any]) -> bool:
@@ -58,9 +64,8 @@ def why_not_position(obj: Mapping[str, Any], claims: Mapping[str, Claim], poster
     if claim is None:
         return (f"{position.claim}: no claim you may read on this node; a position answers a "
                 "claim its party reads")
-    if position.created > now + CLOCK_SKEW:
-        return (f"dated {format_timestamp(position.created)}, after this node's clock "
-                f"({format_timestamp(now)}): a position is dated when it is taken")
+    if ahead := _ahead("dated", position.created, now, "a position is dated when it is taken"):
+        return ahead
     if position.created < claim.created:
         return (f"dated {format_timestamp(position.created)}, before the claim it answers "
                 f"({format_timestamp(claim.created)})")
@@ -75,6 +80,14 @@ def why_not_position(obj: Mapping[str, Any], claims: Mapping[str, Claim], poster
         return (f"the claim's maker ({claim.claimant}) must be among the position's "
                 "recipients: a position is never kept from the party whose claim it answers")
     return None
+
+
+def _ahead(said: str, when: datetime, now: datetime, rule: str) -> str | None:
+    """Why a time ahead of this node's clock (beyond the skew allowed) is refused, or None."""
+    if when <= now + CLOCK_SKEW:
+        return None
+    return (f"{said} {format_timestamp(when)}, after this node's clock "
+            f"({format_timestamp(now)}): {rule}")
 
 
 def claims_named(engine: Engine, collection: Collection, poster: str,
@@ -121,25 +134,66 @@ def refused_record_objects(engine: Engine, collection: Collection,
 
     positions = [o for o in objs if is_position(o)]
     designations = [o for o in objs if o.get("type") == DESIGNATION]
-    if not (positions or designations) or poster not in hosted_parties(engine):
+    made = [o for o in objs if o.get("type") == CLAIM]
+    if not (positions or designations or made) or poster not in hosted_parties(engine):
         return {}
     claims = claims_named(engine, collection, poster, positions)
     reasons = {id(o): why_not_position(o, claims, poster, now, collection.default_tlp)
                for o in positions}
+    reasons |= {id(o): why_not_claim(o, now) for o in made}
     lifted = _lifted(engine, collection, poster, [str(o["id"]) for o in designations])
-    reasons |= {id(o): why_not_designation(o, lifted) for o in designations}
+    cited = _cited(engine, collection, poster, designations)
+    reasons |= {id(o): why_not_designation(o, lifted, cited, now) for o in designations}
     return {key: why for key, why in reasons.items() if why is not None}
 
 
-def why_not_designation(obj: Mapping[str, Any], lifted: set[str]) -> str | None:
+def why_not_claim(obj: Mapping[str, Any], now: datetime) -> str | None:
+    """A claim is dated when it is made: not ahead of this node's clock, nor more than
+    CLAIM_PREPARED before it."""
+    try:
+        claim = claim_from_stix(obj)
+    except MalformedAttributionObject as malformed:
+        return str(malformed)
+    if ahead := _ahead("dated", claim.created, now, "a claim is dated when it is made"):
+        return ahead
+    if claim.created < now - CLAIM_PREPARED:
+        return (f"dated {format_timestamp(claim.created)}, more than a day before it reached "
+                f"this node ({format_timestamp(now)}): a claim is dated when it is made")
+    return None
+
+
+def _cited(engine: Engine, collection: Collection, poster: str,
+           designations: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Which of the claims `designations` cite `poster` may read in `collection`."""
+    ids: set[str] = set()
+    for obj in designations:
+        try:
+            ids |= set(designation_from_stix(obj).claims)
+        except MalformedAttributionObject:
+            continue
+    return {str(o["id"]) for o in _newest(engine, collection, poster, CLAIM, ids)} \
+        if ids else set()
+
+
+def why_not_designation(obj: Mapping[str, Any], lifted: set[str], cited: set[str],
+                        now: datetime) -> str | None:
     """A designation lifted stays lifted: a new version that is not would put it back in
-    force unseen (the record's `amend` refuses it too; designate again instead)."""
-    if obj.get("id") not in lifted:
-        return None
+    force unseen (the record's `amend` refuses it too; designate again instead). It takes
+    effect no later than now (one dated 2099 was in force at once), and cites only claims
+    its party may read."""
     try:
         again = designation_from_stix(obj)
     except MalformedAttributionObject as malformed:
         return str(malformed)
+    if ahead := _ahead("designated", again.designated, now,
+                       "record a designation once it has taken effect"):
+        return ahead
+    unknown = sorted(set(again.claims) - cited)
+    if unknown:
+        return (f"claim_refs {', '.join(unknown)}: no claim you may read on this node; a "
+                "designation cites the claims its party reads")
+    if obj.get("id") not in lifted:
+        return None
     if again.is_in_force:
         return (f"{again.id} was lifted; a lifted designation stays lifted: designate again "
                 "instead")

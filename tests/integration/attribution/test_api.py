@@ -389,3 +389,56 @@ def test_a_field_the_api_does_not_know_is_refused_by_name(client, world, path, b
     assert answered.status_code == 422, answered.text
     assert unknown in answered.text and "no such field here" in answered.text
     assert client.get(f"{API}/designations").json() == before  # nothing stored
+
+
+def test_claims_and_designations_posted_over_taxii_keep_the_rules_rest_keeps(
+        client, world, claim, third):
+    # An officer's finding: China's claim dated 2010 led its subject's reasons, one dated 2099
+    # stood as made later than any, a designation dated 2099 was in force at once, and one
+    # cited a claim China may not read, or none at all (the REST API answers 404 for both).
+    from datetime import timedelta
+
+    from accord.attribution.model import Claim
+    from accord.attribution.objects import claim_to_stix, designation_to_stix
+    from accord.attribution.record import AttributionRecord
+    from accord.clock import now as utc_now
+    from accord.cooperation.desk import Actor
+    from accord.stix.timestamps import parse_timestamp
+
+    russia, _ = third
+    hidden = client.post(f"{API}/claims", json={
+        "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"], "confidence": 50,
+        "summary": "Between us.", "share_with": [russia.name]}).json()
+    now = utc_now()
+
+    def made(at):  # type: ignore[no-untyped-def]
+        return claim_to_stix(Claim(f"x-accord-claim--{uuid.uuid4()}", world.other.id, at, OPM,
+                                   (APT19,), None, ("media-report",), 40, "Not us: them."))
+
+    old, ahead, fresh = made(parse_timestamp("2010-01-01T00:00:00Z")), \
+        made(now + timedelta(days=365)), made(now - timedelta(hours=2))
+    ours = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    [kept] = [d for d in AttributionRecord(world.node).designations(Actor(world.own))
+              if d.id == ours["id"]]
+
+    def designation(**changes):  # type: ignore[no-untyped-def]
+        return designation_to_stix(replace(kept, id=f"x-accord-designation--{uuid.uuid4()}",
+                                           party=world.other.id, **changes))
+
+    later = designation(designated=now + timedelta(days=30))
+    secret = designation(claims=(hidden["id"],))
+    nowhere = designation(claims=("x-accord-claim--00000000-0000-4000-8000-000000000000",))
+    cites = designation(claims=(claim["id"],))
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [old, ahead, fresh, later, secret, nowhere, cites]}, headers={
+        **bearer(world.other_token), "Content-Type": "application/taxii+json;version=2.1",
+        "Accept": "application/taxii+json;version=2.1"}).json()
+    refused = {f["id"]: f["message"] for f in answer.get("failures", [])}
+    assert set(refused) == {old["id"], ahead["id"], later["id"], secret["id"], nowhere["id"]}
+    assert answer["success_count"] == 2  # prepared two hours before; citing what it reads
+    assert "more than a day before it reached this node" in refused[old["id"]]
+    assert "after this node's clock" in refused[ahead["id"]]
+    assert "record a designation once it has taken effect" in refused[later["id"]]
+    assert f"claim_refs {hidden['id']}: no claim you may read" in refused[secret["id"]]
+    assert "no claim you may read" in refused[nowhere["id"]]
