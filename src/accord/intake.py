@@ -42,6 +42,7 @@ from accord.store.statuses import Status, StatusStore
 from accord.store.summary_reads import REQUESTS_ALIAS
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
+from accord.words import a_or_an
 
 RATING = "x-accord-rating"
 
@@ -97,7 +98,7 @@ def accept(
         if o.get("created_by_ref") in party_ids and o["created_by_ref"] != party_id else None)
     if role not in ACTING_ROLES:
         screened = refusing(screened, lambda o: Violation(
-            o["id"], "type", "role", f"a {role} token may not post {o['type']} objects: "
+            o["id"], "type", "role", f"{a_or_an(role)} token may not post {o['type']} objects: "
             "requests, their acts and translations, claims and positions take the liaison "
             "role") if o["type"].startswith(PREFIX) or is_translation(o) else None)
     if collection.alias != REQUESTS_ALIAS:

@@ -11,6 +11,11 @@ def how_many(count: int, thing: str, plural: str | None = None) -> str:
     return f"{count:,} {thing if count == 1 else plural or thing + 's'}"
 
 
+def a_or_an(word: str) -> str:
+    """'an analyst', 'a liaison': the English article before WORD (roles, types)."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def how_large(size: int) -> str:
     """'512 B', '340.0 KiB', '1.2 GiB': a size as people read it, in binary units (the same
     in every language)."""

@@ -29,10 +29,12 @@ from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.node import Node
 from accord.screening.names import han_count, name_variants
 from accord.stix.accord_marking import MOST_RECIPIENTS
+from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import now_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
+from accord.words import a_or_an
 
 # The closed vocabularies, as the OpenAPI description declares them.
 Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
@@ -120,7 +122,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
 
     def actor_of(caller: Principal, *, acting: bool) -> Actor:
         if acting and caller.role not in ACTING_ROLES:
-            raise HTTPException(403, f"a {caller.role} token may read attribution but not "
+            raise HTTPException(403, f"{a_or_an(caller.role)} token may read attribution but not "
                                      "claim, take positions or designate (that takes the "
                                      "liaison role)")
         return Actor(node.directory.party(caller.party_id), caller.token_id,
@@ -186,6 +188,10 @@ def add_attribution_routes(api: FastAPI, node: Node,
              summary="The disputed attribution of a subject: every claim, every position, "
                      "and why it stands so")
     def attribution(subject: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        if identifier_type(subject) is None:  # not "no party attributes it": no such thing
+            raise HTTPException(400, f"subject {subject[:80]!r}: give the STIX id of an "
+                                     "incident, campaign, intrusion set or request "
+                                     "(type--UUID)")
         actor = actor_of(caller, acting=False)
         standing = record.subject(actor, subject)
         read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))

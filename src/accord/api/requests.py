@@ -44,6 +44,7 @@ from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
+from accord.words import a_or_an
 
 # As long as the objects they become may hold (cooperation.properties): refused here with the
 # field's name, before anything is read of them.
@@ -122,8 +123,8 @@ def add_request_routes(api: FastAPI, node: Node,
 
     def actor_of(caller: Principal, *, acting: bool, lang: str = "") -> Actor:
         if acting and caller.role not in ACTING_ROLES:
-            raise HTTPException(403, f"a {caller.role} token may read requests but not send or "
-                                     "answer them (that takes the liaison role)")
+            raise HTTPException(403, f"{a_or_an(caller.role)} token may read requests but "
+                                     "not send or answer them (that takes the liaison role)")
         # Unsaid, a person writes in the language they chose for the UI.
         return Actor(node.directory.party(caller.party_id), caller.token_id,
                      caller.person_name, lang or caller.locale or "en")

@@ -164,7 +164,13 @@ class AttributionRecord(RecordReading):
     def designate(self, actor: Actor, draft: DesignationDraft) -> Designation:
         _one_of("kind", [draft.kind], DESIGNATION_KINDS)
         if not draft.name.strip():
-            raise AttributionError("name: the designated firm's or person's name")
+            raise AttributionError("name: give the designated firm's or person's name")
+        # A name no screening can match ("...", zero-width spaces) designates nobody.
+        for said in (draft.name, *draft.aliases):
+            if said.strip() and not any(c.isalnum() for c in said):
+                raise AttributionError(f"{'name' if said is draft.name else 'alias'} "
+                                       f"{said.strip()!r}: a name needs a letter or a digit; "
+                                       "screening could never match this one")
         if not draft.legal_basis.strip():
             raise AttributionError("legal basis: the authority the designation is made under "
                                    "(e.g. Executive Order 13694)")

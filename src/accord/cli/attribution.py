@@ -22,7 +22,7 @@ from accord.attribution.reading import AttributionError
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.standing import ClaimStanding
 from accord.attribution.views import claim_json, designation_json, subject_json
-from accord.attribution.watchlist import screen_all, watchlist
+from accord.attribution.watchlist import MOST_SCREENED_CHARS, screen_all, watchlist
 from accord.cli.common import (
     DEFAULT_DB,
     AsJson,
@@ -306,8 +306,15 @@ def screen(
 ) -> None:
     """Is a name designated, or a known actor's? Screens against the designations in force and
     the actors' names and aliases this party may read; says why each result matched."""
-    if (name is None) == (file is None):
-        raise fail("give a NAME, or --file names.csv (not both)")
+    if name is None and file is None:
+        raise fail("give a NAME to screen, or --file names.csv")
+    if name is not None and file is not None:
+        raise fail("give a NAME or --file names.csv, not both")
+    if name is not None and not name.strip():
+        raise fail("the NAME to screen is empty")
+    if name is not None and len(name) > MOST_SCREENED_CHARS:
+        raise fail(f"the NAME to screen has {len(name):,} characters; a name has "
+                   f"{MOST_SCREENED_CHARS} at most")
     with record_for(db, as_party) as (_, record, actor):
         if file is not None:
             _screen_file(record, actor, file, output)

@@ -442,3 +442,30 @@ def test_claims_and_designations_posted_over_taxii_keep_the_rules_rest_keeps(
     assert "record a designation once it has taken effect" in refused[later["id"]]
     assert f"claim_refs {hidden['id']}: no claim you may read" in refused[secret["id"]]
     assert "no claim you may read" in refused[nowhere["id"]]
+
+
+def test_what_is_no_stix_id_has_no_attribution_to_show(client):
+    answered = client.get(f"{API}/attribution/garbage")
+    assert answered.status_code == 400
+    assert "give the STIX id of an incident, campaign" in answered.json()["title"]
+
+
+@pytest.mark.parametrize("name", ["...", "\u200b\u200b", "--"])
+def test_a_designation_no_screening_could_match_is_refused(client, name):
+    answered = client.post(f"{API}/designations", json={
+        "name": name, "kind": "organization", "legal_basis": "E.O. 13694"})
+    assert answered.status_code in (400, 409, 422), answered.text
+    assert "a name needs a letter or a digit" in answered.text
+    aliased = client.post(f"{API}/designations", json={
+        "name": "Tianfu Probe", "kind": "organization", "legal_basis": "E.O. 13694",
+        "aliases": ["Tianfu", name]})
+    assert "a name needs a letter or a digit" in aliased.text
+    assert client.get(f"{API}/designations").json() == []
+
+
+def test_a_role_is_named_with_its_article(client, world):
+    analyst = world.node.directory.create_token(world.other, role="analyst")
+    answered = client.post(f"{API}/claims", headers=bearer(analyst), json={
+        "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"],
+        "confidence": 50, "summary": "x"})
+    assert answered.status_code == 403 and "an analyst token may read" in answered.text
