@@ -22,7 +22,7 @@ from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesi
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
-from accord.attribution.watchlist import MOST_SCREENED_CHARS, screen_all, watchlist
+from accord.attribution.watchlist import MOST_SCREENED_CHARS, watchlist
 from accord.cooperation.desk import Actor
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
@@ -248,10 +248,14 @@ def add_attribution_routes(api: FastAPI, node: Node,
     def screen_batch(body: BatchIn, caller: Principal = Depends(principal)
                      ) -> list[dict[str, Any]]:
         actor = actor_of(caller, acting=False)
-        found = list(screen_all(record, actor, body.names, limit=3))
+        listing = watchlist(record, actor)
+        found = [(name, listing.screen(name, 3)) for name in body.names]
         node.reads.record(Event(now_timestamp(), "screen.batch", caller.party_id,
                                 caller.token_id, None, (), {"names": len(body.names)}))
-        return [{"query": name, "matches": [h.as_json() for h in hits]} for name, hits in found]
+        # As a single screening says it: a name that matches none may be a left-out actor's.
+        left_out = {"actors_left_out": listing.left_out} if listing.left_out else {}
+        return [{"query": name, "matches": [h.as_json() for h in hits], **left_out}
+                for name, hits in found]
 
     @api.get("/schemas/attribution-v1.json", responses=PUBLIC,
              summary="JSON schema of Accord's attribution objects")

@@ -221,6 +221,8 @@ def test_one_posters_actors_fill_its_share_of_the_list_alone(client, world, reco
     # Said with each screening: a name that matches nothing may be one of those left out.
     said = client.get(f"{API}/screen", params={"name": "Front 9"}).json()
     assert said["actors_left_out"] == 7
+    batch = client.post(f"{API}/screen", json={"names": ["Front 9", "Front 8"]}).json()
+    assert [b["actors_left_out"] for b in batch] == [7, 7]
     # The node's operator's imports (ATT&CK, a feed) are its own tooling's: no share.
     operator = [_intrusion_set(f"intrusion-set--00000000-0000-4000-8001-{n:012d}",
                                f"Imported {n}", [f"Imported {n} alias {a}" for a in range(3)],
