@@ -52,7 +52,9 @@ _ALSO_KNOWN_AS = re.compile(
     r"|né|née)(?!\w)\.?|(?<!\w)alias(?:es)?\s*:", re.IGNORECASE)
 # Titles before or after a person's name, which are not part of it.
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir",
-                        "madam", "mister", "先生", "女士", "小姐", "博士", "教授"})
+                        "madam", "mister", "先生", "女士", "小姐", "博士", "教授",
+                        # and what follows a name: "Wang Dong Jr.", "John Smith III"
+                        "jr", "sr", "ii", "iii", "iv"})
 _HONORIFIC_HAN = re.compile("(?:先生|女士|小姐|博士|教授)$")
 # Names one query may be read as: the whole, and each part of it (see name_variants).
 MAX_VARIANTS = 8

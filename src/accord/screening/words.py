@@ -72,6 +72,7 @@ LEGAL_FORMS = frozenset(
         "corp",
         "corporation",
         "llc",
+        "liability",  # "Limited Liability Company", written out
         "plc",
         "gmbh",
         "sa",

@@ -135,6 +135,17 @@ def test_hyphens_between_a_firm_s_words_do_not_hide_it(screener, query):
     assert found is not None and found.match and found.score == 1.0, query
 
 
+@pytest.mark.parametrize(("query", "listed"), [
+    ("Sichuan Silence Information Technology Limited Liability Company", "sichuan-silence"),
+    ("Wang Dong Jr.", "wang-dong"),
+    ("WANG Dong III", "wang-dong"),
+])
+def test_a_legal_form_written_out_or_a_suffix_after_a_name_hides_nothing(screener, query,
+                                                                          listed):
+    found = best(screener, query)
+    assert found is not None and (found.id, found.match) == (listed, True), query
+
+
 def test_a_listed_name_with_hyphens_is_found_without_them_and_shown_as_written():
     listed = Screener([Listed("apt3", "APT3", ("Threat Group-0110", "UPS Team"),
                               kind="organization")])
