@@ -2,12 +2,17 @@
 
 A typo is one letter left out, added, changed, or two neighbours swapped (the optimal string
 alignment distance is 1); but never one that touches a digit, since a number names one thing
-and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405). Every pair of
-words one typo apart shares a word made by deleting one letter from each (or from neither),
-which is what the index keys on.
+and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405) — save a digit
+drawn like the letter it stands for (0 for o, 1 for l or i, 3 for e, 4 for a, 5 for s, 7 for
+t, 8 for b: "UglyG0rilla", "Wang D0ng" are disguises). Every pair of words one typo apart
+shares a word made by deleting one letter from each (or from neither), which is what the index
+keys on.
 """
 
 from __future__ import annotations
+
+# Digits drawn like letters: a word that has one where the other has the letter is disguised.
+LOOK_ALIKE_DIGITS = {"0": "o", "1": "li", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
 
 
 def deletions(word: str) -> set[str]:
@@ -20,7 +25,7 @@ def one_typo_apart(a: str, b: str) -> bool:
     if a == b or abs(len(a) - len(b)) > 1:
         return False
     if _digits(a) != _digits(b):
-        return False
+        return _disguised(a, b) or _disguised(b, a)
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:
         start += 1
@@ -47,3 +52,12 @@ def first_difference(a: str, b: str) -> int:
 
 def _digits(word: str) -> str:
     return "".join(c for c in word if c.isdigit())
+
+
+def _disguised(a: str, b: str) -> bool:
+    """Whether A is B with one letter written as a digit drawn like it ("g0rilla")."""
+    if len(a) != len(b):
+        return False
+    at = first_difference(a, b)
+    return (at < len(a) and a[at + 1:] == b[at + 1:]
+            and b[at] in LOOK_ALIKE_DIGITS.get(a[at], ""))

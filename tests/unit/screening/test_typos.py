@@ -35,3 +35,16 @@ def test_leaving_out_any_one_letter_is_one_typo(word, data):
     shorter = word[:at] + word[at + 1 :]
     assert one_typo_apart(shorter, word) and one_typo_apart(word, shorter)
     assert shorter in deletions(word)
+
+
+def test_a_digit_drawn_like_the_letter_it_stands_for_is_a_typo():
+    # "UglyG0rilla" and "ug1ygorilla" found nothing: a difference touching a digit never was
+    # a typo. A digit written for the letter it looks like is a disguise, and is one.
+    assert one_typo_apart("uglyg0rilla", "uglygorilla")
+    assert one_typo_apart("ug1ygorilla", "uglygorilla")
+    assert one_typo_apart("si1ence", "silence")
+    # A number still names one thing: no digit for another, none added or left out.
+    assert not one_typo_apart("apt10", "apt19")
+    assert not one_typo_apart("apt1", "apt19")
+    assert not one_typo_apart("uglygorilla1", "uglygorilla")
+    assert not one_typo_apart("g0rilla", "gorila")  # a disguise and a typo: two
