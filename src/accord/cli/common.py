@@ -61,7 +61,10 @@ def shown(value: datetime | str | None) -> str:
         fraction = f".{value.microsecond:06d}"
     from accord.i18n.zones import zone  # loads the catalogue: only when --tz is not UTC
 
-    local = value.astimezone(zone(shown_zone["name"])).isoformat(timespec="seconds")
+    try:
+        local = value.astimezone(zone(shown_zone["name"])).isoformat(timespec="seconds")
+    except OverflowError:  # the year 1 west of UTC, 9999 east of it: said in UTC
+        return format_timestamp(value)
     return local[:19] + fraction + local[19:]
 
 

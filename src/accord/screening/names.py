@@ -139,8 +139,6 @@ def name_variants(text: str) -> tuple[Variant, ...]:
         variant = variant.strip(" \t,.:;-–—")
         if variant and any(c.isalnum() for c in variant):
             found[variant] = False
-            if (apart := spaced(variant)) is not None:
-                found.setdefault(apart, False)  # its hyphens joining words, not syllables
             untitled = _untitled(variant)
             if untitled != variant and untitled:
                 found.setdefault(untitled, True)
@@ -153,7 +151,16 @@ def name_variants(text: str) -> tuple[Variant, ...]:
         if han and any(c.isalpha() for c in latin):
             add(latin)
             add(" ".join(han))
-    return tuple(Variant(v, person) for v, person in found.items())[:MAX_VARIANTS]
+    read = list(found.items())[:MAX_VARIANTS]
+    # Each reading with a hyphen between words is read again with a space there (its hyphens
+    # joining a firm's words, not a name's syllables), after all the others and beyond their
+    # cap: taken among them, such copies pushed a query's later parts (its Chinese name) out.
+    # The whole of a query that has parts is not: each part is read again on its own.
+    many = len(read) > 1
+    apart = [(spaced_, person) for variant, person in read
+             if not (many and variant == text.strip(" \t,.:;-–—"))
+             and (spaced_ := spaced(variant)) is not None and spaced_ not in found]
+    return tuple(Variant(v, person) for v, person in read + apart[:MAX_VARIANTS])
 
 
 def spaced(text: str) -> str | None:

@@ -3,10 +3,10 @@
 A typo is one letter left out, added, changed, or two neighbours swapped (the optimal string
 alignment distance is 1); but never one that touches a digit, since a number names one thing
 and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405) — save a digit
-drawn like the letter it stands for (0 for o, 1 for l or i, 3 for e, 4 for a, 5 for s, 7 for
-t, 8 for b: "UglyG0rilla", "Wang D0ng" are disguises). Every pair of words one typo apart
-shares a word made by deleting one letter from each (or from neither), which is what the index
-keys on.
+drawn like the letter it stands for, amid letters (0 for o, 1 for l or i, 3 for e, 4 for a, 5
+for s, 7 for t, 8 for b: "UglyG0rilla", "Si1ence" are disguises; "Group5", "TeamT5" names).
+Every pair of words one typo apart shares a word made by deleting one letter from each (or from
+neither), which is what the index keys on.
 """
 
 from __future__ import annotations
@@ -55,9 +55,12 @@ def _digits(word: str) -> str:
 
 
 def _disguised(a: str, b: str) -> bool:
-    """Whether A is B with one letter written as a digit drawn like it ("g0rilla")."""
+    """Whether A is B with one letter written as a digit drawn like it, amid letters
+    ("g0rilla", "si1ence"): a digit at a word's end or beside another digit is a number
+    (Group5, TeamT5, APT28 are names of their own)."""
     if len(a) != len(b):
         return False
     at = first_difference(a, b)
-    return (at < len(a) and a[at + 1:] == b[at + 1:]
+    return (0 < at < len(a) - 1 and a[at + 1:] == b[at + 1:]
+            and a[at - 1].isalpha() and a[at + 1].isalpha()
             and b[at] in LOOK_ALIKE_DIGITS.get(a[at], ""))

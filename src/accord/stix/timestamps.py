@@ -24,7 +24,9 @@ def is_timestamp(value: object) -> bool:
     """True when `value` is a syntactically valid STIX timestamp naming a real calendar date."""
     if not isinstance(value, str) or TIMESTAMP.match(value) is None:
         return False
-    if value.startswith("0000"):  # RFC 3339 has a year 0; no calendar this node computes with
+    if value.startswith("0000") or value[17:19] == "60":
+        # RFC 3339 has a year 0 and leap seconds; Python's calendar, which this node computes
+        # with, has neither (a designation dated so was a 500, and aborted an import).
         return False
     if value[8:10] > "28":  # the 29th to 31st: does this month have that day?
         try:

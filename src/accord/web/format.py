@@ -46,7 +46,10 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
 def _text(zone_name: str, language: str, when: datetime) -> str:
     """Clockface.text of a time. Remembered: Babel takes ~0.1 ms a time, and a page shows the
     same deadlines at every view (the dashboard, 75 of them)."""
-    local = when.astimezone(zone(zone_name))
+    try:
+        local = when.astimezone(zone(zone_name))
+    except OverflowError:  # the year 1 west of UTC, 9999 east of it: said in UTC
+        zone_name, local = DEFAULT_ZONE, when.astimezone(UTC)
     shown = format_datetime(local, _PATTERNS.get(language, _PATTERNS["en"])[0],
                             locale=LANGUAGES[language].babel)
     offset = offset_label(local.utcoffset())

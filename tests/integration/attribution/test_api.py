@@ -362,13 +362,16 @@ def test_the_record_s_objects_dated_in_year_0000_are_refused_by_name_not_failed_
     designation["designated"] = "0000-01-01T00:00:00Z"
     position = _position(world, claim["id"], kept.modified)
     position["created"] = position["modified"] = "0000-01-01T00:00:00.000Z"
+    leap = dict(designation, id=f"x-accord-designation--{uuid.uuid4()}",
+                designated="2016-12-31T23:59:60Z")  # a leap second: none in Python either
     answer = client.post("/taxii2/accord/collections/requests/objects/", json={
-        "objects": [designation, position]}, headers={
+        "objects": [designation, position, leap]}, headers={
         "Content-Type": "application/taxii+json;version=2.1",
         "Accept": "application/taxii+json;version=2.1"})
     assert answer.status_code == 202, answer.text
     refused = {f["id"]: f["message"] for f in answer.json()["failures"]}
-    assert set(refused) == {designation["id"], position["id"]}
+    assert set(refused) == {designation["id"], position["id"], leap["id"]}
+    assert "designated: '2016-12-31T23:59:60Z' is not a STIX timestamp" in refused[leap["id"]]
     assert "designated: '0000-01-01T00:00:00Z' is not a STIX timestamp" in \
         refused[designation["id"]]
     assert "'created' must be a real UTC date and time" in refused[position["id"]]

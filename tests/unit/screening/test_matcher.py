@@ -146,6 +146,18 @@ def test_a_legal_form_written_out_or_a_suffix_after_a_name_hides_nothing(screene
     assert found is not None and (found.id, found.match) == (listed, True), query
 
 
+@pytest.mark.parametrize("query", [
+    "Dr. Li Xiao-ming (a.k.a. Ugly-Bear) 王东",
+    "Dr. Li Xiao-ming / Li-Xiaoming / 王东",
+    "Mr. Xi-Jin Ping-Li (a.k.a. Ugly-Gorilla) 王东",
+])
+def test_hyphenated_parts_push_no_later_part_of_a_query_out(screener, query):
+    # A reviewer's finding: the spaced copies of hyphenated parts took the places of the
+    # query's later parts (its Chinese name) among the readings it is screened as.
+    found = best(screener, query)
+    assert found is not None and (found.id, found.score) == ("wang-dong", 1.0), query
+
+
 def test_a_listed_name_with_hyphens_is_found_without_them_and_shown_as_written():
     listed = Screener([Listed("apt3", "APT3", ("Threat Group-0110", "UPS Team"),
                               kind="organization")])

@@ -48,3 +48,8 @@ def test_a_digit_drawn_like_the_letter_it_stands_for_is_a_typo():
     assert not one_typo_apart("apt1", "apt19")
     assert not one_typo_apart("uglygorilla1", "uglygorilla")
     assert not one_typo_apart("g0rilla", "gorila")  # a disguise and a typo: two
+    # A digit at a word's end, or beside another, is a number: names of their own.
+    assert not one_typo_apart("groups", "group5")
+    assert not one_typo_apart("teamts", "teamt5")
+    assert not one_typo_apart("apt2b", "apt28")
+    assert not one_typo_apart("apt1o", "apt10")

@@ -139,3 +139,22 @@ def test_a_form_names_its_zone_with_an_offset_only_where_the_offset_holds_all_ye
     assert Clockface("UTC", "en").dates_label(december) == "UTC"
     # The same offset on 1 January and 1 July, another during Ramadan.
     assert Clockface("Africa/Casablanca", "en").dates_label(december) == "Africa/Casablanca"
+
+
+@pytest.mark.parametrize(("zone", "when"), [
+    ("America/New_York", "0001-01-01T00:00:00.000Z"),
+    ("Asia/Shanghai", "9999-12-31T23:59:59.999Z"),
+])
+def test_a_time_at_the_calendar_s_ends_is_said_in_utc_where_the_zone_has_no_room(zone, when):
+    # A designation dated 0001, posted over TAXII, made every page showing it a 500 west of
+    # UTC (and 9999 east of it): the local time is outside Python's calendar.
+    from accord.cli import common
+
+    for language in ("en", "zh-Hans"):
+        said = str(Clockface.of(zone, language).moment(when))
+        assert "UTC" in said.rpartition(">")[0], said  # shown, in UTC
+    common.shown_zone["name"] = zone
+    try:
+        assert common.shown(when).startswith(when[:-1])
+    finally:
+        common.shown_zone["name"] = common.DEFAULT_ZONE
