@@ -140,7 +140,11 @@ def refused_record_objects(engine: Engine, collection: Collection,
     claims = claims_named(engine, collection, poster, positions)
     reasons = {id(o): why_not_position(o, claims, poster, now, collection.default_tlp)
                for o in positions}
-    reasons |= {id(o): why_not_claim(o, now) for o in made}
+    # A claim already held is never revised: posting it again (a retry, a feed pushed whole
+    # again) stores nothing, and its date is the day it was first posted.
+    held = {str(o["id"]) for o in _newest(engine, collection, poster, CLAIM,
+                                          [str(o["id"]) for o in made])} if made else set()
+    reasons |= {id(o): why_not_claim(o, now) for o in made if o["id"] not in held}
     lifted = _lifted(engine, collection, poster, [str(o["id"]) for o in designations])
     cited = _cited(engine, collection, poster, designations)
     reasons |= {id(o): why_not_designation(o, lifted, cited, now) for o in designations}

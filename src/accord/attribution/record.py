@@ -165,12 +165,9 @@ class AttributionRecord(RecordReading):
         _one_of("kind", [draft.kind], DESIGNATION_KINDS)
         if not draft.name.strip():
             raise AttributionError("name: give the designated firm's or person's name")
-        # A name no screening can match ("...", zero-width spaces) designates nobody.
-        for said in (draft.name, *draft.aliases):
-            if said.strip() and not any(c.isalnum() for c in said):
-                raise AttributionError(f"{'name' if said is draft.name else 'alias'} "
-                                       f"{said.strip()!r}: a name needs a letter or a digit; "
-                                       "screening could never match this one")
+        _matchable(draft.name, "name")
+        for alias in draft.aliases:
+            _matchable(alias, "alias")
         if not draft.legal_basis.strip():
             raise AttributionError("legal basis: the authority the designation is made under "
                                    "(e.g. Executive Order 13694)")
@@ -215,6 +212,8 @@ class AttributionRecord(RecordReading):
                                    "amend it")
         if not current.is_in_force:
             raise AttributionError(f"{designation_id} was lifted; designate again instead")
+        for alias in aliases:
+            _matchable(alias, "alias")
         added = tuple(a.strip() for a in aliases
                       if a.strip() and a.strip() not in current.names)
         if not added and programme is None and legal_basis is None:
@@ -300,3 +299,10 @@ def _marked(obj: dict[str, Any], maker: str, audience: Sequence[str]) -> dict[st
         obj.setdefault("extensions", {})[ACCORD_MARKING_EXTENSION] = {
             "extension_type": "property-extension", "recipients": others}
     return obj
+
+
+def _matchable(said: str, what: str) -> None:
+    """A name no screening can match ("...", zero-width spaces) designates nobody."""
+    if said.strip() and not any(c.isalnum() for c in said):
+        raise AttributionError(f"{what} {said.strip()!r}: a name needs a letter or a digit; "
+                               "screening could never match this one")

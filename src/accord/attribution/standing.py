@@ -153,7 +153,8 @@ def subject_standing(subject: str, claims: Iterable[Claim], positions: Iterable[
         return _subject(subject, (), "uncontested",
                         Phrase(N_("No party attributes this activity.")), names)
     contested = [s for s in standings if s.status == "contested"]
-    rivals = _competing(mine)
+    # Rival answers are those their makers still stand by: a claim walked back answers nothing.
+    rivals = _competing([s.claim for s in standings if s.stands[0].position in SUPPORTING])
     if contested or rivals:
         reasons = [dict(s.said.values)["why"] for s in contested]
         if rivals:

@@ -224,7 +224,7 @@ def listing(rows: Iterable[Row], columns: Sequence[str], *, as_json: bool,
     for row in rows:
         table.add_row(*(cells(row) if cells else [cell(row[c]) for c in columns]))
     for name, column in zip(columns, table.columns, strict=True):
-        if name == "id" or name.endswith("_id"):
+        if name in ("id", "request", "object") or name.endswith(("_id", "_ids")):
             # An id is copied into the next command: never cut, whatever else must narrow.
             column.no_wrap = True
             column.min_width = max((len(c) for c in column.cells if isinstance(c, str)),

@@ -4,11 +4,12 @@ A peer's sync, or an analyst's TAXII client, polls each collection every few sec
 most polls find nothing new: one record each filled the trail with empty `objects.read`
 records (five peers polling three collections every 5 s: a quarter of a million a day),
 which every `accord audit verify` then walks, and among which the reads that did return
-something are hard to find. Such a read is still recorded — who asked, with which token, of
-which collection, and when — but as a count: one record per reader, token, collection and
-kind of read every `every` seconds, saying how many there were and when the first and the
-last came. What a read returned is never summed: a read that returned objects is recorded
-alone, as before.
+something are hard to find. The first such read of a reader's token on a collection in a period
+is recorded alone, at once, as any read; the others of the period are counted: one record per
+reader, token, collection and kind of read every `every` seconds, saying how many more there
+were and when the first and the last of them came. What a read returned is never summed: a
+read that returned objects is recorded alone, as before. A node that stops at once (kill -9,
+power) loses the counts of its last period, never the record that a reader was polling.
 """
 
 from __future__ import annotations
@@ -44,16 +45,18 @@ class EmptyReads:
 
     def count(self, event: Event) -> bool:
         """Count EVENT, a read that returned nothing, toward its key's next summary; False
-        when there is no room for another key (then the caller records it as it is)."""
+        when the caller is to record it as it is: the first of its key in the period, or
+        one with no room left for another key."""
         key = (event.action, event.party_id, event.token_id, event.collection_id)
         now = self._wall()
         with self._lock:
             tally = self._tallies.get(key)
             if tally is None:
-                if len(self._tallies) >= MOST_TALLIES:
-                    return False
-                self._tallies[key] = [1, now, now]
-                return True
+                if len(self._tallies) < MOST_TALLIES:
+                    self._tallies[key] = [0, now, now]
+                return False
+            if not tally[0]:
+                tally[1] = now
             tally[0] += 1
             tally[2] = now
         return True
@@ -69,7 +72,8 @@ class EmptyReads:
             self._last_summary = now
         return [Event(_stamp(last), action, party, token, collection, (), {
             "empty_reads": int(count), "first": _stamp(first), "last": _stamp(last)})
-            for (action, party, token, collection), (count, first, last) in tallies.items()]
+            for (action, party, token, collection), (count, first, last) in tallies.items()
+            if count]
 
 
 def _stamp(wall: float) -> str:

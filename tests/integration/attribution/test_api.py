@@ -9,6 +9,7 @@ import pytest
 from tests.opm import APT19, OPM, opm_objects
 
 from accord.intake import Screened, store
+from accord.stix.timestamps import format_timestamp
 
 API = "/api/v1"
 
@@ -464,6 +465,13 @@ def test_a_designation_no_screening_could_match_is_refused(client, name):
         "aliases": ["Tianfu", name]})
     assert "a name needs a letter or a digit" in aliased.text
     assert client.get(f"{API}/designations").json() == []
+    made = client.post(f"{API}/designations", json={
+        "name": "Tianfu Probe", "kind": "organization", "legal_basis": "E.O. 13694"}).json()
+    amended = client.post(f"{API}/designations/{made['id']}/amendment",
+                          json={"aliases": [name]})
+    assert "a name needs a letter or a digit" in amended.text
+    [held] = client.get(f"{API}/designations").json()
+    assert held["aliases"] == []
 
 
 def test_a_role_is_named_with_its_article(client, world):
@@ -472,3 +480,32 @@ def test_a_role_is_named_with_its_article(client, world):
         "subject": OPM, "attributed_to": [APT19], "basis": ["media-report"],
         "confidence": 50, "summary": "x"})
     assert answered.status_code == 403 and "an analyst token may read" in answered.text
+
+
+def test_a_claim_posted_again_days_later_is_held_unchanged_not_refused(client, world):
+    # A reviewer's finding: a client retrying, or a feed pushed whole again, had every claim
+    # older than a day refused as dated before it reached the node.
+    from datetime import timedelta
+
+    from accord.attribution.model import Claim
+    from accord.attribution.objects import claim_to_stix
+    from accord.attribution.posted import refused_record_objects
+    from accord.clock import now as utc_now
+    from accord.cooperation.desk import Desk
+
+    made = claim_to_stix(Claim(f"x-accord-claim--{uuid.uuid4()}", world.own.id, utc_now(),
+                               OPM, (APT19,), None, ("media-report",), 40, "APT19."))
+    requests = Desk(world.node).collection()  # made at the first request
+    headers = {"Content-Type": "application/taxii+json;version=2.1",
+               "Accept": "application/taxii+json;version=2.1"}
+    first = client.post("/taxii2/accord/collections/requests/objects/",
+                        json={"objects": [made]}, headers=headers).json()
+    assert first.get("success_count") == 1, first
+    later = utc_now() + timedelta(days=3)
+    assert refused_record_objects(world.node.engine, requests, [made], world.own.id,
+                                  later) == {}
+    fresh = dict(made, id=f"x-accord-claim--{uuid.uuid4()}")
+    assert list(refused_record_objects(world.node.engine, requests, [fresh], world.own.id,
+                                       later).values()) == [
+        f"dated {made['created']}, more than a day before it reached this node "
+        f"({format_timestamp(later)}): a claim is dated when it is made"]

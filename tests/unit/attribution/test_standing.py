@@ -100,3 +100,14 @@ def test_a_claimant_that_walked_its_claim_back_is_not_said_to_assert_it():
     subject = subject_standing(SUBJECT, [claim()], [position(CN, "deny", 1),
                                                     position(US, "neutral", 2)], NAMES)
     assert subject.reason.startswith("Contested: United States, who made the claim, no longer")
+
+
+def test_a_claim_walked_back_is_no_rival_answer():
+    # A reviewer's finding: after the US took 'neutral' on its own claim, its subject still
+    # said "United States attributes it to APT19 and CN while China attributes it to APT10".
+    rival = claim("x-accord-claim--2", by=CN, to=("intrusion-set--apt10",), sponsor=None,
+                  at=T0 + timedelta(hours=1))
+    walked_back = position(US, "neutral", 3)
+    standing = subject_standing(SUBJECT, [claim(), rival], [walked_back], NAMES)
+    assert "attributes it to APT19" not in standing.reason
+    assert standing.status == "uncontested", standing.reason

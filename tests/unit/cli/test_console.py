@@ -25,3 +25,7 @@ def test_a_listing_never_cuts_an_id_however_narrow_the_terminal(capsys, monkeypa
     common.listing(rows, ("id", "name", "aliases", "party", "designated", "note"),
                    as_json=False)
     assert long in capsys.readouterr().out
+    # As the audit trail's object ids, and the request an escalation is of.
+    rows = [{"request": long, "object_ids": [long, long], "note": "x" * 120}]
+    common.listing(rows, ("request", "object_ids", "note"), as_json=False)
+    assert capsys.readouterr().out.count(long) == 3
