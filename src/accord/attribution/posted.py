@@ -147,7 +147,8 @@ def refused_record_objects(engine: Engine, collection: Collection,
     reasons |= {id(o): why_not_claim(o, now) for o in made if o["id"] not in held}
     lifted = _lifted(engine, collection, poster, [str(o["id"]) for o in designations])
     cited = _cited(engine, collection, poster, designations)
-    reasons |= {id(o): why_not_designation(o, lifted, cited, now) for o in designations}
+    reasons |= {id(o): why_not_designation(o, lifted, cited, now, collection.default_tlp)
+                for o in designations}
     return {key: why for key, why in reasons.items() if why is not None}
 
 
@@ -167,24 +168,34 @@ def why_not_claim(obj: Mapping[str, Any], now: datetime) -> str | None:
 
 
 def _cited(engine: Engine, collection: Collection, poster: str,
-           designations: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Which of the claims `designations` cite `poster` may read in `collection`."""
+           designations: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The claims `designations` cite that `poster` may read in `collection`, by id."""
     ids: set[str] = set()
     for obj in designations:
         try:
             ids |= set(designation_from_stix(obj).claims)
         except MalformedAttributionObject:
             continue
-    return {str(o["id"]) for o in _newest(engine, collection, poster, CLAIM, ids)} \
-        if ids else set()
+    return {str(o["id"]): o for o in _newest(engine, collection, poster, CLAIM, ids)} \
+        if ids else {}
 
 
-def why_not_designation(obj: Mapping[str, Any], lifted: set[str], cited: set[str],
-                        now: datetime) -> str | None:
+def _audience(obj: Mapping[str, Any], default: Tlp) -> frozenset[str] | None:
+    """Who reads OBJ in its collection besides its maker: None for every reader (TLP:AMBER
+    or below), else its recipients."""
+    level = tlp_of(obj)
+    if (level if level is not None else default) <= Tlp.AMBER:
+        return None
+    return frozenset(recipients_of(obj)) | {str(obj.get("created_by_ref"))}
+
+
+def why_not_designation(obj: Mapping[str, Any], lifted: set[str],
+                        cited: Mapping[str, Mapping[str, Any]], now: datetime,
+                        default: Tlp = Tlp.AMBER) -> str | None:
     """A designation lifted stays lifted: a new version that is not would put it back in
     force unseen (the record's `amend` refuses it too; designate again instead). It takes
     effect no later than now (one dated 2099 was in force at once), and cites only claims
-    its party may read."""
+    its party may read, and that whoever reads it may read too (it shows their ids)."""
     try:
         again = designation_from_stix(obj)
     except MalformedAttributionObject as malformed:
@@ -192,10 +203,17 @@ def why_not_designation(obj: Mapping[str, Any], lifted: set[str], cited: set[str
     if ahead := _ahead("designated", again.designated, now,
                        "record a designation once it has taken effect"):
         return ahead
-    unknown = sorted(set(again.claims) - cited)
+    unknown = sorted(set(again.claims) - set(cited))
     if unknown:
         return (f"claim_refs {', '.join(unknown)}: no claim you may read on this node; a "
                 "designation cites the claims its party reads")
+    readers = _audience(obj, default)
+    for claim_id in again.claims:
+        theirs = _audience(cited[claim_id], default)
+        if theirs is not None and (readers is None or not readers <= theirs):
+            return (f"claim_refs {claim_id}: a claim shared with fewer parties than the "
+                    "designation, to whom it would show the claim's id: share the designation "
+                    "with fewer parties, or cite only what they may read")
     if obj.get("id") not in lifted:
         return None
     if again.is_in_force:

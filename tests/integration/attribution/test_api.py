@@ -446,6 +446,19 @@ def test_claims_and_designations_posted_over_taxii_keep_the_rules_rest_keeps(
     assert "record a designation once it has taken effect" in refused[later["id"]]
     assert f"claim_refs {hidden['id']}: no claim you may read" in refused[secret["id"]]
     assert "no claim you may read" in refused[nowhere["id"]]
+    # The US may read its claim shared with Russia alone; a designation every reader reads
+    # would show them its id (the REST API refuses it too).
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    shown = designation_to_stix(replace(kept, id=f"x-accord-designation--{uuid.uuid4()}",
+                                        claims=(hidden["id"],)))
+    shown["object_marking_refs"] = [MARKING_FOR[Tlp.GREEN]]
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [shown]}, headers={"Content-Type": "application/taxii+json;version=2.1",
+                                      "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 0, answer
+    assert "a claim shared with fewer parties than the designation" in \
+        answer["failures"][0]["message"]
 
 
 def test_what_is_no_stix_id_has_no_attribution_to_show(client):
