@@ -35,6 +35,10 @@ def test_a_json_body_past_the_api_bound_is_refused(client):
     refused = client.post("/api/v1/screen", content=b"[" + b" " * API_BODY_BYTES + b"]",
                           headers={"Content-Type": "application/json"})
     assert refused.status_code == 413
+    # In the REST API's error shape, as every other refusal of it.
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.json()["status"] == 413
+    assert "larger than this page or endpoint takes" in refused.json()["title"]
 
 
 def test_bodies_within_the_bounds_are_read_as_before(client, world):

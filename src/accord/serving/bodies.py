@@ -10,6 +10,7 @@ before a byte is read, and by the bytes read as they come (a chunked body declar
 
 from __future__ import annotations
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The largest a page's form may be: a request's description and impact (20,000 characters
@@ -42,7 +43,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > most):
-            await _too_large(send, most)
+            await _too_large(send, most, scope["path"])
             return
         chunks: list[bytes] = []
         read = 0
@@ -53,7 +54,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             read += len(chunk)
             if read > most:
-                await _too_large(send, most)
+                await _too_large(send, most, scope["path"])
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -71,10 +72,14 @@ class BodyLimit:
         await self.app(scope, replayed, send)
 
 
-async def _too_large(send: Send, most: int) -> None:
-    text = (f"The request body is larger than this page or endpoint takes ({most:,} bytes): "
-            "send less.\n").encode()
+async def _too_large(send: Send, most: int, path: str) -> None:
+    said = (f"The request body is larger than this page or endpoint takes ({most:,} bytes): "
+            "send less.")
+    if path.startswith("/api/"):  # in the REST API's own error shape, a Problem
+        body, kind = orjson.dumps({"title": said, "status": 413}), b"application/json"
+    else:
+        body, kind = (said + "\n").encode(), b"text/plain; charset=utf-8"
     await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(text)).encode()), (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": text})
+        (b"content-type", kind), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
