@@ -107,13 +107,16 @@ class BatchIn(Input):
 
 
 class AmendmentIn(Input):
-    aliases: list[str] = []
-    programme: str | None = None
-    legal_basis: str | None = None
+    # Bounded as a designation's own fields are (DesignationIn): a 7 MB text was taken to the
+    # record, and refused there in words about something else.
+    aliases: list[Annotated[str, Field(min_length=1, max_length=MOST_LINE)]] = Field(
+        default=[], max_length=MOST_LISTED)
+    programme: str | None = Field(default=None, max_length=MOST_LINE)
+    legal_basis: str | None = Field(default=None, max_length=MOST_TEXT)
 
 
 class LiftIn(Input):
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=MOST_TEXT)
 
 
 def add_attribution_routes(api: FastAPI, node: Node,

@@ -522,3 +522,20 @@ def test_a_claim_posted_again_days_later_is_held_unchanged_not_refused(client, w
                                        later).values()) == [
         f"dated {made['created']}, more than a day before it reached this node "
         f"({format_timestamp(later)}): a claim is dated when it is made"]
+
+
+def test_an_amendment_or_a_lifting_past_the_bounds_is_refused_by_field(client):
+    # A 7 MB lift reason was taken to the record and refused there with a 409 about
+    # something else ("lifted and lift_reason go together").
+    from accord.cooperation.properties import MOST_TEXT
+
+    made = client.post(f"{API}/designations", json={
+        "name": "Tianfu Probe", "kind": "organization", "legal_basis": "E.O. 13694"}).json()
+    lifted = client.post(f"{API}/designations/{made['id']}/lifting",
+                         json={"reason": "x" * (MOST_TEXT + 1)})
+    assert lifted.status_code == 422 and "body.reason" in lifted.json()["title"]
+    amended = client.post(f"{API}/designations/{made['id']}/amendment",
+                          json={"legal_basis": "x" * (MOST_TEXT + 1)})
+    assert amended.status_code == 422 and "body.legal_basis" in amended.json()["title"]
+    [held] = client.get(f"{API}/designations").json()
+    assert held["in_force"] and held["legal_basis"] == "E.O. 13694"
