@@ -90,10 +90,8 @@ def _ahead(said: str, when: datetime, now: datetime, rule: str) -> str | None:
             f"({format_timestamp(now)}): {rule}")
 
 
-def claims_named(engine: Engine, collection: Collection, poster: str,
-                 positions: Sequence[Mapping[str, Any]]) -> dict[str, Claim]:
-    """The claims `positions` name (answered or competing) that `poster` may read in
-    `collection`, by id."""
+def _named(positions: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The claims `positions` name, answered or competing."""
     ids: set[str] = set()
     for obj in positions:
         try:
@@ -102,8 +100,12 @@ def claims_named(engine: Engine, collection: Collection, poster: str,
             continue
         ids |= {position.claim, *([position.competing_claim] if position.competing_claim
                                   else [])}
+    return ids
+
+
+def _claims(objs: Iterable[Mapping[str, Any]]) -> dict[str, Claim]:
     found: dict[str, Claim] = {}
-    for obj in _newest(engine, collection, poster, CLAIM, ids):
+    for obj in objs:
         try:
             claim = claim_from_stix(obj)
         except MalformedAttributionObject:
@@ -137,16 +139,18 @@ def refused_record_objects(engine: Engine, collection: Collection,
     made = [o for o in objs if o.get("type") == CLAIM]
     if not (positions or designations or made) or poster not in hosted_parties(engine):
         return {}
-    claims = claims_named(engine, collection, poster, positions)
+    # Every claim the post names, cites or carries, read once: those the poster may read.
+    named, cited_ids = _named(positions), _cited(designations)
+    wanted = named | cited_ids | {str(o["id"]) for o in made}
+    readable = {str(o["id"]): o for o in _newest(engine, collection, poster, CLAIM, wanted)}
+    claims = _claims(readable[cid] for cid in named if cid in readable)
     reasons = {id(o): why_not_position(o, claims, poster, now, collection.default_tlp)
                for o in positions}
     # A claim already held is never revised: posting it again (a retry, a feed pushed whole
     # again) stores nothing, and its date is the day it was first posted.
-    held = {str(o["id"]) for o in _newest(engine, collection, poster, CLAIM,
-                                          [str(o["id"]) for o in made])} if made else set()
-    reasons |= {id(o): why_not_claim(o, now) for o in made if o["id"] not in held}
+    reasons |= {id(o): why_not_claim(o, now) for o in made if o["id"] not in readable}
     lifted = _lifted(engine, collection, poster, [str(o["id"]) for o in designations])
-    cited = _cited(engine, collection, poster, designations)
+    cited = {cid: readable[cid] for cid in cited_ids if cid in readable}
     reasons |= {id(o): why_not_designation(o, lifted, cited, now, collection.default_tlp)
                 for o in designations}
     return {key: why for key, why in reasons.items() if why is not None}
@@ -167,17 +171,15 @@ def why_not_claim(obj: Mapping[str, Any], now: datetime) -> str | None:
     return None
 
 
-def _cited(engine: Engine, collection: Collection, poster: str,
-           designations: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    """The claims `designations` cite that `poster` may read in `collection`, by id."""
+def _cited(designations: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The claims `designations` cite."""
     ids: set[str] = set()
     for obj in designations:
         try:
             ids |= set(designation_from_stix(obj).claims)
         except MalformedAttributionObject:
             continue
-    return {str(o["id"]): o for o in _newest(engine, collection, poster, CLAIM, ids)} \
-        if ids else {}
+    return ids
 
 
 def _audience(obj: Mapping[str, Any], default: Tlp) -> frozenset[str] | None:

@@ -32,6 +32,7 @@ from accord.i18n import N_, Refusal
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import LANGUAGE_CODE
 from accord.stix.timestamps import format_timestamp
+from accord.words import a_or_an
 
 SECTIONS = ("urgency", "required", "escalation", "languages")
 DEADLINE_KEYS = ("acknowledge", "respond")
@@ -60,9 +61,8 @@ class RequestIncomplete(ValueError):
                  party: str = "") -> None:
         """`party`: the addressee whose node's guidelines require it, where they are not this
         node's."""
-        article = "an" if kind[0] in "aeiou" else "a"
         whose = f"the guidelines of {party}'s node, version" if party else "guidelines version"
-        super().__init__(f"{article} {kind} request must carry: {', '.join(missing)} "
+        super().__init__(f"{a_or_an(kind)} request must carry: {', '.join(missing)} "
                          f"({whose} {version})")
         self.kind = kind
         self.missing = tuple(missing)
