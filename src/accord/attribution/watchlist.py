@@ -87,7 +87,6 @@ class Watchlist:
         # APT29 under its id, renamed, into a collection made earlier hid APT29 from every
         # party's screening.
         self.copies: dict[str, list[str]] = {}  # an actor's id: its copies' keys
-        self.object_of: dict[str, str] = {}  # a copy's key: the actor's id
         self.left_out = 0  # actors not taken: their poster's share was full
         self.own = record.node.party.id
         self.names = record.node.directory.names()
@@ -129,7 +128,6 @@ class Watchlist:
             self.names_by_poster[poster] = taken
             key = item.id if item.id not in self.copies else f"{item.id}@{item.seq}"
             self.copies.setdefault(item.id, []).append(key)
-            self.object_of[key] = item.id
             self.names_of[key] = 1 + len(aliases)
             self.actors[key] = body["type"]
             self.listed_by[key] = poster
@@ -164,7 +162,6 @@ class Watchlist:
                 keys = self.copies.pop(oid, [])
                 self.screener.remove(keys)
                 for key in keys:
-                    self.object_of.pop(key, None)
                     self.actors.pop(key, None)
                     poster = self.listed_by.pop(key, None)
                     self.names_by_poster[poster] = (self.names_by_poster.get(poster, 0)
@@ -206,7 +203,7 @@ class Watchlist:
             for m in matches:
                 by = self.listed_by.get(m.id)
                 kind = "designation" if m.id in self.designations else self.actors[m.id]
-                found.append(Hit(replace(m, id=self.object_of.get(m.id, m.id)), kind,
+                found.append(Hit(replace(m, id=_object_of(m.id)), kind,
                                  self.designations.get(m.id), by,
                                  self.names.get(by, by) if by else None))
         return found
@@ -278,6 +275,12 @@ def _state(record: AttributionRecord, cooperation: str, readable: tuple[str, ...
                                             o.type.in_(ACTOR_KINDS))).one() if readable \
             else (0, None)
     return (int(designations[0]), designations[1]), (int(acting[0]), acting[1])
+
+
+def _object_of(key: str) -> str:
+    """The id a listing key names: a copy's key is its id, then '@' and its row (STIX ids
+    hold no '@')."""
+    return key.partition("@")[0]
 
 
 def screen_all(record: AttributionRecord, actor: Actor, names: Iterable[str],
