@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any
@@ -12,16 +13,20 @@ from sqlalchemy import (
     Connection,
     Engine,
     Select,
+    bindparam,
+    func,
     literal,
     select,
     union_all,
+    update,
 )
 
 from accord.store.audit_search import AuditPage, listed_seqs, naming, record_of, search
 from accord.store.audit_search import AuditQuery as AuditQuery  # where callers find it
 from accord.store.bulk import among, analyze_if_grown, insert_rows
 from accord.store.engine import is_sqlite, take_turn, writing
-from accord.store.schema import audit, audit_objects, people, tokens
+from accord.store.replica import primary_of
+from accord.store.schema import audit, audit_indexed, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
 from accord.trust.empty_reads import EmptyReads
 
@@ -32,6 +37,23 @@ _ARMS = 100
 # At most this many records of one append listed in one index row: a longer append (a backlog
 # appended after the database was away) continues in another row (migration 0027).
 LISTED_A_ROW = 1000
+
+# A batch of the index (AuditLog.index_new): at most this many records, or lists of objects
+# this large together (a page read's list is some 50 KB), read this many records at a time;
+# the trail's turn is held while a batch is written.
+_INDEX_RECORDS = 20_000
+_BATCHES_AT_STOP = 10
+_BATCHES_A_ROUND = 3
+_INDEX_BYTES = 16 << 20
+_READ_AT_ONCE = 200
+
+# Whether records wait to be indexed; the records after a seq, with their objects.
+_BEHIND = select(func.coalesce(select(func.max(audit.c.seq)).scalar_subquery(), 0)
+                 > select(audit_indexed.c.through).scalar_subquery())
+_BEFORE_INDEXED = select(func.min(audit_objects.c.seq)).where(
+    audit_objects.c.seq > select(audit_indexed.c.through).scalar_subquery())
+_AFTER = (select(audit.c.seq, audit.c.object_ids).where(audit.c.seq > bindparam("after"))
+          .order_by(audit.c.seq).limit(bindparam("most")))
 
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
@@ -64,37 +86,98 @@ class AuditLog:
         seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
         rows: list[tuple[Any, ...]] = []
         # The flush appends a page read a hundred times as a hundred records naming the same
-        # objects: each list of object ids is written as JSON and walked once per append, not
-        # once per record (ATT&CK's intrusion sets, 187 objects: bench/README.md, "The audit
-        # append, a list of objects once").
-        lists: dict[tuple[str, ...], tuple[bytes, list[int]]] = {}
+        # objects: each list of object ids is written as JSON once per append, not once per
+        # record (ATT&CK's intrusion sets, 187 objects: bench/README.md, "The audit append, a
+        # list of objects once").
+        lists: dict[tuple[str, ...], bytes] = {}
         for event in events:
             seq += 1
             listed = lists.get(event.object_ids)
             if listed is None:
-                listed = lists[event.object_ids] = (orjson.dumps(list(event.object_ids)), [])
-            listed[1].append(seq)
+                listed = lists[event.object_ids] = orjson.dumps(list(event.object_ids))
             detail = orjson.dumps(event.detail, option=orjson.OPT_SORT_KEYS)
-            digest = chain_hash_of(previous, event.content_from(listed[0], detail))
+            digest = chain_hash_of(previous, event.content_from(listed, detail))
             rows.append((seq, event.at, event.action, event.party_id, event.token_id,
-                         event.collection_id, listed[0], detail, previous, digest))
+                         event.collection_id, listed, detail, previous, digest))
             previous = digest
-        # One row per object for the whole append: its first record, the others listed
-        # (migration 0027: a page read 100 times in one append is 187 rows, not 18,700).
-        names = _names(list(lists.items()))
         # COPY on PostgreSQL: the background flush appends hundreds of reads at a time, and an
-        # INSERT's parameters cost more to handle than the rows do to store.
+        # INSERT's parameters cost more to handle than the rows do to store. The objects they
+        # name are indexed later, in batches (index_new).
         insert_rows(conn, "audit", _COLUMNS, rows, _TYPES)
-        # An import names tens of thousands of objects: COPY, or a plain executemany. SQLite
-        # keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf page is
-        # visited once (PostgreSQL keys them by the id's hash, migration 0026: no order to
-        # follow from here).
+        # Statistics as the trail grows (autovacuum may be off).
+        analyze_if_grown(conn, ("audit",))
+
+    def index_new(self, most_batches: int | None = None) -> int:
+        """Index by object the records appended since the index's mark (audit_indexed), a
+        batch per transaction, oldest first; how many records it indexed. Cheap when there
+        are none: one statement, no write lock.
+
+        Behind the trail, not in each append's transaction (migration 0035): a page read
+        names a thousand objects, each at a random place of the index, and a batch of a few
+        seconds' records writes each place once for all the reads that fell on it (a
+        collection walked many times over: one row per object). A search by object, and
+        `people_who_added`, call this first, so they miss no record."""
+        indexed = 0
+        batches = 0
+        if not self.behind():
+            return 0
+        while most_batches is None or batches < most_batches:
+            with writing(self.engine) as conn:
+                done, full = self._index_batch(conn)
+            indexed += done
+            batches += 1
+            if not full:
+                break
+        return indexed
+
+    def behind(self) -> bool:
+        """Whether records wait to be indexed by object (asked of the primary: a replica may
+        not have received the last records, nor the last batch)."""
+        with primary_of(self.engine).connect() as conn:
+            return bool(conn.execute(_BEHIND).scalar())
+
+    def _index_batch(self, conn: Connection) -> tuple[int, bool]:
+        """Index the records after the mark, up to a batch's bound, and move the mark past
+        them: how many, and whether the bound stopped it (more may wait)."""
+        take_turn(conn, AUDIT_TURN)  # appenders wait: the trail's head stays where it is read
+        mark = conn.execute(select(audit_indexed.c.through)).scalar_one()
+        lists: dict[bytes, list[int]] = {}  # each list of objects: the records naming it
+        last, count, held, full = mark, 0, 0, False
+        while True:
+            found = conn.execute(_AFTER, {"after": last, "most": _READ_AT_ONCE}).all()
+            for seq, object_ids in found:
+                last = seq
+                count += 1
+                key = bytes(object_ids)
+                if key == b"[]":
+                    continue
+                seqs = lists.get(key)
+                if seqs is None:
+                    seqs = lists[key] = []
+                    held += len(key)
+                seqs.append(seq)
+            if len(found) < _READ_AT_ONCE:
+                break
+            if count >= _INDEX_RECORDS or held >= _INDEX_BYTES:
+                full = True
+                break
+        if last == mark:
+            return 0, False
+        # One row per object for the batch: its first record, the others listed (migration
+        # 0027). Batches follow each other in the trail's order, so an object's rows never
+        # overlap: its rows newest first are its records newest first.
+        names = _names([(tuple(orjson.loads(key)), (key, seqs)) for key, seqs in lists.items()])
+        # SQLite keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf
+        # page is visited once (PostgreSQL keys them by the id's hash, migration 0026: no
+        # order to follow from here).
         if self._sqlite:
             names.sort()
         insert_rows(conn, "audit_objects", ("object_id", "seq", "also"), names)
-        # Statistics as the trail grows (autovacuum may be off): without them an object's
+        conn.execute(update(audit_indexed).values(through=last))
+        # Statistics as the index grows (autovacuum may be off): without them an object's
         # records are planned as a handful, gathered whole and sorted (migration 0026).
-        analyze_if_grown(conn, ("audit", "audit_objects"))
+        analyze_if_grown(conn, ("audit_objects",))
+        return count, full
 
     def query(self, query: AuditQuery) -> list[Record]:
         """The newest records matching every given criterion, newest first."""
@@ -103,6 +186,8 @@ class AuditLog:
     def search(self, query: AuditQuery) -> AuditPage:
         """A page of the newest records matching every criterion, and where the next begins
         (store.audit_search: one search looks at WALKED records at most)."""
+        if query.object_id is not None:
+            self.index_new()  # the object's latest records too
         with self.engine.connect() as conn:
             return search(conn, query)
 
@@ -114,6 +199,7 @@ class AuditLog:
         before anything here can read it, so its add is among them, and however often it was
         read afterwards (a party may read an entry of a request a million times), that costs
         this nothing."""
+        self.index_new()
         ids = sorted(set(object_ids))
         earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
@@ -167,21 +253,29 @@ class AuditLog:
         An index row names its first record and lists the others of its append after it
         (migration 0027), so a record's rows are all among those whose first record is no
         later than it: the rows are read batch by batch with the records, and what a row
-        lists beyond its batch waits for the next."""
+        lists beyond its batch waits for the next.
+
+        Records after the index's mark are not indexed yet (index_new): they must have no
+        rows, and are not checked further."""
+        with self.engine.connect() as conn:
+            through = conn.execute(select(audit_indexed.c.through)).scalar_one()
         after = 0
         listed: dict[int, list[str]] = {}  # records named by the rows read so far
         reach: dict[str, int] = {}  # each object: the last record its latest row lists
         while True:
             with self.engine.connect() as conn:  # one per batch: no snapshot held for long
                 rows = conn.execute(select(audit.c.seq, audit.c.object_ids)
-                                    .where(audit.c.seq > after)
+                                    .where(audit.c.seq > after, audit.c.seq <= through)
                                     .order_by(audit.c.seq).limit(batch)).all()
                 last = rows[-1].seq if rows else None
                 index = select(audit_objects.c.object_id, audit_objects.c.seq,
-                               audit_objects.c.also).where(audit_objects.c.seq > after)
-                if last is not None:
-                    index = index.where(audit_objects.c.seq <= last)
+                               audit_objects.c.also).where(audit_objects.c.seq > after,
+                                                           audit_objects.c.seq <= (last or through))
                 named = conn.execute(index).all()
+                if last is None:
+                    # Rows for records not indexed yet: one statement, so that a batch
+                    # indexed meanwhile (its rows and its mark together) is not one.
+                    early = conn.execute(_BEFORE_INDEXED).scalar()
             for oid, first, also in sorted(named, key=lambda row: (row.seq, row.object_id)):
                 try:
                     seqs = listed_seqs(first, also, strict=True)
@@ -195,8 +289,11 @@ class AuditLog:
                 reach[oid] = seqs[-1]
                 for seq in seqs:
                     listed.setdefault(seq, []).append(oid)
-            if last is None:  # rows naming records that are not there
-                return min(listed) if listed else None
+            if last is None:  # rows naming records that are not there, or not indexed yet
+                stray = [*listed, *([early] if early is not None else [])]
+                if after < through:  # the index had reached records no longer there
+                    stray.append(after + 1)
+                return int(min(stray)) if stray else None
             # Sorted lists, not sets: each object is indexed once per record, and PostgreSQL
             # has no key to refuse a second row (migration 0026).
             for seq, object_ids in rows:
@@ -253,9 +350,12 @@ class AuditBuffer:
     summaries through a feed, asked at each flush.
     """
 
-    def __init__(self, log: AuditLog, interval: float = 0.2) -> None:
+    def __init__(self, log: AuditLog, interval: float = 0.2, index_every: float = 5.0) -> None:
         self.log = log
         self.interval = interval
+        # The trail's index of objects is brought up to date this often (AuditLog.index_new).
+        self.index_every = index_every
+        self._indexed_at = time.monotonic()
         self._pending: list[Event] = []
         self._lock = threading.Lock()
         # One flush at a time: a flush that returns has appended everything recorded before
@@ -318,6 +418,12 @@ class AuditBuffer:
         except Exception as error:  # the node stops all the same; say what is lost
             _failed_flush(error, f"{len(self._pending)} read event(s) could not be recorded "
                                  "in the audit trail before the node stopped")
+            return
+        try:
+            # Bounded: what is left is indexed by the next node to run, or the next search.
+            self.log.index_new(most_batches=_BATCHES_AT_STOP)
+        except Exception as error:
+            _failed_flush(error, "indexing the audit trail by object")
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -326,6 +432,16 @@ class AuditBuffer:
                 self.flush(everything=False)
             except Exception as error:  # keep recording; the next flush retries what it can
                 _failed_flush(error, "recording read events in the audit trail")
+                continue
+            if time.monotonic() - self._indexed_at >= self.index_every:
+                try:
+                    # A backlog (a node that ran without indexing, a large import) a few
+                    # batches a round, the reads' flush in between.
+                    if self.log.index_new(most_batches=_BATCHES_A_ROUND) and self.log.behind():
+                        continue  # the next round at the next flush
+                except Exception as error:  # the next round goes on from the same mark
+                    _failed_flush(error, "indexing the audit trail by object")
+                self._indexed_at = time.monotonic()
 
 
 def _failed_flush(error: Exception, what: str) -> None:

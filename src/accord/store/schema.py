@@ -209,6 +209,15 @@ audit_objects = Table(
     sqlite_with_rowid=False,
 )
 
+# How far audit_objects has caught up with the trail: its one row's `through` is the last
+# record indexed. Later records are indexed in batches, in the background and before a search
+# by object (store.audit_log.AuditLog.index_new, migration 0035).
+audit_indexed = Table(
+    "audit_indexed",
+    metadata,
+    Column("through", Integer, primary_key=True, autoincrement=False),
+)
+
 # The correlation index (accord.correlation, store.observable_index): one row per value, newest
 # version and audience — it grows with the number of mentions, never with pairs of objects that
 # share a value. The key starts with what decides who may read a row, so that a look-up seeks

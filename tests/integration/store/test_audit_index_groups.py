@@ -1,13 +1,15 @@
-"""The audit trail's index of objects keeps one row per object per append, listing the
-append's records that name it (migration 0027): every question it answers is answered as if
-there were a row per record, and `db check` finds any row that says otherwise."""
+"""The audit trail's index of objects keeps one row per object per batch it indexes, listing
+the batch's records that name it (migrations 0027, 0035): every question it answers is answered
+as if there were a row per record, and `db check` finds any row that says otherwise. Here each
+append is indexed as it is made, one batch an append (`_appended`); tests of batches that span
+appends are in test_audit_index_behind.py."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, text
 
-from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditQuery
+from accord.store.audit_log import FIRST_RECORDS, LISTED_A_ROW, AuditLog, AuditQuery
 from accord.store.engine import writing
 from accord.trust.audit import Event, verify
 
@@ -16,6 +18,12 @@ def _event(n: int, *object_ids: str, party: str = "identity--reader",
            action: str = "objects.read") -> Event:
     return Event(f"2026-12-02T01:00:{n % 60:02d}.{n:06d}Z", action, party, "token-1",
                  "collection-1", object_ids)
+
+
+def _appended(log: AuditLog, events: list[Event]) -> None:
+    """An append, then the index brought up to date, as the node does a moment later."""
+    log.append(events)
+    log.index_new()
 
 
 def _rows(engine: Engine) -> list[tuple[str, int, str | None]]:
@@ -37,7 +45,7 @@ def _by(who, action: str) -> Event:  # type: ignore[no-untyped-def]
 
 def test_a_page_read_again_and_again_in_one_append_is_one_row_an_object(log):
     # As a poll: the same three objects, 100 times within one flush of the reads.
-    log.append([_event(n, "indicator--a", "indicator--b", "indicator--c") for n in range(100)])
+    _appended(log, [_event(n, "indicator--a", "indicator--b", "indicator--c") for n in range(100)])
     listed = ",".join(str(seq) for seq in range(2, 101))
     assert _rows(log.engine) == [(f"indicator--{x}", 1, listed) for x in "abc"]
 
@@ -48,10 +56,10 @@ def test_a_page_read_again_and_again_in_one_append_is_one_row_an_object(log):
 
 
 def test_records_are_found_newest_first_across_appends_and_sifted_by_the_other_criteria(log):
-    log.append([_event(1, "indicator--a"), _event(2, "indicator--a", party="identity--other"),
+    _appended(log, [_event(1, "indicator--a"), _event(2, "indicator--a", party="identity--other"),
                 _event(3, "indicator--b")])
-    log.append([_event(4, "indicator--a"), _event(5, "indicator--b")])
-    log.append([_event(6, "indicator--a", party="identity--other"), _event(7, "indicator--a")])
+    _appended(log, [_event(4, "indicator--a"), _event(5, "indicator--b")])
+    _appended(log, [_event(6, "indicator--a", party="identity--other"), _event(7, "indicator--a")])
 
     assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [7, 6, 4, 2, 1]
     assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=3))] == [7, 6, 4]
@@ -63,9 +71,9 @@ def test_records_are_found_newest_first_across_appends_and_sifted_by_the_other_c
 
 
 def test_a_filter_that_matches_an_old_record_far_behind_many_rows_still_finds_it(log):
-    log.append([_event(0, "indicator--a", party="identity--early")])
+    _appended(log, [_event(0, "indicator--a", party="identity--early")])
     for n in range(1, 60):  # 59 appends after it, each naming the object
-        log.append([_event(n, "indicator--a")])
+        _appended(log, [_event(n, "indicator--a")])
     early = AuditQuery(object_id="indicator--a", party_id="identity--early", limit=5)
     assert [r.seq for r in log.query(early)] == [1]
 
@@ -83,8 +91,9 @@ def test_who_added_an_object_is_found_among_the_records_an_append_lists(world):
 
 
 def test_an_index_that_spans_the_check_s_batches_agrees(log):
-    log.append([_event(n, "indicator--a", *(["indicator--b"] if n % 3 else [])) for n in range(10)])
-    log.append([_event(n, "indicator--a") for n in range(10, 14)])
+    _appended(log, [_event(n, "indicator--a", *(["indicator--b"] if n % 3 else []))
+                    for n in range(10)])
+    _appended(log, [_event(n, "indicator--a") for n in range(10, 14)])
     for batch in (1, 2, 3, 5, 100):
         assert log.index_disagreement(batch=batch) is None
 
@@ -103,7 +112,7 @@ def test_an_index_that_spans_the_check_s_batches_agrees(log):
     ("UPDATE audit_objects SET also = '2,3,4,9' WHERE object_id = 'indicator--a'", 9),
 ])
 def test_db_check_finds_a_row_that_lists_other_records(log, tampering, caught_at):
-    log.append([_event(n, "indicator--a", *(["indicator--b"] if n in (1, 3) else []))
+    _appended(log, [_event(n, "indicator--a", *(["indicator--b"] if n in (1, 3) else []))
                 for n in range(1, 5)])
     assert log.index_disagreement() is None
     _change(log.engine, tampering)
@@ -116,7 +125,7 @@ def test_db_check_finds_rows_of_an_object_that_overlap(log):
     # removes the last row: every record is still named once, but newest first the readers
     # would take 4 for the newest record of the object.
     for n in (1, 3, 5):
-        log.append([_event(n, "indicator--a")] + ([_event(n + 1, "indicator--a")] if n < 5
+        _appended(log, [_event(n, "indicator--a")] + ([_event(n + 1, "indicator--a")] if n < 5
                                                   else []))
     assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=1))] == [5]
     _change(log.engine, "UPDATE audit_objects SET also = '2,5' WHERE seq = 1")
@@ -127,7 +136,7 @@ def test_db_check_finds_rows_of_an_object_that_overlap(log):
 
 def test_a_long_append_continues_in_further_rows(log):
     records = LISTED_A_ROW * 2 + 5
-    log.append([_event(n, "indicator--a") for n in range(records)])
+    _appended(log, [_event(n, "indicator--a") for n in range(records)])
     with log.engine.connect() as conn:
         firsts = [r[0] for r in conn.execute(text(
             "SELECT seq FROM audit_objects ORDER BY seq"))]
@@ -141,7 +150,7 @@ def test_a_long_append_continues_in_further_rows(log):
 def test_a_query_reads_no_more_records_than_it_returns(log, monkeypatch):
     from accord.store import audit_search
 
-    log.append([_event(n, "indicator--a") for n in range(500)])  # one row lists them all
+    _appended(log, [_event(n, "indicator--a") for n in range(500)])  # one row lists them all
     made = audit_search.record_of
     decoded: list[int] = []
     monkeypatch.setattr(audit_search, "record_of", lambda row: decoded.append(row.seq) or made(row))
@@ -169,7 +178,7 @@ def test_lists_that_overlap_name_each_object_with_its_records_in_order(log):
     """Each list of ids is walked once per append (store.audit_log._names): an object in
     several lists has their records merged in order, an id twice in a record counts it once,
     and the chain verifies as if each record had been hashed alone."""
-    log.append([_event(1, "indicator--a", "indicator--b"),
+    _appended(log, [_event(1, "indicator--a", "indicator--b"),
                 _event(2, "indicator--b", "indicator--c"),
                 _event(3, "indicator--a", "indicator--b"),  # the first list again
                 _event(4, "indicator--c", "indicator--c"),
@@ -190,7 +199,7 @@ def test_lists_that_overlap_name_each_object_with_its_records_in_order(log):
 def test_a_chain_of_overlapping_lists_indexes_each_object_with_its_own_records(log):
     # Each object in two lists (a sliding window, as pages of a collection that moves): every
     # object's records merged from both, none taking another's.
-    log.append([_event(n, f"indicator--{n:02d}", f"indicator--{n + 1:02d}")
+    _appended(log, [_event(n, f"indicator--{n:02d}", f"indicator--{n + 1:02d}")
                 for n in range(1, 41)])
     expected = [("indicator--01", 1, None)] + [
         (f"indicator--{n:02d}", n - 1, str(n)) for n in range(2, 41)] + [

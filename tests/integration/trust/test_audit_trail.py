@@ -57,6 +57,7 @@ def _trail_with_records(client, world, n=4):
         client.post(f"{ROOT}collections/{world.evidence.id}/objects/",
                     content=orjson.dumps({"objects": [indicator(10 + i)]}),
                     headers={"Content-Type": TAXII})
+    world.node.audit.index_new()  # as the node does behind the trail
     return list(world.node.audit.records())
 
 
