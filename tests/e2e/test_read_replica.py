@@ -258,6 +258,35 @@ def test_a_standby_is_backed_up_and_checked_and_never_restored_into(
     assert "read-only standby" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_a_search_by_object_on_the_standby_reads_what_the_primary_indexed(
+        node: ReplicatedNode) -> None:
+    # A search by object brings the audit index up to date first (a write): on a standby,
+    # which cannot write, it reads what the primary's servers indexed, behind the trail.
+    from accord.store.audit_log import AuditLog
+    from accord.store.engine import open_engine
+    from accord.trust.audit import Event
+
+    from .conftest import run_accord
+
+    named = f"indicator--{uuid.uuid4()}"
+    primary = open_engine(node.replication.primary.url())
+    try:
+        log = AuditLog(primary)
+        log.append([Event("2026-12-05T01:00:00.000000Z", "objects.read", None, None, None,
+                          (named,))])
+        node.replication.wait_until_replayed()
+        replica = node.replication.replica.url()
+        early = run_accord("audit", "--object", named, db=replica)
+        assert early.returncode == 0 and "Traceback" not in early.stderr, early.stderr
+        log.index_new()  # as the primary's server does within 5 s
+        node.replication.wait_until_replayed()
+        found = run_accord("audit", "--object", named, "--json", db=replica)
+        assert found.returncode == 0, found.stderr
+        assert named in found.stdout
+    finally:
+        primary.dispose()
+
+
 def test_with_the_replica_stopped_reads_come_from_the_primary(node: ReplicatedNode) -> None:
     indicator = _indicator()
     node.replication.replica.stop()

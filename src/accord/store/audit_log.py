@@ -24,7 +24,7 @@ from sqlalchemy import (
 from accord.store.audit_search import AuditPage, listed_seqs, naming, record_of, search
 from accord.store.audit_search import AuditQuery as AuditQuery  # where callers find it
 from accord.store.bulk import among, analyze_if_grown, insert_rows
-from accord.store.engine import is_sqlite, take_turn, writing
+from accord.store.engine import is_read_only_refusal, is_sqlite, take_turn, writing
 from accord.store.replica import primary_of
 from accord.store.schema import audit, audit_indexed, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
@@ -130,6 +130,15 @@ class AuditLog:
                 break
         return indexed
 
+    def _caught_up(self) -> None:
+        """The index brought up to date before a read that needs it; on a hot standby, which
+        cannot write, the reader reads what its primary indexed (a moment behind)."""
+        try:
+            self.index_new()
+        except Exception as error:  # the driver's own, from COPY; SQLAlchemy's otherwise
+            if not is_read_only_refusal(error):
+                raise
+
     def behind(self) -> bool:
         """Whether records wait to be indexed by object (asked of the primary: a replica may
         not have received the last records, nor the last batch)."""
@@ -187,7 +196,7 @@ class AuditLog:
         """A page of the newest records matching every criterion, and where the next begins
         (store.audit_search: one search looks at WALKED records at most)."""
         if query.object_id is not None:
-            self.index_new()  # the object's latest records too
+            self._caught_up()  # the object's latest records too
         with self.engine.connect() as conn:
             return search(conn, query)
 
@@ -199,7 +208,7 @@ class AuditLog:
         before anything here can read it, so its add is among them, and however often it was
         read afterwards (a party may read an entry of a request a million times), that costs
         this nothing."""
-        self.index_new()
+        self._caught_up()
         ids = sorted(set(object_ids))
         earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
