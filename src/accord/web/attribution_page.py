@@ -12,6 +12,7 @@ from accord.attribution.record import AttributionRecord, ClaimDraft
 from accord.attribution.views import subject_json
 from accord.i18n import N_
 from accord.i18n.catalogue import catalogue
+from accord.stix.identifiers import identifier_type
 from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 from accord.web.lengths import ATTRIBUTION_FIELDS, too_long
@@ -22,7 +23,7 @@ CLAIMS_SHOWN = 100  # the claims a subject's page shows
 
 def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
                      status: int = 200) -> Page:
-    subject = ctx.params["subject"]
+    subject = _subject(ctx)
     record = AttributionRecord(ctx.node)
     actor = ctx.actor
     standing = record.subject(actor, subject)
@@ -43,7 +44,7 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
 
 
 def attribution_act(ctx: Ctx) -> Page | Response:
-    subject, name = ctx.params["subject"], ctx.params["act"]
+    subject, name = _subject(ctx), ctx.params["act"]
     if name not in ("claim", "position"):
         raise NotFound(ctx._("There is no act {name} here: claim or position.", name=repr(name)))
     if not ctx.viewer.may_act:
@@ -69,6 +70,17 @@ def attribution_act(ctx: Ctx) -> Page | Response:
     except AttributionError as error:
         return attribution_page(ctx, error=said(ctx, error), failed=name, status=400)
     return RedirectResponse(f"/ui/attribution/{subject}?done={name}", status_code=303)
+
+
+def _subject(ctx: Ctx) -> str:
+    """The subject the URL names: only a STIX id can be attributed (a page with forms for
+    claims on "garbage" would take a claim that no one could ever find)."""
+    subject: str = ctx.params["subject"]
+    if identifier_type(subject) is None:
+        raise NotFound(ctx._("{subject} is not the id of an incident, campaign, intrusion set "
+                             "or request (type--UUID): it has no attribution.",
+                             subject=repr(subject[:80])))
+    return subject
 
 
 def _chosen(ctx: Ctx, name: str) -> tuple[str, ...]:

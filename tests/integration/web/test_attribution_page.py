@@ -161,3 +161,16 @@ def test_a_sponsoring_state_is_a_state(world, browser, opm):
     assert "sponsor 'XX': give the state's ISO 3166-1 alpha-2 code" in unescape(refused.text)
     assert us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "sponsor": "kp"}
                    ).status_code == 303
+
+
+def test_a_subject_that_is_no_stix_id_has_no_page_and_takes_no_claim(world, browser, opm):
+    us = browser(world.admin_token)
+    page = us.get("/ui/attribution/garbage")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert "garbage&#39; is not the id of an incident, campaign, intrusion set" in page.text
+    assert 'name="attributed_to"' not in page.text  # no form to claim it
+    us.get(f"/ui/attribution/{OPM}")  # a form key, as a browser that came from a page holds
+    claimed = us.post("/ui/attribution/garbage/claim", CLAIM)
+    assert claimed.status_code == 404
+    us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    assert "不是" in us.get("/ui/attribution/garbage").text  # said in the reader's language
