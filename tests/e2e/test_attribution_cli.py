@@ -89,8 +89,24 @@ def test_a_name_is_screened_alone_and_in_a_batch(databases: NodeDatabases, tmp_p
     assert "4 names screened, 2 matched" in done.stderr
     assert results.read_bytes().startswith(b"\xef\xbb\xbf")  # for spreadsheets
     rows = results.read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("query,match,score,id,name,matched,kind,listed_by,why")
+    assert rows[0] == "query,match,score,id,name,matched,kind,listed_by,why,collection"
     assert [r.split(",")[1] for r in rows[1:]] == ["yes", "no", "yes", "no"]
     assert rows[4].startswith("'=HYPERLINK(x),")  # a spreadsheet shows it, never runs it
     both = run_accord("screen", "x", "--file", str(names), db=db)
     assert both.returncode != 0 and "not both" in both.stderr
+
+
+def test_a_known_actor_is_screened_with_its_id_and_collection(
+        databases: NodeDatabases, tmp_path: Path):
+    db = databases.new("us")
+    created("init", "--party", US, db=db)
+    bundle = opm_bundle(tmp_path / "opm.json")
+    assert run_accord("import", str(bundle), "--collection", "evidence", db=db).returncode == 0
+    shown = run_accord("screen", "APT19", db=db, env={"COLUMNS": "100"})
+    assert shown.returncode == 0, shown.stderr
+    text = "".join(shown.stdout.split())  # the table's cells fold over lines
+    assert APT19 in text  # never cut: it is what one looks up
+    assert "Evidence" in text
+    [best, *_] = json.loads(run_accord("screen", "APT19", "--json", db=db).stdout)["matches"]
+    assert (best["id"], best["kind"]) == (APT19, "intrusion-set")
+    assert best["collection_title"] == "Evidence" and best["collection_id"]

@@ -25,6 +25,7 @@ from accord.attribution.record import AttributionRecord
 from accord.cooperation.desk import Actor
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED
 from accord.screening import Listed, Match, Screener
+from accord.store.directory import Collection
 from accord.store.query import ObjectQuery, StoredVersion
 from accord.store.record_reads import BLOCK, in_blocks
 from accord.store.schema import objects
@@ -55,6 +56,9 @@ class Hit:
     # word it is (a hostile party could list a rival firm's name as an actor's alias).
     listed_by: str | None = None
     listed_by_name: str | None = None
+    # An actor's: the collection this copy of it is in (an id may be in several, posted by
+    # different parties under different names: which one matched is where to look).
+    collection: Collection | None = None
 
     def as_json(self) -> dict[str, Any]:
         m = self.match
@@ -62,6 +66,9 @@ class Hit:
                                  "score": m.score, "match": m.match, "why": m.why,
                                  "kind": self.kind, "listed_by": self.listed_by,
                                  "listed_by_name": self.listed_by_name}
+        if self.collection is not None:
+            found.update(collection_id=self.collection.id,
+                         collection_title=self.collection.title)
         if self.designation is not None:
             found.update(programme=self.designation.programme,
                          legal_basis=self.designation.legal_basis)
@@ -87,6 +94,7 @@ class Watchlist:
         # APT29 under its id, renamed, into a collection made earlier hid APT29 from every
         # party's screening.
         self.copies: dict[str, list[str]] = {}  # an actor's id: its copies' keys
+        self.collection_of: dict[str, Collection] = {}  # each copy's collection, by key
         self.left_out = 0  # actors not taken: their poster's share was full
         self.own = record.node.party.id
         self.names = record.node.directory.names()
@@ -95,15 +103,16 @@ class Watchlist:
             query = ObjectQuery(types=ACTOR_KINDS, limit=_PAGE, reader=reader)
             while True:
                 page = record.node.objects.page(collection.id, query)
-                listed += self._actors(record, page.items)
+                listed += self._actors(record, collection, page.items)
                 if not page.more:
                     break
                 query = replace(query, after=page.next_cursor)
         self.screener = Screener(listed)
 
-    def _actors(self, record: AttributionRecord, items: list[StoredVersion]) -> list[Listed]:
-        """The actors of `items`, each copy of an id (in another collection) in its own
-        name."""
+    def _actors(self, record: AttributionRecord, collection: Collection,
+                items: list[StoredVersion]) -> list[Listed]:
+        """The actors of `items` (in `collection`), each copy of an id (in another
+        collection) in its own name."""
         posters = _posters(record, [item.seq for item in items])
         listed = []
         for item in items:
@@ -131,6 +140,7 @@ class Watchlist:
             self.names_of[key] = 1 + len(aliases)
             self.actors[key] = body["type"]
             self.listed_by[key] = poster
+            self.collection_of[key] = collection
             listed.append(Listed(key, name, aliases, "organization"))
         return listed
 
@@ -163,6 +173,7 @@ class Watchlist:
                 self.screener.remove(keys)
                 for key in keys:
                     self.actors.pop(key, None)
+                    self.collection_of.pop(key, None)
                     poster = self.listed_by.pop(key, None)
                     self.names_by_poster[poster] = (self.names_by_poster.get(poster, 0)
                                                     - self.names_of.pop(key, 0))
@@ -171,7 +182,7 @@ class Watchlist:
             for collection, reader in collections:  # in the order a build reads them
                 query = ObjectQuery(types=ACTOR_KINDS, limit=BLOCK, reader=reader)
                 for block in in_blocks(query, changed):
-                    listed += self._actors(record, record.node.objects.page(
+                    listed += self._actors(record, collection, record.node.objects.page(
                         collection.id, block).items)
             self.screener.add(listed)
             self.state = (self.state[0], state[1])
@@ -205,7 +216,8 @@ class Watchlist:
                 kind = "designation" if m.id in self.designations else self.actors[m.id]
                 found.append(Hit(replace(m, id=_object_of(m.id)), kind,
                                  self.designations.get(m.id), by,
-                                 self.names.get(by, by) if by else None))
+                                 self.names.get(by, by) if by else None,
+                                 self.collection_of.get(m.id)))
         return found
 
 

@@ -334,11 +334,14 @@ def screen(
         if not hits:
             err.print(f"No designation or known actor is close to {escape(name)!r}.")
             return
-        table = Table("match", "score", "name", "matched", "kind", "listed by", "why")
+        table = Table("match", "score", "name", "matched", "kind", "id", "collection",
+                      "listed by", "why")
+        table.columns[5].overflow = "fold"  # an id is never cut: it is what one looks up
         for hit in hits:
             m = hit.match
             table.add_row("[bold red]yes[/]" if m.match else "no", f"{m.score:.2f}",
-                          said(m.name), said(m.matched), hit.kind,
+                          said(m.name), said(m.matched), hit.kind, m.id,
+                          said(hit.collection.title) if hit.collection else "—",
                           said(hit.listed_by_name or "this node's operator"), said(m.why))
         out.print(table)
 
@@ -382,7 +385,7 @@ def _write_screened(record: AttributionRecord, actor: Actor, names: list[str],
     matched = 0
     writer = csv.writer(sink)
     writer.writerow(["query", "match", "score", "id", "name", "matched", "kind",
-                     "listed_by", "why"])
+                     "listed_by", "why", "collection"])
     with Progress(TextColumn("[bold]Screening"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("names", total=len(names))
@@ -395,7 +398,8 @@ def _write_screened(record: AttributionRecord, actor: Actor, names: list[str],
                 best.name if best else "", best.matched if best else "",
                 hits[0].kind if hits else "",
                 (hits[0].listed_by_name or "this node's operator") if hits else "",
-                best.why if best else ""]])
+                best.why if best else "",
+                hits[0].collection.title if hits and hits[0].collection else ""]])
             progress.advance(task)
     return matched
 

@@ -276,9 +276,13 @@ def test_a_copy_of_an_actor_under_its_id_elsewhere_hides_nothing(world, record):
     for _ in range(2):
         [real, *_] = watchlist(record, us).screen("Gothic Panda")
         assert (real.match.id, real.match.match, real.listed_by) == (APT3, True, world.own.id)
+        assert real.collection == world.evidence  # where this copy is: the same id is twice
     [copy, *_] = watchlist(record, us).screen("Harmless Research Lab")
     assert (copy.match.id, copy.match.name, copy.listed_by) == (
         APT3, "Harmless Research Lab", world.other.id)
+    assert copy.collection == shared
+    assert copy.as_json()["collection_id"] == shared.id
+    assert copy.as_json()["collection_title"] == "Shared"
     # China's own list, reading both collections, holds both copies too.
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
     assert watchlist(record, Actor(world.other)).screen("Buckeye")[0].match.id == APT3
