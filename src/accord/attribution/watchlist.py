@@ -95,7 +95,9 @@ class Watchlist:
         # party's screening.
         self.copies: dict[str, list[str]] = {}  # an actor's id: its copies' keys
         self.collection_of: dict[str, Collection] = {}  # each copy's collection, by key
-        self.left_out = 0  # actors not taken: their poster's share was full
+        # Copies of actors not taken, by id: their poster's share was full (an id's count is
+        # read again with it when a catch-up re-reads it).
+        self.left: dict[str, int] = {}
         self.own = record.node.party.id
         self.names = record.node.directory.names()
         listed = [Listed(d.id, d.name, d.aliases, d.kind) for d in self.designations.values()]
@@ -132,7 +134,7 @@ class Watchlist:
             # The node's own party (its operator's imports: ATT&CK, MISP's galaxies, its
             # feeds) is not held to a share: its tooling is the node's own.
             if poster not in (None, self.own) and taken > MOST_NAMES_BY_POSTER:
-                self.left_out += 1
+                self.left[item.id] = self.left.get(item.id, 0) + 1
                 continue
             self.names_by_poster[poster] = taken
             key = item.id if item.id not in self.copies else f"{item.id}@{item.seq}"
@@ -143,6 +145,11 @@ class Watchlist:
             self.collection_of[key] = collection
             listed.append(Listed(key, name, aliases, "organization"))
         return listed
+
+    @property
+    def left_out(self) -> int:
+        """How many actors' copies the list does not hold: their posters' shares were full."""
+        return sum(self.left.values())
 
     def catch_up(self, record: AttributionRecord, actor: Actor, readable: tuple[str, ...],
                  state: State) -> bool:
@@ -169,6 +176,7 @@ class Watchlist:
                 return False
             changed = sorted(set(added))
             for oid in changed:  # every copy: they are read again below
+                self.left.pop(oid, None)
                 keys = self.copies.pop(oid, [])
                 self.screener.remove(keys)
                 for key in keys:

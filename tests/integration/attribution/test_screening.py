@@ -223,6 +223,14 @@ def test_one_posters_actors_fill_its_share_of_the_list_alone(client, world, reco
     assert said["actors_left_out"] == 7
     batch = client.post(f"{API}/screen", json={"names": ["Front 9", "Front 8"]}).json()
     assert [b["actors_left_out"] for b in batch] == [7, 7]
+    # An actor left out, re-versioned, is caught up with and still left out once: the count
+    # grew with each new version of it.
+    for second in (10, 11):
+        store(world.node.engine, world.evidence, Screened([_intrusion_set(
+            flood[9]["id"], "Front 9", ["Front 9 alias 0"],
+            f"2021-01-01T00:00:{second}.500Z")], []), party_id=world.other.id)
+        assert watchlist(record, Actor(world.own)) is listed  # caught up, not rebuilt
+        assert listed.left_out == 7
     # The node's operator's imports (ATT&CK, a feed) are its own tooling's: no share.
     operator = [_intrusion_set(f"intrusion-set--00000000-0000-4000-8001-{n:012d}",
                                f"Imported {n}", [f"Imported {n} alias {a}" for a in range(3)],
