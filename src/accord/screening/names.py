@@ -66,9 +66,16 @@ _LATIN = re.compile("[a-z]")
 _NUMBERED_TONES = re.compile(r"^(?:[a-zü]+[1-5])+$")
 
 
+# Small capitals, which Unicode does not fold to their letters (NFKC keeps "ᴡᴀɴɢ ᴅᴏɴɢ" as it
+# is): a name written in them reads as the name to anyone, and must to the screening too.
+_SMALL_CAPITALS = str.maketrans("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘꞯʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")
+
+
 def fold(text: str) -> str:
-    """Compatibility forms, case and diacritics (tone marks included) folded away."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    """Compatibility forms, small capitals, case and diacritics (tone marks included) folded
+    away."""
+    decomposed = unicodedata.normalize(
+        "NFKD", unicodedata.normalize("NFKC", text).casefold().translate(_SMALL_CAPITALS))
     return unicodedata.normalize(
         "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
     )

@@ -231,10 +231,11 @@ def test_a_query_giving_several_names_or_a_title_matches_on_the_name_in_it(scree
     assert found.matched == matched and f"as '{as_}'" in found.why
 
 
-@pytest.mark.parametrize("query", ["Wang2 Dong1", "Wang2dong1", "Wаng Dong", "WΑNG DONG"])
+@pytest.mark.parametrize("query", ["Wang2 Dong1", "Wang2dong1", "Wаng Dong", "WΑNG DONG",
+                                   "ᴡᴀɴɢ ᴅᴏɴɢ", "Wᴀɴɢ Dᴏɴɢ"])
 def test_numbered_tones_and_look_alike_letters_of_other_scripts_are_read_as_pinyin(
         screener, query):
-    found = best(screener, query)  # (а: Cyrillic; Α: Greek)
+    found = best(screener, query)  # (а: Cyrillic; Α: Greek; ᴀ: a small capital)
     assert (found.id, found.match) == ("wang-dong", True)
 
 
