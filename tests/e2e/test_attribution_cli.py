@@ -110,3 +110,19 @@ def test_a_known_actor_is_screened_with_its_id_and_collection(
     [best, *_] = json.loads(run_accord("screen", "APT19", "--json", db=db).stdout)["matches"]
     assert (best["id"], best["kind"]) == (APT19, "intrusion-set")
     assert best["collection_title"] == "Evidence" and best["collection_id"]
+
+
+def test_a_designation_recorded_after_the_fact_keeps_its_date(databases: NodeDatabases):
+    db = databases.new("us")
+    created("init", "--party", US, db=db)
+    made = created("designation", "add", "Wang Dong", "--kind", "individual",
+                   "--legal-basis", "Indictment, 2014", "--designated", "2014-05-19", db=db)
+    [listed] = lines(run_accord("designation", "list", "--json", db=db).stdout)
+    assert (listed["id"], listed["designated"]) == (made, "2014-05-19T00:00:00.000000Z")
+    typo = run_accord("designation", "add", "Sun Kailiang", "--kind", "individual",
+                      "--legal-basis", "Indictment, 2014", "--designated", "2014-19-05", db=db)
+    assert typo.returncode != 0 and "--designated" in typo.stderr
+    assert "Traceback" not in typo.stderr
+    ahead = run_accord("designation", "add", "Sun Kailiang", "--kind", "individual",
+                       "--legal-basis", "Indictment, 2014", "--designated", "2999-01-01", db=db)
+    assert ahead.returncode != 0 and "is in the future" in ahead.stderr

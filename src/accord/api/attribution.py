@@ -30,7 +30,7 @@ from accord.node import Node
 from accord.screening.names import han_count, name_variants
 from accord.stix.accord_marking import MOST_RECIPIENTS
 from accord.stix.identifiers import identifier_type
-from accord.stix.timestamps import now_timestamp
+from accord.stix.timestamps import is_timestamp, now_timestamp, parse_timestamp
 from accord.trust.access import Principal
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
@@ -75,6 +75,16 @@ class DesignationIn(Input):
     claims: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     share_with: list[str] = Field(default=[], max_length=MOST_RECIPIENTS)
+    # When the designating authority made it (a STIX timestamp); none: now.
+    designated: str | None = Field(default=None, max_length=40,
+                                   examples=["2014-05-19T00:00:00Z"])
+
+    @field_validator("designated")
+    @classmethod
+    def _a_timestamp(cls, designated: str | None) -> str | None:
+        if designated is not None and not is_timestamp(designated):
+            raise ValueError("not a timestamp such as 2014-05-19T00:00:00Z")
+        return designated
 
 
 # What one batch may ask the screener to read: its work grows with the characters of the
@@ -207,7 +217,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=True)
         made = attempt(lambda: record.designate(actor, DesignationDraft(
             body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
-            tuple(body.claims), tuple(body.evidence), tuple(body.share_with))))
+            tuple(body.claims), tuple(body.evidence), tuple(body.share_with),
+            parse_timestamp(body.designated) if body.designated else None)))
         return designation_json(made, node.directory.names())
 
     @api.post("/designations/{designation_id}/amendment", responses=ACTING,

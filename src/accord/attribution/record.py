@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from accord.attribution.countries import is_state
@@ -75,6 +76,28 @@ class DesignationDraft:
     claims: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     share_with: tuple[str, ...] = ()
+    # When the designating authority made it, if not now: a designation recorded on the node
+    # after the fact (an order of 2014 entered today) keeps its own date.
+    designated: datetime | None = None
+
+
+# The earliest date a designation may give: before it, a typo (0214 for 2014), not a sanction.
+EARLIEST_DESIGNATED = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _designated_on(given: datetime | None, now: datetime) -> datetime:
+    """The date a designation was made: `given` when it is no later than now (and not before
+    EARLIEST_DESIGNATED), else now."""
+    if given is None:
+        return now
+    if given > now:
+        raise AttributionError(N_("designated: {when} is in the future; give the date the "
+                                  "designation was made, or none for now"),
+                               when=format_timestamp(given))
+    if given < EARLIEST_DESIGNATED:
+        raise AttributionError(N_("designated: {when} is before 1900; give the date the "
+                                  "designation was made"), when=format_timestamp(given))
+    return given
 
 
 def _one_of(what: str, values: Iterable[str], allowed: Iterable[str]) -> None:
@@ -175,6 +198,7 @@ class AttributionRecord(RecordReading):
             self._claim(actor, claim_id)
         self._require_readable(actor, "evidence", draft.evidence)
         now = self.clock()
+        designated = _designated_on(draft.designated, now)
         aliases = tuple(a.strip() for a in draft.aliases if a.strip())
         # The designee as a standard STIX identity too, for tools that know only STIX.
         designee = {"type": "identity", "spec_version": "2.1",
@@ -185,7 +209,7 @@ class AttributionRecord(RecordReading):
                        if aliases else {})}
         designation = Designation(
             f"{DESIGNATION}--{uuid.uuid4()}", actor.party.id, now, now, draft.name.strip(),
-            draft.kind, draft.legal_basis.strip(), now,  # type: ignore[arg-type]
+            draft.kind, draft.legal_basis.strip(), designated,  # type: ignore[arg-type]
             aliases, draft.programme or None, designee["id"], draft.claims, draft.evidence)
         audience = self._audience(actor, draft.share_with)
         # Whoever reads the designation reads the ids of the claims and evidence it cites: each

@@ -35,6 +35,7 @@ from accord.cli.common import (
     out,
     said,
     split_names,
+    typed_instant,
     user_errors,
 )
 from accord.cooperation.desk import Actor
@@ -235,14 +236,18 @@ def designate(
     = None,
     evidence: Ids = None,
     share_with: ShareWith = None,
+    designated: Annotated[str | None, typer.Option(
+        help="When the designating authority made it, if not now (2014-05-19, or a date and "
+             "time in --tz).")] = None,
     as_party: As = None,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Designate a firm or individual; prints the designation's id."""
+    made_on = typed_instant("--designated", designated) if designated is not None else None
     with record_for(db, as_party) as (_, record, actor):
         made = record.designate(actor, DesignationDraft(
             name, kind, legal_basis, tuple(alias or ()), programme, tuple(claim or ()),
-            tuple(split_names(evidence)), tuple(split_names(share_with))))
+            tuple(split_names(evidence)), tuple(split_names(share_with)), made_on))
         err.print(f"{escape(made.name)} designated.")
         typer.echo(made.id)
 

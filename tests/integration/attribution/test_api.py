@@ -111,6 +111,26 @@ def test_a_designation_is_made_listed_and_lifted(client, world):
     assert lifted.status_code == 200 and lifted.json()["in_force"] is False
 
 
+@pytest.mark.parametrize(("designated", "status", "said"), [
+    ("2014-05-19T00:00:00Z", 201, None),
+    ("2014-05-19", 422, "not a timestamp"),
+    ("2999-01-01T00:00:00Z", 400, "is in the future"),
+    ("0214-05-19T00:00:00Z", 400, "is before 1900"),
+])
+def test_a_designation_keeps_the_date_it_was_made(client, world, designated, status, said):
+    # An order of 2014 recorded today is dated 2014, not today; a date to come or a typo is
+    # refused, naming the field.
+    r = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "Indictment, 2014",
+        "designated": designated})
+    assert r.status_code == status, r.text
+    if said is None:
+        assert r.json()["designated"] == "2014-05-19T00:00:00.000000Z"
+        assert r.json()["modified"] > "2026"  # the record of it is made now
+    else:
+        assert said in r.text and "designated" in r.text
+
+
 def _taxii_delete(client, token, oid):
     return client.delete(f"/taxii2/accord/collections/requests/objects/{oid}/", headers={
         **bearer(token), "Accept": "application/taxii+json;version=2.1"})
