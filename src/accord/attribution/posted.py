@@ -31,8 +31,9 @@ from accord.attribution.objects import (
     is_attribution_object,
     position_from_stix,
 )
+from accord.cooperation.evidence import as_read_by
 from accord.stix.timestamps import format_timestamp
-from accord.store.directory import Collection
+from accord.store.directory import Collection, Directory
 from accord.store.objects import ObjectStore
 from accord.store.query import LAST, ObjectQuery, Reader
 from accord.store.record_reads import BLOCK, in_blocks
@@ -153,7 +154,49 @@ def refused_record_objects(engine: Engine, collection: Collection,
     cited = {cid: readable[cid] for cid in cited_ids if cid in readable}
     reasons |= {id(o): why_not_designation(o, lifted, cited, now, collection.default_tlp)
                 for o in designations}
+    reasons |= _hidden_evidence(engine, [o for o in designations if not reasons.get(id(o))],
+                                poster, collection.default_tlp)
     return {key: why for key, why in reasons.items() if why is not None}
+
+
+def _hidden_evidence(engine: Engine, designations: Sequence[Mapping[str, Any]], poster: str,
+                     default: Tlp) -> dict[int, str]:
+    """Why each designation that cites evidence its poster may not read, or that a reader of
+    the designation may not (it shows them the ids), is refused: the rules the REST API
+    holds a designation to (AttributionRecord.designate)."""
+    citing = []
+    for obj in designations:
+        try:
+            evidence = designation_from_stix(obj).evidence
+        except MalformedAttributionObject:
+            continue
+        if evidence:
+            citing.append((obj, evidence))
+    if not citing:
+        return {}
+    directory, store = Directory(engine), ObjectStore(engine)
+
+    def readable(party: str, ids: Sequence[str]) -> set[str]:
+        return {v.id for v in as_read_by(directory, store, party, ids, bodies=False)}
+
+    names = directory.names()
+    found: dict[int, str] = {}
+    for obj, evidence in citing:
+        mine = readable(poster, evidence)
+        if unknown := [e for e in evidence if e not in mine]:
+            found[id(obj)] = (f"object_refs {', '.join(unknown)}: no object you may read on "
+                              "this node; a designation cites evidence its party reads")
+            continue
+        audience = _audience(obj, default)
+        readers = audience if audience is not None else set(names)
+        for party in sorted(readers - {poster}):
+            if hidden := [e for e in evidence if e not in readable(party, evidence)]:
+                found[id(obj)] = (
+                    f"object_refs {', '.join(hidden)}: not shared with "
+                    f"{names.get(party, party)}, to whom the designation would show its id: "
+                    "share the designation with fewer parties, or cite only what they may read")
+                break
+    return found
 
 
 def why_not_claim(obj: Mapping[str, Any], now: datetime) -> str | None:

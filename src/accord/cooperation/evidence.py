@@ -12,6 +12,8 @@ from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.refusals import CooperationError
 from accord.i18n import N_
 from accord.node import Node
+from accord.store.directory import Directory
+from accord.store.objects import ObjectStore
 from accord.store.query import ObjectQuery, Reader, StoredVersion
 from accord.store.record_reads import BLOCK, in_blocks
 
@@ -45,10 +47,17 @@ def hidden_from(node: Node, addressee: str, evidence: Sequence[str],
 def _as_read_by(node: Node, party_id: str, ids: Sequence[str], *, bodies: bool
                 ) -> Iterator[StoredVersion]:
     """The newest versions of `ids` that `party_id` may read, collection by collection."""
+    return as_read_by(node.directory, node.objects, party_id, ids, bodies=bodies)
+
+
+def as_read_by(directory: Directory, store: ObjectStore, party_id: str, ids: Sequence[str],
+               *, bodies: bool) -> Iterator[StoredVersion]:
+    """`_as_read_by`, from the node's directory and object store (where there is no Node:
+    intake has an engine)."""
     if not ids:
         return
     wanted = sorted(set(ids))
-    for collection, grant in node.directory.collections_for(party_id):
+    for collection, grant in directory.collections_for(party_id):
         if not grant.can_read:
             continue
         # Which ids, and their bodies only when asked: evidence may be a sample of many
@@ -57,7 +66,7 @@ def _as_read_by(node: Node, party_id: str, ids: Sequence[str], *, bodies: bool
         query = ObjectQuery(limit=10 * BLOCK + 1, bodies=bodies,
                             reader=Reader(party_id, int(collection.default_tlp)))
         for block in in_blocks(query, wanted):
-            yield from node.objects.page(collection.id, block).items
+            yield from store.page(collection.id, block).items
 
 
 def check_evidence(node: Node, party_id: str, evidence: Sequence[str]) -> None:

@@ -481,6 +481,44 @@ def test_claims_and_designations_posted_over_taxii_keep_the_rules_rest_keeps(
         answer["failures"][0]["message"]
 
 
+def test_a_designation_posted_over_taxii_cites_only_evidence_its_readers_read(client, world):
+    # The REST API refused a designation citing evidence its party, or one of its readers,
+    # may not read; over TAXII the same designation was stored, and showed every reader the
+    # ids of objects held from them.
+    from accord.attribution.objects import designation_to_stix
+    from accord.attribution.record import AttributionRecord
+    from accord.cooperation.desk import Actor
+    from accord.trust.access import Grant
+    from accord.trust.markings import MARKING_FOR, Tlp
+
+    store(world.node.engine, world.evidence, Screened(opm_objects(), []),
+          party_id=world.own.id, operator=True)  # the US's evidence: China does not read it
+    ours = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    [kept] = [d for d in AttributionRecord(world.node).designations(Actor(world.own))
+              if d.id == ours["id"]]
+
+    def post(token, party):  # type: ignore[no-untyped-def]
+        made = designation_to_stix(replace(kept, id=f"x-accord-designation--{uuid.uuid4()}",
+                                           party=party.id, evidence=(OPM,)))
+        made["object_marking_refs"] = [MARKING_FOR[Tlp.GREEN]]  # every party reads it
+        return client.post("/taxii2/accord/collections/requests/objects/", json={
+            "objects": [made]}, headers={
+            **bearer(token), "Content-Type": "application/taxii+json;version=2.1",
+            "Accept": "application/taxii+json;version=2.1"}).json()
+
+    shown = post(world.admin_token, world.own)
+    assert shown["success_count"] == 0, shown
+    assert f"object_refs {OPM}: not shared with {world.other.name}" in \
+        shown["failures"][0]["message"]
+    theirs = post(world.other_token, world.other)
+    assert theirs["success_count"] == 0, theirs
+    assert f"object_refs {OPM}: no object you may read" in theirs["failures"][0]["message"]
+    world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
+    assert post(world.admin_token, world.own)["success_count"] == 1  # now every reader does
+    assert post(world.other_token, world.other)["success_count"] == 1
+
+
 def test_what_is_no_stix_id_has_no_attribution_to_show(client):
     answered = client.get(f"{API}/attribution/garbage")
     assert answered.status_code == 400
