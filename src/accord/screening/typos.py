@@ -5,6 +5,9 @@ alignment distance is 1); but never one that touches a digit, since a number nam
 and the next another (APT19 is not APT10, nor APT1; Chengdu 404 is not 405) — save a digit
 drawn like the letter it stands for, amid letters (0 for o, 1 for l or i, 3 for e, 4 for a, 5
 for s, 7 for t, 8 for b: "UglyG0rilla", "Si1ence" are disguises; "Group5", "TeamT5" names).
+In a word that holds a number, a code (APT36, TA505, FIN7), a letter changed, or one left out or
+added that is not its neighbour's double, makes another code: APT-C-36 is not APT36, FIM7 not
+FIN7; "APTT19" is APT19 typed with a key held, and two letters swapped a slip too.
 Every pair of words one typo apart shares a word made by deleting one letter from each (or from
 neither), which is what the index keys on.
 """
@@ -24,14 +27,15 @@ def one_typo_apart(a: str, b: str) -> bool:
     """Whether b is a one typo apart from a (never true of equal words)."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
-    if _digits(a) != _digits(b):
+    digits = _digits(a)
+    if digits != _digits(b):
         return _disguised(a, b) or _disguised(b, a)
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:
         start += 1
     if len(a) == len(b):
         if a[start + 1 :] == b[start + 1 :]:
-            return True  # one letter changed
+            return not digits  # one letter changed (in a code: another code)
         return (  # two neighbours swapped
             start + 1 < len(a)
             and a[start] == b[start + 1]
@@ -39,7 +43,12 @@ def one_typo_apart(a: str, b: str) -> bool:
             and a[start + 2 :] == b[start + 2 :]
         )
     longer, shorter = (a, b) if len(a) > len(b) else (b, a)
-    return longer[start + 1 :] == shorter[start:]
+    if longer[start + 1 :] != shorter[start:]:
+        return False
+    if not digits:
+        return True  # one letter left out or added
+    extra = longer[start]  # in a code, only a letter typed twice (or once for twice)
+    return longer[start - 1 : start] == extra or longer[start + 1 : start + 2] == extra
 
 
 def first_difference(a: str, b: str) -> int:

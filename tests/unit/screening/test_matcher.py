@@ -345,3 +345,13 @@ def test_a_firm_named_with_other_trade_words_is_found(query):
                               ("上海安洵信息技术有限公司",), kind="organization")])
     found = listed.screen(query)
     assert found and found[0].id == "i-soon" and found[0].match, query
+
+
+def test_two_groups_whose_codes_differ_by_a_letter_are_two_groups():
+    # APT-C-36 (Blind Eagle) and APT36 (Transparent Tribe), both in ATT&CK: screening one
+    # matched the other at 0.95.
+    screener = Screener([Listed("blind-eagle", "APT-C-36", kind="organization"),
+                         Listed("transparent-tribe", "APT36", kind="organization")])
+    for query, group in (("APT36", "transparent-tribe"), ("APT 36", "transparent-tribe"),
+                         ("APT-C-36", "blind-eagle"), ("APT C 36", "blind-eagle")):
+        assert [m.id for m in screener.screen(query) if m.match] == [group]

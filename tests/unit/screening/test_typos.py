@@ -29,6 +29,21 @@ def test_a_different_number_is_another_name_not_a_typo(typed, listed):
     assert one_typo_apart("aptt19", "apt19")  # a letter amiss beside the same number is one
 
 
+@pytest.mark.parametrize(("typed", "listed"), [
+    ("aptc36", "apt36"),  # APT-C-36 (Blind Eagle) is not APT36 (Transparent Tribe)
+    ("fim7", "fin7"), ("txa505", "ta505"), ("unc2452", "uc2452"), ("apt3x6", "apt36"),
+])
+def test_in_a_code_another_letter_is_another_code(typed, listed):
+    assert not one_typo_apart(typed, listed) and not one_typo_apart(listed, typed)
+
+
+@pytest.mark.parametrize(("typed", "listed"), [
+    ("aptt19", "apt19"), ("appt19", "apt19"), ("tta505", "ta505"), ("ucn2452", "unc2452"),
+])
+def test_in_a_code_a_key_held_or_two_letters_swapped_is_a_typo(typed, listed):
+    assert one_typo_apart(typed, listed) and one_typo_apart(listed, typed)
+
+
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=12), st.data())
 def test_leaving_out_any_one_letter_is_one_typo(word, data):
     at = data.draw(st.integers(0, len(word) - 1))
