@@ -17,11 +17,13 @@ from accord.screening.names import (
     PersonName,
     Variant,
     han_alone,
+    has_han,
     name_variants,
     org_name,
     person_name,
     pinyin_syllable_count,
     spaced,
+    without_titles,
 )
 from accord.screening.rules import (
     TYPO_MIN_LENGTH,
@@ -74,6 +76,9 @@ class _Name:
     is_alias: bool
     person: PersonName | None
     org: OrgName | None
+    # Read without the titles or suffix it is listed with ("John Smith" of "John Smith Jr."):
+    # said with the reason.
+    untitled: str | None = None
 
 
 def _as_written(name: _Name, variant: str, asked: PersonName) -> bool:
@@ -122,6 +127,12 @@ class Screener:
                 new_words |= self._add(entry, text, is_alias)
                 if (apart := spaced(text)) is not None:  # read both ways, shown as written
                     new_words |= self._add(entry, text, is_alias, read_as=apart)
+                # A person listed with a title or a suffix ("John Smith Jr.") is found by the
+                # name alone too, as a query's titles are left aside (name_variants).
+                # (Not down to one word: "Dr. Wang" is no more than a surname.)
+                if entry.kind != "organization" and (bare := without_titles(text)) != text \
+                        and (len(bare.split()) > 1 or has_han(bare)):
+                    new_words |= self._add(entry, text, is_alias, read_as=bare, untitled=True)
         for word in new_words:
             if len(word) >= TYPO_MIN_LENGTH:
                 for deletion in deletions(word):
@@ -146,7 +157,7 @@ class Screener:
         return len(self._names) - self.removed
 
     def _add(self, entry: Listed, text: str, is_alias: bool,
-             read_as: str | None = None) -> set[str]:
+             read_as: str | None = None, *, untitled: bool = False) -> set[str]:
         """Index one name or alias (as READ_AS, where given); the words it brought that the
         index did not hold."""
         at = len(self._names)
@@ -154,7 +165,8 @@ class Screener:
         if entry.kind == "organization":
             name = _Name(entry, text, is_alias, None, org_name(read))
         else:
-            name = _Name(entry, text, is_alias, person_name(read), None)
+            name = _Name(entry, text, is_alias, person_name(read), None,
+                         read if untitled else None)
             if name.person is not None and name.person.han:
                 self._han[entry.id].add(name.person.han)
         self._names.append(name)
@@ -227,6 +239,7 @@ class Screener:
             match=score >= self.threshold,
             why=f"'{query}' {verb} the {role} '{name.text}': "
             + (f"as '{variant}', " if variant != query else "")
+            + (f"read without its titles as '{name.untitled}', " if name.untitled else "")
             + f"{verdict.rule} (score {score:.2f})",
         )
 

@@ -146,7 +146,7 @@ def name_variants(text: str) -> tuple[Variant, ...]:
         variant = variant.strip(" \t,.:;-–—")
         if variant and any(c.isalnum() for c in variant):
             found[variant] = False
-            untitled = _untitled(variant)
+            untitled = without_titles(variant)
             if untitled != variant and untitled:
                 found.setdefault(untitled, True)
 
@@ -177,7 +177,9 @@ def spaced(text: str) -> str | None:
     return _HYPHEN.sub(" ", text) if _HYPHEN.search(text) else None
 
 
-def _untitled(name: str) -> str:
+def without_titles(name: str) -> str:
+    """A person's name without the titles before it and the suffixes after it ("Mr.", "Dr.",
+    先生; "Jr.", "III")."""
     words = name.split()
     while words and fold(words[0]).rstrip(".") in HONORIFICS:
         words = words[1:]

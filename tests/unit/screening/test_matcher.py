@@ -355,3 +355,15 @@ def test_two_groups_whose_codes_differ_by_a_letter_are_two_groups():
     for query, group in (("APT36", "transparent-tribe"), ("APT 36", "transparent-tribe"),
                          ("APT-C-36", "blind-eagle"), ("APT C 36", "blind-eagle")):
         assert [m.id for m in screener.screen(query) if m.match] == [group]
+
+
+def test_a_person_listed_with_a_suffix_or_title_is_found_by_the_name_alone():
+    # "John Smith Jr." listed, "John Smith" asked: 0.40, no match, where "John Smith Jr."
+    # asked of "John Smith" listed was a match (a query's titles are left aside).
+    screener = Screener([Listed("junior", "John Smith Jr."), Listed("doctor", "Dr. Wang"),
+                         Listed("xiansheng", "王东先生")])
+    [found] = [m for m in screener.screen("Smith John") if m.match]
+    assert (found.id, found.score) == ("junior", 1.0)
+    assert "read without its titles as 'John Smith'" in found.why
+    assert [m.id for m in screener.screen("王东") if m.match] == ["xiansheng"]
+    assert not [m for m in screener.screen("Wang") if m.match]  # a surname alone is no one
