@@ -251,6 +251,11 @@ class AttributionRecord(RecordReading):
                           else current.programme,
                           legal_basis=legal_basis.strip() if legal_basis is not None
                           else current.legal_basis)
+        if (amended.aliases, amended.programme, amended.legal_basis) == (
+                current.aliases, current.programme, current.legal_basis):
+            # A version that changes nothing would still be a change on the record, shown as
+            # an amendment to every reader of the designation.
+            raise AttributionError(f"nothing to amend: {designation_id} already says that")
         self._store(actor, [_marked(designation_to_stix(amended), actor.party.id,
                                     sorted(recipients_of(obj)))], sorted(recipients_of(obj)))
         return amended

@@ -227,6 +227,16 @@ def test_a_designation_is_amended_by_a_new_version_and_found_by_its_new_alias(re
     assert amended.aliases == ("黄振宇",) and amended.modified > made.modified
     assert record.designations(cn)[0].programme == "CYBER2"
     assert watchlist(record, cn).screen("黄振宇")[0].match.id == made.id
+    # What the designation already says is no amendment: no new version, shown to its readers
+    # as one.
+    for same in ({"programme": "CYBER2"}, {"programme": " CYBER2 "},
+                 {"legal_basis": "E.O. 13694"}, {"aliases": ("黄振宇",)}):
+        with pytest.raises(AttributionError, match="nothing to amend"):
+            record.amend(us, made.id, **same)
+    cleared = record.amend(us, made.id, programme="")  # "" takes the programme away
+    assert cleared.programme is None
+    with pytest.raises(AttributionError, match="already says that"):
+        record.amend(us, made.id, programme="")
 
 
 def test_claims_marked_for_others_stay_hidden_over_taxii(client, record, world, us):
