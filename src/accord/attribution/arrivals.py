@@ -10,7 +10,7 @@ screened once, none is missed, and a tick with nothing new reads nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import select
 
 from accord.node import Node
+from accord.screening.reasons import Said, said_from_json
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
@@ -46,7 +47,13 @@ class Flag:
     designation_id: str
     matched: str
     score: float
-    why: str
+    why: str  # in English
+    reason: Said | None = None  # `why`, to be said in the reader's language
+
+    def why_in(self, translate: Callable[[str], str]) -> str:
+        """Why it was raised, in the language of `translate` (a catalogue's gettext); in
+        English where the flag predates its reason being kept."""
+        return self.why if self.reason is None else self.reason.render(translate)
 
 
 def _arrivals(node: Node, after: int, upto: int
@@ -111,7 +118,7 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
                 if hit.designation is not None and hit.match.match:
                     m = hit.match
                     found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
-                                      m.id, m.matched, m.score, m.why))
+                                      m.id, m.matched, m.score, m.why, m.reason))
         newest, done = upto, done + 1
     if newest == after:
         return []
@@ -126,7 +133,9 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
             conn.execute(screening_hits.insert(), [
                 {"at": f.at, "object_id": f.object_id, "collection_id": f.collection_id,
                  "screened": f.screened, "designation_id": f.designation_id,
-                 "matched": f.matched, "score": f.score, "why": f.why} for f in found])
+                 "matched": f.matched, "score": f.score, "why": f.why,
+                 "reason": orjson.dumps(f.reason.as_json()).decode() if f.reason else None}
+                for f in found])
         Directory.set_setting_in(conn, CURSOR, str(newest))
         if found:  # recorded with them: a node killed after the cursor moved loses no record
             node.audit.append_in(conn, [Event(
@@ -143,7 +152,18 @@ def flags(node: Node, object_id: str | None = None, limit: int = 200) -> list[Fl
         query = query.where(screening_hits.c.object_id == object_id)
     with node.engine.connect() as conn:
         return [Flag(r.seq, r.at, r.object_id, r.collection_id, r.screened, r.designation_id,
-                     r.matched, r.score, r.why) for r in conn.execute(query)]
+                     r.matched, r.score, r.why, _reason(r.reason)) for r in conn.execute(query)]
+
+
+def _reason(kept: str | None) -> Said | None:
+    """A flag's reason read back; None (its English shown) where it has none, or one this
+    version cannot read."""
+    if kept is None:
+        return None
+    try:
+        return said_from_json(orjson.loads(kept))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
 
 
 def flags_for(node: Node, actor: Actor, object_id: str) -> list[Flag]:

@@ -41,6 +41,10 @@ METHOD_MAP = [
     ("attribution/reasons.py", "python"),
     # Its refusals of a claim or a position (web.attribution_page, through request_page.said).
     ("attribution/record.py", "python"),
+    # Why a name matched a designation (screening flags on the object and admin pages).
+    ("screening/reasons.py", "python"),
+    ("screening/rules.py", "python"),
+    ("screening/matcher.py", "python"),
     # The directory's refusals (a party, a collection, a token), said on the admin page.
     ("store/directory.py", "python"),
     ("store/names.py", "python"),

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
+from accord.i18n import N_
 from accord.screening.names import (
     OrgName,
     PersonName,
@@ -25,6 +26,7 @@ from accord.screening.names import (
     spaced,
     without_titles,
 )
+from accord.screening.reasons import Said, run, say
 from accord.screening.rules import (
     TYPO_MIN_LENGTH,
     Verdict,
@@ -64,7 +66,17 @@ class Match:
     matched: str  # the name or alias that matched
     score: float
     match: bool  # score at or above the threshold
-    why: str
+    why: str  # in English
+    reason: Said | None = None  # `why`, for other languages (screening.reasons)
+
+
+# What a result is to the name it met: (a match?, an alias?).
+_FRAMES = {
+    (True, False): N_("'{query}' matches the name '{text}'"),
+    (True, True): N_("'{query}' matches the alias '{text}'"),
+    (False, False): N_("'{query}' is close to, but no match for, the name '{text}'"),
+    (False, True): N_("'{query}' is close to, but no match for, the alias '{text}'"),
+}
 
 
 @dataclass(frozen=True)
@@ -229,19 +241,18 @@ class Screener:
 
     def _match(self, query: str, verdict: Verdict, name: _Name, variant: str) -> Match:
         score = round(verdict.score, 2)
-        role = "alias" if name.is_alias else "name"
-        verb = "matches" if score >= self.threshold else "is close to, but no match for,"
-        return Match(
-            id=name.listed.id,
-            name=name.listed.name,
-            matched=name.text,
-            score=score,
-            match=score >= self.threshold,
-            why=f"'{query}' {verb} the {role} '{name.text}': "
-            + (f"as '{variant}', " if variant != query else "")
-            + (f"read without its titles as '{name.untitled}', " if name.untitled else "")
-            + f"{verdict.rule} (score {score:.2f})",
-        )
+        matches = score >= self.threshold
+        notes = []
+        if variant != query:
+            notes.append(say(N_("as '{variant}'"), variant=variant))
+        if name.untitled:
+            notes.append(say(N_("read without its titles as '{name}'"), name=name.untitled))
+        reason = say(N_("{frame}: {notes} (score {score})"),
+                     frame=run([say(_FRAMES[matches, name.is_alias], query=query,
+                                    text=name.text)]),
+                     notes=run([*notes, verdict.said]), score=f"{score:.2f}")
+        return Match(id=name.listed.id, name=name.listed.name, matched=name.text, score=score,
+                     match=matches, why=reason.english(), reason=reason)
 
     def _candidates(self, as_person: PersonName, as_org: OrgName | None) -> set[int]:
         found: set[int] = set()

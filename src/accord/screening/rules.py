@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import permutations
 
+from accord.i18n import N_
 from accord.screening.names import (
     PLACES,
     OrgName,
@@ -19,6 +20,7 @@ from accord.screening.names import (
     han_alone,
     pinyin_syllable_count,
 )
+from accord.screening.reasons import AND, SEMICOLON, Said, quoted, run, say
 from accord.screening.typos import one_typo_apart
 
 # Words shorter than this must be spelt right: a typo in a short pinyin word is another name.
@@ -29,6 +31,9 @@ SINGLE_WORD_TYPO_MIN_LENGTH = 8
 # Two pinyin words of up to two syllables one letter apart are two names ("Xinyi", "Xinyu"; a
 # Chinese given name has one or two), longer ones ("Xiaoruizi", "Xiaoruizhi") a typo.
 OTHER_PINYIN_NAME_SYLLABLES = 2
+
+EXACTLY = N_("exactly")
+ONE_LETTER = N_("one letter differs: '{typed}' for '{listed}'")
 
 TYPO_SCORE = 0.90
 # The same words in another romanisation (Wade–Giles read as pinyin): a match, below one
@@ -54,17 +59,22 @@ class Verdict:
     """A score and the rule that gave it, in words (the Match's `why` without its frame)."""
 
     score: float
-    rule: str
+    said: Said
+
+    @property
+    def rule(self) -> str:
+        return self.said.english()
 
 
-def _quoted(words: object) -> str:
-    return ", ".join(f"'{w}'" for w in words)  # type: ignore[attr-defined]
+def _notes(notes: list[Said]) -> Said:
+    """Several notes of one rule, said one after another."""
+    return say("{notes}", notes=run(notes)) if len(notes) != 1 else notes[0]
 
 
 def score_person(query: PersonName, listed: PersonName) -> Verdict | None:
     if query.keys & listed.keys:
         return other_characters(query, listed.han) or Verdict(
-            1.0, _same_person_words(query, listed))
+            1.0, _notes(_same_person_words(query, listed)))
     romanised = _romanised(query, listed)
     if romanised is not None:
         return romanised
@@ -88,10 +98,12 @@ def other_characters(query: PersonName, listed_han: str) -> Verdict | None:
     if not query.han or not listed_han or query.han == listed_han:
         return None
     if sorted(query.han) == sorted(listed_han):
-        return Verdict(PARTIAL_CEILING, f"the characters of '{listed_han}' in another order, "
-                       f"'{query.han}': a name in Chinese characters has one order")
-    return Verdict(OTHER_PINYIN_NAME_SCORE, f"read alike as pinyin, but written '{query.han}' "
-                   f"where the listed name is '{listed_han}': more likely another person")
+        return Verdict(PARTIAL_CEILING, say(N_(
+            "the characters of '{listed}' in another order, '{query}': a name in Chinese "
+            "characters has one order"), listed=listed_han, query=query.han))
+    return Verdict(OTHER_PINYIN_NAME_SCORE, say(N_(
+        "read alike as pinyin, but written '{query}' where the listed name is '{listed}': "
+        "more likely another person"), query=query.han, listed=listed_han))
 
 
 def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
@@ -99,45 +111,48 @@ def _romanised(query: PersonName, listed: PersonName) -> Verdict | None:
     name in another romanisation where what only Wade–Giles writes shows (an apostrophe,
     `hsiao`, `tung`); where the name is pinyin as written too (`Li Ping`, read `li bing`),
     more likely another person."""
-    said, sure = [], True
+    said: list[Said] = []
+    sure = True
     for name, other in ((query, listed), (listed, query)):
         for reading, keys in name.romanised:
             if keys & (other.keys | other.romanised_keys):
-                said.append(f"'{name.text}' read from Wade–Giles as pinyin '{reading}'")
+                said.append(say(N_("'{name}' read from Wade–Giles as pinyin '{reading}'"),
+                                name=name.text, reading=reading))
                 sure = sure and name.unmistakable
                 break
     if not said:
         return None
     if sure:
-        return Verdict(ROMANISED_SCORE, "the same name in another romanisation: "
-                       + " and ".join(said))
-    return Verdict(OTHER_PINYIN_NAME_SCORE, " and ".join(said) + ", but it is pinyin as "
-                   "written too: more likely another person")
+        return Verdict(ROMANISED_SCORE, say(N_(
+            "the same name in another romanisation: {readings}"), readings=run(said, AND)))
+    return Verdict(OTHER_PINYIN_NAME_SCORE, say(N_(
+        "{readings}, but it is pinyin as written too: more likely another person"),
+        readings=run(said, AND)))
 
 
-def _same_person_words(query: PersonName, listed: PersonName) -> str:
+def _same_person_words(query: PersonName, listed: PersonName) -> list[Said]:
     if query.text == listed.text:
-        return "exactly"
+        return [say(EXACTLY)]
     if query.han and query.han == listed.han and han_alone(query.text) \
             and han_alone(listed.text):
-        return "the same characters, once simplified"
+        return [say(N_("the same characters, once simplified"))]
     notes = []
     if query.reading or listed.reading:
         notes.append(_reading_note(query.reading, listed.reading))
     same_count = [(a, f) for a in query.forms for f in listed.forms if len(a) == len(f)]
     if not any(sorted(asked) == sorted(form) for asked, form in same_count):
-        notes.append("with other spacing")
+        notes.append(say(N_("with other spacing")))
     if not any(asked == form for asked, form in same_count):
-        notes.append("in another order")
-    return ", ".join(notes) or "case, tone marks and hyphens aside"
+        notes.append(say(N_("in another order")))
+    return notes or [say(N_("case, tone marks and hyphens aside"))]
 
 
-def _reading_note(query_reading: str, listed_reading: str) -> str:
+def _reading_note(query_reading: str, listed_reading: str) -> Said:
     if query_reading and listed_reading:
-        return f"both read as pinyin '{listed_reading}'"
+        return say(N_("both read as pinyin '{reading}'"), reading=listed_reading)
     if query_reading:
-        return f"read as pinyin '{query_reading}'"
-    return f"the listed Chinese read as pinyin '{listed_reading}'"
+        return say(N_("read as pinyin '{reading}'"), reading=query_reading)
+    return say(N_("the listed Chinese read as pinyin '{reading}'"), reading=listed_reading)
 
 
 def _initials(query: PersonName, listed: PersonName) -> Verdict | None:
@@ -151,9 +166,11 @@ def _initials(query: PersonName, listed: PersonName) -> Verdict | None:
                 initials = [(a, w) for a, w in zip(asked, order, strict=True) if a != w]
                 if (initials and len(initials) < len(asked)
                         and all(len(a) == 1 and w[0] == a for a, w in initials)):
-                    return Verdict(INITIALS_SCORE, ", ".join(
-                        f"'{a.upper()}' the initial of '{w}'" for a, w in initials)
-                        + ", the other words the same: an initial stands for many names")
+                    return Verdict(INITIALS_SCORE, say(N_(
+                        "{initials}, the other words the same: an initial stands for many "
+                        "names"), initials=run([say(N_("'{initial}' the initial of '{word}'"),
+                                                    initial=a.upper(), word=w)
+                                                for a, w in initials])))
     return None
 
 
@@ -166,12 +183,10 @@ def _one_typo(asked: tuple[str, ...], order: tuple[str, ...]) -> Verdict | None:
     if len(listed) < shortest or not one_typo_apart(typed, listed):
         return None
     if _is_other_pinyin_name(typed, listed):
-        return Verdict(
-            OTHER_PINYIN_NAME_SCORE,
-            f"one letter differs, '{typed}' for '{listed}', but both are pinyin names: "
-            "more likely another person",
-        )
-    return Verdict(TYPO_SCORE, f"one letter differs: '{typed}' for '{listed}'")
+        return Verdict(OTHER_PINYIN_NAME_SCORE, say(N_(
+            "one letter differs, '{typed}' for '{listed}', but both are pinyin names: more "
+            "likely another person"), typed=typed, listed=listed))
+    return Verdict(TYPO_SCORE, say(ONE_LETTER, typed=typed, listed=listed))
 
 
 def _is_other_pinyin_name(typed: str, listed: str) -> bool:
@@ -195,10 +210,12 @@ def _shared_words(query: PersonName, listed: PersonName) -> Verdict | None:
     if not shared:
         return None
     missing = [w for w in form if w not in shared]
-    return Verdict(
-        PARTIAL_CEILING * share,
-        f"shares {_quoted(sorted(shared))} only, not {_quoted(missing) or 'the other words'}",
-    )
+    if not missing:
+        return Verdict(PARTIAL_CEILING * share, say(N_(
+            "shares {shared} only, not the other words"), shared=quoted(sorted(shared))))
+    return Verdict(PARTIAL_CEILING * share, say(N_("shares {shared} only, not {missing}"),
+                                                shared=quoted(sorted(shared)),
+                                                missing=quoted(missing)))
 
 
 def score_org(query: OrgName, listed: OrgName) -> Verdict | None:
@@ -229,8 +246,8 @@ def score_org(query: OrgName, listed: OrgName) -> Verdict | None:
             return None
         return Verdict(
             PARTIAL_CEILING * shared / (len(query.distinctive) + len(unmatched_listed)),
-            f"shares some distinctive words, not {_quoted(unmatched_query + unmatched_listed)}",
-        )
+            say(N_("shares some distinctive words, not {words}"),
+                words=quoted(unmatched_query + unmatched_listed)))
     return _org_verdict(query, listed, typos)
 
 
@@ -252,20 +269,22 @@ def _org_verdict(query: OrgName, listed: OrgName, typos: list[tuple[str, str]]) 
     identifying = len(listed.joined) >= 10
     base = IDENTIFYING_BASE if identifying else DISTINCTIVE_BASE
     score = base + (1 - base) * in_context - ORG_TYPO_PENALTY * len(typos)
-    notes = [f"on its distinctive words {_quoted(listed.distinctive)}"]
+    notes = [say(N_("on its distinctive words {words}"), words=quoted(listed.distinctive))]
     if query.text == listed.text:
-        notes = ["exactly"]
+        notes = [say(EXACTLY)]
     if typos:
-        notes.append("; ".join(f"one letter differs: '{a}' for '{b}'" for a, b in typos))
+        notes.append(say("{typos}", typos=run([say(ONE_LETTER, typed=a, listed=b)
+                                               for a, b in typos], SEMICOLON)))
     if query.places and listed.places and not query.places & listed.places:
         score -= OTHER_PLACE_PENALTY
-        notes.append(f"but in another place ({_quoted(sorted(query.places))})")
+        notes.append(say(N_("but in another place ({places})"),
+                         places=quoted(sorted(query.places))))
     if missing := sorted(listed.context - query.context):
-        notes.append(f"without {_quoted(missing)}")
+        notes.append(say(N_("without {words}"), words=quoted(missing)))
     if extra := sorted(query.context - listed.context):
-        notes.append(f"with {_quoted(extra)} besides")
+        notes.append(say(N_("with {words} besides"), words=quoted(extra)))
     if query.legal != listed.legal and listed.legal + query.legal:
-        notes.append("ignoring the legal form")
+        notes.append(say(N_("ignoring the legal form")))
     if query.reading or listed.reading:
         notes.append(_reading_note(query.reading, listed.reading))
-    return Verdict(max(0.0, min(1.0, score)), ", ".join(notes))
+    return Verdict(max(0.0, min(1.0, score)), _notes(notes))

@@ -396,7 +396,10 @@ screening_hits = Table(
     Column("designation_id", String(100), nullable=False),
     Column("matched", String(500), nullable=False),  # the designated name or alias
     Column("score", Float, nullable=False),
-    Column("why", Text, nullable=False),
+    Column("why", Text, nullable=False),  # in English
+    # `why` as JSON, to be said in the reader's language (screening.reasons; migration 0036:
+    # NULL for flags raised before it, shown in English).
+    Column("reason", Text, nullable=True),
 )
 Index("ix_screening_hits_object", screening_hits.c.object_id)
 

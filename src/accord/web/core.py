@@ -82,6 +82,8 @@ def _environment(language: str) -> Environment:
     environment.filters["word_text"] = partial(word_text, language)
     environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
     environment.filters["how_large"] = how_large  # 1.2 GiB
+    # Why a screening flag was raised, in this language (attribution.arrivals.Flag.why_in).
+    environment.filters["why"] = lambda flag: flag.why_in(catalogue(language).gettext)
     return environment
 
 

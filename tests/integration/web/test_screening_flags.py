@@ -50,6 +50,31 @@ def test_a_posted_supplier_matching_a_designation_is_flagged(client, world, brow
     china = browser(world.other_token)
     page = china.get(f"/ui/objects/{SUPPLIER}").text
     assert "Sichuan Silence Information" in page and "Screening:" not in page
+    # Read in Chinese, why it was flagged is said in Chinese, the names as written.
+    admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    for zh in (admin.get(f"/ui/objects/{SUPPLIER}").text, admin.get("/ui/admin").text):
+        assert "依据其特征词" in zh and "不计法律形式" in zh and "得分 " in zh
+        assert "on its distinctive words" not in zh and "Sichuan Silence Information" in zh
+
+
+def test_a_flag_raised_before_reasons_were_kept_is_shown_in_english(client, world, browser):
+    from sqlalchemy import update
+
+    from accord.store.engine import writing
+    from accord.store.schema import screening_hits
+
+    AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Zhu Hua", "individual", "Indictment, 2018"))
+    post(client, world, [{**identity("Zhu Hua"), "identity_class": "individual"}])
+    screen_arrivals(world.node)
+    [flag] = flags(world.node)
+    assert flag.reason is not None and flag.why == flag.reason.english()
+    with writing(world.node.engine) as conn:  # as migration 0036 left older flags
+        conn.execute(update(screening_hits).values(reason=None))
+    admin = browser(world.admin_token)
+    admin.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
+    assert "'Zhu Hua' matches the name 'Zhu Hua': exactly" in \
+        admin.get(f"/ui/objects/{SUPPLIER}").text.replace("&#39;", "'")
 
 
 def test_nothing_is_flagged_without_designations(client, world):
