@@ -58,6 +58,7 @@ _AFTER = (select(audit.c.seq, audit.c.object_ids).where(audit.c.seq > bindparam(
 # One appender at a time, in every process on every host: each reads the chain's head and
 # links to it, so two at once would fork the chain (or one would fail on the seq key).
 AUDIT_TURN = "audit"
+INDEX_TURN = "audit-index"
 
 
 _COLUMNS = ("seq", "at", "action", "party_id", "token_id", "collection_id", "object_ids",
@@ -148,7 +149,11 @@ class AuditLog:
     def _index_batch(self, conn: Connection) -> tuple[int, bool]:
         """Index the records after the mark, up to a batch's bound, and move the mark past
         them: how many, and whether the bound stopped it (more may wait)."""
-        take_turn(conn, AUDIT_TURN)  # appenders wait: the trail's head stays where it is read
+        # One indexer at a time (two reading the same mark would index its records twice), but
+        # appends go on meanwhile on PostgreSQL: the records read are those committed, and
+        # appends commit in the trail's order (each waits for the one before: AUDIT_TURN), so
+        # what is read is never missing an earlier record. (SQLite: one writer at a time.)
+        take_turn(conn, INDEX_TURN)
         mark = conn.execute(select(audit_indexed.c.through)).scalar_one()
         lists: dict[bytes, list[int]] = {}  # each list of objects: the records naming it
         last, count, held, full = mark, 0, 0, False

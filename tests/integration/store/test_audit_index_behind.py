@@ -150,3 +150,41 @@ def test_the_migration_marks_the_trail_indexed_and_its_undoing_indexes_the_rest(
     assert _mark(engine) == 3
     assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [3, 2, 1]
     assert log.index_disagreement() is None
+
+
+def test_indexing_while_others_append_misses_and_repeats_nothing(log):
+    # Appenders take the trail's turn, the indexer its own: on PostgreSQL they run at once,
+    # and what the indexer reads must be a whole prefix of the trail each time.
+    import threading
+
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def appending(who: int) -> None:
+        try:
+            for n in range(40):
+                log.append([_read(who * 1000 + n, f"indicator--{who}", "indicator--shared")])
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    def indexing() -> None:
+        try:
+            while not stop.is_set():
+                log.index_new()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    indexer = threading.Thread(target=indexing)
+    indexer.start()
+    appenders = [threading.Thread(target=appending, args=(who,)) for who in (1, 2)]
+    for thread in appenders:
+        thread.start()
+    for thread in appenders:
+        thread.join()
+    stop.set()
+    indexer.join()
+    assert failures == []
+    log.index_new()
+    assert log.index_disagreement() is None
+    shared = [r.seq for r in log.query(AuditQuery(object_id="indicator--shared", limit=200))]
+    assert shared == list(range(80, 0, -1))
