@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 from accord.serving.refusals import RefusalLimits, Refusals
 from accord.serving.throttle import ThrottleLimits
 from accord.stix.timestamps import now_timestamp
-from accord.store.audit_log import AuditBuffer, AuditLog
+from accord.store.audit_buffer import AuditBuffer
+from accord.store.audit_log import AuditLog
 from accord.store.directory import Directory, DirectoryError, Party
 from accord.store.engine import SCHEMA_REVISION, EmptyDatabase, migrate, open_engine
 from accord.store.objects import ObjectStore

@@ -53,7 +53,15 @@ class Flag:
     def why_in(self, translate: Callable[[str], str]) -> str:
         """Why it was raised, in the language of `translate` (a catalogue's gettext); in
         English where the flag predates its reason being kept."""
-        return self.why if self.reason is None else self.reason.render(translate)
+        if self.reason is not None:
+            # A translation that names other places than its message, or a reason kept by a
+            # later version: the English, never a page that fails.
+            for saying in (translate, lambda message: message):
+                try:
+                    return self.reason.render(saying)
+                except (KeyError, IndexError, ValueError):
+                    continue
+        return self.why
 
 
 def _arrivals(node: Node, after: int, upto: int

@@ -20,6 +20,7 @@ from accord.i18n import N_
 COMMA = N_(", ")
 AND = N_(" and ")
 SEMICOLON = N_("; ")
+QUOTED = N_("'{word}'")
 
 
 
@@ -80,6 +81,6 @@ def _rendered(value: str | Run, translate: Callable[[str], str]) -> str:
     return translate(value.joiner).join(part.render(translate) for part in value.parts)
 
 
-def quoted(words: object) -> str:
-    """Names as a reason quotes them: 'a', 'b'."""
-    return ", ".join(f"'{w}'" for w in words)  # type: ignore[attr-defined]
+def quoted(words: object) -> Run:
+    """Names as a reason quotes them: 'a', 'b' (in another language, its quotation marks)."""
+    return run([say(QUOTED, word=str(w)) for w in words])  # type: ignore[attr-defined]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -21,14 +19,28 @@ from sqlalchemy import (
     update,
 )
 
-from accord.store.audit_search import AuditPage, listed_seqs, naming, record_of, search
+from accord.store.audit_search import (
+    TAIL_READ,
+    AuditPage,
+    indexed_through,
+    listed_seqs,
+    naming,
+    record_of,
+    search,
+    tail_naming,
+)
 from accord.store.audit_search import AuditQuery as AuditQuery  # where callers find it
 from accord.store.bulk import among, analyze_if_grown, insert_rows
-from accord.store.engine import is_read_only_refusal, is_sqlite, take_turn, writing
+from accord.store.engine import (
+    is_read_only_refusal,
+    is_sqlite,
+    is_standby,
+    take_turn,
+    writing,
+)
 from accord.store.replica import primary_of
 from accord.store.schema import audit, audit_indexed, audit_objects, people, tokens
 from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
-from accord.trust.empty_reads import EmptyReads
 
 # How many of an object's earliest audit records `people_who_added` looks at, and how many
 # objects one of its statements asks about (SQLite allows 500 arms of a UNION).
@@ -42,8 +54,6 @@ LISTED_A_ROW = 1000
 # this large together (a page read's list is some 50 KB), read this many records at a time;
 # the trail's turn is held while a batch is written.
 _INDEX_RECORDS = 20_000
-_BATCHES_AT_STOP = 10
-_BATCHES_A_ROUND = 3
 _INDEX_BYTES = 16 << 20
 _READ_AT_ONCE = 200
 
@@ -72,6 +82,8 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
+        self._standby: bool | None = None  # asked once, when a read first needs the index
+        self.more = False  # whether the last index_new left records for another round
 
     def append(self, events: Sequence[Event]) -> None:
         with writing(self.engine) as conn:
@@ -116,10 +128,13 @@ class AuditLog:
         Behind the trail, not in each append's transaction (migration 0035): a page read
         names a thousand objects, each at a random place of the index, and a batch of a few
         seconds' records writes each place once for all the reads that fell on it (a
-        collection walked many times over: one row per object). A search by object, and
-        `people_who_added`, call this first, so they miss no record."""
+        collection walked many times over: one row per object). Searches read the records
+        after the mark from the records themselves (audit_search.tail_naming).
+
+        `more` says afterwards whether `most_batches` stopped it with records left."""
         indexed = 0
         batches = 0
+        self.more = False
         if not self.behind():
             return 0
         while most_batches is None or batches < most_batches:
@@ -128,16 +143,21 @@ class AuditLog:
             indexed += done
             batches += 1
             if not full:
-                break
+                return indexed
+        self.more = True
         return indexed
 
     def _caught_up(self) -> None:
         """The index brought up to date before a read that needs it; on a hot standby, which
         cannot write, the reader reads what its primary indexed (a moment behind)."""
+        if self._standby is None:
+            self._standby = is_standby(self.engine)
+        if self._standby:
+            return
         try:
             self.index_new()
         except Exception as error:  # the driver's own, from COPY; SQLAlchemy's otherwise
-            if not is_read_only_refusal(error):
+            if not (is_read_only_refusal(error) or _read_only_file(error)):
                 raise
 
     def behind(self) -> bool:
@@ -200,10 +220,19 @@ class AuditLog:
     def search(self, query: AuditQuery) -> AuditPage:
         """A page of the newest records matching every criterion, and where the next begins
         (store.audit_search: one search looks at WALKED records at most)."""
-        if query.object_id is not None:
-            self._caught_up()  # the object's latest records too
+        with self.engine.connect() as conn:
+            if query.object_id is None or self._tail(conn) <= TAIL_READ:
+                # By object: the records after the index's mark are read from themselves.
+                return search(conn, query)
+        self._caught_up()  # an index far behind (no server ran since an import): brought up
         with self.engine.connect() as conn:
             return search(conn, query)
+
+    @staticmethod
+    def _tail(conn: Connection) -> int:
+        """How many records the index of objects does not hold yet."""
+        head = conn.execute(select(func.max(audit.c.seq))).scalar() or 0
+        return int(head) - indexed_through(conn)
 
     def people_who_added(self, object_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """(party id, person's name) of whoever first added each object with a person's token
@@ -213,11 +242,15 @@ class AuditLog:
         before anything here can read it, so its add is among them, and however often it was
         read afterwards (a party may read an entry of a request a million times), that costs
         this nothing."""
-        self._caught_up()
         ids = sorted(set(object_ids))
         earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
+            # The adds the index does not hold yet (an entry made a moment ago), from the
+            # records themselves: no write on a page's read (migration 0035).
+            for oid, seqs in tail_naming(conn, ids, action="objects.add").items():
+                for seq in seqs:
+                    earliest.setdefault(seq, []).append(oid)
             for start in range(0, len(ids), _ARMS):
                 arms = [self._earliest(oid) for oid in ids[start:start + _ARMS]]
                 firsts: dict[str, list[int]] = {}
@@ -351,119 +384,6 @@ def _listed(seqs: Sequence[int]) -> str | None:
     return ",".join(map(str, seqs)) if seqs else None
 
 
-# Events kept elsewhere until a flush asks (True: everything now, at shutdown or in tests).
-Feed = Callable[[bool], Sequence[Event]]
-
-
-class AuditBuffer:
-    """Read events, gathered and appended in the background every `interval` seconds.
-
-    A read must not wait for, or contend on, the database's write lock; so reads are recorded a
-    moment later, in one transaction per batch. Writes are recorded in their own transaction.
-    Failed authentications come here too (`accord.serving.refusals`), and their per-source
-    summaries through a feed, asked at each flush.
-    """
-
-    def __init__(self, log: AuditLog, interval: float = 0.2, index_every: float = 5.0) -> None:
-        self.log = log
-        self.interval = interval
-        # The trail's index of objects is brought up to date this often (AuditLog.index_new).
-        self.index_every = index_every
-        self._indexed_at = time.monotonic()
-        self._pending: list[Event] = []
-        self._lock = threading.Lock()
-        # One flush at a time: a flush that returns has appended everything recorded before
-        # it, even what the background thread had taken and was still appending.
-        self._flushing = threading.Lock()
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._feeds: list[Feed] = []
-        self.empty = EmptyReads()
-        self.feed_from(self.empty.summaries)
-
-    def feed_from(self, feed: Feed) -> None:
-        self._feeds.append(feed)
-
-    def record(self, event: Event) -> None:
-        with self._lock:
-            self._pending.append(event)
-
-    def record_empty(self, event: Event) -> None:
-        """Record a poll that found nothing: counted, and summed on the trail once a minute
-        (accord.trust.empty_reads)."""
-        if not self.empty.count(event):
-            self.record(event)
-
-    def flush(self, everything: bool = True) -> None:
-        """Append what is pending, and with `everything` what the feeds still hold too; when it
-        returns, every event recorded before the call is in the trail (a flush running in the
-        background meanwhile is waited for)."""
-        with self._flushing:
-            self._flush(everything)
-
-    def _flush(self, everything: bool) -> None:
-        with self._lock:
-            events, self._pending = self._pending, []
-        for feed in self._feeds:
-            events += feed(everything)
-        if not events:
-            return
-        try:
-            self.log.append(events)
-        except Exception:
-            with self._lock:  # nothing is lost: the next flush tries these again, first
-                self._pending[:0] = events
-            raise
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="audit-flush", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        try:
-            self.flush()
-        except Exception as error:  # the node stops all the same; say what is lost
-            _failed_flush(error, f"{len(self._pending)} read event(s) could not be recorded "
-                                 "in the audit trail before the node stopped")
-            return
-        try:
-            # Bounded: what is left is indexed by the next node to run, or the next search.
-            self.log.index_new(most_batches=_BATCHES_AT_STOP)
-        except Exception as error:
-            _failed_flush(error, "indexing the audit trail by object")
-
-    def _run(self) -> None:
-        while not self._stopped.is_set():
-            self._wake.wait(self.interval)
-            try:
-                self.flush(everything=False)
-            except Exception as error:  # keep recording; the next flush retries what it can
-                _failed_flush(error, "recording read events in the audit trail")
-                continue
-            if time.monotonic() - self._indexed_at >= self.index_every:
-                try:
-                    # A backlog (a node that ran without indexing, a large import) a few
-                    # batches a round, the reads' flush in between.
-                    if self.log.index_new(most_batches=_BATCHES_A_ROUND) and self.log.behind():
-                        continue  # the next round at the next flush
-                except Exception as error:  # the next round goes on from the same mark
-                    _failed_flush(error, "indexing the audit trail by object")
-                self._indexed_at = time.monotonic()
-
-
-def _failed_flush(error: Exception, what: str) -> None:
-    """A full disk or a database away is one line now and then (store.faults), not a
-    traceback every interval; anything else is logged whole."""
-    from accord.store.faults import noted
-
-    if noted(error, what) is None:
-        import logging
-
-        logging.getLogger("accord.audit").error("%s failed", what, exc_info=error)
+def _read_only_file(error: BaseException) -> bool:
+    """SQLite's refusal to write a file opened read only (no SQLSTATE to say so)."""
+    return "readonly database" in str(getattr(error, "orig", error))

@@ -24,8 +24,10 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
+    LargeBinary,
     Row,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -35,9 +37,10 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import TextClause
 
 from accord.store.bulk import among
-from accord.store.schema import audit, audit_objects, tokens
+from accord.store.schema import audit, audit_indexed, audit_objects, tokens
 from accord.trust.audit import Event, Record
 
 # Records one search looks at, at most: a few hundred milliseconds on either backend.
@@ -308,13 +311,17 @@ def _timed(conn: Connection, times: Sifted, below: int) -> Driver | None:
 
 
 def _naming(object_id: str) -> Driver:
-    """The records naming the object, from its index rows newest first: each row names its
-    first record and lists the later ones of the same append (up to LISTED_A_ROW), so a
-    row's records are all newer than the rows after it. Rows are read a few at first, more
-    each time, and no further than `count` records need: a row lists up to a thousand."""
+    """The records naming the object, newest first: those after the index's mark (migration
+    0035: not indexed yet, a few seconds' worth) from the records themselves, then the rest
+    from its index rows newest first. Each index row names its first record and lists the
+    later ones of the same batch (up to LISTED_A_ROW), so a row's records are all newer than
+    the rows after it. Rows are read a few at first, more each time, and no further than
+    `count` records need: a row lists up to a thousand."""
 
     def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
-        found: list[int] = []
+        found = tail_naming(conn, [object_id], below, count).get(object_id, [])
+        if len(found) >= count:
+            return found[:count], False
         rows_at_once = min(count, 16)
         under = below
         while True:
@@ -335,6 +342,49 @@ def _naming(object_id: str) -> Driver:
             rows_at_once = min(rows_at_once * 4, count)
 
     return Driver(seqs)
+
+
+# Records after the index's mark that a read looks through itself, at most: past it, the
+# index is brought up first (store.audit_log.AuditLog.search). Its batches run every 5 s.
+TAIL_READ = 100_000
+
+
+def indexed_through(conn: Connection) -> int:
+    """The last record the index of objects holds (audit_indexed, migration 0035)."""
+    return int(conn.execute(select(audit_indexed.c.through)).scalar() or 0)
+
+
+def tail_naming(conn: Connection, object_ids: Sequence[str], below: int | None = None,
+                count: int | None = None, *, action: str | None = None
+                ) -> dict[str, list[int]]:
+    """The records after the index's mark (and below `below`) that name each of
+    `object_ids`, newest first (at most `count` each when given; of `action` alone when
+    given), read from the records: what the index does not hold yet."""
+    through = indexed_through(conn)
+    if below is not None and below <= through + 1 or not object_ids:
+        return {}
+    wanted = set(object_ids)
+    where: list[ColumnElement[bool] | TextClause] = [audit.c.seq > through]
+    if below is not None:
+        where.append(audit.c.seq < below)
+    if action is not None:
+        where.append(audit.c.action == action)
+    if len(wanted) == 1:  # the database keeps what names it, whatever else the tail holds
+        [only] = wanted
+        needle = orjson.dumps(only)  # as the record's JSON list writes it
+        where.append(func.instr(audit.c.object_ids, needle) > 0 if conn.dialect.name == "sqlite"
+                     else text("position(CAST(:needle AS bytea) IN audit.object_ids) > 0")
+                     .bindparams(bindparam("needle", needle, type_=LargeBinary)))
+    found: dict[str, list[int]] = {}
+    query = select(audit.c.seq, audit.c.object_ids).where(*where).order_by(audit.c.seq.desc())
+    for seq, listed in conn.execute(query):
+        for oid in wanted.intersection(orjson.loads(listed)):
+            if count is None or len(found.setdefault(oid, [])) < count:
+                found.setdefault(oid, []).append(int(seq))
+        if count is not None and len(found) == len(wanted) \
+                and all(len(v) >= count for v in found.values()):
+            break
+    return found
 
 
 def _times(query: AuditQuery) -> list[ColumnElement[bool]]:

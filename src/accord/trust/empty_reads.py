@@ -32,7 +32,7 @@ _Key = tuple[str, str | None, str | None, str | None]  # action, party, token, c
 
 class EmptyReads:
     """`count` each empty read (False: record it yourself); `summaries` feeds the audit
-    buffer (store.audit_log.AuditBuffer)."""
+    buffer (store.audit_buffer.AuditBuffer)."""
 
     def __init__(self, every: float = SUMMARY_EVERY, *,
                  clock: Callable[[], float] = time.monotonic,

@@ -7,7 +7,8 @@ import threading
 import time
 
 from accord.stix.timestamps import now_timestamp
-from accord.store.audit_log import AuditBuffer, AuditLog, AuditQuery
+from accord.store.audit_buffer import AuditBuffer
+from accord.store.audit_log import AuditLog, AuditQuery
 from accord.trust.audit import Event
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, text
 from tests.integration.store.migrating import downgrade, upgrade
 
 from accord.store import audit_log
-from accord.store.audit_log import AuditBuffer, AuditLog, AuditQuery
+from accord.store.audit_buffer import AuditBuffer
+from accord.store.audit_log import AuditLog, AuditQuery
 from accord.store.engine import open_engine, writing
 from accord.trust.audit import Event
 
@@ -33,13 +34,39 @@ def _mark(engine: Engine) -> int:
 
 def test_a_search_by_object_finds_records_the_index_has_not_caught_up_with(log):
     log.append([_read(1, "indicator--a"), _read(2, "indicator--b")])
-    assert _rows(log.engine) == [] and log.behind()
-    found = log.query(AuditQuery(object_id="indicator--a"))
-    assert [r.seq for r in found] == [1]
-    # The search indexed what waited, once: the next has nothing to do.
-    assert _rows(log.engine) == [("indicator--a", 1, None), ("indicator--b", 2, None)]
-    assert not log.behind() and _mark(log.engine) == 2
-    assert log.index_new() == 0
+    log.index_new()
+    log.append([_read(3, "indicator--a", "indicator--ab"), _read(4, "indicator--b"),
+                _read(5, "indicator--ab")])
+    assert log.behind() and _mark(log.engine) == 2
+    # The records after the mark are read from themselves, newest first, before the index's;
+    # nothing is written by a search (a page's read takes no write lock).
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [3, 1]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a", limit=1))] == [3]
+    page = log.search(AuditQuery(object_id="indicator--a", limit=1, before=3))
+    assert [r.seq for r in page.records] == [1]
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--ab"))] == [5, 3]
+    assert log.behind() and _mark(log.engine) == 2
+
+
+def test_a_search_by_object_far_behind_the_trail_brings_the_index_up_first(log, monkeypatch):
+    from accord.store import audit_log as module
+
+    monkeypatch.setattr(module, "TAIL_READ", 2)
+    log.append([_read(n, "indicator--a") for n in range(1, 5)])
+    assert [r.seq for r in log.query(AuditQuery(object_id="indicator--a"))] == [4, 3, 2, 1]
+    assert not log.behind() and _mark(log.engine) == 4
+
+
+def test_who_added_an_entry_a_moment_ago_is_found_before_the_index_holds_it(world):
+    directory, audit = world.node.directory, world.node.audit
+    li = directory.principal(directory.create_token(world.other, name="Li Wei"))
+    audit.index_new()
+    audit.append([Event("2026-12-02T01:00:00.000Z", "objects.add", li.party_id, li.token_id,
+                        "c", ("x-accord-ack--2",))])
+    assert audit.behind()
+    assert audit.people_who_added(["x-accord-ack--2"]) == {
+        "x-accord-ack--2": (world.other.id, "Li Wei")}
+    assert audit.behind()  # read, not indexed
 
 
 def test_reads_of_several_appends_are_one_row_an_object_a_batch(log):

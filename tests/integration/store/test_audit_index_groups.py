@@ -170,6 +170,7 @@ def test_who_added_is_looked_for_among_the_earliest_records_only(world, place, f
     # The add is record `place` of the object, inside the list of its one row.
     audit.append([_by(bot, "objects.read")] * (place - 1) + [_by(li, "objects.add")]
                  + [_by(bot, "objects.read")] * 5)
+    audit.index_new()  # the bound is the index's (what it does not hold yet is read whole)
     expected = {"x-accord-ack--1": (world.other.id, "Li Wei")} if found else {}
     assert audit.people_who_added(["x-accord-ack--1"]) == expected
 

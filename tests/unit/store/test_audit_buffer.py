@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from accord.store.audit_log import AuditBuffer
+from accord.store.audit_buffer import AuditBuffer
 from accord.trust.audit import Event
 
 

@@ -3,7 +3,7 @@ collection and kind of read; reads that return something are never summed."""
 
 from __future__ import annotations
 
-from accord.store.audit_log import AuditBuffer
+from accord.store.audit_buffer import AuditBuffer
 from accord.trust import empty_reads
 from accord.trust.audit import Event
 from accord.trust.empty_reads import EmptyReads
