@@ -55,6 +55,7 @@ LISTED_A_ROW = 1000
 # the trail's turn is held while a batch is written.
 _INDEX_RECORDS = 20_000
 _INDEX_BYTES = 16 << 20
+_INDEX_READ = 256 << 20  # lists read, the same one again and again included
 _READ_AT_ONCE = 200
 
 # Whether records wait to be indexed; the records after a seq, with their objects.
@@ -176,13 +177,14 @@ class AuditLog:
         take_turn(conn, INDEX_TURN)
         mark = conn.execute(select(audit_indexed.c.through)).scalar_one()
         lists: dict[bytes, list[int]] = {}  # each list of objects: the records naming it
-        last, count, held, full = mark, 0, 0, False
+        last, count, held, read, full = mark, 0, 0, 0, False
         while True:
             found = conn.execute(_AFTER, {"after": last, "most": _READ_AT_ONCE}).all()
             for seq, object_ids in found:
                 last = seq
                 count += 1
                 key = bytes(object_ids)
+                read += len(key)
                 if key == b"[]":
                     continue
                 seqs = lists.get(key)
@@ -192,7 +194,7 @@ class AuditLog:
                 seqs.append(seq)
             if len(found) < _READ_AT_ONCE:
                 break
-            if count >= _INDEX_RECORDS or held >= _INDEX_BYTES:
+            if count >= _INDEX_RECORDS or held >= _INDEX_BYTES or read >= _INDEX_READ:
                 full = True
                 break
         if last == mark:
@@ -206,8 +208,9 @@ class AuditLog:
         # order to follow from here).
         if self._sqlite:
             names.sort()
-        insert_rows(conn, "audit_objects", ("object_id", "seq", "also"), names)
+        # The mark first: rows past it are refused (migration 0035, against an older Accord).
         conn.execute(update(audit_indexed).values(through=last))
+        insert_rows(conn, "audit_objects", ("object_id", "seq", "also"), names)
         # Statistics as the index grows (autovacuum may be off): without them an object's
         # records are planned as a handful, gathered whole and sorted (migration 0026).
         analyze_if_grown(conn, ("audit_objects",))

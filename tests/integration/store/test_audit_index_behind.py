@@ -7,6 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from tests.integration.store.migrating import downgrade, upgrade
 
 from accord.store import audit_log
@@ -113,7 +114,11 @@ def test_db_check_passes_over_records_not_indexed_yet_but_not_rows_made_for_them
     log.index_new()
     log.append([_read(2, "indicator--a"), _read(3, "indicator--b")])
     assert log.index_disagreement() is None  # 2 and 3 wait for the index: nothing is wrong
-    with writing(log.engine) as conn:  # a hand writes a row the index never made
+    # A hand writing a row the index never made, past the mark (on SQLite the database
+    # refuses it, migration 0035: the guard out of the way first): db check sees it.
+    with writing(log.engine) as conn:
+        if log.engine.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_objects_past_the_mark"))
         conn.execute(text("INSERT INTO audit_objects (object_id, seq) VALUES ('indicator--x', 3)"))
     assert log.index_disagreement() == 3
     with writing(log.engine) as conn:  # and one dropped from what it did make
@@ -215,3 +220,22 @@ def test_indexing_while_others_append_misses_and_repeats_nothing(log):
     assert log.index_disagreement() is None
     shared = [r.seq for r in log.query(AuditQuery(object_id="indicator--shared", limit=200))]
     assert shared == list(range(80, 0, -1))
+
+
+def test_an_older_accord_indexing_as_it_appends_is_refused_or_reported(log):
+    # Left running past migration 0035, it writes rows for records past the mark, which the
+    # indexer then writes again: on SQLite its append fails instead (else every batch after
+    # would be refused by the key), on PostgreSQL `db check` reports the second row.
+    log.append([_read(1, "indicator--a")])
+    old_server = "INSERT INTO audit_objects (object_id, seq) VALUES ('indicator--a', 1)"
+    if log.engine.dialect.name == "sqlite":
+        with pytest.raises(DBAPIError, match="older than schema 0035"), \
+                writing(log.engine) as conn:
+            conn.execute(text(old_server))
+        assert log.index_new() == 1 and _rows(log.engine) == [("indicator--a", 1, None)]
+        assert log.index_disagreement() is None
+    else:
+        with writing(log.engine) as conn:
+            conn.execute(text(old_server))
+        assert log.index_new() == 1
+        assert log.index_disagreement() == 1
