@@ -319,11 +319,13 @@ def _naming(object_id: str) -> Driver:
     `count` records need: a row lists up to a thousand."""
 
     def seqs(conn: Connection, below: int, count: int) -> tuple[list[int], bool]:
-        found = tail_naming(conn, [object_id], below, count).get(object_id, [])
+        # One mark for both parts: a batch indexed between them would give its records twice.
+        through = indexed_through(conn)
+        found = tail_naming(conn, [object_id], below, count, through=through).get(object_id, [])
         if len(found) >= count:
             return found[:count], False
         rows_at_once = min(count, 16)
-        under = below
+        under = min(below, through + 1)  # a row's first record: its batch's, all ≤ the mark
         while True:
             rows = conn.execute(select(audit_objects.c.seq, audit_objects.c.also)
                                 .where(naming(conn.dialect.name, object_id),
@@ -355,12 +357,13 @@ def indexed_through(conn: Connection) -> int:
 
 
 def tail_naming(conn: Connection, object_ids: Sequence[str], below: int | None = None,
-                count: int | None = None, *, action: str | None = None
-                ) -> dict[str, list[int]]:
-    """The records after the index's mark (and below `below`) that name each of
-    `object_ids`, newest first (at most `count` each when given; of `action` alone when
-    given), read from the records: what the index does not hold yet."""
-    through = indexed_through(conn)
+                count: int | None = None, *, action: str | None = None,
+                through: int | None = None) -> dict[str, list[int]]:
+    """The records after the index's mark (`through`, else read now; and below `below`)
+    that name each of `object_ids`, newest first (at most `count` each when given; of
+    `action` alone when given), read from the records: what the index does not hold yet."""
+    if through is None:
+        through = indexed_through(conn)
     if below is not None and below <= through + 1 or not object_ids:
         return {}
     wanted = set(object_ids)

@@ -239,3 +239,20 @@ def test_an_older_accord_indexing_as_it_appends_is_refused_or_reported(log):
             conn.execute(text(old_server))
         assert log.index_new() == 1
         assert log.index_disagreement() == 1
+
+
+def test_a_batch_indexed_during_a_search_gives_no_record_twice(log, monkeypatch):
+    # The search reads the mark, then the records past it, then the index: a batch indexed
+    # in between is in both unless both parts keep to the mark read first.
+    from accord.store import audit_search
+
+    log.append([_read(n, "indicator--a") for n in range(1, 4)])
+    log.index_new()
+    log.append([_read(n, "indicator--a") for n in range(4, 7)])
+    stale = _mark(log.engine)  # 3: the mark as the search read it
+    log.index_new()  # the batch committed meanwhile: 4 to 6 are in the index now
+    monkeypatch.setattr(audit_search, "indexed_through", lambda conn: stale)
+    for limit in (100, 5, 4):
+        page = log.search(AuditQuery(object_id="indicator--a", limit=limit))
+        assert [r.seq for r in page.records] == [6, 5, 4, 3, 2, 1][:limit]
+        assert (page.next_before is None) == (limit >= 6)
