@@ -249,6 +249,10 @@ class AuditLog:
         earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
         with self.engine.connect() as conn:
+            far_behind = self._tail(conn) > TAIL_READ
+        if far_behind:
+            self._caught_up()  # (no server ran since a large import)
+        with self.engine.connect() as conn:
             # The adds the index does not hold yet (an entry made a moment ago), from the
             # records themselves: no write on a page's read (migration 0035).
             for oid, seqs in tail_naming(conn, ids, action="objects.add").items():
