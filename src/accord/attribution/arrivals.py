@@ -174,10 +174,12 @@ def _reason(kept: str | None) -> Said | None:
         return None
 
 
-def flags_for(node: Node, actor: Actor, object_id: str) -> list[Flag]:
-    """The flags on an object that this party may be shown: only those whose designation it
-    may read (a designation not shared with it must not surface here either)."""
-    found = flags(node, object_id)
+def flags_for(node: Node, actor: Actor, object_id: str | None = None, limit: int = 200
+              ) -> list[Flag]:
+    """The flags (on an object, or all, newest first) that this party may be shown: only
+    those whose designation it may read and is still in force (a designation not shared with
+    it must not surface here either; one lifted is no longer a match)."""
+    found = flags(node, object_id, limit)
     if not found:
         return []
     from accord.attribution.record import AttributionRecord

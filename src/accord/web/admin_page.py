@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import RedirectResponse, Response
 
-from accord.attribution.arrivals import flags
+from accord.attribution.arrivals import flags_for
 from accord.cooperation.guidelines import in_force, to_toml
 from accord.durations import DurationError, lifetime_end
 from accord.federation.mirrors import mirrors, why_not_grant
@@ -78,7 +78,7 @@ def admin_page(ctx: Ctx, *, error: str = "", new_token: str = "", status: int = 
         "audit_stopped": audit_page.stopped, "audit_walked": f"{audit_page.looked:,}",
         "error": error, "new_token": new_token,
         "done": ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else "",
-        "form": ctx.form or {}, "flags": flags(ctx.node, limit=50),
+        "form": ctx.form or {}, "flags": flags_for(ctx.node, ctx.actor, limit=50),
     }, status, ctx._("Administration"))
 
 

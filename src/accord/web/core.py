@@ -45,7 +45,7 @@ from accord.trust.tokens import ACTING_ROLES
 from accord.web.codes import word, word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
-from accord.words import how_large
+from accord.words import how_large, printable
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
@@ -83,7 +83,10 @@ def _environment(language: str) -> Environment:
     environment.filters["observable"] = value_text  # 198.51.100.7, not c6336407/32
     environment.filters["how_large"] = how_large  # 1.2 GiB
     # Why a screening flag was raised, in this language (attribution.arrivals.Flag.why_in).
-    environment.filters["why"] = lambda flag: flag.why_in(catalogue(language).gettext)
+    # What another party chose (a name posted) with its controls written out: a bidirectional
+    # override (U+202E) would otherwise turn the rest of the notice around on the page.
+    environment.filters["why"] = lambda flag: printable(flag.why_in(catalogue(language).gettext))
+    environment.filters["printable"] = printable
     return environment
 
 

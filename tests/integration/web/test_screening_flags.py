@@ -112,3 +112,36 @@ def test_the_search_page_names_a_designation_in_any_order_or_script_to_who_may_r
     # China may not read it: not a word of it.
     theirs = browser(world.other_token).get("/ui/search", params={"q": "王东"}).text
     assert 'id="designated"' not in theirs and "E.O. 13694" not in theirs
+
+
+def test_a_name_posted_with_a_bidirectional_override_is_shown_with_it_written_out(
+        client, world, browser):
+    # U+202E in a posted name turned the rest of the screening notice around on the page.
+    AttributionRecord(world.node).designate(Actor(world.own), DesignationDraft(
+        "Zhu Hua", "individual", "Indictment, 2018"))
+    post(client, world, [{**identity("Zhu\u202e Hua"), "identity_class": "individual"}])
+    screen_arrivals(world.node)
+    admin = browser(world.admin_token)
+    # The notice on the object page, the flags' table on the admin page.
+    page = admin.get(f"/ui/objects/{SUPPLIER}").text
+    notice = page[page.index("<strong>Screening:"):]
+    table = admin.get("/ui/admin").text.split('id="screening-h"')[1].split("</table>")[0]
+    for shown in (notice[:notice.index("</p>")], table):
+        assert "Zhu\\u202e Hua" in shown and "\u202e" not in shown
+
+
+def test_a_match_of_a_designation_since_lifted_leaves_the_admin_page(client, world, browser):
+    record = AttributionRecord(world.node)
+    made = record.designate(Actor(world.own), DesignationDraft(
+        "Zhu Hua", "individual", "Indictment, 2018"))
+    post(client, world, [{**identity("Zhu Hua"), "identity_class": "individual"}])
+    screen_arrivals(world.node)
+    admin = browser(world.admin_token)
+    def flagged() -> str:
+        return admin.get("/ui/admin").text.split('id="screening-h"')[1].split("</table>")[0]
+
+    assert SUPPLIER in flagged()
+    record.lift(Actor(world.own), made.id, "Revoked by the court.")
+    # Listed under "a designation in force", it stayed after the lifting (its object's page
+    # dropped it).
+    assert SUPPLIER not in flagged()
