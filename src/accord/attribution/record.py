@@ -241,6 +241,10 @@ class AttributionRecord(RecordReading):
         added = tuple(a.strip() for a in aliases
                       if a.strip() and a.strip() not in current.names)
         if not added and programme is None and legal_basis is None:
+            if aliases:
+                raise AttributionError(f"nothing to amend: {designation_id} already has the "
+                                       f"alias{'es' if len(aliases) > 1 else ''} "
+                                       + ", ".join(map(repr, aliases)))
             raise AttributionError("nothing to amend: give an alias, a programme or a legal "
                                    "basis")
         if legal_basis is not None and not legal_basis.strip():

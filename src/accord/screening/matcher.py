@@ -246,7 +246,8 @@ class Screener:
         if variant != query:
             notes.append(say(N_("as '{variant}'"), variant=variant))
         if name.untitled:
-            notes.append(say(N_("read without its titles as '{name}'"), name=name.untitled))
+            notes.append(say(N_("the listed name read without its titles as '{name}'"),
+                             name=name.untitled))
         reason = say(N_("{frame}: {notes} (score {score})"),
                      frame=run([say(_FRAMES[matches, name.is_alias], query=query,
                                     text=name.text)]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.responses import RedirectResponse, Response
 
-from accord.attribution.model import BASES, POSITIONS
+from accord.attribution.model import BASES, POSITIONS, SUBJECT_TYPES
 from accord.attribution.reading import AttributionError, NoSuchClaim
 from accord.attribution.record import AttributionRecord, ClaimDraft
 from accord.attribution.views import subject_json
@@ -76,7 +76,7 @@ def _subject(ctx: Ctx) -> str:
     """The subject the URL names: only a STIX id can be attributed (a page with forms for
     claims on "garbage" would take a claim that no one could ever find)."""
     subject: str = ctx.params["subject"]
-    if identifier_type(subject) is None:
+    if identifier_type(subject) not in SUBJECT_TYPES:  # (None: no STIX id at all)
         raise NotFound(ctx._("{subject} is not the id of an incident, campaign, intrusion set "
                              "or request (type--UUID): it has no attribution.",
                              subject=repr(subject[:80])))

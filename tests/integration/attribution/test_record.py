@@ -221,7 +221,7 @@ def test_a_designation_is_amended_by_a_new_version_and_found_by_its_new_alias(re
     made = record.designate(us, DesignationDraft("Huang Zhenyu", "individual", "E.O. 13694"))
     with pytest.raises(AttributionError, match="only it may amend it"):
         record.amend(cn, made.id, aliases=("黄振宇",))
-    with pytest.raises(AttributionError, match="nothing to amend"):
+    with pytest.raises(AttributionError, match="already has the alias 'Huang Zhenyu'"):
         record.amend(us, made.id, aliases=("Huang Zhenyu",))
     amended = record.amend(us, made.id, aliases=("黄振宇",), programme="CYBER2")
     assert amended.aliases == ("黄振宇",) and amended.modified > made.modified

@@ -172,5 +172,10 @@ def test_a_subject_that_is_no_stix_id_has_no_page_and_takes_no_claim(world, brow
     us.get(f"/ui/attribution/{OPM}")  # a form key, as a browser that came from a page holds
     claimed = us.post("/ui/attribution/garbage/claim", CLAIM)
     assert claimed.status_code == 404
+    # A STIX id of another type is no subject either (a form there took no claim).
+    for other in ("identity--5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", APT19.replace(
+            "intrusion-set", "attack-pattern")):
+        answered = us.get(f"/ui/attribution/{other}")
+        assert answered.status_code == 404 and 'name="attributed_to"' not in answered.text
     us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
     assert "不是" in us.get("/ui/attribution/garbage").text  # said in the reader's language
