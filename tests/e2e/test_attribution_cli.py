@@ -94,6 +94,14 @@ def test_a_name_is_screened_alone_and_in_a_batch(databases: NodeDatabases, tmp_p
     assert rows[4].startswith("'=HYPERLINK(x),")  # a spreadsheet shows it, never runs it
     both = run_accord("screen", "x", "--file", str(names), db=db)
     assert both.returncode != 0 and "not both" in both.stderr
+    # As a spreadsheet in Chinese saves a CSV: GBK, not UTF-8.
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("name\n孙凯亮\n".encode("gbk"))
+    read = run_accord("screen", "--file", str(gbk), db=db)
+    assert read.returncode == 0, read.stderr
+    assert "read as GB18030" in read.stderr and "1 name screened, 1 matched" in read.stderr
+    as_json = run_accord("screen", "--file", str(names), "--json", db=db)
+    assert as_json.returncode != 0 and "--json is for one NAME" in as_json.stderr
 
 
 def test_a_known_actor_is_screened_with_its_id_and_collection(

@@ -44,6 +44,7 @@ from accord.spreadsheet import inert
 from accord.stix.timestamps import now_timestamp
 from accord.trust.audit import Event
 from accord.whole_files import written_whole
+from accord.words import how_many
 
 claim_app = typer.Typer(help="Attribution claims and the positions parties take on them.",
                         no_args_is_help=True)
@@ -315,6 +316,9 @@ def screen(
         raise fail("give a NAME to screen, or --file names.csv")
     if name is not None and file is not None:
         raise fail("give a NAME or --file names.csv, not both")
+    if file is not None and as_json:
+        raise fail("--json is for one NAME; --file writes its results as CSV (to --output, "
+                   "or standard output)")
     if name is not None and not name.strip():
         raise fail("the NAME to screen is empty")
     if name is not None and len(name) > MOST_SCREENED_CHARS:
@@ -353,11 +357,21 @@ def screen(
 
 def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
                  output: Path | None) -> None:
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as source:
-            rows = list(csv.reader(source))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise fail(f"--file {file}: cannot read it as a CSV file ({error})") from None
+    rows: list[list[str]] = []
+    # UTF-8 first; else GB18030 (GBK's superset), what a spreadsheet in Chinese saves as CSV.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            with file.open(newline="", encoding=encoding) as source:
+                rows = list(csv.reader(source))
+            break
+        except UnicodeDecodeError:
+            continue
+        except (OSError, csv.Error) as error:
+            raise fail(f"--file {file}: cannot read it as a CSV file ({error})") from None
+    else:
+        raise fail(f"--file {file}: neither UTF-8 nor GB18030 text: save it as CSV UTF-8")
+    if encoding != "utf-8-sig":
+        err.print(f"note: {escape(str(file))} is not UTF-8; read as GB18030 (GBK)")
     if not rows:
         raise fail(f"--file {file}: no names in it")
     header = [h.strip().lower() for h in rows[0]]
@@ -380,7 +394,7 @@ def _screen_file(record: AttributionRecord, actor: Actor, file: Path,
                    f"{error.strerror or error}") from None
     record.node.reads.record(Event(now_timestamp(), "screen.batch", actor.party.id, None, None,
                                    (), {"names": len(names), "matched": matched}))
-    err.print(f"{len(names)} names screened, {matched} matched"
+    err.print(f"{how_many(len(names), 'name')} screened, {matched:,} matched"
               + (f"; results in {escape(str(output))}" if output else ""))
 
 
