@@ -70,6 +70,11 @@ class PositionIn(Input):
     competing_claim: str | None = None
 
 
+# A date, or a STIX timestamp.
+DATE_OR_TIMESTAMP = (r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$|"
+                     + TIMESTAMP_SYNTAX)
+
+
 class DesignationIn(Input):
     name: str = Field(min_length=1, max_length=MOST_LINE)
     kind: DesignationKind
@@ -80,10 +85,11 @@ class DesignationIn(Input):
     claims: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     share_with: list[str] = Field(default=[], max_length=MOST_RECIPIENTS)
-    # When the designating authority made it (a STIX timestamp); none: now. Its syntax in the
-    # description; the calendar (no 30 February) checked by the handler, a 400.
-    designated: str | None = Field(default=None, max_length=40, pattern=TIMESTAMP_SYNTAX,
-                                   examples=["2014-05-19T00:00:00Z"])
+    # When the designating authority made it: a STIX timestamp, or a date (its midnight, UTC),
+    # as the command line takes it; none: now. Its syntax in the description; the calendar
+    # (no 30 February) checked by the handler, a 400.
+    designated: str | None = Field(default=None, max_length=40, pattern=DATE_OR_TIMESTAMP,
+                                   examples=["2014-05-19", "2014-05-19T00:00:00Z"])
 
 
 # What one batch may ask the screener to read: its work grows with the characters of the
@@ -213,14 +219,17 @@ def add_attribution_routes(api: FastAPI, node: Node,
               summary="Designate a firm or individual")
     def designate(body: DesignationIn,
                   caller: Principal = Depends(principal)) -> dict[str, Any]:
-        if body.designated is not None and not is_timestamp(body.designated):
-            raise HTTPException(400, f"designated: {body.designated!r} is not a date and time "
-                                     "such as 2014-05-19T00:00:00Z")
+        designated = body.designated
+        if designated is not None and len(designated) == len("2014-05-19"):
+            designated += "T00:00:00Z"
+        if designated is not None and not is_timestamp(designated):
+            raise HTTPException(400, f"designated: {body.designated!r} is not a date such as "
+                                     "2014-05-19, nor a time such as 2014-05-19T08:00:00Z")
         actor = actor_of(caller, acting=True)
         made = attempt(lambda: record.designate(actor, DesignationDraft(
             body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
             tuple(body.claims), tuple(body.evidence), tuple(body.share_with),
-            parse_timestamp(body.designated) if body.designated else None)))
+            parse_timestamp(designated) if designated else None)))
         return designation_json(made, node.directory.names())
 
     @api.post("/designations/{designation_id}/amendment", responses=ACTING,

@@ -113,8 +113,10 @@ def test_a_designation_is_made_listed_and_lifted(client, world):
 
 @pytest.mark.parametrize(("designated", "status", "said"), [
     ("2014-05-19T00:00:00Z", 201, None),
-    ("2014-05-19", 422, "designated"),  # not a timestamp's syntax (the description's)
-    ("2014-02-30T00:00:00Z", 400, "not a date and time"),
+    ("2014-05-19", 201, None),  # a date, as the command line takes it: its midnight, UTC
+    ("19/05/2014", 422, "designated"),  # neither syntax (the API's description says both)
+    ("2014-02-30T00:00:00Z", 400, "not a date such as"),
+    ("2014-02-30", 400, "not a date such as"),
     ("2999-01-01T00:00:00Z", 400, "is in the future"),
     ("0214-05-19T00:00:00Z", 400, "is before 1900"),
 ])
