@@ -256,6 +256,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
         """Screens `name` against the designations in force and the actors' names and
         aliases the caller's party may read; each result says why it matched. `match` is true
         at or above the default threshold."""
+        if not name.strip():  # as the command line says it: not "nothing matches"
+            raise HTTPException(400, "name: it is empty (spaces alone); give the name to screen")
         actor = actor_of(caller, acting=False)
         listing = watchlist(record, actor)
         hits = listing.screen(name, limit)

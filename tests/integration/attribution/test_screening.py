@@ -294,3 +294,8 @@ def test_a_copy_of_an_actor_under_its_id_elsewhere_hides_nothing(world, record):
     # China's own list, reading both collections, holds both copies too.
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
     assert watchlist(record, Actor(world.other)).screen("Buckeye")[0].match.id == APT3
+
+
+def test_a_name_of_spaces_alone_is_refused_not_screened(client):
+    answered = client.get(f"{API}/screen", params={"name": "   "})
+    assert answered.status_code == 400 and "it is empty" in answered.json()["title"]
