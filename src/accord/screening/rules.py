@@ -142,7 +142,10 @@ def _same_person_words(query: PersonName, listed: PersonName) -> list[Said]:
     same_count = [(a, f) for a in query.forms for f in listed.forms if len(a) == len(f)]
     if not any(sorted(asked) == sorted(form) for asked, form in same_count):
         notes.append(say(N_("with other spacing")))
-    if not any(asked == form for asked, form in same_count):
+    # In order where some reading of each has the same words in the same order, spacing aside
+    # ("WangDong" is "Wang Dong" in its order; "DongWang" is not).
+    if not any(asked == form for asked, form in same_count) and not any(
+            "".join(asked) == "".join(form) for asked in query.forms for form in listed.forms):
         notes.append(say(N_("in another order")))
     return notes or [say(N_("case, tone marks and hyphens aside"))]
 

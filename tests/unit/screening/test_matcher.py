@@ -367,3 +367,14 @@ def test_a_person_listed_with_a_suffix_or_title_is_found_by_the_name_alone():
     assert "read without its titles as 'John Smith'" in found.why
     assert [m.id for m in screener.screen("王东") if m.match] == ["xiansheng"]
     assert not [m for m in screener.screen("Wang") if m.match]  # a surname alone is no one
+
+
+@pytest.mark.parametrize(("query", "said", "not_said"), [
+    ("WangDong", "with other spacing", "in another order"),
+    ("DongWang", "in another order", None),
+    ("Dong Wang", "in another order", "with other spacing"),
+])
+def test_the_reason_says_how_the_words_differ_and_no_more(query, said, not_said):
+    [found] = Screener([Listed("wang-dong", "Wang Dong")]).screen(query)
+    assert found.match and said in found.why
+    assert not_said is None or not_said not in found.why
