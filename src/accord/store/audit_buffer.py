@@ -117,8 +117,8 @@ class AuditBuffer:
                 try:
                     # A backlog (a node that ran without indexing, a large import) a few
                     # batches a round, the reads' flush in between.
-                    self.log.index_new(most_batches=_BATCHES_A_ROUND)
-                    if self.log.more:
+                    _, more = self.log.index_round(most_batches=_BATCHES_A_ROUND)
+                    if more:
                         continue  # a backlog: its next batches at the next flush
                 except Exception as error:  # the next round goes on from the same mark
                     _failed_flush(error, "indexing the audit trail by object")

@@ -52,15 +52,13 @@ LISTED_A_ROW = 1000
 
 # A batch of the index (AuditLog.index_new): at most this many records, or lists of objects
 # this large together (a page read's list is some 50 KB), read this many records at a time;
-# the trail's turn is held while a batch is written.
+# one indexer at a time (INDEX_TURN), appends going on meanwhile.
 _INDEX_RECORDS = 20_000
 _INDEX_BYTES = 16 << 20
 _INDEX_READ = 256 << 20  # lists read, the same one again and again included
 _READ_AT_ONCE = 200
 
-# Whether records wait to be indexed; the records after a seq, with their objects.
-_BEHIND = select(func.coalesce(select(func.max(audit.c.seq)).scalar_subquery(), 0)
-                 > select(audit_indexed.c.through).scalar_subquery())
+# Rows for records the index has not reached; the records after a seq, with their objects.
 _BEFORE_INDEXED = select(func.min(audit_objects.c.seq)).where(
     audit_objects.c.seq > select(audit_indexed.c.through).scalar_subquery())
 _AFTER = (select(audit.c.seq, audit.c.object_ids).where(audit.c.seq > bindparam("after"))
@@ -84,7 +82,6 @@ class AuditLog:
         self.engine = engine
         self._sqlite = is_sqlite(engine)
         self._standby: bool | None = None  # asked once, when a read first needs the index
-        self.more = False  # whether the last index_new left records for another round
 
     def append(self, events: Sequence[Event]) -> None:
         with writing(self.engine) as conn:
@@ -130,23 +127,23 @@ class AuditLog:
         names a thousand objects, each at a random place of the index, and a batch of a few
         seconds' records writes each place once for all the reads that fell on it (a
         collection walked many times over: one row per object). Searches read the records
-        after the mark from the records themselves (audit_search.tail_naming).
+        after the mark from the records themselves (audit_search.tail_naming)."""
+        return self.index_round(most_batches)[0]
 
-        `more` says afterwards whether `most_batches` stopped it with records left."""
+    def index_round(self, most_batches: int | None = None) -> tuple[int, bool]:
+        """`index_new`, and whether `most_batches` stopped it with records left."""
         indexed = 0
         batches = 0
-        self.more = False
         if not self.behind():
-            return 0
+            return 0, False
         while most_batches is None or batches < most_batches:
             with writing(self.engine) as conn:
                 done, full = self._index_batch(conn)
             indexed += done
             batches += 1
             if not full:
-                return indexed
-        self.more = True
-        return indexed
+                return indexed, False
+        return indexed, True
 
     def _caught_up(self) -> None:
         """The index brought up to date before a read that needs it; on a hot standby, which
@@ -165,7 +162,7 @@ class AuditLog:
         """Whether records wait to be indexed by object (asked of the primary: a replica may
         not have received the last records, nor the last batch)."""
         with primary_of(self.engine).connect() as conn:
-            return bool(conn.execute(_BEHIND).scalar())
+            return self._tail(conn) > 0
 
     def _index_batch(self, conn: Connection) -> tuple[int, bool]:
         """Index the records after the mark, up to a batch's bound, and move the mark past
@@ -223,13 +220,19 @@ class AuditLog:
     def search(self, query: AuditQuery) -> AuditPage:
         """A page of the newest records matching every criterion, and where the next begins
         (store.audit_search: one search looks at WALKED records at most)."""
-        with self.engine.connect() as conn:
-            if query.object_id is None or self._tail(conn) <= TAIL_READ:
-                # By object: the records after the index's mark are read from themselves.
-                return search(conn, query)
-        self._caught_up()  # an index far behind (no server ran since an import): brought up
+        if query.object_id is not None:
+            # By object: the records after the index's mark are read from themselves.
+            self._up_if_far_behind()
         with self.engine.connect() as conn:
             return search(conn, query)
+
+    def _up_if_far_behind(self) -> None:
+        """The index brought up first where more than TAIL_READ records wait (no server ran
+        since a large import): past that, reading them from themselves would cost more."""
+        with self.engine.connect() as conn:
+            far_behind = self._tail(conn) > TAIL_READ
+        if far_behind:
+            self._caught_up()
 
     @staticmethod
     def _tail(conn: Connection) -> int:
@@ -248,10 +251,7 @@ class AuditLog:
         ids = sorted(set(object_ids))
         earliest: dict[int, list[str]] = {}  # a record: the objects it is among the first of
         found: dict[str, tuple[int, str, str]] = {}
-        with self.engine.connect() as conn:
-            far_behind = self._tail(conn) > TAIL_READ
-        if far_behind:
-            self._caught_up()  # (no server ran since a large import)
+        self._up_if_far_behind()
         with self.engine.connect() as conn:
             # The adds the index does not hold yet (an entry made a moment ago), from the
             # records themselves: no write on a page's read (migration 0035).
@@ -312,7 +312,7 @@ class AuditLog:
         Records after the index's mark are not indexed yet (index_new): they must have no
         rows, and are not checked further."""
         with self.engine.connect() as conn:
-            through = conn.execute(select(audit_indexed.c.through)).scalar_one()
+            through = indexed_through(conn)
         after = 0
         listed: dict[int, list[str]] = {}  # records named by the rows read so far
         reach: dict[str, int] = {}  # each object: the last record its latest row lists
