@@ -382,8 +382,9 @@ def tail_naming(conn: Connection, object_ids: Sequence[str], below: int | None =
     query = select(audit.c.seq, audit.c.object_ids).where(*where).order_by(audit.c.seq.desc())
     for seq, listed in conn.execute(query):
         for oid in wanted.intersection(orjson.loads(listed)):
-            if count is None or len(found.setdefault(oid, [])) < count:
-                found.setdefault(oid, []).append(int(seq))
+            seqs = found.setdefault(oid, [])
+            if count is None or len(seqs) < count:
+                seqs.append(int(seq))
         if count is not None and len(found) == len(wanted) \
                 and all(len(v) >= count for v in found.values()):
             break
