@@ -11,7 +11,7 @@ under a programme and legal basis.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, get_args
 
 # What an attribution rests on. The slugs are a contract (scripts depend on them: never
@@ -40,6 +40,9 @@ OPINION_OF: dict[str, str] = {
     "agree": "strongly-agree", "partly-agree": "agree", "neutral": "neutral",
     "disagree": "disagree", "deny": "strongly-disagree",
 }
+
+# The earliest date a designation may give: before it, a typo (0214 for 2014), not a sanction.
+EARLIEST_DESIGNATED = datetime(1900, 1, 1, tzinfo=UTC)
 
 # What an attributed subject may be, and what it may be attributed to (STIX types).
 SUBJECT_TYPES: tuple[str, ...] = ("incident", "campaign", "intrusion-set", "x-accord-request")

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine
 
-from accord.attribution.model import Claim, Position
+from accord.attribution.model import EARLIEST_DESIGNATED, Claim, Position
 from accord.attribution.objects import (
     CLAIM,
     DESIGNATION,
@@ -248,6 +248,9 @@ def why_not_designation(obj: Mapping[str, Any], lifted: set[str],
     if ahead := _ahead("designated", again.designated, now,
                        "record a designation once it has taken effect"):
         return ahead
+    if again.designated < EARLIEST_DESIGNATED:  # as the REST API and the command line hold it
+        return (f"designated: {format_timestamp(again.designated)} is before 1900; give the "
+                "date the designation was made")
     unknown = sorted(set(again.claims) - set(cited))
     if unknown:
         return (f"claim_refs {', '.join(unknown)}: no claim you may read on this node; a "

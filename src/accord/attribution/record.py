@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from accord.attribution.countries import is_state
@@ -22,6 +22,7 @@ from accord.attribution.model import (
     ACTOR_TYPES,
     BASES,
     DESIGNATION_KINDS,
+    EARLIEST_DESIGNATED,
     POSITIONS,
     SUBJECT_TYPES,
     Claim,
@@ -79,10 +80,6 @@ class DesignationDraft:
     # When the designating authority made it, if not now: a designation recorded on the node
     # after the fact (an order of 2014 entered today) keeps its own date.
     designated: datetime | None = None
-
-
-# The earliest date a designation may give: before it, a typo (0214 for 2014), not a sanction.
-EARLIEST_DESIGNATED = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 def _designated_on(given: datetime | None, now: datetime) -> datetime:

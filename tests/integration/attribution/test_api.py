@@ -522,6 +522,26 @@ def test_a_designation_posted_over_taxii_cites_only_evidence_its_readers_read(cl
     assert post(world.other_token, world.other)["success_count"] == 1
 
 
+def test_a_designation_posted_over_taxii_dated_before_1900_is_refused_as_over_rest(
+        client, world):
+    from accord.attribution.objects import designation_to_stix
+    from accord.attribution.record import AttributionRecord
+    from accord.cooperation.desk import Actor
+    from accord.stix.timestamps import parse_timestamp
+
+    ours = client.post(f"{API}/designations", json={
+        "name": "Wang Dong", "kind": "individual", "legal_basis": "E.O. 13694"}).json()
+    [kept] = [d for d in AttributionRecord(world.node).designations(Actor(world.own))
+              if d.id == ours["id"]]
+    typo = designation_to_stix(replace(kept, id=f"x-accord-designation--{uuid.uuid4()}",
+                                       designated=parse_timestamp("0214-05-19T00:00:00Z")))
+    answer = client.post("/taxii2/accord/collections/requests/objects/", json={
+        "objects": [typo]}, headers={"Content-Type": "application/taxii+json;version=2.1",
+                                     "Accept": "application/taxii+json;version=2.1"}).json()
+    assert answer["success_count"] == 0, answer
+    assert "is before 1900" in answer["failures"][0]["message"]
+
+
 def test_what_is_no_stix_id_has_no_attribution_to_show(client):
     answered = client.get(f"{API}/attribution/garbage")
     assert answered.status_code == 400
