@@ -28,6 +28,7 @@ from accord.serving.turns import prompt_turns
 from accord.store.faults import noted
 from accord.store.resident import keep_resident, release_resident
 from accord.taxii.errors import error_response
+from accord.taxii.hot_reads import HotReads
 from accord.taxii.routes import routes as taxii_routes
 from accord.web.app import build_web, favicon
 
@@ -88,10 +89,11 @@ async def _sync_forever(node: Node, every: float, retract_every: float | None) -
 
 
 def create_app(node: Node, tick: float | None = None, sync_every: float | None = None,
-               retract_every: float | None = None) -> Starlette:
+               retract_every: float | None = None, *, hot_reads: bool = True) -> Starlette:
     """The node's ASGI app; with `tick` (seconds), it also runs the deadline watcher, and with
     `sync_every`, pulls from its peers (reading what they withdrew every `retract_every`
-    seconds: _sync_forever)."""
+    seconds: _sync_forever). `hot_reads=False` leaves out the lane of the hot TAXII reads
+    (taxii.hot_reads), for the test that holds it to the full path and for benchmarks."""
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -130,7 +132,8 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
                             DBAPIError: _database_error, PoolTimeout: _database_error,
                             Exception: _server_error},
         middleware=[Middleware(BodyLimit), Middleware(AllowedMethods), *(
-            [Middleware(ReadYourWrites, engine=node.replica)] if node.replica else [])],
+            [Middleware(ReadYourWrites, engine=node.replica)] if node.replica else []),
+            *([Middleware(HotReads, node=node)] if hot_reads else [])],
         lifespan=lifespan,
     )
     app.state.node = node

@@ -119,19 +119,26 @@ def principal_and_collection(engine: Engine, recent: RecentLookups, token: str,
     """`principal(token)` and, for its holder, `collection_for(party, collection_id)`, in
     one statement: what a TAXII request on a collection reads before its objects."""
     key = (digest(token), collection_id)
-    row = recent.get(key)
-    if row is None:
-        statement = (_PRINCIPAL_AND_GRANT_BY_ID if is_uuid(collection_id)
-                     else _PRINCIPAL_AND_GRANT_BY_ALIAS)
-        generation = recent.generation()
-        with reading(engine) as conn:
-            row = direct.first(conn, statement, {"digest": key[0], "key": collection_id})
-        if _holder(row) is not None and _usable(row, row.collection_id) is not None:
-            recent.keep(key, row, generation)  # what allows, never what refuses
+    kept = recent.get(key)
+    if kept is not None:
+        # The principal and grant as made when kept (all immutable); the expiry against the
+        # clock now, as at every use.
+        row, holder, usable = kept
+        if row.expires is not None and row.expires <= now_timestamp():
+            return None, None
+        return holder, usable
+    statement = (_PRINCIPAL_AND_GRANT_BY_ID if is_uuid(collection_id)
+                 else _PRINCIPAL_AND_GRANT_BY_ALIAS)
+    generation = recent.generation()
+    with reading(engine) as conn:
+        row = direct.first(conn, statement, {"digest": key[0], "key": collection_id})
     holder = _holder(row)
     if row is None or holder is None:
         return None, None
-    return holder, _usable(row, row.collection_id)
+    usable = _usable(row, row.collection_id)
+    if usable is not None:
+        recent.keep(key, (row, holder, usable), generation)  # what allows, never what refuses
+    return holder, usable
 
 
 def principal_by_token_id(engine: Engine, token_id: str) -> Principal | None:

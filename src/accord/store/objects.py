@@ -447,8 +447,9 @@ class ObjectStore:
         return found
 
     def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
-        with reading(self.engine) as conn:
-            query = self.walks.bounded(conn, collection_id, query, object_id)
+        if query.most_walked is not None:  # (a read by id, or any without a bound: none)
+            with reading(self.engine) as conn:
+                query = self.walks.bounded(conn, collection_id, query, object_id)
         # A walked page and where its walk stopped are read in one snapshot: a version
         # written or deleted between the two would move the stop past a row the page did
         # not walk, and no page would hold it.

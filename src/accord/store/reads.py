@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -63,9 +63,11 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
                                             sqlite=conn.dialect.name == "sqlite"))
     if not sized(query):
         # Each row's columns are StoredVersion's fields in order; the body is bytes.
-        return list(map(StoredVersion._make, rows)), False
+        return list(map(_stored, rows)), False
     rows, cut = within(rows, query.most_bytes or 0)
     large = [row[0] for row in rows if row[5] is None]
+    if not large:  # every body inline, as in most pages: each row's first six columns
+        return list(map(_stored, map(_FIELDS, rows))), cut
     bodies = dict(conn.execute(LARGE_BODIES, {"seqs": large}).all()) if large else {}
     found: list[StoredVersion] = []
     for seq, oid, added, version, spec, body, _ in rows:
@@ -82,6 +84,12 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
     return found, cut
 
 
+_FIELDS = itemgetter(slice(0, 6))  # a sized row's StoredVersion, without the size
+# A row's StoredVersion, made in C: the named tuple's own _make checks each row's length in
+# Python (a page of 187 objects: 0.1 ms), where every row of these statements has its six.
+_stored = partial(tuple.__new__, StoredVersion)
+
+
 def walked_to(conn: Connection, collection_id: str, query: ObjectQuery,
               object_id: str | None) -> str | None:
     """Where a page's walk bounded by `query.most_walked` stopped (the date_added of its
@@ -90,9 +98,9 @@ def walked_to(conn: Connection, collection_id: str, query: ObjectQuery,
     came back short: numbering the walk's rows in the page's statement instead (a window
     function) made every page of a reader that may read all half again as long (PostgreSQL,
     1,000 objects: 6.9 → 10.8 ms), where this costs a short page one statement."""
-    shape = _shape(query, object_id, None)
-    if not shape.walked:
+    if not _walked(query, object_id):
         return None
+    shape = _shape(query, object_id, None)
     params = _values(collection_id, query, object_id, query.limit + 1)
     found = direct.rows(conn, _walk_end_statement(shape),
                         {**params, "last": (query.most_walked or 1) - 1})
@@ -170,7 +178,6 @@ def _values(collection_id: str, query: ObjectQuery, object_id: str | None, limit
 def _shape(query: ObjectQuery, object_id: str | None, held: list[int] | None, *,
            sqlite: bool = False) -> _Shape:
     keys = any(v not in (LAST, FIRST, ALL) for v in query.versions)
-    by_id = object_id is not None or bool(query.ids)
     return _Shape(
         by_object=object_id is not None, by_ids=bool(query.ids), by_types=bool(query.types),
         by_spec_versions=bool(query.spec_versions),
@@ -180,11 +187,15 @@ def _shape(query: ObjectQuery, object_id: str | None, held: list[int] | None, *,
         first=FIRST in query.versions, by_version_keys=keys,
         by_reader=query.reader is not None, held_bodies=held is not None,
         bodies=query.bodies, sized=sized(query), newest_first=query.newest_first,
-        # By id, the rows are an object's versions or the ids asked for: few, and found by
-        # the (collection, id) index, not walked.
-        walked=query.reader is not None and query.most_walked is not None and not by_id,
-        sqlite=sqlite,
+        walked=_walked(query, object_id), sqlite=sqlite,
     )
+
+
+def _walked(query: ObjectQuery, object_id: str | None) -> bool:
+    # By id, the rows are an object's versions or the ids asked for: few, and found by the
+    # (collection, id) index, not walked.
+    return query.reader is not None and query.most_walked is not None \
+        and object_id is None and not query.ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +278,12 @@ def _statement(shape: _Shape) -> Select[Any]:
         columns.append(size.label("size"))
     if shape.walked:
         order = s.date_added.desc() if shape.newest_first else s.date_added
-    ordered = [] if shape.walked and shape.sqlite else [order]
+    # One object's last version is one row at most (is_latest marks one version an object):
+    # nothing to sort, where SQLite otherwise built a sorter for it (a third of the read by
+    # id's statement, bench/README.md, "The hot lane").
+    one_row = shape.by_object and shape.last and not (
+        shape.first or shape.every_version or shape.by_version_keys)
+    ordered = [] if one_row or (shape.walked and shape.sqlite) else [order]
     return (
         select(*columns)
         .select_from(source)

@@ -7,6 +7,7 @@ import binascii
 import os
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -30,6 +31,9 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
                 reader: Reader | None = None, most_bytes: int | None = None,
                 bodies: bool = True, tokens: PagingTokens | None = None,
                 most_walked: int | None = None) -> ObjectQuery:
+    if not params:  # no parameter at all: the most common read (an object by id, a poll)
+        return _unfiltered(paging, default_versions, reader, max_page, most_bytes, bodies,
+                           most_walked)
     for key in params:
         m = _MATCH.match(key)
         if m and m.group(1) not in allowed:
@@ -54,6 +58,16 @@ def parse_query(params: QueryParams, allowed: frozenset[str], *, max_page: int,
         if paging and after else None,
         reader=reader, most_bytes=most_bytes, bodies=bodies, most_walked=most_walked,
     )
+
+
+@lru_cache(maxsize=256)
+def _unfiltered(paging: bool, default_versions: frozenset[str], reader: Reader | None,
+                max_page: int, most_bytes: int | None, bodies: bool, most_walked: int | None
+                ) -> ObjectQuery:
+    """parse_query of no parameters, made once per reader and endpoint (ObjectQuery is
+    immutable): as the general path makes it, which a test holds equal."""
+    return ObjectQuery(versions=default_versions, limit=max_page, reader=reader,
+                       most_bytes=most_bytes, bodies=bodies, most_walked=most_walked)
 
 
 def _values(params: QueryParams, key: str) -> list[str]:

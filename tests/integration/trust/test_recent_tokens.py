@@ -87,10 +87,12 @@ def test_what_allows_anew_elsewhere_is_seen_here_at_once(world, elsewhere):
 def test_a_kept_token_is_refused_once_it_expires(world):
     d = world.node.directory
     d.recent.held_for = 60.0  # kept far longer than it lives
+    d.grant(world.evidence.id, world.other, Grant(True, False))  # a grant that allows: kept
     expires = datetime.now(UTC) + timedelta(seconds=1.5)
     token = d.create_token(world.other, expires=format_timestamp(expires))
     assert d.principal(token) is not None
-    assert d.principal_and_collection(token, world.evidence.id)[0] is not None
+    assert d.principal_and_collection(token, world.evidence.id)[1] is not None
+    assert len(d.recent._entries) == 2  # both look-ups kept
     time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.05)
     assert d.principal(token) is None
     assert d.principal_and_collection(token, world.evidence.id) == (None, None)

@@ -17,8 +17,8 @@ from accord.taxii.filters import (
 )
 
 
-def parse(query: str, allowed=OBJECTS_FILTERS, **kw):
-    return parse_query(QueryParams(query), allowed, max_page=1000, **kw)
+def parse(query: str, allowed=OBJECTS_FILTERS, max_page=1000, **kw):
+    return parse_query(QueryParams(query), allowed, max_page=max_page, **kw)
 
 
 def test_defaults_are_latest_version_and_a_full_page():
@@ -26,6 +26,21 @@ def test_defaults_are_latest_version_and_a_full_page():
     assert q.versions == frozenset({LAST})
     assert q.limit == 1000
     assert q.ids == () and q.types == () and q.added_after is None and q.after is None
+
+
+@pytest.mark.parametrize("default", [LAST, FIRST, ALL])
+@pytest.mark.parametrize("paging", [True, False])
+def test_no_parameters_read_as_the_parameters_that_say_the_defaults(default, paging):
+    # The query of no parameters is made once and kept (parse_query's shortcut): it is the
+    # query that naming the defaults makes through the general path.
+    from accord.store.query import Reader
+
+    kw = dict(paging=paging, default_versions=frozenset({default}), most_bytes=4096,
+              bodies=False, most_walked=50, reader=Reader("identity--a", 2))
+    kept = parse("", max_page=500, **kw)
+    assert kept == parse(f"limit=500&match[version]={default}", max_page=500, **kw)
+    assert kept is parse("", max_page=500, **kw)  # immutable, so shared
+    assert parse("", max_page=400, **kw).limit == 400  # each setting its own
 
 
 def test_comma_lists_combine_and_a_field_given_twice_is_refused():
