@@ -24,8 +24,14 @@ def authenticate(node: Node, request: Request) -> Principal:
     if isinstance(key, str) and NUL not in key:  # a NUL is refused after this, with a 400
 
         def look_up(secret: str) -> Principal | None:
-            principal, request.state.taxii_collection = (
-                node.directory.principal_and_collection(secret, key))
+            # Looked up already by the hot lane, which handed the request over (a token
+            # refused, a grant that does not let read): not looked up twice.
+            kept = request.scope.get(LOOKED_UP)
+            if kept is not None and kept[0] == secret and kept[1] == key:
+                found = kept[2]
+            else:
+                found = node.directory.principal_and_collection(secret, key)
+            principal, request.state.taxii_collection = found
             return principal
 
     found = check(node, credential, source=request.client.host if request.client else None,
@@ -44,6 +50,11 @@ def authenticate(node: Node, request: Request) -> Principal:
     # One message for unknown, expired and revoked: a guesser learns nothing.
     raise TaxiiError(401, "the API token is not valid (unknown, expired or revoked)",
                      headers=UNAUTHORIZED_HEADERS)
+
+
+# The scope's key for the hot lane's look-up of a request it handed over: (the secret, the
+# collection's id or alias, what principal_and_collection found).
+LOOKED_UP = "accord.taxii_looked_up"
 
 
 def collection_named(node: Node, request: Request, principal: Principal

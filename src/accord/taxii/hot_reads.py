@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.node import Node
 from accord.store.engine import one_connection
+from accord.taxii.auth import LOOKED_UP
 from accord.taxii.errors import TaxiiError, response_for
 from accord.taxii.media import TAXII_21, accepts_taxii
 from accord.taxii.routes import object_answer, objects_answer
@@ -92,10 +93,13 @@ class HotReads:
             return None
         try:
             with one_connection():
-                principal, found = self.node.directory.principal_and_collection(
+                looked_up = self.node.directory.principal_and_collection(
                     credential.secret, collection_id)
+                principal, found = looked_up
                 if principal is None or found is None \
                         or not effective(principal, found[1]).can_read:
+                    # Refused there, with the look-up made here (a failing token costs one).
+                    scope[LOOKED_UP] = (credential.secret, collection_id, looked_up)
                     return None
                 params = QueryParams(query) if query else _NO_PARAMETERS
                 if object_id is None:

@@ -199,6 +199,28 @@ def test_a_failed_token_is_counted_once(world, lanes):
     assert len(refused) == 3 and not answered
 
 
+@pytest.mark.parametrize(("token", "grant", "status"), [
+    ("accord_not-a-token", None, 401), ("other", Grant(False, True), 403),
+    ("other", None, 404)])
+def test_a_read_handed_over_looks_its_token_up_once(world, lanes, monkeypatch, token, grant,
+                                                    status):
+    lane, _, answered = lanes
+    d = world.node.directory
+    d.grant(world.evidence.id, world.other, grant or Grant(False, False))
+    looked_up = []
+    look_up = d.principal_and_collection
+
+    def counted(*args):
+        looked_up.append(args)
+        return look_up(*args)
+
+    monkeypatch.setattr(d, "principal_and_collection", counted)
+    secret = world.other_token if token == "other" else token
+    said = lane.get(objects_url(world), headers={"Authorization": f"Bearer {secret}"})
+    assert said.status_code == status and not answered
+    assert looked_up == [(secret, world.evidence.id)]
+
+
 def test_basic_authentication_and_a_token_scheme_take_the_lane_too(world, lanes):
     basic = base64.b64encode(f"me:{world.admin_token}".encode()).decode()
     for authorization in (f"Basic {basic}", f"Token {world.admin_token}"):
