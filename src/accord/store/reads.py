@@ -65,9 +65,9 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
         # Each row's columns are StoredVersion's fields in order; the body is bytes.
         return list(map(_stored, rows)), False
     rows, cut = within(rows, query.most_bytes or 0)
-    large = [row[0] for row in rows if row[5] is None]
-    if not large:  # every body inline, as in most pages: each row's first six columns
+    if None not in map(_BODY, rows):  # every body inline, as in most pages
         return list(map(_stored, map(_FIELDS, rows))), cut
+    large = [row[0] for row in rows if row[5] is None]
     bodies = dict(conn.execute(LARGE_BODIES, {"seqs": large}).all()) if large else {}
     found: list[StoredVersion] = []
     for seq, oid, added, version, spec, body, _ in rows:
@@ -85,6 +85,7 @@ def versions(conn: Connection, collection_id: str, query: ObjectQuery, object_id
 
 
 _FIELDS = itemgetter(slice(0, 6))  # a sized row's StoredVersion, without the size
+_BODY = itemgetter(5)
 # A row's StoredVersion, made in C: the named tuple's own _make checks each row's length in
 # Python (a page of 187 objects: 0.1 ms), where every row of these statements has its six.
 _stored = partial(tuple.__new__, StoredVersion)
