@@ -5,7 +5,8 @@ object and the designation.
 
 Run after each import and sync round and at each tick of `accord serve`; a cursor (the
 objects' `seq`, up to the last one looked at) says how far it got, so each arrival is
-screened once, none is missed, and a tick with nothing new reads nothing.
+screened once, none is missed, and a tick with nothing new reads nothing. What was stored
+before a designation was made is screened against it by attribution.look_back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from accord.node import Node
 from accord.screening.reasons import Said, said_from_json
@@ -64,8 +65,8 @@ class Flag:
         return self.why
 
 
-def _arrivals(node: Node, after: int, upto: int
-              ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def arrivals_between(node: Node, after: int, upto: int
+                     ) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """The named objects stored with a seq in (after, upto]: a range of the primary key, so a
     tick with nothing new reads nothing, whatever the store holds."""
     with node.engine.connect() as conn:
@@ -91,13 +92,25 @@ def _has_designations(node: Node) -> bool:
             objects.c.type == "x-accord-designation").limit(1)).first() is not None
 
 
-def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
+def screen_arrivals(node: Node, max_batches: int | None = None, *,
+                    stored_before: bool = True) -> list[Flag]:
     """Screen what arrived since the last call (at most `max_batches` windows of WINDOW
     stored objects: the server's tick takes a slice, the rest at the next); returns the new
     flags. Until the node holds a designation nothing is screened and nothing is passed over:
-    the first one screens every arrival so far."""
+    the first one screens every arrival so far. With `stored_before`, first a slice of the
+    look back (attribution.look_back): the designations made since screened against what was
+    stored before them (not on a POST's path: the tick does it)."""
     if not _has_designations(node):
         return []
+    looked: list[Flag] = []
+    if stored_before:
+        from accord.attribution.look_back import look_back
+
+        looked = look_back(node, max_batches)
+    return looked + _screen_new(node, max_batches)
+
+
+def _screen_new(node: Node, max_batches: int | None) -> list[Flag]:
     after = int(node.directory.setting(CURSOR) or 0)
     # Up to what every writer has committed: an object another host is storing now, under a
     # lower seq than one committed already, is screened at a later call, not passed over.
@@ -117,7 +130,7 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
     done = 0
     while newest < top and (max_batches is None or done < max_batches):
         upto = min(newest + WINDOW, top)
-        for oid, collection_id, body in _arrivals(node, newest, upto):
+        for oid, collection_id, body in arrivals_between(node, newest, upto):
             name = body.get(NAMED[body["type"]])
             if (not isinstance(name, str) or not name.strip() or not listing.designations
                     or oid in designees):  # a designee's own identity is no news
@@ -137,20 +150,26 @@ def screen_arrivals(node: Node, max_batches: int | None = None) -> list[Flag]:
         take_turn(conn, CURSOR)
         if int(Directory.setting_in(conn, CURSOR) or 0) != after:
             return []
-        if found:
-            conn.execute(screening_hits.insert(), [
-                {"at": f.at, "object_id": f.object_id, "collection_id": f.collection_id,
-                 "screened": f.screened, "designation_id": f.designation_id,
-                 "matched": f.matched, "score": f.score, "why": f.why,
-                 "reason": orjson.dumps(f.reason.as_json()).decode() if f.reason else None}
-                for f in found])
+        record_flags(node, conn, found)
         Directory.set_setting_in(conn, CURSOR, str(newest))
-        if found:  # recorded with them: a node killed after the cursor moved loses no record
-            node.audit.append_in(conn, [Event(
-                now_timestamp(), "screening.hit", None, None, None,
-                tuple(sorted({f.object_id for f in found})),
-                {"designations": sorted({f.designation_id for f in found})})])
     return found
+
+
+def record_flags(node: Node, conn: Connection, found: list[Flag], **detail: Any) -> None:
+    """Store `found` and audit them, in the caller's transaction (the one that moves its
+    cursor: a node killed after the cursor moved loses no flag and no record of one)."""
+    if not found:
+        return
+    conn.execute(screening_hits.insert(), [
+        {"at": f.at, "object_id": f.object_id, "collection_id": f.collection_id,
+         "screened": f.screened, "designation_id": f.designation_id,
+         "matched": f.matched, "score": f.score, "why": f.why,
+         "reason": orjson.dumps(f.reason.as_json()).decode() if f.reason else None}
+        for f in found])
+    node.audit.append_in(conn, [Event(
+        now_timestamp(), "screening.hit", None, None, None,
+        tuple(sorted({f.object_id for f in found})),
+        {"designations": sorted({f.designation_id for f in found}), **detail})])
 
 
 def flags(node: Node, object_id: str | None = None, limit: int = 200) -> list[Flag]:

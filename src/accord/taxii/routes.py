@@ -188,7 +188,8 @@ async def add_objects(request: Request, node: Node, principal: Principal) -> Res
     # A refused object's "type" may be anything JSON holds (a list is not a key of NAMED).
     if report.added and any(isinstance(o, dict) and isinstance(o.get("type"), str)
                             and o["type"] in NAMED for o in objects):
-        await run_in_threadpool(screen_arrivals, node, 1)  # a slice; the tick does the rest
+        # A slice; the tick does the rest, and screens what was stored before a designation.
+        await run_in_threadpool(lambda: screen_arrivals(node, 1, stored_before=False))
     return _json(report.status.resource(), status=202)
 
 
