@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
 NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
 WINDOW = 20_000  # stored objects (seq) looked at per slice
+LOOK_BACK_AT_ONCE = 4  # windows of a look back's pass in one call, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +66,19 @@ class Flag:
         return self.why
 
 
-def arrivals_between(node: Node, after: int, upto: int
+def arrivals_between(node: Node, after: int, upto: int, *, latest: bool = False
                      ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """The named objects stored with a seq in (after, upto]: a range of the primary key, so a
-    tick with nothing new reads nothing, whatever the store holds."""
+    """The named objects stored with a seq in (after, upto] (with `latest`, only objects'
+    newest versions): a range of the primary key, so a tick with nothing new reads nothing,
+    whatever the store holds."""
+    query = (select(objects.c.id, objects.c.collection_id, objects.c.body)
+             .where(objects.c.seq > after, objects.c.seq <= upto,
+                    objects.c.type.in_(tuple(NAMED)))
+             .order_by(objects.c.seq))
+    if latest:
+        query = query.where(objects.c.is_latest.is_(True))
     with node.engine.connect() as conn:
-        rows = conn.execute(
-            select(objects.c.id, objects.c.collection_id, objects.c.body)
-            .where(objects.c.seq > after, objects.c.seq <= upto,
-                   objects.c.type.in_(tuple(NAMED)))
-            .order_by(objects.c.seq)).all()
+        rows = conn.execute(query).all()
     for oid, collection_id, body in rows:
         yield oid, collection_id, orjson.loads(body)
 
@@ -106,7 +110,9 @@ def screen_arrivals(node: Node, max_batches: int | None = None, *,
     if stored_before:
         from accord.attribution.look_back import look_back
 
-        looked = look_back(node, max_batches)
+        # Bounded even for a caller that screens all its arrivals (an import): a pass over
+        # a large node's history goes on at the server's ticks.
+        looked = look_back(node, max_batches or LOOK_BACK_AT_ONCE)
     return looked + _screen_new(node, max_batches)
 
 
@@ -150,16 +156,31 @@ def _screen_new(node: Node, max_batches: int | None) -> list[Flag]:
         take_turn(conn, CURSOR)
         if int(Directory.setting_in(conn, CURSOR) or 0) != after:
             return []
-        record_flags(node, conn, found)
+        fresh = record_flags(node, conn, found)
         Directory.set_setting_in(conn, CURSOR, str(newest))
-    return found
+    return fresh
 
 
-def record_flags(node: Node, conn: Connection, found: list[Flag], **detail: Any) -> None:
-    """Store `found` and audit them, in the caller's transaction (the one that moves its
-    cursor: a node killed after the cursor moved loses no flag and no record of one)."""
+def record_flags(node: Node, conn: Connection, found: list[Flag], **detail: Any
+                 ) -> list[Flag]:
+    """Store and audit those of `found` not raised before for their object and designation,
+    in the caller's transaction (the one that moves its cursor: a node killed after it moved
+    loses no flag and no record of one); returns them. The arrivals and the look back
+    (attribution.look_back) may both meet an object and a designation: flagged once."""
+    raised: set[tuple[str, str]] = set()
+    ids = sorted({f.object_id for f in found})
+    for start in range(0, len(ids), 500):
+        raised |= {(r.object_id, r.designation_id) for r in conn.execute(
+            select(screening_hits.c.object_id, screening_hits.c.designation_id)
+            .where(screening_hits.c.object_id.in_(ids[start:start + 500])))}
+    fresh = []
+    for f in found:
+        if (f.object_id, f.designation_id) not in raised:
+            raised.add((f.object_id, f.designation_id))
+            fresh.append(f)
+    found = fresh
     if not found:
-        return
+        return []
     conn.execute(screening_hits.insert(), [
         {"at": f.at, "object_id": f.object_id, "collection_id": f.collection_id,
          "screened": f.screened, "designation_id": f.designation_id,
@@ -170,6 +191,7 @@ def record_flags(node: Node, conn: Connection, found: list[Flag], **detail: Any)
         now_timestamp(), "screening.hit", None, None, None,
         tuple(sorted({f.object_id for f in found})),
         {"designations": sorted({f.designation_id for f in found}), **detail})])
+    return found
 
 
 def flags(node: Node, object_id: str | None = None, limit: int = 200) -> list[Flag]:

@@ -31,18 +31,20 @@ from accord.attribution.arrivals import (
     arrivals_between,
     record_flags,
 )
+from accord.screening import Listed, Screener
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
-from accord.store.schema import objects, screening_hits
+from accord.store.schema import objects
+from accord.store.settled import settled_seq
 from accord.store.summary_reads import REQUESTS_ALIAS
 
 if TYPE_CHECKING:
+    from accord.attribution.model import Designation
     from accord.node import Node
 
 LOOKED_BACK = "screening_looked_back"  # node setting: where the passes stand (_Passes)
 DESIGNATION = "x-accord-designation"
-_HITS_PER_NAME = 10  # a new designation's hit is kept even behind older ones that match better
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,14 @@ def look_back(node: Node, max_batches: int | None = None) -> list[Flag]:
         newest = _newest_designation(node, cooperation)
         if newest is None or newest <= passes.through:
             return []
-        passes = _Passes(passes.through, newest, 0, int(node.directory.setting(CURSOR) or 0))
+        # Up to the settled seq, not the arrivals' cursor: a screening of arrivals under way
+        # may have built its list before this designation came, and will move the cursor
+        # over what it screens without it (past a cursor read now); it read its own end, the
+        # settled seq then, before that. What both screen is flagged once (record_flags).
+        top = settled_seq(node.engine)
+        if top is None:  # writers kept busy past our patience: the next call begins it
+            return []
+        passes = _Passes(passes.through, newest, 0, top)
     found: list[Flag] = []
     new = _designated_between(node, cooperation, passes.through, passes.target or "")
     # Here, not at the top: most calls find nothing to do and need none of it.
@@ -93,18 +102,21 @@ def look_back(node: Node, max_batches: int | None = None) -> list[Flag]:
     from accord.cooperation.desk import Actor
 
     listing = watchlist(AttributionRecord(node), Actor(node.party), actors=False)
-    wanted = new & listing.designations.keys()  # in force (a lift is a version too)
+    # Screened against the new designations alone (in force: a lift is a version too): an
+    # older one that a name matches better does not crowd the new one out.
+    wanted = [d for d in listing.designations.values() if d.id in new]
+    screener = _screener(wanted)
     designees = {d.identity for d in listing.designations.values()}
     reached, done = passes.reached, 0
     while wanted and reached < passes.upto and (max_batches is None or done < max_batches):
         upto = min(reached + WINDOW, passes.upto)
-        for oid, collection_id, body in arrivals_between(node, reached, upto):
+        # The names objects bear now: a name an identity no longer bears is no news.
+        for oid, collection_id, body in arrivals_between(node, reached, upto, latest=True):
             name = body.get(NAMED[body["type"]])
             if not isinstance(name, str) or not name.strip() or oid in designees:
                 continue
-            for hit in listing.screen(name[:500], limit=_HITS_PER_NAME):
-                m = hit.match
-                if hit.designation is not None and m.match and m.id in wanted:
+            for m in screener.screen(name[:500], limit=len(wanted)):
+                if m.match:
                     found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
                                       m.id, m.matched, m.score, m.why, m.reason))
         reached, done = upto, done + 1
@@ -122,20 +134,23 @@ def _recorded(node: Node, kept: str | None, after: _Passes, found: list[Flag]) -
         take_turn(conn, CURSOR)  # the arrivals' turn: their flags and these, one at a time
         if Directory.setting_in(conn, LOOKED_BACK) != kept:
             return []
-        raised: set[tuple[str, str]] = set()
-        ids = sorted({f.object_id for f in found})
-        for start in range(0, len(ids), 500):
-            raised |= {(r.object_id, r.designation_id) for r in conn.execute(
-                select(screening_hits.c.object_id, screening_hits.c.designation_id)
-                .where(screening_hits.c.object_id.in_(ids[start:start + 500])))}
-        fresh = []
-        for f in found:
-            if (f.object_id, f.designation_id) not in raised:
-                raised.add((f.object_id, f.designation_id))
-                fresh.append(f)
-        record_flags(node, conn, fresh, stored_before=True)
+        fresh = record_flags(node, conn, found, stored_before=True)
         Directory.set_setting_in(conn, LOOKED_BACK, after.written())
     return fresh
+
+
+_kept: dict[tuple[tuple[str, str], ...], Screener] = {}  # the last pass's, by its versions
+
+
+def _screener(designations: list[Designation]) -> Screener:
+    """A screener of these designations, built once for a pass's many calls (one a tick)."""
+    key = tuple(sorted((d.id, d.modified.isoformat()) for d in designations))
+    found = _kept.get(key)
+    if found is None:
+        found = Screener([Listed(d.id, d.name, d.aliases, d.kind) for d in designations])
+        _kept.clear()
+        _kept[key] = found
+    return found
 
 
 def _newest_designation(node: Node, cooperation: str) -> str | None:

@@ -12,8 +12,9 @@ The lane takes only a GET with one token in order, an Accept that admits TAXII 2
 none), and a collection the token's party may read; it answers what the read then finds (the
 page, or the same TAXII error the full path raises past that point: a parameter in error, an
 object not there). Anything else — no token or a bad one (whose failure is counted there),
-HEAD, several Accept or Authorization lines, a NUL, a collection not the party's, any other
-exception — goes to the full path untouched, which answers it as it always has. Nothing is
+HEAD, several Accept or Authorization lines, a NUL, a collection not the party's, any
+exception but the database's (full or away: answered as the app answers it) — goes to the
+full path untouched, which answers it as it always has. Nothing is
 recorded before the lane's answer is known, so a read handed over is audited once. A test
 holds the two paths' answers equal: status, headers, bytes and the audit record.
 
@@ -26,13 +27,16 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.node import Node
 from accord.store.engine import one_connection
+from accord.store.faults import noted
 from accord.taxii.auth import LOOKED_UP
-from accord.taxii.errors import TaxiiError, response_for
+from accord.taxii.errors import TaxiiError, error_response, response_for
 from accord.taxii.media import TAXII_21, accepts_taxii
 from accord.taxii.routes import object_answer, objects_answer
 from accord.trust.access import effective
@@ -112,9 +116,18 @@ class HotReads:
             # full path would raise the same, and answer it so.
             refusal = response_for(error)
             return refusal.status_code, bytes(refusal.body), refusal.raw_headers
+        except (DBAPIError, PoolTimeout) as error:
+            # As the app answers it (app._database_error): the database full or away is said
+            # so (507, 503), not met a second time by the full path while it struggles.
+            fault = noted(error, f"GET {scope['path']}")
+            if fault is None:
+                raise  # a fault of ours: logged, and answered 500, by the app's handler
+            refusal = error_response(fault.status, fault.words, headers=fault.headers)
+            return refusal.status_code, bytes(refusal.body), refusal.raw_headers
         except Exception:
-            # Said by the full path too, which meets it again (the database away: 503) or
-            # logs it; noted here at debug, for whoever follows a read through the lane.
+            # Anything else, before the read was recorded (its last step): the full path's,
+            # which answers it as it always has; noted here at debug, for whoever follows a
+            # read through the lane.
             log.debug("the hot lane handed a read over after an error", exc_info=True)
             return None
         # As Starlette's Response sets them, in its order: the named headers, the length,

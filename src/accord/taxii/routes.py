@@ -156,8 +156,11 @@ def objects_answer(node: Node, principal: Principal, collection: Collection,
                         most_bytes=node.info.max_page_bytes, tokens=tokens,
                         most_walked=node.info.most_walked)
     page = node.objects.page(collection.id, query)
+    # The envelope before the record: sealing its `next` may write the node's paging key,
+    # and a read that fails there was not served (the lane hands it over, to be read again).
+    body = resources.envelope(page, tokens)
     _served(node, principal, "objects.read", collection, page)
-    return resources.envelope(page, tokens), resources.date_added_headers(page)
+    return body, resources.date_added_headers(page)
 
 
 async def add_objects(request: Request, node: Node, principal: Principal) -> Response:

@@ -111,3 +111,32 @@ def test_a_post_does_not_look_back(client, screened):
     assert world.node.directory.setting(LOOKED_BACK) == before
     assert flags(world.node) == []  # Zhu Hua, stored before, waits for the tick
     assert [f.screened for f in screen_arrivals(world.node)] == ["Zhu Hua"]
+
+
+def test_a_name_screened_without_a_designation_made_meanwhile_is_met_by_its_pass(
+        screened, monkeypatch):
+    # An arrivals screening builds its list, a designation is made and its pass begins
+    # (another host's tick), and only then does the screening record how far it got, having
+    # screened a name the new designation names without it.
+    from accord.attribution import watchlist as listing
+
+    world = screened
+    world.node.objects.add(world.evidence.id, [identity("Zhu Hua", 30)])  # not screened yet
+    made = []
+    build = listing.watchlist
+
+    def meanwhile(*args, **kwargs):
+        found = build(*args, **kwargs)
+        if not made:  # the arrivals' list, without it; then, before they record, it comes
+            made.append(designate(world, "Zhu Hua"))
+            listing._cache.clear()  # the pass's list its own, as on another host
+            looking.look_back(world.node)
+        return found
+
+    monkeypatch.setattr(listing, "watchlist", meanwhile)
+    screen_arrivals(world.node, stored_before=False)  # screens Zhu Hua without the designation
+    monkeypatch.setattr(listing, "watchlist", build)
+    while "target" in orjson.loads(world.node.directory.setting(LOOKED_BACK)):
+        looking.look_back(world.node)
+    assert {(f.object_id, f.designation_id) for f in flags(world.node)} >= {
+        (identity("", 30)["id"], made[0].id)}

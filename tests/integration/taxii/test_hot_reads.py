@@ -267,3 +267,52 @@ def test_a_read_that_fails_in_the_lane_is_answered_by_the_full_path(world, lanes
     world.node.reads.flush()
     reads = list(world.node.audit.query(AuditQuery(action="objects.read", limit=10)))
     assert len(reads) == 1  # recorded once, by the path that answered
+
+
+@pytest.mark.parametrize("where", ["token", "page"])
+def test_a_database_away_is_answered_as_the_full_path_answers_it_and_met_once(
+        world, lanes, monkeypatch, where):
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    lane, full, answered = lanes
+    gone = OperationalError("SELECT …", {}, psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+        "Connection refused"))
+    calls = []
+
+    def fail(*_args, **_kwargs):
+        calls.append(1)
+        raise gone
+
+    target = world.node.directory if where == "token" else world.node.objects
+    name = "principal_and_collection" if where == "token" else "page"
+    world.node.directory.recent.forget_all()
+    monkeypatch.setattr(target, name, fail)
+    said_full = full.get(objects_url(world), headers=_admin(world))
+    assert len(calls) == 1
+    said = lane.get(objects_url(world), headers=_admin(world))
+    assert len(calls) == 2  # the lane met it, and did not hand it over to meet it again
+    assert said.status_code == said_full.status_code == 503
+    assert said.headers.multi_items() == said_full.headers.multi_items()
+    assert said.content == said_full.content and answered  # by the lane, in the app's words
+
+
+def test_a_page_whose_envelope_fails_is_not_recorded(world, lanes, monkeypatch):
+    from accord.taxii import resources
+
+    lane, _, answered = lanes
+    envelope = resources.envelope
+    calls = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("sealing the next token failed")
+        return envelope(*args, **kwargs)
+
+    monkeypatch.setattr(resources, "envelope", failing_once)
+    said = lane.get(objects_url(world), headers=_admin(world))
+    assert said.status_code == 200 and len(calls) == 2 and not answered
+    world.node.reads.flush()
+    assert len(list(world.node.audit.query(AuditQuery(action="objects.read", limit=10)))) == 1
