@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from accord.node import Node
 from accord.screening.reasons import Said, said_from_json
@@ -35,6 +35,7 @@ CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
 NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
 WINDOW = 20_000  # stored objects (seq) looked at per slice
 LOOK_BACK_AT_ONCE = 4  # windows of a look back's pass in one call, at most
+BODIES_AT_ONCE = 16 * 2**20  # bytes of named objects' bodies read at once, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +71,31 @@ def arrivals_between(node: Node, after: int, upto: int, *, latest: bool = False
                      ) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """The named objects stored with a seq in (after, upto] (with `latest`, only objects'
     newest versions): a range of the primary key, so a tick with nothing new reads nothing,
-    whatever the store holds."""
-    query = (select(objects.c.id, objects.c.collection_id, objects.c.body)
-             .where(objects.c.seq > after, objects.c.seq <= upto,
-                    objects.c.type.in_(tuple(NAMED)))
-             .order_by(objects.c.seq))
+    whatever the store holds. Their bodies are read BODIES_AT_ONCE bytes at a time at most:
+    a window of large identities (a writer may post them by the thousand) is not held whole."""
+    o = objects.c
+    listed = (select(o.seq, o.id, o.collection_id, func.length(o.body))
+              .where(o.seq > after, o.seq <= upto, o.type.in_(tuple(NAMED)))
+              .order_by(o.seq))
     if latest:
-        query = query.where(objects.c.is_latest.is_(True))
+        listed = listed.where(o.is_latest.is_(True))
     with node.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    for oid, collection_id, body in rows:
-        yield oid, collection_id, orjson.loads(body)
+        rows = conn.execute(listed).all()
+    start = 0
+    while start < len(rows):
+        end, size = start + 1, rows[start][3]
+        while end < len(rows) and end - start < 1000 and size + rows[end][3] <= BODIES_AT_ONCE:
+            size += rows[end][3]
+            end += 1
+        part = rows[start:end]
+        with node.engine.connect() as conn:
+            bodies = dict(conn.execute(select(o.seq, o.body).where(
+                o.seq.in_([row[0] for row in part]))).all())
+        for seq, oid, collection_id, _ in part:
+            body = bodies.get(seq)
+            if body is not None:  # (removed since it was listed: nothing to screen)
+                yield oid, collection_id, orjson.loads(body)
+        start = end
 
 
 def _has_designations(node: Node) -> bool:

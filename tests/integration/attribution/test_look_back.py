@@ -140,3 +140,25 @@ def test_a_name_screened_without_a_designation_made_meanwhile_is_met_by_its_pass
         looking.look_back(world.node)
     assert {(f.object_id, f.designation_id) for f in flags(world.node)} >= {
         (identity("", 30)["id"], made[0].id)}
+
+
+def test_named_objects_are_read_a_bounded_part_at_a_time(screened, monkeypatch):
+    from accord.attribution import arrivals
+
+    world = screened
+    world.node.objects.add(world.evidence.id, [identity(f"Person {n}", 40 + n)
+                                               for n in range(5)])
+    read: list[int] = []
+    execute = type(world.node.engine.connect()).execute
+
+    def counted(conn, statement, *args, **kwargs):
+        if "objects.body" in str(statement) and "length" not in str(statement):
+            read.append(1)
+        return execute(conn, statement, *args, **kwargs)
+
+    monkeypatch.setattr(type(world.node.engine.connect()), "execute", counted)
+    monkeypatch.setattr(arrivals, "BODIES_AT_ONCE", 1)  # each body alone
+    named = [(oid, body["name"]) for oid, _, body in arrivals.arrivals_between(world.node, 0,
+                                                                                10**9)]
+    assert named[-5:] == [(identity("", 40 + n)["id"], f"Person {n}") for n in range(5)]
+    assert len(read) == len(named) >= 5  # one statement a body
