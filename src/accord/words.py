@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -36,3 +37,17 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else
                    (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
                    for c in text)
+
+
+# Directional formatting characters: the embeddings and overrides (U+202A-U+202E) and the
+# isolates (U+2066-U+2069). One in a name another party posted turns the rest of its line
+# around where it is shown (a title read backwards, a notice saying the opposite of itself).
+_DIRECTIONAL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_directions(text: str) -> str:
+    """`text` with its directional formatting characters written out (`\\u202e`), and all
+    else as it is (line breaks, tabs, joiners): what a web page shows of a value."""
+    if text.isascii() or _DIRECTIONAL.search(text) is None:  # (isascii: a flag, no scan)
+        return text
+    return _DIRECTIONAL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)

@@ -45,7 +45,7 @@ from accord.trust.tokens import ACTING_ROLES
 from accord.web.codes import word, word_html, word_text
 from accord.web.format import Clockface, state_label
 from accord.web.kept import ended
-from accord.words import how_large, printable
+from accord.words import how_large, printable, without_directions
 
 COOKIE = "accord_session"
 SIGN_IN_COOKIE = "accord_sign_in"  # anti-forgery for the sign-in form itself
@@ -69,7 +69,8 @@ def _environment(language: str) -> Environment:
     (new-style gettext: `_("… %(name)s …", name=…)` escapes what it fills in)."""
     environment = Environment(loader=PackageLoader("accord.web", "templates"),
                               autoescape=select_autoescape(default=True), trim_blocks=True,
-                              lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+                              lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
+                              finalize=_shown)
     environment.install_gettext_translations(catalogue(language),  # type: ignore[attr-defined]
                                              newstyle=True)
     environment.filters.update(moment=_moment, countdown=_countdown, duration=_duration,
@@ -88,6 +89,17 @@ def _environment(language: str) -> Environment:
     environment.filters["why"] = lambda flag: printable(flag.why_in(catalogue(language).gettext))
     environment.filters["printable"] = printable
     return environment
+
+
+def _shown(value: Any) -> Any:
+    """Every value a page shows, translated sentences and the names filled into them too:
+    with its directional formatting characters written out (words.without_directions)."""
+    if isinstance(value, str):
+        shown = without_directions(value)
+        if shown is not value:
+            # (Markup stays Markup: what replaced the characters is plain ASCII.)
+            return Markup(shown) if isinstance(value, Markup) else shown
+    return value
 
 
 # The reader's zone differs within one language: times are formatted by the `clockface` of
