@@ -18,8 +18,10 @@ full path untouched, which answers it as it always has. Nothing is
 recorded before the lane's answer is known, so a read handed over is audited once. A test
 holds the two paths' answers equal: status, headers, bytes and the audit record.
 
-It sits innermost among the node's middleware: the body limit, the Allow and Cache-Control
-headers and the replica's read-your-writes apply to its answers as to any other.
+The node's app asks it first, before its middleware (app.NodeApp): what that middleware does
+to such an answer, the lane does itself (Cache-Control: no-store), and a GET that comes with a
+body goes to the body limit. With a read replica, the lane sits innermost instead, behind
+read-your-writes, which picks the connection its reads take.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.node import Node
+from accord.serving.caching import NOT_STORED
 from accord.store.engine import one_connection
 from accord.store.faults import noted
 from accord.taxii.auth import LOOKED_UP
@@ -49,27 +52,39 @@ log = logging.getLogger("accord")
 _READ = re.compile(r"/taxii2/([^/]+)/collections/([^/]+)/objects/(?:([^/]+)/)?")
 _CONTENT_TYPE = (b"content-type", TAXII_21.encode())
 _NO_PARAMETERS = QueryParams("")  # immutable: one for every read that has none
+_BODY_HEADERS = (b"content-length", b"transfer-encoding")
 
 
 class HotReads:
-    """ASGI middleware: the lane for a node's hot TAXII reads (see the module)."""
+    """ASGI middleware: the lane for a node's hot TAXII reads (see the module). Or, with no
+    `app`, the lane alone, asked first by the node's app (app.NodeApp) before its middleware
+    (`answered`)."""
 
-    def __init__(self, app: ASGIApp, node: Node) -> None:
+    def __init__(self, app: ASGIApp | None, node: Node) -> None:
         self.app = app
         self.node = node
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            read = _READ.fullmatch(scope["path"])
-            if read is not None:
-                answer = self._answer(scope, read)
-                if answer is not None:
-                    status, body, headers = answer
-                    await send({"type": "http.response.start", "status": status,
-                                "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
-                    return
-        await self.app(scope, receive, send)
+        if not await self.answered(scope, send):
+            assert self.app is not None
+            await self.app(scope, receive, send)
+
+    async def answered(self, scope: Scope, send: Send) -> bool:
+        """Whether the lane answered the request; if not, nothing was sent."""
+        if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
+            return False
+        read = _READ.fullmatch(scope["path"])
+        answer = None if read is None else self._answer(scope, read)
+        if answer is None:
+            return False
+        status, body, headers = answer
+        # As the node's outer middleware adds it to every answer that names none
+        # (serving.caching): what a party may read is kept by no cache on the way.
+        if not any(name == b"cache-control" for name, _ in headers):
+            headers.append(NOT_STORED)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     def _answer(self, scope: Scope, read: re.Match[str]
                 ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
@@ -81,6 +96,8 @@ class HotReads:
             return None
         authorization = accept = None
         for name, value in scope["headers"]:
+            if name in _BODY_HEADERS and value.strip() != b"0":
+                return None  # a GET with a body: the body limit's to judge (serving.bodies)
             if name == b"authorization":
                 if authorization is not None:
                     return None
@@ -115,15 +132,15 @@ class HotReads:
             # A parameter in error, an object not there: past the token and the grant, the
             # full path would raise the same, and answer it so.
             refusal = response_for(error)
-            return refusal.status_code, bytes(refusal.body), refusal.raw_headers
+            return refusal.status_code, bytes(refusal.body), list(refusal.raw_headers)
         except (DBAPIError, PoolTimeout) as error:
             # As the app answers it (app._database_error): the database full or away is said
             # so (507, 503), not met a second time by the full path while it struggles.
             fault = noted(error, f"GET {scope['path']}")
-            if fault is None:
-                raise  # a fault of ours: logged, and answered 500, by the app's handler
+            if fault is None:  # a fault of ours: the full path logs it and answers 500
+                return None
             refusal = error_response(fault.status, fault.words, headers=fault.headers)
-            return refusal.status_code, bytes(refusal.body), refusal.raw_headers
+            return refusal.status_code, bytes(refusal.body), list(refusal.raw_headers)
         except Exception:
             # Anything else, before the read was recorded (its last step): the full path's,
             # which answers it as it always has; noted here at debug, for whoever follows a

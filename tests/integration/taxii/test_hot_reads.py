@@ -316,3 +316,20 @@ def test_a_page_whose_envelope_fails_is_not_recorded(world, lanes, monkeypatch):
     assert said.status_code == 200 and len(calls) == 2 and not answered
     world.node.reads.flush()
     assert len(list(world.node.audit.query(AuditQuery(action="objects.read", limit=10)))) == 1
+
+
+def test_a_get_with_a_body_is_left_to_the_body_limit(world, lanes):
+    lane, full, answered = lanes
+    for said in (lane.request("GET", objects_url(world), headers=_admin(world), content=b"hi"),
+                 full.request("GET", objects_url(world), headers=_admin(world), content=b"hi")):
+        assert said.status_code == 200 and said.json()["objects"]
+    assert not answered
+
+
+def test_every_answer_of_the_lane_is_kept_by_no_cache(world, lanes):
+    lane, _, answered = lanes
+    for url in (objects_url(world), objects_url(world, f"{ONE}/"),
+                objects_url(world, "indicator--00000000-0000-4000-8000-000000000099/")):
+        said = lane.get(url, headers=_admin(world))
+        assert said.headers.get_list("cache-control") == ["no-store"]
+    assert len(answered) == 3
