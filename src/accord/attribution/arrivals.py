@@ -89,12 +89,17 @@ def arrivals_between(node: Node, after: int, upto: int, *, latest: bool = False
             end += 1
         part = rows[start:end]
         with node.engine.connect() as conn:
-            bodies = dict(conn.execute(select(o.seq, o.body).where(
-                o.seq.in_([row[0] for row in part]))).all())
+            bodies = {(seq, oid, collection_id): body for seq, oid, collection_id, body
+                      in conn.execute(select(o.seq, o.id, o.collection_id, o.body).where(
+                          o.seq.in_([row[0] for row in part])))}
         for seq, oid, collection_id, _ in part:
-            body = bodies.get(seq)
-            if body is not None:  # (removed since it was listed: nothing to screen)
-                yield oid, collection_id, orjson.loads(body)
+            # The row as listed, or none: removed since, or (SQLite gives a removed newest
+            # row's seq to the next) another object's now.
+            body = bodies.get((seq, oid, collection_id))
+            if body is not None:
+                found = orjson.loads(body)
+                if found.get("type") in NAMED:
+                    yield oid, collection_id, found
         start = end
 
 

@@ -20,8 +20,8 @@ holds the two paths' answers equal: status, headers, bytes and the audit record.
 
 The node's app asks it first, before its middleware (app.NodeApp): what that middleware does
 to such an answer, the lane does itself (Cache-Control: no-store), and a GET that comes with a
-body goes to the body limit. With a read replica, the lane sits innermost instead, behind
-read-your-writes, which picks the connection its reads take.
+body goes the full way (no hot read is sent one). With a read replica, the lane sits
+innermost instead, behind read-your-writes, which picks the connection its reads take.
 """
 
 from __future__ import annotations
@@ -74,7 +74,11 @@ class HotReads:
         if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
             return False
         read = _READ.fullmatch(scope["path"])
-        answer = None if read is None else self._answer(scope, read)
+        try:
+            answer = None if read is None else self._answer(scope, read)
+        except Exception:  # (none known) asked before the middleware: never a bare 500
+            log.debug("the hot lane handed a read over after an error", exc_info=True)
+            return False
         if answer is None:
             return False
         status, body, headers = answer
@@ -97,7 +101,7 @@ class HotReads:
         authorization = accept = None
         for name, value in scope["headers"]:
             if name in _BODY_HEADERS and value.strip() != b"0":
-                return None  # a GET with a body: the body limit's to judge (serving.bodies)
+                return None  # a GET with a body: no TAXII client sends one; the full way
             if name == b"authorization":
                 if authorization is not None:
                     return None

@@ -88,12 +88,35 @@ def _environment(language: str) -> Environment:
     # override (U+202E) would otherwise turn the rest of the notice around on the page.
     environment.filters["why"] = lambda flag: printable(flag.why_in(catalogue(language).gettext))
     environment.filters["printable"] = printable
+    # A field's value that is not the form's (a search box, the guidelines being edited).
+    environment.filters["as_typed"] = lambda v: AsTyped(v) if isinstance(v, str) else v
     return environment
+
+
+class AsTyped(str):
+    """What a form field holds, shown in it as it was typed: written out, a form sent again
+    (after a refusal, or the guidelines edited) would store the written-out text instead."""
+
+    __slots__ = ()
+
+
+class _Typed:
+    """A form's values for a template, each AsTyped (the templates read them with `get`)."""
+
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        self._form = form
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._form.get(name, default)
+        return AsTyped(value) if isinstance(value, str) else value
 
 
 def _shown(value: Any) -> Any:
     """Every value a page shows, translated sentences and the names filled into them too:
-    with its directional formatting characters written out (words.without_directions)."""
+    with its directional formatting characters written out (words.without_directions); not
+    what a form field holds (AsTyped)."""
+    if isinstance(value, AsTyped):
+        return str(value)
     if isinstance(value, str):
         shown = without_directions(value)
         if shown is not value:
@@ -297,6 +320,8 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
                "path": request.url.path, "title": page.title,
                "here": _here(request),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
+    if isinstance(page.data.get("form"), Mapping):
+        context["form"] = _Typed(page.data["form"])
     html = TEMPLATES[language].get_template(page.template).render(context)
     return finish(HTMLResponse(html, status_code=page.status, headers=page.headers or None),
                   started, timed=viewer is not None and (

@@ -49,6 +49,7 @@ from accord.web.format import Clockface
 from accord.web.kept import restored
 from accord.web.lengths import too_long
 from accord.web.refusals import said
+from accord.words import without_directions
 
 FIELD_LABELS = {
     "summary": N_("Summary"), "description": N_("Description"),
@@ -358,6 +359,9 @@ def evidence_search(ctx: Ctx) -> Response:
                                   "marking": f.marking})
     for found in results.values():  # the type as the page says it, the code kept for scripts
         found["type_words"] = word(ctx.language, "stix_type", found["type"])
+        # Shown on the form as text: written out as every page writes it (web.core._shown).
+        if found["name"]:
+            found["name"] = without_directions(found["name"])
     chosen = list(results.values())[:20]
     ctx.audit("lookup", tuple(r["id"] for r in chosen), {"value": text, "page": "evidence"})
     return JSONResponse({"results": chosen})

@@ -318,7 +318,7 @@ def test_a_page_whose_envelope_fails_is_not_recorded(world, lanes, monkeypatch):
     assert len(list(world.node.audit.query(AuditQuery(action="objects.read", limit=10)))) == 1
 
 
-def test_a_get_with_a_body_is_left_to_the_body_limit(world, lanes):
+def test_a_get_with_a_body_goes_the_full_way(world, lanes):
     lane, full, answered = lanes
     for said in (lane.request("GET", objects_url(world), headers=_admin(world), content=b"hi"),
                  full.request("GET", objects_url(world), headers=_admin(world), content=b"hi")):

@@ -39,3 +39,27 @@ def test_only_directional_characters_are_written_out():
     assert without_directions("a\u202eb\u2069") == "a\\u202eb\\u2069"
     plain = "nothing to change"
     assert without_directions(plain) is plain
+
+
+def test_what_was_typed_into_a_form_is_given_back_as_typed(world, browser):
+    # A form refused comes back holding what was typed: written out, sending it again would
+    # store the written-out text. (Arabic text may hold isolates of its own.)
+    us = browser(world.admin_token)
+    typed = "\u2067مرحبا\u2069 and \u202eback"
+    page = us.get("/ui/search", params={"q": typed}).text
+    assert f'value="{typed}"' in page
+    assert us.get("/ui/requests", params={"q": typed}).status_code == 200
+    assert f'value="{typed}"' in us.get("/ui/requests", params={"q": typed}).text
+
+
+def test_a_refused_form_comes_back_as_typed(world, browser):
+    import re
+
+    us = browser(world.admin_token)
+    key = re.search(r'name="form_key" value="([^"]+)"', us.get("/ui/requests/new").text).group(1)
+    typed = "Who runs \u2067مرحبا\u2069?"
+    refused = us.post("/ui/requests/new", {"form_key": key, "summary": typed,
+                                           "description": "as \u202etyped", "kind": "information",
+                                           "urgency": "routine", "to": "nobody"})
+    assert refused.status_code == 400
+    assert f'value="{typed}"' in refused.text and "as \u202etyped</textarea>" in refused.text
