@@ -59,14 +59,17 @@ def test_sync_killed_at_random_moments_loses_and_doubles_nothing(
     cn = Server(databases.new("cn"), tmp_path / "cn.log", "--tick", "0")
     _node(us.db, US)
     _node(cn.db, CN)
+    # The guidelines before any pull: China's server, pulling every second, could otherwise
+    # keep the US's defaults (evidence required) read a moment before they were set, and
+    # refuse the first request (seen once, on a loaded machine).
+    rules = tmp_path / "guidelines.toml"
+    rules.write_text('[required]\ninformation = ["summary"]\n')
+    for db in (us.db, cn.db):
+        cli("guidelines", "set", str(rules), db=db)
     us.start("--sync-every", "0")
     cn.start("--sync-every", "1s")  # China's server pulls every second, from the start
     try:
         china = _meet(us, cn)
-        rules = tmp_path / "guidelines.toml"
-        rules.write_text('[required]\ninformation = ["summary"]\n')
-        for db in (us.db, cn.db):
-            cli("guidelines", "set", str(rules), db=db)
         cli("peer", "trust", MITRE, db=cn.db)
         shared = cli("collection", "create", "Shared with China", "--read", CN, db=us.db)
         cli("import", str(ATTACK_SAMPLE), "--collection", shared, db=us.db)
