@@ -162,3 +162,22 @@ def test_named_objects_are_read_a_bounded_part_at_a_time(screened, monkeypatch):
                                                                                 10**9)]
     assert named[-5:] == [(identity("", 40 + n)["id"], f"Person {n}") for n in range(5)]
     assert len(read) == len(named) >= 5  # one statement a body
+
+
+def test_a_name_stored_under_a_removed_newest_seq_is_screened(client, screened):
+    # SQLite gives a removed newest row's seq to the next row: a party posting a harmless
+    # identity, waiting for its screening, removing it and posting a designated name got the
+    # same seq, behind the screening's cursor, never screened (migration 0037).
+    world = screened
+    designate(world, "Zhu Hua")
+    screen_arrivals(world.node)
+    flagged = {f.object_id for f in flags(world.node)}
+    harmless = identity("Harmless Trading", 50)
+    post(client, world, [harmless])
+    screen_arrivals(world.node)
+    removed = client.delete(f"/taxii2/accord/collections/{world.evidence.id}/objects/"
+                            f"{harmless['id']}/")
+    assert removed.status_code == 200
+    post(client, world, [identity("Zhu Hua", 51)])
+    screen_arrivals(world.node)
+    assert {f.object_id for f in flags(world.node)} - flagged == {identity("", 51)["id"]}
