@@ -32,6 +32,7 @@ import re
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import QueryParams
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from accord.node import Node
@@ -40,7 +41,7 @@ from accord.store.engine import one_connection
 from accord.store.faults import noted
 from accord.taxii.auth import LOOKED_UP
 from accord.taxii.errors import TaxiiError, error_response, response_for
-from accord.taxii.media import TAXII_21, accepts_taxii
+from accord.taxii.media import accepts_taxii
 from accord.taxii.routes import object_answer, objects_answer
 from accord.trust.access import effective
 from accord.trust.credentials import from_authorization
@@ -50,7 +51,6 @@ log = logging.getLogger("accord")
 # The two routes' paths (routes.OBJECT and COLLECTION + "objects/"): Starlette's `{name}`
 # matches one non-empty segment, as each group here does.
 _READ = re.compile(r"/taxii2/([^/]+)/collections/([^/]+)/objects/(?:([^/]+)/)?")
-_CONTENT_TYPE = (b"content-type", TAXII_21.encode())
 _NO_PARAMETERS = QueryParams("")  # immutable: one for every read that has none
 _BODY_HEADERS = (b"content-length", b"transfer-encoding")
 
@@ -76,23 +76,26 @@ class HotReads:
         read = _READ.fullmatch(scope["path"])
         try:
             answer = None if read is None else self._answer(scope, read)
-        except Exception:  # (none known) asked before the middleware: never a bare 500
+        except Exception:
+            # Anything else, before the read was recorded (its last step): the full path's,
+            # which answers it as it always has (and asked before the middleware, never a
+            # bare 500); noted here at debug, for whoever follows a read through the lane.
             log.debug("the hot lane handed a read over after an error", exc_info=True)
             return False
         if answer is None:
             return False
-        status, body, headers = answer
         # As the node's outer middleware adds it to every answer that names none
         # (serving.caching): what a party may read is kept by no cache on the way.
+        headers = list(answer.raw_headers)
         if not any(name == b"cache-control" for name, _ in headers):
             headers.append(NOT_STORED)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.start", "status": answer.status_code,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(answer.body)})
         return True
 
-    def _answer(self, scope: Scope, read: re.Match[str]
-                ) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
-        """The status, body and headers of the answer, or None: the full path answers."""
+    def _answer(self, scope: Scope, read: re.Match[str]) -> Response | None:
+        """The answer, made as the full path makes it, or None: the full path answers."""
         api_root, collection_id, object_id = read.groups()
         query = scope.get("query_string", b"")
         if api_root != self.node.info.api_root or "\x00" in scope["path"] \
@@ -128,31 +131,18 @@ class HotReads:
                     return None
                 params = QueryParams(query) if query else _NO_PARAMETERS
                 if object_id is None:
-                    body, named = objects_answer(self.node, principal, found[0], params)
+                    answer = objects_answer(self.node, principal, found[0], params)
                 else:
-                    body, named = object_answer(self.node, principal, found[0], object_id,
-                                                params)
+                    answer = object_answer(self.node, principal, found[0], object_id, params)
         except TaxiiError as error:
             # A parameter in error, an object not there: past the token and the grant, the
             # full path would raise the same, and answer it so.
-            refusal = response_for(error)
-            return refusal.status_code, bytes(refusal.body), list(refusal.raw_headers)
+            answer = response_for(error)
         except (DBAPIError, PoolTimeout) as error:
             # As the app answers it (app._database_error): the database full or away is said
             # so (507, 503), not met a second time by the full path while it struggles.
             fault = noted(error, f"GET {scope['path']}")
             if fault is None:  # a fault of ours: the full path logs it and answers 500
                 return None
-            refusal = error_response(fault.status, fault.words, headers=fault.headers)
-            return refusal.status_code, bytes(refusal.body), list(refusal.raw_headers)
-        except Exception:
-            # Anything else, before the read was recorded (its last step): the full path's,
-            # which answers it as it always has; noted here at debug, for whoever follows a
-            # read through the lane.
-            log.debug("the hot lane handed a read over after an error", exc_info=True)
-            return None
-        # As Starlette's Response sets them, in its order: the named headers, the length,
-        # the media type.
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in named.items()]
-        headers += [(b"content-length", str(len(body)).encode()), _CONTENT_TYPE]
-        return 200, body, headers
+            answer = error_response(fault.status, fault.words, headers=fault.headers)
+        return answer

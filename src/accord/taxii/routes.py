@@ -141,15 +141,14 @@ async def collection(request: Request, node: Node, principal: Principal) -> Resp
 
 
 async def get_objects(request: Request, node: Node, principal: Principal) -> Response:
-    body, headers = objects_answer(node, principal, _readable(request, node, principal),
-                                   request.query_params)
-    return _json(body, headers=headers)
+    return objects_answer(node, principal, _readable(request, node, principal),
+                          request.query_params)
 
 
 def objects_answer(node: Node, principal: Principal, collection: Collection,
-                   params: QueryParams) -> tuple[bytes, dict[str, str]]:
-    """GET …/objects/ of a collection the principal may read: the envelope and its headers
-    (recorded as served). The full path and the hot lane (taxii.hot_reads) both answer so."""
+                   params: QueryParams) -> Response:
+    """GET …/objects/ of a collection the principal may read: the envelope (recorded as
+    served). The full path and the hot lane (taxii.hot_reads) both answer so."""
     tokens = _tokens(node, collection, principal)
     query = parse_query(params, OBJECTS_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection),
@@ -160,7 +159,7 @@ def objects_answer(node: Node, principal: Principal, collection: Collection,
     # and a read that fails there was not served (the lane hands it over, to be read again).
     body = resources.envelope(page, tokens)
     _served(node, principal, "objects.read", collection, page)
-    return body, resources.date_added_headers(page)
+    return _json(body, headers=resources.date_added_headers(page))
 
 
 async def add_objects(request: Request, node: Node, principal: Principal) -> Response:
@@ -245,18 +244,17 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 async def get_object(request: Request, node: Node, principal: Principal) -> Response:
-    body, headers = object_answer(node, principal, _readable(request, node, principal),
-                                  request.path_params["object_id"], request.query_params)
-    return _json(body, headers=headers)
+    return object_answer(node, principal, _readable(request, node, principal),
+                         request.path_params["object_id"], request.query_params)
 
 
 def object_answer(node: Node, principal: Principal, collection: Collection, oid: str,
-                  params: QueryParams) -> tuple[bytes, dict[str, str]]:
-    """GET …/objects/{id}/ in a collection the principal may read: the envelope and its
-    headers (recorded as served), or a TaxiiError 404. As objects_answer, on both paths."""
+                  params: QueryParams) -> Response:
+    """GET …/objects/{id}/ in a collection the principal may read: the envelope (recorded as
+    served), or a TaxiiError 404. As objects_answer, on both paths."""
     page = _one_object(node, principal, collection, oid, params, OBJECT_FILTERS,
                        "objects.read", LAST, bodies=True)
-    return resources.envelope(page), resources.date_added_headers(page)
+    return _json(resources.envelope(page), headers=resources.date_added_headers(page))
 
 
 def _one_object(node: Node, principal: Principal, collection: Collection, oid: str,
