@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import Connection, func, select
 
+from accord.attribution.objects import DESIGNATION
 from accord.node import Node
 from accord.screening.reasons import Said, said_from_json
 from accord.stix.timestamps import now_timestamp
@@ -30,12 +31,14 @@ from accord.trust.audit import Event
 
 if TYPE_CHECKING:
     from accord.cooperation.desk import Actor
+    from accord.screening import Match
 
 CURSOR = "screening_cursor"  # node setting: the seq of the last object screened
 NAMED = {"identity": "name", "email-addr": "display_name", "user-account": "display_name"}
 WINDOW = 20_000  # stored objects (seq) looked at per slice
 LOOK_BACK_AT_ONCE = 4  # windows of a look back's pass in one call, at most
 BODIES_AT_ONCE = 16 * 2**20  # bytes of named objects' bodies read at once, at most
+SCREENED = 500  # characters of a name screened
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,12 @@ class Flag:
     why: str  # in English
     reason: Said | None = None  # `why`, to be said in the reader's language
 
+    @classmethod
+    def raised(cls, object_id: str, collection_id: str, screened: str, match: Match) -> Flag:
+        """A flag raised now: `screened` (an object's name) matched a designation."""
+        return cls(0, now_timestamp(), object_id, collection_id, screened, match.id,
+                   match.matched, match.score, match.why, match.reason)
+
     def why_in(self, translate: Callable[[str], str]) -> str:
         """Why it was raised, in the language of `translate` (a catalogue's gettext); in
         English where the flag predates its reason being kept."""
@@ -67,12 +76,13 @@ class Flag:
         return self.why
 
 
-def arrivals_between(node: Node, after: int, upto: int, *, latest: bool = False
-                     ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """The named objects stored with a seq in (after, upto] (with `latest`, only objects'
-    newest versions): a range of the primary key, so a tick with nothing new reads nothing,
-    whatever the store holds. Their bodies are read BODIES_AT_ONCE bytes at a time at most:
-    a window of large identities (a writer may post them by the thousand) is not held whole."""
+def named_between(node: Node, after: int, upto: int, *, latest: bool = False
+                  ) -> Iterator[tuple[str, str, str]]:
+    """Each named object stored with a seq in (after, upto] (with `latest`, only objects'
+    newest versions) and its name as screened (its first SCREENED characters; none blank): a
+    range of the primary key, so a tick with nothing new reads nothing, whatever the store
+    holds. Their bodies are read BODIES_AT_ONCE bytes at a time at most: a window of large
+    identities (a writer may post them by the thousand) is not held whole."""
     o = objects.c
     listed = (select(o.seq, o.id, o.collection_id, func.length(o.body))
               .where(o.seq > after, o.seq <= upto, o.type.in_(tuple(NAMED)))
@@ -96,24 +106,27 @@ def arrivals_between(node: Node, after: int, upto: int, *, latest: bool = False
             # The row as listed, or none: removed since, or (SQLite gives a removed newest
             # row's seq to the next) another object's now.
             body = bodies.get((seq, oid, collection_id))
-            if body is not None:
-                found = orjson.loads(body)
-                if found.get("type") in NAMED:
-                    yield oid, collection_id, found
+            if body is None:
+                continue
+            found = orjson.loads(body)
+            name = found.get(NAMED.get(found.get("type"), ""))
+            if isinstance(name, str) and name.strip():
+                yield oid, collection_id, name[:SCREENED]
         start = end
 
 
-def _has_designations(node: Node) -> bool:
-    """Whether the cooperation collection (where designations live) holds one: its index
+def _cooperation_with_designations(node: Node) -> str | None:
+    """The cooperation collection (where designations live), if it holds one: its index
     (collection, type) answers."""
     found = next((c for c in node.directory.all_collections() if c.alias == REQUESTS_ALIAS),
                  None)
     if found is None:
-        return False
+        return None
     with node.engine.connect() as conn:
-        return conn.execute(select(objects.c.seq).where(
+        held = conn.execute(select(objects.c.seq).where(
             objects.c.collection_id == found.id,
-            objects.c.type == "x-accord-designation").limit(1)).first() is not None
+            objects.c.type == DESIGNATION).limit(1)).first()
+    return None if held is None else found.id
 
 
 def screen_arrivals(node: Node, max_batches: int | None = None, *,
@@ -124,7 +137,8 @@ def screen_arrivals(node: Node, max_batches: int | None = None, *,
     the first one screens every arrival so far. With `stored_before`, first a slice of the
     look back (attribution.look_back): the designations made since screened against what was
     stored before them (not on a POST's path: the tick does it)."""
-    if not _has_designations(node):
+    cooperation = _cooperation_with_designations(node)
+    if cooperation is None:
         return []
     looked: list[Flag] = []
     if stored_before:
@@ -132,7 +146,7 @@ def screen_arrivals(node: Node, max_batches: int | None = None, *,
 
         # Bounded even for a caller that screens all its arrivals (an import): a pass over
         # a large node's history goes on at the server's ticks.
-        looked = look_back(node, max_batches or LOOK_BACK_AT_ONCE)
+        looked = look_back(node, max_batches or LOOK_BACK_AT_ONCE, cooperation=cooperation)
     return looked + _screen_new(node, max_batches)
 
 
@@ -156,16 +170,12 @@ def _screen_new(node: Node, max_batches: int | None) -> list[Flag]:
     done = 0
     while newest < top and (max_batches is None or done < max_batches):
         upto = min(newest + WINDOW, top)
-        for oid, collection_id, body in arrivals_between(node, newest, upto):
-            name = body.get(NAMED[body["type"]])
-            if (not isinstance(name, str) or not name.strip() or not listing.designations
-                    or oid in designees):  # a designee's own identity is no news
+        for oid, collection_id, name in named_between(node, newest, upto):
+            if not listing.designations or oid in designees:  # a designee's own: no news
                 continue
-            for hit in listing.screen(name[:500], limit=3):
-                if hit.designation is not None and hit.match.match:
-                    m = hit.match
-                    found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
-                                      m.id, m.matched, m.score, m.why, m.reason))
+            found += [Flag.raised(oid, collection_id, name, hit.match)
+                      for hit in listing.screen(name, limit=3)
+                      if hit.designation is not None and hit.match.match]
         newest, done = upto, done + 1
     if newest == after:
         return []

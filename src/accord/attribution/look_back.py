@@ -23,16 +23,9 @@ from typing import TYPE_CHECKING
 import orjson
 from sqlalchemy import func, select
 
-from accord.attribution.arrivals import (
-    CURSOR,
-    NAMED,
-    WINDOW,
-    Flag,
-    arrivals_between,
-    record_flags,
-)
+from accord.attribution.arrivals import CURSOR, WINDOW, Flag, named_between, record_flags
+from accord.attribution.objects import DESIGNATION
 from accord.screening import Listed, Screener
-from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
 from accord.store.schema import objects
@@ -44,7 +37,6 @@ if TYPE_CHECKING:
     from accord.node import Node
 
 LOOKED_BACK = "screening_looked_back"  # node setting: where the passes stand (_Passes)
-DESIGNATION = "x-accord-designation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +65,16 @@ class _Passes:
         return orjson.dumps(said).decode()
 
 
-def look_back(node: Node, max_batches: int | None = None) -> list[Flag]:
+def look_back(node: Node, max_batches: int | None = None, *,
+              cooperation: str | None = None) -> list[Flag]:
     """Screen the stored named objects against the designation versions added since the last
-    pass (at most `max_batches` windows of WINDOW stored objects); returns the new flags."""
-    cooperation = next((c.id for c in node.directory.all_collections()
-                        if c.alias == REQUESTS_ALIAS), None)
+    pass (at most `max_batches` windows of WINDOW stored objects); returns the new flags.
+    `cooperation`: the collection of designations, where the caller found it already."""
     if cooperation is None:
-        return []
+        cooperation = next((c.id for c in node.directory.all_collections()
+                            if c.alias == REQUESTS_ALIAS), None)
+        if cooperation is None:
+            return []
     kept = node.directory.setting(LOOKED_BACK)
     passes = _Passes.read(kept)
     if passes.target is None:
@@ -111,14 +106,10 @@ def look_back(node: Node, max_batches: int | None = None) -> list[Flag]:
     while wanted and reached < passes.upto and (max_batches is None or done < max_batches):
         upto = min(reached + WINDOW, passes.upto)
         # The names objects bear now: a name an identity no longer bears is no news.
-        for oid, collection_id, body in arrivals_between(node, reached, upto, latest=True):
-            name = body.get(NAMED[body["type"]])
-            if not isinstance(name, str) or not name.strip() or oid in designees:
-                continue
-            for m in screener.screen(name[:500], limit=len(wanted)):
-                if m.match:
-                    found.append(Flag(0, now_timestamp(), oid, collection_id, name[:500],
-                                      m.id, m.matched, m.score, m.why, m.reason))
+        for oid, collection_id, name in named_between(node, reached, upto, latest=True):
+            if oid not in designees:
+                found += [Flag.raised(oid, collection_id, name, m)
+                          for m in screener.screen(name, limit=len(wanted)) if m.match]
         reached, done = upto, done + 1
     if not wanted or reached >= passes.upto:  # this pass is over
         after = _Passes(passes.target or passes.through)

@@ -158,8 +158,7 @@ def test_named_objects_are_read_a_bounded_part_at_a_time(screened, monkeypatch):
 
     monkeypatch.setattr(type(world.node.engine.connect()), "execute", counted)
     monkeypatch.setattr(arrivals, "BODIES_AT_ONCE", 1)  # each body alone
-    named = [(oid, body["name"]) for oid, _, body in arrivals.arrivals_between(world.node, 0,
-                                                                                10**9)]
+    named = [(oid, name) for oid, _, name in arrivals.named_between(world.node, 0, 10**9)]
     assert named[-5:] == [(identity("", 40 + n)["id"], f"Person {n}") for n in range(5)]
     assert len(read) == len(named) >= 5  # one statement a body
 
