@@ -62,15 +62,16 @@ def format_timestamp(moment: datetime) -> str:
     """A STIX/TAXII timestamp with microsecond precision (TAXII 2.1 §3.2 date_added)."""
     # isoformat, not strftime: strftime runs Python code on every call (datetime imports the
     # time module anew), where the server's event loop may hand the GIL to another thread.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+    # (The node's clock is UTC already: no conversion for it, as every read records when it
+    # was served.)
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def now_timestamp() -> str:
     from accord import clock  # the node's clock (it may be set off for drills)
 
-    # format_timestamp without its conversion: the clock's time is UTC already (every read
-    # records when it was served, so this runs once a request).
-    return clock.now().isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
+    return format_timestamp(clock.now())
 
 
 def parse_instant(text: str) -> datetime:

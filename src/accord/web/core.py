@@ -89,7 +89,7 @@ def _environment(language: str) -> Environment:
     environment.filters["why"] = lambda flag: printable(flag.why_in(catalogue(language).gettext))
     environment.filters["printable"] = printable
     # A field's value that is not the form's (a search box, the guidelines being edited).
-    environment.filters["as_typed"] = lambda v: AsTyped(v) if isinstance(v, str) else v
+    environment.filters["as_typed"] = as_typed
     return environment
 
 
@@ -100,15 +100,19 @@ class AsTyped(str):
     __slots__ = ()
 
 
-class _Typed:
-    """A form's values for a template, each AsTyped (the templates read them with `get`)."""
+def as_typed(value: Any) -> Any:
+    """`value`, if text, to be shown in a form field as typed."""
+    return AsTyped(value) if isinstance(value, str) else value
+
+
+class _TypedForm:
+    """A form's values for a template, each as typed (the templates read them with `get`)."""
 
     def __init__(self, form: Mapping[str, Any]) -> None:
         self._form = form
 
     def get(self, name: str, default: Any = None) -> Any:
-        value = self._form.get(name, default)
-        return AsTyped(value) if isinstance(value, str) else value
+        return as_typed(self._form.get(name, default))
 
 
 def _shown(value: Any) -> Any:
@@ -321,7 +325,7 @@ def render(request: Request, page: Page, viewer: Viewer | None, node: Node,
                "here": _here(request),
                "csrf": viewer.session.csrf if viewer else page.data.get("csrf", "")}
     if isinstance(page.data.get("form"), Mapping):
-        context["form"] = _Typed(page.data["form"])
+        context["form"] = _TypedForm(page.data["form"])
     html = TEMPLATES[language].get_template(page.template).render(context)
     return finish(HTMLResponse(html, status_code=page.status, headers=page.headers or None),
                   started, timed=viewer is not None and (
