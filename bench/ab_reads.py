@@ -15,34 +15,28 @@ through the collection's first 300 objects. A server with another token: `NAME=U
 from __future__ import annotations
 
 import argparse
-import glob
-import os
+import sys
 import time
+from pathlib import Path
 
 import httpx
 
-TICK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_bench import cpu_seconds  # noqa: E402
+
 TAXII = "application/taxii+json;version=2.1"
 
 
-def cpu_of(pid: str) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def postgres_cpu() -> float:
-    total = 0
-    for proc in glob.glob("/proc/[0-9]*"):
+    """CPU seconds of every PostgreSQL process on the machine (its backends come and go)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
         try:
-            with open(proc + "/comm") as comm:
-                if comm.read().strip() != "postgres":
-                    continue
-            with open(proc + "/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            if proc.name.isdigit() and (proc / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(int(proc.name))
         except OSError:  # ended meanwhile
             pass
-    return total / TICK
+    return total
 
 
 def main() -> None:
@@ -67,7 +61,7 @@ def main() -> None:
         for name, pid, client, ids in servers:
             for kind, count in (("by id", args.by_id), ("match[type]", args.type)):
                 took = []
-                cpu, pg = cpu_of(pid), postgres_cpu()
+                cpu, pg = cpu_seconds(int(pid)), postgres_cpu()
                 for i in range(count):
                     start = time.perf_counter()
                     said = client.get(f"objects/{ids[i % len(ids)]}/") if kind == "by id" \
@@ -75,7 +69,7 @@ def main() -> None:
                     took.append(time.perf_counter() - start)
                     if said.status_code != 200:
                         raise SystemExit(f"{name} answered {said.status_code}: {said.text}")
-                cpu, pg = cpu_of(pid) - cpu, postgres_cpu() - pg
+                cpu, pg = cpu_seconds(int(pid)) - cpu, postgres_cpu() - pg
                 took.sort()
                 print(f"| {n + 1} | {name} | {kind} | {took[count // 2] * 1e3:.2f} | "
                       f"{took[int(count * 0.99)] * 1e3:.2f} | {cpu / count * 1e6:.0f} | "
