@@ -65,6 +65,10 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
         dated["added_after"] = added_after
     url = f"{root}collections/{cid}/objects/"
     asked = Followed()  # the `next` tokens followed, against a peer that goes in circles
+
+    def hold(conn: Connection) -> None:
+        peers.hold_in(conn, peer.name, pulling.holder)
+
     # Where a past round stood with no date to go on from (federation.waypoints): resumed in
     # the read its token came from, until the first page is in.
     waypoint = waypoints.read(cursors.get(WAYPOINT + cid))
@@ -118,7 +122,7 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
                 peers.stand_in(conn, peer.name, pulling.holder, cid, waypoints.kept(here),
                                stored)
 
-        _store_page(node, peer, mirror, objects, outcome, advance)
+        _store_page(node, peer, mirror, objects, outcome, advance, hold)
         if following is None:
             break
         try:
@@ -146,7 +150,7 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
             node, peer.name, pulling.holder, cid, mirror,
             lambda: read_manifest(client, f"{root}collections/{cid}/manifest/", cid,
                                   pulling.until, pulling.round_seconds,
-                                  node.stopping))
+                                  pulling.is_stopped))
     except ManifestStopped:
         outcome.cut_short = True  # nothing retracted: the next round reads the manifest again
         return
@@ -156,8 +160,11 @@ def pull_collection(pulling: Pulling, theirs: dict[str, Any], outcome: Round) ->
 
 
 def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
-                outcome: Round, advance: Callable[[Connection], None]) -> None:
-    """Store one page; `advance` (the cursor) runs in the transaction of its last part."""
+                outcome: Round, advance: Callable[[Connection], None],
+                hold: Callable[[Connection], None]) -> None:
+    """Store one page; `advance` (the cursor) runs in the transaction of its last part, and
+    `hold` (the round still holds the peer, else LeaseLost) in each part's before it: a round
+    that lost the peer stores none of the page, not its evidence without its cooperation."""
     screened = screen(objects)
     kept, refused = authentic(node, screened.valid)
     # As over TAXII: a receipt counts only in the name of the party it receipts for.
@@ -190,7 +197,7 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
         try:
             # The cursor moves with the page's last part, and only if no part was refused.
             report = store(node.engine, target, Screened(objs, []), party_id=peer.party_id,
-                           also=advance if n == len(parts) and over is None else None,
+                           also=advance if n == len(parts) and over is None else hold,
                            over_quota_fails=True)
         except OverQuota as refused:
             # That part not stored, the cursor where it was: once the quota is raised (or room

@@ -6,8 +6,8 @@ in bytes and time is federation.answers'; what it may cost to parse is bounded h
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,15 +186,16 @@ def moves_on(client: httpx.Client, cid: str, followed: Followed, following: str,
 
 
 class ManifestStopped(Exception):
-    """The server stops while a manifest is read."""
+    """The server stops, or the round loses its peer, while a manifest is read."""
 
 
 def read_manifest(client: httpx.Client, url: str, cid: str, until: float,
-                  round_seconds: float, stopping: threading.Event) -> set[str]:
+                  round_seconds: float, stopped: Callable[[], bool]) -> set[str]:
     """The ids the peer's manifest of `cid` (at `url`) lists: what it still lets us read.
     Read by the round's end (`until`, time.monotonic(); the round lasts `round_seconds`), or
     the round fails: nothing is retracted on the word of a manifest read in part. Given up
-    (ManifestStopped) at the next page once `stopping` is set."""
+    (ManifestStopped) at the next page once `stopped()` (the node stops, the peer was taken
+    over: rounds.Pulling.is_stopped)."""
     visible: set[str] = set()
     params: dict[str, Any] = {"limit": MANIFEST_PAGE}
     asked = Followed()
@@ -214,7 +215,7 @@ def read_manifest(client: httpx.Client, url: str, cid: str, until: float,
         except EmptyStretch as stretch:
             raise SyncError(f"{stretch} of its manifest: the round stops there, retracting "
                             "nothing") from None
-        if stopping.is_set():
+        if stopped():
             raise ManifestStopped
         if time.monotonic() > until:
             raise SyncError(f"{client.base_url}'s manifest of collection {cid} did not end "

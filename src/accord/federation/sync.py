@@ -45,7 +45,7 @@ from accord.federation.reading import (
 )
 from accord.federation.retraction import lose_collection
 from accord.federation.rotation import KeyChangeRefused
-from accord.federation.rounds import PeerBusy, Pulling, QuotaReached, Round
+from accord.federation.rounds import Lease, PeerBusy, Pulling, QuotaReached, Round
 from accord.federation.time_zones import learn_time_zone
 from accord.federation.transport import PeerTlsError, peer_link, transport_for
 from accord.node import Node
@@ -101,14 +101,16 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     current = peers.find(peer.name)
     due = current.cursors.get(MANIFESTS) if current else None
     manifests = not retract_every or due is None or due <= now_timestamp()
+    lease = Lease(peers, peer.name, holder)
     try:
-        with httpx.Client(base_url=peer.url, transport=transport or _pinned(peer),
-                          timeout=30.0, headers={"Authorization": f"Bearer {peer.token}",
-                                                 "Accept": TAXII}) as client:
+        with lease, httpx.Client(base_url=peer.url, transport=transport or _pinned(peer),
+                                 timeout=30.0, headers={"Authorization": f"Bearer {peer.token}",
+                                                        "Accept": TAXII}) as client:
             _follow_key(node, peer, client)
             _read_guidelines(node, peer, client)
             pulling = Pulling(node, peer, holder, client, _api_root(client), page_size,
-                               time.monotonic() + ROUND_SECONDS, ROUND_SECONDS, manifests)
+                              time.monotonic() + ROUND_SECONDS, ROUND_SECONDS, manifests,
+                              lost=lease.lost)
             readable = _readable(client, f"{pulling.root}collections/")
             for cid, theirs in _pulled(node, peer, readable, outcome).items():
                 # A round pulls one page at least, however slow the peer: it gets on.
@@ -126,6 +128,7 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
             for cid in sorted(set(_known_mirrors(node, peer)) - set(readable)):
                 outcome.retracted += _lose(pulling, cid, "the peer no longer lets us read it")
             _push_ledgers(pulling, outcome)
+            lease.check()  # a round taken over is not whole, whatever it read
             whole = manifests and not (outcome.cut_short or outcome.unfinished
                                        or outcome.over_quota)
             if whole:

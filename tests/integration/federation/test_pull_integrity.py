@@ -1,5 +1,6 @@
 """A pull never loses what the peer shares: not when two rounds with one peer overlap, not when
-a source is trusted mid-round, not when a round is killed holding the peer."""
+a source is trusted mid-round, not when a round is killed holding the peer, nor when one waits
+longer than its lease; and a round another took the peer from stores no part of a page."""
 
 from __future__ import annotations
 
@@ -7,14 +8,26 @@ import contextlib
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import orjson
+from sqlalchemy import update
 from tests.integration.federation.conftest import MITRE, Federation, indicator
+from tests.integration.federation.test_pulled_requests import _sent
 
+from accord import clock
+from accord.cooperation.desk import Desk
+from accord.federation import rounds
 from accord.federation.authorship import TRUSTED_SOURCES
+from accord.federation.rounds import PeerBusy
 from accord.federation.sync import SyncError, sync_peer
+from accord.stix.timestamps import format_timestamp
+from accord.store.engine import writing
 from accord.store.peers import PeerStore
+from accord.store.schema import peers
 
 
 def _once(condition, action):  # type: ignore[no-untyped-def]
@@ -67,12 +80,14 @@ def test_a_source_trusted_during_a_round_is_read_again_from_the_start(federation
     assert f.held() == {indicator(n)["id"] for n in (1, 2, 3, 4)}
 
 
-def test_a_round_is_refused_while_another_holds_the_peer(federation):
-    f: Federation = federation
-    f.share(indicator(1))
+def _second_round_meanwhile(f: Federation, before: Callable[[], None] = lambda: None
+                            ) -> list[str]:
+    """Run a round in which, as its first page is asked for, `before()` and then a second
+    round with the same peer run; what that second round was refused."""
     refusals: list[str] = []
 
     def second_round(request: httpx.Request) -> None:
+        before()
         try:
             sync_peer(f.china, f.peer, f.transport)
         except SyncError as error:
@@ -80,6 +95,13 @@ def test_a_round_is_refused_while_another_holds_the_peer(federation):
 
     f.hooks.append(_once(lambda r: "/objects/" in r.url.path, second_round))
     sync_peer(f.china, f.peer, f.transport)
+    return refusals
+
+
+def test_a_round_is_refused_while_another_holds_the_peer(federation):
+    f: Federation = federation
+    f.share(indicator(1))
+    refusals = _second_round_meanwhile(f)
     assert len(refusals) == 1 and "already" in refusals[0]
     assert PeerStore(f.china.engine).find("us").last_error is None  # not counted as a failure
     assert f.held() == {indicator(1)["id"]}
@@ -94,3 +116,53 @@ def test_a_killed_round_does_not_keep_the_next_one_waiting(federation):
     assert peers.take_lease("us", f"{socket.gethostname()}:{gone.pid}:x") is None
     sync_peer(f.china, f.peer, f.transport)
     assert f.held() == {indicator(1)["id"]}
+
+
+def test_a_round_waiting_on_the_peer_longer_than_its_lease_keeps_the_peer(federation,
+                                                                           monkeypatch):
+    f: Federation = federation
+    f.share(indicator(1))
+    monkeypatch.setattr(rounds, "RENEW_EVERY", 0.05)
+
+    def slow() -> None:
+        # The page takes more than the lease to come (a slow peer, a large page): the round's
+        # renewals meanwhile keep another round, on this host or another, from taking over.
+        monkeypatch.setattr(clock, "_OFFSET", clock._OFFSET + timedelta(seconds=61))
+        time.sleep(0.5)
+
+    refusals = _second_round_meanwhile(f, slow)
+    assert len(refusals) == 1 and "already" in refusals[0]
+    assert f.held() == {indicator(1)["id"]}
+
+
+def test_a_round_another_took_the_peer_from_stores_no_part_of_the_page(federation):
+    f: Federation = federation
+    third = f.china.directory.add_party("United Kingdom (NCSC)")
+    f.share(indicator(1))
+    rid = _sent(f, third.id, reaching_it=True)  # the page: evidence and a request's ledger
+    f.hooks.append(lambda r: httpx.Response(202, json={"success_count": 0})
+                   if r.method == "POST" else None)
+
+    def holder(name: str | None) -> None:
+        with writing(f.china.engine) as conn:
+            conn.execute(update(peers).where(peers.c.name == "us").values(
+                lease_holder=name, lease_expires=None if name is None else format_timestamp(
+                    clock.now() + timedelta(minutes=5))))
+
+    # While the page comes, a round on another host takes the peer over (this one had run
+    # past its lease, say).
+    f.hooks.append(_once(lambda r: "/objects/" in r.url.path,
+                         lambda r: holder("another-host:1:round")))
+    try:
+        sync_peer(f.china, f.peer, f.transport)
+    except PeerBusy as busy:
+        assert "another took the peer over" in str(busy)
+    else:
+        raise AssertionError("the round went on without its lease")
+    requests = Desk(f.china).collection().id
+    assert not f.china.objects.count(f.mirror().id)
+    assert not f.china.objects.exists(requests, rid)
+    holder(None)  # that round ended: the next one here pulls the page whole
+    sync_peer(f.china, f.peer, f.transport)
+    assert f.held() == {indicator(1)["id"]}
+    assert f.china.objects.exists(requests, rid)
