@@ -4,6 +4,9 @@ passed without one, made once however many hosts watch the same database."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+from sqlalchemy import Connection
 
 from accord.cooperation.deadlines import escalations_due
 from accord.cooperation.desk import Actor, CooperationError, Desk
@@ -12,6 +15,7 @@ from accord.cooperation.model import Escalation, escalation_id
 from accord.cooperation.objects import to_stix
 from accord.cooperation.receipts import marked
 from accord.cooperation.timeline import automatic_note
+from accord.store.engine import take_turn
 from accord.store.peers import hosted_parties
 
 # Automatic escalations get ids derived from (request, reason): every host's watcher makes the
@@ -39,17 +43,31 @@ def watch(desk: Desk) -> list[str]:
         view = derive(ledger_, now)
         for reason in escalations_due(view, now):
             try:
-                if _escalate(desk, view, reason):
-                    made.append(escalation_id(view.request.id, reason))
+                if not _escalate(desk, view, reason):
+                    continue
             except CooperationError as refused:
                 # One request the store will not take an escalation of must not keep the
                 # watcher from every other request's deadline.
                 log.error("could not escalate %s (%s): %s", view.request.id, reason, refused)
+                continue
+            made.append(escalation_id(view.request.id, reason))
+            # Both deadlines passed: the second escalation's level follows the first's.
+            view = _read_again(desk, view.request.id, now) or view
     return made
 
 
+def _read_again(desk: Desk, request_id: str, now: datetime) -> RequestView | None:
+    """The request as its ledger is now (None: no longer there)."""
+    found = desk.ledgers(None, [request_id], whole=False)
+    return derive(found[0], now) if found else None
+
+
+class _NoLongerDue(Exception):
+    """The request changed since the tick read it: the escalation is not stored."""
+
+
 def _escalate(desk: Desk, view: RequestView, reason: str) -> bool:
-    """Store the automatic escalation; False when it was there already."""
+    """Store the automatic escalation; False when it was there already, or is no longer due."""
     request = view.request
     due = view.acknowledge_by if reason == "acknowledgement-overdue" else view.respond_by
     assert due is not None
@@ -59,6 +77,22 @@ def _escalate(desk: Desk, view: RequestView, reason: str) -> bool:
         level=desk._level(view), note=automatic_note(reason))
     requester = desk.node.directory.party(request.requester)
     obj = marked(to_stix(escalation), request.requester, request)
-    added = desk._store(Actor(requester), desk.collection(), [obj],
-                        also=desk._tell_hotlines(escalation, request))
+
+    def still_due(conn: Connection) -> None:
+        # The tick read every open ledger at its start: an answer, a withdrawal or an officer's
+        # escalation committed since then is read in the request's turn (the one its acts
+        # take, Desk._add), so that no escalation follows an answer, nor carries a level
+        # another escalation took. The next tick raises what is still due.
+        take_turn(conn, f"request:{request.id}")
+        now = desk.clock()
+        fresh = _read_again(desk, request.id, now)
+        if fresh is None or reason not in escalations_due(fresh, now) \
+                or desk._level(fresh) != escalation.level:
+            raise _NoLongerDue
+
+    try:
+        added = desk._store(Actor(requester), desk.collection(), [obj],
+                            also=desk._tell_hotlines(escalation, request), before=still_due)
+    except _NoLongerDue:
+        return False
     return added > 0

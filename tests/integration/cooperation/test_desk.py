@@ -189,6 +189,44 @@ def test_a_withdrawn_request_is_never_escalated(world, desk, us, clock, evidence
         desk.escalate(us, rid)
 
 
+@pytest.mark.parametrize("meanwhile", ["respond", "withdraw", "escalate"])
+def test_an_act_committed_after_the_watcher_read_the_ledgers_is_heeded(
+        world, desk, us, cn, clock, evidence, monkeypatch, meanwhile):
+    """The watcher reads every open ledger at the start of its tick: an answer or a withdrawal
+    committed before it stores an escalation stops it (none follows an answer), and an
+    officer's escalation leaves the watcher's for the next tick, at the level after it."""
+    from accord.cooperation import escalating
+
+    rid = desk.create(us, draft(world, evidence)).request.id
+    clock.advance(days=2)
+    read_at_start = escalating.escalations_due
+
+    def due_then_acted(view, now):  # type: ignore[no-untyped-def]
+        due = read_at_start(view, now)
+        if due and view.request.id == rid and not acted:
+            acted.append(True)
+            if meanwhile == "respond":
+                desk.respond(cn, rid, "no-information-found")
+            elif meanwhile == "withdraw":
+                desk.withdraw(us, rid, "solved locally")
+            else:
+                desk.escalate(us, rid, "manual", "we cannot wait")
+        return due
+
+    acted: list[bool] = []
+    monkeypatch.setattr(escalating, "escalations_due", due_then_acted)
+    assert desk.watch() == []
+    view = desk.view(us, rid)
+    if meanwhile != "escalate":
+        assert not view.escalations
+        assert desk.watch() == []
+        return
+    assert [e.escalation.level for e in view.escalations] == [1]
+    made = desk.watch()  # the next tick: what is still due, after the officer's
+    assert made == [escalation_id(rid, "acknowledgement-overdue")]
+    assert sorted(e.escalation.level for e in desk.view(us, rid).escalations) == [1, 2]
+
+
 def test_the_watcher_reads_only_requests_that_can_still_go_overdue(world, desk, us, cn, clock,
                                                                    evidence):
     answered = desk.create(us, draft(world, evidence)).request.id
