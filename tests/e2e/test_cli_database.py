@@ -259,6 +259,26 @@ def test_db_check_finds_a_tampered_audit_record(db_url):
     assert "audit trail broken at record 2" in done.stdout
 
 
+@pytest.mark.parametrize("column", ["detail", "object_ids"])
+def test_db_check_names_a_record_written_over_with_bytes_that_are_not_json(db_url, column):
+    created("init", "--party", OWN_PARTY, db=db_url)
+    created("party", "add", PARTNER, db=db_url)
+    written = "X'00ff'" if db_url.endswith(".db") else "'\\x00ff'::bytea"
+    _change(db_url, f"UPDATE audit SET {column} = {written} WHERE seq = 2")
+    done = run_accord("db", "check", db=db_url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "audit trail broken at record 2: its content does not match its hash" in done.stdout
+    assert "schema" in done.stdout  # and the other checks ran
+    checked = run_accord("db", "check", "--json", db=db_url)
+    assert checked.returncode == 1
+    assert any("record 2" in problem for finding in json.loads(checked.stdout)["checks"]
+               for problem in finding["problems"])
+    verified = run_accord("audit", "verify", db=db_url)
+    assert verified.returncode == 1 and "broken at record 2" in verified.stderr
+    listed = run_accord("audit", "--json", db=db_url)  # still listed, as it is
+    assert listed.returncode == 0, listed.stderr
+
+
 def test_db_check_finds_a_row_pointing_at_nothing(db_url):
     created("init", "--party", OWN_PARTY, db=db_url)
     engine = open_engine(db_url)

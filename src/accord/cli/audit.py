@@ -24,7 +24,7 @@ from accord.cli.common import (
 from accord.serving.refusals import REFUSED, THROTTLED
 from accord.stix.timestamps import format_timestamp
 from accord.store.audit_log import AuditQuery
-from accord.trust.audit import verify as verify_chain
+from accord.trust.audit import verify_links
 from accord.words import how_many
 
 audit_app = typer.Typer(help="The audit trail: every read and write, chained by hash.",
@@ -127,7 +127,7 @@ def described(action: str, detail: dict[str, Any]) -> str:
 def verify(db: Db = DEFAULT_DB) -> None:
     """Check every record's hash and link; exit 1 at the first that does not hold."""
     with opened(db) as node:
-        verdict = verify_chain(node.audit.records())
+        verdict = verify_links(node.audit.links())
         stray = node.audit.index_disagreement() if verdict.is_intact else None
     if stray is not None:
         err.print(f"[bold red]Audit index broken at record {stray}:[/] the objects indexed "

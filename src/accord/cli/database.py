@@ -46,7 +46,7 @@ from accord.store.engine import (
     schema_revision,
 )
 from accord.store.urls import sqlite_file
-from accord.trust.audit import Event, verify
+from accord.trust.audit import Event, verify_links
 from accord.words import how_many
 
 db_app = typer.Typer(help="The database: bring its schema up to date, check that it is whole.",
@@ -271,7 +271,7 @@ def restore(
         engine.dispose()
         engine = open_engine(db)
         contents = contents_of(engine)
-        verdict = verify(AuditLog(engine).records())
+        verdict = verify_links(AuditLog(engine).links())
         _audit(engine, "db.restore", {"file": str(file.resolve()),
                                       "revision": contents.revision,
                                       "objects": contents.objects,

@@ -23,6 +23,7 @@ from accord.store.audit_search import (
     TAIL_READ,
     AuditPage,
     indexed_through,
+    link_of,
     listed_seqs,
     naming,
     record_of,
@@ -40,7 +41,7 @@ from accord.store.engine import (
 )
 from accord.store.replica import primary_of
 from accord.store.schema import audit, audit_indexed, audit_objects, people, tokens
-from accord.trust.audit import GENESIS, Event, Record, chain_hash_of
+from accord.trust.audit import GENESIS, Event, Link, Record, chain_hash_of
 
 # How many of an object's earliest audit records `people_who_added` looks at, and how many
 # objects one of its statements asks about (SQLite allows 500 arms of a UNION).
@@ -288,6 +289,15 @@ class AuditLog:
 
     def records(self, batch: int = 5000) -> Iterator[Record]:
         """Every record in chain order, read in batches."""
+        for rows in self._in_order(batch):
+            yield from (record_of(row) for row in rows)
+
+    def links(self, batch: int = 5000) -> Iterator[Link]:
+        """Every record in chain order as its chain is checked (trust.audit.verify_links)."""
+        for rows in self._in_order(batch):
+            yield from (link_of(row) for row in rows)
+
+    def _in_order(self, batch: int) -> Iterator[Sequence[Any]]:
         after = 0
         while True:
             with self.engine.connect() as conn:
@@ -295,7 +305,7 @@ class AuditLog:
                                     .order_by(audit.c.seq).limit(batch)).all()
             if not rows:
                 return
-            yield from (record_of(row) for row in rows)
+            yield rows
             after = rows[-1].seq
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
@@ -41,7 +41,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from accord.store.bulk import among
 from accord.store.schema import audit, audit_indexed, audit_objects, tokens
-from accord.trust.audit import Event, Record
+from accord.trust.audit import Event, Link, Record
 
 # Records one search looks at, at most: a few hundred milliseconds on either backend.
 WALKED = 100_000
@@ -381,7 +381,8 @@ def tail_naming(conn: Connection, object_ids: Sequence[str], below: int | None =
     found: dict[str, list[int]] = {}
     query = select(audit.c.seq, audit.c.object_ids).where(*where).order_by(audit.c.seq.desc())
     for seq, listed in conn.execute(query):
-        for oid in wanted.intersection(orjson.loads(listed)):
+        ids = _read(listed)
+        for oid in wanted.intersection(ids if isinstance(ids, list) else ()):
             seqs = found.setdefault(oid, [])
             if count is None or len(seqs) < count:
                 seqs.append(int(seq))
@@ -455,6 +456,41 @@ def listed_seqs(first: int, also: str | None, *, strict: bool = False,
 
 
 def record_of(row: Row[Any]) -> Record:
+    """A stored record; one whose object ids or detail are no longer JSON (written over in the
+    database) is shown with what can be read of it, and fails verification."""
+    ids, detail = _read(row.object_ids), _read(row.detail)
     event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
-                  tuple(orjson.loads(row.object_ids)), orjson.loads(row.detail))
+                  tuple(str(i) for i in ids) if isinstance(ids, list) else (),
+                  detail if isinstance(detail, dict) else {UNREADABLE: _shown(row.detail)})
     return Record(row.seq, event, row.prev_hash, row.hash)
+
+
+def link_of(row: Row[Any]) -> Link:
+    """A stored record as its chain is checked: the hash covers the bytes the appender wrote
+    (AuditLog.append_in), so they are tried as stored first, and only then, for a record
+    whose bytes an older Accord wrote otherwise, its fields encoded again."""
+    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id)
+
+    def contents() -> Iterator[bytes]:
+        yield event.content_from(bytes(row.object_ids), bytes(row.detail))
+        ids, detail = _read(row.object_ids), _read(row.detail)
+        if isinstance(ids, list) and isinstance(detail, dict):  # else, no other reading
+            yield replace(event, object_ids=tuple(ids), detail=detail).content()
+
+    return Link(row.seq, row.prev_hash, row.hash, contents())
+
+
+# The detail shown for a record whose stored fields are not JSON.
+UNREADABLE = "unreadable"
+
+
+def _read(stored: bytes) -> Any:
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _shown(stored: bytes) -> str:
+    text = bytes(stored)[:60].decode("utf-8", "replace")
+    return f"not JSON as stored ({text!r}{'…' if len(stored) > 60 else ''})"

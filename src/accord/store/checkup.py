@@ -32,7 +32,7 @@ from accord.store.engine import (
     upgrade_in,
 )
 from accord.store.schema import metadata, parties
-from accord.trust.audit import verify
+from accord.trust.audit import verify_links
 from accord.words import how_many
 
 # Tables that grow with the objects and the audit trail: looking for their orphans reads them
@@ -286,7 +286,7 @@ def _spaced(sql: str) -> str:
 
 def audit_finding(engine: Engine) -> Finding:
     log = AuditLog(engine)
-    verdict = verify(log.records())
+    verdict = verify_links(log.links())
     if not verdict.is_intact:
         return Finding("audit", f"{how_many(verdict.records, 'record')} before the break", (
             f"audit trail broken at record {verdict.broken_at}: {verdict.reason}",))

@@ -78,19 +78,38 @@ class Verdict:
         return self.broken_at is None
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A stored record as the chain sees it: its place, its links, and the bytes its hash may
+    cover, tried in turn (store.audit_log: as stored, then as its fields encode again). Its
+    fields need not be readable: a record whose detail was overwritten with bytes that are not
+    JSON is a record edited, not a reason to stop checking."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    contents: Iterable[bytes]
+
+
 def verify(records: Iterable[Record]) -> Verdict:
     """Check the chain in seq order: each link and each hash."""
+    return verify_links(Link(r.seq, r.prev_hash, r.hash, (r.event.content(),)) for r in records)
+
+
+def verify_links(links: Iterable[Link]) -> Verdict:
+    """`verify`, of the records as stored."""
     previous, count, last_seq = GENESIS, 0, 0
-    for record in records:
-        if record.seq != last_seq + 1:
-            return Verdict(count, previous, record.seq,
-                           f"records {last_seq + 1} to {record.seq - 1} are missing")
-        if record.prev_hash != previous:
-            return Verdict(count, previous, record.seq,
+    for link in links:
+        if link.seq != last_seq + 1:
+            return Verdict(count, previous, link.seq,
+                           f"records {last_seq + 1} to {link.seq - 1} are missing")
+        if link.prev_hash != previous:
+            return Verdict(count, previous, link.seq,
                            "its link does not match the record before it (one was removed "
                            "or changed)")
-        if chain_hash(record.prev_hash, record.event) != record.hash:
-            return Verdict(count, previous, record.seq,
+        if not any(chain_hash_of(link.prev_hash, content) == link.hash
+                   for content in link.contents):
+            return Verdict(count, previous, link.seq,
                            "its content does not match its hash (it was edited)")
-        previous, count, last_seq = record.hash, count + 1, record.seq
+        previous, count, last_seq = link.hash, count + 1, link.seq
     return Verdict(count, previous)
