@@ -59,22 +59,36 @@ _COPY_TYPES = ["varchar"] * 7 + ["bool", "bytea", "int4", "varchar", "varchar"]
 
 def insert(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) -> None:
     """Store `rows` (all of one collection, in date_added order) and what goes with them."""
+    # SQLite: the caller writes (BEGIN IMMEDIATE: no other writer), and a rowid with no
+    # AUTOINCREMENT is the largest one's successor: the rows get the seqs after `last`, in
+    # order (as search_index.add counts on), and need not be read back.
+    last = (conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM objects").scalar_one()
+            if conn.dialect.name == "sqlite" else None)
     # Binary COPY on PostgreSQL: the bodies are bytea (store.bulk).
     insert_rows(conn, "objects", _INSERT_COLUMNS, [r.values() for r in rows], _COPY_TYPES)
     linked = [r for r in rows if r.recipients or r.mentions or r.sighting_of or r.request_of
               or r.filed_under or (r.is_latest and (r.names or r.ends))]
-    if linked:
-        _insert_links(conn, linked, default_tlp)
+    if not linked:
+        return
+    seqs = (_stored_seqs(conn, rows) if last is None else
+            {(r.id, r.version_key): last + n for n, r in enumerate(rows, 1)})
+    _insert_links(conn, linked, default_tlp, seqs)
 
 
-def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp) -> None:
-    """Recipients, observable values and index rows of rows just inserted, keyed by seq."""
+def _stored_seqs(conn: Connection, rows: list[NewVersion]) -> dict[tuple[str, str], int]:
+    """PostgreSQL: the seqs the rows just inserted were given (a sequence shared with other
+    writers: not consecutive)."""
     c = objects.c
     # What this call added is everything in the collection from its first date_added on.
-    seqs = {(oid, key): seq for seq, oid, key in conn.execute(
+    return {(oid, key): seq for seq, oid, key in conn.execute(
         select(c.seq, c.id, c.version_key).where(
             c.collection_id == rows[0].collection_id,
             c.date_added >= min(r.date_added for r in rows)))}
+
+
+def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp,
+                  seqs: dict[tuple[str, str], int]) -> None:
+    """Recipients, observable values and index rows of rows just inserted, keyed by seq."""
     addressed = [(seqs[r.id, r.version_key], party)
                  for r in rows for party in sorted(r.recipients)]
     mentioned = [row for r in rows if r.is_latest and r.mentions

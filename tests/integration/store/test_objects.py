@@ -146,6 +146,45 @@ def test_many_versions_of_one_object_in_one_post_leave_one_latest(world):
         "2020-12-01T00:00:00.000Z"]
 
 
+def test_the_rows_kept_beside_new_versions_name_their_own_seq(world):
+    """Names, relationship ends and observable values are written by the seq each version was
+    given: after gaps, and after the newest row was deleted (SQLite gives its seq again)."""
+    from sqlalchemy import select
+
+    from accord.store.schema import object_names, objects, observables, relationship_ends
+
+    store, cid = world.node.objects, world.evidence.id
+    everything = ObjectQuery(versions=frozenset({ALL}))
+    store.add(cid, [indicator(n) for n in range(1, 5)])
+    assert store.delete(cid, indicator(2)["id"], everything) == 1  # a gap
+    assert store.delete(cid, indicator(4)["id"], everything) == 1  # the newest
+    named = [indicator(n, name=f"Relay {n}",
+                       pattern=f"[ipv4-addr:value = '198.51.100.{n}']") for n in range(10, 14)]
+    ends = {"type": "relationship", "spec_version": "2.1",
+            "id": "relationship--00000000-0000-4000-8000-000000000099",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "relationship_type": "indicates", "source_ref": named[0]["id"],
+            "target_ref": "malware--00000000-0000-4000-8000-000000000003"}
+    # A version that is not the newest in the call: nothing indexed for it.
+    older = indicator(11, "2019-01-01T00:00:00.000Z", name="Relay old")
+    assert all(o.added for o in store.add(cid, [*named, older, ends]))
+    with world.node.engine.connect() as conn:
+        seq_of = {(oid, version): seq for seq, oid, version in conn.execute(
+            select(objects.c.seq, objects.c.id, objects.c.version))}
+        names = {(seq, text) for seq, text in conn.execute(
+            select(object_names.c.seq, object_names.c.text)) if text.startswith("relay")}
+        values = [(seq, value) for seq, value in conn.execute(
+            select(observables.c.seq, observables.c.value))]
+        relationship = conn.execute(select(relationship_ends.c.seq)).scalars().all()
+    modified = "2020-01-01T00:00:00.000Z"
+    assert names == {(seq_of[o["id"], modified], o["name"].casefold()) for o in named}
+    # Each address is kept in the index's own form; one value for each of its six indicators.
+    assert len({value for _, value in values}) == 5
+    assert sorted(seq for seq, _ in values) == sorted(
+        seq_of[o["id"], modified] for o in (indicator(1), indicator(3), *named))
+    assert relationship == [seq_of[ends["id"], modified]]
+
+
 def test_deleting_versions_leaves_no_row_of_them_in_the_indexes(world):
     """The correlation and search indexes' rows name their version without a foreign key that
     PostgreSQL enforces (migration 0025): the store removes them itself, and a thorough check
