@@ -138,6 +138,27 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(db_url, tmp_pa
     assert "Germany" not in run(db_url, "party", "list")  # as it was at the backup
 
 
+def test_an_upgrade_is_rolled_back_by_restoring_the_backup_made_before_it(db_url, tmp_path):
+    make_node(db_url, with_objects=False)
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    # A newer Accord migrated the node (a table of its own, its revision) and wrote to it.
+    created("party", "add", "Germany (CERT-Bund)", db=db_url)
+    _change(db_url, "CREATE TABLE newer_things (n INTEGER PRIMARY KEY)")
+    _change(db_url, "UPDATE alembic_version SET version_num = '9999'")
+
+    refused = run_accord("restore", str(backup), db=db_url)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "a node migrated by a newer Accord (schema 9999" in refused.stderr
+    assert "--force" in refused.stderr and "another application" not in refused.stderr
+
+    forced = run_accord("restore", str(backup), "--force", db=db_url)
+    assert forced.returncode == 0, forced.stderr
+    assert "Germany" not in run(db_url, "party", "list")  # as it was at the backup
+    assert run_accord("db", "check", db=db_url).returncode == 0  # nothing of the newer left
+    assert run_accord("db", "migrate", db=db_url).returncode == 0
+
+
 def test_a_failed_restore_leaves_the_database_as_it_was(db_url, other_db, tmp_path):
     created("init", "--party", OWN_PARTY, db=db_url)
     run(db_url, "import", str(ATTACK_SAMPLE), "--collection", "evidence")

@@ -5,6 +5,7 @@ restore replaces the whole database with it. (PostgreSQL: store.pg_backup.)"""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -131,6 +132,25 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
     return contents
 
 
+def newer_accord(revision: str | None, known: Collection[str]) -> bool:
+    """Whether `revision` is of a newer Accord's schema than this one knows (its revisions are
+    numbered 0001, 0002, …): the node of an upgrade an operator rolls back by restoring the
+    backup made before it, not another application's."""
+    return bool(revision and known and re.fullmatch(r"\d{4}", revision)
+                and revision > max(known))
+
+
+def replacing(held: str, where: str, revision: str | None, known: Collection[str],
+              restored: str | None) -> str:
+    """Why a restore (of schema `restored`) into `where`, which holds data (of schema
+    `revision`), needs --force."""
+    if newer_accord(revision, known):
+        return (f"{where} holds a node migrated by a newer Accord (schema {revision}; this one "
+                f"knows up to {max(known)}) with data ({held}): give --force to replace it "
+                f"with the backup (schema {restored}), rolling the upgrade back")
+    return f"{where} holds data ({held}); restoring would overwrite it: give --force to replace it"
+
+
 def refuse_unknown(revision: str | None, known: Collection[str], backup: Path) -> None:
     """Refuse, before anything is changed, a backup whose schema this Accord does not know:
     restored, the node would be refused by every command (store.engine.SchemaTooNew)."""
@@ -163,21 +183,21 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
                 try:
                     held = holds_rows(target)
                     tables = table_names(target)
-                    theirs = sqlite_contents(target).revision not in known
+                    there = sqlite_contents(target).revision
                 except sqlite3.DatabaseError:  # not a database: a file of something else
                     raise BackupError(f"{database} is not a SQLite database: name the node's "
                                       "database file, or a new one, with --db") from None
-            if tables and theirs:
+            if tables and there not in known and not newer_accord(there, known):
                 # Whatever --force says: the file is another application's (or another
                 # Alembic-made schema's, or a newer Accord's).
                 raise BackupError(f"{database} holds another application's tables "
                                   f"({listed(tables)}) and no node of this Accord: restore "
                                   "into a new file, or a node's")
         else:
-            held = None
+            held, there = None, None
         if held and not force:
-            raise TargetNotEmpty(f"{database} holds data ({held}); restoring would "
-                                 "overwrite it: give --force to replace it")
+            raise TargetNotEmpty(replacing(held, str(database), there, known,
+                                           contents.revision))
         if not database.parent.is_dir():
             raise BackupError(f"no folder {database.parent} to restore the database in: "
                               "create it first")
@@ -206,13 +226,23 @@ def _alone(database: Path) -> Iterator[sqlite3.Connection]:
     WAL database's page size), and back into it after; fails if another process has it open."""
     with closing(sqlite3.connect(database, timeout=5)) as target:
         try:
+            was = target.execute("PRAGMA journal_mode").fetchone()[0]
             mode = target.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
         except sqlite3.OperationalError:  # locked
             mode = None
         if mode != "delete":
             raise BackupError(f"{database} is in use (is `accord serve` running on it?): stop "
                               "what uses it, then restore")
-        yield target
+        try:
+            yield target
+        except BaseException:
+            # The copy failed (the disk full, say) and SQLite rolled it back: the node is left
+            # as it was, in WAL mode too (else it would pass for a backup, which `accord
+            # backup` may replace: may_replace).
+            if was == "wal":
+                with suppress(sqlite3.Error):
+                    target.execute("PRAGMA journal_mode=WAL")
+            raise
         target.execute("PRAGMA journal_mode=WAL")
 
 

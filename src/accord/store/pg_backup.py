@@ -26,8 +26,10 @@ from accord.store.backup import (
     TargetNotEmpty,
     listed,
     may_replace,
+    newer_accord,
     private_file,
     refuse_unknown,
+    replacing,
 )
 from accord.store.bulk import analyze_schema
 from accord.store.database_checks import foreign_tables
@@ -205,7 +207,8 @@ def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
     major = server_major(engine)
     psql, pg_restore = find_tool("psql", major), find_tool("pg_restore", major)
     toc = read_toc(engine, file)
-    refuse_unknown(dump_revision(engine, file, toc), known, file)
+    revision = dump_revision(engine, file, toc)
+    refuse_unknown(revision, known, file)
     serving = servers_on(engine, target.schema)
     if serving:
         # As on SQLite, whatever --force says: a server would go on with what it holds of
@@ -214,18 +217,23 @@ def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
                           f"({len(serving)} connection{'' if len(serving) == 1 else 's'}, "
                           f"from {', '.join(sorted(set(serving)))}): stop the servers, then "
                           "restore")
+    there = schema_revision(engine)
     with engine.connect() as conn:
-        if schema_revision(engine) not in known and (others := foreign_tables(conn)):
+        if there not in known and not newer_accord(there, known) \
+                and (others := foreign_tables(conn)):
             # As `accord init` and `accord db migrate` refuse it, whatever --force says: the
             # restore would replace that application's tables of the same names (another
             # Alembic-made schema has an alembic_version too).
             raise BackupError(f"the schema {target.schema!r} holds another application's "
                               f"tables ({listed(others)}) and no node of this Accord: "
                               "restore into an empty database (or schema), or a node's")
+    # Rolling an upgrade back: what the newer Accord made (its tables, its indexes) goes too,
+    # or the next `accord db migrate` would meet it.
+    clean = clean or newer_accord(there, known)
     held = rows_held(engine, target.schema)
     if held and not force:
-        raise TargetNotEmpty(f"the schema {target.schema!r} holds data ({held}); restoring "
-                             "would overwrite it: give --force to replace it")
+        raise TargetNotEmpty(replacing(held, f"the schema {target.schema!r}", there, known,
+                                       revision))
     if toc.has_trigram_index:
         _trigram_extension(engine)
         if toc.schema != target.schema:
