@@ -9,6 +9,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,55 @@ def test_a_folder_without_json_files_is_an_error_and_others_are_said_to_be_left_
     assert done.returncode == 0, done.stderr
     assert "1 file left out, not .json or .json.gz" in " ".join(done.stderr.split())
     assert summary(done.stderr) == (1, 0, 0)
+
+
+def test_a_named_pipe_is_read_as_a_stream_and_one_in_a_folder_is_left_out(node, tmp_path,
+                                                                          accord):
+    """`accord import <(zcat feed.json.gz)` names a pipe: it is read like standard input. In a
+    folder, only files are read: a pipe there could keep the import waiting for ever."""
+    pipe = tmp_path / "feed.json"
+    os.mkfifo(pipe)
+    document = json.dumps([identity(n) for n in range(3)]).encode()
+
+    def feed() -> None:
+        with pipe.open("wb") as out:
+            out.write(document)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    done = accord("import", str(pipe), db=node)
+    writer.join()
+    assert done.returncode == 0, done.stderr
+    assert summary(done.stderr) == (3, 0, 0)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "feed.json").write_text(json.dumps([identity(9)]))
+    os.mkfifo(folder / "waiting.json")
+    done = accord("import", str(folder), db=node)
+    assert done.returncode == 0, done.stderr
+    assert "1 file left out, not .json or .json.gz files" in " ".join(done.stderr.split())
+    assert summary(done.stderr) == (1, 0, 0)
+
+
+def test_an_object_too_large_for_the_memory_left_stops_the_import_in_words(node, tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps([identity(0), {**identity(1), "description": "x" * 40_000_000}]))
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps([identity(2)]))
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (600 << 20, 600 << 20))
+
+    def run(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(ACCORD), "import", str(path), "--db", node],
+                              capture_output=True, text=True, timeout=300,
+                              preexec_fn=limit_memory,
+                              env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+
+    assert run(small).returncode == 0  # the limit leaves room for an import
+    done = run(big)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    message = " ".join(done.stderr.split())
+    assert f"the import stopped: not enough memory while reading {big}" in message, message
+    assert "The 1 object accepted before are stored" not in message  # the batch: not stored
+    assert "0 objects accepted before are stored" in message

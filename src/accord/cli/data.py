@@ -61,7 +61,15 @@ GZIP_MAGIC = b"\x1f\x8b"
 class _Source:
     name: str
     path: Path | None  # None: standard input
-    size: int | None
+    size: int | None  # None: a stream (standard input, a named pipe, <(zcat feed.json.gz))
+
+
+class _OutOfMemory(Exception):
+    """A source could not be read for want of memory (a value of tens of MB in a bundle)."""
+
+    def __init__(self, name: str, read: int) -> None:
+        super().__init__(name)
+        self.name, self.read = name, read
 
 
 def _sources(paths: list[str]) -> list[_Source]:
@@ -71,17 +79,21 @@ def _sources(paths: list[str]) -> list[_Source]:
         if name == "-":
             found.append(_Source("stdin", None, None))
         elif path.is_dir():
-            files = [child for child in sorted(path.rglob("*")) if child.is_file()]
-            taken = [f for f in files if f.name.endswith((".json", ".json.gz"))]
+            # Files only: a named pipe in a folder could keep the import waiting for ever.
+            entries = [child for child in sorted(path.rglob("*")) if not child.is_dir()]
+            taken = [f for f in entries
+                     if f.is_file() and f.name.endswith((".json", ".json.gz"))]
             if not taken:
                 raise fail(f"{name}: no .json or .json.gz file in it (nor in its folders)")
-            if len(taken) < len(files):
+            if len(taken) < len(entries):
                 err.print(f"[yellow]note[/] {escape(name)}: "
-                          f"{how_many(len(files) - len(taken), 'file')} left out, not .json "
-                          "or .json.gz")
+                          f"{how_many(len(entries) - len(taken), 'file')} left out, not .json "
+                          "or .json.gz files")
             found += [_Source(str(child), child, child.stat().st_size) for child in taken]
         elif path.is_file():
             found.append(_Source(str(path), path, path.stat().st_size))
+        elif path.exists():  # a named pipe, a process substitution, a device: read as a stream
+            found.append(_Source(str(path), path, None))
         else:
             raise fail(f"{name}: no such file or directory")
     return found
@@ -160,6 +172,15 @@ def import_(
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
                     del done, screened, batch  # garbage now, and the batch's objects
                     collect_cycles()
+            except (_OutOfMemory, MemoryError) as error:
+                where = "storing a batch" if not isinstance(error, _OutOfMemory) else (
+                    f"reading {error.name}" + (f" past its first {how_many(error.read, 'object')}"
+                                               if error.read else ""))
+                raise fail(f"the import stopped: not enough memory while {where} (an object "
+                           "larger than this machine can hold at once, or too little memory "
+                           f"left). The {how_many(added, 'object')} accepted before are "
+                           "stored; nothing of the batch being read or stored is, nor anything "
+                           "after it.") from None
             except DBAPIError as error:
                 fault = storage_fault(error)
                 if fault is None:
@@ -221,14 +242,16 @@ def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[i
                 for batch in batches_in(stream, first=FIRST_BATCH, size=BATCH,
                                         max_bytes=BATCH_BYTES):
                     read += len(batch.objects)
-                    if source.path is not None:
+                    if source.size is not None:
                         advance(handle.tell() - position)
                         position = handle.tell()
-                    else:  # a pipe tells no position: its objects' JSON, as read
+                    else:  # a stream tells no position: its objects' JSON, as read
                         advance(len(batch.raw) - 2)
                     given.append((source.name, batch))
                     yield batch
                 advance((source.size or 0) - position)
+        except MemoryError:
+            raise _OutOfMemory(source.name, read) from None
         except MalformedJsonError as error:
             unreadable.append(f"{source.name}: {error}; " + (
                 f"{read} object{'s' if read != 1 else ''} before that point imported, none "
