@@ -77,8 +77,13 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
         # here, so the second derives from what the first committed. In id order: no deadlock.
         # A bulk load locks the table instead: each advisory lock takes a slot of the server's
         # lock table (64 per connection by default), which thousands would exhaust.
+        # Either way request_summaries is locked first, before any row of the three tables:
+        # a refresh of a few that deleted a request's readers before it met the bulk's
+        # table lock would wait on it while the bulk waited on those rows (a deadlock).
         if len(ids) > _MOST_LOCKS:
             conn.execute(text("LOCK TABLE request_summaries IN SHARE ROW EXCLUSIVE MODE"))
+        else:
+            conn.execute(text("LOCK TABLE request_summaries IN ROW EXCLUSIVE MODE"))
         for request_id in ids if len(ids) <= _MOST_LOCKS else ():
             take_turn(conn, f"summary:{request_id}")
     for start in range(0, len(ids), _CHUNK):
