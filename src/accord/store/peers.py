@@ -79,14 +79,26 @@ class LeaseLost(Exception):
 
 def new_holder() -> str:
     """Who a round is, for the lease: this host, this process, and this round alone."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return f"{here()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def here() -> str:
+    """This host as a lease holder names it: its name and its namespace of process ids.
+    Containers that share the host's name (`--network host`) do not share process ids: a
+    live round in one would pass for a gone one in another, and be taken over at each round."""
+    try:
+        space = os.readlink("/proc/self/ns/pid").partition("[")[2].rstrip("]")
+    except OSError:  # not Linux: the host's name alone
+        space = ""
+    return f"{socket.gethostname()}/{space}" if space else socket.gethostname()
 
 
 def is_gone(holder: str) -> bool:
-    """Whether the round `holder` names certainly ended: its process, on this host, is gone
-    (killed -9, say). On another host nobody can tell: its lease runs out instead."""
+    """Whether the round `holder` names certainly ended: its process, on this host (and in
+    this namespace of process ids), is gone (killed -9, say). Elsewhere nobody can tell: its
+    lease runs out instead."""
     host, _, pid = holder.rpartition(":")[0].rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != here() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

@@ -5,6 +5,7 @@ longer than its lease; and a round another took the peer from stores no part of 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from accord.federation.rounds import PeerBusy
 from accord.federation.sync import SyncError, sync_peer
 from accord.stix.timestamps import format_timestamp
 from accord.store.engine import writing
-from accord.store.peers import PeerStore
+from accord.store.peers import PeerStore, here, is_gone
 from accord.store.schema import peers
 
 
@@ -113,7 +114,7 @@ def test_a_killed_round_does_not_keep_the_next_one_waiting(federation):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a process id that is no longer running: a round killed -9 held the peer
     peers = PeerStore(f.china.engine)
-    assert peers.take_lease("us", f"{socket.gethostname()}:{gone.pid}:x") is None
+    assert peers.take_lease("us", f"{here()}:{gone.pid}:x") is None
     sync_peer(f.china, f.peer, f.transport)
     assert f.held() == {indicator(1)["id"]}
 
@@ -166,3 +167,14 @@ def test_a_round_another_took_the_peer_from_stores_no_part_of_the_page(federatio
     sync_peer(f.china, f.peer, f.transport)
     assert f.held() == {indicator(1)["id"]}
     assert f.china.objects.exists(requests, rid)
+
+
+def test_a_round_on_a_host_of_the_same_name_but_other_process_ids_is_not_taken_for_gone():
+    """Containers sharing the host's name (`--network host`) do not share process ids: a
+    process id missing here says nothing of a round there."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert is_gone(f"{here()}:{gone.pid}:x")
+    assert not is_gone(f"{here()}:{os.getpid()}:x")  # this very process: alive
+    assert not is_gone(f"{here()}9:{gone.pid}:x")  # the same name, another namespace
+    assert not is_gone(f"another-host:{gone.pid}:x")
