@@ -143,7 +143,7 @@ def test_malformed_json_names_the_byte_and_what_was_imported_before_it(
     assert done.returncode == 1 and "Traceback" not in done.stderr
     message = " ".join(done.stderr.split())
     assert (f"unreadable {path}: not valid JSON at byte {fault + 1}: " in message), message
-    assert "1200 objects before that point imported, none after it" in message
+    assert "1200 objects before that point read (stored or rejected), none after it" in message
     assert summary(done.stderr) == (1201, 0, 0)  # and the other file was still read
     exported = json.loads(accord("export", db=node).stdout)["objects"]
     assert {o["id"] for o in exported} == {o["id"] for o in before} | {
@@ -159,7 +159,8 @@ def test_a_document_nested_too_deep_is_reported_not_a_crash(node, tmp_path, acco
     done = accord("import", str(path), db=node)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "nested more than 100 levels deep" in done.stderr
-    assert "1 object before that point imported, none after it" in " ".join(done.stderr.split())
+    assert "1 object before that point read (stored or rejected), none after it" in " ".join(
+        done.stderr.split())
     assert summary(done.stderr) == (1, 0, 0)
 
 
@@ -176,7 +177,7 @@ def test_bytes_that_are_not_utf8_stop_a_file_where_they_are_not_where_its_batch_
     message = " ".join(done.stderr.split())
     fault = document.index(b"\xff")
     assert f"not valid JSON at byte {fault}: bytes that are not UTF-8" in message, message
-    assert "2500 objects before that point imported" in message
+    assert "2500 objects before that point read" in message
     assert summary(done.stderr) == (2500, 0, 0)
 
 
@@ -194,7 +195,7 @@ def test_an_object_larger_than_a_taxii_request_may_carry_stops_its_file(node, tm
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     message = " ".join(done.stderr.split())
     assert f"at byte {at}: a value larger than 64 MiB" in message, message
-    assert "1 object before that point imported, none after it" in message
+    assert "1 object before that point read (stored or rejected), none after it" in message
     assert summary(done.stderr) == (1, 0, 0)
 
 

@@ -139,8 +139,8 @@ def import_(
     Files of any size are read as they are stored, a batch at a time. Each refused object is
     named by its file, its place among the file's objects and its id ("feed.json objects[17]
     (indicator--…)"). A file that stops being valid JSON (or UTF-8) is reported with the byte
-    where it does: the objects before that point are imported, none after it, and the other
-    files are still read.
+    where it does: the objects before that point are read (stored or rejected), none after
+    it, and the other files are still read.
     """
     with opened(db) as node, user_errors(), collected_per_step() as collect_cycles:
         target = _target(node, collection)
@@ -254,8 +254,8 @@ def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[i
             raise _OutOfMemory(source.name, read) from None
         except MalformedJsonError as error:
             unreadable.append(f"{source.name}: {error}; " + (
-                f"{read} object{'s' if read != 1 else ''} before that point imported, none "
-                "after it" if read else "nothing in it was imported"))
+                f"{read} object{'s' if read != 1 else ''} before that point read (stored or "
+                "rejected), none after it" if read else "nothing in it was imported"))
         except NotStixError as error:
             unreadable.append(f"{source.name}: {error}")
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
