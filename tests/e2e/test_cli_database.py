@@ -280,12 +280,20 @@ def test_db_check_finds_a_tampered_audit_record(db_url):
     assert "audit trail broken at record 2" in done.stdout
 
 
-@pytest.mark.parametrize("column", ["detail", "object_ids"])
-def test_db_check_names_a_record_written_over_with_bytes_that_are_not_json(db_url, column):
+@pytest.mark.parametrize("column,written", [
+    ("detail", "not json"), ("object_ids", "not json"), ("detail", '{"k": 2}')])
+def test_db_check_names_a_record_written_over_with_bytes_that_are_not_json(db_url, column,
+                                                                           written):
     created("init", "--party", OWN_PARTY, db=db_url)
     created("party", "add", PARTNER, db=db_url)
-    written = "X'00ff'" if db_url.endswith(".db") else "'\\x00ff'::bytea"
-    _change(db_url, f"UPDATE audit SET {column} = {written} WHERE seq = 2")
+    sqlite = db_url.endswith(".db")
+    if written == "not json":
+        _change(db_url, f"UPDATE audit SET {column} = "
+                        + ("X'00ff'" if sqlite else "'\\x00ff'::bytea") + " WHERE seq = 2")
+    else:  # JSON text, as an edit in SQLite's shell leaves it
+        _change(db_url, f"UPDATE audit SET {column} = "
+                        + (f"'{written}'" if sqlite else f"convert_to('{written}', 'UTF8')")
+                        + " WHERE seq = 2")
     done = run_accord("db", "check", db=db_url)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "audit trail broken at record 2: its content does not match its hash" in done.stdout

@@ -26,6 +26,8 @@ from accord.store.audit_search import (
     link_of,
     listed_seqs,
     naming,
+    raw_field,
+    read_field,
     record_of,
     search,
     tail_naming,
@@ -181,7 +183,7 @@ class AuditLog:
             for seq, object_ids in found:
                 last = seq
                 count += 1
-                key = bytes(object_ids)
+                key = raw_field(object_ids)
                 read += len(key)
                 if key == b"[]":
                     continue
@@ -200,7 +202,10 @@ class AuditLog:
         # One row per object for the batch: its first record, the others listed (migration
         # 0027). Batches follow each other in the trail's order, so an object's rows never
         # overlap: its rows newest first are its records newest first.
-        names = _names([(tuple(orjson.loads(key)), (key, seqs)) for key, seqs in lists.items()])
+        # A list that is not JSON (written over in the database) names no object: the chain's
+        # check names its record; the index goes on past it.
+        names = _names([(tuple(ids) if isinstance(ids := read_field(key), list) else (),
+                         (key, seqs)) for key, seqs in lists.items()])
         # SQLite keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf
         # page is visited once (PostgreSQL keys them by the id's hash, migration 0026: no
         # order to follow from here).

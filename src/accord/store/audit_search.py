@@ -381,7 +381,7 @@ def tail_naming(conn: Connection, object_ids: Sequence[str], below: int | None =
     found: dict[str, list[int]] = {}
     query = select(audit.c.seq, audit.c.object_ids).where(*where).order_by(audit.c.seq.desc())
     for seq, listed in conn.execute(query):
-        ids = _read(listed)
+        ids = read_field(listed)
         for oid in wanted.intersection(ids if isinstance(ids, list) else ()):
             seqs = found.setdefault(oid, [])
             if count is None or len(seqs) < count:
@@ -458,7 +458,7 @@ def listed_seqs(first: int, also: str | None, *, strict: bool = False,
 def record_of(row: Row[Any]) -> Record:
     """A stored record; one whose object ids or detail are no longer JSON (written over in the
     database) is shown with what can be read of it, and fails verification."""
-    ids, detail = _read(row.object_ids), _read(row.detail)
+    ids, detail = read_field(row.object_ids), read_field(row.detail)
     event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
                   tuple(str(i) for i in ids) if isinstance(ids, list) else (),
                   detail if isinstance(detail, dict) else {UNREADABLE: _shown(row.detail)})
@@ -470,12 +470,16 @@ def link_of(row: Row[Any]) -> Link:
     (AuditLog.append_in), so they are tried as stored first, and only then, for a record
     whose bytes an older Accord wrote otherwise, its fields encoded again."""
     event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id)
+    ids, detail = read_field(row.object_ids), read_field(row.detail)
+    if not (isinstance(ids, list) and isinstance(detail, dict)):
+        # The appender writes both as JSON, always: a field that is not was edited, whatever
+        # the hash says (the hash covers the two fields' bytes one after the other, so bytes
+        # moved from one to the other would still match it).
+        return Link(row.seq, row.prev_hash, row.hash, ())
 
     def contents() -> Iterator[bytes]:
-        yield event.content_from(bytes(row.object_ids), bytes(row.detail))
-        ids, detail = _read(row.object_ids), _read(row.detail)
-        if isinstance(ids, list) and isinstance(detail, dict):  # else, no other reading
-            yield replace(event, object_ids=tuple(ids), detail=detail).content()
+        yield event.content_from(raw_field(row.object_ids), raw_field(row.detail))
+        yield replace(event, object_ids=tuple(ids), detail=detail).content()
 
     return Link(row.seq, row.prev_hash, row.hash, contents())
 
@@ -484,13 +488,22 @@ def link_of(row: Row[Any]) -> Link:
 UNREADABLE = "unreadable"
 
 
-def _read(stored: bytes) -> Any:
+def raw_field(stored: bytes | str) -> bytes:
+    """A field as stored: bytes, or (written over by hand in SQLite's shell) text."""
+    return stored.encode("utf-8", "surrogatepass") if isinstance(stored, str) else bytes(stored)
+
+
+def read_field(stored: bytes | str | None) -> Any:
+    """A field's JSON as stored; None where it is none (edited)."""
+    if stored is None:
+        return None
     try:
-        return orjson.loads(stored)
+        return orjson.loads(raw_field(stored))
     except orjson.JSONDecodeError:
         return None
 
 
-def _shown(stored: bytes) -> str:
-    text = bytes(stored)[:60].decode("utf-8", "replace")
-    return f"not JSON as stored ({text!r}{'…' if len(stored) > 60 else ''})"
+def _shown(stored: bytes | str) -> str:
+    raw = raw_field(stored)
+    text = raw[:60].decode("utf-8", "replace")
+    return f"not JSON as stored ({text!r}{'…' if len(raw) > 60 else ''})"
