@@ -77,13 +77,16 @@ def _escalate(desk: Desk, view: RequestView, reason: str) -> bool:
         level=desk._level(view), note=automatic_note(reason))
     requester = desk.node.directory.party(request.requester)
     obj = marked(to_stix(escalation), request.requester, request)
+    collection = desk.collection()
 
     def still_due(conn: Connection) -> None:
         # The tick read every open ledger at its start: an answer, a withdrawal or an officer's
         # escalation committed since then is read in the request's turn (the one its acts
-        # take, Desk._add), so that no escalation follows an answer, nor carries a level
+        # take, Desk._add) and the requests collection's (what a peer's node posts or a sync
+        # round pulls takes it), so that no escalation follows an answer, nor carries a level
         # another escalation took. The next tick raises what is still due.
         take_turn(conn, f"request:{request.id}")
+        desk.node.objects.lock(conn, collection.id)
         now = desk.clock()
         fresh = _read_again(desk, request.id, now)
         if fresh is None or reason not in escalations_due(fresh, now) \
@@ -91,7 +94,7 @@ def _escalate(desk: Desk, view: RequestView, reason: str) -> bool:
             raise _NoLongerDue
 
     try:
-        added = desk._store(Actor(requester), desk.collection(), [obj],
+        added = desk._store(Actor(requester), collection, [obj],
                             also=desk._tell_hotlines(escalation, request), before=still_due)
     except _NoLongerDue:
         return False

@@ -343,7 +343,7 @@ class ObjectStore:
                                     "request_figures"))
         return outcomes
 
-    def _lock(self, conn: Connection, collection_id: str) -> None:
+    def lock(self, conn: Connection, collection_id: str) -> None:
         """Writers to one collection take turns, whichever host they run on; and every writer
         holds WRITING shared, so that `settled_seq` (store.settled) waits for them."""
         share_turn(conn, WRITING)
@@ -351,7 +351,7 @@ class ObjectStore:
 
     def _first_date_added(self, conn: Connection, collection_id: str) -> tuple[datetime, bool]:
         """Now, but always after what the collection already holds; and whether it is empty."""
-        self._lock(conn, collection_id)  # so date_added grows with commit order
+        self.lock(conn, collection_id)  # so date_added grows with commit order
         newest = conn.execute(
             select(func.max(objects.c.date_added)).where(objects.c.collection_id == collection_id)
         ).scalar()
@@ -368,7 +368,7 @@ class ObjectStore:
     def delete_in(self, conn: Connection, collection_id: str, object_id: str,
                   query: ObjectQuery) -> int:
         """`delete`, in the caller's write transaction."""
-        self._lock(conn, collection_id)
+        self.lock(conn, collection_id)
         # Which rows, not their bodies: an object's versions may be megabytes each.
         seqs = [r.seq for r in self._select(conn, collection_id,
                                             replace(query, bodies=False, most_bytes=None),

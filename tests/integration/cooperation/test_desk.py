@@ -227,6 +227,35 @@ def test_an_act_committed_after_the_watcher_read_the_ledgers_is_heeded(
     assert sorted(e.escalation.level for e in desk.view(us, rid).escalations) == [1, 2]
 
 
+def test_an_answer_being_stored_as_a_peer_posts_it_is_waited_for_not_escalated_past(
+        world, desk, us, cn, clock, evidence, monkeypatch):
+    """A peer's node posts its officer's answer (or a sync round pulls it): stored in the
+    requests collection's turn, not the request's. The watcher, which read the ledger before,
+    waits for it and reads it again, and raises nothing."""
+    import threading
+    import time
+
+    import accord.cooperation.desk as desk_module
+
+    rid = desk.create(us, draft(world, evidence)).request.id
+    clock.advance(days=2)
+    storing = threading.Event()
+
+    def as_a_peer_posts(conn, key):  # type: ignore[no-untyped-def]
+        desk.node.objects.lock(conn, desk.collection().id)
+        storing.set()
+        time.sleep(0.5)  # the watcher reads and waits meanwhile
+
+    monkeypatch.setattr(desk_module, "take_turn", as_a_peer_posts)
+    answering = threading.Thread(target=desk.respond, args=(cn, rid, "no-information-found"))
+    answering.start()
+    assert storing.wait(10)
+    made = desk.watch()
+    answering.join()
+    assert made == []
+    assert desk.view(us, rid).state == "answered" and not desk.view(us, rid).escalations
+
+
 def test_the_watcher_reads_only_requests_that_can_still_go_overdue(world, desk, us, cn, clock,
                                                                    evidence):
     answered = desk.create(us, draft(world, evidence)).request.id
