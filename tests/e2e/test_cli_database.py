@@ -152,7 +152,12 @@ def test_an_upgrade_is_rolled_back_by_restoring_the_backup_made_before_it(db_url
     assert "a node migrated by a newer Accord (schema 9999" in refused.stderr
     assert "--force" in refused.stderr and "another application" not in refused.stderr
 
-    forced = run_accord("restore", str(backup), "--force", db=db_url)
+    if db_url.startswith("postgresql"):
+        # The newer Accord's own tables would stay beside the backup's: --clean, said aloud.
+        unclean = run_accord("restore", str(backup), "--force", db=db_url)
+        assert unclean.returncode != 0 and "needs --clean too" in unclean.stderr
+        assert "Traceback" not in unclean.stderr
+    forced = run_accord("restore", str(backup), "--force", "--clean", db=db_url)
     assert forced.returncode == 0, forced.stderr
     assert "Germany" not in run(db_url, "party", "list")  # as it was at the backup
     assert run_accord("db", "check", db=db_url).returncode == 0  # nothing of the newer left
@@ -609,3 +614,19 @@ def test_rebuilding_the_search_index_of_an_empty_database_says_there_is_no_node(
     done = run_accord("db", "rebuild-search", db=pg_url)
     assert done.returncode == 2
     assert "holds no Accord node" in done.stderr and "trigram" not in done.stderr
+
+
+def test_another_application_numbered_past_accord_is_not_taken_for_a_newer_node(
+        db_url, other_db, tmp_path):
+    """Only a schema holding a node's tables is a node a newer Accord migrated: another
+    application's, its revision numbered like Accord's, is never replaced, --force or not."""
+    make_node(db_url, with_objects=False)
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    _change(other_db, "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    _change(other_db, "INSERT INTO alembic_version VALUES ('9999')")
+    _change(other_db, "CREATE TABLE ledger_lines (n INTEGER PRIMARY KEY)")
+    _change(other_db, "INSERT INTO ledger_lines VALUES (1)")
+    for extra in ((), ("--clean",)):
+        refused = run_accord("restore", str(backup), "--force", *extra, db=other_db)
+        assert refused.returncode != 0 and "another application's tables" in refused.stderr

@@ -132,19 +132,26 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
     return contents
 
 
-def newer_accord(revision: str | None, known: Collection[str]) -> bool:
-    """Whether `revision` is of a newer Accord's schema than this one knows (its revisions are
-    numbered 0001, 0002, …): the node of an upgrade an operator rolls back by restoring the
-    backup made before it, not another application's."""
+# Tables every node of this Accord's schema holds: with a revision past this one's,
+# the mark of a node a newer Accord migrated.
+_NODE_TABLES = frozenset({"objects", "audit", "parties", "collections", "settings"})
+
+
+def newer_accord(revision: str | None, known: Collection[str], tables: Collection[str]
+                 ) -> bool:
+    """Whether a database at `revision`, holding `tables`, is a node a newer Accord migrated
+    (its revisions are numbered 0001, 0002, …): the node of an upgrade an operator rolls back
+    by restoring the backup made before it, not another application's."""
     return bool(revision and known and re.fullmatch(r"\d{4}", revision)
-                and revision > max(known))
+                and revision > max(known) and set(tables) >= _NODE_TABLES)
 
 
-def replacing(held: str, where: str, revision: str | None, known: Collection[str],
+def replacing(held: str, where: str, newer: str | None, known: Collection[str],
               restored: str | None) -> str:
-    """Why a restore (of schema `restored`) into `where`, which holds data (of schema
-    `revision`), needs --force."""
-    if newer_accord(revision, known):
+    """Why a restore (of schema `restored`) into `where`, which holds data, needs --force;
+    `newer`: the revision of the node a newer Accord migrated there, if it is one."""
+    if newer is not None:
+        revision = newer
         return (f"{where} holds a node migrated by a newer Accord (schema {revision}; this one "
                 f"knows up to {max(known)}) with data ({held}): give --force to replace it "
                 f"with the backup (schema {restored}), rolling the upgrade back")
@@ -187,16 +194,17 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
                 except sqlite3.DatabaseError:  # not a database: a file of something else
                     raise BackupError(f"{database} is not a SQLite database: name the node's "
                                       "database file, or a new one, with --db") from None
-            if tables and there not in known and not newer_accord(there, known):
+            newer = there if newer_accord(there, known, tables) else None
+            if tables and there not in known and newer is None:
                 # Whatever --force says: the file is another application's (or another
                 # Alembic-made schema's, or a newer Accord's).
                 raise BackupError(f"{database} holds another application's tables "
                                   f"({listed(tables)}) and no node of this Accord: restore "
                                   "into a new file, or a node's")
         else:
-            held, there = None, None
+            held, newer = None, None
         if held and not force:
-            raise TargetNotEmpty(replacing(held, str(database), there, known,
+            raise TargetNotEmpty(replacing(held, str(database), newer, known,
                                            contents.revision))
         if not database.parent.is_dir():
             raise BackupError(f"no folder {database.parent} to restore the database in: "

@@ -219,21 +219,27 @@ def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
                           "restore")
     there = schema_revision(engine)
     with engine.connect() as conn:
-        if there not in known and not newer_accord(there, known) \
-                and (others := foreign_tables(conn)):
+        tables = foreign_tables(conn)
+        newer = there if newer_accord(there, known, tables) else None
+        if there not in known and newer is None and (others := tables):
             # As `accord init` and `accord db migrate` refuse it, whatever --force says: the
             # restore would replace that application's tables of the same names (another
             # Alembic-made schema has an alembic_version too).
             raise BackupError(f"the schema {target.schema!r} holds another application's "
                               f"tables ({listed(others)}) and no node of this Accord: "
                               "restore into an empty database (or schema), or a node's")
-    # Rolling an upgrade back: what the newer Accord made (its tables, its indexes) goes too,
-    # or the next `accord db migrate` would meet it.
-    clean = clean or newer_accord(there, known)
     held = rows_held(engine, target.schema)
     if held and not force:
-        raise TargetNotEmpty(replacing(held, f"the schema {target.schema!r}", there, known,
+        raise TargetNotEmpty(replacing(held, f"the schema {target.schema!r}", newer, known,
                                        revision))
+    if newer is not None and not clean:
+        # What the newer Accord made (its tables, its indexes) would stay beside the backup's,
+        # and the next `accord db migrate` meet it. --clean drops every table of the schema:
+        # the operator says so.
+        raise BackupError(f"the schema {target.schema!r} holds a node migrated by a newer "
+                          f"Accord (schema {newer}): rolling it back to the backup (schema "
+                          f"{revision}) needs --clean too, which drops every table of the "
+                          "schema, that Accord's own among them")
     if toc.has_trigram_index:
         _trigram_extension(engine)
         if toc.schema != target.schema:
