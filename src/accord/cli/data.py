@@ -173,6 +173,8 @@ def import_(
                     del done, screened, batch  # garbage now, and the batch's objects
                     collect_cycles()
             except (_OutOfMemory, MemoryError) as error:
+                for line in unreadable:  # the files before, said as the summary would
+                    err.print(f"[red]unreadable[/] {escape(line)}")
                 where = "storing a batch" if not isinstance(error, _OutOfMemory) else (
                     f"reading {error.name}" + (f" past its first {how_many(error.read, 'object')}"
                                                if error.read else ""))

@@ -164,7 +164,8 @@ def _store_page(node: Node, peer: Peer, mirror: Collection, objects: list[Any],
                 hold: Callable[[Connection], None]) -> None:
     """Store one page; `advance` (the cursor) runs in the transaction of its last part, and
     `hold` (the round still holds the peer, else LeaseLost) in each part's before it: a round
-    that lost the peer stores none of the page, not its evidence without its cooperation."""
+    that lost the peer stores nothing more (a part stored before it lost it stays, and the
+    round that took over pulls the page again)."""
     screened = screen(objects)
     kept, refused = authentic(node, screened.valid)
     # As over TAXII: a receipt counts only in the name of the party it receipts for.

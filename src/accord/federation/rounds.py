@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 import httpx
+from sqlalchemy.exc import NoResultFound
 
 from accord.federation.reading import SyncError
 from accord.intake import Rejection
@@ -116,7 +117,7 @@ class Lease:
         while not self._ended.wait(self._every):
             try:
                 self._peers.renew(self._name, self._holder)
-            except LeaseLost:
+            except (LeaseLost, NoResultFound):  # taken over, or the peer removed
                 self.lost.set()
                 return
             except Exception:  # noqa: BLE001 - the database away a moment: the round's own
