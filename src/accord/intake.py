@@ -208,6 +208,7 @@ def store(
     clock: Callable[[], datetime] | None = None, operator: bool = False,
     over_quota_fails: bool = False, whole: bool = False,
     before: Callable[[Connection], None] | None = None,
+    position_of: Callable[[dict[str, Any]], int | None] | None = None,
 ) -> IntakeReport:
     """Store what passed screening in one transaction and report every object's fate; with
     a request_timestamp, record a TAXII status too. `also` runs in the same transaction
@@ -217,7 +218,10 @@ def store(
     `over_quota_fails` raise OverQuota and nothing is stored (a sync round stops there).
     `whole`: nothing is stored, `also` neither, unless every object is (the desk's act with
     its hotline notices); else NotWhole, with the report. `before` runs first in the
-    transaction (the desk takes its turn on the request there, and reads it again)."""
+    transaction (the desk takes its turn on the request there, and reads it again).
+    `position_of`: where an object was among those screened together (a batch of a file), for
+    the rejections of what the store refuses (two versions of one id in a file: the one
+    refused, not the first)."""
     signer = _Signer(engine)
     valid, unsignable = signer.split(screened.valid)
     signer.ready(valid)
@@ -245,14 +249,17 @@ def store(
         receipts = add_receipts(conn, objects, collection, outcomes, signer)
         if also is not None:
             also(conn)
-        for outcome in outcomes:
+        # The store answers each object it was given, in order.
+        given = valid if position_of is not None and len(valid) == len(outcomes) else None
+        for n, outcome in enumerate(outcomes):
             if outcome.added:
                 report.added.append(outcome)
             elif outcome.stored:
                 report.unchanged.append(outcome)
             else:
                 report.rejected.append(Rejection(outcome.id, outcome.version, [
-                    Violation(outcome.id, None, "refused", outcome.message)]))
+                    Violation(outcome.id, None, "refused", outcome.message)],
+                    None if given is None or position_of is None else position_of(given[n])))
         if request_timestamp is not None:
             status = _status_for(report, party_id, collection.id, request_timestamp)
             StatusStore(engine).save_in(conn, status)

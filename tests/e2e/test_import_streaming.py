@@ -313,3 +313,19 @@ def test_an_object_too_large_for_the_memory_left_stops_the_import_in_words(node,
     assert f"the import stopped: not enough memory while reading {big}" in message, message
     assert "The 1 object accepted before are stored" not in message  # the batch: not stored
     assert "0 objects accepted before are stored" in message
+
+
+def test_two_versions_of_one_id_in_a_file_the_refused_one_is_named_by_its_own_place(
+        node, tmp_path, accord):
+    """[c, a, c, b, a]: a and b the same id and version, other contents. a (objects[1]) is
+    stored, b (objects[3]) refused, a again (objects[4]) unchanged: the refusal names b."""
+    a, c = identity(0), identity(1)
+    b = {**a, "name": "Party changed"}
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps([c, a, c, b, a]))
+    done = accord("import", str(path), db=node)
+    assert done.returncode == 1, done.stderr
+    lines = [" ".join(line.split()) for line in done.stderr.splitlines()
+             if line.startswith("rejected")]
+    assert [line.split(":")[0] for line in lines] == [f"rejected {path} objects[3] ({a['id']})"]
+    assert summary(done.stderr) == (2, 2, 1)

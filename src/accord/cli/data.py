@@ -10,8 +10,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Annotated, BinaryIO, cast
+from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 from rich.markup import escape
@@ -157,8 +158,10 @@ def import_(
             try:
                 for screened in screen_ahead(batches):
                     name, batch = given.popleft()  # screen_ahead keeps the batches' order
+                    # The objects screened are the batch's own (signed ones are copies).
+                    at = {id(obj): n for n, obj in enumerate(batch.objects)}
                     done = store(node.engine, target, screened, party_id=node.party.id,
-                                 operator=True)
+                                 operator=True, position_of=partial(_place, at))
                     added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
                     rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
@@ -215,6 +218,10 @@ def _where(name: str, batch: Batch, rejection: Rejection,
                               places.get((rejection.id, None)))
     place = "" if position is None else f" objects[{batch.first + position}]"
     return f"{name}{place} ({rejection.id or 'no id'})"
+
+
+def _place(at: dict[int, int], obj: dict[str, Any]) -> int | None:
+    return at.get(id(obj))
 
 
 def _places(batch: Batch) -> dict[tuple[str, str | None], int]:
