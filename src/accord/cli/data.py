@@ -192,7 +192,9 @@ def import_(
                     raise
                 # Each batch is stored in one transaction: those before are whole, this one
                 # is not there at all, and a second run takes up where this one stopped.
-                raise fail(f"the import stopped: the database {_CANNOT[fault.kind]} "
+                cannot = ("cannot be written: its file or folder is read-only for this user"
+                          if fault.is_read_only else _CANNOT[fault.kind])
+                raise fail(f"the import stopped: the database {cannot} "
                            f"({fault.reason}). The {how_many(added, 'object')} accepted before are "
                            "stored; nothing of the batch being stored is. Run the same import "
                            "again once it is fixed: what is stored already counts as "

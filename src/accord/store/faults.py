@@ -28,6 +28,12 @@ class StorageFault:
     reason: str  # the database's own words, e.g. "database or disk is full"
 
     @property
+    def is_read_only(self) -> bool:
+        """Whether the storage refused because it may not be written (a file or folder
+        read-only for this user), not because it is full or failing."""
+        return self.kind is Fault.UNWRITABLE and "readonly" in self.reason.replace("-", "")
+
+    @property
     def status(self) -> int:
         """The HTTP status that says it: 507 Insufficient Storage (RFC 4918 §11.5), or 503."""
         return 507 if self.kind is Fault.UNWRITABLE else 503

@@ -46,3 +46,10 @@ def test_the_operators_faults_are_told_apart(error, kind, status):
 ])
 def test_anything_else_is_not_classified(error):
     assert storage_fault(error) is None
+
+
+def test_a_database_read_only_for_its_user_is_told_from_a_full_disk():
+    read_only = storage_fault(_sqlite(8, "attempt to write a readonly database"))
+    full = storage_fault(_sqlite(13, "database or disk is full"))
+    assert read_only is not None and read_only.is_read_only
+    assert full is not None and not full.is_read_only
