@@ -124,7 +124,11 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
             contents = sqlite_contents(copy)
         os.replace(partial, target)
     except sqlite3.Error as error:
-        raise BackupError(f"backup of {database} failed: {error}") from None
+        # A full disk or a read-only folder is the copy's, which is written; else either's.
+        where = f"writing {target}" if getattr(error, "sqlite_errorcode", 0) & 0xFF in (
+            8, 10, 13) else f"reading {database}"  # READONLY, IOERR, FULL
+        raise BackupError(f"the backup failed ({where}): {error}; {target} is as it was"
+                          ) from None
     except OSError as error:
         raise BackupError(f"cannot write {target}: {error.strerror}") from None
     finally:
