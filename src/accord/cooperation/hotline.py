@@ -201,16 +201,18 @@ class Hotline:
             error = f"{type(failure).__name__}: {failure}"
         except AnswerRefused as refused:
             error = str(refused)
-        attempts = row.attempts + 1
         now = self.clock()
+        # Counted in the database, and never over a delivery already recorded: a worker
+        # whose claim ran out (a host's clock behind the others') may have sent it too.
+        pending = update(outbox).where(outbox.c.id == nid, outbox.c.delivered.is_(None))
         with writing(self.engine) as conn:
             if error is None:
-                conn.execute(update(outbox).where(outbox.c.id == nid).values(
-                    attempts=attempts, delivered=format_timestamp(now), last_error=None))
+                conn.execute(pending.values(attempts=outbox.c.attempts + 1, last_error=None,
+                                            delivered=format_timestamp(now)))
                 return 1
-            conn.execute(update(outbox).where(outbox.c.id == nid).values(
-                attempts=attempts, last_error=error,
-                next_attempt=format_timestamp(now + retry_delay(attempts))))
+            conn.execute(pending.values(
+                attempts=outbox.c.attempts + 1, last_error=error,
+                next_attempt=format_timestamp(now + retry_delay(row.attempts + 1))))
         return 0
 
 

@@ -82,3 +82,25 @@ def test_a_failed_attempt_is_retried_after_the_delay_counted_from_its_end(world)
     Watcher(world.node, 1.0, clock, httpx.MockTransport(slow_failure)).run_once()
     retries = sorted(parse_timestamp(n.next_attempt) for n in Hotline(world.node.engine).log())
     assert retries == [started + timedelta(seconds=30 + 10), started + timedelta(seconds=60 + 10)]
+
+
+def test_a_failed_send_never_undoes_a_delivery_another_worker_recorded_meanwhile(world):
+    """A worker's claim ran out while its webhook answered (a host whose clock is behind the
+    others'), and another worker delivered the notification meanwhile: the first one's failure
+    changes nothing of the delivery recorded (no error shown beside it, no retry set)."""
+    clock = Clock(T0)
+    _escalated(world, clock)
+    hotline = Hotline(world.node.engine)
+
+    def failing_after_another_delivered(request: httpx.Request) -> httpx.Response:
+        nid = request.headers["Idempotency-Key"]
+        delivering = httpx.MockTransport(lambda r: httpx.Response(204))
+        with httpx.Client(transport=delivering) as client:
+            Hotline(world.node.engine, delivering, clock)._send(client, nid)
+        return httpx.Response(503)
+
+    slow = Hotline(world.node.engine, httpx.MockTransport(failing_after_another_delivered), clock)
+    slow.deliver_due(clock())
+    log = hotline.log()
+    assert len(log) == 2 and all(n.delivered is not None for n in log), log
+    assert all(n.attempts == 1 and n.last_error is None for n in log), log
