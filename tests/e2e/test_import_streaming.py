@@ -7,9 +7,11 @@ import json
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -329,3 +331,21 @@ def test_two_versions_of_one_id_in_a_file_the_refused_one_is_named_by_its_own_pl
              if line.startswith("rejected")]
     assert [line.split(":")[0] for line in lines] == [f"rejected {path} objects[3] ({a['id']})"]
     assert summary(done.stderr) == (2, 2, 1)
+
+
+def test_an_import_interrupted_says_what_it_stored_and_how_to_go_on(node, tmp_path):
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([indicator(n) for n in range(300_000)]))
+    started = subprocess.Popen([str(ACCORD), "import", str(path), "--db", node],
+                               stderr=subprocess.PIPE, text=True,
+                               env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    time.sleep(3)  # some batches stored, most not
+    started.send_signal(signal.SIGINT)
+    _, stderr = started.communicate(timeout=120)
+    assert started.returncode == 130 and "Traceback" not in stderr, stderr[-3000:]
+    said = re.search(r"interrupted: (\d+) accepted, 0 unchanged, 0 rejected before it, stored;",
+                     " ".join(stderr.split()))
+    assert said, stderr[-3000:]
+    exported = subprocess.run([str(ACCORD), "export", "--db", node], capture_output=True,
+                              timeout=300)
+    assert len(json.loads(exported.stdout)["objects"]) == int(said.group(1)) < 300_000

@@ -175,6 +175,15 @@ def import_(
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
                     del done, screened, batch  # garbage now, and the batch's objects
                     collect_cycles()
+            except KeyboardInterrupt:
+                progress.stop()
+                for line in unreadable:
+                    err.print(f"[red]unreadable[/] {escape(line)}")
+                err.print(f"interrupted: {added} accepted, {unchanged} unchanged, {rejected} "
+                          "rejected before it, stored; nothing of the batch being stored is. "
+                          "Run the same import again to go on: what is stored already counts "
+                          "as unchanged.")
+                raise typer.Exit(130) from None
             except (_OutOfMemory, MemoryError) as error:
                 for line in unreadable:  # the files before, said as the summary would
                     err.print(f"[red]unreadable[/] {escape(line)}")
