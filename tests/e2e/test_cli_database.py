@@ -164,6 +164,28 @@ def test_an_upgrade_is_rolled_back_by_restoring_the_backup_made_before_it(db_url
     assert run_accord("db", "migrate", db=db_url).returncode == 0
 
 
+def test_a_backup_whose_trail_does_not_hold_never_replaces_a_node_unasked(tmp_path):
+    node, other = str(tmp_path / "node.db"), str(tmp_path / "other.db")
+    make_node(other, with_objects=False)
+    backup = tmp_path / "other.backup"
+    run(other, "backup", str(backup))
+    _change(str(backup), "UPDATE audit SET action = 'party.remove' WHERE seq = 2")
+    make_node(node, with_objects=False)
+    created("party", "add", "Germany (CERT-Bund)", db=node)
+    before = run(node, "party", "list")
+
+    refused = run_accord("restore", str(backup), "--force", db=node)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "audit trail is broken at record 2" in refused.stderr
+    assert "--broken-trail" in refused.stderr and "nothing was changed" in refused.stderr
+    assert run(node, "party", "list") == before
+    assert run_accord("audit", "verify", db=node).returncode == 0
+
+    done = run_accord("restore", str(backup), "--force", "--broken-trail", db=node)
+    assert done.returncode == 1 and "broken at record 2" in done.stderr  # restored, and said
+    assert "Germany" not in run(node, "party", "list")
+
+
 def test_a_failed_restore_leaves_the_database_as_it_was(db_url, other_db, tmp_path):
     created("init", "--party", OWN_PARTY, db=db_url)
     run(db_url, "import", str(ATTACK_SAMPLE), "--collection", "evidence")

@@ -242,6 +242,9 @@ def restore(
     clean: Annotated[bool, typer.Option(
         help="PostgreSQL: drop every table, view and sequence of the schema first, also those "
              "the backup does not hold (SQLite: the whole file is replaced anyway).")] = False,
+    broken_trail: Annotated[bool, typer.Option(
+        help="SQLite: replace a node's database with a backup whose audit trail does not hold "
+             "(refused otherwise, before anything changes).")] = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Replace the database with a backup made by `accord backup` (stop the servers first).
@@ -260,7 +263,8 @@ def restore(
             if path.exists() and not path.is_file():
                 raise BackupError(f"{path} is not a regular file: name the database file "
                                   "to restore into with --db")
-            restore_sqlite(file, path, known=known_revisions(), force=force)
+            restore_sqlite(file, path, known=known_revisions(), force=force,
+                           broken_trail=broken_trail)
         else:
             if _is_memory(db):
                 raise BackupError("cannot restore into an in-memory database")

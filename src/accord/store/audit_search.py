@@ -465,7 +465,7 @@ def record_of(row: Row[Any]) -> Record:
     return Record(row.seq, event, row.prev_hash, row.hash)
 
 
-def link_of(row: Row[Any]) -> Link:
+def link_of(row: Any) -> Link:  # a row of audit, or anything with its columns by name
     """A stored record as its chain is checked: the hash covers the bytes the appender wrote
     (AuditLog.append_in), so they are tried as stored first, and only then, for a record
     whose bytes an older Accord wrote otherwise, its fields encoded again."""

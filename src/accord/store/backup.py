@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections import namedtuple
 from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy import table as table_
 
+from accord.store.audit_search import link_of
+from accord.trust.audit import Link, verify_links
 from accord.words import how_many
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -175,9 +178,11 @@ def refuse_unknown(revision: str | None, known: Collection[str], backup: Path) -
 
 
 def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
-                   force: bool = False) -> Contents:
+                   force: bool = False, broken_trail: bool = False) -> Contents:
     """Replace the whole of `database` with `backup` (a file `backup_sqlite` made). A database
-    that holds data is overwritten only with `force`; one in use (a server running) is not."""
+    that holds data is overwritten only with `force`; one in use (a server running) is not;
+    nor, unless `broken_trail`, with a backup whose audit trail does not hold (edited since it
+    was made, or made of a trail already broken): the node's own would be lost for it."""
     with closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as source:
         try:
             contents = sqlite_contents(source)
@@ -210,6 +215,14 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
         if held and not force:
             raise TargetNotEmpty(replacing(held, str(database), newer, known,
                                            contents.revision))
+        if held and not broken_trail:
+            verdict = verify_links(_links(source))
+            if not verdict.is_intact:
+                raise BackupError(
+                    f"{backup}'s audit trail is broken at record {verdict.broken_at} "
+                    f"({verdict.reason}): restored, it would replace {database}'s. Restore "
+                    "another backup, or give --broken-trail to restore this one all the same; "
+                    "nothing was changed")
         if not database.parent.is_dir():
             raise BackupError(f"no folder {database.parent} to restore the database in: "
                               "create it first")
@@ -222,6 +235,14 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
         except OSError as error:
             raise BackupError(f"cannot write {database}: {error.strerror}") from None
     return contents
+
+
+def _links(conn: sqlite3.Connection, batch: int = 5000) -> Iterator[Link]:
+    """The audit trail of a backup, as its chain is checked, read a batch at a time."""
+    cursor = conn.execute("SELECT * FROM audit ORDER BY seq")
+    row = namedtuple("row", [d[0] for d in cursor.description])  # type: ignore[misc]
+    while rows := cursor.fetchmany(batch):
+        yield from (link_of(row(*values)) for values in rows)
 
 
 def private_file(path: Path) -> None:
