@@ -89,12 +89,15 @@ class Lease:
     longer than the lease (a page of 16 MiB at the slowest byte rate read; a manifest of
     thousands of pages): another host's round would then take the peer over, this one would
     lose it at its next write, and the two could take it from each other at every step, one
-    never finishing a manifest. A round that dies stops renewing: its lease runs out."""
+    never finishing a manifest. A round that dies stops renewing: its lease runs out; so does
+    one still running `most` seconds after it began (stuck: a round ends in ROUND_SECONDS and
+    one exchange more), so that it cannot keep the peer from every other round for ever."""
 
-    def __init__(self, peers: PeerStore, name: str, holder: str) -> None:
+    def __init__(self, peers: PeerStore, name: str, holder: str, most: float) -> None:
         self.lost = threading.Event()  # another round holds the peer now
         self._peers, self._name, self._holder = peers, name, holder
         self._every = RENEW_EVERY
+        self._until = time.monotonic() + most
         self._ended = threading.Event()
         self._thread = threading.Thread(target=self._renew, name=f"lease on peer {name}",
                                         daemon=True)
@@ -114,7 +117,7 @@ class Lease:
             raise LeaseLost(self._name)
 
     def _renew(self) -> None:
-        while not self._ended.wait(self._every):
+        while not self._ended.wait(self._every) and time.monotonic() < self._until:
             try:
                 self._peers.renew(self._name, self._holder)
             except (LeaseLost, NoResultFound):  # taken over, or the peer removed

@@ -74,6 +74,8 @@ ROUND_SECONDS = 600.0
 # every 5-second round, a collection of ATT&CK's size would cost 25 pages and 25,000 audit
 # rows a round on the peer, 400 million a day. `accord sync` reads them at every round.
 RETRACT_EVERY = 600.0
+# Past ROUND_SECONDS and this, a round still running is stuck: its lease is no longer renewed.
+STUCK_AFTER = 300.0
 # A peer whose manifests take long to read is read at most this share of the time: a 10 M
 # collection's (about 10,000 pages) every half hour or so, not every ten minutes.
 MANIFEST_SHARE = 20
@@ -101,7 +103,8 @@ def sync_peer(node: Node, peer: Peer, transport: httpx.BaseTransport | None = No
     current = peers.find(peer.name)
     due = current.cursors.get(MANIFESTS) if current else None
     manifests = not retract_every or due is None or due <= now_timestamp()
-    lease = Lease(peers, peer.name, holder)
+    # Renewed for as long as a round may run, and the longest exchange after it.
+    lease = Lease(peers, peer.name, holder, ROUND_SECONDS + STUCK_AFTER)
     try:
         with lease, httpx.Client(base_url=peer.url, transport=transport or _pinned(peer),
                                  timeout=30.0, headers={"Authorization": f"Bearer {peer.token}",
