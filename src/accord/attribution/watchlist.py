@@ -280,6 +280,38 @@ def watchlist(record: AttributionRecord, actor: Actor, *, actors: bool = True) -
     return found
 
 
+def renew_kept(record: AttributionRecord) -> int:
+    """At the server's tick: read again the designations of every list this process keeps
+    whose designations changed, so that no party's screening pays for it. A designation a
+    party may not read changes every list's count: renewed on a party's own screening, the
+    time it took (a few tens of milliseconds) told that party one was made. Returns how many
+    lists were renewed; a list only a rebuild would mend is left to its next screening."""
+    url = str(record.node.engine.url)
+    with _lock:
+        kept = [(key, found) for key, found in _cache.items() if key[0] == url]
+    if not kept:
+        return 0
+    now = _designations_state(record, record.desk.collection().id)
+    renewed = 0
+    for (_, party_id, _, _), found in kept:
+        if found.state[0] == now:
+            continue
+        party = record.node.directory.find_party(party_id)
+        if party is None:  # the party is gone: its list with it, at its next screening
+            continue
+        renewed += found.renew_designations(record, Actor(party), (now, found.state[1]))
+    return renewed
+
+
+def _designations_state(record: AttributionRecord, cooperation: str) -> tuple[int, str | None]:
+    """The designations every list is made of, counted, and the newest's date_added."""
+    o = objects.c
+    with record.node.engine.connect() as conn:
+        counted = conn.execute(select(func.count(), func.max(o.date_added)).where(
+            o.collection_id == cooperation, o.type == DESIGNATION)).one()
+    return int(counted[0]), counted[1]
+
+
 def _state(record: AttributionRecord, cooperation: str, readable: tuple[str, ...]) -> State:
     """What the list is made of, counted, and its newest version, designations and actors
     apart: an actor or a designation added, re-versioned or removed changes one or the
@@ -289,12 +321,10 @@ def _state(record: AttributionRecord, cooperation: str, readable: tuple[str, ...
     # date_added, not seq: SQLite gives a removed newest row's seq to the next one.
     counted = select(func.count(), func.max(o.date_added))
     with record.node.engine.connect() as conn:
-        designations = conn.execute(counted.where(o.collection_id == cooperation,
-                                                  o.type == DESIGNATION)).one()
         acting = conn.execute(counted.where(o.collection_id.in_(readable),
                                             o.type.in_(ACTOR_KINDS))).one() if readable \
             else (0, None)
-    return (int(designations[0]), designations[1]), (int(acting[0]), acting[1])
+    return _designations_state(record, cooperation), (int(acting[0]), acting[1])
 
 
 def _object_of(key: str) -> str:

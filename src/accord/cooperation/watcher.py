@@ -12,6 +12,8 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from accord.attribution.arrivals import screen_arrivals
+from accord.attribution.record import AttributionRecord
+from accord.attribution.watchlist import renew_kept
 from accord.cooperation.desk import Desk, utc_now
 from accord.cooperation.hotline import Hotline
 from accord.node import Node
@@ -33,6 +35,9 @@ class Watcher:
         made = self.desk.watch()
         # Arrivals are screened at each tick too, whatever path brought them.
         screen_arrivals(self.desk.node, max_batches=1)
+        # And the lists parties screen against take in the designations made meanwhile, so
+        # that no party's screening pays for one it may not read (attribution.watchlist).
+        renew_kept(AttributionRecord(self.desk.node))
         return made, self.hotline.deliver_due(self.clock())
 
     async def run(self) -> None:

@@ -151,6 +151,29 @@ def test_an_actor_added_or_reversioned_is_taken_in_without_rebuilding_the_list(w
     assert watchlist(record, us).screen("Blue Harbour")[0].match.id == rival
 
 
+def test_a_designation_hidden_from_a_party_costs_its_next_screening_nothing(world, record,
+                                                                            monkeypatch):
+    """Made and kept from China: the tick takes it into every kept list, so that China's
+    next screening reads nothing more than the one before (its time would tell China a
+    designation was made that it may not read)."""
+    from accord.attribution.record import AttributionRecord as Record
+    from accord.cooperation.watcher import Watcher
+
+    us, cn = Actor(world.own), Actor(world.other)
+    theirs, mine = watchlist(record, cn), watchlist(record, us)
+    record.designate(us, DesignationDraft("Sun Kailiang", "individual", "E.O. 13694",
+                                          share_with=(world.own.id,)))
+    Watcher(world.node, 1.0).run_once()  # the server's tick
+    read: list[str] = []
+    designations = Record.designations
+    monkeypatch.setattr(Record, "designations",
+                        lambda self, actor: read.append(actor.party.id) or designations(
+                            self, actor))
+    assert watchlist(record, cn) is theirs and theirs.screen("Sun Kailiang") == []
+    assert watchlist(record, us) is mine and mine.screen("Sun Kailiang")[0].match.match
+    assert read == []  # neither screening read the designations: the tick had
+
+
 def test_a_list_read_through_other_grants_is_forgotten(world, record):
     from accord.attribution import watchlist as module
     from accord.trust.access import Grant
