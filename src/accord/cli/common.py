@@ -133,10 +133,11 @@ def user_errors() -> Iterator[None]:
     except OperationalError as error:
         fault = storage_fault(error)
         if fault is not None and fault.is_read_only:
-            raise fail(f"the database cannot be written ({fault.reason}): its file, or the "
-                       "folder it is in, is read-only for this user; nothing of this "
-                       "command's change was stored. Run it as the node's user, or make them "
-                       "writable.") from None
+            raise fail(f"the database cannot be written ({fault.reason}): its file, its "
+                       "-wal or -shm file beside it, or the folder they are in, is read-only "
+                       "for this user (another user's, say, after a command run as root); "
+                       "nothing of this command's change was stored. Run it as the node's "
+                       "user, or make them writable.") from None
         if fault is not None and fault.kind is Fault.UNWRITABLE:
             raise fail(f"the database cannot take more: its disk is full or failing "
                        f"({fault.reason}); nothing of this command's change was stored. Free "

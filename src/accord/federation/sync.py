@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from accord import clock
 from accord.attribution.arrivals import screen_arrivals
 from accord.cooperation.desk import Desk
+from accord.federation import answers
 from accord.federation.answers import AnswerRefused, fetch
 from accord.federation.following import follow
 from accord.federation.pulling import pull_collection
@@ -74,8 +75,10 @@ ROUND_SECONDS = 600.0
 # every 5-second round, a collection of ATT&CK's size would cost 25 pages and 25,000 audit
 # rows a round on the peer, 400 million a day. `accord sync` reads them at every round.
 RETRACT_EVERY = 600.0
-# Past ROUND_SECONDS and this, a round still running is stuck: its lease is no longer renewed.
-STUCK_AFTER = 300.0
+# Past ROUND_SECONDS and the longest exchange one more page may take (its grace, then its
+# most bytes at the slowest rate read), a round still running is stuck: its lease is no
+# longer renewed.
+STUCK_AFTER = answers.GRACE + answers.MOST_BYTES / answers.MIN_RATE + 60
 # A peer whose manifests take long to read is read at most this share of the time: a 10 M
 # collection's (about 10,000 pages) every half hour or so, not every ten minutes.
 MANIFEST_SHARE = 20

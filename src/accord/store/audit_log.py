@@ -204,7 +204,8 @@ class AuditLog:
         # overlap: its rows newest first are its records newest first.
         # A list that is not JSON (written over in the database) names no object: the chain's
         # check names its record; the index goes on past it.
-        names = _names([(tuple(ids) if isinstance(ids := read_field(key), list) else (),
+        names = _names([(tuple(i for i in ids if isinstance(i, str))
+                          if isinstance(ids := read_field(key), list) else (),
                          (key, seqs)) for key, seqs in lists.items()])
         # SQLite keeps the rows in key order (a WITHOUT ROWID table): in that order, each leaf
         # page is visited once (PostgreSQL keys them by the id's hash, migration 0026: no

@@ -488,12 +488,15 @@ def link_of(row: Any) -> Link:  # a row of audit, or anything with its columns b
 UNREADABLE = "unreadable"
 
 
-def raw_field(stored: bytes | str) -> bytes:
-    """A field as stored: bytes, or (written over by hand in SQLite's shell) text."""
-    return stored.encode("utf-8", "surrogatepass") if isinstance(stored, str) else bytes(stored)
+def raw_field(stored: Any) -> bytes:
+    """A field as stored: bytes; or, written over by hand in SQLite's shell (which takes any
+    type in any column), text or a number."""
+    if isinstance(stored, bytes | bytearray | memoryview):
+        return bytes(stored)
+    return str(stored).encode("utf-8", "surrogatepass")
 
 
-def read_field(stored: bytes | str | None) -> Any:
+def read_field(stored: Any) -> Any:
     """A field's JSON as stored; None where it is none (edited)."""
     if stored is None:
         return None
@@ -503,7 +506,7 @@ def read_field(stored: bytes | str | None) -> Any:
         return None
 
 
-def _shown(stored: bytes | str) -> str:
+def _shown(stored: Any) -> str:
     raw = raw_field(stored)
     text = raw[:60].decode("utf-8", "replace")
     return f"not JSON as stored ({text!r}{'…' if len(raw) > 60 else ''})"

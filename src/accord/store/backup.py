@@ -128,8 +128,10 @@ def backup_sqlite(database: Path, target: Path) -> Contents:
         os.replace(partial, target)
     except sqlite3.Error as error:
         # A full disk or a read-only folder is the copy's, which is written; else either's.
-        where = f"writing {target}" if getattr(error, "sqlite_errorcode", 0) & 0xFF in (
-            8, 10, 13) else f"reading {database}"  # READONLY, IOERR, FULL
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        where = (f"writing {target}" if code in (8, 13)  # READONLY, FULL
+                 else f"reading {database} or writing {target}" if code == 10  # IOERR
+                 else f"reading {database}")
         raise BackupError(f"the backup failed ({where}): {error}; {target} is as it was"
                           ) from None
     except OSError as error:
@@ -212,17 +214,21 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
                                   "into a new file, or a node's")
         else:
             held, newer = None, None
-        if held and not force:
-            raise TargetNotEmpty(replacing(held, str(database), newer, known,
-                                           contents.revision))
         if held and not broken_trail:
-            verdict = verify_links(_links(source))
+            try:
+                verdict = verify_links(_links(source))
+            except sqlite3.Error as error:
+                raise BackupError(f"{backup}'s audit trail cannot be read ({error}): restore "
+                                  "another backup; nothing was changed") from None
             if not verdict.is_intact:
                 raise BackupError(
                     f"{backup}'s audit trail is broken at record {verdict.broken_at} "
                     f"({verdict.reason}): restored, it would replace {database}'s. Restore "
                     "another backup, or give --broken-trail to restore this one all the same; "
                     "nothing was changed")
+        if held and not force:
+            raise TargetNotEmpty(replacing(held, str(database), newer, known,
+                                           contents.revision))
         if not database.parent.is_dir():
             raise BackupError(f"no folder {database.parent} to restore the database in: "
                               "create it first")

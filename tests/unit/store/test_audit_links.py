@@ -60,3 +60,12 @@ def test_a_field_written_over_as_text_is_read_and_checked_not_a_crash():
     assert not verify_links([link_of(edited)]).is_intact
     assert record_of(row._replace(detail="not json")).event.detail == {
         "unreadable": "not JSON as stored ('not json')"}
+
+
+def test_a_field_written_over_with_a_number_is_edited_not_a_crash():
+    row = stored({"a": 1}, ["y"])
+    for number in (1.5, -1, 10**12):  # SQLite's shell takes any type in any column
+        edited = row._replace(detail=number)
+        verdict = verify_links([link_of(edited)])
+        assert verdict.broken_at == 1 and "edited" in verdict.reason
+        assert "unreadable" in record_of(edited).event.detail
