@@ -336,8 +336,10 @@ def test_two_versions_of_one_id_in_a_file_the_refused_one_is_named_by_its_own_pl
 def test_an_import_interrupted_says_what_it_stored_and_how_to_go_on(node, tmp_path):
     path = tmp_path / "feed.json"
     path.write_text(json.dumps([indicator(n) for n in range(300_000)]))
+    # As from a terminal: a test runner's worker may ignore SIGINT, and its children with it.
     started = subprocess.Popen([str(ACCORD), "import", str(path), "--db", node],
                                stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                                env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
     time.sleep(3)  # some batches stored, most not
     started.send_signal(signal.SIGINT)
