@@ -19,16 +19,13 @@ from sqlalchemy import (
     update,
 )
 
+from accord.store.audit_rows import link_of, raw_field, read_field, record_of
 from accord.store.audit_search import (
     TAIL_READ,
     AuditPage,
     indexed_through,
-    link_of,
     listed_seqs,
     naming,
-    raw_field,
-    read_field,
-    record_of,
     search,
     tail_naming,
 )

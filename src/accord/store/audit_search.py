@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -25,7 +25,6 @@ import orjson
 from sqlalchemy import (
     Connection,
     LargeBinary,
-    Row,
     and_,
     bindparam,
     func,
@@ -39,9 +38,10 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import TextClause
 
+from accord.store.audit_rows import read_field, record_of
 from accord.store.bulk import among
 from accord.store.schema import audit, audit_indexed, audit_objects, tokens
-from accord.trust.audit import Event, Link, Record
+from accord.trust.audit import Record
 
 # Records one search looks at, at most: a few hundred milliseconds on either backend.
 WALKED = 100_000
@@ -453,60 +453,3 @@ def listed_seqs(first: int, also: str | None, *, strict: bool = False,
             raise ValueError(f"index row of record {first} lists records out of order")
         return [int(first)]
     return [int(first), *later]
-
-
-def record_of(row: Row[Any]) -> Record:
-    """A stored record; one whose object ids or detail are no longer JSON (written over in the
-    database) is shown with what can be read of it, and fails verification."""
-    ids, detail = read_field(row.object_ids), read_field(row.detail)
-    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id,
-                  tuple(str(i) for i in ids) if isinstance(ids, list) else (),
-                  detail if isinstance(detail, dict) else {UNREADABLE: _shown(row.detail)})
-    return Record(row.seq, event, row.prev_hash, row.hash)
-
-
-def link_of(row: Any) -> Link:  # a row of audit, or anything with its columns by name
-    """A stored record as its chain is checked: the hash covers the bytes the appender wrote
-    (AuditLog.append_in), so they are tried as stored first, and only then, for a record
-    whose bytes an older Accord wrote otherwise, its fields encoded again."""
-    event = Event(row.at, row.action, row.party_id, row.token_id, row.collection_id)
-    ids, detail = read_field(row.object_ids), read_field(row.detail)
-    if not (isinstance(ids, list) and isinstance(detail, dict)):
-        # The appender writes both as JSON, always: a field that is not was edited, whatever
-        # the hash says (the hash covers the two fields' bytes one after the other, so bytes
-        # moved from one to the other would still match it).
-        return Link(row.seq, row.prev_hash, row.hash, ())
-
-    def contents() -> Iterator[bytes]:
-        yield event.content_from(raw_field(row.object_ids), raw_field(row.detail))
-        yield replace(event, object_ids=tuple(ids), detail=detail).content()
-
-    return Link(row.seq, row.prev_hash, row.hash, contents())
-
-
-# The detail shown for a record whose stored fields are not JSON.
-UNREADABLE = "unreadable"
-
-
-def raw_field(stored: Any) -> bytes:
-    """A field as stored: bytes; or, written over by hand in SQLite's shell (which takes any
-    type in any column), text or a number."""
-    if isinstance(stored, bytes | bytearray | memoryview):
-        return bytes(stored)
-    return str(stored).encode("utf-8", "surrogatepass")
-
-
-def read_field(stored: Any) -> Any:
-    """A field's JSON as stored; None where it is none (edited)."""
-    if stored is None:
-        return None
-    try:
-        return orjson.loads(raw_field(stored))
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _shown(stored: Any) -> str:
-    raw = raw_field(stored)
-    text = raw[:60].decode("utf-8", "replace")
-    return f"not JSON as stored ({text!r}{'…' if len(raw) > 60 else ''})"

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy import table as table_
 
-from accord.store.audit_search import link_of
+from accord.store.audit_rows import link_of
 from accord.trust.audit import Link, verify_links
 from accord.words import how_many
 

@@ -1,4 +1,4 @@
-"""The audit chain checked from the bytes as stored (store.audit_search.link_of): a record
+"""The audit chain checked from the bytes as stored (store.audit_rows.link_of): a record
 holds as the appender wrote it, and not once its fields are anything but the JSON it wrote."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from accord.store.audit_search import link_of, record_of
+from accord.store.audit_rows import link_of, record_of
 from accord.trust.audit import GENESIS, Event, chain_hash_of, verify_links
 
 
