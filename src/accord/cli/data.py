@@ -177,16 +177,14 @@ def import_(
                     collect_cycles()
             except KeyboardInterrupt:
                 progress.stop()
-                for line in unreadable:
-                    err.print(f"[red]unreadable[/] {escape(line)}")
+                _say_unreadable(unreadable)
                 err.print(f"interrupted: {added} accepted, {unchanged} unchanged, {rejected} "
                           "rejected before it, stored; nothing of the batch being stored is. "
                           "Run the same import again to go on: what is stored already counts "
                           "as unchanged.")
                 raise typer.Exit(130) from None
             except (_OutOfMemory, MemoryError) as error:
-                for line in unreadable:  # the files before, said as the summary would
-                    err.print(f"[red]unreadable[/] {escape(line)}")
+                _say_unreadable(unreadable)  # the files before, as the summary would
                 where = "storing a batch" if not isinstance(error, _OutOfMemory) else (
                     f"reading {error.name}" + (f" past its first {how_many(error.read, 'object')}"
                                                if error.read else ""))
@@ -208,8 +206,7 @@ def import_(
                            "stored; nothing of the batch being stored is. Run the same import "
                            "again once it is fixed: what is stored already counts as "
                            "unchanged.") from None
-        for line in unreadable:
-            err.print(f"[red]unreadable[/] {escape(line)}")
+        _say_unreadable(unreadable)
         err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"
                   + (f", {how_many(len(unreadable), 'unreadable file')}" if unreadable else "")
                   + f" — collection {escape(target.title)} ({target.id})")
@@ -229,6 +226,11 @@ def _where(name: str, batch: Batch, rejection: Rejection,
                               places.get((rejection.id, None)))
     place = "" if position is None else f" objects[{batch.first + position}]"
     return f"{name}{place} ({rejection.id or 'no id'})"
+
+
+def _say_unreadable(unreadable: list[str]) -> None:
+    for line in unreadable:
+        err.print(f"[red]unreadable[/] {escape(line)}")
 
 
 def _place(at: dict[int, int], obj: dict[str, Any]) -> int | None:
