@@ -152,15 +152,31 @@ def test_malformed_json_names_the_byte_and_what_was_imported_before_it(
         json.loads(also.read_text())[0]["id"]}
 
 
-def test_a_document_nested_too_deep_is_reported_not_a_crash(node, tmp_path, accord):
-    deep = {**identity(1), "x_deep": 0}
-    text = json.dumps([identity(0), deep]).replace('"x_deep": 0',
-                                                   '"x_deep": ' + "[" * 300 + "]" * 300)
-    path = tmp_path / "deep.json"
-    path.write_text(text)
-    done = accord("import", str(path), db=node)
+def test_an_object_nested_too_deep_is_refused_alone_and_a_file_too_deep_stops(
+        node, tmp_path, accord):
+    def nested(levels: int) -> dict[str, Any]:
+        return {**identity(levels), "x_deep": "@"}
+
+    def write(name: str, objects: list[dict[str, Any]], levels: int) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps(objects).replace('"@"', "[" * levels + "]" * levels))
+        return str(path)
+
+    # Deeper than an object may be, first in its file or after a thousand others: refused
+    # alone, as a TAXII request would refuse it, and the objects around it are stored.
+    first = write("first.json", [nested(300), identity(0)], 300)
+    later = write("later.json", [identity(n) for n in range(1000)] + [nested(300),
+                                                                      identity(1000)], 300)
+    done = accord("import", first, later, db=node)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "nested more than 100 levels deep" in done.stderr
+    assert "nests more than 64 levels" in " ".join(done.stderr.split())
+    assert summary(done.stderr) == (1 + 1001, 0, 2)
+
+    # Deeper than JSON is read anywhere (orjson's 1,024): the file stops there.
+    path = write("deep.json", [identity(0), nested(2000)], 2000)
+    done = accord("import", path, db=node)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "nested more than 1024 levels deep" in done.stderr
     assert "1 object before that point read (stored or rejected), none after it" in " ".join(
         done.stderr.split())
     assert summary(done.stderr) == (1, 0, 0)

@@ -36,6 +36,7 @@ _SPACE = re.compile(rb"[ \t\n\r]*")
 # Everything up to the next bracket outside a string; stops at a string cut by the buffer's end.
 _TO_BRACKET = re.compile(rb'(?:[^"\[\]{}]++|"(?:[^"\\]++|\\.)*+")*+', re.DOTALL)
 _CONTINUED = re.compile(rb"[ \t\n\r]*,")
+_GAP = re.compile(rb"[ \t\n\r]*(,[ \t\n\r]*)?")
 _BETWEEN = re.compile(rb"[ \t\n\r,]*")
 _SEPARATOR = re.compile(rb'\}[ \t\n\r]*,[ \t\n\r]*\{[ \t\n\r]*"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
@@ -92,6 +93,7 @@ class _Scanner:
         self.at_end = False
         self.start = 0  # where the text of the batch being gathered begins
         self.is_continued = False  # that text follows an earlier batch of the same list
+        self.comma_at: int | None = None  # where the comma before that text was, if dropped
         self.counted = 0  # objects in the batches made so far
 
     def text(self, start: int, end: int) -> bytes:
@@ -215,6 +217,7 @@ class _Scanner:
             self._skip(0)
             self._parsed(start)
             raise NotStixError(NOT_STIX)
+        self.keep = None  # nothing after the document is kept: white space may follow
         if self._peek() is not None:
             raise MalformedJsonError(self.pos, "unexpected content after the document")
 
@@ -231,16 +234,19 @@ class _Scanner:
     def _batch(self, end: int, ends: list[int]) -> Iterator[Batch]:
         """The batch of the document's text from `start` to `end`; if that is not JSON, the
         batch of the objects before the fault, then the fault with its byte offset."""
-        start = self.start
+        start, comma = self.start, self.comma_at
         text = self.text(start, end)
-        if _SPACE.fullmatch(text):
-            return
-        if self.is_continued:  # the separator after the previous batch's last object
+        if self.is_continued and not _SPACE.fullmatch(text):
+            # The separator after the previous batch's last object.
             found = _CONTINUED.match(text)
             if found is None:
                 raise MalformedJsonError(start + len(text) - len(text.lstrip()),
                                          "expected ',' or ']' after an object")
-            start, text = start + found.end(), text[found.end():]
+            comma, start, text = start + found.end() - 1, start + found.end(), text[found.end():]
+        if _SPACE.fullmatch(text):
+            if comma is not None:  # `[{…},]`: orjson would see only `[]`
+                raise MalformedJsonError(comma, "a ',' with no value after it")
+            return
         raw = b"[" + text + b"]"
         try:
             objects = orjson.loads(raw)
@@ -258,11 +264,25 @@ class _Scanner:
 
     def _made(self, objects: list[Any], raw: bytes, end: int) -> Batch:
         self.counted += len(objects)
+        self.start = self.keep = end
+        self.is_continued, self.comma_at = True, None
         return Batch(objects, raw, end, self.counted - len(objects))
+
+    def _drop_gap(self) -> None:
+        """Lets go of the white space (and the comma) read since the last object: a document
+        may hold any amount of it between two objects, and it is no part of either."""
+        found = (_GAP if self.is_continued else _SPACE).match(self.buffer, self.start - self.base)
+        assert found is not None
+        if found.end() < len(self.buffer):
+            return  # something else is there: orjson says what is wrong with it
+        if self.is_continued and found.lastindex:
+            self.is_continued, self.comma_at = False, self.base + found.start(1)
+        self.start = self.keep = self.base + found.end()
 
     def _list(self, depth: int) -> Iterator[Batch]:
         """The batches of the list just opened."""
         self.start = self.pos
+        self.is_continued, self.comma_at = False, None
         self._hold(self.pos)
         limit, target, misses = self.first, 0, 0
         separator: bytes | None = None
@@ -298,6 +318,11 @@ class _Scanner:
                 j = found.end()
                 if j == len(self.buffer) or self.buffer[j] == _QUOTE:  # cut by the buffer's end
                     self.pos = self.base + j
+                    if not level and j == len(self.buffer):  # between two objects
+                        if ends and len(self.buffer) - (ends[-1] - self.base) > self.chunk:
+                            break  # the objects before a long gap are a batch of their own
+                        if not ends:
+                            self._drop_gap()
                     # What is being read (an object, or what lies between two) is not larger
                     # than one object may be.
                     self._within_limit(opened if level else self._value_at(
@@ -337,9 +362,7 @@ class _Scanner:
             # Up to the closing bracket: orjson sees what follows the last object too.
             yield from self._batch(closing, ends)
             return None
-        yield from self._batch(ends[-1], ends)
-        self.start = self.keep = ends[-1]
-        self.is_continued = True
+        yield from self._batch(ends[-1], ends)  # from which the next batch starts
         return len(ends)
 
     def _separator(self) -> bytes | None:
@@ -376,8 +399,7 @@ class _Scanner:
             objects = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return None
-        self.start = self.keep = self.pos = end
-        self.is_continued = True
+        self.pos = end
         return self._made(objects, raw, end)
 
     def _members(self) -> Iterator[Batch]:
@@ -389,6 +411,7 @@ class _Scanner:
         typed = False
         streamed = False
         objects_listed = True  # or absent
+        objects_given = False
         if self._peek() == ord("}"):
             self.pos += 1
         else:
@@ -399,6 +422,10 @@ class _Scanner:
                 self._hold(key_at)
                 self._skip_string()
                 key = self._parsed(key_at)
+                if key == "objects":  # which one? Parsers differ, and the first may be stored
+                    if objects_given:
+                        raise MalformedJsonError(key_at, "'objects' is given twice")
+                    objects_given = True
                 self._expect(b":", "':' after a property name")
                 value = self._peek()
                 if key == "objects" and value == ord("[") and kind in (None, "bundle"):
@@ -422,6 +449,10 @@ class _Scanner:
                         if typed:  # which one? Parsers differ, and a bundle's text is gone
                             raise MalformedJsonError(key_at, "'type' is given twice")
                         kind, typed = self._parsed(value_at), True
+                        if streamed and kind != "bundle":
+                            raise MalformedJsonError(value_at, (
+                                f"a type of {orjson.dumps(kind).decode()[:80]} after the "
+                                "'objects' read as a bundle's; a bundle's type is \"bundle\""))
                     elif key == "objects":
                         objects_listed = value == ord("[")
                 if kind == "bundle" or streamed:

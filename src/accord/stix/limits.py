@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 MAX_DEPTH = 64  # levels of JSON objects and arrays, the STIX object itself being the first
-# A document read as a stream (`accord import`): the objects' limit and room around them. An
-# object too deep is refused alone; only nesting past this stops reading the file (orjson,
-# which reads TAXII envelopes, stops at 1,024).
-MAX_DOCUMENT_DEPTH = 100
+# A whole document, as orjson parses it (a TAXII envelope) and as `accord import` streams it: an
+# object deeper than MAX_DEPTH is refused alone, wherever it is in the file; only nesting past
+# this stops reading the file, as it stops a TAXII request.
+MAX_DOCUMENT_DEPTH = 1024
 # One object in a document read as a stream: as much as a TAXII request may carry by default
 # (the node's max_content_length), so that no file makes `accord import` hold what a peer
 # could not send. Parsed, an object takes about seven times its size in memory.

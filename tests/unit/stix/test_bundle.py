@@ -256,13 +256,75 @@ def test_each_batch_says_where_its_first_object_is_in_the_document():
     assert firsts == [(0, 0), (2, 2), (5, 5), (8, 8)]
 
 
-def test_a_document_nested_too_deep_is_an_error_not_a_crash():
-    deep = b'[{"type":"indicator","x":' + b"[" * 10_000 + b"]" * 10_000 + b"}]"
-    got, error = read(deep)
-    assert got == [] and isinstance(error, MalformedJsonError)
-    assert f"nested more than {MAX_DEPTH} levels deep" in str(error)
-    fine = b'[{"type":"indicator","x":' + b"[" * 90 + b"]" * 90 + b"}]"
-    assert read(fine)[1] is None
+@pytest.mark.parametrize("before", [0, 1, 20])
+def test_an_object_too_deep_for_one_is_read_for_intake_to_refuse_wherever_it_is(before):
+    # An object past the objects' limit (64) is refused alone by intake, as over TAXII; the
+    # file is read on, whether its cut was found by counting brackets or guessed.
+    deep = {"type": "indicator", "x": "@"}
+    objs = [{"type": "indicator", "n": n} for n in range(before)] + [deep, {"type": "x"}]
+    document = json.dumps({"type": "bundle", "objects": objs}, indent=1).replace(
+        '"@"', "[" * 900 + "]" * 900).encode()
+    got, error = read(document)
+    assert error is None and len(got) == before + 2 and got[-1] == {"type": "x"}
+
+
+@pytest.mark.parametrize("before", [0, 20])
+def test_a_document_nested_deeper_than_json_is_read_is_an_error_not_a_crash(before):
+    objs = [{"type": "indicator", "n": n} for n in range(before)] + [
+        {"type": "indicator", "x": "@"}]
+    document = json.dumps(objs, indent=1).replace('"@"', "[" * 10_000 + "]" * 10_000).encode()
+    got, error = read(document)
+    assert len(got) == before and isinstance(error, MalformedJsonError)
+    assert f"nested more than {MAX_DEPTH} levels deep" in str(error) and MAX_DEPTH == 1024
+
+
+GAP = b" \n" * 600_000  # more than the scanner may hold, were it kept
+
+
+@pytest.mark.parametrize("document", [
+    b'[{"type": "a"},' + GAP + b'{"type": "b"}]',
+    b'[{"type": "a"}' + GAP + b', {"type": "b"}]',
+    b'[' + GAP + b'{"type": "a"}, {"type": "b"}' + GAP + b']' + GAP,
+    b'{"type": "bundle",' + GAP + b'"objects": [' + GAP + b'{"type": "a"}, {"type": "b"}]'
+    + GAP + b'}' + GAP,
+    b'{"type": "a", "b": 1}' + GAP,
+])
+def test_any_amount_of_white_space_between_values_is_read_past_not_held(document):
+    got, error = read(document, max_bytes=200, max_object=100, chunk=64)
+    assert error is None, error
+    assert [o["type"] for o in got] == (["a"] if b'"b": 1' in document else ["a", "b"])
+
+
+@pytest.mark.parametrize("document", [b'[{"type": "a"},' + GAP + b']',
+                                      b'[{"type": "a"}' + GAP + b',' + GAP + b']',
+                                      b'[{"type": "a"},' + GAP + b', {"type": "b"}]'])
+def test_a_comma_with_no_value_after_it_is_refused_where_it_is(document):
+    got, error = read(document, max_bytes=200, max_object=100, chunk=64)
+    assert got == [{"type": "a"}] and isinstance(error, MalformedJsonError)
+    assert error.offset == document.rindex(b","), error
+
+
+@pytest.mark.parametrize("first", [1, 2, 3])
+def test_a_comma_after_the_last_object_is_refused_wherever_a_batch_ends(first):
+    document = b'[{"type": "a"}, {"type": "b"},\n]'
+    got, error = read(document, first=first)
+    assert isinstance(error, MalformedJsonError) and error.offset == document.rindex(b",")
+    assert got == [{"type": "a"}, {"type": "b"}][:len(got)]
+
+
+def test_a_bundle_with_two_lists_of_objects_is_refused_at_the_second():
+    document = b'{"type": "bundle", "objects": [{"type": "a"}], "objects": [{"type": "b"}]}'
+    got, error = read(document)
+    assert got == [{"type": "a"}] and isinstance(error, MalformedJsonError)
+    assert error.offset == document.rindex(b'"objects"') and "given twice" in error.reason
+
+
+def test_objects_read_as_a_bundles_are_not_taken_for_another_objects_property():
+    document = b'{"objects": [{"type": "a"}], "type": "x-thing"}'
+    got, error = read(document)
+    assert isinstance(error, MalformedJsonError) and '"x-thing"' in error.reason
+    assert error.offset == document.rindex(b'"x-thing"')
+    assert read(b'{"objects": [{"type": "a"}], "type": "bundle"}') == ([{"type": "a"}], None)
 
 
 @pytest.mark.parametrize("document", [b"42", b'"text"', b"null", b'{"objects": "nope"}',
