@@ -186,6 +186,30 @@ def test_a_backup_whose_trail_does_not_hold_never_replaces_a_node_unasked(tmp_pa
     assert "Germany" not in run(node, "party", "list")
 
 
+def test_a_node_whose_trail_was_broken_when_backed_up_replaces_no_node_unasked(
+        db_url, other_db, tmp_path):
+    make_node(db_url, with_objects=False)
+    _change(db_url, "UPDATE audit SET action = 'party.remove' WHERE seq = 2")
+    backup = tmp_path / "node.backup"
+    run(db_url, "backup", str(backup))
+    make_node(other_db, with_objects=False)
+    created("party", "add", "Germany (CERT-Bund)", db=other_db)
+    before = run(other_db, "party", "list")
+
+    refused = run_accord("restore", str(backup), "--force", "--clean", db=other_db)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "audit trail is broken at record 2" in message, message
+    assert "--broken-trail" in message and "nothing was changed" in message
+    assert run(other_db, "party", "list") == before
+    assert run_accord("audit", "verify", db=other_db).returncode == 0
+
+    done = run_accord("restore", str(backup), "--force", "--clean", "--broken-trail",
+                      db=other_db)
+    assert done.returncode == 1 and "broken at record 2" in done.stderr  # restored, and said
+    assert "Germany" not in run(other_db, "party", "list")
+
+
 def test_a_failed_restore_leaves_the_database_as_it_was(db_url, other_db, tmp_path):
     created("init", "--party", OWN_PARTY, db=db_url)
     run(db_url, "import", str(ATTACK_SAMPLE), "--collection", "evidence")

@@ -243,8 +243,8 @@ def restore(
         help="PostgreSQL: drop every table, view and sequence of the schema first, also those "
              "the backup does not hold (SQLite: the whole file is replaced anyway).")] = False,
     broken_trail: Annotated[bool, typer.Option(
-        help="SQLite: replace a node's database with a backup whose audit trail does not hold "
-             "(refused otherwise, before anything changes).")] = False,
+        help="Replace a node's database with a backup whose audit trail does not hold "
+             "(refused otherwise, and nothing changes).")] = False,
     db: Db = DEFAULT_DB,
 ) -> None:
     """Replace the database with a backup made by `accord backup` (stop the servers first).
@@ -271,7 +271,7 @@ def restore(
             from accord.store.pg_backup import restore_pg
 
             restore_pg(engine, db, file, known=known_revisions(), force=force,
-                       clean=clean)
+                       clean=clean, broken_trail=broken_trail)
         engine.dispose()
         engine = open_engine(db)
         contents = contents_of(engine)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy import table as table_
 
 from accord.store.audit_rows import link_of
-from accord.trust.audit import Link, verify_links
+from accord.trust.audit import Link, Verdict, verify_links
 from accord.words import how_many
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -221,11 +221,7 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
                 raise BackupError(f"{backup}'s audit trail cannot be read ({error}): restore "
                                   "another backup; nothing was changed") from None
             if not verdict.is_intact:
-                raise BackupError(
-                    f"{backup}'s audit trail is broken at record {verdict.broken_at} "
-                    f"({verdict.reason}): restored, it would replace {database}'s. Restore "
-                    "another backup, or give --broken-trail to restore this one all the same; "
-                    "nothing was changed")
+                raise trail_broken(backup, verdict, str(database))
         if held and not force:
             raise TargetNotEmpty(replacing(held, str(database), newer, known,
                                            contents.revision))
@@ -241,6 +237,15 @@ def restore_sqlite(backup: Path, database: Path, *, known: Collection[str],
         except OSError as error:
             raise BackupError(f"cannot write {database}: {error.strerror}") from None
     return contents
+
+
+def trail_broken(backup: Path, verdict: Verdict, target: str) -> BackupError:
+    """Why a backup whose audit trail does not hold (edited since it was made, or made of a
+    trail already broken) is not restored over a node's: the node's own trail would be lost."""
+    return BackupError(
+        f"{backup}'s audit trail is broken at record {verdict.broken_at} ({verdict.reason}): "
+        f"restored, it would replace {target}'s. Restore another backup, or give "
+        "--broken-trail to restore this one all the same; nothing was changed")
 
 
 def _links(conn: sqlite3.Connection, batch: int = 5000) -> Iterator[Link]:

@@ -12,15 +12,17 @@ import signal
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import orjson
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from accord.store.audit_rows import link_of
 from accord.store.backup import (
     BackupError,
     TargetNotEmpty,
@@ -30,6 +32,7 @@ from accord.store.backup import (
     private_file,
     refuse_unknown,
     replacing,
+    trail_broken,
 )
 from accord.store.bulk import analyze_schema
 from accord.store.database_checks import foreign_tables
@@ -37,6 +40,7 @@ from accord.store.engine import is_standby, schema_revision, writing
 from accord.store.pg_archives import Toc, parse_toc, revision_in_copy
 from accord.store.pg_sessions import serving_name
 from accord.store.urls import normalise_url, search_path_schema
+from accord.trust.audit import Link, Verdict, verify_links
 
 # Where Debian puts each major version's client tools (postgresql-client-15 and so on).
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -195,11 +199,13 @@ def servers_on(engine: Engine, schema: str) -> list[str]:
 
 
 def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
-               force: bool = False, clean: bool = False) -> Toc:
+               force: bool = False, clean: bool = False, broken_trail: bool = False) -> Toc:
     """Restore a dump `backup_pg` made into the schema `db` names, in one transaction. A schema
     holding rows is overwritten only with `force`; `clean` drops whatever else it holds too
     (otherwise only the tables, sequences and views the dump has are replaced). A dump of
-    another schema is restored under this one's name."""
+    another schema is restored under this one's name. Over a node's rows, the restored audit
+    trail is checked before the transaction commits, and one that does not hold rolls it back
+    unless `broken_trail`."""
     if is_standby(engine):
         raise BackupError("the database is a read-only standby (a streaming replica): restore "
                           "into the primary, which the standby follows")
@@ -248,8 +254,12 @@ def restore_pg(engine: Engine, db: str, file: Path, *, known: Collection[str],
         listing = Path(work) / "toc.list"
         listing.write_text(toc.without_schema())
         errors = Path(work) / "errors.txt"
+        checked = bool(held) and not broken_trail and ("TABLE", "audit") in toc.relations
         with errors.open("w+b") as stderr:
-            _restore(psql, pg_restore, file, listing, target, toc, clean, stderr)
+            verdict = _restore(psql, pg_restore, file, listing, target, toc, clean, stderr,
+                               check_trail=checked)
+    if verdict is not None and not verdict.is_intact:
+        raise trail_broken(file, verdict, f"the schema {target.schema!r}")
     # pg_restore restores no planner statistics: until autovacuum comes round, PostgreSQL
     # would plan the node's first pages as if its tables were empty.
     with writing(engine) as conn:
@@ -306,15 +316,22 @@ def _may_move_trigram(engine: Engine, schema: str) -> None:
 
 
 def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Target,
-             toc: Toc, clean: bool, stderr: IO[bytes]) -> None:
+             toc: Toc, clean: bool, stderr: IO[bytes], *,
+             check_trail: bool = False) -> Verdict | None:
+    """Run the restore; with `check_trail`, the verdict on the audit trail restored, read in
+    the restore's own transaction before it commits (a broken one is rolled back)."""
     env = _env(target)
     loader = subprocess.Popen(
         [str(psql), "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
          "--file=-", f"--dbname={target.url}"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE if check_trail else subprocess.DEVNULL,
+        stderr=stderr, env=env)
     assert loader.stdin is not None
     reader: subprocess.Popen[bytes] | None = None
+    verdict: Verdict | None = None
     try:
+        # What the dump's statements print is not read: only the trail is (trail_query).
+        loader.stdin.write(b"\\o /dev/null\n" if check_trail else b"")
         loader.stdin.write(prologue(target.schema, toc, clean).encode())
         reader = subprocess.Popen(
             [str(pg_restore), "--no-owner", "--no-acl", f"--use-list={listing}", "--file=-",
@@ -326,6 +343,11 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
             loader.kill()
         else:
             loader.stdin.write(epilogue(target.schema, toc).encode())
+            if check_trail:
+                assert loader.stdout is not None
+                verdict = _trail_verdict(loader.stdin, loader.stdout, target.schema)
+                if verdict is None or not verdict.is_intact:
+                    loader.kill()  # rolled back: what psql said, or the verdict, says why
             loader.stdin.close()
     except BrokenPipeError:  # psql stopped at an error: its message is in stderr
         if reader is not None:
@@ -336,6 +358,8 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
         loader.wait()
         with contextlib.suppress(BrokenPipeError):
             loader.stdin.close()
+    if verdict is not None and not verdict.is_intact:
+        return verdict
     if loader.returncode != 0 or reader is None or reader.returncode != 0:
         stderr.seek(0)
         said = _last_lines(stderr.read().decode(errors="replace"))
@@ -346,6 +370,69 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
                               f"through ({said}); nothing of it was kept. Restore another "
                               "backup")
         raise BackupError("the restore failed and nothing of it was kept: " + said)
+    return verdict
+
+
+class _TrailUnread(Exception):
+    """psql stopped before it had printed the whole trail: its own words say why."""
+
+
+def _trail_verdict(script: IO[bytes], output: IO[bytes], schema: str) -> Verdict | None:
+    """The chain of the audit trail restored, read through psql in the restore's transaction,
+    one record a line as JSON (printed in unaligned form, which adds nothing); None if psql
+    stopped first."""
+    end = f"accord-trail-end-{uuid.uuid4().hex}".encode()
+    script.write(trail_query(schema, end.decode()).encode())
+    script.flush()
+
+    def links() -> Iterator[Link]:
+        for line in output:
+            if line.rstrip(b"\n") == end:
+                return
+            if line.startswith(b"["):
+                yield link_of(_TrailRow(*orjson.loads(line)))
+        raise _TrailUnread
+
+    try:
+        return verify_links(links())
+    except _TrailUnread:
+        return None
+
+
+def trail_query(schema: str, end: str) -> str:
+    """The psql script that prints each audit record as a JSON list of its fields (the two
+    stored as bytes, in hex), a few thousand at a time, then the line `end`."""
+    return "\n".join([
+        "\\o", "\\pset format unaligned", "\\pset tuples_only on",
+        "\\set FETCH_COUNT 5000",
+        "SELECT json_build_array(seq, at, action, party_id, token_id, collection_id, "
+        "encode(object_ids, 'hex'), encode(detail, 'hex'), prev_hash, hash) "
+        f"FROM {_ident(schema)}.audit ORDER BY seq;",
+        f"\\echo {end}", ""])
+
+
+@dataclass(frozen=True, slots=True)
+class _TrailRow:
+    """An audit row as trail_query prints it: its stored bytes in hex."""
+
+    seq: int
+    at: str
+    action: str
+    party_id: str | None
+    token_id: str | None
+    collection_id: str | None
+    object_ids_hex: str
+    detail_hex: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def object_ids(self) -> bytes:
+        return bytes.fromhex(self.object_ids_hex)
+
+    @property
+    def detail(self) -> bytes:
+        return bytes.fromhex(self.detail_hex)
 
 
 def prologue(schema: str, toc: Toc, clean: bool) -> str:
