@@ -162,28 +162,32 @@ class Hotline:
             for _ in range(most):
                 # Claimed one at a time, just before it is sent: a claim runs out CLAIM after
                 # it is made, and a slow webhook must not eat the claims of rows still waiting.
-                nid = self._claim_next(stamp)
-                if nid is None:
+                claimed = self._claim_next(stamp)
+                if claimed is None:
                     break
-                delivered += self._send(client, nid)
+                delivered += self._send(client, *claimed)
         return delivered
 
-    def _claim_next(self, due: str) -> str | None:
+    def _claim_next(self, due: str) -> tuple[str, str] | None:
         """Claim the oldest notification due at `due` that no worker holds: its next attempt
-        moves CLAIM ahead, so that no other worker, on any host, sends it meanwhile. On
-        PostgreSQL a row another worker is claiming is skipped (FOR UPDATE SKIP LOCKED), not
-        waited for; SQLite's write transaction lets one worker claim at a time."""
+        moves CLAIM ahead, so that no other worker, on any host, sends it meanwhile; returns
+        its id and that moment, which stands for the claim. On PostgreSQL a row another
+        worker is claiming is skipped (FOR UPDATE SKIP LOCKED), not waited for; SQLite's write
+        transaction lets one worker claim at a time."""
         with writing(self.engine) as conn:
             nid = conn.execute(select(outbox.c.id).where(
                 outbox.c.delivered.is_(None), outbox.c.next_attempt <= due,
                 outbox.c.attempts < MAX_ATTEMPTS).order_by(outbox.c.created, outbox.c.id)
                 .limit(1).with_for_update(skip_locked=True)).scalar()
-            if nid is not None:
-                conn.execute(update(outbox).where(outbox.c.id == nid).values(
-                    next_attempt=format_timestamp(self.clock() + CLAIM)))
-        return nid
+            if nid is None:
+                return None
+            until = format_timestamp(self.clock() + CLAIM)
+            conn.execute(update(outbox).where(outbox.c.id == nid).values(next_attempt=until))
+        return nid, until
 
-    def _send(self, client: httpx.Client, nid: str) -> int:
+    def _send(self, client: httpx.Client, nid: str, claim: str | None = None) -> int:
+        """Send one notification; its delivery is recorded whoever holds it, a failure only
+        while `claim` (what _claim_next returned) still holds it."""
         with self.engine.connect() as conn:
             row = conn.execute(select(outbox).where(outbox.c.id == nid)).one()
         error: str | None = None
@@ -210,9 +214,12 @@ class Hotline:
                 conn.execute(pending.values(attempts=outbox.c.attempts + 1, last_error=None,
                                             delivered=format_timestamp(now)))
                 return 1
-            conn.execute(pending.values(
-                attempts=outbox.c.attempts + 1, last_error=error,
-                next_attempt=format_timestamp(now + retry_delay(row.attempts + 1))))
+            # Not over another worker's claim, made once this one's ran out: its next attempt
+            # would be brought forward under it, for a third to send the notification too.
+            conn.execute(pending.where(outbox.c.next_attempt == (claim or row.next_attempt))
+                         .values(attempts=outbox.c.attempts + 1, last_error=error,
+                                 next_attempt=format_timestamp(
+                                     now + retry_delay(row.attempts + 1))))
         return 0
 
 

@@ -14,7 +14,7 @@ from tests.integration.cooperation.test_desk import EVIDENCE, T0, Clock, draft
 from accord.cooperation.desk import Actor, Desk
 from accord.cooperation.hotline import CLAIM, Hotline
 from accord.cooperation.watcher import Watcher
-from accord.stix.timestamps import parse_timestamp
+from accord.stix.timestamps import format_timestamp, parse_timestamp
 
 
 def _escalated(world, clock: Clock, webhook: str = "https://{party}.example/hotline"
@@ -104,3 +104,26 @@ def test_a_failed_send_never_undoes_a_delivery_another_worker_recorded_meanwhile
     log = hotline.log()
     assert len(log) == 2 and all(n.delivered is not None for n in log), log
     assert all(n.attempts == 1 and n.last_error is None for n in log), log
+
+
+def test_a_failed_send_leaves_alone_the_claim_another_worker_made_meanwhile(world):
+    """A worker's claim ran out while its webhook answered, and another worker claimed the
+    notification: the first one's failure neither moves the other's claim forward (for a
+    third worker to send it as well) nor counts as an attempt of the other's."""
+    clock = Clock(T0)
+    _escalated(world, clock)
+    taken: list[tuple[str, str] | None] = []
+    sending: list[str] = []
+
+    def failing_after_another_claimed(request: httpx.Request) -> httpx.Response:
+        sending.append(request.headers["Idempotency-Key"])
+        clock.advance(seconds=CLAIM.total_seconds() + 1)
+        taken.append(Hotline(world.node.engine, clock=clock)._claim_next(
+            format_timestamp(clock())))
+        return httpx.Response(503)
+
+    Hotline(world.node.engine, httpx.MockTransport(failing_after_another_claimed),
+            clock).deliver_due(clock(), most=1)
+    assert taken and taken[0] is not None and taken[0][0] == sending[0]
+    (note,) = [n for n in Hotline(world.node.engine).log() if n.id == sending[0]]
+    assert (note.next_attempt, note.attempts, note.last_error) == (taken[0][1], 0, None)
