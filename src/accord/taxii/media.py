@@ -39,9 +39,18 @@ def accepts_taxii(header: str | None) -> bool:
     """
     if header is None or header == TAXII_21 or not header.strip():
         return True  # what TAXII clients send, known without parsing
+    return _admits(header, "application/taxii+json")
+
+
+def accepts_stix(header: str) -> bool:
+    """True when the Accept header admits STIX 2.1 JSON, weighed as accepts_taxii weighs."""
+    return _admits(header, "application/stix+json")
+
+
+def _admits(header: str, wanted: str) -> bool:
     best: tuple[int, float] | None = None  # (how specific, its quality)
     for media, params, quality in _media_ranges(header):
-        if media == "application/taxii+json" and params.get("version", "2.1") == "2.1":
+        if media == wanted and params.get("version", "2.1") == "2.1":
             specific = 3 if "version" in params else 2
         elif media == "application/*":
             specific = 1

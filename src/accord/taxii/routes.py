@@ -34,15 +34,20 @@ from accord.taxii.filters import (
     PagingTokens,
     parse_query,
 )
-from accord.taxii.media import TAXII_21, accepts_taxii, is_taxii_content
+from accord.taxii.media import TAXII_21, accepts_stix, accepts_taxii, is_taxii_content
 from accord.trust.access import Grant, Principal, effective, is_operator
 from accord.trust.audit import Event
 
 Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
 
 
-def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """One endpoint: authenticate, negotiate, dispatch on the method, translate errors."""
+def taxii(stix_too: bool = False, **handlers: Handler
+          ) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint: authenticate, negotiate, dispatch on the method, translate errors.
+    `stix_too`: its Accept may name STIX 2.1 JSON alone (the manifest's, TAXII 2.1 §5.3, lists
+    both media types), answered in TAXII 2.1 JSON all the same."""
+    def accepted(accept: str) -> bool:
+        return accepts_taxii(accept) or (stix_too and accepts_stix(accept))
 
     async def endpoint(request: Request) -> Response:
         node: Node = request.app.state.node
@@ -57,11 +62,11 @@ def taxii(**handlers: Handler) -> Callable[[Request], Awaitable[Response]]:
         try:
             principal = authenticate(node, request)
             accept = request.headers.get("accept")
-            if accept is not None and not accepts_taxii(accept):
+            if accept is not None and not accepted(accept):
                 # Several Accept lines are one list (RFC 9110 §5.3): read them all, but only
                 # when the first alone does not do.
                 accept = ", ".join(request.headers.getlist("accept"))
-                if not accepts_taxii(accept):
+                if not accepted(accept):
                     raise TaxiiError(406, f"this server sends only {TAXII_21}; the Accept "
                                      f"header asked for {accept!r}")
             nul = nul_in(request)
@@ -100,7 +105,8 @@ def _collection(request: Request, node: Node, principal: Principal) -> tuple[Col
 def _readable(request: Request, node: Node, principal: Principal) -> Collection:
     collection, grant = _collection(request, node, principal)
     if not grant.can_read:
-        raise TaxiiError(403, f"you may write to collection {collection.id} but not read it")
+        raise TaxiiError(403, f"you may write to collection {collection.id} but not read it"
+                         if grant.can_write else f"you may not read collection {collection.id}")
     return collection
 
 
@@ -209,7 +215,8 @@ def _objects_of(body: bytes, max_objects: int) -> list[Any]:
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise TaxiiError(400, f"the request body is not valid JSON: {error}") from None
+        # 422, as TAXII 2.1 §5.5 lists for "a malformed body" (400 is a request not understood).
+        raise TaxiiError(422, f"the request body is not valid JSON: {error}") from None
     if not isinstance(envelope, dict):
         raise TaxiiError(422, "the request body must be a TAXII envelope: a JSON object with "
                          "an 'objects' list")
@@ -396,7 +403,7 @@ routes = [
     Route("/taxii2/", taxii(get=discovery), methods=["GET"]),
     Route(ROOT + "collections/", taxii(get=collections), methods=["GET"]),
     Route(ROOT + "status/{status_id}/", taxii(get=status), methods=["GET"]),
-    Route(COLLECTION + "manifest/", taxii(get=manifest), methods=["GET"]),
+    Route(COLLECTION + "manifest/", taxii(True, get=manifest), methods=["GET"]),
     Route(OBJECT + "versions/", taxii(get=versions), methods=["GET"]),
     Route(COLLECTION, taxii(get=collection), methods=["GET"]),
     Route(ROOT, taxii(get=api_root), methods=["GET"]),

@@ -335,6 +335,26 @@ def test_delete_without_read_or_write_is_404_as_taxii_says(client, world):
     assert_taxii_error(client.delete(objects_url(world, f"{indicator(1)['id']}/"),
                                      headers=caller), 404)
     assert world.node.objects.count(world.evidence.id) == 1
+    # Nor is it told, reading, that it may write: it may not.
+    refused = assert_taxii_error(client.get(objects_url(world), headers=caller), 403)
+    assert "write" not in refused["description"], refused
+
+
+def test_the_manifest_answers_an_accept_of_stix_alone_as_its_section_lists_it(client, world):
+    # TAXII 2.1 §5.3: "Accept: application/taxii+json;version=2.1,application/stix+json;
+    # version=2.1"; a media type an endpoint defines must not be a 406 (§1.6.8).
+    post(client, world.evidence.id, [indicator(1)])
+    manifest = f"{ROOT}collections/{world.evidence.id}/manifest/"
+    for accept in ["application/stix+json;version=2.1", "application/stix+json",
+                   f"{TAXII},application/stix+json;version=2.1"]:
+        r = client.get(manifest, headers={"Accept": accept})
+        assert r.status_code == 200 and r.headers["Content-Type"] == TAXII, (accept, r.text)
+        assert r.json()["objects"][0]["id"] == indicator(1)["id"]
+    assert_taxii_error(client.get(manifest, headers={
+        "Accept": "application/stix+json;version=2.0"}), 406)
+    # Objects are sent in an envelope, a TAXII resource: their endpoint lists TAXII alone.
+    assert_taxii_error(client.get(objects_url(world), headers={
+        "Accept": "application/stix+json;version=2.1"}), 406)
 
 
 def test_post_with_wrong_media_type_is_415(client, world):
@@ -343,9 +363,10 @@ def test_post_with_wrong_media_type_is_415(client, world):
     assert_taxii_error(r, 415)
 
 
-def test_malformed_json_is_400_and_stores_nothing(client, world):
+def test_malformed_json_is_422_and_stores_nothing(client, world):
+    # TAXII 2.1 §5.5: 422 "when sending a malformed body".
     r = client.post(objects_url(world), content=b'{"objects": [', headers={"Content-Type": TAXII})
-    body = assert_taxii_error(r, 400)
+    body = assert_taxii_error(r, 422)
     assert "JSON" in body["description"]
     assert world.node.objects.count(world.evidence.id) == 0
 

@@ -83,9 +83,9 @@ def _dump_deep(valid, deep, levels: int) -> bytes:
             + b"}]}")
 
 
-def test_json_nested_past_what_is_parsed_is_a_clear_400(client, world):
+def test_json_nested_past_what_is_parsed_is_a_clear_422(client, world):
     r = post_raw(client, world, b'{"objects":[' + b"[" * 1100 + b"]" * 1100 + b"]}")
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "depth" in r.json()["description"]
 
 
