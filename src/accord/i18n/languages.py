@@ -6,6 +6,7 @@ wins; until there is one, the browser's Accept-Language is the first guess.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT = "en"
@@ -81,6 +82,12 @@ def language_name(tag: str, reader: str) -> str:
         # chooser does ("中文（简体）").
         named = named.replace(" (", "（").replace("(", "（").replace(")", "）")
     return named or tag
+
+
+def sentences(reader: str, parts: Sequence[str]) -> str:
+    """Sentences said one after another, as the reader's language sets them: Chinese puts no
+    space after its full stop (。), English one."""
+    return ("" if reader.startswith("zh") else " ").join(p for p in parts if p)
 
 
 def written_in(*texts: str) -> str:

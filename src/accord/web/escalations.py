@@ -17,6 +17,7 @@ from accord.cooperation.escalation_views import EscalationView
 from accord.cooperation.hotline import Notification
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Escalation
+from accord.i18n.languages import sentences
 from accord.web.codes import word
 from accord.web.core import Ctx
 
@@ -42,20 +43,25 @@ def hotline_words(ctx: Ctx, escalation: Escalation, notes: Sequence[Notification
         for note in notes:
             party = str(note.body.get("to", ""))
             if note.delivered:
-                told.append(ctx._("{party}'s hotline was notified", party=party))
+                told.append(ctx._("{party}'s hotline was notified.", party=party))
             elif note.has_given_up:
-                told.append(ctx._("{party}'s hotline could not be reached (gave up after "
-                                  "{attempts} attempts)", party=party, attempts=note.attempts))
+                told.append(ctx.n_("{party}'s hotline could not be reached (gave up after "
+                                   "{count} attempt).",
+                                   "{party}'s hotline could not be reached (gave up after "
+                                   "{count} attempts).", note.attempts, party=party))
             elif note.attempts and note.last_error:
                 # Said plainly: an officer who reads "being notified" waits, where a call is
                 # due (why it failed is the operator's to read, `accord hotline log`).
-                told.append(ctx._("{party}'s hotline has not been reached: {attempts} attempts "
-                                  "failed; the next at {when}. Call them directly meanwhile",
-                                  party=party, attempts=note.attempts,
-                                  when=ctx.clockface.text(note.next_attempt)))
+                told.append(ctx.n_("{party}'s hotline has not been reached: {count} attempt "
+                                   "failed; the next at {when}. Until it is, reach {party} "
+                                   "by telephone.",
+                                   "{party}'s hotline has not been reached: {count} attempts "
+                                   "failed; the next at {when}. Until it is, reach {party} "
+                                   "by telephone.", note.attempts, party=party,
+                                   when=ctx.clockface.text(note.next_attempt)))
             else:
-                told.append(ctx._("{party}'s hotline is being notified", party=party))
-        return "; ".join(told) + "."
+                told.append(ctx._("{party}'s hotline is being notified.", party=party))
+        return sentences(ctx.language, told)
     if escalation.party in hosted:
         return ctx._("No hotline was notified: neither party has a hotline contact set on "
                      "this node (an administrator sets one with accord hotline set).")
@@ -70,32 +76,65 @@ def newest_open(view: RequestView) -> EscalationView | None:
 
 def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
                names: Mapping[str, str]) -> str:
-    """What the viewer's party should do about the open escalation ("" when none is open)."""
+    """What the viewer's party should do about the open escalation ("" when none is open):
+    who raised it (either party may: the requester when an answer is late or lacking, the
+    addressee to dispute), what to do, and what ends it (cooperation.escalation_views: the
+    party that raised it, by hand; an answer, for one raised before it; a withdrawal)."""
     current = newest_open(view)
     if current is None:
         return ""
     request = view.request
     level = current.escalation.level
-    reason = word(ctx.language, "reason", current.escalation.reason)
-    where = level_words(ctx, ladder, level)
-    if request.addressee == me:
-        todo = (ctx._("acknowledge it, then respond") if view.acknowledged_at is None
-                else ctx._("respond"))
-        return ctx._("{requester} escalated this request ({reason}); it is at {where}. What "
-                     "to do: {todo} now, and tell {requester}'s {step} when to expect the "
-                     "answer. The escalation ends by itself when you respond.",
-                     requester=names.get(request.requester, request.requester),
-                     reason=reason, where=where, todo=todo,
-                     step=step(ctx, ladder, level) or word(ctx.language, "ladder",
-                                                            "liaison officers"))
-    other = names.get(request.addressee, request.addressee)
-    return ctx._("This request is escalated ({reason}); it is at {where}. What to do: contact "
-                 "{other}'s {step} directly (telephone, or the hotline if one is agreed), name "
-                 "this request and what is overdue, and agree when the answer comes. When it "
-                 "is settled, end the escalation below; it also ends by itself when {other} "
-                 "responds or you withdraw the request.", reason=reason, where=where,
-                 other=other, step=step(ctx, ladder, level) or word(ctx.language, "ladder",
-                                                            "liaison officers"))
+    values = {
+        "reason": word(ctx.language, "reason", current.escalation.reason),
+        "where": level_words(ctx, ladder, level),
+        "step": step(ctx, ladder, level) or word(ctx.language, "ladder", "liaison officers"),
+    }
+    other_id = request.requester if request.addressee == me else request.addressee
+    other = names.get(other_id, other_id)
+    answered = view.answered_at is not None  # and so the escalation was raised after it
+    if current.escalation.party != me:
+        said = ctx._("{party} escalated this request ({reason}); it is at {where}.",
+                     party=other, **values)
+        if request.addressee == me and not answered:
+            todo = (ctx._("acknowledge it, then respond") if view.acknowledged_at is None
+                    else ctx._("respond"))
+            return sentences(ctx.language, [said, ctx._(
+                "What to do: {todo} now, and tell {requester}'s {step} when to expect the "
+                "answer. The escalation ends by itself when you respond.",
+                requester=other, todo=todo, **values)])
+        todo = ctx._("What to do: contact {other}'s {step}, hear what they raise, and agree "
+                     "how to settle it.", other=other, **values)
+        if request.addressee == me:
+            ends = ctx._("It ends when {other} ends it or withdraws the request.", other=other)
+        elif answered:
+            ends = ctx._("It ends when {other} ends it, or when you withdraw the request.",
+                         other=other)
+        else:
+            ends = ctx._("It ends when {other} ends it or responds, or when you withdraw the "
+                         "request.", other=other)
+        return sentences(ctx.language, [said, todo, ends])
+    said = ctx._("Your party escalated this request ({reason}); it is at {where}.", **values)
+    if request.requester == me and not answered:
+        todo = ctx._("What to do: contact {other}'s {step} directly (telephone, or the hotline "
+                     "if one is agreed), name this request and what is overdue, and agree when "
+                     "the answer comes.", other=other, **values)
+        ends = ctx._("When it is settled, end the escalation below; it also ends by itself "
+                     "when {other} responds or you withdraw the request.", other=other)
+    else:
+        todo = ctx._("What to do: contact {other}'s {step} directly (telephone, or the hotline "
+                     "if one is agreed), name this request and what you raise, and agree how "
+                     "to settle it.", other=other, **values)
+        if request.requester == me:
+            ends = ctx._("When it is settled, end the escalation below; it also ends if you "
+                         "withdraw the request.")
+        elif answered:
+            ends = ctx._("When it is settled, end the escalation below; it also ends if "
+                         "{other} withdraws the request.", other=other)
+        else:
+            ends = ctx._("When it is settled, end the escalation below; it also ends by itself "
+                         "when you respond or {other} withdraws the request.", other=other)
+    return sentences(ctx.language, [said, todo, ends])
 
 
 def follow_up(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],

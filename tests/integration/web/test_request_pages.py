@@ -287,8 +287,8 @@ def test_a_hotline_that_cannot_be_reached_is_said_so_with_what_to_do(world, brow
         datetime.now(UTC) + timedelta(seconds=5))  # one attempt: the next is 10 s after it
     for page in (us.get(f"/ui/requests/{rid}").text, us.get("/ui/hotline").text):
         said = unescape(page)
-        assert "China (CNCERT/CC)'s hotline has not been reached: 1 attempts failed; the " \
-            "next at" in said and "Call them directly meanwhile" in said
+        assert "China (CNCERT/CC)'s hotline has not been reached: 1 attempt failed; the " \
+            "next at" in said and "Until it is, reach China (CNCERT/CC) by telephone." in said
         assert "being notified" not in said and "Connection refused" not in said
 
 
