@@ -22,7 +22,6 @@ from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Request
 from accord.cooperation.receipts import marked
-from accord.cooperation.refusals import Codes
 from accord.cooperation.translations import (
     MAX_PER_REQUEST,
     Original,
@@ -30,12 +29,10 @@ from accord.cooperation.translations import (
     Translation,
     TranslationError,
     from_stix,
-    is_language,
     is_translation,
     missing_languages,
     original_of,
     renditions,
-    same_language,
     to_stix,
     translate,
 )
@@ -89,14 +86,11 @@ def sent_with(request_obj: dict[str, Any], request: Request, translator: str,
     if original is None:  # a request always has a summary
         raise CooperationError(N_("the request has no text to translate"))
     made: Translation | None = None
-    try:
-        for lang, texts in given.items():
-            one = translate(original, request.id, translator, lang, texts, now, _new_id())
-            made = one if made is None else Translation(
-                made.id, made.request_id, made.object_ref, made.object_modified, translator,
-                now, now, {**made.contents, **one.contents})
-    except TranslationError as error:
-        raise CooperationError(f"translation: {error}") from None
+    for lang, texts in given.items():  # a TranslationError is said as the desk's refusals
+        one = translate(original, request.id, translator, lang, texts, now, _new_id())
+        made = one if made is None else Translation(
+            made.id, made.request_id, made.object_ref, made.object_modified, translator,
+            now, now, {**made.contents, **one.contents})
     found = [made] if made is not None else []
     missing = missing_languages(original, found, required)
     if missing:
@@ -168,21 +162,8 @@ class Translations:
         mine = [t for t in held.translations
                 if t.object_ref == object_id and t.translator == actor.party.id]
         previous = max(mine, key=lambda t: t.modified) if mine else None
-        # The officer's own slips, said in the officer's language (the rest, in translate's).
-        if not is_language(lang):
-            raise CooperationError(N_("language {lang!r} is not an RFC 5646 language code "
-                                      "(such as en or zh-Hans)"), lang=lang)
-        if same_language(lang, original.lang):
-            raise CooperationError(N_("this text is written in {lang}: a translation is into "
-                                      "another language"), lang=original.lang)
-        if not any(text.strip() for text in texts.values()):
-            raise CooperationError(N_("a translation needs the translated text of at least one "
-                                      "of: {fields}"), fields=Codes("field", tuple(original.texts)))
-        try:
-            made = translate(original, request_id, actor.party.id, lang, texts,
-                             self.desk.clock(), _new_id(), previous)
-        except TranslationError as error:
-            raise CooperationError(str(error)) from None
+        made = translate(original, request_id, actor.party.id, lang, texts, self.desk.clock(),
+                         _new_id(), previous)
         obj = _marked_as(to_stix(made), actor.party.id, view.request,
                          held.markings.get(object_id, ()))
         within_ledger(self.desk.node.engine, actor.party, request_id, obj)

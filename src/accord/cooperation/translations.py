@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from accord.cooperation.objects import TRANSLATABLE
+from accord.cooperation.refusals import Code, Codes, CooperationError
 from accord.cooperation.timeline import automatic_note
+from accord.i18n import N_
 from accord.stix.identifiers import identifier_type
 from accord.stix.properties import LANGUAGE_CODE, show
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp, sort_key
@@ -32,8 +34,9 @@ MAX_LANGUAGES = 8  # languages in one party's translation of one object
 MAX_PER_REQUEST = 200  # translation versions one party makes in one request's ledger
 
 
-class TranslationError(ValueError):
-    """A translation Accord does not take, in words for the person who tried."""
+class TranslationError(CooperationError):
+    """A translation Accord does not take, in words for the person who tried: said in the
+    reader's language on a page, as the desk's refusals are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,37 +196,42 @@ def translate(original: Original, request_id: str, translator: str, lang: str,
               previous: Translation | None = None) -> Translation:
     """The translator's translation of `original` into `lang`: a new object, or the next
     version of `previous` (the translator's own, kept with its other languages)."""
+    # Said of the text, not by its id: on the new-request form the request has none yet.
     if not is_language(lang):
-        raise TranslationError(f"language {lang!r} is not an RFC 5646 language code "
-                               "(such as en or zh-Hans)")
+        raise TranslationError(N_("language {lang!r} is not an RFC 5646 language code (such as "
+                                  "en or zh-Hans)"), lang=lang)
     if same_language(lang, original.lang):
-        raise TranslationError(f"{original.id} is written in {original.lang}: a translation "
-                               "is into another language")
+        raise TranslationError(N_("this text is written in {lang}: a translation is into "
+                                  "another language"), lang=original.lang)
     given = {name: text.strip() for name, text in texts.items() if text.strip()}
     if not given:
-        raise TranslationError("a translation needs the translated text of at least one of: "
-                               + ", ".join(original.texts))
+        raise TranslationError(N_("a translation needs the translated text of at least one "
+                                  "of: {fields}"), fields=Codes("field", tuple(original.texts)))
     allowed = TRANSLATABLE[original.type]
     for name, text in given.items():
         if name not in allowed:
-            raise TranslationError(f"{name}: not a translatable property of {original.type} "
-                                   f"(one of {', '.join(allowed)})")
+            raise TranslationError(N_("{field}: not a property a translation may hold (one of "
+                                      "{fields})"), field=Code("field", name),
+                                   fields=Codes("field", tuple(allowed)))
         if name not in original.texts:
-            raise TranslationError(f"{name}: {original.id} has no {name} to translate")
+            raise TranslationError(N_("{field}: the text translated has none to translate"),
+                                   field=Code("field", name))
         if len(text) > MAX_TEXT:
-            raise TranslationError(f"{name}: {len(text):,} characters; a translation holds at "
-                                   f"most {MAX_TEXT:,}")
+            raise TranslationError(N_("{field}: {count:,} characters; a translation holds at "
+                                      "most {most:,}"), field=Code("field", name),
+                                   count=len(text), most=MAX_TEXT)
     if previous is None:
         return Translation(new_id, request_id, original.id, original.modified, translator, now,
                            now, {lang: given})
     if previous.translator != translator:
-        raise TranslationError(f"{previous.id} is {previous.translator}'s translation: only its "
-                               "translator may add a version")
+        raise TranslationError(N_("{id} is another party's translation: only its translator "
+                                  "may add a version"), id=previous.id)
     contents = {k: dict(v) for k, v in previous.contents.items() if not same_language(k, lang)}
     kept = next((dict(v) for k, v in previous.contents.items() if same_language(k, lang)), {})
     contents[lang] = {**kept, **given}
     if len(contents) > MAX_LANGUAGES:
-        raise TranslationError(f"a translation holds at most {MAX_LANGUAGES} languages")
+        raise TranslationError(N_("a translation holds at most {most} languages"),
+                               most=MAX_LANGUAGES)
     # A new version must be later than the last (STIX 2.1 §3.6), whatever the clocks say.
     modified = max(now, previous.modified + timedelta(milliseconds=1))
     return Translation(previous.id, request_id, original.id, original.modified, translator,

@@ -34,6 +34,7 @@ METHOD_MAP = [
     ("cooperation/bounds.py", "python"),
     ("cooperation/evidence.py", "python"),
     ("cooperation/translating.py", "python"),
+    ("cooperation/translations.py", "python"),
     ("cooperation/review_*.py", "python"),
     ("cooperation/templates/**.html", "jinja2"),
     # How an attribution stands, and why (the attribution page).

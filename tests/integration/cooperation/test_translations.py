@@ -150,7 +150,7 @@ def test_translations_over_rest(client, world, sent):
     assert seen.status_code == 200 and seen.json() == added.json()["translations"]
     bad = client.post(f"{API}/requests/{sent.id}/translations", headers=as_cn,
                       json={"lang": "zh-Hans", "texts": {"kind": "x"}})
-    assert bad.status_code == 400 and "not a translatable property" in bad.json()["title"]
+    assert bad.status_code == 400 and "not a property a translation may hold" in bad.json()["title"]
     unknown = client.post(f"{API}/requests/x-accord-request--00000000-0000-4000-8000-"
                           "000000000000/translations", headers=as_cn,
                           json={"lang": "zh-Hans", "texts": {"summary": "x"}})

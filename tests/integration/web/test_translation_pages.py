@@ -82,3 +82,43 @@ def test_a_new_request_carries_the_languages_the_guidelines_require(world, brows
     assert sent.status_code == 303, sent.text
     page = browser(world.other_token).get(sent.headers["location"].split("?")[0])
     assert "谁在运行 198.51.100.7？" in page.text and "original · 原文" in page.text
+
+
+def test_a_refused_translation_comes_back_with_what_was_typed_in_the_officers_words(
+        world, browser, rid):
+    cn = browser(world.other_token)
+    cn.get(f"/ui/requests/{rid}")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    cn.get(f"/ui/requests/{rid}")
+    long = "长" * 20_001
+    refused = cn.post(f"/ui/requests/{rid}/translations", {
+        "object": rid, "lang": "zh-Hans", "text-summary": "谁在运行？", "text-description": long})
+    page = unescape(refused.text)
+    assert refused.status_code == 400
+    assert "描述：共 20,001 个字符；译文最多 20,000 个字符" in page, page[-3000:]
+    assert "characters" not in page
+    # Nothing typed is lost: the form opens again holding it.
+    assert ">谁在运行？</textarea>" in page and f">{long}</textarea>" in page
+    assert 'name="lang" required list="tr-languages" spellcheck="false" value="zh-Hans"' in page
+
+
+@pytest.mark.parametrize(("fields", "said"), [
+    ({"lang": "en", "tr_lang": "en", "tr_summary": "Who?"}, "此文本以 en 写成"),
+    ({"tr_lang": "zh-Hans", "tr_summary": ""}, "翻译至少需要以下其中一项的译文"),
+    ({"tr_lang": "zh-Hans", "tr_impact": "影响"}, "影响：原文没有此项，无可翻译"),
+    ({"tr_lang": "zh_Hans!", "tr_summary": "谁？"}, "不是 RFC 5646 语言代码"),
+])
+def test_the_new_request_forms_translation_is_refused_in_the_officers_words(
+        world, browser, fields, said):
+    GuidelinesStore(world.node.engine).add('[required]\ninformation = []\n',
+                                           "2000-01-01T00:00:00.000000Z")
+    us = browser(world.admin_token)
+    us.get("/ui/requests/new")
+    assert us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    us.get("/ui/requests/new")
+    refused = us.post("/ui/requests/new", {
+        "to": world.other.id, "kind": "information", "category": "intrusion",
+        "urgency": "urgent", "summary": "Who runs 198.51.100.7?", "lang": "en", **fields})
+    page = unescape(refused.text)
+    assert refused.status_code == 400 and said in page, page[page.find("<main"):][:2500]
+    assert "x-accord-request--" not in page  # no id of a request that was never made

@@ -99,10 +99,10 @@ def test_a_translation_is_valid_stix_and_reads_back() -> None:
 
 @pytest.mark.parametrize(("lang", "texts", "words"), [
     ("zh Hans", {"summary": "x"}, "not an RFC 5646"),
-    ("EN", {"summary": "x"}, "written in en"),
+    ("EN", {"summary": "x"}, "this text is written in en"),
     ("zh-Hans", {"summary": "  "}, "at least one of"),
-    ("zh-Hans", {"impact": "x"}, "has no impact to translate"),
-    ("zh-Hans", {"kind": "x"}, "not a translatable property"),
+    ("zh-Hans", {"impact": "x"}, "impact: the text translated has none to translate"),
+    ("zh-Hans", {"kind": "x"}, "not a property a translation may hold"),
     ("zh-Hans", {"summary": "x" * (MAX_TEXT + 1)}, "at most"),
 ])
 def test_a_bad_translation_is_refused_saying_why(lang: str, texts: dict[str, str],
