@@ -69,6 +69,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.admission = admission
         self.source: str | None = None  # what the connection counts against, once held
         self.refused = False
+        # Past max_pipelined requests ahead of their answers: those taken are answered, the
+        # connection then closes, and nothing more is read from it.
+        self.draining = False
         # The head being read: how many more bytes it may take (None: no head is being read),
         # and whether its request line has ended (past it, an oversized head is a 431).
         self.head_room: int | None = limits.max_header_size
@@ -180,7 +183,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         return False
 
     def data_received(self, data: bytes) -> None:
-        if self.refused or self.transport.is_closing():
+        if self.refused or self.draining or self.transport.is_closing():
             return
         self._unset_keepalive_if_required()
         while data:
@@ -213,10 +216,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             if self.cycle is not None:  # answered as plain HTTP, then closed
                 self.cycle.keep_alive = False
         except httptools.HttpParserError as error:
-            if not self.refused:
+            if not self.refused and not self.draining:
                 self.refuse(400, f"this is not a valid HTTP/1.1 request ({error})")
             return False
-        return not self.refused
+        return not self.refused and not self.draining
 
     # -- parser callbacks ------------------------------------------------------------------
 
@@ -241,9 +244,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        wrong = _host_fault(self.headers, self.parser.get_http_version())
+        version = self.parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            # HTTP/0.9 (a request line without a version) has no headers, so no Host and no
+            # way to say how long it is; a version this parser reads but this server does not
+            # speak is a 505 (RFC 9110 §15.6.6).
+            self.refuse(*((400, "the request line must end with its version, HTTP/1.1")
+                          if version == "0.9" else
+                          (505, f"HTTP/{version} is not served here: send HTTP/1.1")))
+            raise _Refused
+        wrong = _host_fault(self.headers, version)
         if wrong is not None:
             self.refuse(400, wrong)
+            raise _Refused
+        if self.cycle is not None and not self.cycle.response_complete \
+                and len(self.pipeline) >= self.limits.max_pipelined:
+            self.drain()
             raise _Refused
         self.head_room = None
         self.trailer_bytes = 0
@@ -256,7 +272,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.body_length = None if chunked else length
             self.body_received = 0
             self.body_answered = False
-            self.set_deadline(self.limits.body_due(length), self.body_overdue)
+            # Due as what came so far allows, moved on as more comes (body_overdue): a length
+            # declared is not time granted before a byte of it arrives.
+            self.set_deadline(self.limits.body_due(0), self.body_overdue)
 
     def on_body(self, body: bytes) -> None:
         self.body_received += len(body)
@@ -309,12 +327,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.body_answered:
             self.transport.close()
             return
-        if self.body_length is None:  # chunked: the deadline moves with what came
-            left = (self.body_start + self.limits.body_due(self.body_received)
-                    - self.loop.time())
-            if left > 0:
-                self.set_deadline(left, self.body_overdue)
-                return
+        left = self.body_start + self.limits.body_due(self.body_received) - self.loop.time()
+        if left > 0:  # the deadline moves with what came
+            self.set_deadline(left, self.body_overdue)
+            return
         expected = "" if self.body_length is None else f" of {self.body_length}"
         self.refuse(408, f"the request body came too slowly: {self.body_received}{expected} "
                          f"bytes in {self.loop.time() - self.body_start:.1f} s; a body may take "
@@ -322,6 +338,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                          f"{size_text(self.limits.min_body_rate)}/s")
 
     # -- refusing --------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Take no more requests on this connection: those waiting are answered in turn, and
+        the last of them closes it (its answer says `Connection: close`)."""
+        self.draining = True
+        self.flow.pause_reading()
+        newest = self.pipeline[0][0] if self.pipeline else self.cycle
+        if newest is not None:
+            newest.keep_alive = False
+        log.info("%s pipelined more than %d requests: the connection closes after answering "
+                 "them", self.client, self.limits.max_pipelined)
 
     def refuse(self, status: int, description: str,
                headers: dict[str, str] | None = None) -> None:

@@ -28,7 +28,7 @@ from accord.serving.tls import listener_tls
 TAXII = b"application/taxii+json;version=2.1"
 QUICK = Limits(max_header_size=4 * KiB, header_timeout=0.2, body_timeout=0.2,
                min_body_rate=10 * KiB, idle_timeout=0.1, max_connections=4,
-               max_connections_per_source=2)
+               max_connections_per_source=2, max_pipelined=3)
 
 
 async def echo(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
@@ -405,6 +405,48 @@ def test_a_pipelined_body_cut_for_time_writes_nothing_over_the_answer_before_it(
                                + b"a" * 10)
         await asyncio.sleep(0.4)
         assert wire.closed and not wire.written
+    run(scenario)
+
+
+def test_pipelined_requests_past_the_most_are_not_parsed_and_those_taken_are_answered():
+    # 32 connections of 256 KiB reads of `GET /` held 800 MB and stalled the loop for 6 s.
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(b"GET /wait HTTP/1.1\r\nHost: n\r\n\r\n" + GET * 500)
+        assert len(protocol.pipeline) == QUICK.max_pipelined
+        protocol.data_received(GET * 100)  # read on nothing more
+        assert len(protocol.pipeline) == QUICK.max_pipelined
+        await asyncio.sleep(0.6)
+        answers = bytes(wire.written).split(b"HTTP/1.1 ")[1:]
+        assert len(answers) == 1 + QUICK.max_pipelined
+        assert all(a.startswith(b"200 ") for a in answers)
+        assert b"connection: close" in answers[-1].lower() and wire.closed
+    run(scenario)
+
+
+@pytest.mark.parametrize(("request_line", "status"), [
+    (b"GET / HTTP/2.0\r\nHost: n\r\n\r\n", 505),
+    (b"GET / HTTP/2.0\r\n\r\n", 505),  # and no Host to check
+    (b"GET /\r\n\r\n", 400),  # HTTP/0.9: no version, no headers
+])
+def test_a_request_in_another_http_version_is_refused(request_line, status):
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(request_line)
+        await asyncio.sleep(0.01)
+        assert taxii_error(wire)[0] == status and wire.closed
+    run(scenario)
+
+
+def test_a_long_declared_body_sent_a_byte_at_a_time_is_cut_after_the_body_timeout():
+    # Its Content-Length (1 MiB: 100 s at the minimum rate) grants no time before it comes.
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(post(1024 * 1024))
+        for _ in range(10):
+            protocol.data_received(b"a")
+            await asyncio.sleep(0.05)
+        assert taxii_error(wire)[0] == 408
     run(scenario)
 
 
