@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import orjson
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -88,6 +89,10 @@ def _environment(language: str) -> Environment:
     # override (U+202E) would otherwise turn the rest of the notice around on the page.
     environment.filters["why"] = lambda flag: printable(flag.why_in(catalogue(language).gettext))
     environment.filters["printable"] = printable
+    # A record's detail as JSON with its own characters: `tojson` writes 张敏 as \u5f20\u654f,
+    # six times as long, and a cut through the escapes shows neither.
+    environment.filters["json_text"] = lambda value: orjson.dumps(
+        value, option=orjson.OPT_SORT_KEYS).decode()
     # A field's value that is not the form's (a search box, the guidelines being edited).
     environment.filters["as_typed"] = as_typed
     return environment
