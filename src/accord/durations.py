@@ -14,7 +14,12 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 class DurationError(ValueError):
-    pass
+    """A duration refused; `kind` says why, for a page to say it in the reader's words:
+    "not-a-duration", "not-positive" or "too-long"."""
+
+    def __init__(self, message: str, kind: str = "not-a-duration") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def parse_duration(text: str) -> timedelta:
@@ -28,7 +33,7 @@ def parse_duration(text: str) -> timedelta:
             parts = {k: float(v) for k, v in iso.groupdict().items() if v is not None}
             return timedelta(**parts)
     except OverflowError:
-        raise DurationError(f"{text!r} is longer than any calendar holds") from None
+        raise DurationError(f"{text!r} is longer than any calendar holds", "too-long") from None
     raise DurationError(f"{text!r} is not a duration: write e.g. 90d, 12h, P30D or PT12H")
 
 
@@ -37,8 +42,8 @@ def lifetime_end(text: str, start: datetime) -> datetime:
     if that is not after `start` or lies beyond the calendar."""
     lifetime = parse_duration(text)
     if lifetime.total_seconds() <= 0:
-        raise DurationError(f"{text!r}: it must live longer than that")
+        raise DurationError(f"{text!r}: it must live longer than that", "not-positive")
     try:
         return start + lifetime
     except OverflowError:
-        raise DurationError(f"{text!r} ends beyond the calendar's last day") from None
+        raise DurationError(f"{text!r} ends beyond the calendar's last day", "too-long") from None

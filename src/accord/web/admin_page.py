@@ -133,12 +133,12 @@ def _token(ctx: Ctx) -> Page:
     if ctx.field("expires"):
         try:
             until = format_timestamp(lifetime_end(ctx.field("expires"), datetime.now(UTC)))
-        except DurationError as error:
-            if "is not a duration" in str(error):  # the common slip, in the reader's words
-                raise DirectoryError(N_("Expires: {value} is not a duration: write e.g. 90d, "
-                                        "12h, P30D or PT12H"),
-                                     value=repr(ctx.field("expires"))) from None
-            raise DirectoryError(N_("Expires: {problem}"), problem=str(error)) from None
+        except DurationError as error:  # said in the reader's words
+            said = {"not-positive": N_("Expires: {value}: a token must live longer than that"),
+                    "too-long": N_("Expires: {value} ends beyond the calendar's last day")}
+            raise DirectoryError(said.get(error.kind, N_(
+                "Expires: {value} is not a duration: write e.g. 90d, 12h, P30D or PT12H")),
+                value=repr(ctx.field("expires"))) from None
     name = ctx.field("holder")
     token = directory.create_token(owner, role=role, name=name, expires=until,
                                    machine=ctx.field("machine") == "yes")

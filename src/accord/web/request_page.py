@@ -49,6 +49,11 @@ DONE = {
     "withdraw": N_("Request withdrawn."),
     "created": N_("Request sent. It reaches the addressee's node at the next sync."),
 }
+# Where the other party is on this node too, it reads the act now: no sync carries it.
+DONE_HERE = {
+    "acknowledge": N_("Acknowledged. The requester reads it on this node now."),
+    "created": N_("Request sent. The addressee reads it on this node now."),
+}
 OUTCOME_HELP = {
     "information-provided": N_("you answer with information (attach what you found)"),
     "action-taken": N_("you acted, e.g. took a server down or preserved evidence"),
@@ -184,7 +189,11 @@ def request_page(ctx: Ctx, *, error: str = "", failed: str = "", status: int = 2
     items += [(m.time, 1, ("mark", Mark(ctx._(m.label), m.time, m.met))) for m in _marks(view)]
     items.sort(key=lambda item: (item[0], item[1]))
     escalated = _escalations(ctx, view, policy.ladder)
-    done = ctx._(DONE[ctx.arg("done")]) if ctx.arg("done") in DONE else ""
+    done = ""
+    if ctx.arg("done") in DONE:
+        other = request.addressee if request.requester == me else request.requester
+        here = ctx.arg("done") in DONE_HERE and other in hosted_parties(ctx.node.engine)
+        done = ctx._((DONE_HERE if here else DONE)[ctx.arg("done")])
     if ctx.arg("done") == "escalate" and view.escalations:
         # Say what happened, not what an escalation might do: the level and who heard of it.
         newest = max(view.escalations, key=lambda e: (e.escalation.time, e.escalation.id))

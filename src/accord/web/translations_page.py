@@ -14,6 +14,8 @@ from accord.cooperation.objects import TRANSLATABLE
 from accord.cooperation.translating import Translations
 from accord.cooperation.translations import MAX_TEXT, Original, Rendition
 from accord.i18n.languages import LANGUAGES
+from accord.store.peers import hosted_parties
+from accord.web.codes import word
 from accord.web.core import Ctx, Forbidden, NotFound, Page
 
 
@@ -63,9 +65,16 @@ def translation_panel(ctx: Ctx, view: RequestView) -> dict[str, Any]:
         and ctx.viewer.party_id in view.request.participants,
         "translation_languages": [(tag, lang.own_name) for tag, lang in LANGUAGES.items()],
         "translation_max": MAX_TEXT,
-        "translation_done": ctx._("Translation added. The other party's node receives it at "
-                                  "the next sync.") if ctx.arg("done") == "translate" else "",
+        "translation_done": _translation_done(ctx, view) if ctx.arg("done") == "translate"
+        else "",
     }
+
+
+def _translation_done(ctx: Ctx, view: RequestView) -> str:
+    others = set(view.request.participants) - {ctx.viewer.party_id}
+    if others <= hosted_parties(ctx.node.engine):  # on this node too: no sync carries it
+        return ctx._("Translation added. The other party reads it on this node now.")
+    return ctx._("Translation added. The other party's node receives it at the next sync.")
 
 
 def add_translation(ctx: Ctx) -> Page | Response:
@@ -76,7 +85,8 @@ def add_translation(ctx: Ctx) -> Page | Response:
     request_id = ctx.params["request_id"]
     if not ctx.viewer.may_act:
         raise Forbidden(ctx._("A {role} token may read requests but not translate them; that "
-                              "takes the liaison role.", role=ctx.viewer.principal.role))
+                              "takes the liaison role.",
+                              role=word(ctx.language, "role", ctx.viewer.principal.role)))
     object_ref = ctx.field("object") or request_id
     texts = {name: ctx.field(f"text-{name}") for names in TRANSLATABLE.values()
              for name in names if ctx.field(f"text-{name}")}

@@ -43,6 +43,11 @@ def test_an_admin_makes_a_token_sees_it_once_and_revokes_it(world, browser):
                                           "expires": "yesterday"})
     assert slip.status_code == 400
     assert "到期时间：'yesterday' 不是时长" in html.unescape(slip.text)
+    for expires, said in (("0d", "到期时间：'0d'：令牌的有效期必须更长"),
+                          ("99999999d", "到期时间：'99999999d' 超出了日历的最后一天")):
+        refused = html.unescape(admin.post("/ui/admin/token", {
+            "party": world.other.id, "role": "reader", "expires": expires}).text)
+        assert said in refused and "calendar" not in refused and "live longer" not in refused
     admin.post("/ui/language", {"lang": "en", "next": "/ui/"})
     bad = admin.post("/ui/admin/token", {"party": world.other.id, "role": "overlord"})
     assert bad.status_code == 400 and "unknown role 'overlord'" in html.unescape(bad.text)
