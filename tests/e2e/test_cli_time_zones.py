@@ -87,3 +87,38 @@ def test_a_review_s_instants_are_read_in_the_zone_tz_names_its_days_in_utc(datab
     offset = period("--tz", "Asia/Shanghai", "review", "--from", "2026-07-01T00:00:00Z",
                     "--to", "2027-01-01")
     assert offset["from"].startswith("2026-07-01T00:00:00")
+
+
+def test_a_refusal_names_its_times_in_the_zone_tz_names(databases, tmp_path, accord):
+    db = databases.new("tz")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    assert accord("party", "add", "CNCERT", db=db).returncode == 0
+    evidence = imported_indicator(db, tmp_path, "73")
+    made = accord("request", "create", "--to", "CNCERT", "--kind", "information",
+                  "--category", "intrusion", "--urgency", "routine", "--evidence", evidence,
+                  "--summary", "Who runs 198.51.100.7?", db=db)
+    rid = made.stdout.strip()
+    assert accord("request", "respond", rid, "--as", "CNCERT", "--outcome",
+                  "no-information-found", db=db).returncode == 0
+    for zone, pattern in (("Asia/Shanghai", r"answered at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"
+                                            r"(\.\d+)?\+08:00"),
+                          ("UTC", r"answered at \d{4}-\d\d-\d\d \d\d:\d\d UTC")):
+        refused = accord("--tz", zone, "request", "escalate", rid, "--reason", "manual",
+                         "--note", "again", db=db)
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode != 0 and re.search(pattern, said), said
+
+
+def test_export_reads_a_time_typed_in_the_zone_tz_names(databases, tmp_path, accord):
+    db = databases.new("tz")
+    assert accord("init", "--party", "US-CERT", db=db).returncode == 0
+    imported_indicator(db, tmp_path, "74")
+    everything = accord("--tz", "Asia/Shanghai", "export", "--added-after", "2000-01-01 08:00",
+                        db=db)
+    assert everything.returncode == 0, everything.stderr
+    assert json.loads(everything.stdout)["objects"]
+    later = accord("--tz", "Asia/Shanghai", "export", "--added-after", "2999-01-01", db=db)
+    assert later.returncode == 0 and "objects" not in json.loads(later.stdout)
+    wrong = accord("export", "--added-after", "soon", db=db)
+    assert wrong.returncode == 2 and "--added-after: 'soon' is not a date or time" in \
+        " ".join(wrong.stderr.split())

@@ -33,6 +33,7 @@ from accord.cli.common import (
     listing,
     opened,
     out,
+    refused,
     said,
     split_names,
     typed_instant,
@@ -70,7 +71,7 @@ def record_for(db: str, as_party: str | None
         try:
             yield node, AttributionRecord(node), Actor(party)
         except AttributionError as error:
-            raise fail(str(error)) from None
+            raise fail(refused(error)) from None
 
 
 def _print_json(data: Any) -> None:

@@ -114,6 +114,19 @@ def default_db() -> str:
     return os.environ.get("ACCORD_DB", DEFAULT_DB)
 
 
+def refused(error: Exception) -> str:
+    """A refusal's words, the times it names as this run shows times (in the zone --tz names:
+    "answered at 2026-12-06T12:42:00+08:00", not in UTC)."""
+    from accord.cooperation.refusals import Moment
+    from accord.i18n import Refusal
+
+    if not isinstance(error, Refusal) or shown_zone["name"] == DEFAULT_ZONE \
+            or not any(isinstance(v, Moment) for v in error.values.values()):
+        return str(error)
+    return error.message.format(**{k: shown(v.at) if isinstance(v, Moment) else v
+                                   for k, v in error.values.items()})
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
@@ -126,7 +139,7 @@ def user_errors() -> Iterator[None]:
         yield
     except (DirectoryError, DurationError, DatabaseUrlError, NodeNotInitialised,
             NodeAlreadyInitialised, SchemaTooNew, ValueError) as error:
-        raise fail(str(error)) from None
+        raise fail(refused(error)) from None
     except IntegrityError as error:
         # e.g. two commands adding the same party at once: the second loses the race.
         raise fail(f"the database refused the change: {error.orig}") from None

@@ -34,6 +34,7 @@ from accord.cli.common import (
     opened,
     report_arrivals,
     split_names,
+    typed_instant,
     user_errors,
 )
 from accord.export import Export, Tally, exportable
@@ -43,7 +44,7 @@ from accord.node import Node
 from accord.stix.bundle import MalformedJsonError, NotStixError, write_bundle
 from accord.stix.bundle_stream import Batch, batches_in
 from accord.stix.properties import is_type_name
-from accord.stix.timestamps import is_timestamp, microsecond_key
+from accord.stix.timestamps import format_timestamp, is_timestamp, microsecond_key
 from accord.store.directory import Collection
 from accord.store.faults import Fault, storage_fault
 from accord.store.objects import version_of
@@ -294,8 +295,9 @@ def export(
                                                         "(default: every collection).")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="Object types, comma-separated.")]
     = None,
-    added_after: Annotated[str | None, typer.Option(help="Only objects added after this "
-                                                         "timestamp.")] = None,
+    added_after: Annotated[str | None, typer.Option(help=(
+        "Only objects added after this time (2016-04-06T20:07:09.000Z; or 2016-04-06, "
+        "2016-04-06 20:07 in --tz's zone)."))] = None,
     all_versions: Annotated[bool, typer.Option(help="Every version, not only the latest.")]
     = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write "
@@ -308,8 +310,8 @@ def export(
 ) -> None:
     """Write a STIX 2.1 bundle of what the node holds (its own view, or --for a party)."""
     if added_after is not None and not is_timestamp(added_after):
-        raise fail(f"--added-after: {added_after!r} is not a timestamp such as "
-                   "2016-04-06T20:07:09.000Z")
+        # A date, or a date and time in the zone --tz names, as `audit --since` reads one.
+        added_after = format_timestamp(typed_instant("--added-after", added_after))
     types = tuple(split_names(type_))
     for kind in types:
         if not is_type_name(kind):

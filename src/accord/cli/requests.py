@@ -26,6 +26,7 @@ from accord.cli.common import (
     listing,
     opened,
     out,
+    refused,
     shown,
     split_names,
     typed_instant,
@@ -73,7 +74,7 @@ def desk_for(db: str, as_party: str | None, lang: str = "en"
         try:
             yield node, Desk(node), Actor(party, lang=lang)
         except CooperationError as error:
-            raise fail(str(error)) from None
+            raise fail(refused(error)) from None
 
 
 def _show(node: Node, view: RequestView, as_json: bool) -> None:
