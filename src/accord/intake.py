@@ -21,7 +21,14 @@ from accord.cooperation.admission import RECEIPT_TYPES, escalation_refusals, pee
 from accord.cooperation.digest import ledger_entry
 from accord.cooperation.model import Request
 from accord.cooperation.objects import PREFIX, check, from_stix
-from accord.cooperation.reach import REQUEST, is_checked, unheld, why_unreached
+from accord.cooperation.reach import (
+    REQUEST,
+    as_told_to,
+    is_checked,
+    request_ref,
+    unheld,
+    why_unreached,
+)
 from accord.cooperation.receipts import add_receipts, held_request
 from accord.cooperation.translations import check as check_translation
 from accord.cooperation.translations import is_translation
@@ -230,7 +237,7 @@ def store(
     with writing(engine) as conn:
         if before is not None:
             before(conn)
-        valid, unreached = _reaching(conn, valid)
+        valid, unreached = _reaching(conn, valid, party_id)
         report.rejected += unreached
         try:
             outcomes = (objects.add_in(conn, collection.id, valid, poster_id=party_id,
@@ -275,13 +282,15 @@ def store(
     return report
 
 
-def _reaching(conn: Connection, objs: list[dict[str, Any]]
+def _reaching(conn: Connection, objs: list[dict[str, Any]], poster: str
               ) -> tuple[list[dict[str, Any]], list[Rejection]]:
-    """`objs` but the requests and acts that would not reach their request's parties alone,
-    or that a side whose act it is not made (cooperation.reach), and those refused. An act is
-    checked against the request held here; else the first copy of it in this call (the one
-    the store keeps); an act on a request neither holds is refused: checked against nothing,
-    it would count once its request came."""
+    """`objs` but the requests, acts and translations that would not reach their request's
+    parties alone, or that a side whose act it is not made (cooperation.reach), and those
+    refused. An entry is checked against the request held here; else the first copy of it in
+    this call (the one the store keeps); an entry on a request neither holds is refused:
+    checked against nothing, it would count once its request came. `poster`, where it is no
+    party to a request held here, is told of an entry on it only what it would be told of one
+    on a request this node does not hold."""
     if not any(is_checked(o) for o in objs):
         return objs, []
     sent: dict[str, Request] = {}
@@ -291,20 +300,23 @@ def _reaching(conn: Connection, objs: list[dict[str, Any]]
             sent.setdefault(obj["id"], _request_of(obj))
         elif obj["type"] == "x-accord-response":
             responses.add((obj["id"], str(obj.get("request_ref"))))
-    held: dict[str, Request | None] = {}
+    held: dict[str, tuple[Request | None, bool]] = {}  # by id: the request, and if held here
     kept, refused = [], []
     for obj in objs:
         why = None
         if obj["type"] == REQUEST:
             why = why_unreached(obj, _request_of(obj))
         elif is_checked(obj):
-            rid = str(obj.get("request_ref"))
+            rid = request_ref(obj)
             if rid not in held:
-                held[rid] = held_request(conn, rid) or sent.get(rid)
-            request = held[rid]
+                found = held_request(conn, rid)
+                held[rid] = (found, True) if found is not None else (sent.get(rid), False)
+            request, is_held = held[rid]
             why = why_unreached(obj, request) if request is not None else unheld(obj)
             if why is None and obj["type"] == RATING:
                 why = _unrated(conn, obj, rid, responses)
+            if why is not None and request is not None and is_held:
+                why = as_told_to(poster, obj, request, why)
         if why is None:
             kept.append(obj)
         else:

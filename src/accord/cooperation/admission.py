@@ -57,6 +57,10 @@ def why_not_escalation(conn: Connection, obj: dict[str, Any], arrived: datetime)
     request = held_request(conn, str(obj.get("request_ref")))
     if request is None:
         return None
+    if obj.get("created_by_ref") not in (request.requester, request.addressee):
+        # Made by neither side: cooperation.reach refuses it, in the words a party the request
+        # is hidden from may read; these would tell it the request exists.
+        return None
     # The watcher's escalations take ids derived from the request and the reason (every host
     # makes the same one): the addressee, storing one first under that id, made the node
     # refuse the watcher's own when the deadline passed, at every tick.
