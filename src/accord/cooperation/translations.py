@@ -86,6 +86,25 @@ def same_language(a: str, b: str) -> bool:
     return a.lower() == b.lower()
 
 
+def for_reader(originals: Mapping[str, Original], shown: Mapping[str, list[Rendition]],
+               reader: str) -> dict[str, dict[str, Rendition]]:
+    """By original id and property, the translation a reader of `reader`'s language reads
+    beside the original, where the original is in another language: the newest in that very
+    language, else the newest in a variant of it (zh-CN for a zh-Hans reader)."""
+    primary = reader.split("-")[0].lower()
+    chosen: dict[str, dict[str, Rendition]] = {}
+    for oid, renditions in shown.items():
+        original = originals.get(oid)
+        if original is None or original.lang.split("-")[0].lower() == primary:
+            continue
+        ranked = sorted((r for r in renditions if r.lang.split("-")[0].lower() == primary),
+                        key=lambda r: (same_language(r.lang, reader), r.translated))
+        for rendition in ranked:  # the best last, so that it wins
+            for name in rendition.texts:
+                chosen.setdefault(oid, {})[name] = rendition
+    return chosen
+
+
 def original_of(obj: Mapping[str, Any]) -> Original | None:
     """`obj` (a stored cooperation object) as an `Original`, or None when it carries no text
     a party may translate."""

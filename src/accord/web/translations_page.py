@@ -12,7 +12,7 @@ from accord.cooperation.desk import CooperationError, Desk, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.objects import TRANSLATABLE
 from accord.cooperation.translating import Translations
-from accord.cooperation.translations import MAX_TEXT, Original, Rendition
+from accord.cooperation.translations import MAX_TEXT, Original, Rendition, for_reader
 from accord.i18n.languages import LANGUAGES
 from accord.store.peers import hosted_parties
 from accord.web.codes import word
@@ -61,6 +61,9 @@ def translation_panel(ctx: Ctx, view: RequestView) -> dict[str, Any]:
              for o in originals.values()]
     return {
         "translatable": items,
+        # Beside each text of the request and its answer: its translation into the reader's
+        # language, where there is one (the section below lists them all).
+        "for_reader": for_reader(originals, shown, ctx.language),
         "may_translate": ctx.viewer.may_act
         and ctx.viewer.party_id in view.request.participants,
         "translation_languages": [(tag, lang.own_name) for tag, lang in LANGUAGES.items()],

@@ -122,3 +122,18 @@ def test_the_new_request_forms_translation_is_refused_in_the_officers_words(
     page = unescape(refused.text)
     assert refused.status_code == 400 and said in page, page[page.find("<main"):][:2500]
     assert "x-accord-request--" not in page  # no id of a request that was never made
+
+
+def test_a_text_is_shown_with_its_translation_into_the_readers_language(world, browser, rid):
+    cn = browser(world.other_token)
+    cn.get(f"/ui/requests/{rid}")
+    assert cn.post(f"/ui/requests/{rid}/translations", {
+        "object": rid, "lang": "zh-Hans", "text-summary": "谁在运行 198.51.100.7？",
+        "text-description": "自周一起可见"}).status_code == 303
+    in_chinese = cn.get(f"/ui/requests/{rid}", headers={"Accept-Language": "zh-CN"}).text
+    head = in_chinese.split('<section aria-labelledby="translations"', 1)[0]
+    assert '<p class="translated" lang="zh-Hans">' in head and "谁在运行 198.51.100.7？" in head
+    assert '<div class="translated" lang="zh-Hans">' in head and "自周一起可见" in head
+    # Its English reader reads the original alone: it is in English.
+    in_english = browser(world.admin_token).get(f"/ui/requests/{rid}").text
+    assert 'class="translated"' not in in_english

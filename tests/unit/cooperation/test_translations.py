@@ -16,8 +16,10 @@ from accord.cooperation.objects import to_stix as cooperation_to_stix
 from accord.cooperation.translations import (
     MAX_LANGUAGES,
     MAX_TEXT,
+    Rendition,
     TranslationError,
     check,
+    for_reader,
     from_stix,
     is_translation,
     missing_languages,
@@ -177,3 +179,19 @@ def test_guidelines_name_the_languages_a_request_must_carry() -> None:
     with pytest.raises(GuidelinesError, match="languages.required"):
         parse_guidelines('[languages]\nrequired = ["en", "not a tag"]\n', version=3,
                          effective=T0)
+
+
+def test_a_reader_is_given_the_newest_translation_into_its_language_its_own_tag_first() -> None:
+    english, chinese = original("en"), original("zh-Hans")
+
+    def made(lang: str, hours: int, text: str) -> Rendition:
+        return Rendition(lang, CN, T0 + timedelta(hours=hours), {"summary": text}, TID, 1)
+
+    shown = {english.id: [made("zh-Hans", 1, "旧"), made("zh-Hans", 2, "新"),
+                          made("zh-CN", 3, "变体"), made("fr", 4, "Qui ?")]}
+    chosen = for_reader({english.id: english}, shown, "zh-Hans")
+    assert chosen[english.id]["summary"].texts["summary"] == "新"
+    assert for_reader({english.id: english}, {english.id: [made("zh-CN", 1, "变体")]},
+                      "zh-Hans")[english.id]["summary"].lang == "zh-CN"
+    assert for_reader({english.id: english}, shown, "en") == {}  # read as written
+    assert for_reader({chinese.id: chinese}, {chinese.id: shown[english.id]}, "zh-Hans") == {}
