@@ -355,6 +355,14 @@ DIFFERENCES: list[Difference] = [
     # the schema makes that a MUST.
     Difference(Mutation("extension under a free-form key", _set("extensions", {
         "acme": {"score": 1}})), True, False),
+    # §2.9 with RFC 4122 §3: a UUID is written in lowercase and compared regardless of case, so
+    # an id in capitals is another object's to any tool that lowercases ids. The OASIS schemas
+    # take hexadecimal digits in either case.
+    Difference(Mutation("id in capitals", lambda obj: obj.update(
+        id=obj["id"][:-36] + obj["id"][-36:].upper())), False, True),
+    Difference(Mutation("created_by_ref in capitals", lambda obj: obj.update(
+        created_by_ref=obj["created_by_ref"].upper().replace("IDENTITY--", "identity--")),
+        _has("created_by_ref")), False, True),
     # §8: a bundle is a container, not a STIX object. Intake unwraps bundles
     # (accord.stix.bundle.objects_in) and validates what they hold, so a bundle offered as an
     # object is refused; stix2-validator validates the bundle and its contents.

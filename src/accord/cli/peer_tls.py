@@ -157,7 +157,7 @@ def published_node(link: PeerLink, token: str) -> dict[str, Any]:
         raise fail(f"{link.url} published a key that is not an Ed25519 public key") from None
     if identity.get("type") != "identity" or identifier_type(identity.get("id")) != "identity":
         raise fail(f"{link.url} published an identity that is no STIX identity (its type must "
-                   "be 'identity' and its id identity--<UUID>; it has "
+                   "be 'identity' and its id identity--<UUID>, in lowercase; it has "
                    f"{_said(identity, 'type', 40)}, {_said(identity, 'id', 80)})")
     return published
 

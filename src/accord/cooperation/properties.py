@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accord.stix.identifiers import identifier_type
+from accord.stix.identifiers import identifier_type, is_uppercase_identifier
 from accord.stix.properties import show
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
 
@@ -115,6 +115,10 @@ class Ref(Value):
 
     def read(self, raw: Any, path: str, problems: list[str]) -> Any:
         named = identifier_type(raw)
+        if is_uppercase_identifier(raw):
+            problems.append(f"{path}: write {show(raw)} in lowercase, {show(str(raw).lower())}: "
+                            "UUIDs compare regardless of case (RFC 4122 §3, STIX 2.1 §2.9)")
+            return None
         if named is None or (self.types is not None and named not in self.types):
             problems.append(f"{path}: {show(raw)} is not {self.expected}")
             return None

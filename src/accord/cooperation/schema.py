@@ -24,8 +24,9 @@ from accord.cooperation.properties import (
 )
 from accord.stix.timestamps import TIMESTAMP_SYNTAX
 
-# STIX 2.1 §2.9, spelt for ECMA-262 regular expressions (§3.2 timestamps: stix.timestamps).
-UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+# STIX 2.1 §2.9, spelt for ECMA-262 regular expressions (§3.2 timestamps: stix.timestamps);
+# in lowercase, as stix.identifiers holds it.
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 TYPE_NAME = "[a-z][a-z0-9]*(-[a-z0-9]+)*"
 
 DEFS: dict[str, Any] = {

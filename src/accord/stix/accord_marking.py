@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.stix.identifiers import identifier_type
+from accord.stix.identifiers import identifier_type, is_uppercase_identifier, uppercase_problem
 from accord.stix.properties import Findings, show, unexpected
 
 ACCORD_MARKING_EXTENSION = "extension-definition--3c8e2a52-7d1e-4a55-9c36-0f5b6d0e4a11"
@@ -39,7 +39,9 @@ def check_accord_marking(instance: dict[str, Any], where: str, found: Findings) 
         else:
             seen: set[str] = set()
             for n, recipient in enumerate(recipients):
-                if type(recipient) is not str or identifier_type(recipient) != "identity":
+                if is_uppercase_identifier(recipient):
+                    uppercase_problem(f"{where}.recipients[{n}]", recipient, found)
+                elif type(recipient) is not str or identifier_type(recipient) != "identity":
                     found.add(f"{where}.recipients[{n}]", "accord-marking",
                               f"{show(recipient)} is not an identity id")
                 elif recipient in seen:

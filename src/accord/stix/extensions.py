@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from accord.stix.accord_marking import ACCORD_MARKING_EXTENSION, check_accord_marking
-from accord.stix.identifiers import identifier_type
+from accord.stix.identifiers import custom_reference, identifier_type, is_uppercase_identifier
 from accord.stix.observables import PREDEFINED_EXTENSIONS
 from accord.stix.properties import (
     DICTIONARY_KEY,
@@ -50,7 +50,12 @@ def extensions(value: Any, path: str, found: Findings) -> None:
         if type(instance) is not dict or not instance:
             unexpected(found, where, instance, "an extension object")
             continue
-        if uses_definition and identifier_type(key) != "extension-definition":
+        if uses_definition and is_uppercase_identifier(key):
+            found.add(where, "id-case",
+                      f"extension name {show(key)} must be written in lowercase, "
+                      f"{show(key.lower())}: UUIDs compare regardless of case (RFC 4122 §3), "
+                      "so the two name one extension-definition (§2.9)")
+        elif uses_definition and identifier_type(key) != "extension-definition":
             found.add(where, "id-syntax",
                       f"extension name {show(key)} must be an extension-definition identifier")
         if "extension_type" in instance:
@@ -73,4 +78,7 @@ def extensions(value: Any, path: str, found: Findings) -> None:
                 found.add(f"{where}.{name}", "property-name",
                           f"extension property {show(name)} must be 3 to 250 lowercase letters, "
                           "digits and '_', starting with a letter (§7.3.2)")
-            custom_value(item, f"{where}.{name}", found)
+            if type(name) is str and name.endswith(("_ref", "_refs")):
+                custom_reference(item, f"{where}.{name}", found)
+            else:
+                custom_value(item, f"{where}.{name}", found)

@@ -7,14 +7,21 @@ import re
 from collections.abc import Collection
 from typing import Any
 
-from accord.stix.properties import Check, Findings, show, unexpected
+from accord.stix.properties import Check, Findings, custom_value, show, unexpected
 from accord.stix.vocabularies import BUNDLE
 
-# §2.9: <object-type>--<RFC 4122 UUID>. The type follows the type-name rule of §3.1.
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}\Z"
-IDENTIFIER = re.compile(rf"^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--{UUID}")
+# §2.9: <object-type>--<RFC 4122 UUID>. The type follows the type-name rule of §3.1. The UUID
+# in lowercase only: RFC 4122 §3 outputs UUIDs in lowercase and compares them regardless of
+# case, so `indicator--0F60…` and `indicator--0f60…` are one object to any tool that lowercases
+# ids, while a node that compares strings (the creator rule, look-ups) would hold two.
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
+_TYPE_NAME = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+IDENTIFIER = re.compile(rf"^({_TYPE_NAME})--{UUID}")
 RFC_4122_UUID = re.compile(UUID)
 UUID_LENGTH = 36
+# The same with hexadecimal digits in either case: what is refused as not written in lowercase,
+# rather than as no identifier at all.
+_ANY_CASE = re.compile(rf"^{_TYPE_NAME}--(?i:{UUID})")
 
 # References repeat across objects (creators, markings, targets): remember the good ones.
 _known_identifiers: dict[str, str] = {}
@@ -36,6 +43,34 @@ def identifier_type(value: Any) -> str | None:
     return object_type
 
 
+def is_uppercase_identifier(value: Any) -> bool:
+    """Whether `value` would be an identifier but for uppercase hexadecimal digits in its UUID."""
+    return (type(value) is str and _ANY_CASE.match(value) is not None
+            and IDENTIFIER.match(value) is None)
+
+
+def uppercase_problem(path: str, value: str, found: Findings) -> None:
+    """Report `value`, an identifier in `path` with uppercase hexadecimal digits, as such."""
+    found.add(path, "id-case",
+              f"'{path}' must be written in lowercase, {show(value.lower())}, not "
+              f"{show(value)}: UUIDs compare regardless of case (RFC 4122 §3), so the two "
+              "name one object (§2.9)")
+
+
+def custom_reference(value: Any, path: str, found: Findings) -> None:
+    """A custom `*_ref` or `*_refs` property: any custom value (ATT&CK ships "" in some), but an
+    identifier in it written in lowercase, as in every reference the specification defines."""
+    custom_value(value, path, found)
+    if type(value) is str:
+        if value not in _known_identifiers and is_uppercase_identifier(value):
+            uppercase_problem(path, value, found)
+    elif type(value) is list:
+        for index, item in enumerate(value):
+            if type(item) is str and item not in _known_identifiers \
+                    and is_uppercase_identifier(item):
+                uppercase_problem(f"{path}[{index}]", item, found)
+
+
 def _describe(allowed: frozenset[str] | None, denied: frozenset[str]) -> str:
     if allowed is not None:
         return "an identifier of " + " or ".join(sorted(allowed))
@@ -47,6 +82,8 @@ def _reference_problem(value: Any, path: str, found: Findings, expected: str) ->
     if object_type is not None:
         found.add(path, "reference-type",
                   f"'{path}' must be {expected}, not a reference to {object_type}")
+    elif is_uppercase_identifier(value):
+        uppercase_problem(path, value, found)
     elif type(value) is str:
         found.add(path, "id-syntax",
                   f"'{path}' must be an identifier <type>--<UUID> (§2.9), not {show(value)}")

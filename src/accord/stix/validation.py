@@ -17,7 +17,10 @@ from accord.stix.granular_markings import granular_markings
 from accord.stix.identifiers import (
     RFC_4122_UUID,
     UUID_LENGTH,
+    custom_reference,
     identifier_type,
+    is_uppercase_identifier,
+    uppercase_problem,
 )
 from accord.stix.object_types import SCO, SDO, ObjectType, object_type
 from accord.stix.properties import (
@@ -180,7 +183,9 @@ def _check_id(identifier: Any, kind: str | None, found: Findings) -> None:
         return  # reported as a missing required property
     prefix = identifier_type(identifier)
     if prefix is None:
-        if type(identifier) is str:
+        if is_uppercase_identifier(identifier):
+            uppercase_problem("id", identifier, found)
+        elif type(identifier) is str:
             found.add("id", "id-syntax",
                       f"'id' must be <type>--<RFC 4122 UUID> (§2.9), not {show(identifier)}")
         else:
@@ -207,8 +212,10 @@ def _custom_property(name: Any, value: Any, found: Findings, checks: dict[str, C
     # §2.1, §2.8: the OASIS schemas read the _bin and _hex suffixes as fixing the value's type,
     # and so do we. §3.1 makes the _ref/_refs suffixes a MUST only the other way round (an id
     # reference MUST be named *_ref), and ATT&CK ships custom *_ref properties holding "", so a
-    # custom *_ref is not required to hold an identifier.
-    check = BINARY if name.endswith("_bin") else HEX if name.endswith("_hex") else custom_value
+    # custom *_ref is not required to hold an identifier; one that does holds it in lowercase,
+    # as every reference the specification defines (custom_reference).
+    check = (BINARY if name.endswith("_bin") else HEX if name.endswith("_hex")
+             else custom_reference if name.endswith(("_ref", "_refs")) else custom_value)
     if len(checks) < 1_000:
         checks[name] = check
     check(value, name, found)

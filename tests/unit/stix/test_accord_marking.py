@@ -46,6 +46,14 @@ def test_recipients_that_are_not_identity_ids_are_refused_with_their_place(recip
     assert any(path == f"extensions.{ACCORD_MARKING_EXTENSION}.{where}" for _, path in found)
 
 
+def test_a_recipient_with_uppercase_hex_is_refused_saying_to_write_it_in_lowercase():
+    # A party's id in capitals would read as no recipient where recipients are compared.
+    violations = validate(marked(recipients=[US, CN.upper().replace("IDENTITY", "identity")]))
+    assert [(v.rule, v.property) for v in violations] == [
+        ("id-case", f"extensions.{ACCORD_MARKING_EXTENSION}.recipients[1]")]
+    assert CN in violations[0].message and "lowercase" in violations[0].message
+
+
 def test_permit_forwarding_must_be_a_boolean_and_unknown_properties_are_named():
     found = rules(marked(permit_forwarding="yes", recipent=[CN]))
     paths = {path for _, path in found}

@@ -237,8 +237,91 @@ def test_id_of_another_type_is_a_mismatch() -> None:
     assert found(broken("indicator", id=ref("malware"))) == {("id-type-mismatch", "id")}
 
 
-def test_upper_case_uuid_is_accepted() -> None:
-    assert validate(broken("indicator", id=ref("indicator", UUID4.upper()))) == []
+# --- identifiers in lowercase (§2.9, RFC 4122 §3) -------------------------------------------
+
+# CNCERT's indicator, and the same id in capitals: one object to every tool that lowercases ids.
+LOWER = "0f60cad6-3c2a-4d8e-9b1f-5a7e2c4d6b80"
+UPPER = LOWER.upper()
+
+
+def test_an_id_with_uppercase_hex_is_refused_saying_to_write_it_in_lowercase() -> None:
+    violations = validate(broken("indicator", id=ref("indicator", UPPER)))
+    assert [(v.rule, v.property) for v in violations] == [("id-case", "id")]
+    message = violations[0].message
+    assert "'id' must be written in lowercase" in message
+    assert f"indicator--{LOWER}" in message
+    assert violations[0].object_id == f"indicator--{UPPER}"  # the refusal names its object
+
+
+@pytest.mark.parametrize("uuid", [
+    LOWER[:-1] + "A",  # one digit is enough
+    LOWER.replace("cad", "CAD"),
+    LOWER.replace("b", "B", 1),  # the variant digit
+])
+def test_any_uppercase_hex_digit_in_an_id_is_refused(uuid: str) -> None:
+    assert found(broken("malware", id=ref("malware", uuid))) == {("id-case", "id")}
+
+
+@given(st.uuids(version=4), st.data())
+@settings(max_examples=60, deadline=None)
+def test_an_id_is_valid_in_lowercase_and_refused_with_any_letter_in_capitals(
+        uuid: Any, data: st.DataObject) -> None:
+    lower = str(uuid)
+    assert validate(broken("tool", id=ref("tool", lower))) == []
+    letters = [i for i, c in enumerate(lower) if c in "abcdef"]
+    if not letters:
+        return
+    raised = data.draw(st.sets(st.sampled_from(letters), min_size=1))
+    upper = "".join(c.upper() if i in raised else c for i, c in enumerate(lower))
+    assert found(broken("tool", id=ref("tool", upper))) == {("id-case", "id")}
+
+
+@pytest.mark.parametrize(("object_type", "changes", "where"), [
+    ("tool", {"created_by_ref": ref("identity", UPPER)}, "created_by_ref"),
+    ("tool", {"object_marking_refs": [TLP_GREEN, ref("marking-definition", UPPER)]},
+     "object_marking_refs[1]"),
+    ("relationship", {"target_ref": ref("malware", UPPER)}, "target_ref"),
+    ("sighting", {"where_sighted_refs": [ref("identity", UPPER)]}, "where_sighted_refs[0]"),
+    ("grouping", {"object_refs": [ref("indicator"), ref("indicator", UPPER)]}, "object_refs[1]"),
+    # Embedded: a MIME part of an e-mail, a granular marking.
+    ("email-message", {"body_multipart": [{"body_raw_ref": ref("artifact", UPPER)}]},
+     "body_multipart[0].body_raw_ref"),
+    ("indicator", {"granular_markings": [{"marking_ref": ref("marking-definition", UPPER),
+                                          "selectors": ["name"]}]},
+     "granular_markings[0].marking_ref"),
+    # Custom references (ATT&CK's x_mitre_modified_by_ref), here and in an extension.
+    ("x-mitre-tactic", {"x_mitre_modified_by_ref": ref("identity", UPPER)},
+     "x_mitre_modified_by_ref"),
+    ("x-mitre-tactic", {"x_acme_seen_refs": [ref("identity"), ref("identity", UPPER)]},
+     "x_acme_seen_refs[1]"),
+    ("indicator", {"extensions": {ref("extension-definition"): {
+        "extension_type": "property-extension", "source_ref": ref("identity", UPPER)}}},
+     f"extensions.{ref('extension-definition')}.source_ref"),
+])
+def test_a_reference_with_uppercase_hex_is_refused_naming_its_property(
+        object_type: str, changes: dict[str, Any], where: str) -> None:
+    violations = validate(broken(object_type, **changes))
+    assert [(v.rule, v.property) for v in violations] == [("id-case", where)]
+    assert f"'{where}' must be written in lowercase" in violations[0].message
+
+
+def test_an_extension_definition_key_with_uppercase_hex_is_refused() -> None:
+    key = ref("extension-definition", UPPER)
+    obj = broken("indicator", extensions={key: {"extension_type": "property-extension",
+                                                "rank": 1}})
+    violations = validate(obj)
+    assert [(v.rule, v.property) for v in violations] == [("id-case", f"extensions.{key}")]
+    assert "lowercase" in violations[0].message
+
+
+def test_what_is_no_identifier_reference_may_hold_capitals() -> None:
+    # A name, a description or a custom property that is no *_ref is the producer's text;
+    # a custom *_ref holding no identifier (ATT&CK ships "") stays accepted.
+    assert validate(broken("tool", name=ref("indicator", UPPER),
+                           description=f"Copied from indicator--{UPPER}.",
+                           x_acme_origin=ref("indicator", UPPER))) == []
+    assert validate(broken("x-mitre-tactic", x_mitre_modified_by_ref="",
+                           x_acme_note_ref="SEE-ALSO")) == []
 
 
 def test_id_that_is_not_a_string_is_the_wrong_type() -> None:
