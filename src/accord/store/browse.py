@@ -105,6 +105,9 @@ class Found:
     creator_is_party: bool = False
     # The party that added this version here (None: the node's own tooling, an import).
     poster: str | None = None
+    # Whether this is the identity of a party of this node: then `name` is the party's name in
+    # the node's directory, not the one its latest version gives (the party's to choose).
+    is_party: bool = False
 
 
 def _name_of(body: dict[str, Any]) -> str:
@@ -176,13 +179,27 @@ class Browse:
 
     def _named_creators(self, reader: str, found: list[Found]) -> list[Found]:
         """Creators that are not parties of the node (e.g. MITRE) by the name of their identity
-        object, where the reader may read it; otherwise their id stays."""
+        object, where the reader may read it; otherwise their id stays. And the identities of
+        parties by the parties' names (`_named_parties`)."""
+        found = self._named_parties(found)
         ids = {f.creator for f in found if f.creator and f.creator.startswith("identity--")}
         if not ids:
             return found
         names = {i.id: i.name for i in self._select(reader, objects.c.id.in_(sorted(ids)),
                                                     limit=10 * len(ids), name_creators=False)}
         return [replace(f, creator=names[f.creator]) if f.creator in names else f
+                for f in found]
+
+    def _named_parties(self, found: list[Found]) -> list[Found]:
+        """A party's identity object by the party's name in the node's directory: a party may
+        post versions of its own identity, under any name ("China (CNCERT/CC)")."""
+        ids = sorted({f.id for f in found if f.type == "identity"})
+        if not ids:
+            return found
+        with reading(self.engine) as conn:
+            known = {row.id: row.name for row in conn.execute(
+                select(parties.c.id, parties.c.name).where(parties.c.id.in_(ids)))}
+        return [replace(f, name=known[f.id], is_party=True) if f.id in known else f
                 for f in found]
 
     def recent(self, reader: str, *, limit: int = 10) -> list[Found]:
@@ -266,7 +283,8 @@ class Browse:
         if body is None:  # removed since it was listed
             return found
         read = orjson.loads(body)
-        return replace(found, body=read, name=_name_of(read), whole=True)
+        return replace(found, body=read, whole=True,
+                       name=found.name if found.is_party else _name_of(read))
 
     def search(self, reader: str, text: str, *, limit: int = 50,
                as_type: str | None = None) -> list[Found]:

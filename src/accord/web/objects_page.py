@@ -136,7 +136,24 @@ def _property(key: str, value: Any, references: list[dict[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class Named:
+    """How the page names an object it refers to."""
+
     name: str
+    # An identity that is no party of this node, by the name it gives itself: anyone who writes
+    # may post one named like a party, so it is shown quoted and marked, never as a party.
+    claimed: bool = False
+
+
+def _named(found: Found) -> Named:
+    """A party's identity is named by the node's directory already (store.browse)."""
+    return Named(found.name, claimed=found.type == "identity" and not found.is_party)
+
+
+def _label(ctx: Ctx, named: Named, fallback: str) -> str:
+    """`named` as plain text (the graph, the page's title)."""
+    if named.claimed:
+        return ctx._("“{name}” (not a party of this node)", name=named.name or fallback)
+    return named.name or fallback
 
 
 def _shown_parties(ctx: Ctx, names: dict[str, str] | None = None) -> dict[str, str]:
@@ -227,8 +244,9 @@ def object_page(ctx: Ctx) -> Page | Response:
     own_refs = [(k, v) for k, v in _refs(body) if k not in ("object_marking_refs",)]
     ends = [r.body.get("target_ref") if r.body.get("source_ref") == object_id
             else r.body.get("source_ref") for r in relationships]
-    names: dict[str, Any] = dict(browse.by_ids(me, [str(e) for e in ends if e]
-                                               + [v for _, v in own_refs]))
+    # A party is named by the node's directory, whatever its identity object says of it.
+    names = {ref: _named(found) for ref, found in browse.by_ids(
+        me, [str(e) for e in ends if e] + [v for _, v in own_refs]).items()}
     # A party's identity lives in the directory, not in a collection: named all the same.
     parties = ctx.node.directory.names()  # who posted each version, too
     shown = _shown_parties(ctx, parties)
@@ -244,15 +262,16 @@ def object_page(ctx: Ctx) -> Page | Response:
         if line in listed:
             continue  # the same relationship in two collections (or said twice): one line
         listed.add(line)
-        edges.append(Edge(end, other.name if other else end.split("--")[0], end.split("--")[0],
-                          str(rel.body.get("relationship_type", "related-to")),
+        edges.append(Edge(end, _label(ctx, other, end) if other else end.split("--")[0],
+                          end.split("--")[0], str(rel.body.get("relationship_type", "related-to")),
                           rel.body.get("source_ref") == object_id))
     for key, ref in own_refs:
         if key in ("created_by_ref",):
             continue
         other = names.get(ref)
-        edges.append(Edge(ref, other.name if other else ref.split("--")[0], ref.split("--")[0],
-                          key.removesuffix("_refs").removesuffix("_ref"), True))
+        edges.append(Edge(ref, _label(ctx, other, ref) if other else ref.split("--")[0],
+                          ref.split("--")[0], key.removesuffix("_refs").removesuffix("_ref"),
+                          True))
     correlations = []
     for kind, value in browse.mentioned_values(me, object_id):
         mentioned = Value(kind, value)
@@ -272,6 +291,7 @@ def object_page(ctx: Ctx) -> Page | Response:
     references = [r for r in body.get("external_references") or [] if isinstance(r, dict)]
     properties = [_property(k, v, references) for k, v in body.items()
                   if k not in ("id", "type")]
+    title = _label(ctx, _named(current), object_id)
     return Page("object.html", {
         "o": current, "versions": versions,
         "copies": copies if len(copies) > 1 else [],
@@ -279,9 +299,9 @@ def object_page(ctx: Ctx) -> Page | Response:
         "older": older, "properties": properties,
         "relationships": relationships, "names": names, "edges": edges,
         "relationships_more": relationships_more, "replaced_by": replaced_by,
-        "graph": Markup(svg(object_id, current.name or object_id, current.type,  # noqa: S704
+        "graph": Markup(svg(object_id, title, current.type,  # noqa: S704
                             edges, ctx._("Relationships of {name}"))) if edges else None,
         "correlations": correlations, "sightings": sightings,
         "flags": flags_for(ctx.node, ctx.actor, object_id),
         "raw": orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
-    }, title=current.name or object_id)
+    }, title=title)

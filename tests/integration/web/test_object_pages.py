@@ -199,13 +199,120 @@ def test_an_identity_posted_under_a_partys_name_is_not_shown_as_that_party(
                        content=orjson.dumps({"objects": [own]}),
                        headers={"Content-Type": TAXII}).json()["success_count"] == 1
     us = browser(world.admin_token)
-    page = us.get(f"/ui/objects/{claimed['id']}")
-    assert f"created by {world.own.name} <span class=\"muted small\">(not a party of this " \
-           "node)</span>" in page.text
+    page = us.get(f"/ui/objects/{claimed['id']}").text
+    marked = f"“{world.own.name}” <span class=\"muted small\">(not a party of this node)</span>"
+    assert f"created by {marked}" in page
+    assert f"created by {world.own.name}" not in page
     assert "not a party" not in us.get(f"/ui/objects/{own['id']}").text
     found = us.get("/ui/search", params={"q": "Benign updater"}).text
-    assert "(not a party)" in found
-    assert "(not a party)" not in us.get("/ui/search", params={"q": "Real finding"}).text
+    assert f"<td>{marked}</td>" in found
+    assert "not a party" not in us.get("/ui/search", params={"q": "Real finding"}).text
+
+
+def _property(page: str, key: str) -> str:
+    """What an object's page shows in its Properties row `key`."""
+    start = page.index(f"<dt>{key}</dt>")
+    return page[page.index("<dd>", start) + 4:page.index("</dd>", start)]
+
+
+def _main(page: str) -> str:
+    """A page without its header (which names the viewer's own party)."""
+    return page[page.index('<main id="main"'):page.index("</main>")]
+
+
+def _lead(page: str) -> str:
+    start = page.index('<p class="lead">')
+    return page[start:page.index("</p>", start)]
+
+
+def test_a_party_renaming_its_own_identity_after_another_party_is_still_named_by_the_node(
+        world, client, browser):
+    """Mallory posts a version of her own identity named "China (CNCERT/CC)" (hers to post):
+    wherever a page names her, it is by the node's directory, never as the party she named."""
+    from accord.trust.access import Grant
+
+    mallory = world.node.directory.add_party("Mallory CERT")
+    for party in (mallory, world.other):
+        world.node.directory.grant(world.evidence.id, party, Grant(True, True))
+    token = world.node.directory.create_token(mallory, role="analyst")
+    renamed = {"type": "identity", "spec_version": "2.1", "id": mallory.id,
+               "created": "2020-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+               "name": world.other.name, "identity_class": "organization"}
+    hers = {"type": "malware", "spec_version": "2.1", "is_family": True,
+            "id": "malware--00000000-0000-4000-8000-0000000000fd",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": "Dropper", "created_by_ref": mallory.id}
+    uses = {"type": "relationship", "spec_version": "2.1", "relationship_type": "uses",
+            "id": "relationship--00000000-0000-4000-8000-0000000000fe",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "source_ref": mallory.id, "target_ref": hers["id"], "created_by_ref": mallory.id}
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [renamed, hers, uses]}),
+                         headers={"Content-Type": TAXII, "Authorization": f"Bearer {token}"})
+    assert posted.json()["success_count"] == 3, posted.text
+    for reader in (world.admin_token, world.other_token):
+        page = browser(reader).get(f"/ui/objects/{hers['id']}").text
+        assert _property(page, "created_by_ref") == \
+            f'<a href="/ui/objects/{mallory.id}">Mallory CERT</a>'
+        assert "created by Mallory CERT" in _lead(page)
+        assert world.other.name not in _main(page)
+        # The relationship names her too, and so does her identity's own page.
+        assert '<a href="/ui/objects/' + mallory.id + '">Mallory CERT</a>' in \
+            page[page.index('id="rel-h"'):]
+        identity = browser(reader).get(f"/ui/objects/{mallory.id}").text
+        assert "<h1>Mallory CERT</h1>" in identity and "<title>Mallory CERT" in identity
+    us = browser(world.admin_token)
+    listed = us.get("/ui/search", params={"q": mallory.id}).text
+    assert f'<a href="/ui/objects/{mallory.id}">Mallory CERT</a>' in listed
+    assert world.other.name not in _main(listed)
+    dashboard = _main(us.get("/ui/").text)
+    assert "Mallory CERT" in dashboard and world.other.name not in dashboard
+
+
+def test_a_made_up_identity_named_like_a_party_cannot_pass_for_it(world, client, browser):
+    """An identity no party's, named "China (CNCERT/CC)", and what it 'created' and is
+    related to: named as it claims, quoted and marked, never the party's bare name."""
+    from accord.trust.access import Grant
+
+    mallory = world.node.directory.add_party("Mallory CERT")
+    world.node.directory.grant(world.evidence.id, mallory, Grant(True, True))
+    token = world.node.directory.create_token(mallory, role="analyst")
+    fake = {"type": "identity", "spec_version": "2.1",
+            "id": "identity--00000000-0000-4000-8000-0000000000f1",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": world.other.name, "identity_class": "organization"}
+    made = {"type": "malware", "spec_version": "2.1", "is_family": True,
+            "id": "malware--00000000-0000-4000-8000-0000000000f2",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "name": "Implant", "created_by_ref": fake["id"]}
+    seen = {"type": "sighting", "spec_version": "2.1",
+            "id": "sighting--00000000-0000-4000-8000-0000000000f3",
+            "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z",
+            "sighting_of_ref": made["id"], "where_sighted_refs": [fake["id"]],
+            "created_by_ref": mallory.id}
+    posted = client.post(f"/taxii2/accord/collections/{world.evidence.id}/objects/",
+                         content=orjson.dumps({"objects": [fake, made, seen]}),
+                         headers={"Content-Type": TAXII, "Authorization": f"Bearer {token}"})
+    assert posted.json()["success_count"] == 3, posted.text
+    marked = f"“{world.other.name}” <span class=\"muted small\">(not a party of this node)</span>"
+    us = browser(world.admin_token)
+    page = us.get(f"/ui/objects/{made['id']}").text
+    assert f"created by {marked}" in _lead(page)
+    assert _property(page, "created_by_ref") == f'<a href="/ui/objects/{fake["id"]}">{marked}</a>'
+    assert world.other.name not in _main(page).replace(f"“{world.other.name}”", "")
+    sighting = us.get(f"/ui/objects/{seen['id']}").text
+    assert _property(sighting, "where_sighted_refs") == \
+        f'<a href="/ui/objects/{fake["id"]}">{marked}</a>'
+    # In the graph and its list, as plain words.
+    assert f"“{world.other.name}” (not a party of this node)" in sighting[
+        sighting.index('id="rel-h"'):]
+    identity = us.get(f"/ui/objects/{fake['id']}").text
+    assert f"<h1>{marked}</h1>" in identity
+    assert f"<title>“{world.other.name}” (not a party of this node)" in identity
+    listed = us.get("/ui/search", params={"q": "Implant"}).text
+    assert f"<td>{marked}</td>" in listed
+    assert world.other.name not in _main(us.get("/ui/").text).replace(
+        f"“{world.other.name}”", "")
 
 
 def test_types_read_in_the_reader_s_words_and_are_searched_by_them(world, browser):
