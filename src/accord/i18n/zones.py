@@ -1,6 +1,7 @@
 """Time zones people read times in: which names are zones (IANA, as zoneinfo knows them), a
-zone's offset at a moment ("UTC+8", "UTC−5") and the place a zone stands for ("Shanghai", 上海).
-Pure: no clock, no I/O beyond the system's zone database."""
+zone's offset at a moment ("UTC+8", "UTC−5"), the place a zone stands for ("Shanghai", 上海)
+and the days that are its weekend. Pure: no clock, no I/O beyond the system's zone database
+and Babel's CLDR data."""
 
 from __future__ import annotations
 
@@ -94,14 +95,34 @@ def offset_at(name: str, when: datetime | None = None) -> str:
 
 def place(name: str, language: str, when: datetime | None = None) -> str:
     """The place zone `name` stands for, in `language`: a listed city, translated; else the
-    IANA city in English; else (UTC, Etc/…, or a city with no translation) the offset."""
+    IANA city in English, the CLDR's name of it in another language; else (UTC, Etc/…, or a
+    city with no name in that language) the offset."""
     listed = PLACES.get(name)
     if listed is not None:
         return catalogue(language).gettext(listed)
-    city = name.rsplit("/", 1)[-1].replace("_", " ")
-    if language == "en" and "/" in name and not name.startswith("Etc/"):
-        return city
-    return offset_at(name, when)
+    if "/" not in name or name.startswith("Etc/"):
+        return offset_at(name, when)
+    if language == "en":
+        return name.rsplit("/", 1)[-1].replace("_", " ")
+    return _city(name, language) or offset_at(name, when)
+
+
+@cache
+def _city(name: str, language: str) -> str | None:
+    """The zone's city as the Unicode CLDR names it in `language` (加德满都 for Kathmandu)."""
+    from babel import UnknownLocaleError
+    from babel.dates import get_timezone, get_timezone_location
+
+    from accord.i18n.languages import LANGUAGES
+
+    known = LANGUAGES.get(language)
+    if known is None:
+        return None
+    try:
+        return str(get_timezone_location(get_timezone(name), locale=known.babel,
+                                         return_city=True)) or None
+    except (LookupError, UnknownLocaleError, ValueError):
+        return None
 
 
 class NoSuchLocalTime(ValueError):
@@ -115,6 +136,25 @@ class AmbiguousLocalTime(ValueError):
         super().__init__(f"{text!r} happens twice where clocks go back: give its offset "
                          f"({offsets[0]} or {offsets[1]})")
         self.offsets = offsets
+
+
+@cache
+def weekend(name: str) -> frozenset[int]:
+    """The days (Monday 0 to Sunday 6) that are the weekend where zone `name` keeps time, as
+    the Unicode CLDR has it for the zone's country (Friday and Saturday in Riyadh, Friday in
+    Tehran); Saturday and Sunday for a zone of no country (UTC)."""
+    from babel.core import Locale, UnknownLocaleError, get_global
+
+    territory = get_global("zone_territories").get(name)
+    try:
+        locale = Locale.parse(f"und_{territory}") if territory not in (None, "001", "ZZ") \
+            else None
+    except (UnknownLocaleError, ValueError):
+        locale = None
+    if locale is None:
+        return frozenset({5, 6})
+    first, last = locale.weekend_start, locale.weekend_end
+    return frozenset((first + n) % 7 for n in range((last - first) % 7 + 1))
 
 
 def instant_in(text: str, name: str) -> datetime:

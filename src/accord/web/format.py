@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from accord.i18n.catalogue import catalogue
 from accord.i18n.languages import DEFAULT, LANGUAGES
-from accord.i18n.zones import DEFAULT_ZONE, offset_label, place, zone, zone_or_utc
+from accord.i18n.zones import DEFAULT_ZONE, offset_label, place, weekend, zone, zone_or_utc
 from accord.stix.timestamps import parse_timestamp
 
 STATE_LABELS = {
@@ -197,8 +197,9 @@ class Clockface:
                                    locale=self._babel)
             where = place(zone_or_utc(name), self.language, when)
             # Whether someone is at the desk then: a deadline at 03:00 or on a Sunday for the
-            # other party is one it meets the day before. Office hours, not public holidays.
-            if local.weekday() >= 5:
+            # other party is one it meets the day before. Office hours, not public holidays;
+            # the weekend where that party is (Friday and Saturday in Riyadh).
+            if local.weekday() in weekend(zone_or_utc(name)):
                 shown.append(self._("{time} {place} (weekend)", time=time, place=where))
             elif not OFFICE_HOURS[0] <= local.hour < OFFICE_HOURS[1]:
                 shown.append(self._("{time} {place} (outside office hours)", time=time,

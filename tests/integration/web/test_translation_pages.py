@@ -132,8 +132,9 @@ def test_a_text_is_shown_with_its_translation_into_the_readers_language(world, b
         "text-description": "自周一起可见"}).status_code == 303
     in_chinese = cn.get(f"/ui/requests/{rid}", headers={"Accept-Language": "zh-CN"}).text
     head = in_chinese.split('<section aria-labelledby="translations"', 1)[0]
-    assert '<p class="translated" lang="zh-Hans">' in head and "谁在运行 198.51.100.7？" in head
-    assert '<div class="translated" lang="zh-Hans">' in head and "自周一起可见" in head
+    assert '<div class="translated summary" lang="zh-Hans">' in head
+    assert "谁在运行 198.51.100.7？" in head
+    assert '<div class="translated description" lang="zh-Hans">' in head and "自周一起可见" in head
     # Its English reader reads the original alone: it is in English.
     in_english = browser(world.admin_token).get(f"/ui/requests/{rid}").text
     assert 'class="translated"' not in in_english

@@ -33,13 +33,15 @@ def test_offsets_read_as_people_write_them(hours, shown):
     assert offset_label(timedelta(hours=hours)) == shown
 
 
-def test_places_are_translated_cities_or_the_offset():
+def test_places_are_cities_in_the_readers_language_or_the_offset():
     assert place("Asia/Shanghai", "en") == "Shanghai"
     assert place("Asia/Shanghai", "zh-Hans") == "上海"
     assert place("America/New_York", "zh-Hans") == "纽约"
     assert place("America/Argentina/Buenos_Aires", "en") == "Buenos Aires"
-    assert place("America/Argentina/Buenos_Aires", "zh-Hans") == "UTC−3"
-    assert place("UTC", "en") == "UTC"
+    # A city not listed: as the Unicode CLDR names it in Chinese, not by its offset alone.
+    assert place("America/Argentina/Buenos_Aires", "zh-Hans") == "布宜诺斯艾利斯"
+    assert place("Asia/Kathmandu", "zh-Hans") == "加德满都"
+    assert place("UTC", "en") == "UTC" and place("Etc/GMT-3", "zh-Hans") == "UTC+3"
 
 
 def test_form_times_are_read_in_the_zone_the_form_names():
@@ -76,3 +78,12 @@ def test_a_time_the_clocks_repeat_is_refused_unless_its_offset_says_which():
         datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
     assert instant_in("2026-11-01T01:30", "Asia/Shanghai") == \
         datetime(2026, 10, 31, 17, 30, tzinfo=UTC)  # no change of clocks there
+
+
+def test_a_zones_weekend_is_its_countrys():
+    from accord.i18n.zones import weekend
+
+    assert weekend("Asia/Shanghai") == weekend("America/New_York") == {5, 6}
+    assert weekend("Asia/Riyadh") == {4, 5}  # Friday and Saturday
+    assert weekend("Asia/Tehran") == {4}  # Friday
+    assert weekend("UTC") == weekend("Etc/UTC") == {5, 6}  # no country: Saturday, Sunday

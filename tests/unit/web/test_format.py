@@ -123,6 +123,11 @@ def test_a_deadline_says_when_no_one_is_at_the_other_party_s_desk():
     assert WASHINGTON.sides(friday, ["America/New_York", "Asia/Shanghai"]) == \
         "Fri 4 Dec 17:00 New York · Sat 5 Dec 06:00 Shanghai (weekend)"
     assert BEIJING.sides(friday, ["Asia/Shanghai"]) == "上海时间 12月5日 周六 06:00（周末）"
+    # The weekend where the party is: Friday in Riyadh, Sunday a working day there.
+    thursday = datetime(2026, 12, 3, 22, 0, tzinfo=UTC)
+    assert WASHINGTON.sides(thursday, ["Asia/Riyadh"]) == "Fri 4 Dec 01:00 Riyadh (weekend)"
+    sunday = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+    assert "(weekend)" not in WASHINGTON.sides(sunday, ["Asia/Riyadh"])
     # Office hours run from 08:00 to 18:00, both sides of it said.
     for hour, note in ((7, " (outside office hours)"), (8, ""), (17, ""),
                        (18, " (outside office hours)")):
