@@ -72,6 +72,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # Past max_pipelined requests ahead of their answers: those taken are answered, the
         # connection then closes, and nothing more is read from it.
         self.draining = False
+        # A refusal of a request read while those before it wait for their answers: written
+        # after the last of them (RFC 9112 §9.3.2: responses in the order of the requests).
+        self.deferred: bytes | None = None
         # The head being read: how many more bytes it may take (None: no head is being read),
         # and whether its request line has ended (past it, an oversized head is a 431).
         self.head_room: int | None = limits.max_header_size
@@ -261,6 +264,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 and len(self.pipeline) >= self.limits.max_pipelined:
             self.drain()
             raise _Refused
+        codings = _codings(self.headers)
+        if codings and codings != ["chunked"]:
+            # RFC 9112 §6.1: a transfer coding the server does not know is a 501. Ignored, a
+            # body in gzip would be read as if it were not.
+            self.refuse(501, f"the transfer coding {', '.join(codings)} is not one this "
+                             "server reads: send the body chunked, or with a Content-Length")
+            raise _Refused
         self.head_room = None
         self.trailer_bytes = 0
         self.heads += 1
@@ -291,6 +301,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self.transport.is_closing():
+            return
+        if self.deferred is not None:
+            if not self.pipeline and self.cycle.response_complete:
+                self.transport.write(self.deferred)
+                self.transport.close()
             return
         if self.head_room is None:
             # Answered while its body still comes: the rest is read only to keep the
@@ -360,12 +375,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         log.info("%d to %s: %s", status, self.client, description)
         cycle = self.cycle
         pending = cycle is not None and not cycle.response_complete
+        if pending and self.head_room is not None and not cycle.more_body:
+            # A request after those being answered is refused (its head): they are answered
+            # first, whole, and then this.
+            self.deferred = self.error_message(status, description, headers)
+            self.flow.pause_reading()
+            return
         if pending:
             cycle.disconnected = True  # the app's receive() ends; its send() writes nothing
             cycle.message_event.set()
             if cycle.response_started or self.head_room is not None or self.pipeline:
                 # A response is under way, or another is due first (this request is
-                # pipelined behind it): no room for an answer.
+                # pipelined behind it, its body cut): no room for an answer.
                 self.transport.close()
                 return
         if not self.transport.is_closing():
@@ -411,6 +432,12 @@ def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
     if host is None or int(host.group(1) or 0) > 65535:
         return "the Host header is not a host name or an address, with a port or not"
     return None
+
+
+def _codings(headers: list[tuple[bytes, bytes]]) -> list[str]:
+    """The transfer codings a request names, in order (Transfer-Encoding, RFC 9112 §6.1)."""
+    return [coding.strip().lower() for name, value in headers if name == b"transfer-encoding"
+            for coding in value.decode("latin-1").split(",") if coding.strip()]
 
 
 def _declared_body(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:

@@ -387,13 +387,42 @@ def test_an_upgrade_is_answered_as_plain_http_and_the_connection_closed():
     run(scenario)
 
 
-def test_a_pipelined_oversized_head_closes_without_writing_over_the_first_answer():
+def test_a_pipelined_oversized_head_is_refused_after_the_answer_before_it():
     async def scenario() -> None:
         protocol, wire = Server().connect()
         protocol.data_received(post(5, "/") + b"hello" + b"GET / HTTP/1.1\r\nX: "
                                + b"a" * 8 * KiB)
         await asyncio.sleep(0.01)
-        assert wire.closed and b"431" not in wire.written
+        first, refusal = bytes(wire.written).split(b"HTTP/1.1 ")[1:]
+        assert first.startswith(b"200 ") and first.endswith(b"hello")
+        # 414: its line is counted with the request before it, read in the same piece.
+        assert refusal[:4] in (b"414 ", b"431 ") and wire.closed
+    run(scenario)
+
+
+def test_a_malformed_request_behind_good_ones_is_refused_after_their_answers():
+    # RFC 9112 §9.3.2: the answers in the order of the requests; nothing lost before it.
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(b"GET /wait HTTP/1.1\r\nHost: n\r\n\r\n" + GET
+                               + b"GET /x HTTP/1.1\r\nHost: n\r\nBad Header\r\n\r\n")
+        await asyncio.sleep(0.7)
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", bytes(wire.written))
+        assert statuses == [b"200", b"200", b"400"] and wire.closed
+    run(scenario)
+
+
+@pytest.mark.parametrize("codings", [b"gzip, chunked", b"gzip", b"chunked\r\nTransfer-Encoding: x"])
+def test_a_transfer_coding_other_than_chunked_is_refused_501(codings):
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(b"POST / HTTP/1.1\r\nHost: n\r\nTransfer-Encoding: " + codings
+                               + b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        await asyncio.sleep(0.01)
+        status = status_of(wire)
+        assert status in (400, 501) and wire.closed, wire.written
+        if codings.startswith(b"gzip, "):
+            assert status == 501
     run(scenario)
 
 
