@@ -131,6 +131,7 @@ def action_for(summary: Summary, party: str) -> str:
         if summary.settled_state in OPEN_STATES:
             return RESPOND if summary.is_acknowledged else ACKNOWLEDGE
         return ""
-    if summary.settled_state in ("answered", "declined") and not summary.is_rated:
+    if party == summary.requester and summary.settled_state in ("answered", "declined") \
+            and not summary.is_rated:
         return RATE
-    return ""
+    return ""  # a party it is shared with reads it, and does nothing of its own

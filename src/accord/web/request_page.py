@@ -122,8 +122,8 @@ def allowed_acts(view: RequestView, me: str, may_act: bool) -> set[str]:
             acts.add("rate")
         if is_open:
             acts.add("withdraw")
-    if is_open:
-        acts.add("escalate")
+    if is_open and me in (request.requester, request.addressee):
+        acts.add("escalate")  # a party it is only shared with reads it, and no more
     if view.withdrawn_at is None and any(e.is_open and e.escalation.party == me
                                          for e in view.escalations):
         acts.add("de-escalate")  # only the party that raised an escalation ends it

@@ -140,7 +140,8 @@ def requests_csv(ctx: Ctx) -> Page | Response:
         return word(ctx.language, vocabulary, code) if code else ""
 
     lines = [[r.id, _utc(r.sent), _utc(r.received),
-              ctx._("received") if r.incoming else ctx._("sent"), r.other, r.summary,
+              ctx._("shared with us") if r.shared else ctx._("received") if r.incoming
+              else ctx._("sent"), r.other, r.summary,
               said("kind", r.kind), said("category", r.category), said("urgency", r.urgency),
               said("state", r.state), yes if r.is_escalated else "",
               yes if r.is_exercise else "", said("deadline", r.deadline_of), _utc(r.deadline),

@@ -41,6 +41,7 @@ class Row:
     description: str = ""
     other_id: str = ""  # the other party's identity id
     category: str = ""
+    shared: bool = False  # the viewer's party is neither side: the request is shared with it
 
     @property
     def short_id(self) -> str:
@@ -61,11 +62,15 @@ def summary_row(s: Summary, me: str, names: Mapping[str, str], now: datetime) ->
     """The row of a request's summary for party `me`, with its state at `now`."""
     incoming = s.addressee == me
     other = s.requester if incoming else s.addressee
+    shared = me not in (s.requester, s.addressee)
+    # Shared with the viewer: neither side is "the other party"; both are named.
+    shown = (f"{names.get(s.requester, s.requester)} → {names.get(s.addressee, s.addressee)}"
+             if shared else names.get(other, other))
     deadline, of = s.deadline
-    return Row(s.request_id, s.summary, names.get(other, other), incoming, s.urgency, s.kind,
+    return Row(s.request_id, s.summary, shown, incoming, s.urgency, s.kind,
                state_at(s, now), deadline, of, is_overdue_at(s, now), s.is_escalated,
                s.is_exercise, action_for(s, me), s.received, s.created, s.description, other,
-               s.category)
+               s.category, shared)
 
 
 def mentions(words: Words, me: str, names: Mapping[str, str], text: str) -> bool:
