@@ -38,6 +38,9 @@ def attribution_page(ctx: Ctx, *, error: str = "", failed: str = "",
               {"page": "attribution"})
     return Page("attribution.html", {
         "view": view, "names": names, "bases": BASES, "positions": POSITIONS,
+        # An identity object's name is what its poster chose: one that is no party of this
+        # node is marked so, so that it cannot pass for a party (web.objects_page does alike).
+        "party_ids": frozenset(ctx.node.directory.names()),
         "error": error, "failed": failed, "form": ctx.form or {},
         "claims_hidden": max(hidden, 0),
     }, status=status, title=ctx._("Attribution: {subject}", subject=view["subject_name"]))

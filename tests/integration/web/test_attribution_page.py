@@ -179,3 +179,20 @@ def test_a_subject_that_is_no_stix_id_has_no_page_and_takes_no_claim(world, brow
         assert answered.status_code == 404 and 'name="attributed_to"' not in answered.text
     us.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"})
     assert "不是" in us.get("/ui/attribution/garbage").text  # said in the reader's language
+
+
+def test_an_identity_no_party_is_marked_where_a_claim_names_it(world, browser, opm):
+    # A made-up identity named like a party of the node, posted by another party: the page
+    # must not let it pass for that party.
+    posing = "identity--5c1d7a3e-8f2b-4a6c-9d0e-1f2a3b4c5d6e"
+    store(world.node.engine, world.evidence, Screened([{
+        "type": "identity", "spec_version": "2.1", "id": posing,
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "name": world.other.name, "identity_class": "organization"}], []),
+        party_id=world.own.id, operator=True)
+    us = browser(world.admin_token)
+    us.get(f"/ui/attribution/{OPM}")
+    made = us.post(f"/ui/attribution/{OPM}/claim", {**CLAIM, "attributed_to": posing})
+    assert made.status_code == 303, made.text
+    page = us.get(made.headers["location"]).text.replace("&#34;", '"')
+    assert f"“{world.other.name}” <span class=\"muted small\">(not a party of this node)" in page
