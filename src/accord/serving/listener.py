@@ -256,7 +256,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                           if version == "0.9" else
                           (505, f"HTTP/{version} is not served here: send HTTP/1.1")))
             raise _Refused
-        wrong = _host_fault(self.headers, version)
+        wrong = _host_fault(self.headers, version) or _path_fault(self.url)
         if wrong is not None:
             self.refuse(400, wrong)
             raise _Refused
@@ -431,6 +431,18 @@ def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
     host = _HOST.fullmatch(hosts[0])
     if host is None or int(host.group(1) or 0) > 65535:
         return "the Host header is not a host name or an address, with a port or not"
+    return None
+
+
+def _path_fault(target: bytes) -> str | None:
+    """Why a request's path is refused: an encoded slash (%2F) or backslash (%5C) in it. The
+    router decodes them before it routes, so `collections/X%2Fobjects/` would be served as
+    `collections/X/objects/`, where a proxy in front, filtering by path, saw one segment
+    (Apache's AllowEncodedSlashes is off by default for the same reason). No URL of a node
+    holds one: ids and aliases have no slash."""
+    path = target.split(b"?", 1)[0].lower()
+    if b"%2f" in path or b"%5c" in path:
+        return "an encoded slash (%2F or %5C) in the path is not served: write the path as is"
     return None
 
 

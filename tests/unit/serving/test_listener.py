@@ -453,6 +453,19 @@ def test_pipelined_requests_past_the_most_are_not_parsed_and_those_taken_are_ans
     run(scenario)
 
 
+@pytest.mark.parametrize(("target", "status"), [
+    (b"/taxii2/accord/collections/c%2Fobjects/", 400), (b"/a%2fb", 400), (b"/a%5Cb", 400),
+    (b"/taxii2/?match%5Bid%5D=a%2Fb", 200),  # in the query: a value, not a path
+])
+def test_an_encoded_slash_in_a_path_is_refused_before_it_is_routed(target, status):
+    async def scenario() -> None:
+        protocol, wire = Server().connect()
+        protocol.data_received(b"GET " + target + b" HTTP/1.1\r\nHost: n\r\n\r\n")
+        await asyncio.sleep(0.01)
+        assert status_of(wire) == status
+    run(scenario)
+
+
 @pytest.mark.parametrize(("request_line", "status"), [
     (b"GET / HTTP/2.0\r\nHost: n\r\n\r\n", 505),
     (b"GET / HTTP/2.0\r\n\r\n", 505),  # and no Host to check
