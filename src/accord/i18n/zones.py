@@ -145,6 +145,8 @@ def weekend(name: str) -> frozenset[int]:
     Tehran); Saturday and Sunday for a zone of no country (UTC)."""
     from babel.core import Locale, UnknownLocaleError, get_global
 
+    # Browsers still name some zones by an old alias (Asia/Calcutta): read as the zone it is.
+    name = get_global("zone_aliases").get(name, name)
     territory = get_global("zone_territories").get(name)
     try:
         locale = Locale.parse(f"und_{territory}") if territory not in (None, "001", "ZZ") \

@@ -342,6 +342,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.body_answered:
             self.transport.close()
             return
+        if self.flow.read_paused:
+            # This server is not reading the body (a request ahead of it is being answered,
+            # or the app has not taken what came): the time does not count against the client.
+            self.body_start += self.limits.body_timeout
+            self.set_deadline(self.limits.body_timeout, self.body_overdue)
+            return
         left = self.body_start + self.limits.body_due(self.body_received) - self.loop.time()
         if left > 0:  # the deadline moves with what came
             self.set_deadline(left, self.body_overdue)

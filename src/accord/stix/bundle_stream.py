@@ -438,7 +438,8 @@ class _Scanner:
                     value_at = self.pos
                     self._hold(value_at)
                     try:
-                        self._skip(1)
+                        # 2: an object alone is read inside a list (_batch), one level more.
+                        self._skip(2)
                         self._within_limit(value_at, self.pos)
                     except ValueTooLarge:
                         if kind == "bundle":

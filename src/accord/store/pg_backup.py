@@ -352,6 +352,13 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
     except BrokenPipeError:  # psql stopped at an error: its message is in stderr
         if reader is not None:
             reader.kill()
+    except BaseException:
+        # Whatever else went wrong here (the trail's output unreadable, an interrupt): psql,
+        # its input still open, would wait for more for ever; killed, it rolls back.
+        loader.kill()
+        if reader is not None:
+            reader.kill()
+        raise
     finally:
         if reader is not None:
             reader.wait()

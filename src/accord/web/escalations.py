@@ -81,9 +81,9 @@ def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
     addressee to dispute), what to do, and what ends it (cooperation.escalation_views: the
     party that raised it, by hand; an answer, for one raised before it; a withdrawal)."""
     current = newest_open(view)
-    if current is None:
-        return ""
     request = view.request
+    if current is None or me not in (request.requester, request.addressee):
+        return ""  # a party the request is shared with reads it, and has nothing to do
     level = current.escalation.level
     values = {
         "reason": word(ctx.language, "reason", current.escalation.reason),
@@ -92,10 +92,13 @@ def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
     }
     other_id = request.requester if request.addressee == me else request.addressee
     other = names.get(other_id, other_id)
-    answered = view.answered_at is not None  # and so the escalation was raised after it
+    # Answered, and so the escalation was raised after the answer: no withdrawal ends it (the
+    # desk withdraws no answered request), only its raiser.
+    answered = view.answered_at is not None
     if current.escalation.party != me:
+        raiser = current.escalation.party
         said = ctx._("{party} escalated this request ({reason}); it is at {where}.",
-                     party=other, **values)
+                     party=names.get(raiser, raiser), **values)
         if request.addressee == me and not answered:
             todo = (ctx._("acknowledge it, then respond") if view.acknowledged_at is None
                     else ctx._("respond"))
@@ -105,11 +108,10 @@ def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
                 requester=other, todo=todo, **values)])
         todo = ctx._("What to do: contact {other}'s {step}, hear what they raise, and agree "
                      "how to settle it.", other=other, **values)
-        if request.addressee == me:
+        if answered:
+            ends = ctx._("It ends when {other} ends it.", other=other)
+        elif request.addressee == me:
             ends = ctx._("It ends when {other} ends it or withdraws the request.", other=other)
-        elif answered:
-            ends = ctx._("It ends when {other} ends it, or when you withdraw the request.",
-                         other=other)
         else:
             ends = ctx._("It ends when {other} ends it or responds, or when you withdraw the "
                          "request.", other=other)
@@ -125,12 +127,8 @@ def what_to_do(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
         todo = ctx._("What to do: contact {other}'s {step} directly (telephone, or the hotline "
                      "if one is agreed), name this request and what you raise, and agree how "
                      "to settle it.", other=other, **values)
-        if request.requester == me:
-            ends = ctx._("When it is settled, end the escalation below; it also ends if you "
-                         "withdraw the request.")
-        elif answered:
-            ends = ctx._("When it is settled, end the escalation below; it also ends if "
-                         "{other} withdraws the request.", other=other)
+        if answered:
+            ends = ctx._("When it is settled, end the escalation below.")
         else:
             ends = ctx._("When it is settled, end the escalation below; it also ends by itself "
                          "when you respond or {other} withdraws the request.", other=other)
@@ -141,9 +139,9 @@ def follow_up(ctx: Ctx, view: RequestView, me: str, ladder: Sequence[str],
               names: Mapping[str, str]) -> str:
     """The dashboard's one line for an escalated request the viewer's party waits on."""
     current = newest_open(view)
-    if current is None:
-        return ""
     request = view.request
+    if current is None or me not in (request.requester, request.addressee):
+        return ""
     other_id = request.requester if request.addressee == me else request.addressee
     name = step(ctx, ladder, current.escalation.level)
     if name:

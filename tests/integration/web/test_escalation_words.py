@@ -63,11 +63,13 @@ def test_an_escalation_raised_after_the_response_asks_no_response_again(world, b
     theirs = _said(china.get(f"/ui/requests/{rid}").text)
     assert "United States (US-CERT) escalated this request" in theirs
     assert "respond now" not in theirs and "ends by itself when you respond" not in theirs
-    assert "It ends when United States (US-CERT) ends it or withdraws the request." in theirs
+    # No withdrawal ends it: the desk withdraws no answered request.
+    assert "It ends when United States (US-CERT) ends it." in theirs
+    assert "withdraw" not in theirs.split("What to do")[1].split("</p>")[0]
 
     ours = _said(us.get(f"/ui/requests/{rid}").text)
     assert "Your party escalated this request" in ours and "what you raise" in ours
-    assert "it also ends if you withdraw the request" in ours
+    assert "When it is settled, end the escalation below." in ours
 
 
 def test_what_to_do_is_said_in_chinese_sentences(world, browser):

@@ -87,3 +87,5 @@ def test_a_zones_weekend_is_its_countrys():
     assert weekend("Asia/Riyadh") == {4, 5}  # Friday and Saturday
     assert weekend("Asia/Tehran") == {4}  # Friday
     assert weekend("UTC") == weekend("Etc/UTC") == {5, 6}  # no country: Saturday, Sunday
+    assert weekend("Asia/Calcutta") == weekend("Asia/Kolkata")  # an alias, as browsers send
+    assert weekend("Egypt") == weekend("Africa/Cairo") == {4, 5}
