@@ -48,11 +48,12 @@ Basis = Literal[tuple(BASES)]  # type: ignore[valid-type]
 class ClaimIn(Input):
     subject: str = Field(description="The activity: an incident, campaign, intrusion-set or "
                                      "request id")
-    attributed_to: list[str] = Field(default=[], description="intrusion-set, threat-actor or "
-                                                             "identity ids")
+    attributed_to: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
+                                     description="intrusion-set, threat-actor or identity ids")
     sponsor: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code of the "
                                                           "sponsoring state")
-    basis: list[Basis] = Field(min_length=1)  # type: ignore[valid-type]
+    basis: list[Basis] = Field(min_length=1, max_length=len(BASES),  # type: ignore[valid-type]
+                               description="Each at most once")
     confidence: int = Field(ge=0, le=100)
     summary: str = Field(min_length=1, max_length=MOST_TEXT)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
@@ -65,7 +66,8 @@ class ClaimIn(Input):
 class PositionIn(Input):
     position: Stance
     text: str = Field(min_length=1, max_length=MOST_TEXT)
-    basis: list[Basis] = []  # type: ignore[valid-type]
+    basis: list[Basis] = Field(default=[], max_length=len(BASES),  # type: ignore[valid-type]
+                               description="Each at most once")
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE)
     competing_claim: str | None = None
 

@@ -3,6 +3,7 @@ description, so a client (and schemathesis) knows what each operation may answer
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -87,14 +88,64 @@ class Unusable(Exception):
         self.problems = problems
 
 
-def _nuls(value: Any, where: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    if isinstance(value, str):
-        return [where] if NUL in value else []
-    if isinstance(value, dict):
-        return [w for key, item in value.items() for w in _nuls(item, (*where, key))]
-    if isinstance(value, list):
-        return [w for n, item in enumerate(value) for w in _nuls(item, (*where, n))]
-    return []
+# How deep a body may nest: every operation's body is a few levels deep (a request's fields,
+# a list of names). Deeper, its walks (here, and pydantic's) would only cost.
+MOST_NESTED = 32
+
+
+class _Repeated(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it names a key twice: which value counts would be a guess
+    (Python's parser keeps the last, another reader the first)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Repeated(key)
+            seen.add(key)
+    return found
+
+
+def _body_problems(raw: bytes) -> list[dict[str, Any]]:
+    """What no operation can mean in a JSON body: a key given twice in one object, nesting
+    past MOST_NESTED, a NUL character in a value or a key. Walked without recursion: a body
+    of a few hundred brackets must not overflow the stack (a 500, before any token is read)."""
+    try:
+        body = json.loads(raw, object_pairs_hook=_unique_keys)
+    except _Repeated as repeated:
+        return [{"loc": ("body", repeated.key), "type": "repeated",
+                 "msg": "given more than once in one object; give it once"}]
+    except RecursionError:
+        return [{"loc": ("body",), "type": "nested",
+                 "msg": f"nested more than {MOST_NESTED} levels deep"}]
+    except ValueError:
+        return []  # FastAPI's own parsing says what is wrong with it
+    problems: list[dict[str, Any]] = []
+    walk: list[tuple[Any, tuple[Any, ...]]] = [(body, ())]
+    while walk:
+        value, where = walk.pop()
+        if len(where) > MOST_NESTED:
+            return [{"loc": ("body", *where[:MOST_NESTED]), "type": "nested",
+                     "msg": f"nested more than {MOST_NESTED} levels deep"}]
+        if isinstance(value, str):
+            if NUL in value:
+                problems.append({"loc": ("body", *where), "type": "nul",
+                                 "msg": "holds a NUL character"})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if NUL in key:
+                    problems.append({"loc": ("body", *where, key.replace(NUL, "\\0")),
+                                     "type": "nul", "msg": "its name holds a NUL character"})
+                walk.append((item, (*where, key)))
+        elif isinstance(value, list):
+            walk.extend((item, (*where, n)) for n, item in enumerate(value))
+    return problems
 
 
 async def plain_input(request: Request) -> None:
@@ -113,12 +164,7 @@ async def plain_input(request: Request) -> None:
     if nul is not None:
         problems.append({"loc": nul, "type": "nul", "msg": "holds a NUL character"})
     if "json" in request.headers.get("content-type", ""):
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None  # FastAPI's own parsing says what is wrong with it
-        problems += [{"loc": ("body", *where), "type": "nul", "msg": "holds a NUL character"}
-                     for where in _nuls(body, ())]
+        problems += _body_problems(await request.body())
     if problems:
         raise Unusable(problems)
 

@@ -73,8 +73,17 @@ class Slugs(Value):
             problems.append(f"{path}: {show(raw)} is not a non-empty list of "
                             f"{', '.join(self.vocabulary)}")
             return None
+        if len(raw) > len(self.vocabulary):
+            # Each word once: a list of half a million was stored, and every reader's listing
+            # carried it.
+            problems.append(f"{path}: {len(raw):,} items; at most {len(self.vocabulary)}, "
+                            "each word once")
+            return None
         choice, count = Choice(self.vocabulary), len(problems)
         items = tuple(choice.read(item, f"{path}[{n}]", problems) for n, item in enumerate(raw))
+        twice = sorted({i for i in items if i is not None and items.count(i) > 1})
+        if twice:
+            problems.append(f"{path}: names {', '.join(twice)} more than once")
         return items if len(problems) == count else None
 
     def write(self, value: Any) -> Any:

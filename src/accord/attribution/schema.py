@@ -27,7 +27,8 @@ from accord.cooperation.schema import COMMON_OPTIONAL_SCHEMAS, DEFS, UUID, value
 def _value(value: Value) -> dict[str, Any]:
     match value:
         case Slugs(vocabulary=vocabulary):
-            return {"type": "array", "items": {"enum": list(vocabulary)}, "minItems": 1}
+            return {"type": "array", "items": {"enum": list(vocabulary)}, "minItems": 1,
+                    "maxItems": len(vocabulary), "uniqueItems": True}
         case Country():
             return {"type": "string", "pattern": "^[A-Z]{2}$",
                     "description": "ISO 3166-1 alpha-2"}

@@ -119,6 +119,35 @@ def test_what_no_operation_can_mean_is_refused_with_where(client, method, path, 
     assert [e["where"] for e in r.json()["errors"]] == [where]
 
 
+@pytest.mark.parametrize(("content", "where"), [
+    # Before any token is read: a body of 600 brackets overflowed the NUL check's recursion.
+    (b"[" * 600 + b"]" * 600, "body.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"),
+    (b"[" * 5000 + b"]" * 5000, None),  # past what the parser reads: FastAPI's own 400
+    (b'{"names": ["a"], "names": ["b"]}', "body.names"),
+    (b'{"names": ["a"], "x\u0000": 1}', "body.x\\0"),
+])
+def test_a_body_no_operation_can_mean_is_refused_before_its_token_is_read(client, content,
+                                                                           where):
+    r = client.request("POST", f"{API}/screen", content=content,
+                       headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert where is None or [e["where"] for e in r.json()["errors"]] == [where]
+    client.headers.pop("Authorization")
+    anonymous = client.request("POST", f"{API}/screen", content=content,
+                               headers={"Content-Type": "application/json"})
+    assert anonymous.status_code in (400, 401), anonymous.text  # never a 500
+
+
+def test_a_claims_basis_names_each_word_once_and_its_actors_are_bounded(client, world):
+    body = {"subject": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "confidence": 50,
+            "summary": "x", "attributed_to": ["intrusion-set--1"], "basis": ["intelligence"]}
+    many = client.post(f"{API}/claims", json={**body, "basis": ["intelligence"] * 500_000})
+    assert many.status_code == 422 and many.json()["errors"][0]["where"] == "body.basis"
+    actors = client.post(f"{API}/claims", json={**body, "attributed_to": ["x"] * 100_000})
+    assert actors.status_code == 422
+    assert actors.json()["errors"][0]["where"] == "body.attributed_to"
+
+
 def test_a_batch_of_names_past_the_screening_budget_is_refused_naming_it(client):
     """10,000 names of 500 characters would hold a worker for minutes; 10,000 short ones fit."""
     r = client.post(f"{API}/screen", json={"names": ["王" * 500] * 1000})

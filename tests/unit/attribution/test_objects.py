@@ -147,3 +147,11 @@ def test_every_example_in_the_docs_is_well_formed():
                                              "opinion", "relationship"}
     for obj in examples:
         assert validate(obj) == [] and check(obj) == [], obj["id"]
+
+
+@pytest.mark.parametrize(("basis", "said"), [
+    (["intelligence", "indictment", "intelligence"], "basis: names intelligence more than once"),
+    (["intelligence"] * 500_000, "basis: 500,000 items; at most 10, each word once"),
+])
+def test_a_basis_names_each_word_once(basis, said):
+    assert f"x-accord-claim.{said}" in check(dict(claim_to_stix(claim()), basis=basis))
