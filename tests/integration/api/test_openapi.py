@@ -121,7 +121,7 @@ def test_what_no_operation_can_mean_is_refused_with_where(client, method, path, 
 
 @pytest.mark.parametrize(("content", "where"), [
     # Before any token is read: a body of 600 brackets overflowed the NUL check's recursion.
-    (b"[" * 600 + b"]" * 600, "body.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0"),
+    (b"[" * 600 + b"]" * 600, "body" + ".0" * 32),
     (b"[" * 5000 + b"]" * 5000, None),  # past what the parser reads: FastAPI's own 400
     (b'{"names": ["a"], "names": ["b"]}', "body.names"),
     (b'{"names": ["a"], "x\u0000": 1}', "body.x\\0"),
