@@ -316,7 +316,7 @@ def test_export_added_after_keeps_only_later_additions(node, accord, two_imports
     assert by_id(got) == by_id(after)
     bad = accord("export", "--added-after", "yesterday", db=node)
     assert bad.returncode != 0 and bad.stdout == ""
-    assert "'yesterday' is not a timestamp" in words(bad.stderr)
+    assert "'yesterday' is not a date or time" in words(bad.stderr)
 
 
 def test_export_gives_the_latest_version_unless_all_versions_is_asked(

@@ -361,7 +361,7 @@ def test_an_import_interrupted_says_what_it_stored_and_how_to_go_on(node, tmp_pa
     started.send_signal(signal.SIGINT)
     _, stderr = started.communicate(timeout=120)
     assert started.returncode == 130 and "Traceback" not in stderr, stderr[-3000:]
-    said = re.search(r"interrupted: (\d+) accepted, 0 unchanged, 0 rejected before it, stored;",
+    said = re.search(r"interrupted: (\d+) accepted, 0 unchanged, 0 rejected before it, stored ",
                      " ".join(stderr.split()))
     assert said, stderr[-3000:]
     exported = subprocess.run([str(ACCORD), "export", "--db", node], capture_output=True,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import Field, field_validator
 
-from accord.api.inputs import Input
+from accord.api.inputs import Input, StrictInt
 from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.model import BASES, DesignationKind, Stance
@@ -54,7 +54,7 @@ class ClaimIn(Input):
                                                           "sponsoring state")
     basis: list[Basis] = Field(min_length=1, max_length=len(BASES),  # type: ignore[valid-type]
                                description="Each at most once")
-    confidence: int = Field(ge=0, le=100)
+    confidence: StrictInt = Field(ge=0, le=100)
     summary: str = Field(min_length=1, max_length=MOST_TEXT)
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
                                 description="STIX ids of objects you may read")

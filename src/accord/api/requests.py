@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import Field
 
-from accord.api.inputs import Input
+from accord.api.inputs import Input, Instant, StrictBool, StrictInt, in_utc
 from accord.api.paging import LISTED, After, Limit, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.objects import extension_definition as attribution_extension_definition
@@ -60,8 +60,8 @@ class RequestIn(Input):
     urgency: Urgency
     summary: Line
     description: Long = ""
-    activity_start: datetime | None = None
-    activity_end: datetime | None = None
+    activity_start: Instant | None = None
+    activity_end: Instant | None = None
     victims: Lines = []
     impact: Long = ""
     legal_basis: Long = ""
@@ -69,7 +69,7 @@ class RequestIn(Input):
     evidence: list[str] = Field(default=[], max_length=MOST_EVIDENCE,
                                 description="STIX ids of objects you may read")
     shared_with: list[str] = Field(default=[], max_length=MOST_SHARED)
-    exercise: bool = False
+    exercise: StrictBool = False
     lang: str = Field(default="", description="The language the request is written in "
                       "(RFC 5646, e.g. en, zh-Hans); by default the language its author chose "
                       "for the UI, else en")
@@ -100,7 +100,7 @@ class ResponseIn(Written):
 
 
 class RatingIn(Written):
-    score: int = Field(ge=1, le=5)
+    score: StrictInt = Field(ge=1, le=5)
     comment: Long = ""
 
 
@@ -157,7 +157,8 @@ def add_request_routes(api: FastAPI, node: Node,
         def send(actor: Actor) -> RequestView:
             made.append(desk.create(actor, Draft(
                 body.to, body.kind, body.category, body.urgency, body.summary,
-                body.description, _utc(body.activity_start), _utc(body.activity_end),
+                body.description, in_utc(body.activity_start, "body", "activity_start"),
+                in_utc(body.activity_end, "body", "activity_end"),
                 tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
                 tuple(body.evidence), tuple(body.shared_with), body.exercise, body.lang,
                 body.translations)))
@@ -257,8 +258,8 @@ def add_request_routes(api: FastAPI, node: Node,
              response_model=None, responses={200: {"content": {
                  media.split(";")[0]: {} for media in REVIEW_MEDIA.values()}}, **READS})
     def review(
-        start: Annotated[datetime, Query(alias="from")],
-        end: Annotated[datetime, Query(alias="to")],
+        start: Annotated[Instant, Query(alias="from")],
+        end: Annotated[Instant, Query(alias="to")],
         format: Literal["json", "html", "md", "csv"] = "json",
         lang: Annotated[Literal["en", "zh-Hans", "both"], Query(
             description="The report's words (html, md): English, Simplified Chinese, or both "
@@ -267,7 +268,8 @@ def add_request_routes(api: FastAPI, node: Node,
     ) -> Response:
         """The review over the requests the caller's party may see (its own, in both
         directions); the same figures `accord review` computes from the same ledger."""
-        period_start, period_end = _utc(start), _utc(end)
+        period_start = in_utc(start, "query", "from")
+        period_end = in_utc(end, "query", "to")
         assert period_start is not None and period_end is not None
         if period_end <= period_start:
             raise HTTPException(400, "to must be after from")
@@ -306,9 +308,3 @@ def add_request_routes(api: FastAPI, node: Node,
             other = found.id
         versions = GuidelinesStore(node.engine).versions()
         return to_dict(in_force(versions, datetime.now(UTC), caller.party_id, other))
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

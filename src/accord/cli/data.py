@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import signal
 import sys
 import zlib
 from collections import deque
@@ -161,10 +162,14 @@ def import_(
                     name, batch = given.popleft()  # screen_ahead keeps the batches' order
                     # The objects screened are the batch's own (signed ones are copies).
                     at = {id(obj): n for n, obj in enumerate(batch.objects)}
-                    done = store(node.engine, target, screened, party_id=node.party.id,
-                                 operator=True, position_of=partial(_place, at))
-                    added, unchanged = added + len(done.added), unchanged + len(done.unchanged)
-                    rejected += len(done.rejected)
+                    # A Ctrl-C waits for the batch being stored and counted: come between its
+                    # commit and its count, it said fewer stored than were.
+                    with _uninterrupted():
+                        done = store(node.engine, target, screened, party_id=node.party.id,
+                                     operator=True, position_of=partial(_place, at))
+                        added += len(done.added)
+                        unchanged += len(done.unchanged)
+                        rejected += len(done.rejected)
                     # Printed as they come: a file of any size leaves no list of them behind.
                     places = (_places(batch) if any(r.position is None for r in done.rejected)
                               else {})
@@ -180,9 +185,9 @@ def import_(
                 progress.stop()
                 _say_unreadable(unreadable)
                 err.print(f"interrupted: {added} accepted, {unchanged} unchanged, {rejected} "
-                          "rejected before it, stored; nothing of the batch being stored is. "
-                          "Run the same import again to go on: what is stored already counts "
-                          "as unchanged.")
+                          "rejected before it, stored (a batch being stored when it came was "
+                          "stored first). Run the same import again to go on: what is stored "
+                          "already counts as unchanged.")
                 raise typer.Exit(130) from None
             except (_OutOfMemory, MemoryError) as error:
                 _say_unreadable(unreadable)  # the files before, as the summary would
@@ -287,6 +292,16 @@ def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[i
                                  if read else ""))
         except OSError as error:
             unreadable.append(f"{source.name}: cannot be read ({error.strerror or error})")
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """SIGINT held back while in the block, delivered (a KeyboardInterrupt) once out of it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @app.command("export")

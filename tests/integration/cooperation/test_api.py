@@ -63,6 +63,10 @@ def test_the_addressee_answers_over_rest_and_the_requester_rates(client, world, 
     assert again.status_code == 409
     bad = client.post(f"{API}/requests/{rid}/rating", json={"score": 0})
     assert bad.status_code == 422
+    for loose in (True, "5", 4.5):  # `true` is not the rating 1 (4.0 is 4, as JSON Schema says)
+        refused = client.post(f"{API}/requests/{rid}/rating", json={"score": loose})
+        assert refused.status_code == 422, (loose, refused.text)
+        assert refused.json()["errors"][0]["where"] == "body.score"
     rated = client.post(f"{API}/requests/{rid}/rating", json={"score": 2, "comment": "terse"})
     assert rated.json()["state"] == "closed"
 
@@ -164,3 +168,27 @@ def test_the_parties_a_request_is_shared_with_are_bounded_and_each_named_once(cl
         "name": "Example Co.", "kind": "organization", "legal_basis": "Order 1",
         "share_with": [third.id] * 1_001})
     assert designation.status_code == 422 and "body.share_with" in designation.text
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [
+    ("activity_start", "0001-01-01T00:00:00+01:00", "beyond the calendar"),
+    ("activity_end", "9999-12-31T23:59:59-01:00", "beyond the calendar"),
+    ("activity_start", -1, "as a string"),
+    ("exercise", "yes", "bool"),
+])
+def test_a_request_s_times_and_flags_are_read_as_json_writes_them(client, world, field, value,
+                                                                   said):
+    body = {"to": world.other.name, "kind": "information", "category": "intrusion",
+            "urgency": "routine", "summary": "Who runs 198.51.100.7?", field: value}
+    r = client.post(f"{API}/requests", json=body)
+    # A value the schema allows that lies past the calendar in UTC: 400; not JSON's type: 422.
+    assert r.status_code == (400 if "calendar" in said else 422), r.text
+    assert r.json()["errors"][0]["where"] == f"body.{field}" and said in r.text.lower()
+    assert client.get(f"{API}/requests").json() == []  # nothing stored
+
+
+def test_a_review_period_beyond_the_calendar_is_refused_in_words(client):
+    r = client.get(f"{API}/review", params={"from": "0001-01-01T00:00:00+01:00",
+                                             "to": "2030-01-01T00:00:00Z"})
+    assert r.status_code == 400 and "beyond the calendar" in r.text
+    assert r.json()["errors"][0]["where"] == "query.from"
