@@ -247,6 +247,8 @@ def build_api(node: Node) -> FastAPI:
         each with the announcement its predecessor signed (what a peer follows)."""
         from accord.federation.keys import published
 
+        node.reads.record(Event(now_timestamp(), "node.read", caller.party_id,
+                                caller.token_id, None, ()))
         return published(node)
 
     add_request_routes(api, node, principal)

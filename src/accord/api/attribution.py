@@ -279,8 +279,12 @@ def add_attribution_routes(api: FastAPI, node: Node,
         actor = actor_of(caller, acting=False)
         listing = watchlist(record, actor)
         found = [(name, listing.screen(name, 3)) for name in body.names]
+        # Who screened whom, and what matched, as a single screening records it.
         node.reads.record(Event(now_timestamp(), "screen.batch", caller.party_id,
-                                caller.token_id, None, (), {"names": len(body.names)}))
+                                caller.token_id, None,
+                                tuple(dict.fromkeys(h.match.id for _, hits in found
+                                                    for h in hits)),
+                                {"names": len(body.names), "queries": list(body.names)}))
         # As a single screening says it: a name that matches none may be a left-out actor's.
         left_out = {"actors_left_out": listing.left_out} if listing.left_out else {}
         return [{"query": name, "matches": [h.as_json() for h in hits], **left_out}

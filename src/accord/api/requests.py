@@ -38,7 +38,7 @@ from accord.cooperation.reviewing import RETRY_AFTER, ReviewBusy, review_ledgers
 from accord.cooperation.schema import json_schema
 from accord.cooperation.views import view_json
 from accord.node import Node
-from accord.stix.timestamps import now_timestamp
+from accord.stix.timestamps import format_timestamp, now_timestamp
 from accord.store.guidelines import GuidelinesStore
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.trust.access import Principal
@@ -280,6 +280,12 @@ def add_request_routes(api: FastAPI, node: Node,
         except ReviewBusy as busy:
             raise HTTPException(429, str(busy),
                                 headers={"Retry-After": str(RETRY_AFTER)}) from None
+        # As the web page records it: what was reviewed, over which period.
+        node.reads.record(Event(now_timestamp(), "review.read", caller.party_id,
+                                caller.token_id, None, (), {
+                                    "from": format_timestamp(period_start),
+                                    "to": format_timestamp(period_end), "format": format,
+                                    "via": "api"}))
         return PlainTextResponse(render(review, format, lang), media_type=REVIEW_MEDIA[format])
 
     @api.get("/extension-definition", responses=PUBLIC,
@@ -307,4 +313,6 @@ def add_request_routes(api: FastAPI, node: Node,
                 raise HTTPException(400, f"with: no party {with_party!r} on this node")
             other = found.id
         versions = GuidelinesStore(node.engine).versions()
+        node.reads.record(Event(now_timestamp(), "guidelines.read", caller.party_id,
+                                caller.token_id, None, (), {"with": other} if other else {}))
         return to_dict(in_force(versions, datetime.now(UTC), caller.party_id, other))

@@ -192,3 +192,23 @@ def test_a_review_period_beyond_the_calendar_is_refused_in_words(client):
                                              "to": "2030-01-01T00:00:00Z"})
     assert r.status_code == 400 and "beyond the calendar" in r.text
     assert r.json()["errors"][0]["where"] == "query.from"
+
+
+def test_the_reads_of_the_review_the_guidelines_the_node_and_a_screening_are_audited(
+        client, world):
+    from accord.store.audit_log import AuditQuery
+
+    assert client.get(f"{API}/review", params={"from": "2026-01-01",
+                                                "to": "2026-07-01"}).status_code == 200
+    assert client.get(f"{API}/guidelines", params={"with": world.other.name}).status_code == 200
+    assert client.get(f"{API}/node").status_code == 200
+    assert client.post(f"{API}/screen", json={"names": ["Zhang Wei", "APT1"]}).status_code \
+        == 200
+    world.node.reads.flush()
+    for action, detail in (("review.read", {"from": "2026-01-01T00:00:00.000000Z", "via": "api"}),
+                           ("guidelines.read", {"with": world.other.id}),
+                           ("node.read", {}),
+                           ("screen.batch", {"queries": ["Zhang Wei", "APT1"]})):
+        [record] = world.node.audit.query(AuditQuery(action=action, limit=5))
+        assert record.event.party_id == world.own.id
+        assert detail.items() <= record.event.detail.items(), (action, record.event.detail)
