@@ -307,6 +307,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 self.transport.write(self.deferred)
                 self.transport.close()
             return
+        if self.head_room is None and not self.cycle.response_complete:
+            return  # the body coming is the next request's, its turn now: its deadline runs on
         if self.head_room is None:
             # Answered while its body still comes: the rest is read only to keep the
             # connection, and within the body timeout at most.

@@ -426,14 +426,18 @@ def test_a_transfer_coding_other_than_chunked_is_refused_501(codings):
     run(scenario)
 
 
-def test_a_pipelined_body_cut_for_time_writes_nothing_over_the_answer_before_it():
+def test_a_pipelined_body_is_timed_from_when_the_server_reads_it_after_the_answer_before():
     async def scenario() -> None:
         protocol, wire = Server().connect()
-        # The second request's body is due within 0.3 s; the first is answered at 0.5 s.
+        # The first is answered at 0.5 s; until then the server does not read the second's
+        # body (it waits its turn), and the time is not the client's.
         protocol.data_received(b"GET /wait HTTP/1.1\r\nHost: n\r\n\r\n" + post(1000)
                                + b"a" * 10)
         await asyncio.sleep(0.4)
-        assert wire.closed and not wire.written
+        assert not wire.closed and not wire.written
+        await asyncio.sleep(0.5)  # then 10 bytes of 1,000 in 0.2 s: too slow
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", bytes(wire.written))
+        assert statuses == [b"200", b"408"] and wire.closed
     run(scenario)
 
 
