@@ -124,7 +124,7 @@ def test_what_no_operation_can_mean_is_refused_with_where(client, method, path, 
     (b"[" * 600 + b"]" * 600, "body" + ".0" * 32),
     (b"[" * 5000 + b"]" * 5000, None),  # past what the parser reads: FastAPI's own 400
     (b'{"names": ["a"], "names": ["b"]}', "body.names"),
-    (b'{"names": ["a"], "x\u0000": 1}', "body.x\\0"),
+    (b'{"names": ["a"], "x\\u0000": 1}', "body.x\\0"),  # a JSON \u0000 in a key
 ])
 def test_a_body_no_operation_can_mean_is_refused_before_its_token_is_read(client, content,
                                                                            where):
