@@ -23,7 +23,6 @@ import asyncio.sslproto
 import functools
 import logging
 import math
-import re
 import resource
 from collections.abc import Callable
 from http import HTTPStatus
@@ -38,6 +37,7 @@ from uvicorn.server import ServerState
 from accord.serving.admission import Admission, source_of
 from accord.serving.caching import NOT_STORED
 from accord.serving.limits import LONGEST_URL, Limits, size_text
+from accord.serving.request_heads import body_of, head_fault
 from accord.serving.tls import ListenerTls
 from accord.taxii.errors import error_response
 
@@ -247,39 +247,23 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        version = self.parser.get_http_version()
-        if version not in ("1.0", "1.1"):
-            # HTTP/0.9 (a request line without a version) has no headers, so no Host and no
-            # way to say how long it is; a version this parser reads but this server does not
-            # speak is a 505 (RFC 9110 §15.6.6).
-            self.refuse(*((400, "the request line must end with its version, HTTP/1.1")
-                          if version == "0.9" else
-                          (505, f"HTTP/{version} is not served here: send HTTP/1.1")))
-            raise _Refused
-        wrong = _host_fault(self.headers, version) or _path_fault(self.url)
-        if wrong is not None:
-            self.refuse(400, wrong)
+        body = body_of(self.headers)
+        fault = head_fault(self.parser.get_http_version(), self.headers, self.url, body)
+        if fault is not None:
+            self.refuse(*fault)
             raise _Refused
         if self.cycle is not None and not self.cycle.response_complete \
                 and len(self.pipeline) >= self.limits.max_pipelined:
             self.drain()
-            raise _Refused
-        codings = _codings(self.headers)
-        if codings and codings != ["chunked"]:
-            # RFC 9112 §6.1: a transfer coding the server does not know is a 501. Ignored, a
-            # body in gzip would be read as if it were not.
-            self.refuse(501, f"the transfer coding {', '.join(codings)} is not one this "
-                             "server reads: send the body chunked, or with a Content-Length")
             raise _Refused
         self.head_room = None
         self.trailer_bytes = 0
         self.heads += 1
         self.clear_deadline()
         super().on_headers_complete()
-        length, chunked = _declared_body(self.headers)
-        if length or chunked:
+        if body.length or body.is_chunked:
             self.body_start = self.loop.time()
-            self.body_length = None if chunked else length
+            self.body_length = None if body.is_chunked else body.length
             self.body_received = 0
             self.body_answered = False
             # Due as what came so far allows, moved on as more comes (body_overdue): a length
@@ -419,57 +403,6 @@ def _tls_protocol(loop: asyncio.AbstractEventLoop) -> Any:
 
         return uvloop.loop.SSLProtocol  # type: ignore[attr-defined]
     return asyncio.sslproto.SSLProtocol
-
-
-# What a Host header may hold (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP-literal in brackets, or
-# a reg-name (which an IPv4 address is too), then a port of digits.
-_HOST = re.compile(rb"(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
-                   rb"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::([0-9]{0,5}))?")
-
-
-def _host_fault(headers: list[tuple[bytes, bytes]], version: str) -> str | None:
-    """Why a request's Host header is refused (RFC 9112 §3.2: an HTTP/1.1 request without
-    one, any request with several, or one that cannot be a host), or None. Caches and proxies
-    in front of the node may read another host than it does; no such request is served."""
-    hosts = [value for name, value in headers if name == b"host"]
-    if len(hosts) > 1:
-        return f"the request has {len(hosts)} Host headers; it may have one"
-    if not hosts:
-        return None if version != "1.1" else "an HTTP/1.1 request must name its Host"
-    host = _HOST.fullmatch(hosts[0])
-    if host is None or int(host.group(1) or 0) > 65535:
-        return "the Host header is not a host name or an address, with a port or not"
-    return None
-
-
-def _path_fault(target: bytes) -> str | None:
-    """Why a request's path is refused: an encoded slash (%2F) or backslash (%5C) in it. The
-    router decodes them before it routes, so `collections/X%2Fobjects/` would be served as
-    `collections/X/objects/`, where a proxy in front, filtering by path, saw one segment
-    (Apache's AllowEncodedSlashes is off by default for the same reason). No URL of a node
-    holds one: ids and aliases have no slash."""
-    path = target.split(b"?", 1)[0].lower()
-    if b"%2f" in path or b"%5c" in path:
-        return "an encoded slash (%2F or %5C) in the path is not served: write the path as is"
-    return None
-
-
-def _codings(headers: list[tuple[bytes, bytes]]) -> list[str]:
-    """The transfer codings a request names, in order (Transfer-Encoding, RFC 9112 §6.1)."""
-    return [coding.strip().lower() for name, value in headers if name == b"transfer-encoding"
-            for coding in value.decode("latin-1").split(",") if coding.strip()]
-
-
-def _declared_body(headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
-    """The Content-Length of a request (0 when none) and whether its body is chunked (the
-    parser has refused conflicting or malformed ones already)."""
-    length, chunked = 0, False
-    for name, value in headers:
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding":
-            chunked = b"chunked" in value.lower()
-    return length, chunked
 
 
 def uvicorn_options(limits: Limits, tls: ListenerTls | None = None) -> dict[str, Any]:
