@@ -12,17 +12,15 @@ import signal
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import orjson
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from accord.store.audit_rows import link_of
 from accord.store.backup import (
     BackupError,
     TargetNotEmpty,
@@ -38,9 +36,11 @@ from accord.store.bulk import analyze_schema
 from accord.store.database_checks import foreign_tables
 from accord.store.engine import is_standby, schema_revision, writing
 from accord.store.pg_archives import Toc, parse_toc, revision_in_copy
+from accord.store.pg_restore_scripts import epilogue, ident, pattern, prologue
 from accord.store.pg_sessions import serving_name
+from accord.store.pg_trail import trail_verdict
 from accord.store.urls import normalise_url, search_path_schema
-from accord.trust.audit import Link, Verdict, verify_links
+from accord.trust.audit import Verdict
 
 # Where Debian puts each major version's client tools (postgresql-client-15 and so on).
 DEBIAN_BINARIES = Path("/usr/lib/postgresql")
@@ -138,7 +138,7 @@ def backup_pg(engine: Engine, db: str, file: Path) -> None:
     try:
         partial.unlink(missing_ok=True)
         private_file(partial)  # pg_dump writes into it, keeping its mode
-        _run([str(pg_dump), "--format=custom", f"--schema={_pattern(target.schema)}",
+        _run([str(pg_dump), "--format=custom", f"--schema={pattern(target.schema)}",
               f"--file={partial}", f"--dbname={target.url}"], target, "pg_dump")
         try:
             read_toc(engine, partial)  # a backup that could not be restored is none
@@ -183,7 +183,7 @@ def rows_held(engine: Engine, schema: str) -> str | None:
             "AND tablename != 'alembic_version' ORDER BY tablename"), {"schema": schema}
         ).scalars().all()
         full = [t for t in tables if conn.execute(text(
-            f"SELECT 1 FROM {_ident(schema)}.{_ident(t)} LIMIT 1")).first()]
+            f"SELECT 1 FROM {ident(schema)}.{ident(t)} LIMIT 1")).first()]
     return listed(full)
 
 
@@ -300,7 +300,7 @@ def _may_move_trigram(engine: Engine, schema: str) -> None:
             "WHERE e.extname = 'pg_trgm' AND n.nspname = :schema"), {"schema": schema}).first()
         if found is None:
             return
-        trial = _ident(f"accord_trial_{uuid.uuid4().hex[:12]}")
+        trial = ident(f"accord_trial_{uuid.uuid4().hex[:12]}")
         try:
             conn.execute(text(f"CREATE SCHEMA {trial}"))
             conn.execute(text(f"ALTER EXTENSION pg_trgm SET SCHEMA {trial}"))
@@ -330,7 +330,7 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
     reader: subprocess.Popen[bytes] | None = None
     verdict: Verdict | None = None
     try:
-        # What the dump's statements print is not read: only the trail is (trail_query).
+        # What the dump's statements print is not read: only the trail is (store.pg_trail).
         loader.stdin.write(b"\\o /dev/null\n" if check_trail else b"")
         loader.stdin.write(prologue(target.schema, toc, clean).encode())
         reader = subprocess.Popen(
@@ -345,7 +345,7 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
             loader.stdin.write(epilogue(target.schema, toc).encode())
             if check_trail:
                 assert loader.stdout is not None
-                verdict = _trail_verdict(loader.stdin, loader.stdout, target.schema)
+                verdict = trail_verdict(loader.stdin, loader.stdout, ident(target.schema))
                 if verdict is None or not verdict.is_intact:
                     loader.kill()  # rolled back: what psql said, or the verdict, says why
             loader.stdin.close()
@@ -378,178 +378,6 @@ def _restore(psql: Path, pg_restore: Path, file: Path, listing: Path, target: Ta
                               "backup")
         raise BackupError("the restore failed and nothing of it was kept: " + said)
     return verdict
-
-
-class _TrailUnread(Exception):
-    """psql stopped before it had printed the whole trail: its own words say why."""
-
-
-def _trail_verdict(script: IO[bytes], output: IO[bytes], schema: str) -> Verdict | None:
-    """The chain of the audit trail restored, read through psql in the restore's transaction,
-    one record a line as JSON (printed in unaligned form, which adds nothing); None if psql
-    stopped first."""
-    end = f"accord-trail-end-{uuid.uuid4().hex}".encode()
-    script.write(trail_query(schema, end.decode()).encode())
-    script.flush()
-
-    def links() -> Iterator[Link]:
-        for line in output:
-            if line.rstrip(b"\n") == end:
-                return
-            if line.startswith(b"["):
-                yield link_of(_TrailRow(*orjson.loads(line)))
-        raise _TrailUnread
-
-    try:
-        return verify_links(links())
-    except _TrailUnread:
-        return None
-
-
-def trail_query(schema: str, end: str) -> str:
-    """The psql script that prints each audit record as a JSON list of its fields (the two
-    stored as bytes, in hex), a few thousand at a time, then the line `end`."""
-    return "\n".join([
-        "\\o", "\\pset format unaligned", "\\pset tuples_only on",
-        "\\set FETCH_COUNT 5000",
-        "SELECT json_build_array(seq, at, action, party_id, token_id, collection_id, "
-        "encode(object_ids, 'hex'), encode(detail, 'hex'), prev_hash, hash) "
-        f"FROM {_ident(schema)}.audit ORDER BY seq;",
-        f"\\echo {end}", ""])
-
-
-@dataclass(frozen=True, slots=True)
-class _TrailRow:
-    """An audit row as trail_query prints it: its stored bytes in hex."""
-
-    seq: int
-    at: str
-    action: str
-    party_id: str | None
-    token_id: str | None
-    collection_id: str | None
-    object_ids_hex: str
-    detail_hex: str
-    prev_hash: str
-    hash: str
-
-    @property
-    def object_ids(self) -> bytes:
-        return bytes.fromhex(self.object_ids_hex)
-
-    @property
-    def detail(self) -> bytes:
-        return bytes.fromhex(self.detail_hex)
-
-
-def prologue(schema: str, toc: Toc, clean: bool) -> str:
-    """What runs before the dump's own statements, in the same transaction: make room for
-    what the dump holds, and where the dump's schema is another, put that aside for the
-    duration (the dump's statements name their schema; epilogue moves what they made)."""
-    s = _ident(schema)
-    statements = ["SET client_min_messages = warning;", f"CREATE SCHEMA IF NOT EXISTS {s};"]
-    if clean:
-        statements.append(_for_each_relation(schema, "DROP {kind} IF EXISTS {name} CASCADE"))
-    for kind, name in toc.relations:
-        statements.append(f"DROP {kind} IF EXISTS {s}.{_ident(name)} CASCADE;")
-    if toc.schema != schema:
-        statements.append(_if_schema(toc.schema, f"ALTER SCHEMA {_ident(toc.schema)} "
-                                                 f"RENAME TO {_ident(_aside(toc))}"))
-        statements.append(f"CREATE SCHEMA {_ident(toc.schema)};")
-        if toc.has_trigram_index:
-            # The dump names pg_trgm's operator class by the schema it was in
-            # (public.gin_trgm_ops): set aside with that schema, it comes along for the restore.
-            statements.append(_move_trigram(_aside(toc), toc.schema))
-    return "\n".join(statements) + "\n"
-
-
-def epilogue(schema: str, toc: Toc) -> str:
-    """Move what the dump made in its own schema into the target schema, and put back the
-    schema of that name that was there before (if any)."""
-    if toc.schema == schema:
-        return ""
-    return "\n".join([
-        _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {_ident(schema)}"),
-        _statistics_to(toc.schema, schema),
-        # pg_trgm here came from the schema set aside (prologue): back with it.
-        _move_trigram(toc.schema, _aside(toc)) if toc.has_trigram_index else "",
-        f"DROP SCHEMA {_ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
-        _if_schema(_aside(toc), f"ALTER SCHEMA {_ident(_aside(toc))} "
-                                f"RENAME TO {_ident(toc.schema)}"),
-    ]) + "\n"
-
-
-def _aside(toc: Toc) -> str:
-    # Stable for one dump, so that prologue and epilogue agree on it.
-    return f"accord_aside_{uuid.uuid5(uuid.NAMESPACE_OID, toc.schema).hex[:12]}"
-
-
-def _for_each_relation(schema: str, template: str) -> str:
-    """A DO block running `template` for each table, view and sequence of `schema` (a
-    sequence a column owns goes with its table, so only the others are named; an extension's
-    own relations are the extension's business)."""
-    action = template.format(kind="%s", name="%I.%I")
-    return f"""DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT c.relname, CASE c.relkind WHEN 'v' THEN 'VIEW'
-      WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
-      ELSE 'TABLE' END AS kind
-    FROM pg_class c
-    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = {_literal(schema)})
-      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                      AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
-  LOOP
-    EXECUTE format({_literal(action)}, r.kind, {_literal(schema)}, r.relname);
-  END LOOP;
-END $$;"""
-
-
-def _statistics_to(source: str, schema: str) -> str:
-    """A DO block moving every extended-statistics object of `source` to `schema`: a table's
-    own go where it is created, not where it is moved (migration 0026 makes one)."""
-    return f"""DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT s.stxname FROM pg_statistic_ext s
-    JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE n.nspname = {_literal(source)}
-  LOOP
-    EXECUTE format('ALTER STATISTICS %I.%I SET SCHEMA %I', {_literal(source)}, r.stxname,
-                   {_literal(schema)});
-  END LOOP;
-END $$;"""
-
-
-def _move_trigram(source: str, schema: str) -> str:
-    """A DO block moving pg_trgm into `schema` if it is installed in `source` (indexes using
-    it follow: they refer to it by oid). No other extension: the dump names none, and moving
-    one takes its owner."""
-    return _if_trigram_in(source, f"ALTER EXTENSION pg_trgm SET SCHEMA {_ident(schema)}")
-
-
-def _if_trigram_in(schema: str, statement: str) -> str:
-    return (f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_extension e JOIN pg_namespace n ON "
-            f"n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname = "
-            f"{_literal(schema)}) THEN EXECUTE {_literal(statement)}; END IF; END $$;")
-
-
-def _if_schema(schema: str, statement: str) -> str:
-    return (f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = "
-            f"{_literal(schema)}) THEN EXECUTE {_literal(statement)}; END IF; END $$;")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _pattern(schema: str) -> str:
-    """A pg_dump --schema pattern naming exactly `schema` (quoted: its case is kept)."""
-    return _ident(schema)
 
 
 def _env(target: Target) -> dict[str, str]:

@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from accord.store.backup import BackupError
-from accord.store.pg_backup import (
-    PgToolsMissing,
-    epilogue,
-    find_tool,
-    parse_toc,
-    prologue,
-    target_of,
-)
+from accord.store.pg_backup import PgToolsMissing, find_tool, parse_toc, target_of
+from accord.store.pg_restore_scripts import epilogue, prologue
 
 LISTING = """;
 ; Archive created at 2026-12-01 10:32:02 UTC
