@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
 
+from accord.api.problems import Unusable
+
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -30,8 +32,6 @@ def in_utc(moment: datetime | None, *where: str) -> datetime | None:
     """`moment` in UTC; a 400 naming `where` when that lies beyond the calendar
     (0001-01-01T00:00:00+01:00 is in the year 0 in UTC). A 400, not pydantic's 422: the
     value is one the published schema allows."""
-    from accord.api.problems import Unusable  # problems imports this module's callers
-
     if moment is None:
         return None
     try:
