@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
+import accord.store.walk_marks  # noqa: F401  (registers walk_marks in metadata)
 from accord.store import quotas, search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (

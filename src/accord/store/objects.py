@@ -20,20 +20,19 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    or_,
     select,
     update,
 )
 
 from accord import clock as node_clock
-from accord.attribution.objects import CLAIM, DESIGNATION, filed_under, is_attribution_object
+from accord.attribution.objects import filed_under
 from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
 from accord.store import held_bodies, observable_index, quotas, search_index
 from accord.store.body_cache import BodyCache
-from accord.store.bulk import among, analyze_if_grown
+from accord.store.bulk import analyze_if_grown
 from accord.store.engine import (
     is_sqlite,
     reading,
@@ -55,6 +54,7 @@ from accord.store.ledger_bound import EntriesMade
 from accord.store.new_versions import NewVersion, insert
 from accord.store.query import (
     ALL,
+    Cursor,
     ObjectQuery,
     Outcome,
     Page,
@@ -62,10 +62,12 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import versions, walked_to
+from accord.store.removal_rules import may_remove
 from accord.store.running_bound import RequestsRunning
 from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
+from accord.store.walk_marks import WalkMarks, resumable
 from accord.store.walks import Walks
 from accord.trust.markings import (
     NOT_YOURS,
@@ -87,32 +89,6 @@ _VERSIONED = "x-accord-designation--"
 # of one indicator made every read of it take minutes. Real histories hold tens.
 MOST_VERSIONS = 1_000
 _CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
-
-
-class NotYours(Exception):
-    """A party tried to remove versions it neither posted nor created."""
-
-
-class InLedger(Exception):
-    """A party tried to remove an entry of a request's ledger, which is append-only."""
-
-
-class OnRecord(Exception):
-    """A party tried to remove a claim, a position or a designation from the attribution
-    record, which is append-only."""
-
-
-def _on_record(conn: Connection, object_id: str, seqs: list[int]) -> bool:
-    """Whether the versions `seqs` of `object_id` are of the attribution record: a claim or a
-    designation by its type; an opinion only if it carries a position (the extension)."""
-    kind = object_id.partition("--")[0]
-    if kind in (CLAIM, DESIGNATION):
-        return True
-    if kind != "opinion":
-        return False
-    return any(is_attribution_object(orjson.loads(body))
-               for condition in among(conn, objects.c.seq, seqs)
-               for body in conn.execute(select(objects.c.body).where(condition)).scalars())
 
 
 def _stamps(start: datetime) -> Iterator[str]:
@@ -142,6 +118,8 @@ class ObjectStore:
         self.bodies = BodyCache()
         # How many rows each collection holds that not every reader may read (kept a while).
         self.walks = Walks()
+        # Where a reader's polls got to through rows hidden from it (in the database).
+        self.marks = WalkMarks(engine)
         # What date_added is taken from; tests of deadlines pass their own clock.
         self.clock = clock or node_clock.now
 
@@ -376,26 +354,11 @@ class ObjectStore:
         if not seqs:
             return 0
         deleter = query.reader.party_id if query.reader else None
-        if deleter is not None and any(conn.execute(
-                select(func.count()).select_from(objects).where(
-                    objects.c.seq.in_(seqs[start:start + _CHUNK]),
-                    or_(objects.c.poster_id.is_(None), objects.c.poster_id != deleter),
-                    or_(objects.c.creator_id.is_(None), objects.c.creator_id != deleter))
-        ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
-            # Removing another party's version could undo its tightening of a marking.
-            raise NotYours(object_id)
         entries = [row for start in range(0, len(seqs), _CHUNK)
                    for row in conn.execute(select(ledger.c.request_id, ledger.c.type).where(
                        ledger.c.seq.in_(seqs[start:start + _CHUNK])))]
-        if deleter is not None and any(kind != "language-content" for _, kind in entries):
-            # A party that could delete its receipt, acknowledgement or response would undo
-            # its deadlines and its acts; only a translation (itself versioned) may go.
-            raise InLedger(object_id)
-        if deleter is not None and _on_record(conn, object_id, seqs):
-            # Its maker removing a claim, a denial or the lifting of a designation would hide
-            # it from the parties that read it, bring a lifted designation back into force,
-            # and leave the nodes that hold it disagreeing: it is superseded, never removed.
-            raise OnRecord(object_id)
+        if deleter is not None:
+            may_remove(conn, object_id, seqs, deleter, [kind for _, kind in entries])
         touched = {request_id for request_id, _ in entries}
         # The derived indexes' rows first: PostgreSQL no longer cascades to them (migration
         # 0025); what else refers to a version goes with it, ON DELETE CASCADE.
@@ -446,10 +409,25 @@ class ObjectStore:
                     .where(o.seq.in_(seqs[start:start + _CHUNK])))})
         return found
 
-    def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None) -> Page:
+    def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None, *,
+             polled: bool = False) -> Page:
+        """The page that answers `query`. `polled`: a client's TAXII read, which a client
+        that does not follow `next` asks again as it was (store.walk_marks): where an
+        earlier page of it walked only rows hidden from its reader, it goes on from there."""
+        asked = query
         if query.most_walked is not None:  # (a read by id, or any without a bound: none)
             with reading(self.engine) as conn:
                 query = self.walks.bounded(conn, collection_id, query, object_id)
+                if polled and object_id is None and resumable(query):
+                    reached = self.marks.reached(conn, collection_id, query)
+                    if reached is not None:
+                        query = replace(query, after=Cursor(reached, hidden=True))
+        page = self._page(collection_id, query, object_id)
+        if polled and not page.items and page.walked_to is not None and resumable(asked):
+            self.marks.keep(collection_id, asked, page.walked_to, self.clock())
+        return page
+
+    def _page(self, collection_id: str, query: ObjectQuery, object_id: str | None) -> Page:
         # A walked page and where its walk stopped are read in one snapshot: a version
         # written or deleted between the two would move the stop past a row the page did
         # not walk, and no page would hold it.

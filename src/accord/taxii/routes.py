@@ -22,8 +22,8 @@ from accord.stix.limits import CONTAINERS_PER_OBJECT, pattern_budget
 from accord.stix.timestamps import now_timestamp
 from accord.store.directory import Collection
 from accord.store.engine import one_connection, writing
-from accord.store.objects import InLedger, NotYours, OnRecord
 from accord.store.query import ALL, FIRST, LAST, Page, Reader
+from accord.store.removal_rules import InLedger, NotYours, OnRecord
 from accord.taxii import resources
 from accord.taxii.auth import authenticate, collection_named
 from accord.taxii.errors import TaxiiError, response_for
@@ -160,7 +160,7 @@ def objects_answer(node: Node, principal: Principal, collection: Collection,
                         reader=_reader(principal, collection),
                         most_bytes=node.info.max_page_bytes, tokens=tokens,
                         most_walked=node.info.most_walked)
-    page = node.objects.page(collection.id, query)
+    page = node.objects.page(collection.id, query, polled=True)
     # The envelope before the record: sealing its `next` may write the node's paging key,
     # and a read that fails there was not served (the lane hands it over, to be read again).
     body = resources.envelope(page, tokens)
@@ -355,7 +355,7 @@ async def manifest(request: Request, node: Node, principal: Principal) -> Respon
     query = parse_query(request.query_params, OBJECTS_FILTERS, max_page=node.info.max_page,
                         reader=_reader(principal, collection), bodies=False, tokens=tokens,
                         most_walked=node.info.most_walked)
-    page = node.objects.page(collection.id, query)
+    page = node.objects.page(collection.id, query, polled=True)
     _served(node, principal, "manifest.read", collection, page)
     return _json(resources.manifest(page, tokens), headers=resources.date_added_headers(page))
 
