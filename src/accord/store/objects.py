@@ -7,6 +7,7 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -23,6 +24,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import OperationalError
 
 from accord import clock as node_clock
 from accord.attribution.objects import filed_under
@@ -424,7 +426,13 @@ class ObjectStore:
                         query = replace(query, after=Cursor(reached, hidden=True))
         page = self._page(collection_id, query, object_id)
         if polled and not page.items and page.walked_to is not None and resumable(asked):
-            self.marks.keep(collection_id, asked, page.walked_to, self.clock())
+            try:
+                self.marks.keep(collection_id, asked, page.walked_to, self.clock())
+            except OperationalError as error:
+                # (SQLite's write lock held past its timeout, say.) The page stands as it is:
+                # without the mark, the same poll walks this stretch again; nothing is lost.
+                logging.getLogger("accord").warning("where a poll's walk stopped was not "
+                                                    "kept: %s", error)
         return page
 
     def _page(self, collection_id: str, query: ObjectQuery, object_id: str | None) -> Page:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from tests.integration.taxii.test_walk_bound import TAXII, WALK, indicator
 
 from accord.store import walk_marks
@@ -150,3 +151,22 @@ def test_a_party_keeps_a_bounded_number_of_marks_for_a_while(world, monkeypatch)
     with world.node.engine.connect() as conn:
         assert [marks.reached(conn, "collection--x", query(n)) for n in (2, 3, 4, 9)] == \
             [None, None, None, "2021-01-01T00:00:09.000000Z"]
+
+
+def test_a_mark_that_cannot_be_written_leaves_the_page_as_it_is(client, world, stretch,
+                                                                  monkeypatch):
+    """Keeping a mark is a write on a read (SQLite's write lock may be held past its timeout
+    by an import): where it fails, the reader still gets its page."""
+    shared, _, _ = stretch
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT INTO walk_marks …", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(WalkMarks, "keep", locked)
+    url = f"/taxii2/accord/collections/{shared.id}/objects/"
+    headers = {"Authorization": f"Bearer {world.other_token}", "Accept": TAXII}
+    after = client.get(url, params={"limit": 1}, headers=headers) \
+        .headers["x-taxii-date-added-last"]
+    answered = client.get(url, params={"added_after": after}, headers=headers)
+    assert answered.status_code == 200
+    assert answered.json()["more"] is True and "objects" not in answered.json()
