@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 import accord.store.summary_tables  # noqa: F401  (registers the summary tables in metadata)
 import accord.store.walk_marks  # noqa: F401  (registers walk_marks in metadata)
+import accord.store.web_tables  # noqa: F401  (and the web UI's tables)
 from accord.store import quotas, search_index, summaries
 from accord.store.audit_log import AuditLog
 from accord.store.engine import (

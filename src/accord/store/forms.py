@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from accord.stix.timestamps import format_timestamp
 from accord.store.engine import writing
-from accord.store.schema import form_keys, kept_forms, peer_guidelines
+from accord.store.schema import peer_guidelines
+from accord.store.web_tables import form_keys, kept_forms
 
 KEY_LIFETIME = timedelta(days=1)  # a form left open over a working day still sends once
 KEEP_LIFETIME = timedelta(hours=1)  # time enough to find one's token and sign in again

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from accord.stix.timestamps import format_timestamp
 from accord.store.engine import reading, writing
-from accord.store.schema import web_sessions
+from accord.store.web_tables import web_sessions
 
 LIFETIME = timedelta(hours=12)  # a working day; then the officer signs in again
 

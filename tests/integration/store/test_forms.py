@@ -16,7 +16,7 @@ from accord.store.forms import (
     is_form_key,
     new_form_key,
 )
-from accord.store.schema import kept_forms
+from accord.store.web_tables import kept_forms
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

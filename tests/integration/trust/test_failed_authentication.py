@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
+import accord.store.web_tables  # noqa: F401  (the web UI's tables, scanned too)
 from accord.app import create_app
 from accord.node import Node, open_node
 from accord.store.audit_log import AuditQuery

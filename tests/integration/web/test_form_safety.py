@@ -19,7 +19,7 @@ from accord.cooperation.desk import Actor, Desk, Draft
 from accord.store.audit_log import AuditQuery
 from accord.store.forms import KeptForms, PeerGuidelines
 from accord.store.peers import PeerStore
-from accord.store.schema import kept_forms
+from accord.store.web_tables import kept_forms
 from accord.trust.access import Grant
 
 KEY = re.compile(r'name="form_key" value="([^"]+)"')
