@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from pydantic import Field, field_validator
 
+from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input, StrictInt
 from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
@@ -23,7 +24,7 @@ from accord.attribution.record import AttributionRecord, ClaimDraft, Designation
 from accord.attribution.schema import json_schema
 from accord.attribution.views import claim_json, designation_json, subject_json
 from accord.attribution.watchlist import MOST_SCREENED_CHARS, watchlist
-from accord.cooperation.desk import Actor
+from accord.cooperation.desk import Actor, First
 from accord.cooperation.model import MOST_EVIDENCE
 from accord.cooperation.properties import MOST_LINE, MOST_LISTED, MOST_TEXT
 from accord.node import Node
@@ -139,6 +140,7 @@ class LiftIn(Input):
 def add_attribution_routes(api: FastAPI, node: Node,
                            principal: Callable[..., Awaitable[Principal]]) -> None:
     record = AttributionRecord(node)
+    once = Once(node)
 
     def actor_of(caller: Principal, *, acting: bool) -> Actor:
         if acting and caller.role not in ACTING_ROLES:
@@ -161,24 +163,42 @@ def add_attribution_routes(api: FastAPI, node: Node,
             conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
             raise HTTPException(409 if conflict else 400, in_api_words(error)) from None
 
-    @api.post("/claims", status_code=201, responses=ACTING,
-              summary="Attribute activity to an actor and/or a sponsoring state")
-    def make_claim(body: ClaimIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
-        actor = actor_of(caller, acting=True)
-        standing = attempt(lambda: record.claim(actor, ClaimDraft(
-            body.subject, tuple(body.attributed_to), tuple(body.basis), body.confidence,
-            body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with))))
+    def shown_claim(actor: Actor, claim_id: str) -> dict[str, Any]:
+        standing = attempt(lambda: record.standing(actor, claim_id))
         return claim_json(standing, record.names_in(actor, [standing]))
 
-    @api.post("/claims/{claim_id}/positions", status_code=201, responses=ACTING,
-              summary="Take a position on a claim (agree … deny)")
-    def take_position(claim_id: str, body: PositionIn,
-                      caller: Principal = Depends(principal)) -> dict[str, Any]:
+    @api.post("/claims", status_code=201, responses=keyed(201),
+              summary="Attribute activity to an actor and/or a sponsoring state")
+    def make_claim(body: ClaimIn, request: Request, response: Response,
+                   caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
-        standing = attempt(lambda: record.respond(
-            actor, claim_id, body.position, body.text, basis=tuple(body.basis),
-            evidence=tuple(body.evidence), competing_claim=body.competing_claim))
-        return claim_json(standing, record.names_in(actor, [standing]))
+
+        def make(first: First | None) -> dict[str, Any]:
+            standing = attempt(lambda: record.claim(actor, ClaimDraft(
+                body.subject, tuple(body.attributed_to), tuple(body.basis), body.confidence,
+                body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with)),
+                first))
+            return claim_json(standing, record.names_in(actor, [standing]))
+
+        return once.answer(key, caller, request, response, body, 201, make,
+                           lambda made: shown_claim(actor, made))
+
+    @api.post("/claims/{claim_id}/positions", status_code=201, responses=keyed(201),
+              summary="Take a position on a claim (agree … deny)")
+    def take_position(claim_id: str, body: PositionIn, request: Request, response: Response,
+                      caller: Principal = Depends(principal), key: Key = None
+                      ) -> dict[str, Any]:
+        actor = actor_of(caller, acting=True)
+
+        def make(first: First | None) -> dict[str, Any]:
+            standing = attempt(lambda: record.respond(
+                actor, claim_id, body.position, body.text, basis=tuple(body.basis),
+                evidence=tuple(body.evidence), competing_claim=body.competing_claim,
+                first=first))
+            return claim_json(standing, record.names_in(actor, [standing]))
+
+        return once.answer(key, caller, request, response, body, 201, make,
+                           lambda _made: shown_claim(actor, claim_id))
 
     @api.get("/claims", responses=READS, summary="Claims you may read, oldest first")
     def claims(
@@ -217,10 +237,10 @@ def add_attribution_routes(api: FastAPI, node: Node,
         read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))
         return subject_json(standing, record.names_in(actor, standing.claims, [subject]))
 
-    @api.post("/designations", status_code=201, responses=ACTING,
+    @api.post("/designations", status_code=201, responses=keyed(201),
               summary="Designate a firm or individual")
-    def designate(body: DesignationIn,
-                  caller: Principal = Depends(principal)) -> dict[str, Any]:
+    def designate(body: DesignationIn, request: Request, response: Response,
+                  caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
         designated = body.designated
         if designated is not None and len(designated) == len("2014-05-19"):
             designated += "T00:00:00Z"
@@ -228,11 +248,17 @@ def add_attribution_routes(api: FastAPI, node: Node,
             raise HTTPException(400, f"designated: {body.designated!r} is not a date such as "
                                      "2014-05-19, nor a time such as 2014-05-19T08:00:00Z")
         actor = actor_of(caller, acting=True)
-        made = attempt(lambda: record.designate(actor, DesignationDraft(
-            body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
-            tuple(body.claims), tuple(body.evidence), tuple(body.share_with),
-            parse_timestamp(designated) if designated else None)))
-        return designation_json(made, node.directory.names())
+
+        def make(first: First | None) -> dict[str, Any]:
+            made = attempt(lambda: record.designate(actor, DesignationDraft(
+                body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
+                tuple(body.claims), tuple(body.evidence), tuple(body.share_with),
+                parse_timestamp(designated) if designated else None), first))
+            return designation_json(made, node.directory.names())
+
+        return once.answer(key, caller, request, response, body, 201, make, lambda made: (
+            designation_json(attempt(lambda: record.designation(actor, made)),
+                             node.directory.names())))
 
     @api.post("/designations/{designation_id}/amendment", responses=ACTING,
               summary="Amend a designation (a new version of it)")

@@ -75,9 +75,21 @@ READS_ONE = errors(400, 401, 404, 422, 429, 503)
 ACTING = errors(400, 401, 403, 404, 409, 422, 429, 503, 507)
 
 
-def problem(status: int, title: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(Problem(title=title, status=status).model_dump(exclude_none=True),
-                        status_code=status, headers=headers)
+def problem(status: int, title: str, headers: Mapping[str, str] | None = None,
+            errors: Sequence[FieldProblem] | None = None) -> JSONResponse:
+    return JSONResponse(Problem(title=title, status=status, errors=list(errors or ()) or None)
+                        .model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+class Refused(HTTPException):
+    """A refusal that knows which parts of the request it is about: answered with `title`,
+    and each part with what is wrong with it in `errors` (`where` as the 422s say it:
+    "body.to", "query.party", "header.Idempotency-Key")."""
+
+    def __init__(self, status: int, title: str, where: Mapping[str, str],
+                 headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status, title, dict(headers) if headers else None)
+        self.where = dict(where)
 
 
 class Unusable(Exception):
@@ -178,7 +190,9 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), exc.headers)
+        located = exc.where if isinstance(exc, Refused) else {}
+        return problem(exc.status_code, str(exc.detail), exc.headers,
+                       [FieldProblem(where=w, problem=p) for w, p in located.items()])
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

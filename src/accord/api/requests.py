@@ -15,11 +15,20 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import Field
 
+from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input, Instant, StrictBool, StrictInt, in_utc
 from accord.api.paging import LISTED, After, Limit, link_next
 from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
 from accord.attribution.objects import extension_definition as attribution_extension_definition
-from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, Filters, NoSuchRequest
+from accord.cooperation.desk import (
+    Actor,
+    CooperationError,
+    Desk,
+    Draft,
+    Filters,
+    First,
+    NoSuchRequest,
+)
 from accord.cooperation.guidelines import in_force, to_dict
 from accord.cooperation.ledger import RequestView, derive
 from accord.cooperation.model import (
@@ -120,6 +129,7 @@ REVIEW_MEDIA = {"json": "application/json", "html": "text/html; charset=utf-8",
 def add_request_routes(api: FastAPI, node: Node,
                        principal: Callable[..., Awaitable[Principal]]) -> None:
     desk = Desk(node)
+    once = Once(node)
 
     def actor_of(caller: Principal, *, acting: bool, lang: str = "") -> Actor:
         if acting and caller.role not in ACTING_ROLES:
@@ -147,26 +157,55 @@ def add_request_routes(api: FastAPI, node: Node,
         except ValueError as error:  # e.g. content the guidelines require is missing
             raise HTTPException(400, str(error)) from None
 
-    @api.post("/requests", status_code=201, responses=ACTING,
+    def seen(caller: Principal, request_id: str) -> tuple[RequestView, dict[str, Any]]:
+        """The request as a keyed act's retry answers it: as it stands now."""
+        try:
+            view = desk.view(actor_of(caller, acting=True), request_id)
+        except NoSuchRequest as error:
+            raise HTTPException(404, str(error)) from None
+        return view, view_json(view, node.directory.names())
+
+    def keyed_act(caller: Principal, key: str | None, request: Request, response: Response,
+                  body: Written, request_id: str,
+                  work: Callable[[Actor, First | None], RequestView]) -> dict[str, Any]:
+        """An act whose retry would be a second one (a second status report, rating,
+        escalation …), made once for an Idempotency-Key."""
+        actor_of(caller, acting=True)  # the role first: a reader learns nothing of a key
+        return once.answer(key, caller, request, response, body, 200,
+                           lambda first: act(caller, lambda a: work(a, first), body.lang),
+                           lambda _made: seen(caller, request_id)[1])
+
+    @api.post("/requests", status_code=201, responses=keyed(201),
               summary="Send a request for information or assistance")
-    def create(body: RequestIn, caller: Principal = Depends(principal)) -> dict[str, Any]:
+    def create(body: RequestIn, request: Request, response: Response,
+               caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
         """The new request's view, with `evidence_hidden_from_addressee`: evidence the
         addressee may not read yet."""
-        made: list[RequestView] = []
+        actor_of(caller, acting=True)  # the role first: a reader learns nothing of a key
 
-        def send(actor: Actor) -> RequestView:
-            made.append(desk.create(actor, Draft(
-                body.to, body.kind, body.category, body.urgency, body.summary,
-                body.description, in_utc(body.activity_start, "body", "activity_start"),
-                in_utc(body.activity_end, "body", "activity_end"),
-                tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
-                tuple(body.evidence), tuple(body.shared_with), body.exercise, body.lang,
-                body.translations)))
-            return made[0]
+        def make(first: First | None) -> dict[str, Any]:
+            made: list[RequestView] = []
 
-        shown = act(caller, send)
-        shown["evidence_hidden_from_addressee"] = desk.evidence_hidden_from_addressee(made[0])
-        return shown
+            def send(actor: Actor) -> RequestView:
+                made.append(desk.create(actor, Draft(
+                    body.to, body.kind, body.category, body.urgency, body.summary,
+                    body.description, in_utc(body.activity_start, "body", "activity_start"),
+                    in_utc(body.activity_end, "body", "activity_end"),
+                    tuple(body.victims), body.impact, body.legal_basis, body.point_of_contact,
+                    tuple(body.evidence), tuple(body.shared_with), body.exercise, body.lang,
+                    body.translations), first))
+                return made[0]
+
+            return {**act(caller, send),
+                    "evidence_hidden_from_addressee":
+                        desk.evidence_hidden_from_addressee(made[0])}
+
+        def again(request_id: str) -> dict[str, Any]:
+            view, shown = seen(caller, request_id)
+            return {**shown, "evidence_hidden_from_addressee":
+                    desk.evidence_hidden_from_addressee(view)}
+
+        return once.answer(key, caller, request, response, body, 201, make, again)
 
     @api.get("/requests", responses=READS, summary="Requests you sent or received")
     def listing(
@@ -215,11 +254,12 @@ def add_request_routes(api: FastAPI, node: Node,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.acknowledge(a, request_id, body.note), body.lang)
 
-    @api.post("/requests/{request_id}/status-reports", responses=ACTING,
+    @api.post("/requests/{request_id}/status-reports", responses=keyed(200),
               summary="Report interim status")
-    def report(request_id: str, body: TextIn,
-               caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.report(a, request_id, body.text), body.lang)
+    def report(request_id: str, body: TextIn, request: Request, response: Response,
+               caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
+        return keyed_act(caller, key, request, response, body, request_id,
+                         lambda a, first: desk.report(a, request_id, body.text, first))
 
     @api.post("/requests/{request_id}/response", responses=ACTING,
               summary="Answer a request (final)")
@@ -229,24 +269,30 @@ def add_request_routes(api: FastAPI, node: Node,
                                                   body.reason, tuple(body.evidence)),
                    body.lang)
 
-    @api.post("/requests/{request_id}/rating", responses=ACTING,
+    @api.post("/requests/{request_id}/rating", responses=keyed(200),
               summary="Rate the response's quality")
-    def rate(request_id: str, body: RatingIn,
-             caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.rate(a, request_id, body.score, body.comment), body.lang)
+    def rate(request_id: str, body: RatingIn, request: Request, response: Response,
+             caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
+        return keyed_act(caller, key, request, response, body, request_id,
+                         lambda a, first: desk.rate(a, request_id, body.score, body.comment,
+                                                    first))
 
-    @api.post("/requests/{request_id}/escalations", responses=ACTING,
+    @api.post("/requests/{request_id}/escalations", responses=keyed(200),
               summary="Escalate to the hotline")
-    def escalate(request_id: str, body: EscalationIn,
-                 caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.escalate(a, request_id, body.reason, body.note),
-                   body.lang)
+    def escalate(request_id: str, body: EscalationIn, request: Request, response: Response,
+                 caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
+        return keyed_act(caller, key, request, response, body, request_id,
+                         lambda a, first: desk.escalate(a, request_id, body.reason, body.note,
+                                                        first))
 
-    @api.post("/requests/{request_id}/de-escalation", responses=ACTING,
+    @api.post("/requests/{request_id}/de-escalation", responses=keyed(200),
               summary="End the open escalation")
-    def de_escalate(request_id: str, body: ReasonIn,
-                    caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.de_escalate(a, request_id, body.reason), body.lang)
+    def de_escalate(request_id: str, body: ReasonIn, request: Request, response: Response,
+                    caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
+        """Ends the newest open escalation your party raised: a retry would end the one before
+        it (take an Idempotency-Key)."""
+        return keyed_act(caller, key, request, response, body, request_id,
+                         lambda a, first: desk.de_escalate(a, request_id, body.reason, first))
 
     @api.post("/requests/{request_id}/withdrawal", responses=ACTING,
               summary="Withdraw your request")

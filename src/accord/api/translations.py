@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from pydantic import Field
 
+from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input
-from accord.api.problems import ACTING, READS_ONE, in_api_words
-from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
+from accord.api.problems import READS_ONE, in_api_words
+from accord.cooperation.desk import Actor, CooperationError, Desk, First, NoSuchRequest
 from accord.cooperation.translating import Translations, renditions_json
 from accord.cooperation.translations import MAX_TEXT
 from accord.node import Node
@@ -34,6 +35,7 @@ class TranslationIn(Input):
 def add_translation_routes(api: FastAPI, node: Node,
                            principal: Callable[..., Awaitable[Principal]]) -> None:
     translations = Translations(Desk(node))
+    once = Once(node)
 
     def listed(request_id: str, caller: Principal, actor: Actor) -> list[dict[str, Any]]:
         view = translations.desk.view(actor, request_id)
@@ -55,10 +57,10 @@ def add_translation_routes(api: FastAPI, node: Node,
                                 caller.token_id, None, (request_id,)))
         return found
 
-    @api.post("/requests/{request_id}/translations", status_code=201, responses=ACTING,
+    @api.post("/requests/{request_id}/translations", status_code=201, responses=keyed(201),
               summary="Add a translation of the request or of an entry of its ledger")
-    def add(request_id: str, body: TranslationIn,
-            caller: Principal = Depends(principal)) -> dict[str, Any]:
+    def add(request_id: str, body: TranslationIn, request: Request, response: Response,
+            caller: Principal = Depends(principal), key: Key = None) -> dict[str, Any]:
         """Either participant may translate what it may read; a new translation by the same
         party of the same object is a new version of its own (earlier versions are kept).
         Answers the request's translations as `GET` does, with `id` the one made."""
@@ -67,10 +69,15 @@ def add_translation_routes(api: FastAPI, node: Node,
                                      "translate them (that takes the liaison role)")
         actor = Actor(node.directory.party(caller.party_id), caller.token_id,
                       caller.person_name)
-        try:
+
+        def make(first: First | None) -> dict[str, Any]:
             made = translations.add(actor, request_id, body.object_ref or request_id,
-                                    body.lang, body.texts)
+                                    body.lang, body.texts, first)
             return {"id": made.id, "translations": listed(request_id, caller, actor)}
+
+        try:
+            return once.answer(key, caller, request, response, body, 201, make, lambda made: {
+                "id": made, "translations": listed(request_id, caller, actor)})
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:

@@ -122,6 +122,12 @@ class RecordReading:
         found = [designation_from_stix(o) for o in reversed(self._objects(actor, DESIGNATION))]
         return self._as_readable(actor, found)
 
+    def designation(self, actor: Actor, designation_id: str) -> Designation:
+        """A designation as its newest version says, as the party may read it (or
+        NoSuchDesignation)."""
+        found, _ = self._designation(actor, designation_id)
+        return self._as_readable(actor, [found])[0]
+
     def designations_page(self, actor: Actor, *, limit: int, after: str | None = None
                           ) -> tuple[list[Designation], str | None]:
         """At most `limit` of the designations the party may read, the latest designated,

@@ -39,9 +39,9 @@ from accord.attribution.objects import (
 )
 from accord.attribution.reading import AttributionError, RecordReading
 from accord.attribution.standing import ClaimStanding
-from accord.cooperation.desk import Actor, CooperationError
+from accord.cooperation.desk import Actor, CooperationError, First
 from accord.i18n import N_
-from accord.intake import screen, store
+from accord.intake import NotWhole, screen, store
 from accord.stix.accord_marking import MOST_RECIPIENTS
 from accord.stix.identifiers import identifier_type
 from accord.stix.timestamps import format_timestamp
@@ -111,7 +111,9 @@ class AttributionRecord(RecordReading):
 
     # -- making ------------------------------------------------------------------------------
 
-    def claim(self, actor: Actor, draft: ClaimDraft) -> ClaimStanding:
+    def claim(self, actor: Actor, draft: ClaimDraft, first: First | None = None
+              ) -> ClaimStanding:
+        """`first`: as the desk's acts take it (the new claim's id)."""
         _one_of(N_("basis"), draft.basis, BASES)
         if not draft.basis:
             raise AttributionError(N_("basis: name at least one of: {known}"),
@@ -145,12 +147,15 @@ class AttributionRecord(RecordReading):
         audience = self._audience(actor, draft.share_with)
         made = [claim_to_stix(claim),
                 *relationships(claim, lambda: f"relationship--{uuid.uuid4()}")]
-        self._store(actor, [_marked(obj, actor.party.id, audience) for obj in made], audience)
+        self._store(actor, [_marked(obj, actor.party.id, audience) for obj in made], audience,
+                    first=first, made=claim.id)
         return self.standing(actor, claim.id)
 
     def respond(self, actor: Actor, claim_id: str, position: str, text: str, *,
                 basis: Sequence[str] = (), evidence: Sequence[str] = (),
-                competing_claim: str | None = None) -> ClaimStanding:
+                competing_claim: str | None = None, first: First | None = None
+                ) -> ClaimStanding:
+        """`first`: as the desk's acts take it (the position's id)."""
         _one_of(N_("position"), [position], POSITIONS)
         _one_of(N_("basis"), basis, BASES)
         if not text.strip():
@@ -175,13 +180,16 @@ class AttributionRecord(RecordReading):
         if shared <= Tlp.AMBER:
             said = position_to_stix(made)
             said["object_marking_refs"] = [MARKING_FOR[shared]]
-            self._store(actor, [said], [claim.claimant])
+            self._store(actor, [said], [claim.claimant], first=first, made=made.id)
             return self.standing(actor, claim.id)
         audience = sorted((recipients_of(obj) | {claim.claimant}) - {actor.party.id})
-        self._store(actor, [_marked(position_to_stix(made), actor.party.id, audience)], audience)
+        self._store(actor, [_marked(position_to_stix(made), actor.party.id, audience)], audience,
+                    first=first, made=made.id)
         return self.standing(actor, claim.id)
 
-    def designate(self, actor: Actor, draft: DesignationDraft) -> Designation:
+    def designate(self, actor: Actor, draft: DesignationDraft, first: First | None = None
+                  ) -> Designation:
+        """`first`: as the desk's acts take it (the designation's id)."""
         _one_of("kind", [draft.kind], DESIGNATION_KINDS)
         if not draft.name.strip():
             raise AttributionError("name: give the designated firm's or person's name")
@@ -221,7 +229,8 @@ class AttributionRecord(RecordReading):
                     ", to whom the designation would show it: share the designation with "
                     "fewer parties (--share-with), or cite only what they may read")
         self._store(actor, [_marked(obj, actor.party.id, audience)
-                            for obj in (designee, designation_to_stix(designation))], audience)
+                            for obj in (designee, designation_to_stix(designation))], audience,
+                    first=first, made=designation.id)
         return designation
 
     def amend(self, actor: Actor, designation_id: str, *, aliases: Sequence[str] = (),
@@ -305,7 +314,10 @@ class AttributionRecord(RecordReading):
             parties = self.node.directory.parties()
         return sorted({p.id for p in parties} - {actor.party.id})
 
-    def _store(self, actor: Actor, objs: list[dict[str, Any]], audience: Sequence[str]) -> None:
+    def _store(self, actor: Actor, objs: list[dict[str, Any]], audience: Sequence[str], *,
+               first: First | None = None, made: str = "") -> None:
+        """Store `objs`, all of them or none (`first`, given `made`, first in the
+        transaction)."""
         try:
             self.desk.speaks_for(actor)  # a peer's party claims through its own node
         except CooperationError as refused:
@@ -315,10 +327,12 @@ class AttributionRecord(RecordReading):
         screened = screen(objs)
         if screened.rejected:
             raise AttributionError("; ".join(r.message for r in screened.rejected))
-        report = store(self.node.engine, collection, screened, party_id=actor.party.id,
-                       token_id=actor.token_id, clock=self.clock)
-        if report.rejected:
-            raise AttributionError("; ".join(r.message for r in report.rejected))
+        try:
+            store(self.node.engine, collection, screened, party_id=actor.party.id,
+                  token_id=actor.token_id, clock=self.clock, whole=True,
+                  before=None if first is None else lambda conn: first(conn, made))
+        except NotWhole as refused:  # nothing stored: a claim without its relationships
+            raise AttributionError(str(refused)) from None
 
 
 def _marked(obj: dict[str, Any], maker: str, audience: Sequence[str]) -> dict[str, Any]:

@@ -66,6 +66,11 @@ from accord.trust.access import Grant
 from accord.trust.audit import Event
 from accord.words import how_large
 
+# What runs first in the transaction that stores what is made, given the id of what it makes
+# (the REST API's Idempotency-Key: store.idempotency.IdempotencyKeys.hold_in): the two are
+# stored together or not at all.
+First = Callable[[Connection, str], None]
+
 
 def _language(tag: str) -> str:
     if not is_language(tag):
@@ -117,7 +122,7 @@ class Desk(LedgerReads):
 
     # -- making requests and entries ---------------------------------------------------------
 
-    def create(self, actor: Actor, draft: Draft) -> RequestView:
+    def create(self, actor: Actor, draft: Draft, first: First | None = None) -> RequestView:
         self.speaks_for(actor)  # said first: nothing else about the request matters then
         _one_of("kind", draft.kind, KINDS)
         _one_of("category", draft.category, CATEGORIES)
@@ -156,7 +161,8 @@ class Desk(LedgerReads):
         check_evidence(self.node, actor.party.id, request.evidence)
         collection = self.collection()
         self.admit(collection, [request.requester, request.addressee, *shared])
-        self._store(actor, collection, stored)
+        self._store(actor, collection, stored,
+                    before=None if first is None else lambda conn: first(conn, request.id))
         return self.view(actor, request.id)
 
     def readable_by(self, party_id: str, ids: Sequence[str]) -> set[str]:
@@ -184,7 +190,8 @@ class Desk(LedgerReads):
             self._new_id("acknowledgement"), request_id, actor.party.id, self.clock(), note=note),
             may=may)
 
-    def report(self, actor: Actor, request_id: str, text: str) -> RequestView:
+    def report(self, actor: Actor, request_id: str, text: str,
+               first: First | None = None) -> RequestView:
         def may(view: RequestView) -> None:
             self._addressee_may(actor, view, "report on")
 
@@ -193,7 +200,7 @@ class Desk(LedgerReads):
             raise CooperationError(N_("a status report needs some text"))
         return self._add(actor, view, StatusReport(
             self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text),
-            may=may)
+            may=may, first=first)
 
     def respond(self, actor: Actor, request_id: str, outcome: str, text: str = "",
                 reason: str = "", evidence: Sequence[str] = ()) -> RequestView:
@@ -223,7 +230,8 @@ class Desk(LedgerReads):
             outcome=outcome, text=text, reason=reason, evidence=tuple(evidence)),  # type: ignore[arg-type]
             may=may)
 
-    def rate(self, actor: Actor, request_id: str, score: int, comment: str = "") -> RequestView:
+    def rate(self, actor: Actor, request_id: str, score: int, comment: str = "",
+             first: First | None = None) -> RequestView:
         view = self._visible(actor, request_id)
         if actor.party.id != view.request.requester:
             raise CooperationError(N_("only the requesting party rates the response"))
@@ -234,10 +242,10 @@ class Desk(LedgerReads):
                                       "(complete and timely)"), score=score)
         return self._add(actor, view, Rating(
             self._new_id("rating"), request_id, actor.party.id, self.clock(),
-            response_id=view.response.id, score=score, comment=comment))
+            response_id=view.response.id, score=score, comment=comment), first=first)
 
     def escalate(self, actor: Actor, request_id: str, reason: str = "manual",
-                 note: str = "") -> RequestView:
+                 note: str = "", first: First | None = None) -> RequestView:
         _one_of("reason", reason, ESCALATION_REASONS)
 
         def may(view: RequestView) -> None:
@@ -254,9 +262,10 @@ class Desk(LedgerReads):
             reason=reason, level=self._level(view), note=note)  # type: ignore[arg-type]
         return self._add(actor, view, escalation, also=self._tell_hotlines(escalation,
                                                                            view.request),
-                         may=may)
+                         may=may, first=first)
 
-    def de_escalate(self, actor: Actor, request_id: str, reason: str) -> RequestView:
+    def de_escalate(self, actor: Actor, request_id: str, reason: str,
+                    first: First | None = None) -> RequestView:
         """End the newest open escalation `actor`'s party raised (cooperation.ledger: only the
         party that raised an escalation ends it by hand)."""
         def mine(view: RequestView) -> list[Any]:
@@ -280,7 +289,7 @@ class Desk(LedgerReads):
 
         return self._add(actor, view, DeEscalation(
             self._new_id("de-escalation"), request_id, actor.party.id, self.clock(),
-            escalation_id=ending, reason=reason), may=still)
+            escalation_id=ending, reason=reason), may=still, first=first)
 
     def withdraw(self, actor: Actor, request_id: str, reason: str = "") -> RequestView:
         def may(view: RequestView) -> None:
@@ -356,17 +365,21 @@ class Desk(LedgerReads):
 
     def _add(self, actor: Actor, view: RequestView, entry: Entry,
              also: Callable[[Connection], None] | None = None,
-             may: Callable[[RequestView], None] | None = None) -> RequestView:
+             may: Callable[[RequestView], None] | None = None,
+             first: First | None = None) -> RequestView:
         """Add `entry` to the request's ledger. Two acts on one request at once (two officers,
         a double click, a script) take turns: each asks `may` again of the ledger as the one
         before left it, so that two acknowledgements, two responses, a withdrawal crossing a
-        response are not all said to be done."""
+        response are not all said to be done. `first` runs before the turn is taken: a retry
+        of this act waits on its key, not on the request."""
         entry = replace(entry, lang=_language(actor.lang))
         obj = marked(to_stix(entry), actor.party.id, view.request)
         within_ledger(self.node.engine, actor.party, view.request.id, obj)
         request_id = view.request.id
 
         def in_turn(conn: Connection) -> None:
+            if first is not None:
+                first(conn, obj["id"])
             take_turn(conn, f"request:{request_id}")
             if may is not None:  # read anew: what the one before committed (take_turn)
                 may(self._visible(actor, request_id))

@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import and_, select, true
 
 from accord.cooperation.bounds import within_ledger
-from accord.cooperation.desk import Actor, CooperationError, Desk, NoSuchRequest
+from accord.cooperation.desk import Actor, CooperationError, Desk, First, NoSuchRequest
 from accord.cooperation.ledger import RequestView
 from accord.cooperation.model import Request
 from accord.cooperation.receipts import marked
@@ -143,9 +143,10 @@ class Translations:
         return Ledgered(tuple(originals), tuple(translations), markings)
 
     def add(self, actor: Actor, request_id: str, object_id: str, lang: str,
-            texts: Mapping[str, str]) -> Translation:
+            texts: Mapping[str, str], first: First | None = None) -> Translation:
         """`actor`'s translation of `object_id` (in the request's ledger) into `lang`: a new
-        version of its own translation of that object, if it made one before."""
+        version of its own translation of that object, if it made one before. `first`: as
+        the desk's acts take it."""
         view = self.desk.view(actor, request_id)  # NoSuchRequest for one it may not see
         if actor.party.id not in view.request.participants:
             raise NoSuchRequest(f"no request {request_id!r} that you may see")
@@ -167,7 +168,8 @@ class Translations:
         obj = _marked_as(to_stix(made), actor.party.id, view.request,
                          held.markings.get(object_id, ()))
         within_ledger(self.desk.node.engine, actor.party, request_id, obj)
-        self.desk._store(actor, self.desk.collection(), [obj])
+        self.desk._store(actor, self.desk.collection(), [obj],
+                         before=None if first is None else lambda conn: first(conn, made.id))
         return made
 
     def shown(self, actor: Actor, view: RequestView) -> tuple[dict[str, Original],

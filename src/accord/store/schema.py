@@ -335,6 +335,20 @@ peers = Table(
     Column("tls_client_key", String(4096), nullable=True),
 )
 
+# What a party's REST request with an `Idempotency-Key` made, for its retries (store.idempotency,
+# migration 0040): one row per party and key, written in the transaction of what it made.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("party_id", String(100), primary_key=True),
+    Column("key", String(255), primary_key=True),  # printable ASCII (api.idempotency)
+    Column("fingerprint", String(64), nullable=False),  # the operation and body, hashed
+    Column("status", Integer, nullable=False),
+    Column("made_id", String(300), nullable=False),
+    Column("expires", String(40), nullable=False),
+)
+Index("ix_idempotency_keys_expires", idempotency_keys.c.party_id, idempotency_keys.c.expires)
+
 # The guidelines each peer's node applies to requests from this node's party (read at sync):
 # the deadlines a request to that peer will run under. JSON, as GET /api/v1/guidelines.
 peer_guidelines = Table(
