@@ -19,7 +19,15 @@ from accord.api.callers import principal_of
 from accord.api.docs import add_docs_routes
 from accord.api.lookup_route import DEFAULT_LIMIT, MOST_RESULTS, Plain, answer
 from accord.api.paging import After, link_next
-from accord.api.problems import READS, READS_ONE, errors, install, plain_input, problem
+from accord.api.problems import (
+    READS,
+    READS_ANY_ID,
+    errors,
+    install,
+    plain_input,
+    problem,
+    refused,
+)
 from accord.api.requests import add_request_routes
 from accord.api.translations import add_translation_routes
 from accord.correlation.values import LONGEST_VALUE
@@ -158,13 +166,20 @@ def build_api(node: Node) -> FastAPI:
     plain.methods = {"GET"}  # as the route's: Starlette would add HEAD, which the route refuses
     api.router.routes.insert(api.router.routes.index(route), plain)
 
+    # Not found is no answer here: an object the caller may not read must look as one that
+    # does not exist, and the sightings of it that it may read are still its to read.
     @api.get("/objects/{object_id}/sightings", response_model=list[SightingOut],
-             responses=READS_ONE,
+             responses=READS_ANY_ID,
              summary="Feedback: sightings of an object")
     def object_sightings(object_id: str, caller: Principal = Depends(principal)
                          ) -> list[SightingOut]:
         """Who reported seeing the object, how often and where: every report for the object's
-        creator, otherwise only the reports the caller may read."""
+        creator, otherwise only the reports the caller may read. None (`[]`) for an object
+        that does not exist, as for one the caller may not read."""
+        if identifier_type(object_id) is None:
+            # As `accord sightings` says it.
+            raise refused(400, "path.object_id", f"{object_id[:80]!r} is not a STIX id such "
+                          "as indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
         found = Correlations(node.engine).sightings_of(caller.party_id, object_id)
         node.reads.record(Event(now_timestamp(), "sightings.read", caller.party_id,
                                 caller.token_id, None, tuple(s.id for s in found),
@@ -192,19 +207,19 @@ def build_api(node: Node) -> FastAPI:
                                      "audit trail")
         for name, stamp in (("since", since), ("until", until)):
             if stamp is not None and not is_timestamp(stamp):
-                raise HTTPException(400, f"{name}: {stamp!r} is not a timestamp such as "
-                                         "2016-04-06T20:07:09.000Z")
+                raise refused(400, f"query.{name}", f"{stamp!r} is not a timestamp such as "
+                              "2016-04-06T20:07:09.000Z")
         party, collection = _party_named(party), _collection_named(collection)
         if person is not None and not is_uuid(person):
-            raise HTTPException(400, f"person: {person[:80]!r} is not a person's id (see "
-                                     "`accord person list`)")
+            raise refused(400, "query.person", f"{person[:80]!r} is not a person's id (see "
+                          "`accord person list`)")
         if person is not None and not node.directory.is_person(person):
-            raise HTTPException(400, f"person: nobody on this node has the id {person!r} (see "
-                                     "`accord person list`)")
+            raise refused(400, "query.person", f"nobody on this node has the id {person!r} "
+                          "(see `accord person list`)")
         before = record_number(after) if after is not None else None
         if after is not None and before is None:
-            raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing "
-                                     "gave; follow the Link header of the page before")
+            raise refused(400, "query.after", f"{after[:40]!r} is not a cursor this listing "
+                          "gave; follow the Link header of the page before")
         page = node.audit.search(AuditQuery(party, person, object_id, action, since, until,
                                             limit, before, collection_id=collection))
         link_next(request, response, limit,
@@ -224,8 +239,8 @@ def build_api(node: Node) -> FastAPI:
             return party
         found = node.directory.find_party(party)
         if found is None:
-            raise HTTPException(400, f"party: no party {party[:80]!r} on this node (give a "
-                                     "party's name or identity id)")
+            raise refused(400, "query.party", f"no party {party[:80]!r} on this node (give a "
+                          "party's name or identity id)")
         return found.id
 
     def _collection_named(collection: str | None) -> str | None:
@@ -236,8 +251,8 @@ def build_api(node: Node) -> FastAPI:
         try:
             return node.directory.collection(collection).id
         except DirectoryError:  # none, or several of that title
-            raise HTTPException(400, f"collection: {collection[:80]!r} is not one "
-                                     "collection's id, alias or title on this node") from None
+            raise refused(400, "query.collection", f"{collection[:80]!r} is not one "
+                          "collection's id, alias or title on this node") from None
 
     @api.get("/node", responses=errors(400, 401),
              summary="This node: its party's STIX identity and its signing key")

@@ -17,7 +17,8 @@ from pydantic import Field, field_validator
 from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input, StrictInt
 from accord.api.paging import LISTED, After, Limit, date_added_cursor, link_next
-from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ANY_ID, READS_ONE, refused
+from accord.api.refusals import fields_of, located
 from accord.attribution.model import BASES, DesignationKind, Stance
 from accord.attribution.reading import AttributionError, NoSuchClaim, NoSuchDesignation
 from accord.attribution.record import AttributionRecord, ClaimDraft, DesignationDraft
@@ -137,6 +138,14 @@ class LiftIn(Input):
     reason: str = Field(min_length=1, max_length=MOST_TEXT)
 
 
+# Where the record's words for a body's fields are in it ("alias 'x': …" is about aliases).
+CLAIM_FIELDS = fields_of(ClaimIn)
+POSITION_FIELDS = fields_of(PositionIn)
+DESIGNATION_FIELDS = fields_of(DesignationIn, alias="body.aliases")
+AMENDMENT_FIELDS = fields_of(AmendmentIn, alias="body.aliases")
+LIFT_FIELDS = fields_of(LiftIn)
+
+
 def add_attribution_routes(api: FastAPI, node: Node,
                            principal: Callable[..., Awaitable[Principal]]) -> None:
     record = AttributionRecord(node)
@@ -154,14 +163,15 @@ def add_attribution_routes(api: FastAPI, node: Node,
         node.reads.record(Event(now_timestamp(), action, caller.party_id, caller.token_id,
                                 None, ids))
 
-    def attempt(work: Callable[[], Any]) -> Any:
+    def attempt(work: Callable[[], Any], fields: dict[str, str] | None = None) -> Any:
+        """What `work` returns, or its refusal, located among the body's `fields`."""
         try:
             return work()
         except (NoSuchClaim, NoSuchDesignation) as error:
             raise HTTPException(404, str(error)) from None
         except AttributionError as error:
             conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
-            raise HTTPException(409 if conflict else 400, in_api_words(error)) from None
+            raise located(409 if conflict else 400, error, fields or {}) from None
 
     def shown_claim(actor: Actor, claim_id: str) -> dict[str, Any]:
         standing = attempt(lambda: record.standing(actor, claim_id))
@@ -177,7 +187,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
             standing = attempt(lambda: record.claim(actor, ClaimDraft(
                 body.subject, tuple(body.attributed_to), tuple(body.basis), body.confidence,
                 body.summary, body.sponsor, tuple(body.evidence), tuple(body.share_with)),
-                first))
+                first), CLAIM_FIELDS)
             return claim_json(standing, record.names_in(actor, [standing]))
 
         return once.answer(key, caller, request, response, body, 201, make,
@@ -194,7 +204,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
             standing = attempt(lambda: record.respond(
                 actor, claim_id, body.position, body.text, basis=tuple(body.basis),
                 evidence=tuple(body.evidence), competing_claim=body.competing_claim,
-                first=first))
+                first=first), POSITION_FIELDS)
             return claim_json(standing, record.names_in(actor, [standing]))
 
         return once.answer(key, caller, request, response, body, 201, make,
@@ -224,14 +234,19 @@ def add_attribution_routes(api: FastAPI, node: Node,
         read(caller, "claim.read", (claim_id,))
         return claim_json(standing, record.names_in(actor, [standing]))
 
-    @api.get("/attribution/{subject}", responses=READS_ONE,
+    # Not found is no answer here: a subject nobody attributes (or none the caller may read)
+    # is "no party attributes it", the same whether it exists or not.
+    @api.get("/attribution/{subject}", responses=READS_ANY_ID,
              summary="The disputed attribution of a subject: every claim, every position, "
                      "and why it stands so")
     def attribution(subject: str, caller: Principal = Depends(principal)) -> dict[str, Any]:
+        """Every claim on the subject the caller may read; none ("No party attributes this
+        activity.") for a subject that does not exist, as for one it may not read."""
         if identifier_type(subject) is None:  # not "no party attributes it": no such thing
-            raise HTTPException(400, f"subject {subject[:80]!r}: give the STIX id of an "
-                                     "incident, campaign, intrusion set or request "
-                                     "(type--UUID)")
+            raise refused(400, "path.subject", "give the STIX id of an incident, campaign, "
+                          "intrusion set or request (type--UUID)",
+                          f"subject {subject[:80]!r}: give the STIX id of an incident, "
+                          "campaign, intrusion set or request (type--UUID)")
         actor = actor_of(caller, acting=False)
         standing = record.subject(actor, subject)
         read(caller, "attribution.read", (subject, *(c.claim.id for c in standing.claims)))
@@ -245,15 +260,16 @@ def add_attribution_routes(api: FastAPI, node: Node,
         if designated is not None and len(designated) == len("2014-05-19"):
             designated += "T00:00:00Z"
         if designated is not None and not is_timestamp(designated):
-            raise HTTPException(400, f"designated: {body.designated!r} is not a date such as "
-                                     "2014-05-19, nor a time such as 2014-05-19T08:00:00Z")
+            raise refused(400, "body.designated", f"{body.designated!r} is not a date such "
+                          "as 2014-05-19, nor a time such as 2014-05-19T08:00:00Z")
         actor = actor_of(caller, acting=True)
 
         def make(first: First | None) -> dict[str, Any]:
             made = attempt(lambda: record.designate(actor, DesignationDraft(
                 body.name, body.kind, body.legal_basis, tuple(body.aliases), body.programme,
                 tuple(body.claims), tuple(body.evidence), tuple(body.share_with),
-                parse_timestamp(designated) if designated else None), first))
+                parse_timestamp(designated) if designated else None), first),
+                DESIGNATION_FIELDS)
             return designation_json(made, node.directory.names())
 
         return once.answer(key, caller, request, response, body, 201, make, lambda made: (
@@ -266,7 +282,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
               caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
         amended = attempt(lambda: record.amend(actor, designation_id, aliases=tuple(
-            body.aliases), programme=body.programme, legal_basis=body.legal_basis))
+            body.aliases), programme=body.programme, legal_basis=body.legal_basis),
+            AMENDMENT_FIELDS)
         return designation_json(amended, node.directory.names())
 
     @api.post("/designations/{designation_id}/lifting", responses=ACTING,
@@ -274,7 +291,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
     def lift(designation_id: str, body: LiftIn,
              caller: Principal = Depends(principal)) -> dict[str, Any]:
         actor = actor_of(caller, acting=True)
-        lifted = attempt(lambda: record.lift(actor, designation_id, body.reason))
+        lifted = attempt(lambda: record.lift(actor, designation_id, body.reason), LIFT_FIELDS)
         return designation_json(lifted, node.directory.names())
 
     @api.get("/screen", responses=READS, summary="Is a name designated, or a known actor's?")
@@ -285,7 +302,8 @@ def add_attribution_routes(api: FastAPI, node: Node,
         aliases the caller's party may read; each result says why it matched. `match` is true
         at or above the default threshold."""
         if not name.strip():  # as the command line says it: not "nothing matches"
-            raise HTTPException(400, "name: it is empty (spaces alone); give the name to screen")
+            raise refused(400, "query.name", "it is empty (spaces alone); give the name to "
+                          "screen")
         actor = actor_of(caller, acting=False)
         listing = watchlist(record, actor)
         hits = listing.screen(name, limit)

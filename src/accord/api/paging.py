@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import HTTPException, Query, Request, Response
+from fastapi import Query, Request, Response
 
+from accord.api.problems import refused
 from accord.stix.timestamps import is_timestamp, microsecond_key
 
 LISTED, MOST_LISTED = 200, 1000  # items a page holds: by default, at most
@@ -33,6 +34,6 @@ def date_added_cursor(after: str | None) -> str | None:
     if after is None:
         return None
     if not is_timestamp(after):
-        raise HTTPException(400, f"after: {after[:40]!r} is not a cursor this listing gave; "
-                                 "follow the Link header of the page before")
+        raise refused(400, "query.after", f"{after[:40]!r} is not a cursor this listing gave; "
+                      "follow the Link header of the page before")
     return microsecond_key(after)

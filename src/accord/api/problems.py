@@ -4,7 +4,6 @@ description, so a client (and schemathesis) knows what each operation may answer
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,15 +14,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from accord.nul import NUL, nul_in
-
-# The mechanism's refusals name what the command line takes (`--share-with: no party …`); the
-# API names the fields of its bodies instead.
-_OPTIONS = re.compile(r"--(to|share-with|attributed-to|sponsor|score|evidence)\b")
-
-
-def in_api_words(refusal: Exception) -> str:
-    """A refusal of the desk or the attribution record, naming the body's fields."""
-    return _OPTIONS.sub(lambda m: "body." + m.group(1).replace("-", "_"), str(refusal))
 
 
 class FieldProblem(BaseModel):
@@ -73,6 +63,13 @@ PUBLIC = errors(400, 503)
 READS = errors(400, 401, 422, 429, 503)
 READS_ONE = errors(400, 401, 404, 422, 429, 503)
 ACTING = errors(400, 401, 403, 404, 409, 422, 429, 503, 507)
+# An operation on an id that answers what the caller may read of it, the same whether it
+# exists or not (no sightings; "no party attributes this activity"): its 404 is only the
+# node's, for a path its router cannot take.
+UNROUTED = ("Only for a path no operation answers: an id holding a line break (which no id "
+            "holds) is not routed. An id that names nothing, or nothing the caller may read, "
+            "is answered as one with nothing to show")
+READS_ANY_ID = {**READS, 404: {**errors(404)[404], "description": UNROUTED}}
 
 
 def problem(status: int, title: str, headers: Mapping[str, str] | None = None,
@@ -90,6 +87,12 @@ class Refused(HTTPException):
                  headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status, title, dict(headers) if headers else None)
         self.where = dict(where)
+
+
+def refused(status: int, where: str, problem: str, title: str | None = None) -> Refused:
+    """The refusal of one part of the request (`where`: "query.party"), titled as the API's
+    refusals are, by the part's own name ("party: no party 'X' on this node")."""
+    return Refused(status, title or f"{where.split('.', 1)[-1]}: {problem}", {where: problem})
 
 
 class Unusable(Exception):

@@ -18,7 +18,8 @@ from pydantic import Field
 from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input, Instant, StrictBool, StrictInt, in_utc
 from accord.api.paging import LISTED, After, Limit, link_next
-from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, in_api_words
+from accord.api.problems import ACTING, PUBLIC, READS, READS_ONE, refused
+from accord.api.refusals import fields_of, located
 from accord.attribution.objects import extension_definition as attribution_extension_definition
 from accord.cooperation.desk import (
     Actor,
@@ -87,6 +88,12 @@ class RequestIn(Input):
         "description, impact) -> text. The guidelines may require some languages.")
 
 
+# Where the desk's words for a request's fields are in its body: --share-with is its
+# shared_with, the activity the window it starts.
+REQUEST_FIELDS = fields_of(RequestIn, share_with="body.shared_with",
+                           activity="body.activity_start")
+
+
 class Written(Input):
     lang: str = Field(default="", description="The language it is written in (RFC 5646, "
                       "e.g. en, zh-Hans); by default the language its author chose for the UI, "
@@ -144,18 +151,19 @@ def add_request_routes(api: FastAPI, node: Node,
                                 caller.token_id, None, (view.request.id,)))
         return view_json(view, node.directory.names())
 
-    def act(caller: Principal, work: Callable[[Actor], RequestView],
+    def act(caller: Principal, work: Callable[[Actor], RequestView], fields: dict[str, str],
             lang: str = "") -> dict[str, Any]:
+        """The view `work` leaves, or its refusal, located among `fields` (fields_of)."""
         try:
             return view_json(work(actor_of(caller, acting=True, lang=lang)),
                              node.directory.names())
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
-            raise HTTPException(409 if "already" in str(error) or "cannot" in str(error)
-                                else 400, in_api_words(error)) from None
+            raise located(409 if "already" in str(error) or "cannot" in str(error)
+                          else 400, error, fields) from None
         except ValueError as error:  # e.g. content the guidelines require is missing
-            raise HTTPException(400, str(error)) from None
+            raise located(400, error, fields) from None
 
     def seen(caller: Principal, request_id: str) -> tuple[RequestView, dict[str, Any]]:
         """The request as a keyed act's retry answers it: as it stands now."""
@@ -172,7 +180,8 @@ def add_request_routes(api: FastAPI, node: Node,
         escalation …), made once for an Idempotency-Key."""
         actor_of(caller, acting=True)  # the role first: a reader learns nothing of a key
         return once.answer(key, caller, request, response, body, 200,
-                           lambda first: act(caller, lambda a: work(a, first), body.lang),
+                           lambda first: act(caller, lambda a: work(a, first),
+                                             fields_of(type(body)), body.lang),
                            lambda _made: seen(caller, request_id)[1])
 
     @api.post("/requests", status_code=201, responses=keyed(201),
@@ -196,7 +205,7 @@ def add_request_routes(api: FastAPI, node: Node,
                     body.translations), first))
                 return made[0]
 
-            return {**act(caller, send),
+            return {**act(caller, send, REQUEST_FIELDS),
                     "evidence_hidden_from_addressee":
                         desk.evidence_hidden_from_addressee(made[0])}
 
@@ -222,14 +231,15 @@ def add_request_routes(api: FastAPI, node: Node,
         if party is not None:
             found = node.directory.find_party(party)
             if found is None:
-                raise HTTPException(400, f"party: no party {party!r} on this node")
+                raise refused(400, "query.party", f"no party {party!r} on this node")
             other = found.id
         try:
             page = SummaryReads(node.engine).page(
                 actor.party.id, Filters(direction, state, overdue, other, category),
                 desk.clock(), limit=limit, after=after)
         except BadCursor as error:
-            raise HTTPException(400, str(error)) from None
+            raise refused(400, "query.after", str(error).removeprefix("after: "),
+                          str(error)) from None
         ids = [item.summary.request_id for item in page.rows]
         views = {ledger.request.id: derive(ledger, desk.clock())
                  for ledger in desk.ledgers(actor, ids)}
@@ -252,7 +262,8 @@ def add_request_routes(api: FastAPI, node: Node,
               summary="Acknowledge a request")
     def acknowledge(request_id: str, body: NoteIn,
                     caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.acknowledge(a, request_id, body.note), body.lang)
+        return act(caller, lambda a: desk.acknowledge(a, request_id, body.note),
+                   fields_of(NoteIn), body.lang)
 
     @api.post("/requests/{request_id}/status-reports", responses=keyed(200),
               summary="Report interim status")
@@ -267,7 +278,7 @@ def add_request_routes(api: FastAPI, node: Node,
                 caller: Principal = Depends(principal)) -> dict[str, Any]:
         return act(caller, lambda a: desk.respond(a, request_id, body.outcome, body.text,
                                                   body.reason, tuple(body.evidence)),
-                   body.lang)
+                   fields_of(ResponseIn), body.lang)
 
     @api.post("/requests/{request_id}/rating", responses=keyed(200),
               summary="Rate the response's quality")
@@ -298,7 +309,8 @@ def add_request_routes(api: FastAPI, node: Node,
               summary="Withdraw your request")
     def withdraw(request_id: str, body: ReasonIn,
                  caller: Principal = Depends(principal)) -> dict[str, Any]:
-        return act(caller, lambda a: desk.withdraw(a, request_id, body.reason), body.lang)
+        return act(caller, lambda a: desk.withdraw(a, request_id, body.reason),
+                   fields_of(ReasonIn), body.lang)
 
     @api.get("/review", summary="Timeliness and quality of responses, per direction",
              response_model=None, responses={200: {"content": {
@@ -318,7 +330,7 @@ def add_request_routes(api: FastAPI, node: Node,
         period_end = in_utc(end, "query", "to")
         assert period_start is not None and period_end is not None
         if period_end <= period_start:
-            raise HTTPException(400, "to must be after from")
+            raise refused(400, "query.to", "must be after from")
         actor = actor_of(caller, acting=False)
         try:
             review = review_ledgers(desk, period_start, period_end,
@@ -356,7 +368,7 @@ def add_request_routes(api: FastAPI, node: Node,
         if with_party is not None:
             found = node.directory.find_party(with_party)
             if found is None:
-                raise HTTPException(400, f"with: no party {with_party!r} on this node")
+                raise refused(400, "query.with", f"no party {with_party!r} on this node")
             other = found.id
         versions = GuidelinesStore(node.engine).versions()
         node.reads.record(Event(now_timestamp(), "guidelines.read", caller.party_id,

@@ -11,7 +11,8 @@ from pydantic import Field
 
 from accord.api.idempotency import Key, Once, keyed
 from accord.api.inputs import Input
-from accord.api.problems import READS_ONE, in_api_words
+from accord.api.problems import READS_ONE
+from accord.api.refusals import fields_of, located
 from accord.cooperation.desk import Actor, CooperationError, Desk, First, NoSuchRequest
 from accord.cooperation.translating import Translations, renditions_json
 from accord.cooperation.translations import MAX_TEXT
@@ -81,4 +82,6 @@ def add_translation_routes(api: FastAPI, node: Node,
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
-            raise HTTPException(400, in_api_words(error)) from None
+            # "{field}: …" names a property translated: a key of `texts`.
+            raise located(400, error, {**fields_of(TranslationIn, language="body.lang"), **{
+                name.replace("-", "_"): f"body.texts.{name}" for name in body.texts}}) from None

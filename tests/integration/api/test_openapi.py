@@ -7,6 +7,7 @@ import base64
 
 import pytest
 
+from accord.api.problems import UNROUTED
 from accord.attribution.model import BASES, DESIGNATION_KINDS, POSITIONS
 from accord.cooperation.model import (
     CATEGORIES,
@@ -44,6 +45,11 @@ def test_every_operation_but_the_public_ones_takes_a_bearer_or_basic_token(spec)
             assert operation["security"] == [{"bearer": []}, {"basic": []}], (method, path)
 
 
+# Operations on an id that answer what the caller may read of it, the same whether it exists
+# or not (no sightings; "no party attributes this activity"): their 404 is only the router's.
+SAME_WHETHER_OR_NOT = {"/objects/{object_id}/sightings", "/attribution/{subject}"}
+
+
 def test_every_error_an_operation_may_answer_is_documented_with_its_body(spec):
     for path, method, operation in operations(spec):
         responses = operation["responses"]
@@ -52,6 +58,8 @@ def test_every_error_an_operation_may_answer_is_documented_with_its_body(spec):
             assert "401" in errors and "WWW-Authenticate" in responses["401"]["headers"]
         if "{" in path:
             assert "404" in errors, (method, path)
+            said = responses["404"]["description"]
+            assert (said == UNROUTED) == (path in SAME_WHETHER_OR_NOT), (method, path)
         if method == "post":
             assert {"400", "422"} <= errors, (method, path)
         for status in errors:
