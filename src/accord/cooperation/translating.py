@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from accord.cooperation.translations import (
     Rendition,
     Translation,
     TranslationError,
+    first_of_each_translator,
     from_stix,
     is_translation,
     missing_languages,
@@ -121,26 +123,20 @@ class Translations:
         originals: list[Original] = []
         translations: list[Translation] = []
         markings: dict[str, tuple[str, ...]] = {}
-        kept: dict[str, int] = {}  # translations kept, by translator
         with self.desk.node.engine.connect() as conn:
             for (body,) in conn.execute(stmt, {"reader": actor.party.id}):
                 obj = orjson.loads(body)
                 if is_translation(obj):
-                    try:
-                        made = from_stix(obj)
-                    except TranslationError:  # intake checks them: one from before is skipped
-                        continue
-                    # Bounded whatever a party sent, per party: the first ones of each stand,
-                    # and one party's flood (dated as it likes) pushes out no other's.
-                    if kept.get(made.translator, 0) < MAX_PER_REQUEST:
-                        kept[made.translator] = kept.get(made.translator, 0) + 1
-                        translations.append(made)
+                    # Intake checks them: one stored from before is skipped.
+                    with suppress(TranslationError):
+                        translations.append(from_stix(obj))
                     continue
                 found = original_of(obj)
                 if found is not None:
                     originals.append(found)
                     markings[found.id] = tuple(obj.get("object_marking_refs") or ())
-        return Ledgered(tuple(originals), tuple(translations), markings)
+        return Ledgered(tuple(originals), tuple(first_of_each_translator(translations)),
+                        markings)
 
     def add(self, actor: Actor, request_id: str, object_id: str, lang: str,
             texts: Mapping[str, str], first: First | None = None) -> Translation:

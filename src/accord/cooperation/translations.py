@@ -257,6 +257,19 @@ def translate(original: Original, request_id: str, translator: str, lang: str,
                        previous.created, modified, contents)
 
 
+def first_of_each_translator(translations: Iterable[Translation]) -> list[Translation]:
+    """The translations a page reads of one request's ledger, given in the order stored:
+    bounded whatever a party sent, per party (the first MAX_PER_REQUEST of each translator's
+    stand, and one party's flood, dated as it likes, pushes out no other's)."""
+    kept: dict[str, int] = {}
+    read = []
+    for t in translations:
+        if kept.get(t.translator, 0) < MAX_PER_REQUEST:
+            kept[t.translator] = kept.get(t.translator, 0) + 1
+            read.append(t)
+    return read
+
+
 def renditions(originals: Iterable[Original], translations: Iterable[Translation],
                participants: Iterable[str]) -> dict[str, list[Rendition]]:
     """By original id, the translations a page shows beside it: the newest version of each

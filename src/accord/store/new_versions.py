@@ -113,6 +113,7 @@ def _insert_links(conn: Connection, rows: list[NewVersion], default_tlp: Tlp,
     search_index.add(conn, named, ends)
     if ledgered:
         # The summaries follow their ledgers in the same transaction, once the recipients (who
-        # may see each request) are in (a translation, with no digest, changes no state).
-        refresh_in(conn, {row[1] for row in ledgered if row[5] is not None})
+        # may see each request) are in; a translation changes no state, but what the request's
+        # readers find it by in their lists (store.summary_translations).
+        refresh_in(conn, {row[1] for row in ledgered})
 

@@ -320,7 +320,7 @@ class ObjectStore:
             # as filters, not bounds: store.correlations).
             analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends",
                                     "ledger", "request_summaries", "request_readers",
-                                    "request_figures"))
+                                    "request_figures", "request_translations"))
         return outcomes
 
     def lock(self, conn: Connection, collection_id: str) -> None:

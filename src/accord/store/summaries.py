@@ -9,9 +9,11 @@ is its node view (every entry this node holds, as the watcher and the review rea
 see it is kept beside it (`request_readers`): its parties that may read the request object.
 What the review counts of each request (cooperation.review.Counted) is kept with its summary,
 and with each reader whether it sees the ledger whole, as the node does: then that party's
-review may read the same figures (store.review_reads). `check` is what a database check
-(`accord db check`) runs: it reads the whole ledger once and names every summary that differs
-from it; `rebuild` mends them, `mend_in` those a migration left to derive.
+review may read the same figures (store.review_reads); and what each reader reads of the
+request's translations, for a search of its list (store.summary_translations). `check` is
+what a database check (`accord db check`) runs: it reads the whole ledger once and names every
+summary that differs from it; `rebuild` mends them, `mend_in` those a migration left to
+derive.
 """
 
 from __future__ import annotations
@@ -31,12 +33,19 @@ from accord.cooperation.model import Entry, Ledger, Request
 from accord.cooperation.objects import from_stix
 from accord.cooperation.review import Counted, counted
 from accord.cooperation.summary import Summary, action_for, role_of, summarise
+from accord.cooperation.translations import LANGUAGE_CONTENT, Original, Translation, original_of
 from accord.stix.timestamps import format_timestamp
 from accord.store.bulk import among
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import collections, ledger, objects, recipients
 from accord.store.summary_reads import REQUESTS_ALIAS
-from accord.store.summary_tables import request_figures, request_readers, request_summaries
+from accord.store.summary_tables import (
+    request_figures,
+    request_readers,
+    request_summaries,
+    request_translations,
+)
+from accord.store.summary_translations import Filed, as_translation, reader_rows
 from accord.trust.markings import MarkedVersion, Tlp, audience, may_read
 
 _CHUNK = 500  # request ids per IN (…) list
@@ -59,6 +68,8 @@ class _Held:
     is_request_home: bool = True
     are_entries_home: bool = True
     markings: set[MarkedVersion] = field(default_factory=set)  # of its entries, distinct
+    original: Original | None = None  # the request's texts, as a translation names them
+    translations: list[Filed] = field(default_factory=list)  # of the request, as stored
 
     def is_seen_whole_by(self, party: str) -> bool:
         """Whether `party`, which may read the request, reads every entry the node holds."""
@@ -77,7 +88,7 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
         # here, so the second derives from what the first committed. In id order: no deadlock.
         # A bulk load locks the table instead: each advisory lock takes a slot of the server's
         # lock table (64 per connection by default), which thousands would exhaust.
-        # Either way request_summaries is locked first, before any row of the three tables:
+        # Either way request_summaries is locked first, before any row of the other tables:
         # a refresh of a few that deleted a request's readers before it met the bulk's
         # table lock would wait on it while the bulk waited on those rows (a deadlock).
         if len(ids) > _MOST_LOCKS:
@@ -97,6 +108,8 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
             conn.execute(delete(request_summaries).where(condition))
         for condition in among(conn, request_figures.c.request_id, chunk):
             conn.execute(delete(request_figures).where(condition))
+        for condition in among(conn, request_translations.c.request_id, chunk):
+            conn.execute(delete(request_translations).where(condition))
         _write(conn, _held(conn, chunk))
 
 
@@ -109,11 +122,12 @@ def rebuild(engine: Engine) -> int:
 def rebuild_in(conn: Connection) -> int:
     if conn.dialect.name != "sqlite":
         # Appends wait until the rebuild is committed, then refresh on top of it.
-        conn.execute(text("LOCK TABLE request_summaries, request_readers, request_figures IN "
-                          "EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE request_summaries, request_readers, request_figures, "
+                          "request_translations IN EXCLUSIVE MODE"))
     conn.execute(delete(request_readers))
     conn.execute(delete(request_summaries))
     conn.execute(delete(request_figures))
+    conn.execute(delete(request_translations))
     held = _held(conn, None)
     _write(conn, held)
     return len(held)
@@ -121,9 +135,10 @@ def rebuild_in(conn: Connection) -> int:
 
 def mend_in(conn: Connection) -> int:
     """Derive the summaries the migrations left to this code (a migration must not import
-    it): of the requests held without one, and of those summarised before their figures
-    were kept (rows without them: migration 0020). `engine.migrate` runs it in the
-    migrations' transaction; returns how many requests it derived."""
+    it): of the requests held without one, and of those whose figures are marked not
+    derived (rows without them: migration 0020; the requests with translations when their
+    readers' rows of them began: 0040). `engine.migrate` runs it in the migrations'
+    transaction; returns how many requests it derived."""
     lg, s, f = ledger.c, request_summaries.c, request_figures.c
     missing = set(conn.execute(select(f.request_id).where(f.counted_at.is_(None))).scalars())
     missing.update(conn.execute(select(lg.request_id).where(
@@ -140,17 +155,28 @@ def check(engine: Engine) -> list[str]:
     with engine.connect().execution_options(accord_snapshot=True) as conn, conn.begin():
         if not is_sqlite(engine):
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        summaries, readers, figures = _rows(_held(conn, None))
+        summaries, readers, figures, translated = _rows(_held(conn, None))
         stored = [{r["request_id"]: dict(r) for r in conn.execute(
                       select(request_summaries)).mappings()},
                   {(r["party_id"], r["request_id"]): dict(r) for r in conn.execute(
                       select(request_readers)).mappings()},
                   {r["request_id"]: dict(r) for r in conn.execute(
-                      select(request_figures)).mappings()}]
+                      select(request_figures)).mappings()},
+                  {_translated_key(r): dict(r) for r in conn.execute(
+                      select(request_translations)).mappings()}]
     return (_differences("request summary", _keyed(summaries), stored[0])
             + _differences("reader", {(r["party_id"], r["request_id"]): r for r in readers},
                            stored[1])
-            + _differences("review figures", _keyed(figures), stored[2]))
+            + _differences("review figures", _keyed(figures), stored[2])
+            + _differences("translation", {_translated_key(r): r for r in translated},
+                           stored[3]))
+
+
+def _translated_key(row: Mapping[Any, Any]) -> tuple[str, str]:
+    """Said as "translation language-content--… in zh-Hans read by identity--… of
+    x-accord-request--…"."""
+    return (f"{row['translation_id']} in {row['lang']} read by {row['party_id']}",
+            row["request_id"])
 
 
 def _keyed(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
@@ -192,11 +218,19 @@ def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
                .select_from(ledger).join(objects, o.seq == lg.seq)
                .join(collections, c.id == o.collection_id)
                .where(lg.type != _REQUEST, lg.digest.is_not(None)))  # translations have none
+    # As a party's page reads them (cooperation.translating): every version in the requests
+    # collection, in the order stored.
+    translations = (select(lg.request_id, o.seq, o.body, o.tlp, o.creator_id, o.poster_id)
+                    .select_from(ledger).join(objects, o.seq == lg.seq)
+                    .join(collections, c.id == o.collection_id)
+                    .where(lg.type == LANGUAGE_CONTENT, c.alias == REQUESTS_ALIAS)
+                    .order_by(lg.time, lg.seq))
     if ids is not None and not ids:
         return {}
     if ids is not None:  # at most _CHUNK: one condition (an array on PostgreSQL, as above)
         for named in among(conn, lg.request_id, ids):
             requests, entries = requests.where(named), entries.where(named)
+            translations = translations.where(named)
     held: dict[str, _Held] = {}
     # Markings are made once the recipients of every version read are known (below).
     marked: list[tuple[_Held | None, str, int, int | None, str | None, str | None]] = []
@@ -207,10 +241,12 @@ def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
             # party's read takes the one in the requests collection.
             held[request_id].is_request_home = False
             continue
-        request = from_stix(orjson.loads(body))
+        obj = orjson.loads(body)
+        request = from_stix(obj)
         if isinstance(request, Request):
             held[request_id] = _Held(request, _UNMARKED, Tlp(default), {},
-                                     bool(is_latest) and alias == REQUESTS_ALIAS)
+                                     bool(is_latest) and alias == REQUESTS_ALIAS,
+                                     original=original_of(obj))
             marked.append((None, request_id, seq, tlp, creator, poster))
     # On the statement: a connection's own options would outlive this read.
     rows = conn.execute(entries.execution_options(yield_per=5000))
@@ -223,13 +259,24 @@ def _held(conn: Connection, ids: list[str] | None) -> dict[str, _Held]:
                     holder.are_entries_home = False
                 holder.entries[object_id] = entry  # one entry stored twice is one entry
                 marked.append((holder, request_id, seq, tlp, creator, poster))
-    addressed = _recipients(conn, None if ids is None else [m[2] for m in marked])
+    translated: list[tuple[_Held, Translation, int, int | None, str | None, str | None]] = []
+    for request_id, seq, body, tlp, creator, poster in conn.execute(
+            translations.execution_options(yield_per=1000)):
+        holder = held.get(request_id)
+        made = None if holder is None else as_translation(body)
+        if holder is not None and made is not None and made.object_ref == request_id:
+            translated.append((holder, made, seq, tlp, creator, poster))
+    addressed = _recipients(conn, None if ids is None else
+                            [m[2] for m in marked] + [t[2] for t in translated])
     for holder, request_id, seq, tlp, creator, poster in marked:
         marking = _marking(tlp, creator, poster, addressed.get(seq))
         if holder is None:
             held[request_id].marking = marking
         else:
             holder.markings.add(marking)
+    for holder, made, seq, tlp, creator, poster in translated:
+        holder.translations.append(Filed(made, _marking(tlp, creator, poster,
+                                                        addressed.get(seq))))
     return held
 
 
@@ -261,10 +308,13 @@ def _marking(tlp: int | None, creator: str | None, poster: str | None,
 _UNMARKED = MarkedVersion(None, None, None)  # until the request's own marking is read
 
 
-def _rows(held: Mapping[str, _Held]
-          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+def _rows(held: Mapping[str, _Held]) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                              list[dict[str, Any]], list[dict[str, Any]]]:
     now = clock.now()  # neither a summary nor the figures depend on it
-    summaries, readers, figures = [], [], []
+    summaries: list[dict[str, Any]] = []
+    readers: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    translated: list[dict[str, Any]] = []
     for found in held.values():
         view = derive(Ledger(found.request, tuple(found.entries.values())), now)
         s = summarise(view)
@@ -277,19 +327,24 @@ def _rows(held: Mapping[str, _Held]
             # request_readers.
             "readers_listed": found.is_request_home and audience(found.marking, found.default_tlp)
             <= set(parties)})
+        reading = [party for party in parties
+                   if may_read(party, found.marking, found.default_tlp)]
         readers += [{"party_id": party, "request_id": s.request_id, "role": role_of(s, party),
                      "settled_state": s.settled_state, "overdue_after": row["overdue_after"],
                      "sort_time": format_timestamp(s.sort_time),
                      "action": action_for(s, party), "is_escalated": s.is_escalated,
                      "sees_ledger": found.is_seen_whole_by(party)}
-                    for party in parties
-                    if may_read(party, found.marking, found.default_tlp)]
-    return summaries, readers, figures
+                    for party in reading]
+        # The request as a party's page reads it, when it is stored once, in the requests
+        # collection: otherwise which version it reads is not this one's to say (none then).
+        translated += reader_rows(found.original if found.is_request_home else None, parties,
+                                  reading, found.translations, found.default_tlp)
+    return summaries, readers, figures, translated
 
 
 def _write(conn: Connection, held: Mapping[str, _Held]) -> None:
-    for table, rows in zip((request_summaries, request_readers, request_figures), _rows(held),
-                           strict=True):
+    for table, rows in zip((request_summaries, request_readers, request_figures,
+                            request_translations), _rows(held), strict=True):
         for start in range(0, len(rows), 5000):
             conn.execute(insert(table), rows[start:start + 5000])
 

@@ -8,8 +8,8 @@ while it may read the requests collection: the rule the desk applies to ledgers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -44,11 +44,13 @@ from accord.cooperation.summary import (
     Filters,
     Summary,
 )
+from accord.cooperation.translations import Rendition
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
 from accord.store.bulk import among
 from accord.store.engine import reading
 from accord.store.schema import collections, ledger, objects, permissions
 from accord.store.summary_tables import request_readers, request_summaries
+from accord.store.summary_translations import shown_to, translated_words
 
 # The collection that holds every ledger on a node (cooperation.desk makes it on first use).
 REQUESTS_ALIAS = "requests"
@@ -77,6 +79,9 @@ class Words:
     description: str
     requester: str
     addressee: str
+    # The texts of the translations of its summary and description that the searching party
+    # reads on the request's page (store.summary_translations), and of no other.
+    translated: tuple[str, ...] = ()
 
 
 Keeps = Callable[[Words], bool]
@@ -87,6 +92,10 @@ class ListPage:
     rows: list[Listed]
     total: int  # how many match, over every page
     after: str | None  # the cursor of the next page; None on the last
+    # A search's (`searched`), by request id: the words each row was kept for, and the
+    # translations of its texts the party reads, whole, for the row to show.
+    words: Mapping[str, Words] = field(default_factory=dict)
+    translations: Mapping[str, tuple[Rendition, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,34 +213,41 @@ class SummaryReads:
                  limit: int = 200, after: str | None = None) -> ListPage:
         """The party's requests that match `filters` and that `keeps` keeps, newest first,
         `limit` of them from `after`, and how many are kept in all. `keeps` is given each
-        request's words (its id, summary, description, requester and addressee): they are
-        read for every match, as text, and only the page's summaries whole (a party of 50,000
-        requests searched in a tenth of the time that making each summary took)."""
+        request's words (its id, summary, description, requester and addressee, and the
+        translations of its texts the party reads): they are read for every match, as text,
+        and only the page's summaries whole (a party of 50,000 requests searched in a tenth of
+        the time that making each summary took); the page's words and translations come back
+        with them."""
         where = _where(party, filters, format_timestamp(now))
         words = (_joined(_R.sort_time, _R.request_id, _S.summary, _S.description,
                          _S.requester, _S.addressee).where(*where)
                  .order_by(_R.sort_time.desc(), _R.request_id.desc()))
         position = _parse_cursor(after) if after is not None else None
         total, more = 0, False
-        page: list[str] = []
+        page: dict[str, Words] = {}
         with self.engine.connect() as conn:
+            translated = translated_words(conn, party)
             for when, request_id, summary, description, requester, addressee in \
                     conn.execute(words):
-                if not keeps(Words(request_id, summary, description, requester, addressee)):
+                said = Words(request_id, summary, description, requester, addressee,
+                             translated.get(request_id, ()))
+                if not keeps(said):
                     continue
                 total += 1
                 if position is not None and (when, request_id) >= position:
                     continue  # on a page before
                 if len(page) < limit:
-                    page.append(request_id)
+                    page[request_id] = said
                 else:
                     more = True
             rows = [_listed(r) for r in conn.execute(
                 _joined(request_summaries, _R.role, _R.action)
-                .where(_R.party_id == party, _R.request_id.in_(page))
+                .where(_R.party_id == party, _R.request_id.in_(list(page)))
                 .order_by(_R.sort_time.desc(), _R.request_id.desc())).mappings()
                     ] if page else []
-        return ListPage(rows, total, cursor_of(rows[-1]) if more and rows else None)
+            shown = shown_to(conn, party, [i for i, w in page.items() if w.translated])
+        return ListPage(rows, total, cursor_of(rows[-1]) if more and rows else None, page,
+                        shown)
 
     def sent_since(self, requester: str, addressee: str, since: datetime) -> list[str]:
         """The ids of the requests `requester` sent `addressee` created at `since` or later

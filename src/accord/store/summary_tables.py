@@ -1,6 +1,6 @@
 """The request summaries: what lists, the dashboard and the review read of each request, kept
 beside the ledger it is derived from (store.summaries). Tables of the node's one schema
-(store.schema's metadata); migrations 0019 and 0020 create them."""
+(store.schema's metadata); migrations 0019, 0020 and 0041 create them."""
 
 from __future__ import annotations
 
@@ -107,3 +107,24 @@ request_figures = Table(
 # A review reads the requests of its period from here.
 Index("ix_request_figures_counted", request_figures.c.counted_at)
 Index("ix_request_figures_listed", request_figures.c.readers_listed)
+
+# The translations of each request's summary and description that each of its readers reads
+# beside them on the request page (cooperation.translations.renditions of the versions that
+# reader may read), one row per translation and language: what a search of the reader's list
+# finds the request by besides its own words, and the translated summary shown where the words
+# were found in one (store.summary_translations; migration 0041). A reader has rows for the
+# requests it has a row of request_readers for, and never for another party's translation.
+request_translations = Table(
+    "request_translations",
+    metadata,
+    Column("party_id", String(100), primary_key=True),
+    Column("request_id", String(300), primary_key=True),
+    Column("translation_id", String(300), primary_key=True),  # language-content--UUID
+    Column("lang", String(100), primary_key=True),
+    Column("translator", String(300), nullable=False),  # its created_by_ref
+    Column("translated", String(40), nullable=False),  # the version's modified
+    Column("version", Integer, nullable=False),  # 1 for the translator's first
+    Column("summary", Text, nullable=True),
+    Column("description", Text, nullable=True),
+)
+Index("ix_request_translations_request", request_translations.c.request_id)

@@ -361,6 +361,9 @@ def test_a_database_from_before_the_figures_is_reviewed_from_its_ledgers_until_m
     for actor in (None, varied.us, varied.cn):
         assert reviewed(varied, actor, start, end) == reference(varied, actor, start, end)
     with writing(engine) as connection:
+        # The migrations since, as the node's code derives into their tables (0040's
+        # translations), the figures still not derived.
+        upgrade_in(connection, "head")
         assert mend_in(connection) > 0
     assert reads.is_derived() and check(engine) == []
     for actor in (None, varied.us, varied.cn):
