@@ -4,6 +4,7 @@ words in it — on the page, or as a CSV file of exactly the rows the page lists
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from accord.spreadsheet import csv_bytes
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
-from accord.web.rows import Row, mentions, summary_row
+from accord.web.rows import Row, mentions, summary_row, translation_found
 
 PAGE_SIZE = 200
 LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted document
@@ -48,7 +49,8 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
     """One page of the rows the list shows (PAGE_SIZE, newest first, from the cursor
     `after`), how many match in all, and the cursor of the next page. Read from the request
     summaries the viewer's party may see (store.summary_reads); words are looked for in those
-    alone, in memory: no query is built from them."""
+    alone (and the translations of them it reads), in memory: no query is built from them.
+    A row found only in a translation shows that translation's summary under its own."""
     me, now = ctx.viewer.party_id, clock.now()
     reads = SummaryReads(ctx.node.engine)
     names = ctx.node.directory.names()
@@ -59,8 +61,14 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
     found = reads.searched(me, _filters(chosen), now,
                            lambda words: mentions(words, me, names, chosen["q"]),
                            limit=PAGE_SIZE, after=after)
-    return ([summary_row(item.summary, me, names, now) for item in found.rows], found.total,
-            found.after)
+    rows = []
+    for item in found.rows:
+        shown = summary_row(item.summary, me, names, now)
+        words, translations = found.words.get(shown.id), found.translations.get(shown.id)
+        translated = translation_found(words, translations, me, names, chosen["q"],
+                                       ctx.language) if words and translations else None
+        rows.append(replace(shown, translated=translated) if translated else shown)
+    return rows, found.total, found.after
 
 
 def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,10 +15,20 @@ from accord.cooperation.summary import (
     state_at,
     summarise,
 )
+from accord.cooperation.translations import Rendition, same_language
 from accord.store.summary_reads import Words
 
-__all__ = ["OPEN_STATES", "Row", "by_urgency_of_action", "mentions", "row", "short_id",
-           "summary_row"]
+__all__ = ["OPEN_STATES", "Row", "Translated", "by_urgency_of_action", "mentions", "row",
+           "short_id", "summary_row", "translation_found"]
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """A translation of a request's summary, as its row shows it under the original."""
+
+    lang: str
+    summary: str
+    translator: str  # the translator's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,8 @@ class Row:
     other_id: str = ""  # the other party's identity id
     category: str = ""
     shared: bool = False  # the viewer's party is neither side: the request is shared with it
+    # Found by a search only in a translation: its summary, shown under the original's.
+    translated: Translated | None = None
 
     @property
     def short_id(self) -> str:
@@ -75,11 +87,38 @@ def summary_row(s: Summary, me: str, names: Mapping[str, str], now: datetime) ->
 
 def mentions(words: Words, me: str, names: Mapping[str, str], text: str) -> bool:
     """The request holds `text` (case aside) in its summary, description or id, or in the
-    name or identity id of its other party (for `me`)."""
-    other = words.requester if words.addressee == me else words.addressee
+    name or identity id of its other party (for `me`), or in a translation of its summary or
+    description that `me` reads."""
     needle = text.casefold()
+    return _says(words, me, names, needle) or bool(words.translated) and any(
+        needle in said.casefold() for said in words.translated)
+
+
+def _says(words: Words, me: str, names: Mapping[str, str], needle: str) -> bool:
+    other = words.requester if words.addressee == me else words.addressee
     return any(needle in field.casefold() for field in (
         words.summary, words.description, words.request_id, names.get(other, other), other))
+
+
+def translation_found(words: Words, translations: Iterable[Rendition], me: str,
+                      names: Mapping[str, str], text: str, reader: str) -> Translated | None:
+    """Where the request holds `text` only in translations (of those the reader's party
+    reads, `translations`): the translated summary its row shows, so that the reader sees
+    what was found, and in which words — of a translation that holds the text, in
+    `reader`'s language if one is (its exact tag first, as the request page chooses), else
+    the newest. None where its own words hold the text, or no such translation translates
+    the summary."""
+    needle = text.casefold()
+    if _says(words, me, names, needle):
+        return None
+    primary = reader.split("-")[0].lower()
+    best = max((r for r in translations if r.texts.get("summary")
+                and any(needle in said.casefold() for said in r.texts.values())),
+               key=lambda r: (r.lang.split("-")[0].lower() == primary,
+                              same_language(r.lang, reader), r.translated),
+               default=None)
+    return None if best is None else Translated(
+        best.lang, best.texts["summary"], names.get(best.translator, best.translator))
 
 
 def by_urgency_of_action(rows: list[Row]) -> list[Row]:

@@ -1,11 +1,13 @@
-"""The requests page: sent date and short id, words searched, filters kept in the address, and
-the listed rows as a CSV file a spreadsheet opens safely; the timeline names who acted."""
+"""The requests page: sent date and short id, words searched (in a request's translations the
+reader reads too), filters kept in the address, and the listed rows as a CSV file a spreadsheet
+opens safely; the timeline names who acted."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from html import unescape
 
 import pytest
 
@@ -82,6 +84,73 @@ def test_a_party_finds_only_requests_it_may_see(world, browser, officers):
         assert f"/ui/requests/{rid}" not in listed.text, q
         exported = ru.get("/ui/requests.csv", params={"q": q})
         assert rid not in exported.content.decode("utf-8-sig"), q
+
+
+def translate(page, rid: str, lang: str, summary: str, description: str = "") -> None:
+    page.get(f"/ui/requests/{rid}")
+    done = page.post(f"/ui/requests/{rid}/translations", {
+        "object": rid, "lang": lang, "text-summary": summary,
+        **({"text-description": description} if description else {})})
+    assert done.status_code == 303, done.text
+
+
+def rows_of(page, q: str) -> dict[str, str]:
+    """By request id, the cell of each row the search lists, as read."""
+    text = unescape(page.get("/ui/requests", params={"q": q}).text)
+    return dict(re.findall(r'<td><a href="/ui/requests/(x-accord-request--[0-9a-f-]+)">'
+                           r"(.*?)</td>", text, re.S))
+
+
+def test_words_of_a_translation_find_a_request_and_its_row_shows_where(world, browser,
+                                                                       officers):
+    us, cn = browser(officers[0]), browser(officers[1])
+    rid = send(us, world.other.id, "Phishing from a fake ministry", "Mails since Monday")
+    other = send(us, world.other.id, "Preserve the Tianjin server logs")
+    assert rows_of(cn, "钓鱼") == {}
+    translate(cn, rid, "zh-Hans", "冒充部委的钓鱼邮件", "自周一起的邮件")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    found = rows_of(cn, "钓鱼")
+    assert list(found) == [rid]  # and the translated summary under the original, marked so
+    assert re.search(r'Phishing from a fake ministry</a><div class="translated" '
+                     r'lang="zh-Hans"><span class="tag">译文 · translation</span> '
+                     r"冒充部委的钓鱼邮件 <span[^>]*>中文（简体），由 China \(CNCERT/CC\) 翻译",
+                     found[rid]), found[rid]
+    assert list(rows_of(cn, "周一")) == [rid]  # its translated description
+    assert list(rows_of(us, "钓鱼")) == [rid]  # the requester reads it too, in English
+    assert "Chinese (Simplified), translated by China (CNCERT/CC)" in rows_of(us, "钓鱼")[rid]
+    # Found by its own words: the row is as it always is.
+    assert 'class="translated"' not in rows_of(cn, "phishing")[rid]
+    assert other not in rows_of(cn, "钓鱼")
+    exported = cn.get("/ui/requests.csv", params={"q": "钓鱼"}).content.decode("utf-8-sig")
+    assert [line[0] for line in csv.reader(io.StringIO(exported))][1:] == [rid]
+
+
+def test_a_request_written_in_chinese_is_found_by_the_words_of_its_english_translation(
+        world, browser, officers):
+    us, cn = browser(officers[0]), browser(officers[1])
+    cn.get("/ui/")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    rid = send(cn, world.own.id, "冒充部委的钓鱼邮件")
+    translate(us, rid, "en", "Phishing mails from a fake ministry")
+    found = rows_of(us, "PHISHING")
+    assert list(found) == [rid] and "Phishing mails from a fake ministry" in found[rid]
+    assert "English, translated by United States (US-CERT)" in found[rid]
+    assert list(rows_of(cn, "phishing")) == [rid]
+
+
+def test_no_party_finds_a_request_by_a_translation_it_may_not_read(world, browser, officers):
+    us, cn = browser(officers[0]), browser(officers[1])
+    rid = send(us, world.other.id, "Phishing from a fake ministry")
+    translate(cn, rid, "zh-Hans", "冒充部委的钓鱼邮件")
+    russia = world.node.directory.add_party("Russia")
+    requests = world.node.directory.collection("requests")
+    world.node.directory.grant(requests.id, russia, Grant(True, True))
+    ru = browser(world.node.directory.create_token(russia, role="liaison"))
+    for q in ("钓鱼", "冒充部委的钓鱼邮件", "translation"):
+        listed = ru.get("/ui/requests", params={"q": q})
+        assert listed.status_code == 200 and "No request matches" in listed.text, q
+        assert rid not in listed.text and "钓鱼" not in ru.get(
+            "/ui/requests.csv", params={"q": q}).content.decode("utf-8-sig"), q
 
 
 def test_an_overlong_search_is_refused_with_its_length(world, browser, officers):

@@ -1,4 +1,5 @@
-"""What a request's row on the dashboard says I should do, and which acts its page offers."""
+"""What a request's row on the dashboard says I should do, and which acts its page offers;
+what a search of the list finds a request by, and what its row shows of a translation."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from accord.cooperation.model import (
     Response,
     Withdrawal,
 )
+from accord.cooperation.translations import Rendition
+from accord.store.summary_reads import Words
 from accord.web.request_page import allowed_acts
-from accord.web.rows import by_urgency_of_action, row
+from accord.web.rows import Translated, by_urgency_of_action, mentions, row, translation_found
 
 US = "identity--00000000-0000-4000-8000-0000000000a1"
 CN = "identity--00000000-0000-4000-8000-0000000000c1"
@@ -97,3 +100,48 @@ def test_a_row_is_found_by_words_of_its_request_or_its_other_party():
         assert mentions(words, US, NAMES, found), found
     for missed in ("united states", US, "ransomware", "c2 server"):
         assert not mentions(words, US, NAMES, missed), missed
+
+
+def words(*translations: Rendition) -> Words:
+    return Words(REQUEST.id, "Phishing from a spoofed ministry", "Mails since Monday", US, CN,
+                 tuple(text for r in translations for text in r.texts.values()))
+
+
+def rendition(lang: str, summary: str | None, description: str = "", *, by: str = CN,
+              hours: int = 0) -> Rendition:
+    texts = {name: text for name, text in (("summary", summary),
+                                           ("description", description)) if text}
+    return Rendition(lang, by, RECEIVED + timedelta(hours=hours), texts,
+                     f"language-content--{lang}-{hours}", 1)
+
+
+def found(*translations: Rendition, text: str, reader: str) -> Translated | None:
+    return translation_found(words(*translations), translations, US, NAMES, text, reader)
+
+
+def test_a_search_finds_a_request_by_the_words_of_a_translation_it_is_given() -> None:
+    chinese = rendition("zh-Hans", "冒充部委的钓鱼邮件", "自周一起的邮件")
+    assert mentions(words(chinese), US, NAMES, "钓鱼")
+    assert mentions(words(chinese), US, NAMES, "周一")  # the translated description
+    assert not mentions(words(), US, NAMES, "钓鱼")
+    assert not mentions(words(chinese), US, NAMES, "勒索")
+
+
+def test_a_row_found_only_in_a_translation_shows_its_summary_in_the_readers_language() -> None:
+    chinese = rendition("zh-Hans", "冒充部委的钓鱼邮件", by=CN)
+    taiwanese = rendition("zh-TW", "冒充部會的釣魚郵件 钓鱼", by=US, hours=2)
+    french = rendition("fr", "Hameçonnage 钓鱼", by=US, hours=3)
+    unrelated = rendition("zh-Hans", "另一个译文", by=US, hours=4)
+    assert found(french, chinese, taiwanese, unrelated, text="钓鱼", reader="zh-Hans") == \
+        Translated("zh-Hans", "冒充部委的钓鱼邮件", "China")
+    # No translation in the reader's language holds the words: the newest that does.
+    assert found(french, taiwanese, text="钓鱼", reader="en") == Translated(
+        "fr", "Hameçonnage 钓鱼", "United States")
+
+
+def test_a_row_found_in_its_own_words_or_in_no_translated_summary_shows_none() -> None:
+    chinese = rendition("zh-Hans", "冒充部委的钓鱼邮件 Phishing", "自周一起的邮件")
+    assert found(chinese, text="phishing", reader="zh-Hans") is None
+    assert found(chinese, text="China", reader="zh-Hans") is None  # the other party
+    only_description = rendition("zh-Hans", None, "冒充部委的钓鱼邮件")
+    assert found(only_description, text="钓鱼", reader="zh-Hans") is None
