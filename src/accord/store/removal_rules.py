@@ -12,8 +12,6 @@ from accord.attribution.objects import CLAIM, DESIGNATION, is_attribution_object
 from accord.store.bulk import among
 from accord.store.schema import objects
 
-_CHUNK = 500  # seqs per IN (…) list: well under every backend's bound-parameter limit
-
 
 class NotYours(Exception):
     """A party tried to remove versions it neither posted nor created."""
@@ -47,10 +45,10 @@ def may_remove(conn: Connection, object_id: str, seqs: list[int], deleter: str,
     of `object_id` (`ledger_kinds`: the types of those of them in a request's ledger)."""
     if any(conn.execute(
             select(func.count()).select_from(objects).where(
-                objects.c.seq.in_(seqs[start:start + _CHUNK]),
+                condition,
                 or_(objects.c.poster_id.is_(None), objects.c.poster_id != deleter),
                 or_(objects.c.creator_id.is_(None), objects.c.creator_id != deleter))
-    ).scalar_one() for start in range(0, len(seqs), _CHUNK)):
+    ).scalar_one() for condition in among(conn, objects.c.seq, seqs)):
         # Removing another party's version could undo its tightening of a marking.
         raise NotYours(object_id)
     if any(kind != "language-content" for kind in ledger_kinds):
