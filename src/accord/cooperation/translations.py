@@ -91,18 +91,33 @@ def for_reader(originals: Mapping[str, Original], shown: Mapping[str, list[Rendi
     """By original id and property, the translation a reader of `reader`'s language reads
     beside the original, where the original is in another language: the newest in that very
     language, else the newest in a variant of it (zh-CN for a zh-Hans reader)."""
-    primary = reader.split("-")[0].lower()
     chosen: dict[str, dict[str, Rendition]] = {}
     for oid, renditions in shown.items():
         original = originals.get(oid)
-        if original is None or original.lang.split("-")[0].lower() == primary:
+        if original is None:
             continue
-        ranked = sorted((r for r in renditions if r.lang.split("-")[0].lower() == primary),
-                        key=lambda r: (same_language(r.lang, reader), r.translated))
-        for rendition in ranked:  # the best last, so that it wins
+        for rendition in _ranked(original.lang, renditions, reader):  # the best last: it wins
             for name in rendition.texts:
                 chosen.setdefault(oid, {})[name] = rendition
     return chosen
+
+
+def best_for_reader(lang: str, renditions: Iterable[Rendition], reader: str,
+                    name: str) -> Rendition | None:
+    """The translation of property `name` of an original in `lang` that `for_reader` would
+    show a reader of `reader`'s language; None where it would show none."""
+    found = [r for r in _ranked(lang, renditions, reader) if r.texts.get(name)]
+    return found[-1] if found else None
+
+
+def _ranked(lang: str, renditions: Iterable[Rendition], reader: str) -> list[Rendition]:
+    """The renditions in the reader's language, the best last; none where the original is in
+    it already."""
+    primary = reader.split("-")[0].lower()
+    if lang.split("-")[0].lower() == primary:
+        return []
+    return sorted((r for r in renditions if r.lang.split("-")[0].lower() == primary),
+                  key=lambda r: (same_language(r.lang, reader), r.translated))
 
 
 def original_of(obj: Mapping[str, Any]) -> Original | None:

@@ -249,6 +249,15 @@ class SummaryReads:
         return ListPage(rows, total, cursor_of(rows[-1]) if more and rows else None, page,
                         shown)
 
+    def translations(self, party: str, request_ids: Sequence[str]
+                     ) -> Mapping[str, tuple[Rendition, ...]]:
+        """By request id, the translations of these requests' summaries and descriptions that
+        `party` reads (its request page's), for the rows of a list to show beside them."""
+        if not request_ids:
+            return {}
+        with reading(self.engine) as conn:
+            return shown_to(conn, party, request_ids)
+
     def sent_since(self, requester: str, addressee: str, since: datetime) -> list[str]:
         """The ids of the requests `requester` sent `addressee` created at `since` or later
         (ix_request_summaries_sent), whoever may read them: what a new request may repeat."""

@@ -15,10 +15,11 @@ from accord.cooperation.model import STATES
 from accord.store.browse import Browse
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import PeerStore
-from accord.store.summary_reads import Listed, SummaryReads
+from accord.store.summary_reads import SummaryReads
 from accord.web.core import Ctx, Page
 from accord.web.escalations import follow_up
-from accord.web.rows import Row, summary_row
+from accord.web.listed_rows import shown_rows
+from accord.web.rows import Row
 
 FIRST_ROWS = 25  # of each list; the requests page has them all
 
@@ -46,12 +47,12 @@ def dashboard(ctx: Ctx) -> Page:
     reads = SummaryReads(ctx.node.engine)
     names = ctx.node.directory.names()
 
-    def rows(listed: list[Listed]) -> list[Row]:
-        return [summary_row(item.summary, me, names, now) for item in listed]
-
     read = reads.dashboard(me, now, limit=FIRST_ROWS)
     counts = read.counts
-    needs, incoming, outgoing = rows(read.needs), rows(read.incoming), rows(read.outgoing)
+    # One read of the translations for the three lists.
+    every = shown_rows(ctx, reads, read.needs + read.incoming + read.outgoing, now, names)
+    needs, incoming = every[:len(read.needs)], every[len(read.needs):][:len(read.incoming)]
+    outgoing = every[len(read.needs) + len(read.incoming):]
     ctx.audit("request.list", tuple(dict.fromkeys(r.id for r in needs + incoming + outgoing)))
     recent = Browse(ctx.node.engine).recent(me, limit=8)
     ctx.audit("objects.read", tuple(f.id for f in recent), {"page": "dashboard"})

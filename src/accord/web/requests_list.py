@@ -4,7 +4,6 @@ words in it — on the page, or as a CSV file of exactly the rows the page lists
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -17,7 +16,8 @@ from accord.spreadsheet import csv_bytes
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
-from accord.web.rows import Row, mentions, summary_row, translation_found
+from accord.web.listed_rows import shown_rows
+from accord.web.rows import Row, Translated, mentions, translation_found
 
 PAGE_SIZE = 200
 LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted document
@@ -56,19 +56,20 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
     names = ctx.node.directory.names()
     if not chosen["q"]:
         page = reads.page(me, _filters(chosen), now, limit=PAGE_SIZE, after=after)
-        return ([summary_row(item.summary, me, names, now) for item in page.rows], page.total,
-                page.after)
+        return shown_rows(ctx, reads, page.rows, now, names), page.total, page.after
     found = reads.searched(me, _filters(chosen), now,
                            lambda words: mentions(words, me, names, chosen["q"]),
                            limit=PAGE_SIZE, after=after)
-    rows = []
+    found_in: dict[str, Translated] = {}
     for item in found.rows:
-        shown = summary_row(item.summary, me, names, now)
-        words, translations = found.words.get(shown.id), found.translations.get(shown.id)
+        request_id = item.summary.request_id
+        words, translations = found.words.get(request_id), found.translations.get(request_id)
         translated = translation_found(words, translations, me, names, chosen["q"],
                                        ctx.language) if words and translations else None
-        rows.append(replace(shown, translated=translated) if translated else shown)
-    return rows, found.total, found.after
+        if translated is not None:
+            found_in[request_id] = translated
+    return (shown_rows(ctx, reads, found.rows, now, names, found_in), found.total,
+            found.after)
 
 
 def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
@@ -139,7 +140,8 @@ def requests_csv(ctx: Ctx) -> Page | Response:
               {"page": "requests", "format": "csv",
                **{k: v for k, v in chosen.items() if v}})
     header = [ctx._("Id"), ctx._("Sent (UTC)"), ctx._("Received (UTC)"), ctx._("Direction"),
-              ctx._("Other party"), ctx._("Summary"), ctx._("Kind"), ctx._("Category"),
+              ctx._("Other party"), ctx._("Summary"), ctx._("Summary, translated"),
+              ctx._("Translation language"), ctx._("Kind"), ctx._("Category"),
               ctx._("Urgency"), ctx._("State"), ctx._("Escalated"), ctx._("Exercise"),
               ctx._("Next deadline"), ctx._("Deadline (UTC)"), ctx._("What to do")]
     yes = ctx._("yes")
@@ -150,6 +152,8 @@ def requests_csv(ctx: Ctx) -> Page | Response:
     lines = [[r.id, _utc(r.sent), _utc(r.received),
               ctx._("shared with us") if r.shared else ctx._("received") if r.incoming
               else ctx._("sent"), r.other, r.summary,
+              r.translated.summary if r.translated else "",
+              r.translated.lang if r.translated else "",
               said("kind", r.kind), said("category", r.category), said("urgency", r.urgency),
               said("state", r.state), yes if r.is_escalated else "",
               yes if r.is_exercise else "", said("deadline", r.deadline_of), _utc(r.deadline),

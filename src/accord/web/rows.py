@@ -15,11 +15,11 @@ from accord.cooperation.summary import (
     state_at,
     summarise,
 )
-from accord.cooperation.translations import Rendition, same_language
+from accord.cooperation.translations import Rendition, best_for_reader, same_language
 from accord.store.summary_reads import Words
 
-__all__ = ["OPEN_STATES", "Row", "Translated", "by_urgency_of_action", "mentions", "row",
-           "short_id", "summary_row", "translation_found"]
+__all__ = ["OPEN_STATES", "Row", "Translated", "by_urgency_of_action", "in_reader_language",
+           "mentions", "row", "short_id", "summary_row", "translation_found"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,8 @@ class Row:
     other_id: str = ""  # the other party's identity id
     category: str = ""
     shared: bool = False  # the viewer's party is neither side: the request is shared with it
-    # Found by a search only in a translation: its summary, shown under the original's.
+    # A translation of its summary, shown under the original's: the one found by a search
+    # that found the request only in a translation, else one in the reader's language.
     translated: Translated | None = None
 
     @property
@@ -117,6 +118,16 @@ def translation_found(words: Words, translations: Iterable[Rendition], me: str,
                key=lambda r: (r.lang.split("-")[0].lower() == primary,
                               same_language(r.lang, reader), r.translated),
                default=None)
+    return None if best is None else Translated(
+        best.lang, best.texts["summary"], names.get(best.translator, best.translator))
+
+
+def in_reader_language(lang: str, translations: Iterable[Rendition],
+                       names: Mapping[str, str], reader: str) -> Translated | None:
+    """The translation of a summary written in `lang` that its row shows a reader of
+    `reader`'s language, as the request page would show it: None where the summary is in
+    that language already, or no translation the reader's party reads gives it."""
+    best = best_for_reader(lang, translations, reader, "summary")
     return None if best is None else Translated(
         best.lang, best.texts["summary"], names.get(best.translator, best.translator))
 

@@ -118,8 +118,10 @@ def test_words_of_a_translation_find_a_request_and_its_row_shows_where(world, br
     assert list(rows_of(cn, "周一")) == [rid]  # its translated description
     assert list(rows_of(us, "钓鱼")) == [rid]  # the requester reads it too, in English
     assert "Chinese (Simplified), translated by China (CNCERT/CC)" in rows_of(us, "钓鱼")[rid]
-    # Found by its own words: the row is as it always is.
-    assert 'class="translated"' not in rows_of(cn, "phishing")[rid]
+    # Found by its own words: the row shows the translation in its reader's language, as any
+    # row does (below), and none to a reader of the original's.
+    assert "冒充部委的钓鱼邮件" in rows_of(cn, "phishing")[rid]
+    assert 'class="translated"' not in rows_of(us, "phishing")[rid]
     assert other not in rows_of(cn, "钓鱼")
     exported = cn.get("/ui/requests.csv", params={"q": "钓鱼"}).content.decode("utf-8-sig")
     assert [line[0] for line in csv.reader(io.StringIO(exported))][1:] == [rid]
@@ -178,7 +180,8 @@ def test_the_export_is_exactly_the_listed_rows_inert_and_readable_in_excel(world
     assert rows[0][:3] == ["Id", "Sent (UTC)", "Received (UTC)"]
     assert [r[0] for r in rows[1:]] == [plus]  # what the page lists, no more
     assert rows[1][5] == "'+1 server in Tianjin" and rows[1][4] == "China (CNCERT/CC)"
-    assert rows[1][6:10] == ["Information", "Intrusion", "priority", "Submitted"]  # words
+    assert rows[1][6:8] == ["", ""]  # no translation
+    assert rows[1][8:12] == ["Information", "Intrusion", "priority", "Submitted"]  # words
     every = list(csv.reader(io.StringIO(
         us.get("/ui/requests.csv").content.decode("utf-8-sig"))))
     summaries = {r[0]: r[5] for r in every[1:]}
@@ -188,6 +191,35 @@ def test_the_export_is_exactly_the_listed_rows_inert_and_readable_in_excel(world
     records = world.node.audit.query(AuditQuery(action="request.export", limit=5))
     assert records and set(records[-1].event.object_ids) == {plus}
     assert records[-1].event.detail["q"] == "Tianjin"
+
+
+def test_each_row_shows_its_summary_in_the_readers_language_where_translated(
+        world, browser, officers):
+    us, cn = browser(officers[0]), browser(officers[1])
+    rid = send(us, world.other.id, "Phishing from a fake ministry")
+    plain = send(us, world.other.id, "Preserve the Tianjin server logs")
+    translate(cn, rid, "zh-Hans", "冒充部委的钓鱼邮件")
+    translate(cn, rid, "fr", "Hameçonnage d'un faux ministère")
+    cn.get("/ui/")
+    assert cn.post("/ui/language", {"lang": "zh-Hans", "next": "/ui/"}).status_code == 303
+    listed = rows_of(cn, "")
+    assert re.search(r'Phishing from a fake ministry</a><div class="translated" '
+                     r'lang="zh-Hans"><span class="tag">译文 · translation</span> '
+                     r"冒充部委的钓鱼邮件 ", listed[rid]), listed[rid]
+    assert "Hameçonnage" not in listed[rid]  # a language the reader does not read
+    assert 'class="translated"' not in listed[plain]
+    dashboard = unescape(cn.get("/ui/").text)
+    assert dashboard.count("冒充部委的钓鱼邮件") == 1, "under the incoming running request"
+    exported = list(csv.reader(io.StringIO(
+        cn.get("/ui/requests.csv").content.decode("utf-8-sig"))))
+    assert exported[0][5:8] == ["摘要", "摘要译文", "译文语言"]
+    by_id = {line[0]: line for line in exported[1:]}
+    assert by_id[rid][5:8] == ["Phishing from a fake ministry", "冒充部委的钓鱼邮件", "zh-Hans"]
+    assert by_id[plain][6:8] == ["", ""]
+    # A reader of English reads the original alone, in the list, the dashboard and the file.
+    assert 'class="translated"' not in rows_of(us, "")[rid]
+    assert "冒充部委的钓鱼邮件" not in us.get("/ui/").text
+    assert "冒充部委的钓鱼邮件" not in us.get("/ui/requests.csv").content.decode("utf-8-sig")
 
 
 def test_the_timeline_names_the_person_who_acted(world, browser, officers):
