@@ -266,7 +266,8 @@ def store(
             else:
                 report.rejected.append(Rejection(outcome.id, outcome.version, [
                     Violation(outcome.id, None, "refused", outcome.message)],
-                    None if given is None or position_of is None else position_of(given[n])))
+                    None if given is None or position_of is None else position_of(given[n]),
+                    outcome.held))
         if request_timestamp is not None:
             status = _status_for(report, party_id, collection.id, request_timestamp)
             StatusStore(engine).save_in(conn, status)

@@ -23,6 +23,7 @@ class Rejection:
     # Where the object was among those screened together (an envelope, a batch of a file),
     # from 0; None where that is not known (refused when stored, by id).
     position: int | None = None
+    held: bool = False  # store.query.Outcome.held
 
     @property
     def message(self) -> str:

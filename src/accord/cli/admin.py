@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -25,12 +26,17 @@ from accord.cli.common import (
 )
 from accord.durations import DurationError, lifetime_end
 from accord.i18n.zones import zone
-from accord.node import initialise
+from accord.node import Node, initialise
 from accord.serving.limits import parse_size
-from accord.stix.timestamps import format_timestamp
+from accord.stix.timestamps import format_timestamp, now_timestamp, sort_key
+from accord.store.engine import writing
+from accord.store.objects import MOST_VERSIONS
+from accord.store.query import ALL, ObjectQuery
 from accord.store.quotas import Quotas
+from accord.store.removal_rules import InLedger, OnRecord
 from accord.store.urls import shown_url
 from accord.trust.access import Grant
+from accord.trust.audit import Event
 from accord.trust.markings import parse_tlp
 from accord.trust.tokens import ROLES
 from accord.words import how_large
@@ -295,3 +301,71 @@ def collection_grant(
         rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on)
         err.print(f"{escape(who.name)} may now {rights or 'do nothing with'} "
                   f"{escape(target.title)}.")
+
+
+@collection_app.command("remove-object")
+def collection_remove_object(
+    collection: Annotated[str, typer.Argument(help="Collection id, alias or title.")],
+    object_id: Annotated[str, typer.Argument(help="The STIX id of the object to remove.")],
+    reason: Annotated[str, typer.Option(
+        help="Why it goes, kept in the audit trail (e.g. 'posted under ATT&CK's id by X').")],
+    posted_by: Annotated[str | None, typer.Option(
+        help="Only the versions this party (name or identity id) posted.")] = None,
+    db: Db = DEFAULT_DB,
+) -> None:
+    """Remove an object's versions from a collection, whichever party posted them: the
+    operator's remedy for an object a party put there under an id that is not its own (an
+    ATT&CK id taken first, so that the real object is refused or stays beneath a copy dated
+    ahead). A request's ledger and the attribution record are append-only and stay whole."""
+    if not reason.strip():
+        raise fail("--reason: say why the object is removed; the audit trail keeps it")
+    with opened(db) as node, user_errors():
+        target = node.directory.collection(collection)
+        poster = node.directory.party(posted_by).id if posted_by is not None else None
+        removed = _remove_object(node, target.id, object_id, reason.strip(), poster)
+        if not removed:
+            by = f" posted by {posted_by}" if posted_by is not None else ""
+            raise fail(f"{object_id}: no version of it{by} is in {target.title}; nothing was "
+                       "removed")
+        names = node.directory.names()
+
+        def who(party: str | None) -> str:
+            return "this node's operator" if party is None else names.get(party, party)
+
+        posters = sorted({who(poster) for _, poster in removed})
+        err.print(f"Removed {len(removed)} version{'s' * (len(removed) != 1)} of "
+                  f"{escape(object_id)} from {escape(target.title)}, posted by "
+                  f"{escape(', '.join(posters))}. Import or post the real object again.")
+
+
+def _remove_object(node: Node, collection_id: str, object_id: str, reason: str,
+                   poster: str | None) -> list[tuple[str | None, str | None]]:
+    """Remove the object's versions (those `poster` posted, or all) and record it, in one
+    transaction; each removed version's creator and poster (none: nothing was there)."""
+    query = ObjectQuery(versions=frozenset({ALL}), bodies=False, limit=MOST_VERSIONS)
+    # Who made what goes: read first (a version added meanwhile goes too, and is counted).
+    found = node.objects.page(collection_id, query, object_id).items
+    authors = node.objects.authors([v.seq for v in found])
+    if poster is not None:
+        found = [v for v in found if authors.get(v.seq, (None, None))[1] == poster]
+        if not found:
+            return []
+        query = replace(query, versions=frozenset(sort_key(v.version) for v in found))
+    gone = [authors[v.seq] for v in found if v.seq in authors]
+    with writing(node.engine) as conn:
+        try:
+            removed = node.objects.delete_in(conn, collection_id, object_id, query,
+                                             operator=True)
+        except InLedger:
+            raise fail(f"{object_id} is an entry of a request's ledger, which is "
+                       "append-only: nobody removes it, the operator included") from None
+        except OnRecord:
+            raise fail(f"{object_id} is on the attribution record, which is append-only: "
+                       "nobody removes it, the operator included") from None
+        if removed:
+            node.audit.append_in(conn, [Event(
+                now_timestamp(), "objects.remove", None, None, collection_id, (object_id,),
+                {"reason": reason, "versions": removed,
+                 "posters": sorted({p for _, p in gone if p}),
+                 "creators": sorted({c for c, _ in gone if c})})])
+    return gone if removed else []

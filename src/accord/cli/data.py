@@ -151,6 +151,7 @@ def import_(
         sizes = [s.size for s in sources]
         unreadable: list[str] = []
         added = unchanged = rejected = 0
+        held: list[str] = []  # ids another party's object holds here (a batch's)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                       TimeElapsedColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"Importing into {escape(target.title)}",
@@ -179,6 +180,9 @@ def import_(
                                   f"{escape(rejection.message)}")
                     for note in (o for o in done.added if o.message):  # e.g. over-broad network
                         err.print(f"[yellow]note[/] {escape(note.id)}: {escape(note.message)}")
+                    if not held:
+                        held = [r.id for r in done.rejected if r.held and r.id] \
+                            + [o.id for o in done.added if o.held]
                     del done, screened, batch  # garbage now, and the batch's objects
                     collect_cycles()
             except KeyboardInterrupt:
@@ -216,6 +220,11 @@ def import_(
         err.print(f"{added} accepted, {unchanged} unchanged, {rejected} rejected"
                   + (f", {how_many(len(unreadable), 'unreadable file')}" if unreadable else "")
                   + f" — collection {escape(target.title)} ({target.id})")
+        if held:
+            err.print("Another party's object holds an id this import brings (named above). "
+                      "If theirs is not the real one, remove it, then import again: accord "
+                      f"collection remove-object {escape(target.alias or target.id)} "
+                      f"{escape(held[0])} --reason '…' (and so for each id named above).")
         report_arrivals(node)
         if rejected or unreadable:
             raise typer.Exit(1)

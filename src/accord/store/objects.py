@@ -64,7 +64,7 @@ from accord.store.query import (
     StoredVersion,
 )
 from accord.store.reads import versions, walked_to
-from accord.store.removal_rules import may_remove
+from accord.store.removal_rules import keep_record, may_remove
 from accord.store.running_bound import RequestsRunning
 from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
@@ -110,6 +110,19 @@ def _stamps(start: datetime) -> Iterator[str]:
             moment += timedelta(seconds=1)
             prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
             micro -= 1_000_000
+
+
+def _added(new: NewVersion, latest: HeldVersion | None, operator: bool) -> Outcome:
+    """What is said of a version added: an over-broad indicator's note; to the operator, a
+    newer version another party put here under its id that stays the current one (a copy
+    of ATT&CK's object dated ahead, for one), which only the operator may remove."""
+    if operator and latest is not None and not new.is_latest \
+            and latest.marking.poster != new.poster_id:
+        return Outcome(new.id, new.version, stored=True, added=True, held=True, message=(
+            f"stored as an older version: a newer one ({latest.version}) that another party "
+            "put here under this id stays the one readers get"))
+    return Outcome(new.id, new.version, stored=True, added=True,
+                   message=over_broad_note(new.mentions) or "")
 
 
 class ObjectStore:
@@ -212,19 +225,20 @@ class ObjectStore:
                     not poster_reads or not may_read(poster_id, latest.marking, default_tlp)):
                 # Whatever this version's place among the others: one answer, no timestamps.
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
-                                        message=NOT_YOURS))
+                                        message=NOT_YOURS, held=operator))
                 continue
             if existing is not None:
                 if poster_id is not None and not may_read(poster_id, existing.marking,
                                                           default_tlp):
                     outcomes.append(Outcome(oid, version, stored=False, added=False,
-                                            message=NOT_YOURS))
+                                            message=NOT_YOURS, held=operator))
                 elif same_content(existing.content, body):
                     outcomes.append(Outcome(oid, version, stored=True, added=False,
                                             message="already stored"))
                 else:
                     outcomes.append(Outcome(
                         oid, version, stored=False, added=False,
+                        held=operator and existing.marking.poster != poster_id,
                         message=f"a different object with id {oid} and version {version} is "
                         "already stored; a new version needs a later 'modified'"))
                 continue
@@ -250,29 +264,31 @@ class ObjectStore:
                 continue
             refusal = why_not_version(oid, poster_id, holding(versions, latest),
                                       parties=known_parties, operator=operator)
+            held = refusal is not None and oid not in known_parties
             # A copy with no creator: of the poster's own object, not another's.
             if not refusal and not versions and elsewhere.get(oid, set()) - {
                     obj.get("created_by_ref") or poster_id}:
                 refusal = NOT_YOURS  # the same words as for a hidden version here
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
-                                        message=refusal))
+                                        message=refusal, held=held))
                 continue
             is_latest = latest is None or key > latest.version_key
             marking = MarkedVersion(tlp_of(obj), obj.get("created_by_ref"), poster_id,
                                     recipients_of(obj))
-            refusal = None
+            refusal, held = None, False
             if latest is not None and latest.marking.creator is not None \
                     and marking.creator != latest.marking.creator:
-                refusal = ("a new version must keep the object's created_by_ref "
-                           f"({latest.marking.creator}); only its creator may version it")
+                refusal, held = ("a new version must keep the object's created_by_ref "
+                                 f"({latest.marking.creator}); only its creator may version "
+                                 "it"), True
             elif latest is not None and is_latest:
                 refusal = why_not_add(poster_id, latest.marking, marking, default_tlp)
             elif latest is None and poster_id is not None:
                 refusal = running.refusal(obj)  # last: counted only if it is stored
             if refusal:
                 outcomes.append(Outcome(oid, version, stored=False, added=False,
-                                        message=refusal))
+                                        message=refusal, held=held))
                 continue
             if is_latest and latest is not None:
                 latest.is_latest = False
@@ -289,8 +305,7 @@ class ObjectStore:
                 *entry, *search_index.entries_of(obj), filed_under(obj))
             versions[key] = HeldVersion(oid, version, key, is_latest, body, None, marking, new)
             inserts.append(new)
-            outcomes.append(Outcome(oid, version, stored=True, added=True,
-                                    message=over_broad_note(new.mentions) or ""))
+            outcomes.append(_added(new, latest, operator))
         if inserts and poster_id is not None:
             # Before anything is written: past the poster's quota, nothing of this call is.
             try:
@@ -346,8 +361,10 @@ class ObjectStore:
             return self.delete_in(conn, collection_id, object_id, query)
 
     def delete_in(self, conn: Connection, collection_id: str, object_id: str,
-                  query: ObjectQuery) -> int:
-        """`delete`, in the caller's write transaction."""
+                  query: ObjectQuery, *, operator: bool = False) -> int:
+        """`delete`, in the caller's write transaction. Without a reader, the node's own
+        tooling removes whatever matches; `operator` (a removal an administrator asked for)
+        removes any party's versions, never a request's ledger nor the attribution record."""
         self.lock(conn, collection_id)
         # Which rows, not their bodies: an object's versions may be megabytes each.
         seqs = [r.seq for r in self._select(conn, collection_id,
@@ -361,6 +378,8 @@ class ObjectStore:
                        ledger.c.seq.in_(seqs[start:start + _CHUNK])))]
         if deleter is not None:
             may_remove(conn, object_id, seqs, deleter, [kind for _, kind in entries])
+        elif operator:
+            keep_record(conn, object_id, seqs, [kind for _, kind in entries])
         touched = {request_id for request_id, _ in entries}
         # The derived indexes' rows first: PostgreSQL no longer cascades to them (migration
         # 0025); what else refers to a version goes with it, ON DELETE CASCADE.

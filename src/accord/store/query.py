@@ -99,3 +99,6 @@ class Outcome:
     stored: bool  # True when the store holds it now (added, or already there)
     added: bool  # True when this call added it
     message: str = ""
+    # Refused because another's object holds the id here (its creator or steward is not the
+    # poster): what the node's operator may remove (`accord collection remove-object`).
+    held: bool = False

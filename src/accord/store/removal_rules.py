@@ -51,6 +51,14 @@ def may_remove(conn: Connection, object_id: str, seqs: list[int], deleter: str,
     ).scalar_one() for condition in among(conn, objects.c.seq, seqs)):
         # Removing another party's version could undo its tightening of a marking.
         raise NotYours(object_id)
+    keep_record(conn, object_id, seqs, ledger_kinds)
+
+
+def keep_record(conn: Connection, object_id: str, seqs: list[int],
+                ledger_kinds: Sequence[str]) -> None:
+    """Raise InLedger or OnRecord where the versions `seqs` of `object_id` are of a request's
+    ledger or of the attribution record, which nobody removes, the node's operator included
+    (`ledger_kinds`: the types of those of them in a request's ledger)."""
     if any(kind != "language-content" for kind in ledger_kinds):
         # A party that could delete its receipt, acknowledgement or response would undo
         # its deadlines and its acts; only a translation (itself versioned) may go.
