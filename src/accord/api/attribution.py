@@ -138,11 +138,11 @@ class LiftIn(Input):
     reason: str = Field(min_length=1, max_length=MOST_TEXT)
 
 
-# Where the record's words for a body's fields are in it ("alias 'x': …" is about aliases).
+# Where the record's names for a body's fields are in it: the same names.
 CLAIM_FIELDS = fields_of(ClaimIn)
 POSITION_FIELDS = fields_of(PositionIn)
-DESIGNATION_FIELDS = fields_of(DesignationIn, alias="body.aliases")
-AMENDMENT_FIELDS = fields_of(AmendmentIn, alias="body.aliases")
+DESIGNATION_FIELDS = fields_of(DesignationIn)
+AMENDMENT_FIELDS = fields_of(AmendmentIn)
 LIFT_FIELDS = fields_of(LiftIn)
 
 

@@ -1,7 +1,7 @@
 """The mechanism's refusals (the desk's, the attribution record's, the guidelines') as the
 REST API says them: the command line's flags they name (`--share-with: no party …`) named as
-the body's fields, and each field a refusal is about located in the Problem's `errors`, as
-the API's own refusals of a field are."""
+the body's fields, and each field a refusal is about (`Refusal.about`, in the mechanism's
+names) located in the Problem's `errors`, as the API's own refusals of a field are."""
 
 from __future__ import annotations
 
@@ -11,42 +11,41 @@ from collections.abc import Mapping
 from pydantic import BaseModel
 
 from accord.api.problems import Refused
-from accord.cooperation.guidelines import RequestIncomplete
-from accord.cooperation.refusals import Code
-from accord.cooperation.translating import LanguagesMissing
 from accord.i18n import Refusal
 
 _FLAG = re.compile(r"(?<![\w-])--([a-z][a-z-]*)\b")
-# A refusal about one field names it first: "evidence: no object …", "sponsor 'XX': give …",
-# "lang 'x' is not …", "legal basis: …", "competing claim X: …", "{what}: …".
-_NAMED_FIRST = re.compile(r"(?:--)?([a-z][a-z_-]*(?: [a-z]+)?)(?=:| \{| ')")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_FILLED_FIRST = ("what", "name", "field")  # the places a refusal's first word may be
 
 
 def _word(name: str) -> str:
-    return name.replace("-", "_").replace(" ", "_")
+    return name.replace("-", "_")
 
 
 def fields_of(model: type[BaseModel], **also: str) -> dict[str, str]:
-    """Where each field of a body is (`body.to`), and where the words a refusal may use for
-    one are (`also`: share_with="body.shared_with", for a request's body)."""
+    """Where each field of a body is (`body.to`), and where the fields are that the mechanism
+    names otherwise, in what a refusal is about or in its flags (`also`:
+    addressee="body.to", share_with="body.shared_with", for a request's body)."""
     return {**{name: f"body.{name}" for name in model.model_fields}, **also}
 
 
 def located(status: int, refusal: Exception, fields: Mapping[str, str]) -> Refused:
     """The refusal as a Problem: its words (the flags named as the fields they stand for), and
-    where in the body each field it names is (`fields`: fields_of)."""
+    where in the body each field it is about is (`fields`: fields_of; a part of one,
+    "texts.colour", within it: body.texts.colour). A field `fields` does not place is left
+    out: it is no part of this body."""
     words = _said(refusal, fields)
     where: dict[str, str] = {}
-    for name in _named(refusal):
-        found = fields.get(_word(name))
-        if found is not None and found not in where:
-            leaf = found.rsplit(".", 1)[-1]
-            # "body.to: no party …" is, at body.to, "no party …"
-            where[found] = next((words[len(p):] for p in (f"{found}: ", f"{name}: ",
-                                                          f"{leaf}: ")
-                                 if words.startswith(p)), words)
+    for name in refusal.about if isinstance(refusal, Refusal) else ():
+        head, dot, rest = name.partition(".")
+        found = fields.get(head)
+        if found is None:
+            continue
+        found += dot + rest
+        leaf = found.rsplit(".", 1)[-1]
+        # "body.to: no party …" is, at body.to, "no party …"; "legal basis: …" at
+        # body.legal_basis, "…"
+        where.setdefault(found, next((words[len(p):] for p in (
+            f"{found}: ", f"{leaf}: ", f"{leaf.replace('_', ' ')}: ")
+            if words.startswith(p)), words))
     return Refused(status, words, where)
 
 
@@ -63,22 +62,3 @@ def _said(refusal: Exception, fields: Mapping[str, str]) -> str:
               if name in type(refusal).TRANSLATED and isinstance(value, str) else value
               for name, value in refusal.values.items()}
     return _FLAG.sub(field, refusal.message).format(**values)
-
-
-def _named(refusal: Exception) -> list[str]:
-    """The fields a refusal is about, as it names them: first in its words, or as a flag."""
-    if isinstance(refusal, RequestIncomplete):
-        return list(refusal.missing)  # summary, activity, evidence …
-    if isinstance(refusal, LanguagesMissing):
-        return ["translations"]
-    if isinstance(refusal, Refusal) and refusal.values:
-        message = refusal.message
-        for place in _FILLED_FIRST:
-            value = refusal.values.get(place)
-            value = value.code if isinstance(value, Code) else value  # a property's name
-            if message.startswith("{" + place + "}") and isinstance(value, str):
-                message = value + message[len(place) + 2:]
-    else:  # words written whole: what quotes is someone's, and names nothing here
-        message = _QUOTED.sub("''", str(refusal))
-    first = _NAMED_FIRST.match(message)
-    return ([first.group(1)] if first else []) + _FLAG.findall(message)

@@ -88,9 +88,9 @@ class RequestIn(Input):
         "description, impact) -> text. The guidelines may require some languages.")
 
 
-# Where the desk's words for a request's fields are in its body: --share-with is its
-# shared_with, the activity the window it starts.
-REQUEST_FIELDS = fields_of(RequestIn, share_with="body.shared_with",
+# Where the desk's names for a request's fields are in its body: the addressee is its to
+# (--to), --share-with its shared_with, the activity the guidelines require where it starts.
+REQUEST_FIELDS = fields_of(RequestIn, addressee="body.to", share_with="body.shared_with",
                            activity="body.activity_start")
 
 

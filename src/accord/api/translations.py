@@ -82,6 +82,4 @@ def add_translation_routes(api: FastAPI, node: Node,
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
-            # "{field}: …" names a property translated: a key of `texts`.
-            raise located(400, error, {**fields_of(TranslationIn, language="body.lang"), **{
-                name.replace("-", "_"): f"body.texts.{name}" for name in body.texts}}) from None
+            raise located(400, error, fields_of(TranslationIn)) from None

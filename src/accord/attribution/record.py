@@ -90,19 +90,22 @@ def _designated_on(given: datetime | None, now: datetime) -> datetime:
     if given > now:
         raise AttributionError(N_("designated: {when} is in the future; give the date the "
                                   "designation was made, or none for now"),
-                               when=format_timestamp(given))
+                               when=format_timestamp(given), about=("designated",))
     if given < EARLIEST_DESIGNATED:
         raise AttributionError(N_("designated: {when} is before 1900; give the date the "
-                                  "designation was made"), when=format_timestamp(given))
+                                  "designation was made"), when=format_timestamp(given),
+                               about=("designated",))
     return given
 
 
 def _one_of(what: str, values: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuses the `values` of the field `what` (the word for it too) not `allowed`."""
     known = list(allowed)
     wrong = [v for v in values if v not in known]
     if wrong:
         raise AttributionError(N_("{what} {wrong} is not one of: {known}"), what=what,
-                               wrong=", ".join(map(repr, wrong)), known=", ".join(known))
+                               wrong=", ".join(map(repr, wrong)), known=", ".join(known),
+                               about=(what,))
 
 
 class AttributionRecord(RecordReading):
@@ -117,30 +120,35 @@ class AttributionRecord(RecordReading):
         _one_of(N_("basis"), draft.basis, BASES)
         if not draft.basis:
             raise AttributionError(N_("basis: name at least one of: {known}"),
-                                   known=", ".join(BASES))
+                                   known=", ".join(BASES), about=("basis",))
         if not 0 <= draft.confidence <= 100:
             raise AttributionError(N_("confidence {confidence} is not between 0 and 100"),
-                                   confidence=draft.confidence)
+                                   confidence=draft.confidence, about=("confidence",))
         if not draft.summary.strip():
             raise AttributionError(N_("summary: say in words what is attributed to whom and "
-                                      "why"))
+                                      "why"), about=("summary",))
         if identifier_type(draft.subject) not in SUBJECT_TYPES:
             raise AttributionError(N_("subject {subject} is not an id of an {types}"),
-                                   subject=repr(draft.subject), types=", ".join(SUBJECT_TYPES))
+                                   subject=repr(draft.subject), types=", ".join(SUBJECT_TYPES),
+                                   about=("subject",))
         wrong = [a for a in draft.attributed_to if identifier_type(a) not in ACTOR_TYPES]
         if wrong:
             raise AttributionError(N_("attributed-to {ids}: not an id of an {types}"),
-                                   ids=", ".join(wrong), types=", ".join(ACTOR_TYPES))
+                                   ids=", ".join(wrong), types=", ".join(ACTOR_TYPES),
+                                   about=("attributed_to",))
         sponsor = draft.sponsor.strip().upper() if draft.sponsor else None
         if sponsor is not None and not is_state(sponsor):
             raise AttributionError(N_("sponsor {sponsor}: give the state's ISO 3166-1 alpha-2 "
-                                      "code, such as CN or US"), sponsor=repr(draft.sponsor))
+                                      "code, such as CN or US"), sponsor=repr(draft.sponsor),
+                                   about=("sponsor",))
         if not draft.attributed_to and sponsor is None:
             raise AttributionError(N_("a claim attributes the activity to someone: give "
-                                      "--attributed-to, --sponsor or both"))
-        self._require_readable(actor, N_("subject"), [draft.subject])
-        self._require_readable(actor, N_("attributed-to"), draft.attributed_to)
-        self._require_readable(actor, N_("evidence"), draft.evidence)
+                                      "--attributed-to, --sponsor or both"),
+                                   about=("attributed_to", "sponsor"))
+        self._require_readable(actor, N_("subject"), [draft.subject], "subject")
+        self._require_readable(actor, N_("attributed-to"), draft.attributed_to,
+                               "attributed_to")
+        self._require_readable(actor, N_("evidence"), draft.evidence, "evidence")
         claim = Claim(f"{CLAIM}--{uuid.uuid4()}", actor.party.id, self.clock(), draft.subject,
                       draft.attributed_to, sponsor, draft.basis, draft.confidence,
                       draft.summary.strip(), draft.evidence)
@@ -159,14 +167,16 @@ class AttributionRecord(RecordReading):
         _one_of(N_("position"), [position], POSITIONS)
         _one_of(N_("basis"), basis, BASES)
         if not text.strip():
-            raise AttributionError(N_("text: say in words why you take this position"))
+            raise AttributionError(N_("text: say in words why you take this position"),
+                                   about=("text",))
         claim, obj = self._claim(actor, claim_id)
-        self._require_readable(actor, N_("evidence"), evidence)
+        self._require_readable(actor, N_("evidence"), evidence, "evidence")
         if competing_claim is not None:
             rival, _ = self._claim(actor, competing_claim)
             if rival.claimant != actor.party.id or rival.subject != claim.subject:
                 raise AttributionError(N_("competing claim {claim}: it must be your own claim "
-                                          "on the same subject"), claim=competing_claim)
+                                          "on the same subject"), claim=competing_claim,
+                                       about=("competing_claim",))
         made = Position(f"opinion--{uuid.uuid4()}", actor.party.id, self.clock(), claim.id,
                         position, text.strip(), tuple(basis), tuple(evidence),  # type: ignore[arg-type]
                         competing_claim)
@@ -192,16 +202,17 @@ class AttributionRecord(RecordReading):
         """`first`: as the desk's acts take it (the designation's id)."""
         _one_of("kind", [draft.kind], DESIGNATION_KINDS)
         if not draft.name.strip():
-            raise AttributionError("name: give the designated firm's or person's name")
-        _matchable(draft.name, "name")
+            raise AttributionError("name: give the designated firm's or person's name",
+                                   about=("name",))
+        _matchable(draft.name, "name", "name")
         for alias in draft.aliases:
-            _matchable(alias, "alias")
+            _matchable(alias, "alias", "aliases")
         if not draft.legal_basis.strip():
             raise AttributionError("legal basis: the authority the designation is made under "
-                                   "(e.g. Executive Order 13694)")
+                                   "(e.g. Executive Order 13694)", about=("legal_basis",))
         for claim_id in draft.claims:
             self._claim(actor, claim_id)
-        self._require_readable(actor, "evidence", draft.evidence)
+        self._require_readable(actor, "evidence", draft.evidence, "evidence")
         now = self.clock()
         designated = _designated_on(draft.designated, now)
         aliases = tuple(a.strip() for a in draft.aliases if a.strip())
@@ -224,10 +235,15 @@ class AttributionRecord(RecordReading):
             readable = self.desk.readable_by(party, cited)
             hidden = [c for c in cited if c not in readable]
             if hidden:
+                # About whom it is shared with, and the citations they may not read.
+                citing = [field for field, ids in (("claims", draft.claims),
+                                                   ("evidence", draft.evidence))
+                          if not set(ids).isdisjoint(hidden)]
                 raise AttributionError(
                     f"{', '.join(hidden)}: not shared with {self._party_names().get(party, party)}"
                     ", to whom the designation would show it: share the designation with "
-                    "fewer parties (--share-with), or cite only what they may read")
+                    "fewer parties (--share-with), or cite only what they may read",
+                    about=("share_with", *citing))
         self._store(actor, [_marked(obj, actor.party.id, audience)
                             for obj in (designee, designation_to_stix(designation))], audience,
                     first=first, made=designation.id)
@@ -243,18 +259,18 @@ class AttributionRecord(RecordReading):
         if not current.is_in_force:
             raise AttributionError(f"{designation_id} was lifted; designate again instead")
         for alias in aliases:
-            _matchable(alias, "alias")
+            _matchable(alias, "alias", "aliases")
         added = tuple(a.strip() for a in aliases
                       if a.strip() and a.strip() not in current.names)
         if not added and programme is None and legal_basis is None:
             if aliases:
                 raise AttributionError(f"nothing to amend: {designation_id} already has the "
                                        f"alias{'es' if len(aliases) > 1 else ''} "
-                                       + ", ".join(map(repr, aliases)))
+                                       + ", ".join(map(repr, aliases)), about=("aliases",))
             raise AttributionError("nothing to amend: give an alias, a programme or a legal "
-                                   "basis")
+                                   "basis", about=("aliases", "programme", "legal_basis"))
         if legal_basis is not None and not legal_basis.strip():
-            raise AttributionError("legal basis: it cannot be empty")
+            raise AttributionError("legal basis: it cannot be empty", about=("legal_basis",))
         now = max(self.clock(), current.modified)
         amended = replace(current, modified=now, aliases=current.aliases + added,
                           programme=programme.strip() or None if programme is not None
@@ -272,7 +288,8 @@ class AttributionRecord(RecordReading):
 
     def lift(self, actor: Actor, designation_id: str, reason: str) -> Designation:
         if not reason.strip():
-            raise AttributionError("reason: say why the designation is lifted")
+            raise AttributionError("reason: say why the designation is lifted",
+                                   about=("reason",))
         current, obj = self._designation(actor, designation_id)
         if current.party != actor.party.id:
             raise AttributionError(f"{designation_id} was made by another party; only it may "
@@ -286,29 +303,32 @@ class AttributionRecord(RecordReading):
                     audience)
         return lifted
 
-    def _require_readable(self, actor: Actor, what: str, ids: Sequence[str]) -> None:
-        """A claim may point only at what its maker may read: no probing for what exists."""
+    def _require_readable(self, actor: Actor, what: str, ids: Sequence[str], about: str
+                          ) -> None:
+        """A claim may point only at what its maker may read: no probing for what exists.
+        `what`: the words for the field `about`."""
         if not ids:
             return
         readable = self.desk.readable_by(actor.party.id, ids)
         unknown = [i for i in ids if i not in readable]
         if unknown:
             raise AttributionError(N_("{what}: no object you may read has the id {ids}"),
-                                   what=what, ids=", ".join(unknown))
+                                   what=what, ids=", ".join(unknown), about=(about,))
 
     def _audience(self, actor: Actor, share_with: Sequence[str]) -> list[str]:
         parties: list[Party]
         if len(share_with) > MOST_RECIPIENTS:
             raise AttributionError(N_("--share-with: {count} parties, more than the {most} one "
                                       "object may be addressed to"),
-                                   count=f"{len(share_with):,}", most=f"{MOST_RECIPIENTS:,}")
+                                   count=f"{len(share_with):,}", most=f"{MOST_RECIPIENTS:,}",
+                                   about=("share_with",))
         if share_with:
             parties = []
             for name in dict.fromkeys(share_with):
                 found = self.node.directory.find_party(name)
                 if found is None:
                     raise AttributionError(f"--share-with: no party {name!r} on this node "
-                                           "(see `accord party list`)")
+                                           "(see `accord party list`)", about=("share_with",))
                 parties.append(found)
         else:
             parties = self.node.directory.parties()
@@ -321,7 +341,8 @@ class AttributionRecord(RecordReading):
         try:
             self.desk.speaks_for(actor)  # a peer's party claims through its own node
         except CooperationError as refused:
-            raise AttributionError(refused.message, **refused.values) from None
+            raise AttributionError(refused.message, about=refused.about,
+                                   **refused.values) from None
         collection = self.desk.collection()
         self.desk.admit(collection, [actor.party.id, *audience])
         screened = screen(objs)
@@ -345,8 +366,9 @@ def _marked(obj: dict[str, Any], maker: str, audience: Sequence[str]) -> dict[st
     return obj
 
 
-def _matchable(said: str, what: str) -> None:
-    """A name no screening can match ("...", zero-width spaces) designates nobody."""
+def _matchable(said: str, what: str, about: str) -> None:
+    """A name no screening can match ("...", zero-width spaces) designates nobody. `what`:
+    the words for the field `about`."""
     if said.strip() and not any(c.isalnum() for c in said):
         raise AttributionError(f"{what} {said.strip()!r}: a name needs a letter or a digit; "
-                               "screening could never match this one")
+                               "screening could never match this one", about=(about,))

@@ -75,14 +75,15 @@ First = Callable[[Connection, str], None]
 def _language(tag: str) -> str:
     if not is_language(tag):
         raise CooperationError(N_("lang {tag!r} is not an RFC 5646 language code (such as en "
-                                  "or zh-Hans)"), tag=tag)
+                                  "or zh-Hans)"), tag=tag, about=("lang",))
     return tag
 
 
 def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
+    """Refuses a `value` of the field `name` (the word for it too) not `allowed`."""
     if value not in allowed:
         raise CooperationError(N_("{name} {value!r} is not one of: {allowed}"), name=name,
-                               value=value, allowed=", ".join(allowed))
+                               value=value, allowed=", ".join(allowed), about=(name,))
 
 
 class Desk(LedgerReads):
@@ -113,11 +114,13 @@ class Desk(LedgerReads):
                         "write": True, "why": "a party to a request or record held here"})
                 for party_id in admitted])
 
-    def _party(self, name_or_id: str, what: str) -> Party:
+    def _party(self, name_or_id: str, what: str, about: str) -> Party:
+        """The party `name_or_id` names, given as the field `about` (its flag: `what`)."""
         found = self.node.directory.find_party(name_or_id)
         if found is None:
             raise CooperationError(N_("{what}: no party {party!r} on this node (see `accord "
-                                      "party list`)"), what=what, party=name_or_id)
+                                      "party list`)"), what=what, party=name_or_id,
+                                   about=(about,))
         return found
 
     # -- making requests and entries ---------------------------------------------------------
@@ -128,19 +131,21 @@ class Desk(LedgerReads):
         _one_of("category", draft.category, CATEGORIES)
         _one_of("urgency", draft.urgency, URGENCIES)
         require_activity_order(draft.activity_start, draft.activity_end, self.clock())
-        addressee = self._party(draft.addressee, "--to")
+        addressee = self._party(draft.addressee, "--to", "addressee")
         if addressee.id == actor.party.id:
-            raise CooperationError(N_("a party cannot address a request to itself"))
+            raise CooperationError(N_("a party cannot address a request to itself"),
+                                   about=("addressee",))
         within_running(self.node.engine, actor.party, addressee)
         if len(draft.shared_with) > MOST_SHARED:
             raise CooperationError(N_("--share-with: {count} parties, more than the {most} a "
                                       "request may be shared with"),
-                                   count=f"{len(draft.shared_with):,}", most=MOST_SHARED)
+                                   count=f"{len(draft.shared_with):,}", most=MOST_SHARED,
+                                   about=("shared_with",))
         # Each party once, and neither side of the request, which sees it anyway.
         shared = tuple(dict.fromkeys(
             found for p in draft.shared_with
-            if (found := self._party(p, "--share-with").id) not in (actor.party.id,
-                                                                   addressee.id)))
+            if (found := self._party(p, "--share-with", "shared_with").id)
+            not in (actor.party.id, addressee.id)))
         now = self.clock()
         request = Request(
             f"x-accord-request--{uuid.uuid4()}", now, actor.party.id, addressee.id,
@@ -197,7 +202,7 @@ class Desk(LedgerReads):
 
         view = self._checked(actor, request_id, may)
         if not text.strip():
-            raise CooperationError(N_("a status report needs some text"))
+            raise CooperationError(N_("a status report needs some text"), about=("text",))
         return self._add(actor, view, StatusReport(
             self._new_id("status-report"), request_id, actor.party.id, self.clock(), text=text),
             may=may, first=first)
@@ -217,13 +222,14 @@ class Desk(LedgerReads):
         view = self._checked(actor, request_id, may)
         if outcome in ("declined", "referred") and not reason.strip():
             raise CooperationError(N_("a response with outcome {outcome!r} must give a reason "
-                                      "(--reason)"), outcome=Code("outcome", outcome))
+                                      "(--reason)"), outcome=Code("outcome", outcome),
+                                   about=("reason",))
         if outcome in ("information-provided", "action-taken") and not text.strip() \
                 and not evidence:
             # The final answer: an outcome alone answers nothing, and closes the deadline.
             raise CooperationError(N_("a response with outcome {outcome!r} must say what was "
                                       "found or done (--text), or attach it (--evidence)"),
-                                   outcome=Code("outcome", outcome))
+                                   outcome=Code("outcome", outcome), about=("text", "evidence"))
         check_evidence(self.node, actor.party.id, evidence)
         return self._add(actor, view, Response(
             self._new_id("response"), request_id, actor.party.id, self.clock(),
@@ -239,7 +245,8 @@ class Desk(LedgerReads):
             raise CooperationError(N_("{id} has no response to rate yet"), id=request_id)
         if not 1 <= score <= 5:
             raise CooperationError(N_("--score {score}: a rating is from 1 (useless) to 5 "
-                                      "(complete and timely)"), score=score)
+                                      "(complete and timely)"), score=score,
+                                   about=("score",))
         return self._add(actor, view, Rating(
             self._new_id("rating"), request_id, actor.party.id, self.clock(),
             response_id=view.response.id, score=score, comment=comment), first=first)
@@ -253,7 +260,8 @@ class Desk(LedgerReads):
             if reason in LATENESS and actor.party.id != view.request.requester:
                 # The ledger counts the addressee's as a manual one (cooperation.ledger).
                 raise CooperationError(N_("only the requesting party escalates a request for "
-                                          "lateness: escalate it for another reason"))
+                                          "lateness: escalate it for another reason"),
+                                       about=("reason",))
             self._is_overdue(view, reason)
 
         view = self._checked(actor, request_id, may)
@@ -280,7 +288,8 @@ class Desk(LedgerReads):
 
         view = self._checked(actor, request_id, may)
         if not reason.strip():
-            raise CooperationError(N_("say why the escalation ends (--reason)"))
+            raise CooperationError(N_("say why the escalation ends (--reason)"),
+                                   about=("reason",))
         ending = max(mine(view), key=lambda e: (e.escalation.time, e.escalation.id)).escalation.id
 
         def still(view: RequestView) -> None:  # the same escalation, still open
@@ -339,16 +348,18 @@ class Desk(LedgerReads):
             return
         if late:
             return
+        # Each refusal is of the reason given: the lateness it names is not there.
         if due is None:
             raise CooperationError(N_("{id} has not been received yet: no deadline runs until "
-                                      "it is, so nothing is overdue"), id=view.request.id)
+                                      "it is, so nothing is overdue"), id=view.request.id,
+                                   about=("reason",))
         if reason == "acknowledgement-overdue" and view.acknowledged_at is not None:
             raise CooperationError(N_("{id} was acknowledged at {when}: its acknowledgement "
                                       "is not overdue"), id=view.request.id,
-                                   when=Moment(view.acknowledged_at))
+                                   when=Moment(view.acknowledged_at), about=("reason",))
         raise CooperationError(N_("{id} is not overdue yet: its deadline is {when}; escalate "
                                   "it for another reason, or once that has passed"),
-                               id=view.request.id, when=Moment(due))
+                               id=view.request.id, when=Moment(due), about=("reason",))
 
     def _level(self, view: RequestView) -> int:
         ladder = self._policy(view.request).ladder

@@ -74,11 +74,12 @@ def check_evidence(node: Node, party_id: str, evidence: Sequence[str]) -> None:
     if len(evidence) > MOST_EVIDENCE:
         raise CooperationError(N_("evidence: at most {most} objects may be attached, not "
                                   "{count} (attach a report that refers to the rest)"),
-                               most=f"{MOST_EVIDENCE:,}", count=f"{len(evidence):,}")
+                               most=f"{MOST_EVIDENCE:,}", count=f"{len(evidence):,}",
+                               about=("evidence",))
     if not evidence:
         return
     readable = readable_by(node, party_id, evidence)
     unknown = [e for e in evidence if e not in readable]
     if unknown:
         raise CooperationError(N_("evidence: no object you may read has the id {ids}"),
-                               ids=", ".join(unknown))
+                               ids=", ".join(unknown), about=("evidence",))

@@ -54,8 +54,8 @@ class GuidelinesError(Refusal):
             earlier=earlier, later=later), said) if said else ""
 
 
-class RequestIncomplete(ValueError):
-    """A request lacks content its guidelines require."""
+class RequestIncomplete(Refusal):
+    """A request lacks content its guidelines require: it is about the fields missing."""
 
     def __init__(self, kind: Kind, missing: Sequence[str], version: int | str,
                  party: str = "") -> None:
@@ -63,7 +63,7 @@ class RequestIncomplete(ValueError):
         node's."""
         whose = f"the guidelines of {party}'s node, version" if party else "guidelines version"
         super().__init__(f"{a_or_an(kind)} request must carry: {', '.join(missing)} "
-                         f"({whose} {version})")
+                         f"({whose} {version})", about=missing)
         self.kind = kind
         self.missing = tuple(missing)
         self.version = version

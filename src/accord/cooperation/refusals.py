@@ -75,7 +75,9 @@ def require_activity_order(start: datetime | None, end: datetime | None,
     said before the STIX check, whose words name properties, not what the officer typed."""
     if start is not None and end is not None and end < start:
         raise CooperationError(N_("the activity ends ({end}) before it starts ({start})"),
-                               end=Moment(end), start=Moment(start))
+                               end=Moment(end), start=Moment(start),
+                               about=("activity_start", "activity_end"))
     if now is not None and start is not None and start > now + FUTURE_ALLOWANCE:
         raise CooperationError(N_("the activity starts ({start}) after now ({now}): activity "
-                                  "seen is in the past"), start=Moment(start), now=Moment(now))
+                                  "seen is in the past"), start=Moment(start), now=Moment(now),
+                               about=("activity_start",))

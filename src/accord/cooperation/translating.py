@@ -52,7 +52,7 @@ class LanguagesMissing(CooperationError):
         super().__init__(
             f"the guidelines (version {version}) require this request in "
             f"{', '.join(missing)} too: add a translation of its {names} into "
-            f"{' and '.join(missing)}")
+            f"{' and '.join(missing)}", about=("translations",))
         self.missing = tuple(missing)
 
 
@@ -89,7 +89,11 @@ def sent_with(request_obj: dict[str, Any], request: Request, translator: str,
         raise CooperationError(N_("the request has no text to translate"))
     made: Translation | None = None
     for lang, texts in given.items():  # a TranslationError is said as the desk's refusals
-        one = translate(original, request.id, translator, lang, texts, now, _new_id())
+        try:
+            one = translate(original, request.id, translator, lang, texts, now, _new_id())
+        except TranslationError as refused:  # of one of the translations sent
+            raise refused.within(lang=f"translations.{lang}",
+                                 texts=f"translations.{lang}") from None
         made = one if made is None else Translation(
             made.id, made.request_id, made.object_ref, made.object_modified, translator,
             now, now, {**made.contents, **one.contents})
@@ -150,7 +154,8 @@ class Translations:
         original = next((o for o in held.originals if o.id == object_id), None)
         if original is None:
             raise CooperationError(N_("{id} holds no object {object!r} with text you may "
-                                      "read and translate"), id=request_id, object=object_id)
+                                      "read and translate"), id=request_id, object=object_id,
+                                   about=("object_ref",))
         theirs = sum(1 for t in held.translations if t.translator == actor.party.id)
         if theirs >= MAX_PER_REQUEST:
             raise CooperationError(N_("{id} holds {count} translations of yours, the most a "

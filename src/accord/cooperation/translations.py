@@ -233,27 +233,29 @@ def translate(original: Original, request_id: str, translator: str, lang: str,
     # Said of the text, not by its id: on the new-request form the request has none yet.
     if not is_language(lang):
         raise TranslationError(N_("language {lang!r} is not an RFC 5646 language code (such as "
-                                  "en or zh-Hans)"), lang=lang)
+                                  "en or zh-Hans)"), lang=lang, about=("lang",))
     if same_language(lang, original.lang):
         raise TranslationError(N_("this text is written in {lang}: a translation is into "
-                                  "another language"), lang=original.lang)
+                                  "another language"), lang=original.lang, about=("lang",))
     given = {name: text.strip() for name, text in texts.items() if text.strip()}
     if not given:
         raise TranslationError(N_("a translation needs the translated text of at least one "
-                                  "of: {fields}"), fields=Codes("field", tuple(original.texts)))
+                                  "of: {fields}"), fields=Codes("field", tuple(original.texts)),
+                               about=("texts",))
     allowed = TRANSLATABLE[original.type]
     for name, text in given.items():
         if name not in allowed:
             raise TranslationError(N_("{field}: not a property a translation may hold (one of "
                                       "{fields})"), field=Code("field", name),
-                                   fields=Codes("field", tuple(allowed)))
+                                   fields=Codes("field", tuple(allowed)),
+                                   about=(f"texts.{name}",))
         if name not in original.texts:
             raise TranslationError(N_("{field}: the text translated has none to translate"),
-                                   field=Code("field", name))
+                                   field=Code("field", name), about=(f"texts.{name}",))
         if len(text) > MAX_TEXT:
             raise TranslationError(N_("{field}: {count:,} characters; a translation holds at "
                                       "most {most:,}"), field=Code("field", name),
-                                   count=len(text), most=MAX_TEXT)
+                                   count=len(text), most=MAX_TEXT, about=(f"texts.{name}",))
     if previous is None:
         return Translation(new_id, request_id, original.id, original.modified, translator, now,
                            now, {lang: given})

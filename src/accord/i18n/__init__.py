@@ -1,7 +1,10 @@
 """The languages people read Accord in: which ones, how a reader's is chosen, and the message
 catalogues (Babel's PO files under locales/, read when the node starts)."""
 
-from collections.abc import Callable
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def N_(message: str) -> str:
@@ -22,14 +25,30 @@ class Refusal(ValueError):
     language: `message` is English with {named} places (marked N_ where it is written, for
     the catalogue) that `values` fill. str() is the English, for the command line and the
     REST API; `words` says it in a catalogue's language, for the web UI. The values named in
-    TRANSLATED are words of the catalogue too (a field's name, an act)."""
+    TRANSLATED are words of the catalogue too (a field's name, an act).
+
+    `about` names the fields of what was asked that the refusal is about, as the raising code
+    calls them ("summary", "shared_with", "texts.colour" for one key of `texts`), so that an
+    edge locates them (the REST API in its body, api.refusals) without reading the words;
+    none for a refusal of no one field ("it was withdrawn")."""
 
     TRANSLATED: tuple[str, ...] = ()
 
-    def __init__(self, message: str, **values: object) -> None:
+    def __init__(self, message: str, *, about: Sequence[str] = (), **values: Any) -> None:
         super().__init__(message.format(**values) if values else message)
         self.message = message
         self.values = values
+        self.about = tuple(about)
+
+    def within(self, **wholes: str) -> Refusal:
+        """The refusal about the same fields, where what was asked is a part of a larger whole
+        (`texts`, one translation of the several a request is sent with, is
+        `translations.zh-Hans`): each field named first by a key of `wholes` is renamed, in
+        this refusal, to raise again."""
+        self.about = tuple(
+            wholes[head] + name[len(head):] if (head := name.split(".", 1)[0]) in wholes
+            else name for name in self.about)
+        return self
 
     def words(self, gettext: Callable[[str], str]) -> str:
         """The refusal in the language `gettext` translates into."""

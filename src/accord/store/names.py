@@ -5,6 +5,7 @@ show them, so a name is bounded and printable."""
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from accord.i18n import N_
 from accord.words import printable
@@ -15,7 +16,7 @@ MOST_NAME = 200  # characters
 _JOINERS = frozenset("\u200c\u200d")
 
 
-def name_problem(name: str) -> tuple[str, dict[str, object]] | None:
+def name_problem(name: str) -> tuple[str, dict[str, Any]] | None:
     """What is wrong with `name` (already stripped, not empty) as a name, as a message and its
     values; None if nothing is."""
     if len(name) > MOST_NAME:

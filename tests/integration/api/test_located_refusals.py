@@ -145,6 +145,88 @@ def test_a_translation_refused_is_located_at_its_text(client, spec, world, evide
         "body.texts.colour"]
 
 
+@pytest.mark.parametrize(("body", "status", "where"), [
+    # Refusals that name their field in plain words, or none, located all the same.
+    ({"to": "United States (US-CERT)"}, 409, ["body.to"]),  # itself
+    ({"activity_start": "2026-02-01T00:00:00Z", "activity_end": "2026-01-01T00:00:00Z"}, 400,
+     ["body.activity_start", "body.activity_end"]),
+    ({"activity_start": "2999-01-01T00:00:00Z"}, 400, ["body.activity_start"]),
+    ({"translations": {"zh-Hans": {"colour": "红"}}}, 400,
+     ["body.translations.zh-Hans.colour"]),
+    ({"translations": {"en": {"summary": "Who?"}}}, 400, ["body.translations.en"]),
+])
+def test_a_request_refused_in_plain_words_is_located(client, spec, world, evidence_waived,
+                                                     body, status, where):
+    r = client.post(f"{API}/requests", json={**ASKED, "to": world.other.name, **body})
+    assert r.status_code == status, r.text
+    assert located(spec, r, "POST", "/requests") == where
+
+
+def test_an_act_on_a_request_refused_is_located_at_its_field(client, spec, world,
+                                                             evidence_waived):
+    rid = client.post(f"{API}/requests", json={**ASKED, "to": world.other.name}).json()["id"]
+    addressee = bearer(world.other_token)
+    said = client.post(f"{API}/requests/{rid}/status-reports", headers=addressee,
+                       json={"text": "  "})
+    assert said.status_code == 400, said.text
+    assert located(spec, said, "POST", "/requests/{request_id}/status-reports") == [
+        "body.text"]
+    assert said.json()["errors"][0]["problem"] == "a status report needs some text"
+    # Lateness not yet there is the reason's, whichever side says it.
+    for token in (world.admin_token, world.other_token):
+        late = client.post(f"{API}/requests/{rid}/escalations", headers=bearer(token),
+                           json={"reason": "response-overdue"})
+        assert late.status_code == 400, late.text
+        assert located(spec, late, "POST", "/requests/{request_id}/escalations") == [
+            "body.reason"]
+    answered = client.post(f"{API}/requests/{rid}/response", headers=addressee,
+                           json={"outcome": "no-information-found"})
+    assert answered.status_code == 200, answered.text
+    rated = client.post(f"{API}/requests/{rid}/rating", json={"score": 4, "lang": "x y"})
+    assert rated.status_code == 400, rated.text
+    assert located(spec, rated, "POST", "/requests/{request_id}/rating") == ["body.lang"]
+    # A state is no field's: an answer given twice locates nothing.
+    again = client.post(f"{API}/requests/{rid}/response", headers=addressee,
+                        json={"outcome": "declined", "reason": "No."})
+    assert again.status_code == 409 and located(
+        spec, again, "POST", "/requests/{request_id}/response") == []
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ({"lang": "en", "texts": {"summary": "Who?"}}, ["body.lang"]),  # the original's
+    ({"lang": "zh-Hans", "texts": {"summary": " "}}, ["body.texts"]),
+    ({"lang": "zh-Hans", "texts": {"summary": "谁"},
+      "object_ref": f"x-accord-status-report--{NOBODY}"}, ["body.object_ref"]),
+])
+def test_a_translation_refused_in_plain_words_is_located(client, spec, world,
+                                                         evidence_waived, body, where):
+    rid = client.post(f"{API}/requests", json={**ASKED, "to": world.other.name}).json()["id"]
+    r = client.post(f"{API}/requests/{rid}/translations", headers=bearer(world.other_token),
+                    json=body)
+    assert r.status_code == 400, r.text
+    assert located(spec, r, "POST", "/requests/{request_id}/translations") == where
+
+
+def test_a_designation_citing_what_its_readers_may_not_read_is_located(
+        client, spec, world, claim, third):  # noqa: F811
+    # The claim is China's to read, not Russia's: a designation every party reads may not
+    # cite it.
+    r = client.post(f"{API}/designations", json={
+        "name": "Example Tech Ltd", "kind": "organization",
+        "legal_basis": "Executive Order 13694", "claims": [claim["id"]]})
+    assert r.status_code == 400, r.text
+    assert located(spec, r, "POST", "/designations") == ["body.share_with", "body.claims"]
+    made = client.post(f"{API}/designations", json={
+        "name": "Example Tech Ltd", "kind": "organization",
+        "legal_basis": "Executive Order 13694"}).json()
+    template = "/designations/{designation_id}/amendment"
+    for body, where in (({}, ["body.aliases", "body.programme", "body.legal_basis"]),
+                        ({"aliases": ["Example Tech Ltd"]}, ["body.aliases"])):
+        amended = client.post(f"{API}/designations/{made['id']}/amendment", json=body)
+        assert amended.status_code in (400, 409), amended.text
+        assert located(spec, amended, "POST", template) == where
+
+
 def only_the_routers_404(client, spec, template, path):
     """The operation declares no "nothing the caller may read is there": an id that names
     nothing is answered 200. Its one 404 is the router's, for a path it cannot take (a line

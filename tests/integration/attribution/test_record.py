@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -110,16 +111,64 @@ def test_a_claim_may_point_only_at_what_its_maker_may_read(record, world, us):
         record.claim(cn, draft(evidence=(secret,)))
 
 
-@pytest.mark.parametrize(("changes", "words"), [
-    ({"basis": ("hunch",)}, "basis 'hunch' is not one of"),
-    ({"confidence": 101}, "confidence 101 is not between 0 and 100"),
-    ({"sponsor": "China"}, "ISO 3166-1 alpha-2"),
-    ({"attributed_to": (), "sponsor": None}, "attributes the activity to someone"),
-    ({"subject": EVIDENCE}, "is not an id of an incident"),
+@pytest.mark.parametrize(("changes", "words", "about"), [
+    ({"basis": ("hunch",)}, "basis 'hunch' is not one of", ("basis",)),
+    ({"basis": ()}, "basis: name at least one of", ("basis",)),
+    ({"confidence": 101}, "confidence 101 is not between 0 and 100", ("confidence",)),
+    ({"summary": " "}, "summary: say in words", ("summary",)),
+    ({"sponsor": "China"}, "ISO 3166-1 alpha-2", ("sponsor",)),
+    ({"attributed_to": (), "sponsor": None}, "attributes the activity to someone",
+     ("attributed_to", "sponsor")),
+    ({"attributed_to": (EVIDENCE,)}, "not an id of an intrusion-set", ("attributed_to",)),
+    ({"subject": EVIDENCE}, "is not an id of an incident", ("subject",)),
+    ({"evidence": (EVIDENCE[:-4] + "dead",)}, "evidence: no object you may read",
+     ("evidence",)),
+    ({"share_with": ("Atlantis",)}, "no party 'Atlantis'", ("share_with",)),
 ])
-def test_a_malformed_claim_is_refused_in_words(record, us, changes, words):
-    with pytest.raises(AttributionError, match=words):
+def test_a_malformed_claim_is_refused_in_words_naming_its_field(record, us, changes, words,
+                                                                about):
+    with pytest.raises(AttributionError, match=words) as refused:
         record.claim(us, draft(**changes))
+    assert refused.value.about == about
+
+
+def refused_about(act) -> tuple[str, ...]:
+    """The fields the record's refusal of `act` is about, in its own names."""
+    with pytest.raises(AttributionError) as refused:
+        act()
+    return refused.value.about
+
+
+def test_a_position_or_a_designation_refused_names_the_field_it_is_about(record, world, us,
+                                                                         cn):
+    made = record.claim(us, draft())
+    assert refused_about(lambda: record.respond(cn, made.claim.id, "deny", " ")) == ("text",)
+    assert refused_about(lambda: record.respond(cn, made.claim.id, "deny", "No.",
+                                                competing_claim=made.claim.id)) == (
+        "competing_claim",)
+
+    def designate(**changes):
+        return lambda: record.designate(us, replace(DesignationDraft(
+            "Wang Dong", "individual", "E.O. 13694"), **changes))
+
+    assert refused_about(designate(name=" ")) == ("name",)
+    assert refused_about(designate(name="...")) == ("name",)
+    assert refused_about(designate(aliases=("UglyGorilla", "..."))) == ("aliases",)
+    assert refused_about(designate(legal_basis=" ")) == ("legal_basis",)
+    assert refused_about(designate(kind="robot")) == ("kind",)
+    assert refused_about(designate(designated=T0 + timedelta(days=400))) == ("designated",)
+    hidden = record.claim(us, draft(share_with=(world.own.id,)))
+    assert refused_about(designate(claims=(hidden.claim.id,))) == ("share_with", "claims")
+    designation = record.designate(us, DesignationDraft("Wang Dong", "individual", "E.O."))
+    assert refused_about(lambda: record.amend(us, designation.id)) == (
+        "aliases", "programme", "legal_basis")
+    assert refused_about(lambda: record.amend(us, designation.id, aliases=("Wang Dong",))) \
+        == ("aliases",)
+    assert refused_about(lambda: record.amend(us, designation.id, legal_basis=" ")) == (
+        "legal_basis",)
+    assert refused_about(lambda: record.lift(us, designation.id, " ")) == ("reason",)
+    # Whose the designation is, or what became of it, is no field's.
+    assert refused_about(lambda: record.lift(cn, designation.id, "Not ours.")) == ()
 
 
 def test_a_designation_cites_only_what_every_reader_of_it_may_read(record, world, us, cn):
@@ -135,7 +184,6 @@ def test_a_designation_cites_only_what_every_reader_of_it_may_read(record, world
     assert [d.claims for d in record.designations(us)] == [(hidden.claim.id,)]
     assert record.designations(cn) == [] and kept.claims == (hidden.claim.id,)
     # One stored otherwise (over TAXII, from a peer) shows a reader only what it may read.
-    from dataclasses import replace
 
     from accord.attribution.objects import designation_to_stix
     from accord.attribution.record import _marked

@@ -13,6 +13,7 @@ from accord.cooperation.desk import Actor, CooperationError, Desk, Draft, NoSuch
 from accord.cooperation.hotline import Hotline
 from accord.cooperation.model import escalation_id
 from accord.cooperation.watcher import Watcher
+from accord.i18n import Refusal
 from accord.store.guidelines import GuidelinesStore
 from accord.store.query import ObjectQuery, Reader
 
@@ -754,3 +755,42 @@ def test_a_final_answer_says_something_and_activity_seen_is_in_the_past(
     # A few hours ahead (a zone east of the node's) is a clock's slip, not a refusal.
     assert desk.create(us, replace(draft(world, evidence),
                                    activity_start=clock.now + timedelta(hours=9)))
+
+
+def refused_about(act) -> tuple[str, ...]:
+    """The fields the desk's refusal of `act` is about, in its own names."""
+    with pytest.raises(Refusal) as refused:
+        act()
+    return refused.value.about
+
+
+def test_a_refusal_of_what_was_asked_names_the_field_it_is_about(world, desk, us, cn,
+                                                                evidence):
+    def create(**changes):
+        return lambda: desk.create(us, replace(draft(world, evidence), **changes))
+
+    assert refused_about(create(addressee=world.own.name)) == ("addressee",)
+    assert refused_about(create(addressee="Atlantis")) == ("addressee",)
+    assert refused_about(create(shared_with=("Atlantis",))) == ("shared_with",)
+    assert refused_about(create(urgency="asap")) == ("urgency",)
+    assert refused_about(create(lang="not a language")) == ("lang",)
+    assert refused_about(create(evidence=(EVIDENCE["id"][:-4] + "dead",))) == ("evidence",)
+    assert refused_about(create(activity_start=T0, activity_end=T0 - timedelta(days=1))) == (
+        "activity_start", "activity_end")
+    assert refused_about(create(translations={"zh-Hans": {"colour": "红"}})) == (
+        "translations.zh-Hans.colour",)
+    assert refused_about(create(kind="mitigation", evidence=())) == (  # the guidelines'
+        "activity", "evidence")
+    rid = desk.create(us, draft(world, evidence)).request.id
+    assert refused_about(lambda: desk.report(cn, rid, " ")) == ("text",)
+    assert refused_about(lambda: desk.escalate(us, rid, "response-overdue")) == ("reason",)
+    assert refused_about(lambda: desk.escalate(cn, rid, "response-overdue")) == ("reason",)
+    assert refused_about(lambda: desk.respond(cn, rid, "declined")) == ("reason",)
+    assert refused_about(lambda: desk.respond(cn, rid, "action-taken")) == ("text", "evidence")
+    desk.escalate(cn, rid, "disputed")
+    assert refused_about(lambda: desk.de_escalate(cn, rid, " ")) == ("reason",)
+    desk.respond(cn, rid, "no-information-found")
+    assert refused_about(lambda: desk.rate(us, rid, 6)) == ("score",)
+    # A state the request is in is no field's: nothing to correct in what was asked.
+    assert refused_about(lambda: desk.respond(cn, rid, "declined", reason="No.")) == ()
+    assert refused_about(lambda: desk.acknowledge(us, rid)) == ()

@@ -285,6 +285,7 @@ def test_an_incomplete_request_is_refused_naming_what_it_lacks():
     assert str(raised.value) == ("a prosecution request must carry: victims, impact, "
                                  "legal_basis (guidelines version 3)")
     assert raised.value.missing == ("victims", "impact", "legal_basis")
+    assert raised.value.about == raised.value.missing  # the fields it is refused for
     with pytest.raises(RequestIncomplete, match="^an information request must carry: evidence "):
         require_content(request(), DEFAULT)
     require_content(request(evidence=EVIDENCE), DEFAULT)

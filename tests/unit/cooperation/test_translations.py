@@ -99,18 +99,20 @@ def test_a_translation_is_valid_stix_and_reads_back() -> None:
     assert from_stix(obj) == made
 
 
-@pytest.mark.parametrize(("lang", "texts", "words"), [
-    ("zh Hans", {"summary": "x"}, "not an RFC 5646"),
-    ("EN", {"summary": "x"}, "this text is written in en"),
-    ("zh-Hans", {"summary": "  "}, "at least one of"),
-    ("zh-Hans", {"impact": "x"}, "impact: the text translated has none to translate"),
-    ("zh-Hans", {"kind": "x"}, "not a property a translation may hold"),
-    ("zh-Hans", {"summary": "x" * (MAX_TEXT + 1)}, "at most"),
+@pytest.mark.parametrize(("lang", "texts", "words", "about"), [
+    ("zh Hans", {"summary": "x"}, "not an RFC 5646", ("lang",)),
+    ("EN", {"summary": "x"}, "this text is written in en", ("lang",)),
+    ("zh-Hans", {"summary": "  "}, "at least one of", ("texts",)),
+    ("zh-Hans", {"impact": "x"}, "impact: the text translated has none to translate",
+     ("texts.impact",)),
+    ("zh-Hans", {"kind": "x"}, "not a property a translation may hold", ("texts.kind",)),
+    ("zh-Hans", {"summary": "x" * (MAX_TEXT + 1)}, "at most", ("texts.summary",)),
 ])
-def test_a_bad_translation_is_refused_saying_why(lang: str, texts: dict[str, str],
-                                                 words: str) -> None:
-    with pytest.raises(TranslationError, match=words):
+def test_a_bad_translation_is_refused_saying_why_and_of_which_field(
+        lang: str, texts: dict[str, str], words: str, about: tuple[str, ...]) -> None:
+    with pytest.raises(TranslationError, match=words) as refused:
         translate(original(), RID, CN, lang, texts, T0, TID)
+    assert refused.value.about == about
 
 
 def test_a_new_version_keeps_other_languages_and_is_later_even_on_a_slow_clock() -> None:
@@ -126,8 +128,9 @@ def test_a_new_version_keeps_other_languages_and_is_later_even_on_a_slow_clock()
 
 def test_only_the_translator_versions_a_translation() -> None:
     first = translate(original(), RID, CN, "zh-Hans", {"summary": "钓鱼"}, T0, TID)
-    with pytest.raises(TranslationError, match="only its translator"):
+    with pytest.raises(TranslationError, match="only its translator") as refused:
         translate(original(), RID, US, "zh-Hans", {"summary": "钓鱼!"}, T0, TID, first)
+    assert refused.value.about == ()  # of no field: of whose the translation is
 
 
 def test_languages_per_translation_are_bounded() -> None:
