@@ -175,11 +175,12 @@ def recount_storage(db: Db = DEFAULT_DB) -> None:
 
 @db_app.command("rebuild-search")
 def rebuild_search(db: Db = DEFAULT_DB) -> None:
-    """Make the index that a search by name reads again from the names it indexes.
+    """Make the indexes that a search by name and a search of the requests list read again
+    from the names and the requests' words they index.
 
-    Run it when `accord db check --thorough` finds the index and the names apart. SQLite
-    rebuilds its full-text table (writers wait until it is done); PostgreSQL its trigram
-    index, concurrently (searches and writes go on)."""
+    Run it when `accord db check --thorough` finds an index and what it indexes apart. SQLite
+    rebuilds its full-text tables (writers wait until it is done); PostgreSQL its trigram
+    indexes, concurrently (searches and writes go on)."""
     engine = require_database(db)
     with user_errors():
         if schema_revision(engine) is None:
@@ -190,7 +191,7 @@ def rebuild_search(db: Db = DEFAULT_DB) -> None:
         except search_index.NoTrigramIndex as error:
             raise fail(str(error)) from None
         _audit(engine, "db.rebuild-search", {})
-    err.print("The search index was made again from the names.")
+    err.print("The search indexes were made again from the names and the requests' words.")
 
 
 def as_document(checkup: Checkup) -> dict[str, object]:

@@ -348,18 +348,27 @@ def file_finding(engine: Engine) -> Finding:
 
 
 def search_finding(engine: Engine) -> Finding:
-    """SQLite: the FTS5 index of names against the names it indexes (PostgreSQL's trigram index
-    is an index like any other, kept by PostgreSQL itself)."""
+    """SQLite: the FTS5 indexes of names and of the requests' words against the rows they
+    index (PostgreSQL's trigram indexes are indexes like any other, kept by PostgreSQL
+    itself)."""
     with engine.connect() as conn:
         unindexed, stray = search_index.fts_apart(conn)
-    if not unindexed and not stray:
-        return Finding("search", "the full-text index holds every name, and nothing else")
-    return Finding("search", "the full-text index of names differs from the names", (
+        words_unindexed, words_stray = search_index.fts_apart(conn, "request_words", "word_id")
+    if not (unindexed or stray or words_unindexed or words_stray):
+        return Finding("search", "the full-text indexes hold every name and every request's "
+                                 "words, and nothing else")
+    summary = ("the full-text index of names differs from the names" if unindexed or stray
+               else "the full-text index of requests' words differs from their words")
+    return Finding("search", summary, (
         *([f"{how_many(unindexed, 'name')} not in the full-text index: a search by name "
            "misses them"] if unindexed else []),
         *([f"{how_many(stray, 'entry', 'entries')} of the full-text index for no name"]
           if stray else []),
-        "`accord db rebuild-search` makes the index again from the names"))
+        *([f"{how_many(words_unindexed, 'row')} of requests' words not in their full-text "
+           "index: a search of the requests list misses them"] if words_unindexed else []),
+        *([f"{how_many(words_stray, 'entry', 'entries')} of the full-text index of requests' "
+           "words for no row"] if words_stray else []),
+        "`accord db rebuild-search` makes the indexes again from the names and the words"))
 
 
 def references_finding(engine: Engine, present: SchemaObjects, *,

@@ -36,7 +36,7 @@ from accord.store.urls import DatabaseUrlError, normalise_url, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration under migrations/versions (a test keeps the two in step).
-SCHEMA_REVISION = "0041"
+SCHEMA_REVISION = "0042"
 
 
 def existing_engine(db: str) -> Engine:

@@ -335,7 +335,7 @@ class ObjectStore:
             # as filters, not bounds: store.correlations).
             analyze_if_grown(conn, ("objects", "observables", "object_names", "relationship_ends",
                                     "ledger", "request_summaries", "request_readers",
-                                    "request_figures", "request_translations"))
+                                    "request_figures", "request_translations", "request_words"))
         return outcomes
 
     def lock(self, conn: Connection, collection_id: str) -> None:

@@ -123,54 +123,87 @@ def rows_for(seq: int, collection_id: str, obj: Mapping[str, Any]
 
 def add(conn: Connection, names: Sequence[NameRow], ends: Sequence[EndsRow]) -> None:
     """Write index rows (the versions they name were just stored, or just became newest)."""
-    # SQLite: the caller writes (BEGIN IMMEDIATE: no other writer), and a rowid with no
-    # AUTOINCREMENT is the largest one's successor: the names after `last` are these.
-    last = (conn.exec_driver_sql("SELECT coalesce(max(name_id), 0) FROM object_names").scalar()
-            if names and conn.dialect.name == "sqlite" else None)
+    last = last_row_id(conn, "object_names", "name_id") if names else None
     insert_rows(conn, "object_names", ("seq", "collection_id", "id", "kind", "text"), names)
     if last is not None:
-        # One statement for the batch: through a trigger, FTS5 took 6 times as long.
-        conn.exec_driver_sql("INSERT INTO object_names_fts (rowid, text) SELECT name_id, text "
-                             "FROM object_names WHERE name_id > ?", (last,))
+        fill_fts(conn, "object_names", "name_id", last)
     insert_rows(conn, "relationship_ends", ("seq", "source_ref", "target_ref"), ends)
 
 
-def fts_apart(conn: Connection) -> tuple[int, int]:
-    """SQLite: how many names the FTS5 index lacks, and how many of its entries name no row of
-    object_names. A read (FTS5's own integrity-check is a write, holding the write lock for
-    the seconds it takes at millions of names): each indexed row has its row in the table's
-    docsize shadow table, by the name's row id."""
+def last_row_id(conn: Connection, table: str, key: str) -> int | None:
+    """SQLite: the largest row id of `table` (an FTS5 table's content, `key` its INTEGER
+    PRIMARY KEY), before a batch is inserted; None on PostgreSQL, which has no FTS5 table.
+    The caller writes (BEGIN IMMEDIATE: no other writer), and a rowid with no AUTOINCREMENT
+    is the largest one's successor: the rows after it are the batch's."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.exec_driver_sql(f"SELECT coalesce(max({key}), 0) FROM {table}").scalar_one())
+
+
+def fill_fts(conn: Connection, table: str, key: str, last: int) -> None:
+    """SQLite: put the rows of `table` after `last` (last_row_id) in its FTS5 table,
+    `{table}_fts` over its `text`. One statement for the batch: through a trigger, FTS5 took
+    6 times as long (migration 0028)."""
+    conn.exec_driver_sql(f"INSERT INTO {table}_fts (rowid, text) SELECT {key}, text "
+                         f"FROM {table} WHERE {key} > ?", (last,))
+
+
+def fts_phrase(folded: str) -> str:
+    """The FTS5 query of the rows whose text holds `folded` (at least TRIGRAM characters): with
+    the trigram tokenizer, a quoted phrase matches as a substring ('"' doubled inside; LIKE's
+    % and _ mean nothing there)."""
+    return '"' + folded.replace('"', '""') + '"'
+
+
+def fts_apart(conn: Connection, table: str = "object_names", key: str = "name_id"
+              ) -> tuple[int, int]:
+    """SQLite: how many rows of `table` (object_names: the names) its FTS5 index lacks, and how
+    many of its entries name no row of it. A read (FTS5's own integrity-check is a write,
+    holding the write lock for the seconds it takes at millions of names): each indexed row
+    has its row in the table's docsize shadow table, by the row's id."""
     unindexed = conn.exec_driver_sql(
-        "SELECT count(*) FROM object_names AS n WHERE NOT EXISTS "
-        "(SELECT 1 FROM object_names_fts_docsize AS d WHERE d.id = n.name_id)").scalar_one()
+        f"SELECT count(*) FROM {table} AS n WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table}_fts_docsize AS d WHERE d.id = n.{key})").scalar_one()
     stray = conn.exec_driver_sql(
-        "SELECT count(*) FROM object_names_fts_docsize AS d WHERE NOT EXISTS "
-        "(SELECT 1 FROM object_names AS n WHERE n.name_id = d.id)").scalar_one()
+        f"SELECT count(*) FROM {table}_fts_docsize AS d WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} AS n WHERE n.{key} = d.id)").scalar_one()
     return int(unindexed), int(stray)
 
 
+# Each table a search reads through a trigram index, and its index on PostgreSQL: the names
+# (migration 0018), and the words of the requests list (store.request_words, 0042).
+_INDEXED = (("object_names", "ix_object_names_text", "0018"),
+            ("request_words", "ix_request_words_text", "0042"))
+
+
 def rebuild(engine: Engine) -> None:
-    """Make the search's own index again from the names: SQLite's FTS5 table from
-    object_names (in one write transaction); PostgreSQL's trigram index, CONCURRENTLY, so
-    that searches and writes go on meanwhile (outside any transaction, as PostgreSQL
-    requires; NoTrigramIndex if there is none)."""
+    """Make the searches' own indexes again from what they index (the names, the requests'
+    words): SQLite's FTS5 tables (in one write transaction); PostgreSQL's trigram indexes,
+    CONCURRENTLY, so that searches and writes go on meanwhile (outside any transaction, as
+    PostgreSQL requires; NoTrigramIndex if one is missing)."""
     if engine.dialect.name == "sqlite":
         with writing(engine) as conn:
-            conn.exec_driver_sql("INSERT INTO object_names_fts (object_names_fts) "
-                                 "VALUES ('rebuild')")
+            for table, _, _ in _INDEXED:
+                conn.exec_driver_sql(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('rebuild')")
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if conn.exec_driver_sql("SELECT to_regclass('ix_object_names_text')").scalar() is None:
-            raise NoTrigramIndex
-        conn.exec_driver_sql("REINDEX INDEX CONCURRENTLY ix_object_names_text")
+        for _, name, revision in _INDEXED:
+            if conn.exec_driver_sql("SELECT to_regclass(%s)", (name,)).scalar() is None:
+                raise NoTrigramIndex(name, revision)
+            conn.exec_driver_sql(f"REINDEX INDEX CONCURRENTLY {name}")
 
 
 class NoTrigramIndex(Exception):
-    """The node's schema has no ix_object_names_text to rebuild."""
+    """The node's schema has no trigram index `name` (made by migration `revision`) to
+    rebuild."""
+
+    def __init__(self, name: str = "ix_object_names_text", revision: str = "0018") -> None:
+        super().__init__(name, revision)
+        self.name, self.revision = name, revision
 
     def __str__(self) -> str:
-        return ("there is no trigram index ix_object_names_text to rebuild: `accord db check` "
-                "shows it missing; make it again as migration 0018 makes it, or restore a "
+        return (f"there is no trigram index {self.name} to rebuild: `accord db check` shows it "
+                f"missing; make it again as migration {self.revision} makes it, or restore a "
                 "backup")
 
 
@@ -238,8 +271,7 @@ def matching(conn: Connection, needle: str, *, exact: bool, before: int | None, 
                                               expanding=True))
                 if dialect == "sqlite" else name_plans.in_collections(collections))
     if dialect == "sqlite" and not exact and len(folded) >= TRIGRAM:
-        # FTS5 trigram: a quoted phrase matches as a substring ('"' doubled inside).
-        phrase = '"' + folded.replace('"', '""') + '"'
+        phrase = fts_phrase(folded)
         rank = _fts.c.rowid
         stmt = (select(rank, n.seq, readable)
                 .select_from(_fts.join(object_names, n.name_id == _fts.c.rowid))

@@ -10,7 +10,8 @@ see it is kept beside it (`request_readers`): its parties that may read the requ
 What the review counts of each request (cooperation.review.Counted) is kept with its summary,
 and with each reader whether it sees the ledger whole, as the node does: then that party's
 review may read the same figures (store.review_reads); and what each reader reads of the
-request's translations, for a search of its list (store.summary_translations). `check` is
+request's translations, for a search of its list (store.summary_translations); and the words
+that search finds each request by, indexed (store.request_words). `check` is
 what a database check (`accord db check`) runs: it reads the whole ledger once and names every
 summary that differs from it; `rebuild` mends them, `mend_in` those a migration left to
 derive.
@@ -35,6 +36,7 @@ from accord.cooperation.review import Counted, counted
 from accord.cooperation.summary import Summary, action_for, role_of, summarise
 from accord.cooperation.translations import LANGUAGE_CONTENT, Original, Translation, original_of
 from accord.stix.timestamps import format_timestamp
+from accord.store import request_words
 from accord.store.bulk import among
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import collections, ledger, objects, recipients
@@ -110,6 +112,7 @@ def refresh_in(conn: Connection, request_ids: Iterable[str]) -> None:
             conn.execute(delete(request_figures).where(condition))
         for condition in among(conn, request_translations.c.request_id, chunk):
             conn.execute(delete(request_translations).where(condition))
+        request_words.forget(conn, chunk)
         _write(conn, _held(conn, chunk))
 
 
@@ -123,11 +126,12 @@ def rebuild_in(conn: Connection) -> int:
     if conn.dialect.name != "sqlite":
         # Appends wait until the rebuild is committed, then refresh on top of it.
         conn.execute(text("LOCK TABLE request_summaries, request_readers, request_figures, "
-                          "request_translations IN EXCLUSIVE MODE"))
+                          "request_translations, request_words IN EXCLUSIVE MODE"))
     conn.execute(delete(request_readers))
     conn.execute(delete(request_summaries))
     conn.execute(delete(request_figures))
     conn.execute(delete(request_translations))
+    request_words.forget(conn, None)
     held = _held(conn, None)
     _write(conn, held)
     return len(held)
@@ -156,6 +160,8 @@ def check(engine: Engine) -> list[str]:
         if not is_sqlite(engine):
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         summaries, readers, figures, translated = _rows(_held(conn, None))
+        words = {(r["request_id"], r["party_id"]): {"text": r["text"]}
+                 for r in request_words.rows_of(summaries, translated)}
         stored = [{r["request_id"]: dict(r) for r in conn.execute(
                       select(request_summaries)).mappings()},
                   {(r["party_id"], r["request_id"]): dict(r) for r in conn.execute(
@@ -163,13 +169,16 @@ def check(engine: Engine) -> list[str]:
                   {r["request_id"]: dict(r) for r in conn.execute(
                       select(request_figures)).mappings()},
                   {_translated_key(r): dict(r) for r in conn.execute(
-                      select(request_translations)).mappings()}]
+                      select(request_translations)).mappings()},
+                  {key: {"text": said} for key, said in request_words.stored(conn).items()}]
     return (_differences("request summary", _keyed(summaries), stored[0])
             + _differences("reader", {(r["party_id"], r["request_id"]): r for r in readers},
                            stored[1])
             + _differences("review figures", _keyed(figures), stored[2])
             + _differences("translation", {_translated_key(r): r for r in translated},
-                           stored[3]))
+                           stored[3])
+            + _differences("search words", {_words_key(*k): r for k, r in words.items()},
+                           {_words_key(*k): r for k, r in stored[4].items()}))
 
 
 def _translated_key(row: Mapping[Any, Any]) -> tuple[str, str]:
@@ -177,6 +186,14 @@ def _translated_key(row: Mapping[Any, Any]) -> tuple[str, str]:
     x-accord-request--…"."""
     return (f"{row['translation_id']} in {row['lang']} read by {row['party_id']}",
             row["request_id"])
+
+
+def _words_key(request_id: str, party: str) -> str | tuple[str, str]:
+    """Said as "search words x-accord-request--…" (its own), or "search words of the
+    translations read by identity--… of x-accord-request--…"."""
+    if party == request_words.OWN:
+        return request_id
+    return f"of the translations read by {party}", request_id
 
 
 def _keyed(rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
@@ -343,10 +360,12 @@ def _rows(held: Mapping[str, _Held]) -> tuple[list[dict[str, Any]], list[dict[st
 
 
 def _write(conn: Connection, held: Mapping[str, _Held]) -> None:
+    derived = _rows(held)
     for table, rows in zip((request_summaries, request_readers, request_figures,
-                            request_translations), _rows(held), strict=True):
+                            request_translations), derived, strict=True):
         for start in range(0, len(rows), 5000):
             conn.execute(insert(table), rows[start:start + 5000])
+    request_words.add(conn, request_words.rows_of(derived[0], derived[3]))
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -1,6 +1,6 @@
 """The request summaries: what lists, the dashboard and the review read of each request, kept
 beside the ledger it is derived from (store.summaries). Tables of the node's one schema
-(store.schema's metadata); migrations 0019, 0020 and 0041 create them."""
+(store.schema's metadata); migrations 0019, 0020, 0041 and 0042 create them."""
 
 from __future__ import annotations
 
@@ -128,3 +128,21 @@ request_translations = Table(
     Column("description", Text, nullable=True),
 )
 Index("ix_request_translations_request", request_translations.c.request_id)
+
+# The words a search of the requests list looks for, case-folded (store.request_words;
+# migration 0042): one row of each request's own (party_id "": its summary, description, id,
+# requester and addressee), and one for each reader that reads translations of its texts, of
+# their words (party_id: that reader). Derived with the rows above, in their transaction.
+# PostgreSQL finds a needle in `text` through a GIN trigram index (pg_trgm), SQLite through an
+# FTS5 trigram table, request_words_fts (not declared here, as SQLAlchemy cannot).
+request_words = Table(
+    "request_words",
+    metadata,
+    Column("word_id", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True,
+           autoincrement=True),
+    Column("request_id", String(300), nullable=False),
+    Column("party_id", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_request_words_request", request_words.c.request_id, request_words.c.party_id,
+      unique=True)

@@ -78,16 +78,21 @@ def reader_rows(original: Original | None, participants: Sequence[str],
     return rows
 
 
-def translated_words(conn: Connection, party: str) -> dict[str, tuple[str, ...]]:
+def translated_words(conn: Connection, party: str, request_ids: Sequence[str] | None = None
+                     ) -> dict[str, tuple[str, ...]]:
     """By request id, the texts of the translations of its summary and description that
-    `party` reads (its rows, by the primary key's index, as plain text): what a search of its
-    list reads besides each request's own words. Lean: every request of the party may have
-    some, where the guidelines require a second language."""
+    `party` reads (its rows, by the primary key's index, as plain text), of these requests
+    (None: of all): what a search of its list reads besides each request's own words. Lean:
+    every request of the party may have some, where the guidelines require a second
+    language."""
     t = request_translations.c
     found: dict[str, tuple[str, ...]] = {}
-    for request_id, summary, description in conn.execute(
-            select(t.request_id, t.summary, t.description).where(t.party_id == party)).all():
-        found[request_id] = found.get(request_id, ()) + (summary or "", description or "")
+    read = select(t.request_id, t.summary, t.description).where(t.party_id == party)
+    reads = [read] if request_ids is None else [
+        read.where(condition) for condition in among(conn, t.request_id, list(request_ids))]
+    for stmt in reads:
+        for request_id, summary, description in conn.execute(stmt).all():
+            found[request_id] = found.get(request_id, ()) + (summary or "", description or "")
     return found
 
 

@@ -13,11 +13,12 @@ from accord import clock
 from accord.cooperation.model import CATEGORIES, STATES
 from accord.cooperation.summary import Filters
 from accord.spreadsheet import csv_bytes
+from accord.store.request_words import Sought
 from accord.store.summary_reads import BadCursor, SummaryReads
 from accord.web.codes import word
 from accord.web.core import Ctx, Page
 from accord.web.listed_rows import shown_rows
-from accord.web.rows import Row, Translated, mentions, translation_found
+from accord.web.rows import Row, Translated, mentions, named_by, translation_found
 
 PAGE_SIZE = 200
 LONGEST_SEARCH = 200  # characters: a search is words or an id, not a pasted document
@@ -49,8 +50,9 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
     """One page of the rows the list shows (PAGE_SIZE, newest first, from the cursor
     `after`), how many match in all, and the cursor of the next page. Read from the request
     summaries the viewer's party may see (store.summary_reads); words are looked for in those
-    alone (and the translations of them it reads), in memory: no query is built from them.
-    A row found only in a translation shows that translation's summary under its own."""
+    alone (and the translations of them it reads), in memory; the index of their words
+    (store.request_words) only narrows which are read. A row found only in a translation
+    shows that translation's summary under its own."""
     me, now = ctx.viewer.party_id, clock.now()
     reads = SummaryReads(ctx.node.engine)
     names = ctx.node.directory.names()
@@ -59,6 +61,7 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
         return shown_rows(ctx, reads, page.rows, now, names), page.total, page.after
     found = reads.searched(me, _filters(chosen), now,
                            lambda words: mentions(words, me, names, chosen["q"]),
+                           sought=Sought(chosen["q"], named_by(names, chosen["q"])),
                            limit=PAGE_SIZE, after=after)
     found_in: dict[str, Translated] = {}
     for item in found.rows:

@@ -19,7 +19,7 @@ from accord.cooperation.translations import Rendition, best_for_reader, same_lan
 from accord.store.summary_reads import Words
 
 __all__ = ["OPEN_STATES", "Row", "Translated", "by_urgency_of_action", "in_reader_language",
-           "mentions", "row", "short_id", "summary_row", "translation_found"]
+           "mentions", "named_by", "row", "short_id", "summary_row", "translation_found"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,13 @@ def mentions(words: Words, me: str, names: Mapping[str, str], text: str) -> bool
     needle = text.casefold()
     return _says(words, me, names, needle) or bool(words.translated) and any(
         needle in said.casefold() for said in words.translated)
+
+
+def named_by(names: Mapping[str, str], text: str) -> frozenset[str]:
+    """The parties whose names hold `text` (case aside), as `mentions` reads a name: a request
+    whose other party is one of them mentions it."""
+    needle = text.casefold()
+    return frozenset(party for party, name in names.items() if needle in name.casefold())
 
 
 def _says(words: Words, me: str, names: Mapping[str, str], needle: str) -> bool:
