@@ -79,6 +79,15 @@ def best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
     return min(timings), result
 
 
+def sign_in(client: TestClient, token: str) -> None:
+    """Sign the client in to the web UI with `token` (also used by request_search_bench)."""
+    form = client.get("/ui/sign-in")
+    done = client.post("/ui/sign-in", data={
+        "token": token, "next": "/ui/", "csrf": CSRF.search(form.text).group(1)},
+        follow_redirects=False)
+    assert done.status_code == 303, done.text[:300]
+
+
 def report(phase: str, **figures: Any) -> None:
     print(json.dumps({"phase": phase, **figures}), flush=True)
 
@@ -147,11 +156,7 @@ def main() -> None:
                ms=round(took * 1000, 1))
         token = node.directory.create_token(party, role="liaison", name="Bench officer")
         with TestClient(create_app(node), base_url="http://testserver") as client:
-            form = client.get("/ui/sign-in")
-            done = client.post("/ui/sign-in", data={
-                "token": token, "next": "/ui/", "csrf": CSRF.search(form.text).group(1)},
-                follow_redirects=False)
-            assert done.status_code == 303, done.text[:300]
+            sign_in(client, token)
             first = client.get("/ui/requests").text
             following = re.search(r'href="(/ui/requests\?after=[^"]+)" rel="next"', first)
             paths = ["/ui/", "/ui/requests"]

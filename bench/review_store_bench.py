@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import update
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from review_bench import NOW, PARTIES, PERIOD_END, PERIOD_START, generate_ledgers  # noqa: E402
 
 from accord.cooperation.desk import Actor, Desk  # noqa: E402
+from accord.cooperation.model import Request  # noqa: E402
 from accord.cooperation.objects import to_stix  # noqa: E402
 from accord.cooperation.receipts import marked  # noqa: E402
 from accord.cooperation.report import render  # noqa: E402
@@ -36,10 +38,13 @@ from accord.store.schema import parties  # noqa: E402
 BATCH = 20_000
 
 
-def store_ledgers(node: Node, count: int) -> tuple[Collection, int]:
+def store_ledgers(node: Node, count: int,
+                  worded: Callable[[int, Request], Request] | None = None
+                  ) -> tuple[Collection, int]:
     """Register the generated parties (under the identity ids the generator uses) and store
     COUNT requests with their ledgers in the desk's collection, as the desk would; returns the
-    collection and how many objects were stored. Also used by scale_bench.py."""
+    collection and how many objects were stored. `worded` may give the i-th request other
+    texts (request_search_bench.py). Also used by scale_bench.py."""
     for identity, name in PARTIES.items():
         party = node.directory.add_party(name)
         with node.engine.begin() as conn:
@@ -49,8 +54,8 @@ def store_ledgers(node: Node, count: int) -> tuple[Collection, int]:
     collection = Desk(node).collection()
     batch: list[dict] = []
     stored = 0
-    for ledger in generate_ledgers(count):
-        request = ledger.request
+    for number, ledger in enumerate(generate_ledgers(count)):
+        request = ledger.request if worded is None else worded(number, ledger.request)
         batch.append(marked(to_stix(request), request.requester, request))
         batch += [marked(to_stix(e), e.party, request) for e in ledger.entries]
         if len(batch) >= BATCH:
