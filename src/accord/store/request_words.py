@@ -22,12 +22,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, column, delete, func, insert, select, table
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    table,
+)
 
 from accord.store.bulk import among
 from accord.store.name_plans import TRIGRAM, like
 from accord.store.search_index import fill_fts, fold, fts_phrase, last_row_id
-from accord.store.summary_tables import request_words
+from accord.store.summary_tables import request_readers, request_words
 
 OWN = ""  # the party_id of a request's own words, which every reader of it searches
 _JOINED = "\n"  # between the texts of a row: a search's needle never holds a line break
@@ -94,10 +106,13 @@ def forget(conn: Connection, request_ids: Sequence[str] | None) -> None:
 
 
 def holding(conn: Connection, sought: Sought, party: str) -> Select[Any]:
-    """The ids of the requests whose own words, or the words of the translations `party`
-    reads of them, may hold the sought text (is_indexed): a superset of those that do."""
+    """The ids of the party's requests whose own words, or the words of the translations
+    `party` reads of them, may hold the sought text (is_indexed): a superset of those that
+    do. Only the party's: a bound on how many are read (store.summary_reads) that counted
+    others' requests would time out, for the party, whether they hold its words."""
     folded = fold(sought.text)
-    readers = _w.party_id.in_([OWN, party])
+    readers = and_(_w.party_id.in_([OWN, party]), exists().where(
+        request_readers.c.party_id == party, request_readers.c.request_id == _w.request_id))
     if conn.dialect.name == "sqlite":
         return (select(_w.request_id)
                 .select_from(_fts.join(request_words, _w.word_id == _fts.c.rowid))

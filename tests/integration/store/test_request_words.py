@@ -20,7 +20,7 @@ from accord.cooperation.receipts import marked
 from accord.cooperation.summary import Filters
 from accord.cooperation.translating import Translations
 from accord.cooperation.translations import Translation, to_stix
-from accord.store import search_index
+from accord.store import search_index, summary_reads
 from accord.store.directory import Party
 from accord.store.engine import writing
 from accord.store.guidelines import GuidelinesStore
@@ -196,6 +196,23 @@ def test_pages_and_totals_through_the_index_are_those_of_reading_every_request(r
             if after is None:
                 break
         assert (len(seen), len(set(seen)), pages) == (5, 5, 3)
+
+
+def test_the_index_finds_only_the_partys_own_requests(requests, monkeypatch):
+    """What others' requests hold costs a party's search nothing it could time: not a
+    candidate of its own, nor a bound on them reached (past it, every request is read)."""
+    mallory = requests.mallory.id  # party to no request, reading the requests collection
+    for text in ("phishing", "straße", "钓鱼邮件", "x-accord-request--", "united"):
+        assert candidates(requests, mallory, text) == set(), text
+    assert candidates(requests, requests.japan.id, "phishing") == {"street"}
+    monkeypatch.setattr(summary_reads, "_MOST_FOUND", 1)
+    own = requests.desk.create(Actor(requests.mallory), Draft(
+        requests.world.other.name, "information", "intrusion", "urgent",
+        "Mallory's phishing", description="")).request
+    with requests.world.node.engine.connect() as conn:
+        assert list(conn.execute(holding(conn, Sought("phishing"), mallory)).scalars()) \
+            == [own.id]
+    assert search(requests, mallory, "phishing")[0] == [own.id]
 
 
 def test_the_search_reads_the_index(requests):
