@@ -170,8 +170,7 @@ def add_attribution_routes(api: FastAPI, node: Node,
         except (NoSuchClaim, NoSuchDesignation) as error:
             raise HTTPException(404, str(error)) from None
         except AttributionError as error:
-            conflict = any(w in str(error) for w in ("already", "only it may", "was lifted"))
-            raise located(409 if conflict else 400, error, fields or {}) from None
+            raise located(409 if error.conflict else 400, error, fields or {}) from None
 
     def shown_claim(actor: Actor, claim_id: str) -> dict[str, Any]:
         standing = attempt(lambda: record.standing(actor, claim_id))

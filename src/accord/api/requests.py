@@ -160,8 +160,7 @@ def add_request_routes(api: FastAPI, node: Node,
         except NoSuchRequest as error:
             raise HTTPException(404, str(error)) from None
         except CooperationError as error:
-            raise located(409 if "already" in str(error) or "cannot" in str(error)
-                          else 400, error, fields) from None
+            raise located(409 if error.conflict else 400, error, fields) from None
         except ValueError as error:  # e.g. content the guidelines require is missing
             raise located(400, error, fields) from None
 

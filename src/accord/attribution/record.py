@@ -255,9 +255,10 @@ class AttributionRecord(RecordReading):
         current, obj = self._designation(actor, designation_id)
         if current.party != actor.party.id:
             raise AttributionError(f"{designation_id} was made by another party; only it may "
-                                   "amend it")
+                                   "amend it", conflict=True)
         if not current.is_in_force:
-            raise AttributionError(f"{designation_id} was lifted; designate again instead")
+            raise AttributionError(f"{designation_id} was lifted; designate again instead",
+                                   conflict=True)
         for alias in aliases:
             _matchable(alias, "alias", "aliases")
         added = tuple(a.strip() for a in aliases
@@ -266,7 +267,8 @@ class AttributionRecord(RecordReading):
             if aliases:
                 raise AttributionError(f"nothing to amend: {designation_id} already has the "
                                        f"alias{'es' if len(aliases) > 1 else ''} "
-                                       + ", ".join(map(repr, aliases)), about=("aliases",))
+                                       + ", ".join(map(repr, aliases)), about=("aliases",),
+                                       conflict=True)
             raise AttributionError("nothing to amend: give an alias, a programme or a legal "
                                    "basis", about=("aliases", "programme", "legal_basis"))
         if legal_basis is not None and not legal_basis.strip():
@@ -281,7 +283,8 @@ class AttributionRecord(RecordReading):
                 current.aliases, current.programme, current.legal_basis):
             # A version that changes nothing would still be a change on the record, shown as
             # an amendment to every reader of the designation.
-            raise AttributionError(f"nothing to amend: {designation_id} already says that")
+            raise AttributionError(f"nothing to amend: {designation_id} already says that",
+                                   conflict=True)
         self._store(actor, [_marked(designation_to_stix(amended), actor.party.id,
                                     sorted(recipients_of(obj)))], sorted(recipients_of(obj)))
         return amended
@@ -293,9 +296,9 @@ class AttributionRecord(RecordReading):
         current, obj = self._designation(actor, designation_id)
         if current.party != actor.party.id:
             raise AttributionError(f"{designation_id} was made by another party; only it may "
-                                   "lift it")
+                                   "lift it", conflict=True)
         if not current.is_in_force:
-            raise AttributionError(f"{designation_id} was lifted already")
+            raise AttributionError(f"{designation_id} was lifted already", conflict=True)
         now = max(self.clock(), current.modified)
         lifted = replace(current, modified=now, lifted=now, lift_reason=reason.strip())
         audience = sorted(recipients_of(obj))
@@ -342,7 +345,7 @@ class AttributionRecord(RecordReading):
             self.desk.speaks_for(actor)  # a peer's party claims through its own node
         except CooperationError as refused:
             raise AttributionError(refused.message, about=refused.about,
-                                   **refused.values) from None
+                                   conflict=refused.conflict, **refused.values) from None
         collection = self.desk.collection()
         self.desk.admit(collection, [actor.party.id, *audience])
         screened = screen(objs)

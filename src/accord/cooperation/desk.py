@@ -187,7 +187,8 @@ class Desk(LedgerReads):
                 # Two officers of the addressee at once: the later one is told when, and that
                 # nothing of theirs was sent (the page keeps what they typed).
                 raise CooperationError(N_("{id} was already acknowledged, at {when}: this "
-                                          "acknowledgement was not sent"), id=request_id,
+                                          "acknowledgement was not sent"), conflict=True,
+                                       id=request_id,
                                        when=Moment(view.acknowledged_at))
 
         view = self._checked(actor, request_id, may)
@@ -215,7 +216,8 @@ class Desk(LedgerReads):
             self._addressee_may(actor, view, "respond to")
             if view.response is not None:
                 raise CooperationError(N_("{id} was already answered, at {when} ({outcome}): "
-                                          "this response was not sent"), id=request_id,
+                                          "this response was not sent"), conflict=True,
+                                       id=request_id,
                                        when=Moment(view.response.time),
                                        outcome=Code("outcome", view.response.outcome))
 
@@ -329,10 +331,12 @@ class Desk(LedgerReads):
     def _still_open(view: RequestView, act: str) -> None:
         if view.withdrawn_at is not None:
             raise CooperationError(N_("cannot {act} {id}: it was withdrawn at {when}"), act=act,
+                                   conflict=True,
                                    id=view.request.id, when=Moment(view.withdrawn_at))
         if view.response is not None and act in ("escalate", "withdraw", "report on",
                                                  "acknowledge"):
             raise CooperationError(N_("cannot {act} {id}: it was answered at {when}"), act=act,
+                                   conflict=True,
                                    id=view.request.id, when=Moment(view.response.time))
 
     def _is_overdue(self, view: RequestView, reason: str) -> None:

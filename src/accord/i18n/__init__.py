@@ -30,15 +30,19 @@ class Refusal(ValueError):
     `about` names the fields of what was asked that the refusal is about, as the raising code
     calls them ("summary", "shared_with", "texts.colour" for one key of `texts`), so that an
     edge locates them (the REST API in its body, api.refusals) without reading the words;
-    none for a refusal of no one field ("it was withdrawn")."""
+    none for a refusal of no one field ("it was withdrawn"). `conflict`: a refusal of the
+    state of what the act is about (it was answered, withdrawn or lifted already), not of what
+    was asked: an edge says so as such (the REST API: 409, not 400), whatever the words."""
 
     TRANSLATED: tuple[str, ...] = ()
 
-    def __init__(self, message: str, *, about: Sequence[str] = (), **values: Any) -> None:
+    def __init__(self, message: str, *, about: Sequence[str] = (), conflict: bool = False,
+                 **values: Any) -> None:
         super().__init__(message.format(**values) if values else message)
         self.message = message
         self.values = values
         self.about = tuple(about)
+        self.conflict = conflict
 
     def within(self, **wholes: str) -> Refusal:
         """The refusal about the same fields, where what was asked is a part of a larger whole

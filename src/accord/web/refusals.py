@@ -20,7 +20,7 @@ def said(ctx: Ctx, error: Exception) -> str:
         # the form asked for them.
         words = catalogue(ctx.language)
         if any(isinstance(v, Moment | Code | Codes) for v in error.values.values()):
-            error = type(error)(error.message, about=error.about, **{
+            error = type(error)(error.message, about=error.about, conflict=error.conflict, **{
                 k: ctx.clockface.text(v.at) if isinstance(v, Moment)
                 else _Said(word(ctx.language, v.vocabulary, v.code)) if isinstance(v, Code)
                 else _Said(words.gettext(", ").join(word(ctx.language, v.vocabulary, c)

@@ -24,7 +24,7 @@ from accord.cooperation.ledger import (
 from accord.cooperation.model import ESCALATION_REASONS, LATENESS, OUTCOMES
 from accord.cooperation.timeline import timeline
 from accord.cooperation.views import view_json
-from accord.i18n import N_
+from accord.i18n import N_, Refusal
 from accord.store.audit_log import AuditLog
 from accord.store.browse import Browse
 from accord.store.forms import FormKeys, is_form_key, new_form_key
@@ -329,9 +329,8 @@ def act(ctx: Ctx) -> Page | Response:
     except (CooperationError, ValueError) as error:
         if key is not None:  # shown again to be corrected: the same form may be sent again
             keys.release(ctx.viewer.party_id, key)
-        english = str(error)
         message = said(ctx, error)
-        status = 409 if ("already" in english or "cannot" in english) else 400
+        status = 409 if isinstance(error, Refusal) and error.conflict else 400
         return request_page(ctx, error=message, failed=name, status=status)
     return RedirectResponse(f"/ui/requests/{request_id}?done={name}#timeline", status_code=303)
 
