@@ -30,8 +30,9 @@ NOT_LISTING: dict[str, tuple[str, ...]] = {
          "designation add", "key rotate", "request translate"),
     "change something and print nothing on stdout (the request commands print the changed "
     "request with --json, as `request show`)":
-        ("token revoke", "collection grant", "hotline set", "request ack", "request report",
-         "request respond", "request rate", "request escalate", "request de-escalate",
+        ("token revoke", "collection grant", "collection remove-object", "hotline set",
+         "request ack", "request report", "request respond", "request rate",
+         "request escalate", "request de-escalate",
          "request withdraw", "designation lift", "designation amend", "peer rekey",
          "party time-zone", "party quota"),
     "move STIX in or out: stdout is a STIX bundle, or nothing": ("import", "export"),

@@ -305,12 +305,18 @@ def _batches(sources: list[_Source], unreadable: list[str], advance: Callable[[i
 
 @contextmanager
 def _uninterrupted() -> Iterator[None]:
-    """SIGINT held back while in the block, delivered (a KeyboardInterrupt) once out of it."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """SIGINT held back while in the block, delivered (a KeyboardInterrupt) once out of it.
+    By a handler of its own, not a mask: a signal masked in this thread is taken by another
+    (the progress bar's, the screening's), and Python still raises it in this one, mid-batch,
+    so that the count said stored missed the batch stored."""
+    came: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: came.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+    if came:
+        raise KeyboardInterrupt
 
 
 @app.command("export")
