@@ -46,7 +46,7 @@ from accord.store.query import Outcome
 from accord.store.quotas import OverQuota
 from accord.store.schema import ledger
 from accord.store.statuses import Status, StatusStore
-from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS
 from accord.trust.audit import Event
 from accord.trust.tokens import ACTING_ROLES
 from accord.words import a_or_an

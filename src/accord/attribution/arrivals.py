@@ -26,7 +26,7 @@ from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
 from accord.store.schema import objects, screening_hits
 from accord.store.settled import settled_seq
-from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS
 from accord.trust.audit import Event
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from accord.store.directory import Directory
 from accord.store.engine import take_turn, writing
 from accord.store.schema import objects
 from accord.store.settled import settled_seq
-from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS
 
 if TYPE_CHECKING:
     from accord.attribution.model import Designation

@@ -61,7 +61,7 @@ from accord.store.engine import take_turn
 from accord.store.guidelines import GuidelinesStore
 from accord.store.peers import hosted_parties
 from accord.store.quotas import OverQuota
-from accord.store.summary_reads import REQUESTS_ALIAS as REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS as REQUESTS_ALIAS
 from accord.trust.access import Grant
 from accord.trust.audit import Event
 from accord.words import how_large

@@ -26,7 +26,8 @@ from accord.store.bulk import among
 from accord.store.directory import Collection, DirectoryError
 from accord.store.reads import entitled
 from accord.store.schema import collections, ledger, objects, permissions
-from accord.store.summary_reads import REQUESTS_ALIAS, ended_by
+from accord.store.summary_reads import ended_by
+from accord.store.summary_rows import REQUESTS_ALIAS
 from accord.trust.markings import Tlp
 
 

@@ -48,7 +48,7 @@ from accord.store.schema import (
     permissions,
     relationship_ends,
 )
-from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS
 from accord.trust.markings import Tlp
 
 _SPACING = re.compile(r"[\s\-_]+")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, and_, func, literal, or_, select
 
 from accord.store.schema import ledger
-from accord.store.summary_reads import may_read_requests
+from accord.store.summary_rows import may_read_requests
 from accord.store.summary_tables import request_readers
 
 ESCALATION = "x-accord-escalation"  # cooperation.objects: the ledger entry that opens one

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from accord.cooperation.review import Counted
 from accord.stix.timestamps import format_timestamp
-from accord.store.summary_reads import may_read_requests
+from accord.store.summary_rows import may_read_requests
 from accord.store.summary_tables import request_figures, request_readers
 
 _R, _F = request_readers.c, request_figures.c

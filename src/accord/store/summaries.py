@@ -40,7 +40,7 @@ from accord.store import request_words
 from accord.store.bulk import among
 from accord.store.engine import is_sqlite, take_turn, writing
 from accord.store.schema import collections, ledger, objects, recipients
-from accord.store.summary_reads import REQUESTS_ALIAS
+from accord.store.summary_rows import REQUESTS_ALIAS
 from accord.store.summary_tables import (
     request_figures,
     request_readers,

@@ -2,77 +2,57 @@
 at a time, newest first, and how many are in each state — from indexes, never from ledgers.
 
 A party lists only the requests it is a party to and may read (`request_readers`), and only
-while it may read the requests collection: the rule the desk applies to ledgers.
+while it may read the requests collection: the rule the desk applies to ledgers. The rows and
+conditions both share are store.summary_rows; the dashboard's statements store.dashboard_reads.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Integer,
-    String,
     and_,
-    bindparam,
-    case,
-    exists,
     func,
     literal,
     not_,
     or_,
     select,
-    true,
-    union_all,
 )
-from sqlalchemy.sql import CompoundSelect, Select
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 
-from accord.cooperation.model import State
 from accord.cooperation.summary import (
-    ACKNOWLEDGE,
     ON_TIME_STATES,
-    OPEN_STATES,
-    RATE,
-    RESPOND,
     Filters,
-    Summary,
 )
 from accord.cooperation.translations import Rendition
 from accord.stix.timestamps import format_timestamp, is_timestamp, parse_timestamp
 from accord.store.bulk import among
+from accord.store.dashboard_reads import Dashboard, counts_in, lists_in, needing_action_in
 from accord.store.engine import reading
 from accord.store.request_words import Sought, holding
-from accord.store.schema import collections, ledger, objects, permissions
+from accord.store.schema import ledger, objects
+from accord.store.summary_rows import (
+    Counts,
+    Listed,
+    joined,
+    late,
+    listed_of,
+    may_read_requests,
+)
 from accord.store.summary_tables import request_readers, request_summaries
 from accord.store.summary_translations import shown_to, translated_words
 
-# The collection that holds every ledger on a node (cooperation.desk makes it on first use).
-REQUESTS_ALIAS = "requests"
 _R, _S = request_readers.c, request_summaries.c
-# Still on the dashboard: open, or answered and waiting for the party to act (a rating).
-_OPEN_SETTLED = tuple(s for s in OPEN_STATES if s != "overdue")
-_FAR = "9999-12-31T23:59:59.999999Z"  # sorts after every deadline, on every backend
-ACTIONS = ("", ACKNOWLEDGE, RESPOND, RATE)  # every value of request_readers.action
 _MOST_BY_ID = 1000  # requests a search found whose translations are read by id
-# Requests the index may find for a search (of every party's): more are read with all the
-# party's, in one pass, rather than 500 by id at a time (100,000 "synthetic": 1.4 s by id).
+# The party's requests the index may find for a search: more are read with all the party's,
+# in one pass, rather than 500 by id at a time (100,000 "synthetic": 1.4 s by id).
 _MOST_FOUND = 5000
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """One request of a party's list: its summary, and the party's part in it."""
-
-    summary: Summary
-    role: str  # requester, addressee, shared
-    action: str  # what the party should do next ("" for nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +83,6 @@ class ListPage:
     translations: Mapping[str, tuple[Rendition, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    by_state: dict[str, int]  # every state with at least one request
-    incoming: int  # running requests addressed to the party
-    outgoing: int  # running requests it sent (or was let see)
-
-
 class BadCursor(ValueError):
     """A page cursor this node did not make."""
 
@@ -136,28 +109,13 @@ def _parse_cursor(cursor: str) -> tuple[str, str]:
     return format_timestamp(parse_timestamp(when)), request_id
 
 
-def _late(now: str | BindParameter[str]) -> ColumnElement[bool]:
-    return and_(_R.overdue_after.is_not(None), _R.overdue_after < now)
-
-
 def _in_state(state: str, now: str) -> ColumnElement[bool]:
     """A request is in `state` at `now` (cooperation.summary.state_at, in SQL)."""
     if state == "overdue":
-        return and_(_R.settled_state.in_(ON_TIME_STATES), _late(now))
+        return and_(_R.settled_state.in_(ON_TIME_STATES), late(now))
     if state in ON_TIME_STATES:
-        return and_(_R.settled_state == state, not_(_late(now)))
+        return and_(_R.settled_state == state, not_(late(now)))
     return _R.settled_state == state
-
-
-def _running() -> ColumnElement[bool]:
-    return or_(_R.settled_state.in_(_OPEN_SETTLED), _R.action != "")
-
-
-def may_read_requests(party: str | BindParameter[str]) -> ColumnElement[bool]:
-    """The party may read the requests collection (evaluated once per statement)."""
-    return exists().where(permissions.c.collection_id == collections.c.id,
-                          collections.c.alias == REQUESTS_ALIAS,
-                          permissions.c.party_id == party, permissions.c.can_read == true())
 
 
 def _where(party: str, filters: Filters, now: str, *, by_ids: bool = False
@@ -177,7 +135,7 @@ def _where(party: str, filters: Filters, now: str, *, by_ids: bool = False
     if filters.state is not None:
         where.append(_in_state(filters.state, now))
     if filters.is_overdue is not None:
-        where.append(_late(now) if filters.is_overdue else not_(_late(now)))
+        where.append(late(now) if filters.is_overdue else not_(late(now)))
     if filters.party is not None:
         where.append(or_(_S.requester == filters.party, _S.addressee == filters.party))
     if filters.category is not None:
@@ -193,11 +151,6 @@ def _filters_summaries(filters: Filters) -> bool:
         or not filters.include_exercises
 
 
-def _joined(*columns: Any) -> Select[Any]:
-    return select(*columns).select_from(request_readers).join(
-        request_summaries, _S.request_id == _R.request_id)
-
-
 class SummaryReads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -208,15 +161,15 @@ class SummaryReads:
         of them from `after` (a cursor of the page before)."""
         moment = format_timestamp(now)
         where = _where(party, filters, moment)
-        stmt = _joined(request_summaries, _R.role, _R.action).where(*where)
+        stmt = joined(request_summaries, _R.role, _R.action).where(*where)
         if after is not None:
             when, request_id = _parse_cursor(after)
             stmt = stmt.where(or_(_R.sort_time < when,
                                   and_(_R.sort_time == when, _R.request_id < request_id)))
         stmt = stmt.order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
-            rows = [_listed(r) for r in conn.execute(stmt).mappings()]
-            counted = (_joined(func.count()) if _filters_summaries(filters)
+            rows = [listed_of(r) for r in conn.execute(stmt).mappings()]
+            counted = (joined(func.count()) if _filters_summaries(filters)
                        else select(func.count()).select_from(request_readers))
             total = conn.execute(counted.where(*where)).scalar_one()
         shown = rows[:limit]
@@ -257,8 +210,8 @@ class SummaryReads:
                     page[request_id] = said
                 else:
                     more = True
-            rows = [_listed(r) for r in conn.execute(
-                _joined(request_summaries, _R.role, _R.action)
+            rows = [listed_of(r) for r in conn.execute(
+                joined(request_summaries, _R.role, _R.action)
                 .where(_R.party_id == party, _R.request_id.in_(list(page)))
                 .order_by(_R.sort_time.desc(), _R.request_id.desc())).mappings()
                     ] if page else []
@@ -287,7 +240,7 @@ class SummaryReads:
         """How many of the party's requests are in each state at `now`, and how many run in
         each direction."""
         with reading(self.engine) as conn:
-            return _counts(conn, party, format_timestamp(now))
+            return counts_in(conn, party, format_timestamp(now))
 
     def needing_action(self, party: str, now: datetime, *, limit: int) -> list[Listed]:
         """What needs the party first (web.rows.by_urgency_of_action): something to do or
@@ -297,8 +250,8 @@ class SummaryReads:
         with reading(self.engine) as conn:
             if not conn.execute(select(may_read_requests(party))).scalar():
                 return []
-            order = _needing_action(conn, party, moment, limit)
-            return _lists(conn, party, order, running=0)[0]
+            order = needing_action_in(conn, party, moment, limit)
+            return lists_in(conn, party, order, running=0)[0]
 
     def dashboard(self, party: str, now: datetime, *, limit: int) -> Dashboard:
         """What the dashboard shows of the party's requests: the counts, what needs the party
@@ -307,13 +260,13 @@ class SummaryReads:
         checkout costs as much as a small read."""
         moment = format_timestamp(now)
         with reading(self.engine) as conn:
-            counts = _counts(conn, party, moment)
+            counts = counts_in(conn, party, moment)
             if not counts.by_state:
                 # Nothing it may list: no request, or no right to read the requests collection
                 # (the counts ask both).
                 return Dashboard(counts, [], [], [])
-            order = _needing_action(conn, party, moment, limit)
-            needs, incoming, outgoing = _lists(conn, party, order, running=limit)
+            order = needing_action_in(conn, party, moment, limit)
+            needs, incoming, outgoing = lists_in(conn, party, order, running=limit)
         return Dashboard(counts, needs, incoming, outgoing)
 
 
@@ -324,14 +277,14 @@ def _words_found(conn: Connection, party: str, filters: Filters, now: str,
     other party's name holds it (as web.rows.mentions names the other party)."""
     columns = (_R.sort_time, _R.request_id, _S.summary, _S.description, _S.requester,
                _S.addressee)
-    read = _joined(*columns).where(*_where(party, filters, now))
+    read = joined(*columns).where(*_where(party, filters, now))
     # Not a row past the bound: a common word's ids are not all read only to be dropped.
     ids = [] if sought is None else sorted(set(conn.execute(
         holding(conn, sought, party).limit(_MOST_FOUND + 1)).scalars()))
     if sought is None or len(ids) > _MOST_FOUND:
         return list(conn.execute(read.order_by(_R.sort_time.desc(), _R.request_id.desc())))
     # The index's ids first, then the party's rows of those.
-    by_ids = _joined(*columns).where(*_where(party, filters, now,
+    by_ids = joined(*columns).where(*_where(party, filters, now,
                                              by_ids=conn.dialect.name == "sqlite"))
     found = {row[1]: row for condition in among(conn, _S.request_id, ids)
              for row in conn.execute(by_ids.where(condition))}
@@ -342,148 +295,6 @@ def _words_found(conn: Connection, party: str, filters: Filters, now: str,
             and_(_S.addressee != party, _S.addressee.in_(named))))))
     # In the order the cursor is compared in (searched): times and ids are ASCII.
     return sorted(found.values(), key=lambda row: (row[0], row[1]), reverse=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Dashboard:
-    counts: Counts
-    needs: list[Listed]  # what needs the party first (SummaryReads.needing_action)
-    incoming: list[Listed]  # the newest running requests addressed to the party
-    outgoing: list[Listed]  # the newest running requests it sent (or was let see)
-
-
-# The dashboard's statements, built once (building one costs more than running it) with
-# their values bound per call: the party, the moment (`now`), the limit of each list and the
-# ids of what needs the party first.
-_PARTY, _MOMENT = bindparam("party", type_=String), bindparam("moment", type_=String)
-_LIMIT = bindparam("limit", type_=Integer)
-
-
-@lru_cache(maxsize=1)
-def _counts_statement() -> Select[Any]:
-    """One pass over the party's part of one index (ix_request_readers_counts), in its order."""
-    return (select(_R.role, _R.settled_state, func.count(),
-                   func.sum(case((_late(_MOMENT), 1), else_=0)),
-                   func.sum(case((_R.action != "", 1), else_=0)))
-            .where(_R.party_id == _PARTY, may_read_requests(_PARTY))
-            .group_by(_R.role, _R.settled_state))
-
-
-def _counts(conn: Connection, party: str, moment: str) -> Counts:
-    by_state: Counter[str] = Counter()
-    incoming = outgoing = 0
-    for role, settled, count, late, acts in conn.execute(
-            _counts_statement(), {"party": party, "moment": moment}):
-        late = late if settled in ON_TIME_STATES else 0
-        by_state[settled] += count - late
-        by_state["overdue"] += late
-        running = count if settled in _OPEN_SETTLED else acts
-        if role == "addressee":
-            incoming += running
-        else:
-            outgoing += running
-    return Counts({state: n for state, n in by_state.items() if n}, incoming, outgoing)
-
-
-@lru_cache(maxsize=1)
-def _needs_statement() -> CompoundSelect:
-    """A running request's next deadline is the one it would miss (`overdue_after`), a
-    finished one has none: so each group of the party's index rows (escalated or not, per
-    action, with a deadline or not) is read in the order of ix_request_readers_needs, `limit`
-    rows of each, in one statement (one round trip), each group a subquery with its own
-    order."""
-    base = select(_R.request_id, _R.role, _R.action, _R.overdue_after, _R.sort_time,
-                  _R.is_escalated).where(_R.party_id == _PARTY)
-    groups = []
-    for escalated in (True, False):
-        for action in ACTIONS if escalated else ACTIONS[1:]:
-            group = base.where(_R.is_escalated == literal(escalated), _R.action == action)
-            # By deadline alone, the index's order: a read stops after `limit` rows. The
-            # late come first in it, as they do below. (Ties are broken below, among the
-            # rows read: only more than `limit` rows with the very same deadline, to the
-            # microsecond, could be cut unfairly.)
-            groups += [group.where(_R.overdue_after.is_not(None)).order_by(_R.overdue_after),
-                       # Newest first, as the index runs backwards: overdue_after (all NULL
-                       # here) leads the order so that PostgreSQL sees it; ordered by
-                       # sort_time alone it walked every row of the party (IS NULL is no
-                       # equality to the planner), 140 ms for 50,000 requests.
-                       group.where(_R.overdue_after.is_(None))
-                       .order_by(_R.overdue_after.desc(), _R.sort_time.desc(),
-                                 _R.request_id.desc())]
-    return union_all(*(select(group.limit(_LIMIT).subquery()) for group in groups))
-
-
-def _needing_action(conn: Connection, party: str, moment: str, limit: int) -> list[Any]:
-    """The index rows of what needs the party first, in order, `limit` of them (the caller
-    has asked that the party may read the requests collection)."""
-    candidates = list(conn.execute(_needs_statement(),
-                                   {"party": party, "limit": limit}))
-    candidates.sort(key=lambda r: r.request_id)
-    candidates.sort(key=lambda r: r.sort_time, reverse=True)
-    candidates.sort(key=lambda r: (
-        0 if r.is_escalated or (r.overdue_after or _FAR) < moment else 1,
-        r.overdue_after or _FAR))
-    return candidates[:limit]
-
-
-@lru_cache(maxsize=4)
-def _lists_statement(by_ids: bool, running: bool) -> CompoundSelect:
-    """`by_ids`: the summaries of the requests named (bound as "ids"); `running`: the `limit`
-    newest running requests addressed to the party, and those it sent (or was let see).
-    Each branch a subquery: its order and limit hold inside a UNION on both backends.
-    Running or not does not depend on the time."""
-    columns = (request_summaries, _R.role, _R.action)
-    branches = []
-    if by_ids:
-        branches.append(_joined(*columns, literal(0).label("list")).where(
-            _R.party_id == _PARTY, _R.request_id.in_(bindparam("ids", expanding=True))))
-    if running:
-        for number, incoming in ((1, True), (2, False)):
-            branches.append(
-                _joined(*columns, literal(number).label("list"))
-                .where(_R.party_id == _PARTY, may_read_requests(_PARTY), _running(),
-                       _R.role == "addressee" if incoming else _R.role != "addressee")
-                .order_by(_R.sort_time.desc(), _R.request_id.desc()).limit(_LIMIT))
-    return union_all(*(select(b.subquery()) for b in branches))
-
-
-def _lists(conn: Connection, party: str, order: list[Any], *, running: int
-           ) -> tuple[list[Listed], list[Listed], list[Listed]]:
-    """The summaries of `order` (index rows of _needing_action), and the `running` newest
-    running requests in each direction: one statement."""
-    lists: tuple[list[Listed], list[Listed], list[Listed]] = ([], [], [])
-    if not order and not running:
-        return lists
-    found: dict[str, Listed] = {}
-    values = {"party": party, "ids": [r.request_id for r in order], "limit": running}
-    for row in conn.execute(_lists_statement(bool(order), bool(running)), values).mappings():
-        if row["list"] == 0:
-            found[row["request_id"]] = _listed(row)
-        else:
-            lists[row["list"]].append(_listed(row))
-    lists[0].extend(found[r.request_id] for r in order if r.request_id in found)
-    for newest_first in lists[1:]:  # as each branch ordered them (a UNION promises no order)
-        newest_first.sort(key=lambda i: (i.summary.sort_time, i.summary.request_id),
-                          reverse=True)
-    return lists
-
-
-def _moment(value: str | None) -> datetime | None:
-    return None if value is None else parse_timestamp(value)
-
-
-def _listed(row: Any) -> Listed:
-    settled: State = row["settled_state"]
-    summary = Summary(
-        # Who else may see it is kept in request_readers, not here: () when read back.
-        row["request_id"], row["requester"], row["addressee"], (), row["kind"],
-        row["category"], row["urgency"], row["summary"], row["description"], row["lang"],
-        bool(row["is_exercise"]), parse_timestamp(row["created"]), _moment(row["received"]),
-        _moment(row["acknowledge_by"]), _moment(row["respond_by"]),
-        bool(row["is_acknowledged"]), bool(row["is_answered"]), bool(row["is_rated"]),
-        bool(row["is_escalated"]), settled, _moment(row["overdue_after"]),
-        parse_timestamp(row["last_act"]))
-    return Listed(summary, row["role"], row["action"])
 
 
 # Who ends a request with an entry of each kind: cooperation.ledger counts no other maker's.
