@@ -71,8 +71,8 @@ def _listed(ctx: Ctx, chosen: dict[str, str], after: str | None = None
                                        ctx.language) if words and translations else None
         if translated is not None:
             found_in[request_id] = translated
-    return (shown_rows(ctx, reads, found.rows, now, names, found_in), found.total,
-            found.after)
+    return (shown_rows(ctx, reads, found.rows, now, names, found_in, found.translations),
+            found.total, found.after)
 
 
 def _too_long(ctx: Ctx, chosen: dict[str, str]) -> str:
