@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
+from tests.integration.store.test_summary_translations import readers_of_requests
 
 from accord.clock import now
 from accord.cooperation.desk import Actor, Desk, Draft
@@ -23,13 +24,11 @@ from accord.cooperation.translations import Translation, to_stix
 from accord.store import search_index, summary_reads
 from accord.store.directory import Party
 from accord.store.engine import writing
-from accord.store.guidelines import GuidelinesStore
 from accord.store.query import ALL, ObjectQuery
 from accord.store.request_words import Sought, add, holding
 from accord.store.summaries import check, rebuild
 from accord.store.summary_reads import SummaryReads
 from accord.store.summary_tables import request_words
-from accord.trust.access import Grant
 from accord.trust.markings import MARKING_FOR, Tlp
 from accord.web.rows import mentions, named_by
 
@@ -65,13 +64,7 @@ class Requests:
 
 @pytest.fixture
 def requests(world) -> Requests:
-    GuidelinesStore(world.node.engine).add('[required]\ninformation = []\n',
-                                           "2000-01-01T00:00:00.000000Z")
-    desk = Desk(world.node)
-    japan = world.node.directory.add_party("Japan (JPCERT/CC)")
-    mallory = world.node.directory.add_party("Mallory CERT")
-    for party in (japan, mallory):
-        world.node.directory.grant(desk.collection().id, party, Grant(True, True))
+    desk, japan, mallory = readers_of_requests(world)
     made = Requests(world, desk, {}, japan, mallory)
     for key, (summary, description) in TEXTS.items():
         made.requests[key] = desk.create(Actor(world.own), Draft(

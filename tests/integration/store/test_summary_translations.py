@@ -47,8 +47,10 @@ class Shared:
         return (world.own.id, world.other.id, self.japan.id, self.mallory.id)
 
 
-@pytest.fixture
-def shared(world) -> Shared:
+def readers_of_requests(world) -> tuple[Desk, Party, Party]:
+    """A desk that needs nothing of a request, and two more parties that may read and write
+    the requests collection: JPCERT/CC, which requests are shared with, and Mallory CERT,
+    party to none."""
     GuidelinesStore(world.node.engine).add('[required]\ninformation = []\n',
                                            "2000-01-01T00:00:00.000000Z")
     desk = Desk(world.node)
@@ -56,6 +58,12 @@ def shared(world) -> Shared:
     mallory = world.node.directory.add_party("Mallory CERT")
     for party in (japan, mallory):
         world.node.directory.grant(desk.collection().id, party, Grant(True, True))
+    return desk, japan, mallory
+
+
+@pytest.fixture
+def shared(world) -> Shared:
+    desk, japan, mallory = readers_of_requests(world)
     view = desk.create(Actor(world.own), Draft(
         world.other.name, "information", "intrusion", "urgent", "Phishing from a fake ministry",
         description="Mails since Monday", shared_with=(japan.name,)))
