@@ -26,7 +26,9 @@ from accord.node import Node, open_node
 from accord.serving.bodies import BodyLimit
 from accord.serving.read_your_writes import ReadYourWrites
 from accord.serving.turns import prompt_turns
+from accord.store.engine import POOLED
 from accord.store.faults import noted
+from accord.store.page_memo import remember_pages
 from accord.store.resident import keep_resident, release_resident
 from accord.taxii.errors import error_response
 from accord.taxii.hot_reads import HotReads
@@ -117,6 +119,10 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
         node.stopping.clear()
         with prompt_turns():  # a request waits little for the background threads' Python
             node.reads.start()
+            listener = remember_pages(node.engine, pooled=node.engine in POOLED,
+                                      replica=node.replica is not None)
+            if listener is not None:
+                node.objects.pages = listener.memo
             keep_resident(node.engine)  # this thread runs the event loop: its reads keep one
             watching = None
             if tick:
@@ -134,6 +140,9 @@ def create_app(node: Node, tick: float | None = None, sync_every: float | None =
                 if syncing is not None:
                     syncing.cancel()
                 release_resident(node.engine)
+                if listener is not None:
+                    node.objects.pages = None
+                    listener.stop()
                 node.reads.stop()  # and appends what is still pending
 
     async def home(_request: Request) -> Response:

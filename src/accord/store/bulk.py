@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam
 
+from accord.store.page_memo import note_written
+
 _CHUNK = 500  # values per IN (…) list: well under SQLite's bound-parameter limit
 # Below this many pages (64 KB) a table's statistics matter little: its scans are short anyway.
 _WORTH_ANALYZING = 8
@@ -34,6 +36,7 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str],
             f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})",
             list(rows))
         return
+    note_written(conn, table)  # past SQLAlchemy's events: said here
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     binary = " (FORMAT BINARY)" if types is not None else ""
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:

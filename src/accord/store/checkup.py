@@ -263,6 +263,13 @@ def _pg_objects(conn: Connection) -> dict[str, str]:
             "AND a.attnum > 0 AND NOT a.attisdropped")):
         found[f"column {table}.{column}"] = _column(
             kind, bool(notnull), _unqualified(default, str(schema)) if default else None)
+    # The triggers that announce changes to the serving processes (migration 0043): without
+    # one, a process that remembers pages would not hear of a change there.
+    for name, definition in conn.execute(text(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal")):
+        found[f"trigger {name}"] = _unqualified(definition, str(schema))
     # What the planner is told beyond per-column statistics (migration 0026): without it, an
     # object's audit records are gathered whole instead of read newest first.
     for name, definition in conn.execute(text(

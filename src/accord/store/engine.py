@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+from weakref import WeakSet
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -23,6 +24,7 @@ from accord.store.database_checks import (
     foreign_tables,
     require_schema,
 )
+from accord.store.page_memo import committed, watch_writes
 from accord.store.pg_sessions import (
     check_before_use,
     in_binary,
@@ -36,7 +38,7 @@ from accord.store.urls import DatabaseUrlError, normalise_url, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration under migrations/versions (a test keeps the two in step).
-SCHEMA_REVISION = "0042"
+SCHEMA_REVISION = "0043"
 
 
 def existing_engine(db: str) -> Engine:
@@ -79,13 +81,22 @@ def open_engine(db: str, *, replica: bool = False, serving: bool = False) -> Eng
         # primary instead (store.replica). Named, it shows in the replica's pg_stat_activity.
         connect_args |= {"connect_timeout": 3, "application_name": "accord-read"}
     engine = create_engine(url, pool_size=8, max_overflow=8, connect_args=connect_args)
+    if "prepare_threshold" in connect_args:
+        POOLED.add(engine)
     check_before_use(engine)
+    if not replica:
+        watch_writes(engine)
     event.listen(engine, "checkin", transactions_again)
     event.listen(engine, "do_execute", in_binary)
     event.listen(engine, "connect", without_jit)
     if serving and not replica:
         event.listen(engine, "connect", names_serving)
     return engine
+
+
+# Engines behind a pooler in transaction mode (`?pgbouncer=true`): no LISTEN through them
+# (store.page_memo).
+POOLED: WeakSet[Engine] = WeakSet()
 
 
 def _pooler_settings(url: URL) -> tuple[URL, dict[str, Any]]:
@@ -179,8 +190,10 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a write transaction: committed on success, rolled back on error.
     Always on the primary, also where reads may go to a replica (store.replica)."""
-    with primary_of(engine).connect().execution_options(accord_write=True) as conn, conn.begin():
-        yield conn
+    with primary_of(engine).connect().execution_options(accord_write=True) as conn:
+        with conn.begin():
+            yield conn
+        committed(conn)  # pages kept in this process are forgotten once it is seen
 
 
 # Two int4 keys: the schema and the name. Nodes (or tests) in other schemas of the same

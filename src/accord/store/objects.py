@@ -7,9 +7,8 @@ orders a collection by date_added (unique in it) so that paging needs no server-
 
 from __future__ import annotations
 
-import logging
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,29 +16,22 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
-    Engine,
     bindparam,
     delete,
     func,
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
 
-from accord import clock as node_clock
 from accord.attribution.objects import filed_under
 from accord.cooperation.digest import ledger_entry
 from accord.correlation.values import over_broad_note
 from accord.memory import no_cyclic_gc
 from accord.stix.timestamps import parse_timestamp, sort_key
-from accord.store import held_bodies, observable_index, quotas, search_index
-from accord.store.body_cache import BodyCache
+from accord.store import observable_index, quotas, search_index
 from accord.store.bulk import analyze_if_grown
 from accord.store.engine import (
-    is_sqlite,
-    reading,
     share_turn,
-    snapshot,
     take_turn,
     writing,
 )
@@ -54,23 +46,16 @@ from accord.store.held_versions import (
 )
 from accord.store.ledger_bound import EntriesMade
 from accord.store.new_versions import NewVersion, insert
+from accord.store.object_reads import CHUNK, ObjectReads
 from accord.store.query import (
-    ALL,
-    Cursor,
     ObjectQuery,
     Outcome,
-    Page,
-    Reader,
-    StoredVersion,
 )
-from accord.store.reads import versions, walked_to
 from accord.store.removal_rules import keep_record, may_remove
 from accord.store.running_bound import RequestsRunning
 from accord.store.schema import ledger, objects
 from accord.store.settled import WRITING
 from accord.store.summaries import refresh_in
-from accord.store.walk_marks import WalkMarks, resumable
-from accord.store.walks import Walks
 from accord.trust.markings import (
     NOT_YOURS,
     MarkedVersion,
@@ -90,7 +75,6 @@ _VERSIONED = "x-accord-designation--"
 # and a read of its versions compares each with the rest: a party that sent 30,000 versions
 # of one indicator made every read of it take minutes. Real histories hold tens.
 MOST_VERSIONS = 1_000
-_CHUNK = 500  # ids per IN (…) list: well under every backend's bound-parameter limit
 
 
 def _stamps(start: datetime) -> Iterator[str]:
@@ -125,18 +109,8 @@ def _added(new: NewVersion, latest: HeldVersion | None, operator: bool) -> Outco
                    message=over_broad_note(new.mentions) or "")
 
 
-class ObjectStore:
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
-        self.engine = engine
-        self._sqlite = is_sqlite(engine)
-        # PostgreSQL: the bodies of the pages asked for again, kept in this process.
-        self.bodies = BodyCache()
-        # How many rows each collection holds that not every reader may read (kept a while).
-        self.walks = Walks()
-        # Where a reader's polls got to through rows hidden from it (in the database).
-        self.marks = WalkMarks(engine)
-        # What date_added is taken from; tests of deadlines pass their own clock.
-        self.clock = clock or node_clock.now
+class ObjectStore(ObjectReads):
+    """Every version of every object, per collection: what ObjectReads reads, and its writes."""
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -373,9 +347,9 @@ class ObjectStore:
         if not seqs:
             return 0
         deleter = query.reader.party_id if query.reader else None
-        entries = [row for start in range(0, len(seqs), _CHUNK)
+        entries = [row for start in range(0, len(seqs), CHUNK)
                    for row in conn.execute(select(ledger.c.request_id, ledger.c.type).where(
-                       ledger.c.seq.in_(seqs[start:start + _CHUNK])))]
+                       ledger.c.seq.in_(seqs[start:start + CHUNK])))]
         if deleter is not None:
             may_remove(conn, object_id, seqs, deleter, [kind for _, kind in entries])
         elif operator:
@@ -386,8 +360,8 @@ class ObjectStore:
         observable_index.forget(conn, seqs)
         search_index.forget(conn, seqs)
         quotas.release_in(conn, seqs)
-        for start in range(0, len(seqs), _CHUNK):
-            conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + _CHUNK])))
+        for start in range(0, len(seqs), CHUNK):
+            conn.execute(delete(objects).where(objects.c.seq.in_(seqs[start:start + CHUNK])))
         # One statement marks the newest survivor latest and every other version not.
         c, other = objects.c, objects.alias("other_version")
         newest = (select(func.max(other.c.version_key))
@@ -403,89 +377,6 @@ class ObjectStore:
         observable_index.reindex_newest(conn, collection_id, object_id)
         search_index.reindex_newest(conn, collection_id, object_id)
         return len(seqs)
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def exists(self, collection_id: str, object_id: str, reader: Reader | None = None) -> bool:
-        """Whether any version of the object is there (that `reader` may see)."""
-        query = ObjectQuery(versions=frozenset({ALL}), limit=1, reader=reader, bodies=False)
-        with reading(self.engine) as conn:
-            return bool(self._select(conn, collection_id, query, object_id, 1)[0])
-
-    def count(self, collection_id: str) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.count()).select_from(objects)
-                .where(objects.c.collection_id == collection_id)
-            ).scalar_one()
-
-    def authors(self, seqs: Sequence[int]) -> dict[int, tuple[str | None, str | None]]:
-        """For each stored version of `seqs`: its creator (created_by_ref) and its poster."""
-        o = objects.c
-        found: dict[int, tuple[str | None, str | None]] = {}
-        with reading(self.engine) as conn:
-            for start in range(0, len(seqs), _CHUNK):
-                found.update({seq: (creator, poster) for seq, creator, poster in conn.execute(
-                    select(o.seq, o.creator_id, o.poster_id)
-                    .where(o.seq.in_(seqs[start:start + _CHUNK])))})
-        return found
-
-    def page(self, collection_id: str, query: ObjectQuery, object_id: str | None = None, *,
-             polled: bool = False) -> Page:
-        """The page that answers `query`. `polled`: a client's TAXII read, which a client
-        that does not follow `next` asks again as it was (store.walk_marks): where an
-        earlier page of it walked only rows hidden from its reader, it goes on from there."""
-        asked = query
-        if query.most_walked is not None:  # (a read by id, or any without a bound: none)
-            with reading(self.engine) as conn:
-                query = self.walks.bounded(conn, collection_id, query, object_id)
-                if polled and object_id is None and resumable(query):
-                    reached = self.marks.reached(conn, collection_id, query)
-                    if reached is not None:
-                        query = replace(query, after=Cursor(reached, hidden=True))
-        page = self._page(collection_id, query, object_id)
-        if polled and not page.items and page.walked_to is not None and resumable(asked):
-            try:
-                self.marks.keep(collection_id, asked, page.walked_to, self.clock())
-            except OperationalError as error:
-                # (SQLite's write lock held past its timeout, say.) The page stands as it is:
-                # without the mark, the same poll walks this stretch again; nothing is lost.
-                logging.getLogger("accord").warning("where a poll's walk stopped was not "
-                                                    "kept: %s", error)
-        return page
-
-    def _page(self, collection_id: str, query: ObjectQuery, object_id: str | None) -> Page:
-        # A walked page and where its walk stopped are read in one snapshot: a version
-        # written or deleted between the two would move the stop past a row the page did
-        # not walk, and no page would hold it.
-        with (reading if query.most_walked is None else snapshot)(self.engine) as conn:
-            rows, cut = self._select(conn, collection_id, query, object_id, query.limit + 1)
-            if cut or len(rows) > query.limit:
-                return Page(rows[: query.limit], more=True)
-            # Short of its limit: the rows ran out, or the page's walk met its bound
-            # (ObjectQuery.most_walked), and the next page goes on from where it stopped,
-            # that row included (a hidden Cursor is inclusive): this page leaves it out.
-            stopped = walked_to(conn, collection_id, query, object_id)
-        if stopped is None:
-            return Page(rows, more=False)
-        before = (lambda v: v.date_added > stopped) if query.newest_first \
-            else (lambda v: v.date_added < stopped)
-        return Page([v for v in rows if before(v)], more=True, walked_to=stopped)
-
-    def _select(
-        self, conn: Connection, collection_id: str, query: ObjectQuery, object_id: str | None,
-        limit: int,
-    ) -> tuple[list[StoredVersion], bool]:
-        # First pages only (store.body_cache): what clients ask for again and again (a poll,
-        # a dashboard, a list in the UI). The pages after it are walked once, in order, by
-        # whoever pages a whole collection; keeping their bodies would cost each page more
-        # than it saves (a loop paging ATT&CK by 50: 18 % more CPU a page, the bodies
-        # pushed out before they were asked for again). And one object's versions are a body
-        # or a few, which PostgreSQL sends for less than keeping them costs. A manifest reads
-        # no bodies at all.
-        if self._sqlite or object_id is not None or query.after is not None or not query.bodies:
-            return versions(conn, collection_id, query, object_id, limit)
-        return held_bodies.select(conn, self.bodies, collection_id, query, object_id, limit)
 
 
 def _is_act(version: NewVersion) -> bool:

@@ -22,6 +22,8 @@ class Toc:
     schema: str
     relations: tuple[tuple[str, str], ...]  # (kind, name): ("TABLE", "objects")
     lines: tuple[str, ...]
+    # Functions by signature, "accord_announce_change()" (migration 0043's, for triggers).
+    functions: tuple[str, ...] = ()
 
     @property
     def has_trigram_index(self) -> bool:
@@ -37,6 +39,7 @@ class Toc:
 
 _ENTRY = re.compile(r"^\d+; \d+ \d+ (TABLE|SEQUENCE|VIEW|MATERIALIZED VIEW) "
                     r"(?!(?:DATA|SET|OWNED BY) )(.+)$")
+_FUNCTION = re.compile(r"^\d+; \d+ \d+ FUNCTION (.+) \S+$")
 _SCHEMA_ENTRY = re.compile(r"^\d+; \d+ \d+ (?:SCHEMA -|COMMENT - SCHEMA|ACL - SCHEMA) ")
 _DECLARED_SCHEMA = re.compile(r"^\d+; \d+ \d+ SCHEMA - (.+) \S+$")
 
@@ -49,8 +52,15 @@ def parse_toc(listing: str) -> Toc:
     declared = sorted({found.group(1) for line in lines
                        if (found := _DECLARED_SCHEMA.match(line))}, key=len, reverse=True)
     relations: list[tuple[str, str]] = []
+    functions: list[str] = []
     schemas: set[str] = set()
     for line in lines:
+        if function := _FUNCTION.match(line):
+            rest = function.group(1)
+            schema = next((d for d in declared if rest.startswith(d + " ")),
+                          rest.partition(" ")[0])
+            functions.append(rest[len(schema) + 1:])
+            continue
         found = _ENTRY.match(line)
         if not found:
             continue
@@ -69,7 +79,7 @@ def parse_toc(listing: str) -> Toc:
     if ("TABLE", "alembic_version") not in relations:
         raise BackupError("the dump holds no Accord schema version (alembic_version): not a "
                           "backup of a node")
-    return Toc(schemas.pop(), tuple(relations), lines)
+    return Toc(schemas.pop(), tuple(relations), lines, tuple(functions))
 
 
 def revision_in_copy(script: str) -> str | None:

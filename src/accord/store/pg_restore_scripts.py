@@ -20,6 +20,8 @@ def prologue(schema: str, toc: Toc, clean: bool) -> str:
         statements.append(_for_each_relation(schema, "DROP {kind} IF EXISTS {name} CASCADE"))
     for kind, name in toc.relations:
         statements.append(f"DROP {kind} IF EXISTS {s}.{ident(name)} CASCADE;")
+    for signature in toc.functions:
+        statements.append(f"DROP FUNCTION IF EXISTS {s}.{_function(signature)} CASCADE;")
     if toc.schema != schema:
         statements.append(_if_schema(toc.schema, f"ALTER SCHEMA {ident(toc.schema)} "
                                                  f"RENAME TO {ident(_aside(toc))}"))
@@ -34,17 +36,29 @@ def prologue(schema: str, toc: Toc, clean: bool) -> str:
 def epilogue(schema: str, toc: Toc) -> str:
     """Move what the dump made in its own schema into the target schema, and put back the
     schema of that name that was there before (if any)."""
+    # Servers still serving the schema forget what they remembered of it (store.page_memo):
+    # the dump's rows came in before its triggers, which announced nothing.
+    announced = f"DO $$ BEGIN PERFORM pg_notify('accord_changed', {literal(schema)}); END $$;\n"
     if toc.schema == schema:
-        return ""
-    return "\n".join([
+        return announced
+    return announced + "\n".join([
         _for_each_relation(toc.schema, f"ALTER {{kind}} {{name}} SET SCHEMA {ident(schema)}"),
         _statistics_to(toc.schema, schema),
+        # Functions stay where they were made; the triggers that call them name them by oid.
+        *(f"ALTER FUNCTION {ident(toc.schema)}.{_function(signature)} SET SCHEMA "
+          f"{ident(schema)};" for signature in toc.functions),
         # pg_trgm here came from the schema set aside (prologue): back with it.
         _move_trigram(toc.schema, _aside(toc)) if toc.has_trigram_index else "",
         f"DROP SCHEMA {ident(toc.schema)};",  # RESTRICT: anything left over stops the restore
         _if_schema(_aside(toc), f"ALTER SCHEMA {ident(_aside(toc))} "
                                 f"RENAME TO {ident(toc.schema)}"),
     ]) + "\n"
+
+
+def _function(signature: str) -> str:
+    """`name(args)` with its name quoted: pg_restore lists it unquoted."""
+    name, _, args = signature.partition("(")
+    return f"{ident(name)}({args}"
 
 
 def _aside(toc: Toc) -> str:

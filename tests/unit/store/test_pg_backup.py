@@ -28,6 +28,8 @@ LISTING = """;
 3700; 2606 47426 CONSTRAINT node_a objects objects_pkey postgres
 3710; 1259 47441 INDEX node_a ix_objects_paging postgres
 3720; 2606 47489 FK CONSTRAINT node_a objects objects_collection_id_fkey postgres
+292; 1255 43068 FUNCTION node_a accord_announce_change() postgres
+3562; 2620 43069 TRIGGER node_a objects accord_changed_objects postgres
 """
 TRIGRAM_INDEX = "3711; 1259 47442 INDEX node_a ix_object_names_text postgres\n"
 
@@ -37,6 +39,7 @@ def test_the_list_names_the_dumps_schema_and_its_tables_and_sequences():
     assert toc.schema == "node_a"
     assert toc.relations == (("TABLE", "alembic_version"), ("TABLE", "objects"),
                              ("SEQUENCE", "objects_seq_seq"))
+    assert toc.functions == ("accord_announce_change()",)
 
 
 def test_a_schema_with_a_space_in_its_name_is_read_by_its_own_entry():
@@ -112,7 +115,11 @@ def test_a_restore_into_its_own_schema_only_makes_room():
     assert 'CREATE SCHEMA IF NOT EXISTS "node_a";' in before
     assert 'DROP TABLE IF EXISTS "node_a"."objects" CASCADE;' in before
     assert "RENAME" not in before and "DO $$" not in before
-    assert epilogue("node_a", toc) == ""
+    # The function the dump makes again, dropped first (with the triggers calling it).
+    assert 'DROP FUNCTION IF EXISTS "node_a"."accord_announce_change"() CASCADE;' in before
+    # Servers serving the schema are told it changed (store.page_memo), and nothing else.
+    assert epilogue("node_a", toc) == (
+        "DO $$ BEGIN PERFORM pg_notify('accord_changed', 'node_a'); END $$;\n")
     assert "DO $$" in prologue("node_a", toc, clean=True)  # every relation, by the catalogue
 
 
@@ -124,6 +131,11 @@ def test_a_restore_into_another_schema_puts_the_dumps_schema_aside_and_back():
     assert 'CREATE SCHEMA "node_a";' in before
     assert 'SET SCHEMA "node_b"' in after and 'DROP SCHEMA "node_a";' in after
     assert 'RENAME TO "node_a"' in after
+    # The trigger function goes with the tables (its triggers name it by oid), before the
+    # dump's schema is dropped; the servers of the target are told.
+    moved = after.index('ALTER FUNCTION "node_a"."accord_announce_change"() SET SCHEMA "node_b";')
+    assert moved < after.index('DROP SCHEMA "node_a";')
+    assert "pg_notify('accord_changed', 'node_b')" in after
     # No trigram index in this dump: no extension is touched (moving one takes its owner).
     assert "EXTENSION" not in before + after
 
