@@ -28,7 +28,9 @@ the trip, and is safe only if the process learns of every change before it answe
   (every read goes to the database) until it listens again, and reconnecting forgets
   everything. So a change made elsewhere reaches this process's readers within the time a
   notification takes (milliseconds), and in no case later than `HELD_FOR`, as a token revoked
-  elsewhere does (store.recent_tokens).
+  elsewhere does (store.recent_tokens). And while bytes wait on its socket that its thread has
+  not read, nothing is answered from memory: a change another host committed a moment before
+  may be among them.
 
 A page read while anything changed is not kept: its generation (the count of changes the
 process knew of when the read began) is no longer the current one.
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import logging
 import re
+import select
 import threading
 import time
 from collections import OrderedDict
@@ -107,13 +110,29 @@ class PageMemo:
         self._generation = -1  # of the pages held
         # Set by the listener at each confirmation (time.monotonic()); 0: not listening.
         self.live_until = 0.0
+        # The listener's socket while it listens: readable, a notification may be waiting
+        # there that the listener's thread has not handled yet.
+        self.heard_on: int | None = None
 
     def generation(self) -> int | None:
         """The changes known now, or None where the listener's word is not fresh: nothing is
         answered from memory, and nothing read now is kept."""
-        if time.monotonic() >= self.live_until:
+        if time.monotonic() >= self.live_until or self._unheard():
             return None
         return self._changes.count
+
+    def _unheard(self) -> bool:
+        """Whether bytes wait on the listener's socket: a change another host committed just
+        before this read may be among them (its notification reaches the socket before the
+        writer's client has its answer, mostly; the listener's thread may not have run yet).
+        A syscall, microseconds: the read goes to the database rather than race it."""
+        socket = self.heard_on
+        if socket is None:
+            return False
+        try:
+            return bool(select.select([socket], [], [], 0)[0])
+        except (OSError, ValueError):  # closed as the listener reconnects
+            return True
 
     def get(self, key: Hashable) -> tuple[Page | None, int | None]:
         """The page kept for `key` if nothing changed since it was read, and the generation a
@@ -275,6 +294,7 @@ class ChangeListener:
                                 "listener connects again: %s", error)
                     self._warned = True
             self.memo.live_until = 0.0
+            self.memo.heard_on = None
             CHANGES.bump()
             self._stopped.wait(1.0)
 
@@ -297,15 +317,21 @@ class ChangeListener:
             if self._warned:
                 log.warning("the change listener is connected again: pages are remembered")
                 self._warned = False
-            while not self._stopped.is_set():
-                began = time.monotonic()
-                # By its end, every notification committed before it began has come (kept
-                # by the driver until asked for, just below).
-                conn.execute("SELECT 1")
-                self._heard(conn.notifies(timeout=0), schema)
-                self.memo.live_until = began + HELD_FOR
-                # Until the next confirmation: each notification as it comes, no round trip.
-                self._heard(conn.notifies(timeout=BEAT), schema)
+            self.memo.heard_on = conn.fileno()
+            try:
+                while not self._stopped.is_set():
+                    began = time.monotonic()
+                    # By its end, every notification committed before it began has come (kept
+                    # by the driver until asked for, just below).
+                    conn.execute("SELECT 1")
+                    self._heard(conn.notifies(timeout=0), schema)
+                    self.memo.live_until = began + HELD_FOR
+                    # Until the next confirmation: each notification as it comes.
+                    self._heard(conn.notifies(timeout=BEAT), schema)
+            finally:
+                # Off before the socket closes (its number may then be another's).
+                self.memo.live_until = 0.0
+                self.memo.heard_on = None
 
     def _heard(self, notifies: Iterable[Any], schema: str) -> None:
         for notify in notifies:

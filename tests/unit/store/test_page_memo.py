@@ -133,3 +133,18 @@ def test_reads_and_writes_of_other_tables_change_no_page(statement: str) -> None
 def test_writes_of_the_tables_pages_are_read_from_change_them(statement: str) -> None:
     assert writes_pages(statement)
 
+
+
+def test_a_notification_waiting_on_the_listeners_socket_sends_reads_to_the_database() -> None:
+    import socket
+
+    memo = _live(PageMemo(changes=Changes()))
+    memo.put("q", _page(1), memo.get("q")[1])
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        memo.heard_on = ours.fileno()
+        assert memo.get("q")[0] is not None  # nothing waiting
+        theirs.send(b"A")  # a notification, not yet handled by the listener's thread
+        assert memo.get("q") == (None, None)
+        ours.recv(1)  # handled
+        assert memo.get("q")[0] is not None
