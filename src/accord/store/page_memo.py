@@ -53,6 +53,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 
 from accord.store.query import Page
 
@@ -207,11 +208,24 @@ def writes_pages(statement: str) -> bool:
     return written is None or written.group(1).lower() in WATCHED
 
 
+def _info(conn: Connection) -> dict[Any, Any] | None:
+    """The driver connection's info where it is still there: a connection the database
+    dropped (invalidated) has none, and asking would raise in place of the database's error
+    that the rollback is handling (answered 503: serving.errors), making it a 500."""
+    if conn.invalidated or conn.closed:
+        return None
+    try:
+        return conn.info
+    except SQLAlchemyError:
+        return None
+
+
 def note_written(conn: Connection, table: str) -> None:
     """`conn` wrote `table` past SQLAlchemy (a COPY through the driver): as `watch_writes`
     notes a statement."""
-    if table in WATCHED:
-        conn.info[_WROTE] = True
+    info = _info(conn)
+    if table in WATCHED and info is not None:
+        info[_WROTE] = True
 
 
 def watch_writes(engine: Engine) -> None:
@@ -226,24 +240,33 @@ def committed(conn: Connection) -> None:
     """`conn`'s transaction has committed: if it wrote a watched table, forget again (a read
     that began between the forgetting before the commit and the commit read the rows before
     it, and must not be answered after it)."""
-    if conn.info.pop(_COMMITTED, False):
+    info = _info(conn)
+    if info is not None and info.pop(_COMMITTED, False):
         CHANGES.bump()
 
 
 def _noted(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-    if _WROTE not in conn.info and writes_pages(statement):
-        conn.info[_WROTE] = True
+    info = _info(conn)
+    if info is not None and _WROTE not in info and writes_pages(statement):
+        info[_WROTE] = True
 
 
 def _committing(conn: Connection) -> None:
-    if conn.info.pop(_WROTE, False):
+    info = _info(conn)
+    if info is None:
+        CHANGES.bump()  # what it wrote is not known: forget, as if it had
+    elif info.pop(_WROTE, False):
         CHANGES.bump()
-        conn.info[_COMMITTED] = True
+        info[_COMMITTED] = True
 
 
 def _rolled_back(conn: Connection) -> None:
-    conn.info.pop(_WROTE, None)
-    conn.info.pop(_COMMITTED, None)
+    # Nothing it wrote stands. (Dropped by the database, the driver connection and its
+    # flags go with it.)
+    info = _info(conn)
+    if info is not None:
+        info.pop(_WROTE, None)
+        info.pop(_COMMITTED, None)
 
 
 # -- changes made elsewhere ------------------------------------------------------------------
