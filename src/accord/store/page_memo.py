@@ -114,6 +114,7 @@ class PageMemo:
         # The listener's socket while it listens: readable, a notification may be waiting
         # there that the listener's thread has not handled yet.
         self.heard_on: int | None = None
+        self.confirming = False
 
     def generation(self) -> int | None:
         """The changes known now, or None where the listener's word is not fresh: nothing is
@@ -128,7 +129,9 @@ class PageMemo:
         writer's client has its answer, mostly; the listener's thread may not have run yet).
         A syscall, microseconds: the read goes to the database rather than race it."""
         socket = self.heard_on
-        if socket is None:
+        if socket is None or self.confirming:
+            # While the listener confirms, what comes is mostly its own answer; a
+            # notification among it is handled as soon as the answer is read.
             return False
         try:
             return bool(select.select([socket], [], [], 0)[0])
@@ -346,8 +349,12 @@ class ChangeListener:
                     began = time.monotonic()
                     # By its end, every notification committed before it began has come (kept
                     # by the driver until asked for, just below).
-                    conn.execute("SELECT 1")
-                    self._heard(conn.notifies(timeout=0), schema)
+                    self.memo.confirming = True  # its answer on the socket is not news
+                    try:
+                        conn.execute("SELECT 1")
+                        self._heard(conn.notifies(timeout=0), schema)
+                    finally:
+                        self.memo.confirming = False
                     self.memo.live_until = began + HELD_FOR
                     # Until the next confirmation: each notification as it comes.
                     self._heard(conn.notifies(timeout=BEAT), schema)
