@@ -8,7 +8,7 @@ usage: concurrent_posts_bench.py [--pg URL] [--clients 8] [--seconds 10] [--batc
 A fresh schema of the --pg database (dropped at the end) with a node and a collection;
 `accord serve --workers N` on it; --clients threads each POST envelopes of --batch new
 indicators (ids of their own) for --seconds, waiting for each envelope's status. Each round
-measures with the triggers, then without them (dropped, then made again), alternating: objects
+measures with the triggers, then without them (disabled, then enabled again), alternating: objects
 stored a second, and the POSTs' p50 and p99 latency.
 """
 
@@ -33,8 +33,9 @@ sys.path.insert(0, str(HERE))
 from hostile_bench import serve  # noqa: E402
 from scale_bench import DEFAULT_PG, accord, schema_url  # noqa: E402
 
+from accord.store.page_memo import TRIGGER_PREFIX, WATCHED  # noqa: E402
+
 TAXII = "application/taxii+json;version=2.1"
-TABLES = ("objects", "recipients", "walk_marks")
 
 
 def indicator(client: int, n: int) -> dict:
@@ -105,15 +106,11 @@ def main() -> None:
                 first = 0
                 for round_ in range(args.rounds):
                     for announced in (True, False):
+                        switch = "ENABLE" if announced else "DISABLE"
                         with psycopg.connect(db, autocommit=True) as conn:
-                            for table in TABLES:
-                                conn.execute(f"DROP TRIGGER IF EXISTS accord_changed_{table} "
-                                             f"ON {table}")
-                                if announced:
-                                    conn.execute(
-                                        f"CREATE TRIGGER accord_changed_{table} AFTER INSERT "
-                                        f"OR UPDATE OR DELETE OR TRUNCATE ON {table} FOR EACH "
-                                        "STATEMENT EXECUTE FUNCTION accord_announce_change()")
+                            for table in WATCHED:
+                                conn.execute(f"ALTER TABLE {table} {switch} TRIGGER "
+                                             f"{TRIGGER_PREFIX}{table}")
                         figures = measure(port, token, collection, args.clients, args.seconds,
                                           args.batch, first)
                         first += 10_000_000

@@ -50,6 +50,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -152,9 +153,7 @@ class PageMemo:
             if found is None:
                 return None, generation
             self._pages.move_to_end(key)
-        page = found[0]
-        # A page of its own for each reader: nobody's use of its list can change another's.
-        return Page(list(page.items), page.more, page.walked_to), generation
+        return _own(found[0]), generation
 
     def put(self, key: Hashable, page: Page, generation: int | None) -> None:
         """Keep `page`, read for `key` from a read that began at `generation` (`get`), unless
@@ -172,7 +171,7 @@ class PageMemo:
             before = self._pages.pop(key, None)
             if before is not None:
                 self._bytes -= before[1]
-            self._pages[key] = (Page(list(page.items), page.more, page.walked_to), size)
+            self._pages[key] = (_own(page), size)
             self._bytes += size
             while self._bytes > self._budget:
                 _, (_, dropped) = self._pages.popitem(last=False)
@@ -189,6 +188,12 @@ class PageMemo:
     @property
     def held_bytes(self) -> int:
         return self._bytes
+
+
+def _own(page: Page) -> Page:
+    """A page with a list of its own: nobody's use of the list it was given or kept with can
+    change another's."""
+    return replace(page, items=list(page.items))
 
 
 # -- changes made in this process ------------------------------------------------------------
@@ -319,9 +324,7 @@ class ChangeListener:
                     log.warning("pages are read from the database each time until the change "
                                 "listener connects again: %s", error)
                     self._warned = True
-            self.memo.live_until = 0.0
-            self.memo.heard_on = None
-            CHANGES.bump()
+            # (Off already: _listen's own end says so, and its next start forgets all.)
             self._stopped.wait(1.0)
 
     def _listen(self) -> None:

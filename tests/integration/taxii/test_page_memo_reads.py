@@ -10,10 +10,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import psycopg
 import pytest
 from starlette.testclient import TestClient
+from tests.integration.taxii.test_endpoints import objects_url, post
+from tests.integration.taxii.test_hot_reads import RED, TAXII, indicator
 
 from accord.app import create_app
 from accord.store.audit_log import AuditQuery
@@ -22,21 +23,10 @@ from accord.trust.access import Grant
 
 pytestmark = pytest.mark.postgres
 
-TAXII = "application/taxii+json;version=2.1"
-RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
-
 
 @pytest.fixture
 def db_url(pg_url: str) -> str:
     return pg_url
-
-
-def indicator(n: int, modified: str = "2020-01-01T00:00:00.000Z", **more: Any) -> dict:
-    return {"type": "indicator", "spec_version": "2.1",
-            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
-            "created": "2020-01-01T00:00:00.000Z", "modified": modified,
-            "pattern": f"[ipv4-addr:value = '198.51.100.{n}']", "pattern_type": "stix",
-            "valid_from": "2020-01-01T00:00:00Z", **more}
 
 
 @pytest.fixture
@@ -54,13 +44,8 @@ def served(world) -> Iterator[TestClient]:
         yield client
 
 
-def _url(world, suffix: str = "") -> str:
-    return f"/taxii2/accord/collections/{world.evidence.id}/objects/{suffix}"
-
-
 def _post(client: TestClient, world, *objects: dict) -> None:
-    answer = client.post(_url(world), content=orjson.dumps({"objects": list(objects)}),
-                         headers={"Content-Type": TAXII})
+    answer = post(client, world.evidence.id, list(objects))
     assert answer.status_code == 202 and answer.json()["failure_count"] == 0, answer.text
 
 
@@ -71,9 +56,9 @@ def _modified(answer: Any) -> list[str]:
 
 def test_a_page_read_again_is_remembered_and_still_recorded(served, world) -> None:
     _post(served, world, indicator(1))
-    first = served.get(_url(world))
+    first = served.get(objects_url(world))
     assert len(world.node.objects.pages) >= 1
-    again = served.get(_url(world))
+    again = served.get(objects_url(world))
     assert again.content == first.content
     assert again.headers["X-TAXII-Date-Added-Last"] == first.headers["X-TAXII-Date-Added-Last"]
     # Answered from memory, the read is in the audit trail like any other.
@@ -84,16 +69,16 @@ def test_a_page_read_again_is_remembered_and_still_recorded(served, world) -> No
 
 def test_a_write_of_this_process_is_read_at_once(served, world) -> None:
     _post(served, world, indicator(1))
-    one = _url(world, indicator(1)["id"] + "/")
+    one = objects_url(world, indicator(1)["id"] + "/")
     assert _modified(served.get(one)) == ["2020-01-01T00:00:00.000Z"]
-    assert _modified(served.get(_url(world))) == ["2020-01-01T00:00:00.000Z"]
+    assert _modified(served.get(objects_url(world))) == ["2020-01-01T00:00:00.000Z"]
     _post(served, world, indicator(1, "2021-01-01T00:00:00.000Z"))
     # The very next reads, by id and the collection's page: the new version.
     assert _modified(served.get(one)) == ["2021-01-01T00:00:00.000Z"]
-    assert _modified(served.get(_url(world))) == ["2021-01-01T00:00:00.000Z"]
+    assert _modified(served.get(objects_url(world))) == ["2021-01-01T00:00:00.000Z"]
     assert served.delete(one).status_code == 200
     assert served.get(one).status_code == 404
-    assert _modified(served.get(_url(world))) == []
+    assert _modified(served.get(objects_url(world))) == []
 
 
 def test_a_write_of_this_process_is_read_at_once_without_its_announcement(
@@ -109,7 +94,7 @@ def test_a_write_of_this_process_is_read_at_once_without_its_announcement(
 def test_a_write_of_another_process_is_read_as_soon_as_it_is_announced(
         served, world, pg_url) -> None:
     _post(served, world, indicator(1))
-    one = _url(world, indicator(1)["id"] + "/")
+    one = objects_url(world, indicator(1)["id"] + "/")
     assert served.get(one).status_code == 200
     assert served.get(one).status_code == 200  # remembered
     # Another process (as another host would) removes it: this one hears of it.
@@ -128,12 +113,12 @@ def test_a_write_of_another_process_is_read_as_soon_as_it_is_announced(
 def test_a_page_remembered_for_one_reader_is_not_anothers(served, world) -> None:
     _post(served, world, indicator(1), indicator(2, object_marking_refs=[RED]))
     world.node.directory.grant(world.evidence.id, world.other, Grant(True, False))
-    hidden = _url(world, indicator(2)["id"] + "/")
+    hidden = objects_url(world, indicator(2)["id"] + "/")
     for _ in range(2):  # read, then remembered, by the party that may read it
         assert served.get(hidden).status_code == 200
-        assert len(served.get(_url(world)).json()["objects"]) == 2
+        assert len(served.get(objects_url(world)).json()["objects"]) == 2
     other = {"Authorization": f"Bearer {world.other_token}"}
     for _ in range(2):
         assert served.get(hidden, headers=other).status_code == 404
-        seen = served.get(_url(world), headers=other).json()["objects"]
+        seen = served.get(objects_url(world), headers=other).json()["objects"]
         assert [o["id"] for o in seen] == [indicator(1)["id"]]
